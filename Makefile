@@ -1,0 +1,60 @@
+# nncc — a compiler from Lua model scripts to standalone C trainers.
+#   make demo   build nncc, emit the MNIST trainer, fetch data, train
+#   make test   the whole suite (also under ASan+UBSan)
+
+CC      ?= cc
+WARN     = -Wall -Wextra -Werror
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L
+LUA_INC := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
+LUA_LIB := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
+PYTHON_REF ?= /usr/bin/python3
+
+COMPILER = $(wildcard compiler/*.c compiler/ops/*.c)
+RUNTIME  = $(wildcard runtime/*.c)
+MODELS   = $(basename $(notdir $(wildcard models/*.lua)))
+B        = build
+
+all: $(B)/nncc $(B)/libnncc_rt.a
+
+deps:
+	@scripts/deps.sh
+
+$(B)/prelude.inc: compiler/kernels/prelude.c
+	@mkdir -p $(B)
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
+
+$(B)/nncc: $(COMPILER) compiler/*.h $(B)/prelude.inc
+	$(CC) $(CFLAGS) $(LUA_INC) -I$(B) -o $@ $(COMPILER) $(LUA_LIB) -lm
+
+$(B)/rt/%.o: runtime/%.c runtime/nncc_rt.h
+	@mkdir -p $(B)/rt
+	$(CC) $(CFLAGS) -fopenmp -c -o $@ $<
+
+$(B)/libnncc_rt.a: $(patsubst runtime/%.c,$(B)/rt/%.o,$(RUNTIME))
+	ar rcs $@ $^
+
+# generated/ is nncc's output for every model, committed and diffed in CI
+generated: $(B)/nncc
+	@for m in $(MODELS); do $(B)/nncc models/$$m.lua -o generated/$$m.c || exit 1; done
+
+data:
+	@scripts/fetch-mnist.sh data
+
+MODEL ?= mnist_mlp
+train: all data
+	$(B)/nncc run models/$(MODEL).lua
+
+demo: deps all data
+	$(B)/nncc run models/mnist_mlp.lua
+
+test: deps all data
+	@tests/run.sh
+
+test-reference: all data
+	@scripts/deps.sh --reference
+	@tests/reference/run.sh
+
+.PHONY: all deps generated data train demo test test-reference clean
+clean:
+	rm -rf $(B) .nncc

@@ -1,0 +1,679 @@
+/*
+ * emit.c — writes NAME.c and NAME.h.
+ *
+ * The trainer reads like llm.c: the kernels first (kernels/prelude.c, the
+ * same in every trainer), then the memory layout, then one block per node
+ * in schedule order — forward, backward, update — each with its shapes and
+ * the script line it came from, then the API of DESIGN §3 and main().
+ * Only emit.c knows storage; what a node computes is its op's emitter.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nncc.h"
+
+static const char prelude[] =
+#include "prelude.inc"
+	;
+
+void emit_line(Emit *e, const char *fmt, ...)
+{
+	for (int i = 0; i < e->indent; i++)
+		buf_puts(e->b, "\t");
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(e->b, fmt, ap);
+	va_end(ap);
+	buf_puts(e->b, "\n");
+}
+
+static const Node *nth(Emit *e, const Node *n, int i)
+{
+	return i < 0 ? n : ir_node(e->c, n->in[i]);
+}
+
+long emit_numel(Emit *e, const Node *n, int i)
+{
+	return node_numel(e->c, nth(e, n, i));
+}
+
+int emit_dim(Emit *e, const Node *n, int i, int dim)
+{
+	const Node *t = nth(e, n, i);
+	if (dim >= t->shape.n)
+		bug("%s: dim %d of a rank-%d tensor", n->op->name, dim, t->shape.n);
+	int d = t->shape.d[dim];
+	return d == BATCH ? e->c->recipe.batch : d;
+}
+
+const char *cfloat(Ctx *c, double v)
+{
+	char s[64];
+	snprintf(s, sizeof s, "%.9g", (double)(float)v);
+	if (!strpbrk(s, ".eEn"))
+		strcat(s, ".0");
+	return ctx_sprintf(c, "%sf", s);
+}
+
+/* A C string literal of s: only printable ASCII passes unescaped. */
+static const char *cstr(Ctx *c, const char *s)
+{
+	Buf b = {0};
+	buf_puts(&b, "\"");
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_printf(&b, "\\%c", *p);
+		else if (*p >= 32 && *p < 127 && *p != '?')
+			buf_printf(&b, "%c", *p);
+		else
+			buf_printf(&b, "\\%03o", *p);  /* '?': no trigraphs */
+	}
+	buf_puts(&b, "\"");
+	const char *r = ctx_strdup(c, b.s);
+	buf_free(&b);
+	return r;
+}
+
+/* Text safe inside a C comment: printable ASCII, no comment end. */
+static const char *ccomment(Ctx *c, const char *s)
+{
+	char *r = ctx_strdup(c, s);
+	for (char *p = r; *p; p++)
+		if ((unsigned char)*p < 32 || (unsigned char)*p >= 127 ||
+		    (*p == '/' && p > r && p[-1] == '*'))
+			*p = '_';
+	return r;
+}
+
+/* The shape with the batch resolved: "[32,256]". */
+static const char *shape_c(Ctx *c, const Shape *s)
+{
+	Buf b = {0};
+	buf_puts(&b, "[");
+	for (int i = 0; i < s->n; i++)
+		buf_printf(&b, "%s%d", i ? "," : "",
+		           s->d[i] == BATCH ? c->recipe.batch : s->d[i]);
+	buf_puts(&b, "]");
+	const char *r = ctx_strdup(c, b.s);
+	buf_free(&b);
+	return r;
+}
+
+/* Where a node's tensor is, as a C expression (views resolve to their
+ * base). */
+static const char *ptr(Ctx *c, const Node *n)
+{
+	while (n->st == ST_VIEW)
+		n = ir_node(c, n->in[0]);
+	switch (n->st) {
+	case ST_INPUT: return "xin";
+	case ST_LABEL: return "yin";
+	case ST_PARAM: return ctx_sprintf(c, "m->param + %ld", n->off);
+	case ST_GRAD: return ctx_sprintf(c, "m->grad + %ld", n->off);
+	case ST_STATE: return ctx_sprintf(c, "m->state_f + %ld", n->off);
+	case ST_ARENA: return ctx_sprintf(c, "m->arena + %ld", n->off);
+	default: bug("%%%d has no tensor", n->id);
+	}
+}
+
+static const char *label_t(Ctx *c)
+{
+	return ir_node(c, c->label)->dtype == DT_I32 ? "int32_t" : "float";
+}
+
+/* One node: declarations of x0…, y and scratch, then the op's body. */
+static void emit_node(Emit *e, Node *n)
+{
+	Ctx *c = e->c;
+	Buf b = {0};
+	for (int i = 0; i < n->nin; i++)
+		buf_printf(&b, "%s%%%d", i ? ", " : " <- ", n->in[i]);
+	emit_line(e, "/* %%%d %s%s%s%s  (%s:%d%s%s) */", n->id, n->op->name,
+	          n->st == ST_NONE ? "" : " ", n->st == ST_NONE ? "" :
+	          shape_c(c, &n->shape), b.s ? b.s : "",
+	          ccomment(c, n->pos.file ? n->pos.file : "?"), n->pos.line,
+	          n->name ? ", " : "", n->name ? n->name : "");
+	buf_free(&b);
+	emit_line(e, "{");
+	e->indent++;
+	int upd = (n->op->traits & OT_UPDATE) != 0;
+	for (int i = 0; i < n->nin; i++) {
+		const Node *a = ir_node(c, n->in[i]);
+		int mut = upd && i != 1;
+		emit_line(e, "%s%s *x%d = %s;%*s/* %s%s */", mut ? "" : "const ",
+		          a->dtype == DT_I32 ? "int32_t" : "float", i, ptr(c, a),
+		          1, "", a->name ? a->name : "", shape_c(c, &a->shape));
+	}
+	if (n->st != ST_NONE)
+		emit_line(e, "float *y = %s;", ptr(c, n));
+	if (n->op->scratch)
+		emit_line(e, "float *scratch = m->arena + %ld;", n->scratch_off);
+	n->op->emit(e, n);
+	e->indent--;
+	emit_line(e, "}");
+}
+
+/* The nodes of one phase as a static function. */
+static void emit_phase(Emit *e, const char *fname, Phase ph, int eval)
+{
+	Ctx *c = e->c;
+	const char *name = c->recipe.name;
+	if (ph == PH_UPD)
+		emit_line(e, "static void %s(%s *m)\n{", fname, name);
+	else
+		emit_line(e, "static void %s(%s *m, const float *xin, const %s *yin)"
+		             "\n{", fname, name, label_t(c));
+	e->indent = 1;
+	if (ph == PH_UPD) {
+		emit_line(e, "const float lr = m->lr;");
+		emit_line(e, "const int64_t t = m->state.step + 1;  "
+		             "/* 1 on the first step */");
+		emit_line(e, "(void)lr;");
+		emit_line(e, "(void)t;");
+	} else {
+		emit_line(e, "const int nrows = m->nrows;  /* valid rows of the "
+		             "batch */");
+		emit_line(e, "(void)nrows;");
+		emit_line(e, "(void)xin;");
+		emit_line(e, "(void)yin;");
+	}
+	e->eval = eval;
+	for (int k = 0; k < c->nsched; k++) {
+		Node *n = ir_node(c, c->sched[k]);
+		if (n->phase != ph || !n->op->emit)
+			continue;
+		if (eval && (n->op->traits & OT_TRAIN_ONLY))
+			continue;
+		if (eval && (n->op->traits & OT_LOSS)) {
+			emit_line(e, "if (yin)  /* evaluate: the loss too */");
+		}
+		emit_node(e, n);
+	}
+	e->indent = 0;
+	emit_line(e, "}\n");
+}
+
+static void emit_header(Ctx *c, Buf *h, const char *base)
+{
+	const Recipe *r = &c->recipe;
+	const char *n = r->name;
+	char up[256];
+	snprintf(up, sizeof up, "%s", n);
+	for (char *p = up; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	const Node *in = ir_node(c, c->input), *pr = ir_node(c, r->predict);
+	const Node *lb = ir_node(c, c->label);
+	long insz = shape_numel(&in->shape, 1), outsz = shape_numel(&pr->shape, 1);
+	buf_printf(h, "/* %s.h — generated by nncc %s from %s; do not edit. */\n",
+	           ccomment(c, base), NNCC_VERSION, ccomment(c, c->script));
+	buf_printf(h, "#ifndef %s_H\n#define %s_H\n\n", up, up);
+	buf_printf(h, "#include <stddef.h>\n#include <stdint.h>\n\n");
+	buf_printf(h, "#define %s_BATCH %d\n", up, r->batch);
+	buf_printf(h, "#define %s_IN_SIZE %ld   /* floats per sample: %s */\n", up,
+	           insz, shape_str(c, &in->shape));
+	buf_printf(h, "#define %s_IN_RANK %d\n", up, in->shape.n - 1);
+	for (int i = 1; i < in->shape.n; i++)
+		buf_printf(h, "#define %s_IN_DIM%d %d\n", up, i - 1, in->shape.d[i]);
+	buf_printf(h, "#define %s_OUT_SIZE %ld  /* predict: floats per sample */\n",
+	           up, outsz);
+	if (lb->dtype == DT_I32)
+		buf_printf(h, "#define %s_CLASSES %d\n",
+		           up, ((SourceAttr *)lb->attr)->classes);
+	else
+		buf_printf(h, "#define %s_TARGET_SIZE %ld\n", up,
+		           shape_numel(&lb->shape, 1));
+	const char *lt = label_t(c);
+	buf_printf(h, "\ntypedef struct %s %s;\n\n", n, n);
+	buf_printf(h,
+	    "/* One block holds everything: parameters, gradients, optimizer\n"
+	    " * state and the activation arena.  _init places the model in\n"
+	    " * memory the caller owns (at least _sizeof() bytes, aligned to 64);\n"
+	    " * nothing is allocated after it. */\n"
+	    "size_t %s_sizeof(void);\n"
+	    "%s *%s_init(void *mem, uint64_t seed);\n"
+	    "%s *%s_new(uint64_t seed);      /* _init on aligned_alloc memory */\n"
+	    "void %s_free(%s *m);\n\n"
+	    "/* One optimizer step on a batch of %s_BATCH samples: x is\n"
+	    " * [BATCH][IN_SIZE], y [BATCH]%s.  Returns the batch's loss. */\n"
+	    "float %s_train_step(%s *m, const float *x, const %s *y);\n"
+	    "/* Forward and backward without the update: the loss, and the\n"
+	    " * gradients in the \"grad.*\" tensors. */\n"
+	    "float %s_gradient(%s *m, const float *x, const %s *y);\n"
+	    "/* The training-mode loss of a batch, nothing else. */\n"
+	    "float %s_loss(%s *m, const float *x, const %s *y);\n"
+	    "/* Eval mode, any n: out is [n][OUT_SIZE]. */\n"
+	    "void %s_predict(%s *m, const float *x, float *out, int n);\n"
+	    "/* Mean loss over n samples; accuracy (class labels) if non-NULL. */\n"
+	    "float %s_evaluate(%s *m, const float *x, const %s *y, int n,\n"
+	    "                  float *accuracy);\n"
+	    "void %s_set_lr(%s *m, float lr);\n"
+	    "float %s_get_lr(const %s *m);\n"
+	    "/* safetensors checkpoints; 0 on success, else -1 and a message on\n"
+	    " * stderr.  A failed load leaves the model's tensors unspecified. */\n"
+	    "int %s_save(const %s *m, const char *path);\n"
+	    "int %s_load(%s *m, const char *path);\n"
+	    "/* A tensor by its checkpoint name (\"linear1.weight\"), or by\n"
+	    " * \"grad.<name>\"; NULL if there is none. */\n"
+	    "float *%s_tensor(%s *m, const char *name, long *numel);\n\n",
+	    n, n, n, n, n, n, n, up, lt[0] == 'i' ? " class indices" :
+	    "[TARGET_SIZE] targets", n, n, lt, n, n, lt, n, n, lt, n, n, n, n, lt,
+	    n, n, n, n, n, n, n, n, n, n);
+	buf_printf(h, "#endif\n");
+}
+
+/* Initial values: the RNG stream is drawn in parameter order. */
+static void emit_init_param(Emit *e, const Node *p)
+{
+	Ctx *c = e->c;
+	const ParamAttr *a = p->attr;
+	long n = node_numel(c, p);
+	const char *dst = ptr(c, p);
+	switch (a->init) {
+	case INIT_TORCH:
+		emit_line(e, "nn_init_uniform(%s, %ld, %s, &r);  /* %s: U(±1/√%d) */",
+		          dst, n, cfloat(c, 1 / sqrt(a->fan_in)), p->name, a->fan_in);
+		break;
+	case INIT_KAIMING:
+		emit_line(e, "nn_init_normal(%s, %ld, %s, &r);  /* %s: N(0, 2/%d) */",
+		          dst, n, cfloat(c, sqrt(2.0 / a->fan_in)), p->name,
+		          a->fan_in);
+		break;
+	case INIT_XAVIER:
+		emit_line(e, "nn_init_uniform(%s, %ld, %s, &r);  /* %s: xavier */",
+		          dst, n, cfloat(c, sqrt(6.0 / (a->fan_in + a->fan_out))),
+		          p->name);
+		break;
+	case INIT_NORMAL:
+		emit_line(e, "nn_init_normal(%s, %ld, %s, &r);  /* %s */", dst, n,
+		          cfloat(c, a->std), p->name);
+		break;
+	case INIT_ZEROS:
+	case INIT_ONES:
+		emit_line(e, "nn_init_const(%s, %ld, %s);  /* %s */", dst, n,
+		          a->init == INIT_ONES ? "1" : "0", p->name);
+		break;
+	default:
+		bug("init %d", a->init);
+	}
+}
+
+/* Saved tensors: parameters and persistent state, in node order. */
+static int saved(const Node *n)
+{
+	return n->st == ST_PARAM || n->st == ST_STATE;
+}
+
+static void emit_api(Emit *e)
+{
+	Ctx *c = e->c;
+	const Recipe *r = &c->recipe;
+	const char *n = r->name, *lt = label_t(c);
+	const Node *in = ir_node(c, c->input), *pr = ir_node(c, r->predict);
+	const Node *lb = ir_node(c, c->label);
+	long insz = shape_numel(&in->shape, 1), outsz = shape_numel(&pr->shape, 1);
+	long lbsz = shape_numel(&lb->shape, 1);
+	int classes = lb->dtype == DT_I32 ? ((SourceAttr *)lb->attr)->classes : 0;
+	Buf *b = e->b;
+
+	buf_printf(b, "/* ---- the API ---- */\n\n");
+	buf_printf(b,
+	    "static size_t nn_round64(size_t n) { return (n + 63) & ~(size_t)63; }\n\n"
+	    "size_t %s_sizeof(void)\n{\n"
+	    "\treturn nn_round64(sizeof(%s)) + sizeof(float) * (size_t)(NN_PARAM +\n"
+	    "\t       NN_GRAD + NN_STATE + NN_ARENA + NN_XBUF + NN_YBUF);\n}\n\n", n, n);
+	buf_printf(b,
+	    "%s *%s_init(void *mem, uint64_t seed)\n{\n"
+	    "\t%s *m = mem;\n"
+	    "\tmemset(m, 0, %s_sizeof());\n"
+	    "\tm->param = (float *)((char *)mem + nn_round64(sizeof(%s)));\n"
+	    "\tm->grad = m->param + NN_PARAM;\n"
+	    "\tm->state_f = m->grad + NN_GRAD;\n"
+	    "\tm->arena = m->state_f + NN_STATE;\n"
+	    "\tm->xbuf = m->arena + NN_ARENA;\n"
+	    "\tm->ybuf = (%s *)(m->xbuf + NN_XBUF);\n"
+	    "\tm->lr = %s;\n"
+	    "\tm->nrows = NN_BATCH;\n"
+	    "\trt_rng_seed(&m->rng, seed);\n"
+	    "\tRtRng r = m->rng;\n",
+	    n, n, n, n, n, lt, cfloat(c, r->opt.lr));
+	e->indent = 1;
+	for (int i = 0; i < c->nnodes; i++)
+		if (c->nodes[i]->st == ST_PARAM)
+			emit_init_param(e, c->nodes[i]);
+	e->indent = 0;
+	buf_printf(b, "\tm->rng = r;\n\treturn m;\n}\n\n");
+	buf_printf(b,
+	    "%s *%s_new(uint64_t seed)\n{\n"
+	    "\tvoid *mem = aligned_alloc(64, nn_round64(%s_sizeof()));\n"
+	    "\treturn mem ? %s_init(mem, seed) : NULL;\n}\n\n"
+	    "void %s_free(%s *m)\n{\n\tfree(m);\n}\n\n", n, n, n, n, n, n);
+	buf_printf(b,
+	    "float %s_train_step(%s *m, const float *x, const %s *y)\n{\n"
+	    "\tm->nrows = NN_BATCH;\n"
+	    "\tforward_train(m, x, y);\n"
+	    "\tbackward(m, x, y);\n"
+	    "\tupdate(m);\n"
+	    "\tm->state.step++;\n"
+	    "\treturn NN_LOSS[0];\n}\n\n", n, n, lt);
+	buf_printf(b,
+	    "float %s_gradient(%s *m, const float *x, const %s *y)\n{\n"
+	    "\tm->nrows = NN_BATCH;\n"
+	    "\tforward_train(m, x, y);\n"
+	    "\tbackward(m, x, y);\n"
+	    "\treturn NN_LOSS[0];\n}\n\n", n, n, lt);
+	buf_printf(b,
+	    "float %s_loss(%s *m, const float *x, const %s *y)\n{\n"
+	    "\tm->nrows = NN_BATCH;\n"
+	    "\tforward_train(m, x, y);\n"
+	    "\treturn NN_LOSS[0];\n}\n\n", n, n, lt);
+	/* chunks of a batch; the last one staged, padded with zeros */
+	buf_printf(b,
+	    "/* Points *xb and *yb at rows i… of x and y, staged when fewer than a batch\n"
+	    " * remain; returns the number of valid rows. */\n"
+	    "static int nn_chunk(%s *m, const float *x, const %s *y, int i, int n,\n"
+	    "                    const float **xb, const %s **yb)\n{\n"
+	    "\tint rows = n - i < NN_BATCH ? n - i : NN_BATCH;\n"
+	    "\t*xb = x + (long)i * %ld;\n"
+	    "\t*yb = y ? y + (long)i * %ld : NULL;\n"
+	    "\tif (rows == NN_BATCH)\n\t\treturn rows;\n"
+	    "\tmemset(m->xbuf, 0, sizeof(float) * NN_XBUF);\n"
+	    "\tmemcpy(m->xbuf, *xb, sizeof(float) * (size_t)rows * %ld);\n"
+	    "\t*xb = m->xbuf;\n"
+	    "\tif (y) {\n"
+	    "\t\tmemset(m->ybuf, 0, sizeof(%s) * NN_BATCH * %ld);\n"
+	    "\t\tmemcpy(m->ybuf, *yb, sizeof(%s) * (size_t)rows * %ld);\n"
+	    "\t\t*yb = m->ybuf;\n\t}\n"
+	    "\treturn rows;\n}\n\n",
+	    n, lt, lt, insz, lbsz, insz, lt, lbsz, lt, lbsz);
+	buf_printf(b,
+	    "void %s_predict(%s *m, const float *x, float *out, int n)\n{\n"
+	    "\tfor (int i = 0; i < n; i += NN_BATCH) {\n"
+	    "\t\tconst float *xb;\n\t\tconst %s *yb;\n"
+	    "\t\tm->nrows = nn_chunk(m, x, NULL, i, n, &xb, &yb);\n"
+	    "\t\tforward_eval(m, xb, NULL);\n"
+	    "\t\tmemcpy(out + (long)i * %ld, NN_PREDICT, sizeof(float) * "
+	    "(size_t)m->nrows * %ld);\n"
+	    "\t}\n\tm->nrows = NN_BATCH;\n}\n\n", n, n, lt, outsz, outsz);
+	buf_printf(b,
+	    "float %s_evaluate(%s *m, const float *x, const %s *y, int n,\n"
+	    "                  float *accuracy)\n{\n"
+	    "\tdouble loss = 0;\n\tlong correct = 0;\n"
+	    "\tfor (int i = 0; i < n; i += NN_BATCH) {\n"
+	    "\t\tconst float *xb;\n\t\tconst %s *yb;\n"
+	    "\t\tint rows = m->nrows = nn_chunk(m, x, y, i, n, &xb, &yb);\n"
+	    "\t\tforward_eval(m, xb, yb);\n"
+	    "\t\tloss += (double)NN_LOSS[0] * rows;\n", n, n, lt, lt);
+	if (classes && outsz == classes)
+		buf_printf(b,
+		    "\t\tconst float *p = NN_PREDICT;\n"
+		    "\t\tfor (int r = 0; r < rows; r++) {\n"
+		    "\t\t\tint best = 0;\n"
+		    "\t\t\tfor (int k = 1; k < %d; k++)\n"
+		    "\t\t\t\tif (p[r * %d + k] > p[r * %d + best])\n"
+		    "\t\t\t\t\tbest = k;\n"
+		    "\t\t\tcorrect += best == yb[r];\n"
+		    "\t\t}\n", classes, classes, classes);
+	buf_printf(b,
+	    "\t}\n\tm->nrows = NN_BATCH;\n"
+	    "\tif (accuracy)\n\t\t*accuracy = n ? (float)((double)correct / n) : 0;\n"
+	    "\treturn n ? (float)(loss / n) : 0;\n}\n\n");
+	buf_printf(b,
+	    "void %s_set_lr(%s *m, float lr)\n{\n\tm->lr = lr;\n}\n\n"
+	    "float %s_get_lr(const %s *m)\n{\n\treturn m->lr;\n}\n\n", n, n, n, n);
+
+	/* checkpoint table */
+	int nt = 0;
+	buf_printf(b, "/* Checkpoint tensors: parameters, then state. */\n"
+	              "static const struct {\n\tconst char *name;\n\tint region;"
+	              "  /* 0 param, 1 state */\n\tlong off;\n\tint rank;\n"
+	              "\tint64_t shape[4];\n} nn_saved[] = {\n");
+	for (int i = 0; i < c->nnodes; i++) {
+		const Node *t = c->nodes[i];
+		if (!saved(t))
+			continue;
+		if (t->shape.n > 4)
+			bug("%s has rank %d", t->name, t->shape.n);
+		buf_printf(b, "\t{%s, %d, %ld, %d, {", cstr(c, t->name),
+		           t->st == ST_STATE, t->off, t->shape.n);
+		for (int k = 0; k < t->shape.n; k++)
+			buf_printf(b, "%s%d", k ? ", " : "", t->shape.d[k]);
+		buf_printf(b, "}},\n");
+		nt++;
+	}
+	buf_printf(b, "};\nenum { NN_NSAVED = %d };\n\n", nt);
+	buf_printf(b,
+	    "static void nn_table(const %s *m, RtTensor *t)\n{\n"
+	    "\tfor (int i = 0; i < NN_NSAVED; i++) {\n"
+	    "\t\tt[i].name = nn_saved[i].name;\n"
+	    "\t\tt[i].rank = nn_saved[i].rank;\n"
+	    "\t\tmemcpy(t[i].shape, nn_saved[i].shape, sizeof t[i].shape);\n"
+	    "\t\tt[i].data = (nn_saved[i].region ? m->state_f : m->param) + "
+	    "nn_saved[i].off;\n"
+	    "\t\tt[i].optional = nn_saved[i].region != 0;  /* weights from "
+	    "elsewhere */\n"
+	    "\t}\n}\n\n", n);
+	buf_printf(b,
+	    "int %s_save(const %s *m, const char *path)\n{\n"
+	    "\tRtTensor t[NN_NSAVED];\n\tRtMeta meta = {0};\n\tRtErr err;\n"
+	    "\tnn_table(m, t);\n"
+	    "\trt_meta_set(&meta, \"nncc_model\", %s);\n"
+	    "\trt_meta_set(&meta, \"nncc_model_hash\", NN_MODEL_HASH);\n"
+	    "\trt_state_to_meta(&m->state, &meta);\n"
+	    "\tif (rt_st_save(path, t, NN_NSAVED, &meta, &err) < 0) {\n"
+	    "\t\tfprintf(stderr, \"%%s\\n\", err.msg);\n\t\treturn -1;\n\t}\n"
+	    "\treturn 0;\n}\n\n", n, n, cstr(c, n));
+	buf_printf(b,
+	    "int %s_load(%s *m, const char *path)\n{\n"
+	    "\tRtTensor t[NN_NSAVED];\n\tRtMeta meta = {0};\n\tRtErr err;\n"
+	    "\tnn_table(m, t);\n"
+	    "\tif (rt_st_load(path, t, NN_NSAVED, &meta, &err) < 0) {\n"
+	    "\t\tfprintf(stderr, \"%%s\\n\", err.msg);\n\t\treturn -1;\n\t}\n"
+	    "\tconst char *h = rt_meta_get(&meta, \"nncc_model_hash\");\n"
+	    "\tif (h && strcmp(h, NN_MODEL_HASH)) {\n"
+	    "\t\tfprintf(stderr, \"%%s: checkpoint of another model (hash %%s; "
+	    "this model is %%s)\\n\", path, h, NN_MODEL_HASH);\n"
+	    "\t\treturn -1;\n\t}\n"
+	    "\tif (rt_meta_get(&meta, \"step\") &&\n"
+	    "\t    rt_state_from_meta(&m->state, &meta, path, &err) < 0) {\n"
+	    "\t\tfprintf(stderr, \"%%s\\n\", err.msg);\n\t\treturn -1;\n\t}\n"
+	    "\treturn 0;\n}\n\n", n, n);
+	/* tensor lookup */
+	buf_printf(b,
+	    "float *%s_tensor(%s *m, const char *name, long *numel)\n{\n"
+	    "\tstatic const struct {\n\t\tconst char *name;\n\t\tint region;\n"
+	    "\t\tlong off, numel;\n\t} all[] = {\n", n, n);
+	for (int i = 0; i < c->nnodes; i++) {
+		const Node *t = c->nodes[i];
+		if (t->st != ST_PARAM && t->st != ST_STATE && t->st != ST_GRAD)
+			continue;
+		buf_printf(b, "\t\t{%s, %d, %ld, %ld},\n", cstr(c, t->name),
+		           t->st == ST_PARAM ? 0 : t->st == ST_STATE ? 1 : 2, t->off,
+		           node_numel(c, t));
+	}
+	buf_printf(b,
+	    "\t};\n"
+	    "\tfor (size_t i = 0; i < sizeof all / sizeof *all; i++)\n"
+	    "\t\tif (!strcmp(all[i].name, name)) {\n"
+	    "\t\t\tif (numel)\n\t\t\t\t*numel = all[i].numel;\n"
+	    "\t\t\tfloat *base = all[i].region == 0 ? m->param :\n"
+	    "\t\t\t              all[i].region == 1 ? m->state_f : m->grad;\n"
+	    "\t\t\treturn base + all[i].off;\n\t\t}\n"
+	    "\treturn NULL;\n}\n\n");
+}
+
+static void emit_main(Emit *e)
+{
+	Ctx *c = e->c;
+	const Recipe *r = &c->recipe;
+	const char *n = r->name;
+	const Node *in = ir_node(c, c->input), *lb = ir_node(c, c->label);
+	Buf *b = e->b;
+	buf_printf(b, "/* ---- the trainer: the recipe of %s ---- */\n",
+	           ccomment(c, c->script));
+	buf_printf(b, "#ifndef NNCC_NO_MAIN\n\n");
+	buf_printf(b,
+	    "static size_t v_size(void) { return %s_sizeof(); }\n"
+	    "static void *v_init(void *mem, uint64_t seed) { return %s_init(mem, "
+	    "seed); }\n"
+	    "static float v_train_step(void *m, const float *x, const void *y)\n"
+	    "{\n\treturn %s_train_step(m, x, y);\n}\n"
+	    "static float v_evaluate(void *m, const float *x, const void *y, int n,"
+	    "\n                        float *acc)\n"
+	    "{\n\treturn %s_evaluate(m, x, y, n, acc);\n}\n"
+	    "static void v_set_lr(void *m, float lr) { %s_set_lr(m, lr); }\n"
+	    "static int v_save(const void *m, const char *path) { return %s_save(m, "
+	    "path); }\n"
+	    "static int v_load(void *m, const char *path) { return %s_load(m, "
+	    "path); }\n"
+	    "static RtState *v_state(void *m) { return &((%s *)m)->state; }\n\n",
+	    n, n, n, n, n, n, n, n);
+	buf_printf(b, "int main(int argc, char **argv)\n{\n");
+	buf_printf(b, "\tstatic const RtModel model = {\n");
+	buf_printf(b, "\t\t.name = %s,\n", cstr(c, n));
+	buf_printf(b, "\t\t.batch = NN_BATCH,\n");
+	buf_printf(b, "\t\t.in_dim = %ld,\n", shape_numel(&in->shape, 1));
+	buf_printf(b, "\t\t.in_rank = %d,\n", in->shape.n - 1);
+	buf_printf(b, "\t\t.in_dims = {");
+	for (int i = 1; i < in->shape.n && i <= 3; i++)
+		buf_printf(b, "%s%d", i > 1 ? ", " : "", in->shape.d[i]);
+	buf_printf(b, "},\n");
+	if (lb->dtype == DT_I32)
+		buf_printf(b, "\t\t.label_kind = RT_LABEL_CLASS,\n\t\t.classes = %d,\n",
+		           ((SourceAttr *)lb->attr)->classes);
+	else
+		buf_printf(b, "\t\t.label_kind = RT_LABEL_FLOAT,\n\t\t.target_dim = "
+		              "%ld,\n", shape_numel(&lb->shape, 1));
+	buf_printf(b,
+	    "\t\t.size = v_size,\n\t\t.init = v_init,\n"
+	    "\t\t.train_step = v_train_step,\n\t\t.evaluate = v_evaluate,\n"
+	    "\t\t.set_lr = v_set_lr,\n\t\t.save = v_save,\n\t\t.load = v_load,\n"
+	    "\t\t.state = v_state,\n\t};\n");
+	buf_printf(b, "\tstatic const RtRecipe recipe = {\n");
+	buf_printf(b, "\t\t.epochs = %d,\n\t\t.seed = %" PRIu64 ",\n"
+	              "\t\t.shuffle = %d,\n\t\t.lr = %s,\n",
+	           r->epochs, r->seed, r->shuffle, cfloat(c, r->opt.lr));
+	static const char *sched[] = {"RT_SCHED_CONSTANT", "RT_SCHED_STEP",
+	                              "RT_SCHED_EXP", "RT_SCHED_COSINE"};
+	buf_printf(b, "\t\t.sched = %s,\n\t\t.sched_every = %s,\n"
+	              "\t\t.sched_gamma = %s,\n\t\t.warmup = %s,\n"
+	              "\t\t.min_lr = %s,\n", sched[r->sched],
+	           cfloat(c, r->sched_every), cfloat(c, r->sched_gamma),
+	           cfloat(c, r->warmup), cfloat(c, r->min_lr));
+	const DataSpec *ds[2] = {&r->train, &r->valid};
+	for (int k = 0; k < 2; k++) {
+		const DataSpec *d = ds[k];
+		buf_printf(b, "\t\t.%s = {", k ? "valid" : "train");
+		if (d->kind)
+			buf_printf(b, "%s, %s, %s, %d, %d, %s",
+			           d->kind == 1 ? "RT_DATA_IDX" : "RT_DATA_CSV",
+			           cstr(c, d->a), d->b ? cstr(c, d->b) : "NULL",
+			           d->label_col, d->header, cfloat(c, d->scale));
+		else
+			buf_printf(b, "RT_DATA_NONE, NULL, NULL, 0, 0, 1.0f");
+		buf_printf(b, "},\n");
+	}
+	buf_printf(b, "\t\t.split = %s,\n", cfloat(c, r->split));
+	buf_printf(b, "\t\t.ckpt_path = %s,\n\t\t.ckpt_every = %d,\n",
+	           r->ckpt_path ? cstr(c, r->ckpt_path) : "NULL", r->ckpt_every);
+	buf_printf(b, "\t\t.patience = %d,\n\t\t.min_delta = %s,\n",
+	           r->patience, cfloat(c, r->min_delta));
+	buf_printf(b, "\t};\n\treturn rt_train_main(&model, &recipe, argc, argv);"
+	              "\n}\n\n#endif\n");
+}
+
+static void write_file(const char *path, const Buf *b)
+{
+	char tmp[4096];
+	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+		user_error("nncc", "output path too long: %s", path);
+	FILE *f = fopen(tmp, "wb");
+	if (!f)
+		user_error("nncc", "cannot write %s", tmp);
+	int ok = fwrite(b->s, 1, b->len, f) == b->len;
+	ok &= fclose(f) == 0;
+	if (!ok || rename(tmp, path) != 0) {
+		remove(tmp);
+		user_error("nncc", "cannot write %s", path);
+	}
+}
+
+static const char *basename_of(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+void emit_c(Ctx *c, const char *cpath, const char *hpath, const char *isa)
+{
+	const Recipe *r = &c->recipe;
+	const char *n = r->name;
+	Buf b = {0}, h = {0};
+	Emit e = {c, &b, 0, 0};
+	const Node *lb = ir_node(c, c->label);
+	long lbsz = shape_numel(&lb->shape, 1);
+
+	emit_header(c, &h, basename_of(hpath));
+	buf_printf(&b, "/*\n * %s — generated by nncc %s from %s; do not edit.\n"
+	               " *\n * Model %s: batch %d, %ld parameters.\n"
+	               " * Memory: parameters %ld, gradients %ld, optimizer state "
+	               "%ld,\n * arena %ld floats (naive sum of transients %ld).\n"
+	               " *\n * cc -O2 -march=native %s libnncc_rt.a -lm  (add "
+	               "-fopenmp for threads)\n */\n",
+	           ccomment(c, basename_of(cpath)), NNCC_VERSION,
+	           ccomment(c, c->script), n, r->batch, c->nparam, c->nparam,
+	           c->ngrad, c->nstate, c->narena, c->naive_arena,
+	           ccomment(c, basename_of(cpath)));
+	/* --isa narrows the choice the prelude makes from the compiler's
+	 * target; the same defines can be given to cc instead. */
+	if (!strcmp(isa, "scalar"))
+		buf_puts(&b, "#define NNCC_NO_AVX512 1\n#define NNCC_NO_AVX2 1\n");
+	else if (!strcmp(isa, "avx2"))
+		buf_puts(&b, "#define NNCC_NO_AVX512 1\n");
+	buf_printf(&b, "#include <math.h>\n#include <stdint.h>\n#include <stdio.h>\n"
+	               "#include <stdlib.h>\n#include <string.h>\n\n"
+	               "#include \"nncc_rt.h\"\n#include \"%s\"\n\n",
+	           basename_of(hpath));
+	buf_puts(&b, prelude);
+	buf_printf(&b, "\n/* ---- memory: sizes in floats ---- */\n");
+	buf_printf(&b, "#define NN_BATCH %d\n", r->batch);
+	buf_printf(&b, "#define NN_PARAM %ld\n#define NN_GRAD %ld\n"
+	               "#define NN_STATE %ld\n#define NN_ARENA %ld\n",
+	           c->nparam, c->ngrad, c->nstate, c->narena);
+	buf_printf(&b, "#define NN_XBUF %ld   /* a staged batch of inputs */\n",
+	           shape_numel(&ir_node(c, c->input)->shape, r->batch));
+	buf_printf(&b, "#define NN_YBUF %ld   /* and of labels (as floats) */\n",
+	           lbsz * r->batch);
+	buf_printf(&b, "#define NN_MODEL_HASH \"%016" PRIx64 "\"\n", ir_hash(c));
+	buf_printf(&b, "#define NN_LOSS (%s)\n", ptr(c, ir_node(c, r->loss)));
+	buf_printf(&b, "#define NN_PREDICT (%s)\n\n",
+	           ptr(c, ir_node(c, r->predict)));
+	buf_printf(&b,
+	    "struct %s {\n"
+	    "\tfloat lr;            /* learning rate of the next step */\n"
+	    "\tint nrows;           /* valid rows of the current batch */\n"
+	    "\tRtState state;       /* epoch, step, data order: saved */\n"
+	    "\tRtRng rng;           /* the model's own randomness */\n"
+	    "\tfloat *param, *grad, *state_f, *arena, *xbuf;\n"
+	    "\t%s *ybuf;\n"
+	    "};\n\n", n, label_t(c));
+	buf_printf(&b, "/* ---- forward (training mode) ---- */\n\n");
+	emit_phase(&e, "forward_train", PH_FWD, 0);
+	buf_printf(&b, "/* ---- forward (evaluation mode: predict, evaluate) ---- "
+	               "*/\n\n");
+	emit_phase(&e, "forward_eval", PH_FWD, 1);
+	buf_printf(&b, "/* ---- backward ---- */\n\n");
+	emit_phase(&e, "backward", PH_BWD, 0);
+	buf_printf(&b, "/* ---- optimizer update: %s ---- */\n\n",
+	           r->opt.def->name);
+	emit_phase(&e, "update", PH_UPD, 0);
+	emit_api(&e);
+	emit_main(&e);
+	write_file(hpath, &h);
+	write_file(cpath, &b);
+	buf_free(&b);
+	buf_free(&h);
+}

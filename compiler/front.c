@@ -1,0 +1,1143 @@
+/*
+ * front.c — the Lua front end.  Runs the user's script in a sandboxed Lua
+ * 5.4 state whose `require "nncc"` returns the module built here, and turns
+ * each call into graph nodes, checking shapes as it goes.
+ *
+ * One rule: braces configure, parentheses apply.  nn.linear{256} makes a
+ * layer (a userdata with __call); calling it on a tensor adds nodes.  Every
+ * error is raised at the user's line: "model.lua:12: linear: …".
+ */
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nncc.h"
+
+#define TENSOR "nncc.tensor"
+#define LAYER "nncc.layer"
+#define SEQ "nncc.sequential"
+#define OPTIM "nncc.optim"
+#define SCHED "nncc.schedule"
+#define DATA "nncc.data"
+#define RECIPE "nncc.recipe"
+
+typedef struct Sched {
+	int kind;
+	double every, gamma, warmup, min_lr;
+} Sched;
+
+/* The context rides along as upvalue 1 of every module function. */
+static Ctx *ctx_of(lua_State *L)
+{
+	return lua_touserdata(L, lua_upvalueindex(1));
+}
+
+/* The user's position: the innermost Lua frame with a line, which is the
+ * script's (nncc's own functions are all C). */
+static Pos where(lua_State *L)
+{
+	lua_Debug ar;
+	for (int level = 1; lua_getstack(L, level, &ar); level++) {
+		lua_getinfo(L, "Sl", &ar);
+		if (ar.currentline > 0) {
+			Ctx *c = ctx_of(L);
+			return (Pos){c->script, ar.currentline};
+		}
+	}
+	return (Pos){ctx_of(L)->script, 0};
+}
+
+static int raise_at(lua_State *L, Pos p, const char *what, const char *fmt,
+                    va_list ap)
+{
+	char msg[1024];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (what)
+		lua_pushfstring(L, "%s:%d: %s: %s", p.file, p.line, what, msg);
+	else
+		lua_pushfstring(L, "%s:%d: %s", p.file, p.line, msg);
+	return lua_error(L);
+}
+
+/* Raises "file:line: what: message" at the user's line. */
+static int fail(lua_State *L, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(lua_State *L, const char *what, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	return raise_at(L, where(L), what, fmt, ap);
+}
+
+static int fail_at(lua_State *L, Pos p, const char *what, const char *fmt,
+                   ...) __attribute__((format(printf, 4, 5)));
+static int fail_at(lua_State *L, Pos p, const char *what, const char *fmt,
+                   ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	return raise_at(L, p, what, fmt, ap);
+}
+
+static const LayerDef *const all_layers[] = {
+#define X(l) &layer_##l,
+#include "layers.h"
+#undef X
+};
+
+/* Position of def in layers.h: layers are numbered per kind. */
+static int layer_index(const LayerDef *def)
+{
+	for (int i = 0; i < (int)(sizeof all_layers / sizeof *all_layers); i++)
+		if (all_layers[i] == def)
+			return i;
+	bug("layer %s is not in layers.h", def->name);
+}
+
+/* ---- tensors ---------------------------------------------------------- */
+
+static void push_tensor(lua_State *L, int id)
+{
+	int *u = lua_newuserdatauv(L, sizeof *u, 0);
+	*u = id;
+	luaL_setmetatable(L, TENSOR);
+}
+
+/* Node id of argument i, which must be a tensor. */
+static int check_tensor(lua_State *L, int i, const char *what)
+{
+	int *u = luaL_testudata(L, i, TENSOR);
+	if (!u) {
+		const char *got = luaL_typename(L, i);
+		if (luaL_testudata(L, i, LAYER) || luaL_testudata(L, i, SEQ))
+			got = "a layer (apply it to a tensor first)";
+		fail(L, what, "argument %d must be a tensor; got %s", i, got);
+	}
+	return *u;
+}
+
+static int tensor_tostring(lua_State *L)
+{
+	Ctx *c = ctx_of(L);
+	Node *n = ir_node(c, *(int *)luaL_checkudata(L, 1, TENSOR));
+	lua_pushfstring(L, "tensor%s (%s)", shape_str(c, &n->shape),
+	                n->op->name);
+	return 1;
+}
+
+/* t.shape: the per-sample dimensions, batch left out. */
+static int tensor_index(lua_State *L)
+{
+	Ctx *c = ctx_of(L);
+	Node *n = ir_node(c, *(int *)luaL_checkudata(L, 1, TENSOR));
+	const char *k = luaL_checkstring(L, 2);
+	if (strcmp(k, "shape"))
+		return fail(L, "tensor", "no field '%s' (tensors have: shape)", k);
+	lua_newtable(L);
+	for (int i = 0, j = 1; i < n->shape.n; i++)
+		if (n->shape.d[i] != BATCH) {
+			lua_pushinteger(L, n->shape.d[i]);
+			lua_rawseti(L, -2, j++);
+		}
+	return 1;
+}
+
+/* Adds a node for op on inputs in[]; a shape error is the user's. */
+static int add_node(lua_State *L, const OpDef *op, const char *what,
+                    const int *in, int nin, void *attr)
+{
+	Ctx *c = ctx_of(L);
+	const char *err;
+	Pos p = where(L);
+	Node *n = ir_add(c, op, in, nin, attr, p, &err);
+	if (!n)
+		fail_at(L, p, what, "%s", err);
+	return n->id;
+}
+
+/* ---- configuration tables --------------------------------------------- */
+
+static const char *kind_name[] = {"an integer", "a number", "a boolean",
+                                  "a string"};
+
+static void list_keys(Buf *b, const AttrKey *keys, const char *extra)
+{
+	for (const AttrKey *k = keys; k && k->key; k++)
+		buf_printf(b, "%s%s", b->len ? ", " : "", k->key);
+	if (extra)
+		buf_printf(b, "%s%s", b->len ? ", " : "", extra);
+}
+
+static const AttrKey *find_key(const AttrKey *keys, const char *name)
+{
+	for (const AttrKey *k = keys; k && k->key; k++)
+		if (!strcmp(k->key, name))
+			return k;
+	return NULL;
+}
+
+static const AttrKey *find_pos(const AttrKey *keys, lua_Integer i)
+{
+	for (const AttrKey *k = keys; k && k->key; k++)
+		if (k->pos == i)
+			return k;
+	return NULL;
+}
+
+/* Stores the value on top of the stack into key k of attr. */
+static void set_key(lua_State *L, const char *what, const AttrKey *k,
+                    void *attr)
+{
+	char *dst = (char *)attr + k->off;
+	int ok = 0;
+	double v = 0;
+	switch (k->kind) {
+	case AK_INT:
+		if (lua_isinteger(L, -1) ||
+		    (lua_type(L, -1) == LUA_TNUMBER &&
+		     lua_tonumber(L, -1) == floor(lua_tonumber(L, -1)))) {
+			v = lua_tonumber(L, -1);
+			ok = 1;
+		}
+		break;
+	case AK_NUM:
+		if (lua_type(L, -1) == LUA_TNUMBER) {
+			v = lua_tonumber(L, -1);
+			ok = isfinite(v);
+		}
+		break;
+	case AK_BOOL:
+		if (lua_isboolean(L, -1)) {
+			*(int *)dst = lua_toboolean(L, -1);
+			return;
+		}
+		break;
+	case AK_STR:
+		if (lua_type(L, -1) == LUA_TSTRING) {
+			*(const char **)dst = ctx_strdup(ctx_of(L), lua_tostring(L, -1));
+			return;
+		}
+		break;
+	}
+	if (!ok)
+		fail(L, what, "'%s' must be %s; got %s", k->key, kind_name[k->kind],
+		     lua_type(L, -1) == LUA_TNUMBER ? "a non-integral or non-finite "
+		                                      "number"
+		                                    : luaL_typename(L, -1));
+	if (k->min <= k->max && (v < k->min || v > k->max))
+		fail(L, what, "'%s' = %g is out of range [%g, %g]", k->key, v,
+		     k->min, k->max);
+	if (k->kind == AK_INT)
+		*(int *)dst = (int)v;
+	else
+		*(double *)dst = v;
+}
+
+/* Reads the table at idx into attr by keys: defaults first, then every
+ * entry, which must be a known key (or `extra`, left for the caller); then
+ * the required ones must be there. */
+static void parse_keys(lua_State *L, int idx, const char *what,
+                       const AttrKey *keys, void *attr, const char *extra)
+{
+	idx = lua_absindex(L, idx);
+	for (const AttrKey *k = keys; k && k->key; k++) {
+		char *dst = (char *)attr + k->off;
+		if (k->kind == AK_INT || k->kind == AK_BOOL)
+			*(int *)dst = (int)k->def;
+		else if (k->kind == AK_NUM)
+			*(double *)dst = k->def;
+	}
+	unsigned seen = 0;
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		const AttrKey *k = NULL;
+		if (lua_type(L, -2) == LUA_TSTRING) {
+			const char *name = lua_tostring(L, -2);
+			if (extra && !strcmp(name, extra)) {
+				lua_pop(L, 1);
+				continue;
+			}
+			if (!(k = find_key(keys, name))) {
+				Buf b = {0};
+				list_keys(&b, keys, extra);
+				char msg[512];
+				snprintf(msg, sizeof msg, "%s", b.s ? b.s : "none");
+				buf_free(&b);
+				fail(L, what, "unknown key '%s' (keys: %s)", name, msg);
+			}
+		} else if (lua_isinteger(L, -2)) {
+			lua_Integer i = lua_tointeger(L, -2);
+			if (!(k = find_pos(keys, i)))
+				fail(L, what, "too many values in {…}: value %d has no "
+				              "meaning here", (int)i);
+		} else {
+			fail(L, what, "keys of {…} must be names");
+		}
+		if (seen & (1u << (k - keys)))
+			fail(L, what, "'%s' is given twice", k->key);
+		seen |= 1u << (k - keys);
+		set_key(L, what, k, attr);
+		lua_pop(L, 1);
+	}
+	for (const AttrKey *k = keys; k && k->key; k++)
+		if (k->required && !(seen & (1u << (k - keys))))
+			fail(L, what, "'%s' is required%s", k->key,
+			     k->pos ? " (the first value in {…})" : "");
+}
+
+static int is_ident(const char *s)
+{
+	if (!s || !(*s == '_' || (*s >= 'a' && *s <= 'z') ||
+	            (*s >= 'A' && *s <= 'Z')))
+		return 0;
+	for (; *s; s++)
+		if (!(*s == '_' || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
+			return 0;
+	return 1;
+}
+
+/* The optional name= of a configuration table, checked as an identifier. */
+static const char *opt_name(lua_State *L, int idx, const char *what)
+{
+	lua_getfield(L, idx, "name");
+	const char *s = NULL;
+	if (!lua_isnil(L, -1)) {
+		if (lua_type(L, -1) != LUA_TSTRING || !is_ident(lua_tostring(L, -1)))
+			fail(L, what, "name must be an identifier "
+			              "([A-Za-z_][A-Za-z0-9_]*)");
+		s = ctx_strdup(ctx_of(L), lua_tostring(L, -1));
+	}
+	lua_pop(L, 1);
+	return s;
+}
+
+/* ---- inputs ----------------------------------------------------------- */
+
+/* nn.input{name, dims…, type=}, nn.target{name, dims…}: per-sample dims. */
+static int make_source(lua_State *L, const OpDef *op, const char *what)
+{
+	Ctx *c = ctx_of(L);
+	if (!lua_istable(L, 1))
+		return fail(L, what, "is configured with braces: nn.%s{\"name\", "
+		                     "dims…}", what);
+	SourceAttr *a = ctx_alloc(c, sizeof *a);
+	a->dtype = DT_F32;
+	a->shape.d[a->shape.n++] = BATCH;
+	lua_pushnil(L);
+	int ndims = 0;
+	while (lua_next(L, 1)) {
+		if (lua_type(L, -2) == LUA_TSTRING) {
+			const char *k = lua_tostring(L, -2);
+			if (!strcmp(k, "type") && op == &op_input) {
+				const char *t = lua_tostring(L, -1);
+				if (t && !strcmp(t, "float32"))
+					a->dtype = DT_F32;
+				else
+					fail(L, what, "type must be \"float32\" (int32 inputs "
+					              "come with embeddings)");
+			} else if (!strcmp(k, "classes") && op == &op_label) {
+				if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 2 ||
+				    lua_tointeger(L, -1) > (1 << 24))
+					fail(L, what, "classes must be an integer ≥ 2");
+				a->classes = (int)lua_tointeger(L, -1);
+			} else {
+				fail(L, what, "unknown key '%s' (keys: name%s)", k,
+				     op == &op_label ? ", classes" : ", dims…, type");
+			}
+		}
+		lua_pop(L, 1);
+	}
+	lua_rawgeti(L, 1, 1);
+	if (lua_type(L, -1) != LUA_TSTRING || !is_ident(lua_tostring(L, -1)))
+		fail(L, what, "the first value must be its name, an identifier: "
+		              "nn.%s{\"image\", …}", what);
+	a->name = ctx_strdup(c, lua_tostring(L, -1));
+	lua_pop(L, 1);
+	for (int i = 2;; i++) {
+		if (lua_rawgeti(L, 1, i) == LUA_TNIL) {
+			lua_pop(L, 1);
+			break;
+		}
+		if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 ||
+		    lua_tointeger(L, -1) > (1 << 24))
+			fail(L, what, "dimension %d must be a positive integer", i - 1);
+		if (a->shape.n == MAXDIM)
+			fail(L, what, "at most %d dimensions", MAXDIM - 1);
+		a->shape.d[a->shape.n++] = (int)lua_tointeger(L, -1);
+		lua_pop(L, 1);
+		ndims++;
+	}
+	if (op == &op_label) {
+		a->dtype = DT_I32;
+		if (ndims)
+			fail(L, what, "a label is one class index per sample; give "
+			              "classes=, not dimensions");
+		if (!a->classes)
+			fail(L, what, "classes= is required: nn.label{\"%s\", classes "
+			              "= 10}", a->name);
+	} else if (!ndims) {
+		fail(L, what, "give the per-sample dimensions: nn.%s{\"%s\", 784}",
+		     what, a->name);
+	}
+	int *slot = op == &op_input ? &c->input : &c->label;
+	if (*slot >= 0)
+		fail(L, what, "a model has one %s for now", op == &op_input ?
+		              "input" : "label or target");
+	*slot = add_node(L, op, what, NULL, 0, a);
+	Node *n = ir_node(c, *slot);
+	n->st = op == &op_input ? ST_INPUT : ST_LABEL;
+	n->name = a->name;
+	push_tensor(L, *slot);
+	return 1;
+}
+
+static int l_input(lua_State *L) { return make_source(L, &op_input, "input"); }
+static int l_label(lua_State *L) { return make_source(L, &op_label, "label"); }
+static int l_target(lua_State *L)
+{
+	return make_source(L, &op_target, "target");
+}
+
+/* ---- functions: ops applied to tensors -------------------------------- */
+
+/* nn.<op.lua>(t1, …[, {options}]), upvalue 2 is the OpDef. */
+static int l_op(lua_State *L)
+{
+	const OpDef *op = lua_touserdata(L, lua_upvalueindex(2));
+	Ctx *c = ctx_of(L);
+	if (lua_istable(L, 1))
+		return fail(L, op->lua, "takes tensors in parentheses: nn.%s(h)",
+		            op->lua);
+	int in[MAXIN];
+	int nin = op->nin;
+	for (int i = 0; i < nin; i++)
+		in[i] = check_tensor(L, i + 1, op->lua);
+	void *attr = op->attr_size ? ctx_alloc(c, op->attr_size) : NULL;
+	if (op->keys) {
+		if (!lua_isnoneornil(L, nin + 1)) {
+			luaL_checktype(L, nin + 1, LUA_TTABLE);
+			parse_keys(L, nin + 1, op->lua, op->keys, attr, NULL);
+		} else {
+			lua_newtable(L);
+			parse_keys(L, -1, op->lua, op->keys, attr, NULL);
+			lua_pop(L, 1);
+		}
+	} else if (!lua_isnone(L, nin + 1)) {
+		return fail(L, op->lua, "takes %d tensor%s; got %d arguments", nin,
+		            nin == 1 ? "" : "s", lua_gettop(L));
+	}
+	push_tensor(L, add_node(L, op, op->lua, in, nin, attr));
+	return 1;
+}
+
+/* nn.flatten(x): [B, d1, d2, …] -> [B, d1·d2·…], a view. */
+static int l_flatten(lua_State *L)
+{
+	Ctx *c = ctx_of(L);
+	if (lua_istable(L, 1))
+		return fail(L, "flatten", "takes a tensor in parentheses: "
+		                          "nn.flatten(h)");
+	int x = check_tensor(L, 1, "flatten");
+	Node *n = ir_node(c, x);
+	if (n->shape.n < 1 || n->shape.d[0] != BATCH)
+		return fail(L, "flatten", "input %s has no batch dimension",
+		            shape_str(c, &n->shape));
+	long k = 1;
+	for (int i = 1; i < n->shape.n; i++)
+		k *= n->shape.d[i];
+	struct { Shape to; } *a = ctx_alloc(c, sizeof *a);
+	a->to = (Shape){2, {BATCH, (int)k}};
+	push_tensor(L, add_node(L, &op_reshape, "flatten", &x, 1, a));
+	return 1;
+}
+
+/* ---- layers ------------------------------------------------------------ */
+
+/* nn.<layer>{config}: upvalue 2 is the LayerDef. */
+static int l_layer(lua_State *L)
+{
+	const LayerDef *def = lua_touserdata(L, lua_upvalueindex(2));
+	Ctx *c = ctx_of(L);
+	if (!lua_istable(L, 1))
+		return fail(L, def->name, "is configured with braces, then "
+		                          "applied: nn.%s{…}(h)", def->name);
+	Layer *l = lua_newuserdatauv(L, sizeof *l, 0);
+	memset(l, 0, sizeof *l);
+	for (int i = 0; i < 4; i++)
+		l->param[i] = -1;
+	luaL_setmetatable(L, LAYER);
+	l->def = def;
+	l->pos = where(L);
+	l->attr = ctx_alloc(c, def->attr_size);
+	parse_keys(L, 1, def->name, def->keys, l->attr, "name");
+	l->name = opt_name(L, 1, def->name);
+	return 1;
+}
+
+/* layer(x): builds the layer's nodes; names it on first use. */
+static int layer_call(lua_State *L)
+{
+	Layer *l = luaL_checkudata(L, 1, LAYER);
+	Ctx *c = ctx_of(L);
+	int x = check_tensor(L, 2, l->def->name);
+	if (!lua_isnone(L, 3))
+		return fail(L, l->def->name, "is applied to one tensor");
+	if (!l->applied) {
+		if (!l->name)
+			l->name = ctx_sprintf(c, "%s%d", l->def->name,
+			                      ++c->layer_count[layer_index(l->def)]);
+		for (int i = 0; i < c->nnodes; i++)
+			if (c->nodes[i]->layer && !strcmp(c->nodes[i]->layer, l->name))
+				return fail(L, l->def->name, "two layers are named '%s'",
+				            l->name);
+	}
+	const char *err = NULL;
+	Pos p = where(L);
+	int y = l->def->apply(c, l, x, p, &err);
+	if (y < 0)
+		return fail_at(L, p, l->def->name, "%s", err);
+	l->applied = 1;
+	push_tensor(L, y);
+	return 1;
+}
+
+/* nn.sequential{f1, f2, …}: calls each in turn; each is a layer, a
+ * sequential, or a function of one tensor. */
+static int l_sequential(lua_State *L)
+{
+	if (!lua_istable(L, 1))
+		return fail(L, "sequential", "takes a list in braces: "
+		                             "nn.sequential{nn.linear{10}, nn.relu}");
+	int n = (int)luaL_len(L, 1);
+	lua_newtable(L);
+	for (int i = 1; i <= n; i++) {
+		lua_rawgeti(L, 1, i);
+		if (!lua_isfunction(L, -1) && !luaL_testudata(L, -1, LAYER) &&
+		    !luaL_testudata(L, -1, SEQ))
+			return fail(L, "sequential", "item %d is %s, not a layer or "
+			                             "function", i, luaL_typename(L, -1));
+		lua_rawseti(L, -2, i);
+	}
+	lua_pushnil(L);
+	if (lua_next(L, 1)) {
+		lua_pop(L, 2);
+		if (luaL_len(L, 1) == 0)
+			return fail(L, "sequential", "takes a list, not named keys");
+	}
+	lua_newuserdatauv(L, 0, 1);
+	lua_insert(L, -2);
+	lua_setiuservalue(L, -2, 1);
+	luaL_setmetatable(L, SEQ);
+	return 1;
+}
+
+static int seq_call(lua_State *L)
+{
+	luaL_checkudata(L, 1, SEQ);
+	check_tensor(L, 2, "sequential");
+	lua_getiuservalue(L, 1, 1);
+	int n = (int)luaL_len(L, -1);
+	lua_pushvalue(L, 2);                 /* the running tensor */
+	for (int i = 1; i <= n; i++) {
+		lua_rawgeti(L, -2, i);
+		lua_insert(L, -2);
+		lua_call(L, 1, 1);
+		if (!luaL_testudata(L, -1, TENSOR))
+			return fail(L, "sequential", "item %d returned %s, not a "
+			                             "tensor", i, luaL_typename(L, -1));
+	}
+	return 1;
+}
+
+/* ---- recipe pieces: optimizers, schedules, data ------------------------ */
+
+static int l_optim(lua_State *L)
+{
+	const OptimDef *def = lua_touserdata(L, lua_upvalueindex(2));
+	char what[32];
+	snprintf(what, sizeof what, "optim.%s", def->name);
+	if (!lua_istable(L, 1))
+		return fail(L, what, "is configured with braces: nn.optim.%s{lr = "
+		                     "0.1}", def->name);
+	Optim *o = lua_newuserdatauv(L, sizeof *o, 0);
+	memset(o, 0, sizeof *o);
+	luaL_setmetatable(L, OPTIM);
+	parse_keys(L, 1, what, def->keys, o, NULL);
+	o->def = def;
+	if (o->nesterov && (o->momentum == 0 || o->dampening != 0))
+		return fail(L, what, "nesterov needs momentum > 0 and dampening = 0");
+	return 1;
+}
+
+#define SK(key, req, def, lo, hi)                                           \
+	{#key, AK_NUM, 0, req, def, offsetof(Sched, key), lo, hi}
+static const AttrKey sched_const_keys[] = {{0}};
+static const AttrKey sched_step_keys[] = {
+	SK(every, 1, 0, 1e-9, 1e9), SK(gamma, 0, 0.1, 0, 1), SK(warmup, 0, 0, 0, 1e9),
+	{0}};
+static const AttrKey sched_exp_keys[] = {
+	SK(gamma, 1, 0, 0, 1), SK(warmup, 0, 0, 0, 1e9), {0}};
+static const AttrKey sched_cos_keys[] = {
+	SK(warmup, 0, 0, 0, 1e9), SK(min_lr, 0, 0, 0, 1e9), {0}};
+
+static const struct {
+	const char *name;
+	const AttrKey *keys;
+} sched_defs[] = {
+	{"constant", sched_const_keys},   /* the RT_SCHED_* order */
+	{"step", sched_step_keys},
+	{"exponential", sched_exp_keys},
+	{"cosine", sched_cos_keys},
+};
+
+static int l_sched(lua_State *L)
+{
+	int kind = (int)lua_tointeger(L, lua_upvalueindex(2));
+	char what[40];
+	snprintf(what, sizeof what, "schedule.%s", sched_defs[kind].name);
+	if (!lua_isnoneornil(L, 1) && !lua_istable(L, 1))
+		return fail(L, what, "is configured with braces: nn.%s{…}", what);
+	Sched *s = lua_newuserdatauv(L, sizeof *s, 0);
+	memset(s, 0, sizeof *s);
+	luaL_setmetatable(L, SCHED);
+	if (lua_istable(L, 1))
+		parse_keys(L, 1, what, sched_defs[kind].keys, s, NULL);
+	s->kind = kind;
+	return 1;
+}
+
+static const AttrKey idx_keys[] = {
+	{"images", AK_STR, 1, 1, 0, offsetof(DataSpec, a), 1, 0},
+	{"labels", AK_STR, 2, 1, 0, offsetof(DataSpec, b), 1, 0},
+	{"scale", AK_NUM, 0, 0, 1, offsetof(DataSpec, scale), 1, 0},
+	{0},
+};
+
+static const AttrKey csv_keys[] = {
+	{"path", AK_STR, 1, 1, 0, offsetof(DataSpec, a), 1, 0},
+	{"label", AK_INT, 0, 0, -1, offsetof(DataSpec, label_col), -1, 1 << 20},
+	{"header", AK_BOOL, 0, 0, 0, offsetof(DataSpec, header), 1, 0},
+	{"scale", AK_NUM, 0, 0, 1, offsetof(DataSpec, scale), 1, 0},
+	{0},
+};
+
+static int l_data(lua_State *L)
+{
+	int kind = (int)lua_tointeger(L, lua_upvalueindex(2));
+	const char *what = kind == 1 ? "data.idx" : "data.csv";
+	if (!lua_istable(L, 1))
+		return fail(L, what, "is configured with braces: nn.%s{…}", what);
+	DataSpec *d = lua_newuserdatauv(L, sizeof *d, 0);
+	memset(d, 0, sizeof *d);
+	luaL_setmetatable(L, DATA);
+	parse_keys(L, 1, what, kind == 1 ? idx_keys : csv_keys, d, NULL);
+	d->kind = kind;
+	d->pos = where(L);
+	return 1;
+}
+
+/* ---- nn.train{…} ------------------------------------------------------- */
+
+/* Field k of the table at idx as userdata of metatable tname (required or
+ * not); pops it. */
+static void *get_udata(lua_State *L, int idx, const char *k, const char *tname,
+                       int required, const char *hint)
+{
+	lua_getfield(L, idx, k);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		if (required)
+			fail(L, "train", "'%s' is required: %s", k, hint);
+		return NULL;
+	}
+	void *u = luaL_testudata(L, -1, tname);
+	if (!u)
+		fail(L, "train", "'%s' must be %s; got %s", k, hint,
+		     luaL_typename(L, -1));
+	lua_pop(L, 1);
+	return u;
+}
+
+typedef struct TrainKeys {
+	const char *name;
+	int batch, epochs, seed, shuffle, lr_batch_ref;
+	double split;
+} TrainKeys;
+
+static const AttrKey train_keys[] = {
+	{"name", AK_STR, 0, 1, 0, offsetof(TrainKeys, name), 1, 0},
+	{"batch", AK_INT, 0, 1, 0, offsetof(TrainKeys, batch), 1, 1 << 16},
+	{"epochs", AK_INT, 0, 1, 0, offsetof(TrainKeys, epochs), 1, 1 << 20},
+	{"seed", AK_INT, 0, 0, 1, offsetof(TrainKeys, seed), 0, 2147483647},
+	{"shuffle", AK_BOOL, 0, 0, 1, offsetof(TrainKeys, shuffle), 1, 0},
+	{"lr_batch_ref", AK_INT, 0, 0, 0, offsetof(TrainKeys, lr_batch_ref), 0,
+	 1 << 20},
+	{"split", AK_NUM, 0, 0, 0, offsetof(TrainKeys, split), 0, 0.99},
+	{0},
+};
+
+static const char *train_extra[] = {"loss", "predict", "optimizer",
+                                    "schedule", "data", "checkpoint",
+                                    "early_stopping", NULL};
+
+typedef struct CkptKeys {
+	const char *path;
+	int every;
+} CkptKeys;
+static const AttrKey ckpt_keys[] = {
+	{"path", AK_STR, 1, 1, 0, offsetof(CkptKeys, path), 1, 0},
+	{"every", AK_INT, 0, 0, 1, offsetof(CkptKeys, every), 1, 1 << 20},
+	{0},
+};
+
+typedef struct StopKeys {
+	int patience;
+	double min_delta;
+	const char *monitor;
+} StopKeys;
+static const AttrKey stop_keys[] = {
+	{"patience", AK_INT, 1, 1, 0, offsetof(StopKeys, patience), 1, 1 << 20},
+	{"min_delta", AK_NUM, 0, 0, 0, offsetof(StopKeys, min_delta), 0, 1e9},
+	{"monitor", AK_STR, 0, 0, 0, offsetof(StopKeys, monitor), 1, 0},
+	{0},
+};
+
+/* A sub-table of nn.train{…} parsed by keys; returns 0 if absent. */
+static int get_table(lua_State *L, int idx, const char *k, const AttrKey *keys,
+                     void *attr)
+{
+	lua_getfield(L, idx, k);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	if (!lua_istable(L, -1))
+		fail(L, "train", "'%s' must be a table {…}", k);
+	char what[48];
+	snprintf(what, sizeof what, "train: %s", k);
+	parse_keys(L, -1, what, keys, attr, NULL);
+	lua_pop(L, 1);
+	return 1;
+}
+
+static int l_train(lua_State *L)
+{
+	Ctx *c = ctx_of(L);
+	Recipe *r = &c->recipe;
+	if (!lua_istable(L, 1))
+		return fail(L, "train", "is configured with braces: "
+		                        "return nn.train{…}");
+	if (c->have_recipe)
+		return fail(L, "train", "a script describes one training recipe");
+	/* plain keys; the rest are checked one by one below */
+	TrainKeys tk;
+	lua_newtable(L);
+	lua_pushnil(L);
+	while (lua_next(L, 1)) {
+		int extra = 0;
+		if (lua_type(L, -2) == LUA_TSTRING)
+			for (const char **e = train_extra; *e; e++)
+				extra |= !strcmp(*e, lua_tostring(L, -2));
+		if (extra) {
+			lua_pop(L, 1);
+			continue;
+		}
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_settable(L, -4);
+	}
+	{
+		Buf b = {0};
+		for (const char **e = train_extra; *e; e++)
+			buf_printf(&b, "%s%s", b.len ? ", " : "", *e);
+		static char extras[256];
+		snprintf(extras, sizeof extras, "%s", b.s);
+		buf_free(&b);
+		parse_keys(L, -1, "train", train_keys, &tk, extras);
+	}
+	lua_pop(L, 1);
+	if (!is_ident(tk.name))
+		return fail(L, "train", "name '%s' must be a C identifier "
+		                        "([A-Za-z_][A-Za-z0-9_]*)", tk.name);
+	r->name = tk.name;
+	r->batch = tk.batch;
+	r->epochs = tk.epochs;
+	r->seed = (uint64_t)tk.seed;
+	r->shuffle = tk.shuffle;
+	r->split = tk.split;
+	r->pos = where(L);
+
+	int *lu = get_udata(L, 1, "loss", TENSOR, 1, "a loss tensor, e.g. "
+	                    "nn.softmax_cross_entropy(logits, y)");
+	Node *loss = ir_node(c, *lu);
+	if (!(loss->op->traits & OT_LOSS))
+		return fail(L, "train", "'loss' must be a loss "
+		                        "(softmax_cross_entropy, mse, …); got %s",
+		            loss->op->name);
+	r->loss = loss->id;
+	int *pu = get_udata(L, 1, "predict", TENSOR, 0, "a tensor");
+	r->predict = pu ? *pu : loss->in[0];
+	if (ir_node(c, r->predict)->shape.d[0] != BATCH)
+		return fail(L, "train", "'predict' must have the batch dimension");
+
+	Optim *o = get_udata(L, 1, "optimizer", OPTIM, 1,
+	                     "nn.optim.sgd{…} or nn.optim.adam{…}");
+	r->opt = *o;
+	if (tk.lr_batch_ref)
+		r->opt.lr *= (double)r->batch / tk.lr_batch_ref;
+	Sched *s = get_udata(L, 1, "schedule", SCHED, 0, "nn.schedule.…{…}");
+	if (s) {
+		r->sched = s->kind;
+		r->sched_every = s->every;
+		r->sched_gamma = s->gamma;
+		r->warmup = s->warmup;
+		r->min_lr = s->min_lr;
+	}
+
+	lua_getfield(L, 1, "data");
+	if (!lua_istable(L, -1))
+		return fail(L, "train", "'data' is required: data = {train = "
+		                        "nn.data.idx{…}, valid = nn.data.idx{…}}");
+	int di = lua_gettop(L);
+	lua_pushnil(L);
+	while (lua_next(L, di)) {
+		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
+		                                               : "?";
+		if (strcmp(k, "train") && strcmp(k, "valid"))
+			return fail(L, "train", "data: unknown key '%s' (keys: train, "
+			                        "valid)", k);
+		lua_pop(L, 1);
+	}
+	DataSpec *dt = get_udata(L, di, "train", DATA, 1, "nn.data.idx{…} or "
+	                         "nn.data.csv{…}");
+	DataSpec *dv = get_udata(L, di, "valid", DATA, 0, "nn.data.idx{…} or "
+	                         "nn.data.csv{…}");
+	lua_pop(L, 1);
+	r->train = *dt;
+	if (dv)
+		r->valid = *dv;
+
+	CkptKeys ck = {0};
+	if (get_table(L, 1, "checkpoint", ckpt_keys, &ck)) {
+		r->ckpt_path = ck.path;
+		r->ckpt_every = ck.every;
+	}
+	StopKeys sk = {0};
+	if (get_table(L, 1, "early_stopping", stop_keys, &sk)) {
+		if (sk.monitor && strcmp(sk.monitor, "valid_loss"))
+			return fail(L, "train", "early_stopping: monitor must be "
+			                        "\"valid_loss\" for now");
+		r->patience = sk.patience;
+		r->min_delta = sk.min_delta;
+	}
+	if (c->label < 0)
+		return fail(L, "train", "the model has no nn.label{…} or "
+		                        "nn.target{…}");
+	c->have_recipe = 1;
+	lua_newuserdatauv(L, 0, 0);
+	luaL_setmetatable(L, RECIPE);
+	return 1;
+}
+
+/* ---- the module --------------------------------------------------------- */
+
+/* Distance of two short names, for "did you mean". */
+static int edit_distance(const char *a, const char *b)
+{
+	int la = (int)strlen(a), lb = (int)strlen(b);
+	if (la > 30 || lb > 30)
+		return 99;
+	int d[32][32];
+	for (int i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (int j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (int i = 1; i <= la; i++)
+		for (int j = 1; j <= lb; j++) {
+			int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			d[i][j] = best;
+		}
+	return d[la][lb];
+}
+
+/* __index of the module tables: an unknown name is a mistake, said at the
+ * user's line with the closest known name. */
+static int module_index(lua_State *L)
+{
+	const char *k = lua_tostring(L, 2);
+	const char *what = lua_tostring(L, lua_upvalueindex(2));
+	const char *best = NULL;
+	int bestd = 3;
+	lua_pushnil(L);
+	while (lua_next(L, 1)) {
+		if (lua_type(L, -2) == LUA_TSTRING) {
+			int d = edit_distance(k ? k : "", lua_tostring(L, -2));
+			if (d < bestd) {
+				bestd = d;
+				best = lua_tostring(L, -2);
+			}
+		}
+		lua_pop(L, 1);
+	}
+	if (best)
+		return fail(L, NULL, "%s.%s does not exist; did you mean %s.%s?", what,
+		            k ? k : "?", what, best);
+	return fail(L, NULL, "%s.%s does not exist", what, k ? k : "?");
+}
+
+static int module_newindex(lua_State *L)
+{
+	return fail(L, NULL, "%s is read-only",
+	            lua_tostring(L, lua_upvalueindex(2)));
+}
+
+/* Makes the table on top a strict module named what. */
+static void seal(lua_State *L, Ctx *c, const char *what)
+{
+	lua_newtable(L);
+	lua_pushlightuserdata(L, c);
+	lua_pushstring(L, what);
+	lua_pushcclosure(L, module_index, 2);
+	lua_setfield(L, -2, "__index");
+	lua_pushlightuserdata(L, c);
+	lua_pushstring(L, what);
+	lua_pushcclosure(L, module_newindex, 2);
+	lua_setfield(L, -2, "__newindex");
+	lua_setmetatable(L, -2);
+}
+
+static void set_fn(lua_State *L, Ctx *c, const char *name, lua_CFunction f,
+                   void *up)
+{
+	lua_pushlightuserdata(L, c);
+	if (up)
+		lua_pushlightuserdata(L, up);
+	lua_pushcclosure(L, f, up ? 2 : 1);
+	lua_setfield(L, -2, name);
+}
+
+static void set_fn_int(lua_State *L, Ctx *c, const char *name,
+                       lua_CFunction f, int up)
+{
+	lua_pushlightuserdata(L, c);
+	lua_pushinteger(L, up);
+	lua_pushcclosure(L, f, 2);
+	lua_setfield(L, -2, name);
+}
+
+static void new_meta(lua_State *L, Ctx *c, const char *name,
+                     lua_CFunction call, lua_CFunction tostring,
+                     lua_CFunction index)
+{
+	luaL_newmetatable(L, name);
+	if (call) {
+		lua_pushlightuserdata(L, c);
+		lua_pushcclosure(L, call, 1);
+		lua_setfield(L, -2, "__call");
+	}
+	if (tostring) {
+		lua_pushlightuserdata(L, c);
+		lua_pushcclosure(L, tostring, 1);
+		lua_setfield(L, -2, "__tostring");
+	}
+	if (index) {
+		lua_pushlightuserdata(L, c);
+		lua_pushcclosure(L, index, 1);
+		lua_setfield(L, -2, "__index");
+	}
+	lua_pushliteral(L, "nncc");
+	lua_setfield(L, -2, "__metatable");     /* scripts cannot change it */
+	lua_pop(L, 1);
+}
+
+static const OpDef *const all_ops[] = {
+#define X(op) &op_##op,
+#include "ops.h"
+#undef X
+};
+
+static void push_module(lua_State *L, Ctx *c)
+{
+	new_meta(L, c, TENSOR, NULL, tensor_tostring, tensor_index);
+	new_meta(L, c, LAYER, layer_call, NULL, NULL);
+	new_meta(L, c, SEQ, seq_call, NULL, NULL);
+	new_meta(L, c, OPTIM, NULL, NULL, NULL);
+	new_meta(L, c, SCHED, NULL, NULL, NULL);
+	new_meta(L, c, DATA, NULL, NULL, NULL);
+	new_meta(L, c, RECIPE, NULL, NULL, NULL);
+
+	lua_newtable(L);
+	set_fn(L, c, "input", l_input, NULL);
+	set_fn(L, c, "label", l_label, NULL);
+	set_fn(L, c, "target", l_target, NULL);
+	set_fn(L, c, "flatten", l_flatten, NULL);
+	set_fn(L, c, "sequential", l_sequential, NULL);
+	set_fn(L, c, "train", l_train, NULL);
+	for (size_t i = 0; i < sizeof all_ops / sizeof *all_ops; i++)
+		if (all_ops[i]->lua)
+			set_fn(L, c, all_ops[i]->lua, l_op, (void *)all_ops[i]);
+	for (size_t i = 0; i < sizeof all_layers / sizeof *all_layers; i++)
+		set_fn(L, c, all_layers[i]->name, l_layer, (void *)all_layers[i]);
+
+	lua_newtable(L);
+	set_fn(L, c, "sgd", l_optim, (void *)&optim_sgd);
+	set_fn(L, c, "adam", l_optim, (void *)&optim_adam);
+	seal(L, c, "nn.optim");
+	lua_setfield(L, -2, "optim");
+
+	lua_newtable(L);
+	for (int i = 0; i < (int)(sizeof sched_defs / sizeof *sched_defs); i++)
+		set_fn_int(L, c, sched_defs[i].name, l_sched, i);
+	seal(L, c, "nn.schedule");
+	lua_setfield(L, -2, "schedule");
+
+	lua_newtable(L);
+	set_fn_int(L, c, "idx", l_data, 1);
+	set_fn_int(L, c, "csv", l_data, 2);
+	seal(L, c, "nn.data");
+	lua_setfield(L, -2, "data");
+
+	seal(L, c, "nn");
+}
+
+/* ---- the sandbox -------------------------------------------------------- */
+
+typedef struct Sandbox {
+	size_t used, limit;
+	long steps, limit_steps;   /* in thousands of VM instructions */
+	Ctx *c;
+} Sandbox;
+
+/* Lua's allocator with a cap: past it an allocation fails and Lua raises
+ * "not enough memory", which front_run turns into a clear message. */
+static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	Sandbox *s = ud;
+	if (!ptr)
+		osize = 0;
+	if (nsize == 0) {
+		free(ptr);
+		s->used -= osize;
+		return NULL;
+	}
+	if (nsize > osize && s->limit && s->used + (nsize - osize) > s->limit)
+		return NULL;
+	void *p = realloc(ptr, nsize);
+	if (p)
+		s->used += nsize - osize;
+	return p;
+}
+
+static void sandbox_hook(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	Sandbox *s;
+	lua_getallocf(L, (void **)&s);
+	if (s->limit_steps && ++s->steps > s->limit_steps) {
+		lua_Debug d;
+		int line = 0;
+		if (lua_getstack(L, 0, &d) && lua_getinfo(L, "l", &d))
+			line = d.currentline;
+		lua_pushfstring(L, "%s:%d: the script ran more than %d million "
+		                   "instructions; an endless loop? (raise the "
+		                   "limit with --lua-steps)", s->c->script, line,
+		                (int)(s->limit_steps / 1000));
+		lua_error(L);
+	}
+}
+
+/* require "nncc" is the only module there is. */
+static int l_require(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1);
+	if (strcmp(name, "nncc"))
+		return fail(L, NULL, "require \"%s\": the only module is \"nncc\"",
+		            name);
+	lua_getfield(L, LUA_REGISTRYINDEX, "nncc.module");
+	return 1;
+}
+
+static void open_sandbox(lua_State *L, Ctx *c, int unsafe)
+{
+	static const luaL_Reg safe[] = {
+		{LUA_GNAME, luaopen_base},     {LUA_STRLIBNAME, luaopen_string},
+		{LUA_TABLIBNAME, luaopen_table}, {LUA_MATHLIBNAME, luaopen_math},
+		{LUA_UTF8LIBNAME, luaopen_utf8}, {NULL, NULL},
+	};
+	if (unsafe) {
+		luaL_openlibs(L);
+	} else {
+		for (const luaL_Reg *l = safe; l->name; l++) {
+			luaL_requiref(L, l->name, l->func, 1);
+			lua_pop(L, 1);
+		}
+		static const char *removed[] = {"dofile", "loadfile", "load",
+		                                "collectgarbage", NULL};
+		for (const char **r = removed; *r; r++) {
+			lua_pushnil(L);
+			lua_setglobal(L, *r);
+		}
+	}
+	push_module(L, c);
+	lua_setfield(L, LUA_REGISTRYINDEX, "nncc.module");
+	if (!unsafe) {
+		lua_pushlightuserdata(L, c);
+		lua_pushcclosure(L, l_require, 1);
+		lua_setglobal(L, "require");
+	}
+}
+
+static int traceback_none(lua_State *L)
+{
+	/* keep the message as raised: it already names the user's line */
+	if (!lua_isstring(L, 1))
+		lua_pushliteral(L, "error object is not a string");
+	return 1;
+}
+
+int front_run(Ctx *c, const char *path, const FrontOpts *o)
+{
+	Sandbox sb = {0, o->mem_limit, 0, o->instr_limit, c};
+	lua_State *L = lua_newstate(sandbox_alloc, &sb);
+	if (!L) {
+		fprintf(stderr, "nncc: cannot create a Lua state\n");
+		return 2;
+	}
+	c->script = ctx_strdup(c, path);
+	open_sandbox(L, c, o->unsafe_lua);
+	if (sb.limit_steps)
+		lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, 1000);
+	lua_pushcfunction(L, traceback_none);
+	int rc = luaL_loadfilex(L, path, "t");
+	if (rc == LUA_OK)
+		rc = lua_pcall(L, 0, 1, 1);
+	if (rc != LUA_OK) {
+		const char *msg = lua_tostring(L, -1);
+		if (rc == LUA_ERRMEM)
+			fprintf(stderr, "%s: the script used more than %zu MiB of memory "
+			                "(raise the limit with --lua-mem)\n", path,
+			        sb.limit >> 20);
+		else if (rc == LUA_ERRFILE)
+			fprintf(stderr, "nncc: %s\n", msg ? msg : path);
+		else
+			fprintf(stderr, "%s\n", msg ? msg : "error");
+		lua_close(L);
+		return 1;
+	}
+	int ok = luaL_testudata(L, -1, RECIPE) != NULL;
+	lua_close(L);
+	if (!ok) {
+		fprintf(stderr, "%s: the script must end with return nn.train{…}\n",
+		        path);
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,157 @@
+/* ---- kernels: the same in every trainer; the calls below carry the shapes.
+ * The ISA is chosen when this file is compiled: AVX-512, AVX2+FMA, or
+ * plain C, which always works; -DNNCC_NO_AVX512 / -DNNCC_NO_AVX2 narrow
+ * the choice (nncc --isa writes them into the file).  Every output element is computed by one
+ * thread in a fixed order, so results do not depend on the thread count. */
+#if defined(__AVX512F__) && !defined(NNCC_NO_AVX512)
+#define NN_AVX512 1
+#include <immintrin.h>
+#define NN_ISA "avx512"
+#define NN_MR 6                 /* rows of C per microkernel tile */
+#define NN_VW 16                /* floats per vector */
+typedef __m512 nn_vec;
+#define nn_vload(p) _mm512_loadu_ps(p)
+#define nn_vstore(p, v) _mm512_storeu_ps(p, v)
+#define nn_vset1(x) _mm512_set1_ps(x)
+#define nn_vzero() _mm512_setzero_ps()
+#define nn_vfma(a, b, c) _mm512_fmadd_ps(a, b, c)
+#elif defined(__AVX2__) && defined(__FMA__) && !defined(NNCC_NO_AVX2)
+#define NN_AVX2 1
+#include <immintrin.h>
+#define NN_ISA "avx2"
+#define NN_MR 6
+#define NN_VW 8
+typedef __m256 nn_vec;
+#define nn_vload(p) _mm256_loadu_ps(p)
+#define nn_vstore(p, v) _mm256_storeu_ps(p, v)
+#define nn_vset1(x) _mm256_set1_ps(x)
+#define nn_vzero() _mm256_setzero_ps()
+#define nn_vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
+#else
+#define NN_ISA "scalar"
+#define NN_MR 4
+#define NN_VW 4
+#endif
+#define NN_NR (2 * NN_VW)       /* columns of C per tile: two vectors */
+#define NN_NR_MAX 32            /* scratch is sized for the widest ISA */
+
+#ifdef _OPENMP
+#define NN_OMP(x) _Pragma(x)
+#else
+#define NN_OMP(x)
+#endif
+#if defined(__GNUC__)
+#define NN_KERNEL static inline __attribute__((unused))
+#else
+#define NN_KERNEL static inline
+#endif
+
+/* Packs op(B), K×N, into column panels of NN_NR: panel j holds columns
+ * j·NR … j·NR+NR−1 as K rows of NR floats, zero beyond N, so the
+ * microkernel reads B with unit stride whatever its layout. */
+NN_KERNEL void nn_pack_b(int N, int K, const float *B, int ldb, int tb,
+                             float *bp)
+{
+	for (int j0 = 0; j0 < N; j0 += NN_NR) {
+		int nr = N - j0 < NN_NR ? N - j0 : NN_NR;
+		float *dst = bp + (long)j0 * K;
+		if (tb) {
+			for (int j = 0; j < NN_NR; j++)
+				for (int k = 0; k < K; k++)
+					dst[(long)k * NN_NR + j] =
+						j < nr ? B[(long)(j0 + j) * ldb + k] : 0;
+		} else {
+			for (int k = 0; k < K; k++)
+				for (int j = 0; j < NN_NR; j++)
+					dst[(long)k * NN_NR + j] =
+						j < nr ? B[(long)k * ldb + j0 + j] : 0;
+		}
+	}
+}
+
+/* One MR×NR tile: C[r][j] = Σ_k a(r,k)·bp[k][j] with a(r,k) = a[r·rs+k·ks].
+ * Rows past mr re-read row mr−1 (valid memory) and are not stored. */
+NN_KERNEL void nn_tile(int K, const float *a, long rs, long ks,
+                           const float *bp, float *c, long ldc, int mr, int nr)
+{
+	const float *ar[NN_MR];
+	for (int r = 0; r < NN_MR; r++)
+		ar[r] = a + (r < mr ? r : mr - 1) * rs;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+	nn_vec acc[NN_MR][2];
+	for (int r = 0; r < NN_MR; r++)
+		acc[r][0] = acc[r][1] = nn_vzero();
+	for (int k = 0; k < K; k++) {
+		nn_vec b0 = nn_vload(bp + (long)k * NN_NR);
+		nn_vec b1 = nn_vload(bp + (long)k * NN_NR + NN_VW);
+		for (int r = 0; r < NN_MR; r++) {
+			nn_vec x = nn_vset1(ar[r][k * ks]);
+			acc[r][0] = nn_vfma(x, b0, acc[r][0]);
+			acc[r][1] = nn_vfma(x, b1, acc[r][1]);
+		}
+	}
+	if (mr == NN_MR && nr == NN_NR) {
+		for (int r = 0; r < NN_MR; r++) {
+			nn_vstore(c + r * ldc, acc[r][0]);
+			nn_vstore(c + r * ldc + NN_VW, acc[r][1]);
+		}
+		return;
+	}
+	float t[NN_MR][NN_NR];
+	for (int r = 0; r < NN_MR; r++) {
+		nn_vstore(t[r], acc[r][0]);
+		nn_vstore(t[r] + NN_VW, acc[r][1]);
+	}
+#else
+	float t[NN_MR][NN_NR] = {{0}};
+	for (int k = 0; k < K; k++)
+		for (int r = 0; r < NN_MR; r++) {
+			float x = ar[r][k * ks];
+			for (int j = 0; j < NN_NR; j++)
+				t[r][j] += x * bp[(long)k * NN_NR + j];
+		}
+#endif
+	for (int r = 0; r < mr; r++)
+		for (int j = 0; j < nr; j++)
+			c[r * ldc + j] = t[r][j];
+}
+
+/* C[M,N] = op(A)·op(B): op(A) is M×K, stored [M,lda] or, with ta, [K,lda];
+ * op(B) is K×N, stored [K,ldb] or, with tb, [N,ldb].  scratch holds
+ * K·⌈N/32⌉·32 floats for the packed B. */
+NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
+                           int ta, const float *B, int ldb, int tb, float *C,
+                           int ldc, float *scratch)
+{
+	nn_pack_b(N, K, B, ldb, tb, scratch);
+	long rs = ta ? 1 : lda, ks = ta ? lda : 1;
+	int npanel = (N + NN_NR - 1) / NN_NR, nrow = (M + NN_MR - 1) / NN_MR;
+	NN_OMP("omp parallel for collapse(2) schedule(static) if((long)M*N*K > (1L << 18))")
+	for (int jb = 0; jb < npanel; jb++)
+		for (int ib = 0; ib < nrow; ib++) {
+			int i = ib * NN_MR, j = jb * NN_NR;
+			int mr = M - i < NN_MR ? M - i : NN_MR;
+			int nr = N - j < NN_NR ? N - j : NN_NR;
+			nn_tile(K, A + i * rs, rs, ks, scratch + (long)j * K,
+			        C + (long)i * ldc + j, ldc, mr, nr);
+		}
+}
+
+/* Parameter initialisation, drawn in a fixed order from the model's RNG. */
+NN_KERNEL void nn_init_uniform(float *p, long n, float bound, RtRng *r)
+{
+	for (long i = 0; i < n; i++)
+		p[i] = (2 * rt_rng_uniform(r) - 1) * bound;
+}
+
+NN_KERNEL void nn_init_normal(float *p, long n, float std, RtRng *r)
+{
+	for (long i = 0; i < n; i++)
+		p[i] = rt_rng_normal(r) * std;
+}
+
+NN_KERNEL void nn_init_const(float *p, long n, float v)
+{
+	for (long i = 0; i < n; i++)
+		p[i] = v;
+}

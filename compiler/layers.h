@@ -1,0 +1,5 @@
+/*
+ * layers.h — the layers of the Lua vocabulary, one row each: X(name) refers
+ * to `const LayerDef layer_name` in compiler/ops/<file>.c.
+ */
+X(linear)

@@ -1,0 +1,351 @@
+/*
+ * nncc.h — the compiler's one header: context, IR, op registry, passes.
+ *
+ * The pipeline (main.c spells it out):
+ *   front (Lua script -> forward graph) -> autodiff (backward + update
+ *   nodes) -> verify -> schedule -> plan (arena offsets) -> emit (C).
+ * Every op is one OpDef in compiler/ops/<op>.c, listed once in ops.h; no
+ * pass switches on the op kind, they all read the registry.
+ */
+#ifndef NNCC_H
+#define NNCC_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define NNCC_VERSION "0.1"
+
+enum {
+	MAXDIM = 6,     /* tensor rank, batch dimension included */
+	MAXIN = 4,      /* inputs of one node */
+	BATCH = -1,     /* the symbolic batch dimension in a Shape */
+	ALIGN_FLOATS = 16, /* arena offsets are multiples of 64 bytes */
+};
+
+typedef struct Ctx Ctx;
+typedef struct Node Node;
+typedef struct OpDef OpDef;
+typedef struct Emit Emit;
+typedef struct Buf Buf;
+
+/* ---- util.c ---------------------------------------------------------- */
+
+/* A growable string, allocated with malloc; the one place nncc uses it
+ * besides the arena, freed by buf_free. */
+struct Buf {
+	char *s;
+	size_t len, cap;
+};
+void buf_printf(Buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void buf_vprintf(Buf *b, const char *fmt, va_list ap);
+void buf_puts(Buf *b, const char *s);
+void buf_free(Buf *b);
+
+/* The compiler's memory: one arena per Ctx, freed once at exit. */
+void *ctx_alloc(Ctx *c, size_t n);          /* zeroed */
+char *ctx_strdup(Ctx *c, const char *s);
+char *ctx_sprintf(Ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Internal errors: a bug in nncc, exit 2 with the C position. */
+#define bug(...) bug_at(__FILE__, __LINE__, __VA_ARGS__)
+_Noreturn void bug_at(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* User errors outside the Lua run (exit 1): "file:line: message". */
+_Noreturn void user_error(const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- IR -------------------------------------------------------------- */
+
+typedef enum { DT_F32, DT_I32 } DType;
+
+/* Which part of the training step a node belongs to. */
+typedef enum {
+	PH_FWD,   /* forward: runs in train_step and in predict/evaluate */
+	PH_BWD,   /* backward: gradients */
+	PH_UPD,   /* optimizer update of parameters and their state */
+} Phase;
+
+/* Where a node's tensor lives. */
+typedef enum {
+	ST_ARENA,  /* transient, planned into the arena */
+	ST_INPUT,  /* the caller's x */
+	ST_LABEL,  /* the caller's y */
+	ST_PARAM,  /* persistent: parameters */
+	ST_GRAD,   /* persistent: gradients */
+	ST_STATE,  /* persistent: optimizer state, running statistics */
+	ST_VIEW,   /* same memory as in[0], another shape */
+	ST_NONE,   /* no tensor: an update node writes its inputs */
+} Storage;
+
+typedef struct Shape {
+	int n;              /* rank */
+	int d[MAXDIM];      /* BATCH for the batch dimension */
+} Shape;
+
+typedef struct Pos {
+	const char *file;   /* the user's script */
+	int line;           /* 0: no position */
+} Pos;
+
+struct Node {
+	int id;
+	const OpDef *op;
+	int nin;
+	int in[MAXIN];
+	Shape shape;
+	DType dtype;
+	Phase phase;
+	Storage st;
+	void *attr;         /* the op's typed attribute struct, or NULL */
+	Pos pos;            /* the user's line that made it */
+	const char *name;   /* persistent tensors: "linear1.weight" */
+	const char *layer;  /* the layer instance it belongs to, or NULL */
+	int grad;           /* params: node of its gradient, else -1 */
+	long off;           /* offset in floats within its region */
+	long scratch_off;   /* arena offset of its scratch, if any */
+	int order;          /* position in the schedule, -1 if not scheduled */
+};
+
+/* Attribute schema for the Lua side: a key of a configuration table. */
+typedef enum { AK_INT, AK_NUM, AK_BOOL, AK_STR } AttrKind;
+typedef struct AttrKey {
+	const char *key;
+	AttrKind kind;
+	int pos;            /* positional index in {…} (1-based), 0: named only */
+	int required;
+	double def;         /* default for numbers/bools */
+	size_t off;         /* offsetof in the attribute struct */
+	double min, max;    /* valid range for numbers (min > max: any) */
+} AttrKey;
+
+/* Op traits read by passes. */
+enum {
+	OT_ELEMWISE = 1 << 0,  /* out[i] depends on in[*][i] only */
+	OT_INPLACE = 1 << 1,   /* may write its output over in[0] */
+	OT_LOSS = 1 << 2,      /* a scalar loss: mean over the batch */
+	OT_SOURCE = 1 << 3,    /* no inputs: input, label, param */
+	OT_TRAIN_ONLY = 1 << 4,/* not run by predict/evaluate */
+	OT_UPDATE = 1 << 5,    /* writes inputs 0 and 2.. in place */
+};
+
+struct OpDef {
+	const char *name;
+	int nin;                     /* inputs; -1: any */
+	unsigned traits;
+	const char *lua;             /* exposed as nn.<lua>(tensors…[, {opts}]) */
+	const AttrKey *keys;         /* options of the trailing {…}, or NULL */
+	/* Sets n->shape and n->dtype from its inputs; returns NULL or an error
+	 * message (allocated in the ctx) that the front end prefixes with the
+	 * user's file:line and the op's name. */
+	const char *(*shape)(Ctx *, Node *);
+	/* Appends the nodes computing the gradient of each input into din[i]
+	 * (-1: no gradient) from dout, the gradient of n (-1 for a loss: 1). */
+	void (*grad)(Ctx *, Node *, int dout, int *din);
+	/* Writes the body of n's block: inputs are x0..x3, output y. */
+	void (*emit)(Emit *, Node *);
+	/* Floats of scratch the emitted code needs while n runs. */
+	long (*scratch)(Ctx *, Node *);
+	double (*flops)(Ctx *, Node *);
+	/* Attribute struct size and a printer for dumps and the model hash. */
+	size_t attr_size;
+	void (*print_attr)(Buf *, const Node *);
+};
+
+#define X(op) extern const OpDef op_##op;
+#include "ops.h"
+#undef X
+
+/* A layer: configured with braces, applied with parentheses.  Layers own
+ * parameters and build their nodes from primitive ops on each apply. */
+typedef struct LayerDef LayerDef;
+typedef struct Layer {
+	const LayerDef *def;
+	void *attr;
+	const char *name;            /* "linear1", or name= from the script */
+	int param[4];                /* node ids once applied, else 0 */
+	int applied;
+	Pos pos;                     /* where it was configured */
+} Layer;
+
+struct LayerDef {
+	const char *name;
+	const AttrKey *keys;
+	size_t attr_size;
+	/* Builds the layer on x; returns the output node id, or -1 with *err. */
+	int (*apply)(Ctx *, Layer *, int x, Pos, const char **err);
+};
+
+#define X(l) extern const LayerDef layer_##l;
+#include "layers.h"
+#undef X
+
+/* Parameter initialisations (the runtime draws them in _init). */
+enum { INIT_TORCH, INIT_KAIMING, INIT_XAVIER, INIT_NORMAL, INIT_ZEROS,
+       INIT_ONES };
+typedef struct ParamAttr {
+	Shape shape;
+	int init;
+	int fan_in, fan_out;
+	double std;                  /* INIT_NORMAL */
+} ParamAttr;
+/* Attributes of input, label and target. */
+typedef struct SourceAttr {
+	Shape shape;
+	DType dtype;
+	int classes;                 /* label */
+	const char *name;            /* the script's name for it */
+} SourceAttr;
+
+/* A parameter of layer l: "<l->name>.<suffix>", made on the first apply. */
+int layer_param(Ctx *c, Layer *l, int slot, const char *suffix, Shape s,
+                ParamAttr a, Pos pos);
+int init_kind(const char *name); /* -1 if unknown */
+
+/* ---- the recipe: what nn.train{…} said, beside the graph ------------- */
+
+typedef struct OptimDef OptimDef;
+typedef struct Optim {
+	const OptimDef *def;
+	double lr, momentum, dampening, weight_decay;
+	int nesterov;
+	double beta1, beta2, eps;
+	int decoupled;
+} Optim;
+
+/* An optimizer: how many state tensors per parameter and the op that
+ * updates one parameter from its gradient and state. */
+struct OptimDef {
+	const char *name;
+	const AttrKey *keys;
+	int (*nstate)(const Optim *);
+	const char *state_names[3];
+	const OpDef *update;
+};
+
+typedef struct DataSpec {
+	int kind;                    /* 0 none, 1 idx, 2 csv */
+	const char *a, *b;
+	int label_col, header;
+	double scale;
+	Pos pos;
+} DataSpec;
+
+typedef struct Recipe {
+	const char *name;            /* C prefix, a checked identifier */
+	int loss, predict;           /* node ids */
+	int batch, epochs;
+	uint64_t seed;
+	int shuffle;
+	Optim opt;
+	int sched;                   /* RT_SCHED_* values */
+	double sched_every, sched_gamma, warmup, min_lr;
+	DataSpec train, valid;
+	double split;
+	const char *ckpt_path;
+	int ckpt_every;
+	int patience;
+	double min_delta;
+	Pos pos;                     /* the nn.train call */
+} Recipe;
+
+/* ---- the context ----------------------------------------------------- */
+
+typedef struct Arena Arena;
+
+struct Ctx {
+	Arena *arena;
+	Node **nodes;
+	int nnodes, capnodes;
+	const char *script;          /* path of the user's script */
+	Recipe recipe;
+	int have_recipe;
+	int input, label;            /* node ids of the single input/label */
+	/* the schedule: node ids in execution order */
+	int *sched;
+	int nsched;
+	/* region sizes in floats, filled by plan */
+	long nparam, ngrad, nstate, narena, naive_arena;
+	/* options */
+	int dump_after;              /* bitmask of passes to dump after */
+	FILE *dump;
+	int layer_count[32];         /* per layer kind, for naming */
+};
+
+Ctx *ctx_new(void);
+void ctx_free(Ctx *c);
+
+/* ---- ir.c ------------------------------------------------------------ */
+Node *ir_node(Ctx *c, int id);
+/* Creates a node, runs the op's shape rule; returns the node, or NULL and
+ * *err = the message when the shape rule rejects the inputs. */
+Node *ir_add(Ctx *c, const OpDef *op, const int *in, int nin, void *attr,
+             Pos pos, const char **err);
+/* The same for nodes the compiler makes itself (autodiff): a shape error
+ * there is a bug. */
+int ir_make(Ctx *c, const OpDef *op, Phase ph, const int *in, int nin,
+            void *attr, Pos pos);
+int ir_make1(Ctx *c, const OpDef *op, Phase ph, int a, void *attr, Pos pos);
+int ir_make2(Ctx *c, const OpDef *op, Phase ph, int a, int b, void *attr,
+             Pos pos);
+long shape_numel(const Shape *s, int batch);
+int shape_eq(const Shape *a, const Shape *b);
+const char *shape_str(Ctx *c, const Shape *s);  /* "[B,256]" */
+long node_numel(Ctx *c, const Node *n);          /* batch resolved */
+void ir_dump(Ctx *c, FILE *f, const char *title);
+void ir_verify(Ctx *c, const char *after);
+uint64_t ir_hash(Ctx *c);
+
+/* ---- front.c: the Lua front end -------------------------------------- */
+typedef struct FrontOpts {
+	int unsafe_lua;
+	size_t mem_limit;            /* bytes the script may allocate */
+	long instr_limit;            /* VM instructions, in thousands */
+} FrontOpts;
+/* Runs the script; on a user error prints it and returns 1. */
+int front_run(Ctx *c, const char *path, const FrontOpts *o);
+
+/* ---- passes ---------------------------------------------------------- */
+void autodiff(Ctx *c);      /* autodiff.c */
+void schedule(Ctx *c);      /* schedule.c */
+void plan(Ctx *c);          /* plan.c */
+void emit_c(Ctx *c, const char *cpath, const char *hpath, const char *isa);
+void report(Ctx *c, FILE *f);
+
+/* ---- emit.c: what op emitters call ----------------------------------- */
+struct Emit {
+	Ctx *c;
+	Buf *b;
+	int eval;                    /* emitting the eval-mode forward */
+	int indent;
+};
+/* Appends one line of C at the current indent. */
+void emit_line(Emit *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The batch-resolved number of elements of input i (or of the output if
+ * i < 0), and a dimension of it. */
+long emit_numel(Emit *e, const Node *n, int i);
+int emit_dim(Emit *e, const Node *n, int i, int dim);
+
+/* ---- ops/common.c: helpers shared by op definitions ------------------ */
+Node *in_node(Ctx *c, const Node *n, int i);
+const char *elementwise_same_shape(Ctx *c, Node *n);
+void print_no_attr(Buf *b, const Node *n);
+double flops_per_elem(Ctx *c, Node *n, double k);
+/* Pointwise gradient: din[0] = op(dout, n) for unary activations whose
+ * derivative is written in terms of their output. */
+void grad_from_output(Ctx *c, Node *n, int dout, int *din, const OpDef *g);
+
+/* Attributes of nodes one op makes of another's kind. */
+void *matmul_attr(Ctx *c, int ta, int tb);
+
+/* A C float literal that reads back as v ("0.899999976f", "1.0f"). */
+const char *cfloat(Ctx *c, double v);
+
+/* The optimizers (ops/optim.c). */
+extern const OptimDef optim_sgd, optim_adam;
+
+#endif

@@ -1,0 +1,128 @@
+/*
+ * plan.c — memory: persistent tensors packed into their regions
+ * (parameters, gradients, state), transient ones given offsets in one arena
+ * from their live ranges over the schedule.
+ *
+ * A transient tensor lives from the step that writes it to the last step
+ * that reads it (reads through a view count as reads of its base).  Steps
+ * are taken in order; before each, tensors whose last read has passed free
+ * their space, and the new tensor takes the smallest free gap that holds
+ * it (best fit), else the end of the arena grows.  An op's scratch lives for
+ * its own step only.  The loss and the prediction live to the end: the API
+ * reads them after the step.
+ */
+#include <stdlib.h>
+
+#include "nncc.h"
+
+static long round_up(long n)
+{
+	return (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+}
+
+static Node *base_of(Ctx *c, Node *n)
+{
+	while (n->st == ST_VIEW)
+		n = ir_node(c, n->in[0]);
+	return n;
+}
+
+typedef struct Block {
+	long off, size;
+	int last;       /* last step that reads it */
+} Block;
+
+typedef struct Live {
+	Block *b;
+	int n;
+} Live;
+
+/* Best fit among the gaps between live blocks (kept sorted by offset). */
+static long place(Live *lv, long size, int last, long *top)
+{
+	long best = -1, bestgap = 0, prev = 0;
+	int at = lv->n;
+	for (int i = 0; i <= lv->n; i++) {
+		long end = i < lv->n ? lv->b[i].off : -1;
+		long gap = i < lv->n ? end - prev : -1;
+		if (i < lv->n && gap >= size && (best < 0 || gap < bestgap)) {
+			best = prev;
+			bestgap = gap;
+			at = i;
+		}
+		if (i < lv->n)
+			prev = lv->b[i].off + lv->b[i].size;
+	}
+	if (best < 0) {
+		best = prev;
+		at = lv->n;
+	}
+	for (int i = lv->n; i > at; i--)
+		lv->b[i] = lv->b[i - 1];
+	lv->b[at] = (Block){best, size, last};
+	lv->n++;
+	if (best + size > *top)
+		*top = best + size;
+	return best;
+}
+
+static void release(Live *lv, int step)
+{
+	int j = 0;
+	for (int i = 0; i < lv->n; i++)
+		if (lv->b[i].last >= step)
+			lv->b[j++] = lv->b[i];
+	lv->n = j;
+}
+
+void plan(Ctx *c)
+{
+	int nn = c->nnodes;
+	c->nparam = c->ngrad = c->nstate = c->narena = c->naive_arena = 0;
+	for (int i = 0; i < nn; i++) {
+		Node *n = c->nodes[i];
+		long *region = n->st == ST_PARAM ? &c->nparam
+		             : n->st == ST_GRAD ? &c->ngrad
+		             : n->st == ST_STATE ? &c->nstate : NULL;
+		if (region) {
+			n->off = *region;
+			*region += round_up(node_numel(c, n));
+		}
+	}
+
+	/* last reads */
+	int *last = malloc(sizeof *last * (size_t)nn);
+	Block *blocks = malloc(sizeof *blocks * (size_t)(2 * nn + 1));
+	if (!last || !blocks)
+		bug("out of memory");
+	for (int i = 0; i < nn; i++)
+		last[i] = c->nodes[i]->order;
+	for (int k = 0; k < c->nsched; k++) {
+		Node *n = ir_node(c, c->sched[k]);
+		for (int j = 0; j < n->nin; j++) {
+			Node *a = base_of(c, ir_node(c, n->in[j]));
+			if (last[a->id] < k)
+				last[a->id] = k;
+		}
+	}
+	last[base_of(c, ir_node(c, c->recipe.loss))->id] = c->nsched;
+	last[base_of(c, ir_node(c, c->recipe.predict))->id] = c->nsched;
+
+	Live lv = {blocks, 0};
+	for (int k = 0; k < c->nsched; k++) {
+		Node *n = ir_node(c, c->sched[k]);
+		release(&lv, k);
+		if (n->st == ST_ARENA) {
+			long size = round_up(node_numel(c, n));
+			n->off = place(&lv, size, last[n->id], &c->narena);
+			c->naive_arena += size;
+		}
+		if (n->op->scratch) {
+			long size = round_up(n->op->scratch(c, n));
+			n->scratch_off = place(&lv, size, k, &c->narena);
+			c->naive_arena += size;
+		}
+	}
+	free(last);
+	free(blocks);
+}

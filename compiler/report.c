@@ -1,0 +1,38 @@
+/*
+ * report.c — nncc --report: the graph in schedule order with FLOPs and
+ * memory, then the totals.
+ */
+#include "nncc.h"
+
+static const char *phase_name[] = {"forward", "backward", "update"};
+
+void report(Ctx *c, FILE *f)
+{
+	const Recipe *r = &c->recipe;
+	double total[3] = {0};
+	fprintf(f, "model %s: batch %d, %d nodes (%d scheduled)\n\n", r->name,
+	        r->batch, c->nnodes, c->nsched);
+	fprintf(f, "%-5s %-16s %-8s %-16s %12s %10s %10s  %s\n", "node", "op",
+	        "phase", "shape", "MFLOP", "offset", "bytes", "line");
+	for (int k = 0; k < c->nsched; k++) {
+		Node *n = ir_node(c, c->sched[k]);
+		double fl = n->op->flops ? n->op->flops(c, n) : 0;
+		total[n->phase] += fl;
+		fprintf(f, "%%%-4d %-16s %-8s %-16s %12.3f ", n->id, n->op->name,
+		        phase_name[n->phase], shape_str(c, &n->shape), fl / 1e6);
+		if (n->st == ST_ARENA)
+			fprintf(f, "%10ld %10ld", n->off * 4, node_numel(c, n) * 4);
+		else
+			fprintf(f, "%10s %10s", "-", "-");
+		fprintf(f, "  %d\n", n->pos.line);
+	}
+	fprintf(f, "\nFLOPs per step: forward %.3f M, backward %.3f M, update "
+	           "%.3f M\n", total[0] / 1e6, total[1] / 1e6, total[2] / 1e6);
+	fprintf(f, "parameters:      %10ld bytes\n", c->nparam * 4);
+	fprintf(f, "gradients:       %10ld bytes\n", c->ngrad * 4);
+	fprintf(f, "optimizer state: %10ld bytes\n", c->nstate * 4);
+	fprintf(f, "arena (peak):    %10ld bytes\n", c->narena * 4);
+	fprintf(f, "naive sum:       %10ld bytes  (arena is %.1f%% of it)\n",
+	        c->naive_arena * 4,
+	        c->naive_arena ? 100.0 * c->narena / c->naive_arena : 0.0);
+}

@@ -1,0 +1,541 @@
+/*
+ * rt_main.c — the recipe driver behind every generated trainer's main().
+ *
+ * A trainer is the model's API (RtModel) plus a recipe (RtRecipe); this
+ * file turns the two into a command-line program: flags, data, the epoch
+ * loop, validation, early stopping, checkpoints and the lines a person
+ * reads while it runs.  Output contract: stdout carries only the per-epoch
+ * lines, hints and the final line, each flushed; stderr carries errors,
+ * notes and (on a TTY) the progress line.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "nncc_rt.h"
+
+/* The shuffling stream is seeded with seed ^ DATA_RNG_SALT ("nnccdata")
+ * so it never coincides with the stream a model seeds with seed itself. */
+#define DATA_RNG_SALT 0x6e6e636364617461u
+
+/* Warmup never starts from exactly 0: the first step gets at least this
+ * share of the learning rate. */
+#define WARMUP_FLOOR 1e-3
+
+/* A loss this many times the first one (or 1, if larger) is a blow-up. */
+#define DIVERGE_FACTOR 1e4
+
+#define PI 3.14159265358979323846
+
+/* e is the fractional epoch at the start of a step: epoch + i/nbatch.
+ * STEP and EXP decay at whole steps of e; COSINE anneals continuously
+ * from lr at the end of warmup to min_lr at the last epoch.  Warmup
+ * (any schedule) multiplies by e/warmup for e < warmup, but by no less
+ * than WARMUP_FLOOR, so the first step of training still moves. */
+float
+rt_schedule_lr(const RtRecipe *r, double e)
+{
+	double lr, t, span;
+
+	lr = r->lr;
+	switch (r->sched) {
+	case RT_SCHED_STEP:
+		if (r->sched_every > 0)
+			lr *= pow(r->sched_gamma, floor(e / r->sched_every));
+		break;
+	case RT_SCHED_EXP:
+		lr *= pow(r->sched_gamma, floor(e));
+		break;
+	case RT_SCHED_COSINE:
+		span = r->epochs - r->warmup;
+		t = span > 0 ? (e - r->warmup) / span : 1;
+		t = t < 0 ? 0 : t > 1 ? 1 : t;
+		lr = r->min_lr + (r->lr - r->min_lr) * (1 + cos(PI * t)) / 2;
+		break;
+	}
+	if (r->warmup > 0 && e < r->warmup)
+		lr *= fmax(e / r->warmup, WARMUP_FLOOR);
+	return (float)lr;
+}
+
+/* ---- Flags ------------------------------------------------------------- */
+
+typedef struct Opts {
+	int epochs;
+	uint64_t seed;
+	int threads;
+	const char *data_dir, *resume, *metrics;
+	int quiet;
+	long long max_steps;  /* -1: no limit */
+} Opts;
+
+static void
+usage(const char *name, const RtRecipe *r)
+{
+	printf("usage: %s [flags]\n"
+	       "  --epochs N          epochs to train (recipe: %d)\n"
+	       "  --seed N            seed for init and shuffling (recipe: %llu)\n"
+	       "  --threads N         OpenMP threads (ignored without OpenMP)\n"
+	       "  --data-dir DIR      resolve the recipe's relative data paths "
+	       "against DIR\n"
+	       "  --resume CKPT       continue from a checkpoint\n"
+	       "  --metrics FILE      append one JSON line per epoch to FILE\n"
+	       "  --quiet             only the final line\n"
+	       "  --max-steps N       stop after N optimizer steps\n"
+	       "  --help              this text\n",
+	       name, r->epochs, (unsigned long long)r->seed);
+}
+
+/* A whole decimal number in [min,max], nothing else. */
+static int
+number(const char *s, unsigned long long max, unsigned long long *v)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return *end || errno || *v > max ? -1 : 0;
+}
+
+/* 0: run; 1: bad flag (reported); 2: --help was printed. */
+static int
+parse_flags(Opts *o, const char *name, const RtRecipe *r, int argc,
+            char **argv)
+{
+	unsigned long long v;
+	const char *f, *a;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		f = argv[i];
+		if (strcmp(f, "--help") == 0) {
+			usage(name, r);
+			return 2;
+		}
+		if (strcmp(f, "--quiet") == 0) {
+			o->quiet = 1;
+			continue;
+		}
+		if (strcmp(f, "--epochs") && strcmp(f, "--seed") &&
+		    strcmp(f, "--threads") && strcmp(f, "--data-dir") &&
+		    strcmp(f, "--resume") && strcmp(f, "--metrics") &&
+		    strcmp(f, "--max-steps")) {
+			fprintf(stderr, "%s: unknown flag '%s' (try --help)\n", name,
+			        f);
+			return 1;
+		}
+		if (i + 1 == argc) {
+			fprintf(stderr, "%s: %s needs a value (try --help)\n", name,
+			        f);
+			return 1;
+		}
+		a = argv[++i];
+		if (strcmp(f, "--data-dir") == 0)
+			o->data_dir = a;
+		else if (strcmp(f, "--resume") == 0)
+			o->resume = a;
+		else if (strcmp(f, "--metrics") == 0)
+			o->metrics = a;
+		else if (!strcmp(f, "--epochs") && !number(a, INT_MAX, &v))
+			o->epochs = (int)v;
+		else if (!strcmp(f, "--seed") && !number(a, UINT64_MAX, &v))
+			o->seed = v;
+		else if (!strcmp(f, "--threads") && !number(a, 4096, &v) && v)
+			o->threads = (int)v;
+		else if (!strcmp(f, "--max-steps") && !number(a, LLONG_MAX, &v))
+			o->max_steps = (long long)v;
+		else {
+			fprintf(stderr, "%s: bad value '%s' for %s (try --help)\n",
+			        name, a, f);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* ---- Data -------------------------------------------------------------- */
+
+/* The samples must fit the model's input and carry the labels it needs. */
+static int
+check_data(const RtModel *m, const RtData *d, const char *file)
+{
+	char dims[64];
+	int k, i;
+
+	if (d->dim != m->in_dim) {
+		k = 0;
+		for (i = 0; i < m->in_rank && i < 3; i++)
+			k += snprintf(dims + k, sizeof dims - (size_t)k, "%s%d",
+			              i ? "," : "", m->in_dims[i]);
+		fprintf(stderr, "%s: samples have %d values, the model's input "
+		        "takes %d ([%s])\n", file, d->dim, m->in_dim, dims);
+		return -1;
+	}
+	if (m->label_kind == RT_LABEL_CLASS ? !d->y : !d->t) {
+		fprintf(stderr, "%s: samples lack the %s the model needs\n", file,
+		        m->label_kind == RT_LABEL_CLASS ? "class labels" :
+		        "float targets");
+		return -1;
+	}
+	if (m->label_kind == RT_LABEL_FLOAT && d->tdim != m->target_dim) {
+		fprintf(stderr, "%s: samples have %d target values, the model "
+		        "predicts %d\n", file, d->tdim, m->target_dim);
+		return -1;
+	}
+	return 0;
+}
+
+/* Loads train and valid as the recipe says.  *on_train: valid is train. */
+static int
+load_data(const RtModel *m, const RtRecipe *r, const Opts *o, RtData *train,
+          RtData *valid, int *on_train)
+{
+	RtErr e;
+	int classes;
+
+	classes = m->label_kind == RT_LABEL_CLASS ? m->classes : 0;
+	memset(valid, 0, sizeof *valid);
+	*on_train = 0;
+	if (rt_load(train, &r->train, o->data_dir, classes, &e) < 0) {
+		fprintf(stderr, "%s\n", e.msg);
+		return -1;
+	}
+	if (check_data(m, train, r->train.a) < 0)
+		return -1;
+	if (r->valid.kind != RT_DATA_NONE) {
+		if (rt_load(valid, &r->valid, o->data_dir, classes, &e) < 0) {
+			fprintf(stderr, "%s\n", e.msg);
+			return -1;
+		}
+		return check_data(m, valid, r->valid.a);
+	}
+	if (r->split > 0) {
+		if (rt_data_split(train, valid, r->split, &e) < 0) {
+			fprintf(stderr, "%s: %s\n", r->train.a, e.msg);
+			return -1;
+		}
+		return 0;
+	}
+	fprintf(stderr, "note: the recipe has no validation data; validating on "
+	        "the training set\n");
+	*valid = *train;
+	*on_train = 1;
+	return 0;
+}
+
+/* ---- Training ---------------------------------------------------------- */
+
+/* What one epoch measured. */
+typedef struct Epoch {
+	double train_loss, valid_loss, valid_acc, lr, seconds, rate;
+} Epoch;
+
+/* JSON has no NaN or Infinity: those become null. */
+static const char *
+jnum(char *buf, size_t cap, double v)
+{
+	if (!isfinite(v))
+		return "null";
+	snprintf(buf, cap, "%.8g", v);
+	return buf;
+}
+
+static void
+write_metrics(FILE *f, int epoch, const Epoch *m)
+{
+	char b[6][32];
+
+	fprintf(f, "{\"epoch\":%d,\"train_loss\":%s,\"valid_loss\":%s,"
+	        "\"valid_acc\":%s,\"lr\":%s,\"seconds\":%s,"
+	        "\"samples_per_s\":%s}\n", epoch,
+	        jnum(b[0], 32, m->train_loss), jnum(b[1], 32, m->valid_loss),
+	        jnum(b[2], 32, m->valid_acc), jnum(b[3], 32, m->lr),
+	        jnum(b[4], 32, m->seconds), jnum(b[5], 32, m->rate));
+	fflush(f);
+}
+
+/* Plain-language hints from the last four epochs' losses (h[3] newest),
+ * each given at most once per run. */
+typedef struct Hints {
+	int n, overfit_said, plateau_said;
+	double train[4], valid[4];
+} Hints;
+
+static void
+hint(Hints *h, double train, double valid)
+{
+	double *t, *v;
+
+	memmove(h->train, h->train + 1, 3 * sizeof(double));
+	memmove(h->valid, h->valid + 1, 3 * sizeof(double));
+	h->train[3] = train;
+	h->valid[3] = valid;
+	h->n++;
+	t = h->train;
+	v = h->valid;
+	if (h->n >= 3 && !h->overfit_said && t[3] < t[2] && t[2] < t[1] &&
+	    v[3] > v[2] && v[2] > v[1]) {
+		printf("hint: valid_loss rising while train_loss falls — the "
+		       "model is starting to overfit\n");
+		h->overfit_said = 1;
+	}
+	if (h->n >= 4 && !h->plateau_said &&
+	    fabs(t[3] - t[0]) < 0.01 * fabs(t[0])) {
+		printf("hint: train_loss has plateaued\n");
+		h->plateau_said = 1;
+	}
+}
+
+/* Everything the epoch loop works with. */
+typedef struct Run {
+	const RtModel *model;
+	RtRecipe r;               /* the recipe, with the flags applied */
+	Opts o;
+	const char *name;
+	void *mem, *m;            /* mem as allocated, m as init returned it */
+	RtState *st;
+	RtData train, valid;
+	int32_t *perm;
+	float *x;
+	void *y;
+	FILE *metrics;
+	long long steps;          /* taken in this run */
+	float first_loss;
+} Run;
+
+/* Runs one epoch of training and fills E's train_loss (the epoch's mean),
+ * lr (the last one used), seconds and rate (samples/s, training only).
+ * Returns 0 for a full epoch, 1 when --max-steps cut it short, 3 when
+ * training diverged.  The last partial batch is dropped: every step sees
+ * a full batch, the shape the trainer was compiled for. */
+static int
+train_epoch(Run *R, int epoch, Epoch *E)
+{
+	const RtModel *M;
+	RtProgress p;
+	double sum, t0;
+	float loss, lr;
+	int B, nbatch, i, n;
+
+	M = R->model;
+	B = M->batch;
+	n = R->train.n;
+	nbatch = n / B;
+	for (i = 0; i < n; i++)
+		R->perm[i] = i;
+	if (R->r.shuffle)
+		rt_shuffle(R->perm, n, &R->st->data_rng);
+	rt_progress_start(&p, epoch, R->r.epochs, nbatch, B, R->o.quiet);
+	t0 = rt_seconds();
+	sum = 0;
+	for (i = 0; i < nbatch; i++) {
+		if (R->o.max_steps >= 0 && R->steps >= R->o.max_steps)
+			break;
+		rt_gather(&R->train, R->perm + (size_t)i * B, B, R->x, R->y);
+		lr = rt_schedule_lr(&R->r, epoch + (double)i / nbatch);
+		M->set_lr(R->m, lr);
+		E->lr = lr;
+		loss = M->train_step(R->m, R->x, R->y);
+		R->st->step++;
+		if (R->steps++ == 0)
+			R->first_loss = loss;
+		if (!isfinite(loss) ||
+		    loss > DIVERGE_FACTOR * fmax(R->first_loss, 1)) {
+			rt_progress_end(&p);
+			fprintf(stderr, "error: training diverged at step %lld (epoch "
+			        "%d): loss is %g, lr = %g — the learning rate is "
+			        "likely too high; try 10x lower\n",
+			        (long long)R->st->step, epoch + 1, loss, lr);
+			return 3;
+		}
+		sum += loss;
+		rt_progress_step(&p, i, loss);
+	}
+	rt_progress_end(&p);
+	E->seconds = rt_seconds() - t0;
+	E->train_loss = i ? sum / i : NAN;
+	E->rate = E->seconds > 0 ? (double)i * B / E->seconds : 0;
+	return i < nbatch;
+}
+
+static float
+evaluate(Run *R, float *acc)
+{
+	*acc = 0;
+	return R->model->evaluate(R->m, R->valid.x,
+	                          R->valid.y ? (void *)R->valid.y :
+	                          (void *)R->valid.t, R->valid.n, acc);
+}
+
+/* After a full epoch: early-stopping bookkeeping, then maybe a checkpoint.
+ * Returns 1 to stop, 0 to go on, -1 if the checkpoint failed. */
+static int
+end_epoch(Run *R, int epoch, double valid_loss)
+{
+	RtState *st;
+	int stop, every;
+
+	st = R->st;
+	st->epoch = epoch + 1;
+	if (valid_loss < st->best - R->r.min_delta) {
+		st->best = (float)valid_loss;
+		st->bad_epochs = 0;
+	} else {
+		st->bad_epochs++;
+	}
+	stop = R->r.patience > 0 && st->bad_epochs >= R->r.patience;
+	every = R->r.ckpt_every > 0 ? R->r.ckpt_every : 1;
+	if (R->r.ckpt_path && (stop || epoch + 1 == R->r.epochs ||
+	                       (epoch + 1) % every == 0))
+		if (R->model->save(R->m, R->r.ckpt_path) != 0)
+			return -1;
+	if (stop) {
+		printf("early stopping: valid_loss has not improved for %d epochs "
+		       "(best %.4f at epoch %d)\n", (int)st->bad_epochs,
+		       st->best, (int)(st->epoch - st->bad_epochs));
+		fflush(stdout);
+	}
+	return stop;
+}
+
+/* The epoch loop.  Returns the exit code. */
+static int
+train(Run *R)
+{
+	Hints h;
+	Epoch E;
+	float acc;
+	int epoch, rc, evaluated;
+
+	memset(&h, 0, sizeof h);
+	memset(&E, 0, sizeof E);
+	evaluated = 0;
+	for (epoch = R->st->epoch; epoch < R->r.epochs; epoch++) {
+		if (R->o.max_steps >= 0 && R->steps >= R->o.max_steps)
+			break;
+		rc = train_epoch(R, epoch, &E);
+		if (rc == 3)
+			return 3;
+		E.valid_loss = evaluate(R, &acc);
+		E.valid_acc = acc;
+		evaluated = 1;
+		if (!R->o.quiet) {
+			printf("epoch %d/%d  train_loss %.4f  valid_loss %.4f  "
+			       "valid_acc %.4f  lr %.4g  %.1fs  %.0f samples/s\n",
+			       epoch + 1, R->r.epochs, E.train_loss, E.valid_loss,
+			       E.valid_acc, E.lr, E.seconds, E.rate);
+			fflush(stdout);
+		}
+		if (R->metrics)
+			write_metrics(R->metrics, epoch + 1, &E);
+		if (rc == 1)
+			break;
+		if (!R->o.quiet)
+			hint(&h, E.train_loss, E.valid_loss);
+		rc = end_epoch(R, epoch, E.valid_loss);
+		if (rc < 0)
+			return 1;
+		if (rc == 1)
+			break;
+	}
+	if (!evaluated) {
+		E.valid_loss = evaluate(R, &acc);
+		E.valid_acc = acc;
+	}
+	printf("final: valid_acc=%.4f valid_loss=%.4f\n", E.valid_acc,
+	       E.valid_loss);
+	fflush(stdout);
+	return 0;
+}
+
+/* Allocates the model and the batch buffers, or restores a checkpoint. */
+static int
+setup(Run *R)
+{
+	const RtModel *M;
+	size_t size, ysize;
+	int n;
+
+	M = R->model;
+	n = R->train.n;
+	if (M->batch < 1 || n / M->batch == 0) {
+		fprintf(stderr, "%s: %d training samples, fewer than one batch of "
+		        "%d\n", R->r.train.a, n, M->batch);
+		return 1;
+	}
+	size = (M->size() + 63) / 64 * 64;
+	ysize = M->label_kind == RT_LABEL_CLASS ? sizeof(int32_t) :
+	        (size_t)R->train.tdim * sizeof(float);
+	R->mem = aligned_alloc(64, size ? size : 64);
+	R->perm = malloc((size_t)n * sizeof(int32_t));
+	R->x = malloc((size_t)M->batch * (size_t)M->in_dim * sizeof(float));
+	R->y = malloc((size_t)M->batch * ysize);
+	if (!R->mem || !R->perm || !R->x || !R->y) {
+		fprintf(stderr, "%s: out of memory\n", R->name);
+		return 1;
+	}
+	R->m = M->init(R->mem, R->r.seed);
+	R->st = M->state(R->m);
+	R->st->epoch = 0;
+	R->st->step = 0;
+	rt_rng_seed(&R->st->data_rng, R->r.seed ^ DATA_RNG_SALT);
+	R->st->best = INFINITY;
+	R->st->bad_epochs = 0;
+	if (R->o.resume && M->load(R->m, R->o.resume) != 0)
+		return 1;
+	if (R->o.metrics && !(R->metrics = fopen(R->o.metrics, "a"))) {
+		fprintf(stderr, "%s: cannot open: %s\n", R->o.metrics,
+		        strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+int
+rt_train_main(const RtModel *model, const RtRecipe *recipe, int argc,
+              char **argv)
+{
+	Run R;
+	int rc, on_train;
+
+	memset(&R, 0, sizeof R);
+	R.model = model;
+	R.r = *recipe;
+	R.name = model->name ? model->name : "trainer";
+	R.o.epochs = recipe->epochs;
+	R.o.seed = recipe->seed;
+	R.o.max_steps = -1;
+	rc = parse_flags(&R.o, R.name, recipe, argc, argv);
+	if (rc)
+		return rc == 2 ? 0 : 1;
+	R.r.epochs = R.o.epochs;
+	R.r.seed = R.o.seed;
+#ifdef _OPENMP
+	if (R.o.threads > 0)
+		omp_set_num_threads(R.o.threads);
+#endif
+	on_train = 0;
+	rc = 1;
+	if (load_data(model, &R.r, &R.o, &R.train, &R.valid, &on_train) == 0 &&
+	    setup(&R) == 0)
+		rc = train(&R);
+	free(R.mem);
+	free(R.perm);
+	free(R.x);
+	free(R.y);
+	if (R.metrics)
+		fclose(R.metrics);
+	if (!on_train)
+		rt_data_free(&R.valid);
+	rt_data_free(&R.train);
+	return rc;
+}
