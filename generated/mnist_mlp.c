@@ -748,7 +748,7 @@ int main(int argc, char **argv)
 		.seed = 1,
 		.shuffle = 1,
 		.lr = 0.0500000007f,
-		.sched = RT_SCHED_CONSTANT,
+		.sched = RT_SCHED_COSINE,
 		.sched_every = 0.0f,
 		.sched_gamma = 0.0f,
 		.warmup = 0.0f,

@@ -14,6 +14,7 @@ return nn.train {
   predict = logits,
   batch = 32, epochs = 5, seed = 1,
   optimizer = nn.optim.sgd{lr = 0.05, momentum = 0.9},
+  schedule = nn.schedule.cosine{},
   data = {
     train = nn.data.idx{"data/train-images-idx3-ubyte", "data/train-labels-idx1-ubyte", scale = 1/255},
     valid = nn.data.idx{"data/t10k-images-idx3-ubyte", "data/t10k-labels-idx1-ubyte", scale = 1/255},

@@ -60,7 +60,7 @@ typedef struct RtDataSpec {
 	const char *b;       /* IDX: labels file; CSV: unused (NULL) */
 	int label_col;       /* CSV: column of the label (0-based; -1 = last) */
 	int header;          /* CSV: first line is a header */
-	float scale;         /* every input value is multiplied by it */
+	float scale;         /* every input value is multiplied by it (0: 1) */
 } RtDataSpec;
 
 /* A loaded split.  Inputs are float32, row-major, dim floats per sample.
@@ -79,8 +79,10 @@ typedef struct RtData {
 /* IDX images of any rank ([N], [N,D], [N,H,W] ubyte = one channel,
  * [N,C,H,W]), element types ubyte, byte, short, int, float, double, and
  * labels [N] of an integer type.  classes > 0: every label must lie in
- * [0,classes).  Errors: missing file, wrong magic, unknown type, truncated
- * data, image and label counts that disagree, label out of range. */
+ * [0,classes).  classes == 0: the labels file holds float targets of any
+ * type and rank, read into t (tdim per sample).  labels may be NULL.
+ * Errors: missing file, wrong magic, unknown type, truncated data, image
+ * and label counts that disagree, label out of range. */
 int rt_load_idx(RtData *d, const char *images, const char *labels,
                 float scale, int classes, RtErr *e);
 
@@ -166,7 +168,7 @@ enum { RT_SCHED_CONSTANT, RT_SCHED_STEP, RT_SCHED_EXP, RT_SCHED_COSINE };
 /* Training progress kept inside the model so checkpoints carry it. */
 typedef struct RtState {
 	int32_t epoch;       /* epochs completed */
-	int64_t step;        /* optimizer steps taken */
+	int64_t step;        /* optimizer steps taken: train_step counts them */
 	RtRng data_rng;      /* shuffling stream */
 	float best;          /* best monitored valid loss so far */
 	int32_t bad_epochs;  /* epochs since best (early stopping) */
@@ -215,8 +217,10 @@ typedef struct RtRecipe {
 	float min_delta;
 } RtRecipe;
 
-/* lr for a fractional epoch position e (0 at start of training), as the
- * schedule says: warmup ramps linearly from lr/(warmup*nbatch) to lr. */
+/* lr for a fractional epoch position e (0 at start of training; the driver
+ * passes epoch + i/nbatch for batch i), as the schedule says.  Warmup
+ * multiplies by max(e/warmup, 0.001) while e < warmup: a linear ramp to
+ * lr that never gives a first step of exactly 0. */
 float rt_schedule_lr(const RtRecipe *r, double epoch_pos);
 
 /* Parses the trainer flags (--epochs N --seed N --threads N --data-dir DIR
@@ -224,7 +228,10 @@ float rt_schedule_lr(const RtRecipe *r, double epoch_pos);
  * the data, trains and validates per epoch, prints one line per epoch and
  * `final: valid_acc=... valid_loss=...`.  Exit codes: 0 ok, 1 user error
  * (bad flag, bad data file), 3 training diverged (NaN/Inf or exploding
- * loss: the message names the step and the learning rate). */
+ * loss: the message names the step and the learning rate).  The last
+ * partial batch of an epoch is dropped; valid_acc is what evaluate()
+ * reports (0 if it leaves it alone, e.g. for float targets); --threads
+ * sets OpenMP's thread count and is accepted but ignored without OpenMP. */
 int rt_train_main(const RtModel *model, const RtRecipe *recipe, int argc,
                   char **argv);
 

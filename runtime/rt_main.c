@@ -54,7 +54,7 @@ rt_schedule_lr(const RtRecipe *r, double e)
 		lr *= pow(r->sched_gamma, floor(e));
 		break;
 	case RT_SCHED_COSINE:
-		span = r->epochs - r->warmup;
+		span = (double)r->epochs - r->warmup;
 		t = span > 0 ? (e - r->warmup) / span : 1;
 		t = t < 0 ? 0 : t > 1 ? 1 : t;
 		lr = r->min_lr + (r->lr - r->min_lr) * (1 + cos(PI * t)) / 2;
@@ -234,7 +234,8 @@ load_data(const RtModel *m, const RtRecipe *r, const Opts *o, RtData *train,
 
 /* ---- Training ---------------------------------------------------------- */
 
-/* What one epoch measured. */
+/* What one epoch measured.  seconds and rate (samples/s) cover training
+ * only, not validation; lr is the last one the epoch used. */
 typedef struct Epoch {
 	double train_loss, valid_loss, valid_acc, lr, seconds, rate;
 } Epoch;
@@ -344,8 +345,7 @@ train_epoch(Run *R, int epoch, Epoch *E)
 		lr = rt_schedule_lr(&R->r, epoch + (double)i / nbatch);
 		M->set_lr(R->m, lr);
 		E->lr = lr;
-		loss = M->train_step(R->m, R->x, R->y);
-		R->st->step++;
+		loss = M->train_step(R->m, R->x, R->y);  /* counts st->step */
 		if (R->steps++ == 0)
 			R->first_loss = loss;
 		if (!isfinite(loss) ||
@@ -407,7 +407,9 @@ end_epoch(Run *R, int epoch, double valid_loss)
 	return stop;
 }
 
-/* The epoch loop.  Returns the exit code. */
+/* The epoch loop.  Returns the exit code.  An epoch cut short by
+ * --max-steps is validated and reported but neither counted in st->epoch
+ * nor checkpointed, so a resume never skips the batches it missed. */
 static int
 train(Run *R)
 {

@@ -89,6 +89,7 @@ fake_train_step(void *m, const float *x, const void *yv)
 		f->w[k] -= f->lr * gw[k] / BATCH;
 	for (k = 0; k < K; k++)
 		f->b[k] -= f->lr * gb[k] / BATCH;
+	f->st.step++;  /* as generated trainers do */
 	return loss / BATCH;
 }
 

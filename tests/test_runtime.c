@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -664,6 +665,14 @@ test_st_roundtrip(void)
 	CHECK(rt_st_load(tmp("rt.st"), u, 2, &m2, &e) == 0 && m2.n == 0);
 	CHECK(rt_st_save(tmp("nodir/x.st"), t, 2, NULL, &e) == -1);
 	CHECK(contains(e.msg, "nodir/x.st.tmp"));
+
+	/* A save that fails leaves the old file whole. */
+	CHECK(mkdir(tmp("rt.st.tmp"), 0700) == 0);
+	CHECK(rt_st_save(tmp("rt.st"), t, 5, &m, &e) == -1);
+	memset(a, 0, sizeof a);
+	CHECK(rt_st_load(tmp("rt.st"), u, 2, &m2, &e) == 0);
+	CHECK(memcmp(a, sa, sizeof a) == 0 && m2.n == 0);
+	rmdir(tmp("rt.st.tmp"));
 }
 
 static void
