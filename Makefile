@@ -5,7 +5,7 @@
 CC      ?= cc
 WARN     = -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L
+ALL_CFLAGS = -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L $(CFLAGS)
 LUA_INC := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
 LUA_LIB := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
 PYTHON_REF ?= /usr/bin/python3
@@ -25,11 +25,11 @@ $(B)/prelude.inc: compiler/kernels/prelude.c
 	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
 
 $(B)/nncc: $(COMPILER) compiler/*.h $(B)/prelude.inc
-	$(CC) $(CFLAGS) $(LUA_INC) -I$(B) -o $@ $(COMPILER) $(LUA_LIB) -lm
+	$(CC) $(ALL_CFLAGS) $(LUA_INC) -I$(B) -o $@ $(COMPILER) $(LUA_LIB) -lm
 
 $(B)/rt/%.o: runtime/%.c runtime/nncc_rt.h
 	@mkdir -p $(B)/rt
-	$(CC) $(CFLAGS) -fopenmp -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/libnncc_rt.a: $(patsubst runtime/%.c,$(B)/rt/%.o,$(RUNTIME))
 	ar rcs $@ $^
@@ -40,6 +40,12 @@ generated: $(B)/nncc
 
 data:
 	@scripts/fetch-mnist.sh data
+
+# examples/embed.c: a program that owns a trainer (built with -DNNCC_NO_MAIN)
+example: $(B)/embed
+$(B)/embed: examples/embed.c generated/mnist_logreg.c generated/mnist_logreg.h $(B)/libnncc_rt.a
+	$(CC) $(ALL_CFLAGS) -march=native -DNNCC_NO_MAIN -Iruntime -Igenerated -o $@ \
+		examples/embed.c generated/mnist_logreg.c $(B)/libnncc_rt.a -lm
 
 MODEL ?= mnist_mlp
 train: all data
@@ -55,6 +61,6 @@ test-reference: all data
 	@scripts/deps.sh --reference
 	@tests/reference/run.sh
 
-.PHONY: all deps generated data train demo test test-reference clean
+.PHONY: all deps generated data train demo test test-reference example clean
 clean:
 	rm -rf $(B) .nncc

@@ -529,7 +529,13 @@ static void emit_main(Emit *e)
 	    "path); }\n"
 	    "static int v_load(void *m, const char *path) { return %s_load(m, "
 	    "path); }\n"
-	    "static RtState *v_state(void *m) { return &((%s *)m)->state; }\n\n",
+	    "static RtState *v_state(void *m) { return &((%s *)m)->state; }\n"
+	    "#ifdef _OPENMP\n"
+	    "#include <omp.h>\n"
+	    "static void v_set_threads(int n) { omp_set_num_threads(n); }\n"
+	    "#else\n"
+	    "#define v_set_threads NULL\n"
+	    "#endif\n\n",
 	    n, n, n, n, n, n, n, n);
 	buf_printf(b, "int main(int argc, char **argv)\n{\n");
 	buf_printf(b, "\tstatic const RtModel model = {\n");
@@ -551,7 +557,7 @@ static void emit_main(Emit *e)
 	    "\t\t.size = v_size,\n\t\t.init = v_init,\n"
 	    "\t\t.train_step = v_train_step,\n\t\t.evaluate = v_evaluate,\n"
 	    "\t\t.set_lr = v_set_lr,\n\t\t.save = v_save,\n\t\t.load = v_load,\n"
-	    "\t\t.state = v_state,\n\t};\n");
+	    "\t\t.state = v_state,\n\t\t.set_threads = v_set_threads,\n\t};\n");
 	buf_printf(b, "\tstatic const RtRecipe recipe = {\n");
 	buf_printf(b, "\t\t.epochs = %d,\n\t\t.seed = %" PRIu64 ",\n"
 	              "\t\t.shuffle = %d,\n\t\t.lr = %s,\n",

@@ -723,6 +723,12 @@ static void v_set_lr(void *m, float lr) { mnist_mlp_set_lr(m, lr); }
 static int v_save(const void *m, const char *path) { return mnist_mlp_save(m, path); }
 static int v_load(void *m, const char *path) { return mnist_mlp_load(m, path); }
 static RtState *v_state(void *m) { return &((mnist_mlp *)m)->state; }
+#ifdef _OPENMP
+#include <omp.h>
+static void v_set_threads(int n) { omp_set_num_threads(n); }
+#else
+#define v_set_threads NULL
+#endif
 
 int main(int argc, char **argv)
 {
@@ -742,6 +748,7 @@ int main(int argc, char **argv)
 		.save = v_save,
 		.load = v_load,
 		.state = v_state,
+		.set_threads = v_set_threads,
 	};
 	static const RtRecipe recipe = {
 		.epochs = 5,

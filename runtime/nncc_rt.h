@@ -197,6 +197,10 @@ typedef struct RtModel {
 	int (*save)(const void *m, const char *path);
 	int (*load)(void *m, const char *path);
 	RtState *(*state)(void *m);
+	/* --threads N; NULL when the trainer was built without OpenMP.  The
+	 * kernels' parallel loops live in the trainer, so the runtime itself
+	 * needs no OpenMP. */
+	void (*set_threads)(int n);
 } RtModel;
 
 typedef struct RtRecipe {

@@ -15,10 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include "nncc_rt.h"
 
 /* The shuffling stream is seeded with seed ^ DATA_RNG_SALT ("nnccdata")
@@ -82,7 +78,8 @@ usage(const char *name, const RtRecipe *r)
 	printf("usage: %s [flags]\n"
 	       "  --epochs N          epochs to train (recipe: %d)\n"
 	       "  --seed N            seed for init and shuffling (recipe: %llu)\n"
-	       "  --threads N         OpenMP threads (ignored without OpenMP)\n"
+	       "  --threads N         threads (default: all cores; ignored by a\n"
+	       "                      trainer built without OpenMP)\n"
 	       "  --data-dir DIR      resolve the recipe's relative data paths "
 	       "against DIR\n"
 	       "  --resume CKPT       continue from a checkpoint\n"
@@ -521,10 +518,8 @@ rt_train_main(const RtModel *model, const RtRecipe *recipe, int argc,
 		return rc == 2 ? 0 : 1;
 	R.r.epochs = R.o.epochs;
 	R.r.seed = R.o.seed;
-#ifdef _OPENMP
-	if (R.o.threads > 0)
-		omp_set_num_threads(R.o.threads);
-#endif
+	if (R.o.threads > 0 && model->set_threads)
+		model->set_threads(R.o.threads);
 	on_train = 0;
 	rc = 1;
 	if (load_data(model, &R.r, &R.o, &R.train, &R.valid, &on_train) == 0 &&

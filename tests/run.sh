@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The whole suite: every part prints "NAME: N passed, M failed"; this
+# script adds them up into the last line.  Then the same suites again with
+# nncc and the trainers built under AddressSanitizer + UBSan.
+# Env: SKIP_ASAN=1 skips the sanitizer pass.
+set -u
+cd "$(dirname "$0")/.."
+total_pass=0 total_fail=0
+log=build/test.log
+mkdir -p build
+: > "$log"
+
+# Runs a suite, shows its output, and adds its closing counts.
+suite() {
+	local name=$1; shift
+	echo "== $name"
+	local out
+	out=$("$@" 2>&1)
+	local rc=$?
+	echo "$out" | grep -vE '^(ok|   )' | tail -40
+	echo "$out" >> "$log"
+	local line
+	line=$(echo "$out" | grep -E '^[a-z_-]+: [0-9]+ passed, [0-9]+ failed' | tail -1)
+	if [ -z "$line" ]; then
+		echo "$name: no result line (exit $rc)"
+		total_fail=$((total_fail + 1))
+		return
+	fi
+	local p f
+	p=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')
+	f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "$name: exit $rc despite no failure"
+		total_fail=$((total_fail + 1))
+	fi
+}
+
+# Builds nncc with both compilers and -Werror; checks generated/ is what
+# this nncc emits.
+build_checks() {
+	local p=0 f=0
+	for cc in gcc clang; do
+		if make -s B=build/$cc CC=$cc build/$cc/nncc build/$cc/libnncc_rt.a \
+			>/dev/null 2>build/$cc.err; then
+			echo "ok nncc and runtime build with $cc -Werror"; p=$((p + 1))
+		else
+			cat build/$cc.err; echo "FAIL nncc build with $cc"; f=$((f + 1))
+		fi
+	done
+	local tmp
+	tmp=$(mktemp -d)
+	for m in models/*.lua; do
+		n=$(basename "$m" .lua)
+		build/nncc "$m" -o "$tmp/$n.c" || { f=$((f + 1)); continue; }
+		if cmp -s "$tmp/$n.c" "generated/$n.c" && cmp -s "$tmp/$n.h" "generated/$n.h"; then
+			echo "ok generated/$n is up to date"; p=$((p + 1))
+		else
+			echo "FAIL generated/$n differs from what nncc emits: run make generated"
+			f=$((f + 1))
+		fi
+	done
+	rm -rf "$tmp"
+	echo "build: $p passed, $f failed"
+	[ "$f" -eq 0 ]
+}
+
+runtime_tests() {
+	local exe=build/test_runtime$1
+	# shellcheck disable=SC2086
+	${CC:-cc} -std=c11 -O2 -g -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L \
+		${TEST_CFLAGS:-} -o "$exe" tests/test_runtime.c tests/rt_fake_model.c \
+		runtime/*.c -lm && LSAN_OPTIONS=exitcode=23 "$exe"
+}
+
+embed_example() {
+	make -s B=${B:-build} example >/dev/null && "${B:-build}/embed" && echo "example: 1 passed, 0 failed" ||
+		echo "example: 0 passed, 1 failed"
+}
+
+suite build build_checks
+suite runtime runtime_tests ""
+suite ops tests/ops/run.sh
+[ -x tests/errors/run.sh ] && suite errors tests/errors/run.sh
+[ -x tests/trainer/run.sh ] && suite trainer tests/trainer/run.sh
+[ -f examples/embed.c ] && suite example embed_example
+
+if [ "${SKIP_ASAN:-0}" != 1 ]; then
+	san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g"
+	export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1
+	echo "== sanitizers: ASan + UBSan"
+	if make -s B=build/asan CFLAGS="-O1 $san" build/asan/nncc >/dev/null; then
+		export TEST_CFLAGS="$san" NNCC=build/asan/nncc
+		suite runtime-asan runtime_tests -asan
+		suite ops-asan tests/ops/run.sh
+		[ -x tests/errors/run.sh ] && suite errors-asan tests/errors/run.sh
+		[ -x tests/trainer/run.sh ] && suite trainer-asan tests/trainer/run.sh
+	else
+		echo "FAIL sanitizer build"; total_fail=$((total_fail + 1))
+	fi
+fi
+
+echo "full log: $log"
+echo "tests: $total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
