@@ -11,8 +11,10 @@
 #include <lua.h>
 #include <lualib.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nncc.h"
 
@@ -222,11 +224,14 @@ static void set_key(lua_State *L, const char *what, const AttrKey *k,
 		}
 		break;
 	}
+	if (!ok && lua_type(L, -1) == LUA_TNUMBER &&
+	    (k->kind == AK_INT || k->kind == AK_NUM))
+		fail(L, what, "'%s' must be %s; got %s", k->key,
+		     k->kind == AK_INT ? "an integer" : "a finite number",
+		     lua_tostring(L, -1));
 	if (!ok)
 		fail(L, what, "'%s' must be %s; got %s", k->key, kind_name[k->kind],
-		     lua_type(L, -1) == LUA_TNUMBER ? "a non-integral or non-finite "
-		                                      "number"
-		                                    : luaL_typename(L, -1));
+		     luaL_typename(L, -1));
 	if (k->min <= k->max && (v < k->min || v > k->max))
 		fail(L, what, "'%s' = %g is out of range [%g, %g]", k->key, v,
 		     k->min, k->max);
@@ -475,6 +480,9 @@ static int l_layer(lua_State *L)
 	l->attr = ctx_alloc(c, def->attr_size);
 	parse_keys(L, 1, def->name, def->keys, l->attr, "name");
 	l->name = opt_name(L, 1, def->name);
+	const char *err = def->configure ? def->configure(c, l) : NULL;
+	if (err)
+		return fail(L, def->name, "%s", err);
 	return 1;
 }
 
@@ -497,9 +505,12 @@ static int layer_call(lua_State *L)
 	}
 	const char *err = NULL;
 	Pos p = where(L);
+	int first = c->nnodes;
 	int y = l->def->apply(c, l, x, p, &err);
 	if (y < 0)
 		return fail_at(L, p, l->def->name, "%s", err);
+	for (int i = first; i < c->nnodes; i++)
+		c->nodes[i]->layer = l->name;
 	l->applied = 1;
 	push_tensor(L, y);
 	return 1;
@@ -724,6 +735,31 @@ static int get_table(lua_State *L, int idx, const char *k, const AttrKey *keys,
 	return 1;
 }
 
+/* How the user knows the node that made n: "linear1 (a linear layer)",
+ * or the op. */
+static const char *what_made(Ctx *c, const Node *n)
+{
+	if (n->layer)
+		return ctx_sprintf(c, "%s (a layer's output)", n->layer);
+	if (n->op->traits & OT_SOURCE)
+		return ctx_sprintf(c, "the %s '%s'", n->op->name,
+		                   n->name ? n->name : "?");
+	return ctx_sprintf(c, "%s's output", n->op->lua ? n->op->lua :
+	                   n->op->name);
+}
+
+/* Whether any parameter feeds node id. */
+static int reaches_param(Ctx *c, int id)
+{
+	const Node *n = ir_node(c, id);
+	if (n->st == ST_PARAM)
+		return 1;
+	for (int i = 0; i < n->nin; i++)
+		if (reaches_param(c, n->in[i]))
+			return 1;
+	return 0;
+}
+
 static int l_train(lua_State *L)
 {
 	Ctx *c = ctx_of(L);
@@ -777,11 +813,18 @@ static int l_train(lua_State *L)
 	if (!(loss->op->traits & OT_LOSS))
 		return fail(L, "train", "'loss' must be a loss "
 		                        "(softmax_cross_entropy, mse, …); got %s",
-		            loss->op->name);
+		            what_made(c, loss));
 	r->loss = loss->id;
+	if (!reaches_param(c, loss->id))
+		return fail(L, "train", "the loss depends on no parameters; there "
+		                        "is nothing to train");
 	int *pu = get_udata(L, 1, "predict", TENSOR, 0, "a tensor");
 	r->predict = pu ? *pu : loss->in[0];
-	if (ir_node(c, r->predict)->shape.d[0] != BATCH)
+	Node *pn = ir_node(c, r->predict);
+	if ((pn->op->traits & (OT_SOURCE | OT_LOSS)) || pn->dtype != DT_F32)
+		return fail(L, "train", "'predict' must be computed from the input; "
+		                        "got %s", what_made(c, pn));
+	if (pn->shape.d[0] != BATCH)
 		return fail(L, "train", "'predict' must have the batch dimension");
 
 	Optim *o = get_udata(L, 1, "optimizer", OPTIM, 1,
@@ -1013,8 +1056,15 @@ static void push_module(lua_State *L, Ctx *c)
 typedef struct Sandbox {
 	size_t used, limit;
 	long steps, limit_steps;   /* in thousands of VM instructions */
+	int line;                  /* the script line running now */
+	int dead;                  /* over a limit: 1 steps, 2 memory */
 	Ctx *c;
 } Sandbox;
+
+/* For the SIGALRM handler only: the script and where it is. */
+static const char *volatile alarm_script;
+static volatile int *alarm_line;
+static volatile int alarm_seconds;
 
 /* Lua's allocator with a cap: past it an allocation fails and Lua raises
  * "not enough memory", which front_run turns into a clear message. */
@@ -1028,30 +1078,62 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 		s->used -= osize;
 		return NULL;
 	}
-	if (nsize > osize && s->limit && s->used + (nsize - osize) > s->limit)
+	if (nsize > osize && s->limit && s->used + (nsize - osize) > s->limit) {
+		if (!s->dead)
+			s->dead = 2;
 		return NULL;
+	}
 	void *p = realloc(ptr, nsize);
 	if (p)
 		s->used += nsize - osize;
 	return p;
 }
 
+/* The line hook remembers where the script is (a memory error carries no
+ * position); the count hook enforces the instruction budget. */
 static void sandbox_hook(lua_State *L, lua_Debug *ar)
 {
-	(void)ar;
 	Sandbox *s;
 	lua_getallocf(L, (void **)&s);
-	if (s->limit_steps && ++s->steps > s->limit_steps) {
-		lua_Debug d;
-		int line = 0;
-		if (lua_getstack(L, 0, &d) && lua_getinfo(L, "l", &d))
-			line = d.currentline;
+	if (ar->event == LUA_HOOKLINE) {
+		s->line = ar->currentline;
+		if (!s->dead)
+			return;
+	}
+	if (!s->dead && s->limit_steps && ++s->steps > s->limit_steps)
+		s->dead = 1;
+	if (!s->dead)
+		return;
+	/* Past a limit the script is finished: raise at every instruction,
+	 * so no error handler it has can keep it going. */
+	lua_sethook(L, sandbox_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
+	if (s->dead == 2)
+		lua_pushfstring(L, "%s:%d: the script used more than %d MiB of "
+		                   "memory (raise the limit with --lua-mem)",
+		                s->c->script, s->line, (int)(s->limit >> 20));
+	else
 		lua_pushfstring(L, "%s:%d: the script ran more than %d million "
 		                   "instructions; an endless loop? (raise the "
-		                   "limit with --lua-steps)", s->c->script, line,
+		                   "limit with --lua-steps)", s->c->script, s->line,
 		                (int)(s->limit_steps / 1000));
-		lua_error(L);
-	}
+	lua_error(L);
+}
+
+/* A C function the hook cannot interrupt (a pathological pattern match)
+ * is stopped by the clock: the message, exit 1.  Nothing has been written
+ * yet while the script runs. */
+static void on_alarm(int sig)
+{
+	(void)sig;
+	char msg[600];
+	int n = snprintf(msg, sizeof msg, "%s:%d: the script ran more than %d "
+	                 "seconds; an endless loop? (raise the limit with "
+	                 "--lua-seconds)\n", alarm_script, *alarm_line,
+	                 alarm_seconds);
+	if (n > 0 && write(2, msg, (size_t)n < sizeof msg ? (size_t)n :
+	                   sizeof msg - 1) < 0)
+		_exit(1);
+	_exit(1);
 }
 
 /* require "nncc" is the only module there is. */
@@ -1095,17 +1177,59 @@ static void open_sandbox(lua_State *L, Ctx *c, int unsafe)
 	}
 }
 
-static int traceback_none(lua_State *L)
+/* The message handler, run where the error was raised.  nncc's own
+ * errors already begin with the script's path; Lua's (a runtime error, a
+ * C stack overflow, error() with a table) begin with Lua's shortened
+ * chunk name or nothing, so they get the full path and the line of the
+ * innermost script frame. */
+static int on_error(lua_State *L)
 {
-	/* keep the message as raised: it already names the user's line */
-	if (!lua_isstring(L, 1))
-		lua_pushliteral(L, "error object is not a string");
+	Ctx *c = ctx_of(L);
+	const char *msg = lua_tostring(L, 1);
+	if (!msg)
+		msg = "error object is not a string";
+	size_t n = strlen(c->script);
+	if (!strncmp(msg, c->script, n) && msg[n] == ':')
+		return 1;
+	lua_Debug ar;
+	for (int level = 1; lua_getstack(L, level, &ar); level++) {
+		lua_getinfo(L, "Sl", &ar);
+		if (ar.currentline <= 0)
+			continue;
+		size_t k = strlen(ar.short_src);
+		if (!strncmp(msg, ar.short_src, k) && msg[k] == ':') {
+			const char *p = msg + k + 1;    /* skip "chunk:line: " */
+			while (*p >= '0' && *p <= '9')
+				p++;
+			if (p[0] == ':' && p[1] == ' ')
+				msg = p + 2;
+		}
+		lua_pushfstring(L, "%s:%d: %s", c->script, ar.currentline, msg);
+		return 1;
+	}
+	lua_pushfstring(L, "%s: %s", c->script, msg);
 	return 1;
+}
+
+/* The last line of the file, where a missing `return` would go. */
+static int last_line(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int lines = 1, ch, prev = '\n';
+	if (!f)
+		return 1;
+	while ((ch = getc(f)) != EOF) {
+		if (ch == '\n')
+			lines++;
+		prev = ch;
+	}
+	fclose(f);
+	return prev == '\n' && lines > 1 ? lines - 1 : lines;
 }
 
 int front_run(Ctx *c, const char *path, const FrontOpts *o)
 {
-	Sandbox sb = {0, o->mem_limit, 0, o->instr_limit, c};
+	Sandbox sb = {0, o->mem_limit, 0, o->instr_limit, 0, 0, c};
 	lua_State *L = lua_newstate(sandbox_alloc, &sb);
 	if (!L) {
 		fprintf(stderr, "nncc: cannot create a Lua state\n");
@@ -1113,20 +1237,33 @@ int front_run(Ctx *c, const char *path, const FrontOpts *o)
 	}
 	c->script = ctx_strdup(c, path);
 	open_sandbox(L, c, o->unsafe_lua);
-	if (sb.limit_steps)
-		lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, 1000);
-	lua_pushcfunction(L, traceback_none);
+	lua_sethook(L, sandbox_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1000);
+	if (o->seconds) {
+		alarm_script = c->script;
+		alarm_line = &sb.line;
+		alarm_seconds = o->seconds;
+		signal(SIGALRM, on_alarm);
+		alarm((unsigned)o->seconds);
+	}
+	lua_pushlightuserdata(L, c);
+	lua_pushcclosure(L, on_error, 1);
 	int rc = luaL_loadfilex(L, path, "t");
 	if (rc == LUA_OK)
 		rc = lua_pcall(L, 0, 1, 1);
+	alarm(0);
 	if (rc != LUA_OK) {
 		const char *msg = lua_tostring(L, -1);
-		if (rc == LUA_ERRMEM)
-			fprintf(stderr, "%s: the script used more than %zu MiB of memory "
-			                "(raise the limit with --lua-mem)\n", path,
-			        sb.limit >> 20);
+		if (rc == LUA_ERRMEM || sb.dead == 2)
+			fprintf(stderr, "%s:%d: the script used more than %zu MiB of "
+			                "memory (raise the limit with --lua-mem)\n", path,
+			        sb.line, sb.limit >> 20);
 		else if (rc == LUA_ERRFILE)
 			fprintf(stderr, "nncc: %s\n", msg ? msg : path);
+		else if (msg && strstr(msg, "binary chunk"))
+			fprintf(stderr, "%s:1: a precompiled Lua chunk; nncc takes Lua "
+			                "source text\n", path);
+		else if (msg && strncmp(msg, path, strlen(path)))
+			fprintf(stderr, "%s:1: %s\n", path, msg);
 		else
 			fprintf(stderr, "%s\n", msg ? msg : "error");
 		lua_close(L);
@@ -1135,8 +1272,10 @@ int front_run(Ctx *c, const char *path, const FrontOpts *o)
 	int ok = luaL_testudata(L, -1, RECIPE) != NULL;
 	lua_close(L);
 	if (!ok) {
-		fprintf(stderr, "%s: the script must end with return nn.train{…}\n",
-		        path);
+		fprintf(stderr, "%s:%d: the script must end with return nn.train{…}"
+		                "%s\n", path, c->have_recipe ? c->recipe.pos.line :
+		        last_line(path), c->have_recipe ? " (this nn.train{…} is "
+		        "not returned)" : "");
 		return 1;
 	}
 	return 0;

@@ -36,6 +36,7 @@ static const char usage[] =
 	"  --unsafe-lua        run the script with Lua's full library\n"
 	"  --lua-mem MIB       memory the script may use (default 256)\n"
 	"  --lua-steps M       million VM instructions it may run (default 200)\n"
+	"  --lua-seconds S     seconds it may run (default 10)\n"
 	"\n"
 	"nncc run emits into .nncc/NAME/, compiles with cc (clang when there\n"
 	"is one), and runs the trainer with the flags after --.\n"
@@ -100,6 +101,7 @@ static void parse_args(Opts *o, int argc, char **argv)
 	o->isa = "auto";
 	o->front.mem_limit = (size_t)256 << 20;
 	o->front.instr_limit = 200000;
+	o->front.seconds = 10;
 	int i = 1;
 	if (argc > 1 && !strcmp(argv[1], "run")) {
 		o->run = 1;
@@ -147,6 +149,9 @@ static void parse_args(Opts *o, int argc, char **argv)
 		} else if (!strcmp(a, "--lua-steps")) {
 			o->front.instr_limit = 1000 * parse_count(a, argv[i + 1 < argc ?
 			                       ++i : i], 1 << 20);
+		} else if (!strcmp(a, "--lua-seconds")) {
+			o->front.seconds = (int)parse_count(a, argv[i + 1 < argc ? ++i :
+			                                    i], 1 << 20);
 		} else if (!strcmp(a, "--") && o->run) {
 			o->trainer_argv = argv + i + 1;
 			o->trainer_argc = argc - i - 1;

@@ -175,6 +175,8 @@ struct LayerDef {
 	const char *name;
 	const AttrKey *keys;
 	size_t attr_size;
+	/* Checks the configuration (NULL: fine, else the message). */
+	const char *(*configure)(Ctx *, Layer *);
 	/* Builds the layer on x; returns the output node id, or -1 with *err. */
 	int (*apply)(Ctx *, Layer *, int x, Pos, const char **err);
 };
@@ -304,6 +306,7 @@ typedef struct FrontOpts {
 	int unsafe_lua;
 	size_t mem_limit;            /* bytes the script may allocate */
 	long instr_limit;            /* VM instructions, in thousands */
+	int seconds;                 /* wall clock; 0: no limit */
 } FrontOpts;
 /* Runs the script; on a user error prints it and returns 1. */
 int front_run(Ctx *c, const char *path, const FrontOpts *o);

@@ -144,7 +144,7 @@ NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
 	nn_pack_b(N, K, B, ldb, tb, scratch);
 	long rs = ta ? 1 : lda, ks = ta ? lda : 1;
 	int npanel = (N + NN_NR - 1) / NN_NR, nrow = (M + NN_MR - 1) / NN_MR;
-	NN_OMP("omp parallel for collapse(2) schedule(static) if((long)M*N*K > (1L << 18))")
+	NN_OMP("omp parallel for collapse(2) schedule(static) if((long)M*N*K > (1L << 22))")
 	for (int jb = 0; jb < npanel; jb++)
 		for (int ib = 0; ib < nrow; ib++) {
 			int i = ib * NN_MR, j = jb * NN_NR;

@@ -24,18 +24,24 @@ static int linear_apply(Ctx *c, Layer *l, int x, Pos pos, const char **err)
 {
 	const LinearAttr *a = l->attr;
 	const Node *xn = ir_node(c, x);
-	if (xn->shape.n != 2 || xn->shape.d[0] != BATCH) {
+	if (xn->dtype != DT_F32) {
+		*err = ctx_sprintf(c, "input is int32 (%s); linear takes float "
+		                      "tensors", xn->name ? xn->name : "indices");
+		return -1;
+	}
+	if (xn->shape.n < 1 || xn->shape.d[0] != BATCH) {
+		*err = ctx_sprintf(c, "input %s has no batch dimension",
+		                   shape_str(c, &xn->shape));
+		return -1;
+	}
+	if (xn->shape.n != 2) {
 		*err = ctx_sprintf(c, "input has %d dims %s; flatten it first",
 		                   xn->shape.n - 1, shape_str(c, &xn->shape));
 		return -1;
 	}
 	int in = xn->shape.d[1];
-	ParamAttr pa = {.init = INIT_TORCH, .fan_in = in, .fan_out = a->out};
-	if (a->init && (pa.init = init_kind(a->init)) < 0) {
-		*err = ctx_sprintf(c, "unknown init '%s' (torch, kaiming, xavier, "
-		                      "normal, zeros, ones)", a->init);
-		return -1;
-	}
+	ParamAttr pa = {.init = a->init ? init_kind(a->init) : INIT_TORCH,
+	                .fan_in = in, .fan_out = a->out};
 	if (l->applied && ir_node(c, l->param[0])->shape.d[1] != in) {
 		*err = ctx_sprintf(c, "%s was first applied to %d features, now "
 		                      "to %d", l->name,
@@ -53,7 +59,17 @@ static int linear_apply(Ctx *c, Layer *l, int x, Pos pos, const char **err)
 	return y;
 }
 
+static const char *linear_configure(Ctx *c, Layer *l)
+{
+	const LinearAttr *a = l->attr;
+	if (a->init && (init_kind(a->init) < 0 || init_kind(a->init) ==
+	                INIT_NORMAL))
+		return ctx_sprintf(c, "unknown init '%s' (torch, kaiming, xavier, "
+		                      "zeros, ones)", a->init);
+	return NULL;
+}
+
 const LayerDef layer_linear = {
 	.name = "linear", .keys = linear_keys, .attr_size = sizeof(LinearAttr),
-	.apply = linear_apply,
+	.configure = linear_configure, .apply = linear_apply,
 };

@@ -1,0 +1,383 @@
+#!/usr/bin/env bash
+# tests/trainer/run.sh — tests of the generated trainers (generated/*.c).
+#
+#   tests/trainer/run.sh                      # from anywhere in the repo
+#   CC=gcc tests/trainer/run.sh               # compiler of the main builds
+#   TEST_CFLAGS='-fsanitize=address,undefined -fno-omit-frame-pointer' \
+#       tests/trainer/run.sh                  # everything under ASan+UBSan
+#
+# Builds what it needs into build/trainer/ (the runtime too, from
+# runtime/*.c, with the same compiler and TEST_CFLAGS), then runs:
+#   a. determinism          same seed → bitwise-identical losses; threads
+#   b. checkpoints          save / load / continue == uninterrupted, bitwise
+#   c. ISA paths            AVX-512 / AVX2 / scalar × gcc / clang, -Werror,
+#                           losses within 1e-5 relative, for every model
+#   d. the trainer's main   flags, final line, metrics, error exits
+#   e. broken data files    exit 1 naming the file, never a crash
+#   f. predict in chunks    n = 1, B-1, B+3 == rows of full batches
+#   g. the recipe driver    step count, 2 epochs == 1 + resume + 1
+#   x. examples/embed.c     builds warning-free and passes
+# One line per check, then `trainer: N passed, M failed`; exit 1 if any
+# failed.  Logs of every run: build/trainer/logs/.
+# GCC and CLANG name the two compilers of the ISA check (gcc, clang).
+set -u
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT" || exit 2
+CC=${CC:-cc}
+GCC=${GCC:-gcc}
+CLANG=${CLANG:-clang}
+TEST_CFLAGS=${TEST_CFLAGS:-}
+B=$ROOT/build/trainer
+LOG=$B/logs
+DATA=$ROOT/data
+mkdir -p "$B" "$LOG" "$B/isa"
+rm -f "$LOG"/*
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/nncc-trainer.XXXXXX") || exit 2
+trap 'rm -rf "$TMP"' EXIT
+
+# Under sanitizers, their reports must not pass for an ordinary exit 1.
+case " $TEST_CFLAGS " in
+*-fsanitize*)
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-exitcode=223}
+	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:exitcode=222:print_stacktrace=1}
+	;;
+esac
+
+pass=0
+fail=0
+ok() { printf 'ok   %s\n' "$1"; pass=$((pass + 1)); }
+bad() { printf 'FAIL %s\n' "$1"; fail=$((fail + 1)); }
+sanitizer_report() {
+	grep -qE 'runtime error:|ERROR: [A-Za-z]*Sanitizer|SUMMARY: [A-Za-z]*Sanitizer' "$1"
+}
+
+# ---- builds ------------------------------------------------------------
+RT_SRC=$(ls runtime/*.c)
+OPT="-std=c11 -O2 -D_POSIX_C_SOURCE=200809L"
+
+# build_rt CC OUT.a EXTRA-FLAGS: the runtime library from runtime/*.c
+build_rt() {
+	local cc=$1 out=$2 extra=$3 dir=${2%.a}.o f
+	mkdir -p "$dir"
+	rm -f "$out" "$dir"/*.o
+	for f in $RT_SRC; do
+		# shellcheck disable=SC2086
+		$cc $OPT $extra $TEST_CFLAGS -Iruntime -c "$f" \
+			-o "$dir/$(basename "${f%.c}").o" || return 1
+	done
+	ar rcs "$out" "$dir"/*.o
+}
+
+# build NAME COMMAND...: runs a build; a failure is a failed check
+build() {
+	local name=$1 log
+	shift
+	log=$LOG/build-$(printf %s "$name" | tr -c 'A-Za-z0-9_.-' _).log
+	if "$@" >"$log" 2>&1; then
+		return 0
+	fi
+	bad "build: $name (see ${log#"$ROOT"/})"
+	return 1
+}
+
+have_rt=0 have_tt=0 have_trainer=0
+build "runtime ($CC, OpenMP)" build_rt "$CC" "$B/libnncc_rt.a" -fopenmp && have_rt=1
+if [ $have_rt = 1 ]; then
+	# shellcheck disable=SC2086
+	build "test_trainer ($CC)" $CC $OPT -march=native -fopenmp -Wall -Wextra -Werror \
+		$TEST_CFLAGS -Iruntime -Igenerated tests/trainer/test_trainer.c \
+		tests/trainer/model_glue.c "$B/libnncc_rt.a" -lm \
+		-o "$B/test_trainer" && have_tt=1
+	# shellcheck disable=SC2086
+	build "mnist_mlp trainer ($CC)" $CC $OPT -march=native -fopenmp \
+		$TEST_CFLAGS -Iruntime -Igenerated generated/mnist_mlp.c \
+		"$B/libnncc_rt.a" -lm -o "$B/mnist_mlp" && have_trainer=1
+fi
+
+have_data=1
+for f in train-images-idx3-ubyte train-labels-idx1-ubyte \
+	t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
+	[ -f "$DATA/$f" ] || have_data=0
+done
+[ $have_data = 1 ] || bad "data: $DATA is incomplete (run scripts/fetch-mnist.sh data)"
+
+# ---- a, b, f, g: test_trainer -------------------------------------------
+# api TEST [ARGS]: runs one test of test_trainer, passing its result lines on
+api() {
+	local t=$1 out err rc
+	out=$LOG/api-$t.out
+	err=$LOG/api-$t.err
+	"$B/test_trainer" "$DATA" "$@" >"$out" 2>"$err"
+	rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"ok   "*) ok "${line#ok   }" ;;
+		"FAIL "*) bad "${line#FAIL }" ;;
+		esac
+	done <"$out"
+	if [ $rc -ge 128 ] || { [ $rc -ne 0 ] && ! grep -q '^FAIL ' "$out"; }; then
+		bad "test_trainer $t: exit $rc (crash or setup error; see ${err#"$ROOT"/})"
+	elif sanitizer_report "$err"; then
+		bad "test_trainer $t: sanitizer report (see ${err#"$ROOT"/})"
+	fi
+}
+
+if [ $have_tt = 1 ] && [ $have_data = 1 ]; then
+	api determinism
+	# The kernels promise results independent of the thread count.
+	OMP_NUM_THREADS=1 "$B/test_trainer" "$DATA" losses >"$LOG/threads1.out" 2>&1
+	r1=$?
+	OMP_NUM_THREADS=2 "$B/test_trainer" "$DATA" losses >"$LOG/threads2.out" 2>&1
+	r2=$?
+	if [ $r1 = 0 ] && [ $r2 = 0 ] && [ -s "$LOG/threads1.out" ] &&
+		cmp -s "$LOG/threads1.out" "$LOG/threads2.out"; then
+		ok "a. determinism: 1 and 2 OpenMP threads give bitwise-identical losses"
+	else
+		bad "a. determinism: 1 and 2 OpenMP threads differ (exit $r1/$r2; see ${LOG#"$ROOT"/}/threads*.out)"
+	fi
+	mkdir -p "$TMP/ckpt" "$TMP/driver"
+	api checkpoint "$TMP/ckpt"
+fi
+
+# ---- c. ISA paths ------------------------------------------------------
+# Every model with a generated file; each under gcc and clang, three paths.
+isa_flags() {
+	case $1 in
+	avx512) echo "-march=native" ;;
+	avx2) echo "-march=native -DNNCC_NO_AVX512" ;;
+	scalar) echo "-DNNCC_NO_AVX512 -DNNCC_NO_AVX2" ;;
+	esac
+}
+# compare REF OUT: 10 finite losses each, all within 1e-5 relative
+compare() {
+	awk -v ref="$1" '
+	function num(s) { return s ~ /^-?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$/ }
+	BEGIN { while ((getline l < ref) > 0) if (l !~ /^isa /) r[++n] = l }
+	!/^isa / {
+		m++
+		if (!num($0) || !num(r[m])) { print "step " m ": not a finite loss: " $0; bad = 1; exit }
+		d = $0 - r[m]; d = d < 0 ? -d : d
+		a = r[m] < 0 ? -r[m] : r[m]
+		if (d > 1e-5 * a) { printf "step %d: %s vs %s (rel %.2g)\n", m, $0, r[m], d / a; bad = 1; exit }
+	}
+	END { if (!bad && (m != 10 || n != 10)) { print m " losses, reference " n; bad = 1 } exit bad }' "$2"
+}
+
+isa_rt=""
+build "runtime ($GCC, no OpenMP)" build_rt "$GCC" "$B/isa/rt-gcc.a" "" && isa_rt="$isa_rt gcc"
+build "runtime ($CLANG, no OpenMP)" build_rt "$CLANG" "$B/isa/rt-clang.a" "" && isa_rt="$isa_rt clang"
+
+for gen in generated/*.c; do
+	name=$(basename "$gen" .c)
+	hdr=generated/$name.h
+	uc=$(printf %s "$name" | tr '[:lower:]' '[:upper:]')
+	if [ ! -f "$hdr" ] || ! grep -q "#define ${uc}_CLASSES " "$hdr"; then
+		echo "skip c. isa: $name (no $hdr with ${uc}_CLASSES: not a classifier)"
+		continue
+	fi
+	ref=""
+	for cc in gcc clang; do
+		[ $cc = gcc ] && ccbin=$GCC || ccbin=$CLANG
+		for isa in avx512 avx2 scalar; do
+			tag=$name-$cc-$isa
+			what="c. isa: $name, $cc, $isa path ($(isa_flags $isa | sed 's/^$/no -march/'))"
+			exe=$B/isa/$tag
+			rm -f "$exe" "$exe.out"
+			case " $isa_rt " in *" $cc "*) ;; *)
+				bad "$what: no runtime built for $cc"
+				continue ;;
+			esac
+			# shellcheck disable=SC2046,SC2086
+			if ! { $ccbin -std=c11 -Wall -Wextra -Werror -O2 $(isa_flags $isa) \
+				$TEST_CFLAGS -DNNCC_NO_MAIN -Iruntime -Igenerated \
+				-c "$gen" -o "$exe.gen.o" &&
+				$ccbin -std=c11 -Wall -Wextra -Werror -O2 $(isa_flags $isa) \
+					$TEST_CFLAGS -DMODEL="$name" -DMODEL_UC="$uc" \
+					-Iruntime -Igenerated -include "$hdr" \
+					-c tests/trainer/isa_losses.c -o "$exe.main.o" &&
+				$ccbin $TEST_CFLAGS "$exe.main.o" "$exe.gen.o" \
+					"$B/isa/rt-$cc.a" -lm -o "$exe"; } >"$LOG/isa-$tag.build" 2>&1; then
+				bad "$what: build with -Werror failed (see ${LOG#"$ROOT"/}/isa-$tag.build)"
+				continue
+			fi
+			"$exe" >"$exe.out" 2>"$LOG/isa-$tag.err"
+			rc=$?
+			got=$(sed -n 's/^isa //p' "$exe.out")
+			[ "$got" = "$isa" ] || what="$what [compiled the $got path: this CPU or compiler lacks $isa]"
+			if [ $rc -ne 0 ] || sanitizer_report "$LOG/isa-$tag.err"; then
+				bad "$what: exit $rc (see ${LOG#"$ROOT"/}/isa-$tag.err)"
+				continue
+			fi
+			[ -n "$ref" ] || ref=$exe.out # gcc avx512 unless it failed
+			if why=$(compare "$ref" "$exe.out"); then
+				ok "$what: -Werror clean, 10 losses within 1e-5 of $(basename "${ref%.out}")"
+			else
+				bad "$what: $why"
+			fi
+		done
+	done
+done
+
+# ---- d. the trainer's main, end to end ---------------------------------
+# trainer NAME ARGS...: runs build/trainer/mnist_mlp from the repository
+# root (so the recipe's data/... paths resolve); sets rc, out, err
+trainer() {
+	local n=$1
+	shift
+	out=$LOG/trainer-$n.out
+	err=$LOG/trainer-$n.err
+	"$B/mnist_mlp" "$@" >"$out" 2>"$err"
+	rc=$?
+}
+# exits1 WHAT NEEDLE: the run exited 1, not crashed, and stderr names NEEDLE
+exits1() {
+	if [ $rc -ne 1 ]; then
+		bad "$1: exit $rc, expected 1 (see ${err#"$ROOT"/})"
+	elif sanitizer_report "$err"; then
+		bad "$1: sanitizer report (see ${err#"$ROOT"/})"
+	elif ! grep -qF -- "$2" "$err"; then
+		bad "$1: stderr does not name $2 (see ${err#"$ROOT"/})"
+	else
+		ok "$1"
+	fi
+}
+
+if [ $have_trainer = 1 ] && [ $have_data = 1 ]; then
+	trainer epoch --epochs 1 --metrics "$TMP/metrics.jsonl" --quiet
+	if [ $rc -eq 0 ] && grep -q '^final: valid_acc=' "$out" && ! sanitizer_report "$err"; then
+		ok "d. trainer: --epochs 1 --quiet exits 0 with a 'final: valid_acc=' line"
+	else
+		bad "d. trainer: --epochs 1: exit $rc (see ${LOG#"$ROOT"/}/trainer-epoch.*)"
+	fi
+	acc=$(sed -n 's/^final: valid_acc=\([0-9.]*\).*/\1/p' "$out")
+	if [ -n "$acc" ] && awk -v a="$acc" 'BEGIN { exit !(a >= 0.8) }'; then
+		ok "d. trainer: one epoch reaches valid_acc >= 0.80 (got $acc)"
+	else
+		bad "d. trainer: valid_acc after one epoch '$acc' < 0.80"
+	fi
+	if [ "$(wc -l <"$out")" -eq 1 ]; then
+		ok "d. trainer: --quiet prints only the final line"
+	else
+		bad "d. trainer: --quiet printed $(wc -l <"$out") lines (see ${out#"$ROOT"/})"
+	fi
+	missing=""
+	for k in epoch train_loss valid_loss valid_acc lr seconds samples_per_s; do
+		grep -q "\"$k\":" "$TMP/metrics.jsonl" 2>/dev/null || missing="$missing $k"
+	done
+	if [ "$(wc -l <"$TMP/metrics.jsonl" 2>/dev/null || echo 0)" -eq 1 ] &&
+		grep -qE '^\{.*"epoch":1,.*\}$' "$TMP/metrics.jsonl" && [ -z "$missing" ]; then
+		ok "d. trainer: --metrics writes one JSON line with the 7 keys"
+	else
+		cp "$TMP/metrics.jsonl" "$LOG/metrics.jsonl" 2>/dev/null
+		bad "d. trainer: metrics file wrong (missing:${missing:- none}; see ${LOG#"$ROOT"/}/metrics.jsonl)"
+	fi
+	trainer nodir --epochs 1 --quiet --data-dir /nonexistent
+	exits1 "d. trainer: --data-dir /nonexistent exits 1 naming the file" \
+		/nonexistent/data/train-images-idx3-ubyte
+	trainer bogus --bogus-flag
+	exits1 "d. trainer: --bogus-flag exits 1 naming the flag" --bogus-flag
+	trainer badnum --epochs 1x
+	exits1 "d. trainer: --epochs 1x exits 1 naming the value" 1x
+	echo "this is not a checkpoint" >"$TMP/not-a-checkpoint.safetensors"
+	trainer notckpt --epochs 1 --quiet --resume "$TMP/not-a-checkpoint.safetensors"
+	exits1 "d. trainer: --resume of a non-checkpoint exits 1 naming it" \
+		"$TMP/not-a-checkpoint.safetensors"
+	trainer nockpt --epochs 1 --quiet --resume "$TMP/no-such.safetensors"
+	exits1 "d. trainer: --resume of a missing file exits 1 naming it" \
+		"$TMP/no-such.safetensors"
+fi
+
+# ---- e. broken data files ----------------------------------------------
+# broken CASE FILE: a data dir $TMP/e-CASE/data linking the real files but
+# FILE, which is a copy to be damaged; sets dir and victim
+broken() {
+	dir=$TMP/e-$1
+	mkdir -p "$dir/data"
+	for f in train-images-idx3-ubyte train-labels-idx1-ubyte \
+		t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
+		ln -sf "$DATA/$f" "$dir/data/$f"
+	done
+	victim=$dir/data/$2
+	rm -f "$victim"
+	cp "$DATA/$2" "$victim"
+}
+# poke FILE OFFSET BYTE...: overwrite bytes (decimal values) in place
+poke() {
+	local f=$1 off=$2 b s=""
+	shift 2
+	for b in "$@"; do s="$s$(printf '\\%03o' "$b")"; done
+	# shellcheck disable=SC2059
+	printf "$s" | dd of="$f" bs=1 seek="$off" conv=notrunc status=none
+}
+# count FILE: the first dimension of an IDX header
+count() { od -An -tu1 -j4 -N4 "$1" | awk '{ print $1*16777216 + $2*65536 + $3*256 + $4 }'; }
+# run_broken WHAT: the trainer on $dir must exit 1 naming $victim
+run_broken() {
+	trainer "$(basename "$dir")" --epochs 1 --quiet --data-dir "$dir"
+	exits1 "e. broken data: $1 exits 1 naming the file" "$victim"
+}
+
+if [ $have_trainer = 1 ] && [ $have_data = 1 ]; then
+	broken truncated train-images-idx3-ubyte
+	size=$(wc -c <"$victim")
+	head -c $((size / 2)) "$DATA/train-images-idx3-ubyte" >"$victim"
+	run_broken "images file truncated to half"
+
+	broken empty t10k-images-idx3-ubyte
+	: >"$victim"
+	run_broken "empty images file"
+
+	broken magic train-images-idx3-ubyte
+	poke "$victim" 0 18 52
+	run_broken "images magic changed"
+
+	broken type train-images-idx3-ubyte
+	poke "$victim" 2 7
+	run_broken "unknown IDX element type 0x07"
+
+	broken huge train-images-idx3-ubyte
+	poke "$victim" 4 255 255 255 255
+	run_broken "images header claims 4294967295 samples"
+
+	broken count train-labels-idx1-ubyte
+	n=$(count "$DATA/train-labels-idx1-ubyte")
+	head -c $((8 + n - 1)) "$DATA/train-labels-idx1-ubyte" >"$victim"
+	m=$((n - 1))
+	poke "$victim" 4 $((m >> 24 & 255)) $((m >> 16 & 255)) $((m >> 8 & 255)) $((m & 255))
+	run_broken "labels file with one label fewer than images"
+
+	broken label train-labels-idx1-ubyte
+	poke "$victim" $((8 + 5)) 10
+	run_broken "label 10 for a 10-class model"
+
+	broken header t10k-labels-idx1-ubyte
+	head -c 6 "$DATA/t10k-labels-idx1-ubyte" >"$victim"
+	run_broken "labels file cut inside its header"
+fi
+
+# ---- f, g: test_trainer ------------------------------------------------
+if [ $have_tt = 1 ] && [ $have_data = 1 ]; then
+	api predict
+	api driver "$TMP/driver"
+fi
+
+# ---- x. examples/embed.c -----------------------------------------------
+if [ $have_rt = 1 ]; then
+	# shellcheck disable=SC2086
+	if build "examples/embed.c ($CC, -Werror)" $CC $OPT -march=native -fopenmp \
+		-Wall -Wextra -Werror $TEST_CFLAGS -DNNCC_NO_MAIN -Iruntime -Igenerated \
+		examples/embed.c generated/mnist_logreg.c "$B/libnncc_rt.a" -lm \
+		-o "$B/embed"; then
+		"$B/embed" >"$LOG/embed.out" 2>"$LOG/embed.err"
+		rc=$?
+		if [ $rc -eq 0 ] && ! sanitizer_report "$LOG/embed.err"; then
+			ok "x. examples/embed.c builds warning-free and passes"
+		else
+			bad "x. examples/embed.c: exit $rc (see ${LOG#"$ROOT"/}/embed.*)"
+		fi
+	fi
+fi
+
+echo "trainer: $pass passed, $fail failed"
+[ $fail -eq 0 ]
