@@ -75,6 +75,38 @@ static void release(Live *lv, int step)
 	lv->n = j;
 }
 
+/* The planner's promise, checked on every compile: two arena tensors (or
+ * scratches) whose live ranges meet never share a byte.  A failure is a bug
+ * in plan. */
+static void plan_check(Ctx *c, const int *last)
+{
+	typedef struct { long off, size; int from, to, id; } Span;
+	Span *sp = malloc(sizeof *sp * (size_t)(2 * c->nsched + 1));
+	int n = 0;
+	if (!sp)
+		bug("out of memory");
+	for (int k = 0; k < c->nsched; k++) {
+		Node *nd = ir_node(c, c->sched[k]);
+		if (nd->st == ST_ARENA)
+			sp[n++] = (Span){nd->off, round_up(node_numel(c, nd)), k,
+			                 last[nd->id], nd->id};
+		if (nd->op->scratch)
+			sp[n++] = (Span){nd->scratch_off, round_up(nd->op->scratch(c,
+			                 nd)), k, k, nd->id};
+	}
+	for (int i = 0; i < n; i++) {
+		if (sp[i].off < 0 || sp[i].off + sp[i].size > c->narena)
+			bug("%%%d lies outside the arena", sp[i].id);
+		for (int j = i + 1; j < n; j++)
+			if (sp[i].from <= sp[j].to && sp[j].from <= sp[i].to &&
+			    sp[i].off < sp[j].off + sp[j].size &&
+			    sp[j].off < sp[i].off + sp[i].size)
+				bug("%%%d and %%%d are live together and overlap in the "
+				    "arena", sp[i].id, sp[j].id);
+	}
+	free(sp);
+}
+
 void plan(Ctx *c)
 {
 	int nn = c->nnodes;
@@ -123,6 +155,7 @@ void plan(Ctx *c)
 			c->naive_arena += size;
 		}
 	}
+	plan_check(c, last);
 	free(last);
 	free(blocks);
 }

@@ -82,6 +82,7 @@ embed_example() {
 suite build build_checks
 suite runtime runtime_tests ""
 suite ops tests/ops/run.sh
+suite passes tests/passes/run.sh
 [ -x tests/errors/run.sh ] && suite errors tests/errors/run.sh
 [ -x tests/trainer/run.sh ] && suite trainer tests/trainer/run.sh
 [ -f examples/embed.c ] && suite example embed_example
@@ -94,6 +95,7 @@ if [ "${SKIP_ASAN:-0}" != 1 ]; then
 		export TEST_CFLAGS="$san" NNCC=build/asan/nncc
 		suite runtime-asan runtime_tests -asan
 		suite ops-asan tests/ops/run.sh
+		suite passes-asan tests/passes/run.sh
 		[ -x tests/errors/run.sh ] && suite errors-asan tests/errors/run.sh
 		[ -x tests/trainer/run.sh ] && suite trainer-asan tests/trainer/run.sh
 	else

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# One test per pass, each an assertion on the IR that nncc -d dumps after
+# it (and on --report for the planner, whose own invariant — no two live
+# tensors overlap — nncc checks on every compile and calls a bug).
+set -u
+cd "$(dirname "$0")/../.."
+NNCC=${NNCC:-build/nncc}
+pass=0 fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+check() {   # name, command that must succeed
+	local name=$1; shift
+	if "$@"; then echo "ok $name"; pass=$((pass + 1))
+	else echo "FAIL $name"; fail=$((fail + 1)); fi
+}
+dump() {    # model, pass -> the dump of that pass alone
+	"$NNCC" "$1" -d "$2" --report 2>&1 >/dev/null | sed -n "/^# after $2:/,/^# after/p" | grep -v '^# after'
+}
+
+m=models/mnist_mlp.lua
+dump $m front > "$tmp/front"
+dump $m autodiff > "$tmp/ad"
+dump $m schedule > "$tmp/sched"
+"$NNCC" $m --report > "$tmp/report"
+
+# front: the script's nodes with inferred shapes, layer names, lines
+check "front: flatten is a view [B,784]" grep -q 'reshape %0 {to=B,784} : f32\[B,784\] fwd view' "$tmp/front"
+check "front: layers numbered by kind" grep -q '"linear2.weight"' "$tmp/front"
+check "front: no backward before autodiff" bash -c "! grep -q ' bwd ' $tmp/front"
+
+# autodiff: every parameter has its gradient homed and one update;
+# the gradient of the data is pruned (no matmul reads dY·W for layer 1)
+check "autodiff: 4 gradients in the gradient region" test "$(grep -c ' bwd grad "grad\.' "$tmp/ad")" -eq 4
+check "autodiff: 4 sgd updates with momentum state" test "$(grep -c 'sgd_update %[0-9]*, %[0-9]*, %[0-9]*' "$tmp/ad")" -eq 4
+check "autodiff: 3 backward matmuls (dX of the input pruned)" test "$(grep -c 'matmul.* bwd' "$tmp/ad")" -eq 3
+check "autodiff: relu's gradient reads relu's output" grep -q 'relu_grad %15, %7' "$tmp/ad"
+
+# schedule: forward, then backward, then update
+phases=$(awk '{for (i = 1; i <= NF; i++) if ($i == "fwd" || $i == "bwd" || $i == "upd") print $i}' "$tmp/sched" | uniq | tr '\n' ' ')
+check "schedule: fwd, bwd, upd in that order" test "$phases" = "fwd bwd upd "
+
+# plan: the arena is smaller than the sum of transients
+read -r peak naive < <(awk '/arena \(peak\)/ {p = $3} /naive sum/ {n = $3} END {print p, n}' "$tmp/report")
+check "plan: arena peak ($peak) below the naive sum ($naive)" test "$peak" -lt "$naive"
+check "plan: relu's output reuses matmul's slot" grep -q '^%7  *relu .* 0 ' "$tmp/report"
+
+echo "passes: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
