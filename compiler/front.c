@@ -1058,6 +1058,8 @@ typedef struct Sandbox {
 	long steps, limit_steps;   /* in thousands of VM instructions */
 	int line;                  /* the script line running now */
 	int dead;                  /* over a limit: 1 steps, 2 memory */
+	void *refused;             /* the last request refused, and its size */
+	size_t refused_size;
 	Ctx *c;
 } Sandbox;
 
@@ -1079,10 +1081,15 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 		return NULL;
 	}
 	if (nsize > osize && s->limit && s->used + (nsize - osize) > s->limit) {
-		if (!s->dead)
+		/* Lua collects all garbage and asks once more; refused twice,
+		 * the script really holds too much */
+		if (!s->dead && s->refused == ptr && s->refused_size == nsize)
 			s->dead = 2;
+		s->refused = ptr;
+		s->refused_size = nsize;
 		return NULL;
 	}
+	s->refused = NULL;
 	void *p = realloc(ptr, nsize);
 	if (p)
 		s->used += nsize - osize;
@@ -1136,6 +1143,23 @@ static void on_alarm(int sig)
 	_exit(1);
 }
 
+/* setmetatable without finalizers: a __gc would run script code after
+ * the script has finished, outside every limit. */
+static int l_setmetatable(lua_State *L)
+{
+	if (lua_istable(L, 2)) {
+		lua_getfield(L, 2, "__gc");
+		if (!lua_isnil(L, -1))
+			return fail(L, "setmetatable", "__gc metamethods are not "
+			                               "allowed in model scripts");
+		lua_pop(L, 1);
+	}
+	lua_getfield(L, LUA_REGISTRYINDEX, "nncc.setmetatable");
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, 1);
+	return 1;
+}
+
 /* require "nncc" is the only module there is. */
 static int l_require(lua_State *L)
 {
@@ -1174,6 +1198,11 @@ static void open_sandbox(lua_State *L, Ctx *c, int unsafe)
 		lua_pushlightuserdata(L, c);
 		lua_pushcclosure(L, l_require, 1);
 		lua_setglobal(L, "require");
+		lua_getglobal(L, "setmetatable");
+		lua_setfield(L, LUA_REGISTRYINDEX, "nncc.setmetatable");
+		lua_pushlightuserdata(L, c);
+		lua_pushcclosure(L, l_setmetatable, 1);
+		lua_setglobal(L, "setmetatable");
 	}
 }
 
@@ -1211,6 +1240,23 @@ static int on_error(lua_State *L)
 	return 1;
 }
 
+/* Lua shortens a long chunk name to "...tail"; for a message that starts
+ * so, returns what follows the tail (":LINE: …"), else NULL. */
+static const char *unshorten(const char *msg, const char *path)
+{
+	if (strncmp(msg, "...", 3))
+		return NULL;
+	size_t np = strlen(path);
+	for (const char *colon = strchr(msg + 3, ':'); colon;
+	     colon = strchr(colon + 1, ':')) {
+		size_t nt = (size_t)(colon - (msg + 3));
+		if (nt <= np && !strncmp(path + np - nt, msg + 3, nt) &&
+		    colon[1] >= '0' && colon[1] <= '9')
+			return colon;
+	}
+	return NULL;
+}
+
 /* The last line of the file, where a missing `return` would go. */
 static int last_line(const char *path)
 {
@@ -1229,7 +1275,8 @@ static int last_line(const char *path)
 
 int front_run(Ctx *c, const char *path, const FrontOpts *o)
 {
-	Sandbox sb = {0, o->mem_limit, 0, o->instr_limit, 0, 0, c};
+	Sandbox sb = {.limit = o->mem_limit, .limit_steps = o->instr_limit,
+	              .c = c};
 	lua_State *L = lua_newstate(sandbox_alloc, &sb);
 	if (!L) {
 		fprintf(stderr, "nncc: cannot create a Lua state\n");
@@ -1262,6 +1309,8 @@ int front_run(Ctx *c, const char *path, const FrontOpts *o)
 		else if (msg && strstr(msg, "binary chunk"))
 			fprintf(stderr, "%s:1: a precompiled Lua chunk; nncc takes Lua "
 			                "source text\n", path);
+		else if (msg && unshorten(msg, path))
+			fprintf(stderr, "%s%s\n", path, unshorten(msg, path));
 		else if (msg && strncmp(msg, path, strlen(path)))
 			fprintf(stderr, "%s:1: %s\n", path, msg);
 		else
