@@ -241,6 +241,43 @@ static void set_key(lua_State *L, const char *what, const AttrKey *k,
 		*(double *)dst = v;
 }
 
+/* Distance of two short names, for "did you mean". */
+static int edit_distance(const char *a, const char *b)
+{
+	int la = (int)strlen(a), lb = (int)strlen(b);
+	if (la > 30 || lb > 30)
+		return 99;
+	int d[32][32];
+	for (int i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (int j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (int i = 1; i <= la; i++)
+		for (int j = 1; j <= lb; j++) {
+			int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			d[i][j] = best;
+		}
+	return d[la][lb];
+}
+
+static const char *nearest_key(const AttrKey *keys, const char *name)
+{
+	const char *best = NULL;
+	int bestd = 3;
+	for (const AttrKey *k = keys; k && k->key; k++) {
+		int d = edit_distance(name, k->key);
+		if (d < bestd) {
+			bestd = d;
+			best = k->key;
+		}
+	}
+	return best;
+}
+
 /* Reads the table at idx into attr by keys: defaults first, then every
  * entry, which must be a known key (or `extra`, left for the caller); then
  * the required ones must be there. */
@@ -271,6 +308,10 @@ static void parse_keys(lua_State *L, int idx, const char *what,
 				char msg[512];
 				snprintf(msg, sizeof msg, "%s", b.s ? b.s : "none");
 				buf_free(&b);
+				const char *near = nearest_key(keys, name);
+				if (near)
+					fail(L, what, "unknown key '%s'; did you mean '%s'? "
+					              "(keys: %s)", name, near, msg);
 				fail(L, what, "unknown key '%s' (keys: %s)", name, msg);
 			}
 		} else if (lua_isinteger(L, -2)) {
@@ -486,6 +527,14 @@ static int l_layer(lua_State *L)
 	return 1;
 }
 
+static int layer_named(Ctx *c, const char *name)
+{
+	for (int i = 0; i < c->nnodes; i++)
+		if (c->nodes[i]->layer && !strcmp(c->nodes[i]->layer, name))
+			return 1;
+	return 0;
+}
+
 /* layer(x): builds the layer's nodes; names it on first use. */
 static int layer_call(lua_State *L)
 {
@@ -496,12 +545,13 @@ static int layer_call(lua_State *L)
 		return fail(L, l->def->name, "is applied to one tensor");
 	if (!l->applied) {
 		if (!l->name)
-			l->name = ctx_sprintf(c, "%s%d", l->def->name,
-			                      ++c->layer_count[layer_index(l->def)]);
-		for (int i = 0; i < c->nnodes; i++)
-			if (c->nodes[i]->layer && !strcmp(c->nodes[i]->layer, l->name))
-				return fail(L, l->def->name, "two layers are named '%s'",
-				            l->name);
+			do    /* skipping names the script gave other layers */
+				l->name = ctx_sprintf(c, "%s%d", l->def->name,
+				                      ++c->layer_count[layer_index(l->def)]);
+			while (layer_named(c, l->name));
+		else if (layer_named(c, l->name))
+			return fail(L, l->def->name, "two layers are named '%s'",
+			            l->name);
 	}
 	const char *err = NULL;
 	Pos p = where(L);
@@ -887,29 +937,6 @@ static int l_train(lua_State *L)
 }
 
 /* ---- the module --------------------------------------------------------- */
-
-/* Distance of two short names, for "did you mean". */
-static int edit_distance(const char *a, const char *b)
-{
-	int la = (int)strlen(a), lb = (int)strlen(b);
-	if (la > 30 || lb > 30)
-		return 99;
-	int d[32][32];
-	for (int i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (int j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (int i = 1; i <= la; i++)
-		for (int j = 1; j <= lb; j++) {
-			int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-			if (d[i - 1][j] + 1 < best)
-				best = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < best)
-				best = d[i][j - 1] + 1;
-			d[i][j] = best;
-		}
-	return d[la][lb];
-}
 
 /* __index of the module tables: an unknown name is a mistake, said at the
  * user's line with the closest known name. */

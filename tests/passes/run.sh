@@ -29,6 +29,9 @@ check "front: flatten is a view [B,784]" grep -q 'reshape %0 {to=B,784} : f32\[B
 check "front: layers numbered by kind" grep -q '"linear2.weight"' "$tmp/front"
 check "front: no backward before autodiff" bash -c "! grep -q ' bwd ' $tmp/front"
 
+check "front: automatic names skip names the script took" bash -c \
+	"$NNCC tests/passes/auto_names.lua -d front --report 2>&1 | grep -q '\"linear2.weight\"'"
+
 # autodiff: every parameter has its gradient homed and one update;
 # the gradient of the data is pruned (no matmul reads dY·W for layer 1)
 check "autodiff: 4 gradients in the gradient region" test "$(grep -c ' bwd grad "grad\.' "$tmp/ad")" -eq 4

@@ -1,0 +1,1 @@
+-- expect: :1: the script must end with return nn.train{…}
