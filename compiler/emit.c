@@ -119,6 +119,11 @@ static const char *ptr(Ctx *c, const Node *n)
 	}
 }
 
+static const char *in_t(Ctx *c)
+{
+	return ir_node(c, c->input)->dtype == DT_I32 ? "int32_t" : "float";
+}
+
 static const char *label_t(Ctx *c)
 {
 	return ir_node(c, c->label)->dtype == DT_I32 ? "int32_t" : "float";
@@ -139,10 +144,11 @@ static void emit_node(Emit *e, Node *n)
 	buf_free(&b);
 	emit_line(e, "{");
 	e->indent++;
-	int upd = (n->op->traits & OT_UPDATE) != 0;
 	for (int i = 0; i < n->nin; i++) {
 		const Node *a = ir_node(c, n->in[i]);
-		int mut = upd && i != 1;
+		int mut = (n->op->writes >> i) & 1;
+		if (mut && a->st != ST_PARAM && a->st != ST_STATE)
+			bug("%s writes %%%d, which is not persistent", n->op->name, a->id);
 		emit_line(e, "%s%s *x%d = %s;%*s/* %s%s */", mut ? "" : "const ",
 		          a->dtype == DT_I32 ? "int32_t" : "float", i, ptr(c, a),
 		          1, "", a->name ? a->name : "", shape_c(c, &a->shape));
@@ -164,7 +170,7 @@ static void emit_phase(Emit *e, const char *fname, Phase ph, int eval)
 	if (ph == PH_UPD)
 		emit_line(e, "static void %s(%s *m)\n{", fname, name);
 	else
-		emit_line(e, "static void %s(%s *m, const float *xin, const %s *yin)"
+		emit_line(e, "static void %s(%s *m, const nn_in_t *xin, const %s *yin)"
 		             "\n{", fname, name, label_t(c));
 	e->indent = 1;
 	if (ph == PH_UPD) {
@@ -226,7 +232,7 @@ static void emit_header(Ctx *c, Buf *h, const char *base)
 	else
 		buf_printf(h, "#define %s_TARGET_SIZE %ld\n", up,
 		           shape_numel(&lb->shape, 1));
-	const char *lt = label_t(c);
+	const char *lt = label_t(c), *it = in_t(c);
 	buf_printf(h, "\ntypedef struct %s %s;\n\n", n, n);
 	buf_printf(h,
 	    "/* One block holds everything: parameters, gradients, optimizer\n"
@@ -239,16 +245,16 @@ static void emit_header(Ctx *c, Buf *h, const char *base)
 	    "void %s_free(%s *m);\n\n"
 	    "/* One optimizer step on a batch of %s_BATCH samples: x is\n"
 	    " * [BATCH][IN_SIZE], y [BATCH]%s.  Returns the batch's loss. */\n"
-	    "float %s_train_step(%s *m, const float *x, const %s *y);\n"
+	    "float %s_train_step(%s *m, const %s *x, const %s *y);\n"
 	    "/* Forward and backward without the update: the loss, and the\n"
 	    " * gradients in the \"grad.*\" tensors. */\n"
-	    "float %s_gradient(%s *m, const float *x, const %s *y);\n"
+	    "float %s_gradient(%s *m, const %s *x, const %s *y);\n"
 	    "/* The training-mode loss of a batch, nothing else. */\n"
-	    "float %s_loss(%s *m, const float *x, const %s *y);\n"
+	    "float %s_loss(%s *m, const %s *x, const %s *y);\n"
 	    "/* Eval mode, any n: out is [n][OUT_SIZE]. */\n"
-	    "void %s_predict(%s *m, const float *x, float *out, int n);\n"
+	    "void %s_predict(%s *m, const %s *x, float *out, int n);\n"
 	    "/* Mean loss over n samples; accuracy (class labels) if non-NULL. */\n"
-	    "float %s_evaluate(%s *m, const float *x, const %s *y, int n,\n"
+	    "float %s_evaluate(%s *m, const %s *x, const %s *y, int n,\n"
 	    "                  float *accuracy);\n"
 	    "void %s_set_lr(%s *m, float lr);\n"
 	    "float %s_get_lr(const %s *m);\n"
@@ -260,8 +266,8 @@ static void emit_header(Ctx *c, Buf *h, const char *base)
 	    " * \"grad.<name>\"; NULL if there is none. */\n"
 	    "float *%s_tensor(%s *m, const char *name, long *numel);\n\n",
 	    n, n, n, n, n, n, n, up, lt[0] == 'i' ? " class indices" :
-	    "[TARGET_SIZE] targets", n, n, lt, n, n, lt, n, n, lt, n, n, n, n, lt,
-	    n, n, n, n, n, n, n, n, n, n);
+	    "[TARGET_SIZE] targets", n, n, it, lt, n, n, it, lt, n, n, it, lt, n, n,
+	    it, n, n, it, lt, n, n, n, n, n, n, n, n, n, n);
 	buf_printf(h, "#endif\n");
 }
 
@@ -333,17 +339,20 @@ static void emit_api(Emit *e)
 	    "\tm->grad = m->param + NN_PARAM;\n"
 	    "\tm->state_f = m->grad + NN_GRAD;\n"
 	    "\tm->arena = m->state_f + NN_STATE;\n"
-	    "\tm->xbuf = m->arena + NN_ARENA;\n"
-	    "\tm->ybuf = (%s *)(m->xbuf + NN_XBUF);\n"
+	    "\tm->xbuf = (nn_in_t *)(m->arena + NN_ARENA);\n"
+	    "\tm->ybuf = (%s *)(m->arena + NN_ARENA + NN_XBUF);\n"
 	    "\tm->lr = %s;\n"
 	    "\tm->nrows = NN_BATCH;\n"
 	    "\trt_rng_seed(&m->rng, seed);\n"
 	    "\tRtRng r = m->rng;\n",
 	    n, n, n, n, n, lt, cfloat(c, r->opt.lr));
 	e->indent = 1;
-	for (int i = 0; i < c->nnodes; i++)
-		if (c->nodes[i]->st == ST_PARAM)
-			emit_init_param(e, c->nodes[i]);
+	for (int i = 0; i < c->nnodes; i++) {
+		const Node *p = c->nodes[i];
+		if (p->st == ST_PARAM ||
+		    (p->st == ST_STATE && ((ParamAttr *)p->attr)->init != INIT_ZEROS))
+			emit_init_param(e, p);
+	}
 	e->indent = 0;
 	buf_printf(b, "\tm->rng = r;\n\treturn m;\n}\n\n");
 	buf_printf(b,
@@ -352,7 +361,7 @@ static void emit_api(Emit *e)
 	    "\treturn mem ? %s_init(mem, seed) : NULL;\n}\n\n"
 	    "void %s_free(%s *m)\n{\n\tfree(m);\n}\n\n", n, n, n, n, n, n);
 	buf_printf(b,
-	    "float %s_train_step(%s *m, const float *x, const %s *y)\n{\n"
+	    "float %s_train_step(%s *m, const nn_in_t *x, const %s *y)\n{\n"
 	    "\tm->nrows = NN_BATCH;\n"
 	    "\tforward_train(m, x, y);\n"
 	    "\tbackward(m, x, y);\n"
@@ -360,13 +369,13 @@ static void emit_api(Emit *e)
 	    "\tm->state.step++;\n"
 	    "\treturn NN_LOSS[0];\n}\n\n", n, n, lt);
 	buf_printf(b,
-	    "float %s_gradient(%s *m, const float *x, const %s *y)\n{\n"
+	    "float %s_gradient(%s *m, const nn_in_t *x, const %s *y)\n{\n"
 	    "\tm->nrows = NN_BATCH;\n"
 	    "\tforward_train(m, x, y);\n"
 	    "\tbackward(m, x, y);\n"
 	    "\treturn NN_LOSS[0];\n}\n\n", n, n, lt);
 	buf_printf(b,
-	    "float %s_loss(%s *m, const float *x, const %s *y)\n{\n"
+	    "float %s_loss(%s *m, const nn_in_t *x, const %s *y)\n{\n"
 	    "\tm->nrows = NN_BATCH;\n"
 	    "\tforward_train(m, x, y);\n"
 	    "\treturn NN_LOSS[0];\n}\n\n", n, n, lt);
@@ -374,14 +383,14 @@ static void emit_api(Emit *e)
 	buf_printf(b,
 	    "/* Points *xb and *yb at rows i… of x and y, staged when fewer than a batch\n"
 	    " * remain; returns the number of valid rows. */\n"
-	    "static int nn_chunk(%s *m, const float *x, const %s *y, int i, int n,\n"
-	    "                    const float **xb, const %s **yb)\n{\n"
+	    "static int nn_chunk(%s *m, const nn_in_t *x, const %s *y, int i, int n,\n"
+	    "                    const nn_in_t **xb, const %s **yb)\n{\n"
 	    "\tint rows = n - i < NN_BATCH ? n - i : NN_BATCH;\n"
 	    "\t*xb = x + (long)i * %ld;\n"
 	    "\t*yb = y ? y + (long)i * %ld : NULL;\n"
 	    "\tif (rows == NN_BATCH)\n\t\treturn rows;\n"
-	    "\tmemset(m->xbuf, 0, sizeof(float) * NN_XBUF);\n"
-	    "\tmemcpy(m->xbuf, *xb, sizeof(float) * (size_t)rows * %ld);\n"
+	    "\tmemset(m->xbuf, 0, sizeof(nn_in_t) * NN_XBUF);\n"
+	    "\tmemcpy(m->xbuf, *xb, sizeof(nn_in_t) * (size_t)rows * %ld);\n"
 	    "\t*xb = m->xbuf;\n"
 	    "\tif (y) {\n"
 	    "\t\tmemset(m->ybuf, 0, sizeof(%s) * NN_BATCH * %ld);\n"
@@ -390,20 +399,20 @@ static void emit_api(Emit *e)
 	    "\treturn rows;\n}\n\n",
 	    n, lt, lt, insz, lbsz, insz, lt, lbsz, lt, lbsz);
 	buf_printf(b,
-	    "void %s_predict(%s *m, const float *x, float *out, int n)\n{\n"
+	    "void %s_predict(%s *m, const nn_in_t *x, float *out, int n)\n{\n"
 	    "\tfor (int i = 0; i < n; i += NN_BATCH) {\n"
-	    "\t\tconst float *xb;\n\t\tconst %s *yb;\n"
+	    "\t\tconst nn_in_t *xb;\n\t\tconst %s *yb;\n"
 	    "\t\tm->nrows = nn_chunk(m, x, NULL, i, n, &xb, &yb);\n"
 	    "\t\tforward_eval(m, xb, NULL);\n"
 	    "\t\tmemcpy(out + (long)i * %ld, NN_PREDICT, sizeof(float) * "
 	    "(size_t)m->nrows * %ld);\n"
 	    "\t}\n\tm->nrows = NN_BATCH;\n}\n\n", n, n, lt, outsz, outsz);
 	buf_printf(b,
-	    "float %s_evaluate(%s *m, const float *x, const %s *y, int n,\n"
+	    "float %s_evaluate(%s *m, const nn_in_t *x, const %s *y, int n,\n"
 	    "                  float *accuracy)\n{\n"
 	    "\tdouble loss = 0;\n\tlong correct = 0;\n"
 	    "\tfor (int i = 0; i < n; i += NN_BATCH) {\n"
-	    "\t\tconst float *xb;\n\t\tconst %s *yb;\n"
+	    "\t\tconst nn_in_t *xb;\n\t\tconst %s *yb;\n"
 	    "\t\tint rows = m->nrows = nn_chunk(m, x, y, i, n, &xb, &yb);\n"
 	    "\t\tforward_eval(m, xb, yb);\n"
 	    "\t\tloss += (double)NN_LOSS[0] * rows;\n", n, n, lt, lt);
@@ -520,10 +529,10 @@ static void emit_main(Emit *e)
 	    "static void *v_init(void *mem, uint64_t seed) { return %s_init(mem, "
 	    "seed); }\n"
 	    "static float v_train_step(void *m, const float *x, const void *y)\n"
-	    "{\n\treturn %s_train_step(m, x, y);\n}\n"
+	    "{\n\treturn %s_train_step(m, (const void *)x, y);\n}\n"
 	    "static float v_evaluate(void *m, const float *x, const void *y, int n,"
 	    "\n                        float *acc)\n"
-	    "{\n\treturn %s_evaluate(m, x, y, n, acc);\n}\n"
+	    "{\n\treturn %s_evaluate(m, (const void *)x, y, n, acc);\n}\n"
 	    "static void v_set_lr(void *m, float lr) { %s_set_lr(m, lr); }\n"
 	    "static int v_save(const void *m, const char *path) { return %s_save(m, "
 	    "path); }\n"
@@ -644,6 +653,7 @@ void emit_c(Ctx *c, const char *cpath, const char *hpath, const char *isa)
 	               "#include \"nncc_rt.h\"\n#include \"%s\"\n\n",
 	           basename_of(hpath));
 	buf_puts(&b, prelude);
+	buf_printf(&b, "\ntypedef %s nn_in_t;     /* an input element */\n", in_t(c));
 	buf_printf(&b, "\n/* ---- memory: sizes in floats ---- */\n");
 	buf_printf(&b, "#define NN_BATCH %d\n", r->batch);
 	buf_printf(&b, "#define NN_PARAM %ld\n#define NN_GRAD %ld\n"
@@ -663,7 +673,8 @@ void emit_c(Ctx *c, const char *cpath, const char *hpath, const char *isa)
 	    "\tint nrows;           /* valid rows of the current batch */\n"
 	    "\tRtState state;       /* epoch, step, data order: saved */\n"
 	    "\tRtRng rng;           /* the model's own randomness */\n"
-	    "\tfloat *param, *grad, *state_f, *arena, *xbuf;\n"
+	    "\tfloat *param, *grad, *state_f, *arena;\n"
+	    "\tnn_in_t *xbuf;\n"
 	    "\t%s *ybuf;\n"
 	    "};\n\n", n, label_t(c));
 	buf_printf(&b, "/* ---- forward (training mode) ---- */\n\n");

@@ -163,7 +163,8 @@ static int add_node(lua_State *L, const OpDef *op, const char *what,
 /* ---- configuration tables --------------------------------------------- */
 
 static const char *kind_name[] = {"an integer", "a number", "a boolean",
-                                  "a string"};
+                                  "a string", "a list of numbers",
+                                  "a list of integers"};
 
 static void list_keys(Buf *b, const AttrKey *keys, const char *extra)
 {
@@ -187,6 +188,30 @@ static const AttrKey *find_pos(const AttrKey *keys, lua_Integer i)
 		if (k->pos == i)
 			return k;
 	return NULL;
+}
+
+/* A list {…} of numbers, each checked against k's range. */
+static void set_list(lua_State *L, const char *what, const AttrKey *k,
+                     NumList *l)
+{
+	int n = (int)luaL_len(L, -1);
+	if (n < 1 || n > (1 << 20))
+		fail(L, what, "'%s' must be a non-empty list", k->key);
+	l->n = n;
+	l->v = ctx_alloc(ctx_of(L), sizeof *l->v * (size_t)n);
+	for (int i = 1; i <= n; i++) {
+		lua_rawgeti(L, -1, i);
+		double v = lua_tonumber(L, -1);
+		if (lua_type(L, -1) != LUA_TNUMBER || !isfinite(v) ||
+		    (k->kind == AK_INTS && v != floor(v)))
+			fail(L, what, "'%s'[%d] must be %s", k->key, i,
+			     k->kind == AK_INTS ? "an integer" : "a finite number");
+		if (k->min <= k->max && (v < k->min || v > k->max))
+			fail(L, what, "'%s'[%d] = %g is out of range [%g, %g]", k->key,
+			     i, v, k->min, k->max);
+		l->v[i - 1] = v;
+		lua_pop(L, 1);
+	}
 }
 
 /* Stores the value on top of the stack into key k of attr. */
@@ -220,6 +245,13 @@ static void set_key(lua_State *L, const char *what, const AttrKey *k,
 	case AK_STR:
 		if (lua_type(L, -1) == LUA_TSTRING) {
 			*(const char **)dst = ctx_strdup(ctx_of(L), lua_tostring(L, -1));
+			return;
+		}
+		break;
+	case AK_NUMS:
+	case AK_INTS:
+		if (lua_istable(L, -1)) {
+			set_list(L, what, k, (NumList *)(void *)dst);
 			return;
 		}
 		break;
@@ -382,9 +414,10 @@ static int make_source(lua_State *L, const OpDef *op, const char *what)
 				const char *t = lua_tostring(L, -1);
 				if (t && !strcmp(t, "float32"))
 					a->dtype = DT_F32;
+				else if (t && !strcmp(t, "int32"))
+					a->dtype = DT_I32;
 				else
-					fail(L, what, "type must be \"float32\" (int32 inputs "
-					              "come with embeddings)");
+					fail(L, what, "type must be \"float32\" or \"int32\"");
 			} else if (!strcmp(k, "classes") && op == &op_label) {
 				if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 2 ||
 				    lua_tointeger(L, -1) > (1 << 24))
@@ -455,11 +488,31 @@ static int l_op(lua_State *L)
 {
 	const OpDef *op = lua_touserdata(L, lua_upvalueindex(2));
 	Ctx *c = ctx_of(L);
-	if (lua_istable(L, 1))
+	if (lua_istable(L, 1) && op->nin >= 0)
 		return fail(L, op->lua, "takes tensors in parentheses: nn.%s(h)",
 		            op->lua);
 	int in[MAXIN];
 	int nin = op->nin;
+	if (nin < 0) {
+		/* variadic: f(a, b, …) or f{a, b, …} */
+		if (lua_istable(L, 1)) {
+			int n = (int)luaL_len(L, 1);
+			if (n > MAXIN)
+				return fail(L, op->lua, "takes at most %d tensors", MAXIN);
+			lua_settop(L, 1);
+			for (int i = 1; i <= n; i++)
+				lua_rawgeti(L, 1, i);
+			lua_remove(L, 1);
+		}
+		nin = 0;
+		while (luaL_testudata(L, nin + 1, TENSOR)) {
+			if (nin == MAXIN)
+				return fail(L, op->lua, "takes at most %d tensors", MAXIN);
+			nin++;
+		}
+		if (nin < 2)
+			return fail(L, op->lua, "takes two or more tensors");
+	}
 	for (int i = 0; i < nin; i++)
 		in[i] = check_tensor(L, i + 1, op->lua);
 	void *attr = op->attr_size ? ctx_alloc(c, op->attr_size) : NULL;

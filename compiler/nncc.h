@@ -19,7 +19,7 @@
 
 enum {
 	MAXDIM = 6,     /* tensor rank, batch dimension included */
-	MAXIN = 4,      /* inputs of one node */
+	MAXIN = 8,      /* inputs of one node */
 	BATCH = -1,     /* the symbolic batch dimension in a Shape */
 	ALIGN_FLOATS = 16, /* arena offsets are multiples of 64 bytes */
 };
@@ -111,7 +111,12 @@ struct Node {
 };
 
 /* Attribute schema for the Lua side: a key of a configuration table. */
-typedef enum { AK_INT, AK_NUM, AK_BOOL, AK_STR } AttrKind;
+typedef enum { AK_INT, AK_NUM, AK_BOOL, AK_STR, AK_NUMS, AK_INTS } AttrKind;
+/* AK_NUMS and AK_INTS: a Lua list of numbers, stored as a NumList. */
+typedef struct NumList {
+	int n;
+	double *v;
+} NumList;
 typedef struct AttrKey {
 	const char *key;
 	AttrKind kind;
@@ -129,7 +134,7 @@ enum {
 	OT_LOSS = 1 << 2,      /* a scalar loss: mean over the batch */
 	OT_SOURCE = 1 << 3,    /* no inputs: input, label, param */
 	OT_TRAIN_ONLY = 1 << 4,/* not run by predict/evaluate */
-	OT_UPDATE = 1 << 5,    /* writes inputs 0 and 2.. in place */
+	OT_UPDATE = 1 << 5,    /* an optimizer update: no output tensor */
 };
 
 struct OpDef {
@@ -138,6 +143,8 @@ struct OpDef {
 	unsigned traits;
 	const char *lua;             /* exposed as nn.<lua>(tensors…[, {opts}]) */
 	const AttrKey *keys;         /* options of the trailing {…}, or NULL */
+	unsigned writes;             /* bit i: writes input i in place (a
+	                                persistent tensor: parameters, state) */
 	/* Sets n->shape and n->dtype from its inputs; returns NULL or an error
 	 * message (allocated in the ctx) that the front end prefixes with the
 	 * user's file:line and the op's name. */
@@ -166,7 +173,7 @@ typedef struct Layer {
 	const LayerDef *def;
 	void *attr;
 	const char *name;            /* "linear1", or name= from the script */
-	int param[4];                /* node ids once applied, else 0 */
+	int param[4];                /* node ids once applied, else -1 */
 	int applied;
 	Pos pos;                     /* where it was configured */
 } Layer;
@@ -206,6 +213,10 @@ typedef struct SourceAttr {
 int layer_param(Ctx *c, Layer *l, int slot, const char *suffix, Shape s,
                 ParamAttr a, Pos pos);
 int init_kind(const char *name); /* -1 if unknown */
+/* Persistent state of layer l that is not trained (running statistics):
+ * "<l->name>.<suffix>", saved in checkpoints, set to init at _init. */
+int layer_state(Ctx *c, Layer *l, int slot, const char *suffix, Shape s,
+                int init, Pos pos);
 
 /* ---- the recipe: what nn.train{…} said, beside the graph ------------- */
 

@@ -174,6 +174,8 @@ NN_KERNEL void nn_init_const(float *p, long n, float v)
 		p[i] = v;
 }
 
+typedef float nn_in_t;     /* an input element */
+
 /* ---- memory: sizes in floats ---- */
 #define NN_BATCH 64
 #define NN_PARAM 7856
@@ -191,13 +193,14 @@ struct mnist_logreg {
 	int nrows;           /* valid rows of the current batch */
 	RtState state;       /* epoch, step, data order: saved */
 	RtRng rng;           /* the model's own randomness */
-	float *param, *grad, *state_f, *arena, *xbuf;
+	float *param, *grad, *state_f, *arena;
+	nn_in_t *xbuf;
 	int32_t *ybuf;
 };
 
 /* ---- forward (training mode) ---- */
 
-static void forward_train(mnist_logreg *m, const float *xin, const int32_t *yin)
+static void forward_train(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin)
 {
 	const int nrows = m->nrows;  /* valid rows of the batch */
 	(void)nrows;
@@ -239,7 +242,7 @@ static void forward_train(mnist_logreg *m, const float *xin, const int32_t *yin)
 
 /* ---- forward (evaluation mode: predict, evaluate) ---- */
 
-static void forward_eval(mnist_logreg *m, const float *xin, const int32_t *yin)
+static void forward_eval(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin)
 {
 	const int nrows = m->nrows;  /* valid rows of the batch */
 	(void)nrows;
@@ -282,7 +285,7 @@ static void forward_eval(mnist_logreg *m, const float *xin, const int32_t *yin)
 
 /* ---- backward ---- */
 
-static void backward(mnist_logreg *m, const float *xin, const int32_t *yin)
+static void backward(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin)
 {
 	const int nrows = m->nrows;  /* valid rows of the batch */
 	(void)nrows;
@@ -386,8 +389,8 @@ mnist_logreg *mnist_logreg_init(void *mem, uint64_t seed)
 	m->grad = m->param + NN_PARAM;
 	m->state_f = m->grad + NN_GRAD;
 	m->arena = m->state_f + NN_STATE;
-	m->xbuf = m->arena + NN_ARENA;
-	m->ybuf = (int32_t *)(m->xbuf + NN_XBUF);
+	m->xbuf = (nn_in_t *)(m->arena + NN_ARENA);
+	m->ybuf = (int32_t *)(m->arena + NN_ARENA + NN_XBUF);
 	m->lr = 0.00100000005f;
 	m->nrows = NN_BATCH;
 	rt_rng_seed(&m->rng, seed);
@@ -409,7 +412,7 @@ void mnist_logreg_free(mnist_logreg *m)
 	free(m);
 }
 
-float mnist_logreg_train_step(mnist_logreg *m, const float *x, const int32_t *y)
+float mnist_logreg_train_step(mnist_logreg *m, const nn_in_t *x, const int32_t *y)
 {
 	m->nrows = NN_BATCH;
 	forward_train(m, x, y);
@@ -419,7 +422,7 @@ float mnist_logreg_train_step(mnist_logreg *m, const float *x, const int32_t *y)
 	return NN_LOSS[0];
 }
 
-float mnist_logreg_gradient(mnist_logreg *m, const float *x, const int32_t *y)
+float mnist_logreg_gradient(mnist_logreg *m, const nn_in_t *x, const int32_t *y)
 {
 	m->nrows = NN_BATCH;
 	forward_train(m, x, y);
@@ -427,7 +430,7 @@ float mnist_logreg_gradient(mnist_logreg *m, const float *x, const int32_t *y)
 	return NN_LOSS[0];
 }
 
-float mnist_logreg_loss(mnist_logreg *m, const float *x, const int32_t *y)
+float mnist_logreg_loss(mnist_logreg *m, const nn_in_t *x, const int32_t *y)
 {
 	m->nrows = NN_BATCH;
 	forward_train(m, x, y);
@@ -436,16 +439,16 @@ float mnist_logreg_loss(mnist_logreg *m, const float *x, const int32_t *y)
 
 /* Points *xb and *yb at rows i… of x and y, staged when fewer than a batch
  * remain; returns the number of valid rows. */
-static int nn_chunk(mnist_logreg *m, const float *x, const int32_t *y, int i, int n,
-                    const float **xb, const int32_t **yb)
+static int nn_chunk(mnist_logreg *m, const nn_in_t *x, const int32_t *y, int i, int n,
+                    const nn_in_t **xb, const int32_t **yb)
 {
 	int rows = n - i < NN_BATCH ? n - i : NN_BATCH;
 	*xb = x + (long)i * 784;
 	*yb = y ? y + (long)i * 1 : NULL;
 	if (rows == NN_BATCH)
 		return rows;
-	memset(m->xbuf, 0, sizeof(float) * NN_XBUF);
-	memcpy(m->xbuf, *xb, sizeof(float) * (size_t)rows * 784);
+	memset(m->xbuf, 0, sizeof(nn_in_t) * NN_XBUF);
+	memcpy(m->xbuf, *xb, sizeof(nn_in_t) * (size_t)rows * 784);
 	*xb = m->xbuf;
 	if (y) {
 		memset(m->ybuf, 0, sizeof(int32_t) * NN_BATCH * 1);
@@ -455,10 +458,10 @@ static int nn_chunk(mnist_logreg *m, const float *x, const int32_t *y, int i, in
 	return rows;
 }
 
-void mnist_logreg_predict(mnist_logreg *m, const float *x, float *out, int n)
+void mnist_logreg_predict(mnist_logreg *m, const nn_in_t *x, float *out, int n)
 {
 	for (int i = 0; i < n; i += NN_BATCH) {
-		const float *xb;
+		const nn_in_t *xb;
 		const int32_t *yb;
 		m->nrows = nn_chunk(m, x, NULL, i, n, &xb, &yb);
 		forward_eval(m, xb, NULL);
@@ -467,13 +470,13 @@ void mnist_logreg_predict(mnist_logreg *m, const float *x, float *out, int n)
 	m->nrows = NN_BATCH;
 }
 
-float mnist_logreg_evaluate(mnist_logreg *m, const float *x, const int32_t *y, int n,
+float mnist_logreg_evaluate(mnist_logreg *m, const nn_in_t *x, const int32_t *y, int n,
                   float *accuracy)
 {
 	double loss = 0;
 	long correct = 0;
 	for (int i = 0; i < n; i += NN_BATCH) {
-		const float *xb;
+		const nn_in_t *xb;
 		const int32_t *yb;
 		int rows = m->nrows = nn_chunk(m, x, y, i, n, &xb, &yb);
 		forward_eval(m, xb, yb);
@@ -604,12 +607,12 @@ static size_t v_size(void) { return mnist_logreg_sizeof(); }
 static void *v_init(void *mem, uint64_t seed) { return mnist_logreg_init(mem, seed); }
 static float v_train_step(void *m, const float *x, const void *y)
 {
-	return mnist_logreg_train_step(m, x, y);
+	return mnist_logreg_train_step(m, (const void *)x, y);
 }
 static float v_evaluate(void *m, const float *x, const void *y, int n,
                         float *acc)
 {
-	return mnist_logreg_evaluate(m, x, y, n, acc);
+	return mnist_logreg_evaluate(m, (const void *)x, y, n, acc);
 }
 static void v_set_lr(void *m, float lr) { mnist_logreg_set_lr(m, lr); }
 static int v_save(const void *m, const char *path) { return mnist_logreg_save(m, path); }

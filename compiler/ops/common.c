@@ -59,3 +59,20 @@ int layer_param(Ctx *c, Layer *l, int slot, const char *suffix, Shape s,
 	l->param[slot] = id;
 	return id;
 }
+
+int layer_state(Ctx *c, Layer *l, int slot, const char *suffix, Shape s,
+                int init, Pos pos)
+{
+	if (l->param[slot] >= 0)
+		return l->param[slot];
+	ParamAttr *pa = ctx_alloc(c, sizeof *pa);
+	pa->init = init;
+	pa->shape = s;
+	int id = ir_make(c, &op_param, PH_FWD, NULL, 0, pa, pos);
+	Node *n = ir_node(c, id);
+	n->st = ST_STATE;
+	n->name = ctx_sprintf(c, "%s.%s", l->name, suffix);
+	n->layer = l->name;
+	l->param[slot] = id;
+	return id;
+}

@@ -75,6 +75,7 @@ static void optim_print(Buf *b, const Node *n)
 
 const OpDef op_sgd_update = {
 	.name = "sgd_update", .nin = -1, .traits = OT_UPDATE | OT_TRAIN_ONLY,
+	.writes = 1 << 0 | 1 << 2,
 	.shape = update_shape, .emit = sgd_emit, .flops = update_flops,
 	.print_attr = optim_print,
 };
@@ -129,6 +130,7 @@ static void adam_emit(Emit *e, Node *n)
 
 const OpDef op_adam_update = {
 	.name = "adam_update", .nin = 4, .traits = OT_UPDATE | OT_TRAIN_ONLY,
+	.writes = 1 << 0 | 1 << 2 | 1 << 3,
 	.shape = update_shape, .emit = adam_emit, .flops = update_flops,
 	.print_attr = optim_print,
 };
