@@ -3,3 +3,6 @@
  * to `const LayerDef layer_name` in compiler/ops/<file>.c.
  */
 X(linear)
+/* convolution and pooling */
+/* normalization and dropout */
+/* configured pointwise ops, reshape, embedding */

@@ -16,3 +16,7 @@ X(reshape)
 X(softmax_ce) X(softmax_ce_grad) X(mse) X(mse_grad)
 /* optimizer updates */
 X(sgd_update) X(adam_update)
+/* convolution and pooling (ops/conv.c, ops/pool.c) */
+/* normalization and dropout (ops/norm.c, ops/dropout.c) */
+/* more pointwise ops, softmax, mul, concat, embedding */
+/* more losses (ops/loss.c) */
