@@ -38,8 +38,13 @@ $(B)/libnncc_rt.a: $(patsubst runtime/%.c,$(B)/rt/%.o,$(RUNTIME))
 generated: $(B)/nncc
 	@for m in $(MODELS); do $(B)/nncc models/$$m.lua -o generated/$$m.c || exit 1; done
 
-data:
+data: $(B)/synthetic-cifar
 	@scripts/fetch-mnist.sh data
+	@test -f data/synthetic-cifar-test-labels || $(B)/synthetic-cifar data
+
+$(B)/synthetic-cifar: scripts/synthetic-cifar.c
+	@mkdir -p $(B)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -lm
 
 # examples/embed.c: a program that owns a trainer (built with -DNNCC_NO_MAIN)
 example: $(B)/embed
