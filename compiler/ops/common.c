@@ -43,36 +43,34 @@ void grad_from_output(Ctx *c, Node *n, int dout, int *din, const OpDef *g)
 	din[0] = ir_make2(c, g, PH_BWD, dout, n->id, NULL, n->pos);
 }
 
-int layer_param(Ctx *c, Layer *l, int slot, const char *suffix, Shape s,
-                ParamAttr a, Pos pos)
+/* A persistent tensor of layer l in slot: "<l->name>.<suffix>", made on
+ * the first apply, the same node on every later one. */
+static int layer_tensor(Ctx *c, Layer *l, int slot, const char *suffix,
+                        const ParamAttr *a, Storage st, Pos pos)
 {
 	if (l->param[slot] >= 0)
 		return l->param[slot];
 	ParamAttr *pa = ctx_alloc(c, sizeof *pa);
-	*pa = a;
-	pa->shape = s;
+	*pa = *a;
 	int id = ir_make(c, &op_param, PH_FWD, NULL, 0, pa, pos);
 	Node *n = ir_node(c, id);
-	n->st = ST_PARAM;
+	n->st = st;
 	n->name = ctx_sprintf(c, "%s.%s", l->name, suffix);
 	n->layer = l->name;
 	l->param[slot] = id;
 	return id;
 }
 
+int layer_param(Ctx *c, Layer *l, int slot, const char *suffix, Shape s,
+                ParamAttr a, Pos pos)
+{
+	a.shape = s;
+	return layer_tensor(c, l, slot, suffix, &a, ST_PARAM, pos);
+}
+
 int layer_state(Ctx *c, Layer *l, int slot, const char *suffix, Shape s,
                 int init, Pos pos)
 {
-	if (l->param[slot] >= 0)
-		return l->param[slot];
-	ParamAttr *pa = ctx_alloc(c, sizeof *pa);
-	pa->init = init;
-	pa->shape = s;
-	int id = ir_make(c, &op_param, PH_FWD, NULL, 0, pa, pos);
-	Node *n = ir_node(c, id);
-	n->st = ST_STATE;
-	n->name = ctx_sprintf(c, "%s.%s", l->name, suffix);
-	n->layer = l->name;
-	l->param[slot] = id;
-	return id;
+	ParamAttr a = {.shape = s, .init = init};
+	return layer_tensor(c, l, slot, suffix, &a, ST_STATE, pos);
 }
