@@ -94,7 +94,7 @@ if [ "${SKIP_ASAN:-0}" != 1 ]; then
 	if make -s B=build/asan CFLAGS="-O1 $san" build/asan/nncc >/dev/null; then
 		export TEST_CFLAGS="$san" NNCC=build/asan/nncc
 		suite runtime-asan runtime_tests -asan
-		suite ops-asan tests/ops/run.sh
+		ISAS='avx512 scalar' suite ops-asan tests/ops/run.sh
 		suite passes-asan tests/passes/run.sh
 		[ -x tests/errors/run.sh ] && suite errors-asan tests/errors/run.sh
 		[ -x tests/trainer/run.sh ] && suite trainer-asan tests/trainer/run.sh

@@ -3,7 +3,8 @@
 # with its reference (tests/ops/NAME.ref.c, else dense.ref.c) against it
 # three times (AVX-512, AVX2, scalar kernels) and run it.  Arguments: run
 # only the named tests.
-# Env: NNCC (compiler), CC, TEST_CFLAGS (e.g. sanitizers).
+# Env: NNCC (compiler), CC, TEST_CFLAGS (e.g. sanitizers), ISAS (the
+# kernel paths to test; default all three).
 set -u
 cd "$(dirname "$0")/../.."
 NNCC=${NNCC:-build/nncc}
@@ -25,7 +26,7 @@ for name in "${tests[@]}"; do
 	ref=tests/ops/dense.ref.c
 	[ -f "tests/ops/$name.ref.c" ] && ref="tests/ops/$name.ref.c"
 	uc=$(echo "op_$name" | tr '[:lower:]' '[:upper:]')
-	for isa in avx512 avx2 scalar; do
+	for isa in ${ISAS:-avx512 avx2 scalar}; do
 		case $isa in
 		avx512) flags="-march=native" ;;
 		avx2) flags="-march=native -DNNCC_NO_AVX512" ;;
