@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Op tests: for each tests/ops/NAME.lua, emit the trainer, build harness.c
 # with its reference (tests/ops/NAME.ref.c, else dense.ref.c) against it
-# three times (AVX-512, AVX2, scalar kernels) and run it.  Arguments: run
-# only the named tests.
+# on each kernel path (AVX-512, AVX2, scalar) and run it, as many tests at
+# once as there are cores.  Arguments: run only the named tests.
 # Env: NNCC (compiler), CC, TEST_CFLAGS (e.g. sanitizers), ISAS (the
 # kernel paths to test; default all three).
 set -u
@@ -10,42 +10,62 @@ cd "$(dirname "$0")/../.."
 NNCC=${NNCC:-build/nncc}
 CC=${CC:-cc}
 OUT=build/ops
-mkdir -p "$OUT"
-pass=0 fail=0
 CFLAGS="-std=c11 -O2 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Iruntime ${TEST_CFLAGS:-}"
-RT="runtime/rt_rng.c runtime/rt_data.c runtime/rt_safetensors.c runtime/rt_util.c runtime/rt_main.c"
-tests=("$@")
-[ ${#tests[@]} -eq 0 ] && tests=($(cd tests/ops && ls ./*.lua | sed 's|^\./||; s|\.lua$||'))
-for name in "${tests[@]}"; do
-	lua=tests/ops/$name.lua
+export NNCC CC OUT CFLAGS
+
+# One test on every path; prints "ok NAME (isa)" / "FAIL …" lines.
+one() {
+	local name=$1 lua=tests/ops/$1.lua
 	if ! "$NNCC" "$lua" -o "$OUT/op_$name.c"; then
-		echo "FAIL $name: nncc"; fail=$((fail + 1)); continue
+		echo "FAIL $name: nncc"; return
 	fi
-	labels=; grep -q 'nn.label' "$lua" && labels=-DLABELS
+	local labels= ref=tests/ops/dense.ref.c
+	grep -q 'nn.label' "$lua" && labels=-DLABELS
 	grep -q 'type = "int32"' "$lua" && labels="$labels -DINPUT_I32"
-	ref=tests/ops/dense.ref.c
 	[ -f "tests/ops/$name.ref.c" ] && ref="tests/ops/$name.ref.c"
+	local uc
 	uc=$(echo "op_$name" | tr '[:lower:]' '[:upper:]')
 	for isa in ${ISAS:-avx512 avx2 scalar}; do
+		local flags
 		case $isa in
 		avx512) flags="-march=native" ;;
 		avx2) flags="-march=native -DNNCC_NO_AVX512" ;;
 		scalar) flags="-DNNCC_NO_AVX512 -DNNCC_NO_AVX2" ;;
 		esac
-		exe="$OUT/$name.$isa"
+		local exe="$OUT/$name.$isa"
 		# shellcheck disable=SC2086
 		if ! $CC $CFLAGS $flags -DNNCC_NO_MAIN -DMODEL="op_$name" \
 			-DMODEL_UC="$uc" -DTEST="\"$name\"" -DREF="\"$ref\"" $labels \
 			-include "$OUT/op_$name.h" -I. \
-			-o "$exe" tests/ops/harness.c "$OUT/op_$name.c" $RT -lm; then
-			echo "FAIL $name ($isa): build"; fail=$((fail + 1)); continue
+			-o "$exe" tests/ops/harness.c "$OUT/op_$name.c" "$OUT/librt.a" -lm \
+			2> "$exe.build.log"; then
+			cat "$exe.build.log"; echo "FAIL $name ($isa): build"; continue
 		fi
 		if "$exe" > "$exe.log" 2>&1; then
-			echo "ok $name ($isa)"; pass=$((pass + 1))
+			echo "ok $name ($isa)"
 		else
-			cat "$exe.log"; echo "FAIL $name ($isa)"; fail=$((fail + 1))
+			cat "$exe.log"; echo "FAIL $name ($isa)"
 		fi
 	done
+}
+export -f one
+
+mkdir -p "$OUT/rt"
+# the runtime once, with the same flags as the tests
+for f in runtime/*.c; do
+	# shellcheck disable=SC2086
+	$CC $CFLAGS -c -o "$OUT/rt/$(basename "$f" .c).o" "$f" || exit 1
 done
+rm -f "$OUT/librt.a"
+ar rcs "$OUT/librt.a" "$OUT"/rt/*.o
+
+tests=("$@")
+if [ ${#tests[@]} -eq 0 ]; then
+	mapfile -t tests < <(cd tests/ops && ls ./*.lua | sed 's|^\./||; s|\.lua$||')
+fi
+out=$(printf '%s\n' "${tests[@]}" | xargs -P "$(nproc)" -I{} bash -c 'one "$@"' _ {})
+echo "$out"
+pass=$(echo "$out" | grep -c '^ok ')
+fail=$(echo "$out" | grep -c '^FAIL .*(.*)$\|^FAIL [a-z0-9_]*: nncc$')
 echo "ops: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
