@@ -76,7 +76,9 @@ void autodiff(Ctx *c)
 			continue;
 		if (!n->op->grad)
 			bug("%s has no gradient rule", n->op->name);
-		int din[MAXIN] = {-1, -1, -1, -1};
+		int din[MAXIN];
+		for (int k = 0; k < MAXIN; k++)
+			din[k] = -1;
 		n->op->grad(c, n, i == loss ? -1 : g[i], din);
 		for (int k = 0; k < n->nin; k++) {
 			int a = n->in[k];

@@ -4,5 +4,8 @@
  */
 X(linear)
 /* convolution and pooling */
+X(conv2d) X(maxpool) X(avgpool)
 /* normalization and dropout */
+X(batchnorm) X(layernorm) X(dropout)
 /* configured pointwise ops, reshape, embedding */
+X(leaky_relu) X(reshape) X(embedding)

@@ -17,6 +17,15 @@ X(softmax_ce) X(softmax_ce_grad) X(mse) X(mse_grad)
 /* optimizer updates */
 X(sgd_update) X(adam_update)
 /* convolution and pooling (ops/conv.c, ops/pool.c) */
+X(conv2d) X(conv2d_dx) X(conv2d_dw)
+X(maxpool) X(maxpool_grad) X(avgpool) X(avgpool_grad)
+X(global_avgpool) X(global_avgpool_grad)
 /* normalization and dropout (ops/norm.c, ops/dropout.c) */
+X(bn_stats) X(bn_apply) X(bn_gamma_grad) X(bn_dx) X(bn_running)
+X(ln_stats) X(ln_apply) X(ln_gamma_grad) X(ln_dx) X(sum_rows) X(dropout)
 /* more pointwise ops, softmax, mul, concat, embedding */
+X(leaky_relu) X(leaky_relu_grad) X(gelu) X(gelu_grad) X(mul)
+X(softmax) X(softmax_grad) X(log_softmax) X(log_softmax_grad)
+X(concat) X(slice) X(embedding) X(embedding_grad)
 /* more losses (ops/loss.c) */
+X(l1) X(l1_grad) X(sigmoid_bce) X(sigmoid_bce_grad)

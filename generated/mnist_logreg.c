@@ -174,6 +174,35 @@ NN_KERNEL void nn_init_const(float *p, long n, float v)
 		p[i] = v;
 }
 
+/* ---- normalization and dropout (ops/norm.c, ops/dropout.c) ---- */
+
+/* SplitMix64's finalizer: a bijection of 64-bit words in which every
+ * input bit reaches every output bit. */
+NN_KERNEL uint64_t nn_dropout_mix(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+/* Dropout masks are counter-based: the key of one dropout node at one
+ * optimizer step mixes the model's RNG word, the step and the node's
+ * salt; element i's decision hashes the key with i.  The backward pass
+ * recomputes the forward's mask, and no thread count changes it. */
+NN_KERNEL uint64_t nn_dropout_key(uint64_t seed, int64_t step, uint64_t salt)
+{
+	return nn_dropout_mix(seed ^ nn_dropout_mix((uint64_t)step ^
+	                                            nn_dropout_mix(salt)));
+}
+
+/* Keeps element i unless the top 32 bits of its hash are below
+ * thr = p·2^32. */
+NN_KERNEL int nn_dropout_keep(uint64_t key, uint64_t i, uint64_t thr)
+{
+	return nn_dropout_mix(key + (i + 1) * UINT64_C(0x9e3779b97f4a7c15)) >>
+	       32 >= thr;
+}
+
 typedef float nn_in_t;     /* an input element */
 
 /* ---- memory: sizes in floats ---- */
@@ -231,10 +260,12 @@ static void forward_train(mnist_logreg *m, const nn_in_t *xin, const int32_t *yi
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
+			const int k = x1[b];
 			float mx = z[0], s = 0;
 			for (int c = 1; c < 10; c++) mx = z[c] > mx ? z[c] : mx;
 			for (int c = 0; c < 10; c++) s += expf(z[c] - mx);
-			total += mx + logf(s) - z[x1[b]];
+			const float lse = mx + logf(s);
+			total += lse - z[k];
 		}
 		y[0] = (float)(total / nrows);
 	}
@@ -274,10 +305,12 @@ static void forward_eval(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
+			const int k = x1[b];
 			float mx = z[0], s = 0;
 			for (int c = 1; c < 10; c++) mx = z[c] > mx ? z[c] : mx;
 			for (int c = 0; c < 10; c++) s += expf(z[c] - mx);
-			total += mx + logf(s) - z[x1[b]];
+			const float lse = mx + logf(s);
+			total += lse - z[k];
 		}
 		y[0] = (float)(total / nrows);
 	}
@@ -298,17 +331,19 @@ static void backward(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 1280;
 		const float inv = 1.0f / nrows;
 		for (int b = 0; b < 64; b++) {
-			const float *z = x0 + (long)b*10;
 			float *dz = y + (long)b*10;
 			if (b >= nrows) {
 				for (int c = 0; c < 10; c++) dz[c] = 0;
 				continue;
 			}
+			const float *z = x0 + (long)b*10;
+			const int k = x1[b];
 			float mx = z[0], s = 0;
 			for (int c = 1; c < 10; c++) mx = z[c] > mx ? z[c] : mx;
 			for (int c = 0; c < 10; c++) s += dz[c] = expf(z[c] - mx);
-			for (int c = 0; c < 10; c++) dz[c] *= inv / s;
-			dz[x1[b]] -= inv;
+			const float p = inv;
+			for (int c = 0; c < 10; c++) dz[c] *= p / s;
+			dz[k] -= p;
 		}
 	}
 	/* %9 bias_grad [10] <- %8  (models/mnist_logreg.lua:8, grad.linear1.bias) */

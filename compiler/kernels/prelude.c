@@ -155,3 +155,32 @@ NN_KERNEL void nn_init_const(float *p, long n, float v)
 	for (long i = 0; i < n; i++)
 		p[i] = v;
 }
+
+/* ---- normalization and dropout (ops/norm.c, ops/dropout.c) ---- */
+
+/* SplitMix64's finalizer: a bijection of 64-bit words in which every
+ * input bit reaches every output bit. */
+NN_KERNEL uint64_t nn_dropout_mix(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+/* Dropout masks are counter-based: the key of one dropout node at one
+ * optimizer step mixes the model's RNG word, the step and the node's
+ * salt; element i's decision hashes the key with i.  The backward pass
+ * recomputes the forward's mask, and no thread count changes it. */
+NN_KERNEL uint64_t nn_dropout_key(uint64_t seed, int64_t step, uint64_t salt)
+{
+	return nn_dropout_mix(seed ^ nn_dropout_mix((uint64_t)step ^
+	                                            nn_dropout_mix(salt)));
+}
+
+/* Keeps element i unless the top 32 bits of its hash are below
+ * thr = p·2^32. */
+NN_KERNEL int nn_dropout_keep(uint64_t key, uint64_t i, uint64_t thr)
+{
+	return nn_dropout_mix(key + (i + 1) * UINT64_C(0x9e3779b97f4a7c15)) >>
+	       32 >= thr;
+}

@@ -1,8 +1,12 @@
 /*
- * activation.c — pointwise activations and their gradients.  Each
- * gradient is written in terms of the forward output y, so the forward
- * input need not stay alive for the backward pass.
+ * activation.c — pointwise activations and their gradients, and the
+ * elementwise sums and products.  Gradients are written in terms of the
+ * forward output y where the output determines the derivative, so the
+ * forward input need not stay alive for the backward pass; gelu's cannot
+ * be (it is not monotonic), and leaky_relu's only when its slope is ≥ 0.
  */
+#include <stddef.h>
+
 #include "../nncc.h"
 
 /* y[i] = expr over x0[i], x1[i]: the loop every pointwise op emits. */
@@ -22,6 +26,7 @@ POINTWISE(sigmoid_grad, "x0[i] * x1[i] * (1 - x1[i])")
 POINTWISE(tanh, "tanhf(x0[i])")
 POINTWISE(tanh_grad, "x0[i] * (1 - x1[i] * x1[i])")
 POINTWISE(add, "x0[i] + x1[i]")
+POINTWISE(mul, "x0[i] * x1[i]")
 POINTWISE(copy, "x0[i]")
 
 static void relu_grad_rule(Ctx *c, Node *n, int dout, int *din)
@@ -44,6 +49,13 @@ static void add_grad_rule(Ctx *c, Node *n, int dout, int *din)
 	(void)c;
 	(void)n;
 	din[0] = din[1] = dout;
+}
+
+/* d(a·b) = dout·b, dout·a: two products, one per input. */
+static void mul_grad_rule(Ctx *c, Node *n, int dout, int *din)
+{
+	din[0] = ir_make2(c, &op_mul, PH_BWD, dout, n->in[1], NULL, n->pos);
+	din[1] = ir_make2(c, &op_mul, PH_BWD, dout, n->in[0], NULL, n->pos);
 }
 
 static double flops1(Ctx *c, Node *n) { return flops_per_elem(c, n, 1); }
@@ -75,4 +87,103 @@ const OpDef op_add = {
 	.name = "add", .nin = 2, .traits = OT_ELEMWISE | OT_INPLACE,
 	.lua = "add", .shape = elementwise_same_shape, .grad = add_grad_rule,
 	.emit = add_emit, .flops = flops1, .print_attr = print_no_attr,
+};
+
+const OpDef op_mul = {
+	.name = "mul", .nin = 2, .traits = OT_ELEMWISE | OT_INPLACE,
+	.lua = "mul", .shape = elementwise_same_shape, .grad = mul_grad_rule,
+	.emit = mul_emit, .flops = flops1, .print_attr = print_no_attr,
+};
+
+/* ---- gelu: PyTorch's exact form, y = x·Φ(x) = ½x(1 + erf(x/√2)) ------- */
+
+/* 1/√2 and 1/√(2π) as literals: M_SQRT1_2 is not in strict C11. */
+#define GELU_K "0.707106781f"
+#define GELU_N "0.398942280f"
+
+POINTWISE(gelu, "0.5f * x0[i] * (1 + erff(x0[i] * " GELU_K "))")
+/* dy/dx = Φ(x) + x·φ(x), from the forward input x = x1 */
+POINTWISE(gelu_grad, "x0[i] * (0.5f * (1 + erff(x1[i] * " GELU_K ")) + "
+                     "x1[i] * " GELU_N " * expf(-0.5f * x1[i] * x1[i]))")
+
+static void gelu_grad_rule(Ctx *c, Node *n, int dout, int *din)
+{
+	din[0] = ir_make2(c, &op_gelu_grad, PH_BWD, dout, n->in[0], NULL,
+	                  n->pos);
+}
+
+static double flops8(Ctx *c, Node *n) { return flops_per_elem(c, n, 8); }
+
+ACT(gelu, flops8, "gelu", gelu_grad_rule)
+ACT_GRAD(gelu_grad, flops8)
+
+/* ---- leaky_relu{slope = 0.01}: a configured op, made by its layer ----- */
+
+typedef struct LeakyAttr {
+	double slope;
+} LeakyAttr;
+
+static void leaky_relu_emit(Emit *e, Node *n)
+{
+	const LeakyAttr *a = n->attr;
+	emit_map(e, n, ctx_sprintf(e->c, "x0[i] > 0 ? x0[i] : %s * x0[i]",
+	                           cfloat(e->c, a->slope)));
+}
+
+/* x0 = dout, x1 = the output y when slope ≥ 0 (then y > 0 exactly when
+ * x > 0), else the input x: dx = x1 > 0 ? dout : slope·dout. */
+static void leaky_relu_grad_emit(Emit *e, Node *n)
+{
+	const LeakyAttr *a = n->attr;
+	emit_map(e, n, ctx_sprintf(e->c, "x1[i] > 0 ? x0[i] : %s * x0[i]",
+	                           cfloat(e->c, a->slope)));
+}
+
+static void leaky_relu_grad_rule(Ctx *c, Node *n, int dout, int *din)
+{
+	const LeakyAttr *a = n->attr;
+	int sign_of_x = a->slope >= 0 ? n->id : n->in[0];
+	din[0] = ir_make2(c, &op_leaky_relu_grad, PH_BWD, dout, sign_of_x,
+	                  n->attr, n->pos);
+}
+
+static void leaky_print(Buf *b, const Node *n)
+{
+	const LeakyAttr *a = n->attr;
+	buf_printf(b, "slope=%.9g", a->slope);
+}
+
+const OpDef op_leaky_relu = {
+	.name = "leaky_relu", .nin = 1, .traits = OT_ELEMWISE | OT_INPLACE,
+	.shape = elementwise_same_shape, .grad = leaky_relu_grad_rule,
+	.emit = leaky_relu_emit, .flops = flops1,
+	.attr_size = sizeof(LeakyAttr), .print_attr = leaky_print,
+};
+
+const OpDef op_leaky_relu_grad = {
+	.name = "leaky_relu_grad", .nin = 2, .traits = OT_ELEMWISE | OT_INPLACE,
+	.shape = elementwise_same_shape, .emit = leaky_relu_grad_emit,
+	.flops = flops1, .attr_size = sizeof(LeakyAttr),
+	.print_attr = leaky_print,
+};
+
+static const AttrKey leaky_keys[] = {
+	{"slope", AK_NUM, 1, 0, 0.01, offsetof(LeakyAttr, slope), 1, 0},
+	{0},
+};
+
+/* nn.leaky_relu{slope}(h): like PyTorch's nn.LeakyReLU module, any finite
+ * slope (a negative one too); no parameters. */
+static int leaky_relu_apply(Ctx *c, Layer *l, int x, Pos pos,
+                            const char **err)
+{
+	LeakyAttr *a = ctx_alloc(c, sizeof *a);
+	*a = *(const LeakyAttr *)l->attr;
+	Node *n = ir_add(c, &op_leaky_relu, &x, 1, a, pos, err);
+	return n ? n->id : -1;
+}
+
+const LayerDef layer_leaky_relu = {
+	.name = "leaky_relu", .keys = leaky_keys, .attr_size = sizeof(LeakyAttr),
+	.apply = leaky_relu_apply,
 };

@@ -168,8 +168,15 @@ def torch_train(init, x, y):
 STEP_RE = re.compile(r"^step\s+(\d+)\s+loss\s+(\S+)\s*$")
 
 
-def run_harness(cmd, outdir, init_path, data_dir, steps, env_extra=None):
-    """Runs the harness; returns (losses, final weights, extra tensor names)."""
+MODEL_RE = re.compile(r"^model\s+(\S+)\s+batch\s+(\d+)\b")
+
+
+def run_harness(cmd, outdir, init_path, data_dir, steps, env_extra=None,
+                params=PARAMS, batch=BATCH):
+    """Runs the harness; returns (losses, final tensors, extra tensor names).
+    params: the (name, shape) of the tensors to return; batch: the batch
+    size the test assumes, checked against the harness's `model NAME batch
+    B` line when it prints one."""
     out_path = os.path.join(outdir, "out.safetensors")
     if os.path.exists(out_path):
         os.remove(out_path)
@@ -188,6 +195,11 @@ def run_harness(cmd, outdir, init_path, data_dir, steps, env_extra=None):
                          % (" ".join(argv), r.returncode, r.stdout, r.stderr))
     losses = {}
     for line in r.stdout.splitlines():
+        m = MODEL_RE.match(line)
+        if m and int(m.group(2)) != batch:
+            raise SetupError("%s has batch %s; this test needs batch %d (the "
+                             "model script and the test disagree)"
+                             % (m.group(1), m.group(2), batch))
         m = STEP_RE.match(line)
         if m:
             k = int(m.group(1))
@@ -205,7 +217,7 @@ def run_harness(cmd, outdir, init_path, data_dir, steps, env_extra=None):
     except (OSError, st.FormatError) as e:
         raise SetupError("reading the harness output: %s" % e)
     final = {}
-    for name, shape in PARAMS:
+    for name, shape in params:
         if name not in tensors:
             raise SetupError("%s: no tensor %s (has: %s)"
                              % (out_path, name, ", ".join(sorted(tensors))))

@@ -1,0 +1,875 @@
+/*
+ * conv.c — 2-D convolution on NCHW tensors: the conv2d layer and its three
+ * ops, each its own node (PyTorch's semantics and weight layout):
+ *
+ *   conv2d     y [B,O,OH,OW] = x [B,C,H,W] ⋆ w [O,C/G,k,k]
+ *   conv2d_dx  dx [B,C,H,W]  from dy [B,O,OH,OW] and w   (input gradient)
+ *   conv2d_dw  dw [O,C/G,k,k] from x and dy               (weight gradient)
+ *
+ * with G groups: input channels g·C/G … and output channels g·O/G … of
+ * group g see only each other.  The bias is the bias_add op on channel 1.
+ *
+ * Each op has three kernels, chosen from the shapes (conv_kernel):
+ *   GEMM    per sample and group, im2col gathers the input under every
+ *           output pixel into col [C/G·k·k, OH·OW] (scratch); then
+ *           y_g = w_g·col, dcol = w_gᵀ·dy_g scattered back by col2im, and
+ *           dw_g = Σ_b dy_g·colᵀ, all through the prelude's nn_gemm;
+ *   1×1     a 1×1, stride-1, unpadded conv: x already is col;
+ *   direct  loops over the kernel taps, when a group has few input
+ *           channels (depthwise convs, one-channel images) and a GEMM
+ *           would have a tiny inner dimension.
+ * Every output element is written by one thread, summing in a fixed order,
+ * so results do not depend on the thread count.
+ */
+#include <stddef.h>
+
+#include "../nncc.h"
+
+/* Attributes of the three ops. */
+typedef struct ConvAttr {
+	int k, stride, pad, dilation, groups;
+	int h, w;          /* the input's height and width (conv2d_dx's output) */
+} ConvAttr;
+
+/* ---- geometry ---------------------------------------------------------- */
+
+/* A conv's sizes with the batch resolved. */
+typedef struct Geo {
+	int B, C, H, W;    /* input */
+	int O, OH, OW;     /* output */
+	int k, S, P, D, G; /* kernel, stride, pad, dilation, groups */
+	int Cg, Og;        /* input and output channels per group */
+	int KK;            /* Cg·k·k: the length of a weight row and of a column */
+	long HW, OHW;
+} Geo;
+
+enum {
+	DIRECT_MAX = 8,      /* direct kernels when a group's Cg·Og is this small */
+	OMP_MIN_WORK = 1 << 15, /* fewer elements than this: no threads */
+};
+
+typedef enum { CK_GEMM, CK_1X1, CK_DIRECT } ConvKernel;
+
+/* The kernel's extent along one axis once dilated. */
+static int extent(int k, int d) { return (k - 1) * d + 1; }
+
+static int out_size(int n, int k, int s, int p, int d)
+{
+	return (n + 2 * p - extent(k, d)) / s + 1;
+}
+
+/* x: the input's shape (its batch dimension symbolic), O: output channels. */
+static Geo geo(Ctx *c, const ConvAttr *a, const Shape *x, int O)
+{
+	Geo g;
+	g.B = x->d[0] == BATCH ? c->recipe.batch : x->d[0];
+	g.C = x->d[1];
+	g.H = x->d[2];
+	g.W = x->d[3];
+	g.O = O;
+	g.k = a->k;
+	g.S = a->stride;
+	g.P = a->pad;
+	g.D = a->dilation;
+	g.G = a->groups;
+	g.OH = out_size(g.H, g.k, g.S, g.P, g.D);
+	g.OW = out_size(g.W, g.k, g.S, g.P, g.D);
+	g.Cg = g.C / g.G;
+	g.Og = g.O / g.G;
+	g.KK = g.Cg * g.k * g.k;
+	g.HW = (long)g.H * g.W;
+	g.OHW = (long)g.OH * g.OW;
+	return g;
+}
+
+/* The geometry of any of the three ops from its node. */
+static Geo node_geo(Ctx *c, const Node *n)
+{
+	const Node *a = in_node(c, n, 0), *b = in_node(c, n, 1);
+	if (n->op == &op_conv2d)
+		return geo(c, n->attr, &a->shape, b->shape.d[0]);
+	if (n->op == &op_conv2d_dx)
+		return geo(c, n->attr, &n->shape, b->shape.d[0]);
+	return geo(c, n->attr, &a->shape, n->shape.d[0]);
+}
+
+/* The GEMMs have Og rows (forward, weight gradient) or inner dimension
+ * (input gradient): with a handful of output channels per group most of a
+ * 6-row microkernel tile is wasted, and the loops win — 2-5x on depthwise
+ * convs.  With more, the GEMM wins even for one input channel (k·k = 9 inner
+ * dimension): 2-4x on a 1 -> 32 channel 3x3 conv. */
+static ConvKernel conv_kernel(const Geo *g)
+{
+	if (g->k == 1 && g->S == 1 && g->P == 0)
+		return CK_1X1;
+	if (g->Cg * g->Og <= DIRECT_MAX)
+		return CK_DIRECT;
+	return CK_GEMM;
+}
+
+static const char *kernel_name[] = {"im2col + GEMM", "1x1: GEMM on x",
+                                    "direct"};
+
+/* The checks every conv input must pass; NULL or the message. */
+static const char *conv_check(Ctx *c, const ConvAttr *a, const Shape *x)
+{
+	if (x->n != 4 || x->d[0] != BATCH)
+		return ctx_sprintf(c, "input must be [B,C,H,W]; got %s",
+		                   shape_str(c, x));
+	if (x->d[1] % a->groups)
+		return ctx_sprintf(c, "groups = %d does not divide the input's %d "
+		                      "channels", a->groups, x->d[1]);
+	int ext = extent(a->k, a->dilation);
+	if (x->d[2] + 2 * a->pad < ext || x->d[3] + 2 * a->pad < ext) {
+		const char *kern = a->dilation > 1
+			? ctx_sprintf(c, "kernel %dx%d with dilation %d spans %dx%d",
+			              a->k, a->k, a->dilation, ext, ext)
+			: ctx_sprintf(c, "kernel %dx%d", a->k, a->k);
+		return ctx_sprintf(c, "%s, more than the padded input %dx%d "
+		                      "(%dx%d, pad %d): the output would be empty",
+		                   kern, x->d[2] + 2 * a->pad, x->d[3] + 2 * a->pad,
+		                   x->d[2], x->d[3], a->pad);
+	}
+	return NULL;
+}
+
+/* ---- shape rules --------------------------------------------------------- */
+
+static const char *conv2d_shape(Ctx *c, Node *n)
+{
+	const ConvAttr *a = n->attr;
+	const Shape *x = &in_node(c, n, 0)->shape, *w = &in_node(c, n, 1)->shape;
+	const char *err = conv_check(c, a, x);
+	if (err)
+		return err;
+	if (w->n != 4 || w->d[1] * a->groups != x->d[1] || w->d[2] != a->k ||
+	    w->d[3] != a->k || w->d[0] % a->groups)
+		return ctx_sprintf(c, "weight %s does not fit input %s",
+		                   shape_str(c, w), shape_str(c, x));
+	n->shape = (Shape){4, {BATCH, w->d[0],
+	                       out_size(x->d[2], a->k, a->stride, a->pad,
+	                                a->dilation),
+	                       out_size(x->d[3], a->k, a->stride, a->pad,
+	                                a->dilation)}};
+	n->dtype = DT_F32;
+	return NULL;
+}
+
+static const char *conv2d_dx_shape(Ctx *c, Node *n)
+{
+	const ConvAttr *a = n->attr;
+	const Shape *w = &in_node(c, n, 1)->shape;
+	n->shape = (Shape){4, {BATCH, w->d[1] * a->groups, a->h, a->w}};
+	n->dtype = DT_F32;
+	return NULL;
+}
+
+static const char *conv2d_dw_shape(Ctx *c, Node *n)
+{
+	const ConvAttr *a = n->attr;
+	const Shape *x = &in_node(c, n, 0)->shape, *dy = &in_node(c, n, 1)->shape;
+	n->shape = (Shape){4, {dy->d[1], x->d[1] / a->groups, a->k, a->k}};
+	n->dtype = DT_F32;
+	return NULL;
+}
+
+static void conv2d_grad(Ctx *c, Node *n, int dout, int *din)
+{
+	const Shape *x = &in_node(c, n, 0)->shape;
+	ConvAttr *a = ctx_alloc(c, sizeof *a);
+	*a = *(const ConvAttr *)n->attr;
+	a->h = x->d[2];
+	a->w = x->d[3];
+	din[0] = ir_make2(c, &op_conv2d_dx, PH_BWD, dout, n->in[1], a, n->pos);
+	din[1] = ir_make2(c, &op_conv2d_dw, PH_BWD, n->in[0], dout, a, n->pos);
+}
+
+/* ---- emitting: small pieces of C text ------------------------------------ */
+
+/* "v*m", or "v" when m is 1. */
+static const char *times(Ctx *c, const char *v, int m)
+{
+	return m == 1 ? v : ctx_sprintf(c, "%s*%d", v, m);
+}
+
+/* The input coordinate read by output coordinate o at kernel tap t:
+ * "oh*2 + kh*2 - 1" for stride 2, dilation 2, pad 1. */
+static const char *in_coord(Ctx *c, const Geo *g, const char *o,
+                            const char *t)
+{
+	const char *s = ctx_sprintf(c, "%s + %s", times(c, o, g->S),
+	                            times(c, t, g->D));
+	return g->P ? ctx_sprintf(c, "%s - %d", s, g->P) : s;
+}
+
+/* Output positions o whose input position o·S + t·D − P lies in [0, n):
+ * the interval [lo, hi) (empty when lo == hi). */
+static void tap_range(const Geo *g, int t, int n, int out, int *lo, int *hi)
+{
+	int off = t * g->D - g->P;
+	*lo = 0;
+	while (*lo < out && *lo * g->S + off < 0)
+		(*lo)++;
+	*hi = *lo;
+	while (*hi < out && *hi * g->S + off < n)
+		(*hi)++;
+}
+
+/* With padding, some taps of some outputs read outside the input: tables
+ * of the outputs that read inside, per tap (oh_lo[kh] ≤ oh < oh_hi[kh]). */
+static void emit_tap_tables(Emit *e, const Geo *g)
+{
+	Ctx *c = e->c;
+	if (!g->P)
+		return;
+	const char *axis[2] = {"oh", "ow"};
+	for (int ax = 0; ax < 2; ax++) {
+		Buf lo = {0}, hi = {0};
+		for (int t = 0; t < g->k; t++) {
+			int l, h;
+			tap_range(g, t, ax ? g->W : g->H, ax ? g->OW : g->OH, &l, &h);
+			buf_printf(&lo, "%s%d", t ? ", " : "", l);
+			buf_printf(&hi, "%s%d", t ? ", " : "", h);
+		}
+		emit_line(e, "static const int %s_lo[%d] = {%s}, %s_hi[%d] = {%s};",
+		          axis[ax], g->k, lo.s, axis[ax], g->k, hi.s);
+		buf_free(&lo);
+		buf_free(&hi);
+	}
+	(void)c;
+}
+
+/* The loop over output rows (ax 0) or columns (ax 1) whose tap reads
+ * inside the input: all of them without padding.  tail: " {" or "". */
+static void emit_tap_loop(Emit *e, const Geo *g, int ax, const char *tail)
+{
+	const char *o = ax ? "ow" : "oh", *t = ax ? "kw" : "kh";
+	if (g->P)
+		emit_line(e, "for (int %s = %s_lo[%s]; %s < %s_hi[%s]; %s++)%s", o,
+		          o, t, o, o, t, o, tail);
+	else
+		emit_line(e, "for (int %s = 0; %s < %d; %s++)%s", o, o,
+		          ax ? g->OW : g->OH, o, tail);
+}
+
+/* A pragma that threads the next loop when it does enough work. */
+static void emit_omp(Emit *e, long work, const char *clauses)
+{
+	if (work >= OMP_MIN_WORK)
+		emit_line(e, "NN_OMP(\"omp parallel for %sschedule(static)\")",
+		          clauses);
+}
+
+static void open_block(Emit *e, const char *fmt, int v)
+{
+	emit_line(e, fmt, v);
+	e->indent++;
+}
+
+static void close_block(Emit *e)
+{
+	e->indent--;
+	emit_line(e, "}");
+}
+
+/* Where sample b's group g starts in the input (t: its C name), the
+ * output and the weights; the loops over b and g are open. */
+static const char *x_at(Ctx *c, const Geo *g, const char *t)
+{
+	return g->G > 1 ? ctx_sprintf(c, "%s + ((long)b*%d + g*%d)*%ld", t, g->C,
+	                              g->Cg, g->HW)
+	                : ctx_sprintf(c, "%s + (long)b*%ld", t, g->C * g->HW);
+}
+
+static const char *y_at(Ctx *c, const Geo *g, const char *t)
+{
+	return g->G > 1 ? ctx_sprintf(c, "%s + ((long)b*%d + g*%d)*%ld", t, g->O,
+	                              g->Og, g->OHW)
+	                : ctx_sprintf(c, "%s + (long)b*%ld", t, g->O * g->OHW);
+}
+
+static const char *w_at(Ctx *c, const Geo *g, const char *t)
+{
+	return g->G > 1 ? ctx_sprintf(c, "%s + (long)g*%ld", t,
+	                              (long)g->Og * g->KK) : t;
+}
+
+/* The first input channel of output channel o's group, or NULL with one
+ * group. */
+static const char *group_channel(Ctx *c, const Geo *g)
+{
+	if (g->G == 1)
+		return NULL;
+	if (g->Og == 1)
+		return times(c, "o", g->Cg);
+	return ctx_sprintf(c, "(o/%d)*%d", g->Og, g->Cg);
+}
+
+/* Opens the loops over samples and groups. */
+static void open_sample_group(Emit *e, const Geo *g)
+{
+	open_block(e, "for (int b = 0; b < %d; b++) {", g->B);
+	if (g->G > 1)
+		open_block(e, "for (int g = 0; g < %d; g++) {", g->G);
+}
+
+static void close_sample_group(Emit *e, const Geo *g)
+{
+	if (g->G > 1)
+		close_block(e);
+	close_block(e);
+}
+
+/* n tabs, for lines that open nested loops at once */
+static const char *tabs(int n)
+{
+	static const char t[] = "\t\t\t\t\t\t\t\t";
+	return t + sizeof t - 1 - n;
+}
+
+/* Opens the loops over the kernel taps, (c,) kh, kw — c only when with_c
+ * and a group has several input channels; returns the levels opened. */
+static int open_taps(Emit *e, const Geo *g, int with_c)
+{
+	int lv = 0;
+	if (with_c && g->Cg > 1)
+		emit_line(e, "for (int c = 0; c < %d; c++)", g->Cg), lv++;
+	emit_line(e, "%sfor (int kh = 0; kh < %d; kh++)", tabs(lv++), g->k);
+	emit_line(e, "%sfor (int kw = 0; kw < %d; kw++) {", tabs(lv++), g->k);
+	e->indent += lv;
+	return lv;
+}
+
+static void close_taps(Emit *e, int lv)
+{
+	e->indent -= lv;
+	emit_line(e, "%s}", tabs(lv - 1));
+}
+
+/* The index of tap (c,kh,kw) in a weight row [Cg,k,k]. */
+static const char *tap_index(Ctx *c, const Geo *g, int with_c)
+{
+	const char *khw = ctx_sprintf(c, "%s + kw", times(c, "kh", g->k));
+	return with_c && g->Cg > 1
+		? ctx_sprintf(c, "(c*%d + kh)*%d + kw", g->k, g->k) : khw;
+}
+
+/* Input plane c of xg (a [Cg,H,W] group): "xg + (long)c*36" or "xg". */
+static const char *plane(Ctx *c, const Geo *g, const char *t)
+{
+	return g->Cg > 1 ? ctx_sprintf(c, "%s + (long)c*%ld", t, g->HW) : t;
+}
+
+/* col [KK, OH·OW] = the windows of xg [Cg,H,W]: row (c,kh,kw), column
+ * (oh,ow) holds xg[c, oh·S + kh·D − P, ow·S + kw·D − P], 0 in the
+ * padding. */
+static void emit_im2col(Emit *e, const Geo *g)
+{
+	Ctx *c = e->c;
+	emit_line(e, "/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, %s, %s] */",
+	          in_coord(c, g, "oh", "kh"), in_coord(c, g, "ow", "kw"));
+	emit_omp(e, (long)g->KK * g->OHW, "");
+	int lv = open_taps(e, g, 1);
+	emit_line(e, "float *row = col + (long)(%s)*%ld;", tap_index(c, g, 1),
+	          g->OHW);
+	emit_line(e, "for (int oh = 0; oh < %d; oh++) {", g->OH);
+	e->indent++;
+	emit_line(e, "float *dst = row + oh*%d;", g->OW);
+	if (g->P) {
+		emit_line(e, "if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the "
+		             "padding */");
+		emit_line(e, "\tfor (int ow = 0; ow < %d; ow++)", g->OW);
+		emit_line(e, "\t\tdst[ow] = 0;");
+		emit_line(e, "\tcontinue;");
+		emit_line(e, "}");
+	}
+	emit_line(e, "const float *src = %s + (long)(%s)*%d;", plane(c, g, "xg"),
+	          in_coord(c, g, "oh", "kh"), g->W);
+	if (g->P) {
+		emit_line(e, "for (int ow = 0; ow < ow_lo[kw]; ow++)");
+		emit_line(e, "\tdst[ow] = 0;");
+	}
+	emit_tap_loop(e, g, 1, "");
+	emit_line(e, "\tdst[ow] = src[%s];", in_coord(c, g, "ow", "kw"));
+	if (g->P) {
+		emit_line(e, "for (int ow = ow_hi[kw]; ow < %d; ow++)", g->OW);
+		emit_line(e, "\tdst[ow] = 0;");
+	}
+	close_block(e);
+	close_taps(e, lv);
+}
+
+/* dxg [Cg,H,W] = col2im(col): every column entry adds back into the input
+ * pixel im2col took it from; each thread owns whole channels. */
+static void emit_col2im(Emit *e, const Geo *g)
+{
+	Ctx *c = e->c;
+	emit_line(e, "/* col2im: dxg[c, %s, %s] += col[(c,kh,kw), (oh,ow)] */",
+	          in_coord(c, g, "oh", "kh"), in_coord(c, g, "ow", "kw"));
+	emit_omp(e, (long)g->KK * g->OHW, "");
+	open_block(e, "for (int c = 0; c < %d; c++) {", g->Cg);
+	emit_line(e, "float *dxc = dxg + (long)c*%ld;", g->HW);
+	emit_line(e, "for (long i = 0; i < %ld; i++)", g->HW);
+	emit_line(e, "\tdxc[i] = 0;");
+	int lv = open_taps(e, g, 0);
+	emit_line(e, "const float *row = col + (long)((c*%d + kh)*%d + kw)*%ld;",
+	          g->k, g->k, g->OHW);
+	emit_tap_loop(e, g, 0, " {");
+	e->indent++;
+	emit_line(e, "float *dxr = dxc + (long)(%s)*%d;",
+	          in_coord(c, g, "oh", "kh"), g->W);
+	emit_tap_loop(e, g, 1, "");
+	emit_line(e, "\tdxr[%s] += row[oh*%d + ow];", in_coord(c, g, "ow", "kw"),
+	          g->OW);
+	close_block(e);
+	close_taps(e, lv);
+	close_block(e);
+}
+
+static long round16(long n) { return (n + 15) / 16 * 16; }
+
+/* Floats nn_gemm packs op(B) into: K·⌈N/32⌉·32. */
+static long pack_size(long K, long N) { return K * ((N + 31) / 32 * 32); }
+
+static void emit_header(Emit *e, const Geo *g, const char *what)
+{
+	Buf b = {0};
+	if (g->S > 1)
+		buf_printf(&b, ", stride %d", g->S);
+	if (g->P)
+		buf_printf(&b, ", pad %d", g->P);
+	if (g->D > 1)
+		buf_printf(&b, ", dilation %d", g->D);
+	if (g->G > 1)
+		buf_printf(&b, ", %d groups", g->G);
+	emit_line(e, "/* %s: a %dx%d conv%s, %d -> %d channels, %dx%d -> %dx%d; "
+	             "%s */", what, g->k, g->k, b.s ? b.s : "", g->C, g->O, g->H,
+	          g->W, g->OH, g->OW, kernel_name[conv_kernel(g)]);
+	buf_free(&b);
+}
+
+/* ---- conv2d: the forward convolution ---------------------------------- */
+
+/* direct: each output plane is a sum of Cg·k·k shifted, scaled copies of
+ * its group's input planes; each thread owns output planes. */
+static void conv2d_emit_direct(Emit *e, const Geo *g)
+{
+	Ctx *c = e->c;
+	const char *gc = group_channel(c, g);
+	emit_line(e, "(void)scratch;");
+	emit_tap_tables(e, g);
+	emit_omp(e, (long)g->B * g->O * g->OHW, "collapse(2) ");
+	emit_line(e, "for (int b = 0; b < %d; b++)", g->B);
+	emit_line(e, "\tfor (int o = 0; o < %d; o++) {", g->O);
+	e->indent += 2;
+	if (gc)
+		emit_line(e, "const float *xg = x0 + ((long)b*%d + %s)*%ld;  "
+		             "/* [%d,%d,%d]: o's group */", g->C, gc, g->HW, g->Cg,
+		          g->H, g->W);
+	else
+		emit_line(e, "const float *xg = x0 + (long)b*%ld;  /* [%d,%d,%d] */",
+		          g->C * g->HW, g->C, g->H, g->W);
+	emit_line(e, "const float *wo = x1 + (long)o*%d;  /* [%d,%d,%d] */", g->KK,
+	          g->Cg, g->k, g->k);
+	emit_line(e, "float *yo = y + ((long)b*%d + o)*%ld;  /* [%d,%d] */", g->O,
+	          g->OHW, g->OH, g->OW);
+	emit_line(e, "for (long i = 0; i < %ld; i++)", g->OHW);
+	emit_line(e, "\tyo[i] = 0;");
+	int lv = open_taps(e, g, 1);
+	emit_line(e, "const float wk = wo[%s];", tap_index(c, g, 1));
+	emit_tap_loop(e, g, 0, " {");
+	e->indent++;
+	emit_line(e, "const float *xr = %s + (long)(%s)*%d;", plane(c, g, "xg"),
+	          in_coord(c, g, "oh", "kh"), g->W);
+	emit_line(e, "float *yr = yo + oh*%d;", g->OW);
+	emit_tap_loop(e, g, 1, "");
+	emit_line(e, "\tyr[ow] += wk * xr[%s];", in_coord(c, g, "ow", "kw"));
+	close_block(e);
+	close_taps(e, lv);
+	e->indent -= 2;
+	emit_line(e, "\t}");
+}
+
+static void conv2d_emit(Emit *e, Node *n)
+{
+	Ctx *c = e->c;
+	Geo g = node_geo(c, n);
+	emit_header(e, &g, "y = x * w");
+	switch (conv_kernel(&g)) {
+	case CK_1X1:
+		open_sample_group(e, &g);
+		emit_line(e, "/* y[b] [%d,%ld] = w [%d,%d] · x[b] [%d,%ld] */", g.Og,
+		          g.OHW, g.Og, g.Cg, g.Cg, g.HW);
+		emit_line(e, "nn_gemm(%d, %ld, %d, %s, %d, 0, %s, %ld, 0, %s, %ld, "
+		             "scratch);", g.Og, g.OHW, g.Cg, w_at(c, &g, "x1"), g.Cg,
+		          x_at(c, &g, "x0"), g.HW, y_at(c, &g, "y"), g.OHW);
+		close_sample_group(e, &g);
+		break;
+	case CK_GEMM:
+		emit_line(e, "float *col = scratch;  /* [%d,%ld]: the windows of one "
+		             "sample's group */", g.KK, g.OHW);
+		emit_line(e, "float *pack = scratch + %ld;  /* nn_gemm's panels of "
+		             "col */", round16((long)g.KK * g.OHW));
+		emit_tap_tables(e, &g);
+		open_sample_group(e, &g);
+		emit_line(e, "const float *xg = %s;  /* [%d,%d,%d] */",
+		          x_at(c, &g, "x0"), g.Cg, g.H, g.W);
+		emit_im2col(e, &g);
+		emit_line(e, "/* y[b] [%d,%ld] = w [%d,%d] · col [%d,%ld] */", g.Og,
+		          g.OHW, g.Og, g.KK, g.KK, g.OHW);
+		emit_line(e, "nn_gemm(%d, %ld, %d, %s, %d, 0, col, %ld, 0, %s, %ld, "
+		             "pack);", g.Og, g.OHW, g.KK, w_at(c, &g, "x1"), g.KK,
+		          g.OHW, y_at(c, &g, "y"), g.OHW);
+		close_sample_group(e, &g);
+		break;
+	case CK_DIRECT:
+		conv2d_emit_direct(e, &g);
+		break;
+	}
+}
+
+static long conv2d_scratch(Ctx *c, Node *n)
+{
+	Geo g = node_geo(c, n);
+	switch (conv_kernel(&g)) {
+	case CK_1X1: return pack_size(g.Cg, g.OHW);
+	case CK_GEMM: return round16((long)g.KK * g.OHW) + pack_size(g.KK, g.OHW);
+	case CK_DIRECT: return 0;
+	}
+	return 0;
+}
+
+/* Each of the three ops does B·O·OH·OW·Cg·k·k multiply-adds. */
+static double conv_flops(Ctx *c, Node *n)
+{
+	Geo g = node_geo(c, n);
+	return 2.0 * g.B * g.O * (double)g.OHW * g.KK;
+}
+
+static void conv_print(Buf *b, const Node *n)
+{
+	const ConvAttr *a = n->attr;
+	buf_printf(b, "k=%d stride=%d pad=%d dilation=%d groups=%d", a->k,
+	           a->stride, a->pad, a->dilation, a->groups);
+}
+
+static void conv_dx_print(Buf *b, const Node *n)
+{
+	const ConvAttr *a = n->attr;
+	conv_print(b, n);
+	buf_printf(b, " in=%dx%d", a->h, a->w);
+}
+
+const OpDef op_conv2d = {
+	.name = "conv2d", .nin = 2,
+	.shape = conv2d_shape, .grad = conv2d_grad, .emit = conv2d_emit,
+	.scratch = conv2d_scratch, .flops = conv_flops,
+	.attr_size = sizeof(ConvAttr), .print_attr = conv_print,
+};
+
+/* ---- conv2d_dx: the input gradient ------------------------------------- */
+
+/* direct: each thread owns input planes and gathers into one from every
+ * output plane of its group, tap by tap. */
+static void conv2d_dx_emit_direct(Emit *e, const Geo *g)
+{
+	Ctx *c = e->c;
+	emit_line(e, "(void)scratch;");
+	emit_tap_tables(e, g);
+	emit_omp(e, (long)g->B * g->C * g->HW, "collapse(2) ");
+	emit_line(e, "for (int b = 0; b < %d; b++)", g->B);
+	emit_line(e, "\tfor (int ci = 0; ci < %d; ci++) {", g->C);
+	e->indent += 2;
+	emit_line(e, "float *dxc = y + ((long)b*%d + ci)*%ld;  /* [%d,%d] */",
+	          g->C, g->HW, g->H, g->W);
+	emit_line(e, "for (long i = 0; i < %ld; i++)", g->HW);
+	emit_line(e, "\tdxc[i] = 0;");
+	/* the output channels of ci's group: o0 … o0 + Og − 1 */
+	const char *o0 = g->G == 1 ? "0" : g->Cg == 1 ? times(c, "ci", g->Og)
+	               : g->Og == 1 ? ctx_sprintf(c, "ci/%d", g->Cg)
+	               : ctx_sprintf(c, "(ci/%d)*%d", g->Cg, g->Og);
+	if (g->Og == 1) {
+		emit_line(e, "const int o = %s;  /* the output channel of ci's "
+		             "group */", o0);
+	} else if (g->G == 1) {
+		open_block(e, "for (int o = 0; o < %d; o++) {", g->O);
+	} else {
+		emit_line(e, "const int o0 = %s;  /* the first output channel of "
+		             "ci's group */", o0);
+		emit_line(e, "for (int o = o0; o < o0 + %d; o++) {", g->Og);
+		e->indent++;
+	}
+	emit_line(e, "const float *dyo = x0 + ((long)b*%d + o)*%ld;  "
+	             "/* [%d,%d] */", g->O, g->OHW, g->OH, g->OW);
+	if (g->Cg == 1)
+		emit_line(e, "const float *wc = x1 + (long)o*%d;  /* [%d,%d] */",
+		          g->KK, g->k, g->k);
+	else
+		emit_line(e, "const float *wc = x1 + ((long)o*%d + %s)*%d;  "
+		             "/* [%d,%d] */", g->Cg, g->G == 1 ? "ci" :
+		          ctx_sprintf(c, "ci %% %d", g->Cg), g->k * g->k, g->k, g->k);
+	int lv = open_taps(e, g, 0);
+	emit_line(e, "const float wk = wc[%s];", tap_index(c, g, 0));
+	emit_tap_loop(e, g, 0, " {");
+	e->indent++;
+	emit_line(e, "float *dxr = dxc + (long)(%s)*%d;",
+	          in_coord(c, g, "oh", "kh"), g->W);
+	emit_line(e, "const float *dyr = dyo + oh*%d;", g->OW);
+	emit_tap_loop(e, g, 1, "");
+	emit_line(e, "\tdxr[%s] += wk * dyr[ow];", in_coord(c, g, "ow", "kw"));
+	close_block(e);
+	close_taps(e, lv);
+	if (g->Og > 1)
+		close_block(e);
+	e->indent -= 2;
+	emit_line(e, "\t}");
+}
+
+static void conv2d_dx_emit(Emit *e, Node *n)
+{
+	Ctx *c = e->c;
+	Geo g = node_geo(c, n);
+	emit_header(e, &g, "dx from dy and w");
+	switch (conv_kernel(&g)) {
+	case CK_1X1:
+		open_sample_group(e, &g);
+		emit_line(e, "/* dx[b] [%d,%ld] = wᵀ [%d,%d] · dy[b] [%d,%ld] */",
+		          g.Cg, g.HW, g.Cg, g.Og, g.Og, g.OHW);
+		emit_line(e, "nn_gemm(%d, %ld, %d, %s, %d, 1, %s, %ld, 0, %s, %ld, "
+		             "scratch);", g.Cg, g.OHW, g.Og, w_at(c, &g, "x1"), g.Cg,
+		          y_at(c, &g, "x0"), g.OHW, x_at(c, &g, "y"), g.HW);
+		close_sample_group(e, &g);
+		break;
+	case CK_GEMM:
+		emit_line(e, "float *col = scratch;  /* [%d,%ld]: the gradient of "
+		             "one sample's windows */", g.KK, g.OHW);
+		emit_line(e, "float *pack = scratch + %ld;  /* nn_gemm's panels of "
+		             "dy */", round16((long)g.KK * g.OHW));
+		emit_tap_tables(e, &g);
+		open_sample_group(e, &g);
+		emit_line(e, "float *dxg = %s;  /* [%d,%d,%d] */", x_at(c, &g, "y"),
+		          g.Cg, g.H, g.W);
+		emit_line(e, "/* col [%d,%ld] = wᵀ [%d,%d] · dy[b] [%d,%ld] */", g.KK,
+		          g.OHW, g.KK, g.Og, g.Og, g.OHW);
+		emit_line(e, "nn_gemm(%d, %ld, %d, %s, %d, 1, %s, %ld, 0, col, %ld, "
+		             "pack);", g.KK, g.OHW, g.Og, w_at(c, &g, "x1"), g.KK,
+		          y_at(c, &g, "x0"), g.OHW, g.OHW);
+		emit_col2im(e, &g);
+		close_sample_group(e, &g);
+		break;
+	case CK_DIRECT:
+		conv2d_dx_emit_direct(e, &g);
+		break;
+	}
+}
+
+static long conv2d_dx_scratch(Ctx *c, Node *n)
+{
+	Geo g = node_geo(c, n);
+	switch (conv_kernel(&g)) {
+	case CK_1X1: return pack_size(g.Og, g.OHW);
+	case CK_GEMM: return round16((long)g.KK * g.OHW) + pack_size(g.Og, g.OHW);
+	case CK_DIRECT: return 0;
+	}
+	return 0;
+}
+
+const OpDef op_conv2d_dx = {
+	.name = "conv2d_dx", .nin = 2,
+	.shape = conv2d_dx_shape, .emit = conv2d_dx_emit,
+	.scratch = conv2d_dx_scratch, .flops = conv_flops,
+	.attr_size = sizeof(ConvAttr), .print_attr = conv_dx_print,
+};
+
+/* ---- conv2d_dw: the weight gradient ------------------------------------- */
+
+/* direct: each thread owns output channels.  Per sample it reads the
+ * output plane and its group's input planes once for all taps, adding into
+ * partial sums per tap and output column (independent lanes: the inner loop
+ * vectorizes), which are reduced in a fixed order at the end. */
+static void conv2d_dw_emit_direct(Emit *e, const Geo *g)
+{
+	Ctx *c = e->c;
+	const char *gc = group_channel(c, g);
+	emit_line(e, "(void)scratch;");
+	emit_tap_tables(e, g);
+	emit_omp(e, (long)g->B * g->O * g->OHW * g->KK, "");
+	open_block(e, "for (int o = 0; o < %d; o++) {", g->O);
+	emit_line(e, "float acc[%d][%d] = {{0}};  /* [Cg·k·k taps, OW]: partial "
+	             "sums */", g->KK, g->OW);
+	open_block(e, "for (int b = 0; b < %d; b++) {", g->B);
+	if (gc)
+		emit_line(e, "const float *xg = x0 + ((long)b*%d + %s)*%ld;  "
+		             "/* [%d,%d,%d]: o's group */", g->C, gc, g->HW, g->Cg,
+		          g->H, g->W);
+	else
+		emit_line(e, "const float *xg = x0 + (long)b*%ld;  /* [%d,%d,%d] */",
+		          g->C * g->HW, g->C, g->H, g->W);
+	emit_line(e, "const float *dyo = x1 + ((long)b*%d + (o^1))*%ld;  "
+	             "/* [%d,%d] */", g->O, g->OHW, g->OH, g->OW);
+	int lv = open_taps(e, g, 1);
+	emit_line(e, "float *at = acc[%s];", tap_index(c, g, 1));
+	emit_tap_loop(e, g, 0, " {");
+	e->indent++;
+	emit_line(e, "const float *xr = %s + (long)(%s)*%d;", plane(c, g, "xg"),
+	          in_coord(c, g, "oh", "kh"), g->W);
+	emit_line(e, "const float *dyr = dyo + oh*%d;", g->OW);
+	emit_tap_loop(e, g, 1, "");
+	emit_line(e, "	at[ow] += dyr[ow] * xr[%s];", in_coord(c, g, "ow", "kw"));
+	close_block(e);
+	close_taps(e, lv);
+	close_block(e);
+	emit_line(e, "for (int t = 0; t < %d; t++) {", g->KK);
+	emit_line(e, "	float s = 0;");
+	emit_line(e, "	for (int ow = 0; ow < %d; ow++)", g->OW);
+	emit_line(e, "		s += acc[t][ow];");
+	emit_line(e, "	y[(long)o*%d + t] = s;", g->KK);
+	emit_line(e, "}");
+	close_block(e);
+}
+
+static void conv2d_dw_emit(Emit *e, Node *n)
+{
+	Ctx *c = e->c;
+	Geo g = node_geo(c, n);
+	ConvKernel kind = conv_kernel(&g);
+	emit_header(e, &g, "dw from x and dy");
+	if (kind == CK_DIRECT) {
+		conv2d_dw_emit_direct(e, &g);
+		return;
+	}
+	/* dw_g = Σ_b dy_g(b)·col(b)ᵀ: one GEMM per sample into dwb, summed in
+	 * sample order */
+	long colsz = kind == CK_GEMM ? round16((long)g.KK * g.OHW) : 0;
+	long share = (long)g.Og * g.KK;
+	if (kind == CK_GEMM)
+		emit_line(e, "float *col = scratch;  /* [%d,%ld]: the windows of one "
+		             "sample's group */", g.KK, g.OHW);
+	emit_line(e, "float *dwb = scratch + %ld;  /* [%d,%d]: one sample's "
+	             "share */", colsz, g.Og, g.KK);
+	emit_line(e, "float *pack = scratch + %ld;  /* nn_gemm's panels of %s */",
+	          colsz + round16(share), kind == CK_GEMM ? "colᵀ" : "x[b]ᵀ");
+	emit_line(e, "for (long i = 0; i < %ld; i++)", (long)g.O * g.KK);
+	emit_line(e, "\ty[i] = 0;");
+	emit_tap_tables(e, &g);
+	open_sample_group(e, &g);
+	emit_line(e, "const float *xg = %s;  /* [%d,%d,%d] */", x_at(c, &g, "x0"),
+	          g.Cg, g.H, g.W);
+	if (kind == CK_GEMM)
+		emit_im2col(e, &g);
+	const char *b = kind == CK_GEMM ? "col" : "xg";
+	emit_line(e, "/* dwb [%d,%d] = dy[b] [%d,%ld] · %sᵀ [%ld,%d] */", g.Og,
+	          g.KK, g.Og, g.OHW, b, g.OHW, g.KK);
+	emit_line(e, "nn_gemm(%d, %d, %ld, %s, %ld, 0, %s, %ld, 1, dwb, %d, "
+	             "pack);", g.Og, g.KK, g.OHW, y_at(c, &g, "x1"), g.OHW, b,
+	          g.OHW, g.KK);
+	emit_line(e, "float *dwg = %s;", w_at(c, &g, "y"));
+	emit_line(e, "for (long i = 0; i < %ld; i++)", share);
+	emit_line(e, "\tdwg[i] += dwb[i];");
+	close_sample_group(e, &g);
+}
+
+static long conv2d_dw_scratch(Ctx *c, Node *n)
+{
+	Geo g = node_geo(c, n);
+	long share = round16((long)g.Og * g.KK);
+	switch (conv_kernel(&g)) {
+	case CK_1X1: return share + pack_size(g.OHW, g.KK);
+	case CK_GEMM:
+		return round16((long)g.KK * g.OHW) + share + pack_size(g.OHW, g.KK);
+	case CK_DIRECT: return 0;
+	}
+	return 0;
+}
+
+const OpDef op_conv2d_dw = {
+	.name = "conv2d_dw", .nin = 2,
+	.shape = conv2d_dw_shape, .emit = conv2d_dw_emit,
+	.scratch = conv2d_dw_scratch, .flops = conv_flops,
+	.attr_size = sizeof(ConvAttr), .print_attr = conv_print,
+};
+
+/* ---- the conv2d layer ----------------------------------------------------- */
+
+typedef struct Conv2dLayer {
+	int out, k, stride, pad, groups, bias, dilation;
+	const char *init;
+} Conv2dLayer;
+
+static const AttrKey conv2d_keys[] = {
+	{"out", AK_INT, 1, 1, 0, offsetof(Conv2dLayer, out), 1, 1 << 20},
+	{"k", AK_INT, 2, 1, 0, offsetof(Conv2dLayer, k), 1, 1024},
+	{"stride", AK_INT, 0, 0, 1, offsetof(Conv2dLayer, stride), 1, 1024},
+	{"pad", AK_INT, 0, 0, 0, offsetof(Conv2dLayer, pad), 0, 1024},
+	{"groups", AK_INT, 0, 0, 1, offsetof(Conv2dLayer, groups), 1, 1 << 20},
+	{"bias", AK_BOOL, 0, 0, 1, offsetof(Conv2dLayer, bias), 1, 0},
+	{"dilation", AK_INT, 0, 0, 1, offsetof(Conv2dLayer, dilation), 1, 1024},
+	{"init", AK_STR, 0, 0, 0, offsetof(Conv2dLayer, init), 1, 0},
+	{0},
+};
+
+static const char *conv2d_configure(Ctx *c, Layer *l)
+{
+	const Conv2dLayer *a = l->attr;
+	if (a->init && (init_kind(a->init) < 0 || init_kind(a->init) ==
+	                INIT_NORMAL))
+		return ctx_sprintf(c, "unknown init '%s' (torch, kaiming, xavier, "
+		                      "zeros, ones)", a->init);
+	if (a->out % a->groups)
+		return ctx_sprintf(c, "groups = %d does not divide out = %d",
+		                   a->groups, a->out);
+	int ext = extent(a->k, a->dilation);
+	if (a->pad >= ext)
+		return a->dilation > 1
+			? ctx_sprintf(c, "pad = %d must be smaller than the dilated "
+			                 "kernel's extent %d (k = %d, dilation %d)",
+			              a->pad, ext, a->k, a->dilation)
+			: ctx_sprintf(c, "pad = %d must be smaller than k = %d", a->pad,
+			              a->k);
+	return NULL;
+}
+
+static int conv2d_apply(Ctx *c, Layer *l, int x, Pos pos, const char **err)
+{
+	const Conv2dLayer *a = l->attr;
+	const Node *xn = ir_node(c, x);
+	if (xn->dtype != DT_F32) {
+		*err = ctx_sprintf(c, "input is int32 (%s); conv2d takes float "
+		                      "tensors", xn->name ? xn->name : "indices");
+		return -1;
+	}
+	ConvAttr *ca = ctx_alloc(c, sizeof *ca);
+	*ca = (ConvAttr){.k = a->k, .stride = a->stride, .pad = a->pad,
+	                 .dilation = a->dilation, .groups = a->groups};
+	if ((*err = conv_check(c, ca, &xn->shape)))
+		return -1;
+	int C = xn->shape.d[1], Cg = C / a->groups;
+	if (l->applied && ir_node(c, l->param[0])->shape.d[1] != Cg) {
+		int first = ir_node(c, l->param[0])->shape.d[1] * a->groups;
+		*err = ctx_sprintf(c, "%s was first applied to %d input channel%s, "
+		                      "now to %d", l->name, first,
+		                   first == 1 ? "" : "s", C);
+		return -1;
+	}
+	ca->h = xn->shape.d[2];
+	ca->w = xn->shape.d[3];
+	/* PyTorch's fans: fan_in = C/G·k·k, fan_out = O·k·k */
+	ParamAttr pa = {.init = a->init ? init_kind(a->init) : INIT_TORCH,
+	                .fan_in = Cg * a->k * a->k,
+	                .fan_out = a->out * a->k * a->k};
+	int w = layer_param(c, l, 0, "weight",
+	                    (Shape){4, {a->out, Cg, a->k, a->k}}, pa, pos);
+	int y = ir_make2(c, &op_conv2d, PH_FWD, x, w, ca, pos);
+	if (a->bias) {
+		/* PyTorch's U(±1/√fan_in) by default; zero beside any other init */
+		pa.init = pa.init == INIT_TORCH ? INIT_TORCH : INIT_ZEROS;
+		int b = layer_param(c, l, 1, "bias", (Shape){1, {a->out}}, pa, pos);
+		y = ir_make2(c, &op_bias_add, PH_FWD, y, b, NULL, pos);
+	}
+	return y;
+}
+
+const LayerDef layer_conv2d = {
+	.name = "conv2d", .keys = conv2d_keys, .attr_size = sizeof(Conv2dLayer),
+	.configure = conv2d_configure, .apply = conv2d_apply,
+};

@@ -1,0 +1,16 @@
+-- expect: :7: batchnorm: 'eps' = 0 must be positive
+local nn = require "nncc"
+
+local x = nn.input{"image", 1, 28, 28}
+local y = nn.label{"digit", classes = 10}
+
+local bn = nn.batchnorm{eps = 0}
+local logits = nn.linear{10}(nn.flatten(bn(x)))
+
+return nn.train {
+  name = "broken",
+  loss = nn.softmax_cross_entropy(logits, y),
+  batch = 32, epochs = 1,
+  optimizer = nn.optim.sgd{lr = 0.1},
+  data = {train = nn.data.csv{"unused.csv"}},
+}

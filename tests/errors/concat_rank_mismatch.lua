@@ -1,0 +1,19 @@
+-- expect: :8: concat: input 3 is [B,1,28,28], the first is [B,256]; all but the feature dimension must agree
+local nn = require "nncc"
+
+local x = nn.input{"image", 1, 28, 28}
+local y = nn.label{"digit", classes = 10}
+
+local h = nn.linear{256}(nn.flatten(x))
+local joined = nn.concat{h, h, x}
+local logits = nn.linear{10}(joined)
+
+return nn.train {
+  name = "broken",
+  loss = nn.softmax_cross_entropy(logits, y),
+  batch = 32, epochs = 1,
+  optimizer = nn.optim.sgd{lr = 0.1},
+  data = {
+    train = nn.data.idx{"data/train-images-idx3-ubyte", "data/train-labels-idx1-ubyte", scale = 1/255},
+  },
+}

@@ -1,0 +1,20 @@
+-- expect: :9: conv2d: shared was first applied to 1 input channel, now to 8
+local nn = require "nncc"
+
+local x = nn.input{"image", 1, 28, 28}
+local y = nn.label{"digit", classes = 10}
+
+local conv = nn.conv2d{8, 3, pad = 1, name = "shared"}
+local h = nn.relu(conv(x))
+h = conv(h)
+local logits = nn.linear{10}(nn.flatten(h))
+
+return nn.train {
+  name = "broken",
+  loss = nn.softmax_cross_entropy(logits, y),
+  batch = 32, epochs = 1,
+  optimizer = nn.optim.sgd{lr = 0.1},
+  data = {
+    train = nn.data.idx{"data/train-images-idx3-ubyte", "data/train-labels-idx1-ubyte", scale = 1/255},
+  },
+}

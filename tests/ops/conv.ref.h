@@ -1,0 +1,177 @@
+/*
+ * conv.ref.h — the reference of the convolution and pooling op tests
+ * (conv*, *pool*): a naive NCHW interpreter in double of the little model
+ * each tests/ops/NAME.lua builds, listed in models[] below, with an mse
+ * loss against the target.  Each test's NAME.ref.c includes this file.
+ */
+static const char *const ref_tensors[] = {"a.weight", "a.bias", "b.weight",
+                                          "b.bias", "c.weight", "c.bias", NULL};
+
+/* One layer: 'c' conv2d (named), 'm' maxpool, 'a' avgpool, 'g'
+ * global_avgpool, 'r' relu. */
+typedef struct RefLayer {
+	char kind;
+	const char *name;
+	int out, k, stride, pad, groups, dilation;
+} RefLayer;
+
+typedef struct RefModel {
+	const char *test;
+	int C, H, W;             /* the input, per sample */
+	RefLayer layer[4];       /* up to the first with kind 0 */
+} RefModel;
+
+static const RefModel models[] = {
+	{"conv", 3, 6, 6, {{'c', "a", 4, 3, 1, 0, 1, 1},
+	                   {'c', "b", 3, 3, 1, 0, 1, 1}}},
+	{"conv_stride2", 3, 9, 9, {{'c', "a", 4, 3, 2, 0, 1, 1},
+	                           {'c', "b", 3, 2, 2, 0, 1, 1}}},
+	{"conv_pad1", 3, 5, 5, {{'c', "a", 4, 3, 1, 1, 1, 1},
+	                        {'c', "b", 3, 3, 1, 1, 1, 1}}},
+	{"conv_groups2", 6, 5, 5, {{'c', "a", 6, 3, 1, 0, 2, 1},
+	                           {'c', "b", 6, 2, 1, 0, 2, 1}}},
+	{"conv_depthwise", 3, 6, 6, {{'c', "a", 3, 3, 1, 1, 3, 1},
+	                             {'c', "b", 6, 3, 2, 0, 3, 1}}},
+	{"conv_dilation2", 3, 8, 8, {{'c', "a", 4, 3, 1, 0, 1, 2},
+	                             {'c', "b", 3, 3, 1, 2, 1, 2}}},
+	{"conv_1x1", 3, 4, 4, {{'c', "a", 4, 1, 1, 0, 1, 1},
+	                       {'c', "b", 2, 1, 1, 0, 2, 1}}},
+	{"conv_nobias", 3, 6, 6, {{'c', "a", 4, 3, 1, 0, 1, 1},
+	                          {'c', "b", 3, 3, 1, 1, 1, 1}}},
+	{"conv_one_channel", 1, 6, 6, {{'c', "a", 9, 3, 2, 1, 1, 1},
+	                               {'c', "b", 2, 3, 1, 0, 1, 1}}},
+	{"conv_direct", 1, 7, 7, {{'c', "a", 4, 3, 2, 1, 1, 2},
+	                          {'c', "b", 4, 2, 1, 1, 2, 1},
+	                          {'c', "c", 2, 3, 1, 1, 1, 1}}},
+	{"maxpool", 2, 7, 7, {{'c', "a", 3, 2, 1, 0, 1, 1},
+	                      {'m', NULL, 0, 2, 2, 0, 0, 0}}},
+	{"maxpool_overlap", 2, 7, 7, {{'c', "a", 3, 2, 1, 0, 1, 1},
+	                              {'m', NULL, 0, 3, 2, 1, 0, 0}}},
+	{"avgpool", 2, 7, 7, {{'c', "a", 3, 2, 1, 0, 1, 1},
+	                      {'a', NULL, 0, 2, 2, 0, 0, 0}}},
+	{"avgpool_overlap", 2, 7, 7, {{'c', "a", 3, 2, 1, 0, 1, 1},
+	                              {'a', NULL, 0, 3, 2, 1, 0, 0}}},
+	{"global_avgpool", 2, 5, 5, {{'c', "a", 3, 3, 1, 0, 1, 1},
+	                             {'g', NULL, 0, 0, 0, 0, 0, 0}}},
+};
+
+enum { REF_MAX = 4096 };     /* floats per sample of any tensor */
+
+static const RefModel *ref_model(void)
+{
+	for (size_t i = 0; i < sizeof models / sizeof *models; i++)
+		if (is(models[i].test))
+			return &models[i];
+	printf("FAIL %s: conv.ref.h has no model of this test\n", TEST);
+	exit(1);
+}
+
+/* y[b,o,oh,ow] = bias[o] + Σ w[o,c,kh,kw]·x[b, g·Cg + c, ih, iw] over the
+ * taps inside x, ih = oh·S + kh·D − P (and iw alike). */
+static void ref_conv(const RefLayer *l, const double *x, int C, int H, int W,
+                     double *y, int *OH, int *OW)
+{
+	char wn[32], bn[32];
+	snprintf(wn, sizeof wn, "%s.weight", l->name);
+	snprintf(bn, sizeof bn, "%s.bias", l->name);
+	const double *w = P(wn), *bias = P(bn);
+	int k = l->k, S = l->stride, Pd = l->pad, D = l->dilation;
+	int O = l->out, Cg = C / l->groups, Og = O / l->groups;
+	*OH = (H + 2 * Pd - (k - 1) * D - 1) / S + 1;
+	*OW = (W + 2 * Pd - (k - 1) * D - 1) / S + 1;
+	for (int b = 0; b < B; b++)
+		for (int o = 0; o < O; o++)
+			for (int oh = 0; oh < *OH; oh++)
+				for (int ow = 0; ow < *OW; ow++) {
+					double s = bias ? bias[o] : 0;
+					int g = o / Og;
+					for (int c = 0; c < Cg; c++)
+						for (int kh = 0; kh < k; kh++)
+							for (int kw = 0; kw < k; kw++) {
+								int ih = oh * S + kh * D - Pd;
+								int iw = ow * S + kw * D - Pd;
+								if (ih < 0 || ih >= H || iw < 0 || iw >= W)
+									continue;
+								s += w[((o * Cg + c) * k + kh) * k + kw] *
+								     x[((b * C + g * Cg + c) * H + ih) * W + iw];
+							}
+					y[((b * O + o) * *OH + oh) * *OW + ow] = s;
+				}
+}
+
+/* maxpool (padding is -inf) and avgpool (count_include_pad: always /k²) */
+static void ref_pool(const RefLayer *l, const double *x, int C, int H, int W,
+                     double *y, int *OH, int *OW)
+{
+	int k = l->k, S = l->stride, Pd = l->pad;
+	*OH = (H + 2 * Pd - k) / S + 1;
+	*OW = (W + 2 * Pd - k) / S + 1;
+	for (int p = 0; p < B * C; p++)
+		for (int oh = 0; oh < *OH; oh++)
+			for (int ow = 0; ow < *OW; ow++) {
+				double mx = -INFINITY, s = 0;
+				for (int ih = oh * S - Pd; ih < oh * S - Pd + k; ih++)
+					for (int iw = ow * S - Pd; iw < ow * S - Pd + k; iw++) {
+						if (ih < 0 || ih >= H || iw < 0 || iw >= W)
+							continue;
+						double v = x[(p * H + ih) * W + iw];
+						mx = fmax(mx, v);
+						s += v;
+					}
+				y[(p * *OH + oh) * *OW + ow] = l->kind == 'm' ? mx
+				                                              : s / (k * k);
+			}
+}
+
+static double ref_loss(const in_t *xf, const label_t *y, double *out)
+{
+	static double buf[2][B * REF_MAX];
+	const RefModel *m = ref_model();
+	int C = m->C, H = m->H, W = m->W, cur = 0;
+	if (C * H * W != IN) {
+		printf("FAIL %s: conv.ref.h's input is not the model's\n", TEST);
+		exit(1);
+	}
+	for (int i = 0; i < B * IN; i++)
+		buf[0][i] = xf[i];
+	for (const RefLayer *l = m->layer; l < m->layer + 4 && l->kind; l++) {
+		double *x = buf[cur], *h = buf[!cur];
+		int OH = H, OW = W, O = C;
+		switch (l->kind) {
+		case 'c':
+			ref_conv(l, x, C, H, W, h, &OH, &OW);
+			O = l->out;
+			break;
+		case 'm':
+		case 'a':
+			ref_pool(l, x, C, H, W, h, &OH, &OW);
+			break;
+		case 'g':
+			for (int p = 0; p < B * C; p++) {
+				double s = 0;
+				for (int i = 0; i < H * W; i++)
+					s += x[p * H * W + i];
+				h[p] = s / (H * W);
+			}
+			OH = OW = 1;
+			break;
+		case 'r':
+			for (int i = 0; i < B * C * H * W; i++)
+				h[i] = x[i] > 0 ? x[i] : 0;
+			break;
+		}
+		C = O;
+		H = OH;
+		W = OW;
+		cur = !cur;
+	}
+	if (C * H * W != OUT) {
+		printf("FAIL %s: conv.ref.h's output is not the model's\n", TEST);
+		exit(1);
+	}
+	memcpy(out, buf[cur], sizeof(double) * B * OUT);
+	double loss = 0;
+	for (int i = 0; i < B * OUT; i++)
+		loss += (out[i] - y[i]) * (out[i] - y[i]);
+	return loss / (B * OUT);
+}

@@ -1,0 +1,11 @@
+-- op test: global_avgpool: [B,C,H,W] -> [B,C], each plane's mean
+local nn = require "nncc"
+local x = nn.input{"x", 2, 5, 5}
+local t = nn.target{"t", 3}
+local h = nn.conv2d{3, 3, name = "a"}(x)
+local out = nn.global_avgpool(h)
+return nn.train {
+  name = "op_global_avgpool", loss = nn.mse(out, t), predict = out, batch = 4,
+  epochs = 1, optimizer = nn.optim.sgd{lr = 0.1},
+  data = {train = nn.data.csv{"unused.csv"}},
+}

@@ -1,0 +1,2 @@
+/* leaky_relu_neg.ref.c — the reference is leaky_relu.ref.c's */
+#include "leaky_relu.ref.c"

@@ -1,0 +1,2 @@
+/* log_softmax.ref.c — the reference is softmax.ref.c's */
+#include "softmax.ref.c"

@@ -1,0 +1,2 @@
+/* maxpool.ref.c — the reference of maxpool.lua: see conv.ref.h */
+#include "conv.ref.h"

@@ -1,0 +1,2 @@
+/* softmax_rows.ref.c — the reference is softmax.ref.c's */
+#include "softmax.ref.c"
