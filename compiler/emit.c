@@ -322,7 +322,6 @@ static void emit_api(Emit *e)
 	const Node *lb = ir_node(c, c->label);
 	long insz = shape_numel(&in->shape, 1), outsz = shape_numel(&pr->shape, 1);
 	long lbsz = shape_numel(&lb->shape, 1);
-	int classes = lb->dtype == DT_I32 ? ((SourceAttr *)lb->attr)->classes : 0;
 	Buf *b = e->b;
 
 	buf_printf(b, "/* ---- the API ---- */\n\n");
@@ -416,16 +415,13 @@ static void emit_api(Emit *e)
 	    "\t\tint rows = m->nrows = nn_chunk(m, x, y, i, n, &xb, &yb);\n"
 	    "\t\tforward_eval(m, xb, yb);\n"
 	    "\t\tloss += (double)NN_LOSS[0] * rows;\n", n, n, lt, lt);
-	if (classes && outsz == classes)
-		buf_printf(b,
-		    "\t\tconst float *p = NN_PREDICT;\n"
-		    "\t\tfor (int r = 0; r < rows; r++) {\n"
-		    "\t\t\tint best = 0;\n"
-		    "\t\t\tfor (int k = 1; k < %d; k++)\n"
-		    "\t\t\t\tif (p[r * %d + k] > p[r * %d + best])\n"
-		    "\t\t\t\t\tbest = k;\n"
-		    "\t\t\tcorrect += best == yb[r];\n"
-		    "\t\t}\n", classes, classes, classes);
+	/* the loss knows what a correct prediction is, if anything */
+	const Node *loss = ir_node(c, r->loss);
+	if (loss->op->emit_correct) {
+		e->indent = 2;
+		loss->op->emit_correct(e, loss, pr);
+		e->indent = 0;
+	}
 	buf_printf(b,
 	    "\t}\n\tm->nrows = NN_BATCH;\n"
 	    "\tif (accuracy)\n\t\t*accuracy = n ? (float)((double)correct / n) : 0;\n"

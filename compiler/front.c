@@ -190,17 +190,22 @@ static const AttrKey *find_pos(const AttrKey *keys, lua_Integer i)
 	return NULL;
 }
 
-/* A list {…} of numbers, each checked against k's range. */
+/* A list {…} of numbers, each checked against k's range; for AK_NUMS a
+ * plain number is a list of one (pos_weight = 2 broadcasts like PyTorch's). */
 static void set_list(lua_State *L, const char *what, const AttrKey *k,
                      NumList *l)
 {
-	int n = (int)luaL_len(L, -1);
+	int scalar = lua_type(L, -1) == LUA_TNUMBER;
+	int n = scalar ? 1 : (int)luaL_len(L, -1);
 	if (n < 1 || n > (1 << 20))
 		fail(L, what, "'%s' must be a non-empty list", k->key);
 	l->n = n;
 	l->v = ctx_alloc(ctx_of(L), sizeof *l->v * (size_t)n);
 	for (int i = 1; i <= n; i++) {
-		lua_rawgeti(L, -1, i);
+		if (scalar)
+			lua_pushvalue(L, -1);
+		else
+			lua_rawgeti(L, -1, i);
 		double v = lua_tonumber(L, -1);
 		if (lua_type(L, -1) != LUA_TNUMBER || !isfinite(v) ||
 		    (k->kind == AK_INTS && v != floor(v)))
@@ -250,7 +255,8 @@ static void set_key(lua_State *L, const char *what, const AttrKey *k,
 		break;
 	case AK_NUMS:
 	case AK_INTS:
-		if (lua_istable(L, -1)) {
+		if (lua_istable(L, -1) ||
+		    (k->kind == AK_NUMS && lua_type(L, -1) == LUA_TNUMBER)) {
 			set_list(L, what, k, (NumList *)(void *)dst);
 			return;
 		}

@@ -154,6 +154,10 @@ struct OpDef {
 	void (*grad)(Ctx *, Node *, int dout, int *din);
 	/* Writes the body of n's block: inputs are x0..x3, output y. */
 	void (*emit)(Emit *, Node *);
+	/* Losses: the evaluate() lines that add to `correct` the rows
+	 * 0 … rows−1 whose prediction (rows of NN_PREDICT) matches the label
+	 * yb[r]; NULL, or no lines: no accuracy. */
+	void (*emit_correct)(Emit *, const Node *loss, const Node *predict);
 	/* Floats of scratch the emitted code needs while n runs. */
 	long (*scratch)(Ctx *, Node *);
 	double (*flops)(Ctx *, Node *);

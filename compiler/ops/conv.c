@@ -15,9 +15,9 @@
  *           y_g = w_g·col, dcol = w_gᵀ·dy_g scattered back by col2im, and
  *           dw_g = Σ_b dy_g·colᵀ, all through the prelude's nn_gemm;
  *   1×1     a 1×1, stride-1, unpadded conv: x already is col;
- *   direct  loops over the kernel taps, when a group has few input
- *           channels (depthwise convs, one-channel images) and a GEMM
- *           would have a tiny inner dimension.
+ *   direct  loops over the kernel taps, when a group has few channels in
+ *           and out (depthwise convs, small channel multipliers) and a
+ *           GEMM's register tiles would be mostly empty.
  * Every output element is written by one thread, summing in a fixed order,
  * so results do not depend on the thread count.
  */
@@ -45,6 +45,7 @@ typedef struct Geo {
 
 enum {
 	DIRECT_MAX = 8,      /* direct kernels when a group's Cg·Og is this small */
+	DIRECT_MAX_ACC = 1 << 14, /* … and its Cg·k·k·OW partial sums fit a stack */
 	OMP_MIN_WORK = 1 << 15, /* fewer elements than this: no threads */
 };
 
@@ -102,7 +103,7 @@ static ConvKernel conv_kernel(const Geo *g)
 {
 	if (g->k == 1 && g->S == 1 && g->P == 0)
 		return CK_1X1;
-	if (g->Cg * g->Og <= DIRECT_MAX)
+	if (g->Cg * g->Og <= DIRECT_MAX && (long)g->KK * g->OW <= DIRECT_MAX_ACC)
 		return CK_DIRECT;
 	return CK_GEMM;
 }
@@ -219,7 +220,6 @@ static void tap_range(const Geo *g, int t, int n, int out, int *lo, int *hi)
  * of the outputs that read inside, per tap (oh_lo[kh] ≤ oh < oh_hi[kh]). */
 static void emit_tap_tables(Emit *e, const Geo *g)
 {
-	Ctx *c = e->c;
 	if (!g->P)
 		return;
 	const char *axis[2] = {"oh", "ow"};
@@ -236,7 +236,6 @@ static void emit_tap_tables(Emit *e, const Geo *g)
 		buf_free(&lo);
 		buf_free(&hi);
 	}
-	(void)c;
 }
 
 /* The loop over output rows (ax 0) or columns (ax 1) whose tap reads
@@ -305,21 +304,6 @@ static const char *group_channel(Ctx *c, const Geo *g)
 	return ctx_sprintf(c, "(o/%d)*%d", g->Og, g->Cg);
 }
 
-/* Opens the loops over samples and groups. */
-static void open_sample_group(Emit *e, const Geo *g)
-{
-	open_block(e, "for (int b = 0; b < %d; b++) {", g->B);
-	if (g->G > 1)
-		open_block(e, "for (int g = 0; g < %d; g++) {", g->G);
-}
-
-static void close_sample_group(Emit *e, const Geo *g)
-{
-	if (g->G > 1)
-		close_block(e);
-	close_block(e);
-}
-
 /* n tabs, for lines that open nested loops at once */
 static const char *tabs(int n)
 {
@@ -362,13 +346,14 @@ static const char *plane(Ctx *c, const Geo *g, const char *t)
 
 /* col [KK, OH·OW] = the windows of xg [Cg,H,W]: row (c,kh,kw), column
  * (oh,ow) holds xg[c, oh·S + kh·D − P, ow·S + kw·D − P], 0 in the
- * padding. */
-static void emit_im2col(Emit *e, const Geo *g)
+ * padding.  threaded: its loop may take threads of its own. */
+static void emit_im2col(Emit *e, const Geo *g, int threaded)
 {
 	Ctx *c = e->c;
 	emit_line(e, "/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, %s, %s] */",
 	          in_coord(c, g, "oh", "kh"), in_coord(c, g, "ow", "kw"));
-	emit_omp(e, (long)g->KK * g->OHW, "");
+	if (threaded)
+		emit_omp(e, (long)g->KK * g->OHW, "");
 	int lv = open_taps(e, g, 1);
 	emit_line(e, "float *row = col + (long)(%s)*%ld;", tap_index(c, g, 1),
 	          g->OHW);
@@ -400,13 +385,14 @@ static void emit_im2col(Emit *e, const Geo *g)
 }
 
 /* dxg [Cg,H,W] = col2im(col): every column entry adds back into the input
- * pixel im2col took it from; each thread owns whole channels. */
-static void emit_col2im(Emit *e, const Geo *g)
+ * pixel im2col took it from; a thread owns whole channels. */
+static void emit_col2im(Emit *e, const Geo *g, int threaded)
 {
 	Ctx *c = e->c;
 	emit_line(e, "/* col2im: dxg[c, %s, %s] += col[(c,kh,kw), (oh,ow)] */",
 	          in_coord(c, g, "oh", "kh"), in_coord(c, g, "ow", "kw"));
-	emit_omp(e, (long)g->KK * g->OHW, "");
+	if (threaded)
+		emit_omp(e, (long)g->KK * g->OHW, "");
 	open_block(e, "for (int c = 0; c < %d; c++) {", g->Cg);
 	emit_line(e, "float *dxc = dxg + (long)c*%ld;", g->HW);
 	emit_line(e, "for (long i = 0; i < %ld; i++)", g->HW);
@@ -430,6 +416,112 @@ static long round16(long n) { return (n + 15) / 16 * 16; }
 
 /* Floats nn_gemm packs op(B) into: K·⌈N/32⌉·32. */
 static long pack_size(long K, long N) { return K * ((N + 31) / 32 * 32); }
+
+/* ---- the GEMM kernels' batch chunks ---------------------------------------
+ * A per-sample GEMM of a small image is too small to share among threads,
+ * so the GEMM kernels split the batch into chunks of samples that run in
+ * parallel, each with a slot of scratch of its own: col (im2col), dwb (one
+ * sample's weight gradient), pack (nn_gemm's panels), part (the chunk's
+ * weight gradient).  The number of chunks is fixed here, not by the thread
+ * count, and the weight gradient adds the chunks' sums in chunk order: the
+ * results do not depend on the thread count. */
+
+enum {
+	MAX_CHUNKS = 8,
+	MAX_CHUNK_SCRATCH = 1 << 22, /* floats of all slots, unless one is more */
+};
+
+typedef enum { ROLE_FWD, ROLE_DX, ROLE_DW } Role;
+
+typedef struct Slots {
+	int chunks;
+	long col, dwb, pack, part; /* offsets in a slot; col, dwb, part: -1 if none */
+	long size;                 /* of a slot */
+} Slots;
+
+static Slots gemm_slots(const Geo *g, Role role)
+{
+	int im2col = conv_kernel(g) == CK_GEMM;
+	Slots s = {.col = -1, .dwb = -1, .part = -1};
+	long at = 0;
+	if (im2col) {
+		s.col = at;
+		at += round16((long)g->KK * g->OHW);
+	}
+	if (role == ROLE_DW) {
+		s.dwb = at;
+		at += round16((long)g->Og * g->KK);
+	}
+	s.pack = at;
+	at += round16(role == ROLE_FWD ? pack_size(g->KK, g->OHW)
+	              : role == ROLE_DX ? pack_size(g->Og, g->OHW)
+	              : pack_size(g->OHW, g->KK));
+	s.chunks = g->B < MAX_CHUNKS ? g->B : MAX_CHUNKS;
+	if (role == ROLE_DW && s.chunks > 1) {
+		s.part = at;
+		at += round16((long)g->O * g->KK);
+	}
+	while (s.chunks > 1 && s.chunks * at > MAX_CHUNK_SCRATCH)
+		s.chunks--;
+	if (s.chunks == 1 && s.part >= 0) {     /* one chunk sums into y */
+		at = s.part;
+		s.part = -1;
+	}
+	s.size = at;
+	return s;
+}
+
+/* Declares a scratch buffer of the current chunk's slot. */
+static void emit_slot(Emit *e, const Slots *s, const char *decl, long off,
+                      const char *comment)
+{
+	Ctx *c = e->c;
+	const char *at = s->chunks > 1 ? ctx_sprintf(c, "scratch + (long)t*%ld",
+	                                             s->size) : "scratch";
+	emit_line(e, "%s = %s%s;  /* %s */", decl, at,
+	          off ? ctx_sprintf(c, " + %ld", off) : "", comment);
+}
+
+/* Opens the loop over the chunks (none with one chunk); the caller
+ * declares the slot's buffers, then opens the samples with open_samples. */
+static void open_chunks(Emit *e, const Slots *s)
+{
+	if (s->chunks == 1)
+		return;
+	emit_line(e, "/* the batch in %d chunks of samples, in parallel, each "
+	             "with its own scratch */", s->chunks);
+	emit_line(e, "NN_OMP(\"omp parallel for schedule(static)\")");
+	open_block(e, "for (int t = 0; t < %d; t++) {", s->chunks);
+}
+
+/* Opens the loops over the chunk's samples and the groups. */
+static void open_samples(Emit *e, const Geo *g, const Slots *s)
+{
+	int n = s->chunks;
+	if (n == 1)
+		open_block(e, "for (int b = 0; b < %d; b++) {", g->B);
+	else if (g->B % n == 0)
+		emit_line(e, "for (int b = t*%d; b < t*%d + %d; b++) {", g->B / n,
+		          g->B / n, g->B / n), e->indent++;
+	else
+		emit_line(e, "for (int b = t*%d/%d; b < (t + 1)*%d/%d; b++) {", g->B,
+		          n, g->B, n), e->indent++;
+	if (g->G > 1)
+		open_block(e, "for (int g = 0; g < %d; g++) {", g->G);
+}
+
+static void close_samples(Emit *e, const Geo *g)
+{
+	if (g->G > 1)
+		close_block(e);
+	close_block(e);
+}
+
+static void close_chunks(Emit *e, const Slots *s)
+{
+	if (s->chunks > 1)
+		close_block(e);
+}
 
 static void emit_header(Emit *e, const Geo *g, const char *what)
 {
@@ -490,53 +582,56 @@ static void conv2d_emit_direct(Emit *e, const Geo *g)
 	emit_line(e, "\t}");
 }
 
-static void conv2d_emit(Emit *e, Node *n)
+/* GEMM and 1×1: per sample and group, y_g = w_g·col (col = x_g for 1×1). */
+static void conv2d_emit_gemm(Emit *e, const Geo *g)
 {
 	Ctx *c = e->c;
-	Geo g = node_geo(c, n);
-	emit_header(e, &g, "y = x * w");
-	switch (conv_kernel(&g)) {
-	case CK_1X1:
-		open_sample_group(e, &g);
-		emit_line(e, "/* y[b] [%d,%ld] = w [%d,%d] · x[b] [%d,%ld] */", g.Og,
-		          g.OHW, g.Og, g.Cg, g.Cg, g.HW);
+	Slots s = gemm_slots(g, ROLE_FWD);
+	emit_tap_tables(e, g);
+	open_chunks(e, &s);
+	if (s.col >= 0)
+		emit_slot(e, &s, "float *col", s.col, ctx_sprintf(c, "[%d,%ld]: the "
+		          "windows of one sample's group", g->KK, g->OHW));
+	emit_slot(e, &s, "float *pack", s.pack, s.col >= 0 ?
+	          "nn_gemm's panels of col" : "nn_gemm's panels of x[b]");
+	open_samples(e, g, &s);
+	if (s.col < 0) {
+		emit_line(e, "/* y[b] [%d,%ld] = w [%d,%d] · x[b] [%d,%ld] */", g->Og,
+		          g->OHW, g->Og, g->Cg, g->Cg, g->HW);
 		emit_line(e, "nn_gemm(%d, %ld, %d, %s, %d, 0, %s, %ld, 0, %s, %ld, "
-		             "scratch);", g.Og, g.OHW, g.Cg, w_at(c, &g, "x1"), g.Cg,
-		          x_at(c, &g, "x0"), g.HW, y_at(c, &g, "y"), g.OHW);
-		close_sample_group(e, &g);
-		break;
-	case CK_GEMM:
-		emit_line(e, "float *col = scratch;  /* [%d,%ld]: the windows of one "
-		             "sample's group */", g.KK, g.OHW);
-		emit_line(e, "float *pack = scratch + %ld;  /* nn_gemm's panels of "
-		             "col */", round16((long)g.KK * g.OHW));
-		emit_tap_tables(e, &g);
-		open_sample_group(e, &g);
+		             "pack);", g->Og, g->OHW, g->Cg, w_at(c, g, "x1"), g->Cg,
+		          x_at(c, g, "x0"), g->HW, y_at(c, g, "y"), g->OHW);
+	} else {
 		emit_line(e, "const float *xg = %s;  /* [%d,%d,%d] */",
-		          x_at(c, &g, "x0"), g.Cg, g.H, g.W);
-		emit_im2col(e, &g);
-		emit_line(e, "/* y[b] [%d,%ld] = w [%d,%d] · col [%d,%ld] */", g.Og,
-		          g.OHW, g.Og, g.KK, g.KK, g.OHW);
+		          x_at(c, g, "x0"), g->Cg, g->H, g->W);
+		emit_im2col(e, g, s.chunks == 1);
+		emit_line(e, "/* y[b] [%d,%ld] = w [%d,%d] · col [%d,%ld] */", g->Og,
+		          g->OHW, g->Og, g->KK, g->KK, g->OHW);
 		emit_line(e, "nn_gemm(%d, %ld, %d, %s, %d, 0, col, %ld, 0, %s, %ld, "
-		             "pack);", g.Og, g.OHW, g.KK, w_at(c, &g, "x1"), g.KK,
-		          g.OHW, y_at(c, &g, "y"), g.OHW);
-		close_sample_group(e, &g);
-		break;
-	case CK_DIRECT:
-		conv2d_emit_direct(e, &g);
-		break;
+		             "pack);", g->Og, g->OHW, g->KK, w_at(c, g, "x1"), g->KK,
+		          g->OHW, y_at(c, g, "y"), g->OHW);
 	}
+	close_samples(e, g);
+	close_chunks(e, &s);
+}
+
+static void conv2d_emit(Emit *e, Node *n)
+{
+	Geo g = node_geo(e->c, n);
+	emit_header(e, &g, "y = x * w");
+	if (conv_kernel(&g) == CK_DIRECT)
+		conv2d_emit_direct(e, &g);
+	else
+		conv2d_emit_gemm(e, &g);
 }
 
 static long conv2d_scratch(Ctx *c, Node *n)
 {
 	Geo g = node_geo(c, n);
-	switch (conv_kernel(&g)) {
-	case CK_1X1: return pack_size(g.Cg, g.OHW);
-	case CK_GEMM: return round16((long)g.KK * g.OHW) + pack_size(g.KK, g.OHW);
-	case CK_DIRECT: return 0;
-	}
-	return 0;
+	if (conv_kernel(&g) == CK_DIRECT)
+		return 0;
+	Slots s = gemm_slots(&g, ROLE_FWD);
+	return s.chunks * s.size;
 }
 
 /* Each of the three ops does B·O·OH·OW·Cg·k·k multiply-adds. */
@@ -625,53 +720,56 @@ static void conv2d_dx_emit_direct(Emit *e, const Geo *g)
 	emit_line(e, "\t}");
 }
 
-static void conv2d_dx_emit(Emit *e, Node *n)
+/* GEMM: per sample and group, col = w_gᵀ·dy_g, then col2im; 1×1: dx_g =
+ * w_gᵀ·dy_g. */
+static void conv2d_dx_emit_gemm(Emit *e, const Geo *g)
 {
 	Ctx *c = e->c;
-	Geo g = node_geo(c, n);
-	emit_header(e, &g, "dx from dy and w");
-	switch (conv_kernel(&g)) {
-	case CK_1X1:
-		open_sample_group(e, &g);
+	Slots s = gemm_slots(g, ROLE_DX);
+	emit_tap_tables(e, g);
+	open_chunks(e, &s);
+	if (s.col >= 0)
+		emit_slot(e, &s, "float *col", s.col, ctx_sprintf(c, "[%d,%ld]: the "
+		          "gradient of one sample's windows", g->KK, g->OHW));
+	emit_slot(e, &s, "float *pack", s.pack, "nn_gemm's panels of dy[b]");
+	open_samples(e, g, &s);
+	if (s.col < 0) {
 		emit_line(e, "/* dx[b] [%d,%ld] = wᵀ [%d,%d] · dy[b] [%d,%ld] */",
-		          g.Cg, g.HW, g.Cg, g.Og, g.Og, g.OHW);
+		          g->Cg, g->HW, g->Cg, g->Og, g->Og, g->OHW);
 		emit_line(e, "nn_gemm(%d, %ld, %d, %s, %d, 1, %s, %ld, 0, %s, %ld, "
-		             "scratch);", g.Cg, g.OHW, g.Og, w_at(c, &g, "x1"), g.Cg,
-		          y_at(c, &g, "x0"), g.OHW, x_at(c, &g, "y"), g.HW);
-		close_sample_group(e, &g);
-		break;
-	case CK_GEMM:
-		emit_line(e, "float *col = scratch;  /* [%d,%ld]: the gradient of "
-		             "one sample's windows */", g.KK, g.OHW);
-		emit_line(e, "float *pack = scratch + %ld;  /* nn_gemm's panels of "
-		             "dy */", round16((long)g.KK * g.OHW));
-		emit_tap_tables(e, &g);
-		open_sample_group(e, &g);
-		emit_line(e, "float *dxg = %s;  /* [%d,%d,%d] */", x_at(c, &g, "y"),
-		          g.Cg, g.H, g.W);
-		emit_line(e, "/* col [%d,%ld] = wᵀ [%d,%d] · dy[b] [%d,%ld] */", g.KK,
-		          g.OHW, g.KK, g.Og, g.Og, g.OHW);
+		             "pack);", g->Cg, g->OHW, g->Og, w_at(c, g, "x1"), g->Cg,
+		          y_at(c, g, "x0"), g->OHW, x_at(c, g, "y"), g->HW);
+	} else {
+		emit_line(e, "float *dxg = %s;  /* [%d,%d,%d] */", x_at(c, g, "y"),
+		          g->Cg, g->H, g->W);
+		emit_line(e, "/* col [%d,%ld] = wᵀ [%d,%d] · dy[b] [%d,%ld] */", g->KK,
+		          g->OHW, g->KK, g->Og, g->Og, g->OHW);
 		emit_line(e, "nn_gemm(%d, %ld, %d, %s, %d, 1, %s, %ld, 0, col, %ld, "
-		             "pack);", g.KK, g.OHW, g.Og, w_at(c, &g, "x1"), g.KK,
-		          y_at(c, &g, "x0"), g.OHW, g.OHW);
-		emit_col2im(e, &g);
-		close_sample_group(e, &g);
-		break;
-	case CK_DIRECT:
-		conv2d_dx_emit_direct(e, &g);
-		break;
+		             "pack);", g->KK, g->OHW, g->Og, w_at(c, g, "x1"), g->KK,
+		          y_at(c, g, "x0"), g->OHW, g->OHW);
+		emit_col2im(e, g, s.chunks == 1);
 	}
+	close_samples(e, g);
+	close_chunks(e, &s);
+}
+
+static void conv2d_dx_emit(Emit *e, Node *n)
+{
+	Geo g = node_geo(e->c, n);
+	emit_header(e, &g, "dx from dy and w");
+	if (conv_kernel(&g) == CK_DIRECT)
+		conv2d_dx_emit_direct(e, &g);
+	else
+		conv2d_dx_emit_gemm(e, &g);
 }
 
 static long conv2d_dx_scratch(Ctx *c, Node *n)
 {
 	Geo g = node_geo(c, n);
-	switch (conv_kernel(&g)) {
-	case CK_1X1: return pack_size(g.Og, g.OHW);
-	case CK_GEMM: return round16((long)g.KK * g.OHW) + pack_size(g.Og, g.OHW);
-	case CK_DIRECT: return 0;
-	}
-	return 0;
+	if (conv_kernel(&g) == CK_DIRECT)
+		return 0;
+	Slots s = gemm_slots(&g, ROLE_DX);
+	return s.chunks * s.size;
 }
 
 const OpDef op_conv2d_dx = {
@@ -705,7 +803,7 @@ static void conv2d_dw_emit_direct(Emit *e, const Geo *g)
 	else
 		emit_line(e, "const float *xg = x0 + (long)b*%ld;  /* [%d,%d,%d] */",
 		          g->C * g->HW, g->C, g->H, g->W);
-	emit_line(e, "const float *dyo = x1 + ((long)b*%d + (o^1))*%ld;  "
+	emit_line(e, "const float *dyo = x1 + ((long)b*%d + o)*%ld;  "
 	             "/* [%d,%d] */", g->O, g->OHW, g->OH, g->OW);
 	int lv = open_taps(e, g, 1);
 	emit_line(e, "float *at = acc[%s];", tap_index(c, g, 1));
@@ -715,71 +813,88 @@ static void conv2d_dw_emit_direct(Emit *e, const Geo *g)
 	          in_coord(c, g, "oh", "kh"), g->W);
 	emit_line(e, "const float *dyr = dyo + oh*%d;", g->OW);
 	emit_tap_loop(e, g, 1, "");
-	emit_line(e, "	at[ow] += dyr[ow] * xr[%s];", in_coord(c, g, "ow", "kw"));
+	emit_line(e, "\tat[ow] += dyr[ow] * xr[%s];", in_coord(c, g, "ow", "kw"));
 	close_block(e);
 	close_taps(e, lv);
 	close_block(e);
 	emit_line(e, "for (int t = 0; t < %d; t++) {", g->KK);
-	emit_line(e, "	float s = 0;");
-	emit_line(e, "	for (int ow = 0; ow < %d; ow++)", g->OW);
-	emit_line(e, "		s += acc[t][ow];");
-	emit_line(e, "	y[(long)o*%d + t] = s;", g->KK);
+	emit_line(e, "\tfloat s = 0;");
+	emit_line(e, "\tfor (int ow = 0; ow < %d; ow++)", g->OW);
+	emit_line(e, "\t\ts += acc[t][ow];");
+	emit_line(e, "\ty[(long)o*%d + t] = s;", g->KK);
 	emit_line(e, "}");
 	close_block(e);
 }
 
-static void conv2d_dw_emit(Emit *e, Node *n)
+/* GEMM and 1×1: dw_g = Σ_b dy_g(b)·col(b)ᵀ (col = x_g for 1×1), one GEMM
+ * per sample into dwb, summed in sample order into the chunk's part; the
+ * parts are summed in chunk order. */
+static void conv2d_dw_emit_gemm(Emit *e, const Geo *g)
 {
 	Ctx *c = e->c;
-	Geo g = node_geo(c, n);
-	ConvKernel kind = conv_kernel(&g);
-	emit_header(e, &g, "dw from x and dy");
-	if (kind == CK_DIRECT) {
-		conv2d_dw_emit_direct(e, &g);
-		return;
-	}
-	/* dw_g = Σ_b dy_g(b)·col(b)ᵀ: one GEMM per sample into dwb, summed in
-	 * sample order */
-	long colsz = kind == CK_GEMM ? round16((long)g.KK * g.OHW) : 0;
-	long share = (long)g.Og * g.KK;
-	if (kind == CK_GEMM)
-		emit_line(e, "float *col = scratch;  /* [%d,%ld]: the windows of one "
-		             "sample's group */", g.KK, g.OHW);
-	emit_line(e, "float *dwb = scratch + %ld;  /* [%d,%d]: one sample's "
-	             "share */", colsz, g.Og, g.KK);
-	emit_line(e, "float *pack = scratch + %ld;  /* nn_gemm's panels of %s */",
-	          colsz + round16(share), kind == CK_GEMM ? "colᵀ" : "x[b]ᵀ");
-	emit_line(e, "for (long i = 0; i < %ld; i++)", (long)g.O * g.KK);
-	emit_line(e, "\ty[i] = 0;");
-	emit_tap_tables(e, &g);
-	open_sample_group(e, &g);
-	emit_line(e, "const float *xg = %s;  /* [%d,%d,%d] */", x_at(c, &g, "x0"),
-	          g.Cg, g.H, g.W);
-	if (kind == CK_GEMM)
-		emit_im2col(e, &g);
-	const char *b = kind == CK_GEMM ? "col" : "xg";
-	emit_line(e, "/* dwb [%d,%d] = dy[b] [%d,%ld] · %sᵀ [%ld,%d] */", g.Og,
-	          g.KK, g.Og, g.OHW, b, g.OHW, g.KK);
+	Slots s = gemm_slots(g, ROLE_DW);
+	long wsize = (long)g->O * g->KK, share = (long)g->Og * g->KK;
+	emit_tap_tables(e, g);
+	open_chunks(e, &s);
+	if (s.col >= 0)
+		emit_slot(e, &s, "float *col", s.col, ctx_sprintf(c, "[%d,%ld]: the "
+		          "windows of one sample's group", g->KK, g->OHW));
+	emit_slot(e, &s, "float *dwb", s.dwb, ctx_sprintf(c, "[%d,%d]: one "
+	          "sample's share", g->Og, g->KK));
+	emit_slot(e, &s, "float *pack", s.pack, s.col >= 0 ?
+	          "nn_gemm's panels of colᵀ" : "nn_gemm's panels of x[b]ᵀ");
+	if (s.part >= 0)
+		emit_slot(e, &s, "float *part", s.part, ctx_sprintf(c, "[%d,%d]: "
+		          "this chunk's sum", g->O, g->KK));
+	else
+		emit_line(e, "float *part = y;  /* one chunk: its sum is dw */");
+	emit_line(e, "for (long i = 0; i < %ld; i++)", wsize);
+	emit_line(e, "\tpart[i] = 0;");
+	open_samples(e, g, &s);
+	emit_line(e, "const float *xg = %s;  /* [%d,%d,%d] */", x_at(c, g, "x0"),
+	          g->Cg, g->H, g->W);
+	if (s.col >= 0)
+		emit_im2col(e, g, s.chunks == 1);
+	const char *b = s.col >= 0 ? "col" : "xg";
+	emit_line(e, "/* dwb [%d,%d] = dy[b] [%d,%ld] · %sᵀ [%ld,%d] */", g->Og,
+	          g->KK, g->Og, g->OHW, b, g->OHW, g->KK);
 	emit_line(e, "nn_gemm(%d, %d, %ld, %s, %ld, 0, %s, %ld, 1, dwb, %d, "
-	             "pack);", g.Og, g.KK, g.OHW, y_at(c, &g, "x1"), g.OHW, b,
-	          g.OHW, g.KK);
-	emit_line(e, "float *dwg = %s;", w_at(c, &g, "y"));
+	             "pack);", g->Og, g->KK, g->OHW, y_at(c, g, "x1"), g->OHW, b,
+	          g->OHW, g->KK);
+	emit_line(e, "float *partg = %s;", w_at(c, g, "part"));
 	emit_line(e, "for (long i = 0; i < %ld; i++)", share);
-	emit_line(e, "\tdwg[i] += dwb[i];");
-	close_sample_group(e, &g);
+	emit_line(e, "\tpartg[i] += dwb[i];");
+	close_samples(e, g);
+	close_chunks(e, &s);
+	if (s.chunks == 1)
+		return;
+	emit_line(e, "/* dw = the chunks' sums, added in chunk order */");
+	emit_omp(e, wsize * s.chunks, "");
+	emit_line(e, "for (long i = 0; i < %ld; i++) {", wsize);
+	emit_line(e, "\tfloat sum = 0;");
+	emit_line(e, "\tfor (int t = 0; t < %d; t++)", s.chunks);
+	emit_line(e, "\t\tsum += scratch[(long)t*%ld + %ld + i];", s.size, s.part);
+	emit_line(e, "\ty[i] = sum;");
+	emit_line(e, "}");
+}
+
+static void conv2d_dw_emit(Emit *e, Node *n)
+{
+	Geo g = node_geo(e->c, n);
+	emit_header(e, &g, "dw from x and dy");
+	if (conv_kernel(&g) == CK_DIRECT)
+		conv2d_dw_emit_direct(e, &g);
+	else
+		conv2d_dw_emit_gemm(e, &g);
 }
 
 static long conv2d_dw_scratch(Ctx *c, Node *n)
 {
 	Geo g = node_geo(c, n);
-	long share = round16((long)g.Og * g.KK);
-	switch (conv_kernel(&g)) {
-	case CK_1X1: return share + pack_size(g.OHW, g.KK);
-	case CK_GEMM:
-		return round16((long)g.KK * g.OHW) + share + pack_size(g.OHW, g.KK);
-	case CK_DIRECT: return 0;
-	}
-	return 0;
+	if (conv_kernel(&g) == CK_DIRECT)
+		return 0;
+	Slots s = gemm_slots(&g, ROLE_DW);
+	return s.chunks * s.size;
 }
 
 const OpDef op_conv2d_dw = {
@@ -789,7 +904,7 @@ const OpDef op_conv2d_dw = {
 	.attr_size = sizeof(ConvAttr), .print_attr = conv_print,
 };
 
-/* ---- the conv2d layer ----------------------------------------------------- */
+/* ---- the conv2d layer ---------------------------------------------------- */
 
 typedef struct Conv2dLayer {
 	int out, k, stride, pad, groups, bias, dilation;

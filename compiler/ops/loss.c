@@ -199,8 +199,25 @@ static void softmax_ce_print(Buf *b, const Node *n)
 	}
 }
 
+/* Correct: the largest logit is the label's. */
+static void softmax_ce_correct(Emit *e, const Node *loss, const Node *pred)
+{
+	int C = emit_dim(e, loss, 0, 1);
+	if (pred->shape.n != 2 || emit_dim(e, pred, -1, 1) != C)
+		return;             /* the prediction is not the logits' shape */
+	emit_line(e, "const float *p = NN_PREDICT;");
+	emit_line(e, "for (int r = 0; r < rows; r++) {");
+	emit_line(e, "\tint best = 0;");
+	emit_line(e, "\tfor (int k = 1; k < %d; k++)", C);
+	emit_line(e, "\t\tif (p[r * %d + k] > p[r * %d + best])", C, C);
+	emit_line(e, "\t\t\tbest = k;");
+	emit_line(e, "\tcorrect += best == yb[r];");
+	emit_line(e, "}");
+}
+
 const OpDef op_softmax_ce = {
 	.name = "softmax_ce", .nin = 2, .traits = OT_LOSS,
+	.emit_correct = softmax_ce_correct,
 	.lua = "softmax_cross_entropy", .keys = ce_keys,
 	.shape = softmax_ce_shape, .grad = softmax_ce_grad_rule,
 	.emit = softmax_ce_emit, .flops = softmax_ce_flops,
@@ -548,9 +565,27 @@ static void bce_print(Buf *b, const Node *n)
 		print_list(b, "pos_weight", &a->pos_weight);
 }
 
+/* A binary classifier (one output): class 1 when the logit is above 0,
+ * or its sigmoid above 0.5 when that is the prediction. */
+static void bce_correct(Emit *e, const Node *loss, const Node *pred)
+{
+	const Node *z = ir_node(e->c, loss->in[0]);
+	if (emit_numel(e, pred, -1) != emit_dim(e, pred, -1, 0))
+		return;             /* more than one output per sample */
+	const char *cut = pred == z ? "0" :
+	                  pred->op == &op_sigmoid && pred->in[0] == z->id ? "0.5f"
+	                                                                   : NULL;
+	if (!cut)
+		return;
+	emit_line(e, "const float *p = NN_PREDICT;");
+	emit_line(e, "for (int r = 0; r < rows; r++)  /* class 1 above %s */",
+	          cut);
+	emit_line(e, "\tcorrect += (p[r] > %s) == (yb[r] > 0.5f);", cut);
+}
+
 const OpDef op_sigmoid_bce = {
 	.name = "sigmoid_bce", .nin = 2, .traits = OT_LOSS,
-	.lua = "sigmoid_bce", .keys = bce_keys,
+	.lua = "sigmoid_bce", .keys = bce_keys, .emit_correct = bce_correct,
 	.shape = bce_shape, .grad = bce_grad_rule, .emit = bce_emit,
 	.flops = bce_flops, .attr_size = sizeof(BceAttr),
 	.print_attr = bce_print,

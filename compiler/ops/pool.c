@@ -151,8 +151,8 @@ static void open_window(Emit *e, const PoolGeo *g)
 	const char *sh = g->S == 1 ? "oh" : ctx_sprintf(c, "oh*%d", g->S);
 	const char *sw = g->S == 1 ? "ow" : ctx_sprintf(c, "ow*%d", g->S);
 	if (!g->P) {
-		emit_line(e, "const int hs = %s, he = hs + %d;  /* the window's rows */",
-		          sh, g->k);
+		emit_line(e, "const int hs = %s, he = hs + %d;  /* the window's "
+		             "rows */", sh, g->k);
 		emit_line(e, "const int ws = %s, we = ws + %d;  /* and columns */", sw,
 		          g->k);
 		return;

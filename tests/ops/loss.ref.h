@@ -3,9 +3,8 @@
  * model is x[4,6] -> linear "a" -> the loss, in double precision, each
  * loss written as PyTorch 1.13 defines it (reduction='mean') rather than
  * in the form nncc emits:
- *   cross_entropy   (1−ε)·nll_loss(log p, y, w) + ε/C·Σ_b Σ_c w_c·(−log p[b,c])
- *                   / Σ_b w[y_b]      (nll_loss: Σ_b w[y_b]·(−log p[b,y_b])
- *                   / Σ_b w[y_b])
+ *   cross_entropy   [(1−ε)·Σ_b w[y_b]·(−log p[b,y_b])
+ *                    + ε/C·Σ_b Σ_c w_c·(−log p[b,c])] / Σ_b w[y_b]
  *   bce_with_logits −[pw·t·log σ(z) + (1−t)·log(1−σ(z))], mean over all
  *   l1_loss         |p − t|, mean over all
  * Beyond the harness's checks, evaluate() on a partial chunk (B−1 rows,

@@ -66,6 +66,6 @@ fi
 out=$(printf '%s\n' "${tests[@]}" | xargs -P "$(nproc)" -I{} bash -c 'one "$@"' _ {})
 echo "$out"
 pass=$(echo "$out" | grep -c '^ok ')
-fail=$(echo "$out" | grep -c '^FAIL .*(.*)$\|^FAIL [a-z0-9_]*: nncc$')
+fail=$(echo "$out" | grep -cE '^FAIL [a-z0-9_]+ \([a-z0-9]+\)(: build)?$|^FAIL [a-z0-9_]+: nncc$')
 echo "ops: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
