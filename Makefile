@@ -66,6 +66,14 @@ test-reference: all data
 	@scripts/deps.sh --reference
 	@tests/reference/run.sh
 
-.PHONY: all deps generated data train demo test test-reference example clean
+# make bench: nncc against PyTorch on the five reference models, the peak
+# FMA rate and the GEMM kernel, one table (bench/README.md).
+#   make bench BENCH_ARGS="--json bench.json"      also write every number
+#   make bench BENCH_ARGS="--compare bench.json"   the change against a run
+bench: all
+	@scripts/deps.sh --reference
+	@B=$(B) PYTHON_REF=$(PYTHON_REF) bench/run.sh $(BENCH_ARGS)
+
+.PHONY: all deps generated data train demo test test-reference example bench clean
 clean:
 	rm -rf $(B) .nncc

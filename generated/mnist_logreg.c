@@ -96,18 +96,28 @@ NN_KERNEL void nn_tile(int K, const float *a, long rs, long ks,
 	for (int r = 0; r < NN_MR; r++)
 		ar[r] = a + (r < mr ? r : mr - 1) * rs;
 #if defined(NN_AVX512) || defined(NN_AVX2)
-	nn_vec acc[NN_MR][2];
-	for (int r = 0; r < NN_MR; r++)
-		acc[r][0] = acc[r][1] = nn_vzero();
+	/* six rows by two vectors, spelled out: compilers at -O2 keep
+	 * accumulators of an unrolled loop in memory, not in registers */
+	const float *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3],
+	            *a4 = ar[4], *a5 = ar[5];
+	nn_vec c00 = nn_vzero(), c01 = nn_vzero(), c10 = nn_vzero(),
+	       c11 = nn_vzero(), c20 = nn_vzero(), c21 = nn_vzero(),
+	       c30 = nn_vzero(), c31 = nn_vzero(), c40 = nn_vzero(),
+	       c41 = nn_vzero(), c50 = nn_vzero(), c51 = nn_vzero();
 	for (int k = 0; k < K; k++) {
 		nn_vec b0 = nn_vload(bp + (long)k * NN_NR);
 		nn_vec b1 = nn_vload(bp + (long)k * NN_NR + NN_VW);
-		for (int r = 0; r < NN_MR; r++) {
-			nn_vec x = nn_vset1(ar[r][k * ks]);
-			acc[r][0] = nn_vfma(x, b0, acc[r][0]);
-			acc[r][1] = nn_vfma(x, b1, acc[r][1]);
-		}
+		long o = k * ks;
+		nn_vec x;
+#define NN_ROW(r)                                                          \
+		x = nn_vset1(a##r[o]);                                     \
+		c##r##0 = nn_vfma(x, b0, c##r##0);                         \
+		c##r##1 = nn_vfma(x, b1, c##r##1);
+		NN_ROW(0) NN_ROW(1) NN_ROW(2) NN_ROW(3) NN_ROW(4) NN_ROW(5)
+#undef NN_ROW
 	}
+	nn_vec acc[NN_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21},
+	                        {c30, c31}, {c40, c41}, {c50, c51}};
 	if (mr == NN_MR && nr == NN_NR) {
 		for (int r = 0; r < NN_MR; r++) {
 			nn_vstore(c + r * ldc, acc[r][0]);
