@@ -547,6 +547,8 @@ static void emit_main(Emit *e)
 	buf_printf(b, "\t\t.name = %s,\n", cstr(c, n));
 	buf_printf(b, "\t\t.batch = NN_BATCH,\n");
 	buf_printf(b, "\t\t.in_dim = %ld,\n", shape_numel(&in->shape, 1));
+	if (in->dtype == DT_I32)
+		buf_printf(b, "\t\t.in_int32 = 1,\n");
 	buf_printf(b, "\t\t.in_rank = %d,\n", in->shape.n - 1);
 	buf_printf(b, "\t\t.in_dims = {");
 	for (int i = 1; i < in->shape.n && i <= 3; i++)

@@ -369,7 +369,9 @@ static void parse_keys(lua_State *L, int idx, const char *what,
 	for (const AttrKey *k = keys; k && k->key; k++)
 		if (k->required && !(seen & (1u << (k - keys))))
 			fail(L, what, "'%s' is required%s", k->key,
-			     k->pos ? " (the first value in {…})" : "");
+			     k->pos == 1 ? " (the first value in {…})" :
+			     k->pos == 2 ? " (the second value in {…})" :
+			     k->pos ? " (a value in {…})" : "");
 }
 
 static int is_ident(const char *s)

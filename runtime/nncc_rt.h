@@ -183,7 +183,9 @@ int rt_state_from_meta(RtState *s, const RtMeta *m, const char *path,
 typedef struct RtModel {
 	const char *name;
 	int batch;
-	int in_dim;                  /* floats per sample */
+	int in_dim;                  /* values per sample */
+	int in_int32;                /* inputs are int32 token indices: the
+	                                loaded values are converted */
 	int in_rank, in_dims[3];     /* per-sample input dims */
 	int label_kind;              /* RT_LABEL_* */
 	int classes;                 /* RT_LABEL_CLASS */

@@ -191,6 +191,29 @@ check_data(const RtModel *m, const RtData *d, const char *file)
 	return 0;
 }
 
+/* Token models take int32 inputs: each loaded value, which must be a
+ * whole number, is stored as an int32 in its own 4 bytes, in place (the
+ * batches are gathered with memcpy, so the bits travel unchanged). */
+static int
+to_int32(RtData *d, const char *path)
+{
+	size_t i, n = (size_t)d->n * (size_t)d->dim;
+
+	for (i = 0; i < n; i++) {
+		float v = d->x[i];
+		int32_t k;
+		if (!(v == floorf(v)) || fabsf(v) > 2147483520.0f) {
+			fprintf(stderr, "%s: value %g of sample %zu is not a token "
+			        "index (the model's input is int32)\n", path,
+			        (double)v, i / (size_t)d->dim);
+			return -1;
+		}
+		k = (int32_t)v;
+		memcpy(&d->x[i], &k, sizeof k);
+	}
+	return 0;
+}
+
 /* Loads train and valid as the recipe says.  *on_train: valid is train. */
 static int
 load_data(const RtModel *m, const RtRecipe *r, const Opts *o, RtData *train,
@@ -206,13 +229,16 @@ load_data(const RtModel *m, const RtRecipe *r, const Opts *o, RtData *train,
 		fprintf(stderr, "%s\n", e.msg);
 		return -1;
 	}
-	if (check_data(m, train, r->train.a) < 0)
+	if (check_data(m, train, r->train.a) < 0 ||
+	    (m->in_int32 && to_int32(train, r->train.a) < 0))
 		return -1;
 	if (r->valid.kind != RT_DATA_NONE) {
 		if (rt_load(valid, &r->valid, o->data_dir, classes, &e) < 0) {
 			fprintf(stderr, "%s\n", e.msg);
 			return -1;
 		}
+		if (m->in_int32 && to_int32(valid, r->valid.a) < 0)
+			return -1;
 		return check_data(m, valid, r->valid.a);
 	}
 	if (r->split > 0) {

@@ -214,10 +214,10 @@ static void maxpool_grad_emit(Emit *e, Node *n)
 	emit_line(e, "for (int ih = hs; ih < he; ih++)");
 	emit_line(e, "\tfor (int iw = ws; iw < we; iw++) {");
 	emit_line(e, "\t\tconst float v = xp[ih*%d + iw];", g.W);
-	emit_line(e, "\t\tconst int more = v > mx || isnan(v);  /* branch-free: "
-	             "ties are common */");
-	emit_line(e, "\t\tmx = more ? v : mx;");
-	emit_line(e, "\t\tat = more ? ih*%d + iw : at;", g.W);
+	emit_line(e, "\t\tif (v > mx || isnan(v)) {");
+	emit_line(e, "\t\t\tmx = v;");
+	emit_line(e, "\t\t\tat = ih*%d + iw;", g.W);
+	emit_line(e, "\t\t}");
 	emit_line(e, "\t}");
 	emit_line(e, "dxp[at] += dyp[oh*%d + ow];", g.OW);
 	close_window(e);

@@ -30,6 +30,7 @@ CLANG=${CLANG:-clang}
 TEST_CFLAGS=${TEST_CFLAGS:-}
 B=$ROOT/build/trainer
 LOG=$B/logs
+NNCC=${NNCC:-$ROOT/build/nncc}
 DATA=$ROOT/data
 mkdir -p "$B" "$LOG" "$B/isa"
 rm -f "$LOG"/*
@@ -377,6 +378,27 @@ if [ $have_rt = 1 ]; then
 			bad "x. examples/embed.c: exit $rc (see ${LOG#"$ROOT"/}/embed.*)"
 		fi
 	fi
+fi
+
+# ---- t. int32 token inputs through the trainer's own main ---------------
+if [ $have_rt = 1 ] && "$NNCC" tests/trainer/tokens/tokens.lua -o "$B/tokens.c"; then
+	# shellcheck disable=SC2086
+	if build "tokens trainer ($CC, -Werror)" $CC $OPT -march=native \
+		-Wall -Wextra -Werror $TEST_CFLAGS -Iruntime -I"$B" "$B/tokens.c" \
+		"$B/libnncc_rt.a" -lm -o "$B/tokens"; then
+		"$B/tokens" --quiet --data-dir tests/trainer/tokens \
+			>"$LOG/tokens.out" 2>"$LOG/tokens.err"
+		rc=$?
+		acc=$(sed -n 's/^final: valid_acc=\([0-9.]*\).*/\1/p' "$LOG/tokens.out")
+		if [ $rc -eq 0 ] && ! sanitizer_report "$LOG/tokens.err" &&
+			awk -v a="${acc:-0}" 'BEGIN { exit !(a >= 0.9) }'; then
+			ok "t. an int32 token model trains from CSV through main (valid_acc $acc)"
+		else
+			bad "t. token model: exit $rc, valid_acc ${acc:-none} (see ${LOG#"$ROOT"/}/tokens.*)"
+		fi
+	fi
+else
+	bad "t. token model: nncc failed"
 fi
 
 echo "trainer: $pass passed, $fail failed"
