@@ -2349,11 +2349,11 @@ int main(int argc, char **argv)
 		.set_threads = v_set_threads,
 	};
 	static const RtRecipe recipe = {
-		.epochs = 3,
+		.epochs = 5,
 		.seed = 1,
 		.shuffle = 1,
 		.lr = 0.00999999978f,
-		.sched = RT_SCHED_CONSTANT,
+		.sched = RT_SCHED_COSINE,
 		.sched_every = 0.0f,
 		.sched_gamma = 0.0f,
 		.warmup = 0.0f,

@@ -23,8 +23,9 @@ return nn.train {
   name = "mnist_cnn_bn",
   loss = nn.softmax_cross_entropy(logits, y),
   predict = logits,
-  batch = 64, epochs = 3, seed = 1,
+  batch = 64, epochs = 5, seed = 1,
   optimizer = nn.optim.sgd{lr = 0.01, momentum = 0.9, nesterov = true},
+  schedule = nn.schedule.cosine{},
   data = {
     train = nn.data.idx{"data/train-images-idx3-ubyte", "data/train-labels-idx1-ubyte", scale = 1/255},
     valid = nn.data.idx{"data/t10k-images-idx3-ubyte", "data/t10k-labels-idx1-ubyte", scale = 1/255},

@@ -30,13 +30,20 @@ data/train-images-idx3-ubyte / train-labels-idx1-ubyte, in file order, no
 shuffle, no augmentation; pixels are float32(byte) * float32(1/255).
 
 What happens:
- 1. torch.manual_seed(seed) and PyTorch's default init give the conv and
-    linear weights.  Batch norm's weight, bias, running_mean and
-    running_var are then drawn away from their defaults (1, 0, 0, 1):
-    weight U(0.8,1.2), bias N(0,0.1), running_mean N(0,0.1), running_var
-    U(0.5,1.5), so that a trainer which ignores them when it loads, or
-    which starts the running statistics afresh, fails.  All go to
-    OUTDIR/init.safetensors as F32 tensors in PyTorch's layouts
+ 1. torch.manual_seed(seed), then PyTorch's default Conv2d/Linear init with
+    the conv weights multiplied by CONV_SCALE = 12; batch norm weight
+    U(0.8,1.2) (batchnorm4: U(0.2,0.4)), bias N(0,0.3), running_mean
+    N(0,0.1), running_var U(0.5,1.5).  Away from their defaults (1, 0, 0,
+    1), the batch norm tensors make a trainer fail that ignores them on
+    load or restarts the running statistics.  Why not the plain default
+    init: with it the first steps are chaotic (the loss climbs 2.43 ->
+    7.57 by step 4) and float32 rounding grows 5-10x per step (PyTorch
+    float32 against float64: 2e-3 in the loss at step 7), so no float32
+    trainer could pass.  Batch norm makes the forward pass blind to the
+    scale of the conv weights but divides their effective learning rate by
+    its square; a small batchnorm4 weight keeps linear1's inputs, and so
+    its curvature, small.  The loss then falls smoothly (2.30 -> 1.67).
+    All go to OUTDIR/init.safetensors as F32 tensors in PyTorch's layouts
     (conv2d1.weight [32,1,3,3], ..., batchnorm1.running_var [32], ...,
     linear1.weight [10,3136], linear1.bias [10]); no num_batches_tracked
     (nncc has no such tensor), no optimizer state.
@@ -51,17 +58,26 @@ What happens:
  4. Comparison (every check must hold; exit 0 if so, 1 if not, 2 on a setup
     error such as a missing harness or data):
       loss, each step          |L_c - L_t| / |L_t|                 <= 1e-4
-      each parameter W         max|W_c - W_t| / max|W_t|           <= 1e-4
-      its update dW            max|dW_c - dW_t| / max|dW_t|        <= 1e-4
-      running_mean, running_var: the same two measures (S and
-      dS = S_final - S_init)                                       <= 1e-5
-    The running statistics are held ten times tighter than the acceptance
-    criterion (1e-4): with n = N*H*W = 50176 (layers 1, 2) and 12544
-    (layers 3, 4) values per channel, a running_var updated with the
-    biased variance is off by only 1/(n-1) = 2e-5 and 8e-5 relative,
-    which 1e-4 cannot see.  Float32 rounding noise on them is about 1e-6
-    (numpy against PyTorch), on the losses 1e-7 and on the parameters
-    1e-6.  --self-test shows which planted bugs are caught.
+      each parameter and running statistic W
+                               max|W_c - W_t| / max|W_t|           <= 1e-4
+      its update dW = W_final - W_init
+                               max|dW_c - dW_t| / max|dW_t|        <= 1e-4
+          for linear1 and the running statistics, <= 2e-2 for the conv
+          and batch norm parameters
+      each running statistic S |median_channels (S_c - S_t) / S_t| <= 5e-6
+    The conv and batch norm updates get 2e-2 because a ReLU whose input
+    lies within float32 rounding of zero (now and then one of the 4.8
+    million of a step) goes different ways in two implementations and
+    moves the gradient of the layers below by about 1%: their batch norm
+    gradients are sums of 12544-50176 terms that largely cancel.  PyTorch
+    float32 against float64 differ by up to 3e-3 there (16 seeds), while
+    linear1's update stays within 1e-5.  The median check is there because
+    a running_var updated with the biased variance is off by only
+    1/(n-1) = 2e-5 (layers 1, 2, n = N*H*W = 50176) and 8e-5 (layers 3, 4,
+    n = 12544), which 1e-4 cannot see; as a shift of every channel it
+    stands out of the median, whose noise is below 1e-6.  Measured noise
+    (nncc against PyTorch, seeds 1-10): losses <= 4e-7, W <= 1.5e-5, conv
+    and batch norm dW <= 3.1e-3, other dW <= 6e-6, median <= 6e-7.
 
 --self-test checks the test itself, without the compiler: the numpy harness
 np_cnn_harness.py (forward and backward written by hand) must pass, and
@@ -101,10 +117,17 @@ PARAMS = (
 STATS = [("batchnorm%d.%s" % (i + 1, s), (o,)) for i, (_, o) in enumerate(CHANNELS)
          for s in ("running_mean", "running_var")]
 TENSORS = PARAMS + STATS
+# The initial tensors (see make_init and the docstring for why).
+CONV_SCALE = 12.0
+BN_WEIGHT = (0.8, 1.2)
+BN4_WEIGHT = (0.2, 0.4)
+BN_BIAS_STD = 0.3
+# Tolerances (see the docstring for the noise they sit above).
 LOSS_RTOL = 1e-4
-WEIGHT_RTOL = 1e-4
-UPDATE_RTOL = 1e-4
-STATS_RTOL = 1e-5
+WEIGHT_RTOL = 1e-4          # W, every parameter and running statistic
+UPDATE_RTOL = 1e-4          # dW of linear1 and of the running statistics
+RELU_UPDATE_RTOL = 2e-2     # dW of the conv and batch norm parameters
+STATS_BIAS_TOL = 5e-6       # |median over channels of (S_c - S_t) / S_t|
 
 
 class CNN(torch.nn.Module):
@@ -146,9 +169,10 @@ def make_init(seed):
     model = CNN()
     with torch.no_grad():
         for i in range(1, 5):
+            getattr(model, "conv2d%d" % i).weight.mul_(CONV_SCALE)
             bn = getattr(model, "batchnorm%d" % i)
-            bn.weight.uniform_(0.8, 1.2)
-            bn.bias.normal_(0, 0.1)
+            bn.weight.uniform_(*(BN4_WEIGHT if i == 4 else BN_WEIGHT))
+            bn.bias.normal_(0, BN_BIAS_STD)
             bn.running_mean.normal_(0, 0.1)
             bn.running_var.uniform_(0.5, 1.5)
     init = {k: v.detach().numpy().astype(np.float32).copy()
@@ -179,6 +203,12 @@ def torch_train(init, x, y):
     return losses, final
 
 
+def update_tol(name):
+    if ".running_" in name or name.startswith("linear1."):
+        return UPDATE_RTOL
+    return RELU_UPDATE_RTOL
+
+
 def compare(init, t_losses, t_final, c_losses, c_final, quiet=False):
     """Prints the tables; returns the number of failed checks."""
     out = (lambda *a: None) if quiet else print
@@ -190,28 +220,36 @@ def compare(init, t_losses, t_final, c_losses, c_final, quiet=False):
         failed += not good
         out("%4d  %14.9g  %14.9g  %10.3g  %s" % (k, lt, lc, e, "ok" if good else "FAIL"))
     out("")
-    out("%-24s %-10s %9s %9s %9s  %9s  %s" % (
-        "tensor", "shape", "max|W|", "max|dW|", "W err", "dW err", "tol"))
+    out("%-24s %-9s %8s %8s %9s %9s %6s %9s" % (
+        "tensor", "shape", "max|W|", "max|dW|", "W err", "dW err", "dW tol", "bias"))
     for name, shape in TENSORS:
-        tol = STATS_RTOL if ".running_" in name else WEIGHT_RTOL
-        dtol = STATS_RTOL if ".running_" in name else UPDATE_RTOL
         wt, wc, w0 = t_final[name], c_final[name].astype(np.float32), init[name]
-        with np.errstate(invalid="ignore", over="ignore"):
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
             werr = rel(float(np.max(np.abs(wc - wt))), float(np.max(np.abs(wt))))
             dt, dc = wt - w0, wc - w0
             derr = rel(float(np.max(np.abs(dc - dt))), float(np.max(np.abs(dt))))
+            bias = None
+            if ".running_" in name:
+                bias = float(np.median((wc.astype(np.float64) - wt) / wt))
         if not np.all(np.isfinite(wc)):
             werr = derr = float("nan")
-        good_w, good_d = ok(werr, tol), ok(derr, dtol)
-        failed += (not good_w) + (not good_d)
-        out("%-24s %-10s %9.3g %9.3g %9.3g  %9.3g  %-5g  %s" % (
+            bias = None if bias is None else float("nan")
+        dtol = update_tol(name)
+        good = [ok(werr, WEIGHT_RTOL), ok(derr, dtol)]
+        if bias is not None:
+            good.append(ok(abs(bias), STATS_BIAS_TOL))
+        failed += good.count(False)
+        out("%-24s %-9s %8.3g %8.3g %9.3g %9.3g %6g %9s  %s" % (
             name, "x".join(map(str, shape)), float(np.max(np.abs(wt))),
-            float(np.max(np.abs(dt))), werr, derr, tol,
-            "ok" if good_w and good_d else "FAIL"))
+            float(np.max(np.abs(dt))), werr, derr, dtol,
+            "" if bias is None else "%.3g" % bias,
+            "ok" if all(good) else "FAIL"))
     out("")
-    out("tolerances: loss rel %g; W: max|Wc-Wt|/max|Wt|, dW = W - W_init: "
-        "max|dWc-dWt|/max|dWt|: %g for parameters, %g for running statistics"
-        % (LOSS_RTOL, WEIGHT_RTOL, STATS_RTOL))
+    out("tolerances: loss |Lc-Lt|/|Lt| %g; W err max|Wc-Wt|/max|Wt| %g; "
+        "dW err (dW = W - W_init) max|dWc-dWt|/max|dWt| as listed;"
+        % (LOSS_RTOL, WEIGHT_RTOL))
+    out("running statistics: bias = median over channels of (Sc-St)/St, "
+        "|bias| <= %g" % STATS_BIAS_TOL)
     return failed
 
 
@@ -234,9 +272,10 @@ def prepare(args):
     return init, init_path, t_losses, t_final
 
 
-def harness(cmd, args, init_path, env_extra=None):
-    return run_harness(cmd, args.outdir, init_path, os.path.abspath(args.data_dir),
-                       args.steps, env_extra, params=TENSORS, batch=BATCH)
+def harness(cmd, args, init_path, env_extra=None, outdir=None):
+    return run_harness(cmd, outdir or args.outdir, init_path,
+                       os.path.abspath(args.data_dir), args.steps, env_extra,
+                       params=TENSORS, batch=BATCH)
 
 
 def check(args):
@@ -262,12 +301,21 @@ def check(args):
 
 
 def self_test(args):
+    from concurrent.futures import ThreadPoolExecutor
     from np_cnn_harness import BUGS
     init, init_path, t_losses, t_final = prepare(args)
     cmd = [sys.executable, os.path.join(HERE, "np_cnn_harness.py")]
+    bugs = [""] + list(BUGS)
+
+    def run(bug):  # each in its own directory: they run side by side
+        d = os.path.join(args.outdir, "self-test", bug or "none")
+        os.makedirs(d, exist_ok=True)
+        return harness(cmd, args, init_path, {"NNCC_REF_BUG": bug}, d)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(len(bugs), os.cpu_count() or 1))) as ex:
+        results = list(ex.map(run, bugs))
     bad = 0
-    for bug in [""] + list(BUGS):
-        c_losses, c_final, _ = harness(cmd, args, init_path, {"NNCC_REF_BUG": bug})
+    for bug, (c_losses, c_final, _) in zip(bugs, results):
         if bug == "":
             print("numpy harness, no bug:\n")
             failed = compare(init, t_losses, t_final, c_losses, c_final)
@@ -279,8 +327,8 @@ def self_test(args):
             verdict = ("caught (%d checks fail)" % failed if failed
                        else "NOT caught: the test is too weak")
             bad += failed == 0
-        print("%-14s %-62s %s" % (bug or "(none)", BUGS.get(bug, "correct training"),
-                                  verdict), flush=True)
+        print("%-15s %-58s %s" % (bug or "(none)", BUGS.get(bug, "correct training"),
+                                  verdict))
     print("")
     print("self-test %s" % ("FAILED" if bad else "passed"))
     return 1 if bad else 0

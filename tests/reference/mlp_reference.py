@@ -31,7 +31,8 @@ What happens:
     (cwd OUTDIR, OMP_NUM_THREADS=1).  It must print `step k loss L` for
     k = 1..STEPS (L: the loss train_step returned: the batch's loss before
     that step's update) and write the final weights to out.safetensors.
-    Other output lines are ignored; extra tensors (optim.*) are ignored.
+    A line `model NAME batch B` (model_harness.c prints one) must say batch
+    32; other output lines are ignored; extra tensors (optim.*) are ignored.
  3. PyTorch trains its copy on the same batches, single-threaded, float32.
  4. Comparison (every check must hold; exit 0 if so, 1 if not, 2 on a setup
     error such as a missing harness or data):
@@ -340,7 +341,8 @@ def self_test(args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--trainer-harness", metavar="PATH",
-                    help="the C harness (tests/reference/mlp_harness.c, built)")
+                    help="the C harness (tests/reference/model_harness.c built "
+                         "for mnist_mlp)")
     ap.add_argument("--self-test", action="store_true",
                     help="check the test with the numpy harness and planted bugs")
     ap.add_argument("--data-dir", default=os.path.join(ROOT, "data"))

@@ -43,8 +43,8 @@ PARAMS = ([c + ".weight" for c in CONVS]
           + [b + s for b in BNS for s in (".weight", ".bias")]
           + ["linear1.weight", "linear1.bias"])
 BUGS = {
-    "eval-bn": "batch norm in eval mode (running statistics) while training",
-    "bn-momentum": "running stats: new = 0.1*old + 0.9*batch (momentum swapped)",
+    "eval-bn": "batch norm in eval mode (running statistics)",
+    "bn-momentum": "running stats: new = 0.1*old + 0.9*batch",
     "biased-var": "running_var updated with the biased batch variance",
     "bn-eps": "batch norm eps 1e-3 instead of 1e-5",
     "stale-stats": "running statistics not updated on the last step",
@@ -52,6 +52,8 @@ BUGS = {
     "lr": "learning rate 1% too high",
     "last-step-lr": "learning rate 1% too high on the last step only",
     "frozen-gamma": "batchnorm2.weight never updated",
+    "bn-const-stats": "batch norm backward: batch mean and variance as constants",
+    "conv-flip": "conv2d3.weight gradient with the kernel flipped",
 }
 
 
@@ -105,11 +107,11 @@ def bn_forward(x, g, b, rm, rv, train, eps):
     return y, (mean, xhat, inv, var, n)
 
 
-def bn_backward(dy, g, cache, train):
+def bn_backward(dy, g, cache, train, const_stats=False):
     _, xhat, inv, _, n = cache
     dg = (dy * xhat).sum(axis=(0, 2, 3), dtype=f32)
     db = dy.sum(axis=(0, 2, 3), dtype=f32)
-    if not train:
+    if not train or const_stats:
         return dy * (g * inv)[None, :, None, None], dg, db
     # dx = g*inv/n * (n*dy - sum(dy) - xhat*sum(dy*xhat))
     dx = (g * inv / f32(n))[None, :, None, None] * (
@@ -200,8 +202,11 @@ def main():
                 dh = pool_backward(dh, idx, pshape)
             xshape, cols, cache, a = tape.pop()
             da = dh * (a > 0)
-            dzc, g[b + ".weight"], g[b + ".bias"] = bn_backward(da, p[b + ".weight"], cache, train)
+            dzc, g[b + ".weight"], g[b + ".bias"] = bn_backward(
+                da, p[b + ".weight"], cache, train, bug == "bn-const-stats")
             dh, g[c + ".weight"] = conv_backward(dzc, cols, p[c + ".weight"], xshape)
+            if bug == "conv-flip" and c == "conv2d3":
+                g[c + ".weight"] = g[c + ".weight"][:, :, ::-1, ::-1]
         # SGD, Nesterov (PyTorch: buf = m*buf + g; p -= lr*(g + m*buf))
         lr = LR
         if bug == "lr" or (bug == "last-step-lr" and k == steps - 1):

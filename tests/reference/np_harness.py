@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """np_harness.py — the mnist_mlp trainer harness written in numpy.
 
-It speaks the protocol of mlp_harness.c (the C harness around the generated
+It speaks the protocol of model_harness.c (the C harness around the generated
 trainer), so mlp_reference.py can be checked without the compiler:
 
     np_harness.py INIT.safetensors DATA_DIR STEPS OUT.safetensors
