@@ -33,6 +33,7 @@ typedef __m512 nn_vec;
 #define nn_vset1(x) _mm512_set1_ps(x)
 #define nn_vzero() _mm512_setzero_ps()
 #define nn_vfma(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define _nn_vadd(a, b) _mm512_add_ps(a, b)
 #elif defined(__AVX2__) && defined(__FMA__) && !defined(NNCC_NO_AVX2)
 #define NN_AVX2 1
 #include <immintrin.h>
@@ -45,6 +46,7 @@ typedef __m256 nn_vec;
 #define nn_vset1(x) _mm256_set1_ps(x)
 #define nn_vzero() _mm256_setzero_ps()
 #define nn_vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define _nn_vadd(a, b) _mm256_add_ps(a, b)
 #else
 #define NN_ISA "scalar"
 #define NN_MR 4
@@ -64,33 +66,40 @@ typedef __m256 nn_vec;
 #define NN_KERNEL static inline
 #endif
 
-/* Packs op(B), K×N, into column panels of NN_NR: panel j holds columns
- * j·NR … j·NR+NR−1 as K rows of NR floats, zero beyond N, so the
- * microkernel reads B with unit stride whatever its layout. */
-NN_KERNEL void nn_pack_b(int N, int K, const float *B, int ldb, int tb,
-                             float *bp)
+/* Packs panel j0 of op(B), K×N, at dst: columns j0 … j0+NR−1 as K rows of
+ * NR floats, zero beyond N, so the microkernel reads B with unit stride
+ * whatever its layout.  The loops have no branches inside: they vectorize. */
+NN_KERNEL void nn_pack_panel(int N, int K, const float *B, int ldb, int tb,
+                             int j0, float *dst)
 {
-	for (int j0 = 0; j0 < N; j0 += NN_NR) {
-		int nr = N - j0 < NN_NR ? N - j0 : NN_NR;
-		float *dst = bp + (long)j0 * K;
-		if (tb) {
-			for (int j = 0; j < NN_NR; j++)
-				for (int k = 0; k < K; k++)
-					dst[(long)k * NN_NR + j] =
-						j < nr ? B[(long)(j0 + j) * ldb + k] : 0;
-		} else {
+	int nr = N - j0 < NN_NR ? N - j0 : NN_NR;
+	if (tb) {
+		for (int j = 0; j < nr; j++) {
+			const float *src = B + (long)(j0 + j) * ldb;
 			for (int k = 0; k < K; k++)
-				for (int j = 0; j < NN_NR; j++)
-					dst[(long)k * NN_NR + j] =
-						j < nr ? B[(long)k * ldb + j0 + j] : 0;
+				dst[(long)k * NN_NR + j] = src[k];
+		}
+		for (int j = nr; j < NN_NR; j++)
+			for (int k = 0; k < K; k++)
+				dst[(long)k * NN_NR + j] = 0;
+	} else {
+		for (int k = 0; k < K; k++) {
+			const float *src = B + (long)k * ldb + j0;
+			float *d = dst + (long)k * NN_NR;
+			for (int j = 0; j < nr; j++)
+				d[j] = src[j];
+			for (int j = nr; j < NN_NR; j++)
+				d[j] = 0;
 		}
 	}
 }
 
-/* One MR×NR tile: C[r][j] = Σ_k a(r,k)·bp[k][j] with a(r,k) = a[r·rs+k·ks].
- * Rows past mr re-read row mr−1 (valid memory) and are not stored. */
+/* One MR×NR tile: C[r][j] (+)= Σ_k a(r,k)·bp[k][j] with a(r,k) =
+ * a[r·rs+k·ks], added to C when acc.  Rows past mr re-read row mr−1
+ * (valid memory) and are not stored. */
 NN_KERNEL void nn_tile(int K, const float *a, long rs, long ks,
-                           const float *bp, float *c, long ldc, int mr, int nr)
+                       const float *bp, float *c, long ldc, int mr, int nr,
+                       int acc)
 {
 	const float *ar[NN_MR];
 	for (int r = 0; r < NN_MR; r++)
@@ -116,19 +125,24 @@ NN_KERNEL void nn_tile(int K, const float *a, long rs, long ks,
 		NN_ROW(0) NN_ROW(1) NN_ROW(2) NN_ROW(3) NN_ROW(4) NN_ROW(5)
 #undef NN_ROW
 	}
-	nn_vec acc[NN_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21},
+	nn_vec sum[NN_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21},
 	                        {c30, c31}, {c40, c41}, {c50, c51}};
 	if (mr == NN_MR && nr == NN_NR) {
 		for (int r = 0; r < NN_MR; r++) {
-			nn_vstore(c + r * ldc, acc[r][0]);
-			nn_vstore(c + r * ldc + NN_VW, acc[r][1]);
+			float *cr = c + r * ldc;
+			if (acc) {
+				sum[r][0] = _nn_vadd(sum[r][0], nn_vload(cr));
+				sum[r][1] = _nn_vadd(sum[r][1], nn_vload(cr + NN_VW));
+			}
+			nn_vstore(cr, sum[r][0]);
+			nn_vstore(cr + NN_VW, sum[r][1]);
 		}
 		return;
 	}
 	float t[NN_MR][NN_NR];
 	for (int r = 0; r < NN_MR; r++) {
-		nn_vstore(t[r], acc[r][0]);
-		nn_vstore(t[r] + NN_VW, acc[r][1]);
+		nn_vstore(t[r], sum[r][0]);
+		nn_vstore(t[r] + NN_VW, sum[r][1]);
 	}
 #else
 	float t[NN_MR][NN_NR] = {{0}};
@@ -141,27 +155,46 @@ NN_KERNEL void nn_tile(int K, const float *a, long rs, long ks,
 #endif
 	for (int r = 0; r < mr; r++)
 		for (int j = 0; j < nr; j++)
-			c[r * ldc + j] = t[r][j];
+			c[r * ldc + j] = acc ? c[r * ldc + j] + t[r][j] : t[r][j];
 }
 
 /* C[M,N] = op(A)·op(B): op(A) is M×K, stored [M,lda] or, with ta, [K,lda];
  * op(B) is K×N, stored [K,ldb] or, with tb, [N,ldb].  scratch holds
- * K·⌈N/32⌉·32 floats for the packed B. */
+ * K·⌈N/32⌉·32 floats for the packed B.
+ *
+ * op(B) is packed into column panels (in parallel); then each work item —
+ * one panel and a group of NN_IG row tiles — walks K in blocks of NN_KC,
+ * so the block of the panel it multiplies stays in L1 across the group.
+ * Each element of C is summed by one thread, in k order. */
+#define NN_KC (4096 / NN_NR)    /* a panel block of 16 KB */
+#define NN_IG 16                /* row tiles per work item */
 NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
-                           int ta, const float *B, int ldb, int tb, float *C,
-                           int ldc, float *scratch)
+                       int ta, const float *B, int ldb, int tb, float *C,
+                       int ldc, float *scratch)
 {
-	nn_pack_b(N, K, B, ldb, tb, scratch);
 	long rs = ta ? 1 : lda, ks = ta ? lda : 1;
 	int npanel = (N + NN_NR - 1) / NN_NR, nrow = (M + NN_MR - 1) / NN_MR;
-	NN_OMP("omp parallel for collapse(2) schedule(static) if((long)M*N*K > (1L << 22))")
+	int ngroup = (nrow + NN_IG - 1) / NN_IG;
+	int par = (long)M * N * K > (1L << 22);
+	(void)par;              /* used only with OpenMP */
+	NN_OMP("omp parallel for schedule(static) if(par)")
 	for (int jb = 0; jb < npanel; jb++)
-		for (int ib = 0; ib < nrow; ib++) {
-			int i = ib * NN_MR, j = jb * NN_NR;
-			int mr = M - i < NN_MR ? M - i : NN_MR;
-			int nr = N - j < NN_NR ? N - j : NN_NR;
-			nn_tile(K, A + i * rs, rs, ks, scratch + (long)j * K,
-			        C + (long)i * ldc + j, ldc, mr, nr);
+		nn_pack_panel(N, K, B, ldb, tb, jb * NN_NR, scratch + (long)jb * NN_NR * K);
+	NN_OMP("omp parallel for collapse(2) schedule(static) if(par)")
+	for (int jb = 0; jb < npanel; jb++)
+		for (int g = 0; g < ngroup; g++) {
+			int j = jb * NN_NR, nr = N - j < NN_NR ? N - j : NN_NR;
+			const float *panel = scratch + (long)j * K;
+			int ib_end = (g + 1) * NN_IG < nrow ? (g + 1) * NN_IG : nrow;
+			for (int k0 = 0; k0 < K; k0 += NN_KC) {
+				int kc = K - k0 < NN_KC ? K - k0 : NN_KC;
+				for (int ib = g * NN_IG; ib < ib_end; ib++) {
+					int i = ib * NN_MR, mr = M - i < NN_MR ? M - i : NN_MR;
+					nn_tile(kc, A + i * rs + k0 * ks, rs, ks,
+					        panel + (long)k0 * NN_NR, C + (long)i * ldc + j,
+					        ldc, mr, nr, k0 > 0);
+				}
+			}
 		}
 }
 
