@@ -97,12 +97,23 @@ GEMM_ARGS=""
 env $TORCH_ENV "$BB/gemm" $GEMM_ARGS $THREADS | tee -a "$RES" >&2
 
 # ---- the models ----------------------------------------------------------
+# The bench's own MLPs; the conv nets are the ones in models/ (their data
+# and schedule do not change a step's time).
+model_file() {
+	case $1 in
+	lenet) echo models/mnist_lenet.lua ;;
+	cnn_bn) echo models/mnist_cnn_bn.lua ;;
+	resnet8) echo models/cifar_resnet8.lua ;;
+	*) echo "bench/models/$1.lua" ;;
+	esac
+}
+
 for m in $MODELS; do
 	read -r budget min max warm <<< "$(plan "$m")"
 	[ "$QUICK" = 1 ] && { budget=1; min=10; warm=2; }
 	log "plan model=$m budget_s=$budget min_steps=$min max_steps=$max warmup=$warm"
-	lua=bench/models/$m.lua
-	name=bench_$m
+	lua=$(model_file "$m")
+	name=$(sed -n 's/^ *name *= *"\([A-Za-z_0-9]*\)".*/\1/p' "$lua" | head -1)
 	ok=1
 	if ! "$B/nncc" "$lua" -o "$BB/$name.c" 2> "$BB/$name.err"; then
 		ok=0
