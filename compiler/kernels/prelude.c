@@ -148,7 +148,8 @@ NN_KERNEL void nn_tile(int K, const float *a, long rs, long ks,
  * one panel and a group of NN_IG row tiles — walks K in blocks of NN_KC,
  * so the block of the panel it multiplies stays in L1 across the group.
  * Each element of C is summed by one thread, in k order. */
-#define NN_KC (4096 / NN_NR)    /* a panel block of 16 KB */
+#define NN_KC 128               /* panel block: 16 KB at NR = 32; the same
+                                   on every path, so all sum in one order */
 #define NN_IG 16                /* row tiles per work item */
 NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
                        int ta, const float *B, int ldb, int tb, float *C,

@@ -1,7 +1,7 @@
 /*
  * isa_losses.c — prints the first 10 training-step losses of any generated
- * model, from seed 1, on deterministic pseudo-random batches, at a tenth of
- * the recipe's learning rate (see main); run.sh builds
+ * model, from seed 1, on deterministic pseudo-random batches, at a
+ * hundredth of the recipe's learning rate (see main); run.sh builds
  * it once per compiler and kernel path (AVX-512, AVX2, scalar) and compares
  * the outputs.
  *
@@ -60,11 +60,13 @@ int main(void)
 		return 1;
 	}
 	printf("isa %s\n", ISA);
-	/* A tenth of the recipe's rate: at the full rate ten steps on random
-	 * labels are chaotic for the batch-norm nets (a rounding difference
-	 * grows 5-10x a step, in PyTorch float32 against float64 too), and
-	 * this test is about the kernels agreeing, not about the recipe. */
-	F(set_lr)(m, F(get_lr)(m) / 10);
+	/* A hundredth of the recipe's rate: at the full rate ten steps on
+	 * random labels are chaotic for the batch-norm nets (a rounding
+	 * difference grows 5-10x a step, in PyTorch float32 against float64
+	 * too), and still 2.5x a step at a tenth; this test is about the
+	 * kernels agreeing (a wrong kernel is off by 1e-4 at the first step),
+	 * not about the recipe. */
+	F(set_lr)(m, F(get_lr)(m) / 100);
 	for (int step = 0; step < STEPS; step++) {
 		/* Inputs in [0,1) like scaled pixels; labels in [0,CLASSES). */
 		for (int i = 0; i < BATCH * IN; i++)
