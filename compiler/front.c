@@ -166,12 +166,12 @@ static const char *kind_name[] = {"an integer", "a number", "a boolean",
                                   "a string", "a list of numbers",
                                   "a list of integers"};
 
-static void list_keys(Buf *b, const AttrKey *keys, const char *extra)
+static void list_keys(Buf *b, const AttrKey *keys, const char *const *extra)
 {
 	for (const AttrKey *k = keys; k && k->key; k++)
 		buf_printf(b, "%s%s", b->len ? ", " : "", k->key);
-	if (extra)
-		buf_printf(b, "%s%s", b->len ? ", " : "", extra);
+	for (; extra && *extra; extra++)
+		buf_printf(b, "%s%s", b->len ? ", " : "", *extra);
 }
 
 static const AttrKey *find_key(const AttrKey *keys, const char *name)
@@ -302,7 +302,8 @@ static int edit_distance(const char *a, const char *b)
 	return d[la][lb];
 }
 
-static const char *nearest_key(const AttrKey *keys, const char *name)
+static const char *nearest_key(const AttrKey *keys, const char *const *extra,
+                               const char *name)
 {
 	const char *best = NULL;
 	int bestd = 3;
@@ -313,14 +314,30 @@ static const char *nearest_key(const AttrKey *keys, const char *name)
 			best = k->key;
 		}
 	}
+	for (; extra && *extra; extra++) {
+		int d = edit_distance(name, *extra);
+		if (d < bestd) {
+			bestd = d;
+			best = *extra;
+		}
+	}
 	return best;
+}
+
+static int is_extra(const char *const *extra, const char *name)
+{
+	for (; extra && *extra; extra++)
+		if (!strcmp(*extra, name))
+			return 1;
+	return 0;
 }
 
 /* Reads the table at idx into attr by keys: defaults first, then every
  * entry, which must be a known key (or `extra`, left for the caller); then
  * the required ones must be there. */
 static void parse_keys(lua_State *L, int idx, const char *what,
-                       const AttrKey *keys, void *attr, const char *extra)
+                       const AttrKey *keys, void *attr,
+                       const char *const *extra)
 {
 	idx = lua_absindex(L, idx);
 	for (const AttrKey *k = keys; k && k->key; k++) {
@@ -336,7 +353,7 @@ static void parse_keys(lua_State *L, int idx, const char *what,
 		const AttrKey *k = NULL;
 		if (lua_type(L, -2) == LUA_TSTRING) {
 			const char *name = lua_tostring(L, -2);
-			if (extra && !strcmp(name, extra)) {
+			if (is_extra(extra, name)) {
 				lua_pop(L, 1);
 				continue;
 			}
@@ -346,7 +363,7 @@ static void parse_keys(lua_State *L, int idx, const char *what,
 				char msg[512];
 				snprintf(msg, sizeof msg, "%s", b.s ? b.s : "none");
 				buf_free(&b);
-				const char *near = nearest_key(keys, name);
+				const char *near = nearest_key(keys, extra, name);
 				if (near)
 					fail(L, what, "unknown key '%s'; did you mean '%s'? "
 					              "(keys: %s)", name, near, msg);
@@ -580,7 +597,8 @@ static int l_layer(lua_State *L)
 	l->def = def;
 	l->pos = where(L);
 	l->attr = ctx_alloc(c, def->attr_size);
-	parse_keys(L, 1, def->name, def->keys, l->attr, "name");
+	static const char *const name_key[] = {"name", NULL};
+	parse_keys(L, 1, def->name, def->keys, l->attr, name_key);
 	l->name = opt_name(L, 1, def->name);
 	const char *err = def->configure ? def->configure(c, l) : NULL;
 	if (err)
@@ -802,7 +820,7 @@ static const AttrKey train_keys[] = {
 	{0},
 };
 
-static const char *train_extra[] = {"loss", "predict", "optimizer",
+static const char *const train_extra[] = {"loss", "predict", "optimizer",
                                     "schedule", "data", "checkpoint",
                                     "early_stopping", NULL};
 
@@ -882,31 +900,7 @@ static int l_train(lua_State *L)
 		return fail(L, "train", "a script describes one training recipe");
 	/* plain keys; the rest are checked one by one below */
 	TrainKeys tk;
-	lua_newtable(L);
-	lua_pushnil(L);
-	while (lua_next(L, 1)) {
-		int extra = 0;
-		if (lua_type(L, -2) == LUA_TSTRING)
-			for (const char **e = train_extra; *e; e++)
-				extra |= !strcmp(*e, lua_tostring(L, -2));
-		if (extra) {
-			lua_pop(L, 1);
-			continue;
-		}
-		lua_pushvalue(L, -2);
-		lua_insert(L, -2);
-		lua_settable(L, -4);
-	}
-	{
-		Buf b = {0};
-		for (const char **e = train_extra; *e; e++)
-			buf_printf(&b, "%s%s", b.len ? ", " : "", *e);
-		static char extras[256];
-		snprintf(extras, sizeof extras, "%s", b.s);
-		buf_free(&b);
-		parse_keys(L, -1, "train", train_keys, &tk, extras);
-	}
-	lua_pop(L, 1);
+	parse_keys(L, 1, "train", train_keys, &tk, train_extra);
 	if (!is_ident(tk.name))
 		return fail(L, "train", "name '%s' must be a C identifier "
 		                        "([A-Za-z_][A-Za-z0-9_]*)", tk.name);
