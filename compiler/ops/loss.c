@@ -124,13 +124,20 @@ static const char *softmax_ce_shape(Ctx *c, Node *n)
 	return NULL;
 }
 
-static void softmax_ce_grad_rule(Ctx *c, Node *n, int dout, int *din)
+/* A loss is the root of the graph (dout is -1): the gradient of its
+ * prediction is the op g on (prediction, label) with the loss's options;
+ * the label has none. */
+static void loss_grad(Ctx *c, Node *n, int dout, int *din, const OpDef *g)
 {
 	if (dout >= 0)
-		bug("softmax_ce is used only as the training loss");
-	din[0] = ir_make2(c, &op_softmax_ce_grad, PH_BWD, n->in[0], n->in[1],
-	                  n->attr, n->pos);
+		bug("%s is used only as the training loss", n->op->name);
+	din[0] = ir_make2(c, g, PH_BWD, n->in[0], n->in[1], n->attr, n->pos);
 	din[1] = -1;
+}
+
+static void softmax_ce_grad_rule(Ctx *c, Node *n, int dout, int *din)
+{
+	loss_grad(c, n, dout, din, &op_softmax_ce_grad);
 }
 
 /* The loop head both emitters share: z is row b of x0, mx its maximum. */
@@ -343,11 +350,7 @@ static double target_loss_flops(Ctx *c, Node *n)
 
 static void mse_grad_rule(Ctx *c, Node *n, int dout, int *din)
 {
-	if (dout >= 0)
-		bug("mse is used only as the training loss");
-	din[0] = ir_make2(c, &op_mse_grad, PH_BWD, n->in[0], n->in[1], NULL,
-	                  n->pos);
-	din[1] = -1;
+	loss_grad(c, n, dout, din, &op_mse_grad);
 }
 
 static void mse_emit(Emit *e, Node *n)
@@ -377,11 +380,7 @@ const OpDef op_mse_grad = {
 
 static void l1_grad_rule(Ctx *c, Node *n, int dout, int *din)
 {
-	if (dout >= 0)
-		bug("l1 is used only as the training loss");
-	din[0] = ir_make2(c, &op_l1_grad, PH_BWD, n->in[0], n->in[1], NULL,
-	                  n->pos);
-	din[1] = -1;
+	loss_grad(c, n, dout, din, &op_l1_grad);
 }
 
 static void l1_emit(Emit *e, Node *n)
@@ -454,11 +453,7 @@ static const char *bce_shape(Ctx *c, Node *n)
 
 static void bce_grad_rule(Ctx *c, Node *n, int dout, int *din)
 {
-	if (dout >= 0)
-		bug("sigmoid_bce is used only as the training loss");
-	din[0] = ir_make2(c, &op_sigmoid_bce_grad, PH_BWD, n->in[0], n->in[1],
-	                  n->attr, n->pos);
-	din[1] = -1;
+	loss_grad(c, n, dout, din, &op_sigmoid_bce_grad);
 }
 
 /* Opens the loop over the valid elements (over all of them with `all`):
