@@ -3,7 +3,7 @@
  *
  * Model cifar_resnet8: batch 64, 78048 parameters.
  * Memory: parameters 78048, gradients 78048, optimizer state 78720,
- * arena 11873136 floats (naive sum of transients 39566976).
+ * arena 11283312 floats (naive sum of transients 41264768).
  *
  * cc -O2 -march=native cifar_resnet8.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -94,16 +94,20 @@ NN_KERNEL void nn_pack_panel(int N, int K, const float *B, int ldb, int tb,
 	}
 }
 
-/* One MR×NR tile: C[r][j] (+)= Σ_k a(r,k)·bp[k][j] with a(r,k) =
- * a[r·rs+k·ks], added to C when acc.  Rows past mr re-read row mr−1
- * (valid memory) and are not stored. */
-NN_KERNEL void nn_tile(int K, const float *a, long rs, long ks,
-                       const float *bp, float *c, long ldc, int mr, int nr,
-                       int acc)
+/* One MR×NR tile: C[r][j] (+)= Σ_k a(r,k)·b(k,j) with a(r,k) =
+ * a[r·rs+k·ks] (or, with aoff, a[aoff[r]+k·ks]) and b(k,j) = bp[k·NN_NR + j] (a packed panel) or, with
+ * boff, bp[boff[k] + j] (rows read in place: a convolution's shifted
+ * views of its input); added to C when acc.  Rows past mr re-read row
+ * mr−1 (valid memory) and are not stored; so are columns past nr. */
+NN_KERNEL void nn_tile(int K, const float *a, long rs, const int *aoff,
+                       long ks, const float *bp, const int *boff, float *c,
+                       long ldc, int mr, int nr, int acc)
 {
 	const float *ar[NN_MR];
-	for (int r = 0; r < NN_MR; r++)
-		ar[r] = a + (r < mr ? r : mr - 1) * rs;
+	for (int r = 0; r < NN_MR; r++) {
+		int rr = r < mr ? r : mr - 1;
+		ar[r] = a + (aoff ? aoff[rr] : rr * rs);
+	}
 #if defined(NN_AVX512) || defined(NN_AVX2)
 	/* six rows by two vectors, spelled out: compilers at -O2 keep
 	 * accumulators of an unrolled loop in memory, not in registers */
@@ -113,18 +117,25 @@ NN_KERNEL void nn_tile(int K, const float *a, long rs, long ks,
 	       c11 = nn_vzero(), c20 = nn_vzero(), c21 = nn_vzero(),
 	       c30 = nn_vzero(), c31 = nn_vzero(), c40 = nn_vzero(),
 	       c41 = nn_vzero(), c50 = nn_vzero(), c51 = nn_vzero();
-	for (int k = 0; k < K; k++) {
-		nn_vec b0 = nn_vload(bp + (long)k * NN_NR);
-		nn_vec b1 = nn_vload(bp + (long)k * NN_NR + NN_VW);
-		long o = k * ks;
-		nn_vec x;
 #define NN_ROW(r)                                                          \
 		x = nn_vset1(a##r[o]);                                     \
 		c##r##0 = nn_vfma(x, b0, c##r##0);                         \
 		c##r##1 = nn_vfma(x, b1, c##r##1);
+#define NN_STEP(brow)                                                      \
+		const float *b_ = (brow);                                  \
+		nn_vec b0 = nn_vload(b_), b1 = nn_vload(b_ + NN_VW), x;    \
+		long o = k * ks;                                           \
 		NN_ROW(0) NN_ROW(1) NN_ROW(2) NN_ROW(3) NN_ROW(4) NN_ROW(5)
+	if (boff)
+		for (int k = 0; k < K; k++) {
+			NN_STEP(bp + boff[k])
+		}
+	else
+		for (int k = 0; k < K; k++) {
+			NN_STEP(bp + (long)k * NN_NR)
+		}
+#undef NN_STEP
 #undef NN_ROW
-	}
 	nn_vec sum[NN_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21},
 	                        {c30, c31}, {c40, c41}, {c50, c51}};
 	if (mr == NN_MR && nr == NN_NR) {
@@ -146,12 +157,14 @@ NN_KERNEL void nn_tile(int K, const float *a, long rs, long ks,
 	}
 #else
 	float t[NN_MR][NN_NR] = {{0}};
-	for (int k = 0; k < K; k++)
+	for (int k = 0; k < K; k++) {
+		const float *b = bp + (boff ? boff[k] : (long)k * NN_NR);
 		for (int r = 0; r < NN_MR; r++) {
 			float x = ar[r][k * ks];
 			for (int j = 0; j < NN_NR; j++)
-				t[r][j] += x * bp[(long)k * NN_NR + j];
+				t[r][j] += x * b[j];
 		}
+	}
 #endif
 	for (int r = 0; r < mr; r++)
 		for (int j = 0; j < nr; j++)
@@ -172,9 +185,12 @@ NN_KERNEL int nn_kblock(int K)
 }
 
 /* Row tiles ib0 … ib1−1 of C's columns j … j+nr−1, C = op(A)·panel (+ C
- * with acc): a(r,k) = A[r·rs + k·ks], panel as nn_pack_panel lays it out. */
-NN_KERNEL void nn_panel_rows(int M, int K, const float *A, long rs, long ks,
-                             const float *panel, float *C, long ldc, int nr,
+ * with acc): a(r,k) = A[r·rs + k·ks] or, with aoff, A[aoff[r] + k·ks];
+ * panel as nn_pack_panel lays it out or, with boff, row k of op(B) at
+ * panel + boff[k] (see nn_tile). */
+NN_KERNEL void nn_panel_rows(int M, int K, const float *A, long rs,
+                             const int *aoff, long ks, const float *panel,
+                             const int *boff, float *C, long ldc, int nr,
                              int ib0, int ib1, int acc)
 {
 	int kb = nn_kblock(K);
@@ -182,8 +198,10 @@ NN_KERNEL void nn_panel_rows(int M, int K, const float *A, long rs, long ks,
 		int kc = K - k0 < kb ? K - k0 : kb;
 		for (int ib = ib0; ib < ib1; ib++) {
 			int i = ib * NN_MR, mr = M - i < NN_MR ? M - i : NN_MR;
-			nn_tile(kc, A + i * rs + k0 * ks, rs, ks,
-			        panel + (long)k0 * NN_NR, C + (long)i * ldc, ldc,
+			nn_tile(kc, aoff ? A + k0 * ks : A + i * rs + k0 * ks, rs,
+			        aoff ? aoff + i : NULL, ks,
+			        boff ? panel : panel + (long)k0 * NN_NR,
+			        boff ? boff + k0 : NULL, C + (long)i * ldc, ldc,
 			        mr, nr, acc || k0 > 0);
 		}
 	}
@@ -214,8 +232,8 @@ NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
 		for (int g = 0; g < ngroup; g++) {
 			int j = jb * NN_NR, nr = N - j < NN_NR ? N - j : NN_NR;
 			int ib1 = (g + 1) * NN_IG < nrow ? (g + 1) * NN_IG : nrow;
-			nn_panel_rows(M, K, A, rs, ks, scratch + (long)j * K, C + j, ldc,
-			              nr, g * NN_IG, ib1, 0);
+			nn_panel_rows(M, K, A, rs, NULL, ks, scratch + (long)j * K, NULL,
+			              C + j, ldc, nr, g * NN_IG, ib1, 0);
 		}
 }
 
@@ -242,6 +260,90 @@ NN_KERNEL void nn_tap_range(const NnConv *g, int t, int n, int out, int *lo,
 		h = out;
 	*lo = l < h ? l : h;
 	*hi = h;
+}
+
+/* Stride 1 needs no im2col at all.  On the input padded to Hp×Wp =
+ * (H+2P)×(W+2P) and flattened, output pixel (oh,ow) of a "wide" output
+ * of OH×Wp pixels reads tap (c,kh,kw) at off[(c,kh,kw)] + oh·Wp + ow, with
+ * off = c·Hp·Wp + kh·D·Wp + kw·D: row k of op(B) is the padded input
+ * itself, shifted by off[k], and nn_tile reads it in place.  The Wp − OW
+ * columns past each output row are computed and thrown away. */
+NN_KERNEL void nn_shift_offsets(const NnConv *g, int *off)
+{
+	int Hp = g->H + 2 * g->P, Wp = g->W + 2 * g->P;
+	for (int c = 0, k = 0; c < g->C; c++)
+		for (int kh = 0; kh < g->k; kh++)
+			for (int kw = 0; kw < g->k; kw++)
+				off[k++] = (c * Hp + kh * g->D) * Wp + kw * g->D;
+}
+
+/* Floats of a padded input: its planes, then the last panel's overrun. */
+#define NN_PADDED(C, H, W, P, k, D) \
+	((long)(C) * ((H) + 2 * (P)) * ((W) + 2 * (P)) + ((k) - 1) * (D) + 32)
+
+/* xpad = x [C,H,W] padded with P zeros on every side, then zeros. */
+NN_KERNEL void nn_pad_input(const float *x, const NnConv *g, float *xpad)
+{
+	int Hp = g->H + 2 * g->P, Wp = g->W + 2 * g->P;
+	long n = NN_PADDED(g->C, g->H, g->W, g->P, g->k, g->D);
+	if (g->P)
+		for (long i = 0; i < n; i++)
+			xpad[i] = 0;
+	else
+		for (long i = (long)g->C * Hp * Wp; i < n; i++)
+			xpad[i] = 0;
+	for (int c = 0; c < g->C; c++)
+		for (int h = 0; h < g->H; h++) {
+			const float *src = x + ((long)c * g->H + h) * g->W;
+			float *dst = xpad + ((long)c * Hp + h + g->P) * Wp + g->P;
+			for (int w = 0; w < g->W; w++)
+				dst[w] = src[w];
+		}
+}
+
+/* y [M,OH,OW] = the wide output yw [M,OH,Wp] without its extra columns. */
+NN_KERNEL void nn_unpad_output(const float *yw, const NnConv *g, int M,
+                               float *y)
+{
+	int Wp = g->W + 2 * g->P;
+	for (long r = 0; r < (long)M * g->OH; r++)
+		for (int w = 0; w < g->OW; w++)
+			y[r * g->OW + w] = yw[r * Wp + w];
+}
+
+/* The input gradient of a stride-1 conv is a stride-1 conv of dy with
+ * the kernel flipped and its in and out channels swapped, padded by
+ * (k−1)·D − P: wt [C,O,k,k] from w [O,C,k,k]. */
+NN_KERNEL void nn_flip_weights(const float *w, int O, int C, int k,
+                               float *wt)
+{
+	int kk = k * k;
+	for (int o = 0; o < O; o++)
+		for (int c = 0; c < C; c++)
+			for (int t = 0; t < kk; t++)
+				wt[((long)c * O + o) * kk + t] = w[((long)o * C + c) * kk + kk - 1 - t];
+}
+
+/* The weight gradient of a stride-1 conv the same way: dwᵀ [KK,O] +=
+ * Σ_p xpad[off[kk] + p]·dy_wide[o][p], op(A)'s rows the shifted padded
+ * input read in place, op(B) = dy on the wide grid (0 in the extra
+ * columns), transposed: panel q of its O columns at dst + q·OH·Wp·NN_NR,
+ * pixel p's row at p·NN_NR; lanes past O are 0. */
+NN_KERNEL void nn_pack_wide_dyT(const float *dy, const NnConv *g, int O,
+                                float *dst)
+{
+	int Wp = g->W + 2 * g->P;
+	long wide = (long)g->OH * Wp;
+	for (int q = 0; q < O; q += NN_NR) {
+		float *d = dst + (long)q * wide;
+		int n = O - q < NN_NR ? O - q : NN_NR;
+		for (long p = 0; p < wide; p++) {
+			int oh = (int)(p / Wp), ow = (int)(p % Wp);
+			for (int l = 0; l < NN_NR; l++)
+				d[p * NN_NR + l] = l < n && ow < g->OW ?
+				    dy[((long)(q + l) * g->OH + oh) * g->OW + ow] : 0;
+		}
+	}
 }
 
 /* The windows of output pixels p0 … p0+nr−1 of x [C,H,W] as a panel:
@@ -354,6 +456,115 @@ NN_KERNEL void nn_col2im_panel(const float *colp, int ldp, const NnConv *g,
 			}
 }
 
+/* ---- reductions (ops/norm.c, bias_grad): sums of a plane in double ----
+ * Eight running sums, lane i % 8, added in lane order at the end: a fixed
+ * order like one chain's, but eight chains the CPU runs side by side. */
+#define NN_LANES 8
+NN_KERNEL double nn_lanes_total(const double *s)
+{
+	double t = 0;
+	for (int l = 0; l < NN_LANES; l++)
+		t += s[l];
+	return t;
+}
+
+/* Σ x[i] */
+NN_KERNEL double nn_sum(const float *x, long n)
+{
+	double s[NN_LANES] = {0};
+	long i = 0;
+	for (; i + NN_LANES <= n; i += NN_LANES)
+		for (int l = 0; l < NN_LANES; l++)
+			s[l] += x[i + l];
+	for (int l = 0; l < NN_LANES; l++)
+		if (i + l < n)
+			s[l] += x[i + l];
+	return nn_lanes_total(s);
+}
+
+/* Σ (x[i] − mean)² */
+NN_KERNEL double nn_sum_sqdev(const float *x, long n, double mean)
+{
+	double s[NN_LANES] = {0};
+	long i = 0;
+	for (; i + NN_LANES <= n; i += NN_LANES)
+		for (int l = 0; l < NN_LANES; l++) {
+			double d = x[i + l] - mean;
+			s[l] += d * d;
+		}
+	for (int l = 0; l < NN_LANES; l++)
+		if (i + l < n) {
+			double d = x[i + l] - mean;
+			s[l] += d * d;
+		}
+	return nn_lanes_total(s);
+}
+
+/* Σ dy[i]·x̂[i] with x̂ = (x − mean)·istd, as float, as batch norm makes it */
+NN_KERNEL double nn_sum_dy_xhat(const float *dy, const float *x, long n,
+                                float mean, float istd)
+{
+	double s[NN_LANES] = {0};
+	long i = 0;
+	for (; i + NN_LANES <= n; i += NN_LANES)
+		for (int l = 0; l < NN_LANES; l++)
+			s[l] += (double)dy[i + l] * ((x[i + l] - mean) * istd);
+	for (int l = 0; l < NN_LANES; l++)
+		if (i + l < n)
+			s[l] += (double)dy[i + l] * ((x[i + l] - mean) * istd);
+	return nn_lanes_total(s);
+}
+
+/* ---- pooling (ops/pool.c): 2×2 windows, stride 2, no padding ----
+ * Branch-free: a max over random data mispredicts every other compare.
+ * The order is PyTorch's: the window row by row, a value replacing the
+ * running maximum only when greater or NaN, so NaN propagates and ties go
+ * to the first. */
+NN_KERNEL float nn_maxsel(float m, float v)
+{
+	return v > m || v != v ? v : m;
+}
+
+NN_KERNEL void nn_maxpool2(const float *x, int W, int OH, int OW, float *y)
+{
+	for (int oh = 0; oh < OH; oh++) {
+		const float *r0 = x + (long)2 * oh * W, *r1 = r0 + W;
+		float *yr = y + (long)oh * OW;
+		for (int ow = 0; ow < OW; ow++) {
+			float m = nn_maxsel(r0[2 * ow], r0[2 * ow + 1]);
+			m = nn_maxsel(m, r1[2 * ow]);
+			yr[ow] = nn_maxsel(m, r1[2 * ow + 1]);
+		}
+	}
+}
+
+/* dx [H,W] = dy routed to each window's first maximum in x; the rows and
+ * columns no window covers (an odd H or W) get 0. */
+NN_KERNEL void nn_maxpool2_grad(const float *x, const float *dy, int H,
+                                int W, int OH, int OW, float *dx)
+{
+	for (long i = 0; i < (long)H * W; i++)
+		dx[i] = 0;
+	for (int oh = 0; oh < OH; oh++) {
+		const float *r0 = x + (long)2 * oh * W, *r1 = r0 + W;
+		float *d0 = dx + (long)2 * oh * W, *d1 = d0 + W;
+		const float *dyr = dy + (long)oh * OW;
+		for (int ow = 0; ow < OW; ow++) {
+			float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow],
+			      d = r1[2 * ow + 1], m = a;
+			int at = 0;
+			if (b > m || b != b) m = b, at = 1;
+			if (c > m || c != c) m = c, at = 2;
+			if (d > m || d != d) at = 3;
+			float g = dyr[ow];
+			d0[2 * ow] = at == 0 ? g : 0;
+			d0[2 * ow + 1] = at == 1 ? g : 0;
+			d1[2 * ow] = at == 2 ? g : 0;
+			d1[2 * ow + 1] = at == 3 ? g : 0;
+		}
+	}
+}
+
 /* Parameter initialisation, drawn in a fixed order from the model's RNG. */
 NN_KERNEL void nn_init_uniform(float *p, long n, float bound, RtRng *r)
 {
@@ -409,7 +620,7 @@ typedef float nn_in_t;     /* an input element */
 #define NN_PARAM 78048
 #define NN_GRAD 78048
 #define NN_STATE 78720
-#define NN_ARENA 11873136
+#define NN_ARENA 11283312
 #define NN_XBUF 196608   /* a staged batch of inputs */
 #define NN_YBUF 64   /* and of labels (as floats) */
 #define NN_MODEL_HASH "2496449237d1e8c3"
@@ -598,20 +809,21 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 1048576;
 		/* y = x * w: a 3x3 conv, pad 1, 3 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {3, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[27];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*864;  /* [27][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*20912;  /* [3,34,34]: the padded input, then zeros */
+			float *yw = scratch + (long)t*20912 + 3504;  /* [16,32,34]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*3072;  /* [3,32,32] */
-				float *yg = y + (long)b*16384;  /* [16,1024] */
-				/* yg[:, p0…] = w [16,27] · the windows of pixels p0… [27,NN_NR] */
-				for (int p0 = 0; p0 < 1024; p0 += NN_NR) {
-					int nr = 1024 - p0 < NN_NR ? 1024 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(16, 27, x1, 27, 1, pack, yg + p0, 1024, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*3072, &cv, xpad);
+				for (int p0 = 0; p0 < 1088; p0 += NN_NR)
+					nn_panel_rows(16, 27, x1, 27, NULL, 1, xpad + p0, off, yw + p0, 1088,
+					              1088 - p0 < NN_NR ? 1088 - p0 : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
 			}
 		}
 		NN_PROF_END(3);
@@ -630,14 +842,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		for (int c = 0; c < 16; c++) {
 			double sum = 0, sq = 0;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 1024; i++)
-					sum += x0[((long)b*16 + c)*1024 + i];
+				sum += nn_sum(x0 + ((long)b*16 + c)*1024, 1024);
 			const double mean = sum / 65536;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 1024; i++) {
-					const double dev = x0[((long)b*16 + c)*1024 + i] - mean;
-					sq += dev * dev;
-				}
+				sq += nn_sum_sqdev(x0 + ((long)b*16 + c)*1024, 1024, mean);
 			const double var = sq / 65536;  /* biased */
 			y[c] = (float)mean;
 			y[16 + c] = (float)(1 / sqrt(var + 1e-05));
@@ -679,20 +887,21 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 1048624;
 		float *scratch = m->arena + 3145776;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[144];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*4608;  /* [144][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*35952;  /* [16,34,34]: the padded input, then zeros */
+			float *yw = scratch + (long)t*35952 + 18544;  /* [16,32,34]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*16384;  /* [16,32,32] */
-				float *yg = y + (long)b*16384;  /* [16,1024] */
-				/* yg[:, p0…] = w [16,144] · the windows of pixels p0… [144,NN_NR] */
-				for (int p0 = 0; p0 < 1024; p0 += NN_NR) {
-					int nr = 1024 - p0 < NN_NR ? 1024 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(16, 144, x1, 144, 1, pack, yg + p0, 1024, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
+				for (int p0 = 0; p0 < 1088; p0 += NN_NR)
+					nn_panel_rows(16, 144, x1, 144, NULL, 1, xpad + p0, off, yw + p0, 1088,
+					              1088 - p0 < NN_NR ? 1088 - p0 : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
 			}
 		}
 		NN_PROF_END(13);
@@ -711,14 +920,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		for (int c = 0; c < 16; c++) {
 			double sum = 0, sq = 0;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 1024; i++)
-					sum += x0[((long)b*16 + c)*1024 + i];
+				sum += nn_sum(x0 + ((long)b*16 + c)*1024, 1024);
 			const double mean = sum / 65536;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 1024; i++) {
-					const double dev = x0[((long)b*16 + c)*1024 + i] - mean;
-					sq += dev * dev;
-				}
+				sq += nn_sum_sqdev(x0 + ((long)b*16 + c)*1024, 1024, mean);
 			const double var = sq / 65536;  /* biased */
 			y[c] = (float)mean;
 			y[16 + c] = (float)(1 / sqrt(var + 1e-05));
@@ -760,20 +965,21 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 3145824;
 		float *scratch = m->arena + 5242976;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[144];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*4608;  /* [144][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*35952;  /* [16,34,34]: the padded input, then zeros */
+			float *yw = scratch + (long)t*35952 + 18544;  /* [16,32,34]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*16384;  /* [16,32,32] */
-				float *yg = y + (long)b*16384;  /* [16,1024] */
-				/* yg[:, p0…] = w [16,144] · the windows of pixels p0… [144,NN_NR] */
-				for (int p0 = 0; p0 < 1024; p0 += NN_NR) {
-					int nr = 1024 - p0 < NN_NR ? 1024 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(16, 144, x1, 144, 1, pack, yg + p0, 1024, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
+				for (int p0 = 0; p0 < 1088; p0 += NN_NR)
+					nn_panel_rows(16, 144, x1, 144, NULL, 1, xpad + p0, off, yw + p0, 1088,
+					              1088 - p0 < NN_NR ? 1088 - p0 : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
 			}
 		}
 		NN_PROF_END(23);
@@ -792,14 +998,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		for (int c = 0; c < 16; c++) {
 			double sum = 0, sq = 0;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 1024; i++)
-					sum += x0[((long)b*16 + c)*1024 + i];
+				sum += nn_sum(x0 + ((long)b*16 + c)*1024, 1024);
 			const double mean = sum / 65536;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 1024; i++) {
-					const double dev = x0[((long)b*16 + c)*1024 + i] - mean;
-					sq += dev * dev;
-				}
+				sq += nn_sum_sqdev(x0 + ((long)b*16 + c)*1024, 1024, mean);
 			const double var = sq / 65536;  /* biased */
 			y[c] = (float)mean;
 			y[16 + c] = (float)(1 / sqrt(var + 1e-05));
@@ -863,7 +1065,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				for (int p0 = 0; p0 < 256; p0 += NN_NR) {
 					int nr = 256 - p0 < NN_NR ? 256 - p0 : NN_NR;
 					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(32, 144, x1, 144, 1, pack, yg + p0, 256, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+					nn_panel_rows(32, 144, x1, 144, NULL, 1, pack, NULL, yg + p0, 256, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
 				}
 			}
 		}
@@ -883,14 +1085,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		for (int c = 0; c < 32; c++) {
 			double sum = 0, sq = 0;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 256; i++)
-					sum += x0[((long)b*32 + c)*256 + i];
+				sum += nn_sum(x0 + ((long)b*32 + c)*256, 256);
 			const double mean = sum / 16384;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 256; i++) {
-					const double dev = x0[((long)b*32 + c)*256 + i] - mean;
-					sq += dev * dev;
-				}
+				sq += nn_sum_sqdev(x0 + ((long)b*32 + c)*256, 256, mean);
 			const double var = sq / 16384;  /* biased */
 			y[c] = (float)mean;
 			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
@@ -932,20 +1130,21 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 6815984;
 		float *scratch = m->arena + 7864560;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[288];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*9216;  /* [288][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*19632;  /* [32,18,18]: the padded input, then zeros */
+			float *yw = scratch + (long)t*19632 + 10416;  /* [32,16,18]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*8192;  /* [32,16,16] */
-				float *yg = y + (long)b*8192;  /* [32,256] */
-				/* yg[:, p0…] = w [32,288] · the windows of pixels p0… [288,NN_NR] */
-				for (int p0 = 0; p0 < 256; p0 += NN_NR) {
-					int nr = 256 - p0 < NN_NR ? 256 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(32, 288, x1, 288, 1, pack, yg + p0, 256, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*8192, &cv, xpad);
+				for (int p0 = 0; p0 < 288; p0 += NN_NR)
+					nn_panel_rows(32, 288, x1, 288, NULL, 1, xpad + p0, off, yw + p0, 288,
+					              288 - p0 < NN_NR ? 288 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
 			}
 		}
 		NN_PROF_END(44);
@@ -964,14 +1163,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		for (int c = 0; c < 32; c++) {
 			double sum = 0, sq = 0;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 256; i++)
-					sum += x0[((long)b*32 + c)*256 + i];
+				sum += nn_sum(x0 + ((long)b*32 + c)*256, 256);
 			const double mean = sum / 16384;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 256; i++) {
-					const double dev = x0[((long)b*32 + c)*256 + i] - mean;
-					sq += dev * dev;
-				}
+				sq += nn_sum_sqdev(x0 + ((long)b*32 + c)*256, 256, mean);
 			const double var = sq / 16384;  /* biased */
 			y[c] = (float)mean;
 			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
@@ -1016,7 +1211,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				for (int p0 = 0; p0 < 256; p0 += NN_NR) {
 					int nr = 256 - p0 < NN_NR ? 256 - p0 : NN_NR;
 					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(32, 16, x1, 16, 1, pack, yg + p0, 256, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+					nn_panel_rows(32, 16, x1, 16, NULL, 1, pack, NULL, yg + p0, 256, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
 				}
 			}
 		}
@@ -1036,14 +1231,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		for (int c = 0; c < 32; c++) {
 			double sum = 0, sq = 0;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 256; i++)
-					sum += x0[((long)b*32 + c)*256 + i];
+				sum += nn_sum(x0 + ((long)b*32 + c)*256, 256);
 			const double mean = sum / 16384;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 256; i++) {
-					const double dev = x0[((long)b*32 + c)*256 + i] - mean;
-					sq += dev * dev;
-				}
+				sq += nn_sum_sqdev(x0 + ((long)b*32 + c)*256, 256, mean);
 			const double var = sq / 16384;  /* biased */
 			y[c] = (float)mean;
 			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
@@ -1107,7 +1298,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				for (int p0 = 0; p0 < 64; p0 += NN_NR) {
 					int nr = 64 - p0 < NN_NR ? 64 - p0 : NN_NR;
 					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(64, 288, x1, 288, 1, pack, yg + p0, 64, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
+					nn_panel_rows(64, 288, x1, 288, NULL, 1, pack, NULL, yg + p0, 64, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
 				}
 			}
 		}
@@ -1127,14 +1318,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		for (int c = 0; c < 64; c++) {
 			double sum = 0, sq = 0;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 64; i++)
-					sum += x0[((long)b*64 + c)*64 + i];
+				sum += nn_sum(x0 + ((long)b*64 + c)*64, 64);
 			const double mean = sum / 4096;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 64; i++) {
-					const double dev = x0[((long)b*64 + c)*64 + i] - mean;
-					sq += dev * dev;
-				}
+				sq += nn_sum_sqdev(x0 + ((long)b*64 + c)*64, 64, mean);
 			const double var = sq / 4096;  /* biased */
 			y[c] = (float)mean;
 			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
@@ -1176,20 +1363,21 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 9175664;
 		float *scratch = m->arena + 9699952;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[576];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*18432;  /* [576][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*11568;  /* [64,10,10]: the padded input, then zeros */
+			float *yw = scratch + (long)t*11568 + 6448;  /* [64,8,10]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*4096;  /* [64,8,8] */
-				float *yg = y + (long)b*4096;  /* [64,64] */
-				/* yg[:, p0…] = w [64,576] · the windows of pixels p0… [576,NN_NR] */
-				for (int p0 = 0; p0 < 64; p0 += NN_NR) {
-					int nr = 64 - p0 < NN_NR ? 64 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(64, 576, x1, 576, 1, pack, yg + p0, 64, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*4096, &cv, xpad);
+				for (int p0 = 0; p0 < 80; p0 += NN_NR)
+					nn_panel_rows(64, 576, x1, 576, NULL, 1, xpad + p0, off, yw + p0, 80,
+					              80 - p0 < NN_NR ? 80 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
 			}
 		}
 		NN_PROF_END(74);
@@ -1208,14 +1396,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		for (int c = 0; c < 64; c++) {
 			double sum = 0, sq = 0;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 64; i++)
-					sum += x0[((long)b*64 + c)*64 + i];
+				sum += nn_sum(x0 + ((long)b*64 + c)*64, 64);
 			const double mean = sum / 4096;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 64; i++) {
-					const double dev = x0[((long)b*64 + c)*64 + i] - mean;
-					sq += dev * dev;
-				}
+				sq += nn_sum_sqdev(x0 + ((long)b*64 + c)*64, 64, mean);
 			const double var = sq / 4096;  /* biased */
 			y[c] = (float)mean;
 			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
@@ -1260,7 +1444,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				for (int p0 = 0; p0 < 64; p0 += NN_NR) {
 					int nr = 64 - p0 < NN_NR ? 64 - p0 : NN_NR;
 					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(64, 32, x1, 32, 1, pack, yg + p0, 64, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
+					nn_panel_rows(64, 32, x1, 32, NULL, 1, pack, NULL, yg + p0, 64, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
 				}
 			}
 		}
@@ -1280,14 +1464,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		for (int c = 0; c < 64; c++) {
 			double sum = 0, sq = 0;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 64; i++)
-					sum += x0[((long)b*64 + c)*64 + i];
+				sum += nn_sum(x0 + ((long)b*64 + c)*64, 64);
 			const double mean = sum / 4096;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 64; i++) {
-					const double dev = x0[((long)b*64 + c)*64 + i] - mean;
-					sq += dev * dev;
-				}
+				sq += nn_sum_sqdev(x0 + ((long)b*64 + c)*64, 64, mean);
 			const double var = sq / 4096;  /* biased */
 			y[c] = (float)mean;
 			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
@@ -1403,20 +1583,21 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 1048576;
 		/* y = x * w: a 3x3 conv, pad 1, 3 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {3, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[27];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*864;  /* [27][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*20912;  /* [3,34,34]: the padded input, then zeros */
+			float *yw = scratch + (long)t*20912 + 3504;  /* [16,32,34]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*3072;  /* [3,32,32] */
-				float *yg = y + (long)b*16384;  /* [16,1024] */
-				/* yg[:, p0…] = w [16,27] · the windows of pixels p0… [27,NN_NR] */
-				for (int p0 = 0; p0 < 1024; p0 += NN_NR) {
-					int nr = 1024 - p0 < NN_NR ? 1024 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(16, 27, x1, 27, 1, pack, yg + p0, 1024, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*3072, &cv, xpad);
+				for (int p0 = 0; p0 < 1088; p0 += NN_NR)
+					nn_panel_rows(16, 27, x1, 27, NULL, 1, xpad + p0, off, yw + p0, 1088,
+					              1088 - p0 < NN_NR ? 1088 - p0 : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
 			}
 		}
 	}
@@ -1463,20 +1644,21 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 1048624;
 		float *scratch = m->arena + 3145776;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[144];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*4608;  /* [144][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*35952;  /* [16,34,34]: the padded input, then zeros */
+			float *yw = scratch + (long)t*35952 + 18544;  /* [16,32,34]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*16384;  /* [16,32,32] */
-				float *yg = y + (long)b*16384;  /* [16,1024] */
-				/* yg[:, p0…] = w [16,144] · the windows of pixels p0… [144,NN_NR] */
-				for (int p0 = 0; p0 < 1024; p0 += NN_NR) {
-					int nr = 1024 - p0 < NN_NR ? 1024 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(16, 144, x1, 144, 1, pack, yg + p0, 1024, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
+				for (int p0 = 0; p0 < 1088; p0 += NN_NR)
+					nn_panel_rows(16, 144, x1, 144, NULL, 1, xpad + p0, off, yw + p0, 1088,
+					              1088 - p0 < NN_NR ? 1088 - p0 : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
 			}
 		}
 	}
@@ -1523,20 +1705,21 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 3145824;
 		float *scratch = m->arena + 5242976;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[144];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*4608;  /* [144][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*35952;  /* [16,34,34]: the padded input, then zeros */
+			float *yw = scratch + (long)t*35952 + 18544;  /* [16,32,34]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*16384;  /* [16,32,32] */
-				float *yg = y + (long)b*16384;  /* [16,1024] */
-				/* yg[:, p0…] = w [16,144] · the windows of pixels p0… [144,NN_NR] */
-				for (int p0 = 0; p0 < 1024; p0 += NN_NR) {
-					int nr = 1024 - p0 < NN_NR ? 1024 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(16, 144, x1, 144, 1, pack, yg + p0, 1024, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
+				for (int p0 = 0; p0 < 1088; p0 += NN_NR)
+					nn_panel_rows(16, 144, x1, 144, NULL, 1, xpad + p0, off, yw + p0, 1088,
+					              1088 - p0 < NN_NR ? 1088 - p0 : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
 			}
 		}
 	}
@@ -1603,7 +1786,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 				for (int p0 = 0; p0 < 256; p0 += NN_NR) {
 					int nr = 256 - p0 < NN_NR ? 256 - p0 : NN_NR;
 					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(32, 144, x1, 144, 1, pack, yg + p0, 256, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+					nn_panel_rows(32, 144, x1, 144, NULL, 1, pack, NULL, yg + p0, 256, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
 				}
 			}
 		}
@@ -1651,20 +1834,21 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 6815984;
 		float *scratch = m->arena + 7864560;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[288];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*9216;  /* [288][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*19632;  /* [32,18,18]: the padded input, then zeros */
+			float *yw = scratch + (long)t*19632 + 10416;  /* [32,16,18]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*8192;  /* [32,16,16] */
-				float *yg = y + (long)b*8192;  /* [32,256] */
-				/* yg[:, p0…] = w [32,288] · the windows of pixels p0… [288,NN_NR] */
-				for (int p0 = 0; p0 < 256; p0 += NN_NR) {
-					int nr = 256 - p0 < NN_NR ? 256 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(32, 288, x1, 288, 1, pack, yg + p0, 256, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*8192, &cv, xpad);
+				for (int p0 = 0; p0 < 288; p0 += NN_NR)
+					nn_panel_rows(32, 288, x1, 288, NULL, 1, xpad + p0, off, yw + p0, 288,
+					              288 - p0 < NN_NR ? 288 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
 			}
 		}
 	}
@@ -1716,7 +1900,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 				for (int p0 = 0; p0 < 256; p0 += NN_NR) {
 					int nr = 256 - p0 < NN_NR ? 256 - p0 : NN_NR;
 					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(32, 16, x1, 16, 1, pack, yg + p0, 256, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+					nn_panel_rows(32, 16, x1, 16, NULL, 1, pack, NULL, yg + p0, 256, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
 				}
 			}
 		}
@@ -1784,7 +1968,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 				for (int p0 = 0; p0 < 64; p0 += NN_NR) {
 					int nr = 64 - p0 < NN_NR ? 64 - p0 : NN_NR;
 					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(64, 288, x1, 288, 1, pack, yg + p0, 64, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
+					nn_panel_rows(64, 288, x1, 288, NULL, 1, pack, NULL, yg + p0, 64, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
 				}
 			}
 		}
@@ -1832,20 +2016,21 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 9175664;
 		float *scratch = m->arena + 9699952;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[576];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*18432;  /* [576][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*11568;  /* [64,10,10]: the padded input, then zeros */
+			float *yw = scratch + (long)t*11568 + 6448;  /* [64,8,10]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*4096;  /* [64,8,8] */
-				float *yg = y + (long)b*4096;  /* [64,64] */
-				/* yg[:, p0…] = w [64,576] · the windows of pixels p0… [576,NN_NR] */
-				for (int p0 = 0; p0 < 64; p0 += NN_NR) {
-					int nr = 64 - p0 < NN_NR ? 64 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(64, 576, x1, 576, 1, pack, yg + p0, 64, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*4096, &cv, xpad);
+				for (int p0 = 0; p0 < 80; p0 += NN_NR)
+					nn_panel_rows(64, 576, x1, 576, NULL, 1, xpad + p0, off, yw + p0, 80,
+					              80 - p0 < NN_NR ? 80 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
 			}
 		}
 	}
@@ -1897,7 +2082,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 				for (int p0 = 0; p0 < 64; p0 += NN_NR) {
 					int nr = 64 - p0 < NN_NR ? 64 - p0 : NN_NR;
 					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(64, 32, x1, 32, 1, pack, yg + p0, 64, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
+					nn_panel_rows(64, 32, x1, 32, NULL, 1, pack, NULL, yg + p0, 64, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
 				}
 			}
 		}
@@ -2089,12 +2274,12 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
 		float *y = m->grad + 656;
-		for (int c = 0; c < 64; c++)
-			y[c] = 0;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 64; c++)
-				for (int i = 0; i < 64; i++)
-					y[c] += x0[(b*64 + c)*64 + i];
+		for (int c = 0; c < 64; c++) {
+			double sum = 0;
+			for (int b = 0; b < 64; b++)
+				sum += nn_sum(x0 + ((long)b*64 + c)*64, 64);
+			y[c] = (float)sum;
+		}
 		NN_PROF_END(105);
 	}
 	/* %106 bn_gamma_grad [64] <- %104, %83, %88  (models/cifar_resnet8.lua:26, grad.batchnorm9.weight) */
@@ -2109,8 +2294,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			const float mean = x2[c], istd = x2[64 + c];
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 64; i++)
-					sum += (double)x0[((long)b*64 + c)*64 + i] * ((x1[((long)b*64 + c)*64 + i] - mean) * istd);
+				sum += nn_sum_dy_xhat(x0 + ((long)b*64 + c)*64, x1 + ((long)b*64 + c)*64, 64, mean, istd);
 			y[c] = (float)sum;
 		}
 		NN_PROF_END(106);
@@ -2160,7 +2344,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					for (int j = 0; j < n; j += NN_NR) {
 						int nr = n - j < NN_NR ? n - j : NN_NR;
 						nn_pack_panel(64, 64, dyg, 64, 0, p0 + j, pack);
-						nn_panel_rows(32, 64, x1, 1, 32, pack, colp + j, 32, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+						nn_panel_rows(32, 64, x1, 1, NULL, 32, pack, NULL, colp + j, 32, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
 					}
 					nn_col2im_panel(colp, 32, &cv, p0, n, dxg);
 				}
@@ -2193,7 +2377,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					int kc = 64 - p0 < 64 ? 64 - p0 : 64;
 					nn_im2colT_panels(xg, &cv, p0, kc, pack);
 					for (int q = 0; q < 32; q += NN_NR)
-						nn_panel_rows(64, kc, dyg + p0, 64, 1, pack + (long)q*kc, partg + q, 32,
+						nn_panel_rows(64, kc, dyg + p0, 64, NULL, 1, pack + (long)q*kc, NULL, partg + q, 32,
 						              32 - q < NN_NR ? 32 - q : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 1);
 				}
 			}
@@ -2212,12 +2396,12 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
 		float *y = m->grad + 2832;
-		for (int c = 0; c < 64; c++)
-			y[c] = 0;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 64; c++)
-				for (int i = 0; i < 64; i++)
-					y[c] += x0[(b*64 + c)*64 + i];
+		for (int c = 0; c < 64; c++) {
+			double sum = 0;
+			for (int b = 0; b < 64; b++)
+				sum += nn_sum(x0 + ((long)b*64 + c)*64, 64);
+			y[c] = (float)sum;
+		}
 		NN_PROF_END(110);
 	}
 	/* %111 bn_gamma_grad [64] <- %104, %74, %79  (models/cifar_resnet8.lua:24, grad.batchnorm8.weight) */
@@ -2232,8 +2416,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			const float mean = x2[c], istd = x2[64 + c];
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 64; i++)
-					sum += (double)x0[((long)b*64 + c)*64 + i] * ((x1[((long)b*64 + c)*64 + i] - mean) * istd);
+				sum += nn_sum_dy_xhat(x0 + ((long)b*64 + c)*64, x1 + ((long)b*64 + c)*64, 64, mean, istd);
 			y[c] = (float)sum;
 		}
 		NN_PROF_END(111);
@@ -2266,27 +2449,23 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 9175664;
 		float *scratch = m->arena + 10492144;
 		/* dx from dy and w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[576];  /* row (c,kh,kw) of B in the padded dy */
+		nn_shift_offsets(&cv, off);
+		float *wt = scratch + 92544;  /* [1][64,64,3,3]: w flipped, in and out swapped */
+		nn_flip_weights(x1, 64, 64, 3, wt);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *colp = scratch + (long)t*20480;  /* [576,32]: the gradients of 32 pixels' windows */
-			float *pack = scratch + (long)t*20480 + 18432;  /* a panel of dy[b] */
+			float *xpad = scratch + (long)t*11568;  /* [64,10,10]: the padded dy, then zeros */
+			float *yw = scratch + (long)t*11568 + 6448;  /* [64,8,10]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *dyg = x0 + (long)b*4096;  /* [64,64] */
-				float *dxg = y + (long)b*4096;  /* [64,8,8] */
-				for (long i = 0; i < 4096; i++)
-					dxg[i] = 0;
-				for (int p0 = 0; p0 < 64; p0 += 32) {
-					int n = 64 - p0 < 32 ? 64 - p0 : 32;
-					/* colp [576,n] = wᵀ [576,64] · dy[b][:, p0…p0+n) */
-					for (int j = 0; j < n; j += NN_NR) {
-						int nr = n - j < NN_NR ? n - j : NN_NR;
-						nn_pack_panel(64, 64, dyg, 64, 0, p0 + j, pack);
-						nn_panel_rows(576, 64, x1, 1, 576, pack, colp + j, 32, nr, 0, (576 + NN_MR - 1)/NN_MR, 0);
-					}
-					nn_col2im_panel(colp, 32, &cv, p0, n, dxg);
-				}
+				nn_pad_input(x0 + (long)b*4096, &cv, xpad);
+				for (int p0 = 0; p0 < 80; p0 += NN_NR)
+					nn_panel_rows(64, 576, wt, 576, NULL, 1, xpad + p0, off, yw + p0, 80,
+					              80 - p0 < NN_NR ? 80 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
 			}
 		}
 		NN_PROF_END(113);
@@ -2297,36 +2476,36 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 9437808; /* [64,64,8,8] */
 		const float *x1 = m->arena + 10230000; /* [64,64,8,8] */
 		float *y = m->grad + 2960;
-		float *scratch = m->arena + 11283312;
+		float *scratch = m->arena + 9700144;
 		/* dw from x and dy: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; im2col + GEMM */
+		/* stride 1: dwᵀ [576,64] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[576];  /* row (c,kh,kw) of A in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*73728;  /* colᵀ of 64 pixels, in panels of NN_NR windows */
-			float *part = scratch + (long)t*73728 + 36864;  /* [64,576]: this chunk's sum */
+			float *xpad = scratch + (long)t*48432;  /* the padded input, then zeros */
+			float *dyt = scratch + (long)t*48432 + 6448;  /* dy[b] on the wide grid, transposed: [80][NN_NR] per panel of channels */
+			float *part = scratch + (long)t*48432 + 11568;  /* [1][576,64]: this chunk's dwᵀ */
 			for (long i = 0; i < 36864; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*4096;  /* [64,8,8] */
-				const float *dyg = x1 + (long)b*4096;  /* [64,64] */
-				float *partg = part;
-				/* partg [64,576] += dy[b][:, p0…] · colᵀ [kc,576] */
-				for (int p0 = 0; p0 < 64; p0 += 64) {
-					int kc = 64 - p0 < 64 ? 64 - p0 : 64;
-					nn_im2colT_panels(xg, &cv, p0, kc, pack);
-					for (int q = 0; q < 576; q += NN_NR)
-						nn_panel_rows(64, kc, dyg + p0, 64, 1, pack + (long)q*kc, partg + q, 576,
-						              576 - q < NN_NR ? 576 - q : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 1);
-				}
+				nn_pad_input(x0 + (long)b*4096, &cv, xpad);
+				nn_pack_wide_dyT(x1 + (long)b*4096, &cv, 64, dyt);
+				float *pt = part;
+				for (int q = 0; q < 64; q += NN_NR)
+					nn_panel_rows(576, 80, xpad, 0, off, 1, dyt + (long)q*80, NULL, pt + q, 64,
+					              64 - q < NN_NR ? 64 - q : NN_NR, 0, (576 + NN_MR - 1)/NN_MR, 1);
 			}
 		}
-		/* dw = the chunks' sums, added in chunk order */
+		/* dw = the chunks' sums, added in chunk order, transposed */
 		NN_OMP("omp parallel for schedule(static)")
-		for (long i = 0; i < 36864; i++) {
+		for (long i = 0; i < 36864; i++) {  /* i = (g·Og + o)·KK + kk */
+			long gr = i / 36864, o = i / 576 % 64, kk = i % 576;
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*73728 + 36864 + i];
+				sum += scratch[(long)t*48432 + 11568 + gr*36864 + kk*64 + o];
 			y[i] = sum;
 		}
 		NN_PROF_END(114);
@@ -2346,12 +2525,12 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
 		float *y = m->grad + 39824;
-		for (int c = 0; c < 64; c++)
-			y[c] = 0;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 64; c++)
-				for (int i = 0; i < 64; i++)
-					y[c] += x0[(b*64 + c)*64 + i];
+		for (int c = 0; c < 64; c++) {
+			double sum = 0;
+			for (int b = 0; b < 64; b++)
+				sum += nn_sum(x0 + ((long)b*64 + c)*64, 64);
+			y[c] = (float)sum;
+		}
 		NN_PROF_END(116);
 	}
 	/* %117 bn_gamma_grad [64] <- %115, %64, %69  (models/cifar_resnet8.lua:23, grad.batchnorm7.weight) */
@@ -2366,8 +2545,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			const float mean = x2[c], istd = x2[64 + c];
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 64; i++)
-					sum += (double)x0[((long)b*64 + c)*64 + i] * ((x1[((long)b*64 + c)*64 + i] - mean) * istd);
+				sum += nn_sum_dy_xhat(x0 + ((long)b*64 + c)*64, x1 + ((long)b*64 + c)*64, 64, mean, istd);
 			y[c] = (float)sum;
 		}
 		NN_PROF_END(117);
@@ -2417,7 +2595,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					for (int j = 0; j < n; j += NN_NR) {
 						int nr = n - j < NN_NR ? n - j : NN_NR;
 						nn_pack_panel(64, 64, dyg, 64, 0, p0 + j, pack);
-						nn_panel_rows(288, 64, x1, 1, 288, pack, colp + j, 32, nr, 0, (288 + NN_MR - 1)/NN_MR, 0);
+						nn_panel_rows(288, 64, x1, 1, NULL, 288, pack, NULL, colp + j, 32, nr, 0, (288 + NN_MR - 1)/NN_MR, 0);
 					}
 					nn_col2im_panel(colp, 32, &cv, p0, n, dxg);
 				}
@@ -2450,7 +2628,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					int kc = 64 - p0 < 64 ? 64 - p0 : 64;
 					nn_im2colT_panels(xg, &cv, p0, kc, pack);
 					for (int q = 0; q < 288; q += NN_NR)
-						nn_panel_rows(64, kc, dyg + p0, 64, 1, pack + (long)q*kc, partg + q, 288,
+						nn_panel_rows(64, kc, dyg + p0, 64, NULL, 1, pack + (long)q*kc, NULL, partg + q, 288,
 						              288 - q < NN_NR ? 288 - q : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 1);
 				}
 			}
@@ -2490,12 +2668,12 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
 		float *y = m->grad + 58384;
-		for (int c = 0; c < 32; c++)
-			y[c] = 0;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 32; c++)
-				for (int i = 0; i < 256; i++)
-					y[c] += x0[(b*32 + c)*256 + i];
+		for (int c = 0; c < 32; c++) {
+			double sum = 0;
+			for (int b = 0; b < 64; b++)
+				sum += nn_sum(x0 + ((long)b*32 + c)*256, 256);
+			y[c] = (float)sum;
+		}
 		NN_PROF_END(123);
 	}
 	/* %124 bn_gamma_grad [32] <- %122, %53, %58  (models/cifar_resnet8.lua:26, grad.batchnorm6.weight) */
@@ -2510,8 +2688,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			const float mean = x2[c], istd = x2[32 + c];
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 256; i++)
-					sum += (double)x0[((long)b*32 + c)*256 + i] * ((x1[((long)b*32 + c)*256 + i] - mean) * istd);
+				sum += nn_sum_dy_xhat(x0 + ((long)b*32 + c)*256, x1 + ((long)b*32 + c)*256, 256, mean, istd);
 			y[c] = (float)sum;
 		}
 		NN_PROF_END(124);
@@ -2561,7 +2738,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					for (int j = 0; j < n; j += NN_NR) {
 						int nr = n - j < NN_NR ? n - j : NN_NR;
 						nn_pack_panel(256, 32, dyg, 256, 0, p0 + j, pack);
-						nn_panel_rows(16, 32, x1, 1, 16, pack, colp + j, 32, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
+						nn_panel_rows(16, 32, x1, 1, NULL, 16, pack, NULL, colp + j, 32, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
 					}
 					nn_col2im_panel(colp, 32, &cv, p0, n, dxg);
 				}
@@ -2594,7 +2771,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					int kc = 256 - p0 < 128 ? 256 - p0 : 128;
 					nn_im2colT_panels(xg, &cv, p0, kc, pack);
 					for (int q = 0; q < 16; q += NN_NR)
-						nn_panel_rows(32, kc, dyg + p0, 256, 1, pack + (long)q*kc, partg + q, 16,
+						nn_panel_rows(32, kc, dyg + p0, 256, NULL, 1, pack + (long)q*kc, NULL, partg + q, 16,
 						              16 - q < NN_NR ? 16 - q : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 1);
 				}
 			}
@@ -2613,12 +2790,12 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
 		float *y = m->grad + 58960;
-		for (int c = 0; c < 32; c++)
-			y[c] = 0;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 32; c++)
-				for (int i = 0; i < 256; i++)
-					y[c] += x0[(b*32 + c)*256 + i];
+		for (int c = 0; c < 32; c++) {
+			double sum = 0;
+			for (int b = 0; b < 64; b++)
+				sum += nn_sum(x0 + ((long)b*32 + c)*256, 256);
+			y[c] = (float)sum;
+		}
 		NN_PROF_END(128);
 	}
 	/* %129 bn_gamma_grad [32] <- %122, %44, %49  (models/cifar_resnet8.lua:24, grad.batchnorm5.weight) */
@@ -2633,8 +2810,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			const float mean = x2[c], istd = x2[32 + c];
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 256; i++)
-					sum += (double)x0[((long)b*32 + c)*256 + i] * ((x1[((long)b*32 + c)*256 + i] - mean) * istd);
+				sum += nn_sum_dy_xhat(x0 + ((long)b*32 + c)*256, x1 + ((long)b*32 + c)*256, 256, mean, istd);
 			y[c] = (float)sum;
 		}
 		NN_PROF_END(129);
@@ -2667,27 +2843,23 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 6815984;
 		float *scratch = m->arena + 8913328;
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[288];  /* row (c,kh,kw) of B in the padded dy */
+		nn_shift_offsets(&cv, off);
+		float *wt = scratch + 157056;  /* [1][32,32,3,3]: w flipped, in and out swapped */
+		nn_flip_weights(x1, 32, 32, 3, wt);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *colp = scratch + (long)t*10240;  /* [288,32]: the gradients of 32 pixels' windows */
-			float *pack = scratch + (long)t*10240 + 9216;  /* a panel of dy[b] */
+			float *xpad = scratch + (long)t*19632;  /* [32,18,18]: the padded dy, then zeros */
+			float *yw = scratch + (long)t*19632 + 10416;  /* [32,16,18]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *dyg = x0 + (long)b*8192;  /* [32,256] */
-				float *dxg = y + (long)b*8192;  /* [32,16,16] */
-				for (long i = 0; i < 8192; i++)
-					dxg[i] = 0;
-				for (int p0 = 0; p0 < 256; p0 += 32) {
-					int n = 256 - p0 < 32 ? 256 - p0 : 32;
-					/* colp [288,n] = wᵀ [288,32] · dy[b][:, p0…p0+n) */
-					for (int j = 0; j < n; j += NN_NR) {
-						int nr = n - j < NN_NR ? n - j : NN_NR;
-						nn_pack_panel(256, 32, dyg, 256, 0, p0 + j, pack);
-						nn_panel_rows(288, 32, x1, 1, 288, pack, colp + j, 32, nr, 0, (288 + NN_MR - 1)/NN_MR, 0);
-					}
-					nn_col2im_panel(colp, 32, &cv, p0, n, dxg);
-				}
+				nn_pad_input(x0 + (long)b*8192, &cv, xpad);
+				for (int p0 = 0; p0 < 288; p0 += NN_NR)
+					nn_panel_rows(32, 288, wt, 288, NULL, 1, xpad + p0, off, yw + p0, 288,
+					              288 - p0 < NN_NR ? 288 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
 			}
 		}
 		NN_PROF_END(131);
@@ -2698,36 +2870,36 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 7340272; /* [64,32,16,16] */
 		const float *x1 = m->arena + 9700144; /* [64,32,16,16] */
 		float *y = m->grad + 59024;
-		float *scratch = m->arena + 9175664;
+		float *scratch = m->arena + 8913328;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; im2col + GEMM */
+		/* stride 1: dwᵀ [288,32] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[288];  /* row (c,kh,kw) of A in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*46080;  /* colᵀ of 128 pixels, in panels of NN_NR windows */
-			float *part = scratch + (long)t*46080 + 36864;  /* [32,288]: this chunk's sum */
+			float *xpad = scratch + (long)t*28848;  /* the padded input, then zeros */
+			float *dyt = scratch + (long)t*28848 + 10416;  /* dy[b] on the wide grid, transposed: [288][NN_NR] per panel of channels */
+			float *part = scratch + (long)t*28848 + 19632;  /* [1][288,32]: this chunk's dwᵀ */
 			for (long i = 0; i < 9216; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*8192;  /* [32,16,16] */
-				const float *dyg = x1 + (long)b*8192;  /* [32,256] */
-				float *partg = part;
-				/* partg [32,288] += dy[b][:, p0…] · colᵀ [kc,288] */
-				for (int p0 = 0; p0 < 256; p0 += 128) {
-					int kc = 256 - p0 < 128 ? 256 - p0 : 128;
-					nn_im2colT_panels(xg, &cv, p0, kc, pack);
-					for (int q = 0; q < 288; q += NN_NR)
-						nn_panel_rows(32, kc, dyg + p0, 256, 1, pack + (long)q*kc, partg + q, 288,
-						              288 - q < NN_NR ? 288 - q : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 1);
-				}
+				nn_pad_input(x0 + (long)b*8192, &cv, xpad);
+				nn_pack_wide_dyT(x1 + (long)b*8192, &cv, 32, dyt);
+				float *pt = part;
+				for (int q = 0; q < 32; q += NN_NR)
+					nn_panel_rows(288, 288, xpad, 0, off, 1, dyt + (long)q*288, NULL, pt + q, 32,
+					              32 - q < NN_NR ? 32 - q : NN_NR, 0, (288 + NN_MR - 1)/NN_MR, 1);
 			}
 		}
-		/* dw = the chunks' sums, added in chunk order */
+		/* dw = the chunks' sums, added in chunk order, transposed */
 		NN_OMP("omp parallel for schedule(static)")
-		for (long i = 0; i < 9216; i++) {
+		for (long i = 0; i < 9216; i++) {  /* i = (g·Og + o)·KK + kk */
+			long gr = i / 9216, o = i / 288 % 32, kk = i % 288;
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*46080 + 36864 + i];
+				sum += scratch[(long)t*28848 + 19632 + gr*9216 + kk*32 + o];
 			y[i] = sum;
 		}
 		NN_PROF_END(132);
@@ -2747,12 +2919,12 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
 		float *y = m->grad + 68240;
-		for (int c = 0; c < 32; c++)
-			y[c] = 0;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 32; c++)
-				for (int i = 0; i < 256; i++)
-					y[c] += x0[(b*32 + c)*256 + i];
+		for (int c = 0; c < 32; c++) {
+			double sum = 0;
+			for (int b = 0; b < 64; b++)
+				sum += nn_sum(x0 + ((long)b*32 + c)*256, 256);
+			y[c] = (float)sum;
+		}
 		NN_PROF_END(134);
 	}
 	/* %135 bn_gamma_grad [32] <- %133, %34, %39  (models/cifar_resnet8.lua:23, grad.batchnorm4.weight) */
@@ -2767,8 +2939,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			const float mean = x2[c], istd = x2[32 + c];
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 256; i++)
-					sum += (double)x0[((long)b*32 + c)*256 + i] * ((x1[((long)b*32 + c)*256 + i] - mean) * istd);
+				sum += nn_sum_dy_xhat(x0 + ((long)b*32 + c)*256, x1 + ((long)b*32 + c)*256, 256, mean, istd);
 			y[c] = (float)sum;
 		}
 		NN_PROF_END(135);
@@ -2818,7 +2989,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					for (int j = 0; j < n; j += NN_NR) {
 						int nr = n - j < NN_NR ? n - j : NN_NR;
 						nn_pack_panel(256, 32, dyg, 256, 0, p0 + j, pack);
-						nn_panel_rows(144, 32, x1, 1, 144, pack, colp + j, 32, nr, 0, (144 + NN_MR - 1)/NN_MR, 0);
+						nn_panel_rows(144, 32, x1, 1, NULL, 144, pack, NULL, colp + j, 32, nr, 0, (144 + NN_MR - 1)/NN_MR, 0);
 					}
 					nn_col2im_panel(colp, 32, &cv, p0, n, dxg);
 				}
@@ -2851,7 +3022,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					int kc = 256 - p0 < 128 ? 256 - p0 : 128;
 					nn_im2colT_panels(xg, &cv, p0, kc, pack);
 					for (int q = 0; q < 144; q += NN_NR)
-						nn_panel_rows(32, kc, dyg + p0, 256, 1, pack + (long)q*kc, partg + q, 144,
+						nn_panel_rows(32, kc, dyg + p0, 256, NULL, 1, pack + (long)q*kc, NULL, partg + q, 144,
 						              144 - q < NN_NR ? 144 - q : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 1);
 				}
 			}
@@ -2891,12 +3062,12 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6815984; /* [64,16,32,32] */
 		float *y = m->grad + 72912;
-		for (int c = 0; c < 16; c++)
-			y[c] = 0;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 16; c++)
-				for (int i = 0; i < 1024; i++)
-					y[c] += x0[(b*16 + c)*1024 + i];
+		for (int c = 0; c < 16; c++) {
+			double sum = 0;
+			for (int b = 0; b < 64; b++)
+				sum += nn_sum(x0 + ((long)b*16 + c)*1024, 1024);
+			y[c] = (float)sum;
+		}
 		NN_PROF_END(141);
 	}
 	/* %142 bn_gamma_grad [16] <- %140, %23, %28  (models/cifar_resnet8.lua:24, grad.batchnorm3.weight) */
@@ -2911,8 +3082,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			const float mean = x2[c], istd = x2[16 + c];
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 1024; i++)
-					sum += (double)x0[((long)b*16 + c)*1024 + i] * ((x1[((long)b*16 + c)*1024 + i] - mean) * istd);
+				sum += nn_sum_dy_xhat(x0 + ((long)b*16 + c)*1024, x1 + ((long)b*16 + c)*1024, 1024, mean, istd);
 			y[c] = (float)sum;
 		}
 		NN_PROF_END(142);
@@ -2943,29 +3113,25 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 7864656; /* [64,16,32,32] */
 		const float *x1 = m->param + 2800; /* conv2d3.weight[16,16,3,3] */
 		float *y = m->arena + 3145824;
-		float *scratch = m->arena + 8913328;
+		float *scratch = m->arena + 9175664;
 		/* dx from dy and w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[144];  /* row (c,kh,kw) of B in the padded dy */
+		nn_shift_offsets(&cv, off);
+		float *wt = scratch + 287616;  /* [1][16,16,3,3]: w flipped, in and out swapped */
+		nn_flip_weights(x1, 16, 16, 3, wt);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *colp = scratch + (long)t*5120;  /* [144,32]: the gradients of 32 pixels' windows */
-			float *pack = scratch + (long)t*5120 + 4608;  /* a panel of dy[b] */
+			float *xpad = scratch + (long)t*35952;  /* [16,34,34]: the padded dy, then zeros */
+			float *yw = scratch + (long)t*35952 + 18544;  /* [16,32,34]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *dyg = x0 + (long)b*16384;  /* [16,1024] */
-				float *dxg = y + (long)b*16384;  /* [16,32,32] */
-				for (long i = 0; i < 16384; i++)
-					dxg[i] = 0;
-				for (int p0 = 0; p0 < 1024; p0 += 32) {
-					int n = 1024 - p0 < 32 ? 1024 - p0 : 32;
-					/* colp [144,n] = wᵀ [144,16] · dy[b][:, p0…p0+n) */
-					for (int j = 0; j < n; j += NN_NR) {
-						int nr = n - j < NN_NR ? n - j : NN_NR;
-						nn_pack_panel(1024, 16, dyg, 1024, 0, p0 + j, pack);
-						nn_panel_rows(144, 16, x1, 1, 144, pack, colp + j, 32, nr, 0, (144 + NN_MR - 1)/NN_MR, 0);
-					}
-					nn_col2im_panel(colp, 32, &cv, p0, n, dxg);
-				}
+				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
+				for (int p0 = 0; p0 < 1088; p0 += NN_NR)
+					nn_panel_rows(16, 144, wt, 144, NULL, 1, xpad + p0, off, yw + p0, 1088,
+					              1088 - p0 < NN_NR ? 1088 - p0 : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
 			}
 		}
 		NN_PROF_END(144);
@@ -2976,35 +3142,35 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 4194400; /* [64,16,32,32] */
 		const float *x1 = m->arena + 7864656; /* [64,16,32,32] */
 		float *y = m->grad + 72944;
-		float *scratch = m->arena + 8913328;
+		float *scratch = m->arena + 9175664;
 		/* dw from x and dy: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
+		/* stride 1: dwᵀ [144,16] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[144];  /* row (c,kh,kw) of A in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*22784;  /* colᵀ of 128 pixels, in panels of NN_NR windows */
-			float *part = scratch + (long)t*22784 + 20480;  /* [16,144]: this chunk's sum */
+			float *xpad = scratch + (long)t*55664;  /* the padded input, then zeros */
+			float *dyt = scratch + (long)t*55664 + 18544;  /* dy[b] on the wide grid, transposed: [1088][NN_NR] per panel of channels */
+			float *part = scratch + (long)t*55664 + 53360;  /* [1][144,16]: this chunk's dwᵀ */
 			for (long i = 0; i < 2304; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*16384;  /* [16,32,32] */
-				const float *dyg = x1 + (long)b*16384;  /* [16,1024] */
-				float *partg = part;
-				/* partg [16,144] += dy[b][:, p0…] · colᵀ [kc,144] */
-				for (int p0 = 0; p0 < 1024; p0 += 128) {
-					int kc = 1024 - p0 < 128 ? 1024 - p0 : 128;
-					nn_im2colT_panels(xg, &cv, p0, kc, pack);
-					for (int q = 0; q < 144; q += NN_NR)
-						nn_panel_rows(16, kc, dyg + p0, 1024, 1, pack + (long)q*kc, partg + q, 144,
-						              144 - q < NN_NR ? 144 - q : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 1);
-				}
+				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
+				nn_pack_wide_dyT(x1 + (long)b*16384, &cv, 16, dyt);
+				float *pt = part;
+				for (int q = 0; q < 16; q += NN_NR)
+					nn_panel_rows(144, 1088, xpad, 0, off, 1, dyt + (long)q*1088, NULL, pt + q, 16,
+					              16 - q < NN_NR ? 16 - q : NN_NR, 0, (144 + NN_MR - 1)/NN_MR, 1);
 			}
 		}
-		/* dw = the chunks' sums, added in chunk order */
-		for (long i = 0; i < 2304; i++) {
+		/* dw = the chunks' sums, added in chunk order, transposed */
+		for (long i = 0; i < 2304; i++) {  /* i = (g·Og + o)·KK + kk */
+			long gr = i / 2304, o = i / 144 % 16, kk = i % 144;
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*22784 + 20480 + i];
+				sum += scratch[(long)t*55664 + 53360 + gr*2304 + kk*16 + o];
 			y[i] = sum;
 		}
 		NN_PROF_END(145);
@@ -3024,12 +3190,12 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7864656; /* [64,16,32,32] */
 		float *y = m->grad + 75248;
-		for (int c = 0; c < 16; c++)
-			y[c] = 0;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 16; c++)
-				for (int i = 0; i < 1024; i++)
-					y[c] += x0[(b*16 + c)*1024 + i];
+		for (int c = 0; c < 16; c++) {
+			double sum = 0;
+			for (int b = 0; b < 64; b++)
+				sum += nn_sum(x0 + ((long)b*16 + c)*1024, 1024);
+			y[c] = (float)sum;
+		}
 		NN_PROF_END(147);
 	}
 	/* %148 bn_gamma_grad [16] <- %146, %13, %18  (models/cifar_resnet8.lua:23, grad.batchnorm2.weight) */
@@ -3044,8 +3210,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			const float mean = x2[c], istd = x2[16 + c];
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 1024; i++)
-					sum += (double)x0[((long)b*16 + c)*1024 + i] * ((x1[((long)b*16 + c)*1024 + i] - mean) * istd);
+				sum += nn_sum_dy_xhat(x0 + ((long)b*16 + c)*1024, x1 + ((long)b*16 + c)*1024, 1024, mean, istd);
 			y[c] = (float)sum;
 		}
 		NN_PROF_END(148);
@@ -3076,29 +3241,25 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
 		const float *x1 = m->param + 464; /* conv2d2.weight[16,16,3,3] */
 		float *y = m->arena + 1048624;
-		float *scratch = m->arena + 8913328;
+		float *scratch = m->arena + 6291600;
 		/* dx from dy and w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[144];  /* row (c,kh,kw) of B in the padded dy */
+		nn_shift_offsets(&cv, off);
+		float *wt = scratch + 287616;  /* [1][16,16,3,3]: w flipped, in and out swapped */
+		nn_flip_weights(x1, 16, 16, 3, wt);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *colp = scratch + (long)t*5120;  /* [144,32]: the gradients of 32 pixels' windows */
-			float *pack = scratch + (long)t*5120 + 4608;  /* a panel of dy[b] */
+			float *xpad = scratch + (long)t*35952;  /* [16,34,34]: the padded dy, then zeros */
+			float *yw = scratch + (long)t*35952 + 18544;  /* [16,32,34]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *dyg = x0 + (long)b*16384;  /* [16,1024] */
-				float *dxg = y + (long)b*16384;  /* [16,32,32] */
-				for (long i = 0; i < 16384; i++)
-					dxg[i] = 0;
-				for (int p0 = 0; p0 < 1024; p0 += 32) {
-					int n = 1024 - p0 < 32 ? 1024 - p0 : 32;
-					/* colp [144,n] = wᵀ [144,16] · dy[b][:, p0…p0+n) */
-					for (int j = 0; j < n; j += NN_NR) {
-						int nr = n - j < NN_NR ? n - j : NN_NR;
-						nn_pack_panel(1024, 16, dyg, 1024, 0, p0 + j, pack);
-						nn_panel_rows(144, 16, x1, 1, 144, pack, colp + j, 32, nr, 0, (144 + NN_MR - 1)/NN_MR, 0);
-					}
-					nn_col2im_panel(colp, 32, &cv, p0, n, dxg);
-				}
+				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
+				for (int p0 = 0; p0 < 1088; p0 += NN_NR)
+					nn_panel_rows(16, 144, wt, 144, NULL, 1, xpad + p0, off, yw + p0, 1088,
+					              1088 - p0 < NN_NR ? 1088 - p0 : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
 			}
 		}
 		NN_PROF_END(150);
@@ -3109,35 +3270,35 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 2097200; /* [64,16,32,32] */
 		const float *x1 = m->arena + 5243024; /* [64,16,32,32] */
 		float *y = m->grad + 75280;
-		float *scratch = m->arena + 8913328;
+		float *scratch = m->arena + 6291600;
 		/* dw from x and dy: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
+		/* stride 1: dwᵀ [144,16] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[144];  /* row (c,kh,kw) of A in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*22784;  /* colᵀ of 128 pixels, in panels of NN_NR windows */
-			float *part = scratch + (long)t*22784 + 20480;  /* [16,144]: this chunk's sum */
+			float *xpad = scratch + (long)t*55664;  /* the padded input, then zeros */
+			float *dyt = scratch + (long)t*55664 + 18544;  /* dy[b] on the wide grid, transposed: [1088][NN_NR] per panel of channels */
+			float *part = scratch + (long)t*55664 + 53360;  /* [1][144,16]: this chunk's dwᵀ */
 			for (long i = 0; i < 2304; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*16384;  /* [16,32,32] */
-				const float *dyg = x1 + (long)b*16384;  /* [16,1024] */
-				float *partg = part;
-				/* partg [16,144] += dy[b][:, p0…] · colᵀ [kc,144] */
-				for (int p0 = 0; p0 < 1024; p0 += 128) {
-					int kc = 1024 - p0 < 128 ? 1024 - p0 : 128;
-					nn_im2colT_panels(xg, &cv, p0, kc, pack);
-					for (int q = 0; q < 144; q += NN_NR)
-						nn_panel_rows(16, kc, dyg + p0, 1024, 1, pack + (long)q*kc, partg + q, 144,
-						              144 - q < NN_NR ? 144 - q : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 1);
-				}
+				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
+				nn_pack_wide_dyT(x1 + (long)b*16384, &cv, 16, dyt);
+				float *pt = part;
+				for (int q = 0; q < 16; q += NN_NR)
+					nn_panel_rows(144, 1088, xpad, 0, off, 1, dyt + (long)q*1088, NULL, pt + q, 16,
+					              16 - q < NN_NR ? 16 - q : NN_NR, 0, (144 + NN_MR - 1)/NN_MR, 1);
 			}
 		}
-		/* dw = the chunks' sums, added in chunk order */
-		for (long i = 0; i < 2304; i++) {
+		/* dw = the chunks' sums, added in chunk order, transposed */
+		for (long i = 0; i < 2304; i++) {  /* i = (g·Og + o)·KK + kk */
+			long gr = i / 2304, o = i / 144 % 16, kk = i % 144;
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*22784 + 20480 + i];
+				sum += scratch[(long)t*55664 + 53360 + gr*2304 + kk*16 + o];
 			y[i] = sum;
 		}
 		NN_PROF_END(151);
@@ -3167,12 +3328,12 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
 		float *y = m->grad + 77584;
-		for (int c = 0; c < 16; c++)
-			y[c] = 0;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 16; c++)
-				for (int i = 0; i < 1024; i++)
-					y[c] += x0[(b*16 + c)*1024 + i];
+		for (int c = 0; c < 16; c++) {
+			double sum = 0;
+			for (int b = 0; b < 64; b++)
+				sum += nn_sum(x0 + ((long)b*16 + c)*1024, 1024);
+			y[c] = (float)sum;
+		}
 		NN_PROF_END(154);
 	}
 	/* %155 bn_gamma_grad [16] <- %153, %3, %8  (models/cifar_resnet8.lua:30, grad.batchnorm1.weight) */
@@ -3187,8 +3348,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			const float mean = x2[c], istd = x2[16 + c];
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 1024; i++)
-					sum += (double)x0[((long)b*16 + c)*1024 + i] * ((x1[((long)b*16 + c)*1024 + i] - mean) * istd);
+				sum += nn_sum_dy_xhat(x0 + ((long)b*16 + c)*1024, x1 + ((long)b*16 + c)*1024, 1024, mean, istd);
 			y[c] = (float)sum;
 		}
 		NN_PROF_END(155);
@@ -3219,35 +3379,35 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = xin; /* image[64,3,32,32] */
 		const float *x1 = m->arena + 2097200; /* [64,16,32,32] */
 		float *y = m->grad + 77616;
-		float *scratch = m->arena + 8913328;
+		float *scratch = m->arena + 9175664;
 		/* dw from x and dy: a 3x3 conv, pad 1, 3 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
+		/* stride 1: dwᵀ [27,16] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {3, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[27];  /* row (c,kh,kw) of A in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*4528;  /* colᵀ of 128 pixels, in panels of NN_NR windows */
-			float *part = scratch + (long)t*4528 + 4096;  /* [16,27]: this chunk's sum */
+			float *xpad = scratch + (long)t*38752;  /* the padded input, then zeros */
+			float *dyt = scratch + (long)t*38752 + 3504;  /* dy[b] on the wide grid, transposed: [1088][NN_NR] per panel of channels */
+			float *part = scratch + (long)t*38752 + 38320;  /* [1][27,16]: this chunk's dwᵀ */
 			for (long i = 0; i < 432; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*3072;  /* [3,32,32] */
-				const float *dyg = x1 + (long)b*16384;  /* [16,1024] */
-				float *partg = part;
-				/* partg [16,27] += dy[b][:, p0…] · colᵀ [kc,27] */
-				for (int p0 = 0; p0 < 1024; p0 += 128) {
-					int kc = 1024 - p0 < 128 ? 1024 - p0 : 128;
-					nn_im2colT_panels(xg, &cv, p0, kc, pack);
-					for (int q = 0; q < 27; q += NN_NR)
-						nn_panel_rows(16, kc, dyg + p0, 1024, 1, pack + (long)q*kc, partg + q, 27,
-						              27 - q < NN_NR ? 27 - q : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 1);
-				}
+				nn_pad_input(x0 + (long)b*3072, &cv, xpad);
+				nn_pack_wide_dyT(x1 + (long)b*16384, &cv, 16, dyt);
+				float *pt = part;
+				for (int q = 0; q < 16; q += NN_NR)
+					nn_panel_rows(27, 1088, xpad, 0, off, 1, dyt + (long)q*1088, NULL, pt + q, 16,
+					              16 - q < NN_NR ? 16 - q : NN_NR, 0, (27 + NN_MR - 1)/NN_MR, 1);
 			}
 		}
-		/* dw = the chunks' sums, added in chunk order */
-		for (long i = 0; i < 432; i++) {
+		/* dw = the chunks' sums, added in chunk order, transposed */
+		for (long i = 0; i < 432; i++) {  /* i = (g·Og + o)·KK + kk */
+			long gr = i / 432, o = i / 27 % 16, kk = i % 27;
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*4528 + 4096 + i];
+				sum += scratch[(long)t*38752 + 38320 + gr*432 + kk*16 + o];
 			y[i] = sum;
 		}
 		NN_PROF_END(157);

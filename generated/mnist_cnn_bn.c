@@ -3,7 +3,7 @@
  *
  * Model mnist_cnn_bn: batch 64, 96560 parameters.
  * Memory: parameters 96560, gradients 96560, optimizer state 96944,
- * arena 12042432 floats (naive sum of transients 32556112).
+ * arena 12042432 floats (naive sum of transients 34094544).
  *
  * cc -O2 -march=native mnist_cnn_bn.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -94,16 +94,20 @@ NN_KERNEL void nn_pack_panel(int N, int K, const float *B, int ldb, int tb,
 	}
 }
 
-/* One MR×NR tile: C[r][j] (+)= Σ_k a(r,k)·bp[k][j] with a(r,k) =
- * a[r·rs+k·ks], added to C when acc.  Rows past mr re-read row mr−1
- * (valid memory) and are not stored. */
-NN_KERNEL void nn_tile(int K, const float *a, long rs, long ks,
-                       const float *bp, float *c, long ldc, int mr, int nr,
-                       int acc)
+/* One MR×NR tile: C[r][j] (+)= Σ_k a(r,k)·b(k,j) with a(r,k) =
+ * a[r·rs+k·ks] (or, with aoff, a[aoff[r]+k·ks]) and b(k,j) = bp[k·NN_NR + j] (a packed panel) or, with
+ * boff, bp[boff[k] + j] (rows read in place: a convolution's shifted
+ * views of its input); added to C when acc.  Rows past mr re-read row
+ * mr−1 (valid memory) and are not stored; so are columns past nr. */
+NN_KERNEL void nn_tile(int K, const float *a, long rs, const int *aoff,
+                       long ks, const float *bp, const int *boff, float *c,
+                       long ldc, int mr, int nr, int acc)
 {
 	const float *ar[NN_MR];
-	for (int r = 0; r < NN_MR; r++)
-		ar[r] = a + (r < mr ? r : mr - 1) * rs;
+	for (int r = 0; r < NN_MR; r++) {
+		int rr = r < mr ? r : mr - 1;
+		ar[r] = a + (aoff ? aoff[rr] : rr * rs);
+	}
 #if defined(NN_AVX512) || defined(NN_AVX2)
 	/* six rows by two vectors, spelled out: compilers at -O2 keep
 	 * accumulators of an unrolled loop in memory, not in registers */
@@ -113,18 +117,25 @@ NN_KERNEL void nn_tile(int K, const float *a, long rs, long ks,
 	       c11 = nn_vzero(), c20 = nn_vzero(), c21 = nn_vzero(),
 	       c30 = nn_vzero(), c31 = nn_vzero(), c40 = nn_vzero(),
 	       c41 = nn_vzero(), c50 = nn_vzero(), c51 = nn_vzero();
-	for (int k = 0; k < K; k++) {
-		nn_vec b0 = nn_vload(bp + (long)k * NN_NR);
-		nn_vec b1 = nn_vload(bp + (long)k * NN_NR + NN_VW);
-		long o = k * ks;
-		nn_vec x;
 #define NN_ROW(r)                                                          \
 		x = nn_vset1(a##r[o]);                                     \
 		c##r##0 = nn_vfma(x, b0, c##r##0);                         \
 		c##r##1 = nn_vfma(x, b1, c##r##1);
+#define NN_STEP(brow)                                                      \
+		const float *b_ = (brow);                                  \
+		nn_vec b0 = nn_vload(b_), b1 = nn_vload(b_ + NN_VW), x;    \
+		long o = k * ks;                                           \
 		NN_ROW(0) NN_ROW(1) NN_ROW(2) NN_ROW(3) NN_ROW(4) NN_ROW(5)
+	if (boff)
+		for (int k = 0; k < K; k++) {
+			NN_STEP(bp + boff[k])
+		}
+	else
+		for (int k = 0; k < K; k++) {
+			NN_STEP(bp + (long)k * NN_NR)
+		}
+#undef NN_STEP
 #undef NN_ROW
-	}
 	nn_vec sum[NN_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21},
 	                        {c30, c31}, {c40, c41}, {c50, c51}};
 	if (mr == NN_MR && nr == NN_NR) {
@@ -146,12 +157,14 @@ NN_KERNEL void nn_tile(int K, const float *a, long rs, long ks,
 	}
 #else
 	float t[NN_MR][NN_NR] = {{0}};
-	for (int k = 0; k < K; k++)
+	for (int k = 0; k < K; k++) {
+		const float *b = bp + (boff ? boff[k] : (long)k * NN_NR);
 		for (int r = 0; r < NN_MR; r++) {
 			float x = ar[r][k * ks];
 			for (int j = 0; j < NN_NR; j++)
-				t[r][j] += x * bp[(long)k * NN_NR + j];
+				t[r][j] += x * b[j];
 		}
+	}
 #endif
 	for (int r = 0; r < mr; r++)
 		for (int j = 0; j < nr; j++)
@@ -172,9 +185,12 @@ NN_KERNEL int nn_kblock(int K)
 }
 
 /* Row tiles ib0 … ib1−1 of C's columns j … j+nr−1, C = op(A)·panel (+ C
- * with acc): a(r,k) = A[r·rs + k·ks], panel as nn_pack_panel lays it out. */
-NN_KERNEL void nn_panel_rows(int M, int K, const float *A, long rs, long ks,
-                             const float *panel, float *C, long ldc, int nr,
+ * with acc): a(r,k) = A[r·rs + k·ks] or, with aoff, A[aoff[r] + k·ks];
+ * panel as nn_pack_panel lays it out or, with boff, row k of op(B) at
+ * panel + boff[k] (see nn_tile). */
+NN_KERNEL void nn_panel_rows(int M, int K, const float *A, long rs,
+                             const int *aoff, long ks, const float *panel,
+                             const int *boff, float *C, long ldc, int nr,
                              int ib0, int ib1, int acc)
 {
 	int kb = nn_kblock(K);
@@ -182,8 +198,10 @@ NN_KERNEL void nn_panel_rows(int M, int K, const float *A, long rs, long ks,
 		int kc = K - k0 < kb ? K - k0 : kb;
 		for (int ib = ib0; ib < ib1; ib++) {
 			int i = ib * NN_MR, mr = M - i < NN_MR ? M - i : NN_MR;
-			nn_tile(kc, A + i * rs + k0 * ks, rs, ks,
-			        panel + (long)k0 * NN_NR, C + (long)i * ldc, ldc,
+			nn_tile(kc, aoff ? A + k0 * ks : A + i * rs + k0 * ks, rs,
+			        aoff ? aoff + i : NULL, ks,
+			        boff ? panel : panel + (long)k0 * NN_NR,
+			        boff ? boff + k0 : NULL, C + (long)i * ldc, ldc,
 			        mr, nr, acc || k0 > 0);
 		}
 	}
@@ -214,8 +232,8 @@ NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
 		for (int g = 0; g < ngroup; g++) {
 			int j = jb * NN_NR, nr = N - j < NN_NR ? N - j : NN_NR;
 			int ib1 = (g + 1) * NN_IG < nrow ? (g + 1) * NN_IG : nrow;
-			nn_panel_rows(M, K, A, rs, ks, scratch + (long)j * K, C + j, ldc,
-			              nr, g * NN_IG, ib1, 0);
+			nn_panel_rows(M, K, A, rs, NULL, ks, scratch + (long)j * K, NULL,
+			              C + j, ldc, nr, g * NN_IG, ib1, 0);
 		}
 }
 
@@ -242,6 +260,90 @@ NN_KERNEL void nn_tap_range(const NnConv *g, int t, int n, int out, int *lo,
 		h = out;
 	*lo = l < h ? l : h;
 	*hi = h;
+}
+
+/* Stride 1 needs no im2col at all.  On the input padded to Hp×Wp =
+ * (H+2P)×(W+2P) and flattened, output pixel (oh,ow) of a "wide" output
+ * of OH×Wp pixels reads tap (c,kh,kw) at off[(c,kh,kw)] + oh·Wp + ow, with
+ * off = c·Hp·Wp + kh·D·Wp + kw·D: row k of op(B) is the padded input
+ * itself, shifted by off[k], and nn_tile reads it in place.  The Wp − OW
+ * columns past each output row are computed and thrown away. */
+NN_KERNEL void nn_shift_offsets(const NnConv *g, int *off)
+{
+	int Hp = g->H + 2 * g->P, Wp = g->W + 2 * g->P;
+	for (int c = 0, k = 0; c < g->C; c++)
+		for (int kh = 0; kh < g->k; kh++)
+			for (int kw = 0; kw < g->k; kw++)
+				off[k++] = (c * Hp + kh * g->D) * Wp + kw * g->D;
+}
+
+/* Floats of a padded input: its planes, then the last panel's overrun. */
+#define NN_PADDED(C, H, W, P, k, D) \
+	((long)(C) * ((H) + 2 * (P)) * ((W) + 2 * (P)) + ((k) - 1) * (D) + 32)
+
+/* xpad = x [C,H,W] padded with P zeros on every side, then zeros. */
+NN_KERNEL void nn_pad_input(const float *x, const NnConv *g, float *xpad)
+{
+	int Hp = g->H + 2 * g->P, Wp = g->W + 2 * g->P;
+	long n = NN_PADDED(g->C, g->H, g->W, g->P, g->k, g->D);
+	if (g->P)
+		for (long i = 0; i < n; i++)
+			xpad[i] = 0;
+	else
+		for (long i = (long)g->C * Hp * Wp; i < n; i++)
+			xpad[i] = 0;
+	for (int c = 0; c < g->C; c++)
+		for (int h = 0; h < g->H; h++) {
+			const float *src = x + ((long)c * g->H + h) * g->W;
+			float *dst = xpad + ((long)c * Hp + h + g->P) * Wp + g->P;
+			for (int w = 0; w < g->W; w++)
+				dst[w] = src[w];
+		}
+}
+
+/* y [M,OH,OW] = the wide output yw [M,OH,Wp] without its extra columns. */
+NN_KERNEL void nn_unpad_output(const float *yw, const NnConv *g, int M,
+                               float *y)
+{
+	int Wp = g->W + 2 * g->P;
+	for (long r = 0; r < (long)M * g->OH; r++)
+		for (int w = 0; w < g->OW; w++)
+			y[r * g->OW + w] = yw[r * Wp + w];
+}
+
+/* The input gradient of a stride-1 conv is a stride-1 conv of dy with
+ * the kernel flipped and its in and out channels swapped, padded by
+ * (k−1)·D − P: wt [C,O,k,k] from w [O,C,k,k]. */
+NN_KERNEL void nn_flip_weights(const float *w, int O, int C, int k,
+                               float *wt)
+{
+	int kk = k * k;
+	for (int o = 0; o < O; o++)
+		for (int c = 0; c < C; c++)
+			for (int t = 0; t < kk; t++)
+				wt[((long)c * O + o) * kk + t] = w[((long)o * C + c) * kk + kk - 1 - t];
+}
+
+/* The weight gradient of a stride-1 conv the same way: dwᵀ [KK,O] +=
+ * Σ_p xpad[off[kk] + p]·dy_wide[o][p], op(A)'s rows the shifted padded
+ * input read in place, op(B) = dy on the wide grid (0 in the extra
+ * columns), transposed: panel q of its O columns at dst + q·OH·Wp·NN_NR,
+ * pixel p's row at p·NN_NR; lanes past O are 0. */
+NN_KERNEL void nn_pack_wide_dyT(const float *dy, const NnConv *g, int O,
+                                float *dst)
+{
+	int Wp = g->W + 2 * g->P;
+	long wide = (long)g->OH * Wp;
+	for (int q = 0; q < O; q += NN_NR) {
+		float *d = dst + (long)q * wide;
+		int n = O - q < NN_NR ? O - q : NN_NR;
+		for (long p = 0; p < wide; p++) {
+			int oh = (int)(p / Wp), ow = (int)(p % Wp);
+			for (int l = 0; l < NN_NR; l++)
+				d[p * NN_NR + l] = l < n && ow < g->OW ?
+				    dy[((long)(q + l) * g->OH + oh) * g->OW + ow] : 0;
+		}
+	}
 }
 
 /* The windows of output pixels p0 … p0+nr−1 of x [C,H,W] as a panel:
@@ -352,6 +454,115 @@ NN_KERNEL void nn_col2im_panel(const float *colp, int ldp, const NnConv *g,
 					ow = 0;
 				}
 			}
+}
+
+/* ---- reductions (ops/norm.c, bias_grad): sums of a plane in double ----
+ * Eight running sums, lane i % 8, added in lane order at the end: a fixed
+ * order like one chain's, but eight chains the CPU runs side by side. */
+#define NN_LANES 8
+NN_KERNEL double nn_lanes_total(const double *s)
+{
+	double t = 0;
+	for (int l = 0; l < NN_LANES; l++)
+		t += s[l];
+	return t;
+}
+
+/* Σ x[i] */
+NN_KERNEL double nn_sum(const float *x, long n)
+{
+	double s[NN_LANES] = {0};
+	long i = 0;
+	for (; i + NN_LANES <= n; i += NN_LANES)
+		for (int l = 0; l < NN_LANES; l++)
+			s[l] += x[i + l];
+	for (int l = 0; l < NN_LANES; l++)
+		if (i + l < n)
+			s[l] += x[i + l];
+	return nn_lanes_total(s);
+}
+
+/* Σ (x[i] − mean)² */
+NN_KERNEL double nn_sum_sqdev(const float *x, long n, double mean)
+{
+	double s[NN_LANES] = {0};
+	long i = 0;
+	for (; i + NN_LANES <= n; i += NN_LANES)
+		for (int l = 0; l < NN_LANES; l++) {
+			double d = x[i + l] - mean;
+			s[l] += d * d;
+		}
+	for (int l = 0; l < NN_LANES; l++)
+		if (i + l < n) {
+			double d = x[i + l] - mean;
+			s[l] += d * d;
+		}
+	return nn_lanes_total(s);
+}
+
+/* Σ dy[i]·x̂[i] with x̂ = (x − mean)·istd, as float, as batch norm makes it */
+NN_KERNEL double nn_sum_dy_xhat(const float *dy, const float *x, long n,
+                                float mean, float istd)
+{
+	double s[NN_LANES] = {0};
+	long i = 0;
+	for (; i + NN_LANES <= n; i += NN_LANES)
+		for (int l = 0; l < NN_LANES; l++)
+			s[l] += (double)dy[i + l] * ((x[i + l] - mean) * istd);
+	for (int l = 0; l < NN_LANES; l++)
+		if (i + l < n)
+			s[l] += (double)dy[i + l] * ((x[i + l] - mean) * istd);
+	return nn_lanes_total(s);
+}
+
+/* ---- pooling (ops/pool.c): 2×2 windows, stride 2, no padding ----
+ * Branch-free: a max over random data mispredicts every other compare.
+ * The order is PyTorch's: the window row by row, a value replacing the
+ * running maximum only when greater or NaN, so NaN propagates and ties go
+ * to the first. */
+NN_KERNEL float nn_maxsel(float m, float v)
+{
+	return v > m || v != v ? v : m;
+}
+
+NN_KERNEL void nn_maxpool2(const float *x, int W, int OH, int OW, float *y)
+{
+	for (int oh = 0; oh < OH; oh++) {
+		const float *r0 = x + (long)2 * oh * W, *r1 = r0 + W;
+		float *yr = y + (long)oh * OW;
+		for (int ow = 0; ow < OW; ow++) {
+			float m = nn_maxsel(r0[2 * ow], r0[2 * ow + 1]);
+			m = nn_maxsel(m, r1[2 * ow]);
+			yr[ow] = nn_maxsel(m, r1[2 * ow + 1]);
+		}
+	}
+}
+
+/* dx [H,W] = dy routed to each window's first maximum in x; the rows and
+ * columns no window covers (an odd H or W) get 0. */
+NN_KERNEL void nn_maxpool2_grad(const float *x, const float *dy, int H,
+                                int W, int OH, int OW, float *dx)
+{
+	for (long i = 0; i < (long)H * W; i++)
+		dx[i] = 0;
+	for (int oh = 0; oh < OH; oh++) {
+		const float *r0 = x + (long)2 * oh * W, *r1 = r0 + W;
+		float *d0 = dx + (long)2 * oh * W, *d1 = d0 + W;
+		const float *dyr = dy + (long)oh * OW;
+		for (int ow = 0; ow < OW; ow++) {
+			float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow],
+			      d = r1[2 * ow + 1], m = a;
+			int at = 0;
+			if (b > m || b != b) m = b, at = 1;
+			if (c > m || c != c) m = c, at = 2;
+			if (d > m || d != d) at = 3;
+			float g = dyr[ow];
+			d0[2 * ow] = at == 0 ? g : 0;
+			d0[2 * ow + 1] = at == 1 ? g : 0;
+			d1[2 * ow] = at == 2 ? g : 0;
+			d1[2 * ow + 1] = at == 3 ? g : 0;
+		}
+	}
 }
 
 /* Parameter initialisation, drawn in a fixed order from the model's RNG. */
@@ -528,20 +739,21 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 1605632;
 		/* y = x * w: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {1, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[9];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*288;  /* [9][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*27824;  /* [1,30,30]: the padded input, then zeros */
+			float *yw = scratch + (long)t*27824 + 944;  /* [32,28,30]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*784;  /* [1,28,28] */
-				float *yg = y + (long)b*25088;  /* [32,784] */
-				/* yg[:, p0…] = w [32,9] · the windows of pixels p0… [9,NN_NR] */
-				for (int p0 = 0; p0 < 784; p0 += NN_NR) {
-					int nr = 784 - p0 < NN_NR ? 784 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(32, 9, x1, 9, 1, pack, yg + p0, 784, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*784, &cv, xpad);
+				for (int p0 = 0; p0 < 840; p0 += NN_NR)
+					nn_panel_rows(32, 9, x1, 9, NULL, 1, xpad + p0, off, yw + p0, 840,
+					              840 - p0 < NN_NR ? 840 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 32, y + (long)b*25088);
 			}
 		}
 		NN_PROF_END(3);
@@ -560,14 +772,10 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		for (int c = 0; c < 32; c++) {
 			double sum = 0, sq = 0;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 784; i++)
-					sum += x0[((long)b*32 + c)*784 + i];
+				sum += nn_sum(x0 + ((long)b*32 + c)*784, 784);
 			const double mean = sum / 50176;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 784; i++) {
-					const double dev = x0[((long)b*32 + c)*784 + i] - mean;
-					sq += dev * dev;
-				}
+				sq += nn_sum_sqdev(x0 + ((long)b*32 + c)*784, 784, mean);
 			const double var = sq / 50176;  /* biased */
 			y[c] = (float)mean;
 			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
@@ -609,20 +817,21 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 1605728;
 		float *scratch = m->arena + 4816992;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 28x28 -> 28x28; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[288];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*9216;  /* [288][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*55728;  /* [32,30,30]: the padded input, then zeros */
+			float *yw = scratch + (long)t*55728 + 28848;  /* [32,28,30]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*25088;  /* [32,28,28] */
-				float *yg = y + (long)b*25088;  /* [32,784] */
-				/* yg[:, p0…] = w [32,288] · the windows of pixels p0… [288,NN_NR] */
-				for (int p0 = 0; p0 < 784; p0 += NN_NR) {
-					int nr = 784 - p0 < NN_NR ? 784 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(32, 288, x1, 288, 1, pack, yg + p0, 784, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*25088, &cv, xpad);
+				for (int p0 = 0; p0 < 840; p0 += NN_NR)
+					nn_panel_rows(32, 288, x1, 288, NULL, 1, xpad + p0, off, yw + p0, 840,
+					              840 - p0 < NN_NR ? 840 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 32, y + (long)b*25088);
 			}
 		}
 		NN_PROF_END(13);
@@ -641,14 +850,10 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		for (int c = 0; c < 32; c++) {
 			double sum = 0, sq = 0;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 784; i++)
-					sum += x0[((long)b*32 + c)*784 + i];
+				sum += nn_sum(x0 + ((long)b*32 + c)*784, 784);
 			const double mean = sum / 50176;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 784; i++) {
-					const double dev = x0[((long)b*32 + c)*784 + i] - mean;
-					sq += dev * dev;
-				}
+				sq += nn_sum_sqdev(x0 + ((long)b*32 + c)*784, 784, mean);
 			const double var = sq / 50176;  /* biased */
 			y[c] = (float)mean;
 			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
@@ -691,20 +896,7 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 2048; p++) {  /* one (sample, channel) plane */
 			const float *xp = x0 + p*784;  /* [28,28] */
-			float *yp = y + p*196;
-			for (int oh = 0; oh < 14; oh++)
-				for (int ow = 0; ow < 14; ow++) {
-					const int hs = oh*2, he = hs + 2;  /* the window's rows */
-					const int ws = ow*2, we = ws + 2;  /* and columns */
-					float mx = -INFINITY;
-					for (int ih = hs; ih < he; ih++)
-						for (int iw = ws; iw < we; iw++) {
-							const float v = xp[ih*28 + iw];
-							if (v > mx || isnan(v))  /* NaN propagates */
-								mx = v;
-						}
-					yp[oh*14 + ow] = mx;
-				}
+			nn_maxpool2(xp, 28, 14, 14, y + p*196);
 		}
 		NN_PROF_END(22);
 	}
@@ -716,20 +908,21 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 5218496;
 		float *scratch = m->arena + 6021312;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[288];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*9216;  /* [288][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*22576;  /* [32,16,16]: the padded input, then zeros */
+			float *yw = scratch + (long)t*22576 + 8240;  /* [64,14,16]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*6272;  /* [32,14,14] */
-				float *yg = y + (long)b*12544;  /* [64,196] */
-				/* yg[:, p0…] = w [64,288] · the windows of pixels p0… [288,NN_NR] */
-				for (int p0 = 0; p0 < 196; p0 += NN_NR) {
-					int nr = 196 - p0 < NN_NR ? 196 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(64, 288, x1, 288, 1, pack, yg + p0, 196, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*6272, &cv, xpad);
+				for (int p0 = 0; p0 < 224; p0 += NN_NR)
+					nn_panel_rows(64, 288, x1, 288, NULL, 1, xpad + p0, off, yw + p0, 224,
+					              224 - p0 < NN_NR ? 224 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 64, y + (long)b*12544);
 			}
 		}
 		NN_PROF_END(24);
@@ -748,14 +941,10 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		for (int c = 0; c < 64; c++) {
 			double sum = 0, sq = 0;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 196; i++)
-					sum += x0[((long)b*64 + c)*196 + i];
+				sum += nn_sum(x0 + ((long)b*64 + c)*196, 196);
 			const double mean = sum / 12544;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 196; i++) {
-					const double dev = x0[((long)b*64 + c)*196 + i] - mean;
-					sq += dev * dev;
-				}
+				sq += nn_sum_sqdev(x0 + ((long)b*64 + c)*196, 196, mean);
 			const double var = sq / 12544;  /* biased */
 			y[c] = (float)mean;
 			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
@@ -797,20 +986,21 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 8028352;
 		float *scratch = m->arena + 6021504;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[576];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*18432;  /* [576][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*30768;  /* [64,16,16]: the padded input, then zeros */
+			float *yw = scratch + (long)t*30768 + 16432;  /* [64,14,16]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*12544;  /* [64,14,14] */
-				float *yg = y + (long)b*12544;  /* [64,196] */
-				/* yg[:, p0…] = w [64,576] · the windows of pixels p0… [576,NN_NR] */
-				for (int p0 = 0; p0 < 196; p0 += NN_NR) {
-					int nr = 196 - p0 < NN_NR ? 196 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(64, 576, x1, 576, 1, pack, yg + p0, 196, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*12544, &cv, xpad);
+				for (int p0 = 0; p0 < 224; p0 += NN_NR)
+					nn_panel_rows(64, 576, x1, 576, NULL, 1, xpad + p0, off, yw + p0, 224,
+					              224 - p0 < NN_NR ? 224 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 64, y + (long)b*12544);
 			}
 		}
 		NN_PROF_END(34);
@@ -829,14 +1019,10 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		for (int c = 0; c < 64; c++) {
 			double sum = 0, sq = 0;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 196; i++)
-					sum += x0[((long)b*64 + c)*196 + i];
+				sum += nn_sum(x0 + ((long)b*64 + c)*196, 196);
 			const double mean = sum / 12544;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 196; i++) {
-					const double dev = x0[((long)b*64 + c)*196 + i] - mean;
-					sq += dev * dev;
-				}
+				sq += nn_sum_sqdev(x0 + ((long)b*64 + c)*196, 196, mean);
 			const double var = sq / 12544;  /* biased */
 			y[c] = (float)mean;
 			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
@@ -879,20 +1065,7 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 4096; p++) {  /* one (sample, channel) plane */
 			const float *xp = x0 + p*196;  /* [14,14] */
-			float *yp = y + p*49;
-			for (int oh = 0; oh < 7; oh++)
-				for (int ow = 0; ow < 7; ow++) {
-					const int hs = oh*2, he = hs + 2;  /* the window's rows */
-					const int ws = ow*2, we = ws + 2;  /* and columns */
-					float mx = -INFINITY;
-					for (int ih = hs; ih < he; ih++)
-						for (int iw = ws; iw < we; iw++) {
-							const float v = xp[ih*14 + iw];
-							if (v > mx || isnan(v))  /* NaN propagates */
-								mx = v;
-						}
-					yp[oh*7 + ow] = mx;
-				}
+			nn_maxpool2(xp, 14, 7, 7, y + p*49);
 		}
 		NN_PROF_END(43);
 	}
@@ -953,20 +1126,21 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 1605632;
 		/* y = x * w: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {1, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[9];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*288;  /* [9][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*27824;  /* [1,30,30]: the padded input, then zeros */
+			float *yw = scratch + (long)t*27824 + 944;  /* [32,28,30]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*784;  /* [1,28,28] */
-				float *yg = y + (long)b*25088;  /* [32,784] */
-				/* yg[:, p0…] = w [32,9] · the windows of pixels p0… [9,NN_NR] */
-				for (int p0 = 0; p0 < 784; p0 += NN_NR) {
-					int nr = 784 - p0 < NN_NR ? 784 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(32, 9, x1, 9, 1, pack, yg + p0, 784, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*784, &cv, xpad);
+				for (int p0 = 0; p0 < 840; p0 += NN_NR)
+					nn_panel_rows(32, 9, x1, 9, NULL, 1, xpad + p0, off, yw + p0, 840,
+					              840 - p0 < NN_NR ? 840 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 32, y + (long)b*25088);
 			}
 		}
 	}
@@ -1013,20 +1187,21 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 		float *y = m->arena + 1605728;
 		float *scratch = m->arena + 4816992;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 28x28 -> 28x28; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[288];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*9216;  /* [288][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*55728;  /* [32,30,30]: the padded input, then zeros */
+			float *yw = scratch + (long)t*55728 + 28848;  /* [32,28,30]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*25088;  /* [32,28,28] */
-				float *yg = y + (long)b*25088;  /* [32,784] */
-				/* yg[:, p0…] = w [32,288] · the windows of pixels p0… [288,NN_NR] */
-				for (int p0 = 0; p0 < 784; p0 += NN_NR) {
-					int nr = 784 - p0 < NN_NR ? 784 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(32, 288, x1, 288, 1, pack, yg + p0, 784, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*25088, &cv, xpad);
+				for (int p0 = 0; p0 < 840; p0 += NN_NR)
+					nn_panel_rows(32, 288, x1, 288, NULL, 1, xpad + p0, off, yw + p0, 840,
+					              840 - p0 < NN_NR ? 840 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 32, y + (long)b*25088);
 			}
 		}
 	}
@@ -1074,20 +1249,7 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 2048; p++) {  /* one (sample, channel) plane */
 			const float *xp = x0 + p*784;  /* [28,28] */
-			float *yp = y + p*196;
-			for (int oh = 0; oh < 14; oh++)
-				for (int ow = 0; ow < 14; ow++) {
-					const int hs = oh*2, he = hs + 2;  /* the window's rows */
-					const int ws = ow*2, we = ws + 2;  /* and columns */
-					float mx = -INFINITY;
-					for (int ih = hs; ih < he; ih++)
-						for (int iw = ws; iw < we; iw++) {
-							const float v = xp[ih*28 + iw];
-							if (v > mx || isnan(v))  /* NaN propagates */
-								mx = v;
-						}
-					yp[oh*14 + ow] = mx;
-				}
+			nn_maxpool2(xp, 28, 14, 14, y + p*196);
 		}
 	}
 	/* %24 conv2d [64,64,14,14] <- %22, %23  (models/mnist_cnn_bn.lua:18) */
@@ -1097,20 +1259,21 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 		float *y = m->arena + 5218496;
 		float *scratch = m->arena + 6021312;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[288];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*9216;  /* [288][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*22576;  /* [32,16,16]: the padded input, then zeros */
+			float *yw = scratch + (long)t*22576 + 8240;  /* [64,14,16]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*6272;  /* [32,14,14] */
-				float *yg = y + (long)b*12544;  /* [64,196] */
-				/* yg[:, p0…] = w [64,288] · the windows of pixels p0… [288,NN_NR] */
-				for (int p0 = 0; p0 < 196; p0 += NN_NR) {
-					int nr = 196 - p0 < NN_NR ? 196 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(64, 288, x1, 288, 1, pack, yg + p0, 196, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*6272, &cv, xpad);
+				for (int p0 = 0; p0 < 224; p0 += NN_NR)
+					nn_panel_rows(64, 288, x1, 288, NULL, 1, xpad + p0, off, yw + p0, 224,
+					              224 - p0 < NN_NR ? 224 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 64, y + (long)b*12544);
 			}
 		}
 	}
@@ -1157,20 +1320,21 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 		float *y = m->arena + 8028352;
 		float *scratch = m->arena + 6021504;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[576];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*18432;  /* [576][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*30768;  /* [64,16,16]: the padded input, then zeros */
+			float *yw = scratch + (long)t*30768 + 16432;  /* [64,14,16]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*12544;  /* [64,14,14] */
-				float *yg = y + (long)b*12544;  /* [64,196] */
-				/* yg[:, p0…] = w [64,576] · the windows of pixels p0… [576,NN_NR] */
-				for (int p0 = 0; p0 < 196; p0 += NN_NR) {
-					int nr = 196 - p0 < NN_NR ? 196 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(64, 576, x1, 576, 1, pack, yg + p0, 196, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*12544, &cv, xpad);
+				for (int p0 = 0; p0 < 224; p0 += NN_NR)
+					nn_panel_rows(64, 576, x1, 576, NULL, 1, xpad + p0, off, yw + p0, 224,
+					              224 - p0 < NN_NR ? 224 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 64, y + (long)b*12544);
 			}
 		}
 	}
@@ -1218,20 +1382,7 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 4096; p++) {  /* one (sample, channel) plane */
 			const float *xp = x0 + p*196;  /* [14,14] */
-			float *yp = y + p*49;
-			for (int oh = 0; oh < 7; oh++)
-				for (int ow = 0; ow < 7; ow++) {
-					const int hs = oh*2, he = hs + 2;  /* the window's rows */
-					const int ws = ow*2, we = ws + 2;  /* and columns */
-					float mx = -INFINITY;
-					for (int ih = hs; ih < he; ih++)
-						for (int iw = ws; iw < we; iw++) {
-							const float v = xp[ih*14 + iw];
-							if (v > mx || isnan(v))  /* NaN propagates */
-								mx = v;
-						}
-					yp[oh*7 + ow] = mx;
-				}
+			nn_maxpool2(xp, 14, 7, 7, y + p*49);
 		}
 	}
 	/* %46 matmul [64,10] <- %44, %45  (models/mnist_cnn_bn.lua:20) */
@@ -1345,27 +1496,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 4096; p++) {  /* one (sample, channel) plane */
 			const float *xp = x1 + p*196;  /* [14,14] */
-			const float *dyp = x0 + p*49;
-			float *dxp = y + p*196;  /* [14,14] */
-			for (long i = 0; i < 196; i++)
-				dxp[i] = 0;
-			for (int oh = 0; oh < 7; oh++)
-				for (int ow = 0; ow < 7; ow++) {
-					const int hs = oh*2, he = hs + 2;  /* the window's rows */
-					const int ws = ow*2, we = ws + 2;  /* and columns */
-					/* the first maximum in window order, as in PyTorch */
-					float mx = -INFINITY;
-					int at = hs*14 + ws;
-					for (int ih = hs; ih < he; ih++)
-						for (int iw = ws; iw < we; iw++) {
-							const float v = xp[ih*14 + iw];
-							if (v > mx || isnan(v)) {
-								mx = v;
-								at = ih*14 + iw;
-							}
-						}
-					dxp[at] += dyp[oh*7 + ow];
-				}
+			nn_maxpool2_grad(xp, x0 + p*49, 14, 14, 7, 7, y + p*196);
 		}
 		NN_PROF_END(55);
 	}
@@ -1384,12 +1515,12 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633984; /* [64,64,14,14] */
 		float *y = m->grad + 31376;
-		for (int c = 0; c < 64; c++)
-			y[c] = 0;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 64; c++)
-				for (int i = 0; i < 196; i++)
-					y[c] += x0[(b*64 + c)*196 + i];
+		for (int c = 0; c < 64; c++) {
+			double sum = 0;
+			for (int b = 0; b < 64; b++)
+				sum += nn_sum(x0 + ((long)b*64 + c)*196, 196);
+			y[c] = (float)sum;
+		}
 		NN_PROF_END(57);
 	}
 	/* %58 bn_gamma_grad [64] <- %56, %34, %39  (models/mnist_cnn_bn.lua:19, grad.batchnorm4.weight) */
@@ -1404,8 +1535,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 			const float mean = x2[c], istd = x2[64 + c];
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 196; i++)
-					sum += (double)x0[((long)b*64 + c)*196 + i] * ((x1[((long)b*64 + c)*196 + i] - mean) * istd);
+				sum += nn_sum_dy_xhat(x0 + ((long)b*64 + c)*196, x1 + ((long)b*64 + c)*196, 196, mean, istd);
 			y[c] = (float)sum;
 		}
 		NN_PROF_END(58);
@@ -1436,29 +1566,25 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 10436800; /* [64,64,14,14] */
 		const float *x1 = m->param + 28192; /* conv2d4.weight[64,64,3,3] */
 		float *y = m->arena + 8028352;
-		float *scratch = m->arena + 6223680;
+		float *scratch = m->arena + 9633984;
 		/* dx from dy and w: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[576];  /* row (c,kh,kw) of B in the padded dy */
+		nn_shift_offsets(&cv, off);
+		float *wt = scratch + 246144;  /* [1][64,64,3,3]: w flipped, in and out swapped */
+		nn_flip_weights(x1, 64, 64, 3, wt);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *colp = scratch + (long)t*20480;  /* [576,32]: the gradients of 32 pixels' windows */
-			float *pack = scratch + (long)t*20480 + 18432;  /* a panel of dy[b] */
+			float *xpad = scratch + (long)t*30768;  /* [64,16,16]: the padded dy, then zeros */
+			float *yw = scratch + (long)t*30768 + 16432;  /* [64,14,16]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *dyg = x0 + (long)b*12544;  /* [64,196] */
-				float *dxg = y + (long)b*12544;  /* [64,14,14] */
-				for (long i = 0; i < 12544; i++)
-					dxg[i] = 0;
-				for (int p0 = 0; p0 < 196; p0 += 32) {
-					int n = 196 - p0 < 32 ? 196 - p0 : 32;
-					/* colp [576,n] = wᵀ [576,64] · dy[b][:, p0…p0+n) */
-					for (int j = 0; j < n; j += NN_NR) {
-						int nr = n - j < NN_NR ? n - j : NN_NR;
-						nn_pack_panel(196, 64, dyg, 196, 0, p0 + j, pack);
-						nn_panel_rows(576, 64, x1, 1, 576, pack, colp + j, 32, nr, 0, (576 + NN_MR - 1)/NN_MR, 0);
-					}
-					nn_col2im_panel(colp, 32, &cv, p0, n, dxg);
-				}
+				nn_pad_input(x0 + (long)b*12544, &cv, xpad);
+				for (int p0 = 0; p0 < 224; p0 += NN_NR)
+					nn_panel_rows(64, 576, wt, 576, NULL, 1, xpad + p0, off, yw + p0, 224,
+					              224 - p0 < NN_NR ? 224 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 64, y + (long)b*12544);
 			}
 		}
 		NN_PROF_END(60);
@@ -1471,34 +1597,34 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->grad + 31504;
 		float *scratch = m->arena + 9633984;
 		/* dw from x and dy: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; im2col + GEMM */
+		/* stride 1: dwᵀ [576,64] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[576];  /* row (c,kh,kw) of A in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*93312;  /* colᵀ of 98 pixels, in panels of NN_NR windows */
-			float *part = scratch + (long)t*93312 + 56448;  /* [64,576]: this chunk's sum */
+			float *xpad = scratch + (long)t*67632;  /* the padded input, then zeros */
+			float *dyt = scratch + (long)t*67632 + 16432;  /* dy[b] on the wide grid, transposed: [224][NN_NR] per panel of channels */
+			float *part = scratch + (long)t*67632 + 30768;  /* [1][576,64]: this chunk's dwᵀ */
 			for (long i = 0; i < 36864; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*12544;  /* [64,14,14] */
-				const float *dyg = x1 + (long)b*12544;  /* [64,196] */
-				float *partg = part;
-				/* partg [64,576] += dy[b][:, p0…] · colᵀ [kc,576] */
-				for (int p0 = 0; p0 < 196; p0 += 98) {
-					int kc = 196 - p0 < 98 ? 196 - p0 : 98;
-					nn_im2colT_panels(xg, &cv, p0, kc, pack);
-					for (int q = 0; q < 576; q += NN_NR)
-						nn_panel_rows(64, kc, dyg + p0, 196, 1, pack + (long)q*kc, partg + q, 576,
-						              576 - q < NN_NR ? 576 - q : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 1);
-				}
+				nn_pad_input(x0 + (long)b*12544, &cv, xpad);
+				nn_pack_wide_dyT(x1 + (long)b*12544, &cv, 64, dyt);
+				float *pt = part;
+				for (int q = 0; q < 64; q += NN_NR)
+					nn_panel_rows(576, 224, xpad, 0, off, 1, dyt + (long)q*224, NULL, pt + q, 64,
+					              64 - q < NN_NR ? 64 - q : NN_NR, 0, (576 + NN_MR - 1)/NN_MR, 1);
 			}
 		}
-		/* dw = the chunks' sums, added in chunk order */
+		/* dw = the chunks' sums, added in chunk order, transposed */
 		NN_OMP("omp parallel for schedule(static)")
-		for (long i = 0; i < 36864; i++) {
+		for (long i = 0; i < 36864; i++) {  /* i = (g·Og + o)·KK + kk */
+			long gr = i / 36864, o = i / 576 % 64, kk = i % 576;
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*93312 + 56448 + i];
+				sum += scratch[(long)t*67632 + 30768 + gr*36864 + kk*64 + o];
 			y[i] = sum;
 		}
 		NN_PROF_END(61);
@@ -1518,12 +1644,12 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633984; /* [64,64,14,14] */
 		float *y = m->grad + 68368;
-		for (int c = 0; c < 64; c++)
-			y[c] = 0;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 64; c++)
-				for (int i = 0; i < 196; i++)
-					y[c] += x0[(b*64 + c)*196 + i];
+		for (int c = 0; c < 64; c++) {
+			double sum = 0;
+			for (int b = 0; b < 64; b++)
+				sum += nn_sum(x0 + ((long)b*64 + c)*196, 196);
+			y[c] = (float)sum;
+		}
 		NN_PROF_END(63);
 	}
 	/* %64 bn_gamma_grad [64] <- %62, %24, %29  (models/mnist_cnn_bn.lua:18, grad.batchnorm3.weight) */
@@ -1538,8 +1664,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 			const float mean = x2[c], istd = x2[64 + c];
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 196; i++)
-					sum += (double)x0[((long)b*64 + c)*196 + i] * ((x1[((long)b*64 + c)*196 + i] - mean) * istd);
+				sum += nn_sum_dy_xhat(x0 + ((long)b*64 + c)*196, x1 + ((long)b*64 + c)*196, 196, mean, istd);
 			y[c] = (float)sum;
 		}
 		NN_PROF_END(64);
@@ -1570,29 +1695,25 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 8028352; /* [64,64,14,14] */
 		const float *x1 = m->param + 9632; /* conv2d3.weight[64,32,3,3] */
 		float *y = m->arena + 5218496;
-		float *scratch = m->arena + 6223680;
+		float *scratch = m->arena + 5619904;
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; im2col + GEMM */
-		static const NnConv cv = {32, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
+		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
+		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[576];  /* row (c,kh,kw) of B in the padded dy */
+		nn_shift_offsets(&cv, off);
+		float *wt = scratch + 188800;  /* [1][32,64,3,3]: w flipped, in and out swapped */
+		nn_flip_weights(x1, 64, 32, 3, wt);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *colp = scratch + (long)t*11264;  /* [288,32]: the gradients of 32 pixels' windows */
-			float *pack = scratch + (long)t*11264 + 9216;  /* a panel of dy[b] */
+			float *xpad = scratch + (long)t*23600;  /* [64,16,16]: the padded dy, then zeros */
+			float *yw = scratch + (long)t*23600 + 16432;  /* [32,14,16]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *dyg = x0 + (long)b*12544;  /* [64,196] */
-				float *dxg = y + (long)b*6272;  /* [32,14,14] */
-				for (long i = 0; i < 6272; i++)
-					dxg[i] = 0;
-				for (int p0 = 0; p0 < 196; p0 += 32) {
-					int n = 196 - p0 < 32 ? 196 - p0 : 32;
-					/* colp [288,n] = wᵀ [288,64] · dy[b][:, p0…p0+n) */
-					for (int j = 0; j < n; j += NN_NR) {
-						int nr = n - j < NN_NR ? n - j : NN_NR;
-						nn_pack_panel(196, 64, dyg, 196, 0, p0 + j, pack);
-						nn_panel_rows(288, 64, x1, 1, 288, pack, colp + j, 32, nr, 0, (288 + NN_MR - 1)/NN_MR, 0);
-					}
-					nn_col2im_panel(colp, 32, &cv, p0, n, dxg);
-				}
+				nn_pad_input(x0 + (long)b*12544, &cv, xpad);
+				for (int p0 = 0; p0 < 224; p0 += NN_NR)
+					nn_panel_rows(32, 576, wt, 576, NULL, 1, xpad + p0, off, yw + p0, 224,
+					              224 - p0 < NN_NR ? 224 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 32, y + (long)b*6272);
 			}
 		}
 		NN_PROF_END(66);
@@ -1605,34 +1726,34 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->grad + 68496;
 		float *scratch = m->arena + 5619904;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; im2col + GEMM */
+		/* stride 1: dwᵀ [288,64] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {32, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[288];  /* row (c,kh,kw) of A in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*46656;  /* colᵀ of 98 pixels, in panels of NN_NR windows */
-			float *part = scratch + (long)t*46656 + 28224;  /* [64,288]: this chunk's sum */
+			float *xpad = scratch + (long)t*41008;  /* the padded input, then zeros */
+			float *dyt = scratch + (long)t*41008 + 8240;  /* dy[b] on the wide grid, transposed: [224][NN_NR] per panel of channels */
+			float *part = scratch + (long)t*41008 + 22576;  /* [1][288,64]: this chunk's dwᵀ */
 			for (long i = 0; i < 18432; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*6272;  /* [32,14,14] */
-				const float *dyg = x1 + (long)b*12544;  /* [64,196] */
-				float *partg = part;
-				/* partg [64,288] += dy[b][:, p0…] · colᵀ [kc,288] */
-				for (int p0 = 0; p0 < 196; p0 += 98) {
-					int kc = 196 - p0 < 98 ? 196 - p0 : 98;
-					nn_im2colT_panels(xg, &cv, p0, kc, pack);
-					for (int q = 0; q < 288; q += NN_NR)
-						nn_panel_rows(64, kc, dyg + p0, 196, 1, pack + (long)q*kc, partg + q, 288,
-						              288 - q < NN_NR ? 288 - q : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 1);
-				}
+				nn_pad_input(x0 + (long)b*6272, &cv, xpad);
+				nn_pack_wide_dyT(x1 + (long)b*12544, &cv, 64, dyt);
+				float *pt = part;
+				for (int q = 0; q < 64; q += NN_NR)
+					nn_panel_rows(288, 224, xpad, 0, off, 1, dyt + (long)q*224, NULL, pt + q, 64,
+					              64 - q < NN_NR ? 64 - q : NN_NR, 0, (288 + NN_MR - 1)/NN_MR, 1);
 			}
 		}
-		/* dw = the chunks' sums, added in chunk order */
+		/* dw = the chunks' sums, added in chunk order, transposed */
 		NN_OMP("omp parallel for schedule(static)")
-		for (long i = 0; i < 18432; i++) {
+		for (long i = 0; i < 18432; i++) {  /* i = (g·Og + o)·KK + kk */
+			long gr = i / 18432, o = i / 288 % 64, kk = i % 288;
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*46656 + 28224 + i];
+				sum += scratch[(long)t*41008 + 22576 + gr*18432 + kk*64 + o];
 			y[i] = sum;
 		}
 		NN_PROF_END(67);
@@ -1647,27 +1768,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 2048; p++) {  /* one (sample, channel) plane */
 			const float *xp = x1 + p*784;  /* [28,28] */
-			const float *dyp = x0 + p*196;
-			float *dxp = y + p*784;  /* [28,28] */
-			for (long i = 0; i < 784; i++)
-				dxp[i] = 0;
-			for (int oh = 0; oh < 14; oh++)
-				for (int ow = 0; ow < 14; ow++) {
-					const int hs = oh*2, he = hs + 2;  /* the window's rows */
-					const int ws = ow*2, we = ws + 2;  /* and columns */
-					/* the first maximum in window order, as in PyTorch */
-					float mx = -INFINITY;
-					int at = hs*28 + ws;
-					for (int ih = hs; ih < he; ih++)
-						for (int iw = ws; iw < we; iw++) {
-							const float v = xp[ih*28 + iw];
-							if (v > mx || isnan(v)) {
-								mx = v;
-								at = ih*28 + iw;
-							}
-						}
-					dxp[at] += dyp[oh*14 + ow];
-				}
+			nn_maxpool2_grad(xp, x0 + p*196, 28, 28, 14, 14, y + p*784);
 		}
 		NN_PROF_END(68);
 	}
@@ -1686,12 +1787,12 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633984; /* [64,32,28,28] */
 		float *y = m->grad + 86928;
-		for (int c = 0; c < 32; c++)
-			y[c] = 0;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 32; c++)
-				for (int i = 0; i < 784; i++)
-					y[c] += x0[(b*32 + c)*784 + i];
+		for (int c = 0; c < 32; c++) {
+			double sum = 0;
+			for (int b = 0; b < 64; b++)
+				sum += nn_sum(x0 + ((long)b*32 + c)*784, 784);
+			y[c] = (float)sum;
+		}
 		NN_PROF_END(70);
 	}
 	/* %71 bn_gamma_grad [32] <- %69, %13, %18  (models/mnist_cnn_bn.lua:17, grad.batchnorm2.weight) */
@@ -1706,8 +1807,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 			const float mean = x2[c], istd = x2[32 + c];
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 784; i++)
-					sum += (double)x0[((long)b*32 + c)*784 + i] * ((x1[((long)b*32 + c)*784 + i] - mean) * istd);
+				sum += nn_sum_dy_xhat(x0 + ((long)b*32 + c)*784, x1 + ((long)b*32 + c)*784, 784, mean, istd);
 			y[c] = (float)sum;
 		}
 		NN_PROF_END(71);
@@ -1738,29 +1838,25 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 6223680; /* [64,32,28,28] */
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,32,3,3] */
 		float *y = m->arena + 1605728;
-		float *scratch = m->arena + 6021696;
+		float *scratch = m->arena + 4817088;
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 -> 32 channels, 28x28 -> 28x28; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {32, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[288];  /* row (c,kh,kw) of B in the padded dy */
+		nn_shift_offsets(&cv, off);
+		float *wt = scratch + 445824;  /* [1][32,32,3,3]: w flipped, in and out swapped */
+		nn_flip_weights(x1, 32, 32, 3, wt);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *colp = scratch + (long)t*10240;  /* [288,32]: the gradients of 32 pixels' windows */
-			float *pack = scratch + (long)t*10240 + 9216;  /* a panel of dy[b] */
+			float *xpad = scratch + (long)t*55728;  /* [32,30,30]: the padded dy, then zeros */
+			float *yw = scratch + (long)t*55728 + 28848;  /* [32,28,30]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *dyg = x0 + (long)b*25088;  /* [32,784] */
-				float *dxg = y + (long)b*25088;  /* [32,28,28] */
-				for (long i = 0; i < 25088; i++)
-					dxg[i] = 0;
-				for (int p0 = 0; p0 < 784; p0 += 32) {
-					int n = 784 - p0 < 32 ? 784 - p0 : 32;
-					/* colp [288,n] = wᵀ [288,32] · dy[b][:, p0…p0+n) */
-					for (int j = 0; j < n; j += NN_NR) {
-						int nr = n - j < NN_NR ? n - j : NN_NR;
-						nn_pack_panel(784, 32, dyg, 784, 0, p0 + j, pack);
-						nn_panel_rows(288, 32, x1, 1, 288, pack, colp + j, 32, nr, 0, (288 + NN_MR - 1)/NN_MR, 0);
-					}
-					nn_col2im_panel(colp, 32, &cv, p0, n, dxg);
-				}
+				nn_pad_input(x0 + (long)b*25088, &cv, xpad);
+				for (int p0 = 0; p0 < 840; p0 += NN_NR)
+					nn_panel_rows(32, 288, wt, 288, NULL, 1, xpad + p0, off, yw + p0, 840,
+					              840 - p0 < NN_NR ? 840 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 32, y + (long)b*25088);
 			}
 		}
 		NN_PROF_END(73);
@@ -1773,34 +1869,34 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->grad + 86992;
 		float *scratch = m->arena + 4817088;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 -> 32 channels, 28x28 -> 28x28; im2col + GEMM */
+		/* stride 1: dwᵀ [288,32] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {32, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[288];  /* row (c,kh,kw) of A in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*41472;  /* colᵀ of 112 pixels, in panels of NN_NR windows */
-			float *part = scratch + (long)t*41472 + 32256;  /* [32,288]: this chunk's sum */
+			float *xpad = scratch + (long)t*64944;  /* the padded input, then zeros */
+			float *dyt = scratch + (long)t*64944 + 28848;  /* dy[b] on the wide grid, transposed: [840][NN_NR] per panel of channels */
+			float *part = scratch + (long)t*64944 + 55728;  /* [1][288,32]: this chunk's dwᵀ */
 			for (long i = 0; i < 9216; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*25088;  /* [32,28,28] */
-				const float *dyg = x1 + (long)b*25088;  /* [32,784] */
-				float *partg = part;
-				/* partg [32,288] += dy[b][:, p0…] · colᵀ [kc,288] */
-				for (int p0 = 0; p0 < 784; p0 += 112) {
-					int kc = 784 - p0 < 112 ? 784 - p0 : 112;
-					nn_im2colT_panels(xg, &cv, p0, kc, pack);
-					for (int q = 0; q < 288; q += NN_NR)
-						nn_panel_rows(32, kc, dyg + p0, 784, 1, pack + (long)q*kc, partg + q, 288,
-						              288 - q < NN_NR ? 288 - q : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 1);
-				}
+				nn_pad_input(x0 + (long)b*25088, &cv, xpad);
+				nn_pack_wide_dyT(x1 + (long)b*25088, &cv, 32, dyt);
+				float *pt = part;
+				for (int q = 0; q < 32; q += NN_NR)
+					nn_panel_rows(288, 840, xpad, 0, off, 1, dyt + (long)q*840, NULL, pt + q, 32,
+					              32 - q < NN_NR ? 32 - q : NN_NR, 0, (288 + NN_MR - 1)/NN_MR, 1);
 			}
 		}
-		/* dw = the chunks' sums, added in chunk order */
+		/* dw = the chunks' sums, added in chunk order, transposed */
 		NN_OMP("omp parallel for schedule(static)")
-		for (long i = 0; i < 9216; i++) {
+		for (long i = 0; i < 9216; i++) {  /* i = (g·Og + o)·KK + kk */
+			long gr = i / 9216, o = i / 288 % 32, kk = i % 288;
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*41472 + 32256 + i];
+				sum += scratch[(long)t*64944 + 55728 + gr*9216 + kk*32 + o];
 			y[i] = sum;
 		}
 		NN_PROF_END(74);
@@ -1820,12 +1916,12 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6223680; /* [64,32,28,28] */
 		float *y = m->grad + 96208;
-		for (int c = 0; c < 32; c++)
-			y[c] = 0;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 32; c++)
-				for (int i = 0; i < 784; i++)
-					y[c] += x0[(b*32 + c)*784 + i];
+		for (int c = 0; c < 32; c++) {
+			double sum = 0;
+			for (int b = 0; b < 64; b++)
+				sum += nn_sum(x0 + ((long)b*32 + c)*784, 784);
+			y[c] = (float)sum;
+		}
 		NN_PROF_END(76);
 	}
 	/* %77 bn_gamma_grad [32] <- %75, %3, %8  (models/mnist_cnn_bn.lua:16, grad.batchnorm1.weight) */
@@ -1840,8 +1936,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 			const float mean = x2[c], istd = x2[32 + c];
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
-				for (long i = 0; i < 784; i++)
-					sum += (double)x0[((long)b*32 + c)*784 + i] * ((x1[((long)b*32 + c)*784 + i] - mean) * istd);
+				sum += nn_sum_dy_xhat(x0 + ((long)b*32 + c)*784, x1 + ((long)b*32 + c)*784, 784, mean, istd);
 			y[c] = (float)sum;
 		}
 		NN_PROF_END(77);
@@ -1872,35 +1967,35 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = xin; /* image[64,1,28,28] */
 		const float *x1 = m->arena + 1605728; /* [64,32,28,28] */
 		float *y = m->grad + 96272;
-		float *scratch = m->arena + 6021696;
+		float *scratch = m->arena + 4817088;
 		/* dw from x and dy: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; im2col + GEMM */
+		/* stride 1: dwᵀ [9,32] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {1, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[9];  /* row (c,kh,kw) of A in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*3872;  /* colᵀ of 112 pixels, in panels of NN_NR windows */
-			float *part = scratch + (long)t*3872 + 3584;  /* [32,9]: this chunk's sum */
+			float *xpad = scratch + (long)t*28112;  /* the padded input, then zeros */
+			float *dyt = scratch + (long)t*28112 + 944;  /* dy[b] on the wide grid, transposed: [840][NN_NR] per panel of channels */
+			float *part = scratch + (long)t*28112 + 27824;  /* [1][9,32]: this chunk's dwᵀ */
 			for (long i = 0; i < 288; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*784;  /* [1,28,28] */
-				const float *dyg = x1 + (long)b*25088;  /* [32,784] */
-				float *partg = part;
-				/* partg [32,9] += dy[b][:, p0…] · colᵀ [kc,9] */
-				for (int p0 = 0; p0 < 784; p0 += 112) {
-					int kc = 784 - p0 < 112 ? 784 - p0 : 112;
-					nn_im2colT_panels(xg, &cv, p0, kc, pack);
-					for (int q = 0; q < 9; q += NN_NR)
-						nn_panel_rows(32, kc, dyg + p0, 784, 1, pack + (long)q*kc, partg + q, 9,
-						              9 - q < NN_NR ? 9 - q : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 1);
-				}
+				nn_pad_input(x0 + (long)b*784, &cv, xpad);
+				nn_pack_wide_dyT(x1 + (long)b*25088, &cv, 32, dyt);
+				float *pt = part;
+				for (int q = 0; q < 32; q += NN_NR)
+					nn_panel_rows(9, 840, xpad, 0, off, 1, dyt + (long)q*840, NULL, pt + q, 32,
+					              32 - q < NN_NR ? 32 - q : NN_NR, 0, (9 + NN_MR - 1)/NN_MR, 1);
 			}
 		}
-		/* dw = the chunks' sums, added in chunk order */
-		for (long i = 0; i < 288; i++) {
+		/* dw = the chunks' sums, added in chunk order, transposed */
+		for (long i = 0; i < 288; i++) {  /* i = (g·Og + o)·KK + kk */
+			long gr = i / 288, o = i / 9 % 32, kk = i % 9;
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*3872 + 3584 + i];
+				sum += scratch[(long)t*28112 + 27824 + gr*288 + kk*32 + o];
 			y[i] = sum;
 		}
 		NN_PROF_END(79);

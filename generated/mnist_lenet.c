@@ -3,7 +3,7 @@
  *
  * Model mnist_lenet: batch 64, 61760 parameters.
  * Memory: parameters 61760, gradients 61760, optimizer state 123520,
- * arena 1196032 floats (naive sum of transients 2718672).
+ * arena 1196032 floats (naive sum of transients 2893872).
  *
  * cc -O2 -march=native mnist_lenet.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -94,16 +94,20 @@ NN_KERNEL void nn_pack_panel(int N, int K, const float *B, int ldb, int tb,
 	}
 }
 
-/* One MR×NR tile: C[r][j] (+)= Σ_k a(r,k)·bp[k][j] with a(r,k) =
- * a[r·rs+k·ks], added to C when acc.  Rows past mr re-read row mr−1
- * (valid memory) and are not stored. */
-NN_KERNEL void nn_tile(int K, const float *a, long rs, long ks,
-                       const float *bp, float *c, long ldc, int mr, int nr,
-                       int acc)
+/* One MR×NR tile: C[r][j] (+)= Σ_k a(r,k)·b(k,j) with a(r,k) =
+ * a[r·rs+k·ks] (or, with aoff, a[aoff[r]+k·ks]) and b(k,j) = bp[k·NN_NR + j] (a packed panel) or, with
+ * boff, bp[boff[k] + j] (rows read in place: a convolution's shifted
+ * views of its input); added to C when acc.  Rows past mr re-read row
+ * mr−1 (valid memory) and are not stored; so are columns past nr. */
+NN_KERNEL void nn_tile(int K, const float *a, long rs, const int *aoff,
+                       long ks, const float *bp, const int *boff, float *c,
+                       long ldc, int mr, int nr, int acc)
 {
 	const float *ar[NN_MR];
-	for (int r = 0; r < NN_MR; r++)
-		ar[r] = a + (r < mr ? r : mr - 1) * rs;
+	for (int r = 0; r < NN_MR; r++) {
+		int rr = r < mr ? r : mr - 1;
+		ar[r] = a + (aoff ? aoff[rr] : rr * rs);
+	}
 #if defined(NN_AVX512) || defined(NN_AVX2)
 	/* six rows by two vectors, spelled out: compilers at -O2 keep
 	 * accumulators of an unrolled loop in memory, not in registers */
@@ -113,18 +117,25 @@ NN_KERNEL void nn_tile(int K, const float *a, long rs, long ks,
 	       c11 = nn_vzero(), c20 = nn_vzero(), c21 = nn_vzero(),
 	       c30 = nn_vzero(), c31 = nn_vzero(), c40 = nn_vzero(),
 	       c41 = nn_vzero(), c50 = nn_vzero(), c51 = nn_vzero();
-	for (int k = 0; k < K; k++) {
-		nn_vec b0 = nn_vload(bp + (long)k * NN_NR);
-		nn_vec b1 = nn_vload(bp + (long)k * NN_NR + NN_VW);
-		long o = k * ks;
-		nn_vec x;
 #define NN_ROW(r)                                                          \
 		x = nn_vset1(a##r[o]);                                     \
 		c##r##0 = nn_vfma(x, b0, c##r##0);                         \
 		c##r##1 = nn_vfma(x, b1, c##r##1);
+#define NN_STEP(brow)                                                      \
+		const float *b_ = (brow);                                  \
+		nn_vec b0 = nn_vload(b_), b1 = nn_vload(b_ + NN_VW), x;    \
+		long o = k * ks;                                           \
 		NN_ROW(0) NN_ROW(1) NN_ROW(2) NN_ROW(3) NN_ROW(4) NN_ROW(5)
+	if (boff)
+		for (int k = 0; k < K; k++) {
+			NN_STEP(bp + boff[k])
+		}
+	else
+		for (int k = 0; k < K; k++) {
+			NN_STEP(bp + (long)k * NN_NR)
+		}
+#undef NN_STEP
 #undef NN_ROW
-	}
 	nn_vec sum[NN_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21},
 	                        {c30, c31}, {c40, c41}, {c50, c51}};
 	if (mr == NN_MR && nr == NN_NR) {
@@ -146,12 +157,14 @@ NN_KERNEL void nn_tile(int K, const float *a, long rs, long ks,
 	}
 #else
 	float t[NN_MR][NN_NR] = {{0}};
-	for (int k = 0; k < K; k++)
+	for (int k = 0; k < K; k++) {
+		const float *b = bp + (boff ? boff[k] : (long)k * NN_NR);
 		for (int r = 0; r < NN_MR; r++) {
 			float x = ar[r][k * ks];
 			for (int j = 0; j < NN_NR; j++)
-				t[r][j] += x * bp[(long)k * NN_NR + j];
+				t[r][j] += x * b[j];
 		}
+	}
 #endif
 	for (int r = 0; r < mr; r++)
 		for (int j = 0; j < nr; j++)
@@ -172,9 +185,12 @@ NN_KERNEL int nn_kblock(int K)
 }
 
 /* Row tiles ib0 … ib1−1 of C's columns j … j+nr−1, C = op(A)·panel (+ C
- * with acc): a(r,k) = A[r·rs + k·ks], panel as nn_pack_panel lays it out. */
-NN_KERNEL void nn_panel_rows(int M, int K, const float *A, long rs, long ks,
-                             const float *panel, float *C, long ldc, int nr,
+ * with acc): a(r,k) = A[r·rs + k·ks] or, with aoff, A[aoff[r] + k·ks];
+ * panel as nn_pack_panel lays it out or, with boff, row k of op(B) at
+ * panel + boff[k] (see nn_tile). */
+NN_KERNEL void nn_panel_rows(int M, int K, const float *A, long rs,
+                             const int *aoff, long ks, const float *panel,
+                             const int *boff, float *C, long ldc, int nr,
                              int ib0, int ib1, int acc)
 {
 	int kb = nn_kblock(K);
@@ -182,8 +198,10 @@ NN_KERNEL void nn_panel_rows(int M, int K, const float *A, long rs, long ks,
 		int kc = K - k0 < kb ? K - k0 : kb;
 		for (int ib = ib0; ib < ib1; ib++) {
 			int i = ib * NN_MR, mr = M - i < NN_MR ? M - i : NN_MR;
-			nn_tile(kc, A + i * rs + k0 * ks, rs, ks,
-			        panel + (long)k0 * NN_NR, C + (long)i * ldc, ldc,
+			nn_tile(kc, aoff ? A + k0 * ks : A + i * rs + k0 * ks, rs,
+			        aoff ? aoff + i : NULL, ks,
+			        boff ? panel : panel + (long)k0 * NN_NR,
+			        boff ? boff + k0 : NULL, C + (long)i * ldc, ldc,
 			        mr, nr, acc || k0 > 0);
 		}
 	}
@@ -214,8 +232,8 @@ NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
 		for (int g = 0; g < ngroup; g++) {
 			int j = jb * NN_NR, nr = N - j < NN_NR ? N - j : NN_NR;
 			int ib1 = (g + 1) * NN_IG < nrow ? (g + 1) * NN_IG : nrow;
-			nn_panel_rows(M, K, A, rs, ks, scratch + (long)j * K, C + j, ldc,
-			              nr, g * NN_IG, ib1, 0);
+			nn_panel_rows(M, K, A, rs, NULL, ks, scratch + (long)j * K, NULL,
+			              C + j, ldc, nr, g * NN_IG, ib1, 0);
 		}
 }
 
@@ -242,6 +260,90 @@ NN_KERNEL void nn_tap_range(const NnConv *g, int t, int n, int out, int *lo,
 		h = out;
 	*lo = l < h ? l : h;
 	*hi = h;
+}
+
+/* Stride 1 needs no im2col at all.  On the input padded to Hp×Wp =
+ * (H+2P)×(W+2P) and flattened, output pixel (oh,ow) of a "wide" output
+ * of OH×Wp pixels reads tap (c,kh,kw) at off[(c,kh,kw)] + oh·Wp + ow, with
+ * off = c·Hp·Wp + kh·D·Wp + kw·D: row k of op(B) is the padded input
+ * itself, shifted by off[k], and nn_tile reads it in place.  The Wp − OW
+ * columns past each output row are computed and thrown away. */
+NN_KERNEL void nn_shift_offsets(const NnConv *g, int *off)
+{
+	int Hp = g->H + 2 * g->P, Wp = g->W + 2 * g->P;
+	for (int c = 0, k = 0; c < g->C; c++)
+		for (int kh = 0; kh < g->k; kh++)
+			for (int kw = 0; kw < g->k; kw++)
+				off[k++] = (c * Hp + kh * g->D) * Wp + kw * g->D;
+}
+
+/* Floats of a padded input: its planes, then the last panel's overrun. */
+#define NN_PADDED(C, H, W, P, k, D) \
+	((long)(C) * ((H) + 2 * (P)) * ((W) + 2 * (P)) + ((k) - 1) * (D) + 32)
+
+/* xpad = x [C,H,W] padded with P zeros on every side, then zeros. */
+NN_KERNEL void nn_pad_input(const float *x, const NnConv *g, float *xpad)
+{
+	int Hp = g->H + 2 * g->P, Wp = g->W + 2 * g->P;
+	long n = NN_PADDED(g->C, g->H, g->W, g->P, g->k, g->D);
+	if (g->P)
+		for (long i = 0; i < n; i++)
+			xpad[i] = 0;
+	else
+		for (long i = (long)g->C * Hp * Wp; i < n; i++)
+			xpad[i] = 0;
+	for (int c = 0; c < g->C; c++)
+		for (int h = 0; h < g->H; h++) {
+			const float *src = x + ((long)c * g->H + h) * g->W;
+			float *dst = xpad + ((long)c * Hp + h + g->P) * Wp + g->P;
+			for (int w = 0; w < g->W; w++)
+				dst[w] = src[w];
+		}
+}
+
+/* y [M,OH,OW] = the wide output yw [M,OH,Wp] without its extra columns. */
+NN_KERNEL void nn_unpad_output(const float *yw, const NnConv *g, int M,
+                               float *y)
+{
+	int Wp = g->W + 2 * g->P;
+	for (long r = 0; r < (long)M * g->OH; r++)
+		for (int w = 0; w < g->OW; w++)
+			y[r * g->OW + w] = yw[r * Wp + w];
+}
+
+/* The input gradient of a stride-1 conv is a stride-1 conv of dy with
+ * the kernel flipped and its in and out channels swapped, padded by
+ * (k−1)·D − P: wt [C,O,k,k] from w [O,C,k,k]. */
+NN_KERNEL void nn_flip_weights(const float *w, int O, int C, int k,
+                               float *wt)
+{
+	int kk = k * k;
+	for (int o = 0; o < O; o++)
+		for (int c = 0; c < C; c++)
+			for (int t = 0; t < kk; t++)
+				wt[((long)c * O + o) * kk + t] = w[((long)o * C + c) * kk + kk - 1 - t];
+}
+
+/* The weight gradient of a stride-1 conv the same way: dwᵀ [KK,O] +=
+ * Σ_p xpad[off[kk] + p]·dy_wide[o][p], op(A)'s rows the shifted padded
+ * input read in place, op(B) = dy on the wide grid (0 in the extra
+ * columns), transposed: panel q of its O columns at dst + q·OH·Wp·NN_NR,
+ * pixel p's row at p·NN_NR; lanes past O are 0. */
+NN_KERNEL void nn_pack_wide_dyT(const float *dy, const NnConv *g, int O,
+                                float *dst)
+{
+	int Wp = g->W + 2 * g->P;
+	long wide = (long)g->OH * Wp;
+	for (int q = 0; q < O; q += NN_NR) {
+		float *d = dst + (long)q * wide;
+		int n = O - q < NN_NR ? O - q : NN_NR;
+		for (long p = 0; p < wide; p++) {
+			int oh = (int)(p / Wp), ow = (int)(p % Wp);
+			for (int l = 0; l < NN_NR; l++)
+				d[p * NN_NR + l] = l < n && ow < g->OW ?
+				    dy[((long)(q + l) * g->OH + oh) * g->OW + ow] : 0;
+		}
+	}
 }
 
 /* The windows of output pixels p0 … p0+nr−1 of x [C,H,W] as a panel:
@@ -352,6 +454,115 @@ NN_KERNEL void nn_col2im_panel(const float *colp, int ldp, const NnConv *g,
 					ow = 0;
 				}
 			}
+}
+
+/* ---- reductions (ops/norm.c, bias_grad): sums of a plane in double ----
+ * Eight running sums, lane i % 8, added in lane order at the end: a fixed
+ * order like one chain's, but eight chains the CPU runs side by side. */
+#define NN_LANES 8
+NN_KERNEL double nn_lanes_total(const double *s)
+{
+	double t = 0;
+	for (int l = 0; l < NN_LANES; l++)
+		t += s[l];
+	return t;
+}
+
+/* Σ x[i] */
+NN_KERNEL double nn_sum(const float *x, long n)
+{
+	double s[NN_LANES] = {0};
+	long i = 0;
+	for (; i + NN_LANES <= n; i += NN_LANES)
+		for (int l = 0; l < NN_LANES; l++)
+			s[l] += x[i + l];
+	for (int l = 0; l < NN_LANES; l++)
+		if (i + l < n)
+			s[l] += x[i + l];
+	return nn_lanes_total(s);
+}
+
+/* Σ (x[i] − mean)² */
+NN_KERNEL double nn_sum_sqdev(const float *x, long n, double mean)
+{
+	double s[NN_LANES] = {0};
+	long i = 0;
+	for (; i + NN_LANES <= n; i += NN_LANES)
+		for (int l = 0; l < NN_LANES; l++) {
+			double d = x[i + l] - mean;
+			s[l] += d * d;
+		}
+	for (int l = 0; l < NN_LANES; l++)
+		if (i + l < n) {
+			double d = x[i + l] - mean;
+			s[l] += d * d;
+		}
+	return nn_lanes_total(s);
+}
+
+/* Σ dy[i]·x̂[i] with x̂ = (x − mean)·istd, as float, as batch norm makes it */
+NN_KERNEL double nn_sum_dy_xhat(const float *dy, const float *x, long n,
+                                float mean, float istd)
+{
+	double s[NN_LANES] = {0};
+	long i = 0;
+	for (; i + NN_LANES <= n; i += NN_LANES)
+		for (int l = 0; l < NN_LANES; l++)
+			s[l] += (double)dy[i + l] * ((x[i + l] - mean) * istd);
+	for (int l = 0; l < NN_LANES; l++)
+		if (i + l < n)
+			s[l] += (double)dy[i + l] * ((x[i + l] - mean) * istd);
+	return nn_lanes_total(s);
+}
+
+/* ---- pooling (ops/pool.c): 2×2 windows, stride 2, no padding ----
+ * Branch-free: a max over random data mispredicts every other compare.
+ * The order is PyTorch's: the window row by row, a value replacing the
+ * running maximum only when greater or NaN, so NaN propagates and ties go
+ * to the first. */
+NN_KERNEL float nn_maxsel(float m, float v)
+{
+	return v > m || v != v ? v : m;
+}
+
+NN_KERNEL void nn_maxpool2(const float *x, int W, int OH, int OW, float *y)
+{
+	for (int oh = 0; oh < OH; oh++) {
+		const float *r0 = x + (long)2 * oh * W, *r1 = r0 + W;
+		float *yr = y + (long)oh * OW;
+		for (int ow = 0; ow < OW; ow++) {
+			float m = nn_maxsel(r0[2 * ow], r0[2 * ow + 1]);
+			m = nn_maxsel(m, r1[2 * ow]);
+			yr[ow] = nn_maxsel(m, r1[2 * ow + 1]);
+		}
+	}
+}
+
+/* dx [H,W] = dy routed to each window's first maximum in x; the rows and
+ * columns no window covers (an odd H or W) get 0. */
+NN_KERNEL void nn_maxpool2_grad(const float *x, const float *dy, int H,
+                                int W, int OH, int OW, float *dx)
+{
+	for (long i = 0; i < (long)H * W; i++)
+		dx[i] = 0;
+	for (int oh = 0; oh < OH; oh++) {
+		const float *r0 = x + (long)2 * oh * W, *r1 = r0 + W;
+		float *d0 = dx + (long)2 * oh * W, *d1 = d0 + W;
+		const float *dyr = dy + (long)oh * OW;
+		for (int ow = 0; ow < OW; ow++) {
+			float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow],
+			      d = r1[2 * ow + 1], m = a;
+			int at = 0;
+			if (b > m || b != b) m = b, at = 1;
+			if (c > m || c != c) m = c, at = 2;
+			if (d > m || d != d) at = 3;
+			float g = dyr[ow];
+			d0[2 * ow] = at == 0 ? g : 0;
+			d0[2 * ow + 1] = at == 1 ? g : 0;
+			d1[2 * ow] = at == 2 ? g : 0;
+			d1[2 * ow + 1] = at == 3 ? g : 0;
+		}
+	}
 }
 
 /* Parameter initialisation, drawn in a fixed order from the model's RNG. */
@@ -508,20 +719,21 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 301056;
 		/* y = x * w: a 5x5 conv, pad 2, 1 -> 6 channels, 28x28 -> 28x28; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {1, 28, 28, 5, 1, 2, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[25];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*800;  /* [25][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*6448;  /* [1,32,32]: the padded input, then zeros */
+			float *yw = scratch + (long)t*6448 + 1072;  /* [6,28,32]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*784;  /* [1,28,28] */
-				float *yg = y + (long)b*4704;  /* [6,784] */
-				/* yg[:, p0…] = w [6,25] · the windows of pixels p0… [25,NN_NR] */
-				for (int p0 = 0; p0 < 784; p0 += NN_NR) {
-					int nr = 784 - p0 < NN_NR ? 784 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(6, 25, x1, 25, 1, pack, yg + p0, 784, nr, 0, (6 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*784, &cv, xpad);
+				for (int p0 = 0; p0 < 896; p0 += NN_NR)
+					nn_panel_rows(6, 25, x1, 25, NULL, 1, xpad + p0, off, yw + p0, 896,
+					              896 - p0 < NN_NR ? 896 - p0 : NN_NR, 0, (6 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 6, y + (long)b*4704);
 			}
 		}
 		NN_PROF_END(3);
@@ -556,20 +768,7 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 384; p++) {  /* one (sample, channel) plane */
 			const float *xp = x0 + p*784;  /* [28,28] */
-			float *yp = y + p*196;
-			for (int oh = 0; oh < 14; oh++)
-				for (int ow = 0; ow < 14; ow++) {
-					const int hs = oh*2, he = hs + 2;  /* the window's rows */
-					const int ws = ow*2, we = ws + 2;  /* and columns */
-					float mx = -INFINITY;
-					for (int ih = hs; ih < he; ih++)
-						for (int iw = ws; iw < we; iw++) {
-							const float v = xp[ih*28 + iw];
-							if (v > mx || isnan(v))  /* NaN propagates */
-								mx = v;
-						}
-					yp[oh*14 + ow] = mx;
-				}
+			nn_maxpool2(xp, 28, 14, 14, y + p*196);
 		}
 		NN_PROF_END(7);
 	}
@@ -581,20 +780,21 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 		float *y = m->arena + 376320;
 		float *scratch = m->arena + 478720;
 		/* y = x * w: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {6, 14, 14, 5, 1, 0, 1, 10, 10};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[150];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*4800;  /* [150][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*3456;  /* [6,14,14]: the padded input, then zeros */
+			float *yw = scratch + (long)t*3456 + 1216;  /* [16,10,14]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*1176;  /* [6,14,14] */
-				float *yg = y + (long)b*1600;  /* [16,100] */
-				/* yg[:, p0…] = w [16,150] · the windows of pixels p0… [150,NN_NR] */
-				for (int p0 = 0; p0 < 100; p0 += NN_NR) {
-					int nr = 100 - p0 < NN_NR ? 100 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(16, 150, x1, 150, 1, pack, yg + p0, 100, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*1176, &cv, xpad);
+				for (int p0 = 0; p0 < 140; p0 += NN_NR)
+					nn_panel_rows(16, 150, x1, 150, NULL, 1, xpad + p0, off, yw + p0, 140,
+					              140 - p0 < NN_NR ? 140 - p0 : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 16, y + (long)b*1600);
 			}
 		}
 		NN_PROF_END(9);
@@ -629,20 +829,7 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 1024; p++) {  /* one (sample, channel) plane */
 			const float *xp = x0 + p*100;  /* [10,10] */
-			float *yp = y + p*25;
-			for (int oh = 0; oh < 5; oh++)
-				for (int ow = 0; ow < 5; ow++) {
-					const int hs = oh*2, he = hs + 2;  /* the window's rows */
-					const int ws = ow*2, we = ws + 2;  /* and columns */
-					float mx = -INFINITY;
-					for (int ih = hs; ih < he; ih++)
-						for (int iw = ws; iw < we; iw++) {
-							const float v = xp[ih*10 + iw];
-							if (v > mx || isnan(v))  /* NaN propagates */
-								mx = v;
-						}
-					yp[oh*5 + ow] = mx;
-				}
+			nn_maxpool2(xp, 10, 5, 5, y + p*25);
 		}
 		NN_PROF_END(13);
 	}
@@ -763,20 +950,21 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 301056;
 		/* y = x * w: a 5x5 conv, pad 2, 1 -> 6 channels, 28x28 -> 28x28; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {1, 28, 28, 5, 1, 2, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[25];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*800;  /* [25][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*6448;  /* [1,32,32]: the padded input, then zeros */
+			float *yw = scratch + (long)t*6448 + 1072;  /* [6,28,32]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*784;  /* [1,28,28] */
-				float *yg = y + (long)b*4704;  /* [6,784] */
-				/* yg[:, p0…] = w [6,25] · the windows of pixels p0… [25,NN_NR] */
-				for (int p0 = 0; p0 < 784; p0 += NN_NR) {
-					int nr = 784 - p0 < NN_NR ? 784 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(6, 25, x1, 25, 1, pack, yg + p0, 784, nr, 0, (6 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*784, &cv, xpad);
+				for (int p0 = 0; p0 < 896; p0 += NN_NR)
+					nn_panel_rows(6, 25, x1, 25, NULL, 1, xpad + p0, off, yw + p0, 896,
+					              896 - p0 < NN_NR ? 896 - p0 : NN_NR, 0, (6 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 6, y + (long)b*4704);
 			}
 		}
 	}
@@ -805,20 +993,7 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 384; p++) {  /* one (sample, channel) plane */
 			const float *xp = x0 + p*784;  /* [28,28] */
-			float *yp = y + p*196;
-			for (int oh = 0; oh < 14; oh++)
-				for (int ow = 0; ow < 14; ow++) {
-					const int hs = oh*2, he = hs + 2;  /* the window's rows */
-					const int ws = ow*2, we = ws + 2;  /* and columns */
-					float mx = -INFINITY;
-					for (int ih = hs; ih < he; ih++)
-						for (int iw = ws; iw < we; iw++) {
-							const float v = xp[ih*28 + iw];
-							if (v > mx || isnan(v))  /* NaN propagates */
-								mx = v;
-						}
-					yp[oh*14 + ow] = mx;
-				}
+			nn_maxpool2(xp, 28, 14, 14, y + p*196);
 		}
 	}
 	/* %9 conv2d [64,16,10,10] <- %7, %8  (models/mnist_lenet.lua:16) */
@@ -828,20 +1003,21 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 376320;
 		float *scratch = m->arena + 478720;
 		/* y = x * w: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; im2col + GEMM */
+		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {6, 14, 14, 5, 1, 0, 1, 10, 10};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[150];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*4800;  /* [150][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*3456;  /* [6,14,14]: the padded input, then zeros */
+			float *yw = scratch + (long)t*3456 + 1216;  /* [16,10,14]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*1176;  /* [6,14,14] */
-				float *yg = y + (long)b*1600;  /* [16,100] */
-				/* yg[:, p0…] = w [16,150] · the windows of pixels p0… [150,NN_NR] */
-				for (int p0 = 0; p0 < 100; p0 += NN_NR) {
-					int nr = 100 - p0 < NN_NR ? 100 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(16, 150, x1, 150, 1, pack, yg + p0, 100, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*1176, &cv, xpad);
+				for (int p0 = 0; p0 < 140; p0 += NN_NR)
+					nn_panel_rows(16, 150, x1, 150, NULL, 1, xpad + p0, off, yw + p0, 140,
+					              140 - p0 < NN_NR ? 140 - p0 : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 16, y + (long)b*1600);
 			}
 		}
 	}
@@ -870,20 +1046,7 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 1024; p++) {  /* one (sample, channel) plane */
 			const float *xp = x0 + p*100;  /* [10,10] */
-			float *yp = y + p*25;
-			for (int oh = 0; oh < 5; oh++)
-				for (int ow = 0; ow < 5; ow++) {
-					const int hs = oh*2, he = hs + 2;  /* the window's rows */
-					const int ws = ow*2, we = ws + 2;  /* and columns */
-					float mx = -INFINITY;
-					for (int ih = hs; ih < he; ih++)
-						for (int iw = ws; iw < we; iw++) {
-							const float v = xp[ih*10 + iw];
-							if (v > mx || isnan(v))  /* NaN propagates */
-								mx = v;
-						}
-					yp[oh*5 + ow] = mx;
-				}
+			nn_maxpool2(xp, 10, 5, 5, y + p*25);
 		}
 	}
 	/* %16 matmul [64,120] <- %14, %15  (models/mnist_lenet.lua:16) */
@@ -1129,27 +1292,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 1024; p++) {  /* one (sample, channel) plane */
 			const float *xp = x1 + p*100;  /* [10,10] */
-			const float *dyp = x0 + p*25;
-			float *dxp = y + p*100;  /* [10,10] */
-			for (long i = 0; i < 100; i++)
-				dxp[i] = 0;
-			for (int oh = 0; oh < 5; oh++)
-				for (int ow = 0; ow < 5; ow++) {
-					const int hs = oh*2, he = hs + 2;  /* the window's rows */
-					const int ws = ow*2, we = ws + 2;  /* and columns */
-					/* the first maximum in window order, as in PyTorch */
-					float mx = -INFINITY;
-					int at = hs*10 + ws;
-					for (int ih = hs; ih < he; ih++)
-						for (int iw = ws; iw < we; iw++) {
-							const float v = xp[ih*10 + iw];
-							if (v > mx || isnan(v)) {
-								mx = v;
-								at = ih*10 + iw;
-							}
-						}
-					dxp[at] += dyp[oh*5 + ow];
-				}
+			nn_maxpool2_grad(xp, x0 + p*25, 10, 10, 5, 5, y + p*100);
 		}
 		NN_PROF_END(43);
 	}
@@ -1168,12 +1311,12 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 654336; /* [64,16,10,10] */
 		float *y = m->grad + 59168;
-		for (int c = 0; c < 16; c++)
-			y[c] = 0;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 16; c++)
-				for (int i = 0; i < 100; i++)
-					y[c] += x0[(b*16 + c)*100 + i];
+		for (int c = 0; c < 16; c++) {
+			double sum = 0;
+			for (int b = 0; b < 64; b++)
+				sum += nn_sum(x0 + ((long)b*16 + c)*100, 100);
+			y[c] = (float)sum;
+		}
 		NN_PROF_END(45);
 	}
 	/* %46 conv2d_dx [64,6,14,14] <- %44, %8  (models/mnist_lenet.lua:16) */
@@ -1184,27 +1327,23 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 518656;
 		float *scratch = m->arena + 593920;
 		/* dx from dy and w: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; im2col + GEMM */
-		static const NnConv cv = {6, 14, 14, 5, 1, 0, 1, 10, 10};  /* C,H,W, k,S,P,D, OH,OW */
+		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
+		static const NnConv cv = {16, 10, 10, 5, 1, 4, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[400];  /* row (c,kh,kw) of B in the padded dy */
+		nn_shift_offsets(&cv, off);
+		float *wt = scratch + 54016;  /* [1][6,16,5,5]: w flipped, in and out swapped */
+		nn_flip_weights(x1, 16, 6, 5, wt);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *colp = scratch + (long)t*5312;  /* [150,32]: the gradients of 32 pixels' windows */
-			float *pack = scratch + (long)t*5312 + 4800;  /* a panel of dy[b] */
+			float *xpad = scratch + (long)t*6752;  /* [16,18,18]: the padded dy, then zeros */
+			float *yw = scratch + (long)t*6752 + 5232;  /* [6,14,18]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *dyg = x0 + (long)b*1600;  /* [16,100] */
-				float *dxg = y + (long)b*1176;  /* [6,14,14] */
-				for (long i = 0; i < 1176; i++)
-					dxg[i] = 0;
-				for (int p0 = 0; p0 < 100; p0 += 32) {
-					int n = 100 - p0 < 32 ? 100 - p0 : 32;
-					/* colp [150,n] = wᵀ [150,16] · dy[b][:, p0…p0+n) */
-					for (int j = 0; j < n; j += NN_NR) {
-						int nr = n - j < NN_NR ? n - j : NN_NR;
-						nn_pack_panel(100, 16, dyg, 100, 0, p0 + j, pack);
-						nn_panel_rows(150, 16, x1, 1, 150, pack, colp + j, 32, nr, 0, (150 + NN_MR - 1)/NN_MR, 0);
-					}
-					nn_col2im_panel(colp, 32, &cv, p0, n, dxg);
-				}
+				nn_pad_input(x0 + (long)b*1600, &cv, xpad);
+				for (int p0 = 0; p0 < 252; p0 += NN_NR)
+					nn_panel_rows(6, 400, wt, 400, NULL, 1, xpad + p0, off, yw + p0, 252,
+					              252 - p0 < NN_NR ? 252 - p0 : NN_NR, 0, (6 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 6, y + (long)b*1176);
 			}
 		}
 		NN_PROF_END(46);
@@ -1215,35 +1354,35 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 301056; /* [64,6,14,14] */
 		const float *x1 = m->arena + 654336; /* [64,16,10,10] */
 		float *y = m->grad + 59184;
-		float *scratch = m->arena + 756736;
+		float *scratch = m->arena + 376320;
 		/* dw from x and dy: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; im2col + GEMM */
+		/* stride 1: dwᵀ [150,16] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {6, 14, 14, 5, 1, 0, 1, 10, 10};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[150];  /* row (c,kh,kw) of A in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*18400;  /* colᵀ of 100 pixels, in panels of NN_NR windows */
-			float *part = scratch + (long)t*18400 + 16000;  /* [16,150]: this chunk's sum */
+			float *xpad = scratch + (long)t*8096;  /* the padded input, then zeros */
+			float *dyt = scratch + (long)t*8096 + 1216;  /* dy[b] on the wide grid, transposed: [140][NN_NR] per panel of channels */
+			float *part = scratch + (long)t*8096 + 5696;  /* [1][150,16]: this chunk's dwᵀ */
 			for (long i = 0; i < 2400; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*1176;  /* [6,14,14] */
-				const float *dyg = x1 + (long)b*1600;  /* [16,100] */
-				float *partg = part;
-				/* partg [16,150] += dy[b][:, p0…] · colᵀ [kc,150] */
-				for (int p0 = 0; p0 < 100; p0 += 100) {
-					int kc = 100 - p0 < 100 ? 100 - p0 : 100;
-					nn_im2colT_panels(xg, &cv, p0, kc, pack);
-					for (int q = 0; q < 150; q += NN_NR)
-						nn_panel_rows(16, kc, dyg + p0, 100, 1, pack + (long)q*kc, partg + q, 150,
-						              150 - q < NN_NR ? 150 - q : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 1);
-				}
+				nn_pad_input(x0 + (long)b*1176, &cv, xpad);
+				nn_pack_wide_dyT(x1 + (long)b*1600, &cv, 16, dyt);
+				float *pt = part;
+				for (int q = 0; q < 16; q += NN_NR)
+					nn_panel_rows(150, 140, xpad, 0, off, 1, dyt + (long)q*140, NULL, pt + q, 16,
+					              16 - q < NN_NR ? 16 - q : NN_NR, 0, (150 + NN_MR - 1)/NN_MR, 1);
 			}
 		}
-		/* dw = the chunks' sums, added in chunk order */
-		for (long i = 0; i < 2400; i++) {
+		/* dw = the chunks' sums, added in chunk order, transposed */
+		for (long i = 0; i < 2400; i++) {  /* i = (g·Og + o)·KK + kk */
+			long gr = i / 2400, o = i / 150 % 16, kk = i % 150;
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*18400 + 16000 + i];
+				sum += scratch[(long)t*8096 + 5696 + gr*2400 + kk*16 + o];
 			y[i] = sum;
 		}
 		NN_PROF_END(47);
@@ -1258,27 +1397,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 384; p++) {  /* one (sample, channel) plane */
 			const float *xp = x1 + p*784;  /* [28,28] */
-			const float *dyp = x0 + p*196;
-			float *dxp = y + p*784;  /* [28,28] */
-			for (long i = 0; i < 784; i++)
-				dxp[i] = 0;
-			for (int oh = 0; oh < 14; oh++)
-				for (int ow = 0; ow < 14; ow++) {
-					const int hs = oh*2, he = hs + 2;  /* the window's rows */
-					const int ws = ow*2, we = ws + 2;  /* and columns */
-					/* the first maximum in window order, as in PyTorch */
-					float mx = -INFINITY;
-					int at = hs*28 + ws;
-					for (int ih = hs; ih < he; ih++)
-						for (int iw = ws; iw < we; iw++) {
-							const float v = xp[ih*28 + iw];
-							if (v > mx || isnan(v)) {
-								mx = v;
-								at = ih*28 + iw;
-							}
-						}
-					dxp[at] += dyp[oh*14 + ow];
-				}
+			nn_maxpool2_grad(xp, x0 + p*196, 28, 28, 14, 14, y + p*784);
 		}
 		NN_PROF_END(48);
 	}
@@ -1297,12 +1416,12 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 894976; /* [64,6,28,28] */
 		float *y = m->grad + 61584;
-		for (int c = 0; c < 6; c++)
-			y[c] = 0;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 6; c++)
-				for (int i = 0; i < 784; i++)
-					y[c] += x0[(b*6 + c)*784 + i];
+		for (int c = 0; c < 6; c++) {
+			double sum = 0;
+			for (int b = 0; b < 64; b++)
+				sum += nn_sum(x0 + ((long)b*6 + c)*784, 784);
+			y[c] = (float)sum;
+		}
 		NN_PROF_END(50);
 	}
 	/* %51 conv2d_dw [6,1,5,5] <- %0, %49  (models/mnist_lenet.lua:16, grad.conv2d1.weight) */
@@ -1313,33 +1432,33 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->grad + 61600;
 		float *scratch = m->arena + 518656;
 		/* dw from x and dy: a 5x5 conv, pad 2, 1 -> 6 channels, 28x28 -> 28x28; im2col + GEMM */
+		/* stride 1: dwᵀ [25,6] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {1, 28, 28, 5, 1, 2, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[25];  /* row (c,kh,kw) of A in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*3744;  /* colᵀ of 112 pixels, in panels of NN_NR windows */
-			float *part = scratch + (long)t*3744 + 3584;  /* [6,25]: this chunk's sum */
+			float *xpad = scratch + (long)t*29904;  /* the padded input, then zeros */
+			float *dyt = scratch + (long)t*29904 + 1072;  /* dy[b] on the wide grid, transposed: [896][NN_NR] per panel of channels */
+			float *part = scratch + (long)t*29904 + 29744;  /* [1][25,6]: this chunk's dwᵀ */
 			for (long i = 0; i < 150; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*784;  /* [1,28,28] */
-				const float *dyg = x1 + (long)b*4704;  /* [6,784] */
-				float *partg = part;
-				/* partg [6,25] += dy[b][:, p0…] · colᵀ [kc,25] */
-				for (int p0 = 0; p0 < 784; p0 += 112) {
-					int kc = 784 - p0 < 112 ? 784 - p0 : 112;
-					nn_im2colT_panels(xg, &cv, p0, kc, pack);
-					for (int q = 0; q < 25; q += NN_NR)
-						nn_panel_rows(6, kc, dyg + p0, 784, 1, pack + (long)q*kc, partg + q, 25,
-						              25 - q < NN_NR ? 25 - q : NN_NR, 0, (6 + NN_MR - 1)/NN_MR, 1);
-				}
+				nn_pad_input(x0 + (long)b*784, &cv, xpad);
+				nn_pack_wide_dyT(x1 + (long)b*4704, &cv, 6, dyt);
+				float *pt = part;
+				for (int q = 0; q < 6; q += NN_NR)
+					nn_panel_rows(25, 896, xpad, 0, off, 1, dyt + (long)q*896, NULL, pt + q, 6,
+					              6 - q < NN_NR ? 6 - q : NN_NR, 0, (25 + NN_MR - 1)/NN_MR, 1);
 			}
 		}
-		/* dw = the chunks' sums, added in chunk order */
-		for (long i = 0; i < 150; i++) {
+		/* dw = the chunks' sums, added in chunk order, transposed */
+		for (long i = 0; i < 150; i++) {  /* i = (g·Og + o)·KK + kk */
+			long gr = i / 150, o = i / 25 % 6, kk = i % 25;
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*3744 + 3584 + i];
+				sum += scratch[(long)t*29904 + 29744 + gr*150 + kk*6 + o];
 			y[i] = sum;
 		}
 		NN_PROF_END(51);

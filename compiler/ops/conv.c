@@ -404,9 +404,9 @@ static Slots gemm_slots(const Geo *g, Role role)
 		              : role == ROLE_DX ? (long)g->Og * PANEL
 		              : pack_size(dw_block(g), g->KK));
 	else
-		at += round16(role == ROLE_FWD ? pack_size(g->Cg, g->OHW)
-		              : role == ROLE_DX ? pack_size(g->Og, g->OHW)
-		              : pack_size(g->OHW, g->Cg));
+		at += round16(role == ROLE_FWD ? gemm_scratch(g->Og, g->OHW, g->Cg)
+		              : role == ROLE_DX ? gemm_scratch(g->Cg, g->OHW, g->Og)
+		              : gemm_scratch(g->Og, g->Cg, g->OHW));
 	s.chunks = g->B < MAX_CHUNKS ? g->B : MAX_CHUNKS;
 	if (role == ROLE_DW && s.chunks > 1) {
 		s.part = at;
@@ -548,6 +548,185 @@ static const char *row_tiles(Ctx *c, int M)
 	return ctx_sprintf(c, "(%d + NN_MR - 1)/NN_MR", M);
 }
 
+/* ---- stride 1: implicit GEMM on the padded input -------------------------
+ * y_g = w_g·B where row (c,kh,kw) of B is the padded input shifted (see
+ * nn_shift_offsets in the prelude): no im2col.  The input gradient of a
+ * stride-1 conv is the same kernel on dy, with the weights flipped and
+ * transposed.  Per chunk: xpad (the padded input of one sample's group)
+ * and yw (its wide output); the flipped weights are shared, after the
+ * chunks' slots. */
+
+static int shifted(const Geo *g)
+{
+	return conv_kernel(g) == CK_GEMM && g->S == 1;
+}
+
+/* The convolution that runs: for the forward, the conv itself; for the
+ * input gradient, the one that maps dy to dx. */
+typedef struct Shift {
+	int Cin, H, W, P, M, OH, OW; /* input channels and size, pad; output */
+	long K, xpad, yw;             /* M×K weights; the slots' floats */
+} Shift;
+
+static Shift shift_geo(const Geo *g, Role role)
+{
+	Shift t;
+	if (role == ROLE_FWD)
+		t = (Shift){g->Cg, g->H, g->W, g->P, g->Og, g->OH, g->OW, 0, 0, 0};
+	else
+		t = (Shift){g->Og, g->OH, g->OW, (g->k - 1) * g->D - g->P, g->Cg,
+		            g->H, g->W, 0, 0, 0};
+	t.K = (long)t.Cin * g->k * g->k;
+	t.xpad = round16((long)t.Cin * (t.H + 2 * t.P) * (t.W + 2 * t.P) +
+	                 (g->k - 1) * g->D + PANEL);
+	t.yw = round16((long)t.M * t.OH * (t.W + 2 * t.P));
+	return t;
+}
+
+static Slots shift_slots(const Geo *g, Role role)
+{
+	Shift t = shift_geo(g, role);
+	Slots s = {.col = -1, .dwb = -1, .part = -1, .pack = 0};
+	s.size = t.xpad + t.yw;
+	s.chunks = g->B < MAX_CHUNKS ? g->B : MAX_CHUNKS;
+	while (s.chunks > 1 && s.chunks * s.size > MAX_CHUNK_SCRATCH)
+		s.chunks--;
+	return s;
+}
+
+/* Scratch of the shifted kernels: the chunks' slots, then, for the input
+ * gradient, the flipped weights of all groups. */
+static long shift_scratch(const Geo *g, Role role)
+{
+	Slots s = shift_slots(g, role);
+	return s.chunks * s.size +
+	       (role == ROLE_DX ? round16((long)g->O * g->KK) : 0);
+}
+
+/* The weight gradient, stride 1: per chunk, the padded input, dy of one
+ * sample on the wide grid packed transposed, and the chunk's dwᵀ [G][KK,Og]
+ * that both accumulate into; dw is the chunks' sums, transposed. */
+typedef struct ShiftDw {
+	long xpad, dyt, part, size;  /* offsets in a chunk's slot; its floats */
+	int chunks;
+} ShiftDw;
+
+static ShiftDw shift_dw_slots(const Geo *g)
+{
+	Shift t = shift_geo(g, ROLE_FWD);
+	long wide = (long)g->OH * (g->W + 2 * g->P);
+	ShiftDw d;
+	d.xpad = 0;
+	d.dyt = t.xpad;
+	d.part = d.dyt + round16(wide * ((g->Og + PANEL - 1) / PANEL * PANEL));
+	d.size = d.part + round16((long)g->O * g->KK);
+	d.chunks = g->B < MAX_CHUNKS ? g->B : MAX_CHUNKS;
+	while (d.chunks > 1 && d.chunks * d.size > MAX_CHUNK_SCRATCH)
+		d.chunks--;
+	return d;
+}
+
+static void emit_shift_dw(Emit *e, const Geo *g)
+{
+	Ctx *c = e->c;
+	ShiftDw d = shift_dw_slots(g);
+	Slots s = {.chunks = d.chunks, .size = d.size};
+	long wide = (long)g->OH * (g->W + 2 * g->P), wsize = (long)g->O * g->KK;
+	emit_line(e, "/* stride 1: dwᵀ [%d,%d] = the padded input's shifted rows "
+	             "· dyᵀ on the wide grid */", g->KK, g->Og);
+	emit_nnconv(e, g);
+	emit_line(e, "int off[%d];  /* row (c,kh,kw) of A in the padded input */",
+	          g->KK);
+	emit_line(e, "nn_shift_offsets(&cv, off);");
+	open_chunks(e, &s);
+	emit_slot(e, &s, "float *xpad", d.xpad, "the padded input, then zeros");
+	emit_slot(e, &s, "float *dyt", d.dyt, ctx_sprintf(c, "dy[b] on the wide "
+	          "grid, transposed: [%ld][NN_NR] per panel of channels", wide));
+	emit_slot(e, &s, "float *part", d.part, ctx_sprintf(c, "[%d][%d,%d]: "
+	          "this chunk's dwᵀ", g->G, g->KK, g->Og));
+	emit_line(e, "for (long i = 0; i < %ld; i++)", wsize);
+	emit_line(e, "\tpart[i] = 0;");
+	open_samples(e, g, &s);
+	emit_line(e, "nn_pad_input(%s, &cv, xpad);", x_at(c, g, "x0"));
+	emit_line(e, "nn_pack_wide_dyT(%s, &cv, %d, dyt);", y_at(c, g, "x1"),
+	          g->Og);
+	emit_line(e, "float *pt = %s;", g->G > 1 ? ctx_sprintf(c, "part + "
+	          "(long)g*%ld", (long)g->KK * g->Og) : "part");
+	emit_line(e, "for (int q = 0; q < %d; q += NN_NR)", g->Og);
+	emit_line(e, "\tnn_panel_rows(%d, %ld, xpad, 0, off, 1, dyt + (long)q*%ld, "
+	             "NULL, pt + q, %d,", g->KK, wide, wide, g->Og);
+	emit_line(e, "\t              %d - q < NN_NR ? %d - q : NN_NR, 0, %s, 1);",
+	          g->Og, g->Og, row_tiles(c, g->KK));
+	close_samples(e, g);
+	close_chunks(e, &s);
+	emit_line(e, "/* dw = the chunks' sums, added in chunk order, transposed */");
+	emit_omp(e, wsize * s.chunks, "");
+	emit_line(e, "for (long i = 0; i < %ld; i++) {  /* i = (g·Og + o)·KK + kk "
+	             "*/", wsize);
+	emit_line(e, "\tlong gr = i / %ld, o = i / %d %% %d, kk = i %% %d;",
+	          (long)g->Og * g->KK, g->KK, g->Og, g->KK);
+	emit_line(e, "\tfloat sum = 0;");
+	emit_line(e, "\tfor (int t = 0; t < %d; t++)", s.chunks);
+	emit_line(e, "\t\tsum += scratch[(long)t*%ld + %ld + gr*%ld + kk*%d + o];",
+	          d.size, d.part, (long)g->Og * g->KK, g->Og);
+	emit_line(e, "\ty[i] = sum;");
+	emit_line(e, "}");
+}
+
+static void emit_shift(Emit *e, const Geo *g, Role role)
+{
+	Ctx *c = e->c;
+	Shift t = shift_geo(g, role);
+	Slots s = shift_slots(g, role);
+	int Wp = t.W + 2 * t.P;
+	long wide = (long)t.OH * Wp;
+	emit_line(e, "/* stride 1: implicit GEMM on the padded %s, its rows "
+	             "read in place */", role == ROLE_FWD ? "input" : "dy");
+	emit_line(e, "static const NnConv cv = {%d, %d, %d, %d, 1, %d, %d, %d, "
+	             "%d};  /* C,H,W, k,S,P,D, OH,OW */", t.Cin, t.H, t.W, g->k,
+	          t.P, g->D, t.OH, t.OW);
+	emit_line(e, "int off[%ld];  /* row (c,kh,kw) of B in the padded %s */",
+	          t.K, role == ROLE_FWD ? "input" : "dy");
+	emit_line(e, "nn_shift_offsets(&cv, off);");
+	const char *w;
+	if (role == ROLE_DX) {
+		emit_line(e, "float *wt = scratch + %ld;  /* [%d][%d,%d,%d,%d]: w "
+		             "flipped, in and out swapped */", s.chunks * s.size,
+		          g->G, g->Cg, g->Og, g->k, g->k);
+		if (g->G > 1) {
+			emit_line(e, "for (int g = 0; g < %d; g++)", g->G);
+			emit_line(e, "\tnn_flip_weights(x1 + (long)g*%ld, %d, %d, %d, "
+			             "wt + (long)g*%ld);", (long)g->Og * g->KK, g->Og,
+			          g->Cg, g->k, (long)g->Og * g->KK);
+			w = ctx_sprintf(c, "wt + (long)g*%ld", (long)g->Og * g->KK);
+		} else {
+			emit_line(e, "nn_flip_weights(x1, %d, %d, %d, wt);", g->Og, g->Cg,
+			          g->k);
+			w = "wt";
+		}
+	} else {
+		w = w_at(c, g, "x1");
+	}
+	open_chunks(e, &s);
+	emit_slot(e, &s, "float *xpad", 0, ctx_sprintf(c, "[%d,%d,%d]: the "
+	          "padded %s, then zeros", t.Cin, t.H + 2 * t.P, Wp,
+	          role == ROLE_FWD ? "input" : "dy"));
+	emit_slot(e, &s, "float *yw", t.xpad, ctx_sprintf(c, "[%d,%d,%d]: the "
+	          "wide output", t.M, t.OH, Wp));
+	open_samples(e, g, &s);
+	emit_line(e, "nn_pad_input(%s, &cv, xpad);", role == ROLE_FWD ?
+	          x_at(c, g, "x0") : y_at(c, g, "x0"));
+	emit_line(e, "for (int p0 = 0; p0 < %ld; p0 += NN_NR)", wide);
+	emit_line(e, "\tnn_panel_rows(%d, %ld, %s, %ld, NULL, 1, xpad + p0, off, yw + "
+	             "p0, %ld,", t.M, t.K, w, t.K, wide);
+	emit_line(e, "\t              %ld - p0 < NN_NR ? %ld - p0 : NN_NR, 0, "
+	             "%s, 0);", wide, wide, row_tiles(c, t.M));
+	emit_line(e, "nn_unpad_output(yw, &cv, %d, %s);", t.M, role == ROLE_FWD ?
+	          y_at(c, g, "y") : x_at(c, g, "y"));
+	close_samples(e, g);
+	close_chunks(e, &s);
+}
+
 /* GEMM: per sample and group, y_g = w_g·col one panel of im2col at a
  * time; 1×1: y_g = w_g·x_g through nn_gemm. */
 static void conv2d_emit_gemm(Emit *e, const Geo *g)
@@ -580,7 +759,7 @@ static void conv2d_emit_gemm(Emit *e, const Geo *g)
 		emit_line(e, "int nr = %ld - p0 < NN_NR ? %ld - p0 : NN_NR;", g->OHW,
 		          g->OHW);
 		emit_line(e, "nn_im2col_panel(xg, &cv, p0, nr, pack);");
-		emit_line(e, "nn_panel_rows(%d, %d, %s, %d, 1, pack, yg + p0, %ld, nr, "
+		emit_line(e, "nn_panel_rows(%d, %d, %s, %d, NULL, 1, pack, NULL, yg + p0, %ld, nr, "
 		             "0, %s, 0);", g->Og, g->KK, w_at(c, g, "x1"), g->KK,
 		          g->OHW, row_tiles(c, g->Og));
 		close_block(e);
@@ -595,6 +774,8 @@ static void conv2d_emit(Emit *e, Node *n)
 	emit_header(e, &g, "y = x * w");
 	if (conv_kernel(&g) == CK_DIRECT)
 		conv2d_emit_direct(e, &g);
+	else if (shifted(&g))
+		emit_shift(e, &g, ROLE_FWD);
 	else
 		conv2d_emit_gemm(e, &g);
 }
@@ -604,6 +785,8 @@ static long conv2d_scratch(Ctx *c, Node *n)
 	Geo g = node_geo(c, n);
 	if (conv_kernel(&g) == CK_DIRECT)
 		return 0;
+	if (shifted(&g))
+		return shift_scratch(&g, ROLE_FWD);
 	Slots s = gemm_slots(&g, ROLE_FWD);
 	return s.chunks * s.size;
 }
@@ -734,7 +917,7 @@ static void conv2d_dx_emit_gemm(Emit *e, const Geo *g)
 		emit_line(e, "int nr = n - j < NN_NR ? n - j : NN_NR;");
 		emit_line(e, "nn_pack_panel(%ld, %d, dyg, %ld, 0, p0 + j, pack);",
 		          g->OHW, g->Og, g->OHW);
-		emit_line(e, "nn_panel_rows(%d, %d, %s, 1, %d, pack, colp + j, %d, "
+		emit_line(e, "nn_panel_rows(%d, %d, %s, 1, NULL, %d, pack, NULL, colp + j, %d, "
 		             "nr, 0, %s, 0);", g->KK, g->Og, w_at(c, g, "x1"), g->KK,
 		          PANEL, row_tiles(c, g->KK));
 		close_block(e);
@@ -751,6 +934,8 @@ static void conv2d_dx_emit(Emit *e, Node *n)
 	emit_header(e, &g, "dx from dy and w");
 	if (conv_kernel(&g) == CK_DIRECT)
 		conv2d_dx_emit_direct(e, &g);
+	else if (shifted(&g))
+		emit_shift(e, &g, ROLE_DX);
 	else
 		conv2d_dx_emit_gemm(e, &g);
 }
@@ -760,6 +945,8 @@ static long conv2d_dx_scratch(Ctx *c, Node *n)
 	Geo g = node_geo(c, n);
 	if (conv_kernel(&g) == CK_DIRECT)
 		return 0;
+	if (shifted(&g))
+		return shift_scratch(&g, ROLE_DX);
 	Slots s = gemm_slots(&g, ROLE_DX);
 	return s.chunks * s.size;
 }
@@ -861,8 +1048,8 @@ static void conv2d_dw_emit_gemm(Emit *e, const Geo *g)
 		          g->OHW, kb);
 		emit_line(e, "nn_im2colT_panels(xg, &cv, p0, kc, pack);");
 		emit_line(e, "for (int q = 0; q < %d; q += NN_NR)", g->KK);
-		emit_line(e, "\tnn_panel_rows(%d, kc, dyg + p0, %ld, 1, pack + "
-		             "(long)q*kc, partg + q, %d,", g->Og, g->OHW, g->KK);
+		emit_line(e, "\tnn_panel_rows(%d, kc, dyg + p0, %ld, NULL, 1, pack + "
+		             "(long)q*kc, NULL, partg + q, %d,", g->Og, g->OHW, g->KK);
 		emit_line(e, "\t              %d - q < NN_NR ? %d - q : NN_NR, 0, "
 		             "%s, 1);", g->KK, g->KK, row_tiles(c, g->Og));
 		close_block(e);
@@ -896,6 +1083,8 @@ static void conv2d_dw_emit(Emit *e, Node *n)
 	emit_header(e, &g, "dw from x and dy");
 	if (conv_kernel(&g) == CK_DIRECT)
 		conv2d_dw_emit_direct(e, &g);
+	else if (shifted(&g))
+		emit_shift_dw(e, &g);
 	else
 		conv2d_dw_emit_gemm(e, &g);
 }
@@ -905,6 +1094,10 @@ static long conv2d_dw_scratch(Ctx *c, Node *n)
 	Geo g = node_geo(c, n);
 	if (conv_kernel(&g) == CK_DIRECT)
 		return 0;
+	if (shifted(&g)) {
+		ShiftDw d = shift_dw_slots(&g);
+		return d.chunks * d.size;
+	}
 	Slots s = gemm_slots(&g, ROLE_DW);
 	return s.chunks * s.size;
 }

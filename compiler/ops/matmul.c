@@ -79,14 +79,21 @@ static void matmul_emit(Emit *e, Node *n)
 }
 
 /* op(B) packed in panels of NN_NR_MAX columns. */
+long gemm_scratch(long M, long N, long K)
+{
+	(void)M;
+	return K * ((N + 31) / 32 * 32);
+}
+
 static long matmul_scratch(Ctx *c, Node *n)
 {
 	int m, k, k2, nn;
 	mm_dims(c, n, &m, &k, &k2, &nn);
 	int B = c->recipe.batch;
+	m = m == BATCH ? B : m;
 	k = k == BATCH ? B : k;
 	nn = nn == BATCH ? B : nn;
-	return (long)k * ((nn + 31) / 32 * 32);
+	return gemm_scratch(m, nn, k);
 }
 
 static double matmul_flops(Ctx *c, Node *n)
@@ -180,18 +187,22 @@ static void bias_grad_emit(Emit *e, Node *n)
 	long outer, inner;
 	int ch;
 	bias_split(e, in_node(e->c, n, 0), &outer, &ch, &inner);
-	emit_line(e, "for (int c = 0; c < %d; c++)", ch);
-	emit_line(e, "\ty[c] = 0;");
 	if (inner == 1) {
+		emit_line(e, "for (int c = 0; c < %d; c++)", ch);
+		emit_line(e, "\ty[c] = 0;");
 		emit_line(e, "for (int b = 0; b < %ld; b++)", outer);
 		emit_line(e, "\tfor (int c = 0; c < %d; c++)", ch);
 		emit_line(e, "\t\ty[c] += x0[b*%d + c];", ch);
 		return;
 	}
-	emit_line(e, "for (int b = 0; b < %ld; b++)", outer);
-	emit_line(e, "\tfor (int c = 0; c < %d; c++)", ch);
-	emit_line(e, "\t\tfor (int i = 0; i < %ld; i++)", inner);
-	emit_line(e, "\t\t\ty[c] += x0[(b*%d + c)*%ld + i];", ch, inner);
+	/* per channel, plane by plane in double (the prelude's nn_sum) */
+	emit_line(e, "for (int c = 0; c < %d; c++) {", ch);
+	emit_line(e, "\tdouble sum = 0;");
+	emit_line(e, "\tfor (int b = 0; b < %ld; b++)", outer);
+	emit_line(e, "\t\tsum += nn_sum(x0 + ((long)b*%d + c)*%ld, %ld);", ch,
+	          inner, inner);
+	emit_line(e, "\ty[c] = (float)sum;");
+	emit_line(e, "}");
 }
 
 const OpDef op_bias_grad = {

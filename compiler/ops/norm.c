@@ -101,6 +101,12 @@ static const char *idx(Emit *e, const Split *s)
 	return ctx_sprintf(e->c, "((long)b*%d + c)*%ld + i", s->ch, s->inner);
 }
 
+/* Plane (b, c) of x0: "x0 + ((long)b*32 + c)*784". */
+static const char *plane_at(Emit *e, const Split *s)
+{
+	return ctx_sprintf(e->c, "x0 + ((long)b*%d + c)*%ld", s->ch, s->inner);
+}
+
 /* Opens `for b` (and `for i` when there are spatial positions) around a
  * body at the current indent + the returned depth, the innermost loop
  * with a brace when `brace`; close_bi undoes it. */
@@ -185,14 +191,23 @@ static void bn_stats_emit(Emit *e, Node *n)
 	emit_line(e, "for (int c = 0; c < %d; c++) {", C);
 	e->indent++;
 	emit_line(e, "double sum = 0, sq = 0;");
-	int d = open_bi(e, &s, 0);
-	emit_line(e, "sum += x0[%s];", ix);
-	close_bi(e, d, 0);
-	emit_line(e, "const double mean = sum / %ld;", s.n);
-	d = open_bi(e, &s, 1);
-	emit_line(e, "const double dev = x0[%s] - mean;", ix);
-	emit_line(e, "sq += dev * dev;");
-	close_bi(e, d, 1);
+	if (s.inner > 1) {   /* plane by plane, in the prelude's lane order */
+		const char *pl = plane_at(e, &s);
+		emit_line(e, "for (int b = 0; b < %ld; b++)", s.outer);
+		emit_line(e, "\tsum += nn_sum(%s, %ld);", pl, s.inner);
+		emit_line(e, "const double mean = sum / %ld;", s.n);
+		emit_line(e, "for (int b = 0; b < %ld; b++)", s.outer);
+		emit_line(e, "\tsq += nn_sum_sqdev(%s, %ld, mean);", pl, s.inner);
+	} else {
+		int d = open_bi(e, &s, 0);
+		emit_line(e, "sum += x0[%s];", ix);
+		close_bi(e, d, 0);
+		emit_line(e, "const double mean = sum / %ld;", s.n);
+		d = open_bi(e, &s, 1);
+		emit_line(e, "const double dev = x0[%s] - mean;", ix);
+		emit_line(e, "sq += dev * dev;");
+		close_bi(e, d, 1);
+	}
 	emit_line(e, "const double var = sq / %ld;  /* biased */", s.n);
 	emit_line(e, "y[c] = (float)mean;");
 	emit_line(e, "y[%d + c] = (float)(1 / sqrt(var + %s));", C,
@@ -288,9 +303,17 @@ static void bn_gamma_grad_emit(Emit *e, Node *n)
 	e->indent++;
 	emit_line(e, "const float mean = x2[c], istd = x2[%d + c];", C);
 	emit_line(e, "double sum = 0;");
-	int d = open_bi(e, &s, 0);
-	emit_line(e, "sum += (double)x0[%s] * ((x1[%s] - mean) * istd);", ix, ix);
-	close_bi(e, d, 0);
+	if (s.inner > 1) {
+		emit_line(e, "for (int b = 0; b < %ld; b++)", s.outer);
+		emit_line(e, "\tsum += nn_sum_dy_xhat(%s, %s, %ld, mean, istd);",
+		          plane_at(e, &s), ctx_sprintf(e->c, "x1 + ((long)b*%d + c)*%ld",
+		          s.ch, s.inner), s.inner);
+	} else {
+		int d = open_bi(e, &s, 0);
+		emit_line(e, "sum += (double)x0[%s] * ((x1[%s] - mean) * istd);", ix,
+		          ix);
+		close_bi(e, d, 0);
+	}
 	emit_line(e, "y[c] = (float)sum;");
 	e->indent--;
 	emit_line(e, "}");

@@ -179,11 +179,24 @@ static void emit_zero_plane(Emit *e, const PoolGeo *g)
 	emit_line(e, "\tdxp[i] = 0;");
 }
 
+/* 2×2 windows of stride 2, unpadded: the prelude's branch-free kernels. */
+static int pool2(const PoolGeo *g)
+{
+	return g->k == 2 && g->S == 2 && g->P == 0;
+}
+
 static void maxpool_emit(Emit *e, Node *n)
 {
 	PoolGeo g = pool_geo(e->c, n->attr, &in_node(e->c, n, 0)->shape);
 	emit_what(e, &g, "maxpool");
 	open_planes(e, &g, "x0");
+	if (pool2(&g)) {
+		emit_line(e, "nn_maxpool2(xp, %d, %d, %d, y + p*%ld);", g.W, g.OH,
+		          g.OW, (long)g.OH * g.OW);
+		e->indent--;
+		emit_line(e, "}");
+		return;
+	}
 	emit_line(e, "float *yp = y + p*%ld;", (long)g.OH * g.OW);
 	open_window(e, &g);
 	emit_line(e, "float mx = -INFINITY;");
@@ -205,6 +218,14 @@ static void maxpool_grad_emit(Emit *e, Node *n)
 	PoolGeo g = pool_geo(e->c, n->attr, &in_node(e->c, n, 1)->shape);
 	emit_what(e, &g, "the gradient of maxpool");
 	open_planes(e, &g, "x1");
+	if (pool2(&g)) {
+		emit_line(e, "nn_maxpool2_grad(xp, x0 + p*%ld, %d, %d, %d, %d, y + "
+		             "p*%ld);", (long)g.OH * g.OW, g.H, g.W, g.OH, g.OW,
+		          (long)g.H * g.W);
+		e->indent--;
+		emit_line(e, "}");
+		return;
+	}
 	emit_line(e, "const float *dyp = x0 + p*%ld;", (long)g.OH * g.OW);
 	emit_zero_plane(e, &g);
 	open_window(e, &g);
