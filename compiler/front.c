@@ -993,9 +993,10 @@ static void check_data_options(lua_State *L, Ctx *c, Recipe *r,
 		int ch = in->shape.d[1];
 		if (d->mean.n != 1 && d->mean.n != ch)
 			fail_at(L, d->pos, what, "normalize has %d mean/std pairs; the "
-			        "input '%s' %s has %d channel%s (give 1 pair, or %d)",
+			        "input '%s' %s has %d channel%s (give 1 pair%s)",
 			        d->mean.n, in->name, shape_str(c, &in->shape), ch,
-			        ch == 1 ? "" : "s", ch);
+			        ch == 1 ? "" : "s", ch == 1 ? "" :
+			        ctx_sprintf(c, ", or %d", ch));
 	}
 	if (r->train.mean.n && r->valid.kind && !r->valid.mean.n)
 		fail_at(L, r->valid.pos, r->valid.kind == 1 ? "data.idx" : "data.csv",
