@@ -347,6 +347,16 @@ static void emit_header(Ctx *c, Buf *h, const char *base)
 	    n, n, n, n, n, n, n, up, lt[0] == 'i' ? " class indices" :
 	    "[TARGET_SIZE] targets", n, n, it, lt, n, n, it, lt, n, n, it, lt, n, n,
 	    it, n, n, it, lt, n, n, n, n, n, n, n, n, n, n);
+	if (r->mixup)
+		buf_printf(h,
+		    "/* mixup (the recipe mixes): while y2 is set, the training loss of\n"
+		    " * _train_step, _gradient and _loss is λ·L(y) + (1−λ)·L(y2), y2 [BATCH]\n"
+		    " * class indices; _set_mix(m, NULL, 1) ends it.  _evaluate never mixes.\n"
+		    " * _train_step_mix is one step with the mix set for it alone. */\n"
+		    "void %s_set_mix(%s *m, const int32_t *y2, float lambda);\n"
+		    "float %s_train_step_mix(%s *m, const %s *x, const int32_t *y,\n"
+		    "                        const int32_t *y2, float lambda);\n\n",
+		    n, n, n, n, it);
 	buf_printf(h, "/* Built with -DNNCC_PROFILE (nncc --profile): the time of every op\n"
 	              " * of the training steps so far, as a table on stderr. */\n"
 	              "void %s_profile_print(void);\n\n#endif\n", n);
@@ -392,6 +402,23 @@ static void emit_init_param(Emit *e, const Node *p)
 static int saved(const Node *n)
 {
 	return n->st == ST_PARAM || n->st == ST_STATE;
+}
+
+/* mixup: the second labels and λ ride in the model for one step; the
+ * loss and its gradient read them (Emit.mix). */
+static void emit_mix_api(Emit *e)
+{
+	const char *n = e->c->recipe.name;
+	buf_printf(e->b,
+	    "void %s_set_mix(%s *m, const int32_t *y2, float lambda)\n{\n"
+	    "\tm->mix_y = y2;\n"
+	    "\tm->mix_lambda = lambda;\n}\n\n"
+	    "float %s_train_step_mix(%s *m, const nn_in_t *x, const int32_t *y,\n"
+	    "                        const int32_t *y2, float lambda)\n{\n"
+	    "\t%s_set_mix(m, y2, lambda);\n"
+	    "\tfloat loss = %s_train_step(m, x, y);\n"
+	    "\t%s_set_mix(m, NULL, 1);\n"
+	    "\treturn loss;\n}\n\n", n, n, n, n, n, n, n);
 }
 
 static void emit_api(Emit *e)
@@ -448,6 +475,8 @@ static void emit_api(Emit *e)
 	    "\tupdate(m);\n"
 	    "\tm->state.step++;\n"
 	    "\treturn NN_LOSS[0];\n}\n\n", n, n, lt);
+	if (r->mixup)
+		emit_mix_api(e);
 	buf_printf(b,
 	    "float %s_gradient(%s *m, const nn_in_t *x, const %s *y)\n{\n"
 	    "\tm->nrows = NN_BATCH;\n"
@@ -591,6 +620,86 @@ static void emit_api(Emit *e)
 	    "\treturn NULL;\n}\n\n");
 }
 
+/* A list of numbers as a static float array of main(). */
+static void emit_floats(Emit *e, const char *name, const NumList *l)
+{
+	buf_printf(e->b, "\tstatic const float %s[%d] = {", name, l->n);
+	for (int i = 0; i < l->n; i++)
+		buf_printf(e->b, "%s%s", i ? ", " : "", cfloat(e->c, l->v[i]));
+	buf_printf(e->b, "};\n");
+}
+
+/* What the recipe's data options point to: normalize's mean and std, the
+ * augmentations; only what the recipe has, so a trainer without them
+ * reads as before. */
+static void emit_data_arrays(Emit *e)
+{
+	static const char *kind[] = {"", "RT_AUG_HFLIP", "RT_AUG_CROP",
+	                             "RT_AUG_CUTOUT", "RT_AUG_ERASE",
+	                             "RT_AUG_MIXUP"};
+	Ctx *c = e->c;
+	const Recipe *r = &c->recipe;
+	if (r->train.mean.n) {
+		emit_floats(e, "train_mean", &r->train.mean);
+		emit_floats(e, "train_std", &r->train.std);
+	}
+	if (r->valid.kind && r->valid.mean.n) {
+		emit_floats(e, "valid_mean", &r->valid.mean);
+		emit_floats(e, "valid_std", &r->valid.std);
+	}
+	if (!r->naugment)
+		return;
+	buf_printf(e->b, "\tstatic const RtAugment augment[%d] = {\n",
+	           r->naugment);
+	for (int i = 0; i < r->naugment; i++) {
+		const AugSpec *a = &r->augment[i];
+		buf_printf(e->b, "\t\t{.kind = %s", kind[a->kind]);
+		switch (a->kind) {
+		case AUG_HFLIP:
+			buf_printf(e->b, ", .p = %s", cfloat(c, a->p));
+			break;
+		case AUG_CROP:
+		case AUG_CUTOUT:
+			buf_printf(e->b, ", .size = %d", a->size);
+			break;
+		case AUG_ERASE:
+			buf_printf(e->b, ", .p = %s, .scale = {%s, %s},\n\t\t "
+			           ".ratio = {%s, %s}, .value = %s", cfloat(c, a->p),
+			           cfloat(c, a->scale.v[0]), cfloat(c, a->scale.v[1]),
+			           cfloat(c, a->ratio.v[0]), cfloat(c, a->ratio.v[1]),
+			           cfloat(c, a->value));
+			break;
+		case AUG_MIXUP:
+			buf_printf(e->b, ", .alpha = %s", cfloat(c, a->alpha));
+			break;
+		}
+		buf_printf(e->b, "},  /* %s:%d */\n", ccomment(c, a->pos.file),
+		           a->pos.line);
+	}
+	buf_printf(e->b, "\t};\n");
+}
+
+static void emit_data_options(Emit *e)
+{
+	static const char *balance[] = {"RT_BALANCE_NONE", "RT_BALANCE_OVER",
+	                                "RT_BALANCE_UNDER"};
+	const Recipe *r = &e->c->recipe;
+	Buf *b = e->b;
+	if (r->train.mean.n)
+		buf_printf(b, "\t\t.train_norm = {%d, train_mean, train_std},\n",
+		           r->train.mean.n);
+	if (r->valid.kind && r->valid.mean.n)
+		buf_printf(b, "\t\t.valid_norm = {%d, valid_mean, valid_std},\n",
+		           r->valid.mean.n);
+	if (r->naugment)
+		buf_printf(b, "\t\t.augment = augment,\n\t\t.naugment = %d,\n",
+		           r->naugment);
+	if (r->balance)
+		buf_printf(b, "\t\t.balance = %s,\n", balance[r->balance]);
+	if (r->drop_last)
+		buf_printf(b, "\t\t.drop_last = 1,\n");
+}
+
 static void emit_main(Emit *e)
 {
 	Ctx *c = e->c;
@@ -616,13 +725,18 @@ static void emit_main(Emit *e)
 	    "static int v_load(void *m, const char *path) { return %s_load(m, "
 	    "path); }\n"
 	    "static RtState *v_state(void *m) { return &((%s *)m)->state; }\n"
+	    "%s"
 	    "#ifdef _OPENMP\n"
 	    "#include <omp.h>\n"
 	    "static void v_set_threads(int n) { omp_set_num_threads(n); }\n"
 	    "#else\n"
 	    "#define v_set_threads NULL\n"
 	    "#endif\n\n",
-	    n, n, n, n, n, n, n, n);
+	    n, n, n, n, n, n, n, n, r->mixup ? ctx_sprintf(c,
+	    "static float v_train_step_mix(void *m, const float *x, const void *y,\n"
+	    "                              const void *y2, float lambda)\n"
+	    "{\n\treturn %s_train_step_mix(m, (const void *)x, y, y2, lambda);\n}\n",
+	    n) : "");
 	buf_printf(b, "int main(int argc, char **argv)\n{\n");
 	buf_printf(b, "\tstatic const RtModel model = {\n");
 	buf_printf(b, "\t\t.name = %s,\n", cstr(c, n));
@@ -645,7 +759,9 @@ static void emit_main(Emit *e)
 	    "\t\t.size = v_size,\n\t\t.init = v_init,\n"
 	    "\t\t.train_step = v_train_step,\n\t\t.evaluate = v_evaluate,\n"
 	    "\t\t.set_lr = v_set_lr,\n\t\t.save = v_save,\n\t\t.load = v_load,\n"
-	    "\t\t.state = v_state,\n\t\t.set_threads = v_set_threads,\n\t};\n");
+	    "\t\t.state = v_state,\n\t\t.set_threads = v_set_threads,\n%s\t};\n",
+	    r->mixup ? "\t\t.train_step_mix = v_train_step_mix,\n" : "");
+	emit_data_arrays(e);
 	buf_printf(b, "\tstatic const RtRecipe recipe = {\n");
 	buf_printf(b, "\t\t.epochs = %d,\n\t\t.seed = %" PRIu64 ",\n"
 	              "\t\t.shuffle = %d,\n\t\t.lr = %s,\n",
@@ -675,6 +791,7 @@ static void emit_main(Emit *e)
 	           r->ckpt_path ? cstr(c, r->ckpt_path) : "NULL", r->ckpt_every);
 	buf_printf(b, "\t\t.patience = %d,\n\t\t.min_delta = %s,\n",
 	           r->patience, cfloat(c, r->min_delta));
+	emit_data_options(e);
 	buf_printf(b, "\t};\n\tint rc = rt_train_main(&model, &recipe, argc, argv);\n"
 	              "#ifdef NNCC_PROFILE\n\t%s_profile_print();\n#endif\n"
 	              "\treturn rc;\n}\n\n#endif\n", c->recipe.name);
@@ -707,7 +824,7 @@ void emit_c(Ctx *c, const char *cpath, const char *hpath, const EmitOpts *o)
 	const Recipe *r = &c->recipe;
 	const char *n = r->name;
 	Buf b = {0}, h = {0};
-	Emit e = {c, &b, 0, 0};
+	Emit e = {c, &b, 0, 0, r->mixup};
 	const Node *lb = ir_node(c, c->label);
 	long lbsz = shape_numel(&lb->shape, 1);
 
@@ -758,7 +875,10 @@ void emit_c(Ctx *c, const char *cpath, const char *hpath, const EmitOpts *o)
 	    "\tfloat *param, *grad, *state_f, *arena;\n"
 	    "\tnn_in_t *xbuf;\n"
 	    "\t%s *ybuf;\n"
-	    "};\n\n", n, label_t(c));
+	    "%s"
+	    "};\n\n", n, label_t(c), r->mixup ?
+	    "\tconst int32_t *mix_y;  /* mixup: the second labels, or NULL */\n"
+	    "\tfloat mix_lambda;      /* and the first labels' share */\n" : "");
 	emit_profile(&e);
 	buf_printf(&b, "/* ---- forward (training mode) ---- */\n\n");
 	emit_phase(&e, "forward_train", PH_FWD, 0);

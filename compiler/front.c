@@ -25,6 +25,7 @@
 #define SCHED "nncc.schedule"
 #define DATA "nncc.data"
 #define RECIPE "nncc.recipe"
+#define AUGMENT "nncc.augment"
 
 typedef struct Sched {
 	int kind;
@@ -765,19 +766,245 @@ static const AttrKey csv_keys[] = {
 	{0},
 };
 
+typedef struct NormKeys {
+	NumList mean, std;
+} NormKeys;
+static const AttrKey norm_keys[] = {
+	{"mean", AK_NUMS, 0, 1, 0, offsetof(NormKeys, mean), 1, 0},
+	{"std", AK_NUMS, 0, 1, 0, offsetof(NormKeys, std), 1, 0},
+	{0},
+};
+
+/* normalize = {mean = {…}, std = {…}} of the data source at idx: one
+ * pair for every value, or one per channel (checked against the input
+ * in nn.train). */
+static void parse_normalize(lua_State *L, int idx, const char *what,
+                            DataSpec *d)
+{
+	lua_getfield(L, idx, "normalize");
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return;
+	}
+	char w[48];
+	snprintf(w, sizeof w, "%s: normalize", what);
+	if (!lua_istable(L, -1))
+		fail(L, w, "must be a table {mean = {…}, std = {…}}; got %s",
+		     luaL_typename(L, -1));
+	NormKeys nk;
+	memset(&nk, 0, sizeof nk);
+	parse_keys(L, -1, w, norm_keys, &nk, NULL);
+	if (nk.mean.n != nk.std.n)
+		fail(L, w, "mean has %d value%s but std has %d", nk.mean.n,
+		     nk.mean.n == 1 ? "" : "s", nk.std.n);
+	for (int i = 0; i < nk.std.n; i++)
+		if (!(nk.std.v[i] > 0))
+			fail(L, w, "std[%d] = %g; a standard deviation must be > 0",
+			     i + 1, nk.std.v[i]);
+	d->mean = nk.mean;
+	d->std = nk.std;
+	lua_pop(L, 1);
+}
+
 static int l_data(lua_State *L)
 {
 	int kind = (int)lua_tointeger(L, lua_upvalueindex(2));
 	const char *what = kind == 1 ? "data.idx" : "data.csv";
+	static const char *const norm_key[] = {"normalize", NULL};
 	if (!lua_istable(L, 1))
 		return fail(L, what, "is configured with braces: nn.%s{…}", what);
 	DataSpec *d = lua_newuserdatauv(L, sizeof *d, 0);
 	memset(d, 0, sizeof *d);
 	luaL_setmetatable(L, DATA);
-	parse_keys(L, 1, what, kind == 1 ? idx_keys : csv_keys, d, NULL);
+	parse_keys(L, 1, what, kind == 1 ? idx_keys : csv_keys, d, norm_key);
+	parse_normalize(L, 1, what, d);
 	d->kind = kind;
 	d->pos = where(L);
 	return 1;
+}
+
+/* ---- nn.augment.*{…} --------------------------------------------------- */
+
+#define AGK(key, kind, pos, req, def, field, lo, hi)                        \
+	{#key, kind, pos, req, def, offsetof(AugSpec, field), lo, hi}
+static const AttrKey hflip_keys[] = {AGK(p, AK_NUM, 0, 0, 0.5, p, 0, 1), {0}};
+static const AttrKey crop_keys[] = {
+	AGK(pad, AK_INT, 1, 1, 0, size, 1, 1024), {0}};
+static const AttrKey cutout_keys[] = {
+	AGK(size, AK_INT, 1, 1, 0, size, 1, 1 << 16), {0}};
+static const AttrKey erase_keys[] = {
+	AGK(p, AK_NUM, 0, 0, 0.5, p, 0, 1),
+	AGK(scale, AK_NUMS, 0, 0, 0, scale, 0, 1),
+	AGK(ratio, AK_NUMS, 0, 0, 0, ratio, 1e-3, 1e3),
+	AGK(value, AK_NUM, 0, 0, 0, value, 1, 0),
+	{0}};
+static const AttrKey mixup_keys[] = {
+	AGK(alpha, AK_NUM, 1, 1, 0, alpha, 0.01, 1000), {0}};
+
+static const struct {
+	const char *name;
+	const AttrKey *keys;
+} aug_defs[] = {
+	{NULL, NULL},                     /* the AUG_* order, from 1 */
+	{"hflip", hflip_keys},
+	{"random_crop", crop_keys},
+	{"cutout", cutout_keys},
+	{"random_erasing", erase_keys},
+	{"mixup", mixup_keys},
+};
+
+/* A {lo, hi} range of random_erasing: two values, lo <= hi; torchvision's
+ * default when not given. */
+static void erase_range(lua_State *L, const char *what, const char *key,
+                        NumList *l, double lo, double hi)
+{
+	if (l->n == 0) {
+		l->n = 2;
+		l->v = ctx_alloc(ctx_of(L), 2 * sizeof *l->v);
+		l->v[0] = lo;
+		l->v[1] = hi;
+	}
+	if (l->n != 2)
+		fail(L, what, "'%s' must be a range {min, max}; got %d value%s", key,
+		     l->n, l->n == 1 ? "" : "s");
+	if (l->v[0] > l->v[1])
+		fail(L, what, "'%s' = {%g, %g}: the minimum is above the maximum",
+		     key, l->v[0], l->v[1]);
+}
+
+static int l_augment(lua_State *L)
+{
+	int kind = (int)lua_tointeger(L, lua_upvalueindex(2));
+	char what[40];
+	snprintf(what, sizeof what, "augment.%s", aug_defs[kind].name);
+	if (!lua_isnoneornil(L, 1) && !lua_istable(L, 1))
+		return fail(L, what, "is configured with braces: nn.%s{…}", what);
+	AugSpec *a = lua_newuserdatauv(L, sizeof *a, 0);
+	memset(a, 0, sizeof *a);
+	luaL_setmetatable(L, AUGMENT);
+	if (lua_istable(L, 1)) {
+		parse_keys(L, 1, what, aug_defs[kind].keys, a, NULL);
+	} else {
+		lua_newtable(L);
+		parse_keys(L, -1, what, aug_defs[kind].keys, a, NULL);
+		lua_pop(L, 1);
+	}
+	a->kind = kind;
+	a->pos = where(L);
+	if (kind == AUG_ERASE) {
+		erase_range(L, what, "scale", &a->scale, 0.02, 0.33);
+		erase_range(L, what, "ratio", &a->ratio, 0.3, 3.3);
+	}
+	return 1;
+}
+
+/* augment = {nn.augment.…{…}, …} of nn.train{…}: a list, each entry an
+ * augmentation, at most one mixup and that one last. */
+static void parse_augment(lua_State *L, Recipe *r)
+{
+	lua_getfield(L, 1, "augment");
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return;
+	}
+	if (!lua_istable(L, -1) || luaL_testudata(L, -1, AUGMENT))
+		fail(L, "train", "'augment' must be a list {nn.augment.…{…}, …}; "
+		                 "got %s", luaL_testudata(L, -1, AUGMENT) ?
+		     "one augmentation (put it in braces)" : luaL_typename(L, -1));
+	int n = (int)luaL_len(L, -1);
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		if (!lua_isinteger(L, -2) || lua_tointeger(L, -2) < 1 ||
+		    lua_tointeger(L, -2) > n)
+			fail(L, "train", "'augment' is a list; it has a key %s",
+			     lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) :
+			     "that is not 1, 2, …");
+		lua_pop(L, 1);
+	}
+	r->augment = ctx_alloc(ctx_of(L), sizeof *r->augment * (size_t)(n + 1));
+	for (int i = 1; i <= n; i++) {
+		lua_rawgeti(L, -1, i);
+		AugSpec *a = luaL_testudata(L, -1, AUGMENT);
+		if (!a)
+			fail(L, "train", "augment[%d] must be an augmentation "
+			                 "(nn.augment.hflip{…}, …); got %s%s", i,
+			     luaL_typename(L, -1), lua_isfunction(L, -1) ?
+			     " (configure it with braces: nn.augment.…{})" : "");
+		if (r->mixup)
+			fail_at(L, r->augment[r->naugment - 1].pos, "augment.mixup",
+			        "must be the last augmentation: it mixes whole batches "
+			        "after the per-sample ones");
+		r->augment[r->naugment++] = *a;
+		r->mixup = a->kind == AUG_MIXUP;
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+}
+
+/* The data options and augmentations against the model: which input and
+ * labels they need, at the line of the option that does not fit. */
+static void check_data_options(lua_State *L, Ctx *c, Recipe *r,
+                               const char *balance)
+{
+	const Node *in = ir_node(c, c->input), *lb = ir_node(c, c->label);
+	const Node *loss = ir_node(c, r->loss);
+	int image = in->shape.n == 4 && in->dtype == DT_F32;
+	for (int i = 0; i < r->naugment; i++) {
+		const AugSpec *a = &r->augment[i];
+		char what[40];
+		snprintf(what, sizeof what, "augment.%s", aug_defs[a->kind].name);
+		if (in->dtype != DT_F32)
+			fail_at(L, a->pos, what, "the input '%s' is int32 tokens; "
+			        "augmentations transform float inputs", in->name);
+		if (a->kind != AUG_MIXUP && !image)
+			fail_at(L, a->pos, what, "transforms images [C,H,W]; the input "
+			        "'%s' is %s", in->name, shape_str(c, &in->shape));
+		int h = image ? in->shape.d[2] : 0, w = image ? in->shape.d[3] : 0;
+		if (a->kind == AUG_CUTOUT && a->size > (h > w ? h : w))
+			fail_at(L, a->pos, what, "size %d is larger than the image "
+			        "(%dx%d)", a->size, h, w);
+		if (a->kind == AUG_MIXUP && !(loss->op->traits & OT_MIX))
+			fail_at(L, a->pos, what, "mixes two class labels in "
+			        "softmax_cross_entropy; the loss is %s, which cannot "
+			        "mix", loss->op->lua ? loss->op->lua : loss->op->name);
+	}
+	if (balance) {
+		if (!strcmp(balance, "oversample"))
+			r->balance = 1;
+		else if (!strcmp(balance, "undersample"))
+			r->balance = 2;
+		else
+			fail_at(L, r->pos, "train", "balance must be \"oversample\" or "
+			        "\"undersample\"; got \"%s\"", balance);
+		if (lb->op != &op_label)
+			fail_at(L, r->pos, "train", "balance evens out classes; the "
+			        "model has a float target '%s', not class labels",
+			        lb->name);
+	}
+	const DataSpec *ds[2] = {&r->train, &r->valid};
+	for (int k = 0; k < 2; k++) {
+		const DataSpec *d = ds[k];
+		const char *what = d->kind == 1 ? "data.idx" : "data.csv";
+		if (!d->kind || !d->mean.n)
+			continue;
+		if (in->dtype != DT_F32)
+			fail_at(L, d->pos, what, "normalize: the input '%s' is int32 "
+			        "tokens, which are not normalized", in->name);
+		int ch = in->shape.d[1];
+		if (d->mean.n != 1 && d->mean.n != ch)
+			fail_at(L, d->pos, what, "normalize has %d mean/std pairs; the "
+			        "input '%s' %s has %d channel%s (give 1 pair%s)",
+			        d->mean.n, in->name, shape_str(c, &in->shape), ch,
+			        ch == 1 ? "" : "s", ch == 1 ? "" :
+			        ctx_sprintf(c, ", or %d", ch));
+	}
+	if (r->train.mean.n && r->valid.kind && !r->valid.mean.n)
+		fail_at(L, r->valid.pos, r->valid.kind == 1 ? "data.idx" : "data.csv",
+		        "the training data is normalized but this validation data "
+		        "is not; give it the same normalize");
+	if (r->split > 0 && r->valid.kind)
+		fail_at(L, r->pos, "train", "split = %g takes validation data from "
+		        "train, but data.valid is given too; keep one", r->split);
 }
 
 /* ---- nn.train{…} ------------------------------------------------------- */
@@ -806,6 +1033,8 @@ typedef struct TrainKeys {
 	const char *name;
 	int batch, epochs, seed, shuffle, lr_batch_ref;
 	double split;
+	const char *balance;         /* data options */
+	int drop_last;
 } TrainKeys;
 
 static const AttrKey train_keys[] = {
@@ -817,12 +1046,14 @@ static const AttrKey train_keys[] = {
 	{"lr_batch_ref", AK_INT, 0, 0, 0, offsetof(TrainKeys, lr_batch_ref), 0,
 	 1 << 20},
 	{"split", AK_NUM, 0, 0, 0, offsetof(TrainKeys, split), 0, 0.99},
+	{"balance", AK_STR, 0, 0, 0, offsetof(TrainKeys, balance), 1, 0},
+	{"drop_last", AK_BOOL, 0, 0, 0, offsetof(TrainKeys, drop_last), 1, 0},
 	{0},
 };
 
 static const char *const train_extra[] = {"loss", "predict", "optimizer",
                                     "schedule", "data", "checkpoint",
-                                    "early_stopping", NULL};
+                                    "early_stopping", "augment", NULL};
 
 typedef struct CkptKeys {
 	const char *path;
@@ -900,6 +1131,7 @@ static int l_train(lua_State *L)
 		return fail(L, "train", "a script describes one training recipe");
 	/* plain keys; the rest are checked one by one below */
 	TrainKeys tk;
+	memset(&tk, 0, sizeof tk);
 	parse_keys(L, 1, "train", train_keys, &tk, train_extra);
 	if (!is_ident(tk.name))
 		return fail(L, "train", "name '%s' must be a C identifier "
@@ -985,6 +1217,9 @@ static int l_train(lua_State *L)
 	if (c->label < 0)
 		return fail(L, "train", "the model has no nn.label{…} or "
 		                        "nn.target{…}");
+	parse_augment(L, r);
+	r->drop_last = tk.drop_last;
+	check_data_options(L, c, r, tk.balance);
 	c->have_recipe = 1;
 	lua_newuserdatauv(L, 0, 0);
 	luaL_setmetatable(L, RECIPE);
@@ -1098,6 +1333,7 @@ static void push_module(lua_State *L, Ctx *c)
 	new_meta(L, c, SCHED, NULL, NULL, NULL);
 	new_meta(L, c, DATA, NULL, NULL, NULL);
 	new_meta(L, c, RECIPE, NULL, NULL, NULL);
+	new_meta(L, c, AUGMENT, NULL, NULL, NULL);
 
 	lua_newtable(L);
 	set_fn(L, c, "input", l_input, NULL);
@@ -1129,6 +1365,12 @@ static void push_module(lua_State *L, Ctx *c)
 	set_fn_int(L, c, "csv", l_data, 2);
 	seal(L, c, "nn.data");
 	lua_setfield(L, -2, "data");
+
+	lua_newtable(L);
+	for (int i = 1; i < (int)(sizeof aug_defs / sizeof *aug_defs); i++)
+		set_fn_int(L, c, aug_defs[i].name, l_augment, i);
+	seal(L, c, "nn.augment");
+	lua_setfield(L, -2, "augment");
 
 	seal(L, c, "nn");
 }

@@ -135,6 +135,8 @@ enum {
 	OT_SOURCE = 1 << 3,    /* no inputs: input, label, param */
 	OT_TRAIN_ONLY = 1 << 4,/* not run by predict/evaluate */
 	OT_UPDATE = 1 << 5,    /* an optimizer update: no output tensor */
+	OT_MIX = 1 << 6,       /* a loss that mixes two labels for mixup:
+	                          λ·L(y) + (1−λ)·L(y2) (see Emit.mix) */
 };
 
 struct OpDef {
@@ -249,7 +251,20 @@ typedef struct DataSpec {
 	int label_col, header;
 	double scale;
 	Pos pos;
+	NumList mean, std;           /* normalize = {mean, std}; n = 0: none */
 } DataSpec;
+
+/* nn.augment.*{…}, kinds numbered as the runtime's RT_AUG_*. */
+enum { AUG_HFLIP = 1, AUG_CROP, AUG_CUTOUT, AUG_ERASE, AUG_MIXUP };
+typedef struct AugSpec {
+	int kind;
+	double p;                    /* hflip, random_erasing */
+	int size;                    /* random_crop: pad; cutout: the side */
+	NumList scale, ratio;        /* random_erasing */
+	double value;                /* random_erasing */
+	double alpha;                /* mixup */
+	Pos pos;                     /* the nn.augment.… call */
+} AugSpec;
 
 typedef struct Recipe {
 	const char *name;            /* C prefix, a checked identifier */
@@ -267,6 +282,12 @@ typedef struct Recipe {
 	int patience;
 	double min_delta;
 	Pos pos;                     /* the nn.train call */
+	/* data options and augmentation */
+	AugSpec *augment;            /* in the order given */
+	int naugment;
+	int mixup;                   /* the last augmentation is mixup */
+	int balance;                 /* RT_BALANCE_* values */
+	int drop_last;
 } Recipe;
 
 /* ---- the context ----------------------------------------------------- */
@@ -348,6 +369,9 @@ struct Emit {
 	Buf *b;
 	int eval;                    /* emitting the eval-mode forward */
 	int indent;
+	/* mixup: training losses (not eval) are λ·L(y) + (1−λ)·L(y2) with
+	 * λ = m->mix_lambda and y2 = m->mix_y when m->mix_y is set */
+	int mix;
 };
 /* Appends one line of C at the current indent. */
 void emit_line(Emit *e, const char *fmt, ...)

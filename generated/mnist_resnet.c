@@ -5131,6 +5131,9 @@ int main(int argc, char **argv)
 		.state = v_state,
 		.set_threads = v_set_threads,
 	};
+	static const RtAugment augment[1] = {
+		{.kind = RT_AUG_CROP, .size = 2},  /* models/mnist_resnet.lua:49 */
+	};
 	static const RtRecipe recipe = {
 		.epochs = 5,
 		.seed = 1,
@@ -5148,6 +5151,8 @@ int main(int argc, char **argv)
 		.ckpt_every = 0,
 		.patience = 0,
 		.min_delta = 0.0f,
+		.augment = augment,
+		.naugment = 1,
 	};
 	int rc = rt_train_main(&model, &recipe, argc, argv);
 #ifdef NNCC_PROFILE

@@ -43,4 +43,8 @@ return nn.train {
     train = nn.data.idx{"data/train-images-idx3-ubyte", "data/train-labels-idx1-ubyte", scale = 1/255},
     valid = nn.data.idx{"data/t10k-images-idx3-ubyte", "data/t10k-labels-idx1-ubyte", scale = 1/255},
   },
+  -- shift each digit by up to 2 pixels (pad with black, crop back): the
+  -- global average pooling makes the net nearly shift-invariant, and this
+  -- teaches it the rest
+  augment = { nn.augment.random_crop{pad = 2} },
 }

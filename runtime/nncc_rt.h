@@ -63,6 +63,14 @@ typedef struct RtDataSpec {
 	float scale;         /* every input value is multiplied by it (0: 1) */
 } RtDataSpec;
 
+/* normalize = {mean, std} of a data source: after scale, x = (x - mean[c])
+ * / std[c] per channel c, the first per-sample dimension ([C,H,W]: C;
+ * [D]: each of the D values). */
+typedef struct RtNorm {
+	int n;               /* 0: none; 1: one pair for all; else per channel */
+	const float *mean, *std;
+} RtNorm;
+
 /* A loaded split.  Inputs are float32, row-major, dim floats per sample.
  * Labels are class indices (y) or float targets (t, tdim per sample). */
 typedef struct RtData {
@@ -102,6 +110,117 @@ int rt_load(RtData *d, const RtDataSpec *s, const char *dir, int classes,
 int rt_data_split(RtData *d, RtData *v, double share, RtErr *e);
 
 void rt_data_free(RtData *d);
+
+/* x = (x - mean[c]) / std[c] on every sample of d, where channel c is
+ * the c-th of `channels` equal runs of each sample's values.  Errors
+ * (naming file): nm->n neither 1 nor channels, channels not dividing
+ * dim, a std that is not > 0. */
+int rt_data_normalize(RtData *d, const RtNorm *nm, int channels,
+                      const char *file, RtErr *e);
+
+/* ---- The epoch's order: shuffling, class balance, the last batch ------
+ * Each epoch visits `size` samples.  RT_BALANCE_NONE: every sample once.
+ * RT_BALANCE_OVER: every class present as often as the largest one (M):
+ * a class of n samples contributes all of them M/n times, then M%n more
+ * chosen at random without replacement.  RT_BALANCE_UNDER: every class as
+ * often as the smallest present one (m): m of its samples chosen at random
+ * without replacement.  Classes with no sample are left out.
+ *
+ * Draws from r, in this order: for each class in class order whose share
+ * is not all of its samples, a partial Fisher-Yates choice of that share
+ * (rt_rng_below per pick); then, if shuffle, rt_shuffle of the whole
+ * order.  Without balance that is exactly rt_shuffle of 0..n-1. */
+enum { RT_BALANCE_NONE, RT_BALANCE_OVER, RT_BALANCE_UNDER };
+
+typedef struct RtSampler {
+	int n;               /* samples in the data */
+	int classes;
+	int balance;         /* RT_BALANCE_* */
+	int size;            /* samples an epoch visits */
+	int share;           /* balance: samples of each present class */
+	int32_t *byclass;    /* [n] sample indices grouped by class */
+	int32_t *start;      /* [classes+1] class k: byclass[start[k]..start[k+1]) */
+	int32_t *order;      /* [size + n] the epoch's order (and room to choose) */
+} RtSampler;
+
+/* balance needs class labels (d->y) in [0,classes). */
+int rt_sampler_init(RtSampler *s, const RtData *d, int classes, int balance,
+                    RtErr *e);
+/* Fills s->order[0..size) for the next epoch. */
+void rt_sampler_epoch(RtSampler *s, int shuffle, RtRng *r);
+void rt_sampler_free(RtSampler *s);
+
+/* Batches of an epoch of `size` samples: with drop_last the last partial
+ * batch is dropped; without it is filled up with the samples from the
+ * start of the epoch's order (cycling if size < batch), so every sample
+ * is seen at least once and every step has the compiled batch shape. */
+int rt_epoch_batches(int size, int batch, int drop_last);
+/* The sample indices of batch i: order[(i*batch + j) mod size]. */
+void rt_batch_indices(const int32_t *order, int size, int batch, int i,
+                      int32_t *idx);
+
+/* ---- Augmentation -------------------------------------------------------
+ * Transforms of training batches, drawn from their own RNG stream (the
+ * trainer's RtState.aug_rng, saved in checkpoints).  Images are [c][h][w]
+ * float32.  The per-sample transforms and their draws:
+ *   HFLIP   u = uniform(); mirror left-right if u < p
+ *   CROP    dy = below(2·pad+1), dx = below(2·pad+1): the image padded
+ *           by pad on every side (with fill[c], NULL: 0) and cropped back
+ *           to h×w at offset (dy, dx): torchvision RandomCrop(padding)
+ *   CUTOUT  cy = below(h), cx = below(w): zero rows cy-size/2 …
+ *           cy-size/2+size-1 and the same columns around cx, clipped at
+ *           the borders, in every channel (DeVries & Taylor 2017)
+ *   ERASE   u = uniform(); if u < p, up to 10 attempts of: u1 = uniform(),
+ *           u2 = uniform(), area share s = scale0 + (scale1-scale0)·u1,
+ *           ratio r = exp(log ratio0 + (log ratio1 - log ratio0)·u2),
+ *           eh = round(sqrt(s·h·w·r)), ew = round(sqrt(s·h·w/r)) (half
+ *           to even); the first with eh < h and ew < w draws
+ *           i = below(h-eh+1), j = below(w-ew+1) and sets the eh×ew
+ *           rectangle at (i, j) to value in every channel: torchvision
+ *           RandomErasing
+ * and of the whole batch, after them:
+ *   MIXUP   λ = beta(alpha, alpha), then a permutation π of the batch
+ *           (rt_shuffle of 0..n-1); x_i = λ·x_i + (1-λ)·x_π(i) and the
+ *           second label y2_i = y_π(i); the loss is λ·L(y) + (1-λ)·L(y2)
+ *           (Zhang et al. 2018) */
+enum { RT_AUG_HFLIP = 1, RT_AUG_CROP, RT_AUG_CUTOUT, RT_AUG_ERASE,
+       RT_AUG_MIXUP };
+
+typedef struct RtAugment {
+	int kind;            /* RT_AUG_* */
+	float p;             /* HFLIP, ERASE: chance a sample is transformed */
+	int size;            /* CROP: the padding; CUTOUT: the square's side */
+	float scale[2];      /* ERASE: range of the erased share of the area */
+	float ratio[2];      /* ERASE: range of the aspect ratio h/w */
+	float value;         /* ERASE: what erased values become */
+	float alpha;         /* MIXUP: λ ~ Beta(alpha, alpha) */
+} RtAugment;
+
+void rt_aug_hflip(float *x, int c, int h, int w, float p, RtRng *r);
+void rt_aug_crop(float *x, int c, int h, int w, int pad, const float *fill,
+                 RtRng *r);
+void rt_aug_cutout(float *x, int c, int h, int w, int size, RtRng *r);
+void rt_aug_erase(float *x, int c, int h, int w, const RtAugment *a,
+                  RtRng *r);
+
+/* A Beta(a, b) draw as X/(X+Y) of Gamma draws X ~ Γ(a), then Y ~ Γ(b),
+ * each by Marsaglia and Tsang's method (a < 1: Γ(a+1)·U^(1/a), the U
+ * drawn first), in log space so that small a and b neither underflow
+ * nor divide 0 by 0. */
+float rt_rng_beta(RtRng *r, float a, float b);
+
+/* Mixup of x [n][dim] as above; fills y2 [n] from y [n] and returns λ.
+ * work: n·dim floats and perm: n ints of scratch. */
+float rt_aug_mixup(float *x, int n, int dim, const int32_t *y, int32_t *y2,
+                   float alpha, float *work, int32_t *perm, RtRng *r);
+
+/* The whole list on a batch x [n][c·h·w]: for each sample in batch order
+ * each per-sample transform in list order, then a MIXUP (which must be
+ * the last of the list) on the batch.  Returns λ, 1 without mixup.  fill,
+ * work and perm as above (work and perm are used by mixup only). */
+float rt_augment_batch(const RtAugment *a, int naug, float *x, int n, int c,
+                       int h, int w, const float *fill, const int32_t *y,
+                       int32_t *y2, float *work, int32_t *perm, RtRng *r);
 
 /* Copies samples idx[0..count) of d into contiguous x (and y or t). */
 void rt_gather(const RtData *d, const int32_t *idx, int count, float *x,
@@ -172,10 +291,14 @@ typedef struct RtState {
 	RtRng data_rng;      /* shuffling stream */
 	float best;          /* best monitored valid loss so far */
 	int32_t bad_epochs;  /* epochs since best (early stopping) */
+	/* augmentation: its own stream, so that augmenting does not change
+	 * the data order; saved as aug_rng */
+	RtRng aug_rng;
 } RtState;
 
 /* Stores/restores an RtState as __metadata__ strings (epoch, step,
- * data_rng as 64 hex digits, best as %a, bad_epochs). */
+ * data_rng and aug_rng as 64 hex digits, best as %a, bad_epochs).  A
+ * checkpoint without aug_rng (older than augmentation) keeps s's. */
 void rt_state_to_meta(const RtState *s, RtMeta *m);
 int rt_state_from_meta(RtState *s, const RtMeta *m, const char *path,
                        RtErr *e);
@@ -199,6 +322,10 @@ typedef struct RtModel {
 	int (*save)(const void *m, const char *path);
 	int (*load)(void *m, const char *path);
 	RtState *(*state)(void *m);
+	/* mixup: one step on the loss λ·L(y) + (1-λ)·L(y2); NULL when the
+	 * model's loss cannot mix labels */
+	float (*train_step_mix)(void *m, const float *x, const void *y,
+	                        const void *y2, float lambda);
 	/* --threads N; NULL when the trainer was built without OpenMP.  The
 	 * kernels' parallel loops live in the trainer, so the runtime itself
 	 * needs no OpenMP. */
@@ -221,6 +348,12 @@ typedef struct RtRecipe {
 	int ckpt_every;              /* epochs */
 	int patience;                /* early stopping; 0 = off */
 	float min_delta;
+	/* data options and augmentation */
+	RtNorm train_norm, valid_norm;
+	const RtAugment *augment;    /* training batches only, in this order */
+	int naugment;
+	int balance;                 /* RT_BALANCE_* */
+	int drop_last;               /* drop the last partial batch */
 } RtRecipe;
 
 /* lr for a fractional epoch position e (0 at start of training; the driver
@@ -235,7 +368,10 @@ float rt_schedule_lr(const RtRecipe *r, double epoch_pos);
  * `final: valid_acc=... valid_loss=...`.  Exit codes: 0 ok, 1 user error
  * (bad flag, bad data file), 3 training diverged (NaN/Inf or exploding
  * loss: the message names the step and the learning rate).  The last
- * partial batch of an epoch is dropped; valid_acc is what evaluate()
+ * partial batch of an epoch is filled up from the start of the epoch's
+ * order (rt_epoch_batches), or dropped with drop_last; the recipe's
+ * augmentations run on each training batch after it is gathered, its
+ * normalization on the data once loaded; valid_acc is what evaluate()
  * reports (0 if it leaves it alone, e.g. for float targets); --threads
  * sets OpenMP's thread count and is accepted but ignored without OpenMP. */
 int rt_train_main(const RtModel *model, const RtRecipe *recipe, int argc,

@@ -563,3 +563,171 @@ rt_gather(const RtData *d, const int32_t *idx, int count, float *x, void *y)
 			       tdim * sizeof(float));
 	}
 }
+
+int
+rt_data_normalize(RtData *d, const RtNorm *nm, int channels,
+                  const char *file, RtErr *e)
+{
+	size_t per, i, k;
+	float *v;
+	int c, j;
+
+	if (nm->n == 0)
+		return 0;
+	if (channels < 1 || d->dim % channels)
+		return rt_fail(e, "%s: normalize: %d values per sample do not "
+		               "split into %d channels", file, d->dim, channels);
+	if (nm->n != 1 && nm->n != channels)
+		return rt_fail(e, "%s: normalize has %d mean/std pairs for %d "
+		               "channels", file, nm->n, channels);
+	for (j = 0; j < nm->n; j++)
+		if (!(nm->std[j] > 0))
+			return rt_fail(e, "%s: normalize: std[%d] = %g is not > 0",
+			               file, j + 1, (double)nm->std[j]);
+	per = (size_t)d->dim / (size_t)channels;
+	for (i = 0; i < (size_t)d->n; i++)
+		for (c = 0; c < channels; c++) {
+			j = nm->n == 1 ? 0 : c;
+			v = d->x + i * d->dim + c * per;
+			for (k = 0; k < per; k++)
+				v[k] = (v[k] - nm->mean[j]) / nm->std[j];
+		}
+	return 0;
+}
+
+/* ---- The epoch's order --------------------------------------------------- */
+
+/* Moves a random `take` of a[0..n) to its front: the first take steps of
+ * a Fisher-Yates shuffle. */
+static void
+choose(int32_t *a, int n, int take, RtRng *r)
+{
+	int i, j;
+	int32_t t;
+
+	for (i = 0; i < take; i++) {
+		j = i + (int)rt_rng_below(r, (uint32_t)(n - i));
+		t = a[i];
+		a[i] = a[j];
+		a[j] = t;
+	}
+}
+
+int
+rt_sampler_init(RtSampler *s, const RtData *d, int classes, int balance,
+                RtErr *e)
+{
+	int32_t *fill;
+	long long size;
+	int k, i, lo, hi, nk, present;
+
+	memset(s, 0, sizeof *s);
+	s->n = d->n;
+	s->balance = balance;
+	s->size = d->n;
+	if (balance != RT_BALANCE_NONE) {
+		if (!d->y || classes < 1)
+			return rt_fail(e, "balance needs class labels");
+		s->classes = classes;
+		s->start = calloc((size_t)classes + 1, sizeof(int32_t));
+		s->byclass = malloc((size_t)d->n * sizeof(int32_t));
+		fill = calloc((size_t)classes, sizeof(int32_t));
+		if (!s->start || !s->byclass || !fill) {
+			free(fill);
+			return rt_fail(e, "out of memory");
+		}
+		/* a counting sort: stable, so each class keeps data order */
+		for (i = 0; i < d->n; i++)
+			s->start[d->y[i] + 1]++;
+		for (k = 0; k < classes; k++)
+			s->start[k + 1] += s->start[k];
+		for (i = 0; i < d->n; i++)
+			s->byclass[s->start[d->y[i]] + fill[d->y[i]]++] = i;
+		free(fill);
+		lo = INT_MAX;
+		hi = present = 0;
+		for (k = 0; k < classes; k++) {
+			nk = s->start[k + 1] - s->start[k];
+			if (nk == 0)
+				continue;
+			lo = nk < lo ? nk : lo;
+			hi = nk > hi ? nk : hi;
+			present++;
+		}
+		s->share = balance == RT_BALANCE_OVER ? hi : lo;
+		size = (long long)present * s->share;
+		if (size < 1 || size > INT_MAX - d->n)
+			return rt_fail(e, "balance: an epoch of %lld samples", size);
+		s->size = (int)size;
+	}
+	s->order = malloc(((size_t)s->size + (size_t)d->n) * sizeof(int32_t));
+	if (!s->order)
+		return rt_fail(e, "out of memory");
+	return 0;
+}
+
+void
+rt_sampler_epoch(RtSampler *s, int shuffle, RtRng *r)
+{
+	int32_t *seg;
+	int k, i, pos, nk, share, copies;
+
+	if (s->balance == RT_BALANCE_NONE) {
+		for (i = 0; i < s->n; i++)
+			s->order[i] = i;
+	} else {
+		share = s->share;
+		pos = 0;
+		for (k = 0; k < s->classes; k++) {
+			seg = s->byclass + s->start[k];
+			nk = s->start[k + 1] - s->start[k];
+			if (nk == 0)
+				continue;
+			/* whole copies, then a random choice of the rest; the
+			 * choice permutes a copy, never byclass, so the next
+			 * epoch starts from the same state on resume too */
+			for (copies = share / nk; copies > 0; copies--) {
+				memcpy(s->order + pos, seg, (size_t)nk * sizeof(int32_t));
+				pos += nk;
+			}
+			if (share % nk) {
+				memcpy(s->order + pos, seg, (size_t)nk * sizeof(int32_t));
+				choose(s->order + pos, nk, share % nk, r);
+				pos += share % nk;
+			}
+		}
+	}
+	if (shuffle)
+		rt_shuffle(s->order, s->size, r);
+}
+
+void
+rt_sampler_free(RtSampler *s)
+{
+	free(s->byclass);
+	free(s->start);
+	free(s->order);
+	memset(s, 0, sizeof *s);
+}
+
+int
+rt_epoch_batches(int size, int batch, int drop_last)
+{
+	if (size < 1 || batch < 1)
+		return 0;
+	return drop_last ? size / batch : (int)(((long long)size + batch - 1) /
+	                                        batch);
+}
+
+void
+rt_batch_indices(const int32_t *order, int size, int batch, int i,
+                 int32_t *idx)
+{
+	long long p;
+	int j;
+
+	for (j = 0; j < batch; j++) {
+		p = ((long long)i * batch + j) % size;
+		idx[j] = order[p];
+	}
+}

@@ -20,6 +20,8 @@
 /* The shuffling stream is seeded with seed ^ DATA_RNG_SALT ("nnccdata")
  * so it never coincides with the stream a model seeds with seed itself. */
 #define DATA_RNG_SALT 0x6e6e636364617461u
+/* The augmentation stream: seed ^ "nnccaugm". */
+#define AUG_RNG_SALT 0x6e6e636361756736u
 
 /* Warmup never starts from exactly 0: the first step gets at least this
  * share of the learning rate. */
@@ -214,6 +216,20 @@ to_int32(RtData *d, const char *path)
 	return 0;
 }
 
+/* The recipe's normalize nm of the data d (from file), per channel of
+ * the model's input (its first per-sample dimension). */
+static int
+normalize(const RtModel *m, const RtNorm *nm, const char *file, RtData *d)
+{
+	RtErr e;
+
+	if (rt_data_normalize(d, nm, m->in_dims[0], file, &e) < 0) {
+		fprintf(stderr, "%s\n", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
 /* Loads train and valid as the recipe says.  *on_train: valid is train. */
 static int
 load_data(const RtModel *m, const RtRecipe *r, const Opts *o, RtData *train,
@@ -230,7 +246,8 @@ load_data(const RtModel *m, const RtRecipe *r, const Opts *o, RtData *train,
 		return -1;
 	}
 	if (check_data(m, train, r->train.a) < 0 ||
-	    (m->in_int32 && to_int32(train, r->train.a) < 0))
+	    (m->in_int32 && to_int32(train, r->train.a) < 0) ||
+	    normalize(m, &r->train_norm, r->train.a, train) < 0)
 		return -1;
 	if (r->valid.kind != RT_DATA_NONE) {
 		if (rt_load(valid, &r->valid, o->data_dir, classes, &e) < 0) {
@@ -239,7 +256,9 @@ load_data(const RtModel *m, const RtRecipe *r, const Opts *o, RtData *train,
 		}
 		if (m->in_int32 && to_int32(valid, r->valid.a) < 0)
 			return -1;
-		return check_data(m, valid, r->valid.a);
+		if (check_data(m, valid, r->valid.a) < 0)
+			return -1;
+		return normalize(m, &r->valid_norm, r->valid.a, valid);
 	}
 	if (r->split > 0) {
 		if (rt_data_split(train, valid, r->split, &e) < 0) {
@@ -328,19 +347,49 @@ typedef struct Run {
 	void *mem, *m;            /* mem as allocated, m as init returned it */
 	RtState *st;
 	RtData train, valid;
-	int32_t *perm;
 	float *x;
 	void *y;
+	/* the epoch's order, and augmentation's buffers (setup_data) */
+	RtSampler sampler;
+	int32_t *idx;             /* [batch] the samples of this batch */
+	int32_t *y2, *mixperm;    /* [batch] mixup's second labels, pairing */
+	float *work;              /* [batch][in_dim] mixup's copy of x */
+	float *fill;              /* [channels] random_crop's padding */
 	FILE *metrics;
 	long long steps;          /* taken in this run */
 	float first_loss;
 } Run;
 
+/* Batch i of the epoch: gathered, augmented, one optimizer step; returns
+ * its loss. */
+static float
+step(Run *R, int i)
+{
+	const RtModel *M;
+	const RtRecipe *r;
+	float lam;
+
+	M = R->model;
+	r = &R->r;
+	rt_batch_indices(R->sampler.order, R->sampler.size, M->batch, i, R->idx);
+	rt_gather(&R->train, R->idx, M->batch, R->x, R->y);
+	if (r->naugment == 0)
+		return M->train_step(R->m, R->x, R->y);
+	lam = rt_augment_batch(r->augment, r->naugment, R->x, M->batch,
+	                       M->in_dims[0], M->in_dims[1], M->in_dims[2],
+	                       R->fill, R->y, R->y2, R->work, R->mixperm,
+	                       &R->st->aug_rng);
+	if (r->augment[r->naugment - 1].kind == RT_AUG_MIXUP)
+		return M->train_step_mix(R->m, R->x, R->y, R->y2, lam);
+	return M->train_step(R->m, R->x, R->y);
+}
+
 /* Runs one epoch of training and fills E's train_loss (the epoch's mean),
  * lr (the last one used), seconds and rate (samples/s, training only).
  * Returns 0 for a full epoch, 1 when --max-steps cut it short, 3 when
- * training diverged.  The last partial batch is dropped: every step sees
- * a full batch, the shape the trainer was compiled for. */
+ * training diverged.  Every step sees a full batch, the shape the trainer
+ * was compiled for: the last one is filled up from the start of the
+ * epoch's order, or dropped with drop_last (rt_epoch_batches). */
 static int
 train_epoch(Run *R, int epoch, Epoch *E)
 {
@@ -348,27 +397,22 @@ train_epoch(Run *R, int epoch, Epoch *E)
 	RtProgress p;
 	double sum, t0;
 	float loss, lr;
-	int B, nbatch, i, n;
+	int B, nbatch, i;
 
 	M = R->model;
 	B = M->batch;
-	n = R->train.n;
-	nbatch = n / B;
-	for (i = 0; i < n; i++)
-		R->perm[i] = i;
-	if (R->r.shuffle)
-		rt_shuffle(R->perm, n, &R->st->data_rng);
+	nbatch = rt_epoch_batches(R->sampler.size, B, R->r.drop_last);
+	rt_sampler_epoch(&R->sampler, R->r.shuffle, &R->st->data_rng);
 	rt_progress_start(&p, epoch, R->r.epochs, nbatch, B, R->o.quiet);
 	t0 = rt_seconds();
 	sum = 0;
 	for (i = 0; i < nbatch; i++) {
 		if (R->o.max_steps >= 0 && R->steps >= R->o.max_steps)
 			break;
-		rt_gather(&R->train, R->perm + (size_t)i * B, B, R->x, R->y);
 		lr = rt_schedule_lr(&R->r, epoch + (double)i / nbatch);
 		M->set_lr(R->m, lr);
 		E->lr = lr;
-		loss = M->train_step(R->m, R->x, R->y);  /* counts st->step */
+		loss = step(R, i);  /* train_step counts st->step */
 		if (R->steps++ == 0)
 			R->first_loss = loss;
 		if (!isfinite(loss) ||
@@ -482,29 +526,87 @@ train(Run *R)
 	return 0;
 }
 
+/* The epoch's sampler and what the recipe's augmentations need, after
+ * checking that they apply to this model.  0, or 1 (reported). */
+static int
+setup_data(Run *R)
+{
+	const RtModel *M;
+	const RtRecipe *r;
+	const RtNorm *t;
+	RtErr e;
+	size_t B;
+	int k, c, per_sample, mix;
+
+	M = R->model;
+	r = &R->r;
+	if (rt_sampler_init(&R->sampler, &R->train,
+	                    M->label_kind == RT_LABEL_CLASS ? M->classes : 0,
+	                    r->balance, &e) < 0) {
+		fprintf(stderr, "%s: %s\n", r->train.a, e.msg);
+		return 1;
+	}
+	if (M->batch < 1 ||
+	    rt_epoch_batches(R->sampler.size, M->batch, r->drop_last) == 0) {
+		fprintf(stderr, "%s: %d training samples, fewer than one batch of "
+		        "%d (drop_last)\n", r->train.a, R->sampler.size, M->batch);
+		return 1;
+	}
+	per_sample = mix = 0;
+	for (k = 0; k < r->naugment; k++) {
+		if (r->augment[k].kind == RT_AUG_MIXUP && k != r->naugment - 1) {
+			fprintf(stderr, "%s: mixup must be the last augmentation\n",
+			        R->name);
+			return 1;
+		}
+		mix |= r->augment[k].kind == RT_AUG_MIXUP;
+		per_sample |= r->augment[k].kind != RT_AUG_MIXUP;
+	}
+	if ((per_sample && (M->in_rank != 3 || M->in_int32)) ||
+	    (mix && (M->in_int32 || !M->train_step_mix ||
+	             M->label_kind != RT_LABEL_CLASS))) {
+		fprintf(stderr, "%s: the recipe's augmentation does not apply to "
+		        "this model (%s)\n", R->name, per_sample && M->in_rank != 3 ?
+		        "its input is not an image [C,H,W]" : "it cannot mix labels");
+		return 1;
+	}
+	B = (size_t)M->batch;
+	R->idx = malloc(B * sizeof(int32_t));
+	R->y2 = malloc(B * sizeof(int32_t));
+	R->mixperm = malloc(B * sizeof(int32_t));
+	R->work = mix ? malloc(B * (size_t)M->in_dim * sizeof(float)) : NULL;
+	R->fill = calloc((size_t)M->in_dims[0] + 1, sizeof(float));
+	if (!R->idx || !R->y2 || !R->mixperm || (mix && !R->work) || !R->fill) {
+		fprintf(stderr, "%s: out of memory\n", R->name);
+		return 1;
+	}
+	/* random_crop pads with what a raw 0 becomes once normalized, as
+	 * torchvision pads before it normalizes */
+	t = &r->train_norm;
+	for (c = 0; t->n && c < M->in_dims[0]; c++) {
+		k = t->n == 1 ? 0 : c;
+		R->fill[c] = (0 - t->mean[k]) / t->std[k];
+	}
+	return 0;
+}
+
 /* Allocates the model and the batch buffers, or restores a checkpoint. */
 static int
 setup(Run *R)
 {
 	const RtModel *M;
 	size_t size, ysize;
-	int n;
 
 	M = R->model;
-	n = R->train.n;
-	if (M->batch < 1 || n / M->batch == 0) {
-		fprintf(stderr, "%s: %d training samples, fewer than one batch of "
-		        "%d\n", R->r.train.a, n, M->batch);
+	if (setup_data(R))
 		return 1;
-	}
 	size = (M->size() + 63) / 64 * 64;
 	ysize = M->label_kind == RT_LABEL_CLASS ? sizeof(int32_t) :
 	        (size_t)R->train.tdim * sizeof(float);
 	R->mem = aligned_alloc(64, size ? size : 64);
-	R->perm = malloc((size_t)n * sizeof(int32_t));
 	R->x = malloc((size_t)M->batch * (size_t)M->in_dim * sizeof(float));
 	R->y = malloc((size_t)M->batch * ysize);
-	if (!R->mem || !R->perm || !R->x || !R->y) {
+	if (!R->mem || !R->x || !R->y) {
 		fprintf(stderr, "%s: out of memory\n", R->name);
 		return 1;
 	}
@@ -513,6 +615,7 @@ setup(Run *R)
 	R->st->epoch = 0;
 	R->st->step = 0;
 	rt_rng_seed(&R->st->data_rng, R->r.seed ^ DATA_RNG_SALT);
+	rt_rng_seed(&R->st->aug_rng, R->r.seed ^ AUG_RNG_SALT);
 	R->st->best = INFINITY;
 	R->st->bad_epochs = 0;
 	if (R->o.resume && M->load(R->m, R->o.resume) != 0)
@@ -552,9 +655,14 @@ rt_train_main(const RtModel *model, const RtRecipe *recipe, int argc,
 	    setup(&R) == 0)
 		rc = train(&R);
 	free(R.mem);
-	free(R.perm);
 	free(R.x);
 	free(R.y);
+	rt_sampler_free(&R.sampler);
+	free(R.idx);
+	free(R.y2);
+	free(R.mixperm);
+	free(R.work);
+	free(R.fill);
 	if (R.metrics)
 		fclose(R.metrics);
 	if (!on_train)

@@ -150,6 +150,28 @@ rt_state_to_meta(const RtState *s, RtMeta *m)
 	rt_meta_set(m, "best", buf);
 	snprintf(buf, sizeof buf, "%" PRId32, s->bad_epochs);
 	rt_meta_set(m, "bad_epochs", buf);
+	snprintf(buf, sizeof buf, "%016" PRIx64 "%016" PRIx64 "%016" PRIx64
+	         "%016" PRIx64, s->aug_rng.s[0], s->aug_rng.s[1],
+	         s->aug_rng.s[2], s->aug_rng.s[3]);
+	rt_meta_set(m, "aug_rng", buf);
+}
+
+/* An RNG state of 64 lowercase hex digits, as rt_state_to_meta writes
+ * it; -1 if malformed. */
+static int
+meta_rng(const char *hex, RtRng *r)
+{
+	char word[17];
+	int i;
+
+	if (!hex || strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		memcpy(word, hex + 16 * i, 16);
+		word[16] = 0;
+		r->s[i] = strtoull(word, NULL, 16);
+	}
+	return 0;
 }
 
 /* A metadata integer in [0, max]; -1 if absent or malformed. */
@@ -174,9 +196,10 @@ meta_int(const RtMeta *m, const char *key, int64_t max, int64_t *v)
 int
 rt_state_from_meta(RtState *s, const RtMeta *m, const char *path, RtErr *e)
 {
-	const char *rng, *best;
+	const char *rng, *best, *aug;
 	char word[17], *end;
 	int64_t epoch, step, bad;
+	RtRng aug_rng;
 	int i;
 
 	if (meta_int(m, "epoch", INT32_MAX, &epoch) < 0)
@@ -194,6 +217,9 @@ rt_state_from_meta(RtState *s, const RtMeta *m, const char *path, RtErr *e)
 		strtof(best, &end);
 	if (!best || !*best || *end)
 		return rt_fail(e, "%s: __metadata__ has no valid 'best'", path);
+	aug = rt_meta_get(m, "aug_rng");
+	if (aug && meta_rng(aug, &aug_rng) < 0)
+		return rt_fail(e, "%s: __metadata__ has no valid 'aug_rng'", path);
 	s->epoch = (int32_t)epoch;
 	s->step = step;
 	s->bad_epochs = (int32_t)bad;
@@ -203,6 +229,8 @@ rt_state_from_meta(RtState *s, const RtMeta *m, const char *path, RtErr *e)
 		word[16] = 0;
 		s->data_rng.s[i] = strtoull(word, NULL, 16);
 	}
+	if (aug)
+		s->aug_rng = aug_rng;
 	return 0;
 }
 

@@ -74,6 +74,14 @@ runtime_tests() {
 		runtime/*.c -lm && LSAN_OPTIONS=exitcode=23 "$exe"
 }
 
+augment_tests() {
+	local exe=build/test_augment$1
+	# shellcheck disable=SC2086
+	${CC:-cc} -std=c11 -O2 -g -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L \
+		${TEST_CFLAGS:-} -o "$exe" tests/test_augment.c runtime/*.c -lm &&
+		LSAN_OPTIONS=exitcode=23 "$exe"
+}
+
 embed_example() {
 	make -s B=${B:-build} example >/dev/null && "${B:-build}/embed" && echo "example: 1 passed, 0 failed" ||
 		echo "example: 0 passed, 1 failed"
@@ -81,6 +89,7 @@ embed_example() {
 
 suite build build_checks
 suite runtime runtime_tests ""
+suite augment augment_tests ""
 suite ops tests/ops/run.sh
 suite passes tests/passes/run.sh
 [ -x tests/errors/run.sh ] && suite errors tests/errors/run.sh
@@ -94,6 +103,7 @@ if [ "${SKIP_ASAN:-0}" != 1 ]; then
 	if make -s B=build/asan CFLAGS="-O1 $san" build/asan/nncc >/dev/null; then
 		export TEST_CFLAGS="$san" NNCC=build/asan/nncc
 		suite runtime-asan runtime_tests -asan
+		suite augment-asan augment_tests -asan
 		ISAS='avx512 scalar' suite ops-asan tests/ops/run.sh
 		suite passes-asan tests/passes/run.sh
 		[ -x tests/errors/run.sh ] && suite errors-asan tests/errors/run.sh

@@ -150,6 +150,117 @@ static void emit_row_max(Emit *e, int C)
 	          C);
 }
 
+/* ---- mixup: λ·L(y) + (1−λ)·L(y2) ------------------------------------
+ * The mix of two whole losses, each with its own normalizer W = Σ_b w[y_b]
+ * and W2 = Σ_b w[y2_b] (the batch size when unweighted), so options mean
+ * what they mean without mixing.  With i1 = λ/W, i2 = (1−λ)/W2 and the
+ * notation above, a[b] = (1−ε)·w[y_b] + ε/C·Σ_c w[c], the gradient is
+ *   dz[b,c] = (i1·a + i2·a2)·p[b,c] − ε/C·w[c]·(i1 + i2)
+ *             − (1−ε)·(i1·w[y_b]·[c = y_b] + i2·w[y2_b]·[c = y2_b]).
+ * The emitted code reads λ and y2 from the model (Emit.mix); without a
+ * y2 it is λ = 1 and the loss is the plain one. */
+
+/* w[k] as C: the class weight, or 1. */
+static const char *ce_w(Emit *e, const CeAttr *a, const char *k)
+{
+	return a->weights.n ? ctx_sprintf(e->c, "cw[%s]", k) : "1";
+}
+
+/* The factors (1−ε)·w[k]· as C, each left out when it is 1. */
+static const char *ce_factor(Emit *e, const CeAttr *a, const char *k)
+{
+	const char *eps = a->smoothing > 0 ?
+	                  ctx_sprintf(e->c, "%s*", cfloat(e->c, 1 - a->smoothing))
+	                  : "";
+	return a->weights.n ? ctx_sprintf(e->c, "%scw[%s]*", eps, k) : eps;
+}
+
+/* The head both mixing emitters share: cw, y2 and λ. */
+static void emit_mix_head(Emit *e, const CeAttr *a, const char *lam_t)
+{
+	emit_line(e, "/* mixup: %s·L(y) + (1−%s)·L(y2), each over its own "
+	             "normalizer */", "λ", "λ");
+	if (a->weights.n)
+		emit_weights(e, "cw", &a->weights);
+	emit_line(e, "const int32_t *y2 = m->mix_y ? m->mix_y : x1;");
+	emit_line(e, "const %s lam = m->mix_y ? m->mix_lambda : 1;", lam_t);
+}
+
+static void softmax_ce_mix_emit(Emit *e, Node *n)
+{
+	Ctx *c = e->c;
+	const CeAttr *a = ce_attr(n);
+	int C = emit_dim(e, n, 0, 1);
+	double eps = a->smoothing;
+	emit_mix_head(e, a, "double");
+	emit_line(e, "double total = 0, total2 = 0, wsum = 0, wsum2 = 0;");
+	emit_line(e, "for (int b = 0; b < nrows; b++) {");
+	emit_row_max(e, C);
+	emit_line(e, "\tconst int k2 = y2[b];");
+	emit_line(e, "\tfor (int c = 0; c < %d; c++) s += expf(z[c] - mx);", C);
+	emit_line(e, "\tconst float lse = mx + logf(s);");
+	if (eps > 0) {
+		emit_line(e, "\tfloat smooth = 0;  /* Σ_c w[c]·(lse - z[c]) */");
+		emit_line(e, "\tfor (int c = 0; c < %d; c++) smooth += %s*(lse - z[c]);",
+		          C, ce_w(e, a, "c"));
+	}
+	const char *sm = eps > 0 ? ctx_sprintf(c, " + %s*smooth",
+	                                       cfloat(c, eps / C)) : "";
+	emit_line(e, "\ttotal += %s(lse - z[k])%s;", ce_factor(e, a, "k"), sm);
+	emit_line(e, "\ttotal2 += %s(lse - z[k2])%s;", ce_factor(e, a, "k2"), sm);
+	emit_line(e, "\twsum += %s;", ce_w(e, a, "k"));
+	emit_line(e, "\twsum2 += %s;", ce_w(e, a, "k2"));
+	emit_line(e, "}");
+	emit_line(e, "y[0] = (float)(lam*(wsum > 0 ? total/wsum : 0) + "
+	             "(1 - lam)*(wsum2 > 0 ? total2/wsum2 : 0));");
+}
+
+static void softmax_ce_mix_grad_emit(Emit *e, Node *n)
+{
+	Ctx *c = e->c;
+	const CeAttr *a = ce_attr(n);
+	int C = emit_dim(e, n, -1, 1), B = emit_dim(e, n, -1, 0);
+	double eps = a->smoothing, wtotal = C;
+	if (a->weights.n) {
+		wtotal = 0;
+		for (int i = 0; i < a->weights.n; i++)
+			wtotal += a->weights.v[i];
+	}
+	emit_mix_head(e, a, "float");
+	emit_line(e, "double wsum = 0, wsum2 = 0;  /* the normalizers */");
+	emit_line(e, "for (int b = 0; b < nrows; b++) {");
+	emit_line(e, "\twsum += %s;", ce_w(e, a, "x1[b]"));
+	emit_line(e, "\twsum2 += %s;", ce_w(e, a, "y2[b]"));
+	emit_line(e, "}");
+	emit_line(e, "const float i1 = wsum > 0 ? (float)(lam / wsum) : 0;");
+	emit_line(e, "const float i2 = wsum2 > 0 ? (float)((1 - lam) / wsum2) : 0;");
+	emit_line(e, "for (int b = 0; b < %d; b++) {", B);
+	emit_line(e, "\tfloat *dz = y + (long)b*%d;", C);
+	emit_line(e, "\tif (b >= nrows) {");
+	emit_line(e, "\t\tfor (int c = 0; c < %d; c++) dz[c] = 0;", C);
+	emit_line(e, "\t\tcontinue;");
+	emit_line(e, "\t}");
+	emit_row_max(e, C);
+	emit_line(e, "\tconst int k2 = y2[b];");
+	emit_line(e, "\tfor (int c = 0; c < %d; c++) s += dz[c] = expf(z[c] - mx);",
+	          C);
+	emit_line(e, "\tconst float w1 = %si1, w2 = %si2;  /* (1−ε)·w[y]·i */",
+	          ce_factor(e, a, "k"), ce_factor(e, a, "k2"));
+	if (eps > 0) {
+		emit_line(e, "\tconst float q = %s*(i1 + i2);", cfloat(c, eps / C));
+		emit_line(e, "\tconst float p = (w1 + w2 + %s*q) / s;",
+		          cfloat(c, wtotal));
+		emit_line(e, "\tfor (int c = 0; c < %d; c++) dz[c] = dz[c]*p - "
+		             "%sq;", C, a->weights.n ? "cw[c]*" : "");
+	} else {
+		emit_line(e, "\tconst float p = (w1 + w2) / s;");
+		emit_line(e, "\tfor (int c = 0; c < %d; c++) dz[c] *= p;", C);
+	}
+	emit_line(e, "\tdz[k] -= w1;");
+	emit_line(e, "\tdz[k2] -= w2;");
+	emit_line(e, "}");
+}
+
 /* Per row in float: lse = logsumexp(z), the row's Σ_c t[c]·(lse − z[c]);
  * across rows in double. */
 static void softmax_ce_emit(Emit *e, Node *n)
@@ -158,6 +269,10 @@ static void softmax_ce_emit(Emit *e, Node *n)
 	const CeAttr *a = ce_attr(n);
 	int C = emit_dim(e, n, 0, 1), w = a->weights.n > 0;
 	double eps = a->smoothing;
+	if (e->mix && !e->eval) {
+		softmax_ce_mix_emit(e, n);
+		return;
+	}
 	if (w || eps > 0)
 		emit_line(e, "/* cross_entropy(z, y%s%s%s), mean over Σ_b %s */",
 		          w ? ", weight=cw" : "", eps > 0 ? ", label_smoothing=" : "",
@@ -223,7 +338,7 @@ static void softmax_ce_correct(Emit *e, const Node *loss, const Node *pred)
 }
 
 const OpDef op_softmax_ce = {
-	.name = "softmax_ce", .nin = 2, .traits = OT_LOSS,
+	.name = "softmax_ce", .nin = 2, .traits = OT_LOSS | OT_MIX,
 	.emit_correct = softmax_ce_correct,
 	.lua = "softmax_cross_entropy", .keys = ce_keys,
 	.shape = softmax_ce_shape, .grad = softmax_ce_grad_rule,
@@ -239,6 +354,10 @@ static void softmax_ce_grad_emit(Emit *e, Node *n)
 	int C = emit_dim(e, n, -1, 1), B = emit_dim(e, n, -1, 0);
 	int w = a->weights.n > 0;
 	double eps = a->smoothing, wtotal = 0;
+	if (e->mix) {
+		softmax_ce_mix_grad_emit(e, n);
+		return;
+	}
 	for (int i = 0; i < a->weights.n; i++)
 		wtotal += a->weights.v[i];
 	if (w) {

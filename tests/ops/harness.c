@@ -11,8 +11,10 @@
  *   ref_loss()      the training-mode loss; fills out[] with the
  *                   prediction in training mode
  * and optionally REF_PREDICT + ref_predict() (evaluation mode, when it
- * differs), REF_INPUTS + ref_inputs() (its own x and y), REF_EXTRA +
- * ref_extra() (more checks).  The harness checks:
+ * differs), REF_INPUTS + ref_inputs() (its own x and y), REF_SETUP +
+ * ref_setup() (sets the model up once the inputs are made: a mixup
+ * model's second labels), REF_EXTRA + ref_extra() (more checks).  The
+ * harness checks:
  *   forward   predict() and loss() equal the reference to 1e-5 relative;
  *   backward  gradient() equals central finite differences of the
  *             reference loss (h = 1e-6, in double) to 1e-3 relative.
@@ -194,6 +196,9 @@ int main(void)
 #else
 		y[i] = (float)uniform();
 #endif
+#endif
+#ifdef REF_SETUP
+	ref_setup(m, x, y);
 #endif
 	check_forward(m, x, y);
 	check_gradient(m, x, y);

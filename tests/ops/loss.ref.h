@@ -10,6 +10,10 @@
  * Beyond the harness's checks, evaluate() on a partial chunk (B−1 rows,
  * padded) must give the loss of those rows, and the accuracy of a binary
  * classifier (bce_binary: one output, class 1 when its logit is > 0).
+ * The mixup tests (ce_mix*, built with -DMIX) train on
+ *   λ·cross_entropy(z, y) + (1−λ)·cross_entropy(z, y2)
+ * (two whole losses, each with its own normalizer), with y2 and λ set by
+ * ref_setup; evaluate() must not mix.
  */
 static const char *const ref_tensors[] = {"a.weight", "a.bias", NULL};
 
@@ -17,15 +21,56 @@ static const char *const ref_tensors[] = {"a.weight", "a.bias", NULL};
 #ifdef LABELS
 static double ref_smoothing(void)
 {
-	return is("ce_smoothing") ? 0.1 : is("ce_smoothing_weights") ? 0.2 : 0;
+	return is("ce_smoothing") ? 0.1 : is("ce_smoothing_weights") ||
+	       is("ce_mix_smoothing_weights") ? 0.2 : 0;
 }
 
 static double ref_class_weight(int c)
 {
 	static const double w[] = {1, 2, 0.5, 0, 3};
-	return is("ce_weights") || is("ce_smoothing_weights") ? w[c] : 1;
+	return is("ce_weights") || is("ce_smoothing_weights") ||
+	       is("ce_mix_smoothing_weights") ? w[c] : 1;
 }
-#else
+
+/* cross_entropy(z, y) of the first `rows` rows of the logits p. */
+static double ref_ce(const double *p, const label_t *y, int rows)
+{
+	double nll = 0, smooth = 0, wsum = 0, eps = ref_smoothing();
+	for (int b = 0; b < rows; b++) {
+		const double *z = p + b * OUT;
+		double mx = z[0], s = 0;
+		for (int c = 1; c < OUT; c++)
+			mx = fmax(mx, z[c]);
+		for (int c = 0; c < OUT; c++)
+			s += exp(z[c] - mx);
+		double lse = mx + log(s);
+		nll += ref_class_weight(y[b]) * (lse - z[y[b]]);
+		for (int c = 0; c < OUT; c++)
+			smooth += ref_class_weight(c) * (lse - z[c]);
+		wsum += ref_class_weight(y[b]);
+	}
+	return (1 - eps) * nll / wsum + eps / OUT * smooth / wsum;
+}
+#endif
+
+#ifdef MIX
+/* The second labels (one of them the zero-weight class 3) and λ. */
+static int32_t ref_y2[B];
+static const float ref_lambda = 0.3f;
+
+#define REF_SETUP
+static void ref_setup(MODEL *m, const in_t *x, const label_t *y)
+{
+	static const int32_t second[] = {2, 3, 4, 1};
+	(void)x;
+	for (int b = 0; b < B; b++)
+		ref_y2[b] = second[b % 4];
+	CHECK(memcmp(ref_y2, y, sizeof ref_y2) != 0, "y2 equals y");
+	F(set_mix)(m, ref_y2, ref_lambda);
+}
+#endif
+
+#ifndef LABELS
 static int is_bce(void) { return !strncmp(TEST, "bce", 3); }
 
 static double ref_pos_weight(int j)
@@ -41,26 +86,20 @@ static double log_sigmoid(double z)
 }
 #endif
 
-/* The loss of the first `rows` rows of the prediction p. */
-static double ref_loss_rows(const double *p, const label_t *y, int rows)
+/* The loss of the first `rows` rows of the prediction p; the mixup
+ * tests' training loss when mix. */
+static double ref_loss_rows(const double *p, const label_t *y, int rows,
+                            int mix)
 {
 	double loss = 0;
+	(void)mix;
 #ifdef LABELS
-	double nll = 0, smooth = 0, wsum = 0, eps = ref_smoothing();
-	for (int b = 0; b < rows; b++) {
-		const double *z = p + b * OUT;
-		double mx = z[0], s = 0;
-		for (int c = 1; c < OUT; c++)
-			mx = fmax(mx, z[c]);
-		for (int c = 0; c < OUT; c++)
-			s += exp(z[c] - mx);
-		double lse = mx + log(s);
-		nll += ref_class_weight(y[b]) * (lse - z[y[b]]);
-		for (int c = 0; c < OUT; c++)
-			smooth += ref_class_weight(c) * (lse - z[c]);
-		wsum += ref_class_weight(y[b]);
-	}
-	loss = (1 - eps) * nll / wsum + eps / OUT * smooth / wsum;
+	loss = ref_ce(p, y, rows);
+#ifdef MIX
+	if (mix)
+		loss = ref_lambda * loss + (1 - (double)ref_lambda) *
+		       ref_ce(p, ref_y2, rows);
+#endif
 #else
 	for (int b = 0; b < rows; b++)
 		for (int j = 0; j < OUT; j++) {
@@ -91,7 +130,7 @@ static void ref_forward(const in_t *xf, double *out)
 static double ref_loss(const in_t *xf, const label_t *y, double *out)
 {
 	ref_forward(xf, out);
-	return ref_loss_rows(out, y, B);
+	return ref_loss_rows(out, y, B, 1);
 }
 
 #define REF_INPUTS
@@ -117,7 +156,7 @@ static void ref_extra(MODEL *m, const in_t *x, const label_t *y)
 {
 	static double out[B * OUT];
 	ref_forward(x, out);
-	double want = ref_loss_rows(out, y, B - 1);
+	double want = ref_loss_rows(out, y, B - 1, 0);
 	float got = F(evaluate)(m, x, y, B - 1, NULL);
 	CHECK(close_to(got, want, 1e-5, 1e-7), "evaluate(%d rows) = %.9g, "
 	      "reference %.9g", B - 1, got, want);
@@ -141,5 +180,24 @@ static void ref_extra(MODEL *m, const in_t *x, const label_t *y)
 		got = F(evaluate)(m, x, y, 1, NULL);
 		CHECK(got == 0, "evaluate(1 row of weight 0) = %.9g, not 0", got);
 	}
+#endif
+#ifdef MIX
+	/* The mix ends with set_mix(NULL, 1): the plain loss again. */
+	double mixed = ref_loss_rows(out, y, B, 1), plain = ref_loss_rows(out, y, B, 0);
+	F(set_mix)(m, NULL, 1);
+	float l = F(loss)(m, x, y);
+	CHECK(close_to(l, plain, 1e-5, 1e-7) && !close_to(plain, mixed, 1e-3, 0),
+	      "after set_mix(NULL, 1): loss %.9g, plain %.9g, mixed %.9g", l,
+	      plain, mixed);
+	/* train_step_mix returns the mixed loss of the step and leaves the
+	 * model unmixed */
+	float step = F(train_step_mix)(m, x, y, ref_y2, ref_lambda);
+	CHECK(close_to(step, mixed, 1e-5, 1e-7), "train_step_mix = %.9g, "
+	      "reference %.9g", step, mixed);
+	float after = F(loss)(m, x, y);
+	F(set_mix)(m, NULL, 1);
+	CHECK(F(loss)(m, x, y) == after, "train_step_mix left the mix set");
+	printf("   mixup: λ = %g, mixed loss %.7f, plain %.7f\n",
+	       (double)ref_lambda, mixed, plain);
 #endif
 }

@@ -22,6 +22,7 @@ one() {
 	local labels= ref=tests/ops/dense.ref.c
 	grep -q 'nn.label' "$lua" && labels=-DLABELS
 	grep -q 'type = "int32"' "$lua" && labels="$labels -DINPUT_I32"
+	grep -q 'nn.augment.mixup' "$lua" && labels="$labels -DMIX"
 	[ -f "tests/ops/$name.ref.c" ] && ref="tests/ops/$name.ref.c"
 	local uc
 	uc=$(echo "op_$name" | tr '[:lower:]' '[:upper:]')

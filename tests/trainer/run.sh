@@ -16,6 +16,9 @@
 #   e. broken data files    exit 1 naming the file, never a crash
 #   f. predict in chunks    n = 1, B-1, B+3 == rows of full batches
 #   g. the recipe driver    step count, 2 epochs == 1 + resume + 1
+#   h. data and augment     the samples an epoch sees (last batch, balance);
+#                           an augmented recipe is deterministic and resumes
+#                           bitwise
 #   x. examples/embed.c     builds warning-free and passes
 # One line per check, then `trainer: N passed, M failed`; exit 1 if any
 # failed.  Logs of every run: build/trainer/logs/.
@@ -367,6 +370,8 @@ fi
 if [ $have_tt = 1 ] && [ $have_data = 1 ]; then
 	api predict
 	api driver "$TMP/driver"
+	mkdir -p "$TMP/data"
+	api data "$TMP/data"
 fi
 
 # ---- x. examples/embed.c -----------------------------------------------
@@ -405,6 +410,72 @@ if [ $have_rt = 1 ] && "$NNCC" tests/trainer/tokens/tokens.lua -o "$B/tokens.c";
 	fi
 else
 	bad "t. token model: nncc failed"
+fi
+
+# ---- h. an augmented recipe through the trainer's own main ----------------
+# aug_run NAME ARGS...: runs the augment trainer in $TMP/aug (where its
+# checkpoint goes), data from the repository; copies the checkpoint to
+# NAME.ckpt; sets rc
+aug_run() {
+	local n=$1
+	shift
+	rm -f "$TMP/aug/augment.ckpt"
+	(cd "$TMP/aug" && "$B/augment" --data-dir "$ROOT" --quiet "$@") \
+		>"$LOG/augment-$n.out" 2>"$LOG/augment-$n.err"
+	rc=$?
+	if sanitizer_report "$LOG/augment-$n.err"; then
+		rc=99
+	fi
+	cp "$TMP/aug/augment.ckpt" "$TMP/aug/$n.ckpt" 2>/dev/null
+}
+if [ $have_rt = 1 ] && [ $have_data = 1 ] &&
+	"$NNCC" tests/trainer/augment/augment.lua -o "$B/augment.c"; then
+	# shellcheck disable=SC2086
+	if build "augment trainer ($CC, -Werror)" $CC $OPT -march=native \
+		-Wall -Wextra -Werror $TEST_CFLAGS -Iruntime -I"$B" "$B/augment.c" \
+		"$B/libnncc_rt.a" -lm -o "$B/augment"; then
+		mkdir -p "$TMP/aug"
+		aug_run full1
+		r1=$rc
+		aug_run full2
+		r2=$rc
+		aug_run seed2 --seed 2
+		r3=$rc
+		aug_run epoch1 --epochs 1
+		r4=$rc
+		cp "$TMP/aug/epoch1.ckpt" "$TMP/aug/augment.ckpt" 2>/dev/null
+		(cd "$TMP/aug" && "$B/augment" --data-dir "$ROOT" --quiet \
+			--resume augment.ckpt) >"$LOG/augment-resumed.out" 2>"$LOG/augment-resumed.err"
+		r5=$?
+		sanitizer_report "$LOG/augment-resumed.err" && r5=99
+		what="(see ${LOG#"$ROOT"/}/augment-*)"
+		if [ "$r1$r2$r3$r4$r5" != 00000 ]; then
+			bad "h. augment: the runs exit $r1 $r2 $r3 $r4 $r5, not 0 $what"
+		else
+			if cmp -s "$TMP/aug/full1.ckpt" "$TMP/aug/full2.ckpt"; then
+				ok "h. augment: an augmented, oversampled recipe is deterministic for a seed (checkpoints byte-identical)"
+			else
+				bad "h. augment: two runs with one seed differ $what"
+			fi
+			if ! cmp -s "$TMP/aug/full1.ckpt" "$TMP/aug/seed2.ckpt"; then
+				ok "h. augment: --seed 2 trains otherwise"
+			else
+				bad "h. augment: --seed 2 gives the same checkpoint: the seed is ignored"
+			fi
+			if grep -aq '"aug_rng":"[0-9a-f]\{64\}"' "$TMP/aug/epoch1.ckpt"; then
+				ok "h. augment: the checkpoint holds the augmentation stream (aug_rng)"
+			else
+				bad "h. augment: no aug_rng in the checkpoint's __metadata__"
+			fi
+			if cmp -s "$TMP/aug/full1.ckpt" "$TMP/aug/augment.ckpt"; then
+				ok "h. augment: 2 epochs == 1 epoch + --resume + 1 (checkpoints byte-identical)"
+			else
+				bad "h. augment: resuming after epoch 1 differs from the uninterrupted run $what"
+			fi
+		fi
+	fi
+else
+	bad "h. augment: nncc failed on tests/trainer/augment/augment.lua"
 fi
 
 echo "trainer: $pass passed, $fail failed"

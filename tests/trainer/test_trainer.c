@@ -6,6 +6,8 @@
  *   test_trainer DATA_DIR checkpoint TMPDIR save / load / continue, bitwise
  *   test_trainer DATA_DIR predict           predict in chunks == in a batch
  *   test_trainer DATA_DIR driver TMPDIR     rt_train_main: step count, resume
+ *   test_trainer DATA_DIR data TMPDIR       rt_train_main: the samples each
+ *                                           epoch sees (last batch, balance)
  *   test_trainer DATA_DIR losses            prints 30 losses (%a), nothing else
  *
  * Each test prints one line per check, "ok <check>" or "FAIL <check>: why",
@@ -490,7 +492,8 @@ static void test_driver(const char *dir, const char *tmp)
 		.valid = {RT_DATA_IDX, files[2], files[3], 0, 0, 1.0f / 255},
 		.ckpt_every = 1,
 	};
-	const long long nbatch = NTRAIN / B;
+	/* the last partial batch is filled up, not dropped */
+	const long long nbatch = (NTRAIN + B - 1) / B;
 	snprintf(full, sizeof full, "%s/full.safetensors", tmp);
 	snprintf(part, sizeof part, "%s/part.safetensors", tmp);
 	snprintf(steps, sizeof steps, "%lld", nbatch);
@@ -528,6 +531,218 @@ static void test_driver(const char *dir, const char *tmp)
 	}
 }
 
+/* ---- h. the samples an epoch sees: the last batch, class balance ------- */
+
+/* A data set whose samples say who they are: pixel 0 and 1 of sample i
+ * hold i mod 256 and i / 256, and its label is label[i].  Class k has
+ * count[k] samples, interleaved (not sorted by class). */
+enum { DCLASSES = 10, DMAX = 400 };
+static int dcount[DCLASSES], dn;
+static int32_t dlabel[DMAX];
+
+static void write_be32(FILE *f, uint32_t v)
+{
+	unsigned char b[4] = {v >> 24, v >> 16, v >> 8, v};
+	fwrite(b, 1, 4, f);
+}
+
+static void make_counted_data(const char *tmp, const int *count)
+{
+	char img[4096], lab[4096];
+	int left[DCLASSES], k, i;
+	snprintf(img, sizeof img, "%s/h-images", tmp);
+	snprintf(lab, sizeof lab, "%s/h-labels", tmp);
+	memcpy(dcount, count, sizeof dcount);
+	memcpy(left, count, sizeof left);
+	/* deal the classes round-robin until each has its count */
+	for (dn = 0;;) {
+		int dealt = 0;
+		for (k = 0; k < DCLASSES; k++)
+			if (left[k] > 0) {
+				left[k]--;
+				dlabel[dn++] = k;
+				dealt = 1;
+			}
+		if (!dealt)
+			break;
+	}
+	FILE *fi = fopen(img, "wb"), *fl = fopen(lab, "wb");
+	if (!fi || !fl)
+		die("%s: cannot write", tmp);
+	write_be32(fi, 0x00000803);
+	write_be32(fi, (uint32_t)dn);
+	write_be32(fi, 28);
+	write_be32(fi, 28);
+	write_be32(fl, 0x00000801);
+	write_be32(fl, (uint32_t)dn);
+	for (i = 0; i < dn; i++) {
+		unsigned char px[28 * 28] = {0};
+		px[0] = (unsigned char)(i & 255);
+		px[1] = (unsigned char)(i >> 8);
+		px[2] = 255;                      /* something to learn from */
+		fwrite(px, 1, sizeof px, fi);
+		unsigned char l = (unsigned char)dlabel[i];
+		fwrite(&l, 1, 1, fl);
+	}
+	if (fclose(fi) || fclose(fl))
+		die("%s: write error", tmp);
+}
+
+/* What the trainer fed to train_step: every row of every step, as the
+ * sample it came from. */
+enum { MAXSTEPS = 64 };
+static int seen[MAXSTEPS][B], nsteps, bad_rows;
+
+static float v_count_step(void *m, const float *x, const void *y)
+{
+	const int32_t *lab = y;
+	for (int r = 0; r < B && nsteps < MAXSTEPS; r++) {
+		const float *px = x + (size_t)r * IN;
+		int i = (int)lrintf(px[0] * 255) + 256 * (int)lrintf(px[1] * 255);
+		if (i < 0 || i >= dn || lab[r] != dlabel[i])
+			bad_rows++;
+		seen[nsteps][r] = i;
+	}
+	nsteps++;
+	return mnist_mlp_train_step(m, x, y);
+}
+
+/* One run of `epochs` epochs on the counted data set. */
+static int drive_counted(const char *tmp, int balance, int drop_last,
+                         int epochs)
+{
+	const RtModel mdl = {
+		.name = "mnist_mlp", .batch = B, .in_dim = IN,
+		.in_rank = MNIST_MLP_IN_RANK,
+		.in_dims = {MNIST_MLP_IN_DIM0, MNIST_MLP_IN_DIM1,
+		            MNIST_MLP_IN_DIM2},
+		.label_kind = RT_LABEL_CLASS, .classes = MNIST_MLP_CLASSES,
+		.size = v_size, .init = v_init, .train_step = v_count_step,
+		.evaluate = v_eval, .set_lr = v_lr, .save = v_save,
+		.load = v_load, .state = test_model_state,
+	};
+	RtRecipe r = {
+		.epochs = epochs, .seed = 3, .shuffle = 1, .lr = 0.01f,
+		.train = {RT_DATA_IDX, "h-images", "h-labels", 0, 0, 1.0f / 255},
+		.valid = {RT_DATA_IDX, "h-images", "h-labels", 0, 0, 1.0f / 255},
+		.balance = balance, .drop_last = drop_last,
+	};
+	nsteps = bad_rows = 0;
+	return drive(&mdl, &r, tmp, NULL, NULL);
+}
+
+/* Per sample and per class, how often steps [first, first+n) saw it. */
+static void count_seen(int first, int n, int *per_sample, int *per_class)
+{
+	memset(per_sample, 0, sizeof(int) * DMAX);
+	memset(per_class, 0, sizeof(int) * DCLASSES);
+	for (int s = first; s < first + n; s++)
+		for (int r = 0; r < B; r++) {
+			per_sample[seen[s][r]]++;
+			per_class[dlabel[seen[s][r]]]++;
+		}
+}
+
+static void test_data(const char *tmp)
+{
+	/* 10 classes of 16 … 34 samples, 250 in all: 250 = 7·32 + 26 */
+	static const int count[DCLASSES] = {16, 18, 20, 22, 24, 25, 27, 29, 30, 34};
+	static int per_sample[DMAX], per_class[DCLASSES];
+	int rc, e, i, k, ok, twice, once, never;
+
+	make_counted_data(tmp, count);
+	const int n = dn, full = n / B, filled = (n + B - 1) / B;
+
+	/* The last batch filled up: ceil(250/32) = 8 steps an epoch, every
+	 * sample seen, 8·32 - 250 = 6 of them twice: the first 6 of the
+	 * epoch's order, which batch 0 shows. */
+	rc = drive_counted(tmp, RT_BALANCE_NONE, 0, 2);
+	ok = rc == 0 && bad_rows == 0 && nsteps == 2 * filled;
+	for (e = 0; ok && e < 2; e++) {
+		count_seen(e * filled, filled, per_sample, per_class);
+		twice = once = never = 0;
+		for (i = 0; i < n; i++) {
+			twice += per_sample[i] == 2;
+			once += per_sample[i] == 1;
+			never += per_sample[i] == 0;
+		}
+		ok &= never == 0 && twice == filled * B - n &&
+		      once == n - twice;
+		for (k = 0; k < filled * B - n; k++)
+			ok &= per_sample[seen[e * filled][k]] == 2;
+	}
+	check(ok, "h. data: the last partial batch is filled up from the start "
+	      "of the epoch's order: every sample seen each epoch",
+	      "exit %d, %d bad rows, %d steps (expected %d)", rc, bad_rows,
+	      nsteps, 2 * filled);
+
+	/* drop_last: 7 steps, 224 samples once, 26 never. */
+	rc = drive_counted(tmp, RT_BALANCE_NONE, 1, 1);
+	count_seen(0, full, per_sample, per_class);
+	never = once = 0;
+	for (i = 0; i < n; i++) {
+		never += per_sample[i] == 0;
+		once += per_sample[i] == 1;
+	}
+	check(rc == 0 && bad_rows == 0 && nsteps == full && once == full * B &&
+	      never == n - full * B,
+	      "h. data: drop_last drops the last partial batch",
+	      "exit %d, %d steps, %d samples once, %d never", rc, nsteps, once,
+	      never);
+
+	/* oversample: each class as often as the largest (34), 340 an epoch
+	 * in 11 steps; the 12 rows past 340 repeat the epoch's first 12. */
+	rc = drive_counted(tmp, RT_BALANCE_OVER, 0, 2);
+	int size = DCLASSES * 34, steps = (size + B - 1) / B;
+	ok = rc == 0 && bad_rows == 0 && nsteps == 2 * steps;
+	for (e = 0; ok && e < 2; e++) {
+		int want[DCLASSES];
+		for (k = 0; k < DCLASSES; k++)
+			want[k] = 34;
+		for (k = 0; k < steps * B - size; k++)
+			want[dlabel[seen[e * steps][k]]]++;
+		count_seen(e * steps, steps, per_sample, per_class);
+		for (k = 0; k < DCLASSES; k++)
+			ok &= per_class[k] == want[k];
+		for (i = 0; i < n; i++)      /* a class of c samples: 34/c each, +1 */
+			ok &= per_sample[i] >= 34 / dcount[dlabel[i]];
+	}
+	check(ok, "h. data: balance = oversample gives every class the largest "
+	      "class's count each epoch", "exit %d, %d bad rows, %d steps "
+	      "(expected %d)", rc, bad_rows, nsteps, 2 * steps);
+
+	/* undersample: each class as often as the smallest (16), 160 an epoch
+	 * in exactly 5 steps, no sample twice. */
+	rc = drive_counted(tmp, RT_BALANCE_UNDER, 0, 2);
+	size = DCLASSES * 16;
+	steps = size / B;
+	ok = rc == 0 && bad_rows == 0 && nsteps == 2 * steps;
+	static int first_epoch[DMAX];
+	int both = 0;
+	for (e = 0; ok && e < 2; e++) {
+		count_seen(e * steps, steps, per_sample, per_class);
+		for (k = 0; k < DCLASSES; k++)
+			ok &= per_class[k] == 16;
+		for (i = 0; i < n; i++) {
+			ok &= per_sample[i] <= 1;
+			if (e == 0)
+				first_epoch[i] = per_sample[i];
+			else
+				both += first_epoch[i] && per_sample[i];
+		}
+	}
+	check(ok && both < size, "h. data: balance = undersample gives every "
+	      "class the smallest class's count each epoch, no sample twice, "
+	      "another choice each epoch", "exit %d, %d bad rows, %d steps "
+	      "(expected %d), %d of %d samples in both epochs", rc, bad_rows,
+	      nsteps, 2 * steps, both, size);
+	char f[4096];
+	snprintf(f, sizeof f, "%s/h-images", tmp);
+	remove(f);
+	snprintf(f, sizeof f, "%s/h-labels", tmp);
+	remove(f);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -536,7 +751,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *test = argv[2];
-	int need_tmp = !strcmp(test, "checkpoint") || !strcmp(test, "driver");
+	int need_tmp = !strcmp(test, "checkpoint") || !strcmp(test, "driver") ||
+	               !strcmp(test, "data");
 	if (need_tmp && argc < 4)
 		die("%s needs a temporary directory", test);
 	load_data(argv[1]);
@@ -548,6 +764,8 @@ int main(int argc, char **argv)
 		test_predict();
 	else if (!strcmp(test, "driver"))
 		test_driver(argv[1], argv[3]);
+	else if (!strcmp(test, "data"))
+		test_data(argv[3]);
 	else if (!strcmp(test, "losses"))
 		print_losses();
 	else

@@ -1,0 +1,2 @@
+/* ce_mix.ref.c — the reference of the loss tests: loss.ref.h. */
+#include "loss.ref.h"

@@ -1,0 +1,3 @@
+/* ce_mix_smoothing_weights.ref.c — the reference of the loss tests:
+ * loss.ref.h. */
+#include "loss.ref.h"
