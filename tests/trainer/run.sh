@@ -17,6 +17,9 @@
 #   f. predict in chunks    n = 1, B-1, B+3 == rows of full batches
 #   g. the recipe driver    step count, 2 epochs == 1 + resume + 1
 #   x. examples/embed.c     builds warning-free and passes
+#   h-m. tests/trainer/driver.sh: init, init_bias_from_prior, --overfit-batch
+#                           and divergence, early stopping with EMA and the
+#                           best checkpoint, SIGKILL + resume, curves
 # One line per check, then `trainer: N passed, M failed`; exit 1 if any
 # failed.  Logs of every run: build/trainer/logs/.
 # GCC and CLANG name the two compilers of the ISA check (gcc, clang).
@@ -406,6 +409,10 @@ if [ $have_rt = 1 ] && "$NNCC" tests/trainer/tokens/tokens.lua -o "$B/tokens.c";
 else
 	bad "t. token model: nncc failed"
 fi
+
+# ---- h-m. the recipe around the loop (tests/trainer/driver.sh) ---------
+# shellcheck source=tests/trainer/driver.sh
+. tests/trainer/driver.sh
 
 echo "trainer: $pass passed, $fail failed"
 [ $fail -eq 0 ]
