@@ -37,13 +37,13 @@ recipe_build() {
 	# shellcheck disable=SC2086
 	build "$n trainer ($CC, -Werror)" $CC $OPT -march=native -fopenmp \
 		-Wall -Wextra -Werror $TEST_CFLAGS -Iruntime -I"$R" "$R/$n.c" \
-		"$B/libnncc_rt.a" -lm -o "$R/$n" &&
-		# shellcheck disable=SC2086
-		build "$n probe ($CC, -Werror)" $CC $OPT -march=native -fopenmp \
-			-Wall -Wextra -Werror $TEST_CFLAGS -DNNCC_NO_MAIN -DMODEL="$n" $eval \
-			-DMODEL_UC="$uc" -Iruntime -I"$R" -include "$R/$n.h" \
-			tests/trainer/probe.c "$R/$n.c" "$B/libnncc_rt.a" -lm \
-			-o "$R/probe-$n"
+		"$B/libnncc_rt.a" -lm -o "$R/$n" || return 1
+	# shellcheck disable=SC2086
+	build "$n probe ($CC, -Werror)" $CC $OPT -march=native -fopenmp \
+		-Wall -Wextra -Werror $TEST_CFLAGS -DNNCC_NO_MAIN -DMODEL="$n" $eval \
+		-DMODEL_UC="$uc" -Iruntime -I"$R" -include "$R/$n.h" \
+		tests/trainer/probe.c "$R/$n.c" "$B/libnncc_rt.a" -lm \
+		-o "$R/probe-$n"
 }
 
 # run_in DIR NAME CMD...: runs CMD in DIR; sets rc, out, err (logs)
@@ -202,7 +202,9 @@ return nn.train {
 }
 EOF
 	fi
-	[ "${have_rt:-0}" = 1 ] && recipe_build $n "$TMP/i/$n.lua" || continue
+	if [ "${have_rt:-0}" != 1 ] || ! recipe_build $n "$TMP/i/$n.lua"; then
+		continue
+	fi
 	rm -f "$TMP/i/$n.ckpt" "$TMP/i/$n.jsonl"
 	run_in "$TMP/i" "prior-$kind" "$R/$n" --quiet --metrics $n.jsonl
 	clean "i. prior ($kind)" || continue
@@ -262,12 +264,13 @@ if [ "${have_trainer:-0}" = 1 ] && [ "${have_data:-0}" = 1 ]; then
 		bad "j. --overfit-batch 1 --max-steps 3: exit $rc (see ${out#"$ROOT"/})"
 	fi
 	sed 's/lr = 0\.05/lr = 50/' models/mnist_mlp.lua >"$TMP/lr50.lua"
+	# shellcheck disable=SC2086
 	if ! grep -q 'sgd{lr = 50,' "$TMP/lr50.lua"; then
 		bad "j. divergence: could not set lr = 50 in models/mnist_mlp.lua"
-	elif "$NNCC" "$TMP/lr50.lua" -o "$R/lr50.c" >"$LOG/nncc-lr50.log" 2>&1 &&
-		# shellcheck disable=SC2086
-		build "lr50 trainer ($CC)" $CC $OPT -march=native -fopenmp $TEST_CFLAGS \
-			-Iruntime -I"$R" "$R/lr50.c" "$B/libnncc_rt.a" -lm -o "$R/lr50"; then
+	elif ! "$NNCC" "$TMP/lr50.lua" -o "$R/lr50.c" >"$LOG/nncc-lr50.log" 2>&1; then
+		bad "j. divergence: nncc $TMP/lr50.lua (see ${LOG#"$ROOT"/}/nncc-lr50.log)"
+	elif build "lr50 trainer ($CC)" $CC $OPT -march=native -fopenmp $TEST_CFLAGS \
+		-Iruntime -I"$R" "$R/lr50.c" "$B/libnncc_rt.a" -lm -o "$R/lr50"; then
 		run_in "$ROOT" lr50 "$R/lr50" --epochs 1
 		if clean "j. divergence" && [ $rc -eq 3 ] &&
 			grep -q '^error: training diverged at step [0-9]* (epoch 1): loss is .*, lr = .* — the learning rate is likely too high; try 10x lower$' "$err"; then
