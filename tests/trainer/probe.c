@@ -3,6 +3,7 @@
  * (tests/trainer/driver.sh), through its public API only:
  *
  *   probe init SEED NAME               tensor NAME after _init(SEED)
+ *   probe save SEED FILE               the model after _init(SEED), saved
  *   probe tensor CKPT NAME             tensor NAME of a checkpoint
  *   probe evaluate CKPT IMAGES LABELS  "loss acc" of the model in CKPT on
  *                                      IDX data (pixels scaled by 1/255)
@@ -94,17 +95,21 @@ static int evaluate(MODEL *m, char **argv, int raw, int nparam)
 int main(int argc, char **argv)
 {
 	if (argc < 4) {
-		fprintf(stderr, "usage: probe init SEED NAME | tensor CKPT NAME | "
-		        "evaluate[-raw] CKPT IMAGES LABELS [WEIGHT…]\n");
+		fprintf(stderr, "usage: probe init SEED NAME | save SEED FILE | "
+		        "tensor CKPT NAME | evaluate[-raw] CKPT IMAGES LABELS "
+		        "[WEIGHT…]\n");
 		return 2;
 	}
 	const char *cmd = argv[1];
-	MODEL *m = F(new)(strcmp(cmd, "init") ? 1 : strtoull(argv[2], NULL, 10));
+	int fresh = !strcmp(cmd, "init") || !strcmp(cmd, "save");
+	MODEL *m = F(new)(fresh ? strtoull(argv[2], NULL, 10) : 1);
 	if (!m)
 		return fail("out of memory", cmd);
 	int rc;
-	if (strcmp(cmd, "init") && F(load)(m, argv[2]) != 0)
+	if (!fresh && F(load)(m, argv[2]) != 0)
 		rc = fail("cannot load", argv[2]);
+	else if (!strcmp(cmd, "save"))
+		rc = F(save)(m, argv[3]) ? fail("cannot save", argv[3]) : 0;
 	else if (!strcmp(cmd, "init") || !strcmp(cmd, "tensor"))
 		rc = print_tensor(m, argv[3]);
 	else if (argc >= 5 && !strcmp(cmd, "evaluate"))
