@@ -246,6 +246,11 @@ static void emit_header(Ctx *c, Buf *h, const char *base)
 		           shape_numel(&lb->shape, 1));
 	const char *lt = label_t(c), *it = in_t(c);
 	buf_printf(h, "\ntypedef struct %s %s;\n\n", n, n);
+	if (r->ema_decay > 0)
+		buf_printf(h, "/* ema = {decay = %g}: _predict and _evaluate use the "
+		              "moving average of\n * the weights (the \"ema.*\" "
+		              "tensors); _train_step, _gradient and _loss\n * the "
+		              "weights themselves. */\n\n", r->ema_decay);
 	buf_printf(h,
 	    "/* One block holds everything: parameters, gradients, optimizer\n"
 	    " * state and the activation arena.  _init places the model in\n"
