@@ -132,6 +132,8 @@ int main(int argc, char **argv)
 	       (double)loss);
 	if (!isfinite(loss))
 		fprintf(stderr, "%s: warning: loss is %f\n", argv[0], (double)loss);
+	if (getenv("NNCC_STEP_PROFILE"))   /* a trainer built with -DNNCC_PROFILE */
+		FN(_profile_print)();
 	FN(_free)(m);
 	free(x);
 	free(y);

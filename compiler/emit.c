@@ -156,6 +156,8 @@ static void emit_node(Emit *e, Node *n)
 	buf_free(&b);
 	emit_line(e, "{");
 	e->indent++;
+	if (!e->eval)
+		emit_line(e, "NN_PROF_BEGIN;");
 	for (int i = 0; i < n->nin; i++) {
 		const Node *a = source_of(e, ir_node(c, n->in[i]));
 		int mut = (n->op->writes >> i) & 1;
@@ -170,8 +172,85 @@ static void emit_node(Emit *e, Node *n)
 	if (n->op->scratch)
 		emit_line(e, "float *scratch = m->arena + %ld;", n->scratch_off);
 	n->op->emit(e, n);
+	if (!e->eval)
+		emit_line(e, "NN_PROF_END(%d);", n->id);
 	e->indent--;
 	emit_line(e, "}");
+}
+
+/* -DNNCC_PROFILE: every node of the training step adds its time to
+ * nn_prof_sec[id]; NAME_profile_print shows them with each node's FLOPs
+ * and bytes (its inputs and output, once), in schedule order. */
+static void emit_profile(Emit *e)
+{
+	Ctx *c = e->c;
+	Buf *b = e->b;
+	buf_printf(b,
+	    "/* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step\n"
+	    " * times every node; %s_profile_print() prints the table ---- */\n"
+	    "#ifdef NNCC_PROFILE\n"
+	    "static double nn_prof_sec[%d];\n"
+	    "static long nn_prof_calls[%d];\n"
+	    "#define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()\n"
+	    "#define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, "
+	    "nn_prof_calls[id]++)\n"
+	    "static const struct {\n\tint id, phase, line;\n\tconst char *op;\n"
+	    "\tdouble flops, bytes;\n} nn_prof_node[] = {\n",
+	    c->recipe.name, c->nnodes, c->nnodes);
+	for (int k = 0; k < c->nsched; k++) {
+		Node *n = ir_node(c, c->sched[k]);
+		if (!n->op->emit)
+			continue;
+		double bytes = n->st == ST_NONE ? 0 : 4.0 * node_numel(c, n);
+		for (int i = 0; i < n->nin; i++)
+			bytes += 4.0 * node_numel(c, ir_node(c, n->in[i]));
+		buf_printf(b, "\t{%d, %d, %d, \"%s\", %.17g, %.17g},\n", n->id,
+		           n->phase, n->pos.line, n->op->name,
+		           n->op->flops ? n->op->flops(c, n) : 0, bytes);
+	}
+	buf_printf(b,
+	    "};\n#else\n#define NN_PROF_BEGIN ((void)0)\n"
+	    "#define NN_PROF_END(id) ((void)0)\n#endif\n\n");
+}
+
+/* NAME_profile_print: the table, or a word on how to get one. */
+static void emit_profile_print(Emit *e)
+{
+	const char *n = e->c->recipe.name;
+	buf_printf(e->b,
+	    "void %s_profile_print(void)\n{\n"
+	    "#ifdef NNCC_PROFILE\n"
+	    "\tstatic const char *phase[] = {\"forward\", \"backward\", \"update\"};\n"
+	    "\tint nn = (int)(sizeof nn_prof_node / sizeof *nn_prof_node);\n"
+	    "\tdouble total = 0, ph[3] = {0};\n"
+	    "\tlong steps = 0;\n"
+	    "\tfor (int i = 0; i < nn; i++) {\n"
+	    "\t\tdouble s = nn_prof_sec[nn_prof_node[i].id];\n"
+	    "\t\ttotal += s;\n\t\tph[nn_prof_node[i].phase] += s;\n"
+	    "\t\tif (nn_prof_calls[nn_prof_node[i].id] > steps)\n"
+	    "\t\t\tsteps = nn_prof_calls[nn_prof_node[i].id];\n\t}\n"
+	    "\tif (!steps || total <= 0) {\n"
+	    "\t\tfprintf(stderr, \"profile: no training step ran\\n\");\n"
+	    "\t\treturn;\n\t}\n"
+	    "\tfprintf(stderr, \"profile: %%ld steps, %%.3f ms a step (forward %%.1f%%%%, "
+	    "backward %%.1f%%%%, update %%.1f%%%%)\\n\",\n"
+	    "\t        steps, 1e3 * total / steps, 100 * ph[0] / total, 100 * ph[1] / total,\n"
+	    "\t        100 * ph[2] / total);\n"
+	    "\tfprintf(stderr, \"%%-6s %%-18s %%-8s %%5s %%9s %%6s %%8s %%8s\\n\", \"node\", "
+	    "\"op\", \"phase\",\n"
+	    "\t        \"line\", \"ms/step\", \"share\", \"GFLOP/s\", \"GB/s\");\n"
+	    "\tfor (int i = 0; i < nn; i++) {\n"
+	    "\t\tint id = nn_prof_node[i].id;\n"
+	    "\t\tdouble s = nn_prof_sec[id] / (nn_prof_calls[id] ? nn_prof_calls[id] : 1);\n"
+	    "\t\tfprintf(stderr, \"%%%%%%-5d %%-18s %%-8s %%5d %%9.4f %%5.1f%%%% %%8.2f %%8.2f\\n\",\n"
+	    "\t\t        id, nn_prof_node[i].op, phase[nn_prof_node[i].phase],\n"
+	    "\t\t        nn_prof_node[i].line, 1e3 * s, 100 * nn_prof_sec[id] / total,\n"
+	    "\t\t        s > 0 ? nn_prof_node[i].flops / s / 1e9 : 0,\n"
+	    "\t\t        s > 0 ? nn_prof_node[i].bytes / s / 1e9 : 0);\n\t}\n"
+	    "#else\n"
+	    "\tfprintf(stderr, \"profile: build the trainer with -DNNCC_PROFILE "
+	    "(or nncc --profile)\\n\");\n"
+	    "#endif\n}\n\n", n);
 }
 
 /* The nodes of one phase as a static function. */
@@ -285,7 +364,9 @@ static void emit_header(Ctx *c, Buf *h, const char *base)
 	    n, n, n, n, n, n, n, up, lt[0] == 'i' ? " class indices" :
 	    "[TARGET_SIZE] targets", n, n, it, lt, n, n, it, lt, n, n, it, lt, n, n,
 	    it, n, n, it, lt, n, n, n, n, n, n, n, n, n, n);
-	buf_printf(h, "#endif\n");
+	buf_printf(h, "/* Built with -DNNCC_PROFILE (nncc --profile): the time of every op\n"
+	              " * of the training steps so far, as a table on stderr. */\n"
+	              "void %s_profile_print(void);\n\n#endif\n", n);
 }
 
 /* A draw of n values at dst from N(0, std²), or U(±√3·std) (the same
@@ -694,8 +775,9 @@ static void emit_main(Emit *e)
 	buf_printf(b, "\t\t.patience = %d,\n\t\t.min_delta = %s,\n",
 	           r->patience, cfloat(c, r->min_delta));
 	emit_driver_keys(c, b);
-	buf_printf(b, "\t};\n\treturn rt_train_main(&model, &recipe, argc, argv);"
-	              "\n}\n\n#endif\n");
+	buf_printf(b, "\t};\n\tint rc = rt_train_main(&model, &recipe, argc, argv);\n"
+	              "#ifdef NNCC_PROFILE\n\t%s_profile_print();\n#endif\n"
+	              "\treturn rc;\n}\n\n#endif\n", c->recipe.name);
 }
 
 static void write_file(const char *path, const Buf *b)
@@ -720,7 +802,7 @@ static const char *basename_of(const char *p)
 	return s ? s + 1 : p;
 }
 
-void emit_c(Ctx *c, const char *cpath, const char *hpath, const char *isa)
+void emit_c(Ctx *c, const char *cpath, const char *hpath, const EmitOpts *o)
 {
 	const Recipe *r = &c->recipe;
 	const char *n = r->name;
@@ -742,10 +824,12 @@ void emit_c(Ctx *c, const char *cpath, const char *hpath, const char *isa)
 	           ccomment(c, basename_of(cpath)));
 	/* --isa narrows the choice the prelude makes from the compiler's
 	 * target; the same defines can be given to cc instead. */
-	if (!strcmp(isa, "scalar"))
+	if (!strcmp(o->isa, "scalar"))
 		buf_puts(&b, "#define NNCC_NO_AVX512 1\n#define NNCC_NO_AVX2 1\n");
-	else if (!strcmp(isa, "avx2"))
+	else if (!strcmp(o->isa, "avx2"))
 		buf_puts(&b, "#define NNCC_NO_AVX512 1\n");
+	if (o->profile)
+		buf_puts(&b, "#define NNCC_PROFILE 1\n");
 	buf_printf(&b, "#include <math.h>\n#include <stdint.h>\n#include <stdio.h>\n"
 	               "#include <stdlib.h>\n#include <string.h>\n\n"
 	               "#include \"nncc_rt.h\"\n#include \"%s\"\n\n",
@@ -775,6 +859,7 @@ void emit_c(Ctx *c, const char *cpath, const char *hpath, const char *isa)
 	    "\tnn_in_t *xbuf;\n"
 	    "\t%s *ybuf;\n"
 	    "};\n\n", n, label_t(c));
+	emit_profile(&e);
 	buf_printf(&b, "/* ---- forward (training mode) ---- */\n\n");
 	emit_phase(&e, "forward_train", PH_FWD, 0);
 	buf_printf(&b, "/* ---- forward (evaluation mode: predict, evaluate) ---- "
@@ -786,6 +871,7 @@ void emit_c(Ctx *c, const char *cpath, const char *hpath, const char *isa)
 	           r->opt.def->name);
 	emit_phase(&e, "update", PH_UPD, 0);
 	emit_api(&e);
+	emit_profile_print(&e);
 	emit_main(&e);
 	write_file(hpath, &h);
 	write_file(cpath, &b);

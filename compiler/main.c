@@ -29,6 +29,8 @@ static const char usage[] =
 	"  --dot FILE          write the graph for Graphviz\n"
 	"  --isa=ISA           avx512, avx2, scalar or auto (default: auto, the\n"
 	"                      best the C compiler's target allows)\n"
+	"  --profile           the trainer times every op and prints a table at\n"
+	"                      exit (the same as compiling with -DNNCC_PROFILE)\n"
 	"  --no-fuse           every fusion off\n"
 	"  --fuse=LIST         only the named fusions (none exist yet)\n"
 	"  -d PASS,…           dump the IR to stderr after passes: front,\n"
@@ -47,7 +49,7 @@ enum { P_FRONT = 1, P_AUTODIFF = 2, P_SCHEDULE = 4, P_PLAN = 8 };
 
 typedef struct Opts {
 	const char *script, *out, *dot, *isa;
-	int report, run, dump;
+	int report, run, dump, profile;
 	FrontOpts front;
 	char **trainer_argv;
 	int trainer_argc;
@@ -121,6 +123,8 @@ static void parse_args(Opts *o, int argc, char **argv)
 			o->out = argv[i];
 		} else if (!strcmp(a, "--report")) {
 			o->report = 1;
+		} else if (!strcmp(a, "--profile")) {
+			o->profile = 1;
 		} else if (!strcmp(a, "--dot")) {
 			if (++i == argc)
 				usage_error("%s needs a file name", a);
@@ -248,7 +252,7 @@ static int run_trainer(Ctx *c, Opts *o)
 	char *cfile = ctx_sprintf(c, "%s/%s.c", dir, name);
 	char *hfile = ctx_sprintf(c, "%s/%s.h", dir, name);
 	char *exe = ctx_sprintf(c, "%s/%s", dir, name);
-	emit_c(c, cfile, hfile, o->isa);
+	emit_c(c, cfile, hfile, &(EmitOpts){o->isa, o->profile});
 	const char *rt = getenv("NNCC_RUNTIME");
 	if (!rt)
 		rt = ctx_sprintf(c, "%s/../runtime", self_dir(c));
@@ -320,7 +324,7 @@ int main(int argc, char **argv)
 		size_t n = strlen(o.out);
 		char *h = ctx_strdup(c, o.out);
 		h[n - 1] = 'h';
-		emit_c(c, o.out, h, o.isa);
+		emit_c(c, o.out, h, &(EmitOpts){o.isa, o.profile});
 	}
 	if (o.run)
 		rc = run_trainer(c, &o);

@@ -365,7 +365,12 @@ int front_run(Ctx *c, const char *path, const FrontOpts *o);
 void autodiff(Ctx *c);      /* autodiff.c */
 void schedule(Ctx *c);      /* schedule.c */
 void plan(Ctx *c);          /* plan.c */
-void emit_c(Ctx *c, const char *cpath, const char *hpath, const char *isa);
+/* What the command line asks of the emitted file. */
+typedef struct EmitOpts {
+	const char *isa;             /* avx512, avx2, scalar or auto */
+	int profile;                 /* time every node: #define NNCC_PROFILE */
+} EmitOpts;
+void emit_c(Ctx *c, const char *cpath, const char *hpath, const EmitOpts *o);
 void report(Ctx *c, FILE *f);
 
 /* ---- emit.c: what op emitters call ----------------------------------- */

@@ -3,7 +3,7 @@
  *
  * Model cifar_resnet8: batch 64, 78048 parameters.
  * Memory: parameters 78048, gradients 78048, optimizer state 78720,
- * arena 12757232 floats (naive sum of transients 58433792).
+ * arena 11873136 floats (naive sum of transients 39566976).
  *
  * cc -O2 -march=native cifar_resnet8.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -158,17 +158,45 @@ NN_KERNEL void nn_tile(int K, const float *a, long rs, long ks,
 			c[r * ldc + j] = acc ? c[r * ldc + j] + t[r][j] : t[r][j];
 }
 
+/* K is walked in blocks of at most NN_KC, as equal as they come (144 is
+ * 72 + 72, not 128 + 16), so the block of a panel being multiplied stays
+ * in L1 and a short last block does not pay a tile's loads and stores for
+ * little work.  The blocks depend on K alone: every path sums an element
+ * of C in the same order. */
+#define NN_KC 128               /* panel block: 16 KB at NR = 32 */
+#define NN_IG 16                /* row tiles per work item */
+NN_KERNEL int nn_kblock(int K)
+{
+	int n = (K + NN_KC - 1) / NN_KC;
+	return n ? (K + n - 1) / n : 1;
+}
+
+/* Row tiles ib0 … ib1−1 of C's columns j … j+nr−1, C = op(A)·panel (+ C
+ * with acc): a(r,k) = A[r·rs + k·ks], panel as nn_pack_panel lays it out. */
+NN_KERNEL void nn_panel_rows(int M, int K, const float *A, long rs, long ks,
+                             const float *panel, float *C, long ldc, int nr,
+                             int ib0, int ib1, int acc)
+{
+	int kb = nn_kblock(K);
+	for (int k0 = 0; k0 < K; k0 += kb) {
+		int kc = K - k0 < kb ? K - k0 : kb;
+		for (int ib = ib0; ib < ib1; ib++) {
+			int i = ib * NN_MR, mr = M - i < NN_MR ? M - i : NN_MR;
+			nn_tile(kc, A + i * rs + k0 * ks, rs, ks,
+			        panel + (long)k0 * NN_NR, C + (long)i * ldc, ldc,
+			        mr, nr, acc || k0 > 0);
+		}
+	}
+}
+
 /* C[M,N] = op(A)·op(B): op(A) is M×K, stored [M,lda] or, with ta, [K,lda];
  * op(B) is K×N, stored [K,ldb] or, with tb, [N,ldb].  scratch holds
  * K·⌈N/32⌉·32 floats for the packed B.
  *
  * op(B) is packed into column panels (in parallel); then each work item —
- * one panel and a group of NN_IG row tiles — walks K in blocks of NN_KC,
- * so the block of the panel it multiplies stays in L1 across the group.
- * Each element of C is summed by one thread, in k order. */
-#define NN_KC 128               /* panel block: 16 KB at NR = 32; the same
-                                   on every path, so all sum in one order */
-#define NN_IG 16                /* row tiles per work item */
+ * one panel and a group of NN_IG row tiles — walks K in blocks, so the
+ * block of the panel it multiplies stays in L1 across the group.  Each
+ * element of C is summed by one thread, in k order. */
 NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
                        int ta, const float *B, int ldb, int tb, float *C,
                        int ldc, float *scratch)
@@ -185,18 +213,145 @@ NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
 	for (int jb = 0; jb < npanel; jb++)
 		for (int g = 0; g < ngroup; g++) {
 			int j = jb * NN_NR, nr = N - j < NN_NR ? N - j : NN_NR;
-			const float *panel = scratch + (long)j * K;
-			int ib_end = (g + 1) * NN_IG < nrow ? (g + 1) * NN_IG : nrow;
-			for (int k0 = 0; k0 < K; k0 += NN_KC) {
-				int kc = K - k0 < NN_KC ? K - k0 : NN_KC;
-				for (int ib = g * NN_IG; ib < ib_end; ib++) {
-					int i = ib * NN_MR, mr = M - i < NN_MR ? M - i : NN_MR;
-					nn_tile(kc, A + i * rs + k0 * ks, rs, ks,
-					        panel + (long)k0 * NN_NR, C + (long)i * ldc + j,
-					        ldc, mr, nr, k0 > 0);
+			int ib1 = (g + 1) * NN_IG < nrow ? (g + 1) * NN_IG : nrow;
+			nn_panel_rows(M, K, A, rs, ks, scratch + (long)j * K, C + j, ldc,
+			              nr, g * NN_IG, ib1, 0);
+		}
+}
+
+/* ---- convolution as implicit GEMM (ops/conv.c) ----
+ * The GEMM conv kernels never build a whole im2col matrix: for one
+ * sample's group they build one panel of it at a time, in the layout
+ * nn_panel_rows reads, multiply it while it is in L1, and move on. */
+
+/* One group of one sample: C input channels of H×W, a k×k kernel with
+ * stride S, padding P and dilation D, OH×OW outputs. */
+typedef struct NnConv {
+	int C, H, W, k, S, P, D, OH, OW;
+} NnConv;
+
+/* Output positions o ∈ [lo, hi) of a row or column of `out` whose tap t
+ * reads inside the input's n: 0 ≤ o·S + t·D − P < n. */
+NN_KERNEL void nn_tap_range(const NnConv *g, int t, int n, int out, int *lo,
+                            int *hi)
+{
+	int off = t * g->D - g->P;
+	int l = off < 0 ? (-off + g->S - 1) / g->S : 0;
+	int h = n - 1 - off < 0 ? 0 : (n - 1 - off) / g->S + 1;
+	if (h > out)
+		h = out;
+	*lo = l < h ? l : h;
+	*hi = h;
+}
+
+/* The windows of output pixels p0 … p0+nr−1 of x [C,H,W] as a panel:
+ * dst[kk·NN_NR + j] = x[c, oh·S + kh·D − P, ow·S + kw·D − P] for row
+ * kk = (c,kh,kw) and pixel p0 + j = (oh,ow); 0 in the padding and for
+ * j ≥ nr. */
+NN_KERNEL void nn_im2col_panel(const float *x, const NnConv *g, int p0,
+                               int nr, float *dst)
+{
+	for (int c = 0; c < g->C; c++)
+		for (int kh = 0; kh < g->k; kh++)
+			for (int kw = 0; kw < g->k; kw++, dst += NN_NR) {
+				int lo, hi, off = kw * g->D - g->P;
+				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
+				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
+				while (j < nr) {
+					int end = ow + (g->OW - ow < nr - j ? g->OW - ow : nr - j);
+					int ih = oh * g->S + kh * g->D - g->P;
+					float *d = dst + j;  /* d[o − ow] is column o's */
+					if (ih < 0 || ih >= g->H) {
+						for (int o = ow; o < end; o++)
+							d[o - ow] = 0;
+					} else {
+						const float *xr = x + ((long)c * g->H + ih) * g->W;
+						int a = lo > ow ? (lo < end ? lo : end) : ow;
+						int b = hi < end ? (hi > a ? hi : a) : end;
+						for (int o = ow; o < a; o++)
+							d[o - ow] = 0;
+						for (int o = a; o < b; o++)
+							d[o - ow] = xr[o * g->S + off];
+						for (int o = b; o < end; o++)
+							d[o - ow] = 0;
+					}
+					j += end - ow;
+					oh++;
+					ow = 0;
+				}
+				for (; j < NN_NR; j++)
+					dst[j] = 0;
+			}
+}
+
+/* The transposed windows of output pixels p0 … p0+kc−1, for the weight
+ * gradient: op(B) = colᵀ [kc, KK] packed as nn_pack_panel would, panel q
+ * holding rows kk = q·NN_NR … at dst + q·kc·NN_NR, pixel j's row at
+ * j·NN_NR; lanes past KK are 0. */
+NN_KERNEL void nn_im2colT_panels(const float *x, const NnConv *g, int p0,
+                                 int kc, float *dst)
+{
+	int KK = g->C * g->k * g->k, npanel = (KK + NN_NR - 1) / NN_NR;
+	if (KK % NN_NR) {
+		float *last = dst + (long)(npanel - 1) * kc * NN_NR;
+		for (int j = 0; j < kc; j++)
+			for (int l = KK % NN_NR; l < NN_NR; l++)
+				last[(long)j * NN_NR + l] = 0;
+	}
+	int kk = 0;
+	for (int c = 0; c < g->C; c++)
+		for (int kh = 0; kh < g->k; kh++)
+			for (int kw = 0; kw < g->k; kw++, kk++) {
+				float *d0 = dst + (long)(kk / NN_NR) * kc * NN_NR + kk % NN_NR;
+				int lo, hi, off = kw * g->D - g->P;
+				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
+				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
+				while (j < kc) {
+					int end = ow + (g->OW - ow < kc - j ? g->OW - ow : kc - j);
+					int ih = oh * g->S + kh * g->D - g->P;
+					float *d = d0 + (long)j * NN_NR;  /* column o at (o − ow)·NR */
+					if (ih < 0 || ih >= g->H) {
+						for (int o = ow; o < end; o++)
+							d[(long)(o - ow) * NN_NR] = 0;
+					} else {
+						const float *xr = x + ((long)c * g->H + ih) * g->W;
+						for (int o = ow; o < end; o++)
+							d[(long)(o - ow) * NN_NR] = o >= lo && o < hi ?
+							                            xr[o * g->S + off] : 0;
+					}
+					j += end - ow;
+					oh++;
+					ow = 0;
 				}
 			}
-		}
+}
+
+/* dx [C,H,W] += the windows' gradients colp [KK, ldp] of output pixels
+ * p0 … p0+nr−1: each entry adds back into the input pixel im2col took it
+ * from, tap by tap in kk order. */
+NN_KERNEL void nn_col2im_panel(const float *colp, int ldp, const NnConv *g,
+                               int p0, int nr, float *dx)
+{
+	for (int c = 0; c < g->C; c++)
+		for (int kh = 0; kh < g->k; kh++)
+			for (int kw = 0; kw < g->k; kw++, colp += ldp) {
+				int lo, hi, off = kw * g->D - g->P;
+				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
+				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
+				while (j < nr) {
+					int end = ow + (g->OW - ow < nr - j ? g->OW - ow : nr - j);
+					int ih = oh * g->S + kh * g->D - g->P;
+					if (ih >= 0 && ih < g->H) {
+						float *dr = dx + ((long)c * g->H + ih) * g->W;
+						int a = lo > ow ? lo : ow, b = hi < end ? hi : end;
+						for (int o = a; o < b; o++)
+							dr[o * g->S + off] += colp[j + o - ow];
+					}
+					j += end - ow;
+					oh++;
+					ow = 0;
+				}
+			}
 }
 
 /* Parameter initialisation, drawn in a fixed order from the model's RNG. */
@@ -254,7 +409,7 @@ typedef float nn_in_t;     /* an input element */
 #define NN_PARAM 78048
 #define NN_GRAD 78048
 #define NN_STATE 78720
-#define NN_ARENA 12757232
+#define NN_ARENA 11873136
 #define NN_XBUF 196608   /* a staged batch of inputs */
 #define NN_YBUF 64   /* and of labels (as floats) */
 #define NN_MODEL_HASH "2496449237d1e8c3"
@@ -271,6 +426,162 @@ struct cifar_resnet8 {
 	int32_t *ybuf;
 };
 
+/* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
+ * times every node; cifar_resnet8_profile_print() prints the table ---- */
+#ifdef NNCC_PROFILE
+static double nn_prof_sec[216];
+static long nn_prof_calls[216];
+#define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
+#define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
+static const struct {
+	int id, phase, line;
+	const char *op;
+	double flops, bytes;
+} nn_prof_node[] = {
+	{3, 0, 30, "conv2d", 56623104, 4982464},
+	{8, 0, 30, "bn_stats", 4194304, 4194624},
+	{10, 0, 30, "bn_apply", 3145728, 8388928},
+	{11, 0, 30, "relu", 1048576, 8388608},
+	{13, 0, 23, "conv2d", 301989888, 8397824},
+	{18, 0, 23, "bn_stats", 4194304, 4194624},
+	{20, 0, 23, "bn_apply", 3145728, 8388928},
+	{21, 0, 24, "relu", 1048576, 8388608},
+	{23, 0, 24, "conv2d", 301989888, 8397824},
+	{28, 0, 24, "bn_stats", 4194304, 4194624},
+	{30, 0, 24, "bn_apply", 3145728, 8388928},
+	{31, 0, 27, "add", 1048576, 12582912},
+	{32, 0, 27, "relu", 1048576, 8388608},
+	{34, 0, 23, "conv2d", 150994944, 6309888},
+	{39, 0, 23, "bn_stats", 2097152, 2097792},
+	{41, 0, 23, "bn_apply", 1572864, 4194944},
+	{42, 0, 24, "relu", 524288, 4194304},
+	{44, 0, 24, "conv2d", 301989888, 4231168},
+	{49, 0, 24, "bn_stats", 2097152, 2097792},
+	{51, 0, 24, "bn_apply", 1572864, 4194944},
+	{53, 0, 26, "conv2d", 16777216, 6293504},
+	{58, 0, 26, "bn_stats", 2097152, 2097792},
+	{60, 0, 26, "bn_apply", 1572864, 4194944},
+	{61, 0, 27, "add", 524288, 6291456},
+	{62, 0, 27, "relu", 524288, 4194304},
+	{64, 0, 23, "conv2d", 150994944, 3219456},
+	{69, 0, 23, "bn_stats", 1048576, 1049856},
+	{71, 0, 23, "bn_apply", 786432, 2098432},
+	{72, 0, 24, "relu", 262144, 2097152},
+	{74, 0, 24, "conv2d", 301989888, 2244608},
+	{79, 0, 24, "bn_stats", 1048576, 1049856},
+	{81, 0, 24, "bn_apply", 786432, 2098432},
+	{83, 0, 26, "conv2d", 16777216, 3153920},
+	{88, 0, 26, "bn_stats", 1048576, 1049856},
+	{90, 0, 26, "bn_apply", 786432, 2098432},
+	{91, 0, 27, "add", 262144, 3145728},
+	{92, 0, 27, "relu", 262144, 2097152},
+	{93, 0, 34, "global_avgpool", 262144, 1064960},
+	{95, 0, 34, "matmul", 81920, 21504},
+	{97, 0, 34, "bias_add", 0, 5160},
+	{98, 0, 38, "softmax_ce", 2560, 2820},
+	{99, 1, 38, "softmax_ce_grad", 2560, 5376},
+	{100, 1, 34, "bias_grad", 0, 2600},
+	{101, 1, 34, "matmul", 81920, 21504},
+	{102, 1, 34, "matmul", 81920, 21504},
+	{103, 1, 34, "global_avgpool_grad", 262144, 1064960},
+	{104, 1, 27, "relu_grad", 262144, 3145728},
+	{105, 1, 26, "bias_grad", 0, 1048832},
+	{106, 1, 26, "bn_gamma_grad", 192, 2098176},
+	{107, 1, 26, "bn_dx", 1572864, 3147264},
+	{108, 1, 26, "conv2d_dx", 16777216, 3153920},
+	{109, 1, 26, "conv2d_dw", 16777216, 3153920},
+	{110, 1, 24, "bias_grad", 0, 1048832},
+	{111, 1, 24, "bn_gamma_grad", 192, 2098176},
+	{112, 1, 24, "bn_dx", 1572864, 3147264},
+	{113, 1, 24, "conv2d_dx", 301989888, 2244608},
+	{114, 1, 24, "conv2d_dw", 301989888, 2244608},
+	{115, 1, 24, "relu_grad", 262144, 3145728},
+	{116, 1, 23, "bias_grad", 0, 1048832},
+	{117, 1, 23, "bn_gamma_grad", 192, 2098176},
+	{118, 1, 23, "bn_dx", 1572864, 3147264},
+	{119, 1, 23, "conv2d_dx", 150994944, 3219456},
+	{120, 1, 23, "conv2d_dw", 150994944, 3219456},
+	{121, 1, 23, "add", 524288, 6291456},
+	{122, 1, 27, "relu_grad", 524288, 6291456},
+	{123, 1, 26, "bias_grad", 0, 2097280},
+	{124, 1, 26, "bn_gamma_grad", 96, 4194816},
+	{125, 1, 26, "bn_dx", 3145728, 6292224},
+	{126, 1, 26, "conv2d_dx", 16777216, 6293504},
+	{127, 1, 26, "conv2d_dw", 16777216, 6293504},
+	{128, 1, 24, "bias_grad", 0, 2097280},
+	{129, 1, 24, "bn_gamma_grad", 96, 4194816},
+	{130, 1, 24, "bn_dx", 3145728, 6292224},
+	{131, 1, 24, "conv2d_dx", 301989888, 4231168},
+	{132, 1, 24, "conv2d_dw", 301989888, 4231168},
+	{133, 1, 24, "relu_grad", 524288, 6291456},
+	{134, 1, 23, "bias_grad", 0, 2097280},
+	{135, 1, 23, "bn_gamma_grad", 96, 4194816},
+	{136, 1, 23, "bn_dx", 3145728, 6292224},
+	{137, 1, 23, "conv2d_dx", 150994944, 6309888},
+	{138, 1, 23, "conv2d_dw", 150994944, 6309888},
+	{139, 1, 23, "add", 1048576, 12582912},
+	{140, 1, 27, "relu_grad", 1048576, 12582912},
+	{141, 1, 24, "bias_grad", 0, 4194368},
+	{142, 1, 24, "bn_gamma_grad", 48, 8388864},
+	{143, 1, 24, "bn_dx", 6291456, 12583296},
+	{144, 1, 24, "conv2d_dx", 301989888, 8397824},
+	{145, 1, 24, "conv2d_dw", 301989888, 8397824},
+	{146, 1, 24, "relu_grad", 1048576, 12582912},
+	{147, 1, 23, "bias_grad", 0, 4194368},
+	{148, 1, 23, "bn_gamma_grad", 48, 8388864},
+	{149, 1, 23, "bn_dx", 6291456, 12583296},
+	{150, 1, 23, "conv2d_dx", 301989888, 8397824},
+	{151, 1, 23, "conv2d_dw", 301989888, 8397824},
+	{152, 1, 23, "add", 1048576, 12582912},
+	{153, 1, 30, "relu_grad", 1048576, 12582912},
+	{154, 1, 30, "bias_grad", 0, 4194368},
+	{155, 1, 30, "bn_gamma_grad", 48, 8388864},
+	{156, 1, 30, "bn_dx", 6291456, 12583296},
+	{157, 1, 30, "conv2d_dw", 56623104, 4982464},
+	{9, 2, 30, "bn_running", 0, 320},
+	{19, 2, 23, "bn_running", 0, 320},
+	{29, 2, 24, "bn_running", 0, 320},
+	{40, 2, 23, "bn_running", 0, 640},
+	{50, 2, 24, "bn_running", 0, 640},
+	{59, 2, 26, "bn_running", 0, 640},
+	{70, 2, 23, "bn_running", 0, 1280},
+	{80, 2, 24, "bn_running", 0, 1280},
+	{89, 2, 26, "bn_running", 0, 1280},
+	{159, 2, 30, "sgd_update", 1728, 5184},
+	{161, 2, 30, "sgd_update", 64, 192},
+	{163, 2, 30, "sgd_update", 64, 192},
+	{165, 2, 23, "sgd_update", 9216, 27648},
+	{167, 2, 23, "sgd_update", 64, 192},
+	{169, 2, 23, "sgd_update", 64, 192},
+	{171, 2, 24, "sgd_update", 9216, 27648},
+	{173, 2, 24, "sgd_update", 64, 192},
+	{175, 2, 24, "sgd_update", 64, 192},
+	{177, 2, 23, "sgd_update", 18432, 55296},
+	{179, 2, 23, "sgd_update", 128, 384},
+	{181, 2, 23, "sgd_update", 128, 384},
+	{183, 2, 24, "sgd_update", 36864, 110592},
+	{185, 2, 24, "sgd_update", 128, 384},
+	{187, 2, 24, "sgd_update", 128, 384},
+	{189, 2, 26, "sgd_update", 2048, 6144},
+	{191, 2, 26, "sgd_update", 128, 384},
+	{193, 2, 26, "sgd_update", 128, 384},
+	{195, 2, 23, "sgd_update", 73728, 221184},
+	{197, 2, 23, "sgd_update", 256, 768},
+	{199, 2, 23, "sgd_update", 256, 768},
+	{201, 2, 24, "sgd_update", 147456, 442368},
+	{203, 2, 24, "sgd_update", 256, 768},
+	{205, 2, 24, "sgd_update", 256, 768},
+	{207, 2, 26, "sgd_update", 8192, 24576},
+	{209, 2, 26, "sgd_update", 256, 768},
+	{211, 2, 26, "sgd_update", 256, 768},
+	{213, 2, 34, "sgd_update", 2560, 7680},
+	{215, 2, 34, "sgd_update", 40, 120},
+};
+#else
+#define NN_PROF_BEGIN ((void)0)
+#define NN_PROF_END(id) ((void)0)
+#endif
+
 /* ---- forward (training mode) ---- */
 
 static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
@@ -281,48 +592,33 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	(void)yin;
 	/* %3 conv2d [64,16,32,32] <- %0, %2  (models/cifar_resnet8.lua:30) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,3,32,32] */
 		const float *x1 = m->param + 0; /* conv2d1.weight[16,3,3,3] */
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 1048576;
 		/* y = x * w: a 3x3 conv, pad 1, 3 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {32, 32, 31};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {32, 32, 31};
+		static const NnConv cv = {3, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*55296;  /* [27,1024]: the windows of one sample's group */
-			float *pack = scratch + (long)t*55296 + 27648;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*864;  /* [27][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*3072;  /* [3,32,32] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int c = 0; c < 3; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*1024;
-							for (int oh = 0; oh < 32; oh++) {
-								float *dst = row + oh*32;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 32; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*1024 + (long)(oh + kh - 1)*32;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 32; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* y[b] [16,1024] = w [16,27] · col [27,1024] */
-				nn_gemm(16, 1024, 27, x1, 27, 0, col, 1024, 0, y + (long)b*16384, 1024, pack);
+				float *yg = y + (long)b*16384;  /* [16,1024] */
+				/* yg[:, p0…] = w [16,27] · the windows of pixels p0… [27,NN_NR] */
+				for (int p0 = 0; p0 < 1024; p0 += NN_NR) {
+					int nr = 1024 - p0 < NN_NR ? 1024 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(16, 27, x1, 27, 1, pack, yg + p0, 1024, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
+		NN_PROF_END(3);
 	}
 	/* %8 bn_stats [3,16] <- %3, %6, %7  (models/cifar_resnet8.lua:30) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 0; /* batchnorm1.running_mean[16] */
 		const float *x2 = m->state_f + 16; /* batchnorm1.running_var[16] */
@@ -347,9 +643,11 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			y[16 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[32 + c] = (float)var;
 		}
+		NN_PROF_END(8);
 	}
 	/* %10 bn_apply [64,16,32,32] <- %3, %8, %4, %5  (models/cifar_resnet8.lua:30) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,16,32,32] */
 		const float *x1 = m->arena + 1048576; /* [3,16] */
 		const float *x2 = m->param + 432; /* batchnorm1.weight[16] */
@@ -362,58 +660,46 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				for (long i = 0; i < 1024; i++)
 					y[((long)b*16 + c)*1024 + i] = (x0[((long)b*16 + c)*1024 + i] - mean) * k + beta;
 			}
+		NN_PROF_END(10);
 	}
 	/* %11 relu [64,16,32,32] <- %10  (models/cifar_resnet8.lua:30) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
 		float *y = m->arena + 2097200;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(11);
 	}
 	/* %13 conv2d [64,16,32,32] <- %11, %12  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 2097200; /* [64,16,32,32] */
 		const float *x1 = m->param + 464; /* conv2d2.weight[16,16,3,3] */
 		float *y = m->arena + 1048624;
 		float *scratch = m->arena + 3145776;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {32, 32, 31};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {32, 32, 31};
+		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*294912;  /* [144,1024]: the windows of one sample's group */
-			float *pack = scratch + (long)t*294912 + 147456;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*4608;  /* [144][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*16384;  /* [16,32,32] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int c = 0; c < 16; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*1024;
-							for (int oh = 0; oh < 32; oh++) {
-								float *dst = row + oh*32;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 32; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*1024 + (long)(oh + kh - 1)*32;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 32; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* y[b] [16,1024] = w [16,144] · col [144,1024] */
-				nn_gemm(16, 1024, 144, x1, 144, 0, col, 1024, 0, y + (long)b*16384, 1024, pack);
+				float *yg = y + (long)b*16384;  /* [16,1024] */
+				/* yg[:, p0…] = w [16,144] · the windows of pixels p0… [144,NN_NR] */
+				for (int p0 = 0; p0 < 1024; p0 += NN_NR) {
+					int nr = 1024 - p0 < NN_NR ? 1024 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(16, 144, x1, 144, 1, pack, yg + p0, 1024, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
+		NN_PROF_END(13);
 	}
 	/* %18 bn_stats [3,16] <- %13, %16, %17  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 32; /* batchnorm2.running_mean[16] */
 		const float *x2 = m->state_f + 48; /* batchnorm2.running_var[16] */
@@ -438,9 +724,11 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			y[16 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[32 + c] = (float)var;
 		}
+		NN_PROF_END(18);
 	}
 	/* %20 bn_apply [64,16,32,32] <- %13, %18, %14, %15  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
 		const float *x1 = m->arena + 3145776; /* [3,16] */
 		const float *x2 = m->param + 2768; /* batchnorm2.weight[16] */
@@ -453,58 +741,46 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				for (long i = 0; i < 1024; i++)
 					y[((long)b*16 + c)*1024 + i] = (x0[((long)b*16 + c)*1024 + i] - mean) * k + beta;
 			}
+		NN_PROF_END(20);
 	}
 	/* %21 relu [64,16,32,32] <- %20  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
 		float *y = m->arena + 4194400;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(21);
 	}
 	/* %23 conv2d [64,16,32,32] <- %21, %22  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4194400; /* [64,16,32,32] */
 		const float *x1 = m->param + 2800; /* conv2d3.weight[16,16,3,3] */
 		float *y = m->arena + 3145824;
 		float *scratch = m->arena + 5242976;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {32, 32, 31};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {32, 32, 31};
+		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*294912;  /* [144,1024]: the windows of one sample's group */
-			float *pack = scratch + (long)t*294912 + 147456;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*4608;  /* [144][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*16384;  /* [16,32,32] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int c = 0; c < 16; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*1024;
-							for (int oh = 0; oh < 32; oh++) {
-								float *dst = row + oh*32;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 32; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*1024 + (long)(oh + kh - 1)*32;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 32; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* y[b] [16,1024] = w [16,144] · col [144,1024] */
-				nn_gemm(16, 1024, 144, x1, 144, 0, col, 1024, 0, y + (long)b*16384, 1024, pack);
+				float *yg = y + (long)b*16384;  /* [16,1024] */
+				/* yg[:, p0…] = w [16,144] · the windows of pixels p0… [144,NN_NR] */
+				for (int p0 = 0; p0 < 1024; p0 += NN_NR) {
+					int nr = 1024 - p0 < NN_NR ? 1024 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(16, 144, x1, 144, 1, pack, yg + p0, 1024, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
+		NN_PROF_END(23);
 	}
 	/* %28 bn_stats [3,16] <- %23, %26, %27  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 64; /* batchnorm3.running_mean[16] */
 		const float *x2 = m->state_f + 80; /* batchnorm3.running_var[16] */
@@ -529,9 +805,11 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			y[16 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[32 + c] = (float)var;
 		}
+		NN_PROF_END(28);
 	}
 	/* %30 bn_apply [64,16,32,32] <- %23, %28, %24, %25  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
 		const float *x1 = m->arena + 5242976; /* [3,16] */
 		const float *x2 = m->param + 5104; /* batchnorm3.weight[16] */
@@ -544,66 +822,56 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				for (long i = 0; i < 1024; i++)
 					y[((long)b*16 + c)*1024 + i] = (x0[((long)b*16 + c)*1024 + i] - mean) * k + beta;
 			}
+		NN_PROF_END(30);
 	}
 	/* %31 add [64,16,32,32] <- %30, %11  (models/cifar_resnet8.lua:27) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
 		const float *x1 = m->arena + 2097200; /* [64,16,32,32] */
 		float *y = m->arena + 6291600;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x0[i] + x1[i];
+		NN_PROF_END(31);
 	}
 	/* %32 relu [64,16,32,32] <- %31  (models/cifar_resnet8.lua:27) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6291600; /* [64,16,32,32] */
 		float *y = m->arena + 5243024;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(32);
 	}
 	/* %34 conv2d [64,32,16,16] <- %32, %33  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
 		const float *x1 = m->param + 5136; /* conv2d4.weight[32,16,3,3] */
 		float *y = m->arena + 6291600;
 		float *scratch = m->arena + 6815888;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {16, 16, 16};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {16, 16, 16};
+		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*73728;  /* [144,256]: the windows of one sample's group */
-			float *pack = scratch + (long)t*73728 + 36864;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*4608;  /* [144][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*16384;  /* [16,32,32] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh*2 + kh - 1, ow*2 + kw - 1] */
-				for (int c = 0; c < 16; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*256;
-							for (int oh = 0; oh < 16; oh++) {
-								float *dst = row + oh*16;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 16; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*1024 + (long)(oh*2 + kh - 1)*32;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow*2 + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 16; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* y[b] [32,256] = w [32,144] · col [144,256] */
-				nn_gemm(32, 256, 144, x1, 144, 0, col, 256, 0, y + (long)b*8192, 256, pack);
+				float *yg = y + (long)b*8192;  /* [32,256] */
+				/* yg[:, p0…] = w [32,144] · the windows of pixels p0… [144,NN_NR] */
+				for (int p0 = 0; p0 < 256; p0 += NN_NR) {
+					int nr = 256 - p0 < NN_NR ? 256 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(32, 144, x1, 144, 1, pack, yg + p0, 256, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
+		NN_PROF_END(34);
 	}
 	/* %39 bn_stats [3,32] <- %34, %37, %38  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6291600; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 96; /* batchnorm4.running_mean[32] */
 		const float *x2 = m->state_f + 128; /* batchnorm4.running_var[32] */
@@ -628,9 +896,11 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[64 + c] = (float)var;
 		}
+		NN_PROF_END(39);
 	}
 	/* %41 bn_apply [64,32,16,16] <- %34, %39, %35, %36  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6291600; /* [64,32,16,16] */
 		const float *x1 = m->arena + 6815888; /* [3,32] */
 		const float *x2 = m->param + 9744; /* batchnorm4.weight[32] */
@@ -643,58 +913,46 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				for (long i = 0; i < 256; i++)
 					y[((long)b*32 + c)*256 + i] = (x0[((long)b*32 + c)*256 + i] - mean) * k + beta;
 			}
+		NN_PROF_END(41);
 	}
 	/* %42 relu [64,32,16,16] <- %41  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6815984; /* [64,32,16,16] */
 		float *y = m->arena + 7340272;
 		for (long i = 0; i < 524288; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(42);
 	}
 	/* %44 conv2d [64,32,16,16] <- %42, %43  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7340272; /* [64,32,16,16] */
 		const float *x1 = m->param + 9808; /* conv2d5.weight[32,32,3,3] */
 		float *y = m->arena + 6815984;
 		float *scratch = m->arena + 7864560;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {16, 16, 15};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {16, 16, 15};
+		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*147456;  /* [288,256]: the windows of one sample's group */
-			float *pack = scratch + (long)t*147456 + 73728;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*9216;  /* [288][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*8192;  /* [32,16,16] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int c = 0; c < 32; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*256;
-							for (int oh = 0; oh < 16; oh++) {
-								float *dst = row + oh*16;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 16; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*256 + (long)(oh + kh - 1)*16;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 16; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* y[b] [32,256] = w [32,288] · col [288,256] */
-				nn_gemm(32, 256, 288, x1, 288, 0, col, 256, 0, y + (long)b*8192, 256, pack);
+				float *yg = y + (long)b*8192;  /* [32,256] */
+				/* yg[:, p0…] = w [32,288] · the windows of pixels p0… [288,NN_NR] */
+				for (int p0 = 0; p0 < 256; p0 += NN_NR) {
+					int nr = 256 - p0 < NN_NR ? 256 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(32, 288, x1, 288, 1, pack, yg + p0, 256, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
+		NN_PROF_END(44);
 	}
 	/* %49 bn_stats [3,32] <- %44, %47, %48  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6815984; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 160; /* batchnorm5.running_mean[32] */
 		const float *x2 = m->state_f + 192; /* batchnorm5.running_var[32] */
@@ -719,9 +977,11 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[64 + c] = (float)var;
 		}
+		NN_PROF_END(49);
 	}
 	/* %51 bn_apply [64,32,16,16] <- %44, %49, %45, %46  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6815984; /* [64,32,16,16] */
 		const float *x1 = m->arena + 7864560; /* [3,32] */
 		const float *x2 = m->param + 19024; /* batchnorm5.weight[32] */
@@ -734,40 +994,37 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				for (long i = 0; i < 256; i++)
 					y[((long)b*32 + c)*256 + i] = (x0[((long)b*32 + c)*256 + i] - mean) * k + beta;
 			}
+		NN_PROF_END(51);
 	}
 	/* %53 conv2d [64,32,16,16] <- %32, %52  (models/cifar_resnet8.lua:26) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
 		const float *x1 = m->param + 19088; /* conv2d6.weight[32,16,1,1] */
 		float *y = m->arena + 8388944;
 		float *scratch = m->arena + 8913232;
 		/* y = x * w: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; im2col + GEMM */
+		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*8192;  /* [16,256]: the windows of one sample's group */
-			float *pack = scratch + (long)t*8192 + 4096;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*512;  /* [16][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*16384;  /* [16,32,32] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh*2 + kh, ow*2 + kw] */
-				for (int c = 0; c < 16; c++)
-					for (int kh = 0; kh < 1; kh++)
-						for (int kw = 0; kw < 1; kw++) {
-							float *row = col + (long)((c*1 + kh)*1 + kw)*256;
-							for (int oh = 0; oh < 16; oh++) {
-								float *dst = row + oh*16;
-								const float *src = xg + (long)c*1024 + (long)(oh*2 + kh)*32;
-								for (int ow = 0; ow < 16; ow++)
-									dst[ow] = src[ow*2 + kw];
-							}
-						}
-				/* y[b] [32,256] = w [32,16] · col [16,256] */
-				nn_gemm(32, 256, 16, x1, 16, 0, col, 256, 0, y + (long)b*8192, 256, pack);
+				float *yg = y + (long)b*8192;  /* [32,256] */
+				/* yg[:, p0…] = w [32,16] · the windows of pixels p0… [16,NN_NR] */
+				for (int p0 = 0; p0 < 256; p0 += NN_NR) {
+					int nr = 256 - p0 < NN_NR ? 256 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(32, 16, x1, 16, 1, pack, yg + p0, 256, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
+		NN_PROF_END(53);
 	}
 	/* %58 bn_stats [3,32] <- %53, %56, %57  (models/cifar_resnet8.lua:26) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8388944; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 224; /* batchnorm6.running_mean[32] */
 		const float *x2 = m->state_f + 256; /* batchnorm6.running_var[32] */
@@ -792,9 +1049,11 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[64 + c] = (float)var;
 		}
+		NN_PROF_END(58);
 	}
 	/* %60 bn_apply [64,32,16,16] <- %53, %58, %54, %55  (models/cifar_resnet8.lua:26) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8388944; /* [64,32,16,16] */
 		const float *x1 = m->arena + 8913232; /* [3,32] */
 		const float *x2 = m->param + 19600; /* batchnorm6.weight[32] */
@@ -807,66 +1066,56 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				for (long i = 0; i < 256; i++)
 					y[((long)b*32 + c)*256 + i] = (x0[((long)b*32 + c)*256 + i] - mean) * k + beta;
 			}
+		NN_PROF_END(60);
 	}
 	/* %61 add [64,32,16,16] <- %51, %60  (models/cifar_resnet8.lua:27) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
 		const float *x1 = m->arena + 8913328; /* [64,32,16,16] */
 		float *y = m->arena + 9437616;
 		for (long i = 0; i < 524288; i++)
 			y[i] = x0[i] + x1[i];
+		NN_PROF_END(61);
 	}
 	/* %62 relu [64,32,16,16] <- %61  (models/cifar_resnet8.lua:27) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9437616; /* [64,32,16,16] */
 		float *y = m->arena + 7864656;
 		for (long i = 0; i < 524288; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(62);
 	}
 	/* %64 conv2d [64,64,8,8] <- %62, %63  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
 		const float *x1 = m->param + 19664; /* conv2d7.weight[64,32,3,3] */
 		float *y = m->arena + 8913328;
 		float *scratch = m->arena + 9175472;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {8, 8, 8};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {8, 8, 8};
+		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*36864;  /* [288,64]: the windows of one sample's group */
-			float *pack = scratch + (long)t*36864 + 18432;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*9216;  /* [288][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*8192;  /* [32,16,16] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh*2 + kh - 1, ow*2 + kw - 1] */
-				for (int c = 0; c < 32; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*64;
-							for (int oh = 0; oh < 8; oh++) {
-								float *dst = row + oh*8;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 8; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*256 + (long)(oh*2 + kh - 1)*16;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow*2 + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 8; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* y[b] [64,64] = w [64,288] · col [288,64] */
-				nn_gemm(64, 64, 288, x1, 288, 0, col, 64, 0, y + (long)b*4096, 64, pack);
+				float *yg = y + (long)b*4096;  /* [64,64] */
+				/* yg[:, p0…] = w [64,288] · the windows of pixels p0… [288,NN_NR] */
+				for (int p0 = 0; p0 < 64; p0 += NN_NR) {
+					int nr = 64 - p0 < NN_NR ? 64 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(64, 288, x1, 288, 1, pack, yg + p0, 64, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
+		NN_PROF_END(64);
 	}
 	/* %69 bn_stats [3,64] <- %64, %67, %68  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8913328; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 288; /* batchnorm7.running_mean[64] */
 		const float *x2 = m->state_f + 352; /* batchnorm7.running_var[64] */
@@ -891,9 +1140,11 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[128 + c] = (float)var;
 		}
+		NN_PROF_END(69);
 	}
 	/* %71 bn_apply [64,64,8,8] <- %64, %69, %65, %66  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8913328; /* [64,64,8,8] */
 		const float *x1 = m->arena + 9175472; /* [3,64] */
 		const float *x2 = m->param + 38096; /* batchnorm7.weight[64] */
@@ -906,58 +1157,46 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				for (long i = 0; i < 64; i++)
 					y[((long)b*64 + c)*64 + i] = (x0[((long)b*64 + c)*64 + i] - mean) * k + beta;
 			}
+		NN_PROF_END(71);
 	}
 	/* %72 relu [64,64,8,8] <- %71  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9175664; /* [64,64,8,8] */
 		float *y = m->arena + 9437808;
 		for (long i = 0; i < 262144; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(72);
 	}
 	/* %74 conv2d [64,64,8,8] <- %72, %73  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9437808; /* [64,64,8,8] */
 		const float *x1 = m->param + 38224; /* conv2d8.weight[64,64,3,3] */
 		float *y = m->arena + 9175664;
 		float *scratch = m->arena + 9699952;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {8, 8, 7};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {8, 8, 7};
+		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*73728;  /* [576,64]: the windows of one sample's group */
-			float *pack = scratch + (long)t*73728 + 36864;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*18432;  /* [576][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*4096;  /* [64,8,8] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int c = 0; c < 64; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*64;
-							for (int oh = 0; oh < 8; oh++) {
-								float *dst = row + oh*8;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 8; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*64 + (long)(oh + kh - 1)*8;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 8; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* y[b] [64,64] = w [64,576] · col [576,64] */
-				nn_gemm(64, 64, 576, x1, 576, 0, col, 64, 0, y + (long)b*4096, 64, pack);
+				float *yg = y + (long)b*4096;  /* [64,64] */
+				/* yg[:, p0…] = w [64,576] · the windows of pixels p0… [576,NN_NR] */
+				for (int p0 = 0; p0 < 64; p0 += NN_NR) {
+					int nr = 64 - p0 < NN_NR ? 64 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(64, 576, x1, 576, 1, pack, yg + p0, 64, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
+		NN_PROF_END(74);
 	}
 	/* %79 bn_stats [3,64] <- %74, %77, %78  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9175664; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 416; /* batchnorm8.running_mean[64] */
 		const float *x2 = m->state_f + 480; /* batchnorm8.running_var[64] */
@@ -982,9 +1221,11 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[128 + c] = (float)var;
 		}
+		NN_PROF_END(79);
 	}
 	/* %81 bn_apply [64,64,8,8] <- %74, %79, %75, %76  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9175664; /* [64,64,8,8] */
 		const float *x1 = m->arena + 9699952; /* [3,64] */
 		const float *x2 = m->param + 75088; /* batchnorm8.weight[64] */
@@ -997,40 +1238,37 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				for (long i = 0; i < 64; i++)
 					y[((long)b*64 + c)*64 + i] = (x0[((long)b*64 + c)*64 + i] - mean) * k + beta;
 			}
+		NN_PROF_END(81);
 	}
 	/* %83 conv2d [64,64,8,8] <- %62, %82  (models/cifar_resnet8.lua:26) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
 		const float *x1 = m->param + 75216; /* conv2d9.weight[64,32,1,1] */
 		float *y = m->arena + 9962288;
 		float *scratch = m->arena + 10224432;
 		/* y = x * w: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; im2col + GEMM */
+		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*4096;  /* [32,64]: the windows of one sample's group */
-			float *pack = scratch + (long)t*4096 + 2048;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*1024;  /* [32][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*8192;  /* [32,16,16] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh*2 + kh, ow*2 + kw] */
-				for (int c = 0; c < 32; c++)
-					for (int kh = 0; kh < 1; kh++)
-						for (int kw = 0; kw < 1; kw++) {
-							float *row = col + (long)((c*1 + kh)*1 + kw)*64;
-							for (int oh = 0; oh < 8; oh++) {
-								float *dst = row + oh*8;
-								const float *src = xg + (long)c*256 + (long)(oh*2 + kh)*16;
-								for (int ow = 0; ow < 8; ow++)
-									dst[ow] = src[ow*2 + kw];
-							}
-						}
-				/* y[b] [64,64] = w [64,32] · col [32,64] */
-				nn_gemm(64, 64, 32, x1, 32, 0, col, 64, 0, y + (long)b*4096, 64, pack);
+				float *yg = y + (long)b*4096;  /* [64,64] */
+				/* yg[:, p0…] = w [64,32] · the windows of pixels p0… [32,NN_NR] */
+				for (int p0 = 0; p0 < 64; p0 += NN_NR) {
+					int nr = 64 - p0 < NN_NR ? 64 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(64, 32, x1, 32, 1, pack, yg + p0, 64, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
+		NN_PROF_END(83);
 	}
 	/* %88 bn_stats [3,64] <- %83, %86, %87  (models/cifar_resnet8.lua:26) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9962288; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 544; /* batchnorm9.running_mean[64] */
 		const float *x2 = m->state_f + 608; /* batchnorm9.running_var[64] */
@@ -1055,9 +1293,11 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[128 + c] = (float)var;
 		}
+		NN_PROF_END(88);
 	}
 	/* %90 bn_apply [64,64,8,8] <- %83, %88, %84, %85  (models/cifar_resnet8.lua:26) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9962288; /* [64,64,8,8] */
 		const float *x1 = m->arena + 10224432; /* [3,64] */
 		const float *x2 = m->param + 77264; /* batchnorm9.weight[64] */
@@ -1070,24 +1310,30 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				for (long i = 0; i < 64; i++)
 					y[((long)b*64 + c)*64 + i] = (x0[((long)b*64 + c)*64 + i] - mean) * k + beta;
 			}
+		NN_PROF_END(90);
 	}
 	/* %91 add [64,64,8,8] <- %81, %90  (models/cifar_resnet8.lua:27) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
 		const float *x1 = m->arena + 10224624; /* [64,64,8,8] */
 		float *y = m->arena + 10486768;
 		for (long i = 0; i < 262144; i++)
 			y[i] = x0[i] + x1[i];
+		NN_PROF_END(91);
 	}
 	/* %92 relu [64,64,8,8] <- %91  (models/cifar_resnet8.lua:27) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10486768; /* [64,64,8,8] */
 		float *y = m->arena + 9700144;
 		for (long i = 0; i < 262144; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(92);
 	}
 	/* %93 global_avgpool [64,64] <- %92  (models/cifar_resnet8.lua:34) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
 		float *y = m->arena + 10224624;
 		/* each plane's mean: [4096] planes of 64 */
@@ -1098,26 +1344,32 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				s += x0[p*64 + i];
 			y[p] = s / 64.0f;
 		}
+		NN_PROF_END(93);
 	}
 	/* %95 matmul [64,10] <- %93, %94  (models/cifar_resnet8.lua:34) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10224624; /* [64,64] */
 		const float *x1 = m->param + 77392; /* linear1.weight[10,64] */
 		float *y = m->arena + 10228720;
 		float *scratch = m->arena + 10229360;
 		nn_gemm(64, 10, 64, x0, 64, 0, x1, 64, 1, y, 10, scratch);
+		NN_PROF_END(95);
 	}
 	/* %97 bias_add [64,10] <- %95, %96  (models/cifar_resnet8.lua:34) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10228720; /* [64,10] */
 		const float *x1 = m->param + 78032; /* linear1.bias[10] */
 		float *y = m->arena + 10229360;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++)
 				y[b*10 + c] = x0[b*10 + c] + x1[c];
+		NN_PROF_END(97);
 	}
 	/* %98 softmax_ce [1] <- %97, %1  (models/cifar_resnet8.lua:38) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10229360; /* [64,10] */
 		const int32_t *x1 = yin; /* class[64] */
 		float *y = m->arena + 10228720;
@@ -1132,6 +1384,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			total += lse - z[k];
 		}
 		y[0] = (float)(total / nrows);
+		NN_PROF_END(98);
 	}
 }
 
@@ -1150,38 +1403,20 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 1048576;
 		/* y = x * w: a 3x3 conv, pad 1, 3 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {32, 32, 31};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {32, 32, 31};
+		static const NnConv cv = {3, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*55296;  /* [27,1024]: the windows of one sample's group */
-			float *pack = scratch + (long)t*55296 + 27648;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*864;  /* [27][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*3072;  /* [3,32,32] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int c = 0; c < 3; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*1024;
-							for (int oh = 0; oh < 32; oh++) {
-								float *dst = row + oh*32;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 32; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*1024 + (long)(oh + kh - 1)*32;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 32; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* y[b] [16,1024] = w [16,27] · col [27,1024] */
-				nn_gemm(16, 1024, 27, x1, 27, 0, col, 1024, 0, y + (long)b*16384, 1024, pack);
+				float *yg = y + (long)b*16384;  /* [16,1024] */
+				/* yg[:, p0…] = w [16,27] · the windows of pixels p0… [27,NN_NR] */
+				for (int p0 = 0; p0 < 1024; p0 += NN_NR) {
+					int nr = 1024 - p0 < NN_NR ? 1024 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(16, 27, x1, 27, 1, pack, yg + p0, 1024, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
 	}
@@ -1228,38 +1463,20 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 1048624;
 		float *scratch = m->arena + 3145776;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {32, 32, 31};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {32, 32, 31};
+		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*294912;  /* [144,1024]: the windows of one sample's group */
-			float *pack = scratch + (long)t*294912 + 147456;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*4608;  /* [144][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*16384;  /* [16,32,32] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int c = 0; c < 16; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*1024;
-							for (int oh = 0; oh < 32; oh++) {
-								float *dst = row + oh*32;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 32; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*1024 + (long)(oh + kh - 1)*32;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 32; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* y[b] [16,1024] = w [16,144] · col [144,1024] */
-				nn_gemm(16, 1024, 144, x1, 144, 0, col, 1024, 0, y + (long)b*16384, 1024, pack);
+				float *yg = y + (long)b*16384;  /* [16,1024] */
+				/* yg[:, p0…] = w [16,144] · the windows of pixels p0… [144,NN_NR] */
+				for (int p0 = 0; p0 < 1024; p0 += NN_NR) {
+					int nr = 1024 - p0 < NN_NR ? 1024 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(16, 144, x1, 144, 1, pack, yg + p0, 1024, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
 	}
@@ -1306,38 +1523,20 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 3145824;
 		float *scratch = m->arena + 5242976;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {32, 32, 31};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {32, 32, 31};
+		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*294912;  /* [144,1024]: the windows of one sample's group */
-			float *pack = scratch + (long)t*294912 + 147456;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*4608;  /* [144][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*16384;  /* [16,32,32] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int c = 0; c < 16; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*1024;
-							for (int oh = 0; oh < 32; oh++) {
-								float *dst = row + oh*32;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 32; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*1024 + (long)(oh + kh - 1)*32;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 32; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* y[b] [16,1024] = w [16,144] · col [144,1024] */
-				nn_gemm(16, 1024, 144, x1, 144, 0, col, 1024, 0, y + (long)b*16384, 1024, pack);
+				float *yg = y + (long)b*16384;  /* [16,1024] */
+				/* yg[:, p0…] = w [16,144] · the windows of pixels p0… [144,NN_NR] */
+				for (int p0 = 0; p0 < 1024; p0 += NN_NR) {
+					int nr = 1024 - p0 < NN_NR ? 1024 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(16, 144, x1, 144, 1, pack, yg + p0, 1024, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
 	}
@@ -1392,38 +1591,20 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 6291600;
 		float *scratch = m->arena + 6815888;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {16, 16, 16};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {16, 16, 16};
+		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*73728;  /* [144,256]: the windows of one sample's group */
-			float *pack = scratch + (long)t*73728 + 36864;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*4608;  /* [144][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*16384;  /* [16,32,32] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh*2 + kh - 1, ow*2 + kw - 1] */
-				for (int c = 0; c < 16; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*256;
-							for (int oh = 0; oh < 16; oh++) {
-								float *dst = row + oh*16;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 16; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*1024 + (long)(oh*2 + kh - 1)*32;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow*2 + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 16; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* y[b] [32,256] = w [32,144] · col [144,256] */
-				nn_gemm(32, 256, 144, x1, 144, 0, col, 256, 0, y + (long)b*8192, 256, pack);
+				float *yg = y + (long)b*8192;  /* [32,256] */
+				/* yg[:, p0…] = w [32,144] · the windows of pixels p0… [144,NN_NR] */
+				for (int p0 = 0; p0 < 256; p0 += NN_NR) {
+					int nr = 256 - p0 < NN_NR ? 256 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(32, 144, x1, 144, 1, pack, yg + p0, 256, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
 	}
@@ -1470,38 +1651,20 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 6815984;
 		float *scratch = m->arena + 7864560;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {16, 16, 15};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {16, 16, 15};
+		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*147456;  /* [288,256]: the windows of one sample's group */
-			float *pack = scratch + (long)t*147456 + 73728;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*9216;  /* [288][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*8192;  /* [32,16,16] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int c = 0; c < 32; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*256;
-							for (int oh = 0; oh < 16; oh++) {
-								float *dst = row + oh*16;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 16; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*256 + (long)(oh + kh - 1)*16;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 16; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* y[b] [32,256] = w [32,288] · col [288,256] */
-				nn_gemm(32, 256, 288, x1, 288, 0, col, 256, 0, y + (long)b*8192, 256, pack);
+				float *yg = y + (long)b*8192;  /* [32,256] */
+				/* yg[:, p0…] = w [32,288] · the windows of pixels p0… [288,NN_NR] */
+				for (int p0 = 0; p0 < 256; p0 += NN_NR) {
+					int nr = 256 - p0 < NN_NR ? 256 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(32, 288, x1, 288, 1, pack, yg + p0, 256, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
 	}
@@ -1541,27 +1704,20 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 8388944;
 		float *scratch = m->arena + 8913232;
 		/* y = x * w: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; im2col + GEMM */
+		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*8192;  /* [16,256]: the windows of one sample's group */
-			float *pack = scratch + (long)t*8192 + 4096;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*512;  /* [16][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*16384;  /* [16,32,32] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh*2 + kh, ow*2 + kw] */
-				for (int c = 0; c < 16; c++)
-					for (int kh = 0; kh < 1; kh++)
-						for (int kw = 0; kw < 1; kw++) {
-							float *row = col + (long)((c*1 + kh)*1 + kw)*256;
-							for (int oh = 0; oh < 16; oh++) {
-								float *dst = row + oh*16;
-								const float *src = xg + (long)c*1024 + (long)(oh*2 + kh)*32;
-								for (int ow = 0; ow < 16; ow++)
-									dst[ow] = src[ow*2 + kw];
-							}
-						}
-				/* y[b] [32,256] = w [32,16] · col [16,256] */
-				nn_gemm(32, 256, 16, x1, 16, 0, col, 256, 0, y + (long)b*8192, 256, pack);
+				float *yg = y + (long)b*8192;  /* [32,256] */
+				/* yg[:, p0…] = w [32,16] · the windows of pixels p0… [16,NN_NR] */
+				for (int p0 = 0; p0 < 256; p0 += NN_NR) {
+					int nr = 256 - p0 < NN_NR ? 256 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(32, 16, x1, 16, 1, pack, yg + p0, 256, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
 	}
@@ -1616,38 +1772,20 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 8913328;
 		float *scratch = m->arena + 9175472;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {8, 8, 8};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {8, 8, 8};
+		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*36864;  /* [288,64]: the windows of one sample's group */
-			float *pack = scratch + (long)t*36864 + 18432;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*9216;  /* [288][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*8192;  /* [32,16,16] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh*2 + kh - 1, ow*2 + kw - 1] */
-				for (int c = 0; c < 32; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*64;
-							for (int oh = 0; oh < 8; oh++) {
-								float *dst = row + oh*8;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 8; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*256 + (long)(oh*2 + kh - 1)*16;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow*2 + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 8; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* y[b] [64,64] = w [64,288] · col [288,64] */
-				nn_gemm(64, 64, 288, x1, 288, 0, col, 64, 0, y + (long)b*4096, 64, pack);
+				float *yg = y + (long)b*4096;  /* [64,64] */
+				/* yg[:, p0…] = w [64,288] · the windows of pixels p0… [288,NN_NR] */
+				for (int p0 = 0; p0 < 64; p0 += NN_NR) {
+					int nr = 64 - p0 < NN_NR ? 64 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(64, 288, x1, 288, 1, pack, yg + p0, 64, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
 	}
@@ -1694,38 +1832,20 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 9175664;
 		float *scratch = m->arena + 9699952;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {8, 8, 7};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {8, 8, 7};
+		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*73728;  /* [576,64]: the windows of one sample's group */
-			float *pack = scratch + (long)t*73728 + 36864;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*18432;  /* [576][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*4096;  /* [64,8,8] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int c = 0; c < 64; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*64;
-							for (int oh = 0; oh < 8; oh++) {
-								float *dst = row + oh*8;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 8; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*64 + (long)(oh + kh - 1)*8;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 8; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* y[b] [64,64] = w [64,576] · col [576,64] */
-				nn_gemm(64, 64, 576, x1, 576, 0, col, 64, 0, y + (long)b*4096, 64, pack);
+				float *yg = y + (long)b*4096;  /* [64,64] */
+				/* yg[:, p0…] = w [64,576] · the windows of pixels p0… [576,NN_NR] */
+				for (int p0 = 0; p0 < 64; p0 += NN_NR) {
+					int nr = 64 - p0 < NN_NR ? 64 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(64, 576, x1, 576, 1, pack, yg + p0, 64, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
 	}
@@ -1765,27 +1885,20 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 9962288;
 		float *scratch = m->arena + 10224432;
 		/* y = x * w: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; im2col + GEMM */
+		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*4096;  /* [32,64]: the windows of one sample's group */
-			float *pack = scratch + (long)t*4096 + 2048;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*1024;  /* [32][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*8192;  /* [32,16,16] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh*2 + kh, ow*2 + kw] */
-				for (int c = 0; c < 32; c++)
-					for (int kh = 0; kh < 1; kh++)
-						for (int kw = 0; kw < 1; kw++) {
-							float *row = col + (long)((c*1 + kh)*1 + kw)*64;
-							for (int oh = 0; oh < 8; oh++) {
-								float *dst = row + oh*8;
-								const float *src = xg + (long)c*256 + (long)(oh*2 + kh)*16;
-								for (int ow = 0; ow < 8; ow++)
-									dst[ow] = src[ow*2 + kw];
-							}
-						}
-				/* y[b] [64,64] = w [64,32] · col [32,64] */
-				nn_gemm(64, 64, 32, x1, 32, 0, col, 64, 0, y + (long)b*4096, 64, pack);
+				float *yg = y + (long)b*4096;  /* [64,64] */
+				/* yg[:, p0…] = w [64,32] · the windows of pixels p0… [32,NN_NR] */
+				for (int p0 = 0; p0 < 64; p0 += NN_NR) {
+					int nr = 64 - p0 < NN_NR ? 64 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(64, 32, x1, 32, 1, pack, yg + p0, 64, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
 	}
@@ -1893,6 +2006,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	(void)yin;
 	/* %99 softmax_ce_grad [64,10] <- %97, %1  (models/cifar_resnet8.lua:38) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10229360; /* [64,10] */
 		const int32_t *x1 = yin; /* class[64] */
 		float *y = m->arena + 10230000;
@@ -1912,9 +2026,11 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 10; c++) dz[c] *= p / s;
 			dz[k] -= p;
 		}
+		NN_PROF_END(99);
 	}
 	/* %100 bias_grad [10] <- %99  (models/cifar_resnet8.lua:34, grad.linear1.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10230000; /* [64,10] */
 		float *y = m->grad + 0;
 		for (int c = 0; c < 10; c++)
@@ -1922,25 +2038,31 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++)
 				y[c] += x0[b*10 + c];
+		NN_PROF_END(100);
 	}
 	/* %101 matmul [64,64] <- %99, %94  (models/cifar_resnet8.lua:34) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10230000; /* [64,10] */
 		const float *x1 = m->param + 77392; /* linear1.weight[10,64] */
 		float *y = m->arena + 10230640;
 		float *scratch = m->arena + 10234736;
 		nn_gemm(64, 64, 10, x0, 10, 0, x1, 64, 0, y, 64, scratch);
+		NN_PROF_END(101);
 	}
 	/* %102 matmul [10,64] <- %99, %93  (models/cifar_resnet8.lua:34, grad.linear1.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10230000; /* [64,10] */
 		const float *x1 = m->arena + 10224624; /* [64,64] */
 		float *y = m->grad + 16;
 		float *scratch = m->arena + 10234736;
 		nn_gemm(10, 64, 64, x0, 10, 1, x1, 64, 0, y, 64, scratch);
+		NN_PROF_END(102);
 	}
 	/* %103 global_avgpool_grad [64,64,8,8] <- %101  (models/cifar_resnet8.lua:34) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10230640; /* [64,64] */
 		float *y = m->arena + 10234736;
 		/* dy spreads evenly over its plane: [4096] planes of 64 */
@@ -1950,17 +2072,21 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			for (long i = 0; i < 64; i++)
 				y[p*64 + i] = d;
 		}
+		NN_PROF_END(103);
 	}
 	/* %104 relu_grad [64,64,8,8] <- %103, %92  (models/cifar_resnet8.lua:27) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10234736; /* [64,64,8,8] */
 		const float *x1 = m->arena + 9700144; /* [64,64,8,8] */
 		float *y = m->arena + 10496880;
 		for (long i = 0; i < 262144; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(104);
 	}
 	/* %105 bias_grad [64] <- %104  (models/cifar_resnet8.lua:26, grad.batchnorm9.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
 		float *y = m->grad + 656;
 		for (int c = 0; c < 64; c++)
@@ -1969,9 +2095,11 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 64; c++)
 				for (int i = 0; i < 64; i++)
 					y[c] += x0[(b*64 + c)*64 + i];
+		NN_PROF_END(105);
 	}
 	/* %106 bn_gamma_grad [64] <- %104, %83, %88  (models/cifar_resnet8.lua:26, grad.batchnorm9.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
 		const float *x1 = m->arena + 9962288; /* [64,64,8,8] */
 		const float *x2 = m->arena + 10224432; /* [3,64] */
@@ -1985,9 +2113,11 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					sum += (double)x0[((long)b*64 + c)*64 + i] * ((x1[((long)b*64 + c)*64 + i] - mean) * istd);
 			y[c] = (float)sum;
 		}
+		NN_PROF_END(106);
 	}
 	/* %107 bn_dx [64,64,8,8] <- %104, %83, %88, %84, %106, %105  (models/cifar_resnet8.lua:26) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
 		const float *x1 = m->arena + 9962288; /* [64,64,8,8] */
 		const float *x2 = m->arena + 10224432; /* [3,64] */
@@ -2003,88 +2133,83 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				for (long i = 0; i < 64; i++)
 					y[((long)b*64 + c)*64 + i] = k * (x0[((long)b*64 + c)*64 + i] - mdb - (x1[((long)b*64 + c)*64 + i] - mean) * istd * mdg);
 			}
+		NN_PROF_END(107);
 	}
 	/* %108 conv2d_dx [64,32,16,16] <- %107, %82  (models/cifar_resnet8.lua:26) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
 		const float *x1 = m->param + 75216; /* conv2d9.weight[64,32,1,1] */
 		float *y = m->arena + 10759024;
 		float *scratch = m->arena + 9962288;
 		/* dx from dy and w: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; im2col + GEMM */
+		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*6144;  /* [32,64]: the gradient of one sample's windows */
-			float *pack = scratch + (long)t*6144 + 2048;  /* nn_gemm's panels of dy[b] */
+			float *colp = scratch + (long)t*3072;  /* [32,32]: the gradients of 32 pixels' windows */
+			float *pack = scratch + (long)t*3072 + 1024;  /* a panel of dy[b] */
 			for (int b = t*8; b < t*8 + 8; b++) {
+				const float *dyg = x0 + (long)b*4096;  /* [64,64] */
 				float *dxg = y + (long)b*8192;  /* [32,16,16] */
-				/* col [32,64] = wᵀ [32,64] · dy[b] [64,64] */
-				nn_gemm(32, 64, 64, x1, 32, 1, x0 + (long)b*4096, 64, 0, col, 64, pack);
-				/* col2im: dxg[c, oh*2 + kh, ow*2 + kw] += col[(c,kh,kw), (oh,ow)] */
-				for (int c = 0; c < 32; c++) {
-					float *dxc = dxg + (long)c*256;
-					for (long i = 0; i < 256; i++)
-						dxc[i] = 0;
-					for (int kh = 0; kh < 1; kh++)
-						for (int kw = 0; kw < 1; kw++) {
-							const float *row = col + (long)((c*1 + kh)*1 + kw)*64;
-							for (int oh = 0; oh < 8; oh++) {
-								float *dxr = dxc + (long)(oh*2 + kh)*16;
-								for (int ow = 0; ow < 8; ow++)
-									dxr[ow*2 + kw] += row[oh*8 + ow];
-							}
-						}
+				for (long i = 0; i < 8192; i++)
+					dxg[i] = 0;
+				for (int p0 = 0; p0 < 64; p0 += 32) {
+					int n = 64 - p0 < 32 ? 64 - p0 : 32;
+					/* colp [32,n] = wᵀ [32,64] · dy[b][:, p0…p0+n) */
+					for (int j = 0; j < n; j += NN_NR) {
+						int nr = n - j < NN_NR ? n - j : NN_NR;
+						nn_pack_panel(64, 64, dyg, 64, 0, p0 + j, pack);
+						nn_panel_rows(32, 64, x1, 1, 32, pack, colp + j, 32, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+					}
+					nn_col2im_panel(colp, 32, &cv, p0, n, dxg);
 				}
 			}
 		}
+		NN_PROF_END(108);
 	}
 	/* %109 conv2d_dw [64,32,1,1] <- %62, %107  (models/cifar_resnet8.lua:26, grad.conv2d9.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
 		const float *x1 = m->arena + 9700144; /* [64,64,8,8] */
 		float *y = m->grad + 784;
 		float *scratch = m->arena + 9962288;
 		/* dw from x and dy: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; im2col + GEMM */
+		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*8192;  /* [32,64]: the windows of one sample's group */
-			float *dwb = scratch + (long)t*8192 + 2048;  /* [64,32]: one sample's share */
-			float *pack = scratch + (long)t*8192 + 4096;  /* nn_gemm's panels of colᵀ */
-			float *part = scratch + (long)t*8192 + 6144;  /* [64,32]: this chunk's sum */
+			float *pack = scratch + (long)t*4096;  /* colᵀ of 64 pixels, in panels of NN_NR windows */
+			float *part = scratch + (long)t*4096 + 2048;  /* [64,32]: this chunk's sum */
 			for (long i = 0; i < 2048; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*8192;  /* [32,16,16] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh*2 + kh, ow*2 + kw] */
-				for (int c = 0; c < 32; c++)
-					for (int kh = 0; kh < 1; kh++)
-						for (int kw = 0; kw < 1; kw++) {
-							float *row = col + (long)((c*1 + kh)*1 + kw)*64;
-							for (int oh = 0; oh < 8; oh++) {
-								float *dst = row + oh*8;
-								const float *src = xg + (long)c*256 + (long)(oh*2 + kh)*16;
-								for (int ow = 0; ow < 8; ow++)
-									dst[ow] = src[ow*2 + kw];
-							}
-						}
-				/* dwb [64,32] = dy[b] [64,64] · colᵀ [64,32] */
-				nn_gemm(64, 32, 64, x1 + (long)b*4096, 64, 0, col, 64, 1, dwb, 32, pack);
+				const float *dyg = x1 + (long)b*4096;  /* [64,64] */
 				float *partg = part;
-				for (long i = 0; i < 2048; i++)
-					partg[i] += dwb[i];
+				/* partg [64,32] += dy[b][:, p0…] · colᵀ [kc,32] */
+				for (int p0 = 0; p0 < 64; p0 += 64) {
+					int kc = 64 - p0 < 64 ? 64 - p0 : 64;
+					nn_im2colT_panels(xg, &cv, p0, kc, pack);
+					for (int q = 0; q < 32; q += NN_NR)
+						nn_panel_rows(64, kc, dyg + p0, 64, 1, pack + (long)q*kc, partg + q, 32,
+						              32 - q < NN_NR ? 32 - q : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 1);
+				}
 			}
 		}
 		/* dw = the chunks' sums, added in chunk order */
 		for (long i = 0; i < 2048; i++) {
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*8192 + 6144 + i];
+				sum += scratch[(long)t*4096 + 2048 + i];
 			y[i] = sum;
 		}
+		NN_PROF_END(109);
 	}
 	/* %110 bias_grad [64] <- %104  (models/cifar_resnet8.lua:24, grad.batchnorm8.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
 		float *y = m->grad + 2832;
 		for (int c = 0; c < 64; c++)
@@ -2093,9 +2218,11 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 64; c++)
 				for (int i = 0; i < 64; i++)
 					y[c] += x0[(b*64 + c)*64 + i];
+		NN_PROF_END(110);
 	}
 	/* %111 bn_gamma_grad [64] <- %104, %74, %79  (models/cifar_resnet8.lua:24, grad.batchnorm8.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
 		const float *x1 = m->arena + 9175664; /* [64,64,8,8] */
 		const float *x2 = m->arena + 9699952; /* [3,64] */
@@ -2109,9 +2236,11 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					sum += (double)x0[((long)b*64 + c)*64 + i] * ((x1[((long)b*64 + c)*64 + i] - mean) * istd);
 			y[c] = (float)sum;
 		}
+		NN_PROF_END(111);
 	}
 	/* %112 bn_dx [64,64,8,8] <- %104, %74, %79, %75, %111, %110  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
 		const float *x1 = m->arena + 9175664; /* [64,64,8,8] */
 		const float *x2 = m->arena + 9699952; /* [3,64] */
@@ -2127,89 +2256,69 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				for (long i = 0; i < 64; i++)
 					y[((long)b*64 + c)*64 + i] = k * (x0[((long)b*64 + c)*64 + i] - mdb - (x1[((long)b*64 + c)*64 + i] - mean) * istd * mdg);
 			}
+		NN_PROF_END(112);
 	}
 	/* %113 conv2d_dx [64,64,8,8] <- %112, %73  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10230000; /* [64,64,8,8] */
 		const float *x1 = m->param + 38224; /* conv2d8.weight[64,64,3,3] */
 		float *y = m->arena + 9175664;
-		float *scratch = m->arena + 9700144;
+		float *scratch = m->arena + 10492144;
 		/* dx from dy and w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {8, 8, 7};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {8, 8, 7};
+		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*40960;  /* [576,64]: the gradient of one sample's windows */
-			float *pack = scratch + (long)t*40960 + 36864;  /* nn_gemm's panels of dy[b] */
+			float *colp = scratch + (long)t*20480;  /* [576,32]: the gradients of 32 pixels' windows */
+			float *pack = scratch + (long)t*20480 + 18432;  /* a panel of dy[b] */
 			for (int b = t*8; b < t*8 + 8; b++) {
+				const float *dyg = x0 + (long)b*4096;  /* [64,64] */
 				float *dxg = y + (long)b*4096;  /* [64,8,8] */
-				/* col [576,64] = wᵀ [576,64] · dy[b] [64,64] */
-				nn_gemm(576, 64, 64, x1, 576, 1, x0 + (long)b*4096, 64, 0, col, 64, pack);
-				/* col2im: dxg[c, oh + kh - 1, ow + kw - 1] += col[(c,kh,kw), (oh,ow)] */
-				for (int c = 0; c < 64; c++) {
-					float *dxc = dxg + (long)c*64;
-					for (long i = 0; i < 64; i++)
-						dxc[i] = 0;
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							const float *row = col + (long)((c*3 + kh)*3 + kw)*64;
-							for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-								float *dxr = dxc + (long)(oh + kh - 1)*8;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dxr[ow + kw - 1] += row[oh*8 + ow];
-							}
-						}
+				for (long i = 0; i < 4096; i++)
+					dxg[i] = 0;
+				for (int p0 = 0; p0 < 64; p0 += 32) {
+					int n = 64 - p0 < 32 ? 64 - p0 : 32;
+					/* colp [576,n] = wᵀ [576,64] · dy[b][:, p0…p0+n) */
+					for (int j = 0; j < n; j += NN_NR) {
+						int nr = n - j < NN_NR ? n - j : NN_NR;
+						nn_pack_panel(64, 64, dyg, 64, 0, p0 + j, pack);
+						nn_panel_rows(576, 64, x1, 1, 576, pack, colp + j, 32, nr, 0, (576 + NN_MR - 1)/NN_MR, 0);
+					}
+					nn_col2im_panel(colp, 32, &cv, p0, n, dxg);
 				}
 			}
 		}
+		NN_PROF_END(113);
 	}
 	/* %114 conv2d_dw [64,64,3,3] <- %72, %112  (models/cifar_resnet8.lua:24, grad.conv2d8.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9437808; /* [64,64,8,8] */
 		const float *x1 = m->arena + 10230000; /* [64,64,8,8] */
 		float *y = m->grad + 2960;
 		float *scratch = m->arena + 11283312;
 		/* dw from x and dy: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {8, 8, 7};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {8, 8, 7};
+		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*147456;  /* [576,64]: the windows of one sample's group */
-			float *dwb = scratch + (long)t*147456 + 36864;  /* [64,576]: one sample's share */
-			float *pack = scratch + (long)t*147456 + 73728;  /* nn_gemm's panels of colᵀ */
-			float *part = scratch + (long)t*147456 + 110592;  /* [64,576]: this chunk's sum */
+			float *pack = scratch + (long)t*73728;  /* colᵀ of 64 pixels, in panels of NN_NR windows */
+			float *part = scratch + (long)t*73728 + 36864;  /* [64,576]: this chunk's sum */
 			for (long i = 0; i < 36864; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*4096;  /* [64,8,8] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int c = 0; c < 64; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*64;
-							for (int oh = 0; oh < 8; oh++) {
-								float *dst = row + oh*8;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 8; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*64 + (long)(oh + kh - 1)*8;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 8; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* dwb [64,576] = dy[b] [64,64] · colᵀ [64,576] */
-				nn_gemm(64, 576, 64, x1 + (long)b*4096, 64, 0, col, 64, 1, dwb, 576, pack);
+				const float *dyg = x1 + (long)b*4096;  /* [64,64] */
 				float *partg = part;
-				for (long i = 0; i < 36864; i++)
-					partg[i] += dwb[i];
+				/* partg [64,576] += dy[b][:, p0…] · colᵀ [kc,576] */
+				for (int p0 = 0; p0 < 64; p0 += 64) {
+					int kc = 64 - p0 < 64 ? 64 - p0 : 64;
+					nn_im2colT_panels(xg, &cv, p0, kc, pack);
+					for (int q = 0; q < 576; q += NN_NR)
+						nn_panel_rows(64, kc, dyg + p0, 64, 1, pack + (long)q*kc, partg + q, 576,
+						              576 - q < NN_NR ? 576 - q : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 1);
+				}
 			}
 		}
 		/* dw = the chunks' sums, added in chunk order */
@@ -2217,20 +2326,24 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		for (long i = 0; i < 36864; i++) {
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*147456 + 110592 + i];
+				sum += scratch[(long)t*73728 + 36864 + i];
 			y[i] = sum;
 		}
+		NN_PROF_END(114);
 	}
 	/* %115 relu_grad [64,64,8,8] <- %113, %72  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9175664; /* [64,64,8,8] */
 		const float *x1 = m->arena + 9437808; /* [64,64,8,8] */
 		float *y = m->arena + 9700144;
 		for (long i = 0; i < 262144; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(115);
 	}
 	/* %116 bias_grad [64] <- %115  (models/cifar_resnet8.lua:23, grad.batchnorm7.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
 		float *y = m->grad + 39824;
 		for (int c = 0; c < 64; c++)
@@ -2239,9 +2352,11 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 64; c++)
 				for (int i = 0; i < 64; i++)
 					y[c] += x0[(b*64 + c)*64 + i];
+		NN_PROF_END(116);
 	}
 	/* %117 bn_gamma_grad [64] <- %115, %64, %69  (models/cifar_resnet8.lua:23, grad.batchnorm7.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
 		const float *x1 = m->arena + 8913328; /* [64,64,8,8] */
 		const float *x2 = m->arena + 9175472; /* [3,64] */
@@ -2255,9 +2370,11 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					sum += (double)x0[((long)b*64 + c)*64 + i] * ((x1[((long)b*64 + c)*64 + i] - mean) * istd);
 			y[c] = (float)sum;
 		}
+		NN_PROF_END(117);
 	}
 	/* %118 bn_dx [64,64,8,8] <- %115, %64, %69, %65, %117, %116  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
 		const float *x1 = m->arena + 8913328; /* [64,64,8,8] */
 		const float *x2 = m->arena + 9175472; /* [3,64] */
@@ -2273,89 +2390,69 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				for (long i = 0; i < 64; i++)
 					y[((long)b*64 + c)*64 + i] = k * (x0[((long)b*64 + c)*64 + i] - mdb - (x1[((long)b*64 + c)*64 + i] - mean) * istd * mdg);
 			}
+		NN_PROF_END(118);
 	}
 	/* %119 conv2d_dx [64,32,16,16] <- %118, %63  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9962288; /* [64,64,8,8] */
 		const float *x1 = m->param + 19664; /* conv2d7.weight[64,32,3,3] */
 		float *y = m->arena + 9175664;
 		float *scratch = m->arena + 8913328;
 		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {8, 8, 8};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {8, 8, 8};
+		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*22528;  /* [288,64]: the gradient of one sample's windows */
-			float *pack = scratch + (long)t*22528 + 18432;  /* nn_gemm's panels of dy[b] */
+			float *colp = scratch + (long)t*11264;  /* [288,32]: the gradients of 32 pixels' windows */
+			float *pack = scratch + (long)t*11264 + 9216;  /* a panel of dy[b] */
 			for (int b = t*8; b < t*8 + 8; b++) {
+				const float *dyg = x0 + (long)b*4096;  /* [64,64] */
 				float *dxg = y + (long)b*8192;  /* [32,16,16] */
-				/* col [288,64] = wᵀ [288,64] · dy[b] [64,64] */
-				nn_gemm(288, 64, 64, x1, 288, 1, x0 + (long)b*4096, 64, 0, col, 64, pack);
-				/* col2im: dxg[c, oh*2 + kh - 1, ow*2 + kw - 1] += col[(c,kh,kw), (oh,ow)] */
-				for (int c = 0; c < 32; c++) {
-					float *dxc = dxg + (long)c*256;
-					for (long i = 0; i < 256; i++)
-						dxc[i] = 0;
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							const float *row = col + (long)((c*3 + kh)*3 + kw)*64;
-							for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-								float *dxr = dxc + (long)(oh*2 + kh - 1)*16;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dxr[ow*2 + kw - 1] += row[oh*8 + ow];
-							}
-						}
+				for (long i = 0; i < 8192; i++)
+					dxg[i] = 0;
+				for (int p0 = 0; p0 < 64; p0 += 32) {
+					int n = 64 - p0 < 32 ? 64 - p0 : 32;
+					/* colp [288,n] = wᵀ [288,64] · dy[b][:, p0…p0+n) */
+					for (int j = 0; j < n; j += NN_NR) {
+						int nr = n - j < NN_NR ? n - j : NN_NR;
+						nn_pack_panel(64, 64, dyg, 64, 0, p0 + j, pack);
+						nn_panel_rows(288, 64, x1, 1, 288, pack, colp + j, 32, nr, 0, (288 + NN_MR - 1)/NN_MR, 0);
+					}
+					nn_col2im_panel(colp, 32, &cv, p0, n, dxg);
 				}
 			}
 		}
+		NN_PROF_END(119);
 	}
 	/* %120 conv2d_dw [64,32,3,3] <- %62, %118  (models/cifar_resnet8.lua:23, grad.conv2d7.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
 		const float *x1 = m->arena + 9962288; /* [64,64,8,8] */
 		float *y = m->grad + 39952;
-		float *scratch = m->arena + 11283312;
+		float *scratch = m->arena + 10230000;
 		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {8, 8, 8};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {8, 8, 8};
+		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*73728;  /* [288,64]: the windows of one sample's group */
-			float *dwb = scratch + (long)t*73728 + 18432;  /* [64,288]: one sample's share */
-			float *pack = scratch + (long)t*73728 + 36864;  /* nn_gemm's panels of colᵀ */
-			float *part = scratch + (long)t*73728 + 55296;  /* [64,288]: this chunk's sum */
+			float *pack = scratch + (long)t*36864;  /* colᵀ of 64 pixels, in panels of NN_NR windows */
+			float *part = scratch + (long)t*36864 + 18432;  /* [64,288]: this chunk's sum */
 			for (long i = 0; i < 18432; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*8192;  /* [32,16,16] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh*2 + kh - 1, ow*2 + kw - 1] */
-				for (int c = 0; c < 32; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*64;
-							for (int oh = 0; oh < 8; oh++) {
-								float *dst = row + oh*8;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 8; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*256 + (long)(oh*2 + kh - 1)*16;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow*2 + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 8; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* dwb [64,288] = dy[b] [64,64] · colᵀ [64,288] */
-				nn_gemm(64, 288, 64, x1 + (long)b*4096, 64, 0, col, 64, 1, dwb, 288, pack);
+				const float *dyg = x1 + (long)b*4096;  /* [64,64] */
 				float *partg = part;
-				for (long i = 0; i < 18432; i++)
-					partg[i] += dwb[i];
+				/* partg [64,288] += dy[b][:, p0…] · colᵀ [kc,288] */
+				for (int p0 = 0; p0 < 64; p0 += 64) {
+					int kc = 64 - p0 < 64 ? 64 - p0 : 64;
+					nn_im2colT_panels(xg, &cv, p0, kc, pack);
+					for (int q = 0; q < 288; q += NN_NR)
+						nn_panel_rows(64, kc, dyg + p0, 64, 1, pack + (long)q*kc, partg + q, 288,
+						              288 - q < NN_NR ? 288 - q : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 1);
+				}
 			}
 		}
 		/* dw = the chunks' sums, added in chunk order */
@@ -2363,28 +2460,34 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		for (long i = 0; i < 18432; i++) {
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*73728 + 55296 + i];
+				sum += scratch[(long)t*36864 + 18432 + i];
 			y[i] = sum;
 		}
+		NN_PROF_END(120);
 	}
 	/* %121 add [64,32,16,16] <- %108, %119  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10759024; /* [64,32,16,16] */
 		const float *x1 = m->arena + 9175664; /* [64,32,16,16] */
 		float *y = m->arena + 9700144;
 		for (long i = 0; i < 524288; i++)
 			y[i] = x0[i] + x1[i];
+		NN_PROF_END(121);
 	}
 	/* %122 relu_grad [64,32,16,16] <- %121, %62  (models/cifar_resnet8.lua:27) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9700144; /* [64,32,16,16] */
 		const float *x1 = m->arena + 7864656; /* [64,32,16,16] */
 		float *y = m->arena + 9175664;
 		for (long i = 0; i < 524288; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(122);
 	}
 	/* %123 bias_grad [32] <- %122  (models/cifar_resnet8.lua:26, grad.batchnorm6.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
 		float *y = m->grad + 58384;
 		for (int c = 0; c < 32; c++)
@@ -2393,9 +2496,11 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 32; c++)
 				for (int i = 0; i < 256; i++)
 					y[c] += x0[(b*32 + c)*256 + i];
+		NN_PROF_END(123);
 	}
 	/* %124 bn_gamma_grad [32] <- %122, %53, %58  (models/cifar_resnet8.lua:26, grad.batchnorm6.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
 		const float *x1 = m->arena + 8388944; /* [64,32,16,16] */
 		const float *x2 = m->arena + 8913232; /* [3,32] */
@@ -2409,9 +2514,11 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					sum += (double)x0[((long)b*32 + c)*256 + i] * ((x1[((long)b*32 + c)*256 + i] - mean) * istd);
 			y[c] = (float)sum;
 		}
+		NN_PROF_END(124);
 	}
 	/* %125 bn_dx [64,32,16,16] <- %122, %53, %58, %54, %124, %123  (models/cifar_resnet8.lua:26) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
 		const float *x1 = m->arena + 8388944; /* [64,32,16,16] */
 		const float *x2 = m->arena + 8913232; /* [3,32] */
@@ -2427,88 +2534,83 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				for (long i = 0; i < 256; i++)
 					y[((long)b*32 + c)*256 + i] = k * (x0[((long)b*32 + c)*256 + i] - mdb - (x1[((long)b*32 + c)*256 + i] - mean) * istd * mdg);
 			}
+		NN_PROF_END(125);
 	}
 	/* %126 conv2d_dx [64,16,32,32] <- %125, %52  (models/cifar_resnet8.lua:26) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
 		const float *x1 = m->param + 19088; /* conv2d6.weight[32,16,1,1] */
 		float *y = m->arena + 10230000;
 		float *scratch = m->arena + 8913328;
 		/* dx from dy and w: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; im2col + GEMM */
+		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*12288;  /* [16,256]: the gradient of one sample's windows */
-			float *pack = scratch + (long)t*12288 + 4096;  /* nn_gemm's panels of dy[b] */
+			float *colp = scratch + (long)t*1536;  /* [16,32]: the gradients of 32 pixels' windows */
+			float *pack = scratch + (long)t*1536 + 512;  /* a panel of dy[b] */
 			for (int b = t*8; b < t*8 + 8; b++) {
+				const float *dyg = x0 + (long)b*8192;  /* [32,256] */
 				float *dxg = y + (long)b*16384;  /* [16,32,32] */
-				/* col [16,256] = wᵀ [16,32] · dy[b] [32,256] */
-				nn_gemm(16, 256, 32, x1, 16, 1, x0 + (long)b*8192, 256, 0, col, 256, pack);
-				/* col2im: dxg[c, oh*2 + kh, ow*2 + kw] += col[(c,kh,kw), (oh,ow)] */
-				for (int c = 0; c < 16; c++) {
-					float *dxc = dxg + (long)c*1024;
-					for (long i = 0; i < 1024; i++)
-						dxc[i] = 0;
-					for (int kh = 0; kh < 1; kh++)
-						for (int kw = 0; kw < 1; kw++) {
-							const float *row = col + (long)((c*1 + kh)*1 + kw)*256;
-							for (int oh = 0; oh < 16; oh++) {
-								float *dxr = dxc + (long)(oh*2 + kh)*32;
-								for (int ow = 0; ow < 16; ow++)
-									dxr[ow*2 + kw] += row[oh*16 + ow];
-							}
-						}
+				for (long i = 0; i < 16384; i++)
+					dxg[i] = 0;
+				for (int p0 = 0; p0 < 256; p0 += 32) {
+					int n = 256 - p0 < 32 ? 256 - p0 : 32;
+					/* colp [16,n] = wᵀ [16,32] · dy[b][:, p0…p0+n) */
+					for (int j = 0; j < n; j += NN_NR) {
+						int nr = n - j < NN_NR ? n - j : NN_NR;
+						nn_pack_panel(256, 32, dyg, 256, 0, p0 + j, pack);
+						nn_panel_rows(16, 32, x1, 1, 16, pack, colp + j, 32, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
+					}
+					nn_col2im_panel(colp, 32, &cv, p0, n, dxg);
 				}
 			}
 		}
+		NN_PROF_END(126);
 	}
 	/* %127 conv2d_dw [32,16,1,1] <- %32, %125  (models/cifar_resnet8.lua:26, grad.conv2d6.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
 		const float *x1 = m->arena + 7864656; /* [64,32,16,16] */
 		float *y = m->grad + 58448;
 		float *scratch = m->arena + 8913328;
 		/* dw from x and dy: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; im2col + GEMM */
+		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*13312;  /* [16,256]: the windows of one sample's group */
-			float *dwb = scratch + (long)t*13312 + 4096;  /* [32,16]: one sample's share */
-			float *pack = scratch + (long)t*13312 + 4608;  /* nn_gemm's panels of colᵀ */
-			float *part = scratch + (long)t*13312 + 12800;  /* [32,16]: this chunk's sum */
+			float *pack = scratch + (long)t*4608;  /* colᵀ of 128 pixels, in panels of NN_NR windows */
+			float *part = scratch + (long)t*4608 + 4096;  /* [32,16]: this chunk's sum */
 			for (long i = 0; i < 512; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*16384;  /* [16,32,32] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh*2 + kh, ow*2 + kw] */
-				for (int c = 0; c < 16; c++)
-					for (int kh = 0; kh < 1; kh++)
-						for (int kw = 0; kw < 1; kw++) {
-							float *row = col + (long)((c*1 + kh)*1 + kw)*256;
-							for (int oh = 0; oh < 16; oh++) {
-								float *dst = row + oh*16;
-								const float *src = xg + (long)c*1024 + (long)(oh*2 + kh)*32;
-								for (int ow = 0; ow < 16; ow++)
-									dst[ow] = src[ow*2 + kw];
-							}
-						}
-				/* dwb [32,16] = dy[b] [32,256] · colᵀ [256,16] */
-				nn_gemm(32, 16, 256, x1 + (long)b*8192, 256, 0, col, 256, 1, dwb, 16, pack);
+				const float *dyg = x1 + (long)b*8192;  /* [32,256] */
 				float *partg = part;
-				for (long i = 0; i < 512; i++)
-					partg[i] += dwb[i];
+				/* partg [32,16] += dy[b][:, p0…] · colᵀ [kc,16] */
+				for (int p0 = 0; p0 < 256; p0 += 128) {
+					int kc = 256 - p0 < 128 ? 256 - p0 : 128;
+					nn_im2colT_panels(xg, &cv, p0, kc, pack);
+					for (int q = 0; q < 16; q += NN_NR)
+						nn_panel_rows(32, kc, dyg + p0, 256, 1, pack + (long)q*kc, partg + q, 16,
+						              16 - q < NN_NR ? 16 - q : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 1);
+				}
 			}
 		}
 		/* dw = the chunks' sums, added in chunk order */
 		for (long i = 0; i < 512; i++) {
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*13312 + 12800 + i];
+				sum += scratch[(long)t*4608 + 4096 + i];
 			y[i] = sum;
 		}
+		NN_PROF_END(127);
 	}
 	/* %128 bias_grad [32] <- %122  (models/cifar_resnet8.lua:24, grad.batchnorm5.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
 		float *y = m->grad + 58960;
 		for (int c = 0; c < 32; c++)
@@ -2517,9 +2619,11 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 32; c++)
 				for (int i = 0; i < 256; i++)
 					y[c] += x0[(b*32 + c)*256 + i];
+		NN_PROF_END(128);
 	}
 	/* %129 bn_gamma_grad [32] <- %122, %44, %49  (models/cifar_resnet8.lua:24, grad.batchnorm5.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
 		const float *x1 = m->arena + 6815984; /* [64,32,16,16] */
 		const float *x2 = m->arena + 7864560; /* [3,32] */
@@ -2533,9 +2637,11 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					sum += (double)x0[((long)b*32 + c)*256 + i] * ((x1[((long)b*32 + c)*256 + i] - mean) * istd);
 			y[c] = (float)sum;
 		}
+		NN_PROF_END(129);
 	}
 	/* %130 bn_dx [64,32,16,16] <- %122, %44, %49, %45, %129, %128  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
 		const float *x1 = m->arena + 6815984; /* [64,32,16,16] */
 		const float *x2 = m->arena + 7864560; /* [3,32] */
@@ -2551,89 +2657,69 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				for (long i = 0; i < 256; i++)
 					y[((long)b*32 + c)*256 + i] = k * (x0[((long)b*32 + c)*256 + i] - mdb - (x1[((long)b*32 + c)*256 + i] - mean) * istd * mdg);
 			}
+		NN_PROF_END(130);
 	}
 	/* %131 conv2d_dx [64,32,16,16] <- %130, %43  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9700144; /* [64,32,16,16] */
 		const float *x1 = m->param + 9808; /* conv2d5.weight[32,32,3,3] */
 		float *y = m->arena + 6815984;
-		float *scratch = m->arena + 7864656;
+		float *scratch = m->arena + 8913328;
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {16, 16, 15};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {16, 16, 15};
+		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*81920;  /* [288,256]: the gradient of one sample's windows */
-			float *pack = scratch + (long)t*81920 + 73728;  /* nn_gemm's panels of dy[b] */
+			float *colp = scratch + (long)t*10240;  /* [288,32]: the gradients of 32 pixels' windows */
+			float *pack = scratch + (long)t*10240 + 9216;  /* a panel of dy[b] */
 			for (int b = t*8; b < t*8 + 8; b++) {
+				const float *dyg = x0 + (long)b*8192;  /* [32,256] */
 				float *dxg = y + (long)b*8192;  /* [32,16,16] */
-				/* col [288,256] = wᵀ [288,32] · dy[b] [32,256] */
-				nn_gemm(288, 256, 32, x1, 288, 1, x0 + (long)b*8192, 256, 0, col, 256, pack);
-				/* col2im: dxg[c, oh + kh - 1, ow + kw - 1] += col[(c,kh,kw), (oh,ow)] */
-				for (int c = 0; c < 32; c++) {
-					float *dxc = dxg + (long)c*256;
-					for (long i = 0; i < 256; i++)
-						dxc[i] = 0;
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							const float *row = col + (long)((c*3 + kh)*3 + kw)*256;
-							for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-								float *dxr = dxc + (long)(oh + kh - 1)*16;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dxr[ow + kw - 1] += row[oh*16 + ow];
-							}
-						}
+				for (long i = 0; i < 8192; i++)
+					dxg[i] = 0;
+				for (int p0 = 0; p0 < 256; p0 += 32) {
+					int n = 256 - p0 < 32 ? 256 - p0 : 32;
+					/* colp [288,n] = wᵀ [288,32] · dy[b][:, p0…p0+n) */
+					for (int j = 0; j < n; j += NN_NR) {
+						int nr = n - j < NN_NR ? n - j : NN_NR;
+						nn_pack_panel(256, 32, dyg, 256, 0, p0 + j, pack);
+						nn_panel_rows(288, 32, x1, 1, 288, pack, colp + j, 32, nr, 0, (288 + NN_MR - 1)/NN_MR, 0);
+					}
+					nn_col2im_panel(colp, 32, &cv, p0, n, dxg);
 				}
 			}
 		}
+		NN_PROF_END(131);
 	}
 	/* %132 conv2d_dw [32,32,3,3] <- %42, %130  (models/cifar_resnet8.lua:24, grad.conv2d5.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7340272; /* [64,32,16,16] */
 		const float *x1 = m->arena + 9700144; /* [64,32,16,16] */
 		float *y = m->grad + 59024;
-		float *scratch = m->arena + 11278576;
+		float *scratch = m->arena + 9175664;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {16, 16, 15};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {16, 16, 15};
+		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*165888;  /* [288,256]: the windows of one sample's group */
-			float *dwb = scratch + (long)t*165888 + 73728;  /* [32,288]: one sample's share */
-			float *pack = scratch + (long)t*165888 + 82944;  /* nn_gemm's panels of colᵀ */
-			float *part = scratch + (long)t*165888 + 156672;  /* [32,288]: this chunk's sum */
+			float *pack = scratch + (long)t*46080;  /* colᵀ of 128 pixels, in panels of NN_NR windows */
+			float *part = scratch + (long)t*46080 + 36864;  /* [32,288]: this chunk's sum */
 			for (long i = 0; i < 9216; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*8192;  /* [32,16,16] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int c = 0; c < 32; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*256;
-							for (int oh = 0; oh < 16; oh++) {
-								float *dst = row + oh*16;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 16; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*256 + (long)(oh + kh - 1)*16;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 16; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* dwb [32,288] = dy[b] [32,256] · colᵀ [256,288] */
-				nn_gemm(32, 288, 256, x1 + (long)b*8192, 256, 0, col, 256, 1, dwb, 288, pack);
+				const float *dyg = x1 + (long)b*8192;  /* [32,256] */
 				float *partg = part;
-				for (long i = 0; i < 9216; i++)
-					partg[i] += dwb[i];
+				/* partg [32,288] += dy[b][:, p0…] · colᵀ [kc,288] */
+				for (int p0 = 0; p0 < 256; p0 += 128) {
+					int kc = 256 - p0 < 128 ? 256 - p0 : 128;
+					nn_im2colT_panels(xg, &cv, p0, kc, pack);
+					for (int q = 0; q < 288; q += NN_NR)
+						nn_panel_rows(32, kc, dyg + p0, 256, 1, pack + (long)q*kc, partg + q, 288,
+						              288 - q < NN_NR ? 288 - q : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 1);
+				}
 			}
 		}
 		/* dw = the chunks' sums, added in chunk order */
@@ -2641,20 +2727,24 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		for (long i = 0; i < 9216; i++) {
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*165888 + 156672 + i];
+				sum += scratch[(long)t*46080 + 36864 + i];
 			y[i] = sum;
 		}
+		NN_PROF_END(132);
 	}
 	/* %133 relu_grad [64,32,16,16] <- %131, %42  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6815984; /* [64,32,16,16] */
 		const float *x1 = m->arena + 7340272; /* [64,32,16,16] */
 		float *y = m->arena + 9175664;
 		for (long i = 0; i < 524288; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(133);
 	}
 	/* %134 bias_grad [32] <- %133  (models/cifar_resnet8.lua:23, grad.batchnorm4.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
 		float *y = m->grad + 68240;
 		for (int c = 0; c < 32; c++)
@@ -2663,9 +2753,11 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 32; c++)
 				for (int i = 0; i < 256; i++)
 					y[c] += x0[(b*32 + c)*256 + i];
+		NN_PROF_END(134);
 	}
 	/* %135 bn_gamma_grad [32] <- %133, %34, %39  (models/cifar_resnet8.lua:23, grad.batchnorm4.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
 		const float *x1 = m->arena + 6291600; /* [64,32,16,16] */
 		const float *x2 = m->arena + 6815888; /* [3,32] */
@@ -2679,9 +2771,11 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					sum += (double)x0[((long)b*32 + c)*256 + i] * ((x1[((long)b*32 + c)*256 + i] - mean) * istd);
 			y[c] = (float)sum;
 		}
+		NN_PROF_END(135);
 	}
 	/* %136 bn_dx [64,32,16,16] <- %133, %34, %39, %35, %135, %134  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
 		const float *x1 = m->arena + 6291600; /* [64,32,16,16] */
 		const float *x2 = m->arena + 6815888; /* [3,32] */
@@ -2697,89 +2791,69 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				for (long i = 0; i < 256; i++)
 					y[((long)b*32 + c)*256 + i] = k * (x0[((long)b*32 + c)*256 + i] - mdb - (x1[((long)b*32 + c)*256 + i] - mean) * istd * mdg);
 			}
+		NN_PROF_END(136);
 	}
 	/* %137 conv2d_dx [64,16,32,32] <- %136, %33  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9700144; /* [64,32,16,16] */
 		const float *x1 = m->param + 5136; /* conv2d4.weight[32,16,3,3] */
 		float *y = m->arena + 6815984;
-		float *scratch = m->arena + 6291600;
+		float *scratch = m->arena + 8913328;
 		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {16, 16, 16};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {16, 16, 16};
+		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*45056;  /* [144,256]: the gradient of one sample's windows */
-			float *pack = scratch + (long)t*45056 + 36864;  /* nn_gemm's panels of dy[b] */
+			float *colp = scratch + (long)t*5632;  /* [144,32]: the gradients of 32 pixels' windows */
+			float *pack = scratch + (long)t*5632 + 4608;  /* a panel of dy[b] */
 			for (int b = t*8; b < t*8 + 8; b++) {
+				const float *dyg = x0 + (long)b*8192;  /* [32,256] */
 				float *dxg = y + (long)b*16384;  /* [16,32,32] */
-				/* col [144,256] = wᵀ [144,32] · dy[b] [32,256] */
-				nn_gemm(144, 256, 32, x1, 144, 1, x0 + (long)b*8192, 256, 0, col, 256, pack);
-				/* col2im: dxg[c, oh*2 + kh - 1, ow*2 + kw - 1] += col[(c,kh,kw), (oh,ow)] */
-				for (int c = 0; c < 16; c++) {
-					float *dxc = dxg + (long)c*1024;
-					for (long i = 0; i < 1024; i++)
-						dxc[i] = 0;
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							const float *row = col + (long)((c*3 + kh)*3 + kw)*256;
-							for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-								float *dxr = dxc + (long)(oh*2 + kh - 1)*32;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dxr[ow*2 + kw - 1] += row[oh*16 + ow];
-							}
-						}
+				for (long i = 0; i < 16384; i++)
+					dxg[i] = 0;
+				for (int p0 = 0; p0 < 256; p0 += 32) {
+					int n = 256 - p0 < 32 ? 256 - p0 : 32;
+					/* colp [144,n] = wᵀ [144,32] · dy[b][:, p0…p0+n) */
+					for (int j = 0; j < n; j += NN_NR) {
+						int nr = n - j < NN_NR ? n - j : NN_NR;
+						nn_pack_panel(256, 32, dyg, 256, 0, p0 + j, pack);
+						nn_panel_rows(144, 32, x1, 1, 144, pack, colp + j, 32, nr, 0, (144 + NN_MR - 1)/NN_MR, 0);
+					}
+					nn_col2im_panel(colp, 32, &cv, p0, n, dxg);
 				}
 			}
 		}
+		NN_PROF_END(137);
 	}
 	/* %138 conv2d_dw [32,16,3,3] <- %32, %136  (models/cifar_resnet8.lua:23, grad.conv2d4.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
 		const float *x1 = m->arena + 9700144; /* [64,32,16,16] */
 		float *y = m->grad + 68304;
-		float *scratch = m->arena + 7864656;
+		float *scratch = m->arena + 8913328;
 		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {16, 16, 16};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {16, 16, 16};
+		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*87040;  /* [144,256]: the windows of one sample's group */
-			float *dwb = scratch + (long)t*87040 + 36864;  /* [32,144]: one sample's share */
-			float *pack = scratch + (long)t*87040 + 41472;  /* nn_gemm's panels of colᵀ */
-			float *part = scratch + (long)t*87040 + 82432;  /* [32,144]: this chunk's sum */
+			float *pack = scratch + (long)t*25088;  /* colᵀ of 128 pixels, in panels of NN_NR windows */
+			float *part = scratch + (long)t*25088 + 20480;  /* [32,144]: this chunk's sum */
 			for (long i = 0; i < 4608; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*16384;  /* [16,32,32] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh*2 + kh - 1, ow*2 + kw - 1] */
-				for (int c = 0; c < 16; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*256;
-							for (int oh = 0; oh < 16; oh++) {
-								float *dst = row + oh*16;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 16; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*1024 + (long)(oh*2 + kh - 1)*32;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow*2 + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 16; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* dwb [32,144] = dy[b] [32,256] · colᵀ [256,144] */
-				nn_gemm(32, 144, 256, x1 + (long)b*8192, 256, 0, col, 256, 1, dwb, 144, pack);
+				const float *dyg = x1 + (long)b*8192;  /* [32,256] */
 				float *partg = part;
-				for (long i = 0; i < 4608; i++)
-					partg[i] += dwb[i];
+				/* partg [32,144] += dy[b][:, p0…] · colᵀ [kc,144] */
+				for (int p0 = 0; p0 < 256; p0 += 128) {
+					int kc = 256 - p0 < 128 ? 256 - p0 : 128;
+					nn_im2colT_panels(xg, &cv, p0, kc, pack);
+					for (int q = 0; q < 144; q += NN_NR)
+						nn_panel_rows(32, kc, dyg + p0, 256, 1, pack + (long)q*kc, partg + q, 144,
+						              144 - q < NN_NR ? 144 - q : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 1);
+				}
 			}
 		}
 		/* dw = the chunks' sums, added in chunk order */
@@ -2787,28 +2861,34 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		for (long i = 0; i < 4608; i++) {
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*87040 + 82432 + i];
+				sum += scratch[(long)t*25088 + 20480 + i];
 			y[i] = sum;
 		}
+		NN_PROF_END(138);
 	}
 	/* %139 add [64,16,32,32] <- %126, %137  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10230000; /* [64,16,32,32] */
 		const float *x1 = m->arena + 6815984; /* [64,16,32,32] */
 		float *y = m->arena + 7864656;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x0[i] + x1[i];
+		NN_PROF_END(139);
 	}
 	/* %140 relu_grad [64,16,32,32] <- %139, %32  (models/cifar_resnet8.lua:27) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7864656; /* [64,16,32,32] */
 		const float *x1 = m->arena + 5243024; /* [64,16,32,32] */
 		float *y = m->arena + 6815984;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(140);
 	}
 	/* %141 bias_grad [16] <- %140  (models/cifar_resnet8.lua:24, grad.batchnorm3.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6815984; /* [64,16,32,32] */
 		float *y = m->grad + 72912;
 		for (int c = 0; c < 16; c++)
@@ -2817,9 +2897,11 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 16; c++)
 				for (int i = 0; i < 1024; i++)
 					y[c] += x0[(b*16 + c)*1024 + i];
+		NN_PROF_END(141);
 	}
 	/* %142 bn_gamma_grad [16] <- %140, %23, %28  (models/cifar_resnet8.lua:24, grad.batchnorm3.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6815984; /* [64,16,32,32] */
 		const float *x1 = m->arena + 3145824; /* [64,16,32,32] */
 		const float *x2 = m->arena + 5242976; /* [3,16] */
@@ -2833,9 +2915,11 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					sum += (double)x0[((long)b*16 + c)*1024 + i] * ((x1[((long)b*16 + c)*1024 + i] - mean) * istd);
 			y[c] = (float)sum;
 		}
+		NN_PROF_END(142);
 	}
 	/* %143 bn_dx [64,16,32,32] <- %140, %23, %28, %24, %142, %141  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6815984; /* [64,16,32,32] */
 		const float *x1 = m->arena + 3145824; /* [64,16,32,32] */
 		const float *x2 = m->arena + 5242976; /* [3,16] */
@@ -2851,109 +2935,93 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				for (long i = 0; i < 1024; i++)
 					y[((long)b*16 + c)*1024 + i] = k * (x0[((long)b*16 + c)*1024 + i] - mdb - (x1[((long)b*16 + c)*1024 + i] - mean) * istd * mdg);
 			}
+		NN_PROF_END(143);
 	}
 	/* %144 conv2d_dx [64,16,32,32] <- %143, %22  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7864656; /* [64,16,32,32] */
 		const float *x1 = m->param + 2800; /* conv2d3.weight[16,16,3,3] */
 		float *y = m->arena + 3145824;
-		float *scratch = m->arena + 5243024;
+		float *scratch = m->arena + 8913328;
 		/* dx from dy and w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {32, 32, 31};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {32, 32, 31};
+		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*163840;  /* [144,1024]: the gradient of one sample's windows */
-			float *pack = scratch + (long)t*163840 + 147456;  /* nn_gemm's panels of dy[b] */
+			float *colp = scratch + (long)t*5120;  /* [144,32]: the gradients of 32 pixels' windows */
+			float *pack = scratch + (long)t*5120 + 4608;  /* a panel of dy[b] */
 			for (int b = t*8; b < t*8 + 8; b++) {
+				const float *dyg = x0 + (long)b*16384;  /* [16,1024] */
 				float *dxg = y + (long)b*16384;  /* [16,32,32] */
-				/* col [144,1024] = wᵀ [144,16] · dy[b] [16,1024] */
-				nn_gemm(144, 1024, 16, x1, 144, 1, x0 + (long)b*16384, 1024, 0, col, 1024, pack);
-				/* col2im: dxg[c, oh + kh - 1, ow + kw - 1] += col[(c,kh,kw), (oh,ow)] */
-				for (int c = 0; c < 16; c++) {
-					float *dxc = dxg + (long)c*1024;
-					for (long i = 0; i < 1024; i++)
-						dxc[i] = 0;
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							const float *row = col + (long)((c*3 + kh)*3 + kw)*1024;
-							for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-								float *dxr = dxc + (long)(oh + kh - 1)*32;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dxr[ow + kw - 1] += row[oh*32 + ow];
-							}
-						}
+				for (long i = 0; i < 16384; i++)
+					dxg[i] = 0;
+				for (int p0 = 0; p0 < 1024; p0 += 32) {
+					int n = 1024 - p0 < 32 ? 1024 - p0 : 32;
+					/* colp [144,n] = wᵀ [144,16] · dy[b][:, p0…p0+n) */
+					for (int j = 0; j < n; j += NN_NR) {
+						int nr = n - j < NN_NR ? n - j : NN_NR;
+						nn_pack_panel(1024, 16, dyg, 1024, 0, p0 + j, pack);
+						nn_panel_rows(144, 16, x1, 1, 144, pack, colp + j, 32, nr, 0, (144 + NN_MR - 1)/NN_MR, 0);
+					}
+					nn_col2im_panel(colp, 32, &cv, p0, n, dxg);
 				}
 			}
 		}
+		NN_PROF_END(144);
 	}
 	/* %145 conv2d_dw [16,16,3,3] <- %21, %143  (models/cifar_resnet8.lua:24, grad.conv2d3.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4194400; /* [64,16,32,32] */
 		const float *x1 = m->arena + 7864656; /* [64,16,32,32] */
 		float *y = m->grad + 72944;
-		float *scratch = m->arena + 10230000;
+		float *scratch = m->arena + 8913328;
 		/* dw from x and dy: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {32, 32, 31};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {32, 32, 31};
+		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*315904;  /* [144,1024]: the windows of one sample's group */
-			float *dwb = scratch + (long)t*315904 + 147456;  /* [16,144]: one sample's share */
-			float *pack = scratch + (long)t*315904 + 149760;  /* nn_gemm's panels of colᵀ */
-			float *part = scratch + (long)t*315904 + 313600;  /* [16,144]: this chunk's sum */
+			float *pack = scratch + (long)t*22784;  /* colᵀ of 128 pixels, in panels of NN_NR windows */
+			float *part = scratch + (long)t*22784 + 20480;  /* [16,144]: this chunk's sum */
 			for (long i = 0; i < 2304; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*16384;  /* [16,32,32] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int c = 0; c < 16; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*1024;
-							for (int oh = 0; oh < 32; oh++) {
-								float *dst = row + oh*32;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 32; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*1024 + (long)(oh + kh - 1)*32;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 32; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* dwb [16,144] = dy[b] [16,1024] · colᵀ [1024,144] */
-				nn_gemm(16, 144, 1024, x1 + (long)b*16384, 1024, 0, col, 1024, 1, dwb, 144, pack);
+				const float *dyg = x1 + (long)b*16384;  /* [16,1024] */
 				float *partg = part;
-				for (long i = 0; i < 2304; i++)
-					partg[i] += dwb[i];
+				/* partg [16,144] += dy[b][:, p0…] · colᵀ [kc,144] */
+				for (int p0 = 0; p0 < 1024; p0 += 128) {
+					int kc = 1024 - p0 < 128 ? 1024 - p0 : 128;
+					nn_im2colT_panels(xg, &cv, p0, kc, pack);
+					for (int q = 0; q < 144; q += NN_NR)
+						nn_panel_rows(16, kc, dyg + p0, 1024, 1, pack + (long)q*kc, partg + q, 144,
+						              144 - q < NN_NR ? 144 - q : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 1);
+				}
 			}
 		}
 		/* dw = the chunks' sums, added in chunk order */
 		for (long i = 0; i < 2304; i++) {
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*315904 + 313600 + i];
+				sum += scratch[(long)t*22784 + 20480 + i];
 			y[i] = sum;
 		}
+		NN_PROF_END(145);
 	}
 	/* %146 relu_grad [64,16,32,32] <- %144, %21  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
 		const float *x1 = m->arena + 4194400; /* [64,16,32,32] */
 		float *y = m->arena + 7864656;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(146);
 	}
 	/* %147 bias_grad [16] <- %146  (models/cifar_resnet8.lua:23, grad.batchnorm2.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7864656; /* [64,16,32,32] */
 		float *y = m->grad + 75248;
 		for (int c = 0; c < 16; c++)
@@ -2962,9 +3030,11 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 16; c++)
 				for (int i = 0; i < 1024; i++)
 					y[c] += x0[(b*16 + c)*1024 + i];
+		NN_PROF_END(147);
 	}
 	/* %148 bn_gamma_grad [16] <- %146, %13, %18  (models/cifar_resnet8.lua:23, grad.batchnorm2.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7864656; /* [64,16,32,32] */
 		const float *x1 = m->arena + 1048624; /* [64,16,32,32] */
 		const float *x2 = m->arena + 3145776; /* [3,16] */
@@ -2978,9 +3048,11 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					sum += (double)x0[((long)b*16 + c)*1024 + i] * ((x1[((long)b*16 + c)*1024 + i] - mean) * istd);
 			y[c] = (float)sum;
 		}
+		NN_PROF_END(148);
 	}
 	/* %149 bn_dx [64,16,32,32] <- %146, %13, %18, %14, %148, %147  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7864656; /* [64,16,32,32] */
 		const float *x1 = m->arena + 1048624; /* [64,16,32,32] */
 		const float *x2 = m->arena + 3145776; /* [3,16] */
@@ -2996,117 +3068,103 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				for (long i = 0; i < 1024; i++)
 					y[((long)b*16 + c)*1024 + i] = k * (x0[((long)b*16 + c)*1024 + i] - mdb - (x1[((long)b*16 + c)*1024 + i] - mean) * istd * mdg);
 			}
+		NN_PROF_END(149);
 	}
 	/* %150 conv2d_dx [64,16,32,32] <- %149, %12  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
 		const float *x1 = m->param + 464; /* conv2d2.weight[16,16,3,3] */
 		float *y = m->arena + 1048624;
-		float *scratch = m->arena + 3145824;
+		float *scratch = m->arena + 8913328;
 		/* dx from dy and w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {32, 32, 31};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {32, 32, 31};
+		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*163840;  /* [144,1024]: the gradient of one sample's windows */
-			float *pack = scratch + (long)t*163840 + 147456;  /* nn_gemm's panels of dy[b] */
+			float *colp = scratch + (long)t*5120;  /* [144,32]: the gradients of 32 pixels' windows */
+			float *pack = scratch + (long)t*5120 + 4608;  /* a panel of dy[b] */
 			for (int b = t*8; b < t*8 + 8; b++) {
+				const float *dyg = x0 + (long)b*16384;  /* [16,1024] */
 				float *dxg = y + (long)b*16384;  /* [16,32,32] */
-				/* col [144,1024] = wᵀ [144,16] · dy[b] [16,1024] */
-				nn_gemm(144, 1024, 16, x1, 144, 1, x0 + (long)b*16384, 1024, 0, col, 1024, pack);
-				/* col2im: dxg[c, oh + kh - 1, ow + kw - 1] += col[(c,kh,kw), (oh,ow)] */
-				for (int c = 0; c < 16; c++) {
-					float *dxc = dxg + (long)c*1024;
-					for (long i = 0; i < 1024; i++)
-						dxc[i] = 0;
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							const float *row = col + (long)((c*3 + kh)*3 + kw)*1024;
-							for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-								float *dxr = dxc + (long)(oh + kh - 1)*32;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dxr[ow + kw - 1] += row[oh*32 + ow];
-							}
-						}
+				for (long i = 0; i < 16384; i++)
+					dxg[i] = 0;
+				for (int p0 = 0; p0 < 1024; p0 += 32) {
+					int n = 1024 - p0 < 32 ? 1024 - p0 : 32;
+					/* colp [144,n] = wᵀ [144,16] · dy[b][:, p0…p0+n) */
+					for (int j = 0; j < n; j += NN_NR) {
+						int nr = n - j < NN_NR ? n - j : NN_NR;
+						nn_pack_panel(1024, 16, dyg, 1024, 0, p0 + j, pack);
+						nn_panel_rows(144, 16, x1, 1, 144, pack, colp + j, 32, nr, 0, (144 + NN_MR - 1)/NN_MR, 0);
+					}
+					nn_col2im_panel(colp, 32, &cv, p0, n, dxg);
 				}
 			}
 		}
+		NN_PROF_END(150);
 	}
 	/* %151 conv2d_dw [16,16,3,3] <- %11, %149  (models/cifar_resnet8.lua:23, grad.conv2d2.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 2097200; /* [64,16,32,32] */
 		const float *x1 = m->arena + 5243024; /* [64,16,32,32] */
 		float *y = m->grad + 75280;
-		float *scratch = m->arena + 10230000;
+		float *scratch = m->arena + 8913328;
 		/* dw from x and dy: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {32, 32, 31};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {32, 32, 31};
+		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*315904;  /* [144,1024]: the windows of one sample's group */
-			float *dwb = scratch + (long)t*315904 + 147456;  /* [16,144]: one sample's share */
-			float *pack = scratch + (long)t*315904 + 149760;  /* nn_gemm's panels of colᵀ */
-			float *part = scratch + (long)t*315904 + 313600;  /* [16,144]: this chunk's sum */
+			float *pack = scratch + (long)t*22784;  /* colᵀ of 128 pixels, in panels of NN_NR windows */
+			float *part = scratch + (long)t*22784 + 20480;  /* [16,144]: this chunk's sum */
 			for (long i = 0; i < 2304; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*16384;  /* [16,32,32] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int c = 0; c < 16; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*1024;
-							for (int oh = 0; oh < 32; oh++) {
-								float *dst = row + oh*32;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 32; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*1024 + (long)(oh + kh - 1)*32;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 32; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* dwb [16,144] = dy[b] [16,1024] · colᵀ [1024,144] */
-				nn_gemm(16, 144, 1024, x1 + (long)b*16384, 1024, 0, col, 1024, 1, dwb, 144, pack);
+				const float *dyg = x1 + (long)b*16384;  /* [16,1024] */
 				float *partg = part;
-				for (long i = 0; i < 2304; i++)
-					partg[i] += dwb[i];
+				/* partg [16,144] += dy[b][:, p0…] · colᵀ [kc,144] */
+				for (int p0 = 0; p0 < 1024; p0 += 128) {
+					int kc = 1024 - p0 < 128 ? 1024 - p0 : 128;
+					nn_im2colT_panels(xg, &cv, p0, kc, pack);
+					for (int q = 0; q < 144; q += NN_NR)
+						nn_panel_rows(16, kc, dyg + p0, 1024, 1, pack + (long)q*kc, partg + q, 144,
+						              144 - q < NN_NR ? 144 - q : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 1);
+				}
 			}
 		}
 		/* dw = the chunks' sums, added in chunk order */
 		for (long i = 0; i < 2304; i++) {
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*315904 + 313600 + i];
+				sum += scratch[(long)t*22784 + 20480 + i];
 			y[i] = sum;
 		}
+		NN_PROF_END(151);
 	}
 	/* %152 add [64,16,32,32] <- %140, %150  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6815984; /* [64,16,32,32] */
 		const float *x1 = m->arena + 1048624; /* [64,16,32,32] */
 		float *y = m->arena + 7864656;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x0[i] + x1[i];
+		NN_PROF_END(152);
 	}
 	/* %153 relu_grad [64,16,32,32] <- %152, %11  (models/cifar_resnet8.lua:30) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7864656; /* [64,16,32,32] */
 		const float *x1 = m->arena + 2097200; /* [64,16,32,32] */
 		float *y = m->arena + 1048624;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(153);
 	}
 	/* %154 bias_grad [16] <- %153  (models/cifar_resnet8.lua:30, grad.batchnorm1.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
 		float *y = m->grad + 77584;
 		for (int c = 0; c < 16; c++)
@@ -3115,9 +3173,11 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 16; c++)
 				for (int i = 0; i < 1024; i++)
 					y[c] += x0[(b*16 + c)*1024 + i];
+		NN_PROF_END(154);
 	}
 	/* %155 bn_gamma_grad [16] <- %153, %3, %8  (models/cifar_resnet8.lua:30, grad.batchnorm1.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
 		const float *x1 = m->arena + 0; /* [64,16,32,32] */
 		const float *x2 = m->arena + 1048576; /* [3,16] */
@@ -3131,9 +3191,11 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					sum += (double)x0[((long)b*16 + c)*1024 + i] * ((x1[((long)b*16 + c)*1024 + i] - mean) * istd);
 			y[c] = (float)sum;
 		}
+		NN_PROF_END(155);
 	}
 	/* %156 bn_dx [64,16,32,32] <- %153, %3, %8, %4, %155, %154  (models/cifar_resnet8.lua:30) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
 		const float *x1 = m->arena + 0; /* [64,16,32,32] */
 		const float *x2 = m->arena + 1048576; /* [3,16] */
@@ -3149,62 +3211,46 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				for (long i = 0; i < 1024; i++)
 					y[((long)b*16 + c)*1024 + i] = k * (x0[((long)b*16 + c)*1024 + i] - mdb - (x1[((long)b*16 + c)*1024 + i] - mean) * istd * mdg);
 			}
+		NN_PROF_END(156);
 	}
 	/* %157 conv2d_dw [16,3,3,3] <- %0, %156  (models/cifar_resnet8.lua:30, grad.conv2d1.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,3,32,32] */
 		const float *x1 = m->arena + 2097200; /* [64,16,32,32] */
 		float *y = m->grad + 77616;
-		float *scratch = m->arena + 9175664;
+		float *scratch = m->arena + 8913328;
 		/* dw from x and dy: a 3x3 conv, pad 1, 3 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {32, 32, 31};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {32, 32, 31};
+		static const NnConv cv = {3, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*61280;  /* [27,1024]: the windows of one sample's group */
-			float *dwb = scratch + (long)t*61280 + 27648;  /* [16,27]: one sample's share */
-			float *pack = scratch + (long)t*61280 + 28080;  /* nn_gemm's panels of colᵀ */
-			float *part = scratch + (long)t*61280 + 60848;  /* [16,27]: this chunk's sum */
+			float *pack = scratch + (long)t*4528;  /* colᵀ of 128 pixels, in panels of NN_NR windows */
+			float *part = scratch + (long)t*4528 + 4096;  /* [16,27]: this chunk's sum */
 			for (long i = 0; i < 432; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*3072;  /* [3,32,32] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int c = 0; c < 3; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*1024;
-							for (int oh = 0; oh < 32; oh++) {
-								float *dst = row + oh*32;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 32; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*1024 + (long)(oh + kh - 1)*32;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 32; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* dwb [16,27] = dy[b] [16,1024] · colᵀ [1024,27] */
-				nn_gemm(16, 27, 1024, x1 + (long)b*16384, 1024, 0, col, 1024, 1, dwb, 27, pack);
+				const float *dyg = x1 + (long)b*16384;  /* [16,1024] */
 				float *partg = part;
-				for (long i = 0; i < 432; i++)
-					partg[i] += dwb[i];
+				/* partg [16,27] += dy[b][:, p0…] · colᵀ [kc,27] */
+				for (int p0 = 0; p0 < 1024; p0 += 128) {
+					int kc = 1024 - p0 < 128 ? 1024 - p0 : 128;
+					nn_im2colT_panels(xg, &cv, p0, kc, pack);
+					for (int q = 0; q < 27; q += NN_NR)
+						nn_panel_rows(16, kc, dyg + p0, 1024, 1, pack + (long)q*kc, partg + q, 27,
+						              27 - q < NN_NR ? 27 - q : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 1);
+				}
 			}
 		}
 		/* dw = the chunks' sums, added in chunk order */
 		for (long i = 0; i < 432; i++) {
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*61280 + 60848 + i];
+				sum += scratch[(long)t*4528 + 4096 + i];
 			y[i] = sum;
 		}
+		NN_PROF_END(157);
 	}
 }
 
@@ -3218,6 +3264,7 @@ static void update(cifar_resnet8 *m)
 	(void)t;
 	/* %9 bn_running <- %8, %6, %7  (models/cifar_resnet8.lua:30) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1048576; /* [3,16] */
 		float *x1 = m->state_f + 0; /* batchnorm1.running_mean[16] */
 		float *x2 = m->state_f + 16; /* batchnorm1.running_var[16] */
@@ -3226,9 +3273,11 @@ static void update(cifar_resnet8 *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100001529f * x0[32 + c];
 		}
+		NN_PROF_END(9);
 	}
 	/* %19 bn_running <- %18, %16, %17  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3145776; /* [3,16] */
 		float *x1 = m->state_f + 32; /* batchnorm2.running_mean[16] */
 		float *x2 = m->state_f + 48; /* batchnorm2.running_var[16] */
@@ -3237,9 +3286,11 @@ static void update(cifar_resnet8 *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100001529f * x0[32 + c];
 		}
+		NN_PROF_END(19);
 	}
 	/* %29 bn_running <- %28, %26, %27  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242976; /* [3,16] */
 		float *x1 = m->state_f + 64; /* batchnorm3.running_mean[16] */
 		float *x2 = m->state_f + 80; /* batchnorm3.running_var[16] */
@@ -3248,9 +3299,11 @@ static void update(cifar_resnet8 *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100001529f * x0[32 + c];
 		}
+		NN_PROF_END(29);
 	}
 	/* %40 bn_running <- %39, %37, %38  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6815888; /* [3,32] */
 		float *x1 = m->state_f + 96; /* batchnorm4.running_mean[32] */
 		float *x2 = m->state_f + 128; /* batchnorm4.running_var[32] */
@@ -3259,9 +3312,11 @@ static void update(cifar_resnet8 *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100006104f * x0[64 + c];
 		}
+		NN_PROF_END(40);
 	}
 	/* %50 bn_running <- %49, %47, %48  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7864560; /* [3,32] */
 		float *x1 = m->state_f + 160; /* batchnorm5.running_mean[32] */
 		float *x2 = m->state_f + 192; /* batchnorm5.running_var[32] */
@@ -3270,9 +3325,11 @@ static void update(cifar_resnet8 *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100006104f * x0[64 + c];
 		}
+		NN_PROF_END(50);
 	}
 	/* %59 bn_running <- %58, %56, %57  (models/cifar_resnet8.lua:26) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8913232; /* [3,32] */
 		float *x1 = m->state_f + 224; /* batchnorm6.running_mean[32] */
 		float *x2 = m->state_f + 256; /* batchnorm6.running_var[32] */
@@ -3281,9 +3338,11 @@ static void update(cifar_resnet8 *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100006104f * x0[64 + c];
 		}
+		NN_PROF_END(59);
 	}
 	/* %70 bn_running <- %69, %67, %68  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9175472; /* [3,64] */
 		float *x1 = m->state_f + 288; /* batchnorm7.running_mean[64] */
 		float *x2 = m->state_f + 352; /* batchnorm7.running_var[64] */
@@ -3292,9 +3351,11 @@ static void update(cifar_resnet8 *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100024417f * x0[128 + c];
 		}
+		NN_PROF_END(70);
 	}
 	/* %80 bn_running <- %79, %77, %78  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9699952; /* [3,64] */
 		float *x1 = m->state_f + 416; /* batchnorm8.running_mean[64] */
 		float *x2 = m->state_f + 480; /* batchnorm8.running_var[64] */
@@ -3303,9 +3364,11 @@ static void update(cifar_resnet8 *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100024417f * x0[128 + c];
 		}
+		NN_PROF_END(80);
 	}
 	/* %89 bn_running <- %88, %86, %87  (models/cifar_resnet8.lua:26) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10224432; /* [3,64] */
 		float *x1 = m->state_f + 544; /* batchnorm9.running_mean[64] */
 		float *x2 = m->state_f + 608; /* batchnorm9.running_var[64] */
@@ -3314,9 +3377,11 @@ static void update(cifar_resnet8 *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100024417f * x0[128 + c];
 		}
+		NN_PROF_END(89);
 	}
 	/* %159 sgd_update <- %2, %157, %158  (models/cifar_resnet8.lua:30) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 0; /* conv2d1.weight[16,3,3,3] */
 		const float *x1 = m->grad + 77616; /* grad.conv2d1.weight[16,3,3,3] */
 		float *x2 = m->state_f + 672; /* optim.conv2d1.weight.momentum_buffer[16,3,3,3] */
@@ -3326,9 +3391,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(159);
 	}
 	/* %161 sgd_update <- %4, %155, %160  (models/cifar_resnet8.lua:30) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 432; /* batchnorm1.weight[16] */
 		const float *x1 = m->grad + 77600; /* grad.batchnorm1.weight[16] */
 		float *x2 = m->state_f + 1104; /* optim.batchnorm1.weight.momentum_buffer[16] */
@@ -3338,9 +3405,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(161);
 	}
 	/* %163 sgd_update <- %5, %154, %162  (models/cifar_resnet8.lua:30) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 448; /* batchnorm1.bias[16] */
 		const float *x1 = m->grad + 77584; /* grad.batchnorm1.bias[16] */
 		float *x2 = m->state_f + 1120; /* optim.batchnorm1.bias.momentum_buffer[16] */
@@ -3350,9 +3419,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(163);
 	}
 	/* %165 sgd_update <- %12, %151, %164  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 464; /* conv2d2.weight[16,16,3,3] */
 		const float *x1 = m->grad + 75280; /* grad.conv2d2.weight[16,16,3,3] */
 		float *x2 = m->state_f + 1136; /* optim.conv2d2.weight.momentum_buffer[16,16,3,3] */
@@ -3362,9 +3433,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(165);
 	}
 	/* %167 sgd_update <- %14, %148, %166  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 2768; /* batchnorm2.weight[16] */
 		const float *x1 = m->grad + 75264; /* grad.batchnorm2.weight[16] */
 		float *x2 = m->state_f + 3440; /* optim.batchnorm2.weight.momentum_buffer[16] */
@@ -3374,9 +3447,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(167);
 	}
 	/* %169 sgd_update <- %15, %147, %168  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 2784; /* batchnorm2.bias[16] */
 		const float *x1 = m->grad + 75248; /* grad.batchnorm2.bias[16] */
 		float *x2 = m->state_f + 3456; /* optim.batchnorm2.bias.momentum_buffer[16] */
@@ -3386,9 +3461,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(169);
 	}
 	/* %171 sgd_update <- %22, %145, %170  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 2800; /* conv2d3.weight[16,16,3,3] */
 		const float *x1 = m->grad + 72944; /* grad.conv2d3.weight[16,16,3,3] */
 		float *x2 = m->state_f + 3472; /* optim.conv2d3.weight.momentum_buffer[16,16,3,3] */
@@ -3398,9 +3475,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(171);
 	}
 	/* %173 sgd_update <- %24, %142, %172  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 5104; /* batchnorm3.weight[16] */
 		const float *x1 = m->grad + 72928; /* grad.batchnorm3.weight[16] */
 		float *x2 = m->state_f + 5776; /* optim.batchnorm3.weight.momentum_buffer[16] */
@@ -3410,9 +3489,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(173);
 	}
 	/* %175 sgd_update <- %25, %141, %174  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 5120; /* batchnorm3.bias[16] */
 		const float *x1 = m->grad + 72912; /* grad.batchnorm3.bias[16] */
 		float *x2 = m->state_f + 5792; /* optim.batchnorm3.bias.momentum_buffer[16] */
@@ -3422,9 +3503,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(175);
 	}
 	/* %177 sgd_update <- %33, %138, %176  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 5136; /* conv2d4.weight[32,16,3,3] */
 		const float *x1 = m->grad + 68304; /* grad.conv2d4.weight[32,16,3,3] */
 		float *x2 = m->state_f + 5808; /* optim.conv2d4.weight.momentum_buffer[32,16,3,3] */
@@ -3434,9 +3517,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(177);
 	}
 	/* %179 sgd_update <- %35, %135, %178  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 9744; /* batchnorm4.weight[32] */
 		const float *x1 = m->grad + 68272; /* grad.batchnorm4.weight[32] */
 		float *x2 = m->state_f + 10416; /* optim.batchnorm4.weight.momentum_buffer[32] */
@@ -3446,9 +3531,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(179);
 	}
 	/* %181 sgd_update <- %36, %134, %180  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 9776; /* batchnorm4.bias[32] */
 		const float *x1 = m->grad + 68240; /* grad.batchnorm4.bias[32] */
 		float *x2 = m->state_f + 10448; /* optim.batchnorm4.bias.momentum_buffer[32] */
@@ -3458,9 +3545,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(181);
 	}
 	/* %183 sgd_update <- %43, %132, %182  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 9808; /* conv2d5.weight[32,32,3,3] */
 		const float *x1 = m->grad + 59024; /* grad.conv2d5.weight[32,32,3,3] */
 		float *x2 = m->state_f + 10480; /* optim.conv2d5.weight.momentum_buffer[32,32,3,3] */
@@ -3470,9 +3559,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(183);
 	}
 	/* %185 sgd_update <- %45, %129, %184  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 19024; /* batchnorm5.weight[32] */
 		const float *x1 = m->grad + 58992; /* grad.batchnorm5.weight[32] */
 		float *x2 = m->state_f + 19696; /* optim.batchnorm5.weight.momentum_buffer[32] */
@@ -3482,9 +3573,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(185);
 	}
 	/* %187 sgd_update <- %46, %128, %186  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 19056; /* batchnorm5.bias[32] */
 		const float *x1 = m->grad + 58960; /* grad.batchnorm5.bias[32] */
 		float *x2 = m->state_f + 19728; /* optim.batchnorm5.bias.momentum_buffer[32] */
@@ -3494,9 +3587,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(187);
 	}
 	/* %189 sgd_update <- %52, %127, %188  (models/cifar_resnet8.lua:26) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 19088; /* conv2d6.weight[32,16,1,1] */
 		const float *x1 = m->grad + 58448; /* grad.conv2d6.weight[32,16,1,1] */
 		float *x2 = m->state_f + 19760; /* optim.conv2d6.weight.momentum_buffer[32,16,1,1] */
@@ -3506,9 +3601,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(189);
 	}
 	/* %191 sgd_update <- %54, %124, %190  (models/cifar_resnet8.lua:26) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 19600; /* batchnorm6.weight[32] */
 		const float *x1 = m->grad + 58416; /* grad.batchnorm6.weight[32] */
 		float *x2 = m->state_f + 20272; /* optim.batchnorm6.weight.momentum_buffer[32] */
@@ -3518,9 +3615,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(191);
 	}
 	/* %193 sgd_update <- %55, %123, %192  (models/cifar_resnet8.lua:26) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 19632; /* batchnorm6.bias[32] */
 		const float *x1 = m->grad + 58384; /* grad.batchnorm6.bias[32] */
 		float *x2 = m->state_f + 20304; /* optim.batchnorm6.bias.momentum_buffer[32] */
@@ -3530,9 +3629,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(193);
 	}
 	/* %195 sgd_update <- %63, %120, %194  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 19664; /* conv2d7.weight[64,32,3,3] */
 		const float *x1 = m->grad + 39952; /* grad.conv2d7.weight[64,32,3,3] */
 		float *x2 = m->state_f + 20336; /* optim.conv2d7.weight.momentum_buffer[64,32,3,3] */
@@ -3542,9 +3643,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(195);
 	}
 	/* %197 sgd_update <- %65, %117, %196  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 38096; /* batchnorm7.weight[64] */
 		const float *x1 = m->grad + 39888; /* grad.batchnorm7.weight[64] */
 		float *x2 = m->state_f + 38768; /* optim.batchnorm7.weight.momentum_buffer[64] */
@@ -3554,9 +3657,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(197);
 	}
 	/* %199 sgd_update <- %66, %116, %198  (models/cifar_resnet8.lua:23) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 38160; /* batchnorm7.bias[64] */
 		const float *x1 = m->grad + 39824; /* grad.batchnorm7.bias[64] */
 		float *x2 = m->state_f + 38832; /* optim.batchnorm7.bias.momentum_buffer[64] */
@@ -3566,9 +3671,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(199);
 	}
 	/* %201 sgd_update <- %73, %114, %200  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 38224; /* conv2d8.weight[64,64,3,3] */
 		const float *x1 = m->grad + 2960; /* grad.conv2d8.weight[64,64,3,3] */
 		float *x2 = m->state_f + 38896; /* optim.conv2d8.weight.momentum_buffer[64,64,3,3] */
@@ -3578,9 +3685,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(201);
 	}
 	/* %203 sgd_update <- %75, %111, %202  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 75088; /* batchnorm8.weight[64] */
 		const float *x1 = m->grad + 2896; /* grad.batchnorm8.weight[64] */
 		float *x2 = m->state_f + 75760; /* optim.batchnorm8.weight.momentum_buffer[64] */
@@ -3590,9 +3699,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(203);
 	}
 	/* %205 sgd_update <- %76, %110, %204  (models/cifar_resnet8.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 75152; /* batchnorm8.bias[64] */
 		const float *x1 = m->grad + 2832; /* grad.batchnorm8.bias[64] */
 		float *x2 = m->state_f + 75824; /* optim.batchnorm8.bias.momentum_buffer[64] */
@@ -3602,9 +3713,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(205);
 	}
 	/* %207 sgd_update <- %82, %109, %206  (models/cifar_resnet8.lua:26) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 75216; /* conv2d9.weight[64,32,1,1] */
 		const float *x1 = m->grad + 784; /* grad.conv2d9.weight[64,32,1,1] */
 		float *x2 = m->state_f + 75888; /* optim.conv2d9.weight.momentum_buffer[64,32,1,1] */
@@ -3614,9 +3727,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(207);
 	}
 	/* %209 sgd_update <- %84, %106, %208  (models/cifar_resnet8.lua:26) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 77264; /* batchnorm9.weight[64] */
 		const float *x1 = m->grad + 720; /* grad.batchnorm9.weight[64] */
 		float *x2 = m->state_f + 77936; /* optim.batchnorm9.weight.momentum_buffer[64] */
@@ -3626,9 +3741,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(209);
 	}
 	/* %211 sgd_update <- %85, %105, %210  (models/cifar_resnet8.lua:26) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 77328; /* batchnorm9.bias[64] */
 		const float *x1 = m->grad + 656; /* grad.batchnorm9.bias[64] */
 		float *x2 = m->state_f + 78000; /* optim.batchnorm9.bias.momentum_buffer[64] */
@@ -3638,9 +3755,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(211);
 	}
 	/* %213 sgd_update <- %94, %102, %212  (models/cifar_resnet8.lua:34) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 77392; /* linear1.weight[10,64] */
 		const float *x1 = m->grad + 16; /* grad.linear1.weight[10,64] */
 		float *x2 = m->state_f + 78064; /* optim.linear1.weight.momentum_buffer[10,64] */
@@ -3650,9 +3769,11 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(213);
 	}
 	/* %215 sgd_update <- %96, %100, %214  (models/cifar_resnet8.lua:34) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 78032; /* linear1.bias[10] */
 		const float *x1 = m->grad + 0; /* grad.linear1.bias[10] */
 		float *x2 = m->state_f + 78704; /* optim.linear1.bias.momentum_buffer[10] */
@@ -3662,6 +3783,7 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(215);
 	}
 }
 
@@ -4097,6 +4219,43 @@ float *cifar_resnet8_tensor(cifar_resnet8 *m, const char *name, long *numel)
 	return NULL;
 }
 
+void cifar_resnet8_profile_print(void)
+{
+#ifdef NNCC_PROFILE
+	static const char *phase[] = {"forward", "backward", "update"};
+	int nn = (int)(sizeof nn_prof_node / sizeof *nn_prof_node);
+	double total = 0, ph[3] = {0};
+	long steps = 0;
+	for (int i = 0; i < nn; i++) {
+		double s = nn_prof_sec[nn_prof_node[i].id];
+		total += s;
+		ph[nn_prof_node[i].phase] += s;
+		if (nn_prof_calls[nn_prof_node[i].id] > steps)
+			steps = nn_prof_calls[nn_prof_node[i].id];
+	}
+	if (!steps || total <= 0) {
+		fprintf(stderr, "profile: no training step ran\n");
+		return;
+	}
+	fprintf(stderr, "profile: %ld steps, %.3f ms a step (forward %.1f%%, backward %.1f%%, update %.1f%%)\n",
+	        steps, 1e3 * total / steps, 100 * ph[0] / total, 100 * ph[1] / total,
+	        100 * ph[2] / total);
+	fprintf(stderr, "%-6s %-18s %-8s %5s %9s %6s %8s %8s\n", "node", "op", "phase",
+	        "line", "ms/step", "share", "GFLOP/s", "GB/s");
+	for (int i = 0; i < nn; i++) {
+		int id = nn_prof_node[i].id;
+		double s = nn_prof_sec[id] / (nn_prof_calls[id] ? nn_prof_calls[id] : 1);
+		fprintf(stderr, "%%%-5d %-18s %-8s %5d %9.4f %5.1f%% %8.2f %8.2f\n",
+		        id, nn_prof_node[i].op, phase[nn_prof_node[i].phase],
+		        nn_prof_node[i].line, 1e3 * s, 100 * nn_prof_sec[id] / total,
+		        s > 0 ? nn_prof_node[i].flops / s / 1e9 : 0,
+		        s > 0 ? nn_prof_node[i].bytes / s / 1e9 : 0);
+	}
+#else
+	fprintf(stderr, "profile: build the trainer with -DNNCC_PROFILE (or nncc --profile)\n");
+#endif
+}
+
 /* ---- the trainer: the recipe of models/cifar_resnet8.lua ---- */
 #ifndef NNCC_NO_MAIN
 
@@ -4165,7 +4324,11 @@ int main(int argc, char **argv)
 		.patience = 0,
 		.min_delta = 0.0f,
 	};
-	return rt_train_main(&model, &recipe, argc, argv);
+	int rc = rt_train_main(&model, &recipe, argc, argv);
+#ifdef NNCC_PROFILE
+	cifar_resnet8_profile_print();
+#endif
+	return rc;
 }
 
 #endif

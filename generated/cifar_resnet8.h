@@ -48,4 +48,8 @@ int cifar_resnet8_load(cifar_resnet8 *m, const char *path);
  * "grad.<name>"; NULL if there is none. */
 float *cifar_resnet8_tensor(cifar_resnet8 *m, const char *name, long *numel);
 
+/* Built with -DNNCC_PROFILE (nncc --profile): the time of every op
+ * of the training steps so far, as a table on stderr. */
+void cifar_resnet8_profile_print(void);
+
 #endif

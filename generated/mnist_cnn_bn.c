@@ -3,7 +3,7 @@
  *
  * Model mnist_cnn_bn: batch 64, 96560 parameters.
  * Memory: parameters 96560, gradients 96560, optimizer state 96944,
- * arena 13635776 floats (naive sum of transients 48318544).
+ * arena 12042432 floats (naive sum of transients 32556112).
  *
  * cc -O2 -march=native mnist_cnn_bn.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -158,17 +158,45 @@ NN_KERNEL void nn_tile(int K, const float *a, long rs, long ks,
 			c[r * ldc + j] = acc ? c[r * ldc + j] + t[r][j] : t[r][j];
 }
 
+/* K is walked in blocks of at most NN_KC, as equal as they come (144 is
+ * 72 + 72, not 128 + 16), so the block of a panel being multiplied stays
+ * in L1 and a short last block does not pay a tile's loads and stores for
+ * little work.  The blocks depend on K alone: every path sums an element
+ * of C in the same order. */
+#define NN_KC 128               /* panel block: 16 KB at NR = 32 */
+#define NN_IG 16                /* row tiles per work item */
+NN_KERNEL int nn_kblock(int K)
+{
+	int n = (K + NN_KC - 1) / NN_KC;
+	return n ? (K + n - 1) / n : 1;
+}
+
+/* Row tiles ib0 … ib1−1 of C's columns j … j+nr−1, C = op(A)·panel (+ C
+ * with acc): a(r,k) = A[r·rs + k·ks], panel as nn_pack_panel lays it out. */
+NN_KERNEL void nn_panel_rows(int M, int K, const float *A, long rs, long ks,
+                             const float *panel, float *C, long ldc, int nr,
+                             int ib0, int ib1, int acc)
+{
+	int kb = nn_kblock(K);
+	for (int k0 = 0; k0 < K; k0 += kb) {
+		int kc = K - k0 < kb ? K - k0 : kb;
+		for (int ib = ib0; ib < ib1; ib++) {
+			int i = ib * NN_MR, mr = M - i < NN_MR ? M - i : NN_MR;
+			nn_tile(kc, A + i * rs + k0 * ks, rs, ks,
+			        panel + (long)k0 * NN_NR, C + (long)i * ldc, ldc,
+			        mr, nr, acc || k0 > 0);
+		}
+	}
+}
+
 /* C[M,N] = op(A)·op(B): op(A) is M×K, stored [M,lda] or, with ta, [K,lda];
  * op(B) is K×N, stored [K,ldb] or, with tb, [N,ldb].  scratch holds
  * K·⌈N/32⌉·32 floats for the packed B.
  *
  * op(B) is packed into column panels (in parallel); then each work item —
- * one panel and a group of NN_IG row tiles — walks K in blocks of NN_KC,
- * so the block of the panel it multiplies stays in L1 across the group.
- * Each element of C is summed by one thread, in k order. */
-#define NN_KC 128               /* panel block: 16 KB at NR = 32; the same
-                                   on every path, so all sum in one order */
-#define NN_IG 16                /* row tiles per work item */
+ * one panel and a group of NN_IG row tiles — walks K in blocks, so the
+ * block of the panel it multiplies stays in L1 across the group.  Each
+ * element of C is summed by one thread, in k order. */
 NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
                        int ta, const float *B, int ldb, int tb, float *C,
                        int ldc, float *scratch)
@@ -185,18 +213,145 @@ NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
 	for (int jb = 0; jb < npanel; jb++)
 		for (int g = 0; g < ngroup; g++) {
 			int j = jb * NN_NR, nr = N - j < NN_NR ? N - j : NN_NR;
-			const float *panel = scratch + (long)j * K;
-			int ib_end = (g + 1) * NN_IG < nrow ? (g + 1) * NN_IG : nrow;
-			for (int k0 = 0; k0 < K; k0 += NN_KC) {
-				int kc = K - k0 < NN_KC ? K - k0 : NN_KC;
-				for (int ib = g * NN_IG; ib < ib_end; ib++) {
-					int i = ib * NN_MR, mr = M - i < NN_MR ? M - i : NN_MR;
-					nn_tile(kc, A + i * rs + k0 * ks, rs, ks,
-					        panel + (long)k0 * NN_NR, C + (long)i * ldc + j,
-					        ldc, mr, nr, k0 > 0);
+			int ib1 = (g + 1) * NN_IG < nrow ? (g + 1) * NN_IG : nrow;
+			nn_panel_rows(M, K, A, rs, ks, scratch + (long)j * K, C + j, ldc,
+			              nr, g * NN_IG, ib1, 0);
+		}
+}
+
+/* ---- convolution as implicit GEMM (ops/conv.c) ----
+ * The GEMM conv kernels never build a whole im2col matrix: for one
+ * sample's group they build one panel of it at a time, in the layout
+ * nn_panel_rows reads, multiply it while it is in L1, and move on. */
+
+/* One group of one sample: C input channels of H×W, a k×k kernel with
+ * stride S, padding P and dilation D, OH×OW outputs. */
+typedef struct NnConv {
+	int C, H, W, k, S, P, D, OH, OW;
+} NnConv;
+
+/* Output positions o ∈ [lo, hi) of a row or column of `out` whose tap t
+ * reads inside the input's n: 0 ≤ o·S + t·D − P < n. */
+NN_KERNEL void nn_tap_range(const NnConv *g, int t, int n, int out, int *lo,
+                            int *hi)
+{
+	int off = t * g->D - g->P;
+	int l = off < 0 ? (-off + g->S - 1) / g->S : 0;
+	int h = n - 1 - off < 0 ? 0 : (n - 1 - off) / g->S + 1;
+	if (h > out)
+		h = out;
+	*lo = l < h ? l : h;
+	*hi = h;
+}
+
+/* The windows of output pixels p0 … p0+nr−1 of x [C,H,W] as a panel:
+ * dst[kk·NN_NR + j] = x[c, oh·S + kh·D − P, ow·S + kw·D − P] for row
+ * kk = (c,kh,kw) and pixel p0 + j = (oh,ow); 0 in the padding and for
+ * j ≥ nr. */
+NN_KERNEL void nn_im2col_panel(const float *x, const NnConv *g, int p0,
+                               int nr, float *dst)
+{
+	for (int c = 0; c < g->C; c++)
+		for (int kh = 0; kh < g->k; kh++)
+			for (int kw = 0; kw < g->k; kw++, dst += NN_NR) {
+				int lo, hi, off = kw * g->D - g->P;
+				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
+				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
+				while (j < nr) {
+					int end = ow + (g->OW - ow < nr - j ? g->OW - ow : nr - j);
+					int ih = oh * g->S + kh * g->D - g->P;
+					float *d = dst + j;  /* d[o − ow] is column o's */
+					if (ih < 0 || ih >= g->H) {
+						for (int o = ow; o < end; o++)
+							d[o - ow] = 0;
+					} else {
+						const float *xr = x + ((long)c * g->H + ih) * g->W;
+						int a = lo > ow ? (lo < end ? lo : end) : ow;
+						int b = hi < end ? (hi > a ? hi : a) : end;
+						for (int o = ow; o < a; o++)
+							d[o - ow] = 0;
+						for (int o = a; o < b; o++)
+							d[o - ow] = xr[o * g->S + off];
+						for (int o = b; o < end; o++)
+							d[o - ow] = 0;
+					}
+					j += end - ow;
+					oh++;
+					ow = 0;
+				}
+				for (; j < NN_NR; j++)
+					dst[j] = 0;
+			}
+}
+
+/* The transposed windows of output pixels p0 … p0+kc−1, for the weight
+ * gradient: op(B) = colᵀ [kc, KK] packed as nn_pack_panel would, panel q
+ * holding rows kk = q·NN_NR … at dst + q·kc·NN_NR, pixel j's row at
+ * j·NN_NR; lanes past KK are 0. */
+NN_KERNEL void nn_im2colT_panels(const float *x, const NnConv *g, int p0,
+                                 int kc, float *dst)
+{
+	int KK = g->C * g->k * g->k, npanel = (KK + NN_NR - 1) / NN_NR;
+	if (KK % NN_NR) {
+		float *last = dst + (long)(npanel - 1) * kc * NN_NR;
+		for (int j = 0; j < kc; j++)
+			for (int l = KK % NN_NR; l < NN_NR; l++)
+				last[(long)j * NN_NR + l] = 0;
+	}
+	int kk = 0;
+	for (int c = 0; c < g->C; c++)
+		for (int kh = 0; kh < g->k; kh++)
+			for (int kw = 0; kw < g->k; kw++, kk++) {
+				float *d0 = dst + (long)(kk / NN_NR) * kc * NN_NR + kk % NN_NR;
+				int lo, hi, off = kw * g->D - g->P;
+				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
+				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
+				while (j < kc) {
+					int end = ow + (g->OW - ow < kc - j ? g->OW - ow : kc - j);
+					int ih = oh * g->S + kh * g->D - g->P;
+					float *d = d0 + (long)j * NN_NR;  /* column o at (o − ow)·NR */
+					if (ih < 0 || ih >= g->H) {
+						for (int o = ow; o < end; o++)
+							d[(long)(o - ow) * NN_NR] = 0;
+					} else {
+						const float *xr = x + ((long)c * g->H + ih) * g->W;
+						for (int o = ow; o < end; o++)
+							d[(long)(o - ow) * NN_NR] = o >= lo && o < hi ?
+							                            xr[o * g->S + off] : 0;
+					}
+					j += end - ow;
+					oh++;
+					ow = 0;
 				}
 			}
-		}
+}
+
+/* dx [C,H,W] += the windows' gradients colp [KK, ldp] of output pixels
+ * p0 … p0+nr−1: each entry adds back into the input pixel im2col took it
+ * from, tap by tap in kk order. */
+NN_KERNEL void nn_col2im_panel(const float *colp, int ldp, const NnConv *g,
+                               int p0, int nr, float *dx)
+{
+	for (int c = 0; c < g->C; c++)
+		for (int kh = 0; kh < g->k; kh++)
+			for (int kw = 0; kw < g->k; kw++, colp += ldp) {
+				int lo, hi, off = kw * g->D - g->P;
+				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
+				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
+				while (j < nr) {
+					int end = ow + (g->OW - ow < nr - j ? g->OW - ow : nr - j);
+					int ih = oh * g->S + kh * g->D - g->P;
+					if (ih >= 0 && ih < g->H) {
+						float *dr = dx + ((long)c * g->H + ih) * g->W;
+						int a = lo > ow ? lo : ow, b = hi < end ? hi : end;
+						for (int o = a; o < b; o++)
+							dr[o * g->S + off] += colp[j + o - ow];
+					}
+					j += end - ow;
+					oh++;
+					ow = 0;
+				}
+			}
 }
 
 /* Parameter initialisation, drawn in a fixed order from the model's RNG. */
@@ -254,7 +409,7 @@ typedef float nn_in_t;     /* an input element */
 #define NN_PARAM 96560
 #define NN_GRAD 96560
 #define NN_STATE 96944
-#define NN_ARENA 13635776
+#define NN_ARENA 12042432
 #define NN_XBUF 50176   /* a staged batch of inputs */
 #define NN_YBUF 64   /* and of labels (as floats) */
 #define NN_MODEL_HASH "42347ee022c0e77f"
@@ -271,6 +426,92 @@ struct mnist_cnn_bn {
 	int32_t *ybuf;
 };
 
+/* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
+ * times every node; mnist_cnn_bn_profile_print() prints the table ---- */
+#ifdef NNCC_PROFILE
+static double nn_prof_sec[108];
+static long nn_prof_calls[108];
+#define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
+#define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
+static const struct {
+	int id, phase, line;
+	const char *op;
+	double flops, bytes;
+} nn_prof_node[] = {
+	{3, 0, 16, "conv2d", 28901376, 6624384},
+	{8, 0, 16, "bn_stats", 6422528, 6423168},
+	{10, 0, 16, "bn_apply", 4816896, 12845696},
+	{11, 0, 16, "relu", 1605632, 12845056},
+	{13, 0, 17, "conv2d", 924844032, 12881920},
+	{18, 0, 17, "bn_stats", 6422528, 6423168},
+	{20, 0, 17, "bn_apply", 4816896, 12845696},
+	{21, 0, 17, "relu", 1605632, 12845056},
+	{22, 0, 17, "maxpool", 1605632, 8028160},
+	{24, 0, 18, "conv2d", 462422016, 4890624},
+	{29, 0, 18, "bn_stats", 3211264, 3212544},
+	{31, 0, 18, "bn_apply", 2408448, 6423808},
+	{32, 0, 18, "relu", 802816, 6422528},
+	{34, 0, 19, "conv2d", 924844032, 6569984},
+	{39, 0, 19, "bn_stats", 3211264, 3212544},
+	{41, 0, 19, "bn_apply", 2408448, 6423808},
+	{42, 0, 19, "relu", 802816, 6422528},
+	{43, 0, 19, "maxpool", 802816, 4014080},
+	{46, 0, 20, "matmul", 4014080, 930816},
+	{48, 0, 20, "bias_add", 0, 5160},
+	{49, 0, 24, "softmax_ce", 2560, 2820},
+	{50, 1, 24, "softmax_ce_grad", 2560, 5376},
+	{51, 1, 20, "bias_grad", 0, 2600},
+	{52, 1, 20, "matmul", 4014080, 930816},
+	{53, 1, 20, "matmul", 4014080, 930816},
+	{55, 1, 19, "maxpool_grad", 802816, 7225344},
+	{56, 1, 19, "relu_grad", 802816, 9633792},
+	{57, 1, 19, "bias_grad", 0, 3211520},
+	{58, 1, 19, "bn_gamma_grad", 192, 6423552},
+	{59, 1, 19, "bn_dx", 4816896, 9635328},
+	{60, 1, 19, "conv2d_dx", 924844032, 6569984},
+	{61, 1, 19, "conv2d_dw", 924844032, 6569984},
+	{62, 1, 18, "relu_grad", 802816, 9633792},
+	{63, 1, 18, "bias_grad", 0, 3211520},
+	{64, 1, 18, "bn_gamma_grad", 192, 6423552},
+	{65, 1, 18, "bn_dx", 4816896, 9635328},
+	{66, 1, 18, "conv2d_dx", 462422016, 4890624},
+	{67, 1, 18, "conv2d_dw", 462422016, 4890624},
+	{68, 1, 17, "maxpool_grad", 1605632, 14450688},
+	{69, 1, 17, "relu_grad", 1605632, 19267584},
+	{70, 1, 17, "bias_grad", 0, 6422656},
+	{71, 1, 17, "bn_gamma_grad", 96, 12845568},
+	{72, 1, 17, "bn_dx", 9633792, 19268352},
+	{73, 1, 17, "conv2d_dx", 924844032, 12881920},
+	{74, 1, 17, "conv2d_dw", 924844032, 12881920},
+	{75, 1, 16, "relu_grad", 1605632, 19267584},
+	{76, 1, 16, "bias_grad", 0, 6422656},
+	{77, 1, 16, "bn_gamma_grad", 96, 12845568},
+	{78, 1, 16, "bn_dx", 9633792, 19268352},
+	{79, 1, 16, "conv2d_dw", 28901376, 6624384},
+	{9, 2, 16, "bn_running", 0, 640},
+	{19, 2, 17, "bn_running", 0, 640},
+	{30, 2, 18, "bn_running", 0, 1280},
+	{40, 2, 19, "bn_running", 0, 1280},
+	{81, 2, 16, "sgd_update", 1152, 3456},
+	{83, 2, 16, "sgd_update", 128, 384},
+	{85, 2, 16, "sgd_update", 128, 384},
+	{87, 2, 17, "sgd_update", 36864, 110592},
+	{89, 2, 17, "sgd_update", 128, 384},
+	{91, 2, 17, "sgd_update", 128, 384},
+	{93, 2, 18, "sgd_update", 73728, 221184},
+	{95, 2, 18, "sgd_update", 256, 768},
+	{97, 2, 18, "sgd_update", 256, 768},
+	{99, 2, 19, "sgd_update", 147456, 442368},
+	{101, 2, 19, "sgd_update", 256, 768},
+	{103, 2, 19, "sgd_update", 256, 768},
+	{105, 2, 20, "sgd_update", 125440, 376320},
+	{107, 2, 20, "sgd_update", 40, 120},
+};
+#else
+#define NN_PROF_BEGIN ((void)0)
+#define NN_PROF_END(id) ((void)0)
+#endif
+
 /* ---- forward (training mode) ---- */
 
 static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
@@ -281,47 +522,33 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	(void)yin;
 	/* %3 conv2d [64,32,28,28] <- %0, %2  (models/mnist_cnn_bn.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,1,28,28] */
 		const float *x1 = m->param + 0; /* conv2d1.weight[32,1,3,3] */
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 1605632;
 		/* y = x * w: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {28, 28, 27};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {28, 28, 27};
+		static const NnConv cv = {1, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*14256;  /* [9,784]: the windows of one sample's group */
-			float *pack = scratch + (long)t*14256 + 7056;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*288;  /* [9][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*784;  /* [1,28,28] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int kh = 0; kh < 3; kh++)
-					for (int kw = 0; kw < 3; kw++) {
-						float *row = col + (long)(kh*3 + kw)*784;
-						for (int oh = 0; oh < 28; oh++) {
-							float *dst = row + oh*28;
-							if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-								for (int ow = 0; ow < 28; ow++)
-									dst[ow] = 0;
-								continue;
-							}
-							const float *src = xg + (long)(oh + kh - 1)*28;
-							for (int ow = 0; ow < ow_lo[kw]; ow++)
-								dst[ow] = 0;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								dst[ow] = src[ow + kw - 1];
-							for (int ow = ow_hi[kw]; ow < 28; ow++)
-								dst[ow] = 0;
-						}
-					}
-				/* y[b] [32,784] = w [32,9] · col [9,784] */
-				nn_gemm(32, 784, 9, x1, 9, 0, col, 784, 0, y + (long)b*25088, 784, pack);
+				float *yg = y + (long)b*25088;  /* [32,784] */
+				/* yg[:, p0…] = w [32,9] · the windows of pixels p0… [9,NN_NR] */
+				for (int p0 = 0; p0 < 784; p0 += NN_NR) {
+					int nr = 784 - p0 < NN_NR ? 784 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(32, 9, x1, 9, 1, pack, yg + p0, 784, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
+		NN_PROF_END(3);
 	}
 	/* %8 bn_stats [3,32] <- %3, %6, %7  (models/mnist_cnn_bn.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 0; /* batchnorm1.running_mean[32] */
 		const float *x2 = m->state_f + 32; /* batchnorm1.running_var[32] */
@@ -346,9 +573,11 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[64 + c] = (float)var;
 		}
+		NN_PROF_END(8);
 	}
 	/* %10 bn_apply [64,32,28,28] <- %3, %8, %4, %5  (models/mnist_cnn_bn.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
 		const float *x1 = m->arena + 1605632; /* [3,32] */
 		const float *x2 = m->param + 288; /* batchnorm1.weight[32] */
@@ -361,58 +590,46 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 				for (long i = 0; i < 784; i++)
 					y[((long)b*32 + c)*784 + i] = (x0[((long)b*32 + c)*784 + i] - mean) * k + beta;
 			}
+		NN_PROF_END(10);
 	}
 	/* %11 relu [64,32,28,28] <- %10  (models/mnist_cnn_bn.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
 		float *y = m->arena + 3211360;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(11);
 	}
 	/* %13 conv2d [64,32,28,28] <- %11, %12  (models/mnist_cnn_bn.lua:17) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,32,3,3] */
 		float *y = m->arena + 1605728;
 		float *scratch = m->arena + 4816992;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 28x28 -> 28x28; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {28, 28, 27};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {28, 28, 27};
+		static const NnConv cv = {32, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*456192;  /* [288,784]: the windows of one sample's group */
-			float *pack = scratch + (long)t*456192 + 225792;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*9216;  /* [288][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*25088;  /* [32,28,28] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int c = 0; c < 32; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*784;
-							for (int oh = 0; oh < 28; oh++) {
-								float *dst = row + oh*28;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 28; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*784 + (long)(oh + kh - 1)*28;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 28; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* y[b] [32,784] = w [32,288] · col [288,784] */
-				nn_gemm(32, 784, 288, x1, 288, 0, col, 784, 0, y + (long)b*25088, 784, pack);
+				float *yg = y + (long)b*25088;  /* [32,784] */
+				/* yg[:, p0…] = w [32,288] · the windows of pixels p0… [288,NN_NR] */
+				for (int p0 = 0; p0 < 784; p0 += NN_NR) {
+					int nr = 784 - p0 < NN_NR ? 784 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(32, 288, x1, 288, 1, pack, yg + p0, 784, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
+		NN_PROF_END(13);
 	}
 	/* %18 bn_stats [3,32] <- %13, %16, %17  (models/mnist_cnn_bn.lua:17) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 64; /* batchnorm2.running_mean[32] */
 		const float *x2 = m->state_f + 96; /* batchnorm2.running_var[32] */
@@ -437,9 +654,11 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[64 + c] = (float)var;
 		}
+		NN_PROF_END(18);
 	}
 	/* %20 bn_apply [64,32,28,28] <- %13, %18, %14, %15  (models/mnist_cnn_bn.lua:17) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
 		const float *x1 = m->arena + 4816992; /* [3,32] */
 		const float *x2 = m->param + 9568; /* batchnorm2.weight[32] */
@@ -452,16 +671,20 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 				for (long i = 0; i < 784; i++)
 					y[((long)b*32 + c)*784 + i] = (x0[((long)b*32 + c)*784 + i] - mean) * k + beta;
 			}
+		NN_PROF_END(20);
 	}
 	/* %21 relu [64,32,28,28] <- %20  (models/mnist_cnn_bn.lua:17) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4817088; /* [64,32,28,28] */
 		float *y = m->arena + 6422720;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(21);
 	}
 	/* %22 maxpool [64,32,14,14] <- %21  (models/mnist_cnn_bn.lua:17) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6422720; /* [64,32,28,28] */
 		float *y = m->arena + 4817088;
 		/* maxpool 2x2: 28x28 -> 14x14 per plane */
@@ -483,51 +706,37 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 					yp[oh*14 + ow] = mx;
 				}
 		}
+		NN_PROF_END(22);
 	}
 	/* %24 conv2d [64,64,14,14] <- %22, %23  (models/mnist_cnn_bn.lua:18) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4817088; /* [64,32,14,14] */
 		const float *x1 = m->param + 9632; /* conv2d3.weight[64,32,3,3] */
 		float *y = m->arena + 5218496;
-		float *scratch = m->arena + 8028352;
+		float *scratch = m->arena + 6021312;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {14, 14, 13};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {14, 14, 13};
+		static const NnConv cv = {32, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*120960;  /* [288,196]: the windows of one sample's group */
-			float *pack = scratch + (long)t*120960 + 56448;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*9216;  /* [288][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*6272;  /* [32,14,14] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int c = 0; c < 32; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*196;
-							for (int oh = 0; oh < 14; oh++) {
-								float *dst = row + oh*14;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 14; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*196 + (long)(oh + kh - 1)*14;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 14; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* y[b] [64,196] = w [64,288] · col [288,196] */
-				nn_gemm(64, 196, 288, x1, 288, 0, col, 196, 0, y + (long)b*12544, 196, pack);
+				float *yg = y + (long)b*12544;  /* [64,196] */
+				/* yg[:, p0…] = w [64,288] · the windows of pixels p0… [288,NN_NR] */
+				for (int p0 = 0; p0 < 196; p0 += NN_NR) {
+					int nr = 196 - p0 < NN_NR ? 196 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(64, 288, x1, 288, 1, pack, yg + p0, 196, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
+		NN_PROF_END(24);
 	}
 	/* %29 bn_stats [3,64] <- %24, %27, %28  (models/mnist_cnn_bn.lua:18) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5218496; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 128; /* batchnorm3.running_mean[64] */
 		const float *x2 = m->state_f + 192; /* batchnorm3.running_var[64] */
@@ -552,9 +761,11 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[128 + c] = (float)var;
 		}
+		NN_PROF_END(29);
 	}
 	/* %31 bn_apply [64,64,14,14] <- %24, %29, %25, %26  (models/mnist_cnn_bn.lua:18) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5218496; /* [64,64,14,14] */
 		const float *x1 = m->arena + 6021312; /* [3,64] */
 		const float *x2 = m->param + 28064; /* batchnorm3.weight[64] */
@@ -567,58 +778,46 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 				for (long i = 0; i < 196; i++)
 					y[((long)b*64 + c)*196 + i] = (x0[((long)b*64 + c)*196 + i] - mean) * k + beta;
 			}
+		NN_PROF_END(31);
 	}
 	/* %32 relu [64,64,14,14] <- %31  (models/mnist_cnn_bn.lua:18) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028352; /* [64,64,14,14] */
 		float *y = m->arena + 8831168;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(32);
 	}
 	/* %34 conv2d [64,64,14,14] <- %32, %33  (models/mnist_cnn_bn.lua:19) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8831168; /* [64,64,14,14] */
 		const float *x1 = m->param + 28192; /* conv2d4.weight[64,64,3,3] */
 		float *y = m->arena + 8028352;
-		float *scratch = m->arena + 9633984;
+		float *scratch = m->arena + 6021504;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {14, 14, 13};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {14, 14, 13};
+		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*241920;  /* [576,196]: the windows of one sample's group */
-			float *pack = scratch + (long)t*241920 + 112896;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*18432;  /* [576][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*12544;  /* [64,14,14] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int c = 0; c < 64; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*196;
-							for (int oh = 0; oh < 14; oh++) {
-								float *dst = row + oh*14;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 14; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*196 + (long)(oh + kh - 1)*14;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 14; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* y[b] [64,196] = w [64,576] · col [576,196] */
-				nn_gemm(64, 196, 576, x1, 576, 0, col, 196, 0, y + (long)b*12544, 196, pack);
+				float *yg = y + (long)b*12544;  /* [64,196] */
+				/* yg[:, p0…] = w [64,576] · the windows of pixels p0… [576,NN_NR] */
+				for (int p0 = 0; p0 < 196; p0 += NN_NR) {
+					int nr = 196 - p0 < NN_NR ? 196 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(64, 576, x1, 576, 1, pack, yg + p0, 196, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
+		NN_PROF_END(34);
 	}
 	/* %39 bn_stats [3,64] <- %34, %37, %38  (models/mnist_cnn_bn.lua:19) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028352; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 256; /* batchnorm4.running_mean[64] */
 		const float *x2 = m->state_f + 320; /* batchnorm4.running_var[64] */
@@ -643,9 +842,11 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[128 + c] = (float)var;
 		}
+		NN_PROF_END(39);
 	}
 	/* %41 bn_apply [64,64,14,14] <- %34, %39, %35, %36  (models/mnist_cnn_bn.lua:19) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028352; /* [64,64,14,14] */
 		const float *x1 = m->arena + 6021504; /* [3,64] */
 		const float *x2 = m->param + 65056; /* batchnorm4.weight[64] */
@@ -658,16 +859,20 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 				for (long i = 0; i < 196; i++)
 					y[((long)b*64 + c)*196 + i] = (x0[((long)b*64 + c)*196 + i] - mean) * k + beta;
 			}
+		NN_PROF_END(41);
 	}
 	/* %42 relu [64,64,14,14] <- %41  (models/mnist_cnn_bn.lua:19) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633984; /* [64,64,14,14] */
 		float *y = m->arena + 10436800;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(42);
 	}
 	/* %43 maxpool [64,64,7,7] <- %42  (models/mnist_cnn_bn.lua:19) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10436800; /* [64,64,14,14] */
 		float *y = m->arena + 6021696;
 		/* maxpool 2x2: 14x14 -> 7x7 per plane */
@@ -689,26 +894,32 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 					yp[oh*7 + ow] = mx;
 				}
 		}
+		NN_PROF_END(43);
 	}
 	/* %46 matmul [64,10] <- %44, %45  (models/mnist_cnn_bn.lua:20) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6021696; /* [64,3136] */
 		const float *x1 = m->param + 65184; /* linear1.weight[10,3136] */
 		float *y = m->arena + 6222400;
 		float *scratch = m->arena + 6223040;
 		nn_gemm(64, 10, 3136, x0, 3136, 0, x1, 3136, 1, y, 10, scratch);
+		NN_PROF_END(46);
 	}
 	/* %48 bias_add [64,10] <- %46, %47  (models/mnist_cnn_bn.lua:20) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6222400; /* [64,10] */
 		const float *x1 = m->param + 96544; /* linear1.bias[10] */
 		float *y = m->arena + 6223040;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++)
 				y[b*10 + c] = x0[b*10 + c] + x1[c];
+		NN_PROF_END(48);
 	}
 	/* %49 softmax_ce [1] <- %48, %1  (models/mnist_cnn_bn.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6223040; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
 		float *y = m->arena + 6222400;
@@ -723,6 +934,7 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 			total += lse - z[k];
 		}
 		y[0] = (float)(total / nrows);
+		NN_PROF_END(49);
 	}
 }
 
@@ -741,37 +953,20 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 1605632;
 		/* y = x * w: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {28, 28, 27};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {28, 28, 27};
+		static const NnConv cv = {1, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*14256;  /* [9,784]: the windows of one sample's group */
-			float *pack = scratch + (long)t*14256 + 7056;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*288;  /* [9][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*784;  /* [1,28,28] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int kh = 0; kh < 3; kh++)
-					for (int kw = 0; kw < 3; kw++) {
-						float *row = col + (long)(kh*3 + kw)*784;
-						for (int oh = 0; oh < 28; oh++) {
-							float *dst = row + oh*28;
-							if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-								for (int ow = 0; ow < 28; ow++)
-									dst[ow] = 0;
-								continue;
-							}
-							const float *src = xg + (long)(oh + kh - 1)*28;
-							for (int ow = 0; ow < ow_lo[kw]; ow++)
-								dst[ow] = 0;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								dst[ow] = src[ow + kw - 1];
-							for (int ow = ow_hi[kw]; ow < 28; ow++)
-								dst[ow] = 0;
-						}
-					}
-				/* y[b] [32,784] = w [32,9] · col [9,784] */
-				nn_gemm(32, 784, 9, x1, 9, 0, col, 784, 0, y + (long)b*25088, 784, pack);
+				float *yg = y + (long)b*25088;  /* [32,784] */
+				/* yg[:, p0…] = w [32,9] · the windows of pixels p0… [9,NN_NR] */
+				for (int p0 = 0; p0 < 784; p0 += NN_NR) {
+					int nr = 784 - p0 < NN_NR ? 784 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(32, 9, x1, 9, 1, pack, yg + p0, 784, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
 	}
@@ -818,38 +1013,20 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 		float *y = m->arena + 1605728;
 		float *scratch = m->arena + 4816992;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 28x28 -> 28x28; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {28, 28, 27};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {28, 28, 27};
+		static const NnConv cv = {32, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*456192;  /* [288,784]: the windows of one sample's group */
-			float *pack = scratch + (long)t*456192 + 225792;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*9216;  /* [288][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*25088;  /* [32,28,28] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int c = 0; c < 32; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*784;
-							for (int oh = 0; oh < 28; oh++) {
-								float *dst = row + oh*28;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 28; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*784 + (long)(oh + kh - 1)*28;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 28; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* y[b] [32,784] = w [32,288] · col [288,784] */
-				nn_gemm(32, 784, 288, x1, 288, 0, col, 784, 0, y + (long)b*25088, 784, pack);
+				float *yg = y + (long)b*25088;  /* [32,784] */
+				/* yg[:, p0…] = w [32,288] · the windows of pixels p0… [288,NN_NR] */
+				for (int p0 = 0; p0 < 784; p0 += NN_NR) {
+					int nr = 784 - p0 < NN_NR ? 784 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(32, 288, x1, 288, 1, pack, yg + p0, 784, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
 	}
@@ -918,40 +1095,22 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 		const float *x0 = m->arena + 4817088; /* [64,32,14,14] */
 		const float *x1 = m->param + 9632; /* conv2d3.weight[64,32,3,3] */
 		float *y = m->arena + 5218496;
-		float *scratch = m->arena + 8028352;
+		float *scratch = m->arena + 6021312;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {14, 14, 13};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {14, 14, 13};
+		static const NnConv cv = {32, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*120960;  /* [288,196]: the windows of one sample's group */
-			float *pack = scratch + (long)t*120960 + 56448;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*9216;  /* [288][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*6272;  /* [32,14,14] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int c = 0; c < 32; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*196;
-							for (int oh = 0; oh < 14; oh++) {
-								float *dst = row + oh*14;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 14; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*196 + (long)(oh + kh - 1)*14;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 14; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* y[b] [64,196] = w [64,288] · col [288,196] */
-				nn_gemm(64, 196, 288, x1, 288, 0, col, 196, 0, y + (long)b*12544, 196, pack);
+				float *yg = y + (long)b*12544;  /* [64,196] */
+				/* yg[:, p0…] = w [64,288] · the windows of pixels p0… [288,NN_NR] */
+				for (int p0 = 0; p0 < 196; p0 += NN_NR) {
+					int nr = 196 - p0 < NN_NR ? 196 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(64, 288, x1, 288, 1, pack, yg + p0, 196, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
 	}
@@ -996,40 +1155,22 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 		const float *x0 = m->arena + 8831168; /* [64,64,14,14] */
 		const float *x1 = m->param + 28192; /* conv2d4.weight[64,64,3,3] */
 		float *y = m->arena + 8028352;
-		float *scratch = m->arena + 9633984;
+		float *scratch = m->arena + 6021504;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {14, 14, 13};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {14, 14, 13};
+		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*241920;  /* [576,196]: the windows of one sample's group */
-			float *pack = scratch + (long)t*241920 + 112896;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*18432;  /* [576][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*12544;  /* [64,14,14] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int c = 0; c < 64; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*196;
-							for (int oh = 0; oh < 14; oh++) {
-								float *dst = row + oh*14;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 14; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*196 + (long)(oh + kh - 1)*14;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 14; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* y[b] [64,196] = w [64,576] · col [576,196] */
-				nn_gemm(64, 196, 576, x1, 576, 0, col, 196, 0, y + (long)b*12544, 196, pack);
+				float *yg = y + (long)b*12544;  /* [64,196] */
+				/* yg[:, p0…] = w [64,576] · the windows of pixels p0… [576,NN_NR] */
+				for (int p0 = 0; p0 < 196; p0 += NN_NR) {
+					int nr = 196 - p0 < NN_NR ? 196 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(64, 576, x1, 576, 1, pack, yg + p0, 196, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
 	}
@@ -1140,6 +1281,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	(void)yin;
 	/* %50 softmax_ce_grad [64,10] <- %48, %1  (models/mnist_cnn_bn.lua:24) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6223040; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
 		float *y = m->arena + 6223680;
@@ -1159,9 +1301,11 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 10; c++) dz[c] *= p / s;
 			dz[k] -= p;
 		}
+		NN_PROF_END(50);
 	}
 	/* %51 bias_grad [10] <- %50  (models/mnist_cnn_bn.lua:20, grad.linear1.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6223680; /* [64,10] */
 		float *y = m->grad + 0;
 		for (int c = 0; c < 10; c++)
@@ -1169,25 +1313,31 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++)
 				y[c] += x0[b*10 + c];
+		NN_PROF_END(51);
 	}
 	/* %52 matmul [64,3136] <- %50, %45  (models/mnist_cnn_bn.lua:20) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6223680; /* [64,10] */
 		const float *x1 = m->param + 65184; /* linear1.weight[10,3136] */
 		float *y = m->arena + 9633984;
 		float *scratch = m->arena + 6224320;
 		nn_gemm(64, 3136, 10, x0, 10, 0, x1, 3136, 0, y, 3136, scratch);
+		NN_PROF_END(52);
 	}
 	/* %53 matmul [10,3136] <- %50, %44  (models/mnist_cnn_bn.lua:20, grad.linear1.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6223680; /* [64,10] */
 		const float *x1 = m->arena + 6021696; /* [64,3136] */
 		float *y = m->grad + 16;
 		float *scratch = m->arena + 9834688;
 		nn_gemm(10, 3136, 64, x0, 10, 1, x1, 3136, 0, y, 3136, scratch);
+		NN_PROF_END(53);
 	}
 	/* %55 maxpool_grad [64,64,14,14] <- %54, %42  (models/mnist_cnn_bn.lua:19) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633984; /* [64,64,7,7] */
 		const float *x1 = m->arena + 10436800; /* [64,64,14,14] */
 		float *y = m->arena + 11239616;
@@ -1217,17 +1367,21 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 					dxp[at] += dyp[oh*7 + ow];
 				}
 		}
+		NN_PROF_END(55);
 	}
 	/* %56 relu_grad [64,64,14,14] <- %55, %42  (models/mnist_cnn_bn.lua:19) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 11239616; /* [64,64,14,14] */
 		const float *x1 = m->arena + 10436800; /* [64,64,14,14] */
 		float *y = m->arena + 9633984;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(56);
 	}
 	/* %57 bias_grad [64] <- %56  (models/mnist_cnn_bn.lua:19, grad.batchnorm4.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633984; /* [64,64,14,14] */
 		float *y = m->grad + 31376;
 		for (int c = 0; c < 64; c++)
@@ -1236,9 +1390,11 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 64; c++)
 				for (int i = 0; i < 196; i++)
 					y[c] += x0[(b*64 + c)*196 + i];
+		NN_PROF_END(57);
 	}
 	/* %58 bn_gamma_grad [64] <- %56, %34, %39  (models/mnist_cnn_bn.lua:19, grad.batchnorm4.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633984; /* [64,64,14,14] */
 		const float *x1 = m->arena + 8028352; /* [64,64,14,14] */
 		const float *x2 = m->arena + 6021504; /* [3,64] */
@@ -1252,9 +1408,11 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 					sum += (double)x0[((long)b*64 + c)*196 + i] * ((x1[((long)b*64 + c)*196 + i] - mean) * istd);
 			y[c] = (float)sum;
 		}
+		NN_PROF_END(58);
 	}
 	/* %59 bn_dx [64,64,14,14] <- %56, %34, %39, %35, %58, %57  (models/mnist_cnn_bn.lua:19) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633984; /* [64,64,14,14] */
 		const float *x1 = m->arena + 8028352; /* [64,64,14,14] */
 		const float *x2 = m->arena + 6021504; /* [3,64] */
@@ -1270,89 +1428,69 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				for (long i = 0; i < 196; i++)
 					y[((long)b*64 + c)*196 + i] = k * (x0[((long)b*64 + c)*196 + i] - mdb - (x1[((long)b*64 + c)*196 + i] - mean) * istd * mdg);
 			}
+		NN_PROF_END(59);
 	}
 	/* %60 conv2d_dx [64,64,14,14] <- %59, %33  (models/mnist_cnn_bn.lua:19) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10436800; /* [64,64,14,14] */
 		const float *x1 = m->param + 28192; /* conv2d4.weight[64,64,3,3] */
 		float *y = m->arena + 8028352;
-		float *scratch = m->arena + 11239616;
+		float *scratch = m->arena + 6223680;
 		/* dx from dy and w: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {14, 14, 13};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {14, 14, 13};
+		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*127232;  /* [576,196]: the gradient of one sample's windows */
-			float *pack = scratch + (long)t*127232 + 112896;  /* nn_gemm's panels of dy[b] */
+			float *colp = scratch + (long)t*20480;  /* [576,32]: the gradients of 32 pixels' windows */
+			float *pack = scratch + (long)t*20480 + 18432;  /* a panel of dy[b] */
 			for (int b = t*8; b < t*8 + 8; b++) {
+				const float *dyg = x0 + (long)b*12544;  /* [64,196] */
 				float *dxg = y + (long)b*12544;  /* [64,14,14] */
-				/* col [576,196] = wᵀ [576,64] · dy[b] [64,196] */
-				nn_gemm(576, 196, 64, x1, 576, 1, x0 + (long)b*12544, 196, 0, col, 196, pack);
-				/* col2im: dxg[c, oh + kh - 1, ow + kw - 1] += col[(c,kh,kw), (oh,ow)] */
-				for (int c = 0; c < 64; c++) {
-					float *dxc = dxg + (long)c*196;
-					for (long i = 0; i < 196; i++)
-						dxc[i] = 0;
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							const float *row = col + (long)((c*3 + kh)*3 + kw)*196;
-							for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-								float *dxr = dxc + (long)(oh + kh - 1)*14;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dxr[ow + kw - 1] += row[oh*14 + ow];
-							}
-						}
+				for (long i = 0; i < 12544; i++)
+					dxg[i] = 0;
+				for (int p0 = 0; p0 < 196; p0 += 32) {
+					int n = 196 - p0 < 32 ? 196 - p0 : 32;
+					/* colp [576,n] = wᵀ [576,64] · dy[b][:, p0…p0+n) */
+					for (int j = 0; j < n; j += NN_NR) {
+						int nr = n - j < NN_NR ? n - j : NN_NR;
+						nn_pack_panel(196, 64, dyg, 196, 0, p0 + j, pack);
+						nn_panel_rows(576, 64, x1, 1, 576, pack, colp + j, 32, nr, 0, (576 + NN_MR - 1)/NN_MR, 0);
+					}
+					nn_col2im_panel(colp, 32, &cv, p0, n, dxg);
 				}
 			}
 		}
+		NN_PROF_END(60);
 	}
 	/* %61 conv2d_dw [64,64,3,3] <- %32, %59  (models/mnist_cnn_bn.lua:19, grad.conv2d4.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8831168; /* [64,64,14,14] */
 		const float *x1 = m->arena + 10436800; /* [64,64,14,14] */
 		float *y = m->grad + 31504;
-		float *scratch = m->arena + 11239616;
+		float *scratch = m->arena + 9633984;
 		/* dw from x and dy: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {14, 14, 13};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {14, 14, 13};
+		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*299520;  /* [576,196]: the windows of one sample's group */
-			float *dwb = scratch + (long)t*299520 + 112896;  /* [64,576]: one sample's share */
-			float *pack = scratch + (long)t*299520 + 149760;  /* nn_gemm's panels of colᵀ */
-			float *part = scratch + (long)t*299520 + 262656;  /* [64,576]: this chunk's sum */
+			float *pack = scratch + (long)t*93312;  /* colᵀ of 98 pixels, in panels of NN_NR windows */
+			float *part = scratch + (long)t*93312 + 56448;  /* [64,576]: this chunk's sum */
 			for (long i = 0; i < 36864; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*12544;  /* [64,14,14] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int c = 0; c < 64; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*196;
-							for (int oh = 0; oh < 14; oh++) {
-								float *dst = row + oh*14;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 14; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*196 + (long)(oh + kh - 1)*14;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 14; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* dwb [64,576] = dy[b] [64,196] · colᵀ [196,576] */
-				nn_gemm(64, 576, 196, x1 + (long)b*12544, 196, 0, col, 196, 1, dwb, 576, pack);
+				const float *dyg = x1 + (long)b*12544;  /* [64,196] */
 				float *partg = part;
-				for (long i = 0; i < 36864; i++)
-					partg[i] += dwb[i];
+				/* partg [64,576] += dy[b][:, p0…] · colᵀ [kc,576] */
+				for (int p0 = 0; p0 < 196; p0 += 98) {
+					int kc = 196 - p0 < 98 ? 196 - p0 : 98;
+					nn_im2colT_panels(xg, &cv, p0, kc, pack);
+					for (int q = 0; q < 576; q += NN_NR)
+						nn_panel_rows(64, kc, dyg + p0, 196, 1, pack + (long)q*kc, partg + q, 576,
+						              576 - q < NN_NR ? 576 - q : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 1);
+				}
 			}
 		}
 		/* dw = the chunks' sums, added in chunk order */
@@ -1360,20 +1498,24 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		for (long i = 0; i < 36864; i++) {
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*299520 + 262656 + i];
+				sum += scratch[(long)t*93312 + 56448 + i];
 			y[i] = sum;
 		}
+		NN_PROF_END(61);
 	}
 	/* %62 relu_grad [64,64,14,14] <- %60, %32  (models/mnist_cnn_bn.lua:18) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028352; /* [64,64,14,14] */
 		const float *x1 = m->arena + 8831168; /* [64,64,14,14] */
 		float *y = m->arena + 9633984;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(62);
 	}
 	/* %63 bias_grad [64] <- %62  (models/mnist_cnn_bn.lua:18, grad.batchnorm3.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633984; /* [64,64,14,14] */
 		float *y = m->grad + 68368;
 		for (int c = 0; c < 64; c++)
@@ -1382,9 +1524,11 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 64; c++)
 				for (int i = 0; i < 196; i++)
 					y[c] += x0[(b*64 + c)*196 + i];
+		NN_PROF_END(63);
 	}
 	/* %64 bn_gamma_grad [64] <- %62, %24, %29  (models/mnist_cnn_bn.lua:18, grad.batchnorm3.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633984; /* [64,64,14,14] */
 		const float *x1 = m->arena + 5218496; /* [64,64,14,14] */
 		const float *x2 = m->arena + 6021312; /* [3,64] */
@@ -1398,9 +1542,11 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 					sum += (double)x0[((long)b*64 + c)*196 + i] * ((x1[((long)b*64 + c)*196 + i] - mean) * istd);
 			y[c] = (float)sum;
 		}
+		NN_PROF_END(64);
 	}
 	/* %65 bn_dx [64,64,14,14] <- %62, %24, %29, %25, %64, %63  (models/mnist_cnn_bn.lua:18) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633984; /* [64,64,14,14] */
 		const float *x1 = m->arena + 5218496; /* [64,64,14,14] */
 		const float *x2 = m->arena + 6021312; /* [3,64] */
@@ -1416,89 +1562,69 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				for (long i = 0; i < 196; i++)
 					y[((long)b*64 + c)*196 + i] = k * (x0[((long)b*64 + c)*196 + i] - mdb - (x1[((long)b*64 + c)*196 + i] - mean) * istd * mdg);
 			}
+		NN_PROF_END(65);
 	}
 	/* %66 conv2d_dx [64,32,14,14] <- %65, %23  (models/mnist_cnn_bn.lua:18) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028352; /* [64,64,14,14] */
 		const float *x1 = m->param + 9632; /* conv2d3.weight[64,32,3,3] */
 		float *y = m->arena + 5218496;
-		float *scratch = m->arena + 8831168;
+		float *scratch = m->arena + 6223680;
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {14, 14, 13};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {14, 14, 13};
+		static const NnConv cv = {32, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*70784;  /* [288,196]: the gradient of one sample's windows */
-			float *pack = scratch + (long)t*70784 + 56448;  /* nn_gemm's panels of dy[b] */
+			float *colp = scratch + (long)t*11264;  /* [288,32]: the gradients of 32 pixels' windows */
+			float *pack = scratch + (long)t*11264 + 9216;  /* a panel of dy[b] */
 			for (int b = t*8; b < t*8 + 8; b++) {
+				const float *dyg = x0 + (long)b*12544;  /* [64,196] */
 				float *dxg = y + (long)b*6272;  /* [32,14,14] */
-				/* col [288,196] = wᵀ [288,64] · dy[b] [64,196] */
-				nn_gemm(288, 196, 64, x1, 288, 1, x0 + (long)b*12544, 196, 0, col, 196, pack);
-				/* col2im: dxg[c, oh + kh - 1, ow + kw - 1] += col[(c,kh,kw), (oh,ow)] */
-				for (int c = 0; c < 32; c++) {
-					float *dxc = dxg + (long)c*196;
-					for (long i = 0; i < 196; i++)
-						dxc[i] = 0;
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							const float *row = col + (long)((c*3 + kh)*3 + kw)*196;
-							for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-								float *dxr = dxc + (long)(oh + kh - 1)*14;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dxr[ow + kw - 1] += row[oh*14 + ow];
-							}
-						}
+				for (long i = 0; i < 6272; i++)
+					dxg[i] = 0;
+				for (int p0 = 0; p0 < 196; p0 += 32) {
+					int n = 196 - p0 < 32 ? 196 - p0 : 32;
+					/* colp [288,n] = wᵀ [288,64] · dy[b][:, p0…p0+n) */
+					for (int j = 0; j < n; j += NN_NR) {
+						int nr = n - j < NN_NR ? n - j : NN_NR;
+						nn_pack_panel(196, 64, dyg, 196, 0, p0 + j, pack);
+						nn_panel_rows(288, 64, x1, 1, 288, pack, colp + j, 32, nr, 0, (288 + NN_MR - 1)/NN_MR, 0);
+					}
+					nn_col2im_panel(colp, 32, &cv, p0, n, dxg);
 				}
 			}
 		}
+		NN_PROF_END(66);
 	}
 	/* %67 conv2d_dw [64,32,3,3] <- %22, %65  (models/mnist_cnn_bn.lua:18, grad.conv2d3.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4817088; /* [64,32,14,14] */
 		const float *x1 = m->arena + 8028352; /* [64,64,14,14] */
 		float *y = m->grad + 68496;
-		float *scratch = m->arena + 8831168;
+		float *scratch = m->arena + 5619904;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {14, 14, 13};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {14, 14, 13};
+		static const NnConv cv = {32, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*149760;  /* [288,196]: the windows of one sample's group */
-			float *dwb = scratch + (long)t*149760 + 56448;  /* [64,288]: one sample's share */
-			float *pack = scratch + (long)t*149760 + 74880;  /* nn_gemm's panels of colᵀ */
-			float *part = scratch + (long)t*149760 + 131328;  /* [64,288]: this chunk's sum */
+			float *pack = scratch + (long)t*46656;  /* colᵀ of 98 pixels, in panels of NN_NR windows */
+			float *part = scratch + (long)t*46656 + 28224;  /* [64,288]: this chunk's sum */
 			for (long i = 0; i < 18432; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*6272;  /* [32,14,14] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int c = 0; c < 32; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*196;
-							for (int oh = 0; oh < 14; oh++) {
-								float *dst = row + oh*14;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 14; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*196 + (long)(oh + kh - 1)*14;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 14; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* dwb [64,288] = dy[b] [64,196] · colᵀ [196,288] */
-				nn_gemm(64, 288, 196, x1 + (long)b*12544, 196, 0, col, 196, 1, dwb, 288, pack);
+				const float *dyg = x1 + (long)b*12544;  /* [64,196] */
 				float *partg = part;
-				for (long i = 0; i < 18432; i++)
-					partg[i] += dwb[i];
+				/* partg [64,288] += dy[b][:, p0…] · colᵀ [kc,288] */
+				for (int p0 = 0; p0 < 196; p0 += 98) {
+					int kc = 196 - p0 < 98 ? 196 - p0 : 98;
+					nn_im2colT_panels(xg, &cv, p0, kc, pack);
+					for (int q = 0; q < 288; q += NN_NR)
+						nn_panel_rows(64, kc, dyg + p0, 196, 1, pack + (long)q*kc, partg + q, 288,
+						              288 - q < NN_NR ? 288 - q : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 1);
+				}
 			}
 		}
 		/* dw = the chunks' sums, added in chunk order */
@@ -1506,12 +1632,14 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		for (long i = 0; i < 18432; i++) {
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*149760 + 131328 + i];
+				sum += scratch[(long)t*46656 + 28224 + i];
 			y[i] = sum;
 		}
+		NN_PROF_END(67);
 	}
 	/* %68 maxpool_grad [64,32,28,28] <- %66, %21  (models/mnist_cnn_bn.lua:17) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5218496; /* [64,32,14,14] */
 		const float *x1 = m->arena + 6422720; /* [64,32,28,28] */
 		float *y = m->arena + 8028352;
@@ -1541,17 +1669,21 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 					dxp[at] += dyp[oh*14 + ow];
 				}
 		}
+		NN_PROF_END(68);
 	}
 	/* %69 relu_grad [64,32,28,28] <- %68, %21  (models/mnist_cnn_bn.lua:17) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028352; /* [64,32,28,28] */
 		const float *x1 = m->arena + 6422720; /* [64,32,28,28] */
 		float *y = m->arena + 9633984;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(69);
 	}
 	/* %70 bias_grad [32] <- %69  (models/mnist_cnn_bn.lua:17, grad.batchnorm2.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633984; /* [64,32,28,28] */
 		float *y = m->grad + 86928;
 		for (int c = 0; c < 32; c++)
@@ -1560,9 +1692,11 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 32; c++)
 				for (int i = 0; i < 784; i++)
 					y[c] += x0[(b*32 + c)*784 + i];
+		NN_PROF_END(70);
 	}
 	/* %71 bn_gamma_grad [32] <- %69, %13, %18  (models/mnist_cnn_bn.lua:17, grad.batchnorm2.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633984; /* [64,32,28,28] */
 		const float *x1 = m->arena + 1605728; /* [64,32,28,28] */
 		const float *x2 = m->arena + 4816992; /* [3,32] */
@@ -1576,9 +1710,11 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 					sum += (double)x0[((long)b*32 + c)*784 + i] * ((x1[((long)b*32 + c)*784 + i] - mean) * istd);
 			y[c] = (float)sum;
 		}
+		NN_PROF_END(71);
 	}
 	/* %72 bn_dx [64,32,28,28] <- %69, %13, %18, %14, %71, %70  (models/mnist_cnn_bn.lua:17) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633984; /* [64,32,28,28] */
 		const float *x1 = m->arena + 1605728; /* [64,32,28,28] */
 		const float *x2 = m->arena + 4816992; /* [3,32] */
@@ -1594,89 +1730,69 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				for (long i = 0; i < 784; i++)
 					y[((long)b*32 + c)*784 + i] = k * (x0[((long)b*32 + c)*784 + i] - mdb - (x1[((long)b*32 + c)*784 + i] - mean) * istd * mdg);
 			}
+		NN_PROF_END(72);
 	}
 	/* %73 conv2d_dx [64,32,28,28] <- %72, %12  (models/mnist_cnn_bn.lua:17) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6223680; /* [64,32,28,28] */
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,32,3,3] */
 		float *y = m->arena + 1605728;
-		float *scratch = m->arena + 7829312;
+		float *scratch = m->arena + 6021696;
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 -> 32 channels, 28x28 -> 28x28; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {28, 28, 27};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {28, 28, 27};
+		static const NnConv cv = {32, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*251392;  /* [288,784]: the gradient of one sample's windows */
-			float *pack = scratch + (long)t*251392 + 225792;  /* nn_gemm's panels of dy[b] */
+			float *colp = scratch + (long)t*10240;  /* [288,32]: the gradients of 32 pixels' windows */
+			float *pack = scratch + (long)t*10240 + 9216;  /* a panel of dy[b] */
 			for (int b = t*8; b < t*8 + 8; b++) {
+				const float *dyg = x0 + (long)b*25088;  /* [32,784] */
 				float *dxg = y + (long)b*25088;  /* [32,28,28] */
-				/* col [288,784] = wᵀ [288,32] · dy[b] [32,784] */
-				nn_gemm(288, 784, 32, x1, 288, 1, x0 + (long)b*25088, 784, 0, col, 784, pack);
-				/* col2im: dxg[c, oh + kh - 1, ow + kw - 1] += col[(c,kh,kw), (oh,ow)] */
-				for (int c = 0; c < 32; c++) {
-					float *dxc = dxg + (long)c*784;
-					for (long i = 0; i < 784; i++)
-						dxc[i] = 0;
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							const float *row = col + (long)((c*3 + kh)*3 + kw)*784;
-							for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-								float *dxr = dxc + (long)(oh + kh - 1)*28;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dxr[ow + kw - 1] += row[oh*28 + ow];
-							}
-						}
+				for (long i = 0; i < 25088; i++)
+					dxg[i] = 0;
+				for (int p0 = 0; p0 < 784; p0 += 32) {
+					int n = 784 - p0 < 32 ? 784 - p0 : 32;
+					/* colp [288,n] = wᵀ [288,32] · dy[b][:, p0…p0+n) */
+					for (int j = 0; j < n; j += NN_NR) {
+						int nr = n - j < NN_NR ? n - j : NN_NR;
+						nn_pack_panel(784, 32, dyg, 784, 0, p0 + j, pack);
+						nn_panel_rows(288, 32, x1, 1, 288, pack, colp + j, 32, nr, 0, (288 + NN_MR - 1)/NN_MR, 0);
+					}
+					nn_col2im_panel(colp, 32, &cv, p0, n, dxg);
 				}
 			}
 		}
+		NN_PROF_END(73);
 	}
 	/* %74 conv2d_dw [32,32,3,3] <- %11, %72  (models/mnist_cnn_bn.lua:17, grad.conv2d2.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
 		const float *x1 = m->arena + 6223680; /* [64,32,28,28] */
 		float *y = m->grad + 86992;
-		float *scratch = m->arena + 7829312;
+		float *scratch = m->arena + 4817088;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 -> 32 channels, 28x28 -> 28x28; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {28, 28, 27};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {28, 28, 27};
+		static const NnConv cv = {32, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*470016;  /* [288,784]: the windows of one sample's group */
-			float *dwb = scratch + (long)t*470016 + 225792;  /* [32,288]: one sample's share */
-			float *pack = scratch + (long)t*470016 + 235008;  /* nn_gemm's panels of colᵀ */
-			float *part = scratch + (long)t*470016 + 460800;  /* [32,288]: this chunk's sum */
+			float *pack = scratch + (long)t*41472;  /* colᵀ of 112 pixels, in panels of NN_NR windows */
+			float *part = scratch + (long)t*41472 + 32256;  /* [32,288]: this chunk's sum */
 			for (long i = 0; i < 9216; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*25088;  /* [32,28,28] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int c = 0; c < 32; c++)
-					for (int kh = 0; kh < 3; kh++)
-						for (int kw = 0; kw < 3; kw++) {
-							float *row = col + (long)((c*3 + kh)*3 + kw)*784;
-							for (int oh = 0; oh < 28; oh++) {
-								float *dst = row + oh*28;
-								if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-									for (int ow = 0; ow < 28; ow++)
-										dst[ow] = 0;
-									continue;
-								}
-								const float *src = xg + (long)c*784 + (long)(oh + kh - 1)*28;
-								for (int ow = 0; ow < ow_lo[kw]; ow++)
-									dst[ow] = 0;
-								for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-									dst[ow] = src[ow + kw - 1];
-								for (int ow = ow_hi[kw]; ow < 28; ow++)
-									dst[ow] = 0;
-							}
-						}
-				/* dwb [32,288] = dy[b] [32,784] · colᵀ [784,288] */
-				nn_gemm(32, 288, 784, x1 + (long)b*25088, 784, 0, col, 784, 1, dwb, 288, pack);
+				const float *dyg = x1 + (long)b*25088;  /* [32,784] */
 				float *partg = part;
-				for (long i = 0; i < 9216; i++)
-					partg[i] += dwb[i];
+				/* partg [32,288] += dy[b][:, p0…] · colᵀ [kc,288] */
+				for (int p0 = 0; p0 < 784; p0 += 112) {
+					int kc = 784 - p0 < 112 ? 784 - p0 : 112;
+					nn_im2colT_panels(xg, &cv, p0, kc, pack);
+					for (int q = 0; q < 288; q += NN_NR)
+						nn_panel_rows(32, kc, dyg + p0, 784, 1, pack + (long)q*kc, partg + q, 288,
+						              288 - q < NN_NR ? 288 - q : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 1);
+				}
 			}
 		}
 		/* dw = the chunks' sums, added in chunk order */
@@ -1684,20 +1800,24 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		for (long i = 0; i < 9216; i++) {
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*470016 + 460800 + i];
+				sum += scratch[(long)t*41472 + 32256 + i];
 			y[i] = sum;
 		}
+		NN_PROF_END(74);
 	}
 	/* %75 relu_grad [64,32,28,28] <- %73, %11  (models/mnist_cnn_bn.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
 		const float *x1 = m->arena + 3211360; /* [64,32,28,28] */
 		float *y = m->arena + 6223680;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(75);
 	}
 	/* %76 bias_grad [32] <- %75  (models/mnist_cnn_bn.lua:16, grad.batchnorm1.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6223680; /* [64,32,28,28] */
 		float *y = m->grad + 96208;
 		for (int c = 0; c < 32; c++)
@@ -1706,9 +1826,11 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 32; c++)
 				for (int i = 0; i < 784; i++)
 					y[c] += x0[(b*32 + c)*784 + i];
+		NN_PROF_END(76);
 	}
 	/* %77 bn_gamma_grad [32] <- %75, %3, %8  (models/mnist_cnn_bn.lua:16, grad.batchnorm1.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6223680; /* [64,32,28,28] */
 		const float *x1 = m->arena + 0; /* [64,32,28,28] */
 		const float *x2 = m->arena + 1605632; /* [3,32] */
@@ -1722,9 +1844,11 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 					sum += (double)x0[((long)b*32 + c)*784 + i] * ((x1[((long)b*32 + c)*784 + i] - mean) * istd);
 			y[c] = (float)sum;
 		}
+		NN_PROF_END(77);
 	}
 	/* %78 bn_dx [64,32,28,28] <- %75, %3, %8, %4, %77, %76  (models/mnist_cnn_bn.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6223680; /* [64,32,28,28] */
 		const float *x1 = m->arena + 0; /* [64,32,28,28] */
 		const float *x2 = m->arena + 1605632; /* [3,32] */
@@ -1740,61 +1864,46 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				for (long i = 0; i < 784; i++)
 					y[((long)b*32 + c)*784 + i] = k * (x0[((long)b*32 + c)*784 + i] - mdb - (x1[((long)b*32 + c)*784 + i] - mean) * istd * mdg);
 			}
+		NN_PROF_END(78);
 	}
 	/* %79 conv2d_dw [32,1,3,3] <- %0, %78  (models/mnist_cnn_bn.lua:16, grad.conv2d1.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,1,28,28] */
 		const float *x1 = m->arena + 1605728; /* [64,32,28,28] */
 		float *y = m->grad + 96272;
-		float *scratch = m->arena + 4817088;
+		float *scratch = m->arena + 6021696;
 		/* dw from x and dy: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {28, 28, 27};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {28, 28, 27};
+		static const NnConv cv = {1, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*32720;  /* [9,784]: the windows of one sample's group */
-			float *dwb = scratch + (long)t*32720 + 7056;  /* [32,9]: one sample's share */
-			float *pack = scratch + (long)t*32720 + 7344;  /* nn_gemm's panels of colᵀ */
-			float *part = scratch + (long)t*32720 + 32432;  /* [32,9]: this chunk's sum */
+			float *pack = scratch + (long)t*3872;  /* colᵀ of 112 pixels, in panels of NN_NR windows */
+			float *part = scratch + (long)t*3872 + 3584;  /* [32,9]: this chunk's sum */
 			for (long i = 0; i < 288; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*784;  /* [1,28,28] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int kh = 0; kh < 3; kh++)
-					for (int kw = 0; kw < 3; kw++) {
-						float *row = col + (long)(kh*3 + kw)*784;
-						for (int oh = 0; oh < 28; oh++) {
-							float *dst = row + oh*28;
-							if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-								for (int ow = 0; ow < 28; ow++)
-									dst[ow] = 0;
-								continue;
-							}
-							const float *src = xg + (long)(oh + kh - 1)*28;
-							for (int ow = 0; ow < ow_lo[kw]; ow++)
-								dst[ow] = 0;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								dst[ow] = src[ow + kw - 1];
-							for (int ow = ow_hi[kw]; ow < 28; ow++)
-								dst[ow] = 0;
-						}
-					}
-				/* dwb [32,9] = dy[b] [32,784] · colᵀ [784,9] */
-				nn_gemm(32, 9, 784, x1 + (long)b*25088, 784, 0, col, 784, 1, dwb, 9, pack);
+				const float *dyg = x1 + (long)b*25088;  /* [32,784] */
 				float *partg = part;
-				for (long i = 0; i < 288; i++)
-					partg[i] += dwb[i];
+				/* partg [32,9] += dy[b][:, p0…] · colᵀ [kc,9] */
+				for (int p0 = 0; p0 < 784; p0 += 112) {
+					int kc = 784 - p0 < 112 ? 784 - p0 : 112;
+					nn_im2colT_panels(xg, &cv, p0, kc, pack);
+					for (int q = 0; q < 9; q += NN_NR)
+						nn_panel_rows(32, kc, dyg + p0, 784, 1, pack + (long)q*kc, partg + q, 9,
+						              9 - q < NN_NR ? 9 - q : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 1);
+				}
 			}
 		}
 		/* dw = the chunks' sums, added in chunk order */
 		for (long i = 0; i < 288; i++) {
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*32720 + 32432 + i];
+				sum += scratch[(long)t*3872 + 3584 + i];
 			y[i] = sum;
 		}
+		NN_PROF_END(79);
 	}
 }
 
@@ -1808,6 +1917,7 @@ static void update(mnist_cnn_bn *m)
 	(void)t;
 	/* %9 bn_running <- %8, %6, %7  (models/mnist_cnn_bn.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605632; /* [3,32] */
 		float *x1 = m->state_f + 0; /* batchnorm1.running_mean[32] */
 		float *x2 = m->state_f + 32; /* batchnorm1.running_var[32] */
@@ -1816,9 +1926,11 @@ static void update(mnist_cnn_bn *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100001991f * x0[64 + c];
 		}
+		NN_PROF_END(9);
 	}
 	/* %19 bn_running <- %18, %16, %17  (models/mnist_cnn_bn.lua:17) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4816992; /* [3,32] */
 		float *x1 = m->state_f + 64; /* batchnorm2.running_mean[32] */
 		float *x2 = m->state_f + 96; /* batchnorm2.running_var[32] */
@@ -1827,9 +1939,11 @@ static void update(mnist_cnn_bn *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100001991f * x0[64 + c];
 		}
+		NN_PROF_END(19);
 	}
 	/* %30 bn_running <- %29, %27, %28  (models/mnist_cnn_bn.lua:18) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6021312; /* [3,64] */
 		float *x1 = m->state_f + 128; /* batchnorm3.running_mean[64] */
 		float *x2 = m->state_f + 192; /* batchnorm3.running_var[64] */
@@ -1838,9 +1952,11 @@ static void update(mnist_cnn_bn *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100007974f * x0[128 + c];
 		}
+		NN_PROF_END(30);
 	}
 	/* %40 bn_running <- %39, %37, %38  (models/mnist_cnn_bn.lua:19) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6021504; /* [3,64] */
 		float *x1 = m->state_f + 256; /* batchnorm4.running_mean[64] */
 		float *x2 = m->state_f + 320; /* batchnorm4.running_var[64] */
@@ -1849,9 +1965,11 @@ static void update(mnist_cnn_bn *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100007974f * x0[128 + c];
 		}
+		NN_PROF_END(40);
 	}
 	/* %81 sgd_update <- %2, %79, %80  (models/mnist_cnn_bn.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 0; /* conv2d1.weight[32,1,3,3] */
 		const float *x1 = m->grad + 96272; /* grad.conv2d1.weight[32,1,3,3] */
 		float *x2 = m->state_f + 384; /* optim.conv2d1.weight.momentum_buffer[32,1,3,3] */
@@ -1861,9 +1979,11 @@ static void update(mnist_cnn_bn *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(81);
 	}
 	/* %83 sgd_update <- %4, %77, %82  (models/mnist_cnn_bn.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 288; /* batchnorm1.weight[32] */
 		const float *x1 = m->grad + 96240; /* grad.batchnorm1.weight[32] */
 		float *x2 = m->state_f + 672; /* optim.batchnorm1.weight.momentum_buffer[32] */
@@ -1873,9 +1993,11 @@ static void update(mnist_cnn_bn *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(83);
 	}
 	/* %85 sgd_update <- %5, %76, %84  (models/mnist_cnn_bn.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 320; /* batchnorm1.bias[32] */
 		const float *x1 = m->grad + 96208; /* grad.batchnorm1.bias[32] */
 		float *x2 = m->state_f + 704; /* optim.batchnorm1.bias.momentum_buffer[32] */
@@ -1885,9 +2007,11 @@ static void update(mnist_cnn_bn *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(85);
 	}
 	/* %87 sgd_update <- %12, %74, %86  (models/mnist_cnn_bn.lua:17) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 352; /* conv2d2.weight[32,32,3,3] */
 		const float *x1 = m->grad + 86992; /* grad.conv2d2.weight[32,32,3,3] */
 		float *x2 = m->state_f + 736; /* optim.conv2d2.weight.momentum_buffer[32,32,3,3] */
@@ -1897,9 +2021,11 @@ static void update(mnist_cnn_bn *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(87);
 	}
 	/* %89 sgd_update <- %14, %71, %88  (models/mnist_cnn_bn.lua:17) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 9568; /* batchnorm2.weight[32] */
 		const float *x1 = m->grad + 86960; /* grad.batchnorm2.weight[32] */
 		float *x2 = m->state_f + 9952; /* optim.batchnorm2.weight.momentum_buffer[32] */
@@ -1909,9 +2035,11 @@ static void update(mnist_cnn_bn *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(89);
 	}
 	/* %91 sgd_update <- %15, %70, %90  (models/mnist_cnn_bn.lua:17) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 9600; /* batchnorm2.bias[32] */
 		const float *x1 = m->grad + 86928; /* grad.batchnorm2.bias[32] */
 		float *x2 = m->state_f + 9984; /* optim.batchnorm2.bias.momentum_buffer[32] */
@@ -1921,9 +2049,11 @@ static void update(mnist_cnn_bn *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(91);
 	}
 	/* %93 sgd_update <- %23, %67, %92  (models/mnist_cnn_bn.lua:18) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 9632; /* conv2d3.weight[64,32,3,3] */
 		const float *x1 = m->grad + 68496; /* grad.conv2d3.weight[64,32,3,3] */
 		float *x2 = m->state_f + 10016; /* optim.conv2d3.weight.momentum_buffer[64,32,3,3] */
@@ -1933,9 +2063,11 @@ static void update(mnist_cnn_bn *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(93);
 	}
 	/* %95 sgd_update <- %25, %64, %94  (models/mnist_cnn_bn.lua:18) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 28064; /* batchnorm3.weight[64] */
 		const float *x1 = m->grad + 68432; /* grad.batchnorm3.weight[64] */
 		float *x2 = m->state_f + 28448; /* optim.batchnorm3.weight.momentum_buffer[64] */
@@ -1945,9 +2077,11 @@ static void update(mnist_cnn_bn *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(95);
 	}
 	/* %97 sgd_update <- %26, %63, %96  (models/mnist_cnn_bn.lua:18) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 28128; /* batchnorm3.bias[64] */
 		const float *x1 = m->grad + 68368; /* grad.batchnorm3.bias[64] */
 		float *x2 = m->state_f + 28512; /* optim.batchnorm3.bias.momentum_buffer[64] */
@@ -1957,9 +2091,11 @@ static void update(mnist_cnn_bn *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(97);
 	}
 	/* %99 sgd_update <- %33, %61, %98  (models/mnist_cnn_bn.lua:19) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 28192; /* conv2d4.weight[64,64,3,3] */
 		const float *x1 = m->grad + 31504; /* grad.conv2d4.weight[64,64,3,3] */
 		float *x2 = m->state_f + 28576; /* optim.conv2d4.weight.momentum_buffer[64,64,3,3] */
@@ -1969,9 +2105,11 @@ static void update(mnist_cnn_bn *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(99);
 	}
 	/* %101 sgd_update <- %35, %58, %100  (models/mnist_cnn_bn.lua:19) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 65056; /* batchnorm4.weight[64] */
 		const float *x1 = m->grad + 31440; /* grad.batchnorm4.weight[64] */
 		float *x2 = m->state_f + 65440; /* optim.batchnorm4.weight.momentum_buffer[64] */
@@ -1981,9 +2119,11 @@ static void update(mnist_cnn_bn *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(101);
 	}
 	/* %103 sgd_update <- %36, %57, %102  (models/mnist_cnn_bn.lua:19) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 65120; /* batchnorm4.bias[64] */
 		const float *x1 = m->grad + 31376; /* grad.batchnorm4.bias[64] */
 		float *x2 = m->state_f + 65504; /* optim.batchnorm4.bias.momentum_buffer[64] */
@@ -1993,9 +2133,11 @@ static void update(mnist_cnn_bn *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(103);
 	}
 	/* %105 sgd_update <- %45, %53, %104  (models/mnist_cnn_bn.lua:20) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 65184; /* linear1.weight[10,3136] */
 		const float *x1 = m->grad + 16; /* grad.linear1.weight[10,3136] */
 		float *x2 = m->state_f + 65568; /* optim.linear1.weight.momentum_buffer[10,3136] */
@@ -2005,9 +2147,11 @@ static void update(mnist_cnn_bn *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(105);
 	}
 	/* %107 sgd_update <- %47, %51, %106  (models/mnist_cnn_bn.lua:20) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 96544; /* linear1.bias[10] */
 		const float *x1 = m->grad + 0; /* grad.linear1.bias[10] */
 		float *x2 = m->state_f + 96928; /* optim.linear1.bias.momentum_buffer[10] */
@@ -2017,6 +2161,7 @@ static void update(mnist_cnn_bn *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(107);
 	}
 }
 
@@ -2337,6 +2482,43 @@ float *mnist_cnn_bn_tensor(mnist_cnn_bn *m, const char *name, long *numel)
 	return NULL;
 }
 
+void mnist_cnn_bn_profile_print(void)
+{
+#ifdef NNCC_PROFILE
+	static const char *phase[] = {"forward", "backward", "update"};
+	int nn = (int)(sizeof nn_prof_node / sizeof *nn_prof_node);
+	double total = 0, ph[3] = {0};
+	long steps = 0;
+	for (int i = 0; i < nn; i++) {
+		double s = nn_prof_sec[nn_prof_node[i].id];
+		total += s;
+		ph[nn_prof_node[i].phase] += s;
+		if (nn_prof_calls[nn_prof_node[i].id] > steps)
+			steps = nn_prof_calls[nn_prof_node[i].id];
+	}
+	if (!steps || total <= 0) {
+		fprintf(stderr, "profile: no training step ran\n");
+		return;
+	}
+	fprintf(stderr, "profile: %ld steps, %.3f ms a step (forward %.1f%%, backward %.1f%%, update %.1f%%)\n",
+	        steps, 1e3 * total / steps, 100 * ph[0] / total, 100 * ph[1] / total,
+	        100 * ph[2] / total);
+	fprintf(stderr, "%-6s %-18s %-8s %5s %9s %6s %8s %8s\n", "node", "op", "phase",
+	        "line", "ms/step", "share", "GFLOP/s", "GB/s");
+	for (int i = 0; i < nn; i++) {
+		int id = nn_prof_node[i].id;
+		double s = nn_prof_sec[id] / (nn_prof_calls[id] ? nn_prof_calls[id] : 1);
+		fprintf(stderr, "%%%-5d %-18s %-8s %5d %9.4f %5.1f%% %8.2f %8.2f\n",
+		        id, nn_prof_node[i].op, phase[nn_prof_node[i].phase],
+		        nn_prof_node[i].line, 1e3 * s, 100 * nn_prof_sec[id] / total,
+		        s > 0 ? nn_prof_node[i].flops / s / 1e9 : 0,
+		        s > 0 ? nn_prof_node[i].bytes / s / 1e9 : 0);
+	}
+#else
+	fprintf(stderr, "profile: build the trainer with -DNNCC_PROFILE (or nncc --profile)\n");
+#endif
+}
+
 /* ---- the trainer: the recipe of models/mnist_cnn_bn.lua ---- */
 #ifndef NNCC_NO_MAIN
 
@@ -2405,7 +2587,11 @@ int main(int argc, char **argv)
 		.patience = 0,
 		.min_delta = 0.0f,
 	};
-	return rt_train_main(&model, &recipe, argc, argv);
+	int rc = rt_train_main(&model, &recipe, argc, argv);
+#ifdef NNCC_PROFILE
+	mnist_cnn_bn_profile_print();
+#endif
+	return rc;
 }
 
 #endif

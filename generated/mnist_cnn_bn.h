@@ -48,4 +48,8 @@ int mnist_cnn_bn_load(mnist_cnn_bn *m, const char *path);
  * "grad.<name>"; NULL if there is none. */
 float *mnist_cnn_bn_tensor(mnist_cnn_bn *m, const char *name, long *numel);
 
+/* Built with -DNNCC_PROFILE (nncc --profile): the time of every op
+ * of the training steps so far, as a table on stderr. */
+void mnist_cnn_bn_profile_print(void);
+
 #endif

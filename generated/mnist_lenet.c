@@ -3,7 +3,7 @@
  *
  * Model mnist_lenet: batch 64, 61760 parameters.
  * Memory: parameters 61760, gradients 61760, optimizer state 123520,
- * arena 1196032 floats (naive sum of transients 3827664).
+ * arena 1196032 floats (naive sum of transients 2718672).
  *
  * cc -O2 -march=native mnist_lenet.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -158,17 +158,45 @@ NN_KERNEL void nn_tile(int K, const float *a, long rs, long ks,
 			c[r * ldc + j] = acc ? c[r * ldc + j] + t[r][j] : t[r][j];
 }
 
+/* K is walked in blocks of at most NN_KC, as equal as they come (144 is
+ * 72 + 72, not 128 + 16), so the block of a panel being multiplied stays
+ * in L1 and a short last block does not pay a tile's loads and stores for
+ * little work.  The blocks depend on K alone: every path sums an element
+ * of C in the same order. */
+#define NN_KC 128               /* panel block: 16 KB at NR = 32 */
+#define NN_IG 16                /* row tiles per work item */
+NN_KERNEL int nn_kblock(int K)
+{
+	int n = (K + NN_KC - 1) / NN_KC;
+	return n ? (K + n - 1) / n : 1;
+}
+
+/* Row tiles ib0 … ib1−1 of C's columns j … j+nr−1, C = op(A)·panel (+ C
+ * with acc): a(r,k) = A[r·rs + k·ks], panel as nn_pack_panel lays it out. */
+NN_KERNEL void nn_panel_rows(int M, int K, const float *A, long rs, long ks,
+                             const float *panel, float *C, long ldc, int nr,
+                             int ib0, int ib1, int acc)
+{
+	int kb = nn_kblock(K);
+	for (int k0 = 0; k0 < K; k0 += kb) {
+		int kc = K - k0 < kb ? K - k0 : kb;
+		for (int ib = ib0; ib < ib1; ib++) {
+			int i = ib * NN_MR, mr = M - i < NN_MR ? M - i : NN_MR;
+			nn_tile(kc, A + i * rs + k0 * ks, rs, ks,
+			        panel + (long)k0 * NN_NR, C + (long)i * ldc, ldc,
+			        mr, nr, acc || k0 > 0);
+		}
+	}
+}
+
 /* C[M,N] = op(A)·op(B): op(A) is M×K, stored [M,lda] or, with ta, [K,lda];
  * op(B) is K×N, stored [K,ldb] or, with tb, [N,ldb].  scratch holds
  * K·⌈N/32⌉·32 floats for the packed B.
  *
  * op(B) is packed into column panels (in parallel); then each work item —
- * one panel and a group of NN_IG row tiles — walks K in blocks of NN_KC,
- * so the block of the panel it multiplies stays in L1 across the group.
- * Each element of C is summed by one thread, in k order. */
-#define NN_KC 128               /* panel block: 16 KB at NR = 32; the same
-                                   on every path, so all sum in one order */
-#define NN_IG 16                /* row tiles per work item */
+ * one panel and a group of NN_IG row tiles — walks K in blocks, so the
+ * block of the panel it multiplies stays in L1 across the group.  Each
+ * element of C is summed by one thread, in k order. */
 NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
                        int ta, const float *B, int ldb, int tb, float *C,
                        int ldc, float *scratch)
@@ -185,18 +213,145 @@ NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
 	for (int jb = 0; jb < npanel; jb++)
 		for (int g = 0; g < ngroup; g++) {
 			int j = jb * NN_NR, nr = N - j < NN_NR ? N - j : NN_NR;
-			const float *panel = scratch + (long)j * K;
-			int ib_end = (g + 1) * NN_IG < nrow ? (g + 1) * NN_IG : nrow;
-			for (int k0 = 0; k0 < K; k0 += NN_KC) {
-				int kc = K - k0 < NN_KC ? K - k0 : NN_KC;
-				for (int ib = g * NN_IG; ib < ib_end; ib++) {
-					int i = ib * NN_MR, mr = M - i < NN_MR ? M - i : NN_MR;
-					nn_tile(kc, A + i * rs + k0 * ks, rs, ks,
-					        panel + (long)k0 * NN_NR, C + (long)i * ldc + j,
-					        ldc, mr, nr, k0 > 0);
+			int ib1 = (g + 1) * NN_IG < nrow ? (g + 1) * NN_IG : nrow;
+			nn_panel_rows(M, K, A, rs, ks, scratch + (long)j * K, C + j, ldc,
+			              nr, g * NN_IG, ib1, 0);
+		}
+}
+
+/* ---- convolution as implicit GEMM (ops/conv.c) ----
+ * The GEMM conv kernels never build a whole im2col matrix: for one
+ * sample's group they build one panel of it at a time, in the layout
+ * nn_panel_rows reads, multiply it while it is in L1, and move on. */
+
+/* One group of one sample: C input channels of H×W, a k×k kernel with
+ * stride S, padding P and dilation D, OH×OW outputs. */
+typedef struct NnConv {
+	int C, H, W, k, S, P, D, OH, OW;
+} NnConv;
+
+/* Output positions o ∈ [lo, hi) of a row or column of `out` whose tap t
+ * reads inside the input's n: 0 ≤ o·S + t·D − P < n. */
+NN_KERNEL void nn_tap_range(const NnConv *g, int t, int n, int out, int *lo,
+                            int *hi)
+{
+	int off = t * g->D - g->P;
+	int l = off < 0 ? (-off + g->S - 1) / g->S : 0;
+	int h = n - 1 - off < 0 ? 0 : (n - 1 - off) / g->S + 1;
+	if (h > out)
+		h = out;
+	*lo = l < h ? l : h;
+	*hi = h;
+}
+
+/* The windows of output pixels p0 … p0+nr−1 of x [C,H,W] as a panel:
+ * dst[kk·NN_NR + j] = x[c, oh·S + kh·D − P, ow·S + kw·D − P] for row
+ * kk = (c,kh,kw) and pixel p0 + j = (oh,ow); 0 in the padding and for
+ * j ≥ nr. */
+NN_KERNEL void nn_im2col_panel(const float *x, const NnConv *g, int p0,
+                               int nr, float *dst)
+{
+	for (int c = 0; c < g->C; c++)
+		for (int kh = 0; kh < g->k; kh++)
+			for (int kw = 0; kw < g->k; kw++, dst += NN_NR) {
+				int lo, hi, off = kw * g->D - g->P;
+				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
+				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
+				while (j < nr) {
+					int end = ow + (g->OW - ow < nr - j ? g->OW - ow : nr - j);
+					int ih = oh * g->S + kh * g->D - g->P;
+					float *d = dst + j;  /* d[o − ow] is column o's */
+					if (ih < 0 || ih >= g->H) {
+						for (int o = ow; o < end; o++)
+							d[o - ow] = 0;
+					} else {
+						const float *xr = x + ((long)c * g->H + ih) * g->W;
+						int a = lo > ow ? (lo < end ? lo : end) : ow;
+						int b = hi < end ? (hi > a ? hi : a) : end;
+						for (int o = ow; o < a; o++)
+							d[o - ow] = 0;
+						for (int o = a; o < b; o++)
+							d[o - ow] = xr[o * g->S + off];
+						for (int o = b; o < end; o++)
+							d[o - ow] = 0;
+					}
+					j += end - ow;
+					oh++;
+					ow = 0;
+				}
+				for (; j < NN_NR; j++)
+					dst[j] = 0;
+			}
+}
+
+/* The transposed windows of output pixels p0 … p0+kc−1, for the weight
+ * gradient: op(B) = colᵀ [kc, KK] packed as nn_pack_panel would, panel q
+ * holding rows kk = q·NN_NR … at dst + q·kc·NN_NR, pixel j's row at
+ * j·NN_NR; lanes past KK are 0. */
+NN_KERNEL void nn_im2colT_panels(const float *x, const NnConv *g, int p0,
+                                 int kc, float *dst)
+{
+	int KK = g->C * g->k * g->k, npanel = (KK + NN_NR - 1) / NN_NR;
+	if (KK % NN_NR) {
+		float *last = dst + (long)(npanel - 1) * kc * NN_NR;
+		for (int j = 0; j < kc; j++)
+			for (int l = KK % NN_NR; l < NN_NR; l++)
+				last[(long)j * NN_NR + l] = 0;
+	}
+	int kk = 0;
+	for (int c = 0; c < g->C; c++)
+		for (int kh = 0; kh < g->k; kh++)
+			for (int kw = 0; kw < g->k; kw++, kk++) {
+				float *d0 = dst + (long)(kk / NN_NR) * kc * NN_NR + kk % NN_NR;
+				int lo, hi, off = kw * g->D - g->P;
+				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
+				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
+				while (j < kc) {
+					int end = ow + (g->OW - ow < kc - j ? g->OW - ow : kc - j);
+					int ih = oh * g->S + kh * g->D - g->P;
+					float *d = d0 + (long)j * NN_NR;  /* column o at (o − ow)·NR */
+					if (ih < 0 || ih >= g->H) {
+						for (int o = ow; o < end; o++)
+							d[(long)(o - ow) * NN_NR] = 0;
+					} else {
+						const float *xr = x + ((long)c * g->H + ih) * g->W;
+						for (int o = ow; o < end; o++)
+							d[(long)(o - ow) * NN_NR] = o >= lo && o < hi ?
+							                            xr[o * g->S + off] : 0;
+					}
+					j += end - ow;
+					oh++;
+					ow = 0;
 				}
 			}
-		}
+}
+
+/* dx [C,H,W] += the windows' gradients colp [KK, ldp] of output pixels
+ * p0 … p0+nr−1: each entry adds back into the input pixel im2col took it
+ * from, tap by tap in kk order. */
+NN_KERNEL void nn_col2im_panel(const float *colp, int ldp, const NnConv *g,
+                               int p0, int nr, float *dx)
+{
+	for (int c = 0; c < g->C; c++)
+		for (int kh = 0; kh < g->k; kh++)
+			for (int kw = 0; kw < g->k; kw++, colp += ldp) {
+				int lo, hi, off = kw * g->D - g->P;
+				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
+				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
+				while (j < nr) {
+					int end = ow + (g->OW - ow < nr - j ? g->OW - ow : nr - j);
+					int ih = oh * g->S + kh * g->D - g->P;
+					if (ih >= 0 && ih < g->H) {
+						float *dr = dx + ((long)c * g->H + ih) * g->W;
+						int a = lo > ow ? lo : ow, b = hi < end ? hi : end;
+						for (int o = a; o < b; o++)
+							dr[o * g->S + off] += colp[j + o - ow];
+					}
+					j += end - ow;
+					oh++;
+					ow = 0;
+				}
+			}
 }
 
 /* Parameter initialisation, drawn in a fixed order from the model's RNG. */
@@ -271,6 +426,72 @@ struct mnist_lenet {
 	int32_t *ybuf;
 };
 
+/* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
+ * times every node; mnist_lenet_profile_print() prints the table ---- */
+#ifdef NNCC_PROFILE
+static double nn_prof_sec[82];
+static long nn_prof_calls[82];
+#define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
+#define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
+static const struct {
+	int id, phase, line;
+	const char *op;
+	double flops, bytes;
+} nn_prof_node[] = {
+	{3, 0, 16, "conv2d", 15052800, 1405528},
+	{5, 0, 16, "bias_add", 0, 2408472},
+	{6, 0, 16, "relu", 301056, 2408448},
+	{7, 0, 16, "maxpool", 301056, 1505280},
+	{9, 0, 16, "conv2d", 30720000, 720256},
+	{11, 0, 16, "bias_add", 0, 819264},
+	{12, 0, 16, "relu", 102400, 819200},
+	{13, 0, 16, "maxpool", 102400, 512000},
+	{16, 0, 16, "matmul", 6144000, 325120},
+	{18, 0, 16, "bias_add", 0, 61920},
+	{19, 0, 16, "relu", 7680, 61440},
+	{21, 0, 16, "matmul", 1290240, 92544},
+	{23, 0, 16, "bias_add", 0, 43344},
+	{24, 0, 16, "relu", 5376, 43008},
+	{26, 0, 16, "matmul", 107520, 27424},
+	{28, 0, 16, "bias_add", 0, 5160},
+	{29, 0, 20, "softmax_ce", 2560, 2820},
+	{30, 1, 20, "softmax_ce_grad", 2560, 5376},
+	{31, 1, 16, "bias_grad", 0, 2600},
+	{32, 1, 16, "matmul", 107520, 27424},
+	{33, 1, 16, "matmul", 107520, 27424},
+	{34, 1, 16, "relu_grad", 5376, 64512},
+	{35, 1, 16, "bias_grad", 0, 21840},
+	{36, 1, 16, "matmul", 1290240, 92544},
+	{37, 1, 16, "matmul", 1290240, 92544},
+	{38, 1, 16, "relu_grad", 7680, 92160},
+	{39, 1, 16, "bias_grad", 0, 31200},
+	{40, 1, 16, "matmul", 6144000, 325120},
+	{41, 1, 16, "matmul", 6144000, 325120},
+	{43, 1, 16, "maxpool_grad", 102400, 921600},
+	{44, 1, 16, "relu_grad", 102400, 1228800},
+	{45, 1, 16, "bias_grad", 0, 409664},
+	{46, 1, 16, "conv2d_dx", 30720000, 720256},
+	{47, 1, 16, "conv2d_dw", 30720000, 720256},
+	{48, 1, 16, "maxpool_grad", 301056, 2709504},
+	{49, 1, 16, "relu_grad", 301056, 3612672},
+	{50, 1, 16, "bias_grad", 0, 1204248},
+	{51, 1, 16, "conv2d_dw", 15052800, 1405528},
+	{54, 2, 16, "adam_update", 600, 2400},
+	{57, 2, 16, "adam_update", 24, 96},
+	{60, 2, 16, "adam_update", 9600, 38400},
+	{63, 2, 16, "adam_update", 64, 256},
+	{66, 2, 16, "adam_update", 192000, 768000},
+	{69, 2, 16, "adam_update", 480, 1920},
+	{72, 2, 16, "adam_update", 40320, 161280},
+	{75, 2, 16, "adam_update", 336, 1344},
+	{78, 2, 16, "adam_update", 3360, 13440},
+	{81, 2, 16, "adam_update", 40, 160},
+};
+#else
+#define NN_PROF_BEGIN ((void)0)
+#define NN_PROF_END(id) ((void)0)
+#endif
+
 /* ---- forward (training mode) ---- */
 
 static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
@@ -281,47 +502,33 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 	(void)yin;
 	/* %3 conv2d [64,6,28,28] <- %0, %2  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,1,28,28] */
 		const float *x1 = m->param + 0; /* conv2d1.weight[6,1,5,5] */
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 301056;
 		/* y = x * w: a 5x5 conv, pad 2, 1 -> 6 channels, 28x28 -> 28x28; im2col + GEMM */
-		static const int oh_lo[5] = {2, 1, 0, 0, 0}, oh_hi[5] = {28, 28, 28, 27, 26};
-		static const int ow_lo[5] = {2, 1, 0, 0, 0}, ow_hi[5] = {28, 28, 28, 27, 26};
+		static const NnConv cv = {1, 28, 28, 5, 1, 2, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*39600;  /* [25,784]: the windows of one sample's group */
-			float *pack = scratch + (long)t*39600 + 19600;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*800;  /* [25][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*784;  /* [1,28,28] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 2, ow + kw - 2] */
-				for (int kh = 0; kh < 5; kh++)
-					for (int kw = 0; kw < 5; kw++) {
-						float *row = col + (long)(kh*5 + kw)*784;
-						for (int oh = 0; oh < 28; oh++) {
-							float *dst = row + oh*28;
-							if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-								for (int ow = 0; ow < 28; ow++)
-									dst[ow] = 0;
-								continue;
-							}
-							const float *src = xg + (long)(oh + kh - 2)*28;
-							for (int ow = 0; ow < ow_lo[kw]; ow++)
-								dst[ow] = 0;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								dst[ow] = src[ow + kw - 2];
-							for (int ow = ow_hi[kw]; ow < 28; ow++)
-								dst[ow] = 0;
-						}
-					}
-				/* y[b] [6,784] = w [6,25] · col [25,784] */
-				nn_gemm(6, 784, 25, x1, 25, 0, col, 784, 0, y + (long)b*4704, 784, pack);
+				float *yg = y + (long)b*4704;  /* [6,784] */
+				/* yg[:, p0…] = w [6,25] · the windows of pixels p0… [25,NN_NR] */
+				for (int p0 = 0; p0 < 784; p0 += NN_NR) {
+					int nr = 784 - p0 < NN_NR ? 784 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(6, 25, x1, 25, 1, pack, yg + p0, 784, nr, 0, (6 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
+		NN_PROF_END(3);
 	}
 	/* %5 bias_add [64,6,28,28] <- %3, %4  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,6,28,28] */
 		const float *x1 = m->param + 160; /* conv2d1.bias[6] */
 		float *y = m->arena + 301056;
@@ -329,16 +536,20 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 			for (int c = 0; c < 6; c++)
 				for (int i = 0; i < 784; i++)
 					y[(b*6 + c)*784 + i] = x0[(b*6 + c)*784 + i] + x1[c];
+		NN_PROF_END(5);
 	}
 	/* %6 relu [64,6,28,28] <- %5  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 301056; /* [64,6,28,28] */
 		float *y = m->arena + 0;
 		for (long i = 0; i < 301056; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(6);
 	}
 	/* %7 maxpool [64,6,14,14] <- %6  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,6,28,28] */
 		float *y = m->arena + 301056;
 		/* maxpool 2x2: 28x28 -> 14x14 per plane */
@@ -360,40 +571,37 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 					yp[oh*14 + ow] = mx;
 				}
 		}
+		NN_PROF_END(7);
 	}
 	/* %9 conv2d [64,16,10,10] <- %7, %8  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 301056; /* [64,6,14,14] */
 		const float *x1 = m->param + 176; /* conv2d2.weight[16,6,5,5] */
 		float *y = m->arena + 376320;
 		float *scratch = m->arena + 478720;
 		/* y = x * w: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; im2col + GEMM */
+		static const NnConv cv = {6, 14, 14, 5, 1, 0, 1, 10, 10};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*34208;  /* [150,100]: the windows of one sample's group */
-			float *pack = scratch + (long)t*34208 + 15008;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*4800;  /* [150][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*1176;  /* [6,14,14] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh, ow + kw] */
-				for (int c = 0; c < 6; c++)
-					for (int kh = 0; kh < 5; kh++)
-						for (int kw = 0; kw < 5; kw++) {
-							float *row = col + (long)((c*5 + kh)*5 + kw)*100;
-							for (int oh = 0; oh < 10; oh++) {
-								float *dst = row + oh*10;
-								const float *src = xg + (long)c*196 + (long)(oh + kh)*14;
-								for (int ow = 0; ow < 10; ow++)
-									dst[ow] = src[ow + kw];
-							}
-						}
-				/* y[b] [16,100] = w [16,150] · col [150,100] */
-				nn_gemm(16, 100, 150, x1, 150, 0, col, 100, 0, y + (long)b*1600, 100, pack);
+				float *yg = y + (long)b*1600;  /* [16,100] */
+				/* yg[:, p0…] = w [16,150] · the windows of pixels p0… [150,NN_NR] */
+				for (int p0 = 0; p0 < 100; p0 += NN_NR) {
+					int nr = 100 - p0 < NN_NR ? 100 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(16, 150, x1, 150, 1, pack, yg + p0, 100, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
+		NN_PROF_END(9);
 	}
 	/* %11 bias_add [64,16,10,10] <- %9, %10  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 376320; /* [64,16,10,10] */
 		const float *x1 = m->param + 2576; /* conv2d2.bias[16] */
 		float *y = m->arena + 478720;
@@ -401,16 +609,20 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 			for (int c = 0; c < 16; c++)
 				for (int i = 0; i < 100; i++)
 					y[(b*16 + c)*100 + i] = x0[(b*16 + c)*100 + i] + x1[c];
+		NN_PROF_END(11);
 	}
 	/* %12 relu [64,16,10,10] <- %11  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 478720; /* [64,16,10,10] */
 		float *y = m->arena + 376320;
 		for (long i = 0; i < 102400; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(12);
 	}
 	/* %13 maxpool [64,16,5,5] <- %12  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 376320; /* [64,16,10,10] */
 		float *y = m->arena + 478720;
 		/* maxpool 2x2: 10x10 -> 5x5 per plane */
@@ -432,74 +644,92 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 					yp[oh*5 + ow] = mx;
 				}
 		}
+		NN_PROF_END(13);
 	}
 	/* %16 matmul [64,120] <- %14, %15  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 478720; /* [64,400] */
 		const float *x1 = m->param + 2592; /* linear1.weight[120,400] */
 		float *y = m->arena + 504320;
 		float *scratch = m->arena + 512000;
 		nn_gemm(64, 120, 400, x0, 400, 0, x1, 400, 1, y, 120, scratch);
+		NN_PROF_END(16);
 	}
 	/* %18 bias_add [64,120] <- %16, %17  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 504320; /* [64,120] */
 		const float *x1 = m->param + 50592; /* linear1.bias[120] */
 		float *y = m->arena + 512000;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 120; c++)
 				y[b*120 + c] = x0[b*120 + c] + x1[c];
+		NN_PROF_END(18);
 	}
 	/* %19 relu [64,120] <- %18  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 512000; /* [64,120] */
 		float *y = m->arena + 504320;
 		for (long i = 0; i < 7680; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(19);
 	}
 	/* %21 matmul [64,84] <- %19, %20  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 504320; /* [64,120] */
 		const float *x1 = m->param + 50720; /* linear2.weight[84,120] */
 		float *y = m->arena + 512000;
 		float *scratch = m->arena + 517376;
 		nn_gemm(64, 84, 120, x0, 120, 0, x1, 120, 1, y, 84, scratch);
+		NN_PROF_END(21);
 	}
 	/* %23 bias_add [64,84] <- %21, %22  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 512000; /* [64,84] */
 		const float *x1 = m->param + 60800; /* linear2.bias[84] */
 		float *y = m->arena + 517376;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 84; c++)
 				y[b*84 + c] = x0[b*84 + c] + x1[c];
+		NN_PROF_END(23);
 	}
 	/* %24 relu [64,84] <- %23  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 517376; /* [64,84] */
 		float *y = m->arena + 512000;
 		for (long i = 0; i < 5376; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(24);
 	}
 	/* %26 matmul [64,10] <- %24, %25  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 512000; /* [64,84] */
 		const float *x1 = m->param + 60896; /* linear3.weight[10,84] */
 		float *y = m->arena + 517376;
 		float *scratch = m->arena + 518016;
 		nn_gemm(64, 10, 84, x0, 84, 0, x1, 84, 1, y, 10, scratch);
+		NN_PROF_END(26);
 	}
 	/* %28 bias_add [64,10] <- %26, %27  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 517376; /* [64,10] */
 		const float *x1 = m->param + 61744; /* linear3.bias[10] */
 		float *y = m->arena + 518016;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++)
 				y[b*10 + c] = x0[b*10 + c] + x1[c];
+		NN_PROF_END(28);
 	}
 	/* %29 softmax_ce [1] <- %28, %1  (models/mnist_lenet.lua:20) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 518016; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
 		float *y = m->arena + 517376;
@@ -514,6 +744,7 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 			total += lse - z[k];
 		}
 		y[0] = (float)(total / nrows);
+		NN_PROF_END(29);
 	}
 }
 
@@ -532,37 +763,20 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 301056;
 		/* y = x * w: a 5x5 conv, pad 2, 1 -> 6 channels, 28x28 -> 28x28; im2col + GEMM */
-		static const int oh_lo[5] = {2, 1, 0, 0, 0}, oh_hi[5] = {28, 28, 28, 27, 26};
-		static const int ow_lo[5] = {2, 1, 0, 0, 0}, ow_hi[5] = {28, 28, 28, 27, 26};
+		static const NnConv cv = {1, 28, 28, 5, 1, 2, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*39600;  /* [25,784]: the windows of one sample's group */
-			float *pack = scratch + (long)t*39600 + 19600;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*800;  /* [25][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*784;  /* [1,28,28] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 2, ow + kw - 2] */
-				for (int kh = 0; kh < 5; kh++)
-					for (int kw = 0; kw < 5; kw++) {
-						float *row = col + (long)(kh*5 + kw)*784;
-						for (int oh = 0; oh < 28; oh++) {
-							float *dst = row + oh*28;
-							if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-								for (int ow = 0; ow < 28; ow++)
-									dst[ow] = 0;
-								continue;
-							}
-							const float *src = xg + (long)(oh + kh - 2)*28;
-							for (int ow = 0; ow < ow_lo[kw]; ow++)
-								dst[ow] = 0;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								dst[ow] = src[ow + kw - 2];
-							for (int ow = ow_hi[kw]; ow < 28; ow++)
-								dst[ow] = 0;
-						}
-					}
-				/* y[b] [6,784] = w [6,25] · col [25,784] */
-				nn_gemm(6, 784, 25, x1, 25, 0, col, 784, 0, y + (long)b*4704, 784, pack);
+				float *yg = y + (long)b*4704;  /* [6,784] */
+				/* yg[:, p0…] = w [6,25] · the windows of pixels p0… [25,NN_NR] */
+				for (int p0 = 0; p0 < 784; p0 += NN_NR) {
+					int nr = 784 - p0 < NN_NR ? 784 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(6, 25, x1, 25, 1, pack, yg + p0, 784, nr, 0, (6 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
 	}
@@ -614,27 +828,20 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 376320;
 		float *scratch = m->arena + 478720;
 		/* y = x * w: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; im2col + GEMM */
+		static const NnConv cv = {6, 14, 14, 5, 1, 0, 1, 10, 10};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*34208;  /* [150,100]: the windows of one sample's group */
-			float *pack = scratch + (long)t*34208 + 15008;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*4800;  /* [150][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*1176;  /* [6,14,14] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh, ow + kw] */
-				for (int c = 0; c < 6; c++)
-					for (int kh = 0; kh < 5; kh++)
-						for (int kw = 0; kw < 5; kw++) {
-							float *row = col + (long)((c*5 + kh)*5 + kw)*100;
-							for (int oh = 0; oh < 10; oh++) {
-								float *dst = row + oh*10;
-								const float *src = xg + (long)c*196 + (long)(oh + kh)*14;
-								for (int ow = 0; ow < 10; ow++)
-									dst[ow] = src[ow + kw];
-							}
-						}
-				/* y[b] [16,100] = w [16,150] · col [150,100] */
-				nn_gemm(16, 100, 150, x1, 150, 0, col, 100, 0, y + (long)b*1600, 100, pack);
+				float *yg = y + (long)b*1600;  /* [16,100] */
+				/* yg[:, p0…] = w [16,150] · the windows of pixels p0… [150,NN_NR] */
+				for (int p0 = 0; p0 < 100; p0 += NN_NR) {
+					int nr = 100 - p0 < NN_NR ? 100 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(16, 150, x1, 150, 1, pack, yg + p0, 100, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
 	}
@@ -774,6 +981,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	(void)yin;
 	/* %30 softmax_ce_grad [64,10] <- %28, %1  (models/mnist_lenet.lua:20) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 518016; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
 		float *y = m->arena + 518656;
@@ -793,9 +1001,11 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 10; c++) dz[c] *= p / s;
 			dz[k] -= p;
 		}
+		NN_PROF_END(30);
 	}
 	/* %31 bias_grad [10] <- %30  (models/mnist_lenet.lua:16, grad.linear3.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 518656; /* [64,10] */
 		float *y = m->grad + 0;
 		for (int c = 0; c < 10; c++)
@@ -803,33 +1013,41 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++)
 				y[c] += x0[b*10 + c];
+		NN_PROF_END(31);
 	}
 	/* %32 matmul [64,84] <- %30, %25  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 518656; /* [64,10] */
 		const float *x1 = m->param + 60896; /* linear3.weight[10,84] */
 		float *y = m->arena + 519296;
 		float *scratch = m->arena + 524672;
 		nn_gemm(64, 84, 10, x0, 10, 0, x1, 84, 0, y, 84, scratch);
+		NN_PROF_END(32);
 	}
 	/* %33 matmul [10,84] <- %30, %24  (models/mnist_lenet.lua:16, grad.linear3.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 518656; /* [64,10] */
 		const float *x1 = m->arena + 512000; /* [64,84] */
 		float *y = m->grad + 16;
 		float *scratch = m->arena + 524672;
 		nn_gemm(10, 84, 64, x0, 10, 1, x1, 84, 0, y, 84, scratch);
+		NN_PROF_END(33);
 	}
 	/* %34 relu_grad [64,84] <- %32, %24  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 519296; /* [64,84] */
 		const float *x1 = m->arena + 512000; /* [64,84] */
 		float *y = m->arena + 524672;
 		for (long i = 0; i < 5376; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(34);
 	}
 	/* %35 bias_grad [84] <- %34  (models/mnist_lenet.lua:16, grad.linear2.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 524672; /* [64,84] */
 		float *y = m->grad + 864;
 		for (int c = 0; c < 84; c++)
@@ -837,33 +1055,41 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 84; c++)
 				y[c] += x0[b*84 + c];
+		NN_PROF_END(35);
 	}
 	/* %36 matmul [64,120] <- %34, %20  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 524672; /* [64,84] */
 		const float *x1 = m->param + 50720; /* linear2.weight[84,120] */
 		float *y = m->arena + 530048;
 		float *scratch = m->arena + 537728;
 		nn_gemm(64, 120, 84, x0, 84, 0, x1, 120, 0, y, 120, scratch);
+		NN_PROF_END(36);
 	}
 	/* %37 matmul [84,120] <- %34, %19  (models/mnist_lenet.lua:16, grad.linear2.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 524672; /* [64,84] */
 		const float *x1 = m->arena + 504320; /* [64,120] */
 		float *y = m->grad + 960;
 		float *scratch = m->arena + 537728;
 		nn_gemm(84, 120, 64, x0, 84, 1, x1, 120, 0, y, 120, scratch);
+		NN_PROF_END(37);
 	}
 	/* %38 relu_grad [64,120] <- %36, %19  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 530048; /* [64,120] */
 		const float *x1 = m->arena + 504320; /* [64,120] */
 		float *y = m->arena + 518656;
 		for (long i = 0; i < 7680; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(38);
 	}
 	/* %39 bias_grad [120] <- %38  (models/mnist_lenet.lua:16, grad.linear1.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 518656; /* [64,120] */
 		float *y = m->grad + 11040;
 		for (int c = 0; c < 120; c++)
@@ -871,25 +1097,31 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 120; c++)
 				y[c] += x0[b*120 + c];
+		NN_PROF_END(39);
 	}
 	/* %40 matmul [64,400] <- %38, %15  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 518656; /* [64,120] */
 		const float *x1 = m->param + 2592; /* linear1.weight[120,400] */
 		float *y = m->arena + 526336;
 		float *scratch = m->arena + 551936;
 		nn_gemm(64, 400, 120, x0, 120, 0, x1, 400, 0, y, 400, scratch);
+		NN_PROF_END(40);
 	}
 	/* %41 matmul [120,400] <- %38, %14  (models/mnist_lenet.lua:16, grad.linear1.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 518656; /* [64,120] */
 		const float *x1 = m->arena + 478720; /* [64,400] */
 		float *y = m->grad + 11168;
 		float *scratch = m->arena + 551936;
 		nn_gemm(120, 400, 64, x0, 120, 1, x1, 400, 0, y, 400, scratch);
+		NN_PROF_END(41);
 	}
 	/* %43 maxpool_grad [64,16,10,10] <- %42, %12  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 526336; /* [64,16,5,5] */
 		const float *x1 = m->arena + 376320; /* [64,16,10,10] */
 		float *y = m->arena + 551936;
@@ -919,17 +1151,21 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 					dxp[at] += dyp[oh*5 + ow];
 				}
 		}
+		NN_PROF_END(43);
 	}
 	/* %44 relu_grad [64,16,10,10] <- %43, %12  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 551936; /* [64,16,10,10] */
 		const float *x1 = m->arena + 376320; /* [64,16,10,10] */
 		float *y = m->arena + 654336;
 		for (long i = 0; i < 102400; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(44);
 	}
 	/* %45 bias_grad [16] <- %44  (models/mnist_lenet.lua:16, grad.conv2d2.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 654336; /* [64,16,10,10] */
 		float *y = m->grad + 59168;
 		for (int c = 0; c < 16; c++)
@@ -938,88 +1174,83 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 16; c++)
 				for (int i = 0; i < 100; i++)
 					y[c] += x0[(b*16 + c)*100 + i];
+		NN_PROF_END(45);
 	}
 	/* %46 conv2d_dx [64,6,14,14] <- %44, %8  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 654336; /* [64,16,10,10] */
 		const float *x1 = m->param + 176; /* conv2d2.weight[16,6,5,5] */
 		float *y = m->arena + 518656;
-		float *scratch = m->arena + 376320;
+		float *scratch = m->arena + 593920;
 		/* dx from dy and w: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; im2col + GEMM */
+		static const NnConv cv = {6, 14, 14, 5, 1, 0, 1, 10, 10};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*17056;  /* [150,100]: the gradient of one sample's windows */
-			float *pack = scratch + (long)t*17056 + 15008;  /* nn_gemm's panels of dy[b] */
+			float *colp = scratch + (long)t*5312;  /* [150,32]: the gradients of 32 pixels' windows */
+			float *pack = scratch + (long)t*5312 + 4800;  /* a panel of dy[b] */
 			for (int b = t*8; b < t*8 + 8; b++) {
+				const float *dyg = x0 + (long)b*1600;  /* [16,100] */
 				float *dxg = y + (long)b*1176;  /* [6,14,14] */
-				/* col [150,100] = wᵀ [150,16] · dy[b] [16,100] */
-				nn_gemm(150, 100, 16, x1, 150, 1, x0 + (long)b*1600, 100, 0, col, 100, pack);
-				/* col2im: dxg[c, oh + kh, ow + kw] += col[(c,kh,kw), (oh,ow)] */
-				for (int c = 0; c < 6; c++) {
-					float *dxc = dxg + (long)c*196;
-					for (long i = 0; i < 196; i++)
-						dxc[i] = 0;
-					for (int kh = 0; kh < 5; kh++)
-						for (int kw = 0; kw < 5; kw++) {
-							const float *row = col + (long)((c*5 + kh)*5 + kw)*100;
-							for (int oh = 0; oh < 10; oh++) {
-								float *dxr = dxc + (long)(oh + kh)*14;
-								for (int ow = 0; ow < 10; ow++)
-									dxr[ow + kw] += row[oh*10 + ow];
-							}
-						}
+				for (long i = 0; i < 1176; i++)
+					dxg[i] = 0;
+				for (int p0 = 0; p0 < 100; p0 += 32) {
+					int n = 100 - p0 < 32 ? 100 - p0 : 32;
+					/* colp [150,n] = wᵀ [150,16] · dy[b][:, p0…p0+n) */
+					for (int j = 0; j < n; j += NN_NR) {
+						int nr = n - j < NN_NR ? n - j : NN_NR;
+						nn_pack_panel(100, 16, dyg, 100, 0, p0 + j, pack);
+						nn_panel_rows(150, 16, x1, 1, 150, pack, colp + j, 32, nr, 0, (150 + NN_MR - 1)/NN_MR, 0);
+					}
+					nn_col2im_panel(colp, 32, &cv, p0, n, dxg);
 				}
 			}
 		}
+		NN_PROF_END(46);
 	}
 	/* %47 conv2d_dw [16,6,5,5] <- %7, %44  (models/mnist_lenet.lua:16, grad.conv2d2.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 301056; /* [64,6,14,14] */
 		const float *x1 = m->arena + 654336; /* [64,16,10,10] */
 		float *y = m->grad + 59184;
 		float *scratch = m->arena + 756736;
 		/* dw from x and dy: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; im2col + GEMM */
+		static const NnConv cv = {6, 14, 14, 5, 1, 0, 1, 10, 10};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*35808;  /* [150,100]: the windows of one sample's group */
-			float *dwb = scratch + (long)t*35808 + 15008;  /* [16,150]: one sample's share */
-			float *pack = scratch + (long)t*35808 + 17408;  /* nn_gemm's panels of colᵀ */
-			float *part = scratch + (long)t*35808 + 33408;  /* [16,150]: this chunk's sum */
+			float *pack = scratch + (long)t*18400;  /* colᵀ of 100 pixels, in panels of NN_NR windows */
+			float *part = scratch + (long)t*18400 + 16000;  /* [16,150]: this chunk's sum */
 			for (long i = 0; i < 2400; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*1176;  /* [6,14,14] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh, ow + kw] */
-				for (int c = 0; c < 6; c++)
-					for (int kh = 0; kh < 5; kh++)
-						for (int kw = 0; kw < 5; kw++) {
-							float *row = col + (long)((c*5 + kh)*5 + kw)*100;
-							for (int oh = 0; oh < 10; oh++) {
-								float *dst = row + oh*10;
-								const float *src = xg + (long)c*196 + (long)(oh + kh)*14;
-								for (int ow = 0; ow < 10; ow++)
-									dst[ow] = src[ow + kw];
-							}
-						}
-				/* dwb [16,150] = dy[b] [16,100] · colᵀ [100,150] */
-				nn_gemm(16, 150, 100, x1 + (long)b*1600, 100, 0, col, 100, 1, dwb, 150, pack);
+				const float *dyg = x1 + (long)b*1600;  /* [16,100] */
 				float *partg = part;
-				for (long i = 0; i < 2400; i++)
-					partg[i] += dwb[i];
+				/* partg [16,150] += dy[b][:, p0…] · colᵀ [kc,150] */
+				for (int p0 = 0; p0 < 100; p0 += 100) {
+					int kc = 100 - p0 < 100 ? 100 - p0 : 100;
+					nn_im2colT_panels(xg, &cv, p0, kc, pack);
+					for (int q = 0; q < 150; q += NN_NR)
+						nn_panel_rows(16, kc, dyg + p0, 100, 1, pack + (long)q*kc, partg + q, 150,
+						              150 - q < NN_NR ? 150 - q : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 1);
+				}
 			}
 		}
 		/* dw = the chunks' sums, added in chunk order */
 		for (long i = 0; i < 2400; i++) {
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*35808 + 33408 + i];
+				sum += scratch[(long)t*18400 + 16000 + i];
 			y[i] = sum;
 		}
+		NN_PROF_END(47);
 	}
 	/* %48 maxpool_grad [64,6,28,28] <- %46, %6  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 518656; /* [64,6,14,14] */
 		const float *x1 = m->arena + 0; /* [64,6,28,28] */
 		float *y = m->arena + 593920;
@@ -1049,17 +1280,21 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 					dxp[at] += dyp[oh*14 + ow];
 				}
 		}
+		NN_PROF_END(48);
 	}
 	/* %49 relu_grad [64,6,28,28] <- %48, %6  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 593920; /* [64,6,28,28] */
 		const float *x1 = m->arena + 0; /* [64,6,28,28] */
 		float *y = m->arena + 894976;
 		for (long i = 0; i < 301056; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(49);
 	}
 	/* %50 bias_grad [6] <- %49  (models/mnist_lenet.lua:16, grad.conv2d1.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 894976; /* [64,6,28,28] */
 		float *y = m->grad + 61584;
 		for (int c = 0; c < 6; c++)
@@ -1068,61 +1303,46 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 6; c++)
 				for (int i = 0; i < 784; i++)
 					y[c] += x0[(b*6 + c)*784 + i];
+		NN_PROF_END(50);
 	}
 	/* %51 conv2d_dw [6,1,5,5] <- %0, %49  (models/mnist_lenet.lua:16, grad.conv2d1.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,1,28,28] */
 		const float *x1 = m->arena + 894976; /* [64,6,28,28] */
 		float *y = m->grad + 61600;
 		float *scratch = m->arena + 518656;
 		/* dw from x and dy: a 5x5 conv, pad 2, 1 -> 6 channels, 28x28 -> 28x28; im2col + GEMM */
-		static const int oh_lo[5] = {2, 1, 0, 0, 0}, oh_hi[5] = {28, 28, 28, 27, 26};
-		static const int ow_lo[5] = {2, 1, 0, 0, 0}, ow_hi[5] = {28, 28, 28, 27, 26};
+		static const NnConv cv = {1, 28, 28, 5, 1, 2, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*45008;  /* [25,784]: the windows of one sample's group */
-			float *dwb = scratch + (long)t*45008 + 19600;  /* [6,25]: one sample's share */
-			float *pack = scratch + (long)t*45008 + 19760;  /* nn_gemm's panels of colᵀ */
-			float *part = scratch + (long)t*45008 + 44848;  /* [6,25]: this chunk's sum */
+			float *pack = scratch + (long)t*3744;  /* colᵀ of 112 pixels, in panels of NN_NR windows */
+			float *part = scratch + (long)t*3744 + 3584;  /* [6,25]: this chunk's sum */
 			for (long i = 0; i < 150; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*784;  /* [1,28,28] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 2, ow + kw - 2] */
-				for (int kh = 0; kh < 5; kh++)
-					for (int kw = 0; kw < 5; kw++) {
-						float *row = col + (long)(kh*5 + kw)*784;
-						for (int oh = 0; oh < 28; oh++) {
-							float *dst = row + oh*28;
-							if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-								for (int ow = 0; ow < 28; ow++)
-									dst[ow] = 0;
-								continue;
-							}
-							const float *src = xg + (long)(oh + kh - 2)*28;
-							for (int ow = 0; ow < ow_lo[kw]; ow++)
-								dst[ow] = 0;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								dst[ow] = src[ow + kw - 2];
-							for (int ow = ow_hi[kw]; ow < 28; ow++)
-								dst[ow] = 0;
-						}
-					}
-				/* dwb [6,25] = dy[b] [6,784] · colᵀ [784,25] */
-				nn_gemm(6, 25, 784, x1 + (long)b*4704, 784, 0, col, 784, 1, dwb, 25, pack);
+				const float *dyg = x1 + (long)b*4704;  /* [6,784] */
 				float *partg = part;
-				for (long i = 0; i < 150; i++)
-					partg[i] += dwb[i];
+				/* partg [6,25] += dy[b][:, p0…] · colᵀ [kc,25] */
+				for (int p0 = 0; p0 < 784; p0 += 112) {
+					int kc = 784 - p0 < 112 ? 784 - p0 : 112;
+					nn_im2colT_panels(xg, &cv, p0, kc, pack);
+					for (int q = 0; q < 25; q += NN_NR)
+						nn_panel_rows(6, kc, dyg + p0, 784, 1, pack + (long)q*kc, partg + q, 25,
+						              25 - q < NN_NR ? 25 - q : NN_NR, 0, (6 + NN_MR - 1)/NN_MR, 1);
+				}
 			}
 		}
 		/* dw = the chunks' sums, added in chunk order */
 		for (long i = 0; i < 150; i++) {
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*45008 + 44848 + i];
+				sum += scratch[(long)t*3744 + 3584 + i];
 			y[i] = sum;
 		}
+		NN_PROF_END(51);
 	}
 }
 
@@ -1136,6 +1356,7 @@ static void update(mnist_lenet *m)
 	(void)t;
 	/* %54 adam_update <- %2, %51, %52, %53  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 0; /* conv2d1.weight[6,1,5,5] */
 		const float *x1 = m->grad + 61600; /* grad.conv2d1.weight[6,1,5,5] */
 		float *x2 = m->state_f + 0; /* optim.conv2d1.weight.exp_avg[6,1,5,5] */
@@ -1148,9 +1369,11 @@ static void update(mnist_lenet *m)
 			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;
 			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2 + 9.99999994e-09f);
 		}
+		NN_PROF_END(54);
 	}
 	/* %57 adam_update <- %4, %50, %55, %56  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 160; /* conv2d1.bias[6] */
 		const float *x1 = m->grad + 61584; /* grad.conv2d1.bias[6] */
 		float *x2 = m->state_f + 320; /* optim.conv2d1.bias.exp_avg[6] */
@@ -1163,9 +1386,11 @@ static void update(mnist_lenet *m)
 			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;
 			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2 + 9.99999994e-09f);
 		}
+		NN_PROF_END(57);
 	}
 	/* %60 adam_update <- %8, %47, %58, %59  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 176; /* conv2d2.weight[16,6,5,5] */
 		const float *x1 = m->grad + 59184; /* grad.conv2d2.weight[16,6,5,5] */
 		float *x2 = m->state_f + 352; /* optim.conv2d2.weight.exp_avg[16,6,5,5] */
@@ -1178,9 +1403,11 @@ static void update(mnist_lenet *m)
 			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;
 			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2 + 9.99999994e-09f);
 		}
+		NN_PROF_END(60);
 	}
 	/* %63 adam_update <- %10, %45, %61, %62  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 2576; /* conv2d2.bias[16] */
 		const float *x1 = m->grad + 59168; /* grad.conv2d2.bias[16] */
 		float *x2 = m->state_f + 5152; /* optim.conv2d2.bias.exp_avg[16] */
@@ -1193,9 +1420,11 @@ static void update(mnist_lenet *m)
 			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;
 			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2 + 9.99999994e-09f);
 		}
+		NN_PROF_END(63);
 	}
 	/* %66 adam_update <- %15, %41, %64, %65  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 2592; /* linear1.weight[120,400] */
 		const float *x1 = m->grad + 11168; /* grad.linear1.weight[120,400] */
 		float *x2 = m->state_f + 5184; /* optim.linear1.weight.exp_avg[120,400] */
@@ -1208,9 +1437,11 @@ static void update(mnist_lenet *m)
 			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;
 			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2 + 9.99999994e-09f);
 		}
+		NN_PROF_END(66);
 	}
 	/* %69 adam_update <- %17, %39, %67, %68  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 50592; /* linear1.bias[120] */
 		const float *x1 = m->grad + 11040; /* grad.linear1.bias[120] */
 		float *x2 = m->state_f + 101184; /* optim.linear1.bias.exp_avg[120] */
@@ -1223,9 +1454,11 @@ static void update(mnist_lenet *m)
 			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;
 			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2 + 9.99999994e-09f);
 		}
+		NN_PROF_END(69);
 	}
 	/* %72 adam_update <- %20, %37, %70, %71  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 50720; /* linear2.weight[84,120] */
 		const float *x1 = m->grad + 960; /* grad.linear2.weight[84,120] */
 		float *x2 = m->state_f + 101440; /* optim.linear2.weight.exp_avg[84,120] */
@@ -1238,9 +1471,11 @@ static void update(mnist_lenet *m)
 			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;
 			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2 + 9.99999994e-09f);
 		}
+		NN_PROF_END(72);
 	}
 	/* %75 adam_update <- %22, %35, %73, %74  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 60800; /* linear2.bias[84] */
 		const float *x1 = m->grad + 864; /* grad.linear2.bias[84] */
 		float *x2 = m->state_f + 121600; /* optim.linear2.bias.exp_avg[84] */
@@ -1253,9 +1488,11 @@ static void update(mnist_lenet *m)
 			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;
 			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2 + 9.99999994e-09f);
 		}
+		NN_PROF_END(75);
 	}
 	/* %78 adam_update <- %25, %33, %76, %77  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 60896; /* linear3.weight[10,84] */
 		const float *x1 = m->grad + 16; /* grad.linear3.weight[10,84] */
 		float *x2 = m->state_f + 121792; /* optim.linear3.weight.exp_avg[10,84] */
@@ -1268,9 +1505,11 @@ static void update(mnist_lenet *m)
 			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;
 			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2 + 9.99999994e-09f);
 		}
+		NN_PROF_END(78);
 	}
 	/* %81 adam_update <- %27, %31, %79, %80  (models/mnist_lenet.lua:16) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 61744; /* linear3.bias[10] */
 		const float *x1 = m->grad + 0; /* grad.linear3.bias[10] */
 		float *x2 = m->state_f + 123488; /* optim.linear3.bias.exp_avg[10] */
@@ -1283,6 +1522,7 @@ static void update(mnist_lenet *m)
 			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;
 			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2 + 9.99999994e-09f);
 		}
+		NN_PROF_END(81);
 	}
 }
 
@@ -1579,6 +1819,43 @@ float *mnist_lenet_tensor(mnist_lenet *m, const char *name, long *numel)
 	return NULL;
 }
 
+void mnist_lenet_profile_print(void)
+{
+#ifdef NNCC_PROFILE
+	static const char *phase[] = {"forward", "backward", "update"};
+	int nn = (int)(sizeof nn_prof_node / sizeof *nn_prof_node);
+	double total = 0, ph[3] = {0};
+	long steps = 0;
+	for (int i = 0; i < nn; i++) {
+		double s = nn_prof_sec[nn_prof_node[i].id];
+		total += s;
+		ph[nn_prof_node[i].phase] += s;
+		if (nn_prof_calls[nn_prof_node[i].id] > steps)
+			steps = nn_prof_calls[nn_prof_node[i].id];
+	}
+	if (!steps || total <= 0) {
+		fprintf(stderr, "profile: no training step ran\n");
+		return;
+	}
+	fprintf(stderr, "profile: %ld steps, %.3f ms a step (forward %.1f%%, backward %.1f%%, update %.1f%%)\n",
+	        steps, 1e3 * total / steps, 100 * ph[0] / total, 100 * ph[1] / total,
+	        100 * ph[2] / total);
+	fprintf(stderr, "%-6s %-18s %-8s %5s %9s %6s %8s %8s\n", "node", "op", "phase",
+	        "line", "ms/step", "share", "GFLOP/s", "GB/s");
+	for (int i = 0; i < nn; i++) {
+		int id = nn_prof_node[i].id;
+		double s = nn_prof_sec[id] / (nn_prof_calls[id] ? nn_prof_calls[id] : 1);
+		fprintf(stderr, "%%%-5d %-18s %-8s %5d %9.4f %5.1f%% %8.2f %8.2f\n",
+		        id, nn_prof_node[i].op, phase[nn_prof_node[i].phase],
+		        nn_prof_node[i].line, 1e3 * s, 100 * nn_prof_sec[id] / total,
+		        s > 0 ? nn_prof_node[i].flops / s / 1e9 : 0,
+		        s > 0 ? nn_prof_node[i].bytes / s / 1e9 : 0);
+	}
+#else
+	fprintf(stderr, "profile: build the trainer with -DNNCC_PROFILE (or nncc --profile)\n");
+#endif
+}
+
 /* ---- the trainer: the recipe of models/mnist_lenet.lua ---- */
 #ifndef NNCC_NO_MAIN
 
@@ -1647,7 +1924,11 @@ int main(int argc, char **argv)
 		.patience = 0,
 		.min_delta = 0.0f,
 	};
-	return rt_train_main(&model, &recipe, argc, argv);
+	int rc = rt_train_main(&model, &recipe, argc, argv);
+#ifdef NNCC_PROFILE
+	mnist_lenet_profile_print();
+#endif
+	return rc;
 }
 
 #endif

@@ -48,4 +48,8 @@ int mnist_lenet_load(mnist_lenet *m, const char *path);
  * "grad.<name>"; NULL if there is none. */
 float *mnist_lenet_tensor(mnist_lenet *m, const char *name, long *numel);
 
+/* Built with -DNNCC_PROFILE (nncc --profile): the time of every op
+ * of the training steps so far, as a table on stderr. */
+void mnist_lenet_profile_print(void);
+
 #endif

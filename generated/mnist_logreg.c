@@ -158,17 +158,45 @@ NN_KERNEL void nn_tile(int K, const float *a, long rs, long ks,
 			c[r * ldc + j] = acc ? c[r * ldc + j] + t[r][j] : t[r][j];
 }
 
+/* K is walked in blocks of at most NN_KC, as equal as they come (144 is
+ * 72 + 72, not 128 + 16), so the block of a panel being multiplied stays
+ * in L1 and a short last block does not pay a tile's loads and stores for
+ * little work.  The blocks depend on K alone: every path sums an element
+ * of C in the same order. */
+#define NN_KC 128               /* panel block: 16 KB at NR = 32 */
+#define NN_IG 16                /* row tiles per work item */
+NN_KERNEL int nn_kblock(int K)
+{
+	int n = (K + NN_KC - 1) / NN_KC;
+	return n ? (K + n - 1) / n : 1;
+}
+
+/* Row tiles ib0 … ib1−1 of C's columns j … j+nr−1, C = op(A)·panel (+ C
+ * with acc): a(r,k) = A[r·rs + k·ks], panel as nn_pack_panel lays it out. */
+NN_KERNEL void nn_panel_rows(int M, int K, const float *A, long rs, long ks,
+                             const float *panel, float *C, long ldc, int nr,
+                             int ib0, int ib1, int acc)
+{
+	int kb = nn_kblock(K);
+	for (int k0 = 0; k0 < K; k0 += kb) {
+		int kc = K - k0 < kb ? K - k0 : kb;
+		for (int ib = ib0; ib < ib1; ib++) {
+			int i = ib * NN_MR, mr = M - i < NN_MR ? M - i : NN_MR;
+			nn_tile(kc, A + i * rs + k0 * ks, rs, ks,
+			        panel + (long)k0 * NN_NR, C + (long)i * ldc, ldc,
+			        mr, nr, acc || k0 > 0);
+		}
+	}
+}
+
 /* C[M,N] = op(A)·op(B): op(A) is M×K, stored [M,lda] or, with ta, [K,lda];
  * op(B) is K×N, stored [K,ldb] or, with tb, [N,ldb].  scratch holds
  * K·⌈N/32⌉·32 floats for the packed B.
  *
  * op(B) is packed into column panels (in parallel); then each work item —
- * one panel and a group of NN_IG row tiles — walks K in blocks of NN_KC,
- * so the block of the panel it multiplies stays in L1 across the group.
- * Each element of C is summed by one thread, in k order. */
-#define NN_KC 128               /* panel block: 16 KB at NR = 32; the same
-                                   on every path, so all sum in one order */
-#define NN_IG 16                /* row tiles per work item */
+ * one panel and a group of NN_IG row tiles — walks K in blocks, so the
+ * block of the panel it multiplies stays in L1 across the group.  Each
+ * element of C is summed by one thread, in k order. */
 NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
                        int ta, const float *B, int ldb, int tb, float *C,
                        int ldc, float *scratch)
@@ -185,18 +213,145 @@ NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
 	for (int jb = 0; jb < npanel; jb++)
 		for (int g = 0; g < ngroup; g++) {
 			int j = jb * NN_NR, nr = N - j < NN_NR ? N - j : NN_NR;
-			const float *panel = scratch + (long)j * K;
-			int ib_end = (g + 1) * NN_IG < nrow ? (g + 1) * NN_IG : nrow;
-			for (int k0 = 0; k0 < K; k0 += NN_KC) {
-				int kc = K - k0 < NN_KC ? K - k0 : NN_KC;
-				for (int ib = g * NN_IG; ib < ib_end; ib++) {
-					int i = ib * NN_MR, mr = M - i < NN_MR ? M - i : NN_MR;
-					nn_tile(kc, A + i * rs + k0 * ks, rs, ks,
-					        panel + (long)k0 * NN_NR, C + (long)i * ldc + j,
-					        ldc, mr, nr, k0 > 0);
+			int ib1 = (g + 1) * NN_IG < nrow ? (g + 1) * NN_IG : nrow;
+			nn_panel_rows(M, K, A, rs, ks, scratch + (long)j * K, C + j, ldc,
+			              nr, g * NN_IG, ib1, 0);
+		}
+}
+
+/* ---- convolution as implicit GEMM (ops/conv.c) ----
+ * The GEMM conv kernels never build a whole im2col matrix: for one
+ * sample's group they build one panel of it at a time, in the layout
+ * nn_panel_rows reads, multiply it while it is in L1, and move on. */
+
+/* One group of one sample: C input channels of H×W, a k×k kernel with
+ * stride S, padding P and dilation D, OH×OW outputs. */
+typedef struct NnConv {
+	int C, H, W, k, S, P, D, OH, OW;
+} NnConv;
+
+/* Output positions o ∈ [lo, hi) of a row or column of `out` whose tap t
+ * reads inside the input's n: 0 ≤ o·S + t·D − P < n. */
+NN_KERNEL void nn_tap_range(const NnConv *g, int t, int n, int out, int *lo,
+                            int *hi)
+{
+	int off = t * g->D - g->P;
+	int l = off < 0 ? (-off + g->S - 1) / g->S : 0;
+	int h = n - 1 - off < 0 ? 0 : (n - 1 - off) / g->S + 1;
+	if (h > out)
+		h = out;
+	*lo = l < h ? l : h;
+	*hi = h;
+}
+
+/* The windows of output pixels p0 … p0+nr−1 of x [C,H,W] as a panel:
+ * dst[kk·NN_NR + j] = x[c, oh·S + kh·D − P, ow·S + kw·D − P] for row
+ * kk = (c,kh,kw) and pixel p0 + j = (oh,ow); 0 in the padding and for
+ * j ≥ nr. */
+NN_KERNEL void nn_im2col_panel(const float *x, const NnConv *g, int p0,
+                               int nr, float *dst)
+{
+	for (int c = 0; c < g->C; c++)
+		for (int kh = 0; kh < g->k; kh++)
+			for (int kw = 0; kw < g->k; kw++, dst += NN_NR) {
+				int lo, hi, off = kw * g->D - g->P;
+				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
+				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
+				while (j < nr) {
+					int end = ow + (g->OW - ow < nr - j ? g->OW - ow : nr - j);
+					int ih = oh * g->S + kh * g->D - g->P;
+					float *d = dst + j;  /* d[o − ow] is column o's */
+					if (ih < 0 || ih >= g->H) {
+						for (int o = ow; o < end; o++)
+							d[o - ow] = 0;
+					} else {
+						const float *xr = x + ((long)c * g->H + ih) * g->W;
+						int a = lo > ow ? (lo < end ? lo : end) : ow;
+						int b = hi < end ? (hi > a ? hi : a) : end;
+						for (int o = ow; o < a; o++)
+							d[o - ow] = 0;
+						for (int o = a; o < b; o++)
+							d[o - ow] = xr[o * g->S + off];
+						for (int o = b; o < end; o++)
+							d[o - ow] = 0;
+					}
+					j += end - ow;
+					oh++;
+					ow = 0;
+				}
+				for (; j < NN_NR; j++)
+					dst[j] = 0;
+			}
+}
+
+/* The transposed windows of output pixels p0 … p0+kc−1, for the weight
+ * gradient: op(B) = colᵀ [kc, KK] packed as nn_pack_panel would, panel q
+ * holding rows kk = q·NN_NR … at dst + q·kc·NN_NR, pixel j's row at
+ * j·NN_NR; lanes past KK are 0. */
+NN_KERNEL void nn_im2colT_panels(const float *x, const NnConv *g, int p0,
+                                 int kc, float *dst)
+{
+	int KK = g->C * g->k * g->k, npanel = (KK + NN_NR - 1) / NN_NR;
+	if (KK % NN_NR) {
+		float *last = dst + (long)(npanel - 1) * kc * NN_NR;
+		for (int j = 0; j < kc; j++)
+			for (int l = KK % NN_NR; l < NN_NR; l++)
+				last[(long)j * NN_NR + l] = 0;
+	}
+	int kk = 0;
+	for (int c = 0; c < g->C; c++)
+		for (int kh = 0; kh < g->k; kh++)
+			for (int kw = 0; kw < g->k; kw++, kk++) {
+				float *d0 = dst + (long)(kk / NN_NR) * kc * NN_NR + kk % NN_NR;
+				int lo, hi, off = kw * g->D - g->P;
+				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
+				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
+				while (j < kc) {
+					int end = ow + (g->OW - ow < kc - j ? g->OW - ow : kc - j);
+					int ih = oh * g->S + kh * g->D - g->P;
+					float *d = d0 + (long)j * NN_NR;  /* column o at (o − ow)·NR */
+					if (ih < 0 || ih >= g->H) {
+						for (int o = ow; o < end; o++)
+							d[(long)(o - ow) * NN_NR] = 0;
+					} else {
+						const float *xr = x + ((long)c * g->H + ih) * g->W;
+						for (int o = ow; o < end; o++)
+							d[(long)(o - ow) * NN_NR] = o >= lo && o < hi ?
+							                            xr[o * g->S + off] : 0;
+					}
+					j += end - ow;
+					oh++;
+					ow = 0;
 				}
 			}
-		}
+}
+
+/* dx [C,H,W] += the windows' gradients colp [KK, ldp] of output pixels
+ * p0 … p0+nr−1: each entry adds back into the input pixel im2col took it
+ * from, tap by tap in kk order. */
+NN_KERNEL void nn_col2im_panel(const float *colp, int ldp, const NnConv *g,
+                               int p0, int nr, float *dx)
+{
+	for (int c = 0; c < g->C; c++)
+		for (int kh = 0; kh < g->k; kh++)
+			for (int kw = 0; kw < g->k; kw++, colp += ldp) {
+				int lo, hi, off = kw * g->D - g->P;
+				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
+				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
+				while (j < nr) {
+					int end = ow + (g->OW - ow < nr - j ? g->OW - ow : nr - j);
+					int ih = oh * g->S + kh * g->D - g->P;
+					if (ih >= 0 && ih < g->H) {
+						float *dr = dx + ((long)c * g->H + ih) * g->W;
+						int a = lo > ow ? lo : ow, b = hi < end ? hi : end;
+						for (int o = a; o < b; o++)
+							dr[o * g->S + off] += colp[j + o - ow];
+					}
+					j += end - ow;
+					oh++;
+					ow = 0;
+				}
+			}
 }
 
 /* Parameter initialisation, drawn in a fixed order from the model's RNG. */
@@ -271,6 +426,32 @@ struct mnist_logreg {
 	int32_t *ybuf;
 };
 
+/* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
+ * times every node; mnist_logreg_profile_print() prints the table ---- */
+#ifdef NNCC_PROFILE
+static double nn_prof_sec[17];
+static long nn_prof_calls[17];
+#define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
+#define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
+static const struct {
+	int id, phase, line;
+	const char *op;
+	double flops, bytes;
+} nn_prof_node[] = {
+	{4, 0, 8, "matmul", 1003520, 234624},
+	{6, 0, 8, "bias_add", 0, 5160},
+	{7, 0, 12, "softmax_ce", 2560, 2820},
+	{8, 1, 12, "softmax_ce_grad", 2560, 5376},
+	{9, 1, 8, "bias_grad", 0, 2600},
+	{10, 1, 8, "matmul", 1003520, 234624},
+	{13, 2, 8, "adam_update", 31360, 125440},
+	{16, 2, 8, "adam_update", 40, 160},
+};
+#else
+#define NN_PROF_BEGIN ((void)0)
+#define NN_PROF_END(id) ((void)0)
+#endif
+
 /* ---- forward (training mode) ---- */
 
 static void forward_train(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin)
@@ -281,23 +462,28 @@ static void forward_train(mnist_logreg *m, const nn_in_t *xin, const int32_t *yi
 	(void)yin;
 	/* %4 matmul [64,10] <- %2, %3  (models/mnist_logreg.lua:8) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = xin; /* [64,784] */
 		const float *x1 = m->param + 0; /* linear1.weight[10,784] */
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 640;
 		nn_gemm(64, 10, 784, x0, 784, 0, x1, 784, 1, y, 10, scratch);
+		NN_PROF_END(4);
 	}
 	/* %6 bias_add [64,10] <- %4, %5  (models/mnist_logreg.lua:8) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,10] */
 		const float *x1 = m->param + 7840; /* linear1.bias[10] */
 		float *y = m->arena + 640;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++)
 				y[b*10 + c] = x0[b*10 + c] + x1[c];
+		NN_PROF_END(6);
 	}
 	/* %7 softmax_ce [1] <- %6, %1  (models/mnist_logreg.lua:12) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 640; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
 		float *y = m->arena + 0;
@@ -312,6 +498,7 @@ static void forward_train(mnist_logreg *m, const nn_in_t *xin, const int32_t *yi
 			total += lse - z[k];
 		}
 		y[0] = (float)(total / nrows);
+		NN_PROF_END(7);
 	}
 }
 
@@ -370,6 +557,7 @@ static void backward(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin)
 	(void)yin;
 	/* %8 softmax_ce_grad [64,10] <- %6, %1  (models/mnist_logreg.lua:12) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 640; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
 		float *y = m->arena + 1280;
@@ -389,9 +577,11 @@ static void backward(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 10; c++) dz[c] *= p / s;
 			dz[k] -= p;
 		}
+		NN_PROF_END(8);
 	}
 	/* %9 bias_grad [10] <- %8  (models/mnist_logreg.lua:8, grad.linear1.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1280; /* [64,10] */
 		float *y = m->grad + 0;
 		for (int c = 0; c < 10; c++)
@@ -399,14 +589,17 @@ static void backward(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin)
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++)
 				y[c] += x0[b*10 + c];
+		NN_PROF_END(9);
 	}
 	/* %10 matmul [10,784] <- %8, %2  (models/mnist_logreg.lua:8, grad.linear1.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1280; /* [64,10] */
 		const float *x1 = xin; /* [64,784] */
 		float *y = m->grad + 16;
 		float *scratch = m->arena + 1920;
 		nn_gemm(10, 784, 64, x0, 10, 1, x1, 784, 0, y, 784, scratch);
+		NN_PROF_END(10);
 	}
 }
 
@@ -420,6 +613,7 @@ static void update(mnist_logreg *m)
 	(void)t;
 	/* %13 adam_update <- %3, %10, %11, %12  (models/mnist_logreg.lua:8) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 0; /* linear1.weight[10,784] */
 		const float *x1 = m->grad + 16; /* grad.linear1.weight[10,784] */
 		float *x2 = m->state_f + 0; /* optim.linear1.weight.exp_avg[10,784] */
@@ -432,9 +626,11 @@ static void update(mnist_logreg *m)
 			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;
 			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2 + 9.99999994e-09f);
 		}
+		NN_PROF_END(13);
 	}
 	/* %16 adam_update <- %5, %9, %14, %15  (models/mnist_logreg.lua:8) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 7840; /* linear1.bias[10] */
 		const float *x1 = m->grad + 0; /* grad.linear1.bias[10] */
 		float *x2 = m->state_f + 15680; /* optim.linear1.bias.exp_avg[10] */
@@ -447,6 +643,7 @@ static void update(mnist_logreg *m)
 			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;
 			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2 + 9.99999994e-09f);
 		}
+		NN_PROF_END(16);
 	}
 }
 
@@ -679,6 +876,43 @@ float *mnist_logreg_tensor(mnist_logreg *m, const char *name, long *numel)
 	return NULL;
 }
 
+void mnist_logreg_profile_print(void)
+{
+#ifdef NNCC_PROFILE
+	static const char *phase[] = {"forward", "backward", "update"};
+	int nn = (int)(sizeof nn_prof_node / sizeof *nn_prof_node);
+	double total = 0, ph[3] = {0};
+	long steps = 0;
+	for (int i = 0; i < nn; i++) {
+		double s = nn_prof_sec[nn_prof_node[i].id];
+		total += s;
+		ph[nn_prof_node[i].phase] += s;
+		if (nn_prof_calls[nn_prof_node[i].id] > steps)
+			steps = nn_prof_calls[nn_prof_node[i].id];
+	}
+	if (!steps || total <= 0) {
+		fprintf(stderr, "profile: no training step ran\n");
+		return;
+	}
+	fprintf(stderr, "profile: %ld steps, %.3f ms a step (forward %.1f%%, backward %.1f%%, update %.1f%%)\n",
+	        steps, 1e3 * total / steps, 100 * ph[0] / total, 100 * ph[1] / total,
+	        100 * ph[2] / total);
+	fprintf(stderr, "%-6s %-18s %-8s %5s %9s %6s %8s %8s\n", "node", "op", "phase",
+	        "line", "ms/step", "share", "GFLOP/s", "GB/s");
+	for (int i = 0; i < nn; i++) {
+		int id = nn_prof_node[i].id;
+		double s = nn_prof_sec[id] / (nn_prof_calls[id] ? nn_prof_calls[id] : 1);
+		fprintf(stderr, "%%%-5d %-18s %-8s %5d %9.4f %5.1f%% %8.2f %8.2f\n",
+		        id, nn_prof_node[i].op, phase[nn_prof_node[i].phase],
+		        nn_prof_node[i].line, 1e3 * s, 100 * nn_prof_sec[id] / total,
+		        s > 0 ? nn_prof_node[i].flops / s / 1e9 : 0,
+		        s > 0 ? nn_prof_node[i].bytes / s / 1e9 : 0);
+	}
+#else
+	fprintf(stderr, "profile: build the trainer with -DNNCC_PROFILE (or nncc --profile)\n");
+#endif
+}
+
 /* ---- the trainer: the recipe of models/mnist_logreg.lua ---- */
 #ifndef NNCC_NO_MAIN
 
@@ -747,7 +981,11 @@ int main(int argc, char **argv)
 		.patience = 0,
 		.min_delta = 0.0f,
 	};
-	return rt_train_main(&model, &recipe, argc, argv);
+	int rc = rt_train_main(&model, &recipe, argc, argv);
+#ifdef NNCC_PROFILE
+	mnist_logreg_profile_print();
+#endif
+	return rc;
 }
 
 #endif

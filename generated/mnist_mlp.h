@@ -48,4 +48,8 @@ int mnist_mlp_load(mnist_mlp *m, const char *path);
  * "grad.<name>"; NULL if there is none. */
 float *mnist_mlp_tensor(mnist_mlp *m, const char *name, long *numel);
 
+/* Built with -DNNCC_PROFILE (nncc --profile): the time of every op
+ * of the training steps so far, as a table on stderr. */
+void mnist_mlp_profile_print(void);
+
 #endif

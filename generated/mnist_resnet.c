@@ -3,7 +3,7 @@
  *
  * Model mnist_resnet: batch 64, 37744 parameters.
  * Memory: parameters 37744, gradients 37744, optimizer state 39280,
- * arena 19267968 floats (naive sum of transients 62194576).
+ * arena 19267968 floats (naive sum of transients 61852048).
  *
  * cc -O2 -march=native mnist_resnet.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -158,17 +158,45 @@ NN_KERNEL void nn_tile(int K, const float *a, long rs, long ks,
 			c[r * ldc + j] = acc ? c[r * ldc + j] + t[r][j] : t[r][j];
 }
 
+/* K is walked in blocks of at most NN_KC, as equal as they come (144 is
+ * 72 + 72, not 128 + 16), so the block of a panel being multiplied stays
+ * in L1 and a short last block does not pay a tile's loads and stores for
+ * little work.  The blocks depend on K alone: every path sums an element
+ * of C in the same order. */
+#define NN_KC 128               /* panel block: 16 KB at NR = 32 */
+#define NN_IG 16                /* row tiles per work item */
+NN_KERNEL int nn_kblock(int K)
+{
+	int n = (K + NN_KC - 1) / NN_KC;
+	return n ? (K + n - 1) / n : 1;
+}
+
+/* Row tiles ib0 … ib1−1 of C's columns j … j+nr−1, C = op(A)·panel (+ C
+ * with acc): a(r,k) = A[r·rs + k·ks], panel as nn_pack_panel lays it out. */
+NN_KERNEL void nn_panel_rows(int M, int K, const float *A, long rs, long ks,
+                             const float *panel, float *C, long ldc, int nr,
+                             int ib0, int ib1, int acc)
+{
+	int kb = nn_kblock(K);
+	for (int k0 = 0; k0 < K; k0 += kb) {
+		int kc = K - k0 < kb ? K - k0 : kb;
+		for (int ib = ib0; ib < ib1; ib++) {
+			int i = ib * NN_MR, mr = M - i < NN_MR ? M - i : NN_MR;
+			nn_tile(kc, A + i * rs + k0 * ks, rs, ks,
+			        panel + (long)k0 * NN_NR, C + (long)i * ldc, ldc,
+			        mr, nr, acc || k0 > 0);
+		}
+	}
+}
+
 /* C[M,N] = op(A)·op(B): op(A) is M×K, stored [M,lda] or, with ta, [K,lda];
  * op(B) is K×N, stored [K,ldb] or, with tb, [N,ldb].  scratch holds
  * K·⌈N/32⌉·32 floats for the packed B.
  *
  * op(B) is packed into column panels (in parallel); then each work item —
- * one panel and a group of NN_IG row tiles — walks K in blocks of NN_KC,
- * so the block of the panel it multiplies stays in L1 across the group.
- * Each element of C is summed by one thread, in k order. */
-#define NN_KC 128               /* panel block: 16 KB at NR = 32; the same
-                                   on every path, so all sum in one order */
-#define NN_IG 16                /* row tiles per work item */
+ * one panel and a group of NN_IG row tiles — walks K in blocks, so the
+ * block of the panel it multiplies stays in L1 across the group.  Each
+ * element of C is summed by one thread, in k order. */
 NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
                        int ta, const float *B, int ldb, int tb, float *C,
                        int ldc, float *scratch)
@@ -185,18 +213,145 @@ NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
 	for (int jb = 0; jb < npanel; jb++)
 		for (int g = 0; g < ngroup; g++) {
 			int j = jb * NN_NR, nr = N - j < NN_NR ? N - j : NN_NR;
-			const float *panel = scratch + (long)j * K;
-			int ib_end = (g + 1) * NN_IG < nrow ? (g + 1) * NN_IG : nrow;
-			for (int k0 = 0; k0 < K; k0 += NN_KC) {
-				int kc = K - k0 < NN_KC ? K - k0 : NN_KC;
-				for (int ib = g * NN_IG; ib < ib_end; ib++) {
-					int i = ib * NN_MR, mr = M - i < NN_MR ? M - i : NN_MR;
-					nn_tile(kc, A + i * rs + k0 * ks, rs, ks,
-					        panel + (long)k0 * NN_NR, C + (long)i * ldc + j,
-					        ldc, mr, nr, k0 > 0);
+			int ib1 = (g + 1) * NN_IG < nrow ? (g + 1) * NN_IG : nrow;
+			nn_panel_rows(M, K, A, rs, ks, scratch + (long)j * K, C + j, ldc,
+			              nr, g * NN_IG, ib1, 0);
+		}
+}
+
+/* ---- convolution as implicit GEMM (ops/conv.c) ----
+ * The GEMM conv kernels never build a whole im2col matrix: for one
+ * sample's group they build one panel of it at a time, in the layout
+ * nn_panel_rows reads, multiply it while it is in L1, and move on. */
+
+/* One group of one sample: C input channels of H×W, a k×k kernel with
+ * stride S, padding P and dilation D, OH×OW outputs. */
+typedef struct NnConv {
+	int C, H, W, k, S, P, D, OH, OW;
+} NnConv;
+
+/* Output positions o ∈ [lo, hi) of a row or column of `out` whose tap t
+ * reads inside the input's n: 0 ≤ o·S + t·D − P < n. */
+NN_KERNEL void nn_tap_range(const NnConv *g, int t, int n, int out, int *lo,
+                            int *hi)
+{
+	int off = t * g->D - g->P;
+	int l = off < 0 ? (-off + g->S - 1) / g->S : 0;
+	int h = n - 1 - off < 0 ? 0 : (n - 1 - off) / g->S + 1;
+	if (h > out)
+		h = out;
+	*lo = l < h ? l : h;
+	*hi = h;
+}
+
+/* The windows of output pixels p0 … p0+nr−1 of x [C,H,W] as a panel:
+ * dst[kk·NN_NR + j] = x[c, oh·S + kh·D − P, ow·S + kw·D − P] for row
+ * kk = (c,kh,kw) and pixel p0 + j = (oh,ow); 0 in the padding and for
+ * j ≥ nr. */
+NN_KERNEL void nn_im2col_panel(const float *x, const NnConv *g, int p0,
+                               int nr, float *dst)
+{
+	for (int c = 0; c < g->C; c++)
+		for (int kh = 0; kh < g->k; kh++)
+			for (int kw = 0; kw < g->k; kw++, dst += NN_NR) {
+				int lo, hi, off = kw * g->D - g->P;
+				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
+				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
+				while (j < nr) {
+					int end = ow + (g->OW - ow < nr - j ? g->OW - ow : nr - j);
+					int ih = oh * g->S + kh * g->D - g->P;
+					float *d = dst + j;  /* d[o − ow] is column o's */
+					if (ih < 0 || ih >= g->H) {
+						for (int o = ow; o < end; o++)
+							d[o - ow] = 0;
+					} else {
+						const float *xr = x + ((long)c * g->H + ih) * g->W;
+						int a = lo > ow ? (lo < end ? lo : end) : ow;
+						int b = hi < end ? (hi > a ? hi : a) : end;
+						for (int o = ow; o < a; o++)
+							d[o - ow] = 0;
+						for (int o = a; o < b; o++)
+							d[o - ow] = xr[o * g->S + off];
+						for (int o = b; o < end; o++)
+							d[o - ow] = 0;
+					}
+					j += end - ow;
+					oh++;
+					ow = 0;
+				}
+				for (; j < NN_NR; j++)
+					dst[j] = 0;
+			}
+}
+
+/* The transposed windows of output pixels p0 … p0+kc−1, for the weight
+ * gradient: op(B) = colᵀ [kc, KK] packed as nn_pack_panel would, panel q
+ * holding rows kk = q·NN_NR … at dst + q·kc·NN_NR, pixel j's row at
+ * j·NN_NR; lanes past KK are 0. */
+NN_KERNEL void nn_im2colT_panels(const float *x, const NnConv *g, int p0,
+                                 int kc, float *dst)
+{
+	int KK = g->C * g->k * g->k, npanel = (KK + NN_NR - 1) / NN_NR;
+	if (KK % NN_NR) {
+		float *last = dst + (long)(npanel - 1) * kc * NN_NR;
+		for (int j = 0; j < kc; j++)
+			for (int l = KK % NN_NR; l < NN_NR; l++)
+				last[(long)j * NN_NR + l] = 0;
+	}
+	int kk = 0;
+	for (int c = 0; c < g->C; c++)
+		for (int kh = 0; kh < g->k; kh++)
+			for (int kw = 0; kw < g->k; kw++, kk++) {
+				float *d0 = dst + (long)(kk / NN_NR) * kc * NN_NR + kk % NN_NR;
+				int lo, hi, off = kw * g->D - g->P;
+				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
+				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
+				while (j < kc) {
+					int end = ow + (g->OW - ow < kc - j ? g->OW - ow : kc - j);
+					int ih = oh * g->S + kh * g->D - g->P;
+					float *d = d0 + (long)j * NN_NR;  /* column o at (o − ow)·NR */
+					if (ih < 0 || ih >= g->H) {
+						for (int o = ow; o < end; o++)
+							d[(long)(o - ow) * NN_NR] = 0;
+					} else {
+						const float *xr = x + ((long)c * g->H + ih) * g->W;
+						for (int o = ow; o < end; o++)
+							d[(long)(o - ow) * NN_NR] = o >= lo && o < hi ?
+							                            xr[o * g->S + off] : 0;
+					}
+					j += end - ow;
+					oh++;
+					ow = 0;
 				}
 			}
-		}
+}
+
+/* dx [C,H,W] += the windows' gradients colp [KK, ldp] of output pixels
+ * p0 … p0+nr−1: each entry adds back into the input pixel im2col took it
+ * from, tap by tap in kk order. */
+NN_KERNEL void nn_col2im_panel(const float *colp, int ldp, const NnConv *g,
+                               int p0, int nr, float *dx)
+{
+	for (int c = 0; c < g->C; c++)
+		for (int kh = 0; kh < g->k; kh++)
+			for (int kw = 0; kw < g->k; kw++, colp += ldp) {
+				int lo, hi, off = kw * g->D - g->P;
+				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
+				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
+				while (j < nr) {
+					int end = ow + (g->OW - ow < nr - j ? g->OW - ow : nr - j);
+					int ih = oh * g->S + kh * g->D - g->P;
+					if (ih >= 0 && ih < g->H) {
+						float *dr = dx + ((long)c * g->H + ih) * g->W;
+						int a = lo > ow ? lo : ow, b = hi < end ? hi : end;
+						for (int o = a; o < b; o++)
+							dr[o * g->S + off] += colp[j + o - ow];
+					}
+					j += end - ow;
+					oh++;
+					ow = 0;
+				}
+			}
 }
 
 /* Parameter initialisation, drawn in a fixed order from the model's RNG. */
@@ -271,6 +426,194 @@ struct mnist_resnet {
 	int32_t *ybuf;
 };
 
+/* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
+ * times every node; mnist_resnet_profile_print() prints the table ---- */
+#ifdef NNCC_PROFILE
+static double nn_prof_sec[264];
+static long nn_prof_calls[264];
+#define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
+#define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
+static const struct {
+	int id, phase, line;
+	const char *op;
+	double flops, bytes;
+} nn_prof_node[] = {
+	{3, 0, 27, "conv2d", 28901376, 6624384},
+	{8, 0, 27, "bn_stats", 6422528, 6423168},
+	{10, 0, 27, "bn_apply", 4816896, 12845696},
+	{11, 0, 27, "relu", 1605632, 12845056},
+	{13, 0, 11, "conv2d", 28901376, 12846208},
+	{18, 0, 11, "bn_stats", 6422528, 6423168},
+	{20, 0, 11, "bn_apply", 4816896, 12845696},
+	{21, 0, 11, "relu", 1605632, 12845056},
+	{23, 0, 11, "conv2d", 102760448, 12849152},
+	{28, 0, 11, "bn_stats", 6422528, 6423168},
+	{30, 0, 11, "bn_apply", 4816896, 12845696},
+	{31, 0, 15, "add", 1605632, 19267584},
+	{32, 0, 15, "relu", 1605632, 12845056},
+	{34, 0, 21, "conv2d", 7225344, 8029312},
+	{39, 0, 21, "bn_stats", 1605632, 1606272},
+	{41, 0, 21, "bn_apply", 1204224, 3211904},
+	{42, 0, 21, "relu", 401408, 3211264},
+	{44, 0, 21, "conv2d", 51380224, 4825088},
+	{49, 0, 21, "bn_stats", 3211264, 3212544},
+	{51, 0, 21, "bn_apply", 2408448, 6423808},
+	{52, 0, 21, "relu", 802816, 6422528},
+	{54, 0, 11, "conv2d", 14450688, 6424832},
+	{59, 0, 11, "bn_stats", 3211264, 3212544},
+	{61, 0, 11, "bn_apply", 2408448, 6423808},
+	{62, 0, 11, "relu", 802816, 6422528},
+	{64, 0, 11, "conv2d", 102760448, 6438912},
+	{69, 0, 11, "bn_stats", 3211264, 3212544},
+	{71, 0, 11, "bn_apply", 2408448, 6423808},
+	{72, 0, 15, "add", 802816, 9633792},
+	{73, 0, 15, "relu", 802816, 6422528},
+	{75, 0, 21, "conv2d", 3612672, 4016384},
+	{80, 0, 21, "bn_stats", 802816, 804096},
+	{82, 0, 21, "bn_apply", 602112, 1606912},
+	{83, 0, 21, "relu", 200704, 1605632},
+	{85, 0, 21, "conv2d", 51380224, 2441216},
+	{90, 0, 21, "bn_stats", 1605632, 1608192},
+	{92, 0, 21, "bn_apply", 1204224, 3213824},
+	{93, 0, 21, "relu", 401408, 3211264},
+	{95, 0, 11, "conv2d", 7225344, 3215872},
+	{100, 0, 11, "bn_stats", 1605632, 1608192},
+	{102, 0, 11, "bn_apply", 1204224, 3213824},
+	{103, 0, 11, "relu", 401408, 3211264},
+	{105, 0, 11, "conv2d", 102760448, 3276800},
+	{110, 0, 11, "bn_stats", 1605632, 1608192},
+	{112, 0, 11, "bn_apply", 1204224, 3213824},
+	{113, 0, 15, "add", 401408, 4816896},
+	{114, 0, 15, "relu", 401408, 3211264},
+	{115, 0, 33, "global_avgpool", 401408, 1638400},
+	{117, 0, 33, "matmul", 163840, 40448},
+	{119, 0, 33, "bias_add", 0, 5160},
+	{120, 0, 37, "softmax_ce", 2560, 2820},
+	{121, 1, 37, "softmax_ce_grad", 2560, 5376},
+	{122, 1, 33, "bias_grad", 0, 2600},
+	{123, 1, 33, "matmul", 163840, 40448},
+	{124, 1, 33, "matmul", 163840, 40448},
+	{125, 1, 33, "global_avgpool_grad", 401408, 1638400},
+	{126, 1, 15, "relu_grad", 401408, 4816896},
+	{127, 1, 11, "bias_grad", 0, 1606144},
+	{128, 1, 11, "bn_gamma_grad", 384, 3213312},
+	{129, 1, 11, "bn_dx", 2408448, 4819968},
+	{130, 1, 11, "conv2d_dx", 102760448, 3276800},
+	{131, 1, 11, "conv2d_dw", 102760448, 3276800},
+	{132, 1, 11, "relu_grad", 401408, 4816896},
+	{133, 1, 11, "bias_grad", 0, 1606144},
+	{134, 1, 11, "bn_gamma_grad", 384, 3213312},
+	{135, 1, 11, "bn_dx", 2408448, 4819968},
+	{136, 1, 11, "conv2d_dx", 7225344, 3215872},
+	{137, 1, 11, "conv2d_dw", 7225344, 3215872},
+	{138, 1, 11, "add", 401408, 4816896},
+	{139, 1, 21, "relu_grad", 401408, 4816896},
+	{140, 1, 21, "bias_grad", 0, 1606144},
+	{141, 1, 21, "bn_gamma_grad", 384, 3213312},
+	{142, 1, 21, "bn_dx", 2408448, 4819968},
+	{143, 1, 21, "conv2d_dx", 51380224, 2441216},
+	{144, 1, 21, "conv2d_dw", 51380224, 2441216},
+	{145, 1, 21, "relu_grad", 200704, 2408448},
+	{146, 1, 21, "bias_grad", 0, 803072},
+	{147, 1, 21, "bn_gamma_grad", 192, 1606656},
+	{148, 1, 21, "bn_dx", 1204224, 2409984},
+	{149, 1, 21, "conv2d_dx", 3612672, 4016384},
+	{150, 1, 21, "conv2d_dw", 3612672, 4016384},
+	{151, 1, 15, "relu_grad", 802816, 9633792},
+	{152, 1, 11, "bias_grad", 0, 3211520},
+	{153, 1, 11, "bn_gamma_grad", 192, 6423552},
+	{154, 1, 11, "bn_dx", 4816896, 9635328},
+	{155, 1, 11, "conv2d_dx", 102760448, 6438912},
+	{156, 1, 11, "conv2d_dw", 102760448, 6438912},
+	{157, 1, 11, "relu_grad", 802816, 9633792},
+	{158, 1, 11, "bias_grad", 0, 3211520},
+	{159, 1, 11, "bn_gamma_grad", 192, 6423552},
+	{160, 1, 11, "bn_dx", 4816896, 9635328},
+	{161, 1, 11, "conv2d_dx", 14450688, 6424832},
+	{162, 1, 11, "conv2d_dw", 14450688, 6424832},
+	{163, 1, 11, "add", 802816, 9633792},
+	{164, 1, 21, "relu_grad", 802816, 9633792},
+	{165, 1, 21, "bias_grad", 0, 3211520},
+	{166, 1, 21, "bn_gamma_grad", 192, 6423552},
+	{167, 1, 21, "bn_dx", 4816896, 9635328},
+	{168, 1, 21, "conv2d_dx", 51380224, 4825088},
+	{169, 1, 21, "conv2d_dw", 51380224, 4825088},
+	{170, 1, 21, "relu_grad", 401408, 4816896},
+	{171, 1, 21, "bias_grad", 0, 1605760},
+	{172, 1, 21, "bn_gamma_grad", 96, 3211776},
+	{173, 1, 21, "bn_dx", 2408448, 4817664},
+	{174, 1, 21, "conv2d_dx", 7225344, 8029312},
+	{175, 1, 21, "conv2d_dw", 7225344, 8029312},
+	{176, 1, 15, "relu_grad", 1605632, 19267584},
+	{177, 1, 11, "bias_grad", 0, 6422656},
+	{178, 1, 11, "bn_gamma_grad", 96, 12845568},
+	{179, 1, 11, "bn_dx", 9633792, 19268352},
+	{180, 1, 11, "conv2d_dx", 102760448, 12849152},
+	{181, 1, 11, "conv2d_dw", 102760448, 12849152},
+	{182, 1, 11, "relu_grad", 1605632, 19267584},
+	{183, 1, 11, "bias_grad", 0, 6422656},
+	{184, 1, 11, "bn_gamma_grad", 96, 12845568},
+	{185, 1, 11, "bn_dx", 9633792, 19268352},
+	{186, 1, 11, "conv2d_dx", 28901376, 12846208},
+	{187, 1, 11, "conv2d_dw", 28901376, 12846208},
+	{188, 1, 11, "add", 1605632, 19267584},
+	{189, 1, 27, "relu_grad", 1605632, 19267584},
+	{190, 1, 27, "bias_grad", 0, 6422656},
+	{191, 1, 27, "bn_gamma_grad", 96, 12845568},
+	{192, 1, 27, "bn_dx", 9633792, 19268352},
+	{193, 1, 27, "conv2d_dw", 28901376, 6624384},
+	{9, 2, 27, "bn_running", 0, 640},
+	{19, 2, 11, "bn_running", 0, 640},
+	{29, 2, 11, "bn_running", 0, 640},
+	{40, 2, 21, "bn_running", 0, 640},
+	{50, 2, 21, "bn_running", 0, 1280},
+	{60, 2, 11, "bn_running", 0, 1280},
+	{70, 2, 11, "bn_running", 0, 1280},
+	{81, 2, 21, "bn_running", 0, 1280},
+	{91, 2, 21, "bn_running", 0, 2560},
+	{101, 2, 11, "bn_running", 0, 2560},
+	{111, 2, 11, "bn_running", 0, 2560},
+	{195, 2, 27, "sgd_update", 1152, 3456},
+	{197, 2, 27, "sgd_update", 128, 384},
+	{199, 2, 27, "sgd_update", 128, 384},
+	{201, 2, 11, "sgd_update", 1152, 3456},
+	{203, 2, 11, "sgd_update", 128, 384},
+	{205, 2, 11, "sgd_update", 128, 384},
+	{207, 2, 11, "sgd_update", 4096, 12288},
+	{209, 2, 11, "sgd_update", 128, 384},
+	{211, 2, 11, "sgd_update", 128, 384},
+	{213, 2, 21, "sgd_update", 1152, 3456},
+	{215, 2, 21, "sgd_update", 128, 384},
+	{217, 2, 21, "sgd_update", 128, 384},
+	{219, 2, 21, "sgd_update", 8192, 24576},
+	{221, 2, 21, "sgd_update", 256, 768},
+	{223, 2, 21, "sgd_update", 256, 768},
+	{225, 2, 11, "sgd_update", 2304, 6912},
+	{227, 2, 11, "sgd_update", 256, 768},
+	{229, 2, 11, "sgd_update", 256, 768},
+	{231, 2, 11, "sgd_update", 16384, 49152},
+	{233, 2, 11, "sgd_update", 256, 768},
+	{235, 2, 11, "sgd_update", 256, 768},
+	{237, 2, 21, "sgd_update", 2304, 6912},
+	{239, 2, 21, "sgd_update", 256, 768},
+	{241, 2, 21, "sgd_update", 256, 768},
+	{243, 2, 21, "sgd_update", 32768, 98304},
+	{245, 2, 21, "sgd_update", 512, 1536},
+	{247, 2, 21, "sgd_update", 512, 1536},
+	{249, 2, 11, "sgd_update", 4608, 13824},
+	{251, 2, 11, "sgd_update", 512, 1536},
+	{253, 2, 11, "sgd_update", 512, 1536},
+	{255, 2, 11, "sgd_update", 65536, 196608},
+	{257, 2, 11, "sgd_update", 512, 1536},
+	{259, 2, 11, "sgd_update", 512, 1536},
+	{261, 2, 33, "sgd_update", 5120, 15360},
+	{263, 2, 33, "sgd_update", 40, 120},
+};
+#else
+#define NN_PROF_BEGIN ((void)0)
+#define NN_PROF_END(id) ((void)0)
+#endif
+
 /* ---- forward (training mode) ---- */
 
 static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
@@ -281,47 +624,33 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	(void)yin;
 	/* %3 conv2d [64,32,28,28] <- %0, %2  (models/mnist_resnet.lua:27) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,1,28,28] */
 		const float *x1 = m->param + 0; /* conv2d1.weight[32,1,3,3] */
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 1605632;
 		/* y = x * w: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {28, 28, 27};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {28, 28, 27};
+		static const NnConv cv = {1, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*14256;  /* [9,784]: the windows of one sample's group */
-			float *pack = scratch + (long)t*14256 + 7056;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*288;  /* [9][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*784;  /* [1,28,28] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int kh = 0; kh < 3; kh++)
-					for (int kw = 0; kw < 3; kw++) {
-						float *row = col + (long)(kh*3 + kw)*784;
-						for (int oh = 0; oh < 28; oh++) {
-							float *dst = row + oh*28;
-							if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-								for (int ow = 0; ow < 28; ow++)
-									dst[ow] = 0;
-								continue;
-							}
-							const float *src = xg + (long)(oh + kh - 1)*28;
-							for (int ow = 0; ow < ow_lo[kw]; ow++)
-								dst[ow] = 0;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								dst[ow] = src[ow + kw - 1];
-							for (int ow = ow_hi[kw]; ow < 28; ow++)
-								dst[ow] = 0;
-						}
-					}
-				/* y[b] [32,784] = w [32,9] · col [9,784] */
-				nn_gemm(32, 784, 9, x1, 9, 0, col, 784, 0, y + (long)b*25088, 784, pack);
+				float *yg = y + (long)b*25088;  /* [32,784] */
+				/* yg[:, p0…] = w [32,9] · the windows of pixels p0… [9,NN_NR] */
+				for (int p0 = 0; p0 < 784; p0 += NN_NR) {
+					int nr = 784 - p0 < NN_NR ? 784 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(32, 9, x1, 9, 1, pack, yg + p0, 784, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
+		NN_PROF_END(3);
 	}
 	/* %8 bn_stats [3,32] <- %3, %6, %7  (models/mnist_resnet.lua:27) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 0; /* batchnorm1.running_mean[32] */
 		const float *x2 = m->state_f + 32; /* batchnorm1.running_var[32] */
@@ -346,9 +675,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[64 + c] = (float)var;
 		}
+		NN_PROF_END(8);
 	}
 	/* %10 bn_apply [64,32,28,28] <- %3, %8, %4, %5  (models/mnist_resnet.lua:27) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
 		const float *x1 = m->arena + 1605632; /* [3,32] */
 		const float *x2 = m->param + 288; /* batchnorm1.weight[32] */
@@ -361,16 +692,20 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				for (long i = 0; i < 784; i++)
 					y[((long)b*32 + c)*784 + i] = (x0[((long)b*32 + c)*784 + i] - mean) * k + beta;
 			}
+		NN_PROF_END(10);
 	}
 	/* %11 relu [64,32,28,28] <- %10  (models/mnist_resnet.lua:27) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
 		float *y = m->arena + 3211360;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(11);
 	}
 	/* %13 conv2d [64,32,28,28] <- %11, %12  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,1,3,3] */
 		float *y = m->arena + 1605728;
@@ -398,9 +733,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 						}
 					}
 			}
+		NN_PROF_END(13);
 	}
 	/* %18 bn_stats [3,32] <- %13, %16, %17  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 64; /* batchnorm2.running_mean[32] */
 		const float *x2 = m->state_f + 96; /* batchnorm2.running_var[32] */
@@ -425,9 +762,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[64 + c] = (float)var;
 		}
+		NN_PROF_END(18);
 	}
 	/* %20 bn_apply [64,32,28,28] <- %13, %18, %14, %15  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
 		const float *x1 = m->arena + 4816992; /* [3,32] */
 		const float *x2 = m->param + 640; /* batchnorm2.weight[32] */
@@ -440,16 +779,20 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				for (long i = 0; i < 784; i++)
 					y[((long)b*32 + c)*784 + i] = (x0[((long)b*32 + c)*784 + i] - mean) * k + beta;
 			}
+		NN_PROF_END(20);
 	}
 	/* %21 relu [64,32,28,28] <- %20  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4817088; /* [64,32,28,28] */
 		float *y = m->arena + 6422720;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(21);
 	}
 	/* %23 conv2d [64,32,28,28] <- %21, %22  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6422720; /* [64,32,28,28] */
 		const float *x1 = m->param + 704; /* conv2d3.weight[32,32,1,1] */
 		float *y = m->arena + 4817088;
@@ -464,9 +807,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				nn_gemm(32, 784, 32, x1, 32, 0, x0 + (long)b*25088, 784, 0, y + (long)b*25088, 784, pack);
 			}
 		}
+		NN_PROF_END(23);
 	}
 	/* %28 bn_stats [3,32] <- %23, %26, %27  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4817088; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 128; /* batchnorm3.running_mean[32] */
 		const float *x2 = m->state_f + 160; /* batchnorm3.running_var[32] */
@@ -491,9 +836,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[64 + c] = (float)var;
 		}
+		NN_PROF_END(28);
 	}
 	/* %30 bn_apply [64,32,28,28] <- %23, %28, %24, %25  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4817088; /* [64,32,28,28] */
 		const float *x1 = m->arena + 8028352; /* [3,32] */
 		const float *x2 = m->param + 1728; /* batchnorm3.weight[32] */
@@ -506,24 +853,30 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				for (long i = 0; i < 784; i++)
 					y[((long)b*32 + c)*784 + i] = (x0[((long)b*32 + c)*784 + i] - mean) * k + beta;
 			}
+		NN_PROF_END(30);
 	}
 	/* %31 add [64,32,28,28] <- %11, %30  (models/mnist_resnet.lua:15) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
 		const float *x1 = m->arena + 8028448; /* [64,32,28,28] */
 		float *y = m->arena + 9634080;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x0[i] + x1[i];
+		NN_PROF_END(31);
 	}
 	/* %32 relu [64,32,28,28] <- %31  (models/mnist_resnet.lua:15) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9634080; /* [64,32,28,28] */
 		float *y = m->arena + 8028448;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(32);
 	}
 	/* %34 conv2d [64,32,14,14] <- %32, %33  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028448; /* [64,32,28,28] */
 		const float *x1 = m->param + 1792; /* conv2d4.weight[32,1,3,3] */
 		float *y = m->arena + 9634080;
@@ -551,9 +904,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 						}
 					}
 			}
+		NN_PROF_END(34);
 	}
 	/* %39 bn_stats [3,32] <- %34, %37, %38  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9634080; /* [64,32,14,14] */
 		const float *x1 = m->state_f + 192; /* batchnorm4.running_mean[32] */
 		const float *x2 = m->state_f + 224; /* batchnorm4.running_var[32] */
@@ -578,9 +933,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[64 + c] = (float)var;
 		}
+		NN_PROF_END(39);
 	}
 	/* %41 bn_apply [64,32,14,14] <- %34, %39, %35, %36  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9634080; /* [64,32,14,14] */
 		const float *x1 = m->arena + 10035488; /* [3,32] */
 		const float *x2 = m->param + 2080; /* batchnorm4.weight[32] */
@@ -593,16 +950,20 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				for (long i = 0; i < 196; i++)
 					y[((long)b*32 + c)*196 + i] = (x0[((long)b*32 + c)*196 + i] - mean) * k + beta;
 			}
+		NN_PROF_END(41);
 	}
 	/* %42 relu [64,32,14,14] <- %41  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10035584; /* [64,32,14,14] */
 		float *y = m->arena + 10436992;
 		for (long i = 0; i < 401408; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(42);
 	}
 	/* %44 conv2d [64,64,14,14] <- %42, %43  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10436992; /* [64,32,14,14] */
 		const float *x1 = m->param + 2144; /* conv2d5.weight[64,32,1,1] */
 		float *y = m->arena + 10838400;
@@ -617,9 +978,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				nn_gemm(64, 196, 32, x1, 32, 0, x0 + (long)b*6272, 196, 0, y + (long)b*12544, 196, pack);
 			}
 		}
+		NN_PROF_END(44);
 	}
 	/* %49 bn_stats [3,64] <- %44, %47, %48  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10838400; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 256; /* batchnorm5.running_mean[64] */
 		const float *x2 = m->state_f + 320; /* batchnorm5.running_var[64] */
@@ -644,9 +1007,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[128 + c] = (float)var;
 		}
+		NN_PROF_END(49);
 	}
 	/* %51 bn_apply [64,64,14,14] <- %44, %49, %45, %46  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10838400; /* [64,64,14,14] */
 		const float *x1 = m->arena + 10035584; /* [3,64] */
 		const float *x2 = m->param + 4192; /* batchnorm5.weight[64] */
@@ -659,16 +1024,20 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				for (long i = 0; i < 196; i++)
 					y[((long)b*64 + c)*196 + i] = (x0[((long)b*64 + c)*196 + i] - mean) * k + beta;
 			}
+		NN_PROF_END(51);
 	}
 	/* %52 relu [64,64,14,14] <- %51  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 11641216; /* [64,64,14,14] */
 		float *y = m->arena + 12444032;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(52);
 	}
 	/* %54 conv2d [64,64,14,14] <- %52, %53  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12444032; /* [64,64,14,14] */
 		const float *x1 = m->param + 4320; /* conv2d6.weight[64,1,3,3] */
 		float *y = m->arena + 11641216;
@@ -696,9 +1065,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 						}
 					}
 			}
+		NN_PROF_END(54);
 	}
 	/* %59 bn_stats [3,64] <- %54, %57, %58  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 11641216; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 384; /* batchnorm6.running_mean[64] */
 		const float *x2 = m->state_f + 448; /* batchnorm6.running_var[64] */
@@ -723,9 +1094,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[128 + c] = (float)var;
 		}
+		NN_PROF_END(59);
 	}
 	/* %61 bn_apply [64,64,14,14] <- %54, %59, %55, %56  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 11641216; /* [64,64,14,14] */
 		const float *x1 = m->arena + 10035776; /* [3,64] */
 		const float *x2 = m->param + 4896; /* batchnorm6.weight[64] */
@@ -738,16 +1111,20 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				for (long i = 0; i < 196; i++)
 					y[((long)b*64 + c)*196 + i] = (x0[((long)b*64 + c)*196 + i] - mean) * k + beta;
 			}
+		NN_PROF_END(61);
 	}
 	/* %62 relu [64,64,14,14] <- %61  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13246848; /* [64,64,14,14] */
 		float *y = m->arena + 14049664;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(62);
 	}
 	/* %64 conv2d [64,64,14,14] <- %62, %63  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14049664; /* [64,64,14,14] */
 		const float *x1 = m->param + 5024; /* conv2d7.weight[64,64,1,1] */
 		float *y = m->arena + 13246848;
@@ -762,9 +1139,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				nn_gemm(64, 196, 64, x1, 64, 0, x0 + (long)b*12544, 196, 0, y + (long)b*12544, 196, pack);
 			}
 		}
+		NN_PROF_END(64);
 	}
 	/* %69 bn_stats [3,64] <- %64, %67, %68  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13246848; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 512; /* batchnorm7.running_mean[64] */
 		const float *x2 = m->state_f + 576; /* batchnorm7.running_var[64] */
@@ -789,9 +1168,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[128 + c] = (float)var;
 		}
+		NN_PROF_END(69);
 	}
 	/* %71 bn_apply [64,64,14,14] <- %64, %69, %65, %66  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13246848; /* [64,64,14,14] */
 		const float *x1 = m->arena + 10035968; /* [3,64] */
 		const float *x2 = m->param + 9120; /* batchnorm7.weight[64] */
@@ -804,24 +1185,30 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				for (long i = 0; i < 196; i++)
 					y[((long)b*64 + c)*196 + i] = (x0[((long)b*64 + c)*196 + i] - mean) * k + beta;
 			}
+		NN_PROF_END(71);
 	}
 	/* %72 add [64,64,14,14] <- %52, %71  (models/mnist_resnet.lua:15) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12444032; /* [64,64,14,14] */
 		const float *x1 = m->arena + 14852480; /* [64,64,14,14] */
 		float *y = m->arena + 15655296;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x0[i] + x1[i];
+		NN_PROF_END(72);
 	}
 	/* %73 relu [64,64,14,14] <- %72  (models/mnist_resnet.lua:15) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 15655296; /* [64,64,14,14] */
 		float *y = m->arena + 14852480;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(73);
 	}
 	/* %75 conv2d [64,64,7,7] <- %73, %74  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14852480; /* [64,64,14,14] */
 		const float *x1 = m->param + 9248; /* conv2d8.weight[64,1,3,3] */
 		float *y = m->arena + 10036160;
@@ -849,9 +1236,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 						}
 					}
 			}
+		NN_PROF_END(75);
 	}
 	/* %80 bn_stats [3,64] <- %75, %78, %79  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10036160; /* [64,64,7,7] */
 		const float *x1 = m->state_f + 640; /* batchnorm8.running_mean[64] */
 		const float *x2 = m->state_f + 704; /* batchnorm8.running_var[64] */
@@ -876,9 +1265,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[128 + c] = (float)var;
 		}
+		NN_PROF_END(80);
 	}
 	/* %82 bn_apply [64,64,7,7] <- %75, %80, %76, %77  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10036160; /* [64,64,7,7] */
 		const float *x1 = m->arena + 10236864; /* [3,64] */
 		const float *x2 = m->param + 9824; /* batchnorm8.weight[64] */
@@ -891,16 +1282,20 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				for (long i = 0; i < 49; i++)
 					y[((long)b*64 + c)*49 + i] = (x0[((long)b*64 + c)*49 + i] - mean) * k + beta;
 			}
+		NN_PROF_END(82);
 	}
 	/* %83 relu [64,64,7,7] <- %82  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 15655296; /* [64,64,7,7] */
 		float *y = m->arena + 15856000;
 		for (long i = 0; i < 200704; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(83);
 	}
 	/* %85 conv2d [64,128,7,7] <- %83, %84  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 15856000; /* [64,64,7,7] */
 		const float *x1 = m->param + 9952; /* conv2d9.weight[128,64,1,1] */
 		float *y = m->arena + 16056704;
@@ -915,9 +1310,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				nn_gemm(128, 49, 64, x1, 64, 0, x0 + (long)b*3136, 49, 0, y + (long)b*6272, 49, pack);
 			}
 		}
+		NN_PROF_END(85);
 	}
 	/* %90 bn_stats [3,128] <- %85, %88, %89  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16056704; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 768; /* batchnorm9.running_mean[128] */
 		const float *x2 = m->state_f + 896; /* batchnorm9.running_var[128] */
@@ -942,9 +1339,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			y[128 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[256 + c] = (float)var;
 		}
+		NN_PROF_END(90);
 	}
 	/* %92 bn_apply [64,128,7,7] <- %85, %90, %86, %87  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16056704; /* [64,128,7,7] */
 		const float *x1 = m->arena + 10237056; /* [3,128] */
 		const float *x2 = m->param + 18144; /* batchnorm9.weight[128] */
@@ -957,16 +1356,20 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				for (long i = 0; i < 49; i++)
 					y[((long)b*128 + c)*49 + i] = (x0[((long)b*128 + c)*49 + i] - mean) * k + beta;
 			}
+		NN_PROF_END(92);
 	}
 	/* %93 relu [64,128,7,7] <- %92  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16458112; /* [64,128,7,7] */
 		float *y = m->arena + 16859520;
 		for (long i = 0; i < 401408; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(93);
 	}
 	/* %95 conv2d [64,128,7,7] <- %93, %94  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16859520; /* [64,128,7,7] */
 		const float *x1 = m->param + 18400; /* conv2d10.weight[128,1,3,3] */
 		float *y = m->arena + 16458112;
@@ -994,9 +1397,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 						}
 					}
 			}
+		NN_PROF_END(95);
 	}
 	/* %100 bn_stats [3,128] <- %95, %98, %99  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16458112; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 1024; /* batchnorm10.running_mean[128] */
 		const float *x2 = m->state_f + 1152; /* batchnorm10.running_var[128] */
@@ -1021,9 +1426,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			y[128 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[256 + c] = (float)var;
 		}
+		NN_PROF_END(100);
 	}
 	/* %102 bn_apply [64,128,7,7] <- %95, %100, %96, %97  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16458112; /* [64,128,7,7] */
 		const float *x1 = m->arena + 10237440; /* [3,128] */
 		const float *x2 = m->param + 19552; /* batchnorm10.weight[128] */
@@ -1036,16 +1443,20 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				for (long i = 0; i < 49; i++)
 					y[((long)b*128 + c)*49 + i] = (x0[((long)b*128 + c)*49 + i] - mean) * k + beta;
 			}
+		NN_PROF_END(102);
 	}
 	/* %103 relu [64,128,7,7] <- %102  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17260928; /* [64,128,7,7] */
 		float *y = m->arena + 17662336;
 		for (long i = 0; i < 401408; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(103);
 	}
 	/* %105 conv2d [64,128,7,7] <- %103, %104  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17662336; /* [64,128,7,7] */
 		const float *x1 = m->param + 19808; /* conv2d11.weight[128,128,1,1] */
 		float *y = m->arena + 17260928;
@@ -1060,9 +1471,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				nn_gemm(128, 49, 128, x1, 128, 0, x0 + (long)b*6272, 49, 0, y + (long)b*6272, 49, pack);
 			}
 		}
+		NN_PROF_END(105);
 	}
 	/* %110 bn_stats [3,128] <- %105, %108, %109  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17260928; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 1280; /* batchnorm11.running_mean[128] */
 		const float *x2 = m->state_f + 1408; /* batchnorm11.running_var[128] */
@@ -1087,9 +1500,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			y[128 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[256 + c] = (float)var;
 		}
+		NN_PROF_END(110);
 	}
 	/* %112 bn_apply [64,128,7,7] <- %105, %110, %106, %107  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17260928; /* [64,128,7,7] */
 		const float *x1 = m->arena + 10237824; /* [3,128] */
 		const float *x2 = m->param + 36192; /* batchnorm11.weight[128] */
@@ -1102,24 +1517,30 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				for (long i = 0; i < 49; i++)
 					y[((long)b*128 + c)*49 + i] = (x0[((long)b*128 + c)*49 + i] - mean) * k + beta;
 			}
+		NN_PROF_END(112);
 	}
 	/* %113 add [64,128,7,7] <- %93, %112  (models/mnist_resnet.lua:15) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16859520; /* [64,128,7,7] */
 		const float *x1 = m->arena + 18063744; /* [64,128,7,7] */
 		float *y = m->arena + 18465152;
 		for (long i = 0; i < 401408; i++)
 			y[i] = x0[i] + x1[i];
+		NN_PROF_END(113);
 	}
 	/* %114 relu [64,128,7,7] <- %113  (models/mnist_resnet.lua:15) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18465152; /* [64,128,7,7] */
 		float *y = m->arena + 18063744;
 		for (long i = 0; i < 401408; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(114);
 	}
 	/* %115 global_avgpool [64,128] <- %114  (models/mnist_resnet.lua:33) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18063744; /* [64,128,7,7] */
 		float *y = m->arena + 10238208;
 		/* each plane's mean: [8192] planes of 49 */
@@ -1130,26 +1551,32 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				s += x0[p*49 + i];
 			y[p] = s / 49.0f;
 		}
+		NN_PROF_END(115);
 	}
 	/* %117 matmul [64,10] <- %115, %116  (models/mnist_resnet.lua:33) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10238208; /* [64,128] */
 		const float *x1 = m->param + 36448; /* linear1.weight[10,128] */
 		float *y = m->arena + 10246400;
 		float *scratch = m->arena + 10247040;
 		nn_gemm(64, 10, 128, x0, 128, 0, x1, 128, 1, y, 10, scratch);
+		NN_PROF_END(117);
 	}
 	/* %119 bias_add [64,10] <- %117, %118  (models/mnist_resnet.lua:33) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10246400; /* [64,10] */
 		const float *x1 = m->param + 37728; /* linear1.bias[10] */
 		float *y = m->arena + 10247040;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++)
 				y[b*10 + c] = x0[b*10 + c] + x1[c];
+		NN_PROF_END(119);
 	}
 	/* %120 softmax_ce [1] <- %119, %1  (models/mnist_resnet.lua:37) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10247040; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
 		float *y = m->arena + 10246400;
@@ -1164,6 +1591,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			total += lse - z[k];
 		}
 		y[0] = (float)(total / nrows);
+		NN_PROF_END(120);
 	}
 }
 
@@ -1182,37 +1610,20 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 1605632;
 		/* y = x * w: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {28, 28, 27};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {28, 28, 27};
+		static const NnConv cv = {1, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*14256;  /* [9,784]: the windows of one sample's group */
-			float *pack = scratch + (long)t*14256 + 7056;  /* nn_gemm's panels of col */
+			float *pack = scratch + (long)t*288;  /* [9][NN_NR]: a panel of im2col */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*784;  /* [1,28,28] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int kh = 0; kh < 3; kh++)
-					for (int kw = 0; kw < 3; kw++) {
-						float *row = col + (long)(kh*3 + kw)*784;
-						for (int oh = 0; oh < 28; oh++) {
-							float *dst = row + oh*28;
-							if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-								for (int ow = 0; ow < 28; ow++)
-									dst[ow] = 0;
-								continue;
-							}
-							const float *src = xg + (long)(oh + kh - 1)*28;
-							for (int ow = 0; ow < ow_lo[kw]; ow++)
-								dst[ow] = 0;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								dst[ow] = src[ow + kw - 1];
-							for (int ow = ow_hi[kw]; ow < 28; ow++)
-								dst[ow] = 0;
-						}
-					}
-				/* y[b] [32,784] = w [32,9] · col [9,784] */
-				nn_gemm(32, 784, 9, x1, 9, 0, col, 784, 0, y + (long)b*25088, 784, pack);
+				float *yg = y + (long)b*25088;  /* [32,784] */
+				/* yg[:, p0…] = w [32,9] · the windows of pixels p0… [9,NN_NR] */
+				for (int p0 = 0; p0 < 784; p0 += NN_NR) {
+					int nr = 784 - p0 < NN_NR ? 784 - p0 : NN_NR;
+					nn_im2col_panel(xg, &cv, p0, nr, pack);
+					nn_panel_rows(32, 9, x1, 9, 1, pack, yg + p0, 784, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				}
 			}
 		}
 	}
@@ -1931,6 +2342,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	(void)yin;
 	/* %121 softmax_ce_grad [64,10] <- %119, %1  (models/mnist_resnet.lua:37) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10247040; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
 		float *y = m->arena + 10247680;
@@ -1950,9 +2362,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 10; c++) dz[c] *= p / s;
 			dz[k] -= p;
 		}
+		NN_PROF_END(121);
 	}
 	/* %122 bias_grad [10] <- %121  (models/mnist_resnet.lua:33, grad.linear1.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10247680; /* [64,10] */
 		float *y = m->grad + 0;
 		for (int c = 0; c < 10; c++)
@@ -1960,25 +2374,31 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++)
 				y[c] += x0[b*10 + c];
+		NN_PROF_END(122);
 	}
 	/* %123 matmul [64,128] <- %121, %116  (models/mnist_resnet.lua:33) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10247680; /* [64,10] */
 		const float *x1 = m->param + 36448; /* linear1.weight[10,128] */
 		float *y = m->arena + 10248320;
 		float *scratch = m->arena + 10256512;
 		nn_gemm(64, 128, 10, x0, 10, 0, x1, 128, 0, y, 128, scratch);
+		NN_PROF_END(123);
 	}
 	/* %124 matmul [10,128] <- %121, %115  (models/mnist_resnet.lua:33, grad.linear1.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10247680; /* [64,10] */
 		const float *x1 = m->arena + 10238208; /* [64,128] */
 		float *y = m->grad + 16;
 		float *scratch = m->arena + 10256512;
 		nn_gemm(10, 128, 64, x0, 10, 1, x1, 128, 0, y, 128, scratch);
+		NN_PROF_END(124);
 	}
 	/* %125 global_avgpool_grad [64,128,7,7] <- %123  (models/mnist_resnet.lua:33) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10248320; /* [64,128] */
 		float *y = m->arena + 18465152;
 		/* dy spreads evenly over its plane: [8192] planes of 49 */
@@ -1988,17 +2408,21 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			for (long i = 0; i < 49; i++)
 				y[p*49 + i] = d;
 		}
+		NN_PROF_END(125);
 	}
 	/* %126 relu_grad [64,128,7,7] <- %125, %114  (models/mnist_resnet.lua:15) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18465152; /* [64,128,7,7] */
 		const float *x1 = m->arena + 18063744; /* [64,128,7,7] */
 		float *y = m->arena + 18866560;
 		for (long i = 0; i < 401408; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(126);
 	}
 	/* %127 bias_grad [128] <- %126  (models/mnist_resnet.lua:11, grad.batchnorm11.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18866560; /* [64,128,7,7] */
 		float *y = m->grad + 1296;
 		for (int c = 0; c < 128; c++)
@@ -2007,9 +2431,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 128; c++)
 				for (int i = 0; i < 49; i++)
 					y[c] += x0[(b*128 + c)*49 + i];
+		NN_PROF_END(127);
 	}
 	/* %128 bn_gamma_grad [128] <- %126, %105, %110  (models/mnist_resnet.lua:11, grad.batchnorm11.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18866560; /* [64,128,7,7] */
 		const float *x1 = m->arena + 17260928; /* [64,128,7,7] */
 		const float *x2 = m->arena + 10237824; /* [3,128] */
@@ -2023,9 +2449,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					sum += (double)x0[((long)b*128 + c)*49 + i] * ((x1[((long)b*128 + c)*49 + i] - mean) * istd);
 			y[c] = (float)sum;
 		}
+		NN_PROF_END(128);
 	}
 	/* %129 bn_dx [64,128,7,7] <- %126, %105, %110, %106, %128, %127  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18866560; /* [64,128,7,7] */
 		const float *x1 = m->arena + 17260928; /* [64,128,7,7] */
 		const float *x2 = m->arena + 10237824; /* [3,128] */
@@ -2041,9 +2469,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				for (long i = 0; i < 49; i++)
 					y[((long)b*128 + c)*49 + i] = k * (x0[((long)b*128 + c)*49 + i] - mdb - (x1[((long)b*128 + c)*49 + i] - mean) * istd * mdg);
 			}
+		NN_PROF_END(129);
 	}
 	/* %130 conv2d_dx [64,128,7,7] <- %129, %104  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18063744; /* [64,128,7,7] */
 		const float *x1 = m->param + 19808; /* conv2d11.weight[128,128,1,1] */
 		float *y = m->arena + 17260928;
@@ -2058,9 +2488,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				nn_gemm(128, 49, 128, x1, 128, 1, x0 + (long)b*6272, 49, 0, y + (long)b*6272, 49, pack);
 			}
 		}
+		NN_PROF_END(130);
 	}
 	/* %131 conv2d_dw [128,128,1,1] <- %103, %129  (models/mnist_resnet.lua:11, grad.conv2d11.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17662336; /* [64,128,7,7] */
 		const float *x1 = m->arena + 18063744; /* [64,128,7,7] */
 		float *y = m->grad + 1552;
@@ -2091,17 +2523,21 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*39040 + 22656 + i];
 			y[i] = sum;
 		}
+		NN_PROF_END(131);
 	}
 	/* %132 relu_grad [64,128,7,7] <- %130, %103  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17260928; /* [64,128,7,7] */
 		const float *x1 = m->arena + 17662336; /* [64,128,7,7] */
 		float *y = m->arena + 18063744;
 		for (long i = 0; i < 401408; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(132);
 	}
 	/* %133 bias_grad [128] <- %132  (models/mnist_resnet.lua:11, grad.batchnorm10.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18063744; /* [64,128,7,7] */
 		float *y = m->grad + 17936;
 		for (int c = 0; c < 128; c++)
@@ -2110,9 +2546,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 128; c++)
 				for (int i = 0; i < 49; i++)
 					y[c] += x0[(b*128 + c)*49 + i];
+		NN_PROF_END(133);
 	}
 	/* %134 bn_gamma_grad [128] <- %132, %95, %100  (models/mnist_resnet.lua:11, grad.batchnorm10.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18063744; /* [64,128,7,7] */
 		const float *x1 = m->arena + 16458112; /* [64,128,7,7] */
 		const float *x2 = m->arena + 10237440; /* [3,128] */
@@ -2126,9 +2564,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					sum += (double)x0[((long)b*128 + c)*49 + i] * ((x1[((long)b*128 + c)*49 + i] - mean) * istd);
 			y[c] = (float)sum;
 		}
+		NN_PROF_END(134);
 	}
 	/* %135 bn_dx [64,128,7,7] <- %132, %95, %100, %96, %134, %133  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18063744; /* [64,128,7,7] */
 		const float *x1 = m->arena + 16458112; /* [64,128,7,7] */
 		const float *x2 = m->arena + 10237440; /* [3,128] */
@@ -2144,9 +2584,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				for (long i = 0; i < 49; i++)
 					y[((long)b*128 + c)*49 + i] = k * (x0[((long)b*128 + c)*49 + i] - mdb - (x1[((long)b*128 + c)*49 + i] - mean) * istd * mdg);
 			}
+		NN_PROF_END(135);
 	}
 	/* %136 conv2d_dx [64,128,7,7] <- %135, %94  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18465152; /* [64,128,7,7] */
 		const float *x1 = m->param + 18400; /* conv2d10.weight[128,1,3,3] */
 		float *y = m->arena + 16458112;
@@ -2175,9 +2617,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 						}
 					}
 			}
+		NN_PROF_END(136);
 	}
 	/* %137 conv2d_dw [128,1,3,3] <- %93, %135  (models/mnist_resnet.lua:11, grad.conv2d10.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16859520; /* [64,128,7,7] */
 		const float *x1 = m->arena + 18465152; /* [64,128,7,7] */
 		float *y = m->grad + 18192;
@@ -2210,25 +2654,31 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				y[(long)o*9 + t] = s;
 			}
 		}
+		NN_PROF_END(137);
 	}
 	/* %138 add [64,128,7,7] <- %126, %136  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18866560; /* [64,128,7,7] */
 		const float *x1 = m->arena + 16458112; /* [64,128,7,7] */
 		float *y = m->arena + 17260928;
 		for (long i = 0; i < 401408; i++)
 			y[i] = x0[i] + x1[i];
+		NN_PROF_END(138);
 	}
 	/* %139 relu_grad [64,128,7,7] <- %138, %93  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17260928; /* [64,128,7,7] */
 		const float *x1 = m->arena + 16859520; /* [64,128,7,7] */
 		float *y = m->arena + 16458112;
 		for (long i = 0; i < 401408; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(139);
 	}
 	/* %140 bias_grad [128] <- %139  (models/mnist_resnet.lua:21, grad.batchnorm9.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16458112; /* [64,128,7,7] */
 		float *y = m->grad + 19344;
 		for (int c = 0; c < 128; c++)
@@ -2237,9 +2687,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 128; c++)
 				for (int i = 0; i < 49; i++)
 					y[c] += x0[(b*128 + c)*49 + i];
+		NN_PROF_END(140);
 	}
 	/* %141 bn_gamma_grad [128] <- %139, %85, %90  (models/mnist_resnet.lua:21, grad.batchnorm9.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16458112; /* [64,128,7,7] */
 		const float *x1 = m->arena + 16056704; /* [64,128,7,7] */
 		const float *x2 = m->arena + 10237056; /* [3,128] */
@@ -2253,9 +2705,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					sum += (double)x0[((long)b*128 + c)*49 + i] * ((x1[((long)b*128 + c)*49 + i] - mean) * istd);
 			y[c] = (float)sum;
 		}
+		NN_PROF_END(141);
 	}
 	/* %142 bn_dx [64,128,7,7] <- %139, %85, %90, %86, %141, %140  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16458112; /* [64,128,7,7] */
 		const float *x1 = m->arena + 16056704; /* [64,128,7,7] */
 		const float *x2 = m->arena + 10237056; /* [3,128] */
@@ -2271,9 +2725,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				for (long i = 0; i < 49; i++)
 					y[((long)b*128 + c)*49 + i] = k * (x0[((long)b*128 + c)*49 + i] - mdb - (x1[((long)b*128 + c)*49 + i] - mean) * istd * mdg);
 			}
+		NN_PROF_END(142);
 	}
 	/* %143 conv2d_dx [64,64,7,7] <- %142, %84  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16859520; /* [64,128,7,7] */
 		const float *x1 = m->param + 9952; /* conv2d9.weight[128,64,1,1] */
 		float *y = m->arena + 15655296;
@@ -2288,9 +2744,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				nn_gemm(64, 49, 128, x1, 64, 1, x0 + (long)b*6272, 49, 0, y + (long)b*3136, 49, pack);
 			}
 		}
+		NN_PROF_END(143);
 	}
 	/* %144 conv2d_dw [128,64,1,1] <- %83, %142  (models/mnist_resnet.lua:21, grad.conv2d9.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 15856000; /* [64,64,7,7] */
 		const float *x1 = m->arena + 16859520; /* [64,128,7,7] */
 		float *y = m->grad + 19600;
@@ -2321,17 +2779,21 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*19520 + 11328 + i];
 			y[i] = sum;
 		}
+		NN_PROF_END(144);
 	}
 	/* %145 relu_grad [64,64,7,7] <- %143, %83  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 15655296; /* [64,64,7,7] */
 		const float *x1 = m->arena + 15856000; /* [64,64,7,7] */
 		float *y = m->arena + 16056704;
 		for (long i = 0; i < 200704; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(145);
 	}
 	/* %146 bias_grad [64] <- %145  (models/mnist_resnet.lua:21, grad.batchnorm8.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16056704; /* [64,64,7,7] */
 		float *y = m->grad + 27792;
 		for (int c = 0; c < 64; c++)
@@ -2340,9 +2802,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 64; c++)
 				for (int i = 0; i < 49; i++)
 					y[c] += x0[(b*64 + c)*49 + i];
+		NN_PROF_END(146);
 	}
 	/* %147 bn_gamma_grad [64] <- %145, %75, %80  (models/mnist_resnet.lua:21, grad.batchnorm8.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16056704; /* [64,64,7,7] */
 		const float *x1 = m->arena + 10036160; /* [64,64,7,7] */
 		const float *x2 = m->arena + 10236864; /* [3,64] */
@@ -2356,9 +2820,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					sum += (double)x0[((long)b*64 + c)*49 + i] * ((x1[((long)b*64 + c)*49 + i] - mean) * istd);
 			y[c] = (float)sum;
 		}
+		NN_PROF_END(147);
 	}
 	/* %148 bn_dx [64,64,7,7] <- %145, %75, %80, %76, %147, %146  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16056704; /* [64,64,7,7] */
 		const float *x1 = m->arena + 10036160; /* [64,64,7,7] */
 		const float *x2 = m->arena + 10236864; /* [3,64] */
@@ -2374,9 +2840,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				for (long i = 0; i < 49; i++)
 					y[((long)b*64 + c)*49 + i] = k * (x0[((long)b*64 + c)*49 + i] - mdb - (x1[((long)b*64 + c)*49 + i] - mean) * istd * mdg);
 			}
+		NN_PROF_END(148);
 	}
 	/* %149 conv2d_dx [64,64,14,14] <- %148, %74  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 15655296; /* [64,64,7,7] */
 		const float *x1 = m->param + 9248; /* conv2d8.weight[64,1,3,3] */
 		float *y = m->arena + 15856000;
@@ -2405,9 +2873,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 						}
 					}
 			}
+		NN_PROF_END(149);
 	}
 	/* %150 conv2d_dw [64,1,3,3] <- %73, %148  (models/mnist_resnet.lua:21, grad.conv2d8.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14852480; /* [64,64,14,14] */
 		const float *x1 = m->arena + 15655296; /* [64,64,7,7] */
 		float *y = m->grad + 27920;
@@ -2440,17 +2910,21 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				y[(long)o*9 + t] = s;
 			}
 		}
+		NN_PROF_END(150);
 	}
 	/* %151 relu_grad [64,64,14,14] <- %149, %73  (models/mnist_resnet.lua:15) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 15856000; /* [64,64,14,14] */
 		const float *x1 = m->arena + 14852480; /* [64,64,14,14] */
 		float *y = m->arena + 16658816;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(151);
 	}
 	/* %152 bias_grad [64] <- %151  (models/mnist_resnet.lua:11, grad.batchnorm7.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16658816; /* [64,64,14,14] */
 		float *y = m->grad + 28496;
 		for (int c = 0; c < 64; c++)
@@ -2459,9 +2933,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 64; c++)
 				for (int i = 0; i < 196; i++)
 					y[c] += x0[(b*64 + c)*196 + i];
+		NN_PROF_END(152);
 	}
 	/* %153 bn_gamma_grad [64] <- %151, %64, %69  (models/mnist_resnet.lua:11, grad.batchnorm7.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16658816; /* [64,64,14,14] */
 		const float *x1 = m->arena + 13246848; /* [64,64,14,14] */
 		const float *x2 = m->arena + 10035968; /* [3,64] */
@@ -2475,9 +2951,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					sum += (double)x0[((long)b*64 + c)*196 + i] * ((x1[((long)b*64 + c)*196 + i] - mean) * istd);
 			y[c] = (float)sum;
 		}
+		NN_PROF_END(153);
 	}
 	/* %154 bn_dx [64,64,14,14] <- %151, %64, %69, %65, %153, %152  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16658816; /* [64,64,14,14] */
 		const float *x1 = m->arena + 13246848; /* [64,64,14,14] */
 		const float *x2 = m->arena + 10035968; /* [3,64] */
@@ -2493,9 +2971,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				for (long i = 0; i < 196; i++)
 					y[((long)b*64 + c)*196 + i] = k * (x0[((long)b*64 + c)*196 + i] - mdb - (x1[((long)b*64 + c)*196 + i] - mean) * istd * mdg);
 			}
+		NN_PROF_END(154);
 	}
 	/* %155 conv2d_dx [64,64,14,14] <- %154, %63  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14852480; /* [64,64,14,14] */
 		const float *x1 = m->param + 5024; /* conv2d7.weight[64,64,1,1] */
 		float *y = m->arena + 13246848;
@@ -2510,9 +2990,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				nn_gemm(64, 196, 64, x1, 64, 1, x0 + (long)b*12544, 196, 0, y + (long)b*12544, 196, pack);
 			}
 		}
+		NN_PROF_END(155);
 	}
 	/* %156 conv2d_dw [64,64,1,1] <- %62, %154  (models/mnist_resnet.lua:11, grad.conv2d7.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14049664; /* [64,64,14,14] */
 		const float *x1 = m->arena + 14852480; /* [64,64,14,14] */
 		float *y = m->grad + 28624;
@@ -2543,17 +3025,21 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*20736 + 16640 + i];
 			y[i] = sum;
 		}
+		NN_PROF_END(156);
 	}
 	/* %157 relu_grad [64,64,14,14] <- %155, %62  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13246848; /* [64,64,14,14] */
 		const float *x1 = m->arena + 14049664; /* [64,64,14,14] */
 		float *y = m->arena + 14852480;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(157);
 	}
 	/* %158 bias_grad [64] <- %157  (models/mnist_resnet.lua:11, grad.batchnorm6.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14852480; /* [64,64,14,14] */
 		float *y = m->grad + 32720;
 		for (int c = 0; c < 64; c++)
@@ -2562,9 +3048,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 64; c++)
 				for (int i = 0; i < 196; i++)
 					y[c] += x0[(b*64 + c)*196 + i];
+		NN_PROF_END(158);
 	}
 	/* %159 bn_gamma_grad [64] <- %157, %54, %59  (models/mnist_resnet.lua:11, grad.batchnorm6.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14852480; /* [64,64,14,14] */
 		const float *x1 = m->arena + 11641216; /* [64,64,14,14] */
 		const float *x2 = m->arena + 10035776; /* [3,64] */
@@ -2578,9 +3066,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					sum += (double)x0[((long)b*64 + c)*196 + i] * ((x1[((long)b*64 + c)*196 + i] - mean) * istd);
 			y[c] = (float)sum;
 		}
+		NN_PROF_END(159);
 	}
 	/* %160 bn_dx [64,64,14,14] <- %157, %54, %59, %55, %159, %158  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14852480; /* [64,64,14,14] */
 		const float *x1 = m->arena + 11641216; /* [64,64,14,14] */
 		const float *x2 = m->arena + 10035776; /* [3,64] */
@@ -2596,9 +3086,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				for (long i = 0; i < 196; i++)
 					y[((long)b*64 + c)*196 + i] = k * (x0[((long)b*64 + c)*196 + i] - mdb - (x1[((long)b*64 + c)*196 + i] - mean) * istd * mdg);
 			}
+		NN_PROF_END(160);
 	}
 	/* %161 conv2d_dx [64,64,14,14] <- %160, %53  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 15655296; /* [64,64,14,14] */
 		const float *x1 = m->param + 4320; /* conv2d6.weight[64,1,3,3] */
 		float *y = m->arena + 11641216;
@@ -2627,9 +3119,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 						}
 					}
 			}
+		NN_PROF_END(161);
 	}
 	/* %162 conv2d_dw [64,1,3,3] <- %52, %160  (models/mnist_resnet.lua:11, grad.conv2d6.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12444032; /* [64,64,14,14] */
 		const float *x1 = m->arena + 15655296; /* [64,64,14,14] */
 		float *y = m->grad + 32848;
@@ -2662,25 +3156,31 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				y[(long)o*9 + t] = s;
 			}
 		}
+		NN_PROF_END(162);
 	}
 	/* %163 add [64,64,14,14] <- %151, %161  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16658816; /* [64,64,14,14] */
 		const float *x1 = m->arena + 11641216; /* [64,64,14,14] */
 		float *y = m->arena + 13246848;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x0[i] + x1[i];
+		NN_PROF_END(163);
 	}
 	/* %164 relu_grad [64,64,14,14] <- %163, %52  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13246848; /* [64,64,14,14] */
 		const float *x1 = m->arena + 12444032; /* [64,64,14,14] */
 		float *y = m->arena + 11641216;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(164);
 	}
 	/* %165 bias_grad [64] <- %164  (models/mnist_resnet.lua:21, grad.batchnorm5.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 11641216; /* [64,64,14,14] */
 		float *y = m->grad + 33424;
 		for (int c = 0; c < 64; c++)
@@ -2689,9 +3189,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 64; c++)
 				for (int i = 0; i < 196; i++)
 					y[c] += x0[(b*64 + c)*196 + i];
+		NN_PROF_END(165);
 	}
 	/* %166 bn_gamma_grad [64] <- %164, %44, %49  (models/mnist_resnet.lua:21, grad.batchnorm5.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 11641216; /* [64,64,14,14] */
 		const float *x1 = m->arena + 10838400; /* [64,64,14,14] */
 		const float *x2 = m->arena + 10035584; /* [3,64] */
@@ -2705,9 +3207,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					sum += (double)x0[((long)b*64 + c)*196 + i] * ((x1[((long)b*64 + c)*196 + i] - mean) * istd);
 			y[c] = (float)sum;
 		}
+		NN_PROF_END(166);
 	}
 	/* %167 bn_dx [64,64,14,14] <- %164, %44, %49, %45, %166, %165  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 11641216; /* [64,64,14,14] */
 		const float *x1 = m->arena + 10838400; /* [64,64,14,14] */
 		const float *x2 = m->arena + 10035584; /* [3,64] */
@@ -2723,9 +3227,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				for (long i = 0; i < 196; i++)
 					y[((long)b*64 + c)*196 + i] = k * (x0[((long)b*64 + c)*196 + i] - mdb - (x1[((long)b*64 + c)*196 + i] - mean) * istd * mdg);
 			}
+		NN_PROF_END(167);
 	}
 	/* %168 conv2d_dx [64,32,14,14] <- %167, %43  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12444032; /* [64,64,14,14] */
 		const float *x1 = m->param + 2144; /* conv2d5.weight[64,32,1,1] */
 		float *y = m->arena + 10838400;
@@ -2740,9 +3246,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				nn_gemm(32, 196, 64, x1, 32, 1, x0 + (long)b*12544, 196, 0, y + (long)b*6272, 196, pack);
 			}
 		}
+		NN_PROF_END(168);
 	}
 	/* %169 conv2d_dw [64,32,1,1] <- %42, %167  (models/mnist_resnet.lua:21, grad.conv2d5.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10436992; /* [64,32,14,14] */
 		const float *x1 = m->arena + 12444032; /* [64,64,14,14] */
 		float *y = m->grad + 33552;
@@ -2772,17 +3280,21 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*10368 + 8320 + i];
 			y[i] = sum;
 		}
+		NN_PROF_END(169);
 	}
 	/* %170 relu_grad [64,32,14,14] <- %168, %42  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10838400; /* [64,32,14,14] */
 		const float *x1 = m->arena + 10436992; /* [64,32,14,14] */
 		float *y = m->arena + 11239808;
 		for (long i = 0; i < 401408; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(170);
 	}
 	/* %171 bias_grad [32] <- %170  (models/mnist_resnet.lua:21, grad.batchnorm4.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 11239808; /* [64,32,14,14] */
 		float *y = m->grad + 35600;
 		for (int c = 0; c < 32; c++)
@@ -2791,9 +3303,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 32; c++)
 				for (int i = 0; i < 196; i++)
 					y[c] += x0[(b*32 + c)*196 + i];
+		NN_PROF_END(171);
 	}
 	/* %172 bn_gamma_grad [32] <- %170, %34, %39  (models/mnist_resnet.lua:21, grad.batchnorm4.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 11239808; /* [64,32,14,14] */
 		const float *x1 = m->arena + 9634080; /* [64,32,14,14] */
 		const float *x2 = m->arena + 10035488; /* [3,32] */
@@ -2807,9 +3321,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					sum += (double)x0[((long)b*32 + c)*196 + i] * ((x1[((long)b*32 + c)*196 + i] - mean) * istd);
 			y[c] = (float)sum;
 		}
+		NN_PROF_END(172);
 	}
 	/* %173 bn_dx [64,32,14,14] <- %170, %34, %39, %35, %172, %171  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 11239808; /* [64,32,14,14] */
 		const float *x1 = m->arena + 9634080; /* [64,32,14,14] */
 		const float *x2 = m->arena + 10035488; /* [3,32] */
@@ -2825,9 +3341,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				for (long i = 0; i < 196; i++)
 					y[((long)b*32 + c)*196 + i] = k * (x0[((long)b*32 + c)*196 + i] - mdb - (x1[((long)b*32 + c)*196 + i] - mean) * istd * mdg);
 			}
+		NN_PROF_END(173);
 	}
 	/* %174 conv2d_dx [64,32,28,28] <- %173, %33  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10247680; /* [64,32,14,14] */
 		const float *x1 = m->param + 1792; /* conv2d4.weight[32,1,3,3] */
 		float *y = m->arena + 10649088;
@@ -2856,9 +3374,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 						}
 					}
 			}
+		NN_PROF_END(174);
 	}
 	/* %175 conv2d_dw [32,1,3,3] <- %32, %173  (models/mnist_resnet.lua:21, grad.conv2d4.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028448; /* [64,32,28,28] */
 		const float *x1 = m->arena + 10247680; /* [64,32,14,14] */
 		float *y = m->grad + 35664;
@@ -2891,17 +3411,21 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				y[(long)o*9 + t] = s;
 			}
 		}
+		NN_PROF_END(175);
 	}
 	/* %176 relu_grad [64,32,28,28] <- %174, %32  (models/mnist_resnet.lua:15) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10649088; /* [64,32,28,28] */
 		const float *x1 = m->arena + 8028448; /* [64,32,28,28] */
 		float *y = m->arena + 12254720;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(176);
 	}
 	/* %177 bias_grad [32] <- %176  (models/mnist_resnet.lua:11, grad.batchnorm3.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12254720; /* [64,32,28,28] */
 		float *y = m->grad + 35952;
 		for (int c = 0; c < 32; c++)
@@ -2910,9 +3434,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 32; c++)
 				for (int i = 0; i < 784; i++)
 					y[c] += x0[(b*32 + c)*784 + i];
+		NN_PROF_END(177);
 	}
 	/* %178 bn_gamma_grad [32] <- %176, %23, %28  (models/mnist_resnet.lua:11, grad.batchnorm3.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12254720; /* [64,32,28,28] */
 		const float *x1 = m->arena + 4817088; /* [64,32,28,28] */
 		const float *x2 = m->arena + 8028352; /* [3,32] */
@@ -2926,9 +3452,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					sum += (double)x0[((long)b*32 + c)*784 + i] * ((x1[((long)b*32 + c)*784 + i] - mean) * istd);
 			y[c] = (float)sum;
 		}
+		NN_PROF_END(178);
 	}
 	/* %179 bn_dx [64,32,28,28] <- %176, %23, %28, %24, %178, %177  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12254720; /* [64,32,28,28] */
 		const float *x1 = m->arena + 4817088; /* [64,32,28,28] */
 		const float *x2 = m->arena + 8028352; /* [3,32] */
@@ -2944,9 +3472,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				for (long i = 0; i < 784; i++)
 					y[((long)b*32 + c)*784 + i] = k * (x0[((long)b*32 + c)*784 + i] - mdb - (x1[((long)b*32 + c)*784 + i] - mean) * istd * mdg);
 			}
+		NN_PROF_END(179);
 	}
 	/* %180 conv2d_dx [64,32,28,28] <- %179, %22  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028448; /* [64,32,28,28] */
 		const float *x1 = m->param + 704; /* conv2d3.weight[32,32,1,1] */
 		float *y = m->arena + 4817088;
@@ -2961,9 +3491,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				nn_gemm(32, 784, 32, x1, 32, 1, x0 + (long)b*25088, 784, 0, y + (long)b*25088, 784, pack);
 			}
 		}
+		NN_PROF_END(180);
 	}
 	/* %181 conv2d_dw [32,32,1,1] <- %21, %179  (models/mnist_resnet.lua:11, grad.conv2d3.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6422720; /* [64,32,28,28] */
 		const float *x1 = m->arena + 8028448; /* [64,32,28,28] */
 		float *y = m->grad + 36016;
@@ -2993,17 +3525,21 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*27136 + 26112 + i];
 			y[i] = sum;
 		}
+		NN_PROF_END(181);
 	}
 	/* %182 relu_grad [64,32,28,28] <- %180, %21  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4817088; /* [64,32,28,28] */
 		const float *x1 = m->arena + 6422720; /* [64,32,28,28] */
 		float *y = m->arena + 8028448;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(182);
 	}
 	/* %183 bias_grad [32] <- %182  (models/mnist_resnet.lua:11, grad.batchnorm2.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028448; /* [64,32,28,28] */
 		float *y = m->grad + 37040;
 		for (int c = 0; c < 32; c++)
@@ -3012,9 +3548,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 32; c++)
 				for (int i = 0; i < 784; i++)
 					y[c] += x0[(b*32 + c)*784 + i];
+		NN_PROF_END(183);
 	}
 	/* %184 bn_gamma_grad [32] <- %182, %13, %18  (models/mnist_resnet.lua:11, grad.batchnorm2.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028448; /* [64,32,28,28] */
 		const float *x1 = m->arena + 1605728; /* [64,32,28,28] */
 		const float *x2 = m->arena + 4816992; /* [3,32] */
@@ -3028,9 +3566,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					sum += (double)x0[((long)b*32 + c)*784 + i] * ((x1[((long)b*32 + c)*784 + i] - mean) * istd);
 			y[c] = (float)sum;
 		}
+		NN_PROF_END(184);
 	}
 	/* %185 bn_dx [64,32,28,28] <- %182, %13, %18, %14, %184, %183  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028448; /* [64,32,28,28] */
 		const float *x1 = m->arena + 1605728; /* [64,32,28,28] */
 		const float *x2 = m->arena + 4816992; /* [3,32] */
@@ -3046,9 +3586,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				for (long i = 0; i < 784; i++)
 					y[((long)b*32 + c)*784 + i] = k * (x0[((long)b*32 + c)*784 + i] - mdb - (x1[((long)b*32 + c)*784 + i] - mean) * istd * mdg);
 			}
+		NN_PROF_END(185);
 	}
 	/* %186 conv2d_dx [64,32,28,28] <- %185, %12  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10247680; /* [64,32,28,28] */
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,1,3,3] */
 		float *y = m->arena + 1605728;
@@ -3077,9 +3619,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 						}
 					}
 			}
+		NN_PROF_END(186);
 	}
 	/* %187 conv2d_dw [32,1,3,3] <- %11, %185  (models/mnist_resnet.lua:11, grad.conv2d2.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
 		const float *x1 = m->arena + 10247680; /* [64,32,28,28] */
 		float *y = m->grad + 37104;
@@ -3112,25 +3656,31 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				y[(long)o*9 + t] = s;
 			}
 		}
+		NN_PROF_END(187);
 	}
 	/* %188 add [64,32,28,28] <- %176, %186  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12254720; /* [64,32,28,28] */
 		const float *x1 = m->arena + 1605728; /* [64,32,28,28] */
 		float *y = m->arena + 8028448;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x0[i] + x1[i];
+		NN_PROF_END(188);
 	}
 	/* %189 relu_grad [64,32,28,28] <- %188, %11  (models/mnist_resnet.lua:27) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028448; /* [64,32,28,28] */
 		const float *x1 = m->arena + 3211360; /* [64,32,28,28] */
 		float *y = m->arena + 1605728;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
+		NN_PROF_END(189);
 	}
 	/* %190 bias_grad [32] <- %189  (models/mnist_resnet.lua:27, grad.batchnorm1.bias) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
 		float *y = m->grad + 37392;
 		for (int c = 0; c < 32; c++)
@@ -3139,9 +3689,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 32; c++)
 				for (int i = 0; i < 784; i++)
 					y[c] += x0[(b*32 + c)*784 + i];
+		NN_PROF_END(190);
 	}
 	/* %191 bn_gamma_grad [32] <- %189, %3, %8  (models/mnist_resnet.lua:27, grad.batchnorm1.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
 		const float *x1 = m->arena + 0; /* [64,32,28,28] */
 		const float *x2 = m->arena + 1605632; /* [3,32] */
@@ -3155,9 +3707,11 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					sum += (double)x0[((long)b*32 + c)*784 + i] * ((x1[((long)b*32 + c)*784 + i] - mean) * istd);
 			y[c] = (float)sum;
 		}
+		NN_PROF_END(191);
 	}
 	/* %192 bn_dx [64,32,28,28] <- %189, %3, %8, %4, %191, %190  (models/mnist_resnet.lua:27) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
 		const float *x1 = m->arena + 0; /* [64,32,28,28] */
 		const float *x2 = m->arena + 1605632; /* [3,32] */
@@ -3173,61 +3727,46 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				for (long i = 0; i < 784; i++)
 					y[((long)b*32 + c)*784 + i] = k * (x0[((long)b*32 + c)*784 + i] - mdb - (x1[((long)b*32 + c)*784 + i] - mean) * istd * mdg);
 			}
+		NN_PROF_END(192);
 	}
 	/* %193 conv2d_dw [32,1,3,3] <- %0, %192  (models/mnist_resnet.lua:27, grad.conv2d1.weight) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,1,28,28] */
 		const float *x1 = m->arena + 3211360; /* [64,32,28,28] */
 		float *y = m->grad + 37456;
-		float *scratch = m->arena + 0;
+		float *scratch = m->arena + 10036160;
 		/* dw from x and dy: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; im2col + GEMM */
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {28, 28, 27};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {28, 28, 27};
+		static const NnConv cv = {1, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *col = scratch + (long)t*32720;  /* [9,784]: the windows of one sample's group */
-			float *dwb = scratch + (long)t*32720 + 7056;  /* [32,9]: one sample's share */
-			float *pack = scratch + (long)t*32720 + 7344;  /* nn_gemm's panels of colᵀ */
-			float *part = scratch + (long)t*32720 + 32432;  /* [32,9]: this chunk's sum */
+			float *pack = scratch + (long)t*3872;  /* colᵀ of 112 pixels, in panels of NN_NR windows */
+			float *part = scratch + (long)t*3872 + 3584;  /* [32,9]: this chunk's sum */
 			for (long i = 0; i < 288; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
 				const float *xg = x0 + (long)b*784;  /* [1,28,28] */
-				/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, oh + kh - 1, ow + kw - 1] */
-				for (int kh = 0; kh < 3; kh++)
-					for (int kw = 0; kw < 3; kw++) {
-						float *row = col + (long)(kh*3 + kw)*784;
-						for (int oh = 0; oh < 28; oh++) {
-							float *dst = row + oh*28;
-							if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the padding */
-								for (int ow = 0; ow < 28; ow++)
-									dst[ow] = 0;
-								continue;
-							}
-							const float *src = xg + (long)(oh + kh - 1)*28;
-							for (int ow = 0; ow < ow_lo[kw]; ow++)
-								dst[ow] = 0;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								dst[ow] = src[ow + kw - 1];
-							for (int ow = ow_hi[kw]; ow < 28; ow++)
-								dst[ow] = 0;
-						}
-					}
-				/* dwb [32,9] = dy[b] [32,784] · colᵀ [784,9] */
-				nn_gemm(32, 9, 784, x1 + (long)b*25088, 784, 0, col, 784, 1, dwb, 9, pack);
+				const float *dyg = x1 + (long)b*25088;  /* [32,784] */
 				float *partg = part;
-				for (long i = 0; i < 288; i++)
-					partg[i] += dwb[i];
+				/* partg [32,9] += dy[b][:, p0…] · colᵀ [kc,9] */
+				for (int p0 = 0; p0 < 784; p0 += 112) {
+					int kc = 784 - p0 < 112 ? 784 - p0 : 112;
+					nn_im2colT_panels(xg, &cv, p0, kc, pack);
+					for (int q = 0; q < 9; q += NN_NR)
+						nn_panel_rows(32, kc, dyg + p0, 784, 1, pack + (long)q*kc, partg + q, 9,
+						              9 - q < NN_NR ? 9 - q : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 1);
+				}
 			}
 		}
 		/* dw = the chunks' sums, added in chunk order */
 		for (long i = 0; i < 288; i++) {
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*32720 + 32432 + i];
+				sum += scratch[(long)t*3872 + 3584 + i];
 			y[i] = sum;
 		}
+		NN_PROF_END(193);
 	}
 }
 
@@ -3241,6 +3780,7 @@ static void update(mnist_resnet *m)
 	(void)t;
 	/* %9 bn_running <- %8, %6, %7  (models/mnist_resnet.lua:27) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605632; /* [3,32] */
 		float *x1 = m->state_f + 0; /* batchnorm1.running_mean[32] */
 		float *x2 = m->state_f + 32; /* batchnorm1.running_var[32] */
@@ -3249,9 +3789,11 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100001991f * x0[64 + c];
 		}
+		NN_PROF_END(9);
 	}
 	/* %19 bn_running <- %18, %16, %17  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4816992; /* [3,32] */
 		float *x1 = m->state_f + 64; /* batchnorm2.running_mean[32] */
 		float *x2 = m->state_f + 96; /* batchnorm2.running_var[32] */
@@ -3260,9 +3802,11 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100001991f * x0[64 + c];
 		}
+		NN_PROF_END(19);
 	}
 	/* %29 bn_running <- %28, %26, %27  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028352; /* [3,32] */
 		float *x1 = m->state_f + 128; /* batchnorm3.running_mean[32] */
 		float *x2 = m->state_f + 160; /* batchnorm3.running_var[32] */
@@ -3271,9 +3815,11 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100001991f * x0[64 + c];
 		}
+		NN_PROF_END(29);
 	}
 	/* %40 bn_running <- %39, %37, %38  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10035488; /* [3,32] */
 		float *x1 = m->state_f + 192; /* batchnorm4.running_mean[32] */
 		float *x2 = m->state_f + 224; /* batchnorm4.running_var[32] */
@@ -3282,9 +3828,11 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100007974f * x0[64 + c];
 		}
+		NN_PROF_END(40);
 	}
 	/* %50 bn_running <- %49, %47, %48  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10035584; /* [3,64] */
 		float *x1 = m->state_f + 256; /* batchnorm5.running_mean[64] */
 		float *x2 = m->state_f + 320; /* batchnorm5.running_var[64] */
@@ -3293,9 +3841,11 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100007974f * x0[128 + c];
 		}
+		NN_PROF_END(50);
 	}
 	/* %60 bn_running <- %59, %57, %58  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10035776; /* [3,64] */
 		float *x1 = m->state_f + 384; /* batchnorm6.running_mean[64] */
 		float *x2 = m->state_f + 448; /* batchnorm6.running_var[64] */
@@ -3304,9 +3854,11 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100007974f * x0[128 + c];
 		}
+		NN_PROF_END(60);
 	}
 	/* %70 bn_running <- %69, %67, %68  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10035968; /* [3,64] */
 		float *x1 = m->state_f + 512; /* batchnorm7.running_mean[64] */
 		float *x2 = m->state_f + 576; /* batchnorm7.running_var[64] */
@@ -3315,9 +3867,11 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100007974f * x0[128 + c];
 		}
+		NN_PROF_END(70);
 	}
 	/* %81 bn_running <- %80, %78, %79  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10236864; /* [3,64] */
 		float *x1 = m->state_f + 640; /* batchnorm8.running_mean[64] */
 		float *x2 = m->state_f + 704; /* batchnorm8.running_var[64] */
@@ -3326,9 +3880,11 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100031897f * x0[128 + c];
 		}
+		NN_PROF_END(81);
 	}
 	/* %91 bn_running <- %90, %88, %89  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10237056; /* [3,128] */
 		float *x1 = m->state_f + 768; /* batchnorm9.running_mean[128] */
 		float *x2 = m->state_f + 896; /* batchnorm9.running_var[128] */
@@ -3337,9 +3893,11 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100031897f * x0[256 + c];
 		}
+		NN_PROF_END(91);
 	}
 	/* %101 bn_running <- %100, %98, %99  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10237440; /* [3,128] */
 		float *x1 = m->state_f + 1024; /* batchnorm10.running_mean[128] */
 		float *x2 = m->state_f + 1152; /* batchnorm10.running_var[128] */
@@ -3348,9 +3906,11 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100031897f * x0[256 + c];
 		}
+		NN_PROF_END(101);
 	}
 	/* %111 bn_running <- %110, %108, %109  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10237824; /* [3,128] */
 		float *x1 = m->state_f + 1280; /* batchnorm11.running_mean[128] */
 		float *x2 = m->state_f + 1408; /* batchnorm11.running_var[128] */
@@ -3359,9 +3919,11 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100031897f * x0[256 + c];
 		}
+		NN_PROF_END(111);
 	}
 	/* %195 sgd_update <- %2, %193, %194  (models/mnist_resnet.lua:27) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 0; /* conv2d1.weight[32,1,3,3] */
 		const float *x1 = m->grad + 37456; /* grad.conv2d1.weight[32,1,3,3] */
 		float *x2 = m->state_f + 1536; /* optim.conv2d1.weight.momentum_buffer[32,1,3,3] */
@@ -3371,9 +3933,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(195);
 	}
 	/* %197 sgd_update <- %4, %191, %196  (models/mnist_resnet.lua:27) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 288; /* batchnorm1.weight[32] */
 		const float *x1 = m->grad + 37424; /* grad.batchnorm1.weight[32] */
 		float *x2 = m->state_f + 1824; /* optim.batchnorm1.weight.momentum_buffer[32] */
@@ -3383,9 +3947,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(197);
 	}
 	/* %199 sgd_update <- %5, %190, %198  (models/mnist_resnet.lua:27) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 320; /* batchnorm1.bias[32] */
 		const float *x1 = m->grad + 37392; /* grad.batchnorm1.bias[32] */
 		float *x2 = m->state_f + 1856; /* optim.batchnorm1.bias.momentum_buffer[32] */
@@ -3395,9 +3961,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(199);
 	}
 	/* %201 sgd_update <- %12, %187, %200  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 352; /* conv2d2.weight[32,1,3,3] */
 		const float *x1 = m->grad + 37104; /* grad.conv2d2.weight[32,1,3,3] */
 		float *x2 = m->state_f + 1888; /* optim.conv2d2.weight.momentum_buffer[32,1,3,3] */
@@ -3407,9 +3975,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(201);
 	}
 	/* %203 sgd_update <- %14, %184, %202  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 640; /* batchnorm2.weight[32] */
 		const float *x1 = m->grad + 37072; /* grad.batchnorm2.weight[32] */
 		float *x2 = m->state_f + 2176; /* optim.batchnorm2.weight.momentum_buffer[32] */
@@ -3419,9 +3989,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(203);
 	}
 	/* %205 sgd_update <- %15, %183, %204  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 672; /* batchnorm2.bias[32] */
 		const float *x1 = m->grad + 37040; /* grad.batchnorm2.bias[32] */
 		float *x2 = m->state_f + 2208; /* optim.batchnorm2.bias.momentum_buffer[32] */
@@ -3431,9 +4003,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(205);
 	}
 	/* %207 sgd_update <- %22, %181, %206  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 704; /* conv2d3.weight[32,32,1,1] */
 		const float *x1 = m->grad + 36016; /* grad.conv2d3.weight[32,32,1,1] */
 		float *x2 = m->state_f + 2240; /* optim.conv2d3.weight.momentum_buffer[32,32,1,1] */
@@ -3443,9 +4017,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(207);
 	}
 	/* %209 sgd_update <- %24, %178, %208  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 1728; /* batchnorm3.weight[32] */
 		const float *x1 = m->grad + 35984; /* grad.batchnorm3.weight[32] */
 		float *x2 = m->state_f + 3264; /* optim.batchnorm3.weight.momentum_buffer[32] */
@@ -3455,9 +4031,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(209);
 	}
 	/* %211 sgd_update <- %25, %177, %210  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 1760; /* batchnorm3.bias[32] */
 		const float *x1 = m->grad + 35952; /* grad.batchnorm3.bias[32] */
 		float *x2 = m->state_f + 3296; /* optim.batchnorm3.bias.momentum_buffer[32] */
@@ -3467,9 +4045,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(211);
 	}
 	/* %213 sgd_update <- %33, %175, %212  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 1792; /* conv2d4.weight[32,1,3,3] */
 		const float *x1 = m->grad + 35664; /* grad.conv2d4.weight[32,1,3,3] */
 		float *x2 = m->state_f + 3328; /* optim.conv2d4.weight.momentum_buffer[32,1,3,3] */
@@ -3479,9 +4059,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(213);
 	}
 	/* %215 sgd_update <- %35, %172, %214  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 2080; /* batchnorm4.weight[32] */
 		const float *x1 = m->grad + 35632; /* grad.batchnorm4.weight[32] */
 		float *x2 = m->state_f + 3616; /* optim.batchnorm4.weight.momentum_buffer[32] */
@@ -3491,9 +4073,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(215);
 	}
 	/* %217 sgd_update <- %36, %171, %216  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 2112; /* batchnorm4.bias[32] */
 		const float *x1 = m->grad + 35600; /* grad.batchnorm4.bias[32] */
 		float *x2 = m->state_f + 3648; /* optim.batchnorm4.bias.momentum_buffer[32] */
@@ -3503,9 +4087,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(217);
 	}
 	/* %219 sgd_update <- %43, %169, %218  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 2144; /* conv2d5.weight[64,32,1,1] */
 		const float *x1 = m->grad + 33552; /* grad.conv2d5.weight[64,32,1,1] */
 		float *x2 = m->state_f + 3680; /* optim.conv2d5.weight.momentum_buffer[64,32,1,1] */
@@ -3515,9 +4101,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(219);
 	}
 	/* %221 sgd_update <- %45, %166, %220  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 4192; /* batchnorm5.weight[64] */
 		const float *x1 = m->grad + 33488; /* grad.batchnorm5.weight[64] */
 		float *x2 = m->state_f + 5728; /* optim.batchnorm5.weight.momentum_buffer[64] */
@@ -3527,9 +4115,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(221);
 	}
 	/* %223 sgd_update <- %46, %165, %222  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 4256; /* batchnorm5.bias[64] */
 		const float *x1 = m->grad + 33424; /* grad.batchnorm5.bias[64] */
 		float *x2 = m->state_f + 5792; /* optim.batchnorm5.bias.momentum_buffer[64] */
@@ -3539,9 +4129,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(223);
 	}
 	/* %225 sgd_update <- %53, %162, %224  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 4320; /* conv2d6.weight[64,1,3,3] */
 		const float *x1 = m->grad + 32848; /* grad.conv2d6.weight[64,1,3,3] */
 		float *x2 = m->state_f + 5856; /* optim.conv2d6.weight.momentum_buffer[64,1,3,3] */
@@ -3551,9 +4143,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(225);
 	}
 	/* %227 sgd_update <- %55, %159, %226  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 4896; /* batchnorm6.weight[64] */
 		const float *x1 = m->grad + 32784; /* grad.batchnorm6.weight[64] */
 		float *x2 = m->state_f + 6432; /* optim.batchnorm6.weight.momentum_buffer[64] */
@@ -3563,9 +4157,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(227);
 	}
 	/* %229 sgd_update <- %56, %158, %228  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 4960; /* batchnorm6.bias[64] */
 		const float *x1 = m->grad + 32720; /* grad.batchnorm6.bias[64] */
 		float *x2 = m->state_f + 6496; /* optim.batchnorm6.bias.momentum_buffer[64] */
@@ -3575,9 +4171,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(229);
 	}
 	/* %231 sgd_update <- %63, %156, %230  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 5024; /* conv2d7.weight[64,64,1,1] */
 		const float *x1 = m->grad + 28624; /* grad.conv2d7.weight[64,64,1,1] */
 		float *x2 = m->state_f + 6560; /* optim.conv2d7.weight.momentum_buffer[64,64,1,1] */
@@ -3587,9 +4185,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(231);
 	}
 	/* %233 sgd_update <- %65, %153, %232  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 9120; /* batchnorm7.weight[64] */
 		const float *x1 = m->grad + 28560; /* grad.batchnorm7.weight[64] */
 		float *x2 = m->state_f + 10656; /* optim.batchnorm7.weight.momentum_buffer[64] */
@@ -3599,9 +4199,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(233);
 	}
 	/* %235 sgd_update <- %66, %152, %234  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 9184; /* batchnorm7.bias[64] */
 		const float *x1 = m->grad + 28496; /* grad.batchnorm7.bias[64] */
 		float *x2 = m->state_f + 10720; /* optim.batchnorm7.bias.momentum_buffer[64] */
@@ -3611,9 +4213,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(235);
 	}
 	/* %237 sgd_update <- %74, %150, %236  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 9248; /* conv2d8.weight[64,1,3,3] */
 		const float *x1 = m->grad + 27920; /* grad.conv2d8.weight[64,1,3,3] */
 		float *x2 = m->state_f + 10784; /* optim.conv2d8.weight.momentum_buffer[64,1,3,3] */
@@ -3623,9 +4227,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(237);
 	}
 	/* %239 sgd_update <- %76, %147, %238  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 9824; /* batchnorm8.weight[64] */
 		const float *x1 = m->grad + 27856; /* grad.batchnorm8.weight[64] */
 		float *x2 = m->state_f + 11360; /* optim.batchnorm8.weight.momentum_buffer[64] */
@@ -3635,9 +4241,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(239);
 	}
 	/* %241 sgd_update <- %77, %146, %240  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 9888; /* batchnorm8.bias[64] */
 		const float *x1 = m->grad + 27792; /* grad.batchnorm8.bias[64] */
 		float *x2 = m->state_f + 11424; /* optim.batchnorm8.bias.momentum_buffer[64] */
@@ -3647,9 +4255,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(241);
 	}
 	/* %243 sgd_update <- %84, %144, %242  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 9952; /* conv2d9.weight[128,64,1,1] */
 		const float *x1 = m->grad + 19600; /* grad.conv2d9.weight[128,64,1,1] */
 		float *x2 = m->state_f + 11488; /* optim.conv2d9.weight.momentum_buffer[128,64,1,1] */
@@ -3659,9 +4269,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(243);
 	}
 	/* %245 sgd_update <- %86, %141, %244  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 18144; /* batchnorm9.weight[128] */
 		const float *x1 = m->grad + 19472; /* grad.batchnorm9.weight[128] */
 		float *x2 = m->state_f + 19680; /* optim.batchnorm9.weight.momentum_buffer[128] */
@@ -3671,9 +4283,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(245);
 	}
 	/* %247 sgd_update <- %87, %140, %246  (models/mnist_resnet.lua:21) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 18272; /* batchnorm9.bias[128] */
 		const float *x1 = m->grad + 19344; /* grad.batchnorm9.bias[128] */
 		float *x2 = m->state_f + 19808; /* optim.batchnorm9.bias.momentum_buffer[128] */
@@ -3683,9 +4297,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(247);
 	}
 	/* %249 sgd_update <- %94, %137, %248  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 18400; /* conv2d10.weight[128,1,3,3] */
 		const float *x1 = m->grad + 18192; /* grad.conv2d10.weight[128,1,3,3] */
 		float *x2 = m->state_f + 19936; /* optim.conv2d10.weight.momentum_buffer[128,1,3,3] */
@@ -3695,9 +4311,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(249);
 	}
 	/* %251 sgd_update <- %96, %134, %250  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 19552; /* batchnorm10.weight[128] */
 		const float *x1 = m->grad + 18064; /* grad.batchnorm10.weight[128] */
 		float *x2 = m->state_f + 21088; /* optim.batchnorm10.weight.momentum_buffer[128] */
@@ -3707,9 +4325,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(251);
 	}
 	/* %253 sgd_update <- %97, %133, %252  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 19680; /* batchnorm10.bias[128] */
 		const float *x1 = m->grad + 17936; /* grad.batchnorm10.bias[128] */
 		float *x2 = m->state_f + 21216; /* optim.batchnorm10.bias.momentum_buffer[128] */
@@ -3719,9 +4339,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(253);
 	}
 	/* %255 sgd_update <- %104, %131, %254  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 19808; /* conv2d11.weight[128,128,1,1] */
 		const float *x1 = m->grad + 1552; /* grad.conv2d11.weight[128,128,1,1] */
 		float *x2 = m->state_f + 21344; /* optim.conv2d11.weight.momentum_buffer[128,128,1,1] */
@@ -3731,9 +4353,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(255);
 	}
 	/* %257 sgd_update <- %106, %128, %256  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 36192; /* batchnorm11.weight[128] */
 		const float *x1 = m->grad + 1424; /* grad.batchnorm11.weight[128] */
 		float *x2 = m->state_f + 37728; /* optim.batchnorm11.weight.momentum_buffer[128] */
@@ -3743,9 +4367,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(257);
 	}
 	/* %259 sgd_update <- %107, %127, %258  (models/mnist_resnet.lua:11) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 36320; /* batchnorm11.bias[128] */
 		const float *x1 = m->grad + 1296; /* grad.batchnorm11.bias[128] */
 		float *x2 = m->state_f + 37856; /* optim.batchnorm11.bias.momentum_buffer[128] */
@@ -3755,9 +4381,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(259);
 	}
 	/* %261 sgd_update <- %116, %124, %260  (models/mnist_resnet.lua:33) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 36448; /* linear1.weight[10,128] */
 		const float *x1 = m->grad + 16; /* grad.linear1.weight[10,128] */
 		float *x2 = m->state_f + 37984; /* optim.linear1.weight.momentum_buffer[10,128] */
@@ -3767,9 +4395,11 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(261);
 	}
 	/* %263 sgd_update <- %118, %122, %262  (models/mnist_resnet.lua:33) */
 	{
+		NN_PROF_BEGIN;
 		float *x0 = m->param + 37728; /* linear1.bias[10] */
 		const float *x1 = m->grad + 0; /* grad.linear1.bias[10] */
 		float *x2 = m->state_f + 39264; /* optim.linear1.bias.momentum_buffer[10] */
@@ -3779,6 +4409,7 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
+		NN_PROF_END(263);
 	}
 }
 
@@ -4260,6 +4891,43 @@ float *mnist_resnet_tensor(mnist_resnet *m, const char *name, long *numel)
 	return NULL;
 }
 
+void mnist_resnet_profile_print(void)
+{
+#ifdef NNCC_PROFILE
+	static const char *phase[] = {"forward", "backward", "update"};
+	int nn = (int)(sizeof nn_prof_node / sizeof *nn_prof_node);
+	double total = 0, ph[3] = {0};
+	long steps = 0;
+	for (int i = 0; i < nn; i++) {
+		double s = nn_prof_sec[nn_prof_node[i].id];
+		total += s;
+		ph[nn_prof_node[i].phase] += s;
+		if (nn_prof_calls[nn_prof_node[i].id] > steps)
+			steps = nn_prof_calls[nn_prof_node[i].id];
+	}
+	if (!steps || total <= 0) {
+		fprintf(stderr, "profile: no training step ran\n");
+		return;
+	}
+	fprintf(stderr, "profile: %ld steps, %.3f ms a step (forward %.1f%%, backward %.1f%%, update %.1f%%)\n",
+	        steps, 1e3 * total / steps, 100 * ph[0] / total, 100 * ph[1] / total,
+	        100 * ph[2] / total);
+	fprintf(stderr, "%-6s %-18s %-8s %5s %9s %6s %8s %8s\n", "node", "op", "phase",
+	        "line", "ms/step", "share", "GFLOP/s", "GB/s");
+	for (int i = 0; i < nn; i++) {
+		int id = nn_prof_node[i].id;
+		double s = nn_prof_sec[id] / (nn_prof_calls[id] ? nn_prof_calls[id] : 1);
+		fprintf(stderr, "%%%-5d %-18s %-8s %5d %9.4f %5.1f%% %8.2f %8.2f\n",
+		        id, nn_prof_node[i].op, phase[nn_prof_node[i].phase],
+		        nn_prof_node[i].line, 1e3 * s, 100 * nn_prof_sec[id] / total,
+		        s > 0 ? nn_prof_node[i].flops / s / 1e9 : 0,
+		        s > 0 ? nn_prof_node[i].bytes / s / 1e9 : 0);
+	}
+#else
+	fprintf(stderr, "profile: build the trainer with -DNNCC_PROFILE (or nncc --profile)\n");
+#endif
+}
+
 /* ---- the trainer: the recipe of models/mnist_resnet.lua ---- */
 #ifndef NNCC_NO_MAIN
 
@@ -4328,7 +4996,11 @@ int main(int argc, char **argv)
 		.patience = 0,
 		.min_delta = 0.0f,
 	};
-	return rt_train_main(&model, &recipe, argc, argv);
+	int rc = rt_train_main(&model, &recipe, argc, argv);
+#ifdef NNCC_PROFILE
+	mnist_resnet_profile_print();
+#endif
+	return rc;
 }
 
 #endif

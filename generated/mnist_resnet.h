@@ -48,4 +48,8 @@ int mnist_resnet_load(mnist_resnet *m, const char *path);
  * "grad.<name>"; NULL if there is none. */
 float *mnist_resnet_tensor(mnist_resnet *m, const char *name, long *numel);
 
+/* Built with -DNNCC_PROFILE (nncc --profile): the time of every op
+ * of the training steps so far, as a table on stderr. */
+void mnist_resnet_profile_print(void);
+
 #endif

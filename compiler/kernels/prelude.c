@@ -140,17 +140,45 @@ NN_KERNEL void nn_tile(int K, const float *a, long rs, long ks,
 			c[r * ldc + j] = acc ? c[r * ldc + j] + t[r][j] : t[r][j];
 }
 
+/* K is walked in blocks of at most NN_KC, as equal as they come (144 is
+ * 72 + 72, not 128 + 16), so the block of a panel being multiplied stays
+ * in L1 and a short last block does not pay a tile's loads and stores for
+ * little work.  The blocks depend on K alone: every path sums an element
+ * of C in the same order. */
+#define NN_KC 128               /* panel block: 16 KB at NR = 32 */
+#define NN_IG 16                /* row tiles per work item */
+NN_KERNEL int nn_kblock(int K)
+{
+	int n = (K + NN_KC - 1) / NN_KC;
+	return n ? (K + n - 1) / n : 1;
+}
+
+/* Row tiles ib0 … ib1−1 of C's columns j … j+nr−1, C = op(A)·panel (+ C
+ * with acc): a(r,k) = A[r·rs + k·ks], panel as nn_pack_panel lays it out. */
+NN_KERNEL void nn_panel_rows(int M, int K, const float *A, long rs, long ks,
+                             const float *panel, float *C, long ldc, int nr,
+                             int ib0, int ib1, int acc)
+{
+	int kb = nn_kblock(K);
+	for (int k0 = 0; k0 < K; k0 += kb) {
+		int kc = K - k0 < kb ? K - k0 : kb;
+		for (int ib = ib0; ib < ib1; ib++) {
+			int i = ib * NN_MR, mr = M - i < NN_MR ? M - i : NN_MR;
+			nn_tile(kc, A + i * rs + k0 * ks, rs, ks,
+			        panel + (long)k0 * NN_NR, C + (long)i * ldc, ldc,
+			        mr, nr, acc || k0 > 0);
+		}
+	}
+}
+
 /* C[M,N] = op(A)·op(B): op(A) is M×K, stored [M,lda] or, with ta, [K,lda];
  * op(B) is K×N, stored [K,ldb] or, with tb, [N,ldb].  scratch holds
  * K·⌈N/32⌉·32 floats for the packed B.
  *
  * op(B) is packed into column panels (in parallel); then each work item —
- * one panel and a group of NN_IG row tiles — walks K in blocks of NN_KC,
- * so the block of the panel it multiplies stays in L1 across the group.
- * Each element of C is summed by one thread, in k order. */
-#define NN_KC 128               /* panel block: 16 KB at NR = 32; the same
-                                   on every path, so all sum in one order */
-#define NN_IG 16                /* row tiles per work item */
+ * one panel and a group of NN_IG row tiles — walks K in blocks, so the
+ * block of the panel it multiplies stays in L1 across the group.  Each
+ * element of C is summed by one thread, in k order. */
 NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
                        int ta, const float *B, int ldb, int tb, float *C,
                        int ldc, float *scratch)
@@ -167,18 +195,145 @@ NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
 	for (int jb = 0; jb < npanel; jb++)
 		for (int g = 0; g < ngroup; g++) {
 			int j = jb * NN_NR, nr = N - j < NN_NR ? N - j : NN_NR;
-			const float *panel = scratch + (long)j * K;
-			int ib_end = (g + 1) * NN_IG < nrow ? (g + 1) * NN_IG : nrow;
-			for (int k0 = 0; k0 < K; k0 += NN_KC) {
-				int kc = K - k0 < NN_KC ? K - k0 : NN_KC;
-				for (int ib = g * NN_IG; ib < ib_end; ib++) {
-					int i = ib * NN_MR, mr = M - i < NN_MR ? M - i : NN_MR;
-					nn_tile(kc, A + i * rs + k0 * ks, rs, ks,
-					        panel + (long)k0 * NN_NR, C + (long)i * ldc + j,
-					        ldc, mr, nr, k0 > 0);
+			int ib1 = (g + 1) * NN_IG < nrow ? (g + 1) * NN_IG : nrow;
+			nn_panel_rows(M, K, A, rs, ks, scratch + (long)j * K, C + j, ldc,
+			              nr, g * NN_IG, ib1, 0);
+		}
+}
+
+/* ---- convolution as implicit GEMM (ops/conv.c) ----
+ * The GEMM conv kernels never build a whole im2col matrix: for one
+ * sample's group they build one panel of it at a time, in the layout
+ * nn_panel_rows reads, multiply it while it is in L1, and move on. */
+
+/* One group of one sample: C input channels of H×W, a k×k kernel with
+ * stride S, padding P and dilation D, OH×OW outputs. */
+typedef struct NnConv {
+	int C, H, W, k, S, P, D, OH, OW;
+} NnConv;
+
+/* Output positions o ∈ [lo, hi) of a row or column of `out` whose tap t
+ * reads inside the input's n: 0 ≤ o·S + t·D − P < n. */
+NN_KERNEL void nn_tap_range(const NnConv *g, int t, int n, int out, int *lo,
+                            int *hi)
+{
+	int off = t * g->D - g->P;
+	int l = off < 0 ? (-off + g->S - 1) / g->S : 0;
+	int h = n - 1 - off < 0 ? 0 : (n - 1 - off) / g->S + 1;
+	if (h > out)
+		h = out;
+	*lo = l < h ? l : h;
+	*hi = h;
+}
+
+/* The windows of output pixels p0 … p0+nr−1 of x [C,H,W] as a panel:
+ * dst[kk·NN_NR + j] = x[c, oh·S + kh·D − P, ow·S + kw·D − P] for row
+ * kk = (c,kh,kw) and pixel p0 + j = (oh,ow); 0 in the padding and for
+ * j ≥ nr. */
+NN_KERNEL void nn_im2col_panel(const float *x, const NnConv *g, int p0,
+                               int nr, float *dst)
+{
+	for (int c = 0; c < g->C; c++)
+		for (int kh = 0; kh < g->k; kh++)
+			for (int kw = 0; kw < g->k; kw++, dst += NN_NR) {
+				int lo, hi, off = kw * g->D - g->P;
+				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
+				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
+				while (j < nr) {
+					int end = ow + (g->OW - ow < nr - j ? g->OW - ow : nr - j);
+					int ih = oh * g->S + kh * g->D - g->P;
+					float *d = dst + j;  /* d[o − ow] is column o's */
+					if (ih < 0 || ih >= g->H) {
+						for (int o = ow; o < end; o++)
+							d[o - ow] = 0;
+					} else {
+						const float *xr = x + ((long)c * g->H + ih) * g->W;
+						int a = lo > ow ? (lo < end ? lo : end) : ow;
+						int b = hi < end ? (hi > a ? hi : a) : end;
+						for (int o = ow; o < a; o++)
+							d[o - ow] = 0;
+						for (int o = a; o < b; o++)
+							d[o - ow] = xr[o * g->S + off];
+						for (int o = b; o < end; o++)
+							d[o - ow] = 0;
+					}
+					j += end - ow;
+					oh++;
+					ow = 0;
+				}
+				for (; j < NN_NR; j++)
+					dst[j] = 0;
+			}
+}
+
+/* The transposed windows of output pixels p0 … p0+kc−1, for the weight
+ * gradient: op(B) = colᵀ [kc, KK] packed as nn_pack_panel would, panel q
+ * holding rows kk = q·NN_NR … at dst + q·kc·NN_NR, pixel j's row at
+ * j·NN_NR; lanes past KK are 0. */
+NN_KERNEL void nn_im2colT_panels(const float *x, const NnConv *g, int p0,
+                                 int kc, float *dst)
+{
+	int KK = g->C * g->k * g->k, npanel = (KK + NN_NR - 1) / NN_NR;
+	if (KK % NN_NR) {
+		float *last = dst + (long)(npanel - 1) * kc * NN_NR;
+		for (int j = 0; j < kc; j++)
+			for (int l = KK % NN_NR; l < NN_NR; l++)
+				last[(long)j * NN_NR + l] = 0;
+	}
+	int kk = 0;
+	for (int c = 0; c < g->C; c++)
+		for (int kh = 0; kh < g->k; kh++)
+			for (int kw = 0; kw < g->k; kw++, kk++) {
+				float *d0 = dst + (long)(kk / NN_NR) * kc * NN_NR + kk % NN_NR;
+				int lo, hi, off = kw * g->D - g->P;
+				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
+				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
+				while (j < kc) {
+					int end = ow + (g->OW - ow < kc - j ? g->OW - ow : kc - j);
+					int ih = oh * g->S + kh * g->D - g->P;
+					float *d = d0 + (long)j * NN_NR;  /* column o at (o − ow)·NR */
+					if (ih < 0 || ih >= g->H) {
+						for (int o = ow; o < end; o++)
+							d[(long)(o - ow) * NN_NR] = 0;
+					} else {
+						const float *xr = x + ((long)c * g->H + ih) * g->W;
+						for (int o = ow; o < end; o++)
+							d[(long)(o - ow) * NN_NR] = o >= lo && o < hi ?
+							                            xr[o * g->S + off] : 0;
+					}
+					j += end - ow;
+					oh++;
+					ow = 0;
 				}
 			}
-		}
+}
+
+/* dx [C,H,W] += the windows' gradients colp [KK, ldp] of output pixels
+ * p0 … p0+nr−1: each entry adds back into the input pixel im2col took it
+ * from, tap by tap in kk order. */
+NN_KERNEL void nn_col2im_panel(const float *colp, int ldp, const NnConv *g,
+                               int p0, int nr, float *dx)
+{
+	for (int c = 0; c < g->C; c++)
+		for (int kh = 0; kh < g->k; kh++)
+			for (int kw = 0; kw < g->k; kw++, colp += ldp) {
+				int lo, hi, off = kw * g->D - g->P;
+				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
+				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
+				while (j < nr) {
+					int end = ow + (g->OW - ow < nr - j ? g->OW - ow : nr - j);
+					int ih = oh * g->S + kh * g->D - g->P;
+					if (ih >= 0 && ih < g->H) {
+						float *dr = dx + ((long)c * g->H + ih) * g->W;
+						int a = lo > ow ? lo : ow, b = hi < end ? hi : end;
+						for (int o = a; o < b; o++)
+							dr[o * g->S + off] += colp[j + o - ow];
+					}
+					j += end - ow;
+					oh++;
+					ow = 0;
+				}
+			}
 }
 
 /* Parameter initialisation, drawn in a fixed order from the model's RNG. */

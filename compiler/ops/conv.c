@@ -347,75 +347,18 @@ static const char *plane(Ctx *c, const Geo *g, const char *t)
 	return g->Cg > 1 ? ctx_sprintf(c, "%s + (long)c*%ld", t, g->HW) : t;
 }
 
-/* col [KK, OH·OW] = the windows of xg [Cg,H,W]: row (c,kh,kw), column
- * (oh,ow) holds xg[c, oh·S + kh·D − P, ow·S + kw·D − P], 0 in the
- * padding.  threaded: its loop may take threads of its own. */
-static void emit_im2col(Emit *e, const Geo *g, int threaded)
-{
-	Ctx *c = e->c;
-	emit_line(e, "/* im2col: col[(c,kh,kw), (oh,ow)] = xg[c, %s, %s] */",
-	          in_coord(c, g, "oh", "kh"), in_coord(c, g, "ow", "kw"));
-	if (threaded)
-		emit_omp(e, (long)g->KK * g->OHW, "");
-	int lv = open_taps(e, g, 1);
-	emit_line(e, "float *row = col + (long)(%s)*%ld;", tap_index(c, g, 1),
-	          g->OHW);
-	emit_line(e, "for (int oh = 0; oh < %d; oh++) {", g->OH);
-	e->indent++;
-	emit_line(e, "float *dst = row + oh*%d;", g->OW);
-	if (g->P) {
-		emit_line(e, "if (oh < oh_lo[kh] || oh >= oh_hi[kh]) {  /* in the "
-		             "padding */");
-		emit_line(e, "\tfor (int ow = 0; ow < %d; ow++)", g->OW);
-		emit_line(e, "\t\tdst[ow] = 0;");
-		emit_line(e, "\tcontinue;");
-		emit_line(e, "}");
-	}
-	emit_line(e, "const float *src = %s + (long)(%s)*%d;", plane(c, g, "xg"),
-	          in_coord(c, g, "oh", "kh"), g->W);
-	if (g->P) {
-		emit_line(e, "for (int ow = 0; ow < ow_lo[kw]; ow++)");
-		emit_line(e, "\tdst[ow] = 0;");
-	}
-	emit_tap_loop(e, g, 1, "");
-	emit_line(e, "\tdst[ow] = src[%s];", in_coord(c, g, "ow", "kw"));
-	if (g->P) {
-		emit_line(e, "for (int ow = ow_hi[kw]; ow < %d; ow++)", g->OW);
-		emit_line(e, "\tdst[ow] = 0;");
-	}
-	close_block(e);
-	close_taps(e, lv);
-}
-
-/* dxg [Cg,H,W] = col2im(col): every column entry adds back into the input
- * pixel im2col took it from; a thread owns whole channels. */
-static void emit_col2im(Emit *e, const Geo *g, int threaded)
-{
-	Ctx *c = e->c;
-	emit_line(e, "/* col2im: dxg[c, %s, %s] += col[(c,kh,kw), (oh,ow)] */",
-	          in_coord(c, g, "oh", "kh"), in_coord(c, g, "ow", "kw"));
-	if (threaded)
-		emit_omp(e, (long)g->KK * g->OHW, "");
-	open_block(e, "for (int c = 0; c < %d; c++) {", g->Cg);
-	emit_line(e, "float *dxc = dxg + (long)c*%ld;", g->HW);
-	emit_line(e, "for (long i = 0; i < %ld; i++)", g->HW);
-	emit_line(e, "\tdxc[i] = 0;");
-	int lv = open_taps(e, g, 0);
-	emit_line(e, "const float *row = col + (long)((c*%d + kh)*%d + kw)*%ld;",
-	          g->k, g->k, g->OHW);
-	emit_tap_loop(e, g, 0, " {");
-	e->indent++;
-	emit_line(e, "float *dxr = dxc + (long)(%s)*%d;",
-	          in_coord(c, g, "oh", "kh"), g->W);
-	emit_tap_loop(e, g, 1, "");
-	emit_line(e, "\tdxr[%s] += row[oh*%d + ow];", in_coord(c, g, "ow", "kw"),
-	          g->OW);
-	close_block(e);
-	close_taps(e, lv);
-	close_block(e);
-}
-
 static long round16(long n) { return (n + 15) / 16 * 16; }
+
+/* The widest panel of any ISA (NN_NR_MAX): scratch fits every path. */
+enum { PANEL = 32 };
+
+/* The weight gradient's pixel block: the K of one panel product, at most
+ * the prelude's NN_KC and as equal as they come, so it is one K block. */
+static int dw_block(const Geo *g)
+{
+	long n = (g->OHW + 127) / 128;
+	return (int)((g->OHW + n - 1) / n);
+}
 
 /* Floats nn_gemm packs op(B) into: K·⌈N/32⌉·32. */
 static long pack_size(long K, long N) { return K * ((N + 31) / 32 * 32); }
@@ -447,18 +390,23 @@ static Slots gemm_slots(const Geo *g, Role role)
 	int im2col = conv_kernel(g) == CK_GEMM;
 	Slots s = {.col = -1, .dwb = -1, .part = -1};
 	long at = 0;
-	if (im2col) {
+	if (im2col && role == ROLE_DX) {
 		s.col = at;
-		at += round16((long)g->KK * g->OHW);
+		at += round16((long)g->KK * PANEL);
 	}
-	if (role == ROLE_DW) {
+	if (!im2col && role == ROLE_DW) {
 		s.dwb = at;
 		at += round16((long)g->Og * g->KK);
 	}
 	s.pack = at;
-	at += round16(role == ROLE_FWD ? pack_size(g->KK, g->OHW)
-	              : role == ROLE_DX ? pack_size(g->Og, g->OHW)
-	              : pack_size(g->OHW, g->KK));
+	if (im2col)
+		at += round16(role == ROLE_FWD ? (long)g->KK * PANEL
+		              : role == ROLE_DX ? (long)g->Og * PANEL
+		              : pack_size(dw_block(g), g->KK));
+	else
+		at += round16(role == ROLE_FWD ? pack_size(g->Cg, g->OHW)
+		              : role == ROLE_DX ? pack_size(g->Og, g->OHW)
+		              : pack_size(g->OHW, g->Cg));
 	s.chunks = g->B < MAX_CHUNKS ? g->B : MAX_CHUNKS;
 	if (role == ROLE_DW && s.chunks > 1) {
 		s.part = at;
@@ -472,6 +420,14 @@ static Slots gemm_slots(const Geo *g, Role role)
 	}
 	s.size = at;
 	return s;
+}
+
+/* The NnConv of one group, for the prelude's implicit-GEMM kernels. */
+static void emit_nnconv(Emit *e, const Geo *g)
+{
+	emit_line(e, "static const NnConv cv = {%d, %d, %d, %d, %d, %d, %d, %d, "
+	             "%d};  /* C,H,W, k,S,P,D, OH,OW */", g->Cg, g->H, g->W, g->k,
+	          g->S, g->P, g->D, g->OH, g->OW);
 }
 
 /* Declares a scratch buffer of the current chunk's slot. */
@@ -586,20 +542,27 @@ static void conv2d_emit_direct(Emit *e, const Geo *g)
 	emit_line(e, "\t}");
 }
 
-/* GEMM and 1×1: per sample and group, y_g = w_g·col (col = x_g for 1×1). */
+/* The row tiles of an M-row product: "(M + NN_MR - 1)/NN_MR". */
+static const char *row_tiles(Ctx *c, int M)
+{
+	return ctx_sprintf(c, "(%d + NN_MR - 1)/NN_MR", M);
+}
+
+/* GEMM: per sample and group, y_g = w_g·col one panel of im2col at a
+ * time; 1×1: y_g = w_g·x_g through nn_gemm. */
 static void conv2d_emit_gemm(Emit *e, const Geo *g)
 {
 	Ctx *c = e->c;
 	Slots s = gemm_slots(g, ROLE_FWD);
-	emit_tap_tables(e, g);
+	int im2col = conv_kernel(g) == CK_GEMM;
+	if (im2col)
+		emit_nnconv(e, g);
 	open_chunks(e, &s);
-	if (s.col >= 0)
-		emit_slot(e, &s, "float *col", s.col, ctx_sprintf(c, "[%d,%ld]: the "
-		          "windows of one sample's group", g->KK, g->OHW));
-	emit_slot(e, &s, "float *pack", s.pack, s.col >= 0 ?
-	          "nn_gemm's panels of col" : "nn_gemm's panels of x[b]");
+	emit_slot(e, &s, "float *pack", s.pack, im2col ? ctx_sprintf(c,
+	          "[%d][NN_NR]: a panel of im2col", g->KK) :
+	          "nn_gemm's panels of x[b]");
 	open_samples(e, g, &s);
-	if (s.col < 0) {
+	if (!im2col) {
 		emit_line(e, "/* y[b] [%d,%ld] = w [%d,%d] · x[b] [%d,%ld] */", g->Og,
 		          g->OHW, g->Og, g->Cg, g->Cg, g->HW);
 		emit_line(e, "nn_gemm(%d, %ld, %d, %s, %d, 0, %s, %ld, 0, %s, %ld, "
@@ -608,12 +571,19 @@ static void conv2d_emit_gemm(Emit *e, const Geo *g)
 	} else {
 		emit_line(e, "const float *xg = %s;  /* [%d,%d,%d] */",
 		          x_at(c, g, "x0"), g->Cg, g->H, g->W);
-		emit_im2col(e, g, s.chunks == 1);
-		emit_line(e, "/* y[b] [%d,%ld] = w [%d,%d] · col [%d,%ld] */", g->Og,
-		          g->OHW, g->Og, g->KK, g->KK, g->OHW);
-		emit_line(e, "nn_gemm(%d, %ld, %d, %s, %d, 0, col, %ld, 0, %s, %ld, "
-		             "pack);", g->Og, g->OHW, g->KK, w_at(c, g, "x1"), g->KK,
-		          g->OHW, y_at(c, g, "y"), g->OHW);
+		emit_line(e, "float *yg = %s;  /* [%d,%ld] */", y_at(c, g, "y"),
+		          g->Og, g->OHW);
+		emit_line(e, "/* yg[:, p0…] = w [%d,%d] · the windows of pixels "
+		             "p0… [%d,NN_NR] */", g->Og, g->KK, g->KK);
+		open_block(e, "for (int p0 = 0; p0 < %d; p0 += NN_NR) {",
+		           (int)g->OHW);
+		emit_line(e, "int nr = %ld - p0 < NN_NR ? %ld - p0 : NN_NR;", g->OHW,
+		          g->OHW);
+		emit_line(e, "nn_im2col_panel(xg, &cv, p0, nr, pack);");
+		emit_line(e, "nn_panel_rows(%d, %d, %s, %d, 1, pack, yg + p0, %ld, nr, "
+		             "0, %s, 0);", g->Og, g->KK, w_at(c, g, "x1"), g->KK,
+		          g->OHW, row_tiles(c, g->Og));
+		close_block(e);
 	}
 	close_samples(e, g);
 	close_chunks(e, &s);
@@ -724,34 +694,52 @@ static void conv2d_dx_emit_direct(Emit *e, const Geo *g)
 	emit_line(e, "\t}");
 }
 
-/* GEMM: per sample and group, col = w_gᵀ·dy_g, then col2im; 1×1: dx_g =
- * w_gᵀ·dy_g. */
+/* GEMM: per sample and group, 32 output pixels at a time, the windows'
+ * gradients colp = w_gᵀ·dy_g[:, p0…] (in panels of NN_NR), scattered back
+ * by col2im; 1×1: dx_g = w_gᵀ·dy_g through nn_gemm. */
 static void conv2d_dx_emit_gemm(Emit *e, const Geo *g)
 {
 	Ctx *c = e->c;
 	Slots s = gemm_slots(g, ROLE_DX);
-	emit_tap_tables(e, g);
+	int im2col = conv_kernel(g) == CK_GEMM;
+	if (im2col)
+		emit_nnconv(e, g);
 	open_chunks(e, &s);
-	if (s.col >= 0)
-		emit_slot(e, &s, "float *col", s.col, ctx_sprintf(c, "[%d,%ld]: the "
-		          "gradient of one sample's windows", g->KK, g->OHW));
-	emit_slot(e, &s, "float *pack", s.pack, "nn_gemm's panels of dy[b]");
+	if (im2col)
+		emit_slot(e, &s, "float *colp", s.col, ctx_sprintf(c, "[%d,%d]: the "
+		          "gradients of %d pixels' windows", g->KK, PANEL, PANEL));
+	emit_slot(e, &s, "float *pack", s.pack, im2col ? "a panel of dy[b]" :
+	          "nn_gemm's panels of dy[b]");
 	open_samples(e, g, &s);
-	if (s.col < 0) {
+	if (!im2col) {
 		emit_line(e, "/* dx[b] [%d,%ld] = wᵀ [%d,%d] · dy[b] [%d,%ld] */",
 		          g->Cg, g->HW, g->Cg, g->Og, g->Og, g->OHW);
 		emit_line(e, "nn_gemm(%d, %ld, %d, %s, %d, 1, %s, %ld, 0, %s, %ld, "
 		             "pack);", g->Cg, g->OHW, g->Og, w_at(c, g, "x1"), g->Cg,
 		          y_at(c, g, "x0"), g->OHW, x_at(c, g, "y"), g->HW);
 	} else {
+		emit_line(e, "const float *dyg = %s;  /* [%d,%ld] */",
+		          y_at(c, g, "x0"), g->Og, g->OHW);
 		emit_line(e, "float *dxg = %s;  /* [%d,%d,%d] */", x_at(c, g, "y"),
 		          g->Cg, g->H, g->W);
-		emit_line(e, "/* col [%d,%ld] = wᵀ [%d,%d] · dy[b] [%d,%ld] */", g->KK,
-		          g->OHW, g->KK, g->Og, g->Og, g->OHW);
-		emit_line(e, "nn_gemm(%d, %ld, %d, %s, %d, 1, %s, %ld, 0, col, %ld, "
-		             "pack);", g->KK, g->OHW, g->Og, w_at(c, g, "x1"), g->KK,
-		          y_at(c, g, "x0"), g->OHW, g->OHW);
-		emit_col2im(e, g, s.chunks == 1);
+		emit_line(e, "for (long i = 0; i < %ld; i++)", g->Cg * g->HW);
+		emit_line(e, "\tdxg[i] = 0;");
+		emit_line(e, "for (int p0 = 0; p0 < %ld; p0 += %d) {", g->OHW, PANEL);
+		e->indent++;
+		emit_line(e, "int n = %ld - p0 < %d ? %ld - p0 : %d;", g->OHW, PANEL,
+		          g->OHW, PANEL);
+		emit_line(e, "/* colp [%d,n] = wᵀ [%d,%d] · dy[b][:, p0…p0+n) */",
+		          g->KK, g->KK, g->Og);
+		open_block(e, "for (int j = 0; j < n; j += NN_NR) {", 0);
+		emit_line(e, "int nr = n - j < NN_NR ? n - j : NN_NR;");
+		emit_line(e, "nn_pack_panel(%ld, %d, dyg, %ld, 0, p0 + j, pack);",
+		          g->OHW, g->Og, g->OHW);
+		emit_line(e, "nn_panel_rows(%d, %d, %s, 1, %d, pack, colp + j, %d, "
+		             "nr, 0, %s, 0);", g->KK, g->Og, w_at(c, g, "x1"), g->KK,
+		          PANEL, row_tiles(c, g->KK));
+		close_block(e);
+		emit_line(e, "nn_col2im_panel(colp, %d, &cv, p0, n, dxg);", PANEL);
+		close_block(e);
 	}
 	close_samples(e, g);
 	close_chunks(e, &s);
@@ -830,23 +818,26 @@ static void conv2d_dw_emit_direct(Emit *e, const Geo *g)
 	close_block(e);
 }
 
-/* GEMM and 1×1: dw_g = Σ_b dy_g(b)·col(b)ᵀ (col = x_g for 1×1), one GEMM
- * per sample into dwb, summed in sample order into the chunk's part; the
- * parts are summed in chunk order. */
+/* GEMM: dw_g = Σ_b dy_g(b)·col(b)ᵀ, a block of pixels at a time: the
+ * block's transposed windows packed straight from x, multiplied into the
+ * chunk's part.  1×1: col = x_g, one nn_gemm per sample into dwb, added
+ * to the part.  Samples are summed in order into the chunk's part; the
+ * parts in chunk order. */
 static void conv2d_dw_emit_gemm(Emit *e, const Geo *g)
 {
 	Ctx *c = e->c;
 	Slots s = gemm_slots(g, ROLE_DW);
+	int im2col = conv_kernel(g) == CK_GEMM;
 	long wsize = (long)g->O * g->KK, share = (long)g->Og * g->KK;
-	emit_tap_tables(e, g);
+	if (im2col)
+		emit_nnconv(e, g);
 	open_chunks(e, &s);
-	if (s.col >= 0)
-		emit_slot(e, &s, "float *col", s.col, ctx_sprintf(c, "[%d,%ld]: the "
-		          "windows of one sample's group", g->KK, g->OHW));
-	emit_slot(e, &s, "float *dwb", s.dwb, ctx_sprintf(c, "[%d,%d]: one "
-	          "sample's share", g->Og, g->KK));
-	emit_slot(e, &s, "float *pack", s.pack, s.col >= 0 ?
-	          "nn_gemm's panels of colᵀ" : "nn_gemm's panels of x[b]ᵀ");
+	if (!im2col)
+		emit_slot(e, &s, "float *dwb", s.dwb, ctx_sprintf(c, "[%d,%d]: one "
+		          "sample's share", g->Og, g->KK));
+	emit_slot(e, &s, "float *pack", s.pack, im2col ? ctx_sprintf(c, "colᵀ "
+	          "of %d pixels, in panels of NN_NR windows", dw_block(g)) :
+	          "nn_gemm's panels of x[b]ᵀ");
 	if (s.part >= 0)
 		emit_slot(e, &s, "float *part", s.part, ctx_sprintf(c, "[%d,%d]: "
 		          "this chunk's sum", g->O, g->KK));
@@ -857,17 +848,34 @@ static void conv2d_dw_emit_gemm(Emit *e, const Geo *g)
 	open_samples(e, g, &s);
 	emit_line(e, "const float *xg = %s;  /* [%d,%d,%d] */", x_at(c, g, "x0"),
 	          g->Cg, g->H, g->W);
-	if (s.col >= 0)
-		emit_im2col(e, g, s.chunks == 1);
-	const char *b = s.col >= 0 ? "col" : "xg";
-	emit_line(e, "/* dwb [%d,%d] = dy[b] [%d,%ld] · %sᵀ [%ld,%d] */", g->Og,
-	          g->KK, g->Og, g->OHW, b, g->OHW, g->KK);
-	emit_line(e, "nn_gemm(%d, %d, %ld, %s, %ld, 0, %s, %ld, 1, dwb, %d, "
-	             "pack);", g->Og, g->KK, g->OHW, y_at(c, g, "x1"), g->OHW, b,
-	          g->OHW, g->KK);
-	emit_line(e, "float *partg = %s;", w_at(c, g, "part"));
-	emit_line(e, "for (long i = 0; i < %ld; i++)", share);
-	emit_line(e, "\tpartg[i] += dwb[i];");
+	if (im2col) {
+		int kb = dw_block(g);
+		emit_line(e, "const float *dyg = %s;  /* [%d,%ld] */",
+		          y_at(c, g, "x1"), g->Og, g->OHW);
+		emit_line(e, "float *partg = %s;", w_at(c, g, "part"));
+		emit_line(e, "/* partg [%d,%d] += dy[b][:, p0…] · colᵀ [kc,%d] */",
+		          g->Og, g->KK, g->KK);
+		emit_line(e, "for (int p0 = 0; p0 < %ld; p0 += %d) {", g->OHW, kb);
+		e->indent++;
+		emit_line(e, "int kc = %ld - p0 < %d ? %ld - p0 : %d;", g->OHW, kb,
+		          g->OHW, kb);
+		emit_line(e, "nn_im2colT_panels(xg, &cv, p0, kc, pack);");
+		emit_line(e, "for (int q = 0; q < %d; q += NN_NR)", g->KK);
+		emit_line(e, "\tnn_panel_rows(%d, kc, dyg + p0, %ld, 1, pack + "
+		             "(long)q*kc, partg + q, %d,", g->Og, g->OHW, g->KK);
+		emit_line(e, "\t              %d - q < NN_NR ? %d - q : NN_NR, 0, "
+		             "%s, 1);", g->KK, g->KK, row_tiles(c, g->Og));
+		close_block(e);
+	} else {
+		emit_line(e, "/* dwb [%d,%d] = dy[b] [%d,%ld] · xgᵀ [%ld,%d] */",
+		          g->Og, g->KK, g->Og, g->OHW, g->OHW, g->KK);
+		emit_line(e, "nn_gemm(%d, %d, %ld, %s, %ld, 0, xg, %ld, 1, dwb, %d, "
+		             "pack);", g->Og, g->KK, g->OHW, y_at(c, g, "x1"), g->OHW,
+		          g->OHW, g->KK);
+		emit_line(e, "float *partg = %s;", w_at(c, g, "part"));
+		emit_line(e, "for (long i = 0; i < %ld; i++)", share);
+		emit_line(e, "\tpartg[i] += dwb[i];");
+	}
 	close_samples(e, g);
 	close_chunks(e, &s);
 	if (s.chunks == 1)
