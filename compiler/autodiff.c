@@ -7,7 +7,8 @@
  * Then drops backward nodes nothing needs (rules build every input's
  * gradient; nobody needs the gradient of the data), gives each parameter's
  * gradient a home in the gradient region, and appends one optimizer update
- * node per parameter with its state.
+ * node per parameter with its state (and, with ema{}, the shadow's update
+ * after it).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -144,5 +145,7 @@ void autodiff(Ctx *c)
 			in[2 + s] = st;
 		}
 		ir_make(c, o->def->update, PH_UPD, in, 2 + ns, (void *)o, p->pos);
+		if (c->recipe.ema_decay > 0)
+			ema_track(c, p, c->recipe.ema_decay);
 	}
 }

@@ -129,6 +129,18 @@ static const char *label_t(Ctx *c)
 	return ir_node(c, c->label)->dtype == DT_I32 ? "int32_t" : "float";
 }
 
+/* What an input of a node in this phase reads: in evaluation, a
+ * parameter with an EMA shadow reads the shadow (ops/ema.c). */
+static const Node *source_of(Emit *e, const Node *a)
+{
+	const Node *b = a;
+	while (b->st == ST_VIEW)
+		b = ir_node(e->c, b->in[0]);
+	if (e->eval && b->st == ST_PARAM && b->ema >= 0)
+		return ir_node(e->c, b->ema);
+	return a;
+}
+
 /* One node: declarations of x0…, y and scratch, then the op's body. */
 static void emit_node(Emit *e, Node *n)
 {
@@ -147,7 +159,7 @@ static void emit_node(Emit *e, Node *n)
 	if (!e->eval)
 		emit_line(e, "NN_PROF_BEGIN;");
 	for (int i = 0; i < n->nin; i++) {
-		const Node *a = ir_node(c, n->in[i]);
+		const Node *a = source_of(e, ir_node(c, n->in[i]));
 		int mut = (n->op->writes >> i) & 1;
 		if (mut && a->st != ST_PARAM && a->st != ST_STATE)
 			bug("%s writes %%%d, which is not persistent", n->op->name, a->id);
@@ -313,6 +325,11 @@ static void emit_header(Ctx *c, Buf *h, const char *base)
 		           shape_numel(&lb->shape, 1));
 	const char *lt = label_t(c), *it = in_t(c);
 	buf_printf(h, "\ntypedef struct %s %s;\n\n", n, n);
+	if (r->ema_decay > 0)
+		buf_printf(h, "/* ema = {decay = %g}: _predict and _evaluate use the "
+		              "moving average of\n * the weights (the \"ema.*\" "
+		              "tensors); _train_step, _gradient and _loss\n * the "
+		              "weights themselves. */\n\n", r->ema_decay);
 	buf_printf(h,
 	    "/* One block holds everything: parameters, gradients, optimizer\n"
 	    " * state and the activation arena.  _init places the model in\n"
@@ -362,6 +379,20 @@ static void emit_header(Ctx *c, Buf *h, const char *base)
 	              "void %s_profile_print(void);\n\n#endif\n", n);
 }
 
+/* A draw of n values at dst from N(0, std²), or U(±√3·std) (the same
+ * std) when uniform. */
+static void emit_draw(Emit *e, const char *dst, long n, int uniform,
+                      double std, const char *what)
+{
+	Ctx *c = e->c;
+	if (uniform)
+		emit_line(e, "nn_init_uniform(%s, %ld, %s, &r);  /* %s; U(±√3·std) "
+		             "*/", dst, n, cfloat(c, sqrt(3.0) * std), what);
+	else
+		emit_line(e, "nn_init_normal(%s, %ld, %s, &r);  /* %s; N(0, std²) */",
+		          dst, n, cfloat(c, std), what);
+}
+
 /* Initial values: the RNG stream is drawn in parameter order. */
 static void emit_init_param(Emit *e, const Node *p)
 {
@@ -369,24 +400,31 @@ static void emit_init_param(Emit *e, const Node *p)
 	const ParamAttr *a = p->attr;
 	long n = node_numel(c, p);
 	const char *dst = ptr(c, p);
+	int fan = a->use_fan_out ? a->fan_out : a->fan_in;
 	switch (a->init) {
 	case INIT_TORCH:
 		emit_line(e, "nn_init_uniform(%s, %ld, %s, &r);  /* %s: U(±1/√%d) */",
 		          dst, n, cfloat(c, 1 / sqrt(a->fan_in)), p->name, a->fan_in);
 		break;
 	case INIT_KAIMING:
-		emit_line(e, "nn_init_normal(%s, %ld, %s, &r);  /* %s: N(0, 2/%d) */",
-		          dst, n, cfloat(c, sqrt(2.0 / a->fan_in)), p->name,
-		          a->fan_in);
+		emit_draw(e, dst, n, a->uniform, a->gain / sqrt(fan),
+		          ctx_sprintf(c, "%s: kaiming, std = %.4g/√%s %d", p->name,
+		                      a->gain, a->use_fan_out ? "fan_out" : "fan_in",
+		                      fan));
 		break;
 	case INIT_XAVIER:
-		emit_line(e, "nn_init_uniform(%s, %ld, %s, &r);  /* %s: xavier */",
-		          dst, n, cfloat(c, sqrt(6.0 / (a->fan_in + a->fan_out))),
-		          p->name);
+		emit_draw(e, dst, n, a->uniform,
+		          a->gain * sqrt(2.0 / (a->fan_in + a->fan_out)),
+		          ctx_sprintf(c, "%s: xavier, std = %.4g·√(2/(%d+%d))",
+		                      p->name, a->gain, a->fan_in, a->fan_out));
 		break;
 	case INIT_NORMAL:
-		emit_line(e, "nn_init_normal(%s, %ld, %s, &r);  /* %s */", dst, n,
-		          cfloat(c, a->std), p->name);
+		emit_line(e, "nn_init_normal(%s, %ld, %s, &r);  /* %s: N(0, %g²) */",
+		          dst, n, cfloat(c, a->std), p->name, a->std);
+		break;
+	case INIT_UNIFORM:
+		emit_line(e, "nn_init_uniform(%s, %ld, %s, &r);  /* %s: U(±%g) */",
+		          dst, n, cfloat(c, a->bound), p->name, a->bound);
 		break;
 	case INIT_ZEROS:
 	case INIT_ONES:
@@ -419,6 +457,34 @@ static void emit_mix_api(Emit *e)
 	    "\tfloat loss = %s_train_step(m, x, y);\n"
 	    "\t%s_set_mix(m, NULL, 1);\n"
 	    "\treturn loss;\n}\n\n", n, n, n, n, n, n, n);
+}
+
+/* The index of saved tensor t in the checkpoint table. */
+static int saved_index(Ctx *c, const Node *t)
+{
+	int k = 0;
+	for (int j = 0; j < t->id; j++)
+		k += saved(c->nodes[j]);
+	return k;
+}
+
+/* ema{}: each shadow starts as a copy of its weights, at _init and when a
+ * checkpoint without shadows (weights from elsewhere) is loaded; with
+ * found (the checkpoint's found[], by saved index), only those it lacked. */
+static void emit_ema_copies(Emit *e, const char *found)
+{
+	Ctx *c = e->c;
+	for (int i = 0; i < c->nnodes; i++) {
+		const Node *t = c->nodes[i];
+		if (t->st != ST_PARAM || t->ema < 0)
+			continue;
+		const Node *s = ir_node(c, t->ema);
+		if (found)
+			emit_line(e, "if (!%s[%d])", found, saved_index(c, s));
+		emit_line(e, "%smemcpy(%s, %s, sizeof(float) * %ld);  /* %s */",
+		          found ? "\t" : "", ptr(c, s), ptr(c, t), node_numel(c, t),
+		          s->name);
+	}
 }
 
 static void emit_api(Emit *e)
@@ -460,6 +526,7 @@ static void emit_api(Emit *e)
 		    (p->st == ST_STATE && ((ParamAttr *)p->attr)->init != INIT_ZEROS))
 			emit_init_param(e, p);
 	}
+	emit_ema_copies(e, NULL);
 	e->indent = 0;
 	buf_printf(b, "\tm->rng = r;\n\treturn m;\n}\n\n");
 	buf_printf(b,
@@ -584,9 +651,23 @@ static void emit_api(Emit *e)
 	buf_printf(b,
 	    "int %s_load(%s *m, const char *path)\n{\n"
 	    "\tRtTensor t[NN_NSAVED];\n\tRtMeta meta = {0};\n\tRtErr err;\n"
-	    "\tnn_table(m, t);\n"
-	    "\tif (rt_st_load(path, t, NN_NSAVED, &meta, &err) < 0) {\n"
-	    "\t\tfprintf(stderr, \"%%s\\n\", err.msg);\n\t\treturn -1;\n\t}\n"
+	    "\tnn_table(m, t);\n", n, n);
+	if (r->ema_decay > 0) {
+		buf_printf(b,
+		    "\tint found[NN_NSAVED];\n"
+		    "\tif (rt_st_load_found(path, t, NN_NSAVED, &meta, found, &err) "
+		    "< 0) {\n"
+		    "\t\tfprintf(stderr, \"%%s\\n\", err.msg);\n\t\treturn -1;\n\t}\n"
+		    "\t/* weights from elsewhere: the EMA starts at them */\n");
+		e->indent = 1;
+		emit_ema_copies(e, "found");
+		e->indent = 0;
+	} else {
+		buf_printf(b,
+		    "\tif (rt_st_load(path, t, NN_NSAVED, &meta, &err) < 0) {\n"
+		    "\t\tfprintf(stderr, \"%%s\\n\", err.msg);\n\t\treturn -1;\n\t}\n");
+	}
+	buf_printf(b,
 	    "\tconst char *h = rt_meta_get(&meta, \"nncc_model_hash\");\n"
 	    "\tif (h && strcmp(h, NN_MODEL_HASH)) {\n"
 	    "\t\tfprintf(stderr, \"%%s: checkpoint of another model (hash %%s; "
@@ -595,7 +676,7 @@ static void emit_api(Emit *e)
 	    "\tif (rt_meta_get(&meta, \"step\") &&\n"
 	    "\t    rt_state_from_meta(&m->state, &meta, path, &err) < 0) {\n"
 	    "\t\tfprintf(stderr, \"%%s\\n\", err.msg);\n\t\treturn -1;\n\t}\n"
-	    "\treturn 0;\n}\n\n", n, n);
+	    "\treturn 0;\n}\n\n");
 	/* tensor lookup */
 	buf_printf(b,
 	    "float *%s_tensor(%s *m, const char *name, long *numel)\n{\n"
@@ -700,6 +781,21 @@ static void emit_data_options(Emit *e)
 		buf_printf(b, "\t\t.drop_last = 1,\n");
 }
 
+/* The recipe's monitor, best checkpoint and prior, when it has them. */
+static void emit_driver_keys(Ctx *c, Buf *b)
+{
+	const Recipe *r = &c->recipe;
+	static const char *prior[] = {"RT_PRIOR_NONE", "RT_PRIOR_SOFTMAX",
+	                              "RT_PRIOR_SIGMOID"};
+	if (r->monitor)
+		buf_printf(b, "\t\t.monitor = RT_MONITOR_VALID_ACC,\n");
+	if (r->ckpt_best)
+		buf_printf(b, "\t\t.ckpt_best = %s,\n", cstr(c, r->ckpt_best));
+	if (r->prior)
+		buf_printf(b, "\t\t.prior = %s,\n\t\t.prior_bias = %s,\n",
+		           prior[r->prior], cstr(c, r->prior_bias));
+}
+
 static void emit_main(Emit *e)
 {
 	Ctx *c = e->c;
@@ -725,6 +821,8 @@ static void emit_main(Emit *e)
 	    "static int v_load(void *m, const char *path) { return %s_load(m, "
 	    "path); }\n"
 	    "static RtState *v_state(void *m) { return &((%s *)m)->state; }\n"
+	    "static float *v_tensor(void *m, const char *name, long *numel)\n"
+	    "{\n\treturn %s_tensor(m, name, numel);\n}\n"
 	    "%s"
 	    "#ifdef _OPENMP\n"
 	    "#include <omp.h>\n"
@@ -732,7 +830,7 @@ static void emit_main(Emit *e)
 	    "#else\n"
 	    "#define v_set_threads NULL\n"
 	    "#endif\n\n",
-	    n, n, n, n, n, n, n, n, r->mixup ? ctx_sprintf(c,
+	    n, n, n, n, n, n, n, n, n, r->mixup ? ctx_sprintf(c,
 	    "static float v_train_step_mix(void *m, const float *x, const void *y,\n"
 	    "                              const void *y2, float lambda)\n"
 	    "{\n\treturn %s_train_step_mix(m, (const void *)x, y, y2, lambda);\n}\n",
@@ -759,7 +857,8 @@ static void emit_main(Emit *e)
 	    "\t\t.size = v_size,\n\t\t.init = v_init,\n"
 	    "\t\t.train_step = v_train_step,\n\t\t.evaluate = v_evaluate,\n"
 	    "\t\t.set_lr = v_set_lr,\n\t\t.save = v_save,\n\t\t.load = v_load,\n"
-	    "\t\t.state = v_state,\n\t\t.set_threads = v_set_threads,\n%s\t};\n",
+	    "\t\t.state = v_state,\n\t\t.set_threads = v_set_threads,\n"
+	    "\t\t.tensor = v_tensor,\n%s\t};\n",
 	    r->mixup ? "\t\t.train_step_mix = v_train_step_mix,\n" : "");
 	emit_data_arrays(e);
 	buf_printf(b, "\tstatic const RtRecipe recipe = {\n");
@@ -792,6 +891,7 @@ static void emit_main(Emit *e)
 	buf_printf(b, "\t\t.patience = %d,\n\t\t.min_delta = %s,\n",
 	           r->patience, cfloat(c, r->min_delta));
 	emit_data_options(e);
+	emit_driver_keys(c, b);
 	buf_printf(b, "\t};\n\tint rc = rt_train_main(&model, &recipe, argc, argv);\n"
 	              "#ifdef NNCC_PROFILE\n\t%s_profile_print();\n#endif\n"
 	              "\treturn rc;\n}\n\n#endif\n", c->recipe.name);

@@ -26,6 +26,7 @@
 #define DATA "nncc.data"
 #define RECIPE "nncc.recipe"
 #define AUGMENT "nncc.augment"
+#define INIT "nncc.init"
 
 typedef struct Sched {
 	int kind;
@@ -165,7 +166,8 @@ static int add_node(lua_State *L, const OpDef *op, const char *what,
 
 static const char *kind_name[] = {"an integer", "a number", "a boolean",
                                   "a string", "a list of numbers",
-                                  "a list of integers"};
+                                  "a list of integers",
+                                  "an init name or nn.init.…{…}"};
 
 static void list_keys(Buf *b, const AttrKey *keys, const char *const *extra)
 {
@@ -220,6 +222,23 @@ static void set_list(lua_State *L, const char *what, const AttrKey *k,
 	}
 }
 
+/* The init on top of the stack: a name or an nn.init.…{…} (whose memory
+ * is Lua's, so it is copied into the context). */
+static const InitSpec *check_init(lua_State *L, const char *what)
+{
+	Ctx *c = ctx_of(L);
+	if (lua_type(L, -1) == LUA_TSTRING) {
+		const char *err = NULL;
+		const InitSpec *s = init_named(c, lua_tostring(L, -1), &err);
+		if (!s)
+			fail(L, what, "%s", err);
+		return s;
+	}
+	InitSpec *s = ctx_alloc(c, sizeof *s);
+	*s = *(InitSpec *)luaL_checkudata(L, -1, INIT);
+	return s;
+}
+
 /* Stores the value on top of the stack into key k of attr. */
 static void set_key(lua_State *L, const char *what, const AttrKey *k,
                     void *attr)
@@ -251,6 +270,12 @@ static void set_key(lua_State *L, const char *what, const AttrKey *k,
 	case AK_STR:
 		if (lua_type(L, -1) == LUA_TSTRING) {
 			*(const char **)dst = ctx_strdup(ctx_of(L), lua_tostring(L, -1));
+			return;
+		}
+		break;
+	case AK_INIT:
+		if (lua_type(L, -1) == LUA_TSTRING || luaL_testudata(L, -1, INIT)) {
+			*(const InitSpec **)(void *)dst = check_init(L, what);
 			return;
 		}
 		break;
@@ -751,6 +776,96 @@ static int l_sched(lua_State *L)
 	return 1;
 }
 
+/* nn.init.<name>{…}: how a layer's weight is drawn, given as init = …
+ * (or as the string "<name>" for the defaults).  PyTorch's definitions;
+ * the fans are the layer's (compiler/ops/source.c). */
+typedef struct InitKeys {
+	const char *mode, *nonlinearity, *dist;
+	double a, gain, std, bound;
+} InitKeys;
+#define IK(key, kind, pos, req, def, lo, hi)                                \
+	{#key, kind, pos, req, def, offsetof(InitKeys, key), lo, hi}
+static const AttrKey init_kaiming_keys[] = {
+	IK(mode, AK_STR, 0, 0, 0, 1, 0), IK(nonlinearity, AK_STR, 0, 0, 0, 1, 0),
+	IK(a, AK_NUM, 0, 0, 0, 1, 0), IK(dist, AK_STR, 0, 0, 0, 1, 0), {0}};
+static const AttrKey init_xavier_keys[] = {
+	IK(gain, AK_NUM, 0, 0, 1, 0, 1e9), IK(dist, AK_STR, 0, 0, 0, 1, 0), {0}};
+static const AttrKey init_normal_keys[] = {
+	IK(std, AK_NUM, 1, 1, 0, 0, 1e9), {0}};
+static const AttrKey init_uniform_keys[] = {
+	IK(bound, AK_NUM, 1, 1, 0, 0, 1e9), {0}};
+static const AttrKey init_no_keys[] = {{0}};
+
+static const struct {
+	const char *name;
+	int kind;
+	const AttrKey *keys;
+} init_defs[] = {
+	{"torch", INIT_TORCH, init_no_keys},
+	{"kaiming", INIT_KAIMING, init_kaiming_keys},
+	{"xavier", INIT_XAVIER, init_xavier_keys},
+	{"normal", INIT_NORMAL, init_normal_keys},
+	{"uniform", INIT_UNIFORM, init_uniform_keys},
+	{"zeros", INIT_ZEROS, init_no_keys},
+	{"ones", INIT_ONES, init_no_keys},
+};
+
+/* One of the names, or an error naming them; returns the index. */
+static int one_of(lua_State *L, const char *what, const char *key,
+                  const char *v, const char *a, const char *b)
+{
+	if (!strcmp(v, a))
+		return 0;
+	if (!strcmp(v, b))
+		return 1;
+	return fail(L, what, "%s must be \"%s\" or \"%s\"; got \"%s\"", key, a,
+	            b, v);
+}
+
+static int l_init(lua_State *L)
+{
+	int i = (int)lua_tointeger(L, lua_upvalueindex(2));
+	char what[32];
+	snprintf(what, sizeof what, "init.%s", init_defs[i].name);
+	if (!lua_isnoneornil(L, 1) && !lua_istable(L, 1))
+		return fail(L, what, "is configured with braces: nn.%s{…}", what);
+	InitKeys k = {0};
+	if (!lua_istable(L, 1)) {       /* nn.init.kaiming(): the defaults */
+		lua_settop(L, 0);
+		lua_newtable(L);
+	}
+	parse_keys(L, 1, what, init_defs[i].keys, &k, NULL);
+	InitSpec *s = lua_newuserdatauv(L, sizeof *s, 0);
+	memset(s, 0, sizeof *s);
+	luaL_setmetatable(L, INIT);
+	s->kind = init_defs[i].kind;
+	s->std = k.std;
+	s->bound = k.bound;
+	s->gain = k.gain;
+	if ((s->kind == INIT_NORMAL && !(k.std > 0)) ||
+	    (s->kind == INIT_UNIFORM && !(k.bound > 0)))
+		return fail(L, what, "'%s' must be > 0", s->kind == INIT_NORMAL ?
+		            "std" : "bound");
+	if (s->kind == INIT_XAVIER && !(k.gain > 0))
+		return fail(L, what, "'gain' must be > 0");
+	if (s->kind == INIT_XAVIER)
+		s->uniform = !k.dist || !one_of(L, what, "dist", k.dist, "uniform",
+		                                "normal");
+	if (s->kind == INIT_KAIMING) {
+		s->uniform = k.dist && one_of(L, what, "dist", k.dist, "normal",
+		                              "uniform");
+		s->fan_out = k.mode && one_of(L, what, "mode", k.mode, "fan_in",
+		                              "fan_out");
+		s->gain = init_gain(k.nonlinearity ? k.nonlinearity :
+		                    "leaky_relu", k.a);
+		if (s->gain < 0)
+			return fail(L, what, "nonlinearity must be relu, leaky_relu, "
+			                     "linear, sigmoid, tanh or selu; got \"%s\"",
+			            k.nonlinearity);
+	}
+	return 1;
+}
+
 static const AttrKey idx_keys[] = {
 	{"images", AK_STR, 1, 1, 0, offsetof(DataSpec, a), 1, 0},
 	{"labels", AK_STR, 2, 1, 0, offsetof(DataSpec, b), 1, 0},
@@ -1035,6 +1150,7 @@ typedef struct TrainKeys {
 	double split;
 	const char *balance;         /* data options */
 	int drop_last;
+	int prior;                   /* init_bias_from_prior */
 } TrainKeys;
 
 static const AttrKey train_keys[] = {
@@ -1048,20 +1164,26 @@ static const AttrKey train_keys[] = {
 	{"split", AK_NUM, 0, 0, 0, offsetof(TrainKeys, split), 0, 0.99},
 	{"balance", AK_STR, 0, 0, 0, offsetof(TrainKeys, balance), 1, 0},
 	{"drop_last", AK_BOOL, 0, 0, 0, offsetof(TrainKeys, drop_last), 1, 0},
+	{"init_bias_from_prior", AK_BOOL, 0, 0, 0, offsetof(TrainKeys, prior),
+	 1, 0},
 	{0},
 };
 
 static const char *const train_extra[] = {"loss", "predict", "optimizer",
                                     "schedule", "data", "checkpoint",
-                                    "early_stopping", "augment", NULL};
+                                    "early_stopping", "augment", "ema",
+                                    NULL};
 
 typedef struct CkptKeys {
 	const char *path;
 	int every;
+	const char *best, *monitor;
 } CkptKeys;
 static const AttrKey ckpt_keys[] = {
 	{"path", AK_STR, 1, 1, 0, offsetof(CkptKeys, path), 1, 0},
 	{"every", AK_INT, 0, 0, 1, offsetof(CkptKeys, every), 1, 1 << 20},
+	{"best", AK_STR, 0, 0, 0, offsetof(CkptKeys, best), 1, 0},
+	{"monitor", AK_STR, 0, 0, 0, offsetof(CkptKeys, monitor), 1, 0},
 	{0},
 };
 
@@ -1118,6 +1240,84 @@ static int reaches_param(Ctx *c, int id)
 		if (reaches_param(c, n->in[i]))
 			return 1;
 	return 0;
+}
+
+/* ---- nn.train's driver keys: monitor, ema, init_bias_from_prior ------- */
+
+static const char *const monitor_names[] = {"valid_loss", "valid_acc"};
+
+/* The metric early stopping and the best checkpoint follow (RT_MONITOR_*
+ * order): early_stopping's monitor or checkpoint's, which must agree. */
+static int monitor_of(lua_State *L, Ctx *c, const char *stop,
+                      const char *ckpt)
+{
+	const char *name = stop ? stop : ckpt, *what = stop ?
+	                   "train: early_stopping" : "train: checkpoint";
+	if (!name)
+		return 0;
+	int kind = -1;
+	for (int i = 0; i < 2; i++)
+		if (!strcmp(name, monitor_names[i]))
+			kind = i;
+	if (kind < 0)
+		fail(L, what, "monitor must be \"valid_loss\" or \"valid_acc\"; "
+		              "got \"%s\"", name);
+	if (stop && ckpt && strcmp(stop, ckpt))
+		fail(L, "train", "checkpoint: monitor = \"%s\" disagrees with "
+		                 "early_stopping's \"%s\"; give it once", ckpt, stop);
+	const Node *loss = ir_node(c, c->recipe.loss);
+	if (kind == 1 && !loss->op->emit_correct)
+		fail(L, what, "monitor = \"valid_acc\" needs a loss that counts "
+		              "correct predictions (softmax_cross_entropy, "
+		              "sigmoid_bce); %s has no accuracy", loss->op->lua ?
+		              loss->op->lua : loss->op->name);
+	return kind;
+}
+
+typedef struct EmaKeys {
+	double decay;
+} EmaKeys;
+static const AttrKey ema_keys[] = {
+	{"decay", AK_NUM, 1, 1, 0, offsetof(EmaKeys, decay), 0, 1},
+	{0},
+};
+
+/* ema = {decay = 0.999}: a moving average of the weights, which
+ * evaluation uses and checkpoints keep (ops/ema.c). */
+static void ema_of(lua_State *L, Recipe *r)
+{
+	EmaKeys ek = {0};
+	if (!get_table(L, 1, "ema", ema_keys, &ek))
+		return;
+	if (ek.decay <= 0 || ek.decay >= 1)
+		fail(L, "train: ema", "'decay' = %g must lie strictly between 0 "
+		                      "and 1 (0.999 is usual)", ek.decay);
+	r->ema_decay = ek.decay;
+}
+
+/* init_bias_from_prior = true: the runtime sets the bias of the layer
+ * that makes the loss's logits from the training labels, so it must be
+ * the bias of a layer, and the loss one whose prior we know. */
+static void prior_of(lua_State *L, Ctx *c, Recipe *r)
+{
+	const Node *loss = ir_node(c, r->loss);
+	const Node *z = ir_node(c, loss->in[0]);
+	if (loss->op == &op_softmax_ce)
+		r->prior = 1;
+	else if (loss->op == &op_sigmoid_bce)
+		r->prior = 2;
+	else
+		fail(L, "train", "init_bias_from_prior needs softmax_cross_entropy "
+		                 "or sigmoid_bce (the prior of class labels); the "
+		                 "loss is %s", loss->op->lua ? loss->op->lua :
+		                 loss->op->name);
+	if (z->op != &op_bias_add || z->shape.n != 2 ||
+	    ir_node(c, z->in[1])->st != ST_PARAM)
+		fail(L, "train", "init_bias_from_prior: the logits must come "
+		                 "straight from a linear layer with a bias; they are "
+		                 "%s%s", what_made(c, z), z->layer &&
+		                 z->op != &op_bias_add ? ", which has no bias" : "");
+	r->prior_bias = ir_node(c, z->in[1])->name;
 }
 
 static int l_train(lua_State *L)
@@ -1205,15 +1405,17 @@ static int l_train(lua_State *L)
 	if (get_table(L, 1, "checkpoint", ckpt_keys, &ck)) {
 		r->ckpt_path = ck.path;
 		r->ckpt_every = ck.every;
+		r->ckpt_best = ck.best;
 	}
 	StopKeys sk = {0};
 	if (get_table(L, 1, "early_stopping", stop_keys, &sk)) {
-		if (sk.monitor && strcmp(sk.monitor, "valid_loss"))
-			return fail(L, "train", "early_stopping: monitor must be "
-			                        "\"valid_loss\" for now");
 		r->patience = sk.patience;
 		r->min_delta = sk.min_delta;
 	}
+	r->monitor = monitor_of(L, c, sk.monitor, ck.monitor);
+	ema_of(L, r);
+	if (tk.prior)
+		prior_of(L, c, r);
 	if (c->label < 0)
 		return fail(L, "train", "the model has no nn.label{…} or "
 		                        "nn.target{…}");
@@ -1334,6 +1536,7 @@ static void push_module(lua_State *L, Ctx *c)
 	new_meta(L, c, DATA, NULL, NULL, NULL);
 	new_meta(L, c, RECIPE, NULL, NULL, NULL);
 	new_meta(L, c, AUGMENT, NULL, NULL, NULL);
+	new_meta(L, c, INIT, NULL, NULL, NULL);
 
 	lua_newtable(L);
 	set_fn(L, c, "input", l_input, NULL);
@@ -1371,6 +1574,12 @@ static void push_module(lua_State *L, Ctx *c)
 		set_fn_int(L, c, aug_defs[i].name, l_augment, i);
 	seal(L, c, "nn.augment");
 	lua_setfield(L, -2, "augment");
+
+	lua_newtable(L);
+	for (int i = 0; i < (int)(sizeof init_defs / sizeof *init_defs); i++)
+		set_fn_int(L, c, init_defs[i].name, l_init, i);
+	seal(L, c, "nn.init");
+	lua_setfield(L, -2, "init");
 
 	seal(L, c, "nn");
 }

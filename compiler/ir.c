@@ -75,6 +75,7 @@ static Node *new_node(Ctx *c, const OpDef *op, const int *in, int nin,
 	n->attr = attr;
 	n->pos = pos;
 	n->grad = -1;
+	n->ema = -1;
 	n->order = -1;
 	n->st = ST_ARENA;
 	n->phase = PH_FWD;

@@ -105,14 +105,17 @@ struct Node {
 	const char *name;   /* persistent tensors: "linear1.weight" */
 	const char *layer;  /* the layer instance it belongs to, or NULL */
 	int grad;           /* params: node of its gradient, else -1 */
+	int ema;            /* params: node of its EMA shadow, else -1 */
 	long off;           /* offset in floats within its region */
 	long scratch_off;   /* arena offset of its scratch, if any */
 	int order;          /* position in the schedule, -1 if not scheduled */
 };
 
 /* Attribute schema for the Lua side: a key of a configuration table. */
-typedef enum { AK_INT, AK_NUM, AK_BOOL, AK_STR, AK_NUMS, AK_INTS } AttrKind;
-/* AK_NUMS and AK_INTS: a Lua list of numbers, stored as a NumList. */
+typedef enum { AK_INT, AK_NUM, AK_BOOL, AK_STR, AK_NUMS, AK_INTS,
+               AK_INIT } AttrKind;
+/* AK_NUMS and AK_INTS: a Lua list of numbers, stored as a NumList.
+ * AK_INIT: "kaiming" or nn.init.kaiming{…}, stored as a const InitSpec *. */
 typedef struct NumList {
 	int n;
 	double *v;
@@ -198,14 +201,34 @@ struct LayerDef {
 #include "layers.h"
 #undef X
 
-/* Parameter initialisations (the runtime draws them in _init). */
+/* Parameter initialisations (the runtime draws them in _init), with
+ * PyTorch's definitions (torch.nn.init):
+ *   TORCH    a layer's default: U(±1/√fan_in) (kaiming_uniform_ with
+ *            a = √5, what nn.Linear and nn.Conv2d do)
+ *   KAIMING  std = gain/√fan, fan = fan_in (or fan_out), gain √2 for ReLU;
+ *            N(0, std²), or U(±√3·std)
+ *   XAVIER   std = gain·√(2/(fan_in + fan_out)), gain 1; U(±√3·std), or
+ *            N(0, std²)
+ *   NORMAL   N(0, std²);  UNIFORM  U(±bound);  ZEROS, ONES  constants */
 enum { INIT_TORCH, INIT_KAIMING, INIT_XAVIER, INIT_NORMAL, INIT_ZEROS,
-       INIT_ONES };
+       INIT_ONES, INIT_UNIFORM };
+/* How a layer's weight is drawn: init = "name" or nn.init.<name>{…}. */
+typedef struct InitSpec {
+	int kind;                    /* INIT_* */
+	int uniform;                 /* KAIMING, XAVIER: U(±√3·std) */
+	int fan_out;                 /* KAIMING: mode = "fan_out" */
+	double gain;                 /* KAIMING, XAVIER */
+	double std;                  /* NORMAL */
+	double bound;                /* UNIFORM */
+} InitSpec;
 typedef struct ParamAttr {
 	Shape shape;
 	int init;
 	int fan_in, fan_out;
 	double std;                  /* INIT_NORMAL */
+	/* KAIMING, XAVIER, UNIFORM: the rest of an InitSpec */
+	int uniform, use_fan_out;
+	double gain, bound;
 } ParamAttr;
 /* Attributes of input, label and target. */
 typedef struct SourceAttr {
@@ -218,7 +241,13 @@ typedef struct SourceAttr {
 /* A parameter of layer l: "<l->name>.<suffix>", made on the first apply. */
 int layer_param(Ctx *c, Layer *l, int slot, const char *suffix, Shape s,
                 ParamAttr a, Pos pos);
-int init_kind(const char *name); /* -1 if unknown */
+/* The spec of init = "name" (the defaults of nn.init.<name>{}), or NULL
+ * with *err for a name that is not one or needs a value. */
+const InitSpec *init_named(Ctx *c, const char *name, const char **err);
+/* PyTorch's calculate_gain(nonlinearity, a); -1 for an unknown name. */
+double init_gain(const char *nonlinearity, double a);
+/* A weight's ParamAttr from its layer's init (NULL: TORCH) and fans. */
+ParamAttr param_init(const InitSpec *s, int fan_in, int fan_out);
 /* Persistent state of layer l that is not trained (running statistics):
  * "<l->name>.<suffix>", saved in checkpoints, set to init at _init. */
 int layer_state(Ctx *c, Layer *l, int slot, const char *suffix, Shape s,
@@ -281,6 +310,12 @@ typedef struct Recipe {
 	int ckpt_every;
 	int patience;
 	double min_delta;
+	/* what the driver watches and sets up besides the loop */
+	int monitor;                 /* RT_MONITOR_* values */
+	const char *ckpt_best;       /* checkpoint{best = path}, or NULL */
+	double ema_decay;            /* ema{decay}; 0: no EMA of the weights */
+	int prior;                   /* RT_PRIOR_* values */
+	const char *prior_bias;      /* the bias init_bias_from_prior sets */
 	Pos pos;                     /* the nn.train call */
 	/* data options and augmentation */
 	AugSpec *augment;            /* in the order given */
@@ -395,6 +430,10 @@ void *matmul_attr(Ctx *c, int ta, int tb);
 
 /* A C float literal that reads back as v ("0.899999976f", "1.0f"). */
 const char *cfloat(Ctx *c, double v);
+
+/* ema{decay}: the shadow "ema.<name>" of trained parameter p and its
+ * update after p's own (ops/ema.c). */
+void ema_track(Ctx *c, Node *p, double decay);
 
 /* The optimizers (ops/optim.c). */
 extern const OptimDef optim_sgd, optim_adam;

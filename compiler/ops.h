@@ -29,3 +29,5 @@ X(softmax) X(softmax_grad) X(log_softmax) X(log_softmax_grad)
 X(concat) X(slice) X(embedding) X(embedding_grad)
 /* more losses (ops/loss.c) */
 X(l1) X(l1_grad) X(sigmoid_bce) X(sigmoid_bce_grad)
+/* the moving average of the weights (ops/ema.c) */
+X(ema_update)

@@ -1142,6 +1142,10 @@ static void v_set_lr(void *m, float lr) { mnist_logreg_set_lr(m, lr); }
 static int v_save(const void *m, const char *path) { return mnist_logreg_save(m, path); }
 static int v_load(void *m, const char *path) { return mnist_logreg_load(m, path); }
 static RtState *v_state(void *m) { return &((mnist_logreg *)m)->state; }
+static float *v_tensor(void *m, const char *name, long *numel)
+{
+	return mnist_logreg_tensor(m, name, numel);
+}
 #ifdef _OPENMP
 #include <omp.h>
 static void v_set_threads(int n) { omp_set_num_threads(n); }
@@ -1168,6 +1172,7 @@ int main(int argc, char **argv)
 		.load = v_load,
 		.state = v_state,
 		.set_threads = v_set_threads,
+		.tensor = v_tensor,
 	};
 	static const RtRecipe recipe = {
 		.epochs = 5,

@@ -102,6 +102,16 @@ int rt_load_idx(RtData *d, const char *images, const char *labels,
 int rt_load_csv(RtData *d, const char *path, int label_col, int header,
                 float scale, int classes, RtErr *e);
 
+/* init_bias_from_prior: the bias under which a model whose weights are
+ * zero predicts the label frequencies of d.  RT_PRIOR_SOFTMAX: bias[k] =
+ * log(c_k / n) for the n classes (c_k samples of class k); RT_PRIOR_SIGMOID:
+ * bias[j] = log(pos_j / neg_j) for the n outputs, pos_j = Σ t_j and neg_j
+ * = Σ (1 − t_j) over the samples (targets must lie in [0,1]).  A count of
+ * zero counts as half a sample, so every bias is finite.  Errors: no
+ * labels of the kind, n not the classes or target size, a target outside
+ * [0,1]. */
+int rt_prior_bias(const RtData *d, int kind, float *bias, long n, RtErr *e);
+
 /* Load by spec; relative paths resolve against dir when dir is non-NULL. */
 int rt_load(RtData *d, const RtDataSpec *s, const char *dir, int classes,
             RtErr *e);
@@ -277,19 +287,30 @@ int rt_st_save(const char *path, const RtTensor *t, int n, const RtMeta *meta,
  * receives __metadata__.  On error nothing useful is left in t's data. */
 int rt_st_load(const char *path, const RtTensor *t, int n, RtMeta *meta,
                RtErr *e);
+/* The same, and found[i] = 1 if the file had t[i], 0 if not (an optional
+ * tensor the file lacks keeps its data). */
+int rt_st_load_found(const char *path, const RtTensor *t, int n,
+                     RtMeta *meta, int *found, RtErr *e);
 
 /* ---- The recipe driver -------------------------------------------------
  * A generated trainer's main() fills an RtModel (its API) and an RtRecipe
  * (the training recipe from the Lua script) and calls rt_train_main. */
 enum { RT_LABEL_CLASS, RT_LABEL_FLOAT };
 enum { RT_SCHED_CONSTANT, RT_SCHED_STEP, RT_SCHED_EXP, RT_SCHED_COSINE };
+/* The metric early stopping and the best checkpoint follow: a loss must
+ * fall, an accuracy rise, by more than min_delta to count. */
+enum { RT_MONITOR_VALID_LOSS, RT_MONITOR_VALID_ACC };
+/* init_bias_from_prior: which loss the classifier's bias feeds. */
+enum { RT_PRIOR_NONE, RT_PRIOR_SOFTMAX, RT_PRIOR_SIGMOID };
+/* Exit status of --overfit-batch when the loss did not reach ~0. */
+enum { RT_EXIT_NO_FIT = 4 };
 
 /* Training progress kept inside the model so checkpoints carry it. */
 typedef struct RtState {
 	int32_t epoch;       /* epochs completed */
 	int64_t step;        /* optimizer steps taken: train_step counts them */
 	RtRng data_rng;      /* shuffling stream */
-	float best;          /* best monitored valid loss so far */
+	float best;          /* best value of the monitored metric so far */
 	int32_t bad_epochs;  /* epochs since best (early stopping) */
 	/* augmentation: its own stream, so that augmenting does not change
 	 * the data order; saved as aug_rng */
@@ -326,6 +347,9 @@ typedef struct RtModel {
 	 * model's loss cannot mix labels */
 	float (*train_step_mix)(void *m, const float *x, const void *y,
 	                        const void *y2, float lambda);
+	/* A tensor by its checkpoint name ("linear2.bias", "ema.…"), NULL if
+	 * the model has none; NULL if the trainer does not offer it. */
+	float *(*tensor)(void *m, const char *name, long *numel);
 	/* --threads N; NULL when the trainer was built without OpenMP.  The
 	 * kernels' parallel loops live in the trainer, so the runtime itself
 	 * needs no OpenMP. */
@@ -354,6 +378,12 @@ typedef struct RtRecipe {
 	int naugment;
 	int balance;                 /* RT_BALANCE_* */
 	int drop_last;               /* drop the last partial batch */
+	/* ---- what the driver watches and sets up besides the loop ---- */
+	int monitor;                 /* RT_MONITOR_*: early stopping and the
+	                                best checkpoint */
+	const char *ckpt_best;       /* checkpoint of the best epoch, or NULL */
+	int prior;                   /* RT_PRIOR_*: init_bias_from_prior */
+	const char *prior_bias;      /* the bias it sets ("linear2.bias") */
 } RtRecipe;
 
 /* lr for a fractional epoch position e (0 at start of training; the driver
@@ -363,15 +393,19 @@ typedef struct RtRecipe {
 float rt_schedule_lr(const RtRecipe *r, double epoch_pos);
 
 /* Parses the trainer flags (--epochs N --seed N --threads N --data-dir DIR
- * --resume CKPT --metrics FILE.jsonl --quiet --max-steps N --help), loads
- * the data, trains and validates per epoch, prints one line per epoch and
- * `final: valid_acc=... valid_loss=...`.  Exit codes: 0 ok, 1 user error
- * (bad flag, bad data file), 3 training diverged (NaN/Inf or exploding
- * loss: the message names the step and the learning rate).  The last
- * partial batch of an epoch is filled up from the start of the epoch's
- * order (rt_epoch_batches), or dropped with drop_last; the recipe's
- * augmentations run on each training batch after it is gathered, its
- * normalization on the data once loaded; valid_acc is what evaluate()
+ * --resume CKPT --metrics FILE.jsonl --quiet --max-steps N
+ * --overfit-batch N --help), loads the data, trains and validates per
+ * epoch, prints one line per epoch and `final: valid_acc=...
+ * valid_loss=...`.  Exit codes: 0 ok, 1 user error (bad flag, bad data
+ * file), 3 training diverged (NaN/Inf or exploding loss: the message names
+ * the step and the learning rate), RT_EXIT_NO_FIT when --overfit-batch did
+ * not drive the loss below 0.01.  For tests, the environment variable
+ * NNCC_TEST_SIGKILL_AT_STEP=N makes the trainer kill itself with SIGKILL
+ * right after optimizer step N.  The last partial batch of an epoch is
+ * filled up from the start of the epoch's order (rt_epoch_batches), or
+ * dropped with drop_last; the recipe's augmentations run on each training
+ * batch after it is gathered, its normalization on the data once loaded;
+ * valid_acc is what evaluate()
  * reports (0 if it leaves it alone, e.g. for float targets); --threads
  * sets OpenMP's thread count and is accepted but ignored without OpenMP. */
 int rt_train_main(const RtModel *model, const RtRecipe *recipe, int argc,

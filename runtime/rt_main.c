@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,12 @@
 #define DIVERGE_FACTOR 1e4
 
 #define PI 3.14159265358979323846
+
+/* --overfit-batch: the step budget unless --max-steps says otherwise, how
+ * often it prints the loss, and the loss that counts as ~0. */
+#define OVERFIT_STEPS 300
+#define OVERFIT_EVERY 10
+#define OVERFIT_LOSS 0.01
 
 /* e is the fractional epoch at the start of a step: epoch + i/nbatch.
  * STEP and EXP decay at whole steps of e; COSINE anneals continuously
@@ -72,6 +79,8 @@ typedef struct Opts {
 	const char *data_dir, *resume, *metrics;
 	int quiet;
 	long long max_steps;  /* -1: no limit */
+	int overfit;          /* --overfit-batch N; 0: train the recipe */
+	long long kill_at;    /* test hook: SIGKILL after this step; -1 */
 } Opts;
 
 static void
@@ -88,8 +97,15 @@ usage(const char *name, const RtRecipe *r)
 	       "  --metrics FILE      append one JSON line per epoch to FILE\n"
 	       "  --quiet             only the final line\n"
 	       "  --max-steps N       stop after N optimizer steps\n"
-	       "  --help              this text\n",
-	       name, r->epochs, (unsigned long long)r->seed);
+	       "  --overfit-batch N   debug: train on the first N batches only\n"
+	       "                      (no shuffle, no augmentation, the base lr)\n"
+	       "                      for up to --max-steps steps (default %d)\n"
+	       "                      and say whether the loss reached ~0\n"
+	       "  --help              this text\n"
+	       "exit status: 0 ok; 1 a bad flag or data file; 3 training\n"
+	       "diverged; %d --overfit-batch did not drive the loss below %g\n",
+	       name, r->epochs, (unsigned long long)r->seed, OVERFIT_STEPS,
+	       RT_EXIT_NO_FIT, OVERFIT_LOSS);
 }
 
 /* A whole decimal number in [min,max], nothing else. */
@@ -127,7 +143,7 @@ parse_flags(Opts *o, const char *name, const RtRecipe *r, int argc,
 		if (strcmp(f, "--epochs") && strcmp(f, "--seed") &&
 		    strcmp(f, "--threads") && strcmp(f, "--data-dir") &&
 		    strcmp(f, "--resume") && strcmp(f, "--metrics") &&
-		    strcmp(f, "--max-steps")) {
+		    strcmp(f, "--max-steps") && strcmp(f, "--overfit-batch")) {
 			fprintf(stderr, "%s: unknown flag '%s' (try --help)\n", name,
 			        f);
 			return 1;
@@ -152,6 +168,9 @@ parse_flags(Opts *o, const char *name, const RtRecipe *r, int argc,
 			o->threads = (int)v;
 		else if (!strcmp(f, "--max-steps") && !number(a, LLONG_MAX, &v))
 			o->max_steps = (long long)v;
+		else if (!strcmp(f, "--overfit-batch") && !number(a, INT_MAX, &v) &&
+		         v)
+			o->overfit = (int)v;
 		else {
 			fprintf(stderr, "%s: bad value '%s' for %s (try --help)\n",
 			        name, a, f);
@@ -288,7 +307,7 @@ jnum(char *buf, size_t cap, double v)
 {
 	if (!isfinite(v))
 		return "null";
-	snprintf(buf, cap, "%.8g", v);
+	snprintf(buf, cap, "%.9g", v);  /* a float, exactly */
 	return buf;
 }
 
@@ -307,7 +326,12 @@ write_metrics(FILE *f, int epoch, const Epoch *m)
 }
 
 /* Plain-language hints from the last four epochs' losses (h[3] newest),
- * each given at most once per run. */
+ * each given at most once per run:
+ *   overfitting  train_loss fell and valid_loss rose, two epochs running;
+ *   plateau      train_loss moved less than PLATEAU_SHARE in three epochs
+ *                (unless it is already below OVERFIT_LOSS: that is a fit). */
+#define PLATEAU_SHARE 0.01
+
 typedef struct Hints {
 	int n, overfit_said, plateau_said;
 	double train[4], valid[4];
@@ -327,13 +351,18 @@ hint(Hints *h, double train, double valid)
 	v = h->valid;
 	if (h->n >= 3 && !h->overfit_said && t[3] < t[2] && t[2] < t[1] &&
 	    v[3] > v[2] && v[2] > v[1]) {
-		printf("hint: valid_loss rising while train_loss falls — the "
-		       "model is starting to overfit\n");
+		printf("hint: valid_loss has risen for 2 epochs while train_loss "
+		       "fell — the model is overfitting (memorizing the training "
+		       "set); try early_stopping, dropout, weight_decay, data "
+		       "augmentation or a smaller model\n");
 		h->overfit_said = 1;
 	}
-	if (h->n >= 4 && !h->plateau_said &&
-	    fabs(t[3] - t[0]) < 0.01 * fabs(t[0])) {
-		printf("hint: train_loss has plateaued\n");
+	if (h->n >= 4 && !h->plateau_said && t[3] >= OVERFIT_LOSS &&
+	    fabs(t[3] - t[0]) < PLATEAU_SHARE * fabs(t[0])) {
+		printf("hint: train_loss has plateaued (it moved less than 1%% in "
+		       "3 epochs) — the model has stopped learning; try a higher "
+		       "learning rate, a schedule that decays it later, or a "
+		       "bigger model\n");
 		h->plateau_said = 1;
 	}
 }
@@ -384,6 +413,23 @@ step(Run *R, int i)
 	return M->train_step(R->m, R->x, R->y);
 }
 
+/* The test hook NNCC_TEST_SIGKILL_AT_STEP=N (read in rt_train_main):
+ * the trainer kills itself with SIGKILL right after optimizer step N, a
+ * crash at a known point for the test that a resumed run ends bit for
+ * bit where an uninterrupted one does. */
+static void
+test_kill(const Run *R)
+{
+#ifdef SIGKILL
+	if (R->o.kill_at >= 0 && R->st->step == R->o.kill_at) {
+		fflush(NULL);
+		raise(SIGKILL);
+	}
+#else
+	(void)R;
+#endif
+}
+
 /* Runs one epoch of training and fills E's train_loss (the epoch's mean),
  * lr (the last one used), seconds and rate (samples/s, training only).
  * Returns 0 for a full epoch, 1 when --max-steps cut it short, 3 when
@@ -413,6 +459,7 @@ train_epoch(Run *R, int epoch, Epoch *E)
 		M->set_lr(R->m, lr);
 		E->lr = lr;
 		loss = step(R, i);  /* train_step counts st->step */
+		test_kill(R);
 		if (R->steps++ == 0)
 			R->first_loss = loss;
 		if (!isfinite(loss) ||
@@ -443,32 +490,56 @@ evaluate(Run *R, float *acc)
 	                          (void *)R->valid.t, R->valid.n, acc);
 }
 
-/* After a full epoch: early-stopping bookkeeping, then maybe a checkpoint.
- * Returns 1 to stop, 0 to go on, -1 if the checkpoint failed. */
+/* The monitored metric's name, and whether v beats the best so far by
+ * more than min_delta (a loss must fall, an accuracy rise). */
+static const char *
+monitor_name(const RtRecipe *r)
+{
+	return r->monitor == RT_MONITOR_VALID_ACC ? "valid_acc" : "valid_loss";
+}
+
 static int
-end_epoch(Run *R, int epoch, double valid_loss)
+improved(const RtRecipe *r, double v, double best)
+{
+	if (r->monitor == RT_MONITOR_VALID_ACC)
+		return v > best + r->min_delta;
+	return v < best - r->min_delta;
+}
+
+/* After a full epoch: early-stopping bookkeeping on the monitored metric,
+ * the best checkpoint when it improved, then maybe the regular one.
+ * Returns 1 to stop, 0 to go on, -1 if a checkpoint failed. */
+static int
+end_epoch(Run *R, int epoch, const Epoch *E)
 {
 	RtState *st;
-	int stop, every;
+	double v;
+	int stop, every, better;
 
 	st = R->st;
 	st->epoch = epoch + 1;
-	if (valid_loss < st->best - R->r.min_delta) {
-		st->best = (float)valid_loss;
+	v = R->r.monitor == RT_MONITOR_VALID_ACC ? E->valid_acc : E->valid_loss;
+	better = improved(&R->r, v, st->best);
+	if (better) {
+		st->best = (float)v;
 		st->bad_epochs = 0;
 	} else {
 		st->bad_epochs++;
 	}
 	stop = R->r.patience > 0 && st->bad_epochs >= R->r.patience;
 	every = R->r.ckpt_every > 0 ? R->r.ckpt_every : 1;
+	if (better && R->r.ckpt_best &&
+	    R->model->save(R->m, R->r.ckpt_best) != 0)
+		return -1;
 	if (R->r.ckpt_path && (stop || epoch + 1 == R->r.epochs ||
 	                       (epoch + 1) % every == 0))
 		if (R->model->save(R->m, R->r.ckpt_path) != 0)
 			return -1;
 	if (stop) {
-		printf("early stopping: valid_loss has not improved for %d epochs "
-		       "(best %.4f at epoch %d)\n", (int)st->bad_epochs,
-		       st->best, (int)(st->epoch - st->bad_epochs));
+		printf("early stopping: %s has not improved for %d epochs "
+		       "(best %.4f at epoch %d)\n", monitor_name(&R->r),
+		       (int)st->bad_epochs, st->best,
+		       (int)(st->epoch - st->bad_epochs));
 		fflush(stdout);
 	}
 	return stop;
@@ -510,7 +581,7 @@ train(Run *R)
 			break;
 		if (!R->o.quiet)
 			hint(&h, E.train_loss, E.valid_loss);
-		rc = end_epoch(R, epoch, E.valid_loss);
+		rc = end_epoch(R, epoch, &E);
 		if (rc < 0)
 			return 1;
 		if (rc == 1)
@@ -590,6 +661,35 @@ setup_data(Run *R)
 	return 0;
 }
 
+/* init_bias_from_prior: the classifier's bias (and its EMA twin, which
+ * _init made a copy of the weights) from the training labels.  A resumed
+ * run has its bias in the checkpoint already. */
+static int
+set_prior(Run *R)
+{
+	char ema[256];
+	float *b, *eb;
+	long n, en;
+	RtErr e;
+
+	b = R->model->tensor ? R->model->tensor(R->m, R->r.prior_bias, &n) :
+	    NULL;
+	if (!b) {
+		fprintf(stderr, "%s: init_bias_from_prior: the model has no "
+		        "tensor '%s'\n", R->name, R->r.prior_bias);
+		return -1;
+	}
+	if (rt_prior_bias(&R->train, R->r.prior, b, n, &e) < 0) {
+		fprintf(stderr, "%s: %s\n", R->r.train.a, e.msg);
+		return -1;
+	}
+	snprintf(ema, sizeof ema, "ema.%s", R->r.prior_bias);
+	eb = R->model->tensor(R->m, ema, &en);
+	if (eb && en == n)
+		memcpy(eb, b, (size_t)n * sizeof *b);
+	return 0;
+}
+
 /* Allocates the model and the batch buffers, or restores a checkpoint. */
 static int
 setup(Run *R)
@@ -616,8 +716,11 @@ setup(Run *R)
 	R->st->step = 0;
 	rt_rng_seed(&R->st->data_rng, R->r.seed ^ DATA_RNG_SALT);
 	rt_rng_seed(&R->st->aug_rng, R->r.seed ^ AUG_RNG_SALT);
-	R->st->best = INFINITY;
+	R->st->best = R->r.monitor == RT_MONITOR_VALID_ACC ? -INFINITY :
+	              INFINITY;
 	R->st->bad_epochs = 0;
+	if (R->r.prior != RT_PRIOR_NONE && !R->o.resume && set_prior(R) != 0)
+		return 1;
 	if (R->o.resume && M->load(R->m, R->o.resume) != 0)
 		return 1;
 	if (R->o.metrics && !(R->metrics = fopen(R->o.metrics, "a"))) {
@@ -626,6 +729,96 @@ setup(Run *R)
 		return 1;
 	}
 	return 0;
+}
+
+/* ---- --overfit-batch ---------------------------------------------------- */
+
+/* NNCC_TEST_SIGKILL_AT_STEP, if set to a whole number; else -1. */
+static long long
+test_kill_step(void)
+{
+	unsigned long long v;
+	const char *s;
+
+	s = getenv("NNCC_TEST_SIGKILL_AT_STEP");
+	return s && !number(s, LLONG_MAX, &v) ? (long long)v : -1;
+}
+
+/* The first check of a new model and pipeline: can it fit a handful of
+ * samples?  Trains on the first N batches of the training set in file
+ * order, again and again — no shuffle, no augmentation, the recipe's base
+ * learning rate without its schedule — for up to --max-steps steps
+ * (OVERFIT_STEPS by default).  It succeeds as soon as the mean loss of one
+ * pass over the N batches is below OVERFIT_LOSS.  A model that cannot get
+ * there on so few samples has a bug (labels that do not belong to their
+ * inputs, a loss on the wrong tensor, a layer cut off from the gradient)
+ * or far too low a learning rate.  Returns the exit code: 0, 3 when the
+ * loss blows up, RT_EXIT_NO_FIT when it never gets there. */
+static int
+overfit(Run *R)
+{
+	const RtModel *M;
+	long long budget, step;
+	double sum, mean, first;
+	float loss;
+	int B, nb, i;
+
+	M = R->model;
+	B = M->batch;
+	nb = R->o.overfit;
+	if ((long long)nb * B > R->train.n) {
+		fprintf(stderr, "%s: --overfit-batch %d needs %lld samples; the "
+		        "training set has %d (%d batches of %d)\n", R->name, nb,
+		        (long long)nb * B, R->train.n, R->train.n / B, B);
+		return 1;
+	}
+	budget = R->o.max_steps >= 0 ? R->o.max_steps : OVERFIT_STEPS;
+	M->set_lr(R->m, R->r.lr);
+	sum = 0;
+	mean = NAN;
+	first = NAN;
+	for (step = 1; step <= budget; step++) {
+		i = (int)((step - 1) % nb);
+		for (int j = 0; j < B; j++)    /* the first nb batches, in order */
+			R->idx[j] = i * B + j;
+		rt_gather(&R->train, R->idx, B, R->x, R->y);
+		loss = M->train_step(R->m, R->x, R->y);
+		if (step == 1)
+			first = loss;
+		if (!isfinite(loss) || loss > DIVERGE_FACTOR * fmax(first, 1)) {
+			fprintf(stderr, "error: training diverged at step %lld of "
+			        "--overfit-batch: loss is %g, lr = %g — the learning "
+			        "rate is likely too high; try 10x lower\n", step,
+			        loss, R->r.lr);
+			return 3;
+		}
+		sum += loss;
+		if (!R->o.quiet && (step == 1 || step % OVERFIT_EVERY == 0)) {
+			printf("overfit step %lld/%lld  loss %.4f\n", step, budget,
+			       loss);
+			fflush(stdout);
+		}
+		if (i == nb - 1) {
+			mean = sum / nb;
+			sum = 0;
+			if (mean < OVERFIT_LOSS)
+				break;
+		}
+	}
+	if (mean < OVERFIT_LOSS) {
+		printf("overfit: loss %.4f < %g after %lld steps — the model can "
+		       "fit %d samples; the pipeline learns\n", mean, OVERFIT_LOSS,
+		       step, nb * B);
+		fflush(stdout);
+		return 0;
+	}
+	printf("overfit: loss %.4f after %lld steps, not below %g — the model "
+	       "cannot fit %d samples; look for labels that do not match their "
+	       "inputs, a loss on the wrong tensor, a layer cut off from the "
+	       "gradient, or a learning rate far too low\n", mean,
+	       step - 1, OVERFIT_LOSS, nb * B);
+	fflush(stdout);
+	return RT_EXIT_NO_FIT;
 }
 
 int
@@ -642,6 +835,7 @@ rt_train_main(const RtModel *model, const RtRecipe *recipe, int argc,
 	R.o.epochs = recipe->epochs;
 	R.o.seed = recipe->seed;
 	R.o.max_steps = -1;
+	R.o.kill_at = test_kill_step();
 	rc = parse_flags(&R.o, R.name, recipe, argc, argv);
 	if (rc)
 		return rc == 2 ? 0 : 1;
@@ -653,7 +847,7 @@ rt_train_main(const RtModel *model, const RtRecipe *recipe, int argc,
 	rc = 1;
 	if (load_data(model, &R.r, &R.o, &R.train, &R.valid, &on_train) == 0 &&
 	    setup(&R) == 0)
-		rc = train(&R);
+		rc = R.o.overfit ? overfit(&R) : train(&R);
 	free(R.mem);
 	free(R.x);
 	free(R.y);

@@ -859,6 +859,13 @@ int
 rt_st_load(const char *path, const RtTensor *t, int n, RtMeta *meta,
            RtErr *e)
 {
+	return rt_st_load_found(path, t, n, meta, NULL, e);
+}
+
+int
+rt_st_load_found(const char *path, const RtTensor *t, int n, RtMeta *meta,
+                 int *found, RtErr *e)
+{
 	unsigned char len[8];
 	struct stat sb;
 	uint64_t hlen, size;
@@ -910,6 +917,8 @@ rt_st_load(const char *path, const RtTensor *t, int n, RtMeta *meta,
 		rc = match(&j, t, n, ent, ne, which);
 	if (rc == 0)
 		rc = read_tensors(f, &j, t, n, which, 8 + hlen);
+	for (i = 0; found && i < n; i++)
+		found[i] = rc == 0 && which[i] != NULL;
 	free(ent);
 	free(which);
 	free(hdr);

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # deps.sh — installs the Debian packages nncc needs, and only the missing ones.
 #
-#   scripts/deps.sh [--reference] [--graphs] [--check] [--dry-run]
+#   scripts/deps.sh [--reference] [--graphs] [--plots] [--check] [--dry-run]
 #
 #   (always)      liblua5.4-dev clang gcc make libomp-dev nodejs npm
 #   --reference   python3-torch python3-numpy libopenblas0-openmp
 #                 (the PyTorch reference test and the benchmarks)
 #   --graphs      graphviz
+#   --plots       gnuplot-nox (tools/plot-metrics: training curves)
 #   --check       install nothing: list what is missing, exit 1 if anything is
 #   --dry-run     print the apt-get commands instead of running them
 #
@@ -31,6 +32,7 @@ for arg in "$@"; do
 	case $arg in
 	--reference) pkgs+=(python3-torch python3-numpy libopenblas0-openmp) ;;
 	--graphs) pkgs+=(graphviz) ;;
+	--plots) pkgs+=(gnuplot-nox) ;;
 	--check) check=1 ;;
 	--dry-run) dry=1 ;;
 	-h | --help)

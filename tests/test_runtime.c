@@ -1124,6 +1124,89 @@ snap(const char *path)
 	return s;
 }
 
+/* The value of key in the metrics line of epoch e, or NAN. */
+static double
+metric(const char *jsonl, int e, const char *key)
+{
+	char pat[64];
+	const char *line, *end, *k;
+
+	snprintf(pat, sizeof pat, "{\"epoch\":%d,", e);
+	line = jsonl ? strstr(jsonl, pat) : NULL;
+	if (!line)
+		return NAN;
+	end = strchr(line, '\n');
+	snprintf(pat, sizeof pat, "\"%s\":", key);
+	k = strstr(line, pat);
+	if (!k || (end && k > end))
+		return NAN;
+	return strtod(k + strlen(pat), NULL);
+}
+
+/* The first epoch at which train_loss has fallen and valid_loss risen
+ * two epochs running, from the metrics file; 0 if none. */
+static int
+overfit_epoch(const char *path)
+{
+	char *m;
+	int e, hit;
+
+	m = read_file(path, NULL);
+	hit = 0;
+	for (e = 3; !hit && !isnan(metric(m, e, "train_loss")); e++)
+		if (metric(m, e, "train_loss") < metric(m, e - 1, "train_loss") &&
+		    metric(m, e - 1, "train_loss") <
+		    metric(m, e - 2, "train_loss") &&
+		    metric(m, e, "valid_loss") > metric(m, e - 1, "valid_loss") &&
+		    metric(m, e - 1, "valid_loss") > metric(m, e - 2, "valid_loss"))
+			hit = e;
+	free(m);
+	return hit;
+}
+
+/* Whether the line starting with hint comes right after the line of
+ * epoch e. */
+static int
+hint_follows_epoch(const char *out, const char *hint, int e)
+{
+	char pat[32];
+	const char *p;
+
+	snprintf(pat, sizeof pat, "epoch %d/", e);
+	p = e > 0 && out ? strstr(out, pat) : NULL;
+	p = p ? strchr(p, '\n') : NULL;
+	return p && strncmp(p + 1, hint, strlen(hint)) == 0;
+}
+
+/* The epoch early stopping must stop at, by its definition: the metric
+ * (a loss falls, an accuracy rises) has not beaten its best by more than
+ * min_delta for patience epochs; 0 if it never stops.  *best_epoch gets
+ * the last epoch that beat the best. */
+static int
+expected_stop(const char *path, const char *key, int acc, double min_delta,
+              int patience, int *best_epoch)
+{
+	double best, v;
+	char *m;
+	int e, bad, stop;
+
+	m = read_file(path, NULL);
+	best = acc ? -INFINITY : INFINITY;
+	bad = stop = 0;
+	*best_epoch = 0;
+	for (e = 1; !stop && !isnan(v = metric(m, e, key)); e++) {
+		if (acc ? v > best + min_delta : v < best - min_delta) {
+			best = v;
+			bad = 0;
+			*best_epoch = e;
+		} else if (++bad >= patience) {
+			stop = e;
+		}
+	}
+	free(m);
+	return stop;
+}
+
 static void
 test_main_flags(void)
 {
@@ -1264,7 +1347,9 @@ test_main_events(void)
 	r.epochs = 4;
 	CHECK(run(&rt_fake_model, &r, args) == 0);
 	out = read_file(tmp("out"), NULL);
-	CHECK(count_lines(out, "hint: train_loss has plateaued") == 1);
+	CHECK(count_lines(out, "hint: train_loss has plateaued (it moved less "
+	                       "than 1% in 3 epochs) — the model has stopped "
+	                       "learning; try a higher learning rate") == 1);
 	free(out);
 
 	/* Valid labels that contradict train: valid_loss rises as train falls. */
@@ -1273,10 +1358,16 @@ test_main_events(void)
 	r.sched = RT_SCHED_CONSTANT;
 	r.valid.a = "flip-img";
 	r.valid.b = "flip-lab";
+	remove(tmp("flip.jsonl"));
+	snprintf(args, sizeof args, "--data-dir %s --metrics %s", tmpdir,
+	         tmp("flip.jsonl"));
 	CHECK(run(&rt_fake_model, &r, args) == 0);
 	out = read_file(tmp("out"), NULL);
-	CHECK(count_lines(out, "hint: valid_loss rising while train_loss falls") ==
-	      1);
+	CHECK(count_lines(out, "hint: valid_loss has risen for 2 epochs while "
+	                       "train_loss fell — the model is overfitting") == 1);
+	CHECK(hint_follows_epoch(out, "hint: valid_loss has risen",
+	                         overfit_epoch(tmp("flip.jsonl"))));
+	snprintf(args, sizeof args, "--data-dir %s", tmpdir);
 	CHECK(count_lines(out, "hint: train_loss has plateaued") == 0);
 	CHECK(final_acc(out) < 0.3);
 	free(out);
@@ -1317,6 +1408,183 @@ test_main_events(void)
 	err = read_file(tmp("err"), NULL);
 	CHECK(contains(err, "train-img: cannot open"));
 	free(err);
+}
+
+/* ---- The driver's extras: monitor, best checkpoint, overfit, priors ---- */
+
+static void
+test_st_found(void)
+{
+	float w[6] = {1, 2, 3, 4, 5, 6}, b[3] = {7, 8, 9}, c[3] = {-1, -1, -1};
+	RtTensor t[3] = {{"w", 2, {2, 3}, w, 0}, {"b", 1, {3}, b, 0},
+	                 {"c", 1, {3}, c, 1}};
+	int found[3] = {-1, -1, -1};
+	RtErr e;
+
+	CHECK(rt_st_save(tmp("found.st"), t, 2, NULL, &e) == 0);
+	CHECK(rt_st_load_found(tmp("found.st"), t, 3, NULL, found, &e) == 0);
+	CHECK(found[0] == 1 && found[1] == 1 && found[2] == 0);
+	CHECK(c[0] == -1 && c[1] == -1 && c[2] == -1);
+}
+
+/* A softmax over the bias gives the class frequencies; a sigmoid of each
+ * bias gives the mean target. */
+static void
+test_prior_bias(void)
+{
+	enum { N = 50, K = 4 };
+	int32_t y[N];
+	float x[N], t[N * 2], bias[K], freq;
+	RtData d;
+	RtErr e;
+	int i, k, count;
+
+	for (i = 0; i < N; i++)
+		y[i] = i % 5 == 0 ? 0 : i % 5 < 3 ? 1 : 2;   /* class 3: none */
+	memset(&d, 0, sizeof d);
+	d.n = N;
+	d.dim = 1;
+	d.x = x;
+	d.y = y;
+	CHECK(rt_prior_bias(&d, RT_PRIOR_SOFTMAX, bias, K, &e) == 0);
+	for (k = 0; k < 3; k++) {
+		count = 0;
+		for (i = 0; i < N; i++)
+			count += y[i] == k;
+		CHECK(fabs(exp(bias[k]) - (double)count / N) < 1e-6);
+	}
+	/* no sample of class 3: half a sample's share, finite */
+	CHECK(fabs(exp(bias[3]) - 0.5 / N) < 1e-7);
+
+	/* two outputs: the first 1 in 5 positive, the second soft targets */
+	for (i = 0; i < N; i++) {
+		t[2 * i] = i % 5 == 0;
+		t[2 * i + 1] = (float)(i % 3) / 4;
+	}
+	d.y = NULL;
+	d.t = t;
+	d.tdim = 2;
+	CHECK(rt_prior_bias(&d, RT_PRIOR_SIGMOID, bias, 2, &e) == 0);
+	for (k = 0; k < 2; k++) {
+		freq = 0;
+		for (i = 0; i < N; i++)
+			freq += t[2 * i + k];
+		CHECK(fabs(1 / (1 + exp(-bias[k])) - freq / N) < 1e-6);
+	}
+	t[7] = 1.5f;
+	CHECK(rt_prior_bias(&d, RT_PRIOR_SIGMOID, bias, 2, &e) == -1);
+	CHECK(contains(e.msg, "is 1.5; a sigmoid's targets lie in [0,1]"));
+	CHECK(rt_prior_bias(&d, RT_PRIOR_SIGMOID, bias, 3, &e) == -1);
+	CHECK(rt_prior_bias(&d, RT_PRIOR_SOFTMAX, bias, K, &e) == -1);
+	CHECK(contains(e.msg, "no class labels"));
+}
+
+static void
+test_main_monitor(void)
+{
+	static char best_path[512];   /* tmp()'s buffers rotate */
+	char args[512], *out;
+	RtRecipe r;
+	Snap best;
+	int stop, best_epoch, lines;
+
+	/* valid_loss with a min_delta: the stop epoch the metrics predict */
+	r = recipe();
+	r.epochs = 30;
+	r.lr = 0.2f;
+	r.sched = RT_SCHED_CONSTANT;
+	r.warmup = 0;
+	r.patience = 2;
+	r.min_delta = 0.02f;
+	snprintf(best_path, sizeof best_path, "%s", tmp("best.ckpt"));
+	r.ckpt_best = best_path;
+	remove(tmp("mon.jsonl"));
+	remove(r.ckpt_best);
+	snprintf(args, sizeof args, "--data-dir %s --metrics %s", tmpdir,
+	         tmp("mon.jsonl"));
+	CHECK(run(&rt_fake_model, &r, args) == 0);
+	stop = expected_stop(tmp("mon.jsonl"), "valid_loss", 0, 0.02f, 2,
+	                     &best_epoch);
+	out = read_file(tmp("out"), NULL);
+	lines = count_lines(out, "epoch ");
+	CHECK(stop > 2 && stop < r.epochs);     /* the test means something */
+	CHECK(lines == stop);
+	CHECK(contains(out, "early stopping: valid_loss has not improved for 2 "
+	                    "epochs"));
+	free(out);
+	best = snap(best_path);
+	CHECK(best.ok && best_epoch > 0 &&
+	      atoi(rt_meta_get(&best.meta, "epoch")) == best_epoch);
+
+	/* valid_acc: must rise */
+	r.monitor = RT_MONITOR_VALID_ACC;
+	r.min_delta = 0;
+	r.patience = 3;
+	remove(tmp("mon.jsonl"));
+	remove(r.ckpt_best);
+	CHECK(run(&rt_fake_model, &r, args) == 0);
+	stop = expected_stop(tmp("mon.jsonl"), "valid_acc", 1, 0, 3,
+	                     &best_epoch);
+	out = read_file(tmp("out"), NULL);
+	CHECK(stop > 3 && stop < r.epochs);
+	CHECK(count_lines(out, "epoch ") == stop);
+	CHECK(contains(out, "early stopping: valid_acc has not improved for 3 "
+	                    "epochs"));
+	free(out);
+	best = snap(best_path);
+	CHECK(best.ok && atoi(rt_meta_get(&best.meta, "epoch")) == best_epoch);
+}
+
+/* Eight samples per batch, each lighting one pixel fully: a linear model
+ * fits them, and a model that does not learn (lr 0) cannot. */
+static void
+test_main_overfit(void)
+{
+	unsigned char px[16 * 4], lab[16];
+	uint32_t d3[3] = {16, 2, 2}, d1[1] = {16};
+	char args[512], *out, *p;
+	RtRecipe r;
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		lab[i] = (unsigned char)(i % 3);
+		memset(px + 4 * i, 0, 4);
+		px[4 * i + lab[i]] = 255;
+	}
+	write_idx(tmp("one-img"), 0x08, 3, d3, px, sizeof px);
+	write_idx(tmp("one-lab"), 0x08, 1, d1, lab, sizeof lab);
+	r = recipe();
+	r.train.a = r.valid.a = "one-img";
+	r.train.b = r.valid.b = "one-lab";
+	r.lr = 5;
+	snprintf(args, sizeof args, "--data-dir %s --overfit-batch 1", tmpdir);
+	CHECK(run(&rt_fake_model, &r, args) == 0);
+	out = read_file(tmp("out"), NULL);
+	CHECK(count_lines(out, "overfit step 1/300  loss ") == 1);
+	p = out ? strstr(out, "overfit: loss ") : NULL;
+	CHECK(p && atof(p + strlen("overfit: loss ")) < 0.01 &&
+	      contains(p, "the model can fit 8 samples"));
+	CHECK(count_lines(out, "epoch ") == 0 && count_lines(out, "final:") == 0);
+	free(out);
+
+	r.lr = 0;
+	snprintf(args, sizeof args, "--data-dir %s --overfit-batch 2 "
+	         "--max-steps 25", tmpdir);
+	CHECK(run(&rt_fake_model, &r, args) == RT_EXIT_NO_FIT);
+	out = read_file(tmp("out"), NULL);
+	CHECK(count_lines(out, "overfit step ") == 3);     /* 1, 10, 20 */
+	CHECK(contains(out, "overfit: loss ") &&
+	      contains(out, "after 25 steps, not below 0.01 — the model cannot "
+	                    "fit 16 samples"));
+	free(out);
+
+	snprintf(args, sizeof args, "--data-dir %s --overfit-batch 3", tmpdir);
+	CHECK(run(&rt_fake_model, &r, args) == 1);
+	out = read_file(tmp("err"), NULL);
+	CHECK(contains(out, "--overfit-batch 3 needs 24 samples; the training "
+	                    "set has 16"));
+	free(out);
+	CHECK(run(&rt_fake_model, &r, "--overfit-batch 0") == 1);
 }
 
 /* ---- Main -------------------------------------------------------------- */
@@ -1362,6 +1630,10 @@ main(void)
 	test_main_flags();
 	test_main_train();
 	test_main_events();
+	test_st_found();
+	test_prior_bias();
+	test_main_monitor();
+	test_main_overfit();
 	cleanup();
 	printf("runtime: %d passed, %d failed\n", passed, failed);
 	return failed != 0;

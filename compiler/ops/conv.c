@@ -1113,7 +1113,7 @@ const OpDef op_conv2d_dw = {
 
 typedef struct Conv2dLayer {
 	int out, k, stride, pad, groups, bias, dilation;
-	const char *init;
+	const InitSpec *init;        /* NULL: PyTorch's default */
 } Conv2dLayer;
 
 static const AttrKey conv2d_keys[] = {
@@ -1124,17 +1124,13 @@ static const AttrKey conv2d_keys[] = {
 	{"groups", AK_INT, 0, 0, 1, offsetof(Conv2dLayer, groups), 1, 1 << 20},
 	{"bias", AK_BOOL, 0, 0, 1, offsetof(Conv2dLayer, bias), 1, 0},
 	{"dilation", AK_INT, 0, 0, 1, offsetof(Conv2dLayer, dilation), 1, 1024},
-	{"init", AK_STR, 0, 0, 0, offsetof(Conv2dLayer, init), 1, 0},
+	{"init", AK_INIT, 0, 0, 0, offsetof(Conv2dLayer, init), 1, 0},
 	{0},
 };
 
 static const char *conv2d_configure(Ctx *c, Layer *l)
 {
 	const Conv2dLayer *a = l->attr;
-	if (a->init && (init_kind(a->init) < 0 || init_kind(a->init) ==
-	                INIT_NORMAL))
-		return ctx_sprintf(c, "unknown init '%s' (torch, kaiming, xavier, "
-		                      "zeros, ones)", a->init);
 	if (a->out % a->groups)
 		return ctx_sprintf(c, "groups = %d does not divide out = %d",
 		                   a->groups, a->out);
@@ -1174,15 +1170,16 @@ static int conv2d_apply(Ctx *c, Layer *l, int x, Pos pos, const char **err)
 	ca->h = xn->shape.d[2];
 	ca->w = xn->shape.d[3];
 	/* PyTorch's fans: fan_in = C/G·k·k, fan_out = O·k·k */
-	ParamAttr pa = {.init = a->init ? init_kind(a->init) : INIT_TORCH,
-	                .fan_in = Cg * a->k * a->k,
-	                .fan_out = a->out * a->k * a->k};
+	ParamAttr pa = param_init(a->init, Cg * a->k * a->k,
+	                          a->out * a->k * a->k);
 	int w = layer_param(c, l, 0, "weight",
 	                    (Shape){4, {a->out, Cg, a->k, a->k}}, pa, pos);
 	int y = ir_make2(c, &op_conv2d, PH_FWD, x, w, ca, pos);
 	if (a->bias) {
 		/* PyTorch's U(±1/√fan_in) by default; zero beside any other init */
-		pa.init = pa.init == INIT_TORCH ? INIT_TORCH : INIT_ZEROS;
+		pa = param_init(NULL, Cg * a->k * a->k, a->out * a->k * a->k);
+		pa.init = a->init && a->init->kind != INIT_TORCH ? INIT_ZEROS :
+		          INIT_TORCH;
 		int b = layer_param(c, l, 1, "bias", (Shape){1, {a->out}}, pa, pos);
 		y = ir_make2(c, &op_bias_add, PH_FWD, y, b, NULL, pos);
 	}

@@ -28,6 +28,7 @@
 
 typedef struct EmbeddingAttr {
 	int vocab, dim;
+	const InitSpec *init;        /* NULL: PyTorch's default, N(0, 1) */
 } EmbeddingAttr;
 
 /* What is wrong with t as the tokens, or NULL. */
@@ -162,6 +163,7 @@ const OpDef op_embedding_grad = {
 static const AttrKey embedding_keys[] = {
 	{"vocab", AK_INT, 1, 1, 0, offsetof(EmbeddingAttr, vocab), 1, 1 << 24},
 	{"dim", AK_INT, 2, 1, 0, offsetof(EmbeddingAttr, dim), 1, 1 << 16},
+	{"init", AK_INIT, 0, 0, 0, offsetof(EmbeddingAttr, init), 1, 0},
 	{0},
 };
 
@@ -180,8 +182,13 @@ static int embedding_apply(Ctx *c, Layer *l, int x, Pos pos,
 	const EmbeddingAttr *la = l->attr;
 	if ((*err = tokens_error(c, ir_node(c, x))))
 		return -1;      /* before the weight is made */
-	ParamAttr pa = {.init = INIT_NORMAL, .std = 1, .fan_in = la->vocab,
-	                .fan_out = la->dim};
+	/* PyTorch's fans of a [vocab, dim] weight: fan_in = dim, fan_out =
+	 * vocab; its default (and "torch") is N(0, 1) */
+	ParamAttr pa = param_init(la->init, la->dim, la->vocab);
+	if (pa.init == INIT_TORCH) {
+		pa.init = INIT_NORMAL;
+		pa.std = 1;
+	}
 	int w = layer_param(c, l, 0, "weight", (Shape){2, {la->vocab, la->dim}},
 	                    pa, pos);
 	EmbeddingAttr *a = ctx_alloc(c, sizeof *a);

@@ -10,13 +10,13 @@
 typedef struct LinearAttr {
 	int out;
 	int bias;
-	const char *init;
+	const InitSpec *init;        /* NULL: PyTorch's default */
 } LinearAttr;
 
 static const AttrKey linear_keys[] = {
 	{"out", AK_INT, 1, 1, 0, offsetof(LinearAttr, out), 1, 1 << 24},
 	{"bias", AK_BOOL, 0, 0, 1, offsetof(LinearAttr, bias), 1, 0},
-	{"init", AK_STR, 0, 0, 0, offsetof(LinearAttr, init), 1, 0},
+	{"init", AK_INIT, 0, 0, 0, offsetof(LinearAttr, init), 1, 0},
 	{0},
 };
 
@@ -40,8 +40,7 @@ static int linear_apply(Ctx *c, Layer *l, int x, Pos pos, const char **err)
 		return -1;
 	}
 	int in = xn->shape.d[1];
-	ParamAttr pa = {.init = a->init ? init_kind(a->init) : INIT_TORCH,
-	                .fan_in = in, .fan_out = a->out};
+	ParamAttr pa = param_init(a->init, in, a->out);
 	if (l->applied && ir_node(c, l->param[0])->shape.d[1] != in) {
 		*err = ctx_sprintf(c, "%s was first applied to %d features, now "
 		                      "to %d", l->name,
@@ -52,24 +51,16 @@ static int linear_apply(Ctx *c, Layer *l, int x, Pos pos, const char **err)
 	int y = ir_make2(c, &op_matmul, PH_FWD, x, w, matmul_attr(c, 0, 1), pos);
 	if (a->bias) {
 		/* PyTorch's U(±1/√fan_in) by default; zero beside any other init */
-		pa.init = pa.init == INIT_TORCH ? INIT_TORCH : INIT_ZEROS;
+		pa = param_init(NULL, in, a->out);
+		pa.init = a->init && a->init->kind != INIT_TORCH ? INIT_ZEROS :
+		          INIT_TORCH;
 		int b = layer_param(c, l, 1, "bias", (Shape){1, {a->out}}, pa, pos);
 		y = ir_make2(c, &op_bias_add, PH_FWD, y, b, NULL, pos);
 	}
 	return y;
 }
 
-static const char *linear_configure(Ctx *c, Layer *l)
-{
-	const LinearAttr *a = l->attr;
-	if (a->init && (init_kind(a->init) < 0 || init_kind(a->init) ==
-	                INIT_NORMAL))
-		return ctx_sprintf(c, "unknown init '%s' (torch, kaiming, xavier, "
-		                      "zeros, ones)", a->init);
-	return NULL;
-}
-
 const LayerDef layer_linear = {
 	.name = "linear", .keys = linear_keys, .attr_size = sizeof(LinearAttr),
-	.configure = linear_configure, .apply = linear_apply,
+	.apply = linear_apply,
 };

@@ -34,3 +34,6 @@ OMP_NUM_THREADS=1 "$PY" tests/reference/cnn_bn_reference.py \
 
 # every loss option against torch.nn.functional, value and gradient
 tests/reference/losses.sh
+
+# every init = … against torch.nn.init, as distributions
+tests/reference/inits.sh

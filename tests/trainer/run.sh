@@ -20,6 +20,9 @@
 #                           an augmented recipe is deterministic and resumes
 #                           bitwise
 #   x. examples/embed.c     builds warning-free and passes
+#   h-m. tests/trainer/driver.sh: init, init_bias_from_prior, --overfit-batch
+#                           and divergence, early stopping with EMA and the
+#                           best checkpoint, SIGKILL + resume, curves
 # One line per check, then `trainer: N passed, M failed`; exit 1 if any
 # failed.  Logs of every run: build/trainer/logs/.
 # GCC and CLANG name the two compilers of the ISA check (gcc, clang).
@@ -477,6 +480,10 @@ if [ $have_rt = 1 ] && [ $have_data = 1 ] &&
 else
 	bad "h. augment: nncc failed on tests/trainer/augment/augment.lua"
 fi
+
+# ---- h-m. the recipe around the loop (tests/trainer/driver.sh) ---------
+# shellcheck source=tests/trainer/driver.sh
+. tests/trainer/driver.sh
 
 echo "trainer: $pass passed, $fail failed"
 [ $fail -eq 0 ]
