@@ -324,8 +324,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %8 bn_stats [3,16] <- %3, %6, %7  (models/cifar_resnet8.lua:30) */
 	{
 		const float *x0 = m->arena + 0; /* [64,16,32,32] */
-		const float *x1 = m->state_f + 0; /* batchnorm1.running_mean[16] */
-		const float *x2 = m->state_f + 16; /* batchnorm1.running_var[16] */
+		const float *x1 = m->state_f + 78048; /* batchnorm1.running_mean[16] */
+		const float *x2 = m->state_f + 78064; /* batchnorm1.running_var[16] */
 		float *y = m->arena + 1048576;
 		/* training: the batch's statistics over 65536 values a channel, in double */
 		(void)x1;
@@ -415,8 +415,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %18 bn_stats [3,16] <- %13, %16, %17  (models/cifar_resnet8.lua:23) */
 	{
 		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
-		const float *x1 = m->state_f + 32; /* batchnorm2.running_mean[16] */
-		const float *x2 = m->state_f + 48; /* batchnorm2.running_var[16] */
+		const float *x1 = m->state_f + 78080; /* batchnorm2.running_mean[16] */
+		const float *x2 = m->state_f + 78096; /* batchnorm2.running_var[16] */
 		float *y = m->arena + 3145776;
 		/* training: the batch's statistics over 65536 values a channel, in double */
 		(void)x1;
@@ -506,8 +506,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %28 bn_stats [3,16] <- %23, %26, %27  (models/cifar_resnet8.lua:24) */
 	{
 		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
-		const float *x1 = m->state_f + 64; /* batchnorm3.running_mean[16] */
-		const float *x2 = m->state_f + 80; /* batchnorm3.running_var[16] */
+		const float *x1 = m->state_f + 78112; /* batchnorm3.running_mean[16] */
+		const float *x2 = m->state_f + 78128; /* batchnorm3.running_var[16] */
 		float *y = m->arena + 5242976;
 		/* training: the batch's statistics over 65536 values a channel, in double */
 		(void)x1;
@@ -605,8 +605,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %39 bn_stats [3,32] <- %34, %37, %38  (models/cifar_resnet8.lua:23) */
 	{
 		const float *x0 = m->arena + 6291600; /* [64,32,16,16] */
-		const float *x1 = m->state_f + 96; /* batchnorm4.running_mean[32] */
-		const float *x2 = m->state_f + 128; /* batchnorm4.running_var[32] */
+		const float *x1 = m->state_f + 78144; /* batchnorm4.running_mean[32] */
+		const float *x2 = m->state_f + 78176; /* batchnorm4.running_var[32] */
 		float *y = m->arena + 6815888;
 		/* training: the batch's statistics over 16384 values a channel, in double */
 		(void)x1;
@@ -696,8 +696,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %49 bn_stats [3,32] <- %44, %47, %48  (models/cifar_resnet8.lua:24) */
 	{
 		const float *x0 = m->arena + 6815984; /* [64,32,16,16] */
-		const float *x1 = m->state_f + 160; /* batchnorm5.running_mean[32] */
-		const float *x2 = m->state_f + 192; /* batchnorm5.running_var[32] */
+		const float *x1 = m->state_f + 78208; /* batchnorm5.running_mean[32] */
+		const float *x2 = m->state_f + 78240; /* batchnorm5.running_var[32] */
 		float *y = m->arena + 7864560;
 		/* training: the batch's statistics over 16384 values a channel, in double */
 		(void)x1;
@@ -769,8 +769,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %58 bn_stats [3,32] <- %53, %56, %57  (models/cifar_resnet8.lua:26) */
 	{
 		const float *x0 = m->arena + 8388944; /* [64,32,16,16] */
-		const float *x1 = m->state_f + 224; /* batchnorm6.running_mean[32] */
-		const float *x2 = m->state_f + 256; /* batchnorm6.running_var[32] */
+		const float *x1 = m->state_f + 78272; /* batchnorm6.running_mean[32] */
+		const float *x2 = m->state_f + 78304; /* batchnorm6.running_var[32] */
 		float *y = m->arena + 8913232;
 		/* training: the batch's statistics over 16384 values a channel, in double */
 		(void)x1;
@@ -868,8 +868,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %69 bn_stats [3,64] <- %64, %67, %68  (models/cifar_resnet8.lua:23) */
 	{
 		const float *x0 = m->arena + 8913328; /* [64,64,8,8] */
-		const float *x1 = m->state_f + 288; /* batchnorm7.running_mean[64] */
-		const float *x2 = m->state_f + 352; /* batchnorm7.running_var[64] */
+		const float *x1 = m->state_f + 78336; /* batchnorm7.running_mean[64] */
+		const float *x2 = m->state_f + 78400; /* batchnorm7.running_var[64] */
 		float *y = m->arena + 9175472;
 		/* training: the batch's statistics over 4096 values a channel, in double */
 		(void)x1;
@@ -959,8 +959,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %79 bn_stats [3,64] <- %74, %77, %78  (models/cifar_resnet8.lua:24) */
 	{
 		const float *x0 = m->arena + 9175664; /* [64,64,8,8] */
-		const float *x1 = m->state_f + 416; /* batchnorm8.running_mean[64] */
-		const float *x2 = m->state_f + 480; /* batchnorm8.running_var[64] */
+		const float *x1 = m->state_f + 78464; /* batchnorm8.running_mean[64] */
+		const float *x2 = m->state_f + 78528; /* batchnorm8.running_var[64] */
 		float *y = m->arena + 9699952;
 		/* training: the batch's statistics over 4096 values a channel, in double */
 		(void)x1;
@@ -1032,8 +1032,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %88 bn_stats [3,64] <- %83, %86, %87  (models/cifar_resnet8.lua:26) */
 	{
 		const float *x0 = m->arena + 9962288; /* [64,64,8,8] */
-		const float *x1 = m->state_f + 544; /* batchnorm9.running_mean[64] */
-		const float *x2 = m->state_f + 608; /* batchnorm9.running_var[64] */
+		const float *x1 = m->state_f + 78592; /* batchnorm9.running_mean[64] */
+		const float *x2 = m->state_f + 78656; /* batchnorm9.running_var[64] */
 		float *y = m->arena + 10224432;
 		/* training: the batch's statistics over 4096 values a channel, in double */
 		(void)x1;
@@ -1188,8 +1188,8 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	/* %8 bn_stats [3,16] <- %3, %6, %7  (models/cifar_resnet8.lua:30) */
 	{
 		const float *x0 = m->arena + 0; /* [64,16,32,32] */
-		const float *x1 = m->state_f + 0; /* batchnorm1.running_mean[16] */
-		const float *x2 = m->state_f + 16; /* batchnorm1.running_var[16] */
+		const float *x1 = m->state_f + 78048; /* batchnorm1.running_mean[16] */
+		const float *x2 = m->state_f + 78064; /* batchnorm1.running_var[16] */
 		float *y = m->arena + 1048576;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -1266,8 +1266,8 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	/* %18 bn_stats [3,16] <- %13, %16, %17  (models/cifar_resnet8.lua:23) */
 	{
 		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
-		const float *x1 = m->state_f + 32; /* batchnorm2.running_mean[16] */
-		const float *x2 = m->state_f + 48; /* batchnorm2.running_var[16] */
+		const float *x1 = m->state_f + 78080; /* batchnorm2.running_mean[16] */
+		const float *x2 = m->state_f + 78096; /* batchnorm2.running_var[16] */
 		float *y = m->arena + 3145776;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -1344,8 +1344,8 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	/* %28 bn_stats [3,16] <- %23, %26, %27  (models/cifar_resnet8.lua:24) */
 	{
 		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
-		const float *x1 = m->state_f + 64; /* batchnorm3.running_mean[16] */
-		const float *x2 = m->state_f + 80; /* batchnorm3.running_var[16] */
+		const float *x1 = m->state_f + 78112; /* batchnorm3.running_mean[16] */
+		const float *x2 = m->state_f + 78128; /* batchnorm3.running_var[16] */
 		float *y = m->arena + 5242976;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -1430,8 +1430,8 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	/* %39 bn_stats [3,32] <- %34, %37, %38  (models/cifar_resnet8.lua:23) */
 	{
 		const float *x0 = m->arena + 6291600; /* [64,32,16,16] */
-		const float *x1 = m->state_f + 96; /* batchnorm4.running_mean[32] */
-		const float *x2 = m->state_f + 128; /* batchnorm4.running_var[32] */
+		const float *x1 = m->state_f + 78144; /* batchnorm4.running_mean[32] */
+		const float *x2 = m->state_f + 78176; /* batchnorm4.running_var[32] */
 		float *y = m->arena + 6815888;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -1508,8 +1508,8 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	/* %49 bn_stats [3,32] <- %44, %47, %48  (models/cifar_resnet8.lua:24) */
 	{
 		const float *x0 = m->arena + 6815984; /* [64,32,16,16] */
-		const float *x1 = m->state_f + 160; /* batchnorm5.running_mean[32] */
-		const float *x2 = m->state_f + 192; /* batchnorm5.running_var[32] */
+		const float *x1 = m->state_f + 78208; /* batchnorm5.running_mean[32] */
+		const float *x2 = m->state_f + 78240; /* batchnorm5.running_var[32] */
 		float *y = m->arena + 7864560;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -1568,8 +1568,8 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	/* %58 bn_stats [3,32] <- %53, %56, %57  (models/cifar_resnet8.lua:26) */
 	{
 		const float *x0 = m->arena + 8388944; /* [64,32,16,16] */
-		const float *x1 = m->state_f + 224; /* batchnorm6.running_mean[32] */
-		const float *x2 = m->state_f + 256; /* batchnorm6.running_var[32] */
+		const float *x1 = m->state_f + 78272; /* batchnorm6.running_mean[32] */
+		const float *x2 = m->state_f + 78304; /* batchnorm6.running_var[32] */
 		float *y = m->arena + 8913232;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -1654,8 +1654,8 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	/* %69 bn_stats [3,64] <- %64, %67, %68  (models/cifar_resnet8.lua:23) */
 	{
 		const float *x0 = m->arena + 8913328; /* [64,64,8,8] */
-		const float *x1 = m->state_f + 288; /* batchnorm7.running_mean[64] */
-		const float *x2 = m->state_f + 352; /* batchnorm7.running_var[64] */
+		const float *x1 = m->state_f + 78336; /* batchnorm7.running_mean[64] */
+		const float *x2 = m->state_f + 78400; /* batchnorm7.running_var[64] */
 		float *y = m->arena + 9175472;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -1732,8 +1732,8 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	/* %79 bn_stats [3,64] <- %74, %77, %78  (models/cifar_resnet8.lua:24) */
 	{
 		const float *x0 = m->arena + 9175664; /* [64,64,8,8] */
-		const float *x1 = m->state_f + 416; /* batchnorm8.running_mean[64] */
-		const float *x2 = m->state_f + 480; /* batchnorm8.running_var[64] */
+		const float *x1 = m->state_f + 78464; /* batchnorm8.running_mean[64] */
+		const float *x2 = m->state_f + 78528; /* batchnorm8.running_var[64] */
 		float *y = m->arena + 9699952;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -1792,8 +1792,8 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	/* %88 bn_stats [3,64] <- %83, %86, %87  (models/cifar_resnet8.lua:26) */
 	{
 		const float *x0 = m->arena + 9962288; /* [64,64,8,8] */
-		const float *x1 = m->state_f + 544; /* batchnorm9.running_mean[64] */
-		const float *x2 = m->state_f + 608; /* batchnorm9.running_var[64] */
+		const float *x1 = m->state_f + 78592; /* batchnorm9.running_mean[64] */
+		const float *x2 = m->state_f + 78656; /* batchnorm9.running_var[64] */
 		float *y = m->arena + 10224432;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -1916,7 +1916,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %100 bias_grad [10] <- %99  (models/cifar_resnet8.lua:34, grad.linear1.bias) */
 	{
 		const float *x0 = m->arena + 10230000; /* [64,10] */
-		float *y = m->grad + 0;
+		float *y = m->grad + 78032;
 		for (int c = 0; c < 10; c++)
 			y[c] = 0;
 		for (int b = 0; b < 64; b++)
@@ -1935,7 +1935,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		const float *x0 = m->arena + 10230000; /* [64,10] */
 		const float *x1 = m->arena + 10224624; /* [64,64] */
-		float *y = m->grad + 16;
+		float *y = m->grad + 77392;
 		float *scratch = m->arena + 10234736;
 		nn_gemm(10, 64, 64, x0, 10, 1, x1, 64, 0, y, 64, scratch);
 	}
@@ -1962,7 +1962,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %105 bias_grad [64] <- %104  (models/cifar_resnet8.lua:26, grad.batchnorm9.bias) */
 	{
 		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
-		float *y = m->grad + 656;
+		float *y = m->grad + 77328;
 		for (int c = 0; c < 64; c++)
 			y[c] = 0;
 		for (int b = 0; b < 64; b++)
@@ -1975,7 +1975,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
 		const float *x1 = m->arena + 9962288; /* [64,64,8,8] */
 		const float *x2 = m->arena + 10224432; /* [3,64] */
-		float *y = m->grad + 720;
+		float *y = m->grad + 77264;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
 			const float mean = x2[c], istd = x2[64 + c];
@@ -1992,8 +1992,8 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 9962288; /* [64,64,8,8] */
 		const float *x2 = m->arena + 10224432; /* [3,64] */
 		const float *x3 = m->param + 77264; /* batchnorm9.weight[64] */
-		const float *x4 = m->grad + 720; /* grad.batchnorm9.weight[64] */
-		const float *x5 = m->grad + 656; /* grad.batchnorm9.bias[64] */
+		const float *x4 = m->grad + 77264; /* grad.batchnorm9.weight[64] */
+		const float *x5 = m->grad + 77328; /* grad.batchnorm9.bias[64] */
 		float *y = m->arena + 9700144;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -2042,7 +2042,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
 		const float *x1 = m->arena + 9700144; /* [64,64,8,8] */
-		float *y = m->grad + 784;
+		float *y = m->grad + 75216;
 		float *scratch = m->arena + 9962288;
 		/* dw from x and dy: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; im2col + GEMM */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2086,7 +2086,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %110 bias_grad [64] <- %104  (models/cifar_resnet8.lua:24, grad.batchnorm8.bias) */
 	{
 		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
-		float *y = m->grad + 2832;
+		float *y = m->grad + 75152;
 		for (int c = 0; c < 64; c++)
 			y[c] = 0;
 		for (int b = 0; b < 64; b++)
@@ -2099,7 +2099,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
 		const float *x1 = m->arena + 9175664; /* [64,64,8,8] */
 		const float *x2 = m->arena + 9699952; /* [3,64] */
-		float *y = m->grad + 2896;
+		float *y = m->grad + 75088;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
 			const float mean = x2[c], istd = x2[64 + c];
@@ -2116,8 +2116,8 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 9175664; /* [64,64,8,8] */
 		const float *x2 = m->arena + 9699952; /* [3,64] */
 		const float *x3 = m->param + 75088; /* batchnorm8.weight[64] */
-		const float *x4 = m->grad + 2896; /* grad.batchnorm8.weight[64] */
-		const float *x5 = m->grad + 2832; /* grad.batchnorm8.bias[64] */
+		const float *x4 = m->grad + 75088; /* grad.batchnorm8.weight[64] */
+		const float *x5 = m->grad + 75152; /* grad.batchnorm8.bias[64] */
 		float *y = m->arena + 10230000;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -2168,7 +2168,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		const float *x0 = m->arena + 9437808; /* [64,64,8,8] */
 		const float *x1 = m->arena + 10230000; /* [64,64,8,8] */
-		float *y = m->grad + 2960;
+		float *y = m->grad + 38224;
 		float *scratch = m->arena + 11283312;
 		/* dw from x and dy: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; im2col + GEMM */
 		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {8, 8, 7};
@@ -2232,7 +2232,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %116 bias_grad [64] <- %115  (models/cifar_resnet8.lua:23, grad.batchnorm7.bias) */
 	{
 		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
-		float *y = m->grad + 39824;
+		float *y = m->grad + 38160;
 		for (int c = 0; c < 64; c++)
 			y[c] = 0;
 		for (int b = 0; b < 64; b++)
@@ -2245,7 +2245,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
 		const float *x1 = m->arena + 8913328; /* [64,64,8,8] */
 		const float *x2 = m->arena + 9175472; /* [3,64] */
-		float *y = m->grad + 39888;
+		float *y = m->grad + 38096;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
 			const float mean = x2[c], istd = x2[64 + c];
@@ -2262,8 +2262,8 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 8913328; /* [64,64,8,8] */
 		const float *x2 = m->arena + 9175472; /* [3,64] */
 		const float *x3 = m->param + 38096; /* batchnorm7.weight[64] */
-		const float *x4 = m->grad + 39888; /* grad.batchnorm7.weight[64] */
-		const float *x5 = m->grad + 39824; /* grad.batchnorm7.bias[64] */
+		const float *x4 = m->grad + 38096; /* grad.batchnorm7.weight[64] */
+		const float *x5 = m->grad + 38160; /* grad.batchnorm7.bias[64] */
 		float *y = m->arena + 9962288;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -2314,7 +2314,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
 		const float *x1 = m->arena + 9962288; /* [64,64,8,8] */
-		float *y = m->grad + 39952;
+		float *y = m->grad + 19664;
 		float *scratch = m->arena + 11283312;
 		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; im2col + GEMM */
 		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {8, 8, 8};
@@ -2386,7 +2386,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %123 bias_grad [32] <- %122  (models/cifar_resnet8.lua:26, grad.batchnorm6.bias) */
 	{
 		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
-		float *y = m->grad + 58384;
+		float *y = m->grad + 19632;
 		for (int c = 0; c < 32; c++)
 			y[c] = 0;
 		for (int b = 0; b < 64; b++)
@@ -2399,7 +2399,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
 		const float *x1 = m->arena + 8388944; /* [64,32,16,16] */
 		const float *x2 = m->arena + 8913232; /* [3,32] */
-		float *y = m->grad + 58416;
+		float *y = m->grad + 19600;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
 			const float mean = x2[c], istd = x2[32 + c];
@@ -2416,8 +2416,8 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 8388944; /* [64,32,16,16] */
 		const float *x2 = m->arena + 8913232; /* [3,32] */
 		const float *x3 = m->param + 19600; /* batchnorm6.weight[32] */
-		const float *x4 = m->grad + 58416; /* grad.batchnorm6.weight[32] */
-		const float *x5 = m->grad + 58384; /* grad.batchnorm6.bias[32] */
+		const float *x4 = m->grad + 19600; /* grad.batchnorm6.weight[32] */
+		const float *x5 = m->grad + 19632; /* grad.batchnorm6.bias[32] */
 		float *y = m->arena + 7864656;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -2466,7 +2466,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
 		const float *x1 = m->arena + 7864656; /* [64,32,16,16] */
-		float *y = m->grad + 58448;
+		float *y = m->grad + 19088;
 		float *scratch = m->arena + 8913328;
 		/* dw from x and dy: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; im2col + GEMM */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2510,7 +2510,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %128 bias_grad [32] <- %122  (models/cifar_resnet8.lua:24, grad.batchnorm5.bias) */
 	{
 		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
-		float *y = m->grad + 58960;
+		float *y = m->grad + 19056;
 		for (int c = 0; c < 32; c++)
 			y[c] = 0;
 		for (int b = 0; b < 64; b++)
@@ -2523,7 +2523,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
 		const float *x1 = m->arena + 6815984; /* [64,32,16,16] */
 		const float *x2 = m->arena + 7864560; /* [3,32] */
-		float *y = m->grad + 58992;
+		float *y = m->grad + 19024;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
 			const float mean = x2[c], istd = x2[32 + c];
@@ -2540,8 +2540,8 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 6815984; /* [64,32,16,16] */
 		const float *x2 = m->arena + 7864560; /* [3,32] */
 		const float *x3 = m->param + 19024; /* batchnorm5.weight[32] */
-		const float *x4 = m->grad + 58992; /* grad.batchnorm5.weight[32] */
-		const float *x5 = m->grad + 58960; /* grad.batchnorm5.bias[32] */
+		const float *x4 = m->grad + 19024; /* grad.batchnorm5.weight[32] */
+		const float *x5 = m->grad + 19056; /* grad.batchnorm5.bias[32] */
 		float *y = m->arena + 9700144;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -2592,7 +2592,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		const float *x0 = m->arena + 7340272; /* [64,32,16,16] */
 		const float *x1 = m->arena + 9700144; /* [64,32,16,16] */
-		float *y = m->grad + 59024;
+		float *y = m->grad + 9808;
 		float *scratch = m->arena + 11278576;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; im2col + GEMM */
 		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {16, 16, 15};
@@ -2656,7 +2656,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %134 bias_grad [32] <- %133  (models/cifar_resnet8.lua:23, grad.batchnorm4.bias) */
 	{
 		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
-		float *y = m->grad + 68240;
+		float *y = m->grad + 9776;
 		for (int c = 0; c < 32; c++)
 			y[c] = 0;
 		for (int b = 0; b < 64; b++)
@@ -2669,7 +2669,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
 		const float *x1 = m->arena + 6291600; /* [64,32,16,16] */
 		const float *x2 = m->arena + 6815888; /* [3,32] */
-		float *y = m->grad + 68272;
+		float *y = m->grad + 9744;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
 			const float mean = x2[c], istd = x2[32 + c];
@@ -2686,8 +2686,8 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 6291600; /* [64,32,16,16] */
 		const float *x2 = m->arena + 6815888; /* [3,32] */
 		const float *x3 = m->param + 9744; /* batchnorm4.weight[32] */
-		const float *x4 = m->grad + 68272; /* grad.batchnorm4.weight[32] */
-		const float *x5 = m->grad + 68240; /* grad.batchnorm4.bias[32] */
+		const float *x4 = m->grad + 9744; /* grad.batchnorm4.weight[32] */
+		const float *x5 = m->grad + 9776; /* grad.batchnorm4.bias[32] */
 		float *y = m->arena + 9700144;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -2738,7 +2738,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
 		const float *x1 = m->arena + 9700144; /* [64,32,16,16] */
-		float *y = m->grad + 68304;
+		float *y = m->grad + 5136;
 		float *scratch = m->arena + 7864656;
 		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; im2col + GEMM */
 		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {16, 16, 16};
@@ -2810,7 +2810,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %141 bias_grad [16] <- %140  (models/cifar_resnet8.lua:24, grad.batchnorm3.bias) */
 	{
 		const float *x0 = m->arena + 6815984; /* [64,16,32,32] */
-		float *y = m->grad + 72912;
+		float *y = m->grad + 5120;
 		for (int c = 0; c < 16; c++)
 			y[c] = 0;
 		for (int b = 0; b < 64; b++)
@@ -2823,7 +2823,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 6815984; /* [64,16,32,32] */
 		const float *x1 = m->arena + 3145824; /* [64,16,32,32] */
 		const float *x2 = m->arena + 5242976; /* [3,16] */
-		float *y = m->grad + 72928;
+		float *y = m->grad + 5104;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 16; c++) {
 			const float mean = x2[c], istd = x2[16 + c];
@@ -2840,8 +2840,8 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 3145824; /* [64,16,32,32] */
 		const float *x2 = m->arena + 5242976; /* [3,16] */
 		const float *x3 = m->param + 5104; /* batchnorm3.weight[16] */
-		const float *x4 = m->grad + 72928; /* grad.batchnorm3.weight[16] */
-		const float *x5 = m->grad + 72912; /* grad.batchnorm3.bias[16] */
+		const float *x4 = m->grad + 5104; /* grad.batchnorm3.weight[16] */
+		const float *x5 = m->grad + 5120; /* grad.batchnorm3.bias[16] */
 		float *y = m->arena + 7864656;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -2892,7 +2892,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		const float *x0 = m->arena + 4194400; /* [64,16,32,32] */
 		const float *x1 = m->arena + 7864656; /* [64,16,32,32] */
-		float *y = m->grad + 72944;
+		float *y = m->grad + 2800;
 		float *scratch = m->arena + 10230000;
 		/* dw from x and dy: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
 		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {32, 32, 31};
@@ -2955,7 +2955,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %147 bias_grad [16] <- %146  (models/cifar_resnet8.lua:23, grad.batchnorm2.bias) */
 	{
 		const float *x0 = m->arena + 7864656; /* [64,16,32,32] */
-		float *y = m->grad + 75248;
+		float *y = m->grad + 2784;
 		for (int c = 0; c < 16; c++)
 			y[c] = 0;
 		for (int b = 0; b < 64; b++)
@@ -2968,7 +2968,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 7864656; /* [64,16,32,32] */
 		const float *x1 = m->arena + 1048624; /* [64,16,32,32] */
 		const float *x2 = m->arena + 3145776; /* [3,16] */
-		float *y = m->grad + 75264;
+		float *y = m->grad + 2768;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 16; c++) {
 			const float mean = x2[c], istd = x2[16 + c];
@@ -2985,8 +2985,8 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 1048624; /* [64,16,32,32] */
 		const float *x2 = m->arena + 3145776; /* [3,16] */
 		const float *x3 = m->param + 2768; /* batchnorm2.weight[16] */
-		const float *x4 = m->grad + 75264; /* grad.batchnorm2.weight[16] */
-		const float *x5 = m->grad + 75248; /* grad.batchnorm2.bias[16] */
+		const float *x4 = m->grad + 2768; /* grad.batchnorm2.weight[16] */
+		const float *x5 = m->grad + 2784; /* grad.batchnorm2.bias[16] */
 		float *y = m->arena + 5243024;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3037,7 +3037,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		const float *x0 = m->arena + 2097200; /* [64,16,32,32] */
 		const float *x1 = m->arena + 5243024; /* [64,16,32,32] */
-		float *y = m->grad + 75280;
+		float *y = m->grad + 464;
 		float *scratch = m->arena + 10230000;
 		/* dw from x and dy: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
 		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {32, 32, 31};
@@ -3108,7 +3108,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %154 bias_grad [16] <- %153  (models/cifar_resnet8.lua:30, grad.batchnorm1.bias) */
 	{
 		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
-		float *y = m->grad + 77584;
+		float *y = m->grad + 448;
 		for (int c = 0; c < 16; c++)
 			y[c] = 0;
 		for (int b = 0; b < 64; b++)
@@ -3121,7 +3121,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
 		const float *x1 = m->arena + 0; /* [64,16,32,32] */
 		const float *x2 = m->arena + 1048576; /* [3,16] */
-		float *y = m->grad + 77600;
+		float *y = m->grad + 432;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 16; c++) {
 			const float mean = x2[c], istd = x2[16 + c];
@@ -3138,8 +3138,8 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 0; /* [64,16,32,32] */
 		const float *x2 = m->arena + 1048576; /* [3,16] */
 		const float *x3 = m->param + 432; /* batchnorm1.weight[16] */
-		const float *x4 = m->grad + 77600; /* grad.batchnorm1.weight[16] */
-		const float *x5 = m->grad + 77584; /* grad.batchnorm1.bias[16] */
+		const float *x4 = m->grad + 432; /* grad.batchnorm1.weight[16] */
+		const float *x5 = m->grad + 448; /* grad.batchnorm1.bias[16] */
 		float *y = m->arena + 2097200;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3154,7 +3154,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		const float *x0 = xin; /* image[64,3,32,32] */
 		const float *x1 = m->arena + 2097200; /* [64,16,32,32] */
-		float *y = m->grad + 77616;
+		float *y = m->grad + 0;
 		float *scratch = m->arena + 9175664;
 		/* dw from x and dy: a 3x3 conv, pad 1, 3 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
 		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {32, 32, 31};
@@ -3219,8 +3219,8 @@ static void update(cifar_resnet8 *m)
 	/* %9 bn_running <- %8, %6, %7  (models/cifar_resnet8.lua:30) */
 	{
 		const float *x0 = m->arena + 1048576; /* [3,16] */
-		float *x1 = m->state_f + 0; /* batchnorm1.running_mean[16] */
-		float *x2 = m->state_f + 16; /* batchnorm1.running_var[16] */
+		float *x1 = m->state_f + 78048; /* batchnorm1.running_mean[16] */
+		float *x2 = m->state_f + 78064; /* batchnorm1.running_var[16] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·65536/65535 */
 		for (int c = 0; c < 16; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3230,8 +3230,8 @@ static void update(cifar_resnet8 *m)
 	/* %19 bn_running <- %18, %16, %17  (models/cifar_resnet8.lua:23) */
 	{
 		const float *x0 = m->arena + 3145776; /* [3,16] */
-		float *x1 = m->state_f + 32; /* batchnorm2.running_mean[16] */
-		float *x2 = m->state_f + 48; /* batchnorm2.running_var[16] */
+		float *x1 = m->state_f + 78080; /* batchnorm2.running_mean[16] */
+		float *x2 = m->state_f + 78096; /* batchnorm2.running_var[16] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·65536/65535 */
 		for (int c = 0; c < 16; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3241,8 +3241,8 @@ static void update(cifar_resnet8 *m)
 	/* %29 bn_running <- %28, %26, %27  (models/cifar_resnet8.lua:24) */
 	{
 		const float *x0 = m->arena + 5242976; /* [3,16] */
-		float *x1 = m->state_f + 64; /* batchnorm3.running_mean[16] */
-		float *x2 = m->state_f + 80; /* batchnorm3.running_var[16] */
+		float *x1 = m->state_f + 78112; /* batchnorm3.running_mean[16] */
+		float *x2 = m->state_f + 78128; /* batchnorm3.running_var[16] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·65536/65535 */
 		for (int c = 0; c < 16; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3252,8 +3252,8 @@ static void update(cifar_resnet8 *m)
 	/* %40 bn_running <- %39, %37, %38  (models/cifar_resnet8.lua:23) */
 	{
 		const float *x0 = m->arena + 6815888; /* [3,32] */
-		float *x1 = m->state_f + 96; /* batchnorm4.running_mean[32] */
-		float *x2 = m->state_f + 128; /* batchnorm4.running_var[32] */
+		float *x1 = m->state_f + 78144; /* batchnorm4.running_mean[32] */
+		float *x2 = m->state_f + 78176; /* batchnorm4.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·16384/16383 */
 		for (int c = 0; c < 32; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3263,8 +3263,8 @@ static void update(cifar_resnet8 *m)
 	/* %50 bn_running <- %49, %47, %48  (models/cifar_resnet8.lua:24) */
 	{
 		const float *x0 = m->arena + 7864560; /* [3,32] */
-		float *x1 = m->state_f + 160; /* batchnorm5.running_mean[32] */
-		float *x2 = m->state_f + 192; /* batchnorm5.running_var[32] */
+		float *x1 = m->state_f + 78208; /* batchnorm5.running_mean[32] */
+		float *x2 = m->state_f + 78240; /* batchnorm5.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·16384/16383 */
 		for (int c = 0; c < 32; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3274,8 +3274,8 @@ static void update(cifar_resnet8 *m)
 	/* %59 bn_running <- %58, %56, %57  (models/cifar_resnet8.lua:26) */
 	{
 		const float *x0 = m->arena + 8913232; /* [3,32] */
-		float *x1 = m->state_f + 224; /* batchnorm6.running_mean[32] */
-		float *x2 = m->state_f + 256; /* batchnorm6.running_var[32] */
+		float *x1 = m->state_f + 78272; /* batchnorm6.running_mean[32] */
+		float *x2 = m->state_f + 78304; /* batchnorm6.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·16384/16383 */
 		for (int c = 0; c < 32; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3285,8 +3285,8 @@ static void update(cifar_resnet8 *m)
 	/* %70 bn_running <- %69, %67, %68  (models/cifar_resnet8.lua:23) */
 	{
 		const float *x0 = m->arena + 9175472; /* [3,64] */
-		float *x1 = m->state_f + 288; /* batchnorm7.running_mean[64] */
-		float *x2 = m->state_f + 352; /* batchnorm7.running_var[64] */
+		float *x1 = m->state_f + 78336; /* batchnorm7.running_mean[64] */
+		float *x2 = m->state_f + 78400; /* batchnorm7.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·4096/4095 */
 		for (int c = 0; c < 64; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3296,8 +3296,8 @@ static void update(cifar_resnet8 *m)
 	/* %80 bn_running <- %79, %77, %78  (models/cifar_resnet8.lua:24) */
 	{
 		const float *x0 = m->arena + 9699952; /* [3,64] */
-		float *x1 = m->state_f + 416; /* batchnorm8.running_mean[64] */
-		float *x2 = m->state_f + 480; /* batchnorm8.running_var[64] */
+		float *x1 = m->state_f + 78464; /* batchnorm8.running_mean[64] */
+		float *x2 = m->state_f + 78528; /* batchnorm8.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·4096/4095 */
 		for (int c = 0; c < 64; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3307,358 +3307,23 @@ static void update(cifar_resnet8 *m)
 	/* %89 bn_running <- %88, %86, %87  (models/cifar_resnet8.lua:26) */
 	{
 		const float *x0 = m->arena + 10224432; /* [3,64] */
-		float *x1 = m->state_f + 544; /* batchnorm9.running_mean[64] */
-		float *x2 = m->state_f + 608; /* batchnorm9.running_var[64] */
+		float *x1 = m->state_f + 78592; /* batchnorm9.running_mean[64] */
+		float *x2 = m->state_f + 78656; /* batchnorm9.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·4096/4095 */
 		for (int c = 0; c < 64; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100024417f * x0[128 + c];
 		}
 	}
-	/* %159 sgd_update <- %2, %157, %158  (models/cifar_resnet8.lua:30) */
+	/* %190 sgd_update <- %187, %188, %189  (models/cifar_resnet8.lua:41) */
 	{
-		float *x0 = m->param + 0; /* conv2d1.weight[16,3,3,3] */
-		const float *x1 = m->grad + 77616; /* grad.conv2d1.weight[16,3,3,3] */
-		float *x2 = m->state_f + 672; /* optim.conv2d1.weight.momentum_buffer[16,3,3,3] */
-		for (long i = 0; i < 432; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %161 sgd_update <- %4, %155, %160  (models/cifar_resnet8.lua:30) */
-	{
-		float *x0 = m->param + 432; /* batchnorm1.weight[16] */
-		const float *x1 = m->grad + 77600; /* grad.batchnorm1.weight[16] */
-		float *x2 = m->state_f + 1104; /* optim.batchnorm1.weight.momentum_buffer[16] */
-		for (long i = 0; i < 16; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %163 sgd_update <- %5, %154, %162  (models/cifar_resnet8.lua:30) */
-	{
-		float *x0 = m->param + 448; /* batchnorm1.bias[16] */
-		const float *x1 = m->grad + 77584; /* grad.batchnorm1.bias[16] */
-		float *x2 = m->state_f + 1120; /* optim.batchnorm1.bias.momentum_buffer[16] */
-		for (long i = 0; i < 16; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %165 sgd_update <- %12, %151, %164  (models/cifar_resnet8.lua:23) */
-	{
-		float *x0 = m->param + 464; /* conv2d2.weight[16,16,3,3] */
-		const float *x1 = m->grad + 75280; /* grad.conv2d2.weight[16,16,3,3] */
-		float *x2 = m->state_f + 1136; /* optim.conv2d2.weight.momentum_buffer[16,16,3,3] */
-		for (long i = 0; i < 2304; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %167 sgd_update <- %14, %148, %166  (models/cifar_resnet8.lua:23) */
-	{
-		float *x0 = m->param + 2768; /* batchnorm2.weight[16] */
-		const float *x1 = m->grad + 75264; /* grad.batchnorm2.weight[16] */
-		float *x2 = m->state_f + 3440; /* optim.batchnorm2.weight.momentum_buffer[16] */
-		for (long i = 0; i < 16; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %169 sgd_update <- %15, %147, %168  (models/cifar_resnet8.lua:23) */
-	{
-		float *x0 = m->param + 2784; /* batchnorm2.bias[16] */
-		const float *x1 = m->grad + 75248; /* grad.batchnorm2.bias[16] */
-		float *x2 = m->state_f + 3456; /* optim.batchnorm2.bias.momentum_buffer[16] */
-		for (long i = 0; i < 16; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %171 sgd_update <- %22, %145, %170  (models/cifar_resnet8.lua:24) */
-	{
-		float *x0 = m->param + 2800; /* conv2d3.weight[16,16,3,3] */
-		const float *x1 = m->grad + 72944; /* grad.conv2d3.weight[16,16,3,3] */
-		float *x2 = m->state_f + 3472; /* optim.conv2d3.weight.momentum_buffer[16,16,3,3] */
-		for (long i = 0; i < 2304; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %173 sgd_update <- %24, %142, %172  (models/cifar_resnet8.lua:24) */
-	{
-		float *x0 = m->param + 5104; /* batchnorm3.weight[16] */
-		const float *x1 = m->grad + 72928; /* grad.batchnorm3.weight[16] */
-		float *x2 = m->state_f + 5776; /* optim.batchnorm3.weight.momentum_buffer[16] */
-		for (long i = 0; i < 16; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %175 sgd_update <- %25, %141, %174  (models/cifar_resnet8.lua:24) */
-	{
-		float *x0 = m->param + 5120; /* batchnorm3.bias[16] */
-		const float *x1 = m->grad + 72912; /* grad.batchnorm3.bias[16] */
-		float *x2 = m->state_f + 5792; /* optim.batchnorm3.bias.momentum_buffer[16] */
-		for (long i = 0; i < 16; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %177 sgd_update <- %33, %138, %176  (models/cifar_resnet8.lua:23) */
-	{
-		float *x0 = m->param + 5136; /* conv2d4.weight[32,16,3,3] */
-		const float *x1 = m->grad + 68304; /* grad.conv2d4.weight[32,16,3,3] */
-		float *x2 = m->state_f + 5808; /* optim.conv2d4.weight.momentum_buffer[32,16,3,3] */
-		for (long i = 0; i < 4608; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %179 sgd_update <- %35, %135, %178  (models/cifar_resnet8.lua:23) */
-	{
-		float *x0 = m->param + 9744; /* batchnorm4.weight[32] */
-		const float *x1 = m->grad + 68272; /* grad.batchnorm4.weight[32] */
-		float *x2 = m->state_f + 10416; /* optim.batchnorm4.weight.momentum_buffer[32] */
-		for (long i = 0; i < 32; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %181 sgd_update <- %36, %134, %180  (models/cifar_resnet8.lua:23) */
-	{
-		float *x0 = m->param + 9776; /* batchnorm4.bias[32] */
-		const float *x1 = m->grad + 68240; /* grad.batchnorm4.bias[32] */
-		float *x2 = m->state_f + 10448; /* optim.batchnorm4.bias.momentum_buffer[32] */
-		for (long i = 0; i < 32; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %183 sgd_update <- %43, %132, %182  (models/cifar_resnet8.lua:24) */
-	{
-		float *x0 = m->param + 9808; /* conv2d5.weight[32,32,3,3] */
-		const float *x1 = m->grad + 59024; /* grad.conv2d5.weight[32,32,3,3] */
-		float *x2 = m->state_f + 10480; /* optim.conv2d5.weight.momentum_buffer[32,32,3,3] */
-		for (long i = 0; i < 9216; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %185 sgd_update <- %45, %129, %184  (models/cifar_resnet8.lua:24) */
-	{
-		float *x0 = m->param + 19024; /* batchnorm5.weight[32] */
-		const float *x1 = m->grad + 58992; /* grad.batchnorm5.weight[32] */
-		float *x2 = m->state_f + 19696; /* optim.batchnorm5.weight.momentum_buffer[32] */
-		for (long i = 0; i < 32; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %187 sgd_update <- %46, %128, %186  (models/cifar_resnet8.lua:24) */
-	{
-		float *x0 = m->param + 19056; /* batchnorm5.bias[32] */
-		const float *x1 = m->grad + 58960; /* grad.batchnorm5.bias[32] */
-		float *x2 = m->state_f + 19728; /* optim.batchnorm5.bias.momentum_buffer[32] */
-		for (long i = 0; i < 32; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %189 sgd_update <- %52, %127, %188  (models/cifar_resnet8.lua:26) */
-	{
-		float *x0 = m->param + 19088; /* conv2d6.weight[32,16,1,1] */
-		const float *x1 = m->grad + 58448; /* grad.conv2d6.weight[32,16,1,1] */
-		float *x2 = m->state_f + 19760; /* optim.conv2d6.weight.momentum_buffer[32,16,1,1] */
-		for (long i = 0; i < 512; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %191 sgd_update <- %54, %124, %190  (models/cifar_resnet8.lua:26) */
-	{
-		float *x0 = m->param + 19600; /* batchnorm6.weight[32] */
-		const float *x1 = m->grad + 58416; /* grad.batchnorm6.weight[32] */
-		float *x2 = m->state_f + 20272; /* optim.batchnorm6.weight.momentum_buffer[32] */
-		for (long i = 0; i < 32; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %193 sgd_update <- %55, %123, %192  (models/cifar_resnet8.lua:26) */
-	{
-		float *x0 = m->param + 19632; /* batchnorm6.bias[32] */
-		const float *x1 = m->grad + 58384; /* grad.batchnorm6.bias[32] */
-		float *x2 = m->state_f + 20304; /* optim.batchnorm6.bias.momentum_buffer[32] */
-		for (long i = 0; i < 32; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %195 sgd_update <- %63, %120, %194  (models/cifar_resnet8.lua:23) */
-	{
-		float *x0 = m->param + 19664; /* conv2d7.weight[64,32,3,3] */
-		const float *x1 = m->grad + 39952; /* grad.conv2d7.weight[64,32,3,3] */
-		float *x2 = m->state_f + 20336; /* optim.conv2d7.weight.momentum_buffer[64,32,3,3] */
-		for (long i = 0; i < 18432; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %197 sgd_update <- %65, %117, %196  (models/cifar_resnet8.lua:23) */
-	{
-		float *x0 = m->param + 38096; /* batchnorm7.weight[64] */
-		const float *x1 = m->grad + 39888; /* grad.batchnorm7.weight[64] */
-		float *x2 = m->state_f + 38768; /* optim.batchnorm7.weight.momentum_buffer[64] */
-		for (long i = 0; i < 64; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %199 sgd_update <- %66, %116, %198  (models/cifar_resnet8.lua:23) */
-	{
-		float *x0 = m->param + 38160; /* batchnorm7.bias[64] */
-		const float *x1 = m->grad + 39824; /* grad.batchnorm7.bias[64] */
-		float *x2 = m->state_f + 38832; /* optim.batchnorm7.bias.momentum_buffer[64] */
-		for (long i = 0; i < 64; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %201 sgd_update <- %73, %114, %200  (models/cifar_resnet8.lua:24) */
-	{
-		float *x0 = m->param + 38224; /* conv2d8.weight[64,64,3,3] */
-		const float *x1 = m->grad + 2960; /* grad.conv2d8.weight[64,64,3,3] */
-		float *x2 = m->state_f + 38896; /* optim.conv2d8.weight.momentum_buffer[64,64,3,3] */
-		for (long i = 0; i < 36864; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %203 sgd_update <- %75, %111, %202  (models/cifar_resnet8.lua:24) */
-	{
-		float *x0 = m->param + 75088; /* batchnorm8.weight[64] */
-		const float *x1 = m->grad + 2896; /* grad.batchnorm8.weight[64] */
-		float *x2 = m->state_f + 75760; /* optim.batchnorm8.weight.momentum_buffer[64] */
-		for (long i = 0; i < 64; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %205 sgd_update <- %76, %110, %204  (models/cifar_resnet8.lua:24) */
-	{
-		float *x0 = m->param + 75152; /* batchnorm8.bias[64] */
-		const float *x1 = m->grad + 2832; /* grad.batchnorm8.bias[64] */
-		float *x2 = m->state_f + 75824; /* optim.batchnorm8.bias.momentum_buffer[64] */
-		for (long i = 0; i < 64; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %207 sgd_update <- %82, %109, %206  (models/cifar_resnet8.lua:26) */
-	{
-		float *x0 = m->param + 75216; /* conv2d9.weight[64,32,1,1] */
-		const float *x1 = m->grad + 784; /* grad.conv2d9.weight[64,32,1,1] */
-		float *x2 = m->state_f + 75888; /* optim.conv2d9.weight.momentum_buffer[64,32,1,1] */
-		for (long i = 0; i < 2048; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %209 sgd_update <- %84, %106, %208  (models/cifar_resnet8.lua:26) */
-	{
-		float *x0 = m->param + 77264; /* batchnorm9.weight[64] */
-		const float *x1 = m->grad + 720; /* grad.batchnorm9.weight[64] */
-		float *x2 = m->state_f + 77936; /* optim.batchnorm9.weight.momentum_buffer[64] */
-		for (long i = 0; i < 64; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %211 sgd_update <- %85, %105, %210  (models/cifar_resnet8.lua:26) */
-	{
-		float *x0 = m->param + 77328; /* batchnorm9.bias[64] */
-		const float *x1 = m->grad + 656; /* grad.batchnorm9.bias[64] */
-		float *x2 = m->state_f + 78000; /* optim.batchnorm9.bias.momentum_buffer[64] */
-		for (long i = 0; i < 64; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %213 sgd_update <- %94, %102, %212  (models/cifar_resnet8.lua:34) */
-	{
-		float *x0 = m->param + 77392; /* linear1.weight[10,64] */
-		const float *x1 = m->grad + 16; /* grad.linear1.weight[10,64] */
-		float *x2 = m->state_f + 78064; /* optim.linear1.weight.momentum_buffer[10,64] */
-		for (long i = 0; i < 640; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-	}
-	/* %215 sgd_update <- %96, %100, %214  (models/cifar_resnet8.lua:34) */
-	{
-		float *x0 = m->param + 78032; /* linear1.bias[10] */
-		const float *x1 = m->grad + 0; /* grad.linear1.bias[10] */
-		float *x2 = m->state_f + 78704; /* optim.linear1.bias.momentum_buffer[10] */
-		for (long i = 0; i < 10; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
+		float *x0 = m->param + 0; /* params[78048] */
+		const float *x1 = m->grad + 0; /* grads[78048] */
+		float *x2 = m->state_f + 0; /* optim.momentum_buffer[78048] */
+		for (long i = 0; i < 78048; i++) {
+			float g = x1[i];
+			g += 0.000500000024f*x0[i];
+			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + g;
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
@@ -3692,39 +3357,39 @@ cifar_resnet8 *cifar_resnet8_init(void *mem, uint64_t seed)
 	nn_init_uniform(m->param + 0, 432, 0.192450091f, &r);  /* conv2d1.weight: U(±1/√27) */
 	nn_init_const(m->param + 432, 16, 1);  /* batchnorm1.weight */
 	nn_init_const(m->param + 448, 16, 0);  /* batchnorm1.bias */
-	nn_init_const(m->state_f + 16, 16, 1);  /* batchnorm1.running_var */
+	nn_init_const(m->state_f + 78064, 16, 1);  /* batchnorm1.running_var */
 	nn_init_uniform(m->param + 464, 2304, 0.0833333358f, &r);  /* conv2d2.weight: U(±1/√144) */
 	nn_init_const(m->param + 2768, 16, 1);  /* batchnorm2.weight */
 	nn_init_const(m->param + 2784, 16, 0);  /* batchnorm2.bias */
-	nn_init_const(m->state_f + 48, 16, 1);  /* batchnorm2.running_var */
+	nn_init_const(m->state_f + 78096, 16, 1);  /* batchnorm2.running_var */
 	nn_init_uniform(m->param + 2800, 2304, 0.0833333358f, &r);  /* conv2d3.weight: U(±1/√144) */
 	nn_init_const(m->param + 5104, 16, 1);  /* batchnorm3.weight */
 	nn_init_const(m->param + 5120, 16, 0);  /* batchnorm3.bias */
-	nn_init_const(m->state_f + 80, 16, 1);  /* batchnorm3.running_var */
+	nn_init_const(m->state_f + 78128, 16, 1);  /* batchnorm3.running_var */
 	nn_init_uniform(m->param + 5136, 4608, 0.0833333358f, &r);  /* conv2d4.weight: U(±1/√144) */
 	nn_init_const(m->param + 9744, 32, 1);  /* batchnorm4.weight */
 	nn_init_const(m->param + 9776, 32, 0);  /* batchnorm4.bias */
-	nn_init_const(m->state_f + 128, 32, 1);  /* batchnorm4.running_var */
+	nn_init_const(m->state_f + 78176, 32, 1);  /* batchnorm4.running_var */
 	nn_init_uniform(m->param + 9808, 9216, 0.0589255653f, &r);  /* conv2d5.weight: U(±1/√288) */
 	nn_init_const(m->param + 19024, 32, 1);  /* batchnorm5.weight */
 	nn_init_const(m->param + 19056, 32, 0);  /* batchnorm5.bias */
-	nn_init_const(m->state_f + 192, 32, 1);  /* batchnorm5.running_var */
+	nn_init_const(m->state_f + 78240, 32, 1);  /* batchnorm5.running_var */
 	nn_init_uniform(m->param + 19088, 512, 0.25f, &r);  /* conv2d6.weight: U(±1/√16) */
 	nn_init_const(m->param + 19600, 32, 1);  /* batchnorm6.weight */
 	nn_init_const(m->param + 19632, 32, 0);  /* batchnorm6.bias */
-	nn_init_const(m->state_f + 256, 32, 1);  /* batchnorm6.running_var */
+	nn_init_const(m->state_f + 78304, 32, 1);  /* batchnorm6.running_var */
 	nn_init_uniform(m->param + 19664, 18432, 0.0589255653f, &r);  /* conv2d7.weight: U(±1/√288) */
 	nn_init_const(m->param + 38096, 64, 1);  /* batchnorm7.weight */
 	nn_init_const(m->param + 38160, 64, 0);  /* batchnorm7.bias */
-	nn_init_const(m->state_f + 352, 64, 1);  /* batchnorm7.running_var */
+	nn_init_const(m->state_f + 78400, 64, 1);  /* batchnorm7.running_var */
 	nn_init_uniform(m->param + 38224, 36864, 0.0416666679f, &r);  /* conv2d8.weight: U(±1/√576) */
 	nn_init_const(m->param + 75088, 64, 1);  /* batchnorm8.weight */
 	nn_init_const(m->param + 75152, 64, 0);  /* batchnorm8.bias */
-	nn_init_const(m->state_f + 480, 64, 1);  /* batchnorm8.running_var */
+	nn_init_const(m->state_f + 78528, 64, 1);  /* batchnorm8.running_var */
 	nn_init_uniform(m->param + 75216, 2048, 0.176776692f, &r);  /* conv2d9.weight: U(±1/√32) */
 	nn_init_const(m->param + 77264, 64, 1);  /* batchnorm9.weight */
 	nn_init_const(m->param + 77328, 64, 0);  /* batchnorm9.bias */
-	nn_init_const(m->state_f + 608, 64, 1);  /* batchnorm9.running_var */
+	nn_init_const(m->state_f + 78656, 64, 1);  /* batchnorm9.running_var */
 	nn_init_uniform(m->param + 77392, 640, 0.125f, &r);  /* linear1.weight: U(±1/√64) */
 	nn_init_uniform(m->param + 78032, 10, 0.125f, &r);  /* linear1.bias: U(±1/√64) */
 	m->rng = r;
@@ -3847,79 +3512,79 @@ static const struct {
 	{"conv2d1.weight", 0, 0, 4, {16, 3, 3, 3}},
 	{"batchnorm1.weight", 0, 432, 1, {16}},
 	{"batchnorm1.bias", 0, 448, 1, {16}},
-	{"batchnorm1.running_mean", 1, 0, 1, {16}},
-	{"batchnorm1.running_var", 1, 16, 1, {16}},
+	{"batchnorm1.running_mean", 1, 78048, 1, {16}},
+	{"batchnorm1.running_var", 1, 78064, 1, {16}},
 	{"conv2d2.weight", 0, 464, 4, {16, 16, 3, 3}},
 	{"batchnorm2.weight", 0, 2768, 1, {16}},
 	{"batchnorm2.bias", 0, 2784, 1, {16}},
-	{"batchnorm2.running_mean", 1, 32, 1, {16}},
-	{"batchnorm2.running_var", 1, 48, 1, {16}},
+	{"batchnorm2.running_mean", 1, 78080, 1, {16}},
+	{"batchnorm2.running_var", 1, 78096, 1, {16}},
 	{"conv2d3.weight", 0, 2800, 4, {16, 16, 3, 3}},
 	{"batchnorm3.weight", 0, 5104, 1, {16}},
 	{"batchnorm3.bias", 0, 5120, 1, {16}},
-	{"batchnorm3.running_mean", 1, 64, 1, {16}},
-	{"batchnorm3.running_var", 1, 80, 1, {16}},
+	{"batchnorm3.running_mean", 1, 78112, 1, {16}},
+	{"batchnorm3.running_var", 1, 78128, 1, {16}},
 	{"conv2d4.weight", 0, 5136, 4, {32, 16, 3, 3}},
 	{"batchnorm4.weight", 0, 9744, 1, {32}},
 	{"batchnorm4.bias", 0, 9776, 1, {32}},
-	{"batchnorm4.running_mean", 1, 96, 1, {32}},
-	{"batchnorm4.running_var", 1, 128, 1, {32}},
+	{"batchnorm4.running_mean", 1, 78144, 1, {32}},
+	{"batchnorm4.running_var", 1, 78176, 1, {32}},
 	{"conv2d5.weight", 0, 9808, 4, {32, 32, 3, 3}},
 	{"batchnorm5.weight", 0, 19024, 1, {32}},
 	{"batchnorm5.bias", 0, 19056, 1, {32}},
-	{"batchnorm5.running_mean", 1, 160, 1, {32}},
-	{"batchnorm5.running_var", 1, 192, 1, {32}},
+	{"batchnorm5.running_mean", 1, 78208, 1, {32}},
+	{"batchnorm5.running_var", 1, 78240, 1, {32}},
 	{"conv2d6.weight", 0, 19088, 4, {32, 16, 1, 1}},
 	{"batchnorm6.weight", 0, 19600, 1, {32}},
 	{"batchnorm6.bias", 0, 19632, 1, {32}},
-	{"batchnorm6.running_mean", 1, 224, 1, {32}},
-	{"batchnorm6.running_var", 1, 256, 1, {32}},
+	{"batchnorm6.running_mean", 1, 78272, 1, {32}},
+	{"batchnorm6.running_var", 1, 78304, 1, {32}},
 	{"conv2d7.weight", 0, 19664, 4, {64, 32, 3, 3}},
 	{"batchnorm7.weight", 0, 38096, 1, {64}},
 	{"batchnorm7.bias", 0, 38160, 1, {64}},
-	{"batchnorm7.running_mean", 1, 288, 1, {64}},
-	{"batchnorm7.running_var", 1, 352, 1, {64}},
+	{"batchnorm7.running_mean", 1, 78336, 1, {64}},
+	{"batchnorm7.running_var", 1, 78400, 1, {64}},
 	{"conv2d8.weight", 0, 38224, 4, {64, 64, 3, 3}},
 	{"batchnorm8.weight", 0, 75088, 1, {64}},
 	{"batchnorm8.bias", 0, 75152, 1, {64}},
-	{"batchnorm8.running_mean", 1, 416, 1, {64}},
-	{"batchnorm8.running_var", 1, 480, 1, {64}},
+	{"batchnorm8.running_mean", 1, 78464, 1, {64}},
+	{"batchnorm8.running_var", 1, 78528, 1, {64}},
 	{"conv2d9.weight", 0, 75216, 4, {64, 32, 1, 1}},
 	{"batchnorm9.weight", 0, 77264, 1, {64}},
 	{"batchnorm9.bias", 0, 77328, 1, {64}},
-	{"batchnorm9.running_mean", 1, 544, 1, {64}},
-	{"batchnorm9.running_var", 1, 608, 1, {64}},
+	{"batchnorm9.running_mean", 1, 78592, 1, {64}},
+	{"batchnorm9.running_var", 1, 78656, 1, {64}},
 	{"linear1.weight", 0, 77392, 2, {10, 64}},
 	{"linear1.bias", 0, 78032, 1, {10}},
-	{"optim.conv2d1.weight.momentum_buffer", 1, 672, 4, {16, 3, 3, 3}},
-	{"optim.batchnorm1.weight.momentum_buffer", 1, 1104, 1, {16}},
-	{"optim.batchnorm1.bias.momentum_buffer", 1, 1120, 1, {16}},
-	{"optim.conv2d2.weight.momentum_buffer", 1, 1136, 4, {16, 16, 3, 3}},
-	{"optim.batchnorm2.weight.momentum_buffer", 1, 3440, 1, {16}},
-	{"optim.batchnorm2.bias.momentum_buffer", 1, 3456, 1, {16}},
-	{"optim.conv2d3.weight.momentum_buffer", 1, 3472, 4, {16, 16, 3, 3}},
-	{"optim.batchnorm3.weight.momentum_buffer", 1, 5776, 1, {16}},
-	{"optim.batchnorm3.bias.momentum_buffer", 1, 5792, 1, {16}},
-	{"optim.conv2d4.weight.momentum_buffer", 1, 5808, 4, {32, 16, 3, 3}},
-	{"optim.batchnorm4.weight.momentum_buffer", 1, 10416, 1, {32}},
-	{"optim.batchnorm4.bias.momentum_buffer", 1, 10448, 1, {32}},
-	{"optim.conv2d5.weight.momentum_buffer", 1, 10480, 4, {32, 32, 3, 3}},
-	{"optim.batchnorm5.weight.momentum_buffer", 1, 19696, 1, {32}},
-	{"optim.batchnorm5.bias.momentum_buffer", 1, 19728, 1, {32}},
-	{"optim.conv2d6.weight.momentum_buffer", 1, 19760, 4, {32, 16, 1, 1}},
-	{"optim.batchnorm6.weight.momentum_buffer", 1, 20272, 1, {32}},
-	{"optim.batchnorm6.bias.momentum_buffer", 1, 20304, 1, {32}},
-	{"optim.conv2d7.weight.momentum_buffer", 1, 20336, 4, {64, 32, 3, 3}},
-	{"optim.batchnorm7.weight.momentum_buffer", 1, 38768, 1, {64}},
-	{"optim.batchnorm7.bias.momentum_buffer", 1, 38832, 1, {64}},
-	{"optim.conv2d8.weight.momentum_buffer", 1, 38896, 4, {64, 64, 3, 3}},
-	{"optim.batchnorm8.weight.momentum_buffer", 1, 75760, 1, {64}},
-	{"optim.batchnorm8.bias.momentum_buffer", 1, 75824, 1, {64}},
-	{"optim.conv2d9.weight.momentum_buffer", 1, 75888, 4, {64, 32, 1, 1}},
-	{"optim.batchnorm9.weight.momentum_buffer", 1, 77936, 1, {64}},
-	{"optim.batchnorm9.bias.momentum_buffer", 1, 78000, 1, {64}},
-	{"optim.linear1.weight.momentum_buffer", 1, 78064, 2, {10, 64}},
-	{"optim.linear1.bias.momentum_buffer", 1, 78704, 1, {10}},
+	{"optim.conv2d1.weight.momentum_buffer", 1, 0, 4, {16, 3, 3, 3}},
+	{"optim.batchnorm1.weight.momentum_buffer", 1, 432, 1, {16}},
+	{"optim.batchnorm1.bias.momentum_buffer", 1, 448, 1, {16}},
+	{"optim.conv2d2.weight.momentum_buffer", 1, 464, 4, {16, 16, 3, 3}},
+	{"optim.batchnorm2.weight.momentum_buffer", 1, 2768, 1, {16}},
+	{"optim.batchnorm2.bias.momentum_buffer", 1, 2784, 1, {16}},
+	{"optim.conv2d3.weight.momentum_buffer", 1, 2800, 4, {16, 16, 3, 3}},
+	{"optim.batchnorm3.weight.momentum_buffer", 1, 5104, 1, {16}},
+	{"optim.batchnorm3.bias.momentum_buffer", 1, 5120, 1, {16}},
+	{"optim.conv2d4.weight.momentum_buffer", 1, 5136, 4, {32, 16, 3, 3}},
+	{"optim.batchnorm4.weight.momentum_buffer", 1, 9744, 1, {32}},
+	{"optim.batchnorm4.bias.momentum_buffer", 1, 9776, 1, {32}},
+	{"optim.conv2d5.weight.momentum_buffer", 1, 9808, 4, {32, 32, 3, 3}},
+	{"optim.batchnorm5.weight.momentum_buffer", 1, 19024, 1, {32}},
+	{"optim.batchnorm5.bias.momentum_buffer", 1, 19056, 1, {32}},
+	{"optim.conv2d6.weight.momentum_buffer", 1, 19088, 4, {32, 16, 1, 1}},
+	{"optim.batchnorm6.weight.momentum_buffer", 1, 19600, 1, {32}},
+	{"optim.batchnorm6.bias.momentum_buffer", 1, 19632, 1, {32}},
+	{"optim.conv2d7.weight.momentum_buffer", 1, 19664, 4, {64, 32, 3, 3}},
+	{"optim.batchnorm7.weight.momentum_buffer", 1, 38096, 1, {64}},
+	{"optim.batchnorm7.bias.momentum_buffer", 1, 38160, 1, {64}},
+	{"optim.conv2d8.weight.momentum_buffer", 1, 38224, 4, {64, 64, 3, 3}},
+	{"optim.batchnorm8.weight.momentum_buffer", 1, 75088, 1, {64}},
+	{"optim.batchnorm8.bias.momentum_buffer", 1, 75152, 1, {64}},
+	{"optim.conv2d9.weight.momentum_buffer", 1, 75216, 4, {64, 32, 1, 1}},
+	{"optim.batchnorm9.weight.momentum_buffer", 1, 77264, 1, {64}},
+	{"optim.batchnorm9.bias.momentum_buffer", 1, 77328, 1, {64}},
+	{"optim.linear1.weight.momentum_buffer", 1, 77392, 2, {10, 64}},
+	{"optim.linear1.bias.momentum_buffer", 1, 78032, 1, {10}},
 };
 enum { NN_NSAVED = 76 };
 
@@ -3983,108 +3648,108 @@ float *cifar_resnet8_tensor(cifar_resnet8 *m, const char *name, long *numel)
 		{"conv2d1.weight", 0, 0, 432},
 		{"batchnorm1.weight", 0, 432, 16},
 		{"batchnorm1.bias", 0, 448, 16},
-		{"batchnorm1.running_mean", 1, 0, 16},
-		{"batchnorm1.running_var", 1, 16, 16},
+		{"batchnorm1.running_mean", 1, 78048, 16},
+		{"batchnorm1.running_var", 1, 78064, 16},
 		{"conv2d2.weight", 0, 464, 2304},
 		{"batchnorm2.weight", 0, 2768, 16},
 		{"batchnorm2.bias", 0, 2784, 16},
-		{"batchnorm2.running_mean", 1, 32, 16},
-		{"batchnorm2.running_var", 1, 48, 16},
+		{"batchnorm2.running_mean", 1, 78080, 16},
+		{"batchnorm2.running_var", 1, 78096, 16},
 		{"conv2d3.weight", 0, 2800, 2304},
 		{"batchnorm3.weight", 0, 5104, 16},
 		{"batchnorm3.bias", 0, 5120, 16},
-		{"batchnorm3.running_mean", 1, 64, 16},
-		{"batchnorm3.running_var", 1, 80, 16},
+		{"batchnorm3.running_mean", 1, 78112, 16},
+		{"batchnorm3.running_var", 1, 78128, 16},
 		{"conv2d4.weight", 0, 5136, 4608},
 		{"batchnorm4.weight", 0, 9744, 32},
 		{"batchnorm4.bias", 0, 9776, 32},
-		{"batchnorm4.running_mean", 1, 96, 32},
-		{"batchnorm4.running_var", 1, 128, 32},
+		{"batchnorm4.running_mean", 1, 78144, 32},
+		{"batchnorm4.running_var", 1, 78176, 32},
 		{"conv2d5.weight", 0, 9808, 9216},
 		{"batchnorm5.weight", 0, 19024, 32},
 		{"batchnorm5.bias", 0, 19056, 32},
-		{"batchnorm5.running_mean", 1, 160, 32},
-		{"batchnorm5.running_var", 1, 192, 32},
+		{"batchnorm5.running_mean", 1, 78208, 32},
+		{"batchnorm5.running_var", 1, 78240, 32},
 		{"conv2d6.weight", 0, 19088, 512},
 		{"batchnorm6.weight", 0, 19600, 32},
 		{"batchnorm6.bias", 0, 19632, 32},
-		{"batchnorm6.running_mean", 1, 224, 32},
-		{"batchnorm6.running_var", 1, 256, 32},
+		{"batchnorm6.running_mean", 1, 78272, 32},
+		{"batchnorm6.running_var", 1, 78304, 32},
 		{"conv2d7.weight", 0, 19664, 18432},
 		{"batchnorm7.weight", 0, 38096, 64},
 		{"batchnorm7.bias", 0, 38160, 64},
-		{"batchnorm7.running_mean", 1, 288, 64},
-		{"batchnorm7.running_var", 1, 352, 64},
+		{"batchnorm7.running_mean", 1, 78336, 64},
+		{"batchnorm7.running_var", 1, 78400, 64},
 		{"conv2d8.weight", 0, 38224, 36864},
 		{"batchnorm8.weight", 0, 75088, 64},
 		{"batchnorm8.bias", 0, 75152, 64},
-		{"batchnorm8.running_mean", 1, 416, 64},
-		{"batchnorm8.running_var", 1, 480, 64},
+		{"batchnorm8.running_mean", 1, 78464, 64},
+		{"batchnorm8.running_var", 1, 78528, 64},
 		{"conv2d9.weight", 0, 75216, 2048},
 		{"batchnorm9.weight", 0, 77264, 64},
 		{"batchnorm9.bias", 0, 77328, 64},
-		{"batchnorm9.running_mean", 1, 544, 64},
-		{"batchnorm9.running_var", 1, 608, 64},
+		{"batchnorm9.running_mean", 1, 78592, 64},
+		{"batchnorm9.running_var", 1, 78656, 64},
 		{"linear1.weight", 0, 77392, 640},
 		{"linear1.bias", 0, 78032, 10},
-		{"grad.linear1.bias", 2, 0, 10},
-		{"grad.linear1.weight", 2, 16, 640},
-		{"grad.batchnorm9.bias", 2, 656, 64},
-		{"grad.batchnorm9.weight", 2, 720, 64},
-		{"grad.conv2d9.weight", 2, 784, 2048},
-		{"grad.batchnorm8.bias", 2, 2832, 64},
-		{"grad.batchnorm8.weight", 2, 2896, 64},
-		{"grad.conv2d8.weight", 2, 2960, 36864},
-		{"grad.batchnorm7.bias", 2, 39824, 64},
-		{"grad.batchnorm7.weight", 2, 39888, 64},
-		{"grad.conv2d7.weight", 2, 39952, 18432},
-		{"grad.batchnorm6.bias", 2, 58384, 32},
-		{"grad.batchnorm6.weight", 2, 58416, 32},
-		{"grad.conv2d6.weight", 2, 58448, 512},
-		{"grad.batchnorm5.bias", 2, 58960, 32},
-		{"grad.batchnorm5.weight", 2, 58992, 32},
-		{"grad.conv2d5.weight", 2, 59024, 9216},
-		{"grad.batchnorm4.bias", 2, 68240, 32},
-		{"grad.batchnorm4.weight", 2, 68272, 32},
-		{"grad.conv2d4.weight", 2, 68304, 4608},
-		{"grad.batchnorm3.bias", 2, 72912, 16},
-		{"grad.batchnorm3.weight", 2, 72928, 16},
-		{"grad.conv2d3.weight", 2, 72944, 2304},
-		{"grad.batchnorm2.bias", 2, 75248, 16},
-		{"grad.batchnorm2.weight", 2, 75264, 16},
-		{"grad.conv2d2.weight", 2, 75280, 2304},
-		{"grad.batchnorm1.bias", 2, 77584, 16},
-		{"grad.batchnorm1.weight", 2, 77600, 16},
-		{"grad.conv2d1.weight", 2, 77616, 432},
-		{"optim.conv2d1.weight.momentum_buffer", 1, 672, 432},
-		{"optim.batchnorm1.weight.momentum_buffer", 1, 1104, 16},
-		{"optim.batchnorm1.bias.momentum_buffer", 1, 1120, 16},
-		{"optim.conv2d2.weight.momentum_buffer", 1, 1136, 2304},
-		{"optim.batchnorm2.weight.momentum_buffer", 1, 3440, 16},
-		{"optim.batchnorm2.bias.momentum_buffer", 1, 3456, 16},
-		{"optim.conv2d3.weight.momentum_buffer", 1, 3472, 2304},
-		{"optim.batchnorm3.weight.momentum_buffer", 1, 5776, 16},
-		{"optim.batchnorm3.bias.momentum_buffer", 1, 5792, 16},
-		{"optim.conv2d4.weight.momentum_buffer", 1, 5808, 4608},
-		{"optim.batchnorm4.weight.momentum_buffer", 1, 10416, 32},
-		{"optim.batchnorm4.bias.momentum_buffer", 1, 10448, 32},
-		{"optim.conv2d5.weight.momentum_buffer", 1, 10480, 9216},
-		{"optim.batchnorm5.weight.momentum_buffer", 1, 19696, 32},
-		{"optim.batchnorm5.bias.momentum_buffer", 1, 19728, 32},
-		{"optim.conv2d6.weight.momentum_buffer", 1, 19760, 512},
-		{"optim.batchnorm6.weight.momentum_buffer", 1, 20272, 32},
-		{"optim.batchnorm6.bias.momentum_buffer", 1, 20304, 32},
-		{"optim.conv2d7.weight.momentum_buffer", 1, 20336, 18432},
-		{"optim.batchnorm7.weight.momentum_buffer", 1, 38768, 64},
-		{"optim.batchnorm7.bias.momentum_buffer", 1, 38832, 64},
-		{"optim.conv2d8.weight.momentum_buffer", 1, 38896, 36864},
-		{"optim.batchnorm8.weight.momentum_buffer", 1, 75760, 64},
-		{"optim.batchnorm8.bias.momentum_buffer", 1, 75824, 64},
-		{"optim.conv2d9.weight.momentum_buffer", 1, 75888, 2048},
-		{"optim.batchnorm9.weight.momentum_buffer", 1, 77936, 64},
-		{"optim.batchnorm9.bias.momentum_buffer", 1, 78000, 64},
-		{"optim.linear1.weight.momentum_buffer", 1, 78064, 640},
-		{"optim.linear1.bias.momentum_buffer", 1, 78704, 10},
+		{"grad.linear1.bias", 2, 78032, 10},
+		{"grad.linear1.weight", 2, 77392, 640},
+		{"grad.batchnorm9.bias", 2, 77328, 64},
+		{"grad.batchnorm9.weight", 2, 77264, 64},
+		{"grad.conv2d9.weight", 2, 75216, 2048},
+		{"grad.batchnorm8.bias", 2, 75152, 64},
+		{"grad.batchnorm8.weight", 2, 75088, 64},
+		{"grad.conv2d8.weight", 2, 38224, 36864},
+		{"grad.batchnorm7.bias", 2, 38160, 64},
+		{"grad.batchnorm7.weight", 2, 38096, 64},
+		{"grad.conv2d7.weight", 2, 19664, 18432},
+		{"grad.batchnorm6.bias", 2, 19632, 32},
+		{"grad.batchnorm6.weight", 2, 19600, 32},
+		{"grad.conv2d6.weight", 2, 19088, 512},
+		{"grad.batchnorm5.bias", 2, 19056, 32},
+		{"grad.batchnorm5.weight", 2, 19024, 32},
+		{"grad.conv2d5.weight", 2, 9808, 9216},
+		{"grad.batchnorm4.bias", 2, 9776, 32},
+		{"grad.batchnorm4.weight", 2, 9744, 32},
+		{"grad.conv2d4.weight", 2, 5136, 4608},
+		{"grad.batchnorm3.bias", 2, 5120, 16},
+		{"grad.batchnorm3.weight", 2, 5104, 16},
+		{"grad.conv2d3.weight", 2, 2800, 2304},
+		{"grad.batchnorm2.bias", 2, 2784, 16},
+		{"grad.batchnorm2.weight", 2, 2768, 16},
+		{"grad.conv2d2.weight", 2, 464, 2304},
+		{"grad.batchnorm1.bias", 2, 448, 16},
+		{"grad.batchnorm1.weight", 2, 432, 16},
+		{"grad.conv2d1.weight", 2, 0, 432},
+		{"optim.conv2d1.weight.momentum_buffer", 1, 0, 432},
+		{"optim.batchnorm1.weight.momentum_buffer", 1, 432, 16},
+		{"optim.batchnorm1.bias.momentum_buffer", 1, 448, 16},
+		{"optim.conv2d2.weight.momentum_buffer", 1, 464, 2304},
+		{"optim.batchnorm2.weight.momentum_buffer", 1, 2768, 16},
+		{"optim.batchnorm2.bias.momentum_buffer", 1, 2784, 16},
+		{"optim.conv2d3.weight.momentum_buffer", 1, 2800, 2304},
+		{"optim.batchnorm3.weight.momentum_buffer", 1, 5104, 16},
+		{"optim.batchnorm3.bias.momentum_buffer", 1, 5120, 16},
+		{"optim.conv2d4.weight.momentum_buffer", 1, 5136, 4608},
+		{"optim.batchnorm4.weight.momentum_buffer", 1, 9744, 32},
+		{"optim.batchnorm4.bias.momentum_buffer", 1, 9776, 32},
+		{"optim.conv2d5.weight.momentum_buffer", 1, 9808, 9216},
+		{"optim.batchnorm5.weight.momentum_buffer", 1, 19024, 32},
+		{"optim.batchnorm5.bias.momentum_buffer", 1, 19056, 32},
+		{"optim.conv2d6.weight.momentum_buffer", 1, 19088, 512},
+		{"optim.batchnorm6.weight.momentum_buffer", 1, 19600, 32},
+		{"optim.batchnorm6.bias.momentum_buffer", 1, 19632, 32},
+		{"optim.conv2d7.weight.momentum_buffer", 1, 19664, 18432},
+		{"optim.batchnorm7.weight.momentum_buffer", 1, 38096, 64},
+		{"optim.batchnorm7.bias.momentum_buffer", 1, 38160, 64},
+		{"optim.conv2d8.weight.momentum_buffer", 1, 38224, 36864},
+		{"optim.batchnorm8.weight.momentum_buffer", 1, 75088, 64},
+		{"optim.batchnorm8.bias.momentum_buffer", 1, 75152, 64},
+		{"optim.conv2d9.weight.momentum_buffer", 1, 75216, 2048},
+		{"optim.batchnorm9.weight.momentum_buffer", 1, 77264, 64},
+		{"optim.batchnorm9.bias.momentum_buffer", 1, 77328, 64},
+		{"optim.linear1.weight.momentum_buffer", 1, 77392, 640},
+		{"optim.linear1.bias.momentum_buffer", 1, 78032, 10},
 	};
 	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
 		if (!strcmp(all[i].name, name)) {
@@ -4152,6 +3817,7 @@ int main(int argc, char **argv)
 		.sched_gamma = 0.0f,
 		.warmup = 0.0f,
 		.min_lr = 0.0f,
+		.warmup_start = 0.00100000005f,
 		.train = {RT_DATA_IDX, "data/synthetic-cifar-train-images", "data/synthetic-cifar-train-labels", 0, 0, 0.00392156886f},
 		.valid = {RT_DATA_IDX, "data/synthetic-cifar-test-images", "data/synthetic-cifar-test-labels", 0, 0, 0.00392156886f},
 		.split = 0.0f,

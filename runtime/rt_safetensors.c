@@ -150,6 +150,40 @@ rt_state_to_meta(const RtState *s, RtMeta *m)
 	rt_meta_set(m, "best", buf);
 	snprintf(buf, sizeof buf, "%" PRId32, s->bad_epochs);
 	rt_meta_set(m, "bad_epochs", buf);
+	snprintf(buf, sizeof buf, "%a %a %" PRId32 " %" PRId32, s->plateau_lr,
+	         s->plateau_best, s->plateau_bad, s->plateau_cooldown);
+	rt_meta_set(m, "plateau", buf);
+}
+
+/* The plateau schedule's state, "lr best bad cooldown", into p (only
+ * its plateau fields).  0 if absent (a checkpoint from before it) or
+ * well-formed, -1 if malformed. */
+static int
+plateau_from_meta(RtState *p, const RtMeta *m)
+{
+	const char *s;
+	char *end;
+	long bad, cool;
+
+	s = rt_meta_get(m, "plateau");
+	if (!s)
+		return 0;
+	p->plateau_lr = strtod(s, &end);
+	if (end == s || *end != ' ')
+		return -1;
+	s = end + 1;
+	p->plateau_best = strtod(s, &end);
+	if (end == s || *end != ' ' || end[1] < '0' || end[1] > '9')
+		return -1;
+	bad = strtol(end + 1, &end, 10);
+	if (*end != ' ' || end[1] < '0' || end[1] > '9')
+		return -1;
+	cool = strtol(end + 1, &end, 10);
+	if (*end || bad > INT32_MAX || cool > INT32_MAX)
+		return -1;
+	p->plateau_bad = (int32_t)bad;
+	p->plateau_cooldown = (int32_t)cool;
+	return 0;
 }
 
 /* A metadata integer in [0, max]; -1 if absent or malformed. */
@@ -177,6 +211,7 @@ rt_state_from_meta(RtState *s, const RtMeta *m, const char *path, RtErr *e)
 	const char *rng, *best;
 	char word[17], *end;
 	int64_t epoch, step, bad;
+	RtState plateau;
 	int i;
 
 	if (meta_int(m, "epoch", INT32_MAX, &epoch) < 0)
@@ -194,6 +229,10 @@ rt_state_from_meta(RtState *s, const RtMeta *m, const char *path, RtErr *e)
 		strtof(best, &end);
 	if (!best || !*best || *end)
 		return rt_fail(e, "%s: __metadata__ has no valid 'best'", path);
+	plateau = *s;
+	if (plateau_from_meta(&plateau, m) < 0)
+		return rt_fail(e, "%s: __metadata__ has no valid 'plateau'", path);
+	*s = plateau;
 	s->epoch = (int32_t)epoch;
 	s->step = step;
 	s->bad_epochs = (int32_t)bad;

@@ -926,6 +926,13 @@ near(double a, double b)
 	return fabs(a - b) <= 1e-6 * fmax(1, fabs(b));
 }
 
+/* CosineAnnealingLR's closed form for lr 0.1, min_lr 0.01, 10 epochs. */
+static double
+cosine(double e)
+{
+	return 0.01 + 0.09 * (1 + cos(PI * e / 10)) / 2;
+}
+
 static void
 test_schedule(void)
 {
@@ -952,15 +959,59 @@ test_schedule(void)
 	CHECK(near(rt_schedule_lr(&r, 5), 0.055));
 	CHECK(near(rt_schedule_lr(&r, 10), 0.01f));
 	CHECK(near(rt_schedule_lr(&r, 2.5), 0.01 + 0.09 * (1 + cos(PI / 4)) / 2));
+	/* warmup multiplies (LinearLR chained): the cosine still spans the
+	 * whole run */
 	r.warmup = 2;
-	CHECK(near(rt_schedule_lr(&r, 2), 0.1));           /* warmup over */
-	CHECK(near(rt_schedule_lr(&r, 6), 0.055));         /* (6-2)/(10-2) */
-	CHECK(near(rt_schedule_lr(&r, 1), 0.05));          /* halfway up */
-	CHECK(near(rt_schedule_lr(&r, 0.5), 0.025));
+	CHECK(near(rt_schedule_lr(&r, 2), cosine(2)));     /* warmup over */
+	CHECK(near(rt_schedule_lr(&r, 6), cosine(6)));
+	CHECK(near(rt_schedule_lr(&r, 1), (1e-3 + 0.999 * 0.5) * cosine(1)));
 	CHECK(near(rt_schedule_lr(&r, 0), 0.1 * 1e-3));    /* never 0 */
+	r.warmup_start = 0.25f;
+	CHECK(near(rt_schedule_lr(&r, 0.5), (0.25 + 0.75 * 0.25) * cosine(0.5)));
+	CHECK(near(rt_schedule_lr(&r, 0), 0.1 * 0.25));
+	r.warmup_start = 0;
 	r.sched = RT_SCHED_CONSTANT;
-	CHECK(near(rt_schedule_lr(&r, 1.5), 0.075));
+	CHECK(near(rt_schedule_lr(&r, 1.5), 0.1 * (1e-3 + 0.999 * 0.75)));
 	CHECK(rt_schedule_lr(&r, 0.0001) > 0);
+}
+
+/* The plateau schedule: torch's rules on a hand-made loss sequence (the
+ * torch comparison over 100 epochs is tests/reference/sched_ref.py). */
+static void
+test_plateau(void)
+{
+	static const double loss[] = {1.0, 0.9, 0.9, 0.9, 0.95, 0.8, 0.8, 0.8};
+	/* patience 1, factor 0.5, cooldown 1, min_lr 0.03: lowered after the
+	 * second bad epoch (index 3), then cooldown swallows index 4, and
+	 * index 7 lowers to the floor */
+	static const double want[] = {0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05,
+	                              0.03};
+	RtRecipe r;
+	RtState s;
+	int i, lowered;
+
+	memset(&r, 0, sizeof r);
+	memset(&s, 0, sizeof s);
+	r.lr = 0.1f;
+	r.sched = RT_SCHED_PLATEAU;
+	r.plateau_factor = 0.5f;
+	r.plateau_patience = 1;
+	r.plateau_threshold = 1e-4f;
+	r.plateau_cooldown = 1;
+	r.min_lr = 0.03f;
+	rt_plateau_reset(&r, &s);
+	CHECK(near(rt_lr(&r, &s, 0), 0.1f) && isinf(s.plateau_best));
+	for (i = 0; i < 8; i++) {
+		lowered = rt_plateau_step(&r, &s, loss[i]);
+		CHECK(near(s.plateau_lr, want[i]) || near(s.plateau_lr, (float)want[i]));
+		CHECK(lowered == (i == 3 || i == 7));
+		CHECK(near(rt_lr(&r, &s, i + 1.5), s.plateau_lr));
+	}
+	CHECK(rt_plateau_step(&r, &s, 0.8) == 0);    /* at min_lr: stays */
+	r.warmup = 2;
+	CHECK(near(rt_lr(&r, &s, 1), s.plateau_lr * (1e-3 + 0.999 * 0.5)));
+	r.sched = RT_SCHED_COSINE;                   /* other schedules: no-op */
+	CHECK(rt_plateau_step(&r, &s, 100) == 0 && s.plateau_bad == 0);
 }
 
 static void
@@ -1358,6 +1409,7 @@ main(void)
 	test_st_bitflips();
 	test_meta_state();
 	test_schedule();
+	test_plateau();
 	test_util();
 	test_main_flags();
 	test_main_train();
