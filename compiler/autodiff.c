@@ -116,9 +116,11 @@ static void add_update(Ctx *c)
 			in[nin++] = ir_block(c, ids + (2 + s) * nparam, np, ST_STATE,
 			                     ctx_sprintf(c, "optim.%s",
 			                                 o->def->state_names[s]), o->pos);
-	if (o->clip_norm > 0)
-		in[nin++] = ir_make1(c, &op_clip_scale, PH_UPD, in[1], (void *)o,
-		                     o->pos);
+	if (o->clip_norm > 0) {
+		in[nin] = ir_make1(c, &op_clip_scale, PH_UPD, in[1], (void *)o,
+		                   o->pos);
+		ir_node(c, in[nin++])->name = "clip_scale";
+	}
 	ir_make(c, o->def->update, PH_UPD, in, nin, (void *)o, o->pos);
 	free(ids);
 }

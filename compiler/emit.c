@@ -58,6 +58,19 @@ const char *cfloat(Ctx *c, double v)
 	return ctx_sprintf(c, "%sf", s);
 }
 
+const char *cdouble(Ctx *c, double v)
+{
+	char s[64];
+	for (int prec = 6; prec <= 17; prec++) {
+		snprintf(s, sizeof s, "%.*g", prec, v);
+		if (strtod(s, NULL) == v)
+			break;
+	}
+	if (!strpbrk(s, ".eEn"))
+		strcat(s, ".0");
+	return ctx_strdup(c, s);
+}
+
 /* A C string literal of s: only printable ASCII passes unescaped. */
 static const char *cstr(Ctx *c, const char *s)
 {
@@ -602,7 +615,7 @@ static void emit_main(Emit *e)
 	buf_printf(b, "\t\t.sched = %s,\n\t\t.sched_every = %s,\n"
 	              "\t\t.sched_gamma = %s,\n\t\t.warmup = %s,\n"
 	              "\t\t.min_lr = %s,\n", sched[r->sched],
-	           cfloat(c, r->sched_every), cfloat(c, r->sched_gamma),
+	           cfloat(c, r->sched_every), cdouble(c, r->sched_gamma),
 	           cfloat(c, r->warmup), cfloat(c, r->min_lr));
 	emit_recipe_sched(e);
 	const DataSpec *ds[2] = {&r->train, &r->valid};

@@ -403,6 +403,9 @@ void *matmul_attr(Ctx *c, int ta, int tb);
 
 /* A C float literal that reads back as v ("0.899999976f", "1.0f"). */
 const char *cfloat(Ctx *c, double v);
+/* A C double literal that reads back as v, as short as that allows
+ * ("0.9", not "0.90000000000000002"). */
+const char *cdouble(Ctx *c, double v);
 
 /* The optimizers (ops/optim.c), NULL-terminated, in nn.optim order. */
 extern const OptimDef *const all_optims[];

@@ -2233,7 +2233,7 @@ int main(int argc, char **argv)
 		.lr = 0.00999999978f,
 		.sched = RT_SCHED_COSINE,
 		.sched_every = 0.0f,
-		.sched_gamma = 0.0f,
+		.sched_gamma = 0.0,
 		.warmup = 0.0f,
 		.min_lr = 0.0f,
 		.warmup_start = 0.00100000005f,

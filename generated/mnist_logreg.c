@@ -424,7 +424,7 @@ static void update(mnist_logreg *m)
 		const float *x1 = m->grad + 0; /* grads[7856] */
 		float *x2 = m->state_f + 0; /* optim.exp_avg[7856] */
 		float *x3 = m->state_f + 7856; /* optim.exp_avg_sq[7856] */
-		const double bc1 = 1 - pow(0.90000000000000002, (double)t);
+		const double bc1 = 1 - pow(0.9, (double)t);
 		const double bc2 = 1 - pow(0.999, (double)t);
 		const float step_size = (float)(lr / bc1);
 		const float bc2_sqrt = (float)sqrt(bc2);
@@ -718,7 +718,7 @@ int main(int argc, char **argv)
 		.lr = 0.00100000005f,
 		.sched = RT_SCHED_CONSTANT,
 		.sched_every = 0.0f,
-		.sched_gamma = 0.0f,
+		.sched_gamma = 0.0,
 		.warmup = 0.0f,
 		.min_lr = 0.0f,
 		.warmup_start = 0.00100000005f,

@@ -221,7 +221,7 @@ typedef struct RtRecipe {
 	float lr;                    /* base learning rate */
 	int sched;                   /* RT_SCHED_* */
 	float sched_every;           /* STEP: epochs between decays */
-	float sched_gamma;           /* STEP, EXP: factor */
+	double sched_gamma;          /* STEP, EXP: factor (compounds: double) */
 	float warmup;                /* epochs of linear warmup (any schedule) */
 	float min_lr;                /* COSINE, PLATEAU */
 	RtDataSpec train, valid;     /* valid.kind == RT_DATA_NONE: use split */

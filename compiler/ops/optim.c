@@ -202,8 +202,10 @@ static const char *betas_check(const Optim *o)
 /* The bias corrections of step t, in double as torch computes them. */
 static void emit_bias_corrections(Emit *e, const Optim *o)
 {
-	emit_line(e, "const double bc1 = 1 - pow(%.17g, (double)t);", o->beta1);
-	emit_line(e, "const double bc2 = 1 - pow(%.17g, (double)t);", o->beta2);
+	emit_line(e, "const double bc1 = 1 - pow(%s, (double)t);",
+	          cdouble(e->c, o->beta1));
+	emit_line(e, "const double bc2 = 1 - pow(%s, (double)t);",
+	          cdouble(e->c, o->beta2));
 }
 
 /* m and v of the weight's g, as Adam and AdaBound keep them. */
@@ -273,7 +275,7 @@ static void adagrad_emit(Emit *e, Node *n)
 	const Optim *o = n->attr;
 	const char *sum = state_x(e, o, 0);
 	emit_line(e, "const float clr = (float)(lr / (1 + (double)(t - 1) * "
-	             "%.17g));", o->lr_decay);
+	             "%s));", cdouble(e->c, o->lr_decay));
 	emit_grad(e, n, 1);
 	emit_line(e, "\t%s[i] += g*g;", sum);
 	emit_line(e, "\tx0[i] -= clr * g / (sqrtf(%s[i]) + %s);", sum,
@@ -394,12 +396,12 @@ static void adabound_emit(Emit *e, Node *n)
 	Ctx *c = e->c;
 	emit_bias_corrections(e, o);
 	emit_line(e, "const float step_size = (float)(lr * sqrt(bc2) / bc1);");
-	emit_line(e, "const double final_lr = lr * %.17g;  /* final_lr·lr/lr0 */",
-	          o->final_lr / o->lr);
-	emit_line(e, "const float lower = (float)(final_lr * (1 - 1 / (%.17g * "
-	             "(double)t + 1)));", o->gamma);
-	emit_line(e, "const float upper = (float)(final_lr * (1 + 1 / (%.17g * "
-	             "(double)t)));", o->gamma);
+	emit_line(e, "const double final_lr = (double)lr * %s;  /* final_lr "
+	             "follows lr: final_lr/lr0 */", cdouble(c, o->final_lr / o->lr));
+	emit_line(e, "const float lower = (float)(final_lr * (1 - 1 / (%s * "
+	             "(double)t + 1)));", cdouble(c, o->gamma));
+	emit_line(e, "const float upper = (float)(final_lr * (1 + 1 / (%s * "
+	             "(double)t)));", cdouble(c, o->gamma));
 	emit_grad(e, n, 1);
 	emit_moments(e, o);
 	emit_line(e, "\tfloat eta = step_size / (sqrtf(%s[i]) + %s);",
@@ -444,7 +446,7 @@ static void clip_emit(Emit *e, Node *n)
 	emit_line(e, "for (long i = 0; i < %ld; i++)", emit_numel(e, n, 0));
 	emit_line(e, "\tsq += (double)x0[i] * x0[i];");
 	emit_line(e, "const double norm = sqrt(sq);");
-	emit_line(e, "const double clip = %.17g;", o->clip_norm);
+	emit_line(e, "const double clip = %s;", cdouble(e->c, o->clip_norm));
 	emit_line(e, "y[0] = norm + 1e-6 > clip ? (float)(clip / (norm + 1e-6)) : "
 	             "1.0f;");
 }
