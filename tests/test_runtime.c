@@ -896,6 +896,10 @@ test_meta_state(void)
 	rt_rng_seed(&s.data_rng, 99);
 	s.best = 0.1f;
 	s.bad_epochs = 2;
+	s.plateau_lr = 0.1 * 0.3;
+	s.plateau_best = 1.0 / 3;
+	s.plateau_bad = 4;
+	s.plateau_cooldown = 5;
 	memset(&m, 0, sizeof m);
 	rt_state_to_meta(&s, &m);
 	CHECK(strlen(rt_meta_get(&m, "data_rng")) == 64);
@@ -914,6 +918,22 @@ test_meta_state(void)
 	rt_state_to_meta(&s, &m);
 	rt_meta_set(&m, "best", "0.5x");
 	CHECK(rt_state_from_meta(&s2, &m, "p", &e) == -1);
+	/* the plateau's state: optional (older checkpoints), else well-formed */
+	rt_state_to_meta(&s, &m);
+	rt_meta_set(&m, "plateau", "0x1p-2 inf 1");
+	CHECK(rt_state_from_meta(&s2, &m, "p", &e) == -1);
+	CHECK(contains(e.msg, "'plateau'"));
+	rt_meta_set(&m, "plateau", "0x1p-2 inf 1 2");
+	CHECK(rt_state_from_meta(&s2, &m, "p", &e) == 0);
+	CHECK(s2.plateau_lr == 0.25 && isinf(s2.plateau_best) &&
+	      s2.plateau_bad == 1 && s2.plateau_cooldown == 2);
+	rt_meta_set(&m, "plateau", "0x1p-2 inf 1 -2");
+	CHECK(rt_state_from_meta(&s2, &m, "p", &e) == -1);
+	memset(&m, 0, sizeof m);
+	rt_state_to_meta(&s, &m);
+	m.n--;                                /* "plateau" is the last key */
+	s2.plateau_lr = 7;
+	CHECK(rt_state_from_meta(&s2, &m, "p", &e) == 0 && s2.plateau_lr == 7);
 	memset(&m, 0, sizeof m);
 	CHECK(rt_state_from_meta(&s2, &m, "p", &e) == -1);
 }
@@ -1175,6 +1195,53 @@ snap(const char *path)
 	return s;
 }
 
+/* The plateau schedule in the driver: it lowers the lr on the validation
+ * loss, says so, and a run stopped and resumed from its checkpoint goes on
+ * with the lowered lr and the plateau's counters: the same weights, bit
+ * for bit (with the state reset at the resume, epoch 3 would train at the
+ * recipe's lr again). */
+static void
+test_main_plateau(void)
+{
+	char args[512], *out;
+	RtRecipe r;
+	Snap a, b;
+
+	r = recipe();
+	r.sched = RT_SCHED_PLATEAU;
+	r.warmup = 0;
+	r.plateau_factor = 0.5f;
+	r.plateau_patience = 0;
+	r.plateau_threshold = 0.5f;     /* only halving the loss is better */
+	r.ckpt_path = tmp("p.ckpt");
+	snprintf(args, sizeof args, "--data-dir %s", tmpdir);
+	CHECK(run(&rt_fake_model, &r, args) == 0);
+	out = read_file(tmp("out"), NULL);
+	CHECK(count_lines(out, "plateau: valid_loss has not improved for 1 "
+	                       "epochs; lr ") == 3);
+	CHECK(contains(out, "lr 0.25 -> 0.125"));
+	CHECK(contains(out, "epoch 4/4") && contains(out, "lr 0.125  "));
+	free(out);
+	a = snap(tmp("p.ckpt"));
+	CHECK(a.ok && rt_meta_get(&a.meta, "plateau") &&
+	      strncmp(rt_meta_get(&a.meta, "plateau"), "0x1p-4 ", 7) == 0);
+
+	r.ckpt_path = tmp("q.ckpt");
+	snprintf(args, sizeof args, "--data-dir %s --max-steps 60 --quiet",
+	         tmpdir);
+	CHECK(run(&rt_fake_model, &r, args) == 0);
+	b = snap(tmp("q.ckpt"));
+	CHECK(b.ok && strncmp(rt_meta_get(&b.meta, "plateau"), "0x1p-2 ", 7) == 0);
+	snprintf(args, sizeof args, "--data-dir %s --resume %s", tmpdir,
+	         tmp("q.ckpt"));
+	CHECK(run(&rt_fake_model, &r, args) == 0);
+	b = snap(tmp("q.ckpt"));
+	CHECK(b.ok && memcmp(a.w, b.w, sizeof a.w) == 0 &&
+	      memcmp(a.b, b.b, sizeof a.b) == 0);
+	CHECK(strcmp(rt_meta_get(&a.meta, "plateau"),
+	             rt_meta_get(&b.meta, "plateau")) == 0);
+}
+
 static void
 test_main_flags(void)
 {
@@ -1413,6 +1480,7 @@ main(void)
 	test_util();
 	test_main_flags();
 	test_main_train();
+	test_main_plateau();
 	test_main_events();
 	cleanup();
 	printf("runtime: %d passed, %d failed\n", passed, failed);

@@ -68,5 +68,22 @@ awk -F'[{}",]+' '/^\t\t\{"/ { off[$2] = $4 } END {
 }' "$tmp/cnn.c"
 check "plan: parameter, gradient and momentum at one offset (14 parameters)" test $? -eq 0
 
+# front + emit: lr_batch_ref scales lr by batch/ref (0.1·64/256), the
+# plateau schedule's keys reach the recipe, AdaBound's final_lr follows
+# the scaled lr (0.2/0.025 = 8), clip_norm is one node before the update
+"$NNCC" tests/passes/recipe_sched.lua -o "$tmp/rs.c" -d autodiff 2> "$tmp/rs.ad"
+check "front: lr_batch_ref scales the lr" grep -q '^	m->lr = 0.0250000004f;' "$tmp/rs.c"
+check "emit: the plateau schedule in the recipe" bash -c "grep -q '.sched = RT_SCHED_PLATEAU,' $tmp/rs.c &&
+	grep -q '.plateau_factor = 0.25f,' $tmp/rs.c && grep -q '.plateau_patience = 2,' $tmp/rs.c &&
+	grep -q '.plateau_cooldown = 1,' $tmp/rs.c && grep -q '.min_lr = 0.00100000005f,' $tmp/rs.c &&
+	grep -q '.warmup = 0.5f,' $tmp/rs.c && grep -q '.warmup_start = 0.200000003f,' $tmp/rs.c"
+check "emit: final_lr follows lr/lr0" grep -q 'const double final_lr = (double)lr \* 8.0;' "$tmp/rs.c"
+check "autodiff: clip_scale reads the gradient block, the update its scale" bash -c \
+	"grep -qE '^%([0-9]+) = block .*\"grads\"' $tmp/rs.ad &&
+	grep -qE '= clip_scale %[0-9]+ \{adabound\} : f32\[1\] upd arena' $tmp/rs.ad &&
+	grep -qE '= adabound_update %[0-9]+, %[0-9]+, %[0-9]+, %[0-9]+, %[0-9]+ ' $tmp/rs.ad"
+check "emit: the trainer compiles (-Wall -Wextra -Werror)" \
+	${CC:-cc} -std=c11 -Wall -Wextra -Werror -Iruntime -fsyntax-only "$tmp/rs.c"
+
 echo "passes: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
