@@ -711,7 +711,7 @@ static int l_optim(lua_State *L)
 	parse_keys(L, 1, what, def->keys, o, NULL);
 	o->def = def;
 	o->pos = where(L);
-	const char *err = def->check ? def->check(o) : NULL;
+	const char *err = def->check ? def->check(ctx_of(L), o) : NULL;
 	if (err)
 		return fail(L, what, "%s", err);
 	return 1;

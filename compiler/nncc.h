@@ -270,7 +270,7 @@ struct OptimDef {
 	/* What state kind s starts from (NULL: 0). */
 	double (*state_init)(const Optim *, int s);
 	/* Checks across keys: NULL, or the message. */
-	const char *(*check)(const Optim *);
+	const char *(*check)(Ctx *, const Optim *);
 	const OpDef *update;
 };
 /* The state kinds the configuration keeps. */

@@ -135,10 +135,12 @@ static int sgd_has_state(const Optim *o, int s)
 	return o->momentum != 0;
 }
 
-static const char *sgd_check(const Optim *o)
+static const char *sgd_check(Ctx *c, const Optim *o)
 {
 	if (o->nesterov && (o->momentum == 0 || o->dampening != 0))
-		return "nesterov needs momentum > 0 and dampening = 0";
+		return ctx_sprintf(c, "nesterov needs momentum > 0 and dampening = "
+		                      "0; got momentum = %g, dampening = %g",
+		                   o->momentum, o->dampening);
 	return NULL;
 }
 
@@ -190,12 +192,12 @@ static const AttrKey adam_keys[] = {
 };
 
 /* β = 1 would divide by 1 − βᵗ = 0. */
-static const char *betas_check(const Optim *o)
+static const char *betas_check(Ctx *c, const Optim *o)
 {
-	if (o->beta1 >= 1)
-		return "beta1 must be < 1 (the bias correction divides by 1 − beta1^t)";
-	if (o->beta2 >= 1)
-		return "beta2 must be < 1 (the bias correction divides by 1 − beta2^t)";
+	if (o->beta1 >= 1 || o->beta2 >= 1)
+		return ctx_sprintf(c, "%s must be < 1 (the bias correction divides "
+		                      "by 1 - %s^t); got 1", o->beta1 >= 1 ? "beta1" :
+		                   "beta2", o->beta1 >= 1 ? "beta1" : "beta2");
 	return NULL;
 }
 
@@ -381,13 +383,15 @@ static const AttrKey adabound_keys[] = {
 	{0},
 };
 
-static const char *adabound_check(const Optim *o)
+static const char *adabound_check(Ctx *c, const Optim *o)
 {
 	if (o->lr <= 0)
-		return "lr must be > 0 (final_lr follows lr as lr/lr0)";
+		return ctx_sprintf(c, "lr must be > 0 (final_lr follows lr as "
+		                      "lr/lr0); got %g", o->lr);
 	if (o->gamma <= 0)
-		return "gamma must be > 0 (the upper bound is final_lr·(1 + 1/(gamma·t)))";
-	return betas_check(o);
+		return ctx_sprintf(c, "gamma must be > 0 (the upper bound is "
+		                      "final_lr*(1 + 1/(gamma*t))); got %g", o->gamma);
+	return betas_check(c, o);
 }
 
 static void adabound_emit(Emit *e, Node *n)
