@@ -8,7 +8,8 @@
  * gradients and each kind of state out in one order, so element i of
  * every block belongs to the same weight and the update is one loop over
  * every trained float (the padding between members is 0 and stays 0: a
- * zero gradient on a zero weight moves nothing in any rule below).  The
+ * zero gradient on a zero weight moves nothing in any rule below, eps > 0
+ * keeping 0/0 out).  The
  * learning rate `lr` and the step count `t` (1 on the first step) are
  * runtime values, so schedules need no recompilation.
  *
@@ -191,6 +192,16 @@ static const AttrKey adam_keys[] = {
 	{0},
 };
 
+/* eps = 0 would divide 0 by 0 for a weight whose gradient is 0 (and in
+ * the padding between the members of the blocks). */
+static const char *eps_check(Ctx *c, const Optim *o)
+{
+	if (o->eps <= 0)
+		return ctx_sprintf(c, "eps must be > 0 (a weight whose gradient is "
+		                      "0 would get 0/0); got %g", o->eps);
+	return NULL;
+}
+
 /* β = 1 would divide by 1 − βᵗ = 0. */
 static const char *betas_check(Ctx *c, const Optim *o)
 {
@@ -198,7 +209,7 @@ static const char *betas_check(Ctx *c, const Optim *o)
 		return ctx_sprintf(c, "%s must be < 1 (the bias correction divides "
 		                      "by 1 - %s^t); got 1", o->beta1 >= 1 ? "beta1" :
 		                   "beta2", o->beta1 >= 1 ? "beta1" : "beta2");
-	return NULL;
+	return eps_check(c, o);
 }
 
 /* The bias corrections of step t, in double as torch computes them. */
@@ -294,7 +305,8 @@ const OpDef op_adagrad_update = {
 
 static const OptimDef optim_adagrad = {
 	.name = "adagrad", .keys = adagrad_keys, .state_names = {"sum"},
-	.state_init = adagrad_state_init, .update = &op_adagrad_update,
+	.state_init = adagrad_state_init, .check = eps_check,
+	.update = &op_adagrad_update,
 };
 
 /* ---- RMSprop --------------------------------------------------------------
@@ -360,7 +372,8 @@ const OpDef op_rmsprop_update = {
 static const OptimDef optim_rmsprop = {
 	.name = "rmsprop", .keys = rmsprop_keys,
 	.state_names = {"square_avg", "momentum_buffer", "grad_avg"},
-	.has_state = rmsprop_has_state, .update = &op_rmsprop_update,
+	.has_state = rmsprop_has_state, .check = eps_check,
+	.update = &op_rmsprop_update,
 };
 
 /* ---- AdaBound -------------------------------------------------------------

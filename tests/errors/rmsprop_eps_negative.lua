@@ -1,4 +1,4 @@
--- expect: :14: optim.adagrad: 'eps' = -1e-10 is out of range [0, 1]
+-- expect: :14: optim.rmsprop: 'eps' = -1e-08 is out of range [0, 1]
 local nn = require "nncc"
 
 local x = nn.input{"image", 1, 28, 28}
@@ -11,7 +11,7 @@ return nn.train {
   name = "broken",
   loss = nn.softmax_cross_entropy(logits, y),
   batch = 32, epochs = 1,
-  optimizer = nn.optim.adagrad{lr = 0.1, eps = -1e-10},
+  optimizer = nn.optim.rmsprop{lr = 0.01, eps = -1e-8},
   data = {
     train = nn.data.idx{"data/train-images-idx3-ubyte", "data/train-labels-idx1-ubyte", scale = 1/255},
   },
