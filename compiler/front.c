@@ -760,12 +760,14 @@ static int l_sched(lua_State *L)
 	snprintf(what, sizeof what, "schedule.%s", sched_defs[kind].name);
 	if (!lua_isnoneornil(L, 1) && !lua_istable(L, 1))
 		return fail(L, what, "is configured with braces: nn.%s{…}", what);
+	if (!lua_istable(L, 1)) {       /* nn.schedule.plateau(): the defaults */
+		lua_settop(L, 0);
+		lua_newtable(L);
+	}
 	Sched *s = lua_newuserdatauv(L, sizeof *s, 0);
 	memset(s, 0, sizeof *s);
 	luaL_setmetatable(L, SCHED);
-	s->warmup_start = 1e-3;
-	if (lua_istable(L, 1))
-		parse_keys(L, 1, what, sched_defs[kind].keys, s, NULL);
+	parse_keys(L, 1, what, sched_defs[kind].keys, s, NULL);
 	s->kind = kind;
 	if (s->factor >= 1)
 		return fail(L, what, "factor must be < 1 (the lr is multiplied by "

@@ -82,6 +82,10 @@ check "autodiff: clip_scale reads the gradient block, the update its scale" bash
 	"grep -qE '^%([0-9]+) = block .*\"grads\"' $tmp/rs.ad &&
 	grep -qE '= clip_scale %[0-9]+ \{adabound\} : f32\[1\] upd arena' $tmp/rs.ad &&
 	grep -qE '= adabound_update %[0-9]+, %[0-9]+, %[0-9]+, %[0-9]+, %[0-9]+ ' $tmp/rs.ad"
+"$NNCC" tests/passes/plateau_defaults.lua -o "$tmp/pd.c" 2>/dev/null
+check "front: nn.schedule.plateau() has torch's defaults" bash -c "grep -q '.plateau_factor = 0.100000001f,' $tmp/pd.c &&
+	grep -q '.plateau_patience = 10,' $tmp/pd.c && grep -q '.plateau_threshold = 9.99999975e-05f,' $tmp/pd.c &&
+	grep -q '.plateau_cooldown = 0,' $tmp/pd.c && grep -q '^	m->lr = 0.00999999978f;' $tmp/pd.c"
 check "emit: the trainer compiles (-Wall -Wextra -Werror)" \
 	${CC:-cc} -std=c11 -Wall -Wextra -Werror -Iruntime -fsyntax-only "$tmp/rs.c"
 
