@@ -45,7 +45,7 @@ The test checks itself: for every case, plausible mistakes — each option
 the case sets a little off (momentum 0.9 read as 0.875, a flipped flag),
 the learning rate 1% high, the schedule ignored, the optimizer state or
 the step count lost at the checkpoint, clipping or l1 left out or in the
-wrong order, an untrained layer decayed, AdaBound's bounds not following
+wrong order, small gradients scaled up to clip_norm, an untrained layer decayed, AdaBound's bounds not following
 the lr — computed the same way must *fail* against nncc's output; if one
 passed, the case could not tell the right rule from it, and the test says
 so.  NNCC_OPTIM_BUG=lr makes the reference's lr 1% high, to see the test
@@ -99,10 +99,16 @@ CASES = {
                                       "weight_decay": 0.1}),
     "sgd_l1": ("sgd", {"lr": 0.1, "momentum": 0.9, "l1": 0.05}),
     "adam_l1": ("adam", {"lr": 0.02, "l1": 0.2}),
-    "sgd_clip": ("sgd", {"lr": 0.1, "momentum": 0.9, "clip_norm": 0.3}),
-    "adam_clip_l1": ("adam", {"lr": 0.02, "clip_norm": 0.5, "l1": 0.2,
+    # clip_norm amid the gradients' norms (0.7 to 2): some steps clip,
+    # some do not
+    "sgd_clip": ("sgd", {"lr": 0.1, "momentum": 0.9, "clip_norm": 1.2}),
+    "adam_clip_l1": ("adam", {"lr": 0.02, "clip_norm": 1.2, "l1": 0.2,
                               "weight_decay": 0.1}),
-    "rmsprop_clip": ("rmsprop", {"lr": 0.01, "clip_norm": 0.4}),
+    "rmsprop_clip": ("rmsprop", {"lr": 0.01, "clip_norm": 1.0}),
+    "adagrad_clip_l1": ("adagrad", {"lr": 0.1, "clip_norm": 1.0, "l1": 0.1}),
+    "adabound_clip_l1": ("adabound", {"lr": 0.01, "final_lr": 0.2,
+                                      "gamma": 0.1, "clip_norm": 1.5,
+                                      "l1": 0.1}),
     "untrained": ("sgd", {"lr": 0.1, "momentum": 0.9,
                           "weight_decay": 0.1}),
 }
@@ -273,7 +279,8 @@ def variants(case):
     if o.get("l1"):
         v += ["no l1", "l1 = %s" % off("l1", o["l1"])]
     if o.get("clip_norm"):
-        v += ["no clipping", "clip_norm = %s" % off("clip", o["clip_norm"])]
+        v += ["no clipping", "clip_norm = %s" % off("clip", o["clip_norm"]),
+              "small gradients scaled up to clip_norm"]
     if o.get("l1") and o.get("clip_norm"):
         v.append("l1 before clipping")
     if case == "untrained":
@@ -336,7 +343,11 @@ def reference(torch, case, dtype, variant=None):
             if l1 and variant == "l1 before clipping":
                 for p in trained:
                     p.grad += l1 * torch.sign(p)
-            if clip:
+            if clip and variant == "small gradients scaled up to clip_norm":
+                norm = torch.sqrt(sum((p.grad ** 2).sum() for p in trained))
+                for p in trained:
+                    p.grad *= clip / (norm + 1e-6)
+            elif clip:
                 torch.nn.utils.clip_grad_norm_(trained, clip)
             if l1 and variant != "l1 before clipping":
                 for p in trained:
