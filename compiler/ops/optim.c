@@ -7,11 +7,10 @@
  * Every input but the scale is a block: plan lays the parameters, their
  * gradients and each kind of state out in one order, so element i of
  * every block belongs to the same weight and the update is one loop over
- * every trained float (the padding between members is 0 and stays 0: a
- * zero gradient on a zero weight moves nothing in any rule below, eps > 0
- * keeping 0/0 out).  The
- * learning rate `lr` and the step count `t` (1 on the first step) are
- * runtime values, so schedules need no recompilation.
+ * every trained float.  The padding between members is 0 and stays 0: a
+ * zero gradient on a zero weight moves nothing in any rule below (eps > 0
+ * keeps 0/0 out).  The learning rate `lr` and the step count `t` (1 on
+ * the first step) are runtime values, so schedules need no recompilation.
  *
  * Each rule is torch.optim's (PyTorch 1.13), named above its emitter.
  * Before it, every optimizer forms its gradient the same way:
