@@ -6,9 +6,9 @@
  * from other ops), summing gradients where a tensor feeds several nodes.
  * Then drops backward nodes nothing needs (rules build every input's
  * gradient; nobody needs the gradient of the data), gives each parameter's
- * gradient a home in the gradient region, and appends one optimizer update
- * node per parameter with its state (and, with ema{}, the shadow's update
- * after it).
+ * gradient a home in the gradient region, and appends the optimizer: its
+ * state per parameter and one update node over all of them (and, with
+ * ema{}, each shadow's update after it).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +56,74 @@ static void mark_live(Ctx *c, char *keep, int id)
 	Node *n = c->nodes[id];
 	for (int k = 0; k < n->nin; k++)
 		mark_live(c, keep, n->in[k]);
+}
+
+/* A state tensor of kind s for parameter p: "optim.<p>.<state>", the name
+ * checkpoints know it by. */
+static int state_of(Ctx *c, const Node *p, const Optim *o, int s)
+{
+	ParamAttr *pa = ctx_alloc(c, sizeof *pa);
+	pa->shape = p->shape;
+	pa->init = INIT_ZEROS;
+	if (o->def->state_init && o->def->state_init(o, s) != 0) {
+		pa->init = INIT_CONST;
+		pa->value = o->def->state_init(o, s);
+	}
+	int id = ir_make(c, &op_param, PH_UPD, NULL, 0, pa, p->pos);
+	Node *n = ir_node(c, id);
+	n->st = ST_STATE;
+	n->name = ctx_sprintf(c, "optim.%s.%s", p->name, o->def->state_names[s]);
+	return id;
+}
+
+/* The optimizer: each trained parameter's state, then one block of the
+ * parameters, one of their gradients and one per state kind, all in
+ * parameter order, and one update node over the blocks, so the whole
+ * model updates in one loop.  With clip_norm, a clip_scale node reads the
+ * gradient block first and the update reads its scale. */
+static void add_update(Ctx *c)
+{
+	const Optim *o = &c->recipe.opt;
+	int nparam = c->nnodes, np = 0;
+	int *ids = malloc(sizeof *ids * (size_t)(2 + MAXSTATE) *
+	                  (size_t)(nparam + 1));
+	if (!ids)
+		bug("out of memory");
+	int *params = ids, *grads = ids + nparam;
+	for (int i = 0; i < nparam; i++) {
+		Node *p = c->nodes[i];
+		if (p->st != ST_PARAM)
+			continue;
+		if (p->grad < 0) {
+			fprintf(stderr, "%s:%d: warning: %s does not affect the loss; "
+			                "it is not trained\n", p->pos.file, p->pos.line,
+			        p->name);
+			continue;
+		}
+		params[np] = p->id;
+		grads[np] = p->grad;
+		for (int s = 0; s < MAXSTATE; s++)
+			if (optim_has_state(o, s))
+				ids[(2 + s) * nparam + np] = state_of(c, p, o, s);
+		np++;
+	}
+	if (np == 0)
+		bug("the loss reaches a parameter but no parameter has a gradient");
+	int in[MAXIN], nin = 0;
+	in[nin++] = ir_block(c, params, np, ST_PARAM, "params", o->pos);
+	in[nin++] = ir_block(c, grads, np, ST_GRAD, "grads", o->pos);
+	for (int s = 0; s < MAXSTATE; s++)
+		if (optim_has_state(o, s))
+			in[nin++] = ir_block(c, ids + (2 + s) * nparam, np, ST_STATE,
+			                     ctx_sprintf(c, "optim.%s",
+			                                 o->def->state_names[s]), o->pos);
+	if (o->clip_norm > 0) {
+		in[nin] = ir_make1(c, &op_clip_scale, PH_UPD, in[1], (void *)o,
+		                   o->pos);
+		ir_node(c, in[nin++])->name = "clip_scale";
+	}
+	ir_make(c, o->def->update, PH_UPD, in, nin, (void *)o, o->pos);
+	free(ids);
 }
 
 void autodiff(Ctx *c)
@@ -118,34 +186,12 @@ void autodiff(Ctx *c)
 	compact(c, keep);
 	free(keep);
 
-	/* optimizer state and updates */
-	const Optim *o = &c->recipe.opt;
 	int nparam = c->nnodes;
-	for (int i = 0; i < nparam; i++) {
-		Node *p = c->nodes[i];
-		if (p->st != ST_PARAM)
-			continue;
-		if (p->grad < 0) {
-			fprintf(stderr, "%s:%d: warning: %s does not affect the loss; "
-			                "it is not trained\n", p->pos.file, p->pos.line,
-			        p->name);
-			continue;
+	add_update(c);
+	if (c->recipe.ema_decay > 0)   /* the shadows follow the updated weights */
+		for (int i = 0; i < nparam; i++) {
+			Node *p = c->nodes[i];
+			if (p->st == ST_PARAM && p->grad >= 0)
+				ema_track(c, p, c->recipe.ema_decay);
 		}
-		int in[MAXIN] = {p->id, p->grad};
-		int ns = o->def->nstate(o);
-		for (int s = 0; s < ns; s++) {
-			ParamAttr *pa = ctx_alloc(c, sizeof *pa);
-			pa->init = INIT_ZEROS;
-			pa->shape = p->shape;
-			int st = ir_make(c, &op_param, PH_UPD, NULL, 0, pa, p->pos);
-			Node *sn = c->nodes[st];
-			sn->st = ST_STATE;
-			sn->name = ctx_sprintf(c, "optim.%s.%s", p->name,
-			                       o->def->state_names[s]);
-			in[2 + s] = st;
-		}
-		ir_make(c, o->def->update, PH_UPD, in, 2 + ns, (void *)o, p->pos);
-		if (c->recipe.ema_decay > 0)
-			ema_track(c, p, c->recipe.ema_decay);
-	}
 }

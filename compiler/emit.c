@@ -58,6 +58,19 @@ const char *cfloat(Ctx *c, double v)
 	return ctx_sprintf(c, "%sf", s);
 }
 
+const char *cdouble(Ctx *c, double v)
+{
+	char s[64];
+	for (int prec = 6; prec <= 17; prec++) {
+		snprintf(s, sizeof s, "%.*g", prec, v);
+		if (strtod(s, NULL) == v)
+			break;
+	}
+	if (!strpbrk(s, ".eEn"))
+		strcat(s, ".0");
+	return ctx_strdup(c, s);
+}
+
 /* A C string literal of s: only printable ASCII passes unescaped. */
 static const char *cstr(Ctx *c, const char *s)
 {
@@ -102,12 +115,19 @@ static const char *shape_c(Ctx *c, const Shape *s)
 	return r;
 }
 
-/* Where a node's tensor is, as a C expression (views resolve to their
- * base). */
+/* The node whose memory n is: views resolve to their base, blocks to
+ * their first member. */
+static const Node *home(Ctx *c, const Node *n)
+{
+	while (n->st == ST_VIEW || n->st == ST_BLOCK)
+		n = ir_node(c, n->in[0]);
+	return n;
+}
+
+/* Where a node's tensor is, as a C expression. */
 static const char *ptr(Ctx *c, const Node *n)
 {
-	while (n->st == ST_VIEW)
-		n = ir_node(c, n->in[0]);
+	n = home(c, n);
 	switch (n->st) {
 	case ST_INPUT: return "xin";
 	case ST_LABEL: return "yin";
@@ -158,10 +178,12 @@ static void emit_node(Emit *e, Node *n)
 	e->indent++;
 	if (!e->eval)
 		emit_line(e, "NN_PROF_BEGIN;");
+	unsigned writes = n->op->writes_of ? n->op->writes_of(n) : n->op->writes;
 	for (int i = 0; i < n->nin; i++) {
 		const Node *a = source_of(e, ir_node(c, n->in[i]));
-		int mut = (n->op->writes >> i) & 1;
-		if (mut && a->st != ST_PARAM && a->st != ST_STATE)
+		int mut = (writes >> i) & 1;
+		Storage st = home(c, a)->st;
+		if (mut && st != ST_PARAM && st != ST_STATE)
 			bug("%s writes %%%d, which is not persistent", n->op->name, a->id);
 		emit_line(e, "%s%s *x%d = %s;%*s/* %s%s */", mut ? "" : "const ",
 		          a->dtype == DT_I32 ? "int32_t" : "float", i, ptr(c, a),
@@ -430,6 +452,10 @@ static void emit_init_param(Emit *e, const Node *p)
 	case INIT_ONES:
 		emit_line(e, "nn_init_const(%s, %ld, %s);  /* %s */", dst, n,
 		          a->init == INIT_ONES ? "1" : "0", p->name);
+		break;
+	case INIT_CONST:
+		emit_line(e, "nn_init_const(%s, %ld, %s);  /* %s */", dst, n,
+		          cfloat(c, a->value), p->name);
 		break;
 	default:
 		bug("init %d", a->init);
@@ -796,6 +822,20 @@ static void emit_driver_keys(Ctx *c, Buf *b)
 		           prior[r->prior], cstr(c, r->prior_bias));
 }
 
+/* The RtRecipe fields of the warmup's start and the plateau schedule. */
+static void emit_recipe_sched(Emit *e)
+{
+	Ctx *c = e->c;
+	const Recipe *r = &c->recipe;
+	buf_printf(e->b, "\t\t.warmup_start = %s,\n", cfloat(c, r->warmup_start));
+	if (r->sched != SCHED_PLATEAU)
+		return;
+	buf_printf(e->b, "\t\t.plateau_factor = %s,\n\t\t.plateau_patience = %d,\n"
+	                 "\t\t.plateau_threshold = %s,\n\t\t.plateau_cooldown = "
+	                 "%d,\n", cfloat(c, r->plateau_factor), r->plateau_patience,
+	           cfloat(c, r->plateau_threshold), r->plateau_cooldown);
+}
+
 static void emit_main(Emit *e)
 {
 	Ctx *c = e->c;
@@ -866,12 +906,14 @@ static void emit_main(Emit *e)
 	              "\t\t.shuffle = %d,\n\t\t.lr = %s,\n",
 	           r->epochs, r->seed, r->shuffle, cfloat(c, r->opt.lr));
 	static const char *sched[] = {"RT_SCHED_CONSTANT", "RT_SCHED_STEP",
-	                              "RT_SCHED_EXP", "RT_SCHED_COSINE"};
+	                              "RT_SCHED_EXP", "RT_SCHED_COSINE",
+	                              "RT_SCHED_PLATEAU"};
 	buf_printf(b, "\t\t.sched = %s,\n\t\t.sched_every = %s,\n"
 	              "\t\t.sched_gamma = %s,\n\t\t.warmup = %s,\n"
 	              "\t\t.min_lr = %s,\n", sched[r->sched],
-	           cfloat(c, r->sched_every), cfloat(c, r->sched_gamma),
+	           cfloat(c, r->sched_every), cdouble(c, r->sched_gamma),
 	           cfloat(c, r->warmup), cfloat(c, r->min_lr));
+	emit_recipe_sched(e);
 	const DataSpec *ds[2] = {&r->train, &r->valid};
 	for (int k = 0; k < 2; k++) {
 		const DataSpec *d = ds[k];

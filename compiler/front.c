@@ -31,6 +31,8 @@
 typedef struct Sched {
 	int kind;
 	double every, gamma, warmup, min_lr;
+	double warmup_start, factor, threshold;  /* see sched_defs */
+	int patience, cooldown;
 } Sched;
 
 /* The context rides along as upvalue 1 of every module function. */
@@ -734,21 +736,37 @@ static int l_optim(lua_State *L)
 	luaL_setmetatable(L, OPTIM);
 	parse_keys(L, 1, what, def->keys, o, NULL);
 	o->def = def;
-	if (o->nesterov && (o->momentum == 0 || o->dampening != 0))
-		return fail(L, what, "nesterov needs momentum > 0 and dampening = 0");
+	o->pos = where(L);
+	const char *err = def->check ? def->check(ctx_of(L), o) : NULL;
+	if (err)
+		return fail(L, what, "%s", err);
 	return 1;
 }
 
+/* Schedules (runtime/rt_sched.c computes them), as torch.optim.lr_scheduler
+ * stepped once per epoch: constant, StepLR(every, gamma),
+ * ExponentialLR(gamma), CosineAnnealingLR(T_max = epochs, eta_min =
+ * min_lr), ReduceLROnPlateau(mode min, factor, patience, threshold (rel),
+ * cooldown, min_lr) on the validation loss.  Any of them takes warmup (in
+ * epochs): LinearLR(start_factor = warmup_start, total_iters = warmup)
+ * chained with it. */
 #define SK(key, req, def, lo, hi)                                           \
 	{#key, AK_NUM, 0, req, def, offsetof(Sched, key), lo, hi}
-static const AttrKey sched_const_keys[] = {{0}};
+#define SKI(key, def, lo, hi)                                               \
+	{#key, AK_INT, 0, 0, def, offsetof(Sched, key), lo, hi}
+#define WARMUP_KEYS                                                         \
+	SK(warmup, 0, 0, 0, 1e9), SK(warmup_start, 0, 1e-3, 1e-9, 1)
+static const AttrKey sched_const_keys[] = {WARMUP_KEYS, {0}};
 static const AttrKey sched_step_keys[] = {
-	SK(every, 1, 0, 1e-9, 1e9), SK(gamma, 0, 0.1, 0, 1), SK(warmup, 0, 0, 0, 1e9),
-	{0}};
+	SK(every, 1, 0, 1e-9, 1e9), SK(gamma, 0, 0.1, 0, 1), WARMUP_KEYS, {0}};
 static const AttrKey sched_exp_keys[] = {
-	SK(gamma, 1, 0, 0, 1), SK(warmup, 0, 0, 0, 1e9), {0}};
+	SK(gamma, 1, 0, 0, 1), WARMUP_KEYS, {0}};
 static const AttrKey sched_cos_keys[] = {
-	SK(warmup, 0, 0, 0, 1e9), SK(min_lr, 0, 0, 0, 1e9), {0}};
+	SK(min_lr, 0, 0, 0, 1e9), WARMUP_KEYS, {0}};
+static const AttrKey sched_plateau_keys[] = {
+	SK(factor, 0, 0.1, 0, 1), SKI(patience, 10, 0, 1 << 20),
+	SK(threshold, 0, 1e-4, 0, 1), SKI(cooldown, 0, 0, 1 << 20),
+	SK(min_lr, 0, 0, 0, 1e9), WARMUP_KEYS, {0}};
 
 static const struct {
 	const char *name;
@@ -758,6 +776,7 @@ static const struct {
 	{"step", sched_step_keys},
 	{"exponential", sched_exp_keys},
 	{"cosine", sched_cos_keys},
+	{"plateau", sched_plateau_keys},
 };
 
 static int l_sched(lua_State *L)
@@ -767,12 +786,18 @@ static int l_sched(lua_State *L)
 	snprintf(what, sizeof what, "schedule.%s", sched_defs[kind].name);
 	if (!lua_isnoneornil(L, 1) && !lua_istable(L, 1))
 		return fail(L, what, "is configured with braces: nn.%s{…}", what);
+	if (!lua_istable(L, 1)) {       /* nn.schedule.plateau(): the defaults */
+		lua_settop(L, 0);
+		lua_newtable(L);
+	}
 	Sched *s = lua_newuserdatauv(L, sizeof *s, 0);
 	memset(s, 0, sizeof *s);
 	luaL_setmetatable(L, SCHED);
-	if (lua_istable(L, 1))
-		parse_keys(L, 1, what, sched_defs[kind].keys, s, NULL);
+	parse_keys(L, 1, what, sched_defs[kind].keys, s, NULL);
 	s->kind = kind;
+	if (s->factor >= 1)
+		return fail(L, what, "factor must be < 1 (the lr is multiplied by "
+		                     "it on a plateau); got %g", s->factor);
 	return 1;
 }
 
@@ -1365,7 +1390,8 @@ static int l_train(lua_State *L)
 		return fail(L, "train", "'predict' must have the batch dimension");
 
 	Optim *o = get_udata(L, 1, "optimizer", OPTIM, 1,
-	                     "nn.optim.sgd{…} or nn.optim.adam{…}");
+	                     "an optimizer, e.g. nn.optim.sgd{…} or "
+	                     "nn.optim.adam{…}");
 	r->opt = *o;
 	if (tk.lr_batch_ref)
 		r->opt.lr *= (double)r->batch / tk.lr_batch_ref;
@@ -1376,6 +1402,13 @@ static int l_train(lua_State *L)
 		r->sched_gamma = s->gamma;
 		r->warmup = s->warmup;
 		r->min_lr = s->min_lr;
+		r->warmup_start = s->warmup_start;
+		r->plateau_factor = s->factor;
+		r->plateau_patience = s->patience;
+		r->plateau_threshold = s->threshold;
+		r->plateau_cooldown = s->cooldown;
+	} else {
+		r->warmup_start = 1e-3;
 	}
 
 	lua_getfield(L, 1, "data");
@@ -1552,8 +1585,8 @@ static void push_module(lua_State *L, Ctx *c)
 		set_fn(L, c, all_layers[i]->name, l_layer, (void *)all_layers[i]);
 
 	lua_newtable(L);
-	set_fn(L, c, "sgd", l_optim, (void *)&optim_sgd);
-	set_fn(L, c, "adam", l_optim, (void *)&optim_adam);
+	for (const OptimDef *const *o = all_optims; *o; o++)
+		set_fn(L, c, (*o)->name, l_optim, (void *)*o);
 	seal(L, c, "nn.optim");
 	lua_setfield(L, -2, "optim");
 

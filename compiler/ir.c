@@ -121,7 +121,8 @@ int ir_make2(Ctx *c, const OpDef *op, Phase ph, int a, int b, void *attr,
 
 static const char *phase_name[] = {"fwd", "bwd", "upd"};
 static const char *storage_name[] = {"arena", "input", "label", "param",
-                                     "grad", "state", "view", "none"};
+                                     "grad", "state", "view", "none",
+                                     "block"};
 
 static void node_text(Ctx *c, Buf *b, const Node *n)
 {
@@ -182,6 +183,10 @@ void ir_verify(Ctx *c, const char *after)
 		if (n->st == ST_VIEW && node_numel(c, n) !=
 		                        node_numel(c, c->nodes[n->in[0]]))
 			bug("after %s: view %%%d changes the element count", after, i);
+		if (n->st == ST_BLOCK &&
+		    ((BlockAttr *)n->attr)->ids[0] != n->in[0])
+			bug("after %s: block %%%d does not start at its in[0]", after,
+			    i);
 		if (n->st == ST_PARAM && n->grad >= 0 &&
 		    !shape_eq(&n->shape, &c->nodes[n->grad]->shape))
 			bug("after %s: %%%d's gradient %%%d has another shape", after,

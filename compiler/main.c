@@ -198,7 +198,8 @@ static void write_dot(Ctx *c, const char *path)
 	           "fontsize=10];\n", c->recipe.name);
 	for (int i = 0; i < c->nnodes; i++) {
 		Node *n = c->nodes[i];
-		int box = n->st == ST_PARAM || n->st == ST_STATE || n->st == ST_GRAD;
+		int box = n->st == ST_PARAM || n->st == ST_STATE || n->st == ST_GRAD ||
+		          n->st == ST_BLOCK;
 		fprintf(f, "\tn%d [label=\"%s\\n%s%s%s\" color=\"%s\" shape=%s];\n",
 		        i, n->op->name, shape_str(c, &n->shape), n->name ? "\\n" : "",
 		        n->name ? n->name : "", color[n->phase],
@@ -277,7 +278,7 @@ static int run_trainer(Ctx *c, Opts *o)
 	} else {
 		static const char *srcs[] = {"rt_rng.c", "rt_data.c",
 		                             "rt_safetensors.c", "rt_util.c",
-		                             "rt_main.c"};
+		                             "rt_main.c", "rt_sched.c"};
 		for (size_t i = 0; i < sizeof srcs / sizeof *srcs; i++)
 			argv[n++] = ctx_sprintf(c, "%s/%s", rt, srcs[i]);
 	}

@@ -79,6 +79,8 @@ typedef enum {
 	ST_STATE,  /* persistent: optimizer state, running statistics */
 	ST_VIEW,   /* same memory as in[0], another shape */
 	ST_NONE,   /* no tensor: an update node writes its inputs */
+	ST_BLOCK,  /* a run of persistent tensors read as one (BlockAttr):
+	              plan lays its members out one after another */
 } Storage;
 
 typedef struct Shape {
@@ -135,7 +137,7 @@ enum {
 	OT_ELEMWISE = 1 << 0,  /* out[i] depends on in[*][i] only */
 	OT_INPLACE = 1 << 1,   /* may write its output over in[0] */
 	OT_LOSS = 1 << 2,      /* a scalar loss: mean over the batch */
-	OT_SOURCE = 1 << 3,    /* no inputs: input, label, param */
+	OT_SOURCE = 1 << 3,    /* computes nothing: input, label, param, block */
 	OT_TRAIN_ONLY = 1 << 4,/* not run by predict/evaluate */
 	OT_UPDATE = 1 << 5,    /* an optimizer update: no output tensor */
 	OT_MIX = 1 << 6,       /* a loss that mixes two labels for mixup:
@@ -150,6 +152,8 @@ struct OpDef {
 	const AttrKey *keys;         /* options of the trailing {…}, or NULL */
 	unsigned writes;             /* bit i: writes input i in place (a
 	                                persistent tensor: parameters, state) */
+	/* The same when it depends on the node's attributes, or NULL. */
+	unsigned (*writes_of)(const Node *);
 	/* Sets n->shape and n->dtype from its inputs; returns NULL or an error
 	 * message (allocated in the ctx) that the front end prefixes with the
 	 * user's file:line and the op's name. */
@@ -211,7 +215,8 @@ struct LayerDef {
  *            N(0, std²)
  *   NORMAL   N(0, std²);  UNIFORM  U(±bound);  ZEROS, ONES  constants */
 enum { INIT_TORCH, INIT_KAIMING, INIT_XAVIER, INIT_NORMAL, INIT_ZEROS,
-       INIT_ONES, INIT_UNIFORM };
+       INIT_ONES, INIT_UNIFORM,
+       INIT_CONST };             /* optimizer state only: every entry `value` */
 /* How a layer's weight is drawn: init = "name" or nn.init.<name>{…}. */
 typedef struct InitSpec {
 	int kind;                    /* INIT_* */
@@ -229,7 +234,18 @@ typedef struct ParamAttr {
 	/* KAIMING, XAVIER, UNIFORM: the rest of an InitSpec */
 	int uniform, use_fan_out;
 	double gain, bound;
+	double value;                /* INIT_CONST */
 } ParamAttr;
+/* Attributes of a block: its members, persistent tensors of one storage,
+ * in the order plan lays them out (the block's in[0] is the first). */
+typedef struct BlockAttr {
+	int n;
+	const int *ids;
+} BlockAttr;
+/* A block of the persistent tensors ids[0..n) (all of storage st), read as
+ * one tensor of their padded total length. */
+int ir_block(Ctx *c, const int *ids, int n, Storage st, const char *name,
+             Pos pos);
 /* Attributes of input, label and target. */
 typedef struct SourceAttr {
 	Shape shape;
@@ -262,17 +278,35 @@ typedef struct Optim {
 	int nesterov;
 	double beta1, beta2, eps;
 	int decoupled;
+	double lr_decay, initial_accumulator_value;    /* adagrad */
+	double alpha;                                  /* rmsprop */
+	int centered;
+	double final_lr, gamma;                        /* adabound */
+	double l1, clip_norm;                          /* any optimizer; 0: off */
+	Pos pos;                                       /* the nn.optim.… call */
 } Optim;
 
-/* An optimizer: how many state tensors per parameter and the op that
- * updates one parameter from its gradient and state. */
+enum { MAXSTATE = 4 };
+
+/* An optimizer: its keys, its kinds of state (one tensor of each per
+ * trained parameter, "optim.<param>.<state>"), and the op that updates
+ * all parameters at once from the blocks of parameters, gradients and
+ * each state kind. */
 struct OptimDef {
 	const char *name;
 	const AttrKey *keys;
-	int (*nstate)(const Optim *);
-	const char *state_names[3];
+	const char *state_names[MAXSTATE];
+	/* Whether the configuration keeps state kind s (NULL: every kind). */
+	int (*has_state)(const Optim *, int s);
+	/* What state kind s starts from (NULL: 0). */
+	double (*state_init)(const Optim *, int s);
+	/* Checks across keys: NULL, or the message. */
+	const char *(*check)(Ctx *, const Optim *);
 	const OpDef *update;
 };
+/* The state kinds the configuration keeps. */
+int optim_nstate(const Optim *o);
+int optim_has_state(const Optim *o, int s);
 
 typedef struct DataSpec {
 	int kind;                    /* 0 none, 1 idx, 2 csv */
@@ -294,6 +328,8 @@ typedef struct AugSpec {
 	double alpha;                /* mixup */
 	Pos pos;                     /* the nn.augment.… call */
 } AugSpec;
+/* Schedules: the values of the runtime's RT_SCHED_*. */
+enum { SCHED_CONSTANT, SCHED_STEP, SCHED_EXP, SCHED_COSINE, SCHED_PLATEAU };
 
 typedef struct Recipe {
 	const char *name;            /* C prefix, a checked identifier */
@@ -304,6 +340,10 @@ typedef struct Recipe {
 	Optim opt;
 	int sched;                   /* RT_SCHED_* values */
 	double sched_every, sched_gamma, warmup, min_lr;
+	/* the warmup's start (LinearLR's start_factor) and plateau's keys
+	 * (ReduceLROnPlateau's factor, patience, threshold, cooldown) */
+	double warmup_start, plateau_factor, plateau_threshold;
+	int plateau_patience, plateau_cooldown;
 	DataSpec train, valid;
 	double split;
 	const char *ckpt_path;
@@ -430,12 +470,15 @@ void *matmul_attr(Ctx *c, int ta, int tb);
 
 /* A C float literal that reads back as v ("0.899999976f", "1.0f"). */
 const char *cfloat(Ctx *c, double v);
+/* A C double literal that reads back as v, as short as that allows
+ * ("0.9", not "0.90000000000000002"). */
+const char *cdouble(Ctx *c, double v);
 
 /* ema{decay}: the shadow "ema.<name>" of trained parameter p and its
- * update after p's own (ops/ema.c). */
+ * update after the optimizer's (ops/ema.c). */
 void ema_track(Ctx *c, Node *p, double decay);
 
-/* The optimizers (ops/optim.c). */
-extern const OptimDef optim_sgd, optim_adam;
+/* The optimizers (ops/optim.c), NULL-terminated, in nn.optim order. */
+extern const OptimDef *const all_optims[];
 
 #endif

@@ -4,7 +4,7 @@
  * X to expand the list (declarations in nncc.h, the table in ir.c).
  */
 /* sources */
-X(input) X(label) X(target) X(param)
+X(input) X(label) X(target) X(param) X(block)
 /* linear algebra */
 X(matmul) X(bias_add) X(bias_grad)
 /* elementwise */
@@ -15,7 +15,8 @@ X(reshape)
 /* losses */
 X(softmax_ce) X(softmax_ce_grad) X(mse) X(mse_grad)
 /* optimizer updates */
-X(sgd_update) X(adam_update)
+X(sgd_update) X(adam_update) X(adagrad_update) X(rmsprop_update)
+X(adabound_update) X(clip_scale)
 /* convolution and pooling (ops/conv.c, ops/pool.c) */
 X(conv2d) X(conv2d_dx) X(conv2d_dw)
 X(maxpool) X(maxpool_grad) X(avgpool) X(avgpool_grad)

@@ -3,6 +3,12 @@
  * (parameters, gradients, state), transient ones given offsets in one arena
  * from their live ranges over the schedule.
  *
+ * Persistent tensors that belong to a block (the optimizer's view of all
+ * parameters, all gradients, each kind of state) come first, one after
+ * another in the block's order, so one loop walks them all; the others
+ * follow in node order.  Every persistent tensor is rounded up to
+ * ALIGN_FLOATS, and the padding stays 0.
+ *
  * A transient tensor lives from the step that writes it to the last step
  * that reads it (reads through a view count as reads of its base).  Steps
  * are taken in order; before each, tensors whose last read has passed free
@@ -107,20 +113,55 @@ static void plan_check(Ctx *c, const int *last)
 	free(sp);
 }
 
-void plan(Ctx *c)
+static long *region_of(Ctx *c, const Node *n)
+{
+	return n->st == ST_PARAM ? &c->nparam
+	     : n->st == ST_GRAD ? &c->ngrad
+	     : n->st == ST_STATE ? &c->nstate : NULL;
+}
+
+/* Packs the persistent tensors: blocks' members first, then the rest. */
+static void plan_persistent(Ctx *c)
 {
 	int nn = c->nnodes;
-	c->nparam = c->ngrad = c->nstate = c->narena = c->naive_arena = 0;
+	c->nparam = c->ngrad = c->nstate = 0;
+	for (int i = 0; i < nn; i++)
+		if (region_of(c, c->nodes[i]))
+			c->nodes[i]->off = -1;
+	for (int i = 0; i < nn; i++) {
+		Node *b = c->nodes[i];
+		if (b->st != ST_BLOCK)
+			continue;
+		const BlockAttr *a = b->attr;
+		for (int k = 0; k < a->n; k++) {
+			Node *m = ir_node(c, a->ids[k]);
+			long *region = region_of(c, m);
+			if (!region || m->off >= 0)
+				bug("%%%d is in block %%%d and elsewhere, or not "
+				    "persistent", m->id, b->id);
+			m->off = *region;
+			*region += round_up(node_numel(c, m));
+		}
+		b->off = ir_node(c, a->ids[0])->off;
+		if (b->off + node_numel(c, b) != *region_of(c, ir_node(c,
+		                                            a->ids[0])))
+			bug("block %%%d is not contiguous", b->id);
+	}
 	for (int i = 0; i < nn; i++) {
 		Node *n = c->nodes[i];
-		long *region = n->st == ST_PARAM ? &c->nparam
-		             : n->st == ST_GRAD ? &c->ngrad
-		             : n->st == ST_STATE ? &c->nstate : NULL;
-		if (region) {
+		long *region = region_of(c, n);
+		if (region && n->off < 0) {
 			n->off = *region;
 			*region += round_up(node_numel(c, n));
 		}
 	}
+}
+
+void plan(Ctx *c)
+{
+	int nn = c->nnodes;
+	plan_persistent(c);
+	c->narena = c->naive_arena = 0;
 
 	/* last reads */
 	int *last = malloc(sizeof *last * (size_t)nn);

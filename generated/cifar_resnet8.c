@@ -640,8 +640,8 @@ struct cifar_resnet8 {
 /* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
  * times every node; cifar_resnet8_profile_print() prints the table ---- */
 #ifdef NNCC_PROFILE
-static double nn_prof_sec[216];
-static long nn_prof_calls[216];
+static double nn_prof_sec[191];
+static long nn_prof_calls[191];
 #define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
 #define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
 static const struct {
@@ -758,35 +758,7 @@ static const struct {
 	{70, 2, 23, "bn_running", 0, 1280},
 	{80, 2, 24, "bn_running", 0, 1280},
 	{89, 2, 26, "bn_running", 0, 1280},
-	{159, 2, 30, "sgd_update", 1728, 5184},
-	{161, 2, 30, "sgd_update", 64, 192},
-	{163, 2, 30, "sgd_update", 64, 192},
-	{165, 2, 23, "sgd_update", 9216, 27648},
-	{167, 2, 23, "sgd_update", 64, 192},
-	{169, 2, 23, "sgd_update", 64, 192},
-	{171, 2, 24, "sgd_update", 9216, 27648},
-	{173, 2, 24, "sgd_update", 64, 192},
-	{175, 2, 24, "sgd_update", 64, 192},
-	{177, 2, 23, "sgd_update", 18432, 55296},
-	{179, 2, 23, "sgd_update", 128, 384},
-	{181, 2, 23, "sgd_update", 128, 384},
-	{183, 2, 24, "sgd_update", 36864, 110592},
-	{185, 2, 24, "sgd_update", 128, 384},
-	{187, 2, 24, "sgd_update", 128, 384},
-	{189, 2, 26, "sgd_update", 2048, 6144},
-	{191, 2, 26, "sgd_update", 128, 384},
-	{193, 2, 26, "sgd_update", 128, 384},
-	{195, 2, 23, "sgd_update", 73728, 221184},
-	{197, 2, 23, "sgd_update", 256, 768},
-	{199, 2, 23, "sgd_update", 256, 768},
-	{201, 2, 24, "sgd_update", 147456, 442368},
-	{203, 2, 24, "sgd_update", 256, 768},
-	{205, 2, 24, "sgd_update", 256, 768},
-	{207, 2, 26, "sgd_update", 8192, 24576},
-	{209, 2, 26, "sgd_update", 256, 768},
-	{211, 2, 26, "sgd_update", 256, 768},
-	{213, 2, 34, "sgd_update", 2560, 7680},
-	{215, 2, 34, "sgd_update", 40, 120},
+	{190, 2, 41, "sgd_update", 312192, 936576},
 };
 #else
 #define NN_PROF_BEGIN ((void)0)
@@ -832,8 +804,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,16,32,32] */
-		const float *x1 = m->state_f + 0; /* batchnorm1.running_mean[16] */
-		const float *x2 = m->state_f + 16; /* batchnorm1.running_var[16] */
+		const float *x1 = m->state_f + 78048; /* batchnorm1.running_mean[16] */
+		const float *x2 = m->state_f + 78064; /* batchnorm1.running_var[16] */
 		float *y = m->arena + 1048576;
 		/* training: the batch's statistics over 65536 values a channel, in double */
 		(void)x1;
@@ -910,8 +882,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
-		const float *x1 = m->state_f + 32; /* batchnorm2.running_mean[16] */
-		const float *x2 = m->state_f + 48; /* batchnorm2.running_var[16] */
+		const float *x1 = m->state_f + 78080; /* batchnorm2.running_mean[16] */
+		const float *x2 = m->state_f + 78096; /* batchnorm2.running_var[16] */
 		float *y = m->arena + 3145776;
 		/* training: the batch's statistics over 65536 values a channel, in double */
 		(void)x1;
@@ -988,8 +960,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
-		const float *x1 = m->state_f + 64; /* batchnorm3.running_mean[16] */
-		const float *x2 = m->state_f + 80; /* batchnorm3.running_var[16] */
+		const float *x1 = m->state_f + 78112; /* batchnorm3.running_mean[16] */
+		const float *x2 = m->state_f + 78128; /* batchnorm3.running_var[16] */
 		float *y = m->arena + 5242976;
 		/* training: the batch's statistics over 65536 values a channel, in double */
 		(void)x1;
@@ -1075,8 +1047,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6291600; /* [64,32,16,16] */
-		const float *x1 = m->state_f + 96; /* batchnorm4.running_mean[32] */
-		const float *x2 = m->state_f + 128; /* batchnorm4.running_var[32] */
+		const float *x1 = m->state_f + 78144; /* batchnorm4.running_mean[32] */
+		const float *x2 = m->state_f + 78176; /* batchnorm4.running_var[32] */
 		float *y = m->arena + 6815888;
 		/* training: the batch's statistics over 16384 values a channel, in double */
 		(void)x1;
@@ -1153,8 +1125,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6815984; /* [64,32,16,16] */
-		const float *x1 = m->state_f + 160; /* batchnorm5.running_mean[32] */
-		const float *x2 = m->state_f + 192; /* batchnorm5.running_var[32] */
+		const float *x1 = m->state_f + 78208; /* batchnorm5.running_mean[32] */
+		const float *x2 = m->state_f + 78240; /* batchnorm5.running_var[32] */
 		float *y = m->arena + 7864560;
 		/* training: the batch's statistics over 16384 values a channel, in double */
 		(void)x1;
@@ -1221,8 +1193,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8388944; /* [64,32,16,16] */
-		const float *x1 = m->state_f + 224; /* batchnorm6.running_mean[32] */
-		const float *x2 = m->state_f + 256; /* batchnorm6.running_var[32] */
+		const float *x1 = m->state_f + 78272; /* batchnorm6.running_mean[32] */
+		const float *x2 = m->state_f + 78304; /* batchnorm6.running_var[32] */
 		float *y = m->arena + 8913232;
 		/* training: the batch's statistics over 16384 values a channel, in double */
 		(void)x1;
@@ -1308,8 +1280,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8913328; /* [64,64,8,8] */
-		const float *x1 = m->state_f + 288; /* batchnorm7.running_mean[64] */
-		const float *x2 = m->state_f + 352; /* batchnorm7.running_var[64] */
+		const float *x1 = m->state_f + 78336; /* batchnorm7.running_mean[64] */
+		const float *x2 = m->state_f + 78400; /* batchnorm7.running_var[64] */
 		float *y = m->arena + 9175472;
 		/* training: the batch's statistics over 4096 values a channel, in double */
 		(void)x1;
@@ -1386,8 +1358,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9175664; /* [64,64,8,8] */
-		const float *x1 = m->state_f + 416; /* batchnorm8.running_mean[64] */
-		const float *x2 = m->state_f + 480; /* batchnorm8.running_var[64] */
+		const float *x1 = m->state_f + 78464; /* batchnorm8.running_mean[64] */
+		const float *x2 = m->state_f + 78528; /* batchnorm8.running_var[64] */
 		float *y = m->arena + 9699952;
 		/* training: the batch's statistics over 4096 values a channel, in double */
 		(void)x1;
@@ -1454,8 +1426,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9962288; /* [64,64,8,8] */
-		const float *x1 = m->state_f + 544; /* batchnorm9.running_mean[64] */
-		const float *x2 = m->state_f + 608; /* batchnorm9.running_var[64] */
+		const float *x1 = m->state_f + 78592; /* batchnorm9.running_mean[64] */
+		const float *x2 = m->state_f + 78656; /* batchnorm9.running_var[64] */
 		float *y = m->arena + 10224432;
 		/* training: the batch's statistics over 4096 values a channel, in double */
 		(void)x1;
@@ -1604,8 +1576,8 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	/* %8 bn_stats [3,16] <- %3, %6, %7  (models/cifar_resnet8.lua:30) */
 	{
 		const float *x0 = m->arena + 0; /* [64,16,32,32] */
-		const float *x1 = m->state_f + 0; /* batchnorm1.running_mean[16] */
-		const float *x2 = m->state_f + 16; /* batchnorm1.running_var[16] */
+		const float *x1 = m->state_f + 78048; /* batchnorm1.running_mean[16] */
+		const float *x2 = m->state_f + 78064; /* batchnorm1.running_var[16] */
 		float *y = m->arena + 1048576;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -1665,8 +1637,8 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	/* %18 bn_stats [3,16] <- %13, %16, %17  (models/cifar_resnet8.lua:23) */
 	{
 		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
-		const float *x1 = m->state_f + 32; /* batchnorm2.running_mean[16] */
-		const float *x2 = m->state_f + 48; /* batchnorm2.running_var[16] */
+		const float *x1 = m->state_f + 78080; /* batchnorm2.running_mean[16] */
+		const float *x2 = m->state_f + 78096; /* batchnorm2.running_var[16] */
 		float *y = m->arena + 3145776;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -1726,8 +1698,8 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	/* %28 bn_stats [3,16] <- %23, %26, %27  (models/cifar_resnet8.lua:24) */
 	{
 		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
-		const float *x1 = m->state_f + 64; /* batchnorm3.running_mean[16] */
-		const float *x2 = m->state_f + 80; /* batchnorm3.running_var[16] */
+		const float *x1 = m->state_f + 78112; /* batchnorm3.running_mean[16] */
+		const float *x2 = m->state_f + 78128; /* batchnorm3.running_var[16] */
 		float *y = m->arena + 5242976;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -1794,8 +1766,8 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	/* %39 bn_stats [3,32] <- %34, %37, %38  (models/cifar_resnet8.lua:23) */
 	{
 		const float *x0 = m->arena + 6291600; /* [64,32,16,16] */
-		const float *x1 = m->state_f + 96; /* batchnorm4.running_mean[32] */
-		const float *x2 = m->state_f + 128; /* batchnorm4.running_var[32] */
+		const float *x1 = m->state_f + 78144; /* batchnorm4.running_mean[32] */
+		const float *x2 = m->state_f + 78176; /* batchnorm4.running_var[32] */
 		float *y = m->arena + 6815888;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -1855,8 +1827,8 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	/* %49 bn_stats [3,32] <- %44, %47, %48  (models/cifar_resnet8.lua:24) */
 	{
 		const float *x0 = m->arena + 6815984; /* [64,32,16,16] */
-		const float *x1 = m->state_f + 160; /* batchnorm5.running_mean[32] */
-		const float *x2 = m->state_f + 192; /* batchnorm5.running_var[32] */
+		const float *x1 = m->state_f + 78208; /* batchnorm5.running_mean[32] */
+		const float *x2 = m->state_f + 78240; /* batchnorm5.running_var[32] */
 		float *y = m->arena + 7864560;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -1908,8 +1880,8 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	/* %58 bn_stats [3,32] <- %53, %56, %57  (models/cifar_resnet8.lua:26) */
 	{
 		const float *x0 = m->arena + 8388944; /* [64,32,16,16] */
-		const float *x1 = m->state_f + 224; /* batchnorm6.running_mean[32] */
-		const float *x2 = m->state_f + 256; /* batchnorm6.running_var[32] */
+		const float *x1 = m->state_f + 78272; /* batchnorm6.running_mean[32] */
+		const float *x2 = m->state_f + 78304; /* batchnorm6.running_var[32] */
 		float *y = m->arena + 8913232;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -1976,8 +1948,8 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	/* %69 bn_stats [3,64] <- %64, %67, %68  (models/cifar_resnet8.lua:23) */
 	{
 		const float *x0 = m->arena + 8913328; /* [64,64,8,8] */
-		const float *x1 = m->state_f + 288; /* batchnorm7.running_mean[64] */
-		const float *x2 = m->state_f + 352; /* batchnorm7.running_var[64] */
+		const float *x1 = m->state_f + 78336; /* batchnorm7.running_mean[64] */
+		const float *x2 = m->state_f + 78400; /* batchnorm7.running_var[64] */
 		float *y = m->arena + 9175472;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -2037,8 +2009,8 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	/* %79 bn_stats [3,64] <- %74, %77, %78  (models/cifar_resnet8.lua:24) */
 	{
 		const float *x0 = m->arena + 9175664; /* [64,64,8,8] */
-		const float *x1 = m->state_f + 416; /* batchnorm8.running_mean[64] */
-		const float *x2 = m->state_f + 480; /* batchnorm8.running_var[64] */
+		const float *x1 = m->state_f + 78464; /* batchnorm8.running_mean[64] */
+		const float *x2 = m->state_f + 78528; /* batchnorm8.running_var[64] */
 		float *y = m->arena + 9699952;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -2090,8 +2062,8 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	/* %88 bn_stats [3,64] <- %83, %86, %87  (models/cifar_resnet8.lua:26) */
 	{
 		const float *x0 = m->arena + 9962288; /* [64,64,8,8] */
-		const float *x1 = m->state_f + 544; /* batchnorm9.running_mean[64] */
-		const float *x2 = m->state_f + 608; /* batchnorm9.running_var[64] */
+		const float *x1 = m->state_f + 78592; /* batchnorm9.running_mean[64] */
+		const float *x2 = m->state_f + 78656; /* batchnorm9.running_var[64] */
 		float *y = m->arena + 10224432;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -2217,7 +2189,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10230000; /* [64,10] */
-		float *y = m->grad + 0;
+		float *y = m->grad + 78032;
 		for (int c = 0; c < 10; c++)
 			y[c] = 0;
 		for (int b = 0; b < 64; b++)
@@ -2240,7 +2212,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10230000; /* [64,10] */
 		const float *x1 = m->arena + 10224624; /* [64,64] */
-		float *y = m->grad + 16;
+		float *y = m->grad + 77392;
 		float *scratch = m->arena + 10234736;
 		nn_gemm(10, 64, 64, x0, 10, 1, x1, 64, 0, y, 64, scratch);
 		NN_PROF_END(102);
@@ -2273,7 +2245,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
-		float *y = m->grad + 656;
+		float *y = m->grad + 77328;
 		for (int c = 0; c < 64; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -2288,7 +2260,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
 		const float *x1 = m->arena + 9962288; /* [64,64,8,8] */
 		const float *x2 = m->arena + 10224432; /* [3,64] */
-		float *y = m->grad + 720;
+		float *y = m->grad + 77264;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
 			const float mean = x2[c], istd = x2[64 + c];
@@ -2306,8 +2278,8 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 9962288; /* [64,64,8,8] */
 		const float *x2 = m->arena + 10224432; /* [3,64] */
 		const float *x3 = m->param + 77264; /* batchnorm9.weight[64] */
-		const float *x4 = m->grad + 720; /* grad.batchnorm9.weight[64] */
-		const float *x5 = m->grad + 656; /* grad.batchnorm9.bias[64] */
+		const float *x4 = m->grad + 77264; /* grad.batchnorm9.weight[64] */
+		const float *x5 = m->grad + 77328; /* grad.batchnorm9.bias[64] */
 		float *y = m->arena + 9700144;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -2357,7 +2329,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
 		const float *x1 = m->arena + 9700144; /* [64,64,8,8] */
-		float *y = m->grad + 784;
+		float *y = m->grad + 75216;
 		float *scratch = m->arena + 9962288;
 		/* dw from x and dy: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; im2col + GEMM */
 		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2395,7 +2367,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
-		float *y = m->grad + 2832;
+		float *y = m->grad + 75152;
 		for (int c = 0; c < 64; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -2410,7 +2382,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
 		const float *x1 = m->arena + 9175664; /* [64,64,8,8] */
 		const float *x2 = m->arena + 9699952; /* [3,64] */
-		float *y = m->grad + 2896;
+		float *y = m->grad + 75088;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
 			const float mean = x2[c], istd = x2[64 + c];
@@ -2428,8 +2400,8 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 9175664; /* [64,64,8,8] */
 		const float *x2 = m->arena + 9699952; /* [3,64] */
 		const float *x3 = m->param + 75088; /* batchnorm8.weight[64] */
-		const float *x4 = m->grad + 2896; /* grad.batchnorm8.weight[64] */
-		const float *x5 = m->grad + 2832; /* grad.batchnorm8.bias[64] */
+		const float *x4 = m->grad + 75088; /* grad.batchnorm8.weight[64] */
+		const float *x5 = m->grad + 75152; /* grad.batchnorm8.bias[64] */
 		float *y = m->arena + 10230000;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -2475,7 +2447,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9437808; /* [64,64,8,8] */
 		const float *x1 = m->arena + 10230000; /* [64,64,8,8] */
-		float *y = m->grad + 2960;
+		float *y = m->grad + 38224;
 		float *scratch = m->arena + 9700144;
 		/* dw from x and dy: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; im2col + GEMM */
 		/* stride 1: dwᵀ [576,64] = the padded input's shifted rows · dyᵀ on the wide grid */
@@ -2524,7 +2496,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
-		float *y = m->grad + 39824;
+		float *y = m->grad + 38160;
 		for (int c = 0; c < 64; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -2539,7 +2511,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
 		const float *x1 = m->arena + 8913328; /* [64,64,8,8] */
 		const float *x2 = m->arena + 9175472; /* [3,64] */
-		float *y = m->grad + 39888;
+		float *y = m->grad + 38096;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
 			const float mean = x2[c], istd = x2[64 + c];
@@ -2557,8 +2529,8 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 8913328; /* [64,64,8,8] */
 		const float *x2 = m->arena + 9175472; /* [3,64] */
 		const float *x3 = m->param + 38096; /* batchnorm7.weight[64] */
-		const float *x4 = m->grad + 39888; /* grad.batchnorm7.weight[64] */
-		const float *x5 = m->grad + 39824; /* grad.batchnorm7.bias[64] */
+		const float *x4 = m->grad + 38096; /* grad.batchnorm7.weight[64] */
+		const float *x5 = m->grad + 38160; /* grad.batchnorm7.bias[64] */
 		float *y = m->arena + 9962288;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -2608,7 +2580,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
 		const float *x1 = m->arena + 9962288; /* [64,64,8,8] */
-		float *y = m->grad + 39952;
+		float *y = m->grad + 19664;
 		float *scratch = m->arena + 10230000;
 		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; im2col + GEMM */
 		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2667,7 +2639,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
-		float *y = m->grad + 58384;
+		float *y = m->grad + 19632;
 		for (int c = 0; c < 32; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -2682,7 +2654,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
 		const float *x1 = m->arena + 8388944; /* [64,32,16,16] */
 		const float *x2 = m->arena + 8913232; /* [3,32] */
-		float *y = m->grad + 58416;
+		float *y = m->grad + 19600;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
 			const float mean = x2[c], istd = x2[32 + c];
@@ -2700,8 +2672,8 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 8388944; /* [64,32,16,16] */
 		const float *x2 = m->arena + 8913232; /* [3,32] */
 		const float *x3 = m->param + 19600; /* batchnorm6.weight[32] */
-		const float *x4 = m->grad + 58416; /* grad.batchnorm6.weight[32] */
-		const float *x5 = m->grad + 58384; /* grad.batchnorm6.bias[32] */
+		const float *x4 = m->grad + 19600; /* grad.batchnorm6.weight[32] */
+		const float *x5 = m->grad + 19632; /* grad.batchnorm6.bias[32] */
 		float *y = m->arena + 7864656;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -2751,7 +2723,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
 		const float *x1 = m->arena + 7864656; /* [64,32,16,16] */
-		float *y = m->grad + 58448;
+		float *y = m->grad + 19088;
 		float *scratch = m->arena + 8913328;
 		/* dw from x and dy: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; im2col + GEMM */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2789,7 +2761,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
-		float *y = m->grad + 58960;
+		float *y = m->grad + 19056;
 		for (int c = 0; c < 32; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -2804,7 +2776,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
 		const float *x1 = m->arena + 6815984; /* [64,32,16,16] */
 		const float *x2 = m->arena + 7864560; /* [3,32] */
-		float *y = m->grad + 58992;
+		float *y = m->grad + 19024;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
 			const float mean = x2[c], istd = x2[32 + c];
@@ -2822,8 +2794,8 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 6815984; /* [64,32,16,16] */
 		const float *x2 = m->arena + 7864560; /* [3,32] */
 		const float *x3 = m->param + 19024; /* batchnorm5.weight[32] */
-		const float *x4 = m->grad + 58992; /* grad.batchnorm5.weight[32] */
-		const float *x5 = m->grad + 58960; /* grad.batchnorm5.bias[32] */
+		const float *x4 = m->grad + 19024; /* grad.batchnorm5.weight[32] */
+		const float *x5 = m->grad + 19056; /* grad.batchnorm5.bias[32] */
 		float *y = m->arena + 9700144;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -2869,7 +2841,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7340272; /* [64,32,16,16] */
 		const float *x1 = m->arena + 9700144; /* [64,32,16,16] */
-		float *y = m->grad + 59024;
+		float *y = m->grad + 9808;
 		float *scratch = m->arena + 8913328;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; im2col + GEMM */
 		/* stride 1: dwᵀ [288,32] = the padded input's shifted rows · dyᵀ on the wide grid */
@@ -2918,7 +2890,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
-		float *y = m->grad + 68240;
+		float *y = m->grad + 9776;
 		for (int c = 0; c < 32; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -2933,7 +2905,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
 		const float *x1 = m->arena + 6291600; /* [64,32,16,16] */
 		const float *x2 = m->arena + 6815888; /* [3,32] */
-		float *y = m->grad + 68272;
+		float *y = m->grad + 9744;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
 			const float mean = x2[c], istd = x2[32 + c];
@@ -2951,8 +2923,8 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 6291600; /* [64,32,16,16] */
 		const float *x2 = m->arena + 6815888; /* [3,32] */
 		const float *x3 = m->param + 9744; /* batchnorm4.weight[32] */
-		const float *x4 = m->grad + 68272; /* grad.batchnorm4.weight[32] */
-		const float *x5 = m->grad + 68240; /* grad.batchnorm4.bias[32] */
+		const float *x4 = m->grad + 9744; /* grad.batchnorm4.weight[32] */
+		const float *x5 = m->grad + 9776; /* grad.batchnorm4.bias[32] */
 		float *y = m->arena + 9700144;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3002,7 +2974,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
 		const float *x1 = m->arena + 9700144; /* [64,32,16,16] */
-		float *y = m->grad + 68304;
+		float *y = m->grad + 5136;
 		float *scratch = m->arena + 8913328;
 		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; im2col + GEMM */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3061,7 +3033,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6815984; /* [64,16,32,32] */
-		float *y = m->grad + 72912;
+		float *y = m->grad + 5120;
 		for (int c = 0; c < 16; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -3076,7 +3048,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 6815984; /* [64,16,32,32] */
 		const float *x1 = m->arena + 3145824; /* [64,16,32,32] */
 		const float *x2 = m->arena + 5242976; /* [3,16] */
-		float *y = m->grad + 72928;
+		float *y = m->grad + 5104;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 16; c++) {
 			const float mean = x2[c], istd = x2[16 + c];
@@ -3094,8 +3066,8 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 3145824; /* [64,16,32,32] */
 		const float *x2 = m->arena + 5242976; /* [3,16] */
 		const float *x3 = m->param + 5104; /* batchnorm3.weight[16] */
-		const float *x4 = m->grad + 72928; /* grad.batchnorm3.weight[16] */
-		const float *x5 = m->grad + 72912; /* grad.batchnorm3.bias[16] */
+		const float *x4 = m->grad + 5104; /* grad.batchnorm3.weight[16] */
+		const float *x5 = m->grad + 5120; /* grad.batchnorm3.bias[16] */
 		float *y = m->arena + 7864656;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3141,7 +3113,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4194400; /* [64,16,32,32] */
 		const float *x1 = m->arena + 7864656; /* [64,16,32,32] */
-		float *y = m->grad + 72944;
+		float *y = m->grad + 2800;
 		float *scratch = m->arena + 9175664;
 		/* dw from x and dy: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
 		/* stride 1: dwᵀ [144,16] = the padded input's shifted rows · dyᵀ on the wide grid */
@@ -3189,7 +3161,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7864656; /* [64,16,32,32] */
-		float *y = m->grad + 75248;
+		float *y = m->grad + 2784;
 		for (int c = 0; c < 16; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -3204,7 +3176,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 7864656; /* [64,16,32,32] */
 		const float *x1 = m->arena + 1048624; /* [64,16,32,32] */
 		const float *x2 = m->arena + 3145776; /* [3,16] */
-		float *y = m->grad + 75264;
+		float *y = m->grad + 2768;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 16; c++) {
 			const float mean = x2[c], istd = x2[16 + c];
@@ -3222,8 +3194,8 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 1048624; /* [64,16,32,32] */
 		const float *x2 = m->arena + 3145776; /* [3,16] */
 		const float *x3 = m->param + 2768; /* batchnorm2.weight[16] */
-		const float *x4 = m->grad + 75264; /* grad.batchnorm2.weight[16] */
-		const float *x5 = m->grad + 75248; /* grad.batchnorm2.bias[16] */
+		const float *x4 = m->grad + 2768; /* grad.batchnorm2.weight[16] */
+		const float *x5 = m->grad + 2784; /* grad.batchnorm2.bias[16] */
 		float *y = m->arena + 5243024;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3269,7 +3241,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 2097200; /* [64,16,32,32] */
 		const float *x1 = m->arena + 5243024; /* [64,16,32,32] */
-		float *y = m->grad + 75280;
+		float *y = m->grad + 464;
 		float *scratch = m->arena + 6291600;
 		/* dw from x and dy: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
 		/* stride 1: dwᵀ [144,16] = the padded input's shifted rows · dyᵀ on the wide grid */
@@ -3327,7 +3299,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
-		float *y = m->grad + 77584;
+		float *y = m->grad + 448;
 		for (int c = 0; c < 16; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -3342,7 +3314,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
 		const float *x1 = m->arena + 0; /* [64,16,32,32] */
 		const float *x2 = m->arena + 1048576; /* [3,16] */
-		float *y = m->grad + 77600;
+		float *y = m->grad + 432;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 16; c++) {
 			const float mean = x2[c], istd = x2[16 + c];
@@ -3360,8 +3332,8 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 0; /* [64,16,32,32] */
 		const float *x2 = m->arena + 1048576; /* [3,16] */
 		const float *x3 = m->param + 432; /* batchnorm1.weight[16] */
-		const float *x4 = m->grad + 77600; /* grad.batchnorm1.weight[16] */
-		const float *x5 = m->grad + 77584; /* grad.batchnorm1.bias[16] */
+		const float *x4 = m->grad + 432; /* grad.batchnorm1.weight[16] */
+		const float *x5 = m->grad + 448; /* grad.batchnorm1.bias[16] */
 		float *y = m->arena + 2097200;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3378,7 +3350,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,3,32,32] */
 		const float *x1 = m->arena + 2097200; /* [64,16,32,32] */
-		float *y = m->grad + 77616;
+		float *y = m->grad + 0;
 		float *scratch = m->arena + 9175664;
 		/* dw from x and dy: a 3x3 conv, pad 1, 3 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
 		/* stride 1: dwᵀ [27,16] = the padded input's shifted rows · dyᵀ on the wide grid */
@@ -3426,8 +3398,8 @@ static void update(cifar_resnet8 *m)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1048576; /* [3,16] */
-		float *x1 = m->state_f + 0; /* batchnorm1.running_mean[16] */
-		float *x2 = m->state_f + 16; /* batchnorm1.running_var[16] */
+		float *x1 = m->state_f + 78048; /* batchnorm1.running_mean[16] */
+		float *x2 = m->state_f + 78064; /* batchnorm1.running_var[16] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·65536/65535 */
 		for (int c = 0; c < 16; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3439,8 +3411,8 @@ static void update(cifar_resnet8 *m)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3145776; /* [3,16] */
-		float *x1 = m->state_f + 32; /* batchnorm2.running_mean[16] */
-		float *x2 = m->state_f + 48; /* batchnorm2.running_var[16] */
+		float *x1 = m->state_f + 78080; /* batchnorm2.running_mean[16] */
+		float *x2 = m->state_f + 78096; /* batchnorm2.running_var[16] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·65536/65535 */
 		for (int c = 0; c < 16; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3452,8 +3424,8 @@ static void update(cifar_resnet8 *m)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242976; /* [3,16] */
-		float *x1 = m->state_f + 64; /* batchnorm3.running_mean[16] */
-		float *x2 = m->state_f + 80; /* batchnorm3.running_var[16] */
+		float *x1 = m->state_f + 78112; /* batchnorm3.running_mean[16] */
+		float *x2 = m->state_f + 78128; /* batchnorm3.running_var[16] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·65536/65535 */
 		for (int c = 0; c < 16; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3465,8 +3437,8 @@ static void update(cifar_resnet8 *m)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6815888; /* [3,32] */
-		float *x1 = m->state_f + 96; /* batchnorm4.running_mean[32] */
-		float *x2 = m->state_f + 128; /* batchnorm4.running_var[32] */
+		float *x1 = m->state_f + 78144; /* batchnorm4.running_mean[32] */
+		float *x2 = m->state_f + 78176; /* batchnorm4.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·16384/16383 */
 		for (int c = 0; c < 32; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3478,8 +3450,8 @@ static void update(cifar_resnet8 *m)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7864560; /* [3,32] */
-		float *x1 = m->state_f + 160; /* batchnorm5.running_mean[32] */
-		float *x2 = m->state_f + 192; /* batchnorm5.running_var[32] */
+		float *x1 = m->state_f + 78208; /* batchnorm5.running_mean[32] */
+		float *x2 = m->state_f + 78240; /* batchnorm5.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·16384/16383 */
 		for (int c = 0; c < 32; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3491,8 +3463,8 @@ static void update(cifar_resnet8 *m)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8913232; /* [3,32] */
-		float *x1 = m->state_f + 224; /* batchnorm6.running_mean[32] */
-		float *x2 = m->state_f + 256; /* batchnorm6.running_var[32] */
+		float *x1 = m->state_f + 78272; /* batchnorm6.running_mean[32] */
+		float *x2 = m->state_f + 78304; /* batchnorm6.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·16384/16383 */
 		for (int c = 0; c < 32; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3504,8 +3476,8 @@ static void update(cifar_resnet8 *m)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9175472; /* [3,64] */
-		float *x1 = m->state_f + 288; /* batchnorm7.running_mean[64] */
-		float *x2 = m->state_f + 352; /* batchnorm7.running_var[64] */
+		float *x1 = m->state_f + 78336; /* batchnorm7.running_mean[64] */
+		float *x2 = m->state_f + 78400; /* batchnorm7.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·4096/4095 */
 		for (int c = 0; c < 64; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3517,8 +3489,8 @@ static void update(cifar_resnet8 *m)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9699952; /* [3,64] */
-		float *x1 = m->state_f + 416; /* batchnorm8.running_mean[64] */
-		float *x2 = m->state_f + 480; /* batchnorm8.running_var[64] */
+		float *x1 = m->state_f + 78464; /* batchnorm8.running_mean[64] */
+		float *x2 = m->state_f + 78528; /* batchnorm8.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·4096/4095 */
 		for (int c = 0; c < 64; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3530,8 +3502,8 @@ static void update(cifar_resnet8 *m)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10224432; /* [3,64] */
-		float *x1 = m->state_f + 544; /* batchnorm9.running_mean[64] */
-		float *x2 = m->state_f + 608; /* batchnorm9.running_var[64] */
+		float *x1 = m->state_f + 78592; /* batchnorm9.running_mean[64] */
+		float *x2 = m->state_f + 78656; /* batchnorm9.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·4096/4095 */
 		for (int c = 0; c < 64; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3539,411 +3511,20 @@ static void update(cifar_resnet8 *m)
 		}
 		NN_PROF_END(89);
 	}
-	/* %159 sgd_update <- %2, %157, %158  (models/cifar_resnet8.lua:30) */
+	/* %190 sgd_update <- %187, %188, %189  (models/cifar_resnet8.lua:41) */
 	{
 		NN_PROF_BEGIN;
-		float *x0 = m->param + 0; /* conv2d1.weight[16,3,3,3] */
-		const float *x1 = m->grad + 77616; /* grad.conv2d1.weight[16,3,3,3] */
-		float *x2 = m->state_f + 672; /* optim.conv2d1.weight.momentum_buffer[16,3,3,3] */
-		for (long i = 0; i < 432; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
+		float *x0 = m->param + 0; /* params[78048] */
+		const float *x1 = m->grad + 0; /* grads[78048] */
+		float *x2 = m->state_f + 0; /* optim.momentum_buffer[78048] */
+		for (long i = 0; i < 78048; i++) {
+			float g = x1[i];
+			g += 0.000500000024f*x0[i];
+			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + g;
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
-		NN_PROF_END(159);
-	}
-	/* %161 sgd_update <- %4, %155, %160  (models/cifar_resnet8.lua:30) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 432; /* batchnorm1.weight[16] */
-		const float *x1 = m->grad + 77600; /* grad.batchnorm1.weight[16] */
-		float *x2 = m->state_f + 1104; /* optim.batchnorm1.weight.momentum_buffer[16] */
-		for (long i = 0; i < 16; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(161);
-	}
-	/* %163 sgd_update <- %5, %154, %162  (models/cifar_resnet8.lua:30) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 448; /* batchnorm1.bias[16] */
-		const float *x1 = m->grad + 77584; /* grad.batchnorm1.bias[16] */
-		float *x2 = m->state_f + 1120; /* optim.batchnorm1.bias.momentum_buffer[16] */
-		for (long i = 0; i < 16; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(163);
-	}
-	/* %165 sgd_update <- %12, %151, %164  (models/cifar_resnet8.lua:23) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 464; /* conv2d2.weight[16,16,3,3] */
-		const float *x1 = m->grad + 75280; /* grad.conv2d2.weight[16,16,3,3] */
-		float *x2 = m->state_f + 1136; /* optim.conv2d2.weight.momentum_buffer[16,16,3,3] */
-		for (long i = 0; i < 2304; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(165);
-	}
-	/* %167 sgd_update <- %14, %148, %166  (models/cifar_resnet8.lua:23) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 2768; /* batchnorm2.weight[16] */
-		const float *x1 = m->grad + 75264; /* grad.batchnorm2.weight[16] */
-		float *x2 = m->state_f + 3440; /* optim.batchnorm2.weight.momentum_buffer[16] */
-		for (long i = 0; i < 16; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(167);
-	}
-	/* %169 sgd_update <- %15, %147, %168  (models/cifar_resnet8.lua:23) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 2784; /* batchnorm2.bias[16] */
-		const float *x1 = m->grad + 75248; /* grad.batchnorm2.bias[16] */
-		float *x2 = m->state_f + 3456; /* optim.batchnorm2.bias.momentum_buffer[16] */
-		for (long i = 0; i < 16; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(169);
-	}
-	/* %171 sgd_update <- %22, %145, %170  (models/cifar_resnet8.lua:24) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 2800; /* conv2d3.weight[16,16,3,3] */
-		const float *x1 = m->grad + 72944; /* grad.conv2d3.weight[16,16,3,3] */
-		float *x2 = m->state_f + 3472; /* optim.conv2d3.weight.momentum_buffer[16,16,3,3] */
-		for (long i = 0; i < 2304; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(171);
-	}
-	/* %173 sgd_update <- %24, %142, %172  (models/cifar_resnet8.lua:24) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 5104; /* batchnorm3.weight[16] */
-		const float *x1 = m->grad + 72928; /* grad.batchnorm3.weight[16] */
-		float *x2 = m->state_f + 5776; /* optim.batchnorm3.weight.momentum_buffer[16] */
-		for (long i = 0; i < 16; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(173);
-	}
-	/* %175 sgd_update <- %25, %141, %174  (models/cifar_resnet8.lua:24) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 5120; /* batchnorm3.bias[16] */
-		const float *x1 = m->grad + 72912; /* grad.batchnorm3.bias[16] */
-		float *x2 = m->state_f + 5792; /* optim.batchnorm3.bias.momentum_buffer[16] */
-		for (long i = 0; i < 16; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(175);
-	}
-	/* %177 sgd_update <- %33, %138, %176  (models/cifar_resnet8.lua:23) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 5136; /* conv2d4.weight[32,16,3,3] */
-		const float *x1 = m->grad + 68304; /* grad.conv2d4.weight[32,16,3,3] */
-		float *x2 = m->state_f + 5808; /* optim.conv2d4.weight.momentum_buffer[32,16,3,3] */
-		for (long i = 0; i < 4608; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(177);
-	}
-	/* %179 sgd_update <- %35, %135, %178  (models/cifar_resnet8.lua:23) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 9744; /* batchnorm4.weight[32] */
-		const float *x1 = m->grad + 68272; /* grad.batchnorm4.weight[32] */
-		float *x2 = m->state_f + 10416; /* optim.batchnorm4.weight.momentum_buffer[32] */
-		for (long i = 0; i < 32; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(179);
-	}
-	/* %181 sgd_update <- %36, %134, %180  (models/cifar_resnet8.lua:23) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 9776; /* batchnorm4.bias[32] */
-		const float *x1 = m->grad + 68240; /* grad.batchnorm4.bias[32] */
-		float *x2 = m->state_f + 10448; /* optim.batchnorm4.bias.momentum_buffer[32] */
-		for (long i = 0; i < 32; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(181);
-	}
-	/* %183 sgd_update <- %43, %132, %182  (models/cifar_resnet8.lua:24) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 9808; /* conv2d5.weight[32,32,3,3] */
-		const float *x1 = m->grad + 59024; /* grad.conv2d5.weight[32,32,3,3] */
-		float *x2 = m->state_f + 10480; /* optim.conv2d5.weight.momentum_buffer[32,32,3,3] */
-		for (long i = 0; i < 9216; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(183);
-	}
-	/* %185 sgd_update <- %45, %129, %184  (models/cifar_resnet8.lua:24) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 19024; /* batchnorm5.weight[32] */
-		const float *x1 = m->grad + 58992; /* grad.batchnorm5.weight[32] */
-		float *x2 = m->state_f + 19696; /* optim.batchnorm5.weight.momentum_buffer[32] */
-		for (long i = 0; i < 32; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(185);
-	}
-	/* %187 sgd_update <- %46, %128, %186  (models/cifar_resnet8.lua:24) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 19056; /* batchnorm5.bias[32] */
-		const float *x1 = m->grad + 58960; /* grad.batchnorm5.bias[32] */
-		float *x2 = m->state_f + 19728; /* optim.batchnorm5.bias.momentum_buffer[32] */
-		for (long i = 0; i < 32; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(187);
-	}
-	/* %189 sgd_update <- %52, %127, %188  (models/cifar_resnet8.lua:26) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 19088; /* conv2d6.weight[32,16,1,1] */
-		const float *x1 = m->grad + 58448; /* grad.conv2d6.weight[32,16,1,1] */
-		float *x2 = m->state_f + 19760; /* optim.conv2d6.weight.momentum_buffer[32,16,1,1] */
-		for (long i = 0; i < 512; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(189);
-	}
-	/* %191 sgd_update <- %54, %124, %190  (models/cifar_resnet8.lua:26) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 19600; /* batchnorm6.weight[32] */
-		const float *x1 = m->grad + 58416; /* grad.batchnorm6.weight[32] */
-		float *x2 = m->state_f + 20272; /* optim.batchnorm6.weight.momentum_buffer[32] */
-		for (long i = 0; i < 32; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(191);
-	}
-	/* %193 sgd_update <- %55, %123, %192  (models/cifar_resnet8.lua:26) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 19632; /* batchnorm6.bias[32] */
-		const float *x1 = m->grad + 58384; /* grad.batchnorm6.bias[32] */
-		float *x2 = m->state_f + 20304; /* optim.batchnorm6.bias.momentum_buffer[32] */
-		for (long i = 0; i < 32; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(193);
-	}
-	/* %195 sgd_update <- %63, %120, %194  (models/cifar_resnet8.lua:23) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 19664; /* conv2d7.weight[64,32,3,3] */
-		const float *x1 = m->grad + 39952; /* grad.conv2d7.weight[64,32,3,3] */
-		float *x2 = m->state_f + 20336; /* optim.conv2d7.weight.momentum_buffer[64,32,3,3] */
-		for (long i = 0; i < 18432; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(195);
-	}
-	/* %197 sgd_update <- %65, %117, %196  (models/cifar_resnet8.lua:23) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 38096; /* batchnorm7.weight[64] */
-		const float *x1 = m->grad + 39888; /* grad.batchnorm7.weight[64] */
-		float *x2 = m->state_f + 38768; /* optim.batchnorm7.weight.momentum_buffer[64] */
-		for (long i = 0; i < 64; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(197);
-	}
-	/* %199 sgd_update <- %66, %116, %198  (models/cifar_resnet8.lua:23) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 38160; /* batchnorm7.bias[64] */
-		const float *x1 = m->grad + 39824; /* grad.batchnorm7.bias[64] */
-		float *x2 = m->state_f + 38832; /* optim.batchnorm7.bias.momentum_buffer[64] */
-		for (long i = 0; i < 64; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(199);
-	}
-	/* %201 sgd_update <- %73, %114, %200  (models/cifar_resnet8.lua:24) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 38224; /* conv2d8.weight[64,64,3,3] */
-		const float *x1 = m->grad + 2960; /* grad.conv2d8.weight[64,64,3,3] */
-		float *x2 = m->state_f + 38896; /* optim.conv2d8.weight.momentum_buffer[64,64,3,3] */
-		for (long i = 0; i < 36864; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(201);
-	}
-	/* %203 sgd_update <- %75, %111, %202  (models/cifar_resnet8.lua:24) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 75088; /* batchnorm8.weight[64] */
-		const float *x1 = m->grad + 2896; /* grad.batchnorm8.weight[64] */
-		float *x2 = m->state_f + 75760; /* optim.batchnorm8.weight.momentum_buffer[64] */
-		for (long i = 0; i < 64; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(203);
-	}
-	/* %205 sgd_update <- %76, %110, %204  (models/cifar_resnet8.lua:24) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 75152; /* batchnorm8.bias[64] */
-		const float *x1 = m->grad + 2832; /* grad.batchnorm8.bias[64] */
-		float *x2 = m->state_f + 75824; /* optim.batchnorm8.bias.momentum_buffer[64] */
-		for (long i = 0; i < 64; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(205);
-	}
-	/* %207 sgd_update <- %82, %109, %206  (models/cifar_resnet8.lua:26) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 75216; /* conv2d9.weight[64,32,1,1] */
-		const float *x1 = m->grad + 784; /* grad.conv2d9.weight[64,32,1,1] */
-		float *x2 = m->state_f + 75888; /* optim.conv2d9.weight.momentum_buffer[64,32,1,1] */
-		for (long i = 0; i < 2048; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(207);
-	}
-	/* %209 sgd_update <- %84, %106, %208  (models/cifar_resnet8.lua:26) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 77264; /* batchnorm9.weight[64] */
-		const float *x1 = m->grad + 720; /* grad.batchnorm9.weight[64] */
-		float *x2 = m->state_f + 77936; /* optim.batchnorm9.weight.momentum_buffer[64] */
-		for (long i = 0; i < 64; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(209);
-	}
-	/* %211 sgd_update <- %85, %105, %210  (models/cifar_resnet8.lua:26) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 77328; /* batchnorm9.bias[64] */
-		const float *x1 = m->grad + 656; /* grad.batchnorm9.bias[64] */
-		float *x2 = m->state_f + 78000; /* optim.batchnorm9.bias.momentum_buffer[64] */
-		for (long i = 0; i < 64; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(211);
-	}
-	/* %213 sgd_update <- %94, %102, %212  (models/cifar_resnet8.lua:34) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 77392; /* linear1.weight[10,64] */
-		const float *x1 = m->grad + 16; /* grad.linear1.weight[10,64] */
-		float *x2 = m->state_f + 78064; /* optim.linear1.weight.momentum_buffer[10,64] */
-		for (long i = 0; i < 640; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(213);
-	}
-	/* %215 sgd_update <- %96, %100, %214  (models/cifar_resnet8.lua:34) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 78032; /* linear1.bias[10] */
-		const float *x1 = m->grad + 0; /* grad.linear1.bias[10] */
-		float *x2 = m->state_f + 78704; /* optim.linear1.bias.momentum_buffer[10] */
-		for (long i = 0; i < 10; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(215);
+		NN_PROF_END(190);
 	}
 }
 
@@ -3974,39 +3555,39 @@ cifar_resnet8 *cifar_resnet8_init(void *mem, uint64_t seed)
 	nn_init_uniform(m->param + 0, 432, 0.192450091f, &r);  /* conv2d1.weight: U(±1/√27) */
 	nn_init_const(m->param + 432, 16, 1);  /* batchnorm1.weight */
 	nn_init_const(m->param + 448, 16, 0);  /* batchnorm1.bias */
-	nn_init_const(m->state_f + 16, 16, 1);  /* batchnorm1.running_var */
+	nn_init_const(m->state_f + 78064, 16, 1);  /* batchnorm1.running_var */
 	nn_init_uniform(m->param + 464, 2304, 0.0833333358f, &r);  /* conv2d2.weight: U(±1/√144) */
 	nn_init_const(m->param + 2768, 16, 1);  /* batchnorm2.weight */
 	nn_init_const(m->param + 2784, 16, 0);  /* batchnorm2.bias */
-	nn_init_const(m->state_f + 48, 16, 1);  /* batchnorm2.running_var */
+	nn_init_const(m->state_f + 78096, 16, 1);  /* batchnorm2.running_var */
 	nn_init_uniform(m->param + 2800, 2304, 0.0833333358f, &r);  /* conv2d3.weight: U(±1/√144) */
 	nn_init_const(m->param + 5104, 16, 1);  /* batchnorm3.weight */
 	nn_init_const(m->param + 5120, 16, 0);  /* batchnorm3.bias */
-	nn_init_const(m->state_f + 80, 16, 1);  /* batchnorm3.running_var */
+	nn_init_const(m->state_f + 78128, 16, 1);  /* batchnorm3.running_var */
 	nn_init_uniform(m->param + 5136, 4608, 0.0833333358f, &r);  /* conv2d4.weight: U(±1/√144) */
 	nn_init_const(m->param + 9744, 32, 1);  /* batchnorm4.weight */
 	nn_init_const(m->param + 9776, 32, 0);  /* batchnorm4.bias */
-	nn_init_const(m->state_f + 128, 32, 1);  /* batchnorm4.running_var */
+	nn_init_const(m->state_f + 78176, 32, 1);  /* batchnorm4.running_var */
 	nn_init_uniform(m->param + 9808, 9216, 0.0589255653f, &r);  /* conv2d5.weight: U(±1/√288) */
 	nn_init_const(m->param + 19024, 32, 1);  /* batchnorm5.weight */
 	nn_init_const(m->param + 19056, 32, 0);  /* batchnorm5.bias */
-	nn_init_const(m->state_f + 192, 32, 1);  /* batchnorm5.running_var */
+	nn_init_const(m->state_f + 78240, 32, 1);  /* batchnorm5.running_var */
 	nn_init_uniform(m->param + 19088, 512, 0.25f, &r);  /* conv2d6.weight: U(±1/√16) */
 	nn_init_const(m->param + 19600, 32, 1);  /* batchnorm6.weight */
 	nn_init_const(m->param + 19632, 32, 0);  /* batchnorm6.bias */
-	nn_init_const(m->state_f + 256, 32, 1);  /* batchnorm6.running_var */
+	nn_init_const(m->state_f + 78304, 32, 1);  /* batchnorm6.running_var */
 	nn_init_uniform(m->param + 19664, 18432, 0.0589255653f, &r);  /* conv2d7.weight: U(±1/√288) */
 	nn_init_const(m->param + 38096, 64, 1);  /* batchnorm7.weight */
 	nn_init_const(m->param + 38160, 64, 0);  /* batchnorm7.bias */
-	nn_init_const(m->state_f + 352, 64, 1);  /* batchnorm7.running_var */
+	nn_init_const(m->state_f + 78400, 64, 1);  /* batchnorm7.running_var */
 	nn_init_uniform(m->param + 38224, 36864, 0.0416666679f, &r);  /* conv2d8.weight: U(±1/√576) */
 	nn_init_const(m->param + 75088, 64, 1);  /* batchnorm8.weight */
 	nn_init_const(m->param + 75152, 64, 0);  /* batchnorm8.bias */
-	nn_init_const(m->state_f + 480, 64, 1);  /* batchnorm8.running_var */
+	nn_init_const(m->state_f + 78528, 64, 1);  /* batchnorm8.running_var */
 	nn_init_uniform(m->param + 75216, 2048, 0.176776692f, &r);  /* conv2d9.weight: U(±1/√32) */
 	nn_init_const(m->param + 77264, 64, 1);  /* batchnorm9.weight */
 	nn_init_const(m->param + 77328, 64, 0);  /* batchnorm9.bias */
-	nn_init_const(m->state_f + 608, 64, 1);  /* batchnorm9.running_var */
+	nn_init_const(m->state_f + 78656, 64, 1);  /* batchnorm9.running_var */
 	nn_init_uniform(m->param + 77392, 640, 0.125f, &r);  /* linear1.weight: U(±1/√64) */
 	nn_init_uniform(m->param + 78032, 10, 0.125f, &r);  /* linear1.bias: U(±1/√64) */
 	m->rng = r;
@@ -4129,79 +3710,79 @@ static const struct {
 	{"conv2d1.weight", 0, 0, 4, {16, 3, 3, 3}},
 	{"batchnorm1.weight", 0, 432, 1, {16}},
 	{"batchnorm1.bias", 0, 448, 1, {16}},
-	{"batchnorm1.running_mean", 1, 0, 1, {16}},
-	{"batchnorm1.running_var", 1, 16, 1, {16}},
+	{"batchnorm1.running_mean", 1, 78048, 1, {16}},
+	{"batchnorm1.running_var", 1, 78064, 1, {16}},
 	{"conv2d2.weight", 0, 464, 4, {16, 16, 3, 3}},
 	{"batchnorm2.weight", 0, 2768, 1, {16}},
 	{"batchnorm2.bias", 0, 2784, 1, {16}},
-	{"batchnorm2.running_mean", 1, 32, 1, {16}},
-	{"batchnorm2.running_var", 1, 48, 1, {16}},
+	{"batchnorm2.running_mean", 1, 78080, 1, {16}},
+	{"batchnorm2.running_var", 1, 78096, 1, {16}},
 	{"conv2d3.weight", 0, 2800, 4, {16, 16, 3, 3}},
 	{"batchnorm3.weight", 0, 5104, 1, {16}},
 	{"batchnorm3.bias", 0, 5120, 1, {16}},
-	{"batchnorm3.running_mean", 1, 64, 1, {16}},
-	{"batchnorm3.running_var", 1, 80, 1, {16}},
+	{"batchnorm3.running_mean", 1, 78112, 1, {16}},
+	{"batchnorm3.running_var", 1, 78128, 1, {16}},
 	{"conv2d4.weight", 0, 5136, 4, {32, 16, 3, 3}},
 	{"batchnorm4.weight", 0, 9744, 1, {32}},
 	{"batchnorm4.bias", 0, 9776, 1, {32}},
-	{"batchnorm4.running_mean", 1, 96, 1, {32}},
-	{"batchnorm4.running_var", 1, 128, 1, {32}},
+	{"batchnorm4.running_mean", 1, 78144, 1, {32}},
+	{"batchnorm4.running_var", 1, 78176, 1, {32}},
 	{"conv2d5.weight", 0, 9808, 4, {32, 32, 3, 3}},
 	{"batchnorm5.weight", 0, 19024, 1, {32}},
 	{"batchnorm5.bias", 0, 19056, 1, {32}},
-	{"batchnorm5.running_mean", 1, 160, 1, {32}},
-	{"batchnorm5.running_var", 1, 192, 1, {32}},
+	{"batchnorm5.running_mean", 1, 78208, 1, {32}},
+	{"batchnorm5.running_var", 1, 78240, 1, {32}},
 	{"conv2d6.weight", 0, 19088, 4, {32, 16, 1, 1}},
 	{"batchnorm6.weight", 0, 19600, 1, {32}},
 	{"batchnorm6.bias", 0, 19632, 1, {32}},
-	{"batchnorm6.running_mean", 1, 224, 1, {32}},
-	{"batchnorm6.running_var", 1, 256, 1, {32}},
+	{"batchnorm6.running_mean", 1, 78272, 1, {32}},
+	{"batchnorm6.running_var", 1, 78304, 1, {32}},
 	{"conv2d7.weight", 0, 19664, 4, {64, 32, 3, 3}},
 	{"batchnorm7.weight", 0, 38096, 1, {64}},
 	{"batchnorm7.bias", 0, 38160, 1, {64}},
-	{"batchnorm7.running_mean", 1, 288, 1, {64}},
-	{"batchnorm7.running_var", 1, 352, 1, {64}},
+	{"batchnorm7.running_mean", 1, 78336, 1, {64}},
+	{"batchnorm7.running_var", 1, 78400, 1, {64}},
 	{"conv2d8.weight", 0, 38224, 4, {64, 64, 3, 3}},
 	{"batchnorm8.weight", 0, 75088, 1, {64}},
 	{"batchnorm8.bias", 0, 75152, 1, {64}},
-	{"batchnorm8.running_mean", 1, 416, 1, {64}},
-	{"batchnorm8.running_var", 1, 480, 1, {64}},
+	{"batchnorm8.running_mean", 1, 78464, 1, {64}},
+	{"batchnorm8.running_var", 1, 78528, 1, {64}},
 	{"conv2d9.weight", 0, 75216, 4, {64, 32, 1, 1}},
 	{"batchnorm9.weight", 0, 77264, 1, {64}},
 	{"batchnorm9.bias", 0, 77328, 1, {64}},
-	{"batchnorm9.running_mean", 1, 544, 1, {64}},
-	{"batchnorm9.running_var", 1, 608, 1, {64}},
+	{"batchnorm9.running_mean", 1, 78592, 1, {64}},
+	{"batchnorm9.running_var", 1, 78656, 1, {64}},
 	{"linear1.weight", 0, 77392, 2, {10, 64}},
 	{"linear1.bias", 0, 78032, 1, {10}},
-	{"optim.conv2d1.weight.momentum_buffer", 1, 672, 4, {16, 3, 3, 3}},
-	{"optim.batchnorm1.weight.momentum_buffer", 1, 1104, 1, {16}},
-	{"optim.batchnorm1.bias.momentum_buffer", 1, 1120, 1, {16}},
-	{"optim.conv2d2.weight.momentum_buffer", 1, 1136, 4, {16, 16, 3, 3}},
-	{"optim.batchnorm2.weight.momentum_buffer", 1, 3440, 1, {16}},
-	{"optim.batchnorm2.bias.momentum_buffer", 1, 3456, 1, {16}},
-	{"optim.conv2d3.weight.momentum_buffer", 1, 3472, 4, {16, 16, 3, 3}},
-	{"optim.batchnorm3.weight.momentum_buffer", 1, 5776, 1, {16}},
-	{"optim.batchnorm3.bias.momentum_buffer", 1, 5792, 1, {16}},
-	{"optim.conv2d4.weight.momentum_buffer", 1, 5808, 4, {32, 16, 3, 3}},
-	{"optim.batchnorm4.weight.momentum_buffer", 1, 10416, 1, {32}},
-	{"optim.batchnorm4.bias.momentum_buffer", 1, 10448, 1, {32}},
-	{"optim.conv2d5.weight.momentum_buffer", 1, 10480, 4, {32, 32, 3, 3}},
-	{"optim.batchnorm5.weight.momentum_buffer", 1, 19696, 1, {32}},
-	{"optim.batchnorm5.bias.momentum_buffer", 1, 19728, 1, {32}},
-	{"optim.conv2d6.weight.momentum_buffer", 1, 19760, 4, {32, 16, 1, 1}},
-	{"optim.batchnorm6.weight.momentum_buffer", 1, 20272, 1, {32}},
-	{"optim.batchnorm6.bias.momentum_buffer", 1, 20304, 1, {32}},
-	{"optim.conv2d7.weight.momentum_buffer", 1, 20336, 4, {64, 32, 3, 3}},
-	{"optim.batchnorm7.weight.momentum_buffer", 1, 38768, 1, {64}},
-	{"optim.batchnorm7.bias.momentum_buffer", 1, 38832, 1, {64}},
-	{"optim.conv2d8.weight.momentum_buffer", 1, 38896, 4, {64, 64, 3, 3}},
-	{"optim.batchnorm8.weight.momentum_buffer", 1, 75760, 1, {64}},
-	{"optim.batchnorm8.bias.momentum_buffer", 1, 75824, 1, {64}},
-	{"optim.conv2d9.weight.momentum_buffer", 1, 75888, 4, {64, 32, 1, 1}},
-	{"optim.batchnorm9.weight.momentum_buffer", 1, 77936, 1, {64}},
-	{"optim.batchnorm9.bias.momentum_buffer", 1, 78000, 1, {64}},
-	{"optim.linear1.weight.momentum_buffer", 1, 78064, 2, {10, 64}},
-	{"optim.linear1.bias.momentum_buffer", 1, 78704, 1, {10}},
+	{"optim.conv2d1.weight.momentum_buffer", 1, 0, 4, {16, 3, 3, 3}},
+	{"optim.batchnorm1.weight.momentum_buffer", 1, 432, 1, {16}},
+	{"optim.batchnorm1.bias.momentum_buffer", 1, 448, 1, {16}},
+	{"optim.conv2d2.weight.momentum_buffer", 1, 464, 4, {16, 16, 3, 3}},
+	{"optim.batchnorm2.weight.momentum_buffer", 1, 2768, 1, {16}},
+	{"optim.batchnorm2.bias.momentum_buffer", 1, 2784, 1, {16}},
+	{"optim.conv2d3.weight.momentum_buffer", 1, 2800, 4, {16, 16, 3, 3}},
+	{"optim.batchnorm3.weight.momentum_buffer", 1, 5104, 1, {16}},
+	{"optim.batchnorm3.bias.momentum_buffer", 1, 5120, 1, {16}},
+	{"optim.conv2d4.weight.momentum_buffer", 1, 5136, 4, {32, 16, 3, 3}},
+	{"optim.batchnorm4.weight.momentum_buffer", 1, 9744, 1, {32}},
+	{"optim.batchnorm4.bias.momentum_buffer", 1, 9776, 1, {32}},
+	{"optim.conv2d5.weight.momentum_buffer", 1, 9808, 4, {32, 32, 3, 3}},
+	{"optim.batchnorm5.weight.momentum_buffer", 1, 19024, 1, {32}},
+	{"optim.batchnorm5.bias.momentum_buffer", 1, 19056, 1, {32}},
+	{"optim.conv2d6.weight.momentum_buffer", 1, 19088, 4, {32, 16, 1, 1}},
+	{"optim.batchnorm6.weight.momentum_buffer", 1, 19600, 1, {32}},
+	{"optim.batchnorm6.bias.momentum_buffer", 1, 19632, 1, {32}},
+	{"optim.conv2d7.weight.momentum_buffer", 1, 19664, 4, {64, 32, 3, 3}},
+	{"optim.batchnorm7.weight.momentum_buffer", 1, 38096, 1, {64}},
+	{"optim.batchnorm7.bias.momentum_buffer", 1, 38160, 1, {64}},
+	{"optim.conv2d8.weight.momentum_buffer", 1, 38224, 4, {64, 64, 3, 3}},
+	{"optim.batchnorm8.weight.momentum_buffer", 1, 75088, 1, {64}},
+	{"optim.batchnorm8.bias.momentum_buffer", 1, 75152, 1, {64}},
+	{"optim.conv2d9.weight.momentum_buffer", 1, 75216, 4, {64, 32, 1, 1}},
+	{"optim.batchnorm9.weight.momentum_buffer", 1, 77264, 1, {64}},
+	{"optim.batchnorm9.bias.momentum_buffer", 1, 77328, 1, {64}},
+	{"optim.linear1.weight.momentum_buffer", 1, 77392, 2, {10, 64}},
+	{"optim.linear1.bias.momentum_buffer", 1, 78032, 1, {10}},
 };
 enum { NN_NSAVED = 76 };
 
@@ -4265,108 +3846,108 @@ float *cifar_resnet8_tensor(cifar_resnet8 *m, const char *name, long *numel)
 		{"conv2d1.weight", 0, 0, 432},
 		{"batchnorm1.weight", 0, 432, 16},
 		{"batchnorm1.bias", 0, 448, 16},
-		{"batchnorm1.running_mean", 1, 0, 16},
-		{"batchnorm1.running_var", 1, 16, 16},
+		{"batchnorm1.running_mean", 1, 78048, 16},
+		{"batchnorm1.running_var", 1, 78064, 16},
 		{"conv2d2.weight", 0, 464, 2304},
 		{"batchnorm2.weight", 0, 2768, 16},
 		{"batchnorm2.bias", 0, 2784, 16},
-		{"batchnorm2.running_mean", 1, 32, 16},
-		{"batchnorm2.running_var", 1, 48, 16},
+		{"batchnorm2.running_mean", 1, 78080, 16},
+		{"batchnorm2.running_var", 1, 78096, 16},
 		{"conv2d3.weight", 0, 2800, 2304},
 		{"batchnorm3.weight", 0, 5104, 16},
 		{"batchnorm3.bias", 0, 5120, 16},
-		{"batchnorm3.running_mean", 1, 64, 16},
-		{"batchnorm3.running_var", 1, 80, 16},
+		{"batchnorm3.running_mean", 1, 78112, 16},
+		{"batchnorm3.running_var", 1, 78128, 16},
 		{"conv2d4.weight", 0, 5136, 4608},
 		{"batchnorm4.weight", 0, 9744, 32},
 		{"batchnorm4.bias", 0, 9776, 32},
-		{"batchnorm4.running_mean", 1, 96, 32},
-		{"batchnorm4.running_var", 1, 128, 32},
+		{"batchnorm4.running_mean", 1, 78144, 32},
+		{"batchnorm4.running_var", 1, 78176, 32},
 		{"conv2d5.weight", 0, 9808, 9216},
 		{"batchnorm5.weight", 0, 19024, 32},
 		{"batchnorm5.bias", 0, 19056, 32},
-		{"batchnorm5.running_mean", 1, 160, 32},
-		{"batchnorm5.running_var", 1, 192, 32},
+		{"batchnorm5.running_mean", 1, 78208, 32},
+		{"batchnorm5.running_var", 1, 78240, 32},
 		{"conv2d6.weight", 0, 19088, 512},
 		{"batchnorm6.weight", 0, 19600, 32},
 		{"batchnorm6.bias", 0, 19632, 32},
-		{"batchnorm6.running_mean", 1, 224, 32},
-		{"batchnorm6.running_var", 1, 256, 32},
+		{"batchnorm6.running_mean", 1, 78272, 32},
+		{"batchnorm6.running_var", 1, 78304, 32},
 		{"conv2d7.weight", 0, 19664, 18432},
 		{"batchnorm7.weight", 0, 38096, 64},
 		{"batchnorm7.bias", 0, 38160, 64},
-		{"batchnorm7.running_mean", 1, 288, 64},
-		{"batchnorm7.running_var", 1, 352, 64},
+		{"batchnorm7.running_mean", 1, 78336, 64},
+		{"batchnorm7.running_var", 1, 78400, 64},
 		{"conv2d8.weight", 0, 38224, 36864},
 		{"batchnorm8.weight", 0, 75088, 64},
 		{"batchnorm8.bias", 0, 75152, 64},
-		{"batchnorm8.running_mean", 1, 416, 64},
-		{"batchnorm8.running_var", 1, 480, 64},
+		{"batchnorm8.running_mean", 1, 78464, 64},
+		{"batchnorm8.running_var", 1, 78528, 64},
 		{"conv2d9.weight", 0, 75216, 2048},
 		{"batchnorm9.weight", 0, 77264, 64},
 		{"batchnorm9.bias", 0, 77328, 64},
-		{"batchnorm9.running_mean", 1, 544, 64},
-		{"batchnorm9.running_var", 1, 608, 64},
+		{"batchnorm9.running_mean", 1, 78592, 64},
+		{"batchnorm9.running_var", 1, 78656, 64},
 		{"linear1.weight", 0, 77392, 640},
 		{"linear1.bias", 0, 78032, 10},
-		{"grad.linear1.bias", 2, 0, 10},
-		{"grad.linear1.weight", 2, 16, 640},
-		{"grad.batchnorm9.bias", 2, 656, 64},
-		{"grad.batchnorm9.weight", 2, 720, 64},
-		{"grad.conv2d9.weight", 2, 784, 2048},
-		{"grad.batchnorm8.bias", 2, 2832, 64},
-		{"grad.batchnorm8.weight", 2, 2896, 64},
-		{"grad.conv2d8.weight", 2, 2960, 36864},
-		{"grad.batchnorm7.bias", 2, 39824, 64},
-		{"grad.batchnorm7.weight", 2, 39888, 64},
-		{"grad.conv2d7.weight", 2, 39952, 18432},
-		{"grad.batchnorm6.bias", 2, 58384, 32},
-		{"grad.batchnorm6.weight", 2, 58416, 32},
-		{"grad.conv2d6.weight", 2, 58448, 512},
-		{"grad.batchnorm5.bias", 2, 58960, 32},
-		{"grad.batchnorm5.weight", 2, 58992, 32},
-		{"grad.conv2d5.weight", 2, 59024, 9216},
-		{"grad.batchnorm4.bias", 2, 68240, 32},
-		{"grad.batchnorm4.weight", 2, 68272, 32},
-		{"grad.conv2d4.weight", 2, 68304, 4608},
-		{"grad.batchnorm3.bias", 2, 72912, 16},
-		{"grad.batchnorm3.weight", 2, 72928, 16},
-		{"grad.conv2d3.weight", 2, 72944, 2304},
-		{"grad.batchnorm2.bias", 2, 75248, 16},
-		{"grad.batchnorm2.weight", 2, 75264, 16},
-		{"grad.conv2d2.weight", 2, 75280, 2304},
-		{"grad.batchnorm1.bias", 2, 77584, 16},
-		{"grad.batchnorm1.weight", 2, 77600, 16},
-		{"grad.conv2d1.weight", 2, 77616, 432},
-		{"optim.conv2d1.weight.momentum_buffer", 1, 672, 432},
-		{"optim.batchnorm1.weight.momentum_buffer", 1, 1104, 16},
-		{"optim.batchnorm1.bias.momentum_buffer", 1, 1120, 16},
-		{"optim.conv2d2.weight.momentum_buffer", 1, 1136, 2304},
-		{"optim.batchnorm2.weight.momentum_buffer", 1, 3440, 16},
-		{"optim.batchnorm2.bias.momentum_buffer", 1, 3456, 16},
-		{"optim.conv2d3.weight.momentum_buffer", 1, 3472, 2304},
-		{"optim.batchnorm3.weight.momentum_buffer", 1, 5776, 16},
-		{"optim.batchnorm3.bias.momentum_buffer", 1, 5792, 16},
-		{"optim.conv2d4.weight.momentum_buffer", 1, 5808, 4608},
-		{"optim.batchnorm4.weight.momentum_buffer", 1, 10416, 32},
-		{"optim.batchnorm4.bias.momentum_buffer", 1, 10448, 32},
-		{"optim.conv2d5.weight.momentum_buffer", 1, 10480, 9216},
-		{"optim.batchnorm5.weight.momentum_buffer", 1, 19696, 32},
-		{"optim.batchnorm5.bias.momentum_buffer", 1, 19728, 32},
-		{"optim.conv2d6.weight.momentum_buffer", 1, 19760, 512},
-		{"optim.batchnorm6.weight.momentum_buffer", 1, 20272, 32},
-		{"optim.batchnorm6.bias.momentum_buffer", 1, 20304, 32},
-		{"optim.conv2d7.weight.momentum_buffer", 1, 20336, 18432},
-		{"optim.batchnorm7.weight.momentum_buffer", 1, 38768, 64},
-		{"optim.batchnorm7.bias.momentum_buffer", 1, 38832, 64},
-		{"optim.conv2d8.weight.momentum_buffer", 1, 38896, 36864},
-		{"optim.batchnorm8.weight.momentum_buffer", 1, 75760, 64},
-		{"optim.batchnorm8.bias.momentum_buffer", 1, 75824, 64},
-		{"optim.conv2d9.weight.momentum_buffer", 1, 75888, 2048},
-		{"optim.batchnorm9.weight.momentum_buffer", 1, 77936, 64},
-		{"optim.batchnorm9.bias.momentum_buffer", 1, 78000, 64},
-		{"optim.linear1.weight.momentum_buffer", 1, 78064, 640},
-		{"optim.linear1.bias.momentum_buffer", 1, 78704, 10},
+		{"grad.linear1.bias", 2, 78032, 10},
+		{"grad.linear1.weight", 2, 77392, 640},
+		{"grad.batchnorm9.bias", 2, 77328, 64},
+		{"grad.batchnorm9.weight", 2, 77264, 64},
+		{"grad.conv2d9.weight", 2, 75216, 2048},
+		{"grad.batchnorm8.bias", 2, 75152, 64},
+		{"grad.batchnorm8.weight", 2, 75088, 64},
+		{"grad.conv2d8.weight", 2, 38224, 36864},
+		{"grad.batchnorm7.bias", 2, 38160, 64},
+		{"grad.batchnorm7.weight", 2, 38096, 64},
+		{"grad.conv2d7.weight", 2, 19664, 18432},
+		{"grad.batchnorm6.bias", 2, 19632, 32},
+		{"grad.batchnorm6.weight", 2, 19600, 32},
+		{"grad.conv2d6.weight", 2, 19088, 512},
+		{"grad.batchnorm5.bias", 2, 19056, 32},
+		{"grad.batchnorm5.weight", 2, 19024, 32},
+		{"grad.conv2d5.weight", 2, 9808, 9216},
+		{"grad.batchnorm4.bias", 2, 9776, 32},
+		{"grad.batchnorm4.weight", 2, 9744, 32},
+		{"grad.conv2d4.weight", 2, 5136, 4608},
+		{"grad.batchnorm3.bias", 2, 5120, 16},
+		{"grad.batchnorm3.weight", 2, 5104, 16},
+		{"grad.conv2d3.weight", 2, 2800, 2304},
+		{"grad.batchnorm2.bias", 2, 2784, 16},
+		{"grad.batchnorm2.weight", 2, 2768, 16},
+		{"grad.conv2d2.weight", 2, 464, 2304},
+		{"grad.batchnorm1.bias", 2, 448, 16},
+		{"grad.batchnorm1.weight", 2, 432, 16},
+		{"grad.conv2d1.weight", 2, 0, 432},
+		{"optim.conv2d1.weight.momentum_buffer", 1, 0, 432},
+		{"optim.batchnorm1.weight.momentum_buffer", 1, 432, 16},
+		{"optim.batchnorm1.bias.momentum_buffer", 1, 448, 16},
+		{"optim.conv2d2.weight.momentum_buffer", 1, 464, 2304},
+		{"optim.batchnorm2.weight.momentum_buffer", 1, 2768, 16},
+		{"optim.batchnorm2.bias.momentum_buffer", 1, 2784, 16},
+		{"optim.conv2d3.weight.momentum_buffer", 1, 2800, 2304},
+		{"optim.batchnorm3.weight.momentum_buffer", 1, 5104, 16},
+		{"optim.batchnorm3.bias.momentum_buffer", 1, 5120, 16},
+		{"optim.conv2d4.weight.momentum_buffer", 1, 5136, 4608},
+		{"optim.batchnorm4.weight.momentum_buffer", 1, 9744, 32},
+		{"optim.batchnorm4.bias.momentum_buffer", 1, 9776, 32},
+		{"optim.conv2d5.weight.momentum_buffer", 1, 9808, 9216},
+		{"optim.batchnorm5.weight.momentum_buffer", 1, 19024, 32},
+		{"optim.batchnorm5.bias.momentum_buffer", 1, 19056, 32},
+		{"optim.conv2d6.weight.momentum_buffer", 1, 19088, 512},
+		{"optim.batchnorm6.weight.momentum_buffer", 1, 19600, 32},
+		{"optim.batchnorm6.bias.momentum_buffer", 1, 19632, 32},
+		{"optim.conv2d7.weight.momentum_buffer", 1, 19664, 18432},
+		{"optim.batchnorm7.weight.momentum_buffer", 1, 38096, 64},
+		{"optim.batchnorm7.bias.momentum_buffer", 1, 38160, 64},
+		{"optim.conv2d8.weight.momentum_buffer", 1, 38224, 36864},
+		{"optim.batchnorm8.weight.momentum_buffer", 1, 75088, 64},
+		{"optim.batchnorm8.bias.momentum_buffer", 1, 75152, 64},
+		{"optim.conv2d9.weight.momentum_buffer", 1, 75216, 2048},
+		{"optim.batchnorm9.weight.momentum_buffer", 1, 77264, 64},
+		{"optim.batchnorm9.bias.momentum_buffer", 1, 77328, 64},
+		{"optim.linear1.weight.momentum_buffer", 1, 77392, 640},
+		{"optim.linear1.bias.momentum_buffer", 1, 78032, 10},
 	};
 	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
 		if (!strcmp(all[i].name, name)) {
@@ -4473,9 +4054,10 @@ int main(int argc, char **argv)
 		.lr = 0.0500000007f,
 		.sched = RT_SCHED_COSINE,
 		.sched_every = 0.0f,
-		.sched_gamma = 0.0f,
+		.sched_gamma = 0.0,
 		.warmup = 0.0f,
 		.min_lr = 0.0f,
+		.warmup_start = 0.00100000005f,
 		.train = {RT_DATA_IDX, "data/synthetic-cifar-train-images", "data/synthetic-cifar-train-labels", 0, 0, 0.00392156886f},
 		.valid = {RT_DATA_IDX, "data/synthetic-cifar-test-images", "data/synthetic-cifar-test-labels", 0, 0, 0.00392156886f},
 		.split = 0.0f,

@@ -640,8 +640,8 @@ struct mnist_cnn_bn {
 /* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
  * times every node; mnist_cnn_bn_profile_print() prints the table ---- */
 #ifdef NNCC_PROFILE
-static double nn_prof_sec[108];
-static long nn_prof_calls[108];
+static double nn_prof_sec[98];
+static long nn_prof_calls[98];
 #define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
 #define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
 static const struct {
@@ -703,20 +703,7 @@ static const struct {
 	{19, 2, 17, "bn_running", 0, 640},
 	{30, 2, 18, "bn_running", 0, 1280},
 	{40, 2, 19, "bn_running", 0, 1280},
-	{81, 2, 16, "sgd_update", 1152, 3456},
-	{83, 2, 16, "sgd_update", 128, 384},
-	{85, 2, 16, "sgd_update", 128, 384},
-	{87, 2, 17, "sgd_update", 36864, 110592},
-	{89, 2, 17, "sgd_update", 128, 384},
-	{91, 2, 17, "sgd_update", 128, 384},
-	{93, 2, 18, "sgd_update", 73728, 221184},
-	{95, 2, 18, "sgd_update", 256, 768},
-	{97, 2, 18, "sgd_update", 256, 768},
-	{99, 2, 19, "sgd_update", 147456, 442368},
-	{101, 2, 19, "sgd_update", 256, 768},
-	{103, 2, 19, "sgd_update", 256, 768},
-	{105, 2, 20, "sgd_update", 125440, 376320},
-	{107, 2, 20, "sgd_update", 40, 120},
+	{97, 2, 27, "sgd_update", 386240, 1158720},
 };
 #else
 #define NN_PROF_BEGIN ((void)0)
@@ -762,8 +749,8 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
-		const float *x1 = m->state_f + 0; /* batchnorm1.running_mean[32] */
-		const float *x2 = m->state_f + 32; /* batchnorm1.running_var[32] */
+		const float *x1 = m->state_f + 96560; /* batchnorm1.running_mean[32] */
+		const float *x2 = m->state_f + 96592; /* batchnorm1.running_var[32] */
 		float *y = m->arena + 1605632;
 		/* training: the batch's statistics over 50176 values a channel, in double */
 		(void)x1;
@@ -840,8 +827,8 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
-		const float *x1 = m->state_f + 64; /* batchnorm2.running_mean[32] */
-		const float *x2 = m->state_f + 96; /* batchnorm2.running_var[32] */
+		const float *x1 = m->state_f + 96624; /* batchnorm2.running_mean[32] */
+		const float *x2 = m->state_f + 96656; /* batchnorm2.running_var[32] */
 		float *y = m->arena + 4816992;
 		/* training: the batch's statistics over 50176 values a channel, in double */
 		(void)x1;
@@ -931,8 +918,8 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5218496; /* [64,64,14,14] */
-		const float *x1 = m->state_f + 128; /* batchnorm3.running_mean[64] */
-		const float *x2 = m->state_f + 192; /* batchnorm3.running_var[64] */
+		const float *x1 = m->state_f + 96688; /* batchnorm3.running_mean[64] */
+		const float *x2 = m->state_f + 96752; /* batchnorm3.running_var[64] */
 		float *y = m->arena + 6021312;
 		/* training: the batch's statistics over 12544 values a channel, in double */
 		(void)x1;
@@ -1009,8 +996,8 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028352; /* [64,64,14,14] */
-		const float *x1 = m->state_f + 256; /* batchnorm4.running_mean[64] */
-		const float *x2 = m->state_f + 320; /* batchnorm4.running_var[64] */
+		const float *x1 = m->state_f + 96816; /* batchnorm4.running_mean[64] */
+		const float *x2 = m->state_f + 96880; /* batchnorm4.running_var[64] */
 		float *y = m->arena + 6021504;
 		/* training: the batch's statistics over 12544 values a channel, in double */
 		(void)x1;
@@ -1147,8 +1134,8 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	/* %8 bn_stats [3,32] <- %3, %6, %7  (models/mnist_cnn_bn.lua:16) */
 	{
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
-		const float *x1 = m->state_f + 0; /* batchnorm1.running_mean[32] */
-		const float *x2 = m->state_f + 32; /* batchnorm1.running_var[32] */
+		const float *x1 = m->state_f + 96560; /* batchnorm1.running_mean[32] */
+		const float *x2 = m->state_f + 96592; /* batchnorm1.running_var[32] */
 		float *y = m->arena + 1605632;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -1208,8 +1195,8 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	/* %18 bn_stats [3,32] <- %13, %16, %17  (models/mnist_cnn_bn.lua:17) */
 	{
 		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
-		const float *x1 = m->state_f + 64; /* batchnorm2.running_mean[32] */
-		const float *x2 = m->state_f + 96; /* batchnorm2.running_var[32] */
+		const float *x1 = m->state_f + 96624; /* batchnorm2.running_mean[32] */
+		const float *x2 = m->state_f + 96656; /* batchnorm2.running_var[32] */
 		float *y = m->arena + 4816992;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -1280,8 +1267,8 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	/* %29 bn_stats [3,64] <- %24, %27, %28  (models/mnist_cnn_bn.lua:18) */
 	{
 		const float *x0 = m->arena + 5218496; /* [64,64,14,14] */
-		const float *x1 = m->state_f + 128; /* batchnorm3.running_mean[64] */
-		const float *x2 = m->state_f + 192; /* batchnorm3.running_var[64] */
+		const float *x1 = m->state_f + 96688; /* batchnorm3.running_mean[64] */
+		const float *x2 = m->state_f + 96752; /* batchnorm3.running_var[64] */
 		float *y = m->arena + 6021312;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -1341,8 +1328,8 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	/* %39 bn_stats [3,64] <- %34, %37, %38  (models/mnist_cnn_bn.lua:19) */
 	{
 		const float *x0 = m->arena + 8028352; /* [64,64,14,14] */
-		const float *x1 = m->state_f + 256; /* batchnorm4.running_mean[64] */
-		const float *x2 = m->state_f + 320; /* batchnorm4.running_var[64] */
+		const float *x1 = m->state_f + 96816; /* batchnorm4.running_mean[64] */
+		const float *x2 = m->state_f + 96880; /* batchnorm4.running_var[64] */
 		float *y = m->arena + 6021504;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -1458,7 +1445,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6223680; /* [64,10] */
-		float *y = m->grad + 0;
+		float *y = m->grad + 96544;
 		for (int c = 0; c < 10; c++)
 			y[c] = 0;
 		for (int b = 0; b < 64; b++)
@@ -1481,7 +1468,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6223680; /* [64,10] */
 		const float *x1 = m->arena + 6021696; /* [64,3136] */
-		float *y = m->grad + 16;
+		float *y = m->grad + 65184;
 		float *scratch = m->arena + 9834688;
 		nn_gemm(10, 3136, 64, x0, 10, 1, x1, 3136, 0, y, 3136, scratch);
 		NN_PROF_END(53);
@@ -1514,7 +1501,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633984; /* [64,64,14,14] */
-		float *y = m->grad + 31376;
+		float *y = m->grad + 65120;
 		for (int c = 0; c < 64; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -1529,7 +1516,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 9633984; /* [64,64,14,14] */
 		const float *x1 = m->arena + 8028352; /* [64,64,14,14] */
 		const float *x2 = m->arena + 6021504; /* [3,64] */
-		float *y = m->grad + 31440;
+		float *y = m->grad + 65056;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
 			const float mean = x2[c], istd = x2[64 + c];
@@ -1547,8 +1534,8 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 8028352; /* [64,64,14,14] */
 		const float *x2 = m->arena + 6021504; /* [3,64] */
 		const float *x3 = m->param + 65056; /* batchnorm4.weight[64] */
-		const float *x4 = m->grad + 31440; /* grad.batchnorm4.weight[64] */
-		const float *x5 = m->grad + 31376; /* grad.batchnorm4.bias[64] */
+		const float *x4 = m->grad + 65056; /* grad.batchnorm4.weight[64] */
+		const float *x5 = m->grad + 65120; /* grad.batchnorm4.bias[64] */
 		float *y = m->arena + 10436800;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -1594,7 +1581,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8831168; /* [64,64,14,14] */
 		const float *x1 = m->arena + 10436800; /* [64,64,14,14] */
-		float *y = m->grad + 31504;
+		float *y = m->grad + 28192;
 		float *scratch = m->arena + 9633984;
 		/* dw from x and dy: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; im2col + GEMM */
 		/* stride 1: dwᵀ [576,64] = the padded input's shifted rows · dyᵀ on the wide grid */
@@ -1643,7 +1630,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633984; /* [64,64,14,14] */
-		float *y = m->grad + 68368;
+		float *y = m->grad + 28128;
 		for (int c = 0; c < 64; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -1658,7 +1645,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 9633984; /* [64,64,14,14] */
 		const float *x1 = m->arena + 5218496; /* [64,64,14,14] */
 		const float *x2 = m->arena + 6021312; /* [3,64] */
-		float *y = m->grad + 68432;
+		float *y = m->grad + 28064;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
 			const float mean = x2[c], istd = x2[64 + c];
@@ -1676,8 +1663,8 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 5218496; /* [64,64,14,14] */
 		const float *x2 = m->arena + 6021312; /* [3,64] */
 		const float *x3 = m->param + 28064; /* batchnorm3.weight[64] */
-		const float *x4 = m->grad + 68432; /* grad.batchnorm3.weight[64] */
-		const float *x5 = m->grad + 68368; /* grad.batchnorm3.bias[64] */
+		const float *x4 = m->grad + 28064; /* grad.batchnorm3.weight[64] */
+		const float *x5 = m->grad + 28128; /* grad.batchnorm3.bias[64] */
 		float *y = m->arena + 8028352;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -1723,7 +1710,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4817088; /* [64,32,14,14] */
 		const float *x1 = m->arena + 8028352; /* [64,64,14,14] */
-		float *y = m->grad + 68496;
+		float *y = m->grad + 9632;
 		float *scratch = m->arena + 5619904;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; im2col + GEMM */
 		/* stride 1: dwᵀ [288,64] = the padded input's shifted rows · dyᵀ on the wide grid */
@@ -1786,7 +1773,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633984; /* [64,32,28,28] */
-		float *y = m->grad + 86928;
+		float *y = m->grad + 9600;
 		for (int c = 0; c < 32; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -1801,7 +1788,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 9633984; /* [64,32,28,28] */
 		const float *x1 = m->arena + 1605728; /* [64,32,28,28] */
 		const float *x2 = m->arena + 4816992; /* [3,32] */
-		float *y = m->grad + 86960;
+		float *y = m->grad + 9568;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
 			const float mean = x2[c], istd = x2[32 + c];
@@ -1819,8 +1806,8 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 1605728; /* [64,32,28,28] */
 		const float *x2 = m->arena + 4816992; /* [3,32] */
 		const float *x3 = m->param + 9568; /* batchnorm2.weight[32] */
-		const float *x4 = m->grad + 86960; /* grad.batchnorm2.weight[32] */
-		const float *x5 = m->grad + 86928; /* grad.batchnorm2.bias[32] */
+		const float *x4 = m->grad + 9568; /* grad.batchnorm2.weight[32] */
+		const float *x5 = m->grad + 9600; /* grad.batchnorm2.bias[32] */
 		float *y = m->arena + 6223680;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -1866,7 +1853,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
 		const float *x1 = m->arena + 6223680; /* [64,32,28,28] */
-		float *y = m->grad + 86992;
+		float *y = m->grad + 352;
 		float *scratch = m->arena + 4817088;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 -> 32 channels, 28x28 -> 28x28; im2col + GEMM */
 		/* stride 1: dwᵀ [288,32] = the padded input's shifted rows · dyᵀ on the wide grid */
@@ -1915,7 +1902,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6223680; /* [64,32,28,28] */
-		float *y = m->grad + 96208;
+		float *y = m->grad + 320;
 		for (int c = 0; c < 32; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -1930,7 +1917,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 6223680; /* [64,32,28,28] */
 		const float *x1 = m->arena + 0; /* [64,32,28,28] */
 		const float *x2 = m->arena + 1605632; /* [3,32] */
-		float *y = m->grad + 96240;
+		float *y = m->grad + 288;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
 			const float mean = x2[c], istd = x2[32 + c];
@@ -1948,8 +1935,8 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 0; /* [64,32,28,28] */
 		const float *x2 = m->arena + 1605632; /* [3,32] */
 		const float *x3 = m->param + 288; /* batchnorm1.weight[32] */
-		const float *x4 = m->grad + 96240; /* grad.batchnorm1.weight[32] */
-		const float *x5 = m->grad + 96208; /* grad.batchnorm1.bias[32] */
+		const float *x4 = m->grad + 288; /* grad.batchnorm1.weight[32] */
+		const float *x5 = m->grad + 320; /* grad.batchnorm1.bias[32] */
 		float *y = m->arena + 1605728;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -1966,7 +1953,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,1,28,28] */
 		const float *x1 = m->arena + 1605728; /* [64,32,28,28] */
-		float *y = m->grad + 96272;
+		float *y = m->grad + 0;
 		float *scratch = m->arena + 4817088;
 		/* dw from x and dy: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; im2col + GEMM */
 		/* stride 1: dwᵀ [9,32] = the padded input's shifted rows · dyᵀ on the wide grid */
@@ -2014,8 +2001,8 @@ static void update(mnist_cnn_bn *m)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605632; /* [3,32] */
-		float *x1 = m->state_f + 0; /* batchnorm1.running_mean[32] */
-		float *x2 = m->state_f + 32; /* batchnorm1.running_var[32] */
+		float *x1 = m->state_f + 96560; /* batchnorm1.running_mean[32] */
+		float *x2 = m->state_f + 96592; /* batchnorm1.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·50176/50175 */
 		for (int c = 0; c < 32; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -2027,8 +2014,8 @@ static void update(mnist_cnn_bn *m)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4816992; /* [3,32] */
-		float *x1 = m->state_f + 64; /* batchnorm2.running_mean[32] */
-		float *x2 = m->state_f + 96; /* batchnorm2.running_var[32] */
+		float *x1 = m->state_f + 96624; /* batchnorm2.running_mean[32] */
+		float *x2 = m->state_f + 96656; /* batchnorm2.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·50176/50175 */
 		for (int c = 0; c < 32; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -2040,8 +2027,8 @@ static void update(mnist_cnn_bn *m)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6021312; /* [3,64] */
-		float *x1 = m->state_f + 128; /* batchnorm3.running_mean[64] */
-		float *x2 = m->state_f + 192; /* batchnorm3.running_var[64] */
+		float *x1 = m->state_f + 96688; /* batchnorm3.running_mean[64] */
+		float *x2 = m->state_f + 96752; /* batchnorm3.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
 		for (int c = 0; c < 64; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -2053,8 +2040,8 @@ static void update(mnist_cnn_bn *m)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6021504; /* [3,64] */
-		float *x1 = m->state_f + 256; /* batchnorm4.running_mean[64] */
-		float *x2 = m->state_f + 320; /* batchnorm4.running_var[64] */
+		float *x1 = m->state_f + 96816; /* batchnorm4.running_mean[64] */
+		float *x2 = m->state_f + 96880; /* batchnorm4.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
 		for (int c = 0; c < 64; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -2062,201 +2049,19 @@ static void update(mnist_cnn_bn *m)
 		}
 		NN_PROF_END(40);
 	}
-	/* %81 sgd_update <- %2, %79, %80  (models/mnist_cnn_bn.lua:16) */
+	/* %97 sgd_update <- %94, %95, %96  (models/mnist_cnn_bn.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		float *x0 = m->param + 0; /* conv2d1.weight[32,1,3,3] */
-		const float *x1 = m->grad + 96272; /* grad.conv2d1.weight[32,1,3,3] */
-		float *x2 = m->state_f + 384; /* optim.conv2d1.weight.momentum_buffer[32,1,3,3] */
-		for (long i = 0; i < 288; i++) {
+		float *x0 = m->param + 0; /* params[96560] */
+		const float *x1 = m->grad + 0; /* grads[96560] */
+		float *x2 = m->state_f + 0; /* optim.momentum_buffer[96560] */
+		for (long i = 0; i < 96560; i++) {
 			float g = x1[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(81);
-	}
-	/* %83 sgd_update <- %4, %77, %82  (models/mnist_cnn_bn.lua:16) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 288; /* batchnorm1.weight[32] */
-		const float *x1 = m->grad + 96240; /* grad.batchnorm1.weight[32] */
-		float *x2 = m->state_f + 672; /* optim.batchnorm1.weight.momentum_buffer[32] */
-		for (long i = 0; i < 32; i++) {
-			float g = x1[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(83);
-	}
-	/* %85 sgd_update <- %5, %76, %84  (models/mnist_cnn_bn.lua:16) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 320; /* batchnorm1.bias[32] */
-		const float *x1 = m->grad + 96208; /* grad.batchnorm1.bias[32] */
-		float *x2 = m->state_f + 704; /* optim.batchnorm1.bias.momentum_buffer[32] */
-		for (long i = 0; i < 32; i++) {
-			float g = x1[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(85);
-	}
-	/* %87 sgd_update <- %12, %74, %86  (models/mnist_cnn_bn.lua:17) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 352; /* conv2d2.weight[32,32,3,3] */
-		const float *x1 = m->grad + 86992; /* grad.conv2d2.weight[32,32,3,3] */
-		float *x2 = m->state_f + 736; /* optim.conv2d2.weight.momentum_buffer[32,32,3,3] */
-		for (long i = 0; i < 9216; i++) {
-			float g = x1[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(87);
-	}
-	/* %89 sgd_update <- %14, %71, %88  (models/mnist_cnn_bn.lua:17) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 9568; /* batchnorm2.weight[32] */
-		const float *x1 = m->grad + 86960; /* grad.batchnorm2.weight[32] */
-		float *x2 = m->state_f + 9952; /* optim.batchnorm2.weight.momentum_buffer[32] */
-		for (long i = 0; i < 32; i++) {
-			float g = x1[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(89);
-	}
-	/* %91 sgd_update <- %15, %70, %90  (models/mnist_cnn_bn.lua:17) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 9600; /* batchnorm2.bias[32] */
-		const float *x1 = m->grad + 86928; /* grad.batchnorm2.bias[32] */
-		float *x2 = m->state_f + 9984; /* optim.batchnorm2.bias.momentum_buffer[32] */
-		for (long i = 0; i < 32; i++) {
-			float g = x1[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(91);
-	}
-	/* %93 sgd_update <- %23, %67, %92  (models/mnist_cnn_bn.lua:18) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 9632; /* conv2d3.weight[64,32,3,3] */
-		const float *x1 = m->grad + 68496; /* grad.conv2d3.weight[64,32,3,3] */
-		float *x2 = m->state_f + 10016; /* optim.conv2d3.weight.momentum_buffer[64,32,3,3] */
-		for (long i = 0; i < 18432; i++) {
-			float g = x1[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(93);
-	}
-	/* %95 sgd_update <- %25, %64, %94  (models/mnist_cnn_bn.lua:18) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 28064; /* batchnorm3.weight[64] */
-		const float *x1 = m->grad + 68432; /* grad.batchnorm3.weight[64] */
-		float *x2 = m->state_f + 28448; /* optim.batchnorm3.weight.momentum_buffer[64] */
-		for (long i = 0; i < 64; i++) {
-			float g = x1[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(95);
-	}
-	/* %97 sgd_update <- %26, %63, %96  (models/mnist_cnn_bn.lua:18) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 28128; /* batchnorm3.bias[64] */
-		const float *x1 = m->grad + 68368; /* grad.batchnorm3.bias[64] */
-		float *x2 = m->state_f + 28512; /* optim.batchnorm3.bias.momentum_buffer[64] */
-		for (long i = 0; i < 64; i++) {
-			float g = x1[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
+			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + g;
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
 		NN_PROF_END(97);
-	}
-	/* %99 sgd_update <- %33, %61, %98  (models/mnist_cnn_bn.lua:19) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 28192; /* conv2d4.weight[64,64,3,3] */
-		const float *x1 = m->grad + 31504; /* grad.conv2d4.weight[64,64,3,3] */
-		float *x2 = m->state_f + 28576; /* optim.conv2d4.weight.momentum_buffer[64,64,3,3] */
-		for (long i = 0; i < 36864; i++) {
-			float g = x1[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(99);
-	}
-	/* %101 sgd_update <- %35, %58, %100  (models/mnist_cnn_bn.lua:19) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 65056; /* batchnorm4.weight[64] */
-		const float *x1 = m->grad + 31440; /* grad.batchnorm4.weight[64] */
-		float *x2 = m->state_f + 65440; /* optim.batchnorm4.weight.momentum_buffer[64] */
-		for (long i = 0; i < 64; i++) {
-			float g = x1[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(101);
-	}
-	/* %103 sgd_update <- %36, %57, %102  (models/mnist_cnn_bn.lua:19) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 65120; /* batchnorm4.bias[64] */
-		const float *x1 = m->grad + 31376; /* grad.batchnorm4.bias[64] */
-		float *x2 = m->state_f + 65504; /* optim.batchnorm4.bias.momentum_buffer[64] */
-		for (long i = 0; i < 64; i++) {
-			float g = x1[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(103);
-	}
-	/* %105 sgd_update <- %45, %53, %104  (models/mnist_cnn_bn.lua:20) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 65184; /* linear1.weight[10,3136] */
-		const float *x1 = m->grad + 16; /* grad.linear1.weight[10,3136] */
-		float *x2 = m->state_f + 65568; /* optim.linear1.weight.momentum_buffer[10,3136] */
-		for (long i = 0; i < 31360; i++) {
-			float g = x1[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(105);
-	}
-	/* %107 sgd_update <- %47, %51, %106  (models/mnist_cnn_bn.lua:20) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 96544; /* linear1.bias[10] */
-		const float *x1 = m->grad + 0; /* grad.linear1.bias[10] */
-		float *x2 = m->state_f + 96928; /* optim.linear1.bias.momentum_buffer[10] */
-		for (long i = 0; i < 10; i++) {
-			float g = x1[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(107);
 	}
 }
 
@@ -2287,19 +2092,19 @@ mnist_cnn_bn *mnist_cnn_bn_init(void *mem, uint64_t seed)
 	nn_init_uniform(m->param + 0, 288, 0.333333343f, &r);  /* conv2d1.weight: U(±1/√9) */
 	nn_init_const(m->param + 288, 32, 1);  /* batchnorm1.weight */
 	nn_init_const(m->param + 320, 32, 0);  /* batchnorm1.bias */
-	nn_init_const(m->state_f + 32, 32, 1);  /* batchnorm1.running_var */
+	nn_init_const(m->state_f + 96592, 32, 1);  /* batchnorm1.running_var */
 	nn_init_uniform(m->param + 352, 9216, 0.0589255653f, &r);  /* conv2d2.weight: U(±1/√288) */
 	nn_init_const(m->param + 9568, 32, 1);  /* batchnorm2.weight */
 	nn_init_const(m->param + 9600, 32, 0);  /* batchnorm2.bias */
-	nn_init_const(m->state_f + 96, 32, 1);  /* batchnorm2.running_var */
+	nn_init_const(m->state_f + 96656, 32, 1);  /* batchnorm2.running_var */
 	nn_init_uniform(m->param + 9632, 18432, 0.0589255653f, &r);  /* conv2d3.weight: U(±1/√288) */
 	nn_init_const(m->param + 28064, 64, 1);  /* batchnorm3.weight */
 	nn_init_const(m->param + 28128, 64, 0);  /* batchnorm3.bias */
-	nn_init_const(m->state_f + 192, 64, 1);  /* batchnorm3.running_var */
+	nn_init_const(m->state_f + 96752, 64, 1);  /* batchnorm3.running_var */
 	nn_init_uniform(m->param + 28192, 36864, 0.0416666679f, &r);  /* conv2d4.weight: U(±1/√576) */
 	nn_init_const(m->param + 65056, 64, 1);  /* batchnorm4.weight */
 	nn_init_const(m->param + 65120, 64, 0);  /* batchnorm4.bias */
-	nn_init_const(m->state_f + 320, 64, 1);  /* batchnorm4.running_var */
+	nn_init_const(m->state_f + 96880, 64, 1);  /* batchnorm4.running_var */
 	nn_init_uniform(m->param + 65184, 31360, 0.0178571437f, &r);  /* linear1.weight: U(±1/√3136) */
 	nn_init_uniform(m->param + 96544, 10, 0.0178571437f, &r);  /* linear1.bias: U(±1/√3136) */
 	m->rng = r;
@@ -2422,39 +2227,39 @@ static const struct {
 	{"conv2d1.weight", 0, 0, 4, {32, 1, 3, 3}},
 	{"batchnorm1.weight", 0, 288, 1, {32}},
 	{"batchnorm1.bias", 0, 320, 1, {32}},
-	{"batchnorm1.running_mean", 1, 0, 1, {32}},
-	{"batchnorm1.running_var", 1, 32, 1, {32}},
+	{"batchnorm1.running_mean", 1, 96560, 1, {32}},
+	{"batchnorm1.running_var", 1, 96592, 1, {32}},
 	{"conv2d2.weight", 0, 352, 4, {32, 32, 3, 3}},
 	{"batchnorm2.weight", 0, 9568, 1, {32}},
 	{"batchnorm2.bias", 0, 9600, 1, {32}},
-	{"batchnorm2.running_mean", 1, 64, 1, {32}},
-	{"batchnorm2.running_var", 1, 96, 1, {32}},
+	{"batchnorm2.running_mean", 1, 96624, 1, {32}},
+	{"batchnorm2.running_var", 1, 96656, 1, {32}},
 	{"conv2d3.weight", 0, 9632, 4, {64, 32, 3, 3}},
 	{"batchnorm3.weight", 0, 28064, 1, {64}},
 	{"batchnorm3.bias", 0, 28128, 1, {64}},
-	{"batchnorm3.running_mean", 1, 128, 1, {64}},
-	{"batchnorm3.running_var", 1, 192, 1, {64}},
+	{"batchnorm3.running_mean", 1, 96688, 1, {64}},
+	{"batchnorm3.running_var", 1, 96752, 1, {64}},
 	{"conv2d4.weight", 0, 28192, 4, {64, 64, 3, 3}},
 	{"batchnorm4.weight", 0, 65056, 1, {64}},
 	{"batchnorm4.bias", 0, 65120, 1, {64}},
-	{"batchnorm4.running_mean", 1, 256, 1, {64}},
-	{"batchnorm4.running_var", 1, 320, 1, {64}},
+	{"batchnorm4.running_mean", 1, 96816, 1, {64}},
+	{"batchnorm4.running_var", 1, 96880, 1, {64}},
 	{"linear1.weight", 0, 65184, 2, {10, 3136}},
 	{"linear1.bias", 0, 96544, 1, {10}},
-	{"optim.conv2d1.weight.momentum_buffer", 1, 384, 4, {32, 1, 3, 3}},
-	{"optim.batchnorm1.weight.momentum_buffer", 1, 672, 1, {32}},
-	{"optim.batchnorm1.bias.momentum_buffer", 1, 704, 1, {32}},
-	{"optim.conv2d2.weight.momentum_buffer", 1, 736, 4, {32, 32, 3, 3}},
-	{"optim.batchnorm2.weight.momentum_buffer", 1, 9952, 1, {32}},
-	{"optim.batchnorm2.bias.momentum_buffer", 1, 9984, 1, {32}},
-	{"optim.conv2d3.weight.momentum_buffer", 1, 10016, 4, {64, 32, 3, 3}},
-	{"optim.batchnorm3.weight.momentum_buffer", 1, 28448, 1, {64}},
-	{"optim.batchnorm3.bias.momentum_buffer", 1, 28512, 1, {64}},
-	{"optim.conv2d4.weight.momentum_buffer", 1, 28576, 4, {64, 64, 3, 3}},
-	{"optim.batchnorm4.weight.momentum_buffer", 1, 65440, 1, {64}},
-	{"optim.batchnorm4.bias.momentum_buffer", 1, 65504, 1, {64}},
-	{"optim.linear1.weight.momentum_buffer", 1, 65568, 2, {10, 3136}},
-	{"optim.linear1.bias.momentum_buffer", 1, 96928, 1, {10}},
+	{"optim.conv2d1.weight.momentum_buffer", 1, 0, 4, {32, 1, 3, 3}},
+	{"optim.batchnorm1.weight.momentum_buffer", 1, 288, 1, {32}},
+	{"optim.batchnorm1.bias.momentum_buffer", 1, 320, 1, {32}},
+	{"optim.conv2d2.weight.momentum_buffer", 1, 352, 4, {32, 32, 3, 3}},
+	{"optim.batchnorm2.weight.momentum_buffer", 1, 9568, 1, {32}},
+	{"optim.batchnorm2.bias.momentum_buffer", 1, 9600, 1, {32}},
+	{"optim.conv2d3.weight.momentum_buffer", 1, 9632, 4, {64, 32, 3, 3}},
+	{"optim.batchnorm3.weight.momentum_buffer", 1, 28064, 1, {64}},
+	{"optim.batchnorm3.bias.momentum_buffer", 1, 28128, 1, {64}},
+	{"optim.conv2d4.weight.momentum_buffer", 1, 28192, 4, {64, 64, 3, 3}},
+	{"optim.batchnorm4.weight.momentum_buffer", 1, 65056, 1, {64}},
+	{"optim.batchnorm4.bias.momentum_buffer", 1, 65120, 1, {64}},
+	{"optim.linear1.weight.momentum_buffer", 1, 65184, 2, {10, 3136}},
+	{"optim.linear1.bias.momentum_buffer", 1, 96544, 1, {10}},
 };
 enum { NN_NSAVED = 36 };
 
@@ -2518,53 +2323,53 @@ float *mnist_cnn_bn_tensor(mnist_cnn_bn *m, const char *name, long *numel)
 		{"conv2d1.weight", 0, 0, 288},
 		{"batchnorm1.weight", 0, 288, 32},
 		{"batchnorm1.bias", 0, 320, 32},
-		{"batchnorm1.running_mean", 1, 0, 32},
-		{"batchnorm1.running_var", 1, 32, 32},
+		{"batchnorm1.running_mean", 1, 96560, 32},
+		{"batchnorm1.running_var", 1, 96592, 32},
 		{"conv2d2.weight", 0, 352, 9216},
 		{"batchnorm2.weight", 0, 9568, 32},
 		{"batchnorm2.bias", 0, 9600, 32},
-		{"batchnorm2.running_mean", 1, 64, 32},
-		{"batchnorm2.running_var", 1, 96, 32},
+		{"batchnorm2.running_mean", 1, 96624, 32},
+		{"batchnorm2.running_var", 1, 96656, 32},
 		{"conv2d3.weight", 0, 9632, 18432},
 		{"batchnorm3.weight", 0, 28064, 64},
 		{"batchnorm3.bias", 0, 28128, 64},
-		{"batchnorm3.running_mean", 1, 128, 64},
-		{"batchnorm3.running_var", 1, 192, 64},
+		{"batchnorm3.running_mean", 1, 96688, 64},
+		{"batchnorm3.running_var", 1, 96752, 64},
 		{"conv2d4.weight", 0, 28192, 36864},
 		{"batchnorm4.weight", 0, 65056, 64},
 		{"batchnorm4.bias", 0, 65120, 64},
-		{"batchnorm4.running_mean", 1, 256, 64},
-		{"batchnorm4.running_var", 1, 320, 64},
+		{"batchnorm4.running_mean", 1, 96816, 64},
+		{"batchnorm4.running_var", 1, 96880, 64},
 		{"linear1.weight", 0, 65184, 31360},
 		{"linear1.bias", 0, 96544, 10},
-		{"grad.linear1.bias", 2, 0, 10},
-		{"grad.linear1.weight", 2, 16, 31360},
-		{"grad.batchnorm4.bias", 2, 31376, 64},
-		{"grad.batchnorm4.weight", 2, 31440, 64},
-		{"grad.conv2d4.weight", 2, 31504, 36864},
-		{"grad.batchnorm3.bias", 2, 68368, 64},
-		{"grad.batchnorm3.weight", 2, 68432, 64},
-		{"grad.conv2d3.weight", 2, 68496, 18432},
-		{"grad.batchnorm2.bias", 2, 86928, 32},
-		{"grad.batchnorm2.weight", 2, 86960, 32},
-		{"grad.conv2d2.weight", 2, 86992, 9216},
-		{"grad.batchnorm1.bias", 2, 96208, 32},
-		{"grad.batchnorm1.weight", 2, 96240, 32},
-		{"grad.conv2d1.weight", 2, 96272, 288},
-		{"optim.conv2d1.weight.momentum_buffer", 1, 384, 288},
-		{"optim.batchnorm1.weight.momentum_buffer", 1, 672, 32},
-		{"optim.batchnorm1.bias.momentum_buffer", 1, 704, 32},
-		{"optim.conv2d2.weight.momentum_buffer", 1, 736, 9216},
-		{"optim.batchnorm2.weight.momentum_buffer", 1, 9952, 32},
-		{"optim.batchnorm2.bias.momentum_buffer", 1, 9984, 32},
-		{"optim.conv2d3.weight.momentum_buffer", 1, 10016, 18432},
-		{"optim.batchnorm3.weight.momentum_buffer", 1, 28448, 64},
-		{"optim.batchnorm3.bias.momentum_buffer", 1, 28512, 64},
-		{"optim.conv2d4.weight.momentum_buffer", 1, 28576, 36864},
-		{"optim.batchnorm4.weight.momentum_buffer", 1, 65440, 64},
-		{"optim.batchnorm4.bias.momentum_buffer", 1, 65504, 64},
-		{"optim.linear1.weight.momentum_buffer", 1, 65568, 31360},
-		{"optim.linear1.bias.momentum_buffer", 1, 96928, 10},
+		{"grad.linear1.bias", 2, 96544, 10},
+		{"grad.linear1.weight", 2, 65184, 31360},
+		{"grad.batchnorm4.bias", 2, 65120, 64},
+		{"grad.batchnorm4.weight", 2, 65056, 64},
+		{"grad.conv2d4.weight", 2, 28192, 36864},
+		{"grad.batchnorm3.bias", 2, 28128, 64},
+		{"grad.batchnorm3.weight", 2, 28064, 64},
+		{"grad.conv2d3.weight", 2, 9632, 18432},
+		{"grad.batchnorm2.bias", 2, 9600, 32},
+		{"grad.batchnorm2.weight", 2, 9568, 32},
+		{"grad.conv2d2.weight", 2, 352, 9216},
+		{"grad.batchnorm1.bias", 2, 320, 32},
+		{"grad.batchnorm1.weight", 2, 288, 32},
+		{"grad.conv2d1.weight", 2, 0, 288},
+		{"optim.conv2d1.weight.momentum_buffer", 1, 0, 288},
+		{"optim.batchnorm1.weight.momentum_buffer", 1, 288, 32},
+		{"optim.batchnorm1.bias.momentum_buffer", 1, 320, 32},
+		{"optim.conv2d2.weight.momentum_buffer", 1, 352, 9216},
+		{"optim.batchnorm2.weight.momentum_buffer", 1, 9568, 32},
+		{"optim.batchnorm2.bias.momentum_buffer", 1, 9600, 32},
+		{"optim.conv2d3.weight.momentum_buffer", 1, 9632, 18432},
+		{"optim.batchnorm3.weight.momentum_buffer", 1, 28064, 64},
+		{"optim.batchnorm3.bias.momentum_buffer", 1, 28128, 64},
+		{"optim.conv2d4.weight.momentum_buffer", 1, 28192, 36864},
+		{"optim.batchnorm4.weight.momentum_buffer", 1, 65056, 64},
+		{"optim.batchnorm4.bias.momentum_buffer", 1, 65120, 64},
+		{"optim.linear1.weight.momentum_buffer", 1, 65184, 31360},
+		{"optim.linear1.bias.momentum_buffer", 1, 96544, 10},
 	};
 	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
 		if (!strcmp(all[i].name, name)) {
@@ -2671,9 +2476,10 @@ int main(int argc, char **argv)
 		.lr = 0.00999999978f,
 		.sched = RT_SCHED_COSINE,
 		.sched_every = 0.0f,
-		.sched_gamma = 0.0f,
+		.sched_gamma = 0.0,
 		.warmup = 0.0f,
 		.min_lr = 0.0f,
+		.warmup_start = 0.00100000005f,
 		.train = {RT_DATA_IDX, "data/train-images-idx3-ubyte", "data/train-labels-idx1-ubyte", 0, 0, 0.00392156886f},
 		.valid = {RT_DATA_IDX, "data/t10k-images-idx3-ubyte", "data/t10k-labels-idx1-ubyte", 0, 0, 0.00392156886f},
 		.split = 0.0f,

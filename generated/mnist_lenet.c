@@ -640,8 +640,8 @@ struct mnist_lenet {
 /* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
  * times every node; mnist_lenet_profile_print() prints the table ---- */
 #ifdef NNCC_PROFILE
-static double nn_prof_sec[82];
-static long nn_prof_calls[82];
+static double nn_prof_sec[77];
+static long nn_prof_calls[77];
 #define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
 #define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
 static const struct {
@@ -687,16 +687,7 @@ static const struct {
 	{49, 1, 16, "relu_grad", 301056, 3612672},
 	{50, 1, 16, "bias_grad", 0, 1204248},
 	{51, 1, 16, "conv2d_dw", 15052800, 1405528},
-	{54, 2, 16, "adam_update", 600, 2400},
-	{57, 2, 16, "adam_update", 24, 96},
-	{60, 2, 16, "adam_update", 9600, 38400},
-	{63, 2, 16, "adam_update", 64, 256},
-	{66, 2, 16, "adam_update", 192000, 768000},
-	{69, 2, 16, "adam_update", 480, 1920},
-	{72, 2, 16, "adam_update", 40320, 161280},
-	{75, 2, 16, "adam_update", 336, 1344},
-	{78, 2, 16, "adam_update", 3360, 13440},
-	{81, 2, 16, "adam_update", 40, 160},
+	{76, 2, 23, "adam_update", 247040, 988160},
 };
 #else
 #define NN_PROF_BEGIN ((void)0)
@@ -1170,7 +1161,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 518656; /* [64,10] */
-		float *y = m->grad + 0;
+		float *y = m->grad + 61744;
 		for (int c = 0; c < 10; c++)
 			y[c] = 0;
 		for (int b = 0; b < 64; b++)
@@ -1193,7 +1184,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 518656; /* [64,10] */
 		const float *x1 = m->arena + 512000; /* [64,84] */
-		float *y = m->grad + 16;
+		float *y = m->grad + 60896;
 		float *scratch = m->arena + 524672;
 		nn_gemm(10, 84, 64, x0, 10, 1, x1, 84, 0, y, 84, scratch);
 		NN_PROF_END(33);
@@ -1212,7 +1203,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 524672; /* [64,84] */
-		float *y = m->grad + 864;
+		float *y = m->grad + 60800;
 		for (int c = 0; c < 84; c++)
 			y[c] = 0;
 		for (int b = 0; b < 64; b++)
@@ -1235,7 +1226,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 524672; /* [64,84] */
 		const float *x1 = m->arena + 504320; /* [64,120] */
-		float *y = m->grad + 960;
+		float *y = m->grad + 50720;
 		float *scratch = m->arena + 537728;
 		nn_gemm(84, 120, 64, x0, 84, 1, x1, 120, 0, y, 120, scratch);
 		NN_PROF_END(37);
@@ -1254,7 +1245,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 518656; /* [64,120] */
-		float *y = m->grad + 11040;
+		float *y = m->grad + 50592;
 		for (int c = 0; c < 120; c++)
 			y[c] = 0;
 		for (int b = 0; b < 64; b++)
@@ -1277,7 +1268,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 518656; /* [64,120] */
 		const float *x1 = m->arena + 478720; /* [64,400] */
-		float *y = m->grad + 11168;
+		float *y = m->grad + 2592;
 		float *scratch = m->arena + 551936;
 		nn_gemm(120, 400, 64, x0, 120, 1, x1, 400, 0, y, 400, scratch);
 		NN_PROF_END(41);
@@ -1310,7 +1301,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 654336; /* [64,16,10,10] */
-		float *y = m->grad + 59168;
+		float *y = m->grad + 2576;
 		for (int c = 0; c < 16; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -1353,7 +1344,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 301056; /* [64,6,14,14] */
 		const float *x1 = m->arena + 654336; /* [64,16,10,10] */
-		float *y = m->grad + 59184;
+		float *y = m->grad + 176;
 		float *scratch = m->arena + 376320;
 		/* dw from x and dy: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; im2col + GEMM */
 		/* stride 1: dwᵀ [150,16] = the padded input's shifted rows · dyᵀ on the wide grid */
@@ -1415,7 +1406,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 894976; /* [64,6,28,28] */
-		float *y = m->grad + 61584;
+		float *y = m->grad + 160;
 		for (int c = 0; c < 6; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -1429,7 +1420,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,1,28,28] */
 		const float *x1 = m->arena + 894976; /* [64,6,28,28] */
-		float *y = m->grad + 61600;
+		float *y = m->grad + 0;
 		float *scratch = m->arena + 518656;
 		/* dw from x and dy: a 5x5 conv, pad 2, 1 -> 6 channels, 28x28 -> 28x28; im2col + GEMM */
 		/* stride 1: dwᵀ [25,6] = the padded input's shifted rows · dyᵀ on the wide grid */
@@ -1473,175 +1464,24 @@ static void update(mnist_lenet *m)
 	const int64_t t = m->state.step + 1;  /* 1 on the first step */
 	(void)lr;
 	(void)t;
-	/* %54 adam_update <- %2, %51, %52, %53  (models/mnist_lenet.lua:16) */
+	/* %76 adam_update <- %72, %73, %74, %75  (models/mnist_lenet.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		float *x0 = m->param + 0; /* conv2d1.weight[6,1,5,5] */
-		const float *x1 = m->grad + 61600; /* grad.conv2d1.weight[6,1,5,5] */
-		float *x2 = m->state_f + 0; /* optim.conv2d1.weight.exp_avg[6,1,5,5] */
-		float *x3 = m->state_f + 160; /* optim.conv2d1.weight.exp_avg_sq[6,1,5,5] */
-		const float step_size = lr / (float)(1 - pow(0.90000000000000002, (double)t));
-		const float bc2 = (float)sqrt(1 - pow(0.999, (double)t));
-		for (long i = 0; i < 150; i++) {
+		float *x0 = m->param + 0; /* params[61760] */
+		const float *x1 = m->grad + 0; /* grads[61760] */
+		float *x2 = m->state_f + 0; /* optim.exp_avg[61760] */
+		float *x3 = m->state_f + 61760; /* optim.exp_avg_sq[61760] */
+		const double bc1 = 1 - pow(0.9, (double)t);
+		const double bc2 = 1 - pow(0.999, (double)t);
+		const float step_size = (float)(lr / bc1);
+		const float bc2_sqrt = (float)sqrt(bc2);
+		for (long i = 0; i < 61760; i++) {
 			float g = x1[i];
 			x2[i] = 0.899999976f*x2[i] + 0.100000001f*g;
 			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;
-			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2 + 9.99999994e-09f);
+			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2_sqrt + 9.99999994e-09f);
 		}
-		NN_PROF_END(54);
-	}
-	/* %57 adam_update <- %4, %50, %55, %56  (models/mnist_lenet.lua:16) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 160; /* conv2d1.bias[6] */
-		const float *x1 = m->grad + 61584; /* grad.conv2d1.bias[6] */
-		float *x2 = m->state_f + 320; /* optim.conv2d1.bias.exp_avg[6] */
-		float *x3 = m->state_f + 336; /* optim.conv2d1.bias.exp_avg_sq[6] */
-		const float step_size = lr / (float)(1 - pow(0.90000000000000002, (double)t));
-		const float bc2 = (float)sqrt(1 - pow(0.999, (double)t));
-		for (long i = 0; i < 6; i++) {
-			float g = x1[i];
-			x2[i] = 0.899999976f*x2[i] + 0.100000001f*g;
-			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;
-			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2 + 9.99999994e-09f);
-		}
-		NN_PROF_END(57);
-	}
-	/* %60 adam_update <- %8, %47, %58, %59  (models/mnist_lenet.lua:16) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 176; /* conv2d2.weight[16,6,5,5] */
-		const float *x1 = m->grad + 59184; /* grad.conv2d2.weight[16,6,5,5] */
-		float *x2 = m->state_f + 352; /* optim.conv2d2.weight.exp_avg[16,6,5,5] */
-		float *x3 = m->state_f + 2752; /* optim.conv2d2.weight.exp_avg_sq[16,6,5,5] */
-		const float step_size = lr / (float)(1 - pow(0.90000000000000002, (double)t));
-		const float bc2 = (float)sqrt(1 - pow(0.999, (double)t));
-		for (long i = 0; i < 2400; i++) {
-			float g = x1[i];
-			x2[i] = 0.899999976f*x2[i] + 0.100000001f*g;
-			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;
-			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2 + 9.99999994e-09f);
-		}
-		NN_PROF_END(60);
-	}
-	/* %63 adam_update <- %10, %45, %61, %62  (models/mnist_lenet.lua:16) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 2576; /* conv2d2.bias[16] */
-		const float *x1 = m->grad + 59168; /* grad.conv2d2.bias[16] */
-		float *x2 = m->state_f + 5152; /* optim.conv2d2.bias.exp_avg[16] */
-		float *x3 = m->state_f + 5168; /* optim.conv2d2.bias.exp_avg_sq[16] */
-		const float step_size = lr / (float)(1 - pow(0.90000000000000002, (double)t));
-		const float bc2 = (float)sqrt(1 - pow(0.999, (double)t));
-		for (long i = 0; i < 16; i++) {
-			float g = x1[i];
-			x2[i] = 0.899999976f*x2[i] + 0.100000001f*g;
-			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;
-			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2 + 9.99999994e-09f);
-		}
-		NN_PROF_END(63);
-	}
-	/* %66 adam_update <- %15, %41, %64, %65  (models/mnist_lenet.lua:16) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 2592; /* linear1.weight[120,400] */
-		const float *x1 = m->grad + 11168; /* grad.linear1.weight[120,400] */
-		float *x2 = m->state_f + 5184; /* optim.linear1.weight.exp_avg[120,400] */
-		float *x3 = m->state_f + 53184; /* optim.linear1.weight.exp_avg_sq[120,400] */
-		const float step_size = lr / (float)(1 - pow(0.90000000000000002, (double)t));
-		const float bc2 = (float)sqrt(1 - pow(0.999, (double)t));
-		for (long i = 0; i < 48000; i++) {
-			float g = x1[i];
-			x2[i] = 0.899999976f*x2[i] + 0.100000001f*g;
-			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;
-			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2 + 9.99999994e-09f);
-		}
-		NN_PROF_END(66);
-	}
-	/* %69 adam_update <- %17, %39, %67, %68  (models/mnist_lenet.lua:16) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 50592; /* linear1.bias[120] */
-		const float *x1 = m->grad + 11040; /* grad.linear1.bias[120] */
-		float *x2 = m->state_f + 101184; /* optim.linear1.bias.exp_avg[120] */
-		float *x3 = m->state_f + 101312; /* optim.linear1.bias.exp_avg_sq[120] */
-		const float step_size = lr / (float)(1 - pow(0.90000000000000002, (double)t));
-		const float bc2 = (float)sqrt(1 - pow(0.999, (double)t));
-		for (long i = 0; i < 120; i++) {
-			float g = x1[i];
-			x2[i] = 0.899999976f*x2[i] + 0.100000001f*g;
-			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;
-			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2 + 9.99999994e-09f);
-		}
-		NN_PROF_END(69);
-	}
-	/* %72 adam_update <- %20, %37, %70, %71  (models/mnist_lenet.lua:16) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 50720; /* linear2.weight[84,120] */
-		const float *x1 = m->grad + 960; /* grad.linear2.weight[84,120] */
-		float *x2 = m->state_f + 101440; /* optim.linear2.weight.exp_avg[84,120] */
-		float *x3 = m->state_f + 111520; /* optim.linear2.weight.exp_avg_sq[84,120] */
-		const float step_size = lr / (float)(1 - pow(0.90000000000000002, (double)t));
-		const float bc2 = (float)sqrt(1 - pow(0.999, (double)t));
-		for (long i = 0; i < 10080; i++) {
-			float g = x1[i];
-			x2[i] = 0.899999976f*x2[i] + 0.100000001f*g;
-			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;
-			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2 + 9.99999994e-09f);
-		}
-		NN_PROF_END(72);
-	}
-	/* %75 adam_update <- %22, %35, %73, %74  (models/mnist_lenet.lua:16) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 60800; /* linear2.bias[84] */
-		const float *x1 = m->grad + 864; /* grad.linear2.bias[84] */
-		float *x2 = m->state_f + 121600; /* optim.linear2.bias.exp_avg[84] */
-		float *x3 = m->state_f + 121696; /* optim.linear2.bias.exp_avg_sq[84] */
-		const float step_size = lr / (float)(1 - pow(0.90000000000000002, (double)t));
-		const float bc2 = (float)sqrt(1 - pow(0.999, (double)t));
-		for (long i = 0; i < 84; i++) {
-			float g = x1[i];
-			x2[i] = 0.899999976f*x2[i] + 0.100000001f*g;
-			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;
-			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2 + 9.99999994e-09f);
-		}
-		NN_PROF_END(75);
-	}
-	/* %78 adam_update <- %25, %33, %76, %77  (models/mnist_lenet.lua:16) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 60896; /* linear3.weight[10,84] */
-		const float *x1 = m->grad + 16; /* grad.linear3.weight[10,84] */
-		float *x2 = m->state_f + 121792; /* optim.linear3.weight.exp_avg[10,84] */
-		float *x3 = m->state_f + 122640; /* optim.linear3.weight.exp_avg_sq[10,84] */
-		const float step_size = lr / (float)(1 - pow(0.90000000000000002, (double)t));
-		const float bc2 = (float)sqrt(1 - pow(0.999, (double)t));
-		for (long i = 0; i < 840; i++) {
-			float g = x1[i];
-			x2[i] = 0.899999976f*x2[i] + 0.100000001f*g;
-			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;
-			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2 + 9.99999994e-09f);
-		}
-		NN_PROF_END(78);
-	}
-	/* %81 adam_update <- %27, %31, %79, %80  (models/mnist_lenet.lua:16) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 61744; /* linear3.bias[10] */
-		const float *x1 = m->grad + 0; /* grad.linear3.bias[10] */
-		float *x2 = m->state_f + 123488; /* optim.linear3.bias.exp_avg[10] */
-		float *x3 = m->state_f + 123504; /* optim.linear3.bias.exp_avg_sq[10] */
-		const float step_size = lr / (float)(1 - pow(0.90000000000000002, (double)t));
-		const float bc2 = (float)sqrt(1 - pow(0.999, (double)t));
-		for (long i = 0; i < 10; i++) {
-			float g = x1[i];
-			x2[i] = 0.899999976f*x2[i] + 0.100000001f*g;
-			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;
-			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2 + 9.99999994e-09f);
-		}
-		NN_PROF_END(81);
+		NN_PROF_END(76);
 	}
 }
 
@@ -1807,24 +1647,24 @@ static const struct {
 	{"linear3.weight", 0, 60896, 2, {10, 84}},
 	{"linear3.bias", 0, 61744, 1, {10}},
 	{"optim.conv2d1.weight.exp_avg", 1, 0, 4, {6, 1, 5, 5}},
-	{"optim.conv2d1.weight.exp_avg_sq", 1, 160, 4, {6, 1, 5, 5}},
-	{"optim.conv2d1.bias.exp_avg", 1, 320, 1, {6}},
-	{"optim.conv2d1.bias.exp_avg_sq", 1, 336, 1, {6}},
-	{"optim.conv2d2.weight.exp_avg", 1, 352, 4, {16, 6, 5, 5}},
-	{"optim.conv2d2.weight.exp_avg_sq", 1, 2752, 4, {16, 6, 5, 5}},
-	{"optim.conv2d2.bias.exp_avg", 1, 5152, 1, {16}},
-	{"optim.conv2d2.bias.exp_avg_sq", 1, 5168, 1, {16}},
-	{"optim.linear1.weight.exp_avg", 1, 5184, 2, {120, 400}},
-	{"optim.linear1.weight.exp_avg_sq", 1, 53184, 2, {120, 400}},
-	{"optim.linear1.bias.exp_avg", 1, 101184, 1, {120}},
-	{"optim.linear1.bias.exp_avg_sq", 1, 101312, 1, {120}},
-	{"optim.linear2.weight.exp_avg", 1, 101440, 2, {84, 120}},
-	{"optim.linear2.weight.exp_avg_sq", 1, 111520, 2, {84, 120}},
-	{"optim.linear2.bias.exp_avg", 1, 121600, 1, {84}},
-	{"optim.linear2.bias.exp_avg_sq", 1, 121696, 1, {84}},
-	{"optim.linear3.weight.exp_avg", 1, 121792, 2, {10, 84}},
-	{"optim.linear3.weight.exp_avg_sq", 1, 122640, 2, {10, 84}},
-	{"optim.linear3.bias.exp_avg", 1, 123488, 1, {10}},
+	{"optim.conv2d1.weight.exp_avg_sq", 1, 61760, 4, {6, 1, 5, 5}},
+	{"optim.conv2d1.bias.exp_avg", 1, 160, 1, {6}},
+	{"optim.conv2d1.bias.exp_avg_sq", 1, 61920, 1, {6}},
+	{"optim.conv2d2.weight.exp_avg", 1, 176, 4, {16, 6, 5, 5}},
+	{"optim.conv2d2.weight.exp_avg_sq", 1, 61936, 4, {16, 6, 5, 5}},
+	{"optim.conv2d2.bias.exp_avg", 1, 2576, 1, {16}},
+	{"optim.conv2d2.bias.exp_avg_sq", 1, 64336, 1, {16}},
+	{"optim.linear1.weight.exp_avg", 1, 2592, 2, {120, 400}},
+	{"optim.linear1.weight.exp_avg_sq", 1, 64352, 2, {120, 400}},
+	{"optim.linear1.bias.exp_avg", 1, 50592, 1, {120}},
+	{"optim.linear1.bias.exp_avg_sq", 1, 112352, 1, {120}},
+	{"optim.linear2.weight.exp_avg", 1, 50720, 2, {84, 120}},
+	{"optim.linear2.weight.exp_avg_sq", 1, 112480, 2, {84, 120}},
+	{"optim.linear2.bias.exp_avg", 1, 60800, 1, {84}},
+	{"optim.linear2.bias.exp_avg_sq", 1, 122560, 1, {84}},
+	{"optim.linear3.weight.exp_avg", 1, 60896, 2, {10, 84}},
+	{"optim.linear3.weight.exp_avg_sq", 1, 122656, 2, {10, 84}},
+	{"optim.linear3.bias.exp_avg", 1, 61744, 1, {10}},
 	{"optim.linear3.bias.exp_avg_sq", 1, 123504, 1, {10}},
 };
 enum { NN_NSAVED = 30 };
@@ -1896,35 +1736,35 @@ float *mnist_lenet_tensor(mnist_lenet *m, const char *name, long *numel)
 		{"linear2.bias", 0, 60800, 84},
 		{"linear3.weight", 0, 60896, 840},
 		{"linear3.bias", 0, 61744, 10},
-		{"grad.linear3.bias", 2, 0, 10},
-		{"grad.linear3.weight", 2, 16, 840},
-		{"grad.linear2.bias", 2, 864, 84},
-		{"grad.linear2.weight", 2, 960, 10080},
-		{"grad.linear1.bias", 2, 11040, 120},
-		{"grad.linear1.weight", 2, 11168, 48000},
-		{"grad.conv2d2.bias", 2, 59168, 16},
-		{"grad.conv2d2.weight", 2, 59184, 2400},
-		{"grad.conv2d1.bias", 2, 61584, 6},
-		{"grad.conv2d1.weight", 2, 61600, 150},
+		{"grad.linear3.bias", 2, 61744, 10},
+		{"grad.linear3.weight", 2, 60896, 840},
+		{"grad.linear2.bias", 2, 60800, 84},
+		{"grad.linear2.weight", 2, 50720, 10080},
+		{"grad.linear1.bias", 2, 50592, 120},
+		{"grad.linear1.weight", 2, 2592, 48000},
+		{"grad.conv2d2.bias", 2, 2576, 16},
+		{"grad.conv2d2.weight", 2, 176, 2400},
+		{"grad.conv2d1.bias", 2, 160, 6},
+		{"grad.conv2d1.weight", 2, 0, 150},
 		{"optim.conv2d1.weight.exp_avg", 1, 0, 150},
-		{"optim.conv2d1.weight.exp_avg_sq", 1, 160, 150},
-		{"optim.conv2d1.bias.exp_avg", 1, 320, 6},
-		{"optim.conv2d1.bias.exp_avg_sq", 1, 336, 6},
-		{"optim.conv2d2.weight.exp_avg", 1, 352, 2400},
-		{"optim.conv2d2.weight.exp_avg_sq", 1, 2752, 2400},
-		{"optim.conv2d2.bias.exp_avg", 1, 5152, 16},
-		{"optim.conv2d2.bias.exp_avg_sq", 1, 5168, 16},
-		{"optim.linear1.weight.exp_avg", 1, 5184, 48000},
-		{"optim.linear1.weight.exp_avg_sq", 1, 53184, 48000},
-		{"optim.linear1.bias.exp_avg", 1, 101184, 120},
-		{"optim.linear1.bias.exp_avg_sq", 1, 101312, 120},
-		{"optim.linear2.weight.exp_avg", 1, 101440, 10080},
-		{"optim.linear2.weight.exp_avg_sq", 1, 111520, 10080},
-		{"optim.linear2.bias.exp_avg", 1, 121600, 84},
-		{"optim.linear2.bias.exp_avg_sq", 1, 121696, 84},
-		{"optim.linear3.weight.exp_avg", 1, 121792, 840},
-		{"optim.linear3.weight.exp_avg_sq", 1, 122640, 840},
-		{"optim.linear3.bias.exp_avg", 1, 123488, 10},
+		{"optim.conv2d1.weight.exp_avg_sq", 1, 61760, 150},
+		{"optim.conv2d1.bias.exp_avg", 1, 160, 6},
+		{"optim.conv2d1.bias.exp_avg_sq", 1, 61920, 6},
+		{"optim.conv2d2.weight.exp_avg", 1, 176, 2400},
+		{"optim.conv2d2.weight.exp_avg_sq", 1, 61936, 2400},
+		{"optim.conv2d2.bias.exp_avg", 1, 2576, 16},
+		{"optim.conv2d2.bias.exp_avg_sq", 1, 64336, 16},
+		{"optim.linear1.weight.exp_avg", 1, 2592, 48000},
+		{"optim.linear1.weight.exp_avg_sq", 1, 64352, 48000},
+		{"optim.linear1.bias.exp_avg", 1, 50592, 120},
+		{"optim.linear1.bias.exp_avg_sq", 1, 112352, 120},
+		{"optim.linear2.weight.exp_avg", 1, 50720, 10080},
+		{"optim.linear2.weight.exp_avg_sq", 1, 112480, 10080},
+		{"optim.linear2.bias.exp_avg", 1, 60800, 84},
+		{"optim.linear2.bias.exp_avg_sq", 1, 122560, 84},
+		{"optim.linear3.weight.exp_avg", 1, 60896, 840},
+		{"optim.linear3.weight.exp_avg_sq", 1, 122656, 840},
+		{"optim.linear3.bias.exp_avg", 1, 61744, 10},
 		{"optim.linear3.bias.exp_avg_sq", 1, 123504, 10},
 	};
 	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
@@ -2032,9 +1872,10 @@ int main(int argc, char **argv)
 		.lr = 0.00200000009f,
 		.sched = RT_SCHED_COSINE,
 		.sched_every = 0.0f,
-		.sched_gamma = 0.0f,
+		.sched_gamma = 0.0,
 		.warmup = 0.0f,
 		.min_lr = 0.0f,
+		.warmup_start = 0.00100000005f,
 		.train = {RT_DATA_IDX, "data/train-images-idx3-ubyte", "data/train-labels-idx1-ubyte", 0, 0, 0.00392156886f},
 		.valid = {RT_DATA_IDX, "data/t10k-images-idx3-ubyte", "data/t10k-labels-idx1-ubyte", 0, 0, 0.00392156886f},
 		.split = 0.0f,

@@ -640,8 +640,8 @@ struct mnist_logreg {
 /* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
  * times every node; mnist_logreg_profile_print() prints the table ---- */
 #ifdef NNCC_PROFILE
-static double nn_prof_sec[17];
-static long nn_prof_calls[17];
+static double nn_prof_sec[20];
+static long nn_prof_calls[20];
 #define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
 #define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
 static const struct {
@@ -655,8 +655,7 @@ static const struct {
 	{8, 1, 12, "softmax_ce_grad", 2560, 5376},
 	{9, 1, 8, "bias_grad", 0, 2600},
 	{10, 1, 8, "matmul", 1003520, 234624},
-	{13, 2, 8, "adam_update", 31360, 125440},
-	{16, 2, 8, "adam_update", 40, 160},
+	{19, 2, 14, "adam_update", 31424, 125696},
 };
 #else
 #define NN_PROF_BEGIN ((void)0)
@@ -794,7 +793,7 @@ static void backward(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1280; /* [64,10] */
-		float *y = m->grad + 0;
+		float *y = m->grad + 7840;
 		for (int c = 0; c < 10; c++)
 			y[c] = 0;
 		for (int b = 0; b < 64; b++)
@@ -807,7 +806,7 @@ static void backward(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1280; /* [64,10] */
 		const float *x1 = xin; /* [64,784] */
-		float *y = m->grad + 16;
+		float *y = m->grad + 0;
 		float *scratch = m->arena + 1920;
 		nn_gemm(10, 784, 64, x0, 10, 1, x1, 784, 0, y, 784, scratch);
 		NN_PROF_END(10);
@@ -822,39 +821,24 @@ static void update(mnist_logreg *m)
 	const int64_t t = m->state.step + 1;  /* 1 on the first step */
 	(void)lr;
 	(void)t;
-	/* %13 adam_update <- %3, %10, %11, %12  (models/mnist_logreg.lua:8) */
+	/* %19 adam_update <- %15, %16, %17, %18  (models/mnist_logreg.lua:14) */
 	{
 		NN_PROF_BEGIN;
-		float *x0 = m->param + 0; /* linear1.weight[10,784] */
-		const float *x1 = m->grad + 16; /* grad.linear1.weight[10,784] */
-		float *x2 = m->state_f + 0; /* optim.linear1.weight.exp_avg[10,784] */
-		float *x3 = m->state_f + 7840; /* optim.linear1.weight.exp_avg_sq[10,784] */
-		const float step_size = lr / (float)(1 - pow(0.90000000000000002, (double)t));
-		const float bc2 = (float)sqrt(1 - pow(0.999, (double)t));
-		for (long i = 0; i < 7840; i++) {
+		float *x0 = m->param + 0; /* params[7856] */
+		const float *x1 = m->grad + 0; /* grads[7856] */
+		float *x2 = m->state_f + 0; /* optim.exp_avg[7856] */
+		float *x3 = m->state_f + 7856; /* optim.exp_avg_sq[7856] */
+		const double bc1 = 1 - pow(0.9, (double)t);
+		const double bc2 = 1 - pow(0.999, (double)t);
+		const float step_size = (float)(lr / bc1);
+		const float bc2_sqrt = (float)sqrt(bc2);
+		for (long i = 0; i < 7856; i++) {
 			float g = x1[i];
 			x2[i] = 0.899999976f*x2[i] + 0.100000001f*g;
 			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;
-			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2 + 9.99999994e-09f);
+			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2_sqrt + 9.99999994e-09f);
 		}
-		NN_PROF_END(13);
-	}
-	/* %16 adam_update <- %5, %9, %14, %15  (models/mnist_logreg.lua:8) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 7840; /* linear1.bias[10] */
-		const float *x1 = m->grad + 0; /* grad.linear1.bias[10] */
-		float *x2 = m->state_f + 15680; /* optim.linear1.bias.exp_avg[10] */
-		float *x3 = m->state_f + 15696; /* optim.linear1.bias.exp_avg_sq[10] */
-		const float step_size = lr / (float)(1 - pow(0.90000000000000002, (double)t));
-		const float bc2 = (float)sqrt(1 - pow(0.999, (double)t));
-		for (long i = 0; i < 10; i++) {
-			float g = x1[i];
-			x2[i] = 0.899999976f*x2[i] + 0.100000001f*g;
-			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;
-			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2 + 9.99999994e-09f);
-		}
-		NN_PROF_END(16);
+		NN_PROF_END(19);
 	}
 }
 
@@ -1004,8 +988,8 @@ static const struct {
 	{"linear1.weight", 0, 0, 2, {10, 784}},
 	{"linear1.bias", 0, 7840, 1, {10}},
 	{"optim.linear1.weight.exp_avg", 1, 0, 2, {10, 784}},
-	{"optim.linear1.weight.exp_avg_sq", 1, 7840, 2, {10, 784}},
-	{"optim.linear1.bias.exp_avg", 1, 15680, 1, {10}},
+	{"optim.linear1.weight.exp_avg_sq", 1, 7856, 2, {10, 784}},
+	{"optim.linear1.bias.exp_avg", 1, 7840, 1, {10}},
 	{"optim.linear1.bias.exp_avg_sq", 1, 15696, 1, {10}},
 };
 enum { NN_NSAVED = 6 };
@@ -1069,11 +1053,11 @@ float *mnist_logreg_tensor(mnist_logreg *m, const char *name, long *numel)
 	} all[] = {
 		{"linear1.weight", 0, 0, 7840},
 		{"linear1.bias", 0, 7840, 10},
-		{"grad.linear1.bias", 2, 0, 10},
-		{"grad.linear1.weight", 2, 16, 7840},
+		{"grad.linear1.bias", 2, 7840, 10},
+		{"grad.linear1.weight", 2, 0, 7840},
 		{"optim.linear1.weight.exp_avg", 1, 0, 7840},
-		{"optim.linear1.weight.exp_avg_sq", 1, 7840, 7840},
-		{"optim.linear1.bias.exp_avg", 1, 15680, 10},
+		{"optim.linear1.weight.exp_avg_sq", 1, 7856, 7840},
+		{"optim.linear1.bias.exp_avg", 1, 7840, 10},
 		{"optim.linear1.bias.exp_avg_sq", 1, 15696, 10},
 	};
 	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
@@ -1181,9 +1165,10 @@ int main(int argc, char **argv)
 		.lr = 0.00100000005f,
 		.sched = RT_SCHED_CONSTANT,
 		.sched_every = 0.0f,
-		.sched_gamma = 0.0f,
+		.sched_gamma = 0.0,
 		.warmup = 0.0f,
 		.min_lr = 0.0f,
+		.warmup_start = 0.00100000005f,
 		.train = {RT_DATA_IDX, "data/train-images-idx3-ubyte", "data/train-labels-idx1-ubyte", 0, 0, 0.00392156886f},
 		.valid = {RT_DATA_IDX, "data/t10k-images-idx3-ubyte", "data/t10k-labels-idx1-ubyte", 0, 0, 0.00392156886f},
 		.split = 0.0f,

@@ -662,10 +662,7 @@ static const struct {
 	{17, 1, 8, "relu_grad", 8192, 98304},
 	{18, 1, 8, "bias_grad", 0, 33792},
 	{19, 1, 8, "matmul", 12845056, 935936},
-	{21, 2, 8, "sgd_update", 802816, 2408448},
-	{23, 2, 8, "sgd_update", 1024, 3072},
-	{25, 2, 9, "sgd_update", 10240, 30720},
-	{27, 2, 9, "sgd_update", 40, 120},
+	{27, 2, 16, "sgd_update", 814144, 2442432},
 };
 #else
 #define NN_PROF_BEGIN ((void)0)
@@ -857,7 +854,7 @@ static void backward(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8832; /* [32,10] */
-		float *y = m->grad + 0;
+		float *y = m->grad + 203520;
 		for (int c = 0; c < 10; c++)
 			y[c] = 0;
 		for (int b = 0; b < 32; b++)
@@ -880,7 +877,7 @@ static void backward(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8832; /* [32,10] */
 		const float *x1 = m->arena + 0; /* [32,256] */
-		float *y = m->grad + 16;
+		float *y = m->grad + 200960;
 		float *scratch = m->arena + 17344;
 		nn_gemm(10, 256, 32, x0, 10, 1, x1, 256, 0, y, 256, scratch);
 		NN_PROF_END(16);
@@ -899,7 +896,7 @@ static void backward(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17344; /* [32,256] */
-		float *y = m->grad + 2576;
+		float *y = m->grad + 200704;
 		for (int c = 0; c < 256; c++)
 			y[c] = 0;
 		for (int b = 0; b < 32; b++)
@@ -912,7 +909,7 @@ static void backward(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17344; /* [32,256] */
 		const float *x1 = xin; /* [32,784] */
-		float *y = m->grad + 2832;
+		float *y = m->grad + 0;
 		float *scratch = m->arena + 25536;
 		nn_gemm(256, 784, 32, x0, 256, 1, x1, 784, 0, y, 784, scratch);
 		NN_PROF_END(19);
@@ -927,57 +924,15 @@ static void update(mnist_mlp *m)
 	const int64_t t = m->state.step + 1;  /* 1 on the first step */
 	(void)lr;
 	(void)t;
-	/* %21 sgd_update <- %3, %19, %20  (models/mnist_mlp.lua:8) */
+	/* %27 sgd_update <- %24, %25, %26  (models/mnist_mlp.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		float *x0 = m->param + 0; /* linear1.weight[256,784] */
-		const float *x1 = m->grad + 2832; /* grad.linear1.weight[256,784] */
-		float *x2 = m->state_f + 0; /* optim.linear1.weight.momentum_buffer[256,784] */
-		for (long i = 0; i < 200704; i++) {
+		float *x0 = m->param + 0; /* params[203536] */
+		const float *x1 = m->grad + 0; /* grads[203536] */
+		float *x2 = m->state_f + 0; /* optim.momentum_buffer[203536] */
+		for (long i = 0; i < 203536; i++) {
 			float g = x1[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g = x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(21);
-	}
-	/* %23 sgd_update <- %5, %18, %22  (models/mnist_mlp.lua:8) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 200704; /* linear1.bias[256] */
-		const float *x1 = m->grad + 2576; /* grad.linear1.bias[256] */
-		float *x2 = m->state_f + 200704; /* optim.linear1.bias.momentum_buffer[256] */
-		for (long i = 0; i < 256; i++) {
-			float g = x1[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g = x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(23);
-	}
-	/* %25 sgd_update <- %8, %16, %24  (models/mnist_mlp.lua:9) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 200960; /* linear2.weight[10,256] */
-		const float *x1 = m->grad + 16; /* grad.linear2.weight[10,256] */
-		float *x2 = m->state_f + 200960; /* optim.linear2.weight.momentum_buffer[10,256] */
-		for (long i = 0; i < 2560; i++) {
-			float g = x1[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g = x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(25);
-	}
-	/* %27 sgd_update <- %10, %14, %26  (models/mnist_mlp.lua:9) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 203520; /* linear2.bias[10] */
-		const float *x1 = m->grad + 0; /* grad.linear2.bias[10] */
-		float *x2 = m->state_f + 203520; /* optim.linear2.bias.momentum_buffer[10] */
-		for (long i = 0; i < 10; i++) {
-			float g = x1[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
+			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + g;
 			g = x2[i];
 			x0[i] -= lr*g;
 		}
@@ -1202,10 +1157,10 @@ float *mnist_mlp_tensor(mnist_mlp *m, const char *name, long *numel)
 		{"linear1.bias", 0, 200704, 256},
 		{"linear2.weight", 0, 200960, 2560},
 		{"linear2.bias", 0, 203520, 10},
-		{"grad.linear2.bias", 2, 0, 10},
-		{"grad.linear2.weight", 2, 16, 2560},
-		{"grad.linear1.bias", 2, 2576, 256},
-		{"grad.linear1.weight", 2, 2832, 200704},
+		{"grad.linear2.bias", 2, 203520, 10},
+		{"grad.linear2.weight", 2, 200960, 2560},
+		{"grad.linear1.bias", 2, 200704, 256},
+		{"grad.linear1.weight", 2, 0, 200704},
 		{"optim.linear1.weight.momentum_buffer", 1, 0, 200704},
 		{"optim.linear1.bias.momentum_buffer", 1, 200704, 256},
 		{"optim.linear2.weight.momentum_buffer", 1, 200960, 2560},
@@ -1316,9 +1271,10 @@ int main(int argc, char **argv)
 		.lr = 0.0500000007f,
 		.sched = RT_SCHED_COSINE,
 		.sched_every = 0.0f,
-		.sched_gamma = 0.0f,
+		.sched_gamma = 0.0,
 		.warmup = 0.0f,
 		.min_lr = 0.0f,
+		.warmup_start = 0.00100000005f,
 		.train = {RT_DATA_IDX, "data/train-images-idx3-ubyte", "data/train-labels-idx1-ubyte", 0, 0, 0.00392156886f},
 		.valid = {RT_DATA_IDX, "data/t10k-images-idx3-ubyte", "data/t10k-labels-idx1-ubyte", 0, 0, 0.00392156886f},
 		.split = 0.0f,

@@ -640,8 +640,8 @@ struct mnist_resnet {
 /* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
  * times every node; mnist_resnet_profile_print() prints the table ---- */
 #ifdef NNCC_PROFILE
-static double nn_prof_sec[264];
-static long nn_prof_calls[264];
+static double nn_prof_sec[233];
+static long nn_prof_calls[233];
 #define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
 #define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
 static const struct {
@@ -784,41 +784,7 @@ static const struct {
 	{91, 2, 21, "bn_running", 0, 2560},
 	{101, 2, 11, "bn_running", 0, 2560},
 	{111, 2, 11, "bn_running", 0, 2560},
-	{195, 2, 27, "sgd_update", 1152, 3456},
-	{197, 2, 27, "sgd_update", 128, 384},
-	{199, 2, 27, "sgd_update", 128, 384},
-	{201, 2, 11, "sgd_update", 1152, 3456},
-	{203, 2, 11, "sgd_update", 128, 384},
-	{205, 2, 11, "sgd_update", 128, 384},
-	{207, 2, 11, "sgd_update", 4096, 12288},
-	{209, 2, 11, "sgd_update", 128, 384},
-	{211, 2, 11, "sgd_update", 128, 384},
-	{213, 2, 21, "sgd_update", 1152, 3456},
-	{215, 2, 21, "sgd_update", 128, 384},
-	{217, 2, 21, "sgd_update", 128, 384},
-	{219, 2, 21, "sgd_update", 8192, 24576},
-	{221, 2, 21, "sgd_update", 256, 768},
-	{223, 2, 21, "sgd_update", 256, 768},
-	{225, 2, 11, "sgd_update", 2304, 6912},
-	{227, 2, 11, "sgd_update", 256, 768},
-	{229, 2, 11, "sgd_update", 256, 768},
-	{231, 2, 11, "sgd_update", 16384, 49152},
-	{233, 2, 11, "sgd_update", 256, 768},
-	{235, 2, 11, "sgd_update", 256, 768},
-	{237, 2, 21, "sgd_update", 2304, 6912},
-	{239, 2, 21, "sgd_update", 256, 768},
-	{241, 2, 21, "sgd_update", 256, 768},
-	{243, 2, 21, "sgd_update", 32768, 98304},
-	{245, 2, 21, "sgd_update", 512, 1536},
-	{247, 2, 21, "sgd_update", 512, 1536},
-	{249, 2, 11, "sgd_update", 4608, 13824},
-	{251, 2, 11, "sgd_update", 512, 1536},
-	{253, 2, 11, "sgd_update", 512, 1536},
-	{255, 2, 11, "sgd_update", 65536, 196608},
-	{257, 2, 11, "sgd_update", 512, 1536},
-	{259, 2, 11, "sgd_update", 512, 1536},
-	{261, 2, 33, "sgd_update", 5120, 15360},
-	{263, 2, 33, "sgd_update", 40, 120},
+	{232, 2, 40, "sgd_update", 150976, 452928},
 };
 #else
 #define NN_PROF_BEGIN ((void)0)
@@ -864,8 +830,8 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
-		const float *x1 = m->state_f + 0; /* batchnorm1.running_mean[32] */
-		const float *x2 = m->state_f + 32; /* batchnorm1.running_var[32] */
+		const float *x1 = m->state_f + 37744; /* batchnorm1.running_mean[32] */
+		const float *x2 = m->state_f + 37776; /* batchnorm1.running_var[32] */
 		float *y = m->arena + 1605632;
 		/* training: the batch's statistics over 50176 values a channel, in double */
 		(void)x1;
@@ -947,8 +913,8 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
-		const float *x1 = m->state_f + 64; /* batchnorm2.running_mean[32] */
-		const float *x2 = m->state_f + 96; /* batchnorm2.running_var[32] */
+		const float *x1 = m->state_f + 37808; /* batchnorm2.running_mean[32] */
+		const float *x2 = m->state_f + 37840; /* batchnorm2.running_var[32] */
 		float *y = m->arena + 4816992;
 		/* training: the batch's statistics over 50176 values a channel, in double */
 		(void)x1;
@@ -1017,8 +983,8 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4817088; /* [64,32,28,28] */
-		const float *x1 = m->state_f + 128; /* batchnorm3.running_mean[32] */
-		const float *x2 = m->state_f + 160; /* batchnorm3.running_var[32] */
+		const float *x1 = m->state_f + 37872; /* batchnorm3.running_mean[32] */
+		const float *x2 = m->state_f + 37904; /* batchnorm3.running_var[32] */
 		float *y = m->arena + 8028352;
 		/* training: the batch's statistics over 50176 values a channel, in double */
 		(void)x1;
@@ -1110,8 +1076,8 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9634080; /* [64,32,14,14] */
-		const float *x1 = m->state_f + 192; /* batchnorm4.running_mean[32] */
-		const float *x2 = m->state_f + 224; /* batchnorm4.running_var[32] */
+		const float *x1 = m->state_f + 37936; /* batchnorm4.running_mean[32] */
+		const float *x2 = m->state_f + 37968; /* batchnorm4.running_var[32] */
 		float *y = m->arena + 10035488;
 		/* training: the batch's statistics over 12544 values a channel, in double */
 		(void)x1;
@@ -1180,8 +1146,8 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10838400; /* [64,64,14,14] */
-		const float *x1 = m->state_f + 256; /* batchnorm5.running_mean[64] */
-		const float *x2 = m->state_f + 320; /* batchnorm5.running_var[64] */
+		const float *x1 = m->state_f + 38000; /* batchnorm5.running_mean[64] */
+		const float *x2 = m->state_f + 38064; /* batchnorm5.running_var[64] */
 		float *y = m->arena + 10035584;
 		/* training: the batch's statistics over 12544 values a channel, in double */
 		(void)x1;
@@ -1263,8 +1229,8 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 11641216; /* [64,64,14,14] */
-		const float *x1 = m->state_f + 384; /* batchnorm6.running_mean[64] */
-		const float *x2 = m->state_f + 448; /* batchnorm6.running_var[64] */
+		const float *x1 = m->state_f + 38128; /* batchnorm6.running_mean[64] */
+		const float *x2 = m->state_f + 38192; /* batchnorm6.running_var[64] */
 		float *y = m->arena + 10035776;
 		/* training: the batch's statistics over 12544 values a channel, in double */
 		(void)x1;
@@ -1333,8 +1299,8 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13246848; /* [64,64,14,14] */
-		const float *x1 = m->state_f + 512; /* batchnorm7.running_mean[64] */
-		const float *x2 = m->state_f + 576; /* batchnorm7.running_var[64] */
+		const float *x1 = m->state_f + 38256; /* batchnorm7.running_mean[64] */
+		const float *x2 = m->state_f + 38320; /* batchnorm7.running_var[64] */
 		float *y = m->arena + 10035968;
 		/* training: the batch's statistics over 12544 values a channel, in double */
 		(void)x1;
@@ -1426,8 +1392,8 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10036160; /* [64,64,7,7] */
-		const float *x1 = m->state_f + 640; /* batchnorm8.running_mean[64] */
-		const float *x2 = m->state_f + 704; /* batchnorm8.running_var[64] */
+		const float *x1 = m->state_f + 38384; /* batchnorm8.running_mean[64] */
+		const float *x2 = m->state_f + 38448; /* batchnorm8.running_var[64] */
 		float *y = m->arena + 10236864;
 		/* training: the batch's statistics over 3136 values a channel, in double */
 		(void)x1;
@@ -1496,8 +1462,8 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16056704; /* [64,128,7,7] */
-		const float *x1 = m->state_f + 768; /* batchnorm9.running_mean[128] */
-		const float *x2 = m->state_f + 896; /* batchnorm9.running_var[128] */
+		const float *x1 = m->state_f + 38512; /* batchnorm9.running_mean[128] */
+		const float *x2 = m->state_f + 38640; /* batchnorm9.running_var[128] */
 		float *y = m->arena + 10237056;
 		/* training: the batch's statistics over 3136 values a channel, in double */
 		(void)x1;
@@ -1579,8 +1545,8 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16458112; /* [64,128,7,7] */
-		const float *x1 = m->state_f + 1024; /* batchnorm10.running_mean[128] */
-		const float *x2 = m->state_f + 1152; /* batchnorm10.running_var[128] */
+		const float *x1 = m->state_f + 38768; /* batchnorm10.running_mean[128] */
+		const float *x2 = m->state_f + 38896; /* batchnorm10.running_var[128] */
 		float *y = m->arena + 10237440;
 		/* training: the batch's statistics over 3136 values a channel, in double */
 		(void)x1;
@@ -1649,8 +1615,8 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17260928; /* [64,128,7,7] */
-		const float *x1 = m->state_f + 1280; /* batchnorm11.running_mean[128] */
-		const float *x2 = m->state_f + 1408; /* batchnorm11.running_var[128] */
+		const float *x1 = m->state_f + 39024; /* batchnorm11.running_mean[128] */
+		const float *x2 = m->state_f + 39152; /* batchnorm11.running_var[128] */
 		float *y = m->arena + 10237824;
 		/* training: the batch's statistics over 3136 values a channel, in double */
 		(void)x1;
@@ -1799,8 +1765,8 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	/* %8 bn_stats [3,32] <- %3, %6, %7  (models/mnist_resnet.lua:27) */
 	{
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
-		const float *x1 = m->state_f + 0; /* batchnorm1.running_mean[32] */
-		const float *x2 = m->state_f + 32; /* batchnorm1.running_var[32] */
+		const float *x1 = m->state_f + 37744; /* batchnorm1.running_mean[32] */
+		const float *x2 = m->state_f + 37776; /* batchnorm1.running_var[32] */
 		float *y = m->arena + 1605632;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -1865,8 +1831,8 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	/* %18 bn_stats [3,32] <- %13, %16, %17  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
-		const float *x1 = m->state_f + 64; /* batchnorm2.running_mean[32] */
-		const float *x2 = m->state_f + 96; /* batchnorm2.running_var[32] */
+		const float *x1 = m->state_f + 37808; /* batchnorm2.running_mean[32] */
+		const float *x2 = m->state_f + 37840; /* batchnorm2.running_var[32] */
 		float *y = m->arena + 4816992;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -1918,8 +1884,8 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	/* %28 bn_stats [3,32] <- %23, %26, %27  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 4817088; /* [64,32,28,28] */
-		const float *x1 = m->state_f + 128; /* batchnorm3.running_mean[32] */
-		const float *x2 = m->state_f + 160; /* batchnorm3.running_var[32] */
+		const float *x1 = m->state_f + 37872; /* batchnorm3.running_mean[32] */
+		const float *x2 = m->state_f + 37904; /* batchnorm3.running_var[32] */
 		float *y = m->arena + 8028352;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -1992,8 +1958,8 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	/* %39 bn_stats [3,32] <- %34, %37, %38  (models/mnist_resnet.lua:21) */
 	{
 		const float *x0 = m->arena + 9634080; /* [64,32,14,14] */
-		const float *x1 = m->state_f + 192; /* batchnorm4.running_mean[32] */
-		const float *x2 = m->state_f + 224; /* batchnorm4.running_var[32] */
+		const float *x1 = m->state_f + 37936; /* batchnorm4.running_mean[32] */
+		const float *x2 = m->state_f + 37968; /* batchnorm4.running_var[32] */
 		float *y = m->arena + 10035488;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -2045,8 +2011,8 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	/* %49 bn_stats [3,64] <- %44, %47, %48  (models/mnist_resnet.lua:21) */
 	{
 		const float *x0 = m->arena + 10838400; /* [64,64,14,14] */
-		const float *x1 = m->state_f + 256; /* batchnorm5.running_mean[64] */
-		const float *x2 = m->state_f + 320; /* batchnorm5.running_var[64] */
+		const float *x1 = m->state_f + 38000; /* batchnorm5.running_mean[64] */
+		const float *x2 = m->state_f + 38064; /* batchnorm5.running_var[64] */
 		float *y = m->arena + 10035584;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -2111,8 +2077,8 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	/* %59 bn_stats [3,64] <- %54, %57, %58  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 11641216; /* [64,64,14,14] */
-		const float *x1 = m->state_f + 384; /* batchnorm6.running_mean[64] */
-		const float *x2 = m->state_f + 448; /* batchnorm6.running_var[64] */
+		const float *x1 = m->state_f + 38128; /* batchnorm6.running_mean[64] */
+		const float *x2 = m->state_f + 38192; /* batchnorm6.running_var[64] */
 		float *y = m->arena + 10035776;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -2164,8 +2130,8 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	/* %69 bn_stats [3,64] <- %64, %67, %68  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 13246848; /* [64,64,14,14] */
-		const float *x1 = m->state_f + 512; /* batchnorm7.running_mean[64] */
-		const float *x2 = m->state_f + 576; /* batchnorm7.running_var[64] */
+		const float *x1 = m->state_f + 38256; /* batchnorm7.running_mean[64] */
+		const float *x2 = m->state_f + 38320; /* batchnorm7.running_var[64] */
 		float *y = m->arena + 10035968;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -2238,8 +2204,8 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	/* %80 bn_stats [3,64] <- %75, %78, %79  (models/mnist_resnet.lua:21) */
 	{
 		const float *x0 = m->arena + 10036160; /* [64,64,7,7] */
-		const float *x1 = m->state_f + 640; /* batchnorm8.running_mean[64] */
-		const float *x2 = m->state_f + 704; /* batchnorm8.running_var[64] */
+		const float *x1 = m->state_f + 38384; /* batchnorm8.running_mean[64] */
+		const float *x2 = m->state_f + 38448; /* batchnorm8.running_var[64] */
 		float *y = m->arena + 10236864;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -2291,8 +2257,8 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	/* %90 bn_stats [3,128] <- %85, %88, %89  (models/mnist_resnet.lua:21) */
 	{
 		const float *x0 = m->arena + 16056704; /* [64,128,7,7] */
-		const float *x1 = m->state_f + 768; /* batchnorm9.running_mean[128] */
-		const float *x2 = m->state_f + 896; /* batchnorm9.running_var[128] */
+		const float *x1 = m->state_f + 38512; /* batchnorm9.running_mean[128] */
+		const float *x2 = m->state_f + 38640; /* batchnorm9.running_var[128] */
 		float *y = m->arena + 10237056;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -2357,8 +2323,8 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	/* %100 bn_stats [3,128] <- %95, %98, %99  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 16458112; /* [64,128,7,7] */
-		const float *x1 = m->state_f + 1024; /* batchnorm10.running_mean[128] */
-		const float *x2 = m->state_f + 1152; /* batchnorm10.running_var[128] */
+		const float *x1 = m->state_f + 38768; /* batchnorm10.running_mean[128] */
+		const float *x2 = m->state_f + 38896; /* batchnorm10.running_var[128] */
 		float *y = m->arena + 10237440;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -2410,8 +2376,8 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	/* %110 bn_stats [3,128] <- %105, %108, %109  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 17260928; /* [64,128,7,7] */
-		const float *x1 = m->state_f + 1280; /* batchnorm11.running_mean[128] */
-		const float *x2 = m->state_f + 1408; /* batchnorm11.running_var[128] */
+		const float *x1 = m->state_f + 39024; /* batchnorm11.running_mean[128] */
+		const float *x2 = m->state_f + 39152; /* batchnorm11.running_var[128] */
 		float *y = m->arena + 10237824;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -2537,7 +2503,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10247680; /* [64,10] */
-		float *y = m->grad + 0;
+		float *y = m->grad + 37728;
 		for (int c = 0; c < 10; c++)
 			y[c] = 0;
 		for (int b = 0; b < 64; b++)
@@ -2560,7 +2526,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10247680; /* [64,10] */
 		const float *x1 = m->arena + 10238208; /* [64,128] */
-		float *y = m->grad + 16;
+		float *y = m->grad + 36448;
 		float *scratch = m->arena + 10256512;
 		nn_gemm(10, 128, 64, x0, 10, 1, x1, 128, 0, y, 128, scratch);
 		NN_PROF_END(124);
@@ -2593,7 +2559,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18866560; /* [64,128,7,7] */
-		float *y = m->grad + 1296;
+		float *y = m->grad + 36320;
 		for (int c = 0; c < 128; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -2608,7 +2574,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 18866560; /* [64,128,7,7] */
 		const float *x1 = m->arena + 17260928; /* [64,128,7,7] */
 		const float *x2 = m->arena + 10237824; /* [3,128] */
-		float *y = m->grad + 1424;
+		float *y = m->grad + 36192;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 128; c++) {
 			const float mean = x2[c], istd = x2[128 + c];
@@ -2626,8 +2592,8 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 17260928; /* [64,128,7,7] */
 		const float *x2 = m->arena + 10237824; /* [3,128] */
 		const float *x3 = m->param + 36192; /* batchnorm11.weight[128] */
-		const float *x4 = m->grad + 1424; /* grad.batchnorm11.weight[128] */
-		const float *x5 = m->grad + 1296; /* grad.batchnorm11.bias[128] */
+		const float *x4 = m->grad + 36192; /* grad.batchnorm11.weight[128] */
+		const float *x5 = m->grad + 36320; /* grad.batchnorm11.bias[128] */
 		float *y = m->arena + 18063744;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -2663,7 +2629,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17662336; /* [64,128,7,7] */
 		const float *x1 = m->arena + 18063744; /* [64,128,7,7] */
-		float *y = m->grad + 1552;
+		float *y = m->grad + 19808;
 		float *scratch = m->arena + 18465152;
 		/* dw from x and dy: a 1x1 conv, 128 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2707,7 +2673,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18063744; /* [64,128,7,7] */
-		float *y = m->grad + 17936;
+		float *y = m->grad + 19680;
 		for (int c = 0; c < 128; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -2722,7 +2688,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 18063744; /* [64,128,7,7] */
 		const float *x1 = m->arena + 16458112; /* [64,128,7,7] */
 		const float *x2 = m->arena + 10237440; /* [3,128] */
-		float *y = m->grad + 18064;
+		float *y = m->grad + 19552;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 128; c++) {
 			const float mean = x2[c], istd = x2[128 + c];
@@ -2740,8 +2706,8 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 16458112; /* [64,128,7,7] */
 		const float *x2 = m->arena + 10237440; /* [3,128] */
 		const float *x3 = m->param + 19552; /* batchnorm10.weight[128] */
-		const float *x4 = m->grad + 18064; /* grad.batchnorm10.weight[128] */
-		const float *x5 = m->grad + 17936; /* grad.batchnorm10.bias[128] */
+		const float *x4 = m->grad + 19552; /* grad.batchnorm10.weight[128] */
+		const float *x5 = m->grad + 19680; /* grad.batchnorm10.bias[128] */
 		float *y = m->arena + 18465152;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -2791,7 +2757,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16859520; /* [64,128,7,7] */
 		const float *x1 = m->arena + 18465152; /* [64,128,7,7] */
-		float *y = m->grad + 18192;
+		float *y = m->grad + 18400;
 		float *scratch = m->arena + 0;
 		/* dw from x and dy: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; direct */
 		(void)scratch;
@@ -2847,7 +2813,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16458112; /* [64,128,7,7] */
-		float *y = m->grad + 19344;
+		float *y = m->grad + 18272;
 		for (int c = 0; c < 128; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -2862,7 +2828,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 16458112; /* [64,128,7,7] */
 		const float *x1 = m->arena + 16056704; /* [64,128,7,7] */
 		const float *x2 = m->arena + 10237056; /* [3,128] */
-		float *y = m->grad + 19472;
+		float *y = m->grad + 18144;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 128; c++) {
 			const float mean = x2[c], istd = x2[128 + c];
@@ -2880,8 +2846,8 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 16056704; /* [64,128,7,7] */
 		const float *x2 = m->arena + 10237056; /* [3,128] */
 		const float *x3 = m->param + 18144; /* batchnorm9.weight[128] */
-		const float *x4 = m->grad + 19472; /* grad.batchnorm9.weight[128] */
-		const float *x5 = m->grad + 19344; /* grad.batchnorm9.bias[128] */
+		const float *x4 = m->grad + 18144; /* grad.batchnorm9.weight[128] */
+		const float *x5 = m->grad + 18272; /* grad.batchnorm9.bias[128] */
 		float *y = m->arena + 16859520;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -2917,7 +2883,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 15856000; /* [64,64,7,7] */
 		const float *x1 = m->arena + 16859520; /* [64,128,7,7] */
-		float *y = m->grad + 19600;
+		float *y = m->grad + 9952;
 		float *scratch = m->arena + 10247680;
 		/* dw from x and dy: a 1x1 conv, 64 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2961,7 +2927,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16056704; /* [64,64,7,7] */
-		float *y = m->grad + 27792;
+		float *y = m->grad + 9888;
 		for (int c = 0; c < 64; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -2976,7 +2942,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 16056704; /* [64,64,7,7] */
 		const float *x1 = m->arena + 10036160; /* [64,64,7,7] */
 		const float *x2 = m->arena + 10236864; /* [3,64] */
-		float *y = m->grad + 27856;
+		float *y = m->grad + 9824;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
 			const float mean = x2[c], istd = x2[64 + c];
@@ -2994,8 +2960,8 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 10036160; /* [64,64,7,7] */
 		const float *x2 = m->arena + 10236864; /* [3,64] */
 		const float *x3 = m->param + 9824; /* batchnorm8.weight[64] */
-		const float *x4 = m->grad + 27856; /* grad.batchnorm8.weight[64] */
-		const float *x5 = m->grad + 27792; /* grad.batchnorm8.bias[64] */
+		const float *x4 = m->grad + 9824; /* grad.batchnorm8.weight[64] */
+		const float *x5 = m->grad + 9888; /* grad.batchnorm8.bias[64] */
 		float *y = m->arena + 15655296;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3045,7 +3011,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14852480; /* [64,64,14,14] */
 		const float *x1 = m->arena + 15655296; /* [64,64,7,7] */
-		float *y = m->grad + 27920;
+		float *y = m->grad + 9248;
 		float *scratch = m->arena + 0;
 		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; direct */
 		(void)scratch;
@@ -3091,7 +3057,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16658816; /* [64,64,14,14] */
-		float *y = m->grad + 28496;
+		float *y = m->grad + 9184;
 		for (int c = 0; c < 64; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -3106,7 +3072,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 16658816; /* [64,64,14,14] */
 		const float *x1 = m->arena + 13246848; /* [64,64,14,14] */
 		const float *x2 = m->arena + 10035968; /* [3,64] */
-		float *y = m->grad + 28560;
+		float *y = m->grad + 9120;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
 			const float mean = x2[c], istd = x2[64 + c];
@@ -3124,8 +3090,8 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 13246848; /* [64,64,14,14] */
 		const float *x2 = m->arena + 10035968; /* [3,64] */
 		const float *x3 = m->param + 9120; /* batchnorm7.weight[64] */
-		const float *x4 = m->grad + 28560; /* grad.batchnorm7.weight[64] */
-		const float *x5 = m->grad + 28496; /* grad.batchnorm7.bias[64] */
+		const float *x4 = m->grad + 9120; /* grad.batchnorm7.weight[64] */
+		const float *x5 = m->grad + 9184; /* grad.batchnorm7.bias[64] */
 		float *y = m->arena + 14852480;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3161,7 +3127,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14049664; /* [64,64,14,14] */
 		const float *x1 = m->arena + 14852480; /* [64,64,14,14] */
-		float *y = m->grad + 28624;
+		float *y = m->grad + 5024;
 		float *scratch = m->arena + 10247680;
 		/* dw from x and dy: a 1x1 conv, 64 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -3205,7 +3171,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14852480; /* [64,64,14,14] */
-		float *y = m->grad + 32720;
+		float *y = m->grad + 4960;
 		for (int c = 0; c < 64; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -3220,7 +3186,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 14852480; /* [64,64,14,14] */
 		const float *x1 = m->arena + 11641216; /* [64,64,14,14] */
 		const float *x2 = m->arena + 10035776; /* [3,64] */
-		float *y = m->grad + 32784;
+		float *y = m->grad + 4896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
 			const float mean = x2[c], istd = x2[64 + c];
@@ -3238,8 +3204,8 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 11641216; /* [64,64,14,14] */
 		const float *x2 = m->arena + 10035776; /* [3,64] */
 		const float *x3 = m->param + 4896; /* batchnorm6.weight[64] */
-		const float *x4 = m->grad + 32784; /* grad.batchnorm6.weight[64] */
-		const float *x5 = m->grad + 32720; /* grad.batchnorm6.bias[64] */
+		const float *x4 = m->grad + 4896; /* grad.batchnorm6.weight[64] */
+		const float *x5 = m->grad + 4960; /* grad.batchnorm6.bias[64] */
 		float *y = m->arena + 15655296;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3289,7 +3255,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12444032; /* [64,64,14,14] */
 		const float *x1 = m->arena + 15655296; /* [64,64,14,14] */
-		float *y = m->grad + 32848;
+		float *y = m->grad + 4320;
 		float *scratch = m->arena + 0;
 		/* dw from x and dy: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; direct */
 		(void)scratch;
@@ -3345,7 +3311,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 11641216; /* [64,64,14,14] */
-		float *y = m->grad + 33424;
+		float *y = m->grad + 4256;
 		for (int c = 0; c < 64; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -3360,7 +3326,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 11641216; /* [64,64,14,14] */
 		const float *x1 = m->arena + 10838400; /* [64,64,14,14] */
 		const float *x2 = m->arena + 10035584; /* [3,64] */
-		float *y = m->grad + 33488;
+		float *y = m->grad + 4192;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
 			const float mean = x2[c], istd = x2[64 + c];
@@ -3378,8 +3344,8 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 10838400; /* [64,64,14,14] */
 		const float *x2 = m->arena + 10035584; /* [3,64] */
 		const float *x3 = m->param + 4192; /* batchnorm5.weight[64] */
-		const float *x4 = m->grad + 33488; /* grad.batchnorm5.weight[64] */
-		const float *x5 = m->grad + 33424; /* grad.batchnorm5.bias[64] */
+		const float *x4 = m->grad + 4192; /* grad.batchnorm5.weight[64] */
+		const float *x5 = m->grad + 4256; /* grad.batchnorm5.bias[64] */
 		float *y = m->arena + 12444032;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3415,7 +3381,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10436992; /* [64,32,14,14] */
 		const float *x1 = m->arena + 12444032; /* [64,64,14,14] */
-		float *y = m->grad + 33552;
+		float *y = m->grad + 2144;
 		float *scratch = m->arena + 10247680;
 		/* dw from x and dy: a 1x1 conv, 32 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -3458,7 +3424,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 11239808; /* [64,32,14,14] */
-		float *y = m->grad + 35600;
+		float *y = m->grad + 2112;
 		for (int c = 0; c < 32; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -3473,7 +3439,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 11239808; /* [64,32,14,14] */
 		const float *x1 = m->arena + 9634080; /* [64,32,14,14] */
 		const float *x2 = m->arena + 10035488; /* [3,32] */
-		float *y = m->grad + 35632;
+		float *y = m->grad + 2080;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
 			const float mean = x2[c], istd = x2[32 + c];
@@ -3491,8 +3457,8 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 9634080; /* [64,32,14,14] */
 		const float *x2 = m->arena + 10035488; /* [3,32] */
 		const float *x3 = m->param + 2080; /* batchnorm4.weight[32] */
-		const float *x4 = m->grad + 35632; /* grad.batchnorm4.weight[32] */
-		const float *x5 = m->grad + 35600; /* grad.batchnorm4.bias[32] */
+		const float *x4 = m->grad + 2080; /* grad.batchnorm4.weight[32] */
+		const float *x5 = m->grad + 2112; /* grad.batchnorm4.bias[32] */
 		float *y = m->arena + 10247680;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3542,7 +3508,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028448; /* [64,32,28,28] */
 		const float *x1 = m->arena + 10247680; /* [64,32,14,14] */
-		float *y = m->grad + 35664;
+		float *y = m->grad + 1792;
 		float *scratch = m->arena + 0;
 		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; direct */
 		(void)scratch;
@@ -3588,7 +3554,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12254720; /* [64,32,28,28] */
-		float *y = m->grad + 35952;
+		float *y = m->grad + 1760;
 		for (int c = 0; c < 32; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -3603,7 +3569,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 12254720; /* [64,32,28,28] */
 		const float *x1 = m->arena + 4817088; /* [64,32,28,28] */
 		const float *x2 = m->arena + 8028352; /* [3,32] */
-		float *y = m->grad + 35984;
+		float *y = m->grad + 1728;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
 			const float mean = x2[c], istd = x2[32 + c];
@@ -3621,8 +3587,8 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 4817088; /* [64,32,28,28] */
 		const float *x2 = m->arena + 8028352; /* [3,32] */
 		const float *x3 = m->param + 1728; /* batchnorm3.weight[32] */
-		const float *x4 = m->grad + 35984; /* grad.batchnorm3.weight[32] */
-		const float *x5 = m->grad + 35952; /* grad.batchnorm3.bias[32] */
+		const float *x4 = m->grad + 1728; /* grad.batchnorm3.weight[32] */
+		const float *x5 = m->grad + 1760; /* grad.batchnorm3.bias[32] */
 		float *y = m->arena + 8028448;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3658,7 +3624,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6422720; /* [64,32,28,28] */
 		const float *x1 = m->arena + 8028448; /* [64,32,28,28] */
-		float *y = m->grad + 36016;
+		float *y = m->grad + 704;
 		float *scratch = m->arena + 9634080;
 		/* dw from x and dy: a 1x1 conv, 32 -> 32 channels, 28x28 -> 28x28; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -3701,7 +3667,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028448; /* [64,32,28,28] */
-		float *y = m->grad + 37040;
+		float *y = m->grad + 672;
 		for (int c = 0; c < 32; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -3716,7 +3682,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 8028448; /* [64,32,28,28] */
 		const float *x1 = m->arena + 1605728; /* [64,32,28,28] */
 		const float *x2 = m->arena + 4816992; /* [3,32] */
-		float *y = m->grad + 37072;
+		float *y = m->grad + 640;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
 			const float mean = x2[c], istd = x2[32 + c];
@@ -3734,8 +3700,8 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 1605728; /* [64,32,28,28] */
 		const float *x2 = m->arena + 4816992; /* [3,32] */
 		const float *x3 = m->param + 640; /* batchnorm2.weight[32] */
-		const float *x4 = m->grad + 37072; /* grad.batchnorm2.weight[32] */
-		const float *x5 = m->grad + 37040; /* grad.batchnorm2.bias[32] */
+		const float *x4 = m->grad + 640; /* grad.batchnorm2.weight[32] */
+		const float *x5 = m->grad + 672; /* grad.batchnorm2.bias[32] */
 		float *y = m->arena + 10247680;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3785,7 +3751,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
 		const float *x1 = m->arena + 10247680; /* [64,32,28,28] */
-		float *y = m->grad + 37104;
+		float *y = m->grad + 352;
 		float *scratch = m->arena + 0;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; direct */
 		(void)scratch;
@@ -3841,7 +3807,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
-		float *y = m->grad + 37392;
+		float *y = m->grad + 320;
 		for (int c = 0; c < 32; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -3856,7 +3822,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
 		const float *x1 = m->arena + 0; /* [64,32,28,28] */
 		const float *x2 = m->arena + 1605632; /* [3,32] */
-		float *y = m->grad + 37424;
+		float *y = m->grad + 288;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
 			const float mean = x2[c], istd = x2[32 + c];
@@ -3874,8 +3840,8 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 0; /* [64,32,28,28] */
 		const float *x2 = m->arena + 1605632; /* [3,32] */
 		const float *x3 = m->param + 288; /* batchnorm1.weight[32] */
-		const float *x4 = m->grad + 37424; /* grad.batchnorm1.weight[32] */
-		const float *x5 = m->grad + 37392; /* grad.batchnorm1.bias[32] */
+		const float *x4 = m->grad + 288; /* grad.batchnorm1.weight[32] */
+		const float *x5 = m->grad + 320; /* grad.batchnorm1.bias[32] */
 		float *y = m->arena + 3211360;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3892,7 +3858,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,1,28,28] */
 		const float *x1 = m->arena + 3211360; /* [64,32,28,28] */
-		float *y = m->grad + 37456;
+		float *y = m->grad + 0;
 		float *scratch = m->arena + 0;
 		/* dw from x and dy: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; im2col + GEMM */
 		/* stride 1: dwᵀ [9,32] = the padded input's shifted rows · dyᵀ on the wide grid */
@@ -3940,8 +3906,8 @@ static void update(mnist_resnet *m)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605632; /* [3,32] */
-		float *x1 = m->state_f + 0; /* batchnorm1.running_mean[32] */
-		float *x2 = m->state_f + 32; /* batchnorm1.running_var[32] */
+		float *x1 = m->state_f + 37744; /* batchnorm1.running_mean[32] */
+		float *x2 = m->state_f + 37776; /* batchnorm1.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·50176/50175 */
 		for (int c = 0; c < 32; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3953,8 +3919,8 @@ static void update(mnist_resnet *m)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4816992; /* [3,32] */
-		float *x1 = m->state_f + 64; /* batchnorm2.running_mean[32] */
-		float *x2 = m->state_f + 96; /* batchnorm2.running_var[32] */
+		float *x1 = m->state_f + 37808; /* batchnorm2.running_mean[32] */
+		float *x2 = m->state_f + 37840; /* batchnorm2.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·50176/50175 */
 		for (int c = 0; c < 32; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3966,8 +3932,8 @@ static void update(mnist_resnet *m)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028352; /* [3,32] */
-		float *x1 = m->state_f + 128; /* batchnorm3.running_mean[32] */
-		float *x2 = m->state_f + 160; /* batchnorm3.running_var[32] */
+		float *x1 = m->state_f + 37872; /* batchnorm3.running_mean[32] */
+		float *x2 = m->state_f + 37904; /* batchnorm3.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·50176/50175 */
 		for (int c = 0; c < 32; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3979,8 +3945,8 @@ static void update(mnist_resnet *m)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10035488; /* [3,32] */
-		float *x1 = m->state_f + 192; /* batchnorm4.running_mean[32] */
-		float *x2 = m->state_f + 224; /* batchnorm4.running_var[32] */
+		float *x1 = m->state_f + 37936; /* batchnorm4.running_mean[32] */
+		float *x2 = m->state_f + 37968; /* batchnorm4.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
 		for (int c = 0; c < 32; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3992,8 +3958,8 @@ static void update(mnist_resnet *m)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10035584; /* [3,64] */
-		float *x1 = m->state_f + 256; /* batchnorm5.running_mean[64] */
-		float *x2 = m->state_f + 320; /* batchnorm5.running_var[64] */
+		float *x1 = m->state_f + 38000; /* batchnorm5.running_mean[64] */
+		float *x2 = m->state_f + 38064; /* batchnorm5.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
 		for (int c = 0; c < 64; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -4005,8 +3971,8 @@ static void update(mnist_resnet *m)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10035776; /* [3,64] */
-		float *x1 = m->state_f + 384; /* batchnorm6.running_mean[64] */
-		float *x2 = m->state_f + 448; /* batchnorm6.running_var[64] */
+		float *x1 = m->state_f + 38128; /* batchnorm6.running_mean[64] */
+		float *x2 = m->state_f + 38192; /* batchnorm6.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
 		for (int c = 0; c < 64; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -4018,8 +3984,8 @@ static void update(mnist_resnet *m)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10035968; /* [3,64] */
-		float *x1 = m->state_f + 512; /* batchnorm7.running_mean[64] */
-		float *x2 = m->state_f + 576; /* batchnorm7.running_var[64] */
+		float *x1 = m->state_f + 38256; /* batchnorm7.running_mean[64] */
+		float *x2 = m->state_f + 38320; /* batchnorm7.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
 		for (int c = 0; c < 64; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -4031,8 +3997,8 @@ static void update(mnist_resnet *m)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10236864; /* [3,64] */
-		float *x1 = m->state_f + 640; /* batchnorm8.running_mean[64] */
-		float *x2 = m->state_f + 704; /* batchnorm8.running_var[64] */
+		float *x1 = m->state_f + 38384; /* batchnorm8.running_mean[64] */
+		float *x2 = m->state_f + 38448; /* batchnorm8.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·3136/3135 */
 		for (int c = 0; c < 64; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -4044,8 +4010,8 @@ static void update(mnist_resnet *m)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10237056; /* [3,128] */
-		float *x1 = m->state_f + 768; /* batchnorm9.running_mean[128] */
-		float *x2 = m->state_f + 896; /* batchnorm9.running_var[128] */
+		float *x1 = m->state_f + 38512; /* batchnorm9.running_mean[128] */
+		float *x2 = m->state_f + 38640; /* batchnorm9.running_var[128] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·3136/3135 */
 		for (int c = 0; c < 128; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -4057,8 +4023,8 @@ static void update(mnist_resnet *m)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10237440; /* [3,128] */
-		float *x1 = m->state_f + 1024; /* batchnorm10.running_mean[128] */
-		float *x2 = m->state_f + 1152; /* batchnorm10.running_var[128] */
+		float *x1 = m->state_f + 38768; /* batchnorm10.running_mean[128] */
+		float *x2 = m->state_f + 38896; /* batchnorm10.running_var[128] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·3136/3135 */
 		for (int c = 0; c < 128; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -4070,8 +4036,8 @@ static void update(mnist_resnet *m)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10237824; /* [3,128] */
-		float *x1 = m->state_f + 1280; /* batchnorm11.running_mean[128] */
-		float *x2 = m->state_f + 1408; /* batchnorm11.running_var[128] */
+		float *x1 = m->state_f + 39024; /* batchnorm11.running_mean[128] */
+		float *x2 = m->state_f + 39152; /* batchnorm11.running_var[128] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·3136/3135 */
 		for (int c = 0; c < 128; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -4079,495 +4045,20 @@ static void update(mnist_resnet *m)
 		}
 		NN_PROF_END(111);
 	}
-	/* %195 sgd_update <- %2, %193, %194  (models/mnist_resnet.lua:27) */
+	/* %232 sgd_update <- %229, %230, %231  (models/mnist_resnet.lua:40) */
 	{
 		NN_PROF_BEGIN;
-		float *x0 = m->param + 0; /* conv2d1.weight[32,1,3,3] */
-		const float *x1 = m->grad + 37456; /* grad.conv2d1.weight[32,1,3,3] */
-		float *x2 = m->state_f + 1536; /* optim.conv2d1.weight.momentum_buffer[32,1,3,3] */
-		for (long i = 0; i < 288; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
+		float *x0 = m->param + 0; /* params[37744] */
+		const float *x1 = m->grad + 0; /* grads[37744] */
+		float *x2 = m->state_f + 0; /* optim.momentum_buffer[37744] */
+		for (long i = 0; i < 37744; i++) {
+			float g = x1[i];
+			g += 0.000500000024f*x0[i];
+			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + g;
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
-		NN_PROF_END(195);
-	}
-	/* %197 sgd_update <- %4, %191, %196  (models/mnist_resnet.lua:27) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 288; /* batchnorm1.weight[32] */
-		const float *x1 = m->grad + 37424; /* grad.batchnorm1.weight[32] */
-		float *x2 = m->state_f + 1824; /* optim.batchnorm1.weight.momentum_buffer[32] */
-		for (long i = 0; i < 32; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(197);
-	}
-	/* %199 sgd_update <- %5, %190, %198  (models/mnist_resnet.lua:27) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 320; /* batchnorm1.bias[32] */
-		const float *x1 = m->grad + 37392; /* grad.batchnorm1.bias[32] */
-		float *x2 = m->state_f + 1856; /* optim.batchnorm1.bias.momentum_buffer[32] */
-		for (long i = 0; i < 32; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(199);
-	}
-	/* %201 sgd_update <- %12, %187, %200  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 352; /* conv2d2.weight[32,1,3,3] */
-		const float *x1 = m->grad + 37104; /* grad.conv2d2.weight[32,1,3,3] */
-		float *x2 = m->state_f + 1888; /* optim.conv2d2.weight.momentum_buffer[32,1,3,3] */
-		for (long i = 0; i < 288; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(201);
-	}
-	/* %203 sgd_update <- %14, %184, %202  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 640; /* batchnorm2.weight[32] */
-		const float *x1 = m->grad + 37072; /* grad.batchnorm2.weight[32] */
-		float *x2 = m->state_f + 2176; /* optim.batchnorm2.weight.momentum_buffer[32] */
-		for (long i = 0; i < 32; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(203);
-	}
-	/* %205 sgd_update <- %15, %183, %204  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 672; /* batchnorm2.bias[32] */
-		const float *x1 = m->grad + 37040; /* grad.batchnorm2.bias[32] */
-		float *x2 = m->state_f + 2208; /* optim.batchnorm2.bias.momentum_buffer[32] */
-		for (long i = 0; i < 32; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(205);
-	}
-	/* %207 sgd_update <- %22, %181, %206  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 704; /* conv2d3.weight[32,32,1,1] */
-		const float *x1 = m->grad + 36016; /* grad.conv2d3.weight[32,32,1,1] */
-		float *x2 = m->state_f + 2240; /* optim.conv2d3.weight.momentum_buffer[32,32,1,1] */
-		for (long i = 0; i < 1024; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(207);
-	}
-	/* %209 sgd_update <- %24, %178, %208  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 1728; /* batchnorm3.weight[32] */
-		const float *x1 = m->grad + 35984; /* grad.batchnorm3.weight[32] */
-		float *x2 = m->state_f + 3264; /* optim.batchnorm3.weight.momentum_buffer[32] */
-		for (long i = 0; i < 32; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(209);
-	}
-	/* %211 sgd_update <- %25, %177, %210  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 1760; /* batchnorm3.bias[32] */
-		const float *x1 = m->grad + 35952; /* grad.batchnorm3.bias[32] */
-		float *x2 = m->state_f + 3296; /* optim.batchnorm3.bias.momentum_buffer[32] */
-		for (long i = 0; i < 32; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(211);
-	}
-	/* %213 sgd_update <- %33, %175, %212  (models/mnist_resnet.lua:21) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 1792; /* conv2d4.weight[32,1,3,3] */
-		const float *x1 = m->grad + 35664; /* grad.conv2d4.weight[32,1,3,3] */
-		float *x2 = m->state_f + 3328; /* optim.conv2d4.weight.momentum_buffer[32,1,3,3] */
-		for (long i = 0; i < 288; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(213);
-	}
-	/* %215 sgd_update <- %35, %172, %214  (models/mnist_resnet.lua:21) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 2080; /* batchnorm4.weight[32] */
-		const float *x1 = m->grad + 35632; /* grad.batchnorm4.weight[32] */
-		float *x2 = m->state_f + 3616; /* optim.batchnorm4.weight.momentum_buffer[32] */
-		for (long i = 0; i < 32; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(215);
-	}
-	/* %217 sgd_update <- %36, %171, %216  (models/mnist_resnet.lua:21) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 2112; /* batchnorm4.bias[32] */
-		const float *x1 = m->grad + 35600; /* grad.batchnorm4.bias[32] */
-		float *x2 = m->state_f + 3648; /* optim.batchnorm4.bias.momentum_buffer[32] */
-		for (long i = 0; i < 32; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(217);
-	}
-	/* %219 sgd_update <- %43, %169, %218  (models/mnist_resnet.lua:21) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 2144; /* conv2d5.weight[64,32,1,1] */
-		const float *x1 = m->grad + 33552; /* grad.conv2d5.weight[64,32,1,1] */
-		float *x2 = m->state_f + 3680; /* optim.conv2d5.weight.momentum_buffer[64,32,1,1] */
-		for (long i = 0; i < 2048; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(219);
-	}
-	/* %221 sgd_update <- %45, %166, %220  (models/mnist_resnet.lua:21) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 4192; /* batchnorm5.weight[64] */
-		const float *x1 = m->grad + 33488; /* grad.batchnorm5.weight[64] */
-		float *x2 = m->state_f + 5728; /* optim.batchnorm5.weight.momentum_buffer[64] */
-		for (long i = 0; i < 64; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(221);
-	}
-	/* %223 sgd_update <- %46, %165, %222  (models/mnist_resnet.lua:21) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 4256; /* batchnorm5.bias[64] */
-		const float *x1 = m->grad + 33424; /* grad.batchnorm5.bias[64] */
-		float *x2 = m->state_f + 5792; /* optim.batchnorm5.bias.momentum_buffer[64] */
-		for (long i = 0; i < 64; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(223);
-	}
-	/* %225 sgd_update <- %53, %162, %224  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 4320; /* conv2d6.weight[64,1,3,3] */
-		const float *x1 = m->grad + 32848; /* grad.conv2d6.weight[64,1,3,3] */
-		float *x2 = m->state_f + 5856; /* optim.conv2d6.weight.momentum_buffer[64,1,3,3] */
-		for (long i = 0; i < 576; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(225);
-	}
-	/* %227 sgd_update <- %55, %159, %226  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 4896; /* batchnorm6.weight[64] */
-		const float *x1 = m->grad + 32784; /* grad.batchnorm6.weight[64] */
-		float *x2 = m->state_f + 6432; /* optim.batchnorm6.weight.momentum_buffer[64] */
-		for (long i = 0; i < 64; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(227);
-	}
-	/* %229 sgd_update <- %56, %158, %228  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 4960; /* batchnorm6.bias[64] */
-		const float *x1 = m->grad + 32720; /* grad.batchnorm6.bias[64] */
-		float *x2 = m->state_f + 6496; /* optim.batchnorm6.bias.momentum_buffer[64] */
-		for (long i = 0; i < 64; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(229);
-	}
-	/* %231 sgd_update <- %63, %156, %230  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 5024; /* conv2d7.weight[64,64,1,1] */
-		const float *x1 = m->grad + 28624; /* grad.conv2d7.weight[64,64,1,1] */
-		float *x2 = m->state_f + 6560; /* optim.conv2d7.weight.momentum_buffer[64,64,1,1] */
-		for (long i = 0; i < 4096; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(231);
-	}
-	/* %233 sgd_update <- %65, %153, %232  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 9120; /* batchnorm7.weight[64] */
-		const float *x1 = m->grad + 28560; /* grad.batchnorm7.weight[64] */
-		float *x2 = m->state_f + 10656; /* optim.batchnorm7.weight.momentum_buffer[64] */
-		for (long i = 0; i < 64; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(233);
-	}
-	/* %235 sgd_update <- %66, %152, %234  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 9184; /* batchnorm7.bias[64] */
-		const float *x1 = m->grad + 28496; /* grad.batchnorm7.bias[64] */
-		float *x2 = m->state_f + 10720; /* optim.batchnorm7.bias.momentum_buffer[64] */
-		for (long i = 0; i < 64; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(235);
-	}
-	/* %237 sgd_update <- %74, %150, %236  (models/mnist_resnet.lua:21) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 9248; /* conv2d8.weight[64,1,3,3] */
-		const float *x1 = m->grad + 27920; /* grad.conv2d8.weight[64,1,3,3] */
-		float *x2 = m->state_f + 10784; /* optim.conv2d8.weight.momentum_buffer[64,1,3,3] */
-		for (long i = 0; i < 576; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(237);
-	}
-	/* %239 sgd_update <- %76, %147, %238  (models/mnist_resnet.lua:21) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 9824; /* batchnorm8.weight[64] */
-		const float *x1 = m->grad + 27856; /* grad.batchnorm8.weight[64] */
-		float *x2 = m->state_f + 11360; /* optim.batchnorm8.weight.momentum_buffer[64] */
-		for (long i = 0; i < 64; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(239);
-	}
-	/* %241 sgd_update <- %77, %146, %240  (models/mnist_resnet.lua:21) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 9888; /* batchnorm8.bias[64] */
-		const float *x1 = m->grad + 27792; /* grad.batchnorm8.bias[64] */
-		float *x2 = m->state_f + 11424; /* optim.batchnorm8.bias.momentum_buffer[64] */
-		for (long i = 0; i < 64; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(241);
-	}
-	/* %243 sgd_update <- %84, %144, %242  (models/mnist_resnet.lua:21) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 9952; /* conv2d9.weight[128,64,1,1] */
-		const float *x1 = m->grad + 19600; /* grad.conv2d9.weight[128,64,1,1] */
-		float *x2 = m->state_f + 11488; /* optim.conv2d9.weight.momentum_buffer[128,64,1,1] */
-		for (long i = 0; i < 8192; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(243);
-	}
-	/* %245 sgd_update <- %86, %141, %244  (models/mnist_resnet.lua:21) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 18144; /* batchnorm9.weight[128] */
-		const float *x1 = m->grad + 19472; /* grad.batchnorm9.weight[128] */
-		float *x2 = m->state_f + 19680; /* optim.batchnorm9.weight.momentum_buffer[128] */
-		for (long i = 0; i < 128; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(245);
-	}
-	/* %247 sgd_update <- %87, %140, %246  (models/mnist_resnet.lua:21) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 18272; /* batchnorm9.bias[128] */
-		const float *x1 = m->grad + 19344; /* grad.batchnorm9.bias[128] */
-		float *x2 = m->state_f + 19808; /* optim.batchnorm9.bias.momentum_buffer[128] */
-		for (long i = 0; i < 128; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(247);
-	}
-	/* %249 sgd_update <- %94, %137, %248  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 18400; /* conv2d10.weight[128,1,3,3] */
-		const float *x1 = m->grad + 18192; /* grad.conv2d10.weight[128,1,3,3] */
-		float *x2 = m->state_f + 19936; /* optim.conv2d10.weight.momentum_buffer[128,1,3,3] */
-		for (long i = 0; i < 1152; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(249);
-	}
-	/* %251 sgd_update <- %96, %134, %250  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 19552; /* batchnorm10.weight[128] */
-		const float *x1 = m->grad + 18064; /* grad.batchnorm10.weight[128] */
-		float *x2 = m->state_f + 21088; /* optim.batchnorm10.weight.momentum_buffer[128] */
-		for (long i = 0; i < 128; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(251);
-	}
-	/* %253 sgd_update <- %97, %133, %252  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 19680; /* batchnorm10.bias[128] */
-		const float *x1 = m->grad + 17936; /* grad.batchnorm10.bias[128] */
-		float *x2 = m->state_f + 21216; /* optim.batchnorm10.bias.momentum_buffer[128] */
-		for (long i = 0; i < 128; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(253);
-	}
-	/* %255 sgd_update <- %104, %131, %254  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 19808; /* conv2d11.weight[128,128,1,1] */
-		const float *x1 = m->grad + 1552; /* grad.conv2d11.weight[128,128,1,1] */
-		float *x2 = m->state_f + 21344; /* optim.conv2d11.weight.momentum_buffer[128,128,1,1] */
-		for (long i = 0; i < 16384; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(255);
-	}
-	/* %257 sgd_update <- %106, %128, %256  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 36192; /* batchnorm11.weight[128] */
-		const float *x1 = m->grad + 1424; /* grad.batchnorm11.weight[128] */
-		float *x2 = m->state_f + 37728; /* optim.batchnorm11.weight.momentum_buffer[128] */
-		for (long i = 0; i < 128; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(257);
-	}
-	/* %259 sgd_update <- %107, %127, %258  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 36320; /* batchnorm11.bias[128] */
-		const float *x1 = m->grad + 1296; /* grad.batchnorm11.bias[128] */
-		float *x2 = m->state_f + 37856; /* optim.batchnorm11.bias.momentum_buffer[128] */
-		for (long i = 0; i < 128; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(259);
-	}
-	/* %261 sgd_update <- %116, %124, %260  (models/mnist_resnet.lua:33) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 36448; /* linear1.weight[10,128] */
-		const float *x1 = m->grad + 16; /* grad.linear1.weight[10,128] */
-		float *x2 = m->state_f + 37984; /* optim.linear1.weight.momentum_buffer[10,128] */
-		for (long i = 0; i < 1280; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(261);
-	}
-	/* %263 sgd_update <- %118, %122, %262  (models/mnist_resnet.lua:33) */
-	{
-		NN_PROF_BEGIN;
-		float *x0 = m->param + 37728; /* linear1.bias[10] */
-		const float *x1 = m->grad + 0; /* grad.linear1.bias[10] */
-		float *x2 = m->state_f + 39264; /* optim.linear1.bias.momentum_buffer[10] */
-		for (long i = 0; i < 10; i++) {
-			float g = x1[i] + 0.000500000024f*x0[i];
-			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + 1.0f*g;
-			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
-		}
-		NN_PROF_END(263);
+		NN_PROF_END(232);
 	}
 }
 
@@ -4598,47 +4089,47 @@ mnist_resnet *mnist_resnet_init(void *mem, uint64_t seed)
 	nn_init_uniform(m->param + 0, 288, 0.333333343f, &r);  /* conv2d1.weight: U(±1/√9) */
 	nn_init_const(m->param + 288, 32, 1);  /* batchnorm1.weight */
 	nn_init_const(m->param + 320, 32, 0);  /* batchnorm1.bias */
-	nn_init_const(m->state_f + 32, 32, 1);  /* batchnorm1.running_var */
+	nn_init_const(m->state_f + 37776, 32, 1);  /* batchnorm1.running_var */
 	nn_init_uniform(m->param + 352, 288, 0.333333343f, &r);  /* conv2d2.weight: U(±1/√9) */
 	nn_init_const(m->param + 640, 32, 1);  /* batchnorm2.weight */
 	nn_init_const(m->param + 672, 32, 0);  /* batchnorm2.bias */
-	nn_init_const(m->state_f + 96, 32, 1);  /* batchnorm2.running_var */
+	nn_init_const(m->state_f + 37840, 32, 1);  /* batchnorm2.running_var */
 	nn_init_uniform(m->param + 704, 1024, 0.176776692f, &r);  /* conv2d3.weight: U(±1/√32) */
 	nn_init_const(m->param + 1728, 32, 1);  /* batchnorm3.weight */
 	nn_init_const(m->param + 1760, 32, 0);  /* batchnorm3.bias */
-	nn_init_const(m->state_f + 160, 32, 1);  /* batchnorm3.running_var */
+	nn_init_const(m->state_f + 37904, 32, 1);  /* batchnorm3.running_var */
 	nn_init_uniform(m->param + 1792, 288, 0.333333343f, &r);  /* conv2d4.weight: U(±1/√9) */
 	nn_init_const(m->param + 2080, 32, 1);  /* batchnorm4.weight */
 	nn_init_const(m->param + 2112, 32, 0);  /* batchnorm4.bias */
-	nn_init_const(m->state_f + 224, 32, 1);  /* batchnorm4.running_var */
+	nn_init_const(m->state_f + 37968, 32, 1);  /* batchnorm4.running_var */
 	nn_init_uniform(m->param + 2144, 2048, 0.176776692f, &r);  /* conv2d5.weight: U(±1/√32) */
 	nn_init_const(m->param + 4192, 64, 1);  /* batchnorm5.weight */
 	nn_init_const(m->param + 4256, 64, 0);  /* batchnorm5.bias */
-	nn_init_const(m->state_f + 320, 64, 1);  /* batchnorm5.running_var */
+	nn_init_const(m->state_f + 38064, 64, 1);  /* batchnorm5.running_var */
 	nn_init_uniform(m->param + 4320, 576, 0.333333343f, &r);  /* conv2d6.weight: U(±1/√9) */
 	nn_init_const(m->param + 4896, 64, 1);  /* batchnorm6.weight */
 	nn_init_const(m->param + 4960, 64, 0);  /* batchnorm6.bias */
-	nn_init_const(m->state_f + 448, 64, 1);  /* batchnorm6.running_var */
+	nn_init_const(m->state_f + 38192, 64, 1);  /* batchnorm6.running_var */
 	nn_init_uniform(m->param + 5024, 4096, 0.125f, &r);  /* conv2d7.weight: U(±1/√64) */
 	nn_init_const(m->param + 9120, 64, 1);  /* batchnorm7.weight */
 	nn_init_const(m->param + 9184, 64, 0);  /* batchnorm7.bias */
-	nn_init_const(m->state_f + 576, 64, 1);  /* batchnorm7.running_var */
+	nn_init_const(m->state_f + 38320, 64, 1);  /* batchnorm7.running_var */
 	nn_init_uniform(m->param + 9248, 576, 0.333333343f, &r);  /* conv2d8.weight: U(±1/√9) */
 	nn_init_const(m->param + 9824, 64, 1);  /* batchnorm8.weight */
 	nn_init_const(m->param + 9888, 64, 0);  /* batchnorm8.bias */
-	nn_init_const(m->state_f + 704, 64, 1);  /* batchnorm8.running_var */
+	nn_init_const(m->state_f + 38448, 64, 1);  /* batchnorm8.running_var */
 	nn_init_uniform(m->param + 9952, 8192, 0.125f, &r);  /* conv2d9.weight: U(±1/√64) */
 	nn_init_const(m->param + 18144, 128, 1);  /* batchnorm9.weight */
 	nn_init_const(m->param + 18272, 128, 0);  /* batchnorm9.bias */
-	nn_init_const(m->state_f + 896, 128, 1);  /* batchnorm9.running_var */
+	nn_init_const(m->state_f + 38640, 128, 1);  /* batchnorm9.running_var */
 	nn_init_uniform(m->param + 18400, 1152, 0.333333343f, &r);  /* conv2d10.weight: U(±1/√9) */
 	nn_init_const(m->param + 19552, 128, 1);  /* batchnorm10.weight */
 	nn_init_const(m->param + 19680, 128, 0);  /* batchnorm10.bias */
-	nn_init_const(m->state_f + 1152, 128, 1);  /* batchnorm10.running_var */
+	nn_init_const(m->state_f + 38896, 128, 1);  /* batchnorm10.running_var */
 	nn_init_uniform(m->param + 19808, 16384, 0.0883883461f, &r);  /* conv2d11.weight: U(±1/√128) */
 	nn_init_const(m->param + 36192, 128, 1);  /* batchnorm11.weight */
 	nn_init_const(m->param + 36320, 128, 0);  /* batchnorm11.bias */
-	nn_init_const(m->state_f + 1408, 128, 1);  /* batchnorm11.running_var */
+	nn_init_const(m->state_f + 39152, 128, 1);  /* batchnorm11.running_var */
 	nn_init_uniform(m->param + 36448, 1280, 0.0883883461f, &r);  /* linear1.weight: U(±1/√128) */
 	nn_init_uniform(m->param + 37728, 10, 0.0883883461f, &r);  /* linear1.bias: U(±1/√128) */
 	m->rng = r;
@@ -4761,95 +4252,95 @@ static const struct {
 	{"conv2d1.weight", 0, 0, 4, {32, 1, 3, 3}},
 	{"batchnorm1.weight", 0, 288, 1, {32}},
 	{"batchnorm1.bias", 0, 320, 1, {32}},
-	{"batchnorm1.running_mean", 1, 0, 1, {32}},
-	{"batchnorm1.running_var", 1, 32, 1, {32}},
+	{"batchnorm1.running_mean", 1, 37744, 1, {32}},
+	{"batchnorm1.running_var", 1, 37776, 1, {32}},
 	{"conv2d2.weight", 0, 352, 4, {32, 1, 3, 3}},
 	{"batchnorm2.weight", 0, 640, 1, {32}},
 	{"batchnorm2.bias", 0, 672, 1, {32}},
-	{"batchnorm2.running_mean", 1, 64, 1, {32}},
-	{"batchnorm2.running_var", 1, 96, 1, {32}},
+	{"batchnorm2.running_mean", 1, 37808, 1, {32}},
+	{"batchnorm2.running_var", 1, 37840, 1, {32}},
 	{"conv2d3.weight", 0, 704, 4, {32, 32, 1, 1}},
 	{"batchnorm3.weight", 0, 1728, 1, {32}},
 	{"batchnorm3.bias", 0, 1760, 1, {32}},
-	{"batchnorm3.running_mean", 1, 128, 1, {32}},
-	{"batchnorm3.running_var", 1, 160, 1, {32}},
+	{"batchnorm3.running_mean", 1, 37872, 1, {32}},
+	{"batchnorm3.running_var", 1, 37904, 1, {32}},
 	{"conv2d4.weight", 0, 1792, 4, {32, 1, 3, 3}},
 	{"batchnorm4.weight", 0, 2080, 1, {32}},
 	{"batchnorm4.bias", 0, 2112, 1, {32}},
-	{"batchnorm4.running_mean", 1, 192, 1, {32}},
-	{"batchnorm4.running_var", 1, 224, 1, {32}},
+	{"batchnorm4.running_mean", 1, 37936, 1, {32}},
+	{"batchnorm4.running_var", 1, 37968, 1, {32}},
 	{"conv2d5.weight", 0, 2144, 4, {64, 32, 1, 1}},
 	{"batchnorm5.weight", 0, 4192, 1, {64}},
 	{"batchnorm5.bias", 0, 4256, 1, {64}},
-	{"batchnorm5.running_mean", 1, 256, 1, {64}},
-	{"batchnorm5.running_var", 1, 320, 1, {64}},
+	{"batchnorm5.running_mean", 1, 38000, 1, {64}},
+	{"batchnorm5.running_var", 1, 38064, 1, {64}},
 	{"conv2d6.weight", 0, 4320, 4, {64, 1, 3, 3}},
 	{"batchnorm6.weight", 0, 4896, 1, {64}},
 	{"batchnorm6.bias", 0, 4960, 1, {64}},
-	{"batchnorm6.running_mean", 1, 384, 1, {64}},
-	{"batchnorm6.running_var", 1, 448, 1, {64}},
+	{"batchnorm6.running_mean", 1, 38128, 1, {64}},
+	{"batchnorm6.running_var", 1, 38192, 1, {64}},
 	{"conv2d7.weight", 0, 5024, 4, {64, 64, 1, 1}},
 	{"batchnorm7.weight", 0, 9120, 1, {64}},
 	{"batchnorm7.bias", 0, 9184, 1, {64}},
-	{"batchnorm7.running_mean", 1, 512, 1, {64}},
-	{"batchnorm7.running_var", 1, 576, 1, {64}},
+	{"batchnorm7.running_mean", 1, 38256, 1, {64}},
+	{"batchnorm7.running_var", 1, 38320, 1, {64}},
 	{"conv2d8.weight", 0, 9248, 4, {64, 1, 3, 3}},
 	{"batchnorm8.weight", 0, 9824, 1, {64}},
 	{"batchnorm8.bias", 0, 9888, 1, {64}},
-	{"batchnorm8.running_mean", 1, 640, 1, {64}},
-	{"batchnorm8.running_var", 1, 704, 1, {64}},
+	{"batchnorm8.running_mean", 1, 38384, 1, {64}},
+	{"batchnorm8.running_var", 1, 38448, 1, {64}},
 	{"conv2d9.weight", 0, 9952, 4, {128, 64, 1, 1}},
 	{"batchnorm9.weight", 0, 18144, 1, {128}},
 	{"batchnorm9.bias", 0, 18272, 1, {128}},
-	{"batchnorm9.running_mean", 1, 768, 1, {128}},
-	{"batchnorm9.running_var", 1, 896, 1, {128}},
+	{"batchnorm9.running_mean", 1, 38512, 1, {128}},
+	{"batchnorm9.running_var", 1, 38640, 1, {128}},
 	{"conv2d10.weight", 0, 18400, 4, {128, 1, 3, 3}},
 	{"batchnorm10.weight", 0, 19552, 1, {128}},
 	{"batchnorm10.bias", 0, 19680, 1, {128}},
-	{"batchnorm10.running_mean", 1, 1024, 1, {128}},
-	{"batchnorm10.running_var", 1, 1152, 1, {128}},
+	{"batchnorm10.running_mean", 1, 38768, 1, {128}},
+	{"batchnorm10.running_var", 1, 38896, 1, {128}},
 	{"conv2d11.weight", 0, 19808, 4, {128, 128, 1, 1}},
 	{"batchnorm11.weight", 0, 36192, 1, {128}},
 	{"batchnorm11.bias", 0, 36320, 1, {128}},
-	{"batchnorm11.running_mean", 1, 1280, 1, {128}},
-	{"batchnorm11.running_var", 1, 1408, 1, {128}},
+	{"batchnorm11.running_mean", 1, 39024, 1, {128}},
+	{"batchnorm11.running_var", 1, 39152, 1, {128}},
 	{"linear1.weight", 0, 36448, 2, {10, 128}},
 	{"linear1.bias", 0, 37728, 1, {10}},
-	{"optim.conv2d1.weight.momentum_buffer", 1, 1536, 4, {32, 1, 3, 3}},
-	{"optim.batchnorm1.weight.momentum_buffer", 1, 1824, 1, {32}},
-	{"optim.batchnorm1.bias.momentum_buffer", 1, 1856, 1, {32}},
-	{"optim.conv2d2.weight.momentum_buffer", 1, 1888, 4, {32, 1, 3, 3}},
-	{"optim.batchnorm2.weight.momentum_buffer", 1, 2176, 1, {32}},
-	{"optim.batchnorm2.bias.momentum_buffer", 1, 2208, 1, {32}},
-	{"optim.conv2d3.weight.momentum_buffer", 1, 2240, 4, {32, 32, 1, 1}},
-	{"optim.batchnorm3.weight.momentum_buffer", 1, 3264, 1, {32}},
-	{"optim.batchnorm3.bias.momentum_buffer", 1, 3296, 1, {32}},
-	{"optim.conv2d4.weight.momentum_buffer", 1, 3328, 4, {32, 1, 3, 3}},
-	{"optim.batchnorm4.weight.momentum_buffer", 1, 3616, 1, {32}},
-	{"optim.batchnorm4.bias.momentum_buffer", 1, 3648, 1, {32}},
-	{"optim.conv2d5.weight.momentum_buffer", 1, 3680, 4, {64, 32, 1, 1}},
-	{"optim.batchnorm5.weight.momentum_buffer", 1, 5728, 1, {64}},
-	{"optim.batchnorm5.bias.momentum_buffer", 1, 5792, 1, {64}},
-	{"optim.conv2d6.weight.momentum_buffer", 1, 5856, 4, {64, 1, 3, 3}},
-	{"optim.batchnorm6.weight.momentum_buffer", 1, 6432, 1, {64}},
-	{"optim.batchnorm6.bias.momentum_buffer", 1, 6496, 1, {64}},
-	{"optim.conv2d7.weight.momentum_buffer", 1, 6560, 4, {64, 64, 1, 1}},
-	{"optim.batchnorm7.weight.momentum_buffer", 1, 10656, 1, {64}},
-	{"optim.batchnorm7.bias.momentum_buffer", 1, 10720, 1, {64}},
-	{"optim.conv2d8.weight.momentum_buffer", 1, 10784, 4, {64, 1, 3, 3}},
-	{"optim.batchnorm8.weight.momentum_buffer", 1, 11360, 1, {64}},
-	{"optim.batchnorm8.bias.momentum_buffer", 1, 11424, 1, {64}},
-	{"optim.conv2d9.weight.momentum_buffer", 1, 11488, 4, {128, 64, 1, 1}},
-	{"optim.batchnorm9.weight.momentum_buffer", 1, 19680, 1, {128}},
-	{"optim.batchnorm9.bias.momentum_buffer", 1, 19808, 1, {128}},
-	{"optim.conv2d10.weight.momentum_buffer", 1, 19936, 4, {128, 1, 3, 3}},
-	{"optim.batchnorm10.weight.momentum_buffer", 1, 21088, 1, {128}},
-	{"optim.batchnorm10.bias.momentum_buffer", 1, 21216, 1, {128}},
-	{"optim.conv2d11.weight.momentum_buffer", 1, 21344, 4, {128, 128, 1, 1}},
-	{"optim.batchnorm11.weight.momentum_buffer", 1, 37728, 1, {128}},
-	{"optim.batchnorm11.bias.momentum_buffer", 1, 37856, 1, {128}},
-	{"optim.linear1.weight.momentum_buffer", 1, 37984, 2, {10, 128}},
-	{"optim.linear1.bias.momentum_buffer", 1, 39264, 1, {10}},
+	{"optim.conv2d1.weight.momentum_buffer", 1, 0, 4, {32, 1, 3, 3}},
+	{"optim.batchnorm1.weight.momentum_buffer", 1, 288, 1, {32}},
+	{"optim.batchnorm1.bias.momentum_buffer", 1, 320, 1, {32}},
+	{"optim.conv2d2.weight.momentum_buffer", 1, 352, 4, {32, 1, 3, 3}},
+	{"optim.batchnorm2.weight.momentum_buffer", 1, 640, 1, {32}},
+	{"optim.batchnorm2.bias.momentum_buffer", 1, 672, 1, {32}},
+	{"optim.conv2d3.weight.momentum_buffer", 1, 704, 4, {32, 32, 1, 1}},
+	{"optim.batchnorm3.weight.momentum_buffer", 1, 1728, 1, {32}},
+	{"optim.batchnorm3.bias.momentum_buffer", 1, 1760, 1, {32}},
+	{"optim.conv2d4.weight.momentum_buffer", 1, 1792, 4, {32, 1, 3, 3}},
+	{"optim.batchnorm4.weight.momentum_buffer", 1, 2080, 1, {32}},
+	{"optim.batchnorm4.bias.momentum_buffer", 1, 2112, 1, {32}},
+	{"optim.conv2d5.weight.momentum_buffer", 1, 2144, 4, {64, 32, 1, 1}},
+	{"optim.batchnorm5.weight.momentum_buffer", 1, 4192, 1, {64}},
+	{"optim.batchnorm5.bias.momentum_buffer", 1, 4256, 1, {64}},
+	{"optim.conv2d6.weight.momentum_buffer", 1, 4320, 4, {64, 1, 3, 3}},
+	{"optim.batchnorm6.weight.momentum_buffer", 1, 4896, 1, {64}},
+	{"optim.batchnorm6.bias.momentum_buffer", 1, 4960, 1, {64}},
+	{"optim.conv2d7.weight.momentum_buffer", 1, 5024, 4, {64, 64, 1, 1}},
+	{"optim.batchnorm7.weight.momentum_buffer", 1, 9120, 1, {64}},
+	{"optim.batchnorm7.bias.momentum_buffer", 1, 9184, 1, {64}},
+	{"optim.conv2d8.weight.momentum_buffer", 1, 9248, 4, {64, 1, 3, 3}},
+	{"optim.batchnorm8.weight.momentum_buffer", 1, 9824, 1, {64}},
+	{"optim.batchnorm8.bias.momentum_buffer", 1, 9888, 1, {64}},
+	{"optim.conv2d9.weight.momentum_buffer", 1, 9952, 4, {128, 64, 1, 1}},
+	{"optim.batchnorm9.weight.momentum_buffer", 1, 18144, 1, {128}},
+	{"optim.batchnorm9.bias.momentum_buffer", 1, 18272, 1, {128}},
+	{"optim.conv2d10.weight.momentum_buffer", 1, 18400, 4, {128, 1, 3, 3}},
+	{"optim.batchnorm10.weight.momentum_buffer", 1, 19552, 1, {128}},
+	{"optim.batchnorm10.bias.momentum_buffer", 1, 19680, 1, {128}},
+	{"optim.conv2d11.weight.momentum_buffer", 1, 19808, 4, {128, 128, 1, 1}},
+	{"optim.batchnorm11.weight.momentum_buffer", 1, 36192, 1, {128}},
+	{"optim.batchnorm11.bias.momentum_buffer", 1, 36320, 1, {128}},
+	{"optim.linear1.weight.momentum_buffer", 1, 36448, 2, {10, 128}},
+	{"optim.linear1.bias.momentum_buffer", 1, 37728, 1, {10}},
 };
 enum { NN_NSAVED = 92 };
 
@@ -4913,130 +4404,130 @@ float *mnist_resnet_tensor(mnist_resnet *m, const char *name, long *numel)
 		{"conv2d1.weight", 0, 0, 288},
 		{"batchnorm1.weight", 0, 288, 32},
 		{"batchnorm1.bias", 0, 320, 32},
-		{"batchnorm1.running_mean", 1, 0, 32},
-		{"batchnorm1.running_var", 1, 32, 32},
+		{"batchnorm1.running_mean", 1, 37744, 32},
+		{"batchnorm1.running_var", 1, 37776, 32},
 		{"conv2d2.weight", 0, 352, 288},
 		{"batchnorm2.weight", 0, 640, 32},
 		{"batchnorm2.bias", 0, 672, 32},
-		{"batchnorm2.running_mean", 1, 64, 32},
-		{"batchnorm2.running_var", 1, 96, 32},
+		{"batchnorm2.running_mean", 1, 37808, 32},
+		{"batchnorm2.running_var", 1, 37840, 32},
 		{"conv2d3.weight", 0, 704, 1024},
 		{"batchnorm3.weight", 0, 1728, 32},
 		{"batchnorm3.bias", 0, 1760, 32},
-		{"batchnorm3.running_mean", 1, 128, 32},
-		{"batchnorm3.running_var", 1, 160, 32},
+		{"batchnorm3.running_mean", 1, 37872, 32},
+		{"batchnorm3.running_var", 1, 37904, 32},
 		{"conv2d4.weight", 0, 1792, 288},
 		{"batchnorm4.weight", 0, 2080, 32},
 		{"batchnorm4.bias", 0, 2112, 32},
-		{"batchnorm4.running_mean", 1, 192, 32},
-		{"batchnorm4.running_var", 1, 224, 32},
+		{"batchnorm4.running_mean", 1, 37936, 32},
+		{"batchnorm4.running_var", 1, 37968, 32},
 		{"conv2d5.weight", 0, 2144, 2048},
 		{"batchnorm5.weight", 0, 4192, 64},
 		{"batchnorm5.bias", 0, 4256, 64},
-		{"batchnorm5.running_mean", 1, 256, 64},
-		{"batchnorm5.running_var", 1, 320, 64},
+		{"batchnorm5.running_mean", 1, 38000, 64},
+		{"batchnorm5.running_var", 1, 38064, 64},
 		{"conv2d6.weight", 0, 4320, 576},
 		{"batchnorm6.weight", 0, 4896, 64},
 		{"batchnorm6.bias", 0, 4960, 64},
-		{"batchnorm6.running_mean", 1, 384, 64},
-		{"batchnorm6.running_var", 1, 448, 64},
+		{"batchnorm6.running_mean", 1, 38128, 64},
+		{"batchnorm6.running_var", 1, 38192, 64},
 		{"conv2d7.weight", 0, 5024, 4096},
 		{"batchnorm7.weight", 0, 9120, 64},
 		{"batchnorm7.bias", 0, 9184, 64},
-		{"batchnorm7.running_mean", 1, 512, 64},
-		{"batchnorm7.running_var", 1, 576, 64},
+		{"batchnorm7.running_mean", 1, 38256, 64},
+		{"batchnorm7.running_var", 1, 38320, 64},
 		{"conv2d8.weight", 0, 9248, 576},
 		{"batchnorm8.weight", 0, 9824, 64},
 		{"batchnorm8.bias", 0, 9888, 64},
-		{"batchnorm8.running_mean", 1, 640, 64},
-		{"batchnorm8.running_var", 1, 704, 64},
+		{"batchnorm8.running_mean", 1, 38384, 64},
+		{"batchnorm8.running_var", 1, 38448, 64},
 		{"conv2d9.weight", 0, 9952, 8192},
 		{"batchnorm9.weight", 0, 18144, 128},
 		{"batchnorm9.bias", 0, 18272, 128},
-		{"batchnorm9.running_mean", 1, 768, 128},
-		{"batchnorm9.running_var", 1, 896, 128},
+		{"batchnorm9.running_mean", 1, 38512, 128},
+		{"batchnorm9.running_var", 1, 38640, 128},
 		{"conv2d10.weight", 0, 18400, 1152},
 		{"batchnorm10.weight", 0, 19552, 128},
 		{"batchnorm10.bias", 0, 19680, 128},
-		{"batchnorm10.running_mean", 1, 1024, 128},
-		{"batchnorm10.running_var", 1, 1152, 128},
+		{"batchnorm10.running_mean", 1, 38768, 128},
+		{"batchnorm10.running_var", 1, 38896, 128},
 		{"conv2d11.weight", 0, 19808, 16384},
 		{"batchnorm11.weight", 0, 36192, 128},
 		{"batchnorm11.bias", 0, 36320, 128},
-		{"batchnorm11.running_mean", 1, 1280, 128},
-		{"batchnorm11.running_var", 1, 1408, 128},
+		{"batchnorm11.running_mean", 1, 39024, 128},
+		{"batchnorm11.running_var", 1, 39152, 128},
 		{"linear1.weight", 0, 36448, 1280},
 		{"linear1.bias", 0, 37728, 10},
-		{"grad.linear1.bias", 2, 0, 10},
-		{"grad.linear1.weight", 2, 16, 1280},
-		{"grad.batchnorm11.bias", 2, 1296, 128},
-		{"grad.batchnorm11.weight", 2, 1424, 128},
-		{"grad.conv2d11.weight", 2, 1552, 16384},
-		{"grad.batchnorm10.bias", 2, 17936, 128},
-		{"grad.batchnorm10.weight", 2, 18064, 128},
-		{"grad.conv2d10.weight", 2, 18192, 1152},
-		{"grad.batchnorm9.bias", 2, 19344, 128},
-		{"grad.batchnorm9.weight", 2, 19472, 128},
-		{"grad.conv2d9.weight", 2, 19600, 8192},
-		{"grad.batchnorm8.bias", 2, 27792, 64},
-		{"grad.batchnorm8.weight", 2, 27856, 64},
-		{"grad.conv2d8.weight", 2, 27920, 576},
-		{"grad.batchnorm7.bias", 2, 28496, 64},
-		{"grad.batchnorm7.weight", 2, 28560, 64},
-		{"grad.conv2d7.weight", 2, 28624, 4096},
-		{"grad.batchnorm6.bias", 2, 32720, 64},
-		{"grad.batchnorm6.weight", 2, 32784, 64},
-		{"grad.conv2d6.weight", 2, 32848, 576},
-		{"grad.batchnorm5.bias", 2, 33424, 64},
-		{"grad.batchnorm5.weight", 2, 33488, 64},
-		{"grad.conv2d5.weight", 2, 33552, 2048},
-		{"grad.batchnorm4.bias", 2, 35600, 32},
-		{"grad.batchnorm4.weight", 2, 35632, 32},
-		{"grad.conv2d4.weight", 2, 35664, 288},
-		{"grad.batchnorm3.bias", 2, 35952, 32},
-		{"grad.batchnorm3.weight", 2, 35984, 32},
-		{"grad.conv2d3.weight", 2, 36016, 1024},
-		{"grad.batchnorm2.bias", 2, 37040, 32},
-		{"grad.batchnorm2.weight", 2, 37072, 32},
-		{"grad.conv2d2.weight", 2, 37104, 288},
-		{"grad.batchnorm1.bias", 2, 37392, 32},
-		{"grad.batchnorm1.weight", 2, 37424, 32},
-		{"grad.conv2d1.weight", 2, 37456, 288},
-		{"optim.conv2d1.weight.momentum_buffer", 1, 1536, 288},
-		{"optim.batchnorm1.weight.momentum_buffer", 1, 1824, 32},
-		{"optim.batchnorm1.bias.momentum_buffer", 1, 1856, 32},
-		{"optim.conv2d2.weight.momentum_buffer", 1, 1888, 288},
-		{"optim.batchnorm2.weight.momentum_buffer", 1, 2176, 32},
-		{"optim.batchnorm2.bias.momentum_buffer", 1, 2208, 32},
-		{"optim.conv2d3.weight.momentum_buffer", 1, 2240, 1024},
-		{"optim.batchnorm3.weight.momentum_buffer", 1, 3264, 32},
-		{"optim.batchnorm3.bias.momentum_buffer", 1, 3296, 32},
-		{"optim.conv2d4.weight.momentum_buffer", 1, 3328, 288},
-		{"optim.batchnorm4.weight.momentum_buffer", 1, 3616, 32},
-		{"optim.batchnorm4.bias.momentum_buffer", 1, 3648, 32},
-		{"optim.conv2d5.weight.momentum_buffer", 1, 3680, 2048},
-		{"optim.batchnorm5.weight.momentum_buffer", 1, 5728, 64},
-		{"optim.batchnorm5.bias.momentum_buffer", 1, 5792, 64},
-		{"optim.conv2d6.weight.momentum_buffer", 1, 5856, 576},
-		{"optim.batchnorm6.weight.momentum_buffer", 1, 6432, 64},
-		{"optim.batchnorm6.bias.momentum_buffer", 1, 6496, 64},
-		{"optim.conv2d7.weight.momentum_buffer", 1, 6560, 4096},
-		{"optim.batchnorm7.weight.momentum_buffer", 1, 10656, 64},
-		{"optim.batchnorm7.bias.momentum_buffer", 1, 10720, 64},
-		{"optim.conv2d8.weight.momentum_buffer", 1, 10784, 576},
-		{"optim.batchnorm8.weight.momentum_buffer", 1, 11360, 64},
-		{"optim.batchnorm8.bias.momentum_buffer", 1, 11424, 64},
-		{"optim.conv2d9.weight.momentum_buffer", 1, 11488, 8192},
-		{"optim.batchnorm9.weight.momentum_buffer", 1, 19680, 128},
-		{"optim.batchnorm9.bias.momentum_buffer", 1, 19808, 128},
-		{"optim.conv2d10.weight.momentum_buffer", 1, 19936, 1152},
-		{"optim.batchnorm10.weight.momentum_buffer", 1, 21088, 128},
-		{"optim.batchnorm10.bias.momentum_buffer", 1, 21216, 128},
-		{"optim.conv2d11.weight.momentum_buffer", 1, 21344, 16384},
-		{"optim.batchnorm11.weight.momentum_buffer", 1, 37728, 128},
-		{"optim.batchnorm11.bias.momentum_buffer", 1, 37856, 128},
-		{"optim.linear1.weight.momentum_buffer", 1, 37984, 1280},
-		{"optim.linear1.bias.momentum_buffer", 1, 39264, 10},
+		{"grad.linear1.bias", 2, 37728, 10},
+		{"grad.linear1.weight", 2, 36448, 1280},
+		{"grad.batchnorm11.bias", 2, 36320, 128},
+		{"grad.batchnorm11.weight", 2, 36192, 128},
+		{"grad.conv2d11.weight", 2, 19808, 16384},
+		{"grad.batchnorm10.bias", 2, 19680, 128},
+		{"grad.batchnorm10.weight", 2, 19552, 128},
+		{"grad.conv2d10.weight", 2, 18400, 1152},
+		{"grad.batchnorm9.bias", 2, 18272, 128},
+		{"grad.batchnorm9.weight", 2, 18144, 128},
+		{"grad.conv2d9.weight", 2, 9952, 8192},
+		{"grad.batchnorm8.bias", 2, 9888, 64},
+		{"grad.batchnorm8.weight", 2, 9824, 64},
+		{"grad.conv2d8.weight", 2, 9248, 576},
+		{"grad.batchnorm7.bias", 2, 9184, 64},
+		{"grad.batchnorm7.weight", 2, 9120, 64},
+		{"grad.conv2d7.weight", 2, 5024, 4096},
+		{"grad.batchnorm6.bias", 2, 4960, 64},
+		{"grad.batchnorm6.weight", 2, 4896, 64},
+		{"grad.conv2d6.weight", 2, 4320, 576},
+		{"grad.batchnorm5.bias", 2, 4256, 64},
+		{"grad.batchnorm5.weight", 2, 4192, 64},
+		{"grad.conv2d5.weight", 2, 2144, 2048},
+		{"grad.batchnorm4.bias", 2, 2112, 32},
+		{"grad.batchnorm4.weight", 2, 2080, 32},
+		{"grad.conv2d4.weight", 2, 1792, 288},
+		{"grad.batchnorm3.bias", 2, 1760, 32},
+		{"grad.batchnorm3.weight", 2, 1728, 32},
+		{"grad.conv2d3.weight", 2, 704, 1024},
+		{"grad.batchnorm2.bias", 2, 672, 32},
+		{"grad.batchnorm2.weight", 2, 640, 32},
+		{"grad.conv2d2.weight", 2, 352, 288},
+		{"grad.batchnorm1.bias", 2, 320, 32},
+		{"grad.batchnorm1.weight", 2, 288, 32},
+		{"grad.conv2d1.weight", 2, 0, 288},
+		{"optim.conv2d1.weight.momentum_buffer", 1, 0, 288},
+		{"optim.batchnorm1.weight.momentum_buffer", 1, 288, 32},
+		{"optim.batchnorm1.bias.momentum_buffer", 1, 320, 32},
+		{"optim.conv2d2.weight.momentum_buffer", 1, 352, 288},
+		{"optim.batchnorm2.weight.momentum_buffer", 1, 640, 32},
+		{"optim.batchnorm2.bias.momentum_buffer", 1, 672, 32},
+		{"optim.conv2d3.weight.momentum_buffer", 1, 704, 1024},
+		{"optim.batchnorm3.weight.momentum_buffer", 1, 1728, 32},
+		{"optim.batchnorm3.bias.momentum_buffer", 1, 1760, 32},
+		{"optim.conv2d4.weight.momentum_buffer", 1, 1792, 288},
+		{"optim.batchnorm4.weight.momentum_buffer", 1, 2080, 32},
+		{"optim.batchnorm4.bias.momentum_buffer", 1, 2112, 32},
+		{"optim.conv2d5.weight.momentum_buffer", 1, 2144, 2048},
+		{"optim.batchnorm5.weight.momentum_buffer", 1, 4192, 64},
+		{"optim.batchnorm5.bias.momentum_buffer", 1, 4256, 64},
+		{"optim.conv2d6.weight.momentum_buffer", 1, 4320, 576},
+		{"optim.batchnorm6.weight.momentum_buffer", 1, 4896, 64},
+		{"optim.batchnorm6.bias.momentum_buffer", 1, 4960, 64},
+		{"optim.conv2d7.weight.momentum_buffer", 1, 5024, 4096},
+		{"optim.batchnorm7.weight.momentum_buffer", 1, 9120, 64},
+		{"optim.batchnorm7.bias.momentum_buffer", 1, 9184, 64},
+		{"optim.conv2d8.weight.momentum_buffer", 1, 9248, 576},
+		{"optim.batchnorm8.weight.momentum_buffer", 1, 9824, 64},
+		{"optim.batchnorm8.bias.momentum_buffer", 1, 9888, 64},
+		{"optim.conv2d9.weight.momentum_buffer", 1, 9952, 8192},
+		{"optim.batchnorm9.weight.momentum_buffer", 1, 18144, 128},
+		{"optim.batchnorm9.bias.momentum_buffer", 1, 18272, 128},
+		{"optim.conv2d10.weight.momentum_buffer", 1, 18400, 1152},
+		{"optim.batchnorm10.weight.momentum_buffer", 1, 19552, 128},
+		{"optim.batchnorm10.bias.momentum_buffer", 1, 19680, 128},
+		{"optim.conv2d11.weight.momentum_buffer", 1, 19808, 16384},
+		{"optim.batchnorm11.weight.momentum_buffer", 1, 36192, 128},
+		{"optim.batchnorm11.bias.momentum_buffer", 1, 36320, 128},
+		{"optim.linear1.weight.momentum_buffer", 1, 36448, 1280},
+		{"optim.linear1.bias.momentum_buffer", 1, 37728, 10},
 	};
 	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
 		if (!strcmp(all[i].name, name)) {
@@ -5146,9 +4637,10 @@ int main(int argc, char **argv)
 		.lr = 0.0500000007f,
 		.sched = RT_SCHED_COSINE,
 		.sched_every = 0.0f,
-		.sched_gamma = 0.0f,
+		.sched_gamma = 0.0,
 		.warmup = 0.0f,
 		.min_lr = 0.0f,
+		.warmup_start = 0.00100000005f,
 		.train = {RT_DATA_IDX, "data/train-images-idx3-ubyte", "data/train-labels-idx1-ubyte", 0, 0, 0.00392156886f},
 		.valid = {RT_DATA_IDX, "data/t10k-images-idx3-ubyte", "data/t10k-labels-idx1-ubyte", 0, 0, 0.00392156886f},
 		.split = 0.0f,

@@ -296,7 +296,8 @@ int rt_st_load_found(const char *path, const RtTensor *t, int n,
  * A generated trainer's main() fills an RtModel (its API) and an RtRecipe
  * (the training recipe from the Lua script) and calls rt_train_main. */
 enum { RT_LABEL_CLASS, RT_LABEL_FLOAT };
-enum { RT_SCHED_CONSTANT, RT_SCHED_STEP, RT_SCHED_EXP, RT_SCHED_COSINE };
+enum { RT_SCHED_CONSTANT, RT_SCHED_STEP, RT_SCHED_EXP, RT_SCHED_COSINE,
+       RT_SCHED_PLATEAU };
 /* The metric early stopping and the best checkpoint follow: a loss must
  * fall, an accuracy rise, by more than min_delta to count. */
 enum { RT_MONITOR_VALID_LOSS, RT_MONITOR_VALID_ACC };
@@ -315,11 +316,19 @@ typedef struct RtState {
 	/* augmentation: its own stream, so that augmenting does not change
 	 * the data order; saved as aug_rng */
 	RtRng aug_rng;
+	/* The plateau schedule (ReduceLROnPlateau), kept here so checkpoints
+	 * carry it and --resume continues it exactly. */
+	double plateau_lr;        /* the lr it has come down to */
+	double plateau_best;      /* its best valid loss (+inf at the start) */
+	int32_t plateau_bad;      /* epochs without a better one */
+	int32_t plateau_cooldown; /* epochs of cooldown left */
 } RtState;
 
 /* Stores/restores an RtState as __metadata__ strings (epoch, step,
- * data_rng and aug_rng as 64 hex digits, best as %a, bad_epochs).  A
- * checkpoint without aug_rng (older than augmentation) keeps s's. */
+ * data_rng and aug_rng as 64 hex digits, best as %a, bad_epochs, and
+ * plateau as "lr best bad cooldown", the doubles as %a).  A checkpoint
+ * without aug_rng (older than augmentation) keeps s's; one without
+ * plateau leaves those fields alone. */
 void rt_state_to_meta(const RtState *s, RtMeta *m);
 int rt_state_from_meta(RtState *s, const RtMeta *m, const char *path,
                        RtErr *e);
@@ -363,9 +372,9 @@ typedef struct RtRecipe {
 	float lr;                    /* base learning rate */
 	int sched;                   /* RT_SCHED_* */
 	float sched_every;           /* STEP: epochs between decays */
-	float sched_gamma;           /* STEP, EXP: factor */
+	double sched_gamma;          /* STEP, EXP: factor (compounds: double) */
 	float warmup;                /* epochs of linear warmup (any schedule) */
-	float min_lr;                /* COSINE */
+	float min_lr;                /* COSINE, PLATEAU */
 	RtDataSpec train, valid;     /* valid.kind == RT_DATA_NONE: use split */
 	float split;                 /* share of train held out when no valid */
 	const char *ckpt_path;       /* NULL: no checkpoints */
@@ -384,13 +393,39 @@ typedef struct RtRecipe {
 	const char *ckpt_best;       /* checkpoint of the best epoch, or NULL */
 	int prior;                   /* RT_PRIOR_*: init_bias_from_prior */
 	const char *prior_bias;      /* the bias it sets ("linear2.bias") */
+	/* The warmup's start and the plateau schedule's settings. */
+	float warmup_start;          /* share of lr at e = 0 (0: 1e-3) */
+	float plateau_factor;        /* lr × factor on a plateau */
+	int plateau_patience;        /* bad epochs tolerated */
+	float plateau_threshold;     /* better: below best·(1 − threshold) */
+	int plateau_cooldown;        /* epochs ignored after a reduction */
 } RtRecipe;
 
-/* lr for a fractional epoch position e (0 at start of training; the driver
- * passes epoch + i/nbatch for batch i), as the schedule says.  Warmup
- * multiplies by max(e/warmup, 0.001) while e < warmup: a linear ramp to
- * lr that never gives a first step of exactly 0. */
-float rt_schedule_lr(const RtRecipe *r, double epoch_pos);
+/* ---- Schedules (rt_sched.c) ----------------------------------------------
+ * torch.optim.lr_scheduler's schedules, stepped once per epoch, as
+ * functions of the fractional epoch position e (the driver passes
+ * epoch + i/nbatch for batch i).  At whole epochs they are torch's values;
+ * within an epoch STEP, EXP and PLATEAU hold them, COSINE and the warmup
+ * go on along their curves (torch's, stepped per batch).
+ *   CONSTANT  lr
+ *   STEP      StepLR: lr · gamma^⌊e/every⌋
+ *   EXP       ExponentialLR: lr · gamma^⌊e⌋
+ *   COSINE    CosineAnnealingLR(T_max = epochs, eta_min = min_lr):
+ *             min_lr + (lr − min_lr)·(1 + cos(π·e/epochs))/2
+ *   PLATEAU   ReduceLROnPlateau(mode min, threshold_mode rel): the lr in
+ *             RtState, lowered by rt_plateau_step at each epoch's end
+ * Warmup (any schedule) multiplies by LinearLR's factor, start_factor =
+ * warmup_start, total_iters = warmup: s + (1 − s)·e/warmup for
+ * e < warmup, then 1 (torch's ChainedScheduler of the two). */
+float rt_schedule_lr(const RtRecipe *r, double epoch_pos);  /* PLATEAU: lr
+                                                               never lowered */
+/* The lr of the step at e, the plateau's state included. */
+float rt_lr(const RtRecipe *r, const RtState *s, double epoch_pos);
+/* The plateau's state at the start of training. */
+void rt_plateau_reset(const RtRecipe *r, RtState *s);
+/* ReduceLROnPlateau.step(valid_loss) at an epoch's end; returns 1 when it
+ * lowered the lr.  Does nothing for other schedules. */
+int rt_plateau_step(const RtRecipe *r, RtState *s, double valid_loss);
 
 /* Parses the trainer flags (--epochs N --seed N --threads N --data-dir DIR
  * --resume CKPT --metrics FILE.jsonl --quiet --max-steps N

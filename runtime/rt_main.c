@@ -24,51 +24,14 @@
 /* The augmentation stream: seed ^ "nnccaugm". */
 #define AUG_RNG_SALT 0x6e6e636361756736u
 
-/* Warmup never starts from exactly 0: the first step gets at least this
- * share of the learning rate. */
-#define WARMUP_FLOOR 1e-3
-
 /* A loss this many times the first one (or 1, if larger) is a blow-up. */
 #define DIVERGE_FACTOR 1e4
-
-#define PI 3.14159265358979323846
 
 /* --overfit-batch: the step budget unless --max-steps says otherwise, how
  * often it prints the loss, and the loss that counts as ~0. */
 #define OVERFIT_STEPS 300
 #define OVERFIT_EVERY 10
 #define OVERFIT_LOSS 0.01
-
-/* e is the fractional epoch at the start of a step: epoch + i/nbatch.
- * STEP and EXP decay at whole steps of e; COSINE anneals continuously
- * from lr at the end of warmup to min_lr at the last epoch.  Warmup
- * (any schedule) multiplies by e/warmup for e < warmup, but by no less
- * than WARMUP_FLOOR, so the first step of training still moves. */
-float
-rt_schedule_lr(const RtRecipe *r, double e)
-{
-	double lr, t, span;
-
-	lr = r->lr;
-	switch (r->sched) {
-	case RT_SCHED_STEP:
-		if (r->sched_every > 0)
-			lr *= pow(r->sched_gamma, floor(e / r->sched_every));
-		break;
-	case RT_SCHED_EXP:
-		lr *= pow(r->sched_gamma, floor(e));
-		break;
-	case RT_SCHED_COSINE:
-		span = (double)r->epochs - r->warmup;
-		t = span > 0 ? (e - r->warmup) / span : 1;
-		t = t < 0 ? 0 : t > 1 ? 1 : t;
-		lr = r->min_lr + (r->lr - r->min_lr) * (1 + cos(PI * t)) / 2;
-		break;
-	}
-	if (r->warmup > 0 && e < r->warmup)
-		lr *= fmax(e / r->warmup, WARMUP_FLOOR);
-	return (float)lr;
-}
 
 /* ---- Flags ------------------------------------------------------------- */
 
@@ -455,7 +418,7 @@ train_epoch(Run *R, int epoch, Epoch *E)
 	for (i = 0; i < nbatch; i++) {
 		if (R->o.max_steps >= 0 && R->steps >= R->o.max_steps)
 			break;
-		lr = rt_schedule_lr(&R->r, epoch + (double)i / nbatch);
+		lr = rt_lr(&R->r, R->st, epoch + (double)i / nbatch);
 		M->set_lr(R->m, lr);
 		E->lr = lr;
 		loss = step(R, i);  /* train_step counts st->step */
@@ -488,6 +451,22 @@ evaluate(Run *R, float *acc)
 	return R->model->evaluate(R->m, R->valid.x,
 	                          R->valid.y ? (void *)R->valid.y :
 	                          (void *)R->valid.t, R->valid.n, acc);
+}
+
+/* The plateau schedule's step on the epoch's valid loss (before the
+ * checkpoint, which carries its state), said when it lowers the lr. */
+static void
+plateau(Run *R, double valid_loss)
+{
+	double old;
+
+	old = R->st->plateau_lr;
+	if (rt_plateau_step(&R->r, R->st, valid_loss) && !R->o.quiet) {
+		printf("plateau: valid_loss has not improved for %d epochs; lr "
+		       "%.4g -> %.4g\n", R->r.plateau_patience + 1, old,
+		       R->st->plateau_lr);
+		fflush(stdout);
+	}
 }
 
 /* The monitored metric's name, and whether v beats the best so far by
@@ -526,6 +505,7 @@ end_epoch(Run *R, int epoch, const Epoch *E)
 	} else {
 		st->bad_epochs++;
 	}
+	plateau(R, E->valid_loss);
 	stop = R->r.patience > 0 && st->bad_epochs >= R->r.patience;
 	every = R->r.ckpt_every > 0 ? R->r.ckpt_every : 1;
 	if (better && R->r.ckpt_best &&
@@ -719,6 +699,7 @@ setup(Run *R)
 	R->st->best = R->r.monitor == RT_MONITOR_VALID_ACC ? -INFINITY :
 	              INFINITY;
 	R->st->bad_epochs = 0;
+	rt_plateau_reset(&R->r, R->st);
 	if (R->r.prior != RT_PRIOR_NONE && !R->o.resume && set_prior(R) != 0)
 		return 1;
 	if (R->o.resume && M->load(R->m, R->o.resume) != 0)

@@ -154,6 +154,9 @@ rt_state_to_meta(const RtState *s, RtMeta *m)
 	         "%016" PRIx64, s->aug_rng.s[0], s->aug_rng.s[1],
 	         s->aug_rng.s[2], s->aug_rng.s[3]);
 	rt_meta_set(m, "aug_rng", buf);
+	snprintf(buf, sizeof buf, "%a %a %" PRId32 " %" PRId32, s->plateau_lr,
+	         s->plateau_best, s->plateau_bad, s->plateau_cooldown);
+	rt_meta_set(m, "plateau", buf);
 }
 
 /* An RNG state of 64 lowercase hex digits, as rt_state_to_meta writes
@@ -171,6 +174,37 @@ meta_rng(const char *hex, RtRng *r)
 		word[16] = 0;
 		r->s[i] = strtoull(word, NULL, 16);
 	}
+	return 0;
+}
+
+/* The plateau schedule's state, "lr best bad cooldown", into p (only
+ * its plateau fields).  0 if absent (a checkpoint from before it) or
+ * well-formed, -1 if malformed. */
+static int
+plateau_from_meta(RtState *p, const RtMeta *m)
+{
+	const char *s;
+	char *end;
+	long bad, cool;
+
+	s = rt_meta_get(m, "plateau");
+	if (!s)
+		return 0;
+	p->plateau_lr = strtod(s, &end);
+	if (end == s || *end != ' ')
+		return -1;
+	s = end + 1;
+	p->plateau_best = strtod(s, &end);
+	if (end == s || *end != ' ' || end[1] < '0' || end[1] > '9')
+		return -1;
+	bad = strtol(end + 1, &end, 10);
+	if (*end != ' ' || end[1] < '0' || end[1] > '9')
+		return -1;
+	cool = strtol(end + 1, &end, 10);
+	if (*end || bad > INT32_MAX || cool > INT32_MAX)
+		return -1;
+	p->plateau_bad = (int32_t)bad;
+	p->plateau_cooldown = (int32_t)cool;
 	return 0;
 }
 
@@ -200,6 +234,7 @@ rt_state_from_meta(RtState *s, const RtMeta *m, const char *path, RtErr *e)
 	char word[17], *end;
 	int64_t epoch, step, bad;
 	RtRng aug_rng;
+	RtState plateau;
 	int i;
 
 	if (meta_int(m, "epoch", INT32_MAX, &epoch) < 0)
@@ -220,6 +255,10 @@ rt_state_from_meta(RtState *s, const RtMeta *m, const char *path, RtErr *e)
 	aug = rt_meta_get(m, "aug_rng");
 	if (aug && meta_rng(aug, &aug_rng) < 0)
 		return rt_fail(e, "%s: __metadata__ has no valid 'aug_rng'", path);
+	plateau = *s;
+	if (plateau_from_meta(&plateau, m) < 0)
+		return rt_fail(e, "%s: __metadata__ has no valid 'plateau'", path);
+	*s = plateau;
 	s->epoch = (int32_t)epoch;
 	s->step = step;
 	s->bad_epochs = (int32_t)bad;

@@ -896,6 +896,10 @@ test_meta_state(void)
 	rt_rng_seed(&s.data_rng, 99);
 	s.best = 0.1f;
 	s.bad_epochs = 2;
+	s.plateau_lr = 0.1 * 0.3;
+	s.plateau_best = 1.0 / 3;
+	s.plateau_bad = 4;
+	s.plateau_cooldown = 5;
 	memset(&m, 0, sizeof m);
 	rt_state_to_meta(&s, &m);
 	CHECK(strlen(rt_meta_get(&m, "data_rng")) == 64);
@@ -914,6 +918,22 @@ test_meta_state(void)
 	rt_state_to_meta(&s, &m);
 	rt_meta_set(&m, "best", "0.5x");
 	CHECK(rt_state_from_meta(&s2, &m, "p", &e) == -1);
+	/* the plateau's state: optional (older checkpoints), else well-formed */
+	rt_state_to_meta(&s, &m);
+	rt_meta_set(&m, "plateau", "0x1p-2 inf 1");
+	CHECK(rt_state_from_meta(&s2, &m, "p", &e) == -1);
+	CHECK(contains(e.msg, "'plateau'"));
+	rt_meta_set(&m, "plateau", "0x1p-2 inf 1 2");
+	CHECK(rt_state_from_meta(&s2, &m, "p", &e) == 0);
+	CHECK(s2.plateau_lr == 0.25 && isinf(s2.plateau_best) &&
+	      s2.plateau_bad == 1 && s2.plateau_cooldown == 2);
+	rt_meta_set(&m, "plateau", "0x1p-2 inf 1 -2");
+	CHECK(rt_state_from_meta(&s2, &m, "p", &e) == -1);
+	memset(&m, 0, sizeof m);
+	rt_state_to_meta(&s, &m);
+	m.n--;                                /* "plateau" is the last key */
+	s2.plateau_lr = 7;
+	CHECK(rt_state_from_meta(&s2, &m, "p", &e) == 0 && s2.plateau_lr == 7);
 	memset(&m, 0, sizeof m);
 	CHECK(rt_state_from_meta(&s2, &m, "p", &e) == -1);
 }
@@ -924,6 +944,13 @@ static int
 near(double a, double b)
 {
 	return fabs(a - b) <= 1e-6 * fmax(1, fabs(b));
+}
+
+/* CosineAnnealingLR's closed form for lr 0.1, min_lr 0.01, 10 epochs. */
+static double
+cosine(double e)
+{
+	return 0.01 + 0.09 * (1 + cos(PI * e / 10)) / 2;
 }
 
 static void
@@ -952,15 +979,59 @@ test_schedule(void)
 	CHECK(near(rt_schedule_lr(&r, 5), 0.055));
 	CHECK(near(rt_schedule_lr(&r, 10), 0.01f));
 	CHECK(near(rt_schedule_lr(&r, 2.5), 0.01 + 0.09 * (1 + cos(PI / 4)) / 2));
+	/* warmup multiplies (LinearLR chained): the cosine still spans the
+	 * whole run */
 	r.warmup = 2;
-	CHECK(near(rt_schedule_lr(&r, 2), 0.1));           /* warmup over */
-	CHECK(near(rt_schedule_lr(&r, 6), 0.055));         /* (6-2)/(10-2) */
-	CHECK(near(rt_schedule_lr(&r, 1), 0.05));          /* halfway up */
-	CHECK(near(rt_schedule_lr(&r, 0.5), 0.025));
+	CHECK(near(rt_schedule_lr(&r, 2), cosine(2)));     /* warmup over */
+	CHECK(near(rt_schedule_lr(&r, 6), cosine(6)));
+	CHECK(near(rt_schedule_lr(&r, 1), (1e-3 + 0.999 * 0.5) * cosine(1)));
 	CHECK(near(rt_schedule_lr(&r, 0), 0.1 * 1e-3));    /* never 0 */
+	r.warmup_start = 0.25f;
+	CHECK(near(rt_schedule_lr(&r, 0.5), (0.25 + 0.75 * 0.25) * cosine(0.5)));
+	CHECK(near(rt_schedule_lr(&r, 0), 0.1 * 0.25));
+	r.warmup_start = 0;
 	r.sched = RT_SCHED_CONSTANT;
-	CHECK(near(rt_schedule_lr(&r, 1.5), 0.075));
+	CHECK(near(rt_schedule_lr(&r, 1.5), 0.1 * (1e-3 + 0.999 * 0.75)));
 	CHECK(rt_schedule_lr(&r, 0.0001) > 0);
+}
+
+/* The plateau schedule: torch's rules on a hand-made loss sequence (the
+ * torch comparison over 100 epochs is tests/reference/sched_ref.py). */
+static void
+test_plateau(void)
+{
+	static const double loss[] = {1.0, 0.9, 0.9, 0.9, 0.95, 0.8, 0.8, 0.8};
+	/* patience 1, factor 0.5, cooldown 1, min_lr 0.03: lowered after the
+	 * second bad epoch (index 3), then cooldown swallows index 4, and
+	 * index 7 lowers to the floor */
+	static const double want[] = {0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05,
+	                              0.03};
+	RtRecipe r;
+	RtState s;
+	int i, lowered;
+
+	memset(&r, 0, sizeof r);
+	memset(&s, 0, sizeof s);
+	r.lr = 0.1f;
+	r.sched = RT_SCHED_PLATEAU;
+	r.plateau_factor = 0.5f;
+	r.plateau_patience = 1;
+	r.plateau_threshold = 1e-4f;
+	r.plateau_cooldown = 1;
+	r.min_lr = 0.03f;
+	rt_plateau_reset(&r, &s);
+	CHECK(near(rt_lr(&r, &s, 0), 0.1f) && isinf(s.plateau_best));
+	for (i = 0; i < 8; i++) {
+		lowered = rt_plateau_step(&r, &s, loss[i]);
+		CHECK(near(s.plateau_lr, want[i]) || near(s.plateau_lr, (float)want[i]));
+		CHECK(lowered == (i == 3 || i == 7));
+		CHECK(near(rt_lr(&r, &s, i + 1.5), s.plateau_lr));
+	}
+	CHECK(rt_plateau_step(&r, &s, 0.8) == 0);    /* at min_lr: stays */
+	r.warmup = 2;
+	CHECK(near(rt_lr(&r, &s, 1), s.plateau_lr * (1e-3 + 0.999 * 0.5)));
+	r.sched = RT_SCHED_COSINE;                   /* other schedules: no-op */
+	CHECK(rt_plateau_step(&r, &s, 100) == 0 && s.plateau_bad == 0);
 }
 
 static void
@@ -1205,6 +1276,53 @@ expected_stop(const char *path, const char *key, int acc, double min_delta,
 	}
 	free(m);
 	return stop;
+}
+
+/* The plateau schedule in the driver: it lowers the lr on the validation
+ * loss, says so, and a run stopped and resumed from its checkpoint goes on
+ * with the lowered lr and the plateau's counters: the same weights, bit
+ * for bit (with the state reset at the resume, epoch 3 would train at the
+ * recipe's lr again). */
+static void
+test_main_plateau(void)
+{
+	char args[512], *out;
+	RtRecipe r;
+	Snap a, b;
+
+	r = recipe();
+	r.sched = RT_SCHED_PLATEAU;
+	r.warmup = 0;
+	r.plateau_factor = 0.5f;
+	r.plateau_patience = 0;
+	r.plateau_threshold = 0.5f;     /* only halving the loss is better */
+	r.ckpt_path = tmp("p.ckpt");
+	snprintf(args, sizeof args, "--data-dir %s", tmpdir);
+	CHECK(run(&rt_fake_model, &r, args) == 0);
+	out = read_file(tmp("out"), NULL);
+	CHECK(count_lines(out, "plateau: valid_loss has not improved for 1 "
+	                       "epochs; lr ") == 3);
+	CHECK(contains(out, "lr 0.25 -> 0.125"));
+	CHECK(contains(out, "epoch 4/4") && contains(out, "lr 0.125  "));
+	free(out);
+	a = snap(tmp("p.ckpt"));
+	CHECK(a.ok && rt_meta_get(&a.meta, "plateau") &&
+	      strncmp(rt_meta_get(&a.meta, "plateau"), "0x1p-4 ", 7) == 0);
+
+	r.ckpt_path = tmp("q.ckpt");
+	snprintf(args, sizeof args, "--data-dir %s --max-steps 60 --quiet",
+	         tmpdir);
+	CHECK(run(&rt_fake_model, &r, args) == 0);
+	b = snap(tmp("q.ckpt"));
+	CHECK(b.ok && strncmp(rt_meta_get(&b.meta, "plateau"), "0x1p-2 ", 7) == 0);
+	snprintf(args, sizeof args, "--data-dir %s --resume %s", tmpdir,
+	         tmp("q.ckpt"));
+	CHECK(run(&rt_fake_model, &r, args) == 0);
+	b = snap(tmp("q.ckpt"));
+	CHECK(b.ok && memcmp(a.w, b.w, sizeof a.w) == 0 &&
+	      memcmp(a.b, b.b, sizeof a.b) == 0);
+	CHECK(strcmp(rt_meta_get(&a.meta, "plateau"),
+	             rt_meta_get(&b.meta, "plateau")) == 0);
 }
 
 static void
@@ -1626,9 +1744,11 @@ main(void)
 	test_st_bitflips();
 	test_meta_state();
 	test_schedule();
+	test_plateau();
 	test_util();
 	test_main_flags();
 	test_main_train();
+	test_main_plateau();
 	test_main_events();
 	test_st_found();
 	test_prior_bias();

@@ -54,20 +54,6 @@ static void norm_print(Buf *b, const Node *n)
 	buf_printf(b, "eps=%g momentum=%g", a->eps, a->momentum);
 }
 
-/* A C double literal that reads back as v, as short as that allows. */
-static const char *cdouble(Ctx *c, double v)
-{
-	char s[64];
-	for (int prec = 6; prec <= 17; prec++) {
-		snprintf(s, sizeof s, "%.*g", prec, v);
-		if (strtod(s, NULL) == v)
-			break;
-	}
-	if (!strpbrk(s, ".eEn"))
-		strcat(s, ".0");
-	return ctx_strdup(c, s);
-}
-
 static const char *check_eps(Ctx *c, const NormAttr *a)
 {
 	if (!(a->eps > 0))

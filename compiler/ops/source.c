@@ -1,6 +1,7 @@
 /*
- * source.c — nodes without inputs: the caller's x and y, and parameters.
- * Their shapes come from their attributes; they emit no code.
+ * source.c — nodes that compute nothing: the caller's x and y,
+ * parameters, and blocks of persistent tensors.  Their shapes come from
+ * their attributes; they emit no code.
  */
 #include <math.h>
 #include <string.h>
@@ -123,6 +124,10 @@ ParamAttr param_init(const InitSpec *s, int fan_in, int fan_out)
 static void print_param(Buf *b, const Node *n)
 {
 	ParamAttr *a = n->attr;
+	if (a->init == INIT_CONST) {
+		buf_printf(b, "init=const value=%g", a->value);
+		return;
+	}
 	buf_printf(b, "init=%s fan_in=%d", init_names[a->init], a->fan_in);
 	if (a->init == INIT_NORMAL)
 		buf_printf(b, " std=%g", a->std);
@@ -139,3 +144,57 @@ const OpDef op_param = {
 	.shape = param_shape, .attr_size = sizeof(ParamAttr),
 	.print_attr = print_param,
 };
+
+/* A block is a run of persistent tensors read as one: the fused optimizer
+ * update walks every parameter, its gradient and its state in one loop.
+ * Its length counts each member's padding (plan rounds every persistent
+ * tensor up to ALIGN_FLOATS and lays a block's members out one after
+ * another), so element i of two blocks of members of the same shapes
+ * belongs to the same weight. */
+static const char *block_shape(Ctx *c, Node *n)
+{
+	const BlockAttr *a = n->attr;
+	long total = 0;
+	for (int i = 0; i < a->n; i++) {
+		long k = node_numel(c, ir_node(c, a->ids[i]));
+		total += (k + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+	}
+	if (total > 0x7fffffff)
+		return ctx_sprintf(c, "%ld floats do not fit one block", total);
+	n->shape = (Shape){1, {(int)total}};
+	n->dtype = DT_F32;
+	return NULL;
+}
+
+static void print_block(Buf *b, const Node *n)
+{
+	const BlockAttr *a = n->attr;
+	buf_printf(b, "members=%d", a->n);
+}
+
+const OpDef op_block = {
+	.name = "block", .nin = 1, .traits = OT_SOURCE,
+	.shape = block_shape, .attr_size = sizeof(BlockAttr),
+	.print_attr = print_block,
+};
+
+int ir_block(Ctx *c, const int *ids, int n, Storage st, const char *name,
+             Pos pos)
+{
+	if (n < 1)
+		bug("an empty block");
+	for (int i = 0; i < n; i++)
+		if (ir_node(c, ids[i])->st != st)
+			bug("block %s: %%%d is not of its storage", name, ids[i]);
+	BlockAttr *a = ctx_alloc(c, sizeof *a);
+	int *copy = ctx_alloc(c, sizeof *copy * (size_t)n);
+	for (int i = 0; i < n; i++)
+		copy[i] = ids[i];
+	a->n = n;
+	a->ids = copy;
+	int id = ir_make1(c, &op_block, PH_UPD, ids[0], a, pos);
+	Node *b = ir_node(c, id);
+	b->st = ST_BLOCK;
+	b->name = name;
+	return id;
+}

@@ -1,4 +1,4 @@
--- expect: :14: optim.sgd: nesterov needs momentum > 0
+-- expect: :14: optim.sgd: nesterov needs momentum > 0 and dampening = 0; got momentum = 0, dampening = 0
 local nn = require "nncc"
 
 local x = nn.input{"image", 1, 28, 28}

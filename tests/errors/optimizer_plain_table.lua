@@ -1,4 +1,4 @@
--- expect: :10: train: 'optimizer' must be nn.optim.sgd{…} or nn.optim.adam{…}; got table
+-- expect: :10: train: 'optimizer' must be an optimizer, e.g. nn.optim.sgd{…} or nn.optim.adam{…}; got table
 local nn = require "nncc"
 
 local x = nn.input{"image", 1, 28, 28}

@@ -32,10 +32,13 @@ check "front: no backward before autodiff" bash -c "! grep -q ' bwd ' $tmp/front
 check "front: automatic names skip names the script took" bash -c \
 	"$NNCC tests/passes/auto_names.lua -d front --report 2>&1 | grep -q '\"linear2.weight\"'"
 
-# autodiff: every parameter has its gradient homed and one update;
-# the gradient of the data is pruned (no matmul reads dY·W for layer 1)
+# autodiff: every parameter has its gradient homed and its state, and one
+# update walks the blocks of all of them; the gradient of the data is
+# pruned (no matmul reads dY·W for layer 1)
 check "autodiff: 4 gradients in the gradient region" test "$(grep -c ' bwd grad "grad\.' "$tmp/ad")" -eq 4
-check "autodiff: 4 sgd updates with momentum state" test "$(grep -c 'sgd_update %[0-9]*, %[0-9]*, %[0-9]*' "$tmp/ad")" -eq 4
+check "autodiff: 4 momentum buffers" test "$(grep -c 'upd state "optim\..*\.momentum_buffer"' "$tmp/ad")" -eq 4
+check "autodiff: blocks of params, grads, momentum buffers" test "$(grep -cE 'block %[0-9]+ \{members=4\} : f32\[203536\] upd block "(params|grads|optim.momentum_buffer)"' "$tmp/ad")" -eq 3
+check "autodiff: one sgd update over the three blocks" test "$(grep -cE '= sgd_update %[0-9]+, %[0-9]+, %[0-9]+ ' "$tmp/ad")" -eq 1
 check "autodiff: 3 backward matmuls (dX of the input pruned)" test "$(grep -c 'matmul.* bwd' "$tmp/ad")" -eq 3
 check "autodiff: relu's gradient reads relu's output" grep -q 'relu_grad %15, %7' "$tmp/ad"
 
@@ -47,6 +50,44 @@ check "schedule: fwd, bwd, upd in that order" test "$phases" = "fwd bwd upd "
 read -r peak naive < <(awk '/arena \(peak\)/ {p = $3} /naive sum/ {n = $3} END {print p, n}' "$tmp/report")
 check "plan: arena peak ($peak) below the naive sum ($naive)" test "$peak" -lt "$naive"
 check "plan: relu's output reuses matmul's slot" grep -q '^%7  *relu .* 0 ' "$tmp/report"
+
+# plan: blocks first, members one after another in the block's order, so
+# each parameter, its gradient and its optimizer state sit at one offset in
+# their regions (batch norm's running statistics come after the state
+# blocks); read off the emitted tensor table
+"$NNCC" models/mnist_cnn_bn.lua -o "$tmp/cnn.c" 2>/dev/null
+awk -F'[{}",]+' '/^\t\t\{"/ { off[$2] = $4 } END {
+	n = 0; bad = 0
+	for (k in off) {
+		if (k ~ /^(grad|optim)\./) continue
+		if (!(("grad." k) in off)) continue
+		n++
+		if (off["grad." k] != off[k] || off["optim." k ".momentum_buffer"] != off[k]) bad++
+	}
+	exit !(n == 14 && bad == 0)
+}' "$tmp/cnn.c"
+check "plan: parameter, gradient and momentum at one offset (14 parameters)" test $? -eq 0
+
+# front + emit: lr_batch_ref scales lr by batch/ref (0.1·64/256), the
+# plateau schedule's keys reach the recipe, AdaBound's final_lr follows
+# the scaled lr (0.2/0.025 = 8), clip_norm is one node before the update
+"$NNCC" tests/passes/recipe_sched.lua -o "$tmp/rs.c" -d autodiff 2> "$tmp/rs.ad"
+check "front: lr_batch_ref scales the lr" grep -q '^	m->lr = 0.0250000004f;' "$tmp/rs.c"
+check "emit: the plateau schedule in the recipe" bash -c "grep -q '.sched = RT_SCHED_PLATEAU,' $tmp/rs.c &&
+	grep -q '.plateau_factor = 0.25f,' $tmp/rs.c && grep -q '.plateau_patience = 2,' $tmp/rs.c &&
+	grep -q '.plateau_cooldown = 1,' $tmp/rs.c && grep -q '.min_lr = 0.00100000005f,' $tmp/rs.c &&
+	grep -q '.warmup = 0.5f,' $tmp/rs.c && grep -q '.warmup_start = 0.200000003f,' $tmp/rs.c"
+check "emit: final_lr follows lr/lr0" grep -q 'const double final_lr = (double)lr \* 8.0;' "$tmp/rs.c"
+check "autodiff: clip_scale reads the gradient block, the update its scale" bash -c \
+	"grep -qE '^%([0-9]+) = block .*\"grads\"' $tmp/rs.ad &&
+	grep -qE '= clip_scale %[0-9]+ \{adabound\} : f32\[1\] upd arena' $tmp/rs.ad &&
+	grep -qE '= adabound_update %[0-9]+, %[0-9]+, %[0-9]+, %[0-9]+, %[0-9]+ ' $tmp/rs.ad"
+"$NNCC" tests/passes/plateau_defaults.lua -o "$tmp/pd.c" 2>/dev/null
+check "front: nn.schedule.plateau() has torch's defaults" bash -c "grep -q '.plateau_factor = 0.100000001f,' $tmp/pd.c &&
+	grep -q '.plateau_patience = 10,' $tmp/pd.c && grep -q '.plateau_threshold = 9.99999975e-05f,' $tmp/pd.c &&
+	grep -q '.plateau_cooldown = 0,' $tmp/pd.c && grep -q '^	m->lr = 0.00999999978f;' $tmp/pd.c"
+check "emit: the trainer compiles (-Wall -Wextra -Werror)" \
+	${CC:-cc} -std=c11 -Wall -Wextra -Werror -Iruntime -fsyntax-only "$tmp/rs.c"
 
 echo "passes: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make test-reference: the PyTorch comparisons of mnist_mlp and mnist_cnn_bn
+# make test-reference: the PyTorch comparisons of mnist_mlp and mnist_cnn_bn,
+# the losses, the optimizers and the schedules
 # (see README.md).  Exit status non-zero when any test or self-test fails.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -37,3 +38,8 @@ tests/reference/losses.sh
 
 # every init = … against torch.nn.init, as distributions
 tests/reference/inits.sh
+
+# every optimizer and option against torch.optim (AdaBound: its formula)
+tests/reference/optim.sh
+# every schedule against torch.optim.lr_scheduler
+tests/reference/sched.sh
