@@ -74,14 +74,20 @@ NN_KERNEL void nn_pack_panel(int N, int K, const float *B, int ldb, int tb,
 {
 	int nr = N - j0 < NN_NR ? N - j0 : NN_NR;
 	if (tb) {
-		for (int j = 0; j < nr; j++) {
-			const float *src = B + (long)(j0 + j) * ldb;
-			for (int k = 0; k < K; k++)
-				dst[(long)k * NN_NR + j] = src[k];
+		/* a transpose; past 256 k, in blocks of 256 whose rows of dst
+		 * stay in L1 while the NR rows of B fill them */
+		for (int k0 = 0; k0 < K; k0 += 256) {
+			int kc = K - k0 < 256 ? K - k0 : 256;
+			float *d = dst + (long)k0 * NN_NR;
+			for (int j = 0; j < nr; j++) {
+				const float *src = B + (long)(j0 + j) * ldb + k0;
+				for (int k = 0; k < kc; k++)
+					d[(long)k * NN_NR + j] = src[k];
+			}
+			for (int j = nr; j < NN_NR; j++)
+				for (int k = 0; k < kc; k++)
+					d[(long)k * NN_NR + j] = 0;
 		}
-		for (int j = nr; j < NN_NR; j++)
-			for (int k = 0; k < K; k++)
-				dst[(long)k * NN_NR + j] = 0;
 	} else {
 		for (int k = 0; k < K; k++) {
 			const float *src = B + (long)k * ldb + j0;
