@@ -82,6 +82,27 @@ augment_tests() {
 		LSAN_OPTIONS=exitcode=23 "$exe"
 }
 
+# nn_gemm against a naive product, on each kernel path
+gemm_tests() {
+	local p=0 f=0 flags line
+	for flags in "-march=native" "-march=native -DNNCC_NO_AVX512" ""; do
+		# shellcheck disable=SC2086
+		if ! ${CC:-cc} -std=c11 -O2 -g -Wall -Wextra -Werror \
+			-D_POSIX_C_SOURCE=200809L $flags ${TEST_CFLAGS:-} -Iruntime \
+			-o "build/test_gemm$1" tests/test_gemm.c runtime/*.c -lm; then
+			f=$((f + 1))
+			continue
+		fi
+		line=$(LSAN_OPTIONS=exitcode=23 "build/test_gemm$1")
+		echo "$line" | grep -v passed
+		line=$(echo "$line" | tail -1)
+		p=$((p + $(echo "$line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')))
+		f=$((f + $(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')))
+	done
+	echo "gemm: $p passed, $f failed"
+	[ "$f" -eq 0 ]
+}
+
 embed_example() {
 	make -s B=${B:-build} example >/dev/null && "${B:-build}/embed" && echo "example: 1 passed, 0 failed" ||
 		echo "example: 0 passed, 1 failed"
@@ -90,6 +111,7 @@ embed_example() {
 suite build build_checks
 suite runtime runtime_tests ""
 suite augment augment_tests ""
+suite gemm gemm_tests ""
 suite ops tests/ops/run.sh
 suite passes tests/passes/run.sh
 [ -x tests/errors/run.sh ] && suite errors tests/errors/run.sh
@@ -104,6 +126,7 @@ if [ "${SKIP_ASAN:-0}" != 1 ]; then
 		export TEST_CFLAGS="$san" NNCC=build/asan/nncc
 		suite runtime-asan runtime_tests -asan
 		suite augment-asan augment_tests -asan
+		suite gemm-asan gemm_tests -asan
 		ISAS='avx512 scalar' suite ops-asan tests/ops/run.sh
 		suite passes-asan tests/passes/run.sh
 		[ -x tests/errors/run.sh ] && suite errors-asan tests/errors/run.sh

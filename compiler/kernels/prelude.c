@@ -48,6 +48,34 @@ typedef __m256 nn_vec;
 #define NN_KERNEL static inline
 #endif
 
+#if defined(NN_AVX512) || defined(NN_AVX2)
+/* d[k·ldd + r] = s[r·lds + k] for an 8×8 block: rows of s become columns
+ * of d, in registers (unpack pairs, then quads, then 128-bit halves). */
+NN_KERNEL void nn_transpose8(const float *s, long lds, float *d, long ldd)
+{
+	__m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + lds),
+	       r2 = _mm256_loadu_ps(s + 2 * lds), r3 = _mm256_loadu_ps(s + 3 * lds),
+	       r4 = _mm256_loadu_ps(s + 4 * lds), r5 = _mm256_loadu_ps(s + 5 * lds),
+	       r6 = _mm256_loadu_ps(s + 6 * lds), r7 = _mm256_loadu_ps(s + 7 * lds);
+	__m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1),
+	       t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3),
+	       t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
+	       t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+	__m256 q0 = _mm256_shuffle_ps(t0, t2, 0x44), q1 = _mm256_shuffle_ps(t0, t2, 0xee),
+	       q2 = _mm256_shuffle_ps(t1, t3, 0x44), q3 = _mm256_shuffle_ps(t1, t3, 0xee),
+	       q4 = _mm256_shuffle_ps(t4, t6, 0x44), q5 = _mm256_shuffle_ps(t4, t6, 0xee),
+	       q6 = _mm256_shuffle_ps(t5, t7, 0x44), q7 = _mm256_shuffle_ps(t5, t7, 0xee);
+	_mm256_storeu_ps(d, _mm256_permute2f128_ps(q0, q4, 0x20));
+	_mm256_storeu_ps(d + ldd, _mm256_permute2f128_ps(q1, q5, 0x20));
+	_mm256_storeu_ps(d + 2 * ldd, _mm256_permute2f128_ps(q2, q6, 0x20));
+	_mm256_storeu_ps(d + 3 * ldd, _mm256_permute2f128_ps(q3, q7, 0x20));
+	_mm256_storeu_ps(d + 4 * ldd, _mm256_permute2f128_ps(q0, q4, 0x31));
+	_mm256_storeu_ps(d + 5 * ldd, _mm256_permute2f128_ps(q1, q5, 0x31));
+	_mm256_storeu_ps(d + 6 * ldd, _mm256_permute2f128_ps(q2, q6, 0x31));
+	_mm256_storeu_ps(d + 7 * ldd, _mm256_permute2f128_ps(q3, q7, 0x31));
+}
+#endif
+
 /* Packs panel j0 of op(B), K×N, at dst: columns j0 … j0+NR−1 as K rows of
  * NR floats, zero beyond N, so the microkernel reads B with unit stride
  * whatever its layout.  The loops have no branches inside: they vectorize. */
@@ -61,7 +89,21 @@ NN_KERNEL void nn_pack_panel(int N, int K, const float *B, int ldb, int tb,
 		for (int k0 = 0; k0 < K; k0 += 256) {
 			int kc = K - k0 < 256 ? K - k0 : 256;
 			float *d = dst + (long)k0 * NN_NR;
-			for (int j = 0; j < nr; j++) {
+			int j = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+			for (; j + 8 <= nr; j += 8) {   /* 8×8 blocks in registers */
+				const float *src = B + (long)(j0 + j) * ldb + k0;
+				int k = 0;
+				for (; k + 8 <= kc; k += 8)
+					nn_transpose8(src + k, ldb, d + (long)k * NN_NR + j,
+					              NN_NR);
+				for (int jj = j; jj < j + 8; jj++)
+					for (int kk = k; kk < kc; kk++)
+						d[(long)kk * NN_NR + jj] =
+						    B[(long)(j0 + jj) * ldb + k0 + kk];
+			}
+#endif
+			for (; j < nr; j++) {
 				const float *src = B + (long)(j0 + j) * ldb + k0;
 				for (int k = 0; k < kc; k++)
 					d[(long)k * NN_NR + j] = src[k];
@@ -71,6 +113,17 @@ NN_KERNEL void nn_pack_panel(int N, int K, const float *B, int ldb, int tb,
 					d[(long)k * NN_NR + j] = 0;
 		}
 	} else {
+#if defined(NN_AVX512) || defined(NN_AVX2)
+		if (nr == NN_NR) {   /* whole rows of the panel: two vectors each */
+			for (int k = 0; k < K; k++) {
+				const float *src = B + (long)k * ldb + j0;
+				float *d = dst + (long)k * NN_NR;
+				nn_vstore(d, nn_vload(src));
+				nn_vstore(d + NN_VW, nn_vload(src + NN_VW));
+			}
+			return;
+		}
+#endif
 		for (int k = 0; k < K; k++) {
 			const float *src = B + (long)k * ldb + j0;
 			float *d = dst + (long)k * NN_NR;

@@ -1,0 +1,89 @@
+/*
+ * test_gemm.c — the prelude's nn_gemm against a naive product in double,
+ * on shapes that leave every edge partial: M, N, K around the tile (6 or
+ * 4 rows, 2 vectors of columns), the 8×8 transpose blocks and the 256-k
+ * packing blocks, with all four transpose combinations.  Built once per
+ * kernel path (tests/run.sh: -march=native, -DNNCC_NO_AVX512, scalar).
+ * Prints "gemm: N passed, M failed".
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "nncc_rt.h"
+#include "../compiler/kernels/prelude.c"
+
+static uint64_t lcg = 12345;
+
+static float rnd(void)
+{
+	lcg = lcg * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (float)((lcg >> 40) / (double)(1 << 24)) * 2 - 1;
+}
+
+/* One product; 1 if every element is within 1e-5 of the naive sum
+ * (relative to the sum of |terms|, the scale of rounding). */
+static int check(int M, int N, int K, int ta, int tb)
+{
+	int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 5, ldc = N + 2;
+	float *A = malloc(sizeof(float) * (size_t)(ta ? K : M) * lda);
+	float *B = malloc(sizeof(float) * (size_t)(tb ? N : K) * ldb);
+	float *C = malloc(sizeof(float) * (size_t)M * ldc);
+	float *S = malloc(sizeof(float) * (size_t)(K * ((N + 31) / 32 * 32) + 64));
+	int ok = 1;
+	for (long i = 0; i < (long)(ta ? K : M) * lda; i++)
+		A[i] = rnd();
+	for (long i = 0; i < (long)(tb ? N : K) * ldb; i++)
+		B[i] = rnd();
+	for (long i = 0; i < (long)M * ldc; i++)
+		C[i] = 1e30f;   /* must all be overwritten (or, past N, kept) */
+	nn_gemm(M, N, K, A, lda, ta, B, ldb, tb, C, ldc, S);
+	for (int i = 0; i < M && ok; i++) {
+		for (int j = 0; j < N; j++) {
+			double sum = 0, mag = 0;
+			for (int k = 0; k < K; k++) {
+				double a = ta ? A[(long)k * lda + i] : A[(long)i * lda + k];
+				double b = tb ? B[(long)j * ldb + k] : B[(long)k * ldb + j];
+				sum += a * b;
+				mag += fabs(a * b);
+			}
+			if (!(fabs(C[(long)i * ldc + j] - sum) <= 1e-5 * mag + 1e-30)) {
+				printf("FAIL gemm %dx%dx%d ta=%d tb=%d: C[%d][%d] = %g, "
+				       "want %g\n", M, N, K, ta, tb, i, j,
+				       (double)C[(long)i * ldc + j], sum);
+				ok = 0;
+				break;
+			}
+		}
+		for (int j = N; j < ldc && ok; j++)
+			if (C[(long)i * ldc + j] != 1e30f) {
+				printf("FAIL gemm %dx%dx%d ta=%d tb=%d: wrote C[%d][%d] "
+				       "past N\n", M, N, K, ta, tb, i, j);
+				ok = 0;
+			}
+	}
+	free(A);
+	free(B);
+	free(C);
+	free(S);
+	return ok;
+}
+
+int main(void)
+{
+	static const int sizes[] = {1, 5, 8, 13, 33, 70};
+	static const int ks[] = {1, 7, 16, 129, 300};
+	int pass = 0, fail = 0;
+	for (int a = 0; a < 6; a++)
+		for (int b = 0; b < 6; b++)
+			for (int c = 0; c < 5; c++)
+				for (int t = 0; t < 4; t++) {
+					if (check(sizes[a], sizes[b], ks[c], t & 1, t >> 1))
+						pass++;
+					else
+						fail++;
+				}
+	printf("gemm (%s): %d passed, %d failed\n", NN_ISA, pass, fail);
+	return fail != 0;
+}
