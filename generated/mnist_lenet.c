@@ -109,8 +109,8 @@ NN_KERNEL void nn_pack_panel(int N, int K, const float *B, int ldb, int tb,
 			float *d = dst + (long)k0 * NN_NR;
 			int j = 0;
 #if defined(NN_AVX512) || defined(NN_AVX2)
-			for (; j + 8 <= nr; j += 8) {   /* 8×8 blocks in registers */
-				const float *src = B + (long)(j0 + j) * ldb + k0;
+			for (; j < (nr & ~7); j += 8) {   /* 8×8 blocks in registers */
+				const float *src = B + ((long)j0 + j) * ldb + k0;
 				int k = 0;
 				for (; k + 8 <= kc; k += 8)
 					nn_transpose8(src + k, ldb, d + (long)k * NN_NR + j,
@@ -118,11 +118,11 @@ NN_KERNEL void nn_pack_panel(int N, int K, const float *B, int ldb, int tb,
 				for (int jj = j; jj < j + 8; jj++)
 					for (int kk = k; kk < kc; kk++)
 						d[(long)kk * NN_NR + jj] =
-						    B[(long)(j0 + jj) * ldb + k0 + kk];
+						    B[((long)j0 + jj) * ldb + k0 + kk];
 			}
 #endif
 			for (; j < nr; j++) {
-				const float *src = B + (long)(j0 + j) * ldb + k0;
+				const float *src = B + ((long)j0 + j) * ldb + k0;
 				for (int k = 0; k < kc; k++)
 					d[(long)k * NN_NR + j] = src[k];
 			}
