@@ -3,7 +3,7 @@
  *
  * Model mnist_lenet: batch 64, 61760 parameters.
  * Memory: parameters 61760, gradients 61760, optimizer state 123520,
- * arena 1196032 floats (naive sum of transients 2893872).
+ * arena 1196032 floats (naive sum of transients 2684592).
  *
  * cc -O2 -march=native mnist_lenet.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -584,12 +584,44 @@ NN_KERNEL float nn_maxsel(float m, float v)
 	return v > m || v != v ? v : m;
 }
 
+#if defined(NN_AVX512) || defined(NN_AVX2)
+/* Eight windows' running maxima: v replaces m where greater or NaN. */
+NN_KERNEL __m256 nn_maxsel8(__m256 m, __m256 v)
+{
+	__m256 take = _mm256_or_ps(_mm256_cmp_ps(v, m, _CMP_GT_OQ),
+	                           _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+	return _mm256_blendv_ps(m, v, take);
+}
+
+/* The even and the odd columns of 16 floats, in order. */
+NN_KERNEL void nn_deinterleave8(const float *p, __m256 *even, __m256 *odd)
+{
+	__m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
+	*even = _mm256_castpd_ps(_mm256_permute4x64_pd(
+	    _mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xd8));
+	*odd = _mm256_castpd_ps(_mm256_permute4x64_pd(
+	    _mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xdd)), 0xd8));
+}
+#endif
+
 NN_KERNEL void nn_maxpool2(const float *x, int W, int OH, int OW, float *y)
 {
 	for (int oh = 0; oh < OH; oh++) {
 		const float *r0 = x + (long)2 * oh * W, *r1 = r0 + W;
 		float *yr = y + (long)oh * OW;
-		for (int ow = 0; ow < OW; ow++) {
+		int ow = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+		for (; OW >= 8 && ow < OW; ow += 8) {  /* eight windows at once; */
+			if (ow + 8 > OW)                 /* the last eight overlap */
+				ow = OW - 8;
+			__m256 a, b, c, d;
+			nn_deinterleave8(r0 + 2 * ow, &a, &b);
+			nn_deinterleave8(r1 + 2 * ow, &c, &d);
+			_mm256_storeu_ps(yr + ow, nn_maxsel8(nn_maxsel8(nn_maxsel8(a, b),
+			                                                c), d));
+		}
+#endif
+		for (; ow < OW; ow++) {
 			float m = nn_maxsel(r0[2 * ow], r0[2 * ow + 1]);
 			m = nn_maxsel(m, r1[2 * ow]);
 			yr[ow] = nn_maxsel(m, r1[2 * ow + 1]);
@@ -608,7 +640,40 @@ NN_KERNEL void nn_maxpool2_grad(const float *x, const float *dy, int H,
 		const float *r0 = x + (long)2 * oh * W, *r1 = r0 + W;
 		float *d0 = dx + (long)2 * oh * W, *d1 = d0 + W;
 		const float *dyr = dy + (long)oh * OW;
-		for (int ow = 0; ow < OW; ow++) {
+		int ow = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+		for (; OW >= 8 && ow < OW; ow += 8) {  /* eight windows at once; */
+			if (ow + 8 > OW)                 /* the last eight overlap */
+				ow = OW - 8;
+			__m256 a, b, c, d;
+			nn_deinterleave8(r0 + 2 * ow, &a, &b);
+			nn_deinterleave8(r1 + 2 * ow, &c, &d);
+			__m256 tb = _mm256_or_ps(_mm256_cmp_ps(b, a, _CMP_GT_OQ),
+			                         _mm256_cmp_ps(b, b, _CMP_UNORD_Q));
+			__m256 m = _mm256_blendv_ps(a, b, tb);
+			__m256 tc = _mm256_or_ps(_mm256_cmp_ps(c, m, _CMP_GT_OQ),
+			                         _mm256_cmp_ps(c, c, _CMP_UNORD_Q));
+			m = _mm256_blendv_ps(m, c, tc);
+			__m256 td = _mm256_or_ps(_mm256_cmp_ps(d, m, _CMP_GT_OQ),
+			                         _mm256_cmp_ps(d, d, _CMP_UNORD_Q));
+			__m256 g = _mm256_loadu_ps(dyr + ow);
+			/* the winner: the last to take over */
+			__m256 gd = _mm256_and_ps(g, td);
+			__m256 gc = _mm256_andnot_ps(td, _mm256_and_ps(g, tc));
+			__m256 gb = _mm256_andnot_ps(_mm256_or_ps(tc, td),
+			                             _mm256_and_ps(g, tb));
+			__m256 ga = _mm256_andnot_ps(_mm256_or_ps(tb, _mm256_or_ps(tc, td)),
+			                             g);
+			__m256 lo = _mm256_unpacklo_ps(ga, gb), hi = _mm256_unpackhi_ps(ga, gb);
+			_mm256_storeu_ps(d0 + 2 * ow, _mm256_permute2f128_ps(lo, hi, 0x20));
+			_mm256_storeu_ps(d0 + 2 * ow + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+			lo = _mm256_unpacklo_ps(gc, gd);
+			hi = _mm256_unpackhi_ps(gc, gd);
+			_mm256_storeu_ps(d1 + 2 * ow, _mm256_permute2f128_ps(lo, hi, 0x20));
+			_mm256_storeu_ps(d1 + 2 * ow + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+		}
+#endif
+		for (; ow < OW; ow++) {
 			float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow],
 			      d = r1[2 * ow + 1], m = a;
 			int at = 0;
@@ -1482,33 +1547,33 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->grad + 0;
 		float *scratch = m->arena + 518656;
 		/* dw from x and dy: a 5x5 conv, pad 2, 1 -> 6 channels, 28x28 -> 28x28; im2col + GEMM */
-		/* stride 1: dwᵀ [25,6] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {1, 28, 28, 5, 1, 2, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
-		int off[25];  /* row (c,kh,kw) of A in the padded input */
-		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *xpad = scratch + (long)t*29904;  /* the padded input, then zeros */
-			float *dyt = scratch + (long)t*29904 + 1072;  /* dy[b] on the wide grid, transposed: [896][NN_NR] per panel of channels */
-			float *part = scratch + (long)t*29904 + 29744;  /* [1][25,6]: this chunk's dwᵀ */
+			float *pack = scratch + (long)t*3744;  /* colᵀ of 112 pixels, in panels of NN_NR windows */
+			float *part = scratch + (long)t*3744 + 3584;  /* [6,25]: this chunk's sum */
 			for (long i = 0; i < 150; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
-				nn_pad_input(x0 + (long)b*784, &cv, xpad);
-				nn_pack_wide_dyT(x1 + (long)b*4704, &cv, 6, dyt);
-				float *pt = part;
-				for (int q = 0; q < 6; q += NN_NR)
-					nn_panel_rows(25, 896, xpad, 0, off, 1, dyt + (long)q*896, NULL, pt + q, 6,
-					              6 - q < NN_NR ? 6 - q : NN_NR, 0, (25 + NN_MR - 1)/NN_MR, 1);
+				const float *xg = x0 + (long)b*784;  /* [1,28,28] */
+				const float *dyg = x1 + (long)b*4704;  /* [6,784] */
+				float *partg = part;
+				/* partg [6,25] += dy[b][:, p0…] · colᵀ [kc,25] */
+				for (int p0 = 0; p0 < 784; p0 += 112) {
+					int kc = 784 - p0 < 112 ? 784 - p0 : 112;
+					nn_im2colT_panels(xg, &cv, p0, kc, pack);
+					for (int q = 0; q < 25; q += NN_NR)
+						nn_panel_rows(6, kc, dyg + p0, 784, NULL, 1, pack + (long)q*kc, NULL, partg + q, 25,
+						              25 - q < NN_NR ? 25 - q : NN_NR, 0, (6 + NN_MR - 1)/NN_MR, 1);
+				}
 			}
 		}
-		/* dw = the chunks' sums, added in chunk order, transposed */
-		for (long i = 0; i < 150; i++) {  /* i = (g·Og + o)·KK + kk */
-			long gr = i / 150, o = i / 25 % 6, kk = i % 25;
+		/* dw = the chunks' sums, added in chunk order */
+		for (long i = 0; i < 150; i++) {
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*29904 + 29744 + gr*150 + kk*6 + o];
+				sum += scratch[(long)t*3744 + 3584 + i];
 			y[i] = sum;
 		}
 		NN_PROF_END(51);

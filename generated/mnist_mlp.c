@@ -584,12 +584,44 @@ NN_KERNEL float nn_maxsel(float m, float v)
 	return v > m || v != v ? v : m;
 }
 
+#if defined(NN_AVX512) || defined(NN_AVX2)
+/* Eight windows' running maxima: v replaces m where greater or NaN. */
+NN_KERNEL __m256 nn_maxsel8(__m256 m, __m256 v)
+{
+	__m256 take = _mm256_or_ps(_mm256_cmp_ps(v, m, _CMP_GT_OQ),
+	                           _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+	return _mm256_blendv_ps(m, v, take);
+}
+
+/* The even and the odd columns of 16 floats, in order. */
+NN_KERNEL void nn_deinterleave8(const float *p, __m256 *even, __m256 *odd)
+{
+	__m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
+	*even = _mm256_castpd_ps(_mm256_permute4x64_pd(
+	    _mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xd8));
+	*odd = _mm256_castpd_ps(_mm256_permute4x64_pd(
+	    _mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xdd)), 0xd8));
+}
+#endif
+
 NN_KERNEL void nn_maxpool2(const float *x, int W, int OH, int OW, float *y)
 {
 	for (int oh = 0; oh < OH; oh++) {
 		const float *r0 = x + (long)2 * oh * W, *r1 = r0 + W;
 		float *yr = y + (long)oh * OW;
-		for (int ow = 0; ow < OW; ow++) {
+		int ow = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+		for (; OW >= 8 && ow < OW; ow += 8) {  /* eight windows at once; */
+			if (ow + 8 > OW)                 /* the last eight overlap */
+				ow = OW - 8;
+			__m256 a, b, c, d;
+			nn_deinterleave8(r0 + 2 * ow, &a, &b);
+			nn_deinterleave8(r1 + 2 * ow, &c, &d);
+			_mm256_storeu_ps(yr + ow, nn_maxsel8(nn_maxsel8(nn_maxsel8(a, b),
+			                                                c), d));
+		}
+#endif
+		for (; ow < OW; ow++) {
 			float m = nn_maxsel(r0[2 * ow], r0[2 * ow + 1]);
 			m = nn_maxsel(m, r1[2 * ow]);
 			yr[ow] = nn_maxsel(m, r1[2 * ow + 1]);
@@ -608,7 +640,40 @@ NN_KERNEL void nn_maxpool2_grad(const float *x, const float *dy, int H,
 		const float *r0 = x + (long)2 * oh * W, *r1 = r0 + W;
 		float *d0 = dx + (long)2 * oh * W, *d1 = d0 + W;
 		const float *dyr = dy + (long)oh * OW;
-		for (int ow = 0; ow < OW; ow++) {
+		int ow = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+		for (; OW >= 8 && ow < OW; ow += 8) {  /* eight windows at once; */
+			if (ow + 8 > OW)                 /* the last eight overlap */
+				ow = OW - 8;
+			__m256 a, b, c, d;
+			nn_deinterleave8(r0 + 2 * ow, &a, &b);
+			nn_deinterleave8(r1 + 2 * ow, &c, &d);
+			__m256 tb = _mm256_or_ps(_mm256_cmp_ps(b, a, _CMP_GT_OQ),
+			                         _mm256_cmp_ps(b, b, _CMP_UNORD_Q));
+			__m256 m = _mm256_blendv_ps(a, b, tb);
+			__m256 tc = _mm256_or_ps(_mm256_cmp_ps(c, m, _CMP_GT_OQ),
+			                         _mm256_cmp_ps(c, c, _CMP_UNORD_Q));
+			m = _mm256_blendv_ps(m, c, tc);
+			__m256 td = _mm256_or_ps(_mm256_cmp_ps(d, m, _CMP_GT_OQ),
+			                         _mm256_cmp_ps(d, d, _CMP_UNORD_Q));
+			__m256 g = _mm256_loadu_ps(dyr + ow);
+			/* the winner: the last to take over */
+			__m256 gd = _mm256_and_ps(g, td);
+			__m256 gc = _mm256_andnot_ps(td, _mm256_and_ps(g, tc));
+			__m256 gb = _mm256_andnot_ps(_mm256_or_ps(tc, td),
+			                             _mm256_and_ps(g, tb));
+			__m256 ga = _mm256_andnot_ps(_mm256_or_ps(tb, _mm256_or_ps(tc, td)),
+			                             g);
+			__m256 lo = _mm256_unpacklo_ps(ga, gb), hi = _mm256_unpackhi_ps(ga, gb);
+			_mm256_storeu_ps(d0 + 2 * ow, _mm256_permute2f128_ps(lo, hi, 0x20));
+			_mm256_storeu_ps(d0 + 2 * ow + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+			lo = _mm256_unpacklo_ps(gc, gd);
+			hi = _mm256_unpackhi_ps(gc, gd);
+			_mm256_storeu_ps(d1 + 2 * ow, _mm256_permute2f128_ps(lo, hi, 0x20));
+			_mm256_storeu_ps(d1 + 2 * ow + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+		}
+#endif
+		for (; ow < OW; ow++) {
 			float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow],
 			      d = r1[2 * ow + 1], m = a;
 			int at = 0;

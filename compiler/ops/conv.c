@@ -561,6 +561,15 @@ static int shifted(const Geo *g)
 	return conv_kernel(g) == CK_GEMM && g->S == 1;
 }
 
+/* The weight gradient's product has Og columns: with fewer than 16 most
+ * of a panel is empty, and packing the transposed windows (N = KK) wins.
+ * Measured on LeNet's first conv (1 -> 6 channels, 5x5 on 28x28): 5.7
+ * GFLOP/s shifted. */
+static int shifted_dw(const Geo *g)
+{
+	return shifted(g) && g->Og >= 16;
+}
+
 /* The convolution that runs: for the forward, the conv itself; for the
  * input gradient, the one that maps dy to dx. */
 typedef struct Shift {
@@ -1083,7 +1092,7 @@ static void conv2d_dw_emit(Emit *e, Node *n)
 	emit_header(e, &g, "dw from x and dy");
 	if (conv_kernel(&g) == CK_DIRECT)
 		conv2d_dw_emit_direct(e, &g);
-	else if (shifted(&g))
+	else if (shifted_dw(&g))
 		emit_shift_dw(e, &g);
 	else
 		conv2d_dw_emit_gemm(e, &g);
@@ -1094,7 +1103,7 @@ static long conv2d_dw_scratch(Ctx *c, Node *n)
 	Geo g = node_geo(c, n);
 	if (conv_kernel(&g) == CK_DIRECT)
 		return 0;
-	if (shifted(&g)) {
+	if (shifted_dw(&g)) {
 		ShiftDw d = shift_dw_slots(&g);
 		return d.chunks * d.size;
 	}
