@@ -107,22 +107,22 @@ NN_KERNEL void nn_pack_panel(int N, int K, const float *B, int ldb, int tb,
 		for (int k0 = 0; k0 < K; k0 += 256) {
 			int kc = K - k0 < 256 ? K - k0 : 256;
 			float *d = dst + (long)k0 * NN_NR;
+			const float *b0 = B + (long)j0 * ldb + k0;  /* B's row j0 */
 			int j = 0;
 #if defined(NN_AVX512) || defined(NN_AVX2)
-			for (; j < (nr & ~7); j += 8) {   /* 8×8 blocks in registers */
-				const float *src = B + ((long)j0 + j) * ldb + k0;
-				int k = 0;
-				for (; k + 8 <= kc; k += 8)
-					nn_transpose8(src + k, ldb, d + (long)k * NN_NR + j,
-					              NN_NR);
-				for (int jj = j; jj < j + 8; jj++)
-					for (int kk = k; kk < kc; kk++)
-						d[(long)kk * NN_NR + jj] =
-						    B[((long)j0 + jj) * ldb + k0 + kk];
+			int kv = kc & ~7;
+			for (; j < (nr & ~7); j += 8)     /* 8×8 blocks in registers */
+				for (int k = 0; k < kv; k += 8)
+					nn_transpose8(b0 + (long)j * ldb + k, ldb,
+					              d + (long)k * NN_NR + j, NN_NR);
+			for (int jj = 0; jj < j; jj++) {  /* and their last k */
+				const float *src = b0 + (long)jj * ldb;
+				for (int k = kv; k < kc; k++)
+					d[(long)k * NN_NR + jj] = src[k];
 			}
 #endif
 			for (; j < nr; j++) {
-				const float *src = B + ((long)j0 + j) * ldb + k0;
+				const float *src = b0 + (long)j * ldb;
 				for (int k = 0; k < kc; k++)
 					d[(long)k * NN_NR + j] = src[k];
 			}
