@@ -230,6 +230,53 @@ NN_KERNEL void nn_tile(int K, const float *a, long rs, const int *aoff,
 			c[r * ldc + j] = acc ? c[r * ldc + j] + t[r][j] : t[r][j];
 }
 
+#ifdef NN_AVX512
+/* A tile one vector wide, for C with at most 16 columns (a classifier's
+ * logits, a 16-channel conv's weight gradient), where the two-vector tile
+ * would leave half or more of its lanes empty: NN_HR rows × 16 columns
+ * from the first half of each panel row; same operands as nn_tile, and
+ * each element summed in the same k order. */
+#define NN_HR 8
+NN_KERNEL void nn_tile_half(int K, const float *a, long rs, const int *aoff,
+                            long ks, const float *bp, const int *boff,
+                            float *c, long ldc, int mr, int nr, int acc)
+{
+	const float *ar[NN_HR];
+	for (int r = 0; r < NN_HR; r++) {
+		int rr = r < mr ? r : mr - 1;
+		ar[r] = a + (aoff ? aoff[rr] : rr * rs);
+	}
+	const float *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3],
+	            *a4 = ar[4], *a5 = ar[5], *a6 = ar[6], *a7 = ar[7];
+	__m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0,
+	       c5 = c0, c6 = c0, c7 = c0;
+#define NN_ROW1(r) c##r = _mm512_fmadd_ps(_mm512_set1_ps(a##r[o]), b, c##r);
+#define NN_STEP1(brow)                                                     \
+		__m512 b = _mm512_loadu_ps(brow);                          \
+		long o = k * ks;                                           \
+		NN_ROW1(0) NN_ROW1(1) NN_ROW1(2) NN_ROW1(3)                \
+		NN_ROW1(4) NN_ROW1(5) NN_ROW1(6) NN_ROW1(7)
+	if (boff)
+		for (int k = 0; k < K; k++) {
+			NN_STEP1(bp + boff[k])
+		}
+	else
+		for (int k = 0; k < K; k++) {
+			NN_STEP1(bp + (long)k * NN_NR)
+		}
+#undef NN_STEP1
+#undef NN_ROW1
+	__m512 sum[NN_HR] = {c0, c1, c2, c3, c4, c5, c6, c7};
+	__mmask16 lanes = (__mmask16)((1u << nr) - 1);
+	for (int r = 0; r < mr; r++) {
+		float *cr = c + r * ldc;
+		if (acc)
+			sum[r] = _mm512_add_ps(sum[r], _mm512_maskz_loadu_ps(lanes, cr));
+		_mm512_mask_storeu_ps(cr, lanes, sum[r]);
+	}
+}
+#endif
+
 /* K is walked in blocks of at most NN_KC, as equal as they come (144 is
  * 72 + 72, not 128 + 16), so the block of a panel being multiplied stays
  * in L1 and a short last block does not pay a tile's loads and stores for
@@ -253,6 +300,23 @@ NN_KERNEL void nn_panel_rows(int M, int K, const float *A, long rs,
                              int ib0, int ib1, int acc)
 {
 	int kb = nn_kblock(K);
+#ifdef NN_AVX512
+	if (nr <= NN_VW) {   /* one vector of columns: the narrow tile */
+		int i1 = ib1 * NN_MR < M ? ib1 * NN_MR : M;
+		for (int k0 = 0; k0 < K; k0 += kb) {
+			int kc = K - k0 < kb ? K - k0 : kb;
+			for (int i = ib0 * NN_MR; i < i1; i += NN_HR) {
+				int mr = i1 - i < NN_HR ? i1 - i : NN_HR;
+				nn_tile_half(kc, aoff ? A + k0 * ks : A + i * rs + k0 * ks,
+				             rs, aoff ? aoff + i : NULL, ks,
+				             boff ? panel : panel + (long)k0 * NN_NR,
+				             boff ? boff + k0 : NULL, C + (long)i * ldc, ldc,
+				             mr, nr, acc || k0 > 0);
+			}
+		}
+		return;
+	}
+#endif
 	for (int k0 = 0; k0 < K; k0 += kb) {
 		int kc = K - k0 < kb ? K - k0 : kb;
 		for (int ib = ib0; ib < ib1; ib++) {
