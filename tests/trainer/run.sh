@@ -481,6 +481,44 @@ else
 	bad "h. augment: nncc failed on tests/trainer/augment/augment.lua"
 fi
 
+# ---- p. nncc --profile: the trainer times every op and says so at exit ----
+# Every node the training step runs has a row; the shares add up to the
+# step (100% within rounding); a build without it says how to get one.
+if [ $have_rt = 1 ] && [ $have_data = 1 ] &&
+	"$NNCC" models/mnist_mlp.lua --profile -o "$B/prof.c" &&
+	"$NNCC" models/mnist_mlp.lua -o "$B/noprof.c"; then
+	# shellcheck disable=SC2086
+	if build "profiled trainer ($CC, -Werror)" $CC $OPT -march=native -fopenmp \
+		-Wall -Wextra -Werror $TEST_CFLAGS -Iruntime -I"$B" "$B/prof.c" \
+		"$B/libnncc_rt.a" -lm -o "$B/prof" &&
+		build "unprofiled trainer ($CC, -Werror)" $CC $OPT -march=native \
+		-fopenmp -Wall -Wextra -Werror $TEST_CFLAGS -Iruntime -I"$B" \
+		"$B/noprof.c" "$B/libnncc_rt.a" -lm -o "$B/noprof"; then
+		"$B/prof" --data-dir "$ROOT" --epochs 1 --max-steps 7 --quiet \
+			>"$LOG/prof.out" 2>"$LOG/prof.err"
+		nodes=$("$NNCC" models/mnist_mlp.lua --report | awk \
+			'$1 ~ /^%/ && $3 != "" {n++} END {print n}')
+		rows=$(grep -c '^%[0-9]' "$LOG/prof.err")
+		share=$(awk '$1 ~ /^%[0-9]/ {sub("%", "", $6); s += $6} END {printf "%.0f", s}' \
+			"$LOG/prof.err")
+		if grep -q '^profile: 7 steps' "$LOG/prof.err" && [ "$rows" -gt 5 ] &&
+			[ "$share" = 100 ]; then
+			ok "p. profile: 7 steps timed, $rows ops (of $nodes scheduled nodes), shares add to 100%"
+		else
+			bad "p. profile: no table of 7 steps adding to 100% (rows $rows, share $share; see ${LOG#"$ROOT"/}/prof.err)"
+		fi
+		"$B/noprof" --data-dir "$ROOT" --epochs 1 --max-steps 2 --quiet \
+			>/dev/null 2>"$LOG/noprof.err"
+		if grep -q '^profile' "$LOG/noprof.err"; then
+			bad "p. profile: a trainer built without --profile prints a profile"
+		else
+			ok "p. profile: a trainer built without --profile prints none"
+		fi
+	fi
+else
+	bad "p. profile: nncc --profile failed on models/mnist_mlp.lua"
+fi
+
 # ---- h-m. the recipe around the loop (tests/trainer/driver.sh) ---------
 # shellcheck source=tests/trainer/driver.sh
 . tests/trainer/driver.sh
