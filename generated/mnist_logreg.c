@@ -540,9 +540,14 @@ NN_KERNEL void nn_im2colT_panels(const float *x, const NnConv *g, int p0,
 							d[(long)(o - ow) * NN_NR] = 0;
 					} else {
 						const float *xr = x + ((long)c * g->H + ih) * g->W;
-						for (int o = ow; o < end; o++)
-							d[(long)(o - ow) * NN_NR] = o >= lo && o < hi ?
-							                            xr[o * g->S + off] : 0;
+						int a = lo > ow ? (lo < end ? lo : end) : ow;
+						int b = hi < end ? (hi > a ? hi : a) : end;
+						for (int o = ow; o < a; o++)
+							d[(long)(o - ow) * NN_NR] = 0;
+						for (int o = a; o < b; o++)
+							d[(long)(o - ow) * NN_NR] = xr[o * g->S + off];
+						for (int o = b; o < end; o++)
+							d[(long)(o - ow) * NN_NR] = 0;
 					}
 					j += end - ow;
 					oh++;
