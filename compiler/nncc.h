@@ -426,9 +426,9 @@ int front_run(Ctx *c, const char *path, const FrontOpts *o);
 void autodiff(Ctx *c);      /* autodiff.c */
 void schedule(Ctx *c);      /* schedule.c */
 void plan(Ctx *c);          /* plan.c */
-/* Floats of scratch the prelude's nn_gemm needs for C [M,N] = op(A)·op(B)
- * with inner dimension K (ops/matmul.c). */
-long gemm_scratch(long M, long N, long K);
+/* Floats of scratch the prelude's nn_gemm needs for C = op(A)·op(B) with
+ * op(B) K×N (ops/matmul.c). */
+long gemm_scratch(long N, long K);
 
 /* What the command line asks of the emitted file. */
 typedef struct EmitOpts {

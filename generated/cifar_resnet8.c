@@ -469,6 +469,35 @@ NN_KERNEL void nn_pack_wide_dyT(const float *dy, const NnConv *g, int O,
 	}
 }
 
+/* Output pixels p0 … p0+n−1, as tap (kh,kw) sees them, one output row at
+ * a time: run r is columns [ow, end) of output row oh, at positions j …
+ * of the n; its tap reads input row ih, inside the input for columns
+ * [a, b) and in the padding elsewhere (a = b = end when ih is outside).
+ * lo, hi: the columns where tap kw reads inside (nn_tap_range). */
+typedef struct NnRun {
+	int j, oh, ow, end, ih, a, b;
+} NnRun;
+
+NN_KERNEL NnRun nn_run(const NnConv *g, int kh, int lo, int hi, int n, int j,
+                       int oh, int ow)
+{
+	NnRun r = {j, oh, ow, 0, oh * g->S + kh * g->D - g->P, 0, 0};
+	r.end = ow + (g->OW - ow < n - j ? g->OW - ow : n - j);
+	if (r.ih < 0 || r.ih >= g->H) {
+		r.a = r.b = r.end;
+		return r;
+	}
+	r.a = lo > ow ? (lo < r.end ? lo : r.end) : ow;
+	r.b = hi < r.end ? (hi > r.a ? hi : r.a) : r.end;
+	return r;
+}
+
+#define NN_RUNS(r, g, kh, lo, hi, p0, n)                                     \
+	for (NnRun r = nn_run(g, kh, lo, hi, n, 0, (p0) / (g)->OW,          \
+	                      (p0) % (g)->OW);                               \
+	     r.j < (n);                                                      \
+	     r = nn_run(g, kh, lo, hi, n, r.j + r.end - r.ow, r.oh + 1, 0))
+
 /* The windows of output pixels p0 … p0+nr−1 of x [C,H,W] as a panel:
  * dst[kk·NN_NR + j] = x[c, oh·S + kh·D − P, ow·S + kw·D − P] for row
  * kk = (c,kh,kw) and pixel p0 + j = (oh,ow); 0 in the padding and for
@@ -481,30 +510,19 @@ NN_KERNEL void nn_im2col_panel(const float *x, const NnConv *g, int p0,
 			for (int kw = 0; kw < g->k; kw++, dst += NN_NR) {
 				int lo, hi, off = kw * g->D - g->P;
 				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
-				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
-				while (j < nr) {
-					int end = ow + (g->OW - ow < nr - j ? g->OW - ow : nr - j);
-					int ih = oh * g->S + kh * g->D - g->P;
-					float *d = dst + j;  /* d[o − ow] is column o's */
-					if (ih < 0 || ih >= g->H) {
-						for (int o = ow; o < end; o++)
-							d[o - ow] = 0;
-					} else {
-						const float *xr = x + ((long)c * g->H + ih) * g->W;
-						int a = lo > ow ? (lo < end ? lo : end) : ow;
-						int b = hi < end ? (hi > a ? hi : a) : end;
-						for (int o = ow; o < a; o++)
-							d[o - ow] = 0;
-						for (int o = a; o < b; o++)
-							d[o - ow] = xr[o * g->S + off];
-						for (int o = b; o < end; o++)
-							d[o - ow] = 0;
+				NN_RUNS(r, g, kh, lo, hi, p0, nr) {
+					long at = r.j - r.ow;   /* dst[at + o]: column o's */
+					for (int o = r.ow; o < r.a; o++)
+						dst[at + o] = 0;
+					if (r.a < r.b) {
+						const float *xr = x + ((long)c * g->H + r.ih) * g->W;
+						for (int o = r.a; o < r.b; o++)
+							dst[at + o] = xr[o * g->S + off];
 					}
-					j += end - ow;
-					oh++;
-					ow = 0;
+					for (int o = r.b; o < r.end; o++)
+						dst[at + o] = 0;
 				}
-				for (; j < NN_NR; j++)
+				for (int j = nr; j < NN_NR; j++)
 					dst[j] = 0;
 			}
 }
@@ -530,28 +548,17 @@ NN_KERNEL void nn_im2colT_panels(const float *x, const NnConv *g, int p0,
 				float *d0 = dst + (long)(kk / NN_NR) * kc * NN_NR + kk % NN_NR;
 				int lo, hi, off = kw * g->D - g->P;
 				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
-				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
-				while (j < kc) {
-					int end = ow + (g->OW - ow < kc - j ? g->OW - ow : kc - j);
-					int ih = oh * g->S + kh * g->D - g->P;
-					float *d = d0 + (long)j * NN_NR;  /* column o at (o − ow)·NR */
-					if (ih < 0 || ih >= g->H) {
-						for (int o = ow; o < end; o++)
-							d[(long)(o - ow) * NN_NR] = 0;
-					} else {
-						const float *xr = x + ((long)c * g->H + ih) * g->W;
-						int a = lo > ow ? (lo < end ? lo : end) : ow;
-						int b = hi < end ? (hi > a ? hi : a) : end;
-						for (int o = ow; o < a; o++)
-							d[(long)(o - ow) * NN_NR] = 0;
-						for (int o = a; o < b; o++)
-							d[(long)(o - ow) * NN_NR] = xr[o * g->S + off];
-						for (int o = b; o < end; o++)
-							d[(long)(o - ow) * NN_NR] = 0;
+				NN_RUNS(r, g, kh, lo, hi, p0, kc) {
+					long at = r.j - r.ow;   /* column o: row at + o */
+					for (int o = r.ow; o < r.a; o++)
+						d0[(at + o) * NN_NR] = 0;
+					if (r.a < r.b) {
+						const float *xr = x + ((long)c * g->H + r.ih) * g->W;
+						for (int o = r.a; o < r.b; o++)
+							d0[(at + o) * NN_NR] = xr[o * g->S + off];
 					}
-					j += end - ow;
-					oh++;
-					ow = 0;
+					for (int o = r.b; o < r.end; o++)
+						d0[(at + o) * NN_NR] = 0;
 				}
 			}
 }
@@ -567,19 +574,13 @@ NN_KERNEL void nn_col2im_panel(const float *colp, int ldp, const NnConv *g,
 			for (int kw = 0; kw < g->k; kw++, colp += ldp) {
 				int lo, hi, off = kw * g->D - g->P;
 				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
-				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
-				while (j < nr) {
-					int end = ow + (g->OW - ow < nr - j ? g->OW - ow : nr - j);
-					int ih = oh * g->S + kh * g->D - g->P;
-					if (ih >= 0 && ih < g->H) {
-						float *dr = dx + ((long)c * g->H + ih) * g->W;
-						int a = lo > ow ? lo : ow, b = hi < end ? hi : end;
-						for (int o = a; o < b; o++)
-							dr[o * g->S + off] += colp[j + o - ow];
-					}
-					j += end - ow;
-					oh++;
-					ow = 0;
+				NN_RUNS(r, g, kh, lo, hi, p0, nr) {
+					if (r.a == r.b)
+						continue;
+					float *dr = dx + ((long)c * g->H + r.ih) * g->W;
+					long at = r.j - r.ow;
+					for (int o = r.a; o < r.b; o++)
+						dr[o * g->S + off] += colp[at + o];
 				}
 			}
 }
@@ -973,7 +974,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		const float *x1 = m->param + 0; /* conv2d1.weight[16,3,3,3] */
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 1048576;
-		/* y = x * w: a 3x3 conv, pad 1, 3 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
+		/* y = x * w: a 3x3 conv, pad 1, 3 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {3, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[27];  /* row (c,kh,kw) of B in the padded input */
@@ -1051,7 +1052,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		const float *x1 = m->param + 464; /* conv2d2.weight[16,16,3,3] */
 		float *y = m->arena + 1048624;
 		float *scratch = m->arena + 3145776;
-		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
+		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[144];  /* row (c,kh,kw) of B in the padded input */
@@ -1129,7 +1130,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		const float *x1 = m->param + 2800; /* conv2d3.weight[16,16,3,3] */
 		float *y = m->arena + 3145824;
 		float *scratch = m->arena + 5242976;
-		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
+		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[144];  /* row (c,kh,kw) of B in the padded input */
@@ -1217,7 +1218,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		const float *x1 = m->param + 5136; /* conv2d4.weight[32,16,3,3] */
 		float *y = m->arena + 6291600;
 		float *scratch = m->arena + 6815888;
-		/* y = x * w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; im2col + GEMM */
+		/* y = x * w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -1294,7 +1295,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		const float *x1 = m->param + 9808; /* conv2d5.weight[32,32,3,3] */
 		float *y = m->arena + 6815984;
 		float *scratch = m->arena + 7864560;
-		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; im2col + GEMM */
+		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[288];  /* row (c,kh,kw) of B in the padded input */
@@ -1363,7 +1364,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		const float *x1 = m->param + 19088; /* conv2d6.weight[32,16,1,1] */
 		float *y = m->arena + 8388944;
 		float *scratch = m->arena + 8913232;
-		/* y = x * w: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; im2col + GEMM */
+		/* y = x * w: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -1450,7 +1451,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		const float *x1 = m->param + 19664; /* conv2d7.weight[64,32,3,3] */
 		float *y = m->arena + 8913328;
 		float *scratch = m->arena + 9175472;
-		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; im2col + GEMM */
+		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -1527,7 +1528,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		const float *x1 = m->param + 38224; /* conv2d8.weight[64,64,3,3] */
 		float *y = m->arena + 9175664;
 		float *scratch = m->arena + 9699952;
-		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; im2col + GEMM */
+		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[576];  /* row (c,kh,kw) of B in the padded input */
@@ -1596,7 +1597,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		const float *x1 = m->param + 75216; /* conv2d9.weight[64,32,1,1] */
 		float *y = m->arena + 9962288;
 		float *scratch = m->arena + 10224432;
-		/* y = x * w: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; im2col + GEMM */
+		/* y = x * w: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -1747,7 +1748,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		const float *x1 = m->param + 0; /* conv2d1.weight[16,3,3,3] */
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 1048576;
-		/* y = x * w: a 3x3 conv, pad 1, 3 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
+		/* y = x * w: a 3x3 conv, pad 1, 3 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {3, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[27];  /* row (c,kh,kw) of B in the padded input */
@@ -1808,7 +1809,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		const float *x1 = m->param + 464; /* conv2d2.weight[16,16,3,3] */
 		float *y = m->arena + 1048624;
 		float *scratch = m->arena + 3145776;
-		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
+		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[144];  /* row (c,kh,kw) of B in the padded input */
@@ -1869,7 +1870,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		const float *x1 = m->param + 2800; /* conv2d3.weight[16,16,3,3] */
 		float *y = m->arena + 3145824;
 		float *scratch = m->arena + 5242976;
-		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
+		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[144];  /* row (c,kh,kw) of B in the padded input */
@@ -1938,7 +1939,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		const float *x1 = m->param + 5136; /* conv2d4.weight[32,16,3,3] */
 		float *y = m->arena + 6291600;
 		float *scratch = m->arena + 6815888;
-		/* y = x * w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; im2col + GEMM */
+		/* y = x * w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -1998,7 +1999,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		const float *x1 = m->param + 9808; /* conv2d5.weight[32,32,3,3] */
 		float *y = m->arena + 6815984;
 		float *scratch = m->arena + 7864560;
-		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; im2col + GEMM */
+		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[288];  /* row (c,kh,kw) of B in the padded input */
@@ -2052,7 +2053,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		const float *x1 = m->param + 19088; /* conv2d6.weight[32,16,1,1] */
 		float *y = m->arena + 8388944;
 		float *scratch = m->arena + 8913232;
-		/* y = x * w: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; im2col + GEMM */
+		/* y = x * w: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2120,7 +2121,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		const float *x1 = m->param + 19664; /* conv2d7.weight[64,32,3,3] */
 		float *y = m->arena + 8913328;
 		float *scratch = m->arena + 9175472;
-		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; im2col + GEMM */
+		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2180,7 +2181,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		const float *x1 = m->param + 38224; /* conv2d8.weight[64,64,3,3] */
 		float *y = m->arena + 9175664;
 		float *scratch = m->arena + 9699952;
-		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; im2col + GEMM */
+		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[576];  /* row (c,kh,kw) of B in the padded input */
@@ -2234,7 +2235,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		const float *x1 = m->param + 75216; /* conv2d9.weight[64,32,1,1] */
 		float *y = m->arena + 9962288;
 		float *scratch = m->arena + 10224432;
-		/* y = x * w: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; im2col + GEMM */
+		/* y = x * w: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2491,7 +2492,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->param + 75216; /* conv2d9.weight[64,32,1,1] */
 		float *y = m->arena + 10759024;
 		float *scratch = m->arena + 9962288;
-		/* dx from dy and w: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; im2col + GEMM */
+		/* dx from dy and w: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2524,7 +2525,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 9700144; /* [64,64,8,8] */
 		float *y = m->grad + 75216;
 		float *scratch = m->arena + 9962288;
-		/* dw from x and dy: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; im2col + GEMM */
+		/* dw from x and dy: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2613,7 +2614,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->param + 38224; /* conv2d8.weight[64,64,3,3] */
 		float *y = m->arena + 9175664;
 		float *scratch = m->arena + 10492144;
-		/* dx from dy and w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; im2col + GEMM */
+		/* dx from dy and w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[576];  /* row (c,kh,kw) of B in the padded dy */
@@ -2642,7 +2643,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 10230000; /* [64,64,8,8] */
 		float *y = m->grad + 38224;
 		float *scratch = m->arena + 9700144;
-		/* dw from x and dy: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; im2col + GEMM */
+		/* dw from x and dy: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; implicit GEMM */
 		/* stride 1: dwᵀ [576,64] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[576];  /* row (c,kh,kw) of A in the padded input */
@@ -2742,7 +2743,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->param + 19664; /* conv2d7.weight[64,32,3,3] */
 		float *y = m->arena + 9175664;
 		float *scratch = m->arena + 8913328;
-		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; im2col + GEMM */
+		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2775,7 +2776,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 9962288; /* [64,64,8,8] */
 		float *y = m->grad + 19664;
 		float *scratch = m->arena + 10230000;
-		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; im2col + GEMM */
+		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2885,7 +2886,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->param + 19088; /* conv2d6.weight[32,16,1,1] */
 		float *y = m->arena + 10230000;
 		float *scratch = m->arena + 8913328;
-		/* dx from dy and w: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; im2col + GEMM */
+		/* dx from dy and w: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2918,7 +2919,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 7864656; /* [64,32,16,16] */
 		float *y = m->grad + 19088;
 		float *scratch = m->arena + 8913328;
-		/* dw from x and dy: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; im2col + GEMM */
+		/* dw from x and dy: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3007,7 +3008,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->param + 9808; /* conv2d5.weight[32,32,3,3] */
 		float *y = m->arena + 6815984;
 		float *scratch = m->arena + 8913328;
-		/* dx from dy and w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; im2col + GEMM */
+		/* dx from dy and w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[288];  /* row (c,kh,kw) of B in the padded dy */
@@ -3036,7 +3037,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 9700144; /* [64,32,16,16] */
 		float *y = m->grad + 9808;
 		float *scratch = m->arena + 8913328;
-		/* dw from x and dy: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; im2col + GEMM */
+		/* dw from x and dy: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; implicit GEMM */
 		/* stride 1: dwᵀ [288,32] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[288];  /* row (c,kh,kw) of A in the padded input */
@@ -3136,7 +3137,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->param + 5136; /* conv2d4.weight[32,16,3,3] */
 		float *y = m->arena + 6815984;
 		float *scratch = m->arena + 8913328;
-		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; im2col + GEMM */
+		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3169,7 +3170,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 9700144; /* [64,32,16,16] */
 		float *y = m->grad + 5136;
 		float *scratch = m->arena + 8913328;
-		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; im2col + GEMM */
+		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3279,7 +3280,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->param + 2800; /* conv2d3.weight[16,16,3,3] */
 		float *y = m->arena + 3145824;
 		float *scratch = m->arena + 9175664;
-		/* dx from dy and w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
+		/* dx from dy and w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[144];  /* row (c,kh,kw) of B in the padded dy */
@@ -3308,7 +3309,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 7864656; /* [64,16,32,32] */
 		float *y = m->grad + 2800;
 		float *scratch = m->arena + 9175664;
-		/* dw from x and dy: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
+		/* dw from x and dy: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: dwᵀ [144,16] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[144];  /* row (c,kh,kw) of A in the padded input */
@@ -3407,7 +3408,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->param + 464; /* conv2d2.weight[16,16,3,3] */
 		float *y = m->arena + 1048624;
 		float *scratch = m->arena + 6291600;
-		/* dx from dy and w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
+		/* dx from dy and w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[144];  /* row (c,kh,kw) of B in the padded dy */
@@ -3436,7 +3437,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 5243024; /* [64,16,32,32] */
 		float *y = m->grad + 464;
 		float *scratch = m->arena + 6291600;
-		/* dw from x and dy: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
+		/* dw from x and dy: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: dwᵀ [144,16] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[144];  /* row (c,kh,kw) of A in the padded input */
@@ -3545,7 +3546,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 2097200; /* [64,16,32,32] */
 		float *y = m->grad + 0;
 		float *scratch = m->arena + 9175664;
-		/* dw from x and dy: a 3x3 conv, pad 1, 3 -> 16 channels, 32x32 -> 32x32; im2col + GEMM */
+		/* dw from x and dy: a 3x3 conv, pad 1, 3 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: dwᵀ [27,16] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {3, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[27];  /* row (c,kh,kw) of A in the padded input */

@@ -469,6 +469,35 @@ NN_KERNEL void nn_pack_wide_dyT(const float *dy, const NnConv *g, int O,
 	}
 }
 
+/* Output pixels p0 … p0+n−1, as tap (kh,kw) sees them, one output row at
+ * a time: run r is columns [ow, end) of output row oh, at positions j …
+ * of the n; its tap reads input row ih, inside the input for columns
+ * [a, b) and in the padding elsewhere (a = b = end when ih is outside).
+ * lo, hi: the columns where tap kw reads inside (nn_tap_range). */
+typedef struct NnRun {
+	int j, oh, ow, end, ih, a, b;
+} NnRun;
+
+NN_KERNEL NnRun nn_run(const NnConv *g, int kh, int lo, int hi, int n, int j,
+                       int oh, int ow)
+{
+	NnRun r = {j, oh, ow, 0, oh * g->S + kh * g->D - g->P, 0, 0};
+	r.end = ow + (g->OW - ow < n - j ? g->OW - ow : n - j);
+	if (r.ih < 0 || r.ih >= g->H) {
+		r.a = r.b = r.end;
+		return r;
+	}
+	r.a = lo > ow ? (lo < r.end ? lo : r.end) : ow;
+	r.b = hi < r.end ? (hi > r.a ? hi : r.a) : r.end;
+	return r;
+}
+
+#define NN_RUNS(r, g, kh, lo, hi, p0, n)                                     \
+	for (NnRun r = nn_run(g, kh, lo, hi, n, 0, (p0) / (g)->OW,          \
+	                      (p0) % (g)->OW);                               \
+	     r.j < (n);                                                      \
+	     r = nn_run(g, kh, lo, hi, n, r.j + r.end - r.ow, r.oh + 1, 0))
+
 /* The windows of output pixels p0 … p0+nr−1 of x [C,H,W] as a panel:
  * dst[kk·NN_NR + j] = x[c, oh·S + kh·D − P, ow·S + kw·D − P] for row
  * kk = (c,kh,kw) and pixel p0 + j = (oh,ow); 0 in the padding and for
@@ -481,30 +510,19 @@ NN_KERNEL void nn_im2col_panel(const float *x, const NnConv *g, int p0,
 			for (int kw = 0; kw < g->k; kw++, dst += NN_NR) {
 				int lo, hi, off = kw * g->D - g->P;
 				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
-				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
-				while (j < nr) {
-					int end = ow + (g->OW - ow < nr - j ? g->OW - ow : nr - j);
-					int ih = oh * g->S + kh * g->D - g->P;
-					float *d = dst + j;  /* d[o − ow] is column o's */
-					if (ih < 0 || ih >= g->H) {
-						for (int o = ow; o < end; o++)
-							d[o - ow] = 0;
-					} else {
-						const float *xr = x + ((long)c * g->H + ih) * g->W;
-						int a = lo > ow ? (lo < end ? lo : end) : ow;
-						int b = hi < end ? (hi > a ? hi : a) : end;
-						for (int o = ow; o < a; o++)
-							d[o - ow] = 0;
-						for (int o = a; o < b; o++)
-							d[o - ow] = xr[o * g->S + off];
-						for (int o = b; o < end; o++)
-							d[o - ow] = 0;
+				NN_RUNS(r, g, kh, lo, hi, p0, nr) {
+					long at = r.j - r.ow;   /* dst[at + o]: column o's */
+					for (int o = r.ow; o < r.a; o++)
+						dst[at + o] = 0;
+					if (r.a < r.b) {
+						const float *xr = x + ((long)c * g->H + r.ih) * g->W;
+						for (int o = r.a; o < r.b; o++)
+							dst[at + o] = xr[o * g->S + off];
 					}
-					j += end - ow;
-					oh++;
-					ow = 0;
+					for (int o = r.b; o < r.end; o++)
+						dst[at + o] = 0;
 				}
-				for (; j < NN_NR; j++)
+				for (int j = nr; j < NN_NR; j++)
 					dst[j] = 0;
 			}
 }
@@ -530,28 +548,17 @@ NN_KERNEL void nn_im2colT_panels(const float *x, const NnConv *g, int p0,
 				float *d0 = dst + (long)(kk / NN_NR) * kc * NN_NR + kk % NN_NR;
 				int lo, hi, off = kw * g->D - g->P;
 				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
-				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
-				while (j < kc) {
-					int end = ow + (g->OW - ow < kc - j ? g->OW - ow : kc - j);
-					int ih = oh * g->S + kh * g->D - g->P;
-					float *d = d0 + (long)j * NN_NR;  /* column o at (o − ow)·NR */
-					if (ih < 0 || ih >= g->H) {
-						for (int o = ow; o < end; o++)
-							d[(long)(o - ow) * NN_NR] = 0;
-					} else {
-						const float *xr = x + ((long)c * g->H + ih) * g->W;
-						int a = lo > ow ? (lo < end ? lo : end) : ow;
-						int b = hi < end ? (hi > a ? hi : a) : end;
-						for (int o = ow; o < a; o++)
-							d[(long)(o - ow) * NN_NR] = 0;
-						for (int o = a; o < b; o++)
-							d[(long)(o - ow) * NN_NR] = xr[o * g->S + off];
-						for (int o = b; o < end; o++)
-							d[(long)(o - ow) * NN_NR] = 0;
+				NN_RUNS(r, g, kh, lo, hi, p0, kc) {
+					long at = r.j - r.ow;   /* column o: row at + o */
+					for (int o = r.ow; o < r.a; o++)
+						d0[(at + o) * NN_NR] = 0;
+					if (r.a < r.b) {
+						const float *xr = x + ((long)c * g->H + r.ih) * g->W;
+						for (int o = r.a; o < r.b; o++)
+							d0[(at + o) * NN_NR] = xr[o * g->S + off];
 					}
-					j += end - ow;
-					oh++;
-					ow = 0;
+					for (int o = r.b; o < r.end; o++)
+						d0[(at + o) * NN_NR] = 0;
 				}
 			}
 }
@@ -567,19 +574,13 @@ NN_KERNEL void nn_col2im_panel(const float *colp, int ldp, const NnConv *g,
 			for (int kw = 0; kw < g->k; kw++, colp += ldp) {
 				int lo, hi, off = kw * g->D - g->P;
 				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
-				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
-				while (j < nr) {
-					int end = ow + (g->OW - ow < nr - j ? g->OW - ow : nr - j);
-					int ih = oh * g->S + kh * g->D - g->P;
-					if (ih >= 0 && ih < g->H) {
-						float *dr = dx + ((long)c * g->H + ih) * g->W;
-						int a = lo > ow ? lo : ow, b = hi < end ? hi : end;
-						for (int o = a; o < b; o++)
-							dr[o * g->S + off] += colp[j + o - ow];
-					}
-					j += end - ow;
-					oh++;
-					ow = 0;
+				NN_RUNS(r, g, kh, lo, hi, p0, nr) {
+					if (r.a == r.b)
+						continue;
+					float *dr = dx + ((long)c * g->H + r.ih) * g->W;
+					long at = r.j - r.ow;
+					for (int o = r.a; o < r.b; o++)
+						dr[o * g->S + off] += colp[at + o];
 				}
 			}
 }
@@ -902,7 +903,7 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 		const float *x1 = m->param + 0; /* conv2d1.weight[6,1,5,5] */
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 301056;
-		/* y = x * w: a 5x5 conv, pad 2, 1 -> 6 channels, 28x28 -> 28x28; im2col + GEMM */
+		/* y = x * w: a 5x5 conv, pad 2, 1 -> 6 channels, 28x28 -> 28x28; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {1, 28, 28, 5, 1, 2, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[25];  /* row (c,kh,kw) of B in the padded input */
@@ -963,7 +964,7 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 		const float *x1 = m->param + 176; /* conv2d2.weight[16,6,5,5] */
 		float *y = m->arena + 376320;
 		float *scratch = m->arena + 478720;
-		/* y = x * w: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; im2col + GEMM */
+		/* y = x * w: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {6, 14, 14, 5, 1, 0, 1, 10, 10};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[150];  /* row (c,kh,kw) of B in the padded input */
@@ -1133,7 +1134,7 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->param + 0; /* conv2d1.weight[6,1,5,5] */
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 301056;
-		/* y = x * w: a 5x5 conv, pad 2, 1 -> 6 channels, 28x28 -> 28x28; im2col + GEMM */
+		/* y = x * w: a 5x5 conv, pad 2, 1 -> 6 channels, 28x28 -> 28x28; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {1, 28, 28, 5, 1, 2, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[25];  /* row (c,kh,kw) of B in the padded input */
@@ -1186,7 +1187,7 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->param + 176; /* conv2d2.weight[16,6,5,5] */
 		float *y = m->arena + 376320;
 		float *scratch = m->arena + 478720;
-		/* y = x * w: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; im2col + GEMM */
+		/* y = x * w: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {6, 14, 14, 5, 1, 0, 1, 10, 10};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[150];  /* row (c,kh,kw) of B in the padded input */
@@ -1510,7 +1511,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->param + 176; /* conv2d2.weight[16,6,5,5] */
 		float *y = m->arena + 518656;
 		float *scratch = m->arena + 593920;
-		/* dx from dy and w: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; im2col + GEMM */
+		/* dx from dy and w: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {16, 10, 10, 5, 1, 4, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[400];  /* row (c,kh,kw) of B in the padded dy */
@@ -1539,7 +1540,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 654336; /* [64,16,10,10] */
 		float *y = m->grad + 176;
 		float *scratch = m->arena + 376320;
-		/* dw from x and dy: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; im2col + GEMM */
+		/* dw from x and dy: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; implicit GEMM */
 		/* stride 1: dwᵀ [150,16] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {6, 14, 14, 5, 1, 0, 1, 10, 10};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[150];  /* row (c,kh,kw) of A in the padded input */
@@ -1615,7 +1616,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 894976; /* [64,6,28,28] */
 		float *y = m->grad + 0;
 		float *scratch = m->arena + 518656;
-		/* dw from x and dy: a 5x5 conv, pad 2, 1 -> 6 channels, 28x28 -> 28x28; im2col + GEMM */
+		/* dw from x and dy: a 5x5 conv, pad 2, 1 -> 6 channels, 28x28 -> 28x28; implicit GEMM */
 		static const NnConv cv = {1, 28, 28, 5, 1, 2, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")

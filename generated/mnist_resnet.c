@@ -469,6 +469,35 @@ NN_KERNEL void nn_pack_wide_dyT(const float *dy, const NnConv *g, int O,
 	}
 }
 
+/* Output pixels p0 … p0+n−1, as tap (kh,kw) sees them, one output row at
+ * a time: run r is columns [ow, end) of output row oh, at positions j …
+ * of the n; its tap reads input row ih, inside the input for columns
+ * [a, b) and in the padding elsewhere (a = b = end when ih is outside).
+ * lo, hi: the columns where tap kw reads inside (nn_tap_range). */
+typedef struct NnRun {
+	int j, oh, ow, end, ih, a, b;
+} NnRun;
+
+NN_KERNEL NnRun nn_run(const NnConv *g, int kh, int lo, int hi, int n, int j,
+                       int oh, int ow)
+{
+	NnRun r = {j, oh, ow, 0, oh * g->S + kh * g->D - g->P, 0, 0};
+	r.end = ow + (g->OW - ow < n - j ? g->OW - ow : n - j);
+	if (r.ih < 0 || r.ih >= g->H) {
+		r.a = r.b = r.end;
+		return r;
+	}
+	r.a = lo > ow ? (lo < r.end ? lo : r.end) : ow;
+	r.b = hi < r.end ? (hi > r.a ? hi : r.a) : r.end;
+	return r;
+}
+
+#define NN_RUNS(r, g, kh, lo, hi, p0, n)                                     \
+	for (NnRun r = nn_run(g, kh, lo, hi, n, 0, (p0) / (g)->OW,          \
+	                      (p0) % (g)->OW);                               \
+	     r.j < (n);                                                      \
+	     r = nn_run(g, kh, lo, hi, n, r.j + r.end - r.ow, r.oh + 1, 0))
+
 /* The windows of output pixels p0 … p0+nr−1 of x [C,H,W] as a panel:
  * dst[kk·NN_NR + j] = x[c, oh·S + kh·D − P, ow·S + kw·D − P] for row
  * kk = (c,kh,kw) and pixel p0 + j = (oh,ow); 0 in the padding and for
@@ -481,30 +510,19 @@ NN_KERNEL void nn_im2col_panel(const float *x, const NnConv *g, int p0,
 			for (int kw = 0; kw < g->k; kw++, dst += NN_NR) {
 				int lo, hi, off = kw * g->D - g->P;
 				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
-				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
-				while (j < nr) {
-					int end = ow + (g->OW - ow < nr - j ? g->OW - ow : nr - j);
-					int ih = oh * g->S + kh * g->D - g->P;
-					float *d = dst + j;  /* d[o − ow] is column o's */
-					if (ih < 0 || ih >= g->H) {
-						for (int o = ow; o < end; o++)
-							d[o - ow] = 0;
-					} else {
-						const float *xr = x + ((long)c * g->H + ih) * g->W;
-						int a = lo > ow ? (lo < end ? lo : end) : ow;
-						int b = hi < end ? (hi > a ? hi : a) : end;
-						for (int o = ow; o < a; o++)
-							d[o - ow] = 0;
-						for (int o = a; o < b; o++)
-							d[o - ow] = xr[o * g->S + off];
-						for (int o = b; o < end; o++)
-							d[o - ow] = 0;
+				NN_RUNS(r, g, kh, lo, hi, p0, nr) {
+					long at = r.j - r.ow;   /* dst[at + o]: column o's */
+					for (int o = r.ow; o < r.a; o++)
+						dst[at + o] = 0;
+					if (r.a < r.b) {
+						const float *xr = x + ((long)c * g->H + r.ih) * g->W;
+						for (int o = r.a; o < r.b; o++)
+							dst[at + o] = xr[o * g->S + off];
 					}
-					j += end - ow;
-					oh++;
-					ow = 0;
+					for (int o = r.b; o < r.end; o++)
+						dst[at + o] = 0;
 				}
-				for (; j < NN_NR; j++)
+				for (int j = nr; j < NN_NR; j++)
 					dst[j] = 0;
 			}
 }
@@ -530,28 +548,17 @@ NN_KERNEL void nn_im2colT_panels(const float *x, const NnConv *g, int p0,
 				float *d0 = dst + (long)(kk / NN_NR) * kc * NN_NR + kk % NN_NR;
 				int lo, hi, off = kw * g->D - g->P;
 				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
-				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
-				while (j < kc) {
-					int end = ow + (g->OW - ow < kc - j ? g->OW - ow : kc - j);
-					int ih = oh * g->S + kh * g->D - g->P;
-					float *d = d0 + (long)j * NN_NR;  /* column o at (o − ow)·NR */
-					if (ih < 0 || ih >= g->H) {
-						for (int o = ow; o < end; o++)
-							d[(long)(o - ow) * NN_NR] = 0;
-					} else {
-						const float *xr = x + ((long)c * g->H + ih) * g->W;
-						int a = lo > ow ? (lo < end ? lo : end) : ow;
-						int b = hi < end ? (hi > a ? hi : a) : end;
-						for (int o = ow; o < a; o++)
-							d[(long)(o - ow) * NN_NR] = 0;
-						for (int o = a; o < b; o++)
-							d[(long)(o - ow) * NN_NR] = xr[o * g->S + off];
-						for (int o = b; o < end; o++)
-							d[(long)(o - ow) * NN_NR] = 0;
+				NN_RUNS(r, g, kh, lo, hi, p0, kc) {
+					long at = r.j - r.ow;   /* column o: row at + o */
+					for (int o = r.ow; o < r.a; o++)
+						d0[(at + o) * NN_NR] = 0;
+					if (r.a < r.b) {
+						const float *xr = x + ((long)c * g->H + r.ih) * g->W;
+						for (int o = r.a; o < r.b; o++)
+							d0[(at + o) * NN_NR] = xr[o * g->S + off];
 					}
-					j += end - ow;
-					oh++;
-					ow = 0;
+					for (int o = r.b; o < r.end; o++)
+						d0[(at + o) * NN_NR] = 0;
 				}
 			}
 }
@@ -567,19 +574,13 @@ NN_KERNEL void nn_col2im_panel(const float *colp, int ldp, const NnConv *g,
 			for (int kw = 0; kw < g->k; kw++, colp += ldp) {
 				int lo, hi, off = kw * g->D - g->P;
 				nn_tap_range(g, kw, g->W, g->OW, &lo, &hi);
-				int j = 0, oh = p0 / g->OW, ow = p0 % g->OW;
-				while (j < nr) {
-					int end = ow + (g->OW - ow < nr - j ? g->OW - ow : nr - j);
-					int ih = oh * g->S + kh * g->D - g->P;
-					if (ih >= 0 && ih < g->H) {
-						float *dr = dx + ((long)c * g->H + ih) * g->W;
-						int a = lo > ow ? lo : ow, b = hi < end ? hi : end;
-						for (int o = a; o < b; o++)
-							dr[o * g->S + off] += colp[j + o - ow];
-					}
-					j += end - ow;
-					oh++;
-					ow = 0;
+				NN_RUNS(r, g, kh, lo, hi, p0, nr) {
+					if (r.a == r.b)
+						continue;
+					float *dr = dx + ((long)c * g->H + r.ih) * g->W;
+					long at = r.j - r.ow;
+					for (int o = r.a; o < r.b; o++)
+						dr[o * g->S + off] += colp[at + o];
 				}
 			}
 }
@@ -999,7 +1000,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		const float *x1 = m->param + 0; /* conv2d1.weight[32,1,3,3] */
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 1605632;
-		/* y = x * w: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; im2col + GEMM */
+		/* y = x * w: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {1, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[9];  /* row (c,kh,kw) of B in the padded input */
@@ -1936,7 +1937,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		const float *x1 = m->param + 0; /* conv2d1.weight[32,1,3,3] */
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 1605632;
-		/* y = x * w: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; im2col + GEMM */
+		/* y = x * w: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {1, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[9];  /* row (c,kh,kw) of B in the padded input */
@@ -4053,7 +4054,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 3211360; /* [64,32,28,28] */
 		float *y = m->grad + 0;
 		float *scratch = m->arena + 0;
-		/* dw from x and dy: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; im2col + GEMM */
+		/* dw from x and dy: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
 		/* stride 1: dwᵀ [9,32] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {1, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[9];  /* row (c,kh,kw) of A in the padded input */

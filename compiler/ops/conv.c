@@ -10,10 +10,12 @@
  * group g see only each other.  The bias is the bias_add op on channel 1.
  *
  * Each op has three kernels, chosen from the shapes (conv_kernel):
- *   GEMM    per sample and group, im2col gathers the input under every
- *           output pixel into col [C/G·k·k, OH·OW] (scratch); then
- *           y_g = w_g·col, dcol = w_gᵀ·dy_g scattered back by col2im, and
- *           dw_g = Σ_b dy_g·colᵀ, all through the prelude's nn_gemm;
+ *   GEMM    implicit: per sample and group, y_g = w_g·col, dcol = w_gᵀ·dy_g
+ *           scattered back (col2im) and dw_g = Σ_b dy_g·colᵀ, where col
+ *           [C/G·k·k, OH·OW] is the input under every output pixel, never
+ *           built whole: at stride 1 its rows are the padded input read in
+ *           place (the dx of a stride-1 conv is one on dy), otherwise one
+ *           panel at a time is gathered into L1 (the prelude's kernels);
  *   1×1     a 1×1, stride-1, unpadded conv: x already is col;
  *   direct  loops over the kernel taps, when a group has few channels in
  *           and out (depthwise convs, small channel multipliers) and a
@@ -111,7 +113,7 @@ static ConvKernel conv_kernel(const Geo *g)
 	return CK_GEMM;
 }
 
-static const char *kernel_name[] = {"im2col + GEMM", "1x1: GEMM on x",
+static const char *kernel_name[] = {"implicit GEMM", "1x1: GEMM on x",
                                     "direct"};
 
 /* The checks every conv input must pass; NULL or the message. */
@@ -360,9 +362,6 @@ static int dw_block(const Geo *g)
 	return (int)((g->OHW + n - 1) / n);
 }
 
-/* Floats nn_gemm packs op(B) into: K·⌈N/32⌉·32. */
-static long pack_size(long K, long N) { return K * ((N + 31) / 32 * 32); }
-
 /* ---- the GEMM kernels' batch chunks ---------------------------------------
  * A per-sample GEMM of a small image is too small to share among threads,
  * so the GEMM kernels split the batch into chunks of samples that run in
@@ -402,11 +401,11 @@ static Slots gemm_slots(const Geo *g, Role role)
 	if (im2col)
 		at += round16(role == ROLE_FWD ? (long)g->KK * PANEL
 		              : role == ROLE_DX ? (long)g->Og * PANEL
-		              : pack_size(dw_block(g), g->KK));
+		              : gemm_scratch(g->KK, dw_block(g)));
 	else
-		at += round16(role == ROLE_FWD ? gemm_scratch(g->Og, g->OHW, g->Cg)
-		              : role == ROLE_DX ? gemm_scratch(g->Cg, g->OHW, g->Og)
-		              : gemm_scratch(g->Og, g->Cg, g->OHW));
+		at += round16(role == ROLE_FWD ? gemm_scratch(g->OHW, g->Cg)
+		              : role == ROLE_DX ? gemm_scratch(g->OHW, g->Og)
+		              : gemm_scratch(g->Cg, g->OHW));
 	s.chunks = g->B < MAX_CHUNKS ? g->B : MAX_CHUNKS;
 	if (role == ROLE_DW && s.chunks > 1) {
 		s.part = at;
@@ -592,14 +591,22 @@ static Shift shift_geo(const Geo *g, Role role)
 	return t;
 }
 
+/* Chunks of the batch for slots of `size` floats: as many as MAX_CHUNKS
+ * allows within MAX_CHUNK_SCRATCH. */
+static int chunks_of(const Geo *g, long size)
+{
+	int n = g->B < MAX_CHUNKS ? g->B : MAX_CHUNKS;
+	while (n > 1 && n * size > MAX_CHUNK_SCRATCH)
+		n--;
+	return n;
+}
+
 static Slots shift_slots(const Geo *g, Role role)
 {
 	Shift t = shift_geo(g, role);
 	Slots s = {.col = -1, .dwb = -1, .part = -1, .pack = 0};
 	s.size = t.xpad + t.yw;
-	s.chunks = g->B < MAX_CHUNKS ? g->B : MAX_CHUNKS;
-	while (s.chunks > 1 && s.chunks * s.size > MAX_CHUNK_SCRATCH)
-		s.chunks--;
+	s.chunks = chunks_of(g, s.size);
 	return s;
 }
 
@@ -629,9 +636,7 @@ static ShiftDw shift_dw_slots(const Geo *g)
 	d.dyt = t.xpad;
 	d.part = d.dyt + round16(wide * ((g->Og + PANEL - 1) / PANEL * PANEL));
 	d.size = d.part + round16((long)g->O * g->KK);
-	d.chunks = g->B < MAX_CHUNKS ? g->B : MAX_CHUNKS;
-	while (d.chunks > 1 && d.chunks * d.size > MAX_CHUNK_SCRATCH)
-		d.chunks--;
+	d.chunks = chunks_of(g, d.size);
 	return d;
 }
 

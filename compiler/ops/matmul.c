@@ -78,10 +78,9 @@ static void matmul_emit(Emit *e, Node *n)
 	             "scratch);", m, nn, k, lda, a->ta, ldb, a->tb, nn);
 }
 
-/* op(B) packed in panels of NN_NR_MAX columns. */
-long gemm_scratch(long M, long N, long K)
+/* op(B), K×N, packed in panels of NN_NR_MAX columns. */
+long gemm_scratch(long N, long K)
 {
-	(void)M;
 	return K * ((N + 31) / 32 * 32);
 }
 
@@ -90,10 +89,9 @@ static long matmul_scratch(Ctx *c, Node *n)
 	int m, k, k2, nn;
 	mm_dims(c, n, &m, &k, &k2, &nn);
 	int B = c->recipe.batch;
-	m = m == BATCH ? B : m;
 	k = k == BATCH ? B : k;
 	nn = nn == BATCH ? B : nn;
-	return gemm_scratch(m, nn, k);
+	return gemm_scratch(nn, k);
 }
 
 static double matmul_flops(Ctx *c, Node *n)
