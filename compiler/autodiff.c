@@ -15,39 +15,6 @@
 
 #include "nncc.h"
 
-/* Keeps the nodes marked in keep[], renumbering ids and inputs. */
-static void compact(Ctx *c, const char *keep)
-{
-	int *map = malloc(sizeof *map * (size_t)c->nnodes);
-	if (!map)
-		bug("out of memory");
-	int n = 0;
-	for (int i = 0; i < c->nnodes; i++)
-		map[i] = keep[i] ? n++ : -1;
-	for (int i = 0, j = 0; i < c->nnodes; i++) {
-		Node *nd = c->nodes[i];
-		if (!keep[i])
-			continue;
-		for (int k = 0; k < nd->nin; k++) {
-			if (map[nd->in[k]] < 0)
-				bug("%%%d keeps input %%%d, which was dropped", i, nd->in[k]);
-			nd->in[k] = map[nd->in[k]];
-		}
-		if (nd->grad >= 0)
-			nd->grad = map[nd->grad];
-		nd->id = j;
-		c->nodes[j++] = nd;
-	}
-	c->recipe.loss = map[c->recipe.loss];
-	c->recipe.predict = map[c->recipe.predict];
-	if (c->input >= 0)
-		c->input = map[c->input];
-	if (c->label >= 0)
-		c->label = map[c->label];
-	c->nnodes = n;
-	free(map);
-}
-
 static void mark_live(Ctx *c, char *keep, int id)
 {
 	if (keep[id])
@@ -109,20 +76,31 @@ static void add_update(Ctx *c)
 	}
 	if (np == 0)
 		bug("the loss reaches a parameter but no parameter has a gradient");
-	int in[MAXIN], nin = 0;
-	in[nin++] = ir_block(c, params, np, ST_PARAM, "params", o->pos);
-	in[nin++] = ir_block(c, grads, np, ST_GRAD, "grads", o->pos);
-	for (int s = 0; s < MAXSTATE; s++)
-		if (optim_has_state(o, s))
-			in[nin++] = ir_block(c, ids + (2 + s) * nparam, np, ST_STATE,
-			                     ctx_sprintf(c, "optim.%s",
-			                                 o->def->state_names[s]), o->pos);
-	if (o->clip_norm > 0) {
-		in[nin] = ir_make1(c, &op_clip_scale, PH_UPD, in[1], (void *)o,
-		                   o->pos);
-		ir_node(c, in[nin++])->name = "clip_scale";
+	/* Unfused (no FUSE_OPTIM): one update node per parameter, over
+	 * blocks of one.  clip_norm needs every gradient's norm before the
+	 * first update, so it keeps the one loop. */
+	int each = !(c->fuse & FUSE_OPTIM) && !(o->clip_norm > 0);
+	for (int j = 0; j < (each ? np : 1); j++) {
+		int at = each ? j : 0, len = each ? 1 : np;
+		const char *sfx = each ? ctx_sprintf(c, ".%s",
+		                  ir_node(c, params[j])->name) : "";
+		int in[MAXIN], nin = 0;
+		in[nin++] = ir_block(c, params + at, len, ST_PARAM,
+		                     ctx_sprintf(c, "params%s", sfx), o->pos);
+		in[nin++] = ir_block(c, grads + at, len, ST_GRAD,
+		                     ctx_sprintf(c, "grads%s", sfx), o->pos);
+		for (int s = 0; s < MAXSTATE; s++)
+			if (optim_has_state(o, s))
+				in[nin++] = ir_block(c, ids + (2 + s) * nparam + at, len,
+				                     ST_STATE, ctx_sprintf(c, "optim.%s%s",
+				                     o->def->state_names[s], sfx), o->pos);
+		if (o->clip_norm > 0) {
+			in[nin] = ir_make1(c, &op_clip_scale, PH_UPD, in[1], (void *)o,
+			                   o->pos);
+			ir_node(c, in[nin++])->name = "clip_scale";
+		}
+		ir_make(c, o->def->update, PH_UPD, in, nin, (void *)o, o->pos);
 	}
-	ir_make(c, o->def->update, PH_UPD, in, nin, (void *)o, o->pos);
 	free(ids);
 }
 
@@ -183,7 +161,7 @@ void autodiff(Ctx *c)
 	for (int i = 0; i < nfwd; i++)
 		if (c->nodes[i]->grad >= 0)
 			mark_live(c, keep, c->nodes[i]->grad);
-	compact(c, keep);
+	ir_compact(c, keep);
 	free(keep);
 
 	int nparam = c->nnodes;

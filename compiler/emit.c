@@ -1004,7 +1004,7 @@ void emit_c(Ctx *c, const char *cpath, const char *hpath, const EmitOpts *o)
 	           shape_numel(&ir_node(c, c->input)->shape, r->batch));
 	buf_printf(&b, "#define NN_YBUF %ld   /* and of labels (as floats) */\n",
 	           lbsz * r->batch);
-	buf_printf(&b, "#define NN_MODEL_HASH \"%016" PRIx64 "\"\n", ir_hash(c));
+	buf_printf(&b, "#define NN_MODEL_HASH \"%016" PRIx64 "\"\n", c->hash);
 	buf_printf(&b, "#define NN_LOSS (%s)\n", ptr(c, ir_node(c, r->loss)));
 	buf_printf(&b, "#define NN_PREDICT (%s)\n\n",
 	           ptr(c, ir_node(c, r->predict)));

@@ -226,3 +226,36 @@ uint64_t ir_hash(Ctx *c)
 	}
 	return h;
 }
+
+/* Keeps the nodes marked in keep[], renumbering ids and inputs. */
+void ir_compact(Ctx *c, const char *keep)
+{
+	int *map = malloc(sizeof *map * (size_t)c->nnodes);
+	if (!map)
+		bug("out of memory");
+	int n = 0;
+	for (int i = 0; i < c->nnodes; i++)
+		map[i] = keep[i] ? n++ : -1;
+	for (int i = 0, j = 0; i < c->nnodes; i++) {
+		Node *nd = c->nodes[i];
+		if (!keep[i])
+			continue;
+		for (int k = 0; k < nd->nin; k++) {
+			if (map[nd->in[k]] < 0)
+				bug("%%%d keeps input %%%d, which was dropped", i, nd->in[k]);
+			nd->in[k] = map[nd->in[k]];
+		}
+		if (nd->grad >= 0)
+			nd->grad = map[nd->grad];
+		nd->id = j;
+		c->nodes[j++] = nd;
+	}
+	c->recipe.loss = map[c->recipe.loss];
+	c->recipe.predict = map[c->recipe.predict];
+	if (c->input >= 0)
+		c->input = map[c->input];
+	if (c->label >= 0)
+		c->label = map[c->label];
+	c->nnodes = n;
+	free(map);
+}

@@ -1,7 +1,7 @@
 /*
  * main.c — the command line and the pipeline, in order:
  *
- *   front -> autodiff -> schedule -> plan -> emit
+ *   front -> fuse -> autodiff -> schedule -> plan -> emit
  *
  * with the verifier after every pass and -d PASS,… dumping the IR after
  * the named ones.
@@ -31,10 +31,11 @@ static const char usage[] =
 	"                      best the C compiler's target allows)\n"
 	"  --profile           the trainer times every op and prints a table at\n"
 	"                      exit (the same as compiling with -DNNCC_PROFILE)\n"
-	"  --no-fuse           every fusion off\n"
-	"  --fuse=LIST         only the named fusions (none exist yet)\n"
+	"  --no-fuse           every fusion off: each op its own loop\n"
+	"  --fuse=LIST         only the named fusions (listed below), comma-\n"
+	"                      separated; default: all of them\n"
 	"  -d PASS,…           dump the IR to stderr after passes: front,\n"
-	"                      autodiff, schedule, plan (or all)\n"
+	"                      fuse, autodiff, schedule, plan (or all)\n"
 	"  --unsafe-lua        run the script with Lua's full library\n"
 	"  --lua-mem MIB       memory the script may use (default 256)\n"
 	"  --lua-steps M       million VM instructions it may run (default 200)\n"
@@ -43,13 +44,26 @@ static const char usage[] =
 	"nncc run emits into .nncc/NAME/, compiles with cc (clang when there\n"
 	"is one), and runs the trainer with the flags after --.\n"
 	"\n"
-	"exit: 0 ok, 1 a mistake in the script or the command line, 2 a bug.\n";
+	"exit: 0 ok, 1 a mistake in the script or the command line, 2 a bug.\n"
+	"\n"
+	"fusions:\n";
 
-enum { P_FRONT = 1, P_AUTODIFF = 2, P_SCHEDULE = 4, P_PLAN = 8 };
+static void print_usage(void)
+{
+	fputs(usage, stdout);
+	for (int f = 0; fusions[f].name; f++)
+		printf("  %-19s %s\n", fusions[f].name, fusions[f].help);
+	printf("  %-19s %s\n", "optim", "the optimizer updates every parameter "
+	       "and its state in one loop");
+}
+
+enum { P_FRONT = 1, P_AUTODIFF = 2, P_SCHEDULE = 4, P_PLAN = 8,
+       P_FUSE = 16 };
 
 typedef struct Opts {
 	const char *script, *out, *dot, *isa;
 	int report, run, dump, profile;
+	const char *fuse;            /* --fuse=LIST, "" for --no-fuse, or NULL */
 	FrontOpts front;
 	char **trainer_argv;
 	int trainer_argc;
@@ -80,7 +94,7 @@ static int parse_dump(const char *s)
 		int bit;
 	} passes[] = {{"front", P_FRONT}, {"autodiff", P_AUTODIFF},
 	              {"schedule", P_SCHEDULE}, {"plan", P_PLAN},
-	              {"all", 15}};
+	              {"fuse", P_FUSE}, {"all", 31}};
 	int bits = 0;
 	char buf[256];
 	snprintf(buf, sizeof buf, "%s", s);
@@ -92,8 +106,8 @@ static int parse_dump(const char *s)
 				found = 1;
 			}
 		if (!found)
-			usage_error("-d: unknown pass '%s' (front, autodiff, schedule, "
-			            "plan, all)", t);
+			usage_error("-d: unknown pass '%s' (front, fuse, autodiff, "
+			            "schedule, plan, all)", t);
 	}
 	return bits;
 }
@@ -112,7 +126,7 @@ static void parse_args(Opts *o, int argc, char **argv)
 	for (; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(usage, stdout);
+			print_usage();
 			exit(0);
 		} else if (!strcmp(a, "--version")) {
 			printf("nncc %s\n", NNCC_VERSION);
@@ -136,11 +150,9 @@ static void parse_args(Opts *o, int argc, char **argv)
 				usage_error("--isa: '%s' is not avx512, avx2, scalar or "
 				            "auto", o->isa);
 		} else if (!strcmp(a, "--no-fuse")) {
-			/* nothing is fused yet: accepted so scripts can say it */
+			o->fuse = "";
 		} else if (!strncmp(a, "--fuse=", 7)) {
-			if (a[7])
-				usage_error("--fuse: unknown fusion '%s' (there are none "
-				            "yet)", a + 7);
+			o->fuse = a + 7;
 		} else if (!strcmp(a, "-d")) {
 			if (++i == argc)
 				usage_error("%s needs pass names", a);
@@ -310,6 +322,21 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	after(c, &o, P_FRONT, "front");
+	c->hash = ir_hash(c);   /* of the graph as written: fusing keeps it */
+	c->fuse = ~0u;
+	if (o.fuse) {
+		const char *bad = NULL;
+		long m = fuse_mask(c, o.fuse, &bad);
+		if (m < 0) {
+			fprintf(stderr, "nncc: --fuse: unknown fusion '%s' (see nncc "
+			                "--help)\n", bad);
+			ctx_free(c);
+			return 1;
+		}
+		c->fuse = (unsigned)m;
+	}
+	fuse(c);
+	after(c, &o, P_FUSE, "fuse");
 	autodiff(c);
 	after(c, &o, P_AUTODIFF, "autodiff");
 	schedule(c);

@@ -142,7 +142,15 @@ enum {
 	OT_UPDATE = 1 << 5,    /* an optimizer update: no output tensor */
 	OT_MIX = 1 << 6,       /* a loss that mixes two labels for mixup:
 	                          λ·L(y) + (1−λ)·L(y2) (see Emit.mix) */
+	OT_GRAD_FROM_OUT = 1 << 7, /* its gradient rule reads its output and
+	                          dout only, never its inputs (relu, sigmoid) */
+	OT_GRAD_FROM_IN = 1 << 8,  /* its gradient rule never reads its output
+	                          (add, bias_add, mul) */
 };
+
+/* A pointwise op's value at one element as a C expression (see OpDef.ew):
+ * arg[k] is input k's value there, as a C expression. */
+typedef const char *(*EwFn)(Ctx *, const Node *, const char *const *arg);
 
 struct OpDef {
 	const char *name;
@@ -173,6 +181,12 @@ struct OpDef {
 	/* Attribute struct size and a printer for dumps and the model hash. */
 	size_t attr_size;
 	void (*print_attr)(Buf *, const Node *);
+	/* Pointwise ops: the output element as an expression of the inputs'
+	 * elements at the same index, or, for inputs whose bit is set in
+	 * ew_chan, at the same channel (dimension 1: a bias).  The fusion
+	 * pass composes these into one loop (fuse.c). */
+	EwFn ew;
+	unsigned ew_chan;
 };
 
 #define X(op) extern const OpDef op_##op;
@@ -383,6 +397,8 @@ struct Ctx {
 	/* region sizes in floats, filled by plan */
 	long nparam, ngrad, nstate, narena, naive_arena;
 	/* options */
+	unsigned fuse;               /* fusions on: bit i = fusions[i], FUSE_OPTIM */
+	uint64_t hash;               /* the model's hash, of the unfused graph */
 	int dump_after;              /* bitmask of passes to dump after */
 	FILE *dump;
 	int layer_count[32];         /* per layer kind, for naming */
@@ -409,6 +425,8 @@ int shape_eq(const Shape *a, const Shape *b);
 const char *shape_str(Ctx *c, const Shape *s);  /* "[B,256]" */
 long node_numel(Ctx *c, const Node *n);          /* batch resolved */
 void ir_dump(Ctx *c, FILE *f, const char *title);
+/* Keeps the nodes marked in keep[], renumbering ids and inputs. */
+void ir_compact(Ctx *c, const char *keep);
 void ir_verify(Ctx *c, const char *after);
 uint64_t ir_hash(Ctx *c);
 
@@ -421,6 +439,33 @@ typedef struct FrontOpts {
 } FrontOpts;
 /* Runs the script; on a user error prints it and returns 1. */
 int front_run(Ctx *c, const char *path, const FrontOpts *o);
+
+/* ---- fuse.c: the fusion pass ------------------------------------------ */
+
+/* The fusions, by name for --fuse=LIST.  Each rewrites a producer and its
+ * only consumer into one node of a fused op, on the forward graph before
+ * autodiff, so the fused op's gradient rule builds the fused backward. */
+typedef struct Fusion {
+	const char *name;
+	const char *help;            /* one line for --help */
+	/* Whether producer p feeding consumer n (as its input slot) fuses. */
+	int (*match)(Ctx *, const Node *p, const Node *n);
+	const OpDef *into;
+} Fusion;
+extern const Fusion fusions[];  /* ends with {0} */
+/* c->fuse bit of "optim": one update loop over every parameter (autodiff) */
+enum { FUSE_OPTIM = 1u << 30 };
+/* A fused node's attribute: the two nodes it replaced, as they were. */
+typedef struct FuseAttr {
+	const Node *first, *then;
+	int slot;                    /* the input of `then` first fed */
+} FuseAttr;
+/* The mask of the fusions named in a comma-separated list, or -1 and
+ * *bad = the first unknown name. */
+long fuse_mask(Ctx *c, const char *list, const char **bad);
+void fuse(Ctx *c);          /* the fusions in c->fuse */
+/* print_attr of fused ops: "first+then" and their attributes */
+void fused_print(Buf *b, const Node *n);
 
 /* ---- passes ---------------------------------------------------------- */
 void autodiff(Ctx *c);      /* autodiff.c */
@@ -464,6 +509,13 @@ double flops_per_elem(Ctx *c, Node *n, double k);
 /* Pointwise gradient: din[0] = op(dout, n) for unary activations whose
  * derivative is written in terms of their output. */
 void grad_from_output(Ctx *c, Node *n, int dout, int *din, const OpDef *g);
+
+/* Pointwise ops (OpDef.ew): tmpl with $0…$9 replaced by arg[0…9]; the
+ * loop y = f(x0, …) over n's elements, inputs in chan per channel; the
+ * emit of an op that is that loop of its own ew. */
+const char *ew_subst(Ctx *c, const char *tmpl, const char *const *arg);
+void emit_pointwise(Emit *e, const Node *n, unsigned chan, EwFn f);
+void ew_emit(Emit *e, Node *n);
 
 /* Attributes of nodes one op makes of another's kind. */
 void *matmul_attr(Ctx *c, int ta, int tb);

@@ -23,6 +23,7 @@ X(maxpool) X(maxpool_grad) X(avgpool) X(avgpool_grad)
 X(global_avgpool) X(global_avgpool_grad)
 /* normalization and dropout (ops/norm.c, ops/dropout.c) */
 X(bn_stats) X(bn_apply) X(bn_gamma_grad) X(bn_dx) X(bn_running)
+X(bn_relu) X(bn_relu_sums) X(bn_pick) X(bn_relu_dx)
 X(ln_stats) X(ln_apply) X(ln_gamma_grad) X(ln_dx) X(sum_rows) X(dropout)
 /* more pointwise ops, softmax, mul, concat, embedding */
 X(leaky_relu) X(leaky_relu_grad) X(gelu) X(gelu_grad) X(mul)
@@ -32,3 +33,5 @@ X(concat) X(slice) X(embedding) X(embedding_grad)
 X(l1) X(l1_grad) X(sigmoid_bce) X(sigmoid_bce_grad)
 /* the moving average of the weights (ops/ema.c) */
 X(ema_update)
+/* fused pairs made by the fusion pass (fuse.c) */
+X(ew_act)

@@ -3,7 +3,7 @@
  *
  * Model cifar_resnet8: batch 64, 78048 parameters.
  * Memory: parameters 78048, gradients 78048, optimizer state 78720,
- * arena 11283312 floats (naive sum of transients 41264768).
+ * arena 11659792 floats (naive sum of transients 33662848).
  *
  * cc -O2 -march=native cifar_resnet8.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -636,12 +636,146 @@ NN_KERNEL double nn_sum_dy_xhat(const float *dy, const float *x, long n,
 	double s[NN_LANES] = {0};
 	long i = 0;
 	for (; i + NN_LANES <= n; i += NN_LANES)
-		for (int l = 0; l < NN_LANES; l++)
-			s[l] += (double)dy[i + l] * ((x[i + l] - mean) * istd);
+		for (int l = 0; l < NN_LANES; l++) {
+			double p = (double)dy[i + l] * ((x[i + l] - mean) * istd);
+			s[l] += p;   /* apart: no fused multiply-add, as bn_relu */
+		}
 	for (int l = 0; l < NN_LANES; l++)
-		if (i + l < n)
-			s[l] += (double)dy[i + l] * ((x[i + l] - mean) * istd);
+		if (i + l < n) {
+			double p = (double)dy[i + l] * ((x[i + l] - mean) * istd);
+			s[l] += p;
+		}
 	return nn_lanes_total(s);
+}
+
+/* ---- batch norm fused with ReLU (ops/norm.c, fusion bn_relu) ----
+ * One plane of n values of a channel with its mean, istd, k = istd·γ and
+ * β.  The value before the clamp, v = (x − mean)·k + β, is computed the
+ * same way, vector or scalar tail, in the forward and in both backward
+ * kernels, so the mask [v > 0] the backward folds in is the forward's
+ * exactly.  Branch-free: a ReLU's mask is a coin flip to a predictor. */
+NN_KERNEL float nn_bn_val(float x, float mean, float k, float beta)
+{
+	float d = x - mean, v = d * k;
+	return v + beta;
+}
+
+/* batch norm's dx of one value from its (masked) dy g: the unfused bn_dx
+ * and the fused kernels' scalar tails, and their vectors op for op.  One
+ * operation a statement, so no compiler fuses a multiply-add in one build
+ * and not in the other. */
+NN_KERNEL float nn_bn_dx1(float g, float x, float mean, float istd,
+                          float kx, float mdb, float mdg)
+{
+	float xh = (x - mean) * istd, p = xh * mdg, d = g - mdb;
+	d = d - p;
+	return kx * d;
+}
+
+#if defined(NN_AVX512) || defined(NN_AVX2)
+/* v of eight values, and their x̂ = (x − mean)·istd when xh is set */
+NN_KERNEL __m256 nn_bn_val8(__m256 x, __m256 mean, __m256 k, __m256 beta)
+{
+	return _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(x, mean), k), beta);
+}
+#endif
+
+/* y = max(0, v) */
+NN_KERNEL void nn_bn_relu_fwd(const float *x, float *y, long n, float mean,
+                              float k, float beta)
+{
+	long i = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+	const __m256 vm = _mm256_set1_ps(mean), vk = _mm256_set1_ps(k);
+	const __m256 vb = _mm256_set1_ps(beta), z = _mm256_setzero_ps();
+	for (; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(y + i, _mm256_max_ps(nn_bn_val8(
+		                 _mm256_loadu_ps(x + i), vm, vk, vb), z));
+#endif
+	for (const float *xe = x + n; x + i < xe; i++) {
+		float v = nn_bn_val(x[i], mean, k, beta);
+		y[i] = v > 0 ? v : 0;
+	}
+}
+
+/* s[0] += Σ m·dy, s[1] += Σ m·dy·x̂ with m = [v > 0]: both of batch norm's
+ * parameter gradients in one pass over dy and x, in double, in the lane
+ * order of nn_sum (lane i % 8). */
+NN_KERNEL void nn_bn_relu_sums(const float *dy, const float *x, long n,
+                               float mean, float istd, float k, float beta,
+                               double *out)
+{
+	double s[NN_LANES] = {0}, t[NN_LANES] = {0};
+	long i = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+	const __m256 vm = _mm256_set1_ps(mean), vk = _mm256_set1_ps(k);
+	const __m256 vb = _mm256_set1_ps(beta), vi = _mm256_set1_ps(istd);
+	const __m256 z = _mm256_setzero_ps();
+	__m256d s0 = _mm256_setzero_pd(), s1 = s0, t0 = s0, t1 = s0;
+	for (; i + 8 <= n; i += 8) {
+		__m256 xv = _mm256_loadu_ps(x + i);
+		__m256 m = _mm256_cmp_ps(nn_bn_val8(xv, vm, vk, vb), z, _CMP_GT_OQ);
+		__m256 g = _mm256_and_ps(m, _mm256_loadu_ps(dy + i));
+		__m256 xh = _mm256_mul_ps(_mm256_sub_ps(xv, vm), vi);
+		__m256d glo = _mm256_cvtps_pd(_mm256_castps256_ps128(g));
+		__m256d ghi = _mm256_cvtps_pd(_mm256_extractf128_ps(g, 1));
+		s0 = _mm256_add_pd(s0, glo);
+		s1 = _mm256_add_pd(s1, ghi);
+		t0 = _mm256_add_pd(t0, _mm256_mul_pd(glo, _mm256_cvtps_pd(
+		                   _mm256_castps256_ps128(xh))));
+		t1 = _mm256_add_pd(t1, _mm256_mul_pd(ghi, _mm256_cvtps_pd(
+		                   _mm256_extractf128_ps(xh, 1))));
+	}
+	_mm256_storeu_pd(s, s0);
+	_mm256_storeu_pd(s + 4, s1);
+	_mm256_storeu_pd(t, t0);
+	_mm256_storeu_pd(t + 4, t1);
+#endif
+	for (; i + NN_LANES <= n; i += NN_LANES)
+		for (int l = 0; l < NN_LANES; l++) {
+			float xv = x[i + l];
+			float g = nn_bn_val(xv, mean, k, beta) > 0 ? dy[i + l] : 0;
+			double p = (double)g * ((xv - mean) * istd);
+			s[l] += g;
+			t[l] += p;
+		}
+	for (int l = 0; l < NN_LANES; l++)
+		if (i + l < n) {
+			float xv = x[i + l];
+			float g = nn_bn_val(xv, mean, k, beta) > 0 ? dy[i + l] : 0;
+			double p = (double)g * ((xv - mean) * istd);
+			s[l] += g;
+			t[l] += p;
+		}
+	out[0] += nn_lanes_total(s);
+	out[1] += nn_lanes_total(t);
+}
+
+/* dx = kx·(m·dy − mdb − x̂·mdg), kx = γ·istd, mdb and mdg the sums / N */
+NN_KERNEL void nn_bn_relu_dx(const float *dy, const float *x, float *dx,
+                             long n, float mean, float istd, float k,
+                             float beta, float kx, float mdb, float mdg)
+{
+	long i = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+	const __m256 vm = _mm256_set1_ps(mean), vk = _mm256_set1_ps(k);
+	const __m256 vb = _mm256_set1_ps(beta), vi = _mm256_set1_ps(istd);
+	const __m256 vkx = _mm256_set1_ps(kx), vdb = _mm256_set1_ps(mdb);
+	const __m256 vdg = _mm256_set1_ps(mdg), z = _mm256_setzero_ps();
+	for (; i + 8 <= n; i += 8) {
+		__m256 xv = _mm256_loadu_ps(x + i);
+		__m256 m = _mm256_cmp_ps(nn_bn_val8(xv, vm, vk, vb), z, _CMP_GT_OQ);
+		__m256 g = _mm256_and_ps(m, _mm256_loadu_ps(dy + i));
+		__m256 xh = _mm256_mul_ps(_mm256_sub_ps(xv, vm), vi);
+		__m256 d = _mm256_sub_ps(_mm256_sub_ps(g, vdb),
+		                         _mm256_mul_ps(xh, vdg));
+		_mm256_storeu_ps(dx + i, _mm256_mul_ps(vkx, d));
+	}
+#endif
+	for (const float *xe = x + n; x + i < xe; i++) {
+		float g = nn_bn_val(x[i], mean, k, beta) > 0 ? dy[i] : 0;
+		dx[i] = nn_bn_dx1(g, x[i], mean, istd, kx, mdb, mdg);
+	}
 }
 
 /* ---- pooling (ops/pool.c): 2×2 windows, stride 2, no padding ----
@@ -814,12 +948,12 @@ typedef float nn_in_t;     /* an input element */
 #define NN_PARAM 78048
 #define NN_GRAD 78048
 #define NN_STATE 78720
-#define NN_ARENA 11283312
+#define NN_ARENA 11659792
 #define NN_XBUF 196608   /* a staged batch of inputs */
 #define NN_YBUF 64   /* and of labels (as floats) */
 #define NN_MODEL_HASH "2496449237d1e8c3"
-#define NN_LOSS (m->arena + 10228720)
-#define NN_PREDICT (m->arena + 10229360)
+#define NN_LOSS (m->arena + 6034416)
+#define NN_PREDICT (m->arena + 6035056)
 
 struct cifar_resnet8 {
 	float lr;            /* learning rate of the next step */
@@ -834,8 +968,8 @@ struct cifar_resnet8 {
 /* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
  * times every node; cifar_resnet8_profile_print() prints the table ---- */
 #ifdef NNCC_PROFILE
-static double nn_prof_sec[191];
-static long nn_prof_calls[191];
+static double nn_prof_sec[184];
+static long nn_prof_calls[184];
 #define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
 #define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
 static const struct {
@@ -845,114 +979,107 @@ static const struct {
 } nn_prof_node[] = {
 	{3, 0, 30, "conv2d", 56623104, 4982464},
 	{8, 0, 30, "bn_stats", 4194304, 4194624},
-	{10, 0, 30, "bn_apply", 3145728, 8388928},
-	{11, 0, 30, "relu", 1048576, 8388608},
-	{13, 0, 23, "conv2d", 301989888, 8397824},
-	{18, 0, 23, "bn_stats", 4194304, 4194624},
-	{20, 0, 23, "bn_apply", 3145728, 8388928},
-	{21, 0, 24, "relu", 1048576, 8388608},
-	{23, 0, 24, "conv2d", 301989888, 8397824},
-	{28, 0, 24, "bn_stats", 4194304, 4194624},
-	{30, 0, 24, "bn_apply", 3145728, 8388928},
-	{31, 0, 27, "add", 1048576, 12582912},
-	{32, 0, 27, "relu", 1048576, 8388608},
-	{34, 0, 23, "conv2d", 150994944, 6309888},
-	{39, 0, 23, "bn_stats", 2097152, 2097792},
-	{41, 0, 23, "bn_apply", 1572864, 4194944},
-	{42, 0, 24, "relu", 524288, 4194304},
-	{44, 0, 24, "conv2d", 301989888, 4231168},
-	{49, 0, 24, "bn_stats", 2097152, 2097792},
-	{51, 0, 24, "bn_apply", 1572864, 4194944},
-	{53, 0, 26, "conv2d", 16777216, 6293504},
-	{58, 0, 26, "bn_stats", 2097152, 2097792},
-	{60, 0, 26, "bn_apply", 1572864, 4194944},
-	{61, 0, 27, "add", 524288, 6291456},
-	{62, 0, 27, "relu", 524288, 4194304},
-	{64, 0, 23, "conv2d", 150994944, 3219456},
-	{69, 0, 23, "bn_stats", 1048576, 1049856},
-	{71, 0, 23, "bn_apply", 786432, 2098432},
-	{72, 0, 24, "relu", 262144, 2097152},
-	{74, 0, 24, "conv2d", 301989888, 2244608},
-	{79, 0, 24, "bn_stats", 1048576, 1049856},
-	{81, 0, 24, "bn_apply", 786432, 2098432},
-	{83, 0, 26, "conv2d", 16777216, 3153920},
-	{88, 0, 26, "bn_stats", 1048576, 1049856},
-	{90, 0, 26, "bn_apply", 786432, 2098432},
-	{91, 0, 27, "add", 262144, 3145728},
-	{92, 0, 27, "relu", 262144, 2097152},
-	{93, 0, 34, "global_avgpool", 262144, 1064960},
-	{95, 0, 34, "matmul", 81920, 21504},
-	{97, 0, 34, "bias_add", 0, 5160},
-	{98, 0, 38, "softmax_ce", 2560, 2820},
-	{99, 1, 38, "softmax_ce_grad", 2560, 5376},
-	{100, 1, 34, "bias_grad", 0, 2600},
-	{101, 1, 34, "matmul", 81920, 21504},
-	{102, 1, 34, "matmul", 81920, 21504},
-	{103, 1, 34, "global_avgpool_grad", 262144, 1064960},
-	{104, 1, 27, "relu_grad", 262144, 3145728},
-	{105, 1, 26, "bias_grad", 0, 1048832},
-	{106, 1, 26, "bn_gamma_grad", 192, 2098176},
-	{107, 1, 26, "bn_dx", 1572864, 3147264},
-	{108, 1, 26, "conv2d_dx", 16777216, 3153920},
-	{109, 1, 26, "conv2d_dw", 16777216, 3153920},
-	{110, 1, 24, "bias_grad", 0, 1048832},
-	{111, 1, 24, "bn_gamma_grad", 192, 2098176},
-	{112, 1, 24, "bn_dx", 1572864, 3147264},
-	{113, 1, 24, "conv2d_dx", 301989888, 2244608},
-	{114, 1, 24, "conv2d_dw", 301989888, 2244608},
-	{115, 1, 24, "relu_grad", 262144, 3145728},
-	{116, 1, 23, "bias_grad", 0, 1048832},
-	{117, 1, 23, "bn_gamma_grad", 192, 2098176},
-	{118, 1, 23, "bn_dx", 1572864, 3147264},
-	{119, 1, 23, "conv2d_dx", 150994944, 3219456},
-	{120, 1, 23, "conv2d_dw", 150994944, 3219456},
-	{121, 1, 23, "add", 524288, 6291456},
-	{122, 1, 27, "relu_grad", 524288, 6291456},
-	{123, 1, 26, "bias_grad", 0, 2097280},
-	{124, 1, 26, "bn_gamma_grad", 96, 4194816},
-	{125, 1, 26, "bn_dx", 3145728, 6292224},
-	{126, 1, 26, "conv2d_dx", 16777216, 6293504},
-	{127, 1, 26, "conv2d_dw", 16777216, 6293504},
-	{128, 1, 24, "bias_grad", 0, 2097280},
-	{129, 1, 24, "bn_gamma_grad", 96, 4194816},
-	{130, 1, 24, "bn_dx", 3145728, 6292224},
-	{131, 1, 24, "conv2d_dx", 301989888, 4231168},
-	{132, 1, 24, "conv2d_dw", 301989888, 4231168},
-	{133, 1, 24, "relu_grad", 524288, 6291456},
-	{134, 1, 23, "bias_grad", 0, 2097280},
-	{135, 1, 23, "bn_gamma_grad", 96, 4194816},
-	{136, 1, 23, "bn_dx", 3145728, 6292224},
-	{137, 1, 23, "conv2d_dx", 150994944, 6309888},
-	{138, 1, 23, "conv2d_dw", 150994944, 6309888},
-	{139, 1, 23, "add", 1048576, 12582912},
-	{140, 1, 27, "relu_grad", 1048576, 12582912},
-	{141, 1, 24, "bias_grad", 0, 4194368},
-	{142, 1, 24, "bn_gamma_grad", 48, 8388864},
-	{143, 1, 24, "bn_dx", 6291456, 12583296},
-	{144, 1, 24, "conv2d_dx", 301989888, 8397824},
-	{145, 1, 24, "conv2d_dw", 301989888, 8397824},
-	{146, 1, 24, "relu_grad", 1048576, 12582912},
-	{147, 1, 23, "bias_grad", 0, 4194368},
-	{148, 1, 23, "bn_gamma_grad", 48, 8388864},
-	{149, 1, 23, "bn_dx", 6291456, 12583296},
-	{150, 1, 23, "conv2d_dx", 301989888, 8397824},
-	{151, 1, 23, "conv2d_dw", 301989888, 8397824},
-	{152, 1, 23, "add", 1048576, 12582912},
-	{153, 1, 30, "relu_grad", 1048576, 12582912},
-	{154, 1, 30, "bias_grad", 0, 4194368},
-	{155, 1, 30, "bn_gamma_grad", 48, 8388864},
-	{156, 1, 30, "bn_dx", 6291456, 12583296},
-	{157, 1, 30, "conv2d_dw", 56623104, 4982464},
+	{10, 0, 30, "bn_relu", 4194304, 8388928},
+	{12, 0, 23, "conv2d", 301989888, 8397824},
+	{17, 0, 23, "bn_stats", 4194304, 4194624},
+	{19, 0, 24, "bn_relu", 4194304, 8388928},
+	{21, 0, 24, "conv2d", 301989888, 8397824},
+	{26, 0, 24, "bn_stats", 4194304, 4194624},
+	{28, 0, 24, "bn_apply", 3145728, 8388928},
+	{29, 0, 27, "ew_act", 2097152, 12582912},
+	{31, 0, 23, "conv2d", 150994944, 6309888},
+	{36, 0, 23, "bn_stats", 2097152, 2097792},
+	{38, 0, 24, "bn_relu", 2097152, 4194944},
+	{40, 0, 24, "conv2d", 301989888, 4231168},
+	{45, 0, 24, "bn_stats", 2097152, 2097792},
+	{47, 0, 24, "bn_apply", 1572864, 4194944},
+	{49, 0, 26, "conv2d", 16777216, 6293504},
+	{54, 0, 26, "bn_stats", 2097152, 2097792},
+	{56, 0, 26, "bn_apply", 1572864, 4194944},
+	{57, 0, 27, "ew_act", 1048576, 6291456},
+	{59, 0, 23, "conv2d", 150994944, 3219456},
+	{64, 0, 23, "bn_stats", 1048576, 1049856},
+	{66, 0, 24, "bn_relu", 1048576, 2098432},
+	{68, 0, 24, "conv2d", 301989888, 2244608},
+	{73, 0, 24, "bn_stats", 1048576, 1049856},
+	{75, 0, 24, "bn_apply", 786432, 2098432},
+	{77, 0, 26, "conv2d", 16777216, 3153920},
+	{82, 0, 26, "bn_stats", 1048576, 1049856},
+	{84, 0, 26, "bn_apply", 786432, 2098432},
+	{85, 0, 27, "ew_act", 524288, 3145728},
+	{86, 0, 34, "global_avgpool", 262144, 1064960},
+	{88, 0, 34, "matmul", 81920, 21504},
+	{90, 0, 34, "bias_add", 0, 5160},
+	{91, 0, 38, "softmax_ce", 2560, 2820},
+	{92, 1, 38, "softmax_ce_grad", 2560, 5376},
+	{93, 1, 34, "bias_grad", 0, 2600},
+	{94, 1, 34, "matmul", 81920, 21504},
+	{95, 1, 34, "matmul", 81920, 21504},
+	{96, 1, 34, "global_avgpool_grad", 262144, 1064960},
+	{97, 1, 27, "relu_grad", 262144, 3145728},
+	{98, 1, 26, "bias_grad", 0, 1048832},
+	{99, 1, 26, "bn_gamma_grad", 192, 2098176},
+	{100, 1, 26, "bn_dx", 1572864, 3147264},
+	{101, 1, 26, "conv2d_dx", 16777216, 3153920},
+	{102, 1, 26, "conv2d_dw", 16777216, 3153920},
+	{103, 1, 24, "bias_grad", 0, 1048832},
+	{104, 1, 24, "bn_gamma_grad", 192, 2098176},
+	{105, 1, 24, "bn_dx", 1572864, 3147264},
+	{106, 1, 24, "conv2d_dx", 301989888, 2244608},
+	{107, 1, 24, "conv2d_dw", 301989888, 2244608},
+	{108, 1, 24, "bn_relu_sums", 384, 2098944},
+	{109, 1, 24, "bn_pick", 0, 768},
+	{110, 1, 24, "bn_pick", 0, 768},
+	{111, 1, 24, "bn_relu_dx", 1572864, 3147520},
+	{112, 1, 23, "conv2d_dx", 150994944, 3219456},
+	{113, 1, 23, "conv2d_dw", 150994944, 3219456},
+	{114, 1, 23, "add", 524288, 6291456},
+	{115, 1, 27, "relu_grad", 524288, 6291456},
+	{116, 1, 26, "bias_grad", 0, 2097280},
+	{117, 1, 26, "bn_gamma_grad", 96, 4194816},
+	{118, 1, 26, "bn_dx", 3145728, 6292224},
+	{119, 1, 26, "conv2d_dx", 16777216, 6293504},
+	{120, 1, 26, "conv2d_dw", 16777216, 6293504},
+	{121, 1, 24, "bias_grad", 0, 2097280},
+	{122, 1, 24, "bn_gamma_grad", 96, 4194816},
+	{123, 1, 24, "bn_dx", 3145728, 6292224},
+	{124, 1, 24, "conv2d_dx", 301989888, 4231168},
+	{125, 1, 24, "conv2d_dw", 301989888, 4231168},
+	{126, 1, 24, "bn_relu_sums", 192, 4195200},
+	{127, 1, 24, "bn_pick", 0, 384},
+	{128, 1, 24, "bn_pick", 0, 384},
+	{129, 1, 24, "bn_relu_dx", 3145728, 6292352},
+	{130, 1, 23, "conv2d_dx", 150994944, 6309888},
+	{131, 1, 23, "conv2d_dw", 150994944, 6309888},
+	{132, 1, 23, "add", 1048576, 12582912},
+	{133, 1, 27, "relu_grad", 1048576, 12582912},
+	{134, 1, 24, "bias_grad", 0, 4194368},
+	{135, 1, 24, "bn_gamma_grad", 48, 8388864},
+	{136, 1, 24, "bn_dx", 6291456, 12583296},
+	{137, 1, 24, "conv2d_dx", 301989888, 8397824},
+	{138, 1, 24, "conv2d_dw", 301989888, 8397824},
+	{139, 1, 24, "bn_relu_sums", 96, 8389056},
+	{140, 1, 24, "bn_pick", 0, 192},
+	{141, 1, 24, "bn_pick", 0, 192},
+	{142, 1, 24, "bn_relu_dx", 6291456, 12583360},
+	{143, 1, 23, "conv2d_dx", 301989888, 8397824},
+	{144, 1, 23, "conv2d_dw", 301989888, 8397824},
+	{145, 1, 23, "add", 1048576, 12582912},
+	{146, 1, 30, "bn_relu_sums", 96, 8389056},
+	{147, 1, 30, "bn_pick", 0, 192},
+	{148, 1, 30, "bn_pick", 0, 192},
+	{149, 1, 30, "bn_relu_dx", 6291456, 12583360},
+	{150, 1, 30, "conv2d_dw", 56623104, 4982464},
 	{9, 2, 30, "bn_running", 0, 320},
-	{19, 2, 23, "bn_running", 0, 320},
-	{29, 2, 24, "bn_running", 0, 320},
-	{40, 2, 23, "bn_running", 0, 640},
-	{50, 2, 24, "bn_running", 0, 640},
-	{59, 2, 26, "bn_running", 0, 640},
-	{70, 2, 23, "bn_running", 0, 1280},
-	{80, 2, 24, "bn_running", 0, 1280},
-	{89, 2, 26, "bn_running", 0, 1280},
-	{190, 2, 41, "sgd_update", 312192, 936576},
+	{18, 2, 23, "bn_running", 0, 320},
+	{27, 2, 24, "bn_running", 0, 320},
+	{37, 2, 23, "bn_running", 0, 640},
+	{46, 2, 24, "bn_running", 0, 640},
+	{55, 2, 26, "bn_running", 0, 640},
+	{65, 2, 23, "bn_running", 0, 1280},
+	{74, 2, 24, "bn_running", 0, 1280},
+	{83, 2, 26, "bn_running", 0, 1280},
+	{183, 2, 41, "sgd_update", 312192, 936576},
 };
 #else
 #define NN_PROF_BEGIN ((void)0)
@@ -1019,7 +1146,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		}
 		NN_PROF_END(8);
 	}
-	/* %10 bn_apply [64,16,32,32] <- %3, %8, %4, %5  (models/cifar_resnet8.lua:30) */
+	/* %10 bn_relu [64,16,32,32] <- %3, %8, %4, %5  (models/cifar_resnet8.lua:30) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,16,32,32] */
@@ -1030,27 +1157,18 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
+				const long o = ((long)b*16 + c)*1024;
 				const float mean = x1[c], k = x1[16 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 1024; i++)
-					y[((long)b*16 + c)*1024 + i] = (x0[((long)b*16 + c)*1024 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 1024, mean, k, beta);
 			}
 		NN_PROF_END(10);
 	}
-	/* %11 relu [64,16,32,32] <- %10  (models/cifar_resnet8.lua:30) */
+	/* %12 conv2d [64,16,32,32] <- %10, %11  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
-		float *y = m->arena + 2097200;
-		for (long i = 0; i < 1048576; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(11);
-	}
-	/* %13 conv2d [64,16,32,32] <- %11, %12  (models/cifar_resnet8.lua:23) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 2097200; /* [64,16,32,32] */
 		const float *x1 = m->param + 464; /* conv2d2.weight[16,16,3,3] */
-		float *y = m->arena + 1048624;
+		float *y = m->arena + 2097200;
 		float *scratch = m->arena + 3145776;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
@@ -1070,12 +1188,12 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
 			}
 		}
-		NN_PROF_END(13);
+		NN_PROF_END(12);
 	}
-	/* %18 bn_stats [3,16] <- %13, %16, %17  (models/cifar_resnet8.lua:23) */
+	/* %17 bn_stats [3,16] <- %12, %15, %16  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
+		const float *x0 = m->arena + 2097200; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78080; /* batchnorm2.running_mean[16] */
 		const float *x2 = m->state_f + 78096; /* batchnorm2.running_var[16] */
 		float *y = m->arena + 3145776;
@@ -1095,12 +1213,12 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			y[16 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[32 + c] = (float)var;
 		}
-		NN_PROF_END(18);
+		NN_PROF_END(17);
 	}
-	/* %20 bn_apply [64,16,32,32] <- %13, %18, %14, %15  (models/cifar_resnet8.lua:23) */
+	/* %19 bn_relu [64,16,32,32] <- %12, %17, %13, %14  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
+		const float *x0 = m->arena + 2097200; /* [64,16,32,32] */
 		const float *x1 = m->arena + 3145776; /* [3,16] */
 		const float *x2 = m->param + 2768; /* batchnorm2.weight[16] */
 		const float *x3 = m->param + 2784; /* batchnorm2.bias[16] */
@@ -1108,27 +1226,18 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
+				const long o = ((long)b*16 + c)*1024;
 				const float mean = x1[c], k = x1[16 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 1024; i++)
-					y[((long)b*16 + c)*1024 + i] = (x0[((long)b*16 + c)*1024 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 1024, mean, k, beta);
 			}
-		NN_PROF_END(20);
+		NN_PROF_END(19);
 	}
-	/* %21 relu [64,16,32,32] <- %20  (models/cifar_resnet8.lua:24) */
+	/* %21 conv2d [64,16,32,32] <- %19, %20  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
-		float *y = m->arena + 4194400;
-		for (long i = 0; i < 1048576; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(21);
-	}
-	/* %23 conv2d [64,16,32,32] <- %21, %22  (models/cifar_resnet8.lua:24) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4194400; /* [64,16,32,32] */
 		const float *x1 = m->param + 2800; /* conv2d3.weight[16,16,3,3] */
-		float *y = m->arena + 3145824;
+		float *y = m->arena + 4194400;
 		float *scratch = m->arena + 5242976;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
@@ -1148,12 +1257,12 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
 			}
 		}
-		NN_PROF_END(23);
+		NN_PROF_END(21);
 	}
-	/* %28 bn_stats [3,16] <- %23, %26, %27  (models/cifar_resnet8.lua:24) */
+	/* %26 bn_stats [3,16] <- %21, %24, %25  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
+		const float *x0 = m->arena + 4194400; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78112; /* batchnorm3.running_mean[16] */
 		const float *x2 = m->state_f + 78128; /* batchnorm3.running_var[16] */
 		float *y = m->arena + 5242976;
@@ -1173,12 +1282,12 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			y[16 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[32 + c] = (float)var;
 		}
-		NN_PROF_END(28);
+		NN_PROF_END(26);
 	}
-	/* %30 bn_apply [64,16,32,32] <- %23, %28, %24, %25  (models/cifar_resnet8.lua:24) */
+	/* %28 bn_apply [64,16,32,32] <- %21, %26, %22, %23  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
+		const float *x0 = m->arena + 4194400; /* [64,16,32,32] */
 		const float *x1 = m->arena + 5242976; /* [3,16] */
 		const float *x2 = m->param + 5104; /* batchnorm3.weight[16] */
 		const float *x3 = m->param + 5120; /* batchnorm3.bias[16] */
@@ -1188,36 +1297,28 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			for (int c = 0; c < 16; c++) {
 				const float mean = x1[c], k = x1[16 + c] * x2[c], beta = x3[c];
 				for (long i = 0; i < 1024; i++)
-					y[((long)b*16 + c)*1024 + i] = (x0[((long)b*16 + c)*1024 + i] - mean) * k + beta;
+					y[((long)b*16 + c)*1024 + i] = nn_bn_val(x0[((long)b*16 + c)*1024 + i], mean, k, beta);
 			}
-		NN_PROF_END(30);
+		NN_PROF_END(28);
 	}
-	/* %31 add [64,16,32,32] <- %30, %11  (models/cifar_resnet8.lua:27) */
+	/* %29 ew_act [64,16,32,32] <- %28, %10  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
-		const float *x1 = m->arena + 2097200; /* [64,16,32,32] */
+		const float *x1 = m->arena + 1048624; /* [64,16,32,32] */
 		float *y = m->arena + 6291600;
+		NN_OMP("omp parallel for schedule(static)")
 		for (long i = 0; i < 1048576; i++)
-			y[i] = x0[i] + x1[i];
-		NN_PROF_END(31);
+			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
+		NN_PROF_END(29);
 	}
-	/* %32 relu [64,16,32,32] <- %31  (models/cifar_resnet8.lua:27) */
+	/* %31 conv2d [64,32,16,16] <- %29, %30  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6291600; /* [64,16,32,32] */
-		float *y = m->arena + 5243024;
-		for (long i = 0; i < 1048576; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(32);
-	}
-	/* %34 conv2d [64,32,16,16] <- %32, %33  (models/cifar_resnet8.lua:23) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
 		const float *x1 = m->param + 5136; /* conv2d4.weight[32,16,3,3] */
-		float *y = m->arena + 6291600;
-		float *scratch = m->arena + 6815888;
+		float *y = m->arena + 5243024;
+		float *scratch = m->arena + 5767312;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -1235,15 +1336,15 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				}
 			}
 		}
-		NN_PROF_END(34);
+		NN_PROF_END(31);
 	}
-	/* %39 bn_stats [3,32] <- %34, %37, %38  (models/cifar_resnet8.lua:23) */
+	/* %36 bn_stats [3,32] <- %31, %34, %35  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6291600; /* [64,32,16,16] */
+		const float *x0 = m->arena + 5243024; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78144; /* batchnorm4.running_mean[32] */
 		const float *x2 = m->state_f + 78176; /* batchnorm4.running_var[32] */
-		float *y = m->arena + 6815888;
+		float *y = m->arena + 5767312;
 		/* training: the batch's statistics over 16384 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1260,41 +1361,32 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[64 + c] = (float)var;
 		}
-		NN_PROF_END(39);
+		NN_PROF_END(36);
 	}
-	/* %41 bn_apply [64,32,16,16] <- %34, %39, %35, %36  (models/cifar_resnet8.lua:23) */
+	/* %38 bn_relu [64,32,16,16] <- %31, %36, %32, %33  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6291600; /* [64,32,16,16] */
-		const float *x1 = m->arena + 6815888; /* [3,32] */
+		const float *x0 = m->arena + 5243024; /* [64,32,16,16] */
+		const float *x1 = m->arena + 5767312; /* [3,32] */
 		const float *x2 = m->param + 9744; /* batchnorm4.weight[32] */
 		const float *x3 = m->param + 9776; /* batchnorm4.bias[32] */
-		float *y = m->arena + 6815984;
+		float *y = m->arena + 7340176;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
+				const long o = ((long)b*32 + c)*256;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 256; i++)
-					y[((long)b*32 + c)*256 + i] = (x0[((long)b*32 + c)*256 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 256, mean, k, beta);
 			}
-		NN_PROF_END(41);
+		NN_PROF_END(38);
 	}
-	/* %42 relu [64,32,16,16] <- %41  (models/cifar_resnet8.lua:24) */
+	/* %40 conv2d [64,32,16,16] <- %38, %39  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6815984; /* [64,32,16,16] */
-		float *y = m->arena + 7340272;
-		for (long i = 0; i < 524288; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(42);
-	}
-	/* %44 conv2d [64,32,16,16] <- %42, %43  (models/cifar_resnet8.lua:24) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7340272; /* [64,32,16,16] */
+		const float *x0 = m->arena + 7340176; /* [64,32,16,16] */
 		const float *x1 = m->param + 9808; /* conv2d5.weight[32,32,3,3] */
-		float *y = m->arena + 6815984;
-		float *scratch = m->arena + 7864560;
+		float *y = m->arena + 7864464;
+		float *scratch = m->arena + 5767408;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1313,15 +1405,15 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
 			}
 		}
-		NN_PROF_END(44);
+		NN_PROF_END(40);
 	}
-	/* %49 bn_stats [3,32] <- %44, %47, %48  (models/cifar_resnet8.lua:24) */
+	/* %45 bn_stats [3,32] <- %40, %43, %44  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6815984; /* [64,32,16,16] */
+		const float *x0 = m->arena + 7864464; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78208; /* batchnorm5.running_mean[32] */
 		const float *x2 = m->state_f + 78240; /* batchnorm5.running_var[32] */
-		float *y = m->arena + 7864560;
+		float *y = m->arena + 5767408;
 		/* training: the batch's statistics over 16384 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1338,32 +1430,32 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[64 + c] = (float)var;
 		}
-		NN_PROF_END(49);
+		NN_PROF_END(45);
 	}
-	/* %51 bn_apply [64,32,16,16] <- %44, %49, %45, %46  (models/cifar_resnet8.lua:24) */
+	/* %47 bn_apply [64,32,16,16] <- %40, %45, %41, %42  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6815984; /* [64,32,16,16] */
-		const float *x1 = m->arena + 7864560; /* [3,32] */
+		const float *x0 = m->arena + 7864464; /* [64,32,16,16] */
+		const float *x1 = m->arena + 5767408; /* [3,32] */
 		const float *x2 = m->param + 19024; /* batchnorm5.weight[32] */
 		const float *x3 = m->param + 19056; /* batchnorm5.bias[32] */
-		float *y = m->arena + 7864656;
+		float *y = m->arena + 8388752;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
 				for (long i = 0; i < 256; i++)
-					y[((long)b*32 + c)*256 + i] = (x0[((long)b*32 + c)*256 + i] - mean) * k + beta;
+					y[((long)b*32 + c)*256 + i] = nn_bn_val(x0[((long)b*32 + c)*256 + i], mean, k, beta);
 			}
-		NN_PROF_END(51);
+		NN_PROF_END(47);
 	}
-	/* %53 conv2d [64,32,16,16] <- %32, %52  (models/cifar_resnet8.lua:26) */
+	/* %49 conv2d [64,32,16,16] <- %29, %48  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
+		const float *x0 = m->arena + 6291600; /* [64,16,32,32] */
 		const float *x1 = m->param + 19088; /* conv2d6.weight[32,16,1,1] */
-		float *y = m->arena + 8388944;
-		float *scratch = m->arena + 8913232;
+		float *y = m->arena + 8913040;
+		float *scratch = m->arena + 5767504;
 		/* y = x * w: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -1381,15 +1473,15 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				}
 			}
 		}
-		NN_PROF_END(53);
+		NN_PROF_END(49);
 	}
-	/* %58 bn_stats [3,32] <- %53, %56, %57  (models/cifar_resnet8.lua:26) */
+	/* %54 bn_stats [3,32] <- %49, %52, %53  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8388944; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8913040; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78272; /* batchnorm6.running_mean[32] */
 		const float *x2 = m->state_f + 78304; /* batchnorm6.running_var[32] */
-		float *y = m->arena + 8913232;
+		float *y = m->arena + 5767504;
 		/* training: the batch's statistics over 16384 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1406,51 +1498,43 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[64 + c] = (float)var;
 		}
-		NN_PROF_END(58);
+		NN_PROF_END(54);
 	}
-	/* %60 bn_apply [64,32,16,16] <- %53, %58, %54, %55  (models/cifar_resnet8.lua:26) */
+	/* %56 bn_apply [64,32,16,16] <- %49, %54, %50, %51  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8388944; /* [64,32,16,16] */
-		const float *x1 = m->arena + 8913232; /* [3,32] */
+		const float *x0 = m->arena + 8913040; /* [64,32,16,16] */
+		const float *x1 = m->arena + 5767504; /* [3,32] */
 		const float *x2 = m->param + 19600; /* batchnorm6.weight[32] */
 		const float *x3 = m->param + 19632; /* batchnorm6.bias[32] */
-		float *y = m->arena + 8913328;
+		float *y = m->arena + 9437328;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
 				for (long i = 0; i < 256; i++)
-					y[((long)b*32 + c)*256 + i] = (x0[((long)b*32 + c)*256 + i] - mean) * k + beta;
+					y[((long)b*32 + c)*256 + i] = nn_bn_val(x0[((long)b*32 + c)*256 + i], mean, k, beta);
 			}
-		NN_PROF_END(60);
+		NN_PROF_END(56);
 	}
-	/* %61 add [64,32,16,16] <- %51, %60  (models/cifar_resnet8.lua:27) */
+	/* %57 ew_act [64,32,16,16] <- %47, %56  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
-		const float *x1 = m->arena + 8913328; /* [64,32,16,16] */
-		float *y = m->arena + 9437616;
+		const float *x0 = m->arena + 8388752; /* [64,32,16,16] */
+		const float *x1 = m->arena + 9437328; /* [64,32,16,16] */
+		float *y = m->arena + 9961616;
+		NN_OMP("omp parallel for schedule(static)")
 		for (long i = 0; i < 524288; i++)
-			y[i] = x0[i] + x1[i];
-		NN_PROF_END(61);
+			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
+		NN_PROF_END(57);
 	}
-	/* %62 relu [64,32,16,16] <- %61  (models/cifar_resnet8.lua:27) */
+	/* %59 conv2d [64,64,8,8] <- %57, %58  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9437616; /* [64,32,16,16] */
-		float *y = m->arena + 7864656;
-		for (long i = 0; i < 524288; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(62);
-	}
-	/* %64 conv2d [64,64,8,8] <- %62, %63  (models/cifar_resnet8.lua:23) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
+		const float *x0 = m->arena + 9961616; /* [64,32,16,16] */
 		const float *x1 = m->param + 19664; /* conv2d7.weight[64,32,3,3] */
-		float *y = m->arena + 8913328;
-		float *scratch = m->arena + 9175472;
+		float *y = m->arena + 5767600;
+		float *scratch = m->arena + 6029744;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -1468,15 +1552,15 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				}
 			}
 		}
-		NN_PROF_END(64);
+		NN_PROF_END(59);
 	}
-	/* %69 bn_stats [3,64] <- %64, %67, %68  (models/cifar_resnet8.lua:23) */
+	/* %64 bn_stats [3,64] <- %59, %62, %63  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8913328; /* [64,64,8,8] */
+		const float *x0 = m->arena + 5767600; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78336; /* batchnorm7.running_mean[64] */
 		const float *x2 = m->state_f + 78400; /* batchnorm7.running_var[64] */
-		float *y = m->arena + 9175472;
+		float *y = m->arena + 6029744;
 		/* training: the batch's statistics over 4096 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1493,41 +1577,32 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[128 + c] = (float)var;
 		}
-		NN_PROF_END(69);
+		NN_PROF_END(64);
 	}
-	/* %71 bn_apply [64,64,8,8] <- %64, %69, %65, %66  (models/cifar_resnet8.lua:23) */
+	/* %66 bn_relu [64,64,8,8] <- %59, %64, %60, %61  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8913328; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9175472; /* [3,64] */
+		const float *x0 = m->arena + 5767600; /* [64,64,8,8] */
+		const float *x1 = m->arena + 6029744; /* [3,64] */
 		const float *x2 = m->param + 38096; /* batchnorm7.weight[64] */
 		const float *x3 = m->param + 38160; /* batchnorm7.bias[64] */
-		float *y = m->arena + 9175664;
+		float *y = m->arena + 8388752;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
+				const long o = ((long)b*64 + c)*64;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 64; i++)
-					y[((long)b*64 + c)*64 + i] = (x0[((long)b*64 + c)*64 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 64, mean, k, beta);
 			}
-		NN_PROF_END(71);
+		NN_PROF_END(66);
 	}
-	/* %72 relu [64,64,8,8] <- %71  (models/cifar_resnet8.lua:24) */
+	/* %68 conv2d [64,64,8,8] <- %66, %67  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175664; /* [64,64,8,8] */
-		float *y = m->arena + 9437808;
-		for (long i = 0; i < 262144; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(72);
-	}
-	/* %74 conv2d [64,64,8,8] <- %72, %73  (models/cifar_resnet8.lua:24) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9437808; /* [64,64,8,8] */
+		const float *x0 = m->arena + 8388752; /* [64,64,8,8] */
 		const float *x1 = m->param + 38224; /* conv2d8.weight[64,64,3,3] */
-		float *y = m->arena + 9175664;
-		float *scratch = m->arena + 9699952;
+		float *y = m->arena + 8650896;
+		float *scratch = m->arena + 6029936;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1546,15 +1621,15 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
 			}
 		}
-		NN_PROF_END(74);
+		NN_PROF_END(68);
 	}
-	/* %79 bn_stats [3,64] <- %74, %77, %78  (models/cifar_resnet8.lua:24) */
+	/* %73 bn_stats [3,64] <- %68, %71, %72  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175664; /* [64,64,8,8] */
+		const float *x0 = m->arena + 8650896; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78464; /* batchnorm8.running_mean[64] */
 		const float *x2 = m->state_f + 78528; /* batchnorm8.running_var[64] */
-		float *y = m->arena + 9699952;
+		float *y = m->arena + 6029936;
 		/* training: the batch's statistics over 4096 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1571,32 +1646,32 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[128 + c] = (float)var;
 		}
-		NN_PROF_END(79);
+		NN_PROF_END(73);
 	}
-	/* %81 bn_apply [64,64,8,8] <- %74, %79, %75, %76  (models/cifar_resnet8.lua:24) */
+	/* %75 bn_apply [64,64,8,8] <- %68, %73, %69, %70  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175664; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9699952; /* [3,64] */
+		const float *x0 = m->arena + 8650896; /* [64,64,8,8] */
+		const float *x1 = m->arena + 6029936; /* [3,64] */
 		const float *x2 = m->param + 75088; /* batchnorm8.weight[64] */
 		const float *x3 = m->param + 75152; /* batchnorm8.bias[64] */
-		float *y = m->arena + 9700144;
+		float *y = m->arena + 9437328;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
 				for (long i = 0; i < 64; i++)
-					y[((long)b*64 + c)*64 + i] = (x0[((long)b*64 + c)*64 + i] - mean) * k + beta;
+					y[((long)b*64 + c)*64 + i] = nn_bn_val(x0[((long)b*64 + c)*64 + i], mean, k, beta);
 			}
-		NN_PROF_END(81);
+		NN_PROF_END(75);
 	}
-	/* %83 conv2d [64,64,8,8] <- %62, %82  (models/cifar_resnet8.lua:26) */
+	/* %77 conv2d [64,64,8,8] <- %57, %76  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
+		const float *x0 = m->arena + 9961616; /* [64,32,16,16] */
 		const float *x1 = m->param + 75216; /* conv2d9.weight[64,32,1,1] */
-		float *y = m->arena + 9962288;
-		float *scratch = m->arena + 10224432;
+		float *y = m->arena + 9699472;
+		float *scratch = m->arena + 6030128;
 		/* y = x * w: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -1614,15 +1689,15 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				}
 			}
 		}
-		NN_PROF_END(83);
+		NN_PROF_END(77);
 	}
-	/* %88 bn_stats [3,64] <- %83, %86, %87  (models/cifar_resnet8.lua:26) */
+	/* %82 bn_stats [3,64] <- %77, %80, %81  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9962288; /* [64,64,8,8] */
+		const float *x0 = m->arena + 9699472; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78592; /* batchnorm9.running_mean[64] */
 		const float *x2 = m->state_f + 78656; /* batchnorm9.running_var[64] */
-		float *y = m->arena + 10224432;
+		float *y = m->arena + 6030128;
 		/* training: the batch's statistics over 4096 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1639,49 +1714,41 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[128 + c] = (float)var;
 		}
-		NN_PROF_END(88);
+		NN_PROF_END(82);
 	}
-	/* %90 bn_apply [64,64,8,8] <- %83, %88, %84, %85  (models/cifar_resnet8.lua:26) */
+	/* %84 bn_apply [64,64,8,8] <- %77, %82, %78, %79  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9962288; /* [64,64,8,8] */
-		const float *x1 = m->arena + 10224432; /* [3,64] */
+		const float *x0 = m->arena + 9699472; /* [64,64,8,8] */
+		const float *x1 = m->arena + 6030128; /* [3,64] */
 		const float *x2 = m->param + 77264; /* batchnorm9.weight[64] */
 		const float *x3 = m->param + 77328; /* batchnorm9.bias[64] */
-		float *y = m->arena + 10224624;
+		float *y = m->arena + 10485904;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
 				for (long i = 0; i < 64; i++)
-					y[((long)b*64 + c)*64 + i] = (x0[((long)b*64 + c)*64 + i] - mean) * k + beta;
+					y[((long)b*64 + c)*64 + i] = nn_bn_val(x0[((long)b*64 + c)*64 + i], mean, k, beta);
 			}
-		NN_PROF_END(90);
+		NN_PROF_END(84);
 	}
-	/* %91 add [64,64,8,8] <- %81, %90  (models/cifar_resnet8.lua:27) */
+	/* %85 ew_act [64,64,8,8] <- %75, %84  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
-		const float *x1 = m->arena + 10224624; /* [64,64,8,8] */
-		float *y = m->arena + 10486768;
+		const float *x0 = m->arena + 9437328; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10485904; /* [64,64,8,8] */
+		float *y = m->arena + 10748048;
+		NN_OMP("omp parallel for schedule(static)")
 		for (long i = 0; i < 262144; i++)
-			y[i] = x0[i] + x1[i];
-		NN_PROF_END(91);
+			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
+		NN_PROF_END(85);
 	}
-	/* %92 relu [64,64,8,8] <- %91  (models/cifar_resnet8.lua:27) */
+	/* %86 global_avgpool [64,64] <- %85  (models/cifar_resnet8.lua:34) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10486768; /* [64,64,8,8] */
-		float *y = m->arena + 9700144;
-		for (long i = 0; i < 262144; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(92);
-	}
-	/* %93 global_avgpool [64,64] <- %92  (models/cifar_resnet8.lua:34) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
-		float *y = m->arena + 10224624;
+		const float *x0 = m->arena + 10748048; /* [64,64,8,8] */
+		float *y = m->arena + 6030320;
 		/* each plane's mean: [4096] planes of 64 */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 4096; p++) {
@@ -1690,35 +1757,38 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				s += x0[p*64 + i];
 			y[p] = s / 64.0f;
 		}
-		NN_PROF_END(93);
+		NN_PROF_END(86);
 	}
-	/* %95 matmul [64,10] <- %93, %94  (models/cifar_resnet8.lua:34) */
+	/* %88 matmul [64,10] <- %86, %87  (models/cifar_resnet8.lua:34) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10224624; /* [64,64] */
+		const float *x0 = m->arena + 6030320; /* [64,64] */
 		const float *x1 = m->param + 77392; /* linear1.weight[10,64] */
-		float *y = m->arena + 10228720;
-		float *scratch = m->arena + 10229360;
+		float *y = m->arena + 6034416;
+		float *scratch = m->arena + 6035056;
 		nn_gemm(64, 10, 64, x0, 64, 0, x1, 64, 1, y, 10, scratch);
-		NN_PROF_END(95);
+		NN_PROF_END(88);
 	}
-	/* %97 bias_add [64,10] <- %95, %96  (models/cifar_resnet8.lua:34) */
+	/* %90 bias_add [64,10] <- %88, %89  (models/cifar_resnet8.lua:34) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10228720; /* [64,10] */
+		const float *x0 = m->arena + 6034416; /* [64,10] */
 		const float *x1 = m->param + 78032; /* linear1.bias[10] */
-		float *y = m->arena + 10229360;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 10; c++)
-				y[b*10 + c] = x0[b*10 + c] + x1[c];
-		NN_PROF_END(97);
+		float *y = m->arena + 6035056;
+		for (long b = 0; b < 64; b++)
+			for (int c = 0; c < 10; c++) {
+				const long o = (b*10 + c)*1;
+				for (long i = 0; i < 1; i++)
+					y[o + i] = (x0[o + i]) + (x1[c]);
+			}
+		NN_PROF_END(90);
 	}
-	/* %98 softmax_ce [1] <- %97, %1  (models/cifar_resnet8.lua:38) */
+	/* %91 softmax_ce [1] <- %90, %1  (models/cifar_resnet8.lua:38) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10229360; /* [64,10] */
+		const float *x0 = m->arena + 6035056; /* [64,10] */
 		const int32_t *x1 = yin; /* class[64] */
-		float *y = m->arena + 10228720;
+		float *y = m->arena + 6034416;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -1730,7 +1800,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			total += lse - z[k];
 		}
 		y[0] = (float)(total / nrows);
-		NN_PROF_END(98);
+		NN_PROF_END(91);
 	}
 }
 
@@ -1781,7 +1851,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			y[32 + c] = x2[c];
 		}
 	}
-	/* %10 bn_apply [64,16,32,32] <- %3, %8, %4, %5  (models/cifar_resnet8.lua:30) */
+	/* %10 bn_relu [64,16,32,32] <- %3, %8, %4, %5  (models/cifar_resnet8.lua:30) */
 	{
 		const float *x0 = m->arena + 0; /* [64,16,32,32] */
 		const float *x1 = m->arena + 1048576; /* [3,16] */
@@ -1791,23 +1861,16 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
+				const long o = ((long)b*16 + c)*1024;
 				const float mean = x1[c], k = x1[16 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 1024; i++)
-					y[((long)b*16 + c)*1024 + i] = (x0[((long)b*16 + c)*1024 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 1024, mean, k, beta);
 			}
 	}
-	/* %11 relu [64,16,32,32] <- %10  (models/cifar_resnet8.lua:30) */
+	/* %12 conv2d [64,16,32,32] <- %10, %11  (models/cifar_resnet8.lua:23) */
 	{
 		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
-		float *y = m->arena + 2097200;
-		for (long i = 0; i < 1048576; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %13 conv2d [64,16,32,32] <- %11, %12  (models/cifar_resnet8.lua:23) */
-	{
-		const float *x0 = m->arena + 2097200; /* [64,16,32,32] */
 		const float *x1 = m->param + 464; /* conv2d2.weight[16,16,3,3] */
-		float *y = m->arena + 1048624;
+		float *y = m->arena + 2097200;
 		float *scratch = m->arena + 3145776;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
@@ -1828,9 +1891,9 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %18 bn_stats [3,16] <- %13, %16, %17  (models/cifar_resnet8.lua:23) */
+	/* %17 bn_stats [3,16] <- %12, %15, %16  (models/cifar_resnet8.lua:23) */
 	{
-		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
+		const float *x0 = m->arena + 2097200; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78080; /* batchnorm2.running_mean[16] */
 		const float *x2 = m->state_f + 78096; /* batchnorm2.running_var[16] */
 		float *y = m->arena + 3145776;
@@ -1842,9 +1905,9 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			y[32 + c] = x2[c];
 		}
 	}
-	/* %20 bn_apply [64,16,32,32] <- %13, %18, %14, %15  (models/cifar_resnet8.lua:23) */
+	/* %19 bn_relu [64,16,32,32] <- %12, %17, %13, %14  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
+		const float *x0 = m->arena + 2097200; /* [64,16,32,32] */
 		const float *x1 = m->arena + 3145776; /* [3,16] */
 		const float *x2 = m->param + 2768; /* batchnorm2.weight[16] */
 		const float *x3 = m->param + 2784; /* batchnorm2.bias[16] */
@@ -1852,23 +1915,16 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
+				const long o = ((long)b*16 + c)*1024;
 				const float mean = x1[c], k = x1[16 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 1024; i++)
-					y[((long)b*16 + c)*1024 + i] = (x0[((long)b*16 + c)*1024 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 1024, mean, k, beta);
 			}
 	}
-	/* %21 relu [64,16,32,32] <- %20  (models/cifar_resnet8.lua:24) */
+	/* %21 conv2d [64,16,32,32] <- %19, %20  (models/cifar_resnet8.lua:24) */
 	{
 		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
-		float *y = m->arena + 4194400;
-		for (long i = 0; i < 1048576; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %23 conv2d [64,16,32,32] <- %21, %22  (models/cifar_resnet8.lua:24) */
-	{
-		const float *x0 = m->arena + 4194400; /* [64,16,32,32] */
 		const float *x1 = m->param + 2800; /* conv2d3.weight[16,16,3,3] */
-		float *y = m->arena + 3145824;
+		float *y = m->arena + 4194400;
 		float *scratch = m->arena + 5242976;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
@@ -1889,9 +1945,9 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %28 bn_stats [3,16] <- %23, %26, %27  (models/cifar_resnet8.lua:24) */
+	/* %26 bn_stats [3,16] <- %21, %24, %25  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
+		const float *x0 = m->arena + 4194400; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78112; /* batchnorm3.running_mean[16] */
 		const float *x2 = m->state_f + 78128; /* batchnorm3.running_var[16] */
 		float *y = m->arena + 5242976;
@@ -1903,9 +1959,9 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			y[32 + c] = x2[c];
 		}
 	}
-	/* %30 bn_apply [64,16,32,32] <- %23, %28, %24, %25  (models/cifar_resnet8.lua:24) */
+	/* %28 bn_apply [64,16,32,32] <- %21, %26, %22, %23  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
+		const float *x0 = m->arena + 4194400; /* [64,16,32,32] */
 		const float *x1 = m->arena + 5242976; /* [3,16] */
 		const float *x2 = m->param + 5104; /* batchnorm3.weight[16] */
 		const float *x3 = m->param + 5120; /* batchnorm3.bias[16] */
@@ -1915,30 +1971,24 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			for (int c = 0; c < 16; c++) {
 				const float mean = x1[c], k = x1[16 + c] * x2[c], beta = x3[c];
 				for (long i = 0; i < 1024; i++)
-					y[((long)b*16 + c)*1024 + i] = (x0[((long)b*16 + c)*1024 + i] - mean) * k + beta;
+					y[((long)b*16 + c)*1024 + i] = nn_bn_val(x0[((long)b*16 + c)*1024 + i], mean, k, beta);
 			}
 	}
-	/* %31 add [64,16,32,32] <- %30, %11  (models/cifar_resnet8.lua:27) */
+	/* %29 ew_act [64,16,32,32] <- %28, %10  (models/cifar_resnet8.lua:27) */
 	{
 		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
-		const float *x1 = m->arena + 2097200; /* [64,16,32,32] */
+		const float *x1 = m->arena + 1048624; /* [64,16,32,32] */
 		float *y = m->arena + 6291600;
+		NN_OMP("omp parallel for schedule(static)")
 		for (long i = 0; i < 1048576; i++)
-			y[i] = x0[i] + x1[i];
+			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
-	/* %32 relu [64,16,32,32] <- %31  (models/cifar_resnet8.lua:27) */
+	/* %31 conv2d [64,32,16,16] <- %29, %30  (models/cifar_resnet8.lua:23) */
 	{
 		const float *x0 = m->arena + 6291600; /* [64,16,32,32] */
-		float *y = m->arena + 5243024;
-		for (long i = 0; i < 1048576; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %34 conv2d [64,32,16,16] <- %32, %33  (models/cifar_resnet8.lua:23) */
-	{
-		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
 		const float *x1 = m->param + 5136; /* conv2d4.weight[32,16,3,3] */
-		float *y = m->arena + 6291600;
-		float *scratch = m->arena + 6815888;
+		float *y = m->arena + 5243024;
+		float *scratch = m->arena + 5767312;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -1957,12 +2007,12 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %39 bn_stats [3,32] <- %34, %37, %38  (models/cifar_resnet8.lua:23) */
+	/* %36 bn_stats [3,32] <- %31, %34, %35  (models/cifar_resnet8.lua:23) */
 	{
-		const float *x0 = m->arena + 6291600; /* [64,32,16,16] */
+		const float *x0 = m->arena + 5243024; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78144; /* batchnorm4.running_mean[32] */
 		const float *x2 = m->state_f + 78176; /* batchnorm4.running_var[32] */
-		float *y = m->arena + 6815888;
+		float *y = m->arena + 5767312;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 32; c++) {
@@ -1971,34 +2021,27 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			y[64 + c] = x2[c];
 		}
 	}
-	/* %41 bn_apply [64,32,16,16] <- %34, %39, %35, %36  (models/cifar_resnet8.lua:23) */
+	/* %38 bn_relu [64,32,16,16] <- %31, %36, %32, %33  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 6291600; /* [64,32,16,16] */
-		const float *x1 = m->arena + 6815888; /* [3,32] */
+		const float *x0 = m->arena + 5243024; /* [64,32,16,16] */
+		const float *x1 = m->arena + 5767312; /* [3,32] */
 		const float *x2 = m->param + 9744; /* batchnorm4.weight[32] */
 		const float *x3 = m->param + 9776; /* batchnorm4.bias[32] */
-		float *y = m->arena + 6815984;
+		float *y = m->arena + 7340176;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
+				const long o = ((long)b*32 + c)*256;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 256; i++)
-					y[((long)b*32 + c)*256 + i] = (x0[((long)b*32 + c)*256 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 256, mean, k, beta);
 			}
 	}
-	/* %42 relu [64,32,16,16] <- %41  (models/cifar_resnet8.lua:24) */
+	/* %40 conv2d [64,32,16,16] <- %38, %39  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 6815984; /* [64,32,16,16] */
-		float *y = m->arena + 7340272;
-		for (long i = 0; i < 524288; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %44 conv2d [64,32,16,16] <- %42, %43  (models/cifar_resnet8.lua:24) */
-	{
-		const float *x0 = m->arena + 7340272; /* [64,32,16,16] */
+		const float *x0 = m->arena + 7340176; /* [64,32,16,16] */
 		const float *x1 = m->param + 9808; /* conv2d5.weight[32,32,3,3] */
-		float *y = m->arena + 6815984;
-		float *scratch = m->arena + 7864560;
+		float *y = m->arena + 7864464;
+		float *scratch = m->arena + 5767408;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2018,12 +2061,12 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %49 bn_stats [3,32] <- %44, %47, %48  (models/cifar_resnet8.lua:24) */
+	/* %45 bn_stats [3,32] <- %40, %43, %44  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 6815984; /* [64,32,16,16] */
+		const float *x0 = m->arena + 7864464; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78208; /* batchnorm5.running_mean[32] */
 		const float *x2 = m->state_f + 78240; /* batchnorm5.running_var[32] */
-		float *y = m->arena + 7864560;
+		float *y = m->arena + 5767408;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 32; c++) {
@@ -2032,27 +2075,27 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			y[64 + c] = x2[c];
 		}
 	}
-	/* %51 bn_apply [64,32,16,16] <- %44, %49, %45, %46  (models/cifar_resnet8.lua:24) */
+	/* %47 bn_apply [64,32,16,16] <- %40, %45, %41, %42  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 6815984; /* [64,32,16,16] */
-		const float *x1 = m->arena + 7864560; /* [3,32] */
+		const float *x0 = m->arena + 7864464; /* [64,32,16,16] */
+		const float *x1 = m->arena + 5767408; /* [3,32] */
 		const float *x2 = m->param + 19024; /* batchnorm5.weight[32] */
 		const float *x3 = m->param + 19056; /* batchnorm5.bias[32] */
-		float *y = m->arena + 7864656;
+		float *y = m->arena + 8388752;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
 				for (long i = 0; i < 256; i++)
-					y[((long)b*32 + c)*256 + i] = (x0[((long)b*32 + c)*256 + i] - mean) * k + beta;
+					y[((long)b*32 + c)*256 + i] = nn_bn_val(x0[((long)b*32 + c)*256 + i], mean, k, beta);
 			}
 	}
-	/* %53 conv2d [64,32,16,16] <- %32, %52  (models/cifar_resnet8.lua:26) */
+	/* %49 conv2d [64,32,16,16] <- %29, %48  (models/cifar_resnet8.lua:26) */
 	{
-		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
+		const float *x0 = m->arena + 6291600; /* [64,16,32,32] */
 		const float *x1 = m->param + 19088; /* conv2d6.weight[32,16,1,1] */
-		float *y = m->arena + 8388944;
-		float *scratch = m->arena + 8913232;
+		float *y = m->arena + 8913040;
+		float *scratch = m->arena + 5767504;
 		/* y = x * w: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2071,12 +2114,12 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %58 bn_stats [3,32] <- %53, %56, %57  (models/cifar_resnet8.lua:26) */
+	/* %54 bn_stats [3,32] <- %49, %52, %53  (models/cifar_resnet8.lua:26) */
 	{
-		const float *x0 = m->arena + 8388944; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8913040; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78272; /* batchnorm6.running_mean[32] */
 		const float *x2 = m->state_f + 78304; /* batchnorm6.running_var[32] */
-		float *y = m->arena + 8913232;
+		float *y = m->arena + 5767504;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 32; c++) {
@@ -2085,42 +2128,36 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			y[64 + c] = x2[c];
 		}
 	}
-	/* %60 bn_apply [64,32,16,16] <- %53, %58, %54, %55  (models/cifar_resnet8.lua:26) */
+	/* %56 bn_apply [64,32,16,16] <- %49, %54, %50, %51  (models/cifar_resnet8.lua:26) */
 	{
-		const float *x0 = m->arena + 8388944; /* [64,32,16,16] */
-		const float *x1 = m->arena + 8913232; /* [3,32] */
+		const float *x0 = m->arena + 8913040; /* [64,32,16,16] */
+		const float *x1 = m->arena + 5767504; /* [3,32] */
 		const float *x2 = m->param + 19600; /* batchnorm6.weight[32] */
 		const float *x3 = m->param + 19632; /* batchnorm6.bias[32] */
-		float *y = m->arena + 8913328;
+		float *y = m->arena + 9437328;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
 				for (long i = 0; i < 256; i++)
-					y[((long)b*32 + c)*256 + i] = (x0[((long)b*32 + c)*256 + i] - mean) * k + beta;
+					y[((long)b*32 + c)*256 + i] = nn_bn_val(x0[((long)b*32 + c)*256 + i], mean, k, beta);
 			}
 	}
-	/* %61 add [64,32,16,16] <- %51, %60  (models/cifar_resnet8.lua:27) */
+	/* %57 ew_act [64,32,16,16] <- %47, %56  (models/cifar_resnet8.lua:27) */
 	{
-		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
-		const float *x1 = m->arena + 8913328; /* [64,32,16,16] */
-		float *y = m->arena + 9437616;
+		const float *x0 = m->arena + 8388752; /* [64,32,16,16] */
+		const float *x1 = m->arena + 9437328; /* [64,32,16,16] */
+		float *y = m->arena + 9961616;
+		NN_OMP("omp parallel for schedule(static)")
 		for (long i = 0; i < 524288; i++)
-			y[i] = x0[i] + x1[i];
+			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
-	/* %62 relu [64,32,16,16] <- %61  (models/cifar_resnet8.lua:27) */
+	/* %59 conv2d [64,64,8,8] <- %57, %58  (models/cifar_resnet8.lua:23) */
 	{
-		const float *x0 = m->arena + 9437616; /* [64,32,16,16] */
-		float *y = m->arena + 7864656;
-		for (long i = 0; i < 524288; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %64 conv2d [64,64,8,8] <- %62, %63  (models/cifar_resnet8.lua:23) */
-	{
-		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
+		const float *x0 = m->arena + 9961616; /* [64,32,16,16] */
 		const float *x1 = m->param + 19664; /* conv2d7.weight[64,32,3,3] */
-		float *y = m->arena + 8913328;
-		float *scratch = m->arena + 9175472;
+		float *y = m->arena + 5767600;
+		float *scratch = m->arena + 6029744;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2139,12 +2176,12 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %69 bn_stats [3,64] <- %64, %67, %68  (models/cifar_resnet8.lua:23) */
+	/* %64 bn_stats [3,64] <- %59, %62, %63  (models/cifar_resnet8.lua:23) */
 	{
-		const float *x0 = m->arena + 8913328; /* [64,64,8,8] */
+		const float *x0 = m->arena + 5767600; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78336; /* batchnorm7.running_mean[64] */
 		const float *x2 = m->state_f + 78400; /* batchnorm7.running_var[64] */
-		float *y = m->arena + 9175472;
+		float *y = m->arena + 6029744;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -2153,34 +2190,27 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			y[128 + c] = x2[c];
 		}
 	}
-	/* %71 bn_apply [64,64,8,8] <- %64, %69, %65, %66  (models/cifar_resnet8.lua:23) */
+	/* %66 bn_relu [64,64,8,8] <- %59, %64, %60, %61  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 8913328; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9175472; /* [3,64] */
+		const float *x0 = m->arena + 5767600; /* [64,64,8,8] */
+		const float *x1 = m->arena + 6029744; /* [3,64] */
 		const float *x2 = m->param + 38096; /* batchnorm7.weight[64] */
 		const float *x3 = m->param + 38160; /* batchnorm7.bias[64] */
-		float *y = m->arena + 9175664;
+		float *y = m->arena + 8388752;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
+				const long o = ((long)b*64 + c)*64;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 64; i++)
-					y[((long)b*64 + c)*64 + i] = (x0[((long)b*64 + c)*64 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 64, mean, k, beta);
 			}
 	}
-	/* %72 relu [64,64,8,8] <- %71  (models/cifar_resnet8.lua:24) */
+	/* %68 conv2d [64,64,8,8] <- %66, %67  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 9175664; /* [64,64,8,8] */
-		float *y = m->arena + 9437808;
-		for (long i = 0; i < 262144; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %74 conv2d [64,64,8,8] <- %72, %73  (models/cifar_resnet8.lua:24) */
-	{
-		const float *x0 = m->arena + 9437808; /* [64,64,8,8] */
+		const float *x0 = m->arena + 8388752; /* [64,64,8,8] */
 		const float *x1 = m->param + 38224; /* conv2d8.weight[64,64,3,3] */
-		float *y = m->arena + 9175664;
-		float *scratch = m->arena + 9699952;
+		float *y = m->arena + 8650896;
+		float *scratch = m->arena + 6029936;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2200,12 +2230,12 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %79 bn_stats [3,64] <- %74, %77, %78  (models/cifar_resnet8.lua:24) */
+	/* %73 bn_stats [3,64] <- %68, %71, %72  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 9175664; /* [64,64,8,8] */
+		const float *x0 = m->arena + 8650896; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78464; /* batchnorm8.running_mean[64] */
 		const float *x2 = m->state_f + 78528; /* batchnorm8.running_var[64] */
-		float *y = m->arena + 9699952;
+		float *y = m->arena + 6029936;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -2214,27 +2244,27 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			y[128 + c] = x2[c];
 		}
 	}
-	/* %81 bn_apply [64,64,8,8] <- %74, %79, %75, %76  (models/cifar_resnet8.lua:24) */
+	/* %75 bn_apply [64,64,8,8] <- %68, %73, %69, %70  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 9175664; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9699952; /* [3,64] */
+		const float *x0 = m->arena + 8650896; /* [64,64,8,8] */
+		const float *x1 = m->arena + 6029936; /* [3,64] */
 		const float *x2 = m->param + 75088; /* batchnorm8.weight[64] */
 		const float *x3 = m->param + 75152; /* batchnorm8.bias[64] */
-		float *y = m->arena + 9700144;
+		float *y = m->arena + 9437328;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
 				for (long i = 0; i < 64; i++)
-					y[((long)b*64 + c)*64 + i] = (x0[((long)b*64 + c)*64 + i] - mean) * k + beta;
+					y[((long)b*64 + c)*64 + i] = nn_bn_val(x0[((long)b*64 + c)*64 + i], mean, k, beta);
 			}
 	}
-	/* %83 conv2d [64,64,8,8] <- %62, %82  (models/cifar_resnet8.lua:26) */
+	/* %77 conv2d [64,64,8,8] <- %57, %76  (models/cifar_resnet8.lua:26) */
 	{
-		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
+		const float *x0 = m->arena + 9961616; /* [64,32,16,16] */
 		const float *x1 = m->param + 75216; /* conv2d9.weight[64,32,1,1] */
-		float *y = m->arena + 9962288;
-		float *scratch = m->arena + 10224432;
+		float *y = m->arena + 9699472;
+		float *scratch = m->arena + 6030128;
 		/* y = x * w: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2253,12 +2283,12 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %88 bn_stats [3,64] <- %83, %86, %87  (models/cifar_resnet8.lua:26) */
+	/* %82 bn_stats [3,64] <- %77, %80, %81  (models/cifar_resnet8.lua:26) */
 	{
-		const float *x0 = m->arena + 9962288; /* [64,64,8,8] */
+		const float *x0 = m->arena + 9699472; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78592; /* batchnorm9.running_mean[64] */
 		const float *x2 = m->state_f + 78656; /* batchnorm9.running_var[64] */
-		float *y = m->arena + 10224432;
+		float *y = m->arena + 6030128;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -2267,40 +2297,34 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			y[128 + c] = x2[c];
 		}
 	}
-	/* %90 bn_apply [64,64,8,8] <- %83, %88, %84, %85  (models/cifar_resnet8.lua:26) */
+	/* %84 bn_apply [64,64,8,8] <- %77, %82, %78, %79  (models/cifar_resnet8.lua:26) */
 	{
-		const float *x0 = m->arena + 9962288; /* [64,64,8,8] */
-		const float *x1 = m->arena + 10224432; /* [3,64] */
+		const float *x0 = m->arena + 9699472; /* [64,64,8,8] */
+		const float *x1 = m->arena + 6030128; /* [3,64] */
 		const float *x2 = m->param + 77264; /* batchnorm9.weight[64] */
 		const float *x3 = m->param + 77328; /* batchnorm9.bias[64] */
-		float *y = m->arena + 10224624;
+		float *y = m->arena + 10485904;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
 				for (long i = 0; i < 64; i++)
-					y[((long)b*64 + c)*64 + i] = (x0[((long)b*64 + c)*64 + i] - mean) * k + beta;
+					y[((long)b*64 + c)*64 + i] = nn_bn_val(x0[((long)b*64 + c)*64 + i], mean, k, beta);
 			}
 	}
-	/* %91 add [64,64,8,8] <- %81, %90  (models/cifar_resnet8.lua:27) */
+	/* %85 ew_act [64,64,8,8] <- %75, %84  (models/cifar_resnet8.lua:27) */
 	{
-		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
-		const float *x1 = m->arena + 10224624; /* [64,64,8,8] */
-		float *y = m->arena + 10486768;
+		const float *x0 = m->arena + 9437328; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10485904; /* [64,64,8,8] */
+		float *y = m->arena + 10748048;
+		NN_OMP("omp parallel for schedule(static)")
 		for (long i = 0; i < 262144; i++)
-			y[i] = x0[i] + x1[i];
+			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
-	/* %92 relu [64,64,8,8] <- %91  (models/cifar_resnet8.lua:27) */
+	/* %86 global_avgpool [64,64] <- %85  (models/cifar_resnet8.lua:34) */
 	{
-		const float *x0 = m->arena + 10486768; /* [64,64,8,8] */
-		float *y = m->arena + 9700144;
-		for (long i = 0; i < 262144; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %93 global_avgpool [64,64] <- %92  (models/cifar_resnet8.lua:34) */
-	{
-		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
-		float *y = m->arena + 10224624;
+		const float *x0 = m->arena + 10748048; /* [64,64,8,8] */
+		float *y = m->arena + 6030320;
 		/* each plane's mean: [4096] planes of 64 */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 4096; p++) {
@@ -2310,29 +2334,32 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			y[p] = s / 64.0f;
 		}
 	}
-	/* %95 matmul [64,10] <- %93, %94  (models/cifar_resnet8.lua:34) */
+	/* %88 matmul [64,10] <- %86, %87  (models/cifar_resnet8.lua:34) */
 	{
-		const float *x0 = m->arena + 10224624; /* [64,64] */
+		const float *x0 = m->arena + 6030320; /* [64,64] */
 		const float *x1 = m->param + 77392; /* linear1.weight[10,64] */
-		float *y = m->arena + 10228720;
-		float *scratch = m->arena + 10229360;
+		float *y = m->arena + 6034416;
+		float *scratch = m->arena + 6035056;
 		nn_gemm(64, 10, 64, x0, 64, 0, x1, 64, 1, y, 10, scratch);
 	}
-	/* %97 bias_add [64,10] <- %95, %96  (models/cifar_resnet8.lua:34) */
+	/* %90 bias_add [64,10] <- %88, %89  (models/cifar_resnet8.lua:34) */
 	{
-		const float *x0 = m->arena + 10228720; /* [64,10] */
+		const float *x0 = m->arena + 6034416; /* [64,10] */
 		const float *x1 = m->param + 78032; /* linear1.bias[10] */
-		float *y = m->arena + 10229360;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 10; c++)
-				y[b*10 + c] = x0[b*10 + c] + x1[c];
+		float *y = m->arena + 6035056;
+		for (long b = 0; b < 64; b++)
+			for (int c = 0; c < 10; c++) {
+				const long o = (b*10 + c)*1;
+				for (long i = 0; i < 1; i++)
+					y[o + i] = (x0[o + i]) + (x1[c]);
+			}
 	}
 	if (yin)  /* evaluate: the loss too */
-	/* %98 softmax_ce [1] <- %97, %1  (models/cifar_resnet8.lua:38) */
+	/* %91 softmax_ce [1] <- %90, %1  (models/cifar_resnet8.lua:38) */
 	{
-		const float *x0 = m->arena + 10229360; /* [64,10] */
+		const float *x0 = m->arena + 6035056; /* [64,10] */
 		const int32_t *x1 = yin; /* class[64] */
-		float *y = m->arena + 10228720;
+		float *y = m->arena + 6034416;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -2355,12 +2382,12 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	(void)nrows;
 	(void)xin;
 	(void)yin;
-	/* %99 softmax_ce_grad [64,10] <- %97, %1  (models/cifar_resnet8.lua:38) */
+	/* %92 softmax_ce_grad [64,10] <- %90, %1  (models/cifar_resnet8.lua:38) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10229360; /* [64,10] */
+		const float *x0 = m->arena + 6035056; /* [64,10] */
 		const int32_t *x1 = yin; /* class[64] */
-		float *y = m->arena + 10230000;
+		float *y = m->arena + 6035696;
 		const float inv = 1.0f / nrows;
 		for (int b = 0; b < 64; b++) {
 			float *dz = y + (long)b*10;
@@ -2377,45 +2404,45 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 10; c++) dz[c] *= p / s;
 			dz[k] -= p;
 		}
-		NN_PROF_END(99);
+		NN_PROF_END(92);
 	}
-	/* %100 bias_grad [10] <- %99  (models/cifar_resnet8.lua:34, grad.linear1.bias) */
+	/* %93 bias_grad [10] <- %92  (models/cifar_resnet8.lua:34, grad.linear1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10230000; /* [64,10] */
+		const float *x0 = m->arena + 6035696; /* [64,10] */
 		float *y = m->grad + 78032;
 		for (int c = 0; c < 10; c++)
 			y[c] = 0;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++)
 				y[c] += x0[b*10 + c];
-		NN_PROF_END(100);
+		NN_PROF_END(93);
 	}
-	/* %101 matmul [64,64] <- %99, %94  (models/cifar_resnet8.lua:34) */
+	/* %94 matmul [64,64] <- %92, %87  (models/cifar_resnet8.lua:34) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10230000; /* [64,10] */
+		const float *x0 = m->arena + 6035696; /* [64,10] */
 		const float *x1 = m->param + 77392; /* linear1.weight[10,64] */
-		float *y = m->arena + 10230640;
-		float *scratch = m->arena + 10234736;
+		float *y = m->arena + 6036336;
+		float *scratch = m->arena + 6040432;
 		nn_gemm(64, 64, 10, x0, 10, 0, x1, 64, 0, y, 64, scratch);
-		NN_PROF_END(101);
+		NN_PROF_END(94);
 	}
-	/* %102 matmul [10,64] <- %99, %93  (models/cifar_resnet8.lua:34, grad.linear1.weight) */
+	/* %95 matmul [10,64] <- %92, %86  (models/cifar_resnet8.lua:34, grad.linear1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10230000; /* [64,10] */
-		const float *x1 = m->arena + 10224624; /* [64,64] */
+		const float *x0 = m->arena + 6035696; /* [64,10] */
+		const float *x1 = m->arena + 6030320; /* [64,64] */
 		float *y = m->grad + 77392;
-		float *scratch = m->arena + 10234736;
+		float *scratch = m->arena + 6040432;
 		nn_gemm(10, 64, 64, x0, 10, 1, x1, 64, 0, y, 64, scratch);
-		NN_PROF_END(102);
+		NN_PROF_END(95);
 	}
-	/* %103 global_avgpool_grad [64,64,8,8] <- %101  (models/cifar_resnet8.lua:34) */
+	/* %96 global_avgpool_grad [64,64,8,8] <- %94  (models/cifar_resnet8.lua:34) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10230640; /* [64,64] */
-		float *y = m->arena + 10234736;
+		const float *x0 = m->arena + 6036336; /* [64,64] */
+		float *y = m->arena + 9437328;
 		/* dy spreads evenly over its plane: [4096] planes of 64 */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 4096; p++) {
@@ -2423,22 +2450,23 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			for (long i = 0; i < 64; i++)
 				y[p*64 + i] = d;
 		}
-		NN_PROF_END(103);
+		NN_PROF_END(96);
 	}
-	/* %104 relu_grad [64,64,8,8] <- %103, %92  (models/cifar_resnet8.lua:27) */
+	/* %97 relu_grad [64,64,8,8] <- %96, %85  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10234736; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9700144; /* [64,64,8,8] */
-		float *y = m->arena + 10496880;
+		const float *x0 = m->arena + 9437328; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10748048; /* [64,64,8,8] */
+		float *y = m->arena + 10485904;
+		NN_OMP("omp parallel for schedule(static)")
 		for (long i = 0; i < 262144; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(104);
+			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
+		NN_PROF_END(97);
 	}
-	/* %105 bias_grad [64] <- %104  (models/cifar_resnet8.lua:26, grad.batchnorm9.bias) */
+	/* %98 bias_grad [64] <- %97  (models/cifar_resnet8.lua:26, grad.batchnorm9.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10485904; /* [64,64,8,8] */
 		float *y = m->grad + 77328;
 		for (int c = 0; c < 64; c++) {
 			double sum = 0;
@@ -2446,14 +2474,14 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += nn_sum(x0 + ((long)b*64 + c)*64, 64);
 			y[c] = (float)sum;
 		}
-		NN_PROF_END(105);
+		NN_PROF_END(98);
 	}
-	/* %106 bn_gamma_grad [64] <- %104, %83, %88  (models/cifar_resnet8.lua:26, grad.batchnorm9.weight) */
+	/* %99 bn_gamma_grad [64] <- %97, %77, %82  (models/cifar_resnet8.lua:26, grad.batchnorm9.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9962288; /* [64,64,8,8] */
-		const float *x2 = m->arena + 10224432; /* [3,64] */
+		const float *x0 = m->arena + 10485904; /* [64,64,8,8] */
+		const float *x1 = m->arena + 9699472; /* [64,64,8,8] */
+		const float *x2 = m->arena + 6030128; /* [3,64] */
 		float *y = m->grad + 77264;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
@@ -2463,35 +2491,35 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += nn_sum_dy_xhat(x0 + ((long)b*64 + c)*64, x1 + ((long)b*64 + c)*64, 64, mean, istd);
 			y[c] = (float)sum;
 		}
-		NN_PROF_END(106);
+		NN_PROF_END(99);
 	}
-	/* %107 bn_dx [64,64,8,8] <- %104, %83, %88, %84, %106, %105  (models/cifar_resnet8.lua:26) */
+	/* %100 bn_dx [64,64,8,8] <- %97, %77, %82, %78, %99, %98  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9962288; /* [64,64,8,8] */
-		const float *x2 = m->arena + 10224432; /* [3,64] */
+		const float *x0 = m->arena + 10485904; /* [64,64,8,8] */
+		const float *x1 = m->arena + 9699472; /* [64,64,8,8] */
+		const float *x2 = m->arena + 6030128; /* [3,64] */
 		const float *x3 = m->param + 77264; /* batchnorm9.weight[64] */
 		const float *x4 = m->grad + 77264; /* grad.batchnorm9.weight[64] */
 		const float *x5 = m->grad + 77328; /* grad.batchnorm9.bias[64] */
-		float *y = m->arena + 9700144;
+		float *y = m->arena + 9437328;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
 				const float mean = x2[c], istd = x2[64 + c];
 				const float k = x3[c] * istd, mdb = x5[c] / 4096.0f, mdg = x4[c] / 4096.0f;
 				for (long i = 0; i < 64; i++)
-					y[((long)b*64 + c)*64 + i] = k * (x0[((long)b*64 + c)*64 + i] - mdb - (x1[((long)b*64 + c)*64 + i] - mean) * istd * mdg);
+					y[((long)b*64 + c)*64 + i] = nn_bn_dx1(x0[((long)b*64 + c)*64 + i], x1[((long)b*64 + c)*64 + i], mean, istd, k, mdb, mdg);
 			}
-		NN_PROF_END(107);
+		NN_PROF_END(100);
 	}
-	/* %108 conv2d_dx [64,32,16,16] <- %107, %82  (models/cifar_resnet8.lua:26) */
+	/* %101 conv2d_dx [64,32,16,16] <- %100, %76  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
+		const float *x0 = m->arena + 9437328; /* [64,64,8,8] */
 		const float *x1 = m->param + 75216; /* conv2d9.weight[64,32,1,1] */
-		float *y = m->arena + 10759024;
-		float *scratch = m->arena + 9962288;
+		float *y = m->arena + 10748048;
+		float *scratch = m->arena + 6035696;
 		/* dx from dy and w: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2516,15 +2544,15 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				}
 			}
 		}
-		NN_PROF_END(108);
+		NN_PROF_END(101);
 	}
-	/* %109 conv2d_dw [64,32,1,1] <- %62, %107  (models/cifar_resnet8.lua:26, grad.conv2d9.weight) */
+	/* %102 conv2d_dw [64,32,1,1] <- %57, %100  (models/cifar_resnet8.lua:26, grad.conv2d9.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
-		const float *x1 = m->arena + 9700144; /* [64,64,8,8] */
+		const float *x0 = m->arena + 9961616; /* [64,32,16,16] */
+		const float *x1 = m->arena + 9437328; /* [64,64,8,8] */
 		float *y = m->grad + 75216;
-		float *scratch = m->arena + 9962288;
+		float *scratch = m->arena + 6035696;
 		/* dw from x and dy: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2555,12 +2583,12 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*4096 + 2048 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(109);
+		NN_PROF_END(102);
 	}
-	/* %110 bias_grad [64] <- %104  (models/cifar_resnet8.lua:24, grad.batchnorm8.bias) */
+	/* %103 bias_grad [64] <- %97  (models/cifar_resnet8.lua:24, grad.batchnorm8.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10485904; /* [64,64,8,8] */
 		float *y = m->grad + 75152;
 		for (int c = 0; c < 64; c++) {
 			double sum = 0;
@@ -2568,14 +2596,14 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += nn_sum(x0 + ((long)b*64 + c)*64, 64);
 			y[c] = (float)sum;
 		}
-		NN_PROF_END(110);
+		NN_PROF_END(103);
 	}
-	/* %111 bn_gamma_grad [64] <- %104, %74, %79  (models/cifar_resnet8.lua:24, grad.batchnorm8.weight) */
+	/* %104 bn_gamma_grad [64] <- %97, %68, %73  (models/cifar_resnet8.lua:24, grad.batchnorm8.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9175664; /* [64,64,8,8] */
-		const float *x2 = m->arena + 9699952; /* [3,64] */
+		const float *x0 = m->arena + 10485904; /* [64,64,8,8] */
+		const float *x1 = m->arena + 8650896; /* [64,64,8,8] */
+		const float *x2 = m->arena + 6029936; /* [3,64] */
 		float *y = m->grad + 75088;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
@@ -2585,35 +2613,35 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += nn_sum_dy_xhat(x0 + ((long)b*64 + c)*64, x1 + ((long)b*64 + c)*64, 64, mean, istd);
 			y[c] = (float)sum;
 		}
-		NN_PROF_END(111);
+		NN_PROF_END(104);
 	}
-	/* %112 bn_dx [64,64,8,8] <- %104, %74, %79, %75, %111, %110  (models/cifar_resnet8.lua:24) */
+	/* %105 bn_dx [64,64,8,8] <- %97, %68, %73, %69, %104, %103  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9175664; /* [64,64,8,8] */
-		const float *x2 = m->arena + 9699952; /* [3,64] */
+		const float *x0 = m->arena + 10485904; /* [64,64,8,8] */
+		const float *x1 = m->arena + 8650896; /* [64,64,8,8] */
+		const float *x2 = m->arena + 6029936; /* [3,64] */
 		const float *x3 = m->param + 75088; /* batchnorm8.weight[64] */
 		const float *x4 = m->grad + 75088; /* grad.batchnorm8.weight[64] */
 		const float *x5 = m->grad + 75152; /* grad.batchnorm8.bias[64] */
-		float *y = m->arena + 10230000;
+		float *y = m->arena + 9437328;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
 				const float mean = x2[c], istd = x2[64 + c];
 				const float k = x3[c] * istd, mdb = x5[c] / 4096.0f, mdg = x4[c] / 4096.0f;
 				for (long i = 0; i < 64; i++)
-					y[((long)b*64 + c)*64 + i] = k * (x0[((long)b*64 + c)*64 + i] - mdb - (x1[((long)b*64 + c)*64 + i] - mean) * istd * mdg);
+					y[((long)b*64 + c)*64 + i] = nn_bn_dx1(x0[((long)b*64 + c)*64 + i], x1[((long)b*64 + c)*64 + i], mean, istd, k, mdb, mdg);
 			}
-		NN_PROF_END(112);
+		NN_PROF_END(105);
 	}
-	/* %113 conv2d_dx [64,64,8,8] <- %112, %73  (models/cifar_resnet8.lua:24) */
+	/* %106 conv2d_dx [64,64,8,8] <- %105, %67  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10230000; /* [64,64,8,8] */
+		const float *x0 = m->arena + 9437328; /* [64,64,8,8] */
 		const float *x1 = m->param + 38224; /* conv2d8.weight[64,64,3,3] */
-		float *y = m->arena + 9175664;
-		float *scratch = m->arena + 10492144;
+		float *y = m->arena + 8650896;
+		float *scratch = m->arena + 6035696;
 		/* dx from dy and w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2634,15 +2662,15 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
 			}
 		}
-		NN_PROF_END(113);
+		NN_PROF_END(106);
 	}
-	/* %114 conv2d_dw [64,64,3,3] <- %72, %112  (models/cifar_resnet8.lua:24, grad.conv2d8.weight) */
+	/* %107 conv2d_dw [64,64,3,3] <- %66, %105  (models/cifar_resnet8.lua:24, grad.conv2d8.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9437808; /* [64,64,8,8] */
-		const float *x1 = m->arena + 10230000; /* [64,64,8,8] */
+		const float *x0 = m->arena + 8388752; /* [64,64,8,8] */
+		const float *x1 = m->arena + 9437328; /* [64,64,8,8] */
 		float *y = m->grad + 38224;
-		float *scratch = m->arena + 9700144;
+		float *scratch = m->arena + 11272336;
 		/* dw from x and dy: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; implicit GEMM */
 		/* stride 1: dwᵀ [576,64] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2674,75 +2702,74 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*48432 + 11568 + gr*36864 + kk*64 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(114);
+		NN_PROF_END(107);
 	}
-	/* %115 relu_grad [64,64,8,8] <- %113, %72  (models/cifar_resnet8.lua:24) */
+	/* %108 bn_relu_sums [2,64] <- %106, %59, %64, %60, %61  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175664; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9437808; /* [64,64,8,8] */
-		float *y = m->arena + 9700144;
-		for (long i = 0; i < 262144; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(115);
-	}
-	/* %116 bias_grad [64] <- %115  (models/cifar_resnet8.lua:23, grad.batchnorm7.bias) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
-		float *y = m->grad + 38160;
-		for (int c = 0; c < 64; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*64 + c)*64, 64);
-			y[c] = (float)sum;
-		}
-		NN_PROF_END(116);
-	}
-	/* %117 bn_gamma_grad [64] <- %115, %64, %69  (models/cifar_resnet8.lua:23, grad.batchnorm7.weight) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
-		const float *x1 = m->arena + 8913328; /* [64,64,8,8] */
-		const float *x2 = m->arena + 9175472; /* [3,64] */
-		float *y = m->grad + 38096;
+		const float *x0 = m->arena + 8650896; /* [64,64,8,8] */
+		const float *x1 = m->arena + 5767600; /* [64,64,8,8] */
+		const float *x2 = m->arena + 6029744; /* [3,64] */
+		const float *x3 = m->param + 38096; /* batchnorm7.weight[64] */
+		const float *x4 = m->param + 38160; /* batchnorm7.bias[64] */
+		float *y = m->arena + 6034432;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
-			const float mean = x2[c], istd = x2[64 + c];
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum_dy_xhat(x0 + ((long)b*64 + c)*64, x1 + ((long)b*64 + c)*64, 64, mean, istd);
-			y[c] = (float)sum;
+			const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
+			double sum[2] = {0, 0};
+			for (int b = 0; b < 64; b++) {
+				const long o = ((long)b*64 + c)*64;
+				nn_bn_relu_sums(x0 + o, x1 + o, 64, mean, istd, k, beta, sum);
+			}
+			y[c] = (float)sum[0];
+			y[64 + c] = (float)sum[1];
 		}
-		NN_PROF_END(117);
+		NN_PROF_END(108);
 	}
-	/* %118 bn_dx [64,64,8,8] <- %115, %64, %69, %65, %117, %116  (models/cifar_resnet8.lua:23) */
+	/* %109 bn_pick [64] <- %108  (models/cifar_resnet8.lua:24, grad.batchnorm7.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
-		const float *x1 = m->arena + 8913328; /* [64,64,8,8] */
-		const float *x2 = m->arena + 9175472; /* [3,64] */
+		const float *x0 = m->arena + 6034432; /* [2,64] */
+		float *y = m->grad + 38160;
+		for (int c = 0; c < 64; c++)
+			y[c] = x0[0 + c];
+		NN_PROF_END(109);
+	}
+	/* %110 bn_pick [64] <- %108  (models/cifar_resnet8.lua:24, grad.batchnorm7.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 6034432; /* [2,64] */
+		float *y = m->grad + 38096;
+		for (int c = 0; c < 64; c++)
+			y[c] = x0[64 + c];
+		NN_PROF_END(110);
+	}
+	/* %111 bn_relu_dx [64,64,8,8] <- %106, %59, %64, %60, %61, %108  (models/cifar_resnet8.lua:24) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 8650896; /* [64,64,8,8] */
+		const float *x1 = m->arena + 5767600; /* [64,64,8,8] */
+		const float *x2 = m->arena + 6029744; /* [3,64] */
 		const float *x3 = m->param + 38096; /* batchnorm7.weight[64] */
-		const float *x4 = m->grad + 38096; /* grad.batchnorm7.weight[64] */
-		const float *x5 = m->grad + 38160; /* grad.batchnorm7.bias[64] */
-		float *y = m->arena + 9962288;
+		const float *x4 = m->param + 38160; /* batchnorm7.bias[64] */
+		const float *x5 = m->arena + 6034432; /* [2,64] */
+		float *y = m->arena + 8388752;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
-				const float mean = x2[c], istd = x2[64 + c];
-				const float k = x3[c] * istd, mdb = x5[c] / 4096.0f, mdg = x4[c] / 4096.0f;
-				for (long i = 0; i < 64; i++)
-					y[((long)b*64 + c)*64 + i] = k * (x0[((long)b*64 + c)*64 + i] - mdb - (x1[((long)b*64 + c)*64 + i] - mean) * istd * mdg);
+				const long o = ((long)b*64 + c)*64;
+				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
+				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 64, mean, istd, k, beta, x3[c] * istd, x5[c] / 4096.0f, x5[64 + c] / 4096.0f);
 			}
-		NN_PROF_END(118);
+		NN_PROF_END(111);
 	}
-	/* %119 conv2d_dx [64,32,16,16] <- %118, %63  (models/cifar_resnet8.lua:23) */
+	/* %112 conv2d_dx [64,32,16,16] <- %111, %58  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9962288; /* [64,64,8,8] */
+		const float *x0 = m->arena + 8388752; /* [64,64,8,8] */
 		const float *x1 = m->param + 19664; /* conv2d7.weight[64,32,3,3] */
-		float *y = m->arena + 9175664;
-		float *scratch = m->arena + 8913328;
+		float *y = m->arena + 9437328;
+		float *scratch = m->arena + 6035696;
 		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2767,15 +2794,15 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				}
 			}
 		}
-		NN_PROF_END(119);
+		NN_PROF_END(112);
 	}
-	/* %120 conv2d_dw [64,32,3,3] <- %62, %118  (models/cifar_resnet8.lua:23, grad.conv2d7.weight) */
+	/* %113 conv2d_dw [64,32,3,3] <- %57, %111  (models/cifar_resnet8.lua:23, grad.conv2d7.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
-		const float *x1 = m->arena + 9962288; /* [64,64,8,8] */
+		const float *x0 = m->arena + 9961616; /* [64,32,16,16] */
+		const float *x1 = m->arena + 8388752; /* [64,64,8,8] */
 		float *y = m->grad + 19664;
-		float *scratch = m->arena + 10230000;
+		float *scratch = m->arena + 11272336;
 		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2807,32 +2834,34 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*36864 + 18432 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(120);
+		NN_PROF_END(113);
 	}
-	/* %121 add [64,32,16,16] <- %108, %119  (models/cifar_resnet8.lua:23) */
+	/* %114 add [64,32,16,16] <- %101, %112  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10759024; /* [64,32,16,16] */
-		const float *x1 = m->arena + 9175664; /* [64,32,16,16] */
-		float *y = m->arena + 9700144;
+		const float *x0 = m->arena + 10748048; /* [64,32,16,16] */
+		const float *x1 = m->arena + 9437328; /* [64,32,16,16] */
+		float *y = m->arena + 8388752;
+		NN_OMP("omp parallel for schedule(static)")
 		for (long i = 0; i < 524288; i++)
-			y[i] = x0[i] + x1[i];
-		NN_PROF_END(121);
+			y[i] = (x0[i]) + (x1[i]);
+		NN_PROF_END(114);
 	}
-	/* %122 relu_grad [64,32,16,16] <- %121, %62  (models/cifar_resnet8.lua:27) */
+	/* %115 relu_grad [64,32,16,16] <- %114, %57  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9700144; /* [64,32,16,16] */
-		const float *x1 = m->arena + 7864656; /* [64,32,16,16] */
-		float *y = m->arena + 9175664;
+		const float *x0 = m->arena + 8388752; /* [64,32,16,16] */
+		const float *x1 = m->arena + 9961616; /* [64,32,16,16] */
+		float *y = m->arena + 9437328;
+		NN_OMP("omp parallel for schedule(static)")
 		for (long i = 0; i < 524288; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(122);
+			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
+		NN_PROF_END(115);
 	}
-	/* %123 bias_grad [32] <- %122  (models/cifar_resnet8.lua:26, grad.batchnorm6.bias) */
+	/* %116 bias_grad [32] <- %115  (models/cifar_resnet8.lua:26, grad.batchnorm6.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
+		const float *x0 = m->arena + 9437328; /* [64,32,16,16] */
 		float *y = m->grad + 19632;
 		for (int c = 0; c < 32; c++) {
 			double sum = 0;
@@ -2840,14 +2869,14 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += nn_sum(x0 + ((long)b*32 + c)*256, 256);
 			y[c] = (float)sum;
 		}
-		NN_PROF_END(123);
+		NN_PROF_END(116);
 	}
-	/* %124 bn_gamma_grad [32] <- %122, %53, %58  (models/cifar_resnet8.lua:26, grad.batchnorm6.weight) */
+	/* %117 bn_gamma_grad [32] <- %115, %49, %54  (models/cifar_resnet8.lua:26, grad.batchnorm6.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
-		const float *x1 = m->arena + 8388944; /* [64,32,16,16] */
-		const float *x2 = m->arena + 8913232; /* [3,32] */
+		const float *x0 = m->arena + 9437328; /* [64,32,16,16] */
+		const float *x1 = m->arena + 8913040; /* [64,32,16,16] */
+		const float *x2 = m->arena + 5767504; /* [3,32] */
 		float *y = m->grad + 19600;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
@@ -2857,35 +2886,35 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += nn_sum_dy_xhat(x0 + ((long)b*32 + c)*256, x1 + ((long)b*32 + c)*256, 256, mean, istd);
 			y[c] = (float)sum;
 		}
-		NN_PROF_END(124);
+		NN_PROF_END(117);
 	}
-	/* %125 bn_dx [64,32,16,16] <- %122, %53, %58, %54, %124, %123  (models/cifar_resnet8.lua:26) */
+	/* %118 bn_dx [64,32,16,16] <- %115, %49, %54, %50, %117, %116  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
-		const float *x1 = m->arena + 8388944; /* [64,32,16,16] */
-		const float *x2 = m->arena + 8913232; /* [3,32] */
+		const float *x0 = m->arena + 9437328; /* [64,32,16,16] */
+		const float *x1 = m->arena + 8913040; /* [64,32,16,16] */
+		const float *x2 = m->arena + 5767504; /* [3,32] */
 		const float *x3 = m->param + 19600; /* batchnorm6.weight[32] */
 		const float *x4 = m->grad + 19600; /* grad.batchnorm6.weight[32] */
 		const float *x5 = m->grad + 19632; /* grad.batchnorm6.bias[32] */
-		float *y = m->arena + 7864656;
+		float *y = m->arena + 8388752;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
 				const float mean = x2[c], istd = x2[32 + c];
 				const float k = x3[c] * istd, mdb = x5[c] / 16384.0f, mdg = x4[c] / 16384.0f;
 				for (long i = 0; i < 256; i++)
-					y[((long)b*32 + c)*256 + i] = k * (x0[((long)b*32 + c)*256 + i] - mdb - (x1[((long)b*32 + c)*256 + i] - mean) * istd * mdg);
+					y[((long)b*32 + c)*256 + i] = nn_bn_dx1(x0[((long)b*32 + c)*256 + i], x1[((long)b*32 + c)*256 + i], mean, istd, k, mdb, mdg);
 			}
-		NN_PROF_END(125);
+		NN_PROF_END(118);
 	}
-	/* %126 conv2d_dx [64,16,32,32] <- %125, %52  (models/cifar_resnet8.lua:26) */
+	/* %119 conv2d_dx [64,16,32,32] <- %118, %48  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8388752; /* [64,32,16,16] */
 		const float *x1 = m->param + 19088; /* conv2d6.weight[32,16,1,1] */
-		float *y = m->arena + 10230000;
-		float *scratch = m->arena + 8913328;
+		float *y = m->arena + 9961616;
+		float *scratch = m->arena + 6035696;
 		/* dx from dy and w: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2910,15 +2939,15 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				}
 			}
 		}
-		NN_PROF_END(126);
+		NN_PROF_END(119);
 	}
-	/* %127 conv2d_dw [32,16,1,1] <- %32, %125  (models/cifar_resnet8.lua:26, grad.conv2d6.weight) */
+	/* %120 conv2d_dw [32,16,1,1] <- %29, %118  (models/cifar_resnet8.lua:26, grad.conv2d6.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
-		const float *x1 = m->arena + 7864656; /* [64,32,16,16] */
+		const float *x0 = m->arena + 6291600; /* [64,16,32,32] */
+		const float *x1 = m->arena + 8388752; /* [64,32,16,16] */
 		float *y = m->grad + 19088;
-		float *scratch = m->arena + 8913328;
+		float *scratch = m->arena + 6035696;
 		/* dw from x and dy: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2949,12 +2978,12 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*4608 + 4096 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(127);
+		NN_PROF_END(120);
 	}
-	/* %128 bias_grad [32] <- %122  (models/cifar_resnet8.lua:24, grad.batchnorm5.bias) */
+	/* %121 bias_grad [32] <- %115  (models/cifar_resnet8.lua:24, grad.batchnorm5.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
+		const float *x0 = m->arena + 9437328; /* [64,32,16,16] */
 		float *y = m->grad + 19056;
 		for (int c = 0; c < 32; c++) {
 			double sum = 0;
@@ -2962,14 +2991,14 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += nn_sum(x0 + ((long)b*32 + c)*256, 256);
 			y[c] = (float)sum;
 		}
-		NN_PROF_END(128);
+		NN_PROF_END(121);
 	}
-	/* %129 bn_gamma_grad [32] <- %122, %44, %49  (models/cifar_resnet8.lua:24, grad.batchnorm5.weight) */
+	/* %122 bn_gamma_grad [32] <- %115, %40, %45  (models/cifar_resnet8.lua:24, grad.batchnorm5.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
-		const float *x1 = m->arena + 6815984; /* [64,32,16,16] */
-		const float *x2 = m->arena + 7864560; /* [3,32] */
+		const float *x0 = m->arena + 9437328; /* [64,32,16,16] */
+		const float *x1 = m->arena + 7864464; /* [64,32,16,16] */
+		const float *x2 = m->arena + 5767408; /* [3,32] */
 		float *y = m->grad + 19024;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
@@ -2979,35 +3008,35 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += nn_sum_dy_xhat(x0 + ((long)b*32 + c)*256, x1 + ((long)b*32 + c)*256, 256, mean, istd);
 			y[c] = (float)sum;
 		}
-		NN_PROF_END(129);
+		NN_PROF_END(122);
 	}
-	/* %130 bn_dx [64,32,16,16] <- %122, %44, %49, %45, %129, %128  (models/cifar_resnet8.lua:24) */
+	/* %123 bn_dx [64,32,16,16] <- %115, %40, %45, %41, %122, %121  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
-		const float *x1 = m->arena + 6815984; /* [64,32,16,16] */
-		const float *x2 = m->arena + 7864560; /* [3,32] */
+		const float *x0 = m->arena + 9437328; /* [64,32,16,16] */
+		const float *x1 = m->arena + 7864464; /* [64,32,16,16] */
+		const float *x2 = m->arena + 5767408; /* [3,32] */
 		const float *x3 = m->param + 19024; /* batchnorm5.weight[32] */
 		const float *x4 = m->grad + 19024; /* grad.batchnorm5.weight[32] */
 		const float *x5 = m->grad + 19056; /* grad.batchnorm5.bias[32] */
-		float *y = m->arena + 9700144;
+		float *y = m->arena + 8388752;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
 				const float mean = x2[c], istd = x2[32 + c];
 				const float k = x3[c] * istd, mdb = x5[c] / 16384.0f, mdg = x4[c] / 16384.0f;
 				for (long i = 0; i < 256; i++)
-					y[((long)b*32 + c)*256 + i] = k * (x0[((long)b*32 + c)*256 + i] - mdb - (x1[((long)b*32 + c)*256 + i] - mean) * istd * mdg);
+					y[((long)b*32 + c)*256 + i] = nn_bn_dx1(x0[((long)b*32 + c)*256 + i], x1[((long)b*32 + c)*256 + i], mean, istd, k, mdb, mdg);
 			}
-		NN_PROF_END(130);
+		NN_PROF_END(123);
 	}
-	/* %131 conv2d_dx [64,32,16,16] <- %130, %43  (models/cifar_resnet8.lua:24) */
+	/* %124 conv2d_dx [64,32,16,16] <- %123, %39  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9700144; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8388752; /* [64,32,16,16] */
 		const float *x1 = m->param + 9808; /* conv2d5.weight[32,32,3,3] */
-		float *y = m->arena + 6815984;
-		float *scratch = m->arena + 8913328;
+		float *y = m->arena + 7864464;
+		float *scratch = m->arena + 6035696;
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3028,15 +3057,15 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
 			}
 		}
-		NN_PROF_END(131);
+		NN_PROF_END(124);
 	}
-	/* %132 conv2d_dw [32,32,3,3] <- %42, %130  (models/cifar_resnet8.lua:24, grad.conv2d5.weight) */
+	/* %125 conv2d_dw [32,32,3,3] <- %38, %123  (models/cifar_resnet8.lua:24, grad.conv2d5.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7340272; /* [64,32,16,16] */
-		const float *x1 = m->arena + 9700144; /* [64,32,16,16] */
+		const float *x0 = m->arena + 7340176; /* [64,32,16,16] */
+		const float *x1 = m->arena + 8388752; /* [64,32,16,16] */
 		float *y = m->grad + 9808;
-		float *scratch = m->arena + 8913328;
+		float *scratch = m->arena + 6035696;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; implicit GEMM */
 		/* stride 1: dwᵀ [288,32] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3068,75 +3097,74 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*28848 + 19632 + gr*9216 + kk*32 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(132);
+		NN_PROF_END(125);
 	}
-	/* %133 relu_grad [64,32,16,16] <- %131, %42  (models/cifar_resnet8.lua:24) */
+	/* %126 bn_relu_sums [2,32] <- %124, %31, %36, %32, %33  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6815984; /* [64,32,16,16] */
-		const float *x1 = m->arena + 7340272; /* [64,32,16,16] */
-		float *y = m->arena + 9175664;
-		for (long i = 0; i < 524288; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(133);
-	}
-	/* %134 bias_grad [32] <- %133  (models/cifar_resnet8.lua:23, grad.batchnorm4.bias) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
-		float *y = m->grad + 9776;
-		for (int c = 0; c < 32; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*32 + c)*256, 256);
-			y[c] = (float)sum;
-		}
-		NN_PROF_END(134);
-	}
-	/* %135 bn_gamma_grad [32] <- %133, %34, %39  (models/cifar_resnet8.lua:23, grad.batchnorm4.weight) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
-		const float *x1 = m->arena + 6291600; /* [64,32,16,16] */
-		const float *x2 = m->arena + 6815888; /* [3,32] */
-		float *y = m->grad + 9744;
+		const float *x0 = m->arena + 7864464; /* [64,32,16,16] */
+		const float *x1 = m->arena + 5243024; /* [64,32,16,16] */
+		const float *x2 = m->arena + 5767312; /* [3,32] */
+		const float *x3 = m->param + 9744; /* batchnorm4.weight[32] */
+		const float *x4 = m->param + 9776; /* batchnorm4.bias[32] */
+		float *y = m->arena + 6034432;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
-			const float mean = x2[c], istd = x2[32 + c];
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum_dy_xhat(x0 + ((long)b*32 + c)*256, x1 + ((long)b*32 + c)*256, 256, mean, istd);
-			y[c] = (float)sum;
+			const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
+			double sum[2] = {0, 0};
+			for (int b = 0; b < 64; b++) {
+				const long o = ((long)b*32 + c)*256;
+				nn_bn_relu_sums(x0 + o, x1 + o, 256, mean, istd, k, beta, sum);
+			}
+			y[c] = (float)sum[0];
+			y[32 + c] = (float)sum[1];
 		}
-		NN_PROF_END(135);
+		NN_PROF_END(126);
 	}
-	/* %136 bn_dx [64,32,16,16] <- %133, %34, %39, %35, %135, %134  (models/cifar_resnet8.lua:23) */
+	/* %127 bn_pick [32] <- %126  (models/cifar_resnet8.lua:24, grad.batchnorm4.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
-		const float *x1 = m->arena + 6291600; /* [64,32,16,16] */
-		const float *x2 = m->arena + 6815888; /* [3,32] */
+		const float *x0 = m->arena + 6034432; /* [2,32] */
+		float *y = m->grad + 9776;
+		for (int c = 0; c < 32; c++)
+			y[c] = x0[0 + c];
+		NN_PROF_END(127);
+	}
+	/* %128 bn_pick [32] <- %126  (models/cifar_resnet8.lua:24, grad.batchnorm4.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 6034432; /* [2,32] */
+		float *y = m->grad + 9744;
+		for (int c = 0; c < 32; c++)
+			y[c] = x0[32 + c];
+		NN_PROF_END(128);
+	}
+	/* %129 bn_relu_dx [64,32,16,16] <- %124, %31, %36, %32, %33, %126  (models/cifar_resnet8.lua:24) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 7864464; /* [64,32,16,16] */
+		const float *x1 = m->arena + 5243024; /* [64,32,16,16] */
+		const float *x2 = m->arena + 5767312; /* [3,32] */
 		const float *x3 = m->param + 9744; /* batchnorm4.weight[32] */
-		const float *x4 = m->grad + 9744; /* grad.batchnorm4.weight[32] */
-		const float *x5 = m->grad + 9776; /* grad.batchnorm4.bias[32] */
-		float *y = m->arena + 9700144;
+		const float *x4 = m->param + 9776; /* batchnorm4.bias[32] */
+		const float *x5 = m->arena + 6034432; /* [2,32] */
+		float *y = m->arena + 7340176;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
-				const float mean = x2[c], istd = x2[32 + c];
-				const float k = x3[c] * istd, mdb = x5[c] / 16384.0f, mdg = x4[c] / 16384.0f;
-				for (long i = 0; i < 256; i++)
-					y[((long)b*32 + c)*256 + i] = k * (x0[((long)b*32 + c)*256 + i] - mdb - (x1[((long)b*32 + c)*256 + i] - mean) * istd * mdg);
+				const long o = ((long)b*32 + c)*256;
+				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
+				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 256, mean, istd, k, beta, x3[c] * istd, x5[c] / 16384.0f, x5[32 + c] / 16384.0f);
 			}
-		NN_PROF_END(136);
+		NN_PROF_END(129);
 	}
-	/* %137 conv2d_dx [64,16,32,32] <- %136, %33  (models/cifar_resnet8.lua:23) */
+	/* %130 conv2d_dx [64,16,32,32] <- %129, %30  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9700144; /* [64,32,16,16] */
+		const float *x0 = m->arena + 7340176; /* [64,32,16,16] */
 		const float *x1 = m->param + 5136; /* conv2d4.weight[32,16,3,3] */
-		float *y = m->arena + 6815984;
-		float *scratch = m->arena + 8913328;
+		float *y = m->arena + 7864464;
+		float *scratch = m->arena + 6035696;
 		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -3161,15 +3189,15 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				}
 			}
 		}
-		NN_PROF_END(137);
+		NN_PROF_END(130);
 	}
-	/* %138 conv2d_dw [32,16,3,3] <- %32, %136  (models/cifar_resnet8.lua:23, grad.conv2d4.weight) */
+	/* %131 conv2d_dw [32,16,3,3] <- %29, %129  (models/cifar_resnet8.lua:23, grad.conv2d4.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
-		const float *x1 = m->arena + 9700144; /* [64,32,16,16] */
+		const float *x0 = m->arena + 6291600; /* [64,16,32,32] */
+		const float *x1 = m->arena + 7340176; /* [64,32,16,16] */
 		float *y = m->grad + 5136;
-		float *scratch = m->arena + 8913328;
+		float *scratch = m->arena + 6035696;
 		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -3201,32 +3229,34 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*25088 + 20480 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(138);
+		NN_PROF_END(131);
 	}
-	/* %139 add [64,16,32,32] <- %126, %137  (models/cifar_resnet8.lua:23) */
+	/* %132 add [64,16,32,32] <- %119, %130  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10230000; /* [64,16,32,32] */
-		const float *x1 = m->arena + 6815984; /* [64,16,32,32] */
-		float *y = m->arena + 7864656;
+		const float *x0 = m->arena + 9961616; /* [64,16,32,32] */
+		const float *x1 = m->arena + 7864464; /* [64,16,32,32] */
+		float *y = m->arena + 8913040;
+		NN_OMP("omp parallel for schedule(static)")
 		for (long i = 0; i < 1048576; i++)
-			y[i] = x0[i] + x1[i];
-		NN_PROF_END(139);
+			y[i] = (x0[i]) + (x1[i]);
+		NN_PROF_END(132);
 	}
-	/* %140 relu_grad [64,16,32,32] <- %139, %32  (models/cifar_resnet8.lua:27) */
+	/* %133 relu_grad [64,16,32,32] <- %132, %29  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864656; /* [64,16,32,32] */
-		const float *x1 = m->arena + 5243024; /* [64,16,32,32] */
-		float *y = m->arena + 6815984;
+		const float *x0 = m->arena + 8913040; /* [64,16,32,32] */
+		const float *x1 = m->arena + 6291600; /* [64,16,32,32] */
+		float *y = m->arena + 7340176;
+		NN_OMP("omp parallel for schedule(static)")
 		for (long i = 0; i < 1048576; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(140);
+			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
+		NN_PROF_END(133);
 	}
-	/* %141 bias_grad [16] <- %140  (models/cifar_resnet8.lua:24, grad.batchnorm3.bias) */
+	/* %134 bias_grad [16] <- %133  (models/cifar_resnet8.lua:24, grad.batchnorm3.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6815984; /* [64,16,32,32] */
+		const float *x0 = m->arena + 7340176; /* [64,16,32,32] */
 		float *y = m->grad + 5120;
 		for (int c = 0; c < 16; c++) {
 			double sum = 0;
@@ -3234,13 +3264,13 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += nn_sum(x0 + ((long)b*16 + c)*1024, 1024);
 			y[c] = (float)sum;
 		}
-		NN_PROF_END(141);
+		NN_PROF_END(134);
 	}
-	/* %142 bn_gamma_grad [16] <- %140, %23, %28  (models/cifar_resnet8.lua:24, grad.batchnorm3.weight) */
+	/* %135 bn_gamma_grad [16] <- %133, %21, %26  (models/cifar_resnet8.lua:24, grad.batchnorm3.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6815984; /* [64,16,32,32] */
-		const float *x1 = m->arena + 3145824; /* [64,16,32,32] */
+		const float *x0 = m->arena + 7340176; /* [64,16,32,32] */
+		const float *x1 = m->arena + 4194400; /* [64,16,32,32] */
 		const float *x2 = m->arena + 5242976; /* [3,16] */
 		float *y = m->grad + 5104;
 		NN_OMP("omp parallel for schedule(static)")
@@ -3251,35 +3281,35 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += nn_sum_dy_xhat(x0 + ((long)b*16 + c)*1024, x1 + ((long)b*16 + c)*1024, 1024, mean, istd);
 			y[c] = (float)sum;
 		}
-		NN_PROF_END(142);
+		NN_PROF_END(135);
 	}
-	/* %143 bn_dx [64,16,32,32] <- %140, %23, %28, %24, %142, %141  (models/cifar_resnet8.lua:24) */
+	/* %136 bn_dx [64,16,32,32] <- %133, %21, %26, %22, %135, %134  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6815984; /* [64,16,32,32] */
-		const float *x1 = m->arena + 3145824; /* [64,16,32,32] */
+		const float *x0 = m->arena + 7340176; /* [64,16,32,32] */
+		const float *x1 = m->arena + 4194400; /* [64,16,32,32] */
 		const float *x2 = m->arena + 5242976; /* [3,16] */
 		const float *x3 = m->param + 5104; /* batchnorm3.weight[16] */
 		const float *x4 = m->grad + 5104; /* grad.batchnorm3.weight[16] */
 		const float *x5 = m->grad + 5120; /* grad.batchnorm3.bias[16] */
-		float *y = m->arena + 7864656;
+		float *y = m->arena + 6035696;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
 				const float mean = x2[c], istd = x2[16 + c];
 				const float k = x3[c] * istd, mdb = x5[c] / 65536.0f, mdg = x4[c] / 65536.0f;
 				for (long i = 0; i < 1024; i++)
-					y[((long)b*16 + c)*1024 + i] = k * (x0[((long)b*16 + c)*1024 + i] - mdb - (x1[((long)b*16 + c)*1024 + i] - mean) * istd * mdg);
+					y[((long)b*16 + c)*1024 + i] = nn_bn_dx1(x0[((long)b*16 + c)*1024 + i], x1[((long)b*16 + c)*1024 + i], mean, istd, k, mdb, mdg);
 			}
-		NN_PROF_END(143);
+		NN_PROF_END(136);
 	}
-	/* %144 conv2d_dx [64,16,32,32] <- %143, %22  (models/cifar_resnet8.lua:24) */
+	/* %137 conv2d_dx [64,16,32,32] <- %136, %20  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864656; /* [64,16,32,32] */
+		const float *x0 = m->arena + 6035696; /* [64,16,32,32] */
 		const float *x1 = m->param + 2800; /* conv2d3.weight[16,16,3,3] */
-		float *y = m->arena + 3145824;
-		float *scratch = m->arena + 9175664;
+		float *y = m->arena + 4194400;
+		float *scratch = m->arena + 5243024;
 		/* dx from dy and w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3300,143 +3330,15 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
 			}
 		}
-		NN_PROF_END(144);
+		NN_PROF_END(137);
 	}
-	/* %145 conv2d_dw [16,16,3,3] <- %21, %143  (models/cifar_resnet8.lua:24, grad.conv2d3.weight) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4194400; /* [64,16,32,32] */
-		const float *x1 = m->arena + 7864656; /* [64,16,32,32] */
-		float *y = m->grad + 2800;
-		float *scratch = m->arena + 9175664;
-		/* dw from x and dy: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
-		/* stride 1: dwᵀ [144,16] = the padded input's shifted rows · dyᵀ on the wide grid */
-		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
-		int off[144];  /* row (c,kh,kw) of A in the padded input */
-		nn_shift_offsets(&cv, off);
-		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
-		NN_OMP("omp parallel for schedule(static)")
-		for (int t = 0; t < 8; t++) {
-			float *xpad = scratch + (long)t*55664;  /* the padded input, then zeros */
-			float *dyt = scratch + (long)t*55664 + 18544;  /* dy[b] on the wide grid, transposed: [1088][NN_NR] per panel of channels */
-			float *part = scratch + (long)t*55664 + 53360;  /* [1][144,16]: this chunk's dwᵀ */
-			for (long i = 0; i < 2304; i++)
-				part[i] = 0;
-			for (int b = t*8; b < t*8 + 8; b++) {
-				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
-				nn_pack_wide_dyT(x1 + (long)b*16384, &cv, 16, dyt);
-				float *pt = part;
-				for (int q = 0; q < 16; q += NN_NR)
-					nn_panel_rows(144, 1088, xpad, 0, off, 1, dyt + (long)q*1088, NULL, pt + q, 16,
-					              16 - q < NN_NR ? 16 - q : NN_NR, 0, (144 + NN_MR - 1)/NN_MR, 1);
-			}
-		}
-		/* dw = the chunks' sums, added in chunk order, transposed */
-		for (long i = 0; i < 2304; i++) {  /* i = (g·Og + o)·KK + kk */
-			long gr = i / 2304, o = i / 144 % 16, kk = i % 144;
-			float sum = 0;
-			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*55664 + 53360 + gr*2304 + kk*16 + o];
-			y[i] = sum;
-		}
-		NN_PROF_END(145);
-	}
-	/* %146 relu_grad [64,16,32,32] <- %144, %21  (models/cifar_resnet8.lua:24) */
+	/* %138 conv2d_dw [16,16,3,3] <- %19, %136  (models/cifar_resnet8.lua:24, grad.conv2d3.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
-		const float *x1 = m->arena + 4194400; /* [64,16,32,32] */
-		float *y = m->arena + 7864656;
-		for (long i = 0; i < 1048576; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(146);
-	}
-	/* %147 bias_grad [16] <- %146  (models/cifar_resnet8.lua:23, grad.batchnorm2.bias) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864656; /* [64,16,32,32] */
-		float *y = m->grad + 2784;
-		for (int c = 0; c < 16; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*16 + c)*1024, 1024);
-			y[c] = (float)sum;
-		}
-		NN_PROF_END(147);
-	}
-	/* %148 bn_gamma_grad [16] <- %146, %13, %18  (models/cifar_resnet8.lua:23, grad.batchnorm2.weight) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864656; /* [64,16,32,32] */
-		const float *x1 = m->arena + 1048624; /* [64,16,32,32] */
-		const float *x2 = m->arena + 3145776; /* [3,16] */
-		float *y = m->grad + 2768;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 16; c++) {
-			const float mean = x2[c], istd = x2[16 + c];
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum_dy_xhat(x0 + ((long)b*16 + c)*1024, x1 + ((long)b*16 + c)*1024, 1024, mean, istd);
-			y[c] = (float)sum;
-		}
-		NN_PROF_END(148);
-	}
-	/* %149 bn_dx [64,16,32,32] <- %146, %13, %18, %14, %148, %147  (models/cifar_resnet8.lua:23) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864656; /* [64,16,32,32] */
-		const float *x1 = m->arena + 1048624; /* [64,16,32,32] */
-		const float *x2 = m->arena + 3145776; /* [3,16] */
-		const float *x3 = m->param + 2768; /* batchnorm2.weight[16] */
-		const float *x4 = m->grad + 2768; /* grad.batchnorm2.weight[16] */
-		const float *x5 = m->grad + 2784; /* grad.batchnorm2.bias[16] */
-		float *y = m->arena + 5243024;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 16; c++) {
-				const float mean = x2[c], istd = x2[16 + c];
-				const float k = x3[c] * istd, mdb = x5[c] / 65536.0f, mdg = x4[c] / 65536.0f;
-				for (long i = 0; i < 1024; i++)
-					y[((long)b*16 + c)*1024 + i] = k * (x0[((long)b*16 + c)*1024 + i] - mdb - (x1[((long)b*16 + c)*1024 + i] - mean) * istd * mdg);
-			}
-		NN_PROF_END(149);
-	}
-	/* %150 conv2d_dx [64,16,32,32] <- %149, %12  (models/cifar_resnet8.lua:23) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
-		const float *x1 = m->param + 464; /* conv2d2.weight[16,16,3,3] */
-		float *y = m->arena + 1048624;
-		float *scratch = m->arena + 6291600;
-		/* dx from dy and w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
-		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
-		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
-		int off[144];  /* row (c,kh,kw) of B in the padded dy */
-		nn_shift_offsets(&cv, off);
-		float *wt = scratch + 287616;  /* [1][16,16,3,3]: w flipped, in and out swapped */
-		nn_flip_weights(x1, 16, 16, 3, wt);
-		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
-		NN_OMP("omp parallel for schedule(static)")
-		for (int t = 0; t < 8; t++) {
-			float *xpad = scratch + (long)t*35952;  /* [16,34,34]: the padded dy, then zeros */
-			float *yw = scratch + (long)t*35952 + 18544;  /* [16,32,34]: the wide output */
-			for (int b = t*8; b < t*8 + 8; b++) {
-				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
-				for (int p0 = 0; p0 < 1088; p0 += NN_NR)
-					nn_panel_rows(16, 144, wt, 144, NULL, 1, xpad + p0, off, yw + p0, 1088,
-					              1088 - p0 < NN_NR ? 1088 - p0 : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 0);
-				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
-			}
-		}
-		NN_PROF_END(150);
-	}
-	/* %151 conv2d_dw [16,16,3,3] <- %11, %149  (models/cifar_resnet8.lua:23, grad.conv2d2.weight) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 2097200; /* [64,16,32,32] */
-		const float *x1 = m->arena + 5243024; /* [64,16,32,32] */
-		float *y = m->grad + 464;
-		float *scratch = m->arena + 6291600;
+		const float *x1 = m->arena + 6035696; /* [64,16,32,32] */
+		float *y = m->grad + 2800;
+		float *scratch = m->arena + 5243024;
 		/* dw from x and dy: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: dwᵀ [144,16] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3467,85 +3369,212 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*55664 + 53360 + gr*2304 + kk*16 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(151);
+		NN_PROF_END(138);
 	}
-	/* %152 add [64,16,32,32] <- %140, %150  (models/cifar_resnet8.lua:23) */
+	/* %139 bn_relu_sums [2,16] <- %137, %12, %17, %13, %14  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6815984; /* [64,16,32,32] */
-		const float *x1 = m->arena + 1048624; /* [64,16,32,32] */
-		float *y = m->arena + 7864656;
-		for (long i = 0; i < 1048576; i++)
-			y[i] = x0[i] + x1[i];
-		NN_PROF_END(152);
-	}
-	/* %153 relu_grad [64,16,32,32] <- %152, %11  (models/cifar_resnet8.lua:30) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864656; /* [64,16,32,32] */
+		const float *x0 = m->arena + 4194400; /* [64,16,32,32] */
 		const float *x1 = m->arena + 2097200; /* [64,16,32,32] */
-		float *y = m->arena + 1048624;
-		for (long i = 0; i < 1048576; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(153);
-	}
-	/* %154 bias_grad [16] <- %153  (models/cifar_resnet8.lua:30, grad.batchnorm1.bias) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
-		float *y = m->grad + 448;
-		for (int c = 0; c < 16; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*16 + c)*1024, 1024);
-			y[c] = (float)sum;
-		}
-		NN_PROF_END(154);
-	}
-	/* %155 bn_gamma_grad [16] <- %153, %3, %8  (models/cifar_resnet8.lua:30, grad.batchnorm1.weight) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
-		const float *x1 = m->arena + 0; /* [64,16,32,32] */
-		const float *x2 = m->arena + 1048576; /* [3,16] */
-		float *y = m->grad + 432;
+		const float *x2 = m->arena + 3145776; /* [3,16] */
+		const float *x3 = m->param + 2768; /* batchnorm2.weight[16] */
+		const float *x4 = m->param + 2784; /* batchnorm2.bias[16] */
+		float *y = m->arena + 6034432;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 16; c++) {
-			const float mean = x2[c], istd = x2[16 + c];
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum_dy_xhat(x0 + ((long)b*16 + c)*1024, x1 + ((long)b*16 + c)*1024, 1024, mean, istd);
-			y[c] = (float)sum;
+			const float mean = x2[c], istd = x2[16 + c], k = istd * x3[c], beta = x4[c];
+			double sum[2] = {0, 0};
+			for (int b = 0; b < 64; b++) {
+				const long o = ((long)b*16 + c)*1024;
+				nn_bn_relu_sums(x0 + o, x1 + o, 1024, mean, istd, k, beta, sum);
+			}
+			y[c] = (float)sum[0];
+			y[16 + c] = (float)sum[1];
 		}
-		NN_PROF_END(155);
+		NN_PROF_END(139);
 	}
-	/* %156 bn_dx [64,16,32,32] <- %153, %3, %8, %4, %155, %154  (models/cifar_resnet8.lua:30) */
+	/* %140 bn_pick [16] <- %139  (models/cifar_resnet8.lua:24, grad.batchnorm2.bias) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 6034432; /* [2,16] */
+		float *y = m->grad + 2784;
+		for (int c = 0; c < 16; c++)
+			y[c] = x0[0 + c];
+		NN_PROF_END(140);
+	}
+	/* %141 bn_pick [16] <- %139  (models/cifar_resnet8.lua:24, grad.batchnorm2.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 6034432; /* [2,16] */
+		float *y = m->grad + 2768;
+		for (int c = 0; c < 16; c++)
+			y[c] = x0[16 + c];
+		NN_PROF_END(141);
+	}
+	/* %142 bn_relu_dx [64,16,32,32] <- %137, %12, %17, %13, %14, %139  (models/cifar_resnet8.lua:24) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 4194400; /* [64,16,32,32] */
+		const float *x1 = m->arena + 2097200; /* [64,16,32,32] */
+		const float *x2 = m->arena + 3145776; /* [3,16] */
+		const float *x3 = m->param + 2768; /* batchnorm2.weight[16] */
+		const float *x4 = m->param + 2784; /* batchnorm2.bias[16] */
+		const float *x5 = m->arena + 6034432; /* [2,16] */
+		float *y = m->arena + 3145824;
+		NN_OMP("omp parallel for schedule(static)")
+		for (int b = 0; b < 64; b++)
+			for (int c = 0; c < 16; c++) {
+				const long o = ((long)b*16 + c)*1024;
+				const float mean = x2[c], istd = x2[16 + c], k = istd * x3[c], beta = x4[c];
+				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 1024, mean, istd, k, beta, x3[c] * istd, x5[c] / 65536.0f, x5[16 + c] / 65536.0f);
+			}
+		NN_PROF_END(142);
+	}
+	/* %143 conv2d_dx [64,16,32,32] <- %142, %11  (models/cifar_resnet8.lua:23) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
+		const float *x1 = m->param + 464; /* conv2d2.weight[16,16,3,3] */
+		float *y = m->arena + 2097200;
+		float *scratch = m->arena + 5243024;
+		/* dx from dy and w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
+		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
+		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[144];  /* row (c,kh,kw) of B in the padded dy */
+		nn_shift_offsets(&cv, off);
+		float *wt = scratch + 287616;  /* [1][16,16,3,3]: w flipped, in and out swapped */
+		nn_flip_weights(x1, 16, 16, 3, wt);
+		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
+		NN_OMP("omp parallel for schedule(static)")
+		for (int t = 0; t < 8; t++) {
+			float *xpad = scratch + (long)t*35952;  /* [16,34,34]: the padded dy, then zeros */
+			float *yw = scratch + (long)t*35952 + 18544;  /* [16,32,34]: the wide output */
+			for (int b = t*8; b < t*8 + 8; b++) {
+				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
+				for (int p0 = 0; p0 < 1088; p0 += NN_NR)
+					nn_panel_rows(16, 144, wt, 144, NULL, 1, xpad + p0, off, yw + p0, 1088,
+					              1088 - p0 < NN_NR ? 1088 - p0 : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
+			}
+		}
+		NN_PROF_END(143);
+	}
+	/* %144 conv2d_dw [16,16,3,3] <- %10, %142  (models/cifar_resnet8.lua:23, grad.conv2d2.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
+		const float *x1 = m->arena + 3145824; /* [64,16,32,32] */
+		float *y = m->grad + 464;
+		float *scratch = m->arena + 5243024;
+		/* dw from x and dy: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
+		/* stride 1: dwᵀ [144,16] = the padded input's shifted rows · dyᵀ on the wide grid */
+		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[144];  /* row (c,kh,kw) of A in the padded input */
+		nn_shift_offsets(&cv, off);
+		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
+		NN_OMP("omp parallel for schedule(static)")
+		for (int t = 0; t < 8; t++) {
+			float *xpad = scratch + (long)t*55664;  /* the padded input, then zeros */
+			float *dyt = scratch + (long)t*55664 + 18544;  /* dy[b] on the wide grid, transposed: [1088][NN_NR] per panel of channels */
+			float *part = scratch + (long)t*55664 + 53360;  /* [1][144,16]: this chunk's dwᵀ */
+			for (long i = 0; i < 2304; i++)
+				part[i] = 0;
+			for (int b = t*8; b < t*8 + 8; b++) {
+				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
+				nn_pack_wide_dyT(x1 + (long)b*16384, &cv, 16, dyt);
+				float *pt = part;
+				for (int q = 0; q < 16; q += NN_NR)
+					nn_panel_rows(144, 1088, xpad, 0, off, 1, dyt + (long)q*1088, NULL, pt + q, 16,
+					              16 - q < NN_NR ? 16 - q : NN_NR, 0, (144 + NN_MR - 1)/NN_MR, 1);
+			}
+		}
+		/* dw = the chunks' sums, added in chunk order, transposed */
+		for (long i = 0; i < 2304; i++) {  /* i = (g·Og + o)·KK + kk */
+			long gr = i / 2304, o = i / 144 % 16, kk = i % 144;
+			float sum = 0;
+			for (int t = 0; t < 8; t++)
+				sum += scratch[(long)t*55664 + 53360 + gr*2304 + kk*16 + o];
+			y[i] = sum;
+		}
+		NN_PROF_END(144);
+	}
+	/* %145 add [64,16,32,32] <- %133, %143  (models/cifar_resnet8.lua:23) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 7340176; /* [64,16,32,32] */
+		const float *x1 = m->arena + 2097200; /* [64,16,32,32] */
+		float *y = m->arena + 1048624;
+		NN_OMP("omp parallel for schedule(static)")
+		for (long i = 0; i < 1048576; i++)
+			y[i] = (x0[i]) + (x1[i]);
+		NN_PROF_END(145);
+	}
+	/* %146 bn_relu_sums [2,16] <- %145, %3, %8, %4, %5  (models/cifar_resnet8.lua:30) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
 		const float *x1 = m->arena + 0; /* [64,16,32,32] */
 		const float *x2 = m->arena + 1048576; /* [3,16] */
 		const float *x3 = m->param + 432; /* batchnorm1.weight[16] */
-		const float *x4 = m->grad + 432; /* grad.batchnorm1.weight[16] */
-		const float *x5 = m->grad + 448; /* grad.batchnorm1.bias[16] */
+		const float *x4 = m->param + 448; /* batchnorm1.bias[16] */
+		float *y = m->arena + 6034432;
+		NN_OMP("omp parallel for schedule(static)")
+		for (int c = 0; c < 16; c++) {
+			const float mean = x2[c], istd = x2[16 + c], k = istd * x3[c], beta = x4[c];
+			double sum[2] = {0, 0};
+			for (int b = 0; b < 64; b++) {
+				const long o = ((long)b*16 + c)*1024;
+				nn_bn_relu_sums(x0 + o, x1 + o, 1024, mean, istd, k, beta, sum);
+			}
+			y[c] = (float)sum[0];
+			y[16 + c] = (float)sum[1];
+		}
+		NN_PROF_END(146);
+	}
+	/* %147 bn_pick [16] <- %146  (models/cifar_resnet8.lua:30, grad.batchnorm1.bias) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 6034432; /* [2,16] */
+		float *y = m->grad + 448;
+		for (int c = 0; c < 16; c++)
+			y[c] = x0[0 + c];
+		NN_PROF_END(147);
+	}
+	/* %148 bn_pick [16] <- %146  (models/cifar_resnet8.lua:30, grad.batchnorm1.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 6034432; /* [2,16] */
+		float *y = m->grad + 432;
+		for (int c = 0; c < 16; c++)
+			y[c] = x0[16 + c];
+		NN_PROF_END(148);
+	}
+	/* %149 bn_relu_dx [64,16,32,32] <- %145, %3, %8, %4, %5, %146  (models/cifar_resnet8.lua:30) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
+		const float *x1 = m->arena + 0; /* [64,16,32,32] */
+		const float *x2 = m->arena + 1048576; /* [3,16] */
+		const float *x3 = m->param + 432; /* batchnorm1.weight[16] */
+		const float *x4 = m->param + 448; /* batchnorm1.bias[16] */
+		const float *x5 = m->arena + 6034432; /* [2,16] */
 		float *y = m->arena + 2097200;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
-				const float mean = x2[c], istd = x2[16 + c];
-				const float k = x3[c] * istd, mdb = x5[c] / 65536.0f, mdg = x4[c] / 65536.0f;
-				for (long i = 0; i < 1024; i++)
-					y[((long)b*16 + c)*1024 + i] = k * (x0[((long)b*16 + c)*1024 + i] - mdb - (x1[((long)b*16 + c)*1024 + i] - mean) * istd * mdg);
+				const long o = ((long)b*16 + c)*1024;
+				const float mean = x2[c], istd = x2[16 + c], k = istd * x3[c], beta = x4[c];
+				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 1024, mean, istd, k, beta, x3[c] * istd, x5[c] / 65536.0f, x5[16 + c] / 65536.0f);
 			}
-		NN_PROF_END(156);
+		NN_PROF_END(149);
 	}
-	/* %157 conv2d_dw [16,3,3,3] <- %0, %156  (models/cifar_resnet8.lua:30, grad.conv2d1.weight) */
+	/* %150 conv2d_dw [16,3,3,3] <- %0, %149  (models/cifar_resnet8.lua:30, grad.conv2d1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,3,32,32] */
 		const float *x1 = m->arena + 2097200; /* [64,16,32,32] */
 		float *y = m->grad + 0;
-		float *scratch = m->arena + 9175664;
+		float *scratch = m->arena + 5243024;
 		/* dw from x and dy: a 3x3 conv, pad 1, 3 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: dwᵀ [27,16] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {3, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3576,7 +3605,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*38752 + 38320 + gr*432 + kk*16 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(157);
+		NN_PROF_END(150);
 	}
 }
 
@@ -3601,7 +3630,7 @@ static void update(cifar_resnet8 *m)
 		}
 		NN_PROF_END(9);
 	}
-	/* %19 bn_running <- %18, %16, %17  (models/cifar_resnet8.lua:23) */
+	/* %18 bn_running <- %17, %15, %16  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3145776; /* [3,16] */
@@ -3612,9 +3641,9 @@ static void update(cifar_resnet8 *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100001529f * x0[32 + c];
 		}
-		NN_PROF_END(19);
+		NN_PROF_END(18);
 	}
-	/* %29 bn_running <- %28, %26, %27  (models/cifar_resnet8.lua:24) */
+	/* %27 bn_running <- %26, %24, %25  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242976; /* [3,16] */
@@ -3625,12 +3654,12 @@ static void update(cifar_resnet8 *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100001529f * x0[32 + c];
 		}
-		NN_PROF_END(29);
+		NN_PROF_END(27);
 	}
-	/* %40 bn_running <- %39, %37, %38  (models/cifar_resnet8.lua:23) */
+	/* %37 bn_running <- %36, %34, %35  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6815888; /* [3,32] */
+		const float *x0 = m->arena + 5767312; /* [3,32] */
 		float *x1 = m->state_f + 78144; /* batchnorm4.running_mean[32] */
 		float *x2 = m->state_f + 78176; /* batchnorm4.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·16384/16383 */
@@ -3638,12 +3667,12 @@ static void update(cifar_resnet8 *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100006104f * x0[64 + c];
 		}
-		NN_PROF_END(40);
+		NN_PROF_END(37);
 	}
-	/* %50 bn_running <- %49, %47, %48  (models/cifar_resnet8.lua:24) */
+	/* %46 bn_running <- %45, %43, %44  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864560; /* [3,32] */
+		const float *x0 = m->arena + 5767408; /* [3,32] */
 		float *x1 = m->state_f + 78208; /* batchnorm5.running_mean[32] */
 		float *x2 = m->state_f + 78240; /* batchnorm5.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·16384/16383 */
@@ -3651,12 +3680,12 @@ static void update(cifar_resnet8 *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100006104f * x0[64 + c];
 		}
-		NN_PROF_END(50);
+		NN_PROF_END(46);
 	}
-	/* %59 bn_running <- %58, %56, %57  (models/cifar_resnet8.lua:26) */
+	/* %55 bn_running <- %54, %52, %53  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8913232; /* [3,32] */
+		const float *x0 = m->arena + 5767504; /* [3,32] */
 		float *x1 = m->state_f + 78272; /* batchnorm6.running_mean[32] */
 		float *x2 = m->state_f + 78304; /* batchnorm6.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·16384/16383 */
@@ -3664,12 +3693,12 @@ static void update(cifar_resnet8 *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100006104f * x0[64 + c];
 		}
-		NN_PROF_END(59);
+		NN_PROF_END(55);
 	}
-	/* %70 bn_running <- %69, %67, %68  (models/cifar_resnet8.lua:23) */
+	/* %65 bn_running <- %64, %62, %63  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175472; /* [3,64] */
+		const float *x0 = m->arena + 6029744; /* [3,64] */
 		float *x1 = m->state_f + 78336; /* batchnorm7.running_mean[64] */
 		float *x2 = m->state_f + 78400; /* batchnorm7.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·4096/4095 */
@@ -3677,12 +3706,12 @@ static void update(cifar_resnet8 *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100024417f * x0[128 + c];
 		}
-		NN_PROF_END(70);
+		NN_PROF_END(65);
 	}
-	/* %80 bn_running <- %79, %77, %78  (models/cifar_resnet8.lua:24) */
+	/* %74 bn_running <- %73, %71, %72  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9699952; /* [3,64] */
+		const float *x0 = m->arena + 6029936; /* [3,64] */
 		float *x1 = m->state_f + 78464; /* batchnorm8.running_mean[64] */
 		float *x2 = m->state_f + 78528; /* batchnorm8.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·4096/4095 */
@@ -3690,12 +3719,12 @@ static void update(cifar_resnet8 *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100024417f * x0[128 + c];
 		}
-		NN_PROF_END(80);
+		NN_PROF_END(74);
 	}
-	/* %89 bn_running <- %88, %86, %87  (models/cifar_resnet8.lua:26) */
+	/* %83 bn_running <- %82, %80, %81  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10224432; /* [3,64] */
+		const float *x0 = m->arena + 6030128; /* [3,64] */
 		float *x1 = m->state_f + 78592; /* batchnorm9.running_mean[64] */
 		float *x2 = m->state_f + 78656; /* batchnorm9.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·4096/4095 */
@@ -3703,9 +3732,9 @@ static void update(cifar_resnet8 *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100024417f * x0[128 + c];
 		}
-		NN_PROF_END(89);
+		NN_PROF_END(83);
 	}
-	/* %190 sgd_update <- %187, %188, %189  (models/cifar_resnet8.lua:41) */
+	/* %183 sgd_update <- %180, %181, %182  (models/cifar_resnet8.lua:41) */
 	{
 		NN_PROF_BEGIN;
 		float *x0 = m->param + 0; /* params[78048] */
@@ -3718,7 +3747,7 @@ static void update(cifar_resnet8 *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
-		NN_PROF_END(190);
+		NN_PROF_END(183);
 	}
 }
 

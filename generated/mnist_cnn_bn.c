@@ -3,7 +3,7 @@
  *
  * Model mnist_cnn_bn: batch 64, 96560 parameters.
  * Memory: parameters 96560, gradients 96560, optimizer state 96944,
- * arena 12042432 floats (naive sum of transients 34094544).
+ * arena 11241920 floats (naive sum of transients 24461136).
  *
  * cc -O2 -march=native mnist_cnn_bn.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -636,12 +636,146 @@ NN_KERNEL double nn_sum_dy_xhat(const float *dy, const float *x, long n,
 	double s[NN_LANES] = {0};
 	long i = 0;
 	for (; i + NN_LANES <= n; i += NN_LANES)
-		for (int l = 0; l < NN_LANES; l++)
-			s[l] += (double)dy[i + l] * ((x[i + l] - mean) * istd);
+		for (int l = 0; l < NN_LANES; l++) {
+			double p = (double)dy[i + l] * ((x[i + l] - mean) * istd);
+			s[l] += p;   /* apart: no fused multiply-add, as bn_relu */
+		}
 	for (int l = 0; l < NN_LANES; l++)
-		if (i + l < n)
-			s[l] += (double)dy[i + l] * ((x[i + l] - mean) * istd);
+		if (i + l < n) {
+			double p = (double)dy[i + l] * ((x[i + l] - mean) * istd);
+			s[l] += p;
+		}
 	return nn_lanes_total(s);
+}
+
+/* ---- batch norm fused with ReLU (ops/norm.c, fusion bn_relu) ----
+ * One plane of n values of a channel with its mean, istd, k = istd·γ and
+ * β.  The value before the clamp, v = (x − mean)·k + β, is computed the
+ * same way, vector or scalar tail, in the forward and in both backward
+ * kernels, so the mask [v > 0] the backward folds in is the forward's
+ * exactly.  Branch-free: a ReLU's mask is a coin flip to a predictor. */
+NN_KERNEL float nn_bn_val(float x, float mean, float k, float beta)
+{
+	float d = x - mean, v = d * k;
+	return v + beta;
+}
+
+/* batch norm's dx of one value from its (masked) dy g: the unfused bn_dx
+ * and the fused kernels' scalar tails, and their vectors op for op.  One
+ * operation a statement, so no compiler fuses a multiply-add in one build
+ * and not in the other. */
+NN_KERNEL float nn_bn_dx1(float g, float x, float mean, float istd,
+                          float kx, float mdb, float mdg)
+{
+	float xh = (x - mean) * istd, p = xh * mdg, d = g - mdb;
+	d = d - p;
+	return kx * d;
+}
+
+#if defined(NN_AVX512) || defined(NN_AVX2)
+/* v of eight values, and their x̂ = (x − mean)·istd when xh is set */
+NN_KERNEL __m256 nn_bn_val8(__m256 x, __m256 mean, __m256 k, __m256 beta)
+{
+	return _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(x, mean), k), beta);
+}
+#endif
+
+/* y = max(0, v) */
+NN_KERNEL void nn_bn_relu_fwd(const float *x, float *y, long n, float mean,
+                              float k, float beta)
+{
+	long i = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+	const __m256 vm = _mm256_set1_ps(mean), vk = _mm256_set1_ps(k);
+	const __m256 vb = _mm256_set1_ps(beta), z = _mm256_setzero_ps();
+	for (; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(y + i, _mm256_max_ps(nn_bn_val8(
+		                 _mm256_loadu_ps(x + i), vm, vk, vb), z));
+#endif
+	for (const float *xe = x + n; x + i < xe; i++) {
+		float v = nn_bn_val(x[i], mean, k, beta);
+		y[i] = v > 0 ? v : 0;
+	}
+}
+
+/* s[0] += Σ m·dy, s[1] += Σ m·dy·x̂ with m = [v > 0]: both of batch norm's
+ * parameter gradients in one pass over dy and x, in double, in the lane
+ * order of nn_sum (lane i % 8). */
+NN_KERNEL void nn_bn_relu_sums(const float *dy, const float *x, long n,
+                               float mean, float istd, float k, float beta,
+                               double *out)
+{
+	double s[NN_LANES] = {0}, t[NN_LANES] = {0};
+	long i = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+	const __m256 vm = _mm256_set1_ps(mean), vk = _mm256_set1_ps(k);
+	const __m256 vb = _mm256_set1_ps(beta), vi = _mm256_set1_ps(istd);
+	const __m256 z = _mm256_setzero_ps();
+	__m256d s0 = _mm256_setzero_pd(), s1 = s0, t0 = s0, t1 = s0;
+	for (; i + 8 <= n; i += 8) {
+		__m256 xv = _mm256_loadu_ps(x + i);
+		__m256 m = _mm256_cmp_ps(nn_bn_val8(xv, vm, vk, vb), z, _CMP_GT_OQ);
+		__m256 g = _mm256_and_ps(m, _mm256_loadu_ps(dy + i));
+		__m256 xh = _mm256_mul_ps(_mm256_sub_ps(xv, vm), vi);
+		__m256d glo = _mm256_cvtps_pd(_mm256_castps256_ps128(g));
+		__m256d ghi = _mm256_cvtps_pd(_mm256_extractf128_ps(g, 1));
+		s0 = _mm256_add_pd(s0, glo);
+		s1 = _mm256_add_pd(s1, ghi);
+		t0 = _mm256_add_pd(t0, _mm256_mul_pd(glo, _mm256_cvtps_pd(
+		                   _mm256_castps256_ps128(xh))));
+		t1 = _mm256_add_pd(t1, _mm256_mul_pd(ghi, _mm256_cvtps_pd(
+		                   _mm256_extractf128_ps(xh, 1))));
+	}
+	_mm256_storeu_pd(s, s0);
+	_mm256_storeu_pd(s + 4, s1);
+	_mm256_storeu_pd(t, t0);
+	_mm256_storeu_pd(t + 4, t1);
+#endif
+	for (; i + NN_LANES <= n; i += NN_LANES)
+		for (int l = 0; l < NN_LANES; l++) {
+			float xv = x[i + l];
+			float g = nn_bn_val(xv, mean, k, beta) > 0 ? dy[i + l] : 0;
+			double p = (double)g * ((xv - mean) * istd);
+			s[l] += g;
+			t[l] += p;
+		}
+	for (int l = 0; l < NN_LANES; l++)
+		if (i + l < n) {
+			float xv = x[i + l];
+			float g = nn_bn_val(xv, mean, k, beta) > 0 ? dy[i + l] : 0;
+			double p = (double)g * ((xv - mean) * istd);
+			s[l] += g;
+			t[l] += p;
+		}
+	out[0] += nn_lanes_total(s);
+	out[1] += nn_lanes_total(t);
+}
+
+/* dx = kx·(m·dy − mdb − x̂·mdg), kx = γ·istd, mdb and mdg the sums / N */
+NN_KERNEL void nn_bn_relu_dx(const float *dy, const float *x, float *dx,
+                             long n, float mean, float istd, float k,
+                             float beta, float kx, float mdb, float mdg)
+{
+	long i = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+	const __m256 vm = _mm256_set1_ps(mean), vk = _mm256_set1_ps(k);
+	const __m256 vb = _mm256_set1_ps(beta), vi = _mm256_set1_ps(istd);
+	const __m256 vkx = _mm256_set1_ps(kx), vdb = _mm256_set1_ps(mdb);
+	const __m256 vdg = _mm256_set1_ps(mdg), z = _mm256_setzero_ps();
+	for (; i + 8 <= n; i += 8) {
+		__m256 xv = _mm256_loadu_ps(x + i);
+		__m256 m = _mm256_cmp_ps(nn_bn_val8(xv, vm, vk, vb), z, _CMP_GT_OQ);
+		__m256 g = _mm256_and_ps(m, _mm256_loadu_ps(dy + i));
+		__m256 xh = _mm256_mul_ps(_mm256_sub_ps(xv, vm), vi);
+		__m256 d = _mm256_sub_ps(_mm256_sub_ps(g, vdb),
+		                         _mm256_mul_ps(xh, vdg));
+		_mm256_storeu_ps(dx + i, _mm256_mul_ps(vkx, d));
+	}
+#endif
+	for (const float *xe = x + n; x + i < xe; i++) {
+		float g = nn_bn_val(x[i], mean, k, beta) > 0 ? dy[i] : 0;
+		dx[i] = nn_bn_dx1(g, x[i], mean, istd, kx, mdb, mdg);
+	}
 }
 
 /* ---- pooling (ops/pool.c): 2×2 windows, stride 2, no padding ----
@@ -814,12 +948,12 @@ typedef float nn_in_t;     /* an input element */
 #define NN_PARAM 96560
 #define NN_GRAD 96560
 #define NN_STATE 96944
-#define NN_ARENA 12042432
+#define NN_ARENA 11241920
 #define NN_XBUF 50176   /* a staged batch of inputs */
 #define NN_YBUF 64   /* and of labels (as floats) */
 #define NN_MODEL_HASH "42347ee022c0e77f"
-#define NN_LOSS (m->arena + 6222400)
-#define NN_PREDICT (m->arena + 6223040)
+#define NN_LOSS (m->arena + 10236480)
+#define NN_PREDICT (m->arena + 10237120)
 
 struct mnist_cnn_bn {
 	float lr;            /* learning rate of the next step */
@@ -834,8 +968,8 @@ struct mnist_cnn_bn {
 /* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
  * times every node; mnist_cnn_bn_profile_print() prints the table ---- */
 #ifdef NNCC_PROFILE
-static double nn_prof_sec[98];
-static long nn_prof_calls[98];
+static double nn_prof_sec[94];
+static long nn_prof_calls[94];
 #define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
 #define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
 static const struct {
@@ -845,59 +979,55 @@ static const struct {
 } nn_prof_node[] = {
 	{3, 0, 16, "conv2d", 28901376, 6624384},
 	{8, 0, 16, "bn_stats", 6422528, 6423168},
-	{10, 0, 16, "bn_apply", 4816896, 12845696},
-	{11, 0, 16, "relu", 1605632, 12845056},
-	{13, 0, 17, "conv2d", 924844032, 12881920},
-	{18, 0, 17, "bn_stats", 6422528, 6423168},
-	{20, 0, 17, "bn_apply", 4816896, 12845696},
-	{21, 0, 17, "relu", 1605632, 12845056},
-	{22, 0, 17, "maxpool", 1605632, 8028160},
-	{24, 0, 18, "conv2d", 462422016, 4890624},
-	{29, 0, 18, "bn_stats", 3211264, 3212544},
-	{31, 0, 18, "bn_apply", 2408448, 6423808},
-	{32, 0, 18, "relu", 802816, 6422528},
-	{34, 0, 19, "conv2d", 924844032, 6569984},
-	{39, 0, 19, "bn_stats", 3211264, 3212544},
-	{41, 0, 19, "bn_apply", 2408448, 6423808},
-	{42, 0, 19, "relu", 802816, 6422528},
-	{43, 0, 19, "maxpool", 802816, 4014080},
-	{46, 0, 20, "matmul", 4014080, 930816},
-	{48, 0, 20, "bias_add", 0, 5160},
-	{49, 0, 24, "softmax_ce", 2560, 2820},
-	{50, 1, 24, "softmax_ce_grad", 2560, 5376},
-	{51, 1, 20, "bias_grad", 0, 2600},
-	{52, 1, 20, "matmul", 4014080, 930816},
-	{53, 1, 20, "matmul", 4014080, 930816},
-	{55, 1, 19, "maxpool_grad", 802816, 7225344},
-	{56, 1, 19, "relu_grad", 802816, 9633792},
-	{57, 1, 19, "bias_grad", 0, 3211520},
-	{58, 1, 19, "bn_gamma_grad", 192, 6423552},
-	{59, 1, 19, "bn_dx", 4816896, 9635328},
-	{60, 1, 19, "conv2d_dx", 924844032, 6569984},
-	{61, 1, 19, "conv2d_dw", 924844032, 6569984},
-	{62, 1, 18, "relu_grad", 802816, 9633792},
-	{63, 1, 18, "bias_grad", 0, 3211520},
-	{64, 1, 18, "bn_gamma_grad", 192, 6423552},
-	{65, 1, 18, "bn_dx", 4816896, 9635328},
-	{66, 1, 18, "conv2d_dx", 462422016, 4890624},
-	{67, 1, 18, "conv2d_dw", 462422016, 4890624},
-	{68, 1, 17, "maxpool_grad", 1605632, 14450688},
-	{69, 1, 17, "relu_grad", 1605632, 19267584},
-	{70, 1, 17, "bias_grad", 0, 6422656},
-	{71, 1, 17, "bn_gamma_grad", 96, 12845568},
-	{72, 1, 17, "bn_dx", 9633792, 19268352},
-	{73, 1, 17, "conv2d_dx", 924844032, 12881920},
-	{74, 1, 17, "conv2d_dw", 924844032, 12881920},
-	{75, 1, 16, "relu_grad", 1605632, 19267584},
-	{76, 1, 16, "bias_grad", 0, 6422656},
-	{77, 1, 16, "bn_gamma_grad", 96, 12845568},
-	{78, 1, 16, "bn_dx", 9633792, 19268352},
-	{79, 1, 16, "conv2d_dw", 28901376, 6624384},
+	{10, 0, 16, "bn_relu", 6422528, 12845696},
+	{12, 0, 17, "conv2d", 924844032, 12881920},
+	{17, 0, 17, "bn_stats", 6422528, 6423168},
+	{19, 0, 17, "bn_relu", 6422528, 12845696},
+	{20, 0, 17, "maxpool", 1605632, 8028160},
+	{22, 0, 18, "conv2d", 462422016, 4890624},
+	{27, 0, 18, "bn_stats", 3211264, 3212544},
+	{29, 0, 18, "bn_relu", 3211264, 6423808},
+	{31, 0, 19, "conv2d", 924844032, 6569984},
+	{36, 0, 19, "bn_stats", 3211264, 3212544},
+	{38, 0, 19, "bn_relu", 3211264, 6423808},
+	{39, 0, 19, "maxpool", 802816, 4014080},
+	{42, 0, 20, "matmul", 4014080, 930816},
+	{44, 0, 20, "bias_add", 0, 5160},
+	{45, 0, 24, "softmax_ce", 2560, 2820},
+	{46, 1, 24, "softmax_ce_grad", 2560, 5376},
+	{47, 1, 20, "bias_grad", 0, 2600},
+	{48, 1, 20, "matmul", 4014080, 930816},
+	{49, 1, 20, "matmul", 4014080, 930816},
+	{51, 1, 19, "maxpool_grad", 802816, 7225344},
+	{52, 1, 19, "bn_relu_sums", 384, 6424320},
+	{53, 1, 19, "bn_pick", 0, 768},
+	{54, 1, 19, "bn_pick", 0, 768},
+	{55, 1, 19, "bn_relu_dx", 4816896, 9635584},
+	{56, 1, 19, "conv2d_dx", 924844032, 6569984},
+	{57, 1, 19, "conv2d_dw", 924844032, 6569984},
+	{58, 1, 18, "bn_relu_sums", 384, 6424320},
+	{59, 1, 18, "bn_pick", 0, 768},
+	{60, 1, 18, "bn_pick", 0, 768},
+	{61, 1, 18, "bn_relu_dx", 4816896, 9635584},
+	{62, 1, 18, "conv2d_dx", 462422016, 4890624},
+	{63, 1, 18, "conv2d_dw", 462422016, 4890624},
+	{64, 1, 17, "maxpool_grad", 1605632, 14450688},
+	{65, 1, 17, "bn_relu_sums", 192, 12845952},
+	{66, 1, 17, "bn_pick", 0, 384},
+	{67, 1, 17, "bn_pick", 0, 384},
+	{68, 1, 17, "bn_relu_dx", 9633792, 19268480},
+	{69, 1, 17, "conv2d_dx", 924844032, 12881920},
+	{70, 1, 17, "conv2d_dw", 924844032, 12881920},
+	{71, 1, 16, "bn_relu_sums", 192, 12845952},
+	{72, 1, 16, "bn_pick", 0, 384},
+	{73, 1, 16, "bn_pick", 0, 384},
+	{74, 1, 16, "bn_relu_dx", 9633792, 19268480},
+	{75, 1, 16, "conv2d_dw", 28901376, 6624384},
 	{9, 2, 16, "bn_running", 0, 640},
-	{19, 2, 17, "bn_running", 0, 640},
-	{30, 2, 18, "bn_running", 0, 1280},
-	{40, 2, 19, "bn_running", 0, 1280},
-	{97, 2, 27, "sgd_update", 386240, 1158720},
+	{18, 2, 17, "bn_running", 0, 640},
+	{28, 2, 18, "bn_running", 0, 1280},
+	{37, 2, 19, "bn_running", 0, 1280},
+	{93, 2, 27, "sgd_update", 386240, 1158720},
 };
 #else
 #define NN_PROF_BEGIN ((void)0)
@@ -964,7 +1094,7 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		}
 		NN_PROF_END(8);
 	}
-	/* %10 bn_apply [64,32,28,28] <- %3, %8, %4, %5  (models/mnist_cnn_bn.lua:16) */
+	/* %10 bn_relu [64,32,28,28] <- %3, %8, %4, %5  (models/mnist_cnn_bn.lua:16) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
@@ -975,27 +1105,18 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
+				const long o = ((long)b*32 + c)*784;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 784; i++)
-					y[((long)b*32 + c)*784 + i] = (x0[((long)b*32 + c)*784 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 784, mean, k, beta);
 			}
 		NN_PROF_END(10);
 	}
-	/* %11 relu [64,32,28,28] <- %10  (models/mnist_cnn_bn.lua:16) */
+	/* %12 conv2d [64,32,28,28] <- %10, %11  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
-		float *y = m->arena + 3211360;
-		for (long i = 0; i < 1605632; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(11);
-	}
-	/* %13 conv2d [64,32,28,28] <- %11, %12  (models/mnist_cnn_bn.lua:17) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,32,3,3] */
-		float *y = m->arena + 1605728;
+		float *y = m->arena + 3211360;
 		float *scratch = m->arena + 4816992;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
@@ -1015,12 +1136,12 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 				nn_unpad_output(yw, &cv, 32, y + (long)b*25088);
 			}
 		}
-		NN_PROF_END(13);
+		NN_PROF_END(12);
 	}
-	/* %18 bn_stats [3,32] <- %13, %16, %17  (models/mnist_cnn_bn.lua:17) */
+	/* %17 bn_stats [3,32] <- %12, %15, %16  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
+		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 96624; /* batchnorm2.running_mean[32] */
 		const float *x2 = m->state_f + 96656; /* batchnorm2.running_var[32] */
 		float *y = m->arena + 4816992;
@@ -1040,12 +1161,12 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[64 + c] = (float)var;
 		}
-		NN_PROF_END(18);
+		NN_PROF_END(17);
 	}
-	/* %20 bn_apply [64,32,28,28] <- %13, %18, %14, %15  (models/mnist_cnn_bn.lua:17) */
+	/* %19 bn_relu [64,32,28,28] <- %12, %17, %13, %14  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
+		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
 		const float *x1 = m->arena + 4816992; /* [3,32] */
 		const float *x2 = m->param + 9568; /* batchnorm2.weight[32] */
 		const float *x3 = m->param + 9600; /* batchnorm2.bias[32] */
@@ -1053,41 +1174,32 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
+				const long o = ((long)b*32 + c)*784;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 784; i++)
-					y[((long)b*32 + c)*784 + i] = (x0[((long)b*32 + c)*784 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 784, mean, k, beta);
 			}
-		NN_PROF_END(20);
+		NN_PROF_END(19);
 	}
-	/* %21 relu [64,32,28,28] <- %20  (models/mnist_cnn_bn.lua:17) */
+	/* %20 maxpool [64,32,14,14] <- %19  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4817088; /* [64,32,28,28] */
 		float *y = m->arena + 6422720;
-		for (long i = 0; i < 1605632; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(21);
-	}
-	/* %22 maxpool [64,32,14,14] <- %21  (models/mnist_cnn_bn.lua:17) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6422720; /* [64,32,28,28] */
-		float *y = m->arena + 4817088;
 		/* maxpool 2x2: 28x28 -> 14x14 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 2048; p++) {  /* one (sample, channel) plane */
 			const float *xp = x0 + p*784;  /* [28,28] */
 			nn_maxpool2(xp, 28, 14, 14, y + p*196);
 		}
-		NN_PROF_END(22);
+		NN_PROF_END(20);
 	}
-	/* %24 conv2d [64,64,14,14] <- %22, %23  (models/mnist_cnn_bn.lua:18) */
+	/* %22 conv2d [64,64,14,14] <- %20, %21  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4817088; /* [64,32,14,14] */
+		const float *x0 = m->arena + 6422720; /* [64,32,14,14] */
 		const float *x1 = m->param + 9632; /* conv2d3.weight[64,32,3,3] */
-		float *y = m->arena + 5218496;
-		float *scratch = m->arena + 6021312;
+		float *y = m->arena + 6824128;
+		float *scratch = m->arena + 7626944;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1106,15 +1218,15 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 				nn_unpad_output(yw, &cv, 64, y + (long)b*12544);
 			}
 		}
-		NN_PROF_END(24);
+		NN_PROF_END(22);
 	}
-	/* %29 bn_stats [3,64] <- %24, %27, %28  (models/mnist_cnn_bn.lua:18) */
+	/* %27 bn_stats [3,64] <- %22, %25, %26  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5218496; /* [64,64,14,14] */
+		const float *x0 = m->arena + 6824128; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 96688; /* batchnorm3.running_mean[64] */
 		const float *x2 = m->state_f + 96752; /* batchnorm3.running_var[64] */
-		float *y = m->arena + 6021312;
+		float *y = m->arena + 7626944;
 		/* training: the batch's statistics over 12544 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1131,41 +1243,32 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[128 + c] = (float)var;
 		}
-		NN_PROF_END(29);
+		NN_PROF_END(27);
 	}
-	/* %31 bn_apply [64,64,14,14] <- %24, %29, %25, %26  (models/mnist_cnn_bn.lua:18) */
+	/* %29 bn_relu [64,64,14,14] <- %22, %27, %23, %24  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5218496; /* [64,64,14,14] */
-		const float *x1 = m->arena + 6021312; /* [3,64] */
+		const float *x0 = m->arena + 6824128; /* [64,64,14,14] */
+		const float *x1 = m->arena + 7626944; /* [3,64] */
 		const float *x2 = m->param + 28064; /* batchnorm3.weight[64] */
 		const float *x3 = m->param + 28128; /* batchnorm3.bias[64] */
-		float *y = m->arena + 8028352;
+		float *y = m->arena + 7627136;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
+				const long o = ((long)b*64 + c)*196;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 196; i++)
-					y[((long)b*64 + c)*196 + i] = (x0[((long)b*64 + c)*196 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 196, mean, k, beta);
 			}
-		NN_PROF_END(31);
+		NN_PROF_END(29);
 	}
-	/* %32 relu [64,64,14,14] <- %31  (models/mnist_cnn_bn.lua:18) */
+	/* %31 conv2d [64,64,14,14] <- %29, %30  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028352; /* [64,64,14,14] */
-		float *y = m->arena + 8831168;
-		for (long i = 0; i < 802816; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(32);
-	}
-	/* %34 conv2d [64,64,14,14] <- %32, %33  (models/mnist_cnn_bn.lua:19) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8831168; /* [64,64,14,14] */
+		const float *x0 = m->arena + 7627136; /* [64,64,14,14] */
 		const float *x1 = m->param + 28192; /* conv2d4.weight[64,64,3,3] */
-		float *y = m->arena + 8028352;
-		float *scratch = m->arena + 6021504;
+		float *y = m->arena + 8429952;
+		float *scratch = m->arena + 9232768;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1184,15 +1287,15 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 				nn_unpad_output(yw, &cv, 64, y + (long)b*12544);
 			}
 		}
-		NN_PROF_END(34);
+		NN_PROF_END(31);
 	}
-	/* %39 bn_stats [3,64] <- %34, %37, %38  (models/mnist_cnn_bn.lua:19) */
+	/* %36 bn_stats [3,64] <- %31, %34, %35  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028352; /* [64,64,14,14] */
+		const float *x0 = m->arena + 8429952; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 96816; /* batchnorm4.running_mean[64] */
 		const float *x2 = m->state_f + 96880; /* batchnorm4.running_var[64] */
-		float *y = m->arena + 6021504;
+		float *y = m->arena + 9232768;
 		/* training: the batch's statistics over 12544 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1209,74 +1312,68 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[128 + c] = (float)var;
 		}
-		NN_PROF_END(39);
+		NN_PROF_END(36);
 	}
-	/* %41 bn_apply [64,64,14,14] <- %34, %39, %35, %36  (models/mnist_cnn_bn.lua:19) */
+	/* %38 bn_relu [64,64,14,14] <- %31, %36, %32, %33  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028352; /* [64,64,14,14] */
-		const float *x1 = m->arena + 6021504; /* [3,64] */
+		const float *x0 = m->arena + 8429952; /* [64,64,14,14] */
+		const float *x1 = m->arena + 9232768; /* [3,64] */
 		const float *x2 = m->param + 65056; /* batchnorm4.weight[64] */
 		const float *x3 = m->param + 65120; /* batchnorm4.bias[64] */
-		float *y = m->arena + 9633984;
+		float *y = m->arena + 9232960;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
+				const long o = ((long)b*64 + c)*196;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 196; i++)
-					y[((long)b*64 + c)*196 + i] = (x0[((long)b*64 + c)*196 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 196, mean, k, beta);
 			}
-		NN_PROF_END(41);
+		NN_PROF_END(38);
 	}
-	/* %42 relu [64,64,14,14] <- %41  (models/mnist_cnn_bn.lua:19) */
+	/* %39 maxpool [64,64,7,7] <- %38  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9633984; /* [64,64,14,14] */
-		float *y = m->arena + 10436800;
-		for (long i = 0; i < 802816; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(42);
-	}
-	/* %43 maxpool [64,64,7,7] <- %42  (models/mnist_cnn_bn.lua:19) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10436800; /* [64,64,14,14] */
-		float *y = m->arena + 6021696;
+		const float *x0 = m->arena + 9232960; /* [64,64,14,14] */
+		float *y = m->arena + 10035776;
 		/* maxpool 2x2: 14x14 -> 7x7 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 4096; p++) {  /* one (sample, channel) plane */
 			const float *xp = x0 + p*196;  /* [14,14] */
 			nn_maxpool2(xp, 14, 7, 7, y + p*49);
 		}
-		NN_PROF_END(43);
+		NN_PROF_END(39);
 	}
-	/* %46 matmul [64,10] <- %44, %45  (models/mnist_cnn_bn.lua:20) */
+	/* %42 matmul [64,10] <- %40, %41  (models/mnist_cnn_bn.lua:20) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6021696; /* [64,3136] */
+		const float *x0 = m->arena + 10035776; /* [64,3136] */
 		const float *x1 = m->param + 65184; /* linear1.weight[10,3136] */
-		float *y = m->arena + 6222400;
-		float *scratch = m->arena + 6223040;
+		float *y = m->arena + 10236480;
+		float *scratch = m->arena + 10237120;
 		nn_gemm(64, 10, 3136, x0, 3136, 0, x1, 3136, 1, y, 10, scratch);
-		NN_PROF_END(46);
+		NN_PROF_END(42);
 	}
-	/* %48 bias_add [64,10] <- %46, %47  (models/mnist_cnn_bn.lua:20) */
+	/* %44 bias_add [64,10] <- %42, %43  (models/mnist_cnn_bn.lua:20) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6222400; /* [64,10] */
+		const float *x0 = m->arena + 10236480; /* [64,10] */
 		const float *x1 = m->param + 96544; /* linear1.bias[10] */
-		float *y = m->arena + 6223040;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 10; c++)
-				y[b*10 + c] = x0[b*10 + c] + x1[c];
-		NN_PROF_END(48);
+		float *y = m->arena + 10237120;
+		for (long b = 0; b < 64; b++)
+			for (int c = 0; c < 10; c++) {
+				const long o = (b*10 + c)*1;
+				for (long i = 0; i < 1; i++)
+					y[o + i] = (x0[o + i]) + (x1[c]);
+			}
+		NN_PROF_END(44);
 	}
-	/* %49 softmax_ce [1] <- %48, %1  (models/mnist_cnn_bn.lua:24) */
+	/* %45 softmax_ce [1] <- %44, %1  (models/mnist_cnn_bn.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6223040; /* [64,10] */
+		const float *x0 = m->arena + 10237120; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 6222400;
+		float *y = m->arena + 10236480;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -1288,7 +1385,7 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 			total += lse - z[k];
 		}
 		y[0] = (float)(total / nrows);
-		NN_PROF_END(49);
+		NN_PROF_END(45);
 	}
 }
 
@@ -1339,7 +1436,7 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 			y[64 + c] = x2[c];
 		}
 	}
-	/* %10 bn_apply [64,32,28,28] <- %3, %8, %4, %5  (models/mnist_cnn_bn.lua:16) */
+	/* %10 bn_relu [64,32,28,28] <- %3, %8, %4, %5  (models/mnist_cnn_bn.lua:16) */
 	{
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
 		const float *x1 = m->arena + 1605632; /* [3,32] */
@@ -1349,23 +1446,16 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
+				const long o = ((long)b*32 + c)*784;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 784; i++)
-					y[((long)b*32 + c)*784 + i] = (x0[((long)b*32 + c)*784 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 784, mean, k, beta);
 			}
 	}
-	/* %11 relu [64,32,28,28] <- %10  (models/mnist_cnn_bn.lua:16) */
+	/* %12 conv2d [64,32,28,28] <- %10, %11  (models/mnist_cnn_bn.lua:17) */
 	{
 		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
-		float *y = m->arena + 3211360;
-		for (long i = 0; i < 1605632; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %13 conv2d [64,32,28,28] <- %11, %12  (models/mnist_cnn_bn.lua:17) */
-	{
-		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,32,3,3] */
-		float *y = m->arena + 1605728;
+		float *y = m->arena + 3211360;
 		float *scratch = m->arena + 4816992;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
@@ -1386,9 +1476,9 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %18 bn_stats [3,32] <- %13, %16, %17  (models/mnist_cnn_bn.lua:17) */
+	/* %17 bn_stats [3,32] <- %12, %15, %16  (models/mnist_cnn_bn.lua:17) */
 	{
-		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
+		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 96624; /* batchnorm2.running_mean[32] */
 		const float *x2 = m->state_f + 96656; /* batchnorm2.running_var[32] */
 		float *y = m->arena + 4816992;
@@ -1400,9 +1490,9 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 			y[64 + c] = x2[c];
 		}
 	}
-	/* %20 bn_apply [64,32,28,28] <- %13, %18, %14, %15  (models/mnist_cnn_bn.lua:17) */
+	/* %19 bn_relu [64,32,28,28] <- %12, %17, %13, %14  (models/mnist_cnn_bn.lua:17) */
 	{
-		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
+		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
 		const float *x1 = m->arena + 4816992; /* [3,32] */
 		const float *x2 = m->param + 9568; /* batchnorm2.weight[32] */
 		const float *x3 = m->param + 9600; /* batchnorm2.bias[32] */
@@ -1410,22 +1500,15 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
+				const long o = ((long)b*32 + c)*784;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 784; i++)
-					y[((long)b*32 + c)*784 + i] = (x0[((long)b*32 + c)*784 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 784, mean, k, beta);
 			}
 	}
-	/* %21 relu [64,32,28,28] <- %20  (models/mnist_cnn_bn.lua:17) */
+	/* %20 maxpool [64,32,14,14] <- %19  (models/mnist_cnn_bn.lua:17) */
 	{
 		const float *x0 = m->arena + 4817088; /* [64,32,28,28] */
 		float *y = m->arena + 6422720;
-		for (long i = 0; i < 1605632; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %22 maxpool [64,32,14,14] <- %21  (models/mnist_cnn_bn.lua:17) */
-	{
-		const float *x0 = m->arena + 6422720; /* [64,32,28,28] */
-		float *y = m->arena + 4817088;
 		/* maxpool 2x2: 28x28 -> 14x14 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 2048; p++) {  /* one (sample, channel) plane */
@@ -1433,12 +1516,12 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 			nn_maxpool2(xp, 28, 14, 14, y + p*196);
 		}
 	}
-	/* %24 conv2d [64,64,14,14] <- %22, %23  (models/mnist_cnn_bn.lua:18) */
+	/* %22 conv2d [64,64,14,14] <- %20, %21  (models/mnist_cnn_bn.lua:18) */
 	{
-		const float *x0 = m->arena + 4817088; /* [64,32,14,14] */
+		const float *x0 = m->arena + 6422720; /* [64,32,14,14] */
 		const float *x1 = m->param + 9632; /* conv2d3.weight[64,32,3,3] */
-		float *y = m->arena + 5218496;
-		float *scratch = m->arena + 6021312;
+		float *y = m->arena + 6824128;
+		float *scratch = m->arena + 7626944;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1458,12 +1541,12 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %29 bn_stats [3,64] <- %24, %27, %28  (models/mnist_cnn_bn.lua:18) */
+	/* %27 bn_stats [3,64] <- %22, %25, %26  (models/mnist_cnn_bn.lua:18) */
 	{
-		const float *x0 = m->arena + 5218496; /* [64,64,14,14] */
+		const float *x0 = m->arena + 6824128; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 96688; /* batchnorm3.running_mean[64] */
 		const float *x2 = m->state_f + 96752; /* batchnorm3.running_var[64] */
-		float *y = m->arena + 6021312;
+		float *y = m->arena + 7626944;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -1472,34 +1555,27 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 			y[128 + c] = x2[c];
 		}
 	}
-	/* %31 bn_apply [64,64,14,14] <- %24, %29, %25, %26  (models/mnist_cnn_bn.lua:18) */
+	/* %29 bn_relu [64,64,14,14] <- %22, %27, %23, %24  (models/mnist_cnn_bn.lua:18) */
 	{
-		const float *x0 = m->arena + 5218496; /* [64,64,14,14] */
-		const float *x1 = m->arena + 6021312; /* [3,64] */
+		const float *x0 = m->arena + 6824128; /* [64,64,14,14] */
+		const float *x1 = m->arena + 7626944; /* [3,64] */
 		const float *x2 = m->param + 28064; /* batchnorm3.weight[64] */
 		const float *x3 = m->param + 28128; /* batchnorm3.bias[64] */
-		float *y = m->arena + 8028352;
+		float *y = m->arena + 7627136;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
+				const long o = ((long)b*64 + c)*196;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 196; i++)
-					y[((long)b*64 + c)*196 + i] = (x0[((long)b*64 + c)*196 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 196, mean, k, beta);
 			}
 	}
-	/* %32 relu [64,64,14,14] <- %31  (models/mnist_cnn_bn.lua:18) */
+	/* %31 conv2d [64,64,14,14] <- %29, %30  (models/mnist_cnn_bn.lua:19) */
 	{
-		const float *x0 = m->arena + 8028352; /* [64,64,14,14] */
-		float *y = m->arena + 8831168;
-		for (long i = 0; i < 802816; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %34 conv2d [64,64,14,14] <- %32, %33  (models/mnist_cnn_bn.lua:19) */
-	{
-		const float *x0 = m->arena + 8831168; /* [64,64,14,14] */
+		const float *x0 = m->arena + 7627136; /* [64,64,14,14] */
 		const float *x1 = m->param + 28192; /* conv2d4.weight[64,64,3,3] */
-		float *y = m->arena + 8028352;
-		float *scratch = m->arena + 6021504;
+		float *y = m->arena + 8429952;
+		float *scratch = m->arena + 9232768;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1519,12 +1595,12 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %39 bn_stats [3,64] <- %34, %37, %38  (models/mnist_cnn_bn.lua:19) */
+	/* %36 bn_stats [3,64] <- %31, %34, %35  (models/mnist_cnn_bn.lua:19) */
 	{
-		const float *x0 = m->arena + 8028352; /* [64,64,14,14] */
+		const float *x0 = m->arena + 8429952; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 96816; /* batchnorm4.running_mean[64] */
 		const float *x2 = m->state_f + 96880; /* batchnorm4.running_var[64] */
-		float *y = m->arena + 6021504;
+		float *y = m->arena + 9232768;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -1533,32 +1609,25 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 			y[128 + c] = x2[c];
 		}
 	}
-	/* %41 bn_apply [64,64,14,14] <- %34, %39, %35, %36  (models/mnist_cnn_bn.lua:19) */
+	/* %38 bn_relu [64,64,14,14] <- %31, %36, %32, %33  (models/mnist_cnn_bn.lua:19) */
 	{
-		const float *x0 = m->arena + 8028352; /* [64,64,14,14] */
-		const float *x1 = m->arena + 6021504; /* [3,64] */
+		const float *x0 = m->arena + 8429952; /* [64,64,14,14] */
+		const float *x1 = m->arena + 9232768; /* [3,64] */
 		const float *x2 = m->param + 65056; /* batchnorm4.weight[64] */
 		const float *x3 = m->param + 65120; /* batchnorm4.bias[64] */
-		float *y = m->arena + 9633984;
+		float *y = m->arena + 9232960;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
+				const long o = ((long)b*64 + c)*196;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 196; i++)
-					y[((long)b*64 + c)*196 + i] = (x0[((long)b*64 + c)*196 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 196, mean, k, beta);
 			}
 	}
-	/* %42 relu [64,64,14,14] <- %41  (models/mnist_cnn_bn.lua:19) */
+	/* %39 maxpool [64,64,7,7] <- %38  (models/mnist_cnn_bn.lua:19) */
 	{
-		const float *x0 = m->arena + 9633984; /* [64,64,14,14] */
-		float *y = m->arena + 10436800;
-		for (long i = 0; i < 802816; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %43 maxpool [64,64,7,7] <- %42  (models/mnist_cnn_bn.lua:19) */
-	{
-		const float *x0 = m->arena + 10436800; /* [64,64,14,14] */
-		float *y = m->arena + 6021696;
+		const float *x0 = m->arena + 9232960; /* [64,64,14,14] */
+		float *y = m->arena + 10035776;
 		/* maxpool 2x2: 14x14 -> 7x7 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 4096; p++) {  /* one (sample, channel) plane */
@@ -1566,29 +1635,32 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 			nn_maxpool2(xp, 14, 7, 7, y + p*49);
 		}
 	}
-	/* %46 matmul [64,10] <- %44, %45  (models/mnist_cnn_bn.lua:20) */
+	/* %42 matmul [64,10] <- %40, %41  (models/mnist_cnn_bn.lua:20) */
 	{
-		const float *x0 = m->arena + 6021696; /* [64,3136] */
+		const float *x0 = m->arena + 10035776; /* [64,3136] */
 		const float *x1 = m->param + 65184; /* linear1.weight[10,3136] */
-		float *y = m->arena + 6222400;
-		float *scratch = m->arena + 6223040;
+		float *y = m->arena + 10236480;
+		float *scratch = m->arena + 10237120;
 		nn_gemm(64, 10, 3136, x0, 3136, 0, x1, 3136, 1, y, 10, scratch);
 	}
-	/* %48 bias_add [64,10] <- %46, %47  (models/mnist_cnn_bn.lua:20) */
+	/* %44 bias_add [64,10] <- %42, %43  (models/mnist_cnn_bn.lua:20) */
 	{
-		const float *x0 = m->arena + 6222400; /* [64,10] */
+		const float *x0 = m->arena + 10236480; /* [64,10] */
 		const float *x1 = m->param + 96544; /* linear1.bias[10] */
-		float *y = m->arena + 6223040;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 10; c++)
-				y[b*10 + c] = x0[b*10 + c] + x1[c];
+		float *y = m->arena + 10237120;
+		for (long b = 0; b < 64; b++)
+			for (int c = 0; c < 10; c++) {
+				const long o = (b*10 + c)*1;
+				for (long i = 0; i < 1; i++)
+					y[o + i] = (x0[o + i]) + (x1[c]);
+			}
 	}
 	if (yin)  /* evaluate: the loss too */
-	/* %49 softmax_ce [1] <- %48, %1  (models/mnist_cnn_bn.lua:24) */
+	/* %45 softmax_ce [1] <- %44, %1  (models/mnist_cnn_bn.lua:24) */
 	{
-		const float *x0 = m->arena + 6223040; /* [64,10] */
+		const float *x0 = m->arena + 10237120; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 6222400;
+		float *y = m->arena + 10236480;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -1611,12 +1683,12 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	(void)nrows;
 	(void)xin;
 	(void)yin;
-	/* %50 softmax_ce_grad [64,10] <- %48, %1  (models/mnist_cnn_bn.lua:24) */
+	/* %46 softmax_ce_grad [64,10] <- %44, %1  (models/mnist_cnn_bn.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6223040; /* [64,10] */
+		const float *x0 = m->arena + 10237120; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 6223680;
+		float *y = m->arena + 10237760;
 		const float inv = 1.0f / nrows;
 		for (int b = 0; b < 64; b++) {
 			float *dz = y + (long)b*10;
@@ -1633,121 +1705,120 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 10; c++) dz[c] *= p / s;
 			dz[k] -= p;
 		}
-		NN_PROF_END(50);
+		NN_PROF_END(46);
 	}
-	/* %51 bias_grad [10] <- %50  (models/mnist_cnn_bn.lua:20, grad.linear1.bias) */
+	/* %47 bias_grad [10] <- %46  (models/mnist_cnn_bn.lua:20, grad.linear1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6223680; /* [64,10] */
+		const float *x0 = m->arena + 10237760; /* [64,10] */
 		float *y = m->grad + 96544;
 		for (int c = 0; c < 10; c++)
 			y[c] = 0;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++)
 				y[c] += x0[b*10 + c];
-		NN_PROF_END(51);
+		NN_PROF_END(47);
 	}
-	/* %52 matmul [64,3136] <- %50, %45  (models/mnist_cnn_bn.lua:20) */
+	/* %48 matmul [64,3136] <- %46, %41  (models/mnist_cnn_bn.lua:20) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6223680; /* [64,10] */
+		const float *x0 = m->arena + 10237760; /* [64,10] */
 		const float *x1 = m->param + 65184; /* linear1.weight[10,3136] */
-		float *y = m->arena + 9633984;
-		float *scratch = m->arena + 6224320;
+		float *y = m->arena + 10238400;
+		float *scratch = m->arena + 10439104;
 		nn_gemm(64, 3136, 10, x0, 10, 0, x1, 3136, 0, y, 3136, scratch);
-		NN_PROF_END(52);
+		NN_PROF_END(48);
 	}
-	/* %53 matmul [10,3136] <- %50, %44  (models/mnist_cnn_bn.lua:20, grad.linear1.weight) */
+	/* %49 matmul [10,3136] <- %46, %40  (models/mnist_cnn_bn.lua:20, grad.linear1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6223680; /* [64,10] */
-		const float *x1 = m->arena + 6021696; /* [64,3136] */
+		const float *x0 = m->arena + 10237760; /* [64,10] */
+		const float *x1 = m->arena + 10035776; /* [64,3136] */
 		float *y = m->grad + 65184;
-		float *scratch = m->arena + 9834688;
+		float *scratch = m->arena + 10439104;
 		nn_gemm(10, 3136, 64, x0, 10, 1, x1, 3136, 0, y, 3136, scratch);
-		NN_PROF_END(53);
+		NN_PROF_END(49);
 	}
-	/* %55 maxpool_grad [64,64,14,14] <- %54, %42  (models/mnist_cnn_bn.lua:19) */
+	/* %51 maxpool_grad [64,64,14,14] <- %50, %38  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9633984; /* [64,64,7,7] */
-		const float *x1 = m->arena + 10436800; /* [64,64,14,14] */
-		float *y = m->arena + 11239616;
+		const float *x0 = m->arena + 10238400; /* [64,64,7,7] */
+		const float *x1 = m->arena + 9232960; /* [64,64,14,14] */
+		float *y = m->arena + 10439104;
 		/* the gradient of maxpool 2x2: 14x14 -> 7x7 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 4096; p++) {  /* one (sample, channel) plane */
 			const float *xp = x1 + p*196;  /* [14,14] */
 			nn_maxpool2_grad(xp, x0 + p*49, 14, 14, 7, 7, y + p*196);
 		}
-		NN_PROF_END(55);
+		NN_PROF_END(51);
 	}
-	/* %56 relu_grad [64,64,14,14] <- %55, %42  (models/mnist_cnn_bn.lua:19) */
+	/* %52 bn_relu_sums [2,64] <- %51, %31, %36, %32, %33  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11239616; /* [64,64,14,14] */
-		const float *x1 = m->arena + 10436800; /* [64,64,14,14] */
-		float *y = m->arena + 9633984;
-		for (long i = 0; i < 802816; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(56);
-	}
-	/* %57 bias_grad [64] <- %56  (models/mnist_cnn_bn.lua:19, grad.batchnorm4.bias) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9633984; /* [64,64,14,14] */
-		float *y = m->grad + 65120;
-		for (int c = 0; c < 64; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*64 + c)*196, 196);
-			y[c] = (float)sum;
-		}
-		NN_PROF_END(57);
-	}
-	/* %58 bn_gamma_grad [64] <- %56, %34, %39  (models/mnist_cnn_bn.lua:19, grad.batchnorm4.weight) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9633984; /* [64,64,14,14] */
-		const float *x1 = m->arena + 8028352; /* [64,64,14,14] */
-		const float *x2 = m->arena + 6021504; /* [3,64] */
-		float *y = m->grad + 65056;
+		const float *x0 = m->arena + 10439104; /* [64,64,14,14] */
+		const float *x1 = m->arena + 8429952; /* [64,64,14,14] */
+		const float *x2 = m->arena + 9232768; /* [3,64] */
+		const float *x3 = m->param + 65056; /* batchnorm4.weight[64] */
+		const float *x4 = m->param + 65120; /* batchnorm4.bias[64] */
+		float *y = m->arena + 10236496;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
-			const float mean = x2[c], istd = x2[64 + c];
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum_dy_xhat(x0 + ((long)b*64 + c)*196, x1 + ((long)b*64 + c)*196, 196, mean, istd);
-			y[c] = (float)sum;
+			const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
+			double sum[2] = {0, 0};
+			for (int b = 0; b < 64; b++) {
+				const long o = ((long)b*64 + c)*196;
+				nn_bn_relu_sums(x0 + o, x1 + o, 196, mean, istd, k, beta, sum);
+			}
+			y[c] = (float)sum[0];
+			y[64 + c] = (float)sum[1];
 		}
-		NN_PROF_END(58);
+		NN_PROF_END(52);
 	}
-	/* %59 bn_dx [64,64,14,14] <- %56, %34, %39, %35, %58, %57  (models/mnist_cnn_bn.lua:19) */
+	/* %53 bn_pick [64] <- %52  (models/mnist_cnn_bn.lua:19, grad.batchnorm4.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9633984; /* [64,64,14,14] */
-		const float *x1 = m->arena + 8028352; /* [64,64,14,14] */
-		const float *x2 = m->arena + 6021504; /* [3,64] */
+		const float *x0 = m->arena + 10236496; /* [2,64] */
+		float *y = m->grad + 65120;
+		for (int c = 0; c < 64; c++)
+			y[c] = x0[0 + c];
+		NN_PROF_END(53);
+	}
+	/* %54 bn_pick [64] <- %52  (models/mnist_cnn_bn.lua:19, grad.batchnorm4.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 10236496; /* [2,64] */
+		float *y = m->grad + 65056;
+		for (int c = 0; c < 64; c++)
+			y[c] = x0[64 + c];
+		NN_PROF_END(54);
+	}
+	/* %55 bn_relu_dx [64,64,14,14] <- %51, %31, %36, %32, %33, %52  (models/mnist_cnn_bn.lua:19) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 10439104; /* [64,64,14,14] */
+		const float *x1 = m->arena + 8429952; /* [64,64,14,14] */
+		const float *x2 = m->arena + 9232768; /* [3,64] */
 		const float *x3 = m->param + 65056; /* batchnorm4.weight[64] */
-		const float *x4 = m->grad + 65056; /* grad.batchnorm4.weight[64] */
-		const float *x5 = m->grad + 65120; /* grad.batchnorm4.bias[64] */
-		float *y = m->arena + 10436800;
+		const float *x4 = m->param + 65120; /* batchnorm4.bias[64] */
+		const float *x5 = m->arena + 10236496; /* [2,64] */
+		float *y = m->arena + 9232960;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
-				const float mean = x2[c], istd = x2[64 + c];
-				const float k = x3[c] * istd, mdb = x5[c] / 12544.0f, mdg = x4[c] / 12544.0f;
-				for (long i = 0; i < 196; i++)
-					y[((long)b*64 + c)*196 + i] = k * (x0[((long)b*64 + c)*196 + i] - mdb - (x1[((long)b*64 + c)*196 + i] - mean) * istd * mdg);
+				const long o = ((long)b*64 + c)*196;
+				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
+				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[64 + c] / 12544.0f);
 			}
-		NN_PROF_END(59);
+		NN_PROF_END(55);
 	}
-	/* %60 conv2d_dx [64,64,14,14] <- %59, %33  (models/mnist_cnn_bn.lua:19) */
+	/* %56 conv2d_dx [64,64,14,14] <- %55, %30  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10436800; /* [64,64,14,14] */
+		const float *x0 = m->arena + 9232960; /* [64,64,14,14] */
 		const float *x1 = m->param + 28192; /* conv2d4.weight[64,64,3,3] */
-		float *y = m->arena + 8028352;
-		float *scratch = m->arena + 9633984;
+		float *y = m->arena + 8429952;
+		float *scratch = m->arena + 10237760;
 		/* dx from dy and w: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1768,15 +1839,15 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				nn_unpad_output(yw, &cv, 64, y + (long)b*12544);
 			}
 		}
-		NN_PROF_END(60);
+		NN_PROF_END(56);
 	}
-	/* %61 conv2d_dw [64,64,3,3] <- %32, %59  (models/mnist_cnn_bn.lua:19, grad.conv2d4.weight) */
+	/* %57 conv2d_dw [64,64,3,3] <- %29, %55  (models/mnist_cnn_bn.lua:19, grad.conv2d4.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8831168; /* [64,64,14,14] */
-		const float *x1 = m->arena + 10436800; /* [64,64,14,14] */
+		const float *x0 = m->arena + 7627136; /* [64,64,14,14] */
+		const float *x1 = m->arena + 9232960; /* [64,64,14,14] */
 		float *y = m->grad + 28192;
-		float *scratch = m->arena + 9633984;
+		float *scratch = m->arena + 10237760;
 		/* dw from x and dy: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: dwᵀ [576,64] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1808,75 +1879,74 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*67632 + 30768 + gr*36864 + kk*64 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(61);
+		NN_PROF_END(57);
 	}
-	/* %62 relu_grad [64,64,14,14] <- %60, %32  (models/mnist_cnn_bn.lua:18) */
+	/* %58 bn_relu_sums [2,64] <- %56, %22, %27, %23, %24  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028352; /* [64,64,14,14] */
-		const float *x1 = m->arena + 8831168; /* [64,64,14,14] */
-		float *y = m->arena + 9633984;
-		for (long i = 0; i < 802816; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(62);
-	}
-	/* %63 bias_grad [64] <- %62  (models/mnist_cnn_bn.lua:18, grad.batchnorm3.bias) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9633984; /* [64,64,14,14] */
-		float *y = m->grad + 28128;
-		for (int c = 0; c < 64; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*64 + c)*196, 196);
-			y[c] = (float)sum;
-		}
-		NN_PROF_END(63);
-	}
-	/* %64 bn_gamma_grad [64] <- %62, %24, %29  (models/mnist_cnn_bn.lua:18, grad.batchnorm3.weight) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9633984; /* [64,64,14,14] */
-		const float *x1 = m->arena + 5218496; /* [64,64,14,14] */
-		const float *x2 = m->arena + 6021312; /* [3,64] */
-		float *y = m->grad + 28064;
+		const float *x0 = m->arena + 8429952; /* [64,64,14,14] */
+		const float *x1 = m->arena + 6824128; /* [64,64,14,14] */
+		const float *x2 = m->arena + 7626944; /* [3,64] */
+		const float *x3 = m->param + 28064; /* batchnorm3.weight[64] */
+		const float *x4 = m->param + 28128; /* batchnorm3.bias[64] */
+		float *y = m->arena + 10236496;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
-			const float mean = x2[c], istd = x2[64 + c];
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum_dy_xhat(x0 + ((long)b*64 + c)*196, x1 + ((long)b*64 + c)*196, 196, mean, istd);
-			y[c] = (float)sum;
+			const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
+			double sum[2] = {0, 0};
+			for (int b = 0; b < 64; b++) {
+				const long o = ((long)b*64 + c)*196;
+				nn_bn_relu_sums(x0 + o, x1 + o, 196, mean, istd, k, beta, sum);
+			}
+			y[c] = (float)sum[0];
+			y[64 + c] = (float)sum[1];
 		}
-		NN_PROF_END(64);
+		NN_PROF_END(58);
 	}
-	/* %65 bn_dx [64,64,14,14] <- %62, %24, %29, %25, %64, %63  (models/mnist_cnn_bn.lua:18) */
+	/* %59 bn_pick [64] <- %58  (models/mnist_cnn_bn.lua:18, grad.batchnorm3.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9633984; /* [64,64,14,14] */
-		const float *x1 = m->arena + 5218496; /* [64,64,14,14] */
-		const float *x2 = m->arena + 6021312; /* [3,64] */
+		const float *x0 = m->arena + 10236496; /* [2,64] */
+		float *y = m->grad + 28128;
+		for (int c = 0; c < 64; c++)
+			y[c] = x0[0 + c];
+		NN_PROF_END(59);
+	}
+	/* %60 bn_pick [64] <- %58  (models/mnist_cnn_bn.lua:18, grad.batchnorm3.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 10236496; /* [2,64] */
+		float *y = m->grad + 28064;
+		for (int c = 0; c < 64; c++)
+			y[c] = x0[64 + c];
+		NN_PROF_END(60);
+	}
+	/* %61 bn_relu_dx [64,64,14,14] <- %56, %22, %27, %23, %24, %58  (models/mnist_cnn_bn.lua:18) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 8429952; /* [64,64,14,14] */
+		const float *x1 = m->arena + 6824128; /* [64,64,14,14] */
+		const float *x2 = m->arena + 7626944; /* [3,64] */
 		const float *x3 = m->param + 28064; /* batchnorm3.weight[64] */
-		const float *x4 = m->grad + 28064; /* grad.batchnorm3.weight[64] */
-		const float *x5 = m->grad + 28128; /* grad.batchnorm3.bias[64] */
-		float *y = m->arena + 8028352;
+		const float *x4 = m->param + 28128; /* batchnorm3.bias[64] */
+		const float *x5 = m->arena + 10236496; /* [2,64] */
+		float *y = m->arena + 7627136;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
-				const float mean = x2[c], istd = x2[64 + c];
-				const float k = x3[c] * istd, mdb = x5[c] / 12544.0f, mdg = x4[c] / 12544.0f;
-				for (long i = 0; i < 196; i++)
-					y[((long)b*64 + c)*196 + i] = k * (x0[((long)b*64 + c)*196 + i] - mdb - (x1[((long)b*64 + c)*196 + i] - mean) * istd * mdg);
+				const long o = ((long)b*64 + c)*196;
+				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
+				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[64 + c] / 12544.0f);
 			}
-		NN_PROF_END(65);
+		NN_PROF_END(61);
 	}
-	/* %66 conv2d_dx [64,32,14,14] <- %65, %23  (models/mnist_cnn_bn.lua:18) */
+	/* %62 conv2d_dx [64,32,14,14] <- %61, %21  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028352; /* [64,64,14,14] */
+		const float *x0 = m->arena + 7627136; /* [64,64,14,14] */
 		const float *x1 = m->param + 9632; /* conv2d3.weight[64,32,3,3] */
-		float *y = m->arena + 5218496;
-		float *scratch = m->arena + 5619904;
+		float *y = m->arena + 6824128;
+		float *scratch = m->arena + 7225536;
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1897,15 +1967,15 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				nn_unpad_output(yw, &cv, 32, y + (long)b*6272);
 			}
 		}
-		NN_PROF_END(66);
+		NN_PROF_END(62);
 	}
-	/* %67 conv2d_dw [64,32,3,3] <- %22, %65  (models/mnist_cnn_bn.lua:18, grad.conv2d3.weight) */
+	/* %63 conv2d_dw [64,32,3,3] <- %20, %61  (models/mnist_cnn_bn.lua:18, grad.conv2d3.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4817088; /* [64,32,14,14] */
-		const float *x1 = m->arena + 8028352; /* [64,64,14,14] */
+		const float *x0 = m->arena + 6422720; /* [64,32,14,14] */
+		const float *x1 = m->arena + 7627136; /* [64,64,14,14] */
 		float *y = m->grad + 9632;
-		float *scratch = m->arena + 5619904;
+		float *scratch = m->arena + 7225536;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: dwᵀ [288,64] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {32, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1937,89 +2007,88 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*41008 + 22576 + gr*18432 + kk*64 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(67);
+		NN_PROF_END(63);
 	}
-	/* %68 maxpool_grad [64,32,28,28] <- %66, %21  (models/mnist_cnn_bn.lua:17) */
+	/* %64 maxpool_grad [64,32,28,28] <- %62, %19  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5218496; /* [64,32,14,14] */
-		const float *x1 = m->arena + 6422720; /* [64,32,28,28] */
-		float *y = m->arena + 8028352;
+		const float *x0 = m->arena + 6824128; /* [64,32,14,14] */
+		const float *x1 = m->arena + 4817088; /* [64,32,28,28] */
+		float *y = m->arena + 7627136;
 		/* the gradient of maxpool 2x2: 28x28 -> 14x14 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 2048; p++) {  /* one (sample, channel) plane */
 			const float *xp = x1 + p*784;  /* [28,28] */
 			nn_maxpool2_grad(xp, x0 + p*196, 28, 28, 14, 14, y + p*784);
 		}
-		NN_PROF_END(68);
+		NN_PROF_END(64);
 	}
-	/* %69 relu_grad [64,32,28,28] <- %68, %21  (models/mnist_cnn_bn.lua:17) */
+	/* %65 bn_relu_sums [2,32] <- %64, %12, %17, %13, %14  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028352; /* [64,32,28,28] */
-		const float *x1 = m->arena + 6422720; /* [64,32,28,28] */
-		float *y = m->arena + 9633984;
-		for (long i = 0; i < 1605632; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(69);
-	}
-	/* %70 bias_grad [32] <- %69  (models/mnist_cnn_bn.lua:17, grad.batchnorm2.bias) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9633984; /* [64,32,28,28] */
-		float *y = m->grad + 9600;
-		for (int c = 0; c < 32; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*32 + c)*784, 784);
-			y[c] = (float)sum;
-		}
-		NN_PROF_END(70);
-	}
-	/* %71 bn_gamma_grad [32] <- %69, %13, %18  (models/mnist_cnn_bn.lua:17, grad.batchnorm2.weight) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9633984; /* [64,32,28,28] */
-		const float *x1 = m->arena + 1605728; /* [64,32,28,28] */
-		const float *x2 = m->arena + 4816992; /* [3,32] */
-		float *y = m->grad + 9568;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 32; c++) {
-			const float mean = x2[c], istd = x2[32 + c];
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum_dy_xhat(x0 + ((long)b*32 + c)*784, x1 + ((long)b*32 + c)*784, 784, mean, istd);
-			y[c] = (float)sum;
-		}
-		NN_PROF_END(71);
-	}
-	/* %72 bn_dx [64,32,28,28] <- %69, %13, %18, %14, %71, %70  (models/mnist_cnn_bn.lua:17) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9633984; /* [64,32,28,28] */
-		const float *x1 = m->arena + 1605728; /* [64,32,28,28] */
+		const float *x0 = m->arena + 7627136; /* [64,32,28,28] */
+		const float *x1 = m->arena + 3211360; /* [64,32,28,28] */
 		const float *x2 = m->arena + 4816992; /* [3,32] */
 		const float *x3 = m->param + 9568; /* batchnorm2.weight[32] */
-		const float *x4 = m->grad + 9568; /* grad.batchnorm2.weight[32] */
-		const float *x5 = m->grad + 9600; /* grad.batchnorm2.bias[32] */
-		float *y = m->arena + 6223680;
+		const float *x4 = m->param + 9600; /* batchnorm2.bias[32] */
+		float *y = m->arena + 10236496;
+		NN_OMP("omp parallel for schedule(static)")
+		for (int c = 0; c < 32; c++) {
+			const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
+			double sum[2] = {0, 0};
+			for (int b = 0; b < 64; b++) {
+				const long o = ((long)b*32 + c)*784;
+				nn_bn_relu_sums(x0 + o, x1 + o, 784, mean, istd, k, beta, sum);
+			}
+			y[c] = (float)sum[0];
+			y[32 + c] = (float)sum[1];
+		}
+		NN_PROF_END(65);
+	}
+	/* %66 bn_pick [32] <- %65  (models/mnist_cnn_bn.lua:17, grad.batchnorm2.bias) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 10236496; /* [2,32] */
+		float *y = m->grad + 9600;
+		for (int c = 0; c < 32; c++)
+			y[c] = x0[0 + c];
+		NN_PROF_END(66);
+	}
+	/* %67 bn_pick [32] <- %65  (models/mnist_cnn_bn.lua:17, grad.batchnorm2.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 10236496; /* [2,32] */
+		float *y = m->grad + 9568;
+		for (int c = 0; c < 32; c++)
+			y[c] = x0[32 + c];
+		NN_PROF_END(67);
+	}
+	/* %68 bn_relu_dx [64,32,28,28] <- %64, %12, %17, %13, %14, %65  (models/mnist_cnn_bn.lua:17) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 7627136; /* [64,32,28,28] */
+		const float *x1 = m->arena + 3211360; /* [64,32,28,28] */
+		const float *x2 = m->arena + 4816992; /* [3,32] */
+		const float *x3 = m->param + 9568; /* batchnorm2.weight[32] */
+		const float *x4 = m->param + 9600; /* batchnorm2.bias[32] */
+		const float *x5 = m->arena + 10236496; /* [2,32] */
+		float *y = m->arena + 4817088;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
-				const float mean = x2[c], istd = x2[32 + c];
-				const float k = x3[c] * istd, mdb = x5[c] / 50176.0f, mdg = x4[c] / 50176.0f;
-				for (long i = 0; i < 784; i++)
-					y[((long)b*32 + c)*784 + i] = k * (x0[((long)b*32 + c)*784 + i] - mdb - (x1[((long)b*32 + c)*784 + i] - mean) * istd * mdg);
+				const long o = ((long)b*32 + c)*784;
+				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
+				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 784, mean, istd, k, beta, x3[c] * istd, x5[c] / 50176.0f, x5[32 + c] / 50176.0f);
 			}
-		NN_PROF_END(72);
+		NN_PROF_END(68);
 	}
-	/* %73 conv2d_dx [64,32,28,28] <- %72, %12  (models/mnist_cnn_bn.lua:17) */
+	/* %69 conv2d_dx [64,32,28,28] <- %68, %11  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6223680; /* [64,32,28,28] */
+		const float *x0 = m->arena + 4817088; /* [64,32,28,28] */
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,32,3,3] */
-		float *y = m->arena + 1605728;
-		float *scratch = m->arena + 4817088;
+		float *y = m->arena + 3211360;
+		float *scratch = m->arena + 9232960;
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {32, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2040,15 +2109,15 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				nn_unpad_output(yw, &cv, 32, y + (long)b*25088);
 			}
 		}
-		NN_PROF_END(73);
+		NN_PROF_END(69);
 	}
-	/* %74 conv2d_dw [32,32,3,3] <- %11, %72  (models/mnist_cnn_bn.lua:17, grad.conv2d2.weight) */
+	/* %70 conv2d_dw [32,32,3,3] <- %10, %68  (models/mnist_cnn_bn.lua:17, grad.conv2d2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
-		const float *x1 = m->arena + 6223680; /* [64,32,28,28] */
+		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
+		const float *x1 = m->arena + 4817088; /* [64,32,28,28] */
 		float *y = m->grad + 352;
-		float *scratch = m->arena + 4817088;
+		float *scratch = m->arena + 9232960;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
 		/* stride 1: dwᵀ [288,32] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {32, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2080,75 +2149,74 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*64944 + 55728 + gr*9216 + kk*32 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(74);
+		NN_PROF_END(70);
 	}
-	/* %75 relu_grad [64,32,28,28] <- %73, %11  (models/mnist_cnn_bn.lua:16) */
+	/* %71 bn_relu_sums [2,32] <- %69, %3, %8, %4, %5  (models/mnist_cnn_bn.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
-		const float *x1 = m->arena + 3211360; /* [64,32,28,28] */
-		float *y = m->arena + 6223680;
-		for (long i = 0; i < 1605632; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(75);
-	}
-	/* %76 bias_grad [32] <- %75  (models/mnist_cnn_bn.lua:16, grad.batchnorm1.bias) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6223680; /* [64,32,28,28] */
-		float *y = m->grad + 320;
-		for (int c = 0; c < 32; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*32 + c)*784, 784);
-			y[c] = (float)sum;
-		}
-		NN_PROF_END(76);
-	}
-	/* %77 bn_gamma_grad [32] <- %75, %3, %8  (models/mnist_cnn_bn.lua:16, grad.batchnorm1.weight) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6223680; /* [64,32,28,28] */
-		const float *x1 = m->arena + 0; /* [64,32,28,28] */
-		const float *x2 = m->arena + 1605632; /* [3,32] */
-		float *y = m->grad + 288;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 32; c++) {
-			const float mean = x2[c], istd = x2[32 + c];
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum_dy_xhat(x0 + ((long)b*32 + c)*784, x1 + ((long)b*32 + c)*784, 784, mean, istd);
-			y[c] = (float)sum;
-		}
-		NN_PROF_END(77);
-	}
-	/* %78 bn_dx [64,32,28,28] <- %75, %3, %8, %4, %77, %76  (models/mnist_cnn_bn.lua:16) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6223680; /* [64,32,28,28] */
+		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
 		const float *x1 = m->arena + 0; /* [64,32,28,28] */
 		const float *x2 = m->arena + 1605632; /* [3,32] */
 		const float *x3 = m->param + 288; /* batchnorm1.weight[32] */
-		const float *x4 = m->grad + 288; /* grad.batchnorm1.weight[32] */
-		const float *x5 = m->grad + 320; /* grad.batchnorm1.bias[32] */
+		const float *x4 = m->param + 320; /* batchnorm1.bias[32] */
+		float *y = m->arena + 10236496;
+		NN_OMP("omp parallel for schedule(static)")
+		for (int c = 0; c < 32; c++) {
+			const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
+			double sum[2] = {0, 0};
+			for (int b = 0; b < 64; b++) {
+				const long o = ((long)b*32 + c)*784;
+				nn_bn_relu_sums(x0 + o, x1 + o, 784, mean, istd, k, beta, sum);
+			}
+			y[c] = (float)sum[0];
+			y[32 + c] = (float)sum[1];
+		}
+		NN_PROF_END(71);
+	}
+	/* %72 bn_pick [32] <- %71  (models/mnist_cnn_bn.lua:16, grad.batchnorm1.bias) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 10236496; /* [2,32] */
+		float *y = m->grad + 320;
+		for (int c = 0; c < 32; c++)
+			y[c] = x0[0 + c];
+		NN_PROF_END(72);
+	}
+	/* %73 bn_pick [32] <- %71  (models/mnist_cnn_bn.lua:16, grad.batchnorm1.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 10236496; /* [2,32] */
+		float *y = m->grad + 288;
+		for (int c = 0; c < 32; c++)
+			y[c] = x0[32 + c];
+		NN_PROF_END(73);
+	}
+	/* %74 bn_relu_dx [64,32,28,28] <- %69, %3, %8, %4, %5, %71  (models/mnist_cnn_bn.lua:16) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
+		const float *x1 = m->arena + 0; /* [64,32,28,28] */
+		const float *x2 = m->arena + 1605632; /* [3,32] */
+		const float *x3 = m->param + 288; /* batchnorm1.weight[32] */
+		const float *x4 = m->param + 320; /* batchnorm1.bias[32] */
+		const float *x5 = m->arena + 10236496; /* [2,32] */
 		float *y = m->arena + 1605728;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
-				const float mean = x2[c], istd = x2[32 + c];
-				const float k = x3[c] * istd, mdb = x5[c] / 50176.0f, mdg = x4[c] / 50176.0f;
-				for (long i = 0; i < 784; i++)
-					y[((long)b*32 + c)*784 + i] = k * (x0[((long)b*32 + c)*784 + i] - mdb - (x1[((long)b*32 + c)*784 + i] - mean) * istd * mdg);
+				const long o = ((long)b*32 + c)*784;
+				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
+				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 784, mean, istd, k, beta, x3[c] * istd, x5[c] / 50176.0f, x5[32 + c] / 50176.0f);
 			}
-		NN_PROF_END(78);
+		NN_PROF_END(74);
 	}
-	/* %79 conv2d_dw [32,1,3,3] <- %0, %78  (models/mnist_cnn_bn.lua:16, grad.conv2d1.weight) */
+	/* %75 conv2d_dw [32,1,3,3] <- %0, %74  (models/mnist_cnn_bn.lua:16, grad.conv2d1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,1,28,28] */
 		const float *x1 = m->arena + 1605728; /* [64,32,28,28] */
 		float *y = m->grad + 0;
-		float *scratch = m->arena + 4817088;
+		float *scratch = m->arena + 9232960;
 		/* dw from x and dy: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
 		/* stride 1: dwᵀ [9,32] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {1, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2179,7 +2247,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*28112 + 27824 + gr*288 + kk*32 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(79);
+		NN_PROF_END(75);
 	}
 }
 
@@ -2204,7 +2272,7 @@ static void update(mnist_cnn_bn *m)
 		}
 		NN_PROF_END(9);
 	}
-	/* %19 bn_running <- %18, %16, %17  (models/mnist_cnn_bn.lua:17) */
+	/* %18 bn_running <- %17, %15, %16  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4816992; /* [3,32] */
@@ -2215,12 +2283,12 @@ static void update(mnist_cnn_bn *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100001991f * x0[64 + c];
 		}
-		NN_PROF_END(19);
+		NN_PROF_END(18);
 	}
-	/* %30 bn_running <- %29, %27, %28  (models/mnist_cnn_bn.lua:18) */
+	/* %28 bn_running <- %27, %25, %26  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6021312; /* [3,64] */
+		const float *x0 = m->arena + 7626944; /* [3,64] */
 		float *x1 = m->state_f + 96688; /* batchnorm3.running_mean[64] */
 		float *x2 = m->state_f + 96752; /* batchnorm3.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
@@ -2228,12 +2296,12 @@ static void update(mnist_cnn_bn *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100007974f * x0[128 + c];
 		}
-		NN_PROF_END(30);
+		NN_PROF_END(28);
 	}
-	/* %40 bn_running <- %39, %37, %38  (models/mnist_cnn_bn.lua:19) */
+	/* %37 bn_running <- %36, %34, %35  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6021504; /* [3,64] */
+		const float *x0 = m->arena + 9232768; /* [3,64] */
 		float *x1 = m->state_f + 96816; /* batchnorm4.running_mean[64] */
 		float *x2 = m->state_f + 96880; /* batchnorm4.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
@@ -2241,9 +2309,9 @@ static void update(mnist_cnn_bn *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100007974f * x0[128 + c];
 		}
-		NN_PROF_END(40);
+		NN_PROF_END(37);
 	}
-	/* %97 sgd_update <- %94, %95, %96  (models/mnist_cnn_bn.lua:27) */
+	/* %93 sgd_update <- %90, %91, %92  (models/mnist_cnn_bn.lua:27) */
 	{
 		NN_PROF_BEGIN;
 		float *x0 = m->param + 0; /* params[96560] */
@@ -2255,7 +2323,7 @@ static void update(mnist_cnn_bn *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
-		NN_PROF_END(97);
+		NN_PROF_END(93);
 	}
 }
 

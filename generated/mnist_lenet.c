@@ -3,7 +3,7 @@
  *
  * Model mnist_lenet: batch 64, 61760 parameters.
  * Memory: parameters 61760, gradients 61760, optimizer state 123520,
- * arena 1196032 floats (naive sum of transients 2684592).
+ * arena 1204224 floats (naive sum of transients 2268080).
  *
  * cc -O2 -march=native mnist_lenet.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -636,12 +636,146 @@ NN_KERNEL double nn_sum_dy_xhat(const float *dy, const float *x, long n,
 	double s[NN_LANES] = {0};
 	long i = 0;
 	for (; i + NN_LANES <= n; i += NN_LANES)
-		for (int l = 0; l < NN_LANES; l++)
-			s[l] += (double)dy[i + l] * ((x[i + l] - mean) * istd);
+		for (int l = 0; l < NN_LANES; l++) {
+			double p = (double)dy[i + l] * ((x[i + l] - mean) * istd);
+			s[l] += p;   /* apart: no fused multiply-add, as bn_relu */
+		}
 	for (int l = 0; l < NN_LANES; l++)
-		if (i + l < n)
-			s[l] += (double)dy[i + l] * ((x[i + l] - mean) * istd);
+		if (i + l < n) {
+			double p = (double)dy[i + l] * ((x[i + l] - mean) * istd);
+			s[l] += p;
+		}
 	return nn_lanes_total(s);
+}
+
+/* ---- batch norm fused with ReLU (ops/norm.c, fusion bn_relu) ----
+ * One plane of n values of a channel with its mean, istd, k = istd·γ and
+ * β.  The value before the clamp, v = (x − mean)·k + β, is computed the
+ * same way, vector or scalar tail, in the forward and in both backward
+ * kernels, so the mask [v > 0] the backward folds in is the forward's
+ * exactly.  Branch-free: a ReLU's mask is a coin flip to a predictor. */
+NN_KERNEL float nn_bn_val(float x, float mean, float k, float beta)
+{
+	float d = x - mean, v = d * k;
+	return v + beta;
+}
+
+/* batch norm's dx of one value from its (masked) dy g: the unfused bn_dx
+ * and the fused kernels' scalar tails, and their vectors op for op.  One
+ * operation a statement, so no compiler fuses a multiply-add in one build
+ * and not in the other. */
+NN_KERNEL float nn_bn_dx1(float g, float x, float mean, float istd,
+                          float kx, float mdb, float mdg)
+{
+	float xh = (x - mean) * istd, p = xh * mdg, d = g - mdb;
+	d = d - p;
+	return kx * d;
+}
+
+#if defined(NN_AVX512) || defined(NN_AVX2)
+/* v of eight values, and their x̂ = (x − mean)·istd when xh is set */
+NN_KERNEL __m256 nn_bn_val8(__m256 x, __m256 mean, __m256 k, __m256 beta)
+{
+	return _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(x, mean), k), beta);
+}
+#endif
+
+/* y = max(0, v) */
+NN_KERNEL void nn_bn_relu_fwd(const float *x, float *y, long n, float mean,
+                              float k, float beta)
+{
+	long i = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+	const __m256 vm = _mm256_set1_ps(mean), vk = _mm256_set1_ps(k);
+	const __m256 vb = _mm256_set1_ps(beta), z = _mm256_setzero_ps();
+	for (; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(y + i, _mm256_max_ps(nn_bn_val8(
+		                 _mm256_loadu_ps(x + i), vm, vk, vb), z));
+#endif
+	for (const float *xe = x + n; x + i < xe; i++) {
+		float v = nn_bn_val(x[i], mean, k, beta);
+		y[i] = v > 0 ? v : 0;
+	}
+}
+
+/* s[0] += Σ m·dy, s[1] += Σ m·dy·x̂ with m = [v > 0]: both of batch norm's
+ * parameter gradients in one pass over dy and x, in double, in the lane
+ * order of nn_sum (lane i % 8). */
+NN_KERNEL void nn_bn_relu_sums(const float *dy, const float *x, long n,
+                               float mean, float istd, float k, float beta,
+                               double *out)
+{
+	double s[NN_LANES] = {0}, t[NN_LANES] = {0};
+	long i = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+	const __m256 vm = _mm256_set1_ps(mean), vk = _mm256_set1_ps(k);
+	const __m256 vb = _mm256_set1_ps(beta), vi = _mm256_set1_ps(istd);
+	const __m256 z = _mm256_setzero_ps();
+	__m256d s0 = _mm256_setzero_pd(), s1 = s0, t0 = s0, t1 = s0;
+	for (; i + 8 <= n; i += 8) {
+		__m256 xv = _mm256_loadu_ps(x + i);
+		__m256 m = _mm256_cmp_ps(nn_bn_val8(xv, vm, vk, vb), z, _CMP_GT_OQ);
+		__m256 g = _mm256_and_ps(m, _mm256_loadu_ps(dy + i));
+		__m256 xh = _mm256_mul_ps(_mm256_sub_ps(xv, vm), vi);
+		__m256d glo = _mm256_cvtps_pd(_mm256_castps256_ps128(g));
+		__m256d ghi = _mm256_cvtps_pd(_mm256_extractf128_ps(g, 1));
+		s0 = _mm256_add_pd(s0, glo);
+		s1 = _mm256_add_pd(s1, ghi);
+		t0 = _mm256_add_pd(t0, _mm256_mul_pd(glo, _mm256_cvtps_pd(
+		                   _mm256_castps256_ps128(xh))));
+		t1 = _mm256_add_pd(t1, _mm256_mul_pd(ghi, _mm256_cvtps_pd(
+		                   _mm256_extractf128_ps(xh, 1))));
+	}
+	_mm256_storeu_pd(s, s0);
+	_mm256_storeu_pd(s + 4, s1);
+	_mm256_storeu_pd(t, t0);
+	_mm256_storeu_pd(t + 4, t1);
+#endif
+	for (; i + NN_LANES <= n; i += NN_LANES)
+		for (int l = 0; l < NN_LANES; l++) {
+			float xv = x[i + l];
+			float g = nn_bn_val(xv, mean, k, beta) > 0 ? dy[i + l] : 0;
+			double p = (double)g * ((xv - mean) * istd);
+			s[l] += g;
+			t[l] += p;
+		}
+	for (int l = 0; l < NN_LANES; l++)
+		if (i + l < n) {
+			float xv = x[i + l];
+			float g = nn_bn_val(xv, mean, k, beta) > 0 ? dy[i + l] : 0;
+			double p = (double)g * ((xv - mean) * istd);
+			s[l] += g;
+			t[l] += p;
+		}
+	out[0] += nn_lanes_total(s);
+	out[1] += nn_lanes_total(t);
+}
+
+/* dx = kx·(m·dy − mdb − x̂·mdg), kx = γ·istd, mdb and mdg the sums / N */
+NN_KERNEL void nn_bn_relu_dx(const float *dy, const float *x, float *dx,
+                             long n, float mean, float istd, float k,
+                             float beta, float kx, float mdb, float mdg)
+{
+	long i = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+	const __m256 vm = _mm256_set1_ps(mean), vk = _mm256_set1_ps(k);
+	const __m256 vb = _mm256_set1_ps(beta), vi = _mm256_set1_ps(istd);
+	const __m256 vkx = _mm256_set1_ps(kx), vdb = _mm256_set1_ps(mdb);
+	const __m256 vdg = _mm256_set1_ps(mdg), z = _mm256_setzero_ps();
+	for (; i + 8 <= n; i += 8) {
+		__m256 xv = _mm256_loadu_ps(x + i);
+		__m256 m = _mm256_cmp_ps(nn_bn_val8(xv, vm, vk, vb), z, _CMP_GT_OQ);
+		__m256 g = _mm256_and_ps(m, _mm256_loadu_ps(dy + i));
+		__m256 xh = _mm256_mul_ps(_mm256_sub_ps(xv, vm), vi);
+		__m256 d = _mm256_sub_ps(_mm256_sub_ps(g, vdb),
+		                         _mm256_mul_ps(xh, vdg));
+		_mm256_storeu_ps(dx + i, _mm256_mul_ps(vkx, d));
+	}
+#endif
+	for (const float *xe = x + n; x + i < xe; i++) {
+		float g = nn_bn_val(x[i], mean, k, beta) > 0 ? dy[i] : 0;
+		dx[i] = nn_bn_dx1(g, x[i], mean, istd, kx, mdb, mdg);
+	}
 }
 
 /* ---- pooling (ops/pool.c): 2×2 windows, stride 2, no padding ----
@@ -814,12 +948,12 @@ typedef float nn_in_t;     /* an input element */
 #define NN_PARAM 61760
 #define NN_GRAD 61760
 #define NN_STATE 123520
-#define NN_ARENA 1196032
+#define NN_ARENA 1204224
 #define NN_XBUF 50176   /* a staged batch of inputs */
 #define NN_YBUF 64   /* and of labels (as floats) */
 #define NN_MODEL_HASH "1255f7117b6e5f8a"
-#define NN_LOSS (m->arena + 517376)
-#define NN_PREDICT (m->arena + 518016)
+#define NN_LOSS (m->arena + 285440)
+#define NN_PREDICT (m->arena + 286080)
 
 struct mnist_lenet {
 	float lr;            /* learning rate of the next step */
@@ -834,8 +968,8 @@ struct mnist_lenet {
 /* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
  * times every node; mnist_lenet_profile_print() prints the table ---- */
 #ifdef NNCC_PROFILE
-static double nn_prof_sec[77];
-static long nn_prof_calls[77];
+static double nn_prof_sec[73];
+static long nn_prof_calls[73];
 #define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
 #define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
 static const struct {
@@ -844,44 +978,40 @@ static const struct {
 	double flops, bytes;
 } nn_prof_node[] = {
 	{3, 0, 16, "conv2d", 15052800, 1405528},
-	{5, 0, 16, "bias_add", 0, 2408472},
-	{6, 0, 16, "relu", 301056, 2408448},
-	{7, 0, 16, "maxpool", 301056, 1505280},
-	{9, 0, 16, "conv2d", 30720000, 720256},
-	{11, 0, 16, "bias_add", 0, 819264},
-	{12, 0, 16, "relu", 102400, 819200},
-	{13, 0, 16, "maxpool", 102400, 512000},
-	{16, 0, 16, "matmul", 6144000, 325120},
-	{18, 0, 16, "bias_add", 0, 61920},
-	{19, 0, 16, "relu", 7680, 61440},
-	{21, 0, 16, "matmul", 1290240, 92544},
-	{23, 0, 16, "bias_add", 0, 43344},
-	{24, 0, 16, "relu", 5376, 43008},
-	{26, 0, 16, "matmul", 107520, 27424},
-	{28, 0, 16, "bias_add", 0, 5160},
-	{29, 0, 20, "softmax_ce", 2560, 2820},
-	{30, 1, 20, "softmax_ce_grad", 2560, 5376},
-	{31, 1, 16, "bias_grad", 0, 2600},
-	{32, 1, 16, "matmul", 107520, 27424},
-	{33, 1, 16, "matmul", 107520, 27424},
-	{34, 1, 16, "relu_grad", 5376, 64512},
-	{35, 1, 16, "bias_grad", 0, 21840},
-	{36, 1, 16, "matmul", 1290240, 92544},
-	{37, 1, 16, "matmul", 1290240, 92544},
-	{38, 1, 16, "relu_grad", 7680, 92160},
-	{39, 1, 16, "bias_grad", 0, 31200},
-	{40, 1, 16, "matmul", 6144000, 325120},
-	{41, 1, 16, "matmul", 6144000, 325120},
-	{43, 1, 16, "maxpool_grad", 102400, 921600},
-	{44, 1, 16, "relu_grad", 102400, 1228800},
-	{45, 1, 16, "bias_grad", 0, 409664},
-	{46, 1, 16, "conv2d_dx", 30720000, 720256},
-	{47, 1, 16, "conv2d_dw", 30720000, 720256},
-	{48, 1, 16, "maxpool_grad", 301056, 2709504},
-	{49, 1, 16, "relu_grad", 301056, 3612672},
-	{50, 1, 16, "bias_grad", 0, 1204248},
-	{51, 1, 16, "conv2d_dw", 15052800, 1405528},
-	{76, 2, 23, "adam_update", 247040, 988160},
+	{5, 0, 16, "ew_act", 301056, 2408472},
+	{6, 0, 16, "maxpool", 301056, 1505280},
+	{8, 0, 16, "conv2d", 30720000, 720256},
+	{10, 0, 16, "ew_act", 102400, 819264},
+	{11, 0, 16, "maxpool", 102400, 512000},
+	{14, 0, 16, "matmul", 6144000, 325120},
+	{16, 0, 16, "ew_act", 7680, 61920},
+	{18, 0, 16, "matmul", 1290240, 92544},
+	{20, 0, 16, "ew_act", 5376, 43344},
+	{22, 0, 16, "matmul", 107520, 27424},
+	{24, 0, 16, "bias_add", 0, 5160},
+	{25, 0, 20, "softmax_ce", 2560, 2820},
+	{26, 1, 20, "softmax_ce_grad", 2560, 5376},
+	{27, 1, 16, "bias_grad", 0, 2600},
+	{28, 1, 16, "matmul", 107520, 27424},
+	{29, 1, 16, "matmul", 107520, 27424},
+	{30, 1, 16, "relu_grad", 5376, 64512},
+	{31, 1, 16, "bias_grad", 0, 21840},
+	{32, 1, 16, "matmul", 1290240, 92544},
+	{33, 1, 16, "matmul", 1290240, 92544},
+	{34, 1, 16, "relu_grad", 7680, 92160},
+	{35, 1, 16, "bias_grad", 0, 31200},
+	{36, 1, 16, "matmul", 6144000, 325120},
+	{37, 1, 16, "matmul", 6144000, 325120},
+	{39, 1, 16, "maxpool_grad", 102400, 921600},
+	{40, 1, 16, "relu_grad", 102400, 1228800},
+	{41, 1, 16, "bias_grad", 0, 409664},
+	{42, 1, 16, "conv2d_dx", 30720000, 720256},
+	{43, 1, 16, "conv2d_dw", 30720000, 720256},
+	{44, 1, 16, "maxpool_grad", 301056, 2709504},
+	{45, 1, 16, "relu_grad", 301056, 3612672},
+	{46, 1, 16, "bias_grad", 0, 1204248},
+	{47, 1, 16, "conv2d_dw", 15052800, 1405528},
+	{72, 2, 23, "adam_update", 247040, 988160},
 };
 #else
 #define NN_PROF_BEGIN ((void)0)
@@ -923,47 +1053,41 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 		}
 		NN_PROF_END(3);
 	}
-	/* %5 bias_add [64,6,28,28] <- %3, %4  (models/mnist_lenet.lua:16) */
+	/* %5 ew_act [64,6,28,28] <- %3, %4  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,6,28,28] */
 		const float *x1 = m->param + 160; /* conv2d1.bias[6] */
 		float *y = m->arena + 301056;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 6; c++)
-				for (int i = 0; i < 784; i++)
-					y[(b*6 + c)*784 + i] = x0[(b*6 + c)*784 + i] + x1[c];
+		NN_OMP("omp parallel for schedule(static)")
+		for (long b = 0; b < 64; b++)
+			for (int c = 0; c < 6; c++) {
+				const long o = (b*6 + c)*784;
+				for (long i = 0; i < 784; i++)
+					y[o + i] = ((x0[o + i]) + (x1[c])) > 0 ? ((x0[o + i]) + (x1[c])) : 0;
+			}
 		NN_PROF_END(5);
 	}
-	/* %6 relu [64,6,28,28] <- %5  (models/mnist_lenet.lua:16) */
+	/* %6 maxpool [64,6,14,14] <- %5  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 301056; /* [64,6,28,28] */
 		float *y = m->arena + 0;
-		for (long i = 0; i < 301056; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(6);
-	}
-	/* %7 maxpool [64,6,14,14] <- %6  (models/mnist_lenet.lua:16) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 0; /* [64,6,28,28] */
-		float *y = m->arena + 301056;
 		/* maxpool 2x2: 28x28 -> 14x14 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 384; p++) {  /* one (sample, channel) plane */
 			const float *xp = x0 + p*784;  /* [28,28] */
 			nn_maxpool2(xp, 28, 14, 14, y + p*196);
 		}
-		NN_PROF_END(7);
+		NN_PROF_END(6);
 	}
-	/* %9 conv2d [64,16,10,10] <- %7, %8  (models/mnist_lenet.lua:16) */
+	/* %8 conv2d [64,16,10,10] <- %6, %7  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 301056; /* [64,6,14,14] */
+		const float *x0 = m->arena + 0; /* [64,6,14,14] */
 		const float *x1 = m->param + 176; /* conv2d2.weight[16,6,5,5] */
-		float *y = m->arena + 376320;
-		float *scratch = m->arena + 478720;
+		float *y = m->arena + 75264;
+		float *scratch = m->arena + 177664;
 		/* y = x * w: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {6, 14, 14, 5, 1, 0, 1, 10, 10};  /* C,H,W, k,S,P,D, OH,OW */
@@ -982,129 +1106,114 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 				nn_unpad_output(yw, &cv, 16, y + (long)b*1600);
 			}
 		}
-		NN_PROF_END(9);
+		NN_PROF_END(8);
 	}
-	/* %11 bias_add [64,16,10,10] <- %9, %10  (models/mnist_lenet.lua:16) */
+	/* %10 ew_act [64,16,10,10] <- %8, %9  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 376320; /* [64,16,10,10] */
+		const float *x0 = m->arena + 75264; /* [64,16,10,10] */
 		const float *x1 = m->param + 2576; /* conv2d2.bias[16] */
-		float *y = m->arena + 478720;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 16; c++)
-				for (int i = 0; i < 100; i++)
-					y[(b*16 + c)*100 + i] = x0[(b*16 + c)*100 + i] + x1[c];
-		NN_PROF_END(11);
+		float *y = m->arena + 177664;
+		NN_OMP("omp parallel for schedule(static)")
+		for (long b = 0; b < 64; b++)
+			for (int c = 0; c < 16; c++) {
+				const long o = (b*16 + c)*100;
+				for (long i = 0; i < 100; i++)
+					y[o + i] = ((x0[o + i]) + (x1[c])) > 0 ? ((x0[o + i]) + (x1[c])) : 0;
+			}
+		NN_PROF_END(10);
 	}
-	/* %12 relu [64,16,10,10] <- %11  (models/mnist_lenet.lua:16) */
+	/* %11 maxpool [64,16,5,5] <- %10  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 478720; /* [64,16,10,10] */
-		float *y = m->arena + 376320;
-		for (long i = 0; i < 102400; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(12);
-	}
-	/* %13 maxpool [64,16,5,5] <- %12  (models/mnist_lenet.lua:16) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 376320; /* [64,16,10,10] */
-		float *y = m->arena + 478720;
+		const float *x0 = m->arena + 177664; /* [64,16,10,10] */
+		float *y = m->arena + 75264;
 		/* maxpool 2x2: 10x10 -> 5x5 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 1024; p++) {  /* one (sample, channel) plane */
 			const float *xp = x0 + p*100;  /* [10,10] */
 			nn_maxpool2(xp, 10, 5, 5, y + p*25);
 		}
-		NN_PROF_END(13);
+		NN_PROF_END(11);
 	}
-	/* %16 matmul [64,120] <- %14, %15  (models/mnist_lenet.lua:16) */
+	/* %14 matmul [64,120] <- %12, %13  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 478720; /* [64,400] */
+		const float *x0 = m->arena + 75264; /* [64,400] */
 		const float *x1 = m->param + 2592; /* linear1.weight[120,400] */
-		float *y = m->arena + 504320;
-		float *scratch = m->arena + 512000;
+		float *y = m->arena + 280064;
+		float *scratch = m->arena + 100864;
 		nn_gemm(64, 120, 400, x0, 400, 0, x1, 400, 1, y, 120, scratch);
+		NN_PROF_END(14);
+	}
+	/* %16 ew_act [64,120] <- %14, %15  (models/mnist_lenet.lua:16) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 280064; /* [64,120] */
+		const float *x1 = m->param + 50592; /* linear1.bias[120] */
+		float *y = m->arena + 287744;
+		for (long b = 0; b < 64; b++)
+			for (int c = 0; c < 120; c++) {
+				const long o = (b*120 + c)*1;
+				for (long i = 0; i < 1; i++)
+					y[o + i] = ((x0[o + i]) + (x1[c])) > 0 ? ((x0[o + i]) + (x1[c])) : 0;
+			}
 		NN_PROF_END(16);
 	}
-	/* %18 bias_add [64,120] <- %16, %17  (models/mnist_lenet.lua:16) */
+	/* %18 matmul [64,84] <- %16, %17  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 504320; /* [64,120] */
-		const float *x1 = m->param + 50592; /* linear1.bias[120] */
-		float *y = m->arena + 512000;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 120; c++)
-				y[b*120 + c] = x0[b*120 + c] + x1[c];
+		const float *x0 = m->arena + 287744; /* [64,120] */
+		const float *x1 = m->param + 50720; /* linear2.weight[84,120] */
+		float *y = m->arena + 295424;
+		float *scratch = m->arena + 100864;
+		nn_gemm(64, 84, 120, x0, 120, 0, x1, 120, 1, y, 84, scratch);
 		NN_PROF_END(18);
 	}
-	/* %19 relu [64,120] <- %18  (models/mnist_lenet.lua:16) */
+	/* %20 ew_act [64,84] <- %18, %19  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 512000; /* [64,120] */
-		float *y = m->arena + 504320;
-		for (long i = 0; i < 7680; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(19);
-	}
-	/* %21 matmul [64,84] <- %19, %20  (models/mnist_lenet.lua:16) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 504320; /* [64,120] */
-		const float *x1 = m->param + 50720; /* linear2.weight[84,120] */
-		float *y = m->arena + 512000;
-		float *scratch = m->arena + 517376;
-		nn_gemm(64, 84, 120, x0, 120, 0, x1, 120, 1, y, 84, scratch);
-		NN_PROF_END(21);
-	}
-	/* %23 bias_add [64,84] <- %21, %22  (models/mnist_lenet.lua:16) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 512000; /* [64,84] */
+		const float *x0 = m->arena + 295424; /* [64,84] */
 		const float *x1 = m->param + 60800; /* linear2.bias[84] */
-		float *y = m->arena + 517376;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 84; c++)
-				y[b*84 + c] = x0[b*84 + c] + x1[c];
-		NN_PROF_END(23);
+		float *y = m->arena + 280064;
+		for (long b = 0; b < 64; b++)
+			for (int c = 0; c < 84; c++) {
+				const long o = (b*84 + c)*1;
+				for (long i = 0; i < 1; i++)
+					y[o + i] = ((x0[o + i]) + (x1[c])) > 0 ? ((x0[o + i]) + (x1[c])) : 0;
+			}
+		NN_PROF_END(20);
 	}
-	/* %24 relu [64,84] <- %23  (models/mnist_lenet.lua:16) */
+	/* %22 matmul [64,10] <- %20, %21  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 517376; /* [64,84] */
-		float *y = m->arena + 512000;
-		for (long i = 0; i < 5376; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
+		const float *x0 = m->arena + 280064; /* [64,84] */
+		const float *x1 = m->param + 60896; /* linear3.weight[10,84] */
+		float *y = m->arena + 285440;
+		float *scratch = m->arena + 295424;
+		nn_gemm(64, 10, 84, x0, 84, 0, x1, 84, 1, y, 10, scratch);
+		NN_PROF_END(22);
+	}
+	/* %24 bias_add [64,10] <- %22, %23  (models/mnist_lenet.lua:16) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 285440; /* [64,10] */
+		const float *x1 = m->param + 61744; /* linear3.bias[10] */
+		float *y = m->arena + 286080;
+		for (long b = 0; b < 64; b++)
+			for (int c = 0; c < 10; c++) {
+				const long o = (b*10 + c)*1;
+				for (long i = 0; i < 1; i++)
+					y[o + i] = (x0[o + i]) + (x1[c]);
+			}
 		NN_PROF_END(24);
 	}
-	/* %26 matmul [64,10] <- %24, %25  (models/mnist_lenet.lua:16) */
+	/* %25 softmax_ce [1] <- %24, %1  (models/mnist_lenet.lua:20) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 512000; /* [64,84] */
-		const float *x1 = m->param + 60896; /* linear3.weight[10,84] */
-		float *y = m->arena + 517376;
-		float *scratch = m->arena + 518016;
-		nn_gemm(64, 10, 84, x0, 84, 0, x1, 84, 1, y, 10, scratch);
-		NN_PROF_END(26);
-	}
-	/* %28 bias_add [64,10] <- %26, %27  (models/mnist_lenet.lua:16) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 517376; /* [64,10] */
-		const float *x1 = m->param + 61744; /* linear3.bias[10] */
-		float *y = m->arena + 518016;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 10; c++)
-				y[b*10 + c] = x0[b*10 + c] + x1[c];
-		NN_PROF_END(28);
-	}
-	/* %29 softmax_ce [1] <- %28, %1  (models/mnist_lenet.lua:20) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 518016; /* [64,10] */
+		const float *x0 = m->arena + 286080; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 517376;
+		float *y = m->arena + 285440;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -1116,7 +1225,7 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 			total += lse - z[k];
 		}
 		y[0] = (float)(total / nrows);
-		NN_PROF_END(29);
+		NN_PROF_END(25);
 	}
 }
 
@@ -1153,27 +1262,23 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 			}
 		}
 	}
-	/* %5 bias_add [64,6,28,28] <- %3, %4  (models/mnist_lenet.lua:16) */
+	/* %5 ew_act [64,6,28,28] <- %3, %4  (models/mnist_lenet.lua:16) */
 	{
 		const float *x0 = m->arena + 0; /* [64,6,28,28] */
 		const float *x1 = m->param + 160; /* conv2d1.bias[6] */
 		float *y = m->arena + 301056;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 6; c++)
-				for (int i = 0; i < 784; i++)
-					y[(b*6 + c)*784 + i] = x0[(b*6 + c)*784 + i] + x1[c];
+		NN_OMP("omp parallel for schedule(static)")
+		for (long b = 0; b < 64; b++)
+			for (int c = 0; c < 6; c++) {
+				const long o = (b*6 + c)*784;
+				for (long i = 0; i < 784; i++)
+					y[o + i] = ((x0[o + i]) + (x1[c])) > 0 ? ((x0[o + i]) + (x1[c])) : 0;
+			}
 	}
-	/* %6 relu [64,6,28,28] <- %5  (models/mnist_lenet.lua:16) */
+	/* %6 maxpool [64,6,14,14] <- %5  (models/mnist_lenet.lua:16) */
 	{
 		const float *x0 = m->arena + 301056; /* [64,6,28,28] */
 		float *y = m->arena + 0;
-		for (long i = 0; i < 301056; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %7 maxpool [64,6,14,14] <- %6  (models/mnist_lenet.lua:16) */
-	{
-		const float *x0 = m->arena + 0; /* [64,6,28,28] */
-		float *y = m->arena + 301056;
 		/* maxpool 2x2: 28x28 -> 14x14 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 384; p++) {  /* one (sample, channel) plane */
@@ -1181,12 +1286,12 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 			nn_maxpool2(xp, 28, 14, 14, y + p*196);
 		}
 	}
-	/* %9 conv2d [64,16,10,10] <- %7, %8  (models/mnist_lenet.lua:16) */
+	/* %8 conv2d [64,16,10,10] <- %6, %7  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 301056; /* [64,6,14,14] */
+		const float *x0 = m->arena + 0; /* [64,6,14,14] */
 		const float *x1 = m->param + 176; /* conv2d2.weight[16,6,5,5] */
-		float *y = m->arena + 376320;
-		float *scratch = m->arena + 478720;
+		float *y = m->arena + 75264;
+		float *scratch = m->arena + 177664;
 		/* y = x * w: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {6, 14, 14, 5, 1, 0, 1, 10, 10};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1206,27 +1311,23 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 			}
 		}
 	}
-	/* %11 bias_add [64,16,10,10] <- %9, %10  (models/mnist_lenet.lua:16) */
+	/* %10 ew_act [64,16,10,10] <- %8, %9  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 376320; /* [64,16,10,10] */
+		const float *x0 = m->arena + 75264; /* [64,16,10,10] */
 		const float *x1 = m->param + 2576; /* conv2d2.bias[16] */
-		float *y = m->arena + 478720;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 16; c++)
-				for (int i = 0; i < 100; i++)
-					y[(b*16 + c)*100 + i] = x0[(b*16 + c)*100 + i] + x1[c];
+		float *y = m->arena + 177664;
+		NN_OMP("omp parallel for schedule(static)")
+		for (long b = 0; b < 64; b++)
+			for (int c = 0; c < 16; c++) {
+				const long o = (b*16 + c)*100;
+				for (long i = 0; i < 100; i++)
+					y[o + i] = ((x0[o + i]) + (x1[c])) > 0 ? ((x0[o + i]) + (x1[c])) : 0;
+			}
 	}
-	/* %12 relu [64,16,10,10] <- %11  (models/mnist_lenet.lua:16) */
+	/* %11 maxpool [64,16,5,5] <- %10  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 478720; /* [64,16,10,10] */
-		float *y = m->arena + 376320;
-		for (long i = 0; i < 102400; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %13 maxpool [64,16,5,5] <- %12  (models/mnist_lenet.lua:16) */
-	{
-		const float *x0 = m->arena + 376320; /* [64,16,10,10] */
-		float *y = m->arena + 478720;
+		const float *x0 = m->arena + 177664; /* [64,16,10,10] */
+		float *y = m->arena + 75264;
 		/* maxpool 2x2: 10x10 -> 5x5 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 1024; p++) {  /* one (sample, channel) plane */
@@ -1234,77 +1335,72 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 			nn_maxpool2(xp, 10, 5, 5, y + p*25);
 		}
 	}
-	/* %16 matmul [64,120] <- %14, %15  (models/mnist_lenet.lua:16) */
+	/* %14 matmul [64,120] <- %12, %13  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 478720; /* [64,400] */
+		const float *x0 = m->arena + 75264; /* [64,400] */
 		const float *x1 = m->param + 2592; /* linear1.weight[120,400] */
-		float *y = m->arena + 504320;
-		float *scratch = m->arena + 512000;
+		float *y = m->arena + 280064;
+		float *scratch = m->arena + 100864;
 		nn_gemm(64, 120, 400, x0, 400, 0, x1, 400, 1, y, 120, scratch);
 	}
-	/* %18 bias_add [64,120] <- %16, %17  (models/mnist_lenet.lua:16) */
+	/* %16 ew_act [64,120] <- %14, %15  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 504320; /* [64,120] */
+		const float *x0 = m->arena + 280064; /* [64,120] */
 		const float *x1 = m->param + 50592; /* linear1.bias[120] */
-		float *y = m->arena + 512000;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 120; c++)
-				y[b*120 + c] = x0[b*120 + c] + x1[c];
+		float *y = m->arena + 287744;
+		for (long b = 0; b < 64; b++)
+			for (int c = 0; c < 120; c++) {
+				const long o = (b*120 + c)*1;
+				for (long i = 0; i < 1; i++)
+					y[o + i] = ((x0[o + i]) + (x1[c])) > 0 ? ((x0[o + i]) + (x1[c])) : 0;
+			}
 	}
-	/* %19 relu [64,120] <- %18  (models/mnist_lenet.lua:16) */
+	/* %18 matmul [64,84] <- %16, %17  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 512000; /* [64,120] */
-		float *y = m->arena + 504320;
-		for (long i = 0; i < 7680; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %21 matmul [64,84] <- %19, %20  (models/mnist_lenet.lua:16) */
-	{
-		const float *x0 = m->arena + 504320; /* [64,120] */
+		const float *x0 = m->arena + 287744; /* [64,120] */
 		const float *x1 = m->param + 50720; /* linear2.weight[84,120] */
-		float *y = m->arena + 512000;
-		float *scratch = m->arena + 517376;
+		float *y = m->arena + 295424;
+		float *scratch = m->arena + 100864;
 		nn_gemm(64, 84, 120, x0, 120, 0, x1, 120, 1, y, 84, scratch);
 	}
-	/* %23 bias_add [64,84] <- %21, %22  (models/mnist_lenet.lua:16) */
+	/* %20 ew_act [64,84] <- %18, %19  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 512000; /* [64,84] */
+		const float *x0 = m->arena + 295424; /* [64,84] */
 		const float *x1 = m->param + 60800; /* linear2.bias[84] */
-		float *y = m->arena + 517376;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 84; c++)
-				y[b*84 + c] = x0[b*84 + c] + x1[c];
+		float *y = m->arena + 280064;
+		for (long b = 0; b < 64; b++)
+			for (int c = 0; c < 84; c++) {
+				const long o = (b*84 + c)*1;
+				for (long i = 0; i < 1; i++)
+					y[o + i] = ((x0[o + i]) + (x1[c])) > 0 ? ((x0[o + i]) + (x1[c])) : 0;
+			}
 	}
-	/* %24 relu [64,84] <- %23  (models/mnist_lenet.lua:16) */
+	/* %22 matmul [64,10] <- %20, %21  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 517376; /* [64,84] */
-		float *y = m->arena + 512000;
-		for (long i = 0; i < 5376; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %26 matmul [64,10] <- %24, %25  (models/mnist_lenet.lua:16) */
-	{
-		const float *x0 = m->arena + 512000; /* [64,84] */
+		const float *x0 = m->arena + 280064; /* [64,84] */
 		const float *x1 = m->param + 60896; /* linear3.weight[10,84] */
-		float *y = m->arena + 517376;
-		float *scratch = m->arena + 518016;
+		float *y = m->arena + 285440;
+		float *scratch = m->arena + 295424;
 		nn_gemm(64, 10, 84, x0, 84, 0, x1, 84, 1, y, 10, scratch);
 	}
-	/* %28 bias_add [64,10] <- %26, %27  (models/mnist_lenet.lua:16) */
+	/* %24 bias_add [64,10] <- %22, %23  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 517376; /* [64,10] */
+		const float *x0 = m->arena + 285440; /* [64,10] */
 		const float *x1 = m->param + 61744; /* linear3.bias[10] */
-		float *y = m->arena + 518016;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 10; c++)
-				y[b*10 + c] = x0[b*10 + c] + x1[c];
+		float *y = m->arena + 286080;
+		for (long b = 0; b < 64; b++)
+			for (int c = 0; c < 10; c++) {
+				const long o = (b*10 + c)*1;
+				for (long i = 0; i < 1; i++)
+					y[o + i] = (x0[o + i]) + (x1[c]);
+			}
 	}
 	if (yin)  /* evaluate: the loss too */
-	/* %29 softmax_ce [1] <- %28, %1  (models/mnist_lenet.lua:20) */
+	/* %25 softmax_ce [1] <- %24, %1  (models/mnist_lenet.lua:20) */
 	{
-		const float *x0 = m->arena + 518016; /* [64,10] */
+		const float *x0 = m->arena + 286080; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 517376;
+		float *y = m->arena + 285440;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -1327,12 +1423,12 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	(void)nrows;
 	(void)xin;
 	(void)yin;
-	/* %30 softmax_ce_grad [64,10] <- %28, %1  (models/mnist_lenet.lua:20) */
+	/* %26 softmax_ce_grad [64,10] <- %24, %1  (models/mnist_lenet.lua:20) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 518016; /* [64,10] */
+		const float *x0 = m->arena + 286080; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 518656;
+		float *y = m->arena + 286720;
 		const float inv = 1.0f / nrows;
 		for (int b = 0; b < 64; b++) {
 			float *dz = y + (long)b*10;
@@ -1349,152 +1445,153 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 10; c++) dz[c] *= p / s;
 			dz[k] -= p;
 		}
-		NN_PROF_END(30);
+		NN_PROF_END(26);
 	}
-	/* %31 bias_grad [10] <- %30  (models/mnist_lenet.lua:16, grad.linear3.bias) */
+	/* %27 bias_grad [10] <- %26  (models/mnist_lenet.lua:16, grad.linear3.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 518656; /* [64,10] */
+		const float *x0 = m->arena + 286720; /* [64,10] */
 		float *y = m->grad + 61744;
 		for (int c = 0; c < 10; c++)
 			y[c] = 0;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++)
 				y[c] += x0[b*10 + c];
-		NN_PROF_END(31);
+		NN_PROF_END(27);
 	}
-	/* %32 matmul [64,84] <- %30, %25  (models/mnist_lenet.lua:16) */
+	/* %28 matmul [64,84] <- %26, %21  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 518656; /* [64,10] */
+		const float *x0 = m->arena + 286720; /* [64,10] */
 		const float *x1 = m->param + 60896; /* linear3.weight[10,84] */
-		float *y = m->arena + 519296;
-		float *scratch = m->arena + 524672;
+		float *y = m->arena + 295424;
+		float *scratch = m->arena + 100864;
 		nn_gemm(64, 84, 10, x0, 10, 0, x1, 84, 0, y, 84, scratch);
-		NN_PROF_END(32);
+		NN_PROF_END(28);
 	}
-	/* %33 matmul [10,84] <- %30, %24  (models/mnist_lenet.lua:16, grad.linear3.weight) */
+	/* %29 matmul [10,84] <- %26, %20  (models/mnist_lenet.lua:16, grad.linear3.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 518656; /* [64,10] */
-		const float *x1 = m->arena + 512000; /* [64,84] */
+		const float *x0 = m->arena + 286720; /* [64,10] */
+		const float *x1 = m->arena + 280064; /* [64,84] */
 		float *y = m->grad + 60896;
-		float *scratch = m->arena + 524672;
+		float *scratch = m->arena + 100864;
 		nn_gemm(10, 84, 64, x0, 10, 1, x1, 84, 0, y, 84, scratch);
-		NN_PROF_END(33);
+		NN_PROF_END(29);
 	}
-	/* %34 relu_grad [64,84] <- %32, %24  (models/mnist_lenet.lua:16) */
+	/* %30 relu_grad [64,84] <- %28, %20  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 519296; /* [64,84] */
-		const float *x1 = m->arena + 512000; /* [64,84] */
-		float *y = m->arena + 524672;
+		const float *x0 = m->arena + 295424; /* [64,84] */
+		const float *x1 = m->arena + 280064; /* [64,84] */
+		float *y = m->arena + 100864;
 		for (long i = 0; i < 5376; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(34);
+			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
+		NN_PROF_END(30);
 	}
-	/* %35 bias_grad [84] <- %34  (models/mnist_lenet.lua:16, grad.linear2.bias) */
+	/* %31 bias_grad [84] <- %30  (models/mnist_lenet.lua:16, grad.linear2.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 524672; /* [64,84] */
+		const float *x0 = m->arena + 100864; /* [64,84] */
 		float *y = m->grad + 60800;
 		for (int c = 0; c < 84; c++)
 			y[c] = 0;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 84; c++)
 				y[c] += x0[b*84 + c];
-		NN_PROF_END(35);
+		NN_PROF_END(31);
 	}
-	/* %36 matmul [64,120] <- %34, %20  (models/mnist_lenet.lua:16) */
+	/* %32 matmul [64,120] <- %30, %17  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 524672; /* [64,84] */
+		const float *x0 = m->arena + 100864; /* [64,84] */
 		const float *x1 = m->param + 50720; /* linear2.weight[84,120] */
-		float *y = m->arena + 530048;
-		float *scratch = m->arena + 537728;
+		float *y = m->arena + 106240;
+		float *scratch = m->arena + 113920;
 		nn_gemm(64, 120, 84, x0, 84, 0, x1, 120, 0, y, 120, scratch);
-		NN_PROF_END(36);
+		NN_PROF_END(32);
 	}
-	/* %37 matmul [84,120] <- %34, %19  (models/mnist_lenet.lua:16, grad.linear2.weight) */
+	/* %33 matmul [84,120] <- %30, %16  (models/mnist_lenet.lua:16, grad.linear2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 524672; /* [64,84] */
-		const float *x1 = m->arena + 504320; /* [64,120] */
+		const float *x0 = m->arena + 100864; /* [64,84] */
+		const float *x1 = m->arena + 287744; /* [64,120] */
 		float *y = m->grad + 50720;
-		float *scratch = m->arena + 537728;
+		float *scratch = m->arena + 113920;
 		nn_gemm(84, 120, 64, x0, 84, 1, x1, 120, 0, y, 120, scratch);
-		NN_PROF_END(37);
+		NN_PROF_END(33);
 	}
-	/* %38 relu_grad [64,120] <- %36, %19  (models/mnist_lenet.lua:16) */
+	/* %34 relu_grad [64,120] <- %32, %16  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 530048; /* [64,120] */
-		const float *x1 = m->arena + 504320; /* [64,120] */
-		float *y = m->arena + 518656;
+		const float *x0 = m->arena + 106240; /* [64,120] */
+		const float *x1 = m->arena + 287744; /* [64,120] */
+		float *y = m->arena + 113920;
 		for (long i = 0; i < 7680; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(38);
+			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
+		NN_PROF_END(34);
 	}
-	/* %39 bias_grad [120] <- %38  (models/mnist_lenet.lua:16, grad.linear1.bias) */
+	/* %35 bias_grad [120] <- %34  (models/mnist_lenet.lua:16, grad.linear1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 518656; /* [64,120] */
+		const float *x0 = m->arena + 113920; /* [64,120] */
 		float *y = m->grad + 50592;
 		for (int c = 0; c < 120; c++)
 			y[c] = 0;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 120; c++)
 				y[c] += x0[b*120 + c];
-		NN_PROF_END(39);
+		NN_PROF_END(35);
 	}
-	/* %40 matmul [64,400] <- %38, %15  (models/mnist_lenet.lua:16) */
+	/* %36 matmul [64,400] <- %34, %13  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 518656; /* [64,120] */
+		const float *x0 = m->arena + 113920; /* [64,120] */
 		const float *x1 = m->param + 2592; /* linear1.weight[120,400] */
-		float *y = m->arena + 526336;
-		float *scratch = m->arena + 551936;
+		float *y = m->arena + 121600;
+		float *scratch = m->arena + 602112;
 		nn_gemm(64, 400, 120, x0, 120, 0, x1, 400, 0, y, 400, scratch);
-		NN_PROF_END(40);
+		NN_PROF_END(36);
 	}
-	/* %41 matmul [120,400] <- %38, %14  (models/mnist_lenet.lua:16, grad.linear1.weight) */
+	/* %37 matmul [120,400] <- %34, %12  (models/mnist_lenet.lua:16, grad.linear1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 518656; /* [64,120] */
-		const float *x1 = m->arena + 478720; /* [64,400] */
+		const float *x0 = m->arena + 113920; /* [64,120] */
+		const float *x1 = m->arena + 75264; /* [64,400] */
 		float *y = m->grad + 2592;
-		float *scratch = m->arena + 551936;
+		float *scratch = m->arena + 147200;
 		nn_gemm(120, 400, 64, x0, 120, 1, x1, 400, 0, y, 400, scratch);
-		NN_PROF_END(41);
+		NN_PROF_END(37);
 	}
-	/* %43 maxpool_grad [64,16,10,10] <- %42, %12  (models/mnist_lenet.lua:16) */
+	/* %39 maxpool_grad [64,16,10,10] <- %38, %10  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 526336; /* [64,16,5,5] */
-		const float *x1 = m->arena + 376320; /* [64,16,10,10] */
-		float *y = m->arena + 551936;
+		const float *x0 = m->arena + 121600; /* [64,16,5,5] */
+		const float *x1 = m->arena + 177664; /* [64,16,10,10] */
+		float *y = m->arena + 602112;
 		/* the gradient of maxpool 2x2: 10x10 -> 5x5 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 1024; p++) {  /* one (sample, channel) plane */
 			const float *xp = x1 + p*100;  /* [10,10] */
 			nn_maxpool2_grad(xp, x0 + p*25, 10, 10, 5, 5, y + p*100);
 		}
-		NN_PROF_END(43);
+		NN_PROF_END(39);
 	}
-	/* %44 relu_grad [64,16,10,10] <- %43, %12  (models/mnist_lenet.lua:16) */
+	/* %40 relu_grad [64,16,10,10] <- %39, %10  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 551936; /* [64,16,10,10] */
-		const float *x1 = m->arena + 376320; /* [64,16,10,10] */
-		float *y = m->arena + 654336;
+		const float *x0 = m->arena + 602112; /* [64,16,10,10] */
+		const float *x1 = m->arena + 177664; /* [64,16,10,10] */
+		float *y = m->arena + 75264;
+		NN_OMP("omp parallel for schedule(static)")
 		for (long i = 0; i < 102400; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(44);
+			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
+		NN_PROF_END(40);
 	}
-	/* %45 bias_grad [16] <- %44  (models/mnist_lenet.lua:16, grad.conv2d2.bias) */
+	/* %41 bias_grad [16] <- %40  (models/mnist_lenet.lua:16, grad.conv2d2.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 654336; /* [64,16,10,10] */
+		const float *x0 = m->arena + 75264; /* [64,16,10,10] */
 		float *y = m->grad + 2576;
 		for (int c = 0; c < 16; c++) {
 			double sum = 0;
@@ -1502,15 +1599,15 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += nn_sum(x0 + ((long)b*16 + c)*100, 100);
 			y[c] = (float)sum;
 		}
-		NN_PROF_END(45);
+		NN_PROF_END(41);
 	}
-	/* %46 conv2d_dx [64,6,14,14] <- %44, %8  (models/mnist_lenet.lua:16) */
+	/* %42 conv2d_dx [64,6,14,14] <- %40, %7  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 654336; /* [64,16,10,10] */
+		const float *x0 = m->arena + 75264; /* [64,16,10,10] */
 		const float *x1 = m->param + 176; /* conv2d2.weight[16,6,5,5] */
-		float *y = m->arena + 518656;
-		float *scratch = m->arena + 593920;
+		float *y = m->arena + 177664;
+		float *scratch = m->arena + 602112;
 		/* dx from dy and w: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {16, 10, 10, 5, 1, 4, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1531,15 +1628,15 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 				nn_unpad_output(yw, &cv, 6, y + (long)b*1176);
 			}
 		}
-		NN_PROF_END(46);
+		NN_PROF_END(42);
 	}
-	/* %47 conv2d_dw [16,6,5,5] <- %7, %44  (models/mnist_lenet.lua:16, grad.conv2d2.weight) */
+	/* %43 conv2d_dw [16,6,5,5] <- %6, %40  (models/mnist_lenet.lua:16, grad.conv2d2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 301056; /* [64,6,14,14] */
-		const float *x1 = m->arena + 654336; /* [64,16,10,10] */
+		const float *x0 = m->arena + 0; /* [64,6,14,14] */
+		const float *x1 = m->arena + 75264; /* [64,16,10,10] */
 		float *y = m->grad + 176;
-		float *scratch = m->arena + 376320;
+		float *scratch = m->arena + 602112;
 		/* dw from x and dy: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; implicit GEMM */
 		/* stride 1: dwᵀ [150,16] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {6, 14, 14, 5, 1, 0, 1, 10, 10};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1570,36 +1667,37 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*8096 + 5696 + gr*2400 + kk*16 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(47);
+		NN_PROF_END(43);
 	}
-	/* %48 maxpool_grad [64,6,28,28] <- %46, %6  (models/mnist_lenet.lua:16) */
+	/* %44 maxpool_grad [64,6,28,28] <- %42, %5  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 518656; /* [64,6,14,14] */
-		const float *x1 = m->arena + 0; /* [64,6,28,28] */
-		float *y = m->arena + 593920;
+		const float *x0 = m->arena + 177664; /* [64,6,14,14] */
+		const float *x1 = m->arena + 301056; /* [64,6,28,28] */
+		float *y = m->arena + 602112;
 		/* the gradient of maxpool 2x2: 28x28 -> 14x14 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 384; p++) {  /* one (sample, channel) plane */
 			const float *xp = x1 + p*784;  /* [28,28] */
 			nn_maxpool2_grad(xp, x0 + p*196, 28, 28, 14, 14, y + p*784);
 		}
-		NN_PROF_END(48);
+		NN_PROF_END(44);
 	}
-	/* %49 relu_grad [64,6,28,28] <- %48, %6  (models/mnist_lenet.lua:16) */
+	/* %45 relu_grad [64,6,28,28] <- %44, %5  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 593920; /* [64,6,28,28] */
-		const float *x1 = m->arena + 0; /* [64,6,28,28] */
-		float *y = m->arena + 894976;
+		const float *x0 = m->arena + 602112; /* [64,6,28,28] */
+		const float *x1 = m->arena + 301056; /* [64,6,28,28] */
+		float *y = m->arena + 903168;
+		NN_OMP("omp parallel for schedule(static)")
 		for (long i = 0; i < 301056; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(49);
+			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
+		NN_PROF_END(45);
 	}
-	/* %50 bias_grad [6] <- %49  (models/mnist_lenet.lua:16, grad.conv2d1.bias) */
+	/* %46 bias_grad [6] <- %45  (models/mnist_lenet.lua:16, grad.conv2d1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 894976; /* [64,6,28,28] */
+		const float *x0 = m->arena + 903168; /* [64,6,28,28] */
 		float *y = m->grad + 160;
 		for (int c = 0; c < 6; c++) {
 			double sum = 0;
@@ -1607,15 +1705,15 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += nn_sum(x0 + ((long)b*6 + c)*784, 784);
 			y[c] = (float)sum;
 		}
-		NN_PROF_END(50);
+		NN_PROF_END(46);
 	}
-	/* %51 conv2d_dw [6,1,5,5] <- %0, %49  (models/mnist_lenet.lua:16, grad.conv2d1.weight) */
+	/* %47 conv2d_dw [6,1,5,5] <- %0, %45  (models/mnist_lenet.lua:16, grad.conv2d1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,1,28,28] */
-		const float *x1 = m->arena + 894976; /* [64,6,28,28] */
+		const float *x1 = m->arena + 903168; /* [64,6,28,28] */
 		float *y = m->grad + 0;
-		float *scratch = m->arena + 518656;
+		float *scratch = m->arena + 0;
 		/* dw from x and dy: a 5x5 conv, pad 2, 1 -> 6 channels, 28x28 -> 28x28; implicit GEMM */
 		static const NnConv cv = {1, 28, 28, 5, 1, 2, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -1646,7 +1744,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*3744 + 3584 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(51);
+		NN_PROF_END(47);
 	}
 }
 
@@ -1658,7 +1756,7 @@ static void update(mnist_lenet *m)
 	const int64_t t = m->state.step + 1;  /* 1 on the first step */
 	(void)lr;
 	(void)t;
-	/* %76 adam_update <- %72, %73, %74, %75  (models/mnist_lenet.lua:23) */
+	/* %72 adam_update <- %68, %69, %70, %71  (models/mnist_lenet.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		float *x0 = m->param + 0; /* params[61760] */
@@ -1675,7 +1773,7 @@ static void update(mnist_lenet *m)
 			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;
 			x0[i] -= step_size * x2[i] / (sqrtf(x3[i]) / bc2_sqrt + 9.99999994e-09f);
 		}
-		NN_PROF_END(76);
+		NN_PROF_END(72);
 	}
 }
 

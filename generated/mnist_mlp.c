@@ -3,7 +3,7 @@
  *
  * Model mnist_mlp: batch 32, 203536 parameters.
  * Memory: parameters 203536, gradients 203536, optimizer state 203536,
- * arena 208896 floats (naive sum of transients 287184).
+ * arena 208896 floats (naive sum of transients 278992).
  *
  * cc -O2 -march=native mnist_mlp.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -636,12 +636,146 @@ NN_KERNEL double nn_sum_dy_xhat(const float *dy, const float *x, long n,
 	double s[NN_LANES] = {0};
 	long i = 0;
 	for (; i + NN_LANES <= n; i += NN_LANES)
-		for (int l = 0; l < NN_LANES; l++)
-			s[l] += (double)dy[i + l] * ((x[i + l] - mean) * istd);
+		for (int l = 0; l < NN_LANES; l++) {
+			double p = (double)dy[i + l] * ((x[i + l] - mean) * istd);
+			s[l] += p;   /* apart: no fused multiply-add, as bn_relu */
+		}
 	for (int l = 0; l < NN_LANES; l++)
-		if (i + l < n)
-			s[l] += (double)dy[i + l] * ((x[i + l] - mean) * istd);
+		if (i + l < n) {
+			double p = (double)dy[i + l] * ((x[i + l] - mean) * istd);
+			s[l] += p;
+		}
 	return nn_lanes_total(s);
+}
+
+/* ---- batch norm fused with ReLU (ops/norm.c, fusion bn_relu) ----
+ * One plane of n values of a channel with its mean, istd, k = istd·γ and
+ * β.  The value before the clamp, v = (x − mean)·k + β, is computed the
+ * same way, vector or scalar tail, in the forward and in both backward
+ * kernels, so the mask [v > 0] the backward folds in is the forward's
+ * exactly.  Branch-free: a ReLU's mask is a coin flip to a predictor. */
+NN_KERNEL float nn_bn_val(float x, float mean, float k, float beta)
+{
+	float d = x - mean, v = d * k;
+	return v + beta;
+}
+
+/* batch norm's dx of one value from its (masked) dy g: the unfused bn_dx
+ * and the fused kernels' scalar tails, and their vectors op for op.  One
+ * operation a statement, so no compiler fuses a multiply-add in one build
+ * and not in the other. */
+NN_KERNEL float nn_bn_dx1(float g, float x, float mean, float istd,
+                          float kx, float mdb, float mdg)
+{
+	float xh = (x - mean) * istd, p = xh * mdg, d = g - mdb;
+	d = d - p;
+	return kx * d;
+}
+
+#if defined(NN_AVX512) || defined(NN_AVX2)
+/* v of eight values, and their x̂ = (x − mean)·istd when xh is set */
+NN_KERNEL __m256 nn_bn_val8(__m256 x, __m256 mean, __m256 k, __m256 beta)
+{
+	return _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(x, mean), k), beta);
+}
+#endif
+
+/* y = max(0, v) */
+NN_KERNEL void nn_bn_relu_fwd(const float *x, float *y, long n, float mean,
+                              float k, float beta)
+{
+	long i = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+	const __m256 vm = _mm256_set1_ps(mean), vk = _mm256_set1_ps(k);
+	const __m256 vb = _mm256_set1_ps(beta), z = _mm256_setzero_ps();
+	for (; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(y + i, _mm256_max_ps(nn_bn_val8(
+		                 _mm256_loadu_ps(x + i), vm, vk, vb), z));
+#endif
+	for (const float *xe = x + n; x + i < xe; i++) {
+		float v = nn_bn_val(x[i], mean, k, beta);
+		y[i] = v > 0 ? v : 0;
+	}
+}
+
+/* s[0] += Σ m·dy, s[1] += Σ m·dy·x̂ with m = [v > 0]: both of batch norm's
+ * parameter gradients in one pass over dy and x, in double, in the lane
+ * order of nn_sum (lane i % 8). */
+NN_KERNEL void nn_bn_relu_sums(const float *dy, const float *x, long n,
+                               float mean, float istd, float k, float beta,
+                               double *out)
+{
+	double s[NN_LANES] = {0}, t[NN_LANES] = {0};
+	long i = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+	const __m256 vm = _mm256_set1_ps(mean), vk = _mm256_set1_ps(k);
+	const __m256 vb = _mm256_set1_ps(beta), vi = _mm256_set1_ps(istd);
+	const __m256 z = _mm256_setzero_ps();
+	__m256d s0 = _mm256_setzero_pd(), s1 = s0, t0 = s0, t1 = s0;
+	for (; i + 8 <= n; i += 8) {
+		__m256 xv = _mm256_loadu_ps(x + i);
+		__m256 m = _mm256_cmp_ps(nn_bn_val8(xv, vm, vk, vb), z, _CMP_GT_OQ);
+		__m256 g = _mm256_and_ps(m, _mm256_loadu_ps(dy + i));
+		__m256 xh = _mm256_mul_ps(_mm256_sub_ps(xv, vm), vi);
+		__m256d glo = _mm256_cvtps_pd(_mm256_castps256_ps128(g));
+		__m256d ghi = _mm256_cvtps_pd(_mm256_extractf128_ps(g, 1));
+		s0 = _mm256_add_pd(s0, glo);
+		s1 = _mm256_add_pd(s1, ghi);
+		t0 = _mm256_add_pd(t0, _mm256_mul_pd(glo, _mm256_cvtps_pd(
+		                   _mm256_castps256_ps128(xh))));
+		t1 = _mm256_add_pd(t1, _mm256_mul_pd(ghi, _mm256_cvtps_pd(
+		                   _mm256_extractf128_ps(xh, 1))));
+	}
+	_mm256_storeu_pd(s, s0);
+	_mm256_storeu_pd(s + 4, s1);
+	_mm256_storeu_pd(t, t0);
+	_mm256_storeu_pd(t + 4, t1);
+#endif
+	for (; i + NN_LANES <= n; i += NN_LANES)
+		for (int l = 0; l < NN_LANES; l++) {
+			float xv = x[i + l];
+			float g = nn_bn_val(xv, mean, k, beta) > 0 ? dy[i + l] : 0;
+			double p = (double)g * ((xv - mean) * istd);
+			s[l] += g;
+			t[l] += p;
+		}
+	for (int l = 0; l < NN_LANES; l++)
+		if (i + l < n) {
+			float xv = x[i + l];
+			float g = nn_bn_val(xv, mean, k, beta) > 0 ? dy[i + l] : 0;
+			double p = (double)g * ((xv - mean) * istd);
+			s[l] += g;
+			t[l] += p;
+		}
+	out[0] += nn_lanes_total(s);
+	out[1] += nn_lanes_total(t);
+}
+
+/* dx = kx·(m·dy − mdb − x̂·mdg), kx = γ·istd, mdb and mdg the sums / N */
+NN_KERNEL void nn_bn_relu_dx(const float *dy, const float *x, float *dx,
+                             long n, float mean, float istd, float k,
+                             float beta, float kx, float mdb, float mdg)
+{
+	long i = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+	const __m256 vm = _mm256_set1_ps(mean), vk = _mm256_set1_ps(k);
+	const __m256 vb = _mm256_set1_ps(beta), vi = _mm256_set1_ps(istd);
+	const __m256 vkx = _mm256_set1_ps(kx), vdb = _mm256_set1_ps(mdb);
+	const __m256 vdg = _mm256_set1_ps(mdg), z = _mm256_setzero_ps();
+	for (; i + 8 <= n; i += 8) {
+		__m256 xv = _mm256_loadu_ps(x + i);
+		__m256 m = _mm256_cmp_ps(nn_bn_val8(xv, vm, vk, vb), z, _CMP_GT_OQ);
+		__m256 g = _mm256_and_ps(m, _mm256_loadu_ps(dy + i));
+		__m256 xh = _mm256_mul_ps(_mm256_sub_ps(xv, vm), vi);
+		__m256 d = _mm256_sub_ps(_mm256_sub_ps(g, vdb),
+		                         _mm256_mul_ps(xh, vdg));
+		_mm256_storeu_ps(dx + i, _mm256_mul_ps(vkx, d));
+	}
+#endif
+	for (const float *xe = x + n; x + i < xe; i++) {
+		float g = nn_bn_val(x[i], mean, k, beta) > 0 ? dy[i] : 0;
+		dx[i] = nn_bn_dx1(g, x[i], mean, istd, kx, mdb, mdg);
+	}
 }
 
 /* ---- pooling (ops/pool.c): 2×2 windows, stride 2, no padding ----
@@ -818,8 +952,8 @@ typedef float nn_in_t;     /* an input element */
 #define NN_XBUF 25088   /* a staged batch of inputs */
 #define NN_YBUF 32   /* and of labels (as floats) */
 #define NN_MODEL_HASH "bd7dd52755ea46a4"
-#define NN_LOSS (m->arena + 8192)
-#define NN_PREDICT (m->arena + 8512)
+#define NN_LOSS (m->arena + 0)
+#define NN_PREDICT (m->arena + 320)
 
 struct mnist_mlp {
 	float lr;            /* learning rate of the next step */
@@ -834,8 +968,8 @@ struct mnist_mlp {
 /* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
  * times every node; mnist_mlp_profile_print() prints the table ---- */
 #ifdef NNCC_PROFILE
-static double nn_prof_sec[28];
-static long nn_prof_calls[28];
+static double nn_prof_sec[27];
+static long nn_prof_calls[27];
 #define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
 #define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
 static const struct {
@@ -844,19 +978,18 @@ static const struct {
 	double flops, bytes;
 } nn_prof_node[] = {
 	{4, 0, 8, "matmul", 12845056, 935936},
-	{6, 0, 8, "bias_add", 0, 66560},
-	{7, 0, 8, "relu", 8192, 65536},
-	{9, 0, 9, "matmul", 163840, 44288},
-	{11, 0, 9, "bias_add", 0, 2600},
-	{12, 0, 13, "softmax_ce", 1280, 1412},
-	{13, 1, 13, "softmax_ce_grad", 1280, 2688},
-	{14, 1, 9, "bias_grad", 0, 1320},
+	{6, 0, 8, "ew_act", 8192, 66560},
+	{8, 0, 9, "matmul", 163840, 44288},
+	{10, 0, 9, "bias_add", 0, 2600},
+	{11, 0, 13, "softmax_ce", 1280, 1412},
+	{12, 1, 13, "softmax_ce_grad", 1280, 2688},
+	{13, 1, 9, "bias_grad", 0, 1320},
+	{14, 1, 9, "matmul", 163840, 44288},
 	{15, 1, 9, "matmul", 163840, 44288},
-	{16, 1, 9, "matmul", 163840, 44288},
-	{17, 1, 8, "relu_grad", 8192, 98304},
-	{18, 1, 8, "bias_grad", 0, 33792},
-	{19, 1, 8, "matmul", 12845056, 935936},
-	{27, 2, 16, "sgd_update", 814144, 2442432},
+	{16, 1, 8, "relu_grad", 8192, 98304},
+	{17, 1, 8, "bias_grad", 0, 33792},
+	{18, 1, 8, "matmul", 12845056, 935936},
+	{26, 2, 16, "sgd_update", 814144, 2442432},
 };
 #else
 #define NN_PROF_BEGIN ((void)0)
@@ -881,53 +1014,50 @@ static void forward_train(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 		nn_gemm(32, 256, 784, x0, 784, 0, x1, 784, 1, y, 256, scratch);
 		NN_PROF_END(4);
 	}
-	/* %6 bias_add [32,256] <- %4, %5  (models/mnist_mlp.lua:8) */
+	/* %6 ew_act [32,256] <- %4, %5  (models/mnist_mlp.lua:8) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [32,256] */
 		const float *x1 = m->param + 200704; /* linear1.bias[256] */
 		float *y = m->arena + 8192;
-		for (int b = 0; b < 32; b++)
-			for (int c = 0; c < 256; c++)
-				y[b*256 + c] = x0[b*256 + c] + x1[c];
+		for (long b = 0; b < 32; b++)
+			for (int c = 0; c < 256; c++) {
+				const long o = (b*256 + c)*1;
+				for (long i = 0; i < 1; i++)
+					y[o + i] = ((x0[o + i]) + (x1[c])) > 0 ? ((x0[o + i]) + (x1[c])) : 0;
+			}
 		NN_PROF_END(6);
 	}
-	/* %7 relu [32,256] <- %6  (models/mnist_mlp.lua:8) */
+	/* %8 matmul [32,10] <- %6, %7  (models/mnist_mlp.lua:9) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8192; /* [32,256] */
-		float *y = m->arena + 0;
-		for (long i = 0; i < 8192; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(7);
-	}
-	/* %9 matmul [32,10] <- %7, %8  (models/mnist_mlp.lua:9) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 0; /* [32,256] */
 		const float *x1 = m->param + 200960; /* linear2.weight[10,256] */
-		float *y = m->arena + 8192;
-		float *scratch = m->arena + 8512;
+		float *y = m->arena + 0;
+		float *scratch = m->arena + 16384;
 		nn_gemm(32, 10, 256, x0, 256, 0, x1, 256, 1, y, 10, scratch);
-		NN_PROF_END(9);
+		NN_PROF_END(8);
 	}
-	/* %11 bias_add [32,10] <- %9, %10  (models/mnist_mlp.lua:9) */
+	/* %10 bias_add [32,10] <- %8, %9  (models/mnist_mlp.lua:9) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8192; /* [32,10] */
+		const float *x0 = m->arena + 0; /* [32,10] */
 		const float *x1 = m->param + 203520; /* linear2.bias[10] */
-		float *y = m->arena + 8512;
-		for (int b = 0; b < 32; b++)
-			for (int c = 0; c < 10; c++)
-				y[b*10 + c] = x0[b*10 + c] + x1[c];
-		NN_PROF_END(11);
+		float *y = m->arena + 320;
+		for (long b = 0; b < 32; b++)
+			for (int c = 0; c < 10; c++) {
+				const long o = (b*10 + c)*1;
+				for (long i = 0; i < 1; i++)
+					y[o + i] = (x0[o + i]) + (x1[c]);
+			}
+		NN_PROF_END(10);
 	}
-	/* %12 softmax_ce [1] <- %11, %1  (models/mnist_mlp.lua:13) */
+	/* %11 softmax_ce [1] <- %10, %1  (models/mnist_mlp.lua:13) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8512; /* [32,10] */
+		const float *x0 = m->arena + 320; /* [32,10] */
 		const int32_t *x1 = yin; /* digit[32] */
-		float *y = m->arena + 8192;
+		float *y = m->arena + 0;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -939,7 +1069,7 @@ static void forward_train(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 			total += lse - z[k];
 		}
 		y[0] = (float)(total / nrows);
-		NN_PROF_END(12);
+		NN_PROF_END(11);
 	}
 }
 
@@ -959,45 +1089,44 @@ static void forward_eval(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 		float *scratch = m->arena + 8192;
 		nn_gemm(32, 256, 784, x0, 784, 0, x1, 784, 1, y, 256, scratch);
 	}
-	/* %6 bias_add [32,256] <- %4, %5  (models/mnist_mlp.lua:8) */
+	/* %6 ew_act [32,256] <- %4, %5  (models/mnist_mlp.lua:8) */
 	{
 		const float *x0 = m->arena + 0; /* [32,256] */
 		const float *x1 = m->param + 200704; /* linear1.bias[256] */
 		float *y = m->arena + 8192;
-		for (int b = 0; b < 32; b++)
-			for (int c = 0; c < 256; c++)
-				y[b*256 + c] = x0[b*256 + c] + x1[c];
+		for (long b = 0; b < 32; b++)
+			for (int c = 0; c < 256; c++) {
+				const long o = (b*256 + c)*1;
+				for (long i = 0; i < 1; i++)
+					y[o + i] = ((x0[o + i]) + (x1[c])) > 0 ? ((x0[o + i]) + (x1[c])) : 0;
+			}
 	}
-	/* %7 relu [32,256] <- %6  (models/mnist_mlp.lua:8) */
+	/* %8 matmul [32,10] <- %6, %7  (models/mnist_mlp.lua:9) */
 	{
 		const float *x0 = m->arena + 8192; /* [32,256] */
-		float *y = m->arena + 0;
-		for (long i = 0; i < 8192; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %9 matmul [32,10] <- %7, %8  (models/mnist_mlp.lua:9) */
-	{
-		const float *x0 = m->arena + 0; /* [32,256] */
 		const float *x1 = m->param + 200960; /* linear2.weight[10,256] */
-		float *y = m->arena + 8192;
-		float *scratch = m->arena + 8512;
+		float *y = m->arena + 0;
+		float *scratch = m->arena + 16384;
 		nn_gemm(32, 10, 256, x0, 256, 0, x1, 256, 1, y, 10, scratch);
 	}
-	/* %11 bias_add [32,10] <- %9, %10  (models/mnist_mlp.lua:9) */
+	/* %10 bias_add [32,10] <- %8, %9  (models/mnist_mlp.lua:9) */
 	{
-		const float *x0 = m->arena + 8192; /* [32,10] */
+		const float *x0 = m->arena + 0; /* [32,10] */
 		const float *x1 = m->param + 203520; /* linear2.bias[10] */
-		float *y = m->arena + 8512;
-		for (int b = 0; b < 32; b++)
-			for (int c = 0; c < 10; c++)
-				y[b*10 + c] = x0[b*10 + c] + x1[c];
+		float *y = m->arena + 320;
+		for (long b = 0; b < 32; b++)
+			for (int c = 0; c < 10; c++) {
+				const long o = (b*10 + c)*1;
+				for (long i = 0; i < 1; i++)
+					y[o + i] = (x0[o + i]) + (x1[c]);
+			}
 	}
 	if (yin)  /* evaluate: the loss too */
-	/* %12 softmax_ce [1] <- %11, %1  (models/mnist_mlp.lua:13) */
+	/* %11 softmax_ce [1] <- %10, %1  (models/mnist_mlp.lua:13) */
 	{
-		const float *x0 = m->arena + 8512; /* [32,10] */
+		const float *x0 = m->arena + 320; /* [32,10] */
 		const int32_t *x1 = yin; /* digit[32] */
-		float *y = m->arena + 8192;
+		float *y = m->arena + 0;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -1020,12 +1149,12 @@ static void backward(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 	(void)nrows;
 	(void)xin;
 	(void)yin;
-	/* %13 softmax_ce_grad [32,10] <- %11, %1  (models/mnist_mlp.lua:13) */
+	/* %12 softmax_ce_grad [32,10] <- %10, %1  (models/mnist_mlp.lua:13) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8512; /* [32,10] */
+		const float *x0 = m->arena + 320; /* [32,10] */
 		const int32_t *x1 = yin; /* digit[32] */
-		float *y = m->arena + 8832;
+		float *y = m->arena + 640;
 		const float inv = 1.0f / nrows;
 		for (int b = 0; b < 32; b++) {
 			float *dz = y + (long)b*10;
@@ -1042,71 +1171,71 @@ static void backward(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 10; c++) dz[c] *= p / s;
 			dz[k] -= p;
 		}
-		NN_PROF_END(13);
+		NN_PROF_END(12);
 	}
-	/* %14 bias_grad [10] <- %13  (models/mnist_mlp.lua:9, grad.linear2.bias) */
+	/* %13 bias_grad [10] <- %12  (models/mnist_mlp.lua:9, grad.linear2.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8832; /* [32,10] */
+		const float *x0 = m->arena + 640; /* [32,10] */
 		float *y = m->grad + 203520;
 		for (int c = 0; c < 10; c++)
 			y[c] = 0;
 		for (int b = 0; b < 32; b++)
 			for (int c = 0; c < 10; c++)
 				y[c] += x0[b*10 + c];
+		NN_PROF_END(13);
+	}
+	/* %14 matmul [32,256] <- %12, %7  (models/mnist_mlp.lua:9) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 640; /* [32,10] */
+		const float *x1 = m->param + 200960; /* linear2.weight[10,256] */
+		float *y = m->arena + 16384;
+		float *scratch = m->arena + 960;
+		nn_gemm(32, 256, 10, x0, 10, 0, x1, 256, 0, y, 256, scratch);
 		NN_PROF_END(14);
 	}
-	/* %15 matmul [32,256] <- %13, %8  (models/mnist_mlp.lua:9) */
+	/* %15 matmul [10,256] <- %12, %6  (models/mnist_mlp.lua:9, grad.linear2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8832; /* [32,10] */
-		const float *x1 = m->param + 200960; /* linear2.weight[10,256] */
-		float *y = m->arena + 9152;
-		float *scratch = m->arena + 17344;
-		nn_gemm(32, 256, 10, x0, 10, 0, x1, 256, 0, y, 256, scratch);
+		const float *x0 = m->arena + 640; /* [32,10] */
+		const float *x1 = m->arena + 8192; /* [32,256] */
+		float *y = m->grad + 200960;
+		float *scratch = m->arena + 24576;
+		nn_gemm(10, 256, 32, x0, 10, 1, x1, 256, 0, y, 256, scratch);
 		NN_PROF_END(15);
 	}
-	/* %16 matmul [10,256] <- %13, %7  (models/mnist_mlp.lua:9, grad.linear2.weight) */
+	/* %16 relu_grad [32,256] <- %14, %6  (models/mnist_mlp.lua:8) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8832; /* [32,10] */
-		const float *x1 = m->arena + 0; /* [32,256] */
-		float *y = m->grad + 200960;
-		float *scratch = m->arena + 17344;
-		nn_gemm(10, 256, 32, x0, 10, 1, x1, 256, 0, y, 256, scratch);
+		const float *x0 = m->arena + 16384; /* [32,256] */
+		const float *x1 = m->arena + 8192; /* [32,256] */
+		float *y = m->arena + 24576;
+		for (long i = 0; i < 8192; i++)
+			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(16);
 	}
-	/* %17 relu_grad [32,256] <- %15, %7  (models/mnist_mlp.lua:8) */
+	/* %17 bias_grad [256] <- %16  (models/mnist_mlp.lua:8, grad.linear1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9152; /* [32,256] */
-		const float *x1 = m->arena + 0; /* [32,256] */
-		float *y = m->arena + 17344;
-		for (long i = 0; i < 8192; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(17);
-	}
-	/* %18 bias_grad [256] <- %17  (models/mnist_mlp.lua:8, grad.linear1.bias) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17344; /* [32,256] */
+		const float *x0 = m->arena + 24576; /* [32,256] */
 		float *y = m->grad + 200704;
 		for (int c = 0; c < 256; c++)
 			y[c] = 0;
 		for (int b = 0; b < 32; b++)
 			for (int c = 0; c < 256; c++)
 				y[c] += x0[b*256 + c];
-		NN_PROF_END(18);
+		NN_PROF_END(17);
 	}
-	/* %19 matmul [256,784] <- %17, %2  (models/mnist_mlp.lua:8, grad.linear1.weight) */
+	/* %18 matmul [256,784] <- %16, %2  (models/mnist_mlp.lua:8, grad.linear1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17344; /* [32,256] */
+		const float *x0 = m->arena + 24576; /* [32,256] */
 		const float *x1 = xin; /* [32,784] */
 		float *y = m->grad + 0;
-		float *scratch = m->arena + 25536;
+		float *scratch = m->arena + 32768;
 		nn_gemm(256, 784, 32, x0, 256, 1, x1, 784, 0, y, 784, scratch);
-		NN_PROF_END(19);
+		NN_PROF_END(18);
 	}
 }
 
@@ -1118,7 +1247,7 @@ static void update(mnist_mlp *m)
 	const int64_t t = m->state.step + 1;  /* 1 on the first step */
 	(void)lr;
 	(void)t;
-	/* %27 sgd_update <- %24, %25, %26  (models/mnist_mlp.lua:16) */
+	/* %26 sgd_update <- %23, %24, %25  (models/mnist_mlp.lua:16) */
 	{
 		NN_PROF_BEGIN;
 		float *x0 = m->param + 0; /* params[203536] */
@@ -1130,7 +1259,7 @@ static void update(mnist_mlp *m)
 			g = x2[i];
 			x0[i] -= lr*g;
 		}
-		NN_PROF_END(27);
+		NN_PROF_END(26);
 	}
 }
 

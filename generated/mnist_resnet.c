@@ -3,7 +3,7 @@
  *
  * Model mnist_resnet: batch 64, 37744 parameters.
  * Memory: parameters 37744, gradients 37744, optimizer state 39280,
- * arena 19267968 floats (naive sum of transients 62266256).
+ * arena 19267872 floats (naive sum of transients 47013840).
  *
  * cc -O2 -march=native mnist_resnet.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -636,12 +636,146 @@ NN_KERNEL double nn_sum_dy_xhat(const float *dy, const float *x, long n,
 	double s[NN_LANES] = {0};
 	long i = 0;
 	for (; i + NN_LANES <= n; i += NN_LANES)
-		for (int l = 0; l < NN_LANES; l++)
-			s[l] += (double)dy[i + l] * ((x[i + l] - mean) * istd);
+		for (int l = 0; l < NN_LANES; l++) {
+			double p = (double)dy[i + l] * ((x[i + l] - mean) * istd);
+			s[l] += p;   /* apart: no fused multiply-add, as bn_relu */
+		}
 	for (int l = 0; l < NN_LANES; l++)
-		if (i + l < n)
-			s[l] += (double)dy[i + l] * ((x[i + l] - mean) * istd);
+		if (i + l < n) {
+			double p = (double)dy[i + l] * ((x[i + l] - mean) * istd);
+			s[l] += p;
+		}
 	return nn_lanes_total(s);
+}
+
+/* ---- batch norm fused with ReLU (ops/norm.c, fusion bn_relu) ----
+ * One plane of n values of a channel with its mean, istd, k = istd·γ and
+ * β.  The value before the clamp, v = (x − mean)·k + β, is computed the
+ * same way, vector or scalar tail, in the forward and in both backward
+ * kernels, so the mask [v > 0] the backward folds in is the forward's
+ * exactly.  Branch-free: a ReLU's mask is a coin flip to a predictor. */
+NN_KERNEL float nn_bn_val(float x, float mean, float k, float beta)
+{
+	float d = x - mean, v = d * k;
+	return v + beta;
+}
+
+/* batch norm's dx of one value from its (masked) dy g: the unfused bn_dx
+ * and the fused kernels' scalar tails, and their vectors op for op.  One
+ * operation a statement, so no compiler fuses a multiply-add in one build
+ * and not in the other. */
+NN_KERNEL float nn_bn_dx1(float g, float x, float mean, float istd,
+                          float kx, float mdb, float mdg)
+{
+	float xh = (x - mean) * istd, p = xh * mdg, d = g - mdb;
+	d = d - p;
+	return kx * d;
+}
+
+#if defined(NN_AVX512) || defined(NN_AVX2)
+/* v of eight values, and their x̂ = (x − mean)·istd when xh is set */
+NN_KERNEL __m256 nn_bn_val8(__m256 x, __m256 mean, __m256 k, __m256 beta)
+{
+	return _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(x, mean), k), beta);
+}
+#endif
+
+/* y = max(0, v) */
+NN_KERNEL void nn_bn_relu_fwd(const float *x, float *y, long n, float mean,
+                              float k, float beta)
+{
+	long i = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+	const __m256 vm = _mm256_set1_ps(mean), vk = _mm256_set1_ps(k);
+	const __m256 vb = _mm256_set1_ps(beta), z = _mm256_setzero_ps();
+	for (; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(y + i, _mm256_max_ps(nn_bn_val8(
+		                 _mm256_loadu_ps(x + i), vm, vk, vb), z));
+#endif
+	for (const float *xe = x + n; x + i < xe; i++) {
+		float v = nn_bn_val(x[i], mean, k, beta);
+		y[i] = v > 0 ? v : 0;
+	}
+}
+
+/* s[0] += Σ m·dy, s[1] += Σ m·dy·x̂ with m = [v > 0]: both of batch norm's
+ * parameter gradients in one pass over dy and x, in double, in the lane
+ * order of nn_sum (lane i % 8). */
+NN_KERNEL void nn_bn_relu_sums(const float *dy, const float *x, long n,
+                               float mean, float istd, float k, float beta,
+                               double *out)
+{
+	double s[NN_LANES] = {0}, t[NN_LANES] = {0};
+	long i = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+	const __m256 vm = _mm256_set1_ps(mean), vk = _mm256_set1_ps(k);
+	const __m256 vb = _mm256_set1_ps(beta), vi = _mm256_set1_ps(istd);
+	const __m256 z = _mm256_setzero_ps();
+	__m256d s0 = _mm256_setzero_pd(), s1 = s0, t0 = s0, t1 = s0;
+	for (; i + 8 <= n; i += 8) {
+		__m256 xv = _mm256_loadu_ps(x + i);
+		__m256 m = _mm256_cmp_ps(nn_bn_val8(xv, vm, vk, vb), z, _CMP_GT_OQ);
+		__m256 g = _mm256_and_ps(m, _mm256_loadu_ps(dy + i));
+		__m256 xh = _mm256_mul_ps(_mm256_sub_ps(xv, vm), vi);
+		__m256d glo = _mm256_cvtps_pd(_mm256_castps256_ps128(g));
+		__m256d ghi = _mm256_cvtps_pd(_mm256_extractf128_ps(g, 1));
+		s0 = _mm256_add_pd(s0, glo);
+		s1 = _mm256_add_pd(s1, ghi);
+		t0 = _mm256_add_pd(t0, _mm256_mul_pd(glo, _mm256_cvtps_pd(
+		                   _mm256_castps256_ps128(xh))));
+		t1 = _mm256_add_pd(t1, _mm256_mul_pd(ghi, _mm256_cvtps_pd(
+		                   _mm256_extractf128_ps(xh, 1))));
+	}
+	_mm256_storeu_pd(s, s0);
+	_mm256_storeu_pd(s + 4, s1);
+	_mm256_storeu_pd(t, t0);
+	_mm256_storeu_pd(t + 4, t1);
+#endif
+	for (; i + NN_LANES <= n; i += NN_LANES)
+		for (int l = 0; l < NN_LANES; l++) {
+			float xv = x[i + l];
+			float g = nn_bn_val(xv, mean, k, beta) > 0 ? dy[i + l] : 0;
+			double p = (double)g * ((xv - mean) * istd);
+			s[l] += g;
+			t[l] += p;
+		}
+	for (int l = 0; l < NN_LANES; l++)
+		if (i + l < n) {
+			float xv = x[i + l];
+			float g = nn_bn_val(xv, mean, k, beta) > 0 ? dy[i + l] : 0;
+			double p = (double)g * ((xv - mean) * istd);
+			s[l] += g;
+			t[l] += p;
+		}
+	out[0] += nn_lanes_total(s);
+	out[1] += nn_lanes_total(t);
+}
+
+/* dx = kx·(m·dy − mdb − x̂·mdg), kx = γ·istd, mdb and mdg the sums / N */
+NN_KERNEL void nn_bn_relu_dx(const float *dy, const float *x, float *dx,
+                             long n, float mean, float istd, float k,
+                             float beta, float kx, float mdb, float mdg)
+{
+	long i = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+	const __m256 vm = _mm256_set1_ps(mean), vk = _mm256_set1_ps(k);
+	const __m256 vb = _mm256_set1_ps(beta), vi = _mm256_set1_ps(istd);
+	const __m256 vkx = _mm256_set1_ps(kx), vdb = _mm256_set1_ps(mdb);
+	const __m256 vdg = _mm256_set1_ps(mdg), z = _mm256_setzero_ps();
+	for (; i + 8 <= n; i += 8) {
+		__m256 xv = _mm256_loadu_ps(x + i);
+		__m256 m = _mm256_cmp_ps(nn_bn_val8(xv, vm, vk, vb), z, _CMP_GT_OQ);
+		__m256 g = _mm256_and_ps(m, _mm256_loadu_ps(dy + i));
+		__m256 xh = _mm256_mul_ps(_mm256_sub_ps(xv, vm), vi);
+		__m256 d = _mm256_sub_ps(_mm256_sub_ps(g, vdb),
+		                         _mm256_mul_ps(xh, vdg));
+		_mm256_storeu_ps(dx + i, _mm256_mul_ps(vkx, d));
+	}
+#endif
+	for (const float *xe = x + n; x + i < xe; i++) {
+		float g = nn_bn_val(x[i], mean, k, beta) > 0 ? dy[i] : 0;
+		dx[i] = nn_bn_dx1(g, x[i], mean, istd, kx, mdb, mdg);
+	}
 }
 
 /* ---- pooling (ops/pool.c): 2×2 windows, stride 2, no padding ----
@@ -814,12 +948,12 @@ typedef float nn_in_t;     /* an input element */
 #define NN_PARAM 37744
 #define NN_GRAD 37744
 #define NN_STATE 39280
-#define NN_ARENA 19267968
+#define NN_ARENA 19267872
 #define NN_XBUF 50176   /* a staged batch of inputs */
 #define NN_YBUF 64   /* and of labels (as floats) */
 #define NN_MODEL_HASH "45cc75dda68a29ed"
-#define NN_LOSS (m->arena + 10246400)
-#define NN_PREDICT (m->arena + 10247040)
+#define NN_LOSS (m->arena + 9242880)
+#define NN_PREDICT (m->arena + 9243520)
 
 struct mnist_resnet {
 	float lr;            /* learning rate of the next step */
@@ -834,8 +968,8 @@ struct mnist_resnet {
 /* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
  * times every node; mnist_resnet_profile_print() prints the table ---- */
 #ifdef NNCC_PROFILE
-static double nn_prof_sec[233];
-static long nn_prof_calls[233];
+static double nn_prof_sec[222];
+static long nn_prof_calls[222];
 #define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
 #define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
 static const struct {
@@ -845,140 +979,129 @@ static const struct {
 } nn_prof_node[] = {
 	{3, 0, 27, "conv2d", 28901376, 6624384},
 	{8, 0, 27, "bn_stats", 6422528, 6423168},
-	{10, 0, 27, "bn_apply", 4816896, 12845696},
-	{11, 0, 27, "relu", 1605632, 12845056},
-	{13, 0, 11, "conv2d", 28901376, 12846208},
-	{18, 0, 11, "bn_stats", 6422528, 6423168},
-	{20, 0, 11, "bn_apply", 4816896, 12845696},
-	{21, 0, 11, "relu", 1605632, 12845056},
-	{23, 0, 11, "conv2d", 102760448, 12849152},
-	{28, 0, 11, "bn_stats", 6422528, 6423168},
-	{30, 0, 11, "bn_apply", 4816896, 12845696},
-	{31, 0, 15, "add", 1605632, 19267584},
-	{32, 0, 15, "relu", 1605632, 12845056},
-	{34, 0, 21, "conv2d", 7225344, 8029312},
-	{39, 0, 21, "bn_stats", 1605632, 1606272},
-	{41, 0, 21, "bn_apply", 1204224, 3211904},
-	{42, 0, 21, "relu", 401408, 3211264},
-	{44, 0, 21, "conv2d", 51380224, 4825088},
-	{49, 0, 21, "bn_stats", 3211264, 3212544},
-	{51, 0, 21, "bn_apply", 2408448, 6423808},
-	{52, 0, 21, "relu", 802816, 6422528},
-	{54, 0, 11, "conv2d", 14450688, 6424832},
-	{59, 0, 11, "bn_stats", 3211264, 3212544},
-	{61, 0, 11, "bn_apply", 2408448, 6423808},
-	{62, 0, 11, "relu", 802816, 6422528},
-	{64, 0, 11, "conv2d", 102760448, 6438912},
-	{69, 0, 11, "bn_stats", 3211264, 3212544},
-	{71, 0, 11, "bn_apply", 2408448, 6423808},
-	{72, 0, 15, "add", 802816, 9633792},
-	{73, 0, 15, "relu", 802816, 6422528},
-	{75, 0, 21, "conv2d", 3612672, 4016384},
-	{80, 0, 21, "bn_stats", 802816, 804096},
-	{82, 0, 21, "bn_apply", 602112, 1606912},
-	{83, 0, 21, "relu", 200704, 1605632},
-	{85, 0, 21, "conv2d", 51380224, 2441216},
-	{90, 0, 21, "bn_stats", 1605632, 1608192},
-	{92, 0, 21, "bn_apply", 1204224, 3213824},
-	{93, 0, 21, "relu", 401408, 3211264},
-	{95, 0, 11, "conv2d", 7225344, 3215872},
+	{10, 0, 27, "bn_relu", 6422528, 12845696},
+	{12, 0, 11, "conv2d", 28901376, 12846208},
+	{17, 0, 11, "bn_stats", 6422528, 6423168},
+	{19, 0, 11, "bn_relu", 6422528, 12845696},
+	{21, 0, 11, "conv2d", 102760448, 12849152},
+	{26, 0, 11, "bn_stats", 6422528, 6423168},
+	{28, 0, 11, "bn_apply", 4816896, 12845696},
+	{29, 0, 15, "ew_act", 3211264, 19267584},
+	{31, 0, 21, "conv2d", 7225344, 8029312},
+	{36, 0, 21, "bn_stats", 1605632, 1606272},
+	{38, 0, 21, "bn_relu", 1605632, 3211904},
+	{40, 0, 21, "conv2d", 51380224, 4825088},
+	{45, 0, 21, "bn_stats", 3211264, 3212544},
+	{47, 0, 21, "bn_relu", 3211264, 6423808},
+	{49, 0, 11, "conv2d", 14450688, 6424832},
+	{54, 0, 11, "bn_stats", 3211264, 3212544},
+	{56, 0, 11, "bn_relu", 3211264, 6423808},
+	{58, 0, 11, "conv2d", 102760448, 6438912},
+	{63, 0, 11, "bn_stats", 3211264, 3212544},
+	{65, 0, 11, "bn_apply", 2408448, 6423808},
+	{66, 0, 15, "ew_act", 1605632, 9633792},
+	{68, 0, 21, "conv2d", 3612672, 4016384},
+	{73, 0, 21, "bn_stats", 802816, 804096},
+	{75, 0, 21, "bn_relu", 802816, 1606912},
+	{77, 0, 21, "conv2d", 51380224, 2441216},
+	{82, 0, 21, "bn_stats", 1605632, 1608192},
+	{84, 0, 21, "bn_relu", 1605632, 3213824},
+	{86, 0, 11, "conv2d", 7225344, 3215872},
+	{91, 0, 11, "bn_stats", 1605632, 1608192},
+	{93, 0, 11, "bn_relu", 1605632, 3213824},
+	{95, 0, 11, "conv2d", 102760448, 3276800},
 	{100, 0, 11, "bn_stats", 1605632, 1608192},
 	{102, 0, 11, "bn_apply", 1204224, 3213824},
-	{103, 0, 11, "relu", 401408, 3211264},
-	{105, 0, 11, "conv2d", 102760448, 3276800},
-	{110, 0, 11, "bn_stats", 1605632, 1608192},
-	{112, 0, 11, "bn_apply", 1204224, 3213824},
-	{113, 0, 15, "add", 401408, 4816896},
-	{114, 0, 15, "relu", 401408, 3211264},
-	{115, 0, 33, "global_avgpool", 401408, 1638400},
-	{117, 0, 33, "matmul", 163840, 40448},
-	{119, 0, 33, "bias_add", 0, 5160},
-	{120, 0, 37, "softmax_ce", 2560, 2820},
-	{121, 1, 37, "softmax_ce_grad", 2560, 5376},
-	{122, 1, 33, "bias_grad", 0, 2600},
-	{123, 1, 33, "matmul", 163840, 40448},
-	{124, 1, 33, "matmul", 163840, 40448},
-	{125, 1, 33, "global_avgpool_grad", 401408, 1638400},
-	{126, 1, 15, "relu_grad", 401408, 4816896},
-	{127, 1, 11, "bias_grad", 0, 1606144},
-	{128, 1, 11, "bn_gamma_grad", 384, 3213312},
-	{129, 1, 11, "bn_dx", 2408448, 4819968},
-	{130, 1, 11, "conv2d_dx", 102760448, 3276800},
-	{131, 1, 11, "conv2d_dw", 102760448, 3276800},
-	{132, 1, 11, "relu_grad", 401408, 4816896},
-	{133, 1, 11, "bias_grad", 0, 1606144},
-	{134, 1, 11, "bn_gamma_grad", 384, 3213312},
-	{135, 1, 11, "bn_dx", 2408448, 4819968},
-	{136, 1, 11, "conv2d_dx", 7225344, 3215872},
-	{137, 1, 11, "conv2d_dw", 7225344, 3215872},
-	{138, 1, 11, "add", 401408, 4816896},
-	{139, 1, 21, "relu_grad", 401408, 4816896},
-	{140, 1, 21, "bias_grad", 0, 1606144},
-	{141, 1, 21, "bn_gamma_grad", 384, 3213312},
-	{142, 1, 21, "bn_dx", 2408448, 4819968},
-	{143, 1, 21, "conv2d_dx", 51380224, 2441216},
-	{144, 1, 21, "conv2d_dw", 51380224, 2441216},
-	{145, 1, 21, "relu_grad", 200704, 2408448},
-	{146, 1, 21, "bias_grad", 0, 803072},
-	{147, 1, 21, "bn_gamma_grad", 192, 1606656},
-	{148, 1, 21, "bn_dx", 1204224, 2409984},
-	{149, 1, 21, "conv2d_dx", 3612672, 4016384},
-	{150, 1, 21, "conv2d_dw", 3612672, 4016384},
-	{151, 1, 15, "relu_grad", 802816, 9633792},
-	{152, 1, 11, "bias_grad", 0, 3211520},
-	{153, 1, 11, "bn_gamma_grad", 192, 6423552},
-	{154, 1, 11, "bn_dx", 4816896, 9635328},
-	{155, 1, 11, "conv2d_dx", 102760448, 6438912},
-	{156, 1, 11, "conv2d_dw", 102760448, 6438912},
-	{157, 1, 11, "relu_grad", 802816, 9633792},
-	{158, 1, 11, "bias_grad", 0, 3211520},
-	{159, 1, 11, "bn_gamma_grad", 192, 6423552},
-	{160, 1, 11, "bn_dx", 4816896, 9635328},
-	{161, 1, 11, "conv2d_dx", 14450688, 6424832},
-	{162, 1, 11, "conv2d_dw", 14450688, 6424832},
-	{163, 1, 11, "add", 802816, 9633792},
-	{164, 1, 21, "relu_grad", 802816, 9633792},
-	{165, 1, 21, "bias_grad", 0, 3211520},
-	{166, 1, 21, "bn_gamma_grad", 192, 6423552},
-	{167, 1, 21, "bn_dx", 4816896, 9635328},
-	{168, 1, 21, "conv2d_dx", 51380224, 4825088},
-	{169, 1, 21, "conv2d_dw", 51380224, 4825088},
-	{170, 1, 21, "relu_grad", 401408, 4816896},
-	{171, 1, 21, "bias_grad", 0, 1605760},
-	{172, 1, 21, "bn_gamma_grad", 96, 3211776},
-	{173, 1, 21, "bn_dx", 2408448, 4817664},
-	{174, 1, 21, "conv2d_dx", 7225344, 8029312},
-	{175, 1, 21, "conv2d_dw", 7225344, 8029312},
-	{176, 1, 15, "relu_grad", 1605632, 19267584},
-	{177, 1, 11, "bias_grad", 0, 6422656},
-	{178, 1, 11, "bn_gamma_grad", 96, 12845568},
-	{179, 1, 11, "bn_dx", 9633792, 19268352},
-	{180, 1, 11, "conv2d_dx", 102760448, 12849152},
-	{181, 1, 11, "conv2d_dw", 102760448, 12849152},
-	{182, 1, 11, "relu_grad", 1605632, 19267584},
-	{183, 1, 11, "bias_grad", 0, 6422656},
-	{184, 1, 11, "bn_gamma_grad", 96, 12845568},
-	{185, 1, 11, "bn_dx", 9633792, 19268352},
-	{186, 1, 11, "conv2d_dx", 28901376, 12846208},
-	{187, 1, 11, "conv2d_dw", 28901376, 12846208},
-	{188, 1, 11, "add", 1605632, 19267584},
-	{189, 1, 27, "relu_grad", 1605632, 19267584},
-	{190, 1, 27, "bias_grad", 0, 6422656},
-	{191, 1, 27, "bn_gamma_grad", 96, 12845568},
-	{192, 1, 27, "bn_dx", 9633792, 19268352},
-	{193, 1, 27, "conv2d_dw", 28901376, 6624384},
+	{103, 0, 15, "ew_act", 802816, 4816896},
+	{104, 0, 33, "global_avgpool", 401408, 1638400},
+	{106, 0, 33, "matmul", 163840, 40448},
+	{108, 0, 33, "bias_add", 0, 5160},
+	{109, 0, 37, "softmax_ce", 2560, 2820},
+	{110, 1, 37, "softmax_ce_grad", 2560, 5376},
+	{111, 1, 33, "bias_grad", 0, 2600},
+	{112, 1, 33, "matmul", 163840, 40448},
+	{113, 1, 33, "matmul", 163840, 40448},
+	{114, 1, 33, "global_avgpool_grad", 401408, 1638400},
+	{115, 1, 15, "relu_grad", 401408, 4816896},
+	{116, 1, 11, "bias_grad", 0, 1606144},
+	{117, 1, 11, "bn_gamma_grad", 384, 3213312},
+	{118, 1, 11, "bn_dx", 2408448, 4819968},
+	{119, 1, 11, "conv2d_dx", 102760448, 3276800},
+	{120, 1, 11, "conv2d_dw", 102760448, 3276800},
+	{121, 1, 11, "bn_relu_sums", 768, 3214848},
+	{122, 1, 11, "bn_pick", 0, 1536},
+	{123, 1, 11, "bn_pick", 0, 1536},
+	{124, 1, 11, "bn_relu_dx", 2408448, 4820480},
+	{125, 1, 11, "conv2d_dx", 7225344, 3215872},
+	{126, 1, 11, "conv2d_dw", 7225344, 3215872},
+	{127, 1, 11, "add", 401408, 4816896},
+	{128, 1, 21, "bn_relu_sums", 768, 3214848},
+	{129, 1, 21, "bn_pick", 0, 1536},
+	{130, 1, 21, "bn_pick", 0, 1536},
+	{131, 1, 21, "bn_relu_dx", 2408448, 4820480},
+	{132, 1, 21, "conv2d_dx", 51380224, 2441216},
+	{133, 1, 21, "conv2d_dw", 51380224, 2441216},
+	{134, 1, 21, "bn_relu_sums", 384, 1607424},
+	{135, 1, 21, "bn_pick", 0, 768},
+	{136, 1, 21, "bn_pick", 0, 768},
+	{137, 1, 21, "bn_relu_dx", 1204224, 2410240},
+	{138, 1, 21, "conv2d_dx", 3612672, 4016384},
+	{139, 1, 21, "conv2d_dw", 3612672, 4016384},
+	{140, 1, 15, "relu_grad", 802816, 9633792},
+	{141, 1, 11, "bias_grad", 0, 3211520},
+	{142, 1, 11, "bn_gamma_grad", 192, 6423552},
+	{143, 1, 11, "bn_dx", 4816896, 9635328},
+	{144, 1, 11, "conv2d_dx", 102760448, 6438912},
+	{145, 1, 11, "conv2d_dw", 102760448, 6438912},
+	{146, 1, 11, "bn_relu_sums", 384, 6424320},
+	{147, 1, 11, "bn_pick", 0, 768},
+	{148, 1, 11, "bn_pick", 0, 768},
+	{149, 1, 11, "bn_relu_dx", 4816896, 9635584},
+	{150, 1, 11, "conv2d_dx", 14450688, 6424832},
+	{151, 1, 11, "conv2d_dw", 14450688, 6424832},
+	{152, 1, 11, "add", 802816, 9633792},
+	{153, 1, 21, "bn_relu_sums", 384, 6424320},
+	{154, 1, 21, "bn_pick", 0, 768},
+	{155, 1, 21, "bn_pick", 0, 768},
+	{156, 1, 21, "bn_relu_dx", 4816896, 9635584},
+	{157, 1, 21, "conv2d_dx", 51380224, 4825088},
+	{158, 1, 21, "conv2d_dw", 51380224, 4825088},
+	{159, 1, 21, "bn_relu_sums", 192, 3212160},
+	{160, 1, 21, "bn_pick", 0, 384},
+	{161, 1, 21, "bn_pick", 0, 384},
+	{162, 1, 21, "bn_relu_dx", 2408448, 4817792},
+	{163, 1, 21, "conv2d_dx", 7225344, 8029312},
+	{164, 1, 21, "conv2d_dw", 7225344, 8029312},
+	{165, 1, 15, "relu_grad", 1605632, 19267584},
+	{166, 1, 11, "bias_grad", 0, 6422656},
+	{167, 1, 11, "bn_gamma_grad", 96, 12845568},
+	{168, 1, 11, "bn_dx", 9633792, 19268352},
+	{169, 1, 11, "conv2d_dx", 102760448, 12849152},
+	{170, 1, 11, "conv2d_dw", 102760448, 12849152},
+	{171, 1, 11, "bn_relu_sums", 192, 12845952},
+	{172, 1, 11, "bn_pick", 0, 384},
+	{173, 1, 11, "bn_pick", 0, 384},
+	{174, 1, 11, "bn_relu_dx", 9633792, 19268480},
+	{175, 1, 11, "conv2d_dx", 28901376, 12846208},
+	{176, 1, 11, "conv2d_dw", 28901376, 12846208},
+	{177, 1, 11, "add", 1605632, 19267584},
+	{178, 1, 27, "bn_relu_sums", 192, 12845952},
+	{179, 1, 27, "bn_pick", 0, 384},
+	{180, 1, 27, "bn_pick", 0, 384},
+	{181, 1, 27, "bn_relu_dx", 9633792, 19268480},
+	{182, 1, 27, "conv2d_dw", 28901376, 6624384},
 	{9, 2, 27, "bn_running", 0, 640},
-	{19, 2, 11, "bn_running", 0, 640},
-	{29, 2, 11, "bn_running", 0, 640},
-	{40, 2, 21, "bn_running", 0, 640},
-	{50, 2, 21, "bn_running", 0, 1280},
-	{60, 2, 11, "bn_running", 0, 1280},
-	{70, 2, 11, "bn_running", 0, 1280},
-	{81, 2, 21, "bn_running", 0, 1280},
-	{91, 2, 21, "bn_running", 0, 2560},
+	{18, 2, 11, "bn_running", 0, 640},
+	{27, 2, 11, "bn_running", 0, 640},
+	{37, 2, 21, "bn_running", 0, 640},
+	{46, 2, 21, "bn_running", 0, 1280},
+	{55, 2, 11, "bn_running", 0, 1280},
+	{64, 2, 11, "bn_running", 0, 1280},
+	{74, 2, 21, "bn_running", 0, 1280},
+	{83, 2, 21, "bn_running", 0, 2560},
+	{92, 2, 11, "bn_running", 0, 2560},
 	{101, 2, 11, "bn_running", 0, 2560},
-	{111, 2, 11, "bn_running", 0, 2560},
-	{232, 2, 40, "sgd_update", 150976, 452928},
+	{221, 2, 40, "sgd_update", 150976, 452928},
 };
 #else
 #define NN_PROF_BEGIN ((void)0)
@@ -1045,7 +1168,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		}
 		NN_PROF_END(8);
 	}
-	/* %10 bn_apply [64,32,28,28] <- %3, %8, %4, %5  (models/mnist_resnet.lua:27) */
+	/* %10 bn_relu [64,32,28,28] <- %3, %8, %4, %5  (models/mnist_resnet.lua:27) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
@@ -1056,27 +1179,18 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
+				const long o = ((long)b*32 + c)*784;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 784; i++)
-					y[((long)b*32 + c)*784 + i] = (x0[((long)b*32 + c)*784 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 784, mean, k, beta);
 			}
 		NN_PROF_END(10);
 	}
-	/* %11 relu [64,32,28,28] <- %10  (models/mnist_resnet.lua:27) */
+	/* %12 conv2d [64,32,28,28] <- %10, %11  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
-		float *y = m->arena + 3211360;
-		for (long i = 0; i < 1605632; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(11);
-	}
-	/* %13 conv2d [64,32,28,28] <- %11, %12  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,1,3,3] */
-		float *y = m->arena + 1605728;
+		float *y = m->arena + 3211360;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; direct */
 		(void)scratch;
@@ -1101,12 +1215,12 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 						}
 					}
 			}
-		NN_PROF_END(13);
+		NN_PROF_END(12);
 	}
-	/* %18 bn_stats [3,32] <- %13, %16, %17  (models/mnist_resnet.lua:11) */
+	/* %17 bn_stats [3,32] <- %12, %15, %16  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
+		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 37808; /* batchnorm2.running_mean[32] */
 		const float *x2 = m->state_f + 37840; /* batchnorm2.running_var[32] */
 		float *y = m->arena + 4816992;
@@ -1126,12 +1240,12 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[64 + c] = (float)var;
 		}
-		NN_PROF_END(18);
+		NN_PROF_END(17);
 	}
-	/* %20 bn_apply [64,32,28,28] <- %13, %18, %14, %15  (models/mnist_resnet.lua:11) */
+	/* %19 bn_relu [64,32,28,28] <- %12, %17, %13, %14  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
+		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
 		const float *x1 = m->arena + 4816992; /* [3,32] */
 		const float *x2 = m->param + 640; /* batchnorm2.weight[32] */
 		const float *x3 = m->param + 672; /* batchnorm2.bias[32] */
@@ -1139,27 +1253,18 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
+				const long o = ((long)b*32 + c)*784;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 784; i++)
-					y[((long)b*32 + c)*784 + i] = (x0[((long)b*32 + c)*784 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 784, mean, k, beta);
 			}
-		NN_PROF_END(20);
+		NN_PROF_END(19);
 	}
-	/* %21 relu [64,32,28,28] <- %20  (models/mnist_resnet.lua:11) */
+	/* %21 conv2d [64,32,28,28] <- %19, %20  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4817088; /* [64,32,28,28] */
-		float *y = m->arena + 6422720;
-		for (long i = 0; i < 1605632; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(21);
-	}
-	/* %23 conv2d [64,32,28,28] <- %21, %22  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6422720; /* [64,32,28,28] */
 		const float *x1 = m->param + 704; /* conv2d3.weight[32,32,1,1] */
-		float *y = m->arena + 4817088;
+		float *y = m->arena + 6422720;
 		float *scratch = m->arena + 8028352;
 		/* y = x * w: a 1x1 conv, 32 -> 32 channels, 28x28 -> 28x28; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -1171,12 +1276,12 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				nn_gemm(32, 784, 32, x1, 32, 0, x0 + (long)b*25088, 784, 0, y + (long)b*25088, 784, pack);
 			}
 		}
-		NN_PROF_END(23);
+		NN_PROF_END(21);
 	}
-	/* %28 bn_stats [3,32] <- %23, %26, %27  (models/mnist_resnet.lua:11) */
+	/* %26 bn_stats [3,32] <- %21, %24, %25  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4817088; /* [64,32,28,28] */
+		const float *x0 = m->arena + 6422720; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 37872; /* batchnorm3.running_mean[32] */
 		const float *x2 = m->state_f + 37904; /* batchnorm3.running_var[32] */
 		float *y = m->arena + 8028352;
@@ -1196,12 +1301,12 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[64 + c] = (float)var;
 		}
-		NN_PROF_END(28);
+		NN_PROF_END(26);
 	}
-	/* %30 bn_apply [64,32,28,28] <- %23, %28, %24, %25  (models/mnist_resnet.lua:11) */
+	/* %28 bn_apply [64,32,28,28] <- %21, %26, %22, %23  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4817088; /* [64,32,28,28] */
+		const float *x0 = m->arena + 6422720; /* [64,32,28,28] */
 		const float *x1 = m->arena + 8028352; /* [3,32] */
 		const float *x2 = m->param + 1728; /* batchnorm3.weight[32] */
 		const float *x3 = m->param + 1760; /* batchnorm3.bias[32] */
@@ -1211,35 +1316,27 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			for (int c = 0; c < 32; c++) {
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
 				for (long i = 0; i < 784; i++)
-					y[((long)b*32 + c)*784 + i] = (x0[((long)b*32 + c)*784 + i] - mean) * k + beta;
+					y[((long)b*32 + c)*784 + i] = nn_bn_val(x0[((long)b*32 + c)*784 + i], mean, k, beta);
 			}
-		NN_PROF_END(30);
+		NN_PROF_END(28);
 	}
-	/* %31 add [64,32,28,28] <- %11, %30  (models/mnist_resnet.lua:15) */
+	/* %29 ew_act [64,32,28,28] <- %10, %28  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
+		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
 		const float *x1 = m->arena + 8028448; /* [64,32,28,28] */
 		float *y = m->arena + 9634080;
+		NN_OMP("omp parallel for schedule(static)")
 		for (long i = 0; i < 1605632; i++)
-			y[i] = x0[i] + x1[i];
-		NN_PROF_END(31);
+			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
+		NN_PROF_END(29);
 	}
-	/* %32 relu [64,32,28,28] <- %31  (models/mnist_resnet.lua:15) */
+	/* %31 conv2d [64,32,14,14] <- %29, %30  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9634080; /* [64,32,28,28] */
-		float *y = m->arena + 8028448;
-		for (long i = 0; i < 1605632; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(32);
-	}
-	/* %34 conv2d [64,32,14,14] <- %32, %33  (models/mnist_resnet.lua:21) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028448; /* [64,32,28,28] */
 		const float *x1 = m->param + 1792; /* conv2d4.weight[32,1,3,3] */
-		float *y = m->arena + 9634080;
+		float *y = m->arena + 8028448;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; direct */
 		(void)scratch;
@@ -1264,15 +1361,15 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 						}
 					}
 			}
-		NN_PROF_END(34);
+		NN_PROF_END(31);
 	}
-	/* %39 bn_stats [3,32] <- %34, %37, %38  (models/mnist_resnet.lua:21) */
+	/* %36 bn_stats [3,32] <- %31, %34, %35  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9634080; /* [64,32,14,14] */
+		const float *x0 = m->arena + 8028448; /* [64,32,14,14] */
 		const float *x1 = m->state_f + 37936; /* batchnorm4.running_mean[32] */
 		const float *x2 = m->state_f + 37968; /* batchnorm4.running_var[32] */
-		float *y = m->arena + 10035488;
+		float *y = m->arena + 8429856;
 		/* training: the batch's statistics over 12544 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1289,41 +1386,32 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[64 + c] = (float)var;
 		}
-		NN_PROF_END(39);
+		NN_PROF_END(36);
 	}
-	/* %41 bn_apply [64,32,14,14] <- %34, %39, %35, %36  (models/mnist_resnet.lua:21) */
+	/* %38 bn_relu [64,32,14,14] <- %31, %36, %32, %33  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9634080; /* [64,32,14,14] */
-		const float *x1 = m->arena + 10035488; /* [3,32] */
+		const float *x0 = m->arena + 8028448; /* [64,32,14,14] */
+		const float *x1 = m->arena + 8429856; /* [3,32] */
 		const float *x2 = m->param + 2080; /* batchnorm4.weight[32] */
 		const float *x3 = m->param + 2112; /* batchnorm4.bias[32] */
-		float *y = m->arena + 10035584;
+		float *y = m->arena + 8429952;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
+				const long o = ((long)b*32 + c)*196;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 196; i++)
-					y[((long)b*32 + c)*196 + i] = (x0[((long)b*32 + c)*196 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 196, mean, k, beta);
 			}
-		NN_PROF_END(41);
+		NN_PROF_END(38);
 	}
-	/* %42 relu [64,32,14,14] <- %41  (models/mnist_resnet.lua:21) */
+	/* %40 conv2d [64,64,14,14] <- %38, %39  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10035584; /* [64,32,14,14] */
-		float *y = m->arena + 10436992;
-		for (long i = 0; i < 401408; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(42);
-	}
-	/* %44 conv2d [64,64,14,14] <- %42, %43  (models/mnist_resnet.lua:21) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10436992; /* [64,32,14,14] */
+		const float *x0 = m->arena + 8429952; /* [64,32,14,14] */
 		const float *x1 = m->param + 2144; /* conv2d5.weight[64,32,1,1] */
-		float *y = m->arena + 10838400;
-		float *scratch = m->arena + 10035584;
+		float *y = m->arena + 11239712;
+		float *scratch = m->arena + 8831360;
 		/* y = x * w: a 1x1 conv, 32 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -1334,15 +1422,15 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				nn_gemm(64, 196, 32, x1, 32, 0, x0 + (long)b*6272, 196, 0, y + (long)b*12544, 196, pack);
 			}
 		}
-		NN_PROF_END(44);
+		NN_PROF_END(40);
 	}
-	/* %49 bn_stats [3,64] <- %44, %47, %48  (models/mnist_resnet.lua:21) */
+	/* %45 bn_stats [3,64] <- %40, %43, %44  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10838400; /* [64,64,14,14] */
+		const float *x0 = m->arena + 11239712; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38000; /* batchnorm5.running_mean[64] */
 		const float *x2 = m->state_f + 38064; /* batchnorm5.running_var[64] */
-		float *y = m->arena + 10035584;
+		float *y = m->arena + 8831360;
 		/* training: the batch's statistics over 12544 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1359,40 +1447,31 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[128 + c] = (float)var;
 		}
-		NN_PROF_END(49);
+		NN_PROF_END(45);
 	}
-	/* %51 bn_apply [64,64,14,14] <- %44, %49, %45, %46  (models/mnist_resnet.lua:21) */
+	/* %47 bn_relu [64,64,14,14] <- %40, %45, %41, %42  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10838400; /* [64,64,14,14] */
-		const float *x1 = m->arena + 10035584; /* [3,64] */
+		const float *x0 = m->arena + 11239712; /* [64,64,14,14] */
+		const float *x1 = m->arena + 8831360; /* [3,64] */
 		const float *x2 = m->param + 4192; /* batchnorm5.weight[64] */
 		const float *x3 = m->param + 4256; /* batchnorm5.bias[64] */
-		float *y = m->arena + 11641216;
+		float *y = m->arena + 12042528;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
+				const long o = ((long)b*64 + c)*196;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 196; i++)
-					y[((long)b*64 + c)*196 + i] = (x0[((long)b*64 + c)*196 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 196, mean, k, beta);
 			}
-		NN_PROF_END(51);
+		NN_PROF_END(47);
 	}
-	/* %52 relu [64,64,14,14] <- %51  (models/mnist_resnet.lua:21) */
+	/* %49 conv2d [64,64,14,14] <- %47, %48  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11641216; /* [64,64,14,14] */
-		float *y = m->arena + 12444032;
-		for (long i = 0; i < 802816; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(52);
-	}
-	/* %54 conv2d [64,64,14,14] <- %52, %53  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 12444032; /* [64,64,14,14] */
+		const float *x0 = m->arena + 12042528; /* [64,64,14,14] */
 		const float *x1 = m->param + 4320; /* conv2d6.weight[64,1,3,3] */
-		float *y = m->arena + 11641216;
+		float *y = m->arena + 12845344;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; direct */
 		(void)scratch;
@@ -1417,15 +1496,15 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 						}
 					}
 			}
-		NN_PROF_END(54);
+		NN_PROF_END(49);
 	}
-	/* %59 bn_stats [3,64] <- %54, %57, %58  (models/mnist_resnet.lua:11) */
+	/* %54 bn_stats [3,64] <- %49, %52, %53  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11641216; /* [64,64,14,14] */
+		const float *x0 = m->arena + 12845344; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38128; /* batchnorm6.running_mean[64] */
 		const float *x2 = m->state_f + 38192; /* batchnorm6.running_var[64] */
-		float *y = m->arena + 10035776;
+		float *y = m->arena + 8831552;
 		/* training: the batch's statistics over 12544 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1442,41 +1521,32 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[128 + c] = (float)var;
 		}
-		NN_PROF_END(59);
+		NN_PROF_END(54);
 	}
-	/* %61 bn_apply [64,64,14,14] <- %54, %59, %55, %56  (models/mnist_resnet.lua:11) */
+	/* %56 bn_relu [64,64,14,14] <- %49, %54, %50, %51  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11641216; /* [64,64,14,14] */
-		const float *x1 = m->arena + 10035776; /* [3,64] */
+		const float *x0 = m->arena + 12845344; /* [64,64,14,14] */
+		const float *x1 = m->arena + 8831552; /* [3,64] */
 		const float *x2 = m->param + 4896; /* batchnorm6.weight[64] */
 		const float *x3 = m->param + 4960; /* batchnorm6.bias[64] */
-		float *y = m->arena + 13246848;
+		float *y = m->arena + 13648160;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
+				const long o = ((long)b*64 + c)*196;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 196; i++)
-					y[((long)b*64 + c)*196 + i] = (x0[((long)b*64 + c)*196 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 196, mean, k, beta);
 			}
-		NN_PROF_END(61);
+		NN_PROF_END(56);
 	}
-	/* %62 relu [64,64,14,14] <- %61  (models/mnist_resnet.lua:11) */
+	/* %58 conv2d [64,64,14,14] <- %56, %57  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 13246848; /* [64,64,14,14] */
-		float *y = m->arena + 14049664;
-		for (long i = 0; i < 802816; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(62);
-	}
-	/* %64 conv2d [64,64,14,14] <- %62, %63  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14049664; /* [64,64,14,14] */
+		const float *x0 = m->arena + 13648160; /* [64,64,14,14] */
 		const float *x1 = m->param + 5024; /* conv2d7.weight[64,64,1,1] */
-		float *y = m->arena + 13246848;
-		float *scratch = m->arena + 10035968;
+		float *y = m->arena + 14450976;
+		float *scratch = m->arena + 8831744;
 		/* y = x * w: a 1x1 conv, 64 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -1487,15 +1557,15 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				nn_gemm(64, 196, 64, x1, 64, 0, x0 + (long)b*12544, 196, 0, y + (long)b*12544, 196, pack);
 			}
 		}
-		NN_PROF_END(64);
+		NN_PROF_END(58);
 	}
-	/* %69 bn_stats [3,64] <- %64, %67, %68  (models/mnist_resnet.lua:11) */
+	/* %63 bn_stats [3,64] <- %58, %61, %62  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 13246848; /* [64,64,14,14] */
+		const float *x0 = m->arena + 14450976; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38256; /* batchnorm7.running_mean[64] */
 		const float *x2 = m->state_f + 38320; /* batchnorm7.running_var[64] */
-		float *y = m->arena + 10035968;
+		float *y = m->arena + 8831744;
 		/* training: the batch's statistics over 12544 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1512,50 +1582,42 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[128 + c] = (float)var;
 		}
-		NN_PROF_END(69);
+		NN_PROF_END(63);
 	}
-	/* %71 bn_apply [64,64,14,14] <- %64, %69, %65, %66  (models/mnist_resnet.lua:11) */
+	/* %65 bn_apply [64,64,14,14] <- %58, %63, %59, %60  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 13246848; /* [64,64,14,14] */
-		const float *x1 = m->arena + 10035968; /* [3,64] */
+		const float *x0 = m->arena + 14450976; /* [64,64,14,14] */
+		const float *x1 = m->arena + 8831744; /* [3,64] */
 		const float *x2 = m->param + 9120; /* batchnorm7.weight[64] */
 		const float *x3 = m->param + 9184; /* batchnorm7.bias[64] */
-		float *y = m->arena + 14852480;
+		float *y = m->arena + 15253792;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
 				for (long i = 0; i < 196; i++)
-					y[((long)b*64 + c)*196 + i] = (x0[((long)b*64 + c)*196 + i] - mean) * k + beta;
+					y[((long)b*64 + c)*196 + i] = nn_bn_val(x0[((long)b*64 + c)*196 + i], mean, k, beta);
 			}
-		NN_PROF_END(71);
+		NN_PROF_END(65);
 	}
-	/* %72 add [64,64,14,14] <- %52, %71  (models/mnist_resnet.lua:15) */
+	/* %66 ew_act [64,64,14,14] <- %47, %65  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 12444032; /* [64,64,14,14] */
-		const float *x1 = m->arena + 14852480; /* [64,64,14,14] */
-		float *y = m->arena + 15655296;
+		const float *x0 = m->arena + 12042528; /* [64,64,14,14] */
+		const float *x1 = m->arena + 15253792; /* [64,64,14,14] */
+		float *y = m->arena + 16056608;
+		NN_OMP("omp parallel for schedule(static)")
 		for (long i = 0; i < 802816; i++)
-			y[i] = x0[i] + x1[i];
-		NN_PROF_END(72);
+			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
+		NN_PROF_END(66);
 	}
-	/* %73 relu [64,64,14,14] <- %72  (models/mnist_resnet.lua:15) */
+	/* %68 conv2d [64,64,7,7] <- %66, %67  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15655296; /* [64,64,14,14] */
-		float *y = m->arena + 14852480;
-		for (long i = 0; i < 802816; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(73);
-	}
-	/* %75 conv2d [64,64,7,7] <- %73, %74  (models/mnist_resnet.lua:21) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14852480; /* [64,64,14,14] */
+		const float *x0 = m->arena + 16056608; /* [64,64,14,14] */
 		const float *x1 = m->param + 9248; /* conv2d8.weight[64,1,3,3] */
-		float *y = m->arena + 10036160;
+		float *y = m->arena + 8831936;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; direct */
 		(void)scratch;
@@ -1580,15 +1642,15 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 						}
 					}
 			}
-		NN_PROF_END(75);
+		NN_PROF_END(68);
 	}
-	/* %80 bn_stats [3,64] <- %75, %78, %79  (models/mnist_resnet.lua:21) */
+	/* %73 bn_stats [3,64] <- %68, %71, %72  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10036160; /* [64,64,7,7] */
+		const float *x0 = m->arena + 8831936; /* [64,64,7,7] */
 		const float *x1 = m->state_f + 38384; /* batchnorm8.running_mean[64] */
 		const float *x2 = m->state_f + 38448; /* batchnorm8.running_var[64] */
-		float *y = m->arena + 10236864;
+		float *y = m->arena + 9032640;
 		/* training: the batch's statistics over 3136 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1605,41 +1667,32 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[128 + c] = (float)var;
 		}
-		NN_PROF_END(80);
+		NN_PROF_END(73);
 	}
-	/* %82 bn_apply [64,64,7,7] <- %75, %80, %76, %77  (models/mnist_resnet.lua:21) */
+	/* %75 bn_relu [64,64,7,7] <- %68, %73, %69, %70  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10036160; /* [64,64,7,7] */
-		const float *x1 = m->arena + 10236864; /* [3,64] */
+		const float *x0 = m->arena + 8831936; /* [64,64,7,7] */
+		const float *x1 = m->arena + 9032640; /* [3,64] */
 		const float *x2 = m->param + 9824; /* batchnorm8.weight[64] */
 		const float *x3 = m->param + 9888; /* batchnorm8.bias[64] */
-		float *y = m->arena + 15655296;
+		float *y = m->arena + 9032832;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
+				const long o = ((long)b*64 + c)*49;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 49; i++)
-					y[((long)b*64 + c)*49 + i] = (x0[((long)b*64 + c)*49 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 49, mean, k, beta);
 			}
-		NN_PROF_END(82);
+		NN_PROF_END(75);
 	}
-	/* %83 relu [64,64,7,7] <- %82  (models/mnist_resnet.lua:21) */
+	/* %77 conv2d [64,128,7,7] <- %75, %76  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15655296; /* [64,64,7,7] */
-		float *y = m->arena + 15856000;
-		for (long i = 0; i < 200704; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(83);
-	}
-	/* %85 conv2d [64,128,7,7] <- %83, %84  (models/mnist_resnet.lua:21) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15856000; /* [64,64,7,7] */
+		const float *x0 = m->arena + 9032832; /* [64,64,7,7] */
 		const float *x1 = m->param + 9952; /* conv2d9.weight[128,64,1,1] */
-		float *y = m->arena + 16056704;
-		float *scratch = m->arena + 10237056;
+		float *y = m->arena + 15253792;
+		float *scratch = m->arena + 9233536;
 		/* y = x * w: a 1x1 conv, 64 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -1650,15 +1703,15 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				nn_gemm(128, 49, 64, x1, 64, 0, x0 + (long)b*3136, 49, 0, y + (long)b*6272, 49, pack);
 			}
 		}
-		NN_PROF_END(85);
+		NN_PROF_END(77);
 	}
-	/* %90 bn_stats [3,128] <- %85, %88, %89  (models/mnist_resnet.lua:21) */
+	/* %82 bn_stats [3,128] <- %77, %80, %81  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16056704; /* [64,128,7,7] */
+		const float *x0 = m->arena + 15253792; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 38512; /* batchnorm9.running_mean[128] */
 		const float *x2 = m->state_f + 38640; /* batchnorm9.running_var[128] */
-		float *y = m->arena + 10237056;
+		float *y = m->arena + 9233536;
 		/* training: the batch's statistics over 3136 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1675,40 +1728,31 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			y[128 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[256 + c] = (float)var;
 		}
-		NN_PROF_END(90);
+		NN_PROF_END(82);
 	}
-	/* %92 bn_apply [64,128,7,7] <- %85, %90, %86, %87  (models/mnist_resnet.lua:21) */
+	/* %84 bn_relu [64,128,7,7] <- %77, %82, %78, %79  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16056704; /* [64,128,7,7] */
-		const float *x1 = m->arena + 10237056; /* [3,128] */
+		const float *x0 = m->arena + 15253792; /* [64,128,7,7] */
+		const float *x1 = m->arena + 9233536; /* [3,128] */
 		const float *x2 = m->param + 18144; /* batchnorm9.weight[128] */
 		const float *x3 = m->param + 18272; /* batchnorm9.bias[128] */
-		float *y = m->arena + 16458112;
+		float *y = m->arena + 15655200;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
+				const long o = ((long)b*128 + c)*49;
 				const float mean = x1[c], k = x1[128 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 49; i++)
-					y[((long)b*128 + c)*49 + i] = (x0[((long)b*128 + c)*49 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 49, mean, k, beta);
 			}
-		NN_PROF_END(92);
+		NN_PROF_END(84);
 	}
-	/* %93 relu [64,128,7,7] <- %92  (models/mnist_resnet.lua:21) */
+	/* %86 conv2d [64,128,7,7] <- %84, %85  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16458112; /* [64,128,7,7] */
-		float *y = m->arena + 16859520;
-		for (long i = 0; i < 401408; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(93);
-	}
-	/* %95 conv2d [64,128,7,7] <- %93, %94  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16859520; /* [64,128,7,7] */
+		const float *x0 = m->arena + 15655200; /* [64,128,7,7] */
 		const float *x1 = m->param + 18400; /* conv2d10.weight[128,1,3,3] */
-		float *y = m->arena + 16458112;
+		float *y = m->arena + 16859424;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; direct */
 		(void)scratch;
@@ -1733,15 +1777,76 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 						}
 					}
 			}
+		NN_PROF_END(86);
+	}
+	/* %91 bn_stats [3,128] <- %86, %89, %90  (models/mnist_resnet.lua:11) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 16859424; /* [64,128,7,7] */
+		const float *x1 = m->state_f + 38768; /* batchnorm10.running_mean[128] */
+		const float *x2 = m->state_f + 38896; /* batchnorm10.running_var[128] */
+		float *y = m->arena + 9233920;
+		/* training: the batch's statistics over 3136 values a channel, in double */
+		(void)x1;
+		(void)x2;
+		NN_OMP("omp parallel for schedule(static)")
+		for (int c = 0; c < 128; c++) {
+			double sum = 0, sq = 0;
+			for (int b = 0; b < 64; b++)
+				sum += nn_sum(x0 + ((long)b*128 + c)*49, 49);
+			const double mean = sum / 3136;
+			for (int b = 0; b < 64; b++)
+				sq += nn_sum_sqdev(x0 + ((long)b*128 + c)*49, 49, mean);
+			const double var = sq / 3136;  /* biased */
+			y[c] = (float)mean;
+			y[128 + c] = (float)(1 / sqrt(var + 1e-05));
+			y[256 + c] = (float)var;
+		}
+		NN_PROF_END(91);
+	}
+	/* %93 bn_relu [64,128,7,7] <- %86, %91, %87, %88  (models/mnist_resnet.lua:11) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 16859424; /* [64,128,7,7] */
+		const float *x1 = m->arena + 9233920; /* [3,128] */
+		const float *x2 = m->param + 19552; /* batchnorm10.weight[128] */
+		const float *x3 = m->param + 19680; /* batchnorm10.bias[128] */
+		float *y = m->arena + 17260832;
+		NN_OMP("omp parallel for schedule(static)")
+		for (int b = 0; b < 64; b++)
+			for (int c = 0; c < 128; c++) {
+				const long o = ((long)b*128 + c)*49;
+				const float mean = x1[c], k = x1[128 + c] * x2[c], beta = x3[c];
+				nn_bn_relu_fwd(x0 + o, y + o, 49, mean, k, beta);
+			}
+		NN_PROF_END(93);
+	}
+	/* %95 conv2d [64,128,7,7] <- %93, %94  (models/mnist_resnet.lua:11) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 17260832; /* [64,128,7,7] */
+		const float *x1 = m->param + 19808; /* conv2d11.weight[128,128,1,1] */
+		float *y = m->arena + 17662240;
+		float *scratch = m->arena + 9234304;
+		/* y = x * w: a 1x1 conv, 128 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
+		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
+		NN_OMP("omp parallel for schedule(static)")
+		for (int t = 0; t < 8; t++) {
+			float *pack = scratch + (long)t*8192;  /* nn_gemm's panels of x[b] */
+			for (int b = t*8; b < t*8 + 8; b++) {
+				/* y[b] [128,49] = w [128,128] · x[b] [128,49] */
+				nn_gemm(128, 49, 128, x1, 128, 0, x0 + (long)b*6272, 49, 0, y + (long)b*6272, 49, pack);
+			}
+		}
 		NN_PROF_END(95);
 	}
 	/* %100 bn_stats [3,128] <- %95, %98, %99  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16458112; /* [64,128,7,7] */
-		const float *x1 = m->state_f + 38768; /* batchnorm10.running_mean[128] */
-		const float *x2 = m->state_f + 38896; /* batchnorm10.running_var[128] */
-		float *y = m->arena + 10237440;
+		const float *x0 = m->arena + 17662240; /* [64,128,7,7] */
+		const float *x1 = m->state_f + 39024; /* batchnorm11.running_mean[128] */
+		const float *x2 = m->state_f + 39152; /* batchnorm11.running_var[128] */
+		float *y = m->arena + 9234304;
 		/* training: the batch's statistics over 3136 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1763,114 +1868,36 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %102 bn_apply [64,128,7,7] <- %95, %100, %96, %97  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16458112; /* [64,128,7,7] */
-		const float *x1 = m->arena + 10237440; /* [3,128] */
-		const float *x2 = m->param + 19552; /* batchnorm10.weight[128] */
-		const float *x3 = m->param + 19680; /* batchnorm10.bias[128] */
-		float *y = m->arena + 17260928;
+		const float *x0 = m->arena + 17662240; /* [64,128,7,7] */
+		const float *x1 = m->arena + 9234304; /* [3,128] */
+		const float *x2 = m->param + 36192; /* batchnorm11.weight[128] */
+		const float *x3 = m->param + 36320; /* batchnorm11.bias[128] */
+		float *y = m->arena + 18063648;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
 				const float mean = x1[c], k = x1[128 + c] * x2[c], beta = x3[c];
 				for (long i = 0; i < 49; i++)
-					y[((long)b*128 + c)*49 + i] = (x0[((long)b*128 + c)*49 + i] - mean) * k + beta;
+					y[((long)b*128 + c)*49 + i] = nn_bn_val(x0[((long)b*128 + c)*49 + i], mean, k, beta);
 			}
 		NN_PROF_END(102);
 	}
-	/* %103 relu [64,128,7,7] <- %102  (models/mnist_resnet.lua:11) */
+	/* %103 ew_act [64,128,7,7] <- %84, %102  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17260928; /* [64,128,7,7] */
-		float *y = m->arena + 17662336;
+		const float *x0 = m->arena + 15655200; /* [64,128,7,7] */
+		const float *x1 = m->arena + 18063648; /* [64,128,7,7] */
+		float *y = m->arena + 18465056;
+		NN_OMP("omp parallel for schedule(static)")
 		for (long i = 0; i < 401408; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
+			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 		NN_PROF_END(103);
 	}
-	/* %105 conv2d [64,128,7,7] <- %103, %104  (models/mnist_resnet.lua:11) */
+	/* %104 global_avgpool [64,128] <- %103  (models/mnist_resnet.lua:33) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17662336; /* [64,128,7,7] */
-		const float *x1 = m->param + 19808; /* conv2d11.weight[128,128,1,1] */
-		float *y = m->arena + 17260928;
-		float *scratch = m->arena + 10237824;
-		/* y = x * w: a 1x1 conv, 128 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
-		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
-		NN_OMP("omp parallel for schedule(static)")
-		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*8192;  /* nn_gemm's panels of x[b] */
-			for (int b = t*8; b < t*8 + 8; b++) {
-				/* y[b] [128,49] = w [128,128] · x[b] [128,49] */
-				nn_gemm(128, 49, 128, x1, 128, 0, x0 + (long)b*6272, 49, 0, y + (long)b*6272, 49, pack);
-			}
-		}
-		NN_PROF_END(105);
-	}
-	/* %110 bn_stats [3,128] <- %105, %108, %109  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17260928; /* [64,128,7,7] */
-		const float *x1 = m->state_f + 39024; /* batchnorm11.running_mean[128] */
-		const float *x2 = m->state_f + 39152; /* batchnorm11.running_var[128] */
-		float *y = m->arena + 10237824;
-		/* training: the batch's statistics over 3136 values a channel, in double */
-		(void)x1;
-		(void)x2;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 128; c++) {
-			double sum = 0, sq = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*128 + c)*49, 49);
-			const double mean = sum / 3136;
-			for (int b = 0; b < 64; b++)
-				sq += nn_sum_sqdev(x0 + ((long)b*128 + c)*49, 49, mean);
-			const double var = sq / 3136;  /* biased */
-			y[c] = (float)mean;
-			y[128 + c] = (float)(1 / sqrt(var + 1e-05));
-			y[256 + c] = (float)var;
-		}
-		NN_PROF_END(110);
-	}
-	/* %112 bn_apply [64,128,7,7] <- %105, %110, %106, %107  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17260928; /* [64,128,7,7] */
-		const float *x1 = m->arena + 10237824; /* [3,128] */
-		const float *x2 = m->param + 36192; /* batchnorm11.weight[128] */
-		const float *x3 = m->param + 36320; /* batchnorm11.bias[128] */
-		float *y = m->arena + 18063744;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 128; c++) {
-				const float mean = x1[c], k = x1[128 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 49; i++)
-					y[((long)b*128 + c)*49 + i] = (x0[((long)b*128 + c)*49 + i] - mean) * k + beta;
-			}
-		NN_PROF_END(112);
-	}
-	/* %113 add [64,128,7,7] <- %93, %112  (models/mnist_resnet.lua:15) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16859520; /* [64,128,7,7] */
-		const float *x1 = m->arena + 18063744; /* [64,128,7,7] */
-		float *y = m->arena + 18465152;
-		for (long i = 0; i < 401408; i++)
-			y[i] = x0[i] + x1[i];
-		NN_PROF_END(113);
-	}
-	/* %114 relu [64,128,7,7] <- %113  (models/mnist_resnet.lua:15) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18465152; /* [64,128,7,7] */
-		float *y = m->arena + 18063744;
-		for (long i = 0; i < 401408; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(114);
-	}
-	/* %115 global_avgpool [64,128] <- %114  (models/mnist_resnet.lua:33) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18063744; /* [64,128,7,7] */
-		float *y = m->arena + 10238208;
+		const float *x0 = m->arena + 18465056; /* [64,128,7,7] */
+		float *y = m->arena + 9234688;
 		/* each plane's mean: [8192] planes of 49 */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 8192; p++) {
@@ -1879,35 +1906,38 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				s += x0[p*49 + i];
 			y[p] = s / 49.0f;
 		}
-		NN_PROF_END(115);
+		NN_PROF_END(104);
 	}
-	/* %117 matmul [64,10] <- %115, %116  (models/mnist_resnet.lua:33) */
+	/* %106 matmul [64,10] <- %104, %105  (models/mnist_resnet.lua:33) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10238208; /* [64,128] */
+		const float *x0 = m->arena + 9234688; /* [64,128] */
 		const float *x1 = m->param + 36448; /* linear1.weight[10,128] */
-		float *y = m->arena + 10246400;
-		float *scratch = m->arena + 10247040;
+		float *y = m->arena + 9242880;
+		float *scratch = m->arena + 9243520;
 		nn_gemm(64, 10, 128, x0, 128, 0, x1, 128, 1, y, 10, scratch);
-		NN_PROF_END(117);
+		NN_PROF_END(106);
 	}
-	/* %119 bias_add [64,10] <- %117, %118  (models/mnist_resnet.lua:33) */
+	/* %108 bias_add [64,10] <- %106, %107  (models/mnist_resnet.lua:33) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10246400; /* [64,10] */
+		const float *x0 = m->arena + 9242880; /* [64,10] */
 		const float *x1 = m->param + 37728; /* linear1.bias[10] */
-		float *y = m->arena + 10247040;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 10; c++)
-				y[b*10 + c] = x0[b*10 + c] + x1[c];
-		NN_PROF_END(119);
+		float *y = m->arena + 9243520;
+		for (long b = 0; b < 64; b++)
+			for (int c = 0; c < 10; c++) {
+				const long o = (b*10 + c)*1;
+				for (long i = 0; i < 1; i++)
+					y[o + i] = (x0[o + i]) + (x1[c]);
+			}
+		NN_PROF_END(108);
 	}
-	/* %120 softmax_ce [1] <- %119, %1  (models/mnist_resnet.lua:37) */
+	/* %109 softmax_ce [1] <- %108, %1  (models/mnist_resnet.lua:37) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10247040; /* [64,10] */
+		const float *x0 = m->arena + 9243520; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 10246400;
+		float *y = m->arena + 9242880;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -1919,7 +1949,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			total += lse - z[k];
 		}
 		y[0] = (float)(total / nrows);
-		NN_PROF_END(120);
+		NN_PROF_END(109);
 	}
 }
 
@@ -1970,7 +2000,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			y[64 + c] = x2[c];
 		}
 	}
-	/* %10 bn_apply [64,32,28,28] <- %3, %8, %4, %5  (models/mnist_resnet.lua:27) */
+	/* %10 bn_relu [64,32,28,28] <- %3, %8, %4, %5  (models/mnist_resnet.lua:27) */
 	{
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
 		const float *x1 = m->arena + 1605632; /* [3,32] */
@@ -1980,23 +2010,16 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
+				const long o = ((long)b*32 + c)*784;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 784; i++)
-					y[((long)b*32 + c)*784 + i] = (x0[((long)b*32 + c)*784 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 784, mean, k, beta);
 			}
 	}
-	/* %11 relu [64,32,28,28] <- %10  (models/mnist_resnet.lua:27) */
+	/* %12 conv2d [64,32,28,28] <- %10, %11  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
-		float *y = m->arena + 3211360;
-		for (long i = 0; i < 1605632; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %13 conv2d [64,32,28,28] <- %11, %12  (models/mnist_resnet.lua:11) */
-	{
-		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,1,3,3] */
-		float *y = m->arena + 1605728;
+		float *y = m->arena + 3211360;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; direct */
 		(void)scratch;
@@ -2022,9 +2045,9 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 					}
 			}
 	}
-	/* %18 bn_stats [3,32] <- %13, %16, %17  (models/mnist_resnet.lua:11) */
+	/* %17 bn_stats [3,32] <- %12, %15, %16  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
+		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 37808; /* batchnorm2.running_mean[32] */
 		const float *x2 = m->state_f + 37840; /* batchnorm2.running_var[32] */
 		float *y = m->arena + 4816992;
@@ -2036,9 +2059,9 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			y[64 + c] = x2[c];
 		}
 	}
-	/* %20 bn_apply [64,32,28,28] <- %13, %18, %14, %15  (models/mnist_resnet.lua:11) */
+	/* %19 bn_relu [64,32,28,28] <- %12, %17, %13, %14  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
+		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
 		const float *x1 = m->arena + 4816992; /* [3,32] */
 		const float *x2 = m->param + 640; /* batchnorm2.weight[32] */
 		const float *x3 = m->param + 672; /* batchnorm2.bias[32] */
@@ -2046,23 +2069,16 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
+				const long o = ((long)b*32 + c)*784;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 784; i++)
-					y[((long)b*32 + c)*784 + i] = (x0[((long)b*32 + c)*784 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 784, mean, k, beta);
 			}
 	}
-	/* %21 relu [64,32,28,28] <- %20  (models/mnist_resnet.lua:11) */
+	/* %21 conv2d [64,32,28,28] <- %19, %20  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 4817088; /* [64,32,28,28] */
-		float *y = m->arena + 6422720;
-		for (long i = 0; i < 1605632; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %23 conv2d [64,32,28,28] <- %21, %22  (models/mnist_resnet.lua:11) */
-	{
-		const float *x0 = m->arena + 6422720; /* [64,32,28,28] */
 		const float *x1 = m->param + 704; /* conv2d3.weight[32,32,1,1] */
-		float *y = m->arena + 4817088;
+		float *y = m->arena + 6422720;
 		float *scratch = m->arena + 8028352;
 		/* y = x * w: a 1x1 conv, 32 -> 32 channels, 28x28 -> 28x28; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2075,9 +2091,9 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %28 bn_stats [3,32] <- %23, %26, %27  (models/mnist_resnet.lua:11) */
+	/* %26 bn_stats [3,32] <- %21, %24, %25  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 4817088; /* [64,32,28,28] */
+		const float *x0 = m->arena + 6422720; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 37872; /* batchnorm3.running_mean[32] */
 		const float *x2 = m->state_f + 37904; /* batchnorm3.running_var[32] */
 		float *y = m->arena + 8028352;
@@ -2089,9 +2105,9 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			y[64 + c] = x2[c];
 		}
 	}
-	/* %30 bn_apply [64,32,28,28] <- %23, %28, %24, %25  (models/mnist_resnet.lua:11) */
+	/* %28 bn_apply [64,32,28,28] <- %21, %26, %22, %23  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 4817088; /* [64,32,28,28] */
+		const float *x0 = m->arena + 6422720; /* [64,32,28,28] */
 		const float *x1 = m->arena + 8028352; /* [3,32] */
 		const float *x2 = m->param + 1728; /* batchnorm3.weight[32] */
 		const float *x3 = m->param + 1760; /* batchnorm3.bias[32] */
@@ -2101,29 +2117,23 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			for (int c = 0; c < 32; c++) {
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
 				for (long i = 0; i < 784; i++)
-					y[((long)b*32 + c)*784 + i] = (x0[((long)b*32 + c)*784 + i] - mean) * k + beta;
+					y[((long)b*32 + c)*784 + i] = nn_bn_val(x0[((long)b*32 + c)*784 + i], mean, k, beta);
 			}
 	}
-	/* %31 add [64,32,28,28] <- %11, %30  (models/mnist_resnet.lua:15) */
+	/* %29 ew_act [64,32,28,28] <- %10, %28  (models/mnist_resnet.lua:15) */
 	{
-		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
+		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
 		const float *x1 = m->arena + 8028448; /* [64,32,28,28] */
 		float *y = m->arena + 9634080;
+		NN_OMP("omp parallel for schedule(static)")
 		for (long i = 0; i < 1605632; i++)
-			y[i] = x0[i] + x1[i];
+			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
-	/* %32 relu [64,32,28,28] <- %31  (models/mnist_resnet.lua:15) */
+	/* %31 conv2d [64,32,14,14] <- %29, %30  (models/mnist_resnet.lua:21) */
 	{
 		const float *x0 = m->arena + 9634080; /* [64,32,28,28] */
-		float *y = m->arena + 8028448;
-		for (long i = 0; i < 1605632; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %34 conv2d [64,32,14,14] <- %32, %33  (models/mnist_resnet.lua:21) */
-	{
-		const float *x0 = m->arena + 8028448; /* [64,32,28,28] */
 		const float *x1 = m->param + 1792; /* conv2d4.weight[32,1,3,3] */
-		float *y = m->arena + 9634080;
+		float *y = m->arena + 8028448;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; direct */
 		(void)scratch;
@@ -2149,12 +2159,12 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 					}
 			}
 	}
-	/* %39 bn_stats [3,32] <- %34, %37, %38  (models/mnist_resnet.lua:21) */
+	/* %36 bn_stats [3,32] <- %31, %34, %35  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 9634080; /* [64,32,14,14] */
+		const float *x0 = m->arena + 8028448; /* [64,32,14,14] */
 		const float *x1 = m->state_f + 37936; /* batchnorm4.running_mean[32] */
 		const float *x2 = m->state_f + 37968; /* batchnorm4.running_var[32] */
-		float *y = m->arena + 10035488;
+		float *y = m->arena + 8429856;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 32; c++) {
@@ -2163,34 +2173,27 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			y[64 + c] = x2[c];
 		}
 	}
-	/* %41 bn_apply [64,32,14,14] <- %34, %39, %35, %36  (models/mnist_resnet.lua:21) */
+	/* %38 bn_relu [64,32,14,14] <- %31, %36, %32, %33  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 9634080; /* [64,32,14,14] */
-		const float *x1 = m->arena + 10035488; /* [3,32] */
+		const float *x0 = m->arena + 8028448; /* [64,32,14,14] */
+		const float *x1 = m->arena + 8429856; /* [3,32] */
 		const float *x2 = m->param + 2080; /* batchnorm4.weight[32] */
 		const float *x3 = m->param + 2112; /* batchnorm4.bias[32] */
-		float *y = m->arena + 10035584;
+		float *y = m->arena + 8429952;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
+				const long o = ((long)b*32 + c)*196;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 196; i++)
-					y[((long)b*32 + c)*196 + i] = (x0[((long)b*32 + c)*196 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 196, mean, k, beta);
 			}
 	}
-	/* %42 relu [64,32,14,14] <- %41  (models/mnist_resnet.lua:21) */
+	/* %40 conv2d [64,64,14,14] <- %38, %39  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 10035584; /* [64,32,14,14] */
-		float *y = m->arena + 10436992;
-		for (long i = 0; i < 401408; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %44 conv2d [64,64,14,14] <- %42, %43  (models/mnist_resnet.lua:21) */
-	{
-		const float *x0 = m->arena + 10436992; /* [64,32,14,14] */
+		const float *x0 = m->arena + 8429952; /* [64,32,14,14] */
 		const float *x1 = m->param + 2144; /* conv2d5.weight[64,32,1,1] */
-		float *y = m->arena + 10838400;
-		float *scratch = m->arena + 10035584;
+		float *y = m->arena + 11239712;
+		float *scratch = m->arena + 8831360;
 		/* y = x * w: a 1x1 conv, 32 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2202,12 +2205,12 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %49 bn_stats [3,64] <- %44, %47, %48  (models/mnist_resnet.lua:21) */
+	/* %45 bn_stats [3,64] <- %40, %43, %44  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 10838400; /* [64,64,14,14] */
+		const float *x0 = m->arena + 11239712; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38000; /* batchnorm5.running_mean[64] */
 		const float *x2 = m->state_f + 38064; /* batchnorm5.running_var[64] */
-		float *y = m->arena + 10035584;
+		float *y = m->arena + 8831360;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -2216,33 +2219,26 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			y[128 + c] = x2[c];
 		}
 	}
-	/* %51 bn_apply [64,64,14,14] <- %44, %49, %45, %46  (models/mnist_resnet.lua:21) */
+	/* %47 bn_relu [64,64,14,14] <- %40, %45, %41, %42  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 10838400; /* [64,64,14,14] */
-		const float *x1 = m->arena + 10035584; /* [3,64] */
+		const float *x0 = m->arena + 11239712; /* [64,64,14,14] */
+		const float *x1 = m->arena + 8831360; /* [3,64] */
 		const float *x2 = m->param + 4192; /* batchnorm5.weight[64] */
 		const float *x3 = m->param + 4256; /* batchnorm5.bias[64] */
-		float *y = m->arena + 11641216;
+		float *y = m->arena + 12042528;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
+				const long o = ((long)b*64 + c)*196;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 196; i++)
-					y[((long)b*64 + c)*196 + i] = (x0[((long)b*64 + c)*196 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 196, mean, k, beta);
 			}
 	}
-	/* %52 relu [64,64,14,14] <- %51  (models/mnist_resnet.lua:21) */
+	/* %49 conv2d [64,64,14,14] <- %47, %48  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 11641216; /* [64,64,14,14] */
-		float *y = m->arena + 12444032;
-		for (long i = 0; i < 802816; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %54 conv2d [64,64,14,14] <- %52, %53  (models/mnist_resnet.lua:11) */
-	{
-		const float *x0 = m->arena + 12444032; /* [64,64,14,14] */
+		const float *x0 = m->arena + 12042528; /* [64,64,14,14] */
 		const float *x1 = m->param + 4320; /* conv2d6.weight[64,1,3,3] */
-		float *y = m->arena + 11641216;
+		float *y = m->arena + 12845344;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; direct */
 		(void)scratch;
@@ -2268,12 +2264,12 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 					}
 			}
 	}
-	/* %59 bn_stats [3,64] <- %54, %57, %58  (models/mnist_resnet.lua:11) */
+	/* %54 bn_stats [3,64] <- %49, %52, %53  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 11641216; /* [64,64,14,14] */
+		const float *x0 = m->arena + 12845344; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38128; /* batchnorm6.running_mean[64] */
 		const float *x2 = m->state_f + 38192; /* batchnorm6.running_var[64] */
-		float *y = m->arena + 10035776;
+		float *y = m->arena + 8831552;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -2282,34 +2278,27 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			y[128 + c] = x2[c];
 		}
 	}
-	/* %61 bn_apply [64,64,14,14] <- %54, %59, %55, %56  (models/mnist_resnet.lua:11) */
+	/* %56 bn_relu [64,64,14,14] <- %49, %54, %50, %51  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 11641216; /* [64,64,14,14] */
-		const float *x1 = m->arena + 10035776; /* [3,64] */
+		const float *x0 = m->arena + 12845344; /* [64,64,14,14] */
+		const float *x1 = m->arena + 8831552; /* [3,64] */
 		const float *x2 = m->param + 4896; /* batchnorm6.weight[64] */
 		const float *x3 = m->param + 4960; /* batchnorm6.bias[64] */
-		float *y = m->arena + 13246848;
+		float *y = m->arena + 13648160;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
+				const long o = ((long)b*64 + c)*196;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 196; i++)
-					y[((long)b*64 + c)*196 + i] = (x0[((long)b*64 + c)*196 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 196, mean, k, beta);
 			}
 	}
-	/* %62 relu [64,64,14,14] <- %61  (models/mnist_resnet.lua:11) */
+	/* %58 conv2d [64,64,14,14] <- %56, %57  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 13246848; /* [64,64,14,14] */
-		float *y = m->arena + 14049664;
-		for (long i = 0; i < 802816; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %64 conv2d [64,64,14,14] <- %62, %63  (models/mnist_resnet.lua:11) */
-	{
-		const float *x0 = m->arena + 14049664; /* [64,64,14,14] */
+		const float *x0 = m->arena + 13648160; /* [64,64,14,14] */
 		const float *x1 = m->param + 5024; /* conv2d7.weight[64,64,1,1] */
-		float *y = m->arena + 13246848;
-		float *scratch = m->arena + 10035968;
+		float *y = m->arena + 14450976;
+		float *scratch = m->arena + 8831744;
 		/* y = x * w: a 1x1 conv, 64 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2321,12 +2310,12 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %69 bn_stats [3,64] <- %64, %67, %68  (models/mnist_resnet.lua:11) */
+	/* %63 bn_stats [3,64] <- %58, %61, %62  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 13246848; /* [64,64,14,14] */
+		const float *x0 = m->arena + 14450976; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38256; /* batchnorm7.running_mean[64] */
 		const float *x2 = m->state_f + 38320; /* batchnorm7.running_var[64] */
-		float *y = m->arena + 10035968;
+		float *y = m->arena + 8831744;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -2335,41 +2324,35 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			y[128 + c] = x2[c];
 		}
 	}
-	/* %71 bn_apply [64,64,14,14] <- %64, %69, %65, %66  (models/mnist_resnet.lua:11) */
+	/* %65 bn_apply [64,64,14,14] <- %58, %63, %59, %60  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 13246848; /* [64,64,14,14] */
-		const float *x1 = m->arena + 10035968; /* [3,64] */
+		const float *x0 = m->arena + 14450976; /* [64,64,14,14] */
+		const float *x1 = m->arena + 8831744; /* [3,64] */
 		const float *x2 = m->param + 9120; /* batchnorm7.weight[64] */
 		const float *x3 = m->param + 9184; /* batchnorm7.bias[64] */
-		float *y = m->arena + 14852480;
+		float *y = m->arena + 15253792;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
 				for (long i = 0; i < 196; i++)
-					y[((long)b*64 + c)*196 + i] = (x0[((long)b*64 + c)*196 + i] - mean) * k + beta;
+					y[((long)b*64 + c)*196 + i] = nn_bn_val(x0[((long)b*64 + c)*196 + i], mean, k, beta);
 			}
 	}
-	/* %72 add [64,64,14,14] <- %52, %71  (models/mnist_resnet.lua:15) */
+	/* %66 ew_act [64,64,14,14] <- %47, %65  (models/mnist_resnet.lua:15) */
 	{
-		const float *x0 = m->arena + 12444032; /* [64,64,14,14] */
-		const float *x1 = m->arena + 14852480; /* [64,64,14,14] */
-		float *y = m->arena + 15655296;
+		const float *x0 = m->arena + 12042528; /* [64,64,14,14] */
+		const float *x1 = m->arena + 15253792; /* [64,64,14,14] */
+		float *y = m->arena + 16056608;
+		NN_OMP("omp parallel for schedule(static)")
 		for (long i = 0; i < 802816; i++)
-			y[i] = x0[i] + x1[i];
+			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
-	/* %73 relu [64,64,14,14] <- %72  (models/mnist_resnet.lua:15) */
+	/* %68 conv2d [64,64,7,7] <- %66, %67  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 15655296; /* [64,64,14,14] */
-		float *y = m->arena + 14852480;
-		for (long i = 0; i < 802816; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %75 conv2d [64,64,7,7] <- %73, %74  (models/mnist_resnet.lua:21) */
-	{
-		const float *x0 = m->arena + 14852480; /* [64,64,14,14] */
+		const float *x0 = m->arena + 16056608; /* [64,64,14,14] */
 		const float *x1 = m->param + 9248; /* conv2d8.weight[64,1,3,3] */
-		float *y = m->arena + 10036160;
+		float *y = m->arena + 8831936;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; direct */
 		(void)scratch;
@@ -2395,12 +2378,12 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 					}
 			}
 	}
-	/* %80 bn_stats [3,64] <- %75, %78, %79  (models/mnist_resnet.lua:21) */
+	/* %73 bn_stats [3,64] <- %68, %71, %72  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 10036160; /* [64,64,7,7] */
+		const float *x0 = m->arena + 8831936; /* [64,64,7,7] */
 		const float *x1 = m->state_f + 38384; /* batchnorm8.running_mean[64] */
 		const float *x2 = m->state_f + 38448; /* batchnorm8.running_var[64] */
-		float *y = m->arena + 10236864;
+		float *y = m->arena + 9032640;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -2409,34 +2392,27 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			y[128 + c] = x2[c];
 		}
 	}
-	/* %82 bn_apply [64,64,7,7] <- %75, %80, %76, %77  (models/mnist_resnet.lua:21) */
+	/* %75 bn_relu [64,64,7,7] <- %68, %73, %69, %70  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 10036160; /* [64,64,7,7] */
-		const float *x1 = m->arena + 10236864; /* [3,64] */
+		const float *x0 = m->arena + 8831936; /* [64,64,7,7] */
+		const float *x1 = m->arena + 9032640; /* [3,64] */
 		const float *x2 = m->param + 9824; /* batchnorm8.weight[64] */
 		const float *x3 = m->param + 9888; /* batchnorm8.bias[64] */
-		float *y = m->arena + 15655296;
+		float *y = m->arena + 9032832;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
+				const long o = ((long)b*64 + c)*49;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 49; i++)
-					y[((long)b*64 + c)*49 + i] = (x0[((long)b*64 + c)*49 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 49, mean, k, beta);
 			}
 	}
-	/* %83 relu [64,64,7,7] <- %82  (models/mnist_resnet.lua:21) */
+	/* %77 conv2d [64,128,7,7] <- %75, %76  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 15655296; /* [64,64,7,7] */
-		float *y = m->arena + 15856000;
-		for (long i = 0; i < 200704; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %85 conv2d [64,128,7,7] <- %83, %84  (models/mnist_resnet.lua:21) */
-	{
-		const float *x0 = m->arena + 15856000; /* [64,64,7,7] */
+		const float *x0 = m->arena + 9032832; /* [64,64,7,7] */
 		const float *x1 = m->param + 9952; /* conv2d9.weight[128,64,1,1] */
-		float *y = m->arena + 16056704;
-		float *scratch = m->arena + 10237056;
+		float *y = m->arena + 15253792;
+		float *scratch = m->arena + 9233536;
 		/* y = x * w: a 1x1 conv, 64 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2448,12 +2424,12 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %90 bn_stats [3,128] <- %85, %88, %89  (models/mnist_resnet.lua:21) */
+	/* %82 bn_stats [3,128] <- %77, %80, %81  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 16056704; /* [64,128,7,7] */
+		const float *x0 = m->arena + 15253792; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 38512; /* batchnorm9.running_mean[128] */
 		const float *x2 = m->state_f + 38640; /* batchnorm9.running_var[128] */
-		float *y = m->arena + 10237056;
+		float *y = m->arena + 9233536;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 128; c++) {
@@ -2462,33 +2438,26 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			y[256 + c] = x2[c];
 		}
 	}
-	/* %92 bn_apply [64,128,7,7] <- %85, %90, %86, %87  (models/mnist_resnet.lua:21) */
+	/* %84 bn_relu [64,128,7,7] <- %77, %82, %78, %79  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 16056704; /* [64,128,7,7] */
-		const float *x1 = m->arena + 10237056; /* [3,128] */
+		const float *x0 = m->arena + 15253792; /* [64,128,7,7] */
+		const float *x1 = m->arena + 9233536; /* [3,128] */
 		const float *x2 = m->param + 18144; /* batchnorm9.weight[128] */
 		const float *x3 = m->param + 18272; /* batchnorm9.bias[128] */
-		float *y = m->arena + 16458112;
+		float *y = m->arena + 15655200;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
+				const long o = ((long)b*128 + c)*49;
 				const float mean = x1[c], k = x1[128 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 49; i++)
-					y[((long)b*128 + c)*49 + i] = (x0[((long)b*128 + c)*49 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 49, mean, k, beta);
 			}
 	}
-	/* %93 relu [64,128,7,7] <- %92  (models/mnist_resnet.lua:21) */
+	/* %86 conv2d [64,128,7,7] <- %84, %85  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 16458112; /* [64,128,7,7] */
-		float *y = m->arena + 16859520;
-		for (long i = 0; i < 401408; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %95 conv2d [64,128,7,7] <- %93, %94  (models/mnist_resnet.lua:11) */
-	{
-		const float *x0 = m->arena + 16859520; /* [64,128,7,7] */
+		const float *x0 = m->arena + 15655200; /* [64,128,7,7] */
 		const float *x1 = m->param + 18400; /* conv2d10.weight[128,1,3,3] */
-		float *y = m->arena + 16458112;
+		float *y = m->arena + 16859424;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; direct */
 		(void)scratch;
@@ -2514,12 +2483,12 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 					}
 			}
 	}
-	/* %100 bn_stats [3,128] <- %95, %98, %99  (models/mnist_resnet.lua:11) */
+	/* %91 bn_stats [3,128] <- %86, %89, %90  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 16458112; /* [64,128,7,7] */
+		const float *x0 = m->arena + 16859424; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 38768; /* batchnorm10.running_mean[128] */
 		const float *x2 = m->state_f + 38896; /* batchnorm10.running_var[128] */
-		float *y = m->arena + 10237440;
+		float *y = m->arena + 9233920;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 128; c++) {
@@ -2528,34 +2497,27 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			y[256 + c] = x2[c];
 		}
 	}
-	/* %102 bn_apply [64,128,7,7] <- %95, %100, %96, %97  (models/mnist_resnet.lua:11) */
+	/* %93 bn_relu [64,128,7,7] <- %86, %91, %87, %88  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 16458112; /* [64,128,7,7] */
-		const float *x1 = m->arena + 10237440; /* [3,128] */
+		const float *x0 = m->arena + 16859424; /* [64,128,7,7] */
+		const float *x1 = m->arena + 9233920; /* [3,128] */
 		const float *x2 = m->param + 19552; /* batchnorm10.weight[128] */
 		const float *x3 = m->param + 19680; /* batchnorm10.bias[128] */
-		float *y = m->arena + 17260928;
+		float *y = m->arena + 17260832;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
+				const long o = ((long)b*128 + c)*49;
 				const float mean = x1[c], k = x1[128 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 49; i++)
-					y[((long)b*128 + c)*49 + i] = (x0[((long)b*128 + c)*49 + i] - mean) * k + beta;
+				nn_bn_relu_fwd(x0 + o, y + o, 49, mean, k, beta);
 			}
 	}
-	/* %103 relu [64,128,7,7] <- %102  (models/mnist_resnet.lua:11) */
+	/* %95 conv2d [64,128,7,7] <- %93, %94  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 17260928; /* [64,128,7,7] */
-		float *y = m->arena + 17662336;
-		for (long i = 0; i < 401408; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %105 conv2d [64,128,7,7] <- %103, %104  (models/mnist_resnet.lua:11) */
-	{
-		const float *x0 = m->arena + 17662336; /* [64,128,7,7] */
+		const float *x0 = m->arena + 17260832; /* [64,128,7,7] */
 		const float *x1 = m->param + 19808; /* conv2d11.weight[128,128,1,1] */
-		float *y = m->arena + 17260928;
-		float *scratch = m->arena + 10237824;
+		float *y = m->arena + 17662240;
+		float *scratch = m->arena + 9234304;
 		/* y = x * w: a 1x1 conv, 128 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2567,12 +2529,12 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %110 bn_stats [3,128] <- %105, %108, %109  (models/mnist_resnet.lua:11) */
+	/* %100 bn_stats [3,128] <- %95, %98, %99  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 17260928; /* [64,128,7,7] */
+		const float *x0 = m->arena + 17662240; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 39024; /* batchnorm11.running_mean[128] */
 		const float *x2 = m->state_f + 39152; /* batchnorm11.running_var[128] */
-		float *y = m->arena + 10237824;
+		float *y = m->arena + 9234304;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 128; c++) {
@@ -2581,40 +2543,34 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			y[256 + c] = x2[c];
 		}
 	}
-	/* %112 bn_apply [64,128,7,7] <- %105, %110, %106, %107  (models/mnist_resnet.lua:11) */
+	/* %102 bn_apply [64,128,7,7] <- %95, %100, %96, %97  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 17260928; /* [64,128,7,7] */
-		const float *x1 = m->arena + 10237824; /* [3,128] */
+		const float *x0 = m->arena + 17662240; /* [64,128,7,7] */
+		const float *x1 = m->arena + 9234304; /* [3,128] */
 		const float *x2 = m->param + 36192; /* batchnorm11.weight[128] */
 		const float *x3 = m->param + 36320; /* batchnorm11.bias[128] */
-		float *y = m->arena + 18063744;
+		float *y = m->arena + 18063648;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
 				const float mean = x1[c], k = x1[128 + c] * x2[c], beta = x3[c];
 				for (long i = 0; i < 49; i++)
-					y[((long)b*128 + c)*49 + i] = (x0[((long)b*128 + c)*49 + i] - mean) * k + beta;
+					y[((long)b*128 + c)*49 + i] = nn_bn_val(x0[((long)b*128 + c)*49 + i], mean, k, beta);
 			}
 	}
-	/* %113 add [64,128,7,7] <- %93, %112  (models/mnist_resnet.lua:15) */
+	/* %103 ew_act [64,128,7,7] <- %84, %102  (models/mnist_resnet.lua:15) */
 	{
-		const float *x0 = m->arena + 16859520; /* [64,128,7,7] */
-		const float *x1 = m->arena + 18063744; /* [64,128,7,7] */
-		float *y = m->arena + 18465152;
+		const float *x0 = m->arena + 15655200; /* [64,128,7,7] */
+		const float *x1 = m->arena + 18063648; /* [64,128,7,7] */
+		float *y = m->arena + 18465056;
+		NN_OMP("omp parallel for schedule(static)")
 		for (long i = 0; i < 401408; i++)
-			y[i] = x0[i] + x1[i];
+			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
-	/* %114 relu [64,128,7,7] <- %113  (models/mnist_resnet.lua:15) */
+	/* %104 global_avgpool [64,128] <- %103  (models/mnist_resnet.lua:33) */
 	{
-		const float *x0 = m->arena + 18465152; /* [64,128,7,7] */
-		float *y = m->arena + 18063744;
-		for (long i = 0; i < 401408; i++)
-			y[i] = x0[i] > 0 ? x0[i] : 0;
-	}
-	/* %115 global_avgpool [64,128] <- %114  (models/mnist_resnet.lua:33) */
-	{
-		const float *x0 = m->arena + 18063744; /* [64,128,7,7] */
-		float *y = m->arena + 10238208;
+		const float *x0 = m->arena + 18465056; /* [64,128,7,7] */
+		float *y = m->arena + 9234688;
 		/* each plane's mean: [8192] planes of 49 */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 8192; p++) {
@@ -2624,29 +2580,32 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			y[p] = s / 49.0f;
 		}
 	}
-	/* %117 matmul [64,10] <- %115, %116  (models/mnist_resnet.lua:33) */
+	/* %106 matmul [64,10] <- %104, %105  (models/mnist_resnet.lua:33) */
 	{
-		const float *x0 = m->arena + 10238208; /* [64,128] */
+		const float *x0 = m->arena + 9234688; /* [64,128] */
 		const float *x1 = m->param + 36448; /* linear1.weight[10,128] */
-		float *y = m->arena + 10246400;
-		float *scratch = m->arena + 10247040;
+		float *y = m->arena + 9242880;
+		float *scratch = m->arena + 9243520;
 		nn_gemm(64, 10, 128, x0, 128, 0, x1, 128, 1, y, 10, scratch);
 	}
-	/* %119 bias_add [64,10] <- %117, %118  (models/mnist_resnet.lua:33) */
+	/* %108 bias_add [64,10] <- %106, %107  (models/mnist_resnet.lua:33) */
 	{
-		const float *x0 = m->arena + 10246400; /* [64,10] */
+		const float *x0 = m->arena + 9242880; /* [64,10] */
 		const float *x1 = m->param + 37728; /* linear1.bias[10] */
-		float *y = m->arena + 10247040;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 10; c++)
-				y[b*10 + c] = x0[b*10 + c] + x1[c];
+		float *y = m->arena + 9243520;
+		for (long b = 0; b < 64; b++)
+			for (int c = 0; c < 10; c++) {
+				const long o = (b*10 + c)*1;
+				for (long i = 0; i < 1; i++)
+					y[o + i] = (x0[o + i]) + (x1[c]);
+			}
 	}
 	if (yin)  /* evaluate: the loss too */
-	/* %120 softmax_ce [1] <- %119, %1  (models/mnist_resnet.lua:37) */
+	/* %109 softmax_ce [1] <- %108, %1  (models/mnist_resnet.lua:37) */
 	{
-		const float *x0 = m->arena + 10247040; /* [64,10] */
+		const float *x0 = m->arena + 9243520; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 10246400;
+		float *y = m->arena + 9242880;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -2669,12 +2628,12 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	(void)nrows;
 	(void)xin;
 	(void)yin;
-	/* %121 softmax_ce_grad [64,10] <- %119, %1  (models/mnist_resnet.lua:37) */
+	/* %110 softmax_ce_grad [64,10] <- %108, %1  (models/mnist_resnet.lua:37) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10247040; /* [64,10] */
+		const float *x0 = m->arena + 9243520; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 10247680;
+		float *y = m->arena + 9244160;
 		const float inv = 1.0f / nrows;
 		for (int b = 0; b < 64; b++) {
 			float *dz = y + (long)b*10;
@@ -2691,45 +2650,45 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 10; c++) dz[c] *= p / s;
 			dz[k] -= p;
 		}
-		NN_PROF_END(121);
+		NN_PROF_END(110);
 	}
-	/* %122 bias_grad [10] <- %121  (models/mnist_resnet.lua:33, grad.linear1.bias) */
+	/* %111 bias_grad [10] <- %110  (models/mnist_resnet.lua:33, grad.linear1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10247680; /* [64,10] */
+		const float *x0 = m->arena + 9244160; /* [64,10] */
 		float *y = m->grad + 37728;
 		for (int c = 0; c < 10; c++)
 			y[c] = 0;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++)
 				y[c] += x0[b*10 + c];
-		NN_PROF_END(122);
+		NN_PROF_END(111);
 	}
-	/* %123 matmul [64,128] <- %121, %116  (models/mnist_resnet.lua:33) */
+	/* %112 matmul [64,128] <- %110, %105  (models/mnist_resnet.lua:33) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10247680; /* [64,10] */
+		const float *x0 = m->arena + 9244160; /* [64,10] */
 		const float *x1 = m->param + 36448; /* linear1.weight[10,128] */
-		float *y = m->arena + 10248320;
-		float *scratch = m->arena + 10256512;
+		float *y = m->arena + 9244800;
+		float *scratch = m->arena + 9252992;
 		nn_gemm(64, 128, 10, x0, 10, 0, x1, 128, 0, y, 128, scratch);
-		NN_PROF_END(123);
+		NN_PROF_END(112);
 	}
-	/* %124 matmul [10,128] <- %121, %115  (models/mnist_resnet.lua:33, grad.linear1.weight) */
+	/* %113 matmul [10,128] <- %110, %104  (models/mnist_resnet.lua:33, grad.linear1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10247680; /* [64,10] */
-		const float *x1 = m->arena + 10238208; /* [64,128] */
+		const float *x0 = m->arena + 9244160; /* [64,10] */
+		const float *x1 = m->arena + 9234688; /* [64,128] */
 		float *y = m->grad + 36448;
-		float *scratch = m->arena + 10256512;
+		float *scratch = m->arena + 9252992;
 		nn_gemm(10, 128, 64, x0, 10, 1, x1, 128, 0, y, 128, scratch);
-		NN_PROF_END(124);
+		NN_PROF_END(113);
 	}
-	/* %125 global_avgpool_grad [64,128,7,7] <- %123  (models/mnist_resnet.lua:33) */
+	/* %114 global_avgpool_grad [64,128,7,7] <- %112  (models/mnist_resnet.lua:33) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10248320; /* [64,128] */
-		float *y = m->arena + 18465152;
+		const float *x0 = m->arena + 9244800; /* [64,128] */
+		float *y = m->arena + 18063648;
 		/* dy spreads evenly over its plane: [8192] planes of 49 */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 8192; p++) {
@@ -2737,22 +2696,23 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			for (long i = 0; i < 49; i++)
 				y[p*49 + i] = d;
 		}
-		NN_PROF_END(125);
+		NN_PROF_END(114);
 	}
-	/* %126 relu_grad [64,128,7,7] <- %125, %114  (models/mnist_resnet.lua:15) */
+	/* %115 relu_grad [64,128,7,7] <- %114, %103  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18465152; /* [64,128,7,7] */
-		const float *x1 = m->arena + 18063744; /* [64,128,7,7] */
-		float *y = m->arena + 18866560;
+		const float *x0 = m->arena + 18063648; /* [64,128,7,7] */
+		const float *x1 = m->arena + 18465056; /* [64,128,7,7] */
+		float *y = m->arena + 18866464;
+		NN_OMP("omp parallel for schedule(static)")
 		for (long i = 0; i < 401408; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(126);
+			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
+		NN_PROF_END(115);
 	}
-	/* %127 bias_grad [128] <- %126  (models/mnist_resnet.lua:11, grad.batchnorm11.bias) */
+	/* %116 bias_grad [128] <- %115  (models/mnist_resnet.lua:11, grad.batchnorm11.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18866560; /* [64,128,7,7] */
+		const float *x0 = m->arena + 18866464; /* [64,128,7,7] */
 		float *y = m->grad + 36320;
 		for (int c = 0; c < 128; c++) {
 			double sum = 0;
@@ -2760,14 +2720,14 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += nn_sum(x0 + ((long)b*128 + c)*49, 49);
 			y[c] = (float)sum;
 		}
-		NN_PROF_END(127);
+		NN_PROF_END(116);
 	}
-	/* %128 bn_gamma_grad [128] <- %126, %105, %110  (models/mnist_resnet.lua:11, grad.batchnorm11.weight) */
+	/* %117 bn_gamma_grad [128] <- %115, %95, %100  (models/mnist_resnet.lua:11, grad.batchnorm11.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18866560; /* [64,128,7,7] */
-		const float *x1 = m->arena + 17260928; /* [64,128,7,7] */
-		const float *x2 = m->arena + 10237824; /* [3,128] */
+		const float *x0 = m->arena + 18866464; /* [64,128,7,7] */
+		const float *x1 = m->arena + 17662240; /* [64,128,7,7] */
+		const float *x2 = m->arena + 9234304; /* [3,128] */
 		float *y = m->grad + 36192;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 128; c++) {
@@ -2777,35 +2737,35 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += nn_sum_dy_xhat(x0 + ((long)b*128 + c)*49, x1 + ((long)b*128 + c)*49, 49, mean, istd);
 			y[c] = (float)sum;
 		}
-		NN_PROF_END(128);
+		NN_PROF_END(117);
 	}
-	/* %129 bn_dx [64,128,7,7] <- %126, %105, %110, %106, %128, %127  (models/mnist_resnet.lua:11) */
+	/* %118 bn_dx [64,128,7,7] <- %115, %95, %100, %96, %117, %116  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18866560; /* [64,128,7,7] */
-		const float *x1 = m->arena + 17260928; /* [64,128,7,7] */
-		const float *x2 = m->arena + 10237824; /* [3,128] */
+		const float *x0 = m->arena + 18866464; /* [64,128,7,7] */
+		const float *x1 = m->arena + 17662240; /* [64,128,7,7] */
+		const float *x2 = m->arena + 9234304; /* [3,128] */
 		const float *x3 = m->param + 36192; /* batchnorm11.weight[128] */
 		const float *x4 = m->grad + 36192; /* grad.batchnorm11.weight[128] */
 		const float *x5 = m->grad + 36320; /* grad.batchnorm11.bias[128] */
-		float *y = m->arena + 18063744;
+		float *y = m->arena + 18063648;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
 				const float mean = x2[c], istd = x2[128 + c];
 				const float k = x3[c] * istd, mdb = x5[c] / 3136.0f, mdg = x4[c] / 3136.0f;
 				for (long i = 0; i < 49; i++)
-					y[((long)b*128 + c)*49 + i] = k * (x0[((long)b*128 + c)*49 + i] - mdb - (x1[((long)b*128 + c)*49 + i] - mean) * istd * mdg);
+					y[((long)b*128 + c)*49 + i] = nn_bn_dx1(x0[((long)b*128 + c)*49 + i], x1[((long)b*128 + c)*49 + i], mean, istd, k, mdb, mdg);
 			}
-		NN_PROF_END(129);
+		NN_PROF_END(118);
 	}
-	/* %130 conv2d_dx [64,128,7,7] <- %129, %104  (models/mnist_resnet.lua:11) */
+	/* %119 conv2d_dx [64,128,7,7] <- %118, %94  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18063744; /* [64,128,7,7] */
+		const float *x0 = m->arena + 18063648; /* [64,128,7,7] */
 		const float *x1 = m->param + 19808; /* conv2d11.weight[128,128,1,1] */
-		float *y = m->arena + 17260928;
-		float *scratch = m->arena + 10247680;
+		float *y = m->arena + 17662240;
+		float *scratch = m->arena + 9244160;
 		/* dx from dy and w: a 1x1 conv, 128 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2816,15 +2776,15 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				nn_gemm(128, 49, 128, x1, 128, 1, x0 + (long)b*6272, 49, 0, y + (long)b*6272, 49, pack);
 			}
 		}
-		NN_PROF_END(130);
+		NN_PROF_END(119);
 	}
-	/* %131 conv2d_dw [128,128,1,1] <- %103, %129  (models/mnist_resnet.lua:11, grad.conv2d11.weight) */
+	/* %120 conv2d_dw [128,128,1,1] <- %93, %118  (models/mnist_resnet.lua:11, grad.conv2d11.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17662336; /* [64,128,7,7] */
-		const float *x1 = m->arena + 18063744; /* [64,128,7,7] */
+		const float *x0 = m->arena + 17260832; /* [64,128,7,7] */
+		const float *x1 = m->arena + 18063648; /* [64,128,7,7] */
 		float *y = m->grad + 19808;
-		float *scratch = m->arena + 18465152;
+		float *scratch = m->arena + 9244160;
 		/* dw from x and dy: a 1x1 conv, 128 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2851,74 +2811,73 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*39040 + 22656 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(131);
+		NN_PROF_END(120);
 	}
-	/* %132 relu_grad [64,128,7,7] <- %130, %103  (models/mnist_resnet.lua:11) */
+	/* %121 bn_relu_sums [2,128] <- %119, %86, %91, %87, %88  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17260928; /* [64,128,7,7] */
-		const float *x1 = m->arena + 17662336; /* [64,128,7,7] */
-		float *y = m->arena + 18063744;
-		for (long i = 0; i < 401408; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(132);
-	}
-	/* %133 bias_grad [128] <- %132  (models/mnist_resnet.lua:11, grad.batchnorm10.bias) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18063744; /* [64,128,7,7] */
-		float *y = m->grad + 19680;
-		for (int c = 0; c < 128; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*128 + c)*49, 49);
-			y[c] = (float)sum;
-		}
-		NN_PROF_END(133);
-	}
-	/* %134 bn_gamma_grad [128] <- %132, %95, %100  (models/mnist_resnet.lua:11, grad.batchnorm10.weight) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18063744; /* [64,128,7,7] */
-		const float *x1 = m->arena + 16458112; /* [64,128,7,7] */
-		const float *x2 = m->arena + 10237440; /* [3,128] */
-		float *y = m->grad + 19552;
+		const float *x0 = m->arena + 17662240; /* [64,128,7,7] */
+		const float *x1 = m->arena + 16859424; /* [64,128,7,7] */
+		const float *x2 = m->arena + 9233920; /* [3,128] */
+		const float *x3 = m->param + 19552; /* batchnorm10.weight[128] */
+		const float *x4 = m->param + 19680; /* batchnorm10.bias[128] */
+		float *y = m->arena + 9242896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 128; c++) {
-			const float mean = x2[c], istd = x2[128 + c];
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum_dy_xhat(x0 + ((long)b*128 + c)*49, x1 + ((long)b*128 + c)*49, 49, mean, istd);
-			y[c] = (float)sum;
+			const float mean = x2[c], istd = x2[128 + c], k = istd * x3[c], beta = x4[c];
+			double sum[2] = {0, 0};
+			for (int b = 0; b < 64; b++) {
+				const long o = ((long)b*128 + c)*49;
+				nn_bn_relu_sums(x0 + o, x1 + o, 49, mean, istd, k, beta, sum);
+			}
+			y[c] = (float)sum[0];
+			y[128 + c] = (float)sum[1];
 		}
-		NN_PROF_END(134);
+		NN_PROF_END(121);
 	}
-	/* %135 bn_dx [64,128,7,7] <- %132, %95, %100, %96, %134, %133  (models/mnist_resnet.lua:11) */
+	/* %122 bn_pick [128] <- %121  (models/mnist_resnet.lua:11, grad.batchnorm10.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18063744; /* [64,128,7,7] */
-		const float *x1 = m->arena + 16458112; /* [64,128,7,7] */
-		const float *x2 = m->arena + 10237440; /* [3,128] */
+		const float *x0 = m->arena + 9242896; /* [2,128] */
+		float *y = m->grad + 19680;
+		for (int c = 0; c < 128; c++)
+			y[c] = x0[0 + c];
+		NN_PROF_END(122);
+	}
+	/* %123 bn_pick [128] <- %121  (models/mnist_resnet.lua:11, grad.batchnorm10.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 9242896; /* [2,128] */
+		float *y = m->grad + 19552;
+		for (int c = 0; c < 128; c++)
+			y[c] = x0[128 + c];
+		NN_PROF_END(123);
+	}
+	/* %124 bn_relu_dx [64,128,7,7] <- %119, %86, %91, %87, %88, %121  (models/mnist_resnet.lua:11) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 17662240; /* [64,128,7,7] */
+		const float *x1 = m->arena + 16859424; /* [64,128,7,7] */
+		const float *x2 = m->arena + 9233920; /* [3,128] */
 		const float *x3 = m->param + 19552; /* batchnorm10.weight[128] */
-		const float *x4 = m->grad + 19552; /* grad.batchnorm10.weight[128] */
-		const float *x5 = m->grad + 19680; /* grad.batchnorm10.bias[128] */
-		float *y = m->arena + 18465152;
+		const float *x4 = m->param + 19680; /* batchnorm10.bias[128] */
+		const float *x5 = m->arena + 9242896; /* [2,128] */
+		float *y = m->arena + 17260832;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
-				const float mean = x2[c], istd = x2[128 + c];
-				const float k = x3[c] * istd, mdb = x5[c] / 3136.0f, mdg = x4[c] / 3136.0f;
-				for (long i = 0; i < 49; i++)
-					y[((long)b*128 + c)*49 + i] = k * (x0[((long)b*128 + c)*49 + i] - mdb - (x1[((long)b*128 + c)*49 + i] - mean) * istd * mdg);
+				const long o = ((long)b*128 + c)*49;
+				const float mean = x2[c], istd = x2[128 + c], k = istd * x3[c], beta = x4[c];
+				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 49, mean, istd, k, beta, x3[c] * istd, x5[c] / 3136.0f, x5[128 + c] / 3136.0f);
 			}
-		NN_PROF_END(135);
+		NN_PROF_END(124);
 	}
-	/* %136 conv2d_dx [64,128,7,7] <- %135, %94  (models/mnist_resnet.lua:11) */
+	/* %125 conv2d_dx [64,128,7,7] <- %124, %85  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18465152; /* [64,128,7,7] */
+		const float *x0 = m->arena + 17260832; /* [64,128,7,7] */
 		const float *x1 = m->param + 18400; /* conv2d10.weight[128,1,3,3] */
-		float *y = m->arena + 16458112;
+		float *y = m->arena + 16859424;
 		float *scratch = m->arena + 0;
 		/* dx from dy and w: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; direct */
 		(void)scratch;
@@ -2944,13 +2903,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 						}
 					}
 			}
-		NN_PROF_END(136);
+		NN_PROF_END(125);
 	}
-	/* %137 conv2d_dw [128,1,3,3] <- %93, %135  (models/mnist_resnet.lua:11, grad.conv2d10.weight) */
+	/* %126 conv2d_dw [128,1,3,3] <- %84, %124  (models/mnist_resnet.lua:11, grad.conv2d10.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16859520; /* [64,128,7,7] */
-		const float *x1 = m->arena + 18465152; /* [64,128,7,7] */
+		const float *x0 = m->arena + 15655200; /* [64,128,7,7] */
+		const float *x1 = m->arena + 17260832; /* [64,128,7,7] */
 		float *y = m->grad + 18400;
 		float *scratch = m->arena + 0;
 		/* dw from x and dy: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; direct */
@@ -2981,85 +2940,85 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				y[(long)o*9 + t] = s;
 			}
 		}
-		NN_PROF_END(137);
+		NN_PROF_END(126);
 	}
-	/* %138 add [64,128,7,7] <- %126, %136  (models/mnist_resnet.lua:11) */
+	/* %127 add [64,128,7,7] <- %115, %125  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18866560; /* [64,128,7,7] */
-		const float *x1 = m->arena + 16458112; /* [64,128,7,7] */
-		float *y = m->arena + 17260928;
+		const float *x0 = m->arena + 18866464; /* [64,128,7,7] */
+		const float *x1 = m->arena + 16859424; /* [64,128,7,7] */
+		float *y = m->arena + 15655200;
+		NN_OMP("omp parallel for schedule(static)")
 		for (long i = 0; i < 401408; i++)
-			y[i] = x0[i] + x1[i];
-		NN_PROF_END(138);
+			y[i] = (x0[i]) + (x1[i]);
+		NN_PROF_END(127);
 	}
-	/* %139 relu_grad [64,128,7,7] <- %138, %93  (models/mnist_resnet.lua:21) */
+	/* %128 bn_relu_sums [2,128] <- %127, %77, %82, %78, %79  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17260928; /* [64,128,7,7] */
-		const float *x1 = m->arena + 16859520; /* [64,128,7,7] */
-		float *y = m->arena + 16458112;
-		for (long i = 0; i < 401408; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(139);
-	}
-	/* %140 bias_grad [128] <- %139  (models/mnist_resnet.lua:21, grad.batchnorm9.bias) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16458112; /* [64,128,7,7] */
-		float *y = m->grad + 18272;
-		for (int c = 0; c < 128; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*128 + c)*49, 49);
-			y[c] = (float)sum;
-		}
-		NN_PROF_END(140);
-	}
-	/* %141 bn_gamma_grad [128] <- %139, %85, %90  (models/mnist_resnet.lua:21, grad.batchnorm9.weight) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16458112; /* [64,128,7,7] */
-		const float *x1 = m->arena + 16056704; /* [64,128,7,7] */
-		const float *x2 = m->arena + 10237056; /* [3,128] */
-		float *y = m->grad + 18144;
+		const float *x0 = m->arena + 15655200; /* [64,128,7,7] */
+		const float *x1 = m->arena + 15253792; /* [64,128,7,7] */
+		const float *x2 = m->arena + 9233536; /* [3,128] */
+		const float *x3 = m->param + 18144; /* batchnorm9.weight[128] */
+		const float *x4 = m->param + 18272; /* batchnorm9.bias[128] */
+		float *y = m->arena + 9242896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 128; c++) {
-			const float mean = x2[c], istd = x2[128 + c];
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum_dy_xhat(x0 + ((long)b*128 + c)*49, x1 + ((long)b*128 + c)*49, 49, mean, istd);
-			y[c] = (float)sum;
+			const float mean = x2[c], istd = x2[128 + c], k = istd * x3[c], beta = x4[c];
+			double sum[2] = {0, 0};
+			for (int b = 0; b < 64; b++) {
+				const long o = ((long)b*128 + c)*49;
+				nn_bn_relu_sums(x0 + o, x1 + o, 49, mean, istd, k, beta, sum);
+			}
+			y[c] = (float)sum[0];
+			y[128 + c] = (float)sum[1];
 		}
-		NN_PROF_END(141);
+		NN_PROF_END(128);
 	}
-	/* %142 bn_dx [64,128,7,7] <- %139, %85, %90, %86, %141, %140  (models/mnist_resnet.lua:21) */
+	/* %129 bn_pick [128] <- %128  (models/mnist_resnet.lua:21, grad.batchnorm9.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16458112; /* [64,128,7,7] */
-		const float *x1 = m->arena + 16056704; /* [64,128,7,7] */
-		const float *x2 = m->arena + 10237056; /* [3,128] */
+		const float *x0 = m->arena + 9242896; /* [2,128] */
+		float *y = m->grad + 18272;
+		for (int c = 0; c < 128; c++)
+			y[c] = x0[0 + c];
+		NN_PROF_END(129);
+	}
+	/* %130 bn_pick [128] <- %128  (models/mnist_resnet.lua:21, grad.batchnorm9.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 9242896; /* [2,128] */
+		float *y = m->grad + 18144;
+		for (int c = 0; c < 128; c++)
+			y[c] = x0[128 + c];
+		NN_PROF_END(130);
+	}
+	/* %131 bn_relu_dx [64,128,7,7] <- %127, %77, %82, %78, %79, %128  (models/mnist_resnet.lua:21) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 15655200; /* [64,128,7,7] */
+		const float *x1 = m->arena + 15253792; /* [64,128,7,7] */
+		const float *x2 = m->arena + 9233536; /* [3,128] */
 		const float *x3 = m->param + 18144; /* batchnorm9.weight[128] */
-		const float *x4 = m->grad + 18144; /* grad.batchnorm9.weight[128] */
-		const float *x5 = m->grad + 18272; /* grad.batchnorm9.bias[128] */
-		float *y = m->arena + 16859520;
+		const float *x4 = m->param + 18272; /* batchnorm9.bias[128] */
+		const float *x5 = m->arena + 9242896; /* [2,128] */
+		float *y = m->arena + 16859424;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
-				const float mean = x2[c], istd = x2[128 + c];
-				const float k = x3[c] * istd, mdb = x5[c] / 3136.0f, mdg = x4[c] / 3136.0f;
-				for (long i = 0; i < 49; i++)
-					y[((long)b*128 + c)*49 + i] = k * (x0[((long)b*128 + c)*49 + i] - mdb - (x1[((long)b*128 + c)*49 + i] - mean) * istd * mdg);
+				const long o = ((long)b*128 + c)*49;
+				const float mean = x2[c], istd = x2[128 + c], k = istd * x3[c], beta = x4[c];
+				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 49, mean, istd, k, beta, x3[c] * istd, x5[c] / 3136.0f, x5[128 + c] / 3136.0f);
 			}
-		NN_PROF_END(142);
+		NN_PROF_END(131);
 	}
-	/* %143 conv2d_dx [64,64,7,7] <- %142, %84  (models/mnist_resnet.lua:21) */
+	/* %132 conv2d_dx [64,64,7,7] <- %131, %76  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16859520; /* [64,128,7,7] */
+		const float *x0 = m->arena + 16859424; /* [64,128,7,7] */
 		const float *x1 = m->param + 9952; /* conv2d9.weight[128,64,1,1] */
-		float *y = m->arena + 15655296;
-		float *scratch = m->arena + 10247680;
+		float *y = m->arena + 9244160;
+		float *scratch = m->arena + 9444864;
 		/* dx from dy and w: a 1x1 conv, 64 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3070,15 +3029,15 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				nn_gemm(64, 49, 128, x1, 64, 1, x0 + (long)b*6272, 49, 0, y + (long)b*3136, 49, pack);
 			}
 		}
-		NN_PROF_END(143);
+		NN_PROF_END(132);
 	}
-	/* %144 conv2d_dw [128,64,1,1] <- %83, %142  (models/mnist_resnet.lua:21, grad.conv2d9.weight) */
+	/* %133 conv2d_dw [128,64,1,1] <- %75, %131  (models/mnist_resnet.lua:21, grad.conv2d9.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15856000; /* [64,64,7,7] */
-		const float *x1 = m->arena + 16859520; /* [64,128,7,7] */
+		const float *x0 = m->arena + 9032832; /* [64,64,7,7] */
+		const float *x1 = m->arena + 16859424; /* [64,128,7,7] */
 		float *y = m->grad + 9952;
-		float *scratch = m->arena + 10247680;
+		float *scratch = m->arena + 9444864;
 		/* dw from x and dy: a 1x1 conv, 64 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3105,74 +3064,73 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*19520 + 11328 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(144);
+		NN_PROF_END(133);
 	}
-	/* %145 relu_grad [64,64,7,7] <- %143, %83  (models/mnist_resnet.lua:21) */
+	/* %134 bn_relu_sums [2,64] <- %132, %68, %73, %69, %70  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15655296; /* [64,64,7,7] */
-		const float *x1 = m->arena + 15856000; /* [64,64,7,7] */
-		float *y = m->arena + 16056704;
-		for (long i = 0; i < 200704; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(145);
-	}
-	/* %146 bias_grad [64] <- %145  (models/mnist_resnet.lua:21, grad.batchnorm8.bias) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16056704; /* [64,64,7,7] */
-		float *y = m->grad + 9888;
-		for (int c = 0; c < 64; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*64 + c)*49, 49);
-			y[c] = (float)sum;
-		}
-		NN_PROF_END(146);
-	}
-	/* %147 bn_gamma_grad [64] <- %145, %75, %80  (models/mnist_resnet.lua:21, grad.batchnorm8.weight) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16056704; /* [64,64,7,7] */
-		const float *x1 = m->arena + 10036160; /* [64,64,7,7] */
-		const float *x2 = m->arena + 10236864; /* [3,64] */
-		float *y = m->grad + 9824;
+		const float *x0 = m->arena + 9244160; /* [64,64,7,7] */
+		const float *x1 = m->arena + 8831936; /* [64,64,7,7] */
+		const float *x2 = m->arena + 9032640; /* [3,64] */
+		const float *x3 = m->param + 9824; /* batchnorm8.weight[64] */
+		const float *x4 = m->param + 9888; /* batchnorm8.bias[64] */
+		float *y = m->arena + 9242896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
-			const float mean = x2[c], istd = x2[64 + c];
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum_dy_xhat(x0 + ((long)b*64 + c)*49, x1 + ((long)b*64 + c)*49, 49, mean, istd);
-			y[c] = (float)sum;
+			const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
+			double sum[2] = {0, 0};
+			for (int b = 0; b < 64; b++) {
+				const long o = ((long)b*64 + c)*49;
+				nn_bn_relu_sums(x0 + o, x1 + o, 49, mean, istd, k, beta, sum);
+			}
+			y[c] = (float)sum[0];
+			y[64 + c] = (float)sum[1];
 		}
-		NN_PROF_END(147);
+		NN_PROF_END(134);
 	}
-	/* %148 bn_dx [64,64,7,7] <- %145, %75, %80, %76, %147, %146  (models/mnist_resnet.lua:21) */
+	/* %135 bn_pick [64] <- %134  (models/mnist_resnet.lua:21, grad.batchnorm8.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16056704; /* [64,64,7,7] */
-		const float *x1 = m->arena + 10036160; /* [64,64,7,7] */
-		const float *x2 = m->arena + 10236864; /* [3,64] */
+		const float *x0 = m->arena + 9242896; /* [2,64] */
+		float *y = m->grad + 9888;
+		for (int c = 0; c < 64; c++)
+			y[c] = x0[0 + c];
+		NN_PROF_END(135);
+	}
+	/* %136 bn_pick [64] <- %134  (models/mnist_resnet.lua:21, grad.batchnorm8.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 9242896; /* [2,64] */
+		float *y = m->grad + 9824;
+		for (int c = 0; c < 64; c++)
+			y[c] = x0[64 + c];
+		NN_PROF_END(136);
+	}
+	/* %137 bn_relu_dx [64,64,7,7] <- %132, %68, %73, %69, %70, %134  (models/mnist_resnet.lua:21) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 9244160; /* [64,64,7,7] */
+		const float *x1 = m->arena + 8831936; /* [64,64,7,7] */
+		const float *x2 = m->arena + 9032640; /* [3,64] */
 		const float *x3 = m->param + 9824; /* batchnorm8.weight[64] */
-		const float *x4 = m->grad + 9824; /* grad.batchnorm8.weight[64] */
-		const float *x5 = m->grad + 9888; /* grad.batchnorm8.bias[64] */
-		float *y = m->arena + 15655296;
+		const float *x4 = m->param + 9888; /* batchnorm8.bias[64] */
+		const float *x5 = m->arena + 9242896; /* [2,64] */
+		float *y = m->arena + 9032832;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
-				const float mean = x2[c], istd = x2[64 + c];
-				const float k = x3[c] * istd, mdb = x5[c] / 3136.0f, mdg = x4[c] / 3136.0f;
-				for (long i = 0; i < 49; i++)
-					y[((long)b*64 + c)*49 + i] = k * (x0[((long)b*64 + c)*49 + i] - mdb - (x1[((long)b*64 + c)*49 + i] - mean) * istd * mdg);
+				const long o = ((long)b*64 + c)*49;
+				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
+				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 49, mean, istd, k, beta, x3[c] * istd, x5[c] / 3136.0f, x5[64 + c] / 3136.0f);
 			}
-		NN_PROF_END(148);
+		NN_PROF_END(137);
 	}
-	/* %149 conv2d_dx [64,64,14,14] <- %148, %74  (models/mnist_resnet.lua:21) */
+	/* %138 conv2d_dx [64,64,14,14] <- %137, %67  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15655296; /* [64,64,7,7] */
+		const float *x0 = m->arena + 9032832; /* [64,64,7,7] */
 		const float *x1 = m->param + 9248; /* conv2d8.weight[64,1,3,3] */
-		float *y = m->arena + 15856000;
+		float *y = m->arena + 15253792;
 		float *scratch = m->arena + 0;
 		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; direct */
 		(void)scratch;
@@ -3198,13 +3156,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 						}
 					}
 			}
-		NN_PROF_END(149);
+		NN_PROF_END(138);
 	}
-	/* %150 conv2d_dw [64,1,3,3] <- %73, %148  (models/mnist_resnet.lua:21, grad.conv2d8.weight) */
+	/* %139 conv2d_dw [64,1,3,3] <- %66, %137  (models/mnist_resnet.lua:21, grad.conv2d8.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14852480; /* [64,64,14,14] */
-		const float *x1 = m->arena + 15655296; /* [64,64,7,7] */
+		const float *x0 = m->arena + 16056608; /* [64,64,14,14] */
+		const float *x1 = m->arena + 9032832; /* [64,64,7,7] */
 		float *y = m->grad + 9248;
 		float *scratch = m->arena + 0;
 		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; direct */
@@ -3235,22 +3193,23 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				y[(long)o*9 + t] = s;
 			}
 		}
-		NN_PROF_END(150);
+		NN_PROF_END(139);
 	}
-	/* %151 relu_grad [64,64,14,14] <- %149, %73  (models/mnist_resnet.lua:15) */
+	/* %140 relu_grad [64,64,14,14] <- %138, %66  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15856000; /* [64,64,14,14] */
-		const float *x1 = m->arena + 14852480; /* [64,64,14,14] */
-		float *y = m->arena + 16658816;
+		const float *x0 = m->arena + 15253792; /* [64,64,14,14] */
+		const float *x1 = m->arena + 16056608; /* [64,64,14,14] */
+		float *y = m->arena + 16859424;
+		NN_OMP("omp parallel for schedule(static)")
 		for (long i = 0; i < 802816; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(151);
+			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
+		NN_PROF_END(140);
 	}
-	/* %152 bias_grad [64] <- %151  (models/mnist_resnet.lua:11, grad.batchnorm7.bias) */
+	/* %141 bias_grad [64] <- %140  (models/mnist_resnet.lua:11, grad.batchnorm7.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16658816; /* [64,64,14,14] */
+		const float *x0 = m->arena + 16859424; /* [64,64,14,14] */
 		float *y = m->grad + 9184;
 		for (int c = 0; c < 64; c++) {
 			double sum = 0;
@@ -3258,14 +3217,14 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += nn_sum(x0 + ((long)b*64 + c)*196, 196);
 			y[c] = (float)sum;
 		}
-		NN_PROF_END(152);
+		NN_PROF_END(141);
 	}
-	/* %153 bn_gamma_grad [64] <- %151, %64, %69  (models/mnist_resnet.lua:11, grad.batchnorm7.weight) */
+	/* %142 bn_gamma_grad [64] <- %140, %58, %63  (models/mnist_resnet.lua:11, grad.batchnorm7.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16658816; /* [64,64,14,14] */
-		const float *x1 = m->arena + 13246848; /* [64,64,14,14] */
-		const float *x2 = m->arena + 10035968; /* [3,64] */
+		const float *x0 = m->arena + 16859424; /* [64,64,14,14] */
+		const float *x1 = m->arena + 14450976; /* [64,64,14,14] */
+		const float *x2 = m->arena + 8831744; /* [3,64] */
 		float *y = m->grad + 9120;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
@@ -3275,35 +3234,35 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += nn_sum_dy_xhat(x0 + ((long)b*64 + c)*196, x1 + ((long)b*64 + c)*196, 196, mean, istd);
 			y[c] = (float)sum;
 		}
-		NN_PROF_END(153);
+		NN_PROF_END(142);
 	}
-	/* %154 bn_dx [64,64,14,14] <- %151, %64, %69, %65, %153, %152  (models/mnist_resnet.lua:11) */
+	/* %143 bn_dx [64,64,14,14] <- %140, %58, %63, %59, %142, %141  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16658816; /* [64,64,14,14] */
-		const float *x1 = m->arena + 13246848; /* [64,64,14,14] */
-		const float *x2 = m->arena + 10035968; /* [3,64] */
+		const float *x0 = m->arena + 16859424; /* [64,64,14,14] */
+		const float *x1 = m->arena + 14450976; /* [64,64,14,14] */
+		const float *x2 = m->arena + 8831744; /* [3,64] */
 		const float *x3 = m->param + 9120; /* batchnorm7.weight[64] */
 		const float *x4 = m->grad + 9120; /* grad.batchnorm7.weight[64] */
 		const float *x5 = m->grad + 9184; /* grad.batchnorm7.bias[64] */
-		float *y = m->arena + 14852480;
+		float *y = m->arena + 15253792;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
 				const float mean = x2[c], istd = x2[64 + c];
 				const float k = x3[c] * istd, mdb = x5[c] / 12544.0f, mdg = x4[c] / 12544.0f;
 				for (long i = 0; i < 196; i++)
-					y[((long)b*64 + c)*196 + i] = k * (x0[((long)b*64 + c)*196 + i] - mdb - (x1[((long)b*64 + c)*196 + i] - mean) * istd * mdg);
+					y[((long)b*64 + c)*196 + i] = nn_bn_dx1(x0[((long)b*64 + c)*196 + i], x1[((long)b*64 + c)*196 + i], mean, istd, k, mdb, mdg);
 			}
-		NN_PROF_END(154);
+		NN_PROF_END(143);
 	}
-	/* %155 conv2d_dx [64,64,14,14] <- %154, %63  (models/mnist_resnet.lua:11) */
+	/* %144 conv2d_dx [64,64,14,14] <- %143, %57  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14852480; /* [64,64,14,14] */
+		const float *x0 = m->arena + 15253792; /* [64,64,14,14] */
 		const float *x1 = m->param + 5024; /* conv2d7.weight[64,64,1,1] */
-		float *y = m->arena + 13246848;
-		float *scratch = m->arena + 10247680;
+		float *y = m->arena + 14450976;
+		float *scratch = m->arena + 8831936;
 		/* dx from dy and w: a 1x1 conv, 64 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3314,15 +3273,15 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				nn_gemm(64, 196, 64, x1, 64, 1, x0 + (long)b*12544, 196, 0, y + (long)b*12544, 196, pack);
 			}
 		}
-		NN_PROF_END(155);
+		NN_PROF_END(144);
 	}
-	/* %156 conv2d_dw [64,64,1,1] <- %62, %154  (models/mnist_resnet.lua:11, grad.conv2d7.weight) */
+	/* %145 conv2d_dw [64,64,1,1] <- %56, %143  (models/mnist_resnet.lua:11, grad.conv2d7.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14049664; /* [64,64,14,14] */
-		const float *x1 = m->arena + 14852480; /* [64,64,14,14] */
+		const float *x0 = m->arena + 13648160; /* [64,64,14,14] */
+		const float *x1 = m->arena + 15253792; /* [64,64,14,14] */
 		float *y = m->grad + 5024;
-		float *scratch = m->arena + 10247680;
+		float *scratch = m->arena + 8831936;
 		/* dw from x and dy: a 1x1 conv, 64 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3349,74 +3308,73 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*20736 + 16640 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(156);
+		NN_PROF_END(145);
 	}
-	/* %157 relu_grad [64,64,14,14] <- %155, %62  (models/mnist_resnet.lua:11) */
+	/* %146 bn_relu_sums [2,64] <- %144, %49, %54, %50, %51  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 13246848; /* [64,64,14,14] */
-		const float *x1 = m->arena + 14049664; /* [64,64,14,14] */
-		float *y = m->arena + 14852480;
-		for (long i = 0; i < 802816; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(157);
-	}
-	/* %158 bias_grad [64] <- %157  (models/mnist_resnet.lua:11, grad.batchnorm6.bias) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14852480; /* [64,64,14,14] */
-		float *y = m->grad + 4960;
-		for (int c = 0; c < 64; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*64 + c)*196, 196);
-			y[c] = (float)sum;
-		}
-		NN_PROF_END(158);
-	}
-	/* %159 bn_gamma_grad [64] <- %157, %54, %59  (models/mnist_resnet.lua:11, grad.batchnorm6.weight) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14852480; /* [64,64,14,14] */
-		const float *x1 = m->arena + 11641216; /* [64,64,14,14] */
-		const float *x2 = m->arena + 10035776; /* [3,64] */
-		float *y = m->grad + 4896;
+		const float *x0 = m->arena + 14450976; /* [64,64,14,14] */
+		const float *x1 = m->arena + 12845344; /* [64,64,14,14] */
+		const float *x2 = m->arena + 8831552; /* [3,64] */
+		const float *x3 = m->param + 4896; /* batchnorm6.weight[64] */
+		const float *x4 = m->param + 4960; /* batchnorm6.bias[64] */
+		float *y = m->arena + 9242896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
-			const float mean = x2[c], istd = x2[64 + c];
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum_dy_xhat(x0 + ((long)b*64 + c)*196, x1 + ((long)b*64 + c)*196, 196, mean, istd);
-			y[c] = (float)sum;
+			const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
+			double sum[2] = {0, 0};
+			for (int b = 0; b < 64; b++) {
+				const long o = ((long)b*64 + c)*196;
+				nn_bn_relu_sums(x0 + o, x1 + o, 196, mean, istd, k, beta, sum);
+			}
+			y[c] = (float)sum[0];
+			y[64 + c] = (float)sum[1];
 		}
-		NN_PROF_END(159);
+		NN_PROF_END(146);
 	}
-	/* %160 bn_dx [64,64,14,14] <- %157, %54, %59, %55, %159, %158  (models/mnist_resnet.lua:11) */
+	/* %147 bn_pick [64] <- %146  (models/mnist_resnet.lua:11, grad.batchnorm6.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14852480; /* [64,64,14,14] */
-		const float *x1 = m->arena + 11641216; /* [64,64,14,14] */
-		const float *x2 = m->arena + 10035776; /* [3,64] */
+		const float *x0 = m->arena + 9242896; /* [2,64] */
+		float *y = m->grad + 4960;
+		for (int c = 0; c < 64; c++)
+			y[c] = x0[0 + c];
+		NN_PROF_END(147);
+	}
+	/* %148 bn_pick [64] <- %146  (models/mnist_resnet.lua:11, grad.batchnorm6.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 9242896; /* [2,64] */
+		float *y = m->grad + 4896;
+		for (int c = 0; c < 64; c++)
+			y[c] = x0[64 + c];
+		NN_PROF_END(148);
+	}
+	/* %149 bn_relu_dx [64,64,14,14] <- %144, %49, %54, %50, %51, %146  (models/mnist_resnet.lua:11) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 14450976; /* [64,64,14,14] */
+		const float *x1 = m->arena + 12845344; /* [64,64,14,14] */
+		const float *x2 = m->arena + 8831552; /* [3,64] */
 		const float *x3 = m->param + 4896; /* batchnorm6.weight[64] */
-		const float *x4 = m->grad + 4896; /* grad.batchnorm6.weight[64] */
-		const float *x5 = m->grad + 4960; /* grad.batchnorm6.bias[64] */
-		float *y = m->arena + 15655296;
+		const float *x4 = m->param + 4960; /* batchnorm6.bias[64] */
+		const float *x5 = m->arena + 9242896; /* [2,64] */
+		float *y = m->arena + 13648160;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
-				const float mean = x2[c], istd = x2[64 + c];
-				const float k = x3[c] * istd, mdb = x5[c] / 12544.0f, mdg = x4[c] / 12544.0f;
-				for (long i = 0; i < 196; i++)
-					y[((long)b*64 + c)*196 + i] = k * (x0[((long)b*64 + c)*196 + i] - mdb - (x1[((long)b*64 + c)*196 + i] - mean) * istd * mdg);
+				const long o = ((long)b*64 + c)*196;
+				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
+				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[64 + c] / 12544.0f);
 			}
-		NN_PROF_END(160);
+		NN_PROF_END(149);
 	}
-	/* %161 conv2d_dx [64,64,14,14] <- %160, %53  (models/mnist_resnet.lua:11) */
+	/* %150 conv2d_dx [64,64,14,14] <- %149, %48  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15655296; /* [64,64,14,14] */
+		const float *x0 = m->arena + 13648160; /* [64,64,14,14] */
 		const float *x1 = m->param + 4320; /* conv2d6.weight[64,1,3,3] */
-		float *y = m->arena + 11641216;
+		float *y = m->arena + 12845344;
 		float *scratch = m->arena + 0;
 		/* dx from dy and w: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; direct */
 		(void)scratch;
@@ -3442,13 +3400,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 						}
 					}
 			}
-		NN_PROF_END(161);
+		NN_PROF_END(150);
 	}
-	/* %162 conv2d_dw [64,1,3,3] <- %52, %160  (models/mnist_resnet.lua:11, grad.conv2d6.weight) */
+	/* %151 conv2d_dw [64,1,3,3] <- %47, %149  (models/mnist_resnet.lua:11, grad.conv2d6.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 12444032; /* [64,64,14,14] */
-		const float *x1 = m->arena + 15655296; /* [64,64,14,14] */
+		const float *x0 = m->arena + 12042528; /* [64,64,14,14] */
+		const float *x1 = m->arena + 13648160; /* [64,64,14,14] */
 		float *y = m->grad + 4320;
 		float *scratch = m->arena + 0;
 		/* dw from x and dy: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; direct */
@@ -3479,85 +3437,85 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				y[(long)o*9 + t] = s;
 			}
 		}
-		NN_PROF_END(162);
+		NN_PROF_END(151);
 	}
-	/* %163 add [64,64,14,14] <- %151, %161  (models/mnist_resnet.lua:11) */
+	/* %152 add [64,64,14,14] <- %140, %150  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16658816; /* [64,64,14,14] */
-		const float *x1 = m->arena + 11641216; /* [64,64,14,14] */
-		float *y = m->arena + 13246848;
+		const float *x0 = m->arena + 16859424; /* [64,64,14,14] */
+		const float *x1 = m->arena + 12845344; /* [64,64,14,14] */
+		float *y = m->arena + 12042528;
+		NN_OMP("omp parallel for schedule(static)")
 		for (long i = 0; i < 802816; i++)
-			y[i] = x0[i] + x1[i];
-		NN_PROF_END(163);
+			y[i] = (x0[i]) + (x1[i]);
+		NN_PROF_END(152);
 	}
-	/* %164 relu_grad [64,64,14,14] <- %163, %52  (models/mnist_resnet.lua:21) */
+	/* %153 bn_relu_sums [2,64] <- %152, %40, %45, %41, %42  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 13246848; /* [64,64,14,14] */
-		const float *x1 = m->arena + 12444032; /* [64,64,14,14] */
-		float *y = m->arena + 11641216;
-		for (long i = 0; i < 802816; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(164);
-	}
-	/* %165 bias_grad [64] <- %164  (models/mnist_resnet.lua:21, grad.batchnorm5.bias) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11641216; /* [64,64,14,14] */
-		float *y = m->grad + 4256;
-		for (int c = 0; c < 64; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*64 + c)*196, 196);
-			y[c] = (float)sum;
-		}
-		NN_PROF_END(165);
-	}
-	/* %166 bn_gamma_grad [64] <- %164, %44, %49  (models/mnist_resnet.lua:21, grad.batchnorm5.weight) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11641216; /* [64,64,14,14] */
-		const float *x1 = m->arena + 10838400; /* [64,64,14,14] */
-		const float *x2 = m->arena + 10035584; /* [3,64] */
-		float *y = m->grad + 4192;
+		const float *x0 = m->arena + 12042528; /* [64,64,14,14] */
+		const float *x1 = m->arena + 11239712; /* [64,64,14,14] */
+		const float *x2 = m->arena + 8831360; /* [3,64] */
+		const float *x3 = m->param + 4192; /* batchnorm5.weight[64] */
+		const float *x4 = m->param + 4256; /* batchnorm5.bias[64] */
+		float *y = m->arena + 9242896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
-			const float mean = x2[c], istd = x2[64 + c];
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum_dy_xhat(x0 + ((long)b*64 + c)*196, x1 + ((long)b*64 + c)*196, 196, mean, istd);
-			y[c] = (float)sum;
+			const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
+			double sum[2] = {0, 0};
+			for (int b = 0; b < 64; b++) {
+				const long o = ((long)b*64 + c)*196;
+				nn_bn_relu_sums(x0 + o, x1 + o, 196, mean, istd, k, beta, sum);
+			}
+			y[c] = (float)sum[0];
+			y[64 + c] = (float)sum[1];
 		}
-		NN_PROF_END(166);
+		NN_PROF_END(153);
 	}
-	/* %167 bn_dx [64,64,14,14] <- %164, %44, %49, %45, %166, %165  (models/mnist_resnet.lua:21) */
+	/* %154 bn_pick [64] <- %153  (models/mnist_resnet.lua:21, grad.batchnorm5.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11641216; /* [64,64,14,14] */
-		const float *x1 = m->arena + 10838400; /* [64,64,14,14] */
-		const float *x2 = m->arena + 10035584; /* [3,64] */
+		const float *x0 = m->arena + 9242896; /* [2,64] */
+		float *y = m->grad + 4256;
+		for (int c = 0; c < 64; c++)
+			y[c] = x0[0 + c];
+		NN_PROF_END(154);
+	}
+	/* %155 bn_pick [64] <- %153  (models/mnist_resnet.lua:21, grad.batchnorm5.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 9242896; /* [2,64] */
+		float *y = m->grad + 4192;
+		for (int c = 0; c < 64; c++)
+			y[c] = x0[64 + c];
+		NN_PROF_END(155);
+	}
+	/* %156 bn_relu_dx [64,64,14,14] <- %152, %40, %45, %41, %42, %153  (models/mnist_resnet.lua:21) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 12042528; /* [64,64,14,14] */
+		const float *x1 = m->arena + 11239712; /* [64,64,14,14] */
+		const float *x2 = m->arena + 8831360; /* [3,64] */
 		const float *x3 = m->param + 4192; /* batchnorm5.weight[64] */
-		const float *x4 = m->grad + 4192; /* grad.batchnorm5.weight[64] */
-		const float *x5 = m->grad + 4256; /* grad.batchnorm5.bias[64] */
-		float *y = m->arena + 12444032;
+		const float *x4 = m->param + 4256; /* batchnorm5.bias[64] */
+		const float *x5 = m->arena + 9242896; /* [2,64] */
+		float *y = m->arena + 12845344;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
-				const float mean = x2[c], istd = x2[64 + c];
-				const float k = x3[c] * istd, mdb = x5[c] / 12544.0f, mdg = x4[c] / 12544.0f;
-				for (long i = 0; i < 196; i++)
-					y[((long)b*64 + c)*196 + i] = k * (x0[((long)b*64 + c)*196 + i] - mdb - (x1[((long)b*64 + c)*196 + i] - mean) * istd * mdg);
+				const long o = ((long)b*64 + c)*196;
+				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
+				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[64 + c] / 12544.0f);
 			}
-		NN_PROF_END(167);
+		NN_PROF_END(156);
 	}
-	/* %168 conv2d_dx [64,32,14,14] <- %167, %43  (models/mnist_resnet.lua:21) */
+	/* %157 conv2d_dx [64,32,14,14] <- %156, %39  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 12444032; /* [64,64,14,14] */
+		const float *x0 = m->arena + 12845344; /* [64,64,14,14] */
 		const float *x1 = m->param + 2144; /* conv2d5.weight[64,32,1,1] */
-		float *y = m->arena + 10838400;
-		float *scratch = m->arena + 10247680;
+		float *y = m->arena + 11239712;
+		float *scratch = m->arena + 8831936;
 		/* dx from dy and w: a 1x1 conv, 32 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3568,15 +3526,15 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				nn_gemm(32, 196, 64, x1, 32, 1, x0 + (long)b*12544, 196, 0, y + (long)b*6272, 196, pack);
 			}
 		}
-		NN_PROF_END(168);
+		NN_PROF_END(157);
 	}
-	/* %169 conv2d_dw [64,32,1,1] <- %42, %167  (models/mnist_resnet.lua:21, grad.conv2d5.weight) */
+	/* %158 conv2d_dw [64,32,1,1] <- %38, %156  (models/mnist_resnet.lua:21, grad.conv2d5.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10436992; /* [64,32,14,14] */
-		const float *x1 = m->arena + 12444032; /* [64,64,14,14] */
+		const float *x0 = m->arena + 8429952; /* [64,32,14,14] */
+		const float *x1 = m->arena + 12845344; /* [64,64,14,14] */
 		float *y = m->grad + 2144;
-		float *scratch = m->arena + 10247680;
+		float *scratch = m->arena + 8831936;
 		/* dw from x and dy: a 1x1 conv, 32 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3602,74 +3560,73 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*10368 + 8320 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(169);
+		NN_PROF_END(158);
 	}
-	/* %170 relu_grad [64,32,14,14] <- %168, %42  (models/mnist_resnet.lua:21) */
+	/* %159 bn_relu_sums [2,32] <- %157, %31, %36, %32, %33  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10838400; /* [64,32,14,14] */
-		const float *x1 = m->arena + 10436992; /* [64,32,14,14] */
-		float *y = m->arena + 11239808;
-		for (long i = 0; i < 401408; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(170);
-	}
-	/* %171 bias_grad [32] <- %170  (models/mnist_resnet.lua:21, grad.batchnorm4.bias) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11239808; /* [64,32,14,14] */
-		float *y = m->grad + 2112;
-		for (int c = 0; c < 32; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*32 + c)*196, 196);
-			y[c] = (float)sum;
-		}
-		NN_PROF_END(171);
-	}
-	/* %172 bn_gamma_grad [32] <- %170, %34, %39  (models/mnist_resnet.lua:21, grad.batchnorm4.weight) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11239808; /* [64,32,14,14] */
-		const float *x1 = m->arena + 9634080; /* [64,32,14,14] */
-		const float *x2 = m->arena + 10035488; /* [3,32] */
-		float *y = m->grad + 2080;
+		const float *x0 = m->arena + 11239712; /* [64,32,14,14] */
+		const float *x1 = m->arena + 8028448; /* [64,32,14,14] */
+		const float *x2 = m->arena + 8429856; /* [3,32] */
+		const float *x3 = m->param + 2080; /* batchnorm4.weight[32] */
+		const float *x4 = m->param + 2112; /* batchnorm4.bias[32] */
+		float *y = m->arena + 9242896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
-			const float mean = x2[c], istd = x2[32 + c];
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum_dy_xhat(x0 + ((long)b*32 + c)*196, x1 + ((long)b*32 + c)*196, 196, mean, istd);
-			y[c] = (float)sum;
+			const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
+			double sum[2] = {0, 0};
+			for (int b = 0; b < 64; b++) {
+				const long o = ((long)b*32 + c)*196;
+				nn_bn_relu_sums(x0 + o, x1 + o, 196, mean, istd, k, beta, sum);
+			}
+			y[c] = (float)sum[0];
+			y[32 + c] = (float)sum[1];
 		}
-		NN_PROF_END(172);
+		NN_PROF_END(159);
 	}
-	/* %173 bn_dx [64,32,14,14] <- %170, %34, %39, %35, %172, %171  (models/mnist_resnet.lua:21) */
+	/* %160 bn_pick [32] <- %159  (models/mnist_resnet.lua:21, grad.batchnorm4.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11239808; /* [64,32,14,14] */
-		const float *x1 = m->arena + 9634080; /* [64,32,14,14] */
-		const float *x2 = m->arena + 10035488; /* [3,32] */
+		const float *x0 = m->arena + 9242896; /* [2,32] */
+		float *y = m->grad + 2112;
+		for (int c = 0; c < 32; c++)
+			y[c] = x0[0 + c];
+		NN_PROF_END(160);
+	}
+	/* %161 bn_pick [32] <- %159  (models/mnist_resnet.lua:21, grad.batchnorm4.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 9242896; /* [2,32] */
+		float *y = m->grad + 2080;
+		for (int c = 0; c < 32; c++)
+			y[c] = x0[32 + c];
+		NN_PROF_END(161);
+	}
+	/* %162 bn_relu_dx [64,32,14,14] <- %157, %31, %36, %32, %33, %159  (models/mnist_resnet.lua:21) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 11239712; /* [64,32,14,14] */
+		const float *x1 = m->arena + 8028448; /* [64,32,14,14] */
+		const float *x2 = m->arena + 8429856; /* [3,32] */
 		const float *x3 = m->param + 2080; /* batchnorm4.weight[32] */
-		const float *x4 = m->grad + 2080; /* grad.batchnorm4.weight[32] */
-		const float *x5 = m->grad + 2112; /* grad.batchnorm4.bias[32] */
-		float *y = m->arena + 10247680;
+		const float *x4 = m->param + 2112; /* batchnorm4.bias[32] */
+		const float *x5 = m->arena + 9242896; /* [2,32] */
+		float *y = m->arena + 8429952;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
-				const float mean = x2[c], istd = x2[32 + c];
-				const float k = x3[c] * istd, mdb = x5[c] / 12544.0f, mdg = x4[c] / 12544.0f;
-				for (long i = 0; i < 196; i++)
-					y[((long)b*32 + c)*196 + i] = k * (x0[((long)b*32 + c)*196 + i] - mdb - (x1[((long)b*32 + c)*196 + i] - mean) * istd * mdg);
+				const long o = ((long)b*32 + c)*196;
+				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
+				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[32 + c] / 12544.0f);
 			}
-		NN_PROF_END(173);
+		NN_PROF_END(162);
 	}
-	/* %174 conv2d_dx [64,32,28,28] <- %173, %33  (models/mnist_resnet.lua:21) */
+	/* %163 conv2d_dx [64,32,28,28] <- %162, %30  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10247680; /* [64,32,14,14] */
+		const float *x0 = m->arena + 8429952; /* [64,32,14,14] */
 		const float *x1 = m->param + 1792; /* conv2d4.weight[32,1,3,3] */
-		float *y = m->arena + 10649088;
+		float *y = m->arena + 11239712;
 		float *scratch = m->arena + 0;
 		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; direct */
 		(void)scratch;
@@ -3695,13 +3652,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 						}
 					}
 			}
-		NN_PROF_END(174);
+		NN_PROF_END(163);
 	}
-	/* %175 conv2d_dw [32,1,3,3] <- %32, %173  (models/mnist_resnet.lua:21, grad.conv2d4.weight) */
+	/* %164 conv2d_dw [32,1,3,3] <- %29, %162  (models/mnist_resnet.lua:21, grad.conv2d4.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028448; /* [64,32,28,28] */
-		const float *x1 = m->arena + 10247680; /* [64,32,14,14] */
+		const float *x0 = m->arena + 9634080; /* [64,32,28,28] */
+		const float *x1 = m->arena + 8429952; /* [64,32,14,14] */
 		float *y = m->grad + 1792;
 		float *scratch = m->arena + 0;
 		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; direct */
@@ -3732,22 +3689,23 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				y[(long)o*9 + t] = s;
 			}
 		}
-		NN_PROF_END(175);
+		NN_PROF_END(164);
 	}
-	/* %176 relu_grad [64,32,28,28] <- %174, %32  (models/mnist_resnet.lua:15) */
+	/* %165 relu_grad [64,32,28,28] <- %163, %29  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10649088; /* [64,32,28,28] */
-		const float *x1 = m->arena + 8028448; /* [64,32,28,28] */
-		float *y = m->arena + 12254720;
+		const float *x0 = m->arena + 11239712; /* [64,32,28,28] */
+		const float *x1 = m->arena + 9634080; /* [64,32,28,28] */
+		float *y = m->arena + 12845344;
+		NN_OMP("omp parallel for schedule(static)")
 		for (long i = 0; i < 1605632; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(176);
+			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
+		NN_PROF_END(165);
 	}
-	/* %177 bias_grad [32] <- %176  (models/mnist_resnet.lua:11, grad.batchnorm3.bias) */
+	/* %166 bias_grad [32] <- %165  (models/mnist_resnet.lua:11, grad.batchnorm3.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 12254720; /* [64,32,28,28] */
+		const float *x0 = m->arena + 12845344; /* [64,32,28,28] */
 		float *y = m->grad + 1760;
 		for (int c = 0; c < 32; c++) {
 			double sum = 0;
@@ -3755,13 +3713,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += nn_sum(x0 + ((long)b*32 + c)*784, 784);
 			y[c] = (float)sum;
 		}
-		NN_PROF_END(177);
+		NN_PROF_END(166);
 	}
-	/* %178 bn_gamma_grad [32] <- %176, %23, %28  (models/mnist_resnet.lua:11, grad.batchnorm3.weight) */
+	/* %167 bn_gamma_grad [32] <- %165, %21, %26  (models/mnist_resnet.lua:11, grad.batchnorm3.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 12254720; /* [64,32,28,28] */
-		const float *x1 = m->arena + 4817088; /* [64,32,28,28] */
+		const float *x0 = m->arena + 12845344; /* [64,32,28,28] */
+		const float *x1 = m->arena + 6422720; /* [64,32,28,28] */
 		const float *x2 = m->arena + 8028352; /* [3,32] */
 		float *y = m->grad + 1728;
 		NN_OMP("omp parallel for schedule(static)")
@@ -3772,35 +3730,35 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += nn_sum_dy_xhat(x0 + ((long)b*32 + c)*784, x1 + ((long)b*32 + c)*784, 784, mean, istd);
 			y[c] = (float)sum;
 		}
-		NN_PROF_END(178);
+		NN_PROF_END(167);
 	}
-	/* %179 bn_dx [64,32,28,28] <- %176, %23, %28, %24, %178, %177  (models/mnist_resnet.lua:11) */
+	/* %168 bn_dx [64,32,28,28] <- %165, %21, %26, %22, %167, %166  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 12254720; /* [64,32,28,28] */
-		const float *x1 = m->arena + 4817088; /* [64,32,28,28] */
+		const float *x0 = m->arena + 12845344; /* [64,32,28,28] */
+		const float *x1 = m->arena + 6422720; /* [64,32,28,28] */
 		const float *x2 = m->arena + 8028352; /* [3,32] */
 		const float *x3 = m->param + 1728; /* batchnorm3.weight[32] */
 		const float *x4 = m->grad + 1728; /* grad.batchnorm3.weight[32] */
 		const float *x5 = m->grad + 1760; /* grad.batchnorm3.bias[32] */
-		float *y = m->arena + 8028448;
+		float *y = m->arena + 9244160;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
 				const float mean = x2[c], istd = x2[32 + c];
 				const float k = x3[c] * istd, mdb = x5[c] / 50176.0f, mdg = x4[c] / 50176.0f;
 				for (long i = 0; i < 784; i++)
-					y[((long)b*32 + c)*784 + i] = k * (x0[((long)b*32 + c)*784 + i] - mdb - (x1[((long)b*32 + c)*784 + i] - mean) * istd * mdg);
+					y[((long)b*32 + c)*784 + i] = nn_bn_dx1(x0[((long)b*32 + c)*784 + i], x1[((long)b*32 + c)*784 + i], mean, istd, k, mdb, mdg);
 			}
-		NN_PROF_END(179);
+		NN_PROF_END(168);
 	}
-	/* %180 conv2d_dx [64,32,28,28] <- %179, %22  (models/mnist_resnet.lua:11) */
+	/* %169 conv2d_dx [64,32,28,28] <- %168, %20  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028448; /* [64,32,28,28] */
+		const float *x0 = m->arena + 9244160; /* [64,32,28,28] */
 		const float *x1 = m->param + 704; /* conv2d3.weight[32,32,1,1] */
-		float *y = m->arena + 4817088;
-		float *scratch = m->arena + 9634080;
+		float *y = m->arena + 6422720;
+		float *scratch = m->arena + 8028448;
 		/* dx from dy and w: a 1x1 conv, 32 -> 32 channels, 28x28 -> 28x28; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3811,15 +3769,15 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				nn_gemm(32, 784, 32, x1, 32, 1, x0 + (long)b*25088, 784, 0, y + (long)b*25088, 784, pack);
 			}
 		}
-		NN_PROF_END(180);
+		NN_PROF_END(169);
 	}
-	/* %181 conv2d_dw [32,32,1,1] <- %21, %179  (models/mnist_resnet.lua:11, grad.conv2d3.weight) */
+	/* %170 conv2d_dw [32,32,1,1] <- %19, %168  (models/mnist_resnet.lua:11, grad.conv2d3.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6422720; /* [64,32,28,28] */
-		const float *x1 = m->arena + 8028448; /* [64,32,28,28] */
+		const float *x0 = m->arena + 4817088; /* [64,32,28,28] */
+		const float *x1 = m->arena + 9244160; /* [64,32,28,28] */
 		float *y = m->grad + 704;
-		float *scratch = m->arena + 9634080;
+		float *scratch = m->arena + 8028448;
 		/* dw from x and dy: a 1x1 conv, 32 -> 32 channels, 28x28 -> 28x28; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3845,74 +3803,73 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*27136 + 26112 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(181);
+		NN_PROF_END(170);
 	}
-	/* %182 relu_grad [64,32,28,28] <- %180, %21  (models/mnist_resnet.lua:11) */
+	/* %171 bn_relu_sums [2,32] <- %169, %12, %17, %13, %14  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4817088; /* [64,32,28,28] */
-		const float *x1 = m->arena + 6422720; /* [64,32,28,28] */
-		float *y = m->arena + 8028448;
-		for (long i = 0; i < 1605632; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(182);
-	}
-	/* %183 bias_grad [32] <- %182  (models/mnist_resnet.lua:11, grad.batchnorm2.bias) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028448; /* [64,32,28,28] */
-		float *y = m->grad + 672;
-		for (int c = 0; c < 32; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*32 + c)*784, 784);
-			y[c] = (float)sum;
-		}
-		NN_PROF_END(183);
-	}
-	/* %184 bn_gamma_grad [32] <- %182, %13, %18  (models/mnist_resnet.lua:11, grad.batchnorm2.weight) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028448; /* [64,32,28,28] */
-		const float *x1 = m->arena + 1605728; /* [64,32,28,28] */
-		const float *x2 = m->arena + 4816992; /* [3,32] */
-		float *y = m->grad + 640;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 32; c++) {
-			const float mean = x2[c], istd = x2[32 + c];
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum_dy_xhat(x0 + ((long)b*32 + c)*784, x1 + ((long)b*32 + c)*784, 784, mean, istd);
-			y[c] = (float)sum;
-		}
-		NN_PROF_END(184);
-	}
-	/* %185 bn_dx [64,32,28,28] <- %182, %13, %18, %14, %184, %183  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028448; /* [64,32,28,28] */
-		const float *x1 = m->arena + 1605728; /* [64,32,28,28] */
+		const float *x0 = m->arena + 6422720; /* [64,32,28,28] */
+		const float *x1 = m->arena + 3211360; /* [64,32,28,28] */
 		const float *x2 = m->arena + 4816992; /* [3,32] */
 		const float *x3 = m->param + 640; /* batchnorm2.weight[32] */
-		const float *x4 = m->grad + 640; /* grad.batchnorm2.weight[32] */
-		const float *x5 = m->grad + 672; /* grad.batchnorm2.bias[32] */
-		float *y = m->arena + 10247680;
+		const float *x4 = m->param + 672; /* batchnorm2.bias[32] */
+		float *y = m->arena + 9242896;
+		NN_OMP("omp parallel for schedule(static)")
+		for (int c = 0; c < 32; c++) {
+			const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
+			double sum[2] = {0, 0};
+			for (int b = 0; b < 64; b++) {
+				const long o = ((long)b*32 + c)*784;
+				nn_bn_relu_sums(x0 + o, x1 + o, 784, mean, istd, k, beta, sum);
+			}
+			y[c] = (float)sum[0];
+			y[32 + c] = (float)sum[1];
+		}
+		NN_PROF_END(171);
+	}
+	/* %172 bn_pick [32] <- %171  (models/mnist_resnet.lua:11, grad.batchnorm2.bias) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 9242896; /* [2,32] */
+		float *y = m->grad + 672;
+		for (int c = 0; c < 32; c++)
+			y[c] = x0[0 + c];
+		NN_PROF_END(172);
+	}
+	/* %173 bn_pick [32] <- %171  (models/mnist_resnet.lua:11, grad.batchnorm2.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 9242896; /* [2,32] */
+		float *y = m->grad + 640;
+		for (int c = 0; c < 32; c++)
+			y[c] = x0[32 + c];
+		NN_PROF_END(173);
+	}
+	/* %174 bn_relu_dx [64,32,28,28] <- %169, %12, %17, %13, %14, %171  (models/mnist_resnet.lua:11) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 6422720; /* [64,32,28,28] */
+		const float *x1 = m->arena + 3211360; /* [64,32,28,28] */
+		const float *x2 = m->arena + 4816992; /* [3,32] */
+		const float *x3 = m->param + 640; /* batchnorm2.weight[32] */
+		const float *x4 = m->param + 672; /* batchnorm2.bias[32] */
+		const float *x5 = m->arena + 9242896; /* [2,32] */
+		float *y = m->arena + 4817088;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
-				const float mean = x2[c], istd = x2[32 + c];
-				const float k = x3[c] * istd, mdb = x5[c] / 50176.0f, mdg = x4[c] / 50176.0f;
-				for (long i = 0; i < 784; i++)
-					y[((long)b*32 + c)*784 + i] = k * (x0[((long)b*32 + c)*784 + i] - mdb - (x1[((long)b*32 + c)*784 + i] - mean) * istd * mdg);
+				const long o = ((long)b*32 + c)*784;
+				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
+				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 784, mean, istd, k, beta, x3[c] * istd, x5[c] / 50176.0f, x5[32 + c] / 50176.0f);
 			}
-		NN_PROF_END(185);
+		NN_PROF_END(174);
 	}
-	/* %186 conv2d_dx [64,32,28,28] <- %185, %12  (models/mnist_resnet.lua:11) */
+	/* %175 conv2d_dx [64,32,28,28] <- %174, %11  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10247680; /* [64,32,28,28] */
+		const float *x0 = m->arena + 4817088; /* [64,32,28,28] */
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,1,3,3] */
-		float *y = m->arena + 1605728;
+		float *y = m->arena + 3211360;
 		float *scratch = m->arena + 0;
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; direct */
 		(void)scratch;
@@ -3938,13 +3895,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 						}
 					}
 			}
-		NN_PROF_END(186);
+		NN_PROF_END(175);
 	}
-	/* %187 conv2d_dw [32,1,3,3] <- %11, %185  (models/mnist_resnet.lua:11, grad.conv2d2.weight) */
+	/* %176 conv2d_dw [32,1,3,3] <- %10, %174  (models/mnist_resnet.lua:11, grad.conv2d2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
-		const float *x1 = m->arena + 10247680; /* [64,32,28,28] */
+		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
+		const float *x1 = m->arena + 4817088; /* [64,32,28,28] */
 		float *y = m->grad + 352;
 		float *scratch = m->arena + 0;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; direct */
@@ -3975,85 +3932,85 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				y[(long)o*9 + t] = s;
 			}
 		}
-		NN_PROF_END(187);
+		NN_PROF_END(176);
 	}
-	/* %188 add [64,32,28,28] <- %176, %186  (models/mnist_resnet.lua:11) */
+	/* %177 add [64,32,28,28] <- %165, %175  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 12254720; /* [64,32,28,28] */
-		const float *x1 = m->arena + 1605728; /* [64,32,28,28] */
-		float *y = m->arena + 8028448;
-		for (long i = 0; i < 1605632; i++)
-			y[i] = x0[i] + x1[i];
-		NN_PROF_END(188);
-	}
-	/* %189 relu_grad [64,32,28,28] <- %188, %11  (models/mnist_resnet.lua:27) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028448; /* [64,32,28,28] */
+		const float *x0 = m->arena + 12845344; /* [64,32,28,28] */
 		const float *x1 = m->arena + 3211360; /* [64,32,28,28] */
 		float *y = m->arena + 1605728;
-		for (long i = 0; i < 1605632; i++)
-			y[i] = x1[i] > 0 ? x0[i] : 0;
-		NN_PROF_END(189);
-	}
-	/* %190 bias_grad [32] <- %189  (models/mnist_resnet.lua:27, grad.batchnorm1.bias) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
-		float *y = m->grad + 320;
-		for (int c = 0; c < 32; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*32 + c)*784, 784);
-			y[c] = (float)sum;
-		}
-		NN_PROF_END(190);
-	}
-	/* %191 bn_gamma_grad [32] <- %189, %3, %8  (models/mnist_resnet.lua:27, grad.batchnorm1.weight) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
-		const float *x1 = m->arena + 0; /* [64,32,28,28] */
-		const float *x2 = m->arena + 1605632; /* [3,32] */
-		float *y = m->grad + 288;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 32; c++) {
-			const float mean = x2[c], istd = x2[32 + c];
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum_dy_xhat(x0 + ((long)b*32 + c)*784, x1 + ((long)b*32 + c)*784, 784, mean, istd);
-			y[c] = (float)sum;
-		}
-		NN_PROF_END(191);
+		for (long i = 0; i < 1605632; i++)
+			y[i] = (x0[i]) + (x1[i]);
+		NN_PROF_END(177);
 	}
-	/* %192 bn_dx [64,32,28,28] <- %189, %3, %8, %4, %191, %190  (models/mnist_resnet.lua:27) */
+	/* %178 bn_relu_sums [2,32] <- %177, %3, %8, %4, %5  (models/mnist_resnet.lua:27) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
 		const float *x1 = m->arena + 0; /* [64,32,28,28] */
 		const float *x2 = m->arena + 1605632; /* [3,32] */
 		const float *x3 = m->param + 288; /* batchnorm1.weight[32] */
-		const float *x4 = m->grad + 288; /* grad.batchnorm1.weight[32] */
-		const float *x5 = m->grad + 320; /* grad.batchnorm1.bias[32] */
+		const float *x4 = m->param + 320; /* batchnorm1.bias[32] */
+		float *y = m->arena + 9242896;
+		NN_OMP("omp parallel for schedule(static)")
+		for (int c = 0; c < 32; c++) {
+			const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
+			double sum[2] = {0, 0};
+			for (int b = 0; b < 64; b++) {
+				const long o = ((long)b*32 + c)*784;
+				nn_bn_relu_sums(x0 + o, x1 + o, 784, mean, istd, k, beta, sum);
+			}
+			y[c] = (float)sum[0];
+			y[32 + c] = (float)sum[1];
+		}
+		NN_PROF_END(178);
+	}
+	/* %179 bn_pick [32] <- %178  (models/mnist_resnet.lua:27, grad.batchnorm1.bias) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 9242896; /* [2,32] */
+		float *y = m->grad + 320;
+		for (int c = 0; c < 32; c++)
+			y[c] = x0[0 + c];
+		NN_PROF_END(179);
+	}
+	/* %180 bn_pick [32] <- %178  (models/mnist_resnet.lua:27, grad.batchnorm1.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 9242896; /* [2,32] */
+		float *y = m->grad + 288;
+		for (int c = 0; c < 32; c++)
+			y[c] = x0[32 + c];
+		NN_PROF_END(180);
+	}
+	/* %181 bn_relu_dx [64,32,28,28] <- %177, %3, %8, %4, %5, %178  (models/mnist_resnet.lua:27) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
+		const float *x1 = m->arena + 0; /* [64,32,28,28] */
+		const float *x2 = m->arena + 1605632; /* [3,32] */
+		const float *x3 = m->param + 288; /* batchnorm1.weight[32] */
+		const float *x4 = m->param + 320; /* batchnorm1.bias[32] */
+		const float *x5 = m->arena + 9242896; /* [2,32] */
 		float *y = m->arena + 3211360;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
-				const float mean = x2[c], istd = x2[32 + c];
-				const float k = x3[c] * istd, mdb = x5[c] / 50176.0f, mdg = x4[c] / 50176.0f;
-				for (long i = 0; i < 784; i++)
-					y[((long)b*32 + c)*784 + i] = k * (x0[((long)b*32 + c)*784 + i] - mdb - (x1[((long)b*32 + c)*784 + i] - mean) * istd * mdg);
+				const long o = ((long)b*32 + c)*784;
+				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
+				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 784, mean, istd, k, beta, x3[c] * istd, x5[c] / 50176.0f, x5[32 + c] / 50176.0f);
 			}
-		NN_PROF_END(192);
+		NN_PROF_END(181);
 	}
-	/* %193 conv2d_dw [32,1,3,3] <- %0, %192  (models/mnist_resnet.lua:27, grad.conv2d1.weight) */
+	/* %182 conv2d_dw [32,1,3,3] <- %0, %181  (models/mnist_resnet.lua:27, grad.conv2d1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,1,28,28] */
 		const float *x1 = m->arena + 3211360; /* [64,32,28,28] */
 		float *y = m->grad + 0;
-		float *scratch = m->arena + 0;
+		float *scratch = m->arena + 8028448;
 		/* dw from x and dy: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
 		/* stride 1: dwᵀ [9,32] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {1, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
@@ -4084,7 +4041,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*28112 + 27824 + gr*288 + kk*32 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(193);
+		NN_PROF_END(182);
 	}
 }
 
@@ -4109,7 +4066,7 @@ static void update(mnist_resnet *m)
 		}
 		NN_PROF_END(9);
 	}
-	/* %19 bn_running <- %18, %16, %17  (models/mnist_resnet.lua:11) */
+	/* %18 bn_running <- %17, %15, %16  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4816992; /* [3,32] */
@@ -4120,9 +4077,9 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100001991f * x0[64 + c];
 		}
-		NN_PROF_END(19);
+		NN_PROF_END(18);
 	}
-	/* %29 bn_running <- %28, %26, %27  (models/mnist_resnet.lua:11) */
+	/* %27 bn_running <- %26, %24, %25  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028352; /* [3,32] */
@@ -4133,12 +4090,12 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100001991f * x0[64 + c];
 		}
-		NN_PROF_END(29);
+		NN_PROF_END(27);
 	}
-	/* %40 bn_running <- %39, %37, %38  (models/mnist_resnet.lua:21) */
+	/* %37 bn_running <- %36, %34, %35  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10035488; /* [3,32] */
+		const float *x0 = m->arena + 8429856; /* [3,32] */
 		float *x1 = m->state_f + 37936; /* batchnorm4.running_mean[32] */
 		float *x2 = m->state_f + 37968; /* batchnorm4.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
@@ -4146,12 +4103,12 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100007974f * x0[64 + c];
 		}
-		NN_PROF_END(40);
+		NN_PROF_END(37);
 	}
-	/* %50 bn_running <- %49, %47, %48  (models/mnist_resnet.lua:21) */
+	/* %46 bn_running <- %45, %43, %44  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10035584; /* [3,64] */
+		const float *x0 = m->arena + 8831360; /* [3,64] */
 		float *x1 = m->state_f + 38000; /* batchnorm5.running_mean[64] */
 		float *x2 = m->state_f + 38064; /* batchnorm5.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
@@ -4159,12 +4116,12 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100007974f * x0[128 + c];
 		}
-		NN_PROF_END(50);
+		NN_PROF_END(46);
 	}
-	/* %60 bn_running <- %59, %57, %58  (models/mnist_resnet.lua:11) */
+	/* %55 bn_running <- %54, %52, %53  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10035776; /* [3,64] */
+		const float *x0 = m->arena + 8831552; /* [3,64] */
 		float *x1 = m->state_f + 38128; /* batchnorm6.running_mean[64] */
 		float *x2 = m->state_f + 38192; /* batchnorm6.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
@@ -4172,12 +4129,12 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100007974f * x0[128 + c];
 		}
-		NN_PROF_END(60);
+		NN_PROF_END(55);
 	}
-	/* %70 bn_running <- %69, %67, %68  (models/mnist_resnet.lua:11) */
+	/* %64 bn_running <- %63, %61, %62  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10035968; /* [3,64] */
+		const float *x0 = m->arena + 8831744; /* [3,64] */
 		float *x1 = m->state_f + 38256; /* batchnorm7.running_mean[64] */
 		float *x2 = m->state_f + 38320; /* batchnorm7.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
@@ -4185,12 +4142,12 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100007974f * x0[128 + c];
 		}
-		NN_PROF_END(70);
+		NN_PROF_END(64);
 	}
-	/* %81 bn_running <- %80, %78, %79  (models/mnist_resnet.lua:21) */
+	/* %74 bn_running <- %73, %71, %72  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10236864; /* [3,64] */
+		const float *x0 = m->arena + 9032640; /* [3,64] */
 		float *x1 = m->state_f + 38384; /* batchnorm8.running_mean[64] */
 		float *x2 = m->state_f + 38448; /* batchnorm8.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·3136/3135 */
@@ -4198,12 +4155,12 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100031897f * x0[128 + c];
 		}
-		NN_PROF_END(81);
+		NN_PROF_END(74);
 	}
-	/* %91 bn_running <- %90, %88, %89  (models/mnist_resnet.lua:21) */
+	/* %83 bn_running <- %82, %80, %81  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10237056; /* [3,128] */
+		const float *x0 = m->arena + 9233536; /* [3,128] */
 		float *x1 = m->state_f + 38512; /* batchnorm9.running_mean[128] */
 		float *x2 = m->state_f + 38640; /* batchnorm9.running_var[128] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·3136/3135 */
@@ -4211,12 +4168,12 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100031897f * x0[256 + c];
 		}
-		NN_PROF_END(91);
+		NN_PROF_END(83);
 	}
-	/* %101 bn_running <- %100, %98, %99  (models/mnist_resnet.lua:11) */
+	/* %92 bn_running <- %91, %89, %90  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10237440; /* [3,128] */
+		const float *x0 = m->arena + 9233920; /* [3,128] */
 		float *x1 = m->state_f + 38768; /* batchnorm10.running_mean[128] */
 		float *x2 = m->state_f + 38896; /* batchnorm10.running_var[128] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·3136/3135 */
@@ -4224,12 +4181,12 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100031897f * x0[256 + c];
 		}
-		NN_PROF_END(101);
+		NN_PROF_END(92);
 	}
-	/* %111 bn_running <- %110, %108, %109  (models/mnist_resnet.lua:11) */
+	/* %101 bn_running <- %100, %98, %99  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10237824; /* [3,128] */
+		const float *x0 = m->arena + 9234304; /* [3,128] */
 		float *x1 = m->state_f + 39024; /* batchnorm11.running_mean[128] */
 		float *x2 = m->state_f + 39152; /* batchnorm11.running_var[128] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·3136/3135 */
@@ -4237,9 +4194,9 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100031897f * x0[256 + c];
 		}
-		NN_PROF_END(111);
+		NN_PROF_END(101);
 	}
-	/* %232 sgd_update <- %229, %230, %231  (models/mnist_resnet.lua:40) */
+	/* %221 sgd_update <- %218, %219, %220  (models/mnist_resnet.lua:40) */
 	{
 		NN_PROF_BEGIN;
 		float *x0 = m->param + 0; /* params[37744] */
@@ -4252,7 +4209,7 @@ static void update(mnist_resnet *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
-		NN_PROF_END(232);
+		NN_PROF_END(221);
 	}
 }
 

@@ -114,6 +114,7 @@ suite augment augment_tests ""
 suite gemm gemm_tests ""
 suite ops tests/ops/run.sh
 suite passes tests/passes/run.sh
+suite fusion tests/fusion/run.sh
 [ -x tests/errors/run.sh ] && suite errors tests/errors/run.sh
 [ -x tests/trainer/run.sh ] && suite trainer tests/trainer/run.sh
 [ -f examples/embed.c ] && suite example embed_example
@@ -129,6 +130,7 @@ if [ "${SKIP_ASAN:-0}" != 1 ]; then
 		suite gemm-asan gemm_tests -asan
 		ISAS='avx512 scalar' suite ops-asan tests/ops/run.sh
 		suite passes-asan tests/passes/run.sh
+		CC=gcc suite fusion-asan tests/fusion/run.sh
 		[ -x tests/errors/run.sh ] && suite errors-asan tests/errors/run.sh
 		[ -x tests/trainer/run.sh ] && suite trainer-asan tests/trainer/run.sh
 	else

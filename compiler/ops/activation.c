@@ -9,25 +9,24 @@
 
 #include "../nncc.h"
 
-/* y[i] = expr over x0[i], x1[i]: the loop every pointwise op emits. */
-static void emit_map(Emit *e, Node *n, const char *expr)
-{
-	emit_line(e, "for (long i = 0; i < %ld; i++)", emit_numel(e, n, -1));
-	emit_line(e, "\ty[i] = %s;", expr);
-}
+/* A pointwise op's element: its template, $k standing for input k. */
+#define POINTWISE(op, tmpl)                                                \
+	static const char *op##_ew(Ctx *c, const Node *n,                  \
+	                           const char *const *a)                   \
+	{                                                                  \
+		(void)n;                                                   \
+		return ew_subst(c, tmpl, a);                               \
+	}
 
-#define POINTWISE(op, expr)                                                \
-	static void op##_emit(Emit *e, Node *n) { emit_map(e, n, expr); }
-
-POINTWISE(relu, "x0[i] > 0 ? x0[i] : 0")
-POINTWISE(relu_grad, "x1[i] > 0 ? x0[i] : 0")
-POINTWISE(sigmoid, "1 / (1 + expf(-x0[i]))")
-POINTWISE(sigmoid_grad, "x0[i] * x1[i] * (1 - x1[i])")
-POINTWISE(tanh, "tanhf(x0[i])")
-POINTWISE(tanh_grad, "x0[i] * (1 - x1[i] * x1[i])")
-POINTWISE(add, "x0[i] + x1[i]")
-POINTWISE(mul, "x0[i] * x1[i]")
-POINTWISE(copy, "x0[i]")
+POINTWISE(relu, "$0 > 0 ? $0 : 0")
+POINTWISE(relu_grad, "$1 > 0 ? $0 : 0")
+POINTWISE(sigmoid, "1 / (1 + expf(-$0))")
+POINTWISE(sigmoid_grad, "$0 * $1 * (1 - $1)")
+POINTWISE(tanh, "tanhf($0)")
+POINTWISE(tanh_grad, "$0 * (1 - $1 * $1)")
+POINTWISE(add, "$0 + $1")
+POINTWISE(mul, "$0 * $1")
+POINTWISE(copy, "$0")
 
 static void relu_grad_rule(Ctx *c, Node *n, int dout, int *din)
 {
@@ -61,38 +60,43 @@ static void mul_grad_rule(Ctx *c, Node *n, int dout, int *din)
 static double flops1(Ctx *c, Node *n) { return flops_per_elem(c, n, 1); }
 static double flops4(Ctx *c, Node *n) { return flops_per_elem(c, n, 4); }
 
-#define ACT(op, fl, lua_name, g)                                            \
+#define ACT(op, fl, lua_name, g, tr)                                        \
 	const OpDef op_##op = {                                             \
-		.name = #op, .nin = 1, .traits = OT_ELEMWISE | OT_INPLACE,  \
+		.name = #op, .nin = 1,                                      \
+		.traits = OT_ELEMWISE | OT_INPLACE | (tr),                  \
 		.lua = lua_name, .shape = elementwise_same_shape,           \
-		.grad = g, .emit = op##_emit, .flops = fl,                  \
-		.print_attr = print_no_attr,                                \
+		.grad = g, .emit = ew_emit, .flops = fl,                    \
+		.print_attr = print_no_attr, .ew = op##_ew,                 \
 	};
 #define ACT_GRAD(op, fl)                                                    \
 	const OpDef op_##op = {                                             \
 		.name = #op, .nin = 2, .traits = OT_ELEMWISE | OT_INPLACE,  \
-		.shape = elementwise_same_shape, .emit = op##_emit,         \
-		.flops = fl, .print_attr = print_no_attr,                   \
+		.shape = elementwise_same_shape, .emit = ew_emit,           \
+		.flops = fl, .print_attr = print_no_attr, .ew = op##_ew,    \
 	};
 
-ACT(relu, flops1, "relu", relu_grad_rule)
-ACT(sigmoid, flops4, "sigmoid", sigmoid_grad_rule)
-ACT(tanh, flops4, "tanh", tanh_grad_rule)
-ACT(copy, NULL, NULL, NULL)
+ACT(relu, flops1, "relu", relu_grad_rule, OT_GRAD_FROM_OUT)
+ACT(sigmoid, flops4, "sigmoid", sigmoid_grad_rule, OT_GRAD_FROM_OUT)
+ACT(tanh, flops4, "tanh", tanh_grad_rule, OT_GRAD_FROM_OUT)
+ACT(copy, NULL, NULL, NULL, OT_GRAD_FROM_IN)
 ACT_GRAD(relu_grad, flops1)
 ACT_GRAD(sigmoid_grad, flops1)
 ACT_GRAD(tanh_grad, flops1)
 
 const OpDef op_add = {
-	.name = "add", .nin = 2, .traits = OT_ELEMWISE | OT_INPLACE,
+	.name = "add", .nin = 2,
+	.traits = OT_ELEMWISE | OT_INPLACE | OT_GRAD_FROM_IN,
 	.lua = "add", .shape = elementwise_same_shape, .grad = add_grad_rule,
-	.emit = add_emit, .flops = flops1, .print_attr = print_no_attr,
+	.emit = ew_emit, .flops = flops1, .print_attr = print_no_attr,
+	.ew = add_ew,
 };
 
 const OpDef op_mul = {
-	.name = "mul", .nin = 2, .traits = OT_ELEMWISE | OT_INPLACE,
+	.name = "mul", .nin = 2,
+	.traits = OT_ELEMWISE | OT_INPLACE | OT_GRAD_FROM_IN,
 	.lua = "mul", .shape = elementwise_same_shape, .grad = mul_grad_rule,
-	.emit = mul_emit, .flops = flops1, .print_attr = print_no_attr,
+	.emit = ew_emit, .flops = flops1, .print_attr = print_no_attr,
+	.ew = mul_ew,
 };
 
 /* ---- gelu: PyTorch's exact form, y = x·Φ(x) = ½x(1 + erf(x/√2)) ------- */
@@ -101,10 +105,10 @@ const OpDef op_mul = {
 #define GELU_K "0.707106781f"
 #define GELU_N "0.398942280f"
 
-POINTWISE(gelu, "0.5f * x0[i] * (1 + erff(x0[i] * " GELU_K "))")
+POINTWISE(gelu, "0.5f * $0 * (1 + erff($0 * " GELU_K "))")
 /* dy/dx = Φ(x) + x·φ(x), from the forward input x = x1 */
-POINTWISE(gelu_grad, "x0[i] * (0.5f * (1 + erff(x1[i] * " GELU_K ")) + "
-                     "x1[i] * " GELU_N " * expf(-0.5f * x1[i] * x1[i]))")
+POINTWISE(gelu_grad, "$0 * (0.5f * (1 + erff($1 * " GELU_K ")) + "
+                     "$1 * " GELU_N " * expf(-0.5f * $1 * $1))")
 
 static void gelu_grad_rule(Ctx *c, Node *n, int dout, int *din)
 {
@@ -114,7 +118,7 @@ static void gelu_grad_rule(Ctx *c, Node *n, int dout, int *din)
 
 static double flops8(Ctx *c, Node *n) { return flops_per_elem(c, n, 8); }
 
-ACT(gelu, flops8, "gelu", gelu_grad_rule)
+ACT(gelu, flops8, "gelu", gelu_grad_rule, OT_GRAD_FROM_IN)
 ACT_GRAD(gelu_grad, flops8)
 
 /* ---- leaky_relu{slope = 0.01}: a configured op, made by its layer ----- */
@@ -123,20 +127,21 @@ typedef struct LeakyAttr {
 	double slope;
 } LeakyAttr;
 
-static void leaky_relu_emit(Emit *e, Node *n)
+static const char *leaky_relu_ew(Ctx *c, const Node *n, const char *const *a)
 {
-	const LeakyAttr *a = n->attr;
-	emit_map(e, n, ctx_sprintf(e->c, "x0[i] > 0 ? x0[i] : %s * x0[i]",
-	                           cfloat(e->c, a->slope)));
+	const LeakyAttr *at = n->attr;
+	return ew_subst(c, ctx_sprintf(c, "$0 > 0 ? $0 : %s * $0",
+	                               cfloat(c, at->slope)), a);
 }
 
 /* x0 = dout, x1 = the output y when slope ≥ 0 (then y > 0 exactly when
  * x > 0), else the input x: dx = x1 > 0 ? dout : slope·dout. */
-static void leaky_relu_grad_emit(Emit *e, Node *n)
+static const char *leaky_relu_grad_ew(Ctx *c, const Node *n,
+                                      const char *const *a)
 {
-	const LeakyAttr *a = n->attr;
-	emit_map(e, n, ctx_sprintf(e->c, "x1[i] > 0 ? x0[i] : %s * x0[i]",
-	                           cfloat(e->c, a->slope)));
+	const LeakyAttr *at = n->attr;
+	return ew_subst(c, ctx_sprintf(c, "$1 > 0 ? $0 : %s * $0",
+	                               cfloat(c, at->slope)), a);
 }
 
 static void leaky_relu_grad_rule(Ctx *c, Node *n, int dout, int *din)
@@ -156,14 +161,14 @@ static void leaky_print(Buf *b, const Node *n)
 const OpDef op_leaky_relu = {
 	.name = "leaky_relu", .nin = 1, .traits = OT_ELEMWISE | OT_INPLACE,
 	.shape = elementwise_same_shape, .grad = leaky_relu_grad_rule,
-	.emit = leaky_relu_emit, .flops = flops1,
+	.emit = ew_emit, .flops = flops1, .ew = leaky_relu_ew,
 	.attr_size = sizeof(LeakyAttr), .print_attr = leaky_print,
 };
 
 const OpDef op_leaky_relu_grad = {
 	.name = "leaky_relu_grad", .nin = 2, .traits = OT_ELEMWISE | OT_INPLACE,
-	.shape = elementwise_same_shape, .emit = leaky_relu_grad_emit,
-	.flops = flops1, .attr_size = sizeof(LeakyAttr),
+	.shape = elementwise_same_shape, .emit = ew_emit,
+	.flops = flops1, .attr_size = sizeof(LeakyAttr), .ew = leaky_relu_grad_ew,
 	.print_attr = leaky_print,
 };
 

@@ -74,3 +74,56 @@ int layer_state(Ctx *c, Layer *l, int slot, const char *suffix, Shape s,
 	ParamAttr a = {.shape = s, .init = init};
 	return layer_tensor(c, l, slot, suffix, &a, ST_STATE, pos);
 }
+
+/* tmpl with $0…$9 replaced by the parenthesized arg[0…9]. */
+const char *ew_subst(Ctx *c, const char *tmpl, const char *const *arg)
+{
+	Buf b = {0};
+	for (const char *p = tmpl; *p; p++)
+		if (p[0] == '$' && p[1] >= '0' && p[1] <= '9')
+			buf_printf(&b, "(%s)", arg[*++p - '0']);
+		else
+			buf_printf(&b, "%c", *p);
+	const char *s = ctx_strdup(c, b.s ? b.s : "");
+	buf_free(&b);
+	return s;
+}
+
+/* y = f(x0, x1, …) element by element: one flat loop, or b, c, i loops
+ * when some inputs (bits of chan) are read per channel of dimension 1.
+ * Loops over PAR_MIN elements or more are split between threads; each
+ * element is computed alone, so the result does not depend on how. */
+enum { PAR_MIN = 1 << 15 };
+
+void emit_pointwise(Emit *e, const Node *n, unsigned chan, EwFn f)
+{
+	const char *arg[MAXIN];
+	long numel = emit_numel(e, n, -1);
+	if (numel >= PAR_MIN)
+		emit_line(e, "NN_OMP(\"omp parallel for schedule(static)\")");
+	if (!chan) {
+		for (int k = 0; k < n->nin; k++)
+			arg[k] = ctx_sprintf(e->c, "x%d[i]", k);
+		emit_line(e, "for (long i = 0; i < %ld; i++)", numel);
+		emit_line(e, "\ty[i] = %s;", f(e->c, n, arg));
+		return;
+	}
+	long outer = emit_dim(e, n, -1, 0);
+	int ch = emit_dim(e, n, -1, 1);
+	long inner = numel / (outer * ch);
+	for (int k = 0; k < n->nin; k++)
+		arg[k] = (chan >> k & 1) ? ctx_sprintf(e->c, "x%d[c]", k)
+		                        : ctx_sprintf(e->c, "x%d[o + i]", k);
+	emit_line(e, "for (long b = 0; b < %ld; b++)", outer);
+	emit_line(e, "\tfor (int c = 0; c < %d; c++) {", ch);
+	emit_line(e, "\t\tconst long o = (b*%d + c)*%ld;", ch, inner);
+	emit_line(e, "\t\tfor (long i = 0; i < %ld; i++)", inner);
+	emit_line(e, "\t\t\ty[o + i] = %s;", f(e->c, n, arg));
+	emit_line(e, "\t}");
+}
+
+/* The emit of an op with an ew: its own loop. */
+void ew_emit(Emit *e, Node *n)
+{
+	emit_pointwise(e, n, n->op->ew_chan, n->op->ew);
+}

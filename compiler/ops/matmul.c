@@ -144,28 +144,17 @@ static void bias_split(Emit *e, const Node *x, long *outer, int *ch,
 	*inner = emit_numel(e, x, -1) / (*outer * *ch);
 }
 
-static void bias_add_emit(Emit *e, Node *n)
+static const char *bias_add_ew(Ctx *c, const Node *n, const char *const *a)
 {
-	long outer, inner;
-	int ch;
-	bias_split(e, n, &outer, &ch, &inner);
-	if (inner == 1) {
-		emit_line(e, "for (int b = 0; b < %ld; b++)", outer);
-		emit_line(e, "\tfor (int c = 0; c < %d; c++)", ch);
-		emit_line(e, "\t\ty[b*%d + c] = x0[b*%d + c] + x1[c];", ch, ch);
-		return;
-	}
-	emit_line(e, "for (int b = 0; b < %ld; b++)", outer);
-	emit_line(e, "\tfor (int c = 0; c < %d; c++)", ch);
-	emit_line(e, "\t\tfor (int i = 0; i < %ld; i++)", inner);
-	emit_line(e, "\t\t\ty[(b*%d + c)*%ld + i] = x0[(b*%d + c)*%ld + i] + "
-	             "x1[c];", ch, inner, ch, inner);
+	(void)n;
+	return ew_subst(c, "$0 + $1", a);
 }
 
 const OpDef op_bias_add = {
-	.name = "bias_add", .nin = 2, .traits = OT_INPLACE,
-	.shape = bias_add_shape, .grad = bias_add_grad, .emit = bias_add_emit,
+	.name = "bias_add", .nin = 2, .traits = OT_INPLACE | OT_GRAD_FROM_IN,
+	.shape = bias_add_shape, .grad = bias_add_grad, .emit = ew_emit,
 	.flops = NULL, .print_attr = print_no_attr,
+	.ew = bias_add_ew, .ew_chan = 1 << 1,
 };
 
 static const char *bias_grad_shape(Ctx *c, Node *n)

@@ -250,10 +250,11 @@ static void bn_apply_emit(Emit *e, Node *n)
 	emit_line(e, "\t\tconst float mean = x1[c], k = x1[%d + c]"
 	             " * x2[c], beta = x3[c];", C);
 	if (s.inner == 1) {
-		emit_line(e, "\t\ty[%s] = (x0[%s] - mean) * k + beta;", ix, ix);
+		emit_line(e, "\t\ty[%s] = nn_bn_val(x0[%s], mean, k, beta);", ix, ix);
 	} else {
 		emit_line(e, "\t\tfor (long i = 0; i < %ld; i++)", s.inner);
-		emit_line(e, "\t\t\ty[%s] = (x0[%s] - mean) * k + beta;", ix, ix);
+		emit_line(e, "\t\t\ty[%s] = nn_bn_val(x0[%s], mean, k, beta);", ix,
+		          ix);
 	}
 	emit_line(e, "\t}");
 }
@@ -326,8 +327,8 @@ static void bn_dx_emit(Emit *e, Node *n)
 	             "mdg = x4[c] / %ld.0f;", s.n, s.n);
 	if (s.inner > 1)
 		emit_line(e, "\t\tfor (long i = 0; i < %ld; i++)", s.inner);
-	emit_line(e, "%s\t\ty[%s] = k * (x0[%s] - mdb - (x1[%s] - mean) * istd "
-	             "* mdg);", s.inner > 1 ? "\t" : "", ix, ix, ix);
+	emit_line(e, "%s\t\ty[%s] = nn_bn_dx1(x0[%s], x1[%s], mean, istd, k, "
+	             "mdb, mdg);", s.inner > 1 ? "\t" : "", ix, ix, ix);
 	emit_line(e, "\t}");
 }
 
@@ -339,6 +340,144 @@ static double bn_dx_flops(Ctx *c, Node *n)
 const OpDef op_bn_dx = {
 	.name = "bn_dx", .nin = 6, .traits = OT_TRAIN_ONLY,
 	.shape = same_as_x, .emit = bn_dx_emit, .flops = bn_dx_flops,
+	.print_attr = print_no_attr,
+};
+
+/* ---- batchnorm + ReLU, fused (fuse.c, fusion bn_relu) -------------------
+ * Forward: y = max(0, (x − mean)·istd·γ + β) in one pass.  Backward: the
+ * ReLU's mask m = [y > 0] is recomputed from x (which batch norm's
+ * backward reads anyway), so neither y nor the masked dy is read or
+ * written:
+ *   sums = bn_relu_sums(dy, x, stats, γ, β)   [2,C]: Σ m·dy, Σ m·dy·x̂
+ *   dβ, dγ = rows 0 and 1 of sums (bn_pick)
+ *   dx = bn_relu_dx(dy, x, stats, γ, β, sums)
+ * two passes where the unfused graph makes four (relu_grad, bias_grad,
+ * bn_gamma_grad, bn_dx), nine tensor reads and writes down to five. */
+
+/* Opens b, c loops with the channel's constants, then one prelude call
+ * per plane (or per value, for [B,F]): `o` is the plane's offset. */
+static void bn_relu_planes(Emit *e, const Split *s, const char *consts)
+{
+	par_for(e, s->n * s->ch);
+	emit_line(e, "for (int b = 0; b < %ld; b++)", s->outer);
+	emit_line(e, "\tfor (int c = 0; c < %d; c++) {", s->ch);
+	emit_line(e, "\t\tconst long o = ((long)b*%d + c)*%ld;", s->ch,
+	          s->inner);
+	emit_line(e, "\t\t%s", consts);
+}
+
+static void bn_relu_emit(Emit *e, Node *n)
+{
+	Split s = split_of(e, n);
+	bn_relu_planes(e, &s, ctx_sprintf(e->c, "const float mean = x1[c], k = "
+	               "x1[%d + c] * x2[c], beta = x3[c];", s.ch));
+	emit_line(e, "\t\tnn_bn_relu_fwd(x0 + o, y + o, %ld, mean, k, beta);",
+	          s.inner);
+	emit_line(e, "\t}");
+}
+
+static void bn_relu_grad(Ctx *c, Node *n, int dout, int *din)
+{
+	int in[6] = {dout, n->in[0], n->in[1], n->in[2], n->in[3]};
+	int sums = ir_make(c, &op_bn_relu_sums, PH_BWD, in, 5, NULL, n->pos);
+	int *row = ctx_alloc(c, 2 * sizeof *row);
+	row[1] = 1;
+	din[3] = ir_make1(c, &op_bn_pick, PH_BWD, sums, row, n->pos);
+	din[2] = ir_make1(c, &op_bn_pick, PH_BWD, sums, row + 1, n->pos);
+	in[5] = sums;
+	din[0] = ir_make(c, &op_bn_relu_dx, PH_BWD, in, 6, NULL, n->pos);
+	din[1] = -1;
+}
+
+static double bn_relu_flops(Ctx *c, Node *n)
+{
+	return flops_per_elem(c, n, 4);
+}
+
+const OpDef op_bn_relu = {
+	.name = "bn_relu", .nin = 4,
+	.shape = same_as_x, .grad = bn_relu_grad, .emit = bn_relu_emit,
+	.flops = bn_relu_flops, .print_attr = fused_print,
+};
+
+static const char *bn_relu_sums_shape(Ctx *c, Node *n)
+{
+	n->shape = (Shape){2, {2, in_node(c, n, 0)->shape.d[1]}};
+	n->dtype = DT_F32;
+	return NULL;
+}
+
+/* x0 dy, x1 x, x2 stats, x3 γ, x4 β: per channel, in double, plane by
+ * plane in the prelude's lane order. */
+static void bn_relu_sums_emit(Emit *e, Node *n)
+{
+	Split s = split_of(e, in_node(e->c, n, 0));
+	int C = s.ch;
+	par_for(e, s.n * C);
+	emit_line(e, "for (int c = 0; c < %d; c++) {", C);
+	e->indent++;
+	emit_line(e, "const float mean = x2[c], istd = x2[%d + c], k = istd * "
+	             "x3[c], beta = x4[c];", C);
+	emit_line(e, "double sum[2] = {0, 0};");
+	emit_line(e, "for (int b = 0; b < %ld; b++) {", s.outer);
+	emit_line(e, "\tconst long o = ((long)b*%d + c)*%ld;", C, s.inner);
+	emit_line(e, "\tnn_bn_relu_sums(x0 + o, x1 + o, %ld, mean, istd, k, "
+	             "beta, sum);", s.inner);
+	emit_line(e, "}");
+	emit_line(e, "y[c] = (float)sum[0];");
+	emit_line(e, "y[%d + c] = (float)sum[1];", C);
+	e->indent--;
+	emit_line(e, "}");
+}
+
+const OpDef op_bn_relu_sums = {
+	.name = "bn_relu_sums", .nin = 5, .traits = OT_TRAIN_ONLY,
+	.shape = bn_relu_sums_shape, .emit = bn_relu_sums_emit,
+	.flops = bn_apply_flops, .print_attr = print_no_attr,
+};
+
+/* Row *attr of a [2,C] tensor. */
+static const char *bn_pick_shape(Ctx *c, Node *n)
+{
+	n->shape = (Shape){1, {in_node(c, n, 0)->shape.d[1]}};
+	n->dtype = DT_F32;
+	return NULL;
+}
+
+static void bn_pick_emit(Emit *e, Node *n)
+{
+	int C = n->shape.d[0], r = *(const int *)n->attr;
+	emit_line(e, "for (int c = 0; c < %d; c++)", C);
+	emit_line(e, "\ty[c] = x0[%d + c];", r * C);
+}
+
+static void bn_pick_print(Buf *b, const Node *n)
+{
+	buf_printf(b, "row=%d", *(const int *)n->attr);
+}
+
+const OpDef op_bn_pick = {
+	.name = "bn_pick", .nin = 1, .traits = OT_TRAIN_ONLY,
+	.shape = bn_pick_shape, .emit = bn_pick_emit,
+	.attr_size = sizeof(int), .print_attr = bn_pick_print,
+};
+
+/* dx = γ·istd·(m·dy − Σm·dy/N − x̂·Σm·dy·x̂/N); x5 the sums. */
+static void bn_relu_dx_emit(Emit *e, Node *n)
+{
+	Split s = split_of(e, n);
+	int C = s.ch;
+	bn_relu_planes(e, &s, ctx_sprintf(e->c, "const float mean = x2[c], "
+	               "istd = x2[%d + c], k = istd * x3[c], beta = x4[c];", C));
+	emit_line(e, "\t\tnn_bn_relu_dx(x0 + o, x1 + o, y + o, %ld, mean, istd, "
+	             "k, beta, x3[c] * istd, x5[c] / %ld.0f, x5[%d + c] / "
+	             "%ld.0f);", s.inner, s.n, C, s.n);
+	emit_line(e, "\t}");
+}
+
+const OpDef op_bn_relu_dx = {
+	.name = "bn_relu_dx", .nin = 6, .traits = OT_TRAIN_ONLY,
+	.shape = same_as_x, .emit = bn_relu_dx_emit, .flops = bn_dx_flops,
 	.print_attr = print_no_attr,
 };
 

@@ -3,6 +3,8 @@
  *   bn    x[4,6] -> linear a{5} -> batchnorm bn -> tanh -> linear b{3} -> mse
  *   bn4d  x[2,2,3,3] -> batchnorm bn1 -> tanh -> batchnorm bn2 -> flatten
  *         -> linear b{3} -> mse
+ *   bn_relu, bn_relu4d  the same with ReLU for tanh (the fused bn_relu),
+ *         and bn_relu4d with ReLU after bn2 too
  * ref_loss is training mode (the batch's statistics, biased variance);
  * ref_predict evaluation mode (the running statistics).  ref_extra checks
  * what the forward and gradient checks cannot see:
@@ -31,12 +33,23 @@ typedef struct RefBn {
 	int ch, inner;
 } RefBn;
 
+/* The [B,F] model (else the [B,C,H,W] one), and its activation. */
+static int flat(void)
+{
+	return is("bn") || is("bn_relu");
+}
+
+static double act(double v)
+{
+	return is("bn_relu") || is("bn_relu4d") ? (v > 0 ? v : 0) : tanh(v);
+}
+
 static int ref_bns(const RefBn **l)
 {
 	static const RefBn bn[] = {{"bn", 0.2, 1e-3, 5, 1}};
 	static const RefBn bn4d[] = {{"bn1", 0.1, 1e-5, 2, 9},
 	                             {"bn2", 0.3, 1e-4, 2, 9}};
-	if (is("bn")) {
+	if (flat()) {
 		*l = bn;
 		return 1;
 	}
@@ -107,22 +120,25 @@ static void ref_forward(const in_t *xf, int train, double *out,
 	const RefBn *l;
 	ref_bns(&l);
 	double h[B * MAXH];
-	if (is("bn")) {
+	if (flat()) {
 		double x[B * IN];
 		for (int i = 0; i < B * IN; i++)
 			x[i] = xf[i];
 		ref_linear("a", x, IN, 5, h);
 		ref_bn(&l[0], h, train, mean[0], var[0]);
 		for (int i = 0; i < B * 5; i++)
-			h[i] = tanh(h[i]);
+			h[i] = act(h[i]);
 		ref_linear("b", h, 5, OUT, out);
 	} else {
 		for (int i = 0; i < B * IN; i++)
 			h[i] = xf[i];
 		ref_bn(&l[0], h, train, mean[0], var[0]);
 		for (int i = 0; i < B * IN; i++)
-			h[i] = tanh(h[i]);
+			h[i] = act(h[i]);
 		ref_bn(&l[1], h, train, mean[1], var[1]);
+		if (is("bn_relu4d"))
+			for (int i = 0; i < B * IN; i++)
+				h[i] = act(h[i]);
 		ref_linear("b", h, IN, OUT, out);
 	}
 }

@@ -1,6 +1,6 @@
 /*
  * dense.ref.c — the reference of the dense op tests (linear, activations,
- * add, flatten, mlp, softmax_ce, the optimizers): every model is
+ * add, add_relu, flatten, mlp, softmax_ce, the optimizers): every model is
  * x[4,6] -> linear "a" (-> op) (-> linear "b") -> loss.  For the
  * optimizer tests it also checks three update steps against the
  * optimizer's formula.
@@ -41,11 +41,14 @@ static double ref_loss(const in_t *xf, const label_t *y, double *out)
 		else if (is("tanh") || is("mlp"))
 			h[i] = tanh(h[i]);
 	}
-	if (is("add")) {
+	if (is("add") || is("add_relu")) {
 		ref_linear("b", x, IN, HID, h2);
 		for (int i = 0; i < B * HID; i++)
 			h[i] += h2[i];
 	}
+	if (is("add_relu"))
+		for (int i = 0; i < B * HID; i++)
+			h[i] = h[i] > 0 ? h[i] : 0;
 	if (is("mlp"))
 		ref_linear("b", h, HID, OUT, out);
 	else

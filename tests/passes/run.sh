@@ -14,15 +14,17 @@ check() {   # name, command that must succeed
 	if "$@"; then echo "ok $name"; pass=$((pass + 1))
 	else echo "FAIL $name"; fail=$((fail + 1)); fi
 }
-dump() {    # model, pass -> the dump of that pass alone
-	"$NNCC" "$1" -d "$2" --report 2>&1 >/dev/null | sed -n "/^# after $2:/,/^# after/p" | grep -v '^# after'
+dump() {    # model, pass[, flags] -> the dump of that pass alone
+	"$NNCC" "$1" ${3:-} -d "$2" --report 2>&1 >/dev/null | sed -n "/^# after $2:/,/^# after/p" | grep -v '^# after'
 }
 
+# the passes on the graph with only the optimizer fused (the other
+# fusions have tests/fusion of their own)
 m=models/mnist_mlp.lua
 dump $m front > "$tmp/front"
-dump $m autodiff > "$tmp/ad"
-dump $m schedule > "$tmp/sched"
-"$NNCC" $m --report > "$tmp/report"
+dump $m autodiff --fuse=optim > "$tmp/ad"
+dump $m schedule --fuse=optim > "$tmp/sched"
+"$NNCC" $m --fuse=optim --report > "$tmp/report"
 
 # front: the script's nodes with inferred shapes, layer names, lines
 check "front: flatten is a view [B,784]" grep -q 'reshape %0 {to=B,784} : f32\[B,784\] fwd view' "$tmp/front"
@@ -41,6 +43,8 @@ check "autodiff: blocks of params, grads, momentum buffers" test "$(grep -cE 'bl
 check "autodiff: one sgd update over the three blocks" test "$(grep -cE '= sgd_update %[0-9]+, %[0-9]+, %[0-9]+ ' "$tmp/ad")" -eq 1
 check "autodiff: 3 backward matmuls (dX of the input pruned)" test "$(grep -c 'matmul.* bwd' "$tmp/ad")" -eq 3
 check "autodiff: relu's gradient reads relu's output" grep -q 'relu_grad %15, %7' "$tmp/ad"
+check "autodiff: fused, relu's gradient reads bias+relu's output" bash -c \
+	"$(declare -f dump); NNCC=$NNCC dump $m autodiff | grep -q 'relu_grad %14, %6 '"
 
 # schedule: forward, then backward, then update
 phases=$(awk '{for (i = 1; i <= NF; i++) if ($i == "fwd" || $i == "bwd" || $i == "upd") print $i}' "$tmp/sched" | uniq | tr '\n' ' ')

@@ -1,0 +1,223 @@
+/*
+ * fuse.c — the fusion pass: a producer and its only consumer become one
+ * node of a fused op, so the tensor between them is never written and
+ * read back.
+ *
+ * It runs on the forward graph, before autodiff.  A fused op has its own
+ * gradient rule, so the backward pass comes out fused too: bn_relu's
+ * rule builds a two-pass batch-norm backward with the ReLU's mask folded
+ * in, where the unfused graph makes four passes.
+ *
+ * The pass knows no op by name.  It walks the nodes and offers every
+ * (producer, consumer) pair to the fusions of the table below; a fusion
+ * decides from the registry (an op's traits, its pointwise expression
+ * OpDef.ew) or names the ops it has a kernel for.  A producer fuses only
+ * when the consumer is its one reader: a tensor someone else reads, or
+ * the API reads (the loss, the prediction), stays.
+ *
+ * The fused node keeps the consumer's id, name and position, takes the
+ * producer's inputs followed by the consumer's other ones, and keeps a
+ * copy of both nodes as they were (FuseAttr) for its emitter, its
+ * gradient rule and the IR dump.  The producer is then dropped.
+ *
+ * The optimizer's fusion (one update loop over every parameter) is not a
+ * rewrite but a choice autodiff makes (FUSE_OPTIM).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nncc.h"
+
+/* ---- ew_act: a pointwise op, then an activation, in one loop ---------- */
+
+/* The copies of first and then with the fused node's inputs: first reads
+ * inputs 0…first->nin−1, then the rest, its slot being first's value. */
+static void members(Ctx *c, const Node *n, Node *f, Node *t)
+{
+	const FuseAttr *a = n->attr;
+	(void)c;
+	*f = *a->first;
+	*t = *a->then;
+	for (int k = 0; k < f->nin; k++)
+		f->in[k] = n->in[k];
+	for (int k = 0, j = f->nin; k < t->nin; k++)
+		t->in[k] = k == a->slot ? -1 : n->in[j++];
+	t->id = n->id;      /* then's output is the fused node's */
+}
+
+static const char *ew_act_ew(Ctx *c, const Node *n, const char *const *arg)
+{
+	Node f, t;
+	members(c, n, &f, &t);
+	const char *targ[MAXIN];
+	targ[0] = f.op->ew(c, &f, arg);
+	return t.op->ew(c, &t, targ);
+}
+
+static void ew_act_emit(Emit *e, Node *n)
+{
+	const FuseAttr *a = n->attr;
+	emit_pointwise(e, n, a->first->op->ew_chan, ew_act_ew);
+}
+
+/* then's rule from its output (the fused node's), then first's from
+ * that gradient: no rule reads the value between them. */
+static void ew_act_grad(Ctx *c, Node *n, int dout, int *din)
+{
+	Node f, t;
+	members(c, n, &f, &t);
+	int dt[MAXIN], df[MAXIN];
+	for (int k = 0; k < MAXIN; k++)
+		dt[k] = df[k] = -1;
+	t.op->grad(c, &t, dout, dt);
+	f.op->grad(c, &f, dt[0], df);
+	for (int k = 0; k < f.nin; k++)
+		din[k] = df[k];
+}
+
+static const char *fused_shape(Ctx *c, Node *n)
+{
+	(void)c;
+	const FuseAttr *a = n->attr;
+	n->shape = a->then->shape;
+	n->dtype = a->then->dtype;
+	return NULL;
+}
+
+static double ew_act_flops(Ctx *c, Node *n)
+{
+	const FuseAttr *a = n->attr;
+	Node f = *a->first, t = *a->then;
+	return (f.op->flops ? f.op->flops(c, &f) : 0) +
+	       (t.op->flops ? t.op->flops(c, &t) : 0);
+}
+
+void fused_print(Buf *b, const Node *n)
+{
+	const FuseAttr *a = n->attr;
+	buf_printf(b, "%s+%s", a->first->op->name, a->then->op->name);
+	for (int k = 0; k < 2; k++) {
+		const Node *m = k ? a->then : a->first;
+		if (m->op->print_attr && m->attr) {
+			buf_puts(b, " ");
+			m->op->print_attr(b, m);
+		}
+	}
+}
+
+const OpDef op_ew_act = {
+	.name = "ew_act", .nin = -1,
+	.shape = fused_shape, .grad = ew_act_grad, .emit = ew_act_emit,
+	.flops = ew_act_flops, .print_attr = fused_print,
+};
+
+/* ---- the table ---------------------------------------------------------- */
+
+/* Batch norm's affine step, then ReLU: ops/norm.c's bn_relu. */
+static int match_bn_relu(Ctx *c, const Node *p, const Node *n)
+{
+	(void)c;
+	return p->op == &op_bn_apply && n->op == &op_relu;
+}
+
+/* A pointwise op whose gradient never reads its output (bias_add, add,
+ * mul), then a one-input pointwise op whose gradient reads only its
+ * output (relu, sigmoid, tanh): bias + activation, residual add + ReLU. */
+static int match_ew_act(Ctx *c, const Node *p, const Node *n)
+{
+	(void)c;
+	return p->op->ew && p->op->grad && (p->op->traits & OT_GRAD_FROM_IN) &&
+	       n->op->ew && n->nin == 1 && (n->op->traits & OT_GRAD_FROM_OUT);
+}
+
+const Fusion fusions[] = {
+	{"bn_relu", "batch norm + ReLU: one forward pass, two backward passes "
+	            "with the mask folded in", match_bn_relu, &op_bn_relu},
+	{"ew_act", "pointwise op + activation (bias + ReLU, residual add + "
+	           "ReLU) in one loop", match_ew_act, &op_ew_act},
+	{0},
+};
+
+long fuse_mask(Ctx *c, const char *list, const char **bad)
+{
+	long mask = 0;
+	char *s = ctx_strdup(c, list);
+	for (char *t = strtok(s, ","); t; t = strtok(NULL, ",")) {
+		int f = 0;
+		while (fusions[f].name && strcmp(fusions[f].name, t))
+			f++;
+		if (fusions[f].name)
+			mask |= 1L << f;
+		else if (!strcmp(t, "optim"))
+			mask |= FUSE_OPTIM;
+		else {
+			*bad = t;
+			return -1;
+		}
+	}
+	return mask;
+}
+
+/* ---- the pass ------------------------------------------------------------ */
+
+/* n reads p in slot s: n becomes op `into` over p's inputs and its own. */
+static int rewrite(Ctx *c, Node *n, const Node *p, int s, const OpDef *into)
+{
+	if (p->nin + n->nin - 1 > MAXIN)
+		return 0;
+	FuseAttr *a = ctx_alloc(c, sizeof *a);
+	Node *f = ctx_alloc(c, sizeof *f), *t = ctx_alloc(c, sizeof *t);
+	*f = *p;
+	*t = *n;
+	a->first = f;
+	a->then = t;
+	a->slot = s;
+	int in[MAXIN], k = 0;
+	for (int j = 0; j < p->nin; j++)
+		in[k++] = p->in[j];
+	for (int j = 0; j < n->nin; j++)
+		if (j != s)
+			in[k++] = n->in[j];
+	n->op = into;
+	n->attr = a;
+	n->nin = k;
+	memcpy(n->in, in, sizeof in);
+	return 1;
+}
+
+void fuse(Ctx *c)
+{
+	int nn = c->nnodes;
+	int *uses = calloc((size_t)nn, sizeof *uses);
+	char *keep = malloc((size_t)nn);
+	if (!uses || !keep)
+		bug("out of memory");
+	memset(keep, 1, (size_t)nn);
+	for (int i = 0; i < nn; i++)
+		for (int k = 0; k < c->nodes[i]->nin; k++)
+			uses[c->nodes[i]->in[k]]++;
+	uses[c->recipe.loss]++;        /* the API reads these two */
+	uses[c->recipe.predict]++;
+	for (int i = 0; i < nn; i++) {
+		Node *n = c->nodes[i];
+		if (n->phase != PH_FWD || (n->op->traits & OT_SOURCE))
+			continue;
+		for (int s = 0; s < n->nin; s++) {
+			const Node *p = ir_node(c, n->in[s]);
+			if (uses[p->id] != 1 || p->phase != PH_FWD ||
+			    p->st != ST_ARENA || (p->op->traits & OT_SOURCE))
+				continue;
+			int f = 0;
+			while (fusions[f].name && !((c->fuse >> f & 1) &&
+			                            fusions[f].match(c, p, n)))
+				f++;
+			if (fusions[f].name && rewrite(c, n, p, s, fusions[f].into)) {
+				keep[p->id] = 0;
+				break;
+			}
+		}
+	}
+	ir_compact(c, keep);
+	free(uses);
+	free(keep);
+}

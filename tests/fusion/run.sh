@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Fusion tests: for each fusion, a model in tests/fusion/ where it fires.
+#   fires     the IR after the fuse pass (nncc -d fuse) has the fused op
+#             with all fusions on and with --fuse=NAME alone, and not with
+#             --no-fuse or with every other fusion on
+#   agrees    the fused and the unfused (--no-fuse) trainers, each built
+#             with gcc and with clang, train 20 steps on the same data and
+#             end with every parameter and state float within 1e-5
+#             relative (tests/fusion/harness.c)
+# plus the models in models/, fused against unfused, 20 steps.
+# Env: NNCC, CC (default: both gcc and clang), TEST_CFLAGS.
+set -u
+cd "$(dirname "$0")/../.."
+NNCC=${NNCC:-build/nncc}
+OUT=build/fusion
+CFLAGS="-std=c11 -O2 -march=native -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Iruntime ${TEST_CFLAGS:-}"
+mkdir -p "$OUT"
+pass=0 fail=0
+check() {   # name, command that must succeed
+	local name=$1; shift
+	if "$@"; then echo "ok $name"; pass=$((pass + 1))
+	else echo "FAIL $name"; fail=$((fail + 1)); fi
+}
+
+# the runtime once per compiler, with the tests' flags
+compilers=${CC:-"gcc clang"}
+for cc in $compilers; do
+	mkdir -p "$OUT/rt-$cc"
+	for f in runtime/*.c; do
+		# shellcheck disable=SC2086
+		$cc $CFLAGS -c -o "$OUT/rt-$cc/$(basename "$f" .c).o" "$f" || exit 1
+	done
+	rm -f "$OUT/librt-$cc.a"
+	ar rcs "$OUT/librt-$cc.a" "$OUT/rt-$cc"/*.o
+done
+
+# the fused op in the IR after fusing with these flags?
+fired() {   # lua, pattern, flags…
+	local lua=$1 pat=$2; shift 2
+	"$NNCC" "$lua" "$@" -d fuse --report 2>&1 >/dev/null |
+		sed -n '/^# after fuse:/,/^# after/p' | grep -qE "$pat"
+}
+
+# fused and unfused trainers of lua agree after 20 steps, with compiler cc
+agrees() {  # lua, name, cc
+	local lua=$1 name=$2 cc=$3 d=$OUT/$2-$3 uc
+	uc=$(echo "$name" | tr '[:lower:]' '[:upper:]')
+	mkdir -p "$d"
+	"$NNCC" "$lua" -o "$d/fused.c" || return 1
+	"$NNCC" "$lua" --no-fuse -o "$d/unfused.c" || return 1
+	for v in fused unfused; do
+		# shellcheck disable=SC2086
+		$cc $CFLAGS -I"$d" -DMODEL="$name" -DMODEL_UC="$uc" \
+			-DMODEL_C="\"$v.c\"" -include "$d/$v.h" -o "$d/h_$v" \
+			tests/fusion/harness.c "$OUT/librt-$cc.a" -lm || return 1
+	done
+	"$d/h_unfused" save "$d/unfused.safetensors" 20 > "$d/log" &&
+		"$d/h_fused" check "$d/unfused.safetensors" 20 >> "$d/log" 2>&1
+	local rc=$?
+	[ $rc -eq 0 ] || cat "$d/log"
+	return $rc
+}
+
+names=$("$NNCC" --help | sed -n '/^fusions:/,$p' | awk 'NR > 1 {print $1}')
+check "--help lists fusions" test "$(echo $names)" = "bn_relu ew_act optim"
+check "--fuse=nonsense is an error" bash -c \
+	"! $NNCC tests/fusion/optim.lua --fuse=bn_relu,nonsense --report >/dev/null 2>&1"
+
+# each fusion: its model, the pattern it leaves in the IR
+while read -r f lua pat; do
+	others=$(echo "$names" | grep -vx "$f" | paste -sd, -)
+	check "$f fires" fired "$lua" "$pat"
+	check "$f fires alone (--fuse=$f)" fired "$lua" "$pat" --fuse="$f"
+	check "$f off with --no-fuse" bash -c "! fired() { :; }; ! $NNCC $lua --no-fuse -d fuse --report 2>&1 >/dev/null | sed -n '/^# after fuse:/,/^# after/p' | grep -qE '$pat'"
+	check "$f off with --fuse=$others" bash -c "! $NNCC $lua --fuse=$others -d fuse --report 2>&1 >/dev/null | sed -n '/^# after fuse:/,/^# after/p' | grep -qE '$pat'"
+	for cc in $compilers; do
+		check "$f: fused = unfused after 20 steps ($cc)" agrees "$lua" "fz_$f" "$cc"
+	done
+done <<'LIST'
+bn_relu tests/fusion/bn_relu.lua = bn_relu .*\{bn_apply\+relu\}
+ew_act tests/fusion/ew_act.lua = ew_act .*\{(bias_add\+(relu|sigmoid|tanh)|add\+relu)\}
+LIST
+
+# optim is a choice of autodiff: one update node, or one per parameter
+nupd() { "$NNCC" tests/fusion/optim.lua "$@" -d autodiff --report 2>&1 >/dev/null | grep -c '= adam_update'; }
+check "optim: one update node fused" test "$(nupd)" -eq 1
+check "optim: one update node per parameter unfused" test "$(nupd --no-fuse)" -eq 4
+check "optim: one update node with --fuse=optim" test "$(nupd --fuse=optim)" -eq 1
+for cc in $compilers; do
+	check "optim: fused = unfused after 20 steps ($cc)" agrees tests/fusion/optim.lua fz_optim "$cc"
+done
+
+# the ew_act model has each of its four pairs fused
+check "ew_act: 4 pairs fused" test "$("$NNCC" tests/fusion/ew_act.lua -d fuse --report 2>&1 >/dev/null | grep -c '= ew_act')" -eq 4
+
+# the models: fused against unfused, with the first compiler
+for m in models/*.lua; do
+	n=$(basename "$m" .lua)
+	check "$n: fused = unfused after 20 steps" agrees "$m" "$n" "${compilers%% *}"
+done
+
+echo "fusion: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
