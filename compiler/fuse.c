@@ -106,7 +106,7 @@ void fused_print(Buf *b, const Node *n)
 }
 
 const OpDef op_ew_act = {
-	.name = "ew_act", .nin = -1,
+	.name = "ew_act", .nin = -1, .traits = OT_FUSED,
 	.shape = fused_shape, .grad = ew_act_grad, .emit = ew_act_emit,
 	.flops = ew_act_flops, .print_attr = fused_print,
 };
@@ -118,6 +118,13 @@ static int match_bn_relu(Ctx *c, const Node *p, const Node *n)
 {
 	(void)c;
 	return p->op == &op_bn_apply && n->op == &op_relu;
+}
+
+/* The fused bn_relu, then a 2×2 maxpool: ops/norm.c's bn_relu_pool. */
+static int match_bn_relu_pool(Ctx *c, const Node *p, const Node *n)
+{
+	return p->op == &op_bn_relu && maxpool_2x2(n) &&
+	       bn_relu_pool_fits(c, ir_node(c, p->in[0]));
 }
 
 /* A pointwise op whose gradient never reads its output (bias_add, add,
@@ -133,6 +140,8 @@ static int match_ew_act(Ctx *c, const Node *p, const Node *n)
 const Fusion fusions[] = {
 	{"bn_relu", "batch norm + ReLU: one forward pass, two backward passes "
 	            "with the mask folded in", match_bn_relu, &op_bn_relu},
+	{"bn_relu_pool", "bn_relu + 2x2 max pooling: the full-size ReLU output "
+	                 "is never stored", match_bn_relu_pool, &op_bn_relu_pool},
 	{"ew_act", "pointwise op + activation (bias + ReLU, residual add + "
 	           "ReLU) in one loop", match_ew_act, &op_ew_act},
 	{0},

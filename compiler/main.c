@@ -199,7 +199,8 @@ static void after(Ctx *c, const Opts *o, int pass, const char *name)
 }
 
 /* Graphviz: forward blue, backward red, update green; persistent tensors
- * as boxes. */
+ * as boxes; each fused kernel in a grey box of its own, the forward ones
+ * showing the two ops they replaced, joined, inside it. */
 static void write_dot(Ctx *c, const char *path)
 {
 	static const char *color[] = {"#3465a4", "#cc0000", "#4e9a06"};
@@ -207,17 +208,38 @@ static void write_dot(Ctx *c, const char *path)
 	if (!f)
 		user_error("nncc", "cannot write %s", path);
 	fprintf(f, "digraph \"%s\" {\n\trankdir=TB;\n\tnode [fontname=Helvetica "
-	           "fontsize=10];\n", c->recipe.name);
+	           "fontsize=10];\n\tedge [color=\"#555555\"];\n", c->recipe.name);
 	for (int i = 0; i < c->nnodes; i++) {
 		Node *n = c->nodes[i];
 		int box = n->st == ST_PARAM || n->st == ST_STATE || n->st == ST_GRAD ||
 		          n->st == ST_BLOCK;
-		fprintf(f, "\tn%d [label=\"%s\\n%s%s%s\" color=\"%s\" shape=%s];\n",
-		        i, n->op->name, shape_str(c, &n->shape), n->name ? "\\n" : "",
-		        n->name ? n->name : "", color[n->phase],
-		        box ? "box" : "ellipse");
+		const char *label = ctx_sprintf(c, "%s\\n%s%s%s", n->op->name,
+		                                shape_str(c, &n->shape),
+		                                n->name ? "\\n" : "",
+		                                n->name ? n->name : "");
+		if (!(n->op->traits & OT_FUSED)) {
+			fprintf(f, "\tn%d [label=\"%s\" color=\"%s\" shape=%s];\n", i,
+			        label, color[n->phase], box ? "box" : "ellipse");
+		} else {
+			fprintf(f, "\tsubgraph cluster_%d {\n\t\tlabel=\"fused: %s\"; "
+			           "style=\"rounded,filled\"; fillcolor=\"#eeeeee\"; "
+			           "color=\"#888888\"; fontsize=9;\n", i, n->op->name);
+			const FuseAttr *a = n->attr;
+			if (n->phase == PH_FWD && a) {  /* the two ops it replaced */
+				fprintf(f, "\t\tn%d_f [label=\"%s\" color=\"%s\"];\n", i,
+				        a->first->op->name, color[n->phase]);
+				fprintf(f, "\t\tn%d_f -> n%d;\n", i, i);
+			}
+			fprintf(f, "\t\tn%d [label=\"%s\" color=\"%s\"];\n\t}\n", i,
+			        n->phase == PH_FWD && a ? ctx_sprintf(c, "%s\\n%s",
+			        a->then->op->name, shape_str(c, &n->shape)) : label,
+			        color[n->phase]);
+		}
+		int fwd_fused = (n->op->traits & OT_FUSED) && n->phase == PH_FWD &&
+		                n->attr;
 		for (int k = 0; k < n->nin; k++)
-			fprintf(f, "\tn%d -> n%d;\n", n->in[k], i);
+			fprintf(f, "\tn%d -> n%d%s;\n", n->in[k], i,
+			        fwd_fused ? "_f" : "");
 	}
 	fprintf(f, "}\n");
 	if (fclose(f))

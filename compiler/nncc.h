@@ -146,6 +146,9 @@ enum {
 	                          dout only, never its inputs (relu, sigmoid) */
 	OT_GRAD_FROM_IN = 1 << 8,  /* its gradient rule never reads its output
 	                          (add, bias_add, mul) */
+	OT_FUSED = 1 << 9,     /* a fused kernel (fuse.c, or a fused op's
+	                          gradient): --dot boxes it; with a FuseAttr
+	                          the box shows the two ops it replaced */
 };
 
 /* A pointwise op's value at one element as a C expression (see OpDef.ew):
@@ -516,6 +519,11 @@ void grad_from_output(Ctx *c, Node *n, int dout, int *din, const OpDef *g);
 const char *ew_subst(Ctx *c, const char *tmpl, const char *const *arg);
 void emit_pointwise(Emit *e, const Node *n, unsigned chan, EwFn f);
 void ew_emit(Emit *e, Node *n);
+
+/* Whether n is a 2×2 maxpool of stride 2 without padding (ops/pool.c);
+ * whether bn_relu_pool takes x's planes (ops/norm.c). */
+int maxpool_2x2(const Node *n);
+int bn_relu_pool_fits(Ctx *c, const Node *x);
 
 /* Attributes of nodes one op makes of another's kind. */
 void *matmul_attr(Ctx *c, int ta, int tb);

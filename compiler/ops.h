@@ -24,6 +24,7 @@ X(global_avgpool) X(global_avgpool_grad)
 /* normalization and dropout (ops/norm.c, ops/dropout.c) */
 X(bn_stats) X(bn_apply) X(bn_gamma_grad) X(bn_dx) X(bn_running)
 X(bn_relu) X(bn_relu_sums) X(bn_pick) X(bn_relu_dx)
+X(bn_relu_pool) X(bn_relu_pool_sums) X(bn_relu_pool_dx)
 X(ln_stats) X(ln_apply) X(ln_gamma_grad) X(ln_dx) X(sum_rows) X(dropout)
 /* more pointwise ops, softmax, mul, concat, embedding */
 X(leaky_relu) X(leaky_relu_grad) X(gelu) X(gelu_grad) X(mul)

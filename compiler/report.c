@@ -1,6 +1,8 @@
 /*
- * report.c — nncc --report: the graph in schedule order with FLOPs and
- * memory, then the totals.
+ * report.c — nncc --report: the graph in schedule order, a node (a fused
+ * kernel is one node, marked *) a line: its FLOPs, the bytes it moves (its
+ * inputs read once and its output written: the traffic fusion saves), its
+ * arena offset and size; then the totals.
  */
 #include "nncc.h"
 
@@ -9,25 +11,35 @@ static const char *phase_name[] = {"forward", "backward", "update"};
 void report(Ctx *c, FILE *f)
 {
 	const Recipe *r = &c->recipe;
-	double total[3] = {0};
+	double total[3] = {0}, moved[3] = {0};
 	fprintf(f, "model %s: batch %d, %d nodes (%d scheduled)\n\n", r->name,
 	        r->batch, c->nnodes, c->nsched);
-	fprintf(f, "%-5s %-16s %-8s %-16s %12s %10s %10s  %s\n", "node", "op",
-	        "phase", "shape", "MFLOP", "offset", "bytes", "line");
+	fprintf(f, "%-5s %-17s %-8s %-16s %10s %10s %10s %10s  %s\n", "node",
+	        "op", "phase", "shape", "MFLOP", "MB moved", "offset", "bytes",
+	        "line");
 	for (int k = 0; k < c->nsched; k++) {
 		Node *n = ir_node(c, c->sched[k]);
 		double fl = n->op->flops ? n->op->flops(c, n) : 0;
+		double mv = n->st == ST_NONE ? 0 : 4.0 * node_numel(c, n);
+		for (int i = 0; i < n->nin; i++)
+			mv += 4.0 * node_numel(c, ir_node(c, n->in[i]));
 		total[n->phase] += fl;
-		fprintf(f, "%%%-4d %-16s %-8s %-16s %12.3f ", n->id, n->op->name,
-		        phase_name[n->phase], shape_str(c, &n->shape), fl / 1e6);
+		moved[n->phase] += mv;
+		fprintf(f, "%%%-4d %-16s%s %-8s %-16s %10.3f %10.3f ", n->id,
+		        n->op->name, n->op->traits & OT_FUSED ? "*" : " ",
+		        phase_name[n->phase], shape_str(c, &n->shape), fl / 1e6,
+		        mv / 1e6);
 		if (n->st == ST_ARENA)
 			fprintf(f, "%10ld %10ld", n->off * 4, node_numel(c, n) * 4);
 		else
 			fprintf(f, "%10s %10s", "-", "-");
 		fprintf(f, "  %d\n", n->pos.line);
 	}
-	fprintf(f, "\nFLOPs per step: forward %.3f M, backward %.3f M, update "
+	fprintf(f, "\n(* a fused kernel)\n");
+	fprintf(f, "FLOPs per step: forward %.3f M, backward %.3f M, update "
 	           "%.3f M\n", total[0] / 1e6, total[1] / 1e6, total[2] / 1e6);
+	fprintf(f, "bytes moved:    forward %.3f MB, backward %.3f MB, update "
+	           "%.3f MB\n", moved[0] / 1e6, moved[1] / 1e6, moved[2] / 1e6);
 	fprintf(f, "parameters:      %10ld bytes\n", c->nparam * 4);
 	fprintf(f, "gradients:       %10ld bytes\n", c->ngrad * 4);
 	fprintf(f, "optimizer state: %10ld bytes\n", c->nstate * 4);

@@ -3,7 +3,7 @@
  *
  * Model mnist_cnn_bn: batch 64, 96560 parameters.
  * Memory: parameters 96560, gradients 96560, optimizer state 96944,
- * arena 11241920 floats (naive sum of transients 24461136).
+ * arena 9374528 floats (naive sum of transients 19644240).
  *
  * cc -O2 -march=native mnist_cnn_bn.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -948,12 +948,12 @@ typedef float nn_in_t;     /* an input element */
 #define NN_PARAM 96560
 #define NN_GRAD 96560
 #define NN_STATE 96944
-#define NN_ARENA 11241920
+#define NN_ARENA 9374528
 #define NN_XBUF 50176   /* a staged batch of inputs */
 #define NN_YBUF 64   /* and of labels (as floats) */
 #define NN_MODEL_HASH "42347ee022c0e77f"
-#define NN_LOSS (m->arena + 10236480)
-#define NN_PREDICT (m->arena + 10237120)
+#define NN_LOSS (m->arena + 7828032)
+#define NN_PREDICT (m->arena + 7828672)
 
 struct mnist_cnn_bn {
 	float lr;            /* learning rate of the next step */
@@ -968,8 +968,8 @@ struct mnist_cnn_bn {
 /* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
  * times every node; mnist_cnn_bn_profile_print() prints the table ---- */
 #ifdef NNCC_PROFILE
-static double nn_prof_sec[94];
-static long nn_prof_calls[94];
+static double nn_prof_sec[90];
+static long nn_prof_calls[90];
 #define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
 #define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
 static const struct {
@@ -982,52 +982,48 @@ static const struct {
 	{10, 0, 16, "bn_relu", 6422528, 12845696},
 	{12, 0, 17, "conv2d", 924844032, 12881920},
 	{17, 0, 17, "bn_stats", 6422528, 6423168},
-	{19, 0, 17, "bn_relu", 6422528, 12845696},
-	{20, 0, 17, "maxpool", 1605632, 8028160},
-	{22, 0, 18, "conv2d", 462422016, 4890624},
-	{27, 0, 18, "bn_stats", 3211264, 3212544},
-	{29, 0, 18, "bn_relu", 3211264, 6423808},
-	{31, 0, 19, "conv2d", 924844032, 6569984},
-	{36, 0, 19, "bn_stats", 3211264, 3212544},
-	{38, 0, 19, "bn_relu", 3211264, 6423808},
-	{39, 0, 19, "maxpool", 802816, 4014080},
-	{42, 0, 20, "matmul", 4014080, 930816},
-	{44, 0, 20, "bias_add", 0, 5160},
-	{45, 0, 24, "softmax_ce", 2560, 2820},
-	{46, 1, 24, "softmax_ce_grad", 2560, 5376},
-	{47, 1, 20, "bias_grad", 0, 2600},
-	{48, 1, 20, "matmul", 4014080, 930816},
-	{49, 1, 20, "matmul", 4014080, 930816},
-	{51, 1, 19, "maxpool_grad", 802816, 7225344},
-	{52, 1, 19, "bn_relu_sums", 384, 6424320},
-	{53, 1, 19, "bn_pick", 0, 768},
-	{54, 1, 19, "bn_pick", 0, 768},
-	{55, 1, 19, "bn_relu_dx", 4816896, 9635584},
-	{56, 1, 19, "conv2d_dx", 924844032, 6569984},
-	{57, 1, 19, "conv2d_dw", 924844032, 6569984},
-	{58, 1, 18, "bn_relu_sums", 384, 6424320},
-	{59, 1, 18, "bn_pick", 0, 768},
-	{60, 1, 18, "bn_pick", 0, 768},
-	{61, 1, 18, "bn_relu_dx", 4816896, 9635584},
-	{62, 1, 18, "conv2d_dx", 462422016, 4890624},
-	{63, 1, 18, "conv2d_dw", 462422016, 4890624},
-	{64, 1, 17, "maxpool_grad", 1605632, 14450688},
-	{65, 1, 17, "bn_relu_sums", 192, 12845952},
-	{66, 1, 17, "bn_pick", 0, 384},
-	{67, 1, 17, "bn_pick", 0, 384},
-	{68, 1, 17, "bn_relu_dx", 9633792, 19268480},
-	{69, 1, 17, "conv2d_dx", 924844032, 12881920},
-	{70, 1, 17, "conv2d_dw", 924844032, 12881920},
-	{71, 1, 16, "bn_relu_sums", 192, 12845952},
-	{72, 1, 16, "bn_pick", 0, 384},
-	{73, 1, 16, "bn_pick", 0, 384},
-	{74, 1, 16, "bn_relu_dx", 9633792, 19268480},
-	{75, 1, 16, "conv2d_dw", 28901376, 6624384},
+	{19, 0, 17, "bn_relu_pool", 8028160, 8028800},
+	{21, 0, 18, "conv2d", 462422016, 4890624},
+	{26, 0, 18, "bn_stats", 3211264, 3212544},
+	{28, 0, 18, "bn_relu", 3211264, 6423808},
+	{30, 0, 19, "conv2d", 924844032, 6569984},
+	{35, 0, 19, "bn_stats", 3211264, 3212544},
+	{37, 0, 19, "bn_relu_pool", 4014080, 4015360},
+	{40, 0, 20, "matmul", 4014080, 930816},
+	{42, 0, 20, "bias_add", 0, 5160},
+	{43, 0, 24, "softmax_ce", 2560, 2820},
+	{44, 1, 24, "softmax_ce_grad", 2560, 5376},
+	{45, 1, 20, "bias_grad", 0, 2600},
+	{46, 1, 20, "matmul", 4014080, 930816},
+	{47, 1, 20, "matmul", 4014080, 930816},
+	{49, 1, 19, "bn_relu_pool_sums", 6422528, 4015872},
+	{50, 1, 19, "bn_pick", 0, 768},
+	{51, 1, 19, "bn_pick", 0, 768},
+	{52, 1, 19, "bn_relu_pool_dx", 6422528, 7227136},
+	{53, 1, 19, "conv2d_dx", 924844032, 6569984},
+	{54, 1, 19, "conv2d_dw", 924844032, 6569984},
+	{55, 1, 18, "bn_relu_sums", 384, 6424320},
+	{56, 1, 18, "bn_pick", 0, 768},
+	{57, 1, 18, "bn_pick", 0, 768},
+	{58, 1, 18, "bn_relu_dx", 4816896, 9635584},
+	{59, 1, 18, "conv2d_dx", 462422016, 4890624},
+	{60, 1, 18, "conv2d_dw", 462422016, 4890624},
+	{61, 1, 17, "bn_relu_pool_sums", 12845056, 8029056},
+	{62, 1, 17, "bn_pick", 0, 384},
+	{63, 1, 17, "bn_pick", 0, 384},
+	{64, 1, 17, "bn_relu_pool_dx", 12845056, 14451584},
+	{65, 1, 17, "conv2d_dx", 924844032, 12881920},
+	{66, 1, 17, "conv2d_dw", 924844032, 12881920},
+	{67, 1, 16, "bn_relu_sums", 192, 12845952},
+	{68, 1, 16, "bn_pick", 0, 384},
+	{69, 1, 16, "bn_pick", 0, 384},
+	{70, 1, 16, "bn_relu_dx", 9633792, 19268480},
+	{71, 1, 16, "conv2d_dw", 28901376, 6624384},
 	{9, 2, 16, "bn_running", 0, 640},
 	{18, 2, 17, "bn_running", 0, 640},
-	{28, 2, 18, "bn_running", 0, 1280},
-	{37, 2, 19, "bn_running", 0, 1280},
-	{93, 2, 27, "sgd_update", 386240, 1158720},
+	{27, 2, 18, "bn_running", 0, 1280},
+	{36, 2, 19, "bn_running", 0, 1280},
+	{89, 2, 27, "sgd_update", 386240, 1158720},
 };
 #else
 #define NN_PROF_BEGIN ((void)0)
@@ -1163,7 +1159,7 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		}
 		NN_PROF_END(17);
 	}
-	/* %19 bn_relu [64,32,28,28] <- %12, %17, %13, %14  (models/mnist_cnn_bn.lua:17) */
+	/* %19 bn_relu_pool [64,32,14,14] <- %12, %17, %13, %14  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
@@ -1172,34 +1168,23 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		const float *x3 = m->param + 9600; /* batchnorm2.bias[32] */
 		float *y = m->arena + 4817088;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 32; c++) {
-				const long o = ((long)b*32 + c)*784;
-				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 784, mean, k, beta);
-			}
+		for (long bc = 0; bc < 2048; bc++) {
+			const int c = (int)(bc % 32);
+			const long o = bc*784;
+			const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
+			float r[784];
+			nn_bn_relu_fwd(x0 + o, r, 784, mean, k, beta);
+			nn_maxpool2(r, 28, 14, 14, y + bc*196);
+		}
 		NN_PROF_END(19);
 	}
-	/* %20 maxpool [64,32,14,14] <- %19  (models/mnist_cnn_bn.lua:17) */
+	/* %21 conv2d [64,64,14,14] <- %19, %20  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4817088; /* [64,32,28,28] */
-		float *y = m->arena + 6422720;
-		/* maxpool 2x2: 28x28 -> 14x14 per plane */
-		NN_OMP("omp parallel for schedule(static)")
-		for (long p = 0; p < 2048; p++) {  /* one (sample, channel) plane */
-			const float *xp = x0 + p*784;  /* [28,28] */
-			nn_maxpool2(xp, 28, 14, 14, y + p*196);
-		}
-		NN_PROF_END(20);
-	}
-	/* %22 conv2d [64,64,14,14] <- %20, %21  (models/mnist_cnn_bn.lua:18) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6422720; /* [64,32,14,14] */
+		const float *x0 = m->arena + 4817088; /* [64,32,14,14] */
 		const float *x1 = m->param + 9632; /* conv2d3.weight[64,32,3,3] */
-		float *y = m->arena + 6824128;
-		float *scratch = m->arena + 7626944;
+		float *y = m->arena + 5218496;
+		float *scratch = m->arena + 6021312;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1218,15 +1203,15 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 				nn_unpad_output(yw, &cv, 64, y + (long)b*12544);
 			}
 		}
-		NN_PROF_END(22);
+		NN_PROF_END(21);
 	}
-	/* %27 bn_stats [3,64] <- %22, %25, %26  (models/mnist_cnn_bn.lua:18) */
+	/* %26 bn_stats [3,64] <- %21, %24, %25  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6824128; /* [64,64,14,14] */
+		const float *x0 = m->arena + 5218496; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 96688; /* batchnorm3.running_mean[64] */
 		const float *x2 = m->state_f + 96752; /* batchnorm3.running_var[64] */
-		float *y = m->arena + 7626944;
+		float *y = m->arena + 6021312;
 		/* training: the batch's statistics over 12544 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1243,16 +1228,16 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[128 + c] = (float)var;
 		}
-		NN_PROF_END(27);
+		NN_PROF_END(26);
 	}
-	/* %29 bn_relu [64,64,14,14] <- %22, %27, %23, %24  (models/mnist_cnn_bn.lua:18) */
+	/* %28 bn_relu [64,64,14,14] <- %21, %26, %22, %23  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6824128; /* [64,64,14,14] */
-		const float *x1 = m->arena + 7626944; /* [3,64] */
+		const float *x0 = m->arena + 5218496; /* [64,64,14,14] */
+		const float *x1 = m->arena + 6021312; /* [3,64] */
 		const float *x2 = m->param + 28064; /* batchnorm3.weight[64] */
 		const float *x3 = m->param + 28128; /* batchnorm3.bias[64] */
-		float *y = m->arena + 7627136;
+		float *y = m->arena + 6021504;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -1260,15 +1245,15 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
 				nn_bn_relu_fwd(x0 + o, y + o, 196, mean, k, beta);
 			}
-		NN_PROF_END(29);
+		NN_PROF_END(28);
 	}
-	/* %31 conv2d [64,64,14,14] <- %29, %30  (models/mnist_cnn_bn.lua:19) */
+	/* %30 conv2d [64,64,14,14] <- %28, %29  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7627136; /* [64,64,14,14] */
+		const float *x0 = m->arena + 6021504; /* [64,64,14,14] */
 		const float *x1 = m->param + 28192; /* conv2d4.weight[64,64,3,3] */
-		float *y = m->arena + 8429952;
-		float *scratch = m->arena + 9232768;
+		float *y = m->arena + 6824320;
+		float *scratch = m->arena + 7627136;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1287,15 +1272,15 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 				nn_unpad_output(yw, &cv, 64, y + (long)b*12544);
 			}
 		}
-		NN_PROF_END(31);
+		NN_PROF_END(30);
 	}
-	/* %36 bn_stats [3,64] <- %31, %34, %35  (models/mnist_cnn_bn.lua:19) */
+	/* %35 bn_stats [3,64] <- %30, %33, %34  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8429952; /* [64,64,14,14] */
+		const float *x0 = m->arena + 6824320; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 96816; /* batchnorm4.running_mean[64] */
 		const float *x2 = m->state_f + 96880; /* batchnorm4.running_var[64] */
-		float *y = m->arena + 9232768;
+		float *y = m->arena + 7627136;
 		/* training: the batch's statistics over 12544 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1312,68 +1297,57 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
 			y[128 + c] = (float)var;
 		}
-		NN_PROF_END(36);
+		NN_PROF_END(35);
 	}
-	/* %38 bn_relu [64,64,14,14] <- %31, %36, %32, %33  (models/mnist_cnn_bn.lua:19) */
+	/* %37 bn_relu_pool [64,64,7,7] <- %30, %35, %31, %32  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8429952; /* [64,64,14,14] */
-		const float *x1 = m->arena + 9232768; /* [3,64] */
+		const float *x0 = m->arena + 6824320; /* [64,64,14,14] */
+		const float *x1 = m->arena + 7627136; /* [3,64] */
 		const float *x2 = m->param + 65056; /* batchnorm4.weight[64] */
 		const float *x3 = m->param + 65120; /* batchnorm4.bias[64] */
-		float *y = m->arena + 9232960;
+		float *y = m->arena + 7627328;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 64; c++) {
-				const long o = ((long)b*64 + c)*196;
-				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 196, mean, k, beta);
-			}
-		NN_PROF_END(38);
-	}
-	/* %39 maxpool [64,64,7,7] <- %38  (models/mnist_cnn_bn.lua:19) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9232960; /* [64,64,14,14] */
-		float *y = m->arena + 10035776;
-		/* maxpool 2x2: 14x14 -> 7x7 per plane */
-		NN_OMP("omp parallel for schedule(static)")
-		for (long p = 0; p < 4096; p++) {  /* one (sample, channel) plane */
-			const float *xp = x0 + p*196;  /* [14,14] */
-			nn_maxpool2(xp, 14, 7, 7, y + p*49);
+		for (long bc = 0; bc < 4096; bc++) {
+			const int c = (int)(bc % 64);
+			const long o = bc*196;
+			const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
+			float r[196];
+			nn_bn_relu_fwd(x0 + o, r, 196, mean, k, beta);
+			nn_maxpool2(r, 14, 7, 7, y + bc*49);
 		}
-		NN_PROF_END(39);
+		NN_PROF_END(37);
 	}
-	/* %42 matmul [64,10] <- %40, %41  (models/mnist_cnn_bn.lua:20) */
+	/* %40 matmul [64,10] <- %38, %39  (models/mnist_cnn_bn.lua:20) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10035776; /* [64,3136] */
+		const float *x0 = m->arena + 7627328; /* [64,3136] */
 		const float *x1 = m->param + 65184; /* linear1.weight[10,3136] */
-		float *y = m->arena + 10236480;
-		float *scratch = m->arena + 10237120;
+		float *y = m->arena + 7828032;
+		float *scratch = m->arena + 7828672;
 		nn_gemm(64, 10, 3136, x0, 3136, 0, x1, 3136, 1, y, 10, scratch);
-		NN_PROF_END(42);
+		NN_PROF_END(40);
 	}
-	/* %44 bias_add [64,10] <- %42, %43  (models/mnist_cnn_bn.lua:20) */
+	/* %42 bias_add [64,10] <- %40, %41  (models/mnist_cnn_bn.lua:20) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10236480; /* [64,10] */
+		const float *x0 = m->arena + 7828032; /* [64,10] */
 		const float *x1 = m->param + 96544; /* linear1.bias[10] */
-		float *y = m->arena + 10237120;
+		float *y = m->arena + 7828672;
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++) {
 				const long o = (b*10 + c)*1;
 				for (long i = 0; i < 1; i++)
 					y[o + i] = (x0[o + i]) + (x1[c]);
 			}
-		NN_PROF_END(44);
+		NN_PROF_END(42);
 	}
-	/* %45 softmax_ce [1] <- %44, %1  (models/mnist_cnn_bn.lua:24) */
+	/* %43 softmax_ce [1] <- %42, %1  (models/mnist_cnn_bn.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10237120; /* [64,10] */
+		const float *x0 = m->arena + 7828672; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 10236480;
+		float *y = m->arena + 7828032;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -1385,7 +1359,7 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 			total += lse - z[k];
 		}
 		y[0] = (float)(total / nrows);
-		NN_PROF_END(45);
+		NN_PROF_END(43);
 	}
 }
 
@@ -1490,7 +1464,7 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 			y[64 + c] = x2[c];
 		}
 	}
-	/* %19 bn_relu [64,32,28,28] <- %12, %17, %13, %14  (models/mnist_cnn_bn.lua:17) */
+	/* %19 bn_relu_pool [64,32,14,14] <- %12, %17, %13, %14  (models/mnist_cnn_bn.lua:17) */
 	{
 		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
 		const float *x1 = m->arena + 4816992; /* [3,32] */
@@ -1498,30 +1472,21 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 		const float *x3 = m->param + 9600; /* batchnorm2.bias[32] */
 		float *y = m->arena + 4817088;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 32; c++) {
-				const long o = ((long)b*32 + c)*784;
-				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 784, mean, k, beta);
-			}
-	}
-	/* %20 maxpool [64,32,14,14] <- %19  (models/mnist_cnn_bn.lua:17) */
-	{
-		const float *x0 = m->arena + 4817088; /* [64,32,28,28] */
-		float *y = m->arena + 6422720;
-		/* maxpool 2x2: 28x28 -> 14x14 per plane */
-		NN_OMP("omp parallel for schedule(static)")
-		for (long p = 0; p < 2048; p++) {  /* one (sample, channel) plane */
-			const float *xp = x0 + p*784;  /* [28,28] */
-			nn_maxpool2(xp, 28, 14, 14, y + p*196);
+		for (long bc = 0; bc < 2048; bc++) {
+			const int c = (int)(bc % 32);
+			const long o = bc*784;
+			const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
+			float r[784];
+			nn_bn_relu_fwd(x0 + o, r, 784, mean, k, beta);
+			nn_maxpool2(r, 28, 14, 14, y + bc*196);
 		}
 	}
-	/* %22 conv2d [64,64,14,14] <- %20, %21  (models/mnist_cnn_bn.lua:18) */
+	/* %21 conv2d [64,64,14,14] <- %19, %20  (models/mnist_cnn_bn.lua:18) */
 	{
-		const float *x0 = m->arena + 6422720; /* [64,32,14,14] */
+		const float *x0 = m->arena + 4817088; /* [64,32,14,14] */
 		const float *x1 = m->param + 9632; /* conv2d3.weight[64,32,3,3] */
-		float *y = m->arena + 6824128;
-		float *scratch = m->arena + 7626944;
+		float *y = m->arena + 5218496;
+		float *scratch = m->arena + 6021312;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1541,12 +1506,12 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %27 bn_stats [3,64] <- %22, %25, %26  (models/mnist_cnn_bn.lua:18) */
+	/* %26 bn_stats [3,64] <- %21, %24, %25  (models/mnist_cnn_bn.lua:18) */
 	{
-		const float *x0 = m->arena + 6824128; /* [64,64,14,14] */
+		const float *x0 = m->arena + 5218496; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 96688; /* batchnorm3.running_mean[64] */
 		const float *x2 = m->state_f + 96752; /* batchnorm3.running_var[64] */
-		float *y = m->arena + 7626944;
+		float *y = m->arena + 6021312;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -1555,13 +1520,13 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 			y[128 + c] = x2[c];
 		}
 	}
-	/* %29 bn_relu [64,64,14,14] <- %22, %27, %23, %24  (models/mnist_cnn_bn.lua:18) */
+	/* %28 bn_relu [64,64,14,14] <- %21, %26, %22, %23  (models/mnist_cnn_bn.lua:18) */
 	{
-		const float *x0 = m->arena + 6824128; /* [64,64,14,14] */
-		const float *x1 = m->arena + 7626944; /* [3,64] */
+		const float *x0 = m->arena + 5218496; /* [64,64,14,14] */
+		const float *x1 = m->arena + 6021312; /* [3,64] */
 		const float *x2 = m->param + 28064; /* batchnorm3.weight[64] */
 		const float *x3 = m->param + 28128; /* batchnorm3.bias[64] */
-		float *y = m->arena + 7627136;
+		float *y = m->arena + 6021504;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -1570,12 +1535,12 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 				nn_bn_relu_fwd(x0 + o, y + o, 196, mean, k, beta);
 			}
 	}
-	/* %31 conv2d [64,64,14,14] <- %29, %30  (models/mnist_cnn_bn.lua:19) */
+	/* %30 conv2d [64,64,14,14] <- %28, %29  (models/mnist_cnn_bn.lua:19) */
 	{
-		const float *x0 = m->arena + 7627136; /* [64,64,14,14] */
+		const float *x0 = m->arena + 6021504; /* [64,64,14,14] */
 		const float *x1 = m->param + 28192; /* conv2d4.weight[64,64,3,3] */
-		float *y = m->arena + 8429952;
-		float *scratch = m->arena + 9232768;
+		float *y = m->arena + 6824320;
+		float *scratch = m->arena + 7627136;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1595,12 +1560,12 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %36 bn_stats [3,64] <- %31, %34, %35  (models/mnist_cnn_bn.lua:19) */
+	/* %35 bn_stats [3,64] <- %30, %33, %34  (models/mnist_cnn_bn.lua:19) */
 	{
-		const float *x0 = m->arena + 8429952; /* [64,64,14,14] */
+		const float *x0 = m->arena + 6824320; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 96816; /* batchnorm4.running_mean[64] */
 		const float *x2 = m->state_f + 96880; /* batchnorm4.running_var[64] */
-		float *y = m->arena + 9232768;
+		float *y = m->arena + 7627136;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -1609,45 +1574,36 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 			y[128 + c] = x2[c];
 		}
 	}
-	/* %38 bn_relu [64,64,14,14] <- %31, %36, %32, %33  (models/mnist_cnn_bn.lua:19) */
+	/* %37 bn_relu_pool [64,64,7,7] <- %30, %35, %31, %32  (models/mnist_cnn_bn.lua:19) */
 	{
-		const float *x0 = m->arena + 8429952; /* [64,64,14,14] */
-		const float *x1 = m->arena + 9232768; /* [3,64] */
+		const float *x0 = m->arena + 6824320; /* [64,64,14,14] */
+		const float *x1 = m->arena + 7627136; /* [3,64] */
 		const float *x2 = m->param + 65056; /* batchnorm4.weight[64] */
 		const float *x3 = m->param + 65120; /* batchnorm4.bias[64] */
-		float *y = m->arena + 9232960;
+		float *y = m->arena + 7627328;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 64; c++) {
-				const long o = ((long)b*64 + c)*196;
-				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 196, mean, k, beta);
-			}
-	}
-	/* %39 maxpool [64,64,7,7] <- %38  (models/mnist_cnn_bn.lua:19) */
-	{
-		const float *x0 = m->arena + 9232960; /* [64,64,14,14] */
-		float *y = m->arena + 10035776;
-		/* maxpool 2x2: 14x14 -> 7x7 per plane */
-		NN_OMP("omp parallel for schedule(static)")
-		for (long p = 0; p < 4096; p++) {  /* one (sample, channel) plane */
-			const float *xp = x0 + p*196;  /* [14,14] */
-			nn_maxpool2(xp, 14, 7, 7, y + p*49);
+		for (long bc = 0; bc < 4096; bc++) {
+			const int c = (int)(bc % 64);
+			const long o = bc*196;
+			const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
+			float r[196];
+			nn_bn_relu_fwd(x0 + o, r, 196, mean, k, beta);
+			nn_maxpool2(r, 14, 7, 7, y + bc*49);
 		}
 	}
-	/* %42 matmul [64,10] <- %40, %41  (models/mnist_cnn_bn.lua:20) */
+	/* %40 matmul [64,10] <- %38, %39  (models/mnist_cnn_bn.lua:20) */
 	{
-		const float *x0 = m->arena + 10035776; /* [64,3136] */
+		const float *x0 = m->arena + 7627328; /* [64,3136] */
 		const float *x1 = m->param + 65184; /* linear1.weight[10,3136] */
-		float *y = m->arena + 10236480;
-		float *scratch = m->arena + 10237120;
+		float *y = m->arena + 7828032;
+		float *scratch = m->arena + 7828672;
 		nn_gemm(64, 10, 3136, x0, 3136, 0, x1, 3136, 1, y, 10, scratch);
 	}
-	/* %44 bias_add [64,10] <- %42, %43  (models/mnist_cnn_bn.lua:20) */
+	/* %42 bias_add [64,10] <- %40, %41  (models/mnist_cnn_bn.lua:20) */
 	{
-		const float *x0 = m->arena + 10236480; /* [64,10] */
+		const float *x0 = m->arena + 7828032; /* [64,10] */
 		const float *x1 = m->param + 96544; /* linear1.bias[10] */
-		float *y = m->arena + 10237120;
+		float *y = m->arena + 7828672;
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++) {
 				const long o = (b*10 + c)*1;
@@ -1656,11 +1612,11 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 			}
 	}
 	if (yin)  /* evaluate: the loss too */
-	/* %45 softmax_ce [1] <- %44, %1  (models/mnist_cnn_bn.lua:24) */
+	/* %43 softmax_ce [1] <- %42, %1  (models/mnist_cnn_bn.lua:24) */
 	{
-		const float *x0 = m->arena + 10237120; /* [64,10] */
+		const float *x0 = m->arena + 7828672; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 10236480;
+		float *y = m->arena + 7828032;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -1683,12 +1639,12 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	(void)nrows;
 	(void)xin;
 	(void)yin;
-	/* %46 softmax_ce_grad [64,10] <- %44, %1  (models/mnist_cnn_bn.lua:24) */
+	/* %44 softmax_ce_grad [64,10] <- %42, %1  (models/mnist_cnn_bn.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10237120; /* [64,10] */
+		const float *x0 = m->arena + 7828672; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 10237760;
+		float *y = m->arena + 7829312;
 		const float inv = 1.0f / nrows;
 		for (int b = 0; b < 64; b++) {
 			float *dz = y + (long)b*10;
@@ -1705,120 +1661,112 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 10; c++) dz[c] *= p / s;
 			dz[k] -= p;
 		}
-		NN_PROF_END(46);
+		NN_PROF_END(44);
 	}
-	/* %47 bias_grad [10] <- %46  (models/mnist_cnn_bn.lua:20, grad.linear1.bias) */
+	/* %45 bias_grad [10] <- %44  (models/mnist_cnn_bn.lua:20, grad.linear1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10237760; /* [64,10] */
+		const float *x0 = m->arena + 7829312; /* [64,10] */
 		float *y = m->grad + 96544;
 		for (int c = 0; c < 10; c++)
 			y[c] = 0;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++)
 				y[c] += x0[b*10 + c];
+		NN_PROF_END(45);
+	}
+	/* %46 matmul [64,3136] <- %44, %39  (models/mnist_cnn_bn.lua:20) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 7829312; /* [64,10] */
+		const float *x1 = m->param + 65184; /* linear1.weight[10,3136] */
+		float *y = m->arena + 7829952;
+		float *scratch = m->arena + 8030656;
+		nn_gemm(64, 3136, 10, x0, 10, 0, x1, 3136, 0, y, 3136, scratch);
+		NN_PROF_END(46);
+	}
+	/* %47 matmul [10,3136] <- %44, %38  (models/mnist_cnn_bn.lua:20, grad.linear1.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 7829312; /* [64,10] */
+		const float *x1 = m->arena + 7627328; /* [64,3136] */
+		float *y = m->grad + 65184;
+		float *scratch = m->arena + 8030656;
+		nn_gemm(10, 3136, 64, x0, 10, 1, x1, 3136, 0, y, 3136, scratch);
 		NN_PROF_END(47);
 	}
-	/* %48 matmul [64,3136] <- %46, %41  (models/mnist_cnn_bn.lua:20) */
+	/* %49 bn_relu_pool_sums [2,64] <- %48, %30, %35, %31, %32  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10237760; /* [64,10] */
-		const float *x1 = m->param + 65184; /* linear1.weight[10,3136] */
-		float *y = m->arena + 10238400;
-		float *scratch = m->arena + 10439104;
-		nn_gemm(64, 3136, 10, x0, 10, 0, x1, 3136, 0, y, 3136, scratch);
-		NN_PROF_END(48);
-	}
-	/* %49 matmul [10,3136] <- %46, %40  (models/mnist_cnn_bn.lua:20, grad.linear1.weight) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10237760; /* [64,10] */
-		const float *x1 = m->arena + 10035776; /* [64,3136] */
-		float *y = m->grad + 65184;
-		float *scratch = m->arena + 10439104;
-		nn_gemm(10, 3136, 64, x0, 10, 1, x1, 3136, 0, y, 3136, scratch);
-		NN_PROF_END(49);
-	}
-	/* %51 maxpool_grad [64,64,14,14] <- %50, %38  (models/mnist_cnn_bn.lua:19) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10238400; /* [64,64,7,7] */
-		const float *x1 = m->arena + 9232960; /* [64,64,14,14] */
-		float *y = m->arena + 10439104;
-		/* the gradient of maxpool 2x2: 14x14 -> 7x7 per plane */
-		NN_OMP("omp parallel for schedule(static)")
-		for (long p = 0; p < 4096; p++) {  /* one (sample, channel) plane */
-			const float *xp = x1 + p*196;  /* [14,14] */
-			nn_maxpool2_grad(xp, x0 + p*49, 14, 14, 7, 7, y + p*196);
-		}
-		NN_PROF_END(51);
-	}
-	/* %52 bn_relu_sums [2,64] <- %51, %31, %36, %32, %33  (models/mnist_cnn_bn.lua:19) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10439104; /* [64,64,14,14] */
-		const float *x1 = m->arena + 8429952; /* [64,64,14,14] */
-		const float *x2 = m->arena + 9232768; /* [3,64] */
+		const float *x0 = m->arena + 7829952; /* [64,64,7,7] */
+		const float *x1 = m->arena + 6824320; /* [64,64,14,14] */
+		const float *x2 = m->arena + 7627136; /* [3,64] */
 		const float *x3 = m->param + 65056; /* batchnorm4.weight[64] */
 		const float *x4 = m->param + 65120; /* batchnorm4.bias[64] */
-		float *y = m->arena + 10236496;
+		float *y = m->arena + 7828048;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
 			const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
 			double sum[2] = {0, 0};
 			for (int b = 0; b < 64; b++) {
-				const long o = ((long)b*64 + c)*196;
-				nn_bn_relu_sums(x0 + o, x1 + o, 196, mean, istd, k, beta, sum);
+				const long bc = (long)b*64 + c, o = bc*196;
+				float r[196], g[196];
+				nn_bn_relu_fwd(x1 + o, r, 196, mean, k, beta);
+				nn_maxpool2_grad(r, x0 + bc*49, 14, 14, 7, 7, g);
+				nn_bn_relu_sums(g, x1 + o, 196, mean, istd, k, beta, sum);
 			}
 			y[c] = (float)sum[0];
 			y[64 + c] = (float)sum[1];
 		}
-		NN_PROF_END(52);
+		NN_PROF_END(49);
 	}
-	/* %53 bn_pick [64] <- %52  (models/mnist_cnn_bn.lua:19, grad.batchnorm4.bias) */
+	/* %50 bn_pick [64] <- %49  (models/mnist_cnn_bn.lua:19, grad.batchnorm4.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10236496; /* [2,64] */
+		const float *x0 = m->arena + 7828048; /* [2,64] */
 		float *y = m->grad + 65120;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(53);
+		NN_PROF_END(50);
 	}
-	/* %54 bn_pick [64] <- %52  (models/mnist_cnn_bn.lua:19, grad.batchnorm4.weight) */
+	/* %51 bn_pick [64] <- %49  (models/mnist_cnn_bn.lua:19, grad.batchnorm4.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10236496; /* [2,64] */
+		const float *x0 = m->arena + 7828048; /* [2,64] */
 		float *y = m->grad + 65056;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
-		NN_PROF_END(54);
+		NN_PROF_END(51);
 	}
-	/* %55 bn_relu_dx [64,64,14,14] <- %51, %31, %36, %32, %33, %52  (models/mnist_cnn_bn.lua:19) */
+	/* %52 bn_relu_pool_dx [64,64,14,14] <- %48, %30, %35, %31, %32, %49  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10439104; /* [64,64,14,14] */
-		const float *x1 = m->arena + 8429952; /* [64,64,14,14] */
-		const float *x2 = m->arena + 9232768; /* [3,64] */
+		const float *x0 = m->arena + 7829952; /* [64,64,7,7] */
+		const float *x1 = m->arena + 6824320; /* [64,64,14,14] */
+		const float *x2 = m->arena + 7627136; /* [3,64] */
 		const float *x3 = m->param + 65056; /* batchnorm4.weight[64] */
 		const float *x4 = m->param + 65120; /* batchnorm4.bias[64] */
-		const float *x5 = m->arena + 10236496; /* [2,64] */
-		float *y = m->arena + 9232960;
+		const float *x5 = m->arena + 7828048; /* [2,64] */
+		float *y = m->arena + 8030656;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 64; c++) {
-				const long o = ((long)b*64 + c)*196;
-				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
-				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[64 + c] / 12544.0f);
-			}
-		NN_PROF_END(55);
+		for (long bc = 0; bc < 4096; bc++) {
+			const int c = (int)(bc % 64);
+			const long o = bc*196;
+			const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
+			float r[196], g[196];
+			nn_bn_relu_fwd(x1 + o, r, 196, mean, k, beta);
+			nn_maxpool2_grad(r, x0 + bc*49, 14, 14, 7, 7, g);
+			nn_bn_relu_dx(g, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[64 + c] / 12544.0f);
+		}
+		NN_PROF_END(52);
 	}
-	/* %56 conv2d_dx [64,64,14,14] <- %55, %30  (models/mnist_cnn_bn.lua:19) */
+	/* %53 conv2d_dx [64,64,14,14] <- %52, %29  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9232960; /* [64,64,14,14] */
+		const float *x0 = m->arena + 8030656; /* [64,64,14,14] */
 		const float *x1 = m->param + 28192; /* conv2d4.weight[64,64,3,3] */
-		float *y = m->arena + 8429952;
-		float *scratch = m->arena + 10237760;
+		float *y = m->arena + 6824320;
+		float *scratch = m->arena + 8833472;
 		/* dx from dy and w: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1839,15 +1787,15 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				nn_unpad_output(yw, &cv, 64, y + (long)b*12544);
 			}
 		}
-		NN_PROF_END(56);
+		NN_PROF_END(53);
 	}
-	/* %57 conv2d_dw [64,64,3,3] <- %29, %55  (models/mnist_cnn_bn.lua:19, grad.conv2d4.weight) */
+	/* %54 conv2d_dw [64,64,3,3] <- %28, %52  (models/mnist_cnn_bn.lua:19, grad.conv2d4.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7627136; /* [64,64,14,14] */
-		const float *x1 = m->arena + 9232960; /* [64,64,14,14] */
+		const float *x0 = m->arena + 6021504; /* [64,64,14,14] */
+		const float *x1 = m->arena + 8030656; /* [64,64,14,14] */
 		float *y = m->grad + 28192;
-		float *scratch = m->arena + 10237760;
+		float *scratch = m->arena + 8833472;
 		/* dw from x and dy: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: dwᵀ [576,64] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1879,17 +1827,17 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*67632 + 30768 + gr*36864 + kk*64 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(57);
+		NN_PROF_END(54);
 	}
-	/* %58 bn_relu_sums [2,64] <- %56, %22, %27, %23, %24  (models/mnist_cnn_bn.lua:18) */
+	/* %55 bn_relu_sums [2,64] <- %53, %21, %26, %22, %23  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8429952; /* [64,64,14,14] */
-		const float *x1 = m->arena + 6824128; /* [64,64,14,14] */
-		const float *x2 = m->arena + 7626944; /* [3,64] */
+		const float *x0 = m->arena + 6824320; /* [64,64,14,14] */
+		const float *x1 = m->arena + 5218496; /* [64,64,14,14] */
+		const float *x2 = m->arena + 6021312; /* [3,64] */
 		const float *x3 = m->param + 28064; /* batchnorm3.weight[64] */
 		const float *x4 = m->param + 28128; /* batchnorm3.bias[64] */
-		float *y = m->arena + 10236496;
+		float *y = m->arena + 7828048;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
 			const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
@@ -1901,36 +1849,36 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 			y[c] = (float)sum[0];
 			y[64 + c] = (float)sum[1];
 		}
-		NN_PROF_END(58);
+		NN_PROF_END(55);
 	}
-	/* %59 bn_pick [64] <- %58  (models/mnist_cnn_bn.lua:18, grad.batchnorm3.bias) */
+	/* %56 bn_pick [64] <- %55  (models/mnist_cnn_bn.lua:18, grad.batchnorm3.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10236496; /* [2,64] */
+		const float *x0 = m->arena + 7828048; /* [2,64] */
 		float *y = m->grad + 28128;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(59);
+		NN_PROF_END(56);
 	}
-	/* %60 bn_pick [64] <- %58  (models/mnist_cnn_bn.lua:18, grad.batchnorm3.weight) */
+	/* %57 bn_pick [64] <- %55  (models/mnist_cnn_bn.lua:18, grad.batchnorm3.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10236496; /* [2,64] */
+		const float *x0 = m->arena + 7828048; /* [2,64] */
 		float *y = m->grad + 28064;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
-		NN_PROF_END(60);
+		NN_PROF_END(57);
 	}
-	/* %61 bn_relu_dx [64,64,14,14] <- %56, %22, %27, %23, %24, %58  (models/mnist_cnn_bn.lua:18) */
+	/* %58 bn_relu_dx [64,64,14,14] <- %53, %21, %26, %22, %23, %55  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8429952; /* [64,64,14,14] */
-		const float *x1 = m->arena + 6824128; /* [64,64,14,14] */
-		const float *x2 = m->arena + 7626944; /* [3,64] */
+		const float *x0 = m->arena + 6824320; /* [64,64,14,14] */
+		const float *x1 = m->arena + 5218496; /* [64,64,14,14] */
+		const float *x2 = m->arena + 6021312; /* [3,64] */
 		const float *x3 = m->param + 28064; /* batchnorm3.weight[64] */
 		const float *x4 = m->param + 28128; /* batchnorm3.bias[64] */
-		const float *x5 = m->arena + 10236496; /* [2,64] */
-		float *y = m->arena + 7627136;
+		const float *x5 = m->arena + 7828048; /* [2,64] */
+		float *y = m->arena + 6021504;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -1938,15 +1886,15 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[64 + c] / 12544.0f);
 			}
-		NN_PROF_END(61);
+		NN_PROF_END(58);
 	}
-	/* %62 conv2d_dx [64,32,14,14] <- %61, %21  (models/mnist_cnn_bn.lua:18) */
+	/* %59 conv2d_dx [64,32,14,14] <- %58, %20  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7627136; /* [64,64,14,14] */
+		const float *x0 = m->arena + 6021504; /* [64,64,14,14] */
 		const float *x1 = m->param + 9632; /* conv2d3.weight[64,32,3,3] */
-		float *y = m->arena + 6824128;
-		float *scratch = m->arena + 7225536;
+		float *y = m->arena + 5218496;
+		float *scratch = m->arena + 5619904;
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1967,15 +1915,15 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				nn_unpad_output(yw, &cv, 32, y + (long)b*6272);
 			}
 		}
-		NN_PROF_END(62);
+		NN_PROF_END(59);
 	}
-	/* %63 conv2d_dw [64,32,3,3] <- %20, %61  (models/mnist_cnn_bn.lua:18, grad.conv2d3.weight) */
+	/* %60 conv2d_dw [64,32,3,3] <- %19, %58  (models/mnist_cnn_bn.lua:18, grad.conv2d3.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6422720; /* [64,32,14,14] */
-		const float *x1 = m->arena + 7627136; /* [64,64,14,14] */
+		const float *x0 = m->arena + 4817088; /* [64,32,14,14] */
+		const float *x1 = m->arena + 6021504; /* [64,64,14,14] */
 		float *y = m->grad + 9632;
-		float *scratch = m->arena + 7225536;
+		float *scratch = m->arena + 5619904;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: dwᵀ [288,64] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {32, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2007,88 +1955,80 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*41008 + 22576 + gr*18432 + kk*64 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(63);
+		NN_PROF_END(60);
 	}
-	/* %64 maxpool_grad [64,32,28,28] <- %62, %19  (models/mnist_cnn_bn.lua:17) */
+	/* %61 bn_relu_pool_sums [2,32] <- %59, %12, %17, %13, %14  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6824128; /* [64,32,14,14] */
-		const float *x1 = m->arena + 4817088; /* [64,32,28,28] */
-		float *y = m->arena + 7627136;
-		/* the gradient of maxpool 2x2: 28x28 -> 14x14 per plane */
-		NN_OMP("omp parallel for schedule(static)")
-		for (long p = 0; p < 2048; p++) {  /* one (sample, channel) plane */
-			const float *xp = x1 + p*784;  /* [28,28] */
-			nn_maxpool2_grad(xp, x0 + p*196, 28, 28, 14, 14, y + p*784);
-		}
-		NN_PROF_END(64);
-	}
-	/* %65 bn_relu_sums [2,32] <- %64, %12, %17, %13, %14  (models/mnist_cnn_bn.lua:17) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7627136; /* [64,32,28,28] */
+		const float *x0 = m->arena + 5218496; /* [64,32,14,14] */
 		const float *x1 = m->arena + 3211360; /* [64,32,28,28] */
 		const float *x2 = m->arena + 4816992; /* [3,32] */
 		const float *x3 = m->param + 9568; /* batchnorm2.weight[32] */
 		const float *x4 = m->param + 9600; /* batchnorm2.bias[32] */
-		float *y = m->arena + 10236496;
+		float *y = m->arena + 7828048;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
 			const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
 			double sum[2] = {0, 0};
 			for (int b = 0; b < 64; b++) {
-				const long o = ((long)b*32 + c)*784;
-				nn_bn_relu_sums(x0 + o, x1 + o, 784, mean, istd, k, beta, sum);
+				const long bc = (long)b*32 + c, o = bc*784;
+				float r[784], g[784];
+				nn_bn_relu_fwd(x1 + o, r, 784, mean, k, beta);
+				nn_maxpool2_grad(r, x0 + bc*196, 28, 28, 14, 14, g);
+				nn_bn_relu_sums(g, x1 + o, 784, mean, istd, k, beta, sum);
 			}
 			y[c] = (float)sum[0];
 			y[32 + c] = (float)sum[1];
 		}
-		NN_PROF_END(65);
+		NN_PROF_END(61);
 	}
-	/* %66 bn_pick [32] <- %65  (models/mnist_cnn_bn.lua:17, grad.batchnorm2.bias) */
+	/* %62 bn_pick [32] <- %61  (models/mnist_cnn_bn.lua:17, grad.batchnorm2.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10236496; /* [2,32] */
+		const float *x0 = m->arena + 7828048; /* [2,32] */
 		float *y = m->grad + 9600;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(66);
+		NN_PROF_END(62);
 	}
-	/* %67 bn_pick [32] <- %65  (models/mnist_cnn_bn.lua:17, grad.batchnorm2.weight) */
+	/* %63 bn_pick [32] <- %61  (models/mnist_cnn_bn.lua:17, grad.batchnorm2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10236496; /* [2,32] */
+		const float *x0 = m->arena + 7828048; /* [2,32] */
 		float *y = m->grad + 9568;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
-		NN_PROF_END(67);
+		NN_PROF_END(63);
 	}
-	/* %68 bn_relu_dx [64,32,28,28] <- %64, %12, %17, %13, %14, %65  (models/mnist_cnn_bn.lua:17) */
+	/* %64 bn_relu_pool_dx [64,32,28,28] <- %59, %12, %17, %13, %14, %61  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7627136; /* [64,32,28,28] */
+		const float *x0 = m->arena + 5218496; /* [64,32,14,14] */
 		const float *x1 = m->arena + 3211360; /* [64,32,28,28] */
 		const float *x2 = m->arena + 4816992; /* [3,32] */
 		const float *x3 = m->param + 9568; /* batchnorm2.weight[32] */
 		const float *x4 = m->param + 9600; /* batchnorm2.bias[32] */
-		const float *x5 = m->arena + 10236496; /* [2,32] */
-		float *y = m->arena + 4817088;
+		const float *x5 = m->arena + 7828048; /* [2,32] */
+		float *y = m->arena + 6021504;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 32; c++) {
-				const long o = ((long)b*32 + c)*784;
-				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
-				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 784, mean, istd, k, beta, x3[c] * istd, x5[c] / 50176.0f, x5[32 + c] / 50176.0f);
-			}
-		NN_PROF_END(68);
+		for (long bc = 0; bc < 2048; bc++) {
+			const int c = (int)(bc % 32);
+			const long o = bc*784;
+			const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
+			float r[784], g[784];
+			nn_bn_relu_fwd(x1 + o, r, 784, mean, k, beta);
+			nn_maxpool2_grad(r, x0 + bc*196, 28, 28, 14, 14, g);
+			nn_bn_relu_dx(g, x1 + o, y + o, 784, mean, istd, k, beta, x3[c] * istd, x5[c] / 50176.0f, x5[32 + c] / 50176.0f);
+		}
+		NN_PROF_END(64);
 	}
-	/* %69 conv2d_dx [64,32,28,28] <- %68, %11  (models/mnist_cnn_bn.lua:17) */
+	/* %65 conv2d_dx [64,32,28,28] <- %64, %11  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4817088; /* [64,32,28,28] */
+		const float *x0 = m->arena + 6021504; /* [64,32,28,28] */
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,32,3,3] */
 		float *y = m->arena + 3211360;
-		float *scratch = m->arena + 9232960;
+		float *scratch = m->arena + 4817088;
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {32, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2109,15 +2049,15 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				nn_unpad_output(yw, &cv, 32, y + (long)b*25088);
 			}
 		}
-		NN_PROF_END(69);
+		NN_PROF_END(65);
 	}
-	/* %70 conv2d_dw [32,32,3,3] <- %10, %68  (models/mnist_cnn_bn.lua:17, grad.conv2d2.weight) */
+	/* %66 conv2d_dw [32,32,3,3] <- %10, %64  (models/mnist_cnn_bn.lua:17, grad.conv2d2.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
-		const float *x1 = m->arena + 4817088; /* [64,32,28,28] */
+		const float *x1 = m->arena + 6021504; /* [64,32,28,28] */
 		float *y = m->grad + 352;
-		float *scratch = m->arena + 9232960;
+		float *scratch = m->arena + 4817088;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
 		/* stride 1: dwᵀ [288,32] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {32, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2149,9 +2089,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*64944 + 55728 + gr*9216 + kk*32 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(70);
+		NN_PROF_END(66);
 	}
-	/* %71 bn_relu_sums [2,32] <- %69, %3, %8, %4, %5  (models/mnist_cnn_bn.lua:16) */
+	/* %67 bn_relu_sums [2,32] <- %65, %3, %8, %4, %5  (models/mnist_cnn_bn.lua:16) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
@@ -2159,7 +2099,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x2 = m->arena + 1605632; /* [3,32] */
 		const float *x3 = m->param + 288; /* batchnorm1.weight[32] */
 		const float *x4 = m->param + 320; /* batchnorm1.bias[32] */
-		float *y = m->arena + 10236496;
+		float *y = m->arena + 7828048;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
 			const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
@@ -2171,27 +2111,27 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 			y[c] = (float)sum[0];
 			y[32 + c] = (float)sum[1];
 		}
-		NN_PROF_END(71);
+		NN_PROF_END(67);
 	}
-	/* %72 bn_pick [32] <- %71  (models/mnist_cnn_bn.lua:16, grad.batchnorm1.bias) */
+	/* %68 bn_pick [32] <- %67  (models/mnist_cnn_bn.lua:16, grad.batchnorm1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10236496; /* [2,32] */
+		const float *x0 = m->arena + 7828048; /* [2,32] */
 		float *y = m->grad + 320;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(72);
+		NN_PROF_END(68);
 	}
-	/* %73 bn_pick [32] <- %71  (models/mnist_cnn_bn.lua:16, grad.batchnorm1.weight) */
+	/* %69 bn_pick [32] <- %67  (models/mnist_cnn_bn.lua:16, grad.batchnorm1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10236496; /* [2,32] */
+		const float *x0 = m->arena + 7828048; /* [2,32] */
 		float *y = m->grad + 288;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
-		NN_PROF_END(73);
+		NN_PROF_END(69);
 	}
-	/* %74 bn_relu_dx [64,32,28,28] <- %69, %3, %8, %4, %5, %71  (models/mnist_cnn_bn.lua:16) */
+	/* %70 bn_relu_dx [64,32,28,28] <- %65, %3, %8, %4, %5, %67  (models/mnist_cnn_bn.lua:16) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
@@ -2199,7 +2139,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x2 = m->arena + 1605632; /* [3,32] */
 		const float *x3 = m->param + 288; /* batchnorm1.weight[32] */
 		const float *x4 = m->param + 320; /* batchnorm1.bias[32] */
-		const float *x5 = m->arena + 10236496; /* [2,32] */
+		const float *x5 = m->arena + 7828048; /* [2,32] */
 		float *y = m->arena + 1605728;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -2208,15 +2148,15 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 784, mean, istd, k, beta, x3[c] * istd, x5[c] / 50176.0f, x5[32 + c] / 50176.0f);
 			}
-		NN_PROF_END(74);
+		NN_PROF_END(70);
 	}
-	/* %75 conv2d_dw [32,1,3,3] <- %0, %74  (models/mnist_cnn_bn.lua:16, grad.conv2d1.weight) */
+	/* %71 conv2d_dw [32,1,3,3] <- %0, %70  (models/mnist_cnn_bn.lua:16, grad.conv2d1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,1,28,28] */
 		const float *x1 = m->arena + 1605728; /* [64,32,28,28] */
 		float *y = m->grad + 0;
-		float *scratch = m->arena + 9232960;
+		float *scratch = m->arena + 4817088;
 		/* dw from x and dy: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
 		/* stride 1: dwᵀ [9,32] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {1, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2247,7 +2187,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*28112 + 27824 + gr*288 + kk*32 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(75);
+		NN_PROF_END(71);
 	}
 }
 
@@ -2285,10 +2225,10 @@ static void update(mnist_cnn_bn *m)
 		}
 		NN_PROF_END(18);
 	}
-	/* %28 bn_running <- %27, %25, %26  (models/mnist_cnn_bn.lua:18) */
+	/* %27 bn_running <- %26, %24, %25  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7626944; /* [3,64] */
+		const float *x0 = m->arena + 6021312; /* [3,64] */
 		float *x1 = m->state_f + 96688; /* batchnorm3.running_mean[64] */
 		float *x2 = m->state_f + 96752; /* batchnorm3.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
@@ -2296,12 +2236,12 @@ static void update(mnist_cnn_bn *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100007974f * x0[128 + c];
 		}
-		NN_PROF_END(28);
+		NN_PROF_END(27);
 	}
-	/* %37 bn_running <- %36, %34, %35  (models/mnist_cnn_bn.lua:19) */
+	/* %36 bn_running <- %35, %33, %34  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9232768; /* [3,64] */
+		const float *x0 = m->arena + 7627136; /* [3,64] */
 		float *x1 = m->state_f + 96816; /* batchnorm4.running_mean[64] */
 		float *x2 = m->state_f + 96880; /* batchnorm4.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
@@ -2309,9 +2249,9 @@ static void update(mnist_cnn_bn *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100007974f * x0[128 + c];
 		}
-		NN_PROF_END(37);
+		NN_PROF_END(36);
 	}
-	/* %93 sgd_update <- %90, %91, %92  (models/mnist_cnn_bn.lua:27) */
+	/* %89 sgd_update <- %86, %87, %88  (models/mnist_cnn_bn.lua:27) */
 	{
 		NN_PROF_BEGIN;
 		float *x0 = m->param + 0; /* params[96560] */
@@ -2323,7 +2263,7 @@ static void update(mnist_cnn_bn *m)
 			g += 0.899999976f*x2[i];
 			x0[i] -= lr*g;
 		}
-		NN_PROF_END(93);
+		NN_PROF_END(89);
 	}
 }
 

@@ -395,7 +395,7 @@ static double bn_relu_flops(Ctx *c, Node *n)
 }
 
 const OpDef op_bn_relu = {
-	.name = "bn_relu", .nin = 4,
+	.name = "bn_relu", .nin = 4, .traits = OT_FUSED,
 	.shape = same_as_x, .grad = bn_relu_grad, .emit = bn_relu_emit,
 	.flops = bn_relu_flops, .print_attr = fused_print,
 };
@@ -431,7 +431,7 @@ static void bn_relu_sums_emit(Emit *e, Node *n)
 }
 
 const OpDef op_bn_relu_sums = {
-	.name = "bn_relu_sums", .nin = 5, .traits = OT_TRAIN_ONLY,
+	.name = "bn_relu_sums", .nin = 5, .traits = OT_TRAIN_ONLY | OT_FUSED,
 	.shape = bn_relu_sums_shape, .emit = bn_relu_sums_emit,
 	.flops = bn_apply_flops, .print_attr = print_no_attr,
 };
@@ -476,9 +476,190 @@ static void bn_relu_dx_emit(Emit *e, Node *n)
 }
 
 const OpDef op_bn_relu_dx = {
-	.name = "bn_relu_dx", .nin = 6, .traits = OT_TRAIN_ONLY,
+	.name = "bn_relu_dx", .nin = 6, .traits = OT_TRAIN_ONLY | OT_FUSED,
 	.shape = same_as_x, .emit = bn_relu_dx_emit, .flops = bn_dx_flops,
 	.print_attr = print_no_attr,
+};
+
+/* ---- batchnorm + ReLU + 2×2 maxpool, fused (fusion bn_relu_pool) -------
+ * The full-size ReLU output is never stored: each thread rebuilds a plane
+ * of it at a time, on its stack, from x (which batch norm's backward keeps
+ * anyway), and runs the pool's own kernels on it:
+ *   y = bn_relu_pool(x, stats, γ, β)        the pooled output only
+ *   sums = bn_relu_pool_sums(dy, x, stats, γ, β), dx = bn_relu_pool_dx(…)
+ * where dy is the pooled output's gradient, routed to each window's first
+ * maximum (nn_maxpool2_grad) in the plane, then masked and reduced as in
+ * bn_relu: the same numbers as the unfused ops', in the same order.  The
+ * saving: the ReLU output's write and reads, the full-size pool gradient,
+ * and their arena space at the peak, which is the forward's activations. */
+
+enum { POOL_PLANE_MAX = 1 << 14 };  /* floats of a plane on the stack */
+
+typedef struct PoolPlane {
+	int H, W, OH, OW;
+	long HW, OHW;
+} PoolPlane;
+
+static PoolPlane pool_plane(Emit *e, const Node *x)
+{
+	PoolPlane p;
+	p.H = emit_dim(e, x, -1, 2);
+	p.W = emit_dim(e, x, -1, 3);
+	p.OH = p.H / 2;
+	p.OW = p.W / 2;
+	p.HW = (long)p.H * p.W;
+	p.OHW = (long)p.OH * p.OW;
+	return p;
+}
+
+int bn_relu_pool_fits(Ctx *c, const Node *x)
+{
+	(void)c;
+	return x->shape.n == 4 &&
+	       (long)x->shape.d[2] * x->shape.d[3] <= POOL_PLANE_MAX;
+}
+
+/* for each plane (b, c): r = relu(bn(x)) of it on the stack; for the
+ * gradients also g = the pool gradient routed in r.  Leaves the plane's
+ * loop open. */
+static void pool_planes(Emit *e, const Node *x, const char *dy, int grad,
+                        const char *consts)
+{
+	PoolPlane p = pool_plane(e, x);
+	Split s = split_of(e, x);
+	par_for(e, s.n * s.ch);
+	emit_line(e, "for (long bc = 0; bc < %ld; bc++) {", s.outer * s.ch);
+	e->indent++;
+	emit_line(e, "const int c = (int)(bc %% %d);", s.ch);
+	emit_line(e, "const long o = bc*%ld;", p.HW);
+	emit_line(e, "%s", consts);
+	emit_line(e, "float r[%ld]%s;", p.HW, grad ? ctx_sprintf(e->c,
+	          ", g[%ld]", p.HW) : "");
+	emit_line(e, "nn_bn_relu_fwd(x%d + o, r, %ld, mean, k, beta);",
+	          grad ? 1 : 0, p.HW);
+	if (grad)
+		emit_line(e, "nn_maxpool2_grad(r, %s + bc*%ld, %d, %d, %d, %d, g);",
+		          dy, p.OHW, p.H, p.W, p.OH, p.OW);
+}
+
+static void bn_relu_pool_emit(Emit *e, Node *n)
+{
+	const Node *x = in_node(e->c, n, 0);
+	PoolPlane p = pool_plane(e, x);
+	pool_planes(e, x, NULL, 0, ctx_sprintf(e->c, "const float mean = x1[c], "
+	            "k = x1[%d + c] * x2[c], beta = x3[c];", x->shape.d[1]));
+	emit_line(e, "nn_maxpool2(r, %d, %d, %d, y + bc*%ld);", p.W, p.OH, p.OW,
+	          p.OHW);
+	e->indent--;
+	emit_line(e, "}");
+}
+
+static void bn_relu_pool_grad(Ctx *c, Node *n, int dout, int *din)
+{
+	int in[6] = {dout, n->in[0], n->in[1], n->in[2], n->in[3]};
+	int sums = ir_make(c, &op_bn_relu_pool_sums, PH_BWD, in, 5, NULL,
+	                   n->pos);
+	int *row = ctx_alloc(c, 2 * sizeof *row);
+	row[1] = 1;
+	din[3] = ir_make1(c, &op_bn_pick, PH_BWD, sums, row, n->pos);
+	din[2] = ir_make1(c, &op_bn_pick, PH_BWD, sums, row + 1, n->pos);
+	in[5] = sums;
+	din[0] = ir_make(c, &op_bn_relu_pool_dx, PH_BWD, in, 6, NULL, n->pos);
+	din[1] = -1;
+}
+
+static const char *bn_relu_pool_shape(Ctx *c, Node *n)
+{
+	const Shape *x = &in_node(c, n, 0)->shape;
+	n->shape = (Shape){4, {x->d[0], x->d[1], x->d[2] / 2, x->d[3] / 2}};
+	n->dtype = DT_F32;
+	return NULL;
+}
+
+static double bn_relu_pool_flops(Ctx *c, Node *n)
+{
+	return flops_per_elem(c, in_node(c, n, 0), 5);
+}
+
+const OpDef op_bn_relu_pool = {
+	.name = "bn_relu_pool", .nin = 4, .traits = OT_FUSED,
+	.shape = bn_relu_pool_shape, .grad = bn_relu_pool_grad,
+	.emit = bn_relu_pool_emit, .flops = bn_relu_pool_flops,
+	.print_attr = fused_print,
+};
+
+/* x0 the pooled gradient, x1 x, x2 stats, x3 γ, x4 β.  A channel's planes
+ * add up in b order, so the channel loop is the outer (threaded) one. */
+static void bn_relu_pool_sums_emit(Emit *e, Node *n)
+{
+	const Node *x = in_node(e->c, n, 1);
+	PoolPlane p = pool_plane(e, x);
+	Split s = split_of(e, x);
+	int C = s.ch;
+	par_for(e, s.n * C);
+	emit_line(e, "for (int c = 0; c < %d; c++) {", C);
+	e->indent++;
+	emit_line(e, "const float mean = x2[c], istd = x2[%d + c], k = istd * "
+	             "x3[c], beta = x4[c];", C);
+	emit_line(e, "double sum[2] = {0, 0};");
+	emit_line(e, "for (int b = 0; b < %ld; b++) {", s.outer);
+	emit_line(e, "\tconst long bc = (long)b*%d + c, o = bc*%ld;", C, p.HW);
+	emit_line(e, "\tfloat r[%ld], g[%ld];", p.HW, p.HW);
+	emit_line(e, "\tnn_bn_relu_fwd(x1 + o, r, %ld, mean, k, beta);", p.HW);
+	emit_line(e, "\tnn_maxpool2_grad(r, x0 + bc*%ld, %d, %d, %d, %d, g);",
+	          p.OHW, p.H, p.W, p.OH, p.OW);
+	emit_line(e, "\tnn_bn_relu_sums(g, x1 + o, %ld, mean, istd, k, beta, "
+	             "sum);", p.HW);
+	emit_line(e, "}");
+	emit_line(e, "y[c] = (float)sum[0];");
+	emit_line(e, "y[%d + c] = (float)sum[1];", C);
+	e->indent--;
+	emit_line(e, "}");
+}
+
+static const char *bn_relu_pool_sums_shape(Ctx *c, Node *n)
+{
+	n->shape = (Shape){2, {2, in_node(c, n, 1)->shape.d[1]}};
+	n->dtype = DT_F32;
+	return NULL;
+}
+
+static double bn_relu_pool_bwd_flops(Ctx *c, Node *n)
+{
+	return flops_per_elem(c, in_node(c, n, 1), 8);
+}
+
+const OpDef op_bn_relu_pool_sums = {
+	.name = "bn_relu_pool_sums", .nin = 5, .traits = OT_TRAIN_ONLY | OT_FUSED,
+	.shape = bn_relu_pool_sums_shape, .emit = bn_relu_pool_sums_emit,
+	.flops = bn_relu_pool_bwd_flops, .print_attr = print_no_attr,
+};
+
+static void bn_relu_pool_dx_emit(Emit *e, Node *n)
+{
+	const Node *x = in_node(e->c, n, 1);
+	Split s = split_of(e, x);
+	int C = s.ch;
+	pool_planes(e, x, "x0", 1, ctx_sprintf(e->c, "const float mean = x2[c], "
+	            "istd = x2[%d + c], k = istd * x3[c], beta = x4[c];", C));
+	emit_line(e, "nn_bn_relu_dx(g, x1 + o, y + o, %ld, mean, istd, k, beta, "
+	             "x3[c] * istd, x5[c] / %ld.0f, x5[%d + c] / %ld.0f);",
+	          s.inner, s.n, C, s.n);
+	e->indent--;
+	emit_line(e, "}");
+}
+
+static const char *bn_relu_pool_dx_shape(Ctx *c, Node *n)
+{
+	n->shape = in_node(c, n, 1)->shape;
+	n->dtype = DT_F32;
+	return NULL;
+}
+
+const OpDef op_bn_relu_pool_dx = {
+	.name = "bn_relu_pool_dx", .nin = 6, .traits = OT_TRAIN_ONLY | OT_FUSED,
+	.shape = bn_relu_pool_dx_shape, .emit = bn_relu_pool_dx_emit,
+	.flops = bn_relu_pool_bwd_flops, .print_attr = print_no_attr,
 };
 
 /* ---- batchnorm: the running statistics, in the update phase ------------ */

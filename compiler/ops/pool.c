@@ -308,6 +308,12 @@ static void pool_print(Buf *b, const Node *n)
 	buf_printf(b, "k=%d stride=%d pad=%d", a->k, a->stride, a->pad);
 }
 
+int maxpool_2x2(const Node *n)
+{
+	const PoolAttr *a = n->attr;
+	return n->op == &op_maxpool && a->k == 2 && a->stride == 2 && a->pad == 0;
+}
+
 const OpDef op_maxpool = {
 	.name = "maxpool", .nin = 1,
 	.shape = pool_shape, .grad = maxpool_grad_rule, .emit = maxpool_emit,

@@ -1,5 +1,6 @@
--- fusion test bn_relu: conv, batch norm, ReLU, twice, on 3x8x8 images;
--- the second pair's bn_relu_dx reaches the first's parameters
+-- fusion tests bn_relu and bn_relu_pool: conv, batch norm, ReLU, twice, on
+-- 3x8x8 images, the second closed by 2x2 max pooling (bn_relu_pool), whose
+-- gradient reaches the first's parameters through bn_relu_pool_dx
 local nn = require "nncc"
 local x = nn.input{"image", 3, 8, 8}
 local y = nn.label{"class", classes = 4}

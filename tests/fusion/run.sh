@@ -62,23 +62,27 @@ agrees() {  # lua, name, cc
 }
 
 names=$("$NNCC" --help | sed -n '/^fusions:/,$p' | awk 'NR > 1 {print $1}')
-check "--help lists fusions" test "$(echo $names)" = "bn_relu ew_act optim"
+check "--help lists fusions" test "$(echo $names)" = "bn_relu bn_relu_pool ew_act optim"
 check "--fuse=nonsense is an error" bash -c \
 	"! $NNCC tests/fusion/optim.lua --fuse=bn_relu,nonsense --report >/dev/null 2>&1"
 
-# each fusion: its model, the pattern it leaves in the IR
-while read -r f lua pat; do
+# each fusion: its model, the fusions it needs (itself and those it builds
+# on), the pattern it leaves in the IR
+while read -r f need lua pat; do
 	others=$(echo "$names" | grep -vx "$f" | paste -sd, -)
 	check "$f fires" fired "$lua" "$pat"
-	check "$f fires alone (--fuse=$f)" fired "$lua" "$pat" --fuse="$f"
+	check "$f fires alone (--fuse=$need)" fired "$lua" "$pat" --fuse="$need"
 	check "$f off with --no-fuse" bash -c "! fired() { :; }; ! $NNCC $lua --no-fuse -d fuse --report 2>&1 >/dev/null | sed -n '/^# after fuse:/,/^# after/p' | grep -qE '$pat'"
 	check "$f off with --fuse=$others" bash -c "! $NNCC $lua --fuse=$others -d fuse --report 2>&1 >/dev/null | sed -n '/^# after fuse:/,/^# after/p' | grep -qE '$pat'"
+	model=fz_$(basename "$lua" .lua)
 	for cc in $compilers; do
-		check "$f: fused = unfused after 20 steps ($cc)" agrees "$lua" "fz_$f" "$cc"
+		check "$f: fused = unfused after 20 steps ($cc, $model)" agrees \
+			"$lua" "$model" "$cc"
 	done
 done <<'LIST'
-bn_relu tests/fusion/bn_relu.lua = bn_relu .*\{bn_apply\+relu\}
-ew_act tests/fusion/ew_act.lua = ew_act .*\{(bias_add\+(relu|sigmoid|tanh)|add\+relu)\}
+bn_relu bn_relu tests/fusion/bn_relu.lua = bn_relu .*\{bn_apply\+relu\}
+bn_relu_pool bn_relu,bn_relu_pool tests/fusion/bn_relu.lua = bn_relu_pool .*\{bn_relu\+maxpool
+ew_act ew_act tests/fusion/ew_act.lua = ew_act .*\{(bias_add\+(relu|sigmoid|tanh)|add\+relu)\}
 LIST
 
 # optim is a choice of autodiff: one update node, or one per parameter

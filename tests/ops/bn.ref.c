@@ -5,6 +5,8 @@
  *         -> linear b{3} -> mse
  *   bn_relu, bn_relu4d  the same with ReLU for tanh (the fused bn_relu),
  *         and bn_relu4d with ReLU after bn2 too
+ *   bn_relu_pool  x[2,2,4,18] -> bn1 -> relu -> bn2 -> relu -> maxpool{2}
+ *         -> flatten -> linear b{3} -> mse (the fused bn_relu_pool)
  * ref_loss is training mode (the batch's statistics, biased variance);
  * ref_predict evaluation mode (the running statistics).  ref_extra checks
  * what the forward and gradient checks cannot see:
@@ -23,7 +25,7 @@ static const char *const ref_tensors[] = {
 	"bn2.weight", "bn2.bias", "bn2.running_mean", "bn2.running_var",
 	NULL};
 
-enum { MAXC = 8, MAXH = 32 };
+enum { MAXC = 8, MAXH = 160 };
 
 /* The batchnorm layers of the test: name, momentum, eps, channels, and
  * values per channel and sample. */
@@ -41,7 +43,8 @@ static int flat(void)
 
 static double act(double v)
 {
-	return is("bn_relu") || is("bn_relu4d") ? (v > 0 ? v : 0) : tanh(v);
+	return is("bn_relu") || is("bn_relu4d") || is("bn_relu_pool")
+	       ? (v > 0 ? v : 0) : tanh(v);
 }
 
 static int ref_bns(const RefBn **l)
@@ -49,9 +52,15 @@ static int ref_bns(const RefBn **l)
 	static const RefBn bn[] = {{"bn", 0.2, 1e-3, 5, 1}};
 	static const RefBn bn4d[] = {{"bn1", 0.1, 1e-5, 2, 9},
 	                             {"bn2", 0.3, 1e-4, 2, 9}};
+	static const RefBn pool[] = {{"bn1", 0.1, 1e-5, 2, 72},
+	                             {"bn2", 0.3, 1e-4, 2, 72}};
 	if (flat()) {
 		*l = bn;
 		return 1;
+	}
+	if (is("bn_relu_pool")) {
+		*l = pool;
+		return 2;
 	}
 	*l = bn4d;
 	return 2;
@@ -136,10 +145,23 @@ static void ref_forward(const in_t *xf, int train, double *out,
 		for (int i = 0; i < B * IN; i++)
 			h[i] = act(h[i]);
 		ref_bn(&l[1], h, train, mean[1], var[1]);
-		if (is("bn_relu4d"))
+		if (is("bn_relu4d") || is("bn_relu_pool"))
 			for (int i = 0; i < B * IN; i++)
 				h[i] = act(h[i]);
-		ref_linear("b", h, IN, OUT, out);
+		if (!is("bn_relu_pool")) {
+			ref_linear("b", h, IN, OUT, out);
+			return;
+		}
+		/* 2×2 max pooling of each [4,18] plane (B·2 of them) */
+		double p[B * 36];
+		for (int pl = 0; pl < B * 2; pl++)
+			for (int oh = 0; oh < 2; oh++)
+				for (int ow = 0; ow < 9; ow++) {
+					const double *w = h + pl * 72 + 2 * oh * 18 + 2 * ow;
+					p[pl * 18 + oh * 9 + ow] = fmax(fmax(w[0], w[1]),
+					                                fmax(w[18], w[19]));
+				}
+		ref_linear("b", p, 36, OUT, out);
 	}
 }
 
