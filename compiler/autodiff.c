@@ -62,7 +62,8 @@ static void add_update(Ctx *c)
 		if (p->st != ST_PARAM)
 			continue;
 		if (p->grad < 0) {
-			fprintf(stderr, "%s:%d: warning: %s does not affect the loss; "
+			if (!c->quiet)
+				fprintf(stderr, "%s:%d: warning: %s does not affect the loss; "
 			                "it is not trained\n", p->pos.file, p->pos.line,
 			        p->name);
 			continue;

@@ -366,8 +366,22 @@ int main(int argc, char **argv)
 	plan(c);
 	after(c, &o, P_PLAN, "plan");
 
-	if (o.report)
-		report(c, stdout);
+	if (o.report) {
+		/* the same model unfused, for the comparison of the totals */
+		Ctx *u = NULL;
+		if (c->fuse) {
+			u = ctx_new();
+			u->quiet = 1;
+			if (front_run(u, o.script, &o.front))
+				bug("the script failed on its second run");
+			autodiff(u);
+			schedule(u);
+			plan(u);
+		}
+		report(c, stdout, u);
+		if (u)
+			ctx_free(u);
+	}
 	if (o.dot)
 		write_dot(c, o.dot);
 	if (o.out) {

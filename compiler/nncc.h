@@ -401,6 +401,7 @@ struct Ctx {
 	long nparam, ngrad, nstate, narena, naive_arena;
 	/* options */
 	unsigned fuse;               /* fusions on: bit i = fusions[i], FUSE_OPTIM */
+	int quiet;                   /* no warnings: a second compile (report) */
 	uint64_t hash;               /* the model's hash, of the unfused graph */
 	int dump_after;              /* bitmask of passes to dump after */
 	FILE *dump;
@@ -484,7 +485,8 @@ typedef struct EmitOpts {
 	int profile;                 /* time every node: #define NNCC_PROFILE */
 } EmitOpts;
 void emit_c(Ctx *c, const char *cpath, const char *hpath, const EmitOpts *o);
-void report(Ctx *c, FILE *f);
+/* u: the same model compiled unfused, for the comparison, or NULL. */
+void report(Ctx *c, FILE *f, const Ctx *u);
 
 /* ---- emit.c: what op emitters call ----------------------------------- */
 struct Emit {

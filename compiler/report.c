@@ -8,7 +8,7 @@
 
 static const char *phase_name[] = {"forward", "backward", "update"};
 
-void report(Ctx *c, FILE *f)
+void report(Ctx *c, FILE *f, const Ctx *u)
 {
 	const Recipe *r = &c->recipe;
 	double total[3] = {0}, moved[3] = {0};
@@ -47,4 +47,9 @@ void report(Ctx *c, FILE *f)
 	fprintf(f, "naive sum:       %10ld bytes  (arena is %.1f%% of it)\n",
 	        c->naive_arena * 4,
 	        c->naive_arena ? 100.0 * c->narena / c->naive_arena : 0.0);
+	if (u)   /* what fusion saved: the same model with every fusion off */
+		fprintf(f, "unfused:         %10ld bytes arena, %ld bytes naive sum "
+		           "(this arena is %.1f%% of that)\n", u->narena * 4,
+		        u->naive_arena * 4,
+		        u->naive_arena ? 100.0 * c->narena / u->naive_arena : 0.0);
 }
