@@ -15,7 +15,10 @@
  * them; a stalled machine ends the run at five times the budget even
  * below MIN_STEPS (steps= then shows it).  Output, one line:
  *
- *   step model=bench_mlp threads=1 batch=128 steps=… median_ms=… samples_per_s=… min_ms=… p90_ms=… loss=…
+ *   step model=bench_mlp threads=1 batch=128 steps=… median_ms=… samples_per_s=… min_ms=… p90_ms=… loss=… maxrss_kb=…
+ *
+ * maxrss_kb is the process's peak resident memory (getrusage), the
+ * model's tensors and the arena included.
  */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
@@ -23,6 +26,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -125,11 +129,13 @@ int main(int argc, char **argv)
 		el = t1 - start;
 	}
 	double med = median(t, (int)n); /* sorts t */
+	struct rusage ru;
+	long rss = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : -1;
 	printf("step model=%s threads=%d batch=%d steps=%ld warmup=%d median_ms=%.4f "
-	       "samples_per_s=%.1f min_ms=%.4f p90_ms=%.4f loss=%.4f\n",
+	       "samples_per_s=%.1f min_ms=%.4f p90_ms=%.4f loss=%.4f maxrss_kb=%ld\n",
 	       STR(MODEL), threads, BATCH, n, warmup, med * 1e3, BATCH / med,
 	       t[0] * 1e3, t[(n * 9) / 10 < n ? (n * 9) / 10 : n - 1] * 1e3,
-	       (double)loss);
+	       (double)loss, rss);
 	if (!isfinite(loss))
 		fprintf(stderr, "%s: warning: loss is %f\n", argv[0], (double)loss);
 	if (getenv("NNCC_STEP_PROFILE"))   /* a trainer built with -DNNCC_PROFILE */

@@ -597,20 +597,6 @@ NN_KERNEL double nn_lanes_total(const double *s)
 	return t;
 }
 
-/* Σ x[i] */
-NN_KERNEL double nn_sum(const float *x, long n)
-{
-	double s[NN_LANES] = {0};
-	long i = 0;
-	for (; i + NN_LANES <= n; i += NN_LANES)
-		for (int l = 0; l < NN_LANES; l++)
-			s[l] += x[i + l];
-	for (int l = 0; l < NN_LANES; l++)
-		if (i + l < n)
-			s[l] += x[i + l];
-	return nn_lanes_total(s);
-}
-
 /* Σ (x[i] − mean)² */
 NN_KERNEL double nn_sum_sqdev(const float *x, long n, double mean)
 {
@@ -625,25 +611,6 @@ NN_KERNEL double nn_sum_sqdev(const float *x, long n, double mean)
 		if (i + l < n) {
 			double d = x[i + l] - mean;
 			s[l] += d * d;
-		}
-	return nn_lanes_total(s);
-}
-
-/* Σ dy[i]·x̂[i] with x̂ = (x − mean)·istd, as float, as batch norm makes it */
-NN_KERNEL double nn_sum_dy_xhat(const float *dy, const float *x, long n,
-                                float mean, float istd)
-{
-	double s[NN_LANES] = {0};
-	long i = 0;
-	for (; i + NN_LANES <= n; i += NN_LANES)
-		for (int l = 0; l < NN_LANES; l++) {
-			double p = (double)dy[i + l] * ((x[i + l] - mean) * istd);
-			s[l] += p;   /* apart: no fused multiply-add, as bn_relu */
-		}
-	for (int l = 0; l < NN_LANES; l++)
-		if (i + l < n) {
-			double p = (double)dy[i + l] * ((x[i + l] - mean) * istd);
-			s[l] += p;
 		}
 	return nn_lanes_total(s);
 }
@@ -680,30 +647,37 @@ NN_KERNEL __m256 nn_bn_val8(__m256 x, __m256 mean, __m256 k, __m256 beta)
 }
 #endif
 
-/* y = max(0, v) */
-NN_KERNEL void nn_bn_relu_fwd(const float *x, float *y, long n, float mean,
-                              float k, float beta)
+/* y = v, or max(0, v) with relu (a constant where it is inlined) */
+NN_KERNEL void nn_bn_fwd(const float *x, float *y, long n, float mean,
+                         float k, float beta, int relu)
 {
 	long i = 0;
 #if defined(NN_AVX512) || defined(NN_AVX2)
 	const __m256 vm = _mm256_set1_ps(mean), vk = _mm256_set1_ps(k);
 	const __m256 vb = _mm256_set1_ps(beta), z = _mm256_setzero_ps();
-	for (; i + 8 <= n; i += 8)
-		_mm256_storeu_ps(y + i, _mm256_max_ps(nn_bn_val8(
-		                 _mm256_loadu_ps(x + i), vm, vk, vb), z));
+	for (; i + 8 <= n; i += 8) {
+		__m256 v = nn_bn_val8(_mm256_loadu_ps(x + i), vm, vk, vb);
+		_mm256_storeu_ps(y + i, relu ? _mm256_max_ps(v, z) : v);
+	}
 #endif
 	for (const float *xe = x + n; x + i < xe; i++) {
 		float v = nn_bn_val(x[i], mean, k, beta);
-		y[i] = v > 0 ? v : 0;
+		y[i] = !relu || v > 0 ? v : 0;
 	}
 }
 
-/* s[0] += Σ m·dy, s[1] += Σ m·dy·x̂ with m = [v > 0]: both of batch norm's
- * parameter gradients in one pass over dy and x, in double, in the lane
- * order of nn_sum (lane i % 8). */
-NN_KERNEL void nn_bn_relu_sums(const float *dy, const float *x, long n,
-                               float mean, float istd, float k, float beta,
-                               double *out)
+/* The sums of a plane that the bias and batch norm gradients need:
+ *   out[0] += Σ g,  and with xhat  out[1] += Σ g·x̂,  x̂ = (x − mean)·istd
+ * where g = dy, or with relu dy masked by [v > 0] (the fused bn_relu).
+ * Lane l of eight adds the values at i ≡ l (mod 8) in float over blocks
+ * of NN_SUM_BLOCK values, and each block's sum into its double; the last
+ * n mod 8 values go to the doubles directly; the lanes add up in order.
+ * The order is fixed, the same in the vector and the scalar code, so the
+ * fused and unfused builds, and every thread count, get the same bits. */
+#define NN_SUM_BLOCK 16
+NN_KERNEL void nn_plane_sums(const float *dy, const float *x, long n,
+                             float mean, float istd, float k, float beta,
+                             int relu, int xhat, double *out)
 {
 	double s[NN_LANES] = {0}, t[NN_LANES] = {0};
 	long i = 0;
@@ -712,49 +686,79 @@ NN_KERNEL void nn_bn_relu_sums(const float *dy, const float *x, long n,
 	const __m256 vb = _mm256_set1_ps(beta), vi = _mm256_set1_ps(istd);
 	const __m256 z = _mm256_setzero_ps();
 	__m256d s0 = _mm256_setzero_pd(), s1 = s0, t0 = s0, t1 = s0;
-	for (; i + 8 <= n; i += 8) {
-		__m256 xv = _mm256_loadu_ps(x + i);
-		__m256 m = _mm256_cmp_ps(nn_bn_val8(xv, vm, vk, vb), z, _CMP_GT_OQ);
-		__m256 g = _mm256_and_ps(m, _mm256_loadu_ps(dy + i));
-		__m256 xh = _mm256_mul_ps(_mm256_sub_ps(xv, vm), vi);
-		__m256d glo = _mm256_cvtps_pd(_mm256_castps256_ps128(g));
-		__m256d ghi = _mm256_cvtps_pd(_mm256_extractf128_ps(g, 1));
-		s0 = _mm256_add_pd(s0, glo);
-		s1 = _mm256_add_pd(s1, ghi);
-		t0 = _mm256_add_pd(t0, _mm256_mul_pd(glo, _mm256_cvtps_pd(
-		                   _mm256_castps256_ps128(xh))));
-		t1 = _mm256_add_pd(t1, _mm256_mul_pd(ghi, _mm256_cvtps_pd(
-		                   _mm256_extractf128_ps(xh, 1))));
+	while (i + 8 <= n) {
+		__m256 fs = z, ft = z;
+		for (int j = 0; j < NN_SUM_BLOCK && i + 8 <= n; j++, i += 8) {
+			__m256 g = _mm256_loadu_ps(dy + i), xv = z;
+			if (relu || xhat)
+				xv = _mm256_loadu_ps(x + i);
+			if (relu)
+				g = _mm256_and_ps(_mm256_cmp_ps(nn_bn_val8(xv, vm, vk, vb), z,
+				                                _CMP_GT_OQ), g);
+			fs = _mm256_add_ps(fs, g);
+			if (xhat)
+				ft = _mm256_add_ps(ft, _mm256_mul_ps(g, _mm256_mul_ps(
+				                   _mm256_sub_ps(xv, vm), vi)));
+		}
+		s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(fs)));
+		s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(fs, 1)));
+		t0 = _mm256_add_pd(t0, _mm256_cvtps_pd(_mm256_castps256_ps128(ft)));
+		t1 = _mm256_add_pd(t1, _mm256_cvtps_pd(_mm256_extractf128_ps(ft, 1)));
 	}
 	_mm256_storeu_pd(s, s0);
 	_mm256_storeu_pd(s + 4, s1);
 	_mm256_storeu_pd(t, t0);
 	_mm256_storeu_pd(t + 4, t1);
-#endif
-	for (; i + NN_LANES <= n; i += NN_LANES)
+#else
+	while (i + NN_LANES <= n) {
+		float fs[NN_LANES] = {0}, ft[NN_LANES] = {0};
+		for (int j = 0; j < NN_SUM_BLOCK && i + NN_LANES <= n; j++,
+		     i += NN_LANES)
+			for (int l = 0; l < NN_LANES; l++) {
+				float g = dy[i + l];
+				if (relu && !(nn_bn_val(x[i + l], mean, k, beta) > 0))
+					g = 0;
+				fs[l] += g;
+				if (xhat) {
+					float xh = (x[i + l] - mean) * istd, p = g * xh;
+					ft[l] += p;
+				}
+			}
 		for (int l = 0; l < NN_LANES; l++) {
-			float xv = x[i + l];
-			float g = nn_bn_val(xv, mean, k, beta) > 0 ? dy[i + l] : 0;
-			double p = (double)g * ((xv - mean) * istd);
-			s[l] += g;
-			t[l] += p;
+			s[l] += fs[l];
+			t[l] += ft[l];
 		}
+	}
+#endif
 	for (int l = 0; l < NN_LANES; l++)
 		if (i + l < n) {
-			float xv = x[i + l];
-			float g = nn_bn_val(xv, mean, k, beta) > 0 ? dy[i + l] : 0;
-			double p = (double)g * ((xv - mean) * istd);
+			float g = dy[i + l];
+			if (relu && !(nn_bn_val(x[i + l], mean, k, beta) > 0))
+				g = 0;
 			s[l] += g;
-			t[l] += p;
+			if (xhat) {
+				float xh = (x[i + l] - mean) * istd, p = g * xh;
+				t[l] += p;
+			}
 		}
 	out[0] += nn_lanes_total(s);
-	out[1] += nn_lanes_total(t);
+	if (xhat)
+		out[1] += nn_lanes_total(t);
 }
 
-/* dx = kx·(m·dy − mdb − x̂·mdg), kx = γ·istd, mdb and mdg the sums / N */
-NN_KERNEL void nn_bn_relu_dx(const float *dy, const float *x, float *dx,
-                             long n, float mean, float istd, float k,
-                             float beta, float kx, float mdb, float mdg)
+/* Σ x[i] */
+NN_KERNEL double nn_sum(const float *x, long n)
+{
+	double s = 0;
+	nn_plane_sums(x, NULL, n, 0, 0, 0, 0, 0, 0, &s);
+	return s;
+}
+
+/* dx = kx·(m·dy − mdb − x̂·mdg), kx = γ·istd, mdb and mdg the sums / N;
+ * m = 1 without relu (the unfused bn_dx, whose dy is masked already) */
+NN_KERNEL void nn_bn_dx(const float *dy, const float *x, float *dx, long n,
+                        float mean, float istd, float k, float beta, float kx,
+                        float mdb, float mdg, int relu)
 {
 	long i = 0;
 #if defined(NN_AVX512) || defined(NN_AVX2)
@@ -764,8 +768,10 @@ NN_KERNEL void nn_bn_relu_dx(const float *dy, const float *x, float *dx,
 	const __m256 vdg = _mm256_set1_ps(mdg), z = _mm256_setzero_ps();
 	for (; i + 8 <= n; i += 8) {
 		__m256 xv = _mm256_loadu_ps(x + i);
-		__m256 m = _mm256_cmp_ps(nn_bn_val8(xv, vm, vk, vb), z, _CMP_GT_OQ);
-		__m256 g = _mm256_and_ps(m, _mm256_loadu_ps(dy + i));
+		__m256 g = _mm256_loadu_ps(dy + i);
+		if (relu)
+			g = _mm256_and_ps(_mm256_cmp_ps(nn_bn_val8(xv, vm, vk, vb), z,
+			                                _CMP_GT_OQ), g);
 		__m256 xh = _mm256_mul_ps(_mm256_sub_ps(xv, vm), vi);
 		__m256 d = _mm256_sub_ps(_mm256_sub_ps(g, vdb),
 		                         _mm256_mul_ps(xh, vdg));
@@ -773,7 +779,7 @@ NN_KERNEL void nn_bn_relu_dx(const float *dy, const float *x, float *dx,
 	}
 #endif
 	for (const float *xe = x + n; x + i < xe; i++) {
-		float g = nn_bn_val(x[i], mean, k, beta) > 0 ? dy[i] : 0;
+		float g = !relu || nn_bn_val(x[i], mean, k, beta) > 0 ? dy[i] : 0;
 		dx[i] = nn_bn_dx1(g, x[i], mean, istd, kx, mdb, mdg);
 	}
 }
@@ -1159,7 +1165,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			for (int c = 0; c < 16; c++) {
 				const long o = ((long)b*16 + c)*1024;
 				const float mean = x1[c], k = x1[16 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 1024, mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 1024, mean, k, beta, 1);
 			}
 		NN_PROF_END(10);
 	}
@@ -1228,7 +1234,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			for (int c = 0; c < 16; c++) {
 				const long o = ((long)b*16 + c)*1024;
 				const float mean = x1[c], k = x1[16 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 1024, mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 1024, mean, k, beta, 1);
 			}
 		NN_PROF_END(19);
 	}
@@ -1295,9 +1301,9 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
+				const long o = ((long)b*16 + c)*1024;
 				const float mean = x1[c], k = x1[16 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 1024; i++)
-					y[((long)b*16 + c)*1024 + i] = nn_bn_val(x0[((long)b*16 + c)*1024 + i], mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 1024, mean, k, beta, 0);
 			}
 		NN_PROF_END(28);
 	}
@@ -1307,7 +1313,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
 		const float *x1 = m->arena + 1048624; /* [64,16,32,32] */
 		float *y = m->arena + 6291600;
-		NN_OMP("omp parallel for schedule(static)")
+		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 1048576; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 		NN_PROF_END(29);
@@ -1376,7 +1382,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			for (int c = 0; c < 32; c++) {
 				const long o = ((long)b*32 + c)*256;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 256, mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 256, mean, k, beta, 1);
 			}
 		NN_PROF_END(38);
 	}
@@ -1443,9 +1449,9 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
+				const long o = ((long)b*32 + c)*256;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 256; i++)
-					y[((long)b*32 + c)*256 + i] = nn_bn_val(x0[((long)b*32 + c)*256 + i], mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 256, mean, k, beta, 0);
 			}
 		NN_PROF_END(47);
 	}
@@ -1511,9 +1517,9 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
+				const long o = ((long)b*32 + c)*256;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 256; i++)
-					y[((long)b*32 + c)*256 + i] = nn_bn_val(x0[((long)b*32 + c)*256 + i], mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 256, mean, k, beta, 0);
 			}
 		NN_PROF_END(56);
 	}
@@ -1523,7 +1529,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		const float *x0 = m->arena + 8388752; /* [64,32,16,16] */
 		const float *x1 = m->arena + 9437328; /* [64,32,16,16] */
 		float *y = m->arena + 9961616;
-		NN_OMP("omp parallel for schedule(static)")
+		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 524288; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 		NN_PROF_END(57);
@@ -1592,7 +1598,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			for (int c = 0; c < 64; c++) {
 				const long o = ((long)b*64 + c)*64;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 64, mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 64, mean, k, beta, 1);
 			}
 		NN_PROF_END(66);
 	}
@@ -1659,9 +1665,9 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
+				const long o = ((long)b*64 + c)*64;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 64; i++)
-					y[((long)b*64 + c)*64 + i] = nn_bn_val(x0[((long)b*64 + c)*64 + i], mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 64, mean, k, beta, 0);
 			}
 		NN_PROF_END(75);
 	}
@@ -1727,9 +1733,9 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
+				const long o = ((long)b*64 + c)*64;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 64; i++)
-					y[((long)b*64 + c)*64 + i] = nn_bn_val(x0[((long)b*64 + c)*64 + i], mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 64, mean, k, beta, 0);
 			}
 		NN_PROF_END(84);
 	}
@@ -1739,7 +1745,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		const float *x0 = m->arena + 9437328; /* [64,64,8,8] */
 		const float *x1 = m->arena + 10485904; /* [64,64,8,8] */
 		float *y = m->arena + 10748048;
-		NN_OMP("omp parallel for schedule(static)")
+		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 262144; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 		NN_PROF_END(85);
@@ -1863,7 +1869,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			for (int c = 0; c < 16; c++) {
 				const long o = ((long)b*16 + c)*1024;
 				const float mean = x1[c], k = x1[16 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 1024, mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 1024, mean, k, beta, 1);
 			}
 	}
 	/* %12 conv2d [64,16,32,32] <- %10, %11  (models/cifar_resnet8.lua:23) */
@@ -1917,7 +1923,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			for (int c = 0; c < 16; c++) {
 				const long o = ((long)b*16 + c)*1024;
 				const float mean = x1[c], k = x1[16 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 1024, mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 1024, mean, k, beta, 1);
 			}
 	}
 	/* %21 conv2d [64,16,32,32] <- %19, %20  (models/cifar_resnet8.lua:24) */
@@ -1969,9 +1975,9 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
+				const long o = ((long)b*16 + c)*1024;
 				const float mean = x1[c], k = x1[16 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 1024; i++)
-					y[((long)b*16 + c)*1024 + i] = nn_bn_val(x0[((long)b*16 + c)*1024 + i], mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 1024, mean, k, beta, 0);
 			}
 	}
 	/* %29 ew_act [64,16,32,32] <- %28, %10  (models/cifar_resnet8.lua:27) */
@@ -1979,7 +1985,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
 		const float *x1 = m->arena + 1048624; /* [64,16,32,32] */
 		float *y = m->arena + 6291600;
-		NN_OMP("omp parallel for schedule(static)")
+		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 1048576; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
@@ -2033,7 +2039,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			for (int c = 0; c < 32; c++) {
 				const long o = ((long)b*32 + c)*256;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 256, mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 256, mean, k, beta, 1);
 			}
 	}
 	/* %40 conv2d [64,32,16,16] <- %38, %39  (models/cifar_resnet8.lua:24) */
@@ -2085,9 +2091,9 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
+				const long o = ((long)b*32 + c)*256;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 256; i++)
-					y[((long)b*32 + c)*256 + i] = nn_bn_val(x0[((long)b*32 + c)*256 + i], mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 256, mean, k, beta, 0);
 			}
 	}
 	/* %49 conv2d [64,32,16,16] <- %29, %48  (models/cifar_resnet8.lua:26) */
@@ -2138,9 +2144,9 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
+				const long o = ((long)b*32 + c)*256;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 256; i++)
-					y[((long)b*32 + c)*256 + i] = nn_bn_val(x0[((long)b*32 + c)*256 + i], mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 256, mean, k, beta, 0);
 			}
 	}
 	/* %57 ew_act [64,32,16,16] <- %47, %56  (models/cifar_resnet8.lua:27) */
@@ -2148,7 +2154,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		const float *x0 = m->arena + 8388752; /* [64,32,16,16] */
 		const float *x1 = m->arena + 9437328; /* [64,32,16,16] */
 		float *y = m->arena + 9961616;
-		NN_OMP("omp parallel for schedule(static)")
+		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 524288; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
@@ -2202,7 +2208,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			for (int c = 0; c < 64; c++) {
 				const long o = ((long)b*64 + c)*64;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 64, mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 64, mean, k, beta, 1);
 			}
 	}
 	/* %68 conv2d [64,64,8,8] <- %66, %67  (models/cifar_resnet8.lua:24) */
@@ -2254,9 +2260,9 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
+				const long o = ((long)b*64 + c)*64;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 64; i++)
-					y[((long)b*64 + c)*64 + i] = nn_bn_val(x0[((long)b*64 + c)*64 + i], mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 64, mean, k, beta, 0);
 			}
 	}
 	/* %77 conv2d [64,64,8,8] <- %57, %76  (models/cifar_resnet8.lua:26) */
@@ -2307,9 +2313,9 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
+				const long o = ((long)b*64 + c)*64;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 64; i++)
-					y[((long)b*64 + c)*64 + i] = nn_bn_val(x0[((long)b*64 + c)*64 + i], mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 64, mean, k, beta, 0);
 			}
 	}
 	/* %85 ew_act [64,64,8,8] <- %75, %84  (models/cifar_resnet8.lua:27) */
@@ -2317,7 +2323,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		const float *x0 = m->arena + 9437328; /* [64,64,8,8] */
 		const float *x1 = m->arena + 10485904; /* [64,64,8,8] */
 		float *y = m->arena + 10748048;
-		NN_OMP("omp parallel for schedule(static)")
+		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 262144; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
@@ -2411,11 +2417,12 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6035696; /* [64,10] */
 		float *y = m->grad + 78032;
-		for (int c = 0; c < 10; c++)
-			y[c] = 0;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 10; c++)
-				y[c] += x0[b*10 + c];
+		for (int c = 0; c < 10; c++) {
+			double sum = 0;
+			for (int b = 0; b < 64; b++)
+				sum += x0[b*10 + c];
+			y[c] = (float)sum;
+		}
 		NN_PROF_END(93);
 	}
 	/* %94 matmul [64,64] <- %92, %87  (models/cifar_resnet8.lua:34) */
@@ -2458,7 +2465,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 9437328; /* [64,64,8,8] */
 		const float *x1 = m->arena + 10748048; /* [64,64,8,8] */
 		float *y = m->arena + 10485904;
-		NN_OMP("omp parallel for schedule(static)")
+		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 262144; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(97);
@@ -2486,10 +2493,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
 			const float mean = x2[c], istd = x2[64 + c];
-			double sum = 0;
+			double sum[2] = {0, 0};
 			for (int b = 0; b < 64; b++)
-				sum += nn_sum_dy_xhat(x0 + ((long)b*64 + c)*64, x1 + ((long)b*64 + c)*64, 64, mean, istd);
-			y[c] = (float)sum;
+				nn_plane_sums(x0 + ((long)b*64 + c)*64, x1 + ((long)b*64 + c)*64, 64, mean, istd, 0, 0, 0, 1, sum);
+			y[c] = (float)sum[1];
 		}
 		NN_PROF_END(99);
 	}
@@ -2506,10 +2513,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
+				const long o = ((long)b*64 + c)*64;
 				const float mean = x2[c], istd = x2[64 + c];
-				const float k = x3[c] * istd, mdb = x5[c] / 4096.0f, mdg = x4[c] / 4096.0f;
-				for (long i = 0; i < 64; i++)
-					y[((long)b*64 + c)*64 + i] = nn_bn_dx1(x0[((long)b*64 + c)*64 + i], x1[((long)b*64 + c)*64 + i], mean, istd, k, mdb, mdg);
+				nn_bn_dx(x0 + o, x1 + o, y + o, 64, mean, istd, 0, 0, x3[c] * istd, x5[c] / 4096.0f, x4[c] / 4096.0f, 0);
 			}
 		NN_PROF_END(100);
 	}
@@ -2608,10 +2614,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
 			const float mean = x2[c], istd = x2[64 + c];
-			double sum = 0;
+			double sum[2] = {0, 0};
 			for (int b = 0; b < 64; b++)
-				sum += nn_sum_dy_xhat(x0 + ((long)b*64 + c)*64, x1 + ((long)b*64 + c)*64, 64, mean, istd);
-			y[c] = (float)sum;
+				nn_plane_sums(x0 + ((long)b*64 + c)*64, x1 + ((long)b*64 + c)*64, 64, mean, istd, 0, 0, 0, 1, sum);
+			y[c] = (float)sum[1];
 		}
 		NN_PROF_END(104);
 	}
@@ -2628,10 +2634,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
+				const long o = ((long)b*64 + c)*64;
 				const float mean = x2[c], istd = x2[64 + c];
-				const float k = x3[c] * istd, mdb = x5[c] / 4096.0f, mdg = x4[c] / 4096.0f;
-				for (long i = 0; i < 64; i++)
-					y[((long)b*64 + c)*64 + i] = nn_bn_dx1(x0[((long)b*64 + c)*64 + i], x1[((long)b*64 + c)*64 + i], mean, istd, k, mdb, mdg);
+				nn_bn_dx(x0 + o, x1 + o, y + o, 64, mean, istd, 0, 0, x3[c] * istd, x5[c] / 4096.0f, x4[c] / 4096.0f, 0);
 			}
 		NN_PROF_END(105);
 	}
@@ -2719,7 +2724,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			double sum[2] = {0, 0};
 			for (int b = 0; b < 64; b++) {
 				const long o = ((long)b*64 + c)*64;
-				nn_bn_relu_sums(x0 + o, x1 + o, 64, mean, istd, k, beta, sum);
+				nn_plane_sums(x0 + o, x1 + o, 64, mean, istd, k, beta, 1, 1, sum);
 			}
 			y[c] = (float)sum[0];
 			y[64 + c] = (float)sum[1];
@@ -2759,7 +2764,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 64; c++) {
 				const long o = ((long)b*64 + c)*64;
 				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
-				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 64, mean, istd, k, beta, x3[c] * istd, x5[c] / 4096.0f, x5[64 + c] / 4096.0f);
+				nn_bn_dx(x0 + o, x1 + o, y + o, 64, mean, istd, k, beta, x3[c] * istd, x5[c] / 4096.0f, x5[64 + c] / 4096.0f, 1);
 			}
 		NN_PROF_END(111);
 	}
@@ -2842,7 +2847,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 10748048; /* [64,32,16,16] */
 		const float *x1 = m->arena + 9437328; /* [64,32,16,16] */
 		float *y = m->arena + 8388752;
-		NN_OMP("omp parallel for schedule(static)")
+		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 524288; i++)
 			y[i] = (x0[i]) + (x1[i]);
 		NN_PROF_END(114);
@@ -2853,7 +2858,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 8388752; /* [64,32,16,16] */
 		const float *x1 = m->arena + 9961616; /* [64,32,16,16] */
 		float *y = m->arena + 9437328;
-		NN_OMP("omp parallel for schedule(static)")
+		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 524288; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(115);
@@ -2881,10 +2886,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
 			const float mean = x2[c], istd = x2[32 + c];
-			double sum = 0;
+			double sum[2] = {0, 0};
 			for (int b = 0; b < 64; b++)
-				sum += nn_sum_dy_xhat(x0 + ((long)b*32 + c)*256, x1 + ((long)b*32 + c)*256, 256, mean, istd);
-			y[c] = (float)sum;
+				nn_plane_sums(x0 + ((long)b*32 + c)*256, x1 + ((long)b*32 + c)*256, 256, mean, istd, 0, 0, 0, 1, sum);
+			y[c] = (float)sum[1];
 		}
 		NN_PROF_END(117);
 	}
@@ -2901,10 +2906,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
+				const long o = ((long)b*32 + c)*256;
 				const float mean = x2[c], istd = x2[32 + c];
-				const float k = x3[c] * istd, mdb = x5[c] / 16384.0f, mdg = x4[c] / 16384.0f;
-				for (long i = 0; i < 256; i++)
-					y[((long)b*32 + c)*256 + i] = nn_bn_dx1(x0[((long)b*32 + c)*256 + i], x1[((long)b*32 + c)*256 + i], mean, istd, k, mdb, mdg);
+				nn_bn_dx(x0 + o, x1 + o, y + o, 256, mean, istd, 0, 0, x3[c] * istd, x5[c] / 16384.0f, x4[c] / 16384.0f, 0);
 			}
 		NN_PROF_END(118);
 	}
@@ -3003,10 +3007,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
 			const float mean = x2[c], istd = x2[32 + c];
-			double sum = 0;
+			double sum[2] = {0, 0};
 			for (int b = 0; b < 64; b++)
-				sum += nn_sum_dy_xhat(x0 + ((long)b*32 + c)*256, x1 + ((long)b*32 + c)*256, 256, mean, istd);
-			y[c] = (float)sum;
+				nn_plane_sums(x0 + ((long)b*32 + c)*256, x1 + ((long)b*32 + c)*256, 256, mean, istd, 0, 0, 0, 1, sum);
+			y[c] = (float)sum[1];
 		}
 		NN_PROF_END(122);
 	}
@@ -3023,10 +3027,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
+				const long o = ((long)b*32 + c)*256;
 				const float mean = x2[c], istd = x2[32 + c];
-				const float k = x3[c] * istd, mdb = x5[c] / 16384.0f, mdg = x4[c] / 16384.0f;
-				for (long i = 0; i < 256; i++)
-					y[((long)b*32 + c)*256 + i] = nn_bn_dx1(x0[((long)b*32 + c)*256 + i], x1[((long)b*32 + c)*256 + i], mean, istd, k, mdb, mdg);
+				nn_bn_dx(x0 + o, x1 + o, y + o, 256, mean, istd, 0, 0, x3[c] * istd, x5[c] / 16384.0f, x4[c] / 16384.0f, 0);
 			}
 		NN_PROF_END(123);
 	}
@@ -3114,7 +3117,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			double sum[2] = {0, 0};
 			for (int b = 0; b < 64; b++) {
 				const long o = ((long)b*32 + c)*256;
-				nn_bn_relu_sums(x0 + o, x1 + o, 256, mean, istd, k, beta, sum);
+				nn_plane_sums(x0 + o, x1 + o, 256, mean, istd, k, beta, 1, 1, sum);
 			}
 			y[c] = (float)sum[0];
 			y[32 + c] = (float)sum[1];
@@ -3154,7 +3157,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 32; c++) {
 				const long o = ((long)b*32 + c)*256;
 				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
-				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 256, mean, istd, k, beta, x3[c] * istd, x5[c] / 16384.0f, x5[32 + c] / 16384.0f);
+				nn_bn_dx(x0 + o, x1 + o, y + o, 256, mean, istd, k, beta, x3[c] * istd, x5[c] / 16384.0f, x5[32 + c] / 16384.0f, 1);
 			}
 		NN_PROF_END(129);
 	}
@@ -3237,7 +3240,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 9961616; /* [64,16,32,32] */
 		const float *x1 = m->arena + 7864464; /* [64,16,32,32] */
 		float *y = m->arena + 8913040;
-		NN_OMP("omp parallel for schedule(static)")
+		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 1048576; i++)
 			y[i] = (x0[i]) + (x1[i]);
 		NN_PROF_END(132);
@@ -3248,7 +3251,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 8913040; /* [64,16,32,32] */
 		const float *x1 = m->arena + 6291600; /* [64,16,32,32] */
 		float *y = m->arena + 7340176;
-		NN_OMP("omp parallel for schedule(static)")
+		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 1048576; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(133);
@@ -3276,10 +3279,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 16; c++) {
 			const float mean = x2[c], istd = x2[16 + c];
-			double sum = 0;
+			double sum[2] = {0, 0};
 			for (int b = 0; b < 64; b++)
-				sum += nn_sum_dy_xhat(x0 + ((long)b*16 + c)*1024, x1 + ((long)b*16 + c)*1024, 1024, mean, istd);
-			y[c] = (float)sum;
+				nn_plane_sums(x0 + ((long)b*16 + c)*1024, x1 + ((long)b*16 + c)*1024, 1024, mean, istd, 0, 0, 0, 1, sum);
+			y[c] = (float)sum[1];
 		}
 		NN_PROF_END(135);
 	}
@@ -3296,10 +3299,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
+				const long o = ((long)b*16 + c)*1024;
 				const float mean = x2[c], istd = x2[16 + c];
-				const float k = x3[c] * istd, mdb = x5[c] / 65536.0f, mdg = x4[c] / 65536.0f;
-				for (long i = 0; i < 1024; i++)
-					y[((long)b*16 + c)*1024 + i] = nn_bn_dx1(x0[((long)b*16 + c)*1024 + i], x1[((long)b*16 + c)*1024 + i], mean, istd, k, mdb, mdg);
+				nn_bn_dx(x0 + o, x1 + o, y + o, 1024, mean, istd, 0, 0, x3[c] * istd, x5[c] / 65536.0f, x4[c] / 65536.0f, 0);
 			}
 		NN_PROF_END(136);
 	}
@@ -3386,7 +3388,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			double sum[2] = {0, 0};
 			for (int b = 0; b < 64; b++) {
 				const long o = ((long)b*16 + c)*1024;
-				nn_bn_relu_sums(x0 + o, x1 + o, 1024, mean, istd, k, beta, sum);
+				nn_plane_sums(x0 + o, x1 + o, 1024, mean, istd, k, beta, 1, 1, sum);
 			}
 			y[c] = (float)sum[0];
 			y[16 + c] = (float)sum[1];
@@ -3426,7 +3428,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 16; c++) {
 				const long o = ((long)b*16 + c)*1024;
 				const float mean = x2[c], istd = x2[16 + c], k = istd * x3[c], beta = x4[c];
-				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 1024, mean, istd, k, beta, x3[c] * istd, x5[c] / 65536.0f, x5[16 + c] / 65536.0f);
+				nn_bn_dx(x0 + o, x1 + o, y + o, 1024, mean, istd, k, beta, x3[c] * istd, x5[c] / 65536.0f, x5[16 + c] / 65536.0f, 1);
 			}
 		NN_PROF_END(142);
 	}
@@ -3504,7 +3506,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 7340176; /* [64,16,32,32] */
 		const float *x1 = m->arena + 2097200; /* [64,16,32,32] */
 		float *y = m->arena + 1048624;
-		NN_OMP("omp parallel for schedule(static)")
+		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 1048576; i++)
 			y[i] = (x0[i]) + (x1[i]);
 		NN_PROF_END(145);
@@ -3524,7 +3526,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			double sum[2] = {0, 0};
 			for (int b = 0; b < 64; b++) {
 				const long o = ((long)b*16 + c)*1024;
-				nn_bn_relu_sums(x0 + o, x1 + o, 1024, mean, istd, k, beta, sum);
+				nn_plane_sums(x0 + o, x1 + o, 1024, mean, istd, k, beta, 1, 1, sum);
 			}
 			y[c] = (float)sum[0];
 			y[16 + c] = (float)sum[1];
@@ -3564,7 +3566,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 16; c++) {
 				const long o = ((long)b*16 + c)*1024;
 				const float mean = x2[c], istd = x2[16 + c], k = istd * x3[c], beta = x4[c];
-				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 1024, mean, istd, k, beta, x3[c] * istd, x5[c] / 65536.0f, x5[16 + c] / 65536.0f);
+				nn_bn_dx(x0 + o, x1 + o, y + o, 1024, mean, istd, k, beta, x3[c] * istd, x5[c] / 65536.0f, x5[16 + c] / 65536.0f, 1);
 			}
 		NN_PROF_END(149);
 	}

@@ -597,20 +597,6 @@ NN_KERNEL double nn_lanes_total(const double *s)
 	return t;
 }
 
-/* Σ x[i] */
-NN_KERNEL double nn_sum(const float *x, long n)
-{
-	double s[NN_LANES] = {0};
-	long i = 0;
-	for (; i + NN_LANES <= n; i += NN_LANES)
-		for (int l = 0; l < NN_LANES; l++)
-			s[l] += x[i + l];
-	for (int l = 0; l < NN_LANES; l++)
-		if (i + l < n)
-			s[l] += x[i + l];
-	return nn_lanes_total(s);
-}
-
 /* Σ (x[i] − mean)² */
 NN_KERNEL double nn_sum_sqdev(const float *x, long n, double mean)
 {
@@ -625,25 +611,6 @@ NN_KERNEL double nn_sum_sqdev(const float *x, long n, double mean)
 		if (i + l < n) {
 			double d = x[i + l] - mean;
 			s[l] += d * d;
-		}
-	return nn_lanes_total(s);
-}
-
-/* Σ dy[i]·x̂[i] with x̂ = (x − mean)·istd, as float, as batch norm makes it */
-NN_KERNEL double nn_sum_dy_xhat(const float *dy, const float *x, long n,
-                                float mean, float istd)
-{
-	double s[NN_LANES] = {0};
-	long i = 0;
-	for (; i + NN_LANES <= n; i += NN_LANES)
-		for (int l = 0; l < NN_LANES; l++) {
-			double p = (double)dy[i + l] * ((x[i + l] - mean) * istd);
-			s[l] += p;   /* apart: no fused multiply-add, as bn_relu */
-		}
-	for (int l = 0; l < NN_LANES; l++)
-		if (i + l < n) {
-			double p = (double)dy[i + l] * ((x[i + l] - mean) * istd);
-			s[l] += p;
 		}
 	return nn_lanes_total(s);
 }
@@ -680,30 +647,37 @@ NN_KERNEL __m256 nn_bn_val8(__m256 x, __m256 mean, __m256 k, __m256 beta)
 }
 #endif
 
-/* y = max(0, v) */
-NN_KERNEL void nn_bn_relu_fwd(const float *x, float *y, long n, float mean,
-                              float k, float beta)
+/* y = v, or max(0, v) with relu (a constant where it is inlined) */
+NN_KERNEL void nn_bn_fwd(const float *x, float *y, long n, float mean,
+                         float k, float beta, int relu)
 {
 	long i = 0;
 #if defined(NN_AVX512) || defined(NN_AVX2)
 	const __m256 vm = _mm256_set1_ps(mean), vk = _mm256_set1_ps(k);
 	const __m256 vb = _mm256_set1_ps(beta), z = _mm256_setzero_ps();
-	for (; i + 8 <= n; i += 8)
-		_mm256_storeu_ps(y + i, _mm256_max_ps(nn_bn_val8(
-		                 _mm256_loadu_ps(x + i), vm, vk, vb), z));
+	for (; i + 8 <= n; i += 8) {
+		__m256 v = nn_bn_val8(_mm256_loadu_ps(x + i), vm, vk, vb);
+		_mm256_storeu_ps(y + i, relu ? _mm256_max_ps(v, z) : v);
+	}
 #endif
 	for (const float *xe = x + n; x + i < xe; i++) {
 		float v = nn_bn_val(x[i], mean, k, beta);
-		y[i] = v > 0 ? v : 0;
+		y[i] = !relu || v > 0 ? v : 0;
 	}
 }
 
-/* s[0] += Σ m·dy, s[1] += Σ m·dy·x̂ with m = [v > 0]: both of batch norm's
- * parameter gradients in one pass over dy and x, in double, in the lane
- * order of nn_sum (lane i % 8). */
-NN_KERNEL void nn_bn_relu_sums(const float *dy, const float *x, long n,
-                               float mean, float istd, float k, float beta,
-                               double *out)
+/* The sums of a plane that the bias and batch norm gradients need:
+ *   out[0] += Σ g,  and with xhat  out[1] += Σ g·x̂,  x̂ = (x − mean)·istd
+ * where g = dy, or with relu dy masked by [v > 0] (the fused bn_relu).
+ * Lane l of eight adds the values at i ≡ l (mod 8) in float over blocks
+ * of NN_SUM_BLOCK values, and each block's sum into its double; the last
+ * n mod 8 values go to the doubles directly; the lanes add up in order.
+ * The order is fixed, the same in the vector and the scalar code, so the
+ * fused and unfused builds, and every thread count, get the same bits. */
+#define NN_SUM_BLOCK 16
+NN_KERNEL void nn_plane_sums(const float *dy, const float *x, long n,
+                             float mean, float istd, float k, float beta,
+                             int relu, int xhat, double *out)
 {
 	double s[NN_LANES] = {0}, t[NN_LANES] = {0};
 	long i = 0;
@@ -712,49 +686,79 @@ NN_KERNEL void nn_bn_relu_sums(const float *dy, const float *x, long n,
 	const __m256 vb = _mm256_set1_ps(beta), vi = _mm256_set1_ps(istd);
 	const __m256 z = _mm256_setzero_ps();
 	__m256d s0 = _mm256_setzero_pd(), s1 = s0, t0 = s0, t1 = s0;
-	for (; i + 8 <= n; i += 8) {
-		__m256 xv = _mm256_loadu_ps(x + i);
-		__m256 m = _mm256_cmp_ps(nn_bn_val8(xv, vm, vk, vb), z, _CMP_GT_OQ);
-		__m256 g = _mm256_and_ps(m, _mm256_loadu_ps(dy + i));
-		__m256 xh = _mm256_mul_ps(_mm256_sub_ps(xv, vm), vi);
-		__m256d glo = _mm256_cvtps_pd(_mm256_castps256_ps128(g));
-		__m256d ghi = _mm256_cvtps_pd(_mm256_extractf128_ps(g, 1));
-		s0 = _mm256_add_pd(s0, glo);
-		s1 = _mm256_add_pd(s1, ghi);
-		t0 = _mm256_add_pd(t0, _mm256_mul_pd(glo, _mm256_cvtps_pd(
-		                   _mm256_castps256_ps128(xh))));
-		t1 = _mm256_add_pd(t1, _mm256_mul_pd(ghi, _mm256_cvtps_pd(
-		                   _mm256_extractf128_ps(xh, 1))));
+	while (i + 8 <= n) {
+		__m256 fs = z, ft = z;
+		for (int j = 0; j < NN_SUM_BLOCK && i + 8 <= n; j++, i += 8) {
+			__m256 g = _mm256_loadu_ps(dy + i), xv = z;
+			if (relu || xhat)
+				xv = _mm256_loadu_ps(x + i);
+			if (relu)
+				g = _mm256_and_ps(_mm256_cmp_ps(nn_bn_val8(xv, vm, vk, vb), z,
+				                                _CMP_GT_OQ), g);
+			fs = _mm256_add_ps(fs, g);
+			if (xhat)
+				ft = _mm256_add_ps(ft, _mm256_mul_ps(g, _mm256_mul_ps(
+				                   _mm256_sub_ps(xv, vm), vi)));
+		}
+		s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(fs)));
+		s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(fs, 1)));
+		t0 = _mm256_add_pd(t0, _mm256_cvtps_pd(_mm256_castps256_ps128(ft)));
+		t1 = _mm256_add_pd(t1, _mm256_cvtps_pd(_mm256_extractf128_ps(ft, 1)));
 	}
 	_mm256_storeu_pd(s, s0);
 	_mm256_storeu_pd(s + 4, s1);
 	_mm256_storeu_pd(t, t0);
 	_mm256_storeu_pd(t + 4, t1);
-#endif
-	for (; i + NN_LANES <= n; i += NN_LANES)
+#else
+	while (i + NN_LANES <= n) {
+		float fs[NN_LANES] = {0}, ft[NN_LANES] = {0};
+		for (int j = 0; j < NN_SUM_BLOCK && i + NN_LANES <= n; j++,
+		     i += NN_LANES)
+			for (int l = 0; l < NN_LANES; l++) {
+				float g = dy[i + l];
+				if (relu && !(nn_bn_val(x[i + l], mean, k, beta) > 0))
+					g = 0;
+				fs[l] += g;
+				if (xhat) {
+					float xh = (x[i + l] - mean) * istd, p = g * xh;
+					ft[l] += p;
+				}
+			}
 		for (int l = 0; l < NN_LANES; l++) {
-			float xv = x[i + l];
-			float g = nn_bn_val(xv, mean, k, beta) > 0 ? dy[i + l] : 0;
-			double p = (double)g * ((xv - mean) * istd);
-			s[l] += g;
-			t[l] += p;
+			s[l] += fs[l];
+			t[l] += ft[l];
 		}
+	}
+#endif
 	for (int l = 0; l < NN_LANES; l++)
 		if (i + l < n) {
-			float xv = x[i + l];
-			float g = nn_bn_val(xv, mean, k, beta) > 0 ? dy[i + l] : 0;
-			double p = (double)g * ((xv - mean) * istd);
+			float g = dy[i + l];
+			if (relu && !(nn_bn_val(x[i + l], mean, k, beta) > 0))
+				g = 0;
 			s[l] += g;
-			t[l] += p;
+			if (xhat) {
+				float xh = (x[i + l] - mean) * istd, p = g * xh;
+				t[l] += p;
+			}
 		}
 	out[0] += nn_lanes_total(s);
-	out[1] += nn_lanes_total(t);
+	if (xhat)
+		out[1] += nn_lanes_total(t);
 }
 
-/* dx = kx·(m·dy − mdb − x̂·mdg), kx = γ·istd, mdb and mdg the sums / N */
-NN_KERNEL void nn_bn_relu_dx(const float *dy, const float *x, float *dx,
-                             long n, float mean, float istd, float k,
-                             float beta, float kx, float mdb, float mdg)
+/* Σ x[i] */
+NN_KERNEL double nn_sum(const float *x, long n)
+{
+	double s = 0;
+	nn_plane_sums(x, NULL, n, 0, 0, 0, 0, 0, 0, &s);
+	return s;
+}
+
+/* dx = kx·(m·dy − mdb − x̂·mdg), kx = γ·istd, mdb and mdg the sums / N;
+ * m = 1 without relu (the unfused bn_dx, whose dy is masked already) */
+NN_KERNEL void nn_bn_dx(const float *dy, const float *x, float *dx, long n,
+                        float mean, float istd, float k, float beta, float kx,
+                        float mdb, float mdg, int relu)
 {
 	long i = 0;
 #if defined(NN_AVX512) || defined(NN_AVX2)
@@ -764,8 +768,10 @@ NN_KERNEL void nn_bn_relu_dx(const float *dy, const float *x, float *dx,
 	const __m256 vdg = _mm256_set1_ps(mdg), z = _mm256_setzero_ps();
 	for (; i + 8 <= n; i += 8) {
 		__m256 xv = _mm256_loadu_ps(x + i);
-		__m256 m = _mm256_cmp_ps(nn_bn_val8(xv, vm, vk, vb), z, _CMP_GT_OQ);
-		__m256 g = _mm256_and_ps(m, _mm256_loadu_ps(dy + i));
+		__m256 g = _mm256_loadu_ps(dy + i);
+		if (relu)
+			g = _mm256_and_ps(_mm256_cmp_ps(nn_bn_val8(xv, vm, vk, vb), z,
+			                                _CMP_GT_OQ), g);
 		__m256 xh = _mm256_mul_ps(_mm256_sub_ps(xv, vm), vi);
 		__m256 d = _mm256_sub_ps(_mm256_sub_ps(g, vdb),
 		                         _mm256_mul_ps(xh, vdg));
@@ -773,7 +779,7 @@ NN_KERNEL void nn_bn_relu_dx(const float *dy, const float *x, float *dx,
 	}
 #endif
 	for (const float *xe = x + n; x + i < xe; i++) {
-		float g = nn_bn_val(x[i], mean, k, beta) > 0 ? dy[i] : 0;
+		float g = !relu || nn_bn_val(x[i], mean, k, beta) > 0 ? dy[i] : 0;
 		dx[i] = nn_bn_dx1(g, x[i], mean, istd, kx, mdb, mdg);
 	}
 }
@@ -1178,11 +1184,12 @@ static void backward(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 640; /* [32,10] */
 		float *y = m->grad + 203520;
-		for (int c = 0; c < 10; c++)
-			y[c] = 0;
-		for (int b = 0; b < 32; b++)
-			for (int c = 0; c < 10; c++)
-				y[c] += x0[b*10 + c];
+		for (int c = 0; c < 10; c++) {
+			double sum = 0;
+			for (int b = 0; b < 32; b++)
+				sum += x0[b*10 + c];
+			y[c] = (float)sum;
+		}
 		NN_PROF_END(13);
 	}
 	/* %14 matmul [32,256] <- %12, %7  (models/mnist_mlp.lua:9) */
@@ -1220,11 +1227,12 @@ static void backward(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 24576; /* [32,256] */
 		float *y = m->grad + 200704;
-		for (int c = 0; c < 256; c++)
-			y[c] = 0;
-		for (int b = 0; b < 32; b++)
-			for (int c = 0; c < 256; c++)
-				y[c] += x0[b*256 + c];
+		for (int c = 0; c < 256; c++) {
+			double sum = 0;
+			for (int b = 0; b < 32; b++)
+				sum += x0[b*256 + c];
+			y[c] = (float)sum;
+		}
 		NN_PROF_END(17);
 	}
 	/* %18 matmul [256,784] <- %16, %2  (models/mnist_mlp.lua:8, grad.linear1.weight) */

@@ -597,20 +597,6 @@ NN_KERNEL double nn_lanes_total(const double *s)
 	return t;
 }
 
-/* Σ x[i] */
-NN_KERNEL double nn_sum(const float *x, long n)
-{
-	double s[NN_LANES] = {0};
-	long i = 0;
-	for (; i + NN_LANES <= n; i += NN_LANES)
-		for (int l = 0; l < NN_LANES; l++)
-			s[l] += x[i + l];
-	for (int l = 0; l < NN_LANES; l++)
-		if (i + l < n)
-			s[l] += x[i + l];
-	return nn_lanes_total(s);
-}
-
 /* Σ (x[i] − mean)² */
 NN_KERNEL double nn_sum_sqdev(const float *x, long n, double mean)
 {
@@ -625,25 +611,6 @@ NN_KERNEL double nn_sum_sqdev(const float *x, long n, double mean)
 		if (i + l < n) {
 			double d = x[i + l] - mean;
 			s[l] += d * d;
-		}
-	return nn_lanes_total(s);
-}
-
-/* Σ dy[i]·x̂[i] with x̂ = (x − mean)·istd, as float, as batch norm makes it */
-NN_KERNEL double nn_sum_dy_xhat(const float *dy, const float *x, long n,
-                                float mean, float istd)
-{
-	double s[NN_LANES] = {0};
-	long i = 0;
-	for (; i + NN_LANES <= n; i += NN_LANES)
-		for (int l = 0; l < NN_LANES; l++) {
-			double p = (double)dy[i + l] * ((x[i + l] - mean) * istd);
-			s[l] += p;   /* apart: no fused multiply-add, as bn_relu */
-		}
-	for (int l = 0; l < NN_LANES; l++)
-		if (i + l < n) {
-			double p = (double)dy[i + l] * ((x[i + l] - mean) * istd);
-			s[l] += p;
 		}
 	return nn_lanes_total(s);
 }
@@ -680,30 +647,37 @@ NN_KERNEL __m256 nn_bn_val8(__m256 x, __m256 mean, __m256 k, __m256 beta)
 }
 #endif
 
-/* y = max(0, v) */
-NN_KERNEL void nn_bn_relu_fwd(const float *x, float *y, long n, float mean,
-                              float k, float beta)
+/* y = v, or max(0, v) with relu (a constant where it is inlined) */
+NN_KERNEL void nn_bn_fwd(const float *x, float *y, long n, float mean,
+                         float k, float beta, int relu)
 {
 	long i = 0;
 #if defined(NN_AVX512) || defined(NN_AVX2)
 	const __m256 vm = _mm256_set1_ps(mean), vk = _mm256_set1_ps(k);
 	const __m256 vb = _mm256_set1_ps(beta), z = _mm256_setzero_ps();
-	for (; i + 8 <= n; i += 8)
-		_mm256_storeu_ps(y + i, _mm256_max_ps(nn_bn_val8(
-		                 _mm256_loadu_ps(x + i), vm, vk, vb), z));
+	for (; i + 8 <= n; i += 8) {
+		__m256 v = nn_bn_val8(_mm256_loadu_ps(x + i), vm, vk, vb);
+		_mm256_storeu_ps(y + i, relu ? _mm256_max_ps(v, z) : v);
+	}
 #endif
 	for (const float *xe = x + n; x + i < xe; i++) {
 		float v = nn_bn_val(x[i], mean, k, beta);
-		y[i] = v > 0 ? v : 0;
+		y[i] = !relu || v > 0 ? v : 0;
 	}
 }
 
-/* s[0] += Σ m·dy, s[1] += Σ m·dy·x̂ with m = [v > 0]: both of batch norm's
- * parameter gradients in one pass over dy and x, in double, in the lane
- * order of nn_sum (lane i % 8). */
-NN_KERNEL void nn_bn_relu_sums(const float *dy, const float *x, long n,
-                               float mean, float istd, float k, float beta,
-                               double *out)
+/* The sums of a plane that the bias and batch norm gradients need:
+ *   out[0] += Σ g,  and with xhat  out[1] += Σ g·x̂,  x̂ = (x − mean)·istd
+ * where g = dy, or with relu dy masked by [v > 0] (the fused bn_relu).
+ * Lane l of eight adds the values at i ≡ l (mod 8) in float over blocks
+ * of NN_SUM_BLOCK values, and each block's sum into its double; the last
+ * n mod 8 values go to the doubles directly; the lanes add up in order.
+ * The order is fixed, the same in the vector and the scalar code, so the
+ * fused and unfused builds, and every thread count, get the same bits. */
+#define NN_SUM_BLOCK 16
+NN_KERNEL void nn_plane_sums(const float *dy, const float *x, long n,
+                             float mean, float istd, float k, float beta,
+                             int relu, int xhat, double *out)
 {
 	double s[NN_LANES] = {0}, t[NN_LANES] = {0};
 	long i = 0;
@@ -712,49 +686,79 @@ NN_KERNEL void nn_bn_relu_sums(const float *dy, const float *x, long n,
 	const __m256 vb = _mm256_set1_ps(beta), vi = _mm256_set1_ps(istd);
 	const __m256 z = _mm256_setzero_ps();
 	__m256d s0 = _mm256_setzero_pd(), s1 = s0, t0 = s0, t1 = s0;
-	for (; i + 8 <= n; i += 8) {
-		__m256 xv = _mm256_loadu_ps(x + i);
-		__m256 m = _mm256_cmp_ps(nn_bn_val8(xv, vm, vk, vb), z, _CMP_GT_OQ);
-		__m256 g = _mm256_and_ps(m, _mm256_loadu_ps(dy + i));
-		__m256 xh = _mm256_mul_ps(_mm256_sub_ps(xv, vm), vi);
-		__m256d glo = _mm256_cvtps_pd(_mm256_castps256_ps128(g));
-		__m256d ghi = _mm256_cvtps_pd(_mm256_extractf128_ps(g, 1));
-		s0 = _mm256_add_pd(s0, glo);
-		s1 = _mm256_add_pd(s1, ghi);
-		t0 = _mm256_add_pd(t0, _mm256_mul_pd(glo, _mm256_cvtps_pd(
-		                   _mm256_castps256_ps128(xh))));
-		t1 = _mm256_add_pd(t1, _mm256_mul_pd(ghi, _mm256_cvtps_pd(
-		                   _mm256_extractf128_ps(xh, 1))));
+	while (i + 8 <= n) {
+		__m256 fs = z, ft = z;
+		for (int j = 0; j < NN_SUM_BLOCK && i + 8 <= n; j++, i += 8) {
+			__m256 g = _mm256_loadu_ps(dy + i), xv = z;
+			if (relu || xhat)
+				xv = _mm256_loadu_ps(x + i);
+			if (relu)
+				g = _mm256_and_ps(_mm256_cmp_ps(nn_bn_val8(xv, vm, vk, vb), z,
+				                                _CMP_GT_OQ), g);
+			fs = _mm256_add_ps(fs, g);
+			if (xhat)
+				ft = _mm256_add_ps(ft, _mm256_mul_ps(g, _mm256_mul_ps(
+				                   _mm256_sub_ps(xv, vm), vi)));
+		}
+		s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(fs)));
+		s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(fs, 1)));
+		t0 = _mm256_add_pd(t0, _mm256_cvtps_pd(_mm256_castps256_ps128(ft)));
+		t1 = _mm256_add_pd(t1, _mm256_cvtps_pd(_mm256_extractf128_ps(ft, 1)));
 	}
 	_mm256_storeu_pd(s, s0);
 	_mm256_storeu_pd(s + 4, s1);
 	_mm256_storeu_pd(t, t0);
 	_mm256_storeu_pd(t + 4, t1);
-#endif
-	for (; i + NN_LANES <= n; i += NN_LANES)
+#else
+	while (i + NN_LANES <= n) {
+		float fs[NN_LANES] = {0}, ft[NN_LANES] = {0};
+		for (int j = 0; j < NN_SUM_BLOCK && i + NN_LANES <= n; j++,
+		     i += NN_LANES)
+			for (int l = 0; l < NN_LANES; l++) {
+				float g = dy[i + l];
+				if (relu && !(nn_bn_val(x[i + l], mean, k, beta) > 0))
+					g = 0;
+				fs[l] += g;
+				if (xhat) {
+					float xh = (x[i + l] - mean) * istd, p = g * xh;
+					ft[l] += p;
+				}
+			}
 		for (int l = 0; l < NN_LANES; l++) {
-			float xv = x[i + l];
-			float g = nn_bn_val(xv, mean, k, beta) > 0 ? dy[i + l] : 0;
-			double p = (double)g * ((xv - mean) * istd);
-			s[l] += g;
-			t[l] += p;
+			s[l] += fs[l];
+			t[l] += ft[l];
 		}
+	}
+#endif
 	for (int l = 0; l < NN_LANES; l++)
 		if (i + l < n) {
-			float xv = x[i + l];
-			float g = nn_bn_val(xv, mean, k, beta) > 0 ? dy[i + l] : 0;
-			double p = (double)g * ((xv - mean) * istd);
+			float g = dy[i + l];
+			if (relu && !(nn_bn_val(x[i + l], mean, k, beta) > 0))
+				g = 0;
 			s[l] += g;
-			t[l] += p;
+			if (xhat) {
+				float xh = (x[i + l] - mean) * istd, p = g * xh;
+				t[l] += p;
+			}
 		}
 	out[0] += nn_lanes_total(s);
-	out[1] += nn_lanes_total(t);
+	if (xhat)
+		out[1] += nn_lanes_total(t);
 }
 
-/* dx = kx·(m·dy − mdb − x̂·mdg), kx = γ·istd, mdb and mdg the sums / N */
-NN_KERNEL void nn_bn_relu_dx(const float *dy, const float *x, float *dx,
-                             long n, float mean, float istd, float k,
-                             float beta, float kx, float mdb, float mdg)
+/* Σ x[i] */
+NN_KERNEL double nn_sum(const float *x, long n)
+{
+	double s = 0;
+	nn_plane_sums(x, NULL, n, 0, 0, 0, 0, 0, 0, &s);
+	return s;
+}
+
+/* dx = kx·(m·dy − mdb − x̂·mdg), kx = γ·istd, mdb and mdg the sums / N;
+ * m = 1 without relu (the unfused bn_dx, whose dy is masked already) */
+NN_KERNEL void nn_bn_dx(const float *dy, const float *x, float *dx, long n,
+                        float mean, float istd, float k, float beta, float kx,
+                        float mdb, float mdg, int relu)
 {
 	long i = 0;
 #if defined(NN_AVX512) || defined(NN_AVX2)
@@ -764,8 +768,10 @@ NN_KERNEL void nn_bn_relu_dx(const float *dy, const float *x, float *dx,
 	const __m256 vdg = _mm256_set1_ps(mdg), z = _mm256_setzero_ps();
 	for (; i + 8 <= n; i += 8) {
 		__m256 xv = _mm256_loadu_ps(x + i);
-		__m256 m = _mm256_cmp_ps(nn_bn_val8(xv, vm, vk, vb), z, _CMP_GT_OQ);
-		__m256 g = _mm256_and_ps(m, _mm256_loadu_ps(dy + i));
+		__m256 g = _mm256_loadu_ps(dy + i);
+		if (relu)
+			g = _mm256_and_ps(_mm256_cmp_ps(nn_bn_val8(xv, vm, vk, vb), z,
+			                                _CMP_GT_OQ), g);
 		__m256 xh = _mm256_mul_ps(_mm256_sub_ps(xv, vm), vi);
 		__m256 d = _mm256_sub_ps(_mm256_sub_ps(g, vdb),
 		                         _mm256_mul_ps(xh, vdg));
@@ -773,7 +779,7 @@ NN_KERNEL void nn_bn_relu_dx(const float *dy, const float *x, float *dx,
 	}
 #endif
 	for (const float *xe = x + n; x + i < xe; i++) {
-		float g = nn_bn_val(x[i], mean, k, beta) > 0 ? dy[i] : 0;
+		float g = !relu || nn_bn_val(x[i], mean, k, beta) > 0 ? dy[i] : 0;
 		dx[i] = nn_bn_dx1(g, x[i], mean, istd, kx, mdb, mdg);
 	}
 }
@@ -1181,7 +1187,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			for (int c = 0; c < 32; c++) {
 				const long o = ((long)b*32 + c)*784;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 784, mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 784, mean, k, beta, 1);
 			}
 		NN_PROF_END(10);
 	}
@@ -1255,7 +1261,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			for (int c = 0; c < 32; c++) {
 				const long o = ((long)b*32 + c)*784;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 784, mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 784, mean, k, beta, 1);
 			}
 		NN_PROF_END(19);
 	}
@@ -1314,9 +1320,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
+				const long o = ((long)b*32 + c)*784;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 784; i++)
-					y[((long)b*32 + c)*784 + i] = nn_bn_val(x0[((long)b*32 + c)*784 + i], mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 784, mean, k, beta, 0);
 			}
 		NN_PROF_END(28);
 	}
@@ -1326,7 +1332,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
 		const float *x1 = m->arena + 8028448; /* [64,32,28,28] */
 		float *y = m->arena + 9634080;
-		NN_OMP("omp parallel for schedule(static)")
+		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 1605632; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 		NN_PROF_END(29);
@@ -1401,7 +1407,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			for (int c = 0; c < 32; c++) {
 				const long o = ((long)b*32 + c)*196;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 196, mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 196, mean, k, beta, 1);
 			}
 		NN_PROF_END(38);
 	}
@@ -1462,7 +1468,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			for (int c = 0; c < 64; c++) {
 				const long o = ((long)b*64 + c)*196;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 196, mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 196, mean, k, beta, 1);
 			}
 		NN_PROF_END(47);
 	}
@@ -1536,7 +1542,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			for (int c = 0; c < 64; c++) {
 				const long o = ((long)b*64 + c)*196;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 196, mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 196, mean, k, beta, 1);
 			}
 		NN_PROF_END(56);
 	}
@@ -1595,9 +1601,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
+				const long o = ((long)b*64 + c)*196;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 196; i++)
-					y[((long)b*64 + c)*196 + i] = nn_bn_val(x0[((long)b*64 + c)*196 + i], mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 196, mean, k, beta, 0);
 			}
 		NN_PROF_END(65);
 	}
@@ -1607,7 +1613,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		const float *x0 = m->arena + 12042528; /* [64,64,14,14] */
 		const float *x1 = m->arena + 15253792; /* [64,64,14,14] */
 		float *y = m->arena + 16056608;
-		NN_OMP("omp parallel for schedule(static)")
+		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 802816; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 		NN_PROF_END(66);
@@ -1682,7 +1688,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			for (int c = 0; c < 64; c++) {
 				const long o = ((long)b*64 + c)*49;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 49, mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 49, mean, k, beta, 1);
 			}
 		NN_PROF_END(75);
 	}
@@ -1743,7 +1749,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			for (int c = 0; c < 128; c++) {
 				const long o = ((long)b*128 + c)*49;
 				const float mean = x1[c], k = x1[128 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 49, mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 49, mean, k, beta, 1);
 			}
 		NN_PROF_END(84);
 	}
@@ -1817,7 +1823,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			for (int c = 0; c < 128; c++) {
 				const long o = ((long)b*128 + c)*49;
 				const float mean = x1[c], k = x1[128 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 49, mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 49, mean, k, beta, 1);
 			}
 		NN_PROF_END(93);
 	}
@@ -1876,9 +1882,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
+				const long o = ((long)b*128 + c)*49;
 				const float mean = x1[c], k = x1[128 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 49; i++)
-					y[((long)b*128 + c)*49 + i] = nn_bn_val(x0[((long)b*128 + c)*49 + i], mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 49, mean, k, beta, 0);
 			}
 		NN_PROF_END(102);
 	}
@@ -1888,7 +1894,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		const float *x0 = m->arena + 15655200; /* [64,128,7,7] */
 		const float *x1 = m->arena + 18063648; /* [64,128,7,7] */
 		float *y = m->arena + 18465056;
-		NN_OMP("omp parallel for schedule(static)")
+		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 401408; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 		NN_PROF_END(103);
@@ -2012,7 +2018,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			for (int c = 0; c < 32; c++) {
 				const long o = ((long)b*32 + c)*784;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 784, mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 784, mean, k, beta, 1);
 			}
 	}
 	/* %12 conv2d [64,32,28,28] <- %10, %11  (models/mnist_resnet.lua:11) */
@@ -2071,7 +2077,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			for (int c = 0; c < 32; c++) {
 				const long o = ((long)b*32 + c)*784;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 784, mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 784, mean, k, beta, 1);
 			}
 	}
 	/* %21 conv2d [64,32,28,28] <- %19, %20  (models/mnist_resnet.lua:11) */
@@ -2115,9 +2121,9 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
+				const long o = ((long)b*32 + c)*784;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 784; i++)
-					y[((long)b*32 + c)*784 + i] = nn_bn_val(x0[((long)b*32 + c)*784 + i], mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 784, mean, k, beta, 0);
 			}
 	}
 	/* %29 ew_act [64,32,28,28] <- %10, %28  (models/mnist_resnet.lua:15) */
@@ -2125,7 +2131,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
 		const float *x1 = m->arena + 8028448; /* [64,32,28,28] */
 		float *y = m->arena + 9634080;
-		NN_OMP("omp parallel for schedule(static)")
+		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 1605632; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
@@ -2185,7 +2191,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			for (int c = 0; c < 32; c++) {
 				const long o = ((long)b*32 + c)*196;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 196, mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 196, mean, k, beta, 1);
 			}
 	}
 	/* %40 conv2d [64,64,14,14] <- %38, %39  (models/mnist_resnet.lua:21) */
@@ -2231,7 +2237,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			for (int c = 0; c < 64; c++) {
 				const long o = ((long)b*64 + c)*196;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 196, mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 196, mean, k, beta, 1);
 			}
 	}
 	/* %49 conv2d [64,64,14,14] <- %47, %48  (models/mnist_resnet.lua:11) */
@@ -2290,7 +2296,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			for (int c = 0; c < 64; c++) {
 				const long o = ((long)b*64 + c)*196;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 196, mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 196, mean, k, beta, 1);
 			}
 	}
 	/* %58 conv2d [64,64,14,14] <- %56, %57  (models/mnist_resnet.lua:11) */
@@ -2334,9 +2340,9 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
+				const long o = ((long)b*64 + c)*196;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 196; i++)
-					y[((long)b*64 + c)*196 + i] = nn_bn_val(x0[((long)b*64 + c)*196 + i], mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 196, mean, k, beta, 0);
 			}
 	}
 	/* %66 ew_act [64,64,14,14] <- %47, %65  (models/mnist_resnet.lua:15) */
@@ -2344,7 +2350,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		const float *x0 = m->arena + 12042528; /* [64,64,14,14] */
 		const float *x1 = m->arena + 15253792; /* [64,64,14,14] */
 		float *y = m->arena + 16056608;
-		NN_OMP("omp parallel for schedule(static)")
+		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 802816; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
@@ -2404,7 +2410,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			for (int c = 0; c < 64; c++) {
 				const long o = ((long)b*64 + c)*49;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 49, mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 49, mean, k, beta, 1);
 			}
 	}
 	/* %77 conv2d [64,128,7,7] <- %75, %76  (models/mnist_resnet.lua:21) */
@@ -2450,7 +2456,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			for (int c = 0; c < 128; c++) {
 				const long o = ((long)b*128 + c)*49;
 				const float mean = x1[c], k = x1[128 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 49, mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 49, mean, k, beta, 1);
 			}
 	}
 	/* %86 conv2d [64,128,7,7] <- %84, %85  (models/mnist_resnet.lua:11) */
@@ -2509,7 +2515,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			for (int c = 0; c < 128; c++) {
 				const long o = ((long)b*128 + c)*49;
 				const float mean = x1[c], k = x1[128 + c] * x2[c], beta = x3[c];
-				nn_bn_relu_fwd(x0 + o, y + o, 49, mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 49, mean, k, beta, 1);
 			}
 	}
 	/* %95 conv2d [64,128,7,7] <- %93, %94  (models/mnist_resnet.lua:11) */
@@ -2553,9 +2559,9 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
+				const long o = ((long)b*128 + c)*49;
 				const float mean = x1[c], k = x1[128 + c] * x2[c], beta = x3[c];
-				for (long i = 0; i < 49; i++)
-					y[((long)b*128 + c)*49 + i] = nn_bn_val(x0[((long)b*128 + c)*49 + i], mean, k, beta);
+				nn_bn_fwd(x0 + o, y + o, 49, mean, k, beta, 0);
 			}
 	}
 	/* %103 ew_act [64,128,7,7] <- %84, %102  (models/mnist_resnet.lua:15) */
@@ -2563,7 +2569,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		const float *x0 = m->arena + 15655200; /* [64,128,7,7] */
 		const float *x1 = m->arena + 18063648; /* [64,128,7,7] */
 		float *y = m->arena + 18465056;
-		NN_OMP("omp parallel for schedule(static)")
+		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 401408; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
@@ -2657,11 +2663,12 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9244160; /* [64,10] */
 		float *y = m->grad + 37728;
-		for (int c = 0; c < 10; c++)
-			y[c] = 0;
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 10; c++)
-				y[c] += x0[b*10 + c];
+		for (int c = 0; c < 10; c++) {
+			double sum = 0;
+			for (int b = 0; b < 64; b++)
+				sum += x0[b*10 + c];
+			y[c] = (float)sum;
+		}
 		NN_PROF_END(111);
 	}
 	/* %112 matmul [64,128] <- %110, %105  (models/mnist_resnet.lua:33) */
@@ -2704,7 +2711,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 18063648; /* [64,128,7,7] */
 		const float *x1 = m->arena + 18465056; /* [64,128,7,7] */
 		float *y = m->arena + 18866464;
-		NN_OMP("omp parallel for schedule(static)")
+		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 401408; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(115);
@@ -2732,10 +2739,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 128; c++) {
 			const float mean = x2[c], istd = x2[128 + c];
-			double sum = 0;
+			double sum[2] = {0, 0};
 			for (int b = 0; b < 64; b++)
-				sum += nn_sum_dy_xhat(x0 + ((long)b*128 + c)*49, x1 + ((long)b*128 + c)*49, 49, mean, istd);
-			y[c] = (float)sum;
+				nn_plane_sums(x0 + ((long)b*128 + c)*49, x1 + ((long)b*128 + c)*49, 49, mean, istd, 0, 0, 0, 1, sum);
+			y[c] = (float)sum[1];
 		}
 		NN_PROF_END(117);
 	}
@@ -2752,10 +2759,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
+				const long o = ((long)b*128 + c)*49;
 				const float mean = x2[c], istd = x2[128 + c];
-				const float k = x3[c] * istd, mdb = x5[c] / 3136.0f, mdg = x4[c] / 3136.0f;
-				for (long i = 0; i < 49; i++)
-					y[((long)b*128 + c)*49 + i] = nn_bn_dx1(x0[((long)b*128 + c)*49 + i], x1[((long)b*128 + c)*49 + i], mean, istd, k, mdb, mdg);
+				nn_bn_dx(x0 + o, x1 + o, y + o, 49, mean, istd, 0, 0, x3[c] * istd, x5[c] / 3136.0f, x4[c] / 3136.0f, 0);
 			}
 		NN_PROF_END(118);
 	}
@@ -2828,7 +2834,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			double sum[2] = {0, 0};
 			for (int b = 0; b < 64; b++) {
 				const long o = ((long)b*128 + c)*49;
-				nn_bn_relu_sums(x0 + o, x1 + o, 49, mean, istd, k, beta, sum);
+				nn_plane_sums(x0 + o, x1 + o, 49, mean, istd, k, beta, 1, 1, sum);
 			}
 			y[c] = (float)sum[0];
 			y[128 + c] = (float)sum[1];
@@ -2868,7 +2874,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 128; c++) {
 				const long o = ((long)b*128 + c)*49;
 				const float mean = x2[c], istd = x2[128 + c], k = istd * x3[c], beta = x4[c];
-				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 49, mean, istd, k, beta, x3[c] * istd, x5[c] / 3136.0f, x5[128 + c] / 3136.0f);
+				nn_bn_dx(x0 + o, x1 + o, y + o, 49, mean, istd, k, beta, x3[c] * istd, x5[c] / 3136.0f, x5[128 + c] / 3136.0f, 1);
 			}
 		NN_PROF_END(124);
 	}
@@ -2948,7 +2954,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 18866464; /* [64,128,7,7] */
 		const float *x1 = m->arena + 16859424; /* [64,128,7,7] */
 		float *y = m->arena + 15655200;
-		NN_OMP("omp parallel for schedule(static)")
+		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 401408; i++)
 			y[i] = (x0[i]) + (x1[i]);
 		NN_PROF_END(127);
@@ -2968,7 +2974,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			double sum[2] = {0, 0};
 			for (int b = 0; b < 64; b++) {
 				const long o = ((long)b*128 + c)*49;
-				nn_bn_relu_sums(x0 + o, x1 + o, 49, mean, istd, k, beta, sum);
+				nn_plane_sums(x0 + o, x1 + o, 49, mean, istd, k, beta, 1, 1, sum);
 			}
 			y[c] = (float)sum[0];
 			y[128 + c] = (float)sum[1];
@@ -3008,7 +3014,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 128; c++) {
 				const long o = ((long)b*128 + c)*49;
 				const float mean = x2[c], istd = x2[128 + c], k = istd * x3[c], beta = x4[c];
-				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 49, mean, istd, k, beta, x3[c] * istd, x5[c] / 3136.0f, x5[128 + c] / 3136.0f);
+				nn_bn_dx(x0 + o, x1 + o, y + o, 49, mean, istd, k, beta, x3[c] * istd, x5[c] / 3136.0f, x5[128 + c] / 3136.0f, 1);
 			}
 		NN_PROF_END(131);
 	}
@@ -3081,7 +3087,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			double sum[2] = {0, 0};
 			for (int b = 0; b < 64; b++) {
 				const long o = ((long)b*64 + c)*49;
-				nn_bn_relu_sums(x0 + o, x1 + o, 49, mean, istd, k, beta, sum);
+				nn_plane_sums(x0 + o, x1 + o, 49, mean, istd, k, beta, 1, 1, sum);
 			}
 			y[c] = (float)sum[0];
 			y[64 + c] = (float)sum[1];
@@ -3121,7 +3127,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 64; c++) {
 				const long o = ((long)b*64 + c)*49;
 				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
-				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 49, mean, istd, k, beta, x3[c] * istd, x5[c] / 3136.0f, x5[64 + c] / 3136.0f);
+				nn_bn_dx(x0 + o, x1 + o, y + o, 49, mean, istd, k, beta, x3[c] * istd, x5[c] / 3136.0f, x5[64 + c] / 3136.0f, 1);
 			}
 		NN_PROF_END(137);
 	}
@@ -3201,7 +3207,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 15253792; /* [64,64,14,14] */
 		const float *x1 = m->arena + 16056608; /* [64,64,14,14] */
 		float *y = m->arena + 16859424;
-		NN_OMP("omp parallel for schedule(static)")
+		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 802816; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(140);
@@ -3229,10 +3235,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
 			const float mean = x2[c], istd = x2[64 + c];
-			double sum = 0;
+			double sum[2] = {0, 0};
 			for (int b = 0; b < 64; b++)
-				sum += nn_sum_dy_xhat(x0 + ((long)b*64 + c)*196, x1 + ((long)b*64 + c)*196, 196, mean, istd);
-			y[c] = (float)sum;
+				nn_plane_sums(x0 + ((long)b*64 + c)*196, x1 + ((long)b*64 + c)*196, 196, mean, istd, 0, 0, 0, 1, sum);
+			y[c] = (float)sum[1];
 		}
 		NN_PROF_END(142);
 	}
@@ -3249,10 +3255,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
+				const long o = ((long)b*64 + c)*196;
 				const float mean = x2[c], istd = x2[64 + c];
-				const float k = x3[c] * istd, mdb = x5[c] / 12544.0f, mdg = x4[c] / 12544.0f;
-				for (long i = 0; i < 196; i++)
-					y[((long)b*64 + c)*196 + i] = nn_bn_dx1(x0[((long)b*64 + c)*196 + i], x1[((long)b*64 + c)*196 + i], mean, istd, k, mdb, mdg);
+				nn_bn_dx(x0 + o, x1 + o, y + o, 196, mean, istd, 0, 0, x3[c] * istd, x5[c] / 12544.0f, x4[c] / 12544.0f, 0);
 			}
 		NN_PROF_END(143);
 	}
@@ -3325,7 +3330,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			double sum[2] = {0, 0};
 			for (int b = 0; b < 64; b++) {
 				const long o = ((long)b*64 + c)*196;
-				nn_bn_relu_sums(x0 + o, x1 + o, 196, mean, istd, k, beta, sum);
+				nn_plane_sums(x0 + o, x1 + o, 196, mean, istd, k, beta, 1, 1, sum);
 			}
 			y[c] = (float)sum[0];
 			y[64 + c] = (float)sum[1];
@@ -3365,7 +3370,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 64; c++) {
 				const long o = ((long)b*64 + c)*196;
 				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
-				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[64 + c] / 12544.0f);
+				nn_bn_dx(x0 + o, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[64 + c] / 12544.0f, 1);
 			}
 		NN_PROF_END(149);
 	}
@@ -3445,7 +3450,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 16859424; /* [64,64,14,14] */
 		const float *x1 = m->arena + 12845344; /* [64,64,14,14] */
 		float *y = m->arena + 12042528;
-		NN_OMP("omp parallel for schedule(static)")
+		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 802816; i++)
 			y[i] = (x0[i]) + (x1[i]);
 		NN_PROF_END(152);
@@ -3465,7 +3470,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			double sum[2] = {0, 0};
 			for (int b = 0; b < 64; b++) {
 				const long o = ((long)b*64 + c)*196;
-				nn_bn_relu_sums(x0 + o, x1 + o, 196, mean, istd, k, beta, sum);
+				nn_plane_sums(x0 + o, x1 + o, 196, mean, istd, k, beta, 1, 1, sum);
 			}
 			y[c] = (float)sum[0];
 			y[64 + c] = (float)sum[1];
@@ -3505,7 +3510,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 64; c++) {
 				const long o = ((long)b*64 + c)*196;
 				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
-				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[64 + c] / 12544.0f);
+				nn_bn_dx(x0 + o, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[64 + c] / 12544.0f, 1);
 			}
 		NN_PROF_END(156);
 	}
@@ -3577,7 +3582,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			double sum[2] = {0, 0};
 			for (int b = 0; b < 64; b++) {
 				const long o = ((long)b*32 + c)*196;
-				nn_bn_relu_sums(x0 + o, x1 + o, 196, mean, istd, k, beta, sum);
+				nn_plane_sums(x0 + o, x1 + o, 196, mean, istd, k, beta, 1, 1, sum);
 			}
 			y[c] = (float)sum[0];
 			y[32 + c] = (float)sum[1];
@@ -3617,7 +3622,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 32; c++) {
 				const long o = ((long)b*32 + c)*196;
 				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
-				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[32 + c] / 12544.0f);
+				nn_bn_dx(x0 + o, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[32 + c] / 12544.0f, 1);
 			}
 		NN_PROF_END(162);
 	}
@@ -3697,7 +3702,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 11239712; /* [64,32,28,28] */
 		const float *x1 = m->arena + 9634080; /* [64,32,28,28] */
 		float *y = m->arena + 12845344;
-		NN_OMP("omp parallel for schedule(static)")
+		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 1605632; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(165);
@@ -3725,10 +3730,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
 			const float mean = x2[c], istd = x2[32 + c];
-			double sum = 0;
+			double sum[2] = {0, 0};
 			for (int b = 0; b < 64; b++)
-				sum += nn_sum_dy_xhat(x0 + ((long)b*32 + c)*784, x1 + ((long)b*32 + c)*784, 784, mean, istd);
-			y[c] = (float)sum;
+				nn_plane_sums(x0 + ((long)b*32 + c)*784, x1 + ((long)b*32 + c)*784, 784, mean, istd, 0, 0, 0, 1, sum);
+			y[c] = (float)sum[1];
 		}
 		NN_PROF_END(167);
 	}
@@ -3745,10 +3750,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
+				const long o = ((long)b*32 + c)*784;
 				const float mean = x2[c], istd = x2[32 + c];
-				const float k = x3[c] * istd, mdb = x5[c] / 50176.0f, mdg = x4[c] / 50176.0f;
-				for (long i = 0; i < 784; i++)
-					y[((long)b*32 + c)*784 + i] = nn_bn_dx1(x0[((long)b*32 + c)*784 + i], x1[((long)b*32 + c)*784 + i], mean, istd, k, mdb, mdg);
+				nn_bn_dx(x0 + o, x1 + o, y + o, 784, mean, istd, 0, 0, x3[c] * istd, x5[c] / 50176.0f, x4[c] / 50176.0f, 0);
 			}
 		NN_PROF_END(168);
 	}
@@ -3820,7 +3824,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			double sum[2] = {0, 0};
 			for (int b = 0; b < 64; b++) {
 				const long o = ((long)b*32 + c)*784;
-				nn_bn_relu_sums(x0 + o, x1 + o, 784, mean, istd, k, beta, sum);
+				nn_plane_sums(x0 + o, x1 + o, 784, mean, istd, k, beta, 1, 1, sum);
 			}
 			y[c] = (float)sum[0];
 			y[32 + c] = (float)sum[1];
@@ -3860,7 +3864,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 32; c++) {
 				const long o = ((long)b*32 + c)*784;
 				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
-				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 784, mean, istd, k, beta, x3[c] * istd, x5[c] / 50176.0f, x5[32 + c] / 50176.0f);
+				nn_bn_dx(x0 + o, x1 + o, y + o, 784, mean, istd, k, beta, x3[c] * istd, x5[c] / 50176.0f, x5[32 + c] / 50176.0f, 1);
 			}
 		NN_PROF_END(174);
 	}
@@ -3940,7 +3944,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 12845344; /* [64,32,28,28] */
 		const float *x1 = m->arena + 3211360; /* [64,32,28,28] */
 		float *y = m->arena + 1605728;
-		NN_OMP("omp parallel for schedule(static)")
+		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 1605632; i++)
 			y[i] = (x0[i]) + (x1[i]);
 		NN_PROF_END(177);
@@ -3960,7 +3964,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			double sum[2] = {0, 0};
 			for (int b = 0; b < 64; b++) {
 				const long o = ((long)b*32 + c)*784;
-				nn_bn_relu_sums(x0 + o, x1 + o, 784, mean, istd, k, beta, sum);
+				nn_plane_sums(x0 + o, x1 + o, 784, mean, istd, k, beta, 1, 1, sum);
 			}
 			y[c] = (float)sum[0];
 			y[32 + c] = (float)sum[1];
@@ -4000,7 +4004,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 32; c++) {
 				const long o = ((long)b*32 + c)*784;
 				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
-				nn_bn_relu_dx(x0 + o, x1 + o, y + o, 784, mean, istd, k, beta, x3[c] * istd, x5[c] / 50176.0f, x5[32 + c] / 50176.0f);
+				nn_bn_dx(x0 + o, x1 + o, y + o, 784, mean, istd, k, beta, x3[c] * istd, x5[c] / 50176.0f, x5[32 + c] / 50176.0f, 1);
 			}
 		NN_PROF_END(181);
 	}

@@ -100,7 +100,7 @@ void emit_pointwise(Emit *e, const Node *n, unsigned chan, EwFn f)
 	const char *arg[MAXIN];
 	long numel = emit_numel(e, n, -1);
 	if (numel >= PAR_MIN)
-		emit_line(e, "NN_OMP(\"omp parallel for schedule(static)\")");
+		emit_line(e, "NN_OMP(\"omp parallel for simd schedule(static)\")");
 	if (!chan) {
 		for (int k = 0; k < n->nin; k++)
 			arg[k] = ctx_sprintf(e->c, "x%d[i]", k);

@@ -174,12 +174,13 @@ static void bias_grad_emit(Emit *e, Node *n)
 	long outer, inner;
 	int ch;
 	bias_split(e, in_node(e->c, n, 0), &outer, &ch, &inner);
-	if (inner == 1) {
-		emit_line(e, "for (int c = 0; c < %d; c++)", ch);
-		emit_line(e, "\ty[c] = 0;");
-		emit_line(e, "for (int b = 0; b < %ld; b++)", outer);
-		emit_line(e, "\tfor (int c = 0; c < %d; c++)", ch);
-		emit_line(e, "\t\ty[c] += x0[b*%d + c];", ch);
+	if (inner == 1) {   /* in double, in b order, as nn_sum adds planes */
+		emit_line(e, "for (int c = 0; c < %d; c++) {", ch);
+		emit_line(e, "\tdouble sum = 0;");
+		emit_line(e, "\tfor (int b = 0; b < %ld; b++)", outer);
+		emit_line(e, "\t\tsum += x0[b*%d + c];", ch);
+		emit_line(e, "\ty[c] = (float)sum;");
+		emit_line(e, "}");
 		return;
 	}
 	/* per channel, plane by plane in double (the prelude's nn_sum) */

@@ -217,6 +217,19 @@ const OpDef op_bn_stats = {
 
 /* ---- batchnorm: y = (x − mean)·istd·γ + β ------------------------------ */
 
+/* Opens b, c loops with the channel's constants, then one prelude call
+ * per plane (or per value, for [B,F]): `o` is the plane's offset. */
+static void bn_planes(Emit *e, const Split *s, const char *consts)
+{
+	par_for(e, s->n * s->ch);
+	emit_line(e, "for (int b = 0; b < %ld; b++)", s->outer);
+	emit_line(e, "\tfor (int c = 0; c < %d; c++) {", s->ch);
+	emit_line(e, "\t\tconst long o = ((long)b*%d + c)*%ld;", s->ch,
+	          s->inner);
+	emit_line(e, "\t\t%s", consts);
+}
+
+
 static const char *same_as_x(Ctx *c, Node *n)
 {
 	n->shape = in_node(c, n, 0)->shape;
@@ -242,20 +255,10 @@ static void bn_apply_grad(Ctx *c, Node *n, int dout, int *din)
 static void bn_apply_emit(Emit *e, Node *n)
 {
 	Split s = split_of(e, n);
-	int C = s.ch;
-	const char *ix = idx(e, &s);
-	par_for(e, s.n * C);
-	emit_line(e, "for (int b = 0; b < %ld; b++)", s.outer);
-	emit_line(e, "\tfor (int c = 0; c < %d; c++) {", C);
-	emit_line(e, "\t\tconst float mean = x1[c], k = x1[%d + c]"
-	             " * x2[c], beta = x3[c];", C);
-	if (s.inner == 1) {
-		emit_line(e, "\t\ty[%s] = nn_bn_val(x0[%s], mean, k, beta);", ix, ix);
-	} else {
-		emit_line(e, "\t\tfor (long i = 0; i < %ld; i++)", s.inner);
-		emit_line(e, "\t\t\ty[%s] = nn_bn_val(x0[%s], mean, k, beta);", ix,
-		          ix);
-	}
+	bn_planes(e, &s, ctx_sprintf(e->c, "const float mean = x1[c], k = "
+	          "x1[%d + c] * x2[c], beta = x3[c];", s.ch));
+	emit_line(e, "\t\tnn_bn_fwd(x0 + o, y + o, %ld, mean, k, beta, 0);",
+	          s.inner);
 	emit_line(e, "\t}");
 }
 
@@ -284,24 +287,16 @@ static void bn_gamma_grad_emit(Emit *e, Node *n)
 {
 	Split s = split_of(e, in_node(e->c, n, 0));
 	int C = s.ch;
-	const char *ix = idx(e, &s);
 	par_for(e, s.n * C);
 	emit_line(e, "for (int c = 0; c < %d; c++) {", C);
 	e->indent++;
 	emit_line(e, "const float mean = x2[c], istd = x2[%d + c];", C);
-	emit_line(e, "double sum = 0;");
-	if (s.inner > 1) {
-		emit_line(e, "for (int b = 0; b < %ld; b++)", s.outer);
-		emit_line(e, "\tsum += nn_sum_dy_xhat(%s, %s, %ld, mean, istd);",
-		          plane_at(e, &s), ctx_sprintf(e->c, "x1 + ((long)b*%d + c)*%ld",
-		          s.ch, s.inner), s.inner);
-	} else {
-		int d = open_bi(e, &s, 0);
-		emit_line(e, "sum += (double)x0[%s] * ((x1[%s] - mean) * istd);", ix,
-		          ix);
-		close_bi(e, d, 0);
-	}
-	emit_line(e, "y[c] = (float)sum;");
+	emit_line(e, "double sum[2] = {0, 0};");
+	emit_line(e, "for (int b = 0; b < %ld; b++)", s.outer);
+	emit_line(e, "\tnn_plane_sums(%s, %s, %ld, mean, istd, 0, 0, 0, 1, sum);",
+	          plane_at(e, &s), ctx_sprintf(e->c, "x1 + ((long)b*%d + c)*%ld",
+	          s.ch, s.inner), s.inner);
+	emit_line(e, "y[c] = (float)sum[1];");
 	e->indent--;
 	emit_line(e, "}");
 }
@@ -318,17 +313,11 @@ static void bn_dx_emit(Emit *e, Node *n)
 {
 	Split s = split_of(e, n);
 	int C = s.ch;
-	const char *ix = idx(e, &s);
-	par_for(e, s.n * C);
-	emit_line(e, "for (int b = 0; b < %ld; b++)", s.outer);
-	emit_line(e, "\tfor (int c = 0; c < %d; c++) {", C);
-	emit_line(e, "\t\tconst float mean = x2[c], istd = x2[%d + c];", C);
-	emit_line(e, "\t\tconst float k = x3[c] * istd, mdb = x5[c] / %ld.0f, "
-	             "mdg = x4[c] / %ld.0f;", s.n, s.n);
-	if (s.inner > 1)
-		emit_line(e, "\t\tfor (long i = 0; i < %ld; i++)", s.inner);
-	emit_line(e, "%s\t\ty[%s] = nn_bn_dx1(x0[%s], x1[%s], mean, istd, k, "
-	             "mdb, mdg);", s.inner > 1 ? "\t" : "", ix, ix, ix);
+	bn_planes(e, &s, ctx_sprintf(e->c, "const float mean = x2[c], "
+	          "istd = x2[%d + c];", C));
+	emit_line(e, "\t\tnn_bn_dx(x0 + o, x1 + o, y + o, %ld, mean, istd, 0, 0, "
+	             "x3[c] * istd, x5[c] / %ld.0f, x4[c] / %ld.0f, 0);", s.inner,
+	          s.n, s.n);
 	emit_line(e, "\t}");
 }
 
@@ -354,24 +343,12 @@ const OpDef op_bn_dx = {
  * two passes where the unfused graph makes four (relu_grad, bias_grad,
  * bn_gamma_grad, bn_dx), nine tensor reads and writes down to five. */
 
-/* Opens b, c loops with the channel's constants, then one prelude call
- * per plane (or per value, for [B,F]): `o` is the plane's offset. */
-static void bn_relu_planes(Emit *e, const Split *s, const char *consts)
-{
-	par_for(e, s->n * s->ch);
-	emit_line(e, "for (int b = 0; b < %ld; b++)", s->outer);
-	emit_line(e, "\tfor (int c = 0; c < %d; c++) {", s->ch);
-	emit_line(e, "\t\tconst long o = ((long)b*%d + c)*%ld;", s->ch,
-	          s->inner);
-	emit_line(e, "\t\t%s", consts);
-}
-
 static void bn_relu_emit(Emit *e, Node *n)
 {
 	Split s = split_of(e, n);
-	bn_relu_planes(e, &s, ctx_sprintf(e->c, "const float mean = x1[c], k = "
+	bn_planes(e, &s, ctx_sprintf(e->c, "const float mean = x1[c], k = "
 	               "x1[%d + c] * x2[c], beta = x3[c];", s.ch));
-	emit_line(e, "\t\tnn_bn_relu_fwd(x0 + o, y + o, %ld, mean, k, beta);",
+	emit_line(e, "\t\tnn_bn_fwd(x0 + o, y + o, %ld, mean, k, beta, 1);",
 	          s.inner);
 	emit_line(e, "\t}");
 }
@@ -421,8 +398,8 @@ static void bn_relu_sums_emit(Emit *e, Node *n)
 	emit_line(e, "double sum[2] = {0, 0};");
 	emit_line(e, "for (int b = 0; b < %ld; b++) {", s.outer);
 	emit_line(e, "\tconst long o = ((long)b*%d + c)*%ld;", C, s.inner);
-	emit_line(e, "\tnn_bn_relu_sums(x0 + o, x1 + o, %ld, mean, istd, k, "
-	             "beta, sum);", s.inner);
+	emit_line(e, "\tnn_plane_sums(x0 + o, x1 + o, %ld, mean, istd, k, "
+	             "beta, 1, 1, sum);", s.inner);
 	emit_line(e, "}");
 	emit_line(e, "y[c] = (float)sum[0];");
 	emit_line(e, "y[%d + c] = (float)sum[1];", C);
@@ -467,11 +444,11 @@ static void bn_relu_dx_emit(Emit *e, Node *n)
 {
 	Split s = split_of(e, n);
 	int C = s.ch;
-	bn_relu_planes(e, &s, ctx_sprintf(e->c, "const float mean = x2[c], "
+	bn_planes(e, &s, ctx_sprintf(e->c, "const float mean = x2[c], "
 	               "istd = x2[%d + c], k = istd * x3[c], beta = x4[c];", C));
-	emit_line(e, "\t\tnn_bn_relu_dx(x0 + o, x1 + o, y + o, %ld, mean, istd, "
-	             "k, beta, x3[c] * istd, x5[c] / %ld.0f, x5[%d + c] / "
-	             "%ld.0f);", s.inner, s.n, C, s.n);
+	emit_line(e, "\t\tnn_bn_dx(x0 + o, x1 + o, y + o, %ld, mean, istd, k, "
+	             "beta, x3[c] * istd, x5[c] / %ld.0f, x5[%d + c] / %ld.0f, "
+	             "1);", s.inner, s.n, C, s.n);
 	emit_line(e, "\t}");
 }
 
@@ -535,7 +512,7 @@ static void pool_planes(Emit *e, const Node *x, const char *dy, int grad,
 	emit_line(e, "%s", consts);
 	emit_line(e, "float r[%ld]%s;", p.HW, grad ? ctx_sprintf(e->c,
 	          ", g[%ld]", p.HW) : "");
-	emit_line(e, "nn_bn_relu_fwd(x%d + o, r, %ld, mean, k, beta);",
+	emit_line(e, "nn_bn_fwd(x%d + o, r, %ld, mean, k, beta, 1);",
 	          grad ? 1 : 0, p.HW);
 	if (grad)
 		emit_line(e, "nn_maxpool2_grad(r, %s + bc*%ld, %d, %d, %d, %d, g);",
@@ -605,11 +582,11 @@ static void bn_relu_pool_sums_emit(Emit *e, Node *n)
 	emit_line(e, "for (int b = 0; b < %ld; b++) {", s.outer);
 	emit_line(e, "\tconst long bc = (long)b*%d + c, o = bc*%ld;", C, p.HW);
 	emit_line(e, "\tfloat r[%ld], g[%ld];", p.HW, p.HW);
-	emit_line(e, "\tnn_bn_relu_fwd(x1 + o, r, %ld, mean, k, beta);", p.HW);
+	emit_line(e, "\tnn_bn_fwd(x1 + o, r, %ld, mean, k, beta, 1);", p.HW);
 	emit_line(e, "\tnn_maxpool2_grad(r, x0 + bc*%ld, %d, %d, %d, %d, g);",
 	          p.OHW, p.H, p.W, p.OH, p.OW);
-	emit_line(e, "\tnn_bn_relu_sums(g, x1 + o, %ld, mean, istd, k, beta, "
-	             "sum);", p.HW);
+	emit_line(e, "\tnn_plane_sums(g, x1 + o, %ld, mean, istd, k, beta, 1, "
+	             "1, sum);", p.HW);
 	emit_line(e, "}");
 	emit_line(e, "y[c] = (float)sum[0];");
 	emit_line(e, "y[%d + c] = (float)sum[1];", C);
@@ -642,8 +619,8 @@ static void bn_relu_pool_dx_emit(Emit *e, Node *n)
 	int C = s.ch;
 	pool_planes(e, x, "x0", 1, ctx_sprintf(e->c, "const float mean = x2[c], "
 	            "istd = x2[%d + c], k = istd * x3[c], beta = x4[c];", C));
-	emit_line(e, "nn_bn_relu_dx(g, x1 + o, y + o, %ld, mean, istd, k, beta, "
-	             "x3[c] * istd, x5[c] / %ld.0f, x5[%d + c] / %ld.0f);",
+	emit_line(e, "nn_bn_dx(g, x1 + o, y + o, %ld, mean, istd, k, beta, "
+	             "x3[c] * istd, x5[c] / %ld.0f, x5[%d + c] / %ld.0f, 1);",
 	          s.inner, s.n, C, s.n);
 	e->indent--;
 	emit_line(e, "}");

@@ -81,6 +81,7 @@ while read -r f need lua pat; do
 	done
 done <<'LIST'
 bn_relu bn_relu tests/fusion/bn_relu.lua = bn_relu .*\{bn_apply\+relu\}
+bn_relu bn_relu tests/fusion/bn1d.lua = bn_relu .*\{bn_apply\+relu\}
 bn_relu_pool bn_relu,bn_relu_pool tests/fusion/bn_relu.lua = bn_relu_pool .*\{bn_relu\+maxpool
 ew_act ew_act tests/fusion/ew_act.lua = ew_act .*\{(bias_add\+(relu|sigmoid|tanh)|add\+relu)\}
 LIST

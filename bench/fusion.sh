@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# bench/fusion.sh — what fusion buys: every model in models/, built fused
+# and unfused (nncc --no-fuse) with the same C compiler and flags, timed
+# with bench/step.c (the same random batches, the same steps), then one
+# table: median step time fused and unfused and their ratio, the arena
+# fused and unfused and the unfused graph's naive sum (nncc --report), and
+# each trainer's peak resident memory.  Then, per model, where the time
+# and the bytes went, op by op, fused against unfused (trainers built with
+# -DNNCC_PROFILE: ms a step and MB moved a step, summed by op).
+#
+#   bench/fusion.sh [--quick] [MODEL…]
+# Env: B (build dir), CC, THREADS (default "1 2"), STEPS (at least this
+# many timed steps, default 50), BUDGET (seconds a run, default 4).
+# Runs alternate fused and unfused, twice each, and take the better
+# median of the two, so a burst of load hits both alike.
+set -u
+cd "$(dirname "$0")/.."
+B=${B:-build}
+CC=${CC:-cc}
+THREADS=${THREADS:-"1 2"}
+STEPS=${STEPS:-50}
+BUDGET=${BUDGET:-4}
+if [ "${1:-}" = --quick ]; then
+	STEPS=5 BUDGET=0.2 THREADS=1
+	shift
+fi
+MODELS=${*:-$(ls models/*.lua | xargs -n1 basename | sed 's/\.lua$//')}
+OUT=$B/bench-fusion
+mkdir -p "$OUT"
+CFLAGS_BENCH="-std=c11 -O2 -march=native -fopenmp -D_POSIX_C_SOURCE=200809L"
+
+# build MODEL VARIANT FLAGS… -> $OUT/step_MODEL_VARIANT (and _prof)
+build() {
+	local m=$1 v=$2; shift 2
+	local uc
+	uc=$(echo "$m" | tr a-z A-Z)
+	"$B/nncc" "models/$m.lua" "$@" -o "$OUT/${m}_$v.c" || return 1
+	for p in "" _prof; do
+		local def=
+		[ -n "$p" ] && def=-DNNCC_PROFILE
+		# shellcheck disable=SC2086
+		$CC $CFLAGS_BENCH $def -DNNCC_NO_MAIN -Iruntime -DMODEL="$m" \
+			-DMODEL_UC="$uc" -include "$OUT/${m}_$v.h" -o "$OUT/step_${m}_$v$p" \
+			bench/step.c "$OUT/${m}_$v.c" "$B/libnncc_rt.a" -lm || return 1
+	done
+}
+
+field() {   # key, "step …" line -> value
+	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+
+# the better (lower) median of two runs, and its run's peak RSS
+timed() {   # exe, threads -> "median_ms rss_kb"
+	local best= rss=
+	for r in 1 2; do
+		local line
+		line=$(OMP_NUM_THREADS=$2 "$1" "$2" "$BUDGET" "$STEPS" 5000 3) || return 1
+		local med
+		med=$(field median_ms "$line")
+		if [ -z "$best" ] || awk "BEGIN {exit !($med < $best)}"; then
+			best=$med
+			rss=$(field maxrss_kb "$line")
+		fi
+	done
+	echo "$best $rss"
+}
+
+mb() { awk "BEGIN {printf \"%.1f\", $1 / 1e6}"; }
+
+table=$OUT/table.txt
+: > "$table"
+printf '%-14s %3s %10s %10s %7s %9s %9s %9s %9s %9s\n' model thr \
+	"fused ms" "unfused" ratio "arena MB" unfused naive "RSS MB" unfused >> "$table"
+for m in $MODELS; do
+	echo "bench-fusion: $m ..." >&2
+	build "$m" fused || { echo "bench-fusion: $m: build failed" >&2; continue; }
+	build "$m" unfused --no-fuse || { echo "bench-fusion: $m: build failed" >&2; continue; }
+	rep=$("$B/nncc" "models/$m.lua" --report)
+	af=$(echo "$rep" | sed -n 's/^arena (peak): *\([0-9]*\) bytes.*/\1/p')
+	read -r au nu < <(echo "$rep" | sed -n 's/^unfused: *\([0-9]*\) bytes arena, \([0-9]*\) bytes naive.*/\1 \2/p')
+	for t in $THREADS; do
+		read -r f rf < <(timed "$OUT/step_${m}_fused" "$t")
+		read -r u ru < <(timed "$OUT/step_${m}_unfused" "$t")
+		printf '%-14s %3d %10.3f %10.3f %6.2fx %9s %9s %9s %9s %9s\n' "$m" "$t" \
+			"$f" "$u" "$(awk "BEGIN {print $u / $f}")" "$(mb "$af")" \
+			"$(mb "$au")" "$(mb "$nu")" "$(mb "$rf * 1024")" \
+			"$(mb "$ru * 1024")" >> "$table"
+	done
+	# where the time and the bytes went: one thread, by op
+	for v in fused unfused; do
+		NNCC_STEP_PROFILE=1 OMP_NUM_THREADS=1 "$OUT/step_${m}_${v}_prof" 1 \
+			"$BUDGET" "$STEPS" 5000 3 2>&1 >/dev/null |
+			awk -v v="$v" '/^%/ {ms[$2] += $5; gb[$2] += $5 * $8}
+			END {for (k in ms) printf "%s %s %.4f %.3f\n", v, k, ms[k], gb[k]}'
+	done > "$OUT/$m.ops"
+done
+
+echo
+echo "fused against unfused (nncc --no-fuse), same flags: $CFLAGS_BENCH"
+echo "machine: $(nproc) cores, $(sed -n 's/^model name *: //p' /proc/cpuinfo | head -1)"
+echo "median of >= $STEPS steps (the better of two runs); arena: the planned"
+echo "arena; naive: the unfused graph's transients summed; RSS: peak resident"
+echo
+cat "$table"
+for m in $MODELS; do
+	[ -s "$OUT/$m.ops" ] || continue
+	echo
+	echo "$m, one thread, by op: ms a step and MB moved a step (-DNNCC_PROFILE)"
+	awk '{k = $2; ms[$1, k] = $3; mv[$1, k] = $4; ops[k] = 1;
+	      tot[$1] += $3; tmv[$1] += $4}
+	END {
+		printf "  %-20s %10s %10s %10s %10s\n", "op", "fused ms", "unfused",
+		       "fused MB", "unfused"
+		n = 0
+		for (k in ops) list[n++] = k
+		for (i = 0; i < n; i++)          # by unfused time, largest first
+			for (j = i + 1; j < n; j++)
+				if (ms["unfused", list[j]] > ms["unfused", list[i]]) {
+					t = list[i]; list[i] = list[j]; list[j] = t
+				}
+		for (i = 0; i < n; i++) {
+			k = list[i]
+			f = ("fused", k) in ms ? sprintf("%10.3f", ms["fused", k]) : sprintf("%10s", "-")
+			u = ("unfused", k) in ms ? sprintf("%10.3f", ms["unfused", k]) : sprintf("%10s", "-")
+			fm = ("fused", k) in mv ? sprintf("%10.1f", mv["fused", k]) : sprintf("%10s", "-")
+			um = ("unfused", k) in mv ? sprintf("%10.1f", mv["unfused", k]) : sprintf("%10s", "-")
+			printf "  %-20s %s %s %s %s\n", k, f, u, fm, um
+		}
+		printf "  %-20s %10.3f %10.3f %10.1f %10.1f\n", "total", tot["fused"],
+		       tot["unfused"], tmv["fused"], tmv["unfused"]
+	}' "$OUT/$m.ops"
+done
