@@ -74,6 +74,20 @@ bench: all
 	@scripts/deps.sh --reference
 	@B=$(B) PYTHON_REF=$(PYTHON_REF) bench/run.sh $(BENCH_ARGS)
 
-.PHONY: all deps generated data train demo test test-reference example bench clean
+# make bench-fusion: every model fused and unfused, one table (bench/fusion.sh)
+bench-fusion: all
+	@B=$(B) bench/fusion.sh
+
+# make graphs: every model's graph as SVG (Graphviz), fused kernels boxed
+graphs: $(B)/nncc
+	@scripts/deps.sh --graphs
+	@mkdir -p $(B)/graphs
+	@for m in $(MODELS); do \
+		$(B)/nncc models/$$m.lua --dot $(B)/graphs/$$m.dot && \
+		dot -Tsvg $(B)/graphs/$$m.dot -o $(B)/graphs/$$m.svg || exit 1; \
+		echo "$(B)/graphs/$$m.svg"; \
+	done
+
+.PHONY: all deps generated data train demo test test-reference example bench bench-fusion graphs clean
 clean:
 	rm -rf $(B) .nncc
