@@ -585,6 +585,113 @@ NN_KERNEL void nn_col2im_panel(const float *colp, int ldp, const NnConv *g,
 			}
 }
 
+/* ---- depthwise convolution (ops/conv.c): one input and one output
+ * channel a group, a plane at a time, as a stride-1 conv over a "wide"
+ * grid: with the input plane placed in a zero frame (xp, rows of Wp), the
+ * output at grid position i is Σ_t w_t·xp[i + off_t], off_t = kh·D·Wp +
+ * kw·D, for every i of the first rows·Wp, so eight outputs take a vector
+ * a tap with no bounds and no row tails; the columns past the plane's
+ * and, for a stride, the positions between its outputs are computed and
+ * dropped.  The input gradient is the same on dy spread out by the stride
+ * (nn_spread_plane) with the weights flipped; the weight gradient sums
+ * dy, spread, times xp shifted by each tap. ---- */
+
+/* dst [Hp,Wp] (and tail more floats) = 0, with src [n0,n1] at rows
+ * top + i·S and columns left + j·S */
+NN_KERNEL void nn_spread_plane(const float *src, int n0, int n1, int S,
+                               int top, int left, int Hp, int Wp, long tail,
+                               float *dst)
+{
+	for (long i = 0; i < (long)Hp * Wp + tail; i++)
+		dst[i] = 0;
+	for (int i = 0; i < n0; i++) {
+		float *r = dst + (long)(top + i * S) * Wp + left;
+		const float *q = src + (long)i * n1;
+		for (int j = 0; j < n1; j++)
+			r[(long)j * S] = q[j];
+	}
+}
+
+/* yw[i] = Σ_t w_t·xp[i + off_t] for i < n, rounded up to 32 (yw and xp
+ * have the room), the taps in row-major order (reversed with flip): 32
+ * outputs at a time, four vectors whose chains of FMAs run side by side */
+NN_KERNEL void nn_dw_wide(const float *xp, long n, int Wp, const float *w,
+                          int k, int D, int flip, float *yw)
+{
+	int kk = k * k;
+	for (long i = 0; i < n; i += 32) {
+#if defined(NN_AVX512) || defined(NN_AVX2)
+		__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+		for (int kh = 0; kh < k; kh++)
+			for (int kw = 0; kw < k; kw++) {
+				int t = kh * k + kw;
+				__m256 wt = _mm256_set1_ps(w[flip ? kk - 1 - t : t]);
+				const float *q = xp + i + (long)kh * D * Wp + kw * D;
+				a0 = _mm256_fmadd_ps(wt, _mm256_loadu_ps(q), a0);
+				a1 = _mm256_fmadd_ps(wt, _mm256_loadu_ps(q + 8), a1);
+				a2 = _mm256_fmadd_ps(wt, _mm256_loadu_ps(q + 16), a2);
+				a3 = _mm256_fmadd_ps(wt, _mm256_loadu_ps(q + 24), a3);
+			}
+		_mm256_storeu_ps(yw + i, a0);
+		_mm256_storeu_ps(yw + i + 8, a1);
+		_mm256_storeu_ps(yw + i + 16, a2);
+		_mm256_storeu_ps(yw + i + 24, a3);
+#else
+		float acc[32] = {0};
+		for (int kh = 0; kh < k; kh++)
+			for (int kw = 0; kw < k; kw++) {
+				int t = kh * k + kw;
+				float wt = w[flip ? kk - 1 - t : t];
+				const float *q = xp + i + (long)kh * D * Wp + kw * D;
+				for (int l = 0; l < 32; l++)
+					acc[l] += wt * q[l];
+			}
+		for (int l = 0; l < 32; l++)
+			yw[i + l] = acc[l];
+#endif
+	}
+}
+
+/* acc[t] += Σ_i dyw[i]·xp[i + off_t] over i < n, rounded up to 32 (dyw is
+ * 0 past n): a tap at a time, in four vectors of float, added to the
+ * double once a plane */
+NN_KERNEL void nn_dw_wide_grad(const float *xp, const float *dyw, long n,
+                               int Wp, int k, int D, double *acc)
+{
+	for (int kh = 0; kh < k; kh++)
+		for (int kw = 0; kw < k; kw++) {
+			const float *q = xp + (long)kh * D * Wp + kw * D;
+			float part[32];
+#if defined(NN_AVX512) || defined(NN_AVX2)
+			__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+			for (long i = 0; i < n; i += 32) {
+				a0 = _mm256_fmadd_ps(_mm256_loadu_ps(dyw + i),
+				                     _mm256_loadu_ps(q + i), a0);
+				a1 = _mm256_fmadd_ps(_mm256_loadu_ps(dyw + i + 8),
+				                     _mm256_loadu_ps(q + i + 8), a1);
+				a2 = _mm256_fmadd_ps(_mm256_loadu_ps(dyw + i + 16),
+				                     _mm256_loadu_ps(q + i + 16), a2);
+				a3 = _mm256_fmadd_ps(_mm256_loadu_ps(dyw + i + 24),
+				                     _mm256_loadu_ps(q + i + 24), a3);
+			}
+			_mm256_storeu_ps(part, a0);
+			_mm256_storeu_ps(part + 8, a1);
+			_mm256_storeu_ps(part + 16, a2);
+			_mm256_storeu_ps(part + 24, a3);
+#else
+			for (int l = 0; l < 32; l++)
+				part[l] = 0;
+			for (long i = 0; i < n; i += 32)
+				for (int l = 0; l < 32; l++)
+					part[l] += dyw[i + l] * q[i + l];
+#endif
+			double s = 0;
+			for (int l = 0; l < 32; l++)
+				s += part[l];
+			acc[kh * k + kw] += s;
+		}
+}
+
 /* ---- reductions (ops/norm.c, bias_grad): sums of a plane in double ----
  * Eight running sums, lane i % 8, added in lane order at the end: a fixed
  * order like one chain's, but eight chains the CPU runs side by side. */

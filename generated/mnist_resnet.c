@@ -3,7 +3,7 @@
  *
  * Model mnist_resnet: batch 64, 37744 parameters.
  * Memory: parameters 37744, gradients 37744, optimizer state 39280,
- * arena 19267872 floats (naive sum of transients 47013840).
+ * arena 19267872 floats (naive sum of transients 47382480).
  *
  * cc -O2 -march=native mnist_resnet.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -583,6 +583,113 @@ NN_KERNEL void nn_col2im_panel(const float *colp, int ldp, const NnConv *g,
 						dr[o * g->S + off] += colp[at + o];
 				}
 			}
+}
+
+/* ---- depthwise convolution (ops/conv.c): one input and one output
+ * channel a group, a plane at a time, as a stride-1 conv over a "wide"
+ * grid: with the input plane placed in a zero frame (xp, rows of Wp), the
+ * output at grid position i is Σ_t w_t·xp[i + off_t], off_t = kh·D·Wp +
+ * kw·D, for every i of the first rows·Wp, so eight outputs take a vector
+ * a tap with no bounds and no row tails; the columns past the plane's
+ * and, for a stride, the positions between its outputs are computed and
+ * dropped.  The input gradient is the same on dy spread out by the stride
+ * (nn_spread_plane) with the weights flipped; the weight gradient sums
+ * dy, spread, times xp shifted by each tap. ---- */
+
+/* dst [Hp,Wp] (and tail more floats) = 0, with src [n0,n1] at rows
+ * top + i·S and columns left + j·S */
+NN_KERNEL void nn_spread_plane(const float *src, int n0, int n1, int S,
+                               int top, int left, int Hp, int Wp, long tail,
+                               float *dst)
+{
+	for (long i = 0; i < (long)Hp * Wp + tail; i++)
+		dst[i] = 0;
+	for (int i = 0; i < n0; i++) {
+		float *r = dst + (long)(top + i * S) * Wp + left;
+		const float *q = src + (long)i * n1;
+		for (int j = 0; j < n1; j++)
+			r[(long)j * S] = q[j];
+	}
+}
+
+/* yw[i] = Σ_t w_t·xp[i + off_t] for i < n, rounded up to 32 (yw and xp
+ * have the room), the taps in row-major order (reversed with flip): 32
+ * outputs at a time, four vectors whose chains of FMAs run side by side */
+NN_KERNEL void nn_dw_wide(const float *xp, long n, int Wp, const float *w,
+                          int k, int D, int flip, float *yw)
+{
+	int kk = k * k;
+	for (long i = 0; i < n; i += 32) {
+#if defined(NN_AVX512) || defined(NN_AVX2)
+		__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+		for (int kh = 0; kh < k; kh++)
+			for (int kw = 0; kw < k; kw++) {
+				int t = kh * k + kw;
+				__m256 wt = _mm256_set1_ps(w[flip ? kk - 1 - t : t]);
+				const float *q = xp + i + (long)kh * D * Wp + kw * D;
+				a0 = _mm256_fmadd_ps(wt, _mm256_loadu_ps(q), a0);
+				a1 = _mm256_fmadd_ps(wt, _mm256_loadu_ps(q + 8), a1);
+				a2 = _mm256_fmadd_ps(wt, _mm256_loadu_ps(q + 16), a2);
+				a3 = _mm256_fmadd_ps(wt, _mm256_loadu_ps(q + 24), a3);
+			}
+		_mm256_storeu_ps(yw + i, a0);
+		_mm256_storeu_ps(yw + i + 8, a1);
+		_mm256_storeu_ps(yw + i + 16, a2);
+		_mm256_storeu_ps(yw + i + 24, a3);
+#else
+		float acc[32] = {0};
+		for (int kh = 0; kh < k; kh++)
+			for (int kw = 0; kw < k; kw++) {
+				int t = kh * k + kw;
+				float wt = w[flip ? kk - 1 - t : t];
+				const float *q = xp + i + (long)kh * D * Wp + kw * D;
+				for (int l = 0; l < 32; l++)
+					acc[l] += wt * q[l];
+			}
+		for (int l = 0; l < 32; l++)
+			yw[i + l] = acc[l];
+#endif
+	}
+}
+
+/* acc[t] += Σ_i dyw[i]·xp[i + off_t] over i < n, rounded up to 32 (dyw is
+ * 0 past n): a tap at a time, in four vectors of float, added to the
+ * double once a plane */
+NN_KERNEL void nn_dw_wide_grad(const float *xp, const float *dyw, long n,
+                               int Wp, int k, int D, double *acc)
+{
+	for (int kh = 0; kh < k; kh++)
+		for (int kw = 0; kw < k; kw++) {
+			const float *q = xp + (long)kh * D * Wp + kw * D;
+			float part[32];
+#if defined(NN_AVX512) || defined(NN_AVX2)
+			__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+			for (long i = 0; i < n; i += 32) {
+				a0 = _mm256_fmadd_ps(_mm256_loadu_ps(dyw + i),
+				                     _mm256_loadu_ps(q + i), a0);
+				a1 = _mm256_fmadd_ps(_mm256_loadu_ps(dyw + i + 8),
+				                     _mm256_loadu_ps(q + i + 8), a1);
+				a2 = _mm256_fmadd_ps(_mm256_loadu_ps(dyw + i + 16),
+				                     _mm256_loadu_ps(q + i + 16), a2);
+				a3 = _mm256_fmadd_ps(_mm256_loadu_ps(dyw + i + 24),
+				                     _mm256_loadu_ps(q + i + 24), a3);
+			}
+			_mm256_storeu_ps(part, a0);
+			_mm256_storeu_ps(part + 8, a1);
+			_mm256_storeu_ps(part + 16, a2);
+			_mm256_storeu_ps(part + 24, a3);
+#else
+			for (int l = 0; l < 32; l++)
+				part[l] = 0;
+			for (long i = 0; i < n; i += 32)
+				for (int l = 0; l < 32; l++)
+					part[l] += dyw[i + l] * q[i + l];
+#endif
+			double s = 0;
+			for (int l = 0; l < 32; l++)
+				s += part[l];
+			acc[kh * k + kw] += s;
+		}
 }
 
 /* ---- reductions (ops/norm.c, bias_grad): sums of a plane in double ----
@@ -1200,26 +1307,16 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; direct */
 		(void)scratch;
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {28, 28, 27};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {28, 28, 27};
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
-			for (int o = 0; o < 32; o++) {
-				const float *xg = x0 + ((long)b*32 + o)*784;  /* [1,28,28]: o's group */
-				const float *wo = x1 + (long)o*9;  /* [1,3,3] */
-				float *yo = y + ((long)b*32 + o)*784;  /* [28,28] */
-				for (long i = 0; i < 784; i++)
-					yo[i] = 0;
-				for (int kh = 0; kh < 3; kh++)
-					for (int kw = 0; kw < 3; kw++) {
-						const float wk = wo[kh*3 + kw];
-						for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-							const float *xr = xg + (long)(oh + kh - 1)*28;
-							float *yr = yo + oh*28;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								yr[ow] += wk * xr[ow + kw - 1];
-						}
-					}
+			for (int c = 0; c < 32; c++) {
+				float xp[995], yw[872];  /* the framed plane, the grid */
+				nn_spread_plane(x0 + ((long)b*32 + c)*784, 28, 28, 1, 1, 1, 30, 30, 95, xp);
+				nn_dw_wide(xp, 840, 30, x1 + (long)c*9, 3, 1, 0, yw);
+				float *yc = y + ((long)b*32 + c)*784;
+				for (int oh = 0; oh < 28; oh++)
+					for (int ow = 0; ow < 28; ow++)
+						yc[oh*28 + ow] = yw[oh*30 + ow];
 			}
 		NN_PROF_END(12);
 	}
@@ -1346,26 +1443,16 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; direct */
 		(void)scratch;
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {14, 14, 14};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {14, 14, 14};
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
-			for (int o = 0; o < 32; o++) {
-				const float *xg = x0 + ((long)b*32 + o)*784;  /* [1,28,28]: o's group */
-				const float *wo = x1 + (long)o*9;  /* [1,3,3] */
-				float *yo = y + ((long)b*32 + o)*196;  /* [14,14] */
-				for (long i = 0; i < 196; i++)
-					yo[i] = 0;
-				for (int kh = 0; kh < 3; kh++)
-					for (int kw = 0; kw < 3; kw++) {
-						const float wk = wo[kh*3 + kw];
-						for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-							const float *xr = xg + (long)(oh*2 + kh - 1)*28;
-							float *yr = yo + oh*14;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								yr[ow] += wk * xr[ow*2 + kw - 1];
-						}
-					}
+			for (int c = 0; c < 32; c++) {
+				float xp[995], yw[842];  /* the framed plane, the grid */
+				nn_spread_plane(x0 + ((long)b*32 + c)*784, 28, 28, 1, 1, 1, 30, 30, 95, xp);
+				nn_dw_wide(xp, 810, 30, x1 + (long)c*9, 3, 1, 0, yw);
+				float *yc = y + ((long)b*32 + c)*196;
+				for (int oh = 0; oh < 14; oh++)
+					for (int ow = 0; ow < 14; ow++)
+						yc[oh*14 + ow] = yw[oh*2*30 + ow*2];
 			}
 		NN_PROF_END(31);
 	}
@@ -1481,26 +1568,16 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; direct */
 		(void)scratch;
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {14, 14, 13};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {14, 14, 13};
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
-			for (int o = 0; o < 64; o++) {
-				const float *xg = x0 + ((long)b*64 + o)*196;  /* [1,14,14]: o's group */
-				const float *wo = x1 + (long)o*9;  /* [1,3,3] */
-				float *yo = y + ((long)b*64 + o)*196;  /* [14,14] */
-				for (long i = 0; i < 196; i++)
-					yo[i] = 0;
-				for (int kh = 0; kh < 3; kh++)
-					for (int kw = 0; kw < 3; kw++) {
-						const float wk = wo[kh*3 + kw];
-						for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-							const float *xr = xg + (long)(oh + kh - 1)*14;
-							float *yr = yo + oh*14;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								yr[ow] += wk * xr[ow + kw - 1];
-						}
-					}
+			for (int c = 0; c < 64; c++) {
+				float xp[323], yw[256];  /* the framed plane, the grid */
+				nn_spread_plane(x0 + ((long)b*64 + c)*196, 14, 14, 1, 1, 1, 16, 16, 67, xp);
+				nn_dw_wide(xp, 224, 16, x1 + (long)c*9, 3, 1, 0, yw);
+				float *yc = y + ((long)b*64 + c)*196;
+				for (int oh = 0; oh < 14; oh++)
+					for (int ow = 0; ow < 14; ow++)
+						yc[oh*14 + ow] = yw[oh*16 + ow];
 			}
 		NN_PROF_END(49);
 	}
@@ -1627,26 +1704,16 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; direct */
 		(void)scratch;
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {7, 7, 7};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {7, 7, 7};
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
-			for (int o = 0; o < 64; o++) {
-				const float *xg = x0 + ((long)b*64 + o)*196;  /* [1,14,14]: o's group */
-				const float *wo = x1 + (long)o*9;  /* [1,3,3] */
-				float *yo = y + ((long)b*64 + o)*49;  /* [7,7] */
-				for (long i = 0; i < 49; i++)
-					yo[i] = 0;
-				for (int kh = 0; kh < 3; kh++)
-					for (int kw = 0; kw < 3; kw++) {
-						const float wk = wo[kh*3 + kw];
-						for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-							const float *xr = xg + (long)(oh*2 + kh - 1)*14;
-							float *yr = yo + oh*7;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								yr[ow] += wk * xr[ow*2 + kw - 1];
-						}
-					}
+			for (int c = 0; c < 64; c++) {
+				float xp[323], yw[240];  /* the framed plane, the grid */
+				nn_spread_plane(x0 + ((long)b*64 + c)*196, 14, 14, 1, 1, 1, 16, 16, 67, xp);
+				nn_dw_wide(xp, 208, 16, x1 + (long)c*9, 3, 1, 0, yw);
+				float *yc = y + ((long)b*64 + c)*49;
+				for (int oh = 0; oh < 7; oh++)
+					for (int ow = 0; ow < 7; ow++)
+						yc[oh*7 + ow] = yw[oh*2*16 + ow*2];
 			}
 		NN_PROF_END(68);
 	}
@@ -1762,26 +1829,16 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; direct */
 		(void)scratch;
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {7, 7, 6};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {7, 7, 6};
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
-			for (int o = 0; o < 128; o++) {
-				const float *xg = x0 + ((long)b*128 + o)*49;  /* [1,7,7]: o's group */
-				const float *wo = x1 + (long)o*9;  /* [1,3,3] */
-				float *yo = y + ((long)b*128 + o)*49;  /* [7,7] */
-				for (long i = 0; i < 49; i++)
-					yo[i] = 0;
-				for (int kh = 0; kh < 3; kh++)
-					for (int kw = 0; kw < 3; kw++) {
-						const float wk = wo[kh*3 + kw];
-						for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-							const float *xr = xg + (long)(oh + kh - 1)*7;
-							float *yr = yo + oh*7;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								yr[ow] += wk * xr[ow + kw - 1];
-						}
-					}
+			for (int c = 0; c < 128; c++) {
+				float xp[134], yw[95];  /* the framed plane, the grid */
+				nn_spread_plane(x0 + ((long)b*128 + c)*49, 7, 7, 1, 1, 1, 9, 9, 53, xp);
+				nn_dw_wide(xp, 63, 9, x1 + (long)c*9, 3, 1, 0, yw);
+				float *yc = y + ((long)b*128 + c)*49;
+				for (int oh = 0; oh < 7; oh++)
+					for (int ow = 0; ow < 7; ow++)
+						yc[oh*7 + ow] = yw[oh*9 + ow];
 			}
 		NN_PROF_END(86);
 	}
@@ -2029,26 +2086,16 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; direct */
 		(void)scratch;
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {28, 28, 27};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {28, 28, 27};
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
-			for (int o = 0; o < 32; o++) {
-				const float *xg = x0 + ((long)b*32 + o)*784;  /* [1,28,28]: o's group */
-				const float *wo = x1 + (long)o*9;  /* [1,3,3] */
-				float *yo = y + ((long)b*32 + o)*784;  /* [28,28] */
-				for (long i = 0; i < 784; i++)
-					yo[i] = 0;
-				for (int kh = 0; kh < 3; kh++)
-					for (int kw = 0; kw < 3; kw++) {
-						const float wk = wo[kh*3 + kw];
-						for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-							const float *xr = xg + (long)(oh + kh - 1)*28;
-							float *yr = yo + oh*28;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								yr[ow] += wk * xr[ow + kw - 1];
-						}
-					}
+			for (int c = 0; c < 32; c++) {
+				float xp[995], yw[872];  /* the framed plane, the grid */
+				nn_spread_plane(x0 + ((long)b*32 + c)*784, 28, 28, 1, 1, 1, 30, 30, 95, xp);
+				nn_dw_wide(xp, 840, 30, x1 + (long)c*9, 3, 1, 0, yw);
+				float *yc = y + ((long)b*32 + c)*784;
+				for (int oh = 0; oh < 28; oh++)
+					for (int ow = 0; ow < 28; ow++)
+						yc[oh*28 + ow] = yw[oh*30 + ow];
 			}
 	}
 	/* %17 bn_stats [3,32] <- %12, %15, %16  (models/mnist_resnet.lua:11) */
@@ -2143,26 +2190,16 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; direct */
 		(void)scratch;
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {14, 14, 14};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {14, 14, 14};
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
-			for (int o = 0; o < 32; o++) {
-				const float *xg = x0 + ((long)b*32 + o)*784;  /* [1,28,28]: o's group */
-				const float *wo = x1 + (long)o*9;  /* [1,3,3] */
-				float *yo = y + ((long)b*32 + o)*196;  /* [14,14] */
-				for (long i = 0; i < 196; i++)
-					yo[i] = 0;
-				for (int kh = 0; kh < 3; kh++)
-					for (int kw = 0; kw < 3; kw++) {
-						const float wk = wo[kh*3 + kw];
-						for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-							const float *xr = xg + (long)(oh*2 + kh - 1)*28;
-							float *yr = yo + oh*14;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								yr[ow] += wk * xr[ow*2 + kw - 1];
-						}
-					}
+			for (int c = 0; c < 32; c++) {
+				float xp[995], yw[842];  /* the framed plane, the grid */
+				nn_spread_plane(x0 + ((long)b*32 + c)*784, 28, 28, 1, 1, 1, 30, 30, 95, xp);
+				nn_dw_wide(xp, 810, 30, x1 + (long)c*9, 3, 1, 0, yw);
+				float *yc = y + ((long)b*32 + c)*196;
+				for (int oh = 0; oh < 14; oh++)
+					for (int ow = 0; ow < 14; ow++)
+						yc[oh*14 + ow] = yw[oh*2*30 + ow*2];
 			}
 	}
 	/* %36 bn_stats [3,32] <- %31, %34, %35  (models/mnist_resnet.lua:21) */
@@ -2248,26 +2285,16 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; direct */
 		(void)scratch;
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {14, 14, 13};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {14, 14, 13};
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
-			for (int o = 0; o < 64; o++) {
-				const float *xg = x0 + ((long)b*64 + o)*196;  /* [1,14,14]: o's group */
-				const float *wo = x1 + (long)o*9;  /* [1,3,3] */
-				float *yo = y + ((long)b*64 + o)*196;  /* [14,14] */
-				for (long i = 0; i < 196; i++)
-					yo[i] = 0;
-				for (int kh = 0; kh < 3; kh++)
-					for (int kw = 0; kw < 3; kw++) {
-						const float wk = wo[kh*3 + kw];
-						for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-							const float *xr = xg + (long)(oh + kh - 1)*14;
-							float *yr = yo + oh*14;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								yr[ow] += wk * xr[ow + kw - 1];
-						}
-					}
+			for (int c = 0; c < 64; c++) {
+				float xp[323], yw[256];  /* the framed plane, the grid */
+				nn_spread_plane(x0 + ((long)b*64 + c)*196, 14, 14, 1, 1, 1, 16, 16, 67, xp);
+				nn_dw_wide(xp, 224, 16, x1 + (long)c*9, 3, 1, 0, yw);
+				float *yc = y + ((long)b*64 + c)*196;
+				for (int oh = 0; oh < 14; oh++)
+					for (int ow = 0; ow < 14; ow++)
+						yc[oh*14 + ow] = yw[oh*16 + ow];
 			}
 	}
 	/* %54 bn_stats [3,64] <- %49, %52, %53  (models/mnist_resnet.lua:11) */
@@ -2362,26 +2389,16 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; direct */
 		(void)scratch;
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {7, 7, 7};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {7, 7, 7};
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
-			for (int o = 0; o < 64; o++) {
-				const float *xg = x0 + ((long)b*64 + o)*196;  /* [1,14,14]: o's group */
-				const float *wo = x1 + (long)o*9;  /* [1,3,3] */
-				float *yo = y + ((long)b*64 + o)*49;  /* [7,7] */
-				for (long i = 0; i < 49; i++)
-					yo[i] = 0;
-				for (int kh = 0; kh < 3; kh++)
-					for (int kw = 0; kw < 3; kw++) {
-						const float wk = wo[kh*3 + kw];
-						for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-							const float *xr = xg + (long)(oh*2 + kh - 1)*14;
-							float *yr = yo + oh*7;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								yr[ow] += wk * xr[ow*2 + kw - 1];
-						}
-					}
+			for (int c = 0; c < 64; c++) {
+				float xp[323], yw[240];  /* the framed plane, the grid */
+				nn_spread_plane(x0 + ((long)b*64 + c)*196, 14, 14, 1, 1, 1, 16, 16, 67, xp);
+				nn_dw_wide(xp, 208, 16, x1 + (long)c*9, 3, 1, 0, yw);
+				float *yc = y + ((long)b*64 + c)*49;
+				for (int oh = 0; oh < 7; oh++)
+					for (int ow = 0; ow < 7; ow++)
+						yc[oh*7 + ow] = yw[oh*2*16 + ow*2];
 			}
 	}
 	/* %73 bn_stats [3,64] <- %68, %71, %72  (models/mnist_resnet.lua:21) */
@@ -2467,26 +2484,16 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; direct */
 		(void)scratch;
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {7, 7, 6};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {7, 7, 6};
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
-			for (int o = 0; o < 128; o++) {
-				const float *xg = x0 + ((long)b*128 + o)*49;  /* [1,7,7]: o's group */
-				const float *wo = x1 + (long)o*9;  /* [1,3,3] */
-				float *yo = y + ((long)b*128 + o)*49;  /* [7,7] */
-				for (long i = 0; i < 49; i++)
-					yo[i] = 0;
-				for (int kh = 0; kh < 3; kh++)
-					for (int kw = 0; kw < 3; kw++) {
-						const float wk = wo[kh*3 + kw];
-						for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-							const float *xr = xg + (long)(oh + kh - 1)*7;
-							float *yr = yo + oh*7;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								yr[ow] += wk * xr[ow + kw - 1];
-						}
-					}
+			for (int c = 0; c < 128; c++) {
+				float xp[134], yw[95];  /* the framed plane, the grid */
+				nn_spread_plane(x0 + ((long)b*128 + c)*49, 7, 7, 1, 1, 1, 9, 9, 53, xp);
+				nn_dw_wide(xp, 63, 9, x1 + (long)c*9, 3, 1, 0, yw);
+				float *yc = y + ((long)b*128 + c)*49;
+				for (int oh = 0; oh < 7; oh++)
+					for (int ow = 0; ow < 7; ow++)
+						yc[oh*7 + ow] = yw[oh*9 + ow];
 			}
 	}
 	/* %91 bn_stats [3,128] <- %86, %89, %90  (models/mnist_resnet.lua:11) */
@@ -2887,27 +2894,16 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		float *scratch = m->arena + 0;
 		/* dx from dy and w: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; direct */
 		(void)scratch;
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {7, 7, 6};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {7, 7, 6};
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
-			for (int ci = 0; ci < 128; ci++) {
-				float *dxc = y + ((long)b*128 + ci)*49;  /* [7,7] */
-				for (long i = 0; i < 49; i++)
-					dxc[i] = 0;
-				const int o = ci;  /* the output channel of ci's group */
-				const float *dyo = x0 + ((long)b*128 + o)*49;  /* [7,7] */
-				const float *wc = x1 + (long)o*9;  /* [3,3] */
-				for (int kh = 0; kh < 3; kh++)
-					for (int kw = 0; kw < 3; kw++) {
-						const float wk = wc[kh*3 + kw];
-						for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-							float *dxr = dxc + (long)(oh + kh - 1)*7;
-							const float *dyr = dyo + oh*7;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								dxr[ow + kw - 1] += wk * dyr[ow];
-						}
-					}
+			for (int c = 0; c < 128; c++) {
+				float xp[134], yw[95];  /* the framed plane, the grid */
+				nn_spread_plane(x0 + ((long)b*128 + c)*49, 7, 7, 1, 1, 1, 9, 9, 53, xp);
+				nn_dw_wide(xp, 63, 9, x1 + (long)c*9, 3, 1, 1, yw);
+				float *dxc = y + ((long)b*128 + c)*49;
+				for (int h = 0; h < 7; h++)
+					for (int w = 0; w < 7; w++)
+						dxc[h*7 + w] = yw[h*9 + w];
 			}
 		NN_PROF_END(125);
 	}
@@ -2917,35 +2913,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 15655200; /* [64,128,7,7] */
 		const float *x1 = m->arena + 17260832; /* [64,128,7,7] */
 		float *y = m->grad + 18400;
-		float *scratch = m->arena + 0;
+		float *scratch = m->arena + 9244160;
 		/* dw from x and dy: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; direct */
-		(void)scratch;
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {7, 7, 6};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {7, 7, 6};
-		NN_OMP("omp parallel for schedule(static)")
-		for (int o = 0; o < 128; o++) {
-			float acc[9][7] = {{0}};  /* [Cg·k·k taps, OW]: partial sums */
-			for (int b = 0; b < 64; b++) {
-				const float *xg = x0 + ((long)b*128 + o)*49;  /* [1,7,7]: o's group */
-				const float *dyo = x1 + ((long)b*128 + o)*49;  /* [7,7] */
-				for (int kh = 0; kh < 3; kh++)
-					for (int kw = 0; kw < 3; kw++) {
-						float *at = acc[kh*3 + kw];
-						for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-							const float *xr = xg + (long)(oh + kh - 1)*7;
-							const float *dyr = dyo + oh*7;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								at[ow] += dyr[ow] * xr[ow + kw - 1];
-						}
-					}
+		NN_OMP("omp parallel for collapse(2) schedule(static)")
+		for (int b = 0; b < 64; b++)
+			for (int c = 0; c < 128; c++) {
+				float xp[134], yw[95];  /* the framed plane, the grid */
+				float *dyw = yw;  /* dy on the grid */
+				double *acc = (double *)scratch + ((long)b*128 + c)*9;
+				for (int t = 0; t < 9; t++)
+					acc[t] = 0;
+				nn_spread_plane(x0 + ((long)b*128 + c)*49, 7, 7, 1, 1, 1, 9, 9, 53, xp);
+				nn_spread_plane(x1 + ((long)b*128 + c)*49, 7, 7, 1, 0, 0, 7, 9, 32, dyw);
+				nn_dw_wide_grad(xp, dyw, 63, 9, 3, 1, acc);
 			}
+		for (int c = 0; c < 128; c++)
 			for (int t = 0; t < 9; t++) {
-				float s = 0;
-				for (int ow = 0; ow < 7; ow++)
-					s += acc[t][ow];
-				y[(long)o*9 + t] = s;
+				double s = 0;
+				for (int b = 0; b < 64; b++)
+					s += ((const double *)scratch)[((long)b*128 + c)*9 + t];
+				y[(long)c*9 + t] = (float)s;
 			}
-		}
 		NN_PROF_END(126);
 	}
 	/* %127 add [64,128,7,7] <- %115, %125  (models/mnist_resnet.lua:11) */
@@ -3140,27 +3128,16 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		float *scratch = m->arena + 0;
 		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; direct */
 		(void)scratch;
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {7, 7, 7};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {7, 7, 7};
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
-			for (int ci = 0; ci < 64; ci++) {
-				float *dxc = y + ((long)b*64 + ci)*196;  /* [14,14] */
-				for (long i = 0; i < 196; i++)
-					dxc[i] = 0;
-				const int o = ci;  /* the output channel of ci's group */
-				const float *dyo = x0 + ((long)b*64 + o)*49;  /* [7,7] */
-				const float *wc = x1 + (long)o*9;  /* [3,3] */
-				for (int kh = 0; kh < 3; kh++)
-					for (int kw = 0; kw < 3; kw++) {
-						const float wk = wc[kh*3 + kw];
-						for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-							float *dxr = dxc + (long)(oh*2 + kh - 1)*14;
-							const float *dyr = dyo + oh*7;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								dxr[ow*2 + kw - 1] += wk * dyr[ow];
-						}
-					}
+			for (int c = 0; c < 64; c++) {
+				float xp[323], yw[256];  /* the framed plane, the grid */
+				nn_spread_plane(x0 + ((long)b*64 + c)*49, 7, 7, 2, 1, 1, 16, 16, 67, xp);
+				nn_dw_wide(xp, 224, 16, x1 + (long)c*9, 3, 1, 1, yw);
+				float *dxc = y + ((long)b*64 + c)*196;
+				for (int h = 0; h < 14; h++)
+					for (int w = 0; w < 14; w++)
+						dxc[h*14 + w] = yw[h*16 + w];
 			}
 		NN_PROF_END(138);
 	}
@@ -3170,35 +3147,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 16056608; /* [64,64,14,14] */
 		const float *x1 = m->arena + 9032832; /* [64,64,7,7] */
 		float *y = m->grad + 9248;
-		float *scratch = m->arena + 0;
+		float *scratch = m->arena + 8831936;
 		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; direct */
-		(void)scratch;
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {7, 7, 7};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {7, 7, 7};
-		NN_OMP("omp parallel for schedule(static)")
-		for (int o = 0; o < 64; o++) {
-			float acc[9][7] = {{0}};  /* [Cg·k·k taps, OW]: partial sums */
-			for (int b = 0; b < 64; b++) {
-				const float *xg = x0 + ((long)b*64 + o)*196;  /* [1,14,14]: o's group */
-				const float *dyo = x1 + ((long)b*64 + o)*49;  /* [7,7] */
-				for (int kh = 0; kh < 3; kh++)
-					for (int kw = 0; kw < 3; kw++) {
-						float *at = acc[kh*3 + kw];
-						for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-							const float *xr = xg + (long)(oh*2 + kh - 1)*14;
-							const float *dyr = dyo + oh*7;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								at[ow] += dyr[ow] * xr[ow*2 + kw - 1];
-						}
-					}
+		NN_OMP("omp parallel for collapse(2) schedule(static)")
+		for (int b = 0; b < 64; b++)
+			for (int c = 0; c < 64; c++) {
+				float xp[323], yw[240];  /* the framed plane, the grid */
+				float *dyw = yw;  /* dy on the grid */
+				double *acc = (double *)scratch + ((long)b*64 + c)*9;
+				for (int t = 0; t < 9; t++)
+					acc[t] = 0;
+				nn_spread_plane(x0 + ((long)b*64 + c)*196, 14, 14, 1, 1, 1, 16, 16, 67, xp);
+				nn_spread_plane(x1 + ((long)b*64 + c)*49, 7, 7, 2, 0, 0, 13, 16, 32, dyw);
+				nn_dw_wide_grad(xp, dyw, 208, 16, 3, 1, acc);
 			}
+		for (int c = 0; c < 64; c++)
 			for (int t = 0; t < 9; t++) {
-				float s = 0;
-				for (int ow = 0; ow < 7; ow++)
-					s += acc[t][ow];
-				y[(long)o*9 + t] = s;
+				double s = 0;
+				for (int b = 0; b < 64; b++)
+					s += ((const double *)scratch)[((long)b*64 + c)*9 + t];
+				y[(long)c*9 + t] = (float)s;
 			}
-		}
 		NN_PROF_END(139);
 	}
 	/* %140 relu_grad [64,64,14,14] <- %138, %66  (models/mnist_resnet.lua:15) */
@@ -3383,27 +3352,16 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		float *scratch = m->arena + 0;
 		/* dx from dy and w: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; direct */
 		(void)scratch;
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {14, 14, 13};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {14, 14, 13};
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
-			for (int ci = 0; ci < 64; ci++) {
-				float *dxc = y + ((long)b*64 + ci)*196;  /* [14,14] */
-				for (long i = 0; i < 196; i++)
-					dxc[i] = 0;
-				const int o = ci;  /* the output channel of ci's group */
-				const float *dyo = x0 + ((long)b*64 + o)*196;  /* [14,14] */
-				const float *wc = x1 + (long)o*9;  /* [3,3] */
-				for (int kh = 0; kh < 3; kh++)
-					for (int kw = 0; kw < 3; kw++) {
-						const float wk = wc[kh*3 + kw];
-						for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-							float *dxr = dxc + (long)(oh + kh - 1)*14;
-							const float *dyr = dyo + oh*14;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								dxr[ow + kw - 1] += wk * dyr[ow];
-						}
-					}
+			for (int c = 0; c < 64; c++) {
+				float xp[323], yw[256];  /* the framed plane, the grid */
+				nn_spread_plane(x0 + ((long)b*64 + c)*196, 14, 14, 1, 1, 1, 16, 16, 67, xp);
+				nn_dw_wide(xp, 224, 16, x1 + (long)c*9, 3, 1, 1, yw);
+				float *dxc = y + ((long)b*64 + c)*196;
+				for (int h = 0; h < 14; h++)
+					for (int w = 0; w < 14; w++)
+						dxc[h*14 + w] = yw[h*16 + w];
 			}
 		NN_PROF_END(150);
 	}
@@ -3413,35 +3371,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 12042528; /* [64,64,14,14] */
 		const float *x1 = m->arena + 13648160; /* [64,64,14,14] */
 		float *y = m->grad + 4320;
-		float *scratch = m->arena + 0;
+		float *scratch = m->arena + 8831936;
 		/* dw from x and dy: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; direct */
-		(void)scratch;
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {14, 14, 13};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {14, 14, 13};
-		NN_OMP("omp parallel for schedule(static)")
-		for (int o = 0; o < 64; o++) {
-			float acc[9][14] = {{0}};  /* [Cg·k·k taps, OW]: partial sums */
-			for (int b = 0; b < 64; b++) {
-				const float *xg = x0 + ((long)b*64 + o)*196;  /* [1,14,14]: o's group */
-				const float *dyo = x1 + ((long)b*64 + o)*196;  /* [14,14] */
-				for (int kh = 0; kh < 3; kh++)
-					for (int kw = 0; kw < 3; kw++) {
-						float *at = acc[kh*3 + kw];
-						for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-							const float *xr = xg + (long)(oh + kh - 1)*14;
-							const float *dyr = dyo + oh*14;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								at[ow] += dyr[ow] * xr[ow + kw - 1];
-						}
-					}
+		NN_OMP("omp parallel for collapse(2) schedule(static)")
+		for (int b = 0; b < 64; b++)
+			for (int c = 0; c < 64; c++) {
+				float xp[323], yw[256];  /* the framed plane, the grid */
+				float *dyw = yw;  /* dy on the grid */
+				double *acc = (double *)scratch + ((long)b*64 + c)*9;
+				for (int t = 0; t < 9; t++)
+					acc[t] = 0;
+				nn_spread_plane(x0 + ((long)b*64 + c)*196, 14, 14, 1, 1, 1, 16, 16, 67, xp);
+				nn_spread_plane(x1 + ((long)b*64 + c)*196, 14, 14, 1, 0, 0, 14, 16, 32, dyw);
+				nn_dw_wide_grad(xp, dyw, 224, 16, 3, 1, acc);
 			}
+		for (int c = 0; c < 64; c++)
 			for (int t = 0; t < 9; t++) {
-				float s = 0;
-				for (int ow = 0; ow < 14; ow++)
-					s += acc[t][ow];
-				y[(long)o*9 + t] = s;
+				double s = 0;
+				for (int b = 0; b < 64; b++)
+					s += ((const double *)scratch)[((long)b*64 + c)*9 + t];
+				y[(long)c*9 + t] = (float)s;
 			}
-		}
 		NN_PROF_END(151);
 	}
 	/* %152 add [64,64,14,14] <- %140, %150  (models/mnist_resnet.lua:11) */
@@ -3635,27 +3585,16 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		float *scratch = m->arena + 0;
 		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; direct */
 		(void)scratch;
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {14, 14, 14};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {14, 14, 14};
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
-			for (int ci = 0; ci < 32; ci++) {
-				float *dxc = y + ((long)b*32 + ci)*784;  /* [28,28] */
-				for (long i = 0; i < 784; i++)
-					dxc[i] = 0;
-				const int o = ci;  /* the output channel of ci's group */
-				const float *dyo = x0 + ((long)b*32 + o)*196;  /* [14,14] */
-				const float *wc = x1 + (long)o*9;  /* [3,3] */
-				for (int kh = 0; kh < 3; kh++)
-					for (int kw = 0; kw < 3; kw++) {
-						const float wk = wc[kh*3 + kw];
-						for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-							float *dxr = dxc + (long)(oh*2 + kh - 1)*28;
-							const float *dyr = dyo + oh*14;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								dxr[ow*2 + kw - 1] += wk * dyr[ow];
-						}
-					}
+			for (int c = 0; c < 32; c++) {
+				float xp[995], yw[872];  /* the framed plane, the grid */
+				nn_spread_plane(x0 + ((long)b*32 + c)*196, 14, 14, 2, 1, 1, 30, 30, 95, xp);
+				nn_dw_wide(xp, 840, 30, x1 + (long)c*9, 3, 1, 1, yw);
+				float *dxc = y + ((long)b*32 + c)*784;
+				for (int h = 0; h < 28; h++)
+					for (int w = 0; w < 28; w++)
+						dxc[h*28 + w] = yw[h*30 + w];
 			}
 		NN_PROF_END(163);
 	}
@@ -3665,35 +3604,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 9634080; /* [64,32,28,28] */
 		const float *x1 = m->arena + 8429952; /* [64,32,14,14] */
 		float *y = m->grad + 1792;
-		float *scratch = m->arena + 0;
+		float *scratch = m->arena + 8831936;
 		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; direct */
-		(void)scratch;
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {14, 14, 14};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {14, 14, 14};
-		NN_OMP("omp parallel for schedule(static)")
-		for (int o = 0; o < 32; o++) {
-			float acc[9][14] = {{0}};  /* [Cg·k·k taps, OW]: partial sums */
-			for (int b = 0; b < 64; b++) {
-				const float *xg = x0 + ((long)b*32 + o)*784;  /* [1,28,28]: o's group */
-				const float *dyo = x1 + ((long)b*32 + o)*196;  /* [14,14] */
-				for (int kh = 0; kh < 3; kh++)
-					for (int kw = 0; kw < 3; kw++) {
-						float *at = acc[kh*3 + kw];
-						for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-							const float *xr = xg + (long)(oh*2 + kh - 1)*28;
-							const float *dyr = dyo + oh*14;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								at[ow] += dyr[ow] * xr[ow*2 + kw - 1];
-						}
-					}
+		NN_OMP("omp parallel for collapse(2) schedule(static)")
+		for (int b = 0; b < 64; b++)
+			for (int c = 0; c < 32; c++) {
+				float xp[995], yw[842];  /* the framed plane, the grid */
+				float *dyw = yw;  /* dy on the grid */
+				double *acc = (double *)scratch + ((long)b*32 + c)*9;
+				for (int t = 0; t < 9; t++)
+					acc[t] = 0;
+				nn_spread_plane(x0 + ((long)b*32 + c)*784, 28, 28, 1, 1, 1, 30, 30, 95, xp);
+				nn_spread_plane(x1 + ((long)b*32 + c)*196, 14, 14, 2, 0, 0, 27, 30, 32, dyw);
+				nn_dw_wide_grad(xp, dyw, 810, 30, 3, 1, acc);
 			}
+		for (int c = 0; c < 32; c++)
 			for (int t = 0; t < 9; t++) {
-				float s = 0;
-				for (int ow = 0; ow < 14; ow++)
-					s += acc[t][ow];
-				y[(long)o*9 + t] = s;
+				double s = 0;
+				for (int b = 0; b < 64; b++)
+					s += ((const double *)scratch)[((long)b*32 + c)*9 + t];
+				y[(long)c*9 + t] = (float)s;
 			}
-		}
 		NN_PROF_END(164);
 	}
 	/* %165 relu_grad [64,32,28,28] <- %163, %29  (models/mnist_resnet.lua:15) */
@@ -3877,27 +3808,16 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		float *scratch = m->arena + 0;
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; direct */
 		(void)scratch;
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {28, 28, 27};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {28, 28, 27};
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
-			for (int ci = 0; ci < 32; ci++) {
-				float *dxc = y + ((long)b*32 + ci)*784;  /* [28,28] */
-				for (long i = 0; i < 784; i++)
-					dxc[i] = 0;
-				const int o = ci;  /* the output channel of ci's group */
-				const float *dyo = x0 + ((long)b*32 + o)*784;  /* [28,28] */
-				const float *wc = x1 + (long)o*9;  /* [3,3] */
-				for (int kh = 0; kh < 3; kh++)
-					for (int kw = 0; kw < 3; kw++) {
-						const float wk = wc[kh*3 + kw];
-						for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-							float *dxr = dxc + (long)(oh + kh - 1)*28;
-							const float *dyr = dyo + oh*28;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								dxr[ow + kw - 1] += wk * dyr[ow];
-						}
-					}
+			for (int c = 0; c < 32; c++) {
+				float xp[995], yw[872];  /* the framed plane, the grid */
+				nn_spread_plane(x0 + ((long)b*32 + c)*784, 28, 28, 1, 1, 1, 30, 30, 95, xp);
+				nn_dw_wide(xp, 840, 30, x1 + (long)c*9, 3, 1, 1, yw);
+				float *dxc = y + ((long)b*32 + c)*784;
+				for (int h = 0; h < 28; h++)
+					for (int w = 0; w < 28; w++)
+						dxc[h*28 + w] = yw[h*30 + w];
 			}
 		NN_PROF_END(175);
 	}
@@ -3907,35 +3827,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
 		const float *x1 = m->arena + 4817088; /* [64,32,28,28] */
 		float *y = m->grad + 352;
-		float *scratch = m->arena + 0;
+		float *scratch = m->arena + 8831936;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; direct */
-		(void)scratch;
-		static const int oh_lo[3] = {1, 0, 0}, oh_hi[3] = {28, 28, 27};
-		static const int ow_lo[3] = {1, 0, 0}, ow_hi[3] = {28, 28, 27};
-		NN_OMP("omp parallel for schedule(static)")
-		for (int o = 0; o < 32; o++) {
-			float acc[9][28] = {{0}};  /* [Cg·k·k taps, OW]: partial sums */
-			for (int b = 0; b < 64; b++) {
-				const float *xg = x0 + ((long)b*32 + o)*784;  /* [1,28,28]: o's group */
-				const float *dyo = x1 + ((long)b*32 + o)*784;  /* [28,28] */
-				for (int kh = 0; kh < 3; kh++)
-					for (int kw = 0; kw < 3; kw++) {
-						float *at = acc[kh*3 + kw];
-						for (int oh = oh_lo[kh]; oh < oh_hi[kh]; oh++) {
-							const float *xr = xg + (long)(oh + kh - 1)*28;
-							const float *dyr = dyo + oh*28;
-							for (int ow = ow_lo[kw]; ow < ow_hi[kw]; ow++)
-								at[ow] += dyr[ow] * xr[ow + kw - 1];
-						}
-					}
+		NN_OMP("omp parallel for collapse(2) schedule(static)")
+		for (int b = 0; b < 64; b++)
+			for (int c = 0; c < 32; c++) {
+				float xp[995], yw[872];  /* the framed plane, the grid */
+				float *dyw = yw;  /* dy on the grid */
+				double *acc = (double *)scratch + ((long)b*32 + c)*9;
+				for (int t = 0; t < 9; t++)
+					acc[t] = 0;
+				nn_spread_plane(x0 + ((long)b*32 + c)*784, 28, 28, 1, 1, 1, 30, 30, 95, xp);
+				nn_spread_plane(x1 + ((long)b*32 + c)*784, 28, 28, 1, 0, 0, 28, 30, 32, dyw);
+				nn_dw_wide_grad(xp, dyw, 840, 30, 3, 1, acc);
 			}
+		for (int c = 0; c < 32; c++)
 			for (int t = 0; t < 9; t++) {
-				float s = 0;
-				for (int ow = 0; ow < 28; ow++)
-					s += acc[t][ow];
-				y[(long)o*9 + t] = s;
+				double s = 0;
+				for (int b = 0; b < 64; b++)
+					s += ((const double *)scratch)[((long)b*32 + c)*9 + t];
+				y[(long)c*9 + t] = (float)s;
 			}
-		}
 		NN_PROF_END(176);
 	}
 	/* %177 add [64,32,28,28] <- %165, %175  (models/mnist_resnet.lua:11) */
