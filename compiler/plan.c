@@ -10,12 +10,17 @@
  * ALIGN_FLOATS, and the padding stays 0.
  *
  * A transient tensor lives from the step that writes it to the last step
- * that reads it (reads through a view count as reads of its base).  Steps
- * are taken in order; before each, tensors whose last read has passed free
- * their space, and the new tensor takes the smallest free gap that holds
- * it (best fit), else the end of the arena grows.  An op's scratch lives for
- * its own step only.  The loss and the prediction live to the end: the API
- * reads them after the step.
+ * that reads it (reads through a view count as reads of its base).  An
+ * op's scratch lives for its own step only.  The loss and the prediction
+ * live to the end: the API reads them after the step.
+ *
+ * Each one is a buffer of the arena.  Buffers are placed largest first,
+ * each in the smallest gap left by the buffers already placed whose live
+ * ranges meet its own (best fit), else above them all: "greedy by size",
+ * as TensorFlow Lite's arena planner does.  Taking steps in order instead
+ * and packing each new tensor among the live ones left long-lived small
+ * tensors (batch norm's statistics, kept for the update) in the middle of
+ * gaps the big activations of the backward pass then no longer fit.
  */
 #include <stdlib.h>
 
@@ -33,52 +38,61 @@ static Node *base_of(Ctx *c, Node *n)
 	return n;
 }
 
-typedef struct Block {
+/* A buffer: one tensor's floats, or a scratch's. */
+typedef struct Buffer {
 	long off, size;
-	int last;       /* last step that reads it */
-} Block;
+	int from, to;   /* the steps it lives over */
+	int id;         /* its index, a tie-break that keeps the order total */
+} Buffer;
 
-typedef struct Live {
-	Block *b;
-	int n;
-} Live;
-
-/* Best fit among the gaps between live blocks (kept sorted by offset). */
-static long place(Live *lv, long size, int last, long *top)
+/* Largest first; among equals, the earlier first. */
+static int by_size(const void *pa, const void *pb)
 {
-	long best = -1, bestgap = 0, prev = 0;
-	int at = lv->n;
-	for (int i = 0; i <= lv->n; i++) {
-		long end = i < lv->n ? lv->b[i].off : -1;
-		long gap = i < lv->n ? end - prev : -1;
-		if (i < lv->n && gap >= size && (best < 0 || gap < bestgap)) {
-			best = prev;
-			bestgap = gap;
-			at = i;
-		}
-		if (i < lv->n)
-			prev = lv->b[i].off + lv->b[i].size;
-	}
-	if (best < 0) {
-		best = prev;
-		at = lv->n;
-	}
-	for (int i = lv->n; i > at; i--)
-		lv->b[i] = lv->b[i - 1];
-	lv->b[at] = (Block){best, size, last};
-	lv->n++;
-	if (best + size > *top)
-		*top = best + size;
-	return best;
+	const Buffer *a = pa, *b = pb;
+	if (a->size != b->size)
+		return a->size > b->size ? -1 : 1;
+	if (a->from != b->from)
+		return a->from < b->from ? -1 : 1;
+	return (a->id > b->id) - (a->id < b->id);
 }
 
-static void release(Live *lv, int step)
+/* Gives every buffer an offset; returns the arena's size.  placed[] holds
+ * the buffers placed so far, sorted by offset, so one walk finds the gaps
+ * between those live at the same time as the new one. */
+static long place_all(Buffer *buf, int nbuf)
 {
-	int j = 0;
-	for (int i = 0; i < lv->n; i++)
-		if (lv->b[i].last >= step)
-			lv->b[j++] = lv->b[i];
-	lv->n = j;
+	Buffer **placed = malloc(sizeof *placed * (size_t)(nbuf + 1));
+	if (!placed)
+		bug("out of memory");
+	qsort(buf, (size_t)nbuf, sizeof *buf, by_size);
+	long top = 0;
+	for (int i = 0; i < nbuf; i++) {
+		Buffer *b = &buf[i];
+		long best = -1, bestgap = 0, prev = 0;
+		for (int j = 0; j < i; j++) {
+			const Buffer *p = placed[j];
+			if (p->to < b->from || b->to < p->from)
+				continue;      /* never live together: may overlap */
+			long gap = p->off - prev;
+			if (gap >= b->size && (best < 0 || gap < bestgap)) {
+				best = prev;
+				bestgap = gap;
+			}
+			if (p->off + p->size > prev)
+				prev = p->off + p->size;
+		}
+		b->off = best >= 0 ? best : prev;
+		if (b->off + b->size > top)
+			top = b->off + b->size;
+		int at = i;
+		while (at > 0 && placed[at - 1]->off > b->off) {
+			placed[at] = placed[at - 1];
+			at--;
+		}
+		placed[at] = b;
+	}
+	free(placed);
+	return top;
 }
 
 /* The planner's promise, checked on every compile: two arena tensors (or
@@ -165,8 +179,9 @@ void plan(Ctx *c)
 
 	/* last reads */
 	int *last = malloc(sizeof *last * (size_t)nn);
-	Block *blocks = malloc(sizeof *blocks * (size_t)(2 * nn + 1));
-	if (!last || !blocks)
+	Buffer *buf = malloc(sizeof *buf * (size_t)(2 * c->nsched + 1));
+	long *off = malloc(sizeof *off * (size_t)(2 * c->nsched + 1));
+	if (!last || !buf || !off)
 		bug("out of memory");
 	for (int i = 0; i < nn; i++)
 		last[i] = c->nodes[i]->order;
@@ -181,22 +196,34 @@ void plan(Ctx *c)
 	last[base_of(c, ir_node(c, c->recipe.loss))->id] = c->nsched;
 	last[base_of(c, ir_node(c, c->recipe.predict))->id] = c->nsched;
 
-	Live lv = {blocks, 0};
+	/* the buffers in schedule order: a step's tensor, then its scratch */
+	int nbuf = 0;
 	for (int k = 0; k < c->nsched; k++) {
 		Node *n = ir_node(c, c->sched[k]);
-		release(&lv, k);
 		if (n->st == ST_ARENA) {
-			long size = round_up(node_numel(c, n));
-			n->off = place(&lv, size, last[n->id], &c->narena);
-			c->naive_arena += size;
+			buf[nbuf] = (Buffer){0, round_up(node_numel(c, n)), k,
+			                     last[n->id], nbuf};
+			c->naive_arena += buf[nbuf++].size;
 		}
 		if (n->op->scratch) {
-			long size = round_up(n->op->scratch(c, n));
-			n->scratch_off = place(&lv, size, k, &c->narena);
-			c->naive_arena += size;
+			buf[nbuf] = (Buffer){0, round_up(n->op->scratch(c, n)), k, k,
+			                     nbuf};
+			c->naive_arena += buf[nbuf++].size;
 		}
+	}
+	c->narena = place_all(buf, nbuf);
+	for (int i = 0; i < nbuf; i++)
+		off[buf[i].id] = buf[i].off;
+	nbuf = 0;
+	for (int k = 0; k < c->nsched; k++) {
+		Node *n = ir_node(c, c->sched[k]);
+		if (n->st == ST_ARENA)
+			n->off = off[nbuf++];
+		if (n->op->scratch)
+			n->scratch_off = off[nbuf++];
 	}
 	plan_check(c, last);
 	free(last);
-	free(blocks);
+	free(buf);
+	free(off);
 }

@@ -3,7 +3,7 @@
  *
  * Model cifar_resnet8: batch 64, 78048 parameters.
  * Memory: parameters 78048, gradients 78048, optimizer state 78720,
- * arena 11283312 floats (naive sum of transients 41264768).
+ * arena 10874880 floats (naive sum of transients 41264768).
  *
  * cc -O2 -march=native cifar_resnet8.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -814,12 +814,12 @@ typedef float nn_in_t;     /* an input element */
 #define NN_PARAM 78048
 #define NN_GRAD 78048
 #define NN_STATE 78720
-#define NN_ARENA 11283312
+#define NN_ARENA 10874880
 #define NN_XBUF 196608   /* a staged batch of inputs */
 #define NN_YBUF 64   /* and of labels (as floats) */
 #define NN_MODEL_HASH "2496449237d1e8c3"
-#define NN_LOSS (m->arena + 10228720)
-#define NN_PREDICT (m->arena + 10229360)
+#define NN_LOSS (m->arena + 10874864)
+#define NN_PREDICT (m->arena + 10873216)
 
 struct cifar_resnet8 {
 	float lr;            /* learning rate of the next step */
@@ -1000,7 +1000,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		const float *x0 = m->arena + 0; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78048; /* batchnorm1.running_mean[16] */
 		const float *x2 = m->state_f + 78064; /* batchnorm1.running_var[16] */
-		float *y = m->arena + 1048576;
+		float *y = m->arena + 10874720;
 		/* training: the batch's statistics over 65536 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1023,10 +1023,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,16,32,32] */
-		const float *x1 = m->arena + 1048576; /* [3,16] */
+		const float *x1 = m->arena + 10874720; /* [3,16] */
 		const float *x2 = m->param + 432; /* batchnorm1.weight[16] */
 		const float *x3 = m->param + 448; /* batchnorm1.bias[16] */
-		float *y = m->arena + 1048624;
+		float *y = m->arena + 1048576;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
@@ -1039,8 +1039,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %11 relu [64,16,32,32] <- %10  (models/cifar_resnet8.lua:30) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
-		float *y = m->arena + 2097200;
+		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
+		float *y = m->arena + 2097152;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(11);
@@ -1048,10 +1048,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %13 conv2d [64,16,32,32] <- %11, %12  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 2097200; /* [64,16,32,32] */
+		const float *x0 = m->arena + 2097152; /* [64,16,32,32] */
 		const float *x1 = m->param + 464; /* conv2d2.weight[16,16,3,3] */
-		float *y = m->arena + 1048624;
-		float *scratch = m->arena + 3145776;
+		float *y = m->arena + 1048576;
+		float *scratch = m->arena + 3145728;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1075,10 +1075,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %18 bn_stats [3,16] <- %13, %16, %17  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
+		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78080; /* batchnorm2.running_mean[16] */
 		const float *x2 = m->state_f + 78096; /* batchnorm2.running_var[16] */
-		float *y = m->arena + 3145776;
+		float *y = m->arena + 10874768;
 		/* training: the batch's statistics over 65536 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1100,11 +1100,11 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %20 bn_apply [64,16,32,32] <- %13, %18, %14, %15  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
-		const float *x1 = m->arena + 3145776; /* [3,16] */
+		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
+		const float *x1 = m->arena + 10874768; /* [3,16] */
 		const float *x2 = m->param + 2768; /* batchnorm2.weight[16] */
 		const float *x3 = m->param + 2784; /* batchnorm2.bias[16] */
-		float *y = m->arena + 3145824;
+		float *y = m->arena + 3145728;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
@@ -1117,8 +1117,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %21 relu [64,16,32,32] <- %20  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
-		float *y = m->arena + 4194400;
+		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
+		float *y = m->arena + 4194304;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(21);
@@ -1126,10 +1126,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %23 conv2d [64,16,32,32] <- %21, %22  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4194400; /* [64,16,32,32] */
+		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
 		const float *x1 = m->param + 2800; /* conv2d3.weight[16,16,3,3] */
-		float *y = m->arena + 3145824;
-		float *scratch = m->arena + 5242976;
+		float *y = m->arena + 3145728;
+		float *scratch = m->arena + 5242880;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1153,10 +1153,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %28 bn_stats [3,16] <- %23, %26, %27  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
+		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78112; /* batchnorm3.running_mean[16] */
 		const float *x2 = m->state_f + 78128; /* batchnorm3.running_var[16] */
-		float *y = m->arena + 5242976;
+		float *y = m->arena + 10874816;
 		/* training: the batch's statistics over 65536 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1178,11 +1178,11 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %30 bn_apply [64,16,32,32] <- %23, %28, %24, %25  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
-		const float *x1 = m->arena + 5242976; /* [3,16] */
+		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
+		const float *x1 = m->arena + 10874816; /* [3,16] */
 		const float *x2 = m->param + 5104; /* batchnorm3.weight[16] */
 		const float *x3 = m->param + 5120; /* batchnorm3.bias[16] */
-		float *y = m->arena + 5243024;
+		float *y = m->arena + 5242880;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
@@ -1195,9 +1195,9 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %31 add [64,16,32,32] <- %30, %11  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
-		const float *x1 = m->arena + 2097200; /* [64,16,32,32] */
-		float *y = m->arena + 6291600;
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
+		const float *x1 = m->arena + 2097152; /* [64,16,32,32] */
+		float *y = m->arena + 6291456;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x0[i] + x1[i];
 		NN_PROF_END(31);
@@ -1205,8 +1205,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %32 relu [64,16,32,32] <- %31  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6291600; /* [64,16,32,32] */
-		float *y = m->arena + 5243024;
+		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
+		float *y = m->arena + 5242880;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(32);
@@ -1214,10 +1214,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %34 conv2d [64,32,16,16] <- %32, %33  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
 		const float *x1 = m->param + 5136; /* conv2d4.weight[32,16,3,3] */
-		float *y = m->arena + 6291600;
-		float *scratch = m->arena + 6815888;
+		float *y = m->arena + 7340032;
+		float *scratch = m->arena + 6291456;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -1240,10 +1240,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %39 bn_stats [3,32] <- %34, %37, %38  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6291600; /* [64,32,16,16] */
+		const float *x0 = m->arena + 7340032; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78144; /* batchnorm4.running_mean[32] */
 		const float *x2 = m->state_f + 78176; /* batchnorm4.running_var[32] */
-		float *y = m->arena + 6815888;
+		float *y = m->arena + 10874432;
 		/* training: the batch's statistics over 16384 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1265,11 +1265,11 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %41 bn_apply [64,32,16,16] <- %34, %39, %35, %36  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6291600; /* [64,32,16,16] */
-		const float *x1 = m->arena + 6815888; /* [3,32] */
+		const float *x0 = m->arena + 7340032; /* [64,32,16,16] */
+		const float *x1 = m->arena + 10874432; /* [3,32] */
 		const float *x2 = m->param + 9744; /* batchnorm4.weight[32] */
 		const float *x3 = m->param + 9776; /* batchnorm4.bias[32] */
-		float *y = m->arena + 6815984;
+		float *y = m->arena + 6291456;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -1282,8 +1282,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %42 relu [64,32,16,16] <- %41  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6815984; /* [64,32,16,16] */
-		float *y = m->arena + 7340272;
+		const float *x0 = m->arena + 6291456; /* [64,32,16,16] */
+		float *y = m->arena + 7864320;
 		for (long i = 0; i < 524288; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(42);
@@ -1291,10 +1291,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %44 conv2d [64,32,16,16] <- %42, %43  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7340272; /* [64,32,16,16] */
+		const float *x0 = m->arena + 7864320; /* [64,32,16,16] */
 		const float *x1 = m->param + 9808; /* conv2d5.weight[32,32,3,3] */
-		float *y = m->arena + 6815984;
-		float *scratch = m->arena + 7864560;
+		float *y = m->arena + 8388608;
+		float *scratch = m->arena + 6291456;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1318,10 +1318,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %49 bn_stats [3,32] <- %44, %47, %48  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6815984; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78208; /* batchnorm5.running_mean[32] */
 		const float *x2 = m->state_f + 78240; /* batchnorm5.running_var[32] */
-		float *y = m->arena + 7864560;
+		float *y = m->arena + 10874528;
 		/* training: the batch's statistics over 16384 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1343,11 +1343,11 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %51 bn_apply [64,32,16,16] <- %44, %49, %45, %46  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6815984; /* [64,32,16,16] */
-		const float *x1 = m->arena + 7864560; /* [3,32] */
+		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x1 = m->arena + 10874528; /* [3,32] */
 		const float *x2 = m->param + 19024; /* batchnorm5.weight[32] */
 		const float *x3 = m->param + 19056; /* batchnorm5.bias[32] */
-		float *y = m->arena + 7864656;
+		float *y = m->arena + 6291456;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -1360,10 +1360,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %53 conv2d [64,32,16,16] <- %32, %52  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
 		const float *x1 = m->param + 19088; /* conv2d6.weight[32,16,1,1] */
-		float *y = m->arena + 8388944;
-		float *scratch = m->arena + 8913232;
+		float *y = m->arena + 6815744;
+		float *scratch = m->arena + 8912896;
 		/* y = x * w: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -1386,10 +1386,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %58 bn_stats [3,32] <- %53, %56, %57  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8388944; /* [64,32,16,16] */
+		const float *x0 = m->arena + 6815744; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78272; /* batchnorm6.running_mean[32] */
 		const float *x2 = m->state_f + 78304; /* batchnorm6.running_var[32] */
-		float *y = m->arena + 8913232;
+		float *y = m->arena + 10874624;
 		/* training: the batch's statistics over 16384 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1411,11 +1411,11 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %60 bn_apply [64,32,16,16] <- %53, %58, %54, %55  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8388944; /* [64,32,16,16] */
-		const float *x1 = m->arena + 8913232; /* [3,32] */
+		const float *x0 = m->arena + 6815744; /* [64,32,16,16] */
+		const float *x1 = m->arena + 10874624; /* [3,32] */
 		const float *x2 = m->param + 19600; /* batchnorm6.weight[32] */
 		const float *x3 = m->param + 19632; /* batchnorm6.bias[32] */
-		float *y = m->arena + 8913328;
+		float *y = m->arena + 8912896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -1428,9 +1428,9 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %61 add [64,32,16,16] <- %51, %60  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
-		const float *x1 = m->arena + 8913328; /* [64,32,16,16] */
-		float *y = m->arena + 9437616;
+		const float *x0 = m->arena + 6291456; /* [64,32,16,16] */
+		const float *x1 = m->arena + 8912896; /* [64,32,16,16] */
+		float *y = m->arena + 9437184;
 		for (long i = 0; i < 524288; i++)
 			y[i] = x0[i] + x1[i];
 		NN_PROF_END(61);
@@ -1438,8 +1438,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %62 relu [64,32,16,16] <- %61  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9437616; /* [64,32,16,16] */
-		float *y = m->arena + 7864656;
+		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
+		float *y = m->arena + 6291456;
 		for (long i = 0; i < 524288; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(62);
@@ -1447,10 +1447,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %64 conv2d [64,64,8,8] <- %62, %63  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
+		const float *x0 = m->arena + 6291456; /* [64,32,16,16] */
 		const float *x1 = m->param + 19664; /* conv2d7.weight[64,32,3,3] */
-		float *y = m->arena + 8913328;
-		float *scratch = m->arena + 9175472;
+		float *y = m->arena + 9824640;
+		float *scratch = m->arena + 8912896;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -1473,10 +1473,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %69 bn_stats [3,64] <- %64, %67, %68  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8913328; /* [64,64,8,8] */
+		const float *x0 = m->arena + 9824640; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78336; /* batchnorm7.running_mean[64] */
 		const float *x2 = m->state_f + 78400; /* batchnorm7.running_var[64] */
-		float *y = m->arena + 9175472;
+		float *y = m->arena + 10873856;
 		/* training: the batch's statistics over 4096 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1498,11 +1498,11 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %71 bn_apply [64,64,8,8] <- %64, %69, %65, %66  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8913328; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9175472; /* [3,64] */
+		const float *x0 = m->arena + 9824640; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10873856; /* [3,64] */
 		const float *x2 = m->param + 38096; /* batchnorm7.weight[64] */
 		const float *x3 = m->param + 38160; /* batchnorm7.bias[64] */
-		float *y = m->arena + 9175664;
+		float *y = m->arena + 8912896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -1515,8 +1515,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %72 relu [64,64,8,8] <- %71  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175664; /* [64,64,8,8] */
-		float *y = m->arena + 9437808;
+		const float *x0 = m->arena + 8912896; /* [64,64,8,8] */
+		float *y = m->arena + 10086784;
 		for (long i = 0; i < 262144; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(72);
@@ -1524,10 +1524,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %74 conv2d [64,64,8,8] <- %72, %73  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9437808; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10086784; /* [64,64,8,8] */
 		const float *x1 = m->param + 38224; /* conv2d8.weight[64,64,3,3] */
-		float *y = m->arena + 9175664;
-		float *scratch = m->arena + 9699952;
+		float *y = m->arena + 9437184;
+		float *scratch = m->arena + 9699328;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1551,10 +1551,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %79 bn_stats [3,64] <- %74, %77, %78  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175664; /* [64,64,8,8] */
+		const float *x0 = m->arena + 9437184; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78464; /* batchnorm8.running_mean[64] */
 		const float *x2 = m->state_f + 78528; /* batchnorm8.running_var[64] */
-		float *y = m->arena + 9699952;
+		float *y = m->arena + 10874048;
 		/* training: the batch's statistics over 4096 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1576,11 +1576,11 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %81 bn_apply [64,64,8,8] <- %74, %79, %75, %76  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175664; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9699952; /* [3,64] */
+		const float *x0 = m->arena + 9437184; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10874048; /* [3,64] */
 		const float *x2 = m->param + 75088; /* batchnorm8.weight[64] */
 		const float *x3 = m->param + 75152; /* batchnorm8.bias[64] */
-		float *y = m->arena + 9700144;
+		float *y = m->arena + 8912896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -1593,10 +1593,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %83 conv2d [64,64,8,8] <- %62, %82  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
+		const float *x0 = m->arena + 6291456; /* [64,32,16,16] */
 		const float *x1 = m->param + 75216; /* conv2d9.weight[64,32,1,1] */
-		float *y = m->arena + 9962288;
-		float *scratch = m->arena + 10224432;
+		float *y = m->arena + 9175040;
+		float *scratch = m->arena + 9699328;
 		/* y = x * w: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -1619,10 +1619,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %88 bn_stats [3,64] <- %83, %86, %87  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9962288; /* [64,64,8,8] */
+		const float *x0 = m->arena + 9175040; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78592; /* batchnorm9.running_mean[64] */
 		const float *x2 = m->state_f + 78656; /* batchnorm9.running_var[64] */
-		float *y = m->arena + 10224432;
+		float *y = m->arena + 10874240;
 		/* training: the batch's statistics over 4096 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1644,11 +1644,11 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %90 bn_apply [64,64,8,8] <- %83, %88, %84, %85  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9962288; /* [64,64,8,8] */
-		const float *x1 = m->arena + 10224432; /* [3,64] */
+		const float *x0 = m->arena + 9175040; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10874240; /* [3,64] */
 		const float *x2 = m->param + 77264; /* batchnorm9.weight[64] */
 		const float *x3 = m->param + 77328; /* batchnorm9.bias[64] */
-		float *y = m->arena + 10224624;
+		float *y = m->arena + 10348928;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -1661,9 +1661,9 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %91 add [64,64,8,8] <- %81, %90  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
-		const float *x1 = m->arena + 10224624; /* [64,64,8,8] */
-		float *y = m->arena + 10486768;
+		const float *x0 = m->arena + 8912896; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10348928; /* [64,64,8,8] */
+		float *y = m->arena + 10611072;
 		for (long i = 0; i < 262144; i++)
 			y[i] = x0[i] + x1[i];
 		NN_PROF_END(91);
@@ -1671,8 +1671,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %92 relu [64,64,8,8] <- %91  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10486768; /* [64,64,8,8] */
-		float *y = m->arena + 9700144;
+		const float *x0 = m->arena + 10611072; /* [64,64,8,8] */
+		float *y = m->arena + 8912896;
 		for (long i = 0; i < 262144; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(92);
@@ -1680,8 +1680,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %93 global_avgpool [64,64] <- %92  (models/cifar_resnet8.lua:34) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
-		float *y = m->arena + 10224624;
+		const float *x0 = m->arena + 8912896; /* [64,64,8,8] */
+		float *y = m->arena + 9699328;
 		/* each plane's mean: [4096] planes of 64 */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 4096; p++) {
@@ -1695,19 +1695,19 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %95 matmul [64,10] <- %93, %94  (models/cifar_resnet8.lua:34) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10224624; /* [64,64] */
+		const float *x0 = m->arena + 9699328; /* [64,64] */
 		const float *x1 = m->param + 77392; /* linear1.weight[10,64] */
-		float *y = m->arena + 10228720;
-		float *scratch = m->arena + 10229360;
+		float *y = m->arena + 9705472;
+		float *scratch = m->arena + 9703424;
 		nn_gemm(64, 10, 64, x0, 64, 0, x1, 64, 1, y, 10, scratch);
 		NN_PROF_END(95);
 	}
 	/* %97 bias_add [64,10] <- %95, %96  (models/cifar_resnet8.lua:34) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10228720; /* [64,10] */
+		const float *x0 = m->arena + 9705472; /* [64,10] */
 		const float *x1 = m->param + 78032; /* linear1.bias[10] */
-		float *y = m->arena + 10229360;
+		float *y = m->arena + 10873216;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++)
 				y[b*10 + c] = x0[b*10 + c] + x1[c];
@@ -1716,9 +1716,9 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %98 softmax_ce [1] <- %97, %1  (models/cifar_resnet8.lua:38) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10229360; /* [64,10] */
+		const float *x0 = m->arena + 10873216; /* [64,10] */
 		const int32_t *x1 = yin; /* class[64] */
-		float *y = m->arena + 10228720;
+		float *y = m->arena + 10874864;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -1772,7 +1772,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		const float *x0 = m->arena + 0; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78048; /* batchnorm1.running_mean[16] */
 		const float *x2 = m->state_f + 78064; /* batchnorm1.running_var[16] */
-		float *y = m->arena + 1048576;
+		float *y = m->arena + 10874720;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 16; c++) {
@@ -1784,10 +1784,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	/* %10 bn_apply [64,16,32,32] <- %3, %8, %4, %5  (models/cifar_resnet8.lua:30) */
 	{
 		const float *x0 = m->arena + 0; /* [64,16,32,32] */
-		const float *x1 = m->arena + 1048576; /* [3,16] */
+		const float *x1 = m->arena + 10874720; /* [3,16] */
 		const float *x2 = m->param + 432; /* batchnorm1.weight[16] */
 		const float *x3 = m->param + 448; /* batchnorm1.bias[16] */
-		float *y = m->arena + 1048624;
+		float *y = m->arena + 1048576;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
@@ -1798,17 +1798,17 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %11 relu [64,16,32,32] <- %10  (models/cifar_resnet8.lua:30) */
 	{
-		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
-		float *y = m->arena + 2097200;
+		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
+		float *y = m->arena + 2097152;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %13 conv2d [64,16,32,32] <- %11, %12  (models/cifar_resnet8.lua:23) */
 	{
-		const float *x0 = m->arena + 2097200; /* [64,16,32,32] */
+		const float *x0 = m->arena + 2097152; /* [64,16,32,32] */
 		const float *x1 = m->param + 464; /* conv2d2.weight[16,16,3,3] */
-		float *y = m->arena + 1048624;
-		float *scratch = m->arena + 3145776;
+		float *y = m->arena + 1048576;
+		float *scratch = m->arena + 3145728;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1830,10 +1830,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %18 bn_stats [3,16] <- %13, %16, %17  (models/cifar_resnet8.lua:23) */
 	{
-		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
+		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78080; /* batchnorm2.running_mean[16] */
 		const float *x2 = m->state_f + 78096; /* batchnorm2.running_var[16] */
-		float *y = m->arena + 3145776;
+		float *y = m->arena + 10874768;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 16; c++) {
@@ -1844,11 +1844,11 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %20 bn_apply [64,16,32,32] <- %13, %18, %14, %15  (models/cifar_resnet8.lua:23) */
 	{
-		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
-		const float *x1 = m->arena + 3145776; /* [3,16] */
+		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
+		const float *x1 = m->arena + 10874768; /* [3,16] */
 		const float *x2 = m->param + 2768; /* batchnorm2.weight[16] */
 		const float *x3 = m->param + 2784; /* batchnorm2.bias[16] */
-		float *y = m->arena + 3145824;
+		float *y = m->arena + 3145728;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
@@ -1859,17 +1859,17 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %21 relu [64,16,32,32] <- %20  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
-		float *y = m->arena + 4194400;
+		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
+		float *y = m->arena + 4194304;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %23 conv2d [64,16,32,32] <- %21, %22  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 4194400; /* [64,16,32,32] */
+		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
 		const float *x1 = m->param + 2800; /* conv2d3.weight[16,16,3,3] */
-		float *y = m->arena + 3145824;
-		float *scratch = m->arena + 5242976;
+		float *y = m->arena + 3145728;
+		float *scratch = m->arena + 5242880;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1891,10 +1891,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %28 bn_stats [3,16] <- %23, %26, %27  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
+		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78112; /* batchnorm3.running_mean[16] */
 		const float *x2 = m->state_f + 78128; /* batchnorm3.running_var[16] */
-		float *y = m->arena + 5242976;
+		float *y = m->arena + 10874816;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 16; c++) {
@@ -1905,11 +1905,11 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %30 bn_apply [64,16,32,32] <- %23, %28, %24, %25  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
-		const float *x1 = m->arena + 5242976; /* [3,16] */
+		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
+		const float *x1 = m->arena + 10874816; /* [3,16] */
 		const float *x2 = m->param + 5104; /* batchnorm3.weight[16] */
 		const float *x3 = m->param + 5120; /* batchnorm3.bias[16] */
-		float *y = m->arena + 5243024;
+		float *y = m->arena + 5242880;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
@@ -1920,25 +1920,25 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %31 add [64,16,32,32] <- %30, %11  (models/cifar_resnet8.lua:27) */
 	{
-		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
-		const float *x1 = m->arena + 2097200; /* [64,16,32,32] */
-		float *y = m->arena + 6291600;
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
+		const float *x1 = m->arena + 2097152; /* [64,16,32,32] */
+		float *y = m->arena + 6291456;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x0[i] + x1[i];
 	}
 	/* %32 relu [64,16,32,32] <- %31  (models/cifar_resnet8.lua:27) */
 	{
-		const float *x0 = m->arena + 6291600; /* [64,16,32,32] */
-		float *y = m->arena + 5243024;
+		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
+		float *y = m->arena + 5242880;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %34 conv2d [64,32,16,16] <- %32, %33  (models/cifar_resnet8.lua:23) */
 	{
-		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
 		const float *x1 = m->param + 5136; /* conv2d4.weight[32,16,3,3] */
-		float *y = m->arena + 6291600;
-		float *scratch = m->arena + 6815888;
+		float *y = m->arena + 7340032;
+		float *scratch = m->arena + 6291456;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -1959,10 +1959,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %39 bn_stats [3,32] <- %34, %37, %38  (models/cifar_resnet8.lua:23) */
 	{
-		const float *x0 = m->arena + 6291600; /* [64,32,16,16] */
+		const float *x0 = m->arena + 7340032; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78144; /* batchnorm4.running_mean[32] */
 		const float *x2 = m->state_f + 78176; /* batchnorm4.running_var[32] */
-		float *y = m->arena + 6815888;
+		float *y = m->arena + 10874432;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 32; c++) {
@@ -1973,11 +1973,11 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %41 bn_apply [64,32,16,16] <- %34, %39, %35, %36  (models/cifar_resnet8.lua:23) */
 	{
-		const float *x0 = m->arena + 6291600; /* [64,32,16,16] */
-		const float *x1 = m->arena + 6815888; /* [3,32] */
+		const float *x0 = m->arena + 7340032; /* [64,32,16,16] */
+		const float *x1 = m->arena + 10874432; /* [3,32] */
 		const float *x2 = m->param + 9744; /* batchnorm4.weight[32] */
 		const float *x3 = m->param + 9776; /* batchnorm4.bias[32] */
-		float *y = m->arena + 6815984;
+		float *y = m->arena + 6291456;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -1988,17 +1988,17 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %42 relu [64,32,16,16] <- %41  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 6815984; /* [64,32,16,16] */
-		float *y = m->arena + 7340272;
+		const float *x0 = m->arena + 6291456; /* [64,32,16,16] */
+		float *y = m->arena + 7864320;
 		for (long i = 0; i < 524288; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %44 conv2d [64,32,16,16] <- %42, %43  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 7340272; /* [64,32,16,16] */
+		const float *x0 = m->arena + 7864320; /* [64,32,16,16] */
 		const float *x1 = m->param + 9808; /* conv2d5.weight[32,32,3,3] */
-		float *y = m->arena + 6815984;
-		float *scratch = m->arena + 7864560;
+		float *y = m->arena + 8388608;
+		float *scratch = m->arena + 6291456;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2020,10 +2020,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %49 bn_stats [3,32] <- %44, %47, %48  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 6815984; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78208; /* batchnorm5.running_mean[32] */
 		const float *x2 = m->state_f + 78240; /* batchnorm5.running_var[32] */
-		float *y = m->arena + 7864560;
+		float *y = m->arena + 10874528;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 32; c++) {
@@ -2034,11 +2034,11 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %51 bn_apply [64,32,16,16] <- %44, %49, %45, %46  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 6815984; /* [64,32,16,16] */
-		const float *x1 = m->arena + 7864560; /* [3,32] */
+		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x1 = m->arena + 10874528; /* [3,32] */
 		const float *x2 = m->param + 19024; /* batchnorm5.weight[32] */
 		const float *x3 = m->param + 19056; /* batchnorm5.bias[32] */
-		float *y = m->arena + 7864656;
+		float *y = m->arena + 6291456;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -2049,10 +2049,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %53 conv2d [64,32,16,16] <- %32, %52  (models/cifar_resnet8.lua:26) */
 	{
-		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
 		const float *x1 = m->param + 19088; /* conv2d6.weight[32,16,1,1] */
-		float *y = m->arena + 8388944;
-		float *scratch = m->arena + 8913232;
+		float *y = m->arena + 6815744;
+		float *scratch = m->arena + 8912896;
 		/* y = x * w: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2073,10 +2073,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %58 bn_stats [3,32] <- %53, %56, %57  (models/cifar_resnet8.lua:26) */
 	{
-		const float *x0 = m->arena + 8388944; /* [64,32,16,16] */
+		const float *x0 = m->arena + 6815744; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78272; /* batchnorm6.running_mean[32] */
 		const float *x2 = m->state_f + 78304; /* batchnorm6.running_var[32] */
-		float *y = m->arena + 8913232;
+		float *y = m->arena + 10874624;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 32; c++) {
@@ -2087,11 +2087,11 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %60 bn_apply [64,32,16,16] <- %53, %58, %54, %55  (models/cifar_resnet8.lua:26) */
 	{
-		const float *x0 = m->arena + 8388944; /* [64,32,16,16] */
-		const float *x1 = m->arena + 8913232; /* [3,32] */
+		const float *x0 = m->arena + 6815744; /* [64,32,16,16] */
+		const float *x1 = m->arena + 10874624; /* [3,32] */
 		const float *x2 = m->param + 19600; /* batchnorm6.weight[32] */
 		const float *x3 = m->param + 19632; /* batchnorm6.bias[32] */
-		float *y = m->arena + 8913328;
+		float *y = m->arena + 8912896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -2102,25 +2102,25 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %61 add [64,32,16,16] <- %51, %60  (models/cifar_resnet8.lua:27) */
 	{
-		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
-		const float *x1 = m->arena + 8913328; /* [64,32,16,16] */
-		float *y = m->arena + 9437616;
+		const float *x0 = m->arena + 6291456; /* [64,32,16,16] */
+		const float *x1 = m->arena + 8912896; /* [64,32,16,16] */
+		float *y = m->arena + 9437184;
 		for (long i = 0; i < 524288; i++)
 			y[i] = x0[i] + x1[i];
 	}
 	/* %62 relu [64,32,16,16] <- %61  (models/cifar_resnet8.lua:27) */
 	{
-		const float *x0 = m->arena + 9437616; /* [64,32,16,16] */
-		float *y = m->arena + 7864656;
+		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
+		float *y = m->arena + 6291456;
 		for (long i = 0; i < 524288; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %64 conv2d [64,64,8,8] <- %62, %63  (models/cifar_resnet8.lua:23) */
 	{
-		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
+		const float *x0 = m->arena + 6291456; /* [64,32,16,16] */
 		const float *x1 = m->param + 19664; /* conv2d7.weight[64,32,3,3] */
-		float *y = m->arena + 8913328;
-		float *scratch = m->arena + 9175472;
+		float *y = m->arena + 9824640;
+		float *scratch = m->arena + 8912896;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2141,10 +2141,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %69 bn_stats [3,64] <- %64, %67, %68  (models/cifar_resnet8.lua:23) */
 	{
-		const float *x0 = m->arena + 8913328; /* [64,64,8,8] */
+		const float *x0 = m->arena + 9824640; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78336; /* batchnorm7.running_mean[64] */
 		const float *x2 = m->state_f + 78400; /* batchnorm7.running_var[64] */
-		float *y = m->arena + 9175472;
+		float *y = m->arena + 10873856;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -2155,11 +2155,11 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %71 bn_apply [64,64,8,8] <- %64, %69, %65, %66  (models/cifar_resnet8.lua:23) */
 	{
-		const float *x0 = m->arena + 8913328; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9175472; /* [3,64] */
+		const float *x0 = m->arena + 9824640; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10873856; /* [3,64] */
 		const float *x2 = m->param + 38096; /* batchnorm7.weight[64] */
 		const float *x3 = m->param + 38160; /* batchnorm7.bias[64] */
-		float *y = m->arena + 9175664;
+		float *y = m->arena + 8912896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -2170,17 +2170,17 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %72 relu [64,64,8,8] <- %71  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 9175664; /* [64,64,8,8] */
-		float *y = m->arena + 9437808;
+		const float *x0 = m->arena + 8912896; /* [64,64,8,8] */
+		float *y = m->arena + 10086784;
 		for (long i = 0; i < 262144; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %74 conv2d [64,64,8,8] <- %72, %73  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 9437808; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10086784; /* [64,64,8,8] */
 		const float *x1 = m->param + 38224; /* conv2d8.weight[64,64,3,3] */
-		float *y = m->arena + 9175664;
-		float *scratch = m->arena + 9699952;
+		float *y = m->arena + 9437184;
+		float *scratch = m->arena + 9699328;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2202,10 +2202,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %79 bn_stats [3,64] <- %74, %77, %78  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 9175664; /* [64,64,8,8] */
+		const float *x0 = m->arena + 9437184; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78464; /* batchnorm8.running_mean[64] */
 		const float *x2 = m->state_f + 78528; /* batchnorm8.running_var[64] */
-		float *y = m->arena + 9699952;
+		float *y = m->arena + 10874048;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -2216,11 +2216,11 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %81 bn_apply [64,64,8,8] <- %74, %79, %75, %76  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 9175664; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9699952; /* [3,64] */
+		const float *x0 = m->arena + 9437184; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10874048; /* [3,64] */
 		const float *x2 = m->param + 75088; /* batchnorm8.weight[64] */
 		const float *x3 = m->param + 75152; /* batchnorm8.bias[64] */
-		float *y = m->arena + 9700144;
+		float *y = m->arena + 8912896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -2231,10 +2231,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %83 conv2d [64,64,8,8] <- %62, %82  (models/cifar_resnet8.lua:26) */
 	{
-		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
+		const float *x0 = m->arena + 6291456; /* [64,32,16,16] */
 		const float *x1 = m->param + 75216; /* conv2d9.weight[64,32,1,1] */
-		float *y = m->arena + 9962288;
-		float *scratch = m->arena + 10224432;
+		float *y = m->arena + 9175040;
+		float *scratch = m->arena + 9699328;
 		/* y = x * w: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2255,10 +2255,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %88 bn_stats [3,64] <- %83, %86, %87  (models/cifar_resnet8.lua:26) */
 	{
-		const float *x0 = m->arena + 9962288; /* [64,64,8,8] */
+		const float *x0 = m->arena + 9175040; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78592; /* batchnorm9.running_mean[64] */
 		const float *x2 = m->state_f + 78656; /* batchnorm9.running_var[64] */
-		float *y = m->arena + 10224432;
+		float *y = m->arena + 10874240;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -2269,11 +2269,11 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %90 bn_apply [64,64,8,8] <- %83, %88, %84, %85  (models/cifar_resnet8.lua:26) */
 	{
-		const float *x0 = m->arena + 9962288; /* [64,64,8,8] */
-		const float *x1 = m->arena + 10224432; /* [3,64] */
+		const float *x0 = m->arena + 9175040; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10874240; /* [3,64] */
 		const float *x2 = m->param + 77264; /* batchnorm9.weight[64] */
 		const float *x3 = m->param + 77328; /* batchnorm9.bias[64] */
-		float *y = m->arena + 10224624;
+		float *y = m->arena + 10348928;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -2284,23 +2284,23 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %91 add [64,64,8,8] <- %81, %90  (models/cifar_resnet8.lua:27) */
 	{
-		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
-		const float *x1 = m->arena + 10224624; /* [64,64,8,8] */
-		float *y = m->arena + 10486768;
+		const float *x0 = m->arena + 8912896; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10348928; /* [64,64,8,8] */
+		float *y = m->arena + 10611072;
 		for (long i = 0; i < 262144; i++)
 			y[i] = x0[i] + x1[i];
 	}
 	/* %92 relu [64,64,8,8] <- %91  (models/cifar_resnet8.lua:27) */
 	{
-		const float *x0 = m->arena + 10486768; /* [64,64,8,8] */
-		float *y = m->arena + 9700144;
+		const float *x0 = m->arena + 10611072; /* [64,64,8,8] */
+		float *y = m->arena + 8912896;
 		for (long i = 0; i < 262144; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %93 global_avgpool [64,64] <- %92  (models/cifar_resnet8.lua:34) */
 	{
-		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
-		float *y = m->arena + 10224624;
+		const float *x0 = m->arena + 8912896; /* [64,64,8,8] */
+		float *y = m->arena + 9699328;
 		/* each plane's mean: [4096] planes of 64 */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 4096; p++) {
@@ -2312,17 +2312,17 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %95 matmul [64,10] <- %93, %94  (models/cifar_resnet8.lua:34) */
 	{
-		const float *x0 = m->arena + 10224624; /* [64,64] */
+		const float *x0 = m->arena + 9699328; /* [64,64] */
 		const float *x1 = m->param + 77392; /* linear1.weight[10,64] */
-		float *y = m->arena + 10228720;
-		float *scratch = m->arena + 10229360;
+		float *y = m->arena + 9705472;
+		float *scratch = m->arena + 9703424;
 		nn_gemm(64, 10, 64, x0, 64, 0, x1, 64, 1, y, 10, scratch);
 	}
 	/* %97 bias_add [64,10] <- %95, %96  (models/cifar_resnet8.lua:34) */
 	{
-		const float *x0 = m->arena + 10228720; /* [64,10] */
+		const float *x0 = m->arena + 9705472; /* [64,10] */
 		const float *x1 = m->param + 78032; /* linear1.bias[10] */
-		float *y = m->arena + 10229360;
+		float *y = m->arena + 10873216;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++)
 				y[b*10 + c] = x0[b*10 + c] + x1[c];
@@ -2330,9 +2330,9 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	if (yin)  /* evaluate: the loss too */
 	/* %98 softmax_ce [1] <- %97, %1  (models/cifar_resnet8.lua:38) */
 	{
-		const float *x0 = m->arena + 10229360; /* [64,10] */
+		const float *x0 = m->arena + 10873216; /* [64,10] */
 		const int32_t *x1 = yin; /* class[64] */
-		float *y = m->arena + 10228720;
+		float *y = m->arena + 10874864;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -2358,9 +2358,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %99 softmax_ce_grad [64,10] <- %97, %1  (models/cifar_resnet8.lua:38) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10229360; /* [64,10] */
+		const float *x0 = m->arena + 10873216; /* [64,10] */
 		const int32_t *x1 = yin; /* class[64] */
-		float *y = m->arena + 10230000;
+		float *y = m->arena + 9711616;
 		const float inv = 1.0f / nrows;
 		for (int b = 0; b < 64; b++) {
 			float *dz = y + (long)b*10;
@@ -2382,7 +2382,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %100 bias_grad [10] <- %99  (models/cifar_resnet8.lua:34, grad.linear1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10230000; /* [64,10] */
+		const float *x0 = m->arena + 9711616; /* [64,10] */
 		float *y = m->grad + 78032;
 		for (int c = 0; c < 10; c++)
 			y[c] = 0;
@@ -2394,28 +2394,28 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %101 matmul [64,64] <- %99, %94  (models/cifar_resnet8.lua:34) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10230000; /* [64,10] */
+		const float *x0 = m->arena + 9711616; /* [64,10] */
 		const float *x1 = m->param + 77392; /* linear1.weight[10,64] */
-		float *y = m->arena + 10230640;
-		float *scratch = m->arena + 10234736;
+		float *y = m->arena + 9703424;
+		float *scratch = m->arena + 9707520;
 		nn_gemm(64, 64, 10, x0, 10, 0, x1, 64, 0, y, 64, scratch);
 		NN_PROF_END(101);
 	}
 	/* %102 matmul [10,64] <- %99, %93  (models/cifar_resnet8.lua:34, grad.linear1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10230000; /* [64,10] */
-		const float *x1 = m->arena + 10224624; /* [64,64] */
+		const float *x0 = m->arena + 9711616; /* [64,10] */
+		const float *x1 = m->arena + 9699328; /* [64,64] */
 		float *y = m->grad + 77392;
-		float *scratch = m->arena + 10234736;
+		float *scratch = m->arena + 9707520;
 		nn_gemm(10, 64, 64, x0, 10, 1, x1, 64, 0, y, 64, scratch);
 		NN_PROF_END(102);
 	}
 	/* %103 global_avgpool_grad [64,64,8,8] <- %101  (models/cifar_resnet8.lua:34) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10230640; /* [64,64] */
-		float *y = m->arena + 10234736;
+		const float *x0 = m->arena + 9703424; /* [64,64] */
+		float *y = m->arena + 10348928;
 		/* dy spreads evenly over its plane: [4096] planes of 64 */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 4096; p++) {
@@ -2428,9 +2428,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %104 relu_grad [64,64,8,8] <- %103, %92  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10234736; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9700144; /* [64,64,8,8] */
-		float *y = m->arena + 10496880;
+		const float *x0 = m->arena + 10348928; /* [64,64,8,8] */
+		const float *x1 = m->arena + 8912896; /* [64,64,8,8] */
+		float *y = m->arena + 10611072;
 		for (long i = 0; i < 262144; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(104);
@@ -2438,7 +2438,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %105 bias_grad [64] <- %104  (models/cifar_resnet8.lua:26, grad.batchnorm9.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10611072; /* [64,64,8,8] */
 		float *y = m->grad + 77328;
 		for (int c = 0; c < 64; c++) {
 			double sum = 0;
@@ -2451,9 +2451,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %106 bn_gamma_grad [64] <- %104, %83, %88  (models/cifar_resnet8.lua:26, grad.batchnorm9.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9962288; /* [64,64,8,8] */
-		const float *x2 = m->arena + 10224432; /* [3,64] */
+		const float *x0 = m->arena + 10611072; /* [64,64,8,8] */
+		const float *x1 = m->arena + 9175040; /* [64,64,8,8] */
+		const float *x2 = m->arena + 10874240; /* [3,64] */
 		float *y = m->grad + 77264;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
@@ -2468,13 +2468,13 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %107 bn_dx [64,64,8,8] <- %104, %83, %88, %84, %106, %105  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9962288; /* [64,64,8,8] */
-		const float *x2 = m->arena + 10224432; /* [3,64] */
+		const float *x0 = m->arena + 10611072; /* [64,64,8,8] */
+		const float *x1 = m->arena + 9175040; /* [64,64,8,8] */
+		const float *x2 = m->arena + 10874240; /* [3,64] */
 		const float *x3 = m->param + 77264; /* batchnorm9.weight[64] */
 		const float *x4 = m->grad + 77264; /* grad.batchnorm9.weight[64] */
 		const float *x5 = m->grad + 77328; /* grad.batchnorm9.bias[64] */
-		float *y = m->arena + 9700144;
+		float *y = m->arena + 10348928;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -2488,10 +2488,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %108 conv2d_dx [64,32,16,16] <- %107, %82  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10348928; /* [64,64,8,8] */
 		const float *x1 = m->param + 75216; /* conv2d9.weight[64,32,1,1] */
-		float *y = m->arena + 10759024;
-		float *scratch = m->arena + 9962288;
+		float *y = m->arena + 8912896;
+		float *scratch = m->arena + 9699328;
 		/* dx from dy and w: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2521,10 +2521,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %109 conv2d_dw [64,32,1,1] <- %62, %107  (models/cifar_resnet8.lua:26, grad.conv2d9.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
-		const float *x1 = m->arena + 9700144; /* [64,64,8,8] */
+		const float *x0 = m->arena + 6291456; /* [64,32,16,16] */
+		const float *x1 = m->arena + 10348928; /* [64,64,8,8] */
 		float *y = m->grad + 75216;
-		float *scratch = m->arena + 9962288;
+		float *scratch = m->arena + 9699328;
 		/* dw from x and dy: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2560,7 +2560,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %110 bias_grad [64] <- %104  (models/cifar_resnet8.lua:24, grad.batchnorm8.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10611072; /* [64,64,8,8] */
 		float *y = m->grad + 75152;
 		for (int c = 0; c < 64; c++) {
 			double sum = 0;
@@ -2573,9 +2573,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %111 bn_gamma_grad [64] <- %104, %74, %79  (models/cifar_resnet8.lua:24, grad.batchnorm8.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9175664; /* [64,64,8,8] */
-		const float *x2 = m->arena + 9699952; /* [3,64] */
+		const float *x0 = m->arena + 10611072; /* [64,64,8,8] */
+		const float *x1 = m->arena + 9437184; /* [64,64,8,8] */
+		const float *x2 = m->arena + 10874048; /* [3,64] */
 		float *y = m->grad + 75088;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
@@ -2590,13 +2590,13 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %112 bn_dx [64,64,8,8] <- %104, %74, %79, %75, %111, %110  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10496880; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9175664; /* [64,64,8,8] */
-		const float *x2 = m->arena + 9699952; /* [3,64] */
+		const float *x0 = m->arena + 10611072; /* [64,64,8,8] */
+		const float *x1 = m->arena + 9437184; /* [64,64,8,8] */
+		const float *x2 = m->arena + 10874048; /* [3,64] */
 		const float *x3 = m->param + 75088; /* batchnorm8.weight[64] */
 		const float *x4 = m->grad + 75088; /* grad.batchnorm8.weight[64] */
 		const float *x5 = m->grad + 75152; /* grad.batchnorm8.bias[64] */
-		float *y = m->arena + 10230000;
+		float *y = m->arena + 10348928;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -2610,10 +2610,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %113 conv2d_dx [64,64,8,8] <- %112, %73  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10230000; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10348928; /* [64,64,8,8] */
 		const float *x1 = m->param + 38224; /* conv2d8.weight[64,64,3,3] */
-		float *y = m->arena + 9175664;
-		float *scratch = m->arena + 10492144;
+		float *y = m->arena + 10611072;
+		float *scratch = m->arena + 9437184;
 		/* dx from dy and w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2639,10 +2639,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %114 conv2d_dw [64,64,3,3] <- %72, %112  (models/cifar_resnet8.lua:24, grad.conv2d8.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9437808; /* [64,64,8,8] */
-		const float *x1 = m->arena + 10230000; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10086784; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10348928; /* [64,64,8,8] */
 		float *y = m->grad + 38224;
-		float *scratch = m->arena + 9700144;
+		float *scratch = m->arena + 9437184;
 		/* dw from x and dy: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; implicit GEMM */
 		/* stride 1: dwᵀ [576,64] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2679,9 +2679,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %115 relu_grad [64,64,8,8] <- %113, %72  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175664; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9437808; /* [64,64,8,8] */
-		float *y = m->arena + 9700144;
+		const float *x0 = m->arena + 10611072; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10086784; /* [64,64,8,8] */
+		float *y = m->arena + 10348928;
 		for (long i = 0; i < 262144; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(115);
@@ -2689,7 +2689,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %116 bias_grad [64] <- %115  (models/cifar_resnet8.lua:23, grad.batchnorm7.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10348928; /* [64,64,8,8] */
 		float *y = m->grad + 38160;
 		for (int c = 0; c < 64; c++) {
 			double sum = 0;
@@ -2702,9 +2702,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %117 bn_gamma_grad [64] <- %115, %64, %69  (models/cifar_resnet8.lua:23, grad.batchnorm7.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
-		const float *x1 = m->arena + 8913328; /* [64,64,8,8] */
-		const float *x2 = m->arena + 9175472; /* [3,64] */
+		const float *x0 = m->arena + 10348928; /* [64,64,8,8] */
+		const float *x1 = m->arena + 9824640; /* [64,64,8,8] */
+		const float *x2 = m->arena + 10873856; /* [3,64] */
 		float *y = m->grad + 38096;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
@@ -2719,13 +2719,13 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %118 bn_dx [64,64,8,8] <- %115, %64, %69, %65, %117, %116  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9700144; /* [64,64,8,8] */
-		const float *x1 = m->arena + 8913328; /* [64,64,8,8] */
-		const float *x2 = m->arena + 9175472; /* [3,64] */
+		const float *x0 = m->arena + 10348928; /* [64,64,8,8] */
+		const float *x1 = m->arena + 9824640; /* [64,64,8,8] */
+		const float *x2 = m->arena + 10873856; /* [3,64] */
 		const float *x3 = m->param + 38096; /* batchnorm7.weight[64] */
 		const float *x4 = m->grad + 38096; /* grad.batchnorm7.weight[64] */
 		const float *x5 = m->grad + 38160; /* grad.batchnorm7.bias[64] */
-		float *y = m->arena + 9962288;
+		float *y = m->arena + 10611072;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -2739,10 +2739,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %119 conv2d_dx [64,32,16,16] <- %118, %63  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9962288; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10611072; /* [64,64,8,8] */
 		const float *x1 = m->param + 19664; /* conv2d7.weight[64,32,3,3] */
-		float *y = m->arena + 9175664;
-		float *scratch = m->arena + 8913328;
+		float *y = m->arena + 9437184;
+		float *scratch = m->arena + 9961472;
 		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2772,10 +2772,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %120 conv2d_dw [64,32,3,3] <- %62, %118  (models/cifar_resnet8.lua:23, grad.conv2d7.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
-		const float *x1 = m->arena + 9962288; /* [64,64,8,8] */
+		const float *x0 = m->arena + 6291456; /* [64,32,16,16] */
+		const float *x1 = m->arena + 10611072; /* [64,64,8,8] */
 		float *y = m->grad + 19664;
-		float *scratch = m->arena + 10230000;
+		float *scratch = m->arena + 9961472;
 		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2812,9 +2812,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %121 add [64,32,16,16] <- %108, %119  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10759024; /* [64,32,16,16] */
-		const float *x1 = m->arena + 9175664; /* [64,32,16,16] */
-		float *y = m->arena + 9700144;
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
+		const float *x1 = m->arena + 9437184; /* [64,32,16,16] */
+		float *y = m->arena + 9961472;
 		for (long i = 0; i < 524288; i++)
 			y[i] = x0[i] + x1[i];
 		NN_PROF_END(121);
@@ -2822,9 +2822,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %122 relu_grad [64,32,16,16] <- %121, %62  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9700144; /* [64,32,16,16] */
-		const float *x1 = m->arena + 7864656; /* [64,32,16,16] */
-		float *y = m->arena + 9175664;
+		const float *x0 = m->arena + 9961472; /* [64,32,16,16] */
+		const float *x1 = m->arena + 6291456; /* [64,32,16,16] */
+		float *y = m->arena + 8912896;
 		for (long i = 0; i < 524288; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(122);
@@ -2832,7 +2832,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %123 bias_grad [32] <- %122  (models/cifar_resnet8.lua:26, grad.batchnorm6.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
 		float *y = m->grad + 19632;
 		for (int c = 0; c < 32; c++) {
 			double sum = 0;
@@ -2845,9 +2845,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %124 bn_gamma_grad [32] <- %122, %53, %58  (models/cifar_resnet8.lua:26, grad.batchnorm6.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
-		const float *x1 = m->arena + 8388944; /* [64,32,16,16] */
-		const float *x2 = m->arena + 8913232; /* [3,32] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
+		const float *x1 = m->arena + 6815744; /* [64,32,16,16] */
+		const float *x2 = m->arena + 10874624; /* [3,32] */
 		float *y = m->grad + 19600;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
@@ -2862,13 +2862,13 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %125 bn_dx [64,32,16,16] <- %122, %53, %58, %54, %124, %123  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
-		const float *x1 = m->arena + 8388944; /* [64,32,16,16] */
-		const float *x2 = m->arena + 8913232; /* [3,32] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
+		const float *x1 = m->arena + 6815744; /* [64,32,16,16] */
+		const float *x2 = m->arena + 10874624; /* [3,32] */
 		const float *x3 = m->param + 19600; /* batchnorm6.weight[32] */
 		const float *x4 = m->grad + 19600; /* grad.batchnorm6.weight[32] */
 		const float *x5 = m->grad + 19632; /* grad.batchnorm6.bias[32] */
-		float *y = m->arena + 7864656;
+		float *y = m->arena + 9437184;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -2882,10 +2882,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %126 conv2d_dx [64,16,32,32] <- %125, %52  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864656; /* [64,32,16,16] */
+		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
 		const float *x1 = m->param + 19088; /* conv2d6.weight[32,16,1,1] */
-		float *y = m->arena + 10230000;
-		float *scratch = m->arena + 8913328;
+		float *y = m->arena + 6291456;
+		float *scratch = m->arena + 9961472;
 		/* dx from dy and w: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2915,10 +2915,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %127 conv2d_dw [32,16,1,1] <- %32, %125  (models/cifar_resnet8.lua:26, grad.conv2d6.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
-		const float *x1 = m->arena + 7864656; /* [64,32,16,16] */
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
+		const float *x1 = m->arena + 9437184; /* [64,32,16,16] */
 		float *y = m->grad + 19088;
-		float *scratch = m->arena + 8913328;
+		float *scratch = m->arena + 9961472;
 		/* dw from x and dy: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2954,7 +2954,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %128 bias_grad [32] <- %122  (models/cifar_resnet8.lua:24, grad.batchnorm5.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
 		float *y = m->grad + 19056;
 		for (int c = 0; c < 32; c++) {
 			double sum = 0;
@@ -2967,9 +2967,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %129 bn_gamma_grad [32] <- %122, %44, %49  (models/cifar_resnet8.lua:24, grad.batchnorm5.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
-		const float *x1 = m->arena + 6815984; /* [64,32,16,16] */
-		const float *x2 = m->arena + 7864560; /* [3,32] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
+		const float *x1 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x2 = m->arena + 10874528; /* [3,32] */
 		float *y = m->grad + 19024;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
@@ -2984,13 +2984,13 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %130 bn_dx [64,32,16,16] <- %122, %44, %49, %45, %129, %128  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
-		const float *x1 = m->arena + 6815984; /* [64,32,16,16] */
-		const float *x2 = m->arena + 7864560; /* [3,32] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
+		const float *x1 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x2 = m->arena + 10874528; /* [3,32] */
 		const float *x3 = m->param + 19024; /* batchnorm5.weight[32] */
 		const float *x4 = m->grad + 19024; /* grad.batchnorm5.weight[32] */
 		const float *x5 = m->grad + 19056; /* grad.batchnorm5.bias[32] */
-		float *y = m->arena + 9700144;
+		float *y = m->arena + 9437184;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -3004,10 +3004,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %131 conv2d_dx [64,32,16,16] <- %130, %43  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9700144; /* [64,32,16,16] */
+		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
 		const float *x1 = m->param + 9808; /* conv2d5.weight[32,32,3,3] */
-		float *y = m->arena + 6815984;
-		float *scratch = m->arena + 8913328;
+		float *y = m->arena + 8388608;
+		float *scratch = m->arena + 8912896;
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3033,10 +3033,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %132 conv2d_dw [32,32,3,3] <- %42, %130  (models/cifar_resnet8.lua:24, grad.conv2d5.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7340272; /* [64,32,16,16] */
-		const float *x1 = m->arena + 9700144; /* [64,32,16,16] */
+		const float *x0 = m->arena + 7864320; /* [64,32,16,16] */
+		const float *x1 = m->arena + 9437184; /* [64,32,16,16] */
 		float *y = m->grad + 9808;
-		float *scratch = m->arena + 8913328;
+		float *scratch = m->arena + 8912896;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; implicit GEMM */
 		/* stride 1: dwᵀ [288,32] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3073,9 +3073,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %133 relu_grad [64,32,16,16] <- %131, %42  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6815984; /* [64,32,16,16] */
-		const float *x1 = m->arena + 7340272; /* [64,32,16,16] */
-		float *y = m->arena + 9175664;
+		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x1 = m->arena + 7864320; /* [64,32,16,16] */
+		float *y = m->arena + 8912896;
 		for (long i = 0; i < 524288; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(133);
@@ -3083,7 +3083,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %134 bias_grad [32] <- %133  (models/cifar_resnet8.lua:23, grad.batchnorm4.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
 		float *y = m->grad + 9776;
 		for (int c = 0; c < 32; c++) {
 			double sum = 0;
@@ -3096,9 +3096,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %135 bn_gamma_grad [32] <- %133, %34, %39  (models/cifar_resnet8.lua:23, grad.batchnorm4.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
-		const float *x1 = m->arena + 6291600; /* [64,32,16,16] */
-		const float *x2 = m->arena + 6815888; /* [3,32] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
+		const float *x1 = m->arena + 7340032; /* [64,32,16,16] */
+		const float *x2 = m->arena + 10874432; /* [3,32] */
 		float *y = m->grad + 9744;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
@@ -3113,13 +3113,13 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %136 bn_dx [64,32,16,16] <- %133, %34, %39, %35, %135, %134  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175664; /* [64,32,16,16] */
-		const float *x1 = m->arena + 6291600; /* [64,32,16,16] */
-		const float *x2 = m->arena + 6815888; /* [3,32] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
+		const float *x1 = m->arena + 7340032; /* [64,32,16,16] */
+		const float *x2 = m->arena + 10874432; /* [3,32] */
 		const float *x3 = m->param + 9744; /* batchnorm4.weight[32] */
 		const float *x4 = m->grad + 9744; /* grad.batchnorm4.weight[32] */
 		const float *x5 = m->grad + 9776; /* grad.batchnorm4.bias[32] */
-		float *y = m->arena + 9700144;
+		float *y = m->arena + 8388608;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -3133,10 +3133,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %137 conv2d_dx [64,16,32,32] <- %136, %33  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9700144; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
 		const float *x1 = m->param + 5136; /* conv2d4.weight[32,16,3,3] */
-		float *y = m->arena + 6815984;
-		float *scratch = m->arena + 8913328;
+		float *y = m->arena + 7340032;
+		float *scratch = m->arena + 8912896;
 		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -3166,10 +3166,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %138 conv2d_dw [32,16,3,3] <- %32, %136  (models/cifar_resnet8.lua:23, grad.conv2d4.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
-		const float *x1 = m->arena + 9700144; /* [64,32,16,16] */
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
+		const float *x1 = m->arena + 8388608; /* [64,32,16,16] */
 		float *y = m->grad + 5136;
-		float *scratch = m->arena + 8913328;
+		float *scratch = m->arena + 8912896;
 		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -3206,9 +3206,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %139 add [64,16,32,32] <- %126, %137  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10230000; /* [64,16,32,32] */
-		const float *x1 = m->arena + 6815984; /* [64,16,32,32] */
-		float *y = m->arena + 7864656;
+		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
+		const float *x1 = m->arena + 7340032; /* [64,16,32,32] */
+		float *y = m->arena + 8388608;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x0[i] + x1[i];
 		NN_PROF_END(139);
@@ -3216,9 +3216,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %140 relu_grad [64,16,32,32] <- %139, %32  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864656; /* [64,16,32,32] */
-		const float *x1 = m->arena + 5243024; /* [64,16,32,32] */
-		float *y = m->arena + 6815984;
+		const float *x0 = m->arena + 8388608; /* [64,16,32,32] */
+		const float *x1 = m->arena + 5242880; /* [64,16,32,32] */
+		float *y = m->arena + 6291456;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(140);
@@ -3226,7 +3226,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %141 bias_grad [16] <- %140  (models/cifar_resnet8.lua:24, grad.batchnorm3.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6815984; /* [64,16,32,32] */
+		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
 		float *y = m->grad + 5120;
 		for (int c = 0; c < 16; c++) {
 			double sum = 0;
@@ -3239,9 +3239,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %142 bn_gamma_grad [16] <- %140, %23, %28  (models/cifar_resnet8.lua:24, grad.batchnorm3.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6815984; /* [64,16,32,32] */
-		const float *x1 = m->arena + 3145824; /* [64,16,32,32] */
-		const float *x2 = m->arena + 5242976; /* [3,16] */
+		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
+		const float *x1 = m->arena + 3145728; /* [64,16,32,32] */
+		const float *x2 = m->arena + 10874816; /* [3,16] */
 		float *y = m->grad + 5104;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 16; c++) {
@@ -3256,13 +3256,13 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %143 bn_dx [64,16,32,32] <- %140, %23, %28, %24, %142, %141  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6815984; /* [64,16,32,32] */
-		const float *x1 = m->arena + 3145824; /* [64,16,32,32] */
-		const float *x2 = m->arena + 5242976; /* [3,16] */
+		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
+		const float *x1 = m->arena + 3145728; /* [64,16,32,32] */
+		const float *x2 = m->arena + 10874816; /* [3,16] */
 		const float *x3 = m->param + 5104; /* batchnorm3.weight[16] */
 		const float *x4 = m->grad + 5104; /* grad.batchnorm3.weight[16] */
 		const float *x5 = m->grad + 5120; /* grad.batchnorm3.bias[16] */
-		float *y = m->arena + 7864656;
+		float *y = m->arena + 5242880;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
@@ -3276,10 +3276,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %144 conv2d_dx [64,16,32,32] <- %143, %22  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864656; /* [64,16,32,32] */
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
 		const float *x1 = m->param + 2800; /* conv2d3.weight[16,16,3,3] */
-		float *y = m->arena + 3145824;
-		float *scratch = m->arena + 9175664;
+		float *y = m->arena + 3145728;
+		float *scratch = m->arena + 7340032;
 		/* dx from dy and w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3305,10 +3305,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %145 conv2d_dw [16,16,3,3] <- %21, %143  (models/cifar_resnet8.lua:24, grad.conv2d3.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4194400; /* [64,16,32,32] */
-		const float *x1 = m->arena + 7864656; /* [64,16,32,32] */
+		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
+		const float *x1 = m->arena + 5242880; /* [64,16,32,32] */
 		float *y = m->grad + 2800;
-		float *scratch = m->arena + 9175664;
+		float *scratch = m->arena + 7340032;
 		/* dw from x and dy: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: dwᵀ [144,16] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3344,9 +3344,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %146 relu_grad [64,16,32,32] <- %144, %21  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
-		const float *x1 = m->arena + 4194400; /* [64,16,32,32] */
-		float *y = m->arena + 7864656;
+		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
+		const float *x1 = m->arena + 4194304; /* [64,16,32,32] */
+		float *y = m->arena + 5242880;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(146);
@@ -3354,7 +3354,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %147 bias_grad [16] <- %146  (models/cifar_resnet8.lua:23, grad.batchnorm2.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864656; /* [64,16,32,32] */
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
 		float *y = m->grad + 2784;
 		for (int c = 0; c < 16; c++) {
 			double sum = 0;
@@ -3367,9 +3367,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %148 bn_gamma_grad [16] <- %146, %13, %18  (models/cifar_resnet8.lua:23, grad.batchnorm2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864656; /* [64,16,32,32] */
-		const float *x1 = m->arena + 1048624; /* [64,16,32,32] */
-		const float *x2 = m->arena + 3145776; /* [3,16] */
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
+		const float *x1 = m->arena + 1048576; /* [64,16,32,32] */
+		const float *x2 = m->arena + 10874768; /* [3,16] */
 		float *y = m->grad + 2768;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 16; c++) {
@@ -3384,13 +3384,13 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %149 bn_dx [64,16,32,32] <- %146, %13, %18, %14, %148, %147  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864656; /* [64,16,32,32] */
-		const float *x1 = m->arena + 1048624; /* [64,16,32,32] */
-		const float *x2 = m->arena + 3145776; /* [3,16] */
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
+		const float *x1 = m->arena + 1048576; /* [64,16,32,32] */
+		const float *x2 = m->arena + 10874768; /* [3,16] */
 		const float *x3 = m->param + 2768; /* batchnorm2.weight[16] */
 		const float *x4 = m->grad + 2768; /* grad.batchnorm2.weight[16] */
 		const float *x5 = m->grad + 2784; /* grad.batchnorm2.bias[16] */
-		float *y = m->arena + 5243024;
+		float *y = m->arena + 3145728;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
@@ -3404,10 +3404,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %150 conv2d_dx [64,16,32,32] <- %149, %12  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
+		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
 		const float *x1 = m->param + 464; /* conv2d2.weight[16,16,3,3] */
-		float *y = m->arena + 1048624;
-		float *scratch = m->arena + 6291600;
+		float *y = m->arena + 1048576;
+		float *scratch = m->arena + 4194304;
 		/* dx from dy and w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3433,10 +3433,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %151 conv2d_dw [16,16,3,3] <- %11, %149  (models/cifar_resnet8.lua:23, grad.conv2d2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 2097200; /* [64,16,32,32] */
-		const float *x1 = m->arena + 5243024; /* [64,16,32,32] */
+		const float *x0 = m->arena + 2097152; /* [64,16,32,32] */
+		const float *x1 = m->arena + 3145728; /* [64,16,32,32] */
 		float *y = m->grad + 464;
-		float *scratch = m->arena + 6291600;
+		float *scratch = m->arena + 4194304;
 		/* dw from x and dy: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: dwᵀ [144,16] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3472,9 +3472,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %152 add [64,16,32,32] <- %140, %150  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6815984; /* [64,16,32,32] */
-		const float *x1 = m->arena + 1048624; /* [64,16,32,32] */
-		float *y = m->arena + 7864656;
+		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
+		const float *x1 = m->arena + 1048576; /* [64,16,32,32] */
+		float *y = m->arena + 3145728;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x0[i] + x1[i];
 		NN_PROF_END(152);
@@ -3482,9 +3482,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %153 relu_grad [64,16,32,32] <- %152, %11  (models/cifar_resnet8.lua:30) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864656; /* [64,16,32,32] */
-		const float *x1 = m->arena + 2097200; /* [64,16,32,32] */
-		float *y = m->arena + 1048624;
+		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
+		const float *x1 = m->arena + 2097152; /* [64,16,32,32] */
+		float *y = m->arena + 1048576;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(153);
@@ -3492,7 +3492,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %154 bias_grad [16] <- %153  (models/cifar_resnet8.lua:30, grad.batchnorm1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
+		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
 		float *y = m->grad + 448;
 		for (int c = 0; c < 16; c++) {
 			double sum = 0;
@@ -3505,9 +3505,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %155 bn_gamma_grad [16] <- %153, %3, %8  (models/cifar_resnet8.lua:30, grad.batchnorm1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
+		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
 		const float *x1 = m->arena + 0; /* [64,16,32,32] */
-		const float *x2 = m->arena + 1048576; /* [3,16] */
+		const float *x2 = m->arena + 10874720; /* [3,16] */
 		float *y = m->grad + 432;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 16; c++) {
@@ -3522,13 +3522,13 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %156 bn_dx [64,16,32,32] <- %153, %3, %8, %4, %155, %154  (models/cifar_resnet8.lua:30) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
+		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
 		const float *x1 = m->arena + 0; /* [64,16,32,32] */
-		const float *x2 = m->arena + 1048576; /* [3,16] */
+		const float *x2 = m->arena + 10874720; /* [3,16] */
 		const float *x3 = m->param + 432; /* batchnorm1.weight[16] */
 		const float *x4 = m->grad + 432; /* grad.batchnorm1.weight[16] */
 		const float *x5 = m->grad + 448; /* grad.batchnorm1.bias[16] */
-		float *y = m->arena + 2097200;
+		float *y = m->arena + 2097152;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
@@ -3543,9 +3543,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,3,32,32] */
-		const float *x1 = m->arena + 2097200; /* [64,16,32,32] */
+		const float *x1 = m->arena + 2097152; /* [64,16,32,32] */
 		float *y = m->grad + 0;
-		float *scratch = m->arena + 9175664;
+		float *scratch = m->arena + 0;
 		/* dw from x and dy: a 3x3 conv, pad 1, 3 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: dwᵀ [27,16] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {3, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3591,7 +3591,7 @@ static void update(cifar_resnet8 *m)
 	/* %9 bn_running <- %8, %6, %7  (models/cifar_resnet8.lua:30) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1048576; /* [3,16] */
+		const float *x0 = m->arena + 10874720; /* [3,16] */
 		float *x1 = m->state_f + 78048; /* batchnorm1.running_mean[16] */
 		float *x2 = m->state_f + 78064; /* batchnorm1.running_var[16] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·65536/65535 */
@@ -3604,7 +3604,7 @@ static void update(cifar_resnet8 *m)
 	/* %19 bn_running <- %18, %16, %17  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3145776; /* [3,16] */
+		const float *x0 = m->arena + 10874768; /* [3,16] */
 		float *x1 = m->state_f + 78080; /* batchnorm2.running_mean[16] */
 		float *x2 = m->state_f + 78096; /* batchnorm2.running_var[16] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·65536/65535 */
@@ -3617,7 +3617,7 @@ static void update(cifar_resnet8 *m)
 	/* %29 bn_running <- %28, %26, %27  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5242976; /* [3,16] */
+		const float *x0 = m->arena + 10874816; /* [3,16] */
 		float *x1 = m->state_f + 78112; /* batchnorm3.running_mean[16] */
 		float *x2 = m->state_f + 78128; /* batchnorm3.running_var[16] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·65536/65535 */
@@ -3630,7 +3630,7 @@ static void update(cifar_resnet8 *m)
 	/* %40 bn_running <- %39, %37, %38  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6815888; /* [3,32] */
+		const float *x0 = m->arena + 10874432; /* [3,32] */
 		float *x1 = m->state_f + 78144; /* batchnorm4.running_mean[32] */
 		float *x2 = m->state_f + 78176; /* batchnorm4.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·16384/16383 */
@@ -3643,7 +3643,7 @@ static void update(cifar_resnet8 *m)
 	/* %50 bn_running <- %49, %47, %48  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864560; /* [3,32] */
+		const float *x0 = m->arena + 10874528; /* [3,32] */
 		float *x1 = m->state_f + 78208; /* batchnorm5.running_mean[32] */
 		float *x2 = m->state_f + 78240; /* batchnorm5.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·16384/16383 */
@@ -3656,7 +3656,7 @@ static void update(cifar_resnet8 *m)
 	/* %59 bn_running <- %58, %56, %57  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8913232; /* [3,32] */
+		const float *x0 = m->arena + 10874624; /* [3,32] */
 		float *x1 = m->state_f + 78272; /* batchnorm6.running_mean[32] */
 		float *x2 = m->state_f + 78304; /* batchnorm6.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·16384/16383 */
@@ -3669,7 +3669,7 @@ static void update(cifar_resnet8 *m)
 	/* %70 bn_running <- %69, %67, %68  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175472; /* [3,64] */
+		const float *x0 = m->arena + 10873856; /* [3,64] */
 		float *x1 = m->state_f + 78336; /* batchnorm7.running_mean[64] */
 		float *x2 = m->state_f + 78400; /* batchnorm7.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·4096/4095 */
@@ -3682,7 +3682,7 @@ static void update(cifar_resnet8 *m)
 	/* %80 bn_running <- %79, %77, %78  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9699952; /* [3,64] */
+		const float *x0 = m->arena + 10874048; /* [3,64] */
 		float *x1 = m->state_f + 78464; /* batchnorm8.running_mean[64] */
 		float *x2 = m->state_f + 78528; /* batchnorm8.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·4096/4095 */
@@ -3695,7 +3695,7 @@ static void update(cifar_resnet8 *m)
 	/* %89 bn_running <- %88, %86, %87  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10224432; /* [3,64] */
+		const float *x0 = m->arena + 10874240; /* [3,64] */
 		float *x1 = m->state_f + 78592; /* batchnorm9.running_mean[64] */
 		float *x2 = m->state_f + 78656; /* batchnorm9.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·4096/4095 */
