@@ -10,6 +10,8 @@ void report(Ctx *c, FILE *f)
 {
 	const Recipe *r = &c->recipe;
 	double total[3] = {0};
+	long inplace = 0;
+	int ninplace = 0;
 	fprintf(f, "model %s: batch %d, %d nodes (%d scheduled)\n\n", r->name,
 	        r->batch, c->nnodes, c->nsched);
 	fprintf(f, "%-5s %-16s %-8s %-16s %12s %10s %10s  %s\n", "node", "op",
@@ -18,6 +20,10 @@ void report(Ctx *c, FILE *f)
 		Node *n = ir_node(c, c->sched[k]);
 		double fl = n->op->flops ? n->op->flops(c, n) : 0;
 		total[n->phase] += fl;
+		if (plan_inplace(c, n)) {
+			inplace += node_numel(c, n);
+			ninplace++;
+		}
 		fprintf(f, "%%%-4d %-16s %-8s %-16s %12.3f ", n->id, n->op->name,
 		        phase_name[n->phase], shape_str(c, &n->shape), fl / 1e6);
 		if (n->st == ST_ARENA)
@@ -35,4 +41,6 @@ void report(Ctx *c, FILE *f)
 	fprintf(f, "naive sum:       %10ld bytes  (arena is %.1f%% of it)\n",
 	        c->naive_arena * 4,
 	        c->naive_arena ? 100.0 * c->narena / c->naive_arena : 0.0);
+	fprintf(f, "in place:        %10ld bytes  (%d outputs over their input)\n",
+	        inplace * 4, ninplace);
 }

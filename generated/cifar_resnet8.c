@@ -1040,7 +1040,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
-		float *y = m->arena + 2097152;
+		float *y = m->arena + 1048576;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(11);
@@ -1048,9 +1048,9 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %13 conv2d [64,16,32,32] <- %11, %12  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 2097152; /* [64,16,32,32] */
+		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
 		const float *x1 = m->param + 464; /* conv2d2.weight[16,16,3,3] */
-		float *y = m->arena + 1048576;
+		float *y = m->arena + 2097152;
 		float *scratch = m->arena + 3145728;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
@@ -1075,7 +1075,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %18 bn_stats [3,16] <- %13, %16, %17  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
+		const float *x0 = m->arena + 2097152; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78080; /* batchnorm2.running_mean[16] */
 		const float *x2 = m->state_f + 78096; /* batchnorm2.running_var[16] */
 		float *y = m->arena + 10874768;
@@ -1100,7 +1100,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %20 bn_apply [64,16,32,32] <- %13, %18, %14, %15  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
+		const float *x0 = m->arena + 2097152; /* [64,16,32,32] */
 		const float *x1 = m->arena + 10874768; /* [3,16] */
 		const float *x2 = m->param + 2768; /* batchnorm2.weight[16] */
 		const float *x3 = m->param + 2784; /* batchnorm2.bias[16] */
@@ -1118,7 +1118,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
-		float *y = m->arena + 4194304;
+		float *y = m->arena + 3145728;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(21);
@@ -1126,9 +1126,9 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %23 conv2d [64,16,32,32] <- %21, %22  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
+		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
 		const float *x1 = m->param + 2800; /* conv2d3.weight[16,16,3,3] */
-		float *y = m->arena + 3145728;
+		float *y = m->arena + 4194304;
 		float *scratch = m->arena + 5242880;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
@@ -1153,7 +1153,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %28 bn_stats [3,16] <- %23, %26, %27  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
+		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78112; /* batchnorm3.running_mean[16] */
 		const float *x2 = m->state_f + 78128; /* batchnorm3.running_var[16] */
 		float *y = m->arena + 10874816;
@@ -1178,7 +1178,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %30 bn_apply [64,16,32,32] <- %23, %28, %24, %25  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
+		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
 		const float *x1 = m->arena + 10874816; /* [3,16] */
 		const float *x2 = m->param + 5104; /* batchnorm3.weight[16] */
 		const float *x3 = m->param + 5120; /* batchnorm3.bias[16] */
@@ -1196,8 +1196,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
-		const float *x1 = m->arena + 2097152; /* [64,16,32,32] */
-		float *y = m->arena + 6291456;
+		const float *x1 = m->arena + 1048576; /* [64,16,32,32] */
+		float *y = m->arena + 5242880;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x0[i] + x1[i];
 		NN_PROF_END(31);
@@ -1205,7 +1205,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %32 relu [64,16,32,32] <- %31  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
 		float *y = m->arena + 5242880;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
@@ -1269,7 +1269,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		const float *x1 = m->arena + 10874432; /* [3,32] */
 		const float *x2 = m->param + 9744; /* batchnorm4.weight[32] */
 		const float *x3 = m->param + 9776; /* batchnorm4.bias[32] */
-		float *y = m->arena + 6291456;
+		float *y = m->arena + 7864320;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -1282,7 +1282,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %42 relu [64,32,16,16] <- %41  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6291456; /* [64,32,16,16] */
+		const float *x0 = m->arena + 7864320; /* [64,32,16,16] */
 		float *y = m->arena + 7864320;
 		for (long i = 0; i < 524288; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
@@ -1430,7 +1430,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6291456; /* [64,32,16,16] */
 		const float *x1 = m->arena + 8912896; /* [64,32,16,16] */
-		float *y = m->arena + 9437184;
+		float *y = m->arena + 6291456;
 		for (long i = 0; i < 524288; i++)
 			y[i] = x0[i] + x1[i];
 		NN_PROF_END(61);
@@ -1438,7 +1438,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %62 relu [64,32,16,16] <- %61  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
+		const float *x0 = m->arena + 6291456; /* [64,32,16,16] */
 		float *y = m->arena + 6291456;
 		for (long i = 0; i < 524288; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
@@ -1502,7 +1502,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		const float *x1 = m->arena + 10873856; /* [3,64] */
 		const float *x2 = m->param + 38096; /* batchnorm7.weight[64] */
 		const float *x3 = m->param + 38160; /* batchnorm7.bias[64] */
-		float *y = m->arena + 8912896;
+		float *y = m->arena + 10086784;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -1515,7 +1515,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %72 relu [64,64,8,8] <- %71  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8912896; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10086784; /* [64,64,8,8] */
 		float *y = m->arena + 10086784;
 		for (long i = 0; i < 262144; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
@@ -1663,7 +1663,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8912896; /* [64,64,8,8] */
 		const float *x1 = m->arena + 10348928; /* [64,64,8,8] */
-		float *y = m->arena + 10611072;
+		float *y = m->arena + 8912896;
 		for (long i = 0; i < 262144; i++)
 			y[i] = x0[i] + x1[i];
 		NN_PROF_END(91);
@@ -1671,7 +1671,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %92 relu [64,64,8,8] <- %91  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10611072; /* [64,64,8,8] */
+		const float *x0 = m->arena + 8912896; /* [64,64,8,8] */
 		float *y = m->arena + 8912896;
 		for (long i = 0; i < 262144; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
@@ -1799,15 +1799,15 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	/* %11 relu [64,16,32,32] <- %10  (models/cifar_resnet8.lua:30) */
 	{
 		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
-		float *y = m->arena + 2097152;
+		float *y = m->arena + 1048576;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %13 conv2d [64,16,32,32] <- %11, %12  (models/cifar_resnet8.lua:23) */
 	{
-		const float *x0 = m->arena + 2097152; /* [64,16,32,32] */
+		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
 		const float *x1 = m->param + 464; /* conv2d2.weight[16,16,3,3] */
-		float *y = m->arena + 1048576;
+		float *y = m->arena + 2097152;
 		float *scratch = m->arena + 3145728;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
@@ -1830,7 +1830,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %18 bn_stats [3,16] <- %13, %16, %17  (models/cifar_resnet8.lua:23) */
 	{
-		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
+		const float *x0 = m->arena + 2097152; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78080; /* batchnorm2.running_mean[16] */
 		const float *x2 = m->state_f + 78096; /* batchnorm2.running_var[16] */
 		float *y = m->arena + 10874768;
@@ -1844,7 +1844,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %20 bn_apply [64,16,32,32] <- %13, %18, %14, %15  (models/cifar_resnet8.lua:23) */
 	{
-		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
+		const float *x0 = m->arena + 2097152; /* [64,16,32,32] */
 		const float *x1 = m->arena + 10874768; /* [3,16] */
 		const float *x2 = m->param + 2768; /* batchnorm2.weight[16] */
 		const float *x3 = m->param + 2784; /* batchnorm2.bias[16] */
@@ -1860,15 +1860,15 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	/* %21 relu [64,16,32,32] <- %20  (models/cifar_resnet8.lua:24) */
 	{
 		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
-		float *y = m->arena + 4194304;
+		float *y = m->arena + 3145728;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %23 conv2d [64,16,32,32] <- %21, %22  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
+		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
 		const float *x1 = m->param + 2800; /* conv2d3.weight[16,16,3,3] */
-		float *y = m->arena + 3145728;
+		float *y = m->arena + 4194304;
 		float *scratch = m->arena + 5242880;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
@@ -1891,7 +1891,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %28 bn_stats [3,16] <- %23, %26, %27  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
+		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78112; /* batchnorm3.running_mean[16] */
 		const float *x2 = m->state_f + 78128; /* batchnorm3.running_var[16] */
 		float *y = m->arena + 10874816;
@@ -1905,7 +1905,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %30 bn_apply [64,16,32,32] <- %23, %28, %24, %25  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
+		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
 		const float *x1 = m->arena + 10874816; /* [3,16] */
 		const float *x2 = m->param + 5104; /* batchnorm3.weight[16] */
 		const float *x3 = m->param + 5120; /* batchnorm3.bias[16] */
@@ -1921,14 +1921,14 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	/* %31 add [64,16,32,32] <- %30, %11  (models/cifar_resnet8.lua:27) */
 	{
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
-		const float *x1 = m->arena + 2097152; /* [64,16,32,32] */
-		float *y = m->arena + 6291456;
+		const float *x1 = m->arena + 1048576; /* [64,16,32,32] */
+		float *y = m->arena + 5242880;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x0[i] + x1[i];
 	}
 	/* %32 relu [64,16,32,32] <- %31  (models/cifar_resnet8.lua:27) */
 	{
-		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
 		float *y = m->arena + 5242880;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
@@ -1977,7 +1977,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		const float *x1 = m->arena + 10874432; /* [3,32] */
 		const float *x2 = m->param + 9744; /* batchnorm4.weight[32] */
 		const float *x3 = m->param + 9776; /* batchnorm4.bias[32] */
-		float *y = m->arena + 6291456;
+		float *y = m->arena + 7864320;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -1988,7 +1988,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %42 relu [64,32,16,16] <- %41  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 6291456; /* [64,32,16,16] */
+		const float *x0 = m->arena + 7864320; /* [64,32,16,16] */
 		float *y = m->arena + 7864320;
 		for (long i = 0; i < 524288; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
@@ -2104,13 +2104,13 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	{
 		const float *x0 = m->arena + 6291456; /* [64,32,16,16] */
 		const float *x1 = m->arena + 8912896; /* [64,32,16,16] */
-		float *y = m->arena + 9437184;
+		float *y = m->arena + 6291456;
 		for (long i = 0; i < 524288; i++)
 			y[i] = x0[i] + x1[i];
 	}
 	/* %62 relu [64,32,16,16] <- %61  (models/cifar_resnet8.lua:27) */
 	{
-		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
+		const float *x0 = m->arena + 6291456; /* [64,32,16,16] */
 		float *y = m->arena + 6291456;
 		for (long i = 0; i < 524288; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
@@ -2159,7 +2159,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		const float *x1 = m->arena + 10873856; /* [3,64] */
 		const float *x2 = m->param + 38096; /* batchnorm7.weight[64] */
 		const float *x3 = m->param + 38160; /* batchnorm7.bias[64] */
-		float *y = m->arena + 8912896;
+		float *y = m->arena + 10086784;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -2170,7 +2170,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %72 relu [64,64,8,8] <- %71  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 8912896; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10086784; /* [64,64,8,8] */
 		float *y = m->arena + 10086784;
 		for (long i = 0; i < 262144; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
@@ -2286,13 +2286,13 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	{
 		const float *x0 = m->arena + 8912896; /* [64,64,8,8] */
 		const float *x1 = m->arena + 10348928; /* [64,64,8,8] */
-		float *y = m->arena + 10611072;
+		float *y = m->arena + 8912896;
 		for (long i = 0; i < 262144; i++)
 			y[i] = x0[i] + x1[i];
 	}
 	/* %92 relu [64,64,8,8] <- %91  (models/cifar_resnet8.lua:27) */
 	{
-		const float *x0 = m->arena + 10611072; /* [64,64,8,8] */
+		const float *x0 = m->arena + 8912896; /* [64,64,8,8] */
 		float *y = m->arena + 8912896;
 		for (long i = 0; i < 262144; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
@@ -2430,7 +2430,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10348928; /* [64,64,8,8] */
 		const float *x1 = m->arena + 8912896; /* [64,64,8,8] */
-		float *y = m->arena + 10611072;
+		float *y = m->arena + 10348928;
 		for (long i = 0; i < 262144; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(104);
@@ -2438,7 +2438,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %105 bias_grad [64] <- %104  (models/cifar_resnet8.lua:26, grad.batchnorm9.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10611072; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10348928; /* [64,64,8,8] */
 		float *y = m->grad + 77328;
 		for (int c = 0; c < 64; c++) {
 			double sum = 0;
@@ -2451,7 +2451,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %106 bn_gamma_grad [64] <- %104, %83, %88  (models/cifar_resnet8.lua:26, grad.batchnorm9.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10611072; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10348928; /* [64,64,8,8] */
 		const float *x1 = m->arena + 9175040; /* [64,64,8,8] */
 		const float *x2 = m->arena + 10874240; /* [3,64] */
 		float *y = m->grad + 77264;
@@ -2468,13 +2468,13 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %107 bn_dx [64,64,8,8] <- %104, %83, %88, %84, %106, %105  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10611072; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10348928; /* [64,64,8,8] */
 		const float *x1 = m->arena + 9175040; /* [64,64,8,8] */
 		const float *x2 = m->arena + 10874240; /* [3,64] */
 		const float *x3 = m->param + 77264; /* batchnorm9.weight[64] */
 		const float *x4 = m->grad + 77264; /* grad.batchnorm9.weight[64] */
 		const float *x5 = m->grad + 77328; /* grad.batchnorm9.bias[64] */
-		float *y = m->arena + 10348928;
+		float *y = m->arena + 10611072;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -2488,7 +2488,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %108 conv2d_dx [64,32,16,16] <- %107, %82  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10348928; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10611072; /* [64,64,8,8] */
 		const float *x1 = m->param + 75216; /* conv2d9.weight[64,32,1,1] */
 		float *y = m->arena + 8912896;
 		float *scratch = m->arena + 9699328;
@@ -2522,7 +2522,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6291456; /* [64,32,16,16] */
-		const float *x1 = m->arena + 10348928; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10611072; /* [64,64,8,8] */
 		float *y = m->grad + 75216;
 		float *scratch = m->arena + 9699328;
 		/* dw from x and dy: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
@@ -2560,7 +2560,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %110 bias_grad [64] <- %104  (models/cifar_resnet8.lua:24, grad.batchnorm8.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10611072; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10348928; /* [64,64,8,8] */
 		float *y = m->grad + 75152;
 		for (int c = 0; c < 64; c++) {
 			double sum = 0;
@@ -2573,7 +2573,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %111 bn_gamma_grad [64] <- %104, %74, %79  (models/cifar_resnet8.lua:24, grad.batchnorm8.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10611072; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10348928; /* [64,64,8,8] */
 		const float *x1 = m->arena + 9437184; /* [64,64,8,8] */
 		const float *x2 = m->arena + 10874048; /* [3,64] */
 		float *y = m->grad + 75088;
@@ -2590,13 +2590,13 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %112 bn_dx [64,64,8,8] <- %104, %74, %79, %75, %111, %110  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10611072; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10348928; /* [64,64,8,8] */
 		const float *x1 = m->arena + 9437184; /* [64,64,8,8] */
 		const float *x2 = m->arena + 10874048; /* [3,64] */
 		const float *x3 = m->param + 75088; /* batchnorm8.weight[64] */
 		const float *x4 = m->grad + 75088; /* grad.batchnorm8.weight[64] */
 		const float *x5 = m->grad + 75152; /* grad.batchnorm8.bias[64] */
-		float *y = m->arena + 10348928;
+		float *y = m->arena + 10611072;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -2610,9 +2610,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %113 conv2d_dx [64,64,8,8] <- %112, %73  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10348928; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10611072; /* [64,64,8,8] */
 		const float *x1 = m->param + 38224; /* conv2d8.weight[64,64,3,3] */
-		float *y = m->arena + 10611072;
+		float *y = m->arena + 10348928;
 		float *scratch = m->arena + 9437184;
 		/* dx from dy and w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
@@ -2640,7 +2640,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10086784; /* [64,64,8,8] */
-		const float *x1 = m->arena + 10348928; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10611072; /* [64,64,8,8] */
 		float *y = m->grad + 38224;
 		float *scratch = m->arena + 9437184;
 		/* dw from x and dy: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; implicit GEMM */
@@ -2679,7 +2679,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %115 relu_grad [64,64,8,8] <- %113, %72  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10611072; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10348928; /* [64,64,8,8] */
 		const float *x1 = m->arena + 10086784; /* [64,64,8,8] */
 		float *y = m->arena + 10348928;
 		for (long i = 0; i < 262144; i++)
@@ -2814,7 +2814,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
 		const float *x1 = m->arena + 9437184; /* [64,32,16,16] */
-		float *y = m->arena + 9961472;
+		float *y = m->arena + 8912896;
 		for (long i = 0; i < 524288; i++)
 			y[i] = x0[i] + x1[i];
 		NN_PROF_END(121);
@@ -2822,7 +2822,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %122 relu_grad [64,32,16,16] <- %121, %62  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9961472; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
 		const float *x1 = m->arena + 6291456; /* [64,32,16,16] */
 		float *y = m->arena + 8912896;
 		for (long i = 0; i < 524288; i++)
@@ -3075,7 +3075,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
 		const float *x1 = m->arena + 7864320; /* [64,32,16,16] */
-		float *y = m->arena + 8912896;
+		float *y = m->arena + 8388608;
 		for (long i = 0; i < 524288; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(133);
@@ -3083,7 +3083,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %134 bias_grad [32] <- %133  (models/cifar_resnet8.lua:23, grad.batchnorm4.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
 		float *y = m->grad + 9776;
 		for (int c = 0; c < 32; c++) {
 			double sum = 0;
@@ -3096,7 +3096,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %135 bn_gamma_grad [32] <- %133, %34, %39  (models/cifar_resnet8.lua:23, grad.batchnorm4.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
 		const float *x1 = m->arena + 7340032; /* [64,32,16,16] */
 		const float *x2 = m->arena + 10874432; /* [3,32] */
 		float *y = m->grad + 9744;
@@ -3113,13 +3113,13 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %136 bn_dx [64,32,16,16] <- %133, %34, %39, %35, %135, %134  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
 		const float *x1 = m->arena + 7340032; /* [64,32,16,16] */
 		const float *x2 = m->arena + 10874432; /* [3,32] */
 		const float *x3 = m->param + 9744; /* batchnorm4.weight[32] */
 		const float *x4 = m->grad + 9744; /* grad.batchnorm4.weight[32] */
 		const float *x5 = m->grad + 9776; /* grad.batchnorm4.bias[32] */
-		float *y = m->arena + 8388608;
+		float *y = m->arena + 8912896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -3133,10 +3133,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %137 conv2d_dx [64,16,32,32] <- %136, %33  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
 		const float *x1 = m->param + 5136; /* conv2d4.weight[32,16,3,3] */
 		float *y = m->arena + 7340032;
-		float *scratch = m->arena + 8912896;
+		float *scratch = m->arena + 8388608;
 		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -3167,9 +3167,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
-		const float *x1 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x1 = m->arena + 8912896; /* [64,32,16,16] */
 		float *y = m->grad + 5136;
-		float *scratch = m->arena + 8912896;
+		float *scratch = m->arena + 8388608;
 		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -3208,7 +3208,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
 		const float *x1 = m->arena + 7340032; /* [64,16,32,32] */
-		float *y = m->arena + 8388608;
+		float *y = m->arena + 6291456;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x0[i] + x1[i];
 		NN_PROF_END(139);
@@ -3216,7 +3216,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %140 relu_grad [64,16,32,32] <- %139, %32  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8388608; /* [64,16,32,32] */
+		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
 		const float *x1 = m->arena + 5242880; /* [64,16,32,32] */
 		float *y = m->arena + 6291456;
 		for (long i = 0; i < 1048576; i++)
@@ -3240,7 +3240,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
-		const float *x1 = m->arena + 3145728; /* [64,16,32,32] */
+		const float *x1 = m->arena + 4194304; /* [64,16,32,32] */
 		const float *x2 = m->arena + 10874816; /* [3,16] */
 		float *y = m->grad + 5104;
 		NN_OMP("omp parallel for schedule(static)")
@@ -3257,7 +3257,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
-		const float *x1 = m->arena + 3145728; /* [64,16,32,32] */
+		const float *x1 = m->arena + 4194304; /* [64,16,32,32] */
 		const float *x2 = m->arena + 10874816; /* [3,16] */
 		const float *x3 = m->param + 5104; /* batchnorm3.weight[16] */
 		const float *x4 = m->grad + 5104; /* grad.batchnorm3.weight[16] */
@@ -3278,7 +3278,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
 		const float *x1 = m->param + 2800; /* conv2d3.weight[16,16,3,3] */
-		float *y = m->arena + 3145728;
+		float *y = m->arena + 4194304;
 		float *scratch = m->arena + 7340032;
 		/* dx from dy and w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
@@ -3305,7 +3305,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %145 conv2d_dw [16,16,3,3] <- %21, %143  (models/cifar_resnet8.lua:24, grad.conv2d3.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
+		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
 		const float *x1 = m->arena + 5242880; /* [64,16,32,32] */
 		float *y = m->grad + 2800;
 		float *scratch = m->arena + 7340032;
@@ -3344,9 +3344,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %146 relu_grad [64,16,32,32] <- %144, %21  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
-		const float *x1 = m->arena + 4194304; /* [64,16,32,32] */
-		float *y = m->arena + 5242880;
+		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
+		const float *x1 = m->arena + 3145728; /* [64,16,32,32] */
+		float *y = m->arena + 4194304;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(146);
@@ -3354,7 +3354,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %147 bias_grad [16] <- %146  (models/cifar_resnet8.lua:23, grad.batchnorm2.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
+		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
 		float *y = m->grad + 2784;
 		for (int c = 0; c < 16; c++) {
 			double sum = 0;
@@ -3367,8 +3367,8 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %148 bn_gamma_grad [16] <- %146, %13, %18  (models/cifar_resnet8.lua:23, grad.batchnorm2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
-		const float *x1 = m->arena + 1048576; /* [64,16,32,32] */
+		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
+		const float *x1 = m->arena + 2097152; /* [64,16,32,32] */
 		const float *x2 = m->arena + 10874768; /* [3,16] */
 		float *y = m->grad + 2768;
 		NN_OMP("omp parallel for schedule(static)")
@@ -3384,8 +3384,8 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %149 bn_dx [64,16,32,32] <- %146, %13, %18, %14, %148, %147  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
-		const float *x1 = m->arena + 1048576; /* [64,16,32,32] */
+		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
+		const float *x1 = m->arena + 2097152; /* [64,16,32,32] */
 		const float *x2 = m->arena + 10874768; /* [3,16] */
 		const float *x3 = m->param + 2768; /* batchnorm2.weight[16] */
 		const float *x4 = m->grad + 2768; /* grad.batchnorm2.weight[16] */
@@ -3406,7 +3406,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
 		const float *x1 = m->param + 464; /* conv2d2.weight[16,16,3,3] */
-		float *y = m->arena + 1048576;
+		float *y = m->arena + 2097152;
 		float *scratch = m->arena + 4194304;
 		/* dx from dy and w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
@@ -3433,7 +3433,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %151 conv2d_dw [16,16,3,3] <- %11, %149  (models/cifar_resnet8.lua:23, grad.conv2d2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 2097152; /* [64,16,32,32] */
+		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
 		const float *x1 = m->arena + 3145728; /* [64,16,32,32] */
 		float *y = m->grad + 464;
 		float *scratch = m->arena + 4194304;
@@ -3473,8 +3473,8 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
-		const float *x1 = m->arena + 1048576; /* [64,16,32,32] */
-		float *y = m->arena + 3145728;
+		const float *x1 = m->arena + 2097152; /* [64,16,32,32] */
+		float *y = m->arena + 6291456;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x0[i] + x1[i];
 		NN_PROF_END(152);
@@ -3482,9 +3482,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %153 relu_grad [64,16,32,32] <- %152, %11  (models/cifar_resnet8.lua:30) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
-		const float *x1 = m->arena + 2097152; /* [64,16,32,32] */
-		float *y = m->arena + 1048576;
+		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
+		const float *x1 = m->arena + 1048576; /* [64,16,32,32] */
+		float *y = m->arena + 6291456;
 		for (long i = 0; i < 1048576; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(153);
@@ -3492,7 +3492,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %154 bias_grad [16] <- %153  (models/cifar_resnet8.lua:30, grad.batchnorm1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
+		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
 		float *y = m->grad + 448;
 		for (int c = 0; c < 16; c++) {
 			double sum = 0;
@@ -3505,7 +3505,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %155 bn_gamma_grad [16] <- %153, %3, %8  (models/cifar_resnet8.lua:30, grad.batchnorm1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
+		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
 		const float *x1 = m->arena + 0; /* [64,16,32,32] */
 		const float *x2 = m->arena + 10874720; /* [3,16] */
 		float *y = m->grad + 432;
@@ -3522,13 +3522,13 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %156 bn_dx [64,16,32,32] <- %153, %3, %8, %4, %155, %154  (models/cifar_resnet8.lua:30) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
+		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
 		const float *x1 = m->arena + 0; /* [64,16,32,32] */
 		const float *x2 = m->arena + 10874720; /* [3,16] */
 		const float *x3 = m->param + 432; /* batchnorm1.weight[16] */
 		const float *x4 = m->grad + 432; /* grad.batchnorm1.weight[16] */
 		const float *x5 = m->grad + 448; /* grad.batchnorm1.bias[16] */
-		float *y = m->arena + 2097152;
+		float *y = m->arena + 1048576;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
@@ -3543,7 +3543,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,3,32,32] */
-		const float *x1 = m->arena + 2097152; /* [64,16,32,32] */
+		const float *x1 = m->arena + 1048576; /* [64,16,32,32] */
 		float *y = m->grad + 0;
 		float *scratch = m->arena + 0;
 		/* dw from x and dy: a 3x3 conv, pad 1, 3 -> 16 channels, 32x32 -> 32x32; implicit GEMM */

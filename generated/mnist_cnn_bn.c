@@ -3,7 +3,7 @@
  *
  * Model mnist_cnn_bn: batch 64, 96560 parameters.
  * Memory: parameters 96560, gradients 96560, optimizer state 96944,
- * arena 11642064 floats (naive sum of transients 34094544).
+ * arena 11039952 floats (naive sum of transients 34094544).
  *
  * cc -O2 -march=native mnist_cnn_bn.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -814,12 +814,12 @@ typedef float nn_in_t;     /* an input element */
 #define NN_PARAM 96560
 #define NN_GRAD 96560
 #define NN_STATE 96944
-#define NN_ARENA 11642064
+#define NN_ARENA 11039952
 #define NN_XBUF 50176   /* a staged batch of inputs */
 #define NN_YBUF 64   /* and of labels (as floats) */
 #define NN_MODEL_HASH "42347ee022c0e77f"
-#define NN_LOSS (m->arena + 11642048)
-#define NN_PREDICT (m->arena + 11640832)
+#define NN_LOSS (m->arena + 11039936)
+#define NN_PREDICT (m->arena + 11038720)
 
 struct mnist_cnn_bn {
 	float lr;            /* learning rate of the next step */
@@ -945,7 +945,7 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 96560; /* batchnorm1.running_mean[32] */
 		const float *x2 = m->state_f + 96592; /* batchnorm1.running_var[32] */
-		float *y = m->arena + 11641856;
+		float *y = m->arena + 11039744;
 		/* training: the batch's statistics over 50176 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -968,7 +968,7 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
-		const float *x1 = m->arena + 11641856; /* [3,32] */
+		const float *x1 = m->arena + 11039744; /* [3,32] */
 		const float *x2 = m->param + 288; /* batchnorm1.weight[32] */
 		const float *x3 = m->param + 320; /* batchnorm1.bias[32] */
 		float *y = m->arena + 1605632;
@@ -985,7 +985,7 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
-		float *y = m->arena + 3211264;
+		float *y = m->arena + 1605632;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(11);
@@ -993,9 +993,9 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	/* %13 conv2d [64,32,28,28] <- %11, %12  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
+		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,32,3,3] */
-		float *y = m->arena + 1605632;
+		float *y = m->arena + 3211264;
 		float *scratch = m->arena + 4816896;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
@@ -1020,10 +1020,10 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	/* %18 bn_stats [3,32] <- %13, %16, %17  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
+		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 96624; /* batchnorm2.running_mean[32] */
 		const float *x2 = m->state_f + 96656; /* batchnorm2.running_var[32] */
-		float *y = m->arena + 11641952;
+		float *y = m->arena + 11039840;
 		/* training: the batch's statistics over 50176 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1045,8 +1045,8 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	/* %20 bn_apply [64,32,28,28] <- %13, %18, %14, %15  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
-		const float *x1 = m->arena + 11641952; /* [3,32] */
+		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
+		const float *x1 = m->arena + 11039840; /* [3,32] */
 		const float *x2 = m->param + 9568; /* batchnorm2.weight[32] */
 		const float *x3 = m->param + 9600; /* batchnorm2.bias[32] */
 		float *y = m->arena + 4816896;
@@ -1063,7 +1063,7 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
-		float *y = m->arena + 6422528;
+		float *y = m->arena + 4816896;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(21);
@@ -1071,8 +1071,8 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	/* %22 maxpool [64,32,14,14] <- %21  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
-		float *y = m->arena + 11239424;
+		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
+		float *y = m->arena + 10436608;
 		/* maxpool 2x2: 28x28 -> 14x14 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 2048; p++) {  /* one (sample, channel) plane */
@@ -1084,10 +1084,10 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	/* %24 conv2d [64,64,14,14] <- %22, %23  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11239424; /* [64,32,14,14] */
+		const float *x0 = m->arena + 10436608; /* [64,32,14,14] */
 		const float *x1 = m->param + 9632; /* conv2d3.weight[64,32,3,3] */
-		float *y = m->arena + 4816896;
-		float *scratch = m->arena + 5619712;
+		float *y = m->arena + 6422528;
+		float *scratch = m->arena + 7225344;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1111,10 +1111,10 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	/* %29 bn_stats [3,64] <- %24, %27, %28  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4816896; /* [64,64,14,14] */
+		const float *x0 = m->arena + 6422528; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 96688; /* batchnorm3.running_mean[64] */
 		const float *x2 = m->state_f + 96752; /* batchnorm3.running_var[64] */
-		float *y = m->arena + 11641472;
+		float *y = m->arena + 11039360;
 		/* training: the batch's statistics over 12544 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1136,11 +1136,11 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	/* %31 bn_apply [64,64,14,14] <- %24, %29, %25, %26  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4816896; /* [64,64,14,14] */
-		const float *x1 = m->arena + 11641472; /* [3,64] */
+		const float *x0 = m->arena + 6422528; /* [64,64,14,14] */
+		const float *x1 = m->arena + 11039360; /* [3,64] */
 		const float *x2 = m->param + 28064; /* batchnorm3.weight[64] */
 		const float *x3 = m->param + 28128; /* batchnorm3.bias[64] */
-		float *y = m->arena + 5619712;
+		float *y = m->arena + 7225344;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -1153,8 +1153,8 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	/* %32 relu [64,64,14,14] <- %31  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5619712; /* [64,64,14,14] */
-		float *y = m->arena + 8028160;
+		const float *x0 = m->arena + 7225344; /* [64,64,14,14] */
+		float *y = m->arena + 7225344;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(32);
@@ -1162,9 +1162,9 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	/* %34 conv2d [64,64,14,14] <- %32, %33  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
+		const float *x0 = m->arena + 7225344; /* [64,64,14,14] */
 		const float *x1 = m->param + 28192; /* conv2d4.weight[64,64,3,3] */
-		float *y = m->arena + 5619712;
+		float *y = m->arena + 8028160;
 		float *scratch = m->arena + 8830976;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
@@ -1189,10 +1189,10 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	/* %39 bn_stats [3,64] <- %34, %37, %38  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5619712; /* [64,64,14,14] */
+		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 96816; /* batchnorm4.running_mean[64] */
 		const float *x2 = m->state_f + 96880; /* batchnorm4.running_var[64] */
-		float *y = m->arena + 11641664;
+		float *y = m->arena + 11039552;
 		/* training: the batch's statistics over 12544 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1214,8 +1214,8 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	/* %41 bn_apply [64,64,14,14] <- %34, %39, %35, %36  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5619712; /* [64,64,14,14] */
-		const float *x1 = m->arena + 11641664; /* [3,64] */
+		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
+		const float *x1 = m->arena + 11039552; /* [3,64] */
 		const float *x2 = m->param + 65056; /* batchnorm4.weight[64] */
 		const float *x3 = m->param + 65120; /* batchnorm4.bias[64] */
 		float *y = m->arena + 8830976;
@@ -1232,7 +1232,7 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
-		float *y = m->arena + 9633792;
+		float *y = m->arena + 8830976;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(42);
@@ -1240,8 +1240,8 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	/* %43 maxpool [64,64,7,7] <- %42  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9633792; /* [64,64,14,14] */
-		float *y = m->arena + 8830976;
+		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
+		float *y = m->arena + 9633792;
 		/* maxpool 2x2: 14x14 -> 7x7 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 4096; p++) {  /* one (sample, channel) plane */
@@ -1253,19 +1253,19 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	/* %46 matmul [64,10] <- %44, %45  (models/mnist_cnn_bn.lua:20) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8830976; /* [64,3136] */
+		const float *x0 = m->arena + 9633792; /* [64,3136] */
 		const float *x1 = m->param + 65184; /* linear1.weight[10,3136] */
-		float *y = m->arena + 9132032;
-		float *scratch = m->arena + 9031680;
+		float *y = m->arena + 9934848;
+		float *scratch = m->arena + 9834496;
 		nn_gemm(64, 10, 3136, x0, 3136, 0, x1, 3136, 1, y, 10, scratch);
 		NN_PROF_END(46);
 	}
 	/* %48 bias_add [64,10] <- %46, %47  (models/mnist_cnn_bn.lua:20) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9132032; /* [64,10] */
+		const float *x0 = m->arena + 9934848; /* [64,10] */
 		const float *x1 = m->param + 96544; /* linear1.bias[10] */
-		float *y = m->arena + 11640832;
+		float *y = m->arena + 11038720;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++)
 				y[b*10 + c] = x0[b*10 + c] + x1[c];
@@ -1274,9 +1274,9 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	/* %49 softmax_ce [1] <- %48, %1  (models/mnist_cnn_bn.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11640832; /* [64,10] */
+		const float *x0 = m->arena + 11038720; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 11642048;
+		float *y = m->arena + 11039936;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -1330,7 +1330,7 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 96560; /* batchnorm1.running_mean[32] */
 		const float *x2 = m->state_f + 96592; /* batchnorm1.running_var[32] */
-		float *y = m->arena + 11641856;
+		float *y = m->arena + 11039744;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 32; c++) {
@@ -1342,7 +1342,7 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	/* %10 bn_apply [64,32,28,28] <- %3, %8, %4, %5  (models/mnist_cnn_bn.lua:16) */
 	{
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
-		const float *x1 = m->arena + 11641856; /* [3,32] */
+		const float *x1 = m->arena + 11039744; /* [3,32] */
 		const float *x2 = m->param + 288; /* batchnorm1.weight[32] */
 		const float *x3 = m->param + 320; /* batchnorm1.bias[32] */
 		float *y = m->arena + 1605632;
@@ -1357,15 +1357,15 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	/* %11 relu [64,32,28,28] <- %10  (models/mnist_cnn_bn.lua:16) */
 	{
 		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
-		float *y = m->arena + 3211264;
+		float *y = m->arena + 1605632;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %13 conv2d [64,32,28,28] <- %11, %12  (models/mnist_cnn_bn.lua:17) */
 	{
-		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
+		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,32,3,3] */
-		float *y = m->arena + 1605632;
+		float *y = m->arena + 3211264;
 		float *scratch = m->arena + 4816896;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
@@ -1388,10 +1388,10 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %18 bn_stats [3,32] <- %13, %16, %17  (models/mnist_cnn_bn.lua:17) */
 	{
-		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
+		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 96624; /* batchnorm2.running_mean[32] */
 		const float *x2 = m->state_f + 96656; /* batchnorm2.running_var[32] */
-		float *y = m->arena + 11641952;
+		float *y = m->arena + 11039840;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 32; c++) {
@@ -1402,8 +1402,8 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %20 bn_apply [64,32,28,28] <- %13, %18, %14, %15  (models/mnist_cnn_bn.lua:17) */
 	{
-		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
-		const float *x1 = m->arena + 11641952; /* [3,32] */
+		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
+		const float *x1 = m->arena + 11039840; /* [3,32] */
 		const float *x2 = m->param + 9568; /* batchnorm2.weight[32] */
 		const float *x3 = m->param + 9600; /* batchnorm2.bias[32] */
 		float *y = m->arena + 4816896;
@@ -1418,14 +1418,14 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	/* %21 relu [64,32,28,28] <- %20  (models/mnist_cnn_bn.lua:17) */
 	{
 		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
-		float *y = m->arena + 6422528;
+		float *y = m->arena + 4816896;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %22 maxpool [64,32,14,14] <- %21  (models/mnist_cnn_bn.lua:17) */
 	{
-		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
-		float *y = m->arena + 11239424;
+		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
+		float *y = m->arena + 10436608;
 		/* maxpool 2x2: 28x28 -> 14x14 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 2048; p++) {  /* one (sample, channel) plane */
@@ -1435,10 +1435,10 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %24 conv2d [64,64,14,14] <- %22, %23  (models/mnist_cnn_bn.lua:18) */
 	{
-		const float *x0 = m->arena + 11239424; /* [64,32,14,14] */
+		const float *x0 = m->arena + 10436608; /* [64,32,14,14] */
 		const float *x1 = m->param + 9632; /* conv2d3.weight[64,32,3,3] */
-		float *y = m->arena + 4816896;
-		float *scratch = m->arena + 5619712;
+		float *y = m->arena + 6422528;
+		float *scratch = m->arena + 7225344;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1460,10 +1460,10 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %29 bn_stats [3,64] <- %24, %27, %28  (models/mnist_cnn_bn.lua:18) */
 	{
-		const float *x0 = m->arena + 4816896; /* [64,64,14,14] */
+		const float *x0 = m->arena + 6422528; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 96688; /* batchnorm3.running_mean[64] */
 		const float *x2 = m->state_f + 96752; /* batchnorm3.running_var[64] */
-		float *y = m->arena + 11641472;
+		float *y = m->arena + 11039360;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -1474,11 +1474,11 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %31 bn_apply [64,64,14,14] <- %24, %29, %25, %26  (models/mnist_cnn_bn.lua:18) */
 	{
-		const float *x0 = m->arena + 4816896; /* [64,64,14,14] */
-		const float *x1 = m->arena + 11641472; /* [3,64] */
+		const float *x0 = m->arena + 6422528; /* [64,64,14,14] */
+		const float *x1 = m->arena + 11039360; /* [3,64] */
 		const float *x2 = m->param + 28064; /* batchnorm3.weight[64] */
 		const float *x3 = m->param + 28128; /* batchnorm3.bias[64] */
-		float *y = m->arena + 5619712;
+		float *y = m->arena + 7225344;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -1489,16 +1489,16 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %32 relu [64,64,14,14] <- %31  (models/mnist_cnn_bn.lua:18) */
 	{
-		const float *x0 = m->arena + 5619712; /* [64,64,14,14] */
-		float *y = m->arena + 8028160;
+		const float *x0 = m->arena + 7225344; /* [64,64,14,14] */
+		float *y = m->arena + 7225344;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %34 conv2d [64,64,14,14] <- %32, %33  (models/mnist_cnn_bn.lua:19) */
 	{
-		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
+		const float *x0 = m->arena + 7225344; /* [64,64,14,14] */
 		const float *x1 = m->param + 28192; /* conv2d4.weight[64,64,3,3] */
-		float *y = m->arena + 5619712;
+		float *y = m->arena + 8028160;
 		float *scratch = m->arena + 8830976;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
@@ -1521,10 +1521,10 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %39 bn_stats [3,64] <- %34, %37, %38  (models/mnist_cnn_bn.lua:19) */
 	{
-		const float *x0 = m->arena + 5619712; /* [64,64,14,14] */
+		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 96816; /* batchnorm4.running_mean[64] */
 		const float *x2 = m->state_f + 96880; /* batchnorm4.running_var[64] */
-		float *y = m->arena + 11641664;
+		float *y = m->arena + 11039552;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -1535,8 +1535,8 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %41 bn_apply [64,64,14,14] <- %34, %39, %35, %36  (models/mnist_cnn_bn.lua:19) */
 	{
-		const float *x0 = m->arena + 5619712; /* [64,64,14,14] */
-		const float *x1 = m->arena + 11641664; /* [3,64] */
+		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
+		const float *x1 = m->arena + 11039552; /* [3,64] */
 		const float *x2 = m->param + 65056; /* batchnorm4.weight[64] */
 		const float *x3 = m->param + 65120; /* batchnorm4.bias[64] */
 		float *y = m->arena + 8830976;
@@ -1551,14 +1551,14 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	/* %42 relu [64,64,14,14] <- %41  (models/mnist_cnn_bn.lua:19) */
 	{
 		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
-		float *y = m->arena + 9633792;
+		float *y = m->arena + 8830976;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %43 maxpool [64,64,7,7] <- %42  (models/mnist_cnn_bn.lua:19) */
 	{
-		const float *x0 = m->arena + 9633792; /* [64,64,14,14] */
-		float *y = m->arena + 8830976;
+		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
+		float *y = m->arena + 9633792;
 		/* maxpool 2x2: 14x14 -> 7x7 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 4096; p++) {  /* one (sample, channel) plane */
@@ -1568,17 +1568,17 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %46 matmul [64,10] <- %44, %45  (models/mnist_cnn_bn.lua:20) */
 	{
-		const float *x0 = m->arena + 8830976; /* [64,3136] */
+		const float *x0 = m->arena + 9633792; /* [64,3136] */
 		const float *x1 = m->param + 65184; /* linear1.weight[10,3136] */
-		float *y = m->arena + 9132032;
-		float *scratch = m->arena + 9031680;
+		float *y = m->arena + 9934848;
+		float *scratch = m->arena + 9834496;
 		nn_gemm(64, 10, 3136, x0, 3136, 0, x1, 3136, 1, y, 10, scratch);
 	}
 	/* %48 bias_add [64,10] <- %46, %47  (models/mnist_cnn_bn.lua:20) */
 	{
-		const float *x0 = m->arena + 9132032; /* [64,10] */
+		const float *x0 = m->arena + 9934848; /* [64,10] */
 		const float *x1 = m->param + 96544; /* linear1.bias[10] */
-		float *y = m->arena + 11640832;
+		float *y = m->arena + 11038720;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++)
 				y[b*10 + c] = x0[b*10 + c] + x1[c];
@@ -1586,9 +1586,9 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	if (yin)  /* evaluate: the loss too */
 	/* %49 softmax_ce [1] <- %48, %1  (models/mnist_cnn_bn.lua:24) */
 	{
-		const float *x0 = m->arena + 11640832; /* [64,10] */
+		const float *x0 = m->arena + 11038720; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 11642048;
+		float *y = m->arena + 11039936;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -1614,9 +1614,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %50 softmax_ce_grad [64,10] <- %48, %1  (models/mnist_cnn_bn.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11640832; /* [64,10] */
+		const float *x0 = m->arena + 11038720; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 9232384;
+		float *y = m->arena + 10035200;
 		const float inv = 1.0f / nrows;
 		for (int b = 0; b < 64; b++) {
 			float *dz = y + (long)b*10;
@@ -1638,7 +1638,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %51 bias_grad [10] <- %50  (models/mnist_cnn_bn.lua:20, grad.linear1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9232384; /* [64,10] */
+		const float *x0 = m->arena + 10035200; /* [64,10] */
 		float *y = m->grad + 96544;
 		for (int c = 0; c < 10; c++)
 			y[c] = 0;
@@ -1650,29 +1650,29 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %52 matmul [64,3136] <- %50, %45  (models/mnist_cnn_bn.lua:20) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9232384; /* [64,10] */
+		const float *x0 = m->arena + 10035200; /* [64,10] */
 		const float *x1 = m->param + 65184; /* linear1.weight[10,3136] */
-		float *y = m->arena + 10436608;
-		float *scratch = m->arena + 9031680;
+		float *y = m->arena + 10838016;
+		float *scratch = m->arena + 9834496;
 		nn_gemm(64, 3136, 10, x0, 10, 0, x1, 3136, 0, y, 3136, scratch);
 		NN_PROF_END(52);
 	}
 	/* %53 matmul [10,3136] <- %50, %44  (models/mnist_cnn_bn.lua:20, grad.linear1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9232384; /* [64,10] */
-		const float *x1 = m->arena + 8830976; /* [64,3136] */
+		const float *x0 = m->arena + 10035200; /* [64,10] */
+		const float *x1 = m->arena + 9633792; /* [64,3136] */
 		float *y = m->grad + 65184;
-		float *scratch = m->arena + 9031680;
+		float *scratch = m->arena + 9834496;
 		nn_gemm(10, 3136, 64, x0, 10, 1, x1, 3136, 0, y, 3136, scratch);
 		NN_PROF_END(53);
 	}
 	/* %55 maxpool_grad [64,64,14,14] <- %54, %42  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10436608; /* [64,64,7,7] */
-		const float *x1 = m->arena + 9633792; /* [64,64,14,14] */
-		float *y = m->arena + 8830976;
+		const float *x0 = m->arena + 10838016; /* [64,64,7,7] */
+		const float *x1 = m->arena + 8830976; /* [64,64,14,14] */
+		float *y = m->arena + 9633792;
 		/* the gradient of maxpool 2x2: 14x14 -> 7x7 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 4096; p++) {  /* one (sample, channel) plane */
@@ -1684,9 +1684,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %56 relu_grad [64,64,14,14] <- %55, %42  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
-		const float *x1 = m->arena + 9633792; /* [64,64,14,14] */
-		float *y = m->arena + 10436608;
+		const float *x0 = m->arena + 9633792; /* [64,64,14,14] */
+		const float *x1 = m->arena + 8830976; /* [64,64,14,14] */
+		float *y = m->arena + 9633792;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(56);
@@ -1694,7 +1694,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %57 bias_grad [64] <- %56  (models/mnist_cnn_bn.lua:19, grad.batchnorm4.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10436608; /* [64,64,14,14] */
+		const float *x0 = m->arena + 9633792; /* [64,64,14,14] */
 		float *y = m->grad + 65120;
 		for (int c = 0; c < 64; c++) {
 			double sum = 0;
@@ -1707,9 +1707,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %58 bn_gamma_grad [64] <- %56, %34, %39  (models/mnist_cnn_bn.lua:19, grad.batchnorm4.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10436608; /* [64,64,14,14] */
-		const float *x1 = m->arena + 5619712; /* [64,64,14,14] */
-		const float *x2 = m->arena + 11641664; /* [3,64] */
+		const float *x0 = m->arena + 9633792; /* [64,64,14,14] */
+		const float *x1 = m->arena + 8028160; /* [64,64,14,14] */
+		const float *x2 = m->arena + 11039552; /* [3,64] */
 		float *y = m->grad + 65056;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
@@ -1724,9 +1724,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %59 bn_dx [64,64,14,14] <- %56, %34, %39, %35, %58, %57  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10436608; /* [64,64,14,14] */
-		const float *x1 = m->arena + 5619712; /* [64,64,14,14] */
-		const float *x2 = m->arena + 11641664; /* [3,64] */
+		const float *x0 = m->arena + 9633792; /* [64,64,14,14] */
+		const float *x1 = m->arena + 8028160; /* [64,64,14,14] */
+		const float *x2 = m->arena + 11039552; /* [3,64] */
 		const float *x3 = m->param + 65056; /* batchnorm4.weight[64] */
 		const float *x4 = m->grad + 65056; /* grad.batchnorm4.weight[64] */
 		const float *x5 = m->grad + 65120; /* grad.batchnorm4.bias[64] */
@@ -1746,7 +1746,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
 		const float *x1 = m->param + 28192; /* conv2d4.weight[64,64,3,3] */
-		float *y = m->arena + 5619712;
+		float *y = m->arena + 8028160;
 		float *scratch = m->arena + 9633792;
 		/* dx from dy and w: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
@@ -1773,7 +1773,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %61 conv2d_dw [64,64,3,3] <- %32, %59  (models/mnist_cnn_bn.lua:19, grad.conv2d4.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
+		const float *x0 = m->arena + 7225344; /* [64,64,14,14] */
 		const float *x1 = m->arena + 8830976; /* [64,64,14,14] */
 		float *y = m->grad + 28192;
 		float *scratch = m->arena + 9633792;
@@ -1813,9 +1813,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %62 relu_grad [64,64,14,14] <- %60, %32  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5619712; /* [64,64,14,14] */
-		const float *x1 = m->arena + 8028160; /* [64,64,14,14] */
-		float *y = m->arena + 8830976;
+		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
+		const float *x1 = m->arena + 7225344; /* [64,64,14,14] */
+		float *y = m->arena + 8028160;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(62);
@@ -1823,7 +1823,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %63 bias_grad [64] <- %62  (models/mnist_cnn_bn.lua:18, grad.batchnorm3.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
+		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
 		float *y = m->grad + 28128;
 		for (int c = 0; c < 64; c++) {
 			double sum = 0;
@@ -1836,9 +1836,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %64 bn_gamma_grad [64] <- %62, %24, %29  (models/mnist_cnn_bn.lua:18, grad.batchnorm3.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
-		const float *x1 = m->arena + 4816896; /* [64,64,14,14] */
-		const float *x2 = m->arena + 11641472; /* [3,64] */
+		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
+		const float *x1 = m->arena + 6422528; /* [64,64,14,14] */
+		const float *x2 = m->arena + 11039360; /* [3,64] */
 		float *y = m->grad + 28064;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
@@ -1853,13 +1853,13 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %65 bn_dx [64,64,14,14] <- %62, %24, %29, %25, %64, %63  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
-		const float *x1 = m->arena + 4816896; /* [64,64,14,14] */
-		const float *x2 = m->arena + 11641472; /* [3,64] */
+		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
+		const float *x1 = m->arena + 6422528; /* [64,64,14,14] */
+		const float *x2 = m->arena + 11039360; /* [3,64] */
 		const float *x3 = m->param + 28064; /* batchnorm3.weight[64] */
 		const float *x4 = m->grad + 28064; /* grad.batchnorm3.weight[64] */
 		const float *x5 = m->grad + 28128; /* grad.batchnorm3.bias[64] */
-		float *y = m->arena + 5619712;
+		float *y = m->arena + 7225344;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -1873,10 +1873,10 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %66 conv2d_dx [64,32,14,14] <- %65, %23  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5619712; /* [64,64,14,14] */
+		const float *x0 = m->arena + 7225344; /* [64,64,14,14] */
 		const float *x1 = m->param + 9632; /* conv2d3.weight[64,32,3,3] */
 		float *y = m->arena + 8028160;
-		float *scratch = m->arena + 4816896;
+		float *scratch = m->arena + 6422528;
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1902,10 +1902,10 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %67 conv2d_dw [64,32,3,3] <- %22, %65  (models/mnist_cnn_bn.lua:18, grad.conv2d3.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11239424; /* [64,32,14,14] */
-		const float *x1 = m->arena + 5619712; /* [64,64,14,14] */
+		const float *x0 = m->arena + 10436608; /* [64,32,14,14] */
+		const float *x1 = m->arena + 7225344; /* [64,64,14,14] */
 		float *y = m->grad + 9632;
-		float *scratch = m->arena + 4816896;
+		float *scratch = m->arena + 6422528;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: dwᵀ [288,64] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {32, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1943,8 +1943,8 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [64,32,14,14] */
-		const float *x1 = m->arena + 6422528; /* [64,32,28,28] */
-		float *y = m->arena + 4816896;
+		const float *x1 = m->arena + 4816896; /* [64,32,28,28] */
+		float *y = m->arena + 6422528;
 		/* the gradient of maxpool 2x2: 28x28 -> 14x14 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 2048; p++) {  /* one (sample, channel) plane */
@@ -1956,9 +1956,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %69 relu_grad [64,32,28,28] <- %68, %21  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
-		const float *x1 = m->arena + 6422528; /* [64,32,28,28] */
-		float *y = m->arena + 8028160;
+		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
+		const float *x1 = m->arena + 4816896; /* [64,32,28,28] */
+		float *y = m->arena + 6422528;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(69);
@@ -1966,7 +1966,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %70 bias_grad [32] <- %69  (models/mnist_cnn_bn.lua:17, grad.batchnorm2.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
+		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
 		float *y = m->grad + 9600;
 		for (int c = 0; c < 32; c++) {
 			double sum = 0;
@@ -1979,9 +1979,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %71 bn_gamma_grad [32] <- %69, %13, %18  (models/mnist_cnn_bn.lua:17, grad.batchnorm2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
-		const float *x1 = m->arena + 1605632; /* [64,32,28,28] */
-		const float *x2 = m->arena + 11641952; /* [3,32] */
+		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
+		const float *x1 = m->arena + 3211264; /* [64,32,28,28] */
+		const float *x2 = m->arena + 11039840; /* [3,32] */
 		float *y = m->grad + 9568;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
@@ -1996,9 +1996,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %72 bn_dx [64,32,28,28] <- %69, %13, %18, %14, %71, %70  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
-		const float *x1 = m->arena + 1605632; /* [64,32,28,28] */
-		const float *x2 = m->arena + 11641952; /* [3,32] */
+		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
+		const float *x1 = m->arena + 3211264; /* [64,32,28,28] */
+		const float *x2 = m->arena + 11039840; /* [3,32] */
 		const float *x3 = m->param + 9568; /* batchnorm2.weight[32] */
 		const float *x4 = m->grad + 9568; /* grad.batchnorm2.weight[32] */
 		const float *x5 = m->grad + 9600; /* grad.batchnorm2.bias[32] */
@@ -2018,7 +2018,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,32,3,3] */
-		float *y = m->arena + 1605632;
+		float *y = m->arena + 3211264;
 		float *scratch = m->arena + 6422528;
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
@@ -2045,7 +2045,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %74 conv2d_dw [32,32,3,3] <- %11, %72  (models/mnist_cnn_bn.lua:17, grad.conv2d2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
+		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
 		const float *x1 = m->arena + 4816896; /* [64,32,28,28] */
 		float *y = m->grad + 352;
 		float *scratch = m->arena + 6422528;
@@ -2085,9 +2085,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %75 relu_grad [64,32,28,28] <- %73, %11  (models/mnist_cnn_bn.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
-		const float *x1 = m->arena + 3211264; /* [64,32,28,28] */
-		float *y = m->arena + 4816896;
+		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
+		const float *x1 = m->arena + 1605632; /* [64,32,28,28] */
+		float *y = m->arena + 3211264;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(75);
@@ -2095,7 +2095,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %76 bias_grad [32] <- %75  (models/mnist_cnn_bn.lua:16, grad.batchnorm1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
+		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
 		float *y = m->grad + 320;
 		for (int c = 0; c < 32; c++) {
 			double sum = 0;
@@ -2108,9 +2108,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %77 bn_gamma_grad [32] <- %75, %3, %8  (models/mnist_cnn_bn.lua:16, grad.batchnorm1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
+		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
 		const float *x1 = m->arena + 0; /* [64,32,28,28] */
-		const float *x2 = m->arena + 11641856; /* [3,32] */
+		const float *x2 = m->arena + 11039744; /* [3,32] */
 		float *y = m->grad + 288;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
@@ -2125,9 +2125,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %78 bn_dx [64,32,28,28] <- %75, %3, %8, %4, %77, %76  (models/mnist_cnn_bn.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
+		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
 		const float *x1 = m->arena + 0; /* [64,32,28,28] */
-		const float *x2 = m->arena + 11641856; /* [3,32] */
+		const float *x2 = m->arena + 11039744; /* [3,32] */
 		const float *x3 = m->param + 288; /* batchnorm1.weight[32] */
 		const float *x4 = m->grad + 288; /* grad.batchnorm1.weight[32] */
 		const float *x5 = m->grad + 320; /* grad.batchnorm1.bias[32] */
@@ -2194,7 +2194,7 @@ static void update(mnist_cnn_bn *m)
 	/* %9 bn_running <- %8, %6, %7  (models/mnist_cnn_bn.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11641856; /* [3,32] */
+		const float *x0 = m->arena + 11039744; /* [3,32] */
 		float *x1 = m->state_f + 96560; /* batchnorm1.running_mean[32] */
 		float *x2 = m->state_f + 96592; /* batchnorm1.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·50176/50175 */
@@ -2207,7 +2207,7 @@ static void update(mnist_cnn_bn *m)
 	/* %19 bn_running <- %18, %16, %17  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11641952; /* [3,32] */
+		const float *x0 = m->arena + 11039840; /* [3,32] */
 		float *x1 = m->state_f + 96624; /* batchnorm2.running_mean[32] */
 		float *x2 = m->state_f + 96656; /* batchnorm2.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·50176/50175 */
@@ -2220,7 +2220,7 @@ static void update(mnist_cnn_bn *m)
 	/* %30 bn_running <- %29, %27, %28  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11641472; /* [3,64] */
+		const float *x0 = m->arena + 11039360; /* [3,64] */
 		float *x1 = m->state_f + 96688; /* batchnorm3.running_mean[64] */
 		float *x2 = m->state_f + 96752; /* batchnorm3.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
@@ -2233,7 +2233,7 @@ static void update(mnist_cnn_bn *m)
 	/* %40 bn_running <- %39, %37, %38  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11641664; /* [3,64] */
+		const float *x0 = m->arena + 11039552; /* [3,64] */
 		float *x1 = m->state_f + 96816; /* batchnorm4.running_mean[64] */
 		float *x2 = m->state_f + 96880; /* batchnorm4.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */

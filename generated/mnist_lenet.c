@@ -3,7 +3,7 @@
  *
  * Model mnist_lenet: batch 64, 61760 parameters.
  * Memory: parameters 61760, gradients 61760, optimizer state 123520,
- * arena 903824 floats (naive sum of transients 2684592).
+ * arena 678032 floats (naive sum of transients 2684592).
  *
  * cc -O2 -march=native mnist_lenet.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -814,12 +814,12 @@ typedef float nn_in_t;     /* an input element */
 #define NN_PARAM 61760
 #define NN_GRAD 61760
 #define NN_STATE 123520
-#define NN_ARENA 903824
+#define NN_ARENA 678032
 #define NN_XBUF 50176   /* a staged batch of inputs */
 #define NN_YBUF 64   /* and of labels (as floats) */
 #define NN_MODEL_HASH "1255f7117b6e5f8a"
-#define NN_LOSS (m->arena + 903808)
-#define NN_PREDICT (m->arena + 903168)
+#define NN_LOSS (m->arena + 678016)
+#define NN_PREDICT (m->arena + 677376)
 
 struct mnist_lenet {
 	float lr;            /* learning rate of the next step */
@@ -939,7 +939,7 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 301056; /* [64,6,28,28] */
-		float *y = m->arena + 0;
+		float *y = m->arena + 301056;
 		for (long i = 0; i < 301056; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(6);
@@ -947,8 +947,8 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 	/* %7 maxpool [64,6,14,14] <- %6  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 0; /* [64,6,28,28] */
-		float *y = m->arena + 608256;
+		const float *x0 = m->arena + 301056; /* [64,6,28,28] */
+		float *y = m->arena + 204800;
 		/* maxpool 2x2: 28x28 -> 14x14 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 384; p++) {  /* one (sample, channel) plane */
@@ -960,10 +960,10 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 	/* %9 conv2d [64,16,10,10] <- %7, %8  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 608256; /* [64,6,14,14] */
+		const float *x0 = m->arena + 204800; /* [64,6,14,14] */
 		const float *x1 = m->param + 176; /* conv2d2.weight[16,6,5,5] */
-		float *y = m->arena + 301056;
-		float *scratch = m->arena + 403456;
+		float *y = m->arena + 0;
+		float *scratch = m->arena + 102400;
 		/* y = x * w: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {6, 14, 14, 5, 1, 0, 1, 10, 10};  /* C,H,W, k,S,P,D, OH,OW */
@@ -987,9 +987,9 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 	/* %11 bias_add [64,16,10,10] <- %9, %10  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 301056; /* [64,16,10,10] */
+		const float *x0 = m->arena + 0; /* [64,16,10,10] */
 		const float *x1 = m->param + 2576; /* conv2d2.bias[16] */
-		float *y = m->arena + 403456;
+		float *y = m->arena + 102400;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++)
 				for (int i = 0; i < 100; i++)
@@ -999,8 +999,8 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 	/* %12 relu [64,16,10,10] <- %11  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 403456; /* [64,16,10,10] */
-		float *y = m->arena + 301056;
+		const float *x0 = m->arena + 102400; /* [64,16,10,10] */
+		float *y = m->arena + 102400;
 		for (long i = 0; i < 102400; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(12);
@@ -1008,8 +1008,8 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 	/* %13 maxpool [64,16,5,5] <- %12  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 301056; /* [64,16,10,10] */
-		float *y = m->arena + 454656;
+		const float *x0 = m->arena + 102400; /* [64,16,10,10] */
+		float *y = m->arena + 51200;
 		/* maxpool 2x2: 10x10 -> 5x5 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 1024; p++) {  /* one (sample, channel) plane */
@@ -1021,19 +1021,19 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 	/* %16 matmul [64,120] <- %14, %15  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 454656; /* [64,400] */
+		const float *x0 = m->arena + 51200; /* [64,400] */
 		const float *x1 = m->param + 2592; /* linear1.weight[120,400] */
-		float *y = m->arena + 480256;
-		float *scratch = m->arena + 403456;
+		float *y = m->arena + 280064;
+		float *scratch = m->arena + 0;
 		nn_gemm(64, 120, 400, x0, 400, 0, x1, 400, 1, y, 120, scratch);
 		NN_PROF_END(16);
 	}
 	/* %18 bias_add [64,120] <- %16, %17  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 480256; /* [64,120] */
+		const float *x0 = m->arena + 280064; /* [64,120] */
 		const float *x1 = m->param + 50592; /* linear1.bias[120] */
-		float *y = m->arena + 403456;
+		float *y = m->arena + 291584;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 120; c++)
 				y[b*120 + c] = x0[b*120 + c] + x1[c];
@@ -1042,8 +1042,8 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 	/* %19 relu [64,120] <- %18  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 403456; /* [64,120] */
-		float *y = m->arena + 414976;
+		const float *x0 = m->arena + 291584; /* [64,120] */
+		float *y = m->arena + 291584;
 		for (long i = 0; i < 7680; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(19);
@@ -1051,19 +1051,19 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 	/* %21 matmul [64,84] <- %19, %20  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 414976; /* [64,120] */
+		const float *x0 = m->arena + 291584; /* [64,120] */
 		const float *x1 = m->param + 50720; /* linear2.weight[84,120] */
-		float *y = m->arena + 422656;
-		float *scratch = m->arena + 403456;
+		float *y = m->arena + 76800;
+		float *scratch = m->arena + 280064;
 		nn_gemm(64, 84, 120, x0, 120, 0, x1, 120, 1, y, 84, scratch);
 		NN_PROF_END(21);
 	}
 	/* %23 bias_add [64,84] <- %21, %22  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 422656; /* [64,84] */
+		const float *x0 = m->arena + 76800; /* [64,84] */
 		const float *x1 = m->param + 60800; /* linear2.bias[84] */
-		float *y = m->arena + 403456;
+		float *y = m->arena + 286208;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 84; c++)
 				y[b*84 + c] = x0[b*84 + c] + x1[c];
@@ -1072,8 +1072,8 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 	/* %24 relu [64,84] <- %23  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 403456; /* [64,84] */
-		float *y = m->arena + 409600;
+		const float *x0 = m->arena + 286208; /* [64,84] */
+		float *y = m->arena + 286208;
 		for (long i = 0; i < 5376; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(24);
@@ -1081,19 +1081,19 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 	/* %26 matmul [64,10] <- %24, %25  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 409600; /* [64,84] */
+		const float *x0 = m->arena + 286208; /* [64,84] */
 		const float *x1 = m->param + 60896; /* linear3.weight[10,84] */
-		float *y = m->arena + 406144;
-		float *scratch = m->arena + 403456;
+		float *y = m->arena + 299264;
+		float *scratch = m->arena + 280064;
 		nn_gemm(64, 10, 84, x0, 84, 0, x1, 84, 1, y, 10, scratch);
 		NN_PROF_END(26);
 	}
 	/* %28 bias_add [64,10] <- %26, %27  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 406144; /* [64,10] */
+		const float *x0 = m->arena + 299264; /* [64,10] */
 		const float *x1 = m->param + 61744; /* linear3.bias[10] */
-		float *y = m->arena + 903168;
+		float *y = m->arena + 677376;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++)
 				y[b*10 + c] = x0[b*10 + c] + x1[c];
@@ -1102,9 +1102,9 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 	/* %29 softmax_ce [1] <- %28, %1  (models/mnist_lenet.lua:20) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 903168; /* [64,10] */
+		const float *x0 = m->arena + 677376; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 903808;
+		float *y = m->arena + 678016;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -1166,14 +1166,14 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %6 relu [64,6,28,28] <- %5  (models/mnist_lenet.lua:16) */
 	{
 		const float *x0 = m->arena + 301056; /* [64,6,28,28] */
-		float *y = m->arena + 0;
+		float *y = m->arena + 301056;
 		for (long i = 0; i < 301056; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %7 maxpool [64,6,14,14] <- %6  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 0; /* [64,6,28,28] */
-		float *y = m->arena + 608256;
+		const float *x0 = m->arena + 301056; /* [64,6,28,28] */
+		float *y = m->arena + 204800;
 		/* maxpool 2x2: 28x28 -> 14x14 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 384; p++) {  /* one (sample, channel) plane */
@@ -1183,10 +1183,10 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	}
 	/* %9 conv2d [64,16,10,10] <- %7, %8  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 608256; /* [64,6,14,14] */
+		const float *x0 = m->arena + 204800; /* [64,6,14,14] */
 		const float *x1 = m->param + 176; /* conv2d2.weight[16,6,5,5] */
-		float *y = m->arena + 301056;
-		float *scratch = m->arena + 403456;
+		float *y = m->arena + 0;
+		float *scratch = m->arena + 102400;
 		/* y = x * w: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {6, 14, 14, 5, 1, 0, 1, 10, 10};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1208,9 +1208,9 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	}
 	/* %11 bias_add [64,16,10,10] <- %9, %10  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 301056; /* [64,16,10,10] */
+		const float *x0 = m->arena + 0; /* [64,16,10,10] */
 		const float *x1 = m->param + 2576; /* conv2d2.bias[16] */
-		float *y = m->arena + 403456;
+		float *y = m->arena + 102400;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++)
 				for (int i = 0; i < 100; i++)
@@ -1218,15 +1218,15 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	}
 	/* %12 relu [64,16,10,10] <- %11  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 403456; /* [64,16,10,10] */
-		float *y = m->arena + 301056;
+		const float *x0 = m->arena + 102400; /* [64,16,10,10] */
+		float *y = m->arena + 102400;
 		for (long i = 0; i < 102400; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %13 maxpool [64,16,5,5] <- %12  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 301056; /* [64,16,10,10] */
-		float *y = m->arena + 454656;
+		const float *x0 = m->arena + 102400; /* [64,16,10,10] */
+		float *y = m->arena + 51200;
 		/* maxpool 2x2: 10x10 -> 5x5 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 1024; p++) {  /* one (sample, channel) plane */
@@ -1236,65 +1236,65 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	}
 	/* %16 matmul [64,120] <- %14, %15  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 454656; /* [64,400] */
+		const float *x0 = m->arena + 51200; /* [64,400] */
 		const float *x1 = m->param + 2592; /* linear1.weight[120,400] */
-		float *y = m->arena + 480256;
-		float *scratch = m->arena + 403456;
+		float *y = m->arena + 280064;
+		float *scratch = m->arena + 0;
 		nn_gemm(64, 120, 400, x0, 400, 0, x1, 400, 1, y, 120, scratch);
 	}
 	/* %18 bias_add [64,120] <- %16, %17  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 480256; /* [64,120] */
+		const float *x0 = m->arena + 280064; /* [64,120] */
 		const float *x1 = m->param + 50592; /* linear1.bias[120] */
-		float *y = m->arena + 403456;
+		float *y = m->arena + 291584;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 120; c++)
 				y[b*120 + c] = x0[b*120 + c] + x1[c];
 	}
 	/* %19 relu [64,120] <- %18  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 403456; /* [64,120] */
-		float *y = m->arena + 414976;
+		const float *x0 = m->arena + 291584; /* [64,120] */
+		float *y = m->arena + 291584;
 		for (long i = 0; i < 7680; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %21 matmul [64,84] <- %19, %20  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 414976; /* [64,120] */
+		const float *x0 = m->arena + 291584; /* [64,120] */
 		const float *x1 = m->param + 50720; /* linear2.weight[84,120] */
-		float *y = m->arena + 422656;
-		float *scratch = m->arena + 403456;
+		float *y = m->arena + 76800;
+		float *scratch = m->arena + 280064;
 		nn_gemm(64, 84, 120, x0, 120, 0, x1, 120, 1, y, 84, scratch);
 	}
 	/* %23 bias_add [64,84] <- %21, %22  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 422656; /* [64,84] */
+		const float *x0 = m->arena + 76800; /* [64,84] */
 		const float *x1 = m->param + 60800; /* linear2.bias[84] */
-		float *y = m->arena + 403456;
+		float *y = m->arena + 286208;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 84; c++)
 				y[b*84 + c] = x0[b*84 + c] + x1[c];
 	}
 	/* %24 relu [64,84] <- %23  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 403456; /* [64,84] */
-		float *y = m->arena + 409600;
+		const float *x0 = m->arena + 286208; /* [64,84] */
+		float *y = m->arena + 286208;
 		for (long i = 0; i < 5376; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %26 matmul [64,10] <- %24, %25  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 409600; /* [64,84] */
+		const float *x0 = m->arena + 286208; /* [64,84] */
 		const float *x1 = m->param + 60896; /* linear3.weight[10,84] */
-		float *y = m->arena + 406144;
-		float *scratch = m->arena + 403456;
+		float *y = m->arena + 299264;
+		float *scratch = m->arena + 280064;
 		nn_gemm(64, 10, 84, x0, 84, 0, x1, 84, 1, y, 10, scratch);
 	}
 	/* %28 bias_add [64,10] <- %26, %27  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 406144; /* [64,10] */
+		const float *x0 = m->arena + 299264; /* [64,10] */
 		const float *x1 = m->param + 61744; /* linear3.bias[10] */
-		float *y = m->arena + 903168;
+		float *y = m->arena + 677376;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++)
 				y[b*10 + c] = x0[b*10 + c] + x1[c];
@@ -1302,9 +1302,9 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	if (yin)  /* evaluate: the loss too */
 	/* %29 softmax_ce [1] <- %28, %1  (models/mnist_lenet.lua:20) */
 	{
-		const float *x0 = m->arena + 903168; /* [64,10] */
+		const float *x0 = m->arena + 677376; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 903808;
+		float *y = m->arena + 678016;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -1330,9 +1330,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %30 softmax_ce_grad [64,10] <- %28, %1  (models/mnist_lenet.lua:20) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 903168; /* [64,10] */
+		const float *x0 = m->arena + 677376; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 428032;
+		float *y = m->arena + 300224;
 		const float inv = 1.0f / nrows;
 		for (int b = 0; b < 64; b++) {
 			float *dz = y + (long)b*10;
@@ -1354,7 +1354,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %31 bias_grad [10] <- %30  (models/mnist_lenet.lua:16, grad.linear3.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 428032; /* [64,10] */
+		const float *x0 = m->arena + 300224; /* [64,10] */
 		float *y = m->grad + 61744;
 		for (int c = 0; c < 10; c++)
 			y[c] = 0;
@@ -1366,29 +1366,29 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %32 matmul [64,84] <- %30, %25  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 428032; /* [64,10] */
+		const float *x0 = m->arena + 300224; /* [64,10] */
 		const float *x1 = m->param + 60896; /* linear3.weight[10,84] */
-		float *y = m->arena + 422656;
-		float *scratch = m->arena + 403456;
+		float *y = m->arena + 84480;
+		float *scratch = m->arena + 299264;
 		nn_gemm(64, 84, 10, x0, 10, 0, x1, 84, 0, y, 84, scratch);
 		NN_PROF_END(32);
 	}
 	/* %33 matmul [10,84] <- %30, %24  (models/mnist_lenet.lua:16, grad.linear3.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 428032; /* [64,10] */
-		const float *x1 = m->arena + 409600; /* [64,84] */
+		const float *x0 = m->arena + 300224; /* [64,10] */
+		const float *x1 = m->arena + 286208; /* [64,84] */
 		float *y = m->grad + 60896;
-		float *scratch = m->arena + 403456;
+		float *scratch = m->arena + 280064;
 		nn_gemm(10, 84, 64, x0, 10, 1, x1, 84, 0, y, 84, scratch);
 		NN_PROF_END(33);
 	}
 	/* %34 relu_grad [64,84] <- %32, %24  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 422656; /* [64,84] */
-		const float *x1 = m->arena + 409600; /* [64,84] */
-		float *y = m->arena + 430336;
+		const float *x0 = m->arena + 84480; /* [64,84] */
+		const float *x1 = m->arena + 286208; /* [64,84] */
+		float *y = m->arena + 84480;
 		for (long i = 0; i < 5376; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(34);
@@ -1396,7 +1396,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %35 bias_grad [84] <- %34  (models/mnist_lenet.lua:16, grad.linear2.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 430336; /* [64,84] */
+		const float *x0 = m->arena + 84480; /* [64,84] */
 		float *y = m->grad + 60800;
 		for (int c = 0; c < 84; c++)
 			y[c] = 0;
@@ -1408,29 +1408,29 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %36 matmul [64,120] <- %34, %20  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 430336; /* [64,84] */
+		const float *x0 = m->arena + 84480; /* [64,84] */
 		const float *x1 = m->param + 50720; /* linear2.weight[84,120] */
-		float *y = m->arena + 422656;
-		float *scratch = m->arena + 403456;
+		float *y = m->arena + 76800;
+		float *scratch = m->arena + 280064;
 		nn_gemm(64, 120, 84, x0, 84, 0, x1, 120, 0, y, 120, scratch);
 		NN_PROF_END(36);
 	}
 	/* %37 matmul [84,120] <- %34, %19  (models/mnist_lenet.lua:16, grad.linear2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 430336; /* [64,84] */
-		const float *x1 = m->arena + 414976; /* [64,120] */
+		const float *x0 = m->arena + 84480; /* [64,84] */
+		const float *x1 = m->arena + 291584; /* [64,120] */
 		float *y = m->grad + 50720;
-		float *scratch = m->arena + 403456;
+		float *scratch = m->arena + 280064;
 		nn_gemm(84, 120, 64, x0, 84, 1, x1, 120, 0, y, 120, scratch);
 		NN_PROF_END(37);
 	}
 	/* %38 relu_grad [64,120] <- %36, %19  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 422656; /* [64,120] */
-		const float *x1 = m->arena + 414976; /* [64,120] */
-		float *y = m->arena + 480256;
+		const float *x0 = m->arena + 76800; /* [64,120] */
+		const float *x1 = m->arena + 291584; /* [64,120] */
+		float *y = m->arena + 76800;
 		for (long i = 0; i < 7680; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(38);
@@ -1438,7 +1438,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %39 bias_grad [120] <- %38  (models/mnist_lenet.lua:16, grad.linear1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 480256; /* [64,120] */
+		const float *x0 = m->arena + 76800; /* [64,120] */
 		float *y = m->grad + 50592;
 		for (int c = 0; c < 120; c++)
 			y[c] = 0;
@@ -1450,29 +1450,29 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %40 matmul [64,400] <- %38, %15  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 480256; /* [64,120] */
+		const float *x0 = m->arena + 76800; /* [64,120] */
 		const float *x1 = m->param + 2592; /* linear1.weight[120,400] */
-		float *y = m->arena + 505856;
-		float *scratch = m->arena + 403456;
+		float *y = m->arena + 602112;
+		float *scratch = m->arena + 0;
 		nn_gemm(64, 400, 120, x0, 120, 0, x1, 400, 0, y, 400, scratch);
 		NN_PROF_END(40);
 	}
 	/* %41 matmul [120,400] <- %38, %14  (models/mnist_lenet.lua:16, grad.linear1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 480256; /* [64,120] */
-		const float *x1 = m->arena + 454656; /* [64,400] */
+		const float *x0 = m->arena + 76800; /* [64,120] */
+		const float *x1 = m->arena + 51200; /* [64,400] */
 		float *y = m->grad + 2592;
-		float *scratch = m->arena + 403456;
+		float *scratch = m->arena + 0;
 		nn_gemm(120, 400, 64, x0, 120, 1, x1, 400, 0, y, 400, scratch);
 		NN_PROF_END(41);
 	}
 	/* %43 maxpool_grad [64,16,10,10] <- %42, %12  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 505856; /* [64,16,5,5] */
-		const float *x1 = m->arena + 301056; /* [64,16,10,10] */
-		float *y = m->arena + 403456;
+		const float *x0 = m->arena + 602112; /* [64,16,5,5] */
+		const float *x1 = m->arena + 102400; /* [64,16,10,10] */
+		float *y = m->arena + 0;
 		/* the gradient of maxpool 2x2: 10x10 -> 5x5 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 1024; p++) {  /* one (sample, channel) plane */
@@ -1484,9 +1484,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %44 relu_grad [64,16,10,10] <- %43, %12  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 403456; /* [64,16,10,10] */
-		const float *x1 = m->arena + 301056; /* [64,16,10,10] */
-		float *y = m->arena + 505856;
+		const float *x0 = m->arena + 0; /* [64,16,10,10] */
+		const float *x1 = m->arena + 102400; /* [64,16,10,10] */
+		float *y = m->arena + 0;
 		for (long i = 0; i < 102400; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(44);
@@ -1494,7 +1494,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %45 bias_grad [16] <- %44  (models/mnist_lenet.lua:16, grad.conv2d2.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 505856; /* [64,16,10,10] */
+		const float *x0 = m->arena + 0; /* [64,16,10,10] */
 		float *y = m->grad + 2576;
 		for (int c = 0; c < 16; c++) {
 			double sum = 0;
@@ -1507,10 +1507,10 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %46 conv2d_dx [64,6,14,14] <- %44, %8  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 505856; /* [64,16,10,10] */
+		const float *x0 = m->arena + 0; /* [64,16,10,10] */
 		const float *x1 = m->param + 176; /* conv2d2.weight[16,6,5,5] */
-		float *y = m->arena + 683520;
-		float *scratch = m->arena + 301056;
+		float *y = m->arena + 602112;
+		float *scratch = m->arena + 102400;
 		/* dx from dy and w: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {16, 10, 10, 5, 1, 4, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1536,10 +1536,10 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %47 conv2d_dw [16,6,5,5] <- %7, %44  (models/mnist_lenet.lua:16, grad.conv2d2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 608256; /* [64,6,14,14] */
-		const float *x1 = m->arena + 505856; /* [64,16,10,10] */
+		const float *x0 = m->arena + 204800; /* [64,6,14,14] */
+		const float *x1 = m->arena + 0; /* [64,16,10,10] */
 		float *y = m->grad + 176;
-		float *scratch = m->arena + 301056;
+		float *scratch = m->arena + 102400;
 		/* dw from x and dy: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; implicit GEMM */
 		/* stride 1: dwᵀ [150,16] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {6, 14, 14, 5, 1, 0, 1, 10, 10};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1575,9 +1575,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %48 maxpool_grad [64,6,28,28] <- %46, %6  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 683520; /* [64,6,14,14] */
-		const float *x1 = m->arena + 0; /* [64,6,28,28] */
-		float *y = m->arena + 301056;
+		const float *x0 = m->arena + 602112; /* [64,6,14,14] */
+		const float *x1 = m->arena + 301056; /* [64,6,28,28] */
+		float *y = m->arena + 0;
 		/* the gradient of maxpool 2x2: 28x28 -> 14x14 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 384; p++) {  /* one (sample, channel) plane */
@@ -1589,9 +1589,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %49 relu_grad [64,6,28,28] <- %48, %6  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 301056; /* [64,6,28,28] */
-		const float *x1 = m->arena + 0; /* [64,6,28,28] */
-		float *y = m->arena + 602112;
+		const float *x0 = m->arena + 0; /* [64,6,28,28] */
+		const float *x1 = m->arena + 301056; /* [64,6,28,28] */
+		float *y = m->arena + 0;
 		for (long i = 0; i < 301056; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(49);
@@ -1599,7 +1599,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %50 bias_grad [6] <- %49  (models/mnist_lenet.lua:16, grad.conv2d1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 602112; /* [64,6,28,28] */
+		const float *x0 = m->arena + 0; /* [64,6,28,28] */
 		float *y = m->grad + 160;
 		for (int c = 0; c < 6; c++) {
 			double sum = 0;
@@ -1613,9 +1613,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,1,28,28] */
-		const float *x1 = m->arena + 602112; /* [64,6,28,28] */
+		const float *x1 = m->arena + 0; /* [64,6,28,28] */
 		float *y = m->grad + 0;
-		float *scratch = m->arena + 0;
+		float *scratch = m->arena + 301056;
 		/* dw from x and dy: a 5x5 conv, pad 2, 1 -> 6 channels, 28x28 -> 28x28; implicit GEMM */
 		static const NnConv cv = {1, 28, 28, 5, 1, 2, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */

@@ -896,7 +896,7 @@ static void forward_train(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [32,256] */
-		float *y = m->arena + 8192;
+		float *y = m->arena + 0;
 		for (long i = 0; i < 8192; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(7);
@@ -904,10 +904,10 @@ static void forward_train(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 	/* %9 matmul [32,10] <- %7, %8  (models/mnist_mlp.lua:9) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8192; /* [32,256] */
+		const float *x0 = m->arena + 0; /* [32,256] */
 		const float *x1 = m->param + 200960; /* linear2.weight[10,256] */
 		float *y = m->arena + 16384;
-		float *scratch = m->arena + 0;
+		float *scratch = m->arena + 8192;
 		nn_gemm(32, 10, 256, x0, 256, 0, x1, 256, 1, y, 10, scratch);
 		NN_PROF_END(9);
 	}
@@ -971,16 +971,16 @@ static void forward_eval(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 	/* %7 relu [32,256] <- %6  (models/mnist_mlp.lua:8) */
 	{
 		const float *x0 = m->arena + 0; /* [32,256] */
-		float *y = m->arena + 8192;
+		float *y = m->arena + 0;
 		for (long i = 0; i < 8192; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %9 matmul [32,10] <- %7, %8  (models/mnist_mlp.lua:9) */
 	{
-		const float *x0 = m->arena + 8192; /* [32,256] */
+		const float *x0 = m->arena + 0; /* [32,256] */
 		const float *x1 = m->param + 200960; /* linear2.weight[10,256] */
 		float *y = m->arena + 16384;
-		float *scratch = m->arena + 0;
+		float *scratch = m->arena + 8192;
 		nn_gemm(32, 10, 256, x0, 256, 0, x1, 256, 1, y, 10, scratch);
 	}
 	/* %11 bias_add [32,10] <- %9, %10  (models/mnist_mlp.lua:9) */
@@ -1025,7 +1025,7 @@ static void backward(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 33792; /* [32,10] */
 		const int32_t *x1 = yin; /* digit[32] */
-		float *y = m->arena + 24576;
+		float *y = m->arena + 16384;
 		const float inv = 1.0f / nrows;
 		for (int b = 0; b < 32; b++) {
 			float *dz = y + (long)b*10;
@@ -1047,7 +1047,7 @@ static void backward(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 	/* %14 bias_grad [10] <- %13  (models/mnist_mlp.lua:9, grad.linear2.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 24576; /* [32,10] */
+		const float *x0 = m->arena + 16384; /* [32,10] */
 		float *y = m->grad + 203520;
 		for (int c = 0; c < 10; c++)
 			y[c] = 0;
@@ -1059,28 +1059,28 @@ static void backward(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 	/* %15 matmul [32,256] <- %13, %8  (models/mnist_mlp.lua:9) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 24576; /* [32,10] */
+		const float *x0 = m->arena + 16384; /* [32,10] */
 		const float *x1 = m->param + 200960; /* linear2.weight[10,256] */
-		float *y = m->arena + 0;
-		float *scratch = m->arena + 16384;
+		float *y = m->arena + 25600;
+		float *scratch = m->arena + 8192;
 		nn_gemm(32, 256, 10, x0, 10, 0, x1, 256, 0, y, 256, scratch);
 		NN_PROF_END(15);
 	}
 	/* %16 matmul [10,256] <- %13, %7  (models/mnist_mlp.lua:9, grad.linear2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 24576; /* [32,10] */
-		const float *x1 = m->arena + 8192; /* [32,256] */
+		const float *x0 = m->arena + 16384; /* [32,10] */
+		const float *x1 = m->arena + 0; /* [32,256] */
 		float *y = m->grad + 200960;
-		float *scratch = m->arena + 16384;
+		float *scratch = m->arena + 8192;
 		nn_gemm(10, 256, 32, x0, 10, 1, x1, 256, 0, y, 256, scratch);
 		NN_PROF_END(16);
 	}
 	/* %17 relu_grad [32,256] <- %15, %7  (models/mnist_mlp.lua:8) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 0; /* [32,256] */
-		const float *x1 = m->arena + 8192; /* [32,256] */
+		const float *x0 = m->arena + 25600; /* [32,256] */
+		const float *x1 = m->arena + 0; /* [32,256] */
 		float *y = m->arena + 25600;
 		for (long i = 0; i < 8192; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;

@@ -3,7 +3,7 @@
  *
  * Model mnist_resnet: batch 64, 37744 parameters.
  * Memory: parameters 37744, gradients 37744, optimizer state 39280,
- * arena 18869136 floats (naive sum of transients 62266256).
+ * arena 18780048 floats (naive sum of transients 62266256).
  *
  * cc -O2 -march=native mnist_resnet.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -814,12 +814,12 @@ typedef float nn_in_t;     /* an input element */
 #define NN_PARAM 37744
 #define NN_GRAD 37744
 #define NN_STATE 39280
-#define NN_ARENA 18869136
+#define NN_ARENA 18780048
 #define NN_XBUF 50176   /* a staged batch of inputs */
 #define NN_YBUF 64   /* and of labels (as floats) */
 #define NN_MODEL_HASH "45cc75dda68a29ed"
-#define NN_LOSS (m->arena + 18869120)
-#define NN_PREDICT (m->arena + 18866176)
+#define NN_LOSS (m->arena + 18780032)
+#define NN_PREDICT (m->arena + 18777088)
 
 struct mnist_resnet {
 	float lr;            /* learning rate of the next step */
@@ -1026,7 +1026,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 37744; /* batchnorm1.running_mean[32] */
 		const float *x2 = m->state_f + 37776; /* batchnorm1.running_var[32] */
-		float *y = m->arena + 18868736;
+		float *y = m->arena + 18779648;
 		/* training: the batch's statistics over 50176 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1049,7 +1049,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
-		const float *x1 = m->arena + 18868736; /* [3,32] */
+		const float *x1 = m->arena + 18779648; /* [3,32] */
 		const float *x2 = m->param + 288; /* batchnorm1.weight[32] */
 		const float *x3 = m->param + 320; /* batchnorm1.bias[32] */
 		float *y = m->arena + 1605632;
@@ -1066,7 +1066,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
-		float *y = m->arena + 3211264;
+		float *y = m->arena + 1605632;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(11);
@@ -1074,9 +1074,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %13 conv2d [64,32,28,28] <- %11, %12  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
+		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,1,3,3] */
-		float *y = m->arena + 1605632;
+		float *y = m->arena + 3211264;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; direct */
 		(void)scratch;
@@ -1106,10 +1106,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %18 bn_stats [3,32] <- %13, %16, %17  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
+		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 37808; /* batchnorm2.running_mean[32] */
 		const float *x2 = m->state_f + 37840; /* batchnorm2.running_var[32] */
-		float *y = m->arena + 18868832;
+		float *y = m->arena + 18779744;
 		/* training: the batch's statistics over 50176 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1131,8 +1131,8 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %20 bn_apply [64,32,28,28] <- %13, %18, %14, %15  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
-		const float *x1 = m->arena + 18868832; /* [3,32] */
+		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
+		const float *x1 = m->arena + 18779744; /* [3,32] */
 		const float *x2 = m->param + 640; /* batchnorm2.weight[32] */
 		const float *x3 = m->param + 672; /* batchnorm2.bias[32] */
 		float *y = m->arena + 4816896;
@@ -1149,7 +1149,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
-		float *y = m->arena + 6422528;
+		float *y = m->arena + 4816896;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(21);
@@ -1157,9 +1157,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %23 conv2d [64,32,28,28] <- %21, %22  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
+		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
 		const float *x1 = m->param + 704; /* conv2d3.weight[32,32,1,1] */
-		float *y = m->arena + 4816896;
+		float *y = m->arena + 6422528;
 		float *scratch = m->arena + 8028160;
 		/* y = x * w: a 1x1 conv, 32 -> 32 channels, 28x28 -> 28x28; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -1176,10 +1176,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %28 bn_stats [3,32] <- %23, %26, %27  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
+		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 37872; /* batchnorm3.running_mean[32] */
 		const float *x2 = m->state_f + 37904; /* batchnorm3.running_var[32] */
-		float *y = m->arena + 18868928;
+		float *y = m->arena + 18779840;
 		/* training: the batch's statistics over 50176 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1201,8 +1201,8 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %30 bn_apply [64,32,28,28] <- %23, %28, %24, %25  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
-		const float *x1 = m->arena + 18868928; /* [3,32] */
+		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
+		const float *x1 = m->arena + 18779840; /* [3,32] */
 		const float *x2 = m->param + 1728; /* batchnorm3.weight[32] */
 		const float *x3 = m->param + 1760; /* batchnorm3.bias[32] */
 		float *y = m->arena + 8028160;
@@ -1218,7 +1218,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %31 add [64,32,28,28] <- %11, %30  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
+		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
 		const float *x1 = m->arena + 8028160; /* [64,32,28,28] */
 		float *y = m->arena + 9633792;
 		for (long i = 0; i < 1605632; i++)
@@ -1229,7 +1229,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
-		float *y = m->arena + 8028160;
+		float *y = m->arena + 9633792;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(32);
@@ -1237,9 +1237,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %34 conv2d [64,32,14,14] <- %32, %33  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
+		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
 		const float *x1 = m->param + 1792; /* conv2d4.weight[32,1,3,3] */
-		float *y = m->arena + 16056320;
+		float *y = m->arena + 15253504;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; direct */
 		(void)scratch;
@@ -1269,10 +1269,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %39 bn_stats [3,32] <- %34, %37, %38  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16056320; /* [64,32,14,14] */
+		const float *x0 = m->arena + 15253504; /* [64,32,14,14] */
 		const float *x1 = m->state_f + 37936; /* batchnorm4.running_mean[32] */
 		const float *x2 = m->state_f + 37968; /* batchnorm4.running_var[32] */
-		float *y = m->arena + 18869024;
+		float *y = m->arena + 18779936;
 		/* training: the batch's statistics over 12544 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1294,11 +1294,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %41 bn_apply [64,32,14,14] <- %34, %39, %35, %36  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16056320; /* [64,32,14,14] */
-		const float *x1 = m->arena + 18869024; /* [3,32] */
+		const float *x0 = m->arena + 15253504; /* [64,32,14,14] */
+		const float *x1 = m->arena + 18779936; /* [3,32] */
 		const float *x2 = m->param + 2080; /* batchnorm4.weight[32] */
 		const float *x3 = m->param + 2112; /* batchnorm4.bias[32] */
-		float *y = m->arena + 9633792;
+		float *y = m->arena + 15654912;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -1311,8 +1311,8 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %42 relu [64,32,14,14] <- %41  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9633792; /* [64,32,14,14] */
-		float *y = m->arena + 16457728;
+		const float *x0 = m->arena + 15654912; /* [64,32,14,14] */
+		float *y = m->arena + 15654912;
 		for (long i = 0; i < 401408; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(42);
@@ -1320,10 +1320,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %44 conv2d [64,64,14,14] <- %42, %43  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16457728; /* [64,32,14,14] */
+		const float *x0 = m->arena + 15654912; /* [64,32,14,14] */
 		const float *x1 = m->param + 2144; /* conv2d5.weight[64,32,1,1] */
-		float *y = m->arena + 9633792;
-		float *scratch = m->arena + 10436608;
+		float *y = m->arena + 8028160;
+		float *scratch = m->arena + 8830976;
 		/* y = x * w: a 1x1 conv, 32 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -1339,10 +1339,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %49 bn_stats [3,64] <- %44, %47, %48  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9633792; /* [64,64,14,14] */
+		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38000; /* batchnorm5.running_mean[64] */
 		const float *x2 = m->state_f + 38064; /* batchnorm5.running_var[64] */
-		float *y = m->arena + 18867968;
+		float *y = m->arena + 18778880;
 		/* training: the batch's statistics over 12544 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1364,11 +1364,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %51 bn_apply [64,64,14,14] <- %44, %49, %45, %46  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9633792; /* [64,64,14,14] */
-		const float *x1 = m->arena + 18867968; /* [3,64] */
+		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
+		const float *x1 = m->arena + 18778880; /* [3,64] */
 		const float *x2 = m->param + 4192; /* batchnorm5.weight[64] */
 		const float *x3 = m->param + 4256; /* batchnorm5.bias[64] */
-		float *y = m->arena + 10436608;
+		float *y = m->arena + 8830976;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -1381,8 +1381,8 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %52 relu [64,64,14,14] <- %51  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10436608; /* [64,64,14,14] */
-		float *y = m->arena + 11239424;
+		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
+		float *y = m->arena + 8830976;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(52);
@@ -1390,9 +1390,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %54 conv2d [64,64,14,14] <- %52, %53  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11239424; /* [64,64,14,14] */
+		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
 		const float *x1 = m->param + 4320; /* conv2d6.weight[64,1,3,3] */
-		float *y = m->arena + 10436608;
+		float *y = m->arena + 11239424;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; direct */
 		(void)scratch;
@@ -1422,10 +1422,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %59 bn_stats [3,64] <- %54, %57, %58  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10436608; /* [64,64,14,14] */
+		const float *x0 = m->arena + 11239424; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38128; /* batchnorm6.running_mean[64] */
 		const float *x2 = m->state_f + 38192; /* batchnorm6.running_var[64] */
-		float *y = m->arena + 18868160;
+		float *y = m->arena + 18779072;
 		/* training: the batch's statistics over 12544 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1447,8 +1447,8 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %61 bn_apply [64,64,14,14] <- %54, %59, %55, %56  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10436608; /* [64,64,14,14] */
-		const float *x1 = m->arena + 18868160; /* [3,64] */
+		const float *x0 = m->arena + 11239424; /* [64,64,14,14] */
+		const float *x1 = m->arena + 18779072; /* [3,64] */
 		const float *x2 = m->param + 4896; /* batchnorm6.weight[64] */
 		const float *x3 = m->param + 4960; /* batchnorm6.bias[64] */
 		float *y = m->arena + 12042240;
@@ -1465,7 +1465,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
-		float *y = m->arena + 12845056;
+		float *y = m->arena + 12042240;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(62);
@@ -1473,9 +1473,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %64 conv2d [64,64,14,14] <- %62, %63  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
+		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
 		const float *x1 = m->param + 5024; /* conv2d7.weight[64,64,1,1] */
-		float *y = m->arena + 12042240;
+		float *y = m->arena + 12845056;
 		float *scratch = m->arena + 13647872;
 		/* y = x * w: a 1x1 conv, 64 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -1492,10 +1492,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %69 bn_stats [3,64] <- %64, %67, %68  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
+		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38256; /* batchnorm7.running_mean[64] */
 		const float *x2 = m->state_f + 38320; /* batchnorm7.running_var[64] */
-		float *y = m->arena + 18868352;
+		float *y = m->arena + 18779264;
 		/* training: the batch's statistics over 12544 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1517,8 +1517,8 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %71 bn_apply [64,64,14,14] <- %64, %69, %65, %66  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
-		const float *x1 = m->arena + 18868352; /* [3,64] */
+		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
+		const float *x1 = m->arena + 18779264; /* [3,64] */
 		const float *x2 = m->param + 9120; /* batchnorm7.weight[64] */
 		const float *x3 = m->param + 9184; /* batchnorm7.bias[64] */
 		float *y = m->arena + 13647872;
@@ -1534,7 +1534,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %72 add [64,64,14,14] <- %52, %71  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11239424; /* [64,64,14,14] */
+		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
 		const float *x1 = m->arena + 13647872; /* [64,64,14,14] */
 		float *y = m->arena + 14450688;
 		for (long i = 0; i < 802816; i++)
@@ -1545,7 +1545,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
-		float *y = m->arena + 13647872;
+		float *y = m->arena + 14450688;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(73);
@@ -1553,9 +1553,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %75 conv2d [64,64,7,7] <- %73, %74  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
+		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
 		const float *x1 = m->param + 9248; /* conv2d8.weight[64,1,3,3] */
-		float *y = m->arena + 18464768;
+		float *y = m->arena + 18375680;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; direct */
 		(void)scratch;
@@ -1585,10 +1585,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %80 bn_stats [3,64] <- %75, %78, %79  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18464768; /* [64,64,7,7] */
+		const float *x0 = m->arena + 18375680; /* [64,64,7,7] */
 		const float *x1 = m->state_f + 38384; /* batchnorm8.running_mean[64] */
 		const float *x2 = m->state_f + 38448; /* batchnorm8.running_var[64] */
-		float *y = m->arena + 18868544;
+		float *y = m->arena + 18779456;
 		/* training: the batch's statistics over 3136 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1610,11 +1610,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %82 bn_apply [64,64,7,7] <- %75, %80, %76, %77  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18464768; /* [64,64,7,7] */
-		const float *x1 = m->arena + 18868544; /* [3,64] */
+		const float *x0 = m->arena + 18375680; /* [64,64,7,7] */
+		const float *x1 = m->arena + 18779456; /* [3,64] */
 		const float *x2 = m->param + 9824; /* batchnorm8.weight[64] */
 		const float *x3 = m->param + 9888; /* batchnorm8.bias[64] */
-		float *y = m->arena + 14450688;
+		float *y = m->arena + 18576384;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -1627,8 +1627,8 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %83 relu [64,64,7,7] <- %82  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14450688; /* [64,64,7,7] */
-		float *y = m->arena + 18665472;
+		const float *x0 = m->arena + 18576384; /* [64,64,7,7] */
+		float *y = m->arena + 18576384;
 		for (long i = 0; i < 200704; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(83);
@@ -1636,10 +1636,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %85 conv2d [64,128,7,7] <- %83, %84  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18665472; /* [64,64,7,7] */
+		const float *x0 = m->arena + 18576384; /* [64,64,7,7] */
 		const float *x1 = m->param + 9952; /* conv2d9.weight[128,64,1,1] */
-		float *y = m->arena + 14450688;
-		float *scratch = m->arena + 14852096;
+		float *y = m->arena + 13647872;
+		float *scratch = m->arena + 14049280;
 		/* y = x * w: a 1x1 conv, 64 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -1655,10 +1655,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %90 bn_stats [3,128] <- %85, %88, %89  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14450688; /* [64,128,7,7] */
+		const float *x0 = m->arena + 13647872; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 38512; /* batchnorm9.running_mean[128] */
 		const float *x2 = m->state_f + 38640; /* batchnorm9.running_var[128] */
-		float *y = m->arena + 18866816;
+		float *y = m->arena + 18777728;
 		/* training: the batch's statistics over 3136 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1680,11 +1680,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %92 bn_apply [64,128,7,7] <- %85, %90, %86, %87  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14450688; /* [64,128,7,7] */
-		const float *x1 = m->arena + 18866816; /* [3,128] */
+		const float *x0 = m->arena + 13647872; /* [64,128,7,7] */
+		const float *x1 = m->arena + 18777728; /* [3,128] */
 		const float *x2 = m->param + 18144; /* batchnorm9.weight[128] */
 		const float *x3 = m->param + 18272; /* batchnorm9.bias[128] */
-		float *y = m->arena + 14852096;
+		float *y = m->arena + 14049280;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
@@ -1697,8 +1697,8 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %93 relu [64,128,7,7] <- %92  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14852096; /* [64,128,7,7] */
-		float *y = m->arena + 15253504;
+		const float *x0 = m->arena + 14049280; /* [64,128,7,7] */
+		float *y = m->arena + 14049280;
 		for (long i = 0; i < 401408; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(93);
@@ -1706,9 +1706,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %95 conv2d [64,128,7,7] <- %93, %94  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15253504; /* [64,128,7,7] */
+		const float *x0 = m->arena + 14049280; /* [64,128,7,7] */
 		const float *x1 = m->param + 18400; /* conv2d10.weight[128,1,3,3] */
-		float *y = m->arena + 14852096;
+		float *y = m->arena + 16056320;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; direct */
 		(void)scratch;
@@ -1738,10 +1738,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %100 bn_stats [3,128] <- %95, %98, %99  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14852096; /* [64,128,7,7] */
+		const float *x0 = m->arena + 16056320; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 38768; /* batchnorm10.running_mean[128] */
 		const float *x2 = m->state_f + 38896; /* batchnorm10.running_var[128] */
-		float *y = m->arena + 18867200;
+		float *y = m->arena + 18778112;
 		/* training: the batch's statistics over 3136 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1763,11 +1763,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %102 bn_apply [64,128,7,7] <- %95, %100, %96, %97  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14852096; /* [64,128,7,7] */
-		const float *x1 = m->arena + 18867200; /* [3,128] */
+		const float *x0 = m->arena + 16056320; /* [64,128,7,7] */
+		const float *x1 = m->arena + 18778112; /* [3,128] */
 		const float *x2 = m->param + 19552; /* batchnorm10.weight[128] */
 		const float *x3 = m->param + 19680; /* batchnorm10.bias[128] */
-		float *y = m->arena + 15654912;
+		float *y = m->arena + 16457728;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
@@ -1780,8 +1780,8 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %103 relu [64,128,7,7] <- %102  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15654912; /* [64,128,7,7] */
-		float *y = m->arena + 16859136;
+		const float *x0 = m->arena + 16457728; /* [64,128,7,7] */
+		float *y = m->arena + 16457728;
 		for (long i = 0; i < 401408; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(103);
@@ -1789,9 +1789,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %105 conv2d [64,128,7,7] <- %103, %104  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
+		const float *x0 = m->arena + 16457728; /* [64,128,7,7] */
 		const float *x1 = m->param + 19808; /* conv2d11.weight[128,128,1,1] */
-		float *y = m->arena + 15654912;
+		float *y = m->arena + 16859136;
 		float *scratch = m->arena + 17260544;
 		/* y = x * w: a 1x1 conv, 128 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -1808,10 +1808,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %110 bn_stats [3,128] <- %105, %108, %109  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15654912; /* [64,128,7,7] */
+		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 39024; /* batchnorm11.running_mean[128] */
 		const float *x2 = m->state_f + 39152; /* batchnorm11.running_var[128] */
-		float *y = m->arena + 18867584;
+		float *y = m->arena + 18778496;
 		/* training: the batch's statistics over 3136 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1833,8 +1833,8 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %112 bn_apply [64,128,7,7] <- %105, %110, %106, %107  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15654912; /* [64,128,7,7] */
-		const float *x1 = m->arena + 18867584; /* [3,128] */
+		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
+		const float *x1 = m->arena + 18778496; /* [3,128] */
 		const float *x2 = m->param + 36192; /* batchnorm11.weight[128] */
 		const float *x3 = m->param + 36320; /* batchnorm11.bias[128] */
 		float *y = m->arena + 17260544;
@@ -1850,7 +1850,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %113 add [64,128,7,7] <- %93, %112  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15253504; /* [64,128,7,7] */
+		const float *x0 = m->arena + 14049280; /* [64,128,7,7] */
 		const float *x1 = m->arena + 17260544; /* [64,128,7,7] */
 		float *y = m->arena + 17661952;
 		for (long i = 0; i < 401408; i++)
@@ -1861,7 +1861,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17661952; /* [64,128,7,7] */
-		float *y = m->arena + 17260544;
+		float *y = m->arena + 17661952;
 		for (long i = 0; i < 401408; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(114);
@@ -1869,8 +1869,8 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %115 global_avgpool [64,128] <- %114  (models/mnist_resnet.lua:33) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
-		float *y = m->arena + 17661952;
+		const float *x0 = m->arena + 17661952; /* [64,128,7,7] */
+		float *y = m->arena + 18063360;
 		/* each plane's mean: [8192] planes of 49 */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 8192; p++) {
@@ -1884,19 +1884,19 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %117 matmul [64,10] <- %115, %116  (models/mnist_resnet.lua:33) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17661952; /* [64,128] */
+		const float *x0 = m->arena + 18063360; /* [64,128] */
 		const float *x1 = m->param + 36448; /* linear1.weight[10,128] */
-		float *y = m->arena + 17674240;
-		float *scratch = m->arena + 17670144;
+		float *y = m->arena + 18075648;
+		float *scratch = m->arena + 18071552;
 		nn_gemm(64, 10, 128, x0, 128, 0, x1, 128, 1, y, 10, scratch);
 		NN_PROF_END(117);
 	}
 	/* %119 bias_add [64,10] <- %117, %118  (models/mnist_resnet.lua:33) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17674240; /* [64,10] */
+		const float *x0 = m->arena + 18075648; /* [64,10] */
 		const float *x1 = m->param + 37728; /* linear1.bias[10] */
-		float *y = m->arena + 18866176;
+		float *y = m->arena + 18777088;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++)
 				y[b*10 + c] = x0[b*10 + c] + x1[c];
@@ -1905,9 +1905,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %120 softmax_ce [1] <- %119, %1  (models/mnist_resnet.lua:37) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18866176; /* [64,10] */
+		const float *x0 = m->arena + 18777088; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 18869120;
+		float *y = m->arena + 18780032;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -1961,7 +1961,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 37744; /* batchnorm1.running_mean[32] */
 		const float *x2 = m->state_f + 37776; /* batchnorm1.running_var[32] */
-		float *y = m->arena + 18868736;
+		float *y = m->arena + 18779648;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 32; c++) {
@@ -1973,7 +1973,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	/* %10 bn_apply [64,32,28,28] <- %3, %8, %4, %5  (models/mnist_resnet.lua:27) */
 	{
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
-		const float *x1 = m->arena + 18868736; /* [3,32] */
+		const float *x1 = m->arena + 18779648; /* [3,32] */
 		const float *x2 = m->param + 288; /* batchnorm1.weight[32] */
 		const float *x3 = m->param + 320; /* batchnorm1.bias[32] */
 		float *y = m->arena + 1605632;
@@ -1988,15 +1988,15 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	/* %11 relu [64,32,28,28] <- %10  (models/mnist_resnet.lua:27) */
 	{
 		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
-		float *y = m->arena + 3211264;
+		float *y = m->arena + 1605632;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %13 conv2d [64,32,28,28] <- %11, %12  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
+		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,1,3,3] */
-		float *y = m->arena + 1605632;
+		float *y = m->arena + 3211264;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; direct */
 		(void)scratch;
@@ -2024,10 +2024,10 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %18 bn_stats [3,32] <- %13, %16, %17  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
+		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 37808; /* batchnorm2.running_mean[32] */
 		const float *x2 = m->state_f + 37840; /* batchnorm2.running_var[32] */
-		float *y = m->arena + 18868832;
+		float *y = m->arena + 18779744;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 32; c++) {
@@ -2038,8 +2038,8 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %20 bn_apply [64,32,28,28] <- %13, %18, %14, %15  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
-		const float *x1 = m->arena + 18868832; /* [3,32] */
+		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
+		const float *x1 = m->arena + 18779744; /* [3,32] */
 		const float *x2 = m->param + 640; /* batchnorm2.weight[32] */
 		const float *x3 = m->param + 672; /* batchnorm2.bias[32] */
 		float *y = m->arena + 4816896;
@@ -2054,15 +2054,15 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	/* %21 relu [64,32,28,28] <- %20  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
-		float *y = m->arena + 6422528;
+		float *y = m->arena + 4816896;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %23 conv2d [64,32,28,28] <- %21, %22  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
+		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
 		const float *x1 = m->param + 704; /* conv2d3.weight[32,32,1,1] */
-		float *y = m->arena + 4816896;
+		float *y = m->arena + 6422528;
 		float *scratch = m->arena + 8028160;
 		/* y = x * w: a 1x1 conv, 32 -> 32 channels, 28x28 -> 28x28; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2077,10 +2077,10 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %28 bn_stats [3,32] <- %23, %26, %27  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
+		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 37872; /* batchnorm3.running_mean[32] */
 		const float *x2 = m->state_f + 37904; /* batchnorm3.running_var[32] */
-		float *y = m->arena + 18868928;
+		float *y = m->arena + 18779840;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 32; c++) {
@@ -2091,8 +2091,8 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %30 bn_apply [64,32,28,28] <- %23, %28, %24, %25  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
-		const float *x1 = m->arena + 18868928; /* [3,32] */
+		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
+		const float *x1 = m->arena + 18779840; /* [3,32] */
 		const float *x2 = m->param + 1728; /* batchnorm3.weight[32] */
 		const float *x3 = m->param + 1760; /* batchnorm3.bias[32] */
 		float *y = m->arena + 8028160;
@@ -2106,7 +2106,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %31 add [64,32,28,28] <- %11, %30  (models/mnist_resnet.lua:15) */
 	{
-		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
+		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
 		const float *x1 = m->arena + 8028160; /* [64,32,28,28] */
 		float *y = m->arena + 9633792;
 		for (long i = 0; i < 1605632; i++)
@@ -2115,15 +2115,15 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	/* %32 relu [64,32,28,28] <- %31  (models/mnist_resnet.lua:15) */
 	{
 		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
-		float *y = m->arena + 8028160;
+		float *y = m->arena + 9633792;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %34 conv2d [64,32,14,14] <- %32, %33  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
+		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
 		const float *x1 = m->param + 1792; /* conv2d4.weight[32,1,3,3] */
-		float *y = m->arena + 16056320;
+		float *y = m->arena + 15253504;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; direct */
 		(void)scratch;
@@ -2151,10 +2151,10 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %39 bn_stats [3,32] <- %34, %37, %38  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 16056320; /* [64,32,14,14] */
+		const float *x0 = m->arena + 15253504; /* [64,32,14,14] */
 		const float *x1 = m->state_f + 37936; /* batchnorm4.running_mean[32] */
 		const float *x2 = m->state_f + 37968; /* batchnorm4.running_var[32] */
-		float *y = m->arena + 18869024;
+		float *y = m->arena + 18779936;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 32; c++) {
@@ -2165,11 +2165,11 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %41 bn_apply [64,32,14,14] <- %34, %39, %35, %36  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 16056320; /* [64,32,14,14] */
-		const float *x1 = m->arena + 18869024; /* [3,32] */
+		const float *x0 = m->arena + 15253504; /* [64,32,14,14] */
+		const float *x1 = m->arena + 18779936; /* [3,32] */
 		const float *x2 = m->param + 2080; /* batchnorm4.weight[32] */
 		const float *x3 = m->param + 2112; /* batchnorm4.bias[32] */
-		float *y = m->arena + 9633792;
+		float *y = m->arena + 15654912;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -2180,17 +2180,17 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %42 relu [64,32,14,14] <- %41  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 9633792; /* [64,32,14,14] */
-		float *y = m->arena + 16457728;
+		const float *x0 = m->arena + 15654912; /* [64,32,14,14] */
+		float *y = m->arena + 15654912;
 		for (long i = 0; i < 401408; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %44 conv2d [64,64,14,14] <- %42, %43  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 16457728; /* [64,32,14,14] */
+		const float *x0 = m->arena + 15654912; /* [64,32,14,14] */
 		const float *x1 = m->param + 2144; /* conv2d5.weight[64,32,1,1] */
-		float *y = m->arena + 9633792;
-		float *scratch = m->arena + 10436608;
+		float *y = m->arena + 8028160;
+		float *scratch = m->arena + 8830976;
 		/* y = x * w: a 1x1 conv, 32 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2204,10 +2204,10 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %49 bn_stats [3,64] <- %44, %47, %48  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 9633792; /* [64,64,14,14] */
+		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38000; /* batchnorm5.running_mean[64] */
 		const float *x2 = m->state_f + 38064; /* batchnorm5.running_var[64] */
-		float *y = m->arena + 18867968;
+		float *y = m->arena + 18778880;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -2218,11 +2218,11 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %51 bn_apply [64,64,14,14] <- %44, %49, %45, %46  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 9633792; /* [64,64,14,14] */
-		const float *x1 = m->arena + 18867968; /* [3,64] */
+		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
+		const float *x1 = m->arena + 18778880; /* [3,64] */
 		const float *x2 = m->param + 4192; /* batchnorm5.weight[64] */
 		const float *x3 = m->param + 4256; /* batchnorm5.bias[64] */
-		float *y = m->arena + 10436608;
+		float *y = m->arena + 8830976;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -2233,16 +2233,16 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %52 relu [64,64,14,14] <- %51  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 10436608; /* [64,64,14,14] */
-		float *y = m->arena + 11239424;
+		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
+		float *y = m->arena + 8830976;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %54 conv2d [64,64,14,14] <- %52, %53  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 11239424; /* [64,64,14,14] */
+		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
 		const float *x1 = m->param + 4320; /* conv2d6.weight[64,1,3,3] */
-		float *y = m->arena + 10436608;
+		float *y = m->arena + 11239424;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; direct */
 		(void)scratch;
@@ -2270,10 +2270,10 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %59 bn_stats [3,64] <- %54, %57, %58  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 10436608; /* [64,64,14,14] */
+		const float *x0 = m->arena + 11239424; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38128; /* batchnorm6.running_mean[64] */
 		const float *x2 = m->state_f + 38192; /* batchnorm6.running_var[64] */
-		float *y = m->arena + 18868160;
+		float *y = m->arena + 18779072;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -2284,8 +2284,8 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %61 bn_apply [64,64,14,14] <- %54, %59, %55, %56  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 10436608; /* [64,64,14,14] */
-		const float *x1 = m->arena + 18868160; /* [3,64] */
+		const float *x0 = m->arena + 11239424; /* [64,64,14,14] */
+		const float *x1 = m->arena + 18779072; /* [3,64] */
 		const float *x2 = m->param + 4896; /* batchnorm6.weight[64] */
 		const float *x3 = m->param + 4960; /* batchnorm6.bias[64] */
 		float *y = m->arena + 12042240;
@@ -2300,15 +2300,15 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	/* %62 relu [64,64,14,14] <- %61  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
-		float *y = m->arena + 12845056;
+		float *y = m->arena + 12042240;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %64 conv2d [64,64,14,14] <- %62, %63  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
+		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
 		const float *x1 = m->param + 5024; /* conv2d7.weight[64,64,1,1] */
-		float *y = m->arena + 12042240;
+		float *y = m->arena + 12845056;
 		float *scratch = m->arena + 13647872;
 		/* y = x * w: a 1x1 conv, 64 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2323,10 +2323,10 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %69 bn_stats [3,64] <- %64, %67, %68  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
+		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38256; /* batchnorm7.running_mean[64] */
 		const float *x2 = m->state_f + 38320; /* batchnorm7.running_var[64] */
-		float *y = m->arena + 18868352;
+		float *y = m->arena + 18779264;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -2337,8 +2337,8 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %71 bn_apply [64,64,14,14] <- %64, %69, %65, %66  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
-		const float *x1 = m->arena + 18868352; /* [3,64] */
+		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
+		const float *x1 = m->arena + 18779264; /* [3,64] */
 		const float *x2 = m->param + 9120; /* batchnorm7.weight[64] */
 		const float *x3 = m->param + 9184; /* batchnorm7.bias[64] */
 		float *y = m->arena + 13647872;
@@ -2352,7 +2352,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %72 add [64,64,14,14] <- %52, %71  (models/mnist_resnet.lua:15) */
 	{
-		const float *x0 = m->arena + 11239424; /* [64,64,14,14] */
+		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
 		const float *x1 = m->arena + 13647872; /* [64,64,14,14] */
 		float *y = m->arena + 14450688;
 		for (long i = 0; i < 802816; i++)
@@ -2361,15 +2361,15 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	/* %73 relu [64,64,14,14] <- %72  (models/mnist_resnet.lua:15) */
 	{
 		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
-		float *y = m->arena + 13647872;
+		float *y = m->arena + 14450688;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %75 conv2d [64,64,7,7] <- %73, %74  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
+		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
 		const float *x1 = m->param + 9248; /* conv2d8.weight[64,1,3,3] */
-		float *y = m->arena + 18464768;
+		float *y = m->arena + 18375680;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; direct */
 		(void)scratch;
@@ -2397,10 +2397,10 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %80 bn_stats [3,64] <- %75, %78, %79  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 18464768; /* [64,64,7,7] */
+		const float *x0 = m->arena + 18375680; /* [64,64,7,7] */
 		const float *x1 = m->state_f + 38384; /* batchnorm8.running_mean[64] */
 		const float *x2 = m->state_f + 38448; /* batchnorm8.running_var[64] */
-		float *y = m->arena + 18868544;
+		float *y = m->arena + 18779456;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -2411,11 +2411,11 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %82 bn_apply [64,64,7,7] <- %75, %80, %76, %77  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 18464768; /* [64,64,7,7] */
-		const float *x1 = m->arena + 18868544; /* [3,64] */
+		const float *x0 = m->arena + 18375680; /* [64,64,7,7] */
+		const float *x1 = m->arena + 18779456; /* [3,64] */
 		const float *x2 = m->param + 9824; /* batchnorm8.weight[64] */
 		const float *x3 = m->param + 9888; /* batchnorm8.bias[64] */
-		float *y = m->arena + 14450688;
+		float *y = m->arena + 18576384;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -2426,17 +2426,17 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %83 relu [64,64,7,7] <- %82  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 14450688; /* [64,64,7,7] */
-		float *y = m->arena + 18665472;
+		const float *x0 = m->arena + 18576384; /* [64,64,7,7] */
+		float *y = m->arena + 18576384;
 		for (long i = 0; i < 200704; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %85 conv2d [64,128,7,7] <- %83, %84  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 18665472; /* [64,64,7,7] */
+		const float *x0 = m->arena + 18576384; /* [64,64,7,7] */
 		const float *x1 = m->param + 9952; /* conv2d9.weight[128,64,1,1] */
-		float *y = m->arena + 14450688;
-		float *scratch = m->arena + 14852096;
+		float *y = m->arena + 13647872;
+		float *scratch = m->arena + 14049280;
 		/* y = x * w: a 1x1 conv, 64 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2450,10 +2450,10 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %90 bn_stats [3,128] <- %85, %88, %89  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 14450688; /* [64,128,7,7] */
+		const float *x0 = m->arena + 13647872; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 38512; /* batchnorm9.running_mean[128] */
 		const float *x2 = m->state_f + 38640; /* batchnorm9.running_var[128] */
-		float *y = m->arena + 18866816;
+		float *y = m->arena + 18777728;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 128; c++) {
@@ -2464,11 +2464,11 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %92 bn_apply [64,128,7,7] <- %85, %90, %86, %87  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 14450688; /* [64,128,7,7] */
-		const float *x1 = m->arena + 18866816; /* [3,128] */
+		const float *x0 = m->arena + 13647872; /* [64,128,7,7] */
+		const float *x1 = m->arena + 18777728; /* [3,128] */
 		const float *x2 = m->param + 18144; /* batchnorm9.weight[128] */
 		const float *x3 = m->param + 18272; /* batchnorm9.bias[128] */
-		float *y = m->arena + 14852096;
+		float *y = m->arena + 14049280;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
@@ -2479,16 +2479,16 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %93 relu [64,128,7,7] <- %92  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 14852096; /* [64,128,7,7] */
-		float *y = m->arena + 15253504;
+		const float *x0 = m->arena + 14049280; /* [64,128,7,7] */
+		float *y = m->arena + 14049280;
 		for (long i = 0; i < 401408; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %95 conv2d [64,128,7,7] <- %93, %94  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 15253504; /* [64,128,7,7] */
+		const float *x0 = m->arena + 14049280; /* [64,128,7,7] */
 		const float *x1 = m->param + 18400; /* conv2d10.weight[128,1,3,3] */
-		float *y = m->arena + 14852096;
+		float *y = m->arena + 16056320;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; direct */
 		(void)scratch;
@@ -2516,10 +2516,10 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %100 bn_stats [3,128] <- %95, %98, %99  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 14852096; /* [64,128,7,7] */
+		const float *x0 = m->arena + 16056320; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 38768; /* batchnorm10.running_mean[128] */
 		const float *x2 = m->state_f + 38896; /* batchnorm10.running_var[128] */
-		float *y = m->arena + 18867200;
+		float *y = m->arena + 18778112;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 128; c++) {
@@ -2530,11 +2530,11 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %102 bn_apply [64,128,7,7] <- %95, %100, %96, %97  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 14852096; /* [64,128,7,7] */
-		const float *x1 = m->arena + 18867200; /* [3,128] */
+		const float *x0 = m->arena + 16056320; /* [64,128,7,7] */
+		const float *x1 = m->arena + 18778112; /* [3,128] */
 		const float *x2 = m->param + 19552; /* batchnorm10.weight[128] */
 		const float *x3 = m->param + 19680; /* batchnorm10.bias[128] */
-		float *y = m->arena + 15654912;
+		float *y = m->arena + 16457728;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
@@ -2545,16 +2545,16 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %103 relu [64,128,7,7] <- %102  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 15654912; /* [64,128,7,7] */
-		float *y = m->arena + 16859136;
+		const float *x0 = m->arena + 16457728; /* [64,128,7,7] */
+		float *y = m->arena + 16457728;
 		for (long i = 0; i < 401408; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %105 conv2d [64,128,7,7] <- %103, %104  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
+		const float *x0 = m->arena + 16457728; /* [64,128,7,7] */
 		const float *x1 = m->param + 19808; /* conv2d11.weight[128,128,1,1] */
-		float *y = m->arena + 15654912;
+		float *y = m->arena + 16859136;
 		float *scratch = m->arena + 17260544;
 		/* y = x * w: a 1x1 conv, 128 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2569,10 +2569,10 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %110 bn_stats [3,128] <- %105, %108, %109  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 15654912; /* [64,128,7,7] */
+		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 39024; /* batchnorm11.running_mean[128] */
 		const float *x2 = m->state_f + 39152; /* batchnorm11.running_var[128] */
-		float *y = m->arena + 18867584;
+		float *y = m->arena + 18778496;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 128; c++) {
@@ -2583,8 +2583,8 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %112 bn_apply [64,128,7,7] <- %105, %110, %106, %107  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 15654912; /* [64,128,7,7] */
-		const float *x1 = m->arena + 18867584; /* [3,128] */
+		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
+		const float *x1 = m->arena + 18778496; /* [3,128] */
 		const float *x2 = m->param + 36192; /* batchnorm11.weight[128] */
 		const float *x3 = m->param + 36320; /* batchnorm11.bias[128] */
 		float *y = m->arena + 17260544;
@@ -2598,7 +2598,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %113 add [64,128,7,7] <- %93, %112  (models/mnist_resnet.lua:15) */
 	{
-		const float *x0 = m->arena + 15253504; /* [64,128,7,7] */
+		const float *x0 = m->arena + 14049280; /* [64,128,7,7] */
 		const float *x1 = m->arena + 17260544; /* [64,128,7,7] */
 		float *y = m->arena + 17661952;
 		for (long i = 0; i < 401408; i++)
@@ -2607,14 +2607,14 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	/* %114 relu [64,128,7,7] <- %113  (models/mnist_resnet.lua:15) */
 	{
 		const float *x0 = m->arena + 17661952; /* [64,128,7,7] */
-		float *y = m->arena + 17260544;
+		float *y = m->arena + 17661952;
 		for (long i = 0; i < 401408; i++)
 			y[i] = x0[i] > 0 ? x0[i] : 0;
 	}
 	/* %115 global_avgpool [64,128] <- %114  (models/mnist_resnet.lua:33) */
 	{
-		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
-		float *y = m->arena + 17661952;
+		const float *x0 = m->arena + 17661952; /* [64,128,7,7] */
+		float *y = m->arena + 18063360;
 		/* each plane's mean: [8192] planes of 49 */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 8192; p++) {
@@ -2626,17 +2626,17 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %117 matmul [64,10] <- %115, %116  (models/mnist_resnet.lua:33) */
 	{
-		const float *x0 = m->arena + 17661952; /* [64,128] */
+		const float *x0 = m->arena + 18063360; /* [64,128] */
 		const float *x1 = m->param + 36448; /* linear1.weight[10,128] */
-		float *y = m->arena + 17674240;
-		float *scratch = m->arena + 17670144;
+		float *y = m->arena + 18075648;
+		float *scratch = m->arena + 18071552;
 		nn_gemm(64, 10, 128, x0, 128, 0, x1, 128, 1, y, 10, scratch);
 	}
 	/* %119 bias_add [64,10] <- %117, %118  (models/mnist_resnet.lua:33) */
 	{
-		const float *x0 = m->arena + 17674240; /* [64,10] */
+		const float *x0 = m->arena + 18075648; /* [64,10] */
 		const float *x1 = m->param + 37728; /* linear1.bias[10] */
-		float *y = m->arena + 18866176;
+		float *y = m->arena + 18777088;
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++)
 				y[b*10 + c] = x0[b*10 + c] + x1[c];
@@ -2644,9 +2644,9 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	if (yin)  /* evaluate: the loss too */
 	/* %120 softmax_ce [1] <- %119, %1  (models/mnist_resnet.lua:37) */
 	{
-		const float *x0 = m->arena + 18866176; /* [64,10] */
+		const float *x0 = m->arena + 18777088; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 18869120;
+		float *y = m->arena + 18780032;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -2672,9 +2672,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %121 softmax_ce_grad [64,10] <- %119, %1  (models/mnist_resnet.lua:37) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18866176; /* [64,10] */
+		const float *x0 = m->arena + 18777088; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 17678336;
+		float *y = m->arena + 18087936;
 		const float inv = 1.0f / nrows;
 		for (int b = 0; b < 64; b++) {
 			float *dz = y + (long)b*10;
@@ -2696,7 +2696,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %122 bias_grad [10] <- %121  (models/mnist_resnet.lua:33, grad.linear1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17678336; /* [64,10] */
+		const float *x0 = m->arena + 18087936; /* [64,10] */
 		float *y = m->grad + 37728;
 		for (int c = 0; c < 10; c++)
 			y[c] = 0;
@@ -2708,28 +2708,28 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %123 matmul [64,128] <- %121, %116  (models/mnist_resnet.lua:33) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17678336; /* [64,10] */
+		const float *x0 = m->arena + 18087936; /* [64,10] */
 		const float *x1 = m->param + 36448; /* linear1.weight[10,128] */
-		float *y = m->arena + 18063360;
-		float *scratch = m->arena + 17670144;
+		float *y = m->arena + 18071552;
+		float *scratch = m->arena + 18079744;
 		nn_gemm(64, 128, 10, x0, 10, 0, x1, 128, 0, y, 128, scratch);
 		NN_PROF_END(123);
 	}
 	/* %124 matmul [10,128] <- %121, %115  (models/mnist_resnet.lua:33, grad.linear1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17678336; /* [64,10] */
-		const float *x1 = m->arena + 17661952; /* [64,128] */
+		const float *x0 = m->arena + 18087936; /* [64,10] */
+		const float *x1 = m->arena + 18063360; /* [64,128] */
 		float *y = m->grad + 36448;
-		float *scratch = m->arena + 17670144;
+		float *scratch = m->arena + 18079744;
 		nn_gemm(10, 128, 64, x0, 10, 1, x1, 128, 0, y, 128, scratch);
 		NN_PROF_END(124);
 	}
 	/* %125 global_avgpool_grad [64,128,7,7] <- %123  (models/mnist_resnet.lua:33) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18063360; /* [64,128] */
-		float *y = m->arena + 17661952;
+		const float *x0 = m->arena + 18071552; /* [64,128] */
+		float *y = m->arena + 17260544;
 		/* dy spreads evenly over its plane: [8192] planes of 49 */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 8192; p++) {
@@ -2742,9 +2742,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %126 relu_grad [64,128,7,7] <- %125, %114  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17661952; /* [64,128,7,7] */
-		const float *x1 = m->arena + 17260544; /* [64,128,7,7] */
-		float *y = m->arena + 18063360;
+		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
+		const float *x1 = m->arena + 17661952; /* [64,128,7,7] */
+		float *y = m->arena + 17260544;
 		for (long i = 0; i < 401408; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(126);
@@ -2752,7 +2752,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %127 bias_grad [128] <- %126  (models/mnist_resnet.lua:11, grad.batchnorm11.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18063360; /* [64,128,7,7] */
+		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
 		float *y = m->grad + 36320;
 		for (int c = 0; c < 128; c++) {
 			double sum = 0;
@@ -2765,9 +2765,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %128 bn_gamma_grad [128] <- %126, %105, %110  (models/mnist_resnet.lua:11, grad.batchnorm11.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18063360; /* [64,128,7,7] */
-		const float *x1 = m->arena + 15654912; /* [64,128,7,7] */
-		const float *x2 = m->arena + 18867584; /* [3,128] */
+		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
+		const float *x1 = m->arena + 16859136; /* [64,128,7,7] */
+		const float *x2 = m->arena + 18778496; /* [3,128] */
 		float *y = m->grad + 36192;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 128; c++) {
@@ -2782,13 +2782,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %129 bn_dx [64,128,7,7] <- %126, %105, %110, %106, %128, %127  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18063360; /* [64,128,7,7] */
-		const float *x1 = m->arena + 15654912; /* [64,128,7,7] */
-		const float *x2 = m->arena + 18867584; /* [3,128] */
+		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
+		const float *x1 = m->arena + 16859136; /* [64,128,7,7] */
+		const float *x2 = m->arena + 18778496; /* [3,128] */
 		const float *x3 = m->param + 36192; /* batchnorm11.weight[128] */
 		const float *x4 = m->grad + 36192; /* grad.batchnorm11.weight[128] */
 		const float *x5 = m->grad + 36320; /* grad.batchnorm11.bias[128] */
-		float *y = m->arena + 17260544;
+		float *y = m->arena + 17661952;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
@@ -2802,10 +2802,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %130 conv2d_dx [64,128,7,7] <- %129, %104  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
+		const float *x0 = m->arena + 17661952; /* [64,128,7,7] */
 		const float *x1 = m->param + 19808; /* conv2d11.weight[128,128,1,1] */
-		float *y = m->arena + 15654912;
-		float *scratch = m->arena + 17661952;
+		float *y = m->arena + 16859136;
+		float *scratch = m->arena + 18063360;
 		/* dx from dy and w: a 1x1 conv, 128 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2821,10 +2821,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %131 conv2d_dw [128,128,1,1] <- %103, %129  (models/mnist_resnet.lua:11, grad.conv2d11.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
-		const float *x1 = m->arena + 17260544; /* [64,128,7,7] */
+		const float *x0 = m->arena + 16457728; /* [64,128,7,7] */
+		const float *x1 = m->arena + 17661952; /* [64,128,7,7] */
 		float *y = m->grad + 19808;
-		float *scratch = m->arena + 17661952;
+		float *scratch = m->arena + 18063360;
 		/* dw from x and dy: a 1x1 conv, 128 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2856,9 +2856,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %132 relu_grad [64,128,7,7] <- %130, %103  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15654912; /* [64,128,7,7] */
-		const float *x1 = m->arena + 16859136; /* [64,128,7,7] */
-		float *y = m->arena + 17260544;
+		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
+		const float *x1 = m->arena + 16457728; /* [64,128,7,7] */
+		float *y = m->arena + 16859136;
 		for (long i = 0; i < 401408; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(132);
@@ -2866,7 +2866,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %133 bias_grad [128] <- %132  (models/mnist_resnet.lua:11, grad.batchnorm10.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
+		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
 		float *y = m->grad + 19680;
 		for (int c = 0; c < 128; c++) {
 			double sum = 0;
@@ -2879,9 +2879,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %134 bn_gamma_grad [128] <- %132, %95, %100  (models/mnist_resnet.lua:11, grad.batchnorm10.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
-		const float *x1 = m->arena + 14852096; /* [64,128,7,7] */
-		const float *x2 = m->arena + 18867200; /* [3,128] */
+		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
+		const float *x1 = m->arena + 16056320; /* [64,128,7,7] */
+		const float *x2 = m->arena + 18778112; /* [3,128] */
 		float *y = m->grad + 19552;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 128; c++) {
@@ -2896,13 +2896,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %135 bn_dx [64,128,7,7] <- %132, %95, %100, %96, %134, %133  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
-		const float *x1 = m->arena + 14852096; /* [64,128,7,7] */
-		const float *x2 = m->arena + 18867200; /* [3,128] */
+		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
+		const float *x1 = m->arena + 16056320; /* [64,128,7,7] */
+		const float *x2 = m->arena + 18778112; /* [3,128] */
 		const float *x3 = m->param + 19552; /* batchnorm10.weight[128] */
 		const float *x4 = m->grad + 19552; /* grad.batchnorm10.weight[128] */
 		const float *x5 = m->grad + 19680; /* grad.batchnorm10.bias[128] */
-		float *y = m->arena + 15654912;
+		float *y = m->arena + 16457728;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
@@ -2916,9 +2916,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %136 conv2d_dx [64,128,7,7] <- %135, %94  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15654912; /* [64,128,7,7] */
+		const float *x0 = m->arena + 16457728; /* [64,128,7,7] */
 		const float *x1 = m->param + 18400; /* conv2d10.weight[128,1,3,3] */
-		float *y = m->arena + 14852096;
+		float *y = m->arena + 16056320;
 		float *scratch = m->arena + 0;
 		/* dx from dy and w: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; direct */
 		(void)scratch;
@@ -2949,8 +2949,8 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %137 conv2d_dw [128,1,3,3] <- %93, %135  (models/mnist_resnet.lua:11, grad.conv2d10.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15253504; /* [64,128,7,7] */
-		const float *x1 = m->arena + 15654912; /* [64,128,7,7] */
+		const float *x0 = m->arena + 14049280; /* [64,128,7,7] */
+		const float *x1 = m->arena + 16457728; /* [64,128,7,7] */
 		float *y = m->grad + 18400;
 		float *scratch = m->arena + 0;
 		/* dw from x and dy: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; direct */
@@ -2986,9 +2986,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %138 add [64,128,7,7] <- %126, %136  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18063360; /* [64,128,7,7] */
-		const float *x1 = m->arena + 14852096; /* [64,128,7,7] */
-		float *y = m->arena + 15654912;
+		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
+		const float *x1 = m->arena + 16056320; /* [64,128,7,7] */
+		float *y = m->arena + 17260544;
 		for (long i = 0; i < 401408; i++)
 			y[i] = x0[i] + x1[i];
 		NN_PROF_END(138);
@@ -2996,9 +2996,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %139 relu_grad [64,128,7,7] <- %138, %93  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15654912; /* [64,128,7,7] */
-		const float *x1 = m->arena + 15253504; /* [64,128,7,7] */
-		float *y = m->arena + 14852096;
+		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
+		const float *x1 = m->arena + 14049280; /* [64,128,7,7] */
+		float *y = m->arena + 17260544;
 		for (long i = 0; i < 401408; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(139);
@@ -3006,7 +3006,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %140 bias_grad [128] <- %139  (models/mnist_resnet.lua:21, grad.batchnorm9.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14852096; /* [64,128,7,7] */
+		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
 		float *y = m->grad + 18272;
 		for (int c = 0; c < 128; c++) {
 			double sum = 0;
@@ -3019,9 +3019,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %141 bn_gamma_grad [128] <- %139, %85, %90  (models/mnist_resnet.lua:21, grad.batchnorm9.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14852096; /* [64,128,7,7] */
-		const float *x1 = m->arena + 14450688; /* [64,128,7,7] */
-		const float *x2 = m->arena + 18866816; /* [3,128] */
+		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
+		const float *x1 = m->arena + 13647872; /* [64,128,7,7] */
+		const float *x2 = m->arena + 18777728; /* [3,128] */
 		float *y = m->grad + 18144;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 128; c++) {
@@ -3036,13 +3036,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %142 bn_dx [64,128,7,7] <- %139, %85, %90, %86, %141, %140  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14852096; /* [64,128,7,7] */
-		const float *x1 = m->arena + 14450688; /* [64,128,7,7] */
-		const float *x2 = m->arena + 18866816; /* [3,128] */
+		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
+		const float *x1 = m->arena + 13647872; /* [64,128,7,7] */
+		const float *x2 = m->arena + 18777728; /* [3,128] */
 		const float *x3 = m->param + 18144; /* batchnorm9.weight[128] */
 		const float *x4 = m->grad + 18144; /* grad.batchnorm9.weight[128] */
 		const float *x5 = m->grad + 18272; /* grad.batchnorm9.bias[128] */
-		float *y = m->arena + 15253504;
+		float *y = m->arena + 14049280;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
@@ -3056,10 +3056,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %143 conv2d_dx [64,64,7,7] <- %142, %84  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15253504; /* [64,128,7,7] */
+		const float *x0 = m->arena + 14049280; /* [64,128,7,7] */
 		const float *x1 = m->param + 9952; /* conv2d9.weight[128,64,1,1] */
-		float *y = m->arena + 15654912;
-		float *scratch = m->arena + 15855616;
+		float *y = m->arena + 13647872;
+		float *scratch = m->arena + 13848576;
 		/* dx from dy and w: a 1x1 conv, 64 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3075,10 +3075,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %144 conv2d_dw [128,64,1,1] <- %83, %142  (models/mnist_resnet.lua:21, grad.conv2d9.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18665472; /* [64,64,7,7] */
-		const float *x1 = m->arena + 15253504; /* [64,128,7,7] */
+		const float *x0 = m->arena + 18576384; /* [64,64,7,7] */
+		const float *x1 = m->arena + 14049280; /* [64,128,7,7] */
 		float *y = m->grad + 9952;
-		float *scratch = m->arena + 15855616;
+		float *scratch = m->arena + 13848576;
 		/* dw from x and dy: a 1x1 conv, 64 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3110,9 +3110,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %145 relu_grad [64,64,7,7] <- %143, %83  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15654912; /* [64,64,7,7] */
-		const float *x1 = m->arena + 18665472; /* [64,64,7,7] */
-		float *y = m->arena + 15855616;
+		const float *x0 = m->arena + 13647872; /* [64,64,7,7] */
+		const float *x1 = m->arena + 18576384; /* [64,64,7,7] */
+		float *y = m->arena + 13647872;
 		for (long i = 0; i < 200704; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(145);
@@ -3120,7 +3120,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %146 bias_grad [64] <- %145  (models/mnist_resnet.lua:21, grad.batchnorm8.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15855616; /* [64,64,7,7] */
+		const float *x0 = m->arena + 13647872; /* [64,64,7,7] */
 		float *y = m->grad + 9888;
 		for (int c = 0; c < 64; c++) {
 			double sum = 0;
@@ -3133,9 +3133,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %147 bn_gamma_grad [64] <- %145, %75, %80  (models/mnist_resnet.lua:21, grad.batchnorm8.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15855616; /* [64,64,7,7] */
-		const float *x1 = m->arena + 18464768; /* [64,64,7,7] */
-		const float *x2 = m->arena + 18868544; /* [3,64] */
+		const float *x0 = m->arena + 13647872; /* [64,64,7,7] */
+		const float *x1 = m->arena + 18375680; /* [64,64,7,7] */
+		const float *x2 = m->arena + 18779456; /* [3,64] */
 		float *y = m->grad + 9824;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
@@ -3150,13 +3150,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %148 bn_dx [64,64,7,7] <- %145, %75, %80, %76, %147, %146  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15855616; /* [64,64,7,7] */
-		const float *x1 = m->arena + 18464768; /* [64,64,7,7] */
-		const float *x2 = m->arena + 18868544; /* [3,64] */
+		const float *x0 = m->arena + 13647872; /* [64,64,7,7] */
+		const float *x1 = m->arena + 18375680; /* [64,64,7,7] */
+		const float *x2 = m->arena + 18779456; /* [3,64] */
 		const float *x3 = m->param + 9824; /* batchnorm8.weight[64] */
 		const float *x4 = m->grad + 9824; /* grad.batchnorm8.weight[64] */
 		const float *x5 = m->grad + 9888; /* grad.batchnorm8.bias[64] */
-		float *y = m->arena + 15253504;
+		float *y = m->arena + 16056320;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -3170,9 +3170,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %149 conv2d_dx [64,64,14,14] <- %148, %74  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15253504; /* [64,64,7,7] */
+		const float *x0 = m->arena + 16056320; /* [64,64,7,7] */
 		const float *x1 = m->param + 9248; /* conv2d8.weight[64,1,3,3] */
-		float *y = m->arena + 14450688;
+		float *y = m->arena + 13647872;
 		float *scratch = m->arena + 0;
 		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; direct */
 		(void)scratch;
@@ -3203,8 +3203,8 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %150 conv2d_dw [64,1,3,3] <- %73, %148  (models/mnist_resnet.lua:21, grad.conv2d8.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
-		const float *x1 = m->arena + 15253504; /* [64,64,7,7] */
+		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
+		const float *x1 = m->arena + 16056320; /* [64,64,7,7] */
 		float *y = m->grad + 9248;
 		float *scratch = m->arena + 0;
 		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; direct */
@@ -3240,9 +3240,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %151 relu_grad [64,64,14,14] <- %149, %73  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
-		const float *x1 = m->arena + 13647872; /* [64,64,14,14] */
-		float *y = m->arena + 15253504;
+		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
+		const float *x1 = m->arena + 14450688; /* [64,64,14,14] */
+		float *y = m->arena + 13647872;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(151);
@@ -3250,7 +3250,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %152 bias_grad [64] <- %151  (models/mnist_resnet.lua:11, grad.batchnorm7.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15253504; /* [64,64,14,14] */
+		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
 		float *y = m->grad + 9184;
 		for (int c = 0; c < 64; c++) {
 			double sum = 0;
@@ -3263,9 +3263,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %153 bn_gamma_grad [64] <- %151, %64, %69  (models/mnist_resnet.lua:11, grad.batchnorm7.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15253504; /* [64,64,14,14] */
-		const float *x1 = m->arena + 12042240; /* [64,64,14,14] */
-		const float *x2 = m->arena + 18868352; /* [3,64] */
+		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
+		const float *x1 = m->arena + 12845056; /* [64,64,14,14] */
+		const float *x2 = m->arena + 18779264; /* [3,64] */
 		float *y = m->grad + 9120;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
@@ -3280,13 +3280,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %154 bn_dx [64,64,14,14] <- %151, %64, %69, %65, %153, %152  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15253504; /* [64,64,14,14] */
-		const float *x1 = m->arena + 12042240; /* [64,64,14,14] */
-		const float *x2 = m->arena + 18868352; /* [3,64] */
+		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
+		const float *x1 = m->arena + 12845056; /* [64,64,14,14] */
+		const float *x2 = m->arena + 18779264; /* [3,64] */
 		const float *x3 = m->param + 9120; /* batchnorm7.weight[64] */
 		const float *x4 = m->grad + 9120; /* grad.batchnorm7.weight[64] */
 		const float *x5 = m->grad + 9184; /* grad.batchnorm7.bias[64] */
-		float *y = m->arena + 13647872;
+		float *y = m->arena + 14450688;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -3300,10 +3300,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %155 conv2d_dx [64,64,14,14] <- %154, %63  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
+		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
 		const float *x1 = m->param + 5024; /* conv2d7.weight[64,64,1,1] */
-		float *y = m->arena + 12042240;
-		float *scratch = m->arena + 14450688;
+		float *y = m->arena + 12845056;
+		float *scratch = m->arena + 16056320;
 		/* dx from dy and w: a 1x1 conv, 64 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3319,10 +3319,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %156 conv2d_dw [64,64,1,1] <- %62, %154  (models/mnist_resnet.lua:11, grad.conv2d7.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
-		const float *x1 = m->arena + 13647872; /* [64,64,14,14] */
+		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
+		const float *x1 = m->arena + 14450688; /* [64,64,14,14] */
 		float *y = m->grad + 5024;
-		float *scratch = m->arena + 14450688;
+		float *scratch = m->arena + 16056320;
 		/* dw from x and dy: a 1x1 conv, 64 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3354,9 +3354,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %157 relu_grad [64,64,14,14] <- %155, %62  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
-		const float *x1 = m->arena + 12845056; /* [64,64,14,14] */
-		float *y = m->arena + 13647872;
+		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
+		const float *x1 = m->arena + 12042240; /* [64,64,14,14] */
+		float *y = m->arena + 12845056;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(157);
@@ -3364,7 +3364,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %158 bias_grad [64] <- %157  (models/mnist_resnet.lua:11, grad.batchnorm6.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
+		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
 		float *y = m->grad + 4960;
 		for (int c = 0; c < 64; c++) {
 			double sum = 0;
@@ -3377,9 +3377,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %159 bn_gamma_grad [64] <- %157, %54, %59  (models/mnist_resnet.lua:11, grad.batchnorm6.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
-		const float *x1 = m->arena + 10436608; /* [64,64,14,14] */
-		const float *x2 = m->arena + 18868160; /* [3,64] */
+		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
+		const float *x1 = m->arena + 11239424; /* [64,64,14,14] */
+		const float *x2 = m->arena + 18779072; /* [3,64] */
 		float *y = m->grad + 4896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
@@ -3394,13 +3394,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %160 bn_dx [64,64,14,14] <- %157, %54, %59, %55, %159, %158  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
-		const float *x1 = m->arena + 10436608; /* [64,64,14,14] */
-		const float *x2 = m->arena + 18868160; /* [3,64] */
+		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
+		const float *x1 = m->arena + 11239424; /* [64,64,14,14] */
+		const float *x2 = m->arena + 18779072; /* [3,64] */
 		const float *x3 = m->param + 4896; /* batchnorm6.weight[64] */
 		const float *x4 = m->grad + 4896; /* grad.batchnorm6.weight[64] */
 		const float *x5 = m->grad + 4960; /* grad.batchnorm6.bias[64] */
-		float *y = m->arena + 14450688;
+		float *y = m->arena + 12042240;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -3414,9 +3414,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %161 conv2d_dx [64,64,14,14] <- %160, %53  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
+		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
 		const float *x1 = m->param + 4320; /* conv2d6.weight[64,1,3,3] */
-		float *y = m->arena + 10436608;
+		float *y = m->arena + 11239424;
 		float *scratch = m->arena + 0;
 		/* dx from dy and w: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; direct */
 		(void)scratch;
@@ -3447,8 +3447,8 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %162 conv2d_dw [64,1,3,3] <- %52, %160  (models/mnist_resnet.lua:11, grad.conv2d6.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11239424; /* [64,64,14,14] */
-		const float *x1 = m->arena + 14450688; /* [64,64,14,14] */
+		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
+		const float *x1 = m->arena + 12042240; /* [64,64,14,14] */
 		float *y = m->grad + 4320;
 		float *scratch = m->arena + 0;
 		/* dw from x and dy: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; direct */
@@ -3484,9 +3484,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %163 add [64,64,14,14] <- %151, %161  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15253504; /* [64,64,14,14] */
-		const float *x1 = m->arena + 10436608; /* [64,64,14,14] */
-		float *y = m->arena + 12042240;
+		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
+		const float *x1 = m->arena + 11239424; /* [64,64,14,14] */
+		float *y = m->arena + 13647872;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x0[i] + x1[i];
 		NN_PROF_END(163);
@@ -3494,9 +3494,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %164 relu_grad [64,64,14,14] <- %163, %52  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
-		const float *x1 = m->arena + 11239424; /* [64,64,14,14] */
-		float *y = m->arena + 10436608;
+		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
+		const float *x1 = m->arena + 8830976; /* [64,64,14,14] */
+		float *y = m->arena + 13647872;
 		for (long i = 0; i < 802816; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(164);
@@ -3504,7 +3504,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %165 bias_grad [64] <- %164  (models/mnist_resnet.lua:21, grad.batchnorm5.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10436608; /* [64,64,14,14] */
+		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
 		float *y = m->grad + 4256;
 		for (int c = 0; c < 64; c++) {
 			double sum = 0;
@@ -3517,9 +3517,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %166 bn_gamma_grad [64] <- %164, %44, %49  (models/mnist_resnet.lua:21, grad.batchnorm5.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10436608; /* [64,64,14,14] */
-		const float *x1 = m->arena + 9633792; /* [64,64,14,14] */
-		const float *x2 = m->arena + 18867968; /* [3,64] */
+		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
+		const float *x1 = m->arena + 8028160; /* [64,64,14,14] */
+		const float *x2 = m->arena + 18778880; /* [3,64] */
 		float *y = m->grad + 4192;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
@@ -3534,13 +3534,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %167 bn_dx [64,64,14,14] <- %164, %44, %49, %45, %166, %165  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10436608; /* [64,64,14,14] */
-		const float *x1 = m->arena + 9633792; /* [64,64,14,14] */
-		const float *x2 = m->arena + 18867968; /* [3,64] */
+		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
+		const float *x1 = m->arena + 8028160; /* [64,64,14,14] */
+		const float *x2 = m->arena + 18778880; /* [3,64] */
 		const float *x3 = m->param + 4192; /* batchnorm5.weight[64] */
 		const float *x4 = m->grad + 4192; /* grad.batchnorm5.weight[64] */
 		const float *x5 = m->grad + 4256; /* grad.batchnorm5.bias[64] */
-		float *y = m->arena + 11239424;
+		float *y = m->arena + 8830976;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -3554,10 +3554,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %168 conv2d_dx [64,32,14,14] <- %167, %43  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11239424; /* [64,64,14,14] */
+		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
 		const float *x1 = m->param + 2144; /* conv2d5.weight[64,32,1,1] */
-		float *y = m->arena + 9633792;
-		float *scratch = m->arena + 10035200;
+		float *y = m->arena + 8028160;
+		float *scratch = m->arena + 8429568;
 		/* dx from dy and w: a 1x1 conv, 32 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3573,10 +3573,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %169 conv2d_dw [64,32,1,1] <- %42, %167  (models/mnist_resnet.lua:21, grad.conv2d5.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16457728; /* [64,32,14,14] */
-		const float *x1 = m->arena + 11239424; /* [64,64,14,14] */
+		const float *x0 = m->arena + 15654912; /* [64,32,14,14] */
+		const float *x1 = m->arena + 8830976; /* [64,64,14,14] */
 		float *y = m->grad + 2144;
-		float *scratch = m->arena + 10035200;
+		float *scratch = m->arena + 8429568;
 		/* dw from x and dy: a 1x1 conv, 32 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3607,9 +3607,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %170 relu_grad [64,32,14,14] <- %168, %42  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9633792; /* [64,32,14,14] */
-		const float *x1 = m->arena + 16457728; /* [64,32,14,14] */
-		float *y = m->arena + 10035200;
+		const float *x0 = m->arena + 8028160; /* [64,32,14,14] */
+		const float *x1 = m->arena + 15654912; /* [64,32,14,14] */
+		float *y = m->arena + 8028160;
 		for (long i = 0; i < 401408; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(170);
@@ -3617,7 +3617,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %171 bias_grad [32] <- %170  (models/mnist_resnet.lua:21, grad.batchnorm4.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10035200; /* [64,32,14,14] */
+		const float *x0 = m->arena + 8028160; /* [64,32,14,14] */
 		float *y = m->grad + 2112;
 		for (int c = 0; c < 32; c++) {
 			double sum = 0;
@@ -3630,9 +3630,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %172 bn_gamma_grad [32] <- %170, %34, %39  (models/mnist_resnet.lua:21, grad.batchnorm4.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10035200; /* [64,32,14,14] */
-		const float *x1 = m->arena + 16056320; /* [64,32,14,14] */
-		const float *x2 = m->arena + 18869024; /* [3,32] */
+		const float *x0 = m->arena + 8028160; /* [64,32,14,14] */
+		const float *x1 = m->arena + 15253504; /* [64,32,14,14] */
+		const float *x2 = m->arena + 18779936; /* [3,32] */
 		float *y = m->grad + 2080;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
@@ -3647,9 +3647,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %173 bn_dx [64,32,14,14] <- %170, %34, %39, %35, %172, %171  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10035200; /* [64,32,14,14] */
-		const float *x1 = m->arena + 16056320; /* [64,32,14,14] */
-		const float *x2 = m->arena + 18869024; /* [3,32] */
+		const float *x0 = m->arena + 8028160; /* [64,32,14,14] */
+		const float *x1 = m->arena + 15253504; /* [64,32,14,14] */
+		const float *x2 = m->arena + 18779936; /* [3,32] */
 		const float *x3 = m->param + 2080; /* batchnorm4.weight[32] */
 		const float *x4 = m->grad + 2080; /* grad.batchnorm4.weight[32] */
 		const float *x5 = m->grad + 2112; /* grad.batchnorm4.bias[32] */
@@ -3669,7 +3669,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 11239424; /* [64,32,14,14] */
 		const float *x1 = m->param + 1792; /* conv2d4.weight[32,1,3,3] */
-		float *y = m->arena + 9633792;
+		float *y = m->arena + 8028160;
 		float *scratch = m->arena + 0;
 		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; direct */
 		(void)scratch;
@@ -3700,7 +3700,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %175 conv2d_dw [32,1,3,3] <- %32, %173  (models/mnist_resnet.lua:21, grad.conv2d4.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
+		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
 		const float *x1 = m->arena + 11239424; /* [64,32,14,14] */
 		float *y = m->grad + 1792;
 		float *scratch = m->arena + 0;
@@ -3737,9 +3737,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %176 relu_grad [64,32,28,28] <- %174, %32  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
-		const float *x1 = m->arena + 8028160; /* [64,32,28,28] */
-		float *y = m->arena + 11239424;
+		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
+		const float *x1 = m->arena + 9633792; /* [64,32,28,28] */
+		float *y = m->arena + 8028160;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(176);
@@ -3747,7 +3747,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %177 bias_grad [32] <- %176  (models/mnist_resnet.lua:11, grad.batchnorm3.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11239424; /* [64,32,28,28] */
+		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
 		float *y = m->grad + 1760;
 		for (int c = 0; c < 32; c++) {
 			double sum = 0;
@@ -3760,9 +3760,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %178 bn_gamma_grad [32] <- %176, %23, %28  (models/mnist_resnet.lua:11, grad.batchnorm3.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11239424; /* [64,32,28,28] */
-		const float *x1 = m->arena + 4816896; /* [64,32,28,28] */
-		const float *x2 = m->arena + 18868928; /* [3,32] */
+		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
+		const float *x1 = m->arena + 6422528; /* [64,32,28,28] */
+		const float *x2 = m->arena + 18779840; /* [3,32] */
 		float *y = m->grad + 1728;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
@@ -3777,13 +3777,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %179 bn_dx [64,32,28,28] <- %176, %23, %28, %24, %178, %177  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11239424; /* [64,32,28,28] */
-		const float *x1 = m->arena + 4816896; /* [64,32,28,28] */
-		const float *x2 = m->arena + 18868928; /* [3,32] */
+		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
+		const float *x1 = m->arena + 6422528; /* [64,32,28,28] */
+		const float *x2 = m->arena + 18779840; /* [3,32] */
 		const float *x3 = m->param + 1728; /* batchnorm3.weight[32] */
 		const float *x4 = m->grad + 1728; /* grad.batchnorm3.weight[32] */
 		const float *x5 = m->grad + 1760; /* grad.batchnorm3.bias[32] */
-		float *y = m->arena + 8028160;
+		float *y = m->arena + 9633792;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -3797,10 +3797,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %180 conv2d_dx [64,32,28,28] <- %179, %22  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
+		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
 		const float *x1 = m->param + 704; /* conv2d3.weight[32,32,1,1] */
-		float *y = m->arena + 4816896;
-		float *scratch = m->arena + 9633792;
+		float *y = m->arena + 6422528;
+		float *scratch = m->arena + 11239424;
 		/* dx from dy and w: a 1x1 conv, 32 -> 32 channels, 28x28 -> 28x28; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3816,10 +3816,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %181 conv2d_dw [32,32,1,1] <- %21, %179  (models/mnist_resnet.lua:11, grad.conv2d3.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
-		const float *x1 = m->arena + 8028160; /* [64,32,28,28] */
+		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
+		const float *x1 = m->arena + 9633792; /* [64,32,28,28] */
 		float *y = m->grad + 704;
-		float *scratch = m->arena + 9633792;
+		float *scratch = m->arena + 11239424;
 		/* dw from x and dy: a 1x1 conv, 32 -> 32 channels, 28x28 -> 28x28; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3850,9 +3850,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %182 relu_grad [64,32,28,28] <- %180, %21  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
-		const float *x1 = m->arena + 6422528; /* [64,32,28,28] */
-		float *y = m->arena + 8028160;
+		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
+		const float *x1 = m->arena + 4816896; /* [64,32,28,28] */
+		float *y = m->arena + 6422528;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(182);
@@ -3860,7 +3860,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %183 bias_grad [32] <- %182  (models/mnist_resnet.lua:11, grad.batchnorm2.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
+		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
 		float *y = m->grad + 672;
 		for (int c = 0; c < 32; c++) {
 			double sum = 0;
@@ -3873,9 +3873,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %184 bn_gamma_grad [32] <- %182, %13, %18  (models/mnist_resnet.lua:11, grad.batchnorm2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
-		const float *x1 = m->arena + 1605632; /* [64,32,28,28] */
-		const float *x2 = m->arena + 18868832; /* [3,32] */
+		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
+		const float *x1 = m->arena + 3211264; /* [64,32,28,28] */
+		const float *x2 = m->arena + 18779744; /* [3,32] */
 		float *y = m->grad + 640;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
@@ -3890,13 +3890,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %185 bn_dx [64,32,28,28] <- %182, %13, %18, %14, %184, %183  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
-		const float *x1 = m->arena + 1605632; /* [64,32,28,28] */
-		const float *x2 = m->arena + 18868832; /* [3,32] */
+		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
+		const float *x1 = m->arena + 3211264; /* [64,32,28,28] */
+		const float *x2 = m->arena + 18779744; /* [3,32] */
 		const float *x3 = m->param + 640; /* batchnorm2.weight[32] */
 		const float *x4 = m->grad + 640; /* grad.batchnorm2.weight[32] */
 		const float *x5 = m->grad + 672; /* grad.batchnorm2.bias[32] */
-		float *y = m->arena + 9633792;
+		float *y = m->arena + 4816896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -3910,9 +3910,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %186 conv2d_dx [64,32,28,28] <- %185, %12  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
+		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,1,3,3] */
-		float *y = m->arena + 1605632;
+		float *y = m->arena + 3211264;
 		float *scratch = m->arena + 0;
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; direct */
 		(void)scratch;
@@ -3943,8 +3943,8 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %187 conv2d_dw [32,1,3,3] <- %11, %185  (models/mnist_resnet.lua:11, grad.conv2d2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
-		const float *x1 = m->arena + 9633792; /* [64,32,28,28] */
+		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
+		const float *x1 = m->arena + 4816896; /* [64,32,28,28] */
 		float *y = m->grad + 352;
 		float *scratch = m->arena + 0;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; direct */
@@ -3980,9 +3980,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %188 add [64,32,28,28] <- %176, %186  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11239424; /* [64,32,28,28] */
-		const float *x1 = m->arena + 1605632; /* [64,32,28,28] */
-		float *y = m->arena + 4816896;
+		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
+		const float *x1 = m->arena + 3211264; /* [64,32,28,28] */
+		float *y = m->arena + 8028160;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x0[i] + x1[i];
 		NN_PROF_END(188);
@@ -3990,9 +3990,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %189 relu_grad [64,32,28,28] <- %188, %11  (models/mnist_resnet.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
-		const float *x1 = m->arena + 3211264; /* [64,32,28,28] */
-		float *y = m->arena + 1605632;
+		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
+		const float *x1 = m->arena + 1605632; /* [64,32,28,28] */
+		float *y = m->arena + 8028160;
 		for (long i = 0; i < 1605632; i++)
 			y[i] = x1[i] > 0 ? x0[i] : 0;
 		NN_PROF_END(189);
@@ -4000,7 +4000,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %190 bias_grad [32] <- %189  (models/mnist_resnet.lua:27, grad.batchnorm1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
+		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
 		float *y = m->grad + 320;
 		for (int c = 0; c < 32; c++) {
 			double sum = 0;
@@ -4013,9 +4013,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %191 bn_gamma_grad [32] <- %189, %3, %8  (models/mnist_resnet.lua:27, grad.batchnorm1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
+		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
 		const float *x1 = m->arena + 0; /* [64,32,28,28] */
-		const float *x2 = m->arena + 18868736; /* [3,32] */
+		const float *x2 = m->arena + 18779648; /* [3,32] */
 		float *y = m->grad + 288;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
@@ -4030,13 +4030,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %192 bn_dx [64,32,28,28] <- %189, %3, %8, %4, %191, %190  (models/mnist_resnet.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
+		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
 		const float *x1 = m->arena + 0; /* [64,32,28,28] */
-		const float *x2 = m->arena + 18868736; /* [3,32] */
+		const float *x2 = m->arena + 18779648; /* [3,32] */
 		const float *x3 = m->param + 288; /* batchnorm1.weight[32] */
 		const float *x4 = m->grad + 288; /* grad.batchnorm1.weight[32] */
 		const float *x5 = m->grad + 320; /* grad.batchnorm1.bias[32] */
-		float *y = m->arena + 3211264;
+		float *y = m->arena + 1605632;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -4051,7 +4051,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,1,28,28] */
-		const float *x1 = m->arena + 3211264; /* [64,32,28,28] */
+		const float *x1 = m->arena + 1605632; /* [64,32,28,28] */
 		float *y = m->grad + 0;
 		float *scratch = m->arena + 0;
 		/* dw from x and dy: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
@@ -4099,7 +4099,7 @@ static void update(mnist_resnet *m)
 	/* %9 bn_running <- %8, %6, %7  (models/mnist_resnet.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18868736; /* [3,32] */
+		const float *x0 = m->arena + 18779648; /* [3,32] */
 		float *x1 = m->state_f + 37744; /* batchnorm1.running_mean[32] */
 		float *x2 = m->state_f + 37776; /* batchnorm1.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·50176/50175 */
@@ -4112,7 +4112,7 @@ static void update(mnist_resnet *m)
 	/* %19 bn_running <- %18, %16, %17  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18868832; /* [3,32] */
+		const float *x0 = m->arena + 18779744; /* [3,32] */
 		float *x1 = m->state_f + 37808; /* batchnorm2.running_mean[32] */
 		float *x2 = m->state_f + 37840; /* batchnorm2.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·50176/50175 */
@@ -4125,7 +4125,7 @@ static void update(mnist_resnet *m)
 	/* %29 bn_running <- %28, %26, %27  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18868928; /* [3,32] */
+		const float *x0 = m->arena + 18779840; /* [3,32] */
 		float *x1 = m->state_f + 37872; /* batchnorm3.running_mean[32] */
 		float *x2 = m->state_f + 37904; /* batchnorm3.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·50176/50175 */
@@ -4138,7 +4138,7 @@ static void update(mnist_resnet *m)
 	/* %40 bn_running <- %39, %37, %38  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18869024; /* [3,32] */
+		const float *x0 = m->arena + 18779936; /* [3,32] */
 		float *x1 = m->state_f + 37936; /* batchnorm4.running_mean[32] */
 		float *x2 = m->state_f + 37968; /* batchnorm4.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
@@ -4151,7 +4151,7 @@ static void update(mnist_resnet *m)
 	/* %50 bn_running <- %49, %47, %48  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18867968; /* [3,64] */
+		const float *x0 = m->arena + 18778880; /* [3,64] */
 		float *x1 = m->state_f + 38000; /* batchnorm5.running_mean[64] */
 		float *x2 = m->state_f + 38064; /* batchnorm5.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
@@ -4164,7 +4164,7 @@ static void update(mnist_resnet *m)
 	/* %60 bn_running <- %59, %57, %58  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18868160; /* [3,64] */
+		const float *x0 = m->arena + 18779072; /* [3,64] */
 		float *x1 = m->state_f + 38128; /* batchnorm6.running_mean[64] */
 		float *x2 = m->state_f + 38192; /* batchnorm6.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
@@ -4177,7 +4177,7 @@ static void update(mnist_resnet *m)
 	/* %70 bn_running <- %69, %67, %68  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18868352; /* [3,64] */
+		const float *x0 = m->arena + 18779264; /* [3,64] */
 		float *x1 = m->state_f + 38256; /* batchnorm7.running_mean[64] */
 		float *x2 = m->state_f + 38320; /* batchnorm7.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
@@ -4190,7 +4190,7 @@ static void update(mnist_resnet *m)
 	/* %81 bn_running <- %80, %78, %79  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18868544; /* [3,64] */
+		const float *x0 = m->arena + 18779456; /* [3,64] */
 		float *x1 = m->state_f + 38384; /* batchnorm8.running_mean[64] */
 		float *x2 = m->state_f + 38448; /* batchnorm8.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·3136/3135 */
@@ -4203,7 +4203,7 @@ static void update(mnist_resnet *m)
 	/* %91 bn_running <- %90, %88, %89  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18866816; /* [3,128] */
+		const float *x0 = m->arena + 18777728; /* [3,128] */
 		float *x1 = m->state_f + 38512; /* batchnorm9.running_mean[128] */
 		float *x2 = m->state_f + 38640; /* batchnorm9.running_var[128] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·3136/3135 */
@@ -4216,7 +4216,7 @@ static void update(mnist_resnet *m)
 	/* %101 bn_running <- %100, %98, %99  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18867200; /* [3,128] */
+		const float *x0 = m->arena + 18778112; /* [3,128] */
 		float *x1 = m->state_f + 38768; /* batchnorm10.running_mean[128] */
 		float *x2 = m->state_f + 38896; /* batchnorm10.running_var[128] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·3136/3135 */
@@ -4229,7 +4229,7 @@ static void update(mnist_resnet *m)
 	/* %111 bn_running <- %110, %108, %109  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18867584; /* [3,128] */
+		const float *x0 = m->arena + 18778496; /* [3,128] */
 		float *x1 = m->state_f + 39024; /* batchnorm11.running_mean[128] */
 		float *x2 = m->state_f + 39152; /* batchnorm11.running_var[128] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·3136/3135 */
