@@ -91,3 +91,9 @@ graphs: $(B)/nncc
 .PHONY: all deps generated data train demo test test-reference example bench bench-fusion graphs clean
 clean:
 	rm -rf $(B) .nncc
+
+# tests/test_plan.c: the memory planner on random graphs, linked with the
+# compiler's sources but main.c
+$(B)/test_plan: tests/test_plan.c $(filter-out compiler/main.c,$(COMPILER)) compiler/*.h $(B)/prelude.inc
+	$(CC) $(ALL_CFLAGS) $(LUA_INC) -I$(B) -Icompiler -o $@ tests/test_plan.c \
+		$(filter-out compiler/main.c,$(COMPILER)) $(LUA_LIB) -lm

@@ -475,6 +475,7 @@ void fused_print(Buf *b, const Node *n);
 void autodiff(Ctx *c);      /* autodiff.c */
 void schedule(Ctx *c);      /* schedule.c */
 void plan(Ctx *c);          /* plan.c */
+int plan_inplace(Ctx *c, const Node *n);  /* plan wrote n over its in[0] */
 /* Floats of scratch the prelude's nn_gemm needs for C = op(A)·op(B) with
  * op(B) K×N (ops/matmul.c). */
 long gemm_scratch(long N, long K);

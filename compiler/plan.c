@@ -10,12 +10,21 @@
  * ALIGN_FLOATS, and the padding stays 0.
  *
  * A transient tensor lives from the step that writes it to the last step
- * that reads it (reads through a view count as reads of its base).  Steps
- * are taken in order; before each, tensors whose last read has passed free
- * their space, and the new tensor takes the smallest free gap that holds
- * it (best fit), else the end of the arena grows.  An op's scratch lives for
- * its own step only.  The loss and the prediction live to the end: the API
- * reads them after the step.
+ * that reads it (reads through a view count as reads of its base).  An
+ * op's scratch lives for its own step only.  The loss and the prediction
+ * live to the end: the API reads them after the step.
+ *
+ * Each one is a buffer of the arena.  Buffers are placed largest first,
+ * each in the smallest gap left by the buffers already placed whose live
+ * ranges meet its own (best fit), else above them all: "greedy by size",
+ * as TensorFlow Lite's arena planner does.  Taking steps in order instead
+ * and packing each new tensor among the live ones left long-lived small
+ * tensors (batch norm's statistics, kept for the update) in the middle of
+ * gaps the big activations of the backward pass then no longer fit.
+ *
+ * A pointwise op whose input 0 dies at its own step may write its output
+ * over that input (inplace_ok says when): the output joins the input's
+ * buffer, which then lives on to the output's last read.
  */
 #include <stdlib.h>
 
@@ -26,67 +35,118 @@ static long round_up(long n)
 	return (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
 }
 
-static Node *base_of(Ctx *c, Node *n)
+static const Node *base_of(Ctx *c, const Node *n)
 {
 	while (n->st == ST_VIEW)
 		n = ir_node(c, n->in[0]);
 	return n;
 }
 
-typedef struct Block {
-	long off, size;
-	int last;       /* last step that reads it */
-} Block;
-
-typedef struct Live {
-	Block *b;
-	int n;
-} Live;
-
-/* Best fit among the gaps between live blocks (kept sorted by offset). */
-static long place(Live *lv, long size, int last, long *top)
+/* Whether node n, at step `step`, may write its output over its input 0,
+ * where last[] holds each tensor's last read:
+ *  - n's op is OT_ELEMWISE | OT_INPLACE.  Such an op emits
+ *    `for i: y[i] = f(x0[i], x1[i], …)`: iteration i reads every input at
+ *    index i and then writes y[i]; no iteration reads an index another one
+ *    writes.  An op that is OT_INPLACE alone (softmax over rows, bias_add)
+ *    is not taken: what keeps it safe is in its emitter, not in a trait
+ *    this planner can check;
+ *  - n and the base of its input 0 (views resolve to their base) are both
+ *    arena tensors, of one dtype and the same rounded size;
+ *  - that base's last read is this very step: no later reader, and it is
+ *    not the loss or the prediction, which live to the end;
+ *  - every input of n with that base (in[0] itself, add(a, a),
+ *    mul(a, reshape(a))) reads it at the output's index, that is, has the
+ *    output's element count: a view is its base's memory from the first
+ *    float on, so element i of the view is element i of the base, read in
+ *    iteration i before y[i] is written.  An input that read the base
+ *    through another mapping would see other iterations' writes.
+ * Then every read of the base is n's, at the index n is about to write,
+ * and the base is dead once y[i] is written. */
+static int inplace_ok(Ctx *c, const Node *n, const int *last, int step)
 {
-	long best = -1, bestgap = 0, prev = 0;
-	int at = lv->n;
-	for (int i = 0; i <= lv->n; i++) {
-		long end = i < lv->n ? lv->b[i].off : -1;
-		long gap = i < lv->n ? end - prev : -1;
-		if (i < lv->n && gap >= size && (best < 0 || gap < bestgap)) {
-			best = prev;
-			bestgap = gap;
-			at = i;
-		}
-		if (i < lv->n)
-			prev = lv->b[i].off + lv->b[i].size;
+	unsigned want = OT_ELEMWISE | OT_INPLACE;
+	if ((n->op->traits & want) != want || n->nin < 1 || n->st != ST_ARENA)
+		return 0;
+	const Node *a = base_of(c, ir_node(c, n->in[0]));
+	if (a->st != ST_ARENA || a->order < 0 || a->dtype != n->dtype ||
+	    last[a->id] != step ||
+	    round_up(node_numel(c, a)) != round_up(node_numel(c, n)))
+		return 0;
+	for (int j = 0; j < n->nin; j++) {
+		const Node *x = ir_node(c, n->in[j]);
+		if (base_of(c, x) == a && node_numel(c, x) != node_numel(c, n))
+			return 0;
 	}
-	if (best < 0) {
-		best = prev;
-		at = lv->n;
-	}
-	for (int i = lv->n; i > at; i--)
-		lv->b[i] = lv->b[i - 1];
-	lv->b[at] = (Block){best, size, last};
-	lv->n++;
-	if (best + size > *top)
-		*top = best + size;
-	return best;
+	return 1;
 }
 
-static void release(Live *lv, int step)
+/* A buffer: one tensor's floats (and those written over it in place), or
+ * a scratch's. */
+typedef struct Buffer {
+	long off, size;
+	int from, to;   /* the steps it lives over */
+	int id;         /* its index, a tie-break that keeps the order total */
+} Buffer;
+
+/* Largest first; among equals, the earlier first. */
+static int by_size(const void *pa, const void *pb)
 {
-	int j = 0;
-	for (int i = 0; i < lv->n; i++)
-		if (lv->b[i].last >= step)
-			lv->b[j++] = lv->b[i];
-	lv->n = j;
+	const Buffer *a = pa, *b = pb;
+	if (a->size != b->size)
+		return a->size > b->size ? -1 : 1;
+	if (a->from != b->from)
+		return a->from < b->from ? -1 : 1;
+	return (a->id > b->id) - (a->id < b->id);
+}
+
+/* Gives every buffer an offset; returns the arena's size.  placed[] holds
+ * the buffers placed so far, sorted by offset, so one walk finds the gaps
+ * between those live at the same time as the new one. */
+static long place_all(Buffer *buf, int nbuf)
+{
+	Buffer **placed = malloc(sizeof *placed * (size_t)(nbuf + 1));
+	if (!placed)
+		bug("out of memory");
+	qsort(buf, (size_t)nbuf, sizeof *buf, by_size);
+	long top = 0;
+	for (int i = 0; i < nbuf; i++) {
+		Buffer *b = &buf[i];
+		long best = -1, bestgap = 0, prev = 0;
+		for (int j = 0; j < i; j++) {
+			const Buffer *p = placed[j];
+			if (p->to < b->from || b->to < p->from)
+				continue;      /* never live together: may overlap */
+			long gap = p->off - prev;
+			if (gap >= b->size && (best < 0 || gap < bestgap)) {
+				best = prev;
+				bestgap = gap;
+			}
+			if (p->off + p->size > prev)
+				prev = p->off + p->size;
+		}
+		b->off = best >= 0 ? best : prev;
+		if (b->off + b->size > top)
+			top = b->off + b->size;
+		int at = i;
+		while (at > 0 && placed[at - 1]->off > b->off) {
+			placed[at] = placed[at - 1];
+			at--;
+		}
+		placed[at] = b;
+	}
+	free(placed);
+	return top;
 }
 
 /* The planner's promise, checked on every compile: two arena tensors (or
- * scratches) whose live ranges meet never share a byte.  A failure is a bug
- * in plan. */
+ * scratches) whose live ranges meet never share a byte, except a tensor
+ * written in place over the input it consumes at its own step: then both
+ * are the same floats, the output's op is OT_ELEMWISE | OT_INPLACE, the
+ * input is the base of its in[0], and inplace_ok held at that step.  A
+ * failure is a bug in plan. */
 static void plan_check(Ctx *c, const int *last)
 {
-	typedef struct { long off, size; int from, to, id; } Span;
+	typedef struct { long off, size; int from, to, id, tensor; } Span;
 	Span *sp = malloc(sizeof *sp * (size_t)(2 * c->nsched + 1));
 	int n = 0;
 	if (!sp)
@@ -95,20 +155,28 @@ static void plan_check(Ctx *c, const int *last)
 		Node *nd = ir_node(c, c->sched[k]);
 		if (nd->st == ST_ARENA)
 			sp[n++] = (Span){nd->off, round_up(node_numel(c, nd)), k,
-			                 last[nd->id], nd->id};
+			                 last[nd->id], nd->id, 1};
 		if (nd->op->scratch)
 			sp[n++] = (Span){nd->scratch_off, round_up(nd->op->scratch(c,
-			                 nd)), k, k, nd->id};
+			                 nd)), k, k, nd->id, 0};
 	}
 	for (int i = 0; i < n; i++) {
 		if (sp[i].off < 0 || sp[i].off + sp[i].size > c->narena)
 			bug("%%%d lies outside the arena", sp[i].id);
-		for (int j = i + 1; j < n; j++)
-			if (sp[i].from <= sp[j].to && sp[j].from <= sp[i].to &&
-			    sp[i].off < sp[j].off + sp[j].size &&
-			    sp[j].off < sp[i].off + sp[i].size)
-				bug("%%%d and %%%d are live together and overlap in the "
-				    "arena", sp[i].id, sp[j].id);
+		for (int j = i + 1; j < n; j++) {
+			const Span *p = &sp[i], *q = &sp[j];   /* p runs first */
+			if (p->to < q->from || q->to < p->from ||
+			    p->off + p->size <= q->off || q->off + q->size <= p->off)
+				continue;
+			Node *pn = ir_node(c, p->id), *qn = ir_node(c, q->id);
+			if (p->tensor && q->tensor && p->off == q->off &&
+			    p->size == q->size && p->to == q->from &&
+			    base_of(c, ir_node(c, qn->in[0])) == pn &&
+			    inplace_ok(c, qn, last, q->from))
+				continue;      /* q written in place over p */
+			bug("%%%d and %%%d are live together and overlap in the "
+			    "arena", pn->id, qn->id);
+		}
 	}
 	free(sp);
 }
@@ -163,17 +231,20 @@ void plan(Ctx *c)
 	plan_persistent(c);
 	c->narena = c->naive_arena = 0;
 
-	/* last reads */
+	/* last reads; each node's buffer and its scratch's, by index */
 	int *last = malloc(sizeof *last * (size_t)nn);
-	Block *blocks = malloc(sizeof *blocks * (size_t)(2 * nn + 1));
-	if (!last || !blocks)
+	int *bufof = malloc(sizeof *bufof * (size_t)nn);
+	int *scratchof = malloc(sizeof *scratchof * (size_t)nn);
+	Buffer *buf = malloc(sizeof *buf * (size_t)(2 * c->nsched + 1));
+	long *off = malloc(sizeof *off * (size_t)(2 * c->nsched + 1));
+	if (!last || !bufof || !scratchof || !buf || !off)
 		bug("out of memory");
 	for (int i = 0; i < nn; i++)
 		last[i] = c->nodes[i]->order;
 	for (int k = 0; k < c->nsched; k++) {
 		Node *n = ir_node(c, c->sched[k]);
 		for (int j = 0; j < n->nin; j++) {
-			Node *a = base_of(c, ir_node(c, n->in[j]));
+			const Node *a = base_of(c, ir_node(c, n->in[j]));
 			if (last[a->id] < k)
 				last[a->id] = k;
 		}
@@ -181,22 +252,55 @@ void plan(Ctx *c)
 	last[base_of(c, ir_node(c, c->recipe.loss))->id] = c->nsched;
 	last[base_of(c, ir_node(c, c->recipe.predict))->id] = c->nsched;
 
-	Live lv = {blocks, 0};
+	/* the buffers in schedule order: a step's tensor, then its scratch;
+	 * a tensor written in place joins its input's buffer (bufof) */
+	int nbuf = 0;
 	for (int k = 0; k < c->nsched; k++) {
 		Node *n = ir_node(c, c->sched[k]);
-		release(&lv, k);
-		if (n->st == ST_ARENA) {
-			long size = round_up(node_numel(c, n));
-			n->off = place(&lv, size, last[n->id], &c->narena);
-			c->naive_arena += size;
+		if (n->st == ST_ARENA && inplace_ok(c, n, last, k)) {
+			int b = bufof[base_of(c, ir_node(c, n->in[0]))->id];
+			bufof[n->id] = b;
+			buf[b].to = last[n->id];
+			c->naive_arena += buf[b].size;
+		} else if (n->st == ST_ARENA) {
+			bufof[n->id] = nbuf;
+			buf[nbuf] = (Buffer){0, round_up(node_numel(c, n)), k,
+			                     last[n->id], nbuf};
+			c->naive_arena += buf[nbuf++].size;
 		}
 		if (n->op->scratch) {
-			long size = round_up(n->op->scratch(c, n));
-			n->scratch_off = place(&lv, size, k, &c->narena);
-			c->naive_arena += size;
+			scratchof[n->id] = nbuf;
+			buf[nbuf] = (Buffer){0, round_up(n->op->scratch(c, n)), k, k,
+			                     nbuf};
+			c->naive_arena += buf[nbuf++].size;
 		}
+	}
+	c->narena = place_all(buf, nbuf);
+	for (int i = 0; i < nbuf; i++)
+		off[buf[i].id] = buf[i].off;
+	for (int k = 0; k < c->nsched; k++) {
+		Node *n = ir_node(c, c->sched[k]);
+		if (n->st == ST_ARENA)
+			n->off = off[bufof[n->id]];
+		if (n->op->scratch)
+			n->scratch_off = off[scratchof[n->id]];
 	}
 	plan_check(c, last);
 	free(last);
-	free(blocks);
+	free(bufof);
+	free(scratchof);
+	free(buf);
+	free(off);
+}
+
+/* Whether plan wrote n over its input 0.  That input's base is read at
+ * n's step, so it is live there, and plan_check lets it share floats with
+ * n only in place: the same offset says so. */
+int plan_inplace(Ctx *c, const Node *n)
+{
+	if (n->st != ST_ARENA || n->order < 0 || n->nin < 1 ||
+	    !(n->op->traits & OT_INPLACE) || node_numel(c, n) == 0)
+		return 0;
+	const Node *a = base_of(c, ir_node(c, n->in[0]));
+	return a != n && a->st == ST_ARENA && a->off == n->off;
 }

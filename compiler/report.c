@@ -12,6 +12,8 @@ void report(Ctx *c, FILE *f, const Ctx *u)
 {
 	const Recipe *r = &c->recipe;
 	double total[3] = {0}, moved[3] = {0};
+	long inplace = 0;
+	int ninplace = 0;
 	fprintf(f, "model %s: batch %d, %d nodes (%d scheduled)\n\n", r->name,
 	        r->batch, c->nnodes, c->nsched);
 	fprintf(f, "%-5s %-17s %-8s %-16s %10s %10s %10s %10s  %s\n", "node",
@@ -25,8 +27,13 @@ void report(Ctx *c, FILE *f, const Ctx *u)
 			mv += 4.0 * node_numel(c, ir_node(c, n->in[i]));
 		total[n->phase] += fl;
 		moved[n->phase] += mv;
-		fprintf(f, "%%%-4d %-16s%s %-8s %-16s %10.3f %10.3f ", n->id,
-		        n->op->name, n->op->traits & OT_FUSED ? "*" : " ",
+		if (plan_inplace(c, n)) {
+			inplace += node_numel(c, n);
+			ninplace++;
+		}
+		fprintf(f, "%%%-4d %-17s %-8s %-16s %10.3f %10.3f ", n->id,
+		        ctx_sprintf(c, "%s%s", n->op->name,
+		                    n->op->traits & OT_FUSED ? "*" : ""),
 		        phase_name[n->phase], shape_str(c, &n->shape), fl / 1e6,
 		        mv / 1e6);
 		if (n->st == ST_ARENA)
@@ -47,6 +54,8 @@ void report(Ctx *c, FILE *f, const Ctx *u)
 	fprintf(f, "naive sum:       %10ld bytes  (arena is %.1f%% of it)\n",
 	        c->naive_arena * 4,
 	        c->naive_arena ? 100.0 * c->narena / c->naive_arena : 0.0);
+	fprintf(f, "in place:        %10ld bytes  (%d outputs over their input)\n",
+	        inplace * 4, ninplace);
 	if (u)   /* what fusion saved: the same model with every fusion off */
 		fprintf(f, "unfused:         %10ld bytes arena, %ld bytes naive sum "
 		           "(this arena is %.1f%% of that)\n", u->narena * 4,

@@ -3,7 +3,7 @@
  *
  * Model cifar_resnet8: batch 64, 78048 parameters.
  * Memory: parameters 78048, gradients 78048, optimizer state 78720,
- * arena 11659792 floats (naive sum of transients 33662848).
+ * arena 11011712 floats (naive sum of transients 33662848).
  *
  * cc -O2 -march=native cifar_resnet8.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -1061,12 +1061,12 @@ typedef float nn_in_t;     /* an input element */
 #define NN_PARAM 78048
 #define NN_GRAD 78048
 #define NN_STATE 78720
-#define NN_ARENA 11659792
+#define NN_ARENA 11011712
 #define NN_XBUF 196608   /* a staged batch of inputs */
 #define NN_YBUF 64   /* and of labels (as floats) */
 #define NN_MODEL_HASH "2496449237d1e8c3"
-#define NN_LOSS (m->arena + 6034416)
-#define NN_PREDICT (m->arena + 6035056)
+#define NN_LOSS (m->arena + 11011696)
+#define NN_PREDICT (m->arena + 11010048)
 
 struct cifar_resnet8 {
 	float lr;            /* learning rate of the next step */
@@ -1240,7 +1240,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		const float *x0 = m->arena + 0; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78048; /* batchnorm1.running_mean[16] */
 		const float *x2 = m->state_f + 78064; /* batchnorm1.running_var[16] */
-		float *y = m->arena + 1048576;
+		float *y = m->arena + 11011552;
 		/* training: the batch's statistics over 65536 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1263,10 +1263,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,16,32,32] */
-		const float *x1 = m->arena + 1048576; /* [3,16] */
+		const float *x1 = m->arena + 11011552; /* [3,16] */
 		const float *x2 = m->param + 432; /* batchnorm1.weight[16] */
 		const float *x3 = m->param + 448; /* batchnorm1.bias[16] */
-		float *y = m->arena + 1048624;
+		float *y = m->arena + 1048576;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
@@ -1279,10 +1279,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %12 conv2d [64,16,32,32] <- %10, %11  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
+		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
 		const float *x1 = m->param + 464; /* conv2d2.weight[16,16,3,3] */
-		float *y = m->arena + 2097200;
-		float *scratch = m->arena + 3145776;
+		float *y = m->arena + 2097152;
+		float *scratch = m->arena + 3145728;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1306,10 +1306,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %17 bn_stats [3,16] <- %12, %15, %16  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 2097200; /* [64,16,32,32] */
+		const float *x0 = m->arena + 2097152; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78080; /* batchnorm2.running_mean[16] */
 		const float *x2 = m->state_f + 78096; /* batchnorm2.running_var[16] */
-		float *y = m->arena + 3145776;
+		float *y = m->arena + 11011600;
 		/* training: the batch's statistics over 65536 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1331,11 +1331,11 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %19 bn_relu [64,16,32,32] <- %12, %17, %13, %14  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 2097200; /* [64,16,32,32] */
-		const float *x1 = m->arena + 3145776; /* [3,16] */
+		const float *x0 = m->arena + 2097152; /* [64,16,32,32] */
+		const float *x1 = m->arena + 11011600; /* [3,16] */
 		const float *x2 = m->param + 2768; /* batchnorm2.weight[16] */
 		const float *x3 = m->param + 2784; /* batchnorm2.bias[16] */
-		float *y = m->arena + 3145824;
+		float *y = m->arena + 3145728;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
@@ -1348,10 +1348,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %21 conv2d [64,16,32,32] <- %19, %20  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
+		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
 		const float *x1 = m->param + 2800; /* conv2d3.weight[16,16,3,3] */
-		float *y = m->arena + 4194400;
-		float *scratch = m->arena + 5242976;
+		float *y = m->arena + 4194304;
+		float *scratch = m->arena + 5242880;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1375,10 +1375,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %26 bn_stats [3,16] <- %21, %24, %25  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4194400; /* [64,16,32,32] */
+		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78112; /* batchnorm3.running_mean[16] */
 		const float *x2 = m->state_f + 78128; /* batchnorm3.running_var[16] */
-		float *y = m->arena + 5242976;
+		float *y = m->arena + 11011648;
 		/* training: the batch's statistics over 65536 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1400,11 +1400,11 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %28 bn_apply [64,16,32,32] <- %21, %26, %22, %23  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4194400; /* [64,16,32,32] */
-		const float *x1 = m->arena + 5242976; /* [3,16] */
+		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
+		const float *x1 = m->arena + 11011648; /* [3,16] */
 		const float *x2 = m->param + 5104; /* batchnorm3.weight[16] */
 		const float *x3 = m->param + 5120; /* batchnorm3.bias[16] */
-		float *y = m->arena + 5243024;
+		float *y = m->arena + 5242880;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
@@ -1417,9 +1417,9 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %29 ew_act [64,16,32,32] <- %28, %10  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
-		const float *x1 = m->arena + 1048624; /* [64,16,32,32] */
-		float *y = m->arena + 6291600;
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
+		const float *x1 = m->arena + 1048576; /* [64,16,32,32] */
+		float *y = m->arena + 6291456;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 1048576; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
@@ -1428,10 +1428,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %31 conv2d [64,32,16,16] <- %29, %30  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6291600; /* [64,16,32,32] */
+		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
 		const float *x1 = m->param + 5136; /* conv2d4.weight[32,16,3,3] */
-		float *y = m->arena + 5243024;
-		float *scratch = m->arena + 5767312;
+		float *y = m->arena + 7340032;
+		float *scratch = m->arena + 5242880;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -1454,10 +1454,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %36 bn_stats [3,32] <- %31, %34, %35  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5243024; /* [64,32,16,16] */
+		const float *x0 = m->arena + 7340032; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78144; /* batchnorm4.running_mean[32] */
 		const float *x2 = m->state_f + 78176; /* batchnorm4.running_var[32] */
-		float *y = m->arena + 5767312;
+		float *y = m->arena + 11011264;
 		/* training: the batch's statistics over 16384 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1479,11 +1479,11 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %38 bn_relu [64,32,16,16] <- %31, %36, %32, %33  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5243024; /* [64,32,16,16] */
-		const float *x1 = m->arena + 5767312; /* [3,32] */
+		const float *x0 = m->arena + 7340032; /* [64,32,16,16] */
+		const float *x1 = m->arena + 11011264; /* [3,32] */
 		const float *x2 = m->param + 9744; /* batchnorm4.weight[32] */
 		const float *x3 = m->param + 9776; /* batchnorm4.bias[32] */
-		float *y = m->arena + 7340176;
+		float *y = m->arena + 7864320;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -1496,10 +1496,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %40 conv2d [64,32,16,16] <- %38, %39  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7340176; /* [64,32,16,16] */
+		const float *x0 = m->arena + 7864320; /* [64,32,16,16] */
 		const float *x1 = m->param + 9808; /* conv2d5.weight[32,32,3,3] */
-		float *y = m->arena + 7864464;
-		float *scratch = m->arena + 5767408;
+		float *y = m->arena + 8388608;
+		float *scratch = m->arena + 5242880;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1523,10 +1523,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %45 bn_stats [3,32] <- %40, %43, %44  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864464; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78208; /* batchnorm5.running_mean[32] */
 		const float *x2 = m->state_f + 78240; /* batchnorm5.running_var[32] */
-		float *y = m->arena + 5767408;
+		float *y = m->arena + 11011360;
 		/* training: the batch's statistics over 16384 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1548,11 +1548,11 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %47 bn_apply [64,32,16,16] <- %40, %45, %41, %42  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864464; /* [64,32,16,16] */
-		const float *x1 = m->arena + 5767408; /* [3,32] */
+		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x1 = m->arena + 11011360; /* [3,32] */
 		const float *x2 = m->param + 19024; /* batchnorm5.weight[32] */
 		const float *x3 = m->param + 19056; /* batchnorm5.bias[32] */
-		float *y = m->arena + 8388752;
+		float *y = m->arena + 5242880;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -1565,10 +1565,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %49 conv2d [64,32,16,16] <- %29, %48  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6291600; /* [64,16,32,32] */
+		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
 		const float *x1 = m->param + 19088; /* conv2d6.weight[32,16,1,1] */
-		float *y = m->arena + 8913040;
-		float *scratch = m->arena + 5767504;
+		float *y = m->arena + 5767168;
+		float *scratch = m->arena + 8912896;
 		/* y = x * w: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -1591,10 +1591,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %54 bn_stats [3,32] <- %49, %52, %53  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8913040; /* [64,32,16,16] */
+		const float *x0 = m->arena + 5767168; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78272; /* batchnorm6.running_mean[32] */
 		const float *x2 = m->state_f + 78304; /* batchnorm6.running_var[32] */
-		float *y = m->arena + 5767504;
+		float *y = m->arena + 11011456;
 		/* training: the batch's statistics over 16384 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1616,11 +1616,11 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %56 bn_apply [64,32,16,16] <- %49, %54, %50, %51  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8913040; /* [64,32,16,16] */
-		const float *x1 = m->arena + 5767504; /* [3,32] */
+		const float *x0 = m->arena + 5767168; /* [64,32,16,16] */
+		const float *x1 = m->arena + 11011456; /* [3,32] */
 		const float *x2 = m->param + 19600; /* batchnorm6.weight[32] */
 		const float *x3 = m->param + 19632; /* batchnorm6.bias[32] */
-		float *y = m->arena + 9437328;
+		float *y = m->arena + 8912896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -1633,9 +1633,9 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %57 ew_act [64,32,16,16] <- %47, %56  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8388752; /* [64,32,16,16] */
-		const float *x1 = m->arena + 9437328; /* [64,32,16,16] */
-		float *y = m->arena + 9961616;
+		const float *x0 = m->arena + 5242880; /* [64,32,16,16] */
+		const float *x1 = m->arena + 8912896; /* [64,32,16,16] */
+		float *y = m->arena + 9437184;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 524288; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
@@ -1644,10 +1644,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %59 conv2d [64,64,8,8] <- %57, %58  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9961616; /* [64,32,16,16] */
+		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
 		const float *x1 = m->param + 19664; /* conv2d7.weight[64,32,3,3] */
-		float *y = m->arena + 5767600;
-		float *scratch = m->arena + 6029744;
+		float *y = m->arena + 9961472;
+		float *scratch = m->arena + 5242880;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -1670,10 +1670,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %64 bn_stats [3,64] <- %59, %62, %63  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5767600; /* [64,64,8,8] */
+		const float *x0 = m->arena + 9961472; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78336; /* batchnorm7.running_mean[64] */
 		const float *x2 = m->state_f + 78400; /* batchnorm7.running_var[64] */
-		float *y = m->arena + 6029744;
+		float *y = m->arena + 11010688;
 		/* training: the batch's statistics over 4096 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1695,11 +1695,11 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %66 bn_relu [64,64,8,8] <- %59, %64, %60, %61  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5767600; /* [64,64,8,8] */
-		const float *x1 = m->arena + 6029744; /* [3,64] */
+		const float *x0 = m->arena + 9961472; /* [64,64,8,8] */
+		const float *x1 = m->arena + 11010688; /* [3,64] */
 		const float *x2 = m->param + 38096; /* batchnorm7.weight[64] */
 		const float *x3 = m->param + 38160; /* batchnorm7.bias[64] */
-		float *y = m->arena + 8388752;
+		float *y = m->arena + 10223616;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -1712,10 +1712,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %68 conv2d [64,64,8,8] <- %66, %67  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8388752; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10223616; /* [64,64,8,8] */
 		const float *x1 = m->param + 38224; /* conv2d8.weight[64,64,3,3] */
-		float *y = m->arena + 8650896;
-		float *scratch = m->arena + 6029936;
+		float *y = m->arena + 5242880;
+		float *scratch = m->arena + 5505024;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1739,10 +1739,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %73 bn_stats [3,64] <- %68, %71, %72  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8650896; /* [64,64,8,8] */
+		const float *x0 = m->arena + 5242880; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78464; /* batchnorm8.running_mean[64] */
 		const float *x2 = m->state_f + 78528; /* batchnorm8.running_var[64] */
-		float *y = m->arena + 6029936;
+		float *y = m->arena + 11010880;
 		/* training: the batch's statistics over 4096 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1764,11 +1764,11 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %75 bn_apply [64,64,8,8] <- %68, %73, %69, %70  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8650896; /* [64,64,8,8] */
-		const float *x1 = m->arena + 6029936; /* [3,64] */
+		const float *x0 = m->arena + 5242880; /* [64,64,8,8] */
+		const float *x1 = m->arena + 11010880; /* [3,64] */
 		const float *x2 = m->param + 75088; /* batchnorm8.weight[64] */
 		const float *x3 = m->param + 75152; /* batchnorm8.bias[64] */
-		float *y = m->arena + 9437328;
+		float *y = m->arena + 5505024;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -1781,10 +1781,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %77 conv2d [64,64,8,8] <- %57, %76  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9961616; /* [64,32,16,16] */
+		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
 		const float *x1 = m->param + 75216; /* conv2d9.weight[64,32,1,1] */
-		float *y = m->arena + 9699472;
-		float *scratch = m->arena + 6030128;
+		float *y = m->arena + 8912896;
+		float *scratch = m->arena + 9175040;
 		/* y = x * w: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -1807,10 +1807,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %82 bn_stats [3,64] <- %77, %80, %81  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9699472; /* [64,64,8,8] */
+		const float *x0 = m->arena + 8912896; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78592; /* batchnorm9.running_mean[64] */
 		const float *x2 = m->state_f + 78656; /* batchnorm9.running_var[64] */
-		float *y = m->arena + 6030128;
+		float *y = m->arena + 11011072;
 		/* training: the batch's statistics over 4096 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1832,11 +1832,11 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %84 bn_apply [64,64,8,8] <- %77, %82, %78, %79  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9699472; /* [64,64,8,8] */
-		const float *x1 = m->arena + 6030128; /* [3,64] */
+		const float *x0 = m->arena + 8912896; /* [64,64,8,8] */
+		const float *x1 = m->arena + 11011072; /* [3,64] */
 		const float *x2 = m->param + 77264; /* batchnorm9.weight[64] */
 		const float *x3 = m->param + 77328; /* batchnorm9.bias[64] */
-		float *y = m->arena + 10485904;
+		float *y = m->arena + 9175040;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -1849,9 +1849,9 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %85 ew_act [64,64,8,8] <- %75, %84  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9437328; /* [64,64,8,8] */
-		const float *x1 = m->arena + 10485904; /* [64,64,8,8] */
-		float *y = m->arena + 10748048;
+		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
+		const float *x1 = m->arena + 9175040; /* [64,64,8,8] */
+		float *y = m->arena + 10485760;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 262144; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
@@ -1860,8 +1860,8 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %86 global_avgpool [64,64] <- %85  (models/cifar_resnet8.lua:34) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10748048; /* [64,64,8,8] */
-		float *y = m->arena + 6030320;
+		const float *x0 = m->arena + 10485760; /* [64,64,8,8] */
+		float *y = m->arena + 5505024;
 		/* each plane's mean: [4096] planes of 64 */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 4096; p++) {
@@ -1875,19 +1875,19 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %88 matmul [64,10] <- %86, %87  (models/cifar_resnet8.lua:34) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6030320; /* [64,64] */
+		const float *x0 = m->arena + 5505024; /* [64,64] */
 		const float *x1 = m->param + 77392; /* linear1.weight[10,64] */
-		float *y = m->arena + 6034416;
-		float *scratch = m->arena + 6035056;
+		float *y = m->arena + 5511168;
+		float *scratch = m->arena + 5509120;
 		nn_gemm(64, 10, 64, x0, 64, 0, x1, 64, 1, y, 10, scratch);
 		NN_PROF_END(88);
 	}
 	/* %90 bias_add [64,10] <- %88, %89  (models/cifar_resnet8.lua:34) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6034416; /* [64,10] */
+		const float *x0 = m->arena + 5511168; /* [64,10] */
 		const float *x1 = m->param + 78032; /* linear1.bias[10] */
-		float *y = m->arena + 6035056;
+		float *y = m->arena + 11010048;
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++) {
 				const long o = (b*10 + c)*1;
@@ -1899,9 +1899,9 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	/* %91 softmax_ce [1] <- %90, %1  (models/cifar_resnet8.lua:38) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6035056; /* [64,10] */
+		const float *x0 = m->arena + 11010048; /* [64,10] */
 		const int32_t *x1 = yin; /* class[64] */
-		float *y = m->arena + 6034416;
+		float *y = m->arena + 11011696;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -1955,7 +1955,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		const float *x0 = m->arena + 0; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78048; /* batchnorm1.running_mean[16] */
 		const float *x2 = m->state_f + 78064; /* batchnorm1.running_var[16] */
-		float *y = m->arena + 1048576;
+		float *y = m->arena + 11011552;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 16; c++) {
@@ -1967,10 +1967,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	/* %10 bn_relu [64,16,32,32] <- %3, %8, %4, %5  (models/cifar_resnet8.lua:30) */
 	{
 		const float *x0 = m->arena + 0; /* [64,16,32,32] */
-		const float *x1 = m->arena + 1048576; /* [3,16] */
+		const float *x1 = m->arena + 11011552; /* [3,16] */
 		const float *x2 = m->param + 432; /* batchnorm1.weight[16] */
 		const float *x3 = m->param + 448; /* batchnorm1.bias[16] */
-		float *y = m->arena + 1048624;
+		float *y = m->arena + 1048576;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
@@ -1981,10 +1981,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %12 conv2d [64,16,32,32] <- %10, %11  (models/cifar_resnet8.lua:23) */
 	{
-		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
+		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
 		const float *x1 = m->param + 464; /* conv2d2.weight[16,16,3,3] */
-		float *y = m->arena + 2097200;
-		float *scratch = m->arena + 3145776;
+		float *y = m->arena + 2097152;
+		float *scratch = m->arena + 3145728;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2006,10 +2006,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %17 bn_stats [3,16] <- %12, %15, %16  (models/cifar_resnet8.lua:23) */
 	{
-		const float *x0 = m->arena + 2097200; /* [64,16,32,32] */
+		const float *x0 = m->arena + 2097152; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78080; /* batchnorm2.running_mean[16] */
 		const float *x2 = m->state_f + 78096; /* batchnorm2.running_var[16] */
-		float *y = m->arena + 3145776;
+		float *y = m->arena + 11011600;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 16; c++) {
@@ -2020,11 +2020,11 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %19 bn_relu [64,16,32,32] <- %12, %17, %13, %14  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 2097200; /* [64,16,32,32] */
-		const float *x1 = m->arena + 3145776; /* [3,16] */
+		const float *x0 = m->arena + 2097152; /* [64,16,32,32] */
+		const float *x1 = m->arena + 11011600; /* [3,16] */
 		const float *x2 = m->param + 2768; /* batchnorm2.weight[16] */
 		const float *x3 = m->param + 2784; /* batchnorm2.bias[16] */
-		float *y = m->arena + 3145824;
+		float *y = m->arena + 3145728;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
@@ -2035,10 +2035,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %21 conv2d [64,16,32,32] <- %19, %20  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
+		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
 		const float *x1 = m->param + 2800; /* conv2d3.weight[16,16,3,3] */
-		float *y = m->arena + 4194400;
-		float *scratch = m->arena + 5242976;
+		float *y = m->arena + 4194304;
+		float *scratch = m->arena + 5242880;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2060,10 +2060,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %26 bn_stats [3,16] <- %21, %24, %25  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 4194400; /* [64,16,32,32] */
+		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78112; /* batchnorm3.running_mean[16] */
 		const float *x2 = m->state_f + 78128; /* batchnorm3.running_var[16] */
-		float *y = m->arena + 5242976;
+		float *y = m->arena + 11011648;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 16; c++) {
@@ -2074,11 +2074,11 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %28 bn_apply [64,16,32,32] <- %21, %26, %22, %23  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 4194400; /* [64,16,32,32] */
-		const float *x1 = m->arena + 5242976; /* [3,16] */
+		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
+		const float *x1 = m->arena + 11011648; /* [3,16] */
 		const float *x2 = m->param + 5104; /* batchnorm3.weight[16] */
 		const float *x3 = m->param + 5120; /* batchnorm3.bias[16] */
-		float *y = m->arena + 5243024;
+		float *y = m->arena + 5242880;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
@@ -2089,19 +2089,19 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %29 ew_act [64,16,32,32] <- %28, %10  (models/cifar_resnet8.lua:27) */
 	{
-		const float *x0 = m->arena + 5243024; /* [64,16,32,32] */
-		const float *x1 = m->arena + 1048624; /* [64,16,32,32] */
-		float *y = m->arena + 6291600;
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
+		const float *x1 = m->arena + 1048576; /* [64,16,32,32] */
+		float *y = m->arena + 6291456;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 1048576; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
 	/* %31 conv2d [64,32,16,16] <- %29, %30  (models/cifar_resnet8.lua:23) */
 	{
-		const float *x0 = m->arena + 6291600; /* [64,16,32,32] */
+		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
 		const float *x1 = m->param + 5136; /* conv2d4.weight[32,16,3,3] */
-		float *y = m->arena + 5243024;
-		float *scratch = m->arena + 5767312;
+		float *y = m->arena + 7340032;
+		float *scratch = m->arena + 5242880;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2122,10 +2122,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %36 bn_stats [3,32] <- %31, %34, %35  (models/cifar_resnet8.lua:23) */
 	{
-		const float *x0 = m->arena + 5243024; /* [64,32,16,16] */
+		const float *x0 = m->arena + 7340032; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78144; /* batchnorm4.running_mean[32] */
 		const float *x2 = m->state_f + 78176; /* batchnorm4.running_var[32] */
-		float *y = m->arena + 5767312;
+		float *y = m->arena + 11011264;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 32; c++) {
@@ -2136,11 +2136,11 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %38 bn_relu [64,32,16,16] <- %31, %36, %32, %33  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 5243024; /* [64,32,16,16] */
-		const float *x1 = m->arena + 5767312; /* [3,32] */
+		const float *x0 = m->arena + 7340032; /* [64,32,16,16] */
+		const float *x1 = m->arena + 11011264; /* [3,32] */
 		const float *x2 = m->param + 9744; /* batchnorm4.weight[32] */
 		const float *x3 = m->param + 9776; /* batchnorm4.bias[32] */
-		float *y = m->arena + 7340176;
+		float *y = m->arena + 7864320;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -2151,10 +2151,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %40 conv2d [64,32,16,16] <- %38, %39  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 7340176; /* [64,32,16,16] */
+		const float *x0 = m->arena + 7864320; /* [64,32,16,16] */
 		const float *x1 = m->param + 9808; /* conv2d5.weight[32,32,3,3] */
-		float *y = m->arena + 7864464;
-		float *scratch = m->arena + 5767408;
+		float *y = m->arena + 8388608;
+		float *scratch = m->arena + 5242880;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2176,10 +2176,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %45 bn_stats [3,32] <- %40, %43, %44  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 7864464; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78208; /* batchnorm5.running_mean[32] */
 		const float *x2 = m->state_f + 78240; /* batchnorm5.running_var[32] */
-		float *y = m->arena + 5767408;
+		float *y = m->arena + 11011360;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 32; c++) {
@@ -2190,11 +2190,11 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %47 bn_apply [64,32,16,16] <- %40, %45, %41, %42  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 7864464; /* [64,32,16,16] */
-		const float *x1 = m->arena + 5767408; /* [3,32] */
+		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x1 = m->arena + 11011360; /* [3,32] */
 		const float *x2 = m->param + 19024; /* batchnorm5.weight[32] */
 		const float *x3 = m->param + 19056; /* batchnorm5.bias[32] */
-		float *y = m->arena + 8388752;
+		float *y = m->arena + 5242880;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -2205,10 +2205,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %49 conv2d [64,32,16,16] <- %29, %48  (models/cifar_resnet8.lua:26) */
 	{
-		const float *x0 = m->arena + 6291600; /* [64,16,32,32] */
+		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
 		const float *x1 = m->param + 19088; /* conv2d6.weight[32,16,1,1] */
-		float *y = m->arena + 8913040;
-		float *scratch = m->arena + 5767504;
+		float *y = m->arena + 5767168;
+		float *scratch = m->arena + 8912896;
 		/* y = x * w: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2229,10 +2229,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %54 bn_stats [3,32] <- %49, %52, %53  (models/cifar_resnet8.lua:26) */
 	{
-		const float *x0 = m->arena + 8913040; /* [64,32,16,16] */
+		const float *x0 = m->arena + 5767168; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78272; /* batchnorm6.running_mean[32] */
 		const float *x2 = m->state_f + 78304; /* batchnorm6.running_var[32] */
-		float *y = m->arena + 5767504;
+		float *y = m->arena + 11011456;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 32; c++) {
@@ -2243,11 +2243,11 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %56 bn_apply [64,32,16,16] <- %49, %54, %50, %51  (models/cifar_resnet8.lua:26) */
 	{
-		const float *x0 = m->arena + 8913040; /* [64,32,16,16] */
-		const float *x1 = m->arena + 5767504; /* [3,32] */
+		const float *x0 = m->arena + 5767168; /* [64,32,16,16] */
+		const float *x1 = m->arena + 11011456; /* [3,32] */
 		const float *x2 = m->param + 19600; /* batchnorm6.weight[32] */
 		const float *x3 = m->param + 19632; /* batchnorm6.bias[32] */
-		float *y = m->arena + 9437328;
+		float *y = m->arena + 8912896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -2258,19 +2258,19 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %57 ew_act [64,32,16,16] <- %47, %56  (models/cifar_resnet8.lua:27) */
 	{
-		const float *x0 = m->arena + 8388752; /* [64,32,16,16] */
-		const float *x1 = m->arena + 9437328; /* [64,32,16,16] */
-		float *y = m->arena + 9961616;
+		const float *x0 = m->arena + 5242880; /* [64,32,16,16] */
+		const float *x1 = m->arena + 8912896; /* [64,32,16,16] */
+		float *y = m->arena + 9437184;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 524288; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
 	/* %59 conv2d [64,64,8,8] <- %57, %58  (models/cifar_resnet8.lua:23) */
 	{
-		const float *x0 = m->arena + 9961616; /* [64,32,16,16] */
+		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
 		const float *x1 = m->param + 19664; /* conv2d7.weight[64,32,3,3] */
-		float *y = m->arena + 5767600;
-		float *scratch = m->arena + 6029744;
+		float *y = m->arena + 9961472;
+		float *scratch = m->arena + 5242880;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2291,10 +2291,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %64 bn_stats [3,64] <- %59, %62, %63  (models/cifar_resnet8.lua:23) */
 	{
-		const float *x0 = m->arena + 5767600; /* [64,64,8,8] */
+		const float *x0 = m->arena + 9961472; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78336; /* batchnorm7.running_mean[64] */
 		const float *x2 = m->state_f + 78400; /* batchnorm7.running_var[64] */
-		float *y = m->arena + 6029744;
+		float *y = m->arena + 11010688;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -2305,11 +2305,11 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %66 bn_relu [64,64,8,8] <- %59, %64, %60, %61  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 5767600; /* [64,64,8,8] */
-		const float *x1 = m->arena + 6029744; /* [3,64] */
+		const float *x0 = m->arena + 9961472; /* [64,64,8,8] */
+		const float *x1 = m->arena + 11010688; /* [3,64] */
 		const float *x2 = m->param + 38096; /* batchnorm7.weight[64] */
 		const float *x3 = m->param + 38160; /* batchnorm7.bias[64] */
-		float *y = m->arena + 8388752;
+		float *y = m->arena + 10223616;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -2320,10 +2320,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %68 conv2d [64,64,8,8] <- %66, %67  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 8388752; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10223616; /* [64,64,8,8] */
 		const float *x1 = m->param + 38224; /* conv2d8.weight[64,64,3,3] */
-		float *y = m->arena + 8650896;
-		float *scratch = m->arena + 6029936;
+		float *y = m->arena + 5242880;
+		float *scratch = m->arena + 5505024;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2345,10 +2345,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %73 bn_stats [3,64] <- %68, %71, %72  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 8650896; /* [64,64,8,8] */
+		const float *x0 = m->arena + 5242880; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78464; /* batchnorm8.running_mean[64] */
 		const float *x2 = m->state_f + 78528; /* batchnorm8.running_var[64] */
-		float *y = m->arena + 6029936;
+		float *y = m->arena + 11010880;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -2359,11 +2359,11 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %75 bn_apply [64,64,8,8] <- %68, %73, %69, %70  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 8650896; /* [64,64,8,8] */
-		const float *x1 = m->arena + 6029936; /* [3,64] */
+		const float *x0 = m->arena + 5242880; /* [64,64,8,8] */
+		const float *x1 = m->arena + 11010880; /* [3,64] */
 		const float *x2 = m->param + 75088; /* batchnorm8.weight[64] */
 		const float *x3 = m->param + 75152; /* batchnorm8.bias[64] */
-		float *y = m->arena + 9437328;
+		float *y = m->arena + 5505024;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -2374,10 +2374,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %77 conv2d [64,64,8,8] <- %57, %76  (models/cifar_resnet8.lua:26) */
 	{
-		const float *x0 = m->arena + 9961616; /* [64,32,16,16] */
+		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
 		const float *x1 = m->param + 75216; /* conv2d9.weight[64,32,1,1] */
-		float *y = m->arena + 9699472;
-		float *scratch = m->arena + 6030128;
+		float *y = m->arena + 8912896;
+		float *scratch = m->arena + 9175040;
 		/* y = x * w: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2398,10 +2398,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %82 bn_stats [3,64] <- %77, %80, %81  (models/cifar_resnet8.lua:26) */
 	{
-		const float *x0 = m->arena + 9699472; /* [64,64,8,8] */
+		const float *x0 = m->arena + 8912896; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78592; /* batchnorm9.running_mean[64] */
 		const float *x2 = m->state_f + 78656; /* batchnorm9.running_var[64] */
-		float *y = m->arena + 6030128;
+		float *y = m->arena + 11011072;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -2412,11 +2412,11 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %84 bn_apply [64,64,8,8] <- %77, %82, %78, %79  (models/cifar_resnet8.lua:26) */
 	{
-		const float *x0 = m->arena + 9699472; /* [64,64,8,8] */
-		const float *x1 = m->arena + 6030128; /* [3,64] */
+		const float *x0 = m->arena + 8912896; /* [64,64,8,8] */
+		const float *x1 = m->arena + 11011072; /* [3,64] */
 		const float *x2 = m->param + 77264; /* batchnorm9.weight[64] */
 		const float *x3 = m->param + 77328; /* batchnorm9.bias[64] */
-		float *y = m->arena + 10485904;
+		float *y = m->arena + 9175040;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -2427,17 +2427,17 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %85 ew_act [64,64,8,8] <- %75, %84  (models/cifar_resnet8.lua:27) */
 	{
-		const float *x0 = m->arena + 9437328; /* [64,64,8,8] */
-		const float *x1 = m->arena + 10485904; /* [64,64,8,8] */
-		float *y = m->arena + 10748048;
+		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
+		const float *x1 = m->arena + 9175040; /* [64,64,8,8] */
+		float *y = m->arena + 10485760;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 262144; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
 	/* %86 global_avgpool [64,64] <- %85  (models/cifar_resnet8.lua:34) */
 	{
-		const float *x0 = m->arena + 10748048; /* [64,64,8,8] */
-		float *y = m->arena + 6030320;
+		const float *x0 = m->arena + 10485760; /* [64,64,8,8] */
+		float *y = m->arena + 5505024;
 		/* each plane's mean: [4096] planes of 64 */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 4096; p++) {
@@ -2449,17 +2449,17 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	}
 	/* %88 matmul [64,10] <- %86, %87  (models/cifar_resnet8.lua:34) */
 	{
-		const float *x0 = m->arena + 6030320; /* [64,64] */
+		const float *x0 = m->arena + 5505024; /* [64,64] */
 		const float *x1 = m->param + 77392; /* linear1.weight[10,64] */
-		float *y = m->arena + 6034416;
-		float *scratch = m->arena + 6035056;
+		float *y = m->arena + 5511168;
+		float *scratch = m->arena + 5509120;
 		nn_gemm(64, 10, 64, x0, 64, 0, x1, 64, 1, y, 10, scratch);
 	}
 	/* %90 bias_add [64,10] <- %88, %89  (models/cifar_resnet8.lua:34) */
 	{
-		const float *x0 = m->arena + 6034416; /* [64,10] */
+		const float *x0 = m->arena + 5511168; /* [64,10] */
 		const float *x1 = m->param + 78032; /* linear1.bias[10] */
-		float *y = m->arena + 6035056;
+		float *y = m->arena + 11010048;
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++) {
 				const long o = (b*10 + c)*1;
@@ -2470,9 +2470,9 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	if (yin)  /* evaluate: the loss too */
 	/* %91 softmax_ce [1] <- %90, %1  (models/cifar_resnet8.lua:38) */
 	{
-		const float *x0 = m->arena + 6035056; /* [64,10] */
+		const float *x0 = m->arena + 11010048; /* [64,10] */
 		const int32_t *x1 = yin; /* class[64] */
-		float *y = m->arena + 6034416;
+		float *y = m->arena + 11011696;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -2498,9 +2498,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %92 softmax_ce_grad [64,10] <- %90, %1  (models/cifar_resnet8.lua:38) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6035056; /* [64,10] */
+		const float *x0 = m->arena + 11010048; /* [64,10] */
 		const int32_t *x1 = yin; /* class[64] */
-		float *y = m->arena + 6035696;
+		float *y = m->arena + 5513216;
 		const float inv = 1.0f / nrows;
 		for (int b = 0; b < 64; b++) {
 			float *dz = y + (long)b*10;
@@ -2522,7 +2522,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %93 bias_grad [10] <- %92  (models/cifar_resnet8.lua:34, grad.linear1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6035696; /* [64,10] */
+		const float *x0 = m->arena + 5513216; /* [64,10] */
 		float *y = m->grad + 78032;
 		for (int c = 0; c < 10; c++) {
 			double sum = 0;
@@ -2535,28 +2535,28 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %94 matmul [64,64] <- %92, %87  (models/cifar_resnet8.lua:34) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6035696; /* [64,10] */
+		const float *x0 = m->arena + 5513216; /* [64,10] */
 		const float *x1 = m->param + 77392; /* linear1.weight[10,64] */
-		float *y = m->arena + 6036336;
-		float *scratch = m->arena + 6040432;
+		float *y = m->arena + 9175040;
+		float *scratch = m->arena + 5509120;
 		nn_gemm(64, 64, 10, x0, 10, 0, x1, 64, 0, y, 64, scratch);
 		NN_PROF_END(94);
 	}
 	/* %95 matmul [10,64] <- %92, %86  (models/cifar_resnet8.lua:34, grad.linear1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6035696; /* [64,10] */
-		const float *x1 = m->arena + 6030320; /* [64,64] */
+		const float *x0 = m->arena + 5513216; /* [64,10] */
+		const float *x1 = m->arena + 5505024; /* [64,64] */
 		float *y = m->grad + 77392;
-		float *scratch = m->arena + 6040432;
+		float *scratch = m->arena + 5509120;
 		nn_gemm(10, 64, 64, x0, 10, 1, x1, 64, 0, y, 64, scratch);
 		NN_PROF_END(95);
 	}
 	/* %96 global_avgpool_grad [64,64,8,8] <- %94  (models/cifar_resnet8.lua:34) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6036336; /* [64,64] */
-		float *y = m->arena + 9437328;
+		const float *x0 = m->arena + 9175040; /* [64,64] */
+		float *y = m->arena + 5505024;
 		/* dy spreads evenly over its plane: [4096] planes of 64 */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 4096; p++) {
@@ -2569,9 +2569,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %97 relu_grad [64,64,8,8] <- %96, %85  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9437328; /* [64,64,8,8] */
-		const float *x1 = m->arena + 10748048; /* [64,64,8,8] */
-		float *y = m->arena + 10485904;
+		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10485760; /* [64,64,8,8] */
+		float *y = m->arena + 5505024;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 262144; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
@@ -2580,7 +2580,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %98 bias_grad [64] <- %97  (models/cifar_resnet8.lua:26, grad.batchnorm9.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10485904; /* [64,64,8,8] */
+		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
 		float *y = m->grad + 77328;
 		for (int c = 0; c < 64; c++) {
 			double sum = 0;
@@ -2593,9 +2593,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %99 bn_gamma_grad [64] <- %97, %77, %82  (models/cifar_resnet8.lua:26, grad.batchnorm9.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10485904; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9699472; /* [64,64,8,8] */
-		const float *x2 = m->arena + 6030128; /* [3,64] */
+		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
+		const float *x1 = m->arena + 8912896; /* [64,64,8,8] */
+		const float *x2 = m->arena + 11011072; /* [3,64] */
 		float *y = m->grad + 77264;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
@@ -2610,13 +2610,13 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %100 bn_dx [64,64,8,8] <- %97, %77, %82, %78, %99, %98  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10485904; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9699472; /* [64,64,8,8] */
-		const float *x2 = m->arena + 6030128; /* [3,64] */
+		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
+		const float *x1 = m->arena + 8912896; /* [64,64,8,8] */
+		const float *x2 = m->arena + 11011072; /* [3,64] */
 		const float *x3 = m->param + 77264; /* batchnorm9.weight[64] */
 		const float *x4 = m->grad + 77264; /* grad.batchnorm9.weight[64] */
 		const float *x5 = m->grad + 77328; /* grad.batchnorm9.bias[64] */
-		float *y = m->arena + 9437328;
+		float *y = m->arena + 10485760;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -2629,10 +2629,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %101 conv2d_dx [64,32,16,16] <- %100, %76  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9437328; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10485760; /* [64,64,8,8] */
 		const float *x1 = m->param + 75216; /* conv2d9.weight[64,32,1,1] */
-		float *y = m->arena + 10748048;
-		float *scratch = m->arena + 6035696;
+		float *y = m->arena + 8912896;
+		float *scratch = m->arena + 10747904;
 		/* dx from dy and w: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2662,10 +2662,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %102 conv2d_dw [64,32,1,1] <- %57, %100  (models/cifar_resnet8.lua:26, grad.conv2d9.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9961616; /* [64,32,16,16] */
-		const float *x1 = m->arena + 9437328; /* [64,64,8,8] */
+		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
+		const float *x1 = m->arena + 10485760; /* [64,64,8,8] */
 		float *y = m->grad + 75216;
-		float *scratch = m->arena + 6035696;
+		float *scratch = m->arena + 10747904;
 		/* dw from x and dy: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2701,7 +2701,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %103 bias_grad [64] <- %97  (models/cifar_resnet8.lua:24, grad.batchnorm8.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10485904; /* [64,64,8,8] */
+		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
 		float *y = m->grad + 75152;
 		for (int c = 0; c < 64; c++) {
 			double sum = 0;
@@ -2714,9 +2714,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %104 bn_gamma_grad [64] <- %97, %68, %73  (models/cifar_resnet8.lua:24, grad.batchnorm8.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10485904; /* [64,64,8,8] */
-		const float *x1 = m->arena + 8650896; /* [64,64,8,8] */
-		const float *x2 = m->arena + 6029936; /* [3,64] */
+		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
+		const float *x1 = m->arena + 5242880; /* [64,64,8,8] */
+		const float *x2 = m->arena + 11010880; /* [3,64] */
 		float *y = m->grad + 75088;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
@@ -2731,13 +2731,13 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %105 bn_dx [64,64,8,8] <- %97, %68, %73, %69, %104, %103  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10485904; /* [64,64,8,8] */
-		const float *x1 = m->arena + 8650896; /* [64,64,8,8] */
-		const float *x2 = m->arena + 6029936; /* [3,64] */
+		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
+		const float *x1 = m->arena + 5242880; /* [64,64,8,8] */
+		const float *x2 = m->arena + 11010880; /* [3,64] */
 		const float *x3 = m->param + 75088; /* batchnorm8.weight[64] */
 		const float *x4 = m->grad + 75088; /* grad.batchnorm8.weight[64] */
 		const float *x5 = m->grad + 75152; /* grad.batchnorm8.bias[64] */
-		float *y = m->arena + 9437328;
+		float *y = m->arena + 10485760;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -2750,10 +2750,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %106 conv2d_dx [64,64,8,8] <- %105, %67  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9437328; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10485760; /* [64,64,8,8] */
 		const float *x1 = m->param + 38224; /* conv2d8.weight[64,64,3,3] */
-		float *y = m->arena + 8650896;
-		float *scratch = m->arena + 6035696;
+		float *y = m->arena + 10747904;
+		float *scratch = m->arena + 5242880;
 		/* dx from dy and w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2779,10 +2779,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %107 conv2d_dw [64,64,3,3] <- %66, %105  (models/cifar_resnet8.lua:24, grad.conv2d8.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8388752; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9437328; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10223616; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10485760; /* [64,64,8,8] */
 		float *y = m->grad + 38224;
-		float *scratch = m->arena + 11272336;
+		float *scratch = m->arena + 5242880;
 		/* dw from x and dy: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; implicit GEMM */
 		/* stride 1: dwᵀ [576,64] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2819,12 +2819,12 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %108 bn_relu_sums [2,64] <- %106, %59, %64, %60, %61  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8650896; /* [64,64,8,8] */
-		const float *x1 = m->arena + 5767600; /* [64,64,8,8] */
-		const float *x2 = m->arena + 6029744; /* [3,64] */
+		const float *x0 = m->arena + 10747904; /* [64,64,8,8] */
+		const float *x1 = m->arena + 9961472; /* [64,64,8,8] */
+		const float *x2 = m->arena + 11010688; /* [3,64] */
 		const float *x3 = m->param + 38096; /* batchnorm7.weight[64] */
 		const float *x4 = m->param + 38160; /* batchnorm7.bias[64] */
-		float *y = m->arena + 6034432;
+		float *y = m->arena + 10223616;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
 			const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
@@ -2841,7 +2841,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %109 bn_pick [64] <- %108  (models/cifar_resnet8.lua:24, grad.batchnorm7.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6034432; /* [2,64] */
+		const float *x0 = m->arena + 10223616; /* [2,64] */
 		float *y = m->grad + 38160;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
@@ -2850,7 +2850,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %110 bn_pick [64] <- %108  (models/cifar_resnet8.lua:24, grad.batchnorm7.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6034432; /* [2,64] */
+		const float *x0 = m->arena + 10223616; /* [2,64] */
 		float *y = m->grad + 38096;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
@@ -2859,13 +2859,13 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %111 bn_relu_dx [64,64,8,8] <- %106, %59, %64, %60, %61, %108  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8650896; /* [64,64,8,8] */
-		const float *x1 = m->arena + 5767600; /* [64,64,8,8] */
-		const float *x2 = m->arena + 6029744; /* [3,64] */
+		const float *x0 = m->arena + 10747904; /* [64,64,8,8] */
+		const float *x1 = m->arena + 9961472; /* [64,64,8,8] */
+		const float *x2 = m->arena + 11010688; /* [3,64] */
 		const float *x3 = m->param + 38096; /* batchnorm7.weight[64] */
 		const float *x4 = m->param + 38160; /* batchnorm7.bias[64] */
-		const float *x5 = m->arena + 6034432; /* [2,64] */
-		float *y = m->arena + 8388752;
+		const float *x5 = m->arena + 10223616; /* [2,64] */
+		float *y = m->arena + 10256384;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -2878,10 +2878,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %112 conv2d_dx [64,32,16,16] <- %111, %58  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8388752; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10256384; /* [64,64,8,8] */
 		const float *x1 = m->param + 19664; /* conv2d7.weight[64,32,3,3] */
-		float *y = m->arena + 9437328;
-		float *scratch = m->arena + 6035696;
+		float *y = m->arena + 5242880;
+		float *scratch = m->arena + 9961472;
 		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2911,10 +2911,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %113 conv2d_dw [64,32,3,3] <- %57, %111  (models/cifar_resnet8.lua:23, grad.conv2d7.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9961616; /* [64,32,16,16] */
-		const float *x1 = m->arena + 8388752; /* [64,64,8,8] */
+		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
+		const float *x1 = m->arena + 10256384; /* [64,64,8,8] */
 		float *y = m->grad + 19664;
-		float *scratch = m->arena + 11272336;
+		float *scratch = m->arena + 9961472;
 		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -2951,9 +2951,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %114 add [64,32,16,16] <- %101, %112  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10748048; /* [64,32,16,16] */
-		const float *x1 = m->arena + 9437328; /* [64,32,16,16] */
-		float *y = m->arena + 8388752;
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
+		const float *x1 = m->arena + 5242880; /* [64,32,16,16] */
+		float *y = m->arena + 8912896;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 524288; i++)
 			y[i] = (x0[i]) + (x1[i]);
@@ -2962,9 +2962,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %115 relu_grad [64,32,16,16] <- %114, %57  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8388752; /* [64,32,16,16] */
-		const float *x1 = m->arena + 9961616; /* [64,32,16,16] */
-		float *y = m->arena + 9437328;
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
+		const float *x1 = m->arena + 9437184; /* [64,32,16,16] */
+		float *y = m->arena + 8912896;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 524288; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
@@ -2973,7 +2973,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %116 bias_grad [32] <- %115  (models/cifar_resnet8.lua:26, grad.batchnorm6.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9437328; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
 		float *y = m->grad + 19632;
 		for (int c = 0; c < 32; c++) {
 			double sum = 0;
@@ -2986,9 +2986,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %117 bn_gamma_grad [32] <- %115, %49, %54  (models/cifar_resnet8.lua:26, grad.batchnorm6.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9437328; /* [64,32,16,16] */
-		const float *x1 = m->arena + 8913040; /* [64,32,16,16] */
-		const float *x2 = m->arena + 5767504; /* [3,32] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
+		const float *x1 = m->arena + 5767168; /* [64,32,16,16] */
+		const float *x2 = m->arena + 11011456; /* [3,32] */
 		float *y = m->grad + 19600;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
@@ -3003,13 +3003,13 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %118 bn_dx [64,32,16,16] <- %115, %49, %54, %50, %117, %116  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9437328; /* [64,32,16,16] */
-		const float *x1 = m->arena + 8913040; /* [64,32,16,16] */
-		const float *x2 = m->arena + 5767504; /* [3,32] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
+		const float *x1 = m->arena + 5767168; /* [64,32,16,16] */
+		const float *x2 = m->arena + 11011456; /* [3,32] */
 		const float *x3 = m->param + 19600; /* batchnorm6.weight[32] */
 		const float *x4 = m->grad + 19600; /* grad.batchnorm6.weight[32] */
 		const float *x5 = m->grad + 19632; /* grad.batchnorm6.bias[32] */
-		float *y = m->arena + 8388752;
+		float *y = m->arena + 9437184;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -3022,10 +3022,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %119 conv2d_dx [64,16,32,32] <- %118, %48  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8388752; /* [64,32,16,16] */
+		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
 		const float *x1 = m->param + 19088; /* conv2d6.weight[32,16,1,1] */
-		float *y = m->arena + 9961616;
-		float *scratch = m->arena + 6035696;
+		float *y = m->arena + 5242880;
+		float *scratch = m->arena + 9961472;
 		/* dx from dy and w: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -3055,10 +3055,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %120 conv2d_dw [32,16,1,1] <- %29, %118  (models/cifar_resnet8.lua:26, grad.conv2d6.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6291600; /* [64,16,32,32] */
-		const float *x1 = m->arena + 8388752; /* [64,32,16,16] */
+		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
+		const float *x1 = m->arena + 9437184; /* [64,32,16,16] */
 		float *y = m->grad + 19088;
-		float *scratch = m->arena + 6035696;
+		float *scratch = m->arena + 9961472;
 		/* dw from x and dy: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -3094,7 +3094,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %121 bias_grad [32] <- %115  (models/cifar_resnet8.lua:24, grad.batchnorm5.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9437328; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
 		float *y = m->grad + 19056;
 		for (int c = 0; c < 32; c++) {
 			double sum = 0;
@@ -3107,9 +3107,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %122 bn_gamma_grad [32] <- %115, %40, %45  (models/cifar_resnet8.lua:24, grad.batchnorm5.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9437328; /* [64,32,16,16] */
-		const float *x1 = m->arena + 7864464; /* [64,32,16,16] */
-		const float *x2 = m->arena + 5767408; /* [3,32] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
+		const float *x1 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x2 = m->arena + 11011360; /* [3,32] */
 		float *y = m->grad + 19024;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
@@ -3124,13 +3124,13 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %123 bn_dx [64,32,16,16] <- %115, %40, %45, %41, %122, %121  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9437328; /* [64,32,16,16] */
-		const float *x1 = m->arena + 7864464; /* [64,32,16,16] */
-		const float *x2 = m->arena + 5767408; /* [3,32] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
+		const float *x1 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x2 = m->arena + 11011360; /* [3,32] */
 		const float *x3 = m->param + 19024; /* batchnorm5.weight[32] */
 		const float *x4 = m->grad + 19024; /* grad.batchnorm5.weight[32] */
 		const float *x5 = m->grad + 19056; /* grad.batchnorm5.bias[32] */
-		float *y = m->arena + 8388752;
+		float *y = m->arena + 9437184;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -3143,10 +3143,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %124 conv2d_dx [64,32,16,16] <- %123, %39  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8388752; /* [64,32,16,16] */
+		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
 		const float *x1 = m->param + 9808; /* conv2d5.weight[32,32,3,3] */
-		float *y = m->arena + 7864464;
-		float *scratch = m->arena + 6035696;
+		float *y = m->arena + 8388608;
+		float *scratch = m->arena + 8912896;
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3172,10 +3172,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %125 conv2d_dw [32,32,3,3] <- %38, %123  (models/cifar_resnet8.lua:24, grad.conv2d5.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7340176; /* [64,32,16,16] */
-		const float *x1 = m->arena + 8388752; /* [64,32,16,16] */
+		const float *x0 = m->arena + 7864320; /* [64,32,16,16] */
+		const float *x1 = m->arena + 9437184; /* [64,32,16,16] */
 		float *y = m->grad + 9808;
-		float *scratch = m->arena + 6035696;
+		float *scratch = m->arena + 8912896;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; implicit GEMM */
 		/* stride 1: dwᵀ [288,32] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3212,12 +3212,12 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %126 bn_relu_sums [2,32] <- %124, %31, %36, %32, %33  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864464; /* [64,32,16,16] */
-		const float *x1 = m->arena + 5243024; /* [64,32,16,16] */
-		const float *x2 = m->arena + 5767312; /* [3,32] */
+		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x1 = m->arena + 7340032; /* [64,32,16,16] */
+		const float *x2 = m->arena + 11011264; /* [3,32] */
 		const float *x3 = m->param + 9744; /* batchnorm4.weight[32] */
 		const float *x4 = m->param + 9776; /* batchnorm4.bias[32] */
-		float *y = m->arena + 6034432;
+		float *y = m->arena + 7864320;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
 			const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
@@ -3234,7 +3234,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %127 bn_pick [32] <- %126  (models/cifar_resnet8.lua:24, grad.batchnorm4.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6034432; /* [2,32] */
+		const float *x0 = m->arena + 7864320; /* [2,32] */
 		float *y = m->grad + 9776;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
@@ -3243,7 +3243,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %128 bn_pick [32] <- %126  (models/cifar_resnet8.lua:24, grad.batchnorm4.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6034432; /* [2,32] */
+		const float *x0 = m->arena + 7864320; /* [2,32] */
 		float *y = m->grad + 9744;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
@@ -3252,13 +3252,13 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %129 bn_relu_dx [64,32,16,16] <- %124, %31, %36, %32, %33, %126  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864464; /* [64,32,16,16] */
-		const float *x1 = m->arena + 5243024; /* [64,32,16,16] */
-		const float *x2 = m->arena + 5767312; /* [3,32] */
+		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x1 = m->arena + 7340032; /* [64,32,16,16] */
+		const float *x2 = m->arena + 11011264; /* [3,32] */
 		const float *x3 = m->param + 9744; /* batchnorm4.weight[32] */
 		const float *x4 = m->param + 9776; /* batchnorm4.bias[32] */
-		const float *x5 = m->arena + 6034432; /* [2,32] */
-		float *y = m->arena + 7340176;
+		const float *x5 = m->arena + 7864320; /* [2,32] */
+		float *y = m->arena + 8912896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -3271,10 +3271,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %130 conv2d_dx [64,16,32,32] <- %129, %30  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7340176; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
 		const float *x1 = m->param + 5136; /* conv2d4.weight[32,16,3,3] */
-		float *y = m->arena + 7864464;
-		float *scratch = m->arena + 6035696;
+		float *y = m->arena + 7340032;
+		float *scratch = m->arena + 8388608;
 		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -3304,10 +3304,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %131 conv2d_dw [32,16,3,3] <- %29, %129  (models/cifar_resnet8.lua:23, grad.conv2d4.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6291600; /* [64,16,32,32] */
-		const float *x1 = m->arena + 7340176; /* [64,32,16,16] */
+		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
+		const float *x1 = m->arena + 8912896; /* [64,32,16,16] */
 		float *y = m->grad + 5136;
-		float *scratch = m->arena + 6035696;
+		float *scratch = m->arena + 8388608;
 		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -3344,9 +3344,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %132 add [64,16,32,32] <- %119, %130  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9961616; /* [64,16,32,32] */
-		const float *x1 = m->arena + 7864464; /* [64,16,32,32] */
-		float *y = m->arena + 8913040;
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
+		const float *x1 = m->arena + 7340032; /* [64,16,32,32] */
+		float *y = m->arena + 5242880;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 1048576; i++)
 			y[i] = (x0[i]) + (x1[i]);
@@ -3355,9 +3355,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %133 relu_grad [64,16,32,32] <- %132, %29  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8913040; /* [64,16,32,32] */
-		const float *x1 = m->arena + 6291600; /* [64,16,32,32] */
-		float *y = m->arena + 7340176;
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
+		const float *x1 = m->arena + 6291456; /* [64,16,32,32] */
+		float *y = m->arena + 5242880;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 1048576; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
@@ -3366,7 +3366,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %134 bias_grad [16] <- %133  (models/cifar_resnet8.lua:24, grad.batchnorm3.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7340176; /* [64,16,32,32] */
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
 		float *y = m->grad + 5120;
 		for (int c = 0; c < 16; c++) {
 			double sum = 0;
@@ -3379,9 +3379,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %135 bn_gamma_grad [16] <- %133, %21, %26  (models/cifar_resnet8.lua:24, grad.batchnorm3.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7340176; /* [64,16,32,32] */
-		const float *x1 = m->arena + 4194400; /* [64,16,32,32] */
-		const float *x2 = m->arena + 5242976; /* [3,16] */
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
+		const float *x1 = m->arena + 4194304; /* [64,16,32,32] */
+		const float *x2 = m->arena + 11011648; /* [3,16] */
 		float *y = m->grad + 5104;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 16; c++) {
@@ -3396,13 +3396,13 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %136 bn_dx [64,16,32,32] <- %133, %21, %26, %22, %135, %134  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7340176; /* [64,16,32,32] */
-		const float *x1 = m->arena + 4194400; /* [64,16,32,32] */
-		const float *x2 = m->arena + 5242976; /* [3,16] */
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
+		const float *x1 = m->arena + 4194304; /* [64,16,32,32] */
+		const float *x2 = m->arena + 11011648; /* [3,16] */
 		const float *x3 = m->param + 5104; /* batchnorm3.weight[16] */
 		const float *x4 = m->grad + 5104; /* grad.batchnorm3.weight[16] */
 		const float *x5 = m->grad + 5120; /* grad.batchnorm3.bias[16] */
-		float *y = m->arena + 6035696;
+		float *y = m->arena + 6291456;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
@@ -3415,10 +3415,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %137 conv2d_dx [64,16,32,32] <- %136, %20  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6035696; /* [64,16,32,32] */
+		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
 		const float *x1 = m->param + 2800; /* conv2d3.weight[16,16,3,3] */
-		float *y = m->arena + 4194400;
-		float *scratch = m->arena + 5243024;
+		float *y = m->arena + 4194304;
+		float *scratch = m->arena + 7340032;
 		/* dx from dy and w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3444,10 +3444,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %138 conv2d_dw [16,16,3,3] <- %19, %136  (models/cifar_resnet8.lua:24, grad.conv2d3.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
-		const float *x1 = m->arena + 6035696; /* [64,16,32,32] */
+		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
+		const float *x1 = m->arena + 6291456; /* [64,16,32,32] */
 		float *y = m->grad + 2800;
-		float *scratch = m->arena + 5243024;
+		float *scratch = m->arena + 7340032;
 		/* dw from x and dy: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: dwᵀ [144,16] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3483,12 +3483,12 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %139 bn_relu_sums [2,16] <- %137, %12, %17, %13, %14  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4194400; /* [64,16,32,32] */
-		const float *x1 = m->arena + 2097200; /* [64,16,32,32] */
-		const float *x2 = m->arena + 3145776; /* [3,16] */
+		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
+		const float *x1 = m->arena + 2097152; /* [64,16,32,32] */
+		const float *x2 = m->arena + 11011600; /* [3,16] */
 		const float *x3 = m->param + 2768; /* batchnorm2.weight[16] */
 		const float *x4 = m->param + 2784; /* batchnorm2.bias[16] */
-		float *y = m->arena + 6034432;
+		float *y = m->arena + 6291456;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 16; c++) {
 			const float mean = x2[c], istd = x2[16 + c], k = istd * x3[c], beta = x4[c];
@@ -3505,7 +3505,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %140 bn_pick [16] <- %139  (models/cifar_resnet8.lua:24, grad.batchnorm2.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6034432; /* [2,16] */
+		const float *x0 = m->arena + 6291456; /* [2,16] */
 		float *y = m->grad + 2784;
 		for (int c = 0; c < 16; c++)
 			y[c] = x0[0 + c];
@@ -3514,7 +3514,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %141 bn_pick [16] <- %139  (models/cifar_resnet8.lua:24, grad.batchnorm2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6034432; /* [2,16] */
+		const float *x0 = m->arena + 6291456; /* [2,16] */
 		float *y = m->grad + 2768;
 		for (int c = 0; c < 16; c++)
 			y[c] = x0[16 + c];
@@ -3523,13 +3523,13 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %142 bn_relu_dx [64,16,32,32] <- %137, %12, %17, %13, %14, %139  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4194400; /* [64,16,32,32] */
-		const float *x1 = m->arena + 2097200; /* [64,16,32,32] */
-		const float *x2 = m->arena + 3145776; /* [3,16] */
+		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
+		const float *x1 = m->arena + 2097152; /* [64,16,32,32] */
+		const float *x2 = m->arena + 11011600; /* [3,16] */
 		const float *x3 = m->param + 2768; /* batchnorm2.weight[16] */
 		const float *x4 = m->param + 2784; /* batchnorm2.bias[16] */
-		const float *x5 = m->arena + 6034432; /* [2,16] */
-		float *y = m->arena + 3145824;
+		const float *x5 = m->arena + 6291456; /* [2,16] */
+		float *y = m->arena + 3145728;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
@@ -3542,10 +3542,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %143 conv2d_dx [64,16,32,32] <- %142, %11  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3145824; /* [64,16,32,32] */
+		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
 		const float *x1 = m->param + 464; /* conv2d2.weight[16,16,3,3] */
-		float *y = m->arena + 2097200;
-		float *scratch = m->arena + 5243024;
+		float *y = m->arena + 2097152;
+		float *scratch = m->arena + 4194304;
 		/* dx from dy and w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3571,10 +3571,10 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %144 conv2d_dw [16,16,3,3] <- %10, %142  (models/cifar_resnet8.lua:23, grad.conv2d2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
-		const float *x1 = m->arena + 3145824; /* [64,16,32,32] */
+		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
+		const float *x1 = m->arena + 3145728; /* [64,16,32,32] */
 		float *y = m->grad + 464;
-		float *scratch = m->arena + 5243024;
+		float *scratch = m->arena + 4194304;
 		/* dw from x and dy: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: dwᵀ [144,16] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3610,9 +3610,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %145 add [64,16,32,32] <- %133, %143  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7340176; /* [64,16,32,32] */
-		const float *x1 = m->arena + 2097200; /* [64,16,32,32] */
-		float *y = m->arena + 1048624;
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
+		const float *x1 = m->arena + 2097152; /* [64,16,32,32] */
+		float *y = m->arena + 5242880;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 1048576; i++)
 			y[i] = (x0[i]) + (x1[i]);
@@ -3621,12 +3621,12 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %146 bn_relu_sums [2,16] <- %145, %3, %8, %4, %5  (models/cifar_resnet8.lua:30) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
 		const float *x1 = m->arena + 0; /* [64,16,32,32] */
-		const float *x2 = m->arena + 1048576; /* [3,16] */
+		const float *x2 = m->arena + 11011552; /* [3,16] */
 		const float *x3 = m->param + 432; /* batchnorm1.weight[16] */
 		const float *x4 = m->param + 448; /* batchnorm1.bias[16] */
-		float *y = m->arena + 6034432;
+		float *y = m->arena + 2097152;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 16; c++) {
 			const float mean = x2[c], istd = x2[16 + c], k = istd * x3[c], beta = x4[c];
@@ -3643,7 +3643,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %147 bn_pick [16] <- %146  (models/cifar_resnet8.lua:30, grad.batchnorm1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6034432; /* [2,16] */
+		const float *x0 = m->arena + 2097152; /* [2,16] */
 		float *y = m->grad + 448;
 		for (int c = 0; c < 16; c++)
 			y[c] = x0[0 + c];
@@ -3652,7 +3652,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %148 bn_pick [16] <- %146  (models/cifar_resnet8.lua:30, grad.batchnorm1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6034432; /* [2,16] */
+		const float *x0 = m->arena + 2097152; /* [2,16] */
 		float *y = m->grad + 432;
 		for (int c = 0; c < 16; c++)
 			y[c] = x0[16 + c];
@@ -3661,13 +3661,13 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %149 bn_relu_dx [64,16,32,32] <- %145, %3, %8, %4, %5, %146  (models/cifar_resnet8.lua:30) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1048624; /* [64,16,32,32] */
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
 		const float *x1 = m->arena + 0; /* [64,16,32,32] */
-		const float *x2 = m->arena + 1048576; /* [3,16] */
+		const float *x2 = m->arena + 11011552; /* [3,16] */
 		const float *x3 = m->param + 432; /* batchnorm1.weight[16] */
 		const float *x4 = m->param + 448; /* batchnorm1.bias[16] */
-		const float *x5 = m->arena + 6034432; /* [2,16] */
-		float *y = m->arena + 2097200;
+		const float *x5 = m->arena + 2097152; /* [2,16] */
+		float *y = m->arena + 1048576;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
@@ -3681,9 +3681,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,3,32,32] */
-		const float *x1 = m->arena + 2097200; /* [64,16,32,32] */
+		const float *x1 = m->arena + 1048576; /* [64,16,32,32] */
 		float *y = m->grad + 0;
-		float *scratch = m->arena + 5243024;
+		float *scratch = m->arena + 0;
 		/* dw from x and dy: a 3x3 conv, pad 1, 3 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: dwᵀ [27,16] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {3, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3729,7 +3729,7 @@ static void update(cifar_resnet8 *m)
 	/* %9 bn_running <- %8, %6, %7  (models/cifar_resnet8.lua:30) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1048576; /* [3,16] */
+		const float *x0 = m->arena + 11011552; /* [3,16] */
 		float *x1 = m->state_f + 78048; /* batchnorm1.running_mean[16] */
 		float *x2 = m->state_f + 78064; /* batchnorm1.running_var[16] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·65536/65535 */
@@ -3742,7 +3742,7 @@ static void update(cifar_resnet8 *m)
 	/* %18 bn_running <- %17, %15, %16  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3145776; /* [3,16] */
+		const float *x0 = m->arena + 11011600; /* [3,16] */
 		float *x1 = m->state_f + 78080; /* batchnorm2.running_mean[16] */
 		float *x2 = m->state_f + 78096; /* batchnorm2.running_var[16] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·65536/65535 */
@@ -3755,7 +3755,7 @@ static void update(cifar_resnet8 *m)
 	/* %27 bn_running <- %26, %24, %25  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5242976; /* [3,16] */
+		const float *x0 = m->arena + 11011648; /* [3,16] */
 		float *x1 = m->state_f + 78112; /* batchnorm3.running_mean[16] */
 		float *x2 = m->state_f + 78128; /* batchnorm3.running_var[16] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·65536/65535 */
@@ -3768,7 +3768,7 @@ static void update(cifar_resnet8 *m)
 	/* %37 bn_running <- %36, %34, %35  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5767312; /* [3,32] */
+		const float *x0 = m->arena + 11011264; /* [3,32] */
 		float *x1 = m->state_f + 78144; /* batchnorm4.running_mean[32] */
 		float *x2 = m->state_f + 78176; /* batchnorm4.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·16384/16383 */
@@ -3781,7 +3781,7 @@ static void update(cifar_resnet8 *m)
 	/* %46 bn_running <- %45, %43, %44  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5767408; /* [3,32] */
+		const float *x0 = m->arena + 11011360; /* [3,32] */
 		float *x1 = m->state_f + 78208; /* batchnorm5.running_mean[32] */
 		float *x2 = m->state_f + 78240; /* batchnorm5.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·16384/16383 */
@@ -3794,7 +3794,7 @@ static void update(cifar_resnet8 *m)
 	/* %55 bn_running <- %54, %52, %53  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5767504; /* [3,32] */
+		const float *x0 = m->arena + 11011456; /* [3,32] */
 		float *x1 = m->state_f + 78272; /* batchnorm6.running_mean[32] */
 		float *x2 = m->state_f + 78304; /* batchnorm6.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·16384/16383 */
@@ -3807,7 +3807,7 @@ static void update(cifar_resnet8 *m)
 	/* %65 bn_running <- %64, %62, %63  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6029744; /* [3,64] */
+		const float *x0 = m->arena + 11010688; /* [3,64] */
 		float *x1 = m->state_f + 78336; /* batchnorm7.running_mean[64] */
 		float *x2 = m->state_f + 78400; /* batchnorm7.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·4096/4095 */
@@ -3820,7 +3820,7 @@ static void update(cifar_resnet8 *m)
 	/* %74 bn_running <- %73, %71, %72  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6029936; /* [3,64] */
+		const float *x0 = m->arena + 11010880; /* [3,64] */
 		float *x1 = m->state_f + 78464; /* batchnorm8.running_mean[64] */
 		float *x2 = m->state_f + 78528; /* batchnorm8.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·4096/4095 */
@@ -3833,7 +3833,7 @@ static void update(cifar_resnet8 *m)
 	/* %83 bn_running <- %82, %80, %81  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6030128; /* [3,64] */
+		const float *x0 = m->arena + 11011072; /* [3,64] */
 		float *x1 = m->state_f + 78592; /* batchnorm9.running_mean[64] */
 		float *x2 = m->state_f + 78656; /* batchnorm9.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·4096/4095 */

@@ -3,7 +3,7 @@
  *
  * Model mnist_cnn_bn: batch 64, 96560 parameters.
  * Memory: parameters 96560, gradients 96560, optimizer state 96944,
- * arena 9374528 floats (naive sum of transients 19644240).
+ * arena 8971856 floats (naive sum of transients 19644240).
  *
  * cc -O2 -march=native mnist_cnn_bn.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -1061,12 +1061,12 @@ typedef float nn_in_t;     /* an input element */
 #define NN_PARAM 96560
 #define NN_GRAD 96560
 #define NN_STATE 96944
-#define NN_ARENA 9374528
+#define NN_ARENA 8971856
 #define NN_XBUF 50176   /* a staged batch of inputs */
 #define NN_YBUF 64   /* and of labels (as floats) */
 #define NN_MODEL_HASH "42347ee022c0e77f"
-#define NN_LOSS (m->arena + 7828032)
-#define NN_PREDICT (m->arena + 7828672)
+#define NN_LOSS (m->arena + 8971840)
+#define NN_PREDICT (m->arena + 8970624)
 
 struct mnist_cnn_bn {
 	float lr;            /* learning rate of the next step */
@@ -1184,7 +1184,7 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 96560; /* batchnorm1.running_mean[32] */
 		const float *x2 = m->state_f + 96592; /* batchnorm1.running_var[32] */
-		float *y = m->arena + 1605632;
+		float *y = m->arena + 8971648;
 		/* training: the batch's statistics over 50176 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1207,10 +1207,10 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
-		const float *x1 = m->arena + 1605632; /* [3,32] */
+		const float *x1 = m->arena + 8971648; /* [3,32] */
 		const float *x2 = m->param + 288; /* batchnorm1.weight[32] */
 		const float *x3 = m->param + 320; /* batchnorm1.bias[32] */
-		float *y = m->arena + 1605728;
+		float *y = m->arena + 1605632;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -1223,10 +1223,10 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	/* %12 conv2d [64,32,28,28] <- %10, %11  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
+		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,32,3,3] */
-		float *y = m->arena + 3211360;
-		float *scratch = m->arena + 4816992;
+		float *y = m->arena + 3211264;
+		float *scratch = m->arena + 4816896;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1250,10 +1250,10 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	/* %17 bn_stats [3,32] <- %12, %15, %16  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
+		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 96624; /* batchnorm2.running_mean[32] */
 		const float *x2 = m->state_f + 96656; /* batchnorm2.running_var[32] */
-		float *y = m->arena + 4816992;
+		float *y = m->arena + 8971744;
 		/* training: the batch's statistics over 50176 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1275,11 +1275,11 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	/* %19 bn_relu_pool [64,32,14,14] <- %12, %17, %13, %14  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
-		const float *x1 = m->arena + 4816992; /* [3,32] */
+		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
+		const float *x1 = m->arena + 8971744; /* [3,32] */
 		const float *x2 = m->param + 9568; /* batchnorm2.weight[32] */
 		const float *x3 = m->param + 9600; /* batchnorm2.bias[32] */
-		float *y = m->arena + 4817088;
+		float *y = m->arena + 8569216;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 2048; bc++) {
 			const int c = (int)(bc % 32);
@@ -1294,10 +1294,10 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	/* %21 conv2d [64,64,14,14] <- %19, %20  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4817088; /* [64,32,14,14] */
+		const float *x0 = m->arena + 8569216; /* [64,32,14,14] */
 		const float *x1 = m->param + 9632; /* conv2d3.weight[64,32,3,3] */
-		float *y = m->arena + 5218496;
-		float *scratch = m->arena + 6021312;
+		float *y = m->arena + 4816896;
+		float *scratch = m->arena + 5619712;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1321,10 +1321,10 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	/* %26 bn_stats [3,64] <- %21, %24, %25  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5218496; /* [64,64,14,14] */
+		const float *x0 = m->arena + 4816896; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 96688; /* batchnorm3.running_mean[64] */
 		const float *x2 = m->state_f + 96752; /* batchnorm3.running_var[64] */
-		float *y = m->arena + 6021312;
+		float *y = m->arena + 8971264;
 		/* training: the batch's statistics over 12544 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1346,11 +1346,11 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	/* %28 bn_relu [64,64,14,14] <- %21, %26, %22, %23  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5218496; /* [64,64,14,14] */
-		const float *x1 = m->arena + 6021312; /* [3,64] */
+		const float *x0 = m->arena + 4816896; /* [64,64,14,14] */
+		const float *x1 = m->arena + 8971264; /* [3,64] */
 		const float *x2 = m->param + 28064; /* batchnorm3.weight[64] */
 		const float *x3 = m->param + 28128; /* batchnorm3.bias[64] */
-		float *y = m->arena + 6021504;
+		float *y = m->arena + 5619712;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -1363,10 +1363,10 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	/* %30 conv2d [64,64,14,14] <- %28, %29  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6021504; /* [64,64,14,14] */
+		const float *x0 = m->arena + 5619712; /* [64,64,14,14] */
 		const float *x1 = m->param + 28192; /* conv2d4.weight[64,64,3,3] */
-		float *y = m->arena + 6824320;
-		float *scratch = m->arena + 7627136;
+		float *y = m->arena + 6422528;
+		float *scratch = m->arena + 7225344;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1390,10 +1390,10 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	/* %35 bn_stats [3,64] <- %30, %33, %34  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6824320; /* [64,64,14,14] */
+		const float *x0 = m->arena + 6422528; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 96816; /* batchnorm4.running_mean[64] */
 		const float *x2 = m->state_f + 96880; /* batchnorm4.running_var[64] */
-		float *y = m->arena + 7627136;
+		float *y = m->arena + 8971456;
 		/* training: the batch's statistics over 12544 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1415,11 +1415,11 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	/* %37 bn_relu_pool [64,64,7,7] <- %30, %35, %31, %32  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6824320; /* [64,64,14,14] */
-		const float *x1 = m->arena + 7627136; /* [3,64] */
+		const float *x0 = m->arena + 6422528; /* [64,64,14,14] */
+		const float *x1 = m->arena + 8971456; /* [3,64] */
 		const float *x2 = m->param + 65056; /* batchnorm4.weight[64] */
 		const float *x3 = m->param + 65120; /* batchnorm4.bias[64] */
-		float *y = m->arena + 7627328;
+		float *y = m->arena + 7225344;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 4096; bc++) {
 			const int c = (int)(bc % 64);
@@ -1434,19 +1434,19 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	/* %40 matmul [64,10] <- %38, %39  (models/mnist_cnn_bn.lua:20) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7627328; /* [64,3136] */
+		const float *x0 = m->arena + 7225344; /* [64,3136] */
 		const float *x1 = m->param + 65184; /* linear1.weight[10,3136] */
-		float *y = m->arena + 7828032;
-		float *scratch = m->arena + 7828672;
+		float *y = m->arena + 7526400;
+		float *scratch = m->arena + 7426048;
 		nn_gemm(64, 10, 3136, x0, 3136, 0, x1, 3136, 1, y, 10, scratch);
 		NN_PROF_END(40);
 	}
 	/* %42 bias_add [64,10] <- %40, %41  (models/mnist_cnn_bn.lua:20) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7828032; /* [64,10] */
+		const float *x0 = m->arena + 7526400; /* [64,10] */
 		const float *x1 = m->param + 96544; /* linear1.bias[10] */
-		float *y = m->arena + 7828672;
+		float *y = m->arena + 8970624;
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++) {
 				const long o = (b*10 + c)*1;
@@ -1458,9 +1458,9 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 	/* %43 softmax_ce [1] <- %42, %1  (models/mnist_cnn_bn.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7828672; /* [64,10] */
+		const float *x0 = m->arena + 8970624; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 7828032;
+		float *y = m->arena + 8971840;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -1514,7 +1514,7 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 96560; /* batchnorm1.running_mean[32] */
 		const float *x2 = m->state_f + 96592; /* batchnorm1.running_var[32] */
-		float *y = m->arena + 1605632;
+		float *y = m->arena + 8971648;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 32; c++) {
@@ -1526,10 +1526,10 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	/* %10 bn_relu [64,32,28,28] <- %3, %8, %4, %5  (models/mnist_cnn_bn.lua:16) */
 	{
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
-		const float *x1 = m->arena + 1605632; /* [3,32] */
+		const float *x1 = m->arena + 8971648; /* [3,32] */
 		const float *x2 = m->param + 288; /* batchnorm1.weight[32] */
 		const float *x3 = m->param + 320; /* batchnorm1.bias[32] */
-		float *y = m->arena + 1605728;
+		float *y = m->arena + 1605632;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -1540,10 +1540,10 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %12 conv2d [64,32,28,28] <- %10, %11  (models/mnist_cnn_bn.lua:17) */
 	{
-		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
+		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,32,3,3] */
-		float *y = m->arena + 3211360;
-		float *scratch = m->arena + 4816992;
+		float *y = m->arena + 3211264;
+		float *scratch = m->arena + 4816896;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1565,10 +1565,10 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %17 bn_stats [3,32] <- %12, %15, %16  (models/mnist_cnn_bn.lua:17) */
 	{
-		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
+		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 96624; /* batchnorm2.running_mean[32] */
 		const float *x2 = m->state_f + 96656; /* batchnorm2.running_var[32] */
-		float *y = m->arena + 4816992;
+		float *y = m->arena + 8971744;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 32; c++) {
@@ -1579,11 +1579,11 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %19 bn_relu_pool [64,32,14,14] <- %12, %17, %13, %14  (models/mnist_cnn_bn.lua:17) */
 	{
-		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
-		const float *x1 = m->arena + 4816992; /* [3,32] */
+		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
+		const float *x1 = m->arena + 8971744; /* [3,32] */
 		const float *x2 = m->param + 9568; /* batchnorm2.weight[32] */
 		const float *x3 = m->param + 9600; /* batchnorm2.bias[32] */
-		float *y = m->arena + 4817088;
+		float *y = m->arena + 8569216;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 2048; bc++) {
 			const int c = (int)(bc % 32);
@@ -1596,10 +1596,10 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %21 conv2d [64,64,14,14] <- %19, %20  (models/mnist_cnn_bn.lua:18) */
 	{
-		const float *x0 = m->arena + 4817088; /* [64,32,14,14] */
+		const float *x0 = m->arena + 8569216; /* [64,32,14,14] */
 		const float *x1 = m->param + 9632; /* conv2d3.weight[64,32,3,3] */
-		float *y = m->arena + 5218496;
-		float *scratch = m->arena + 6021312;
+		float *y = m->arena + 4816896;
+		float *scratch = m->arena + 5619712;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1621,10 +1621,10 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %26 bn_stats [3,64] <- %21, %24, %25  (models/mnist_cnn_bn.lua:18) */
 	{
-		const float *x0 = m->arena + 5218496; /* [64,64,14,14] */
+		const float *x0 = m->arena + 4816896; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 96688; /* batchnorm3.running_mean[64] */
 		const float *x2 = m->state_f + 96752; /* batchnorm3.running_var[64] */
-		float *y = m->arena + 6021312;
+		float *y = m->arena + 8971264;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -1635,11 +1635,11 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %28 bn_relu [64,64,14,14] <- %21, %26, %22, %23  (models/mnist_cnn_bn.lua:18) */
 	{
-		const float *x0 = m->arena + 5218496; /* [64,64,14,14] */
-		const float *x1 = m->arena + 6021312; /* [3,64] */
+		const float *x0 = m->arena + 4816896; /* [64,64,14,14] */
+		const float *x1 = m->arena + 8971264; /* [3,64] */
 		const float *x2 = m->param + 28064; /* batchnorm3.weight[64] */
 		const float *x3 = m->param + 28128; /* batchnorm3.bias[64] */
-		float *y = m->arena + 6021504;
+		float *y = m->arena + 5619712;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -1650,10 +1650,10 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %30 conv2d [64,64,14,14] <- %28, %29  (models/mnist_cnn_bn.lua:19) */
 	{
-		const float *x0 = m->arena + 6021504; /* [64,64,14,14] */
+		const float *x0 = m->arena + 5619712; /* [64,64,14,14] */
 		const float *x1 = m->param + 28192; /* conv2d4.weight[64,64,3,3] */
-		float *y = m->arena + 6824320;
-		float *scratch = m->arena + 7627136;
+		float *y = m->arena + 6422528;
+		float *scratch = m->arena + 7225344;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1675,10 +1675,10 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %35 bn_stats [3,64] <- %30, %33, %34  (models/mnist_cnn_bn.lua:19) */
 	{
-		const float *x0 = m->arena + 6824320; /* [64,64,14,14] */
+		const float *x0 = m->arena + 6422528; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 96816; /* batchnorm4.running_mean[64] */
 		const float *x2 = m->state_f + 96880; /* batchnorm4.running_var[64] */
-		float *y = m->arena + 7627136;
+		float *y = m->arena + 8971456;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -1689,11 +1689,11 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %37 bn_relu_pool [64,64,7,7] <- %30, %35, %31, %32  (models/mnist_cnn_bn.lua:19) */
 	{
-		const float *x0 = m->arena + 6824320; /* [64,64,14,14] */
-		const float *x1 = m->arena + 7627136; /* [3,64] */
+		const float *x0 = m->arena + 6422528; /* [64,64,14,14] */
+		const float *x1 = m->arena + 8971456; /* [3,64] */
 		const float *x2 = m->param + 65056; /* batchnorm4.weight[64] */
 		const float *x3 = m->param + 65120; /* batchnorm4.bias[64] */
-		float *y = m->arena + 7627328;
+		float *y = m->arena + 7225344;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 4096; bc++) {
 			const int c = (int)(bc % 64);
@@ -1706,17 +1706,17 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %40 matmul [64,10] <- %38, %39  (models/mnist_cnn_bn.lua:20) */
 	{
-		const float *x0 = m->arena + 7627328; /* [64,3136] */
+		const float *x0 = m->arena + 7225344; /* [64,3136] */
 		const float *x1 = m->param + 65184; /* linear1.weight[10,3136] */
-		float *y = m->arena + 7828032;
-		float *scratch = m->arena + 7828672;
+		float *y = m->arena + 7526400;
+		float *scratch = m->arena + 7426048;
 		nn_gemm(64, 10, 3136, x0, 3136, 0, x1, 3136, 1, y, 10, scratch);
 	}
 	/* %42 bias_add [64,10] <- %40, %41  (models/mnist_cnn_bn.lua:20) */
 	{
-		const float *x0 = m->arena + 7828032; /* [64,10] */
+		const float *x0 = m->arena + 7526400; /* [64,10] */
 		const float *x1 = m->param + 96544; /* linear1.bias[10] */
-		float *y = m->arena + 7828672;
+		float *y = m->arena + 8970624;
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++) {
 				const long o = (b*10 + c)*1;
@@ -1727,9 +1727,9 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 	if (yin)  /* evaluate: the loss too */
 	/* %43 softmax_ce [1] <- %42, %1  (models/mnist_cnn_bn.lua:24) */
 	{
-		const float *x0 = m->arena + 7828672; /* [64,10] */
+		const float *x0 = m->arena + 8970624; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 7828032;
+		float *y = m->arena + 8971840;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -1755,9 +1755,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %44 softmax_ce_grad [64,10] <- %42, %1  (models/mnist_cnn_bn.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7828672; /* [64,10] */
+		const float *x0 = m->arena + 8970624; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 7829312;
+		float *y = m->arena + 8429568;
 		const float inv = 1.0f / nrows;
 		for (int b = 0; b < 64; b++) {
 			float *dz = y + (long)b*10;
@@ -1779,7 +1779,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %45 bias_grad [10] <- %44  (models/mnist_cnn_bn.lua:20, grad.linear1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7829312; /* [64,10] */
+		const float *x0 = m->arena + 8429568; /* [64,10] */
 		float *y = m->grad + 96544;
 		for (int c = 0; c < 10; c++) {
 			double sum = 0;
@@ -1792,32 +1792,32 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %46 matmul [64,3136] <- %44, %39  (models/mnist_cnn_bn.lua:20) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7829312; /* [64,10] */
+		const float *x0 = m->arena + 8429568; /* [64,10] */
 		const float *x1 = m->param + 65184; /* linear1.weight[10,3136] */
-		float *y = m->arena + 7829952;
-		float *scratch = m->arena + 8030656;
+		float *y = m->arena + 8028160;
+		float *scratch = m->arena + 8228864;
 		nn_gemm(64, 3136, 10, x0, 10, 0, x1, 3136, 0, y, 3136, scratch);
 		NN_PROF_END(46);
 	}
 	/* %47 matmul [10,3136] <- %44, %38  (models/mnist_cnn_bn.lua:20, grad.linear1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7829312; /* [64,10] */
-		const float *x1 = m->arena + 7627328; /* [64,3136] */
+		const float *x0 = m->arena + 8429568; /* [64,10] */
+		const float *x1 = m->arena + 7225344; /* [64,3136] */
 		float *y = m->grad + 65184;
-		float *scratch = m->arena + 8030656;
+		float *scratch = m->arena + 8228864;
 		nn_gemm(10, 3136, 64, x0, 10, 1, x1, 3136, 0, y, 3136, scratch);
 		NN_PROF_END(47);
 	}
 	/* %49 bn_relu_pool_sums [2,64] <- %48, %30, %35, %31, %32  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7829952; /* [64,64,7,7] */
-		const float *x1 = m->arena + 6824320; /* [64,64,14,14] */
-		const float *x2 = m->arena + 7627136; /* [3,64] */
+		const float *x0 = m->arena + 8028160; /* [64,64,7,7] */
+		const float *x1 = m->arena + 6422528; /* [64,64,14,14] */
+		const float *x2 = m->arena + 8971456; /* [3,64] */
 		const float *x3 = m->param + 65056; /* batchnorm4.weight[64] */
 		const float *x4 = m->param + 65120; /* batchnorm4.bias[64] */
-		float *y = m->arena + 7828048;
+		float *y = m->arena + 8228864;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
 			const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
@@ -1837,7 +1837,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %50 bn_pick [64] <- %49  (models/mnist_cnn_bn.lua:19, grad.batchnorm4.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7828048; /* [2,64] */
+		const float *x0 = m->arena + 8228864; /* [2,64] */
 		float *y = m->grad + 65120;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
@@ -1846,7 +1846,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %51 bn_pick [64] <- %49  (models/mnist_cnn_bn.lua:19, grad.batchnorm4.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7828048; /* [2,64] */
+		const float *x0 = m->arena + 8228864; /* [2,64] */
 		float *y = m->grad + 65056;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
@@ -1855,13 +1855,13 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %52 bn_relu_pool_dx [64,64,14,14] <- %48, %30, %35, %31, %32, %49  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7829952; /* [64,64,7,7] */
-		const float *x1 = m->arena + 6824320; /* [64,64,14,14] */
-		const float *x2 = m->arena + 7627136; /* [3,64] */
+		const float *x0 = m->arena + 8028160; /* [64,64,7,7] */
+		const float *x1 = m->arena + 6422528; /* [64,64,14,14] */
+		const float *x2 = m->arena + 8971456; /* [3,64] */
 		const float *x3 = m->param + 65056; /* batchnorm4.weight[64] */
 		const float *x4 = m->param + 65120; /* batchnorm4.bias[64] */
-		const float *x5 = m->arena + 7828048; /* [2,64] */
-		float *y = m->arena + 8030656;
+		const float *x5 = m->arena + 8228864; /* [2,64] */
+		float *y = m->arena + 7225344;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 4096; bc++) {
 			const int c = (int)(bc % 64);
@@ -1877,10 +1877,10 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %53 conv2d_dx [64,64,14,14] <- %52, %29  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8030656; /* [64,64,14,14] */
+		const float *x0 = m->arena + 7225344; /* [64,64,14,14] */
 		const float *x1 = m->param + 28192; /* conv2d4.weight[64,64,3,3] */
-		float *y = m->arena + 6824320;
-		float *scratch = m->arena + 8833472;
+		float *y = m->arena + 6422528;
+		float *scratch = m->arena + 8028160;
 		/* dx from dy and w: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1906,10 +1906,10 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %54 conv2d_dw [64,64,3,3] <- %28, %52  (models/mnist_cnn_bn.lua:19, grad.conv2d4.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6021504; /* [64,64,14,14] */
-		const float *x1 = m->arena + 8030656; /* [64,64,14,14] */
+		const float *x0 = m->arena + 5619712; /* [64,64,14,14] */
+		const float *x1 = m->arena + 7225344; /* [64,64,14,14] */
 		float *y = m->grad + 28192;
-		float *scratch = m->arena + 8833472;
+		float *scratch = m->arena + 8028160;
 		/* dw from x and dy: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: dwᵀ [576,64] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1946,12 +1946,12 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %55 bn_relu_sums [2,64] <- %53, %21, %26, %22, %23  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6824320; /* [64,64,14,14] */
-		const float *x1 = m->arena + 5218496; /* [64,64,14,14] */
-		const float *x2 = m->arena + 6021312; /* [3,64] */
+		const float *x0 = m->arena + 6422528; /* [64,64,14,14] */
+		const float *x1 = m->arena + 4816896; /* [64,64,14,14] */
+		const float *x2 = m->arena + 8971264; /* [3,64] */
 		const float *x3 = m->param + 28064; /* batchnorm3.weight[64] */
 		const float *x4 = m->param + 28128; /* batchnorm3.bias[64] */
-		float *y = m->arena + 7828048;
+		float *y = m->arena + 7225344;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
 			const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
@@ -1968,7 +1968,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %56 bn_pick [64] <- %55  (models/mnist_cnn_bn.lua:18, grad.batchnorm3.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7828048; /* [2,64] */
+		const float *x0 = m->arena + 7225344; /* [2,64] */
 		float *y = m->grad + 28128;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
@@ -1977,7 +1977,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %57 bn_pick [64] <- %55  (models/mnist_cnn_bn.lua:18, grad.batchnorm3.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7828048; /* [2,64] */
+		const float *x0 = m->arena + 7225344; /* [2,64] */
 		float *y = m->grad + 28064;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
@@ -1986,13 +1986,13 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %58 bn_relu_dx [64,64,14,14] <- %53, %21, %26, %22, %23, %55  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6824320; /* [64,64,14,14] */
-		const float *x1 = m->arena + 5218496; /* [64,64,14,14] */
-		const float *x2 = m->arena + 6021312; /* [3,64] */
+		const float *x0 = m->arena + 6422528; /* [64,64,14,14] */
+		const float *x1 = m->arena + 4816896; /* [64,64,14,14] */
+		const float *x2 = m->arena + 8971264; /* [3,64] */
 		const float *x3 = m->param + 28064; /* batchnorm3.weight[64] */
 		const float *x4 = m->param + 28128; /* batchnorm3.bias[64] */
-		const float *x5 = m->arena + 7828048; /* [2,64] */
-		float *y = m->arena + 6021504;
+		const float *x5 = m->arena + 7225344; /* [2,64] */
+		float *y = m->arena + 5619712;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -2005,10 +2005,10 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %59 conv2d_dx [64,32,14,14] <- %58, %20  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6021504; /* [64,64,14,14] */
+		const float *x0 = m->arena + 5619712; /* [64,64,14,14] */
 		const float *x1 = m->param + 9632; /* conv2d3.weight[64,32,3,3] */
-		float *y = m->arena + 5218496;
-		float *scratch = m->arena + 5619904;
+		float *y = m->arena + 6422528;
+		float *scratch = m->arena + 4816896;
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2034,10 +2034,10 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %60 conv2d_dw [64,32,3,3] <- %19, %58  (models/mnist_cnn_bn.lua:18, grad.conv2d3.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4817088; /* [64,32,14,14] */
-		const float *x1 = m->arena + 6021504; /* [64,64,14,14] */
+		const float *x0 = m->arena + 8569216; /* [64,32,14,14] */
+		const float *x1 = m->arena + 5619712; /* [64,64,14,14] */
 		float *y = m->grad + 9632;
-		float *scratch = m->arena + 5619904;
+		float *scratch = m->arena + 4816896;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: dwᵀ [288,64] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {32, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2074,12 +2074,12 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %61 bn_relu_pool_sums [2,32] <- %59, %12, %17, %13, %14  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5218496; /* [64,32,14,14] */
-		const float *x1 = m->arena + 3211360; /* [64,32,28,28] */
-		const float *x2 = m->arena + 4816992; /* [3,32] */
+		const float *x0 = m->arena + 6422528; /* [64,32,14,14] */
+		const float *x1 = m->arena + 3211264; /* [64,32,28,28] */
+		const float *x2 = m->arena + 8971744; /* [3,32] */
 		const float *x3 = m->param + 9568; /* batchnorm2.weight[32] */
 		const float *x4 = m->param + 9600; /* batchnorm2.bias[32] */
-		float *y = m->arena + 7828048;
+		float *y = m->arena + 6823936;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
 			const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
@@ -2099,7 +2099,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %62 bn_pick [32] <- %61  (models/mnist_cnn_bn.lua:17, grad.batchnorm2.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7828048; /* [2,32] */
+		const float *x0 = m->arena + 6823936; /* [2,32] */
 		float *y = m->grad + 9600;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
@@ -2108,7 +2108,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %63 bn_pick [32] <- %61  (models/mnist_cnn_bn.lua:17, grad.batchnorm2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7828048; /* [2,32] */
+		const float *x0 = m->arena + 6823936; /* [2,32] */
 		float *y = m->grad + 9568;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
@@ -2117,13 +2117,13 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %64 bn_relu_pool_dx [64,32,28,28] <- %59, %12, %17, %13, %14, %61  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5218496; /* [64,32,14,14] */
-		const float *x1 = m->arena + 3211360; /* [64,32,28,28] */
-		const float *x2 = m->arena + 4816992; /* [3,32] */
+		const float *x0 = m->arena + 6422528; /* [64,32,14,14] */
+		const float *x1 = m->arena + 3211264; /* [64,32,28,28] */
+		const float *x2 = m->arena + 8971744; /* [3,32] */
 		const float *x3 = m->param + 9568; /* batchnorm2.weight[32] */
 		const float *x4 = m->param + 9600; /* batchnorm2.bias[32] */
-		const float *x5 = m->arena + 7828048; /* [2,32] */
-		float *y = m->arena + 6021504;
+		const float *x5 = m->arena + 6823936; /* [2,32] */
+		float *y = m->arena + 4816896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 2048; bc++) {
 			const int c = (int)(bc % 32);
@@ -2139,10 +2139,10 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %65 conv2d_dx [64,32,28,28] <- %64, %11  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6021504; /* [64,32,28,28] */
+		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,32,3,3] */
-		float *y = m->arena + 3211360;
-		float *scratch = m->arena + 4817088;
+		float *y = m->arena + 3211264;
+		float *scratch = m->arena + 6422528;
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {32, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2168,10 +2168,10 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %66 conv2d_dw [32,32,3,3] <- %10, %64  (models/mnist_cnn_bn.lua:17, grad.conv2d2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
-		const float *x1 = m->arena + 6021504; /* [64,32,28,28] */
+		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
+		const float *x1 = m->arena + 4816896; /* [64,32,28,28] */
 		float *y = m->grad + 352;
-		float *scratch = m->arena + 4817088;
+		float *scratch = m->arena + 6422528;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
 		/* stride 1: dwᵀ [288,32] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {32, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2208,12 +2208,12 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %67 bn_relu_sums [2,32] <- %65, %3, %8, %4, %5  (models/mnist_cnn_bn.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
+		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
 		const float *x1 = m->arena + 0; /* [64,32,28,28] */
-		const float *x2 = m->arena + 1605632; /* [3,32] */
+		const float *x2 = m->arena + 8971648; /* [3,32] */
 		const float *x3 = m->param + 288; /* batchnorm1.weight[32] */
 		const float *x4 = m->param + 320; /* batchnorm1.bias[32] */
-		float *y = m->arena + 7828048;
+		float *y = m->arena + 4816896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
 			const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
@@ -2230,7 +2230,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %68 bn_pick [32] <- %67  (models/mnist_cnn_bn.lua:16, grad.batchnorm1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7828048; /* [2,32] */
+		const float *x0 = m->arena + 4816896; /* [2,32] */
 		float *y = m->grad + 320;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
@@ -2239,7 +2239,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %69 bn_pick [32] <- %67  (models/mnist_cnn_bn.lua:16, grad.batchnorm1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7828048; /* [2,32] */
+		const float *x0 = m->arena + 4816896; /* [2,32] */
 		float *y = m->grad + 288;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
@@ -2248,13 +2248,13 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %70 bn_relu_dx [64,32,28,28] <- %65, %3, %8, %4, %5, %67  (models/mnist_cnn_bn.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
+		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
 		const float *x1 = m->arena + 0; /* [64,32,28,28] */
-		const float *x2 = m->arena + 1605632; /* [3,32] */
+		const float *x2 = m->arena + 8971648; /* [3,32] */
 		const float *x3 = m->param + 288; /* batchnorm1.weight[32] */
 		const float *x4 = m->param + 320; /* batchnorm1.bias[32] */
-		const float *x5 = m->arena + 7828048; /* [2,32] */
-		float *y = m->arena + 1605728;
+		const float *x5 = m->arena + 4816896; /* [2,32] */
+		float *y = m->arena + 1605632;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -2268,9 +2268,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,1,28,28] */
-		const float *x1 = m->arena + 1605728; /* [64,32,28,28] */
+		const float *x1 = m->arena + 1605632; /* [64,32,28,28] */
 		float *y = m->grad + 0;
-		float *scratch = m->arena + 4817088;
+		float *scratch = m->arena + 0;
 		/* dw from x and dy: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
 		/* stride 1: dwᵀ [9,32] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {1, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2316,7 +2316,7 @@ static void update(mnist_cnn_bn *m)
 	/* %9 bn_running <- %8, %6, %7  (models/mnist_cnn_bn.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1605632; /* [3,32] */
+		const float *x0 = m->arena + 8971648; /* [3,32] */
 		float *x1 = m->state_f + 96560; /* batchnorm1.running_mean[32] */
 		float *x2 = m->state_f + 96592; /* batchnorm1.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·50176/50175 */
@@ -2329,7 +2329,7 @@ static void update(mnist_cnn_bn *m)
 	/* %18 bn_running <- %17, %15, %16  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4816992; /* [3,32] */
+		const float *x0 = m->arena + 8971744; /* [3,32] */
 		float *x1 = m->state_f + 96624; /* batchnorm2.running_mean[32] */
 		float *x2 = m->state_f + 96656; /* batchnorm2.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·50176/50175 */
@@ -2342,7 +2342,7 @@ static void update(mnist_cnn_bn *m)
 	/* %27 bn_running <- %26, %24, %25  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6021312; /* [3,64] */
+		const float *x0 = m->arena + 8971264; /* [3,64] */
 		float *x1 = m->state_f + 96688; /* batchnorm3.running_mean[64] */
 		float *x2 = m->state_f + 96752; /* batchnorm3.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
@@ -2355,7 +2355,7 @@ static void update(mnist_cnn_bn *m)
 	/* %36 bn_running <- %35, %33, %34  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7627136; /* [3,64] */
+		const float *x0 = m->arena + 8971456; /* [3,64] */
 		float *x1 = m->state_f + 96816; /* batchnorm4.running_mean[64] */
 		float *x2 = m->state_f + 96880; /* batchnorm4.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */

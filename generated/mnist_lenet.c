@@ -3,7 +3,7 @@
  *
  * Model mnist_lenet: batch 64, 61760 parameters.
  * Memory: parameters 61760, gradients 61760, optimizer state 123520,
- * arena 1204224 floats (naive sum of transients 2268080).
+ * arena 678032 floats (naive sum of transients 2268080).
  *
  * cc -O2 -march=native mnist_lenet.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -1061,12 +1061,12 @@ typedef float nn_in_t;     /* an input element */
 #define NN_PARAM 61760
 #define NN_GRAD 61760
 #define NN_STATE 123520
-#define NN_ARENA 1204224
+#define NN_ARENA 678032
 #define NN_XBUF 50176   /* a staged batch of inputs */
 #define NN_YBUF 64   /* and of labels (as floats) */
 #define NN_MODEL_HASH "1255f7117b6e5f8a"
-#define NN_LOSS (m->arena + 285440)
-#define NN_PREDICT (m->arena + 286080)
+#define NN_LOSS (m->arena + 678016)
+#define NN_PREDICT (m->arena + 677376)
 
 struct mnist_lenet {
 	float lr;            /* learning rate of the next step */
@@ -1185,7 +1185,7 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 301056; /* [64,6,28,28] */
-		float *y = m->arena + 0;
+		float *y = m->arena + 204800;
 		/* maxpool 2x2: 28x28 -> 14x14 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 384; p++) {  /* one (sample, channel) plane */
@@ -1197,10 +1197,10 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 	/* %8 conv2d [64,16,10,10] <- %6, %7  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 0; /* [64,6,14,14] */
+		const float *x0 = m->arena + 204800; /* [64,6,14,14] */
 		const float *x1 = m->param + 176; /* conv2d2.weight[16,6,5,5] */
-		float *y = m->arena + 75264;
-		float *scratch = m->arena + 177664;
+		float *y = m->arena + 0;
+		float *scratch = m->arena + 102400;
 		/* y = x * w: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {6, 14, 14, 5, 1, 0, 1, 10, 10};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1224,9 +1224,9 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 	/* %10 ew_act [64,16,10,10] <- %8, %9  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 75264; /* [64,16,10,10] */
+		const float *x0 = m->arena + 0; /* [64,16,10,10] */
 		const float *x1 = m->param + 2576; /* conv2d2.bias[16] */
-		float *y = m->arena + 177664;
+		float *y = m->arena + 102400;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
@@ -1239,8 +1239,8 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 	/* %11 maxpool [64,16,5,5] <- %10  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 177664; /* [64,16,10,10] */
-		float *y = m->arena + 75264;
+		const float *x0 = m->arena + 102400; /* [64,16,10,10] */
+		float *y = m->arena + 51200;
 		/* maxpool 2x2: 10x10 -> 5x5 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 1024; p++) {  /* one (sample, channel) plane */
@@ -1252,10 +1252,10 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 	/* %14 matmul [64,120] <- %12, %13  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 75264; /* [64,400] */
+		const float *x0 = m->arena + 51200; /* [64,400] */
 		const float *x1 = m->param + 2592; /* linear1.weight[120,400] */
 		float *y = m->arena + 280064;
-		float *scratch = m->arena + 100864;
+		float *scratch = m->arena + 0;
 		nn_gemm(64, 120, 400, x0, 400, 0, x1, 400, 1, y, 120, scratch);
 		NN_PROF_END(14);
 	}
@@ -1264,7 +1264,7 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 280064; /* [64,120] */
 		const float *x1 = m->param + 50592; /* linear1.bias[120] */
-		float *y = m->arena + 287744;
+		float *y = m->arena + 291584;
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 120; c++) {
 				const long o = (b*120 + c)*1;
@@ -1276,19 +1276,19 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 	/* %18 matmul [64,84] <- %16, %17  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 287744; /* [64,120] */
+		const float *x0 = m->arena + 291584; /* [64,120] */
 		const float *x1 = m->param + 50720; /* linear2.weight[84,120] */
-		float *y = m->arena + 295424;
-		float *scratch = m->arena + 100864;
+		float *y = m->arena + 76800;
+		float *scratch = m->arena + 280064;
 		nn_gemm(64, 84, 120, x0, 120, 0, x1, 120, 1, y, 84, scratch);
 		NN_PROF_END(18);
 	}
 	/* %20 ew_act [64,84] <- %18, %19  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 295424; /* [64,84] */
+		const float *x0 = m->arena + 76800; /* [64,84] */
 		const float *x1 = m->param + 60800; /* linear2.bias[84] */
-		float *y = m->arena + 280064;
+		float *y = m->arena + 286208;
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 84; c++) {
 				const long o = (b*84 + c)*1;
@@ -1300,19 +1300,19 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 	/* %22 matmul [64,10] <- %20, %21  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 280064; /* [64,84] */
+		const float *x0 = m->arena + 286208; /* [64,84] */
 		const float *x1 = m->param + 60896; /* linear3.weight[10,84] */
-		float *y = m->arena + 285440;
-		float *scratch = m->arena + 295424;
+		float *y = m->arena + 299264;
+		float *scratch = m->arena + 280064;
 		nn_gemm(64, 10, 84, x0, 84, 0, x1, 84, 1, y, 10, scratch);
 		NN_PROF_END(22);
 	}
 	/* %24 bias_add [64,10] <- %22, %23  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 285440; /* [64,10] */
+		const float *x0 = m->arena + 299264; /* [64,10] */
 		const float *x1 = m->param + 61744; /* linear3.bias[10] */
-		float *y = m->arena + 286080;
+		float *y = m->arena + 677376;
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++) {
 				const long o = (b*10 + c)*1;
@@ -1324,9 +1324,9 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 	/* %25 softmax_ce [1] <- %24, %1  (models/mnist_lenet.lua:20) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 286080; /* [64,10] */
+		const float *x0 = m->arena + 677376; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 285440;
+		float *y = m->arena + 678016;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -1391,7 +1391,7 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %6 maxpool [64,6,14,14] <- %5  (models/mnist_lenet.lua:16) */
 	{
 		const float *x0 = m->arena + 301056; /* [64,6,28,28] */
-		float *y = m->arena + 0;
+		float *y = m->arena + 204800;
 		/* maxpool 2x2: 28x28 -> 14x14 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 384; p++) {  /* one (sample, channel) plane */
@@ -1401,10 +1401,10 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	}
 	/* %8 conv2d [64,16,10,10] <- %6, %7  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 0; /* [64,6,14,14] */
+		const float *x0 = m->arena + 204800; /* [64,6,14,14] */
 		const float *x1 = m->param + 176; /* conv2d2.weight[16,6,5,5] */
-		float *y = m->arena + 75264;
-		float *scratch = m->arena + 177664;
+		float *y = m->arena + 0;
+		float *scratch = m->arena + 102400;
 		/* y = x * w: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {6, 14, 14, 5, 1, 0, 1, 10, 10};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1426,9 +1426,9 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	}
 	/* %10 ew_act [64,16,10,10] <- %8, %9  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 75264; /* [64,16,10,10] */
+		const float *x0 = m->arena + 0; /* [64,16,10,10] */
 		const float *x1 = m->param + 2576; /* conv2d2.bias[16] */
-		float *y = m->arena + 177664;
+		float *y = m->arena + 102400;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
@@ -1439,8 +1439,8 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	}
 	/* %11 maxpool [64,16,5,5] <- %10  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 177664; /* [64,16,10,10] */
-		float *y = m->arena + 75264;
+		const float *x0 = m->arena + 102400; /* [64,16,10,10] */
+		float *y = m->arena + 51200;
 		/* maxpool 2x2: 10x10 -> 5x5 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 1024; p++) {  /* one (sample, channel) plane */
@@ -1450,17 +1450,17 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	}
 	/* %14 matmul [64,120] <- %12, %13  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 75264; /* [64,400] */
+		const float *x0 = m->arena + 51200; /* [64,400] */
 		const float *x1 = m->param + 2592; /* linear1.weight[120,400] */
 		float *y = m->arena + 280064;
-		float *scratch = m->arena + 100864;
+		float *scratch = m->arena + 0;
 		nn_gemm(64, 120, 400, x0, 400, 0, x1, 400, 1, y, 120, scratch);
 	}
 	/* %16 ew_act [64,120] <- %14, %15  (models/mnist_lenet.lua:16) */
 	{
 		const float *x0 = m->arena + 280064; /* [64,120] */
 		const float *x1 = m->param + 50592; /* linear1.bias[120] */
-		float *y = m->arena + 287744;
+		float *y = m->arena + 291584;
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 120; c++) {
 				const long o = (b*120 + c)*1;
@@ -1470,17 +1470,17 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	}
 	/* %18 matmul [64,84] <- %16, %17  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 287744; /* [64,120] */
+		const float *x0 = m->arena + 291584; /* [64,120] */
 		const float *x1 = m->param + 50720; /* linear2.weight[84,120] */
-		float *y = m->arena + 295424;
-		float *scratch = m->arena + 100864;
+		float *y = m->arena + 76800;
+		float *scratch = m->arena + 280064;
 		nn_gemm(64, 84, 120, x0, 120, 0, x1, 120, 1, y, 84, scratch);
 	}
 	/* %20 ew_act [64,84] <- %18, %19  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 295424; /* [64,84] */
+		const float *x0 = m->arena + 76800; /* [64,84] */
 		const float *x1 = m->param + 60800; /* linear2.bias[84] */
-		float *y = m->arena + 280064;
+		float *y = m->arena + 286208;
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 84; c++) {
 				const long o = (b*84 + c)*1;
@@ -1490,17 +1490,17 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	}
 	/* %22 matmul [64,10] <- %20, %21  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 280064; /* [64,84] */
+		const float *x0 = m->arena + 286208; /* [64,84] */
 		const float *x1 = m->param + 60896; /* linear3.weight[10,84] */
-		float *y = m->arena + 285440;
-		float *scratch = m->arena + 295424;
+		float *y = m->arena + 299264;
+		float *scratch = m->arena + 280064;
 		nn_gemm(64, 10, 84, x0, 84, 0, x1, 84, 1, y, 10, scratch);
 	}
 	/* %24 bias_add [64,10] <- %22, %23  (models/mnist_lenet.lua:16) */
 	{
-		const float *x0 = m->arena + 285440; /* [64,10] */
+		const float *x0 = m->arena + 299264; /* [64,10] */
 		const float *x1 = m->param + 61744; /* linear3.bias[10] */
-		float *y = m->arena + 286080;
+		float *y = m->arena + 677376;
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++) {
 				const long o = (b*10 + c)*1;
@@ -1511,9 +1511,9 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	if (yin)  /* evaluate: the loss too */
 	/* %25 softmax_ce [1] <- %24, %1  (models/mnist_lenet.lua:20) */
 	{
-		const float *x0 = m->arena + 286080; /* [64,10] */
+		const float *x0 = m->arena + 677376; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 285440;
+		float *y = m->arena + 678016;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -1539,9 +1539,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %26 softmax_ce_grad [64,10] <- %24, %1  (models/mnist_lenet.lua:20) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 286080; /* [64,10] */
+		const float *x0 = m->arena + 677376; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 286720;
+		float *y = m->arena + 300224;
 		const float inv = 1.0f / nrows;
 		for (int b = 0; b < 64; b++) {
 			float *dz = y + (long)b*10;
@@ -1563,7 +1563,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %27 bias_grad [10] <- %26  (models/mnist_lenet.lua:16, grad.linear3.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 286720; /* [64,10] */
+		const float *x0 = m->arena + 300224; /* [64,10] */
 		float *y = m->grad + 61744;
 		for (int c = 0; c < 10; c++) {
 			double sum = 0;
@@ -1576,29 +1576,29 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %28 matmul [64,84] <- %26, %21  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 286720; /* [64,10] */
+		const float *x0 = m->arena + 300224; /* [64,10] */
 		const float *x1 = m->param + 60896; /* linear3.weight[10,84] */
-		float *y = m->arena + 295424;
-		float *scratch = m->arena + 100864;
+		float *y = m->arena + 84480;
+		float *scratch = m->arena + 299264;
 		nn_gemm(64, 84, 10, x0, 10, 0, x1, 84, 0, y, 84, scratch);
 		NN_PROF_END(28);
 	}
 	/* %29 matmul [10,84] <- %26, %20  (models/mnist_lenet.lua:16, grad.linear3.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 286720; /* [64,10] */
-		const float *x1 = m->arena + 280064; /* [64,84] */
+		const float *x0 = m->arena + 300224; /* [64,10] */
+		const float *x1 = m->arena + 286208; /* [64,84] */
 		float *y = m->grad + 60896;
-		float *scratch = m->arena + 100864;
+		float *scratch = m->arena + 280064;
 		nn_gemm(10, 84, 64, x0, 10, 1, x1, 84, 0, y, 84, scratch);
 		NN_PROF_END(29);
 	}
 	/* %30 relu_grad [64,84] <- %28, %20  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 295424; /* [64,84] */
-		const float *x1 = m->arena + 280064; /* [64,84] */
-		float *y = m->arena + 100864;
+		const float *x0 = m->arena + 84480; /* [64,84] */
+		const float *x1 = m->arena + 286208; /* [64,84] */
+		float *y = m->arena + 84480;
 		for (long i = 0; i < 5376; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(30);
@@ -1606,7 +1606,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %31 bias_grad [84] <- %30  (models/mnist_lenet.lua:16, grad.linear2.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 100864; /* [64,84] */
+		const float *x0 = m->arena + 84480; /* [64,84] */
 		float *y = m->grad + 60800;
 		for (int c = 0; c < 84; c++) {
 			double sum = 0;
@@ -1619,29 +1619,29 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %32 matmul [64,120] <- %30, %17  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 100864; /* [64,84] */
+		const float *x0 = m->arena + 84480; /* [64,84] */
 		const float *x1 = m->param + 50720; /* linear2.weight[84,120] */
-		float *y = m->arena + 106240;
-		float *scratch = m->arena + 113920;
+		float *y = m->arena + 76800;
+		float *scratch = m->arena + 280064;
 		nn_gemm(64, 120, 84, x0, 84, 0, x1, 120, 0, y, 120, scratch);
 		NN_PROF_END(32);
 	}
 	/* %33 matmul [84,120] <- %30, %16  (models/mnist_lenet.lua:16, grad.linear2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 100864; /* [64,84] */
-		const float *x1 = m->arena + 287744; /* [64,120] */
+		const float *x0 = m->arena + 84480; /* [64,84] */
+		const float *x1 = m->arena + 291584; /* [64,120] */
 		float *y = m->grad + 50720;
-		float *scratch = m->arena + 113920;
+		float *scratch = m->arena + 280064;
 		nn_gemm(84, 120, 64, x0, 84, 1, x1, 120, 0, y, 120, scratch);
 		NN_PROF_END(33);
 	}
 	/* %34 relu_grad [64,120] <- %32, %16  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 106240; /* [64,120] */
-		const float *x1 = m->arena + 287744; /* [64,120] */
-		float *y = m->arena + 113920;
+		const float *x0 = m->arena + 76800; /* [64,120] */
+		const float *x1 = m->arena + 291584; /* [64,120] */
+		float *y = m->arena + 76800;
 		for (long i = 0; i < 7680; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(34);
@@ -1649,7 +1649,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %35 bias_grad [120] <- %34  (models/mnist_lenet.lua:16, grad.linear1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 113920; /* [64,120] */
+		const float *x0 = m->arena + 76800; /* [64,120] */
 		float *y = m->grad + 50592;
 		for (int c = 0; c < 120; c++) {
 			double sum = 0;
@@ -1662,29 +1662,29 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %36 matmul [64,400] <- %34, %13  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 113920; /* [64,120] */
+		const float *x0 = m->arena + 76800; /* [64,120] */
 		const float *x1 = m->param + 2592; /* linear1.weight[120,400] */
-		float *y = m->arena + 121600;
-		float *scratch = m->arena + 602112;
+		float *y = m->arena + 602112;
+		float *scratch = m->arena + 0;
 		nn_gemm(64, 400, 120, x0, 120, 0, x1, 400, 0, y, 400, scratch);
 		NN_PROF_END(36);
 	}
 	/* %37 matmul [120,400] <- %34, %12  (models/mnist_lenet.lua:16, grad.linear1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 113920; /* [64,120] */
-		const float *x1 = m->arena + 75264; /* [64,400] */
+		const float *x0 = m->arena + 76800; /* [64,120] */
+		const float *x1 = m->arena + 51200; /* [64,400] */
 		float *y = m->grad + 2592;
-		float *scratch = m->arena + 147200;
+		float *scratch = m->arena + 0;
 		nn_gemm(120, 400, 64, x0, 120, 1, x1, 400, 0, y, 400, scratch);
 		NN_PROF_END(37);
 	}
 	/* %39 maxpool_grad [64,16,10,10] <- %38, %10  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 121600; /* [64,16,5,5] */
-		const float *x1 = m->arena + 177664; /* [64,16,10,10] */
-		float *y = m->arena + 602112;
+		const float *x0 = m->arena + 602112; /* [64,16,5,5] */
+		const float *x1 = m->arena + 102400; /* [64,16,10,10] */
+		float *y = m->arena + 0;
 		/* the gradient of maxpool 2x2: 10x10 -> 5x5 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 1024; p++) {  /* one (sample, channel) plane */
@@ -1696,9 +1696,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %40 relu_grad [64,16,10,10] <- %39, %10  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 602112; /* [64,16,10,10] */
-		const float *x1 = m->arena + 177664; /* [64,16,10,10] */
-		float *y = m->arena + 75264;
+		const float *x0 = m->arena + 0; /* [64,16,10,10] */
+		const float *x1 = m->arena + 102400; /* [64,16,10,10] */
+		float *y = m->arena + 0;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 102400; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
@@ -1707,7 +1707,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %41 bias_grad [16] <- %40  (models/mnist_lenet.lua:16, grad.conv2d2.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 75264; /* [64,16,10,10] */
+		const float *x0 = m->arena + 0; /* [64,16,10,10] */
 		float *y = m->grad + 2576;
 		for (int c = 0; c < 16; c++) {
 			double sum = 0;
@@ -1720,10 +1720,10 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %42 conv2d_dx [64,6,14,14] <- %40, %7  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 75264; /* [64,16,10,10] */
+		const float *x0 = m->arena + 0; /* [64,16,10,10] */
 		const float *x1 = m->param + 176; /* conv2d2.weight[16,6,5,5] */
-		float *y = m->arena + 177664;
-		float *scratch = m->arena + 602112;
+		float *y = m->arena + 602112;
+		float *scratch = m->arena + 102400;
 		/* dx from dy and w: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {16, 10, 10, 5, 1, 4, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1749,10 +1749,10 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %43 conv2d_dw [16,6,5,5] <- %6, %40  (models/mnist_lenet.lua:16, grad.conv2d2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 0; /* [64,6,14,14] */
-		const float *x1 = m->arena + 75264; /* [64,16,10,10] */
+		const float *x0 = m->arena + 204800; /* [64,6,14,14] */
+		const float *x1 = m->arena + 0; /* [64,16,10,10] */
 		float *y = m->grad + 176;
-		float *scratch = m->arena + 602112;
+		float *scratch = m->arena + 102400;
 		/* dw from x and dy: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; implicit GEMM */
 		/* stride 1: dwᵀ [150,16] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {6, 14, 14, 5, 1, 0, 1, 10, 10};  /* C,H,W, k,S,P,D, OH,OW */
@@ -1788,9 +1788,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %44 maxpool_grad [64,6,28,28] <- %42, %5  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 177664; /* [64,6,14,14] */
+		const float *x0 = m->arena + 602112; /* [64,6,14,14] */
 		const float *x1 = m->arena + 301056; /* [64,6,28,28] */
-		float *y = m->arena + 602112;
+		float *y = m->arena + 0;
 		/* the gradient of maxpool 2x2: 28x28 -> 14x14 per plane */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 384; p++) {  /* one (sample, channel) plane */
@@ -1802,9 +1802,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %45 relu_grad [64,6,28,28] <- %44, %5  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 602112; /* [64,6,28,28] */
+		const float *x0 = m->arena + 0; /* [64,6,28,28] */
 		const float *x1 = m->arena + 301056; /* [64,6,28,28] */
-		float *y = m->arena + 903168;
+		float *y = m->arena + 0;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 301056; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
@@ -1813,7 +1813,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %46 bias_grad [6] <- %45  (models/mnist_lenet.lua:16, grad.conv2d1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 903168; /* [64,6,28,28] */
+		const float *x0 = m->arena + 0; /* [64,6,28,28] */
 		float *y = m->grad + 160;
 		for (int c = 0; c < 6; c++) {
 			double sum = 0;
@@ -1827,9 +1827,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,1,28,28] */
-		const float *x1 = m->arena + 903168; /* [64,6,28,28] */
+		const float *x1 = m->arena + 0; /* [64,6,28,28] */
 		float *y = m->grad + 0;
-		float *scratch = m->arena + 0;
+		float *scratch = m->arena + 301056;
 		/* dw from x and dy: a 5x5 conv, pad 2, 1 -> 6 channels, 28x28 -> 28x28; implicit GEMM */
 		static const NnConv cv = {1, 28, 28, 5, 1, 2, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */

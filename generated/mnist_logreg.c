@@ -3,7 +3,7 @@
  *
  * Model mnist_logreg: batch 64, 7856 parameters.
  * Memory: parameters 7856, gradients 7856, optimizer state 15712,
- * arena 53120 floats (naive sum of transients 78224).
+ * arena 52496 floats (naive sum of transients 78224).
  *
  * cc -O2 -march=native mnist_logreg.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -1061,12 +1061,12 @@ typedef float nn_in_t;     /* an input element */
 #define NN_PARAM 7856
 #define NN_GRAD 7856
 #define NN_STATE 15712
-#define NN_ARENA 53120
+#define NN_ARENA 52496
 #define NN_XBUF 50176   /* a staged batch of inputs */
 #define NN_YBUF 64   /* and of labels (as floats) */
 #define NN_MODEL_HASH "5b298ca4c9fa13bc"
-#define NN_LOSS (m->arena + 0)
-#define NN_PREDICT (m->arena + 640)
+#define NN_LOSS (m->arena + 52480)
+#define NN_PREDICT (m->arena + 51200)
 
 struct mnist_logreg {
 	float lr;            /* learning rate of the next step */
@@ -1116,17 +1116,17 @@ static void forward_train(mnist_logreg *m, const nn_in_t *xin, const int32_t *yi
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* [64,784] */
 		const float *x1 = m->param + 0; /* linear1.weight[10,784] */
-		float *y = m->arena + 0;
-		float *scratch = m->arena + 640;
+		float *y = m->arena + 25088;
+		float *scratch = m->arena + 0;
 		nn_gemm(64, 10, 784, x0, 784, 0, x1, 784, 1, y, 10, scratch);
 		NN_PROF_END(4);
 	}
 	/* %6 bias_add [64,10] <- %4, %5  (models/mnist_logreg.lua:8) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 0; /* [64,10] */
+		const float *x0 = m->arena + 25088; /* [64,10] */
 		const float *x1 = m->param + 7840; /* linear1.bias[10] */
-		float *y = m->arena + 640;
+		float *y = m->arena + 51200;
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++) {
 				const long o = (b*10 + c)*1;
@@ -1138,9 +1138,9 @@ static void forward_train(mnist_logreg *m, const nn_in_t *xin, const int32_t *yi
 	/* %7 softmax_ce [1] <- %6, %1  (models/mnist_logreg.lua:12) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 640; /* [64,10] */
+		const float *x0 = m->arena + 51200; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 0;
+		float *y = m->arena + 52480;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -1168,15 +1168,15 @@ static void forward_eval(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin
 	{
 		const float *x0 = xin; /* [64,784] */
 		const float *x1 = m->param + 0; /* linear1.weight[10,784] */
-		float *y = m->arena + 0;
-		float *scratch = m->arena + 640;
+		float *y = m->arena + 25088;
+		float *scratch = m->arena + 0;
 		nn_gemm(64, 10, 784, x0, 784, 0, x1, 784, 1, y, 10, scratch);
 	}
 	/* %6 bias_add [64,10] <- %4, %5  (models/mnist_logreg.lua:8) */
 	{
-		const float *x0 = m->arena + 0; /* [64,10] */
+		const float *x0 = m->arena + 25088; /* [64,10] */
 		const float *x1 = m->param + 7840; /* linear1.bias[10] */
-		float *y = m->arena + 640;
+		float *y = m->arena + 51200;
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++) {
 				const long o = (b*10 + c)*1;
@@ -1187,9 +1187,9 @@ static void forward_eval(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin
 	if (yin)  /* evaluate: the loss too */
 	/* %7 softmax_ce [1] <- %6, %1  (models/mnist_logreg.lua:12) */
 	{
-		const float *x0 = m->arena + 640; /* [64,10] */
+		const float *x0 = m->arena + 51200; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 0;
+		float *y = m->arena + 52480;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -1215,9 +1215,9 @@ static void backward(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin)
 	/* %8 softmax_ce_grad [64,10] <- %6, %1  (models/mnist_logreg.lua:12) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 640; /* [64,10] */
+		const float *x0 = m->arena + 51200; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 1280;
+		float *y = m->arena + 51840;
 		const float inv = 1.0f / nrows;
 		for (int b = 0; b < 64; b++) {
 			float *dz = y + (long)b*10;
@@ -1239,7 +1239,7 @@ static void backward(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin)
 	/* %9 bias_grad [10] <- %8  (models/mnist_logreg.lua:8, grad.linear1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1280; /* [64,10] */
+		const float *x0 = m->arena + 51840; /* [64,10] */
 		float *y = m->grad + 7840;
 		for (int c = 0; c < 10; c++) {
 			double sum = 0;
@@ -1252,10 +1252,10 @@ static void backward(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin)
 	/* %10 matmul [10,784] <- %8, %2  (models/mnist_logreg.lua:8, grad.linear1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1280; /* [64,10] */
+		const float *x0 = m->arena + 51840; /* [64,10] */
 		const float *x1 = xin; /* [64,784] */
 		float *y = m->grad + 0;
-		float *scratch = m->arena + 1920;
+		float *scratch = m->arena + 0;
 		nn_gemm(10, 784, 64, x0, 10, 1, x1, 784, 0, y, 784, scratch);
 		NN_PROF_END(10);
 	}

@@ -1065,8 +1065,8 @@ typedef float nn_in_t;     /* an input element */
 #define NN_XBUF 25088   /* a staged batch of inputs */
 #define NN_YBUF 32   /* and of labels (as floats) */
 #define NN_MODEL_HASH "bd7dd52755ea46a4"
-#define NN_LOSS (m->arena + 0)
-#define NN_PREDICT (m->arena + 320)
+#define NN_LOSS (m->arena + 34112)
+#define NN_PREDICT (m->arena + 33792)
 
 struct mnist_mlp {
 	float lr;            /* learning rate of the next step */
@@ -1122,17 +1122,17 @@ static void forward_train(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* [32,784] */
 		const float *x1 = m->param + 0; /* linear1.weight[256,784] */
-		float *y = m->arena + 0;
-		float *scratch = m->arena + 8192;
+		float *y = m->arena + 200704;
+		float *scratch = m->arena + 0;
 		nn_gemm(32, 256, 784, x0, 784, 0, x1, 784, 1, y, 256, scratch);
 		NN_PROF_END(4);
 	}
 	/* %6 ew_act [32,256] <- %4, %5  (models/mnist_mlp.lua:8) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 0; /* [32,256] */
+		const float *x0 = m->arena + 200704; /* [32,256] */
 		const float *x1 = m->param + 200704; /* linear1.bias[256] */
-		float *y = m->arena + 8192;
+		float *y = m->arena + 0;
 		for (long b = 0; b < 32; b++)
 			for (int c = 0; c < 256; c++) {
 				const long o = (b*256 + c)*1;
@@ -1144,19 +1144,19 @@ static void forward_train(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 	/* %8 matmul [32,10] <- %6, %7  (models/mnist_mlp.lua:9) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8192; /* [32,256] */
+		const float *x0 = m->arena + 0; /* [32,256] */
 		const float *x1 = m->param + 200960; /* linear2.weight[10,256] */
-		float *y = m->arena + 0;
-		float *scratch = m->arena + 16384;
+		float *y = m->arena + 16384;
+		float *scratch = m->arena + 8192;
 		nn_gemm(32, 10, 256, x0, 256, 0, x1, 256, 1, y, 10, scratch);
 		NN_PROF_END(8);
 	}
 	/* %10 bias_add [32,10] <- %8, %9  (models/mnist_mlp.lua:9) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 0; /* [32,10] */
+		const float *x0 = m->arena + 16384; /* [32,10] */
 		const float *x1 = m->param + 203520; /* linear2.bias[10] */
-		float *y = m->arena + 320;
+		float *y = m->arena + 33792;
 		for (long b = 0; b < 32; b++)
 			for (int c = 0; c < 10; c++) {
 				const long o = (b*10 + c)*1;
@@ -1168,9 +1168,9 @@ static void forward_train(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 	/* %11 softmax_ce [1] <- %10, %1  (models/mnist_mlp.lua:13) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 320; /* [32,10] */
+		const float *x0 = m->arena + 33792; /* [32,10] */
 		const int32_t *x1 = yin; /* digit[32] */
-		float *y = m->arena + 0;
+		float *y = m->arena + 34112;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -1198,15 +1198,15 @@ static void forward_eval(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		const float *x0 = xin; /* [32,784] */
 		const float *x1 = m->param + 0; /* linear1.weight[256,784] */
-		float *y = m->arena + 0;
-		float *scratch = m->arena + 8192;
+		float *y = m->arena + 200704;
+		float *scratch = m->arena + 0;
 		nn_gemm(32, 256, 784, x0, 784, 0, x1, 784, 1, y, 256, scratch);
 	}
 	/* %6 ew_act [32,256] <- %4, %5  (models/mnist_mlp.lua:8) */
 	{
-		const float *x0 = m->arena + 0; /* [32,256] */
+		const float *x0 = m->arena + 200704; /* [32,256] */
 		const float *x1 = m->param + 200704; /* linear1.bias[256] */
-		float *y = m->arena + 8192;
+		float *y = m->arena + 0;
 		for (long b = 0; b < 32; b++)
 			for (int c = 0; c < 256; c++) {
 				const long o = (b*256 + c)*1;
@@ -1216,17 +1216,17 @@ static void forward_eval(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 	}
 	/* %8 matmul [32,10] <- %6, %7  (models/mnist_mlp.lua:9) */
 	{
-		const float *x0 = m->arena + 8192; /* [32,256] */
+		const float *x0 = m->arena + 0; /* [32,256] */
 		const float *x1 = m->param + 200960; /* linear2.weight[10,256] */
-		float *y = m->arena + 0;
-		float *scratch = m->arena + 16384;
+		float *y = m->arena + 16384;
+		float *scratch = m->arena + 8192;
 		nn_gemm(32, 10, 256, x0, 256, 0, x1, 256, 1, y, 10, scratch);
 	}
 	/* %10 bias_add [32,10] <- %8, %9  (models/mnist_mlp.lua:9) */
 	{
-		const float *x0 = m->arena + 0; /* [32,10] */
+		const float *x0 = m->arena + 16384; /* [32,10] */
 		const float *x1 = m->param + 203520; /* linear2.bias[10] */
-		float *y = m->arena + 320;
+		float *y = m->arena + 33792;
 		for (long b = 0; b < 32; b++)
 			for (int c = 0; c < 10; c++) {
 				const long o = (b*10 + c)*1;
@@ -1237,9 +1237,9 @@ static void forward_eval(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 	if (yin)  /* evaluate: the loss too */
 	/* %11 softmax_ce [1] <- %10, %1  (models/mnist_mlp.lua:13) */
 	{
-		const float *x0 = m->arena + 320; /* [32,10] */
+		const float *x0 = m->arena + 33792; /* [32,10] */
 		const int32_t *x1 = yin; /* digit[32] */
-		float *y = m->arena + 0;
+		float *y = m->arena + 34112;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -1265,9 +1265,9 @@ static void backward(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 	/* %12 softmax_ce_grad [32,10] <- %10, %1  (models/mnist_mlp.lua:13) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 320; /* [32,10] */
+		const float *x0 = m->arena + 33792; /* [32,10] */
 		const int32_t *x1 = yin; /* digit[32] */
-		float *y = m->arena + 640;
+		float *y = m->arena + 16384;
 		const float inv = 1.0f / nrows;
 		for (int b = 0; b < 32; b++) {
 			float *dz = y + (long)b*10;
@@ -1289,7 +1289,7 @@ static void backward(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 	/* %13 bias_grad [10] <- %12  (models/mnist_mlp.lua:9, grad.linear2.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 640; /* [32,10] */
+		const float *x0 = m->arena + 16384; /* [32,10] */
 		float *y = m->grad + 203520;
 		for (int c = 0; c < 10; c++) {
 			double sum = 0;
@@ -1302,29 +1302,29 @@ static void backward(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 	/* %14 matmul [32,256] <- %12, %7  (models/mnist_mlp.lua:9) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 640; /* [32,10] */
+		const float *x0 = m->arena + 16384; /* [32,10] */
 		const float *x1 = m->param + 200960; /* linear2.weight[10,256] */
-		float *y = m->arena + 16384;
-		float *scratch = m->arena + 960;
+		float *y = m->arena + 25600;
+		float *scratch = m->arena + 8192;
 		nn_gemm(32, 256, 10, x0, 10, 0, x1, 256, 0, y, 256, scratch);
 		NN_PROF_END(14);
 	}
 	/* %15 matmul [10,256] <- %12, %6  (models/mnist_mlp.lua:9, grad.linear2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 640; /* [32,10] */
-		const float *x1 = m->arena + 8192; /* [32,256] */
+		const float *x0 = m->arena + 16384; /* [32,10] */
+		const float *x1 = m->arena + 0; /* [32,256] */
 		float *y = m->grad + 200960;
-		float *scratch = m->arena + 24576;
+		float *scratch = m->arena + 8192;
 		nn_gemm(10, 256, 32, x0, 10, 1, x1, 256, 0, y, 256, scratch);
 		NN_PROF_END(15);
 	}
 	/* %16 relu_grad [32,256] <- %14, %6  (models/mnist_mlp.lua:8) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16384; /* [32,256] */
-		const float *x1 = m->arena + 8192; /* [32,256] */
-		float *y = m->arena + 24576;
+		const float *x0 = m->arena + 25600; /* [32,256] */
+		const float *x1 = m->arena + 0; /* [32,256] */
+		float *y = m->arena + 25600;
 		for (long i = 0; i < 8192; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(16);
@@ -1332,7 +1332,7 @@ static void backward(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 	/* %17 bias_grad [256] <- %16  (models/mnist_mlp.lua:8, grad.linear1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 24576; /* [32,256] */
+		const float *x0 = m->arena + 25600; /* [32,256] */
 		float *y = m->grad + 200704;
 		for (int c = 0; c < 256; c++) {
 			double sum = 0;
@@ -1345,10 +1345,10 @@ static void backward(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 	/* %18 matmul [256,784] <- %16, %2  (models/mnist_mlp.lua:8, grad.linear1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 24576; /* [32,256] */
+		const float *x0 = m->arena + 25600; /* [32,256] */
 		const float *x1 = xin; /* [32,784] */
 		float *y = m->grad + 0;
-		float *scratch = m->arena + 32768;
+		float *scratch = m->arena + 0;
 		nn_gemm(256, 784, 32, x0, 256, 1, x1, 784, 0, y, 784, scratch);
 		NN_PROF_END(18);
 	}

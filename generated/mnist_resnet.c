@@ -3,7 +3,7 @@
  *
  * Model mnist_resnet: batch 64, 37744 parameters.
  * Memory: parameters 37744, gradients 37744, optimizer state 39280,
- * arena 19267872 floats (naive sum of transients 47382480).
+ * arena 18780048 floats (naive sum of transients 47382480).
  *
  * cc -O2 -march=native mnist_resnet.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -1061,12 +1061,12 @@ typedef float nn_in_t;     /* an input element */
 #define NN_PARAM 37744
 #define NN_GRAD 37744
 #define NN_STATE 39280
-#define NN_ARENA 19267872
+#define NN_ARENA 18780048
 #define NN_XBUF 50176   /* a staged batch of inputs */
 #define NN_YBUF 64   /* and of labels (as floats) */
 #define NN_MODEL_HASH "45cc75dda68a29ed"
-#define NN_LOSS (m->arena + 9242880)
-#define NN_PREDICT (m->arena + 9243520)
+#define NN_LOSS (m->arena + 18780032)
+#define NN_PREDICT (m->arena + 18777088)
 
 struct mnist_resnet {
 	float lr;            /* learning rate of the next step */
@@ -1262,7 +1262,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 37744; /* batchnorm1.running_mean[32] */
 		const float *x2 = m->state_f + 37776; /* batchnorm1.running_var[32] */
-		float *y = m->arena + 1605632;
+		float *y = m->arena + 18779648;
 		/* training: the batch's statistics over 50176 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1285,10 +1285,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
-		const float *x1 = m->arena + 1605632; /* [3,32] */
+		const float *x1 = m->arena + 18779648; /* [3,32] */
 		const float *x2 = m->param + 288; /* batchnorm1.weight[32] */
 		const float *x3 = m->param + 320; /* batchnorm1.bias[32] */
-		float *y = m->arena + 1605728;
+		float *y = m->arena + 1605632;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -1301,9 +1301,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %12 conv2d [64,32,28,28] <- %10, %11  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
+		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,1,3,3] */
-		float *y = m->arena + 3211360;
+		float *y = m->arena + 3211264;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; direct */
 		(void)scratch;
@@ -1323,10 +1323,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %17 bn_stats [3,32] <- %12, %15, %16  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
+		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 37808; /* batchnorm2.running_mean[32] */
 		const float *x2 = m->state_f + 37840; /* batchnorm2.running_var[32] */
-		float *y = m->arena + 4816992;
+		float *y = m->arena + 18779744;
 		/* training: the batch's statistics over 50176 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1348,11 +1348,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %19 bn_relu [64,32,28,28] <- %12, %17, %13, %14  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
-		const float *x1 = m->arena + 4816992; /* [3,32] */
+		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
+		const float *x1 = m->arena + 18779744; /* [3,32] */
 		const float *x2 = m->param + 640; /* batchnorm2.weight[32] */
 		const float *x3 = m->param + 672; /* batchnorm2.bias[32] */
-		float *y = m->arena + 4817088;
+		float *y = m->arena + 4816896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -1365,10 +1365,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %21 conv2d [64,32,28,28] <- %19, %20  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4817088; /* [64,32,28,28] */
+		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
 		const float *x1 = m->param + 704; /* conv2d3.weight[32,32,1,1] */
-		float *y = m->arena + 6422720;
-		float *scratch = m->arena + 8028352;
+		float *y = m->arena + 6422528;
+		float *scratch = m->arena + 8028160;
 		/* y = x * w: a 1x1 conv, 32 -> 32 channels, 28x28 -> 28x28; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -1384,10 +1384,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %26 bn_stats [3,32] <- %21, %24, %25  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6422720; /* [64,32,28,28] */
+		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 37872; /* batchnorm3.running_mean[32] */
 		const float *x2 = m->state_f + 37904; /* batchnorm3.running_var[32] */
-		float *y = m->arena + 8028352;
+		float *y = m->arena + 18779840;
 		/* training: the batch's statistics over 50176 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1409,11 +1409,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %28 bn_apply [64,32,28,28] <- %21, %26, %22, %23  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6422720; /* [64,32,28,28] */
-		const float *x1 = m->arena + 8028352; /* [3,32] */
+		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
+		const float *x1 = m->arena + 18779840; /* [3,32] */
 		const float *x2 = m->param + 1728; /* batchnorm3.weight[32] */
 		const float *x3 = m->param + 1760; /* batchnorm3.bias[32] */
-		float *y = m->arena + 8028448;
+		float *y = m->arena + 8028160;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -1426,9 +1426,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %29 ew_act [64,32,28,28] <- %10, %28  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
-		const float *x1 = m->arena + 8028448; /* [64,32,28,28] */
-		float *y = m->arena + 9634080;
+		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
+		const float *x1 = m->arena + 8028160; /* [64,32,28,28] */
+		float *y = m->arena + 9633792;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 1605632; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
@@ -1437,9 +1437,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %31 conv2d [64,32,14,14] <- %29, %30  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9634080; /* [64,32,28,28] */
+		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
 		const float *x1 = m->param + 1792; /* conv2d4.weight[32,1,3,3] */
-		float *y = m->arena + 8028448;
+		float *y = m->arena + 15253504;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; direct */
 		(void)scratch;
@@ -1459,10 +1459,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %36 bn_stats [3,32] <- %31, %34, %35  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028448; /* [64,32,14,14] */
+		const float *x0 = m->arena + 15253504; /* [64,32,14,14] */
 		const float *x1 = m->state_f + 37936; /* batchnorm4.running_mean[32] */
 		const float *x2 = m->state_f + 37968; /* batchnorm4.running_var[32] */
-		float *y = m->arena + 8429856;
+		float *y = m->arena + 18779936;
 		/* training: the batch's statistics over 12544 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1484,11 +1484,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %38 bn_relu [64,32,14,14] <- %31, %36, %32, %33  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028448; /* [64,32,14,14] */
-		const float *x1 = m->arena + 8429856; /* [3,32] */
+		const float *x0 = m->arena + 15253504; /* [64,32,14,14] */
+		const float *x1 = m->arena + 18779936; /* [3,32] */
 		const float *x2 = m->param + 2080; /* batchnorm4.weight[32] */
 		const float *x3 = m->param + 2112; /* batchnorm4.bias[32] */
-		float *y = m->arena + 8429952;
+		float *y = m->arena + 15654912;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -1501,10 +1501,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %40 conv2d [64,64,14,14] <- %38, %39  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8429952; /* [64,32,14,14] */
+		const float *x0 = m->arena + 15654912; /* [64,32,14,14] */
 		const float *x1 = m->param + 2144; /* conv2d5.weight[64,32,1,1] */
-		float *y = m->arena + 11239712;
-		float *scratch = m->arena + 8831360;
+		float *y = m->arena + 8028160;
+		float *scratch = m->arena + 8830976;
 		/* y = x * w: a 1x1 conv, 32 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -1520,10 +1520,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %45 bn_stats [3,64] <- %40, %43, %44  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11239712; /* [64,64,14,14] */
+		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38000; /* batchnorm5.running_mean[64] */
 		const float *x2 = m->state_f + 38064; /* batchnorm5.running_var[64] */
-		float *y = m->arena + 8831360;
+		float *y = m->arena + 18778880;
 		/* training: the batch's statistics over 12544 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1545,11 +1545,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %47 bn_relu [64,64,14,14] <- %40, %45, %41, %42  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11239712; /* [64,64,14,14] */
-		const float *x1 = m->arena + 8831360; /* [3,64] */
+		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
+		const float *x1 = m->arena + 18778880; /* [3,64] */
 		const float *x2 = m->param + 4192; /* batchnorm5.weight[64] */
 		const float *x3 = m->param + 4256; /* batchnorm5.bias[64] */
-		float *y = m->arena + 12042528;
+		float *y = m->arena + 8830976;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -1562,9 +1562,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %49 conv2d [64,64,14,14] <- %47, %48  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 12042528; /* [64,64,14,14] */
+		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
 		const float *x1 = m->param + 4320; /* conv2d6.weight[64,1,3,3] */
-		float *y = m->arena + 12845344;
+		float *y = m->arena + 11239424;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; direct */
 		(void)scratch;
@@ -1584,10 +1584,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %54 bn_stats [3,64] <- %49, %52, %53  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 12845344; /* [64,64,14,14] */
+		const float *x0 = m->arena + 11239424; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38128; /* batchnorm6.running_mean[64] */
 		const float *x2 = m->state_f + 38192; /* batchnorm6.running_var[64] */
-		float *y = m->arena + 8831552;
+		float *y = m->arena + 18779072;
 		/* training: the batch's statistics over 12544 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1609,11 +1609,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %56 bn_relu [64,64,14,14] <- %49, %54, %50, %51  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 12845344; /* [64,64,14,14] */
-		const float *x1 = m->arena + 8831552; /* [3,64] */
+		const float *x0 = m->arena + 11239424; /* [64,64,14,14] */
+		const float *x1 = m->arena + 18779072; /* [3,64] */
 		const float *x2 = m->param + 4896; /* batchnorm6.weight[64] */
 		const float *x3 = m->param + 4960; /* batchnorm6.bias[64] */
-		float *y = m->arena + 13648160;
+		float *y = m->arena + 12042240;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -1626,10 +1626,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %58 conv2d [64,64,14,14] <- %56, %57  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 13648160; /* [64,64,14,14] */
+		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
 		const float *x1 = m->param + 5024; /* conv2d7.weight[64,64,1,1] */
-		float *y = m->arena + 14450976;
-		float *scratch = m->arena + 8831744;
+		float *y = m->arena + 12845056;
+		float *scratch = m->arena + 13647872;
 		/* y = x * w: a 1x1 conv, 64 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -1645,10 +1645,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %63 bn_stats [3,64] <- %58, %61, %62  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14450976; /* [64,64,14,14] */
+		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38256; /* batchnorm7.running_mean[64] */
 		const float *x2 = m->state_f + 38320; /* batchnorm7.running_var[64] */
-		float *y = m->arena + 8831744;
+		float *y = m->arena + 18779264;
 		/* training: the batch's statistics over 12544 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1670,11 +1670,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %65 bn_apply [64,64,14,14] <- %58, %63, %59, %60  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14450976; /* [64,64,14,14] */
-		const float *x1 = m->arena + 8831744; /* [3,64] */
+		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
+		const float *x1 = m->arena + 18779264; /* [3,64] */
 		const float *x2 = m->param + 9120; /* batchnorm7.weight[64] */
 		const float *x3 = m->param + 9184; /* batchnorm7.bias[64] */
-		float *y = m->arena + 15253792;
+		float *y = m->arena + 13647872;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -1687,9 +1687,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %66 ew_act [64,64,14,14] <- %47, %65  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 12042528; /* [64,64,14,14] */
-		const float *x1 = m->arena + 15253792; /* [64,64,14,14] */
-		float *y = m->arena + 16056608;
+		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
+		const float *x1 = m->arena + 13647872; /* [64,64,14,14] */
+		float *y = m->arena + 14450688;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 802816; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
@@ -1698,9 +1698,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %68 conv2d [64,64,7,7] <- %66, %67  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16056608; /* [64,64,14,14] */
+		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
 		const float *x1 = m->param + 9248; /* conv2d8.weight[64,1,3,3] */
-		float *y = m->arena + 8831936;
+		float *y = m->arena + 18375680;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; direct */
 		(void)scratch;
@@ -1720,10 +1720,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %73 bn_stats [3,64] <- %68, %71, %72  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8831936; /* [64,64,7,7] */
+		const float *x0 = m->arena + 18375680; /* [64,64,7,7] */
 		const float *x1 = m->state_f + 38384; /* batchnorm8.running_mean[64] */
 		const float *x2 = m->state_f + 38448; /* batchnorm8.running_var[64] */
-		float *y = m->arena + 9032640;
+		float *y = m->arena + 18779456;
 		/* training: the batch's statistics over 3136 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1745,11 +1745,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %75 bn_relu [64,64,7,7] <- %68, %73, %69, %70  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8831936; /* [64,64,7,7] */
-		const float *x1 = m->arena + 9032640; /* [3,64] */
+		const float *x0 = m->arena + 18375680; /* [64,64,7,7] */
+		const float *x1 = m->arena + 18779456; /* [3,64] */
 		const float *x2 = m->param + 9824; /* batchnorm8.weight[64] */
 		const float *x3 = m->param + 9888; /* batchnorm8.bias[64] */
-		float *y = m->arena + 9032832;
+		float *y = m->arena + 18576384;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -1762,10 +1762,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %77 conv2d [64,128,7,7] <- %75, %76  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9032832; /* [64,64,7,7] */
+		const float *x0 = m->arena + 18576384; /* [64,64,7,7] */
 		const float *x1 = m->param + 9952; /* conv2d9.weight[128,64,1,1] */
-		float *y = m->arena + 15253792;
-		float *scratch = m->arena + 9233536;
+		float *y = m->arena + 13647872;
+		float *scratch = m->arena + 14049280;
 		/* y = x * w: a 1x1 conv, 64 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -1781,10 +1781,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %82 bn_stats [3,128] <- %77, %80, %81  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15253792; /* [64,128,7,7] */
+		const float *x0 = m->arena + 13647872; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 38512; /* batchnorm9.running_mean[128] */
 		const float *x2 = m->state_f + 38640; /* batchnorm9.running_var[128] */
-		float *y = m->arena + 9233536;
+		float *y = m->arena + 18777728;
 		/* training: the batch's statistics over 3136 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1806,11 +1806,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %84 bn_relu [64,128,7,7] <- %77, %82, %78, %79  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15253792; /* [64,128,7,7] */
-		const float *x1 = m->arena + 9233536; /* [3,128] */
+		const float *x0 = m->arena + 13647872; /* [64,128,7,7] */
+		const float *x1 = m->arena + 18777728; /* [3,128] */
 		const float *x2 = m->param + 18144; /* batchnorm9.weight[128] */
 		const float *x3 = m->param + 18272; /* batchnorm9.bias[128] */
-		float *y = m->arena + 15655200;
+		float *y = m->arena + 14049280;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
@@ -1823,9 +1823,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %86 conv2d [64,128,7,7] <- %84, %85  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15655200; /* [64,128,7,7] */
+		const float *x0 = m->arena + 14049280; /* [64,128,7,7] */
 		const float *x1 = m->param + 18400; /* conv2d10.weight[128,1,3,3] */
-		float *y = m->arena + 16859424;
+		float *y = m->arena + 16056320;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; direct */
 		(void)scratch;
@@ -1845,10 +1845,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %91 bn_stats [3,128] <- %86, %89, %90  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16859424; /* [64,128,7,7] */
+		const float *x0 = m->arena + 16056320; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 38768; /* batchnorm10.running_mean[128] */
 		const float *x2 = m->state_f + 38896; /* batchnorm10.running_var[128] */
-		float *y = m->arena + 9233920;
+		float *y = m->arena + 18778112;
 		/* training: the batch's statistics over 3136 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1870,11 +1870,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %93 bn_relu [64,128,7,7] <- %86, %91, %87, %88  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16859424; /* [64,128,7,7] */
-		const float *x1 = m->arena + 9233920; /* [3,128] */
+		const float *x0 = m->arena + 16056320; /* [64,128,7,7] */
+		const float *x1 = m->arena + 18778112; /* [3,128] */
 		const float *x2 = m->param + 19552; /* batchnorm10.weight[128] */
 		const float *x3 = m->param + 19680; /* batchnorm10.bias[128] */
-		float *y = m->arena + 17260832;
+		float *y = m->arena + 16457728;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
@@ -1887,10 +1887,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %95 conv2d [64,128,7,7] <- %93, %94  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17260832; /* [64,128,7,7] */
+		const float *x0 = m->arena + 16457728; /* [64,128,7,7] */
 		const float *x1 = m->param + 19808; /* conv2d11.weight[128,128,1,1] */
-		float *y = m->arena + 17662240;
-		float *scratch = m->arena + 9234304;
+		float *y = m->arena + 16859136;
+		float *scratch = m->arena + 17260544;
 		/* y = x * w: a 1x1 conv, 128 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -1906,10 +1906,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %100 bn_stats [3,128] <- %95, %98, %99  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17662240; /* [64,128,7,7] */
+		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 39024; /* batchnorm11.running_mean[128] */
 		const float *x2 = m->state_f + 39152; /* batchnorm11.running_var[128] */
-		float *y = m->arena + 9234304;
+		float *y = m->arena + 18778496;
 		/* training: the batch's statistics over 3136 values a channel, in double */
 		(void)x1;
 		(void)x2;
@@ -1931,11 +1931,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %102 bn_apply [64,128,7,7] <- %95, %100, %96, %97  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17662240; /* [64,128,7,7] */
-		const float *x1 = m->arena + 9234304; /* [3,128] */
+		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
+		const float *x1 = m->arena + 18778496; /* [3,128] */
 		const float *x2 = m->param + 36192; /* batchnorm11.weight[128] */
 		const float *x3 = m->param + 36320; /* batchnorm11.bias[128] */
-		float *y = m->arena + 18063648;
+		float *y = m->arena + 17260544;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
@@ -1948,9 +1948,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %103 ew_act [64,128,7,7] <- %84, %102  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15655200; /* [64,128,7,7] */
-		const float *x1 = m->arena + 18063648; /* [64,128,7,7] */
-		float *y = m->arena + 18465056;
+		const float *x0 = m->arena + 14049280; /* [64,128,7,7] */
+		const float *x1 = m->arena + 17260544; /* [64,128,7,7] */
+		float *y = m->arena + 17661952;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 401408; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
@@ -1959,8 +1959,8 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %104 global_avgpool [64,128] <- %103  (models/mnist_resnet.lua:33) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18465056; /* [64,128,7,7] */
-		float *y = m->arena + 9234688;
+		const float *x0 = m->arena + 17661952; /* [64,128,7,7] */
+		float *y = m->arena + 18063360;
 		/* each plane's mean: [8192] planes of 49 */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 8192; p++) {
@@ -1974,19 +1974,19 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %106 matmul [64,10] <- %104, %105  (models/mnist_resnet.lua:33) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9234688; /* [64,128] */
+		const float *x0 = m->arena + 18063360; /* [64,128] */
 		const float *x1 = m->param + 36448; /* linear1.weight[10,128] */
-		float *y = m->arena + 9242880;
-		float *scratch = m->arena + 9243520;
+		float *y = m->arena + 18075648;
+		float *scratch = m->arena + 18071552;
 		nn_gemm(64, 10, 128, x0, 128, 0, x1, 128, 1, y, 10, scratch);
 		NN_PROF_END(106);
 	}
 	/* %108 bias_add [64,10] <- %106, %107  (models/mnist_resnet.lua:33) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9242880; /* [64,10] */
+		const float *x0 = m->arena + 18075648; /* [64,10] */
 		const float *x1 = m->param + 37728; /* linear1.bias[10] */
-		float *y = m->arena + 9243520;
+		float *y = m->arena + 18777088;
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++) {
 				const long o = (b*10 + c)*1;
@@ -1998,9 +1998,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 	/* %109 softmax_ce [1] <- %108, %1  (models/mnist_resnet.lua:37) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9243520; /* [64,10] */
+		const float *x0 = m->arena + 18777088; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 9242880;
+		float *y = m->arena + 18780032;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -2054,7 +2054,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 37744; /* batchnorm1.running_mean[32] */
 		const float *x2 = m->state_f + 37776; /* batchnorm1.running_var[32] */
-		float *y = m->arena + 1605632;
+		float *y = m->arena + 18779648;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 32; c++) {
@@ -2066,10 +2066,10 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	/* %10 bn_relu [64,32,28,28] <- %3, %8, %4, %5  (models/mnist_resnet.lua:27) */
 	{
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
-		const float *x1 = m->arena + 1605632; /* [3,32] */
+		const float *x1 = m->arena + 18779648; /* [3,32] */
 		const float *x2 = m->param + 288; /* batchnorm1.weight[32] */
 		const float *x3 = m->param + 320; /* batchnorm1.bias[32] */
-		float *y = m->arena + 1605728;
+		float *y = m->arena + 1605632;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -2080,9 +2080,9 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %12 conv2d [64,32,28,28] <- %10, %11  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
+		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,1,3,3] */
-		float *y = m->arena + 3211360;
+		float *y = m->arena + 3211264;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; direct */
 		(void)scratch;
@@ -2100,10 +2100,10 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %17 bn_stats [3,32] <- %12, %15, %16  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
+		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 37808; /* batchnorm2.running_mean[32] */
 		const float *x2 = m->state_f + 37840; /* batchnorm2.running_var[32] */
-		float *y = m->arena + 4816992;
+		float *y = m->arena + 18779744;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 32; c++) {
@@ -2114,11 +2114,11 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %19 bn_relu [64,32,28,28] <- %12, %17, %13, %14  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 3211360; /* [64,32,28,28] */
-		const float *x1 = m->arena + 4816992; /* [3,32] */
+		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
+		const float *x1 = m->arena + 18779744; /* [3,32] */
 		const float *x2 = m->param + 640; /* batchnorm2.weight[32] */
 		const float *x3 = m->param + 672; /* batchnorm2.bias[32] */
-		float *y = m->arena + 4817088;
+		float *y = m->arena + 4816896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -2129,10 +2129,10 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %21 conv2d [64,32,28,28] <- %19, %20  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 4817088; /* [64,32,28,28] */
+		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
 		const float *x1 = m->param + 704; /* conv2d3.weight[32,32,1,1] */
-		float *y = m->arena + 6422720;
-		float *scratch = m->arena + 8028352;
+		float *y = m->arena + 6422528;
+		float *scratch = m->arena + 8028160;
 		/* y = x * w: a 1x1 conv, 32 -> 32 channels, 28x28 -> 28x28; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2146,10 +2146,10 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %26 bn_stats [3,32] <- %21, %24, %25  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 6422720; /* [64,32,28,28] */
+		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 37872; /* batchnorm3.running_mean[32] */
 		const float *x2 = m->state_f + 37904; /* batchnorm3.running_var[32] */
-		float *y = m->arena + 8028352;
+		float *y = m->arena + 18779840;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 32; c++) {
@@ -2160,11 +2160,11 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %28 bn_apply [64,32,28,28] <- %21, %26, %22, %23  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 6422720; /* [64,32,28,28] */
-		const float *x1 = m->arena + 8028352; /* [3,32] */
+		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
+		const float *x1 = m->arena + 18779840; /* [3,32] */
 		const float *x2 = m->param + 1728; /* batchnorm3.weight[32] */
 		const float *x3 = m->param + 1760; /* batchnorm3.bias[32] */
-		float *y = m->arena + 8028448;
+		float *y = m->arena + 8028160;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -2175,18 +2175,18 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %29 ew_act [64,32,28,28] <- %10, %28  (models/mnist_resnet.lua:15) */
 	{
-		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
-		const float *x1 = m->arena + 8028448; /* [64,32,28,28] */
-		float *y = m->arena + 9634080;
+		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
+		const float *x1 = m->arena + 8028160; /* [64,32,28,28] */
+		float *y = m->arena + 9633792;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 1605632; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
 	/* %31 conv2d [64,32,14,14] <- %29, %30  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 9634080; /* [64,32,28,28] */
+		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
 		const float *x1 = m->param + 1792; /* conv2d4.weight[32,1,3,3] */
-		float *y = m->arena + 8028448;
+		float *y = m->arena + 15253504;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; direct */
 		(void)scratch;
@@ -2204,10 +2204,10 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %36 bn_stats [3,32] <- %31, %34, %35  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 8028448; /* [64,32,14,14] */
+		const float *x0 = m->arena + 15253504; /* [64,32,14,14] */
 		const float *x1 = m->state_f + 37936; /* batchnorm4.running_mean[32] */
 		const float *x2 = m->state_f + 37968; /* batchnorm4.running_var[32] */
-		float *y = m->arena + 8429856;
+		float *y = m->arena + 18779936;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 32; c++) {
@@ -2218,11 +2218,11 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %38 bn_relu [64,32,14,14] <- %31, %36, %32, %33  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 8028448; /* [64,32,14,14] */
-		const float *x1 = m->arena + 8429856; /* [3,32] */
+		const float *x0 = m->arena + 15253504; /* [64,32,14,14] */
+		const float *x1 = m->arena + 18779936; /* [3,32] */
 		const float *x2 = m->param + 2080; /* batchnorm4.weight[32] */
 		const float *x3 = m->param + 2112; /* batchnorm4.bias[32] */
-		float *y = m->arena + 8429952;
+		float *y = m->arena + 15654912;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -2233,10 +2233,10 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %40 conv2d [64,64,14,14] <- %38, %39  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 8429952; /* [64,32,14,14] */
+		const float *x0 = m->arena + 15654912; /* [64,32,14,14] */
 		const float *x1 = m->param + 2144; /* conv2d5.weight[64,32,1,1] */
-		float *y = m->arena + 11239712;
-		float *scratch = m->arena + 8831360;
+		float *y = m->arena + 8028160;
+		float *scratch = m->arena + 8830976;
 		/* y = x * w: a 1x1 conv, 32 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2250,10 +2250,10 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %45 bn_stats [3,64] <- %40, %43, %44  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 11239712; /* [64,64,14,14] */
+		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38000; /* batchnorm5.running_mean[64] */
 		const float *x2 = m->state_f + 38064; /* batchnorm5.running_var[64] */
-		float *y = m->arena + 8831360;
+		float *y = m->arena + 18778880;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -2264,11 +2264,11 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %47 bn_relu [64,64,14,14] <- %40, %45, %41, %42  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 11239712; /* [64,64,14,14] */
-		const float *x1 = m->arena + 8831360; /* [3,64] */
+		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
+		const float *x1 = m->arena + 18778880; /* [3,64] */
 		const float *x2 = m->param + 4192; /* batchnorm5.weight[64] */
 		const float *x3 = m->param + 4256; /* batchnorm5.bias[64] */
-		float *y = m->arena + 12042528;
+		float *y = m->arena + 8830976;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -2279,9 +2279,9 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %49 conv2d [64,64,14,14] <- %47, %48  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 12042528; /* [64,64,14,14] */
+		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
 		const float *x1 = m->param + 4320; /* conv2d6.weight[64,1,3,3] */
-		float *y = m->arena + 12845344;
+		float *y = m->arena + 11239424;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; direct */
 		(void)scratch;
@@ -2299,10 +2299,10 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %54 bn_stats [3,64] <- %49, %52, %53  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 12845344; /* [64,64,14,14] */
+		const float *x0 = m->arena + 11239424; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38128; /* batchnorm6.running_mean[64] */
 		const float *x2 = m->state_f + 38192; /* batchnorm6.running_var[64] */
-		float *y = m->arena + 8831552;
+		float *y = m->arena + 18779072;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -2313,11 +2313,11 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %56 bn_relu [64,64,14,14] <- %49, %54, %50, %51  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 12845344; /* [64,64,14,14] */
-		const float *x1 = m->arena + 8831552; /* [3,64] */
+		const float *x0 = m->arena + 11239424; /* [64,64,14,14] */
+		const float *x1 = m->arena + 18779072; /* [3,64] */
 		const float *x2 = m->param + 4896; /* batchnorm6.weight[64] */
 		const float *x3 = m->param + 4960; /* batchnorm6.bias[64] */
-		float *y = m->arena + 13648160;
+		float *y = m->arena + 12042240;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -2328,10 +2328,10 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %58 conv2d [64,64,14,14] <- %56, %57  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 13648160; /* [64,64,14,14] */
+		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
 		const float *x1 = m->param + 5024; /* conv2d7.weight[64,64,1,1] */
-		float *y = m->arena + 14450976;
-		float *scratch = m->arena + 8831744;
+		float *y = m->arena + 12845056;
+		float *scratch = m->arena + 13647872;
 		/* y = x * w: a 1x1 conv, 64 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2345,10 +2345,10 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %63 bn_stats [3,64] <- %58, %61, %62  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 14450976; /* [64,64,14,14] */
+		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38256; /* batchnorm7.running_mean[64] */
 		const float *x2 = m->state_f + 38320; /* batchnorm7.running_var[64] */
-		float *y = m->arena + 8831744;
+		float *y = m->arena + 18779264;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -2359,11 +2359,11 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %65 bn_apply [64,64,14,14] <- %58, %63, %59, %60  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 14450976; /* [64,64,14,14] */
-		const float *x1 = m->arena + 8831744; /* [3,64] */
+		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
+		const float *x1 = m->arena + 18779264; /* [3,64] */
 		const float *x2 = m->param + 9120; /* batchnorm7.weight[64] */
 		const float *x3 = m->param + 9184; /* batchnorm7.bias[64] */
-		float *y = m->arena + 15253792;
+		float *y = m->arena + 13647872;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -2374,18 +2374,18 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %66 ew_act [64,64,14,14] <- %47, %65  (models/mnist_resnet.lua:15) */
 	{
-		const float *x0 = m->arena + 12042528; /* [64,64,14,14] */
-		const float *x1 = m->arena + 15253792; /* [64,64,14,14] */
-		float *y = m->arena + 16056608;
+		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
+		const float *x1 = m->arena + 13647872; /* [64,64,14,14] */
+		float *y = m->arena + 14450688;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 802816; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
 	/* %68 conv2d [64,64,7,7] <- %66, %67  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 16056608; /* [64,64,14,14] */
+		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
 		const float *x1 = m->param + 9248; /* conv2d8.weight[64,1,3,3] */
-		float *y = m->arena + 8831936;
+		float *y = m->arena + 18375680;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; direct */
 		(void)scratch;
@@ -2403,10 +2403,10 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %73 bn_stats [3,64] <- %68, %71, %72  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 8831936; /* [64,64,7,7] */
+		const float *x0 = m->arena + 18375680; /* [64,64,7,7] */
 		const float *x1 = m->state_f + 38384; /* batchnorm8.running_mean[64] */
 		const float *x2 = m->state_f + 38448; /* batchnorm8.running_var[64] */
-		float *y = m->arena + 9032640;
+		float *y = m->arena + 18779456;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 64; c++) {
@@ -2417,11 +2417,11 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %75 bn_relu [64,64,7,7] <- %68, %73, %69, %70  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 8831936; /* [64,64,7,7] */
-		const float *x1 = m->arena + 9032640; /* [3,64] */
+		const float *x0 = m->arena + 18375680; /* [64,64,7,7] */
+		const float *x1 = m->arena + 18779456; /* [3,64] */
 		const float *x2 = m->param + 9824; /* batchnorm8.weight[64] */
 		const float *x3 = m->param + 9888; /* batchnorm8.bias[64] */
-		float *y = m->arena + 9032832;
+		float *y = m->arena + 18576384;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -2432,10 +2432,10 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %77 conv2d [64,128,7,7] <- %75, %76  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 9032832; /* [64,64,7,7] */
+		const float *x0 = m->arena + 18576384; /* [64,64,7,7] */
 		const float *x1 = m->param + 9952; /* conv2d9.weight[128,64,1,1] */
-		float *y = m->arena + 15253792;
-		float *scratch = m->arena + 9233536;
+		float *y = m->arena + 13647872;
+		float *scratch = m->arena + 14049280;
 		/* y = x * w: a 1x1 conv, 64 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2449,10 +2449,10 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %82 bn_stats [3,128] <- %77, %80, %81  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 15253792; /* [64,128,7,7] */
+		const float *x0 = m->arena + 13647872; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 38512; /* batchnorm9.running_mean[128] */
 		const float *x2 = m->state_f + 38640; /* batchnorm9.running_var[128] */
-		float *y = m->arena + 9233536;
+		float *y = m->arena + 18777728;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 128; c++) {
@@ -2463,11 +2463,11 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %84 bn_relu [64,128,7,7] <- %77, %82, %78, %79  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 15253792; /* [64,128,7,7] */
-		const float *x1 = m->arena + 9233536; /* [3,128] */
+		const float *x0 = m->arena + 13647872; /* [64,128,7,7] */
+		const float *x1 = m->arena + 18777728; /* [3,128] */
 		const float *x2 = m->param + 18144; /* batchnorm9.weight[128] */
 		const float *x3 = m->param + 18272; /* batchnorm9.bias[128] */
-		float *y = m->arena + 15655200;
+		float *y = m->arena + 14049280;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
@@ -2478,9 +2478,9 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %86 conv2d [64,128,7,7] <- %84, %85  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 15655200; /* [64,128,7,7] */
+		const float *x0 = m->arena + 14049280; /* [64,128,7,7] */
 		const float *x1 = m->param + 18400; /* conv2d10.weight[128,1,3,3] */
-		float *y = m->arena + 16859424;
+		float *y = m->arena + 16056320;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; direct */
 		(void)scratch;
@@ -2498,10 +2498,10 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %91 bn_stats [3,128] <- %86, %89, %90  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 16859424; /* [64,128,7,7] */
+		const float *x0 = m->arena + 16056320; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 38768; /* batchnorm10.running_mean[128] */
 		const float *x2 = m->state_f + 38896; /* batchnorm10.running_var[128] */
-		float *y = m->arena + 9233920;
+		float *y = m->arena + 18778112;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 128; c++) {
@@ -2512,11 +2512,11 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %93 bn_relu [64,128,7,7] <- %86, %91, %87, %88  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 16859424; /* [64,128,7,7] */
-		const float *x1 = m->arena + 9233920; /* [3,128] */
+		const float *x0 = m->arena + 16056320; /* [64,128,7,7] */
+		const float *x1 = m->arena + 18778112; /* [3,128] */
 		const float *x2 = m->param + 19552; /* batchnorm10.weight[128] */
 		const float *x3 = m->param + 19680; /* batchnorm10.bias[128] */
-		float *y = m->arena + 17260832;
+		float *y = m->arena + 16457728;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
@@ -2527,10 +2527,10 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %95 conv2d [64,128,7,7] <- %93, %94  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 17260832; /* [64,128,7,7] */
+		const float *x0 = m->arena + 16457728; /* [64,128,7,7] */
 		const float *x1 = m->param + 19808; /* conv2d11.weight[128,128,1,1] */
-		float *y = m->arena + 17662240;
-		float *scratch = m->arena + 9234304;
+		float *y = m->arena + 16859136;
+		float *scratch = m->arena + 17260544;
 		/* y = x * w: a 1x1 conv, 128 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2544,10 +2544,10 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %100 bn_stats [3,128] <- %95, %98, %99  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 17662240; /* [64,128,7,7] */
+		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 39024; /* batchnorm11.running_mean[128] */
 		const float *x2 = m->state_f + 39152; /* batchnorm11.running_var[128] */
-		float *y = m->arena + 9234304;
+		float *y = m->arena + 18778496;
 		/* evaluation: the running statistics */
 		(void)x0;
 		for (int c = 0; c < 128; c++) {
@@ -2558,11 +2558,11 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %102 bn_apply [64,128,7,7] <- %95, %100, %96, %97  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 17662240; /* [64,128,7,7] */
-		const float *x1 = m->arena + 9234304; /* [3,128] */
+		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
+		const float *x1 = m->arena + 18778496; /* [3,128] */
 		const float *x2 = m->param + 36192; /* batchnorm11.weight[128] */
 		const float *x3 = m->param + 36320; /* batchnorm11.bias[128] */
-		float *y = m->arena + 18063648;
+		float *y = m->arena + 17260544;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
@@ -2573,17 +2573,17 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %103 ew_act [64,128,7,7] <- %84, %102  (models/mnist_resnet.lua:15) */
 	{
-		const float *x0 = m->arena + 15655200; /* [64,128,7,7] */
-		const float *x1 = m->arena + 18063648; /* [64,128,7,7] */
-		float *y = m->arena + 18465056;
+		const float *x0 = m->arena + 14049280; /* [64,128,7,7] */
+		const float *x1 = m->arena + 17260544; /* [64,128,7,7] */
+		float *y = m->arena + 17661952;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 401408; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
 	/* %104 global_avgpool [64,128] <- %103  (models/mnist_resnet.lua:33) */
 	{
-		const float *x0 = m->arena + 18465056; /* [64,128,7,7] */
-		float *y = m->arena + 9234688;
+		const float *x0 = m->arena + 17661952; /* [64,128,7,7] */
+		float *y = m->arena + 18063360;
 		/* each plane's mean: [8192] planes of 49 */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 8192; p++) {
@@ -2595,17 +2595,17 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	}
 	/* %106 matmul [64,10] <- %104, %105  (models/mnist_resnet.lua:33) */
 	{
-		const float *x0 = m->arena + 9234688; /* [64,128] */
+		const float *x0 = m->arena + 18063360; /* [64,128] */
 		const float *x1 = m->param + 36448; /* linear1.weight[10,128] */
-		float *y = m->arena + 9242880;
-		float *scratch = m->arena + 9243520;
+		float *y = m->arena + 18075648;
+		float *scratch = m->arena + 18071552;
 		nn_gemm(64, 10, 128, x0, 128, 0, x1, 128, 1, y, 10, scratch);
 	}
 	/* %108 bias_add [64,10] <- %106, %107  (models/mnist_resnet.lua:33) */
 	{
-		const float *x0 = m->arena + 9242880; /* [64,10] */
+		const float *x0 = m->arena + 18075648; /* [64,10] */
 		const float *x1 = m->param + 37728; /* linear1.bias[10] */
-		float *y = m->arena + 9243520;
+		float *y = m->arena + 18777088;
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++) {
 				const long o = (b*10 + c)*1;
@@ -2616,9 +2616,9 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 	if (yin)  /* evaluate: the loss too */
 	/* %109 softmax_ce [1] <- %108, %1  (models/mnist_resnet.lua:37) */
 	{
-		const float *x0 = m->arena + 9243520; /* [64,10] */
+		const float *x0 = m->arena + 18777088; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 9242880;
+		float *y = m->arena + 18780032;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -2644,9 +2644,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %110 softmax_ce_grad [64,10] <- %108, %1  (models/mnist_resnet.lua:37) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9243520; /* [64,10] */
+		const float *x0 = m->arena + 18777088; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 9244160;
+		float *y = m->arena + 18087936;
 		const float inv = 1.0f / nrows;
 		for (int b = 0; b < 64; b++) {
 			float *dz = y + (long)b*10;
@@ -2668,7 +2668,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %111 bias_grad [10] <- %110  (models/mnist_resnet.lua:33, grad.linear1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9244160; /* [64,10] */
+		const float *x0 = m->arena + 18087936; /* [64,10] */
 		float *y = m->grad + 37728;
 		for (int c = 0; c < 10; c++) {
 			double sum = 0;
@@ -2681,28 +2681,28 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %112 matmul [64,128] <- %110, %105  (models/mnist_resnet.lua:33) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9244160; /* [64,10] */
+		const float *x0 = m->arena + 18087936; /* [64,10] */
 		const float *x1 = m->param + 36448; /* linear1.weight[10,128] */
-		float *y = m->arena + 9244800;
-		float *scratch = m->arena + 9252992;
+		float *y = m->arena + 18071552;
+		float *scratch = m->arena + 18079744;
 		nn_gemm(64, 128, 10, x0, 10, 0, x1, 128, 0, y, 128, scratch);
 		NN_PROF_END(112);
 	}
 	/* %113 matmul [10,128] <- %110, %104  (models/mnist_resnet.lua:33, grad.linear1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9244160; /* [64,10] */
-		const float *x1 = m->arena + 9234688; /* [64,128] */
+		const float *x0 = m->arena + 18087936; /* [64,10] */
+		const float *x1 = m->arena + 18063360; /* [64,128] */
 		float *y = m->grad + 36448;
-		float *scratch = m->arena + 9252992;
+		float *scratch = m->arena + 18079744;
 		nn_gemm(10, 128, 64, x0, 10, 1, x1, 128, 0, y, 128, scratch);
 		NN_PROF_END(113);
 	}
 	/* %114 global_avgpool_grad [64,128,7,7] <- %112  (models/mnist_resnet.lua:33) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9244800; /* [64,128] */
-		float *y = m->arena + 18063648;
+		const float *x0 = m->arena + 18071552; /* [64,128] */
+		float *y = m->arena + 17260544;
 		/* dy spreads evenly over its plane: [8192] planes of 49 */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 8192; p++) {
@@ -2715,9 +2715,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %115 relu_grad [64,128,7,7] <- %114, %103  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18063648; /* [64,128,7,7] */
-		const float *x1 = m->arena + 18465056; /* [64,128,7,7] */
-		float *y = m->arena + 18866464;
+		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
+		const float *x1 = m->arena + 17661952; /* [64,128,7,7] */
+		float *y = m->arena + 17260544;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 401408; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
@@ -2726,7 +2726,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %116 bias_grad [128] <- %115  (models/mnist_resnet.lua:11, grad.batchnorm11.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18866464; /* [64,128,7,7] */
+		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
 		float *y = m->grad + 36320;
 		for (int c = 0; c < 128; c++) {
 			double sum = 0;
@@ -2739,9 +2739,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %117 bn_gamma_grad [128] <- %115, %95, %100  (models/mnist_resnet.lua:11, grad.batchnorm11.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18866464; /* [64,128,7,7] */
-		const float *x1 = m->arena + 17662240; /* [64,128,7,7] */
-		const float *x2 = m->arena + 9234304; /* [3,128] */
+		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
+		const float *x1 = m->arena + 16859136; /* [64,128,7,7] */
+		const float *x2 = m->arena + 18778496; /* [3,128] */
 		float *y = m->grad + 36192;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 128; c++) {
@@ -2756,13 +2756,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %118 bn_dx [64,128,7,7] <- %115, %95, %100, %96, %117, %116  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18866464; /* [64,128,7,7] */
-		const float *x1 = m->arena + 17662240; /* [64,128,7,7] */
-		const float *x2 = m->arena + 9234304; /* [3,128] */
+		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
+		const float *x1 = m->arena + 16859136; /* [64,128,7,7] */
+		const float *x2 = m->arena + 18778496; /* [3,128] */
 		const float *x3 = m->param + 36192; /* batchnorm11.weight[128] */
 		const float *x4 = m->grad + 36192; /* grad.batchnorm11.weight[128] */
 		const float *x5 = m->grad + 36320; /* grad.batchnorm11.bias[128] */
-		float *y = m->arena + 18063648;
+		float *y = m->arena + 17661952;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
@@ -2775,10 +2775,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %119 conv2d_dx [64,128,7,7] <- %118, %94  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18063648; /* [64,128,7,7] */
+		const float *x0 = m->arena + 17661952; /* [64,128,7,7] */
 		const float *x1 = m->param + 19808; /* conv2d11.weight[128,128,1,1] */
-		float *y = m->arena + 17662240;
-		float *scratch = m->arena + 9244160;
+		float *y = m->arena + 16859136;
+		float *scratch = m->arena + 18063360;
 		/* dx from dy and w: a 1x1 conv, 128 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2794,10 +2794,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %120 conv2d_dw [128,128,1,1] <- %93, %118  (models/mnist_resnet.lua:11, grad.conv2d11.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17260832; /* [64,128,7,7] */
-		const float *x1 = m->arena + 18063648; /* [64,128,7,7] */
+		const float *x0 = m->arena + 16457728; /* [64,128,7,7] */
+		const float *x1 = m->arena + 17661952; /* [64,128,7,7] */
 		float *y = m->grad + 19808;
-		float *scratch = m->arena + 9244160;
+		float *scratch = m->arena + 18063360;
 		/* dw from x and dy: a 1x1 conv, 128 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2829,12 +2829,12 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %121 bn_relu_sums [2,128] <- %119, %86, %91, %87, %88  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17662240; /* [64,128,7,7] */
-		const float *x1 = m->arena + 16859424; /* [64,128,7,7] */
-		const float *x2 = m->arena + 9233920; /* [3,128] */
+		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
+		const float *x1 = m->arena + 16056320; /* [64,128,7,7] */
+		const float *x2 = m->arena + 18778112; /* [3,128] */
 		const float *x3 = m->param + 19552; /* batchnorm10.weight[128] */
 		const float *x4 = m->param + 19680; /* batchnorm10.bias[128] */
-		float *y = m->arena + 9242896;
+		float *y = m->arena + 17661952;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 128; c++) {
 			const float mean = x2[c], istd = x2[128 + c], k = istd * x3[c], beta = x4[c];
@@ -2851,7 +2851,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %122 bn_pick [128] <- %121  (models/mnist_resnet.lua:11, grad.batchnorm10.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9242896; /* [2,128] */
+		const float *x0 = m->arena + 17661952; /* [2,128] */
 		float *y = m->grad + 19680;
 		for (int c = 0; c < 128; c++)
 			y[c] = x0[0 + c];
@@ -2860,7 +2860,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %123 bn_pick [128] <- %121  (models/mnist_resnet.lua:11, grad.batchnorm10.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9242896; /* [2,128] */
+		const float *x0 = m->arena + 17661952; /* [2,128] */
 		float *y = m->grad + 19552;
 		for (int c = 0; c < 128; c++)
 			y[c] = x0[128 + c];
@@ -2869,13 +2869,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %124 bn_relu_dx [64,128,7,7] <- %119, %86, %91, %87, %88, %121  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17662240; /* [64,128,7,7] */
-		const float *x1 = m->arena + 16859424; /* [64,128,7,7] */
-		const float *x2 = m->arena + 9233920; /* [3,128] */
+		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
+		const float *x1 = m->arena + 16056320; /* [64,128,7,7] */
+		const float *x2 = m->arena + 18778112; /* [3,128] */
 		const float *x3 = m->param + 19552; /* batchnorm10.weight[128] */
 		const float *x4 = m->param + 19680; /* batchnorm10.bias[128] */
-		const float *x5 = m->arena + 9242896; /* [2,128] */
-		float *y = m->arena + 17260832;
+		const float *x5 = m->arena + 17661952; /* [2,128] */
+		float *y = m->arena + 16457728;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
@@ -2888,9 +2888,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %125 conv2d_dx [64,128,7,7] <- %124, %85  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17260832; /* [64,128,7,7] */
+		const float *x0 = m->arena + 16457728; /* [64,128,7,7] */
 		const float *x1 = m->param + 18400; /* conv2d10.weight[128,1,3,3] */
-		float *y = m->arena + 16859424;
+		float *y = m->arena + 16056320;
 		float *scratch = m->arena + 0;
 		/* dx from dy and w: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; direct */
 		(void)scratch;
@@ -2910,10 +2910,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %126 conv2d_dw [128,1,3,3] <- %84, %124  (models/mnist_resnet.lua:11, grad.conv2d10.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15655200; /* [64,128,7,7] */
-		const float *x1 = m->arena + 17260832; /* [64,128,7,7] */
+		const float *x0 = m->arena + 14049280; /* [64,128,7,7] */
+		const float *x1 = m->arena + 16457728; /* [64,128,7,7] */
 		float *y = m->grad + 18400;
-		float *scratch = m->arena + 9244160;
+		float *scratch = m->arena + 16859136;
 		/* dw from x and dy: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; direct */
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -2939,9 +2939,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %127 add [64,128,7,7] <- %115, %125  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18866464; /* [64,128,7,7] */
-		const float *x1 = m->arena + 16859424; /* [64,128,7,7] */
-		float *y = m->arena + 15655200;
+		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
+		const float *x1 = m->arena + 16056320; /* [64,128,7,7] */
+		float *y = m->arena + 17260544;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 401408; i++)
 			y[i] = (x0[i]) + (x1[i]);
@@ -2950,12 +2950,12 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %128 bn_relu_sums [2,128] <- %127, %77, %82, %78, %79  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15655200; /* [64,128,7,7] */
-		const float *x1 = m->arena + 15253792; /* [64,128,7,7] */
-		const float *x2 = m->arena + 9233536; /* [3,128] */
+		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
+		const float *x1 = m->arena + 13647872; /* [64,128,7,7] */
+		const float *x2 = m->arena + 18777728; /* [3,128] */
 		const float *x3 = m->param + 18144; /* batchnorm9.weight[128] */
 		const float *x4 = m->param + 18272; /* batchnorm9.bias[128] */
-		float *y = m->arena + 9242896;
+		float *y = m->arena + 17661952;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 128; c++) {
 			const float mean = x2[c], istd = x2[128 + c], k = istd * x3[c], beta = x4[c];
@@ -2972,7 +2972,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %129 bn_pick [128] <- %128  (models/mnist_resnet.lua:21, grad.batchnorm9.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9242896; /* [2,128] */
+		const float *x0 = m->arena + 17661952; /* [2,128] */
 		float *y = m->grad + 18272;
 		for (int c = 0; c < 128; c++)
 			y[c] = x0[0 + c];
@@ -2981,7 +2981,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %130 bn_pick [128] <- %128  (models/mnist_resnet.lua:21, grad.batchnorm9.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9242896; /* [2,128] */
+		const float *x0 = m->arena + 17661952; /* [2,128] */
 		float *y = m->grad + 18144;
 		for (int c = 0; c < 128; c++)
 			y[c] = x0[128 + c];
@@ -2990,13 +2990,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %131 bn_relu_dx [64,128,7,7] <- %127, %77, %82, %78, %79, %128  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15655200; /* [64,128,7,7] */
-		const float *x1 = m->arena + 15253792; /* [64,128,7,7] */
-		const float *x2 = m->arena + 9233536; /* [3,128] */
+		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
+		const float *x1 = m->arena + 13647872; /* [64,128,7,7] */
+		const float *x2 = m->arena + 18777728; /* [3,128] */
 		const float *x3 = m->param + 18144; /* batchnorm9.weight[128] */
 		const float *x4 = m->param + 18272; /* batchnorm9.bias[128] */
-		const float *x5 = m->arena + 9242896; /* [2,128] */
-		float *y = m->arena + 16859424;
+		const float *x5 = m->arena + 17661952; /* [2,128] */
+		float *y = m->arena + 14049280;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
@@ -3009,10 +3009,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %132 conv2d_dx [64,64,7,7] <- %131, %76  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16859424; /* [64,128,7,7] */
+		const float *x0 = m->arena + 14049280; /* [64,128,7,7] */
 		const float *x1 = m->param + 9952; /* conv2d9.weight[128,64,1,1] */
-		float *y = m->arena + 9244160;
-		float *scratch = m->arena + 9444864;
+		float *y = m->arena + 13647872;
+		float *scratch = m->arena + 13848576;
 		/* dx from dy and w: a 1x1 conv, 64 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3028,10 +3028,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %133 conv2d_dw [128,64,1,1] <- %75, %131  (models/mnist_resnet.lua:21, grad.conv2d9.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9032832; /* [64,64,7,7] */
-		const float *x1 = m->arena + 16859424; /* [64,128,7,7] */
+		const float *x0 = m->arena + 18576384; /* [64,64,7,7] */
+		const float *x1 = m->arena + 14049280; /* [64,128,7,7] */
 		float *y = m->grad + 9952;
-		float *scratch = m->arena + 9444864;
+		float *scratch = m->arena + 13848576;
 		/* dw from x and dy: a 1x1 conv, 64 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3063,12 +3063,12 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %134 bn_relu_sums [2,64] <- %132, %68, %73, %69, %70  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9244160; /* [64,64,7,7] */
-		const float *x1 = m->arena + 8831936; /* [64,64,7,7] */
-		const float *x2 = m->arena + 9032640; /* [3,64] */
+		const float *x0 = m->arena + 13647872; /* [64,64,7,7] */
+		const float *x1 = m->arena + 18375680; /* [64,64,7,7] */
+		const float *x2 = m->arena + 18779456; /* [3,64] */
 		const float *x3 = m->param + 9824; /* batchnorm8.weight[64] */
 		const float *x4 = m->param + 9888; /* batchnorm8.bias[64] */
-		float *y = m->arena + 9242896;
+		float *y = m->arena + 18576384;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
 			const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
@@ -3085,7 +3085,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %135 bn_pick [64] <- %134  (models/mnist_resnet.lua:21, grad.batchnorm8.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9242896; /* [2,64] */
+		const float *x0 = m->arena + 18576384; /* [2,64] */
 		float *y = m->grad + 9888;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
@@ -3094,7 +3094,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %136 bn_pick [64] <- %134  (models/mnist_resnet.lua:21, grad.batchnorm8.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9242896; /* [2,64] */
+		const float *x0 = m->arena + 18576384; /* [2,64] */
 		float *y = m->grad + 9824;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
@@ -3103,13 +3103,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %137 bn_relu_dx [64,64,7,7] <- %132, %68, %73, %69, %70, %134  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9244160; /* [64,64,7,7] */
-		const float *x1 = m->arena + 8831936; /* [64,64,7,7] */
-		const float *x2 = m->arena + 9032640; /* [3,64] */
+		const float *x0 = m->arena + 13647872; /* [64,64,7,7] */
+		const float *x1 = m->arena + 18375680; /* [64,64,7,7] */
+		const float *x2 = m->arena + 18779456; /* [3,64] */
 		const float *x3 = m->param + 9824; /* batchnorm8.weight[64] */
 		const float *x4 = m->param + 9888; /* batchnorm8.bias[64] */
-		const float *x5 = m->arena + 9242896; /* [2,64] */
-		float *y = m->arena + 9032832;
+		const float *x5 = m->arena + 18576384; /* [2,64] */
+		float *y = m->arena + 16056320;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -3122,9 +3122,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %138 conv2d_dx [64,64,14,14] <- %137, %67  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9032832; /* [64,64,7,7] */
+		const float *x0 = m->arena + 16056320; /* [64,64,7,7] */
 		const float *x1 = m->param + 9248; /* conv2d8.weight[64,1,3,3] */
-		float *y = m->arena + 15253792;
+		float *y = m->arena + 13647872;
 		float *scratch = m->arena + 0;
 		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; direct */
 		(void)scratch;
@@ -3144,10 +3144,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %139 conv2d_dw [64,1,3,3] <- %66, %137  (models/mnist_resnet.lua:21, grad.conv2d8.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16056608; /* [64,64,14,14] */
-		const float *x1 = m->arena + 9032832; /* [64,64,7,7] */
+		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
+		const float *x1 = m->arena + 16056320; /* [64,64,7,7] */
 		float *y = m->grad + 9248;
-		float *scratch = m->arena + 8831936;
+		float *scratch = m->arena + 16257024;
 		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; direct */
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3173,9 +3173,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %140 relu_grad [64,64,14,14] <- %138, %66  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15253792; /* [64,64,14,14] */
-		const float *x1 = m->arena + 16056608; /* [64,64,14,14] */
-		float *y = m->arena + 16859424;
+		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
+		const float *x1 = m->arena + 14450688; /* [64,64,14,14] */
+		float *y = m->arena + 13647872;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 802816; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
@@ -3184,7 +3184,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %141 bias_grad [64] <- %140  (models/mnist_resnet.lua:11, grad.batchnorm7.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16859424; /* [64,64,14,14] */
+		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
 		float *y = m->grad + 9184;
 		for (int c = 0; c < 64; c++) {
 			double sum = 0;
@@ -3197,9 +3197,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %142 bn_gamma_grad [64] <- %140, %58, %63  (models/mnist_resnet.lua:11, grad.batchnorm7.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16859424; /* [64,64,14,14] */
-		const float *x1 = m->arena + 14450976; /* [64,64,14,14] */
-		const float *x2 = m->arena + 8831744; /* [3,64] */
+		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
+		const float *x1 = m->arena + 12845056; /* [64,64,14,14] */
+		const float *x2 = m->arena + 18779264; /* [3,64] */
 		float *y = m->grad + 9120;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
@@ -3214,13 +3214,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %143 bn_dx [64,64,14,14] <- %140, %58, %63, %59, %142, %141  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16859424; /* [64,64,14,14] */
-		const float *x1 = m->arena + 14450976; /* [64,64,14,14] */
-		const float *x2 = m->arena + 8831744; /* [3,64] */
+		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
+		const float *x1 = m->arena + 12845056; /* [64,64,14,14] */
+		const float *x2 = m->arena + 18779264; /* [3,64] */
 		const float *x3 = m->param + 9120; /* batchnorm7.weight[64] */
 		const float *x4 = m->grad + 9120; /* grad.batchnorm7.weight[64] */
 		const float *x5 = m->grad + 9184; /* grad.batchnorm7.bias[64] */
-		float *y = m->arena + 15253792;
+		float *y = m->arena + 14450688;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -3233,10 +3233,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %144 conv2d_dx [64,64,14,14] <- %143, %57  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15253792; /* [64,64,14,14] */
+		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
 		const float *x1 = m->param + 5024; /* conv2d7.weight[64,64,1,1] */
-		float *y = m->arena + 14450976;
-		float *scratch = m->arena + 8831936;
+		float *y = m->arena + 12845056;
+		float *scratch = m->arena + 16056320;
 		/* dx from dy and w: a 1x1 conv, 64 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3252,10 +3252,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %145 conv2d_dw [64,64,1,1] <- %56, %143  (models/mnist_resnet.lua:11, grad.conv2d7.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 13648160; /* [64,64,14,14] */
-		const float *x1 = m->arena + 15253792; /* [64,64,14,14] */
+		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
+		const float *x1 = m->arena + 14450688; /* [64,64,14,14] */
 		float *y = m->grad + 5024;
-		float *scratch = m->arena + 8831936;
+		float *scratch = m->arena + 16056320;
 		/* dw from x and dy: a 1x1 conv, 64 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3287,12 +3287,12 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %146 bn_relu_sums [2,64] <- %144, %49, %54, %50, %51  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14450976; /* [64,64,14,14] */
-		const float *x1 = m->arena + 12845344; /* [64,64,14,14] */
-		const float *x2 = m->arena + 8831552; /* [3,64] */
+		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
+		const float *x1 = m->arena + 11239424; /* [64,64,14,14] */
+		const float *x2 = m->arena + 18779072; /* [3,64] */
 		const float *x3 = m->param + 4896; /* batchnorm6.weight[64] */
 		const float *x4 = m->param + 4960; /* batchnorm6.bias[64] */
-		float *y = m->arena + 9242896;
+		float *y = m->arena + 14450688;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
 			const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
@@ -3309,7 +3309,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %147 bn_pick [64] <- %146  (models/mnist_resnet.lua:11, grad.batchnorm6.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9242896; /* [2,64] */
+		const float *x0 = m->arena + 14450688; /* [2,64] */
 		float *y = m->grad + 4960;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
@@ -3318,7 +3318,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %148 bn_pick [64] <- %146  (models/mnist_resnet.lua:11, grad.batchnorm6.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9242896; /* [2,64] */
+		const float *x0 = m->arena + 14450688; /* [2,64] */
 		float *y = m->grad + 4896;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
@@ -3327,13 +3327,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %149 bn_relu_dx [64,64,14,14] <- %144, %49, %54, %50, %51, %146  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14450976; /* [64,64,14,14] */
-		const float *x1 = m->arena + 12845344; /* [64,64,14,14] */
-		const float *x2 = m->arena + 8831552; /* [3,64] */
+		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
+		const float *x1 = m->arena + 11239424; /* [64,64,14,14] */
+		const float *x2 = m->arena + 18779072; /* [3,64] */
 		const float *x3 = m->param + 4896; /* batchnorm6.weight[64] */
 		const float *x4 = m->param + 4960; /* batchnorm6.bias[64] */
-		const float *x5 = m->arena + 9242896; /* [2,64] */
-		float *y = m->arena + 13648160;
+		const float *x5 = m->arena + 14450688; /* [2,64] */
+		float *y = m->arena + 12042240;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -3346,9 +3346,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %150 conv2d_dx [64,64,14,14] <- %149, %48  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 13648160; /* [64,64,14,14] */
+		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
 		const float *x1 = m->param + 4320; /* conv2d6.weight[64,1,3,3] */
-		float *y = m->arena + 12845344;
+		float *y = m->arena + 11239424;
 		float *scratch = m->arena + 0;
 		/* dx from dy and w: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; direct */
 		(void)scratch;
@@ -3368,10 +3368,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %151 conv2d_dw [64,1,3,3] <- %47, %149  (models/mnist_resnet.lua:11, grad.conv2d6.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 12042528; /* [64,64,14,14] */
-		const float *x1 = m->arena + 13648160; /* [64,64,14,14] */
+		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
+		const float *x1 = m->arena + 12042240; /* [64,64,14,14] */
 		float *y = m->grad + 4320;
-		float *scratch = m->arena + 8831936;
+		float *scratch = m->arena + 12845056;
 		/* dw from x and dy: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; direct */
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3397,9 +3397,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %152 add [64,64,14,14] <- %140, %150  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16859424; /* [64,64,14,14] */
-		const float *x1 = m->arena + 12845344; /* [64,64,14,14] */
-		float *y = m->arena + 12042528;
+		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
+		const float *x1 = m->arena + 11239424; /* [64,64,14,14] */
+		float *y = m->arena + 13647872;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 802816; i++)
 			y[i] = (x0[i]) + (x1[i]);
@@ -3408,12 +3408,12 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %153 bn_relu_sums [2,64] <- %152, %40, %45, %41, %42  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 12042528; /* [64,64,14,14] */
-		const float *x1 = m->arena + 11239712; /* [64,64,14,14] */
-		const float *x2 = m->arena + 8831360; /* [3,64] */
+		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
+		const float *x1 = m->arena + 8028160; /* [64,64,14,14] */
+		const float *x2 = m->arena + 18778880; /* [3,64] */
 		const float *x3 = m->param + 4192; /* batchnorm5.weight[64] */
 		const float *x4 = m->param + 4256; /* batchnorm5.bias[64] */
-		float *y = m->arena + 9242896;
+		float *y = m->arena + 14450688;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 64; c++) {
 			const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
@@ -3430,7 +3430,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %154 bn_pick [64] <- %153  (models/mnist_resnet.lua:21, grad.batchnorm5.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9242896; /* [2,64] */
+		const float *x0 = m->arena + 14450688; /* [2,64] */
 		float *y = m->grad + 4256;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
@@ -3439,7 +3439,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %155 bn_pick [64] <- %153  (models/mnist_resnet.lua:21, grad.batchnorm5.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9242896; /* [2,64] */
+		const float *x0 = m->arena + 14450688; /* [2,64] */
 		float *y = m->grad + 4192;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
@@ -3448,13 +3448,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %156 bn_relu_dx [64,64,14,14] <- %152, %40, %45, %41, %42, %153  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 12042528; /* [64,64,14,14] */
-		const float *x1 = m->arena + 11239712; /* [64,64,14,14] */
-		const float *x2 = m->arena + 8831360; /* [3,64] */
+		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
+		const float *x1 = m->arena + 8028160; /* [64,64,14,14] */
+		const float *x2 = m->arena + 18778880; /* [3,64] */
 		const float *x3 = m->param + 4192; /* batchnorm5.weight[64] */
 		const float *x4 = m->param + 4256; /* batchnorm5.bias[64] */
-		const float *x5 = m->arena + 9242896; /* [2,64] */
-		float *y = m->arena + 12845344;
+		const float *x5 = m->arena + 14450688; /* [2,64] */
+		float *y = m->arena + 8830976;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -3467,10 +3467,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %157 conv2d_dx [64,32,14,14] <- %156, %39  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 12845344; /* [64,64,14,14] */
+		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
 		const float *x1 = m->param + 2144; /* conv2d5.weight[64,32,1,1] */
-		float *y = m->arena + 11239712;
-		float *scratch = m->arena + 8831936;
+		float *y = m->arena + 8028160;
+		float *scratch = m->arena + 8429568;
 		/* dx from dy and w: a 1x1 conv, 32 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3486,10 +3486,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %158 conv2d_dw [64,32,1,1] <- %38, %156  (models/mnist_resnet.lua:21, grad.conv2d5.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8429952; /* [64,32,14,14] */
-		const float *x1 = m->arena + 12845344; /* [64,64,14,14] */
+		const float *x0 = m->arena + 15654912; /* [64,32,14,14] */
+		const float *x1 = m->arena + 8830976; /* [64,64,14,14] */
 		float *y = m->grad + 2144;
-		float *scratch = m->arena + 8831936;
+		float *scratch = m->arena + 8429568;
 		/* dw from x and dy: a 1x1 conv, 32 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3520,12 +3520,12 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %159 bn_relu_sums [2,32] <- %157, %31, %36, %32, %33  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11239712; /* [64,32,14,14] */
-		const float *x1 = m->arena + 8028448; /* [64,32,14,14] */
-		const float *x2 = m->arena + 8429856; /* [3,32] */
+		const float *x0 = m->arena + 8028160; /* [64,32,14,14] */
+		const float *x1 = m->arena + 15253504; /* [64,32,14,14] */
+		const float *x2 = m->arena + 18779936; /* [3,32] */
 		const float *x3 = m->param + 2080; /* batchnorm4.weight[32] */
 		const float *x4 = m->param + 2112; /* batchnorm4.bias[32] */
-		float *y = m->arena + 9242896;
+		float *y = m->arena + 8429568;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
 			const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
@@ -3542,7 +3542,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %160 bn_pick [32] <- %159  (models/mnist_resnet.lua:21, grad.batchnorm4.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9242896; /* [2,32] */
+		const float *x0 = m->arena + 8429568; /* [2,32] */
 		float *y = m->grad + 2112;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
@@ -3551,7 +3551,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %161 bn_pick [32] <- %159  (models/mnist_resnet.lua:21, grad.batchnorm4.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9242896; /* [2,32] */
+		const float *x0 = m->arena + 8429568; /* [2,32] */
 		float *y = m->grad + 2080;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
@@ -3560,13 +3560,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %162 bn_relu_dx [64,32,14,14] <- %157, %31, %36, %32, %33, %159  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11239712; /* [64,32,14,14] */
-		const float *x1 = m->arena + 8028448; /* [64,32,14,14] */
-		const float *x2 = m->arena + 8429856; /* [3,32] */
+		const float *x0 = m->arena + 8028160; /* [64,32,14,14] */
+		const float *x1 = m->arena + 15253504; /* [64,32,14,14] */
+		const float *x2 = m->arena + 18779936; /* [3,32] */
 		const float *x3 = m->param + 2080; /* batchnorm4.weight[32] */
 		const float *x4 = m->param + 2112; /* batchnorm4.bias[32] */
-		const float *x5 = m->arena + 9242896; /* [2,32] */
-		float *y = m->arena + 8429952;
+		const float *x5 = m->arena + 8429568; /* [2,32] */
+		float *y = m->arena + 11239424;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -3579,9 +3579,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %163 conv2d_dx [64,32,28,28] <- %162, %30  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8429952; /* [64,32,14,14] */
+		const float *x0 = m->arena + 11239424; /* [64,32,14,14] */
 		const float *x1 = m->param + 1792; /* conv2d4.weight[32,1,3,3] */
-		float *y = m->arena + 11239712;
+		float *y = m->arena + 8028160;
 		float *scratch = m->arena + 0;
 		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; direct */
 		(void)scratch;
@@ -3601,10 +3601,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %164 conv2d_dw [32,1,3,3] <- %29, %162  (models/mnist_resnet.lua:21, grad.conv2d4.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9634080; /* [64,32,28,28] */
-		const float *x1 = m->arena + 8429952; /* [64,32,14,14] */
+		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
+		const float *x1 = m->arena + 11239424; /* [64,32,14,14] */
 		float *y = m->grad + 1792;
-		float *scratch = m->arena + 8831936;
+		float *scratch = m->arena + 11640832;
 		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; direct */
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3630,9 +3630,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %165 relu_grad [64,32,28,28] <- %163, %29  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11239712; /* [64,32,28,28] */
-		const float *x1 = m->arena + 9634080; /* [64,32,28,28] */
-		float *y = m->arena + 12845344;
+		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
+		const float *x1 = m->arena + 9633792; /* [64,32,28,28] */
+		float *y = m->arena + 8028160;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 1605632; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
@@ -3641,7 +3641,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %166 bias_grad [32] <- %165  (models/mnist_resnet.lua:11, grad.batchnorm3.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 12845344; /* [64,32,28,28] */
+		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
 		float *y = m->grad + 1760;
 		for (int c = 0; c < 32; c++) {
 			double sum = 0;
@@ -3654,9 +3654,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %167 bn_gamma_grad [32] <- %165, %21, %26  (models/mnist_resnet.lua:11, grad.batchnorm3.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 12845344; /* [64,32,28,28] */
-		const float *x1 = m->arena + 6422720; /* [64,32,28,28] */
-		const float *x2 = m->arena + 8028352; /* [3,32] */
+		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
+		const float *x1 = m->arena + 6422528; /* [64,32,28,28] */
+		const float *x2 = m->arena + 18779840; /* [3,32] */
 		float *y = m->grad + 1728;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
@@ -3671,13 +3671,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %168 bn_dx [64,32,28,28] <- %165, %21, %26, %22, %167, %166  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 12845344; /* [64,32,28,28] */
-		const float *x1 = m->arena + 6422720; /* [64,32,28,28] */
-		const float *x2 = m->arena + 8028352; /* [3,32] */
+		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
+		const float *x1 = m->arena + 6422528; /* [64,32,28,28] */
+		const float *x2 = m->arena + 18779840; /* [3,32] */
 		const float *x3 = m->param + 1728; /* batchnorm3.weight[32] */
 		const float *x4 = m->grad + 1728; /* grad.batchnorm3.weight[32] */
 		const float *x5 = m->grad + 1760; /* grad.batchnorm3.bias[32] */
-		float *y = m->arena + 9244160;
+		float *y = m->arena + 9633792;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -3690,10 +3690,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %169 conv2d_dx [64,32,28,28] <- %168, %20  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9244160; /* [64,32,28,28] */
+		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
 		const float *x1 = m->param + 704; /* conv2d3.weight[32,32,1,1] */
-		float *y = m->arena + 6422720;
-		float *scratch = m->arena + 8028448;
+		float *y = m->arena + 6422528;
+		float *scratch = m->arena + 11239424;
 		/* dx from dy and w: a 1x1 conv, 32 -> 32 channels, 28x28 -> 28x28; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3709,10 +3709,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %170 conv2d_dw [32,32,1,1] <- %19, %168  (models/mnist_resnet.lua:11, grad.conv2d3.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4817088; /* [64,32,28,28] */
-		const float *x1 = m->arena + 9244160; /* [64,32,28,28] */
+		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
+		const float *x1 = m->arena + 9633792; /* [64,32,28,28] */
 		float *y = m->grad + 704;
-		float *scratch = m->arena + 8028448;
+		float *scratch = m->arena + 11239424;
 		/* dw from x and dy: a 1x1 conv, 32 -> 32 channels, 28x28 -> 28x28; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3743,12 +3743,12 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %171 bn_relu_sums [2,32] <- %169, %12, %17, %13, %14  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6422720; /* [64,32,28,28] */
-		const float *x1 = m->arena + 3211360; /* [64,32,28,28] */
-		const float *x2 = m->arena + 4816992; /* [3,32] */
+		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
+		const float *x1 = m->arena + 3211264; /* [64,32,28,28] */
+		const float *x2 = m->arena + 18779744; /* [3,32] */
 		const float *x3 = m->param + 640; /* batchnorm2.weight[32] */
 		const float *x4 = m->param + 672; /* batchnorm2.bias[32] */
-		float *y = m->arena + 9242896;
+		float *y = m->arena + 9633792;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
 			const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
@@ -3765,7 +3765,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %172 bn_pick [32] <- %171  (models/mnist_resnet.lua:11, grad.batchnorm2.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9242896; /* [2,32] */
+		const float *x0 = m->arena + 9633792; /* [2,32] */
 		float *y = m->grad + 672;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
@@ -3774,7 +3774,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %173 bn_pick [32] <- %171  (models/mnist_resnet.lua:11, grad.batchnorm2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9242896; /* [2,32] */
+		const float *x0 = m->arena + 9633792; /* [2,32] */
 		float *y = m->grad + 640;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
@@ -3783,13 +3783,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %174 bn_relu_dx [64,32,28,28] <- %169, %12, %17, %13, %14, %171  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6422720; /* [64,32,28,28] */
-		const float *x1 = m->arena + 3211360; /* [64,32,28,28] */
-		const float *x2 = m->arena + 4816992; /* [3,32] */
+		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
+		const float *x1 = m->arena + 3211264; /* [64,32,28,28] */
+		const float *x2 = m->arena + 18779744; /* [3,32] */
 		const float *x3 = m->param + 640; /* batchnorm2.weight[32] */
 		const float *x4 = m->param + 672; /* batchnorm2.bias[32] */
-		const float *x5 = m->arena + 9242896; /* [2,32] */
-		float *y = m->arena + 4817088;
+		const float *x5 = m->arena + 9633792; /* [2,32] */
+		float *y = m->arena + 4816896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -3802,9 +3802,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %175 conv2d_dx [64,32,28,28] <- %174, %11  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4817088; /* [64,32,28,28] */
+		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,1,3,3] */
-		float *y = m->arena + 3211360;
+		float *y = m->arena + 3211264;
 		float *scratch = m->arena + 0;
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; direct */
 		(void)scratch;
@@ -3824,10 +3824,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %176 conv2d_dw [32,1,3,3] <- %10, %174  (models/mnist_resnet.lua:11, grad.conv2d2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
-		const float *x1 = m->arena + 4817088; /* [64,32,28,28] */
+		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
+		const float *x1 = m->arena + 4816896; /* [64,32,28,28] */
 		float *y = m->grad + 352;
-		float *scratch = m->arena + 8831936;
+		float *scratch = m->arena + 6422528;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; direct */
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3853,9 +3853,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %177 add [64,32,28,28] <- %165, %175  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 12845344; /* [64,32,28,28] */
-		const float *x1 = m->arena + 3211360; /* [64,32,28,28] */
-		float *y = m->arena + 1605728;
+		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
+		const float *x1 = m->arena + 3211264; /* [64,32,28,28] */
+		float *y = m->arena + 8028160;
 		NN_OMP("omp parallel for simd schedule(static)")
 		for (long i = 0; i < 1605632; i++)
 			y[i] = (x0[i]) + (x1[i]);
@@ -3864,12 +3864,12 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %178 bn_relu_sums [2,32] <- %177, %3, %8, %4, %5  (models/mnist_resnet.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
+		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
 		const float *x1 = m->arena + 0; /* [64,32,28,28] */
-		const float *x2 = m->arena + 1605632; /* [3,32] */
+		const float *x2 = m->arena + 18779648; /* [3,32] */
 		const float *x3 = m->param + 288; /* batchnorm1.weight[32] */
 		const float *x4 = m->param + 320; /* batchnorm1.bias[32] */
-		float *y = m->arena + 9242896;
+		float *y = m->arena + 3211264;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int c = 0; c < 32; c++) {
 			const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
@@ -3886,7 +3886,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %179 bn_pick [32] <- %178  (models/mnist_resnet.lua:27, grad.batchnorm1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9242896; /* [2,32] */
+		const float *x0 = m->arena + 3211264; /* [2,32] */
 		float *y = m->grad + 320;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
@@ -3895,7 +3895,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %180 bn_pick [32] <- %178  (models/mnist_resnet.lua:27, grad.batchnorm1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9242896; /* [2,32] */
+		const float *x0 = m->arena + 3211264; /* [2,32] */
 		float *y = m->grad + 288;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
@@ -3904,13 +3904,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %181 bn_relu_dx [64,32,28,28] <- %177, %3, %8, %4, %5, %178  (models/mnist_resnet.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1605728; /* [64,32,28,28] */
+		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
 		const float *x1 = m->arena + 0; /* [64,32,28,28] */
-		const float *x2 = m->arena + 1605632; /* [3,32] */
+		const float *x2 = m->arena + 18779648; /* [3,32] */
 		const float *x3 = m->param + 288; /* batchnorm1.weight[32] */
 		const float *x4 = m->param + 320; /* batchnorm1.bias[32] */
-		const float *x5 = m->arena + 9242896; /* [2,32] */
-		float *y = m->arena + 3211360;
+		const float *x5 = m->arena + 3211264; /* [2,32] */
+		float *y = m->arena + 1605632;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -3924,9 +3924,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,1,28,28] */
-		const float *x1 = m->arena + 3211360; /* [64,32,28,28] */
+		const float *x1 = m->arena + 1605632; /* [64,32,28,28] */
 		float *y = m->grad + 0;
-		float *scratch = m->arena + 8028448;
+		float *scratch = m->arena + 0;
 		/* dw from x and dy: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
 		/* stride 1: dwᵀ [9,32] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {1, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3972,7 +3972,7 @@ static void update(mnist_resnet *m)
 	/* %9 bn_running <- %8, %6, %7  (models/mnist_resnet.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1605632; /* [3,32] */
+		const float *x0 = m->arena + 18779648; /* [3,32] */
 		float *x1 = m->state_f + 37744; /* batchnorm1.running_mean[32] */
 		float *x2 = m->state_f + 37776; /* batchnorm1.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·50176/50175 */
@@ -3985,7 +3985,7 @@ static void update(mnist_resnet *m)
 	/* %18 bn_running <- %17, %15, %16  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4816992; /* [3,32] */
+		const float *x0 = m->arena + 18779744; /* [3,32] */
 		float *x1 = m->state_f + 37808; /* batchnorm2.running_mean[32] */
 		float *x2 = m->state_f + 37840; /* batchnorm2.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·50176/50175 */
@@ -3998,7 +3998,7 @@ static void update(mnist_resnet *m)
 	/* %27 bn_running <- %26, %24, %25  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028352; /* [3,32] */
+		const float *x0 = m->arena + 18779840; /* [3,32] */
 		float *x1 = m->state_f + 37872; /* batchnorm3.running_mean[32] */
 		float *x2 = m->state_f + 37904; /* batchnorm3.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·50176/50175 */
@@ -4011,7 +4011,7 @@ static void update(mnist_resnet *m)
 	/* %37 bn_running <- %36, %34, %35  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8429856; /* [3,32] */
+		const float *x0 = m->arena + 18779936; /* [3,32] */
 		float *x1 = m->state_f + 37936; /* batchnorm4.running_mean[32] */
 		float *x2 = m->state_f + 37968; /* batchnorm4.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
@@ -4024,7 +4024,7 @@ static void update(mnist_resnet *m)
 	/* %46 bn_running <- %45, %43, %44  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8831360; /* [3,64] */
+		const float *x0 = m->arena + 18778880; /* [3,64] */
 		float *x1 = m->state_f + 38000; /* batchnorm5.running_mean[64] */
 		float *x2 = m->state_f + 38064; /* batchnorm5.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
@@ -4037,7 +4037,7 @@ static void update(mnist_resnet *m)
 	/* %55 bn_running <- %54, %52, %53  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8831552; /* [3,64] */
+		const float *x0 = m->arena + 18779072; /* [3,64] */
 		float *x1 = m->state_f + 38128; /* batchnorm6.running_mean[64] */
 		float *x2 = m->state_f + 38192; /* batchnorm6.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
@@ -4050,7 +4050,7 @@ static void update(mnist_resnet *m)
 	/* %64 bn_running <- %63, %61, %62  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8831744; /* [3,64] */
+		const float *x0 = m->arena + 18779264; /* [3,64] */
 		float *x1 = m->state_f + 38256; /* batchnorm7.running_mean[64] */
 		float *x2 = m->state_f + 38320; /* batchnorm7.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
@@ -4063,7 +4063,7 @@ static void update(mnist_resnet *m)
 	/* %74 bn_running <- %73, %71, %72  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9032640; /* [3,64] */
+		const float *x0 = m->arena + 18779456; /* [3,64] */
 		float *x1 = m->state_f + 38384; /* batchnorm8.running_mean[64] */
 		float *x2 = m->state_f + 38448; /* batchnorm8.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·3136/3135 */
@@ -4076,7 +4076,7 @@ static void update(mnist_resnet *m)
 	/* %83 bn_running <- %82, %80, %81  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9233536; /* [3,128] */
+		const float *x0 = m->arena + 18777728; /* [3,128] */
 		float *x1 = m->state_f + 38512; /* batchnorm9.running_mean[128] */
 		float *x2 = m->state_f + 38640; /* batchnorm9.running_var[128] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·3136/3135 */
@@ -4089,7 +4089,7 @@ static void update(mnist_resnet *m)
 	/* %92 bn_running <- %91, %89, %90  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9233920; /* [3,128] */
+		const float *x0 = m->arena + 18778112; /* [3,128] */
 		float *x1 = m->state_f + 38768; /* batchnorm10.running_mean[128] */
 		float *x2 = m->state_f + 38896; /* batchnorm10.running_var[128] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·3136/3135 */
@@ -4102,7 +4102,7 @@ static void update(mnist_resnet *m)
 	/* %101 bn_running <- %100, %98, %99  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9234304; /* [3,128] */
+		const float *x0 = m->arena + 18778496; /* [3,128] */
 		float *x1 = m->state_f + 39024; /* batchnorm11.running_mean[128] */
 		float *x2 = m->state_f + 39152; /* batchnorm11.running_var[128] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·3136/3135 */

@@ -103,6 +103,13 @@ gemm_tests() {
 	[ "$f" -eq 0 ]
 }
 
+# the memory planner on random graphs: tests/test_plan.c, built in $1 with
+# CFLAGS $2
+plan_tests() {
+	make -s B="$1" CFLAGS="$2" "$1/test_plan" >/dev/null &&
+		LSAN_OPTIONS=exitcode=23 "$1/test_plan"
+}
+
 embed_example() {
 	make -s B=${B:-build} example >/dev/null && "${B:-build}/embed" && echo "example: 1 passed, 0 failed" ||
 		echo "example: 0 passed, 1 failed"
@@ -115,6 +122,7 @@ suite gemm gemm_tests ""
 suite ops tests/ops/run.sh
 suite passes tests/passes/run.sh
 suite fusion tests/fusion/run.sh
+suite plan plan_tests build "-O2 -g"
 [ -x tests/errors/run.sh ] && suite errors tests/errors/run.sh
 [ -x tests/trainer/run.sh ] && suite trainer tests/trainer/run.sh
 [ -f examples/embed.c ] && suite example embed_example
@@ -131,6 +139,7 @@ if [ "${SKIP_ASAN:-0}" != 1 ]; then
 		ISAS='avx512 scalar' suite ops-asan tests/ops/run.sh
 		suite passes-asan tests/passes/run.sh
 		CC=gcc suite fusion-asan tests/fusion/run.sh
+		suite plan-asan plan_tests build/asan "-O1 $san"
 		[ -x tests/errors/run.sh ] && suite errors-asan tests/errors/run.sh
 		[ -x tests/trainer/run.sh ] && suite trainer-asan tests/trainer/run.sh
 	else
