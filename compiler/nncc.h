@@ -528,6 +528,12 @@ void ew_emit(Emit *e, Node *n);
 int maxpool_2x2(const Node *n);
 int bn_relu_pool_fits(Ctx *c, const Node *x);
 
+/* Per-channel sums of [outer, ch, inner] planes through the scratch
+ * (ops/common.c), and the scratch it takes. */
+void emit_plane_reduce(Emit *e, long outer, int ch, long inner, int nsum,
+                       int skip, const char *consts, const char *call);
+long plane_reduce_scratch(long outer, int ch, int nsum);
+
 /* Attributes of nodes one op makes of another's kind. */
 void *matmul_attr(Ctx *c, int ta, int tb);
 

@@ -3,7 +3,7 @@
  *
  * Model cifar_resnet8: batch 64, 78048 parameters.
  * Memory: parameters 78048, gradients 78048, optimizer state 78720,
- * arena 11011712 floats (naive sum of transients 33662848).
+ * arena 11011712 floats (naive sum of transients 33775488).
  *
  * cc -O2 -march=native cifar_resnet8.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -2524,6 +2524,8 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5513216; /* [64,10] */
 		float *y = m->grad + 78032;
+		float *scratch = m->arena + 0;
+		(void)scratch;
 		for (int c = 0; c < 10; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -2582,12 +2584,23 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
 		float *y = m->grad + 77328;
-		for (int c = 0; c < 64; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*64 + c)*64, 64);
-			y[c] = (float)sum;
+		float *scratch = m->arena + 9175040;
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 4096; bc++) {
+			const int c = (int)(bc % 64);
+			const long o = bc*64;
+			double *pp = (double *)(void *)scratch + bc*1;
+			(void)c;
+			pp[0] = 0;
+			pp[0] = nn_sum(x0 + o, 64);
 		}
+		for (int c = 0; c < 64; c++)
+			for (int k = 0; k < 1; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*64 + c)*1 + k];
+				y[(k - 0)*64 + c] = (float)s;
+			}
 		NN_PROF_END(98);
 	}
 	/* %99 bn_gamma_grad [64] <- %97, %77, %82  (models/cifar_resnet8.lua:26, grad.batchnorm9.weight) */
@@ -2597,14 +2610,25 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 8912896; /* [64,64,8,8] */
 		const float *x2 = m->arena + 11011072; /* [3,64] */
 		float *y = m->grad + 77264;
+		float *scratch = m->arena + 9175040;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 64; c++) {
+		for (long bc = 0; bc < 4096; bc++) {
+			const int c = (int)(bc % 64);
+			const long o = bc*64;
+			double *pp = (double *)(void *)scratch + bc*2;
+			(void)c;
 			const float mean = x2[c], istd = x2[64 + c];
-			double sum[2] = {0, 0};
-			for (int b = 0; b < 64; b++)
-				nn_plane_sums(x0 + ((long)b*64 + c)*64, x1 + ((long)b*64 + c)*64, 64, mean, istd, 0, 0, 0, 1, sum);
-			y[c] = (float)sum[1];
+			pp[0] = 0;
+			pp[1] = 0;
+			nn_plane_sums(x0 + o, x1 + o, 64, mean, istd, 0, 0, 0, 1, pp);
 		}
+		for (int c = 0; c < 64; c++)
+			for (int k = 1; k < 2; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
+				y[(k - 1)*64 + c] = (float)s;
+			}
 		NN_PROF_END(99);
 	}
 	/* %100 bn_dx [64,64,8,8] <- %97, %77, %82, %78, %99, %98  (models/cifar_resnet8.lua:26) */
@@ -2703,12 +2727,23 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
 		float *y = m->grad + 75152;
-		for (int c = 0; c < 64; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*64 + c)*64, 64);
-			y[c] = (float)sum;
+		float *scratch = m->arena + 10485760;
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 4096; bc++) {
+			const int c = (int)(bc % 64);
+			const long o = bc*64;
+			double *pp = (double *)(void *)scratch + bc*1;
+			(void)c;
+			pp[0] = 0;
+			pp[0] = nn_sum(x0 + o, 64);
 		}
+		for (int c = 0; c < 64; c++)
+			for (int k = 0; k < 1; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*64 + c)*1 + k];
+				y[(k - 0)*64 + c] = (float)s;
+			}
 		NN_PROF_END(103);
 	}
 	/* %104 bn_gamma_grad [64] <- %97, %68, %73  (models/cifar_resnet8.lua:24, grad.batchnorm8.weight) */
@@ -2718,14 +2753,25 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 5242880; /* [64,64,8,8] */
 		const float *x2 = m->arena + 11010880; /* [3,64] */
 		float *y = m->grad + 75088;
+		float *scratch = m->arena + 10485760;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 64; c++) {
+		for (long bc = 0; bc < 4096; bc++) {
+			const int c = (int)(bc % 64);
+			const long o = bc*64;
+			double *pp = (double *)(void *)scratch + bc*2;
+			(void)c;
 			const float mean = x2[c], istd = x2[64 + c];
-			double sum[2] = {0, 0};
-			for (int b = 0; b < 64; b++)
-				nn_plane_sums(x0 + ((long)b*64 + c)*64, x1 + ((long)b*64 + c)*64, 64, mean, istd, 0, 0, 0, 1, sum);
-			y[c] = (float)sum[1];
+			pp[0] = 0;
+			pp[1] = 0;
+			nn_plane_sums(x0 + o, x1 + o, 64, mean, istd, 0, 0, 0, 1, pp);
 		}
+		for (int c = 0; c < 64; c++)
+			for (int k = 1; k < 2; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
+				y[(k - 1)*64 + c] = (float)s;
+			}
 		NN_PROF_END(104);
 	}
 	/* %105 bn_dx [64,64,8,8] <- %97, %68, %73, %69, %104, %103  (models/cifar_resnet8.lua:24) */
@@ -2825,17 +2871,25 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x3 = m->param + 38096; /* batchnorm7.weight[64] */
 		const float *x4 = m->param + 38160; /* batchnorm7.bias[64] */
 		float *y = m->arena + 10223616;
+		float *scratch = m->arena + 5242880;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 64; c++) {
+		for (long bc = 0; bc < 4096; bc++) {
+			const int c = (int)(bc % 64);
+			const long o = bc*64;
+			double *pp = (double *)(void *)scratch + bc*2;
+			(void)c;
 			const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
-			double sum[2] = {0, 0};
-			for (int b = 0; b < 64; b++) {
-				const long o = ((long)b*64 + c)*64;
-				nn_plane_sums(x0 + o, x1 + o, 64, mean, istd, k, beta, 1, 1, sum);
-			}
-			y[c] = (float)sum[0];
-			y[64 + c] = (float)sum[1];
+			pp[0] = 0;
+			pp[1] = 0;
+			nn_plane_sums(x0 + o, x1 + o, 64, mean, istd, k, beta, 1, 1, pp);
 		}
+		for (int c = 0; c < 64; c++)
+			for (int k = 0; k < 2; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
+				y[(k - 0)*64 + c] = (float)s;
+			}
 		NN_PROF_END(108);
 	}
 	/* %109 bn_pick [64] <- %108  (models/cifar_resnet8.lua:24, grad.batchnorm7.bias) */
@@ -2975,12 +3029,23 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
 		float *y = m->grad + 19632;
-		for (int c = 0; c < 32; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*32 + c)*256, 256);
-			y[c] = (float)sum;
+		float *scratch = m->arena + 5242880;
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 2048; bc++) {
+			const int c = (int)(bc % 32);
+			const long o = bc*256;
+			double *pp = (double *)(void *)scratch + bc*1;
+			(void)c;
+			pp[0] = 0;
+			pp[0] = nn_sum(x0 + o, 256);
 		}
+		for (int c = 0; c < 32; c++)
+			for (int k = 0; k < 1; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*32 + c)*1 + k];
+				y[(k - 0)*32 + c] = (float)s;
+			}
 		NN_PROF_END(116);
 	}
 	/* %117 bn_gamma_grad [32] <- %115, %49, %54  (models/cifar_resnet8.lua:26, grad.batchnorm6.weight) */
@@ -2990,14 +3055,25 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 5767168; /* [64,32,16,16] */
 		const float *x2 = m->arena + 11011456; /* [3,32] */
 		float *y = m->grad + 19600;
+		float *scratch = m->arena + 5242880;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 32; c++) {
+		for (long bc = 0; bc < 2048; bc++) {
+			const int c = (int)(bc % 32);
+			const long o = bc*256;
+			double *pp = (double *)(void *)scratch + bc*2;
+			(void)c;
 			const float mean = x2[c], istd = x2[32 + c];
-			double sum[2] = {0, 0};
-			for (int b = 0; b < 64; b++)
-				nn_plane_sums(x0 + ((long)b*32 + c)*256, x1 + ((long)b*32 + c)*256, 256, mean, istd, 0, 0, 0, 1, sum);
-			y[c] = (float)sum[1];
+			pp[0] = 0;
+			pp[1] = 0;
+			nn_plane_sums(x0 + o, x1 + o, 256, mean, istd, 0, 0, 0, 1, pp);
 		}
+		for (int c = 0; c < 32; c++)
+			for (int k = 1; k < 2; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
+				y[(k - 1)*32 + c] = (float)s;
+			}
 		NN_PROF_END(117);
 	}
 	/* %118 bn_dx [64,32,16,16] <- %115, %49, %54, %50, %117, %116  (models/cifar_resnet8.lua:26) */
@@ -3096,12 +3172,23 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
 		float *y = m->grad + 19056;
-		for (int c = 0; c < 32; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*32 + c)*256, 256);
-			y[c] = (float)sum;
+		float *scratch = m->arena + 9437184;
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 2048; bc++) {
+			const int c = (int)(bc % 32);
+			const long o = bc*256;
+			double *pp = (double *)(void *)scratch + bc*1;
+			(void)c;
+			pp[0] = 0;
+			pp[0] = nn_sum(x0 + o, 256);
 		}
+		for (int c = 0; c < 32; c++)
+			for (int k = 0; k < 1; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*32 + c)*1 + k];
+				y[(k - 0)*32 + c] = (float)s;
+			}
 		NN_PROF_END(121);
 	}
 	/* %122 bn_gamma_grad [32] <- %115, %40, %45  (models/cifar_resnet8.lua:24, grad.batchnorm5.weight) */
@@ -3111,14 +3198,25 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 8388608; /* [64,32,16,16] */
 		const float *x2 = m->arena + 11011360; /* [3,32] */
 		float *y = m->grad + 19024;
+		float *scratch = m->arena + 9437184;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 32; c++) {
+		for (long bc = 0; bc < 2048; bc++) {
+			const int c = (int)(bc % 32);
+			const long o = bc*256;
+			double *pp = (double *)(void *)scratch + bc*2;
+			(void)c;
 			const float mean = x2[c], istd = x2[32 + c];
-			double sum[2] = {0, 0};
-			for (int b = 0; b < 64; b++)
-				nn_plane_sums(x0 + ((long)b*32 + c)*256, x1 + ((long)b*32 + c)*256, 256, mean, istd, 0, 0, 0, 1, sum);
-			y[c] = (float)sum[1];
+			pp[0] = 0;
+			pp[1] = 0;
+			nn_plane_sums(x0 + o, x1 + o, 256, mean, istd, 0, 0, 0, 1, pp);
 		}
+		for (int c = 0; c < 32; c++)
+			for (int k = 1; k < 2; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
+				y[(k - 1)*32 + c] = (float)s;
+			}
 		NN_PROF_END(122);
 	}
 	/* %123 bn_dx [64,32,16,16] <- %115, %40, %45, %41, %122, %121  (models/cifar_resnet8.lua:24) */
@@ -3217,24 +3315,32 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x2 = m->arena + 11011264; /* [3,32] */
 		const float *x3 = m->param + 9744; /* batchnorm4.weight[32] */
 		const float *x4 = m->param + 9776; /* batchnorm4.bias[32] */
-		float *y = m->arena + 7864320;
+		float *y = m->arena + 7872512;
+		float *scratch = m->arena + 7864320;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 32; c++) {
+		for (long bc = 0; bc < 2048; bc++) {
+			const int c = (int)(bc % 32);
+			const long o = bc*256;
+			double *pp = (double *)(void *)scratch + bc*2;
+			(void)c;
 			const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
-			double sum[2] = {0, 0};
-			for (int b = 0; b < 64; b++) {
-				const long o = ((long)b*32 + c)*256;
-				nn_plane_sums(x0 + o, x1 + o, 256, mean, istd, k, beta, 1, 1, sum);
-			}
-			y[c] = (float)sum[0];
-			y[32 + c] = (float)sum[1];
+			pp[0] = 0;
+			pp[1] = 0;
+			nn_plane_sums(x0 + o, x1 + o, 256, mean, istd, k, beta, 1, 1, pp);
 		}
+		for (int c = 0; c < 32; c++)
+			for (int k = 0; k < 2; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
+				y[(k - 0)*32 + c] = (float)s;
+			}
 		NN_PROF_END(126);
 	}
 	/* %127 bn_pick [32] <- %126  (models/cifar_resnet8.lua:24, grad.batchnorm4.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864320; /* [2,32] */
+		const float *x0 = m->arena + 7872512; /* [2,32] */
 		float *y = m->grad + 9776;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
@@ -3243,7 +3349,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %128 bn_pick [32] <- %126  (models/cifar_resnet8.lua:24, grad.batchnorm4.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7864320; /* [2,32] */
+		const float *x0 = m->arena + 7872512; /* [2,32] */
 		float *y = m->grad + 9744;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
@@ -3257,7 +3363,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x2 = m->arena + 11011264; /* [3,32] */
 		const float *x3 = m->param + 9744; /* batchnorm4.weight[32] */
 		const float *x4 = m->param + 9776; /* batchnorm4.bias[32] */
-		const float *x5 = m->arena + 7864320; /* [2,32] */
+		const float *x5 = m->arena + 7872512; /* [2,32] */
 		float *y = m->arena + 8912896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3368,12 +3474,23 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
 		float *y = m->grad + 5120;
-		for (int c = 0; c < 16; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*16 + c)*1024, 1024);
-			y[c] = (float)sum;
+		float *scratch = m->arena + 6291456;
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 1024; bc++) {
+			const int c = (int)(bc % 16);
+			const long o = bc*1024;
+			double *pp = (double *)(void *)scratch + bc*1;
+			(void)c;
+			pp[0] = 0;
+			pp[0] = nn_sum(x0 + o, 1024);
 		}
+		for (int c = 0; c < 16; c++)
+			for (int k = 0; k < 1; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*16 + c)*1 + k];
+				y[(k - 0)*16 + c] = (float)s;
+			}
 		NN_PROF_END(134);
 	}
 	/* %135 bn_gamma_grad [16] <- %133, %21, %26  (models/cifar_resnet8.lua:24, grad.batchnorm3.weight) */
@@ -3383,14 +3500,25 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 4194304; /* [64,16,32,32] */
 		const float *x2 = m->arena + 11011648; /* [3,16] */
 		float *y = m->grad + 5104;
+		float *scratch = m->arena + 6291456;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 16; c++) {
+		for (long bc = 0; bc < 1024; bc++) {
+			const int c = (int)(bc % 16);
+			const long o = bc*1024;
+			double *pp = (double *)(void *)scratch + bc*2;
+			(void)c;
 			const float mean = x2[c], istd = x2[16 + c];
-			double sum[2] = {0, 0};
-			for (int b = 0; b < 64; b++)
-				nn_plane_sums(x0 + ((long)b*16 + c)*1024, x1 + ((long)b*16 + c)*1024, 1024, mean, istd, 0, 0, 0, 1, sum);
-			y[c] = (float)sum[1];
+			pp[0] = 0;
+			pp[1] = 0;
+			nn_plane_sums(x0 + o, x1 + o, 1024, mean, istd, 0, 0, 0, 1, pp);
 		}
+		for (int c = 0; c < 16; c++)
+			for (int k = 1; k < 2; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*16 + c)*2 + k];
+				y[(k - 1)*16 + c] = (float)s;
+			}
 		NN_PROF_END(135);
 	}
 	/* %136 bn_dx [64,16,32,32] <- %133, %21, %26, %22, %135, %134  (models/cifar_resnet8.lua:24) */
@@ -3489,17 +3617,25 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x3 = m->param + 2768; /* batchnorm2.weight[16] */
 		const float *x4 = m->param + 2784; /* batchnorm2.bias[16] */
 		float *y = m->arena + 6291456;
+		float *scratch = m->arena + 3145728;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 16; c++) {
+		for (long bc = 0; bc < 1024; bc++) {
+			const int c = (int)(bc % 16);
+			const long o = bc*1024;
+			double *pp = (double *)(void *)scratch + bc*2;
+			(void)c;
 			const float mean = x2[c], istd = x2[16 + c], k = istd * x3[c], beta = x4[c];
-			double sum[2] = {0, 0};
-			for (int b = 0; b < 64; b++) {
-				const long o = ((long)b*16 + c)*1024;
-				nn_plane_sums(x0 + o, x1 + o, 1024, mean, istd, k, beta, 1, 1, sum);
-			}
-			y[c] = (float)sum[0];
-			y[16 + c] = (float)sum[1];
+			pp[0] = 0;
+			pp[1] = 0;
+			nn_plane_sums(x0 + o, x1 + o, 1024, mean, istd, k, beta, 1, 1, pp);
 		}
+		for (int c = 0; c < 16; c++)
+			for (int k = 0; k < 2; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*16 + c)*2 + k];
+				y[(k - 0)*16 + c] = (float)s;
+			}
 		NN_PROF_END(139);
 	}
 	/* %140 bn_pick [16] <- %139  (models/cifar_resnet8.lua:24, grad.batchnorm2.bias) */
@@ -3627,17 +3763,25 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x3 = m->param + 432; /* batchnorm1.weight[16] */
 		const float *x4 = m->param + 448; /* batchnorm1.bias[16] */
 		float *y = m->arena + 2097152;
+		float *scratch = m->arena + 1048576;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 16; c++) {
+		for (long bc = 0; bc < 1024; bc++) {
+			const int c = (int)(bc % 16);
+			const long o = bc*1024;
+			double *pp = (double *)(void *)scratch + bc*2;
+			(void)c;
 			const float mean = x2[c], istd = x2[16 + c], k = istd * x3[c], beta = x4[c];
-			double sum[2] = {0, 0};
-			for (int b = 0; b < 64; b++) {
-				const long o = ((long)b*16 + c)*1024;
-				nn_plane_sums(x0 + o, x1 + o, 1024, mean, istd, k, beta, 1, 1, sum);
-			}
-			y[c] = (float)sum[0];
-			y[16 + c] = (float)sum[1];
+			pp[0] = 0;
+			pp[1] = 0;
+			nn_plane_sums(x0 + o, x1 + o, 1024, mean, istd, k, beta, 1, 1, pp);
 		}
+		for (int c = 0; c < 16; c++)
+			for (int k = 0; k < 2; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*16 + c)*2 + k];
+				y[(k - 0)*16 + c] = (float)s;
+			}
 		NN_PROF_END(146);
 	}
 	/* %147 bn_pick [16] <- %146  (models/cifar_resnet8.lua:30, grad.batchnorm1.bias) */

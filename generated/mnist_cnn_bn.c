@@ -3,7 +3,7 @@
  *
  * Model mnist_cnn_bn: batch 64, 96560 parameters.
  * Memory: parameters 96560, gradients 96560, optimizer state 96944,
- * arena 8971856 floats (naive sum of transients 19644240).
+ * arena 8971856 floats (naive sum of transients 19693392).
  *
  * cc -O2 -march=native mnist_cnn_bn.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -1781,6 +1781,8 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8429568; /* [64,10] */
 		float *y = m->grad + 96544;
+		float *scratch = m->arena + 0;
+		(void)scratch;
 		for (int c = 0; c < 10; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -1817,27 +1819,35 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x2 = m->arena + 8971456; /* [3,64] */
 		const float *x3 = m->param + 65056; /* batchnorm4.weight[64] */
 		const float *x4 = m->param + 65120; /* batchnorm4.bias[64] */
-		float *y = m->arena + 8228864;
+		float *y = m->arena + 8245248;
+		float *scratch = m->arena + 8228864;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 64; c++) {
+		for (long bc = 0; bc < 4096; bc++) {
+			const int c = (int)(bc % 64);
+			const long o = bc*196;
+			double *pp = (double *)(void *)scratch + bc*2;
+			(void)c;
 			const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
-			double sum[2] = {0, 0};
-			for (int b = 0; b < 64; b++) {
-				const long bc = (long)b*64 + c, o = bc*196;
-				float r[196], g[196];
-				nn_bn_fwd(x1 + o, r, 196, mean, k, beta, 1);
-				nn_maxpool2_grad(r, x0 + bc*49, 14, 14, 7, 7, g);
-				nn_plane_sums(g, x1 + o, 196, mean, istd, k, beta, 1, 1, sum);
-			}
-			y[c] = (float)sum[0];
-			y[64 + c] = (float)sum[1];
+			pp[0] = 0;
+			pp[1] = 0;
+			float r[196], g[196];  /* relu(bn(x)) of the plane, the pool's gradient in it */
+	nn_bn_fwd(x1 + o, r, 196, mean, k, beta, 1);
+	nn_maxpool2_grad(r, x0 + bc*49, 14, 14, 7, 7, g);
+	nn_plane_sums(g, x1 + o, 196, mean, istd, k, beta, 1, 1, pp);
 		}
+		for (int c = 0; c < 64; c++)
+			for (int k = 0; k < 2; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
+				y[(k - 0)*64 + c] = (float)s;
+			}
 		NN_PROF_END(49);
 	}
 	/* %50 bn_pick [64] <- %49  (models/mnist_cnn_bn.lua:19, grad.batchnorm4.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8228864; /* [2,64] */
+		const float *x0 = m->arena + 8245248; /* [2,64] */
 		float *y = m->grad + 65120;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
@@ -1846,7 +1856,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 	/* %51 bn_pick [64] <- %49  (models/mnist_cnn_bn.lua:19, grad.batchnorm4.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8228864; /* [2,64] */
+		const float *x0 = m->arena + 8245248; /* [2,64] */
 		float *y = m->grad + 65056;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
@@ -1860,7 +1870,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x2 = m->arena + 8971456; /* [3,64] */
 		const float *x3 = m->param + 65056; /* batchnorm4.weight[64] */
 		const float *x4 = m->param + 65120; /* batchnorm4.bias[64] */
-		const float *x5 = m->arena + 8228864; /* [2,64] */
+		const float *x5 = m->arena + 8245248; /* [2,64] */
 		float *y = m->arena + 7225344;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 4096; bc++) {
@@ -1952,17 +1962,25 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x3 = m->param + 28064; /* batchnorm3.weight[64] */
 		const float *x4 = m->param + 28128; /* batchnorm3.bias[64] */
 		float *y = m->arena + 7225344;
+		float *scratch = m->arena + 5619712;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 64; c++) {
+		for (long bc = 0; bc < 4096; bc++) {
+			const int c = (int)(bc % 64);
+			const long o = bc*196;
+			double *pp = (double *)(void *)scratch + bc*2;
+			(void)c;
 			const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
-			double sum[2] = {0, 0};
-			for (int b = 0; b < 64; b++) {
-				const long o = ((long)b*64 + c)*196;
-				nn_plane_sums(x0 + o, x1 + o, 196, mean, istd, k, beta, 1, 1, sum);
-			}
-			y[c] = (float)sum[0];
-			y[64 + c] = (float)sum[1];
+			pp[0] = 0;
+			pp[1] = 0;
+			nn_plane_sums(x0 + o, x1 + o, 196, mean, istd, k, beta, 1, 1, pp);
 		}
+		for (int c = 0; c < 64; c++)
+			for (int k = 0; k < 2; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
+				y[(k - 0)*64 + c] = (float)s;
+			}
 		NN_PROF_END(55);
 	}
 	/* %56 bn_pick [64] <- %55  (models/mnist_cnn_bn.lua:18, grad.batchnorm3.bias) */
@@ -2080,20 +2098,28 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x3 = m->param + 9568; /* batchnorm2.weight[32] */
 		const float *x4 = m->param + 9600; /* batchnorm2.bias[32] */
 		float *y = m->arena + 6823936;
+		float *scratch = m->arena + 4816896;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 32; c++) {
+		for (long bc = 0; bc < 2048; bc++) {
+			const int c = (int)(bc % 32);
+			const long o = bc*784;
+			double *pp = (double *)(void *)scratch + bc*2;
+			(void)c;
 			const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
-			double sum[2] = {0, 0};
-			for (int b = 0; b < 64; b++) {
-				const long bc = (long)b*32 + c, o = bc*784;
-				float r[784], g[784];
-				nn_bn_fwd(x1 + o, r, 784, mean, k, beta, 1);
-				nn_maxpool2_grad(r, x0 + bc*196, 28, 28, 14, 14, g);
-				nn_plane_sums(g, x1 + o, 784, mean, istd, k, beta, 1, 1, sum);
-			}
-			y[c] = (float)sum[0];
-			y[32 + c] = (float)sum[1];
+			pp[0] = 0;
+			pp[1] = 0;
+			float r[784], g[784];  /* relu(bn(x)) of the plane, the pool's gradient in it */
+	nn_bn_fwd(x1 + o, r, 784, mean, k, beta, 1);
+	nn_maxpool2_grad(r, x0 + bc*196, 28, 28, 14, 14, g);
+	nn_plane_sums(g, x1 + o, 784, mean, istd, k, beta, 1, 1, pp);
 		}
+		for (int c = 0; c < 32; c++)
+			for (int k = 0; k < 2; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
+				y[(k - 0)*32 + c] = (float)s;
+			}
 		NN_PROF_END(61);
 	}
 	/* %62 bn_pick [32] <- %61  (models/mnist_cnn_bn.lua:17, grad.batchnorm2.bias) */
@@ -2214,17 +2240,25 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x3 = m->param + 288; /* batchnorm1.weight[32] */
 		const float *x4 = m->param + 320; /* batchnorm1.bias[32] */
 		float *y = m->arena + 4816896;
+		float *scratch = m->arena + 1605632;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 32; c++) {
+		for (long bc = 0; bc < 2048; bc++) {
+			const int c = (int)(bc % 32);
+			const long o = bc*784;
+			double *pp = (double *)(void *)scratch + bc*2;
+			(void)c;
 			const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
-			double sum[2] = {0, 0};
-			for (int b = 0; b < 64; b++) {
-				const long o = ((long)b*32 + c)*784;
-				nn_plane_sums(x0 + o, x1 + o, 784, mean, istd, k, beta, 1, 1, sum);
-			}
-			y[c] = (float)sum[0];
-			y[32 + c] = (float)sum[1];
+			pp[0] = 0;
+			pp[1] = 0;
+			nn_plane_sums(x0 + o, x1 + o, 784, mean, istd, k, beta, 1, 1, pp);
 		}
+		for (int c = 0; c < 32; c++)
+			for (int k = 0; k < 2; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
+				y[(k - 0)*32 + c] = (float)s;
+			}
 		NN_PROF_END(67);
 	}
 	/* %68 bn_pick [32] <- %67  (models/mnist_cnn_bn.lua:16, grad.batchnorm1.bias) */

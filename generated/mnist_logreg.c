@@ -1241,6 +1241,8 @@ static void backward(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 51840; /* [64,10] */
 		float *y = m->grad + 7840;
+		float *scratch = m->arena + 51840;
+		(void)scratch;
 		for (int c = 0; c < 10; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)

@@ -1291,6 +1291,8 @@ static void backward(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16384; /* [32,10] */
 		float *y = m->grad + 203520;
+		float *scratch = m->arena + 0;
+		(void)scratch;
 		for (int c = 0; c < 10; c++) {
 			double sum = 0;
 			for (int b = 0; b < 32; b++)
@@ -1334,6 +1336,8 @@ static void backward(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 25600; /* [32,256] */
 		float *y = m->grad + 200704;
+		float *scratch = m->arena + 33792;
+		(void)scratch;
 		for (int c = 0; c < 256; c++) {
 			double sum = 0;
 			for (int b = 0; b < 32; b++)

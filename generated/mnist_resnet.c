@@ -3,7 +3,7 @@
  *
  * Model mnist_resnet: batch 64, 37744 parameters.
  * Memory: parameters 37744, gradients 37744, optimizer state 39280,
- * arena 18780048 floats (naive sum of transients 47382480).
+ * arena 18780048 floats (naive sum of transients 47607760).
  *
  * cc -O2 -march=native mnist_resnet.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -2670,6 +2670,8 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18087936; /* [64,10] */
 		float *y = m->grad + 37728;
+		float *scratch = m->arena + 0;
+		(void)scratch;
 		for (int c = 0; c < 10; c++) {
 			double sum = 0;
 			for (int b = 0; b < 64; b++)
@@ -2728,12 +2730,23 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
 		float *y = m->grad + 36320;
-		for (int c = 0; c < 128; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*128 + c)*49, 49);
-			y[c] = (float)sum;
+		float *scratch = m->arena + 17661952;
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 8192; bc++) {
+			const int c = (int)(bc % 128);
+			const long o = bc*49;
+			double *pp = (double *)(void *)scratch + bc*1;
+			(void)c;
+			pp[0] = 0;
+			pp[0] = nn_sum(x0 + o, 49);
 		}
+		for (int c = 0; c < 128; c++)
+			for (int k = 0; k < 1; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*128 + c)*1 + k];
+				y[(k - 0)*128 + c] = (float)s;
+			}
 		NN_PROF_END(116);
 	}
 	/* %117 bn_gamma_grad [128] <- %115, %95, %100  (models/mnist_resnet.lua:11, grad.batchnorm11.weight) */
@@ -2743,14 +2756,25 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 16859136; /* [64,128,7,7] */
 		const float *x2 = m->arena + 18778496; /* [3,128] */
 		float *y = m->grad + 36192;
+		float *scratch = m->arena + 17661952;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 128; c++) {
+		for (long bc = 0; bc < 8192; bc++) {
+			const int c = (int)(bc % 128);
+			const long o = bc*49;
+			double *pp = (double *)(void *)scratch + bc*2;
+			(void)c;
 			const float mean = x2[c], istd = x2[128 + c];
-			double sum[2] = {0, 0};
-			for (int b = 0; b < 64; b++)
-				nn_plane_sums(x0 + ((long)b*128 + c)*49, x1 + ((long)b*128 + c)*49, 49, mean, istd, 0, 0, 0, 1, sum);
-			y[c] = (float)sum[1];
+			pp[0] = 0;
+			pp[1] = 0;
+			nn_plane_sums(x0 + o, x1 + o, 49, mean, istd, 0, 0, 0, 1, pp);
 		}
+		for (int c = 0; c < 128; c++)
+			for (int k = 1; k < 2; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*128 + c)*2 + k];
+				y[(k - 1)*128 + c] = (float)s;
+			}
 		NN_PROF_END(117);
 	}
 	/* %118 bn_dx [64,128,7,7] <- %115, %95, %100, %96, %117, %116  (models/mnist_resnet.lua:11) */
@@ -2835,17 +2859,25 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x3 = m->param + 19552; /* batchnorm10.weight[128] */
 		const float *x4 = m->param + 19680; /* batchnorm10.bias[128] */
 		float *y = m->arena + 17661952;
+		float *scratch = m->arena + 16457728;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 128; c++) {
+		for (long bc = 0; bc < 8192; bc++) {
+			const int c = (int)(bc % 128);
+			const long o = bc*49;
+			double *pp = (double *)(void *)scratch + bc*2;
+			(void)c;
 			const float mean = x2[c], istd = x2[128 + c], k = istd * x3[c], beta = x4[c];
-			double sum[2] = {0, 0};
-			for (int b = 0; b < 64; b++) {
-				const long o = ((long)b*128 + c)*49;
-				nn_plane_sums(x0 + o, x1 + o, 49, mean, istd, k, beta, 1, 1, sum);
-			}
-			y[c] = (float)sum[0];
-			y[128 + c] = (float)sum[1];
+			pp[0] = 0;
+			pp[1] = 0;
+			nn_plane_sums(x0 + o, x1 + o, 49, mean, istd, k, beta, 1, 1, pp);
 		}
+		for (int c = 0; c < 128; c++)
+			for (int k = 0; k < 2; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*128 + c)*2 + k];
+				y[(k - 0)*128 + c] = (float)s;
+			}
 		NN_PROF_END(121);
 	}
 	/* %122 bn_pick [128] <- %121  (models/mnist_resnet.lua:11, grad.batchnorm10.bias) */
@@ -2956,17 +2988,25 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x3 = m->param + 18144; /* batchnorm9.weight[128] */
 		const float *x4 = m->param + 18272; /* batchnorm9.bias[128] */
 		float *y = m->arena + 17661952;
+		float *scratch = m->arena + 14049280;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 128; c++) {
+		for (long bc = 0; bc < 8192; bc++) {
+			const int c = (int)(bc % 128);
+			const long o = bc*49;
+			double *pp = (double *)(void *)scratch + bc*2;
+			(void)c;
 			const float mean = x2[c], istd = x2[128 + c], k = istd * x3[c], beta = x4[c];
-			double sum[2] = {0, 0};
-			for (int b = 0; b < 64; b++) {
-				const long o = ((long)b*128 + c)*49;
-				nn_plane_sums(x0 + o, x1 + o, 49, mean, istd, k, beta, 1, 1, sum);
-			}
-			y[c] = (float)sum[0];
-			y[128 + c] = (float)sum[1];
+			pp[0] = 0;
+			pp[1] = 0;
+			nn_plane_sums(x0 + o, x1 + o, 49, mean, istd, k, beta, 1, 1, pp);
 		}
+		for (int c = 0; c < 128; c++)
+			for (int k = 0; k < 2; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*128 + c)*2 + k];
+				y[(k - 0)*128 + c] = (float)s;
+			}
 		NN_PROF_END(128);
 	}
 	/* %129 bn_pick [128] <- %128  (models/mnist_resnet.lua:21, grad.batchnorm9.bias) */
@@ -3069,17 +3109,25 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x3 = m->param + 9824; /* batchnorm8.weight[64] */
 		const float *x4 = m->param + 9888; /* batchnorm8.bias[64] */
 		float *y = m->arena + 18576384;
+		float *scratch = m->arena + 13848576;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 64; c++) {
+		for (long bc = 0; bc < 4096; bc++) {
+			const int c = (int)(bc % 64);
+			const long o = bc*49;
+			double *pp = (double *)(void *)scratch + bc*2;
+			(void)c;
 			const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
-			double sum[2] = {0, 0};
-			for (int b = 0; b < 64; b++) {
-				const long o = ((long)b*64 + c)*49;
-				nn_plane_sums(x0 + o, x1 + o, 49, mean, istd, k, beta, 1, 1, sum);
-			}
-			y[c] = (float)sum[0];
-			y[64 + c] = (float)sum[1];
+			pp[0] = 0;
+			pp[1] = 0;
+			nn_plane_sums(x0 + o, x1 + o, 49, mean, istd, k, beta, 1, 1, pp);
 		}
+		for (int c = 0; c < 64; c++)
+			for (int k = 0; k < 2; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
+				y[(k - 0)*64 + c] = (float)s;
+			}
 		NN_PROF_END(134);
 	}
 	/* %135 bn_pick [64] <- %134  (models/mnist_resnet.lua:21, grad.batchnorm8.bias) */
@@ -3186,12 +3234,23 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
 		float *y = m->grad + 9184;
-		for (int c = 0; c < 64; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*64 + c)*196, 196);
-			y[c] = (float)sum;
+		float *scratch = m->arena + 14450688;
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 4096; bc++) {
+			const int c = (int)(bc % 64);
+			const long o = bc*196;
+			double *pp = (double *)(void *)scratch + bc*1;
+			(void)c;
+			pp[0] = 0;
+			pp[0] = nn_sum(x0 + o, 196);
 		}
+		for (int c = 0; c < 64; c++)
+			for (int k = 0; k < 1; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*64 + c)*1 + k];
+				y[(k - 0)*64 + c] = (float)s;
+			}
 		NN_PROF_END(141);
 	}
 	/* %142 bn_gamma_grad [64] <- %140, %58, %63  (models/mnist_resnet.lua:11, grad.batchnorm7.weight) */
@@ -3201,14 +3260,25 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 12845056; /* [64,64,14,14] */
 		const float *x2 = m->arena + 18779264; /* [3,64] */
 		float *y = m->grad + 9120;
+		float *scratch = m->arena + 14450688;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 64; c++) {
+		for (long bc = 0; bc < 4096; bc++) {
+			const int c = (int)(bc % 64);
+			const long o = bc*196;
+			double *pp = (double *)(void *)scratch + bc*2;
+			(void)c;
 			const float mean = x2[c], istd = x2[64 + c];
-			double sum[2] = {0, 0};
-			for (int b = 0; b < 64; b++)
-				nn_plane_sums(x0 + ((long)b*64 + c)*196, x1 + ((long)b*64 + c)*196, 196, mean, istd, 0, 0, 0, 1, sum);
-			y[c] = (float)sum[1];
+			pp[0] = 0;
+			pp[1] = 0;
+			nn_plane_sums(x0 + o, x1 + o, 196, mean, istd, 0, 0, 0, 1, pp);
 		}
+		for (int c = 0; c < 64; c++)
+			for (int k = 1; k < 2; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
+				y[(k - 1)*64 + c] = (float)s;
+			}
 		NN_PROF_END(142);
 	}
 	/* %143 bn_dx [64,64,14,14] <- %140, %58, %63, %59, %142, %141  (models/mnist_resnet.lua:11) */
@@ -3293,17 +3363,25 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x3 = m->param + 4896; /* batchnorm6.weight[64] */
 		const float *x4 = m->param + 4960; /* batchnorm6.bias[64] */
 		float *y = m->arena + 14450688;
+		float *scratch = m->arena + 12042240;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 64; c++) {
+		for (long bc = 0; bc < 4096; bc++) {
+			const int c = (int)(bc % 64);
+			const long o = bc*196;
+			double *pp = (double *)(void *)scratch + bc*2;
+			(void)c;
 			const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
-			double sum[2] = {0, 0};
-			for (int b = 0; b < 64; b++) {
-				const long o = ((long)b*64 + c)*196;
-				nn_plane_sums(x0 + o, x1 + o, 196, mean, istd, k, beta, 1, 1, sum);
-			}
-			y[c] = (float)sum[0];
-			y[64 + c] = (float)sum[1];
+			pp[0] = 0;
+			pp[1] = 0;
+			nn_plane_sums(x0 + o, x1 + o, 196, mean, istd, k, beta, 1, 1, pp);
 		}
+		for (int c = 0; c < 64; c++)
+			for (int k = 0; k < 2; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
+				y[(k - 0)*64 + c] = (float)s;
+			}
 		NN_PROF_END(146);
 	}
 	/* %147 bn_pick [64] <- %146  (models/mnist_resnet.lua:11, grad.batchnorm6.bias) */
@@ -3414,17 +3492,25 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x3 = m->param + 4192; /* batchnorm5.weight[64] */
 		const float *x4 = m->param + 4256; /* batchnorm5.bias[64] */
 		float *y = m->arena + 14450688;
+		float *scratch = m->arena + 8830976;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 64; c++) {
+		for (long bc = 0; bc < 4096; bc++) {
+			const int c = (int)(bc % 64);
+			const long o = bc*196;
+			double *pp = (double *)(void *)scratch + bc*2;
+			(void)c;
 			const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
-			double sum[2] = {0, 0};
-			for (int b = 0; b < 64; b++) {
-				const long o = ((long)b*64 + c)*196;
-				nn_plane_sums(x0 + o, x1 + o, 196, mean, istd, k, beta, 1, 1, sum);
-			}
-			y[c] = (float)sum[0];
-			y[64 + c] = (float)sum[1];
+			pp[0] = 0;
+			pp[1] = 0;
+			nn_plane_sums(x0 + o, x1 + o, 196, mean, istd, k, beta, 1, 1, pp);
 		}
+		for (int c = 0; c < 64; c++)
+			for (int k = 0; k < 2; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
+				y[(k - 0)*64 + c] = (float)s;
+			}
 		NN_PROF_END(153);
 	}
 	/* %154 bn_pick [64] <- %153  (models/mnist_resnet.lua:21, grad.batchnorm5.bias) */
@@ -3525,24 +3611,32 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x2 = m->arena + 18779936; /* [3,32] */
 		const float *x3 = m->param + 2080; /* batchnorm4.weight[32] */
 		const float *x4 = m->param + 2112; /* batchnorm4.bias[32] */
-		float *y = m->arena + 8429568;
+		float *y = m->arena + 8437760;
+		float *scratch = m->arena + 8429568;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 32; c++) {
+		for (long bc = 0; bc < 2048; bc++) {
+			const int c = (int)(bc % 32);
+			const long o = bc*196;
+			double *pp = (double *)(void *)scratch + bc*2;
+			(void)c;
 			const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
-			double sum[2] = {0, 0};
-			for (int b = 0; b < 64; b++) {
-				const long o = ((long)b*32 + c)*196;
-				nn_plane_sums(x0 + o, x1 + o, 196, mean, istd, k, beta, 1, 1, sum);
-			}
-			y[c] = (float)sum[0];
-			y[32 + c] = (float)sum[1];
+			pp[0] = 0;
+			pp[1] = 0;
+			nn_plane_sums(x0 + o, x1 + o, 196, mean, istd, k, beta, 1, 1, pp);
 		}
+		for (int c = 0; c < 32; c++)
+			for (int k = 0; k < 2; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
+				y[(k - 0)*32 + c] = (float)s;
+			}
 		NN_PROF_END(159);
 	}
 	/* %160 bn_pick [32] <- %159  (models/mnist_resnet.lua:21, grad.batchnorm4.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8429568; /* [2,32] */
+		const float *x0 = m->arena + 8437760; /* [2,32] */
 		float *y = m->grad + 2112;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
@@ -3551,7 +3645,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 	/* %161 bn_pick [32] <- %159  (models/mnist_resnet.lua:21, grad.batchnorm4.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8429568; /* [2,32] */
+		const float *x0 = m->arena + 8437760; /* [2,32] */
 		float *y = m->grad + 2080;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
@@ -3565,7 +3659,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x2 = m->arena + 18779936; /* [3,32] */
 		const float *x3 = m->param + 2080; /* batchnorm4.weight[32] */
 		const float *x4 = m->param + 2112; /* batchnorm4.bias[32] */
-		const float *x5 = m->arena + 8429568; /* [2,32] */
+		const float *x5 = m->arena + 8437760; /* [2,32] */
 		float *y = m->arena + 11239424;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3643,12 +3737,23 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
 		float *y = m->grad + 1760;
-		for (int c = 0; c < 32; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*32 + c)*784, 784);
-			y[c] = (float)sum;
+		float *scratch = m->arena + 9633792;
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 2048; bc++) {
+			const int c = (int)(bc % 32);
+			const long o = bc*784;
+			double *pp = (double *)(void *)scratch + bc*1;
+			(void)c;
+			pp[0] = 0;
+			pp[0] = nn_sum(x0 + o, 784);
 		}
+		for (int c = 0; c < 32; c++)
+			for (int k = 0; k < 1; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*32 + c)*1 + k];
+				y[(k - 0)*32 + c] = (float)s;
+			}
 		NN_PROF_END(166);
 	}
 	/* %167 bn_gamma_grad [32] <- %165, %21, %26  (models/mnist_resnet.lua:11, grad.batchnorm3.weight) */
@@ -3658,14 +3763,25 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 6422528; /* [64,32,28,28] */
 		const float *x2 = m->arena + 18779840; /* [3,32] */
 		float *y = m->grad + 1728;
+		float *scratch = m->arena + 9633792;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 32; c++) {
+		for (long bc = 0; bc < 2048; bc++) {
+			const int c = (int)(bc % 32);
+			const long o = bc*784;
+			double *pp = (double *)(void *)scratch + bc*2;
+			(void)c;
 			const float mean = x2[c], istd = x2[32 + c];
-			double sum[2] = {0, 0};
-			for (int b = 0; b < 64; b++)
-				nn_plane_sums(x0 + ((long)b*32 + c)*784, x1 + ((long)b*32 + c)*784, 784, mean, istd, 0, 0, 0, 1, sum);
-			y[c] = (float)sum[1];
+			pp[0] = 0;
+			pp[1] = 0;
+			nn_plane_sums(x0 + o, x1 + o, 784, mean, istd, 0, 0, 0, 1, pp);
 		}
+		for (int c = 0; c < 32; c++)
+			for (int k = 1; k < 2; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
+				y[(k - 1)*32 + c] = (float)s;
+			}
 		NN_PROF_END(167);
 	}
 	/* %168 bn_dx [64,32,28,28] <- %165, %21, %26, %22, %167, %166  (models/mnist_resnet.lua:11) */
@@ -3749,17 +3865,25 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x3 = m->param + 640; /* batchnorm2.weight[32] */
 		const float *x4 = m->param + 672; /* batchnorm2.bias[32] */
 		float *y = m->arena + 9633792;
+		float *scratch = m->arena + 4816896;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 32; c++) {
+		for (long bc = 0; bc < 2048; bc++) {
+			const int c = (int)(bc % 32);
+			const long o = bc*784;
+			double *pp = (double *)(void *)scratch + bc*2;
+			(void)c;
 			const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
-			double sum[2] = {0, 0};
-			for (int b = 0; b < 64; b++) {
-				const long o = ((long)b*32 + c)*784;
-				nn_plane_sums(x0 + o, x1 + o, 784, mean, istd, k, beta, 1, 1, sum);
-			}
-			y[c] = (float)sum[0];
-			y[32 + c] = (float)sum[1];
+			pp[0] = 0;
+			pp[1] = 0;
+			nn_plane_sums(x0 + o, x1 + o, 784, mean, istd, k, beta, 1, 1, pp);
 		}
+		for (int c = 0; c < 32; c++)
+			for (int k = 0; k < 2; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
+				y[(k - 0)*32 + c] = (float)s;
+			}
 		NN_PROF_END(171);
 	}
 	/* %172 bn_pick [32] <- %171  (models/mnist_resnet.lua:11, grad.batchnorm2.bias) */
@@ -3870,17 +3994,25 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x3 = m->param + 288; /* batchnorm1.weight[32] */
 		const float *x4 = m->param + 320; /* batchnorm1.bias[32] */
 		float *y = m->arena + 3211264;
+		float *scratch = m->arena + 1605632;
 		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 32; c++) {
+		for (long bc = 0; bc < 2048; bc++) {
+			const int c = (int)(bc % 32);
+			const long o = bc*784;
+			double *pp = (double *)(void *)scratch + bc*2;
+			(void)c;
 			const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
-			double sum[2] = {0, 0};
-			for (int b = 0; b < 64; b++) {
-				const long o = ((long)b*32 + c)*784;
-				nn_plane_sums(x0 + o, x1 + o, 784, mean, istd, k, beta, 1, 1, sum);
-			}
-			y[c] = (float)sum[0];
-			y[32 + c] = (float)sum[1];
+			pp[0] = 0;
+			pp[1] = 0;
+			nn_plane_sums(x0 + o, x1 + o, 784, mean, istd, k, beta, 1, 1, pp);
 		}
+		for (int c = 0; c < 32; c++)
+			for (int k = 0; k < 2; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
+				y[(k - 0)*32 + c] = (float)s;
+			}
 		NN_PROF_END(178);
 	}
 	/* %179 bn_pick [32] <- %178  (models/mnist_resnet.lua:27, grad.batchnorm1.bias) */

@@ -127,3 +127,41 @@ void ew_emit(Emit *e, Node *n)
 {
 	emit_pointwise(e, n, n->op->ew_chan, n->op->ew);
 }
+
+/* Per-channel sums over the planes of [outer, ch, inner]: the planes in
+ * memory order (threads own planes; `call` adds plane bc's nsum sums at
+ * offset o of channel c into the doubles pp[0…nsum), zeroed), each into
+ * its own doubles of the scratch; then each channel's planes add up in
+ * order into y[(k − skip)·ch + c] for the sums k ≥ skip.  The same bits
+ * for any thread count, and the same as a channel-by-channel walk that
+ * adds plane after plane. */
+void emit_plane_reduce(Emit *e, long outer, int ch, long inner, int nsum,
+                       int skip, const char *consts, const char *call)
+{
+	if (outer * ch * inner >= PAR_MIN)
+		emit_line(e, "NN_OMP(\"omp parallel for schedule(static)\")");
+	emit_line(e, "for (long bc = 0; bc < %ld; bc++) {", outer * ch);
+	emit_line(e, "\tconst int c = (int)(bc %% %d);", ch);
+	emit_line(e, "\tconst long o = bc*%ld;", inner);
+	emit_line(e, "\tdouble *pp = (double *)(void *)scratch + bc*%d;", nsum);
+	emit_line(e, "\t(void)c;");
+	if (consts)
+		emit_line(e, "\t%s", consts);
+	for (int k = 0; k < nsum; k++)
+		emit_line(e, "\tpp[%d] = 0;", k);
+	emit_line(e, "\t%s", call);
+	emit_line(e, "}");
+	emit_line(e, "for (int c = 0; c < %d; c++)", ch);
+	emit_line(e, "\tfor (int k = %d; k < %d; k++) {", skip, nsum);
+	emit_line(e, "\t\tdouble s = 0;");
+	emit_line(e, "\t\tfor (long b = 0; b < %ld; b++)", outer);
+	emit_line(e, "\t\t\ts += ((const double *)(void *)scratch)[(b*%d + c)*%d "
+	             "+ k];", ch, nsum);
+	emit_line(e, "\t\ty[(k - %d)*%d + c] = (float)s;", skip, ch);
+	emit_line(e, "\t}");
+}
+
+long plane_reduce_scratch(long outer, int ch, int nsum)
+{
+	return 2 * outer * ch * nsum;   /* doubles, as floats */
+}

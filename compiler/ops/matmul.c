@@ -175,6 +175,7 @@ static void bias_grad_emit(Emit *e, Node *n)
 	int ch;
 	bias_split(e, in_node(e->c, n, 0), &outer, &ch, &inner);
 	if (inner == 1) {   /* in double, in b order, as nn_sum adds planes */
+		emit_line(e, "(void)scratch;");
 		emit_line(e, "for (int c = 0; c < %d; c++) {", ch);
 		emit_line(e, "\tdouble sum = 0;");
 		emit_line(e, "\tfor (int b = 0; b < %ld; b++)", outer);
@@ -184,17 +185,22 @@ static void bias_grad_emit(Emit *e, Node *n)
 		return;
 	}
 	/* per channel, plane by plane in double (the prelude's nn_sum) */
-	emit_line(e, "for (int c = 0; c < %d; c++) {", ch);
-	emit_line(e, "\tdouble sum = 0;");
-	emit_line(e, "\tfor (int b = 0; b < %ld; b++)", outer);
-	emit_line(e, "\t\tsum += nn_sum(x0 + ((long)b*%d + c)*%ld, %ld);", ch,
-	          inner, inner);
-	emit_line(e, "\ty[c] = (float)sum;");
-	emit_line(e, "}");
+	emit_plane_reduce(e, outer, ch, inner, 1, 0, NULL, ctx_sprintf(e->c,
+	                  "pp[0] = nn_sum(x0 + o, %ld);", inner));
+}
+
+/* The planes' sums (emit_plane_reduce); none for [B,F]. */
+static long bias_grad_scratch(Ctx *c, Node *n)
+{
+	const Node *x = in_node(c, n, 0);
+	long outer = x->shape.d[0] == BATCH ? c->recipe.batch : x->shape.d[0];
+	long inner = shape_numel(&x->shape, c->recipe.batch) / (outer *
+	             x->shape.d[1]);
+	return inner == 1 ? 0 : plane_reduce_scratch(outer, x->shape.d[1], 1);
 }
 
 const OpDef op_bias_grad = {
 	.name = "bias_grad", .nin = 1,
 	.shape = bias_grad_shape, .emit = bias_grad_emit,
-	.print_attr = print_no_attr,
+	.scratch = bias_grad_scratch, .print_attr = print_no_attr,
 };

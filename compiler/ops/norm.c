@@ -282,29 +282,35 @@ static const char *per_channel(Ctx *c, Node *n)
 	return NULL;
 }
 
-/* dγ[c] = Σ dy·x̂ over the channel's values, in double. */
+/* Two doubles a plane (emit_plane_reduce) of input `in`. */
+static long sums_scratch_of(Ctx *c, Node *n, int in, int nsum)
+{
+	const Node *x = in_node(c, n, in);
+	long outer = x->shape.d[0] == BATCH ? c->recipe.batch : x->shape.d[0];
+	return plane_reduce_scratch(outer, x->shape.d[1], nsum);
+}
+
+static long sums_scratch(Ctx *c, Node *n)
+{
+	return sums_scratch_of(c, n, 0, 2);
+}
+
+/* dγ[c] = Σ dy·x̂ over the channel's values, in double: the second sum of
+ * nn_plane_sums, the first (Σ dy) is dropped. */
 static void bn_gamma_grad_emit(Emit *e, Node *n)
 {
 	Split s = split_of(e, in_node(e->c, n, 0));
-	int C = s.ch;
-	par_for(e, s.n * C);
-	emit_line(e, "for (int c = 0; c < %d; c++) {", C);
-	e->indent++;
-	emit_line(e, "const float mean = x2[c], istd = x2[%d + c];", C);
-	emit_line(e, "double sum[2] = {0, 0};");
-	emit_line(e, "for (int b = 0; b < %ld; b++)", s.outer);
-	emit_line(e, "\tnn_plane_sums(%s, %s, %ld, mean, istd, 0, 0, 0, 1, sum);",
-	          plane_at(e, &s), ctx_sprintf(e->c, "x1 + ((long)b*%d + c)*%ld",
-	          s.ch, s.inner), s.inner);
-	emit_line(e, "y[c] = (float)sum[1];");
-	e->indent--;
-	emit_line(e, "}");
+	emit_plane_reduce(e, s.outer, s.ch, s.inner, 2, 1, ctx_sprintf(e->c,
+	                  "const float mean = x2[c], istd = x2[%d + c];", s.ch),
+	                  ctx_sprintf(e->c, "nn_plane_sums(x0 + o, x1 + o, %ld, "
+	                  "mean, istd, 0, 0, 0, 1, pp);", s.inner));
 }
 
 const OpDef op_bn_gamma_grad = {
 	.name = "bn_gamma_grad", .nin = 3, .traits = OT_TRAIN_ONLY,
 	.shape = per_channel, .emit = bn_gamma_grad_emit,
-	.flops = bn_apply_flops, .print_attr = print_no_attr,
+	.scratch = sums_scratch, .flops = bn_apply_flops,
+	.print_attr = print_no_attr,
 };
 
 /* dx = γ·istd·(dy − dβ/N − x̂·dγ/N), the batch statistics' own gradient
@@ -389,28 +395,19 @@ static const char *bn_relu_sums_shape(Ctx *c, Node *n)
 static void bn_relu_sums_emit(Emit *e, Node *n)
 {
 	Split s = split_of(e, in_node(e->c, n, 0));
-	int C = s.ch;
-	par_for(e, s.n * C);
-	emit_line(e, "for (int c = 0; c < %d; c++) {", C);
-	e->indent++;
-	emit_line(e, "const float mean = x2[c], istd = x2[%d + c], k = istd * "
-	             "x3[c], beta = x4[c];", C);
-	emit_line(e, "double sum[2] = {0, 0};");
-	emit_line(e, "for (int b = 0; b < %ld; b++) {", s.outer);
-	emit_line(e, "\tconst long o = ((long)b*%d + c)*%ld;", C, s.inner);
-	emit_line(e, "\tnn_plane_sums(x0 + o, x1 + o, %ld, mean, istd, k, "
-	             "beta, 1, 1, sum);", s.inner);
-	emit_line(e, "}");
-	emit_line(e, "y[c] = (float)sum[0];");
-	emit_line(e, "y[%d + c] = (float)sum[1];", C);
-	e->indent--;
-	emit_line(e, "}");
+	emit_plane_reduce(e, s.outer, s.ch, s.inner, 2, 0, ctx_sprintf(e->c,
+	                  "const float mean = x2[c], istd = x2[%d + c], k = istd * "
+	                  "x3[c], beta = x4[c];", s.ch), ctx_sprintf(e->c,
+	                  "nn_plane_sums(x0 + o, x1 + o, %ld, mean, istd, k, beta, "
+	                  "1, 1, pp);", s.inner));
 }
+
 
 const OpDef op_bn_relu_sums = {
 	.name = "bn_relu_sums", .nin = 5, .traits = OT_TRAIN_ONLY | OT_FUSED,
 	.shape = bn_relu_sums_shape, .emit = bn_relu_sums_emit,
-	.flops = bn_apply_flops, .print_attr = print_no_attr,
+	.scratch = sums_scratch, .flops = bn_apply_flops,
+	.print_attr = print_no_attr,
 };
 
 /* Row *attr of a [2,C] tensor. */
@@ -572,26 +569,19 @@ static void bn_relu_pool_sums_emit(Emit *e, Node *n)
 	const Node *x = in_node(e->c, n, 1);
 	PoolPlane p = pool_plane(e, x);
 	Split s = split_of(e, x);
-	int C = s.ch;
-	par_for(e, s.n * C);
-	emit_line(e, "for (int c = 0; c < %d; c++) {", C);
-	e->indent++;
-	emit_line(e, "const float mean = x2[c], istd = x2[%d + c], k = istd * "
-	             "x3[c], beta = x4[c];", C);
-	emit_line(e, "double sum[2] = {0, 0};");
-	emit_line(e, "for (int b = 0; b < %ld; b++) {", s.outer);
-	emit_line(e, "\tconst long bc = (long)b*%d + c, o = bc*%ld;", C, p.HW);
-	emit_line(e, "\tfloat r[%ld], g[%ld];", p.HW, p.HW);
-	emit_line(e, "\tnn_bn_fwd(x1 + o, r, %ld, mean, k, beta, 1);", p.HW);
-	emit_line(e, "\tnn_maxpool2_grad(r, x0 + bc*%ld, %d, %d, %d, %d, g);",
-	          p.OHW, p.H, p.W, p.OH, p.OW);
-	emit_line(e, "\tnn_plane_sums(g, x1 + o, %ld, mean, istd, k, beta, 1, "
-	             "1, sum);", p.HW);
-	emit_line(e, "}");
-	emit_line(e, "y[c] = (float)sum[0];");
-	emit_line(e, "y[%d + c] = (float)sum[1];", C);
-	e->indent--;
-	emit_line(e, "}");
+	emit_plane_reduce(e, s.outer, s.ch, s.inner, 2, 0, ctx_sprintf(e->c,
+	    "const float mean = x2[c], istd = x2[%d + c], k = istd * x3[c], "
+	    "beta = x4[c];", s.ch), ctx_sprintf(e->c, "float r[%ld], g[%ld];  "
+	    "/* relu(bn(x)) of the plane, the pool's gradient in it */\n"
+	    "\tnn_bn_fwd(x1 + o, r, %ld, mean, k, beta, 1);\n"
+	    "\tnn_maxpool2_grad(r, x0 + bc*%ld, %d, %d, %d, %d, g);\n"
+	    "\tnn_plane_sums(g, x1 + o, %ld, mean, istd, k, beta, 1, 1, pp);",
+	    p.HW, p.HW, p.HW, p.OHW, p.H, p.W, p.OH, p.OW, p.HW));
+}
+
+static long pool_sums_scratch(Ctx *c, Node *n)
+{
+	return sums_scratch_of(c, n, 1, 2);
 }
 
 static const char *bn_relu_pool_sums_shape(Ctx *c, Node *n)
@@ -609,6 +599,7 @@ static double bn_relu_pool_bwd_flops(Ctx *c, Node *n)
 const OpDef op_bn_relu_pool_sums = {
 	.name = "bn_relu_pool_sums", .nin = 5, .traits = OT_TRAIN_ONLY | OT_FUSED,
 	.shape = bn_relu_pool_sums_shape, .emit = bn_relu_pool_sums_emit,
+	.scratch = pool_sums_scratch,
 	.flops = bn_relu_pool_bwd_flops, .print_attr = print_no_attr,
 };
 
