@@ -185,8 +185,11 @@ static void emit_node(Emit *e, Node *n)
 		Storage st = home(c, a)->st;
 		if (mut && st != ST_PARAM && st != ST_STATE)
 			bug("%s writes %%%d, which is not persistent", n->op->name, a->id);
-		emit_line(e, "%s%s *x%d = %s;%*s/* %s%s */", mut ? "" : "const ",
-		          a->dtype == DT_I32 ? "int32_t" : "float", i, ptr(c, a),
+		/* an update's operands are distinct persistent regions: restrict
+		 * lets its loops vectorize without runtime alias checks */
+		emit_line(e, "%s%s *%sx%d = %s;%*s/* %s%s */", mut ? "" : "const ",
+		          a->dtype == DT_I32 ? "int32_t" : "float",
+		          n->op->traits & OT_UPDATE ? "restrict " : "", i, ptr(c, a),
 		          1, "", a->name ? a->name : "", shape_c(c, &a->shape));
 	}
 	if (n->st != ST_NONE)

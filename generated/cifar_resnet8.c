@@ -60,6 +60,15 @@ typedef __m256 nn_vec;
 #else
 #define NN_OMP(x)
 #endif
+/* Before a loop whose iterations are independent (y[i] from x[i], an
+ * optimizer's update): gcc at -O2 vectorizes only what needs no runtime
+ * alias check, and the operands of these loops may be the same array
+ * (in place) or are distinct ones it cannot prove so. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define NN_IVDEP _Pragma("GCC ivdep")
+#else
+#define NN_IVDEP
+#endif
 #if defined(__GNUC__)
 #define NN_KERNEL static inline __attribute__((unused))
 #else
@@ -1421,7 +1430,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		const float *x1 = m->arena + 1048576; /* [64,16,32,32] */
 		float *y = m->arena + 6291456;
 		NN_OMP("omp parallel for simd schedule(static)")
-		for (long i = 0; i < 1048576; i++)
+		NN_IVDEP for (long i = 0; i < 1048576; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 		NN_PROF_END(29);
 	}
@@ -1637,7 +1646,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		const float *x1 = m->arena + 8912896; /* [64,32,16,16] */
 		float *y = m->arena + 9437184;
 		NN_OMP("omp parallel for simd schedule(static)")
-		for (long i = 0; i < 524288; i++)
+		NN_IVDEP for (long i = 0; i < 524288; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 		NN_PROF_END(57);
 	}
@@ -1853,7 +1862,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		const float *x1 = m->arena + 9175040; /* [64,64,8,8] */
 		float *y = m->arena + 10485760;
 		NN_OMP("omp parallel for simd schedule(static)")
-		for (long i = 0; i < 262144; i++)
+		NN_IVDEP for (long i = 0; i < 262144; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 		NN_PROF_END(85);
 	}
@@ -1891,7 +1900,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++) {
 				const long o = (b*10 + c)*1;
-				for (long i = 0; i < 1; i++)
+				NN_IVDEP for (long i = 0; i < 1; i++)
 					y[o + i] = (x0[o + i]) + (x1[c]);
 			}
 		NN_PROF_END(90);
@@ -2093,7 +2102,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		const float *x1 = m->arena + 1048576; /* [64,16,32,32] */
 		float *y = m->arena + 6291456;
 		NN_OMP("omp parallel for simd schedule(static)")
-		for (long i = 0; i < 1048576; i++)
+		NN_IVDEP for (long i = 0; i < 1048576; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
 	/* %31 conv2d [64,32,16,16] <- %29, %30  (models/cifar_resnet8.lua:23) */
@@ -2262,7 +2271,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		const float *x1 = m->arena + 8912896; /* [64,32,16,16] */
 		float *y = m->arena + 9437184;
 		NN_OMP("omp parallel for simd schedule(static)")
-		for (long i = 0; i < 524288; i++)
+		NN_IVDEP for (long i = 0; i < 524288; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
 	/* %59 conv2d [64,64,8,8] <- %57, %58  (models/cifar_resnet8.lua:23) */
@@ -2431,7 +2440,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		const float *x1 = m->arena + 9175040; /* [64,64,8,8] */
 		float *y = m->arena + 10485760;
 		NN_OMP("omp parallel for simd schedule(static)")
-		for (long i = 0; i < 262144; i++)
+		NN_IVDEP for (long i = 0; i < 262144; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
 	/* %86 global_avgpool [64,64] <- %85  (models/cifar_resnet8.lua:34) */
@@ -2463,7 +2472,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++) {
 				const long o = (b*10 + c)*1;
-				for (long i = 0; i < 1; i++)
+				NN_IVDEP for (long i = 0; i < 1; i++)
 					y[o + i] = (x0[o + i]) + (x1[c]);
 			}
 	}
@@ -2575,7 +2584,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 10485760; /* [64,64,8,8] */
 		float *y = m->arena + 5505024;
 		NN_OMP("omp parallel for simd schedule(static)")
-		for (long i = 0; i < 262144; i++)
+		NN_IVDEP for (long i = 0; i < 262144; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(97);
 	}
@@ -3009,7 +3018,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 5242880; /* [64,32,16,16] */
 		float *y = m->arena + 8912896;
 		NN_OMP("omp parallel for simd schedule(static)")
-		for (long i = 0; i < 524288; i++)
+		NN_IVDEP for (long i = 0; i < 524288; i++)
 			y[i] = (x0[i]) + (x1[i]);
 		NN_PROF_END(114);
 	}
@@ -3020,7 +3029,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 9437184; /* [64,32,16,16] */
 		float *y = m->arena + 8912896;
 		NN_OMP("omp parallel for simd schedule(static)")
-		for (long i = 0; i < 524288; i++)
+		NN_IVDEP for (long i = 0; i < 524288; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(115);
 	}
@@ -3454,7 +3463,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 7340032; /* [64,16,32,32] */
 		float *y = m->arena + 5242880;
 		NN_OMP("omp parallel for simd schedule(static)")
-		for (long i = 0; i < 1048576; i++)
+		NN_IVDEP for (long i = 0; i < 1048576; i++)
 			y[i] = (x0[i]) + (x1[i]);
 		NN_PROF_END(132);
 	}
@@ -3465,7 +3474,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 6291456; /* [64,16,32,32] */
 		float *y = m->arena + 5242880;
 		NN_OMP("omp parallel for simd schedule(static)")
-		for (long i = 0; i < 1048576; i++)
+		NN_IVDEP for (long i = 0; i < 1048576; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(133);
 	}
@@ -3750,7 +3759,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 2097152; /* [64,16,32,32] */
 		float *y = m->arena + 5242880;
 		NN_OMP("omp parallel for simd schedule(static)")
-		for (long i = 0; i < 1048576; i++)
+		NN_IVDEP for (long i = 0; i < 1048576; i++)
 			y[i] = (x0[i]) + (x1[i]);
 		NN_PROF_END(145);
 	}
@@ -3873,9 +3882,9 @@ static void update(cifar_resnet8 *m)
 	/* %9 bn_running <- %8, %6, %7  (models/cifar_resnet8.lua:30) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11011552; /* [3,16] */
-		float *x1 = m->state_f + 78048; /* batchnorm1.running_mean[16] */
-		float *x2 = m->state_f + 78064; /* batchnorm1.running_var[16] */
+		const float *restrict x0 = m->arena + 11011552; /* [3,16] */
+		float *restrict x1 = m->state_f + 78048; /* batchnorm1.running_mean[16] */
+		float *restrict x2 = m->state_f + 78064; /* batchnorm1.running_var[16] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·65536/65535 */
 		for (int c = 0; c < 16; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3886,9 +3895,9 @@ static void update(cifar_resnet8 *m)
 	/* %18 bn_running <- %17, %15, %16  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11011600; /* [3,16] */
-		float *x1 = m->state_f + 78080; /* batchnorm2.running_mean[16] */
-		float *x2 = m->state_f + 78096; /* batchnorm2.running_var[16] */
+		const float *restrict x0 = m->arena + 11011600; /* [3,16] */
+		float *restrict x1 = m->state_f + 78080; /* batchnorm2.running_mean[16] */
+		float *restrict x2 = m->state_f + 78096; /* batchnorm2.running_var[16] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·65536/65535 */
 		for (int c = 0; c < 16; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3899,9 +3908,9 @@ static void update(cifar_resnet8 *m)
 	/* %27 bn_running <- %26, %24, %25  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11011648; /* [3,16] */
-		float *x1 = m->state_f + 78112; /* batchnorm3.running_mean[16] */
-		float *x2 = m->state_f + 78128; /* batchnorm3.running_var[16] */
+		const float *restrict x0 = m->arena + 11011648; /* [3,16] */
+		float *restrict x1 = m->state_f + 78112; /* batchnorm3.running_mean[16] */
+		float *restrict x2 = m->state_f + 78128; /* batchnorm3.running_var[16] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·65536/65535 */
 		for (int c = 0; c < 16; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3912,9 +3921,9 @@ static void update(cifar_resnet8 *m)
 	/* %37 bn_running <- %36, %34, %35  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11011264; /* [3,32] */
-		float *x1 = m->state_f + 78144; /* batchnorm4.running_mean[32] */
-		float *x2 = m->state_f + 78176; /* batchnorm4.running_var[32] */
+		const float *restrict x0 = m->arena + 11011264; /* [3,32] */
+		float *restrict x1 = m->state_f + 78144; /* batchnorm4.running_mean[32] */
+		float *restrict x2 = m->state_f + 78176; /* batchnorm4.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·16384/16383 */
 		for (int c = 0; c < 32; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3925,9 +3934,9 @@ static void update(cifar_resnet8 *m)
 	/* %46 bn_running <- %45, %43, %44  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11011360; /* [3,32] */
-		float *x1 = m->state_f + 78208; /* batchnorm5.running_mean[32] */
-		float *x2 = m->state_f + 78240; /* batchnorm5.running_var[32] */
+		const float *restrict x0 = m->arena + 11011360; /* [3,32] */
+		float *restrict x1 = m->state_f + 78208; /* batchnorm5.running_mean[32] */
+		float *restrict x2 = m->state_f + 78240; /* batchnorm5.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·16384/16383 */
 		for (int c = 0; c < 32; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3938,9 +3947,9 @@ static void update(cifar_resnet8 *m)
 	/* %55 bn_running <- %54, %52, %53  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11011456; /* [3,32] */
-		float *x1 = m->state_f + 78272; /* batchnorm6.running_mean[32] */
-		float *x2 = m->state_f + 78304; /* batchnorm6.running_var[32] */
+		const float *restrict x0 = m->arena + 11011456; /* [3,32] */
+		float *restrict x1 = m->state_f + 78272; /* batchnorm6.running_mean[32] */
+		float *restrict x2 = m->state_f + 78304; /* batchnorm6.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·16384/16383 */
 		for (int c = 0; c < 32; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3951,9 +3960,9 @@ static void update(cifar_resnet8 *m)
 	/* %65 bn_running <- %64, %62, %63  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11010688; /* [3,64] */
-		float *x1 = m->state_f + 78336; /* batchnorm7.running_mean[64] */
-		float *x2 = m->state_f + 78400; /* batchnorm7.running_var[64] */
+		const float *restrict x0 = m->arena + 11010688; /* [3,64] */
+		float *restrict x1 = m->state_f + 78336; /* batchnorm7.running_mean[64] */
+		float *restrict x2 = m->state_f + 78400; /* batchnorm7.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·4096/4095 */
 		for (int c = 0; c < 64; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3964,9 +3973,9 @@ static void update(cifar_resnet8 *m)
 	/* %74 bn_running <- %73, %71, %72  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11010880; /* [3,64] */
-		float *x1 = m->state_f + 78464; /* batchnorm8.running_mean[64] */
-		float *x2 = m->state_f + 78528; /* batchnorm8.running_var[64] */
+		const float *restrict x0 = m->arena + 11010880; /* [3,64] */
+		float *restrict x1 = m->state_f + 78464; /* batchnorm8.running_mean[64] */
+		float *restrict x2 = m->state_f + 78528; /* batchnorm8.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·4096/4095 */
 		for (int c = 0; c < 64; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3977,9 +3986,9 @@ static void update(cifar_resnet8 *m)
 	/* %83 bn_running <- %82, %80, %81  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11011072; /* [3,64] */
-		float *x1 = m->state_f + 78592; /* batchnorm9.running_mean[64] */
-		float *x2 = m->state_f + 78656; /* batchnorm9.running_var[64] */
+		const float *restrict x0 = m->arena + 11011072; /* [3,64] */
+		float *restrict x1 = m->state_f + 78592; /* batchnorm9.running_mean[64] */
+		float *restrict x2 = m->state_f + 78656; /* batchnorm9.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·4096/4095 */
 		for (int c = 0; c < 64; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -3990,10 +3999,10 @@ static void update(cifar_resnet8 *m)
 	/* %183 sgd_update <- %180, %181, %182  (models/cifar_resnet8.lua:41) */
 	{
 		NN_PROF_BEGIN;
-		float *x0 = m->param + 0; /* params[78048] */
-		const float *x1 = m->grad + 0; /* grads[78048] */
-		float *x2 = m->state_f + 0; /* optim.momentum_buffer[78048] */
-		for (long i = 0; i < 78048; i++) {
+		float *restrict x0 = m->param + 0; /* params[78048] */
+		const float *restrict x1 = m->grad + 0; /* grads[78048] */
+		float *restrict x2 = m->state_f + 0; /* optim.momentum_buffer[78048] */
+		NN_IVDEP for (long i = 0; i < 78048; i++) {
 			float g = x1[i];
 			g += 0.000500000024f*x0[i];
 			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + g;

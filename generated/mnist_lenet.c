@@ -60,6 +60,15 @@ typedef __m256 nn_vec;
 #else
 #define NN_OMP(x)
 #endif
+/* Before a loop whose iterations are independent (y[i] from x[i], an
+ * optimizer's update): gcc at -O2 vectorizes only what needs no runtime
+ * alias check, and the operands of these loops may be the same array
+ * (in place) or are distinct ones it cannot prove so. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define NN_IVDEP _Pragma("GCC ivdep")
+#else
+#define NN_IVDEP
+#endif
 #if defined(__GNUC__)
 #define NN_KERNEL static inline __attribute__((unused))
 #else
@@ -1176,7 +1185,7 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 6; c++) {
 				const long o = (b*6 + c)*784;
-				for (long i = 0; i < 784; i++)
+				NN_IVDEP for (long i = 0; i < 784; i++)
 					y[o + i] = ((x0[o + i]) + (x1[c])) > 0 ? ((x0[o + i]) + (x1[c])) : 0;
 			}
 		NN_PROF_END(5);
@@ -1231,7 +1240,7 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
 				const long o = (b*16 + c)*100;
-				for (long i = 0; i < 100; i++)
+				NN_IVDEP for (long i = 0; i < 100; i++)
 					y[o + i] = ((x0[o + i]) + (x1[c])) > 0 ? ((x0[o + i]) + (x1[c])) : 0;
 			}
 		NN_PROF_END(10);
@@ -1268,7 +1277,7 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 120; c++) {
 				const long o = (b*120 + c)*1;
-				for (long i = 0; i < 1; i++)
+				NN_IVDEP for (long i = 0; i < 1; i++)
 					y[o + i] = ((x0[o + i]) + (x1[c])) > 0 ? ((x0[o + i]) + (x1[c])) : 0;
 			}
 		NN_PROF_END(16);
@@ -1292,7 +1301,7 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 84; c++) {
 				const long o = (b*84 + c)*1;
-				for (long i = 0; i < 1; i++)
+				NN_IVDEP for (long i = 0; i < 1; i++)
 					y[o + i] = ((x0[o + i]) + (x1[c])) > 0 ? ((x0[o + i]) + (x1[c])) : 0;
 			}
 		NN_PROF_END(20);
@@ -1316,7 +1325,7 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++) {
 				const long o = (b*10 + c)*1;
-				for (long i = 0; i < 1; i++)
+				NN_IVDEP for (long i = 0; i < 1; i++)
 					y[o + i] = (x0[o + i]) + (x1[c]);
 			}
 		NN_PROF_END(24);
@@ -1384,7 +1393,7 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 6; c++) {
 				const long o = (b*6 + c)*784;
-				for (long i = 0; i < 784; i++)
+				NN_IVDEP for (long i = 0; i < 784; i++)
 					y[o + i] = ((x0[o + i]) + (x1[c])) > 0 ? ((x0[o + i]) + (x1[c])) : 0;
 			}
 	}
@@ -1433,7 +1442,7 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
 				const long o = (b*16 + c)*100;
-				for (long i = 0; i < 100; i++)
+				NN_IVDEP for (long i = 0; i < 100; i++)
 					y[o + i] = ((x0[o + i]) + (x1[c])) > 0 ? ((x0[o + i]) + (x1[c])) : 0;
 			}
 	}
@@ -1464,7 +1473,7 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 120; c++) {
 				const long o = (b*120 + c)*1;
-				for (long i = 0; i < 1; i++)
+				NN_IVDEP for (long i = 0; i < 1; i++)
 					y[o + i] = ((x0[o + i]) + (x1[c])) > 0 ? ((x0[o + i]) + (x1[c])) : 0;
 			}
 	}
@@ -1484,7 +1493,7 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 84; c++) {
 				const long o = (b*84 + c)*1;
-				for (long i = 0; i < 1; i++)
+				NN_IVDEP for (long i = 0; i < 1; i++)
 					y[o + i] = ((x0[o + i]) + (x1[c])) > 0 ? ((x0[o + i]) + (x1[c])) : 0;
 			}
 	}
@@ -1504,7 +1513,7 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++) {
 				const long o = (b*10 + c)*1;
-				for (long i = 0; i < 1; i++)
+				NN_IVDEP for (long i = 0; i < 1; i++)
 					y[o + i] = (x0[o + i]) + (x1[c]);
 			}
 	}
@@ -1601,7 +1610,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 84480; /* [64,84] */
 		const float *x1 = m->arena + 286208; /* [64,84] */
 		float *y = m->arena + 84480;
-		for (long i = 0; i < 5376; i++)
+		NN_IVDEP for (long i = 0; i < 5376; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(30);
 	}
@@ -1646,7 +1655,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 76800; /* [64,120] */
 		const float *x1 = m->arena + 291584; /* [64,120] */
 		float *y = m->arena + 76800;
-		for (long i = 0; i < 7680; i++)
+		NN_IVDEP for (long i = 0; i < 7680; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(34);
 	}
@@ -1706,7 +1715,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 102400; /* [64,16,10,10] */
 		float *y = m->arena + 0;
 		NN_OMP("omp parallel for simd schedule(static)")
-		for (long i = 0; i < 102400; i++)
+		NN_IVDEP for (long i = 0; i < 102400; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(40);
 	}
@@ -1823,7 +1832,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 301056; /* [64,6,28,28] */
 		float *y = m->arena + 0;
 		NN_OMP("omp parallel for simd schedule(static)")
-		for (long i = 0; i < 301056; i++)
+		NN_IVDEP for (long i = 0; i < 301056; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(45);
 	}
@@ -1903,15 +1912,15 @@ static void update(mnist_lenet *m)
 	/* %72 adam_update <- %68, %69, %70, %71  (models/mnist_lenet.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		float *x0 = m->param + 0; /* params[61760] */
-		const float *x1 = m->grad + 0; /* grads[61760] */
-		float *x2 = m->state_f + 0; /* optim.exp_avg[61760] */
-		float *x3 = m->state_f + 61760; /* optim.exp_avg_sq[61760] */
+		float *restrict x0 = m->param + 0; /* params[61760] */
+		const float *restrict x1 = m->grad + 0; /* grads[61760] */
+		float *restrict x2 = m->state_f + 0; /* optim.exp_avg[61760] */
+		float *restrict x3 = m->state_f + 61760; /* optim.exp_avg_sq[61760] */
 		const double bc1 = 1 - pow(0.9, (double)t);
 		const double bc2 = 1 - pow(0.999, (double)t);
 		const float step_size = (float)(lr / bc1);
 		const float bc2_sqrt = (float)sqrt(bc2);
-		for (long i = 0; i < 61760; i++) {
+		NN_IVDEP for (long i = 0; i < 61760; i++) {
 			float g = x1[i];
 			x2[i] = 0.899999976f*x2[i] + 0.100000001f*g;
 			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;

@@ -60,6 +60,15 @@ typedef __m256 nn_vec;
 #else
 #define NN_OMP(x)
 #endif
+/* Before a loop whose iterations are independent (y[i] from x[i], an
+ * optimizer's update): gcc at -O2 vectorizes only what needs no runtime
+ * alias check, and the operands of these loops may be the same array
+ * (in place) or are distinct ones it cannot prove so. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define NN_IVDEP _Pragma("GCC ivdep")
+#else
+#define NN_IVDEP
+#endif
 #if defined(__GNUC__)
 #define NN_KERNEL static inline __attribute__((unused))
 #else
@@ -1130,7 +1139,7 @@ static void forward_train(mnist_logreg *m, const nn_in_t *xin, const int32_t *yi
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++) {
 				const long o = (b*10 + c)*1;
-				for (long i = 0; i < 1; i++)
+				NN_IVDEP for (long i = 0; i < 1; i++)
 					y[o + i] = (x0[o + i]) + (x1[c]);
 			}
 		NN_PROF_END(6);
@@ -1180,7 +1189,7 @@ static void forward_eval(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++) {
 				const long o = (b*10 + c)*1;
-				for (long i = 0; i < 1; i++)
+				NN_IVDEP for (long i = 0; i < 1; i++)
 					y[o + i] = (x0[o + i]) + (x1[c]);
 			}
 	}
@@ -1274,15 +1283,15 @@ static void update(mnist_logreg *m)
 	/* %19 adam_update <- %15, %16, %17, %18  (models/mnist_logreg.lua:14) */
 	{
 		NN_PROF_BEGIN;
-		float *x0 = m->param + 0; /* params[7856] */
-		const float *x1 = m->grad + 0; /* grads[7856] */
-		float *x2 = m->state_f + 0; /* optim.exp_avg[7856] */
-		float *x3 = m->state_f + 7856; /* optim.exp_avg_sq[7856] */
+		float *restrict x0 = m->param + 0; /* params[7856] */
+		const float *restrict x1 = m->grad + 0; /* grads[7856] */
+		float *restrict x2 = m->state_f + 0; /* optim.exp_avg[7856] */
+		float *restrict x3 = m->state_f + 7856; /* optim.exp_avg_sq[7856] */
 		const double bc1 = 1 - pow(0.9, (double)t);
 		const double bc2 = 1 - pow(0.999, (double)t);
 		const float step_size = (float)(lr / bc1);
 		const float bc2_sqrt = (float)sqrt(bc2);
-		for (long i = 0; i < 7856; i++) {
+		NN_IVDEP for (long i = 0; i < 7856; i++) {
 			float g = x1[i];
 			x2[i] = 0.899999976f*x2[i] + 0.100000001f*g;
 			x3[i] = 0.999000013f*x3[i] + 0.00100000005f*g*g;

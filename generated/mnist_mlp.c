@@ -60,6 +60,15 @@ typedef __m256 nn_vec;
 #else
 #define NN_OMP(x)
 #endif
+/* Before a loop whose iterations are independent (y[i] from x[i], an
+ * optimizer's update): gcc at -O2 vectorizes only what needs no runtime
+ * alias check, and the operands of these loops may be the same array
+ * (in place) or are distinct ones it cannot prove so. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define NN_IVDEP _Pragma("GCC ivdep")
+#else
+#define NN_IVDEP
+#endif
 #if defined(__GNUC__)
 #define NN_KERNEL static inline __attribute__((unused))
 #else
@@ -1136,7 +1145,7 @@ static void forward_train(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 		for (long b = 0; b < 32; b++)
 			for (int c = 0; c < 256; c++) {
 				const long o = (b*256 + c)*1;
-				for (long i = 0; i < 1; i++)
+				NN_IVDEP for (long i = 0; i < 1; i++)
 					y[o + i] = ((x0[o + i]) + (x1[c])) > 0 ? ((x0[o + i]) + (x1[c])) : 0;
 			}
 		NN_PROF_END(6);
@@ -1160,7 +1169,7 @@ static void forward_train(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 		for (long b = 0; b < 32; b++)
 			for (int c = 0; c < 10; c++) {
 				const long o = (b*10 + c)*1;
-				for (long i = 0; i < 1; i++)
+				NN_IVDEP for (long i = 0; i < 1; i++)
 					y[o + i] = (x0[o + i]) + (x1[c]);
 			}
 		NN_PROF_END(10);
@@ -1210,7 +1219,7 @@ static void forward_eval(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 		for (long b = 0; b < 32; b++)
 			for (int c = 0; c < 256; c++) {
 				const long o = (b*256 + c)*1;
-				for (long i = 0; i < 1; i++)
+				NN_IVDEP for (long i = 0; i < 1; i++)
 					y[o + i] = ((x0[o + i]) + (x1[c])) > 0 ? ((x0[o + i]) + (x1[c])) : 0;
 			}
 	}
@@ -1230,7 +1239,7 @@ static void forward_eval(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 		for (long b = 0; b < 32; b++)
 			for (int c = 0; c < 10; c++) {
 				const long o = (b*10 + c)*1;
-				for (long i = 0; i < 1; i++)
+				NN_IVDEP for (long i = 0; i < 1; i++)
 					y[o + i] = (x0[o + i]) + (x1[c]);
 			}
 	}
@@ -1327,7 +1336,7 @@ static void backward(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 25600; /* [32,256] */
 		const float *x1 = m->arena + 0; /* [32,256] */
 		float *y = m->arena + 25600;
-		for (long i = 0; i < 8192; i++)
+		NN_IVDEP for (long i = 0; i < 8192; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(16);
 	}
@@ -1369,10 +1378,10 @@ static void update(mnist_mlp *m)
 	/* %26 sgd_update <- %23, %24, %25  (models/mnist_mlp.lua:16) */
 	{
 		NN_PROF_BEGIN;
-		float *x0 = m->param + 0; /* params[203536] */
-		const float *x1 = m->grad + 0; /* grads[203536] */
-		float *x2 = m->state_f + 0; /* optim.momentum_buffer[203536] */
-		for (long i = 0; i < 203536; i++) {
+		float *restrict x0 = m->param + 0; /* params[203536] */
+		const float *restrict x1 = m->grad + 0; /* grads[203536] */
+		float *restrict x2 = m->state_f + 0; /* optim.momentum_buffer[203536] */
+		NN_IVDEP for (long i = 0; i < 203536; i++) {
 			float g = x1[i];
 			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + g;
 			g = x2[i];

@@ -60,6 +60,15 @@ typedef __m256 nn_vec;
 #else
 #define NN_OMP(x)
 #endif
+/* Before a loop whose iterations are independent (y[i] from x[i], an
+ * optimizer's update): gcc at -O2 vectorizes only what needs no runtime
+ * alias check, and the operands of these loops may be the same array
+ * (in place) or are distinct ones it cannot prove so. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define NN_IVDEP _Pragma("GCC ivdep")
+#else
+#define NN_IVDEP
+#endif
 #if defined(__GNUC__)
 #define NN_KERNEL static inline __attribute__((unused))
 #else
@@ -1430,7 +1439,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		const float *x1 = m->arena + 8028160; /* [64,32,28,28] */
 		float *y = m->arena + 9633792;
 		NN_OMP("omp parallel for simd schedule(static)")
-		for (long i = 0; i < 1605632; i++)
+		NN_IVDEP for (long i = 0; i < 1605632; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 		NN_PROF_END(29);
 	}
@@ -1691,7 +1700,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		const float *x1 = m->arena + 13647872; /* [64,64,14,14] */
 		float *y = m->arena + 14450688;
 		NN_OMP("omp parallel for simd schedule(static)")
-		for (long i = 0; i < 802816; i++)
+		NN_IVDEP for (long i = 0; i < 802816; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 		NN_PROF_END(66);
 	}
@@ -1952,7 +1961,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		const float *x1 = m->arena + 17260544; /* [64,128,7,7] */
 		float *y = m->arena + 17661952;
 		NN_OMP("omp parallel for simd schedule(static)")
-		for (long i = 0; i < 401408; i++)
+		NN_IVDEP for (long i = 0; i < 401408; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 		NN_PROF_END(103);
 	}
@@ -1990,7 +1999,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++) {
 				const long o = (b*10 + c)*1;
-				for (long i = 0; i < 1; i++)
+				NN_IVDEP for (long i = 0; i < 1; i++)
 					y[o + i] = (x0[o + i]) + (x1[c]);
 			}
 		NN_PROF_END(108);
@@ -2179,7 +2188,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		const float *x1 = m->arena + 8028160; /* [64,32,28,28] */
 		float *y = m->arena + 9633792;
 		NN_OMP("omp parallel for simd schedule(static)")
-		for (long i = 0; i < 1605632; i++)
+		NN_IVDEP for (long i = 0; i < 1605632; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
 	/* %31 conv2d [64,32,14,14] <- %29, %30  (models/mnist_resnet.lua:21) */
@@ -2378,7 +2387,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		const float *x1 = m->arena + 13647872; /* [64,64,14,14] */
 		float *y = m->arena + 14450688;
 		NN_OMP("omp parallel for simd schedule(static)")
-		for (long i = 0; i < 802816; i++)
+		NN_IVDEP for (long i = 0; i < 802816; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
 	/* %68 conv2d [64,64,7,7] <- %66, %67  (models/mnist_resnet.lua:21) */
@@ -2577,7 +2586,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		const float *x1 = m->arena + 17260544; /* [64,128,7,7] */
 		float *y = m->arena + 17661952;
 		NN_OMP("omp parallel for simd schedule(static)")
-		for (long i = 0; i < 401408; i++)
+		NN_IVDEP for (long i = 0; i < 401408; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
 	/* %104 global_avgpool [64,128] <- %103  (models/mnist_resnet.lua:33) */
@@ -2609,7 +2618,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 10; c++) {
 				const long o = (b*10 + c)*1;
-				for (long i = 0; i < 1; i++)
+				NN_IVDEP for (long i = 0; i < 1; i++)
 					y[o + i] = (x0[o + i]) + (x1[c]);
 			}
 	}
@@ -2721,7 +2730,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 17661952; /* [64,128,7,7] */
 		float *y = m->arena + 17260544;
 		NN_OMP("omp parallel for simd schedule(static)")
-		for (long i = 0; i < 401408; i++)
+		NN_IVDEP for (long i = 0; i < 401408; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(115);
 	}
@@ -2975,7 +2984,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 16056320; /* [64,128,7,7] */
 		float *y = m->arena + 17260544;
 		NN_OMP("omp parallel for simd schedule(static)")
-		for (long i = 0; i < 401408; i++)
+		NN_IVDEP for (long i = 0; i < 401408; i++)
 			y[i] = (x0[i]) + (x1[i]);
 		NN_PROF_END(127);
 	}
@@ -3225,7 +3234,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 14450688; /* [64,64,14,14] */
 		float *y = m->arena + 13647872;
 		NN_OMP("omp parallel for simd schedule(static)")
-		for (long i = 0; i < 802816; i++)
+		NN_IVDEP for (long i = 0; i < 802816; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(140);
 	}
@@ -3479,7 +3488,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 11239424; /* [64,64,14,14] */
 		float *y = m->arena + 13647872;
 		NN_OMP("omp parallel for simd schedule(static)")
-		for (long i = 0; i < 802816; i++)
+		NN_IVDEP for (long i = 0; i < 802816; i++)
 			y[i] = (x0[i]) + (x1[i]);
 		NN_PROF_END(152);
 	}
@@ -3728,7 +3737,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 9633792; /* [64,32,28,28] */
 		float *y = m->arena + 8028160;
 		NN_OMP("omp parallel for simd schedule(static)")
-		for (long i = 0; i < 1605632; i++)
+		NN_IVDEP for (long i = 0; i < 1605632; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(165);
 	}
@@ -3981,7 +3990,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 3211264; /* [64,32,28,28] */
 		float *y = m->arena + 8028160;
 		NN_OMP("omp parallel for simd schedule(static)")
-		for (long i = 0; i < 1605632; i++)
+		NN_IVDEP for (long i = 0; i < 1605632; i++)
 			y[i] = (x0[i]) + (x1[i]);
 		NN_PROF_END(177);
 	}
@@ -4104,9 +4113,9 @@ static void update(mnist_resnet *m)
 	/* %9 bn_running <- %8, %6, %7  (models/mnist_resnet.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18779648; /* [3,32] */
-		float *x1 = m->state_f + 37744; /* batchnorm1.running_mean[32] */
-		float *x2 = m->state_f + 37776; /* batchnorm1.running_var[32] */
+		const float *restrict x0 = m->arena + 18779648; /* [3,32] */
+		float *restrict x1 = m->state_f + 37744; /* batchnorm1.running_mean[32] */
+		float *restrict x2 = m->state_f + 37776; /* batchnorm1.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·50176/50175 */
 		for (int c = 0; c < 32; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -4117,9 +4126,9 @@ static void update(mnist_resnet *m)
 	/* %18 bn_running <- %17, %15, %16  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18779744; /* [3,32] */
-		float *x1 = m->state_f + 37808; /* batchnorm2.running_mean[32] */
-		float *x2 = m->state_f + 37840; /* batchnorm2.running_var[32] */
+		const float *restrict x0 = m->arena + 18779744; /* [3,32] */
+		float *restrict x1 = m->state_f + 37808; /* batchnorm2.running_mean[32] */
+		float *restrict x2 = m->state_f + 37840; /* batchnorm2.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·50176/50175 */
 		for (int c = 0; c < 32; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -4130,9 +4139,9 @@ static void update(mnist_resnet *m)
 	/* %27 bn_running <- %26, %24, %25  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18779840; /* [3,32] */
-		float *x1 = m->state_f + 37872; /* batchnorm3.running_mean[32] */
-		float *x2 = m->state_f + 37904; /* batchnorm3.running_var[32] */
+		const float *restrict x0 = m->arena + 18779840; /* [3,32] */
+		float *restrict x1 = m->state_f + 37872; /* batchnorm3.running_mean[32] */
+		float *restrict x2 = m->state_f + 37904; /* batchnorm3.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·50176/50175 */
 		for (int c = 0; c < 32; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -4143,9 +4152,9 @@ static void update(mnist_resnet *m)
 	/* %37 bn_running <- %36, %34, %35  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18779936; /* [3,32] */
-		float *x1 = m->state_f + 37936; /* batchnorm4.running_mean[32] */
-		float *x2 = m->state_f + 37968; /* batchnorm4.running_var[32] */
+		const float *restrict x0 = m->arena + 18779936; /* [3,32] */
+		float *restrict x1 = m->state_f + 37936; /* batchnorm4.running_mean[32] */
+		float *restrict x2 = m->state_f + 37968; /* batchnorm4.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
 		for (int c = 0; c < 32; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -4156,9 +4165,9 @@ static void update(mnist_resnet *m)
 	/* %46 bn_running <- %45, %43, %44  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18778880; /* [3,64] */
-		float *x1 = m->state_f + 38000; /* batchnorm5.running_mean[64] */
-		float *x2 = m->state_f + 38064; /* batchnorm5.running_var[64] */
+		const float *restrict x0 = m->arena + 18778880; /* [3,64] */
+		float *restrict x1 = m->state_f + 38000; /* batchnorm5.running_mean[64] */
+		float *restrict x2 = m->state_f + 38064; /* batchnorm5.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
 		for (int c = 0; c < 64; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -4169,9 +4178,9 @@ static void update(mnist_resnet *m)
 	/* %55 bn_running <- %54, %52, %53  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18779072; /* [3,64] */
-		float *x1 = m->state_f + 38128; /* batchnorm6.running_mean[64] */
-		float *x2 = m->state_f + 38192; /* batchnorm6.running_var[64] */
+		const float *restrict x0 = m->arena + 18779072; /* [3,64] */
+		float *restrict x1 = m->state_f + 38128; /* batchnorm6.running_mean[64] */
+		float *restrict x2 = m->state_f + 38192; /* batchnorm6.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
 		for (int c = 0; c < 64; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -4182,9 +4191,9 @@ static void update(mnist_resnet *m)
 	/* %64 bn_running <- %63, %61, %62  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18779264; /* [3,64] */
-		float *x1 = m->state_f + 38256; /* batchnorm7.running_mean[64] */
-		float *x2 = m->state_f + 38320; /* batchnorm7.running_var[64] */
+		const float *restrict x0 = m->arena + 18779264; /* [3,64] */
+		float *restrict x1 = m->state_f + 38256; /* batchnorm7.running_mean[64] */
+		float *restrict x2 = m->state_f + 38320; /* batchnorm7.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·12544/12543 */
 		for (int c = 0; c < 64; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -4195,9 +4204,9 @@ static void update(mnist_resnet *m)
 	/* %74 bn_running <- %73, %71, %72  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18779456; /* [3,64] */
-		float *x1 = m->state_f + 38384; /* batchnorm8.running_mean[64] */
-		float *x2 = m->state_f + 38448; /* batchnorm8.running_var[64] */
+		const float *restrict x0 = m->arena + 18779456; /* [3,64] */
+		float *restrict x1 = m->state_f + 38384; /* batchnorm8.running_mean[64] */
+		float *restrict x2 = m->state_f + 38448; /* batchnorm8.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·3136/3135 */
 		for (int c = 0; c < 64; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -4208,9 +4217,9 @@ static void update(mnist_resnet *m)
 	/* %83 bn_running <- %82, %80, %81  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18777728; /* [3,128] */
-		float *x1 = m->state_f + 38512; /* batchnorm9.running_mean[128] */
-		float *x2 = m->state_f + 38640; /* batchnorm9.running_var[128] */
+		const float *restrict x0 = m->arena + 18777728; /* [3,128] */
+		float *restrict x1 = m->state_f + 38512; /* batchnorm9.running_mean[128] */
+		float *restrict x2 = m->state_f + 38640; /* batchnorm9.running_var[128] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·3136/3135 */
 		for (int c = 0; c < 128; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -4221,9 +4230,9 @@ static void update(mnist_resnet *m)
 	/* %92 bn_running <- %91, %89, %90  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18778112; /* [3,128] */
-		float *x1 = m->state_f + 38768; /* batchnorm10.running_mean[128] */
-		float *x2 = m->state_f + 38896; /* batchnorm10.running_var[128] */
+		const float *restrict x0 = m->arena + 18778112; /* [3,128] */
+		float *restrict x1 = m->state_f + 38768; /* batchnorm10.running_mean[128] */
+		float *restrict x2 = m->state_f + 38896; /* batchnorm10.running_var[128] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·3136/3135 */
 		for (int c = 0; c < 128; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -4234,9 +4243,9 @@ static void update(mnist_resnet *m)
 	/* %101 bn_running <- %100, %98, %99  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18778496; /* [3,128] */
-		float *x1 = m->state_f + 39024; /* batchnorm11.running_mean[128] */
-		float *x2 = m->state_f + 39152; /* batchnorm11.running_var[128] */
+		const float *restrict x0 = m->arena + 18778496; /* [3,128] */
+		float *restrict x1 = m->state_f + 39024; /* batchnorm11.running_mean[128] */
+		float *restrict x2 = m->state_f + 39152; /* batchnorm11.running_var[128] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·3136/3135 */
 		for (int c = 0; c < 128; c++) {
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
@@ -4247,10 +4256,10 @@ static void update(mnist_resnet *m)
 	/* %221 sgd_update <- %218, %219, %220  (models/mnist_resnet.lua:40) */
 	{
 		NN_PROF_BEGIN;
-		float *x0 = m->param + 0; /* params[37744] */
-		const float *x1 = m->grad + 0; /* grads[37744] */
-		float *x2 = m->state_f + 0; /* optim.momentum_buffer[37744] */
-		for (long i = 0; i < 37744; i++) {
+		float *restrict x0 = m->param + 0; /* params[37744] */
+		const float *restrict x1 = m->grad + 0; /* grads[37744] */
+		float *restrict x2 = m->state_f + 0; /* optim.momentum_buffer[37744] */
+		NN_IVDEP for (long i = 0; i < 37744; i++) {
 			float g = x1[i];
 			g += 0.000500000024f*x0[i];
 			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + g;

@@ -42,6 +42,15 @@ typedef __m256 nn_vec;
 #else
 #define NN_OMP(x)
 #endif
+/* Before a loop whose iterations are independent (y[i] from x[i], an
+ * optimizer's update): gcc at -O2 vectorizes only what needs no runtime
+ * alias check, and the operands of these loops may be the same array
+ * (in place) or are distinct ones it cannot prove so. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define NN_IVDEP _Pragma("GCC ivdep")
+#else
+#define NN_IVDEP
+#endif
 #if defined(__GNUC__)
 #define NN_KERNEL static inline __attribute__((unused))
 #else

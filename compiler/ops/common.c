@@ -104,7 +104,7 @@ void emit_pointwise(Emit *e, const Node *n, unsigned chan, EwFn f)
 	if (!chan) {
 		for (int k = 0; k < n->nin; k++)
 			arg[k] = ctx_sprintf(e->c, "x%d[i]", k);
-		emit_line(e, "for (long i = 0; i < %ld; i++)", numel);
+		emit_line(e, "NN_IVDEP for (long i = 0; i < %ld; i++)", numel);
 		emit_line(e, "\ty[i] = %s;", f(e->c, n, arg));
 		return;
 	}
@@ -117,7 +117,7 @@ void emit_pointwise(Emit *e, const Node *n, unsigned chan, EwFn f)
 	emit_line(e, "for (long b = 0; b < %ld; b++)", outer);
 	emit_line(e, "\tfor (int c = 0; c < %d; c++) {", ch);
 	emit_line(e, "\t\tconst long o = (b*%d + c)*%ld;", ch, inner);
-	emit_line(e, "\t\tfor (long i = 0; i < %ld; i++)", inner);
+	emit_line(e, "\t\tNN_IVDEP for (long i = 0; i < %ld; i++)", inner);
 	emit_line(e, "\t\t\ty[o + i] = %s;", f(e->c, n, arg));
 	emit_line(e, "\t}");
 }

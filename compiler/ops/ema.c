@@ -37,7 +37,7 @@ static void ema_emit(Emit *e, Node *n)
 	emit_line(e, "if (t == 1) {  /* the first step: a copy */");
 	emit_line(e, "\tmemcpy(x0, x1, sizeof(float) * %ld);", N);
 	emit_line(e, "} else {");
-	emit_line(e, "\tfor (long i = 0; i < %ld; i++)", N);
+	emit_line(e, "\tNN_IVDEP for (long i = 0; i < %ld; i++)", N);
 	emit_line(e, "\t\tx0[i] = %s*x0[i] + %s*x1[i];", cfloat(e->c, a->decay),
 	          cfloat(e->c, 1 - a->decay));
 	emit_line(e, "}");

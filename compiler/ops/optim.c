@@ -105,7 +105,7 @@ static void emit_grad(Emit *e, const Node *n, int coupled)
 	if (o->clip_norm > 0)
 		emit_line(e, "const float scale = x%d[0];  /* clip_norm */",
 		          n->nin - 1);
-	emit_line(e, "for (long i = 0; i < %ld; i++) {", emit_numel(e, n, 0));
+	emit_line(e, "NN_IVDEP for (long i = 0; i < %ld; i++) {", emit_numel(e, n, 0));
 	emit_line(e, "\tfloat g = %sx1[i];", o->clip_norm > 0 ? "scale*" : "");
 	if (o->l1 != 0)
 		emit_line(e, "\tg += %s*(float)((x0[i] > 0) - (x0[i] < 0));",
