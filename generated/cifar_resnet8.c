@@ -69,6 +69,12 @@ typedef __m256 nn_vec;
 #else
 #define NN_IVDEP
 #endif
+/* The same for a loop split between threads: OpenMP's simd says it. */
+#ifdef _OPENMP
+#define NN_PAR_SIMD _Pragma("omp parallel for simd schedule(static)")
+#else
+#define NN_PAR_SIMD NN_IVDEP
+#endif
 #if defined(__GNUC__)
 #define NN_KERNEL static inline __attribute__((unused))
 #else
@@ -907,7 +913,14 @@ NN_KERNEL void nn_bn_dx(const float *dy, const float *x, float *dx, long n,
  * to the first. */
 NN_KERNEL float nn_maxsel(float m, float v)
 {
-	return v > m || v != v ? v : m;
+	float r = v > m ? v : m;   /* one maxss, no branch */
+	return v != v ? v : r;
+}
+
+/* Whether v takes over from the running maximum m, as 0 or 1 */
+NN_KERNEL int nn_takes(float v, float m)
+{
+	return (v > m) | (v != v);
 }
 
 #if defined(NN_AVX512) || defined(NN_AVX2)
@@ -1002,10 +1015,14 @@ NN_KERNEL void nn_maxpool2_grad(const float *x, const float *dy, int H,
 		for (; ow < OW; ow++) {
 			float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow],
 			      d = r1[2 * ow + 1], m = a;
-			int at = 0;
-			if (b > m || b != b) m = b, at = 1;
-			if (c > m || c != c) m = c, at = 2;
-			if (d > m || d != d) at = 3;
+			int at = 0, t;   /* selects, not branches: a coin flip each */
+			t = nn_takes(b, m);
+			m = t ? b : m;
+			at = t ? 1 : at;
+			t = nn_takes(c, m);
+			m = t ? c : m;
+			at = t ? 2 : at;
+			at = nn_takes(d, m) ? 3 : at;
 			float g = dyr[ow];
 			d0[2 * ow] = at == 0 ? g : 0;
 			d0[2 * ow + 1] = at == 1 ? g : 0;
@@ -1429,8 +1446,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
 		const float *x1 = m->arena + 1048576; /* [64,16,32,32] */
 		float *y = m->arena + 6291456;
-		NN_OMP("omp parallel for simd schedule(static)")
-		NN_IVDEP for (long i = 0; i < 1048576; i++)
+		NN_PAR_SIMD for (long i = 0; i < 1048576; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 		NN_PROF_END(29);
 	}
@@ -1645,8 +1661,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		const float *x0 = m->arena + 5242880; /* [64,32,16,16] */
 		const float *x1 = m->arena + 8912896; /* [64,32,16,16] */
 		float *y = m->arena + 9437184;
-		NN_OMP("omp parallel for simd schedule(static)")
-		NN_IVDEP for (long i = 0; i < 524288; i++)
+		NN_PAR_SIMD for (long i = 0; i < 524288; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 		NN_PROF_END(57);
 	}
@@ -1861,8 +1876,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
 		const float *x1 = m->arena + 9175040; /* [64,64,8,8] */
 		float *y = m->arena + 10485760;
-		NN_OMP("omp parallel for simd schedule(static)")
-		NN_IVDEP for (long i = 0; i < 262144; i++)
+		NN_PAR_SIMD for (long i = 0; i < 262144; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 		NN_PROF_END(85);
 	}
@@ -2101,8 +2115,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
 		const float *x1 = m->arena + 1048576; /* [64,16,32,32] */
 		float *y = m->arena + 6291456;
-		NN_OMP("omp parallel for simd schedule(static)")
-		NN_IVDEP for (long i = 0; i < 1048576; i++)
+		NN_PAR_SIMD for (long i = 0; i < 1048576; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
 	/* %31 conv2d [64,32,16,16] <- %29, %30  (models/cifar_resnet8.lua:23) */
@@ -2270,8 +2283,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		const float *x0 = m->arena + 5242880; /* [64,32,16,16] */
 		const float *x1 = m->arena + 8912896; /* [64,32,16,16] */
 		float *y = m->arena + 9437184;
-		NN_OMP("omp parallel for simd schedule(static)")
-		NN_IVDEP for (long i = 0; i < 524288; i++)
+		NN_PAR_SIMD for (long i = 0; i < 524288; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
 	/* %59 conv2d [64,64,8,8] <- %57, %58  (models/cifar_resnet8.lua:23) */
@@ -2439,8 +2451,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
 		const float *x1 = m->arena + 9175040; /* [64,64,8,8] */
 		float *y = m->arena + 10485760;
-		NN_OMP("omp parallel for simd schedule(static)")
-		NN_IVDEP for (long i = 0; i < 262144; i++)
+		NN_PAR_SIMD for (long i = 0; i < 262144; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
 	/* %86 global_avgpool [64,64] <- %85  (models/cifar_resnet8.lua:34) */
@@ -2583,8 +2594,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
 		const float *x1 = m->arena + 10485760; /* [64,64,8,8] */
 		float *y = m->arena + 5505024;
-		NN_OMP("omp parallel for simd schedule(static)")
-		NN_IVDEP for (long i = 0; i < 262144; i++)
+		NN_PAR_SIMD for (long i = 0; i < 262144; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(97);
 	}
@@ -3017,8 +3027,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
 		const float *x1 = m->arena + 5242880; /* [64,32,16,16] */
 		float *y = m->arena + 8912896;
-		NN_OMP("omp parallel for simd schedule(static)")
-		NN_IVDEP for (long i = 0; i < 524288; i++)
+		NN_PAR_SIMD for (long i = 0; i < 524288; i++)
 			y[i] = (x0[i]) + (x1[i]);
 		NN_PROF_END(114);
 	}
@@ -3028,8 +3037,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
 		const float *x1 = m->arena + 9437184; /* [64,32,16,16] */
 		float *y = m->arena + 8912896;
-		NN_OMP("omp parallel for simd schedule(static)")
-		NN_IVDEP for (long i = 0; i < 524288; i++)
+		NN_PAR_SIMD for (long i = 0; i < 524288; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(115);
 	}
@@ -3462,8 +3470,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
 		const float *x1 = m->arena + 7340032; /* [64,16,32,32] */
 		float *y = m->arena + 5242880;
-		NN_OMP("omp parallel for simd schedule(static)")
-		NN_IVDEP for (long i = 0; i < 1048576; i++)
+		NN_PAR_SIMD for (long i = 0; i < 1048576; i++)
 			y[i] = (x0[i]) + (x1[i]);
 		NN_PROF_END(132);
 	}
@@ -3473,8 +3480,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
 		const float *x1 = m->arena + 6291456; /* [64,16,32,32] */
 		float *y = m->arena + 5242880;
-		NN_OMP("omp parallel for simd schedule(static)")
-		NN_IVDEP for (long i = 0; i < 1048576; i++)
+		NN_PAR_SIMD for (long i = 0; i < 1048576; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(133);
 	}
@@ -3758,8 +3764,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
 		const float *x1 = m->arena + 2097152; /* [64,16,32,32] */
 		float *y = m->arena + 5242880;
-		NN_OMP("omp parallel for simd schedule(static)")
-		NN_IVDEP for (long i = 0; i < 1048576; i++)
+		NN_PAR_SIMD for (long i = 0; i < 1048576; i++)
 			y[i] = (x0[i]) + (x1[i]);
 		NN_PROF_END(145);
 	}

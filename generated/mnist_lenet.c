@@ -69,6 +69,12 @@ typedef __m256 nn_vec;
 #else
 #define NN_IVDEP
 #endif
+/* The same for a loop split between threads: OpenMP's simd says it. */
+#ifdef _OPENMP
+#define NN_PAR_SIMD _Pragma("omp parallel for simd schedule(static)")
+#else
+#define NN_PAR_SIMD NN_IVDEP
+#endif
 #if defined(__GNUC__)
 #define NN_KERNEL static inline __attribute__((unused))
 #else
@@ -907,7 +913,14 @@ NN_KERNEL void nn_bn_dx(const float *dy, const float *x, float *dx, long n,
  * to the first. */
 NN_KERNEL float nn_maxsel(float m, float v)
 {
-	return v > m || v != v ? v : m;
+	float r = v > m ? v : m;   /* one maxss, no branch */
+	return v != v ? v : r;
+}
+
+/* Whether v takes over from the running maximum m, as 0 or 1 */
+NN_KERNEL int nn_takes(float v, float m)
+{
+	return (v > m) | (v != v);
 }
 
 #if defined(NN_AVX512) || defined(NN_AVX2)
@@ -1002,10 +1015,14 @@ NN_KERNEL void nn_maxpool2_grad(const float *x, const float *dy, int H,
 		for (; ow < OW; ow++) {
 			float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow],
 			      d = r1[2 * ow + 1], m = a;
-			int at = 0;
-			if (b > m || b != b) m = b, at = 1;
-			if (c > m || c != c) m = c, at = 2;
-			if (d > m || d != d) at = 3;
+			int at = 0, t;   /* selects, not branches: a coin flip each */
+			t = nn_takes(b, m);
+			m = t ? b : m;
+			at = t ? 1 : at;
+			t = nn_takes(c, m);
+			m = t ? c : m;
+			at = t ? 2 : at;
+			at = nn_takes(d, m) ? 3 : at;
 			float g = dyr[ow];
 			d0[2 * ow] = at == 0 ? g : 0;
 			d0[2 * ow + 1] = at == 1 ? g : 0;
@@ -1181,7 +1198,7 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 		const float *x0 = m->arena + 0; /* [64,6,28,28] */
 		const float *x1 = m->param + 160; /* conv2d1.bias[6] */
 		float *y = m->arena + 301056;
-		NN_OMP("omp parallel for simd schedule(static)")
+		NN_OMP("omp parallel for schedule(static)")
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 6; c++) {
 				const long o = (b*6 + c)*784;
@@ -1236,7 +1253,7 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 		const float *x0 = m->arena + 0; /* [64,16,10,10] */
 		const float *x1 = m->param + 2576; /* conv2d2.bias[16] */
 		float *y = m->arena + 102400;
-		NN_OMP("omp parallel for simd schedule(static)")
+		NN_OMP("omp parallel for schedule(static)")
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
 				const long o = (b*16 + c)*100;
@@ -1389,7 +1406,7 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 0; /* [64,6,28,28] */
 		const float *x1 = m->param + 160; /* conv2d1.bias[6] */
 		float *y = m->arena + 301056;
-		NN_OMP("omp parallel for simd schedule(static)")
+		NN_OMP("omp parallel for schedule(static)")
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 6; c++) {
 				const long o = (b*6 + c)*784;
@@ -1438,7 +1455,7 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 0; /* [64,16,10,10] */
 		const float *x1 = m->param + 2576; /* conv2d2.bias[16] */
 		float *y = m->arena + 102400;
-		NN_OMP("omp parallel for simd schedule(static)")
+		NN_OMP("omp parallel for schedule(static)")
 		for (long b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
 				const long o = (b*16 + c)*100;
@@ -1714,8 +1731,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 0; /* [64,16,10,10] */
 		const float *x1 = m->arena + 102400; /* [64,16,10,10] */
 		float *y = m->arena + 0;
-		NN_OMP("omp parallel for simd schedule(static)")
-		NN_IVDEP for (long i = 0; i < 102400; i++)
+		NN_PAR_SIMD for (long i = 0; i < 102400; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(40);
 	}
@@ -1831,8 +1847,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 0; /* [64,6,28,28] */
 		const float *x1 = m->arena + 301056; /* [64,6,28,28] */
 		float *y = m->arena + 0;
-		NN_OMP("omp parallel for simd schedule(static)")
-		NN_IVDEP for (long i = 0; i < 301056; i++)
+		NN_PAR_SIMD for (long i = 0; i < 301056; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(45);
 	}

@@ -69,6 +69,12 @@ typedef __m256 nn_vec;
 #else
 #define NN_IVDEP
 #endif
+/* The same for a loop split between threads: OpenMP's simd says it. */
+#ifdef _OPENMP
+#define NN_PAR_SIMD _Pragma("omp parallel for simd schedule(static)")
+#else
+#define NN_PAR_SIMD NN_IVDEP
+#endif
 #if defined(__GNUC__)
 #define NN_KERNEL static inline __attribute__((unused))
 #else
@@ -907,7 +913,14 @@ NN_KERNEL void nn_bn_dx(const float *dy, const float *x, float *dx, long n,
  * to the first. */
 NN_KERNEL float nn_maxsel(float m, float v)
 {
-	return v > m || v != v ? v : m;
+	float r = v > m ? v : m;   /* one maxss, no branch */
+	return v != v ? v : r;
+}
+
+/* Whether v takes over from the running maximum m, as 0 or 1 */
+NN_KERNEL int nn_takes(float v, float m)
+{
+	return (v > m) | (v != v);
 }
 
 #if defined(NN_AVX512) || defined(NN_AVX2)
@@ -1002,10 +1015,14 @@ NN_KERNEL void nn_maxpool2_grad(const float *x, const float *dy, int H,
 		for (; ow < OW; ow++) {
 			float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow],
 			      d = r1[2 * ow + 1], m = a;
-			int at = 0;
-			if (b > m || b != b) m = b, at = 1;
-			if (c > m || c != c) m = c, at = 2;
-			if (d > m || d != d) at = 3;
+			int at = 0, t;   /* selects, not branches: a coin flip each */
+			t = nn_takes(b, m);
+			m = t ? b : m;
+			at = t ? 1 : at;
+			t = nn_takes(c, m);
+			m = t ? c : m;
+			at = t ? 2 : at;
+			at = nn_takes(d, m) ? 3 : at;
 			float g = dyr[ow];
 			d0[2 * ow] = at == 0 ? g : 0;
 			d0[2 * ow + 1] = at == 1 ? g : 0;
@@ -1438,8 +1455,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
 		const float *x1 = m->arena + 8028160; /* [64,32,28,28] */
 		float *y = m->arena + 9633792;
-		NN_OMP("omp parallel for simd schedule(static)")
-		NN_IVDEP for (long i = 0; i < 1605632; i++)
+		NN_PAR_SIMD for (long i = 0; i < 1605632; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 		NN_PROF_END(29);
 	}
@@ -1699,8 +1715,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
 		const float *x1 = m->arena + 13647872; /* [64,64,14,14] */
 		float *y = m->arena + 14450688;
-		NN_OMP("omp parallel for simd schedule(static)")
-		NN_IVDEP for (long i = 0; i < 802816; i++)
+		NN_PAR_SIMD for (long i = 0; i < 802816; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 		NN_PROF_END(66);
 	}
@@ -1960,8 +1975,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		const float *x0 = m->arena + 14049280; /* [64,128,7,7] */
 		const float *x1 = m->arena + 17260544; /* [64,128,7,7] */
 		float *y = m->arena + 17661952;
-		NN_OMP("omp parallel for simd schedule(static)")
-		NN_IVDEP for (long i = 0; i < 401408; i++)
+		NN_PAR_SIMD for (long i = 0; i < 401408; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 		NN_PROF_END(103);
 	}
@@ -2187,8 +2201,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
 		const float *x1 = m->arena + 8028160; /* [64,32,28,28] */
 		float *y = m->arena + 9633792;
-		NN_OMP("omp parallel for simd schedule(static)")
-		NN_IVDEP for (long i = 0; i < 1605632; i++)
+		NN_PAR_SIMD for (long i = 0; i < 1605632; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
 	/* %31 conv2d [64,32,14,14] <- %29, %30  (models/mnist_resnet.lua:21) */
@@ -2386,8 +2399,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
 		const float *x1 = m->arena + 13647872; /* [64,64,14,14] */
 		float *y = m->arena + 14450688;
-		NN_OMP("omp parallel for simd schedule(static)")
-		NN_IVDEP for (long i = 0; i < 802816; i++)
+		NN_PAR_SIMD for (long i = 0; i < 802816; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
 	/* %68 conv2d [64,64,7,7] <- %66, %67  (models/mnist_resnet.lua:21) */
@@ -2585,8 +2597,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		const float *x0 = m->arena + 14049280; /* [64,128,7,7] */
 		const float *x1 = m->arena + 17260544; /* [64,128,7,7] */
 		float *y = m->arena + 17661952;
-		NN_OMP("omp parallel for simd schedule(static)")
-		NN_IVDEP for (long i = 0; i < 401408; i++)
+		NN_PAR_SIMD for (long i = 0; i < 401408; i++)
 			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
 	}
 	/* %104 global_avgpool [64,128] <- %103  (models/mnist_resnet.lua:33) */
@@ -2729,8 +2740,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
 		const float *x1 = m->arena + 17661952; /* [64,128,7,7] */
 		float *y = m->arena + 17260544;
-		NN_OMP("omp parallel for simd schedule(static)")
-		NN_IVDEP for (long i = 0; i < 401408; i++)
+		NN_PAR_SIMD for (long i = 0; i < 401408; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(115);
 	}
@@ -2983,8 +2993,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
 		const float *x1 = m->arena + 16056320; /* [64,128,7,7] */
 		float *y = m->arena + 17260544;
-		NN_OMP("omp parallel for simd schedule(static)")
-		NN_IVDEP for (long i = 0; i < 401408; i++)
+		NN_PAR_SIMD for (long i = 0; i < 401408; i++)
 			y[i] = (x0[i]) + (x1[i]);
 		NN_PROF_END(127);
 	}
@@ -3233,8 +3242,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
 		const float *x1 = m->arena + 14450688; /* [64,64,14,14] */
 		float *y = m->arena + 13647872;
-		NN_OMP("omp parallel for simd schedule(static)")
-		NN_IVDEP for (long i = 0; i < 802816; i++)
+		NN_PAR_SIMD for (long i = 0; i < 802816; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(140);
 	}
@@ -3487,8 +3495,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
 		const float *x1 = m->arena + 11239424; /* [64,64,14,14] */
 		float *y = m->arena + 13647872;
-		NN_OMP("omp parallel for simd schedule(static)")
-		NN_IVDEP for (long i = 0; i < 802816; i++)
+		NN_PAR_SIMD for (long i = 0; i < 802816; i++)
 			y[i] = (x0[i]) + (x1[i]);
 		NN_PROF_END(152);
 	}
@@ -3736,8 +3743,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
 		const float *x1 = m->arena + 9633792; /* [64,32,28,28] */
 		float *y = m->arena + 8028160;
-		NN_OMP("omp parallel for simd schedule(static)")
-		NN_IVDEP for (long i = 0; i < 1605632; i++)
+		NN_PAR_SIMD for (long i = 0; i < 1605632; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(165);
 	}
@@ -3989,8 +3995,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
 		const float *x1 = m->arena + 3211264; /* [64,32,28,28] */
 		float *y = m->arena + 8028160;
-		NN_OMP("omp parallel for simd schedule(static)")
-		NN_IVDEP for (long i = 0; i < 1605632; i++)
+		NN_PAR_SIMD for (long i = 0; i < 1605632; i++)
 			y[i] = (x0[i]) + (x1[i]);
 		NN_PROF_END(177);
 	}

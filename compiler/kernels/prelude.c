@@ -51,6 +51,12 @@ typedef __m256 nn_vec;
 #else
 #define NN_IVDEP
 #endif
+/* The same for a loop split between threads: OpenMP's simd says it. */
+#ifdef _OPENMP
+#define NN_PAR_SIMD _Pragma("omp parallel for simd schedule(static)")
+#else
+#define NN_PAR_SIMD NN_IVDEP
+#endif
 #if defined(__GNUC__)
 #define NN_KERNEL static inline __attribute__((unused))
 #else
@@ -889,7 +895,14 @@ NN_KERNEL void nn_bn_dx(const float *dy, const float *x, float *dx, long n,
  * to the first. */
 NN_KERNEL float nn_maxsel(float m, float v)
 {
-	return v > m || v != v ? v : m;
+	float r = v > m ? v : m;   /* one maxss, no branch */
+	return v != v ? v : r;
+}
+
+/* Whether v takes over from the running maximum m, as 0 or 1 */
+NN_KERNEL int nn_takes(float v, float m)
+{
+	return (v > m) | (v != v);
 }
 
 #if defined(NN_AVX512) || defined(NN_AVX2)
@@ -984,10 +997,14 @@ NN_KERNEL void nn_maxpool2_grad(const float *x, const float *dy, int H,
 		for (; ow < OW; ow++) {
 			float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow],
 			      d = r1[2 * ow + 1], m = a;
-			int at = 0;
-			if (b > m || b != b) m = b, at = 1;
-			if (c > m || c != c) m = c, at = 2;
-			if (d > m || d != d) at = 3;
+			int at = 0, t;   /* selects, not branches: a coin flip each */
+			t = nn_takes(b, m);
+			m = t ? b : m;
+			at = t ? 1 : at;
+			t = nn_takes(c, m);
+			m = t ? c : m;
+			at = t ? 2 : at;
+			at = nn_takes(d, m) ? 3 : at;
 			float g = dyr[ow];
 			d0[2 * ow] = at == 0 ? g : 0;
 			d0[2 * ow + 1] = at == 1 ? g : 0;

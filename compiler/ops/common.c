@@ -99,18 +99,20 @@ void emit_pointwise(Emit *e, const Node *n, unsigned chan, EwFn f)
 {
 	const char *arg[MAXIN];
 	long numel = emit_numel(e, n, -1);
-	if (numel >= PAR_MIN)
-		emit_line(e, "NN_OMP(\"omp parallel for simd schedule(static)\")");
+	int par = numel >= PAR_MIN;
 	if (!chan) {
 		for (int k = 0; k < n->nin; k++)
 			arg[k] = ctx_sprintf(e->c, "x%d[i]", k);
-		emit_line(e, "NN_IVDEP for (long i = 0; i < %ld; i++)", numel);
+		emit_line(e, "%s for (long i = 0; i < %ld; i++)",
+		          par ? "NN_PAR_SIMD" : "NN_IVDEP", numel);
 		emit_line(e, "\ty[i] = %s;", f(e->c, n, arg));
 		return;
 	}
 	long outer = emit_dim(e, n, -1, 0);
 	int ch = emit_dim(e, n, -1, 1);
 	long inner = numel / (outer * ch);
+	if (par)
+		emit_line(e, "NN_OMP(\"omp parallel for schedule(static)\")");
 	for (int k = 0; k < n->nin; k++)
 		arg[k] = (chan >> k & 1) ? ctx_sprintf(e->c, "x%d[c]", k)
 		                        : ctx_sprintf(e->c, "x%d[o + i]", k);
