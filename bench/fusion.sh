@@ -97,7 +97,7 @@ done
 
 echo
 echo "fused against unfused (nncc --no-fuse), same flags: $CFLAGS_BENCH"
-echo "machine: $(nproc) cores, $(sed -n 's/^model name *: //p' /proc/cpuinfo | head -1)"
+echo "machine: $(nproc) cores, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)"
 echo "median of >= $STEPS steps (the better of two runs); arena: the planned"
 echo "arena; naive: the unfused graph's transients summed; RSS: peak resident"
 echo

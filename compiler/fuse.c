@@ -20,8 +20,10 @@
  * copy of both nodes as they were (FuseAttr) for its emitter, its
  * gradient rule and the IR dump.  The producer is then dropped.
  *
- * The optimizer's fusion (one update loop over every parameter) is not a
- * rewrite but a choice autodiff makes (FUSE_OPTIM).
+ * softmax_ce is built fused by the front end; with its fusion off, the
+ * pass splits it into log_softmax and nll.  The optimizer's fusion (one
+ * update loop over every parameter) is not a rewrite but a choice
+ * autodiff makes (FUSE_OPTIM).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -139,11 +141,14 @@ static int match_ew_act(Ctx *c, const Node *p, const Node *n)
 
 const Fusion fusions[] = {
 	{"bn_relu", "batch norm + ReLU: one forward pass, two backward passes "
-	            "with the mask folded in", match_bn_relu, &op_bn_relu},
+	            "with the mask folded in", match_bn_relu, &op_bn_relu, NULL},
 	{"bn_relu_pool", "bn_relu + 2x2 max pooling: the full-size ReLU output "
-	                 "is never stored", match_bn_relu_pool, &op_bn_relu_pool},
+	                 "is never stored", match_bn_relu_pool, &op_bn_relu_pool, NULL},
 	{"ew_act", "pointwise op + activation (bias + ReLU, residual add + "
-	           "ReLU) in one loop", match_ew_act, &op_ew_act},
+	           "ReLU) in one loop", match_ew_act, &op_ew_act, NULL},
+	{"softmax_ce", "softmax + cross-entropy: log-sum-exp, the gradient "
+	               "(softmax - target)/B in one pass", NULL, &op_softmax_ce,
+	 softmax_ce_split},
 	{0},
 };
 
@@ -194,8 +199,30 @@ static int rewrite(Ctx *c, Node *n, const Node *p, int s, const OpDef *into)
 	return 1;
 }
 
+/* The ops the front end builds fused, split where their fusion is off.
+ * A loss mixed for mixup stays whole: its parts have no mixed form. */
+static void split_off(Ctx *c)
+{
+	for (int f = 0; fusions[f].name; f++) {
+		if (!fusions[f].split || (c->fuse >> f & 1))
+			continue;
+		for (int i = 0, n = c->nnodes; i < n; i++) {
+			Node *nd = c->nodes[i];
+			if (nd->op != fusions[f].into ||
+			    (c->recipe.mixup && (nd->op->traits & OT_MIX)))
+				continue;
+			int id = fusions[f].split(c, nd);
+			if (c->recipe.loss == i)
+				c->recipe.loss = id;
+			if (c->recipe.predict == i)
+				c->recipe.predict = id;
+		}
+	}
+}
+
 void fuse(Ctx *c)
 {
+	split_off(c);
 	int nn = c->nnodes;
 	int *uses = calloc((size_t)nn, sizeof *uses);
 	char *keep = malloc((size_t)nn);
@@ -218,6 +245,7 @@ void fuse(Ctx *c)
 				continue;
 			int f = 0;
 			while (fusions[f].name && !((c->fuse >> f & 1) &&
+			                            fusions[f].match &&
 			                            fusions[f].match(c, p, n)))
 				f++;
 			if (fusions[f].name && rewrite(c, n, p, s, fusions[f].into)) {

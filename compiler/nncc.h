@@ -455,6 +455,10 @@ typedef struct Fusion {
 	/* Whether producer p feeding consumer n (as its input slot) fuses. */
 	int (*match)(Ctx *, const Node *p, const Node *n);
 	const OpDef *into;
+	/* An op the front end builds fused: when the fusion is off, split
+	 * rewrites each node of op `into` into its parts, returning the id of
+	 * the node that now stands for it (NULL: none). */
+	int (*split)(Ctx *, Node *);
 } Fusion;
 extern const Fusion fusions[];  /* ends with {0} */
 /* c->fuse bit of "optim": one update loop over every parameter (autodiff) */
@@ -526,6 +530,8 @@ void ew_emit(Emit *e, Node *n);
 /* Whether n is a 2×2 maxpool of stride 2 without padding (ops/pool.c);
  * whether bn_relu_pool takes x's planes (ops/norm.c). */
 int maxpool_2x2(const Node *n);
+/* softmax_ce(z, y) as nll(log_softmax(z), y) (ops/loss.c, Fusion.split) */
+int softmax_ce_split(Ctx *c, Node *n);
 int bn_relu_pool_fits(Ctx *c, const Node *x);
 
 /* Per-channel sums of [outer, ch, inner] planes through the scratch

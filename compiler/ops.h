@@ -31,7 +31,7 @@ X(leaky_relu) X(leaky_relu_grad) X(gelu) X(gelu_grad) X(mul)
 X(softmax) X(softmax_grad) X(log_softmax) X(log_softmax_grad)
 X(concat) X(slice) X(embedding) X(embedding_grad)
 /* more losses (ops/loss.c) */
-X(l1) X(l1_grad) X(sigmoid_bce) X(sigmoid_bce_grad)
+X(l1) X(l1_grad) X(sigmoid_bce) X(sigmoid_bce_grad) X(nll) X(nll_grad)
 /* the moving average of the weights (ops/ema.c) */
 X(ema_update)
 /* fused pairs made by the fusion pass (fuse.c) */

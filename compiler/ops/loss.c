@@ -406,6 +406,103 @@ const OpDef op_softmax_ce_grad = {
 	.flops = softmax_ce_flops, .print_attr = softmax_ce_print,
 };
 
+/* ---- nll: softmax_ce unfused (--no-fuse, or --fuse without softmax_ce) --
+ * The fusion pass splits softmax_ce(z, y) into lp = log_softmax(z) and
+ * nll(lp, y), the mean of −Σ_c t[c]·lp[c] with softmax_ce's options (t:
+ * the label's one-hot, smoothed, weighted): the loss, and its gradient
+ *   dlp[b,c] = −t[b,c] / Σ_b w[y_b],
+ * which log_softmax_grad turns into dz.  (Mixup keeps softmax_ce whole.) */
+static void nll_emit(Emit *e, Node *n)
+{
+	Ctx *c = e->c;
+	const CeAttr *a = ce_attr(n);
+	int C = emit_dim(e, n, 0, 1), w = a->weights.n > 0;
+	double eps = a->smoothing;
+	if (w)
+		emit_weights(e, "cw", &a->weights);
+	emit_line(e, "double total = 0%s;", w ? ", wsum = 0" : "");
+	emit_line(e, "for (int b = 0; b < nrows; b++) {");
+	emit_line(e, "	const float *lp = x0 + (long)b*%d;", C);
+	emit_line(e, "	const int k = x1[b];");
+	if (eps > 0) {
+		emit_line(e, "	float smooth = 0;");
+		emit_line(e, "	for (int c = 0; c < %d; c++) smooth -= %slp[c];", C,
+		          w ? "cw[c]*" : "");
+		emit_line(e, "	total += %s*%s(-lp[k]) + %s*smooth;",
+		          cfloat(c, 1 - eps), w ? "cw[k]*" : "", cfloat(c, eps / C));
+	} else {
+		emit_line(e, "	total -= %slp[k];", w ? "cw[k]*" : "");
+	}
+	if (w)
+		emit_line(e, "	wsum += cw[k];");
+	emit_line(e, "}");
+	if (w)
+		emit_line(e, "y[0] = wsum > 0 ? (float)(total / wsum) : 0;");
+	else
+		emit_line(e, "y[0] = (float)(total / nrows);");
+}
+
+static void nll_grad_rule(Ctx *c, Node *n, int dout, int *din)
+{
+	loss_grad(c, n, dout, din, &op_nll_grad);
+}
+
+const OpDef op_nll = {
+	.name = "nll", .nin = 2, .traits = OT_LOSS,
+	.emit_correct = softmax_ce_correct,
+	.shape = softmax_ce_shape, .grad = nll_grad_rule, .emit = nll_emit,
+	.flops = softmax_ce_flops, .attr_size = sizeof(CeAttr),
+	.print_attr = softmax_ce_print,
+};
+
+static void nll_grad_emit(Emit *e, Node *n)
+{
+	Ctx *c = e->c;
+	const CeAttr *a = ce_attr(n);
+	int C = emit_dim(e, n, -1, 1), B = emit_dim(e, n, -1, 0);
+	int w = a->weights.n > 0;
+	double eps = a->smoothing;
+	if (w) {
+		emit_weights(e, "cw", &a->weights);
+		emit_line(e, "double wsum = 0;");
+		emit_line(e, "for (int b = 0; b < nrows; b++) wsum += cw[x1[b]];");
+		emit_line(e, "const float inv = wsum > 0 ? (float)(1 / wsum) : 0;");
+	} else {
+		emit_line(e, "const float inv = 1.0f / nrows;");
+	}
+	emit_line(e, "(void)x0;");
+	emit_line(e, "for (int b = 0; b < %d; b++) {", B);
+	emit_line(e, "	float *d = y + (long)b*%d;", C);
+	emit_line(e, "	for (int c = 0; c < %d; c++)", C);
+	emit_line(e, "		d[c] = b < nrows ? %s : 0;", eps > 0 ?
+	          ctx_sprintf(c, "-%s*%sinv", cfloat(c, eps / C), w ? "cw[c]*" : "")
+	          : "0");
+	emit_line(e, "	if (b < nrows)");
+	emit_line(e, "		d[x1[b]] -= %s%sinv;", eps > 0 ?
+	          ctx_sprintf(c, "%s*", cfloat(c, 1 - eps)) : "",
+	          w ? "cw[x1[b]]*" : "");
+	emit_line(e, "}");
+}
+
+const OpDef op_nll_grad = {
+	.name = "nll_grad", .nin = 2, .traits = OT_TRAIN_ONLY,
+	.shape = logits_shape, .emit = nll_grad_emit,
+	.flops = softmax_ce_flops, .print_attr = softmax_ce_print,
+};
+
+/* softmax_ce(z, y) as log_softmax(z) then nll(lp, y): n becomes the
+ * log_softmax, and the new nll node the loss. */
+int softmax_ce_split(Ctx *c, Node *n)
+{
+	int in[2] = {n->id, n->in[1]};
+	void *attr = n->attr;
+	n->op = &op_log_softmax;
+	n->nin = 1;
+	n->attr = NULL;
+	n->shape = in_node(c, n, 0)->shape;
+	return ir_make(c, &op_nll, PH_FWD, in, 2, attr, n->pos);
+}
+
 /* ---- losses against a float target, mean over every element --------- */
 
 static const char *target_loss_shape(Ctx *c, Node *n)

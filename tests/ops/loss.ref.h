@@ -10,6 +10,8 @@
  * Beyond the harness's checks, evaluate() on a partial chunk (B−1 rows,
  * padded) must give the loss of those rows, and the accuracy of a binary
  * classifier (bce_binary: one output, class 1 when its logit is > 0).
+ * The nll tests are softmax_cross_entropy built unfused (--no-fuse:
+ * log_softmax, then nll).
  * The mixup tests (ce_mix*, built with -DMIX) train on
  *   λ·cross_entropy(z, y) + (1−λ)·cross_entropy(z, y2)
  * (two whole losses, each with its own normalizer), with y2 and λ set by
@@ -22,14 +24,16 @@ static const char *const ref_tensors[] = {"a.weight", "a.bias", NULL};
 static double ref_smoothing(void)
 {
 	return is("ce_smoothing") ? 0.1 : is("ce_smoothing_weights") ||
-	       is("ce_mix_smoothing_weights") ? 0.2 : 0;
+	       is("ce_mix_smoothing_weights") || is("nll_smoothing_weights")
+	       ? 0.2 : 0;
 }
 
 static double ref_class_weight(int c)
 {
 	static const double w[] = {1, 2, 0.5, 0, 3};
 	return is("ce_weights") || is("ce_smoothing_weights") ||
-	       is("ce_mix_smoothing_weights") ? w[c] : 1;
+	       is("ce_mix_smoothing_weights") || is("nll_smoothing_weights")
+	       ? w[c] : 1;
 }
 
 /* cross_entropy(z, y) of the first `rows` rows of the logits p. */

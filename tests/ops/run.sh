@@ -16,7 +16,11 @@ export NNCC CC OUT CFLAGS
 # One test on every path; prints "ok NAME (isa)" / "FAIL …" lines.
 one() {
 	local name=$1 lua=tests/ops/$1.lua
-	if ! "$NNCC" "$lua" -o "$OUT/op_$name.c"; then
+	# a first line "-- nncc-flags: …" adds flags (--no-fuse: the unfused ops)
+	local nflags
+	nflags=$(sed -n '1s/^-- nncc-flags: //p' "$lua")
+	# shellcheck disable=SC2086
+	if ! "$NNCC" "$lua" $nflags -o "$OUT/op_$name.c"; then
 		echo "FAIL $name: nncc"; return
 	fi
 	local labels= ref=tests/ops/dense.ref.c

@@ -18,13 +18,13 @@ dump() {    # model, pass[, flags] -> the dump of that pass alone
 	"$NNCC" "$1" ${3:-} -d "$2" --report 2>&1 >/dev/null | sed -n "/^# after $2:/,/^# after/p" | grep -v '^# after'
 }
 
-# the passes on the graph with only the optimizer fused (the other
+# the passes on the graph with only the optimizer and the loss fused (the other
 # fusions have tests/fusion of their own)
 m=models/mnist_mlp.lua
 dump $m front > "$tmp/front"
-dump $m autodiff --fuse=optim > "$tmp/ad"
-dump $m schedule --fuse=optim > "$tmp/sched"
-"$NNCC" $m --fuse=optim --report > "$tmp/report"
+dump $m autodiff --fuse=optim,softmax_ce > "$tmp/ad"
+dump $m schedule --fuse=optim,softmax_ce > "$tmp/sched"
+"$NNCC" $m --fuse=optim,softmax_ce --report > "$tmp/report"
 
 # front: the script's nodes with inferred shapes, layer names, lines
 check "front: flatten is a view [B,784]" grep -q 'reshape %0 {to=B,784} : f32\[B,784\] fwd view' "$tmp/front"

@@ -1,0 +1,2 @@
+/* nll.ref.c — the reference of the loss tests: loss.ref.h. */
+#include "loss.ref.h"
