@@ -134,6 +134,10 @@ void bug_at(const char *file, int line, const char *fmt, ...)
 	exit(2);
 }
 
+#ifdef NNCC_FUZZ
+jmp_buf *nncc_fuzz_jump;
+#endif
+
 void user_error(const char *where, const char *fmt, ...)
 {
 	va_list ap;
@@ -142,5 +146,9 @@ void user_error(const char *where, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+#ifdef NNCC_FUZZ
+	if (nncc_fuzz_jump)
+		longjmp(*nncc_fuzz_jump, 1);
+#endif
 	exit(1);
 }
