@@ -16,5 +16,5 @@ for cc in gcc clang; do
 	"$cc" -dM -E "$src" | awk '{ sub(/\(.*/, "", $2); print $2 }' |
 		grep -E '^[A-Za-z]'
 done | LC_ALL=C sort -u |
-	awk '{ s = s sprintf("\"%s\", ", $0); if (length(s) > 64) { print "\t" s; s = "" } }
+	awk '{ s = s sprintf("\"%s\", ", $0); if (length(s) > 60) { print "\t" s; s = "" } }
 	     END { if (s != "") print "\t" s }' | sed 's/ $//'

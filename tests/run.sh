@@ -2,7 +2,8 @@
 # The whole suite: every part prints "NAME: N passed, M failed"; this
 # script adds them up into the last line.  Then the same suites again with
 # nncc and the trainers built under AddressSanitizer + UBSan.
-# Env: SKIP_ASAN=1 skips the sanitizer pass.
+# Env: SKIP_ASAN=1 skips the sanitizer pass, ASAN_ONLY=1 runs it alone
+# (make test-asan).
 set -u
 cd "$(dirname "$0")/.."
 total_pass=0 total_fail=0
@@ -108,15 +109,20 @@ embed_example() {
 		echo "example: 0 passed, 1 failed"
 }
 
-suite build build_checks
-suite runtime runtime_tests ""
-suite augment augment_tests ""
-suite gemm gemm_tests ""
-suite ops tests/ops/run.sh
-suite passes tests/passes/run.sh
-[ -x tests/errors/run.sh ] && suite errors tests/errors/run.sh
-[ -x tests/trainer/run.sh ] && suite trainer tests/trainer/run.sh
-[ -f examples/embed.c ] && suite example embed_example
+if [ "${ASAN_ONLY:-0}" != 1 ]; then
+	suite build build_checks
+	suite runtime runtime_tests ""
+	suite augment augment_tests ""
+	suite gemm gemm_tests ""
+	suite ops tests/ops/run.sh
+	suite passes tests/passes/run.sh
+	suite errors tests/errors/run.sh
+	suite harden tests/harden/run.sh
+	suite corrupt tests/corrupt/run.sh
+	suite valgrind tests/valgrind.sh
+	suite trainer tests/trainer/run.sh
+	suite example embed_example
+fi
 
 if [ "${SKIP_ASAN:-0}" != 1 ]; then
 	san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g"
@@ -129,8 +135,10 @@ if [ "${SKIP_ASAN:-0}" != 1 ]; then
 		suite gemm-asan gemm_tests -asan
 		ISAS='avx512 scalar' suite ops-asan tests/ops/run.sh
 		suite passes-asan tests/passes/run.sh
-		[ -x tests/errors/run.sh ] && suite errors-asan tests/errors/run.sh
-		[ -x tests/trainer/run.sh ] && suite trainer-asan tests/trainer/run.sh
+		suite errors-asan tests/errors/run.sh
+		suite harden-asan tests/harden/run.sh
+		suite corrupt-asan tests/corrupt/run.sh
+		suite trainer-asan tests/trainer/run.sh
 	else
 		echo "FAIL sanitizer build"; total_fail=$((total_fail + 1))
 	fi

@@ -16,8 +16,8 @@
  * and nncc stops it with SIGALRM and _exit, which would end the fuzzer.
  *
  * make fuzz builds it with clang -fsanitize=fuzzer,address,undefined from
- * the compiler's sources (main.c with -DNNCC_NO_MAIN); seeds: tests/fuzz/front/,
- * models/, tests/ops/.
+ * the compiler's sources (main.c with -DNNCC_NO_MAIN); tests/fuzz/README.md
+ * says more.
  */
 #include <stdint.h>
 #include <stdio.h>
