@@ -35,6 +35,8 @@ typedef struct Sched {
 	int patience, cooldown;
 } Sched;
 
+static void check_arena(lua_State *L);
+
 /* The context rides along as upvalue 1 of every module function. */
 static Ctx *ctx_of(lua_State *L)
 {
@@ -161,6 +163,7 @@ static void check_new(lua_State *L, int first, Pos p, const char *what)
 		if (err)
 			fail_at(L, p, what, "%s", err);
 	}
+	check_arena(L);
 }
 
 /* Adds a node for op on inputs in[]; a shape error is the user's. */
@@ -227,6 +230,7 @@ static void set_list(lua_State *L, const char *what, const AttrKey *k,
 		fail(L, what, "'%s' must be a non-empty list", k->key);
 	l->n = n;
 	l->v = ctx_alloc(ctx_of(L), sizeof *l->v * (size_t)n);
+	check_arena(L);
 	for (int i = 1; i <= n; i++) {
 		if (scalar)
 			lua_pushvalue(L, -1);
@@ -1714,23 +1718,12 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	return p;
 }
 
-/* The line hook remembers where the script is (a memory error carries no
- * position); the count hook enforces the instruction budget. */
-static void sandbox_hook(lua_State *L, lua_Debug *ar)
+static void sandbox_hook(lua_State *L, lua_Debug *ar);
+
+/* Past a limit the script is finished: raise the message, and again at
+ * every instruction, so no error handler it has can keep it going. */
+static void sandbox_fail(lua_State *L, Sandbox *s)
 {
-	Sandbox *s;
-	lua_getallocf(L, (void **)&s);
-	if (ar->event == LUA_HOOKLINE) {
-		s->line = ar->currentline;
-		if (!s->dead)
-			return;
-	}
-	if (!s->dead && s->limit_steps && ++s->steps > s->limit_steps)
-		s->dead = 1;
-	if (!s->dead)
-		return;
-	/* Past a limit the script is finished: raise at every instruction,
-	 * so no error handler it has can keep it going. */
 	lua_sethook(L, sandbox_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
 	if (s->dead == 2)
 		lua_pushfstring(L, "%s:%d: the script used more than %d MiB of "
@@ -1742,6 +1735,38 @@ static void sandbox_hook(lua_State *L, lua_Debug *ar)
 		                   "limit with --lua-steps)", s->c->script, s->line,
 		                (int)(s->limit_steps / 1000));
 	lua_error(L);
+}
+
+/* The line hook remembers where the script is (a memory error carries no
+ * position); the count hook enforces the instruction budget, and the
+ * memory cap on what nncc holds for the script: its graph. */
+static void sandbox_hook(lua_State *L, lua_Debug *ar)
+{
+	Sandbox *s;
+	lua_getallocf(L, (void **)&s);
+	if (ar->event == LUA_HOOKLINE) {
+		s->line = ar->currentline;
+		if (!s->dead)
+			return;
+	}
+	if (!s->dead && s->limit_steps && ++s->steps > s->limit_steps)
+		s->dead = 1;
+	if (!s->dead && s->limit && s->c->arena_bytes > s->limit)
+		s->dead = 2;
+	if (s->dead)
+		sandbox_fail(L, s);
+}
+
+/* Between two hooks one call into nncc can make it hold a lot (a list of
+ * a million numbers, a layer): those calls check at once. */
+static void check_arena(lua_State *L)
+{
+	Sandbox *s;
+	lua_getallocf(L, (void **)&s);
+	if (!s->dead && s->limit && s->c->arena_bytes > s->limit) {
+		s->dead = 2;
+		sandbox_fail(L, s);
+	}
 }
 
 /* A C function the hook cannot interrupt (a pathological pattern match)

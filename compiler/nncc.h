@@ -394,6 +394,8 @@ typedef struct Arena Arena;
 
 struct Ctx {
 	Arena *arena;
+	size_t arena_bytes;          /* all its blocks: what a script makes
+	                                nncc hold counts against --lua-mem */
 	Node **nodes;
 	int nnodes, capnodes;
 	const char *script;          /* path of the user's script */

@@ -33,6 +33,7 @@ void *ctx_alloc(Ctx *c, size_t n)
 	if (!c->arena || c->arena->used + n > c->arena->cap) {
 		size_t cap = n > (1 << 20) ? n : (1 << 20);
 		c->arena = arena_block(cap, c->arena);
+		c->arena_bytes += cap;
 	}
 	void *p = c->arena->mem + c->arena->used;
 	c->arena->used += n;
