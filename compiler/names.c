@@ -211,8 +211,9 @@ int name_is_ident(const char *s)
 const char *name_c_prefix(Ctx *c, const char *s)
 {
 	if (!name_is_ident(s))
-		return ctx_sprintf(c, "must be a C identifier ([A-Za-z_][A-Za-z0-9_]*) "
-		                      "of at most %d characters", MAX_NAME);
+		return ctx_sprintf(c, "must be a C identifier "
+		                      "([A-Za-z_][A-Za-z0-9_]*) of at most %d "
+		                      "characters", MAX_NAME);
 	if (s[0] == '_')
 		return "must not begin with '_' (C reserves those names)";
 	if (in(keywords, sizeof keywords / sizeof *keywords, s))
