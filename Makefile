@@ -1,6 +1,7 @@
 # nncc — a compiler from Lua model scripts to standalone C trainers.
 #   make demo   build nncc, emit the MNIST trainer, fetch data, train
 #   make test   the whole suite (also under ASan+UBSan)
+#   make fuzz SECONDS=600   each libFuzzer harness for that long
 
 CC      ?= cc
 WARN     = -Wall -Wextra -Werror
@@ -62,6 +63,28 @@ demo: deps all data
 test: deps all data
 	@tests/run.sh
 
+# the whole suite with nncc and the trainers under ASan + UBSan only
+test-asan: deps all data
+	@ASAN_ONLY=1 tests/run.sh
+
+# libFuzzer: the front end, the data loaders, the checkpoint reader, each
+# for SECONDS (tests/fuzz/run.sh; build/fuzz/ keeps corpora and crashes)
+SECONDS ?= 20
+FUZZ_CC  = clang
+FUZZ_CFLAGS = -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L -g -O1 \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ = $(B)/fuzz/fuzz_front $(B)/fuzz/fuzz_data $(B)/fuzz/fuzz_ckpt
+fuzz: $(FUZZ)
+	@B=$(B) tests/fuzz/run.sh $(SECONDS)
+
+$(B)/fuzz/fuzz_front: tests/fuzz/fuzz_front.c $(COMPILER) compiler/*.h $(B)/prelude.inc
+	@mkdir -p $(B)/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -DNNCC_FUZZ -DNNCC_NO_MAIN $(LUA_INC) -I$(B) \
+		-o $@ $< $(COMPILER) $(LUA_LIB) -lm
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(RUNTIME) runtime/nncc_rt.h
+	@mkdir -p $(B)/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iruntime -o $@ $< $(RUNTIME) -lm
+
 test-reference: all data
 	@scripts/deps.sh --reference
 	@tests/reference/run.sh
@@ -88,7 +111,7 @@ graphs: $(B)/nncc
 		echo "$(B)/graphs/$$m.svg"; \
 	done
 
-.PHONY: all deps generated data train demo test test-reference example bench bench-fusion graphs clean
+.PHONY: all deps generated data train demo test test-asan fuzz test-reference example bench bench-fusion graphs clean
 clean:
 	rm -rf $(B) .nncc
 

@@ -90,13 +90,15 @@ static const char *cstr(Ctx *c, const char *s)
 	return r;
 }
 
-/* Text safe inside a C comment: printable ASCII, no comment end. */
+/* Text safe inside a C comment: printable ASCII, no comment end or start
+ * (-Wcomment), no trigraph. */
 static const char *ccomment(Ctx *c, const char *s)
 {
 	char *r = ctx_strdup(c, s);
 	for (char *p = r; *p; p++)
 		if ((unsigned char)*p < 32 || (unsigned char)*p >= 127 ||
-		    (*p == '/' && p > r && p[-1] == '*'))
+		    (*p == '/' && (p[1] == '*' || (p > r && p[-1] == '*'))) ||
+		    (*p == '?' && p[1] == '?'))
 			*p = '_';
 	return r;
 }

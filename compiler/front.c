@@ -35,6 +35,8 @@ typedef struct Sched {
 	int patience, cooldown;
 } Sched;
 
+static void check_arena(lua_State *L);
+
 /* The context rides along as upvalue 1 of every module function. */
 static Ctx *ctx_of(lua_State *L)
 {
@@ -151,6 +153,19 @@ static int tensor_index(lua_State *L)
 	return 1;
 }
 
+/* The nodes from `first` on, just made at p, must each fit one tensor
+ * per sample (the batch is checked in nn.train, once it is known). */
+static void check_new(lua_State *L, int first, Pos p, const char *what)
+{
+	Ctx *c = ctx_of(L);
+	for (int i = first; i < c->nnodes; i++) {
+		const char *err = ir_size_error(c, c->nodes[i], 0);
+		if (err)
+			fail_at(L, p, what, "%s", err);
+	}
+	check_arena(L);
+}
+
 /* Adds a node for op on inputs in[]; a shape error is the user's. */
 static int add_node(lua_State *L, const OpDef *op, const char *what,
                     const int *in, int nin, void *attr)
@@ -161,6 +176,7 @@ static int add_node(lua_State *L, const OpDef *op, const char *what,
 	Node *n = ir_add(c, op, in, nin, attr, p, &err);
 	if (!n)
 		fail_at(L, p, what, "%s", err);
+	check_new(L, n->id, p, what);
 	return n->id;
 }
 
@@ -195,6 +211,14 @@ static const AttrKey *find_pos(const AttrKey *keys, lua_Integer i)
 	return NULL;
 }
 
+/* A value of key k for a message: integers in full (batch = 2^40 is
+ * "1099511627776"), other numbers short. */
+static const char *num_str(lua_State *L, double v, const AttrKey *k)
+{
+	int exact = k->kind == AK_INT || k->kind == AK_INTS;
+	return ctx_sprintf(ctx_of(L), exact ? "%.15g" : "%g", v);
+}
+
 /* A list {…} of numbers, each checked against k's range; for AK_NUMS a
  * plain number is a list of one (pos_weight = 2 broadcasts like PyTorch's). */
 static void set_list(lua_State *L, const char *what, const AttrKey *k,
@@ -206,6 +230,7 @@ static void set_list(lua_State *L, const char *what, const AttrKey *k,
 		fail(L, what, "'%s' must be a non-empty list", k->key);
 	l->n = n;
 	l->v = ctx_alloc(ctx_of(L), sizeof *l->v * (size_t)n);
+	check_arena(L);
 	for (int i = 1; i <= n; i++) {
 		if (scalar)
 			lua_pushvalue(L, -1);
@@ -217,8 +242,9 @@ static void set_list(lua_State *L, const char *what, const AttrKey *k,
 			fail(L, what, "'%s'[%d] must be %s", k->key, i,
 			     k->kind == AK_INTS ? "an integer" : "a finite number");
 		if (k->min <= k->max && (v < k->min || v > k->max))
-			fail(L, what, "'%s'[%d] = %g is out of range [%g, %g]", k->key,
-			     i, v, k->min, k->max);
+			fail(L, what, "'%s'[%d] = %s is out of range [%s, %s]", k->key,
+			     i, num_str(L, v, k), num_str(L, k->min, k),
+			     num_str(L, k->max, k));
 		l->v[i - 1] = v;
 		lua_pop(L, 1);
 	}
@@ -271,7 +297,14 @@ static void set_key(lua_State *L, const char *what, const AttrKey *k,
 		break;
 	case AK_STR:
 		if (lua_type(L, -1) == LUA_TSTRING) {
-			*(const char **)dst = ctx_strdup(ctx_of(L), lua_tostring(L, -1));
+			size_t n;
+			const char *s = lua_tolstring(L, -1, &n);
+			if (strlen(s) != n)
+				fail(L, what, "'%s' holds a NUL byte", k->key);
+			if (n > MAX_STR)
+				fail(L, what, "'%s' is %zu bytes long; at most %d", k->key,
+				     n, MAX_STR);
+			*(const char **)dst = ctx_strdup(ctx_of(L), s);
 			return;
 		}
 		break;
@@ -299,8 +332,8 @@ static void set_key(lua_State *L, const char *what, const AttrKey *k,
 		fail(L, what, "'%s' must be %s; got %s", k->key, kind_name[k->kind],
 		     luaL_typename(L, -1));
 	if (k->min <= k->max && (v < k->min || v > k->max))
-		fail(L, what, "'%s' = %g is out of range [%g, %g]", k->key, v,
-		     k->min, k->max);
+		fail(L, what, "'%s' = %s is out of range [%s, %s]", k->key,
+		     num_str(L, v, k), num_str(L, k->min, k), num_str(L, k->max, k));
 	if (k->kind == AK_INT)
 		*(int *)dst = (int)v;
 	else
@@ -419,16 +452,14 @@ static void parse_keys(lua_State *L, int idx, const char *what,
 			     k->pos ? " (a value in {…})" : "");
 }
 
-static int is_ident(const char *s)
+/* Whether the value on top of the stack is a string that is an
+ * identifier (and holds no NUL that would cut it short in C). */
+static int ident_on_top(lua_State *L)
 {
-	if (!s || !(*s == '_' || (*s >= 'a' && *s <= 'z') ||
-	            (*s >= 'A' && *s <= 'Z')))
-		return 0;
-	for (; *s; s++)
-		if (!(*s == '_' || (*s >= 'a' && *s <= 'z') ||
-		      (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
-			return 0;
-	return 1;
+	size_t n;
+	const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n)
+	                                               : NULL;
+	return s && strlen(s) == n && name_is_ident(s);
 }
 
 /* The optional name= of a configuration table, checked as an identifier. */
@@ -437,9 +468,10 @@ static const char *opt_name(lua_State *L, int idx, const char *what)
 	lua_getfield(L, idx, "name");
 	const char *s = NULL;
 	if (!lua_isnil(L, -1)) {
-		if (lua_type(L, -1) != LUA_TSTRING || !is_ident(lua_tostring(L, -1)))
+		if (!ident_on_top(L))
 			fail(L, what, "name must be an identifier "
-			              "([A-Za-z_][A-Za-z0-9_]*)");
+			              "([A-Za-z_][A-Za-z0-9_]*) of at most %d "
+			              "characters", MAX_NAME);
 		s = ctx_strdup(ctx_of(L), lua_tostring(L, -1));
 	}
 	lua_pop(L, 1);
@@ -484,7 +516,7 @@ static int make_source(lua_State *L, const OpDef *op, const char *what)
 		lua_pop(L, 1);
 	}
 	lua_rawgeti(L, 1, 1);
-	if (lua_type(L, -1) != LUA_TSTRING || !is_ident(lua_tostring(L, -1)))
+	if (!ident_on_top(L))
 		fail(L, what, "the first value must be its name, an identifier: "
 		              "nn.%s{\"image\", …}", what);
 	a->name = ctx_strdup(c, lua_tostring(L, -1));
@@ -598,9 +630,9 @@ static int l_flatten(lua_State *L)
 	if (n->shape.n < 1 || n->shape.d[0] != BATCH)
 		return fail(L, "flatten", "input %s has no batch dimension",
 		            shape_str(c, &n->shape));
-	long k = 1;
-	for (int i = 1; i < n->shape.n; i++)
-		k *= n->shape.d[i];
+	long k = shape_numel(&n->shape, 1);
+	if (k > MAX_NUMEL)
+		return fail(L, "flatten", "%s", ir_size_error(c, n, 0));
 	struct { Shape to; } *a = ctx_alloc(c, sizeof *a);
 	a->to = (Shape){2, {BATCH, (int)k}};
 	push_tensor(L, add_node(L, &op_reshape, "flatten", &x, 1, a));
@@ -666,6 +698,7 @@ static int layer_call(lua_State *L)
 	int y = l->def->apply(c, l, x, p, &err);
 	if (y < 0)
 		return fail_at(L, p, l->def->name, "%s", err);
+	check_new(L, first, p, l->def->name);
 	for (int i = first; i < c->nnodes; i++)
 		c->nodes[i]->layer = l->name;
 	l->applied = 1;
@@ -1345,6 +1378,28 @@ static void prior_of(lua_State *L, Ctx *c, Recipe *r)
 	r->prior_bias = ir_node(c, z->in[1])->name;
 }
 
+/* With the batch known: every tensor fits at this batch, every op's
+ * check passes, and all the parameters fit the one block the optimizer
+ * reads. */
+static void check_batch(lua_State *L, Ctx *c)
+{
+	long params = 0;
+	for (int i = 0; i < c->nnodes; i++) {
+		Node *n = c->nodes[i];
+		const char *err = ir_size_error(c, n, c->recipe.batch);
+		if (err)
+			fail_at(L, n->pos, n->layer ? n->layer : n->op->name, "%s", err);
+		if (n->op->check && (err = n->op->check(c, n)))
+			fail_at(L, n->pos, NULL, "%s", err);
+		if (n->st == ST_PARAM)
+			params += (node_numel(c, n) + ALIGN_FLOATS - 1) / ALIGN_FLOATS *
+			          ALIGN_FLOATS;
+	}
+	if (params > MAX_NUMEL)
+		fail(L, "train", "the model has %ld parameters (with padding); nncc "
+		                 "trains at most 2147483647 (2^31 - 1)", params);
+}
+
 static int l_train(lua_State *L)
 {
 	Ctx *c = ctx_of(L);
@@ -1358,9 +1413,9 @@ static int l_train(lua_State *L)
 	TrainKeys tk;
 	memset(&tk, 0, sizeof tk);
 	parse_keys(L, 1, "train", train_keys, &tk, train_extra);
-	if (!is_ident(tk.name))
-		return fail(L, "train", "name '%s' must be a C identifier "
-		                        "([A-Za-z_][A-Za-z0-9_]*)", tk.name);
+	const char *bad = name_c_prefix(c, tk.name);
+	if (bad)
+		return fail(L, "train", "name '%s' %s", name_shown(c, tk.name), bad);
 	r->name = tk.name;
 	r->batch = tk.batch;
 	r->epochs = tk.epochs;
@@ -1455,6 +1510,7 @@ static int l_train(lua_State *L)
 	parse_augment(L, r);
 	r->drop_last = tk.drop_last;
 	check_data_options(L, c, r, tk.balance);
+	check_batch(L, c);
 	c->have_recipe = 1;
 	lua_newuserdatauv(L, 0, 0);
 	luaL_setmetatable(L, RECIPE);
@@ -1662,23 +1718,12 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	return p;
 }
 
-/* The line hook remembers where the script is (a memory error carries no
- * position); the count hook enforces the instruction budget. */
-static void sandbox_hook(lua_State *L, lua_Debug *ar)
+static void sandbox_hook(lua_State *L, lua_Debug *ar);
+
+/* Past a limit the script is finished: raise the message, and again at
+ * every instruction, so no error handler it has can keep it going. */
+static void sandbox_fail(lua_State *L, Sandbox *s)
 {
-	Sandbox *s;
-	lua_getallocf(L, (void **)&s);
-	if (ar->event == LUA_HOOKLINE) {
-		s->line = ar->currentline;
-		if (!s->dead)
-			return;
-	}
-	if (!s->dead && s->limit_steps && ++s->steps > s->limit_steps)
-		s->dead = 1;
-	if (!s->dead)
-		return;
-	/* Past a limit the script is finished: raise at every instruction,
-	 * so no error handler it has can keep it going. */
 	lua_sethook(L, sandbox_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
 	if (s->dead == 2)
 		lua_pushfstring(L, "%s:%d: the script used more than %d MiB of "
@@ -1690,6 +1735,38 @@ static void sandbox_hook(lua_State *L, lua_Debug *ar)
 		                   "limit with --lua-steps)", s->c->script, s->line,
 		                (int)(s->limit_steps / 1000));
 	lua_error(L);
+}
+
+/* The line hook remembers where the script is (a memory error carries no
+ * position); the count hook enforces the instruction budget, and the
+ * memory cap on what nncc holds for the script: its graph. */
+static void sandbox_hook(lua_State *L, lua_Debug *ar)
+{
+	Sandbox *s;
+	lua_getallocf(L, (void **)&s);
+	if (ar->event == LUA_HOOKLINE) {
+		s->line = ar->currentline;
+		if (!s->dead)
+			return;
+	}
+	if (!s->dead && s->limit_steps && ++s->steps > s->limit_steps)
+		s->dead = 1;
+	if (!s->dead && s->limit && s->c->arena_bytes > s->limit)
+		s->dead = 2;
+	if (s->dead)
+		sandbox_fail(L, s);
+}
+
+/* Between two hooks one call into nncc can make it hold a lot (a list of
+ * a million numbers, a layer): those calls check at once. */
+static void check_arena(lua_State *L)
+{
+	Sandbox *s;
+	lua_getallocf(L, (void **)&s);
+	if (!s->dead && s->limit && s->c->arena_bytes > s->limit) {
+		s->dead = 2;
+		sandbox_fail(L, s);
+	}
 }
 
 /* A C function the hook cannot interrupt (a pathological pattern match)
@@ -1757,10 +1834,28 @@ static void open_sandbox(lua_State *L, Ctx *c, int unsafe)
 			lua_pushnil(L);
 			lua_setglobal(L, *r);
 		}
+#ifdef NNCC_FUZZ
+		/* Lua's pattern matching runs in C, where the instruction hook
+		 * cannot stop it; on_alarm's _exit would end the fuzzer too
+		 * (tests/fuzz/fuzz_front.c).  The matcher is Lua's, not nncc's. */
+		static const char *matcher[] = {"find", "match", "gmatch", "gsub",
+		                                NULL};
+		lua_getglobal(L, "string");
+		for (const char **r = matcher; *r; r++) {
+			lua_pushnil(L);
+			lua_setfield(L, -2, *r);
+		}
+		lua_pop(L, 1);
+#endif
 	}
 	push_module(L, c);
 	lua_setfield(L, LUA_REGISTRYINDEX, "nncc.module");
-	if (!unsafe) {
+	if (unsafe) {      /* Lua's own require finds it in package.loaded */
+		luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+		lua_getfield(L, LUA_REGISTRYINDEX, "nncc.module");
+		lua_setfield(L, -2, "nncc");
+		lua_pop(L, 1);
+	} else {
 		lua_pushlightuserdata(L, c);
 		lua_pushcclosure(L, l_require, 1);
 		lua_setglobal(L, "require");

@@ -17,8 +17,12 @@ Node *ir_node(Ctx *c, int id)
 long shape_numel(const Shape *s, int batch)
 {
 	long n = 1;
-	for (int i = 0; i < s->n; i++)
-		n *= s->d[i] == BATCH ? batch : s->d[i];
+	for (int i = 0; i < s->n; i++) {
+		long d = s->d[i] == BATCH ? batch : s->d[i];
+		if (d > 0 && n > NUMEL_SAT / d)
+			return NUMEL_SAT;
+		n *= d;
+	}
 	return n;
 }
 
@@ -51,6 +55,33 @@ const char *shape_str(Ctx *c, const Shape *s)
 long node_numel(Ctx *c, const Node *n)
 {
 	return shape_numel(&n->shape, c->recipe.batch);
+}
+
+const char *ir_size_error(Ctx *c, const Node *n, int batch)
+{
+	const char *what = n->name ? n->name : n->op->traits & OT_SOURCE ?
+	                   "the tensor" : "the output";
+	for (int i = 0; i < n->shape.n; i++)
+		if (n->shape.d[i] != BATCH && n->shape.d[i] < 1)
+			return ctx_sprintf(c, "%s %s has an empty dimension", what,
+			                   shape_str(c, &n->shape));
+	long k = shape_numel(&n->shape, batch > 0 ? batch : 1);
+	if (k <= MAX_NUMEL)
+		return NULL;
+	double v = 1;       /* the true count, for the message */
+	int batched = 0;
+	for (int i = 0; i < n->shape.n; i++) {
+		batched |= n->shape.d[i] == BATCH;
+		v *= n->shape.d[i] == BATCH ? (batch > 0 ? batch : 1)
+		                            : n->shape.d[i];
+	}
+	return ctx_sprintf(c, "%s %s would hold %.*g values%s%s; a tensor holds "
+	                      "at most 2147483647 (2^31 - 1)", what,
+	                   shape_str(c, &n->shape), v < 1e15 ? 15 : 3, v,
+	                   batched ? (batch > 0 ? " at batch " : " per sample")
+	                           : "",
+	                   batched && batch > 0 ? ctx_sprintf(c, "%d", batch)
+	                                        : "");
 }
 
 static Node *new_node(Ctx *c, const OpDef *op, const int *in, int nin,

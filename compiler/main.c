@@ -37,9 +37,12 @@ static const char usage[] =
 	"  -d PASS,…           dump the IR to stderr after passes: front,\n"
 	"                      fuse, autodiff, schedule, plan (or all)\n"
 	"  --unsafe-lua        run the script with Lua's full library\n"
-	"  --lua-mem MIB       memory the script may use (default 256)\n"
+	"  --lua-mem MIB       memory the script may use, and the graph it\n"
+	"                      builds (default 256)\n"
 	"  --lua-steps M       million VM instructions it may run (default 200)\n"
 	"  --lua-seconds S     seconds it may run (default 10)\n"
+	"  --max-mem MIB       memory the trainer may need: parameters, gradients,\n"
+	"                      optimizer state and activations (default 16384)\n"
 	"\n"
 	"nncc run emits into .nncc/NAME/, compiles with cc (clang when there\n"
 	"is one), and runs the trainer with the flags after --.\n"
@@ -64,6 +67,7 @@ typedef struct Opts {
 	const char *script, *out, *dot, *isa;
 	int report, run, dump, profile;
 	const char *fuse;            /* --fuse=LIST, "" for --no-fuse, or NULL */
+	long max_mem;                /* bytes the trainer may need */
 	FrontOpts front;
 	char **trainer_argv;
 	int trainer_argc;
@@ -118,6 +122,7 @@ static void parse_args(Opts *o, int argc, char **argv)
 	o->front.mem_limit = (size_t)256 << 20;
 	o->front.instr_limit = 200000;
 	o->front.seconds = 10;
+	o->max_mem = 16384L << 20;
 	int i = 1;
 	if (argc > 1 && !strcmp(argv[1], "run")) {
 		o->run = 1;
@@ -168,6 +173,9 @@ static void parse_args(Opts *o, int argc, char **argv)
 		} else if (!strcmp(a, "--lua-seconds")) {
 			o->front.seconds = (int)parse_count(a, argv[i + 1 < argc ? ++i :
 			                                    i], 1 << 20);
+		} else if (!strcmp(a, "--max-mem")) {
+			o->max_mem = parse_count(a, argv[i + 1 < argc ? ++i : i],
+			                         1L << 30) << 20;
 		} else if (!strcmp(a, "--") && o->run) {
 			o->trainer_argv = argv + i + 1;
 			o->trainer_argc = argc - i - 1;
@@ -188,6 +196,14 @@ static void parse_args(Opts *o, int argc, char **argv)
 		size_t n = strlen(o->out);
 		if (n < 3 || strcmp(o->out + n - 2, ".c"))
 			usage_error("-o: '%s' must end in .c", o->out);
+		/* the .c file #includes the .h by this name */
+		const char *base = strrchr(o->out, '/');
+		for (const char *p = base ? base + 1 : o->out; *p; p++)
+			if (*p == '"' || *p == '\\' || *p == '\'' || *p == '?' ||
+			    (unsigned char)*p < 32 || *p == 127)
+				usage_error("-o: '%s': a C file cannot #include a name with "
+				            "a quote, backslash, '?' or control character",
+				            o->out);
 	}
 }
 
@@ -196,6 +212,45 @@ static void after(Ctx *c, const Opts *o, int pass, const char *name)
 	ir_verify(c, name);
 	if (o->dump & pass)
 		ir_dump(c, stderr, name);
+}
+
+static double gib(long floats)
+{
+	return 4.0 * (double)floats / (1 << 30);
+}
+
+/* After plan, what the trainer will hold: each tensor and each op's
+ * scratch fits the int indexing of the generated C, and the whole block
+ * (_sizeof) fits under --max-mem.  A failure is the script's: a model
+ * too large, said at the line that made it. */
+static void check_memory(Ctx *c, const Opts *o)
+{
+	const Recipe *r = &c->recipe;
+	for (int i = 0; i < c->nnodes; i++) {
+		Node *n = c->nodes[i];
+		const char *at = ctx_sprintf(c, "%s:%d", n->pos.file, n->pos.line);
+		const char *what = n->layer ? n->layer : n->op->name;
+		const char *err = ir_size_error(c, n, r->batch);
+		if (err)
+			user_error(at, "%s: %s", what, err);
+		long k = n->op->scratch && n->order >= 0 ? n->op->scratch(c, n) : 0;
+		if (k > MAX_NUMEL)
+			user_error(at, "%s: %s needs %ld floats of scratch at batch %d; "
+			           "at most 2147483647 (2^31 - 1) fit", what,
+			           n->op->name, k, r->batch);
+	}
+	long io = shape_numel(&ir_node(c, c->input)->shape, r->batch) +
+	          shape_numel(&ir_node(c, c->label)->shape, r->batch);
+	long total = c->nparam + c->ngrad + c->nstate + c->narena + io;
+	if (4.0 * (double)total > (double)o->max_mem)
+		user_error(ctx_sprintf(c, "%s:%d", r->pos.file, r->pos.line),
+		           "train: the trainer would need %.2f GiB (parameters "
+		           "%.2f, gradients %.2f, optimizer state %.2f, activations "
+		           "%.2f at batch %d, the batch itself %.2f); the limit is "
+		           "%.2f GiB (raise it with --max-mem MIB)", gib(total),
+		           gib(c->nparam), gib(c->ngrad), gib(c->nstate),
+		           gib(c->narena), r->batch, gib(io),
+		           (double)o->max_mem / (1 << 30));
 }
 
 /* Graphviz: forward blue, backward red, update green; persistent tensors
@@ -332,17 +387,14 @@ static int run_trainer(Ctx *c, Opts *o)
 	return run_cmd(targv);
 }
 
-int main(int argc, char **argv)
+int nncc_main(Ctx *c, int argc, char **argv)
 {
 	Opts o = {0};
 	parse_args(&o, argc, argv);
-	Ctx *c = ctx_new();
 
 	int rc = front_run(c, o.script, &o.front);
-	if (rc) {
-		ctx_free(c);
+	if (rc)
 		return rc;
-	}
 	after(c, &o, P_FRONT, "front");
 	c->hash = ir_hash(c);   /* of the graph as written: fusing keeps it */
 	c->fuse = ~0u;
@@ -352,7 +404,6 @@ int main(int argc, char **argv)
 		if (m < 0) {
 			fprintf(stderr, "nncc: --fuse: unknown fusion '%s' (see nncc "
 			                "--help)\n", bad);
-			ctx_free(c);
 			return 1;
 		}
 		c->fuse = (unsigned)m;
@@ -365,6 +416,7 @@ int main(int argc, char **argv)
 	after(c, &o, P_SCHEDULE, "schedule");
 	plan(c);
 	after(c, &o, P_PLAN, "plan");
+	check_memory(c, &o);
 
 	if (o.report) {
 		/* the same model unfused, for the comparison of the totals */
@@ -374,6 +426,7 @@ int main(int argc, char **argv)
 			u->quiet = 1;
 			if (front_run(u, o.script, &o.front))
 				bug("the script failed on its second run");
+			fuse(u);   /* u->fuse = 0: softmax_ce split, nothing fused */
 			autodiff(u);
 			schedule(u);
 			plan(u);
@@ -392,6 +445,15 @@ int main(int argc, char **argv)
 	}
 	if (o.run)
 		rc = run_trainer(c, &o);
+	return rc;
+}
+
+#ifndef NNCC_NO_MAIN
+int main(int argc, char **argv)
+{
+	Ctx *c = ctx_new();
+	int rc = nncc_main(c, argc, argv);
 	ctx_free(c);
 	return rc;
 }
+#endif

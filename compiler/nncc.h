@@ -22,7 +22,17 @@ enum {
 	MAXIN = 8,      /* inputs of one node */
 	BATCH = -1,     /* the symbolic batch dimension in a Shape */
 	ALIGN_FLOATS = 16, /* arena offsets are multiples of 64 bytes */
+	/* Elements of one tensor, batch included, and of all parameters
+	 * together (the optimizer reads them as one block): the generated C
+	 * indexes tensors with int. */
+	MAX_NUMEL = 2147483647,
+	MAX_NAME = 64,  /* characters of a name from the script */
+	MAX_STR = 4095, /* bytes of a string from the script (a path) */
 };
+/* Element counts saturate here (shape_numel), far above MAX_NUMEL, so the
+ * size of a shape too large to accept never overflows while it is
+ * checked. */
+#define NUMEL_SAT (1L << 60)
 
 typedef struct Ctx Ctx;
 typedef struct Node Node;
@@ -57,6 +67,16 @@ _Noreturn void bug_at(const char *file, int line, const char *fmt, ...)
 /* User errors outside the Lua run (exit 1): "file:line: message". */
 _Noreturn void user_error(const char *where, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* ---- names.c: what the script may call things ------------------------ */
+
+/* An identifier of at most MAX_NAME characters: safe as it is in C text,
+ * comments and strings. */
+int name_is_ident(const char *s);
+/* NULL, or why s cannot be the C type and API prefix of a trainer. */
+const char *name_c_prefix(Ctx *c, const char *s);
+/* s for a message: non-printable bytes as \xNN, cut after 60. */
+const char *name_shown(Ctx *c, const char *s);
 
 /* ---- IR -------------------------------------------------------------- */
 
@@ -169,6 +189,9 @@ struct OpDef {
 	 * message (allocated in the ctx) that the front end prefixes with the
 	 * user's file:line and the op's name. */
 	const char *(*shape)(Ctx *, Node *);
+	/* A check that needs the batch, run when nn.train gives it: NULL, or
+	 * the whole message, which the front end prefixes with file:line. */
+	const char *(*check)(Ctx *, Node *);
 	/* Appends the nodes computing the gradient of each input into din[i]
 	 * (-1: no gradient) from dout, the gradient of n (-1 for a loss: 1). */
 	void (*grad)(Ctx *, Node *, int dout, int *din);
@@ -388,6 +411,8 @@ typedef struct Arena Arena;
 
 struct Ctx {
 	Arena *arena;
+	size_t arena_bytes;          /* all its blocks: what a script makes
+	                                nncc hold counts against --lua-mem */
 	Node **nodes;
 	int nnodes, capnodes;
 	const char *script;          /* path of the user's script */
@@ -411,6 +436,19 @@ struct Ctx {
 Ctx *ctx_new(void);
 void ctx_free(Ctx *c);
 
+/* main.c: the whole command on argv, compiling into c; the exit status.
+ * main() is this around a fresh Ctx (left out with -DNNCC_NO_MAIN, as
+ * the fuzz harness tests/fuzz/fuzz_front.c does). */
+int nncc_main(Ctx *c, int argc, char **argv);
+
+#ifdef NNCC_FUZZ
+/* The fuzz harness runs many scripts in one process: while this is set,
+ * a user error jumps to it instead of exiting.  A bug still exits (2),
+ * which the fuzzer reports. */
+#include <setjmp.h>
+extern jmp_buf *nncc_fuzz_jump;
+#endif
+
 /* ---- ir.c ------------------------------------------------------------ */
 Node *ir_node(Ctx *c, int id);
 /* Creates a node, runs the op's shape rule; returns the node, or NULL and
@@ -424,10 +462,14 @@ int ir_make(Ctx *c, const OpDef *op, Phase ph, const int *in, int nin,
 int ir_make1(Ctx *c, const OpDef *op, Phase ph, int a, void *attr, Pos pos);
 int ir_make2(Ctx *c, const OpDef *op, Phase ph, int a, int b, void *attr,
              Pos pos);
+/* Elements of s with the batch as `batch`, at most NUMEL_SAT. */
 long shape_numel(const Shape *s, int batch);
 int shape_eq(const Shape *a, const Shape *b);
 const char *shape_str(Ctx *c, const Shape *s);  /* "[B,256]" */
 long node_numel(Ctx *c, const Node *n);          /* batch resolved */
+/* NULL, or why n's tensor cannot be: an empty dimension, or more than
+ * MAX_NUMEL elements at this batch (0: per sample). */
+const char *ir_size_error(Ctx *c, const Node *n, int batch);
 void ir_dump(Ctx *c, FILE *f, const char *title);
 /* Keeps the nodes marked in keep[], renumbering ids and inputs. */
 void ir_compact(Ctx *c, const char *keep);

@@ -33,6 +33,7 @@ void *ctx_alloc(Ctx *c, size_t n)
 	if (!c->arena || c->arena->used + n > c->arena->cap) {
 		size_t cap = n > (1 << 20) ? n : (1 << 20);
 		c->arena = arena_block(cap, c->arena);
+		c->arena_bytes += cap;
 	}
 	void *p = c->arena->mem + c->arena->used;
 	c->arena->used += n;
@@ -134,6 +135,10 @@ void bug_at(const char *file, int line, const char *fmt, ...)
 	exit(2);
 }
 
+#ifdef NNCC_FUZZ
+jmp_buf *nncc_fuzz_jump;
+#endif
+
 void user_error(const char *where, const char *fmt, ...)
 {
 	va_list ap;
@@ -142,5 +147,9 @@ void user_error(const char *where, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+#ifdef NNCC_FUZZ
+	if (nncc_fuzz_jump)
+		longjmp(*nncc_fuzz_jump, 1);
+#endif
 	exit(1);
 }

@@ -135,6 +135,10 @@ idx_parse(Idx *x, const char *path, const unsigned char *buf, size_t len,
 	per = 1;
 	for (i = 0; i < x->ndims; i++) {
 		x->dims[i] = be32(buf + 4 + 4 * i);
+		/* samples of no values: 4e9 of them fit in a file of 0 bytes */
+		if (i > 0 && x->dims[i] == 0)
+			return rt_fail(e, "%s: IDX dimension %d is 0: samples of no "
+			               "values", path, i + 1);
 		if (i > 0)
 			per *= x->dims[i];
 		if (x->dims[i] > INT_MAX || per > INT_MAX)

@@ -161,6 +161,15 @@ check_data(const RtModel *m, const RtData *d, const char *file)
 		        "takes %d ([%s])\n", file, d->dim, m->in_dim, dims);
 		return -1;
 	}
+	/* as many values, in another shape: [N,2,8] images for a [1,4,4]
+	 * input would train on scrambled pixels */
+	if (d->rank > 1 && d->rank == m->in_rank &&
+	    memcmp(d->dims, m->in_dims, (size_t)d->rank * sizeof *d->dims)) {
+		fprintf(stderr, "%s: samples are [%d,%d,%d], the model's input is "
+		        "[%d,%d,%d]\n", file, d->dims[0], d->dims[1], d->dims[2],
+		        m->in_dims[0], m->in_dims[1], m->in_dims[2]);
+		return -1;
+	}
 	if (m->label_kind == RT_LABEL_CLASS ? !d->y : !d->t) {
 		fprintf(stderr, "%s: samples lack the %s the model needs\n", file,
 		        m->label_kind == RT_LABEL_CLASS ? "class labels" :
@@ -212,14 +221,28 @@ normalize(const RtModel *m, const RtNorm *nm, const char *file, RtData *d)
 	return 0;
 }
 
+/* A data path as the loaders open it: against --data-dir if relative. */
+static const char *
+data_path(const Opts *o, const char *p, char *buf, size_t n)
+{
+	if (!p || !o->data_dir || !o->data_dir[0] || p[0] == '/')
+		return p;
+	snprintf(buf, n, "%s/%s", o->data_dir, p);
+	return buf;
+}
+
 /* Loads train and valid as the recipe says.  *on_train: valid is train. */
 static int
 load_data(const RtModel *m, const RtRecipe *r, const Opts *o, RtData *train,
           RtData *valid, int *on_train)
 {
+	char tbuf[4096], vbuf[4096];
+	const char *tpath, *vpath;
 	RtErr e;
 	int classes;
 
+	tpath = data_path(o, r->train.a, tbuf, sizeof tbuf);
+	vpath = data_path(o, r->valid.a, vbuf, sizeof vbuf);
 	classes = m->label_kind == RT_LABEL_CLASS ? m->classes : 0;
 	memset(valid, 0, sizeof *valid);
 	*on_train = 0;
@@ -227,24 +250,24 @@ load_data(const RtModel *m, const RtRecipe *r, const Opts *o, RtData *train,
 		fprintf(stderr, "%s\n", e.msg);
 		return -1;
 	}
-	if (check_data(m, train, r->train.a) < 0 ||
-	    (m->in_int32 && to_int32(train, r->train.a) < 0) ||
-	    normalize(m, &r->train_norm, r->train.a, train) < 0)
+	if (check_data(m, train, tpath) < 0 ||
+	    (m->in_int32 && to_int32(train, tpath) < 0) ||
+	    normalize(m, &r->train_norm, tpath, train) < 0)
 		return -1;
 	if (r->valid.kind != RT_DATA_NONE) {
 		if (rt_load(valid, &r->valid, o->data_dir, classes, &e) < 0) {
 			fprintf(stderr, "%s\n", e.msg);
 			return -1;
 		}
-		if (m->in_int32 && to_int32(valid, r->valid.a) < 0)
+		if (m->in_int32 && to_int32(valid, vpath) < 0)
 			return -1;
-		if (check_data(m, valid, r->valid.a) < 0)
+		if (check_data(m, valid, vpath) < 0)
 			return -1;
-		return normalize(m, &r->valid_norm, r->valid.a, valid);
+		return normalize(m, &r->valid_norm, vpath, valid);
 	}
 	if (r->split > 0) {
 		if (rt_data_split(train, valid, r->split, &e) < 0) {
-			fprintf(stderr, "%s: %s\n", r->train.a, e.msg);
+			fprintf(stderr, "%s: %s\n", tpath, e.msg);
 			return -1;
 		}
 		return 0;

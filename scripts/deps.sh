@@ -4,6 +4,7 @@
 #   scripts/deps.sh [--reference] [--graphs] [--plots] [--check] [--dry-run]
 #
 #   (always)      liblua5.4-dev clang gcc make libomp-dev nodejs npm
+#                 libclang-rt-dev (libFuzzer: make fuzz) valgrind (make test)
 #   --reference   python3-torch python3-numpy libopenblas0-openmp
 #                 (the PyTorch reference test and the benchmarks)
 #   --graphs      graphviz
@@ -25,7 +26,7 @@ die() {
 	exit 1
 }
 
-pkgs=(liblua5.4-dev clang gcc make libomp-dev nodejs npm)
+pkgs=(liblua5.4-dev clang gcc make libomp-dev nodejs npm libclang-rt-dev valgrind)
 check=0
 dry=0
 for arg in "$@"; do

@@ -2,7 +2,8 @@
 # The whole suite: every part prints "NAME: N passed, M failed"; this
 # script adds them up into the last line.  Then the same suites again with
 # nncc and the trainers built under AddressSanitizer + UBSan.
-# Env: SKIP_ASAN=1 skips the sanitizer pass.
+# Env: SKIP_ASAN=1 skips the sanitizer pass, ASAN_ONLY=1 runs it alone
+# (make test-asan).
 set -u
 cd "$(dirname "$0")/.."
 total_pass=0 total_fail=0
@@ -115,17 +116,22 @@ embed_example() {
 		echo "example: 0 passed, 1 failed"
 }
 
-suite build build_checks
-suite runtime runtime_tests ""
-suite augment augment_tests ""
-suite gemm gemm_tests ""
-suite ops tests/ops/run.sh
-suite passes tests/passes/run.sh
-suite fusion tests/fusion/run.sh
-suite plan plan_tests build "-O2 -g"
-[ -x tests/errors/run.sh ] && suite errors tests/errors/run.sh
-[ -x tests/trainer/run.sh ] && suite trainer tests/trainer/run.sh
-[ -f examples/embed.c ] && suite example embed_example
+if [ "${ASAN_ONLY:-0}" != 1 ]; then
+	suite build build_checks
+	suite runtime runtime_tests ""
+	suite augment augment_tests ""
+	suite gemm gemm_tests ""
+	suite ops tests/ops/run.sh
+	suite passes tests/passes/run.sh
+	suite fusion tests/fusion/run.sh
+	suite plan plan_tests build "-O2 -g"
+	suite errors tests/errors/run.sh
+	suite harden tests/harden/run.sh
+	suite corrupt tests/corrupt/run.sh
+	suite valgrind tests/valgrind.sh
+	suite trainer tests/trainer/run.sh
+	suite example embed_example
+fi
 
 if [ "${SKIP_ASAN:-0}" != 1 ]; then
 	san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g"
@@ -140,8 +146,10 @@ if [ "${SKIP_ASAN:-0}" != 1 ]; then
 		suite passes-asan tests/passes/run.sh
 		CC=gcc suite fusion-asan tests/fusion/run.sh
 		suite plan-asan plan_tests build/asan "-O1 $san"
-		[ -x tests/errors/run.sh ] && suite errors-asan tests/errors/run.sh
-		[ -x tests/trainer/run.sh ] && suite trainer-asan tests/trainer/run.sh
+		suite errors-asan tests/errors/run.sh
+		suite harden-asan tests/harden/run.sh
+		suite corrupt-asan tests/corrupt/run.sh
+		suite trainer-asan tests/trainer/run.sh
 	else
 		echo "FAIL sanitizer build"; total_fail=$((total_fail + 1))
 	fi

@@ -640,6 +640,17 @@ static const char *bn_running_shape(Ctx *c, Node *n)
 	return NULL;
 }
 
+/* Batch statistics need two values per channel: batch·H·W ≥ 2. */
+static const char *bn_running_check(Ctx *c, Node *n)
+{
+	const Node *x = in_node(c, in_node(c, n, 0), 0);
+	if (shape_numel(&x->shape, c->recipe.batch) / x->shape.d[1] >= 2)
+		return NULL;
+	return ctx_sprintf(c, "batchnorm: one value per channel (batch %d of "
+	                      "%s); training needs more than one",
+	                   c->recipe.batch, shape_str(c, &x->shape));
+}
+
 static void bn_running_emit(Emit *e, Node *n)
 {
 	const NormAttr *a = n->attr;
@@ -647,10 +658,8 @@ static void bn_running_emit(Emit *e, Node *n)
 	const Node *st = in_node(c, n, 0);
 	Split s = split_of(e, in_node(c, st, 0));
 	if (s.n < 2)
-		user_error(ctx_sprintf(c, "%s:%d", n->pos.file, n->pos.line),
-		           "batchnorm: one value per channel (batch %d of %s); "
-		           "training needs more than one", c->recipe.batch,
-		           shape_str(c, &in_node(c, st, 0)->shape));
+		bug("%%%d: batchnorm of one value per channel got past its check",
+		    n->id);
 	double m = a->momentum;
 	emit_line(e, "/* running = (1 - momentum)·running + momentum·batch, "
 	             "momentum %g; the variance unbiased: ·%ld/%ld */", m, s.n,
@@ -666,7 +675,8 @@ static void bn_running_emit(Emit *e, Node *n)
 const OpDef op_bn_running = {
 	.name = "bn_running", .nin = 3, .traits = OT_UPDATE | OT_TRAIN_ONLY,
 	.writes = 1 << 1 | 1 << 2,
-	.shape = bn_running_shape, .emit = bn_running_emit,
+	.shape = bn_running_shape, .check = bn_running_check,
+	.emit = bn_running_emit,
 	.attr_size = sizeof(NormAttr), .print_attr = norm_print,
 };
 

@@ -1,4 +1,4 @@
--- expect: :15: schedule.plateau: 'patience' = -1 is out of range [0, 1.04858e+06]
+-- expect: :15: schedule.plateau: 'patience' = -1 is out of range [0, 1048576]
 local nn = require "nncc"
 
 local x = nn.input{"image", 1, 28, 28}

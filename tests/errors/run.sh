@@ -11,8 +11,9 @@
 #   `nncc tests/errors/NAME.lua -o $tmp/out.c` exits with exactly 1 (not 0,
 #   not 2 = a bug, not a signal, not a timeout), stderr contains
 #   "tests/errors/NAME.lua" + the expectation, stdout is empty, no
-#   sanitizer or valgrind report is in stderr, and neither out.c nor out.h
-#   was written.
+#   sanitizer or valgrind report is in stderr, and no file was written:
+#   not out.c, out.h or their .tmp beside them, nor /tmp/nncc_pwned,
+#   which the sandbox scripts try to create.
 # A few cases need no script of their own (a missing file, a long path,
 # a binary chunk); they are built in a scratch directory below.
 #
@@ -39,6 +40,8 @@ ran=()
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/nncc-errors.XXXXXX") || exit 2
 trap 'rm -rf "$scratch"' EXIT
+# What the sandbox scripts try to create (tests/errors/sandbox_*.lua)
+pwned=/tmp/nncc_pwned
 
 # What a sanitizer or valgrind says about a memory error (not valgrind's
 # "possibly lost" blocks: a limit ends the process with _exit).
@@ -81,9 +84,10 @@ check() {
 	local name=$1 script=$2 want=$3
 	wanted "$name" || return 0
 	ran+=("$name")
-	local out="$scratch/out.c" hdr="$scratch/out.h"
+	local out="$scratch/o/out.c" hdr="$scratch/o/out.h"
 	local so="$scratch/stdout" se="$scratch/stderr"
-	rm -f "$out" "$hdr"
+	rm -rf "$scratch/o" "$pwned"
+	mkdir "$scratch/o"
 	timeout -k 5 "$timeout_s" "${nncc[@]}" "$script" -o "$out" \
 		>"$so" 2>"$se" </dev/null
 	local rc=$?
@@ -106,10 +110,12 @@ check() {
 	if [ -s "$so" ]; then
 		why="${why:+$why; }stdout is not empty"
 	fi
-	if [ -e "$out" ] || [ -e "$hdr" ]; then
-		why="${why:+$why; }an output file was written despite the error"
+	if [ -n "$(ls -A "$scratch/o")" ]; then
+		why="${why:+$why; }a file was written despite the error: $(ls -A "$scratch/o" | head -n 1)"
 	fi
-	rm -f "$out" "$hdr"
+	if [ -e "$pwned" ]; then
+		why="${why:+$why; }the script wrote $pwned"
+	fi
 	if [ -n "$why" ]; then
 		fail "$name" "$why"
 	else

@@ -16,6 +16,10 @@
 #                         the saved (and best) checkpoints
 #   l. resume             a run killed with SIGKILL mid-epoch, resumed,
 #                         ends bitwise where the uninterrupted run (k) ended
+#   n. crash in a save    a run killed with SIGKILL while it writes a
+#                         checkpoint leaves the previous one whole and
+#                         loadable, and resuming from it ends bitwise
+#                         where a run never killed does
 #   m. curves             tools/plot-metrics draws a PNG of k's metrics
 #
 # Expected values are computed here from the data, the recipe and
@@ -359,6 +363,45 @@ if [ -s "$TMP/k/early.ckpt" ] && [ -s "$TMP/k/k.jsonl" ]; then
 		fi
 	else
 		bad "l. resume: the killed run exited $rc (not 137 = SIGKILL) or left no epoch-1 checkpoint (see ${err#"$ROOT"/})"
+	fi
+fi
+
+# ---- n. SIGKILL while a checkpoint is being written ------------------------
+# Epoch 1's checkpoint is on disk; a run resumed from it dies of SIGKILL
+# halfway through writing epoch 2's (the hook NNCC_TEST_SIGKILL_IN_SAVE).
+# The torn file is the .tmp beside it; early.ckpt is still epoch 1's, byte
+# for byte, --resume loads it, and the resumed run ends where a run never
+# killed does.
+if [ "${have_rt:-0}" = 1 ] && [ "${have_data:-0}" = 1 ] && [ -x "$R/early" ]; then
+	mkdir -p "$TMP/n/once"
+	run_in "$TMP/n" n-epoch1 "$R/early" --data-dir "$ROOT" --epochs 1 --quiet
+	cp "$TMP/n/early.ckpt" "$TMP/n/epoch1.ckpt" 2>/dev/null
+	NNCC_TEST_SIGKILL_IN_SAVE=early.ckpt run_in "$TMP/n" n-killed "$R/early" \
+		--data-dir "$ROOT" --epochs 2 --quiet --resume early.ckpt
+	full=$(wc -c <"$TMP/n/epoch1.ckpt" 2>/dev/null || echo 0)
+	torn=$(wc -c <"$TMP/n/early.ckpt.tmp" 2>/dev/null || echo 0)
+	if [ $rc -eq 137 ] && cmp -s "$TMP/n/early.ckpt" "$TMP/n/epoch1.ckpt" &&
+		[ "$torn" -gt 8 ] && [ "$torn" -lt "$full" ]; then
+		ok "n. crash in a save: killed while writing epoch 2's checkpoint ($torn of $full bytes in early.ckpt.tmp), early.ckpt is epoch 1's, byte for byte"
+		run_in "$TMP/n" n-torn "$R/early" --data-dir "$ROOT" --epochs 2 --quiet \
+			--resume early.ckpt.tmp
+		if [ $rc -eq 1 ] && grep -q "early.ckpt.tmp" "$err" && ! sanitizer_report "$err"; then
+			ok "n. crash in a save: --resume of the torn early.ckpt.tmp exits 1 naming it"
+		else
+			bad "n. crash in a save: --resume of the torn file exits $rc (see ${err#"$ROOT"/})"
+		fi
+		run_in "$TMP/n" n-resumed "$R/early" --data-dir "$ROOT" --epochs 2 --quiet \
+			--resume early.ckpt
+		r1=$rc
+		run_in "$TMP/n/once" n-once "$R/early" --data-dir "$ROOT" --epochs 2 --quiet
+		if [ $r1 -eq 0 ] && [ $rc -eq 0 ] && [ "$(meta_field "$TMP/n/early.ckpt" epoch)" = 2 ] &&
+			cmp -s "$TMP/n/early.ckpt" "$TMP/n/once/early.ckpt"; then
+			ok "n. crash in a save: --resume early.ckpt loads it and ends byte-identical to a run never killed"
+		else
+			bad "n. crash in a save: the resumed run exits $r1 (uninterrupted $rc) or differs ($TMP/n vs $TMP/n/once)"
+		fi
+	else
+		bad "n. crash in a save: exit $rc (not 137), or early.ckpt changed, or no torn .tmp ($torn of $full bytes; see ${err#"$ROOT"/})"
 	fi
 fi
 

@@ -1,0 +1,19 @@
+-- expect: :8: linear: linear1.weight [65536,65536] would hold 4294967296 values
+local nn = require "nncc"
+
+
+local x = nn.input{"image", 65536}
+local y = nn.label{"digit", classes = 10}
+
+local h = nn.linear{65536}(x)
+local logits = nn.linear{10}(h)
+
+return nn.train {
+  name = "broken",
+  loss = nn.softmax_cross_entropy(logits, y),
+  batch = 32, epochs = 1,
+  optimizer = nn.optim.sgd{lr = 0.1},
+  data = {
+    train = nn.data.idx{"data/train-images-idx3-ubyte", "data/train-labels-idx1-ubyte", scale = 1/255},
+  },
+}
