@@ -1,4 +1,4 @@
--- expect: :11: train: the trainer would need 21.18 GiB (parameters 2.96, gradients 2.96, optimizer state 0.00, activations 15.26 at batch 1024
+-- expect: :11: train: the trainer would need 17.37 GiB (parameters 2.96, gradients 2.96, optimizer state 0.00, activations 11.44 at batch 1024
 local nn = require "nncc"
 
 
