@@ -55,16 +55,17 @@ return nn.train {
 EOT
 }
 # limit NAME SCRIPT WORDS FLAGS...: SCRIPT fails with WORDS at line 2 by
-# default and compiles with FLAGS
+# default and compiles with FLAGS (both runs with $base too)
+base=()
 limit() {
 	local name=$1 script=$2 words=$3
 	shift 3
-	nn "$script"
+	nn "$script" ${base[@]+"${base[@]}"}
 	if [ $rc -ne 1 ] || ! grep -qF "$script:2: $words" "$TMP/se"; then
 		bad "a. $name: by default exit $rc, not 1 with '$words' ($(first "$TMP/se"))"
 		return
 	fi
-	nn "$script" "$@"
+	nn "$script" ${base[@]+"${base[@]}"} "$@"
 	if [ $rc -eq 0 ] && [ -s "$TMP/out.c" ]; then
 		ok "a. $name: refused by default ('$words'), compiles with $*"
 	else
@@ -76,7 +77,10 @@ limit() {
 model 'local t = {} for i = 1, 40 do t[i] = string.rep("x", 2^23) .. i end' >"$TMP/mem.lua"
 limit "--lua-mem" "$TMP/mem.lua" "the script used more than 256 MiB of memory" --lua-mem 1024
 model 'local n = 0 for i = 1, 1.2e8 do n = n + 1 end' >"$TMP/steps.lua"
+# the clock (10 s) must not stop it first, which a sanitizer build may
+base=(--lua-seconds 600)
 limit "--lua-steps" "$TMP/steps.lua" "the script ran more than 200 million instructions" --lua-steps 2000
+base=()
 model 'local s = string.rep("a", 3000) local r = string.find(s, ".-.-.-.-.-b")' >"$TMP/secs.lua"
 start=$(date +%s)
 nn "$TMP/secs.lua" --lua-seconds 1
