@@ -12,7 +12,7 @@
 # batch-norm training on random data carries a 1e-7 difference past 1e-5
 # in a few steps, so each fusion is compared alone: those that change no
 # arithmetic give the same bits.)
-# Env: NNCC, CC (default: both gcc and clang), TEST_CFLAGS.
+# Env: NNCC, CC (default: both gcc and clang), TEST_CFLAGS, FUSION_QUICK.
 set -u
 cd "$(dirname "$0")/../.."
 NNCC=${NNCC:-build/nncc}
@@ -113,6 +113,8 @@ check "softmax_ce: --no-fuse makes log_softmax and nll" bash -c \
 check "ew_act: 4 pairs fused" test "$("$NNCC" tests/fusion/ew_act.lua -d fuse --report 2>&1 >/dev/null | grep -c '= ew_act')" -eq 4
 
 # the models: fused against unfused but for softmax_ce, the first compiler
+# (FUSION_QUICK=1, the sanitizer pass: not these, the big ones are slow)
+[ "${FUSION_QUICK:-0}" = 1 ] ||
 for m in models/*.lua; do
 	n=$(basename "$m" .lua)
 	check "$n: fused = unfused after 20 steps" agrees "$m" "$n" \
