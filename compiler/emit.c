@@ -228,9 +228,7 @@ static void emit_profile(Emit *e)
 		Node *n = ir_node(c, c->sched[k]);
 		if (!n->op->emit)
 			continue;
-		double bytes = n->st == ST_NONE ? 0 : 4.0 * node_numel(c, n);
-		for (int i = 0; i < n->nin; i++)
-			bytes += 4.0 * node_numel(c, ir_node(c, n->in[i]));
+		double bytes = node_bytes(c, n);
 		buf_printf(b, "\t{%d, %d, %d, \"%s\", %.17g, %.17g},\n", n->id,
 		           n->phase, n->pos.line, n->op->name,
 		           n->op->flops ? n->op->flops(c, n) : 0, bytes);

@@ -34,10 +34,9 @@
 
 /* The copies of first and then with the fused node's inputs: first reads
  * inputs 0…first->nin−1, then the rest, its slot being first's value. */
-static void members(Ctx *c, const Node *n, Node *f, Node *t)
+static void members(const Node *n, Node *f, Node *t)
 {
 	const FuseAttr *a = n->attr;
-	(void)c;
 	*f = *a->first;
 	*t = *a->then;
 	for (int k = 0; k < f->nin; k++)
@@ -50,7 +49,7 @@ static void members(Ctx *c, const Node *n, Node *f, Node *t)
 static const char *ew_act_ew(Ctx *c, const Node *n, const char *const *arg)
 {
 	Node f, t;
-	members(c, n, &f, &t);
+	members(n, &f, &t);
 	const char *targ[MAXIN];
 	targ[0] = f.op->ew(c, &f, arg);
 	return t.op->ew(c, &t, targ);
@@ -67,7 +66,7 @@ static void ew_act_emit(Emit *e, Node *n)
 static void ew_act_grad(Ctx *c, Node *n, int dout, int *din)
 {
 	Node f, t;
-	members(c, n, &f, &t);
+	members(n, &f, &t);
 	int dt[MAXIN], df[MAXIN];
 	for (int k = 0; k < MAXIN; k++)
 		dt[k] = df[k] = -1;

@@ -57,6 +57,14 @@ long node_numel(Ctx *c, const Node *n)
 	return shape_numel(&n->shape, c->recipe.batch);
 }
 
+double node_bytes(Ctx *c, const Node *n)
+{
+	double b = n->st == ST_NONE ? 0 : 4.0 * node_numel(c, n);
+	for (int i = 0; i < n->nin; i++)
+		b += 4.0 * node_numel(c, ir_node(c, n->in[i]));
+	return b;
+}
+
 const char *ir_size_error(Ctx *c, const Node *n, int batch)
 {
 	const char *what = n->name ? n->name : n->op->traits & OT_SOURCE ?

@@ -467,6 +467,8 @@ long shape_numel(const Shape *s, int batch);
 int shape_eq(const Shape *a, const Shape *b);
 const char *shape_str(Ctx *c, const Shape *s);  /* "[B,256]" */
 long node_numel(Ctx *c, const Node *n);          /* batch resolved */
+/* Bytes a node moves: its inputs read once and its output written. */
+double node_bytes(Ctx *c, const Node *n);
 /* NULL, or why n's tensor cannot be: an empty dimension, or more than
  * MAX_NUMEL elements at this batch (0: per sample). */
 const char *ir_size_error(Ctx *c, const Node *n, int batch);

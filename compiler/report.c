@@ -22,9 +22,7 @@ void report(Ctx *c, FILE *f, const Ctx *u)
 	for (int k = 0; k < c->nsched; k++) {
 		Node *n = ir_node(c, c->sched[k]);
 		double fl = n->op->flops ? n->op->flops(c, n) : 0;
-		double mv = n->st == ST_NONE ? 0 : 4.0 * node_numel(c, n);
-		for (int i = 0; i < n->nin; i++)
-			mv += 4.0 * node_numel(c, ir_node(c, n->in[i]));
+		double mv = node_bytes(c, n);
 		total[n->phase] += fl;
 		moved[n->phase] += mv;
 		if (plan_inplace(c, n)) {

@@ -744,7 +744,7 @@ NN_KERNEL float nn_bn_dx1(float g, float x, float mean, float istd,
 }
 
 #if defined(NN_AVX512) || defined(NN_AVX2)
-/* v of eight values, and their x̂ = (x − mean)·istd when xh is set */
+/* v of eight values */
 NN_KERNEL __m256 nn_bn_val8(__m256 x, __m256 mean, __m256 k, __m256 beta)
 {
 	return _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(x, mean), k), beta);

@@ -385,9 +385,9 @@ typedef enum { ROLE_FWD, ROLE_DX, ROLE_DW } Role;
  * dy spread out by the stride in a frame of k−1−P (wider at the bottom
  * and right by the rows and columns no window reaches), the weights
  * flipped; the weight gradient on x framed and dy spread on the grid.
- * Measured on mnist_resnet's depthwise 3x3 convs, batch 64, one core:
- * 21 ms a step for their three ops, against 47 ms in the general direct
- * kernel. */
+ * Measured on mnist_resnet (batch 64, one core, depthwise 3x3 convs in
+ * every block): 110 ms a step with the general direct kernel, 63 ms with
+ * these. */
 enum { DW_PLANE_MAX = 1 << 14, DW_K_MAX = 7 };
 
 /* The wide grid of a depthwise conv: the framed input's rows and width,

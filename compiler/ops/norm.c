@@ -359,17 +359,26 @@ static void bn_relu_emit(Emit *e, Node *n)
 	emit_line(e, "\t}");
 }
 
-static void bn_relu_grad(Ctx *c, Node *n, int dout, int *din)
+/* The backward of a fused batch norm + ReLU (+ pool) n over x, stats, γ,
+ * β: sums = `sums`(dout, x, stats, γ, β), dβ and dγ its rows (bn_pick),
+ * dx = `dx`(dout, x, stats, γ, β, sums). */
+static void bn_fused_grad(Ctx *c, Node *n, int dout, int *din,
+                          const OpDef *sums_op, const OpDef *dx_op)
 {
 	int in[6] = {dout, n->in[0], n->in[1], n->in[2], n->in[3]};
-	int sums = ir_make(c, &op_bn_relu_sums, PH_BWD, in, 5, NULL, n->pos);
+	int sums = ir_make(c, sums_op, PH_BWD, in, 5, NULL, n->pos);
 	int *row = ctx_alloc(c, 2 * sizeof *row);
 	row[1] = 1;
 	din[3] = ir_make1(c, &op_bn_pick, PH_BWD, sums, row, n->pos);
 	din[2] = ir_make1(c, &op_bn_pick, PH_BWD, sums, row + 1, n->pos);
 	in[5] = sums;
-	din[0] = ir_make(c, &op_bn_relu_dx, PH_BWD, in, 6, NULL, n->pos);
+	din[0] = ir_make(c, dx_op, PH_BWD, in, 6, NULL, n->pos);
 	din[1] = -1;
+}
+
+static void bn_relu_grad(Ctx *c, Node *n, int dout, int *din)
+{
+	bn_fused_grad(c, n, dout, din, &op_bn_relu_sums, &op_bn_relu_dx);
 }
 
 static double bn_relu_flops(Ctx *c, Node *n)
@@ -530,16 +539,8 @@ static void bn_relu_pool_emit(Emit *e, Node *n)
 
 static void bn_relu_pool_grad(Ctx *c, Node *n, int dout, int *din)
 {
-	int in[6] = {dout, n->in[0], n->in[1], n->in[2], n->in[3]};
-	int sums = ir_make(c, &op_bn_relu_pool_sums, PH_BWD, in, 5, NULL,
-	                   n->pos);
-	int *row = ctx_alloc(c, 2 * sizeof *row);
-	row[1] = 1;
-	din[3] = ir_make1(c, &op_bn_pick, PH_BWD, sums, row, n->pos);
-	din[2] = ir_make1(c, &op_bn_pick, PH_BWD, sums, row + 1, n->pos);
-	in[5] = sums;
-	din[0] = ir_make(c, &op_bn_relu_pool_dx, PH_BWD, in, 6, NULL, n->pos);
-	din[1] = -1;
+	bn_fused_grad(c, n, dout, din, &op_bn_relu_pool_sums,
+	              &op_bn_relu_pool_dx);
 }
 
 static const char *bn_relu_pool_shape(Ctx *c, Node *n)

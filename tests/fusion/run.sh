@@ -78,7 +78,7 @@ while read -r f need lua pat; do
 	others=$(echo "$names" | grep -vx "$f" | paste -sd, -)
 	check "$f fires" fired "$lua" "$pat"
 	check "$f fires alone (--fuse=$need)" fired "$lua" "$pat" --fuse="$need"
-	check "$f off with --no-fuse" bash -c "! fired() { :; }; ! $NNCC $lua --no-fuse -d fuse --report 2>&1 >/dev/null | sed -n '/^# after fuse:/,/^# after/p' | grep -qE '$pat'"
+	check "$f off with --no-fuse" bash -c "! $NNCC $lua --no-fuse -d fuse --report 2>&1 >/dev/null | sed -n '/^# after fuse:/,/^# after/p' | grep -qE '$pat'"
 	check "$f off with --fuse=$others" bash -c "! $NNCC $lua --fuse=$others -d fuse --report 2>&1 >/dev/null | sed -n '/^# after fuse:/,/^# after/p' | grep -qE '$pat'"
 	model=fz_$(basename "$lua" .lua)
 	# off: this fusion and those built on it (bn_relu_pool needs bn_relu)
