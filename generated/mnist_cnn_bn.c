@@ -3,7 +3,7 @@
  *
  * Model mnist_cnn_bn: batch 64, 96560 parameters.
  * Memory: parameters 96560, gradients 96560, optimizer state 96944,
- * arena 8971856 floats (naive sum of transients 19693392).
+ * arena 8971856 floats (naive sum of transients 19282768).
  *
  * cc -O2 -march=native mnist_cnn_bn.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -1270,25 +1270,23 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		const float *x0 = xin; /* image[64,1,28,28] */
 		const float *x1 = m->param + 0; /* conv2d1.weight[32,1,3,3] */
 		float *y = m->arena + 0;
-		float *scratch = m->arena + 1605632;
-		/* y = x * w: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
-		/* stride 1: implicit GEMM on the padded input, its rows read in place */
-		static const NnConv cv = {1, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
-		int off[9];  /* row (c,kh,kw) of B in the padded input */
-		nn_shift_offsets(&cv, off);
-		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
-		NN_OMP("omp parallel for schedule(static)")
-		for (int t = 0; t < 8; t++) {
-			float *xpad = scratch + (long)t*27824;  /* [1,30,30]: the padded input, then zeros */
-			float *yw = scratch + (long)t*27824 + 944;  /* [32,28,30]: the wide output */
-			for (int b = t*8; b < t*8 + 8; b++) {
-				nn_pad_input(x0 + (long)b*784, &cv, xpad);
-				for (int p0 = 0; p0 < 840; p0 += NN_NR)
-					nn_panel_rows(32, 9, x1, 9, NULL, 1, xpad + p0, off, yw + p0, 840,
-					              840 - p0 < NN_NR ? 840 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
-				nn_unpad_output(yw, &cv, 32, y + (long)b*25088);
+		float *scratch = m->arena + 0;
+		/* y = x * w: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; planes */
+		(void)scratch;
+		NN_OMP("omp parallel for collapse(2) schedule(static)")
+		for (int b = 0; b < 64; b++)
+			for (int c = 0; c < 1; c++) {
+				float xp[995], yw[872];  /* the framed plane, the grid */
+				nn_spread_plane(x0 + ((long)b*1 + c)*784, 28, 28, 1, 1, 1, 30, 30, 95, xp);
+				for (int o = 0; o < 32; o++) {
+					const int oc = c*32 + o;
+					nn_dw_wide(xp, 840, 30, x1 + (long)oc*9, 3, 1, 0, yw);
+					float *yc = y + ((long)b*32 + oc)*784;
+					for (int oh = 0; oh < 28; oh++)
+						for (int ow = 0; ow < 28; ow++)
+							yc[oh*28 + ow] = yw[oh*30 + ow];
+				}
 			}
-		}
 		NN_PROF_END(3);
 	}
 	/* %8 bn_stats [3,32] <- %3, %6, %7  (models/mnist_cnn_bn.lua:16) */
@@ -1602,25 +1600,23 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 		const float *x0 = xin; /* image[64,1,28,28] */
 		const float *x1 = m->param + 0; /* conv2d1.weight[32,1,3,3] */
 		float *y = m->arena + 0;
-		float *scratch = m->arena + 1605632;
-		/* y = x * w: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
-		/* stride 1: implicit GEMM on the padded input, its rows read in place */
-		static const NnConv cv = {1, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
-		int off[9];  /* row (c,kh,kw) of B in the padded input */
-		nn_shift_offsets(&cv, off);
-		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
-		NN_OMP("omp parallel for schedule(static)")
-		for (int t = 0; t < 8; t++) {
-			float *xpad = scratch + (long)t*27824;  /* [1,30,30]: the padded input, then zeros */
-			float *yw = scratch + (long)t*27824 + 944;  /* [32,28,30]: the wide output */
-			for (int b = t*8; b < t*8 + 8; b++) {
-				nn_pad_input(x0 + (long)b*784, &cv, xpad);
-				for (int p0 = 0; p0 < 840; p0 += NN_NR)
-					nn_panel_rows(32, 9, x1, 9, NULL, 1, xpad + p0, off, yw + p0, 840,
-					              840 - p0 < NN_NR ? 840 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
-				nn_unpad_output(yw, &cv, 32, y + (long)b*25088);
+		float *scratch = m->arena + 0;
+		/* y = x * w: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; planes */
+		(void)scratch;
+		NN_OMP("omp parallel for collapse(2) schedule(static)")
+		for (int b = 0; b < 64; b++)
+			for (int c = 0; c < 1; c++) {
+				float xp[995], yw[872];  /* the framed plane, the grid */
+				nn_spread_plane(x0 + ((long)b*1 + c)*784, 28, 28, 1, 1, 1, 30, 30, 95, xp);
+				for (int o = 0; o < 32; o++) {
+					const int oc = c*32 + o;
+					nn_dw_wide(xp, 840, 30, x1 + (long)oc*9, 3, 1, 0, yw);
+					float *yc = y + ((long)b*32 + oc)*784;
+					for (int oh = 0; oh < 28; oh++)
+						for (int ow = 0; ow < 28; ow++)
+							yc[oh*28 + ow] = yw[oh*30 + ow];
+				}
 			}
-		}
 	}
 	/* %8 bn_stats [3,32] <- %3, %6, %7  (models/mnist_cnn_bn.lua:16) */
 	{
@@ -2418,36 +2414,29 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 1605632; /* [64,32,28,28] */
 		float *y = m->grad + 0;
 		float *scratch = m->arena + 0;
-		/* dw from x and dy: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
-		/* stride 1: dwᵀ [9,32] = the padded input's shifted rows · dyᵀ on the wide grid */
-		static const NnConv cv = {1, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
-		int off[9];  /* row (c,kh,kw) of A in the padded input */
-		nn_shift_offsets(&cv, off);
-		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
-		NN_OMP("omp parallel for schedule(static)")
-		for (int t = 0; t < 8; t++) {
-			float *xpad = scratch + (long)t*28112;  /* the padded input, then zeros */
-			float *dyt = scratch + (long)t*28112 + 944;  /* dy[b] on the wide grid, transposed: [840][NN_NR] per panel of channels */
-			float *part = scratch + (long)t*28112 + 27824;  /* [1][9,32]: this chunk's dwᵀ */
-			for (long i = 0; i < 288; i++)
-				part[i] = 0;
-			for (int b = t*8; b < t*8 + 8; b++) {
-				nn_pad_input(x0 + (long)b*784, &cv, xpad);
-				nn_pack_wide_dyT(x1 + (long)b*25088, &cv, 32, dyt);
-				float *pt = part;
-				for (int q = 0; q < 32; q += NN_NR)
-					nn_panel_rows(9, 840, xpad, 0, off, 1, dyt + (long)q*840, NULL, pt + q, 32,
-					              32 - q < NN_NR ? 32 - q : NN_NR, 0, (9 + NN_MR - 1)/NN_MR, 1);
+		/* dw from x and dy: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; planes */
+		NN_OMP("omp parallel for collapse(2) schedule(static)")
+		for (int b = 0; b < 64; b++)
+			for (int c = 0; c < 1; c++) {
+				float xp[995], yw[872];  /* the framed plane, the grid */
+				float *dyw = yw;  /* dy on the grid */
+				nn_spread_plane(x0 + ((long)b*1 + c)*784, 28, 28, 1, 1, 1, 30, 30, 95, xp);
+				for (int o = 0; o < 32; o++) {
+					const int oc = c*32 + o;
+					double *acc = (double *)scratch + ((long)b*32 + oc)*9;
+					for (int t = 0; t < 9; t++)
+						acc[t] = 0;
+					nn_spread_plane(x1 + ((long)b*32 + oc)*784, 28, 28, 1, 0, 0, 28, 30, 32, dyw);
+					nn_dw_wide_grad(xp, dyw, 840, 30, 3, 1, acc);
+				}
 			}
-		}
-		/* dw = the chunks' sums, added in chunk order, transposed */
-		for (long i = 0; i < 288; i++) {  /* i = (g·Og + o)·KK + kk */
-			long gr = i / 288, o = i / 9 % 32, kk = i % 9;
-			float sum = 0;
-			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*28112 + 27824 + gr*288 + kk*32 + o];
-			y[i] = sum;
-		}
+		for (int oc = 0; oc < 32; oc++)
+			for (int t = 0; t < 9; t++) {
+				double s = 0;
+				for (int b = 0; b < 64; b++)
+					s += ((const double *)scratch)[((long)b*32 + oc)*9 + t];
+				y[(long)oc*9 + t] = (float)s;
+			}
 		NN_PROF_END(71);
 	}
 }

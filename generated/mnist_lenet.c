@@ -3,7 +3,7 @@
  *
  * Model mnist_lenet: batch 64, 61760 parameters.
  * Memory: parameters 61760, gradients 61760, optimizer state 123520,
- * arena 678032 floats (naive sum of transients 2270896).
+ * arena 678032 floats (naive sum of transients 2208560).
  *
  * cc -O2 -march=native mnist_lenet.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -1258,25 +1258,23 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 		const float *x0 = xin; /* image[64,1,28,28] */
 		const float *x1 = m->param + 0; /* conv2d1.weight[6,1,5,5] */
 		float *y = m->arena + 0;
-		float *scratch = m->arena + 301056;
-		/* y = x * w: a 5x5 conv, pad 2, 1 -> 6 channels, 28x28 -> 28x28; implicit GEMM */
-		/* stride 1: implicit GEMM on the padded input, its rows read in place */
-		static const NnConv cv = {1, 28, 28, 5, 1, 2, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
-		int off[25];  /* row (c,kh,kw) of B in the padded input */
-		nn_shift_offsets(&cv, off);
-		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
-		NN_OMP("omp parallel for schedule(static)")
-		for (int t = 0; t < 8; t++) {
-			float *xpad = scratch + (long)t*6448;  /* [1,32,32]: the padded input, then zeros */
-			float *yw = scratch + (long)t*6448 + 1072;  /* [6,28,32]: the wide output */
-			for (int b = t*8; b < t*8 + 8; b++) {
-				nn_pad_input(x0 + (long)b*784, &cv, xpad);
-				for (int p0 = 0; p0 < 896; p0 += NN_NR)
-					nn_panel_rows(6, 25, x1, 25, NULL, 1, xpad + p0, off, yw + p0, 896,
-					              896 - p0 < NN_NR ? 896 - p0 : NN_NR, 0, (6 + NN_MR - 1)/NN_MR, 0);
-				nn_unpad_output(yw, &cv, 6, y + (long)b*4704);
+		float *scratch = m->arena + 0;
+		/* y = x * w: a 5x5 conv, pad 2, 1 -> 6 channels, 28x28 -> 28x28; planes */
+		(void)scratch;
+		NN_OMP("omp parallel for collapse(2) schedule(static)")
+		for (int b = 0; b < 64; b++)
+			for (int c = 0; c < 1; c++) {
+				float xp[1189], yw[928];  /* the framed plane, the grid */
+				nn_spread_plane(x0 + ((long)b*1 + c)*784, 28, 28, 1, 2, 2, 32, 32, 165, xp);
+				for (int o = 0; o < 6; o++) {
+					const int oc = c*6 + o;
+					nn_dw_wide(xp, 896, 32, x1 + (long)oc*25, 5, 1, 0, yw);
+					float *yc = y + ((long)b*6 + oc)*784;
+					for (int oh = 0; oh < 28; oh++)
+						for (int ow = 0; ow < 28; ow++)
+							yc[oh*28 + ow] = yw[oh*32 + ow];
+				}
 			}
-		}
 		NN_PROF_END(3);
 	}
 	/* %5 ew_act [64,6,28,28] <- %3, %4  (models/mnist_lenet.lua:16) */
@@ -1468,25 +1466,23 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x0 = xin; /* image[64,1,28,28] */
 		const float *x1 = m->param + 0; /* conv2d1.weight[6,1,5,5] */
 		float *y = m->arena + 0;
-		float *scratch = m->arena + 301056;
-		/* y = x * w: a 5x5 conv, pad 2, 1 -> 6 channels, 28x28 -> 28x28; implicit GEMM */
-		/* stride 1: implicit GEMM on the padded input, its rows read in place */
-		static const NnConv cv = {1, 28, 28, 5, 1, 2, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
-		int off[25];  /* row (c,kh,kw) of B in the padded input */
-		nn_shift_offsets(&cv, off);
-		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
-		NN_OMP("omp parallel for schedule(static)")
-		for (int t = 0; t < 8; t++) {
-			float *xpad = scratch + (long)t*6448;  /* [1,32,32]: the padded input, then zeros */
-			float *yw = scratch + (long)t*6448 + 1072;  /* [6,28,32]: the wide output */
-			for (int b = t*8; b < t*8 + 8; b++) {
-				nn_pad_input(x0 + (long)b*784, &cv, xpad);
-				for (int p0 = 0; p0 < 896; p0 += NN_NR)
-					nn_panel_rows(6, 25, x1, 25, NULL, 1, xpad + p0, off, yw + p0, 896,
-					              896 - p0 < NN_NR ? 896 - p0 : NN_NR, 0, (6 + NN_MR - 1)/NN_MR, 0);
-				nn_unpad_output(yw, &cv, 6, y + (long)b*4704);
+		float *scratch = m->arena + 0;
+		/* y = x * w: a 5x5 conv, pad 2, 1 -> 6 channels, 28x28 -> 28x28; planes */
+		(void)scratch;
+		NN_OMP("omp parallel for collapse(2) schedule(static)")
+		for (int b = 0; b < 64; b++)
+			for (int c = 0; c < 1; c++) {
+				float xp[1189], yw[928];  /* the framed plane, the grid */
+				nn_spread_plane(x0 + ((long)b*1 + c)*784, 28, 28, 1, 2, 2, 32, 32, 165, xp);
+				for (int o = 0; o < 6; o++) {
+					const int oc = c*6 + o;
+					nn_dw_wide(xp, 896, 32, x1 + (long)oc*25, 5, 1, 0, yw);
+					float *yc = y + ((long)b*6 + oc)*784;
+					for (int oh = 0; oh < 28; oh++)
+						for (int ow = 0; ow < 28; ow++)
+							yc[oh*28 + ow] = yw[oh*32 + ow];
+				}
 			}
-		}
 	}
 	/* %5 ew_act [64,6,28,28] <- %3, %4  (models/mnist_lenet.lua:16) */
 	{
@@ -1969,36 +1965,29 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 0; /* [64,6,28,28] */
 		float *y = m->grad + 0;
 		float *scratch = m->arena + 301056;
-		/* dw from x and dy: a 5x5 conv, pad 2, 1 -> 6 channels, 28x28 -> 28x28; implicit GEMM */
-		static const NnConv cv = {1, 28, 28, 5, 1, 2, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
-		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
-		NN_OMP("omp parallel for schedule(static)")
-		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*3744;  /* colᵀ of 112 pixels, in panels of NN_NR windows */
-			float *part = scratch + (long)t*3744 + 3584;  /* [6,25]: this chunk's sum */
-			for (long i = 0; i < 150; i++)
-				part[i] = 0;
-			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*784;  /* [1,28,28] */
-				const float *dyg = x1 + (long)b*4704;  /* [6,784] */
-				float *partg = part;
-				/* partg [6,25] += dy[b][:, p0…] · colᵀ [kc,25] */
-				for (int p0 = 0; p0 < 784; p0 += 112) {
-					int kc = 784 - p0 < 112 ? 784 - p0 : 112;
-					nn_im2colT_panels(xg, &cv, p0, kc, pack);
-					for (int q = 0; q < 25; q += NN_NR)
-						nn_panel_rows(6, kc, dyg + p0, 784, NULL, 1, pack + (long)q*kc, NULL, partg + q, 25,
-						              25 - q < NN_NR ? 25 - q : NN_NR, 0, (6 + NN_MR - 1)/NN_MR, 1);
+		/* dw from x and dy: a 5x5 conv, pad 2, 1 -> 6 channels, 28x28 -> 28x28; planes */
+		NN_OMP("omp parallel for collapse(2) schedule(static)")
+		for (int b = 0; b < 64; b++)
+			for (int c = 0; c < 1; c++) {
+				float xp[1189], yw[928];  /* the framed plane, the grid */
+				float *dyw = yw;  /* dy on the grid */
+				nn_spread_plane(x0 + ((long)b*1 + c)*784, 28, 28, 1, 2, 2, 32, 32, 165, xp);
+				for (int o = 0; o < 6; o++) {
+					const int oc = c*6 + o;
+					double *acc = (double *)scratch + ((long)b*6 + oc)*25;
+					for (int t = 0; t < 25; t++)
+						acc[t] = 0;
+					nn_spread_plane(x1 + ((long)b*6 + oc)*784, 28, 28, 1, 0, 0, 28, 32, 32, dyw);
+					nn_dw_wide_grad(xp, dyw, 896, 32, 5, 1, acc);
 				}
 			}
-		}
-		/* dw = the chunks' sums, added in chunk order */
-		for (long i = 0; i < 150; i++) {
-			float sum = 0;
-			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*3744 + 3584 + i];
-			y[i] = sum;
-		}
+		for (int oc = 0; oc < 6; oc++)
+			for (int t = 0; t < 25; t++) {
+				double s = 0;
+				for (int b = 0; b < 64; b++)
+					s += ((const double *)scratch)[((long)b*6 + oc)*25 + t];
+				y[(long)oc*25 + t] = (float)s;
+			}
 		NN_PROF_END(47);
 	}
 }

@@ -3,7 +3,7 @@
  *
  * Model mnist_resnet: batch 64, 37744 parameters.
  * Memory: parameters 37744, gradients 37744, optimizer state 39280,
- * arena 18780048 floats (naive sum of transients 47607760).
+ * arena 18780048 floats (naive sum of transients 47197136).
  *
  * cc -O2 -march=native mnist_resnet.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -1348,25 +1348,23 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		const float *x0 = xin; /* image[64,1,28,28] */
 		const float *x1 = m->param + 0; /* conv2d1.weight[32,1,3,3] */
 		float *y = m->arena + 0;
-		float *scratch = m->arena + 1605632;
-		/* y = x * w: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
-		/* stride 1: implicit GEMM on the padded input, its rows read in place */
-		static const NnConv cv = {1, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
-		int off[9];  /* row (c,kh,kw) of B in the padded input */
-		nn_shift_offsets(&cv, off);
-		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
-		NN_OMP("omp parallel for schedule(static)")
-		for (int t = 0; t < 8; t++) {
-			float *xpad = scratch + (long)t*27824;  /* [1,30,30]: the padded input, then zeros */
-			float *yw = scratch + (long)t*27824 + 944;  /* [32,28,30]: the wide output */
-			for (int b = t*8; b < t*8 + 8; b++) {
-				nn_pad_input(x0 + (long)b*784, &cv, xpad);
-				for (int p0 = 0; p0 < 840; p0 += NN_NR)
-					nn_panel_rows(32, 9, x1, 9, NULL, 1, xpad + p0, off, yw + p0, 840,
-					              840 - p0 < NN_NR ? 840 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
-				nn_unpad_output(yw, &cv, 32, y + (long)b*25088);
+		float *scratch = m->arena + 0;
+		/* y = x * w: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; planes */
+		(void)scratch;
+		NN_OMP("omp parallel for collapse(2) schedule(static)")
+		for (int b = 0; b < 64; b++)
+			for (int c = 0; c < 1; c++) {
+				float xp[995], yw[872];  /* the framed plane, the grid */
+				nn_spread_plane(x0 + ((long)b*1 + c)*784, 28, 28, 1, 1, 1, 30, 30, 95, xp);
+				for (int o = 0; o < 32; o++) {
+					const int oc = c*32 + o;
+					nn_dw_wide(xp, 840, 30, x1 + (long)oc*9, 3, 1, 0, yw);
+					float *yc = y + ((long)b*32 + oc)*784;
+					for (int oh = 0; oh < 28; oh++)
+						for (int ow = 0; ow < 28; ow++)
+							yc[oh*28 + ow] = yw[oh*30 + ow];
+				}
 			}
-		}
 		NN_PROF_END(3);
 	}
 	/* %8 bn_stats [3,32] <- %3, %6, %7  (models/mnist_resnet.lua:27) */
@@ -1418,15 +1416,16 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,1,3,3] */
 		float *y = m->arena + 3211264;
 		float *scratch = m->arena + 0;
-		/* y = x * w: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; direct */
+		/* y = x * w: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; planes */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
 				float xp[995], yw[872];  /* the framed plane, the grid */
 				nn_spread_plane(x0 + ((long)b*32 + c)*784, 28, 28, 1, 1, 1, 30, 30, 95, xp);
-				nn_dw_wide(xp, 840, 30, x1 + (long)c*9, 3, 1, 0, yw);
-				float *yc = y + ((long)b*32 + c)*784;
+				const int oc = c;
+				nn_dw_wide(xp, 840, 30, x1 + (long)oc*9, 3, 1, 0, yw);
+				float *yc = y + ((long)b*32 + oc)*784;
 				for (int oh = 0; oh < 28; oh++)
 					for (int ow = 0; ow < 28; ow++)
 						yc[oh*28 + ow] = yw[oh*30 + ow];
@@ -1553,15 +1552,16 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		const float *x1 = m->param + 1792; /* conv2d4.weight[32,1,3,3] */
 		float *y = m->arena + 15253504;
 		float *scratch = m->arena + 0;
-		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; direct */
+		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; planes */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
 				float xp[995], yw[842];  /* the framed plane, the grid */
 				nn_spread_plane(x0 + ((long)b*32 + c)*784, 28, 28, 1, 1, 1, 30, 30, 95, xp);
-				nn_dw_wide(xp, 810, 30, x1 + (long)c*9, 3, 1, 0, yw);
-				float *yc = y + ((long)b*32 + c)*196;
+				const int oc = c;
+				nn_dw_wide(xp, 810, 30, x1 + (long)oc*9, 3, 1, 0, yw);
+				float *yc = y + ((long)b*32 + oc)*196;
 				for (int oh = 0; oh < 14; oh++)
 					for (int ow = 0; ow < 14; ow++)
 						yc[oh*14 + ow] = yw[oh*2*30 + ow*2];
@@ -1678,15 +1678,16 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		const float *x1 = m->param + 4320; /* conv2d6.weight[64,1,3,3] */
 		float *y = m->arena + 11239424;
 		float *scratch = m->arena + 0;
-		/* y = x * w: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; direct */
+		/* y = x * w: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; planes */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
 				float xp[323], yw[256];  /* the framed plane, the grid */
 				nn_spread_plane(x0 + ((long)b*64 + c)*196, 14, 14, 1, 1, 1, 16, 16, 67, xp);
-				nn_dw_wide(xp, 224, 16, x1 + (long)c*9, 3, 1, 0, yw);
-				float *yc = y + ((long)b*64 + c)*196;
+				const int oc = c;
+				nn_dw_wide(xp, 224, 16, x1 + (long)oc*9, 3, 1, 0, yw);
+				float *yc = y + ((long)b*64 + oc)*196;
 				for (int oh = 0; oh < 14; oh++)
 					for (int ow = 0; ow < 14; ow++)
 						yc[oh*14 + ow] = yw[oh*16 + ow];
@@ -1813,15 +1814,16 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		const float *x1 = m->param + 9248; /* conv2d8.weight[64,1,3,3] */
 		float *y = m->arena + 18375680;
 		float *scratch = m->arena + 0;
-		/* y = x * w: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; direct */
+		/* y = x * w: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; planes */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
 				float xp[323], yw[240];  /* the framed plane, the grid */
 				nn_spread_plane(x0 + ((long)b*64 + c)*196, 14, 14, 1, 1, 1, 16, 16, 67, xp);
-				nn_dw_wide(xp, 208, 16, x1 + (long)c*9, 3, 1, 0, yw);
-				float *yc = y + ((long)b*64 + c)*49;
+				const int oc = c;
+				nn_dw_wide(xp, 208, 16, x1 + (long)oc*9, 3, 1, 0, yw);
+				float *yc = y + ((long)b*64 + oc)*49;
 				for (int oh = 0; oh < 7; oh++)
 					for (int ow = 0; ow < 7; ow++)
 						yc[oh*7 + ow] = yw[oh*2*16 + ow*2];
@@ -1938,15 +1940,16 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		const float *x1 = m->param + 18400; /* conv2d10.weight[128,1,3,3] */
 		float *y = m->arena + 16056320;
 		float *scratch = m->arena + 0;
-		/* y = x * w: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; direct */
+		/* y = x * w: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; planes */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
 				float xp[134], yw[95];  /* the framed plane, the grid */
 				nn_spread_plane(x0 + ((long)b*128 + c)*49, 7, 7, 1, 1, 1, 9, 9, 53, xp);
-				nn_dw_wide(xp, 63, 9, x1 + (long)c*9, 3, 1, 0, yw);
-				float *yc = y + ((long)b*128 + c)*49;
+				const int oc = c;
+				nn_dw_wide(xp, 63, 9, x1 + (long)oc*9, 3, 1, 0, yw);
+				float *yc = y + ((long)b*128 + oc)*49;
 				for (int oh = 0; oh < 7; oh++)
 					for (int ow = 0; ow < 7; ow++)
 						yc[oh*7 + ow] = yw[oh*9 + ow];
@@ -2139,25 +2142,23 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		const float *x0 = xin; /* image[64,1,28,28] */
 		const float *x1 = m->param + 0; /* conv2d1.weight[32,1,3,3] */
 		float *y = m->arena + 0;
-		float *scratch = m->arena + 1605632;
-		/* y = x * w: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
-		/* stride 1: implicit GEMM on the padded input, its rows read in place */
-		static const NnConv cv = {1, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
-		int off[9];  /* row (c,kh,kw) of B in the padded input */
-		nn_shift_offsets(&cv, off);
-		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
-		NN_OMP("omp parallel for schedule(static)")
-		for (int t = 0; t < 8; t++) {
-			float *xpad = scratch + (long)t*27824;  /* [1,30,30]: the padded input, then zeros */
-			float *yw = scratch + (long)t*27824 + 944;  /* [32,28,30]: the wide output */
-			for (int b = t*8; b < t*8 + 8; b++) {
-				nn_pad_input(x0 + (long)b*784, &cv, xpad);
-				for (int p0 = 0; p0 < 840; p0 += NN_NR)
-					nn_panel_rows(32, 9, x1, 9, NULL, 1, xpad + p0, off, yw + p0, 840,
-					              840 - p0 < NN_NR ? 840 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
-				nn_unpad_output(yw, &cv, 32, y + (long)b*25088);
+		float *scratch = m->arena + 0;
+		/* y = x * w: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; planes */
+		(void)scratch;
+		NN_OMP("omp parallel for collapse(2) schedule(static)")
+		for (int b = 0; b < 64; b++)
+			for (int c = 0; c < 1; c++) {
+				float xp[995], yw[872];  /* the framed plane, the grid */
+				nn_spread_plane(x0 + ((long)b*1 + c)*784, 28, 28, 1, 1, 1, 30, 30, 95, xp);
+				for (int o = 0; o < 32; o++) {
+					const int oc = c*32 + o;
+					nn_dw_wide(xp, 840, 30, x1 + (long)oc*9, 3, 1, 0, yw);
+					float *yc = y + ((long)b*32 + oc)*784;
+					for (int oh = 0; oh < 28; oh++)
+						for (int ow = 0; ow < 28; ow++)
+							yc[oh*28 + ow] = yw[oh*30 + ow];
+				}
 			}
-		}
 	}
 	/* %8 bn_stats [3,32] <- %3, %6, %7  (models/mnist_resnet.lua:27) */
 	{
@@ -2194,15 +2195,16 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,1,3,3] */
 		float *y = m->arena + 3211264;
 		float *scratch = m->arena + 0;
-		/* y = x * w: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; direct */
+		/* y = x * w: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; planes */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
 				float xp[995], yw[872];  /* the framed plane, the grid */
 				nn_spread_plane(x0 + ((long)b*32 + c)*784, 28, 28, 1, 1, 1, 30, 30, 95, xp);
-				nn_dw_wide(xp, 840, 30, x1 + (long)c*9, 3, 1, 0, yw);
-				float *yc = y + ((long)b*32 + c)*784;
+				const int oc = c;
+				nn_dw_wide(xp, 840, 30, x1 + (long)oc*9, 3, 1, 0, yw);
+				float *yc = y + ((long)b*32 + oc)*784;
 				for (int oh = 0; oh < 28; oh++)
 					for (int ow = 0; ow < 28; ow++)
 						yc[oh*28 + ow] = yw[oh*30 + ow];
@@ -2297,15 +2299,16 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		const float *x1 = m->param + 1792; /* conv2d4.weight[32,1,3,3] */
 		float *y = m->arena + 15253504;
 		float *scratch = m->arena + 0;
-		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; direct */
+		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; planes */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
 				float xp[995], yw[842];  /* the framed plane, the grid */
 				nn_spread_plane(x0 + ((long)b*32 + c)*784, 28, 28, 1, 1, 1, 30, 30, 95, xp);
-				nn_dw_wide(xp, 810, 30, x1 + (long)c*9, 3, 1, 0, yw);
-				float *yc = y + ((long)b*32 + c)*196;
+				const int oc = c;
+				nn_dw_wide(xp, 810, 30, x1 + (long)oc*9, 3, 1, 0, yw);
+				float *yc = y + ((long)b*32 + oc)*196;
 				for (int oh = 0; oh < 14; oh++)
 					for (int ow = 0; ow < 14; ow++)
 						yc[oh*14 + ow] = yw[oh*2*30 + ow*2];
@@ -2392,15 +2395,16 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		const float *x1 = m->param + 4320; /* conv2d6.weight[64,1,3,3] */
 		float *y = m->arena + 11239424;
 		float *scratch = m->arena + 0;
-		/* y = x * w: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; direct */
+		/* y = x * w: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; planes */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
 				float xp[323], yw[256];  /* the framed plane, the grid */
 				nn_spread_plane(x0 + ((long)b*64 + c)*196, 14, 14, 1, 1, 1, 16, 16, 67, xp);
-				nn_dw_wide(xp, 224, 16, x1 + (long)c*9, 3, 1, 0, yw);
-				float *yc = y + ((long)b*64 + c)*196;
+				const int oc = c;
+				nn_dw_wide(xp, 224, 16, x1 + (long)oc*9, 3, 1, 0, yw);
+				float *yc = y + ((long)b*64 + oc)*196;
 				for (int oh = 0; oh < 14; oh++)
 					for (int ow = 0; ow < 14; ow++)
 						yc[oh*14 + ow] = yw[oh*16 + ow];
@@ -2495,15 +2499,16 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		const float *x1 = m->param + 9248; /* conv2d8.weight[64,1,3,3] */
 		float *y = m->arena + 18375680;
 		float *scratch = m->arena + 0;
-		/* y = x * w: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; direct */
+		/* y = x * w: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; planes */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
 				float xp[323], yw[240];  /* the framed plane, the grid */
 				nn_spread_plane(x0 + ((long)b*64 + c)*196, 14, 14, 1, 1, 1, 16, 16, 67, xp);
-				nn_dw_wide(xp, 208, 16, x1 + (long)c*9, 3, 1, 0, yw);
-				float *yc = y + ((long)b*64 + c)*49;
+				const int oc = c;
+				nn_dw_wide(xp, 208, 16, x1 + (long)oc*9, 3, 1, 0, yw);
+				float *yc = y + ((long)b*64 + oc)*49;
 				for (int oh = 0; oh < 7; oh++)
 					for (int ow = 0; ow < 7; ow++)
 						yc[oh*7 + ow] = yw[oh*2*16 + ow*2];
@@ -2590,15 +2595,16 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 		const float *x1 = m->param + 18400; /* conv2d10.weight[128,1,3,3] */
 		float *y = m->arena + 16056320;
 		float *scratch = m->arena + 0;
-		/* y = x * w: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; direct */
+		/* y = x * w: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; planes */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
 				float xp[134], yw[95];  /* the framed plane, the grid */
 				nn_spread_plane(x0 + ((long)b*128 + c)*49, 7, 7, 1, 1, 1, 9, 9, 53, xp);
-				nn_dw_wide(xp, 63, 9, x1 + (long)c*9, 3, 1, 0, yw);
-				float *yc = y + ((long)b*128 + c)*49;
+				const int oc = c;
+				nn_dw_wide(xp, 63, 9, x1 + (long)oc*9, 3, 1, 0, yw);
+				float *yc = y + ((long)b*128 + oc)*49;
 				for (int oh = 0; oh < 7; oh++)
 					for (int ow = 0; ow < 7; ow++)
 						yc[oh*7 + ow] = yw[oh*9 + ow];
@@ -3030,7 +3036,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->param + 18400; /* conv2d10.weight[128,1,3,3] */
 		float *y = m->arena + 16056320;
 		float *scratch = m->arena + 0;
-		/* dx from dy and w: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; direct */
+		/* dx from dy and w: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; planes */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3052,25 +3058,26 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 16457728; /* [64,128,7,7] */
 		float *y = m->grad + 18400;
 		float *scratch = m->arena + 16859136;
-		/* dw from x and dy: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; direct */
+		/* dw from x and dy: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; planes */
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
 				float xp[134], yw[95];  /* the framed plane, the grid */
 				float *dyw = yw;  /* dy on the grid */
-				double *acc = (double *)scratch + ((long)b*128 + c)*9;
+				nn_spread_plane(x0 + ((long)b*128 + c)*49, 7, 7, 1, 1, 1, 9, 9, 53, xp);
+				const int oc = c;
+				double *acc = (double *)scratch + ((long)b*128 + oc)*9;
 				for (int t = 0; t < 9; t++)
 					acc[t] = 0;
-				nn_spread_plane(x0 + ((long)b*128 + c)*49, 7, 7, 1, 1, 1, 9, 9, 53, xp);
-				nn_spread_plane(x1 + ((long)b*128 + c)*49, 7, 7, 1, 0, 0, 7, 9, 32, dyw);
+				nn_spread_plane(x1 + ((long)b*128 + oc)*49, 7, 7, 1, 0, 0, 7, 9, 32, dyw);
 				nn_dw_wide_grad(xp, dyw, 63, 9, 3, 1, acc);
 			}
-		for (int c = 0; c < 128; c++)
+		for (int oc = 0; oc < 128; oc++)
 			for (int t = 0; t < 9; t++) {
 				double s = 0;
 				for (int b = 0; b < 64; b++)
-					s += ((const double *)scratch)[((long)b*128 + c)*9 + t];
-				y[(long)c*9 + t] = (float)s;
+					s += ((const double *)scratch)[((long)b*128 + oc)*9 + t];
+				y[(long)oc*9 + t] = (float)s;
 			}
 		NN_PROF_END(126);
 	}
@@ -3279,7 +3286,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->param + 9248; /* conv2d8.weight[64,1,3,3] */
 		float *y = m->arena + 13647872;
 		float *scratch = m->arena + 0;
-		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; direct */
+		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; planes */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3301,25 +3308,26 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 16056320; /* [64,64,7,7] */
 		float *y = m->grad + 9248;
 		float *scratch = m->arena + 16257024;
-		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; direct */
+		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; planes */
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
 				float xp[323], yw[240];  /* the framed plane, the grid */
 				float *dyw = yw;  /* dy on the grid */
-				double *acc = (double *)scratch + ((long)b*64 + c)*9;
+				nn_spread_plane(x0 + ((long)b*64 + c)*196, 14, 14, 1, 1, 1, 16, 16, 67, xp);
+				const int oc = c;
+				double *acc = (double *)scratch + ((long)b*64 + oc)*9;
 				for (int t = 0; t < 9; t++)
 					acc[t] = 0;
-				nn_spread_plane(x0 + ((long)b*64 + c)*196, 14, 14, 1, 1, 1, 16, 16, 67, xp);
-				nn_spread_plane(x1 + ((long)b*64 + c)*49, 7, 7, 2, 0, 0, 13, 16, 32, dyw);
+				nn_spread_plane(x1 + ((long)b*64 + oc)*49, 7, 7, 2, 0, 0, 13, 16, 32, dyw);
 				nn_dw_wide_grad(xp, dyw, 208, 16, 3, 1, acc);
 			}
-		for (int c = 0; c < 64; c++)
+		for (int oc = 0; oc < 64; oc++)
 			for (int t = 0; t < 9; t++) {
 				double s = 0;
 				for (int b = 0; b < 64; b++)
-					s += ((const double *)scratch)[((long)b*64 + c)*9 + t];
-				y[(long)c*9 + t] = (float)s;
+					s += ((const double *)scratch)[((long)b*64 + oc)*9 + t];
+				y[(long)oc*9 + t] = (float)s;
 			}
 		NN_PROF_END(139);
 	}
@@ -3532,7 +3540,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->param + 4320; /* conv2d6.weight[64,1,3,3] */
 		float *y = m->arena + 11239424;
 		float *scratch = m->arena + 0;
-		/* dx from dy and w: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; direct */
+		/* dx from dy and w: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; planes */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3554,25 +3562,26 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 12042240; /* [64,64,14,14] */
 		float *y = m->grad + 4320;
 		float *scratch = m->arena + 12845056;
-		/* dw from x and dy: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; direct */
+		/* dw from x and dy: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; planes */
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
 				float xp[323], yw[256];  /* the framed plane, the grid */
 				float *dyw = yw;  /* dy on the grid */
-				double *acc = (double *)scratch + ((long)b*64 + c)*9;
+				nn_spread_plane(x0 + ((long)b*64 + c)*196, 14, 14, 1, 1, 1, 16, 16, 67, xp);
+				const int oc = c;
+				double *acc = (double *)scratch + ((long)b*64 + oc)*9;
 				for (int t = 0; t < 9; t++)
 					acc[t] = 0;
-				nn_spread_plane(x0 + ((long)b*64 + c)*196, 14, 14, 1, 1, 1, 16, 16, 67, xp);
-				nn_spread_plane(x1 + ((long)b*64 + c)*196, 14, 14, 1, 0, 0, 14, 16, 32, dyw);
+				nn_spread_plane(x1 + ((long)b*64 + oc)*196, 14, 14, 1, 0, 0, 14, 16, 32, dyw);
 				nn_dw_wide_grad(xp, dyw, 224, 16, 3, 1, acc);
 			}
-		for (int c = 0; c < 64; c++)
+		for (int oc = 0; oc < 64; oc++)
 			for (int t = 0; t < 9; t++) {
 				double s = 0;
 				for (int b = 0; b < 64; b++)
-					s += ((const double *)scratch)[((long)b*64 + c)*9 + t];
-				y[(long)c*9 + t] = (float)s;
+					s += ((const double *)scratch)[((long)b*64 + oc)*9 + t];
+				y[(long)oc*9 + t] = (float)s;
 			}
 		NN_PROF_END(151);
 	}
@@ -3780,7 +3789,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->param + 1792; /* conv2d4.weight[32,1,3,3] */
 		float *y = m->arena + 8028160;
 		float *scratch = m->arena + 0;
-		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; direct */
+		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; planes */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3802,25 +3811,26 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 11239424; /* [64,32,14,14] */
 		float *y = m->grad + 1792;
 		float *scratch = m->arena + 11640832;
-		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; direct */
+		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; planes */
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
 				float xp[995], yw[842];  /* the framed plane, the grid */
 				float *dyw = yw;  /* dy on the grid */
-				double *acc = (double *)scratch + ((long)b*32 + c)*9;
+				nn_spread_plane(x0 + ((long)b*32 + c)*784, 28, 28, 1, 1, 1, 30, 30, 95, xp);
+				const int oc = c;
+				double *acc = (double *)scratch + ((long)b*32 + oc)*9;
 				for (int t = 0; t < 9; t++)
 					acc[t] = 0;
-				nn_spread_plane(x0 + ((long)b*32 + c)*784, 28, 28, 1, 1, 1, 30, 30, 95, xp);
-				nn_spread_plane(x1 + ((long)b*32 + c)*196, 14, 14, 2, 0, 0, 27, 30, 32, dyw);
+				nn_spread_plane(x1 + ((long)b*32 + oc)*196, 14, 14, 2, 0, 0, 27, 30, 32, dyw);
 				nn_dw_wide_grad(xp, dyw, 810, 30, 3, 1, acc);
 			}
-		for (int c = 0; c < 32; c++)
+		for (int oc = 0; oc < 32; oc++)
 			for (int t = 0; t < 9; t++) {
 				double s = 0;
 				for (int b = 0; b < 64; b++)
-					s += ((const double *)scratch)[((long)b*32 + c)*9 + t];
-				y[(long)c*9 + t] = (float)s;
+					s += ((const double *)scratch)[((long)b*32 + oc)*9 + t];
+				y[(long)oc*9 + t] = (float)s;
 			}
 		NN_PROF_END(164);
 	}
@@ -4032,7 +4042,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,1,3,3] */
 		float *y = m->arena + 3211264;
 		float *scratch = m->arena + 0;
-		/* dx from dy and w: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; direct */
+		/* dx from dy and w: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; planes */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -4054,25 +4064,26 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 4816896; /* [64,32,28,28] */
 		float *y = m->grad + 352;
 		float *scratch = m->arena + 6422528;
-		/* dw from x and dy: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; direct */
+		/* dw from x and dy: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; planes */
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
 				float xp[995], yw[872];  /* the framed plane, the grid */
 				float *dyw = yw;  /* dy on the grid */
-				double *acc = (double *)scratch + ((long)b*32 + c)*9;
+				nn_spread_plane(x0 + ((long)b*32 + c)*784, 28, 28, 1, 1, 1, 30, 30, 95, xp);
+				const int oc = c;
+				double *acc = (double *)scratch + ((long)b*32 + oc)*9;
 				for (int t = 0; t < 9; t++)
 					acc[t] = 0;
-				nn_spread_plane(x0 + ((long)b*32 + c)*784, 28, 28, 1, 1, 1, 30, 30, 95, xp);
-				nn_spread_plane(x1 + ((long)b*32 + c)*784, 28, 28, 1, 0, 0, 28, 30, 32, dyw);
+				nn_spread_plane(x1 + ((long)b*32 + oc)*784, 28, 28, 1, 0, 0, 28, 30, 32, dyw);
 				nn_dw_wide_grad(xp, dyw, 840, 30, 3, 1, acc);
 			}
-		for (int c = 0; c < 32; c++)
+		for (int oc = 0; oc < 32; oc++)
 			for (int t = 0; t < 9; t++) {
 				double s = 0;
 				for (int b = 0; b < 64; b++)
-					s += ((const double *)scratch)[((long)b*32 + c)*9 + t];
-				y[(long)c*9 + t] = (float)s;
+					s += ((const double *)scratch)[((long)b*32 + oc)*9 + t];
+				y[(long)oc*9 + t] = (float)s;
 			}
 		NN_PROF_END(176);
 	}
@@ -4160,36 +4171,29 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x1 = m->arena + 1605632; /* [64,32,28,28] */
 		float *y = m->grad + 0;
 		float *scratch = m->arena + 0;
-		/* dw from x and dy: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
-		/* stride 1: dwᵀ [9,32] = the padded input's shifted rows · dyᵀ on the wide grid */
-		static const NnConv cv = {1, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
-		int off[9];  /* row (c,kh,kw) of A in the padded input */
-		nn_shift_offsets(&cv, off);
-		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
-		NN_OMP("omp parallel for schedule(static)")
-		for (int t = 0; t < 8; t++) {
-			float *xpad = scratch + (long)t*28112;  /* the padded input, then zeros */
-			float *dyt = scratch + (long)t*28112 + 944;  /* dy[b] on the wide grid, transposed: [840][NN_NR] per panel of channels */
-			float *part = scratch + (long)t*28112 + 27824;  /* [1][9,32]: this chunk's dwᵀ */
-			for (long i = 0; i < 288; i++)
-				part[i] = 0;
-			for (int b = t*8; b < t*8 + 8; b++) {
-				nn_pad_input(x0 + (long)b*784, &cv, xpad);
-				nn_pack_wide_dyT(x1 + (long)b*25088, &cv, 32, dyt);
-				float *pt = part;
-				for (int q = 0; q < 32; q += NN_NR)
-					nn_panel_rows(9, 840, xpad, 0, off, 1, dyt + (long)q*840, NULL, pt + q, 32,
-					              32 - q < NN_NR ? 32 - q : NN_NR, 0, (9 + NN_MR - 1)/NN_MR, 1);
+		/* dw from x and dy: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; planes */
+		NN_OMP("omp parallel for collapse(2) schedule(static)")
+		for (int b = 0; b < 64; b++)
+			for (int c = 0; c < 1; c++) {
+				float xp[995], yw[872];  /* the framed plane, the grid */
+				float *dyw = yw;  /* dy on the grid */
+				nn_spread_plane(x0 + ((long)b*1 + c)*784, 28, 28, 1, 1, 1, 30, 30, 95, xp);
+				for (int o = 0; o < 32; o++) {
+					const int oc = c*32 + o;
+					double *acc = (double *)scratch + ((long)b*32 + oc)*9;
+					for (int t = 0; t < 9; t++)
+						acc[t] = 0;
+					nn_spread_plane(x1 + ((long)b*32 + oc)*784, 28, 28, 1, 0, 0, 28, 30, 32, dyw);
+					nn_dw_wide_grad(xp, dyw, 840, 30, 3, 1, acc);
+				}
 			}
-		}
-		/* dw = the chunks' sums, added in chunk order, transposed */
-		for (long i = 0; i < 288; i++) {  /* i = (g·Og + o)·KK + kk */
-			long gr = i / 288, o = i / 9 % 32, kk = i % 9;
-			float sum = 0;
-			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*28112 + 27824 + gr*288 + kk*32 + o];
-			y[i] = sum;
-		}
+		for (int oc = 0; oc < 32; oc++)
+			for (int t = 0; t < 9; t++) {
+				double s = 0;
+				for (int b = 0; b < 64; b++)
+					s += ((const double *)scratch)[((long)b*32 + oc)*9 + t];
+				y[(long)oc*9 + t] = (float)s;
+			}
 		NN_PROF_END(182);
 	}
 }
