@@ -509,21 +509,26 @@ NN_KERNEL void nn_shift_offsets(const NnConv *g, int *off)
 /* xpad = x [C,H,W] padded with P zeros on every side, then zeros. */
 NN_KERNEL void nn_pad_input(const float *x, const NnConv *g, float *xpad)
 {
-	int Hp = g->H + 2 * g->P, Wp = g->W + 2 * g->P;
-	long n = NN_PADDED(g->C, g->H, g->W, g->P, g->k, g->D);
-	if (g->P)
-		for (long i = 0; i < n; i++)
-			xpad[i] = 0;
+	int P = g->P, Hp = g->H + 2 * P, Wp = g->W + 2 * P;
+	long n = NN_PADDED(g->C, g->H, g->W, P, g->k, g->D);
+	long body = (long)g->C * Hp * Wp;
+	if (!P)
+		memcpy(xpad, x, sizeof(float) * body);
 	else
-		for (long i = (long)g->C * Hp * Wp; i < n; i++)
-			xpad[i] = 0;
-	for (int c = 0; c < g->C; c++)
-		for (int h = 0; h < g->H; h++) {
-			const float *src = x + ((long)c * g->H + h) * g->W;
-			float *dst = xpad + ((long)c * Hp + h + g->P) * Wp + g->P;
-			for (int w = 0; w < g->W; w++)
-				dst[w] = src[w];
+		for (int c = 0; c < g->C; c++) {
+			float *pc = xpad + (long)c * Hp * Wp;
+			memset(pc, 0, sizeof(float) * ((long)P * Wp + P));
+			for (int h = 0; h < g->H; h++) {
+				float *r = pc + (long)(h + P) * Wp + P;
+				memcpy(r, x + ((long)c * g->H + h) * g->W,
+				       sizeof(float) * g->W);
+				for (int i = 0; i < 2 * P; i++)  /* right, next left */
+					r[g->W + i] = 0;
+			}
+			memset(pc + (long)(g->H + P) * Wp + P, 0,
+			       sizeof(float) * ((long)P * Wp - P));
 		}
+	memset(xpad + body, 0, sizeof(float) * (n - body));
 }
 
 /* y [M,OH,OW] = the wide output yw [M,OH,Wp] without its extra columns. */
@@ -532,8 +537,7 @@ NN_KERNEL void nn_unpad_output(const float *yw, const NnConv *g, int M,
 {
 	int Wp = g->W + 2 * g->P;
 	for (long r = 0; r < (long)M * g->OH; r++)
-		for (int w = 0; w < g->OW; w++)
-			y[r * g->OW + w] = yw[r * Wp + w];
+		memcpy(y + r * g->OW, yw + r * Wp, sizeof(float) * g->OW);
 }
 
 /* The input gradient of a stride-1 conv is a stride-1 conv of dy with
@@ -557,16 +561,33 @@ NN_KERNEL void nn_flip_weights(const float *w, int O, int C, int k,
 NN_KERNEL void nn_pack_wide_dyT(const float *dy, const NnConv *g, int O,
                                 float *dst)
 {
-	int Wp = g->W + 2 * g->P;
-	long wide = (long)g->OH * Wp;
+	int Wp = g->W + 2 * g->P, OW = g->OW;
+	long wide = (long)g->OH * Wp, ohw = (long)g->OH * OW;
 	for (int q = 0; q < O; q += NN_NR) {
 		float *d = dst + (long)q * wide;
 		int n = O - q < NN_NR ? O - q : NN_NR;
-		for (long p = 0; p < wide; p++) {
-			int oh = (int)(p / Wp), ow = (int)(p % Wp);
-			for (int l = 0; l < NN_NR; l++)
-				d[p * NN_NR + l] = l < n && ow < g->OW ?
-				    dy[((long)(q + l) * g->OH + oh) * g->OW + ow] : 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+		int w8 = OW & ~7, n8 = n & ~7;   /* 8×8 blocks in registers */
+#else
+		int w8 = 0, n8 = 0;
+#endif
+		for (int oh = 0; oh < g->OH; oh++) {
+			const float *src = dy + (long)q * ohw + (long)oh * OW;
+			float *row = d + (long)oh * Wp * NN_NR;  /* [Wp][NN_NR] */
+#if defined(NN_AVX512) || defined(NN_AVX2)
+			for (int w = 0; w < w8; w += 8)
+				for (int l = 0; l < n8; l += 8)
+					nn_transpose8(src + l * ohw + w, ohw,
+					              row + (long)w * NN_NR + l, NN_NR);
+#endif
+			for (int ww = 0; ww < OW; ww++)       /* the rest, one by one */
+				for (int ll = ww < w8 ? n8 : 0; ll < n; ll++)
+					row[(long)ww * NN_NR + ll] = src[ll * ohw + ww];
+			for (int ww = 0; ww < OW; ww++)       /* channels past O */
+				for (int ll = n; ll < NN_NR; ll++)
+					row[(long)ww * NN_NR + ll] = 0;
+			memset(row + (long)OW * NN_NR, 0,   /* the frame's columns */
+			       sizeof(float) * (Wp - OW) * NN_NR);
 		}
 	}
 }

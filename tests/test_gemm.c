@@ -9,6 +9,7 @@
  * Prints "gemm: N passed, M failed".
  */
 #include <math.h>
+#include <string.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
