@@ -3,7 +3,7 @@
  *
  * Model mnist_lenet: batch 64, 61760 parameters.
  * Memory: parameters 61760, gradients 61760, optimizer state 123520,
- * arena 678032 floats (naive sum of transients 2208560).
+ * arena 678032 floats (naive sum of transients 2209008).
  *
  * cc -O2 -march=native mnist_lenet.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -1695,14 +1695,15 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 300224; /* [64,10] */
 		float *y = m->grad + 61744;
-		float *scratch = m->arena + 204800;
-		(void)scratch;
-		for (int c = 0; c < 10; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += x0[b*10 + c];
-			y[c] = (float)sum;
-		}
+		float *scratch = m->arena + 300864;
+		double *sum = (double *)scratch;  /* [10] */
+		for (int c = 0; c < 10; c++)
+			sum[c] = 0;
+		for (int b = 0; b < 64; b++)
+			for (int c = 0; c < 10; c++)
+				sum[c] += x0[b*10 + c];
+		for (int c = 0; c < 10; c++)
+			y[c] = (float)sum[c];
 		NN_PROF_END(27);
 	}
 	/* %28 matmul [64,84] <- %26, %21  (models/mnist_lenet.lua:16) */
@@ -1740,14 +1741,15 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 84480; /* [64,84] */
 		float *y = m->grad + 60800;
-		float *scratch = m->arena + 204800;
-		(void)scratch;
-		for (int c = 0; c < 84; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += x0[b*84 + c];
-			y[c] = (float)sum;
-		}
+		float *scratch = m->arena + 299264;
+		double *sum = (double *)scratch;  /* [84] */
+		for (int c = 0; c < 84; c++)
+			sum[c] = 0;
+		for (int b = 0; b < 64; b++)
+			for (int c = 0; c < 84; c++)
+				sum[c] += x0[b*84 + c];
+		for (int c = 0; c < 84; c++)
+			y[c] = (float)sum[c];
 		NN_PROF_END(31);
 	}
 	/* %32 matmul [64,120] <- %30, %17  (models/mnist_lenet.lua:16) */
@@ -1785,14 +1787,15 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 76800; /* [64,120] */
 		float *y = m->grad + 50592;
-		float *scratch = m->arena + 76800;
-		(void)scratch;
-		for (int c = 0; c < 120; c++) {
-			double sum = 0;
-			for (int b = 0; b < 64; b++)
-				sum += x0[b*120 + c];
-			y[c] = (float)sum;
-		}
+		float *scratch = m->arena + 84480;
+		double *sum = (double *)scratch;  /* [120] */
+		for (int c = 0; c < 120; c++)
+			sum[c] = 0;
+		for (int b = 0; b < 64; b++)
+			for (int c = 0; c < 120; c++)
+				sum[c] += x0[b*120 + c];
+		for (int c = 0; c < 120; c++)
+			y[c] = (float)sum[c];
 		NN_PROF_END(35);
 	}
 	/* %36 matmul [64,400] <- %34, %13  (models/mnist_lenet.lua:16) */

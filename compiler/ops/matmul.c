@@ -174,14 +174,18 @@ static void bias_grad_emit(Emit *e, Node *n)
 	long outer, inner;
 	int ch;
 	bias_split(e, in_node(e->c, n, 0), &outer, &ch, &inner);
-	if (inner == 1) {   /* in double, in b order, as nn_sum adds planes */
-		emit_line(e, "(void)scratch;");
-		emit_line(e, "for (int c = 0; c < %d; c++) {", ch);
-		emit_line(e, "\tdouble sum = 0;");
-		emit_line(e, "\tfor (int b = 0; b < %ld; b++)", outer);
-		emit_line(e, "\t\tsum += x0[b*%d + c];", ch);
-		emit_line(e, "\ty[c] = (float)sum;");
-		emit_line(e, "}");
+	if (inner == 1) {
+		/* in double, in b order, as nn_sum adds planes; a row of dy at a
+		 * time: by column, each b was a stride of a row (measured on
+		 * [128,1024]: 0.43 ms a column at a time, 0.017 a row) */
+		emit_line(e, "double *sum = (double *)scratch;  /* [%d] */", ch);
+		emit_line(e, "for (int c = 0; c < %d; c++)", ch);
+		emit_line(e, "\tsum[c] = 0;");
+		emit_line(e, "for (int b = 0; b < %ld; b++)", outer);
+		emit_line(e, "\tfor (int c = 0; c < %d; c++)", ch);
+		emit_line(e, "\t\tsum[c] += x0[b*%d + c];", ch);
+		emit_line(e, "for (int c = 0; c < %d; c++)", ch);
+		emit_line(e, "\ty[c] = (float)sum[c];");
 		return;
 	}
 	/* per channel, plane by plane in double (the prelude's nn_sum) */
@@ -189,14 +193,15 @@ static void bias_grad_emit(Emit *e, Node *n)
 	                  "pp[0] = nn_sum(x0 + o, %ld);", inner));
 }
 
-/* The planes' sums (emit_plane_reduce); none for [B,F]. */
+/* The planes' sums (emit_plane_reduce); for [B,F], the channels' sums. */
 static long bias_grad_scratch(Ctx *c, Node *n)
 {
 	const Node *x = in_node(c, n, 0);
 	long outer = x->shape.d[0] == BATCH ? c->recipe.batch : x->shape.d[0];
 	long inner = shape_numel(&x->shape, c->recipe.batch) / (outer *
 	             x->shape.d[1]);
-	return inner == 1 ? 0 : plane_reduce_scratch(outer, x->shape.d[1], 1);
+	return inner == 1 ? 2L * x->shape.d[1]   /* a double a channel */
+	                  : plane_reduce_scratch(outer, x->shape.d[1], 1);
 }
 
 const OpDef op_bias_grad = {
