@@ -1078,6 +1078,41 @@ NN_KERNEL void nn_maxpool2(const float *x, int W, int OH, int OW, float *y)
 
 /* dx [H,W] = dy routed to each window's first maximum in x; the rows and
  * columns no window covers (an odd H or W) get 0. */
+#if defined(NN_AVX512) || defined(NN_AVX2)
+/* Eight 2x2 windows side by side: rows r0 and r1 (16 floats each), their
+ * gradients dyr (8) into d0 and d1; the winner of each window takes it. */
+NN_KERNEL void nn_maxpool2_grad8(const float *r0, const float *r1,
+                                 const float *dyr, float *d0, float *d1)
+{
+	__m256 a, b, c, d;
+	nn_deinterleave8(r0, &a, &b);
+	nn_deinterleave8(r1, &c, &d);
+	__m256 tb = _mm256_or_ps(_mm256_cmp_ps(b, a, _CMP_GT_OQ),
+	                         _mm256_cmp_ps(b, b, _CMP_UNORD_Q));
+	__m256 m = _mm256_blendv_ps(a, b, tb);
+	__m256 tc = _mm256_or_ps(_mm256_cmp_ps(c, m, _CMP_GT_OQ),
+	                         _mm256_cmp_ps(c, c, _CMP_UNORD_Q));
+	m = _mm256_blendv_ps(m, c, tc);
+	__m256 td = _mm256_or_ps(_mm256_cmp_ps(d, m, _CMP_GT_OQ),
+	                         _mm256_cmp_ps(d, d, _CMP_UNORD_Q));
+	__m256 g = _mm256_loadu_ps(dyr);
+	/* the winner: the last to take over */
+	__m256 gd = _mm256_and_ps(g, td);
+	__m256 gc = _mm256_andnot_ps(td, _mm256_and_ps(g, tc));
+	__m256 gb = _mm256_andnot_ps(_mm256_or_ps(tc, td),
+	                             _mm256_and_ps(g, tb));
+	__m256 ga = _mm256_andnot_ps(_mm256_or_ps(tb, _mm256_or_ps(tc, td)),
+	                             g);
+	__m256 lo = _mm256_unpacklo_ps(ga, gb), hi = _mm256_unpackhi_ps(ga, gb);
+	_mm256_storeu_ps(d0, _mm256_permute2f128_ps(lo, hi, 0x20));
+	_mm256_storeu_ps(d0 + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+	lo = _mm256_unpacklo_ps(gc, gd);
+	hi = _mm256_unpackhi_ps(gc, gd);
+	_mm256_storeu_ps(d1, _mm256_permute2f128_ps(lo, hi, 0x20));
+	_mm256_storeu_ps(d1 + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+}
+#endif
+
 NN_KERNEL void nn_maxpool2_grad(const float *x, const float *dy, int H,
                                 int W, int OH, int OW, float *dx)
 {
@@ -1092,32 +1127,18 @@ NN_KERNEL void nn_maxpool2_grad(const float *x, const float *dy, int H,
 		for (; OW >= 8 && ow < OW; ow += 8) {  /* eight windows at once; */
 			if (ow + 8 > OW)                 /* the last eight overlap */
 				ow = OW - 8;
-			__m256 a, b, c, d;
-			nn_deinterleave8(r0 + 2 * ow, &a, &b);
-			nn_deinterleave8(r1 + 2 * ow, &c, &d);
-			__m256 tb = _mm256_or_ps(_mm256_cmp_ps(b, a, _CMP_GT_OQ),
-			                         _mm256_cmp_ps(b, b, _CMP_UNORD_Q));
-			__m256 m = _mm256_blendv_ps(a, b, tb);
-			__m256 tc = _mm256_or_ps(_mm256_cmp_ps(c, m, _CMP_GT_OQ),
-			                         _mm256_cmp_ps(c, c, _CMP_UNORD_Q));
-			m = _mm256_blendv_ps(m, c, tc);
-			__m256 td = _mm256_or_ps(_mm256_cmp_ps(d, m, _CMP_GT_OQ),
-			                         _mm256_cmp_ps(d, d, _CMP_UNORD_Q));
-			__m256 g = _mm256_loadu_ps(dyr + ow);
-			/* the winner: the last to take over */
-			__m256 gd = _mm256_and_ps(g, td);
-			__m256 gc = _mm256_andnot_ps(td, _mm256_and_ps(g, tc));
-			__m256 gb = _mm256_andnot_ps(_mm256_or_ps(tc, td),
-			                             _mm256_and_ps(g, tb));
-			__m256 ga = _mm256_andnot_ps(_mm256_or_ps(tb, _mm256_or_ps(tc, td)),
-			                             g);
-			__m256 lo = _mm256_unpacklo_ps(ga, gb), hi = _mm256_unpackhi_ps(ga, gb);
-			_mm256_storeu_ps(d0 + 2 * ow, _mm256_permute2f128_ps(lo, hi, 0x20));
-			_mm256_storeu_ps(d0 + 2 * ow + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
-			lo = _mm256_unpacklo_ps(gc, gd);
-			hi = _mm256_unpackhi_ps(gc, gd);
-			_mm256_storeu_ps(d1 + 2 * ow, _mm256_permute2f128_ps(lo, hi, 0x20));
-			_mm256_storeu_ps(d1 + 2 * ow + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+			nn_maxpool2_grad8(r0 + 2 * ow, r1 + 2 * ow, dyr + ow,
+			                  d0 + 2 * ow, d1 + 2 * ow);
+		}
+		if (OW < 8) {   /* one row of windows through buffers of eight */
+			float a0[16] = {0}, a1[16] = {0}, g[8] = {0}, o0[16], o1[16];
+			memcpy(a0, r0, sizeof(float) * 2 * OW);
+			memcpy(a1, r1, sizeof(float) * 2 * OW);
+			memcpy(g, dyr, sizeof(float) * OW);
+			nn_maxpool2_grad8(a0, a1, g, o0, o1);
+			memcpy(d0, o0, sizeof(float) * 2 * OW);
+			memcpy(d1, o1, sizeof(float) * 2 * OW);
+			ow = OW;
 		}
 #endif
 		for (; ow < OW; ow++) {
