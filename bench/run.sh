@@ -2,12 +2,15 @@
 # bench/run.sh — make bench: nncc against PyTorch on the five reference
 # models, the machine's peak FMA rate and the GEMM kernel; one table.
 #
-#   bench/run.sh [--json FILE] [--compare FILE] [--quick]
+#   bench/run.sh [--json FILE] [--compare FILE] [--quick] [--rounds N]
 #                [--models "mlp lenet ..."] [--threads "1 2"]
 #
 #   --json FILE     also write every number (and the machine) as JSON
 #   --compare FILE  print the change against an earlier --json file
 #   --quick         short budgets and no GEMM squares (a smoke test, not a measurement)
+#   --rounds N      run each nncc/torch pair N times in turn (default 2) and
+#                   keep each side's faster median: a neighbour's burst on a
+#                   shared host then slows one round, not the comparison
 #
 # Everything is built into build/bench/ (B=... overrides build/).  Needs
 # build/nncc and build/libnncc_rt.a (make all) and, for the reference side,
@@ -25,7 +28,7 @@ PY=${PYTHON_REF:-/usr/bin/python3}
 OPENBLAS_DIR=${OPENBLAS_DIR:-/usr/lib/x86_64-linux-gnu/openblas-openmp}
 CFLAGS_BENCH="-std=c11 -O2 -march=native -fopenmp -D_POSIX_C_SOURCE=200809L"
 
-JSON= COMPARE= QUICK=0
+JSON= COMPARE= QUICK=0 ROUNDS=2
 MODELS="mlp_small mlp lenet cnn_bn resnet8"
 THREADS="1 2"
 while [ $# -gt 0 ]; do
@@ -33,12 +36,16 @@ while [ $# -gt 0 ]; do
 	--json) JSON=$2; shift 2 ;;
 	--compare) COMPARE=$2; shift 2 ;;
 	--quick) QUICK=1; shift ;;
+	--rounds) ROUNDS=$2; shift 2 ;;
 	--models) MODELS=$2; shift 2 ;;
 	--threads) THREADS=$2; shift 2 ;;
 	-h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench/run.sh: unknown argument '$1' (see --help)" >&2; exit 1 ;;
 	esac
 done
+case $ROUNDS in
+''|*[!0-9]*|0) echo "bench/run.sh: --rounds wants a count of 1 or more, not '$ROUNDS'" >&2; exit 1 ;;
+esac
 [ -z "$JSON" ] || JSON=$(realpath -m "$JSON")
 [ -z "$COMPARE" ] || COMPARE=$(realpath -m "$COMPARE")
 if [ -n "$COMPARE" ] && [ ! -f "$COMPARE" ]; then
@@ -77,6 +84,7 @@ log "meta key=git value=$(git rev-parse --short HEAD 2>/dev/null || echo none)$(
 log "meta key=date value=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 log "meta key=load_start value=$(cut -d' ' -f1 /proc/loadavg)"
 log "meta key=quick value=$QUICK"
+log "meta key=rounds value=$ROUNDS"
 if [ -d "$OPENBLAS_DIR" ]; then
 	TORCH_ENV="LD_LIBRARY_PATH=$OPENBLAS_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 else
@@ -136,17 +144,19 @@ for m in $MODELS; do
 		fi
 	fi
 	for t in $THREADS; do
+	for r in $(seq "$ROUNDS"); do
 		if [ $ok = 1 ]; then
-			echo "bench: $m nncc, $t thread(s) ..." >&2
+			echo "bench: $m nncc, $t thread(s), round $r ..." >&2
 			if ! OMP_NUM_THREADS=$t "$BB/step_$name" "$t" "$budget" "$min" "$max" "$warm" \
 				| sed "s/^step model=$name /nncc model=$m /" | tee -a "$RES" >&2; then
 				log "nncc_fail model=$m stage=run threads=$t reason=the_step_timer_failed"
 			fi
 		fi
-		echo "bench: $m torch, $t thread(s) ..." >&2
+		echo "bench: $m torch, $t thread(s), round $r ..." >&2
 		env $TORCH_ENV OMP_NUM_THREADS="$t" "$PY" bench/torch_bench.py "$m" "$t" \
 			--budget "$budget" --min-steps "$min" --max-steps "$max" --warmup "$warm" \
 			| tee -a "$RES" >&2 || log "torch_fail model=$m threads=$t"
+	done
 	done
 done
 log "meta key=load_end value=$(cut -d' ' -f1 /proc/loadavg)"
