@@ -171,12 +171,17 @@ NN_KERNEL void nn_pack_panel(int N, int K, const float *B, int ldb, int tb,
 /* One MR×NR tile: C[r][j] (+)= Σ_k a(r,k)·b(k,j) with a(r,k) =
  * a[r·rs+k·ks] (or, with aoff, a[aoff[r]+k·ks]) and b(k,j) = bp[k·NN_NR + j] (a packed panel) or, with
  * boff, bp[boff[k] + j] (rows read in place: a convolution's shifted
- * views of its input); added to C when acc.  Rows past mr re-read row
- * mr−1 (valid memory) and are not stored; so are columns past nr. */
+ * views of its input); added to C with NN_ACC in flags; with NN_TC,
+ * stored transposed, C[j][r] (the caller swapped the operands).  Rows past
+ * mr re-read row mr−1 (valid memory) and are not stored; so are columns
+ * past nr. */
+#define NN_ACC 1
+#define NN_TC 2
 NN_KERNEL void nn_tile(int K, const float *a, long rs, const int *aoff,
                        long ks, const float *bp, const int *boff, float *c,
-                       long ldc, int mr, int nr, int acc)
+                       long ldc, int mr, int nr, int flags)
 {
+	int acc = flags & NN_ACC;
 	const float *ar[NN_MR];
 	for (int r = 0; r < NN_MR; r++) {
 		int rr = r < mr ? r : mr - 1;
@@ -214,7 +219,7 @@ NN_KERNEL void nn_tile(int K, const float *a, long rs, const int *aoff,
 		}
 #undef NN_STEP
 #undef NN_ROW
-	if (mr == NN_MR && nr == NN_NR) {
+	if (mr == NN_MR && nr == NN_NR && !(flags & NN_TC)) {
 #define NN_OUT(r)                                                          \
 		if (acc) {                                                 \
 			c##r##0 = _nn_vadd(c##r##0, nn_vload(c + r * ldc));        \
@@ -233,6 +238,13 @@ NN_KERNEL void nn_tile(int K, const float *a, long rs, const int *aoff,
 	NN_ROWS(NN_SPILL)
 #undef NN_SPILL
 #undef NN_ROWS
+#if NN_MR == 8
+	if ((flags & NN_TC) && !acc && mr == NN_MR && nr % 8 == 0) {
+		for (int j = 0; j < nr; j += 8)   /* 8×8 blocks, in registers */
+			nn_transpose8(t[0] + j, NN_NR, c + (long)j * ldc, ldc);
+		return;
+	}
+#endif
 #else
 	float t[NN_MR][NN_NR] = {{0}};
 	for (int k = 0; k < K; k++) {
@@ -244,9 +256,12 @@ NN_KERNEL void nn_tile(int K, const float *a, long rs, const int *aoff,
 		}
 	}
 #endif
+	long sr = flags & NN_TC ? 1 : ldc, sj = flags & NN_TC ? ldc : 1;
 	for (int r = 0; r < mr; r++)
-		for (int j = 0; j < nr; j++)
-			c[r * ldc + j] = acc ? c[r * ldc + j] + t[r][j] : t[r][j];
+		for (int j = 0; j < nr; j++) {
+			float *cc = c + r * sr + j * sj;
+			*cc = acc ? *cc + t[r][j] : t[r][j];
+		}
 }
 
 #ifdef NN_AVX512
@@ -258,8 +273,9 @@ NN_KERNEL void nn_tile(int K, const float *a, long rs, const int *aoff,
 #define NN_HR 8
 NN_KERNEL void nn_tile_half(int K, const float *a, long rs, const int *aoff,
                             long ks, const float *bp, const int *boff,
-                            float *c, long ldc, int mr, int nr, int acc)
+                            float *c, long ldc, int mr, int nr, int flags)
 {
+	int acc = flags & NN_ACC;   /* never NN_TC: see nn_gemm */
 	const float *ar[NN_HR];
 	for (int r = 0; r < NN_HR; r++) {
 		int rr = r < mr ? r : mr - 1;
@@ -312,15 +328,16 @@ NN_KERNEL int nn_kblock(int K)
 }
 
 /* Row tiles ib0 … ib1−1 of C's columns j … j+nr−1, C = op(A)·panel (+ C
- * with acc): a(r,k) = A[r·rs + k·ks] or, with aoff, A[aoff[r] + k·ks];
- * panel as nn_pack_panel lays it out or, with boff, row k of op(B) at
- * panel + boff[k] (see nn_tile). */
+ * with NN_ACC in flags; transposed with NN_TC, as nn_tile): a(r,k) =
+ * A[r·rs + k·ks] or, with aoff, A[aoff[r] + k·ks]; panel as nn_pack_panel
+ * lays it out or, with boff, row k of op(B) at panel + boff[k]. */
 NN_KERNEL void nn_panel_rows(int M, int K, const float *A, long rs,
                              const int *aoff, long ks, const float *panel,
                              const int *boff, float *C, long ldc, int nr,
-                             int ib0, int ib1, int acc)
+                             int ib0, int ib1, int flags)
 {
 	int kb = nn_kblock(K);
+	long ci = flags & NN_TC ? 1 : ldc;   /* C's stride from row to row */
 #ifdef NN_AVX512
 	if (nr <= NN_VW) {   /* one vector of columns: the narrow tile */
 		int i1 = ib1 * NN_MR < M ? ib1 * NN_MR : M;
@@ -331,8 +348,8 @@ NN_KERNEL void nn_panel_rows(int M, int K, const float *A, long rs,
 				nn_tile_half(kc, aoff ? A + k0 * ks : A + i * rs + k0 * ks,
 				             rs, aoff ? aoff + i : NULL, ks,
 				             boff ? panel : panel + (long)k0 * NN_NR,
-				             boff ? boff + k0 : NULL, C + (long)i * ldc, ldc,
-				             mr, nr, acc || k0 > 0);
+				             boff ? boff + k0 : NULL, C + i * ci, ldc,
+				             mr, nr, flags | (k0 > 0 ? NN_ACC : 0));
 			}
 		}
 		return;
@@ -345,8 +362,8 @@ NN_KERNEL void nn_panel_rows(int M, int K, const float *A, long rs,
 			nn_tile(kc, aoff ? A + k0 * ks : A + i * rs + k0 * ks, rs,
 			        aoff ? aoff + i : NULL, ks,
 			        boff ? panel : panel + (long)k0 * NN_NR,
-			        boff ? boff + k0 : NULL, C + (long)i * ldc, ldc,
-			        mr, nr, acc || k0 > 0);
+			        boff ? boff + k0 : NULL, C + i * ci, ldc,
+			        mr, nr, flags | (k0 > 0 ? NN_ACC : 0));
 		}
 	}
 }
@@ -449,6 +466,21 @@ NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
 		return;
 	}
 #endif
+	/* y = x·Wᵀ with W wider than x is long (N > M): packing x (M·K) is
+	 * cheaper than packing W (N·K), so compute Cᵀ = B·Aᵀ, W's rows read in
+	 * place, and store the tiles transposed.  Each element is the same
+	 * chain of FMAs in k order as the other way: the same bits. */
+	int flags = 0;
+	if (tb && !ta && M % 32 == 0 && N > M) {
+		const float *T = A;
+		int t = M;
+		A = B, rs = ldb, ks = 1, M = N;
+		B = T, ldb = lda, N = t;
+		flags = NN_TC;
+		npanel = (N + NN_NR - 1) / NN_NR, nrow = (M + NN_MR - 1) / NN_MR;
+		ngroup = (nrow + NN_IG - 1) / NN_IG;
+	}
+	long cj = flags & NN_TC ? ldc : 1;   /* C's stride from column to column */
 	NN_OMP("omp parallel for schedule(static) if(par)")
 	for (int jb = 0; jb < npanel; jb++)
 		nn_pack_panel(N, K, B, ldb, tb, jb * NN_NR, scratch + (long)jb * NN_NR * K);
@@ -458,7 +490,7 @@ NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
 			int j = jb * NN_NR, nr = N - j < NN_NR ? N - j : NN_NR;
 			int ib1 = (g + 1) * NN_IG < nrow ? (g + 1) * NN_IG : nrow;
 			nn_panel_rows(M, K, A, rs, NULL, ks, scratch + (long)j * K, NULL,
-			              C + j, ldc, nr, g * NN_IG, ib1, 0);
+			              C + j * cj, ldc, nr, g * NN_IG, ib1, flags);
 		}
 }
 

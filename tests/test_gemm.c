@@ -3,8 +3,9 @@
  * on shapes that leave every edge partial: M, N, K around the tile (8, 6
  * or 4 rows, 2 vectors of columns), the narrow tiles (8×16, and 4×5 for
  * few columns along k), the 8×8 transpose blocks, the 256-k packing
- * blocks and the 1024-k panel blocks, with all four transpose
- * combinations.  Built once per
+ * blocks and the 1024-k panel blocks, the swapped operands of x·Wᵀ (M a
+ * multiple of 32, N larger: C's tiles stored transposed), with all four
+ * transpose combinations.  Built once per
  * kernel path (tests/run.sh: -march=native, -DNNCC_NO_AVX512, scalar).
  * Prints "gemm: N passed, M failed".
  */
@@ -75,11 +76,11 @@ static int check(int M, int N, int K, int ta, int tb)
 
 int main(void)
 {
-	static const int sizes[] = {1, 5, 8, 10, 13, 17, 33, 70};
+	static const int sizes[] = {1, 5, 8, 10, 13, 17, 33, 64, 70};
 	static const int ks[] = {1, 7, 16, 129, 300, 1100};
 	int pass = 0, fail = 0;
-	for (int a = 0; a < 8; a++)
-		for (int b = 0; b < 8; b++)
+	for (int a = 0; a < 9; a++)
+		for (int b = 0; b < 9; b++)
 			for (int c = 0; c < 6; c++)
 				for (int t = 0; t < 4; t++) {
 					if (check(sizes[a], sizes[b], ks[c], t & 1, t >> 1))
