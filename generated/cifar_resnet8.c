@@ -3,7 +3,7 @@
  *
  * Model cifar_resnet8: batch 64, 78048 parameters.
  * Memory: parameters 78048, gradients 78048, optimizer state 78720,
- * arena 11011712 floats (naive sum of transients 33775520).
+ * arena 11011712 floats (naive sum of transients 34559392).
  *
  * cc -O2 -march=native cifar_resnet8.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -519,46 +519,97 @@ NN_KERNEL void nn_tap_range(const NnConv *g, int t, int n, int out, int *lo,
 	*hi = h;
 }
 
+/* A strided conv reads its padded input (Hp×Wp) through S×S phases:
+ * phase (a,b) is xq[c][a][b][i][j] = xpad[i·S + a][j·S + b], Hq×Wq, and
+ * tap (kh,kw) reads phase (kh·D mod S, kw·D mod S) shifted by
+ * (kh·D div S, kw·D div S): a stride-1 product again, over the wide grid
+ * of OH rows of Wq.  S = 1 is the padded input itself.  Then zeros for
+ * the taps' reach past the last phase and a panel's overshoot. */
+#define NN_QH(g) (((g)->H + 2 * (g)->P + (g)->S - 1) / (g)->S)
+#define NN_QW(g) (((g)->W + 2 * (g)->P + (g)->S - 1) / (g)->S)
+#define NN_PADDED(g) ((long)(g)->C * (g)->S * (g)->S * NN_QH(g) * NN_QW(g) + \
+                      ((g)->k - 1) * (g)->D / (g)->S + 32)
+
 /* Stride 1 needs no im2col at all.  On the input padded to Hp×Wp =
  * (H+2P)×(W+2P) and flattened, output pixel (oh,ow) of a "wide" output
  * of OH×Wp pixels reads tap (c,kh,kw) at off[(c,kh,kw)] + oh·Wp + ow, with
  * off = c·Hp·Wp + kh·D·Wp + kw·D: row k of op(B) is the padded input
  * itself, shifted by off[k], and nn_tile reads it in place.  The Wp − OW
- * columns past each output row are computed and thrown away. */
+ * columns past each output row are computed and thrown away.  With a
+ * stride, the same on the phases (Wq for Wp). */
 NN_KERNEL void nn_shift_offsets(const NnConv *g, int *off)
 {
-	int Hp = g->H + 2 * g->P, Wp = g->W + 2 * g->P;
+	int S = g->S, Hq = NN_QH(g), Wq = NN_QW(g);
 	for (int c = 0, k = 0; c < g->C; c++)
 		for (int kh = 0; kh < g->k; kh++)
-			for (int kw = 0; kw < g->k; kw++)
-				off[k++] = (c * Hp + kh * g->D) * Wp + kw * g->D;
+			for (int kw = 0; kw < g->k; kw++) {
+				int a = kh * g->D % S, b = kw * g->D % S;
+				off[k++] = (((c * S + a) * S + b) * Hq + kh * g->D / S) * Wq +
+				           kw * g->D / S;
+			}
 }
 
-/* Floats of a padded input: its planes, then the last panel's overrun. */
-#define NN_PADDED(C, H, W, P, k, D) \
-	((long)(C) * ((H) + 2 * (P)) * ((W) + 2 * (P)) + ((k) - 1) * (D) + 32)
-
-/* xpad = x [C,H,W] padded with P zeros on every side, then zeros. */
+/* xpad = x [C,H,W] padded with P zeros on every side (in phases when
+ * S > 1), then zeros. */
 NN_KERNEL void nn_pad_input(const float *x, const NnConv *g, float *xpad)
 {
-	int P = g->P, Hp = g->H + 2 * P, Wp = g->W + 2 * P;
-	long n = NN_PADDED(g->C, g->H, g->W, P, g->k, g->D);
-	long body = (long)g->C * Hp * Wp;
+	int P = g->P, S = g->S, Hq = NN_QH(g), Wq = NN_QW(g);
+	long n = NN_PADDED(g);
+	long body = (long)g->C * S * S * Hq * Wq;
+	if (S > 1) {   /* each input row into S phase rows; the rest 0 */
+		/* the phases the taps read (D = 1): a, b < k; a 1x1 conv reads
+		 * only phase (0,0) */
+		int np = S < g->k ? S : g->k;
+		memset(xpad, 0, sizeof(float) * n);
+		for (int c = 0; c < g->C; c++)
+			for (int h = 0; h < g->H; h++) {
+				const float *r = x + ((long)c * g->H + h) * g->W;
+				int a = (h + P) % S, i = (h + P) / S;
+				if (a >= np)
+					continue;
+				for (int b = 0; b < np; b++) {
+					/* padded column j·S + b is input column j·S + b − P */
+					int j0 = b >= P ? 0 : (P - b + S - 1) / S;
+					int j1 = (g->W - 1 + P - b) / S + 1;
+					float *q = xpad + ((((long)c * S + a) * S + b) * Hq + i) * Wq;
+					const float *src = r + b - P;
+					int j = j0;
+#ifdef NN_AVX512
+					if (S == 2) {   /* 16 at a time: the even of 31 floats */
+						const __m512i ev = _mm512_set_epi32(30, 28, 26, 24,
+						    22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+						for (; j < j1; j += 16) {
+							int m = 2 * (j1 - j < 16 ? j1 - j : 16) - 1;
+							__mmask16 l = m >= 16 ? 0xffff : (__mmask16)((1u << m) - 1),
+							          u = m > 16 ? (__mmask16)((1u << (m - 16)) - 1) : 0;
+							__m512 lo = _mm512_maskz_loadu_ps(l, src + 2 * j),
+							       hi = _mm512_maskz_loadu_ps(u, src + 2 * j + 16);
+							_mm512_mask_storeu_ps(q + j, (__mmask16)((1u << ((m + 1) / 2)) - 1),
+							                      _mm512_permutex2var_ps(lo, ev, hi));
+						}
+					}
+#endif
+					for (; j < j1; j++)
+						q[j] = src[j * S];
+				}
+			}
+		return;
+	}
 	if (!P)
 		memcpy(xpad, x, sizeof(float) * body);
 	else
 		for (int c = 0; c < g->C; c++) {
-			float *pc = xpad + (long)c * Hp * Wp;
-			memset(pc, 0, sizeof(float) * ((long)P * Wp + P));
+			float *pc = xpad + (long)c * Hq * Wq;
+			memset(pc, 0, sizeof(float) * ((long)P * Wq + P));
 			for (int h = 0; h < g->H; h++) {
-				float *r = pc + (long)(h + P) * Wp + P;
+				float *r = pc + (long)(h + P) * Wq + P;
 				memcpy(r, x + ((long)c * g->H + h) * g->W,
 				       sizeof(float) * g->W);
 				for (int i = 0; i < 2 * P; i++)  /* right, next left */
 					r[g->W + i] = 0;
 			}
-			memset(pc + (long)(g->H + P) * Wp + P, 0,
-			       sizeof(float) * ((long)P * Wp - P));
+			memset(pc + (long)(g->H + P) * Wq + P, 0,
+			       sizeof(float) * ((long)P * Wq - P));
 		}
 	memset(xpad + body, 0, sizeof(float) * (n - body));
 }
@@ -567,9 +618,9 @@ NN_KERNEL void nn_pad_input(const float *x, const NnConv *g, float *xpad)
 NN_KERNEL void nn_unpad_output(const float *yw, const NnConv *g, int M,
                                float *y)
 {
-	int Wp = g->W + 2 * g->P;
+	int Wq = NN_QW(g);
 	for (long r = 0; r < (long)M * g->OH; r++)
-		memcpy(y + r * g->OW, yw + r * Wp, sizeof(float) * g->OW);
+		memcpy(y + r * g->OW, yw + r * Wq, sizeof(float) * g->OW);
 }
 
 /* The input gradient of a stride-1 conv is a stride-1 conv of dy with
@@ -593,7 +644,7 @@ NN_KERNEL void nn_flip_weights(const float *w, int O, int C, int k,
 NN_KERNEL void nn_pack_wide_dyT(const float *dy, const NnConv *g, int O,
                                 float *dst)
 {
-	int Wp = g->W + 2 * g->P, OW = g->OW;
+	int Wp = NN_QW(g), OW = g->OW;   /* the wide grid's width */
 	long wide = (long)g->OH * Wp, ohw = (long)g->OH * OW;
 	for (int q = 0; q < O; q += NN_NR) {
 		float *d = dst + (long)q * wide;
@@ -1619,20 +1670,21 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 7340032;
 		float *scratch = m->arena + 5242880;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
+		/* stride 2: implicit GEMM on the padded input's 4 phases, their rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[144];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*4608;  /* [144][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*27248;  /* [16,4,17,17]: the padded input's phases, then zeros */
+			float *yw = scratch + (long)t*27248 + 18544;  /* [32,16,17]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*16384;  /* [16,32,32] */
-				float *yg = y + (long)b*8192;  /* [32,256] */
-				/* yg[:, p0…] = w [32,144] · the windows of pixels p0… [144,NN_NR] */
-				for (int p0 = 0; p0 < 256; p0 += NN_NR) {
-					int nr = 256 - p0 < NN_NR ? 256 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(32, 144, x1, 144, NULL, 1, pack, NULL, yg + p0, 256, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
+				for (int p0 = 0; p0 < 272; p0 += NN_NR)
+					nn_panel_rows(32, 144, x1, 144, NULL, 1, xpad + p0, off, yw + p0, 272,
+					              272 - p0 < NN_NR ? 272 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
 			}
 		}
 		NN_PROF_END(31);
@@ -1756,20 +1808,21 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 5767168;
 		float *scratch = m->arena + 8912896;
 		/* y = x * w: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
+		/* stride 2: implicit GEMM on the padded input's 4 phases, their rows read in place */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[16];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*512;  /* [16][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*24608;  /* [16,4,16,16]: the padded input's phases, then zeros */
+			float *yw = scratch + (long)t*24608 + 16416;  /* [32,16,16]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*16384;  /* [16,32,32] */
-				float *yg = y + (long)b*8192;  /* [32,256] */
-				/* yg[:, p0…] = w [32,16] · the windows of pixels p0… [16,NN_NR] */
-				for (int p0 = 0; p0 < 256; p0 += NN_NR) {
-					int nr = 256 - p0 < NN_NR ? 256 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(32, 16, x1, 16, NULL, 1, pack, NULL, yg + p0, 256, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
+				for (int p0 = 0; p0 < 256; p0 += NN_NR)
+					nn_panel_rows(32, 16, x1, 16, NULL, 1, xpad + p0, off, yw + p0, 256,
+					              256 - p0 < NN_NR ? 256 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
 			}
 		}
 		NN_PROF_END(49);
@@ -1834,20 +1887,21 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 9961472;
 		float *scratch = m->arena + 5242880;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
+		/* stride 2: implicit GEMM on the padded input's 4 phases, their rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[288];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*9216;  /* [288][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*15024;  /* [32,4,9,9]: the padded input's phases, then zeros */
+			float *yw = scratch + (long)t*15024 + 10416;  /* [64,8,9]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*8192;  /* [32,16,16] */
-				float *yg = y + (long)b*4096;  /* [64,64] */
-				/* yg[:, p0…] = w [64,288] · the windows of pixels p0… [288,NN_NR] */
-				for (int p0 = 0; p0 < 64; p0 += NN_NR) {
-					int nr = 64 - p0 < NN_NR ? 64 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(64, 288, x1, 288, NULL, 1, pack, NULL, yg + p0, 64, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*8192, &cv, xpad);
+				for (int p0 = 0; p0 < 72; p0 += NN_NR)
+					nn_panel_rows(64, 288, x1, 288, NULL, 1, xpad + p0, off, yw + p0, 72,
+					              72 - p0 < NN_NR ? 72 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
 			}
 		}
 		NN_PROF_END(59);
@@ -1971,20 +2025,21 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 8912896;
 		float *scratch = m->arena + 9175040;
 		/* y = x * w: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
+		/* stride 2: implicit GEMM on the padded input's 4 phases, their rows read in place */
 		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[32];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*1024;  /* [32][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*12320;  /* [32,4,8,8]: the padded input's phases, then zeros */
+			float *yw = scratch + (long)t*12320 + 8224;  /* [64,8,8]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*8192;  /* [32,16,16] */
-				float *yg = y + (long)b*4096;  /* [64,64] */
-				/* yg[:, p0…] = w [64,32] · the windows of pixels p0… [32,NN_NR] */
-				for (int p0 = 0; p0 < 64; p0 += NN_NR) {
-					int nr = 64 - p0 < NN_NR ? 64 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(64, 32, x1, 32, NULL, 1, pack, NULL, yg + p0, 64, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*8192, &cv, xpad);
+				for (int p0 = 0; p0 < 64; p0 += NN_NR)
+					nn_panel_rows(64, 32, x1, 32, NULL, 1, xpad + p0, off, yw + p0, 64,
+					              64 - p0 < NN_NR ? 64 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
 			}
 		}
 		NN_PROF_END(77);
@@ -2286,20 +2341,21 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 7340032;
 		float *scratch = m->arena + 5242880;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
+		/* stride 2: implicit GEMM on the padded input's 4 phases, their rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[144];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*4608;  /* [144][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*27248;  /* [16,4,17,17]: the padded input's phases, then zeros */
+			float *yw = scratch + (long)t*27248 + 18544;  /* [32,16,17]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*16384;  /* [16,32,32] */
-				float *yg = y + (long)b*8192;  /* [32,256] */
-				/* yg[:, p0…] = w [32,144] · the windows of pixels p0… [144,NN_NR] */
-				for (int p0 = 0; p0 < 256; p0 += NN_NR) {
-					int nr = 256 - p0 < NN_NR ? 256 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(32, 144, x1, 144, NULL, 1, pack, NULL, yg + p0, 256, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
+				for (int p0 = 0; p0 < 272; p0 += NN_NR)
+					nn_panel_rows(32, 144, x1, 144, NULL, 1, xpad + p0, off, yw + p0, 272,
+					              272 - p0 < NN_NR ? 272 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
 			}
 		}
 	}
@@ -2393,20 +2449,21 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 5767168;
 		float *scratch = m->arena + 8912896;
 		/* y = x * w: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
+		/* stride 2: implicit GEMM on the padded input's 4 phases, their rows read in place */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[16];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*512;  /* [16][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*24608;  /* [16,4,16,16]: the padded input's phases, then zeros */
+			float *yw = scratch + (long)t*24608 + 16416;  /* [32,16,16]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*16384;  /* [16,32,32] */
-				float *yg = y + (long)b*8192;  /* [32,256] */
-				/* yg[:, p0…] = w [32,16] · the windows of pixels p0… [16,NN_NR] */
-				for (int p0 = 0; p0 < 256; p0 += NN_NR) {
-					int nr = 256 - p0 < NN_NR ? 256 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(32, 16, x1, 16, NULL, 1, pack, NULL, yg + p0, 256, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
+				for (int p0 = 0; p0 < 256; p0 += NN_NR)
+					nn_panel_rows(32, 16, x1, 16, NULL, 1, xpad + p0, off, yw + p0, 256,
+					              256 - p0 < NN_NR ? 256 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
 			}
 		}
 	}
@@ -2454,20 +2511,21 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 9961472;
 		float *scratch = m->arena + 5242880;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
+		/* stride 2: implicit GEMM on the padded input's 4 phases, their rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[288];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*9216;  /* [288][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*15024;  /* [32,4,9,9]: the padded input's phases, then zeros */
+			float *yw = scratch + (long)t*15024 + 10416;  /* [64,8,9]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*8192;  /* [32,16,16] */
-				float *yg = y + (long)b*4096;  /* [64,64] */
-				/* yg[:, p0…] = w [64,288] · the windows of pixels p0… [288,NN_NR] */
-				for (int p0 = 0; p0 < 64; p0 += NN_NR) {
-					int nr = 64 - p0 < NN_NR ? 64 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(64, 288, x1, 288, NULL, 1, pack, NULL, yg + p0, 64, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*8192, &cv, xpad);
+				for (int p0 = 0; p0 < 72; p0 += NN_NR)
+					nn_panel_rows(64, 288, x1, 288, NULL, 1, xpad + p0, off, yw + p0, 72,
+					              72 - p0 < NN_NR ? 72 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
 			}
 		}
 	}
@@ -2561,20 +2619,21 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 8912896;
 		float *scratch = m->arena + 9175040;
 		/* y = x * w: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
+		/* stride 2: implicit GEMM on the padded input's 4 phases, their rows read in place */
 		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[32];  /* row (c,kh,kw) of B in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*1024;  /* [32][NN_NR]: a panel of im2col */
+			float *xpad = scratch + (long)t*12320;  /* [32,4,8,8]: the padded input's phases, then zeros */
+			float *yw = scratch + (long)t*12320 + 8224;  /* [64,8,8]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*8192;  /* [32,16,16] */
-				float *yg = y + (long)b*4096;  /* [64,64] */
-				/* yg[:, p0…] = w [64,32] · the windows of pixels p0… [32,NN_NR] */
-				for (int p0 = 0; p0 < 64; p0 += NN_NR) {
-					int nr = 64 - p0 < NN_NR ? 64 - p0 : NN_NR;
-					nn_im2col_panel(xg, &cv, p0, nr, pack);
-					nn_panel_rows(64, 32, x1, 32, NULL, 1, pack, NULL, yg + p0, 64, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
-				}
+				nn_pad_input(x0 + (long)b*8192, &cv, xpad);
+				for (int p0 = 0; p0 < 64; p0 += NN_NR)
+					nn_panel_rows(64, 32, x1, 32, NULL, 1, xpad + p0, off, yw + p0, 64,
+					              64 - p0 < NN_NR ? 64 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
 			}
 		}
 	}
@@ -2872,33 +2931,33 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->grad + 75216;
 		float *scratch = m->arena + 10747904;
 		/* dw from x and dy: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
+		/* stride 2: dwᵀ [32,64] = the padded input's shifted rows (in its phases) · dyᵀ on the wide grid */
 		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[32];  /* row (c,kh,kw) of A in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*4096;  /* colᵀ of 64 pixels, in panels of NN_NR windows */
-			float *part = scratch + (long)t*4096 + 2048;  /* [64,32]: this chunk's sum */
+			float *xpad = scratch + (long)t*14368;  /* the padded input, then zeros */
+			float *dyt = scratch + (long)t*14368 + 8224;  /* dy[b] on the wide grid, transposed: [64][NN_NR] per panel of channels */
+			float *part = scratch + (long)t*14368 + 12320;  /* [1][32,64]: this chunk's dwᵀ */
 			for (long i = 0; i < 2048; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*8192;  /* [32,16,16] */
-				const float *dyg = x1 + (long)b*4096;  /* [64,64] */
-				float *partg = part;
-				/* partg [64,32] += dy[b][:, p0…] · colᵀ [kc,32] */
-				for (int p0 = 0; p0 < 64; p0 += 64) {
-					int kc = 64 - p0 < 64 ? 64 - p0 : 64;
-					nn_im2colT_panels(xg, &cv, p0, kc, pack);
-					for (int q = 0; q < 32; q += NN_NR)
-						nn_panel_rows(64, kc, dyg + p0, 64, NULL, 1, pack + (long)q*kc, NULL, partg + q, 32,
-						              32 - q < NN_NR ? 32 - q : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 1);
-				}
+				nn_pad_input(x0 + (long)b*8192, &cv, xpad);
+				nn_pack_wide_dyT(x1 + (long)b*4096, &cv, 64, dyt);
+				float *pt = part;
+				for (int q = 0; q < 64; q += NN_NR)
+					nn_panel_rows(32, 64, xpad, 0, off, 1, dyt + (long)q*64, NULL, pt + q, 64,
+					              64 - q < NN_NR ? 64 - q : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 1);
 			}
 		}
-		/* dw = the chunks' sums, added in chunk order */
-		for (long i = 0; i < 2048; i++) {
+		/* dw = the chunks' sums, added in chunk order, transposed */
+		for (long i = 0; i < 2048; i++) {  /* i = (g·Og + o)·KK + kk */
+			long gr = i / 2048, o = i / 32 % 64, kk = i % 32;
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*4096 + 2048 + i];
+				sum += scratch[(long)t*14368 + 12320 + gr*2048 + kk*64 + o];
 			y[i] = sum;
 		}
 		NN_PROF_END(102);
@@ -3100,7 +3159,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		const float *x3 = m->param + 38096; /* batchnorm7.weight[64] */
 		const float *x4 = m->param + 38160; /* batchnorm7.bias[64] */
 		const float *x5 = m->arena + 10223616; /* [2,64] */
-		float *y = m->arena + 10256384;
+		float *y = m->arena + 10229120;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -3113,7 +3172,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	/* %112 conv2d_dx [64,32,16,16] <- %111, %58  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10256384; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10229120; /* [64,64,8,8] */
 		const float *x1 = m->param + 19664; /* conv2d7.weight[64,32,3,3] */
 		float *y = m->arena + 5242880;
 		float *scratch = m->arena + 9961472;
@@ -3147,38 +3206,38 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
-		const float *x1 = m->arena + 10256384; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10229120; /* [64,64,8,8] */
 		float *y = m->grad + 19664;
 		float *scratch = m->arena + 9961472;
 		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
+		/* stride 2: dwᵀ [288,64] = the padded input's shifted rows (in its phases) · dyᵀ on the wide grid */
 		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[288];  /* row (c,kh,kw) of A in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*36864;  /* colᵀ of 64 pixels, in panels of NN_NR windows */
-			float *part = scratch + (long)t*36864 + 18432;  /* [64,288]: this chunk's sum */
+			float *xpad = scratch + (long)t*33456;  /* the padded input, then zeros */
+			float *dyt = scratch + (long)t*33456 + 10416;  /* dy[b] on the wide grid, transposed: [72][NN_NR] per panel of channels */
+			float *part = scratch + (long)t*33456 + 15024;  /* [1][288,64]: this chunk's dwᵀ */
 			for (long i = 0; i < 18432; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*8192;  /* [32,16,16] */
-				const float *dyg = x1 + (long)b*4096;  /* [64,64] */
-				float *partg = part;
-				/* partg [64,288] += dy[b][:, p0…] · colᵀ [kc,288] */
-				for (int p0 = 0; p0 < 64; p0 += 64) {
-					int kc = 64 - p0 < 64 ? 64 - p0 : 64;
-					nn_im2colT_panels(xg, &cv, p0, kc, pack);
-					for (int q = 0; q < 288; q += NN_NR)
-						nn_panel_rows(64, kc, dyg + p0, 64, NULL, 1, pack + (long)q*kc, NULL, partg + q, 288,
-						              288 - q < NN_NR ? 288 - q : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 1);
-				}
+				nn_pad_input(x0 + (long)b*8192, &cv, xpad);
+				nn_pack_wide_dyT(x1 + (long)b*4096, &cv, 64, dyt);
+				float *pt = part;
+				for (int q = 0; q < 64; q += NN_NR)
+					nn_panel_rows(288, 72, xpad, 0, off, 1, dyt + (long)q*72, NULL, pt + q, 64,
+					              64 - q < NN_NR ? 64 - q : NN_NR, 0, (288 + NN_MR - 1)/NN_MR, 1);
 			}
 		}
-		/* dw = the chunks' sums, added in chunk order */
+		/* dw = the chunks' sums, added in chunk order, transposed */
 		NN_OMP("omp parallel for schedule(static)")
-		for (long i = 0; i < 18432; i++) {
+		for (long i = 0; i < 18432; i++) {  /* i = (g·Og + o)·KK + kk */
+			long gr = i / 18432, o = i / 288 % 64, kk = i % 288;
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*36864 + 18432 + i];
+				sum += scratch[(long)t*33456 + 15024 + gr*18432 + kk*64 + o];
 			y[i] = sum;
 		}
 		NN_PROF_END(113);
@@ -3315,33 +3374,33 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->grad + 19088;
 		float *scratch = m->arena + 9961472;
 		/* dw from x and dy: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
+		/* stride 2: dwᵀ [16,32] = the padded input's shifted rows (in its phases) · dyᵀ on the wide grid */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[16];  /* row (c,kh,kw) of A in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*4608;  /* colᵀ of 128 pixels, in panels of NN_NR windows */
-			float *part = scratch + (long)t*4608 + 4096;  /* [32,16]: this chunk's sum */
+			float *xpad = scratch + (long)t*25120;  /* the padded input, then zeros */
+			float *dyt = scratch + (long)t*25120 + 16416;  /* dy[b] on the wide grid, transposed: [256][NN_NR] per panel of channels */
+			float *part = scratch + (long)t*25120 + 24608;  /* [1][16,32]: this chunk's dwᵀ */
 			for (long i = 0; i < 512; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*16384;  /* [16,32,32] */
-				const float *dyg = x1 + (long)b*8192;  /* [32,256] */
-				float *partg = part;
-				/* partg [32,16] += dy[b][:, p0…] · colᵀ [kc,16] */
-				for (int p0 = 0; p0 < 256; p0 += 128) {
-					int kc = 256 - p0 < 128 ? 256 - p0 : 128;
-					nn_im2colT_panels(xg, &cv, p0, kc, pack);
-					for (int q = 0; q < 16; q += NN_NR)
-						nn_panel_rows(32, kc, dyg + p0, 256, NULL, 1, pack + (long)q*kc, NULL, partg + q, 16,
-						              16 - q < NN_NR ? 16 - q : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 1);
-				}
+				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
+				nn_pack_wide_dyT(x1 + (long)b*8192, &cv, 32, dyt);
+				float *pt = part;
+				for (int q = 0; q < 32; q += NN_NR)
+					nn_panel_rows(16, 256, xpad, 0, off, 1, dyt + (long)q*256, NULL, pt + q, 32,
+					              32 - q < NN_NR ? 32 - q : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 1);
 			}
 		}
-		/* dw = the chunks' sums, added in chunk order */
-		for (long i = 0; i < 512; i++) {
+		/* dw = the chunks' sums, added in chunk order, transposed */
+		for (long i = 0; i < 512; i++) {  /* i = (g·Og + o)·KK + kk */
+			long gr = i / 512, o = i / 16 % 32, kk = i % 16;
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*4608 + 4096 + i];
+				sum += scratch[(long)t*25120 + 24608 + gr*512 + kk*32 + o];
 			y[i] = sum;
 		}
 		NN_PROF_END(120);
@@ -3594,34 +3653,34 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->grad + 5136;
 		float *scratch = m->arena + 8388608;
 		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
+		/* stride 2: dwᵀ [144,32] = the padded input's shifted rows (in its phases) · dyᵀ on the wide grid */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
+		int off[144];  /* row (c,kh,kw) of A in the padded input */
+		nn_shift_offsets(&cv, off);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *pack = scratch + (long)t*25088;  /* colᵀ of 128 pixels, in panels of NN_NR windows */
-			float *part = scratch + (long)t*25088 + 20480;  /* [32,144]: this chunk's sum */
+			float *xpad = scratch + (long)t*31856;  /* the padded input, then zeros */
+			float *dyt = scratch + (long)t*31856 + 18544;  /* dy[b] on the wide grid, transposed: [272][NN_NR] per panel of channels */
+			float *part = scratch + (long)t*31856 + 27248;  /* [1][144,32]: this chunk's dwᵀ */
 			for (long i = 0; i < 4608; i++)
 				part[i] = 0;
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *xg = x0 + (long)b*16384;  /* [16,32,32] */
-				const float *dyg = x1 + (long)b*8192;  /* [32,256] */
-				float *partg = part;
-				/* partg [32,144] += dy[b][:, p0…] · colᵀ [kc,144] */
-				for (int p0 = 0; p0 < 256; p0 += 128) {
-					int kc = 256 - p0 < 128 ? 256 - p0 : 128;
-					nn_im2colT_panels(xg, &cv, p0, kc, pack);
-					for (int q = 0; q < 144; q += NN_NR)
-						nn_panel_rows(32, kc, dyg + p0, 256, NULL, 1, pack + (long)q*kc, NULL, partg + q, 144,
-						              144 - q < NN_NR ? 144 - q : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 1);
-				}
+				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
+				nn_pack_wide_dyT(x1 + (long)b*8192, &cv, 32, dyt);
+				float *pt = part;
+				for (int q = 0; q < 32; q += NN_NR)
+					nn_panel_rows(144, 272, xpad, 0, off, 1, dyt + (long)q*272, NULL, pt + q, 32,
+					              32 - q < NN_NR ? 32 - q : NN_NR, 0, (144 + NN_MR - 1)/NN_MR, 1);
 			}
 		}
-		/* dw = the chunks' sums, added in chunk order */
+		/* dw = the chunks' sums, added in chunk order, transposed */
 		NN_OMP("omp parallel for schedule(static)")
-		for (long i = 0; i < 4608; i++) {
+		for (long i = 0; i < 4608; i++) {  /* i = (g·Og + o)·KK + kk */
+			long gr = i / 4608, o = i / 144 % 32, kk = i % 144;
 			float sum = 0;
 			for (int t = 0; t < 8; t++)
-				sum += scratch[(long)t*25088 + 20480 + i];
+				sum += scratch[(long)t*31856 + 27248 + gr*4608 + kk*32 + o];
 			y[i] = sum;
 		}
 		NN_PROF_END(131);

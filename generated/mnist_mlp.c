@@ -519,46 +519,97 @@ NN_KERNEL void nn_tap_range(const NnConv *g, int t, int n, int out, int *lo,
 	*hi = h;
 }
 
+/* A strided conv reads its padded input (Hp×Wp) through S×S phases:
+ * phase (a,b) is xq[c][a][b][i][j] = xpad[i·S + a][j·S + b], Hq×Wq, and
+ * tap (kh,kw) reads phase (kh·D mod S, kw·D mod S) shifted by
+ * (kh·D div S, kw·D div S): a stride-1 product again, over the wide grid
+ * of OH rows of Wq.  S = 1 is the padded input itself.  Then zeros for
+ * the taps' reach past the last phase and a panel's overshoot. */
+#define NN_QH(g) (((g)->H + 2 * (g)->P + (g)->S - 1) / (g)->S)
+#define NN_QW(g) (((g)->W + 2 * (g)->P + (g)->S - 1) / (g)->S)
+#define NN_PADDED(g) ((long)(g)->C * (g)->S * (g)->S * NN_QH(g) * NN_QW(g) + \
+                      ((g)->k - 1) * (g)->D / (g)->S + 32)
+
 /* Stride 1 needs no im2col at all.  On the input padded to Hp×Wp =
  * (H+2P)×(W+2P) and flattened, output pixel (oh,ow) of a "wide" output
  * of OH×Wp pixels reads tap (c,kh,kw) at off[(c,kh,kw)] + oh·Wp + ow, with
  * off = c·Hp·Wp + kh·D·Wp + kw·D: row k of op(B) is the padded input
  * itself, shifted by off[k], and nn_tile reads it in place.  The Wp − OW
- * columns past each output row are computed and thrown away. */
+ * columns past each output row are computed and thrown away.  With a
+ * stride, the same on the phases (Wq for Wp). */
 NN_KERNEL void nn_shift_offsets(const NnConv *g, int *off)
 {
-	int Hp = g->H + 2 * g->P, Wp = g->W + 2 * g->P;
+	int S = g->S, Hq = NN_QH(g), Wq = NN_QW(g);
 	for (int c = 0, k = 0; c < g->C; c++)
 		for (int kh = 0; kh < g->k; kh++)
-			for (int kw = 0; kw < g->k; kw++)
-				off[k++] = (c * Hp + kh * g->D) * Wp + kw * g->D;
+			for (int kw = 0; kw < g->k; kw++) {
+				int a = kh * g->D % S, b = kw * g->D % S;
+				off[k++] = (((c * S + a) * S + b) * Hq + kh * g->D / S) * Wq +
+				           kw * g->D / S;
+			}
 }
 
-/* Floats of a padded input: its planes, then the last panel's overrun. */
-#define NN_PADDED(C, H, W, P, k, D) \
-	((long)(C) * ((H) + 2 * (P)) * ((W) + 2 * (P)) + ((k) - 1) * (D) + 32)
-
-/* xpad = x [C,H,W] padded with P zeros on every side, then zeros. */
+/* xpad = x [C,H,W] padded with P zeros on every side (in phases when
+ * S > 1), then zeros. */
 NN_KERNEL void nn_pad_input(const float *x, const NnConv *g, float *xpad)
 {
-	int P = g->P, Hp = g->H + 2 * P, Wp = g->W + 2 * P;
-	long n = NN_PADDED(g->C, g->H, g->W, P, g->k, g->D);
-	long body = (long)g->C * Hp * Wp;
+	int P = g->P, S = g->S, Hq = NN_QH(g), Wq = NN_QW(g);
+	long n = NN_PADDED(g);
+	long body = (long)g->C * S * S * Hq * Wq;
+	if (S > 1) {   /* each input row into S phase rows; the rest 0 */
+		/* the phases the taps read (D = 1): a, b < k; a 1x1 conv reads
+		 * only phase (0,0) */
+		int np = S < g->k ? S : g->k;
+		memset(xpad, 0, sizeof(float) * n);
+		for (int c = 0; c < g->C; c++)
+			for (int h = 0; h < g->H; h++) {
+				const float *r = x + ((long)c * g->H + h) * g->W;
+				int a = (h + P) % S, i = (h + P) / S;
+				if (a >= np)
+					continue;
+				for (int b = 0; b < np; b++) {
+					/* padded column j·S + b is input column j·S + b − P */
+					int j0 = b >= P ? 0 : (P - b + S - 1) / S;
+					int j1 = (g->W - 1 + P - b) / S + 1;
+					float *q = xpad + ((((long)c * S + a) * S + b) * Hq + i) * Wq;
+					const float *src = r + b - P;
+					int j = j0;
+#ifdef NN_AVX512
+					if (S == 2) {   /* 16 at a time: the even of 31 floats */
+						const __m512i ev = _mm512_set_epi32(30, 28, 26, 24,
+						    22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+						for (; j < j1; j += 16) {
+							int m = 2 * (j1 - j < 16 ? j1 - j : 16) - 1;
+							__mmask16 l = m >= 16 ? 0xffff : (__mmask16)((1u << m) - 1),
+							          u = m > 16 ? (__mmask16)((1u << (m - 16)) - 1) : 0;
+							__m512 lo = _mm512_maskz_loadu_ps(l, src + 2 * j),
+							       hi = _mm512_maskz_loadu_ps(u, src + 2 * j + 16);
+							_mm512_mask_storeu_ps(q + j, (__mmask16)((1u << ((m + 1) / 2)) - 1),
+							                      _mm512_permutex2var_ps(lo, ev, hi));
+						}
+					}
+#endif
+					for (; j < j1; j++)
+						q[j] = src[j * S];
+				}
+			}
+		return;
+	}
 	if (!P)
 		memcpy(xpad, x, sizeof(float) * body);
 	else
 		for (int c = 0; c < g->C; c++) {
-			float *pc = xpad + (long)c * Hp * Wp;
-			memset(pc, 0, sizeof(float) * ((long)P * Wp + P));
+			float *pc = xpad + (long)c * Hq * Wq;
+			memset(pc, 0, sizeof(float) * ((long)P * Wq + P));
 			for (int h = 0; h < g->H; h++) {
-				float *r = pc + (long)(h + P) * Wp + P;
+				float *r = pc + (long)(h + P) * Wq + P;
 				memcpy(r, x + ((long)c * g->H + h) * g->W,
 				       sizeof(float) * g->W);
 				for (int i = 0; i < 2 * P; i++)  /* right, next left */
 					r[g->W + i] = 0;
 			}
-			memset(pc + (long)(g->H + P) * Wp + P, 0,
-			       sizeof(float) * ((long)P * Wp - P));
+			memset(pc + (long)(g->H + P) * Wq + P, 0,
+			       sizeof(float) * ((long)P * Wq - P));
 		}
 	memset(xpad + body, 0, sizeof(float) * (n - body));
 }
@@ -567,9 +618,9 @@ NN_KERNEL void nn_pad_input(const float *x, const NnConv *g, float *xpad)
 NN_KERNEL void nn_unpad_output(const float *yw, const NnConv *g, int M,
                                float *y)
 {
-	int Wp = g->W + 2 * g->P;
+	int Wq = NN_QW(g);
 	for (long r = 0; r < (long)M * g->OH; r++)
-		memcpy(y + r * g->OW, yw + r * Wp, sizeof(float) * g->OW);
+		memcpy(y + r * g->OW, yw + r * Wq, sizeof(float) * g->OW);
 }
 
 /* The input gradient of a stride-1 conv is a stride-1 conv of dy with
@@ -593,7 +644,7 @@ NN_KERNEL void nn_flip_weights(const float *w, int O, int C, int k,
 NN_KERNEL void nn_pack_wide_dyT(const float *dy, const NnConv *g, int O,
                                 float *dst)
 {
-	int Wp = g->W + 2 * g->P, OW = g->OW;
+	int Wp = NN_QW(g), OW = g->OW;   /* the wide grid's width */
 	long wide = (long)g->OH * Wp, ohw = (long)g->OH * OW;
 	for (int q = 0; q < O; q += NN_NR) {
 		float *d = dst + (long)q * wide;
