@@ -519,6 +519,23 @@ NN_KERNEL void nn_tap_range(const NnConv *g, int t, int n, int out, int *lo,
 	*hi = h;
 }
 
+/* dst[0..n) = src[0..n): the rows of a small image, where a call to
+ * memcpy costs more than the copy. */
+NN_KERNEL void nn_copy(float *dst, const float *src, int n)
+{
+#ifdef NN_AVX512
+	int i = 0;
+	for (; i + 16 <= n; i += 16)
+		_mm512_storeu_ps(dst + i, _mm512_loadu_ps(src + i));
+	if (i < n) {
+		__mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+		_mm512_mask_storeu_ps(dst + i, m, _mm512_maskz_loadu_ps(m, src + i));
+	}
+#else
+	memcpy(dst, src, sizeof(float) * n);
+#endif
+}
+
 /* A strided conv reads its padded input (Hp×Wp) through S×S phases:
  * phase (a,b) is xq[c][a][b][i][j] = xpad[i·S + a][j·S + b], Hq×Wq, and
  * tap (kh,kw) reads phase (kh·D mod S, kw·D mod S) shifted by
@@ -603,8 +620,7 @@ NN_KERNEL void nn_pad_input(const float *x, const NnConv *g, float *xpad)
 			memset(pc, 0, sizeof(float) * ((long)P * Wq + P));
 			for (int h = 0; h < g->H; h++) {
 				float *r = pc + (long)(h + P) * Wq + P;
-				memcpy(r, x + ((long)c * g->H + h) * g->W,
-				       sizeof(float) * g->W);
+				nn_copy(r, x + ((long)c * g->H + h) * g->W, g->W);
 				for (int i = 0; i < 2 * P; i++)  /* right, next left */
 					r[g->W + i] = 0;
 			}
@@ -620,7 +636,7 @@ NN_KERNEL void nn_unpad_output(const float *yw, const NnConv *g, int M,
 {
 	int Wq = NN_QW(g);
 	for (long r = 0; r < (long)M * g->OH; r++)
-		memcpy(y + r * g->OW, yw + r * Wq, sizeof(float) * g->OW);
+		nn_copy(y + r * g->OW, yw + r * Wq, g->OW);
 }
 
 /* The input gradient of a stride-1 conv is a stride-1 conv of dy with
