@@ -801,7 +801,22 @@ NN_KERNEL void nn_col2im_panel(const float *colp, int ldp, const NnConv *g,
 						continue;
 					float *dr = dx + ((long)c * g->H + r.ih) * g->W;
 					long at = r.j - r.ow;
-					for (int o = r.a; o < r.b; o++)
+					int o = r.a;
+#ifdef NN_AVX512
+					/* stride 2: eight columns a vector, spread to the
+					 * even lanes, added under a mask */
+					for (; g->S == 2 && o < r.b; o += 8) {
+						int m = r.b - o < 8 ? r.b - o : 8;
+						__mmask16 l = (__mmask16)((1u << (2 * m - 1)) - 1) & 0x5555;
+						float *d = dr + o * 2 + off;
+						__m512 v = _mm512_maskz_expand_ps(l, _mm512_castps256_ps512(
+						    _mm256_maskz_loadu_ps((__mmask8)((1u << m) - 1),
+						                          colp + at + o)));
+						_mm512_mask_storeu_ps(d, l, _mm512_add_ps(
+						    _mm512_maskz_loadu_ps(l, d), v));
+					}
+#endif
+					for (; o < r.b; o++)
 						dr[o * g->S + off] += colp[at + o];
 				}
 			}
