@@ -63,9 +63,9 @@ static void add_update(Ctx *c)
 			continue;
 		if (p->grad < 0) {
 			if (!c->quiet)
-				fprintf(stderr, "%s:%d: warning: %s does not affect the loss; "
-			                "it is not trained\n", p->pos.file, p->pos.line,
-			        p->name);
+				fprintf(stderr, "%s:%d: warning: %s does not affect the "
+				        "loss; it is not trained\n", p->pos.file,
+				        p->pos.line, p->name);
 			continue;
 		}
 		params[np] = p->id;

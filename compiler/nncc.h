@@ -582,7 +582,7 @@ int bn_relu_pool_fits(Ctx *c, const Node *x);
  * (ops/common.c), and the scratch it takes. */
 void emit_plane_reduce(Emit *e, long outer, int ch, long inner, int nsum,
                        int skip, const char *consts, const char *call);
-long plane_reduce_scratch(long outer, int ch, int nsum);
+long plane_reduce_scratch(Ctx *c, const Node *x, int nsum);
 
 /* Attributes of nodes one op makes of another's kind. */
 void *matmul_attr(Ctx *c, int ta, int tb);

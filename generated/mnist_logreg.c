@@ -566,6 +566,32 @@ NN_KERNEL void nn_shift_offsets(const NnConv *g, int *off)
 			}
 }
 
+/* q[j] = src[j·S] for j0 ≤ j < j1: an input row's columns of one phase.
+ * Stride 2 on AVX-512: sixteen at a time, the even lanes of 31 floats
+ * picked by a permute, every load and store masked to the row. */
+NN_KERNEL void nn_gather_stride(float *q, const float *src, int j0, int j1,
+                                int S)
+{
+	int j = j0;
+#ifdef NN_AVX512
+	if (S == 2) {
+		const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16,
+		                                    14, 12, 10, 8, 6, 4, 2, 0);
+		for (; j < j1; j += 16) {
+			int m = 2 * (j1 - j < 16 ? j1 - j : 16) - 1;  /* floats read */
+			__mmask16 l = m >= 16 ? 0xffff : (__mmask16)((1u << m) - 1),
+			          u = m > 16 ? (__mmask16)((1u << (m - 16)) - 1) : 0;
+			__m512 lo = _mm512_maskz_loadu_ps(l, src + 2 * j),
+			       hi = _mm512_maskz_loadu_ps(u, src + 2 * j + 16);
+			_mm512_mask_storeu_ps(q + j, (__mmask16)((1u << ((m + 1) / 2)) - 1),
+			                      _mm512_permutex2var_ps(lo, ev, hi));
+		}
+	}
+#endif
+	for (; j < j1; j++)
+		q[j] = src[j * S];
+}
+
 /* xpad = x [C,H,W] padded with P zeros on every side (in phases when
  * S > 1), then zeros. */
 NN_KERNEL void nn_pad_input(const float *x, const NnConv *g, float *xpad)
@@ -584,31 +610,12 @@ NN_KERNEL void nn_pad_input(const float *x, const NnConv *g, float *xpad)
 				int a = (h + P) % S, i = (h + P) / S;
 				if (a >= np)
 					continue;
-				for (int b = 0; b < np; b++) {
-					/* padded column j·S + b is input column j·S + b − P */
-					int j0 = b >= P ? 0 : (P - b + S - 1) / S;
-					int j1 = (g->W - 1 + P - b) / S + 1;
-					float *q = xpad + ((((long)c * S + a) * S + b) * Hq + i) * Wq;
-					const float *src = r + b - P;
-					int j = j0;
-#ifdef NN_AVX512
-					if (S == 2) {   /* 16 at a time: the even of 31 floats */
-						const __m512i ev = _mm512_set_epi32(30, 28, 26, 24,
-						    22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-						for (; j < j1; j += 16) {
-							int m = 2 * (j1 - j < 16 ? j1 - j : 16) - 1;
-							__mmask16 l = m >= 16 ? 0xffff : (__mmask16)((1u << m) - 1),
-							          u = m > 16 ? (__mmask16)((1u << (m - 16)) - 1) : 0;
-							__m512 lo = _mm512_maskz_loadu_ps(l, src + 2 * j),
-							       hi = _mm512_maskz_loadu_ps(u, src + 2 * j + 16);
-							_mm512_mask_storeu_ps(q + j, (__mmask16)((1u << ((m + 1) / 2)) - 1),
-							                      _mm512_permutex2var_ps(lo, ev, hi));
-						}
-					}
-#endif
-					for (; j < j1; j++)
-						q[j] = src[j * S];
-				}
+				/* padded column j·S + b is input column j·S + b − P */
+				for (int b = 0; b < np; b++)
+					nn_gather_stride(xpad + ((((long)c * S + a) * S + b) * Hq +
+					                         i) * Wq, r + b - P,
+					                 b >= P ? 0 : (P - b + S - 1) / S,
+					                 (g->W - 1 + P - b) / S + 1, S);
 			}
 		return;
 	}
@@ -630,7 +637,7 @@ NN_KERNEL void nn_pad_input(const float *x, const NnConv *g, float *xpad)
 	memset(xpad + body, 0, sizeof(float) * (n - body));
 }
 
-/* y [M,OH,OW] = the wide output yw [M,OH,Wp] without its extra columns. */
+/* y [M,OH,OW] = the wide output yw [M,OH,Wq] without its extra columns. */
 NN_KERNEL void nn_unpad_output(const float *yw, const NnConv *g, int M,
                                float *y)
 {
@@ -652,16 +659,16 @@ NN_KERNEL void nn_flip_weights(const float *w, int O, int C, int k,
 				wt[((long)c * O + o) * kk + t] = w[((long)o * C + c) * kk + kk - 1 - t];
 }
 
-/* The weight gradient of a stride-1 conv the same way: dwᵀ [KK,O] +=
- * Σ_p xpad[off[kk] + p]·dy_wide[o][p], op(A)'s rows the shifted padded
- * input read in place, op(B) = dy on the wide grid (0 in the extra
- * columns), transposed: panel q of its O columns at dst + q·OH·Wp·NN_NR,
+/* The weight gradient the same way: dwᵀ [KK,O] += Σ_p xpad[off[kk] + p]·
+ * dy_wide[o][p], op(A)'s rows the shifted padded input (its phases with a
+ * stride) read in place, op(B) = dy on the wide grid (0 in the extra
+ * columns), transposed: panel q of its O columns at dst + q·OH·Wq·NN_NR,
  * pixel p's row at p·NN_NR; lanes past O are 0. */
 NN_KERNEL void nn_pack_wide_dyT(const float *dy, const NnConv *g, int O,
                                 float *dst)
 {
-	int Wp = NN_QW(g), OW = g->OW;   /* the wide grid's width */
-	long wide = (long)g->OH * Wp, ohw = (long)g->OH * OW;
+	int Wq = NN_QW(g), OW = g->OW;   /* the wide grid's width */
+	long wide = (long)g->OH * Wq, ohw = (long)g->OH * OW;
 	for (int q = 0; q < O; q += NN_NR) {
 		float *d = dst + (long)q * wide;
 		int n = O - q < NN_NR ? O - q : NN_NR;
@@ -672,7 +679,7 @@ NN_KERNEL void nn_pack_wide_dyT(const float *dy, const NnConv *g, int O,
 #endif
 		for (int oh = 0; oh < g->OH; oh++) {
 			const float *src = dy + (long)q * ohw + (long)oh * OW;
-			float *row = d + (long)oh * Wp * NN_NR;  /* [Wp][NN_NR] */
+			float *row = d + (long)oh * Wq * NN_NR;  /* [Wq][NN_NR] */
 #if defined(NN_AVX512) || defined(NN_AVX2)
 			for (int w = 0; w < w8; w += 8)
 				for (int l = 0; l < n8; l += 8)
@@ -686,7 +693,7 @@ NN_KERNEL void nn_pack_wide_dyT(const float *dy, const NnConv *g, int O,
 				for (int ll = n; ll < NN_NR; ll++)
 					row[(long)ww * NN_NR + ll] = 0;
 			memset(row + (long)OW * NN_NR, 0,   /* the frame's columns */
-			       sizeof(float) * (Wp - OW) * NN_NR);
+			       sizeof(float) * (Wq - OW) * NN_NR);
 		}
 	}
 }
@@ -983,6 +990,20 @@ NN_KERNEL float nn_bn_dx1(float g, float x, float mean, float istd,
 	return kx * d;
 }
 
+/* dy through the ReLU's mask [v > 0] when relu: the scalar code's */
+NN_KERNEL float nn_bn_masked(float dy, float x, float mean, float k,
+                             float beta, int relu)
+{
+	return !relu || nn_bn_val(x, mean, k, beta) > 0 ? dy : 0;
+}
+
+/* g·x̂, x̂ = (x − mean)·istd: the scalar code's */
+NN_KERNEL float nn_g_xhat(float g, float x, float mean, float istd)
+{
+	float xh = (x - mean) * istd, p = g * xh;
+	return p;
+}
+
 #if defined(NN_AVX512) || defined(NN_AVX2)
 /* v of eight values */
 NN_KERNEL __m256 nn_bn_val8(__m256 x, __m256 mean, __m256 k, __m256 beta)
@@ -1059,14 +1080,11 @@ NN_KERNEL void nn_plane_sums(const float *dy, const float *x, long n,
 		for (int j = 0; j < NN_SUM_BLOCK && i + NN_LANES <= n; j++,
 		     i += NN_LANES)
 			for (int l = 0; l < NN_LANES; l++) {
-				float g = dy[i + l];
-				if (relu && !(nn_bn_val(x[i + l], mean, k, beta) > 0))
-					g = 0;
+				float g = nn_bn_masked(dy[i + l], relu ? x[i + l] : 0, mean,
+				                       k, beta, relu);
 				fs[l] += g;
-				if (xhat) {
-					float xh = (x[i + l] - mean) * istd, p = g * xh;
-					ft[l] += p;
-				}
+				if (xhat)
+					ft[l] += nn_g_xhat(g, x[i + l], mean, istd);
 			}
 		for (int l = 0; l < NN_LANES; l++) {
 			s[l] += fs[l];
@@ -1076,14 +1094,11 @@ NN_KERNEL void nn_plane_sums(const float *dy, const float *x, long n,
 #endif
 	for (int l = 0; l < NN_LANES; l++)
 		if (i + l < n) {
-			float g = dy[i + l];
-			if (relu && !(nn_bn_val(x[i + l], mean, k, beta) > 0))
-				g = 0;
+			float g = nn_bn_masked(dy[i + l], relu ? x[i + l] : 0, mean, k,
+			                       beta, relu);
 			s[l] += g;
-			if (xhat) {
-				float xh = (x[i + l] - mean) * istd, p = g * xh;
-				t[l] += p;
-			}
+			if (xhat)
+				t[l] += nn_g_xhat(g, x[i + l], mean, istd);
 		}
 	out[0] += nn_lanes_total(s);
 	if (xhat)
@@ -1123,7 +1138,7 @@ NN_KERNEL void nn_bn_dx(const float *dy, const float *x, float *dx, long n,
 	}
 #endif
 	for (const float *xe = x + n; x + i < xe; i++) {
-		float g = !relu || nn_bn_val(x[i], mean, k, beta) > 0 ? dy[i] : 0;
+		float g = nn_bn_masked(dy[i], x[i], mean, k, beta, relu);
 		dx[i] = nn_bn_dx1(g, x[i], mean, istd, kx, mdb, mdg);
 	}
 }
@@ -1190,8 +1205,6 @@ NN_KERNEL void nn_maxpool2(const float *x, int W, int OH, int OW, float *y)
 	}
 }
 
-/* dx [H,W] = dy routed to each window's first maximum in x; the rows and
- * columns no window covers (an odd H or W) get 0. */
 #if defined(NN_AVX512) || defined(NN_AVX2)
 /* Eight 2x2 windows side by side: rows r0 and r1 (16 floats each), their
  * gradients dyr (8) into d0 and d1; the winner of each window takes it. */
@@ -1227,6 +1240,8 @@ NN_KERNEL void nn_maxpool2_grad8(const float *r0, const float *r1,
 }
 #endif
 
+/* dx [H,W] = dy routed to each window's first maximum in x; the rows and
+ * columns no window covers (an odd H or W) get 0. */
 NN_KERNEL void nn_maxpool2_grad(const float *x, const float *dy, int H,
                                 int W, int OH, int OW, float *dx)
 {

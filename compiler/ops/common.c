@@ -163,7 +163,9 @@ void emit_plane_reduce(Emit *e, long outer, int ch, long inner, int nsum,
 	emit_line(e, "\t}");
 }
 
-long plane_reduce_scratch(long outer, int ch, int nsum)
+/* emit_plane_reduce's scratch over x [B,C,…]: nsum doubles a plane. */
+long plane_reduce_scratch(Ctx *c, const Node *x, int nsum)
 {
-	return 2 * outer * ch * nsum;   /* doubles, as floats */
+	long outer = x->shape.d[0] == BATCH ? c->recipe.batch : x->shape.d[0];
+	return 2 * outer * x->shape.d[1] * nsum;   /* doubles, as floats */
 }

@@ -744,7 +744,9 @@ static int shifted_dw(const Geo *g)
  * input gradient, the one that maps dy to dx. */
 typedef struct Shift {
 	int Cin, H, W, P, M, OH, OW; /* input channels and size, pad; output */
-	int S, Wq;                    /* stride; the wide grid's width */
+	int S, Hq, Wq;                /* stride; a phase's rows, the wide
+	                                 grid's width (with S = 1 the padded
+	                                 input's) */
 	long K, xpad, yw;             /* M×K weights; the slots' floats */
 } Shift;
 
@@ -753,15 +755,15 @@ static Shift shift_geo(const Geo *g, Role role)
 	Shift t;
 	if (role == ROLE_DX)
 		t = (Shift){g->Og, g->OH, g->OW, (g->k - 1) * g->D - g->P, g->Cg,
-		            g->H, g->W, 1, 0, 0, 0, 0};
+		            g->H, g->W, 1, 0, 0, 0, 0, 0};
 	else
 		t = (Shift){g->Cg, g->H, g->W, g->P, g->Og, g->OH, g->OW, g->S, 0,
-		            0, 0, 0};
+		            0, 0, 0, 0};
 	/* as NN_QH, NN_QW and NN_PADDED in the prelude */
-	int Hq = (t.H + 2 * t.P + t.S - 1) / t.S;
+	t.Hq = (t.H + 2 * t.P + t.S - 1) / t.S;
 	t.Wq = (t.W + 2 * t.P + t.S - 1) / t.S;
 	t.K = (long)t.Cin * g->k * g->k;
-	t.xpad = round16((long)t.Cin * t.S * t.S * Hq * t.Wq +
+	t.xpad = round16((long)t.Cin * t.S * t.S * t.Hq * t.Wq +
 	                 (g->k - 1) * g->D / t.S + PANEL);
 	t.yw = round16((long)t.M * t.OH * t.Wq);
 	return t;
@@ -800,17 +802,18 @@ static long shift_scratch(const Geo *g, Role role)
  * that both accumulate into; dw is the chunks' sums, transposed. */
 typedef struct ShiftDw {
 	long xpad, dyt, part, size;  /* offsets in a chunk's slot; its floats */
+	long wide;                   /* pixels of the wide grid */
 	int chunks;
 } ShiftDw;
 
 static ShiftDw shift_dw_slots(const Geo *g)
 {
 	Shift t = shift_geo(g, ROLE_FWD);
-	long wide = (long)g->OH * t.Wq;
 	ShiftDw d;
+	d.wide = (long)g->OH * t.Wq;
 	d.xpad = 0;
 	d.dyt = t.xpad;
-	d.part = d.dyt + round16(wide * ((g->Og + PANEL - 1) / PANEL * PANEL));
+	d.part = d.dyt + round16(d.wide * ((g->Og + PANEL - 1) / PANEL * PANEL));
 	d.size = d.part + round16((long)g->O * g->KK);
 	d.chunks = chunks_of(g, d.size);
 	return d;
@@ -821,8 +824,7 @@ static void emit_shift_dw(Emit *e, const Geo *g)
 	Ctx *c = e->c;
 	ShiftDw d = shift_dw_slots(g);
 	Slots s = {.chunks = d.chunks, .size = d.size};
-	long wide = (long)g->OH * shift_geo(g, ROLE_FWD).Wq;
-	long wsize = (long)g->O * g->KK;
+	long wide = d.wide, wsize = (long)g->O * g->KK;
 	emit_line(e, "/* stride %d: dwᵀ [%d,%d] = the padded input's shifted rows "
 	             "%s· dyᵀ on the wide grid */", g->S, g->KK, g->Og,
 	          g->S > 1 ? "(in its phases) " : "");
@@ -910,7 +912,7 @@ static void emit_shift(Emit *e, const Geo *g, Role role)
 	else
 		emit_slot(e, &s, "float *xpad", 0, ctx_sprintf(c, "[%d,%d,%d,%d]: "
 		          "the padded input's phases, then zeros", t.Cin, t.S * t.S,
-		          (t.H + 2 * t.P + t.S - 1) / t.S, t.Wq));
+		          t.Hq, t.Wq));
 	emit_slot(e, &s, "float *yw", t.xpad, ctx_sprintf(c, "[%d,%d,%d]: the "
 	          "wide output", t.M, t.OH, t.Wq));
 	open_samples(e, g, &s);

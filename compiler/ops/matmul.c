@@ -201,7 +201,7 @@ static long bias_grad_scratch(Ctx *c, Node *n)
 	long inner = shape_numel(&x->shape, c->recipe.batch) / (outer *
 	             x->shape.d[1]);
 	return inner == 1 ? 2L * x->shape.d[1]   /* a double a channel */
-	                  : plane_reduce_scratch(outer, x->shape.d[1], 1);
+	                  : plane_reduce_scratch(c, x, 1);
 }
 
 const OpDef op_bias_grad = {

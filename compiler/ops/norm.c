@@ -229,6 +229,20 @@ static void bn_planes(Emit *e, const Split *s, const char *consts)
 	emit_line(e, "\t\t%s", consts);
 }
 
+/* A channel's constants, as the prelude's batch-norm kernels take them:
+ * the forward's from x1 stats, x2 γ, x3 β; the backward's (with k = istd·γ
+ * for the ReLU's mask) from x2 stats, x3 γ, x4 β. */
+static const char *fwd_consts(Ctx *c, int C)
+{
+	return ctx_sprintf(c, "const float mean = x1[c], k = x1[%d + c] * x2[c], "
+	                      "beta = x3[c];", C);
+}
+
+static const char *bwd_consts(Ctx *c, int C)
+{
+	return ctx_sprintf(c, "const float mean = x2[c], istd = x2[%d + c], "
+	                      "k = istd * x3[c], beta = x4[c];", C);
+}
 
 static const char *same_as_x(Ctx *c, Node *n)
 {
@@ -255,8 +269,7 @@ static void bn_apply_grad(Ctx *c, Node *n, int dout, int *din)
 static void bn_apply_emit(Emit *e, Node *n)
 {
 	Split s = split_of(e, n);
-	bn_planes(e, &s, ctx_sprintf(e->c, "const float mean = x1[c], k = "
-	          "x1[%d + c] * x2[c], beta = x3[c];", s.ch));
+	bn_planes(e, &s, fwd_consts(e->c, s.ch));
 	emit_line(e, "\t\tnn_bn_fwd(x0 + o, y + o, %ld, mean, k, beta, 0);",
 	          s.inner);
 	emit_line(e, "\t}");
@@ -282,17 +295,10 @@ static const char *per_channel(Ctx *c, Node *n)
 	return NULL;
 }
 
-/* Two doubles a plane (emit_plane_reduce) of input `in`. */
-static long sums_scratch_of(Ctx *c, Node *n, int in, int nsum)
-{
-	const Node *x = in_node(c, n, in);
-	long outer = x->shape.d[0] == BATCH ? c->recipe.batch : x->shape.d[0];
-	return plane_reduce_scratch(outer, x->shape.d[1], nsum);
-}
-
+/* Two doubles a plane of input 0 (emit_plane_reduce). */
 static long sums_scratch(Ctx *c, Node *n)
 {
-	return sums_scratch_of(c, n, 0, 2);
+	return plane_reduce_scratch(c, in_node(c, n, 0), 2);
 }
 
 /* dγ[c] = Σ dy·x̂ over the channel's values, in double: the second sum of
@@ -352,8 +358,7 @@ const OpDef op_bn_dx = {
 static void bn_relu_emit(Emit *e, Node *n)
 {
 	Split s = split_of(e, n);
-	bn_planes(e, &s, ctx_sprintf(e->c, "const float mean = x1[c], k = "
-	               "x1[%d + c] * x2[c], beta = x3[c];", s.ch));
+	bn_planes(e, &s, fwd_consts(e->c, s.ch));
 	emit_line(e, "\t\tnn_bn_fwd(x0 + o, y + o, %ld, mean, k, beta, 1);",
 	          s.inner);
 	emit_line(e, "\t}");
@@ -392,11 +397,17 @@ const OpDef op_bn_relu = {
 	.flops = bn_relu_flops, .print_attr = fused_print,
 };
 
-static const char *bn_relu_sums_shape(Ctx *c, Node *n)
+/* [2,C]: Σ m·dy and Σ m·dy·x̂ of each channel of x, input `in` */
+static const char *sums_shape_of(Ctx *c, Node *n, int in)
 {
-	n->shape = (Shape){2, {2, in_node(c, n, 0)->shape.d[1]}};
+	n->shape = (Shape){2, {2, in_node(c, n, in)->shape.d[1]}};
 	n->dtype = DT_F32;
 	return NULL;
+}
+
+static const char *bn_relu_sums_shape(Ctx *c, Node *n)
+{
+	return sums_shape_of(c, n, 0);
 }
 
 /* x0 dy, x1 x, x2 stats, x3 γ, x4 β: per channel, in double, plane by
@@ -404,9 +415,8 @@ static const char *bn_relu_sums_shape(Ctx *c, Node *n)
 static void bn_relu_sums_emit(Emit *e, Node *n)
 {
 	Split s = split_of(e, in_node(e->c, n, 0));
-	emit_plane_reduce(e, s.outer, s.ch, s.inner, 2, 0, ctx_sprintf(e->c,
-	                  "const float mean = x2[c], istd = x2[%d + c], k = istd * "
-	                  "x3[c], beta = x4[c];", s.ch), ctx_sprintf(e->c,
+	emit_plane_reduce(e, s.outer, s.ch, s.inner, 2, 0, bwd_consts(e->c, s.ch),
+	                  ctx_sprintf(e->c,
 	                  "nn_plane_sums(x0 + o, x1 + o, %ld, mean, istd, k, beta, "
 	                  "1, 1, pp);", s.inner));
 }
@@ -450,8 +460,7 @@ static void bn_relu_dx_emit(Emit *e, Node *n)
 {
 	Split s = split_of(e, n);
 	int C = s.ch;
-	bn_planes(e, &s, ctx_sprintf(e->c, "const float mean = x2[c], "
-	               "istd = x2[%d + c], k = istd * x3[c], beta = x4[c];", C));
+	bn_planes(e, &s, bwd_consts(e->c, C));
 	emit_line(e, "\t\tnn_bn_dx(x0 + o, x1 + o, y + o, %ld, mean, istd, k, "
 	             "beta, x3[c] * istd, x5[c] / %ld.0f, x5[%d + c] / %ld.0f, "
 	             "1);", s.inner, s.n, C, s.n);
@@ -529,8 +538,7 @@ static void bn_relu_pool_emit(Emit *e, Node *n)
 {
 	const Node *x = in_node(e->c, n, 0);
 	PoolPlane p = pool_plane(e, x);
-	pool_planes(e, x, NULL, 0, ctx_sprintf(e->c, "const float mean = x1[c], "
-	            "k = x1[%d + c] * x2[c], beta = x3[c];", x->shape.d[1]));
+	pool_planes(e, x, NULL, 0, fwd_consts(e->c, x->shape.d[1]));
 	emit_line(e, "nn_maxpool2(r, %d, %d, %d, y + bc*%ld);", p.W, p.OH, p.OW,
 	          p.OHW);
 	e->indent--;
@@ -570,9 +578,8 @@ static void bn_relu_pool_sums_emit(Emit *e, Node *n)
 	const Node *x = in_node(e->c, n, 1);
 	PoolPlane p = pool_plane(e, x);
 	Split s = split_of(e, x);
-	emit_plane_reduce(e, s.outer, s.ch, s.inner, 2, 0, ctx_sprintf(e->c,
-	    "const float mean = x2[c], istd = x2[%d + c], k = istd * x3[c], "
-	    "beta = x4[c];", s.ch), ctx_sprintf(e->c, "float r[%ld], g[%ld];  "
+	emit_plane_reduce(e, s.outer, s.ch, s.inner, 2, 0, bwd_consts(e->c, s.ch),
+	    ctx_sprintf(e->c, "float r[%ld], g[%ld];  "
 	    "/* relu(bn(x)) of the plane, the pool's gradient in it */\n"
 	    "\tnn_bn_fwd(x1 + o, r, %ld, mean, k, beta, 1);\n"
 	    "\tnn_maxpool2_grad(r, x0 + bc*%ld, %d, %d, %d, %d, g);\n"
@@ -582,14 +589,12 @@ static void bn_relu_pool_sums_emit(Emit *e, Node *n)
 
 static long pool_sums_scratch(Ctx *c, Node *n)
 {
-	return sums_scratch_of(c, n, 1, 2);
+	return plane_reduce_scratch(c, in_node(c, n, 1), 2);
 }
 
 static const char *bn_relu_pool_sums_shape(Ctx *c, Node *n)
 {
-	n->shape = (Shape){2, {2, in_node(c, n, 1)->shape.d[1]}};
-	n->dtype = DT_F32;
-	return NULL;
+	return sums_shape_of(c, n, 1);
 }
 
 static double bn_relu_pool_bwd_flops(Ctx *c, Node *n)
@@ -609,8 +614,7 @@ static void bn_relu_pool_dx_emit(Emit *e, Node *n)
 	const Node *x = in_node(e->c, n, 1);
 	Split s = split_of(e, x);
 	int C = s.ch;
-	pool_planes(e, x, "x0", 1, ctx_sprintf(e->c, "const float mean = x2[c], "
-	            "istd = x2[%d + c], k = istd * x3[c], beta = x4[c];", C));
+	pool_planes(e, x, "x0", 1, bwd_consts(e->c, C));
 	emit_line(e, "nn_bn_dx(g, x1 + o, y + o, %ld, mean, istd, k, beta, "
 	             "x3[c] * istd, x5[c] / %ld.0f, x5[%d + c] / %ld.0f, 1);",
 	          s.inner, s.n, C, s.n);
