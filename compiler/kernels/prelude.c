@@ -1095,6 +1095,42 @@ NN_KERNEL double nn_sum(const float *x, long n)
 	return s;
 }
 
+/* Batch norm's statistics a plane at a time (ops/norm.c): m[0] = Σ x,
+ * m[1] = Σ (x − the plane's mean)², the second pass over the plane while
+ * it is in cache.  A conv's epilogue calls it on each output plane it
+ * has just written (fusion conv_stats). */
+NN_KERNEL void nn_plane_moments(const float *x, long n, double *m)
+{
+	m[0] = nn_sum(x, n);
+	m[1] = nn_sum_sqdev(x, n, m[0] / (double)n);
+}
+
+/* y [3,C]: each channel's mean, 1/√(var + eps) and biased var from the
+ * moments m [B,C,2] of its B planes of n values, added in sample order:
+ * M2 = Σ_b M2_b + n·(mean_b − mean)² (Chan, Golub and LeVeque), where
+ * each M2_b is about the plane's own mean, so no sum of squares ever
+ * dwarfs the variance it carries. */
+NN_KERNEL void nn_bn_moments(const double *m, int B, int C, long n,
+                             double eps, float *y)
+{
+	const double N = (double)B * (double)n;
+	for (int c = 0; c < C; c++) {
+		double sum = 0, m2 = 0;
+		for (int b = 0; b < B; b++)
+			sum += m[((long)b * C + c) * 2];
+		const double mean = sum / N;
+		for (int b = 0; b < B; b++) {
+			const double *p = m + ((long)b * C + c) * 2;
+			const double d = p[0] / (double)n - mean;
+			m2 += p[1] + (double)n * d * d;
+		}
+		const double var = m2 / N;
+		y[c] = (float)mean;
+		y[C + c] = (float)(1 / sqrt(var + eps));
+		y[2 * C + c] = (float)var;
+	}
+}
+
 /* dx = kx·(m·dy − mdb − x̂·mdg), kx = γ·istd, mdb and mdg the sums / N;
  * m = 1 without relu (the unfused bn_dx, whose dy is masked already) */
 NN_KERNEL void nn_bn_dx(const float *dy, const float *x, float *dx, long n,

@@ -87,12 +87,6 @@ static const char *idx(Emit *e, const Split *s)
 	return ctx_sprintf(e->c, "((long)b*%d + c)*%ld + i", s->ch, s->inner);
 }
 
-/* Plane (b, c) of x0: "x0 + ((long)b*32 + c)*784". */
-static const char *plane_at(Emit *e, const Split *s)
-{
-	return ctx_sprintf(e->c, "x0 + ((long)b*%d + c)*%ld", s->ch, s->inner);
-}
-
 /* Opens `for b` (and `for i` when there are spatial positions) around a
  * body at the current indent + the returned depth, the innermost loop
  * with a brace when `brace`; close_bi undoes it. */
@@ -152,7 +146,21 @@ static void no_grad(Ctx *c, Node *n, int dout, int *din)
 		din[i] = -1;
 }
 
-static void bn_stats_emit(Emit *e, Node *n)
+/* x [B,C,…] (not [B,F]) is reduced plane by plane: two doubles a plane
+ * of scratch, its moments (nn_plane_moments), then nn_bn_moments. */
+static int by_planes(Ctx *c, const Node *n)
+{
+	return in_node(c, n, 0)->shape.n > 2;
+}
+
+static long bn_stats_scratch(Ctx *c, Node *n)
+{
+	return by_planes(c, n) ? plane_reduce_scratch(c, in_node(c, n, 0), 2) : 0;
+}
+
+/* The statistics of x; `epi`: its planes' moments are in scratch already,
+ * left there by the producer's epilogue (bn_stats_epi). */
+static void stats_emit(Emit *e, Node *n, int epi)
 {
 	const NormAttr *a = n->attr;
 	Split s = split_of(e, in_node(e->c, n, 0));
@@ -160,6 +168,7 @@ static void bn_stats_emit(Emit *e, Node *n)
 	if (e->eval) {
 		emit_line(e, "/* evaluation: the running statistics */");
 		emit_line(e, "(void)x0;");
+		emit_line(e, "(void)scratch;");
 		emit_line(e, "for (int c = 0; c < %d; c++) {", C);
 		emit_line(e, "\ty[c] = x1[c];");
 		emit_line(e, "\ty[%d + c] = (float)(1 / sqrt((double)x2[c] + %s));",
@@ -168,32 +177,43 @@ static void bn_stats_emit(Emit *e, Node *n)
 		emit_line(e, "}");
 		return;
 	}
-	const char *ix = idx(e, &s);
-	emit_line(e, "/* training: the batch's statistics over %ld values a "
-	             "channel, in double */", s.n);
 	emit_line(e, "(void)x1;");
 	emit_line(e, "(void)x2;");
+	if (by_planes(e->c, n)) {
+		if (epi) {
+			emit_line(e, "/* training: the batch's statistics from the "
+			             "moments of its planes, which %%%d's epilogue "
+			             "left in scratch */", n->in[0]);
+			emit_line(e, "(void)x0;");
+		} else {
+			emit_line(e, "/* training: the batch's statistics from the "
+			             "moments of its planes */");
+			par_for(e, s.n * C);
+			emit_line(e, "for (long bc = 0; bc < %ld; bc++)", s.outer * C);
+			emit_line(e, "\tnn_plane_moments(x0 + bc*%ld, %ld, (double *)"
+			             "(void *)scratch + bc*2);", s.inner, s.inner);
+		}
+		emit_line(e, "nn_bn_moments((const double *)(void *)scratch, %ld, "
+		             "%d, %ld, %s, y);", s.outer, C, s.inner,
+		          cdouble(e->c, a->eps));
+		return;
+	}
+	const char *ix = idx(e, &s);
+	emit_line(e, "/* training: the batch's statistics over %ld values a "
+	             "feature, in double */", s.n);
+	emit_line(e, "(void)scratch;");
 	par_for(e, s.n * C);
 	emit_line(e, "for (int c = 0; c < %d; c++) {", C);
 	e->indent++;
 	emit_line(e, "double sum = 0, sq = 0;");
-	if (s.inner > 1) {   /* plane by plane, in the prelude's lane order */
-		const char *pl = plane_at(e, &s);
-		emit_line(e, "for (int b = 0; b < %ld; b++)", s.outer);
-		emit_line(e, "\tsum += nn_sum(%s, %ld);", pl, s.inner);
-		emit_line(e, "const double mean = sum / %ld;", s.n);
-		emit_line(e, "for (int b = 0; b < %ld; b++)", s.outer);
-		emit_line(e, "\tsq += nn_sum_sqdev(%s, %ld, mean);", pl, s.inner);
-	} else {
-		int d = open_bi(e, &s, 0);
-		emit_line(e, "sum += x0[%s];", ix);
-		close_bi(e, d, 0);
-		emit_line(e, "const double mean = sum / %ld;", s.n);
-		d = open_bi(e, &s, 1);
-		emit_line(e, "const double dev = x0[%s] - mean;", ix);
-		emit_line(e, "sq += dev * dev;");
-		close_bi(e, d, 1);
-	}
+	int d = open_bi(e, &s, 0);
+	emit_line(e, "sum += x0[%s];", ix);
+	close_bi(e, d, 0);
+	emit_line(e, "const double mean = sum / %ld;", s.n);
+	d = open_bi(e, &s, 1);
+	emit_line(e, "const double dev = x0[%s] - mean;", ix);
+	emit_line(e, "sq += dev * dev;");
+	close_bi(e, d, 1);
 	emit_line(e, "const double var = sq / %ld;  /* biased */", s.n);
 	emit_line(e, "y[c] = (float)mean;");
 	emit_line(e, "y[%d + c] = (float)(1 / sqrt(var + %s));", C,
@@ -201,6 +221,16 @@ static void bn_stats_emit(Emit *e, Node *n)
 	emit_line(e, "y[%d + c] = (float)var;", 2 * C);
 	e->indent--;
 	emit_line(e, "}");
+}
+
+static void bn_stats_emit(Emit *e, Node *n)
+{
+	stats_emit(e, n, 0);
+}
+
+static void bn_stats_epi_emit(Emit *e, Node *n)
+{
+	stats_emit(e, n, 1);
 }
 
 static double bn_stats_flops(Ctx *c, Node *n)
@@ -211,8 +241,22 @@ static double bn_stats_flops(Ctx *c, Node *n)
 const OpDef op_bn_stats = {
 	.name = "bn_stats", .nin = 3,
 	.shape = bn_stats_shape, .grad = no_grad, .emit = bn_stats_emit,
-	.flops = bn_stats_flops,
+	.scratch = bn_stats_scratch, .flops = bn_stats_flops,
 	.attr_size = sizeof(NormAttr), .print_attr = norm_print,
+};
+
+/* bn_stats with its planes' moments taken by the producer of x, a conv,
+ * in its epilogue (fusion conv_stats): x is not read again. */
+static double bn_stats_epi_flops(Ctx *c, Node *n)
+{
+	return (double)node_numel(c, n);
+}
+
+const OpDef op_bn_stats_epi = {
+	.name = "bn_stats_epi", .nin = 3, .traits = OT_FUSED | OT_EPILOGUE,
+	.shape = bn_stats_shape, .grad = no_grad, .emit = bn_stats_epi_emit,
+	.scratch = bn_stats_scratch, .flops = bn_stats_epi_flops,
+	.attr_size = sizeof(NormAttr), .print_attr = norm_print, .unread = 1,
 };
 
 /* ---- batchnorm: y = (x − mean)·istd·γ + β ------------------------------ */
