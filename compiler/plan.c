@@ -39,7 +39,13 @@ static long round_up(long n)
 /* The step from which node n's scratch is live; n runs at step k. */
 static int scratch_from(Ctx *c, const Node *n, int k)
 {
-	return n->op->traits & OT_EPILOGUE ? ir_node(c, n->in[0])->order : k;
+	if (!(n->op->traits & OT_EPILOGUE))
+		return k;
+	int from = ir_node(c, n->in[0])->order;
+	if (from < 0 || from > k)
+		bug("%%%d's scratch is filled at step %d, it runs at %d", n->id,
+		    from, k);
+	return from;
 }
 
 static const Node *base_of(Ctx *c, const Node *n)
