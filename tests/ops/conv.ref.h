@@ -5,10 +5,13 @@
  * loss against the target.  Each test's NAME.ref.c includes this file.
  */
 static const char *const ref_tensors[] = {"a.weight", "a.bias", "b.weight",
-                                          "b.bias", "c.weight", "c.bias", NULL};
+                                          "b.bias", "b.running_mean",
+                                          "b.running_var", "c.weight",
+                                          "c.bias", NULL};
 
-/* One layer: 'c' conv2d (named), 'm' maxpool, 'a' avgpool, 'g'
- * global_avgpool, 'r' relu. */
+/* One layer: 'c' conv2d (named), 'n' batchnorm (named; training
+ * statistics, eps 1e-5), 'm' maxpool, 'a' avgpool, 'g' global_avgpool,
+ * 'r' relu. */
 typedef struct RefLayer {
 	char kind;
 	const char *name;
@@ -50,6 +53,12 @@ static const RefModel models[] = {
 	                          {'c', "b", 3, 3, 1, 1, 1, 1}}},
 	{"conv_one_channel", 1, 6, 6, {{'c', "a", 9, 3, 2, 1, 1, 1},
 	                               {'c', "b", 2, 3, 1, 0, 1, 1}}},
+	{"conv_bn", 3, 7, 9, {{'c', "a", 6, 3, 1, 1, 1, 1},
+	                      {'n', "b", 0, 0, 0, 0, 0, 0},
+	                      {'c', "c", 2, 3, 1, 1, 2, 1}}},
+	{"conv_bn_planes", 4, 6, 10, {{'c', "a", 4, 3, 2, 1, 4, 1},
+	                              {'n', "b", 0, 0, 0, 0, 0, 0},
+	                              {'c', "c", 2, 1, 1, 0, 1, 1}}},
 	{"conv_direct", 2, 7, 7, {{'c', "a", 4, 3, 2, 1, 2, 2},
 	                          {'c', "b", 4, 2, 1, 1, 2, 1},
 	                          {'c', "c", 2, 3, 1, 1, 1, 1}}},
@@ -113,6 +122,42 @@ static void ref_conv(const RefLayer *l, const double *x, int C, int H, int W,
 				}
 }
 
+/* y = (x − mean)/√(var + 1e-5)·γ + β per channel: in training mean and
+ * the biased var over the batch and the plane, in evaluation the running
+ * statistics */
+static void ref_bn(const RefLayer *l, const double *x, int C, int HW,
+                   int eval, double *y)
+{
+	char wn[32], bn[32], mn[32], vn[32];
+	snprintf(wn, sizeof wn, "%s.weight", l->name);
+	snprintf(bn, sizeof bn, "%s.bias", l->name);
+	snprintf(mn, sizeof mn, "%s.running_mean", l->name);
+	snprintf(vn, sizeof vn, "%s.running_var", l->name);
+	const double *g = P(wn), *beta = P(bn), *rm = P(mn), *rv = P(vn);
+	for (int c = 0; c < C; c++) {
+		double s = 0, q = 0;
+		for (int b = 0; b < B; b++)
+			for (int i = 0; i < HW; i++)
+				s += x[(b * C + c) * HW + i];
+		double mean = s / (B * HW);
+		for (int b = 0; b < B; b++)
+			for (int i = 0; i < HW; i++) {
+				double d = x[(b * C + c) * HW + i] - mean;
+				q += d * d;
+			}
+		if (eval) {
+			mean = rm[c];
+			q = rv[c] * (B * HW);
+		}
+		double istd = 1 / sqrt(q / (B * HW) + 1e-5);
+		for (int b = 0; b < B; b++)
+			for (int i = 0; i < HW; i++) {
+				int at = (b * C + c) * HW + i;
+				y[at] = (x[at] - mean) * istd * g[c] + beta[c];
+			}
+	}
+}
+
 /* maxpool (padding is -inf) and avgpool (count_include_pad: always /k²) */
 static void ref_pool(const RefLayer *l, const double *x, int C, int H, int W,
                      double *y, int *OH, int *OW)
@@ -137,7 +182,8 @@ static void ref_pool(const RefLayer *l, const double *x, int C, int H, int W,
 			}
 }
 
-static double ref_loss(const in_t *xf, const label_t *y, double *out)
+/* The model's output, in training mode or in evaluation (`eval`). */
+static void ref_run(const in_t *xf, int eval, double *out)
 {
 	static double buf[2][B * REF_MAX];
 	const RefModel *m = ref_model();
@@ -155,6 +201,9 @@ static double ref_loss(const in_t *xf, const label_t *y, double *out)
 		case 'c':
 			ref_conv(l, x, C, H, W, h, &OH, &OW);
 			O = l->out;
+			break;
+		case 'n':
+			ref_bn(l, x, C, H * W, eval, h);
 			break;
 		case 'm':
 		case 'a':
@@ -184,6 +233,18 @@ static double ref_loss(const in_t *xf, const label_t *y, double *out)
 		exit(1);
 	}
 	memcpy(out, buf[cur], sizeof(double) * B * OUT);
+}
+
+/* predict(): evaluation mode, batch norm on its running statistics */
+#define REF_PREDICT 1
+static void ref_predict(const in_t *xf, double *out)
+{
+	ref_run(xf, 1, out);
+}
+
+static double ref_loss(const in_t *xf, const label_t *y, double *out)
+{
+	ref_run(xf, 0, out);
 	double loss = 0;
 	for (int i = 0; i < B * OUT; i++)
 		loss += (out[i] - y[i]) * (out[i] - y[i]);
