@@ -3,7 +3,7 @@
  *
  * Model cifar_resnet8: batch 64, 78048 parameters.
  * Memory: parameters 78048, gradients 78048, optimizer state 78720,
- * arena 11011712 floats (naive sum of transients 34559392).
+ * arena 11011712 floats (naive sum of transients 34645408).
  *
  * cc -O2 -march=native cifar_resnet8.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -948,24 +948,6 @@ NN_KERNEL double nn_lanes_total(const double *s)
 	return t;
 }
 
-/* Σ (x[i] − mean)² */
-NN_KERNEL double nn_sum_sqdev(const float *x, long n, double mean)
-{
-	double s[NN_LANES] = {0};
-	long i = 0;
-	for (; i + NN_LANES <= n; i += NN_LANES)
-		for (int l = 0; l < NN_LANES; l++) {
-			double d = x[i + l] - mean;
-			s[l] += d * d;
-		}
-	for (int l = 0; l < NN_LANES; l++)
-		if (i + l < n) {
-			double d = x[i + l] - mean;
-			s[l] += d * d;
-		}
-	return nn_lanes_total(s);
-}
-
 /* ---- batch norm fused with ReLU (ops/norm.c, fusion bn_relu) ----
  * One plane of n values of a channel with its mean, istd, k = istd·γ and
  * β.  The value before the clamp, v = (x − mean)·k + β, is computed the
@@ -1111,6 +1093,89 @@ NN_KERNEL double nn_sum(const float *x, long n)
 	double s = 0;
 	nn_plane_sums(x, NULL, n, 0, 0, 0, 0, 0, 0, &s);
 	return s;
+}
+
+/* Σ (x[i] − mean)² in nn_plane_sums' order: lane l of eight adds the
+ * squares at i ≡ l (mod 8) in float over blocks of NN_SUM_BLOCK, each
+ * block's sum into its double; the last n mod 8 go to the doubles
+ * directly.  The vector and the scalar code make the same roundings. */
+NN_KERNEL double nn_sum_sqdev(const float *x, long n, float mean)
+{
+	double s[NN_LANES] = {0};
+	long i = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+	const __m256 vm = _mm256_set1_ps(mean);
+	__m256d s0 = _mm256_setzero_pd(), s1 = s0;
+	while (i + 8 <= n) {
+		__m256 f = _mm256_setzero_ps();
+		for (int j = 0; j < NN_SUM_BLOCK && i + 8 <= n; j++, i += 8) {
+			__m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
+			f = _mm256_add_ps(f, _mm256_mul_ps(d, d));
+		}
+		s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(f)));
+		s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(f, 1)));
+	}
+	_mm256_storeu_pd(s, s0);
+	_mm256_storeu_pd(s + 4, s1);
+#else
+	while (i + NN_LANES <= n) {
+		float f[NN_LANES] = {0};
+		for (int j = 0; j < NN_SUM_BLOCK && i + NN_LANES <= n; j++,
+		     i += NN_LANES)
+			for (int l = 0; l < NN_LANES; l++) {
+				float d = x[i + l] - mean;
+				float q = d * d;
+				f[l] += q;
+			}
+		for (int l = 0; l < NN_LANES; l++)
+			s[l] += f[l];
+	}
+#endif
+	for (int l = 0; i + l < n; l++) {
+		float d = x[i + l] - mean;
+		s[l] += (double)d * d;
+	}
+	return nn_lanes_total(s);
+}
+
+/* Batch norm's statistics a plane at a time (ops/norm.c): m[0] = Σ x,
+ * m[1] = Σ (x − the plane's mean)², the second pass over the plane while
+ * it is in cache.  The squares are about the float nearest the mean, mf;
+ * Σ (x − mean)² = Σ (x − mf)² − n·(mean − mf)².  A conv's epilogue calls
+ * it on each output plane it has just written (fusion conv_stats). */
+NN_KERNEL void nn_plane_moments(const float *x, long n, double *m)
+{
+	const double sum = nn_sum(x, n), mean = sum / (double)n;
+	const float mf = (float)mean;
+	const double e = mean - mf;
+	m[0] = sum;
+	m[1] = nn_sum_sqdev(x, n, mf) - (double)n * e * e;
+}
+
+/* y [3,C]: each channel's mean, 1/√(var + eps) and biased var from the
+ * moments m [B,C,2] of its B planes of n values, added in sample order:
+ * M2 = Σ_b M2_b + n·(mean_b − mean)² (Chan, Golub and LeVeque), where
+ * each M2_b is about the plane's own mean, so no sum of squares ever
+ * dwarfs the variance it carries. */
+NN_KERNEL void nn_bn_moments(const double *m, int B, int C, long n,
+                             double eps, float *y)
+{
+	const double N = (double)B * (double)n;
+	for (int c = 0; c < C; c++) {
+		double sum = 0, m2 = 0;
+		for (int b = 0; b < B; b++)
+			sum += m[((long)b * C + c) * 2];
+		const double mean = sum / N;
+		for (int b = 0; b < B; b++) {
+			const double *p = m + ((long)b * C + c) * 2;
+			const double d = p[0] / (double)n - mean;
+			m2 += p[1] + (double)n * d * d;
+		}
+		const double var = m2 / N;
+		y[c] = (float)mean;
+		y[C + c] = (float)(1 / sqrt(var + eps));
+		y[2 * C + c] = (float)var;
+	}
 }
 
 /* dx = kx·(m·dy − mdb − x̂·mdg), kx = γ·istd, mdb and mdg the sums / N;
@@ -1375,33 +1440,33 @@ static const struct {
 	double flops, bytes;
 } nn_prof_node[] = {
 	{3, 0, 30, "conv2d", 56623104, 4982464},
-	{8, 0, 30, "bn_stats", 4194304, 4194624},
+	{8, 0, 30, "bn_stats_epi", 48, 320},
 	{10, 0, 30, "bn_relu", 4194304, 8388928},
 	{12, 0, 23, "conv2d", 301989888, 8397824},
-	{17, 0, 23, "bn_stats", 4194304, 4194624},
+	{17, 0, 23, "bn_stats_epi", 48, 320},
 	{19, 0, 24, "bn_relu", 4194304, 8388928},
 	{21, 0, 24, "conv2d", 301989888, 8397824},
-	{26, 0, 24, "bn_stats", 4194304, 4194624},
+	{26, 0, 24, "bn_stats_epi", 48, 320},
 	{28, 0, 24, "bn_apply", 3145728, 8388928},
 	{29, 0, 27, "ew_act", 2097152, 12582912},
 	{31, 0, 23, "conv2d", 150994944, 6309888},
-	{36, 0, 23, "bn_stats", 2097152, 2097792},
+	{36, 0, 23, "bn_stats_epi", 96, 640},
 	{38, 0, 24, "bn_relu", 2097152, 4194944},
 	{40, 0, 24, "conv2d", 301989888, 4231168},
-	{45, 0, 24, "bn_stats", 2097152, 2097792},
+	{45, 0, 24, "bn_stats_epi", 96, 640},
 	{47, 0, 24, "bn_apply", 1572864, 4194944},
 	{49, 0, 26, "conv2d", 16777216, 6293504},
-	{54, 0, 26, "bn_stats", 2097152, 2097792},
+	{54, 0, 26, "bn_stats_epi", 96, 640},
 	{56, 0, 26, "bn_apply", 1572864, 4194944},
 	{57, 0, 27, "ew_act", 1048576, 6291456},
 	{59, 0, 23, "conv2d", 150994944, 3219456},
-	{64, 0, 23, "bn_stats", 1048576, 1049856},
+	{64, 0, 23, "bn_stats_epi", 192, 1280},
 	{66, 0, 24, "bn_relu", 1048576, 2098432},
 	{68, 0, 24, "conv2d", 301989888, 2244608},
-	{73, 0, 24, "bn_stats", 1048576, 1049856},
+	{73, 0, 24, "bn_stats_epi", 192, 1280},
 	{75, 0, 24, "bn_apply", 786432, 2098432},
 	{77, 0, 26, "conv2d", 16777216, 3153920},
-	{82, 0, 26, "bn_stats", 1048576, 1049856},
+	{82, 0, 26, "bn_stats_epi", 192, 1280},
 	{84, 0, 26, "bn_apply", 786432, 2098432},
 	{85, 0, 27, "ew_act", 524288, 3145728},
 	{86, 0, 34, "global_avgpool", 262144, 1064960},
@@ -1499,6 +1564,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 1048576;
 		/* y = x * w: a 3x3 conv, pad 1, 3 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
+		double *mom = (double *)(void *)(m->arena + 1215872);  /* [64,16,2]: %8's, the output planes' moments */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {3, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[27];  /* row (c,kh,kw) of B in the padded input */
@@ -1514,33 +1580,25 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 					nn_panel_rows(16, 27, x1, 27, NULL, 1, xpad + p0, off, yw + p0, 1088,
 					              1088 - p0 < NN_NR ? 1088 - p0 : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 0);
 				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
+				for (int j = 0; j < 16; j++)
+					nn_plane_moments(y + (long)b*16384 + (long)j*1024, 1024, mom + ((long)b*16 + j)*2);
 			}
 		}
 		NN_PROF_END(3);
 	}
-	/* %8 bn_stats [3,16] <- %3, %6, %7  (models/cifar_resnet8.lua:30) */
+	/* %8 bn_stats_epi [3,16] <- %3, %6, %7  (models/cifar_resnet8.lua:30) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78048; /* batchnorm1.running_mean[16] */
 		const float *x2 = m->state_f + 78064; /* batchnorm1.running_var[16] */
 		float *y = m->arena + 11011552;
-		/* training: the batch's statistics over 65536 values a channel, in double */
+		float *scratch = m->arena + 1215872;
 		(void)x1;
 		(void)x2;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 16; c++) {
-			double sum = 0, sq = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*16 + c)*1024, 1024);
-			const double mean = sum / 65536;
-			for (int b = 0; b < 64; b++)
-				sq += nn_sum_sqdev(x0 + ((long)b*16 + c)*1024, 1024, mean);
-			const double var = sq / 65536;  /* biased */
-			y[c] = (float)mean;
-			y[16 + c] = (float)(1 / sqrt(var + 1e-05));
-			y[32 + c] = (float)var;
-		}
+		/* training: the batch's statistics from the moments of its planes, which %3's epilogue left in scratch */
+		(void)x0;
+		nn_bn_moments((const double *)(void *)scratch, 64, 16, 1024, 1e-05, y);
 		NN_PROF_END(8);
 	}
 	/* %10 bn_relu [64,16,32,32] <- %3, %8, %4, %5  (models/cifar_resnet8.lua:30) */
@@ -1568,6 +1626,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 2097152;
 		float *scratch = m->arena + 3145728;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
+		double *mom = (double *)(void *)(m->arena + 3433344);  /* [64,16,2]: %17's, the output planes' moments */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[144];  /* row (c,kh,kw) of B in the padded input */
@@ -1583,33 +1642,25 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 					nn_panel_rows(16, 144, x1, 144, NULL, 1, xpad + p0, off, yw + p0, 1088,
 					              1088 - p0 < NN_NR ? 1088 - p0 : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 0);
 				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
+				for (int j = 0; j < 16; j++)
+					nn_plane_moments(y + (long)b*16384 + (long)j*1024, 1024, mom + ((long)b*16 + j)*2);
 			}
 		}
 		NN_PROF_END(12);
 	}
-	/* %17 bn_stats [3,16] <- %12, %15, %16  (models/cifar_resnet8.lua:23) */
+	/* %17 bn_stats_epi [3,16] <- %12, %15, %16  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 2097152; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78080; /* batchnorm2.running_mean[16] */
 		const float *x2 = m->state_f + 78096; /* batchnorm2.running_var[16] */
 		float *y = m->arena + 11011600;
-		/* training: the batch's statistics over 65536 values a channel, in double */
+		float *scratch = m->arena + 3433344;
 		(void)x1;
 		(void)x2;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 16; c++) {
-			double sum = 0, sq = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*16 + c)*1024, 1024);
-			const double mean = sum / 65536;
-			for (int b = 0; b < 64; b++)
-				sq += nn_sum_sqdev(x0 + ((long)b*16 + c)*1024, 1024, mean);
-			const double var = sq / 65536;  /* biased */
-			y[c] = (float)mean;
-			y[16 + c] = (float)(1 / sqrt(var + 1e-05));
-			y[32 + c] = (float)var;
-		}
+		/* training: the batch's statistics from the moments of its planes, which %12's epilogue left in scratch */
+		(void)x0;
+		nn_bn_moments((const double *)(void *)scratch, 64, 16, 1024, 1e-05, y);
 		NN_PROF_END(17);
 	}
 	/* %19 bn_relu [64,16,32,32] <- %12, %17, %13, %14  (models/cifar_resnet8.lua:24) */
@@ -1637,6 +1688,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 4194304;
 		float *scratch = m->arena + 5242880;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
+		double *mom = (double *)(void *)(m->arena + 5530496);  /* [64,16,2]: %26's, the output planes' moments */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[144];  /* row (c,kh,kw) of B in the padded input */
@@ -1652,33 +1704,25 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 					nn_panel_rows(16, 144, x1, 144, NULL, 1, xpad + p0, off, yw + p0, 1088,
 					              1088 - p0 < NN_NR ? 1088 - p0 : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 0);
 				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
+				for (int j = 0; j < 16; j++)
+					nn_plane_moments(y + (long)b*16384 + (long)j*1024, 1024, mom + ((long)b*16 + j)*2);
 			}
 		}
 		NN_PROF_END(21);
 	}
-	/* %26 bn_stats [3,16] <- %21, %24, %25  (models/cifar_resnet8.lua:24) */
+	/* %26 bn_stats_epi [3,16] <- %21, %24, %25  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78112; /* batchnorm3.running_mean[16] */
 		const float *x2 = m->state_f + 78128; /* batchnorm3.running_var[16] */
 		float *y = m->arena + 11011648;
-		/* training: the batch's statistics over 65536 values a channel, in double */
+		float *scratch = m->arena + 5530496;
 		(void)x1;
 		(void)x2;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 16; c++) {
-			double sum = 0, sq = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*16 + c)*1024, 1024);
-			const double mean = sum / 65536;
-			for (int b = 0; b < 64; b++)
-				sq += nn_sum_sqdev(x0 + ((long)b*16 + c)*1024, 1024, mean);
-			const double var = sq / 65536;  /* biased */
-			y[c] = (float)mean;
-			y[16 + c] = (float)(1 / sqrt(var + 1e-05));
-			y[32 + c] = (float)var;
-		}
+		/* training: the batch's statistics from the moments of its planes, which %21's epilogue left in scratch */
+		(void)x0;
+		nn_bn_moments((const double *)(void *)scratch, 64, 16, 1024, 1e-05, y);
 		NN_PROF_END(26);
 	}
 	/* %28 bn_apply [64,16,32,32] <- %21, %26, %22, %23  (models/cifar_resnet8.lua:24) */
@@ -1716,6 +1760,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 7340032;
 		float *scratch = m->arena + 5242880;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
+		double *mom = (double *)(void *)(m->arena + 5460864);  /* [64,32,2]: %36's, the output planes' moments */
 		/* stride 2: implicit GEMM on the padded input's 4 phases, their rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[144];  /* row (c,kh,kw) of B in the padded input */
@@ -1731,33 +1776,25 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 					nn_panel_rows(32, 144, x1, 144, NULL, 1, xpad + p0, off, yw + p0, 272,
 					              272 - p0 < NN_NR ? 272 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
 				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
+				for (int j = 0; j < 32; j++)
+					nn_plane_moments(y + (long)b*8192 + (long)j*256, 256, mom + ((long)b*32 + j)*2);
 			}
 		}
 		NN_PROF_END(31);
 	}
-	/* %36 bn_stats [3,32] <- %31, %34, %35  (models/cifar_resnet8.lua:23) */
+	/* %36 bn_stats_epi [3,32] <- %31, %34, %35  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7340032; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78144; /* batchnorm4.running_mean[32] */
 		const float *x2 = m->state_f + 78176; /* batchnorm4.running_var[32] */
 		float *y = m->arena + 11011264;
-		/* training: the batch's statistics over 16384 values a channel, in double */
+		float *scratch = m->arena + 5460864;
 		(void)x1;
 		(void)x2;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 32; c++) {
-			double sum = 0, sq = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*32 + c)*256, 256);
-			const double mean = sum / 16384;
-			for (int b = 0; b < 64; b++)
-				sq += nn_sum_sqdev(x0 + ((long)b*32 + c)*256, 256, mean);
-			const double var = sq / 16384;  /* biased */
-			y[c] = (float)mean;
-			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
-			y[64 + c] = (float)var;
-		}
+		/* training: the batch's statistics from the moments of its planes, which %31's epilogue left in scratch */
+		(void)x0;
+		nn_bn_moments((const double *)(void *)scratch, 64, 32, 256, 1e-05, y);
 		NN_PROF_END(36);
 	}
 	/* %38 bn_relu [64,32,16,16] <- %31, %36, %32, %33  (models/cifar_resnet8.lua:24) */
@@ -1785,6 +1822,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 8388608;
 		float *scratch = m->arena + 5242880;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; implicit GEMM */
+		double *mom = (double *)(void *)(m->arena + 5399936);  /* [64,32,2]: %45's, the output planes' moments */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[288];  /* row (c,kh,kw) of B in the padded input */
@@ -1800,33 +1838,25 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 					nn_panel_rows(32, 288, x1, 288, NULL, 1, xpad + p0, off, yw + p0, 288,
 					              288 - p0 < NN_NR ? 288 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
 				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
+				for (int j = 0; j < 32; j++)
+					nn_plane_moments(y + (long)b*8192 + (long)j*256, 256, mom + ((long)b*32 + j)*2);
 			}
 		}
 		NN_PROF_END(40);
 	}
-	/* %45 bn_stats [3,32] <- %40, %43, %44  (models/cifar_resnet8.lua:24) */
+	/* %45 bn_stats_epi [3,32] <- %40, %43, %44  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78208; /* batchnorm5.running_mean[32] */
 		const float *x2 = m->state_f + 78240; /* batchnorm5.running_var[32] */
 		float *y = m->arena + 11011360;
-		/* training: the batch's statistics over 16384 values a channel, in double */
+		float *scratch = m->arena + 5399936;
 		(void)x1;
 		(void)x2;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 32; c++) {
-			double sum = 0, sq = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*32 + c)*256, 256);
-			const double mean = sum / 16384;
-			for (int b = 0; b < 64; b++)
-				sq += nn_sum_sqdev(x0 + ((long)b*32 + c)*256, 256, mean);
-			const double var = sq / 16384;  /* biased */
-			y[c] = (float)mean;
-			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
-			y[64 + c] = (float)var;
-		}
+		/* training: the batch's statistics from the moments of its planes, which %40's epilogue left in scratch */
+		(void)x0;
+		nn_bn_moments((const double *)(void *)scratch, 64, 32, 256, 1e-05, y);
 		NN_PROF_END(45);
 	}
 	/* %47 bn_apply [64,32,16,16] <- %40, %45, %41, %42  (models/cifar_resnet8.lua:24) */
@@ -1854,6 +1884,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 5767168;
 		float *scratch = m->arena + 8912896;
 		/* y = x * w: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
+		double *mom = (double *)(void *)(m->arena + 9109760);  /* [64,32,2]: %54's, the output planes' moments */
 		/* stride 2: implicit GEMM on the padded input's 4 phases, their rows read in place */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[16];  /* row (c,kh,kw) of B in the padded input */
@@ -1869,33 +1900,25 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 					nn_panel_rows(32, 16, x1, 16, NULL, 1, xpad + p0, off, yw + p0, 256,
 					              256 - p0 < NN_NR ? 256 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
 				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
+				for (int j = 0; j < 32; j++)
+					nn_plane_moments(y + (long)b*8192 + (long)j*256, 256, mom + ((long)b*32 + j)*2);
 			}
 		}
 		NN_PROF_END(49);
 	}
-	/* %54 bn_stats [3,32] <- %49, %52, %53  (models/cifar_resnet8.lua:26) */
+	/* %54 bn_stats_epi [3,32] <- %49, %52, %53  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5767168; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78272; /* batchnorm6.running_mean[32] */
 		const float *x2 = m->state_f + 78304; /* batchnorm6.running_var[32] */
 		float *y = m->arena + 11011456;
-		/* training: the batch's statistics over 16384 values a channel, in double */
+		float *scratch = m->arena + 9109760;
 		(void)x1;
 		(void)x2;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 32; c++) {
-			double sum = 0, sq = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*32 + c)*256, 256);
-			const double mean = sum / 16384;
-			for (int b = 0; b < 64; b++)
-				sq += nn_sum_sqdev(x0 + ((long)b*32 + c)*256, 256, mean);
-			const double var = sq / 16384;  /* biased */
-			y[c] = (float)mean;
-			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
-			y[64 + c] = (float)var;
-		}
+		/* training: the batch's statistics from the moments of its planes, which %49's epilogue left in scratch */
+		(void)x0;
+		nn_bn_moments((const double *)(void *)scratch, 64, 32, 256, 1e-05, y);
 		NN_PROF_END(54);
 	}
 	/* %56 bn_apply [64,32,16,16] <- %49, %54, %50, %51  (models/cifar_resnet8.lua:26) */
@@ -1933,6 +1956,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 9961472;
 		float *scratch = m->arena + 5242880;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
+		double *mom = (double *)(void *)(m->arena + 5363072);  /* [64,64,2]: %64's, the output planes' moments */
 		/* stride 2: implicit GEMM on the padded input's 4 phases, their rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[288];  /* row (c,kh,kw) of B in the padded input */
@@ -1948,33 +1972,25 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 					nn_panel_rows(64, 288, x1, 288, NULL, 1, xpad + p0, off, yw + p0, 72,
 					              72 - p0 < NN_NR ? 72 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
 				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
+				for (int j = 0; j < 64; j++)
+					nn_plane_moments(y + (long)b*4096 + (long)j*64, 64, mom + ((long)b*64 + j)*2);
 			}
 		}
 		NN_PROF_END(59);
 	}
-	/* %64 bn_stats [3,64] <- %59, %62, %63  (models/cifar_resnet8.lua:23) */
+	/* %64 bn_stats_epi [3,64] <- %59, %62, %63  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9961472; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78336; /* batchnorm7.running_mean[64] */
 		const float *x2 = m->state_f + 78400; /* batchnorm7.running_var[64] */
 		float *y = m->arena + 11010688;
-		/* training: the batch's statistics over 4096 values a channel, in double */
+		float *scratch = m->arena + 5363072;
 		(void)x1;
 		(void)x2;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 64; c++) {
-			double sum = 0, sq = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*64 + c)*64, 64);
-			const double mean = sum / 4096;
-			for (int b = 0; b < 64; b++)
-				sq += nn_sum_sqdev(x0 + ((long)b*64 + c)*64, 64, mean);
-			const double var = sq / 4096;  /* biased */
-			y[c] = (float)mean;
-			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
-			y[128 + c] = (float)var;
-		}
+		/* training: the batch's statistics from the moments of its planes, which %59's epilogue left in scratch */
+		(void)x0;
+		nn_bn_moments((const double *)(void *)scratch, 64, 64, 64, 1e-05, y);
 		NN_PROF_END(64);
 	}
 	/* %66 bn_relu [64,64,8,8] <- %59, %64, %60, %61  (models/cifar_resnet8.lua:24) */
@@ -2002,6 +2018,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 5242880;
 		float *scratch = m->arena + 5505024;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; implicit GEMM */
+		double *mom = (double *)(void *)(m->arena + 5597568);  /* [64,64,2]: %73's, the output planes' moments */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[576];  /* row (c,kh,kw) of B in the padded input */
@@ -2017,33 +2034,25 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 					nn_panel_rows(64, 576, x1, 576, NULL, 1, xpad + p0, off, yw + p0, 80,
 					              80 - p0 < NN_NR ? 80 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
 				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
+				for (int j = 0; j < 64; j++)
+					nn_plane_moments(y + (long)b*4096 + (long)j*64, 64, mom + ((long)b*64 + j)*2);
 			}
 		}
 		NN_PROF_END(68);
 	}
-	/* %73 bn_stats [3,64] <- %68, %71, %72  (models/cifar_resnet8.lua:24) */
+	/* %73 bn_stats_epi [3,64] <- %68, %71, %72  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78464; /* batchnorm8.running_mean[64] */
 		const float *x2 = m->state_f + 78528; /* batchnorm8.running_var[64] */
 		float *y = m->arena + 11010880;
-		/* training: the batch's statistics over 4096 values a channel, in double */
+		float *scratch = m->arena + 5597568;
 		(void)x1;
 		(void)x2;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 64; c++) {
-			double sum = 0, sq = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*64 + c)*64, 64);
-			const double mean = sum / 4096;
-			for (int b = 0; b < 64; b++)
-				sq += nn_sum_sqdev(x0 + ((long)b*64 + c)*64, 64, mean);
-			const double var = sq / 4096;  /* biased */
-			y[c] = (float)mean;
-			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
-			y[128 + c] = (float)var;
-		}
+		/* training: the batch's statistics from the moments of its planes, which %68's epilogue left in scratch */
+		(void)x0;
+		nn_bn_moments((const double *)(void *)scratch, 64, 64, 64, 1e-05, y);
 		NN_PROF_END(73);
 	}
 	/* %75 bn_apply [64,64,8,8] <- %68, %73, %69, %70  (models/cifar_resnet8.lua:24) */
@@ -2071,6 +2080,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 8912896;
 		float *scratch = m->arena + 9175040;
 		/* y = x * w: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
+		double *mom = (double *)(void *)(m->arena + 9273600);  /* [64,64,2]: %82's, the output planes' moments */
 		/* stride 2: implicit GEMM on the padded input's 4 phases, their rows read in place */
 		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[32];  /* row (c,kh,kw) of B in the padded input */
@@ -2086,33 +2096,25 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 					nn_panel_rows(64, 32, x1, 32, NULL, 1, xpad + p0, off, yw + p0, 64,
 					              64 - p0 < NN_NR ? 64 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
 				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
+				for (int j = 0; j < 64; j++)
+					nn_plane_moments(y + (long)b*4096 + (long)j*64, 64, mom + ((long)b*64 + j)*2);
 			}
 		}
 		NN_PROF_END(77);
 	}
-	/* %82 bn_stats [3,64] <- %77, %80, %81  (models/cifar_resnet8.lua:26) */
+	/* %82 bn_stats_epi [3,64] <- %77, %80, %81  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8912896; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78592; /* batchnorm9.running_mean[64] */
 		const float *x2 = m->state_f + 78656; /* batchnorm9.running_var[64] */
 		float *y = m->arena + 11011072;
-		/* training: the batch's statistics over 4096 values a channel, in double */
+		float *scratch = m->arena + 9273600;
 		(void)x1;
 		(void)x2;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 64; c++) {
-			double sum = 0, sq = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*64 + c)*64, 64);
-			const double mean = sum / 4096;
-			for (int b = 0; b < 64; b++)
-				sq += nn_sum_sqdev(x0 + ((long)b*64 + c)*64, 64, mean);
-			const double var = sq / 4096;  /* biased */
-			y[c] = (float)mean;
-			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
-			y[128 + c] = (float)var;
-		}
+		/* training: the batch's statistics from the moments of its planes, which %77's epilogue left in scratch */
+		(void)x0;
+		nn_bn_moments((const double *)(void *)scratch, 64, 64, 64, 1e-05, y);
 		NN_PROF_END(82);
 	}
 	/* %84 bn_apply [64,64,8,8] <- %77, %82, %78, %79  (models/cifar_resnet8.lua:26) */
@@ -2235,14 +2237,16 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %8 bn_stats [3,16] <- %3, %6, %7  (models/cifar_resnet8.lua:30) */
+	/* %8 bn_stats_epi [3,16] <- %3, %6, %7  (models/cifar_resnet8.lua:30) */
 	{
 		const float *x0 = m->arena + 0; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78048; /* batchnorm1.running_mean[16] */
 		const float *x2 = m->state_f + 78064; /* batchnorm1.running_var[16] */
 		float *y = m->arena + 11011552;
+		float *scratch = m->arena + 1215872;
 		/* evaluation: the running statistics */
 		(void)x0;
+		(void)scratch;
 		for (int c = 0; c < 16; c++) {
 			y[c] = x1[c];
 			y[16 + c] = (float)(1 / sqrt((double)x2[c] + 1e-05));
@@ -2289,14 +2293,16 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %17 bn_stats [3,16] <- %12, %15, %16  (models/cifar_resnet8.lua:23) */
+	/* %17 bn_stats_epi [3,16] <- %12, %15, %16  (models/cifar_resnet8.lua:23) */
 	{
 		const float *x0 = m->arena + 2097152; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78080; /* batchnorm2.running_mean[16] */
 		const float *x2 = m->state_f + 78096; /* batchnorm2.running_var[16] */
 		float *y = m->arena + 11011600;
+		float *scratch = m->arena + 3433344;
 		/* evaluation: the running statistics */
 		(void)x0;
+		(void)scratch;
 		for (int c = 0; c < 16; c++) {
 			y[c] = x1[c];
 			y[16 + c] = (float)(1 / sqrt((double)x2[c] + 1e-05));
@@ -2343,14 +2349,16 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %26 bn_stats [3,16] <- %21, %24, %25  (models/cifar_resnet8.lua:24) */
+	/* %26 bn_stats_epi [3,16] <- %21, %24, %25  (models/cifar_resnet8.lua:24) */
 	{
 		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78112; /* batchnorm3.running_mean[16] */
 		const float *x2 = m->state_f + 78128; /* batchnorm3.running_var[16] */
 		float *y = m->arena + 11011648;
+		float *scratch = m->arena + 5530496;
 		/* evaluation: the running statistics */
 		(void)x0;
+		(void)scratch;
 		for (int c = 0; c < 16; c++) {
 			y[c] = x1[c];
 			y[16 + c] = (float)(1 / sqrt((double)x2[c] + 1e-05));
@@ -2405,14 +2413,16 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %36 bn_stats [3,32] <- %31, %34, %35  (models/cifar_resnet8.lua:23) */
+	/* %36 bn_stats_epi [3,32] <- %31, %34, %35  (models/cifar_resnet8.lua:23) */
 	{
 		const float *x0 = m->arena + 7340032; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78144; /* batchnorm4.running_mean[32] */
 		const float *x2 = m->state_f + 78176; /* batchnorm4.running_var[32] */
 		float *y = m->arena + 11011264;
+		float *scratch = m->arena + 5460864;
 		/* evaluation: the running statistics */
 		(void)x0;
+		(void)scratch;
 		for (int c = 0; c < 32; c++) {
 			y[c] = x1[c];
 			y[32 + c] = (float)(1 / sqrt((double)x2[c] + 1e-05));
@@ -2459,14 +2469,16 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %45 bn_stats [3,32] <- %40, %43, %44  (models/cifar_resnet8.lua:24) */
+	/* %45 bn_stats_epi [3,32] <- %40, %43, %44  (models/cifar_resnet8.lua:24) */
 	{
 		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78208; /* batchnorm5.running_mean[32] */
 		const float *x2 = m->state_f + 78240; /* batchnorm5.running_var[32] */
 		float *y = m->arena + 11011360;
+		float *scratch = m->arena + 5399936;
 		/* evaluation: the running statistics */
 		(void)x0;
+		(void)scratch;
 		for (int c = 0; c < 32; c++) {
 			y[c] = x1[c];
 			y[32 + c] = (float)(1 / sqrt((double)x2[c] + 1e-05));
@@ -2513,14 +2525,16 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %54 bn_stats [3,32] <- %49, %52, %53  (models/cifar_resnet8.lua:26) */
+	/* %54 bn_stats_epi [3,32] <- %49, %52, %53  (models/cifar_resnet8.lua:26) */
 	{
 		const float *x0 = m->arena + 5767168; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78272; /* batchnorm6.running_mean[32] */
 		const float *x2 = m->state_f + 78304; /* batchnorm6.running_var[32] */
 		float *y = m->arena + 11011456;
+		float *scratch = m->arena + 9109760;
 		/* evaluation: the running statistics */
 		(void)x0;
+		(void)scratch;
 		for (int c = 0; c < 32; c++) {
 			y[c] = x1[c];
 			y[32 + c] = (float)(1 / sqrt((double)x2[c] + 1e-05));
@@ -2575,14 +2589,16 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %64 bn_stats [3,64] <- %59, %62, %63  (models/cifar_resnet8.lua:23) */
+	/* %64 bn_stats_epi [3,64] <- %59, %62, %63  (models/cifar_resnet8.lua:23) */
 	{
 		const float *x0 = m->arena + 9961472; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78336; /* batchnorm7.running_mean[64] */
 		const float *x2 = m->state_f + 78400; /* batchnorm7.running_var[64] */
 		float *y = m->arena + 11010688;
+		float *scratch = m->arena + 5363072;
 		/* evaluation: the running statistics */
 		(void)x0;
+		(void)scratch;
 		for (int c = 0; c < 64; c++) {
 			y[c] = x1[c];
 			y[64 + c] = (float)(1 / sqrt((double)x2[c] + 1e-05));
@@ -2629,14 +2645,16 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %73 bn_stats [3,64] <- %68, %71, %72  (models/cifar_resnet8.lua:24) */
+	/* %73 bn_stats_epi [3,64] <- %68, %71, %72  (models/cifar_resnet8.lua:24) */
 	{
 		const float *x0 = m->arena + 5242880; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78464; /* batchnorm8.running_mean[64] */
 		const float *x2 = m->state_f + 78528; /* batchnorm8.running_var[64] */
 		float *y = m->arena + 11010880;
+		float *scratch = m->arena + 5597568;
 		/* evaluation: the running statistics */
 		(void)x0;
+		(void)scratch;
 		for (int c = 0; c < 64; c++) {
 			y[c] = x1[c];
 			y[64 + c] = (float)(1 / sqrt((double)x2[c] + 1e-05));
@@ -2683,14 +2701,16 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %82 bn_stats [3,64] <- %77, %80, %81  (models/cifar_resnet8.lua:26) */
+	/* %82 bn_stats_epi [3,64] <- %77, %80, %81  (models/cifar_resnet8.lua:26) */
 	{
 		const float *x0 = m->arena + 8912896; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78592; /* batchnorm9.running_mean[64] */
 		const float *x2 = m->state_f + 78656; /* batchnorm9.running_var[64] */
 		float *y = m->arena + 11011072;
+		float *scratch = m->arena + 9273600;
 		/* evaluation: the running statistics */
 		(void)x0;
+		(void)scratch;
 		for (int c = 0; c < 64; c++) {
 			y[c] = x1[c];
 			y[64 + c] = (float)(1 / sqrt((double)x2[c] + 1e-05));

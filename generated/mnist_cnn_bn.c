@@ -3,7 +3,7 @@
  *
  * Model mnist_cnn_bn: batch 64, 96560 parameters.
  * Memory: parameters 96560, gradients 96560, optimizer state 96944,
- * arena 8971856 floats (naive sum of transients 19282800).
+ * arena 8971856 floats (naive sum of transients 19331952).
  *
  * cc -O2 -march=native mnist_cnn_bn.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -948,24 +948,6 @@ NN_KERNEL double nn_lanes_total(const double *s)
 	return t;
 }
 
-/* Σ (x[i] − mean)² */
-NN_KERNEL double nn_sum_sqdev(const float *x, long n, double mean)
-{
-	double s[NN_LANES] = {0};
-	long i = 0;
-	for (; i + NN_LANES <= n; i += NN_LANES)
-		for (int l = 0; l < NN_LANES; l++) {
-			double d = x[i + l] - mean;
-			s[l] += d * d;
-		}
-	for (int l = 0; l < NN_LANES; l++)
-		if (i + l < n) {
-			double d = x[i + l] - mean;
-			s[l] += d * d;
-		}
-	return nn_lanes_total(s);
-}
-
 /* ---- batch norm fused with ReLU (ops/norm.c, fusion bn_relu) ----
  * One plane of n values of a channel with its mean, istd, k = istd·γ and
  * β.  The value before the clamp, v = (x − mean)·k + β, is computed the
@@ -1111,6 +1093,89 @@ NN_KERNEL double nn_sum(const float *x, long n)
 	double s = 0;
 	nn_plane_sums(x, NULL, n, 0, 0, 0, 0, 0, 0, &s);
 	return s;
+}
+
+/* Σ (x[i] − mean)² in nn_plane_sums' order: lane l of eight adds the
+ * squares at i ≡ l (mod 8) in float over blocks of NN_SUM_BLOCK, each
+ * block's sum into its double; the last n mod 8 go to the doubles
+ * directly.  The vector and the scalar code make the same roundings. */
+NN_KERNEL double nn_sum_sqdev(const float *x, long n, float mean)
+{
+	double s[NN_LANES] = {0};
+	long i = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+	const __m256 vm = _mm256_set1_ps(mean);
+	__m256d s0 = _mm256_setzero_pd(), s1 = s0;
+	while (i + 8 <= n) {
+		__m256 f = _mm256_setzero_ps();
+		for (int j = 0; j < NN_SUM_BLOCK && i + 8 <= n; j++, i += 8) {
+			__m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
+			f = _mm256_add_ps(f, _mm256_mul_ps(d, d));
+		}
+		s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(f)));
+		s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(f, 1)));
+	}
+	_mm256_storeu_pd(s, s0);
+	_mm256_storeu_pd(s + 4, s1);
+#else
+	while (i + NN_LANES <= n) {
+		float f[NN_LANES] = {0};
+		for (int j = 0; j < NN_SUM_BLOCK && i + NN_LANES <= n; j++,
+		     i += NN_LANES)
+			for (int l = 0; l < NN_LANES; l++) {
+				float d = x[i + l] - mean;
+				float q = d * d;
+				f[l] += q;
+			}
+		for (int l = 0; l < NN_LANES; l++)
+			s[l] += f[l];
+	}
+#endif
+	for (int l = 0; i + l < n; l++) {
+		float d = x[i + l] - mean;
+		s[l] += (double)d * d;
+	}
+	return nn_lanes_total(s);
+}
+
+/* Batch norm's statistics a plane at a time (ops/norm.c): m[0] = Σ x,
+ * m[1] = Σ (x − the plane's mean)², the second pass over the plane while
+ * it is in cache.  The squares are about the float nearest the mean, mf;
+ * Σ (x − mean)² = Σ (x − mf)² − n·(mean − mf)².  A conv's epilogue calls
+ * it on each output plane it has just written (fusion conv_stats). */
+NN_KERNEL void nn_plane_moments(const float *x, long n, double *m)
+{
+	const double sum = nn_sum(x, n), mean = sum / (double)n;
+	const float mf = (float)mean;
+	const double e = mean - mf;
+	m[0] = sum;
+	m[1] = nn_sum_sqdev(x, n, mf) - (double)n * e * e;
+}
+
+/* y [3,C]: each channel's mean, 1/√(var + eps) and biased var from the
+ * moments m [B,C,2] of its B planes of n values, added in sample order:
+ * M2 = Σ_b M2_b + n·(mean_b − mean)² (Chan, Golub and LeVeque), where
+ * each M2_b is about the plane's own mean, so no sum of squares ever
+ * dwarfs the variance it carries. */
+NN_KERNEL void nn_bn_moments(const double *m, int B, int C, long n,
+                             double eps, float *y)
+{
+	const double N = (double)B * (double)n;
+	for (int c = 0; c < C; c++) {
+		double sum = 0, m2 = 0;
+		for (int b = 0; b < B; b++)
+			sum += m[((long)b * C + c) * 2];
+		const double mean = sum / N;
+		for (int b = 0; b < B; b++) {
+			const double *p = m + ((long)b * C + c) * 2;
+			const double d = p[0] / (double)n - mean;
+			m2 += p[1] + (double)n * d * d;
+		}
+		const double var = m2 / N;
+		y[c] = (float)mean;
+		y[C + c] = (float)(1 / sqrt(var + eps));
+		y[2 * C + c] = (float)var;
+	}
 }
 
 /* dx = kx·(m·dy − mdb − x̂·mdg), kx = γ·istd, mdb and mdg the sums / N;
@@ -1375,16 +1440,16 @@ static const struct {
 	double flops, bytes;
 } nn_prof_node[] = {
 	{3, 0, 16, "conv2d", 28901376, 6624384},
-	{8, 0, 16, "bn_stats", 6422528, 6423168},
+	{8, 0, 16, "bn_stats_epi", 96, 640},
 	{10, 0, 16, "bn_relu", 6422528, 12845696},
 	{12, 0, 17, "conv2d", 924844032, 12881920},
-	{17, 0, 17, "bn_stats", 6422528, 6423168},
+	{17, 0, 17, "bn_stats_epi", 96, 640},
 	{19, 0, 17, "bn_relu_pool", 8028160, 8028800},
 	{21, 0, 18, "conv2d", 462422016, 4890624},
-	{26, 0, 18, "bn_stats", 3211264, 3212544},
+	{26, 0, 18, "bn_stats_epi", 192, 1280},
 	{28, 0, 18, "bn_relu", 3211264, 6423808},
 	{30, 0, 19, "conv2d", 924844032, 6569984},
-	{35, 0, 19, "bn_stats", 3211264, 3212544},
+	{35, 0, 19, "bn_stats_epi", 192, 1280},
 	{37, 0, 19, "bn_relu_pool", 4014080, 4015360},
 	{40, 0, 20, "matmul", 4014080, 930816},
 	{42, 0, 20, "bias_add", 0, 5160},
@@ -1443,6 +1508,7 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; planes */
+		double *mom = (double *)(void *)(m->arena + 1605632);  /* [64,32,2]: %8's, the output planes' moments */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -1456,33 +1522,24 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 					for (int oh = 0; oh < 28; oh++)
 						for (int ow = 0; ow < 28; ow++)
 							yc[oh*28 + ow] = yw[oh*30 + ow];
+					nn_plane_moments(yc, 784, mom + ((long)b*32 + oc)*2);
 				}
 			}
 		NN_PROF_END(3);
 	}
-	/* %8 bn_stats [3,32] <- %3, %6, %7  (models/mnist_cnn_bn.lua:16) */
+	/* %8 bn_stats_epi [3,32] <- %3, %6, %7  (models/mnist_cnn_bn.lua:16) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 96560; /* batchnorm1.running_mean[32] */
 		const float *x2 = m->state_f + 96592; /* batchnorm1.running_var[32] */
 		float *y = m->arena + 8971648;
-		/* training: the batch's statistics over 50176 values a channel, in double */
+		float *scratch = m->arena + 1605632;
 		(void)x1;
 		(void)x2;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 32; c++) {
-			double sum = 0, sq = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*32 + c)*784, 784);
-			const double mean = sum / 50176;
-			for (int b = 0; b < 64; b++)
-				sq += nn_sum_sqdev(x0 + ((long)b*32 + c)*784, 784, mean);
-			const double var = sq / 50176;  /* biased */
-			y[c] = (float)mean;
-			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
-			y[64 + c] = (float)var;
-		}
+		/* training: the batch's statistics from the moments of its planes, which %3's epilogue left in scratch */
+		(void)x0;
+		nn_bn_moments((const double *)(void *)scratch, 64, 32, 784, 1e-05, y);
 		NN_PROF_END(8);
 	}
 	/* %10 bn_relu [64,32,28,28] <- %3, %8, %4, %5  (models/mnist_cnn_bn.lua:16) */
@@ -1510,6 +1567,7 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 3211264;
 		float *scratch = m->arena + 4816896;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
+		double *mom = (double *)(void *)(m->arena + 5262720);  /* [64,32,2]: %17's, the output planes' moments */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[288];  /* row (c,kh,kw) of B in the padded input */
@@ -1525,33 +1583,25 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 					nn_panel_rows(32, 288, x1, 288, NULL, 1, xpad + p0, off, yw + p0, 840,
 					              840 - p0 < NN_NR ? 840 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
 				nn_unpad_output(yw, &cv, 32, y + (long)b*25088);
+				for (int j = 0; j < 32; j++)
+					nn_plane_moments(y + (long)b*25088 + (long)j*784, 784, mom + ((long)b*32 + j)*2);
 			}
 		}
 		NN_PROF_END(12);
 	}
-	/* %17 bn_stats [3,32] <- %12, %15, %16  (models/mnist_cnn_bn.lua:17) */
+	/* %17 bn_stats_epi [3,32] <- %12, %15, %16  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 96624; /* batchnorm2.running_mean[32] */
 		const float *x2 = m->state_f + 96656; /* batchnorm2.running_var[32] */
 		float *y = m->arena + 8971744;
-		/* training: the batch's statistics over 50176 values a channel, in double */
+		float *scratch = m->arena + 5262720;
 		(void)x1;
 		(void)x2;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 32; c++) {
-			double sum = 0, sq = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*32 + c)*784, 784);
-			const double mean = sum / 50176;
-			for (int b = 0; b < 64; b++)
-				sq += nn_sum_sqdev(x0 + ((long)b*32 + c)*784, 784, mean);
-			const double var = sq / 50176;  /* biased */
-			y[c] = (float)mean;
-			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
-			y[64 + c] = (float)var;
-		}
+		/* training: the batch's statistics from the moments of its planes, which %12's epilogue left in scratch */
+		(void)x0;
+		nn_bn_moments((const double *)(void *)scratch, 64, 32, 784, 1e-05, y);
 		NN_PROF_END(17);
 	}
 	/* %19 bn_relu_pool [64,32,14,14] <- %12, %17, %13, %14  (models/mnist_cnn_bn.lua:17) */
@@ -1581,6 +1631,7 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 4816896;
 		float *scratch = m->arena + 5619712;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
+		double *mom = (double *)(void *)(m->arena + 5800320);  /* [64,64,2]: %26's, the output planes' moments */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[288];  /* row (c,kh,kw) of B in the padded input */
@@ -1596,33 +1647,25 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 					nn_panel_rows(64, 288, x1, 288, NULL, 1, xpad + p0, off, yw + p0, 224,
 					              224 - p0 < NN_NR ? 224 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
 				nn_unpad_output(yw, &cv, 64, y + (long)b*12544);
+				for (int j = 0; j < 64; j++)
+					nn_plane_moments(y + (long)b*12544 + (long)j*196, 196, mom + ((long)b*64 + j)*2);
 			}
 		}
 		NN_PROF_END(21);
 	}
-	/* %26 bn_stats [3,64] <- %21, %24, %25  (models/mnist_cnn_bn.lua:18) */
+	/* %26 bn_stats_epi [3,64] <- %21, %24, %25  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4816896; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 96688; /* batchnorm3.running_mean[64] */
 		const float *x2 = m->state_f + 96752; /* batchnorm3.running_var[64] */
 		float *y = m->arena + 8971264;
-		/* training: the batch's statistics over 12544 values a channel, in double */
+		float *scratch = m->arena + 5800320;
 		(void)x1;
 		(void)x2;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 64; c++) {
-			double sum = 0, sq = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*64 + c)*196, 196);
-			const double mean = sum / 12544;
-			for (int b = 0; b < 64; b++)
-				sq += nn_sum_sqdev(x0 + ((long)b*64 + c)*196, 196, mean);
-			const double var = sq / 12544;  /* biased */
-			y[c] = (float)mean;
-			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
-			y[128 + c] = (float)var;
-		}
+		/* training: the batch's statistics from the moments of its planes, which %21's epilogue left in scratch */
+		(void)x0;
+		nn_bn_moments((const double *)(void *)scratch, 64, 64, 196, 1e-05, y);
 		NN_PROF_END(26);
 	}
 	/* %28 bn_relu [64,64,14,14] <- %21, %26, %22, %23  (models/mnist_cnn_bn.lua:18) */
@@ -1650,6 +1693,7 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 6422528;
 		float *scratch = m->arena + 7225344;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
+		double *mom = (double *)(void *)(m->arena + 7471488);  /* [64,64,2]: %35's, the output planes' moments */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[576];  /* row (c,kh,kw) of B in the padded input */
@@ -1665,33 +1709,25 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 					nn_panel_rows(64, 576, x1, 576, NULL, 1, xpad + p0, off, yw + p0, 224,
 					              224 - p0 < NN_NR ? 224 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
 				nn_unpad_output(yw, &cv, 64, y + (long)b*12544);
+				for (int j = 0; j < 64; j++)
+					nn_plane_moments(y + (long)b*12544 + (long)j*196, 196, mom + ((long)b*64 + j)*2);
 			}
 		}
 		NN_PROF_END(30);
 	}
-	/* %35 bn_stats [3,64] <- %30, %33, %34  (models/mnist_cnn_bn.lua:19) */
+	/* %35 bn_stats_epi [3,64] <- %30, %33, %34  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6422528; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 96816; /* batchnorm4.running_mean[64] */
 		const float *x2 = m->state_f + 96880; /* batchnorm4.running_var[64] */
 		float *y = m->arena + 8971456;
-		/* training: the batch's statistics over 12544 values a channel, in double */
+		float *scratch = m->arena + 7471488;
 		(void)x1;
 		(void)x2;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 64; c++) {
-			double sum = 0, sq = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*64 + c)*196, 196);
-			const double mean = sum / 12544;
-			for (int b = 0; b < 64; b++)
-				sq += nn_sum_sqdev(x0 + ((long)b*64 + c)*196, 196, mean);
-			const double var = sq / 12544;  /* biased */
-			y[c] = (float)mean;
-			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
-			y[128 + c] = (float)var;
-		}
+		/* training: the batch's statistics from the moments of its planes, which %30's epilogue left in scratch */
+		(void)x0;
+		nn_bn_moments((const double *)(void *)scratch, 64, 64, 196, 1e-05, y);
 		NN_PROF_END(35);
 	}
 	/* %37 bn_relu_pool [64,64,7,7] <- %30, %35, %31, %32  (models/mnist_cnn_bn.lua:19) */
@@ -1789,14 +1825,16 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 				}
 			}
 	}
-	/* %8 bn_stats [3,32] <- %3, %6, %7  (models/mnist_cnn_bn.lua:16) */
+	/* %8 bn_stats_epi [3,32] <- %3, %6, %7  (models/mnist_cnn_bn.lua:16) */
 	{
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 96560; /* batchnorm1.running_mean[32] */
 		const float *x2 = m->state_f + 96592; /* batchnorm1.running_var[32] */
 		float *y = m->arena + 8971648;
+		float *scratch = m->arena + 1605632;
 		/* evaluation: the running statistics */
 		(void)x0;
+		(void)scratch;
 		for (int c = 0; c < 32; c++) {
 			y[c] = x1[c];
 			y[32 + c] = (float)(1 / sqrt((double)x2[c] + 1e-05));
@@ -1843,14 +1881,16 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %17 bn_stats [3,32] <- %12, %15, %16  (models/mnist_cnn_bn.lua:17) */
+	/* %17 bn_stats_epi [3,32] <- %12, %15, %16  (models/mnist_cnn_bn.lua:17) */
 	{
 		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 96624; /* batchnorm2.running_mean[32] */
 		const float *x2 = m->state_f + 96656; /* batchnorm2.running_var[32] */
 		float *y = m->arena + 8971744;
+		float *scratch = m->arena + 5262720;
 		/* evaluation: the running statistics */
 		(void)x0;
+		(void)scratch;
 		for (int c = 0; c < 32; c++) {
 			y[c] = x1[c];
 			y[32 + c] = (float)(1 / sqrt((double)x2[c] + 1e-05));
@@ -1899,14 +1939,16 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %26 bn_stats [3,64] <- %21, %24, %25  (models/mnist_cnn_bn.lua:18) */
+	/* %26 bn_stats_epi [3,64] <- %21, %24, %25  (models/mnist_cnn_bn.lua:18) */
 	{
 		const float *x0 = m->arena + 4816896; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 96688; /* batchnorm3.running_mean[64] */
 		const float *x2 = m->state_f + 96752; /* batchnorm3.running_var[64] */
 		float *y = m->arena + 8971264;
+		float *scratch = m->arena + 5800320;
 		/* evaluation: the running statistics */
 		(void)x0;
+		(void)scratch;
 		for (int c = 0; c < 64; c++) {
 			y[c] = x1[c];
 			y[64 + c] = (float)(1 / sqrt((double)x2[c] + 1e-05));
@@ -1953,14 +1995,16 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %35 bn_stats [3,64] <- %30, %33, %34  (models/mnist_cnn_bn.lua:19) */
+	/* %35 bn_stats_epi [3,64] <- %30, %33, %34  (models/mnist_cnn_bn.lua:19) */
 	{
 		const float *x0 = m->arena + 6422528; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 96816; /* batchnorm4.running_mean[64] */
 		const float *x2 = m->state_f + 96880; /* batchnorm4.running_var[64] */
 		float *y = m->arena + 8971456;
+		float *scratch = m->arena + 7471488;
 		/* evaluation: the running statistics */
 		(void)x0;
+		(void)scratch;
 		for (int c = 0; c < 64; c++) {
 			y[c] = x1[c];
 			y[64 + c] = (float)(1 / sqrt((double)x2[c] + 1e-05));

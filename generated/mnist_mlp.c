@@ -948,24 +948,6 @@ NN_KERNEL double nn_lanes_total(const double *s)
 	return t;
 }
 
-/* Σ (x[i] − mean)² */
-NN_KERNEL double nn_sum_sqdev(const float *x, long n, double mean)
-{
-	double s[NN_LANES] = {0};
-	long i = 0;
-	for (; i + NN_LANES <= n; i += NN_LANES)
-		for (int l = 0; l < NN_LANES; l++) {
-			double d = x[i + l] - mean;
-			s[l] += d * d;
-		}
-	for (int l = 0; l < NN_LANES; l++)
-		if (i + l < n) {
-			double d = x[i + l] - mean;
-			s[l] += d * d;
-		}
-	return nn_lanes_total(s);
-}
-
 /* ---- batch norm fused with ReLU (ops/norm.c, fusion bn_relu) ----
  * One plane of n values of a channel with its mean, istd, k = istd·γ and
  * β.  The value before the clamp, v = (x − mean)·k + β, is computed the
@@ -1111,6 +1093,89 @@ NN_KERNEL double nn_sum(const float *x, long n)
 	double s = 0;
 	nn_plane_sums(x, NULL, n, 0, 0, 0, 0, 0, 0, &s);
 	return s;
+}
+
+/* Σ (x[i] − mean)² in nn_plane_sums' order: lane l of eight adds the
+ * squares at i ≡ l (mod 8) in float over blocks of NN_SUM_BLOCK, each
+ * block's sum into its double; the last n mod 8 go to the doubles
+ * directly.  The vector and the scalar code make the same roundings. */
+NN_KERNEL double nn_sum_sqdev(const float *x, long n, float mean)
+{
+	double s[NN_LANES] = {0};
+	long i = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+	const __m256 vm = _mm256_set1_ps(mean);
+	__m256d s0 = _mm256_setzero_pd(), s1 = s0;
+	while (i + 8 <= n) {
+		__m256 f = _mm256_setzero_ps();
+		for (int j = 0; j < NN_SUM_BLOCK && i + 8 <= n; j++, i += 8) {
+			__m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
+			f = _mm256_add_ps(f, _mm256_mul_ps(d, d));
+		}
+		s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(f)));
+		s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(f, 1)));
+	}
+	_mm256_storeu_pd(s, s0);
+	_mm256_storeu_pd(s + 4, s1);
+#else
+	while (i + NN_LANES <= n) {
+		float f[NN_LANES] = {0};
+		for (int j = 0; j < NN_SUM_BLOCK && i + NN_LANES <= n; j++,
+		     i += NN_LANES)
+			for (int l = 0; l < NN_LANES; l++) {
+				float d = x[i + l] - mean;
+				float q = d * d;
+				f[l] += q;
+			}
+		for (int l = 0; l < NN_LANES; l++)
+			s[l] += f[l];
+	}
+#endif
+	for (int l = 0; i + l < n; l++) {
+		float d = x[i + l] - mean;
+		s[l] += (double)d * d;
+	}
+	return nn_lanes_total(s);
+}
+
+/* Batch norm's statistics a plane at a time (ops/norm.c): m[0] = Σ x,
+ * m[1] = Σ (x − the plane's mean)², the second pass over the plane while
+ * it is in cache.  The squares are about the float nearest the mean, mf;
+ * Σ (x − mean)² = Σ (x − mf)² − n·(mean − mf)².  A conv's epilogue calls
+ * it on each output plane it has just written (fusion conv_stats). */
+NN_KERNEL void nn_plane_moments(const float *x, long n, double *m)
+{
+	const double sum = nn_sum(x, n), mean = sum / (double)n;
+	const float mf = (float)mean;
+	const double e = mean - mf;
+	m[0] = sum;
+	m[1] = nn_sum_sqdev(x, n, mf) - (double)n * e * e;
+}
+
+/* y [3,C]: each channel's mean, 1/√(var + eps) and biased var from the
+ * moments m [B,C,2] of its B planes of n values, added in sample order:
+ * M2 = Σ_b M2_b + n·(mean_b − mean)² (Chan, Golub and LeVeque), where
+ * each M2_b is about the plane's own mean, so no sum of squares ever
+ * dwarfs the variance it carries. */
+NN_KERNEL void nn_bn_moments(const double *m, int B, int C, long n,
+                             double eps, float *y)
+{
+	const double N = (double)B * (double)n;
+	for (int c = 0; c < C; c++) {
+		double sum = 0, m2 = 0;
+		for (int b = 0; b < B; b++)
+			sum += m[((long)b * C + c) * 2];
+		const double mean = sum / N;
+		for (int b = 0; b < B; b++) {
+			const double *p = m + ((long)b * C + c) * 2;
+			const double d = p[0] / (double)n - mean;
+			m2 += p[1] + (double)n * d * d;
+		}
+		const double var = m2 / N;
+		y[c] = (float)mean;
+		y[C + c] = (float)(1 / sqrt(var + eps));
+		y[2 * C + c] = (float)var;
+	}
 }
 
 /* dx = kx·(m·dy − mdb − x̂·mdg), kx = γ·istd, mdb and mdg the sums / N;

@@ -3,7 +3,7 @@
  *
  * Model mnist_resnet: batch 64, 37744 parameters.
  * Memory: parameters 37744, gradients 37744, optimizer state 39280,
- * arena 18780048 floats (naive sum of transients 47197168).
+ * arena 18780048 floats (naive sum of transients 47393776).
  *
  * cc -O2 -march=native mnist_resnet.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -948,24 +948,6 @@ NN_KERNEL double nn_lanes_total(const double *s)
 	return t;
 }
 
-/* Σ (x[i] − mean)² */
-NN_KERNEL double nn_sum_sqdev(const float *x, long n, double mean)
-{
-	double s[NN_LANES] = {0};
-	long i = 0;
-	for (; i + NN_LANES <= n; i += NN_LANES)
-		for (int l = 0; l < NN_LANES; l++) {
-			double d = x[i + l] - mean;
-			s[l] += d * d;
-		}
-	for (int l = 0; l < NN_LANES; l++)
-		if (i + l < n) {
-			double d = x[i + l] - mean;
-			s[l] += d * d;
-		}
-	return nn_lanes_total(s);
-}
-
 /* ---- batch norm fused with ReLU (ops/norm.c, fusion bn_relu) ----
  * One plane of n values of a channel with its mean, istd, k = istd·γ and
  * β.  The value before the clamp, v = (x − mean)·k + β, is computed the
@@ -1111,6 +1093,89 @@ NN_KERNEL double nn_sum(const float *x, long n)
 	double s = 0;
 	nn_plane_sums(x, NULL, n, 0, 0, 0, 0, 0, 0, &s);
 	return s;
+}
+
+/* Σ (x[i] − mean)² in nn_plane_sums' order: lane l of eight adds the
+ * squares at i ≡ l (mod 8) in float over blocks of NN_SUM_BLOCK, each
+ * block's sum into its double; the last n mod 8 go to the doubles
+ * directly.  The vector and the scalar code make the same roundings. */
+NN_KERNEL double nn_sum_sqdev(const float *x, long n, float mean)
+{
+	double s[NN_LANES] = {0};
+	long i = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+	const __m256 vm = _mm256_set1_ps(mean);
+	__m256d s0 = _mm256_setzero_pd(), s1 = s0;
+	while (i + 8 <= n) {
+		__m256 f = _mm256_setzero_ps();
+		for (int j = 0; j < NN_SUM_BLOCK && i + 8 <= n; j++, i += 8) {
+			__m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
+			f = _mm256_add_ps(f, _mm256_mul_ps(d, d));
+		}
+		s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(f)));
+		s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(f, 1)));
+	}
+	_mm256_storeu_pd(s, s0);
+	_mm256_storeu_pd(s + 4, s1);
+#else
+	while (i + NN_LANES <= n) {
+		float f[NN_LANES] = {0};
+		for (int j = 0; j < NN_SUM_BLOCK && i + NN_LANES <= n; j++,
+		     i += NN_LANES)
+			for (int l = 0; l < NN_LANES; l++) {
+				float d = x[i + l] - mean;
+				float q = d * d;
+				f[l] += q;
+			}
+		for (int l = 0; l < NN_LANES; l++)
+			s[l] += f[l];
+	}
+#endif
+	for (int l = 0; i + l < n; l++) {
+		float d = x[i + l] - mean;
+		s[l] += (double)d * d;
+	}
+	return nn_lanes_total(s);
+}
+
+/* Batch norm's statistics a plane at a time (ops/norm.c): m[0] = Σ x,
+ * m[1] = Σ (x − the plane's mean)², the second pass over the plane while
+ * it is in cache.  The squares are about the float nearest the mean, mf;
+ * Σ (x − mean)² = Σ (x − mf)² − n·(mean − mf)².  A conv's epilogue calls
+ * it on each output plane it has just written (fusion conv_stats). */
+NN_KERNEL void nn_plane_moments(const float *x, long n, double *m)
+{
+	const double sum = nn_sum(x, n), mean = sum / (double)n;
+	const float mf = (float)mean;
+	const double e = mean - mf;
+	m[0] = sum;
+	m[1] = nn_sum_sqdev(x, n, mf) - (double)n * e * e;
+}
+
+/* y [3,C]: each channel's mean, 1/√(var + eps) and biased var from the
+ * moments m [B,C,2] of its B planes of n values, added in sample order:
+ * M2 = Σ_b M2_b + n·(mean_b − mean)² (Chan, Golub and LeVeque), where
+ * each M2_b is about the plane's own mean, so no sum of squares ever
+ * dwarfs the variance it carries. */
+NN_KERNEL void nn_bn_moments(const double *m, int B, int C, long n,
+                             double eps, float *y)
+{
+	const double N = (double)B * (double)n;
+	for (int c = 0; c < C; c++) {
+		double sum = 0, m2 = 0;
+		for (int b = 0; b < B; b++)
+			sum += m[((long)b * C + c) * 2];
+		const double mean = sum / N;
+		for (int b = 0; b < B; b++) {
+			const double *p = m + ((long)b * C + c) * 2;
+			const double d = p[0] / (double)n - mean;
+			m2 += p[1] + (double)n * d * d;
+		}
+		const double var = m2 / N;
+		y[c] = (float)mean;
+		y[C + c] = (float)(1 / sqrt(var + eps));
+		y[2 * C + c] = (float)var;
+	}
 }
 
 /* dx = kx·(m·dy − mdb − x̂·mdg), kx = γ·istd, mdb and mdg the sums / N;
@@ -1375,39 +1440,39 @@ static const struct {
 	double flops, bytes;
 } nn_prof_node[] = {
 	{3, 0, 27, "conv2d", 28901376, 6624384},
-	{8, 0, 27, "bn_stats", 6422528, 6423168},
+	{8, 0, 27, "bn_stats_epi", 96, 640},
 	{10, 0, 27, "bn_relu", 6422528, 12845696},
 	{12, 0, 11, "conv2d", 28901376, 12846208},
-	{17, 0, 11, "bn_stats", 6422528, 6423168},
+	{17, 0, 11, "bn_stats_epi", 96, 640},
 	{19, 0, 11, "bn_relu", 6422528, 12845696},
 	{21, 0, 11, "conv2d", 102760448, 12849152},
-	{26, 0, 11, "bn_stats", 6422528, 6423168},
+	{26, 0, 11, "bn_stats_epi", 96, 640},
 	{28, 0, 11, "bn_apply", 4816896, 12845696},
 	{29, 0, 15, "ew_act", 3211264, 19267584},
 	{31, 0, 21, "conv2d", 7225344, 8029312},
-	{36, 0, 21, "bn_stats", 1605632, 1606272},
+	{36, 0, 21, "bn_stats_epi", 96, 640},
 	{38, 0, 21, "bn_relu", 1605632, 3211904},
 	{40, 0, 21, "conv2d", 51380224, 4825088},
-	{45, 0, 21, "bn_stats", 3211264, 3212544},
+	{45, 0, 21, "bn_stats_epi", 192, 1280},
 	{47, 0, 21, "bn_relu", 3211264, 6423808},
 	{49, 0, 11, "conv2d", 14450688, 6424832},
-	{54, 0, 11, "bn_stats", 3211264, 3212544},
+	{54, 0, 11, "bn_stats_epi", 192, 1280},
 	{56, 0, 11, "bn_relu", 3211264, 6423808},
 	{58, 0, 11, "conv2d", 102760448, 6438912},
-	{63, 0, 11, "bn_stats", 3211264, 3212544},
+	{63, 0, 11, "bn_stats_epi", 192, 1280},
 	{65, 0, 11, "bn_apply", 2408448, 6423808},
 	{66, 0, 15, "ew_act", 1605632, 9633792},
 	{68, 0, 21, "conv2d", 3612672, 4016384},
-	{73, 0, 21, "bn_stats", 802816, 804096},
+	{73, 0, 21, "bn_stats_epi", 192, 1280},
 	{75, 0, 21, "bn_relu", 802816, 1606912},
 	{77, 0, 21, "conv2d", 51380224, 2441216},
-	{82, 0, 21, "bn_stats", 1605632, 1608192},
+	{82, 0, 21, "bn_stats_epi", 384, 2560},
 	{84, 0, 21, "bn_relu", 1605632, 3213824},
 	{86, 0, 11, "conv2d", 7225344, 3215872},
-	{91, 0, 11, "bn_stats", 1605632, 1608192},
+	{91, 0, 11, "bn_stats_epi", 384, 2560},
 	{93, 0, 11, "bn_relu", 1605632, 3213824},
 	{95, 0, 11, "conv2d", 102760448, 3276800},
-	{100, 0, 11, "bn_stats", 1605632, 1608192},
+	{100, 0, 11, "bn_stats_epi", 384, 2560},
 	{102, 0, 11, "bn_apply", 1204224, 3213824},
 	{103, 0, 15, "ew_act", 802816, 4816896},
 	{104, 0, 33, "global_avgpool", 401408, 1638400},
@@ -1521,6 +1586,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; planes */
+		double *mom = (double *)(void *)(m->arena + 1605632);  /* [64,32,2]: %8's, the output planes' moments */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -1534,33 +1600,24 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 					for (int oh = 0; oh < 28; oh++)
 						for (int ow = 0; ow < 28; ow++)
 							yc[oh*28 + ow] = yw[oh*30 + ow];
+					nn_plane_moments(yc, 784, mom + ((long)b*32 + oc)*2);
 				}
 			}
 		NN_PROF_END(3);
 	}
-	/* %8 bn_stats [3,32] <- %3, %6, %7  (models/mnist_resnet.lua:27) */
+	/* %8 bn_stats_epi [3,32] <- %3, %6, %7  (models/mnist_resnet.lua:27) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 37744; /* batchnorm1.running_mean[32] */
 		const float *x2 = m->state_f + 37776; /* batchnorm1.running_var[32] */
 		float *y = m->arena + 18779648;
-		/* training: the batch's statistics over 50176 values a channel, in double */
+		float *scratch = m->arena + 1605632;
 		(void)x1;
 		(void)x2;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 32; c++) {
-			double sum = 0, sq = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*32 + c)*784, 784);
-			const double mean = sum / 50176;
-			for (int b = 0; b < 64; b++)
-				sq += nn_sum_sqdev(x0 + ((long)b*32 + c)*784, 784, mean);
-			const double var = sq / 50176;  /* biased */
-			y[c] = (float)mean;
-			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
-			y[64 + c] = (float)var;
-		}
+		/* training: the batch's statistics from the moments of its planes, which %3's epilogue left in scratch */
+		(void)x0;
+		nn_bn_moments((const double *)(void *)scratch, 64, 32, 784, 1e-05, y);
 		NN_PROF_END(8);
 	}
 	/* %10 bn_relu [64,32,28,28] <- %3, %8, %4, %5  (models/mnist_resnet.lua:27) */
@@ -1588,6 +1645,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 3211264;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; planes */
+		double *mom = (double *)(void *)(m->arena + 4816896);  /* [64,32,2]: %17's, the output planes' moments */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -1600,32 +1658,23 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				for (int oh = 0; oh < 28; oh++)
 					for (int ow = 0; ow < 28; ow++)
 						yc[oh*28 + ow] = yw[oh*30 + ow];
+				nn_plane_moments(yc, 784, mom + ((long)b*32 + oc)*2);
 			}
 		NN_PROF_END(12);
 	}
-	/* %17 bn_stats [3,32] <- %12, %15, %16  (models/mnist_resnet.lua:11) */
+	/* %17 bn_stats_epi [3,32] <- %12, %15, %16  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 37808; /* batchnorm2.running_mean[32] */
 		const float *x2 = m->state_f + 37840; /* batchnorm2.running_var[32] */
 		float *y = m->arena + 18779744;
-		/* training: the batch's statistics over 50176 values a channel, in double */
+		float *scratch = m->arena + 4816896;
 		(void)x1;
 		(void)x2;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 32; c++) {
-			double sum = 0, sq = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*32 + c)*784, 784);
-			const double mean = sum / 50176;
-			for (int b = 0; b < 64; b++)
-				sq += nn_sum_sqdev(x0 + ((long)b*32 + c)*784, 784, mean);
-			const double var = sq / 50176;  /* biased */
-			y[c] = (float)mean;
-			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
-			y[64 + c] = (float)var;
-		}
+		/* training: the batch's statistics from the moments of its planes, which %12's epilogue left in scratch */
+		(void)x0;
+		nn_bn_moments((const double *)(void *)scratch, 64, 32, 784, 1e-05, y);
 		NN_PROF_END(17);
 	}
 	/* %19 bn_relu [64,32,28,28] <- %12, %17, %13, %14  (models/mnist_resnet.lua:11) */
@@ -1653,6 +1702,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 6422528;
 		float *scratch = m->arena + 8028160;
 		/* y = x * w: a 1x1 conv, 32 -> 32 channels, 28x28 -> 28x28; 1x1: GEMM on x */
+		double *mom = (double *)(void *)(m->arena + 8232960);  /* [64,32,2]: %26's, the output planes' moments */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
@@ -1660,33 +1710,25 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			for (int b = t*8; b < t*8 + 8; b++) {
 				/* y[b] [32,784] = w [32,32] · x[b] [32,784] */
 				nn_gemm(32, 784, 32, x1, 32, 0, x0 + (long)b*25088, 784, 0, y + (long)b*25088, 784, pack);
+				for (int j = 0; j < 32; j++)
+					nn_plane_moments(y + (long)b*25088 + (long)j*784, 784, mom + ((long)b*32 + j)*2);
 			}
 		}
 		NN_PROF_END(21);
 	}
-	/* %26 bn_stats [3,32] <- %21, %24, %25  (models/mnist_resnet.lua:11) */
+	/* %26 bn_stats_epi [3,32] <- %21, %24, %25  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 37872; /* batchnorm3.running_mean[32] */
 		const float *x2 = m->state_f + 37904; /* batchnorm3.running_var[32] */
 		float *y = m->arena + 18779840;
-		/* training: the batch's statistics over 50176 values a channel, in double */
+		float *scratch = m->arena + 8232960;
 		(void)x1;
 		(void)x2;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 32; c++) {
-			double sum = 0, sq = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*32 + c)*784, 784);
-			const double mean = sum / 50176;
-			for (int b = 0; b < 64; b++)
-				sq += nn_sum_sqdev(x0 + ((long)b*32 + c)*784, 784, mean);
-			const double var = sq / 50176;  /* biased */
-			y[c] = (float)mean;
-			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
-			y[64 + c] = (float)var;
-		}
+		/* training: the batch's statistics from the moments of its planes, which %21's epilogue left in scratch */
+		(void)x0;
+		nn_bn_moments((const double *)(void *)scratch, 64, 32, 784, 1e-05, y);
 		NN_PROF_END(26);
 	}
 	/* %28 bn_apply [64,32,28,28] <- %21, %26, %22, %23  (models/mnist_resnet.lua:11) */
@@ -1724,6 +1766,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 15253504;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; planes */
+		double *mom = (double *)(void *)(m->arena + 8028160);  /* [64,32,2]: %36's, the output planes' moments */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -1736,32 +1779,23 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				for (int oh = 0; oh < 14; oh++)
 					for (int ow = 0; ow < 14; ow++)
 						yc[oh*14 + ow] = yw[oh*2*30 + ow*2];
+				nn_plane_moments(yc, 196, mom + ((long)b*32 + oc)*2);
 			}
 		NN_PROF_END(31);
 	}
-	/* %36 bn_stats [3,32] <- %31, %34, %35  (models/mnist_resnet.lua:21) */
+	/* %36 bn_stats_epi [3,32] <- %31, %34, %35  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 15253504; /* [64,32,14,14] */
 		const float *x1 = m->state_f + 37936; /* batchnorm4.running_mean[32] */
 		const float *x2 = m->state_f + 37968; /* batchnorm4.running_var[32] */
 		float *y = m->arena + 18779936;
-		/* training: the batch's statistics over 12544 values a channel, in double */
+		float *scratch = m->arena + 8028160;
 		(void)x1;
 		(void)x2;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 32; c++) {
-			double sum = 0, sq = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*32 + c)*196, 196);
-			const double mean = sum / 12544;
-			for (int b = 0; b < 64; b++)
-				sq += nn_sum_sqdev(x0 + ((long)b*32 + c)*196, 196, mean);
-			const double var = sq / 12544;  /* biased */
-			y[c] = (float)mean;
-			y[32 + c] = (float)(1 / sqrt(var + 1e-05));
-			y[64 + c] = (float)var;
-		}
+		/* training: the batch's statistics from the moments of its planes, which %31's epilogue left in scratch */
+		(void)x0;
+		nn_bn_moments((const double *)(void *)scratch, 64, 32, 196, 1e-05, y);
 		NN_PROF_END(36);
 	}
 	/* %38 bn_relu [64,32,14,14] <- %31, %36, %32, %33  (models/mnist_resnet.lua:21) */
@@ -1789,6 +1823,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 8028160;
 		float *scratch = m->arena + 8830976;
 		/* y = x * w: a 1x1 conv, 32 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
+		double *mom = (double *)(void *)(m->arena + 8888320);  /* [64,64,2]: %45's, the output planes' moments */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
@@ -1796,33 +1831,25 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			for (int b = t*8; b < t*8 + 8; b++) {
 				/* y[b] [64,196] = w [64,32] · x[b] [32,196] */
 				nn_gemm(64, 196, 32, x1, 32, 0, x0 + (long)b*6272, 196, 0, y + (long)b*12544, 196, pack);
+				for (int j = 0; j < 64; j++)
+					nn_plane_moments(y + (long)b*12544 + (long)j*196, 196, mom + ((long)b*64 + j)*2);
 			}
 		}
 		NN_PROF_END(40);
 	}
-	/* %45 bn_stats [3,64] <- %40, %43, %44  (models/mnist_resnet.lua:21) */
+	/* %45 bn_stats_epi [3,64] <- %40, %43, %44  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38000; /* batchnorm5.running_mean[64] */
 		const float *x2 = m->state_f + 38064; /* batchnorm5.running_var[64] */
 		float *y = m->arena + 18778880;
-		/* training: the batch's statistics over 12544 values a channel, in double */
+		float *scratch = m->arena + 8888320;
 		(void)x1;
 		(void)x2;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 64; c++) {
-			double sum = 0, sq = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*64 + c)*196, 196);
-			const double mean = sum / 12544;
-			for (int b = 0; b < 64; b++)
-				sq += nn_sum_sqdev(x0 + ((long)b*64 + c)*196, 196, mean);
-			const double var = sq / 12544;  /* biased */
-			y[c] = (float)mean;
-			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
-			y[128 + c] = (float)var;
-		}
+		/* training: the batch's statistics from the moments of its planes, which %40's epilogue left in scratch */
+		(void)x0;
+		nn_bn_moments((const double *)(void *)scratch, 64, 64, 196, 1e-05, y);
 		NN_PROF_END(45);
 	}
 	/* %47 bn_relu [64,64,14,14] <- %40, %45, %41, %42  (models/mnist_resnet.lua:21) */
@@ -1850,6 +1877,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 11239424;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; planes */
+		double *mom = (double *)(void *)(m->arena + 12042240);  /* [64,64,2]: %54's, the output planes' moments */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -1862,32 +1890,23 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				for (int oh = 0; oh < 14; oh++)
 					for (int ow = 0; ow < 14; ow++)
 						yc[oh*14 + ow] = yw[oh*16 + ow];
+				nn_plane_moments(yc, 196, mom + ((long)b*64 + oc)*2);
 			}
 		NN_PROF_END(49);
 	}
-	/* %54 bn_stats [3,64] <- %49, %52, %53  (models/mnist_resnet.lua:11) */
+	/* %54 bn_stats_epi [3,64] <- %49, %52, %53  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 11239424; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38128; /* batchnorm6.running_mean[64] */
 		const float *x2 = m->state_f + 38192; /* batchnorm6.running_var[64] */
 		float *y = m->arena + 18779072;
-		/* training: the batch's statistics over 12544 values a channel, in double */
+		float *scratch = m->arena + 12042240;
 		(void)x1;
 		(void)x2;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 64; c++) {
-			double sum = 0, sq = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*64 + c)*196, 196);
-			const double mean = sum / 12544;
-			for (int b = 0; b < 64; b++)
-				sq += nn_sum_sqdev(x0 + ((long)b*64 + c)*196, 196, mean);
-			const double var = sq / 12544;  /* biased */
-			y[c] = (float)mean;
-			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
-			y[128 + c] = (float)var;
-		}
+		/* training: the batch's statistics from the moments of its planes, which %49's epilogue left in scratch */
+		(void)x0;
+		nn_bn_moments((const double *)(void *)scratch, 64, 64, 196, 1e-05, y);
 		NN_PROF_END(54);
 	}
 	/* %56 bn_relu [64,64,14,14] <- %49, %54, %50, %51  (models/mnist_resnet.lua:11) */
@@ -1915,6 +1934,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 12845056;
 		float *scratch = m->arena + 13647872;
 		/* y = x * w: a 1x1 conv, 64 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
+		double *mom = (double *)(void *)(m->arena + 13762560);  /* [64,64,2]: %63's, the output planes' moments */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
@@ -1922,33 +1942,25 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			for (int b = t*8; b < t*8 + 8; b++) {
 				/* y[b] [64,196] = w [64,64] · x[b] [64,196] */
 				nn_gemm(64, 196, 64, x1, 64, 0, x0 + (long)b*12544, 196, 0, y + (long)b*12544, 196, pack);
+				for (int j = 0; j < 64; j++)
+					nn_plane_moments(y + (long)b*12544 + (long)j*196, 196, mom + ((long)b*64 + j)*2);
 			}
 		}
 		NN_PROF_END(58);
 	}
-	/* %63 bn_stats [3,64] <- %58, %61, %62  (models/mnist_resnet.lua:11) */
+	/* %63 bn_stats_epi [3,64] <- %58, %61, %62  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38256; /* batchnorm7.running_mean[64] */
 		const float *x2 = m->state_f + 38320; /* batchnorm7.running_var[64] */
 		float *y = m->arena + 18779264;
-		/* training: the batch's statistics over 12544 values a channel, in double */
+		float *scratch = m->arena + 13762560;
 		(void)x1;
 		(void)x2;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 64; c++) {
-			double sum = 0, sq = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*64 + c)*196, 196);
-			const double mean = sum / 12544;
-			for (int b = 0; b < 64; b++)
-				sq += nn_sum_sqdev(x0 + ((long)b*64 + c)*196, 196, mean);
-			const double var = sq / 12544;  /* biased */
-			y[c] = (float)mean;
-			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
-			y[128 + c] = (float)var;
-		}
+		/* training: the batch's statistics from the moments of its planes, which %58's epilogue left in scratch */
+		(void)x0;
+		nn_bn_moments((const double *)(void *)scratch, 64, 64, 196, 1e-05, y);
 		NN_PROF_END(63);
 	}
 	/* %65 bn_apply [64,64,14,14] <- %58, %63, %59, %60  (models/mnist_resnet.lua:11) */
@@ -1986,6 +1998,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 18375680;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; planes */
+		double *mom = (double *)(void *)(m->arena + 13647872);  /* [64,64,2]: %73's, the output planes' moments */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -1998,32 +2011,23 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				for (int oh = 0; oh < 7; oh++)
 					for (int ow = 0; ow < 7; ow++)
 						yc[oh*7 + ow] = yw[oh*2*16 + ow*2];
+				nn_plane_moments(yc, 49, mom + ((long)b*64 + oc)*2);
 			}
 		NN_PROF_END(68);
 	}
-	/* %73 bn_stats [3,64] <- %68, %71, %72  (models/mnist_resnet.lua:21) */
+	/* %73 bn_stats_epi [3,64] <- %68, %71, %72  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18375680; /* [64,64,7,7] */
 		const float *x1 = m->state_f + 38384; /* batchnorm8.running_mean[64] */
 		const float *x2 = m->state_f + 38448; /* batchnorm8.running_var[64] */
 		float *y = m->arena + 18779456;
-		/* training: the batch's statistics over 3136 values a channel, in double */
+		float *scratch = m->arena + 13647872;
 		(void)x1;
 		(void)x2;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 64; c++) {
-			double sum = 0, sq = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*64 + c)*49, 49);
-			const double mean = sum / 3136;
-			for (int b = 0; b < 64; b++)
-				sq += nn_sum_sqdev(x0 + ((long)b*64 + c)*49, 49, mean);
-			const double var = sq / 3136;  /* biased */
-			y[c] = (float)mean;
-			y[64 + c] = (float)(1 / sqrt(var + 1e-05));
-			y[128 + c] = (float)var;
-		}
+		/* training: the batch's statistics from the moments of its planes, which %68's epilogue left in scratch */
+		(void)x0;
+		nn_bn_moments((const double *)(void *)scratch, 64, 64, 49, 1e-05, y);
 		NN_PROF_END(73);
 	}
 	/* %75 bn_relu [64,64,7,7] <- %68, %73, %69, %70  (models/mnist_resnet.lua:21) */
@@ -2051,6 +2055,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 13647872;
 		float *scratch = m->arena + 14049280;
 		/* y = x * w: a 1x1 conv, 64 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
+		double *mom = (double *)(void *)(m->arena + 14082048);  /* [64,128,2]: %82's, the output planes' moments */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
@@ -2058,33 +2063,25 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			for (int b = t*8; b < t*8 + 8; b++) {
 				/* y[b] [128,49] = w [128,64] · x[b] [64,49] */
 				nn_gemm(128, 49, 64, x1, 64, 0, x0 + (long)b*3136, 49, 0, y + (long)b*6272, 49, pack);
+				for (int j = 0; j < 128; j++)
+					nn_plane_moments(y + (long)b*6272 + (long)j*49, 49, mom + ((long)b*128 + j)*2);
 			}
 		}
 		NN_PROF_END(77);
 	}
-	/* %82 bn_stats [3,128] <- %77, %80, %81  (models/mnist_resnet.lua:21) */
+	/* %82 bn_stats_epi [3,128] <- %77, %80, %81  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13647872; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 38512; /* batchnorm9.running_mean[128] */
 		const float *x2 = m->state_f + 38640; /* batchnorm9.running_var[128] */
 		float *y = m->arena + 18777728;
-		/* training: the batch's statistics over 3136 values a channel, in double */
+		float *scratch = m->arena + 14082048;
 		(void)x1;
 		(void)x2;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 128; c++) {
-			double sum = 0, sq = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*128 + c)*49, 49);
-			const double mean = sum / 3136;
-			for (int b = 0; b < 64; b++)
-				sq += nn_sum_sqdev(x0 + ((long)b*128 + c)*49, 49, mean);
-			const double var = sq / 3136;  /* biased */
-			y[c] = (float)mean;
-			y[128 + c] = (float)(1 / sqrt(var + 1e-05));
-			y[256 + c] = (float)var;
-		}
+		/* training: the batch's statistics from the moments of its planes, which %77's epilogue left in scratch */
+		(void)x0;
+		nn_bn_moments((const double *)(void *)scratch, 64, 128, 49, 1e-05, y);
 		NN_PROF_END(82);
 	}
 	/* %84 bn_relu [64,128,7,7] <- %77, %82, %78, %79  (models/mnist_resnet.lua:21) */
@@ -2112,6 +2109,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 16056320;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; planes */
+		double *mom = (double *)(void *)(m->arena + 16457728);  /* [64,128,2]: %91's, the output planes' moments */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -2124,32 +2122,23 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				for (int oh = 0; oh < 7; oh++)
 					for (int ow = 0; ow < 7; ow++)
 						yc[oh*7 + ow] = yw[oh*9 + ow];
+				nn_plane_moments(yc, 49, mom + ((long)b*128 + oc)*2);
 			}
 		NN_PROF_END(86);
 	}
-	/* %91 bn_stats [3,128] <- %86, %89, %90  (models/mnist_resnet.lua:11) */
+	/* %91 bn_stats_epi [3,128] <- %86, %89, %90  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16056320; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 38768; /* batchnorm10.running_mean[128] */
 		const float *x2 = m->state_f + 38896; /* batchnorm10.running_var[128] */
 		float *y = m->arena + 18778112;
-		/* training: the batch's statistics over 3136 values a channel, in double */
+		float *scratch = m->arena + 16457728;
 		(void)x1;
 		(void)x2;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 128; c++) {
-			double sum = 0, sq = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*128 + c)*49, 49);
-			const double mean = sum / 3136;
-			for (int b = 0; b < 64; b++)
-				sq += nn_sum_sqdev(x0 + ((long)b*128 + c)*49, 49, mean);
-			const double var = sq / 3136;  /* biased */
-			y[c] = (float)mean;
-			y[128 + c] = (float)(1 / sqrt(var + 1e-05));
-			y[256 + c] = (float)var;
-		}
+		/* training: the batch's statistics from the moments of its planes, which %86's epilogue left in scratch */
+		(void)x0;
+		nn_bn_moments((const double *)(void *)scratch, 64, 128, 49, 1e-05, y);
 		NN_PROF_END(91);
 	}
 	/* %93 bn_relu [64,128,7,7] <- %86, %91, %87, %88  (models/mnist_resnet.lua:11) */
@@ -2177,6 +2166,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 16859136;
 		float *scratch = m->arena + 17260544;
 		/* y = x * w: a 1x1 conv, 128 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
+		double *mom = (double *)(void *)(m->arena + 17326080);  /* [64,128,2]: %100's, the output planes' moments */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
@@ -2184,33 +2174,25 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			for (int b = t*8; b < t*8 + 8; b++) {
 				/* y[b] [128,49] = w [128,128] · x[b] [128,49] */
 				nn_gemm(128, 49, 128, x1, 128, 0, x0 + (long)b*6272, 49, 0, y + (long)b*6272, 49, pack);
+				for (int j = 0; j < 128; j++)
+					nn_plane_moments(y + (long)b*6272 + (long)j*49, 49, mom + ((long)b*128 + j)*2);
 			}
 		}
 		NN_PROF_END(95);
 	}
-	/* %100 bn_stats [3,128] <- %95, %98, %99  (models/mnist_resnet.lua:11) */
+	/* %100 bn_stats_epi [3,128] <- %95, %98, %99  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 39024; /* batchnorm11.running_mean[128] */
 		const float *x2 = m->state_f + 39152; /* batchnorm11.running_var[128] */
 		float *y = m->arena + 18778496;
-		/* training: the batch's statistics over 3136 values a channel, in double */
+		float *scratch = m->arena + 17326080;
 		(void)x1;
 		(void)x2;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int c = 0; c < 128; c++) {
-			double sum = 0, sq = 0;
-			for (int b = 0; b < 64; b++)
-				sum += nn_sum(x0 + ((long)b*128 + c)*49, 49);
-			const double mean = sum / 3136;
-			for (int b = 0; b < 64; b++)
-				sq += nn_sum_sqdev(x0 + ((long)b*128 + c)*49, 49, mean);
-			const double var = sq / 3136;  /* biased */
-			y[c] = (float)mean;
-			y[128 + c] = (float)(1 / sqrt(var + 1e-05));
-			y[256 + c] = (float)var;
-		}
+		/* training: the batch's statistics from the moments of its planes, which %95's epilogue left in scratch */
+		(void)x0;
+		nn_bn_moments((const double *)(void *)scratch, 64, 128, 49, 1e-05, y);
 		NN_PROF_END(100);
 	}
 	/* %102 bn_apply [64,128,7,7] <- %95, %100, %96, %97  (models/mnist_resnet.lua:11) */
@@ -2331,14 +2313,16 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 				}
 			}
 	}
-	/* %8 bn_stats [3,32] <- %3, %6, %7  (models/mnist_resnet.lua:27) */
+	/* %8 bn_stats_epi [3,32] <- %3, %6, %7  (models/mnist_resnet.lua:27) */
 	{
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 37744; /* batchnorm1.running_mean[32] */
 		const float *x2 = m->state_f + 37776; /* batchnorm1.running_var[32] */
 		float *y = m->arena + 18779648;
+		float *scratch = m->arena + 1605632;
 		/* evaluation: the running statistics */
 		(void)x0;
+		(void)scratch;
 		for (int c = 0; c < 32; c++) {
 			y[c] = x1[c];
 			y[32 + c] = (float)(1 / sqrt((double)x2[c] + 1e-05));
@@ -2381,14 +2365,16 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 						yc[oh*28 + ow] = yw[oh*30 + ow];
 			}
 	}
-	/* %17 bn_stats [3,32] <- %12, %15, %16  (models/mnist_resnet.lua:11) */
+	/* %17 bn_stats_epi [3,32] <- %12, %15, %16  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 37808; /* batchnorm2.running_mean[32] */
 		const float *x2 = m->state_f + 37840; /* batchnorm2.running_var[32] */
 		float *y = m->arena + 18779744;
+		float *scratch = m->arena + 4816896;
 		/* evaluation: the running statistics */
 		(void)x0;
+		(void)scratch;
 		for (int c = 0; c < 32; c++) {
 			y[c] = x1[c];
 			y[32 + c] = (float)(1 / sqrt((double)x2[c] + 1e-05));
@@ -2427,14 +2413,16 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %26 bn_stats [3,32] <- %21, %24, %25  (models/mnist_resnet.lua:11) */
+	/* %26 bn_stats_epi [3,32] <- %21, %24, %25  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 37872; /* batchnorm3.running_mean[32] */
 		const float *x2 = m->state_f + 37904; /* batchnorm3.running_var[32] */
 		float *y = m->arena + 18779840;
+		float *scratch = m->arena + 8232960;
 		/* evaluation: the running statistics */
 		(void)x0;
+		(void)scratch;
 		for (int c = 0; c < 32; c++) {
 			y[c] = x1[c];
 			y[32 + c] = (float)(1 / sqrt((double)x2[c] + 1e-05));
@@ -2485,14 +2473,16 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 						yc[oh*14 + ow] = yw[oh*2*30 + ow*2];
 			}
 	}
-	/* %36 bn_stats [3,32] <- %31, %34, %35  (models/mnist_resnet.lua:21) */
+	/* %36 bn_stats_epi [3,32] <- %31, %34, %35  (models/mnist_resnet.lua:21) */
 	{
 		const float *x0 = m->arena + 15253504; /* [64,32,14,14] */
 		const float *x1 = m->state_f + 37936; /* batchnorm4.running_mean[32] */
 		const float *x2 = m->state_f + 37968; /* batchnorm4.running_var[32] */
 		float *y = m->arena + 18779936;
+		float *scratch = m->arena + 8028160;
 		/* evaluation: the running statistics */
 		(void)x0;
+		(void)scratch;
 		for (int c = 0; c < 32; c++) {
 			y[c] = x1[c];
 			y[32 + c] = (float)(1 / sqrt((double)x2[c] + 1e-05));
@@ -2531,14 +2521,16 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %45 bn_stats [3,64] <- %40, %43, %44  (models/mnist_resnet.lua:21) */
+	/* %45 bn_stats_epi [3,64] <- %40, %43, %44  (models/mnist_resnet.lua:21) */
 	{
 		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38000; /* batchnorm5.running_mean[64] */
 		const float *x2 = m->state_f + 38064; /* batchnorm5.running_var[64] */
 		float *y = m->arena + 18778880;
+		float *scratch = m->arena + 8888320;
 		/* evaluation: the running statistics */
 		(void)x0;
+		(void)scratch;
 		for (int c = 0; c < 64; c++) {
 			y[c] = x1[c];
 			y[64 + c] = (float)(1 / sqrt((double)x2[c] + 1e-05));
@@ -2581,14 +2573,16 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 						yc[oh*14 + ow] = yw[oh*16 + ow];
 			}
 	}
-	/* %54 bn_stats [3,64] <- %49, %52, %53  (models/mnist_resnet.lua:11) */
+	/* %54 bn_stats_epi [3,64] <- %49, %52, %53  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 11239424; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38128; /* batchnorm6.running_mean[64] */
 		const float *x2 = m->state_f + 38192; /* batchnorm6.running_var[64] */
 		float *y = m->arena + 18779072;
+		float *scratch = m->arena + 12042240;
 		/* evaluation: the running statistics */
 		(void)x0;
+		(void)scratch;
 		for (int c = 0; c < 64; c++) {
 			y[c] = x1[c];
 			y[64 + c] = (float)(1 / sqrt((double)x2[c] + 1e-05));
@@ -2627,14 +2621,16 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %63 bn_stats [3,64] <- %58, %61, %62  (models/mnist_resnet.lua:11) */
+	/* %63 bn_stats_epi [3,64] <- %58, %61, %62  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38256; /* batchnorm7.running_mean[64] */
 		const float *x2 = m->state_f + 38320; /* batchnorm7.running_var[64] */
 		float *y = m->arena + 18779264;
+		float *scratch = m->arena + 13762560;
 		/* evaluation: the running statistics */
 		(void)x0;
+		(void)scratch;
 		for (int c = 0; c < 64; c++) {
 			y[c] = x1[c];
 			y[64 + c] = (float)(1 / sqrt((double)x2[c] + 1e-05));
@@ -2685,14 +2681,16 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 						yc[oh*7 + ow] = yw[oh*2*16 + ow*2];
 			}
 	}
-	/* %73 bn_stats [3,64] <- %68, %71, %72  (models/mnist_resnet.lua:21) */
+	/* %73 bn_stats_epi [3,64] <- %68, %71, %72  (models/mnist_resnet.lua:21) */
 	{
 		const float *x0 = m->arena + 18375680; /* [64,64,7,7] */
 		const float *x1 = m->state_f + 38384; /* batchnorm8.running_mean[64] */
 		const float *x2 = m->state_f + 38448; /* batchnorm8.running_var[64] */
 		float *y = m->arena + 18779456;
+		float *scratch = m->arena + 13647872;
 		/* evaluation: the running statistics */
 		(void)x0;
+		(void)scratch;
 		for (int c = 0; c < 64; c++) {
 			y[c] = x1[c];
 			y[64 + c] = (float)(1 / sqrt((double)x2[c] + 1e-05));
@@ -2731,14 +2729,16 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %82 bn_stats [3,128] <- %77, %80, %81  (models/mnist_resnet.lua:21) */
+	/* %82 bn_stats_epi [3,128] <- %77, %80, %81  (models/mnist_resnet.lua:21) */
 	{
 		const float *x0 = m->arena + 13647872; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 38512; /* batchnorm9.running_mean[128] */
 		const float *x2 = m->state_f + 38640; /* batchnorm9.running_var[128] */
 		float *y = m->arena + 18777728;
+		float *scratch = m->arena + 14082048;
 		/* evaluation: the running statistics */
 		(void)x0;
+		(void)scratch;
 		for (int c = 0; c < 128; c++) {
 			y[c] = x1[c];
 			y[128 + c] = (float)(1 / sqrt((double)x2[c] + 1e-05));
@@ -2781,14 +2781,16 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 						yc[oh*7 + ow] = yw[oh*9 + ow];
 			}
 	}
-	/* %91 bn_stats [3,128] <- %86, %89, %90  (models/mnist_resnet.lua:11) */
+	/* %91 bn_stats_epi [3,128] <- %86, %89, %90  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 16056320; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 38768; /* batchnorm10.running_mean[128] */
 		const float *x2 = m->state_f + 38896; /* batchnorm10.running_var[128] */
 		float *y = m->arena + 18778112;
+		float *scratch = m->arena + 16457728;
 		/* evaluation: the running statistics */
 		(void)x0;
+		(void)scratch;
 		for (int c = 0; c < 128; c++) {
 			y[c] = x1[c];
 			y[128 + c] = (float)(1 / sqrt((double)x2[c] + 1e-05));
@@ -2827,14 +2829,16 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %100 bn_stats [3,128] <- %95, %98, %99  (models/mnist_resnet.lua:11) */
+	/* %100 bn_stats_epi [3,128] <- %95, %98, %99  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 39024; /* batchnorm11.running_mean[128] */
 		const float *x2 = m->state_f + 39152; /* batchnorm11.running_var[128] */
 		float *y = m->arena + 18778496;
+		float *scratch = m->arena + 17326080;
 		/* evaluation: the running statistics */
 		(void)x0;
+		(void)scratch;
 		for (int c = 0; c < 128; c++) {
 			y[c] = x1[c];
 			y[128 + c] = (float)(1 / sqrt((double)x2[c] + 1e-05));
