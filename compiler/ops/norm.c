@@ -31,6 +31,12 @@
  *   dγ = ln_gamma_grad(dy, x, stats) = Σ_rows dy·x̂,  dβ = sum_rows(dy),
  *   dx = ln_dx(dy, x, stats, γ) = istd·(g − mean(g) − x̂·mean(g·x̂)).
  *
+ * bn_stats of [B,C,H,W] reduces plane by plane: each plane's Σx and
+ * Σ(x − its mean)², the second pass from cache (nn_plane_moments), then
+ * per channel the planes combined in sample order (nn_bn_moments).  With
+ * fusion conv_stats the conv producing x takes those moments in its
+ * epilogue, into the scratch of bn_stats_epi, which only combines them.
+ *
  * Statistics are accumulated in double, each in one fixed order, so the
  * results do not depend on the thread count.
  */
