@@ -77,11 +77,11 @@ static int check(int M, int N, int K, int ta, int tb)
 int main(void)
 {
 	static const int sizes[] = {1, 5, 8, 10, 13, 17, 33, 64, 70};
-	static const int ks[] = {1, 7, 16, 129, 300, 1100};
+	static const int ks[] = {1, 7, 16, 64, 129, 300, 1100};
 	int pass = 0, fail = 0;
 	for (int a = 0; a < 9; a++)
 		for (int b = 0; b < 9; b++)
-			for (int c = 0; c < 6; c++)
+			for (int c = 0; c < 7; c++)
 				for (int t = 0; t < 4; t++) {
 					if (check(sizes[a], sizes[b], ks[c], t & 1, t >> 1))
 						pass++;
