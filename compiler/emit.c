@@ -163,11 +163,6 @@ static const Node *source_of(Emit *e, const Node *a)
 	return a;
 }
 
-const char *emit_ptr(Emit *e, const Node *n)
-{
-	return ptr(e->c, source_of(e, n));
-}
-
 /* One node: declarations of x0…, y and scratch, then the op's body. */
 static void emit_node(Emit *e, Node *n)
 {

@@ -144,21 +144,6 @@ static int match_conv_stats(Ctx *c, const Node *p, const Node *n)
 	       !ir_epilogue(c, p);
 }
 
-/* A conv's input gradient, then the fused batch norm + ReLU's backward
- * sums over it: conv.c's epilogue, ops/norm.c's bn_relu_sums_epi.  Its
- * other inputs (x, the statistics, γ, β) come from the forward pass, so
- * they are ready when the conv runs. */
-static int match_conv_bn_sums(Ctx *c, const Node *p, const Node *n)
-{
-	if (p->op != &op_conv2d_dx || n->op != &op_bn_relu_sums ||
-	    n->in[0] != p->id || ir_epilogue(c, p))
-		return 0;
-	for (int i = 1; i < n->nin; i++)
-		if (in_node(c, n, i)->phase != PH_FWD)
-			return 0;
-	return 1;
-}
-
 /* A pointwise op whose gradient never reads its output (bias_add, add,
  * mul), then a one-input pointwise op whose gradient reads only its
  * output (relu, sigmoid, tanh): bias + activation, residual add + ReLU. */
@@ -177,9 +162,6 @@ const Fusion fusions[] = {
 	{"conv_stats", "conv + batch-norm statistics: each output plane's "
 	               "moments taken while the conv has it in cache",
 	 match_conv_stats, &op_bn_stats_epi, NULL, 1},
-	{"conv_bn_sums", "conv input gradient + batch norm + ReLU's backward "
-	                 "sums: each plane's taken while the conv has it in cache",
-	 match_conv_bn_sums, &op_bn_relu_sums_epi, NULL, 1},
 	{"ew_act", "pointwise op + activation (bias + ReLU, residual add + "
 	           "ReLU) in one loop", match_ew_act, &op_ew_act, NULL, 0},
 	{"softmax_ce", "softmax + cross-entropy: log-sum-exp, the gradient "
@@ -297,24 +279,4 @@ void fuse(Ctx *c)
 	ir_compact(c, keep);
 	free(uses);
 	free(keep);
-}
-
-/* After autodiff: the epilogue fusions whose consumer is a backward node
- * (conv_bn_sums).  Nothing is rewritten but the consumer's op. */
-void fuse_backward(Ctx *c)
-{
-	for (int i = 0; i < c->nnodes; i++) {
-		Node *n = c->nodes[i];
-		if (n->phase != PH_BWD || n->nin < 1)
-			continue;
-		const Node *p = ir_node(c, n->in[0]);
-		if (p->phase != PH_BWD || p->st != ST_ARENA)
-			continue;
-		for (const Fusion *f = fusions; f->name; f++)
-			if ((c->fuse >> (f - fusions) & 1) && f->epilogue &&
-			    f->match && f->match(c, p, n)) {
-				n->op = f->into;
-				break;
-			}
-	}
 }

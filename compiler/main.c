@@ -412,7 +412,6 @@ int nncc_main(Ctx *c, int argc, char **argv)
 	fuse(c);
 	after(c, &o, P_FUSE, "fuse");
 	autodiff(c);
-	fuse_backward(c);
 	after(c, &o, P_AUTODIFF, "autodiff");
 	schedule(c);
 	after(c, &o, P_SCHEDULE, "schedule");

@@ -529,8 +529,6 @@ typedef struct FuseAttr {
  * *bad = the first unknown name. */
 long fuse_mask(Ctx *c, const char *list, const char **bad);
 void fuse(Ctx *c);          /* the fusions in c->fuse */
-/* The epilogue fusions of backward nodes, after autodiff. */
-void fuse_backward(Ctx *c);
 /* print_attr of fused ops: "first+then" and their attributes */
 void fused_print(Buf *b, const Node *n);
 
@@ -563,8 +561,6 @@ struct Emit {
 	int mix;
 };
 /* Appends one line of C at the current indent. */
-/* Where node n's tensor is, as a C expression, as this phase reads it. */
-const char *emit_ptr(Emit *e, const Node *n);
 void emit_line(Emit *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* The batch-resolved number of elements of input i (or of the output if
@@ -594,16 +590,11 @@ int maxpool_2x2(const Node *n);
 /* softmax_ce(z, y) as nll(log_softmax(z), y) (ops/loss.c, Fusion.split) */
 int softmax_ce_split(Ctx *c, Node *n);
 int bn_relu_pool_fits(Ctx *c, const Node *x);
-/* The epilogue of bn_relu_sums_epi node s in its producer's block
- * (ops/norm.c): the declarations, then one plane of dy. */
-void bn_epi_decls(Emit *e, const Node *s);
-void bn_epi_plane(Emit *e, const Node *s, const char *dy, const char *c);
 
 /* Per-channel sums of [outer, ch, inner] planes through the scratch
  * (ops/common.c), and the scratch it takes. */
 void emit_plane_reduce(Emit *e, long outer, int ch, long inner, int nsum,
                        int skip, const char *consts, const char *call);
-void emit_plane_combine(Emit *e, long outer, int ch, int nsum, int skip);
 long plane_reduce_scratch(Ctx *c, const Node *x, int nsum);
 
 /* Attributes of nodes one op makes of another's kind. */

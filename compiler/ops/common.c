@@ -153,14 +153,6 @@ void emit_plane_reduce(Emit *e, long outer, int ch, long inner, int nsum,
 		emit_line(e, "\tpp[%d] = 0;", k);
 	emit_line(e, "\t%s", call);
 	emit_line(e, "}");
-	emit_plane_combine(e, outer, ch, nsum, skip);
-}
-
-/* emit_plane_reduce's second half: the planes' sums in the scratch
- * (left there by the first half, or by a producer's epilogue) added up
- * per channel in sample order. */
-void emit_plane_combine(Emit *e, long outer, int ch, int nsum, int skip)
-{
 	emit_line(e, "for (int c = 0; c < %d; c++)", ch);
 	emit_line(e, "\tfor (int k = %d; k < %d; k++) {", skip, nsum);
 	emit_line(e, "\t\tdouble s = 0;");

@@ -46,8 +46,6 @@ typedef struct Geo {
 	long HW, OHW;
 	int moments;       /* forward: an epilogue takes each output plane's
 	                      moments into `mom` (fusion conv_stats) */
-	const Node *sums;  /* input gradient: the bn_relu_sums_epi node whose
-	                      sums an epilogue takes (fusion conv_bn_sums) */
 } Geo;
 
 enum {
@@ -89,7 +87,6 @@ static Geo geo(Ctx *c, const ConvAttr *a, const Shape *x, int O)
 	g.HW = (long)g.H * g.W;
 	g.OHW = (long)g.OH * g.OW;
 	g.moments = 0;
-	g.sums = NULL;
 	return g;
 }
 
@@ -309,32 +306,6 @@ static const char *w_at(Ctx *c, const Geo *g, const char *t)
 static const char *group_first(Ctx *c, const Geo *g)
 {
 	return g->G > 1 ? ctx_sprintf(c, "g*%d", g->Og) : "0";
-}
-
-/* The epilogue of fusion conv_bn_sums: batch norm's two backward sums of
- * the n input-gradient planes from `planes` just written, input channels
- * `first`… of sample b, while they are in cache. */
-static void emit_dx_sums(Emit *e, const Geo *g, const char *planes,
-                         const char *first, int n)
-{
-	if (!g->sums)
-		return;
-	if (n == 1) {
-		bn_epi_plane(e, g->sums, planes, first);
-		return;
-	}
-	emit_line(e, "for (int j = 0; j < %d; j++)", n);
-	e->indent++;
-	bn_epi_plane(e, g->sums, ctx_sprintf(e->c, "%s + (long)j*%ld", planes,
-	             g->HW), strcmp(first, "0") ? ctx_sprintf(e->c, "%s + j",
-	             first) : "j");
-	e->indent--;
-}
-
-/* The first input channel of group g: "g*Cg", or "0". */
-static const char *group_first_in(Ctx *c, const Geo *g)
-{
-	return g->G > 1 ? ctx_sprintf(c, "g*%d", g->Cg) : "0";
 }
 
 /* The epilogue of fusion conv_stats: the moments (nn_plane_moments) of
@@ -562,7 +533,6 @@ static void conv2d_dx_emit_dw(Emit *e, const Geo *g)
 	emit_line(e, "for (int h = 0; h < %d; h++)", g->H);
 	emit_line(e, "\tfor (int w = 0; w < %d; w++)", g->W);
 	emit_line(e, "\t\tdxc[h*%d + w] = yw[h*%d + w];", g->W, d.Wp);
-	emit_dx_sums(e, g, "dxc", "c", 1);
 	dw_close(e);
 }
 
@@ -988,8 +958,6 @@ static void emit_shift(Emit *e, const Geo *g, Role role)
 	          y_at(c, g, "y") : x_at(c, g, "y"));
 	if (role == ROLE_FWD)
 		emit_moments(e, g, y_at(c, g, "y"), group_first(c, g), g->Og);
-	else
-		emit_dx_sums(e, g, x_at(c, g, "y"), group_first_in(c, g), g->Cg);
 	close_samples(e, g);
 	close_chunks(e, &s);
 }
@@ -1151,7 +1119,6 @@ static void conv2d_dx_emit_direct(Emit *e, const Geo *g)
 	close_taps(e, lv);
 	if (g->Og > 1)
 		close_block(e);
-	emit_dx_sums(e, g, "dxc", "ci", 1);
 	e->indent -= 2;
 	emit_line(e, "\t}");
 }
@@ -1179,7 +1146,6 @@ static void conv2d_dx_emit_gemm(Emit *e, const Geo *g)
 		emit_line(e, "nn_gemm(%d, %ld, %d, %s, %d, 1, %s, %ld, 0, %s, %ld, "
 		             "pack);", g->Cg, g->OHW, g->Og, w_at(c, g, "x1"), g->Cg,
 		          y_at(c, g, "x0"), g->OHW, x_at(c, g, "y"), g->HW);
-		emit_dx_sums(e, g, x_at(c, g, "y"), group_first_in(c, g), g->Cg);
 	} else {
 		emit_line(e, "const float *dyg = %s;  /* [%d,%ld] */",
 		          y_at(c, g, "x0"), g->Og, g->OHW);
@@ -1203,7 +1169,6 @@ static void conv2d_dx_emit_gemm(Emit *e, const Geo *g)
 		close_block(e);
 		emit_line(e, "nn_col2im_panel(colp, %d, &cv, p0, n, dxg);", PANEL);
 		close_block(e);
-		emit_dx_sums(e, g, "dxg", group_first_in(c, g), g->Cg);
 	}
 	close_samples(e, g);
 	close_chunks(e, &s);
@@ -1213,9 +1178,6 @@ static void conv2d_dx_emit(Emit *e, Node *n)
 {
 	Geo g = node_geo(e->c, n);
 	emit_header(e, &g, ROLE_DX, "dx from dy and w");
-	g.sums = ir_epilogue(e->c, n);
-	if (g.sums)
-		bn_epi_decls(e, g.sums);
 	if (depthwise(&g, ROLE_DX))
 		conv2d_dx_emit_dw(e, &g);
 	else if (conv_kernel(&g) == CK_DIRECT)

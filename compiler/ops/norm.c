@@ -471,75 +471,13 @@ static void bn_relu_sums_emit(Emit *e, Node *n)
 	                  "1, 1, pp);", s.inner));
 }
 
+
 const OpDef op_bn_relu_sums = {
 	.name = "bn_relu_sums", .nin = 5, .traits = OT_TRAIN_ONLY | OT_FUSED,
 	.shape = bn_relu_sums_shape, .emit = bn_relu_sums_emit,
 	.scratch = sums_scratch, .flops = bn_apply_flops,
 	.print_attr = print_no_attr,
 };
-
-/* bn_relu_sums with each plane's two sums taken by the producer of dy, a
- * conv's input gradient, in its epilogue (fusion conv_bn_sums): the same
- * nn_plane_sums on the same planes, so the same bits; here only their
- * sum over the batch.  The epilogue reads x, the statistics, γ and β of
- * this node (bn_epi_decls, bn_epi_plane), all of the forward pass and so
- * ready when the conv runs. */
-static void bn_relu_sums_epi_emit(Emit *e, Node *n)
-{
-	Split s = split_of(e, in_node(e->c, n, 0));
-	emit_line(e, "/* the planes' sums, which %%%d's epilogue left in "
-	             "scratch */", n->in[0]);
-	for (int i = 0; i < 5; i++)
-		emit_line(e, "(void)x%d;", i);
-	emit_plane_combine(e, s.outer, s.ch, 2, 0);
-}
-
-static double bn_relu_sums_epi_flops(Ctx *c, Node *n)
-{
-	const Node *dy = in_node(c, n, 0);
-	return (double)node_numel(c, n) * (double)(dy->shape.d[0] == BATCH ?
-	                                           c->recipe.batch : dy->shape.d[0]);
-}
-
-const OpDef op_bn_relu_sums_epi = {
-	.name = "bn_relu_sums_epi", .nin = 5,
-	.traits = OT_TRAIN_ONLY | OT_FUSED | OT_EPILOGUE,
-	.shape = bn_relu_sums_shape, .emit = bn_relu_sums_epi_emit,
-	.scratch = sums_scratch, .flops = bn_relu_sums_epi_flops,
-	.print_attr = print_no_attr, .unread = 3,
-};
-
-/* In the block of the conv whose epilogue runs bn_relu_sums_epi node s:
- * its x, statistics, γ, β and scratch as bnx, bns, bng, bnb, bnp. */
-void bn_epi_decls(Emit *e, const Node *s)
-{
-	static const char *name[] = {"bnx", "bns", "bng", "bnb"};
-	for (int i = 1; i < 5; i++)
-		emit_line(e, "const float *%s = %s;  /* %%%d's input %d */",
-		          name[i - 1], emit_ptr(e, in_node(e->c, s, i)), s->id, i);
-	emit_line(e, "double *bnp = (double *)(void *)(m->arena + %ld);  /* "
-	             "[B,C,2]: its planes' sums */", s->scratch_off);
-}
-
-/* The epilogue for plane (b, c) of dy (`dy`, a C expression), with b and
- * c in scope under those names: bn_relu_sums' kernel on it. */
-void bn_epi_plane(Emit *e, const Node *s, const char *dy, const char *c)
-{
-	const Node *x = in_node(e->c, s, 1);
-	Split sp = split_of(e, x);
-	emit_line(e, "{");
-	e->indent++;
-	emit_line(e, "const int ch = %s;", c);
-	emit_line(e, "const float mean = bns[ch], istd = bns[%d + ch], k = istd "
-	             "* bng[ch], beta = bnb[ch];", sp.ch);
-	emit_line(e, "double *pp = bnp + ((long)b*%d + ch)*2;", sp.ch);
-	emit_line(e, "pp[0] = 0;");
-	emit_line(e, "pp[1] = 0;");
-	emit_line(e, "nn_plane_sums(%s, bnx + ((long)b*%d + ch)*%ld, %ld, mean, "
-	             "istd, k, beta, 1, 1, pp);", dy, sp.ch, sp.inner, sp.inner);
-	e->indent--;
-	emit_line(e, "}");
-}
 
 /* Row *attr of a [2,C] tensor. */
 static const char *bn_pick_shape(Ctx *c, Node *n)

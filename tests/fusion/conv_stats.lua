@@ -1,11 +1,8 @@
--- fusion tests conv_stats and conv_bn_sums: conv, batch norm, ReLU, seven
--- times in a chain, the convs of every kernel the forward and the input
--- gradient have.  Each conv takes its output planes' moments in its
--- epilogue (conv_stats); each input gradient but the first layer's takes
--- the previous batch norm's backward sums of its planes (conv_bn_sums):
+-- fusion test conv_stats: batch norm after a conv of every kernel the
+-- forward has, each taking its output planes' moments in its epilogue:
 -- implicit GEMM (stride 1), planes (depthwise), direct (groups of 2 in,
--- 2 out), 1x1 GEMM, grouped implicit GEMM, phases (stride 2; its input
--- gradient im2col and col2im), im2col (stride 2, dilation 2)
+-- 2 out), 1x1 GEMM, grouped implicit GEMM, phases (stride 2), im2col
+-- (stride 2, dilation 2)
 local nn = require "nncc"
 local x = nn.input{"image", 3, 9, 9}
 local y = nn.label{"class", classes = 4}
@@ -17,9 +14,9 @@ h = cb{8, 3, pad = 1, groups = 8, bias = false}(h)                     -- planes
 h = cb{8, 3, pad = 1, groups = 4, bias = false}(h)                     -- direct
 h = cb{12, 1, bias = false}(h)                                         -- 1x1 GEMM
 h = cb{12, 3, pad = 1, groups = 2, bias = false}(h)                    -- grouped
-h = cb{8, 3, stride = 2, pad = 1, bias = false}(h)                     -- phases
-h = cb{8, 3, stride = 2, pad = 2, dilation = 2, bias = false}(h)       -- im2col
-local logits = nn.linear{4}(nn.flatten(h))
+local a = cb{8, 3, stride = 2, pad = 1, bias = false}(h)               -- phases
+local b = cb{8, 3, stride = 2, pad = 2, dilation = 2, bias = false}(h) -- im2col
+local logits = nn.linear{4}(nn.flatten(nn.add(a, b)))
 return nn.train {
   name = "fz_conv_stats", loss = nn.softmax_cross_entropy(logits, y), predict = logits,
   batch = 6, epochs = 1, seed = 4,

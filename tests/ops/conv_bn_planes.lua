@@ -1,9 +1,9 @@
--- op test: batch norm + ReLU after a strided depthwise conv (plane kernels), its statistics from the moments the conv's epilogue takes of each plane (fusion conv_stats), then a 1x1 conv, whose input gradient (GEMM) takes the fused batch norm + ReLU's backward sums in its epilogue (conv_bn_sums)
+-- op test: batch norm after a strided depthwise conv (plane kernels), its statistics from the moments the conv's epilogue takes of each plane (fusion conv_stats), then a 1x1 conv
 local nn = require "nncc"
 local x = nn.input{"x", 4, 6, 10}
 local t = nn.target{"t", 2, 3, 5}
 local h = nn.conv2d{4, 3, stride = 2, pad = 1, groups = 4, bias = false, name = "a"}(x)
-h = nn.relu(nn.batchnorm{name = "b"}(h))
+h = nn.batchnorm{name = "b"}(h)
 local out = nn.conv2d{2, 1, name = "c"}(h)
 return nn.train {
   name = "op_conv_bn_planes", loss = nn.mse(out, t), predict = out, batch = 3,
