@@ -20,13 +20,6 @@
  * copy of both nodes as they were (FuseAttr) for its emitter, its
  * gradient rule and the IR dump.  The producer is then dropped.
  *
- * An epilogue fusion leaves the producer whole, readers and all: the
- * consumer only changes op, to one whose first pass the producer's kernel
- * runs over each piece of its output while that piece is in cache, into
- * the consumer's scratch (OT_EPILOGUE, ir_epilogue).  conv_stats is one:
- * a conv hands batch norm each output plane's moments, so the statistics
- * no longer read the conv's output back from memory.
- *
  * softmax_ce is built fused by the front end; with its fusion off, the
  * pass splits it into log_softmax and nll.  The optimizer's fusion (one
  * update loop over every parameter) is not a rewrite but a choice
@@ -135,15 +128,6 @@ static int match_bn_relu_pool(Ctx *c, const Node *p, const Node *n)
 	       bn_relu_pool_fits(c, ir_node(c, p->in[0]));
 }
 
-/* A conv, then batch norm's statistics of its output: conv.c's epilogue,
- * ops/norm.c's bn_stats_epi.  One epilogue a conv. */
-static int match_conv_stats(Ctx *c, const Node *p, const Node *n)
-{
-	return p->op == &op_conv2d && n->op == &op_bn_stats &&
-	       n->in[0] == p->id && n->shape.d[1] == p->shape.d[1] &&
-	       !ir_epilogue(c, p);
-}
-
 /* A pointwise op whose gradient never reads its output (bias_add, add,
  * mul), then a one-input pointwise op whose gradient reads only its
  * output (relu, sigmoid, tanh): bias + activation, residual add + ReLU. */
@@ -156,17 +140,14 @@ static int match_ew_act(Ctx *c, const Node *p, const Node *n)
 
 const Fusion fusions[] = {
 	{"bn_relu", "batch norm + ReLU: one forward pass, two backward passes "
-	            "with the mask folded in", match_bn_relu, &op_bn_relu, NULL, 0},
+	            "with the mask folded in", match_bn_relu, &op_bn_relu, NULL},
 	{"bn_relu_pool", "bn_relu + 2x2 max pooling: the full-size ReLU output "
-	                 "is never stored", match_bn_relu_pool, &op_bn_relu_pool, NULL, 0},
-	{"conv_stats", "conv + batch-norm statistics: each output plane's "
-	               "moments taken while the conv has it in cache",
-	 match_conv_stats, &op_bn_stats_epi, NULL, 1},
+	                 "is never stored", match_bn_relu_pool, &op_bn_relu_pool, NULL},
 	{"ew_act", "pointwise op + activation (bias + ReLU, residual add + "
-	           "ReLU) in one loop", match_ew_act, &op_ew_act, NULL, 0},
+	           "ReLU) in one loop", match_ew_act, &op_ew_act, NULL},
 	{"softmax_ce", "softmax + cross-entropy: log-sum-exp, the gradient "
 	               "(softmax - target)/B in one pass", NULL, &op_softmax_ce,
-	 softmax_ce_split, 0},
+	 softmax_ce_split},
 	{0},
 };
 
@@ -258,19 +239,15 @@ void fuse(Ctx *c)
 			continue;
 		for (int s = 0; s < n->nin; s++) {
 			const Node *p = ir_node(c, n->in[s]);
-			if (p->phase != PH_FWD || p->st != ST_ARENA ||
-			    (p->op->traits & OT_SOURCE))
+			if (uses[p->id] != 1 || p->phase != PH_FWD ||
+			    p->st != ST_ARENA || (p->op->traits & OT_SOURCE))
 				continue;
-			const Fusion *f = fusions;
-			while (f->name && !((c->fuse >> (f - fusions) & 1) &&
-			                    f->match && (f->epilogue || uses[p->id] == 1) &&
-			                    f->match(c, p, n)))
+			int f = 0;
+			while (fusions[f].name && !((c->fuse >> f & 1) &&
+			                            fusions[f].match &&
+			                            fusions[f].match(c, p, n)))
 				f++;
-			if (f->name && f->epilogue) {
-				n->op = f->into;
-				break;
-			}
-			if (f->name && rewrite(c, n, p, s, f->into)) {
+			if (fusions[f].name && rewrite(c, n, p, s, fusions[f].into)) {
 				keep[p->id] = 0;
 				break;
 			}

@@ -14,16 +14,6 @@ Node *ir_node(Ctx *c, int id)
 	return c->nodes[id];
 }
 
-const Node *ir_epilogue(Ctx *c, const Node *p)
-{
-	for (int i = 0; i < c->nnodes; i++) {
-		const Node *n = c->nodes[i];
-		if ((n->op->traits & OT_EPILOGUE) && n->nin > 0 && n->in[0] == p->id)
-			return n;
-	}
-	return NULL;
-}
-
 long shape_numel(const Shape *s, int batch)
 {
 	long n = 1;
@@ -71,8 +61,7 @@ double node_bytes(Ctx *c, const Node *n)
 {
 	double b = n->st == ST_NONE ? 0 : 4.0 * node_numel(c, n);
 	for (int i = 0; i < n->nin; i++)
-		if (!(n->op->unread >> i & 1))
-			b += 4.0 * node_numel(c, ir_node(c, n->in[i]));
+		b += 4.0 * node_numel(c, ir_node(c, n->in[i]));
 	return b;
 }
 

@@ -169,10 +169,6 @@ enum {
 	OT_FUSED = 1 << 9,     /* a fused kernel (fuse.c, or a fused op's
 	                          gradient): --dot boxes it; with a FuseAttr
 	                          the box shows the two ops it replaced */
-	OT_EPILOGUE = 1 << 10, /* its scratch is filled by the producer of its
-	                          input 0, in that kernel's epilogue, while the
-	                          values are in cache (fuse.c): the scratch
-	                          lives from that producer's step */
 };
 
 /* A pointwise op's value at one element as a C expression (see OpDef.ew):
@@ -217,9 +213,6 @@ struct OpDef {
 	 * pass composes these into one loop (fuse.c). */
 	EwFn ew;
 	unsigned ew_chan;
-	/* bit i: the kernel never reads input i, an epilogue did its work
-	 * (OT_EPILOGUE); bytes moved count it as not read */
-	unsigned unread;
 };
 
 #define X(op) extern const OpDef op_##op;
@@ -458,8 +451,6 @@ extern jmp_buf *nncc_fuzz_jump;
 
 /* ---- ir.c ------------------------------------------------------------ */
 Node *ir_node(Ctx *c, int id);
-/* The OT_EPILOGUE node whose first pass p's kernel runs, or NULL. */
-const Node *ir_epilogue(Ctx *c, const Node *p);
 /* Creates a node, runs the op's shape rule; returns the node, or NULL and
  * *err = the message when the shape rule rejects the inputs. */
 Node *ir_add(Ctx *c, const OpDef *op, const int *in, int nin, void *attr,
@@ -512,10 +503,6 @@ typedef struct Fusion {
 	 * rewrites each node of op `into` into its parts, returning the id of
 	 * the node that now stands for it (NULL: none). */
 	int (*split)(Ctx *, Node *);
-	/* An epilogue fusion: p keeps its output and its readers, n becomes
-	 * `into` (an OT_EPILOGUE op) over the same inputs, and p's kernel
-	 * does n's first pass (ir_epilogue). */
-	int epilogue;
 } Fusion;
 extern const Fusion fusions[];  /* ends with {0} */
 /* c->fuse bit of "optim": one update loop over every parameter (autodiff) */

@@ -11,9 +11,8 @@
  *
  * A transient tensor lives from the step that writes it to the last step
  * that reads it (reads through a view count as reads of its base).  An
- * op's scratch lives for its own step only, but an OT_EPILOGUE op's, which
- * the producer of its input 0 fills: from that step on.  The loss and the
- * prediction live to the end: the API reads them after the step.
+ * op's scratch lives for its own step only.  The loss and the prediction
+ * live to the end: the API reads them after the step.
  *
  * Each one is a buffer of the arena.  Buffers are placed largest first,
  * each in the smallest gap left by the buffers already placed whose live
@@ -34,18 +33,6 @@
 static long round_up(long n)
 {
 	return (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
-}
-
-/* The step from which node n's scratch is live; n runs at step k. */
-static int scratch_from(Ctx *c, const Node *n, int k)
-{
-	if (!(n->op->traits & OT_EPILOGUE))
-		return k;
-	int from = ir_node(c, n->in[0])->order;
-	if (from < 0 || from > k)
-		bug("%%%d's scratch is filled at step %d, it runs at %d", n->id,
-		    from, k);
-	return from;
 }
 
 static const Node *base_of(Ctx *c, const Node *n)
@@ -171,7 +158,7 @@ static void plan_check(Ctx *c, const int *last)
 			                 last[nd->id], nd->id, 1};
 		if (nd->op->scratch)
 			sp[n++] = (Span){nd->scratch_off, round_up(nd->op->scratch(c,
-			                 nd)), scratch_from(c, nd, k), k, nd->id, 0};
+			                 nd)), k, k, nd->id, 0};
 	}
 	for (int i = 0; i < n; i++) {
 		if (sp[i].off < 0 || sp[i].off + sp[i].size > c->narena)
@@ -283,8 +270,8 @@ void plan(Ctx *c)
 		}
 		if (n->op->scratch) {
 			scratchof[n->id] = nbuf;
-			buf[nbuf] = (Buffer){0, round_up(n->op->scratch(c, n)),
-			                     scratch_from(c, n, k), k, nbuf};
+			buf[nbuf] = (Buffer){0, round_up(n->op->scratch(c, n)), k, k,
+			                     nbuf};
 			c->naive_arena += buf[nbuf++].size;
 		}
 	}

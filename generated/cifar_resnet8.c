@@ -442,6 +442,7 @@ NN_KERNEL void nn_dot_tile(int K, const float *a, long lda, const float *b,
  * element of C is summed by one thread, in k order.  A product with at
  * most 12 columns and both operands along k takes nn_dot_tile instead:
  * the panel would leave most of a tile's lanes empty. */
+#define NN_KSMALL 64            /* B read in place up to this many rows */
 NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
                        int ta, const float *B, int ldb, int tb, float *C,
                        int ldc, float *scratch)
@@ -480,17 +481,29 @@ NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
 		npanel = (N + NN_NR - 1) / NN_NR, nrow = (M + NN_MR - 1) / NN_MR;
 		ngroup = (nrow + NN_IG - 1) / NN_IG;
 	}
+	/* With few rows (K ≤ NN_KSMALL, a weight gradient's batch), B's whole
+	 * panels are read in place, row k at B + k·ldb + j: packing them would
+	 * copy as many floats as the product reads, for panels that stay in
+	 * L1 anyway.  A last, narrower panel is packed, since the tile loads
+	 * whole vectors.  The same FMAs in the same order: the same bits. */
 	long cj = flags & NN_TC ? ldc : 1;   /* C's stride from column to column */
+	int inplace = !tb && K <= NN_KSMALL, off[NN_KSMALL];
+	for (int k = 0; inplace && k < K; k++)
+		off[k] = k * ldb;
 	NN_OMP("omp parallel for schedule(static) if(par)")
 	for (int jb = 0; jb < npanel; jb++)
-		nn_pack_panel(N, K, B, ldb, tb, jb * NN_NR, scratch + (long)jb * NN_NR * K);
+		if (!inplace || (jb + 1) * NN_NR > N)
+			nn_pack_panel(N, K, B, ldb, tb, jb * NN_NR,
+			              scratch + (long)jb * NN_NR * K);
 	NN_OMP("omp parallel for collapse(2) schedule(static) if(par)")
 	for (int jb = 0; jb < npanel; jb++)
 		for (int g = 0; g < ngroup; g++) {
 			int j = jb * NN_NR, nr = N - j < NN_NR ? N - j : NN_NR;
 			int ib1 = (g + 1) * NN_IG < nrow ? (g + 1) * NN_IG : nrow;
-			nn_panel_rows(M, K, A, rs, NULL, ks, scratch + (long)j * K, NULL,
-			              C + j * cj, ldc, nr, g * NN_IG, ib1, flags);
+			int rows = inplace && nr == NN_NR;
+			nn_panel_rows(M, K, A, rs, NULL, ks, rows ? B + j : scratch +
+			              (long)j * K, rows ? off : NULL, C + j * cj, ldc, nr,
+			              g * NN_IG, ib1, flags);
 		}
 }
 
@@ -1141,8 +1154,7 @@ NN_KERNEL double nn_sum_sqdev(const float *x, long n, float mean)
 /* Batch norm's statistics a plane at a time (ops/norm.c): m[0] = Σ x,
  * m[1] = Σ (x − the plane's mean)², the second pass over the plane while
  * it is in cache.  The squares are about the float nearest the mean, mf;
- * Σ (x − mean)² = Σ (x − mf)² − n·(mean − mf)².  A conv's epilogue calls
- * it on each output plane it has just written (fusion conv_stats). */
+ * Σ (x − mean)² = Σ (x − mf)² − n·(mean − mf)². */
 NN_KERNEL void nn_plane_moments(const float *x, long n, double *m)
 {
 	const double sum = nn_sum(x, n), mean = sum / (double)n;
@@ -1440,33 +1452,33 @@ static const struct {
 	double flops, bytes;
 } nn_prof_node[] = {
 	{3, 0, 30, "conv2d", 56623104, 4982464},
-	{8, 0, 30, "bn_stats_epi", 48, 320},
+	{8, 0, 30, "bn_stats", 4194304, 4194624},
 	{10, 0, 30, "bn_relu", 4194304, 8388928},
 	{12, 0, 23, "conv2d", 301989888, 8397824},
-	{17, 0, 23, "bn_stats_epi", 48, 320},
+	{17, 0, 23, "bn_stats", 4194304, 4194624},
 	{19, 0, 24, "bn_relu", 4194304, 8388928},
 	{21, 0, 24, "conv2d", 301989888, 8397824},
-	{26, 0, 24, "bn_stats_epi", 48, 320},
+	{26, 0, 24, "bn_stats", 4194304, 4194624},
 	{28, 0, 24, "bn_apply", 3145728, 8388928},
 	{29, 0, 27, "ew_act", 2097152, 12582912},
 	{31, 0, 23, "conv2d", 150994944, 6309888},
-	{36, 0, 23, "bn_stats_epi", 96, 640},
+	{36, 0, 23, "bn_stats", 2097152, 2097792},
 	{38, 0, 24, "bn_relu", 2097152, 4194944},
 	{40, 0, 24, "conv2d", 301989888, 4231168},
-	{45, 0, 24, "bn_stats_epi", 96, 640},
+	{45, 0, 24, "bn_stats", 2097152, 2097792},
 	{47, 0, 24, "bn_apply", 1572864, 4194944},
 	{49, 0, 26, "conv2d", 16777216, 6293504},
-	{54, 0, 26, "bn_stats_epi", 96, 640},
+	{54, 0, 26, "bn_stats", 2097152, 2097792},
 	{56, 0, 26, "bn_apply", 1572864, 4194944},
 	{57, 0, 27, "ew_act", 1048576, 6291456},
 	{59, 0, 23, "conv2d", 150994944, 3219456},
-	{64, 0, 23, "bn_stats_epi", 192, 1280},
+	{64, 0, 23, "bn_stats", 1048576, 1049856},
 	{66, 0, 24, "bn_relu", 1048576, 2098432},
 	{68, 0, 24, "conv2d", 301989888, 2244608},
-	{73, 0, 24, "bn_stats_epi", 192, 1280},
+	{73, 0, 24, "bn_stats", 1048576, 1049856},
 	{75, 0, 24, "bn_apply", 786432, 2098432},
 	{77, 0, 26, "conv2d", 16777216, 3153920},
-	{82, 0, 26, "bn_stats_epi", 192, 1280},
+	{82, 0, 26, "bn_stats", 1048576, 1049856},
 	{84, 0, 26, "bn_apply", 786432, 2098432},
 	{85, 0, 27, "ew_act", 524288, 3145728},
 	{86, 0, 34, "global_avgpool", 262144, 1064960},
@@ -1564,7 +1576,6 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 1048576;
 		/* y = x * w: a 3x3 conv, pad 1, 3 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
-		double *mom = (double *)(void *)(m->arena + 1215872);  /* [64,16,2]: %8's, the output planes' moments */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {3, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[27];  /* row (c,kh,kw) of B in the padded input */
@@ -1580,24 +1591,24 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 					nn_panel_rows(16, 27, x1, 27, NULL, 1, xpad + p0, off, yw + p0, 1088,
 					              1088 - p0 < NN_NR ? 1088 - p0 : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 0);
 				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
-				for (int j = 0; j < 16; j++)
-					nn_plane_moments(y + (long)b*16384 + (long)j*1024, 1024, mom + ((long)b*16 + j)*2);
 			}
 		}
 		NN_PROF_END(3);
 	}
-	/* %8 bn_stats_epi [3,16] <- %3, %6, %7  (models/cifar_resnet8.lua:30) */
+	/* %8 bn_stats [3,16] <- %3, %6, %7  (models/cifar_resnet8.lua:30) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78048; /* batchnorm1.running_mean[16] */
 		const float *x2 = m->state_f + 78064; /* batchnorm1.running_var[16] */
 		float *y = m->arena + 11011552;
-		float *scratch = m->arena + 1215872;
+		float *scratch = m->arena + 1048576;
 		(void)x1;
 		(void)x2;
-		/* training: the batch's statistics from the moments of its planes, which %3's epilogue left in scratch */
-		(void)x0;
+		/* training: the batch's statistics from the moments of its planes */
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 1024; bc++)
+			nn_plane_moments(x0 + bc*1024, 1024, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 16, 1024, 1e-05, y);
 		NN_PROF_END(8);
 	}
@@ -1626,7 +1637,6 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 2097152;
 		float *scratch = m->arena + 3145728;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
-		double *mom = (double *)(void *)(m->arena + 3433344);  /* [64,16,2]: %17's, the output planes' moments */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[144];  /* row (c,kh,kw) of B in the padded input */
@@ -1642,24 +1652,24 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 					nn_panel_rows(16, 144, x1, 144, NULL, 1, xpad + p0, off, yw + p0, 1088,
 					              1088 - p0 < NN_NR ? 1088 - p0 : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 0);
 				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
-				for (int j = 0; j < 16; j++)
-					nn_plane_moments(y + (long)b*16384 + (long)j*1024, 1024, mom + ((long)b*16 + j)*2);
 			}
 		}
 		NN_PROF_END(12);
 	}
-	/* %17 bn_stats_epi [3,16] <- %12, %15, %16  (models/cifar_resnet8.lua:23) */
+	/* %17 bn_stats [3,16] <- %12, %15, %16  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 2097152; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78080; /* batchnorm2.running_mean[16] */
 		const float *x2 = m->state_f + 78096; /* batchnorm2.running_var[16] */
 		float *y = m->arena + 11011600;
-		float *scratch = m->arena + 3433344;
+		float *scratch = m->arena + 3145728;
 		(void)x1;
 		(void)x2;
-		/* training: the batch's statistics from the moments of its planes, which %12's epilogue left in scratch */
-		(void)x0;
+		/* training: the batch's statistics from the moments of its planes */
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 1024; bc++)
+			nn_plane_moments(x0 + bc*1024, 1024, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 16, 1024, 1e-05, y);
 		NN_PROF_END(17);
 	}
@@ -1688,7 +1698,6 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 4194304;
 		float *scratch = m->arena + 5242880;
 		/* y = x * w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
-		double *mom = (double *)(void *)(m->arena + 5530496);  /* [64,16,2]: %26's, the output planes' moments */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[144];  /* row (c,kh,kw) of B in the padded input */
@@ -1704,24 +1713,24 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 					nn_panel_rows(16, 144, x1, 144, NULL, 1, xpad + p0, off, yw + p0, 1088,
 					              1088 - p0 < NN_NR ? 1088 - p0 : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 0);
 				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
-				for (int j = 0; j < 16; j++)
-					nn_plane_moments(y + (long)b*16384 + (long)j*1024, 1024, mom + ((long)b*16 + j)*2);
 			}
 		}
 		NN_PROF_END(21);
 	}
-	/* %26 bn_stats_epi [3,16] <- %21, %24, %25  (models/cifar_resnet8.lua:24) */
+	/* %26 bn_stats [3,16] <- %21, %24, %25  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78112; /* batchnorm3.running_mean[16] */
 		const float *x2 = m->state_f + 78128; /* batchnorm3.running_var[16] */
 		float *y = m->arena + 11011648;
-		float *scratch = m->arena + 5530496;
+		float *scratch = m->arena + 5242880;
 		(void)x1;
 		(void)x2;
-		/* training: the batch's statistics from the moments of its planes, which %21's epilogue left in scratch */
-		(void)x0;
+		/* training: the batch's statistics from the moments of its planes */
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 1024; bc++)
+			nn_plane_moments(x0 + bc*1024, 1024, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 16, 1024, 1e-05, y);
 		NN_PROF_END(26);
 	}
@@ -1760,7 +1769,6 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 7340032;
 		float *scratch = m->arena + 5242880;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
-		double *mom = (double *)(void *)(m->arena + 5460864);  /* [64,32,2]: %36's, the output planes' moments */
 		/* stride 2: implicit GEMM on the padded input's 4 phases, their rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[144];  /* row (c,kh,kw) of B in the padded input */
@@ -1776,24 +1784,24 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 					nn_panel_rows(32, 144, x1, 144, NULL, 1, xpad + p0, off, yw + p0, 272,
 					              272 - p0 < NN_NR ? 272 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
 				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
-				for (int j = 0; j < 32; j++)
-					nn_plane_moments(y + (long)b*8192 + (long)j*256, 256, mom + ((long)b*32 + j)*2);
 			}
 		}
 		NN_PROF_END(31);
 	}
-	/* %36 bn_stats_epi [3,32] <- %31, %34, %35  (models/cifar_resnet8.lua:23) */
+	/* %36 bn_stats [3,32] <- %31, %34, %35  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7340032; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78144; /* batchnorm4.running_mean[32] */
 		const float *x2 = m->state_f + 78176; /* batchnorm4.running_var[32] */
 		float *y = m->arena + 11011264;
-		float *scratch = m->arena + 5460864;
+		float *scratch = m->arena + 5242880;
 		(void)x1;
 		(void)x2;
-		/* training: the batch's statistics from the moments of its planes, which %31's epilogue left in scratch */
-		(void)x0;
+		/* training: the batch's statistics from the moments of its planes */
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 2048; bc++)
+			nn_plane_moments(x0 + bc*256, 256, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 32, 256, 1e-05, y);
 		NN_PROF_END(36);
 	}
@@ -1822,7 +1830,6 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 8388608;
 		float *scratch = m->arena + 5242880;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; implicit GEMM */
-		double *mom = (double *)(void *)(m->arena + 5399936);  /* [64,32,2]: %45's, the output planes' moments */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[288];  /* row (c,kh,kw) of B in the padded input */
@@ -1838,24 +1845,24 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 					nn_panel_rows(32, 288, x1, 288, NULL, 1, xpad + p0, off, yw + p0, 288,
 					              288 - p0 < NN_NR ? 288 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
 				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
-				for (int j = 0; j < 32; j++)
-					nn_plane_moments(y + (long)b*8192 + (long)j*256, 256, mom + ((long)b*32 + j)*2);
 			}
 		}
 		NN_PROF_END(40);
 	}
-	/* %45 bn_stats_epi [3,32] <- %40, %43, %44  (models/cifar_resnet8.lua:24) */
+	/* %45 bn_stats [3,32] <- %40, %43, %44  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78208; /* batchnorm5.running_mean[32] */
 		const float *x2 = m->state_f + 78240; /* batchnorm5.running_var[32] */
 		float *y = m->arena + 11011360;
-		float *scratch = m->arena + 5399936;
+		float *scratch = m->arena + 5242880;
 		(void)x1;
 		(void)x2;
-		/* training: the batch's statistics from the moments of its planes, which %40's epilogue left in scratch */
-		(void)x0;
+		/* training: the batch's statistics from the moments of its planes */
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 2048; bc++)
+			nn_plane_moments(x0 + bc*256, 256, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 32, 256, 1e-05, y);
 		NN_PROF_END(45);
 	}
@@ -1884,7 +1891,6 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 5767168;
 		float *scratch = m->arena + 8912896;
 		/* y = x * w: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
-		double *mom = (double *)(void *)(m->arena + 9109760);  /* [64,32,2]: %54's, the output planes' moments */
 		/* stride 2: implicit GEMM on the padded input's 4 phases, their rows read in place */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[16];  /* row (c,kh,kw) of B in the padded input */
@@ -1900,24 +1906,24 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 					nn_panel_rows(32, 16, x1, 16, NULL, 1, xpad + p0, off, yw + p0, 256,
 					              256 - p0 < NN_NR ? 256 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
 				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
-				for (int j = 0; j < 32; j++)
-					nn_plane_moments(y + (long)b*8192 + (long)j*256, 256, mom + ((long)b*32 + j)*2);
 			}
 		}
 		NN_PROF_END(49);
 	}
-	/* %54 bn_stats_epi [3,32] <- %49, %52, %53  (models/cifar_resnet8.lua:26) */
+	/* %54 bn_stats [3,32] <- %49, %52, %53  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5767168; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78272; /* batchnorm6.running_mean[32] */
 		const float *x2 = m->state_f + 78304; /* batchnorm6.running_var[32] */
 		float *y = m->arena + 11011456;
-		float *scratch = m->arena + 9109760;
+		float *scratch = m->arena + 8912896;
 		(void)x1;
 		(void)x2;
-		/* training: the batch's statistics from the moments of its planes, which %49's epilogue left in scratch */
-		(void)x0;
+		/* training: the batch's statistics from the moments of its planes */
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 2048; bc++)
+			nn_plane_moments(x0 + bc*256, 256, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 32, 256, 1e-05, y);
 		NN_PROF_END(54);
 	}
@@ -1956,7 +1962,6 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 9961472;
 		float *scratch = m->arena + 5242880;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
-		double *mom = (double *)(void *)(m->arena + 5363072);  /* [64,64,2]: %64's, the output planes' moments */
 		/* stride 2: implicit GEMM on the padded input's 4 phases, their rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[288];  /* row (c,kh,kw) of B in the padded input */
@@ -1972,24 +1977,24 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 					nn_panel_rows(64, 288, x1, 288, NULL, 1, xpad + p0, off, yw + p0, 72,
 					              72 - p0 < NN_NR ? 72 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
 				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
-				for (int j = 0; j < 64; j++)
-					nn_plane_moments(y + (long)b*4096 + (long)j*64, 64, mom + ((long)b*64 + j)*2);
 			}
 		}
 		NN_PROF_END(59);
 	}
-	/* %64 bn_stats_epi [3,64] <- %59, %62, %63  (models/cifar_resnet8.lua:23) */
+	/* %64 bn_stats [3,64] <- %59, %62, %63  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9961472; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78336; /* batchnorm7.running_mean[64] */
 		const float *x2 = m->state_f + 78400; /* batchnorm7.running_var[64] */
 		float *y = m->arena + 11010688;
-		float *scratch = m->arena + 5363072;
+		float *scratch = m->arena + 5242880;
 		(void)x1;
 		(void)x2;
-		/* training: the batch's statistics from the moments of its planes, which %59's epilogue left in scratch */
-		(void)x0;
+		/* training: the batch's statistics from the moments of its planes */
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 4096; bc++)
+			nn_plane_moments(x0 + bc*64, 64, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 64, 64, 1e-05, y);
 		NN_PROF_END(64);
 	}
@@ -2018,7 +2023,6 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 5242880;
 		float *scratch = m->arena + 5505024;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; implicit GEMM */
-		double *mom = (double *)(void *)(m->arena + 5597568);  /* [64,64,2]: %73's, the output planes' moments */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[576];  /* row (c,kh,kw) of B in the padded input */
@@ -2034,24 +2038,24 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 					nn_panel_rows(64, 576, x1, 576, NULL, 1, xpad + p0, off, yw + p0, 80,
 					              80 - p0 < NN_NR ? 80 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
 				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
-				for (int j = 0; j < 64; j++)
-					nn_plane_moments(y + (long)b*4096 + (long)j*64, 64, mom + ((long)b*64 + j)*2);
 			}
 		}
 		NN_PROF_END(68);
 	}
-	/* %73 bn_stats_epi [3,64] <- %68, %71, %72  (models/cifar_resnet8.lua:24) */
+	/* %73 bn_stats [3,64] <- %68, %71, %72  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78464; /* batchnorm8.running_mean[64] */
 		const float *x2 = m->state_f + 78528; /* batchnorm8.running_var[64] */
 		float *y = m->arena + 11010880;
-		float *scratch = m->arena + 5597568;
+		float *scratch = m->arena + 5505024;
 		(void)x1;
 		(void)x2;
-		/* training: the batch's statistics from the moments of its planes, which %68's epilogue left in scratch */
-		(void)x0;
+		/* training: the batch's statistics from the moments of its planes */
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 4096; bc++)
+			nn_plane_moments(x0 + bc*64, 64, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 64, 64, 1e-05, y);
 		NN_PROF_END(73);
 	}
@@ -2080,7 +2084,6 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		float *y = m->arena + 8912896;
 		float *scratch = m->arena + 9175040;
 		/* y = x * w: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
-		double *mom = (double *)(void *)(m->arena + 9273600);  /* [64,64,2]: %82's, the output planes' moments */
 		/* stride 2: implicit GEMM on the padded input's 4 phases, their rows read in place */
 		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[32];  /* row (c,kh,kw) of B in the padded input */
@@ -2096,24 +2099,24 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 					nn_panel_rows(64, 32, x1, 32, NULL, 1, xpad + p0, off, yw + p0, 64,
 					              64 - p0 < NN_NR ? 64 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
 				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
-				for (int j = 0; j < 64; j++)
-					nn_plane_moments(y + (long)b*4096 + (long)j*64, 64, mom + ((long)b*64 + j)*2);
 			}
 		}
 		NN_PROF_END(77);
 	}
-	/* %82 bn_stats_epi [3,64] <- %77, %80, %81  (models/cifar_resnet8.lua:26) */
+	/* %82 bn_stats [3,64] <- %77, %80, %81  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8912896; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78592; /* batchnorm9.running_mean[64] */
 		const float *x2 = m->state_f + 78656; /* batchnorm9.running_var[64] */
 		float *y = m->arena + 11011072;
-		float *scratch = m->arena + 9273600;
+		float *scratch = m->arena + 9175040;
 		(void)x1;
 		(void)x2;
-		/* training: the batch's statistics from the moments of its planes, which %77's epilogue left in scratch */
-		(void)x0;
+		/* training: the batch's statistics from the moments of its planes */
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 4096; bc++)
+			nn_plane_moments(x0 + bc*64, 64, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 64, 64, 1e-05, y);
 		NN_PROF_END(82);
 	}
@@ -2237,13 +2240,13 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %8 bn_stats_epi [3,16] <- %3, %6, %7  (models/cifar_resnet8.lua:30) */
+	/* %8 bn_stats [3,16] <- %3, %6, %7  (models/cifar_resnet8.lua:30) */
 	{
 		const float *x0 = m->arena + 0; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78048; /* batchnorm1.running_mean[16] */
 		const float *x2 = m->state_f + 78064; /* batchnorm1.running_var[16] */
 		float *y = m->arena + 11011552;
-		float *scratch = m->arena + 1215872;
+		float *scratch = m->arena + 1048576;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;
@@ -2293,13 +2296,13 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %17 bn_stats_epi [3,16] <- %12, %15, %16  (models/cifar_resnet8.lua:23) */
+	/* %17 bn_stats [3,16] <- %12, %15, %16  (models/cifar_resnet8.lua:23) */
 	{
 		const float *x0 = m->arena + 2097152; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78080; /* batchnorm2.running_mean[16] */
 		const float *x2 = m->state_f + 78096; /* batchnorm2.running_var[16] */
 		float *y = m->arena + 11011600;
-		float *scratch = m->arena + 3433344;
+		float *scratch = m->arena + 3145728;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;
@@ -2349,13 +2352,13 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %26 bn_stats_epi [3,16] <- %21, %24, %25  (models/cifar_resnet8.lua:24) */
+	/* %26 bn_stats [3,16] <- %21, %24, %25  (models/cifar_resnet8.lua:24) */
 	{
 		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78112; /* batchnorm3.running_mean[16] */
 		const float *x2 = m->state_f + 78128; /* batchnorm3.running_var[16] */
 		float *y = m->arena + 11011648;
-		float *scratch = m->arena + 5530496;
+		float *scratch = m->arena + 5242880;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;
@@ -2413,13 +2416,13 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %36 bn_stats_epi [3,32] <- %31, %34, %35  (models/cifar_resnet8.lua:23) */
+	/* %36 bn_stats [3,32] <- %31, %34, %35  (models/cifar_resnet8.lua:23) */
 	{
 		const float *x0 = m->arena + 7340032; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78144; /* batchnorm4.running_mean[32] */
 		const float *x2 = m->state_f + 78176; /* batchnorm4.running_var[32] */
 		float *y = m->arena + 11011264;
-		float *scratch = m->arena + 5460864;
+		float *scratch = m->arena + 5242880;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;
@@ -2469,13 +2472,13 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %45 bn_stats_epi [3,32] <- %40, %43, %44  (models/cifar_resnet8.lua:24) */
+	/* %45 bn_stats [3,32] <- %40, %43, %44  (models/cifar_resnet8.lua:24) */
 	{
 		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78208; /* batchnorm5.running_mean[32] */
 		const float *x2 = m->state_f + 78240; /* batchnorm5.running_var[32] */
 		float *y = m->arena + 11011360;
-		float *scratch = m->arena + 5399936;
+		float *scratch = m->arena + 5242880;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;
@@ -2525,13 +2528,13 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %54 bn_stats_epi [3,32] <- %49, %52, %53  (models/cifar_resnet8.lua:26) */
+	/* %54 bn_stats [3,32] <- %49, %52, %53  (models/cifar_resnet8.lua:26) */
 	{
 		const float *x0 = m->arena + 5767168; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78272; /* batchnorm6.running_mean[32] */
 		const float *x2 = m->state_f + 78304; /* batchnorm6.running_var[32] */
 		float *y = m->arena + 11011456;
-		float *scratch = m->arena + 9109760;
+		float *scratch = m->arena + 8912896;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;
@@ -2589,13 +2592,13 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %64 bn_stats_epi [3,64] <- %59, %62, %63  (models/cifar_resnet8.lua:23) */
+	/* %64 bn_stats [3,64] <- %59, %62, %63  (models/cifar_resnet8.lua:23) */
 	{
 		const float *x0 = m->arena + 9961472; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78336; /* batchnorm7.running_mean[64] */
 		const float *x2 = m->state_f + 78400; /* batchnorm7.running_var[64] */
 		float *y = m->arena + 11010688;
-		float *scratch = m->arena + 5363072;
+		float *scratch = m->arena + 5242880;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;
@@ -2645,13 +2648,13 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %73 bn_stats_epi [3,64] <- %68, %71, %72  (models/cifar_resnet8.lua:24) */
+	/* %73 bn_stats [3,64] <- %68, %71, %72  (models/cifar_resnet8.lua:24) */
 	{
 		const float *x0 = m->arena + 5242880; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78464; /* batchnorm8.running_mean[64] */
 		const float *x2 = m->state_f + 78528; /* batchnorm8.running_var[64] */
 		float *y = m->arena + 11010880;
-		float *scratch = m->arena + 5597568;
+		float *scratch = m->arena + 5505024;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;
@@ -2701,13 +2704,13 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %82 bn_stats_epi [3,64] <- %77, %80, %81  (models/cifar_resnet8.lua:26) */
+	/* %82 bn_stats [3,64] <- %77, %80, %81  (models/cifar_resnet8.lua:26) */
 	{
 		const float *x0 = m->arena + 8912896; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78592; /* batchnorm9.running_mean[64] */
 		const float *x2 = m->state_f + 78656; /* batchnorm9.running_var[64] */
 		float *y = m->arena + 11011072;
-		float *scratch = m->arena + 9273600;
+		float *scratch = m->arena + 9175040;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;

@@ -442,6 +442,7 @@ NN_KERNEL void nn_dot_tile(int K, const float *a, long lda, const float *b,
  * element of C is summed by one thread, in k order.  A product with at
  * most 12 columns and both operands along k takes nn_dot_tile instead:
  * the panel would leave most of a tile's lanes empty. */
+#define NN_KSMALL 64            /* B read in place up to this many rows */
 NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
                        int ta, const float *B, int ldb, int tb, float *C,
                        int ldc, float *scratch)
@@ -480,17 +481,29 @@ NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
 		npanel = (N + NN_NR - 1) / NN_NR, nrow = (M + NN_MR - 1) / NN_MR;
 		ngroup = (nrow + NN_IG - 1) / NN_IG;
 	}
+	/* With few rows (K ≤ NN_KSMALL, a weight gradient's batch), B's whole
+	 * panels are read in place, row k at B + k·ldb + j: packing them would
+	 * copy as many floats as the product reads, for panels that stay in
+	 * L1 anyway.  A last, narrower panel is packed, since the tile loads
+	 * whole vectors.  The same FMAs in the same order: the same bits. */
 	long cj = flags & NN_TC ? ldc : 1;   /* C's stride from column to column */
+	int inplace = !tb && K <= NN_KSMALL, off[NN_KSMALL];
+	for (int k = 0; inplace && k < K; k++)
+		off[k] = k * ldb;
 	NN_OMP("omp parallel for schedule(static) if(par)")
 	for (int jb = 0; jb < npanel; jb++)
-		nn_pack_panel(N, K, B, ldb, tb, jb * NN_NR, scratch + (long)jb * NN_NR * K);
+		if (!inplace || (jb + 1) * NN_NR > N)
+			nn_pack_panel(N, K, B, ldb, tb, jb * NN_NR,
+			              scratch + (long)jb * NN_NR * K);
 	NN_OMP("omp parallel for collapse(2) schedule(static) if(par)")
 	for (int jb = 0; jb < npanel; jb++)
 		for (int g = 0; g < ngroup; g++) {
 			int j = jb * NN_NR, nr = N - j < NN_NR ? N - j : NN_NR;
 			int ib1 = (g + 1) * NN_IG < nrow ? (g + 1) * NN_IG : nrow;
-			nn_panel_rows(M, K, A, rs, NULL, ks, scratch + (long)j * K, NULL,
-			              C + j * cj, ldc, nr, g * NN_IG, ib1, flags);
+			int rows = inplace && nr == NN_NR;
+			nn_panel_rows(M, K, A, rs, NULL, ks, rows ? B + j : scratch +
+			              (long)j * K, rows ? off : NULL, C + j * cj, ldc, nr,
+			              g * NN_IG, ib1, flags);
 		}
 }
 
@@ -1141,8 +1154,7 @@ NN_KERNEL double nn_sum_sqdev(const float *x, long n, float mean)
 /* Batch norm's statistics a plane at a time (ops/norm.c): m[0] = Σ x,
  * m[1] = Σ (x − the plane's mean)², the second pass over the plane while
  * it is in cache.  The squares are about the float nearest the mean, mf;
- * Σ (x − mean)² = Σ (x − mf)² − n·(mean − mf)².  A conv's epilogue calls
- * it on each output plane it has just written (fusion conv_stats). */
+ * Σ (x − mean)² = Σ (x − mf)² − n·(mean − mf)². */
 NN_KERNEL void nn_plane_moments(const float *x, long n, double *m)
 {
 	const double sum = nn_sum(x, n), mean = sum / (double)n;
@@ -1440,16 +1452,16 @@ static const struct {
 	double flops, bytes;
 } nn_prof_node[] = {
 	{3, 0, 16, "conv2d", 28901376, 6624384},
-	{8, 0, 16, "bn_stats_epi", 96, 640},
+	{8, 0, 16, "bn_stats", 6422528, 6423168},
 	{10, 0, 16, "bn_relu", 6422528, 12845696},
 	{12, 0, 17, "conv2d", 924844032, 12881920},
-	{17, 0, 17, "bn_stats_epi", 96, 640},
+	{17, 0, 17, "bn_stats", 6422528, 6423168},
 	{19, 0, 17, "bn_relu_pool", 8028160, 8028800},
 	{21, 0, 18, "conv2d", 462422016, 4890624},
-	{26, 0, 18, "bn_stats_epi", 192, 1280},
+	{26, 0, 18, "bn_stats", 3211264, 3212544},
 	{28, 0, 18, "bn_relu", 3211264, 6423808},
 	{30, 0, 19, "conv2d", 924844032, 6569984},
-	{35, 0, 19, "bn_stats_epi", 192, 1280},
+	{35, 0, 19, "bn_stats", 3211264, 3212544},
 	{37, 0, 19, "bn_relu_pool", 4014080, 4015360},
 	{40, 0, 20, "matmul", 4014080, 930816},
 	{42, 0, 20, "bias_add", 0, 5160},
@@ -1508,7 +1520,6 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; planes */
-		double *mom = (double *)(void *)(m->arena + 1605632);  /* [64,32,2]: %8's, the output planes' moments */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -1522,12 +1533,11 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 					for (int oh = 0; oh < 28; oh++)
 						for (int ow = 0; ow < 28; ow++)
 							yc[oh*28 + ow] = yw[oh*30 + ow];
-					nn_plane_moments(yc, 784, mom + ((long)b*32 + oc)*2);
 				}
 			}
 		NN_PROF_END(3);
 	}
-	/* %8 bn_stats_epi [3,32] <- %3, %6, %7  (models/mnist_cnn_bn.lua:16) */
+	/* %8 bn_stats [3,32] <- %3, %6, %7  (models/mnist_cnn_bn.lua:16) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
@@ -1537,8 +1547,10 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		float *scratch = m->arena + 1605632;
 		(void)x1;
 		(void)x2;
-		/* training: the batch's statistics from the moments of its planes, which %3's epilogue left in scratch */
-		(void)x0;
+		/* training: the batch's statistics from the moments of its planes */
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 2048; bc++)
+			nn_plane_moments(x0 + bc*784, 784, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 32, 784, 1e-05, y);
 		NN_PROF_END(8);
 	}
@@ -1567,7 +1579,6 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 3211264;
 		float *scratch = m->arena + 4816896;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
-		double *mom = (double *)(void *)(m->arena + 5262720);  /* [64,32,2]: %17's, the output planes' moments */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[288];  /* row (c,kh,kw) of B in the padded input */
@@ -1583,24 +1594,24 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 					nn_panel_rows(32, 288, x1, 288, NULL, 1, xpad + p0, off, yw + p0, 840,
 					              840 - p0 < NN_NR ? 840 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
 				nn_unpad_output(yw, &cv, 32, y + (long)b*25088);
-				for (int j = 0; j < 32; j++)
-					nn_plane_moments(y + (long)b*25088 + (long)j*784, 784, mom + ((long)b*32 + j)*2);
 			}
 		}
 		NN_PROF_END(12);
 	}
-	/* %17 bn_stats_epi [3,32] <- %12, %15, %16  (models/mnist_cnn_bn.lua:17) */
+	/* %17 bn_stats [3,32] <- %12, %15, %16  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 96624; /* batchnorm2.running_mean[32] */
 		const float *x2 = m->state_f + 96656; /* batchnorm2.running_var[32] */
 		float *y = m->arena + 8971744;
-		float *scratch = m->arena + 5262720;
+		float *scratch = m->arena + 4816896;
 		(void)x1;
 		(void)x2;
-		/* training: the batch's statistics from the moments of its planes, which %12's epilogue left in scratch */
-		(void)x0;
+		/* training: the batch's statistics from the moments of its planes */
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 2048; bc++)
+			nn_plane_moments(x0 + bc*784, 784, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 32, 784, 1e-05, y);
 		NN_PROF_END(17);
 	}
@@ -1631,7 +1642,6 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 4816896;
 		float *scratch = m->arena + 5619712;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
-		double *mom = (double *)(void *)(m->arena + 5800320);  /* [64,64,2]: %26's, the output planes' moments */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[288];  /* row (c,kh,kw) of B in the padded input */
@@ -1647,24 +1657,24 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 					nn_panel_rows(64, 288, x1, 288, NULL, 1, xpad + p0, off, yw + p0, 224,
 					              224 - p0 < NN_NR ? 224 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
 				nn_unpad_output(yw, &cv, 64, y + (long)b*12544);
-				for (int j = 0; j < 64; j++)
-					nn_plane_moments(y + (long)b*12544 + (long)j*196, 196, mom + ((long)b*64 + j)*2);
 			}
 		}
 		NN_PROF_END(21);
 	}
-	/* %26 bn_stats_epi [3,64] <- %21, %24, %25  (models/mnist_cnn_bn.lua:18) */
+	/* %26 bn_stats [3,64] <- %21, %24, %25  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4816896; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 96688; /* batchnorm3.running_mean[64] */
 		const float *x2 = m->state_f + 96752; /* batchnorm3.running_var[64] */
 		float *y = m->arena + 8971264;
-		float *scratch = m->arena + 5800320;
+		float *scratch = m->arena + 5619712;
 		(void)x1;
 		(void)x2;
-		/* training: the batch's statistics from the moments of its planes, which %21's epilogue left in scratch */
-		(void)x0;
+		/* training: the batch's statistics from the moments of its planes */
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 4096; bc++)
+			nn_plane_moments(x0 + bc*196, 196, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 64, 196, 1e-05, y);
 		NN_PROF_END(26);
 	}
@@ -1693,7 +1703,6 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 6422528;
 		float *scratch = m->arena + 7225344;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
-		double *mom = (double *)(void *)(m->arena + 7471488);  /* [64,64,2]: %35's, the output planes' moments */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
 		int off[576];  /* row (c,kh,kw) of B in the padded input */
@@ -1709,24 +1718,24 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 					nn_panel_rows(64, 576, x1, 576, NULL, 1, xpad + p0, off, yw + p0, 224,
 					              224 - p0 < NN_NR ? 224 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
 				nn_unpad_output(yw, &cv, 64, y + (long)b*12544);
-				for (int j = 0; j < 64; j++)
-					nn_plane_moments(y + (long)b*12544 + (long)j*196, 196, mom + ((long)b*64 + j)*2);
 			}
 		}
 		NN_PROF_END(30);
 	}
-	/* %35 bn_stats_epi [3,64] <- %30, %33, %34  (models/mnist_cnn_bn.lua:19) */
+	/* %35 bn_stats [3,64] <- %30, %33, %34  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6422528; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 96816; /* batchnorm4.running_mean[64] */
 		const float *x2 = m->state_f + 96880; /* batchnorm4.running_var[64] */
 		float *y = m->arena + 8971456;
-		float *scratch = m->arena + 7471488;
+		float *scratch = m->arena + 7225344;
 		(void)x1;
 		(void)x2;
-		/* training: the batch's statistics from the moments of its planes, which %30's epilogue left in scratch */
-		(void)x0;
+		/* training: the batch's statistics from the moments of its planes */
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 4096; bc++)
+			nn_plane_moments(x0 + bc*196, 196, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 64, 196, 1e-05, y);
 		NN_PROF_END(35);
 	}
@@ -1825,7 +1834,7 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 				}
 			}
 	}
-	/* %8 bn_stats_epi [3,32] <- %3, %6, %7  (models/mnist_cnn_bn.lua:16) */
+	/* %8 bn_stats [3,32] <- %3, %6, %7  (models/mnist_cnn_bn.lua:16) */
 	{
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 96560; /* batchnorm1.running_mean[32] */
@@ -1881,13 +1890,13 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %17 bn_stats_epi [3,32] <- %12, %15, %16  (models/mnist_cnn_bn.lua:17) */
+	/* %17 bn_stats [3,32] <- %12, %15, %16  (models/mnist_cnn_bn.lua:17) */
 	{
 		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 96624; /* batchnorm2.running_mean[32] */
 		const float *x2 = m->state_f + 96656; /* batchnorm2.running_var[32] */
 		float *y = m->arena + 8971744;
-		float *scratch = m->arena + 5262720;
+		float *scratch = m->arena + 4816896;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;
@@ -1939,13 +1948,13 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %26 bn_stats_epi [3,64] <- %21, %24, %25  (models/mnist_cnn_bn.lua:18) */
+	/* %26 bn_stats [3,64] <- %21, %24, %25  (models/mnist_cnn_bn.lua:18) */
 	{
 		const float *x0 = m->arena + 4816896; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 96688; /* batchnorm3.running_mean[64] */
 		const float *x2 = m->state_f + 96752; /* batchnorm3.running_var[64] */
 		float *y = m->arena + 8971264;
-		float *scratch = m->arena + 5800320;
+		float *scratch = m->arena + 5619712;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;
@@ -1995,13 +2004,13 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %35 bn_stats_epi [3,64] <- %30, %33, %34  (models/mnist_cnn_bn.lua:19) */
+	/* %35 bn_stats [3,64] <- %30, %33, %34  (models/mnist_cnn_bn.lua:19) */
 	{
 		const float *x0 = m->arena + 6422528; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 96816; /* batchnorm4.running_mean[64] */
 		const float *x2 = m->state_f + 96880; /* batchnorm4.running_var[64] */
 		float *y = m->arena + 8971456;
-		float *scratch = m->arena + 7471488;
+		float *scratch = m->arena + 7225344;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;

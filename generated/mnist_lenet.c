@@ -442,6 +442,7 @@ NN_KERNEL void nn_dot_tile(int K, const float *a, long lda, const float *b,
  * element of C is summed by one thread, in k order.  A product with at
  * most 12 columns and both operands along k takes nn_dot_tile instead:
  * the panel would leave most of a tile's lanes empty. */
+#define NN_KSMALL 64            /* B read in place up to this many rows */
 NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
                        int ta, const float *B, int ldb, int tb, float *C,
                        int ldc, float *scratch)
@@ -480,17 +481,29 @@ NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
 		npanel = (N + NN_NR - 1) / NN_NR, nrow = (M + NN_MR - 1) / NN_MR;
 		ngroup = (nrow + NN_IG - 1) / NN_IG;
 	}
+	/* With few rows (K ≤ NN_KSMALL, a weight gradient's batch), B's whole
+	 * panels are read in place, row k at B + k·ldb + j: packing them would
+	 * copy as many floats as the product reads, for panels that stay in
+	 * L1 anyway.  A last, narrower panel is packed, since the tile loads
+	 * whole vectors.  The same FMAs in the same order: the same bits. */
 	long cj = flags & NN_TC ? ldc : 1;   /* C's stride from column to column */
+	int inplace = !tb && K <= NN_KSMALL, off[NN_KSMALL];
+	for (int k = 0; inplace && k < K; k++)
+		off[k] = k * ldb;
 	NN_OMP("omp parallel for schedule(static) if(par)")
 	for (int jb = 0; jb < npanel; jb++)
-		nn_pack_panel(N, K, B, ldb, tb, jb * NN_NR, scratch + (long)jb * NN_NR * K);
+		if (!inplace || (jb + 1) * NN_NR > N)
+			nn_pack_panel(N, K, B, ldb, tb, jb * NN_NR,
+			              scratch + (long)jb * NN_NR * K);
 	NN_OMP("omp parallel for collapse(2) schedule(static) if(par)")
 	for (int jb = 0; jb < npanel; jb++)
 		for (int g = 0; g < ngroup; g++) {
 			int j = jb * NN_NR, nr = N - j < NN_NR ? N - j : NN_NR;
 			int ib1 = (g + 1) * NN_IG < nrow ? (g + 1) * NN_IG : nrow;
-			nn_panel_rows(M, K, A, rs, NULL, ks, scratch + (long)j * K, NULL,
-			              C + j * cj, ldc, nr, g * NN_IG, ib1, flags);
+			int rows = inplace && nr == NN_NR;
+			nn_panel_rows(M, K, A, rs, NULL, ks, rows ? B + j : scratch +
+			              (long)j * K, rows ? off : NULL, C + j * cj, ldc, nr,
+			              g * NN_IG, ib1, flags);
 		}
 }
 
@@ -1141,8 +1154,7 @@ NN_KERNEL double nn_sum_sqdev(const float *x, long n, float mean)
 /* Batch norm's statistics a plane at a time (ops/norm.c): m[0] = Σ x,
  * m[1] = Σ (x − the plane's mean)², the second pass over the plane while
  * it is in cache.  The squares are about the float nearest the mean, mf;
- * Σ (x − mean)² = Σ (x − mf)² − n·(mean − mf)².  A conv's epilogue calls
- * it on each output plane it has just written (fusion conv_stats). */
+ * Σ (x − mean)² = Σ (x − mf)² − n·(mean − mf)². */
 NN_KERNEL void nn_plane_moments(const float *x, long n, double *m)
 {
 	const double sum = nn_sum(x, n), mean = sum / (double)n;

@@ -442,6 +442,7 @@ NN_KERNEL void nn_dot_tile(int K, const float *a, long lda, const float *b,
  * element of C is summed by one thread, in k order.  A product with at
  * most 12 columns and both operands along k takes nn_dot_tile instead:
  * the panel would leave most of a tile's lanes empty. */
+#define NN_KSMALL 64            /* B read in place up to this many rows */
 NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
                        int ta, const float *B, int ldb, int tb, float *C,
                        int ldc, float *scratch)
@@ -480,17 +481,29 @@ NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
 		npanel = (N + NN_NR - 1) / NN_NR, nrow = (M + NN_MR - 1) / NN_MR;
 		ngroup = (nrow + NN_IG - 1) / NN_IG;
 	}
+	/* With few rows (K ≤ NN_KSMALL, a weight gradient's batch), B's whole
+	 * panels are read in place, row k at B + k·ldb + j: packing them would
+	 * copy as many floats as the product reads, for panels that stay in
+	 * L1 anyway.  A last, narrower panel is packed, since the tile loads
+	 * whole vectors.  The same FMAs in the same order: the same bits. */
 	long cj = flags & NN_TC ? ldc : 1;   /* C's stride from column to column */
+	int inplace = !tb && K <= NN_KSMALL, off[NN_KSMALL];
+	for (int k = 0; inplace && k < K; k++)
+		off[k] = k * ldb;
 	NN_OMP("omp parallel for schedule(static) if(par)")
 	for (int jb = 0; jb < npanel; jb++)
-		nn_pack_panel(N, K, B, ldb, tb, jb * NN_NR, scratch + (long)jb * NN_NR * K);
+		if (!inplace || (jb + 1) * NN_NR > N)
+			nn_pack_panel(N, K, B, ldb, tb, jb * NN_NR,
+			              scratch + (long)jb * NN_NR * K);
 	NN_OMP("omp parallel for collapse(2) schedule(static) if(par)")
 	for (int jb = 0; jb < npanel; jb++)
 		for (int g = 0; g < ngroup; g++) {
 			int j = jb * NN_NR, nr = N - j < NN_NR ? N - j : NN_NR;
 			int ib1 = (g + 1) * NN_IG < nrow ? (g + 1) * NN_IG : nrow;
-			nn_panel_rows(M, K, A, rs, NULL, ks, scratch + (long)j * K, NULL,
-			              C + j * cj, ldc, nr, g * NN_IG, ib1, flags);
+			int rows = inplace && nr == NN_NR;
+			nn_panel_rows(M, K, A, rs, NULL, ks, rows ? B + j : scratch +
+			              (long)j * K, rows ? off : NULL, C + j * cj, ldc, nr,
+			              g * NN_IG, ib1, flags);
 		}
 }
 
@@ -1141,8 +1154,7 @@ NN_KERNEL double nn_sum_sqdev(const float *x, long n, float mean)
 /* Batch norm's statistics a plane at a time (ops/norm.c): m[0] = Σ x,
  * m[1] = Σ (x − the plane's mean)², the second pass over the plane while
  * it is in cache.  The squares are about the float nearest the mean, mf;
- * Σ (x − mean)² = Σ (x − mf)² − n·(mean − mf)².  A conv's epilogue calls
- * it on each output plane it has just written (fusion conv_stats). */
+ * Σ (x − mean)² = Σ (x − mf)² − n·(mean − mf)². */
 NN_KERNEL void nn_plane_moments(const float *x, long n, double *m)
 {
 	const double sum = nn_sum(x, n), mean = sum / (double)n;
@@ -1440,39 +1452,39 @@ static const struct {
 	double flops, bytes;
 } nn_prof_node[] = {
 	{3, 0, 27, "conv2d", 28901376, 6624384},
-	{8, 0, 27, "bn_stats_epi", 96, 640},
+	{8, 0, 27, "bn_stats", 6422528, 6423168},
 	{10, 0, 27, "bn_relu", 6422528, 12845696},
 	{12, 0, 11, "conv2d", 28901376, 12846208},
-	{17, 0, 11, "bn_stats_epi", 96, 640},
+	{17, 0, 11, "bn_stats", 6422528, 6423168},
 	{19, 0, 11, "bn_relu", 6422528, 12845696},
 	{21, 0, 11, "conv2d", 102760448, 12849152},
-	{26, 0, 11, "bn_stats_epi", 96, 640},
+	{26, 0, 11, "bn_stats", 6422528, 6423168},
 	{28, 0, 11, "bn_apply", 4816896, 12845696},
 	{29, 0, 15, "ew_act", 3211264, 19267584},
 	{31, 0, 21, "conv2d", 7225344, 8029312},
-	{36, 0, 21, "bn_stats_epi", 96, 640},
+	{36, 0, 21, "bn_stats", 1605632, 1606272},
 	{38, 0, 21, "bn_relu", 1605632, 3211904},
 	{40, 0, 21, "conv2d", 51380224, 4825088},
-	{45, 0, 21, "bn_stats_epi", 192, 1280},
+	{45, 0, 21, "bn_stats", 3211264, 3212544},
 	{47, 0, 21, "bn_relu", 3211264, 6423808},
 	{49, 0, 11, "conv2d", 14450688, 6424832},
-	{54, 0, 11, "bn_stats_epi", 192, 1280},
+	{54, 0, 11, "bn_stats", 3211264, 3212544},
 	{56, 0, 11, "bn_relu", 3211264, 6423808},
 	{58, 0, 11, "conv2d", 102760448, 6438912},
-	{63, 0, 11, "bn_stats_epi", 192, 1280},
+	{63, 0, 11, "bn_stats", 3211264, 3212544},
 	{65, 0, 11, "bn_apply", 2408448, 6423808},
 	{66, 0, 15, "ew_act", 1605632, 9633792},
 	{68, 0, 21, "conv2d", 3612672, 4016384},
-	{73, 0, 21, "bn_stats_epi", 192, 1280},
+	{73, 0, 21, "bn_stats", 802816, 804096},
 	{75, 0, 21, "bn_relu", 802816, 1606912},
 	{77, 0, 21, "conv2d", 51380224, 2441216},
-	{82, 0, 21, "bn_stats_epi", 384, 2560},
+	{82, 0, 21, "bn_stats", 1605632, 1608192},
 	{84, 0, 21, "bn_relu", 1605632, 3213824},
 	{86, 0, 11, "conv2d", 7225344, 3215872},
-	{91, 0, 11, "bn_stats_epi", 384, 2560},
+	{91, 0, 11, "bn_stats", 1605632, 1608192},
 	{93, 0, 11, "bn_relu", 1605632, 3213824},
 	{95, 0, 11, "conv2d", 102760448, 3276800},
-	{100, 0, 11, "bn_stats_epi", 384, 2560},
+	{100, 0, 11, "bn_stats", 1605632, 1608192},
 	{102, 0, 11, "bn_apply", 1204224, 3213824},
 	{103, 0, 15, "ew_act", 802816, 4816896},
 	{104, 0, 33, "global_avgpool", 401408, 1638400},
@@ -1586,7 +1598,6 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 0;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 1 -> 32 channels, 28x28 -> 28x28; planes */
-		double *mom = (double *)(void *)(m->arena + 1605632);  /* [64,32,2]: %8's, the output planes' moments */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -1600,12 +1611,11 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 					for (int oh = 0; oh < 28; oh++)
 						for (int ow = 0; ow < 28; ow++)
 							yc[oh*28 + ow] = yw[oh*30 + ow];
-					nn_plane_moments(yc, 784, mom + ((long)b*32 + oc)*2);
 				}
 			}
 		NN_PROF_END(3);
 	}
-	/* %8 bn_stats_epi [3,32] <- %3, %6, %7  (models/mnist_resnet.lua:27) */
+	/* %8 bn_stats [3,32] <- %3, %6, %7  (models/mnist_resnet.lua:27) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
@@ -1615,8 +1625,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *scratch = m->arena + 1605632;
 		(void)x1;
 		(void)x2;
-		/* training: the batch's statistics from the moments of its planes, which %3's epilogue left in scratch */
-		(void)x0;
+		/* training: the batch's statistics from the moments of its planes */
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 2048; bc++)
+			nn_plane_moments(x0 + bc*784, 784, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 32, 784, 1e-05, y);
 		NN_PROF_END(8);
 	}
@@ -1645,7 +1657,6 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 3211264;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; planes */
-		double *mom = (double *)(void *)(m->arena + 4816896);  /* [64,32,2]: %17's, the output planes' moments */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -1658,11 +1669,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				for (int oh = 0; oh < 28; oh++)
 					for (int ow = 0; ow < 28; ow++)
 						yc[oh*28 + ow] = yw[oh*30 + ow];
-				nn_plane_moments(yc, 784, mom + ((long)b*32 + oc)*2);
 			}
 		NN_PROF_END(12);
 	}
-	/* %17 bn_stats_epi [3,32] <- %12, %15, %16  (models/mnist_resnet.lua:11) */
+	/* %17 bn_stats [3,32] <- %12, %15, %16  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
@@ -1672,8 +1682,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *scratch = m->arena + 4816896;
 		(void)x1;
 		(void)x2;
-		/* training: the batch's statistics from the moments of its planes, which %12's epilogue left in scratch */
-		(void)x0;
+		/* training: the batch's statistics from the moments of its planes */
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 2048; bc++)
+			nn_plane_moments(x0 + bc*784, 784, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 32, 784, 1e-05, y);
 		NN_PROF_END(17);
 	}
@@ -1702,7 +1714,6 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 6422528;
 		float *scratch = m->arena + 8028160;
 		/* y = x * w: a 1x1 conv, 32 -> 32 channels, 28x28 -> 28x28; 1x1: GEMM on x */
-		double *mom = (double *)(void *)(m->arena + 8232960);  /* [64,32,2]: %26's, the output planes' moments */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
@@ -1710,24 +1721,24 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			for (int b = t*8; b < t*8 + 8; b++) {
 				/* y[b] [32,784] = w [32,32] · x[b] [32,784] */
 				nn_gemm(32, 784, 32, x1, 32, 0, x0 + (long)b*25088, 784, 0, y + (long)b*25088, 784, pack);
-				for (int j = 0; j < 32; j++)
-					nn_plane_moments(y + (long)b*25088 + (long)j*784, 784, mom + ((long)b*32 + j)*2);
 			}
 		}
 		NN_PROF_END(21);
 	}
-	/* %26 bn_stats_epi [3,32] <- %21, %24, %25  (models/mnist_resnet.lua:11) */
+	/* %26 bn_stats [3,32] <- %21, %24, %25  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 37872; /* batchnorm3.running_mean[32] */
 		const float *x2 = m->state_f + 37904; /* batchnorm3.running_var[32] */
 		float *y = m->arena + 18779840;
-		float *scratch = m->arena + 8232960;
+		float *scratch = m->arena + 8028160;
 		(void)x1;
 		(void)x2;
-		/* training: the batch's statistics from the moments of its planes, which %21's epilogue left in scratch */
-		(void)x0;
+		/* training: the batch's statistics from the moments of its planes */
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 2048; bc++)
+			nn_plane_moments(x0 + bc*784, 784, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 32, 784, 1e-05, y);
 		NN_PROF_END(26);
 	}
@@ -1766,7 +1777,6 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 15253504;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; planes */
-		double *mom = (double *)(void *)(m->arena + 8028160);  /* [64,32,2]: %36's, the output planes' moments */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -1779,11 +1789,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				for (int oh = 0; oh < 14; oh++)
 					for (int ow = 0; ow < 14; ow++)
 						yc[oh*14 + ow] = yw[oh*2*30 + ow*2];
-				nn_plane_moments(yc, 196, mom + ((long)b*32 + oc)*2);
 			}
 		NN_PROF_END(31);
 	}
-	/* %36 bn_stats_epi [3,32] <- %31, %34, %35  (models/mnist_resnet.lua:21) */
+	/* %36 bn_stats [3,32] <- %31, %34, %35  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 15253504; /* [64,32,14,14] */
@@ -1793,8 +1802,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *scratch = m->arena + 8028160;
 		(void)x1;
 		(void)x2;
-		/* training: the batch's statistics from the moments of its planes, which %31's epilogue left in scratch */
-		(void)x0;
+		/* training: the batch's statistics from the moments of its planes */
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 2048; bc++)
+			nn_plane_moments(x0 + bc*196, 196, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 32, 196, 1e-05, y);
 		NN_PROF_END(36);
 	}
@@ -1823,7 +1834,6 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 8028160;
 		float *scratch = m->arena + 8830976;
 		/* y = x * w: a 1x1 conv, 32 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
-		double *mom = (double *)(void *)(m->arena + 8888320);  /* [64,64,2]: %45's, the output planes' moments */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
@@ -1831,24 +1841,24 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			for (int b = t*8; b < t*8 + 8; b++) {
 				/* y[b] [64,196] = w [64,32] · x[b] [32,196] */
 				nn_gemm(64, 196, 32, x1, 32, 0, x0 + (long)b*6272, 196, 0, y + (long)b*12544, 196, pack);
-				for (int j = 0; j < 64; j++)
-					nn_plane_moments(y + (long)b*12544 + (long)j*196, 196, mom + ((long)b*64 + j)*2);
 			}
 		}
 		NN_PROF_END(40);
 	}
-	/* %45 bn_stats_epi [3,64] <- %40, %43, %44  (models/mnist_resnet.lua:21) */
+	/* %45 bn_stats [3,64] <- %40, %43, %44  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38000; /* batchnorm5.running_mean[64] */
 		const float *x2 = m->state_f + 38064; /* batchnorm5.running_var[64] */
 		float *y = m->arena + 18778880;
-		float *scratch = m->arena + 8888320;
+		float *scratch = m->arena + 8830976;
 		(void)x1;
 		(void)x2;
-		/* training: the batch's statistics from the moments of its planes, which %40's epilogue left in scratch */
-		(void)x0;
+		/* training: the batch's statistics from the moments of its planes */
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 4096; bc++)
+			nn_plane_moments(x0 + bc*196, 196, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 64, 196, 1e-05, y);
 		NN_PROF_END(45);
 	}
@@ -1877,7 +1887,6 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 11239424;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; planes */
-		double *mom = (double *)(void *)(m->arena + 12042240);  /* [64,64,2]: %54's, the output planes' moments */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -1890,11 +1899,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				for (int oh = 0; oh < 14; oh++)
 					for (int ow = 0; ow < 14; ow++)
 						yc[oh*14 + ow] = yw[oh*16 + ow];
-				nn_plane_moments(yc, 196, mom + ((long)b*64 + oc)*2);
 			}
 		NN_PROF_END(49);
 	}
-	/* %54 bn_stats_epi [3,64] <- %49, %52, %53  (models/mnist_resnet.lua:11) */
+	/* %54 bn_stats [3,64] <- %49, %52, %53  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 11239424; /* [64,64,14,14] */
@@ -1904,8 +1912,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *scratch = m->arena + 12042240;
 		(void)x1;
 		(void)x2;
-		/* training: the batch's statistics from the moments of its planes, which %49's epilogue left in scratch */
-		(void)x0;
+		/* training: the batch's statistics from the moments of its planes */
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 4096; bc++)
+			nn_plane_moments(x0 + bc*196, 196, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 64, 196, 1e-05, y);
 		NN_PROF_END(54);
 	}
@@ -1934,7 +1944,6 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 12845056;
 		float *scratch = m->arena + 13647872;
 		/* y = x * w: a 1x1 conv, 64 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
-		double *mom = (double *)(void *)(m->arena + 13762560);  /* [64,64,2]: %63's, the output planes' moments */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
@@ -1942,24 +1951,24 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			for (int b = t*8; b < t*8 + 8; b++) {
 				/* y[b] [64,196] = w [64,64] · x[b] [64,196] */
 				nn_gemm(64, 196, 64, x1, 64, 0, x0 + (long)b*12544, 196, 0, y + (long)b*12544, 196, pack);
-				for (int j = 0; j < 64; j++)
-					nn_plane_moments(y + (long)b*12544 + (long)j*196, 196, mom + ((long)b*64 + j)*2);
 			}
 		}
 		NN_PROF_END(58);
 	}
-	/* %63 bn_stats_epi [3,64] <- %58, %61, %62  (models/mnist_resnet.lua:11) */
+	/* %63 bn_stats [3,64] <- %58, %61, %62  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38256; /* batchnorm7.running_mean[64] */
 		const float *x2 = m->state_f + 38320; /* batchnorm7.running_var[64] */
 		float *y = m->arena + 18779264;
-		float *scratch = m->arena + 13762560;
+		float *scratch = m->arena + 13647872;
 		(void)x1;
 		(void)x2;
-		/* training: the batch's statistics from the moments of its planes, which %58's epilogue left in scratch */
-		(void)x0;
+		/* training: the batch's statistics from the moments of its planes */
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 4096; bc++)
+			nn_plane_moments(x0 + bc*196, 196, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 64, 196, 1e-05, y);
 		NN_PROF_END(63);
 	}
@@ -1998,7 +2007,6 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 18375680;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; planes */
-		double *mom = (double *)(void *)(m->arena + 13647872);  /* [64,64,2]: %73's, the output planes' moments */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -2011,11 +2019,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				for (int oh = 0; oh < 7; oh++)
 					for (int ow = 0; ow < 7; ow++)
 						yc[oh*7 + ow] = yw[oh*2*16 + ow*2];
-				nn_plane_moments(yc, 49, mom + ((long)b*64 + oc)*2);
 			}
 		NN_PROF_END(68);
 	}
-	/* %73 bn_stats_epi [3,64] <- %68, %71, %72  (models/mnist_resnet.lua:21) */
+	/* %73 bn_stats [3,64] <- %68, %71, %72  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18375680; /* [64,64,7,7] */
@@ -2025,8 +2032,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *scratch = m->arena + 13647872;
 		(void)x1;
 		(void)x2;
-		/* training: the batch's statistics from the moments of its planes, which %68's epilogue left in scratch */
-		(void)x0;
+		/* training: the batch's statistics from the moments of its planes */
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 4096; bc++)
+			nn_plane_moments(x0 + bc*49, 49, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 64, 49, 1e-05, y);
 		NN_PROF_END(73);
 	}
@@ -2055,7 +2064,6 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 13647872;
 		float *scratch = m->arena + 14049280;
 		/* y = x * w: a 1x1 conv, 64 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
-		double *mom = (double *)(void *)(m->arena + 14082048);  /* [64,128,2]: %82's, the output planes' moments */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
@@ -2063,24 +2071,24 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			for (int b = t*8; b < t*8 + 8; b++) {
 				/* y[b] [128,49] = w [128,64] · x[b] [64,49] */
 				nn_gemm(128, 49, 64, x1, 64, 0, x0 + (long)b*3136, 49, 0, y + (long)b*6272, 49, pack);
-				for (int j = 0; j < 128; j++)
-					nn_plane_moments(y + (long)b*6272 + (long)j*49, 49, mom + ((long)b*128 + j)*2);
 			}
 		}
 		NN_PROF_END(77);
 	}
-	/* %82 bn_stats_epi [3,128] <- %77, %80, %81  (models/mnist_resnet.lua:21) */
+	/* %82 bn_stats [3,128] <- %77, %80, %81  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13647872; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 38512; /* batchnorm9.running_mean[128] */
 		const float *x2 = m->state_f + 38640; /* batchnorm9.running_var[128] */
 		float *y = m->arena + 18777728;
-		float *scratch = m->arena + 14082048;
+		float *scratch = m->arena + 14049280;
 		(void)x1;
 		(void)x2;
-		/* training: the batch's statistics from the moments of its planes, which %77's epilogue left in scratch */
-		(void)x0;
+		/* training: the batch's statistics from the moments of its planes */
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 8192; bc++)
+			nn_plane_moments(x0 + bc*49, 49, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 128, 49, 1e-05, y);
 		NN_PROF_END(82);
 	}
@@ -2109,7 +2117,6 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 16056320;
 		float *scratch = m->arena + 0;
 		/* y = x * w: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; planes */
-		double *mom = (double *)(void *)(m->arena + 16457728);  /* [64,128,2]: %91's, the output planes' moments */
 		(void)scratch;
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -2122,11 +2129,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				for (int oh = 0; oh < 7; oh++)
 					for (int ow = 0; ow < 7; ow++)
 						yc[oh*7 + ow] = yw[oh*9 + ow];
-				nn_plane_moments(yc, 49, mom + ((long)b*128 + oc)*2);
 			}
 		NN_PROF_END(86);
 	}
-	/* %91 bn_stats_epi [3,128] <- %86, %89, %90  (models/mnist_resnet.lua:11) */
+	/* %91 bn_stats [3,128] <- %86, %89, %90  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16056320; /* [64,128,7,7] */
@@ -2136,8 +2142,10 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *scratch = m->arena + 16457728;
 		(void)x1;
 		(void)x2;
-		/* training: the batch's statistics from the moments of its planes, which %86's epilogue left in scratch */
-		(void)x0;
+		/* training: the batch's statistics from the moments of its planes */
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 8192; bc++)
+			nn_plane_moments(x0 + bc*49, 49, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 128, 49, 1e-05, y);
 		NN_PROF_END(91);
 	}
@@ -2166,7 +2174,6 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		float *y = m->arena + 16859136;
 		float *scratch = m->arena + 17260544;
 		/* y = x * w: a 1x1 conv, 128 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
-		double *mom = (double *)(void *)(m->arena + 17326080);  /* [64,128,2]: %100's, the output planes' moments */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
@@ -2174,24 +2181,24 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			for (int b = t*8; b < t*8 + 8; b++) {
 				/* y[b] [128,49] = w [128,128] · x[b] [128,49] */
 				nn_gemm(128, 49, 128, x1, 128, 0, x0 + (long)b*6272, 49, 0, y + (long)b*6272, 49, pack);
-				for (int j = 0; j < 128; j++)
-					nn_plane_moments(y + (long)b*6272 + (long)j*49, 49, mom + ((long)b*128 + j)*2);
 			}
 		}
 		NN_PROF_END(95);
 	}
-	/* %100 bn_stats_epi [3,128] <- %95, %98, %99  (models/mnist_resnet.lua:11) */
+	/* %100 bn_stats [3,128] <- %95, %98, %99  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 39024; /* batchnorm11.running_mean[128] */
 		const float *x2 = m->state_f + 39152; /* batchnorm11.running_var[128] */
 		float *y = m->arena + 18778496;
-		float *scratch = m->arena + 17326080;
+		float *scratch = m->arena + 17260544;
 		(void)x1;
 		(void)x2;
-		/* training: the batch's statistics from the moments of its planes, which %95's epilogue left in scratch */
-		(void)x0;
+		/* training: the batch's statistics from the moments of its planes */
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 8192; bc++)
+			nn_plane_moments(x0 + bc*49, 49, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 128, 49, 1e-05, y);
 		NN_PROF_END(100);
 	}
@@ -2313,7 +2320,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 				}
 			}
 	}
-	/* %8 bn_stats_epi [3,32] <- %3, %6, %7  (models/mnist_resnet.lua:27) */
+	/* %8 bn_stats [3,32] <- %3, %6, %7  (models/mnist_resnet.lua:27) */
 	{
 		const float *x0 = m->arena + 0; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 37744; /* batchnorm1.running_mean[32] */
@@ -2365,7 +2372,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 						yc[oh*28 + ow] = yw[oh*30 + ow];
 			}
 	}
-	/* %17 bn_stats_epi [3,32] <- %12, %15, %16  (models/mnist_resnet.lua:11) */
+	/* %17 bn_stats [3,32] <- %12, %15, %16  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 37808; /* batchnorm2.running_mean[32] */
@@ -2413,13 +2420,13 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %26 bn_stats_epi [3,32] <- %21, %24, %25  (models/mnist_resnet.lua:11) */
+	/* %26 bn_stats [3,32] <- %21, %24, %25  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
 		const float *x1 = m->state_f + 37872; /* batchnorm3.running_mean[32] */
 		const float *x2 = m->state_f + 37904; /* batchnorm3.running_var[32] */
 		float *y = m->arena + 18779840;
-		float *scratch = m->arena + 8232960;
+		float *scratch = m->arena + 8028160;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;
@@ -2473,7 +2480,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 						yc[oh*14 + ow] = yw[oh*2*30 + ow*2];
 			}
 	}
-	/* %36 bn_stats_epi [3,32] <- %31, %34, %35  (models/mnist_resnet.lua:21) */
+	/* %36 bn_stats [3,32] <- %31, %34, %35  (models/mnist_resnet.lua:21) */
 	{
 		const float *x0 = m->arena + 15253504; /* [64,32,14,14] */
 		const float *x1 = m->state_f + 37936; /* batchnorm4.running_mean[32] */
@@ -2521,13 +2528,13 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %45 bn_stats_epi [3,64] <- %40, %43, %44  (models/mnist_resnet.lua:21) */
+	/* %45 bn_stats [3,64] <- %40, %43, %44  (models/mnist_resnet.lua:21) */
 	{
 		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38000; /* batchnorm5.running_mean[64] */
 		const float *x2 = m->state_f + 38064; /* batchnorm5.running_var[64] */
 		float *y = m->arena + 18778880;
-		float *scratch = m->arena + 8888320;
+		float *scratch = m->arena + 8830976;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;
@@ -2573,7 +2580,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 						yc[oh*14 + ow] = yw[oh*16 + ow];
 			}
 	}
-	/* %54 bn_stats_epi [3,64] <- %49, %52, %53  (models/mnist_resnet.lua:11) */
+	/* %54 bn_stats [3,64] <- %49, %52, %53  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 11239424; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38128; /* batchnorm6.running_mean[64] */
@@ -2621,13 +2628,13 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %63 bn_stats_epi [3,64] <- %58, %61, %62  (models/mnist_resnet.lua:11) */
+	/* %63 bn_stats [3,64] <- %58, %61, %62  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38256; /* batchnorm7.running_mean[64] */
 		const float *x2 = m->state_f + 38320; /* batchnorm7.running_var[64] */
 		float *y = m->arena + 18779264;
-		float *scratch = m->arena + 13762560;
+		float *scratch = m->arena + 13647872;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;
@@ -2681,7 +2688,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 						yc[oh*7 + ow] = yw[oh*2*16 + ow*2];
 			}
 	}
-	/* %73 bn_stats_epi [3,64] <- %68, %71, %72  (models/mnist_resnet.lua:21) */
+	/* %73 bn_stats [3,64] <- %68, %71, %72  (models/mnist_resnet.lua:21) */
 	{
 		const float *x0 = m->arena + 18375680; /* [64,64,7,7] */
 		const float *x1 = m->state_f + 38384; /* batchnorm8.running_mean[64] */
@@ -2729,13 +2736,13 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %82 bn_stats_epi [3,128] <- %77, %80, %81  (models/mnist_resnet.lua:21) */
+	/* %82 bn_stats [3,128] <- %77, %80, %81  (models/mnist_resnet.lua:21) */
 	{
 		const float *x0 = m->arena + 13647872; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 38512; /* batchnorm9.running_mean[128] */
 		const float *x2 = m->state_f + 38640; /* batchnorm9.running_var[128] */
 		float *y = m->arena + 18777728;
-		float *scratch = m->arena + 14082048;
+		float *scratch = m->arena + 14049280;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;
@@ -2781,7 +2788,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 						yc[oh*7 + ow] = yw[oh*9 + ow];
 			}
 	}
-	/* %91 bn_stats_epi [3,128] <- %86, %89, %90  (models/mnist_resnet.lua:11) */
+	/* %91 bn_stats [3,128] <- %86, %89, %90  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 16056320; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 38768; /* batchnorm10.running_mean[128] */
@@ -2829,13 +2836,13 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %100 bn_stats_epi [3,128] <- %95, %98, %99  (models/mnist_resnet.lua:11) */
+	/* %100 bn_stats [3,128] <- %95, %98, %99  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 39024; /* batchnorm11.running_mean[128] */
 		const float *x2 = m->state_f + 39152; /* batchnorm11.running_var[128] */
 		float *y = m->arena + 18778496;
-		float *scratch = m->arena + 17326080;
+		float *scratch = m->arena + 17260544;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;

@@ -10,8 +10,7 @@
  * plan() it is checked here, on live ranges computed afresh from the
  * schedule, apart from plan's own plan_check:
  *   (a) no two arena tensors or scratches live at one step share a float,
- *       but for (b); an OT_EPILOGUE op's scratch (bn_stats_epi here) is
- *       live from the step of its input 0's producer, which fills it;
+ *       but for (b);
  *   (b) a pair that does is an OT_ELEMWISE | OT_INPLACE node over the base
  *       of its own input 0, the very same floats, that base read for the
  *       last time at the node's step, and every input of the node on that
@@ -33,10 +32,9 @@
  * ops/concat.c): the same layout. */
 typedef struct { Shape to; } ReshapeAttr;
 typedef struct { int off, len; } SliceAttr;
-typedef struct { double momentum, eps; } NormAttr;   /* ops/norm.c */
 
 static int pass, fail;
-static long ngraph, ntensor, nscratch, ninplace, nshared, nepilogue;
+static long ngraph, ntensor, nscratch, ninplace, nshared;
 
 static uint64_t rng = 0x9e3779b97f4a7c15u;
 
@@ -155,7 +153,7 @@ static void grow(Ctx *c, int first)
 	Node *xn = c->nodes[x];
 	const Shape *s = &xn->shape;
 	int batched = s->n >= 2 && s->d[0] == BATCH;
-	switch (rnd(11)) {
+	switch (rnd(10)) {
 	case 0: case 1: case 2:
 		add1(c, unary[rnd(NUNARY)], x, NULL);
 		break;
@@ -184,19 +182,6 @@ static void grow(Ctx *c, int first)
 		else if (s->n == 2)
 			to = shape2(s->d[1], s->d[0]);
 		add1(c, &op_reshape, x, reshape_to(c, to));
-		break;
-	}
-	case 10: {         /* batch-norm statistics from x's epilogue: their
-	                      scratch lives from x's step (OT_EPILOGUE) */
-		if (!batched || s->n != 4 || xn->st != ST_ARENA || ir_epilogue(c, xn))
-			break;
-		NormAttr *a = ctx_alloc(c, sizeof *a);
-		a->momentum = 0.1;
-		a->eps = 1e-5;
-		int in[3] = {x, source(c, &op_param, ST_STATE, (Shape){1, {s->d[1]}}),
-		             source(c, &op_param, ST_STATE, (Shape){1, {s->d[1]}})};
-		add(c, &op_bn_stats_epi, in, 3, a, PH_FWD);
-		nepilogue++;
 		break;
 	}
 	case 8:            /* concat with itself or another of its shape */
@@ -334,12 +319,9 @@ static int check(Ctx *c)
 			naive += sp[nsp - 1].size;
 			ntensor++;
 		}
-		if (n->op->scratch) {   /* an epilogue's: from its producer's step */
-			int from = n->op->traits & OT_EPILOGUE ? step[n->in[0]] : k;
-			bad += !expect(from >= 0 && from <= k, "epilogue", c,
-			               "%%%d's scratch opens at step %d", n->id, from);
+		if (n->op->scratch) {
 			sp[nsp++] = (Span){n->scratch_off, round16(n->op->scratch(c, n)),
-			                   from, k, n, 0};
+			                   k, k, n, 0};
 			naive += sp[nsp - 1].size;
 			nscratch++;
 		}
@@ -494,12 +476,10 @@ int main(int argc, char **argv)
 		plan_and_check(c);
 		ctx_free(c);
 	}
-	printf("checked %ld graphs: %ld tensors, %ld scratches (%ld opened by "
-	       "a producer's epilogue), %ld pairs live together sharing floats, "
-	       "%ld of them in place as allowed\n", ngraph, ntensor, nscratch,
-	       nepilogue, nshared, ninplace);
+	printf("checked %ld graphs: %ld tensors, %ld scratches, %ld pairs live "
+	       "together sharing floats, %ld of them in place as allowed\n",
+	       ngraph, ntensor, nscratch, nshared, ninplace);
 	ok(ninplace > 0, "the random graphs wrote some tensors in place");
-	ok(nepilogue > 0, "the random graphs had epilogue scratches");
 	printf("plan: %d passed, %d failed\n", pass, fail);
 	return fail != 0;
 }

@@ -1136,8 +1136,7 @@ NN_KERNEL double nn_sum_sqdev(const float *x, long n, float mean)
 /* Batch norm's statistics a plane at a time (ops/norm.c): m[0] = Σ x,
  * m[1] = Σ (x − the plane's mean)², the second pass over the plane while
  * it is in cache.  The squares are about the float nearest the mean, mf;
- * Σ (x − mean)² = Σ (x − mf)² − n·(mean − mf)².  A conv's epilogue calls
- * it on each output plane it has just written (fusion conv_stats). */
+ * Σ (x − mean)² = Σ (x − mf)² − n·(mean − mf)². */
 NN_KERNEL void nn_plane_moments(const float *x, long n, double *m)
 {
 	const double sum = nn_sum(x, n), mean = sum / (double)n;

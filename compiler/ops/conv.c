@@ -24,7 +24,6 @@
  * so results do not depend on the thread count.
  */
 #include <stddef.h>
-#include <string.h>
 
 #include "../nncc.h"
 
@@ -44,8 +43,6 @@ typedef struct Geo {
 	int Cg, Og;        /* input and output channels per group */
 	int KK;            /* Cg·k·k: the length of a weight row and of a column */
 	long HW, OHW;
-	int moments;       /* forward: an epilogue takes each output plane's
-	                      moments into `mom` (fusion conv_stats) */
 } Geo;
 
 enum {
@@ -86,7 +83,6 @@ static Geo geo(Ctx *c, const ConvAttr *a, const Shape *x, int O)
 	g.KK = g.Cg * g.k * g.k;
 	g.HW = (long)g.H * g.W;
 	g.OHW = (long)g.OH * g.OW;
-	g.moments = 0;
 	return g;
 }
 
@@ -302,31 +298,6 @@ static const char *w_at(Ctx *c, const Geo *g, const char *t)
 	                              (long)g->Og * g->KK) : t;
 }
 
-/* The first output channel of group g: "g*Og", or "0". */
-static const char *group_first(Ctx *c, const Geo *g)
-{
-	return g->G > 1 ? ctx_sprintf(c, "g*%d", g->Og) : "0";
-}
-
-/* The epilogue of fusion conv_stats: the moments (nn_plane_moments) of
- * the n output planes from `planes` just written, output channels
- * `first`… of sample b, into mom [B,O,2], while they are in cache. */
-static void emit_moments(Emit *e, const Geo *g, const char *planes,
-                         const char *first, int n)
-{
-	if (!g->moments)
-		return;
-	if (n == 1) {
-		emit_line(e, "nn_plane_moments(%s, %ld, mom + ((long)b*%d + %s)*2);",
-		          planes, g->OHW, g->O, first);
-		return;
-	}
-	emit_line(e, "for (int j = 0; j < %d; j++)", n);
-	emit_line(e, "\tnn_plane_moments(%s + (long)j*%ld, %ld, mom + ((long)b*%d "
-	             "+ %s)*2);", planes, g->OHW, g->OHW, g->O, strcmp(first, "0")
-	          ? ctx_sprintf(e->c, "%s + j", first) : "j");
-}
-
 /* The first input channel of output channel o's group, or NULL with one
  * group. */
 static const char *group_channel(Ctx *c, const Geo *g)
@@ -514,7 +485,6 @@ static void conv2d_emit_dw(Emit *e, const Geo *g)
 	emit_line(e, "\tfor (int ow = 0; ow < %d; ow++)", g->OW);
 	emit_line(e, "\t\tyc[oh*%d + ow] = yw[%s*%d + %s];", g->OW,
 	          times(e->c, "oh", g->S), d.Wp, times(e->c, "ow", g->S));
-	emit_moments(e, g, "yc", "oc", 1);
 	dw_close_outputs(e, g);
 	dw_close(e);
 }
@@ -729,7 +699,6 @@ static void conv2d_emit_direct(Emit *e, const Geo *g)
 	emit_line(e, "\tyr[ow] += wk * xr[%s];", in_coord(c, g, "ow", "kw"));
 	close_block(e);
 	close_taps(e, lv);
-	emit_moments(e, g, "yo", "o", 1);
 	e->indent -= 2;
 	emit_line(e, "\t}");
 }
@@ -956,8 +925,6 @@ static void emit_shift(Emit *e, const Geo *g, Role role)
 	             "%s, 0);", wide, wide, row_tiles(c, t.M));
 	emit_line(e, "nn_unpad_output(yw, &cv, %d, %s);", t.M, role == ROLE_FWD ?
 	          y_at(c, g, "y") : x_at(c, g, "y"));
-	if (role == ROLE_FWD)
-		emit_moments(e, g, y_at(c, g, "y"), group_first(c, g), g->Og);
 	close_samples(e, g);
 	close_chunks(e, &s);
 }
@@ -982,7 +949,6 @@ static void conv2d_emit_gemm(Emit *e, const Geo *g)
 		emit_line(e, "nn_gemm(%d, %ld, %d, %s, %d, 0, %s, %ld, 0, %s, %ld, "
 		             "pack);", g->Og, g->OHW, g->Cg, w_at(c, g, "x1"), g->Cg,
 		          x_at(c, g, "x0"), g->HW, y_at(c, g, "y"), g->OHW);
-		emit_moments(e, g, y_at(c, g, "y"), group_first(c, g), g->Og);
 	} else {
 		emit_line(e, "const float *xg = %s;  /* [%d,%d,%d] */",
 		          x_at(c, g, "x0"), g->Cg, g->H, g->W);
@@ -999,7 +965,6 @@ static void conv2d_emit_gemm(Emit *e, const Geo *g)
 		             "0, %s, 0);", g->Og, g->KK, w_at(c, g, "x1"), g->KK,
 		          g->OHW, row_tiles(c, g->Og));
 		close_block(e);
-		emit_moments(e, g, "yg", group_first(c, g), g->Og);
 	}
 	close_samples(e, g);
 	close_chunks(e, &s);
@@ -1009,13 +974,6 @@ static void conv2d_emit(Emit *e, Node *n)
 {
 	Geo g = node_geo(e->c, n);
 	emit_header(e, &g, ROLE_FWD, "y = x * w");
-	const Node *st = e->eval ? NULL : ir_epilogue(e->c, n);
-	if (st) {
-		g.moments = 1;
-		emit_line(e, "double *mom = (double *)(void *)(m->arena + %ld);  "
-		             "/* [%d,%d,2]: %%%d's, the output planes' moments */",
-		          st->scratch_off, g.B, g.O, st->id);
-	}
 	if (depthwise(&g, ROLE_FWD))
 		conv2d_emit_dw(e, &g);
 	else if (conv_kernel(&g) == CK_DIRECT)

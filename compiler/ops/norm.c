@@ -33,9 +33,8 @@
  *
  * bn_stats of [B,C,H,W] reduces plane by plane: each plane's Σx and
  * Σ(x − its mean)², the second pass from cache (nn_plane_moments), then
- * per channel the planes combined in sample order (nn_bn_moments).  With
- * fusion conv_stats the conv producing x takes those moments in its
- * epilogue, into the scratch of bn_stats_epi, which only combines them.
+ * per channel the planes combined in sample order (nn_bn_moments): one
+ * pass over x from memory.
  *
  * Statistics are accumulated in double, each in one fixed order, so the
  * results do not depend on the thread count.
@@ -164,9 +163,7 @@ static long bn_stats_scratch(Ctx *c, Node *n)
 	return by_planes(c, n) ? plane_reduce_scratch(c, in_node(c, n, 0), 2) : 0;
 }
 
-/* The statistics of x; `epi`: its planes' moments are in scratch already,
- * left there by the producer's epilogue (bn_stats_epi). */
-static void stats_emit(Emit *e, Node *n, int epi)
+static void bn_stats_emit(Emit *e, Node *n)
 {
 	const NormAttr *a = n->attr;
 	Split s = split_of(e, in_node(e->c, n, 0));
@@ -186,19 +183,12 @@ static void stats_emit(Emit *e, Node *n, int epi)
 	emit_line(e, "(void)x1;");
 	emit_line(e, "(void)x2;");
 	if (by_planes(e->c, n)) {
-		if (epi) {
-			emit_line(e, "/* training: the batch's statistics from the "
-			             "moments of its planes, which %%%d's epilogue "
-			             "left in scratch */", n->in[0]);
-			emit_line(e, "(void)x0;");
-		} else {
-			emit_line(e, "/* training: the batch's statistics from the "
-			             "moments of its planes */");
-			par_for(e, s.n * C);
-			emit_line(e, "for (long bc = 0; bc < %ld; bc++)", s.outer * C);
-			emit_line(e, "\tnn_plane_moments(x0 + bc*%ld, %ld, (double *)"
-			             "(void *)scratch + bc*2);", s.inner, s.inner);
-		}
+		emit_line(e, "/* training: the batch's statistics from the "
+		             "moments of its planes */");
+		par_for(e, s.n * C);
+		emit_line(e, "for (long bc = 0; bc < %ld; bc++)", s.outer * C);
+		emit_line(e, "\tnn_plane_moments(x0 + bc*%ld, %ld, (double *)"
+		             "(void *)scratch + bc*2);", s.inner, s.inner);
 		emit_line(e, "nn_bn_moments((const double *)(void *)scratch, %ld, "
 		             "%d, %ld, %s, y);", s.outer, C, s.inner,
 		          cdouble(e->c, a->eps));
@@ -229,15 +219,6 @@ static void stats_emit(Emit *e, Node *n, int epi)
 	emit_line(e, "}");
 }
 
-static void bn_stats_emit(Emit *e, Node *n)
-{
-	stats_emit(e, n, 0);
-}
-
-static void bn_stats_epi_emit(Emit *e, Node *n)
-{
-	stats_emit(e, n, 1);
-}
 
 static double bn_stats_flops(Ctx *c, Node *n)
 {
@@ -249,20 +230,6 @@ const OpDef op_bn_stats = {
 	.shape = bn_stats_shape, .grad = no_grad, .emit = bn_stats_emit,
 	.scratch = bn_stats_scratch, .flops = bn_stats_flops,
 	.attr_size = sizeof(NormAttr), .print_attr = norm_print,
-};
-
-/* bn_stats with its planes' moments taken by the producer of x, a conv,
- * in its epilogue (fusion conv_stats): x is not read again. */
-static double bn_stats_epi_flops(Ctx *c, Node *n)
-{
-	return (double)node_numel(c, n);
-}
-
-const OpDef op_bn_stats_epi = {
-	.name = "bn_stats_epi", .nin = 3, .traits = OT_FUSED | OT_EPILOGUE,
-	.shape = bn_stats_shape, .grad = no_grad, .emit = bn_stats_epi_emit,
-	.scratch = bn_stats_scratch, .flops = bn_stats_epi_flops,
-	.attr_size = sizeof(NormAttr), .print_attr = norm_print, .unread = 1,
 };
 
 /* ---- batchnorm: y = (x − mean)·istd·γ + β ------------------------------ */

@@ -68,7 +68,7 @@ agrees() {  # lua, name, cc, flags for the other build
 }
 
 names=$("$NNCC" --help | sed -n '/^fusions:/,$p' | awk 'NR > 1 {print $1}')
-check "--help lists fusions" test "$(echo $names)" = "bn_relu bn_relu_pool conv_stats ew_act softmax_ce optim"
+check "--help lists fusions" test "$(echo $names)" = "bn_relu bn_relu_pool ew_act softmax_ce optim"
 check "--fuse=nonsense is an error" bash -c \
 	"! $NNCC tests/fusion/optim.lua --fuse=bn_relu,nonsense --report >/dev/null 2>&1"
 
@@ -91,7 +91,6 @@ done <<'LIST'
 bn_relu bn_relu tests/fusion/bn_relu.lua = bn_relu .*\{bn_apply\+relu\}
 bn_relu bn_relu tests/fusion/bn1d.lua = bn_relu .*\{bn_apply\+relu\}
 bn_relu_pool bn_relu,bn_relu_pool tests/fusion/bn_relu.lua = bn_relu_pool .*\{bn_relu\+maxpool
-conv_stats conv_stats tests/fusion/conv_stats.lua = bn_stats_epi %
 ew_act ew_act tests/fusion/ew_act.lua = ew_act .*\{(bias_add\+(relu|sigmoid|tanh)|add\+relu)\}
 softmax_ce softmax_ce tests/fusion/ce.lua = softmax_ce %
 LIST
@@ -103,15 +102,12 @@ check "optim: one update node per parameter unfused" test "$(nupd --no-fuse)" -e
 check "optim: one update node with --fuse=optim" test "$(nupd --fuse=optim)" -eq 1
 for cc in $compilers; do
 	check "optim: fused = unfused after 20 steps ($cc)" agrees \
-		tests/fusion/optim.lua fz_optim "$cc" --fuse=bn_relu,bn_relu_pool,conv_stats,ew_act,softmax_ce
+		tests/fusion/optim.lua fz_optim "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,softmax_ce
 done
 
 # softmax_ce off: log_softmax, then nll
 check "softmax_ce: --no-fuse makes log_softmax and nll" bash -c \
 	"$NNCC tests/fusion/ce.lua --no-fuse -d fuse --report 2>&1 >/dev/null | grep -q '= nll %[0-9]*, %1 '"
-
-# the conv_stats model: a conv of each of the seven forward kernels
-check "conv_stats: 7 convs fused" test "$("$NNCC" tests/fusion/conv_stats.lua -d fuse --report 2>&1 >/dev/null | grep -c '= bn_stats_epi')" -eq 7
 
 # the ew_act model has each of its four pairs fused
 check "ew_act: 4 pairs fused" test "$("$NNCC" tests/fusion/ew_act.lua -d fuse --report 2>&1 >/dev/null | grep -c '= ew_act')" -eq 4

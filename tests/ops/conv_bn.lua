@@ -1,4 +1,4 @@
--- op test: batch norm after a conv (implicit GEMM), its statistics from the moments the conv's epilogue takes (fusion conv_stats), then a grouped conv
+-- op test: batch norm (statistics plane by plane) after a conv (implicit GEMM), then a grouped conv
 local nn = require "nncc"
 local x = nn.input{"x", 3, 7, 9}
 local t = nn.target{"t", 2, 7, 9}

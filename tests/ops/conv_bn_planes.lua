@@ -1,4 +1,4 @@
--- op test: batch norm after a strided depthwise conv (plane kernels), its statistics from the moments the conv's epilogue takes of each plane (fusion conv_stats), then a 1x1 conv
+-- op test: batch norm (statistics plane by plane, planes of 15 values: vector and tail) after a strided depthwise conv (plane kernels), then a 1x1 conv
 local nn = require "nncc"
 local x = nn.input{"x", 4, 6, 10}
 local t = nn.target{"t", 2, 3, 5}
