@@ -26,7 +26,7 @@ BB=$B/bench
 CC=${CC:-cc}
 PY=${PYTHON_REF:-/usr/bin/python3}
 OPENBLAS_DIR=${OPENBLAS_DIR:-/usr/lib/x86_64-linux-gnu/openblas-openmp}
-CFLAGS_BENCH="-std=c11 -O2 -march=native -fopenmp -D_POSIX_C_SOURCE=200809L"
+CFLAGS_BENCH="-std=c11 -O2 -march=native -fopenmp -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror"
 
 JSON= COMPARE= QUICK=0 ROUNDS=2
 MODELS="mlp_small mlp lenet cnn_bn resnet8"
