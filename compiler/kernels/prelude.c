@@ -931,6 +931,32 @@ NN_KERNEL void nn_dw_wide_grad(const float *xp, const float *dyw, long n,
 		}
 }
 
+/* ---- optimizers (ops/optim.c) ----
+ * y[i] = √y[i] for n ≤ NN_SQB floats.  An update loop around sqrtf stays
+ * scalar under gcc's default -fmath-errno (the call that may set errno
+ * is kept); the vector square root is exact, as sqrtf is: the same bits. */
+#define NN_SQB 256
+NN_KERNEL void nn_sqrt_block(float *y, long n)
+{
+#if defined(NN_AVX512)
+	for (long i = 0; i < n; i += 16) {
+		__mmask16 k = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1);
+		_mm512_mask_storeu_ps(y + i, k,
+		                      _mm512_sqrt_ps(_mm512_maskz_loadu_ps(k, y + i)));
+	}
+#elif defined(NN_AVX2)
+	const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+	for (long i = 0; i < n; i += 8) {
+		__m256i k = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - i)), lane);
+		_mm256_maskstore_ps(y + i, k,
+		                    _mm256_sqrt_ps(_mm256_maskload_ps(y + i, k)));
+	}
+#else
+	for (long i = 0; i < n; i++)
+		y[i] = sqrtf(y[i]);
+#endif
+}
+
 /* ---- reductions (ops/norm.c, bias_grad): sums of a plane in double ----
  * Eight running sums, lane i % 8, added in lane order at the end: a fixed
  * order like one chain's, but eight chains the CPU runs side by side. */

@@ -96,22 +96,31 @@ static void optim_print(Buf *b, const Node *n)
 	buf_printf(b, "%s", o->def->name);
 }
 
-/* The loop head and g, the gradient the rule works on (see the top);
- * coupled: weight_decay is added to it. */
-static void emit_grad(Emit *e, const Node *n, int coupled)
+/* The loop head over i = from … to − 1 (C expressions) and g, the
+ * gradient the rule works on (see the top); coupled: weight_decay is
+ * added to it. */
+static void emit_grad_range(Emit *e, const Node *n, int coupled,
+                            const char *from, const char *to)
 {
 	const Optim *o = n->attr;
 	Ctx *c = e->c;
 	if (o->clip_norm > 0)
 		emit_line(e, "const float scale = x%d[0];  /* clip_norm */",
 		          n->nin - 1);
-	emit_line(e, "NN_IVDEP for (long i = 0; i < %ld; i++) {", emit_numel(e, n, 0));
+	emit_line(e, "NN_IVDEP for (long i = %s; i < %s; i++) {", from, to);
 	emit_line(e, "\tfloat g = %sx1[i];", o->clip_norm > 0 ? "scale*" : "");
 	if (o->l1 != 0)
 		emit_line(e, "\tg += %s*(float)((x0[i] > 0) - (x0[i] < 0));",
 		          cfloat(c, o->l1));
 	if (coupled && o->weight_decay != 0)
 		emit_line(e, "\tg += %s*x0[i];", cfloat(c, o->weight_decay));
+}
+
+/* The same over every element. */
+static void emit_grad(Emit *e, const Node *n, int coupled)
+{
+	emit_grad_range(e, n, coupled, "0", ctx_sprintf(e->c, "%ld",
+	                emit_numel(e, n, 0)));
 }
 
 /* ---- SGD ----------------------------------------------------------------
@@ -237,13 +246,26 @@ static void adam_emit(Emit *e, Node *n)
 	emit_bias_corrections(e, o);
 	emit_line(e, "const float step_size = (float)(lr / bc1);");
 	emit_line(e, "const float bc2_sqrt = (float)sqrt(bc2);");
-	emit_grad(e, n, !o->decoupled);
+	/* a block at a time: the moments, then √v through nn_sqrt_block,
+	 * then the step, each loop free of sqrtf's errno call, which keeps
+	 * gcc from vectorizing a loop around it */
+	long N = emit_numel(e, n, 0);
+	emit_line(e, "for (long i0 = 0; i0 < %ld; i0 += NN_SQB) {", N);
+	e->indent++;
+	emit_line(e, "const long i1 = i0 + NN_SQB < %ld ? i0 + NN_SQB : %ld;", N,
+	          N);
+	emit_line(e, "float den[NN_SQB];  /* v, then √v */");
+	emit_grad_range(e, n, !o->decoupled, "i0", "i1");
 	if (o->weight_decay != 0 && o->decoupled)
 		emit_line(e, "\tx0[i] *= 1 - lr*%s;", cfloat(e->c, o->weight_decay));
 	emit_moments(e, o);
-	emit_line(e, "\tx0[i] -= step_size * %s[i] / (sqrtf(%s[i]) / bc2_sqrt + "
-	             "%s);", state_x(e, o, 0), state_x(e, o, 1),
-	          cfloat(e->c, o->eps));
+	emit_line(e, "\tden[i - i0] = %s[i];", state_x(e, o, 1));
+	emit_line(e, "}");
+	emit_line(e, "nn_sqrt_block(den, i1 - i0);");
+	emit_line(e, "NN_IVDEP for (long i = i0; i < i1; i++)");
+	emit_line(e, "\tx0[i] -= step_size * %s[i] / (den[i - i0] / bc2_sqrt + "
+	             "%s);", state_x(e, o, 0), cfloat(e->c, o->eps));
+	e->indent--;
 	emit_line(e, "}");
 }
 
