@@ -1672,7 +1672,7 @@ static void update(mnist_logreg *m)
 		const float bc2_sqrt = (float)sqrt(bc2);
 		for (long i0 = 0; i0 < 7856; i0 += NN_SQB) {
 			const long i1 = i0 + NN_SQB < 7856 ? i0 + NN_SQB : 7856;
-			float den[NN_SQB];  /* v, then √v */
+			float den[NN_SQB];  /* the roots' arguments, then the roots */
 			NN_IVDEP for (long i = i0; i < i1; i++) {
 				float g = x1[i];
 				x2[i] = 0.899999976f*x2[i] + 0.100000001f*g;
@@ -1680,8 +1680,9 @@ static void update(mnist_logreg *m)
 				den[i - i0] = x3[i];
 			}
 			nn_sqrt_block(den, i1 - i0);
-			NN_IVDEP for (long i = i0; i < i1; i++)
+			NN_IVDEP for (long i = i0; i < i1; i++) {
 				x0[i] -= step_size * x2[i] / (den[i - i0] / bc2_sqrt + 9.99999994e-09f);
+			}
 		}
 		NN_PROF_END(19);
 	}

@@ -123,6 +123,47 @@ static void emit_grad(Emit *e, const Node *n, int coupled)
 	                emit_numel(e, n, 0)));
 }
 
+/* The rules that divide by a square root run in blocks of NN_SQB
+ * elements: a first loop updates the state and leaves the root's argument
+ * in den (and with keep_g, g in gb), nn_sqrt_block takes the roots, and a
+ * second loop takes the step.  A loop around sqrtf stays scalar under
+ * gcc's default -fmath-errno (the call that may set errno is kept); the
+ * vector root is exact, so the numbers are sqrtf's.  This opens the
+ * blocks and the first loop, with g. */
+static void open_sqrt_blocks(Emit *e, const Node *n, int coupled, int keep_g)
+{
+	long N = emit_numel(e, n, 0);
+	emit_line(e, "for (long i0 = 0; i0 < %ld; i0 += NN_SQB) {", N);
+	e->indent++;
+	emit_line(e, "const long i1 = i0 + NN_SQB < %ld ? i0 + NN_SQB : %ld;", N,
+	          N);
+	emit_line(e, "float den[NN_SQB];  /* the roots' arguments, then the "
+	             "roots */");
+	if (keep_g)
+		emit_line(e, "float gb[NN_SQB];  /* g */");
+	emit_grad_range(e, n, coupled, "i0", "i1");
+	if (keep_g)
+		emit_line(e, "\tgb[i - i0] = g;");
+}
+
+/* Closes the first loop, once the rule has set den[i - i0]; takes the
+ * roots; opens the second loop, with g again when keep_g. */
+static void sqrt_step(Emit *e, int keep_g)
+{
+	emit_line(e, "}");
+	emit_line(e, "nn_sqrt_block(den, i1 - i0);");
+	emit_line(e, "NN_IVDEP for (long i = i0; i < i1; i++) {");
+	if (keep_g)
+		emit_line(e, "\tconst float g = gb[i - i0];");
+}
+
+static void close_sqrt_blocks(Emit *e)
+{
+	emit_line(e, "}");
+	e->indent--;
+	emit_line(e, "}");
+}
+
 /* ---- SGD ----------------------------------------------------------------
  * torch.optim.SGD:
  *   buf = g on the first step, else momentum·buf + (1 − dampening)·g
@@ -246,27 +287,15 @@ static void adam_emit(Emit *e, Node *n)
 	emit_bias_corrections(e, o);
 	emit_line(e, "const float step_size = (float)(lr / bc1);");
 	emit_line(e, "const float bc2_sqrt = (float)sqrt(bc2);");
-	/* a block at a time: the moments, then √v through nn_sqrt_block,
-	 * then the step, each loop free of sqrtf's errno call, which keeps
-	 * gcc from vectorizing a loop around it */
-	long N = emit_numel(e, n, 0);
-	emit_line(e, "for (long i0 = 0; i0 < %ld; i0 += NN_SQB) {", N);
-	e->indent++;
-	emit_line(e, "const long i1 = i0 + NN_SQB < %ld ? i0 + NN_SQB : %ld;", N,
-	          N);
-	emit_line(e, "float den[NN_SQB];  /* v, then √v */");
-	emit_grad_range(e, n, !o->decoupled, "i0", "i1");
+	open_sqrt_blocks(e, n, !o->decoupled, 0);
 	if (o->weight_decay != 0 && o->decoupled)
 		emit_line(e, "\tx0[i] *= 1 - lr*%s;", cfloat(e->c, o->weight_decay));
 	emit_moments(e, o);
 	emit_line(e, "\tden[i - i0] = %s[i];", state_x(e, o, 1));
-	emit_line(e, "}");
-	emit_line(e, "nn_sqrt_block(den, i1 - i0);");
-	emit_line(e, "NN_IVDEP for (long i = i0; i < i1; i++)");
+	sqrt_step(e, 0);
 	emit_line(e, "\tx0[i] -= step_size * %s[i] / (den[i - i0] / bc2_sqrt + "
 	             "%s);", state_x(e, o, 0), cfloat(e->c, o->eps));
-	e->indent--;
-	emit_line(e, "}");
+	close_sqrt_blocks(e);
 }
 
 const OpDef op_adam_update = {
@@ -310,11 +339,13 @@ static void adagrad_emit(Emit *e, Node *n)
 	const char *sum = state_x(e, o, 0);
 	emit_line(e, "const float clr = (float)(lr / (1 + (double)(t - 1) * "
 	             "%s));", cdouble(e->c, o->lr_decay));
-	emit_grad(e, n, 1);
+	open_sqrt_blocks(e, n, 1, 1);
 	emit_line(e, "\t%s[i] += g*g;", sum);
-	emit_line(e, "\tx0[i] -= clr * g / (sqrtf(%s[i]) + %s);", sum,
+	emit_line(e, "\tden[i - i0] = %s[i];", sum);
+	sqrt_step(e, 1);
+	emit_line(e, "\tx0[i] -= clr * g / (den[i - i0] + %s);",
 	          cfloat(e->c, o->eps));
-	emit_line(e, "}");
+	close_sqrt_blocks(e);
 }
 
 const OpDef op_adagrad_update = {
@@ -362,16 +393,18 @@ static void rmsprop_emit(Emit *e, Node *n)
 	Ctx *c = e->c;
 	const char *a = cfloat(c, o->alpha), *a1 = cfloat(c, 1 - o->alpha);
 	const char *v = state_x(e, o, RMS_SQUARE);
-	emit_grad(e, n, 1);
+	open_sqrt_blocks(e, n, 1, 1);
 	emit_line(e, "\t%s[i] = %s*%s[i] + %s*g*g;", v, a, v, a1);
 	if (o->centered) {
 		const char *m = state_x(e, o, RMS_GRAD_AVG);
 		emit_line(e, "\t%s[i] = %s*%s[i] + %s*g;", m, a, m, a1);
-		emit_line(e, "\tfloat d = sqrtf(fmaxf(%s[i] - %s[i]*%s[i], 0)) + %s;",
-		          v, m, m, cfloat(c, o->eps));
+		emit_line(e, "\tden[i - i0] = fmaxf(%s[i] - %s[i]*%s[i], 0);", v, m,
+		          m);
 	} else {
-		emit_line(e, "\tfloat d = sqrtf(%s[i]) + %s;", v, cfloat(c, o->eps));
+		emit_line(e, "\tden[i - i0] = %s[i];", v);
 	}
+	sqrt_step(e, 1);
+	emit_line(e, "\tfloat d = den[i - i0] + %s;", cfloat(c, o->eps));
 	if (o->momentum != 0) {
 		const char *buf = state_x(e, o, RMS_MOMENTUM);
 		emit_line(e, "\t%s[i] = %s*%s[i] + g/d;", buf, cfloat(c, o->momentum),
@@ -380,7 +413,7 @@ static void rmsprop_emit(Emit *e, Node *n)
 	} else {
 		emit_line(e, "\tx0[i] -= lr*g/d;");
 	}
-	emit_line(e, "}");
+	close_sqrt_blocks(e);
 }
 
 const OpDef op_rmsprop_update = {
@@ -440,13 +473,15 @@ static void adabound_emit(Emit *e, Node *n)
 	             "(double)t + 1)));", cdouble(c, o->gamma));
 	emit_line(e, "const float upper = (float)(final_lr * (1 + 1 / (%s * "
 	             "(double)t)));", cdouble(c, o->gamma));
-	emit_grad(e, n, 1);
+	open_sqrt_blocks(e, n, 1, 0);
 	emit_moments(e, o);
-	emit_line(e, "\tfloat eta = step_size / (sqrtf(%s[i]) + %s);",
-	          state_x(e, o, 1), cfloat(c, o->eps));
+	emit_line(e, "\tden[i - i0] = %s[i];", state_x(e, o, 1));
+	sqrt_step(e, 0);
+	emit_line(e, "\tfloat eta = step_size / (den[i - i0] + %s);",
+	          cfloat(c, o->eps));
 	emit_line(e, "\teta = fminf(fmaxf(eta, lower), upper);");
 	emit_line(e, "\tx0[i] -= eta * %s[i];", state_x(e, o, 0));
-	emit_line(e, "}");
+	close_sqrt_blocks(e);
 }
 
 const OpDef op_adabound_update = {
