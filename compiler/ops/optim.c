@@ -398,8 +398,9 @@ static void rmsprop_emit(Emit *e, Node *n)
 	if (o->centered) {
 		const char *m = state_x(e, o, RMS_GRAD_AVG);
 		emit_line(e, "\t%s[i] = %s*%s[i] + %s*g;", m, a, m, a1);
-		emit_line(e, "\tden[i - i0] = fmaxf(%s[i] - %s[i]*%s[i], 0);", v, m,
-		          m);
+		/* max(·, 0) as a compare: fmaxf keeps gcc from vectorizing */
+		emit_line(e, "\tconst float var = %s[i] - %s[i]*%s[i];", v, m, m);
+		emit_line(e, "\tden[i - i0] = var > 0 ? var : 0;");
 	} else {
 		emit_line(e, "\tden[i - i0] = %s[i];", v);
 	}
@@ -479,7 +480,9 @@ static void adabound_emit(Emit *e, Node *n)
 	sqrt_step(e, 0);
 	emit_line(e, "\tfloat eta = step_size / (den[i - i0] + %s);",
 	          cfloat(c, o->eps));
-	emit_line(e, "\teta = fminf(fmaxf(eta, lower), upper);");
+	emit_line(e, "\teta = eta > lower ? eta : lower;  /* not fmaxf, fminf: "
+	             "they keep gcc from vectorizing */");
+	emit_line(e, "\teta = eta < upper ? eta : upper;");
 	emit_line(e, "\tx0[i] -= eta * %s[i];", state_x(e, o, 0));
 	close_sqrt_blocks(e);
 }
