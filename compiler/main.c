@@ -279,8 +279,7 @@ static void write_dot(Ctx *c, const char *path)
 			fprintf(f, "\tsubgraph cluster_%d {\n\t\tlabel=\"fused: %s\"; "
 			           "style=\"rounded,filled\"; fillcolor=\"#eeeeee\"; "
 			           "color=\"#888888\"; fontsize=9;\n", i, n->op->name);
-			const FuseAttr *a = n->op->print_attr == fused_print ?
-			                    n->attr : NULL;
+			const FuseAttr *a = n->attr;
 			if (n->phase == PH_FWD && a) {  /* the two ops it replaced */
 				fprintf(f, "\t\tn%d_f [label=\"%s\" color=\"%s\"];\n", i,
 				        a->first->op->name, color[n->phase]);
@@ -292,7 +291,7 @@ static void write_dot(Ctx *c, const char *path)
 			        color[n->phase]);
 		}
 		int fwd_fused = (n->op->traits & OT_FUSED) && n->phase == PH_FWD &&
-		                n->attr && n->op->print_attr == fused_print;
+		                n->attr;
 		for (int k = 0; k < n->nin; k++)
 			fprintf(f, "\tn%d -> n%d%s;\n", n->in[k], i,
 			        fwd_fused ? "_f" : "");

@@ -81,6 +81,16 @@ typedef __m256 nn_vec;
 #define NN_KERNEL static inline
 #endif
 
+#ifdef NN_AVX512
+/* The first r lanes of sixteen (none for r ≤ 0, all for r ≥ 16): the mask
+ * of a vector's worth of a row's last r floats. */
+NN_KERNEL __mmask16 nn_mask16(long r)
+{
+	return r >= 16 ? (__mmask16)0xffff : r <= 0 ? (__mmask16)0
+	                                   : (__mmask16)((1u << r) - 1);
+}
+#endif
+
 #if defined(NN_AVX512) || defined(NN_AVX2)
 /* d[k·ldd + r] = s[r·lds + k] for an 8×8 block: rows of s become columns
  * of d, in registers (unpack pairs, then quads, then 128-bit halves). */
@@ -302,7 +312,7 @@ NN_KERNEL void nn_tile_half(int K, const float *a, long rs, const int *aoff,
 #undef NN_STEP1
 #undef NN_ROW1
 	__m512 sum[NN_HR] = {c0, c1, c2, c3, c4, c5, c6, c7};
-	__mmask16 lanes = (__mmask16)((1u << nr) - 1);
+	__mmask16 lanes = nn_mask16(nr);
 	for (int r = 0; r < mr; r++) {
 		float *cr = c + r * ldc;
 		if (acc)
@@ -541,7 +551,7 @@ NN_KERNEL void nn_copy(float *dst, const float *src, int n)
 	for (; i + 16 <= n; i += 16)
 		_mm512_storeu_ps(dst + i, _mm512_loadu_ps(src + i));
 	if (i < n) {
-		__mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+		__mmask16 m = nn_mask16(n - i);
 		_mm512_mask_storeu_ps(dst + i, m, _mm512_maskz_loadu_ps(m, src + i));
 	}
 #else
@@ -592,11 +602,9 @@ NN_KERNEL void nn_gather_stride(float *q, const float *src, int j0, int j1,
 		                                    14, 12, 10, 8, 6, 4, 2, 0);
 		for (; j < j1; j += 16) {
 			int m = 2 * (j1 - j < 16 ? j1 - j : 16) - 1;  /* floats read */
-			__mmask16 l = m >= 16 ? 0xffff : (__mmask16)((1u << m) - 1),
-			          u = m > 16 ? (__mmask16)((1u << (m - 16)) - 1) : 0;
-			__m512 lo = _mm512_maskz_loadu_ps(l, src + 2 * j),
-			       hi = _mm512_maskz_loadu_ps(u, src + 2 * j + 16);
-			_mm512_mask_storeu_ps(q + j, (__mmask16)((1u << ((m + 1) / 2)) - 1),
+			__m512 lo = _mm512_maskz_loadu_ps(nn_mask16(m), src + 2 * j),
+			       hi = _mm512_maskz_loadu_ps(nn_mask16(m - 16), src + 2 * j + 16);
+			_mm512_mask_storeu_ps(q + j, nn_mask16((m + 1) / 2),
 			                      _mm512_permutex2var_ps(lo, ev, hi));
 		}
 	}
@@ -827,7 +835,7 @@ NN_KERNEL void nn_col2im_panel(const float *colp, int ldp, const NnConv *g,
 					 * even lanes, added under a mask */
 					for (; g->S == 2 && o < r.b; o += 8) {
 						int m = r.b - o < 8 ? r.b - o : 8;
-						__mmask16 l = (__mmask16)((1u << (2 * m - 1)) - 1) & 0x5555;
+						__mmask16 l = nn_mask16(2 * m - 1) & 0x5555;
 						float *d = dr + o * 2 + off;
 						__m512 v = _mm512_maskz_expand_ps(l, _mm512_castps256_ps512(
 						    _mm256_maskz_loadu_ps((__mmask8)((1u << m) - 1),
@@ -958,7 +966,7 @@ NN_KERNEL void nn_sqrt_block(float *y, long n)
 {
 #if defined(NN_AVX512)
 	for (long i = 0; i < n; i += 16) {
-		__mmask16 k = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1);
+		__mmask16 k = nn_mask16(n - i);
 		_mm512_mask_storeu_ps(y + i, k,
 		                      _mm512_sqrt_ps(_mm512_maskz_loadu_ps(k, y + i)));
 	}

@@ -219,7 +219,6 @@ static void bn_stats_emit(Emit *e, Node *n)
 	emit_line(e, "}");
 }
 
-
 static double bn_stats_flops(Ctx *c, Node *n)
 {
 	return 4.0 * (double)node_numel(c, in_node(c, n, 0));
