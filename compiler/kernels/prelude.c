@@ -169,11 +169,20 @@ NN_KERNEL void nn_pack_panel(int N, int K, const float *B, int ldb, int tb,
  * past nr. */
 #define NN_ACC 1
 #define NN_TC 2
-NN_KERNEL void nn_tile(int K, const float *a, long rs, const int *aoff,
+/* R, the tile's rows, is NN_MR or (AVX-512) 6, a constant once inlined:
+ * the rows past R fold away, so a product with 6 rows (LeNet's convs)
+ * does not pay for 8. */
+#if defined(__GNUC__)
+#define NN_INLINE static inline __attribute__((always_inline, unused))
+#else
+#define NN_INLINE static inline
+#endif
+NN_INLINE void nn_tile(int K, const float *a, long rs, const int *aoff,
                        long ks, const float *bp, const int *boff, float *c,
-                       long ldc, int mr, int nr, int flags)
+                       long ldc, int mr, int nr, int flags, const int R)
 {
 	int acc = flags & NN_ACC;
+	(void)R;
 	const float *ar[NN_MR];
 	for (int r = 0; r < NN_MR; r++) {
 		int rr = r < mr ? r : mr - 1;
@@ -193,9 +202,11 @@ NN_KERNEL void nn_tile(int K, const float *a, long rs, const int *aoff,
 	NN_ROWS(NN_DECL)
 #undef NN_DECL
 #define NN_ROW(r)                                                          \
-		x = nn_vset1(a##r[o]);                                     \
-		c##r##0 = nn_vfma(x, b0, c##r##0);                         \
-		c##r##1 = nn_vfma(x, b1, c##r##1);
+		if (r < R) {                                               \
+			x = nn_vset1(a##r[o]);                             \
+			c##r##0 = nn_vfma(x, b0, c##r##0);                 \
+			c##r##1 = nn_vfma(x, b1, c##r##1);                 \
+		}
 #define NN_STEP(brow)                                                      \
 		const float *b_ = (brow);                                  \
 		nn_vec b0 = nn_vload(b_), b1 = nn_vload(b_ + NN_VW), x;    \
@@ -211,22 +222,26 @@ NN_KERNEL void nn_tile(int K, const float *a, long rs, const int *aoff,
 		}
 #undef NN_STEP
 #undef NN_ROW
-	if (mr == NN_MR && nr == NN_NR && !(flags & NN_TC)) {
+	if (mr == R && nr == NN_NR && !(flags & NN_TC)) {
 #define NN_OUT(r)                                                          \
-		if (acc) {                                                 \
+		if (r < R && acc) {                                        \
 			c##r##0 = _nn_vadd(c##r##0, nn_vload(c + r * ldc));        \
 			c##r##1 = _nn_vadd(c##r##1, nn_vload(c + r * ldc + NN_VW)); \
 		}                                                          \
-		nn_vstore(c + r * ldc, c##r##0);                           \
-		nn_vstore(c + r * ldc + NN_VW, c##r##1);
+		if (r < R) {                                               \
+			nn_vstore(c + r * ldc, c##r##0);                   \
+			nn_vstore(c + r * ldc + NN_VW, c##r##1);           \
+		}
 		NN_ROWS(NN_OUT)
 #undef NN_OUT
 		return;
 	}
 	float t[NN_MR][NN_NR];
 #define NN_SPILL(r)                                                        \
-	nn_vstore(t[r], c##r##0);                                          \
-	nn_vstore(t[r] + NN_VW, c##r##1);
+	if (r < R) {                                                       \
+		nn_vstore(t[r], c##r##0);                                  \
+		nn_vstore(t[r] + NN_VW, c##r##1);                          \
+	}
 	NN_ROWS(NN_SPILL)
 #undef NN_SPILL
 #undef NN_ROWS
@@ -351,11 +366,19 @@ NN_KERNEL void nn_panel_rows(int M, int K, const float *A, long rs,
 		int kc = K - k0 < kb ? K - k0 : kb;
 		for (int ib = ib0; ib < ib1; ib++) {
 			int i = ib * NN_MR, mr = M - i < NN_MR ? M - i : NN_MR;
-			nn_tile(kc, aoff ? A + k0 * ks : A + i * rs + k0 * ks, rs,
-			        aoff ? aoff + i : NULL, ks,
-			        boff ? panel : panel + (long)k0 * NN_NR,
-			        boff ? boff + k0 : NULL, C + i * ci, ldc,
-			        mr, nr, flags | (k0 > 0 ? NN_ACC : 0));
+			const float *a = aoff ? A + k0 * ks : A + i * rs + k0 * ks;
+			const int *ao = aoff ? aoff + i : NULL;
+			const float *bp = boff ? panel : panel + (long)k0 * NN_NR;
+			const int *bo = boff ? boff + k0 : NULL;
+			int f = flags | (k0 > 0 ? NN_ACC : 0);
+#if NN_MR == 8 && defined(NN_AVX512)
+			if (mr <= 6)   /* a short last tile: 6 rows, not 8 */
+				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr,
+				        nr, f, 6);
+			else
+#endif
+				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr,
+				        nr, f, NN_MR);
 		}
 	}
 }
