@@ -414,6 +414,30 @@ static DwGrid dw_grid(const Geo *g, Role role)
 	return d;
 }
 
+/* The floats of a grid: its rows, and a vector's worth of zeros. */
+static long dw_grid_floats(const DwGrid *d)
+{
+	return (long)d->rows * d->Wp + 32;
+}
+
+/* With Og > 1 outputs a plane and a kernel of at least 4x4, the forward
+ * and the weight gradient share each load of the input plane between
+ * outputs: the forward as GEMM tiles (conv2d_emit_dw), the weight
+ * gradient NN_DW_ROWS dy planes at a time (nn_dw_wide_grad_rows), the
+ * planes on the stack while they fit in a plane's bound.  Measured on one
+ * core, batch 64, ms a step, a plane at a time against shared: LeNet's
+ * first conv (1 -> 6 channels, 5x5 on 28x28), forward 0.30 -> 0.27,
+ * weight gradient 0.57 -> 0.46; mnist_cnn_bn's (1 -> 32, 3x3), where 9
+ * taps are too few for a tile's stores and fill 3 of nn_dot_tile's 5
+ * columns, 0.80 -> 1.13 and 1.43 -> 1.60, so 3x3 keeps a plane at a
+ * time. */
+enum { DW_ROWS = 4, DW_TILE = 8 };   /* NN_DW_ROWS; the forward's rows */
+static int dw_shared(const Geo *g, const DwGrid *d, int planes)
+{
+	return g->Og > 1 && g->k >= 4 &&
+	       planes * dw_grid_floats(d) <= DW_PLANE_MAX;
+}
+
 /* Each output channel reads one input plane (Cg = 1): depthwise, or a
  * first layer on one channel.  The forward and the weight gradient run a
  * plane at a time for any Og, the input plane framed once for the group's
@@ -435,7 +459,7 @@ static int depthwise(const Geo *g, Role role)
 /* Opens the threaded loop over (sample, channel) planes with the framed
  * plane on the stack as xp. */
 static void dw_open(Emit *e, const Geo *g, const DwGrid *d, long work,
-                    int scratch)
+                    int scratch, int grids)
 {
 	if (!scratch)
 		emit_line(e, "(void)scratch;");
@@ -443,8 +467,9 @@ static void dw_open(Emit *e, const Geo *g, const DwGrid *d, long work,
 	emit_line(e, "for (int b = 0; b < %d; b++)", g->B);
 	emit_line(e, "\tfor (int c = 0; c < %d; c++) {", g->C);
 	e->indent += 2;
-	emit_line(e, "float xp[%ld], yw[%ld];  /* the framed plane, the grid */",
-	          (long)d->Hp * d->Wp + d->tail, (long)d->rows * d->Wp + 32);
+	emit_line(e, "float xp[%ld], yw[%ld];  /* the framed plane, the grid%s */",
+	          (long)d->Hp * d->Wp + d->tail,
+	          grids * (long)dw_grid_floats(d), grids > 1 ? "s" : "");
 }
 
 static void dw_close(Emit *e)
@@ -470,22 +495,60 @@ static void dw_close_outputs(Emit *e, const Geo *g)
 		close_block(e);
 }
 
-static void conv2d_emit_dw(Emit *e, const Geo *g)
+/* The forward shared (dw_shared): DW_TILE outputs at a time as one GEMM
+ * tile, w [og,k·k] times the plane's k·k shifted views (B's rows read in
+ * place, as the implicit GEMMs do).  The taps sum in nn_dw_wide's order. */
+
+static void emit_dw_pick(Emit *e, const Geo *g, const DwGrid *d,
+                         const char *from)
 {
-	DwGrid d = dw_grid(g, ROLE_FWD);
-	dw_open(e, g, &d, (long)g->B * g->O * g->OHW * g->KK, 0);
-	emit_line(e, "nn_spread_plane(x0 + ((long)b*%d + c)*%ld, %d, %d, 1, %d, "
-	             "%d, %d, %d, %ld, xp);", g->C, g->HW, g->H, g->W, g->P, g->P,
-	          d.Hp, d.Wp, d.tail);
-	dw_open_outputs(e, g);
-	emit_line(e, "nn_dw_wide(xp, %ld, %d, x1 + (long)oc*%d, %d, %d, 0, yw);",
-	          (long)d.rows * d.Wp, d.Wp, g->KK, g->k, g->D);
 	emit_line(e, "float *yc = y + ((long)b*%d + oc)*%ld;", g->O, g->OHW);
 	emit_line(e, "for (int oh = 0; oh < %d; oh++)", g->OH);
 	emit_line(e, "\tfor (int ow = 0; ow < %d; ow++)", g->OW);
-	emit_line(e, "\t\tyc[oh*%d + ow] = yw[%s*%d + %s];", g->OW,
-	          times(e->c, "oh", g->S), d.Wp, times(e->c, "ow", g->S));
-	dw_close_outputs(e, g);
+	emit_line(e, "\t\tyc[oh*%d + ow] = %s[%s*%d + %s];", g->OW, from,
+	          times(e->c, "oh", g->S), d->Wp, times(e->c, "ow", g->S));
+}
+
+static void conv2d_emit_dw(Emit *e, const Geo *g)
+{
+	DwGrid d = dw_grid(g, ROLE_FWD);
+	long gf = dw_grid_floats(&d), n = (long)d.rows * d.Wp;
+	int tile = dw_shared(g, &d, DW_TILE);
+	if (tile) {
+		emit_line(e, "int off[%d];  /* tap (kh,kw) in the framed plane */",
+		          g->KK);
+		emit_line(e, "for (int t = 0; t < %d; t++)", g->KK);
+		emit_line(e, "\toff[t] = t/%d*%d + %s;", g->k, g->D * d.Wp,
+		          times(e->c, ctx_sprintf(e->c, "t%%%d", g->k), g->D));
+	}
+	dw_open(e, g, &d, (long)g->B * g->O * g->OHW * g->KK, 0,
+	        tile ? (g->Og < DW_TILE ? g->Og : DW_TILE) : 1);
+	emit_line(e, "nn_spread_plane(x0 + ((long)b*%d + c)*%ld, %d, %d, 1, %d, "
+	             "%d, %d, %d, %ld, xp);", g->C, g->HW, g->H, g->W, g->P, g->P,
+	          d.Hp, d.Wp, d.tail);
+	if (tile) {
+		emit_line(e, "for (int o0 = 0; o0 < %d; o0 += %d) {", g->Og, DW_TILE);
+		e->indent++;
+		emit_line(e, "const int og = %d - o0 < %d ? %d - o0 : %d;", g->Og,
+		          DW_TILE, g->Og, DW_TILE);
+		emit_line(e, "for (int p0 = 0; p0 < %ld; p0 += NN_NR)", n);
+		emit_line(e, "\tnn_panel_rows(og, %d, x1 + (long)(c*%d + o0)*%d, %d, "
+		             "NULL, 1, xp + p0, off, yw + p0, %ld,", g->KK, g->Og,
+		          g->KK, g->KK, gf);
+		emit_line(e, "\t              %ld - p0 < NN_NR ? %ld - p0 : NN_NR, 0, "
+		             "(og + NN_MR - 1)/NN_MR, 0);", n, n);
+		open_block(e, "for (int j = 0; j < og; j++) {", 0);
+		emit_line(e, "const int oc = c*%d + o0 + j;", g->Og);
+		emit_dw_pick(e, g, &d, ctx_sprintf(e->c, "(yw + j*%ld)", gf));
+		close_block(e);
+		close_block(e);
+	} else {
+		dw_open_outputs(e, g);
+		emit_line(e, "nn_dw_wide(xp, %ld, %d, x1 + (long)oc*%d, %d, %d, 0, "
+		             "yw);", n, d.Wp, g->KK, g->k, g->D);
+		emit_dw_pick(e, g, &d, "yw");
+		dw_close_outputs(e, g);
+	}
 	dw_close(e);
 }
 
@@ -493,7 +556,7 @@ static void conv2d_dx_emit_dw(Emit *e, const Geo *g)
 {
 	DwGrid d = dw_grid(g, ROLE_DX);
 	int p = (g->k - 1) * g->D - g->P;
-	dw_open(e, g, &d, (long)g->B * g->C * g->HW * g->KK, 0);
+	dw_open(e, g, &d, (long)g->B * g->C * g->HW * g->KK, 0, 1);
 	emit_line(e, "nn_spread_plane(x0 + ((long)b*%d + c)*%ld, %d, %d, %d, %d, "
 	             "%d, %d, %d, %ld, xp);", g->C, g->OHW, g->OH, g->OW, g->S, p,
 	          p, d.Hp, d.Wp, d.tail);
@@ -509,14 +572,39 @@ static void conv2d_dx_emit_dw(Emit *e, const Geo *g)
 /* Planes in memory order (threads own samples), each plane's tap sums
  * into its own doubles of the scratch, [B,C,k·k]; then each channel's
  * samples add up in order. */
+static void emit_dw_sum(Emit *e, const Geo *g);
+
 static void conv2d_dw_emit_dw(Emit *e, const Geo *g)
 {
 	DwGrid d = dw_grid(g, ROLE_DW);
-	dw_open(e, g, &d, (long)g->B * g->O * g->OHW * g->KK, 1);
-	emit_line(e, "float *dyw = yw;  /* dy on the grid */");
+	int rows = dw_shared(g, &d, DW_ROWS);
+	dw_open(e, g, &d, (long)g->B * g->O * g->OHW * g->KK, 1,
+	        rows ? DW_ROWS : 1);
+	emit_line(e, "float *dyw = yw;  /* dy on the grid%s */", rows ? "s" : "");
 	emit_line(e, "nn_spread_plane(x0 + ((long)b*%d + c)*%ld, %d, %d, 1, %d, "
 	             "%d, %d, %d, %ld, xp);", g->C, g->HW, g->H, g->W, g->P, g->P,
 	          d.Hp, d.Wp, d.tail);
+	if (rows) {
+		long gf = dw_grid_floats(&d);
+		open_block(e, "for (int o0 = 0; o0 < %d; o0 += NN_DW_ROWS) {", g->Og);
+		emit_line(e, "const int og = %d - o0 < NN_DW_ROWS ? %d - o0 : "
+		             "NN_DW_ROWS;", g->Og, g->Og);
+		emit_line(e, "const int oc = c*%d + o0;", g->Og);
+		emit_line(e, "double *acc = (double *)scratch + ((long)b*%d + oc)*%d;",
+		          g->O, g->KK);
+		emit_line(e, "for (int t = 0; t < og*%d; t++)", g->KK);
+		emit_line(e, "\tacc[t] = 0;");
+		emit_line(e, "for (int j = 0; j < og; j++)");
+		emit_line(e, "\tnn_spread_plane(x1 + ((long)b*%d + oc + j)*%ld, %d, %d, "
+		             "%d, 0, 0, %d, %d, 32, dyw + j*%ld);", g->O, g->OHW, g->OH,
+		          g->OW, g->S, d.rows, d.Wp, gf);
+		emit_line(e, "nn_dw_wide_grad_rows(xp, dyw, %ld, og, %ld, %d, %d, %d, "
+		             "acc);", gf, (long)d.rows * d.Wp, d.Wp, g->k, g->D);
+		close_block(e);
+		dw_close(e);
+		emit_dw_sum(e, g);
+		return;
+	}
 	dw_open_outputs(e, g);
 	emit_line(e, "double *acc = (double *)scratch + ((long)b*%d + oc)*%d;",
 	          g->O, g->KK);
@@ -529,6 +617,12 @@ static void conv2d_dw_emit_dw(Emit *e, const Geo *g)
 	          (long)d.rows * d.Wp, d.Wp, g->k, g->D);
 	dw_close_outputs(e, g);
 	dw_close(e);
+	emit_dw_sum(e, g);
+}
+
+/* dw = each channel's samples' tap sums, added in sample order */
+static void emit_dw_sum(Emit *e, const Geo *g)
+{
 	emit_line(e, "for (int oc = 0; oc < %d; oc++)", g->O);
 	emit_line(e, "\tfor (int t = 0; t < %d; t++) {", g->KK);
 	emit_line(e, "\t\tdouble s = 0;");
