@@ -1314,14 +1314,26 @@ NN_KERNEL __m256 nn_maxsel8(__m256 m, __m256 v)
 	return _mm256_blendv_ps(m, v, take);
 }
 
-/* The even and the odd columns of 16 floats, in order. */
-NN_KERNEL void nn_deinterleave8(const float *p, __m256 *even, __m256 *odd)
+/* The even and the odd columns of 16 floats (a: the first 8), in order. */
+NN_KERNEL void nn_deinterleave8v(__m256 a, __m256 b, __m256 *even, __m256 *odd)
 {
-	__m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
 	*even = _mm256_castpd_ps(_mm256_permute4x64_pd(
 	    _mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xd8));
 	*odd = _mm256_castpd_ps(_mm256_permute4x64_pd(
 	    _mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xdd)), 0xd8));
+}
+
+NN_KERNEL void nn_deinterleave8(const float *p, __m256 *even, __m256 *odd)
+{
+	nn_deinterleave8v(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8), even, odd);
+}
+
+/* The first n lanes of eight (none for n ≤ 0), for masked loads and
+ * stores: a row's tail, read and written without a byte past it. */
+NN_KERNEL __m256i nn_lanes8(int n)
+{
+	return _mm256_cmpgt_epi32(_mm256_set1_epi32(n),
+	                          _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 #endif
 
@@ -1341,6 +1353,17 @@ NN_KERNEL void nn_maxpool2(const float *x, int W, int OH, int OW, float *y)
 			_mm256_storeu_ps(yr + ow, nn_maxsel8(nn_maxsel8(nn_maxsel8(a, b),
 			                                                c), d));
 		}
+		if (OW < 8) {   /* one row of windows, its loads and stores masked */
+			__m256i lo = nn_lanes8(2 * OW), hi = nn_lanes8(2 * OW - 8);
+			__m256 a, b, c, d;
+			nn_deinterleave8v(_mm256_maskload_ps(r0, lo),
+			                  _mm256_maskload_ps(r0 + 8, hi), &a, &b);
+			nn_deinterleave8v(_mm256_maskload_ps(r1, lo),
+			                  _mm256_maskload_ps(r1 + 8, hi), &c, &d);
+			_mm256_maskstore_ps(yr, nn_lanes8(OW),
+			                    nn_maxsel8(nn_maxsel8(nn_maxsel8(a, b), c), d));
+			ow = OW;
+		}
 #endif
 		for (; ow < OW; ow++) {
 			float m = nn_maxsel(r0[2 * ow], r0[2 * ow + 1]);
@@ -1351,14 +1374,15 @@ NN_KERNEL void nn_maxpool2(const float *x, int W, int OH, int OW, float *y)
 }
 
 #if defined(NN_AVX512) || defined(NN_AVX2)
-/* Eight 2x2 windows side by side: rows r0 and r1 (16 floats each), their
- * gradients dyr (8) into d0 and d1; the winner of each window takes it. */
-NN_KERNEL void nn_maxpool2_grad8(const float *r0, const float *r1,
-                                 const float *dyr, float *d0, float *d1)
+/* Eight 2x2 windows side by side: rows r0 and r1 (16 floats each, in two
+ * vectors), their gradients g into d0 and d1 (the same); the winner of
+ * each window takes it. */
+NN_KERNEL void nn_maxpool2_grad8v(const __m256 r0[2], const __m256 r1[2],
+                                  __m256 g, __m256 d0[2], __m256 d1[2])
 {
 	__m256 a, b, c, d;
-	nn_deinterleave8(r0, &a, &b);
-	nn_deinterleave8(r1, &c, &d);
+	nn_deinterleave8v(r0[0], r0[1], &a, &b);
+	nn_deinterleave8v(r1[0], r1[1], &c, &d);
 	__m256 tb = _mm256_or_ps(_mm256_cmp_ps(b, a, _CMP_GT_OQ),
 	                         _mm256_cmp_ps(b, b, _CMP_UNORD_Q));
 	__m256 m = _mm256_blendv_ps(a, b, tb);
@@ -1367,7 +1391,6 @@ NN_KERNEL void nn_maxpool2_grad8(const float *r0, const float *r1,
 	m = _mm256_blendv_ps(m, c, tc);
 	__m256 td = _mm256_or_ps(_mm256_cmp_ps(d, m, _CMP_GT_OQ),
 	                         _mm256_cmp_ps(d, d, _CMP_UNORD_Q));
-	__m256 g = _mm256_loadu_ps(dyr);
 	/* the winner: the last to take over */
 	__m256 gd = _mm256_and_ps(g, td);
 	__m256 gc = _mm256_andnot_ps(td, _mm256_and_ps(g, tc));
@@ -1376,12 +1399,25 @@ NN_KERNEL void nn_maxpool2_grad8(const float *r0, const float *r1,
 	__m256 ga = _mm256_andnot_ps(_mm256_or_ps(tb, _mm256_or_ps(tc, td)),
 	                             g);
 	__m256 lo = _mm256_unpacklo_ps(ga, gb), hi = _mm256_unpackhi_ps(ga, gb);
-	_mm256_storeu_ps(d0, _mm256_permute2f128_ps(lo, hi, 0x20));
-	_mm256_storeu_ps(d0 + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+	d0[0] = _mm256_permute2f128_ps(lo, hi, 0x20);
+	d0[1] = _mm256_permute2f128_ps(lo, hi, 0x31);
 	lo = _mm256_unpacklo_ps(gc, gd);
 	hi = _mm256_unpackhi_ps(gc, gd);
-	_mm256_storeu_ps(d1, _mm256_permute2f128_ps(lo, hi, 0x20));
-	_mm256_storeu_ps(d1 + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+	d1[0] = _mm256_permute2f128_ps(lo, hi, 0x20);
+	d1[1] = _mm256_permute2f128_ps(lo, hi, 0x31);
+}
+
+NN_KERNEL void nn_maxpool2_grad8(const float *r0, const float *r1,
+                                 const float *dyr, float *d0, float *d1)
+{
+	__m256 a[2] = {_mm256_loadu_ps(r0), _mm256_loadu_ps(r0 + 8)};
+	__m256 b[2] = {_mm256_loadu_ps(r1), _mm256_loadu_ps(r1 + 8)};
+	__m256 o0[2], o1[2];
+	nn_maxpool2_grad8v(a, b, _mm256_loadu_ps(dyr), o0, o1);
+	_mm256_storeu_ps(d0, o0[0]);
+	_mm256_storeu_ps(d0 + 8, o0[1]);
+	_mm256_storeu_ps(d1, o1[0]);
+	_mm256_storeu_ps(d1 + 8, o1[1]);
 }
 #endif
 
@@ -1390,8 +1426,9 @@ NN_KERNEL void nn_maxpool2_grad8(const float *r0, const float *r1,
 NN_KERNEL void nn_maxpool2_grad(const float *x, const float *dy, int H,
                                 int W, int OH, int OW, float *dx)
 {
-	for (long i = 0; i < (long)H * W; i++)
-		dx[i] = 0;
+	if (H != 2 * OH || W != 2 * OW)   /* else the windows write every dx */
+		for (long i = 0; i < (long)H * W; i++)
+			dx[i] = 0;
 	for (int oh = 0; oh < OH; oh++) {
 		const float *r0 = x + (long)2 * oh * W, *r1 = r0 + W;
 		float *d0 = dx + (long)2 * oh * W, *d1 = d0 + W;
@@ -1404,14 +1441,19 @@ NN_KERNEL void nn_maxpool2_grad(const float *x, const float *dy, int H,
 			nn_maxpool2_grad8(r0 + 2 * ow, r1 + 2 * ow, dyr + ow,
 			                  d0 + 2 * ow, d1 + 2 * ow);
 		}
-		if (OW < 8) {   /* one row of windows through buffers of eight */
-			float a0[16] = {0}, a1[16] = {0}, g[8] = {0}, o0[16], o1[16];
-			memcpy(a0, r0, sizeof(float) * 2 * OW);
-			memcpy(a1, r1, sizeof(float) * 2 * OW);
-			memcpy(g, dyr, sizeof(float) * OW);
-			nn_maxpool2_grad8(a0, a1, g, o0, o1);
-			memcpy(d0, o0, sizeof(float) * 2 * OW);
-			memcpy(d1, o1, sizeof(float) * 2 * OW);
+		if (OW < 8) {   /* one row of windows, its loads and stores masked */
+			__m256i lo = nn_lanes8(2 * OW), hi = nn_lanes8(2 * OW - 8);
+			__m256 a[2] = {_mm256_maskload_ps(r0, lo),
+			               _mm256_maskload_ps(r0 + 8, hi)};
+			__m256 b[2] = {_mm256_maskload_ps(r1, lo),
+			               _mm256_maskload_ps(r1 + 8, hi)};
+			__m256 o0[2], o1[2];
+			nn_maxpool2_grad8v(a, b, _mm256_maskload_ps(dyr, nn_lanes8(OW)),
+			                   o0, o1);
+			_mm256_maskstore_ps(d0, lo, o0[0]);
+			_mm256_maskstore_ps(d0 + 8, hi, o0[1]);
+			_mm256_maskstore_ps(d1, lo, o1[0]);
+			_mm256_maskstore_ps(d1 + 8, hi, o1[1]);
 			ow = OW;
 		}
 #endif

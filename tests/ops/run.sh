@@ -10,7 +10,9 @@ cd "$(dirname "$0")/../.."
 NNCC=${NNCC:-build/nncc}
 CC=${CC:-cc}
 OUT=build/ops
-CFLAGS="-std=c11 -O2 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Iruntime ${TEST_CFLAGS:-}"
+# NNCC_POISON_ARENA: the arena starts as NaN, so a kernel that reads what
+# it never wrote fails here rather than passing on init's zeros
+CFLAGS="-std=c11 -O2 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -DNNCC_POISON_ARENA -Iruntime ${TEST_CFLAGS:-}"
 export NNCC CC OUT CFLAGS
 
 # One test on every path; prints "ok NAME (isa)" / "FAIL …" lines.
