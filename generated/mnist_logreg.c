@@ -483,7 +483,7 @@ NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
 	long rs = ta ? 1 : lda, ks = ta ? lda : 1;
 	int npanel = (N + NN_NR - 1) / NN_NR, nrow = (M + NN_MR - 1) / NN_MR;
 	int ngroup = (nrow + NN_IG - 1) / NN_IG;
-	int par = (long)M * N * K > (1L << 22);
+	int par = (long)M * N * K > (1L << 20);
 	(void)par;              /* used only with OpenMP */
 #if defined(NN_AVX512) || defined(NN_AVX2)
 	if (tb && !ta && N <= 12 && K >= 4 * NN_VW) {
