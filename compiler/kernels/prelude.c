@@ -38,6 +38,7 @@ typedef __m256 nn_vec;
 #define NN_NR_MAX 32            /* scratch is sized for the widest ISA */
 
 #ifdef _OPENMP
+#include <omp.h>
 #define NN_OMP(x) _Pragma(x)
 #else
 #define NN_OMP(x)
@@ -464,7 +465,6 @@ NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
 {
 	long rs = ta ? 1 : lda, ks = ta ? lda : 1;
 	int npanel = (N + NN_NR - 1) / NN_NR, nrow = (M + NN_MR - 1) / NN_MR;
-	int ngroup = (nrow + NN_IG - 1) / NN_IG;
 	int par = (long)M * N * K > (1L << 20);
 	(void)par;              /* used only with OpenMP */
 #if defined(NN_AVX512) || defined(NN_AVX2)
@@ -494,13 +494,22 @@ NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
 		B = T, ldb = lda, N = t;
 		flags = NN_TC;
 		npanel = (N + NN_NR - 1) / NN_NR, nrow = (M + NN_MR - 1) / NN_MR;
-		ngroup = (nrow + NN_IG - 1) / NN_IG;
 	}
 	/* With few rows (K ≤ NN_KSMALL, a weight gradient's batch), B's whole
 	 * panels are read in place, row k at B + k·ldb + j: packing them would
 	 * copy as many floats as the product reads, for panels that stay in
 	 * L1 anyway.  A last, narrower panel is packed, since the tile loads
 	 * whole vectors.  The same FMAs in the same order: the same bits. */
+	/* Row tiles go NN_IG to a work item, fewer when that leaves a thread
+	 * without one (mlp_small's 128×32 Cᵀ is one panel of 16 tiles): which
+	 * thread sums an element does not change its sum. */
+	int ig = NN_IG, ngroup;
+#ifdef _OPENMP
+	int nt = par ? omp_get_max_threads() : 1;
+	while (nt > 1 && ig > 1 && npanel * ((nrow + ig - 1) / ig) < 2 * nt)
+		ig /= 2;
+#endif
+	ngroup = (nrow + ig - 1) / ig;
 	long cj = flags & NN_TC ? ldc : 1;   /* C's stride from column to column */
 	int inplace = !tb && K <= NN_KSMALL, off[NN_KSMALL];
 	for (int k = 0; inplace && k < K; k++)
@@ -514,11 +523,11 @@ NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
 	for (int jb = 0; jb < npanel; jb++)
 		for (int g = 0; g < ngroup; g++) {
 			int j = jb * NN_NR, nr = N - j < NN_NR ? N - j : NN_NR;
-			int ib1 = (g + 1) * NN_IG < nrow ? (g + 1) * NN_IG : nrow;
+			int ib1 = (g + 1) * ig < nrow ? (g + 1) * ig : nrow;
 			int rows = inplace && nr == NN_NR;
 			nn_panel_rows(M, K, A, rs, NULL, ks, rows ? B + j : scratch +
 			              (long)j * K, rows ? off : NULL, C + j * cj, ldc, nr,
-			              g * NN_IG, ib1, flags);
+			              g * ig, ib1, flags);
 		}
 }
 
@@ -966,9 +975,9 @@ NN_KERNEL void nn_dw_wide_grad(const float *xp, const float *dyw, long n,
  * (a first layer's): their dy planes spread at dyw, ldd floats apart;
  * acc[j·k·k + t] += the sum of plane j.  With vectors, each kernel row's
  * taps are nn_dot_tile columns (b: xp shifted by the row, ldb: D), the m
- * planes its rows, so a load of dy serves every tap of the row and a load
- * of xp every plane: 9 loads per 20 FMAs, against 2 per FMA a plane and a
- * tap at a time. */
+ * planes its rows: the products of a dy vector with a row's taps, and of
+ * an xp vector with the m planes, share a tile, where a plane and a tap
+ * at a time take two loads per FMA. */
 #define NN_DW_ROWS 4
 NN_KERNEL void nn_dw_wide_grad_rows(const float *xp, const float *dyw,
                                     long ldd, int m, long n, int Wp, int k,

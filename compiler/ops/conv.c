@@ -431,7 +431,7 @@ static long dw_grid_floats(const DwGrid *d)
  * taps are too few for a tile's stores and fill 3 of nn_dot_tile's 5
  * columns, 0.80 -> 1.13 and 1.43 -> 1.60, so 3x3 keeps a plane at a
  * time. */
-enum { DW_ROWS = 4, DW_TILE = 8 };   /* NN_DW_ROWS; the forward's rows */
+enum { DW_ROWS = 4, DW_TILE = 8 };   /* ≤ NN_DW_ROWS; the forward's rows */
 static int dw_shared(const Geo *g, const DwGrid *d, int planes)
 {
 	return g->Og > 1 && g->k >= 4 &&
@@ -495,10 +495,7 @@ static void dw_close_outputs(Emit *e, const Geo *g)
 		close_block(e);
 }
 
-/* The forward shared (dw_shared): DW_TILE outputs at a time as one GEMM
- * tile, w [og,k·k] times the plane's k·k shifted views (B's rows read in
- * place, as the implicit GEMMs do).  The taps sum in nn_dw_wide's order. */
-
+/* y's plane oc = the grid at `from`, its outputs picked at the stride */
 static void emit_dw_pick(Emit *e, const Geo *g, const DwGrid *d,
                          const char *from)
 {
@@ -509,6 +506,9 @@ static void emit_dw_pick(Emit *e, const Geo *g, const DwGrid *d,
 	          times(e->c, "oh", g->S), d->Wp, times(e->c, "ow", g->S));
 }
 
+/* Shared (dw_shared), DW_TILE outputs at a time are one GEMM tile, w
+ * [og,k·k] times the plane's k·k shifted views (B's rows read in place, as
+ * the implicit GEMMs do); the taps sum in nn_dw_wide's order. */
 static void conv2d_emit_dw(Emit *e, const Geo *g)
 {
 	DwGrid d = dw_grid(g, ROLE_FWD);
@@ -569,26 +569,38 @@ static void conv2d_dx_emit_dw(Emit *e, const Geo *g)
 	dw_close(e);
 }
 
+/* dw = each channel's samples' tap sums, added in sample order */
+static void emit_dw_sum(Emit *e, const Geo *g)
+{
+	emit_line(e, "for (int oc = 0; oc < %d; oc++)", g->O);
+	emit_line(e, "\tfor (int t = 0; t < %d; t++) {", g->KK);
+	emit_line(e, "\t\tdouble s = 0;");
+	emit_line(e, "\t\tfor (int b = 0; b < %d; b++)", g->B);
+	emit_line(e, "\t\t\ts += ((const double *)scratch)[((long)b*%d + oc)*%d + "
+	             "t];", g->O, g->KK);
+	emit_line(e, "\t\ty[(long)oc*%d + t] = (float)s;", g->KK);
+	emit_line(e, "\t}");
+}
+
 /* Planes in memory order (threads own samples), each plane's tap sums
  * into its own doubles of the scratch, [B,C,k·k]; then each channel's
  * samples add up in order. */
-static void emit_dw_sum(Emit *e, const Geo *g);
-
 static void conv2d_dw_emit_dw(Emit *e, const Geo *g)
 {
 	DwGrid d = dw_grid(g, ROLE_DW);
 	int rows = dw_shared(g, &d, DW_ROWS);
 	dw_open(e, g, &d, (long)g->B * g->O * g->OHW * g->KK, 1,
-	        rows ? DW_ROWS : 1);
+	        rows ? (g->Og < DW_ROWS ? g->Og : DW_ROWS) : 1);
 	emit_line(e, "float *dyw = yw;  /* dy on the grid%s */", rows ? "s" : "");
 	emit_line(e, "nn_spread_plane(x0 + ((long)b*%d + c)*%ld, %d, %d, 1, %d, "
 	             "%d, %d, %d, %ld, xp);", g->C, g->HW, g->H, g->W, g->P, g->P,
 	          d.Hp, d.Wp, d.tail);
 	if (rows) {
 		long gf = dw_grid_floats(&d);
-		open_block(e, "for (int o0 = 0; o0 < %d; o0 += NN_DW_ROWS) {", g->Og);
-		emit_line(e, "const int og = %d - o0 < NN_DW_ROWS ? %d - o0 : "
-		             "NN_DW_ROWS;", g->Og, g->Og);
+		emit_line(e, "for (int o0 = 0; o0 < %d; o0 += %d) {", g->Og, DW_ROWS);
+		e->indent++;
+		emit_line(e, "const int og = %d - o0 < %d ? %d - o0 : %d;", g->Og,
+		          DW_ROWS, g->Og, DW_ROWS);
 		emit_line(e, "const int oc = c*%d + o0;", g->Og);
 		emit_line(e, "double *acc = (double *)scratch + ((long)b*%d + oc)*%d;",
 		          g->O, g->KK);
@@ -620,18 +632,6 @@ static void conv2d_dw_emit_dw(Emit *e, const Geo *g)
 	emit_dw_sum(e, g);
 }
 
-/* dw = each channel's samples' tap sums, added in sample order */
-static void emit_dw_sum(Emit *e, const Geo *g)
-{
-	emit_line(e, "for (int oc = 0; oc < %d; oc++)", g->O);
-	emit_line(e, "\tfor (int t = 0; t < %d; t++) {", g->KK);
-	emit_line(e, "\t\tdouble s = 0;");
-	emit_line(e, "\t\tfor (int b = 0; b < %d; b++)", g->B);
-	emit_line(e, "\t\t\ts += ((const double *)scratch)[((long)b*%d + oc)*%d + "
-	             "t];", g->O, g->KK);
-	emit_line(e, "\t\ty[(long)oc*%d + t] = (float)s;", g->KK);
-	emit_line(e, "\t}");
-}
 
 typedef struct Slots {
 	int chunks;
