@@ -709,7 +709,33 @@ NN_KERNEL void nn_flip_weights(const float *w, int O, int C, int k,
 	for (int o = 0; o < O; o++)
 		for (int c = 0; c < C; c++)
 			for (int t = 0; t < kk; t++)
-				wt[((long)c * O + o) * kk + t] = w[((long)o * C + c) * kk + kk - 1 - t];
+				wt[((long)c * kk + t) * O + o] = w[((long)o * C + c) * kk + kk - 1 - t];
+}
+
+/* The input gradient's rows of B, tap-major: off[(kh·k + kw)·C + c] is
+ * channel c of the padded dy shifted by the tap (stride 1), so the taps
+ * of a kernel row are one contiguous range of k·k·C: a panel whose grid
+ * rows see only the padding for some kernel rows skips them
+ * (nn_dx_taps). */
+NN_KERNEL void nn_shift_offsets_taps(const NnConv *g, int *off)
+{
+	int Hq = NN_QH(g), Wq = NN_QW(g);
+	for (int kh = 0, k = 0; kh < g->k; kh++)
+		for (int kw = 0; kw < g->k; kw++)
+			for (int c = 0; c < g->C; c++)
+				off[k++] = (c * Hq + kh * g->D) * Wq + kw * g->D;
+}
+
+/* The kernel rows [*lo, *hi] that reach dy (rows P … P+H−1 of the
+ * padded dy) from the wide grid's rows r0 … r1: the others multiply the
+ * padding's zeros.  All of them if none does (then the sum is 0). */
+NN_KERNEL void nn_dx_taps(const NnConv *g, int r0, int r1, int *lo, int *hi)
+{
+	int a = g->P - r1, b = g->P + g->H - 1 - r0;   /* kh·D ∈ [a, b] */
+	*lo = a > 0 ? (a + g->D - 1) / g->D : 0;
+	*hi = b / g->D < g->k - 1 ? b / g->D : g->k - 1;
+	if (*hi < *lo)
+		*lo = 0, *hi = g->k - 1;
 }
 
 /* The weight gradient the same way: dwᵀ [KK,O] += Σ_p xpad[off[kk] + p]·
@@ -3249,9 +3275,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		/* dx from dy and w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
-		int off[576];  /* row (c,kh,kw) of B in the padded dy */
-		nn_shift_offsets(&cv, off);
-		float *wt = scratch + 92544;  /* [1][64,64,3,3]: w flipped, in and out swapped */
+		int off[576];  /* row (kh,kw,c) of B in the padded dy */
+		nn_shift_offsets_taps(&cv, off);
+		float *wt = scratch + 92544;  /* [1][64,3,3,64]: w flipped, in and out swapped, taps before channels */
 		nn_flip_weights(x1, 64, 64, 3, wt);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3260,9 +3286,11 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			float *yw = scratch + (long)t*11568 + 6448;  /* [64,8,10]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				nn_pad_input(x0 + (long)b*4096, &cv, xpad);
-				for (int p0 = 0; p0 < 80; p0 += NN_NR)
-					nn_panel_rows(64, 576, wt, 576, NULL, 1, xpad + p0, off, yw + p0, 80,
-					              80 - p0 < NN_NR ? 80 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				for (int p0 = 0; p0 < 80; p0 += NN_NR) {
+					int nr = 80 - p0 < NN_NR ? 80 - p0 : NN_NR, lo, hi;
+					nn_dx_taps(&cv, p0/10, (p0 + nr - 1)/10, &lo, &hi);
+					nn_panel_rows(64, (hi - lo + 1)*192, wt + lo*192, 576, NULL, 1, xpad + p0, off + lo*192, yw + p0, 80, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				}
 				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
 			}
 		}
@@ -3692,9 +3720,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
-		int off[288];  /* row (c,kh,kw) of B in the padded dy */
-		nn_shift_offsets(&cv, off);
-		float *wt = scratch + 157056;  /* [1][32,32,3,3]: w flipped, in and out swapped */
+		int off[288];  /* row (kh,kw,c) of B in the padded dy */
+		nn_shift_offsets_taps(&cv, off);
+		float *wt = scratch + 157056;  /* [1][32,3,3,32]: w flipped, in and out swapped, taps before channels */
 		nn_flip_weights(x1, 32, 32, 3, wt);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3703,9 +3731,11 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			float *yw = scratch + (long)t*19632 + 10416;  /* [32,16,18]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				nn_pad_input(x0 + (long)b*8192, &cv, xpad);
-				for (int p0 = 0; p0 < 288; p0 += NN_NR)
-					nn_panel_rows(32, 288, wt, 288, NULL, 1, xpad + p0, off, yw + p0, 288,
-					              288 - p0 < NN_NR ? 288 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				for (int p0 = 0; p0 < 288; p0 += NN_NR) {
+					int nr = 288 - p0 < NN_NR ? 288 - p0 : NN_NR, lo, hi;
+					nn_dx_taps(&cv, p0/18, (p0 + nr - 1)/18, &lo, &hi);
+					nn_panel_rows(32, (hi - lo + 1)*96, wt + lo*96, 288, NULL, 1, xpad + p0, off + lo*96, yw + p0, 288, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				}
 				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
 			}
 		}
@@ -3992,9 +4022,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		/* dx from dy and w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
-		int off[144];  /* row (c,kh,kw) of B in the padded dy */
-		nn_shift_offsets(&cv, off);
-		float *wt = scratch + 287616;  /* [1][16,16,3,3]: w flipped, in and out swapped */
+		int off[144];  /* row (kh,kw,c) of B in the padded dy */
+		nn_shift_offsets_taps(&cv, off);
+		float *wt = scratch + 287616;  /* [1][16,3,3,16]: w flipped, in and out swapped, taps before channels */
 		nn_flip_weights(x1, 16, 16, 3, wt);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -4003,9 +4033,11 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			float *yw = scratch + (long)t*35952 + 18544;  /* [16,32,34]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
-				for (int p0 = 0; p0 < 1088; p0 += NN_NR)
-					nn_panel_rows(16, 144, wt, 144, NULL, 1, xpad + p0, off, yw + p0, 1088,
-					              1088 - p0 < NN_NR ? 1088 - p0 : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				for (int p0 = 0; p0 < 1088; p0 += NN_NR) {
+					int nr = 1088 - p0 < NN_NR ? 1088 - p0 : NN_NR, lo, hi;
+					nn_dx_taps(&cv, p0/34, (p0 + nr - 1)/34, &lo, &hi);
+					nn_panel_rows(16, (hi - lo + 1)*48, wt + lo*48, 144, NULL, 1, xpad + p0, off + lo*48, yw + p0, 1088, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				}
 				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
 			}
 		}
@@ -4127,9 +4159,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		/* dx from dy and w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
-		int off[144];  /* row (c,kh,kw) of B in the padded dy */
-		nn_shift_offsets(&cv, off);
-		float *wt = scratch + 287616;  /* [1][16,16,3,3]: w flipped, in and out swapped */
+		int off[144];  /* row (kh,kw,c) of B in the padded dy */
+		nn_shift_offsets_taps(&cv, off);
+		float *wt = scratch + 287616;  /* [1][16,3,3,16]: w flipped, in and out swapped, taps before channels */
 		nn_flip_weights(x1, 16, 16, 3, wt);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -4138,9 +4170,11 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			float *yw = scratch + (long)t*35952 + 18544;  /* [16,32,34]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
-				for (int p0 = 0; p0 < 1088; p0 += NN_NR)
-					nn_panel_rows(16, 144, wt, 144, NULL, 1, xpad + p0, off, yw + p0, 1088,
-					              1088 - p0 < NN_NR ? 1088 - p0 : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				for (int p0 = 0; p0 < 1088; p0 += NN_NR) {
+					int nr = 1088 - p0 < NN_NR ? 1088 - p0 : NN_NR, lo, hi;
+					nn_dx_taps(&cv, p0/34, (p0 + nr - 1)/34, &lo, &hi);
+					nn_panel_rows(16, (hi - lo + 1)*48, wt + lo*48, 144, NULL, 1, xpad + p0, off + lo*48, yw + p0, 1088, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				}
 				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
 			}
 		}

@@ -709,7 +709,33 @@ NN_KERNEL void nn_flip_weights(const float *w, int O, int C, int k,
 	for (int o = 0; o < O; o++)
 		for (int c = 0; c < C; c++)
 			for (int t = 0; t < kk; t++)
-				wt[((long)c * O + o) * kk + t] = w[((long)o * C + c) * kk + kk - 1 - t];
+				wt[((long)c * kk + t) * O + o] = w[((long)o * C + c) * kk + kk - 1 - t];
+}
+
+/* The input gradient's rows of B, tap-major: off[(kh·k + kw)·C + c] is
+ * channel c of the padded dy shifted by the tap (stride 1), so the taps
+ * of a kernel row are one contiguous range of k·k·C: a panel whose grid
+ * rows see only the padding for some kernel rows skips them
+ * (nn_dx_taps). */
+NN_KERNEL void nn_shift_offsets_taps(const NnConv *g, int *off)
+{
+	int Hq = NN_QH(g), Wq = NN_QW(g);
+	for (int kh = 0, k = 0; kh < g->k; kh++)
+		for (int kw = 0; kw < g->k; kw++)
+			for (int c = 0; c < g->C; c++)
+				off[k++] = (c * Hq + kh * g->D) * Wq + kw * g->D;
+}
+
+/* The kernel rows [*lo, *hi] that reach dy (rows P … P+H−1 of the
+ * padded dy) from the wide grid's rows r0 … r1: the others multiply the
+ * padding's zeros.  All of them if none does (then the sum is 0). */
+NN_KERNEL void nn_dx_taps(const NnConv *g, int r0, int r1, int *lo, int *hi)
+{
+	int a = g->P - r1, b = g->P + g->H - 1 - r0;   /* kh·D ∈ [a, b] */
+	*lo = a > 0 ? (a + g->D - 1) / g->D : 0;
+	*hi = b / g->D < g->k - 1 ? b / g->D : g->k - 1;
+	if (*hi < *lo)
+		*lo = 0, *hi = g->k - 1;
 }
 
 /* The weight gradient the same way: dwᵀ [KK,O] += Σ_p xpad[off[kk] + p]·
@@ -2365,9 +2391,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		/* dx from dy and w: a 3x3 conv, pad 1, 64 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
-		int off[576];  /* row (c,kh,kw) of B in the padded dy */
-		nn_shift_offsets(&cv, off);
-		float *wt = scratch + 246144;  /* [1][64,64,3,3]: w flipped, in and out swapped */
+		int off[576];  /* row (kh,kw,c) of B in the padded dy */
+		nn_shift_offsets_taps(&cv, off);
+		float *wt = scratch + 246144;  /* [1][64,3,3,64]: w flipped, in and out swapped, taps before channels */
 		nn_flip_weights(x1, 64, 64, 3, wt);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2376,9 +2402,11 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 			float *yw = scratch + (long)t*30768 + 16432;  /* [64,14,16]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				nn_pad_input(x0 + (long)b*12544, &cv, xpad);
-				for (int p0 = 0; p0 < 224; p0 += NN_NR)
-					nn_panel_rows(64, 576, wt, 576, NULL, 1, xpad + p0, off, yw + p0, 224,
-					              224 - p0 < NN_NR ? 224 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				for (int p0 = 0; p0 < 224; p0 += NN_NR) {
+					int nr = 224 - p0 < NN_NR ? 224 - p0 : NN_NR, lo, hi;
+					nn_dx_taps(&cv, p0/16, (p0 + nr - 1)/16, &lo, &hi);
+					nn_panel_rows(64, (hi - lo + 1)*192, wt + lo*192, 576, NULL, 1, xpad + p0, off + lo*192, yw + p0, 224, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				}
 				nn_unpad_output(yw, &cv, 64, y + (long)b*12544);
 			}
 		}
@@ -2501,9 +2529,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 -> 64 channels, 14x14 -> 14x14; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {64, 14, 14, 3, 1, 1, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
-		int off[576];  /* row (c,kh,kw) of B in the padded dy */
-		nn_shift_offsets(&cv, off);
-		float *wt = scratch + 188800;  /* [1][32,64,3,3]: w flipped, in and out swapped */
+		int off[576];  /* row (kh,kw,c) of B in the padded dy */
+		nn_shift_offsets_taps(&cv, off);
+		float *wt = scratch + 188800;  /* [1][32,3,3,64]: w flipped, in and out swapped, taps before channels */
 		nn_flip_weights(x1, 64, 32, 3, wt);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2512,9 +2540,11 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 			float *yw = scratch + (long)t*23600 + 16432;  /* [32,14,16]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				nn_pad_input(x0 + (long)b*12544, &cv, xpad);
-				for (int p0 = 0; p0 < 224; p0 += NN_NR)
-					nn_panel_rows(32, 576, wt, 576, NULL, 1, xpad + p0, off, yw + p0, 224,
-					              224 - p0 < NN_NR ? 224 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				for (int p0 = 0; p0 < 224; p0 += NN_NR) {
+					int nr = 224 - p0 < NN_NR ? 224 - p0 : NN_NR, lo, hi;
+					nn_dx_taps(&cv, p0/16, (p0 + nr - 1)/16, &lo, &hi);
+					nn_panel_rows(32, (hi - lo + 1)*192, wt + lo*192, 576, NULL, 1, xpad + p0, off + lo*192, yw + p0, 224, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				}
 				nn_unpad_output(yw, &cv, 32, y + (long)b*6272);
 			}
 		}
@@ -2643,9 +2673,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 -> 32 channels, 28x28 -> 28x28; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {32, 28, 28, 3, 1, 1, 1, 28, 28};  /* C,H,W, k,S,P,D, OH,OW */
-		int off[288];  /* row (c,kh,kw) of B in the padded dy */
-		nn_shift_offsets(&cv, off);
-		float *wt = scratch + 445824;  /* [1][32,32,3,3]: w flipped, in and out swapped */
+		int off[288];  /* row (kh,kw,c) of B in the padded dy */
+		nn_shift_offsets_taps(&cv, off);
+		float *wt = scratch + 445824;  /* [1][32,3,3,32]: w flipped, in and out swapped, taps before channels */
 		nn_flip_weights(x1, 32, 32, 3, wt);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2654,9 +2684,11 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 			float *yw = scratch + (long)t*55728 + 28848;  /* [32,28,30]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				nn_pad_input(x0 + (long)b*25088, &cv, xpad);
-				for (int p0 = 0; p0 < 840; p0 += NN_NR)
-					nn_panel_rows(32, 288, wt, 288, NULL, 1, xpad + p0, off, yw + p0, 840,
-					              840 - p0 < NN_NR ? 840 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				for (int p0 = 0; p0 < 840; p0 += NN_NR) {
+					int nr = 840 - p0 < NN_NR ? 840 - p0 : NN_NR, lo, hi;
+					nn_dx_taps(&cv, p0/30, (p0 + nr - 1)/30, &lo, &hi);
+					nn_panel_rows(32, (hi - lo + 1)*96, wt + lo*96, 288, NULL, 1, xpad + p0, off + lo*96, yw + p0, 840, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				}
 				nn_unpad_output(yw, &cv, 32, y + (long)b*25088);
 			}
 		}

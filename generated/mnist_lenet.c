@@ -709,7 +709,33 @@ NN_KERNEL void nn_flip_weights(const float *w, int O, int C, int k,
 	for (int o = 0; o < O; o++)
 		for (int c = 0; c < C; c++)
 			for (int t = 0; t < kk; t++)
-				wt[((long)c * O + o) * kk + t] = w[((long)o * C + c) * kk + kk - 1 - t];
+				wt[((long)c * kk + t) * O + o] = w[((long)o * C + c) * kk + kk - 1 - t];
+}
+
+/* The input gradient's rows of B, tap-major: off[(kh·k + kw)·C + c] is
+ * channel c of the padded dy shifted by the tap (stride 1), so the taps
+ * of a kernel row are one contiguous range of k·k·C: a panel whose grid
+ * rows see only the padding for some kernel rows skips them
+ * (nn_dx_taps). */
+NN_KERNEL void nn_shift_offsets_taps(const NnConv *g, int *off)
+{
+	int Hq = NN_QH(g), Wq = NN_QW(g);
+	for (int kh = 0, k = 0; kh < g->k; kh++)
+		for (int kw = 0; kw < g->k; kw++)
+			for (int c = 0; c < g->C; c++)
+				off[k++] = (c * Hq + kh * g->D) * Wq + kw * g->D;
+}
+
+/* The kernel rows [*lo, *hi] that reach dy (rows P … P+H−1 of the
+ * padded dy) from the wide grid's rows r0 … r1: the others multiply the
+ * padding's zeros.  All of them if none does (then the sum is 0). */
+NN_KERNEL void nn_dx_taps(const NnConv *g, int r0, int r1, int *lo, int *hi)
+{
+	int a = g->P - r1, b = g->P + g->H - 1 - r0;   /* kh·D ∈ [a, b] */
+	*lo = a > 0 ? (a + g->D - 1) / g->D : 0;
+	*hi = b / g->D < g->k - 1 ? b / g->D : g->k - 1;
+	if (*hi < *lo)
+		*lo = 0, *hi = g->k - 1;
 }
 
 /* The weight gradient the same way: dwᵀ [KK,O] += Σ_p xpad[off[kk] + p]·
@@ -2256,9 +2282,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		/* dx from dy and w: a 5x5 conv, 6 -> 16 channels, 14x14 -> 10x10; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {16, 10, 10, 5, 1, 4, 1, 14, 14};  /* C,H,W, k,S,P,D, OH,OW */
-		int off[400];  /* row (c,kh,kw) of B in the padded dy */
-		nn_shift_offsets(&cv, off);
-		float *wt = scratch + 54016;  /* [1][6,16,5,5]: w flipped, in and out swapped */
+		int off[400];  /* row (kh,kw,c) of B in the padded dy */
+		nn_shift_offsets_taps(&cv, off);
+		float *wt = scratch + 54016;  /* [1][6,5,5,16]: w flipped, in and out swapped, taps before channels */
 		nn_flip_weights(x1, 16, 6, 5, wt);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2267,9 +2293,11 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 			float *yw = scratch + (long)t*6752 + 5232;  /* [6,14,18]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				nn_pad_input(x0 + (long)b*1600, &cv, xpad);
-				for (int p0 = 0; p0 < 252; p0 += NN_NR)
-					nn_panel_rows(6, 400, wt, 400, NULL, 1, xpad + p0, off, yw + p0, 252,
-					              252 - p0 < NN_NR ? 252 - p0 : NN_NR, 0, (6 + NN_MR - 1)/NN_MR, 0);
+				for (int p0 = 0; p0 < 252; p0 += NN_NR) {
+					int nr = 252 - p0 < NN_NR ? 252 - p0 : NN_NR, lo, hi;
+					nn_dx_taps(&cv, p0/18, (p0 + nr - 1)/18, &lo, &hi);
+					nn_panel_rows(6, (hi - lo + 1)*80, wt + lo*80, 400, NULL, 1, xpad + p0, off + lo*80, yw + p0, 252, nr, 0, (6 + NN_MR - 1)/NN_MR, 0);
+				}
 				nn_unpad_output(yw, &cv, 6, y + (long)b*1176);
 			}
 		}

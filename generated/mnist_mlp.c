@@ -709,7 +709,33 @@ NN_KERNEL void nn_flip_weights(const float *w, int O, int C, int k,
 	for (int o = 0; o < O; o++)
 		for (int c = 0; c < C; c++)
 			for (int t = 0; t < kk; t++)
-				wt[((long)c * O + o) * kk + t] = w[((long)o * C + c) * kk + kk - 1 - t];
+				wt[((long)c * kk + t) * O + o] = w[((long)o * C + c) * kk + kk - 1 - t];
+}
+
+/* The input gradient's rows of B, tap-major: off[(kh·k + kw)·C + c] is
+ * channel c of the padded dy shifted by the tap (stride 1), so the taps
+ * of a kernel row are one contiguous range of k·k·C: a panel whose grid
+ * rows see only the padding for some kernel rows skips them
+ * (nn_dx_taps). */
+NN_KERNEL void nn_shift_offsets_taps(const NnConv *g, int *off)
+{
+	int Hq = NN_QH(g), Wq = NN_QW(g);
+	for (int kh = 0, k = 0; kh < g->k; kh++)
+		for (int kw = 0; kw < g->k; kw++)
+			for (int c = 0; c < g->C; c++)
+				off[k++] = (c * Hq + kh * g->D) * Wq + kw * g->D;
+}
+
+/* The kernel rows [*lo, *hi] that reach dy (rows P … P+H−1 of the
+ * padded dy) from the wide grid's rows r0 … r1: the others multiply the
+ * padding's zeros.  All of them if none does (then the sum is 0). */
+NN_KERNEL void nn_dx_taps(const NnConv *g, int r0, int r1, int *lo, int *hi)
+{
+	int a = g->P - r1, b = g->P + g->H - 1 - r0;   /* kh·D ∈ [a, b] */
+	*lo = a > 0 ? (a + g->D - 1) / g->D : 0;
+	*hi = b / g->D < g->k - 1 ? b / g->D : g->k - 1;
+	if (*hi < *lo)
+		*lo = 0, *hi = g->k - 1;
 }
 
 /* The weight gradient the same way: dwᵀ [KK,O] += Σ_p xpad[off[kk] + p]·

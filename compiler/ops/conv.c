@@ -976,14 +976,16 @@ static void emit_shift(Emit *e, const Geo *g, Role role)
 	emit_line(e, "static const NnConv cv = {%d, %d, %d, %d, %d, %d, %d, %d, "
 	             "%d};  /* C,H,W, k,S,P,D, OH,OW */", t.Cin, t.H, t.W, g->k,
 	          t.S, t.P, g->D, t.OH, t.OW);
-	emit_line(e, "int off[%ld];  /* row (c,kh,kw) of B in the padded %s */",
-	          t.K, role == ROLE_FWD ? "input" : "dy");
-	emit_line(e, "nn_shift_offsets(&cv, off);");
+	int taps = role == ROLE_DX && t.S == 1;   /* B's rows tap-major */
+	emit_line(e, "int off[%ld];  /* row %s of B in the padded %s */", t.K,
+	          taps ? "(kh,kw,c)" : "(c,kh,kw)",
+	          role == ROLE_FWD ? "input" : "dy");
+	emit_line(e, "nn_shift_offsets%s(&cv, off);", taps ? "_taps" : "");
 	const char *w;
 	if (role == ROLE_DX) {
 		emit_line(e, "float *wt = scratch + %ld;  /* [%d][%d,%d,%d,%d]: w "
-		             "flipped, in and out swapped */", s.chunks * s.size,
-		          g->G, g->Cg, g->Og, g->k, g->k);
+		             "flipped, in and out swapped, taps before channels */",
+		          s.chunks * s.size, g->G, g->Cg, g->k, g->k, g->Og);
 		if (g->G > 1) {
 			emit_line(e, "for (int g = 0; g < %d; g++)", g->G);
 			emit_line(e, "\tnn_flip_weights(x1 + (long)g*%ld, %d, %d, %d, "
@@ -1012,11 +1014,27 @@ static void emit_shift(Emit *e, const Geo *g, Role role)
 	open_samples(e, g, &s);
 	emit_line(e, "nn_pad_input(%s, &cv, xpad);", role == ROLE_FWD ?
 	          x_at(c, g, "x0") : y_at(c, g, "x0"));
-	emit_line(e, "for (int p0 = 0; p0 < %ld; p0 += NN_NR)", wide);
-	emit_line(e, "\tnn_panel_rows(%d, %ld, %s, %ld, NULL, 1, xpad + p0, off, yw + "
-	             "p0, %ld,", t.M, t.K, w, t.K, wide);
-	emit_line(e, "\t              %ld - p0 < NN_NR ? %ld - p0 : NN_NR, 0, "
-	             "%s, 0);", wide, wide, row_tiles(c, t.M));
+	if (taps) {
+		/* each panel's product over the kernel rows that reach dy:
+		 * LeNet's second conv (dy 10x10 padded by 4) skips 2 in 7 */
+		long kr = (long)g->k * t.Cin;   /* B's rows per kernel row */
+		open_block(e, "for (int p0 = 0; p0 < %d; p0 += NN_NR) {", (int)wide);
+		emit_line(e, "int nr = %ld - p0 < NN_NR ? %ld - p0 : NN_NR, lo, hi;",
+		          wide, wide);
+		emit_line(e, "nn_dx_taps(&cv, p0/%d, (p0 + nr - 1)/%d, &lo, &hi);",
+		          t.Wq, t.Wq);
+		emit_line(e, "nn_panel_rows(%d, (hi - lo + 1)*%ld, %s + lo*%ld, %ld, "
+		             "NULL, 1, xpad + p0, off + lo*%ld, yw + p0, %ld, nr, 0, "
+		             "%s, 0);", t.M, kr, w, kr, t.K, kr, wide,
+		          row_tiles(c, t.M));
+		close_block(e);
+	} else {
+		emit_line(e, "for (int p0 = 0; p0 < %ld; p0 += NN_NR)", wide);
+		emit_line(e, "\tnn_panel_rows(%d, %ld, %s, %ld, NULL, 1, xpad + p0, off, "
+		             "yw + p0, %ld,", t.M, t.K, w, t.K, wide);
+		emit_line(e, "\t              %ld - p0 < NN_NR ? %ld - p0 : NN_NR, 0, "
+		             "%s, 0);", wide, wide, row_tiles(c, t.M));
+	}
 	emit_line(e, "nn_unpad_output(yw, &cv, %d, %s);", t.M, role == ROLE_FWD ?
 	          y_at(c, g, "y") : x_at(c, g, "y"));
 	close_samples(e, g);
