@@ -1381,13 +1381,39 @@ NN_KERNEL void nn_deinterleave8(const float *p, __m256 *even, __m256 *odd)
 	nn_deinterleave8v(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8), even, odd);
 }
 
-/* The first n lanes of eight (none for n ≤ 0), for masked loads and
- * stores: a row's tail, read and written without a byte past it. */
+/* The first n of eight floats at p (none for n ≤ 0, all for n ≥ 8),
+ * read or written without touching a byte past them: a row's tail.  With
+ * AVX-512 a mask register does it; AVX2's vmaskmovps store is slow on
+ * AMD's cores. */
+#if defined(__AVX512VL__) && defined(NN_AVX512)
+NN_KERNEL __mmask8 nn_mask8(int n)
+{
+	return n >= 8 ? (__mmask8)0xff : n <= 0 ? (__mmask8)0
+	                               : (__mmask8)((1u << n) - 1);
+}
+NN_KERNEL __m256 nn_mload8(const float *p, int n)
+{
+	return _mm256_maskz_loadu_ps(nn_mask8(n), p);
+}
+NN_KERNEL void nn_mstore8(float *p, int n, __m256 v)
+{
+	_mm256_mask_storeu_ps(p, nn_mask8(n), v);
+}
+#else
 NN_KERNEL __m256i nn_lanes8(int n)
 {
 	return _mm256_cmpgt_epi32(_mm256_set1_epi32(n),
 	                          _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
+NN_KERNEL __m256 nn_mload8(const float *p, int n)
+{
+	return _mm256_maskload_ps(p, nn_lanes8(n));
+}
+NN_KERNEL void nn_mstore8(float *p, int n, __m256 v)
+{
+	_mm256_maskstore_ps(p, nn_lanes8(n), v);
+}
+#endif
 #endif
 
 NN_KERNEL void nn_maxpool2(const float *x, int W, int OH, int OW, float *y)
@@ -1407,14 +1433,13 @@ NN_KERNEL void nn_maxpool2(const float *x, int W, int OH, int OW, float *y)
 			                                                c), d));
 		}
 		if (OW < 8) {   /* one row of windows, its loads and stores masked */
-			__m256i lo = nn_lanes8(2 * OW), hi = nn_lanes8(2 * OW - 8);
+			int n = 2 * OW;
 			__m256 a, b, c, d;
-			nn_deinterleave8v(_mm256_maskload_ps(r0, lo),
-			                  _mm256_maskload_ps(r0 + 8, hi), &a, &b);
-			nn_deinterleave8v(_mm256_maskload_ps(r1, lo),
-			                  _mm256_maskload_ps(r1 + 8, hi), &c, &d);
-			_mm256_maskstore_ps(yr, nn_lanes8(OW),
-			                    nn_maxsel8(nn_maxsel8(nn_maxsel8(a, b), c), d));
+			nn_deinterleave8v(nn_mload8(r0, n), nn_mload8(r0 + 8, n - 8),
+			                  &a, &b);
+			nn_deinterleave8v(nn_mload8(r1, n), nn_mload8(r1 + 8, n - 8),
+			                  &c, &d);
+			nn_mstore8(yr, OW, nn_maxsel8(nn_maxsel8(nn_maxsel8(a, b), c), d));
 			ow = OW;
 		}
 #endif
@@ -1495,18 +1520,15 @@ NN_KERNEL void nn_maxpool2_grad(const float *x, const float *dy, int H,
 			                  d0 + 2 * ow, d1 + 2 * ow);
 		}
 		if (OW < 8) {   /* one row of windows, its loads and stores masked */
-			__m256i lo = nn_lanes8(2 * OW), hi = nn_lanes8(2 * OW - 8);
-			__m256 a[2] = {_mm256_maskload_ps(r0, lo),
-			               _mm256_maskload_ps(r0 + 8, hi)};
-			__m256 b[2] = {_mm256_maskload_ps(r1, lo),
-			               _mm256_maskload_ps(r1 + 8, hi)};
+			int n = 2 * OW;
+			__m256 a[2] = {nn_mload8(r0, n), nn_mload8(r0 + 8, n - 8)};
+			__m256 b[2] = {nn_mload8(r1, n), nn_mload8(r1 + 8, n - 8)};
 			__m256 o0[2], o1[2];
-			nn_maxpool2_grad8v(a, b, _mm256_maskload_ps(dyr, nn_lanes8(OW)),
-			                   o0, o1);
-			_mm256_maskstore_ps(d0, lo, o0[0]);
-			_mm256_maskstore_ps(d0 + 8, hi, o0[1]);
-			_mm256_maskstore_ps(d1, lo, o1[0]);
-			_mm256_maskstore_ps(d1 + 8, hi, o1[1]);
+			nn_maxpool2_grad8v(a, b, nn_mload8(dyr, OW), o0, o1);
+			nn_mstore8(d0, n, o0[0]);
+			nn_mstore8(d0 + 8, n - 8, o0[1]);
+			nn_mstore8(d1, n, o1[0]);
+			nn_mstore8(d1 + 8, n - 8, o1[1]);
 			ow = OW;
 		}
 #endif

@@ -68,6 +68,8 @@ static const RefModel models[] = {
 	                      {'m', NULL, 0, 2, 2, 0, 0, 0}}},
 	{"maxpool_odd", 2, 8, 8, {{'c', "a", 3, 2, 1, 0, 1, 1},
 	                          {'m', NULL, 0, 2, 2, 0, 0, 0}}},
+	{"maxpool_short", 2, 11, 12, {{'c', "a", 3, 3, 1, 1, 1, 1},
+	                              {'m', NULL, 0, 2, 2, 0, 0, 0}}},
 	{"maxpool_wide", 2, 18, 20, {{'c', "a", 3, 3, 1, 1, 1, 1},
 	                             {'m', NULL, 0, 2, 2, 0, 0, 0}}},
 	{"maxpool_overlap", 2, 7, 7, {{'c', "a", 3, 2, 1, 0, 1, 1},
