@@ -2467,6 +2467,7 @@ static void update(mnist_lenet *m)
 		const double bc2 = 1 - pow(0.999, (double)t);
 		const float step_size = (float)(lr / bc1);
 		const float bc2_sqrt = (float)sqrt(bc2);
+		NN_OMP("omp parallel for schedule(static)")
 		for (long i0 = 0; i0 < 61760; i0 += NN_SQB) {
 			const long i1 = i0 + NN_SQB < 61760 ? i0 + NN_SQB : 61760;
 			float den[NN_SQB];  /* the roots' arguments, then the roots */

@@ -123,6 +123,10 @@ static void emit_grad(Emit *e, const Node *n, int coupled)
 	                emit_numel(e, n, 0)));
 }
 
+/* From this many parameters, threads own blocks of the update (as the
+ * convs' loops thread from 2^15 elements). */
+enum { OPT_OMP_MIN = 1 << 15 };
+
 /* The rules that divide by a square root run in blocks of NN_SQB
  * elements: a first loop updates the state and leaves the root's argument
  * in den (and with keep_g, g in gb), nn_sqrt_block takes the roots, and a
@@ -133,6 +137,8 @@ static void emit_grad(Emit *e, const Node *n, int coupled)
 static void open_sqrt_blocks(Emit *e, const Node *n, int coupled, int keep_g)
 {
 	long N = emit_numel(e, n, 0);
+	if (N >= OPT_OMP_MIN)   /* blocks are independent: threads own some */
+		emit_line(e, "NN_OMP(\"omp parallel for schedule(static)\")");
 	emit_line(e, "for (long i0 = 0; i0 < %ld; i0 += NN_SQB) {", N);
 	e->indent++;
 	emit_line(e, "const long i1 = i0 + NN_SQB < %ld ? i0 + NN_SQB : %ld;", N,
