@@ -32,8 +32,8 @@ def parse(path):
             kv = {}
             for p in parts[1:]:
                 k, sep, v = p.partition("=")
-                if sep:
-                    kv[k] = num(v)
+                if sep:   # meta values stay text: a git hash "89e1610" is a float
+                    kv[k] = v if parts[0] == "meta" else num(v)
             recs.append((parts[0], kv))
     return recs
 
