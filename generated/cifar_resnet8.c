@@ -93,6 +93,38 @@ NN_KERNEL __mmask16 nn_mask16(long r)
 #endif
 
 #if defined(NN_AVX512) || defined(NN_AVX2)
+/* The first n of eight floats at p (none for n ≤ 0, all for n ≥ 8),
+ * read or written without touching a byte past them: a row's tail.  With
+ * AVX-512 a mask register does it; AVX2's vmaskmovps store is slow on
+ * AMD's cores. */
+#if defined(__AVX512VL__) && defined(NN_AVX512)
+NN_KERNEL __m256 nn_mload8(const float *p, long n)
+{
+	return _mm256_maskz_loadu_ps((__mmask8)nn_mask16(n), p);
+}
+NN_KERNEL void nn_mstore8(float *p, long n, __m256 v)
+{
+	_mm256_mask_storeu_ps(p, (__mmask8)nn_mask16(n), v);
+}
+#else
+NN_KERNEL __m256i nn_lanes8(long n)
+{
+	int m = n > 8 ? 8 : (int)n;
+	return _mm256_cmpgt_epi32(_mm256_set1_epi32(m),
+	                          _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+NN_KERNEL __m256 nn_mload8(const float *p, long n)
+{
+	return _mm256_maskload_ps(p, nn_lanes8(n));
+}
+NN_KERNEL void nn_mstore8(float *p, long n, __m256 v)
+{
+	_mm256_maskstore_ps(p, nn_lanes8(n), v);
+}
+#endif
+#endif
+
+#if defined(NN_AVX512) || defined(NN_AVX2)
 /* d[k·ldd + r] = s[r·lds + k] for an 8×8 block: rows of s become columns
  * of d, in registers (unpack pairs, then quads, then 128-bit halves). */
 NN_KERNEL void nn_transpose8(const float *s, long lds, float *d, long ldd)
@@ -1067,12 +1099,8 @@ NN_KERNEL void nn_sqrt_block(float *y, long n)
 		                      _mm512_sqrt_ps(_mm512_maskz_loadu_ps(k, y + i)));
 	}
 #elif defined(NN_AVX2)
-	const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-	for (long i = 0; i < n; i += 8) {
-		__m256i k = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - i)), lane);
-		_mm256_maskstore_ps(y + i, k,
-		                    _mm256_sqrt_ps(_mm256_maskload_ps(y + i, k)));
-	}
+	for (long i = 0; i < n; i += 8)
+		nn_mstore8(y + i, n - i, _mm256_sqrt_ps(nn_mload8(y + i, n - i)));
 #else
 	for (long i = 0; i < n; i++)
 		y[i] = sqrtf(y[i]);
@@ -1390,39 +1418,6 @@ NN_KERNEL void nn_deinterleave8(const float *p, __m256 *even, __m256 *odd)
 	nn_deinterleave8v(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8), even, odd);
 }
 
-/* The first n of eight floats at p (none for n ≤ 0, all for n ≥ 8),
- * read or written without touching a byte past them: a row's tail.  With
- * AVX-512 a mask register does it; AVX2's vmaskmovps store is slow on
- * AMD's cores. */
-#if defined(__AVX512VL__) && defined(NN_AVX512)
-NN_KERNEL __mmask8 nn_mask8(int n)
-{
-	return n >= 8 ? (__mmask8)0xff : n <= 0 ? (__mmask8)0
-	                               : (__mmask8)((1u << n) - 1);
-}
-NN_KERNEL __m256 nn_mload8(const float *p, int n)
-{
-	return _mm256_maskz_loadu_ps(nn_mask8(n), p);
-}
-NN_KERNEL void nn_mstore8(float *p, int n, __m256 v)
-{
-	_mm256_mask_storeu_ps(p, nn_mask8(n), v);
-}
-#else
-NN_KERNEL __m256i nn_lanes8(int n)
-{
-	return _mm256_cmpgt_epi32(_mm256_set1_epi32(n),
-	                          _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-NN_KERNEL __m256 nn_mload8(const float *p, int n)
-{
-	return _mm256_maskload_ps(p, nn_lanes8(n));
-}
-NN_KERNEL void nn_mstore8(float *p, int n, __m256 v)
-{
-	_mm256_maskstore_ps(p, nn_lanes8(n), v);
-}
-#endif
 #endif
 
 NN_KERNEL void nn_maxpool2(const float *x, int W, int OH, int OW, float *y)
@@ -1781,9 +1776,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			float *yw = scratch + (long)t*20912 + 3504;  /* [16,32,34]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				nn_pad_input(x0 + (long)b*3072, &cv, xpad);
-				for (int p0 = 0; p0 < 1088; p0 += NN_NR)
-					nn_panel_rows(16, 27, x1, 27, NULL, 1, xpad + p0, off, yw + p0, 1088,
-					              1088 - p0 < NN_NR ? 1088 - p0 : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				for (int p0 = 0; p0 < 1088; p0 += NN_NR) {
+					int nr = 1088 - p0 < NN_NR ? 1088 - p0 : NN_NR;
+					nn_panel_rows(16, 27, x1, 27, NULL, 1, xpad + p0, off, yw + p0, 1088, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				}
 				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
 			}
 		}
@@ -1842,9 +1838,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			float *yw = scratch + (long)t*35952 + 18544;  /* [16,32,34]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
-				for (int p0 = 0; p0 < 1088; p0 += NN_NR)
-					nn_panel_rows(16, 144, x1, 144, NULL, 1, xpad + p0, off, yw + p0, 1088,
-					              1088 - p0 < NN_NR ? 1088 - p0 : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				for (int p0 = 0; p0 < 1088; p0 += NN_NR) {
+					int nr = 1088 - p0 < NN_NR ? 1088 - p0 : NN_NR;
+					nn_panel_rows(16, 144, x1, 144, NULL, 1, xpad + p0, off, yw + p0, 1088, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				}
 				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
 			}
 		}
@@ -1903,9 +1900,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			float *yw = scratch + (long)t*35952 + 18544;  /* [16,32,34]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
-				for (int p0 = 0; p0 < 1088; p0 += NN_NR)
-					nn_panel_rows(16, 144, x1, 144, NULL, 1, xpad + p0, off, yw + p0, 1088,
-					              1088 - p0 < NN_NR ? 1088 - p0 : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				for (int p0 = 0; p0 < 1088; p0 += NN_NR) {
+					int nr = 1088 - p0 < NN_NR ? 1088 - p0 : NN_NR;
+					nn_panel_rows(16, 144, x1, 144, NULL, 1, xpad + p0, off, yw + p0, 1088, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				}
 				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
 			}
 		}
@@ -1974,9 +1972,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			float *yw = scratch + (long)t*27248 + 18544;  /* [32,16,17]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
-				for (int p0 = 0; p0 < 272; p0 += NN_NR)
-					nn_panel_rows(32, 144, x1, 144, NULL, 1, xpad + p0, off, yw + p0, 272,
-					              272 - p0 < NN_NR ? 272 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				for (int p0 = 0; p0 < 272; p0 += NN_NR) {
+					int nr = 272 - p0 < NN_NR ? 272 - p0 : NN_NR;
+					nn_panel_rows(32, 144, x1, 144, NULL, 1, xpad + p0, off, yw + p0, 272, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				}
 				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
 			}
 		}
@@ -2035,9 +2034,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			float *yw = scratch + (long)t*19632 + 10416;  /* [32,16,18]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				nn_pad_input(x0 + (long)b*8192, &cv, xpad);
-				for (int p0 = 0; p0 < 288; p0 += NN_NR)
-					nn_panel_rows(32, 288, x1, 288, NULL, 1, xpad + p0, off, yw + p0, 288,
-					              288 - p0 < NN_NR ? 288 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				for (int p0 = 0; p0 < 288; p0 += NN_NR) {
+					int nr = 288 - p0 < NN_NR ? 288 - p0 : NN_NR;
+					nn_panel_rows(32, 288, x1, 288, NULL, 1, xpad + p0, off, yw + p0, 288, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				}
 				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
 			}
 		}
@@ -2096,9 +2096,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			float *yw = scratch + (long)t*24608 + 16416;  /* [32,16,16]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
-				for (int p0 = 0; p0 < 256; p0 += NN_NR)
-					nn_panel_rows(32, 16, x1, 16, NULL, 1, xpad + p0, off, yw + p0, 256,
-					              256 - p0 < NN_NR ? 256 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				for (int p0 = 0; p0 < 256; p0 += NN_NR) {
+					int nr = 256 - p0 < NN_NR ? 256 - p0 : NN_NR;
+					nn_panel_rows(32, 16, x1, 16, NULL, 1, xpad + p0, off, yw + p0, 256, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				}
 				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
 			}
 		}
@@ -2167,9 +2168,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			float *yw = scratch + (long)t*15024 + 10416;  /* [64,8,9]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				nn_pad_input(x0 + (long)b*8192, &cv, xpad);
-				for (int p0 = 0; p0 < 72; p0 += NN_NR)
-					nn_panel_rows(64, 288, x1, 288, NULL, 1, xpad + p0, off, yw + p0, 72,
-					              72 - p0 < NN_NR ? 72 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				for (int p0 = 0; p0 < 72; p0 += NN_NR) {
+					int nr = 72 - p0 < NN_NR ? 72 - p0 : NN_NR;
+					nn_panel_rows(64, 288, x1, 288, NULL, 1, xpad + p0, off, yw + p0, 72, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				}
 				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
 			}
 		}
@@ -2228,9 +2230,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			float *yw = scratch + (long)t*11568 + 6448;  /* [64,8,10]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				nn_pad_input(x0 + (long)b*4096, &cv, xpad);
-				for (int p0 = 0; p0 < 80; p0 += NN_NR)
-					nn_panel_rows(64, 576, x1, 576, NULL, 1, xpad + p0, off, yw + p0, 80,
-					              80 - p0 < NN_NR ? 80 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				for (int p0 = 0; p0 < 80; p0 += NN_NR) {
+					int nr = 80 - p0 < NN_NR ? 80 - p0 : NN_NR;
+					nn_panel_rows(64, 576, x1, 576, NULL, 1, xpad + p0, off, yw + p0, 80, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				}
 				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
 			}
 		}
@@ -2289,9 +2292,10 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			float *yw = scratch + (long)t*12320 + 8224;  /* [64,8,8]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				nn_pad_input(x0 + (long)b*8192, &cv, xpad);
-				for (int p0 = 0; p0 < 64; p0 += NN_NR)
-					nn_panel_rows(64, 32, x1, 32, NULL, 1, xpad + p0, off, yw + p0, 64,
-					              64 - p0 < NN_NR ? 64 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				for (int p0 = 0; p0 < 64; p0 += NN_NR) {
+					int nr = 64 - p0 < NN_NR ? 64 - p0 : NN_NR;
+					nn_panel_rows(64, 32, x1, 32, NULL, 1, xpad + p0, off, yw + p0, 64, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				}
 				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
 			}
 		}
@@ -2427,9 +2431,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			float *yw = scratch + (long)t*20912 + 3504;  /* [16,32,34]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				nn_pad_input(x0 + (long)b*3072, &cv, xpad);
-				for (int p0 = 0; p0 < 1088; p0 += NN_NR)
-					nn_panel_rows(16, 27, x1, 27, NULL, 1, xpad + p0, off, yw + p0, 1088,
-					              1088 - p0 < NN_NR ? 1088 - p0 : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				for (int p0 = 0; p0 < 1088; p0 += NN_NR) {
+					int nr = 1088 - p0 < NN_NR ? 1088 - p0 : NN_NR;
+					nn_panel_rows(16, 27, x1, 27, NULL, 1, xpad + p0, off, yw + p0, 1088, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				}
 				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
 			}
 		}
@@ -2483,9 +2488,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			float *yw = scratch + (long)t*35952 + 18544;  /* [16,32,34]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
-				for (int p0 = 0; p0 < 1088; p0 += NN_NR)
-					nn_panel_rows(16, 144, x1, 144, NULL, 1, xpad + p0, off, yw + p0, 1088,
-					              1088 - p0 < NN_NR ? 1088 - p0 : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				for (int p0 = 0; p0 < 1088; p0 += NN_NR) {
+					int nr = 1088 - p0 < NN_NR ? 1088 - p0 : NN_NR;
+					nn_panel_rows(16, 144, x1, 144, NULL, 1, xpad + p0, off, yw + p0, 1088, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				}
 				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
 			}
 		}
@@ -2539,9 +2545,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			float *yw = scratch + (long)t*35952 + 18544;  /* [16,32,34]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
-				for (int p0 = 0; p0 < 1088; p0 += NN_NR)
-					nn_panel_rows(16, 144, x1, 144, NULL, 1, xpad + p0, off, yw + p0, 1088,
-					              1088 - p0 < NN_NR ? 1088 - p0 : NN_NR, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				for (int p0 = 0; p0 < 1088; p0 += NN_NR) {
+					int nr = 1088 - p0 < NN_NR ? 1088 - p0 : NN_NR;
+					nn_panel_rows(16, 144, x1, 144, NULL, 1, xpad + p0, off, yw + p0, 1088, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				}
 				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
 			}
 		}
@@ -2603,9 +2610,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			float *yw = scratch + (long)t*27248 + 18544;  /* [32,16,17]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
-				for (int p0 = 0; p0 < 272; p0 += NN_NR)
-					nn_panel_rows(32, 144, x1, 144, NULL, 1, xpad + p0, off, yw + p0, 272,
-					              272 - p0 < NN_NR ? 272 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				for (int p0 = 0; p0 < 272; p0 += NN_NR) {
+					int nr = 272 - p0 < NN_NR ? 272 - p0 : NN_NR;
+					nn_panel_rows(32, 144, x1, 144, NULL, 1, xpad + p0, off, yw + p0, 272, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				}
 				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
 			}
 		}
@@ -2659,9 +2667,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			float *yw = scratch + (long)t*19632 + 10416;  /* [32,16,18]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				nn_pad_input(x0 + (long)b*8192, &cv, xpad);
-				for (int p0 = 0; p0 < 288; p0 += NN_NR)
-					nn_panel_rows(32, 288, x1, 288, NULL, 1, xpad + p0, off, yw + p0, 288,
-					              288 - p0 < NN_NR ? 288 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				for (int p0 = 0; p0 < 288; p0 += NN_NR) {
+					int nr = 288 - p0 < NN_NR ? 288 - p0 : NN_NR;
+					nn_panel_rows(32, 288, x1, 288, NULL, 1, xpad + p0, off, yw + p0, 288, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				}
 				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
 			}
 		}
@@ -2715,9 +2724,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			float *yw = scratch + (long)t*24608 + 16416;  /* [32,16,16]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
-				for (int p0 = 0; p0 < 256; p0 += NN_NR)
-					nn_panel_rows(32, 16, x1, 16, NULL, 1, xpad + p0, off, yw + p0, 256,
-					              256 - p0 < NN_NR ? 256 - p0 : NN_NR, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				for (int p0 = 0; p0 < 256; p0 += NN_NR) {
+					int nr = 256 - p0 < NN_NR ? 256 - p0 : NN_NR;
+					nn_panel_rows(32, 16, x1, 16, NULL, 1, xpad + p0, off, yw + p0, 256, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				}
 				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
 			}
 		}
@@ -2779,9 +2789,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			float *yw = scratch + (long)t*15024 + 10416;  /* [64,8,9]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				nn_pad_input(x0 + (long)b*8192, &cv, xpad);
-				for (int p0 = 0; p0 < 72; p0 += NN_NR)
-					nn_panel_rows(64, 288, x1, 288, NULL, 1, xpad + p0, off, yw + p0, 72,
-					              72 - p0 < NN_NR ? 72 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				for (int p0 = 0; p0 < 72; p0 += NN_NR) {
+					int nr = 72 - p0 < NN_NR ? 72 - p0 : NN_NR;
+					nn_panel_rows(64, 288, x1, 288, NULL, 1, xpad + p0, off, yw + p0, 72, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				}
 				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
 			}
 		}
@@ -2835,9 +2846,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			float *yw = scratch + (long)t*11568 + 6448;  /* [64,8,10]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				nn_pad_input(x0 + (long)b*4096, &cv, xpad);
-				for (int p0 = 0; p0 < 80; p0 += NN_NR)
-					nn_panel_rows(64, 576, x1, 576, NULL, 1, xpad + p0, off, yw + p0, 80,
-					              80 - p0 < NN_NR ? 80 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				for (int p0 = 0; p0 < 80; p0 += NN_NR) {
+					int nr = 80 - p0 < NN_NR ? 80 - p0 : NN_NR;
+					nn_panel_rows(64, 576, x1, 576, NULL, 1, xpad + p0, off, yw + p0, 80, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				}
 				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
 			}
 		}
@@ -2891,9 +2903,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			float *yw = scratch + (long)t*12320 + 8224;  /* [64,8,8]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
 				nn_pad_input(x0 + (long)b*8192, &cv, xpad);
-				for (int p0 = 0; p0 < 64; p0 += NN_NR)
-					nn_panel_rows(64, 32, x1, 32, NULL, 1, xpad + p0, off, yw + p0, 64,
-					              64 - p0 < NN_NR ? 64 - p0 : NN_NR, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				for (int p0 = 0; p0 < 64; p0 += NN_NR) {
+					int nr = 64 - p0 < NN_NR ? 64 - p0 : NN_NR;
+					nn_panel_rows(64, 32, x1, 32, NULL, 1, xpad + p0, off, yw + p0, 64, nr, 0, (64 + NN_MR - 1)/NN_MR, 0);
+				}
 				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
 			}
 		}

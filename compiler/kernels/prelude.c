@@ -75,6 +75,38 @@ NN_KERNEL __mmask16 nn_mask16(long r)
 #endif
 
 #if defined(NN_AVX512) || defined(NN_AVX2)
+/* The first n of eight floats at p (none for n ≤ 0, all for n ≥ 8),
+ * read or written without touching a byte past them: a row's tail.  With
+ * AVX-512 a mask register does it; AVX2's vmaskmovps store is slow on
+ * AMD's cores. */
+#if defined(__AVX512VL__) && defined(NN_AVX512)
+NN_KERNEL __m256 nn_mload8(const float *p, long n)
+{
+	return _mm256_maskz_loadu_ps((__mmask8)nn_mask16(n), p);
+}
+NN_KERNEL void nn_mstore8(float *p, long n, __m256 v)
+{
+	_mm256_mask_storeu_ps(p, (__mmask8)nn_mask16(n), v);
+}
+#else
+NN_KERNEL __m256i nn_lanes8(long n)
+{
+	int m = n > 8 ? 8 : (int)n;
+	return _mm256_cmpgt_epi32(_mm256_set1_epi32(m),
+	                          _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+NN_KERNEL __m256 nn_mload8(const float *p, long n)
+{
+	return _mm256_maskload_ps(p, nn_lanes8(n));
+}
+NN_KERNEL void nn_mstore8(float *p, long n, __m256 v)
+{
+	_mm256_maskstore_ps(p, nn_lanes8(n), v);
+}
+#endif
+#endif
+
+#if defined(NN_AVX512) || defined(NN_AVX2)
 /* d[k·ldd + r] = s[r·lds + k] for an 8×8 block: rows of s become columns
  * of d, in registers (unpack pairs, then quads, then 128-bit halves). */
 NN_KERNEL void nn_transpose8(const float *s, long lds, float *d, long ldd)
@@ -1049,12 +1081,8 @@ NN_KERNEL void nn_sqrt_block(float *y, long n)
 		                      _mm512_sqrt_ps(_mm512_maskz_loadu_ps(k, y + i)));
 	}
 #elif defined(NN_AVX2)
-	const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-	for (long i = 0; i < n; i += 8) {
-		__m256i k = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - i)), lane);
-		_mm256_maskstore_ps(y + i, k,
-		                    _mm256_sqrt_ps(_mm256_maskload_ps(y + i, k)));
-	}
+	for (long i = 0; i < n; i += 8)
+		nn_mstore8(y + i, n - i, _mm256_sqrt_ps(nn_mload8(y + i, n - i)));
 #else
 	for (long i = 0; i < n; i++)
 		y[i] = sqrtf(y[i]);
@@ -1372,39 +1400,6 @@ NN_KERNEL void nn_deinterleave8(const float *p, __m256 *even, __m256 *odd)
 	nn_deinterleave8v(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8), even, odd);
 }
 
-/* The first n of eight floats at p (none for n ≤ 0, all for n ≥ 8),
- * read or written without touching a byte past them: a row's tail.  With
- * AVX-512 a mask register does it; AVX2's vmaskmovps store is slow on
- * AMD's cores. */
-#if defined(__AVX512VL__) && defined(NN_AVX512)
-NN_KERNEL __mmask8 nn_mask8(int n)
-{
-	return n >= 8 ? (__mmask8)0xff : n <= 0 ? (__mmask8)0
-	                               : (__mmask8)((1u << n) - 1);
-}
-NN_KERNEL __m256 nn_mload8(const float *p, int n)
-{
-	return _mm256_maskz_loadu_ps(nn_mask8(n), p);
-}
-NN_KERNEL void nn_mstore8(float *p, int n, __m256 v)
-{
-	_mm256_mask_storeu_ps(p, nn_mask8(n), v);
-}
-#else
-NN_KERNEL __m256i nn_lanes8(int n)
-{
-	return _mm256_cmpgt_epi32(_mm256_set1_epi32(n),
-	                          _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-NN_KERNEL __m256 nn_mload8(const float *p, int n)
-{
-	return _mm256_maskload_ps(p, nn_lanes8(n));
-}
-NN_KERNEL void nn_mstore8(float *p, int n, __m256 v)
-{
-	_mm256_maskstore_ps(p, nn_lanes8(n), v);
-}
-#endif
 #endif
 
 NN_KERNEL void nn_maxpool2(const float *x, int W, int OH, int OW, float *y)
