@@ -1014,27 +1014,22 @@ static void emit_shift(Emit *e, const Geo *g, Role role)
 	open_samples(e, g, &s);
 	emit_line(e, "nn_pad_input(%s, &cv, xpad);", role == ROLE_FWD ?
 	          x_at(c, g, "x0") : y_at(c, g, "x0"));
-	if (taps) {
-		/* each panel's product over the kernel rows that reach dy:
-		 * LeNet's second conv (dy 10x10 padded by 4) skips 2 in 7 */
-		long kr = (long)g->k * t.Cin;   /* B's rows per kernel row */
-		open_block(e, "for (int p0 = 0; p0 < %d; p0 += NN_NR) {", (int)wide);
-		emit_line(e, "int nr = %ld - p0 < NN_NR ? %ld - p0 : NN_NR, lo, hi;",
-		          wide, wide);
+	/* with taps, each panel's product runs over the kernel rows that
+	 * reach dy: LeNet's second conv (dy 10x10 padded by 4) skips 2 in 7 */
+	long kr = (long)g->k * t.Cin;   /* B's rows per kernel row */
+	open_block(e, "for (int p0 = 0; p0 < %d; p0 += NN_NR) {", (int)wide);
+	emit_line(e, "int nr = %ld - p0 < NN_NR ? %ld - p0 : NN_NR%s;", wide, wide,
+	          taps ? ", lo, hi" : "");
+	if (taps)
 		emit_line(e, "nn_dx_taps(&cv, p0/%d, (p0 + nr - 1)/%d, &lo, &hi);",
 		          t.Wq, t.Wq);
-		emit_line(e, "nn_panel_rows(%d, (hi - lo + 1)*%ld, %s + lo*%ld, %ld, "
-		             "NULL, 1, xpad + p0, off + lo*%ld, yw + p0, %ld, nr, 0, "
-		             "%s, 0);", t.M, kr, w, kr, t.K, kr, wide,
-		          row_tiles(c, t.M));
-		close_block(e);
-	} else {
-		emit_line(e, "for (int p0 = 0; p0 < %ld; p0 += NN_NR)", wide);
-		emit_line(e, "\tnn_panel_rows(%d, %ld, %s, %ld, NULL, 1, xpad + p0, off, "
-		             "yw + p0, %ld,", t.M, t.K, w, t.K, wide);
-		emit_line(e, "\t              %ld - p0 < NN_NR ? %ld - p0 : NN_NR, 0, "
-		             "%s, 0);", wide, wide, row_tiles(c, t.M));
-	}
+	emit_line(e, "nn_panel_rows(%d, %s, %s%s, %ld, NULL, 1, xpad + p0, off%s, "
+	             "yw + p0, %ld, nr, 0, %s, 0);", t.M, taps ? ctx_sprintf(c,
+	          "(hi - lo + 1)*%ld", kr) : ctx_sprintf(c, "%ld", t.K), w,
+	          taps ? ctx_sprintf(c, " + lo*%ld", kr) : "", t.K,
+	          taps ? ctx_sprintf(c, " + lo*%ld", kr) : "", wide,
+	          row_tiles(c, t.M));
+	close_block(e);
 	emit_line(e, "nn_unpad_output(yw, &cv, %d, %s);", t.M, role == ROLE_FWD ?
 	          y_at(c, g, "y") : x_at(c, g, "y"));
 	close_samples(e, g);
