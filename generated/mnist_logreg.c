@@ -937,8 +937,7 @@ NN_KERNEL void nn_col2im_panel(const float *colp, int ldp, const NnConv *g,
 						__mmask16 l = nn_mask16(2 * m - 1) & 0x5555;
 						float *d = dr + o * 2 + off;
 						__m512 v = _mm512_maskz_expand_ps(l, _mm512_castps256_ps512(
-						    _mm256_maskz_loadu_ps((__mmask8)((1u << m) - 1),
-						                          colp + at + o)));
+						    nn_mload8(colp + at + o, m)));
 						_mm512_mask_storeu_ps(d, l, _mm512_add_ps(
 						    _mm512_maskz_loadu_ps(l, d), v));
 					}
