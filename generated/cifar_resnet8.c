@@ -34,6 +34,9 @@ typedef __m512 nn_vec;
 #define nn_vzero() _mm512_setzero_ps()
 #define nn_vfma(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define _nn_vadd(a, b) _mm512_add_ps(a, b)
+#define _nn_vsub(a, b) _mm512_sub_ps(a, b)
+#define _nn_vmul(a, b) _mm512_mul_ps(a, b)
+#define _nn_vmax(a, b) _mm512_max_ps(a, b)
 #elif defined(__AVX2__) && defined(__FMA__) && !defined(NNCC_NO_AVX2)
 #define NN_AVX2 1
 #include <immintrin.h>
@@ -47,6 +50,9 @@ typedef __m256 nn_vec;
 #define nn_vzero() _mm256_setzero_ps()
 #define nn_vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define _nn_vadd(a, b) _mm256_add_ps(a, b)
+#define _nn_vsub(a, b) _mm256_sub_ps(a, b)
+#define _nn_vmul(a, b) _mm256_mul_ps(a, b)
+#define _nn_vmax(a, b) _mm256_max_ps(a, b)
 #else
 #define NN_ISA "scalar"
 #define NN_MR 4
@@ -217,9 +223,32 @@ NN_KERNEL void nn_pack_panel(int N, int K, const float *B, int ldb, int tb,
  * views of its input); added to C with NN_ACC in flags; with NN_TC,
  * stored transposed, C[j][r] (the caller swapped the operands).  Rows past
  * mr re-read row mr−1 (valid memory) and are not stored; so are columns
- * past nr. */
+ * past nr.
+ *
+ * The epilogue flags act on each sum s (with NN_ACC, s + C) on its way
+ * out, in this order: NN_BIAS adds bias[j] (bias[r] with NN_TC: bias is
+ * indexed by C's column, and the caller points it at the tile's first),
+ * NN_RELU stores max(s, 0) (0 for NaN, as relu's s > 0 ? s : 0); NN_UPD
+ * stores C − lr·s instead of s: plain SGD's step, C being the weights
+ * and s their gradient.  Each is the separate op's arithmetic, so a
+ * fused product stores the bits the ops one by one would. */
 #define NN_ACC 1
 #define NN_TC 2
+#define NN_BIAS 4
+#define NN_RELU 8
+#define NN_UPD 16
+#define NN_EPI (NN_BIAS | NN_RELU | NN_UPD)
+/* The epilogue of one element: s, the sum, out of C's old value cc. */
+NN_KERNEL float nn_epi1(float s, float cc, int flags, float bias, float lr)
+{
+	if (flags & NN_ACC)
+		s = cc + s;
+	if (flags & NN_BIAS)
+		s = s + bias;
+	if (flags & NN_RELU)
+		s = s > 0 ? s : 0;
+	return flags & NN_UPD ? cc - lr * s : s;
+}
 /* R, the tile's rows, is NN_MR or (AVX-512) 6, a constant once inlined:
  * the rows past R fold away, so a product with 6 rows (LeNet's convs)
  * does not pay for 8. */
@@ -230,10 +259,12 @@ NN_KERNEL void nn_pack_panel(int N, int K, const float *B, int ldb, int tb,
 #endif
 NN_INLINE void nn_tile(int K, const float *a, long rs, const int *aoff,
                        long ks, const float *bp, const int *boff, float *c,
-                       long ldc, int mr, int nr, int flags, const int R)
+                       long ldc, int mr, int nr, int flags, const int R,
+                       const float *bias, float lr)
 {
 	int acc = flags & NN_ACC;
 	(void)R;
+	(void)acc;
 	const float *ar[NN_MR];
 	for (int r = 0; r < NN_MR; r++) {
 		int rr = r < mr ? r : mr - 1;
@@ -274,17 +305,28 @@ NN_INLINE void nn_tile(int K, const float *a, long rs, const int *aoff,
 #undef NN_STEP
 #undef NN_ROW
 	if (mr == R && nr == NN_NR && !(flags & NN_TC)) {
+		nn_vec b0 = nn_vzero(), b1 = b0, l = nn_vset1(lr), z = b0;
+		if (flags & NN_BIAS)
+			b0 = nn_vload(bias), b1 = nn_vload(bias + NN_VW);
+#define NN_EPIV(v, cc, bb)                                                 \
+		if (acc)                                                   \
+			v = _nn_vadd(nn_vload(cc), v);                     \
+		if (flags & NN_BIAS)                                       \
+			v = _nn_vadd(v, bb);                               \
+		if (flags & NN_RELU)                                       \
+			v = _nn_vmax(v, z);                                \
+		if (flags & NN_UPD)                                        \
+			v = _nn_vsub(nn_vload(cc), _nn_vmul(l, v));
 #define NN_OUT(r)                                                          \
-		if (r < R && acc) {                                        \
-			c##r##0 = _nn_vadd(c##r##0, nn_vload(c + r * ldc));        \
-			c##r##1 = _nn_vadd(c##r##1, nn_vload(c + r * ldc + NN_VW)); \
-		}                                                          \
 		if (r < R) {                                               \
+			NN_EPIV(c##r##0, c + r * ldc, b0)                  \
+			NN_EPIV(c##r##1, c + r * ldc + NN_VW, b1)          \
 			nn_vstore(c + r * ldc, c##r##0);                   \
 			nn_vstore(c + r * ldc + NN_VW, c##r##1);           \
 		}
 		NN_ROWS(NN_OUT)
 #undef NN_OUT
+#undef NN_EPIV
 		return;
 	}
 	float t[NN_MR][NN_NR];
@@ -297,7 +339,19 @@ NN_INLINE void nn_tile(int K, const float *a, long rs, const int *aoff,
 #undef NN_SPILL
 #undef NN_ROWS
 #if NN_MR == 8
-	if ((flags & NN_TC) && !acc && mr == NN_MR && nr % 8 == 0) {
+	if ((flags & NN_TC) && !acc && !(flags & NN_UPD) && mr == NN_MR &&
+	    nr % 8 == 0) {
+		for (int r = 0; r < NN_MR && (flags & (NN_BIAS | NN_RELU)); r++) {
+			nn_vec bb = nn_vset1(flags & NN_BIAS ? bias[r] : 0);
+			for (int h = 0; h < NN_NR; h += NN_VW) {
+				nn_vec v = nn_vload(t[r] + h);
+				if (flags & NN_BIAS)
+					v = _nn_vadd(v, bb);
+				if (flags & NN_RELU)
+					v = _nn_vmax(v, nn_vzero());
+				nn_vstore(t[r] + h, v);
+			}
+		}
 		for (int j = 0; j < nr; j += 8)   /* 8×8 blocks, in registers */
 			nn_transpose8(t[0] + j, NN_NR, c + (long)j * ldc, ldc);
 		return;
@@ -318,7 +372,9 @@ NN_INLINE void nn_tile(int K, const float *a, long rs, const int *aoff,
 	for (int r = 0; r < mr; r++)
 		for (int j = 0; j < nr; j++) {
 			float *cc = c + r * sr + j * sj;
-			*cc = acc ? *cc + t[r][j] : t[r][j];
+			float b = flags & NN_BIAS ? bias[flags & NN_TC ? r : j] : 0;
+			*cc = nn_epi1(t[r][j], flags & (NN_ACC | NN_UPD) ? *cc : 0,
+			              flags, b, lr);
 		}
 }
 
@@ -331,7 +387,8 @@ NN_INLINE void nn_tile(int K, const float *a, long rs, const int *aoff,
 #define NN_HR 8
 NN_KERNEL void nn_tile_half(int K, const float *a, long rs, const int *aoff,
                             long ks, const float *bp, const int *boff,
-                            float *c, long ldc, int mr, int nr, int flags)
+                            float *c, long ldc, int mr, int nr, int flags,
+                            const float *bias, float lr)
 {
 	int acc = flags & NN_ACC;   /* never NN_TC: see nn_gemm */
 	const float *ar[NN_HR];
@@ -361,11 +418,22 @@ NN_KERNEL void nn_tile_half(int K, const float *a, long rs, const int *aoff,
 #undef NN_ROW1
 	__m512 sum[NN_HR] = {c0, c1, c2, c3, c4, c5, c6, c7};
 	__mmask16 lanes = nn_mask16(nr);
+	__m512 bb = flags & NN_BIAS ? _mm512_maskz_loadu_ps(lanes, bias)
+	                            : _mm512_setzero_ps();
 	for (int r = 0; r < mr; r++) {
 		float *cr = c + r * ldc;
+		__m512 v = sum[r], old = _mm512_setzero_ps();
+		if (flags & (NN_ACC | NN_UPD))
+			old = _mm512_maskz_loadu_ps(lanes, cr);
 		if (acc)
-			sum[r] = _mm512_add_ps(sum[r], _mm512_maskz_loadu_ps(lanes, cr));
-		_mm512_mask_storeu_ps(cr, lanes, sum[r]);
+			v = _mm512_add_ps(old, v);
+		if (flags & NN_BIAS)
+			v = _mm512_add_ps(v, bb);
+		if (flags & NN_RELU)
+			v = _mm512_max_ps(v, _mm512_setzero_ps());
+		if (flags & NN_UPD)
+			v = _mm512_sub_ps(old, _mm512_mul_ps(_mm512_set1_ps(lr), v));
+		_mm512_mask_storeu_ps(cr, lanes, v);
 	}
 }
 #endif
@@ -389,13 +457,18 @@ NN_KERNEL int nn_kblock(int K)
  * with NN_ACC in flags; transposed with NN_TC, as nn_tile): a(r,k) =
  * A[r·rs + k·ks] or, with aoff, A[aoff[r] + k·ks]; panel as nn_pack_panel
  * lays it out or, with boff, row k of op(B) at panel + boff[k]. */
-NN_KERNEL void nn_panel_rows(int M, int K, const float *A, long rs,
-                             const int *aoff, long ks, const float *panel,
-                             const int *boff, float *C, long ldc, int nr,
-                             int ib0, int ib1, int flags)
+NN_KERNEL void nn_panel_rows_epi(int M, int K, const float *A, long rs,
+                                 const int *aoff, long ks, const float *panel,
+                                 const int *boff, float *C, long ldc, int nr,
+                                 int ib0, int ib1, int flags,
+                                 const float *bias, float lr)
 {
 	int kb = nn_kblock(K);
 	long ci = flags & NN_TC ? 1 : ldc;   /* C's stride from row to row */
+	/* the epilogue on the last block of K: the blocks before it store
+	 * partial sums (NN_UPD's C is the weights: one block, K ≤ NN_KC) */
+	int epi = flags & NN_EPI;
+	flags &= ~NN_EPI;
 #ifdef NN_AVX512
 	if (nr <= NN_VW) {   /* one vector of columns: the narrow tile */
 		int i1 = ib1 * NN_MR < M ? ib1 * NN_MR : M;
@@ -407,7 +480,8 @@ NN_KERNEL void nn_panel_rows(int M, int K, const float *A, long rs,
 				             rs, aoff ? aoff + i : NULL, ks,
 				             boff ? panel : panel + (long)k0 * NN_NR,
 				             boff ? boff + k0 : NULL, C + i * ci, ldc,
-				             mr, nr, flags | (k0 > 0 ? NN_ACC : 0));
+				             mr, nr, flags | (k0 > 0 ? NN_ACC : 0) |
+				             (k0 + kc == K ? epi : 0), bias, lr);
 			}
 		}
 		return;
@@ -421,17 +495,27 @@ NN_KERNEL void nn_panel_rows(int M, int K, const float *A, long rs,
 			const int *ao = aoff ? aoff + i : NULL;
 			const float *bp = boff ? panel : panel + (long)k0 * NN_NR;
 			const int *bo = boff ? boff + k0 : NULL;
-			int f = flags | (k0 > 0 ? NN_ACC : 0);
+			int f = flags | (k0 > 0 ? NN_ACC : 0) | (k0 + kc == K ? epi : 0);
+			const float *bt = bias && (flags & NN_TC) ? bias + i : bias;
 #if NN_MR == 8 && defined(NN_AVX512)
 			if (mr <= 6)   /* a short last tile: 6 rows, not 8 */
 				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr,
-				        nr, f, 6);
+				        nr, f, 6, bt, lr);
 			else
 #endif
 				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr,
-				        nr, f, NN_MR);
+				        nr, f, NN_MR, bt, lr);
 		}
 	}
+}
+
+NN_KERNEL void nn_panel_rows(int M, int K, const float *A, long rs,
+                             const int *aoff, long ks, const float *panel,
+                             const int *boff, float *C, long ldc, int nr,
+                             int ib0, int ib1, int flags)
+{
+	nn_panel_rows_epi(M, K, A, rs, aoff, ks, panel, boff, C, ldc, nr, ib0,
+	                  ib1, flags, NULL, 0);
 }
 
 
@@ -465,7 +549,8 @@ NN_KERNEL float nn_vhsum(__m256 v)
 #define NN_IN_REGISTER(v) (void)0
 #endif
 NN_KERNEL void nn_dot_tile(int K, const float *a, long lda, const float *b,
-                           long ldb, float *c, long ldc, int mr, int nc)
+                           long ldb, float *c, long ldc, int mr, int nc,
+                           int flags, const float *bias, float lr)
 {
 #define NN_A(r) const float *a##r = a + (r < mr ? r : mr - 1) * lda;
 #define NN_B(j) const float *b##j = b + (j < nc ? j : nc - 1) * ldb;
@@ -502,7 +587,9 @@ NN_KERNEL void nn_dot_tile(int K, const float *a, long lda, const float *b,
 			float v = t[r][j];
 			for (int kk = k; kk < K; kk++)
 				v += ar[r][kk] * br[j][kk];
-			c[r * ldc + j] = v;
+			float *cc = c + r * ldc + j;
+			*cc = nn_epi1(v, flags & NN_UPD ? *cc : 0, flags,
+			              flags & NN_BIAS ? bias[j] : 0, lr);
 		}
 }
 #endif
@@ -518,9 +605,10 @@ NN_KERNEL void nn_dot_tile(int K, const float *a, long lda, const float *b,
  * most 12 columns and both operands along k takes nn_dot_tile instead:
  * the panel would leave most of a tile's lanes empty. */
 #define NN_KSMALL 64            /* B read in place up to this many rows */
-NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
-                       int ta, const float *B, int ldb, int tb, float *C,
-                       int ldc, float *scratch)
+NN_KERNEL void nn_gemm_epi(int M, int N, int K, const float *A, int lda,
+                           int ta, const float *B, int ldb, int tb, float *C,
+                           int ldc, float *scratch, int epi,
+                           const float *bias, float lr)
 {
 	long rs = ta ? 1 : lda, ks = ta ? lda : 1;
 	int npanel = (N + NN_NR - 1) / NN_NR, nrow = (M + NN_MR - 1) / NN_MR;
@@ -536,7 +624,8 @@ NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
 				nn_dot_tile(K, A + (long)i * lda, lda, B + (long)j * ldb, ldb,
 				            C + (long)i * ldc + j, ldc,
 				            M - i < NN_DR ? M - i : NN_DR,
-				            N - j < NN_DC ? N - j : NN_DC);
+				            N - j < NN_DC ? N - j : NN_DC, epi,
+				            bias ? bias + j : NULL, lr);
 			}
 		return;
 	}
@@ -545,13 +634,13 @@ NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
 	 * cheaper than packing W (N·K), so compute Cᵀ = B·Aᵀ, W's rows read in
 	 * place, and store the tiles transposed.  Each element is the same
 	 * chain of FMAs in k order as the other way: the same bits. */
-	int flags = 0;
+	int flags = epi;
 	if (tb && !ta && M % 32 == 0 && N > M) {
 		const float *T = A;
 		int t = M;
 		A = B, rs = ldb, ks = 1, M = N;
 		B = T, ldb = lda, N = t;
-		flags = NN_TC;
+		flags |= NN_TC;
 		npanel = (N + NN_NR - 1) / NN_NR, nrow = (M + NN_MR - 1) / NN_MR;
 	}
 	/* With few rows (K ≤ NN_KSMALL, a weight gradient's batch), B's whole
@@ -584,10 +673,18 @@ NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
 			int j = jb * NN_NR, nr = N - j < NN_NR ? N - j : NN_NR;
 			int ib1 = (g + 1) * ig < nrow ? (g + 1) * ig : nrow;
 			int rows = inplace && nr == NN_NR;
-			nn_panel_rows(M, K, A, rs, NULL, ks, rows ? B + j : scratch +
-			              (long)j * K, rows ? off : NULL, C + j * cj, ldc, nr,
-			              g * ig, ib1, flags);
+			nn_panel_rows_epi(M, K, A, rs, NULL, ks, rows ? B + j : scratch +
+			                  (long)j * K, rows ? off : NULL, C + j * cj, ldc,
+			                  nr, g * ig, ib1, flags, bias && !(flags & NN_TC) ?
+			                  bias + j : bias, lr);
 		}
+}
+
+NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
+                       int ta, const float *B, int ldb, int tb, float *C,
+                       int ldc, float *scratch)
+{
+	nn_gemm_epi(M, N, K, A, lda, ta, B, ldb, tb, C, ldc, scratch, 0, NULL, 0);
 }
 
 /* ---- convolution as implicit GEMM (ops/conv.c) ----
@@ -1074,7 +1171,7 @@ NN_KERNEL void nn_dw_wide_grad_rows(const float *xp, const float *dyw,
 		for (int kw = 0; kw < k; kw += NN_DC)
 			nn_dot_tile((int)n, dyw, ldd, xp + (long)kh * D * Wp + kw * D,
 			            D, t + kh * k + kw, kk, m,
-			            k - kw < NN_DC ? k - kw : NN_DC);
+			            k - kw < NN_DC ? k - kw : NN_DC, 0, NULL, 0);
 	for (int j = 0; j < m; j++)
 		for (int i = 0; i < kk; i++)
 			acc[j * kk + i] += t[j * kk + i];

@@ -5,7 +5,9 @@
  * few columns along k), the 8×8 transpose blocks, the 256-k packing
  * blocks and the 1024-k panel blocks, the swapped operands of x·Wᵀ (M a
  * multiple of 32, N larger: C's tiles stored transposed), with all four
- * transpose combinations.  Built once per
+ * transpose combinations; and each epilogue of nn_gemm_epi (bias, ReLU,
+ * both, SGD's step) against the plain product followed by the op's own
+ * arithmetic, bit for bit.  Built once per
  * kernel path (tests/run.sh: -march=native, -DNNCC_NO_AVX512, scalar).
  * Prints "gemm: N passed, M failed".
  */
@@ -67,6 +69,45 @@ static int check(int M, int N, int K, int ta, int tb)
 				ok = 0;
 			}
 	}
+	/* the epilogues: the same bits as the plain product, then the op */
+	static const int epis[] = {NN_BIAS, NN_RELU, NN_BIAS | NN_RELU, NN_UPD};
+	float *C2 = malloc(sizeof(float) * (size_t)M * ldc);
+	float *bias = malloc(sizeof(float) * (size_t)N);
+	const float lr = 0.37f;
+	for (int j = 0; j < N; j++)
+		bias[j] = rnd();
+	for (int e = 0; e < 4 && ok; e++) {
+		int f = epis[e];
+		if ((f & NN_UPD) && K > NN_KC)   /* one block of K: see nn_gemm_epi */
+			continue;
+		for (long i = 0; i < (long)M * ldc; i++)
+			C2[i] = (f & NN_UPD) ? rnd() : 1e30f;
+		float *W = malloc(sizeof(float) * (size_t)M * ldc);
+		memcpy(W, C2, sizeof(float) * (size_t)M * ldc);
+		nn_gemm_epi(M, N, K, A, lda, ta, B, ldb, tb, C2, ldc, S, f, bias, lr);
+		for (int i = 0; i < M && ok; i++)
+			for (int j = 0; j < ldc && ok; j++) {
+				long o = (long)i * ldc + j;
+				float want = W[o];
+				if (j < N) {
+					float s = C[o];
+					if (f & NN_BIAS)
+						s = s + bias[j];
+					if (f & NN_RELU)
+						s = s > 0 ? s : 0;
+					want = f & NN_UPD ? W[o] - lr * s : s;
+				}
+				if (memcmp(&C2[o], &want, sizeof want)) {
+					printf("FAIL gemm %dx%dx%d ta=%d tb=%d epilogue %d: "
+					       "C[%d][%d] = %g, want %g\n", M, N, K, ta, tb, f,
+					       i, j, (double)C2[o], (double)want);
+					ok = 0;
+				}
+			}
+		free(W);
+	}
+	free(C2);
+	free(bias);
 	free(A);
 	free(B);
 	free(C);
