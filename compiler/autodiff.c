@@ -43,6 +43,38 @@ static int state_of(Ctx *c, const Node *p, const Optim *o, int s)
 	return id;
 }
 
+/* Node id, through views, to the tensor it reads. */
+static int base_of(Ctx *c, int id)
+{
+	while (ir_node(c, id)->st == ST_VIEW)
+		id = ir_node(c, id)->in[0];
+	return id;
+}
+
+/* Whether plain SGD's step on p runs in the product g that makes its
+ * gradient (fusion sgd_gemm, op matmul_sgd): g is a matmul of one block
+ * of K (its epilogue cannot take partial sums), nothing but the update
+ * reads the gradient, and no backward node after g (the schedule's order)
+ * reads p, which g changes. */
+static int sgd_in_gemm(Ctx *c, const Node *p, const Node *g)
+{
+	const Optim *o = &c->recipe.opt;
+	if (!(c->fuse & FUSE_SGD_GEMM) || o->def->update != &op_sgd_update ||
+	    o->momentum != 0 || o->weight_decay != 0 || o->l1 != 0 ||
+	    o->clip_norm > 0 || g->op != &op_matmul ||
+	    matmul_depth(c, g) > GEMM_KC)
+		return 0;
+	for (int i = 0; i < c->nnodes; i++) {
+		const Node *n = c->nodes[i];
+		for (int k = 0; k < n->nin; k++) {
+			int b = base_of(c, n->in[k]);
+			if (b == g->id || (b == p->id && n->phase != PH_FWD && i > g->id))
+				return 0;
+		}
+	}
+	return 1;
+}
+
 /* The optimizer: each trained parameter's state, then one block of the
  * parameters, one of their gradients and one per state kind, all in
  * parameter order, and one update node over the blocks, so the whole
@@ -56,7 +88,7 @@ static void add_update(Ctx *c)
 	                  (size_t)(nparam + 1));
 	if (!ids)
 		bug("out of memory");
-	int *params = ids, *grads = ids + nparam;
+	int *params = ids, *grads = ids + nparam, nfused = 0;
 	for (int i = 0; i < nparam; i++) {
 		Node *p = c->nodes[i];
 		if (p->st != ST_PARAM)
@@ -68,6 +100,13 @@ static void add_update(Ctx *c)
 				        p->pos.line, p->name);
 			continue;
 		}
+		Node *g = ir_node(c, p->grad);
+		if (sgd_in_gemm(c, p, g)) {
+			g->op = &op_matmul_sgd;
+			g->in[g->nin++] = p->id;
+			nfused++;
+			continue;
+		}
 		params[np] = p->id;
 		grads[np] = p->grad;
 		for (int s = 0; s < MAXSTATE; s++)
@@ -75,13 +114,13 @@ static void add_update(Ctx *c)
 				ids[(2 + s) * nparam + np] = state_of(c, p, o, s);
 		np++;
 	}
-	if (np == 0)
+	if (np + nfused == 0)
 		bug("the loss reaches a parameter but no parameter has a gradient");
 	/* Unfused (no FUSE_OPTIM): one update node per parameter, over
 	 * blocks of one.  clip_norm needs every gradient's norm before the
 	 * first update, so it keeps the one loop. */
 	int each = !(c->fuse & FUSE_OPTIM) && !(o->clip_norm > 0);
-	for (int j = 0; j < (each ? np : 1); j++) {
+	for (int j = 0; j < (each || !np ? np : 1); j++) {
 		int at = each ? j : 0, len = each ? 1 : np;
 		const char *sfx = each ? ctx_sprintf(c, ".%s",
 		                  ir_node(c, params[j])->name) : "";

@@ -285,6 +285,9 @@ static void emit_phase(Emit *e, const char *fname, Phase ph, int eval)
 	const char *name = c->recipe.name;
 	if (ph == PH_UPD)
 		emit_line(e, "static void %s(%s *m)\n{", fname, name);
+	else if (ph == PH_BWD)   /* upd: in the training step (matmul_sgd) */
+		emit_line(e, "static void %s(%s *m, const nn_in_t *xin, const %s *yin,"
+		             " int upd)\n{", fname, name, label_t(c));
 	else
 		emit_line(e, "static void %s(%s *m, const nn_in_t *xin, const %s *yin)"
 		             "\n{", fname, name, label_t(c));
@@ -301,6 +304,8 @@ static void emit_phase(Emit *e, const char *fname, Phase ph, int eval)
 		emit_line(e, "(void)nrows;");
 		emit_line(e, "(void)xin;");
 		emit_line(e, "(void)yin;");
+		if (ph == PH_BWD)
+			emit_line(e, "(void)upd;");
 	}
 	e->eval = eval;
 	for (int k = 0; k < c->nsched; k++) {
@@ -349,6 +354,9 @@ static void emit_header(Ctx *c, Buf *h, const char *base)
 		buf_printf(h, "#define %s_TARGET_SIZE %ld\n", up,
 		           shape_numel(&lb->shape, 1));
 	const char *lt = label_t(c), *it = in_t(c);
+	int sgd_gemm = 0;
+	for (int i = 0; i < c->nnodes; i++)
+		sgd_gemm |= c->nodes[i]->op == &op_matmul_sgd;
 	buf_printf(h, "\ntypedef struct %s %s;\n\n", n, n);
 	if (r->ema_decay > 0)
 		buf_printf(h, "/* ema = {decay = %g}: _predict and _evaluate use the "
@@ -365,7 +373,7 @@ static void emit_header(Ctx *c, Buf *h, const char *base)
 	    "%s *%s_new(uint64_t seed);      /* _init on aligned_alloc memory */\n"
 	    "void %s_free(%s *m);\n\n"
 	    "/* One optimizer step on a batch of %s_BATCH samples: x is\n"
-	    " * [BATCH][IN_SIZE], y [BATCH]%s.  Returns the batch's loss. */\n"
+	    " * [BATCH][IN_SIZE], y [BATCH]%s.  Returns the batch's loss.%s */\n"
 	    "float %s_train_step(%s *m, const %s *x, const %s *y);\n"
 	    "/* Forward and backward without the update: the loss, and the\n"
 	    " * gradients in the \"grad.*\" tensors. */\n"
@@ -387,7 +395,10 @@ static void emit_header(Ctx *c, Buf *h, const char *base)
 	    " * \"grad.<name>\"; NULL if there is none. */\n"
 	    "float *%s_tensor(%s *m, const char *name, long *numel);\n\n",
 	    n, n, n, n, n, n, n, up, lt[0] == 'i' ? " class indices" :
-	    "[TARGET_SIZE] targets", n, n, it, lt, n, n, it, lt, n, n, it, lt, n, n,
+	    "[TARGET_SIZE] targets", sgd_gemm ? "\n * SGD steps the "
+	    "weights of linear layers as their gradients are\n * made (fusion "
+	    "sgd_gemm): their grad.* tensors hold what _gradient\n * last "
+	    "wrote." : "", n, n, it, lt, n, n, it, lt, n, n, it, lt, n, n,
 	    it, n, n, it, lt, n, n, n, n, n, n, n, n, n, n);
 	if (r->mixup)
 		buf_printf(h,
@@ -572,7 +583,7 @@ static void emit_api(Emit *e)
 	    "float %s_train_step(%s *m, const nn_in_t *x, const %s *y)\n{\n"
 	    "\tm->nrows = NN_BATCH;\n"
 	    "\tforward_train(m, x, y);\n"
-	    "\tbackward(m, x, y);\n"
+	    "\tbackward(m, x, y, 1);\n"
 	    "\tupdate(m);\n"
 	    "\tm->state.step++;\n"
 	    "\treturn NN_LOSS[0];\n}\n\n", n, n, lt);
@@ -582,7 +593,7 @@ static void emit_api(Emit *e)
 	    "float %s_gradient(%s *m, const nn_in_t *x, const %s *y)\n{\n"
 	    "\tm->nrows = NN_BATCH;\n"
 	    "\tforward_train(m, x, y);\n"
-	    "\tbackward(m, x, y);\n"
+	    "\tbackward(m, x, y, 0);\n"
 	    "\treturn NN_LOSS[0];\n}\n\n", n, n, lt);
 	buf_printf(b,
 	    "float %s_loss(%s *m, const nn_in_t *x, const %s *y)\n{\n"

@@ -62,18 +62,24 @@ static void ew_act_emit(Emit *e, Node *n)
 }
 
 /* then's rule from its output (the fused node's), then first's from
- * that gradient: no rule reads the value between them. */
-static void ew_act_grad(Ctx *c, Node *n, int dout, int *din)
+ * the gradient of its slot: no rule reads the value between them.  The
+ * fused node's inputs get first's gradients, then then's others. */
+static void fused_grad(Ctx *c, Node *n, int dout, int *din)
 {
+	const FuseAttr *a = n->attr;
 	Node f, t;
 	members(n, &f, &t);
 	int dt[MAXIN], df[MAXIN];
 	for (int k = 0; k < MAXIN; k++)
 		dt[k] = df[k] = -1;
 	t.op->grad(c, &t, dout, dt);
-	f.op->grad(c, &f, dt[0], df);
-	for (int k = 0; k < f.nin; k++)
+	f.op->grad(c, &f, dt[a->slot], df);
+	int k = 0;
+	for (; k < f.nin; k++)
 		din[k] = df[k];
+	for (int j = 0; j < t.nin; j++)
+		if (j != a->slot)
+			din[k++] = dt[j];
 }
 
 static const char *fused_shape(Ctx *c, Node *n)
@@ -85,31 +91,81 @@ static const char *fused_shape(Ctx *c, Node *n)
 	return NULL;
 }
 
-static double ew_act_flops(Ctx *c, Node *n)
+static double fused_flops(Ctx *c, Node *n)
 {
-	const FuseAttr *a = n->attr;
-	Node f = *a->first, t = *a->then;
+	Node f, t;
+	members(n, &f, &t);
 	return (f.op->flops ? f.op->flops(c, &f) : 0) +
 	       (t.op->flops ? t.op->flops(c, &t) : 0);
 }
 
+/* "first+then" and their attributes; a fused pair in a pair (gemm_epi)
+ * spells out its members: "matmul+bias_add+relu ta=0 tb=1". */
+static void fused_part(Buf *b, const Node *m, int attrs)
+{
+	const FuseAttr *a = m->attr;
+	if (m->op->traits & OT_FUSED && a) {
+		fused_part(b, a->first, attrs);
+		if (!attrs)
+			buf_puts(b, "+");
+		fused_part(b, a->then, attrs);
+	} else if (!attrs)
+		buf_puts(b, m->op->name);
+	else if (m->op->print_attr && m->attr) {
+		buf_puts(b, " ");
+		m->op->print_attr(b, m);
+	}
+}
+
 void fused_print(Buf *b, const Node *n)
 {
-	const FuseAttr *a = n->attr;
-	buf_printf(b, "%s+%s", a->first->op->name, a->then->op->name);
-	for (int k = 0; k < 2; k++) {
-		const Node *m = k ? a->then : a->first;
-		if (m->op->print_attr && m->attr) {
-			buf_puts(b, " ");
-			m->op->print_attr(b, m);
-		}
-	}
+	fused_part(b, n, 0);
+	fused_part(b, n, 1);
 }
 
 const OpDef op_ew_act = {
 	.name = "ew_act", .nin = -1, .traits = OT_FUSED,
-	.shape = fused_shape, .grad = ew_act_grad, .emit = ew_act_emit,
-	.flops = ew_act_flops, .print_attr = fused_print,
+	.shape = fused_shape, .grad = fused_grad, .emit = ew_act_emit,
+	.flops = fused_flops, .print_attr = fused_print,
+};
+
+/* ---- gemm_epi: a matmul, then its bias and ReLU, in its epilogue ------- */
+
+/* The matmul at the bottom of n (a gemm_epi, perhaps of a gemm_epi) with
+ * its inputs, and the epilogue's bits: 1 a bias (input 2), 2 a ReLU. */
+static int gemm_epi_parts(const Node *n, Node *mm)
+{
+	int epi = 0;
+	Node f, t;
+	*mm = *n;
+	while (mm->op == &op_gemm_epi) {
+		members(mm, &f, &t);
+		epi |= t.op == &op_relu ? 2 : 1;
+		*mm = f;
+	}
+	return epi;
+}
+
+static long gemm_epi_scratch(Ctx *c, Node *n)
+{
+	Node mm;
+	gemm_epi_parts(n, &mm);
+	return mm.op->scratch(c, &mm);
+}
+
+static void gemm_epi_emit(Emit *e, Node *n)
+{
+	Node mm;
+	int epi = gemm_epi_parts(n, &mm);
+	emit_gemm(e, &mm, "y", epi == 3 ? "NN_BIAS | NN_RELU" : epi == 1 ? "NN_BIAS"
+	          : "NN_RELU", epi & 1 ? "x2" : "NULL", "0");
+}
+
+const OpDef op_gemm_epi = {
+	.name = "gemm_epi", .nin = -1, .traits = OT_FUSED,
+	.shape = fused_shape, .grad = fused_grad, .emit = gemm_epi_emit,
+	.scratch = gemm_epi_scratch, .flops = fused_flops,
+	.print_attr = fused_print,
 };
 
 /* ---- the table ---------------------------------------------------------- */
@@ -138,6 +194,21 @@ static int match_ew_act(Ctx *c, const Node *p, const Node *n)
 	       n->op->ew && n->nin == 1 && (n->op->traits & OT_GRAD_FROM_OUT);
 }
 
+/* A matmul, or a gemm_epi without a ReLU yet, then a bias on its
+ * columns (a 2-D bias_add reading it as x; none there yet) or a ReLU. */
+static int match_gemm_epi(Ctx *c, const Node *p, const Node *n)
+{
+	(void)c;
+	Node mm;
+	int epi = p->op == &op_gemm_epi ? gemm_epi_parts(p, &mm) : 0;
+	if (p->op != &op_matmul && !(p->op == &op_gemm_epi && !(epi & 2)))
+		return 0;
+	if (n->op == &op_relu)
+		return 1;
+	return n->op == &op_bias_add && !(epi & 1) && n->in[0] == p->id &&
+	       n->shape.n == 2;
+}
+
 const Fusion fusions[] = {
 	{"bn_relu", "batch norm + ReLU: one forward pass, two backward passes "
 	            "with the mask folded in", match_bn_relu, &op_bn_relu, NULL},
@@ -145,6 +216,9 @@ const Fusion fusions[] = {
 	                 "is never stored", match_bn_relu_pool, &op_bn_relu_pool, NULL},
 	{"ew_act", "pointwise op + activation (bias + ReLU, residual add + "
 	           "ReLU) in one loop", match_ew_act, &op_ew_act, NULL},
+	{"gemm_epi", "matmul + bias + ReLU: the bias and the ReLU applied as "
+	             "the product's tiles are stored", match_gemm_epi,
+	 &op_gemm_epi, NULL},
 	{"softmax_ce", "softmax + cross-entropy: log-sum-exp, the gradient "
 	               "(softmax - target)/B in one pass", NULL, &op_softmax_ce,
 	 softmax_ce_split},
@@ -163,6 +237,8 @@ long fuse_mask(Ctx *c, const char *list, const char **bad)
 			mask |= 1L << f;
 		else if (!strcmp(t, "optim"))
 			mask |= FUSE_OPTIM;
+		else if (!strcmp(t, "sgd_gemm"))
+			mask |= FUSE_SGD_GEMM;
 		else {
 			*bad = t;
 			return -1;

@@ -58,6 +58,8 @@ static void print_usage(void)
 		printf("  %-19s %s\n", fusions[f].name, fusions[f].help);
 	printf("  %-19s %s\n", "optim", "the optimizer updates every parameter "
 	       "and its state in one loop");
+	printf("  %-19s %s\n", "sgd_gemm", "plain SGD steps a weight as the "
+	       "product making its gradient stores its tiles");
 }
 
 enum { P_FRONT = 1, P_AUTODIFF = 2, P_SCHEDULE = 4, P_PLAN = 8,

@@ -507,6 +507,9 @@ typedef struct Fusion {
 extern const Fusion fusions[];  /* ends with {0} */
 /* c->fuse bit of "optim": one update loop over every parameter (autodiff) */
 enum { FUSE_OPTIM = 1u << 30 };
+/* c->fuse bit of "sgd_gemm": plain SGD's step in a weight gradient's
+ * product (autodiff, ops/matmul.c's matmul_sgd) */
+enum { FUSE_SGD_GEMM = 1u << 29 };
 /* A fused node's attribute: the two nodes it replaced, as they were. */
 typedef struct FuseAttr {
 	const Node *first, *then;
@@ -586,6 +589,13 @@ long plane_reduce_scratch(Ctx *c, const Node *x, int nsum);
 
 /* Attributes of nodes one op makes of another's kind. */
 void *matmul_attr(Ctx *c, int ta, int tb);
+/* The product of matmul node mm through the prelude's nn_gemm_epi
+ * epilogue epi ("NN_BIAS | NN_RELU"; NULL: plain nn_gemm), its bias and
+ * lr C expressions (ops/matmul.c). */
+void emit_gemm(Emit *e, const Node *mm, const char *out, const char *epi,
+               const char *bias, const char *lr);
+long matmul_depth(Ctx *c, const Node *n);   /* K, the batch resolved */
+enum { GEMM_KC = 1024 };   /* the prelude's NN_KC: K's block in nn_gemm */
 
 /* A C float literal that reads back as v ("0.899999976f", "1.0f"). */
 const char *cfloat(Ctx *c, double v);

@@ -6,7 +6,7 @@
 /* sources */
 X(input) X(label) X(target) X(param) X(block)
 /* linear algebra */
-X(matmul) X(bias_add) X(bias_grad)
+X(matmul) X(matmul_sgd) X(bias_add) X(bias_grad)
 /* elementwise */
 X(relu) X(relu_grad) X(sigmoid) X(sigmoid_grad) X(tanh) X(tanh_grad)
 X(add) X(copy)
@@ -35,4 +35,4 @@ X(l1) X(l1_grad) X(sigmoid_bce) X(sigmoid_bce_grad) X(nll) X(nll_grad)
 /* the moving average of the weights (ops/ema.c) */
 X(ema_update)
 /* fused pairs made by the fusion pass (fuse.c) */
-X(ew_act)
+X(ew_act) X(gemm_epi)

@@ -3,7 +3,7 @@
  *
  * Model cifar_resnet8: batch 64, 78048 parameters.
  * Memory: parameters 78048, gradients 78048, optimizer state 78720,
- * arena 11011712 floats (naive sum of transients 34645408).
+ * arena 11011712 floats (naive sum of transients 34644768).
  *
  * cc -O2 -march=native cifar_resnet8.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -247,7 +247,11 @@ NN_KERNEL float nn_epi1(float s, float cc, int flags, float bias, float lr)
 		s = s + bias;
 	if (flags & NN_RELU)
 		s = s > 0 ? s : 0;
-	return flags & NN_UPD ? cc - lr * s : s;
+	if (flags & NN_UPD) {
+		float d = lr * s;   /* its own statement, as in sgd_update: */
+		s = cc - d;         /* no compiler makes the two one FMA */
+	}
+	return s;
 }
 /* R, the tile's rows, is NN_MR or (AVX-512) 6, a constant once inlined:
  * the rows past R fold away, so a product with 6 rows (LeNet's convs)
@@ -495,16 +499,32 @@ NN_KERNEL void nn_panel_rows_epi(int M, int K, const float *A, long rs,
 			const int *ao = aoff ? aoff + i : NULL;
 			const float *bp = boff ? panel : panel + (long)k0 * NN_NR;
 			const int *bo = boff ? boff + k0 : NULL;
-			int f = flags | (k0 > 0 ? NN_ACC : 0) | (k0 + kc == K ? epi : 0);
+			int f = flags | (k0 > 0 ? NN_ACC : 0);
 			const float *bt = bias && (flags & NN_TC) ? bias + i : bias;
+			/* each epilogue a tile of its own, its flags constants: tests
+			 * of runtime flags at each of the tile's 16 stores cost the
+			 * small products (K = 10, 32) up to a third of their time */
 #if NN_MR == 8 && defined(NN_AVX512)
-			if (mr <= 6)   /* a short last tile: 6 rows, not 8 */
-				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr,
-				        nr, f, 6, bt, lr);
-			else
+#define NN_TILE_R(e)                                                       \
+			if (mr <= 6)   /* a short last tile: 6 rows, not 8 */ \
+				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, \
+				        nr, f | (e), 6, bt, lr);               \
+			else                                               \
+				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, \
+				        nr, f | (e), NN_MR, bt, lr);
+#else
+#define NN_TILE_R(e)                                                       \
+			nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, nr, \
+			        f | (e), NN_MR, bt, lr);
 #endif
-				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr,
-				        nr, f, NN_MR, bt, lr);
+			switch (k0 + kc == K ? epi : 0) {
+			case 0: NN_TILE_R(0) break;
+			case NN_BIAS: NN_TILE_R(NN_BIAS) break;
+			case NN_RELU: NN_TILE_R(NN_RELU) break;
+			case NN_BIAS | NN_RELU: NN_TILE_R(NN_BIAS | NN_RELU) break;
+			default: NN_TILE_R(NN_UPD) break;
+			}
+#undef NN_TILE_R
 		}
 	}
 }
@@ -548,7 +568,7 @@ NN_KERNEL float nn_vhsum(__m256 v)
 #else
 #define NN_IN_REGISTER(v) (void)0
 #endif
-NN_KERNEL void nn_dot_tile(int K, const float *a, long lda, const float *b,
+NN_INLINE void nn_dot_tile(int K, const float *a, long lda, const float *b,
                            long ldb, float *c, long ldc, int mr, int nc,
                            int flags, const float *bias, float lr)
 {
@@ -621,11 +641,18 @@ NN_KERNEL void nn_gemm_epi(int M, int N, int K, const float *A, int lda,
 		for (int it = 0; it < nt; it++)
 			for (int jt = 0; jt < nj; jt++) {
 				int i = it * NN_DR, j = jt * NN_DC;
-				nn_dot_tile(K, A + (long)i * lda, lda, B + (long)j * ldb, ldb,
-				            C + (long)i * ldc + j, ldc,
-				            M - i < NN_DR ? M - i : NN_DR,
-				            N - j < NN_DC ? N - j : NN_DC, epi,
+#define NN_DOT(e)                                                          \
+				nn_dot_tile(K, A + (long)i * lda, lda, B + (long)j * ldb, \
+				            ldb, C + (long)i * ldc + j, ldc,       \
+				            M - i < NN_DR ? M - i : NN_DR,         \
+				            N - j < NN_DC ? N - j : NN_DC, e,      \
 				            bias ? bias + j : NULL, lr);
+				/* the logits' bias a constant, as nn_panel_rows_epi's */
+				if (epi == NN_BIAS)
+					NN_DOT(NN_BIAS)
+				else
+					NN_DOT(epi)
+#undef NN_DOT
 			}
 		return;
 	}
@@ -1727,8 +1754,8 @@ struct cifar_resnet8 {
 /* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
  * times every node; cifar_resnet8_profile_print() prints the table ---- */
 #ifdef NNCC_PROFILE
-static double nn_prof_sec[184];
-static long nn_prof_calls[184];
+static double nn_prof_sec[183];
+static long nn_prof_calls[183];
 #define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
 #define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
 static const struct {
@@ -1767,68 +1794,67 @@ static const struct {
 	{84, 0, 26, "bn_apply", 786432, 2098432},
 	{85, 0, 27, "ew_act", 524288, 3145728},
 	{86, 0, 34, "global_avgpool", 262144, 1064960},
-	{88, 0, 34, "matmul", 81920, 21504},
-	{90, 0, 34, "bias_add", 0, 5160},
-	{91, 0, 38, "softmax_ce", 2560, 2820},
-	{92, 1, 38, "softmax_ce_grad", 2560, 5376},
-	{93, 1, 34, "bias_grad", 0, 2600},
+	{89, 0, 34, "gemm_epi", 81920, 21544},
+	{90, 0, 38, "softmax_ce", 2560, 2820},
+	{91, 1, 38, "softmax_ce_grad", 2560, 5376},
+	{92, 1, 34, "bias_grad", 0, 2600},
+	{93, 1, 34, "matmul", 81920, 21504},
 	{94, 1, 34, "matmul", 81920, 21504},
-	{95, 1, 34, "matmul", 81920, 21504},
-	{96, 1, 34, "global_avgpool_grad", 262144, 1064960},
-	{97, 1, 27, "relu_grad", 262144, 3145728},
-	{98, 1, 26, "bias_grad", 0, 1048832},
-	{99, 1, 26, "bn_gamma_grad", 192, 2098176},
-	{100, 1, 26, "bn_dx", 1572864, 3147264},
-	{101, 1, 26, "conv2d_dx", 16777216, 3153920},
-	{102, 1, 26, "conv2d_dw", 16777216, 3153920},
-	{103, 1, 24, "bias_grad", 0, 1048832},
-	{104, 1, 24, "bn_gamma_grad", 192, 2098176},
-	{105, 1, 24, "bn_dx", 1572864, 3147264},
-	{106, 1, 24, "conv2d_dx", 301989888, 2244608},
-	{107, 1, 24, "conv2d_dw", 301989888, 2244608},
-	{108, 1, 24, "bn_relu_sums", 384, 2098944},
+	{95, 1, 34, "global_avgpool_grad", 262144, 1064960},
+	{96, 1, 27, "relu_grad", 262144, 3145728},
+	{97, 1, 26, "bias_grad", 0, 1048832},
+	{98, 1, 26, "bn_gamma_grad", 192, 2098176},
+	{99, 1, 26, "bn_dx", 1572864, 3147264},
+	{100, 1, 26, "conv2d_dx", 16777216, 3153920},
+	{101, 1, 26, "conv2d_dw", 16777216, 3153920},
+	{102, 1, 24, "bias_grad", 0, 1048832},
+	{103, 1, 24, "bn_gamma_grad", 192, 2098176},
+	{104, 1, 24, "bn_dx", 1572864, 3147264},
+	{105, 1, 24, "conv2d_dx", 301989888, 2244608},
+	{106, 1, 24, "conv2d_dw", 301989888, 2244608},
+	{107, 1, 24, "bn_relu_sums", 384, 2098944},
+	{108, 1, 24, "bn_pick", 0, 768},
 	{109, 1, 24, "bn_pick", 0, 768},
-	{110, 1, 24, "bn_pick", 0, 768},
-	{111, 1, 24, "bn_relu_dx", 1572864, 3147520},
-	{112, 1, 23, "conv2d_dx", 150994944, 3219456},
-	{113, 1, 23, "conv2d_dw", 150994944, 3219456},
-	{114, 1, 23, "add", 524288, 6291456},
-	{115, 1, 27, "relu_grad", 524288, 6291456},
-	{116, 1, 26, "bias_grad", 0, 2097280},
-	{117, 1, 26, "bn_gamma_grad", 96, 4194816},
-	{118, 1, 26, "bn_dx", 3145728, 6292224},
-	{119, 1, 26, "conv2d_dx", 16777216, 6293504},
-	{120, 1, 26, "conv2d_dw", 16777216, 6293504},
-	{121, 1, 24, "bias_grad", 0, 2097280},
-	{122, 1, 24, "bn_gamma_grad", 96, 4194816},
-	{123, 1, 24, "bn_dx", 3145728, 6292224},
-	{124, 1, 24, "conv2d_dx", 301989888, 4231168},
-	{125, 1, 24, "conv2d_dw", 301989888, 4231168},
-	{126, 1, 24, "bn_relu_sums", 192, 4195200},
+	{110, 1, 24, "bn_relu_dx", 1572864, 3147520},
+	{111, 1, 23, "conv2d_dx", 150994944, 3219456},
+	{112, 1, 23, "conv2d_dw", 150994944, 3219456},
+	{113, 1, 23, "add", 524288, 6291456},
+	{114, 1, 27, "relu_grad", 524288, 6291456},
+	{115, 1, 26, "bias_grad", 0, 2097280},
+	{116, 1, 26, "bn_gamma_grad", 96, 4194816},
+	{117, 1, 26, "bn_dx", 3145728, 6292224},
+	{118, 1, 26, "conv2d_dx", 16777216, 6293504},
+	{119, 1, 26, "conv2d_dw", 16777216, 6293504},
+	{120, 1, 24, "bias_grad", 0, 2097280},
+	{121, 1, 24, "bn_gamma_grad", 96, 4194816},
+	{122, 1, 24, "bn_dx", 3145728, 6292224},
+	{123, 1, 24, "conv2d_dx", 301989888, 4231168},
+	{124, 1, 24, "conv2d_dw", 301989888, 4231168},
+	{125, 1, 24, "bn_relu_sums", 192, 4195200},
+	{126, 1, 24, "bn_pick", 0, 384},
 	{127, 1, 24, "bn_pick", 0, 384},
-	{128, 1, 24, "bn_pick", 0, 384},
-	{129, 1, 24, "bn_relu_dx", 3145728, 6292352},
-	{130, 1, 23, "conv2d_dx", 150994944, 6309888},
-	{131, 1, 23, "conv2d_dw", 150994944, 6309888},
-	{132, 1, 23, "add", 1048576, 12582912},
-	{133, 1, 27, "relu_grad", 1048576, 12582912},
-	{134, 1, 24, "bias_grad", 0, 4194368},
-	{135, 1, 24, "bn_gamma_grad", 48, 8388864},
-	{136, 1, 24, "bn_dx", 6291456, 12583296},
-	{137, 1, 24, "conv2d_dx", 301989888, 8397824},
-	{138, 1, 24, "conv2d_dw", 301989888, 8397824},
-	{139, 1, 24, "bn_relu_sums", 96, 8389056},
+	{128, 1, 24, "bn_relu_dx", 3145728, 6292352},
+	{129, 1, 23, "conv2d_dx", 150994944, 6309888},
+	{130, 1, 23, "conv2d_dw", 150994944, 6309888},
+	{131, 1, 23, "add", 1048576, 12582912},
+	{132, 1, 27, "relu_grad", 1048576, 12582912},
+	{133, 1, 24, "bias_grad", 0, 4194368},
+	{134, 1, 24, "bn_gamma_grad", 48, 8388864},
+	{135, 1, 24, "bn_dx", 6291456, 12583296},
+	{136, 1, 24, "conv2d_dx", 301989888, 8397824},
+	{137, 1, 24, "conv2d_dw", 301989888, 8397824},
+	{138, 1, 24, "bn_relu_sums", 96, 8389056},
+	{139, 1, 24, "bn_pick", 0, 192},
 	{140, 1, 24, "bn_pick", 0, 192},
-	{141, 1, 24, "bn_pick", 0, 192},
-	{142, 1, 24, "bn_relu_dx", 6291456, 12583360},
-	{143, 1, 23, "conv2d_dx", 301989888, 8397824},
-	{144, 1, 23, "conv2d_dw", 301989888, 8397824},
-	{145, 1, 23, "add", 1048576, 12582912},
-	{146, 1, 30, "bn_relu_sums", 96, 8389056},
+	{141, 1, 24, "bn_relu_dx", 6291456, 12583360},
+	{142, 1, 23, "conv2d_dx", 301989888, 8397824},
+	{143, 1, 23, "conv2d_dw", 301989888, 8397824},
+	{144, 1, 23, "add", 1048576, 12582912},
+	{145, 1, 30, "bn_relu_sums", 96, 8389056},
+	{146, 1, 30, "bn_pick", 0, 192},
 	{147, 1, 30, "bn_pick", 0, 192},
-	{148, 1, 30, "bn_pick", 0, 192},
-	{149, 1, 30, "bn_relu_dx", 6291456, 12583360},
-	{150, 1, 30, "conv2d_dw", 56623104, 4982464},
+	{148, 1, 30, "bn_relu_dx", 6291456, 12583360},
+	{149, 1, 30, "conv2d_dw", 56623104, 4982464},
 	{9, 2, 30, "bn_running", 0, 320},
 	{18, 2, 23, "bn_running", 0, 320},
 	{27, 2, 24, "bn_running", 0, 320},
@@ -1838,7 +1864,7 @@ static const struct {
 	{65, 2, 23, "bn_running", 0, 1280},
 	{74, 2, 24, "bn_running", 0, 1280},
 	{83, 2, 26, "bn_running", 0, 1280},
-	{183, 2, 41, "sgd_update", 312192, 936576},
+	{182, 2, 41, "sgd_update", 312192, 936576},
 };
 #else
 #define NN_PROF_BEGIN ((void)0)
@@ -2456,31 +2482,18 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		}
 		NN_PROF_END(86);
 	}
-	/* %88 matmul [64,10] <- %86, %87  (models/cifar_resnet8.lua:34) */
+	/* %89 gemm_epi [64,10] <- %86, %87, %88  (models/cifar_resnet8.lua:34) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5505024; /* [64,64] */
 		const float *x1 = m->param + 77392; /* linear1.weight[10,64] */
-		float *y = m->arena + 5511168;
-		float *scratch = m->arena + 5509120;
-		nn_gemm(64, 10, 64, x0, 64, 0, x1, 64, 1, y, 10, scratch);
-		NN_PROF_END(88);
-	}
-	/* %90 bias_add [64,10] <- %88, %89  (models/cifar_resnet8.lua:34) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5511168; /* [64,10] */
-		const float *x1 = m->param + 78032; /* linear1.bias[10] */
+		const float *x2 = m->param + 78032; /* linear1.bias[10] */
 		float *y = m->arena + 11010048;
-		for (long b = 0; b < 64; b++)
-			for (int c = 0; c < 10; c++) {
-				const long o = (b*10 + c)*1;
-				NN_IVDEP for (long i = 0; i < 1; i++)
-					y[o + i] = (x0[o + i]) + (x1[c]);
-			}
-		NN_PROF_END(90);
+		float *scratch = m->arena + 5509120;
+		nn_gemm_epi(64, 10, 64, x0, 64, 0, x1, 64, 1, y, 10, scratch, NN_BIAS, x2, 0);
+		NN_PROF_END(89);
 	}
-	/* %91 softmax_ce [1] <- %90, %1  (models/cifar_resnet8.lua:38) */
+	/* %90 softmax_ce [1] <- %89, %1  (models/cifar_resnet8.lua:38) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 11010048; /* [64,10] */
@@ -2497,7 +2510,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			total += lse - z[k];
 		}
 		y[0] = (float)(total / nrows);
-		NN_PROF_END(91);
+		NN_PROF_END(90);
 	}
 }
 
@@ -3059,28 +3072,17 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			y[p] = s / 64.0f;
 		}
 	}
-	/* %88 matmul [64,10] <- %86, %87  (models/cifar_resnet8.lua:34) */
+	/* %89 gemm_epi [64,10] <- %86, %87, %88  (models/cifar_resnet8.lua:34) */
 	{
 		const float *x0 = m->arena + 5505024; /* [64,64] */
 		const float *x1 = m->param + 77392; /* linear1.weight[10,64] */
-		float *y = m->arena + 5511168;
-		float *scratch = m->arena + 5509120;
-		nn_gemm(64, 10, 64, x0, 64, 0, x1, 64, 1, y, 10, scratch);
-	}
-	/* %90 bias_add [64,10] <- %88, %89  (models/cifar_resnet8.lua:34) */
-	{
-		const float *x0 = m->arena + 5511168; /* [64,10] */
-		const float *x1 = m->param + 78032; /* linear1.bias[10] */
+		const float *x2 = m->param + 78032; /* linear1.bias[10] */
 		float *y = m->arena + 11010048;
-		for (long b = 0; b < 64; b++)
-			for (int c = 0; c < 10; c++) {
-				const long o = (b*10 + c)*1;
-				NN_IVDEP for (long i = 0; i < 1; i++)
-					y[o + i] = (x0[o + i]) + (x1[c]);
-			}
+		float *scratch = m->arena + 5509120;
+		nn_gemm_epi(64, 10, 64, x0, 64, 0, x1, 64, 1, y, 10, scratch, NN_BIAS, x2, 0);
 	}
 	if (yin)  /* evaluate: the loss too */
-	/* %91 softmax_ce [1] <- %90, %1  (models/cifar_resnet8.lua:38) */
+	/* %90 softmax_ce [1] <- %89, %1  (models/cifar_resnet8.lua:38) */
 	{
 		const float *x0 = m->arena + 11010048; /* [64,10] */
 		const int32_t *x1 = yin; /* class[64] */
@@ -3101,13 +3103,14 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 
 /* ---- backward ---- */
 
-static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
+static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, int upd)
 {
 	const int nrows = m->nrows;  /* valid rows of the batch */
 	(void)nrows;
 	(void)xin;
 	(void)yin;
-	/* %92 softmax_ce_grad [64,10] <- %90, %1  (models/cifar_resnet8.lua:38) */
+	(void)upd;
+	/* %91 softmax_ce_grad [64,10] <- %89, %1  (models/cifar_resnet8.lua:38) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 11010048; /* [64,10] */
@@ -3129,9 +3132,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 10; c++) dz[c] *= p / s;
 			dz[k] -= p;
 		}
-		NN_PROF_END(92);
+		NN_PROF_END(91);
 	}
-	/* %93 bias_grad [10] <- %92  (models/cifar_resnet8.lua:34, grad.linear1.bias) */
+	/* %92 bias_grad [10] <- %91  (models/cifar_resnet8.lua:34, grad.linear1.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5513216; /* [64,10] */
@@ -3145,9 +3148,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum[c] += x0[b*10 + c];
 		for (int c = 0; c < 10; c++)
 			y[c] = (float)sum[c];
-		NN_PROF_END(93);
+		NN_PROF_END(92);
 	}
-	/* %94 matmul [64,64] <- %92, %87  (models/cifar_resnet8.lua:34) */
+	/* %93 matmul [64,64] <- %91, %87  (models/cifar_resnet8.lua:34) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5513216; /* [64,10] */
@@ -3155,9 +3158,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 9175040;
 		float *scratch = m->arena + 5509120;
 		nn_gemm(64, 64, 10, x0, 10, 0, x1, 64, 0, y, 64, scratch);
-		NN_PROF_END(94);
+		NN_PROF_END(93);
 	}
-	/* %95 matmul [10,64] <- %92, %86  (models/cifar_resnet8.lua:34, grad.linear1.weight) */
+	/* %94 matmul [10,64] <- %91, %86  (models/cifar_resnet8.lua:34, grad.linear1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5513216; /* [64,10] */
@@ -3165,9 +3168,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->grad + 77392;
 		float *scratch = m->arena + 5509120;
 		nn_gemm(10, 64, 64, x0, 10, 1, x1, 64, 0, y, 64, scratch);
-		NN_PROF_END(95);
+		NN_PROF_END(94);
 	}
-	/* %96 global_avgpool_grad [64,64,8,8] <- %94  (models/cifar_resnet8.lua:34) */
+	/* %95 global_avgpool_grad [64,64,8,8] <- %93  (models/cifar_resnet8.lua:34) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9175040; /* [64,64] */
@@ -3179,9 +3182,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 			for (long i = 0; i < 64; i++)
 				y[p*64 + i] = d;
 		}
-		NN_PROF_END(96);
+		NN_PROF_END(95);
 	}
-	/* %97 relu_grad [64,64,8,8] <- %96, %85  (models/cifar_resnet8.lua:27) */
+	/* %96 relu_grad [64,64,8,8] <- %95, %85  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
@@ -3189,9 +3192,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 5505024;
 		NN_PAR_SIMD for (long i = 0; i < 262144; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
-		NN_PROF_END(97);
+		NN_PROF_END(96);
 	}
-	/* %98 bias_grad [64] <- %97  (models/cifar_resnet8.lua:26, grad.batchnorm9.bias) */
+	/* %97 bias_grad [64] <- %96  (models/cifar_resnet8.lua:26, grad.batchnorm9.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
@@ -3213,9 +3216,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*64 + c)*1 + k];
 				y[(k - 0)*64 + c] = (float)s;
 			}
-		NN_PROF_END(98);
+		NN_PROF_END(97);
 	}
-	/* %99 bn_gamma_grad [64] <- %97, %77, %82  (models/cifar_resnet8.lua:26, grad.batchnorm9.weight) */
+	/* %98 bn_gamma_grad [64] <- %96, %77, %82  (models/cifar_resnet8.lua:26, grad.batchnorm9.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
@@ -3241,9 +3244,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
 				y[(k - 1)*64 + c] = (float)s;
 			}
-		NN_PROF_END(99);
+		NN_PROF_END(98);
 	}
-	/* %100 bn_dx [64,64,8,8] <- %97, %77, %82, %78, %99, %98  (models/cifar_resnet8.lua:26) */
+	/* %99 bn_dx [64,64,8,8] <- %96, %77, %82, %78, %98, %97  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
@@ -3260,9 +3263,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				const float mean = x2[c], istd = x2[64 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 64, mean, istd, 0, 0, x3[c] * istd, x5[c] / 4096.0f, x4[c] / 4096.0f, 0);
 			}
-		NN_PROF_END(100);
+		NN_PROF_END(99);
 	}
-	/* %101 conv2d_dx [64,32,16,16] <- %100, %76  (models/cifar_resnet8.lua:26) */
+	/* %100 conv2d_dx [64,32,16,16] <- %99, %76  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10485760; /* [64,64,8,8] */
@@ -3293,9 +3296,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				}
 			}
 		}
-		NN_PROF_END(101);
+		NN_PROF_END(100);
 	}
-	/* %102 conv2d_dw [64,32,1,1] <- %57, %100  (models/cifar_resnet8.lua:26, grad.conv2d9.weight) */
+	/* %101 conv2d_dw [64,32,1,1] <- %57, %99  (models/cifar_resnet8.lua:26, grad.conv2d9.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
@@ -3332,9 +3335,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*14368 + 12320 + gr*2048 + kk*64 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(102);
+		NN_PROF_END(101);
 	}
-	/* %103 bias_grad [64] <- %97  (models/cifar_resnet8.lua:24, grad.batchnorm8.bias) */
+	/* %102 bias_grad [64] <- %96  (models/cifar_resnet8.lua:24, grad.batchnorm8.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
@@ -3356,9 +3359,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*64 + c)*1 + k];
 				y[(k - 0)*64 + c] = (float)s;
 			}
-		NN_PROF_END(103);
+		NN_PROF_END(102);
 	}
-	/* %104 bn_gamma_grad [64] <- %97, %68, %73  (models/cifar_resnet8.lua:24, grad.batchnorm8.weight) */
+	/* %103 bn_gamma_grad [64] <- %96, %68, %73  (models/cifar_resnet8.lua:24, grad.batchnorm8.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
@@ -3384,9 +3387,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
 				y[(k - 1)*64 + c] = (float)s;
 			}
-		NN_PROF_END(104);
+		NN_PROF_END(103);
 	}
-	/* %105 bn_dx [64,64,8,8] <- %97, %68, %73, %69, %104, %103  (models/cifar_resnet8.lua:24) */
+	/* %104 bn_dx [64,64,8,8] <- %96, %68, %73, %69, %103, %102  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
@@ -3403,9 +3406,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				const float mean = x2[c], istd = x2[64 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 64, mean, istd, 0, 0, x3[c] * istd, x5[c] / 4096.0f, x4[c] / 4096.0f, 0);
 			}
-		NN_PROF_END(105);
+		NN_PROF_END(104);
 	}
-	/* %106 conv2d_dx [64,64,8,8] <- %105, %67  (models/cifar_resnet8.lua:24) */
+	/* %105 conv2d_dx [64,64,8,8] <- %104, %67  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10485760; /* [64,64,8,8] */
@@ -3434,9 +3437,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
 			}
 		}
-		NN_PROF_END(106);
+		NN_PROF_END(105);
 	}
-	/* %107 conv2d_dw [64,64,3,3] <- %66, %105  (models/cifar_resnet8.lua:24, grad.conv2d8.weight) */
+	/* %106 conv2d_dw [64,64,3,3] <- %66, %104  (models/cifar_resnet8.lua:24, grad.conv2d8.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10223616; /* [64,64,8,8] */
@@ -3474,9 +3477,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*48432 + 11568 + gr*36864 + kk*64 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(107);
+		NN_PROF_END(106);
 	}
-	/* %108 bn_relu_sums [2,64] <- %106, %59, %64, %60, %61  (models/cifar_resnet8.lua:24) */
+	/* %107 bn_relu_sums [2,64] <- %105, %59, %64, %60, %61  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10747904; /* [64,64,8,8] */
@@ -3504,27 +3507,27 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
 				y[(k - 0)*64 + c] = (float)s;
 			}
-		NN_PROF_END(108);
+		NN_PROF_END(107);
 	}
-	/* %109 bn_pick [64] <- %108  (models/cifar_resnet8.lua:24, grad.batchnorm7.bias) */
+	/* %108 bn_pick [64] <- %107  (models/cifar_resnet8.lua:24, grad.batchnorm7.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10223616; /* [2,64] */
 		float *y = m->grad + 38160;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(109);
+		NN_PROF_END(108);
 	}
-	/* %110 bn_pick [64] <- %108  (models/cifar_resnet8.lua:24, grad.batchnorm7.weight) */
+	/* %109 bn_pick [64] <- %107  (models/cifar_resnet8.lua:24, grad.batchnorm7.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10223616; /* [2,64] */
 		float *y = m->grad + 38096;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
-		NN_PROF_END(110);
+		NN_PROF_END(109);
 	}
-	/* %111 bn_relu_dx [64,64,8,8] <- %106, %59, %64, %60, %61, %108  (models/cifar_resnet8.lua:24) */
+	/* %110 bn_relu_dx [64,64,8,8] <- %105, %59, %64, %60, %61, %107  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10747904; /* [64,64,8,8] */
@@ -3541,9 +3544,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 64, mean, istd, k, beta, x3[c] * istd, x5[c] / 4096.0f, x5[64 + c] / 4096.0f, 1);
 			}
-		NN_PROF_END(111);
+		NN_PROF_END(110);
 	}
-	/* %112 conv2d_dx [64,32,16,16] <- %111, %58  (models/cifar_resnet8.lua:23) */
+	/* %111 conv2d_dx [64,32,16,16] <- %110, %58  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10229120; /* [64,64,8,8] */
@@ -3574,9 +3577,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				}
 			}
 		}
-		NN_PROF_END(112);
+		NN_PROF_END(111);
 	}
-	/* %113 conv2d_dw [64,32,3,3] <- %57, %111  (models/cifar_resnet8.lua:23, grad.conv2d7.weight) */
+	/* %112 conv2d_dw [64,32,3,3] <- %57, %110  (models/cifar_resnet8.lua:23, grad.conv2d7.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
@@ -3614,9 +3617,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*33456 + 15024 + gr*18432 + kk*64 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(113);
+		NN_PROF_END(112);
 	}
-	/* %114 add [64,32,16,16] <- %101, %112  (models/cifar_resnet8.lua:23) */
+	/* %113 add [64,32,16,16] <- %100, %111  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
@@ -3624,9 +3627,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 8912896;
 		NN_PAR_SIMD for (long i = 0; i < 524288; i++)
 			y[i] = (x0[i]) + (x1[i]);
-		NN_PROF_END(114);
+		NN_PROF_END(113);
 	}
-	/* %115 relu_grad [64,32,16,16] <- %114, %57  (models/cifar_resnet8.lua:27) */
+	/* %114 relu_grad [64,32,16,16] <- %113, %57  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
@@ -3634,9 +3637,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 8912896;
 		NN_PAR_SIMD for (long i = 0; i < 524288; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
-		NN_PROF_END(115);
+		NN_PROF_END(114);
 	}
-	/* %116 bias_grad [32] <- %115  (models/cifar_resnet8.lua:26, grad.batchnorm6.bias) */
+	/* %115 bias_grad [32] <- %114  (models/cifar_resnet8.lua:26, grad.batchnorm6.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
@@ -3658,9 +3661,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*32 + c)*1 + k];
 				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(116);
+		NN_PROF_END(115);
 	}
-	/* %117 bn_gamma_grad [32] <- %115, %49, %54  (models/cifar_resnet8.lua:26, grad.batchnorm6.weight) */
+	/* %116 bn_gamma_grad [32] <- %114, %49, %54  (models/cifar_resnet8.lua:26, grad.batchnorm6.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
@@ -3686,9 +3689,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
 				y[(k - 1)*32 + c] = (float)s;
 			}
-		NN_PROF_END(117);
+		NN_PROF_END(116);
 	}
-	/* %118 bn_dx [64,32,16,16] <- %115, %49, %54, %50, %117, %116  (models/cifar_resnet8.lua:26) */
+	/* %117 bn_dx [64,32,16,16] <- %114, %49, %54, %50, %116, %115  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
@@ -3705,9 +3708,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				const float mean = x2[c], istd = x2[32 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 256, mean, istd, 0, 0, x3[c] * istd, x5[c] / 16384.0f, x4[c] / 16384.0f, 0);
 			}
-		NN_PROF_END(118);
+		NN_PROF_END(117);
 	}
-	/* %119 conv2d_dx [64,16,32,32] <- %118, %48  (models/cifar_resnet8.lua:26) */
+	/* %118 conv2d_dx [64,16,32,32] <- %117, %48  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
@@ -3738,9 +3741,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				}
 			}
 		}
-		NN_PROF_END(119);
+		NN_PROF_END(118);
 	}
-	/* %120 conv2d_dw [32,16,1,1] <- %29, %118  (models/cifar_resnet8.lua:26, grad.conv2d6.weight) */
+	/* %119 conv2d_dw [32,16,1,1] <- %29, %117  (models/cifar_resnet8.lua:26, grad.conv2d6.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
@@ -3777,9 +3780,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*25120 + 24608 + gr*512 + kk*32 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(120);
+		NN_PROF_END(119);
 	}
-	/* %121 bias_grad [32] <- %115  (models/cifar_resnet8.lua:24, grad.batchnorm5.bias) */
+	/* %120 bias_grad [32] <- %114  (models/cifar_resnet8.lua:24, grad.batchnorm5.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
@@ -3801,9 +3804,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*32 + c)*1 + k];
 				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(121);
+		NN_PROF_END(120);
 	}
-	/* %122 bn_gamma_grad [32] <- %115, %40, %45  (models/cifar_resnet8.lua:24, grad.batchnorm5.weight) */
+	/* %121 bn_gamma_grad [32] <- %114, %40, %45  (models/cifar_resnet8.lua:24, grad.batchnorm5.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
@@ -3829,9 +3832,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
 				y[(k - 1)*32 + c] = (float)s;
 			}
-		NN_PROF_END(122);
+		NN_PROF_END(121);
 	}
-	/* %123 bn_dx [64,32,16,16] <- %115, %40, %45, %41, %122, %121  (models/cifar_resnet8.lua:24) */
+	/* %122 bn_dx [64,32,16,16] <- %114, %40, %45, %41, %121, %120  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
@@ -3848,9 +3851,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				const float mean = x2[c], istd = x2[32 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 256, mean, istd, 0, 0, x3[c] * istd, x5[c] / 16384.0f, x4[c] / 16384.0f, 0);
 			}
-		NN_PROF_END(123);
+		NN_PROF_END(122);
 	}
-	/* %124 conv2d_dx [64,32,16,16] <- %123, %39  (models/cifar_resnet8.lua:24) */
+	/* %123 conv2d_dx [64,32,16,16] <- %122, %39  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
@@ -3879,9 +3882,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
 			}
 		}
-		NN_PROF_END(124);
+		NN_PROF_END(123);
 	}
-	/* %125 conv2d_dw [32,32,3,3] <- %38, %123  (models/cifar_resnet8.lua:24, grad.conv2d5.weight) */
+	/* %124 conv2d_dw [32,32,3,3] <- %38, %122  (models/cifar_resnet8.lua:24, grad.conv2d5.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7864320; /* [64,32,16,16] */
@@ -3919,9 +3922,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*28848 + 19632 + gr*9216 + kk*32 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(125);
+		NN_PROF_END(124);
 	}
-	/* %126 bn_relu_sums [2,32] <- %124, %31, %36, %32, %33  (models/cifar_resnet8.lua:24) */
+	/* %125 bn_relu_sums [2,32] <- %123, %31, %36, %32, %33  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
@@ -3949,27 +3952,27 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
 				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(126);
+		NN_PROF_END(125);
 	}
-	/* %127 bn_pick [32] <- %126  (models/cifar_resnet8.lua:24, grad.batchnorm4.bias) */
+	/* %126 bn_pick [32] <- %125  (models/cifar_resnet8.lua:24, grad.batchnorm4.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7872512; /* [2,32] */
 		float *y = m->grad + 9776;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(127);
+		NN_PROF_END(126);
 	}
-	/* %128 bn_pick [32] <- %126  (models/cifar_resnet8.lua:24, grad.batchnorm4.weight) */
+	/* %127 bn_pick [32] <- %125  (models/cifar_resnet8.lua:24, grad.batchnorm4.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7872512; /* [2,32] */
 		float *y = m->grad + 9744;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
-		NN_PROF_END(128);
+		NN_PROF_END(127);
 	}
-	/* %129 bn_relu_dx [64,32,16,16] <- %124, %31, %36, %32, %33, %126  (models/cifar_resnet8.lua:24) */
+	/* %128 bn_relu_dx [64,32,16,16] <- %123, %31, %36, %32, %33, %125  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
@@ -3986,9 +3989,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 256, mean, istd, k, beta, x3[c] * istd, x5[c] / 16384.0f, x5[32 + c] / 16384.0f, 1);
 			}
-		NN_PROF_END(129);
+		NN_PROF_END(128);
 	}
-	/* %130 conv2d_dx [64,16,32,32] <- %129, %30  (models/cifar_resnet8.lua:23) */
+	/* %129 conv2d_dx [64,16,32,32] <- %128, %30  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
@@ -4019,9 +4022,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				}
 			}
 		}
-		NN_PROF_END(130);
+		NN_PROF_END(129);
 	}
-	/* %131 conv2d_dw [32,16,3,3] <- %29, %129  (models/cifar_resnet8.lua:23, grad.conv2d4.weight) */
+	/* %130 conv2d_dw [32,16,3,3] <- %29, %128  (models/cifar_resnet8.lua:23, grad.conv2d4.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
@@ -4059,9 +4062,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*31856 + 27248 + gr*4608 + kk*32 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(131);
+		NN_PROF_END(130);
 	}
-	/* %132 add [64,16,32,32] <- %119, %130  (models/cifar_resnet8.lua:23) */
+	/* %131 add [64,16,32,32] <- %118, %129  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
@@ -4069,9 +4072,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 5242880;
 		NN_PAR_SIMD for (long i = 0; i < 1048576; i++)
 			y[i] = (x0[i]) + (x1[i]);
-		NN_PROF_END(132);
+		NN_PROF_END(131);
 	}
-	/* %133 relu_grad [64,16,32,32] <- %132, %29  (models/cifar_resnet8.lua:27) */
+	/* %132 relu_grad [64,16,32,32] <- %131, %29  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
@@ -4079,9 +4082,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 5242880;
 		NN_PAR_SIMD for (long i = 0; i < 1048576; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
-		NN_PROF_END(133);
+		NN_PROF_END(132);
 	}
-	/* %134 bias_grad [16] <- %133  (models/cifar_resnet8.lua:24, grad.batchnorm3.bias) */
+	/* %133 bias_grad [16] <- %132  (models/cifar_resnet8.lua:24, grad.batchnorm3.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
@@ -4103,9 +4106,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*16 + c)*1 + k];
 				y[(k - 0)*16 + c] = (float)s;
 			}
-		NN_PROF_END(134);
+		NN_PROF_END(133);
 	}
-	/* %135 bn_gamma_grad [16] <- %133, %21, %26  (models/cifar_resnet8.lua:24, grad.batchnorm3.weight) */
+	/* %134 bn_gamma_grad [16] <- %132, %21, %26  (models/cifar_resnet8.lua:24, grad.batchnorm3.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
@@ -4131,9 +4134,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*16 + c)*2 + k];
 				y[(k - 1)*16 + c] = (float)s;
 			}
-		NN_PROF_END(135);
+		NN_PROF_END(134);
 	}
-	/* %136 bn_dx [64,16,32,32] <- %133, %21, %26, %22, %135, %134  (models/cifar_resnet8.lua:24) */
+	/* %135 bn_dx [64,16,32,32] <- %132, %21, %26, %22, %134, %133  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
@@ -4150,9 +4153,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				const float mean = x2[c], istd = x2[16 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 1024, mean, istd, 0, 0, x3[c] * istd, x5[c] / 65536.0f, x4[c] / 65536.0f, 0);
 			}
-		NN_PROF_END(136);
+		NN_PROF_END(135);
 	}
-	/* %137 conv2d_dx [64,16,32,32] <- %136, %20  (models/cifar_resnet8.lua:24) */
+	/* %136 conv2d_dx [64,16,32,32] <- %135, %20  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
@@ -4181,9 +4184,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
 			}
 		}
-		NN_PROF_END(137);
+		NN_PROF_END(136);
 	}
-	/* %138 conv2d_dw [16,16,3,3] <- %19, %136  (models/cifar_resnet8.lua:24, grad.conv2d3.weight) */
+	/* %137 conv2d_dw [16,16,3,3] <- %19, %135  (models/cifar_resnet8.lua:24, grad.conv2d3.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
@@ -4220,9 +4223,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*55664 + 53360 + gr*2304 + kk*16 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(138);
+		NN_PROF_END(137);
 	}
-	/* %139 bn_relu_sums [2,16] <- %137, %12, %17, %13, %14  (models/cifar_resnet8.lua:24) */
+	/* %138 bn_relu_sums [2,16] <- %136, %12, %17, %13, %14  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
@@ -4250,27 +4253,27 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*16 + c)*2 + k];
 				y[(k - 0)*16 + c] = (float)s;
 			}
-		NN_PROF_END(139);
+		NN_PROF_END(138);
 	}
-	/* %140 bn_pick [16] <- %139  (models/cifar_resnet8.lua:24, grad.batchnorm2.bias) */
+	/* %139 bn_pick [16] <- %138  (models/cifar_resnet8.lua:24, grad.batchnorm2.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6291456; /* [2,16] */
 		float *y = m->grad + 2784;
 		for (int c = 0; c < 16; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(140);
+		NN_PROF_END(139);
 	}
-	/* %141 bn_pick [16] <- %139  (models/cifar_resnet8.lua:24, grad.batchnorm2.weight) */
+	/* %140 bn_pick [16] <- %138  (models/cifar_resnet8.lua:24, grad.batchnorm2.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6291456; /* [2,16] */
 		float *y = m->grad + 2768;
 		for (int c = 0; c < 16; c++)
 			y[c] = x0[16 + c];
-		NN_PROF_END(141);
+		NN_PROF_END(140);
 	}
-	/* %142 bn_relu_dx [64,16,32,32] <- %137, %12, %17, %13, %14, %139  (models/cifar_resnet8.lua:24) */
+	/* %141 bn_relu_dx [64,16,32,32] <- %136, %12, %17, %13, %14, %138  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
@@ -4287,9 +4290,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				const float mean = x2[c], istd = x2[16 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 1024, mean, istd, k, beta, x3[c] * istd, x5[c] / 65536.0f, x5[16 + c] / 65536.0f, 1);
 			}
-		NN_PROF_END(142);
+		NN_PROF_END(141);
 	}
-	/* %143 conv2d_dx [64,16,32,32] <- %142, %11  (models/cifar_resnet8.lua:23) */
+	/* %142 conv2d_dx [64,16,32,32] <- %141, %11  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
@@ -4318,9 +4321,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
 			}
 		}
-		NN_PROF_END(143);
+		NN_PROF_END(142);
 	}
-	/* %144 conv2d_dw [16,16,3,3] <- %10, %142  (models/cifar_resnet8.lua:23, grad.conv2d2.weight) */
+	/* %143 conv2d_dw [16,16,3,3] <- %10, %141  (models/cifar_resnet8.lua:23, grad.conv2d2.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
@@ -4357,9 +4360,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*55664 + 53360 + gr*2304 + kk*16 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(144);
+		NN_PROF_END(143);
 	}
-	/* %145 add [64,16,32,32] <- %133, %143  (models/cifar_resnet8.lua:23) */
+	/* %144 add [64,16,32,32] <- %132, %142  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
@@ -4367,9 +4370,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 5242880;
 		NN_PAR_SIMD for (long i = 0; i < 1048576; i++)
 			y[i] = (x0[i]) + (x1[i]);
-		NN_PROF_END(145);
+		NN_PROF_END(144);
 	}
-	/* %146 bn_relu_sums [2,16] <- %145, %3, %8, %4, %5  (models/cifar_resnet8.lua:30) */
+	/* %145 bn_relu_sums [2,16] <- %144, %3, %8, %4, %5  (models/cifar_resnet8.lua:30) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
@@ -4397,27 +4400,27 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*16 + c)*2 + k];
 				y[(k - 0)*16 + c] = (float)s;
 			}
-		NN_PROF_END(146);
+		NN_PROF_END(145);
 	}
-	/* %147 bn_pick [16] <- %146  (models/cifar_resnet8.lua:30, grad.batchnorm1.bias) */
+	/* %146 bn_pick [16] <- %145  (models/cifar_resnet8.lua:30, grad.batchnorm1.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 2097152; /* [2,16] */
 		float *y = m->grad + 448;
 		for (int c = 0; c < 16; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(147);
+		NN_PROF_END(146);
 	}
-	/* %148 bn_pick [16] <- %146  (models/cifar_resnet8.lua:30, grad.batchnorm1.weight) */
+	/* %147 bn_pick [16] <- %145  (models/cifar_resnet8.lua:30, grad.batchnorm1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 2097152; /* [2,16] */
 		float *y = m->grad + 432;
 		for (int c = 0; c < 16; c++)
 			y[c] = x0[16 + c];
-		NN_PROF_END(148);
+		NN_PROF_END(147);
 	}
-	/* %149 bn_relu_dx [64,16,32,32] <- %145, %3, %8, %4, %5, %146  (models/cifar_resnet8.lua:30) */
+	/* %148 bn_relu_dx [64,16,32,32] <- %144, %3, %8, %4, %5, %145  (models/cifar_resnet8.lua:30) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
@@ -4434,9 +4437,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				const float mean = x2[c], istd = x2[16 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 1024, mean, istd, k, beta, x3[c] * istd, x5[c] / 65536.0f, x5[16 + c] / 65536.0f, 1);
 			}
-		NN_PROF_END(149);
+		NN_PROF_END(148);
 	}
-	/* %150 conv2d_dw [16,3,3,3] <- %0, %149  (models/cifar_resnet8.lua:30, grad.conv2d1.weight) */
+	/* %149 conv2d_dw [16,3,3,3] <- %0, %148  (models/cifar_resnet8.lua:30, grad.conv2d1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,3,32,32] */
@@ -4473,7 +4476,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*38752 + 38320 + gr*432 + kk*16 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(150);
+		NN_PROF_END(149);
 	}
 }
 
@@ -4602,7 +4605,7 @@ static void update(cifar_resnet8 *m)
 		}
 		NN_PROF_END(83);
 	}
-	/* %183 sgd_update <- %180, %181, %182  (models/cifar_resnet8.lua:41) */
+	/* %182 sgd_update <- %179, %180, %181  (models/cifar_resnet8.lua:41) */
 	{
 		NN_PROF_BEGIN;
 		float *restrict x0 = m->param + 0; /* params[78048] */
@@ -4613,9 +4616,10 @@ static void update(cifar_resnet8 *m)
 			g += 0.000500000024f*x0[i];
 			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + g;
 			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
+			const float d = lr*g;
+			x0[i] -= d;
 		}
-		NN_PROF_END(183);
+		NN_PROF_END(182);
 	}
 }
 
@@ -4705,7 +4709,7 @@ float cifar_resnet8_train_step(cifar_resnet8 *m, const nn_in_t *x, const int32_t
 {
 	m->nrows = NN_BATCH;
 	forward_train(m, x, y);
-	backward(m, x, y);
+	backward(m, x, y, 1);
 	update(m);
 	m->state.step++;
 	return NN_LOSS[0];
@@ -4715,7 +4719,7 @@ float cifar_resnet8_gradient(cifar_resnet8 *m, const nn_in_t *x, const int32_t *
 {
 	m->nrows = NN_BATCH;
 	forward_train(m, x, y);
-	backward(m, x, y);
+	backward(m, x, y, 0);
 	return NN_LOSS[0];
 }
 

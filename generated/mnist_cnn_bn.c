@@ -3,7 +3,7 @@
  *
  * Model mnist_cnn_bn: batch 64, 96560 parameters.
  * Memory: parameters 96560, gradients 96560, optimizer state 96944,
- * arena 8971856 floats (naive sum of transients 19331952).
+ * arena 8971856 floats (naive sum of transients 19331312).
  *
  * cc -O2 -march=native mnist_cnn_bn.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -247,7 +247,11 @@ NN_KERNEL float nn_epi1(float s, float cc, int flags, float bias, float lr)
 		s = s + bias;
 	if (flags & NN_RELU)
 		s = s > 0 ? s : 0;
-	return flags & NN_UPD ? cc - lr * s : s;
+	if (flags & NN_UPD) {
+		float d = lr * s;   /* its own statement, as in sgd_update: */
+		s = cc - d;         /* no compiler makes the two one FMA */
+	}
+	return s;
 }
 /* R, the tile's rows, is NN_MR or (AVX-512) 6, a constant once inlined:
  * the rows past R fold away, so a product with 6 rows (LeNet's convs)
@@ -495,16 +499,32 @@ NN_KERNEL void nn_panel_rows_epi(int M, int K, const float *A, long rs,
 			const int *ao = aoff ? aoff + i : NULL;
 			const float *bp = boff ? panel : panel + (long)k0 * NN_NR;
 			const int *bo = boff ? boff + k0 : NULL;
-			int f = flags | (k0 > 0 ? NN_ACC : 0) | (k0 + kc == K ? epi : 0);
+			int f = flags | (k0 > 0 ? NN_ACC : 0);
 			const float *bt = bias && (flags & NN_TC) ? bias + i : bias;
+			/* each epilogue a tile of its own, its flags constants: tests
+			 * of runtime flags at each of the tile's 16 stores cost the
+			 * small products (K = 10, 32) up to a third of their time */
 #if NN_MR == 8 && defined(NN_AVX512)
-			if (mr <= 6)   /* a short last tile: 6 rows, not 8 */
-				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr,
-				        nr, f, 6, bt, lr);
-			else
+#define NN_TILE_R(e)                                                       \
+			if (mr <= 6)   /* a short last tile: 6 rows, not 8 */ \
+				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, \
+				        nr, f | (e), 6, bt, lr);               \
+			else                                               \
+				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, \
+				        nr, f | (e), NN_MR, bt, lr);
+#else
+#define NN_TILE_R(e)                                                       \
+			nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, nr, \
+			        f | (e), NN_MR, bt, lr);
 #endif
-				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr,
-				        nr, f, NN_MR, bt, lr);
+			switch (k0 + kc == K ? epi : 0) {
+			case 0: NN_TILE_R(0) break;
+			case NN_BIAS: NN_TILE_R(NN_BIAS) break;
+			case NN_RELU: NN_TILE_R(NN_RELU) break;
+			case NN_BIAS | NN_RELU: NN_TILE_R(NN_BIAS | NN_RELU) break;
+			default: NN_TILE_R(NN_UPD) break;
+			}
+#undef NN_TILE_R
 		}
 	}
 }
@@ -548,7 +568,7 @@ NN_KERNEL float nn_vhsum(__m256 v)
 #else
 #define NN_IN_REGISTER(v) (void)0
 #endif
-NN_KERNEL void nn_dot_tile(int K, const float *a, long lda, const float *b,
+NN_INLINE void nn_dot_tile(int K, const float *a, long lda, const float *b,
                            long ldb, float *c, long ldc, int mr, int nc,
                            int flags, const float *bias, float lr)
 {
@@ -621,11 +641,18 @@ NN_KERNEL void nn_gemm_epi(int M, int N, int K, const float *A, int lda,
 		for (int it = 0; it < nt; it++)
 			for (int jt = 0; jt < nj; jt++) {
 				int i = it * NN_DR, j = jt * NN_DC;
-				nn_dot_tile(K, A + (long)i * lda, lda, B + (long)j * ldb, ldb,
-				            C + (long)i * ldc + j, ldc,
-				            M - i < NN_DR ? M - i : NN_DR,
-				            N - j < NN_DC ? N - j : NN_DC, epi,
+#define NN_DOT(e)                                                          \
+				nn_dot_tile(K, A + (long)i * lda, lda, B + (long)j * ldb, \
+				            ldb, C + (long)i * ldc + j, ldc,       \
+				            M - i < NN_DR ? M - i : NN_DR,         \
+				            N - j < NN_DC ? N - j : NN_DC, e,      \
 				            bias ? bias + j : NULL, lr);
+				/* the logits' bias a constant, as nn_panel_rows_epi's */
+				if (epi == NN_BIAS)
+					NN_DOT(NN_BIAS)
+				else
+					NN_DOT(epi)
+#undef NN_DOT
 			}
 		return;
 	}
@@ -1727,8 +1754,8 @@ struct mnist_cnn_bn {
 /* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
  * times every node; mnist_cnn_bn_profile_print() prints the table ---- */
 #ifdef NNCC_PROFILE
-static double nn_prof_sec[90];
-static long nn_prof_calls[90];
+static double nn_prof_sec[89];
+static long nn_prof_calls[89];
 #define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
 #define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
 static const struct {
@@ -1748,41 +1775,40 @@ static const struct {
 	{30, 0, 19, "conv2d", 924844032, 6569984},
 	{35, 0, 19, "bn_stats", 3211264, 3212544},
 	{37, 0, 19, "bn_relu_pool", 4014080, 4015360},
-	{40, 0, 20, "matmul", 4014080, 930816},
-	{42, 0, 20, "bias_add", 0, 5160},
-	{43, 0, 24, "softmax_ce", 2560, 2820},
-	{44, 1, 24, "softmax_ce_grad", 2560, 5376},
-	{45, 1, 20, "bias_grad", 0, 2600},
+	{41, 0, 20, "gemm_epi", 4014080, 930856},
+	{42, 0, 24, "softmax_ce", 2560, 2820},
+	{43, 1, 24, "softmax_ce_grad", 2560, 5376},
+	{44, 1, 20, "bias_grad", 0, 2600},
+	{45, 1, 20, "matmul", 4014080, 930816},
 	{46, 1, 20, "matmul", 4014080, 930816},
-	{47, 1, 20, "matmul", 4014080, 930816},
-	{49, 1, 19, "bn_relu_pool_sums", 6422528, 4015872},
+	{48, 1, 19, "bn_relu_pool_sums", 6422528, 4015872},
+	{49, 1, 19, "bn_pick", 0, 768},
 	{50, 1, 19, "bn_pick", 0, 768},
-	{51, 1, 19, "bn_pick", 0, 768},
-	{52, 1, 19, "bn_relu_pool_dx", 6422528, 7227136},
-	{53, 1, 19, "conv2d_dx", 924844032, 6569984},
-	{54, 1, 19, "conv2d_dw", 924844032, 6569984},
-	{55, 1, 18, "bn_relu_sums", 384, 6424320},
+	{51, 1, 19, "bn_relu_pool_dx", 6422528, 7227136},
+	{52, 1, 19, "conv2d_dx", 924844032, 6569984},
+	{53, 1, 19, "conv2d_dw", 924844032, 6569984},
+	{54, 1, 18, "bn_relu_sums", 384, 6424320},
+	{55, 1, 18, "bn_pick", 0, 768},
 	{56, 1, 18, "bn_pick", 0, 768},
-	{57, 1, 18, "bn_pick", 0, 768},
-	{58, 1, 18, "bn_relu_dx", 4816896, 9635584},
-	{59, 1, 18, "conv2d_dx", 462422016, 4890624},
-	{60, 1, 18, "conv2d_dw", 462422016, 4890624},
-	{61, 1, 17, "bn_relu_pool_sums", 12845056, 8029056},
+	{57, 1, 18, "bn_relu_dx", 4816896, 9635584},
+	{58, 1, 18, "conv2d_dx", 462422016, 4890624},
+	{59, 1, 18, "conv2d_dw", 462422016, 4890624},
+	{60, 1, 17, "bn_relu_pool_sums", 12845056, 8029056},
+	{61, 1, 17, "bn_pick", 0, 384},
 	{62, 1, 17, "bn_pick", 0, 384},
-	{63, 1, 17, "bn_pick", 0, 384},
-	{64, 1, 17, "bn_relu_pool_dx", 12845056, 14451584},
-	{65, 1, 17, "conv2d_dx", 924844032, 12881920},
-	{66, 1, 17, "conv2d_dw", 924844032, 12881920},
-	{67, 1, 16, "bn_relu_sums", 192, 12845952},
+	{63, 1, 17, "bn_relu_pool_dx", 12845056, 14451584},
+	{64, 1, 17, "conv2d_dx", 924844032, 12881920},
+	{65, 1, 17, "conv2d_dw", 924844032, 12881920},
+	{66, 1, 16, "bn_relu_sums", 192, 12845952},
+	{67, 1, 16, "bn_pick", 0, 384},
 	{68, 1, 16, "bn_pick", 0, 384},
-	{69, 1, 16, "bn_pick", 0, 384},
-	{70, 1, 16, "bn_relu_dx", 9633792, 19268480},
-	{71, 1, 16, "conv2d_dw", 28901376, 6624384},
+	{69, 1, 16, "bn_relu_dx", 9633792, 19268480},
+	{70, 1, 16, "conv2d_dw", 28901376, 6624384},
 	{9, 2, 16, "bn_running", 0, 640},
 	{18, 2, 17, "bn_running", 0, 640},
 	{27, 2, 18, "bn_running", 0, 1280},
 	{36, 2, 19, "bn_running", 0, 1280},
-	{89, 2, 27, "sgd_update", 386240, 1158720},
+	{88, 2, 27, "sgd_update", 386240, 1158720},
 };
 #else
 #define NN_PROF_BEGIN ((void)0)
@@ -2046,31 +2072,18 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		}
 		NN_PROF_END(37);
 	}
-	/* %40 matmul [64,10] <- %38, %39  (models/mnist_cnn_bn.lua:20) */
+	/* %41 gemm_epi [64,10] <- %38, %39, %40  (models/mnist_cnn_bn.lua:20) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7225344; /* [64,3136] */
 		const float *x1 = m->param + 65184; /* linear1.weight[10,3136] */
-		float *y = m->arena + 7526400;
-		float *scratch = m->arena + 7426048;
-		nn_gemm(64, 10, 3136, x0, 3136, 0, x1, 3136, 1, y, 10, scratch);
-		NN_PROF_END(40);
-	}
-	/* %42 bias_add [64,10] <- %40, %41  (models/mnist_cnn_bn.lua:20) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7526400; /* [64,10] */
-		const float *x1 = m->param + 96544; /* linear1.bias[10] */
+		const float *x2 = m->param + 96544; /* linear1.bias[10] */
 		float *y = m->arena + 8970624;
-		for (long b = 0; b < 64; b++)
-			for (int c = 0; c < 10; c++) {
-				const long o = (b*10 + c)*1;
-				NN_IVDEP for (long i = 0; i < 1; i++)
-					y[o + i] = (x0[o + i]) + (x1[c]);
-			}
-		NN_PROF_END(42);
+		float *scratch = m->arena + 7426048;
+		nn_gemm_epi(64, 10, 3136, x0, 3136, 0, x1, 3136, 1, y, 10, scratch, NN_BIAS, x2, 0);
+		NN_PROF_END(41);
 	}
-	/* %43 softmax_ce [1] <- %42, %1  (models/mnist_cnn_bn.lua:24) */
+	/* %42 softmax_ce [1] <- %41, %1  (models/mnist_cnn_bn.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8970624; /* [64,10] */
@@ -2087,7 +2100,7 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 			total += lse - z[k];
 		}
 		y[0] = (float)(total / nrows);
-		NN_PROF_END(43);
+		NN_PROF_END(42);
 	}
 }
 
@@ -2328,28 +2341,17 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 			nn_maxpool2(r, 14, 7, 7, y + bc*49);
 		}
 	}
-	/* %40 matmul [64,10] <- %38, %39  (models/mnist_cnn_bn.lua:20) */
+	/* %41 gemm_epi [64,10] <- %38, %39, %40  (models/mnist_cnn_bn.lua:20) */
 	{
 		const float *x0 = m->arena + 7225344; /* [64,3136] */
 		const float *x1 = m->param + 65184; /* linear1.weight[10,3136] */
-		float *y = m->arena + 7526400;
-		float *scratch = m->arena + 7426048;
-		nn_gemm(64, 10, 3136, x0, 3136, 0, x1, 3136, 1, y, 10, scratch);
-	}
-	/* %42 bias_add [64,10] <- %40, %41  (models/mnist_cnn_bn.lua:20) */
-	{
-		const float *x0 = m->arena + 7526400; /* [64,10] */
-		const float *x1 = m->param + 96544; /* linear1.bias[10] */
+		const float *x2 = m->param + 96544; /* linear1.bias[10] */
 		float *y = m->arena + 8970624;
-		for (long b = 0; b < 64; b++)
-			for (int c = 0; c < 10; c++) {
-				const long o = (b*10 + c)*1;
-				NN_IVDEP for (long i = 0; i < 1; i++)
-					y[o + i] = (x0[o + i]) + (x1[c]);
-			}
+		float *scratch = m->arena + 7426048;
+		nn_gemm_epi(64, 10, 3136, x0, 3136, 0, x1, 3136, 1, y, 10, scratch, NN_BIAS, x2, 0);
 	}
 	if (yin)  /* evaluate: the loss too */
-	/* %43 softmax_ce [1] <- %42, %1  (models/mnist_cnn_bn.lua:24) */
+	/* %42 softmax_ce [1] <- %41, %1  (models/mnist_cnn_bn.lua:24) */
 	{
 		const float *x0 = m->arena + 8970624; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
@@ -2370,13 +2372,14 @@ static void forward_eval(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin
 
 /* ---- backward ---- */
 
-static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
+static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin, int upd)
 {
 	const int nrows = m->nrows;  /* valid rows of the batch */
 	(void)nrows;
 	(void)xin;
 	(void)yin;
-	/* %44 softmax_ce_grad [64,10] <- %42, %1  (models/mnist_cnn_bn.lua:24) */
+	(void)upd;
+	/* %43 softmax_ce_grad [64,10] <- %41, %1  (models/mnist_cnn_bn.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8970624; /* [64,10] */
@@ -2398,9 +2401,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 10; c++) dz[c] *= p / s;
 			dz[k] -= p;
 		}
-		NN_PROF_END(44);
+		NN_PROF_END(43);
 	}
-	/* %45 bias_grad [10] <- %44  (models/mnist_cnn_bn.lua:20, grad.linear1.bias) */
+	/* %44 bias_grad [10] <- %43  (models/mnist_cnn_bn.lua:20, grad.linear1.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8429568; /* [64,10] */
@@ -2414,9 +2417,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				sum[c] += x0[b*10 + c];
 		for (int c = 0; c < 10; c++)
 			y[c] = (float)sum[c];
-		NN_PROF_END(45);
+		NN_PROF_END(44);
 	}
-	/* %46 matmul [64,3136] <- %44, %39  (models/mnist_cnn_bn.lua:20) */
+	/* %45 matmul [64,3136] <- %43, %39  (models/mnist_cnn_bn.lua:20) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8429568; /* [64,10] */
@@ -2424,9 +2427,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 8028160;
 		float *scratch = m->arena + 8228864;
 		nn_gemm(64, 3136, 10, x0, 10, 0, x1, 3136, 0, y, 3136, scratch);
-		NN_PROF_END(46);
+		NN_PROF_END(45);
 	}
-	/* %47 matmul [10,3136] <- %44, %38  (models/mnist_cnn_bn.lua:20, grad.linear1.weight) */
+	/* %46 matmul [10,3136] <- %43, %38  (models/mnist_cnn_bn.lua:20, grad.linear1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8429568; /* [64,10] */
@@ -2434,9 +2437,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->grad + 65184;
 		float *scratch = m->arena + 8228864;
 		nn_gemm(10, 3136, 64, x0, 10, 1, x1, 3136, 0, y, 3136, scratch);
-		NN_PROF_END(47);
+		NN_PROF_END(46);
 	}
-	/* %49 bn_relu_pool_sums [2,64] <- %48, %30, %35, %31, %32  (models/mnist_cnn_bn.lua:19) */
+	/* %48 bn_relu_pool_sums [2,64] <- %47, %30, %35, %31, %32  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [64,64,7,7] */
@@ -2467,27 +2470,27 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
 				y[(k - 0)*64 + c] = (float)s;
 			}
-		NN_PROF_END(49);
+		NN_PROF_END(48);
 	}
-	/* %50 bn_pick [64] <- %49  (models/mnist_cnn_bn.lua:19, grad.batchnorm4.bias) */
+	/* %49 bn_pick [64] <- %48  (models/mnist_cnn_bn.lua:19, grad.batchnorm4.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8245248; /* [2,64] */
 		float *y = m->grad + 65120;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(50);
+		NN_PROF_END(49);
 	}
-	/* %51 bn_pick [64] <- %49  (models/mnist_cnn_bn.lua:19, grad.batchnorm4.weight) */
+	/* %50 bn_pick [64] <- %48  (models/mnist_cnn_bn.lua:19, grad.batchnorm4.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8245248; /* [2,64] */
 		float *y = m->grad + 65056;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
-		NN_PROF_END(51);
+		NN_PROF_END(50);
 	}
-	/* %52 bn_relu_pool_dx [64,64,14,14] <- %48, %30, %35, %31, %32, %49  (models/mnist_cnn_bn.lua:19) */
+	/* %51 bn_relu_pool_dx [64,64,14,14] <- %47, %30, %35, %31, %32, %48  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [64,64,7,7] */
@@ -2507,9 +2510,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 			nn_maxpool2_grad(r, x0 + bc*49, 14, 14, 7, 7, g);
 			nn_bn_dx(g, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[64 + c] / 12544.0f, 1);
 		}
-		NN_PROF_END(52);
+		NN_PROF_END(51);
 	}
-	/* %53 conv2d_dx [64,64,14,14] <- %52, %29  (models/mnist_cnn_bn.lua:19) */
+	/* %52 conv2d_dx [64,64,14,14] <- %51, %29  (models/mnist_cnn_bn.lua:19) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7225344; /* [64,64,14,14] */
@@ -2538,9 +2541,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				nn_unpad_output(yw, &cv, 64, y + (long)b*12544);
 			}
 		}
-		NN_PROF_END(53);
+		NN_PROF_END(52);
 	}
-	/* %54 conv2d_dw [64,64,3,3] <- %28, %52  (models/mnist_cnn_bn.lua:19, grad.conv2d4.weight) */
+	/* %53 conv2d_dw [64,64,3,3] <- %28, %51  (models/mnist_cnn_bn.lua:19, grad.conv2d4.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5619712; /* [64,64,14,14] */
@@ -2578,9 +2581,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*67632 + 30768 + gr*36864 + kk*64 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(54);
+		NN_PROF_END(53);
 	}
-	/* %55 bn_relu_sums [2,64] <- %53, %21, %26, %22, %23  (models/mnist_cnn_bn.lua:18) */
+	/* %54 bn_relu_sums [2,64] <- %52, %21, %26, %22, %23  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6422528; /* [64,64,14,14] */
@@ -2608,27 +2611,27 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
 				y[(k - 0)*64 + c] = (float)s;
 			}
-		NN_PROF_END(55);
+		NN_PROF_END(54);
 	}
-	/* %56 bn_pick [64] <- %55  (models/mnist_cnn_bn.lua:18, grad.batchnorm3.bias) */
+	/* %55 bn_pick [64] <- %54  (models/mnist_cnn_bn.lua:18, grad.batchnorm3.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7225344; /* [2,64] */
 		float *y = m->grad + 28128;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(56);
+		NN_PROF_END(55);
 	}
-	/* %57 bn_pick [64] <- %55  (models/mnist_cnn_bn.lua:18, grad.batchnorm3.weight) */
+	/* %56 bn_pick [64] <- %54  (models/mnist_cnn_bn.lua:18, grad.batchnorm3.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7225344; /* [2,64] */
 		float *y = m->grad + 28064;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
-		NN_PROF_END(57);
+		NN_PROF_END(56);
 	}
-	/* %58 bn_relu_dx [64,64,14,14] <- %53, %21, %26, %22, %23, %55  (models/mnist_cnn_bn.lua:18) */
+	/* %57 bn_relu_dx [64,64,14,14] <- %52, %21, %26, %22, %23, %54  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6422528; /* [64,64,14,14] */
@@ -2645,9 +2648,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[64 + c] / 12544.0f, 1);
 			}
-		NN_PROF_END(58);
+		NN_PROF_END(57);
 	}
-	/* %59 conv2d_dx [64,32,14,14] <- %58, %20  (models/mnist_cnn_bn.lua:18) */
+	/* %58 conv2d_dx [64,32,14,14] <- %57, %20  (models/mnist_cnn_bn.lua:18) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5619712; /* [64,64,14,14] */
@@ -2676,9 +2679,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				nn_unpad_output(yw, &cv, 32, y + (long)b*6272);
 			}
 		}
-		NN_PROF_END(59);
+		NN_PROF_END(58);
 	}
-	/* %60 conv2d_dw [64,32,3,3] <- %19, %58  (models/mnist_cnn_bn.lua:18, grad.conv2d3.weight) */
+	/* %59 conv2d_dw [64,32,3,3] <- %19, %57  (models/mnist_cnn_bn.lua:18, grad.conv2d3.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8569216; /* [64,32,14,14] */
@@ -2716,9 +2719,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*41008 + 22576 + gr*18432 + kk*64 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(60);
+		NN_PROF_END(59);
 	}
-	/* %61 bn_relu_pool_sums [2,32] <- %59, %12, %17, %13, %14  (models/mnist_cnn_bn.lua:17) */
+	/* %60 bn_relu_pool_sums [2,32] <- %58, %12, %17, %13, %14  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6422528; /* [64,32,14,14] */
@@ -2749,27 +2752,27 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
 				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(61);
+		NN_PROF_END(60);
 	}
-	/* %62 bn_pick [32] <- %61  (models/mnist_cnn_bn.lua:17, grad.batchnorm2.bias) */
+	/* %61 bn_pick [32] <- %60  (models/mnist_cnn_bn.lua:17, grad.batchnorm2.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6823936; /* [2,32] */
 		float *y = m->grad + 9600;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(62);
+		NN_PROF_END(61);
 	}
-	/* %63 bn_pick [32] <- %61  (models/mnist_cnn_bn.lua:17, grad.batchnorm2.weight) */
+	/* %62 bn_pick [32] <- %60  (models/mnist_cnn_bn.lua:17, grad.batchnorm2.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6823936; /* [2,32] */
 		float *y = m->grad + 9568;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
-		NN_PROF_END(63);
+		NN_PROF_END(62);
 	}
-	/* %64 bn_relu_pool_dx [64,32,28,28] <- %59, %12, %17, %13, %14, %61  (models/mnist_cnn_bn.lua:17) */
+	/* %63 bn_relu_pool_dx [64,32,28,28] <- %58, %12, %17, %13, %14, %60  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6422528; /* [64,32,14,14] */
@@ -2789,9 +2792,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 			nn_maxpool2_grad(r, x0 + bc*196, 28, 28, 14, 14, g);
 			nn_bn_dx(g, x1 + o, y + o, 784, mean, istd, k, beta, x3[c] * istd, x5[c] / 50176.0f, x5[32 + c] / 50176.0f, 1);
 		}
-		NN_PROF_END(64);
+		NN_PROF_END(63);
 	}
-	/* %65 conv2d_dx [64,32,28,28] <- %64, %11  (models/mnist_cnn_bn.lua:17) */
+	/* %64 conv2d_dx [64,32,28,28] <- %63, %11  (models/mnist_cnn_bn.lua:17) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
@@ -2820,9 +2823,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				nn_unpad_output(yw, &cv, 32, y + (long)b*25088);
 			}
 		}
-		NN_PROF_END(65);
+		NN_PROF_END(64);
 	}
-	/* %66 conv2d_dw [32,32,3,3] <- %10, %64  (models/mnist_cnn_bn.lua:17, grad.conv2d2.weight) */
+	/* %65 conv2d_dw [32,32,3,3] <- %10, %63  (models/mnist_cnn_bn.lua:17, grad.conv2d2.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
@@ -2860,9 +2863,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*64944 + 55728 + gr*9216 + kk*32 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(66);
+		NN_PROF_END(65);
 	}
-	/* %67 bn_relu_sums [2,32] <- %65, %3, %8, %4, %5  (models/mnist_cnn_bn.lua:16) */
+	/* %66 bn_relu_sums [2,32] <- %64, %3, %8, %4, %5  (models/mnist_cnn_bn.lua:16) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
@@ -2890,27 +2893,27 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
 				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(67);
+		NN_PROF_END(66);
 	}
-	/* %68 bn_pick [32] <- %67  (models/mnist_cnn_bn.lua:16, grad.batchnorm1.bias) */
+	/* %67 bn_pick [32] <- %66  (models/mnist_cnn_bn.lua:16, grad.batchnorm1.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4816896; /* [2,32] */
 		float *y = m->grad + 320;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(68);
+		NN_PROF_END(67);
 	}
-	/* %69 bn_pick [32] <- %67  (models/mnist_cnn_bn.lua:16, grad.batchnorm1.weight) */
+	/* %68 bn_pick [32] <- %66  (models/mnist_cnn_bn.lua:16, grad.batchnorm1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4816896; /* [2,32] */
 		float *y = m->grad + 288;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
-		NN_PROF_END(69);
+		NN_PROF_END(68);
 	}
-	/* %70 bn_relu_dx [64,32,28,28] <- %65, %3, %8, %4, %5, %67  (models/mnist_cnn_bn.lua:16) */
+	/* %69 bn_relu_dx [64,32,28,28] <- %64, %3, %8, %4, %5, %66  (models/mnist_cnn_bn.lua:16) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
@@ -2927,9 +2930,9 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 784, mean, istd, k, beta, x3[c] * istd, x5[c] / 50176.0f, x5[32 + c] / 50176.0f, 1);
 			}
-		NN_PROF_END(70);
+		NN_PROF_END(69);
 	}
-	/* %71 conv2d_dw [32,1,3,3] <- %0, %70  (models/mnist_cnn_bn.lua:16, grad.conv2d1.weight) */
+	/* %70 conv2d_dw [32,1,3,3] <- %0, %69  (models/mnist_cnn_bn.lua:16, grad.conv2d1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,1,28,28] */
@@ -2959,7 +2962,7 @@ static void backward(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)scratch)[((long)b*32 + oc)*9 + t];
 				y[(long)oc*9 + t] = (float)s;
 			}
-		NN_PROF_END(71);
+		NN_PROF_END(70);
 	}
 }
 
@@ -3023,7 +3026,7 @@ static void update(mnist_cnn_bn *m)
 		}
 		NN_PROF_END(36);
 	}
-	/* %89 sgd_update <- %86, %87, %88  (models/mnist_cnn_bn.lua:27) */
+	/* %88 sgd_update <- %85, %86, %87  (models/mnist_cnn_bn.lua:27) */
 	{
 		NN_PROF_BEGIN;
 		float *restrict x0 = m->param + 0; /* params[96560] */
@@ -3033,9 +3036,10 @@ static void update(mnist_cnn_bn *m)
 			float g = x1[i];
 			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + g;
 			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
+			const float d = lr*g;
+			x0[i] -= d;
 		}
-		NN_PROF_END(89);
+		NN_PROF_END(88);
 	}
 }
 
@@ -3105,7 +3109,7 @@ float mnist_cnn_bn_train_step(mnist_cnn_bn *m, const nn_in_t *x, const int32_t *
 {
 	m->nrows = NN_BATCH;
 	forward_train(m, x, y);
-	backward(m, x, y);
+	backward(m, x, y, 1);
 	update(m);
 	m->state.step++;
 	return NN_LOSS[0];
@@ -3115,7 +3119,7 @@ float mnist_cnn_bn_gradient(mnist_cnn_bn *m, const nn_in_t *x, const int32_t *y)
 {
 	m->nrows = NN_BATCH;
 	forward_train(m, x, y);
-	backward(m, x, y);
+	backward(m, x, y, 0);
 	return NN_LOSS[0];
 }
 

@@ -3,7 +3,7 @@
  *
  * Model mnist_lenet: batch 64, 61760 parameters.
  * Memory: parameters 61760, gradients 61760, optimizer state 123520,
- * arena 678032 floats (naive sum of transients 2209008).
+ * arena 678032 floats (naive sum of transients 2195312).
  *
  * cc -O2 -march=native mnist_lenet.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -247,7 +247,11 @@ NN_KERNEL float nn_epi1(float s, float cc, int flags, float bias, float lr)
 		s = s + bias;
 	if (flags & NN_RELU)
 		s = s > 0 ? s : 0;
-	return flags & NN_UPD ? cc - lr * s : s;
+	if (flags & NN_UPD) {
+		float d = lr * s;   /* its own statement, as in sgd_update: */
+		s = cc - d;         /* no compiler makes the two one FMA */
+	}
+	return s;
 }
 /* R, the tile's rows, is NN_MR or (AVX-512) 6, a constant once inlined:
  * the rows past R fold away, so a product with 6 rows (LeNet's convs)
@@ -495,16 +499,32 @@ NN_KERNEL void nn_panel_rows_epi(int M, int K, const float *A, long rs,
 			const int *ao = aoff ? aoff + i : NULL;
 			const float *bp = boff ? panel : panel + (long)k0 * NN_NR;
 			const int *bo = boff ? boff + k0 : NULL;
-			int f = flags | (k0 > 0 ? NN_ACC : 0) | (k0 + kc == K ? epi : 0);
+			int f = flags | (k0 > 0 ? NN_ACC : 0);
 			const float *bt = bias && (flags & NN_TC) ? bias + i : bias;
+			/* each epilogue a tile of its own, its flags constants: tests
+			 * of runtime flags at each of the tile's 16 stores cost the
+			 * small products (K = 10, 32) up to a third of their time */
 #if NN_MR == 8 && defined(NN_AVX512)
-			if (mr <= 6)   /* a short last tile: 6 rows, not 8 */
-				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr,
-				        nr, f, 6, bt, lr);
-			else
+#define NN_TILE_R(e)                                                       \
+			if (mr <= 6)   /* a short last tile: 6 rows, not 8 */ \
+				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, \
+				        nr, f | (e), 6, bt, lr);               \
+			else                                               \
+				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, \
+				        nr, f | (e), NN_MR, bt, lr);
+#else
+#define NN_TILE_R(e)                                                       \
+			nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, nr, \
+			        f | (e), NN_MR, bt, lr);
 #endif
-				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr,
-				        nr, f, NN_MR, bt, lr);
+			switch (k0 + kc == K ? epi : 0) {
+			case 0: NN_TILE_R(0) break;
+			case NN_BIAS: NN_TILE_R(NN_BIAS) break;
+			case NN_RELU: NN_TILE_R(NN_RELU) break;
+			case NN_BIAS | NN_RELU: NN_TILE_R(NN_BIAS | NN_RELU) break;
+			default: NN_TILE_R(NN_UPD) break;
+			}
+#undef NN_TILE_R
 		}
 	}
 }
@@ -548,7 +568,7 @@ NN_KERNEL float nn_vhsum(__m256 v)
 #else
 #define NN_IN_REGISTER(v) (void)0
 #endif
-NN_KERNEL void nn_dot_tile(int K, const float *a, long lda, const float *b,
+NN_INLINE void nn_dot_tile(int K, const float *a, long lda, const float *b,
                            long ldb, float *c, long ldc, int mr, int nc,
                            int flags, const float *bias, float lr)
 {
@@ -621,11 +641,18 @@ NN_KERNEL void nn_gemm_epi(int M, int N, int K, const float *A, int lda,
 		for (int it = 0; it < nt; it++)
 			for (int jt = 0; jt < nj; jt++) {
 				int i = it * NN_DR, j = jt * NN_DC;
-				nn_dot_tile(K, A + (long)i * lda, lda, B + (long)j * ldb, ldb,
-				            C + (long)i * ldc + j, ldc,
-				            M - i < NN_DR ? M - i : NN_DR,
-				            N - j < NN_DC ? N - j : NN_DC, epi,
+#define NN_DOT(e)                                                          \
+				nn_dot_tile(K, A + (long)i * lda, lda, B + (long)j * ldb, \
+				            ldb, C + (long)i * ldc + j, ldc,       \
+				            M - i < NN_DR ? M - i : NN_DR,         \
+				            N - j < NN_DC ? N - j : NN_DC, e,      \
 				            bias ? bias + j : NULL, lr);
+				/* the logits' bias a constant, as nn_panel_rows_epi's */
+				if (epi == NN_BIAS)
+					NN_DOT(NN_BIAS)
+				else
+					NN_DOT(epi)
+#undef NN_DOT
 			}
 		return;
 	}
@@ -1727,8 +1754,8 @@ struct mnist_lenet {
 /* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
  * times every node; mnist_lenet_profile_print() prints the table ---- */
 #ifdef NNCC_PROFILE
-static double nn_prof_sec[73];
-static long nn_prof_calls[73];
+static double nn_prof_sec[70];
+static long nn_prof_calls[70];
 #define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
 #define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
 static const struct {
@@ -1742,35 +1769,32 @@ static const struct {
 	{8, 0, 16, "conv2d", 30720000, 720256},
 	{10, 0, 16, "ew_act", 102400, 819264},
 	{11, 0, 16, "maxpool", 102400, 512000},
-	{14, 0, 16, "matmul", 6144000, 325120},
-	{16, 0, 16, "ew_act", 7680, 61920},
-	{18, 0, 16, "matmul", 1290240, 92544},
-	{20, 0, 16, "ew_act", 5376, 43344},
-	{22, 0, 16, "matmul", 107520, 27424},
-	{24, 0, 16, "bias_add", 0, 5160},
-	{25, 0, 20, "softmax_ce", 2560, 2820},
-	{26, 1, 20, "softmax_ce_grad", 2560, 5376},
-	{27, 1, 16, "bias_grad", 0, 2600},
-	{28, 1, 16, "matmul", 107520, 27424},
-	{29, 1, 16, "matmul", 107520, 27424},
-	{30, 1, 16, "relu_grad", 5376, 64512},
-	{31, 1, 16, "bias_grad", 0, 21840},
-	{32, 1, 16, "matmul", 1290240, 92544},
-	{33, 1, 16, "matmul", 1290240, 92544},
-	{34, 1, 16, "relu_grad", 7680, 92160},
-	{35, 1, 16, "bias_grad", 0, 31200},
-	{36, 1, 16, "matmul", 6144000, 325120},
-	{37, 1, 16, "matmul", 6144000, 325120},
-	{39, 1, 16, "maxpool_grad", 102400, 921600},
-	{40, 1, 16, "relu_grad", 102400, 1228800},
-	{41, 1, 16, "bias_grad", 0, 409664},
-	{42, 1, 16, "conv2d_dx", 30720000, 720256},
-	{43, 1, 16, "conv2d_dw", 30720000, 720256},
-	{44, 1, 16, "maxpool_grad", 301056, 2709504},
-	{45, 1, 16, "relu_grad", 301056, 3612672},
-	{46, 1, 16, "bias_grad", 0, 1204248},
-	{47, 1, 16, "conv2d_dw", 15052800, 1405528},
-	{72, 2, 23, "adam_update", 247040, 988160},
+	{15, 0, 16, "gemm_epi", 6151680, 325600},
+	{18, 0, 16, "gemm_epi", 1295616, 92880},
+	{21, 0, 16, "gemm_epi", 107520, 27464},
+	{22, 0, 20, "softmax_ce", 2560, 2820},
+	{23, 1, 20, "softmax_ce_grad", 2560, 5376},
+	{24, 1, 16, "bias_grad", 0, 2600},
+	{25, 1, 16, "matmul", 107520, 27424},
+	{26, 1, 16, "matmul", 107520, 27424},
+	{27, 1, 16, "relu_grad", 5376, 64512},
+	{28, 1, 16, "bias_grad", 0, 21840},
+	{29, 1, 16, "matmul", 1290240, 92544},
+	{30, 1, 16, "matmul", 1290240, 92544},
+	{31, 1, 16, "relu_grad", 7680, 92160},
+	{32, 1, 16, "bias_grad", 0, 31200},
+	{33, 1, 16, "matmul", 6144000, 325120},
+	{34, 1, 16, "matmul", 6144000, 325120},
+	{36, 1, 16, "maxpool_grad", 102400, 921600},
+	{37, 1, 16, "relu_grad", 102400, 1228800},
+	{38, 1, 16, "bias_grad", 0, 409664},
+	{39, 1, 16, "conv2d_dx", 30720000, 720256},
+	{40, 1, 16, "conv2d_dw", 30720000, 720256},
+	{41, 1, 16, "maxpool_grad", 301056, 2709504},
+	{42, 1, 16, "relu_grad", 301056, 3612672},
+	{43, 1, 16, "bias_grad", 0, 1204248},
+	{44, 1, 16, "conv2d_dw", 15052800, 1405528},
+	{69, 2, 23, "adam_update", 247040, 988160},
 };
 #else
 #define NN_PROF_BEGIN ((void)0)
@@ -1902,79 +1926,40 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 		}
 		NN_PROF_END(11);
 	}
-	/* %14 matmul [64,120] <- %12, %13  (models/mnist_lenet.lua:16) */
+	/* %15 gemm_epi [64,120] <- %12, %13, %14  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 51200; /* [64,400] */
 		const float *x1 = m->param + 2592; /* linear1.weight[120,400] */
-		float *y = m->arena + 280064;
-		float *scratch = m->arena + 0;
-		nn_gemm(64, 120, 400, x0, 400, 0, x1, 400, 1, y, 120, scratch);
-		NN_PROF_END(14);
-	}
-	/* %16 ew_act [64,120] <- %14, %15  (models/mnist_lenet.lua:16) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 280064; /* [64,120] */
-		const float *x1 = m->param + 50592; /* linear1.bias[120] */
+		const float *x2 = m->param + 50592; /* linear1.bias[120] */
 		float *y = m->arena + 291584;
-		for (long b = 0; b < 64; b++)
-			for (int c = 0; c < 120; c++) {
-				const long o = (b*120 + c)*1;
-				NN_IVDEP for (long i = 0; i < 1; i++)
-					y[o + i] = ((x0[o + i]) + (x1[c])) > 0 ? ((x0[o + i]) + (x1[c])) : 0;
-			}
-		NN_PROF_END(16);
+		float *scratch = m->arena + 0;
+		nn_gemm_epi(64, 120, 400, x0, 400, 0, x1, 400, 1, y, 120, scratch, NN_BIAS | NN_RELU, x2, 0);
+		NN_PROF_END(15);
 	}
-	/* %18 matmul [64,84] <- %16, %17  (models/mnist_lenet.lua:16) */
+	/* %18 gemm_epi [64,84] <- %15, %16, %17  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 291584; /* [64,120] */
 		const float *x1 = m->param + 50720; /* linear2.weight[84,120] */
+		const float *x2 = m->param + 60800; /* linear2.bias[84] */
 		float *y = m->arena + 76800;
 		float *scratch = m->arena + 280064;
-		nn_gemm(64, 84, 120, x0, 120, 0, x1, 120, 1, y, 84, scratch);
+		nn_gemm_epi(64, 84, 120, x0, 120, 0, x1, 120, 1, y, 84, scratch, NN_BIAS | NN_RELU, x2, 0);
 		NN_PROF_END(18);
 	}
-	/* %20 ew_act [64,84] <- %18, %19  (models/mnist_lenet.lua:16) */
+	/* %21 gemm_epi [64,10] <- %18, %19, %20  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 76800; /* [64,84] */
-		const float *x1 = m->param + 60800; /* linear2.bias[84] */
-		float *y = m->arena + 286208;
-		for (long b = 0; b < 64; b++)
-			for (int c = 0; c < 84; c++) {
-				const long o = (b*84 + c)*1;
-				NN_IVDEP for (long i = 0; i < 1; i++)
-					y[o + i] = ((x0[o + i]) + (x1[c])) > 0 ? ((x0[o + i]) + (x1[c])) : 0;
-			}
-		NN_PROF_END(20);
-	}
-	/* %22 matmul [64,10] <- %20, %21  (models/mnist_lenet.lua:16) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 286208; /* [64,84] */
 		const float *x1 = m->param + 60896; /* linear3.weight[10,84] */
-		float *y = m->arena + 299264;
-		float *scratch = m->arena + 280064;
-		nn_gemm(64, 10, 84, x0, 84, 0, x1, 84, 1, y, 10, scratch);
-		NN_PROF_END(22);
-	}
-	/* %24 bias_add [64,10] <- %22, %23  (models/mnist_lenet.lua:16) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 299264; /* [64,10] */
-		const float *x1 = m->param + 61744; /* linear3.bias[10] */
+		const float *x2 = m->param + 61744; /* linear3.bias[10] */
 		float *y = m->arena + 677376;
-		for (long b = 0; b < 64; b++)
-			for (int c = 0; c < 10; c++) {
-				const long o = (b*10 + c)*1;
-				NN_IVDEP for (long i = 0; i < 1; i++)
-					y[o + i] = (x0[o + i]) + (x1[c]);
-			}
-		NN_PROF_END(24);
+		float *scratch = m->arena + 280064;
+		nn_gemm_epi(64, 10, 84, x0, 84, 0, x1, 84, 1, y, 10, scratch, NN_BIAS, x2, 0);
+		NN_PROF_END(21);
 	}
-	/* %25 softmax_ce [1] <- %24, %1  (models/mnist_lenet.lua:20) */
+	/* %22 softmax_ce [1] <- %21, %1  (models/mnist_lenet.lua:20) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 677376; /* [64,10] */
@@ -1991,7 +1976,7 @@ static void forward_train(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin
 			total += lse - z[k];
 		}
 		y[0] = (float)(total / nrows);
-		NN_PROF_END(25);
+		NN_PROF_END(22);
 	}
 }
 
@@ -2108,68 +2093,35 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 			nn_maxpool2(xp, 10, 5, 5, y + p*25);
 		}
 	}
-	/* %14 matmul [64,120] <- %12, %13  (models/mnist_lenet.lua:16) */
+	/* %15 gemm_epi [64,120] <- %12, %13, %14  (models/mnist_lenet.lua:16) */
 	{
 		const float *x0 = m->arena + 51200; /* [64,400] */
 		const float *x1 = m->param + 2592; /* linear1.weight[120,400] */
-		float *y = m->arena + 280064;
-		float *scratch = m->arena + 0;
-		nn_gemm(64, 120, 400, x0, 400, 0, x1, 400, 1, y, 120, scratch);
-	}
-	/* %16 ew_act [64,120] <- %14, %15  (models/mnist_lenet.lua:16) */
-	{
-		const float *x0 = m->arena + 280064; /* [64,120] */
-		const float *x1 = m->param + 50592; /* linear1.bias[120] */
+		const float *x2 = m->param + 50592; /* linear1.bias[120] */
 		float *y = m->arena + 291584;
-		for (long b = 0; b < 64; b++)
-			for (int c = 0; c < 120; c++) {
-				const long o = (b*120 + c)*1;
-				NN_IVDEP for (long i = 0; i < 1; i++)
-					y[o + i] = ((x0[o + i]) + (x1[c])) > 0 ? ((x0[o + i]) + (x1[c])) : 0;
-			}
+		float *scratch = m->arena + 0;
+		nn_gemm_epi(64, 120, 400, x0, 400, 0, x1, 400, 1, y, 120, scratch, NN_BIAS | NN_RELU, x2, 0);
 	}
-	/* %18 matmul [64,84] <- %16, %17  (models/mnist_lenet.lua:16) */
+	/* %18 gemm_epi [64,84] <- %15, %16, %17  (models/mnist_lenet.lua:16) */
 	{
 		const float *x0 = m->arena + 291584; /* [64,120] */
 		const float *x1 = m->param + 50720; /* linear2.weight[84,120] */
+		const float *x2 = m->param + 60800; /* linear2.bias[84] */
 		float *y = m->arena + 76800;
 		float *scratch = m->arena + 280064;
-		nn_gemm(64, 84, 120, x0, 120, 0, x1, 120, 1, y, 84, scratch);
+		nn_gemm_epi(64, 84, 120, x0, 120, 0, x1, 120, 1, y, 84, scratch, NN_BIAS | NN_RELU, x2, 0);
 	}
-	/* %20 ew_act [64,84] <- %18, %19  (models/mnist_lenet.lua:16) */
+	/* %21 gemm_epi [64,10] <- %18, %19, %20  (models/mnist_lenet.lua:16) */
 	{
 		const float *x0 = m->arena + 76800; /* [64,84] */
-		const float *x1 = m->param + 60800; /* linear2.bias[84] */
-		float *y = m->arena + 286208;
-		for (long b = 0; b < 64; b++)
-			for (int c = 0; c < 84; c++) {
-				const long o = (b*84 + c)*1;
-				NN_IVDEP for (long i = 0; i < 1; i++)
-					y[o + i] = ((x0[o + i]) + (x1[c])) > 0 ? ((x0[o + i]) + (x1[c])) : 0;
-			}
-	}
-	/* %22 matmul [64,10] <- %20, %21  (models/mnist_lenet.lua:16) */
-	{
-		const float *x0 = m->arena + 286208; /* [64,84] */
 		const float *x1 = m->param + 60896; /* linear3.weight[10,84] */
-		float *y = m->arena + 299264;
-		float *scratch = m->arena + 280064;
-		nn_gemm(64, 10, 84, x0, 84, 0, x1, 84, 1, y, 10, scratch);
-	}
-	/* %24 bias_add [64,10] <- %22, %23  (models/mnist_lenet.lua:16) */
-	{
-		const float *x0 = m->arena + 299264; /* [64,10] */
-		const float *x1 = m->param + 61744; /* linear3.bias[10] */
+		const float *x2 = m->param + 61744; /* linear3.bias[10] */
 		float *y = m->arena + 677376;
-		for (long b = 0; b < 64; b++)
-			for (int c = 0; c < 10; c++) {
-				const long o = (b*10 + c)*1;
-				NN_IVDEP for (long i = 0; i < 1; i++)
-					y[o + i] = (x0[o + i]) + (x1[c]);
-			}
+		float *scratch = m->arena + 280064;
+		nn_gemm_epi(64, 10, 84, x0, 84, 0, x1, 84, 1, y, 10, scratch, NN_BIAS, x2, 0);
 	}
 	if (yin)  /* evaluate: the loss too */
-	/* %25 softmax_ce [1] <- %24, %1  (models/mnist_lenet.lua:20) */
+	/* %22 softmax_ce [1] <- %21, %1  (models/mnist_lenet.lua:20) */
 	{
 		const float *x0 = m->arena + 677376; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
@@ -2190,13 +2142,14 @@ static void forward_eval(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 
 /* ---- backward ---- */
 
-static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
+static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin, int upd)
 {
 	const int nrows = m->nrows;  /* valid rows of the batch */
 	(void)nrows;
 	(void)xin;
 	(void)yin;
-	/* %26 softmax_ce_grad [64,10] <- %24, %1  (models/mnist_lenet.lua:20) */
+	(void)upd;
+	/* %23 softmax_ce_grad [64,10] <- %21, %1  (models/mnist_lenet.lua:20) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 677376; /* [64,10] */
@@ -2218,9 +2171,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 10; c++) dz[c] *= p / s;
 			dz[k] -= p;
 		}
-		NN_PROF_END(26);
+		NN_PROF_END(23);
 	}
-	/* %27 bias_grad [10] <- %26  (models/mnist_lenet.lua:16, grad.linear3.bias) */
+	/* %24 bias_grad [10] <- %23  (models/mnist_lenet.lua:16, grad.linear3.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 300224; /* [64,10] */
@@ -2234,9 +2187,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 				sum[c] += x0[b*10 + c];
 		for (int c = 0; c < 10; c++)
 			y[c] = (float)sum[c];
-		NN_PROF_END(27);
+		NN_PROF_END(24);
 	}
-	/* %28 matmul [64,84] <- %26, %21  (models/mnist_lenet.lua:16) */
+	/* %25 matmul [64,84] <- %23, %19  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 300224; /* [64,10] */
@@ -2244,29 +2197,29 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 84480;
 		float *scratch = m->arena + 299264;
 		nn_gemm(64, 84, 10, x0, 10, 0, x1, 84, 0, y, 84, scratch);
-		NN_PROF_END(28);
+		NN_PROF_END(25);
 	}
-	/* %29 matmul [10,84] <- %26, %20  (models/mnist_lenet.lua:16, grad.linear3.weight) */
+	/* %26 matmul [10,84] <- %23, %18  (models/mnist_lenet.lua:16, grad.linear3.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 300224; /* [64,10] */
-		const float *x1 = m->arena + 286208; /* [64,84] */
+		const float *x1 = m->arena + 76800; /* [64,84] */
 		float *y = m->grad + 60896;
 		float *scratch = m->arena + 280064;
 		nn_gemm(10, 84, 64, x0, 10, 1, x1, 84, 0, y, 84, scratch);
-		NN_PROF_END(29);
+		NN_PROF_END(26);
 	}
-	/* %30 relu_grad [64,84] <- %28, %20  (models/mnist_lenet.lua:16) */
+	/* %27 relu_grad [64,84] <- %25, %18  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 84480; /* [64,84] */
-		const float *x1 = m->arena + 286208; /* [64,84] */
+		const float *x1 = m->arena + 76800; /* [64,84] */
 		float *y = m->arena + 84480;
 		NN_IVDEP for (long i = 0; i < 5376; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
-		NN_PROF_END(30);
+		NN_PROF_END(27);
 	}
-	/* %31 bias_grad [84] <- %30  (models/mnist_lenet.lua:16, grad.linear2.bias) */
+	/* %28 bias_grad [84] <- %27  (models/mnist_lenet.lua:16, grad.linear2.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 84480; /* [64,84] */
@@ -2280,9 +2233,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 				sum[c] += x0[b*84 + c];
 		for (int c = 0; c < 84; c++)
 			y[c] = (float)sum[c];
-		NN_PROF_END(31);
+		NN_PROF_END(28);
 	}
-	/* %32 matmul [64,120] <- %30, %17  (models/mnist_lenet.lua:16) */
+	/* %29 matmul [64,120] <- %27, %16  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 84480; /* [64,84] */
@@ -2290,9 +2243,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 76800;
 		float *scratch = m->arena + 280064;
 		nn_gemm(64, 120, 84, x0, 84, 0, x1, 120, 0, y, 120, scratch);
-		NN_PROF_END(32);
+		NN_PROF_END(29);
 	}
-	/* %33 matmul [84,120] <- %30, %16  (models/mnist_lenet.lua:16, grad.linear2.weight) */
+	/* %30 matmul [84,120] <- %27, %15  (models/mnist_lenet.lua:16, grad.linear2.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 84480; /* [64,84] */
@@ -2300,9 +2253,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->grad + 50720;
 		float *scratch = m->arena + 280064;
 		nn_gemm(84, 120, 64, x0, 84, 1, x1, 120, 0, y, 120, scratch);
-		NN_PROF_END(33);
+		NN_PROF_END(30);
 	}
-	/* %34 relu_grad [64,120] <- %32, %16  (models/mnist_lenet.lua:16) */
+	/* %31 relu_grad [64,120] <- %29, %15  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 76800; /* [64,120] */
@@ -2310,9 +2263,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 76800;
 		NN_IVDEP for (long i = 0; i < 7680; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
-		NN_PROF_END(34);
+		NN_PROF_END(31);
 	}
-	/* %35 bias_grad [120] <- %34  (models/mnist_lenet.lua:16, grad.linear1.bias) */
+	/* %32 bias_grad [120] <- %31  (models/mnist_lenet.lua:16, grad.linear1.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 76800; /* [64,120] */
@@ -2326,9 +2279,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 				sum[c] += x0[b*120 + c];
 		for (int c = 0; c < 120; c++)
 			y[c] = (float)sum[c];
-		NN_PROF_END(35);
+		NN_PROF_END(32);
 	}
-	/* %36 matmul [64,400] <- %34, %13  (models/mnist_lenet.lua:16) */
+	/* %33 matmul [64,400] <- %31, %13  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 76800; /* [64,120] */
@@ -2336,9 +2289,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 602112;
 		float *scratch = m->arena + 0;
 		nn_gemm(64, 400, 120, x0, 120, 0, x1, 400, 0, y, 400, scratch);
-		NN_PROF_END(36);
+		NN_PROF_END(33);
 	}
-	/* %37 matmul [120,400] <- %34, %12  (models/mnist_lenet.lua:16, grad.linear1.weight) */
+	/* %34 matmul [120,400] <- %31, %12  (models/mnist_lenet.lua:16, grad.linear1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 76800; /* [64,120] */
@@ -2346,9 +2299,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->grad + 2592;
 		float *scratch = m->arena + 0;
 		nn_gemm(120, 400, 64, x0, 120, 1, x1, 400, 0, y, 400, scratch);
-		NN_PROF_END(37);
+		NN_PROF_END(34);
 	}
-	/* %39 maxpool_grad [64,16,10,10] <- %38, %10  (models/mnist_lenet.lua:16) */
+	/* %36 maxpool_grad [64,16,10,10] <- %35, %10  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 602112; /* [64,16,5,5] */
@@ -2360,9 +2313,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 			const float *xp = x1 + p*100;  /* [10,10] */
 			nn_maxpool2_grad(xp, x0 + p*25, 10, 10, 5, 5, y + p*100);
 		}
-		NN_PROF_END(39);
+		NN_PROF_END(36);
 	}
-	/* %40 relu_grad [64,16,10,10] <- %39, %10  (models/mnist_lenet.lua:16) */
+	/* %37 relu_grad [64,16,10,10] <- %36, %10  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,16,10,10] */
@@ -2370,9 +2323,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 0;
 		NN_PAR_SIMD for (long i = 0; i < 102400; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
-		NN_PROF_END(40);
+		NN_PROF_END(37);
 	}
-	/* %41 bias_grad [16] <- %40  (models/mnist_lenet.lua:16, grad.conv2d2.bias) */
+	/* %38 bias_grad [16] <- %37  (models/mnist_lenet.lua:16, grad.conv2d2.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,16,10,10] */
@@ -2394,9 +2347,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*16 + c)*1 + k];
 				y[(k - 0)*16 + c] = (float)s;
 			}
-		NN_PROF_END(41);
+		NN_PROF_END(38);
 	}
-	/* %42 conv2d_dx [64,6,14,14] <- %40, %7  (models/mnist_lenet.lua:16) */
+	/* %39 conv2d_dx [64,6,14,14] <- %37, %7  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,16,10,10] */
@@ -2425,9 +2378,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 				nn_unpad_output(yw, &cv, 6, y + (long)b*1176);
 			}
 		}
-		NN_PROF_END(42);
+		NN_PROF_END(39);
 	}
-	/* %43 conv2d_dw [16,6,5,5] <- %6, %40  (models/mnist_lenet.lua:16, grad.conv2d2.weight) */
+	/* %40 conv2d_dw [16,6,5,5] <- %6, %37  (models/mnist_lenet.lua:16, grad.conv2d2.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 204800; /* [64,6,14,14] */
@@ -2464,9 +2417,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*8096 + 5696 + gr*2400 + kk*16 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(43);
+		NN_PROF_END(40);
 	}
-	/* %44 maxpool_grad [64,6,28,28] <- %42, %5  (models/mnist_lenet.lua:16) */
+	/* %41 maxpool_grad [64,6,28,28] <- %39, %5  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 602112; /* [64,6,14,14] */
@@ -2478,9 +2431,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 			const float *xp = x1 + p*784;  /* [28,28] */
 			nn_maxpool2_grad(xp, x0 + p*196, 28, 28, 14, 14, y + p*784);
 		}
-		NN_PROF_END(44);
+		NN_PROF_END(41);
 	}
-	/* %45 relu_grad [64,6,28,28] <- %44, %5  (models/mnist_lenet.lua:16) */
+	/* %42 relu_grad [64,6,28,28] <- %41, %5  (models/mnist_lenet.lua:16) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,6,28,28] */
@@ -2488,9 +2441,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 0;
 		NN_PAR_SIMD for (long i = 0; i < 301056; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
-		NN_PROF_END(45);
+		NN_PROF_END(42);
 	}
-	/* %46 bias_grad [6] <- %45  (models/mnist_lenet.lua:16, grad.conv2d1.bias) */
+	/* %43 bias_grad [6] <- %42  (models/mnist_lenet.lua:16, grad.conv2d1.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,6,28,28] */
@@ -2512,9 +2465,9 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*6 + c)*1 + k];
 				y[(k - 0)*6 + c] = (float)s;
 			}
-		NN_PROF_END(46);
+		NN_PROF_END(43);
 	}
-	/* %47 conv2d_dw [6,1,5,5] <- %0, %45  (models/mnist_lenet.lua:16, grad.conv2d1.weight) */
+	/* %44 conv2d_dw [6,1,5,5] <- %0, %42  (models/mnist_lenet.lua:16, grad.conv2d1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,1,28,28] */
@@ -2546,7 +2499,7 @@ static void backward(mnist_lenet *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)scratch)[((long)b*6 + oc)*25 + t];
 				y[(long)oc*25 + t] = (float)s;
 			}
-		NN_PROF_END(47);
+		NN_PROF_END(44);
 	}
 }
 
@@ -2558,7 +2511,7 @@ static void update(mnist_lenet *m)
 	const int64_t t = m->state.step + 1;  /* 1 on the first step */
 	(void)lr;
 	(void)t;
-	/* %72 adam_update <- %68, %69, %70, %71  (models/mnist_lenet.lua:23) */
+	/* %69 adam_update <- %65, %66, %67, %68  (models/mnist_lenet.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		float *restrict x0 = m->param + 0; /* params[61760] */
@@ -2584,7 +2537,7 @@ static void update(mnist_lenet *m)
 				x0[i] -= step_size * x2[i] / (den[i - i0] / bc2_sqrt + 9.99999994e-09f);
 			}
 		}
-		NN_PROF_END(72);
+		NN_PROF_END(69);
 	}
 }
 
@@ -2646,7 +2599,7 @@ float mnist_lenet_train_step(mnist_lenet *m, const nn_in_t *x, const int32_t *y)
 {
 	m->nrows = NN_BATCH;
 	forward_train(m, x, y);
-	backward(m, x, y);
+	backward(m, x, y, 1);
 	update(m);
 	m->state.step++;
 	return NN_LOSS[0];
@@ -2656,7 +2609,7 @@ float mnist_lenet_gradient(mnist_lenet *m, const nn_in_t *x, const int32_t *y)
 {
 	m->nrows = NN_BATCH;
 	forward_train(m, x, y);
-	backward(m, x, y);
+	backward(m, x, y, 0);
 	return NN_LOSS[0];
 }
 

@@ -3,7 +3,7 @@
  *
  * Model mnist_logreg: batch 64, 7856 parameters.
  * Memory: parameters 7856, gradients 7856, optimizer state 15712,
- * arena 52496 floats (naive sum of transients 78256).
+ * arena 52496 floats (naive sum of transients 77616).
  *
  * cc -O2 -march=native mnist_logreg.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -247,7 +247,11 @@ NN_KERNEL float nn_epi1(float s, float cc, int flags, float bias, float lr)
 		s = s + bias;
 	if (flags & NN_RELU)
 		s = s > 0 ? s : 0;
-	return flags & NN_UPD ? cc - lr * s : s;
+	if (flags & NN_UPD) {
+		float d = lr * s;   /* its own statement, as in sgd_update: */
+		s = cc - d;         /* no compiler makes the two one FMA */
+	}
+	return s;
 }
 /* R, the tile's rows, is NN_MR or (AVX-512) 6, a constant once inlined:
  * the rows past R fold away, so a product with 6 rows (LeNet's convs)
@@ -495,16 +499,32 @@ NN_KERNEL void nn_panel_rows_epi(int M, int K, const float *A, long rs,
 			const int *ao = aoff ? aoff + i : NULL;
 			const float *bp = boff ? panel : panel + (long)k0 * NN_NR;
 			const int *bo = boff ? boff + k0 : NULL;
-			int f = flags | (k0 > 0 ? NN_ACC : 0) | (k0 + kc == K ? epi : 0);
+			int f = flags | (k0 > 0 ? NN_ACC : 0);
 			const float *bt = bias && (flags & NN_TC) ? bias + i : bias;
+			/* each epilogue a tile of its own, its flags constants: tests
+			 * of runtime flags at each of the tile's 16 stores cost the
+			 * small products (K = 10, 32) up to a third of their time */
 #if NN_MR == 8 && defined(NN_AVX512)
-			if (mr <= 6)   /* a short last tile: 6 rows, not 8 */
-				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr,
-				        nr, f, 6, bt, lr);
-			else
+#define NN_TILE_R(e)                                                       \
+			if (mr <= 6)   /* a short last tile: 6 rows, not 8 */ \
+				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, \
+				        nr, f | (e), 6, bt, lr);               \
+			else                                               \
+				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, \
+				        nr, f | (e), NN_MR, bt, lr);
+#else
+#define NN_TILE_R(e)                                                       \
+			nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, nr, \
+			        f | (e), NN_MR, bt, lr);
 #endif
-				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr,
-				        nr, f, NN_MR, bt, lr);
+			switch (k0 + kc == K ? epi : 0) {
+			case 0: NN_TILE_R(0) break;
+			case NN_BIAS: NN_TILE_R(NN_BIAS) break;
+			case NN_RELU: NN_TILE_R(NN_RELU) break;
+			case NN_BIAS | NN_RELU: NN_TILE_R(NN_BIAS | NN_RELU) break;
+			default: NN_TILE_R(NN_UPD) break;
+			}
+#undef NN_TILE_R
 		}
 	}
 }
@@ -548,7 +568,7 @@ NN_KERNEL float nn_vhsum(__m256 v)
 #else
 #define NN_IN_REGISTER(v) (void)0
 #endif
-NN_KERNEL void nn_dot_tile(int K, const float *a, long lda, const float *b,
+NN_INLINE void nn_dot_tile(int K, const float *a, long lda, const float *b,
                            long ldb, float *c, long ldc, int mr, int nc,
                            int flags, const float *bias, float lr)
 {
@@ -621,11 +641,18 @@ NN_KERNEL void nn_gemm_epi(int M, int N, int K, const float *A, int lda,
 		for (int it = 0; it < nt; it++)
 			for (int jt = 0; jt < nj; jt++) {
 				int i = it * NN_DR, j = jt * NN_DC;
-				nn_dot_tile(K, A + (long)i * lda, lda, B + (long)j * ldb, ldb,
-				            C + (long)i * ldc + j, ldc,
-				            M - i < NN_DR ? M - i : NN_DR,
-				            N - j < NN_DC ? N - j : NN_DC, epi,
+#define NN_DOT(e)                                                          \
+				nn_dot_tile(K, A + (long)i * lda, lda, B + (long)j * ldb, \
+				            ldb, C + (long)i * ldc + j, ldc,       \
+				            M - i < NN_DR ? M - i : NN_DR,         \
+				            N - j < NN_DC ? N - j : NN_DC, e,      \
 				            bias ? bias + j : NULL, lr);
+				/* the logits' bias a constant, as nn_panel_rows_epi's */
+				if (epi == NN_BIAS)
+					NN_DOT(NN_BIAS)
+				else
+					NN_DOT(epi)
+#undef NN_DOT
 			}
 		return;
 	}
@@ -1727,8 +1754,8 @@ struct mnist_logreg {
 /* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
  * times every node; mnist_logreg_profile_print() prints the table ---- */
 #ifdef NNCC_PROFILE
-static double nn_prof_sec[20];
-static long nn_prof_calls[20];
+static double nn_prof_sec[19];
+static long nn_prof_calls[19];
 #define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
 #define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
 static const struct {
@@ -1736,13 +1763,12 @@ static const struct {
 	const char *op;
 	double flops, bytes;
 } nn_prof_node[] = {
-	{4, 0, 8, "matmul", 1003520, 234624},
-	{6, 0, 8, "bias_add", 0, 5160},
-	{7, 0, 12, "softmax_ce", 2560, 2820},
-	{8, 1, 12, "softmax_ce_grad", 2560, 5376},
-	{9, 1, 8, "bias_grad", 0, 2600},
-	{10, 1, 8, "matmul", 1003520, 234624},
-	{19, 2, 14, "adam_update", 31424, 125696},
+	{5, 0, 8, "gemm_epi", 1003520, 234664},
+	{6, 0, 12, "softmax_ce", 2560, 2820},
+	{7, 1, 12, "softmax_ce_grad", 2560, 5376},
+	{8, 1, 8, "bias_grad", 0, 2600},
+	{9, 1, 8, "matmul", 1003520, 234624},
+	{18, 2, 14, "adam_update", 31424, 125696},
 };
 #else
 #define NN_PROF_BEGIN ((void)0)
@@ -1757,31 +1783,18 @@ static void forward_train(mnist_logreg *m, const nn_in_t *xin, const int32_t *yi
 	(void)nrows;
 	(void)xin;
 	(void)yin;
-	/* %4 matmul [64,10] <- %2, %3  (models/mnist_logreg.lua:8) */
+	/* %5 gemm_epi [64,10] <- %2, %3, %4  (models/mnist_logreg.lua:8) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* [64,784] */
 		const float *x1 = m->param + 0; /* linear1.weight[10,784] */
-		float *y = m->arena + 25088;
-		float *scratch = m->arena + 0;
-		nn_gemm(64, 10, 784, x0, 784, 0, x1, 784, 1, y, 10, scratch);
-		NN_PROF_END(4);
-	}
-	/* %6 bias_add [64,10] <- %4, %5  (models/mnist_logreg.lua:8) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 25088; /* [64,10] */
-		const float *x1 = m->param + 7840; /* linear1.bias[10] */
+		const float *x2 = m->param + 7840; /* linear1.bias[10] */
 		float *y = m->arena + 51200;
-		for (long b = 0; b < 64; b++)
-			for (int c = 0; c < 10; c++) {
-				const long o = (b*10 + c)*1;
-				NN_IVDEP for (long i = 0; i < 1; i++)
-					y[o + i] = (x0[o + i]) + (x1[c]);
-			}
-		NN_PROF_END(6);
+		float *scratch = m->arena + 0;
+		nn_gemm_epi(64, 10, 784, x0, 784, 0, x1, 784, 1, y, 10, scratch, NN_BIAS, x2, 0);
+		NN_PROF_END(5);
 	}
-	/* %7 softmax_ce [1] <- %6, %1  (models/mnist_logreg.lua:12) */
+	/* %6 softmax_ce [1] <- %5, %1  (models/mnist_logreg.lua:12) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 51200; /* [64,10] */
@@ -1798,7 +1811,7 @@ static void forward_train(mnist_logreg *m, const nn_in_t *xin, const int32_t *yi
 			total += lse - z[k];
 		}
 		y[0] = (float)(total / nrows);
-		NN_PROF_END(7);
+		NN_PROF_END(6);
 	}
 }
 
@@ -1810,28 +1823,17 @@ static void forward_eval(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin
 	(void)nrows;
 	(void)xin;
 	(void)yin;
-	/* %4 matmul [64,10] <- %2, %3  (models/mnist_logreg.lua:8) */
+	/* %5 gemm_epi [64,10] <- %2, %3, %4  (models/mnist_logreg.lua:8) */
 	{
 		const float *x0 = xin; /* [64,784] */
 		const float *x1 = m->param + 0; /* linear1.weight[10,784] */
-		float *y = m->arena + 25088;
-		float *scratch = m->arena + 0;
-		nn_gemm(64, 10, 784, x0, 784, 0, x1, 784, 1, y, 10, scratch);
-	}
-	/* %6 bias_add [64,10] <- %4, %5  (models/mnist_logreg.lua:8) */
-	{
-		const float *x0 = m->arena + 25088; /* [64,10] */
-		const float *x1 = m->param + 7840; /* linear1.bias[10] */
+		const float *x2 = m->param + 7840; /* linear1.bias[10] */
 		float *y = m->arena + 51200;
-		for (long b = 0; b < 64; b++)
-			for (int c = 0; c < 10; c++) {
-				const long o = (b*10 + c)*1;
-				NN_IVDEP for (long i = 0; i < 1; i++)
-					y[o + i] = (x0[o + i]) + (x1[c]);
-			}
+		float *scratch = m->arena + 0;
+		nn_gemm_epi(64, 10, 784, x0, 784, 0, x1, 784, 1, y, 10, scratch, NN_BIAS, x2, 0);
 	}
 	if (yin)  /* evaluate: the loss too */
-	/* %7 softmax_ce [1] <- %6, %1  (models/mnist_logreg.lua:12) */
+	/* %6 softmax_ce [1] <- %5, %1  (models/mnist_logreg.lua:12) */
 	{
 		const float *x0 = m->arena + 51200; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
@@ -1852,13 +1854,14 @@ static void forward_eval(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin
 
 /* ---- backward ---- */
 
-static void backward(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin)
+static void backward(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin, int upd)
 {
 	const int nrows = m->nrows;  /* valid rows of the batch */
 	(void)nrows;
 	(void)xin;
 	(void)yin;
-	/* %8 softmax_ce_grad [64,10] <- %6, %1  (models/mnist_logreg.lua:12) */
+	(void)upd;
+	/* %7 softmax_ce_grad [64,10] <- %5, %1  (models/mnist_logreg.lua:12) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 51200; /* [64,10] */
@@ -1880,9 +1883,9 @@ static void backward(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 10; c++) dz[c] *= p / s;
 			dz[k] -= p;
 		}
-		NN_PROF_END(8);
+		NN_PROF_END(7);
 	}
-	/* %9 bias_grad [10] <- %8  (models/mnist_logreg.lua:8, grad.linear1.bias) */
+	/* %8 bias_grad [10] <- %7  (models/mnist_logreg.lua:8, grad.linear1.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 51840; /* [64,10] */
@@ -1896,9 +1899,9 @@ static void backward(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin)
 				sum[c] += x0[b*10 + c];
 		for (int c = 0; c < 10; c++)
 			y[c] = (float)sum[c];
-		NN_PROF_END(9);
+		NN_PROF_END(8);
 	}
-	/* %10 matmul [10,784] <- %8, %2  (models/mnist_logreg.lua:8, grad.linear1.weight) */
+	/* %9 matmul [10,784] <- %7, %2  (models/mnist_logreg.lua:8, grad.linear1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 51840; /* [64,10] */
@@ -1906,7 +1909,7 @@ static void backward(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->grad + 0;
 		float *scratch = m->arena + 0;
 		nn_gemm(10, 784, 64, x0, 10, 1, x1, 784, 0, y, 784, scratch);
-		NN_PROF_END(10);
+		NN_PROF_END(9);
 	}
 }
 
@@ -1918,7 +1921,7 @@ static void update(mnist_logreg *m)
 	const int64_t t = m->state.step + 1;  /* 1 on the first step */
 	(void)lr;
 	(void)t;
-	/* %19 adam_update <- %15, %16, %17, %18  (models/mnist_logreg.lua:14) */
+	/* %18 adam_update <- %14, %15, %16, %17  (models/mnist_logreg.lua:14) */
 	{
 		NN_PROF_BEGIN;
 		float *restrict x0 = m->param + 0; /* params[7856] */
@@ -1943,7 +1946,7 @@ static void update(mnist_logreg *m)
 				x0[i] -= step_size * x2[i] / (den[i - i0] / bc2_sqrt + 9.99999994e-09f);
 			}
 		}
-		NN_PROF_END(19);
+		NN_PROF_END(18);
 	}
 }
 
@@ -1997,7 +2000,7 @@ float mnist_logreg_train_step(mnist_logreg *m, const nn_in_t *x, const int32_t *
 {
 	m->nrows = NN_BATCH;
 	forward_train(m, x, y);
-	backward(m, x, y);
+	backward(m, x, y, 1);
 	update(m);
 	m->state.step++;
 	return NN_LOSS[0];
@@ -2007,7 +2010,7 @@ float mnist_logreg_gradient(mnist_logreg *m, const nn_in_t *x, const int32_t *y)
 {
 	m->nrows = NN_BATCH;
 	forward_train(m, x, y);
-	backward(m, x, y);
+	backward(m, x, y, 0);
 	return NN_LOSS[0];
 }
 

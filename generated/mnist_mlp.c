@@ -3,7 +3,7 @@
  *
  * Model mnist_mlp: batch 32, 203536 parameters.
  * Memory: parameters 203536, gradients 203536, optimizer state 203536,
- * arena 208896 floats (naive sum of transients 279536).
+ * arena 208896 floats (naive sum of transients 271024).
  *
  * cc -O2 -march=native mnist_mlp.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -247,7 +247,11 @@ NN_KERNEL float nn_epi1(float s, float cc, int flags, float bias, float lr)
 		s = s + bias;
 	if (flags & NN_RELU)
 		s = s > 0 ? s : 0;
-	return flags & NN_UPD ? cc - lr * s : s;
+	if (flags & NN_UPD) {
+		float d = lr * s;   /* its own statement, as in sgd_update: */
+		s = cc - d;         /* no compiler makes the two one FMA */
+	}
+	return s;
 }
 /* R, the tile's rows, is NN_MR or (AVX-512) 6, a constant once inlined:
  * the rows past R fold away, so a product with 6 rows (LeNet's convs)
@@ -495,16 +499,32 @@ NN_KERNEL void nn_panel_rows_epi(int M, int K, const float *A, long rs,
 			const int *ao = aoff ? aoff + i : NULL;
 			const float *bp = boff ? panel : panel + (long)k0 * NN_NR;
 			const int *bo = boff ? boff + k0 : NULL;
-			int f = flags | (k0 > 0 ? NN_ACC : 0) | (k0 + kc == K ? epi : 0);
+			int f = flags | (k0 > 0 ? NN_ACC : 0);
 			const float *bt = bias && (flags & NN_TC) ? bias + i : bias;
+			/* each epilogue a tile of its own, its flags constants: tests
+			 * of runtime flags at each of the tile's 16 stores cost the
+			 * small products (K = 10, 32) up to a third of their time */
 #if NN_MR == 8 && defined(NN_AVX512)
-			if (mr <= 6)   /* a short last tile: 6 rows, not 8 */
-				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr,
-				        nr, f, 6, bt, lr);
-			else
+#define NN_TILE_R(e)                                                       \
+			if (mr <= 6)   /* a short last tile: 6 rows, not 8 */ \
+				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, \
+				        nr, f | (e), 6, bt, lr);               \
+			else                                               \
+				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, \
+				        nr, f | (e), NN_MR, bt, lr);
+#else
+#define NN_TILE_R(e)                                                       \
+			nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, nr, \
+			        f | (e), NN_MR, bt, lr);
 #endif
-				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr,
-				        nr, f, NN_MR, bt, lr);
+			switch (k0 + kc == K ? epi : 0) {
+			case 0: NN_TILE_R(0) break;
+			case NN_BIAS: NN_TILE_R(NN_BIAS) break;
+			case NN_RELU: NN_TILE_R(NN_RELU) break;
+			case NN_BIAS | NN_RELU: NN_TILE_R(NN_BIAS | NN_RELU) break;
+			default: NN_TILE_R(NN_UPD) break;
+			}
+#undef NN_TILE_R
 		}
 	}
 }
@@ -548,7 +568,7 @@ NN_KERNEL float nn_vhsum(__m256 v)
 #else
 #define NN_IN_REGISTER(v) (void)0
 #endif
-NN_KERNEL void nn_dot_tile(int K, const float *a, long lda, const float *b,
+NN_INLINE void nn_dot_tile(int K, const float *a, long lda, const float *b,
                            long ldb, float *c, long ldc, int mr, int nc,
                            int flags, const float *bias, float lr)
 {
@@ -621,11 +641,18 @@ NN_KERNEL void nn_gemm_epi(int M, int N, int K, const float *A, int lda,
 		for (int it = 0; it < nt; it++)
 			for (int jt = 0; jt < nj; jt++) {
 				int i = it * NN_DR, j = jt * NN_DC;
-				nn_dot_tile(K, A + (long)i * lda, lda, B + (long)j * ldb, ldb,
-				            C + (long)i * ldc + j, ldc,
-				            M - i < NN_DR ? M - i : NN_DR,
-				            N - j < NN_DC ? N - j : NN_DC, epi,
+#define NN_DOT(e)                                                          \
+				nn_dot_tile(K, A + (long)i * lda, lda, B + (long)j * ldb, \
+				            ldb, C + (long)i * ldc + j, ldc,       \
+				            M - i < NN_DR ? M - i : NN_DR,         \
+				            N - j < NN_DC ? N - j : NN_DC, e,      \
 				            bias ? bias + j : NULL, lr);
+				/* the logits' bias a constant, as nn_panel_rows_epi's */
+				if (epi == NN_BIAS)
+					NN_DOT(NN_BIAS)
+				else
+					NN_DOT(epi)
+#undef NN_DOT
 			}
 		return;
 	}
@@ -1727,8 +1754,8 @@ struct mnist_mlp {
 /* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
  * times every node; mnist_mlp_profile_print() prints the table ---- */
 #ifdef NNCC_PROFILE
-static double nn_prof_sec[27];
-static long nn_prof_calls[27];
+static double nn_prof_sec[25];
+static long nn_prof_calls[25];
 #define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
 #define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
 static const struct {
@@ -1736,19 +1763,17 @@ static const struct {
 	const char *op;
 	double flops, bytes;
 } nn_prof_node[] = {
-	{4, 0, 8, "matmul", 12845056, 935936},
-	{6, 0, 8, "ew_act", 8192, 66560},
-	{8, 0, 9, "matmul", 163840, 44288},
-	{10, 0, 9, "bias_add", 0, 2600},
-	{11, 0, 13, "softmax_ce", 1280, 1412},
-	{12, 1, 13, "softmax_ce_grad", 1280, 2688},
-	{13, 1, 9, "bias_grad", 0, 1320},
-	{14, 1, 9, "matmul", 163840, 44288},
-	{15, 1, 9, "matmul", 163840, 44288},
-	{16, 1, 8, "relu_grad", 8192, 98304},
-	{17, 1, 8, "bias_grad", 0, 33792},
-	{18, 1, 8, "matmul", 12845056, 935936},
-	{26, 2, 16, "sgd_update", 814144, 2442432},
+	{5, 0, 8, "gemm_epi", 12853248, 936960},
+	{8, 0, 9, "gemm_epi", 163840, 44328},
+	{9, 0, 13, "softmax_ce", 1280, 1412},
+	{10, 1, 13, "softmax_ce_grad", 1280, 2688},
+	{11, 1, 9, "bias_grad", 0, 1320},
+	{12, 1, 9, "matmul", 163840, 44288},
+	{13, 1, 9, "matmul", 163840, 44288},
+	{14, 1, 8, "relu_grad", 8192, 98304},
+	{15, 1, 8, "bias_grad", 0, 33792},
+	{16, 1, 8, "matmul", 12845056, 935936},
+	{24, 2, 16, "sgd_update", 814144, 2442432},
 };
 #else
 #define NN_PROF_BEGIN ((void)0)
@@ -1763,55 +1788,29 @@ static void forward_train(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 	(void)nrows;
 	(void)xin;
 	(void)yin;
-	/* %4 matmul [32,256] <- %2, %3  (models/mnist_mlp.lua:8) */
+	/* %5 gemm_epi [32,256] <- %2, %3, %4  (models/mnist_mlp.lua:8) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* [32,784] */
 		const float *x1 = m->param + 0; /* linear1.weight[256,784] */
+		const float *x2 = m->param + 200704; /* linear1.bias[256] */
 		float *y = m->arena + 200704;
 		float *scratch = m->arena + 0;
-		nn_gemm(32, 256, 784, x0, 784, 0, x1, 784, 1, y, 256, scratch);
-		NN_PROF_END(4);
+		nn_gemm_epi(32, 256, 784, x0, 784, 0, x1, 784, 1, y, 256, scratch, NN_BIAS | NN_RELU, x2, 0);
+		NN_PROF_END(5);
 	}
-	/* %6 ew_act [32,256] <- %4, %5  (models/mnist_mlp.lua:8) */
+	/* %8 gemm_epi [32,10] <- %5, %6, %7  (models/mnist_mlp.lua:9) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 200704; /* [32,256] */
-		const float *x1 = m->param + 200704; /* linear1.bias[256] */
-		float *y = m->arena + 0;
-		for (long b = 0; b < 32; b++)
-			for (int c = 0; c < 256; c++) {
-				const long o = (b*256 + c)*1;
-				NN_IVDEP for (long i = 0; i < 1; i++)
-					y[o + i] = ((x0[o + i]) + (x1[c])) > 0 ? ((x0[o + i]) + (x1[c])) : 0;
-			}
-		NN_PROF_END(6);
-	}
-	/* %8 matmul [32,10] <- %6, %7  (models/mnist_mlp.lua:9) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 0; /* [32,256] */
 		const float *x1 = m->param + 200960; /* linear2.weight[10,256] */
-		float *y = m->arena + 16384;
-		float *scratch = m->arena + 8192;
-		nn_gemm(32, 10, 256, x0, 256, 0, x1, 256, 1, y, 10, scratch);
+		const float *x2 = m->param + 203520; /* linear2.bias[10] */
+		float *y = m->arena + 33792;
+		float *scratch = m->arena + 0;
+		nn_gemm_epi(32, 10, 256, x0, 256, 0, x1, 256, 1, y, 10, scratch, NN_BIAS, x2, 0);
 		NN_PROF_END(8);
 	}
-	/* %10 bias_add [32,10] <- %8, %9  (models/mnist_mlp.lua:9) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16384; /* [32,10] */
-		const float *x1 = m->param + 203520; /* linear2.bias[10] */
-		float *y = m->arena + 33792;
-		for (long b = 0; b < 32; b++)
-			for (int c = 0; c < 10; c++) {
-				const long o = (b*10 + c)*1;
-				NN_IVDEP for (long i = 0; i < 1; i++)
-					y[o + i] = (x0[o + i]) + (x1[c]);
-			}
-		NN_PROF_END(10);
-	}
-	/* %11 softmax_ce [1] <- %10, %1  (models/mnist_mlp.lua:13) */
+	/* %9 softmax_ce [1] <- %8, %1  (models/mnist_mlp.lua:13) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 33792; /* [32,10] */
@@ -1828,7 +1827,7 @@ static void forward_train(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 			total += lse - z[k];
 		}
 		y[0] = (float)(total / nrows);
-		NN_PROF_END(11);
+		NN_PROF_END(9);
 	}
 }
 
@@ -1840,48 +1839,26 @@ static void forward_eval(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 	(void)nrows;
 	(void)xin;
 	(void)yin;
-	/* %4 matmul [32,256] <- %2, %3  (models/mnist_mlp.lua:8) */
+	/* %5 gemm_epi [32,256] <- %2, %3, %4  (models/mnist_mlp.lua:8) */
 	{
 		const float *x0 = xin; /* [32,784] */
 		const float *x1 = m->param + 0; /* linear1.weight[256,784] */
+		const float *x2 = m->param + 200704; /* linear1.bias[256] */
 		float *y = m->arena + 200704;
 		float *scratch = m->arena + 0;
-		nn_gemm(32, 256, 784, x0, 784, 0, x1, 784, 1, y, 256, scratch);
+		nn_gemm_epi(32, 256, 784, x0, 784, 0, x1, 784, 1, y, 256, scratch, NN_BIAS | NN_RELU, x2, 0);
 	}
-	/* %6 ew_act [32,256] <- %4, %5  (models/mnist_mlp.lua:8) */
+	/* %8 gemm_epi [32,10] <- %5, %6, %7  (models/mnist_mlp.lua:9) */
 	{
 		const float *x0 = m->arena + 200704; /* [32,256] */
-		const float *x1 = m->param + 200704; /* linear1.bias[256] */
-		float *y = m->arena + 0;
-		for (long b = 0; b < 32; b++)
-			for (int c = 0; c < 256; c++) {
-				const long o = (b*256 + c)*1;
-				NN_IVDEP for (long i = 0; i < 1; i++)
-					y[o + i] = ((x0[o + i]) + (x1[c])) > 0 ? ((x0[o + i]) + (x1[c])) : 0;
-			}
-	}
-	/* %8 matmul [32,10] <- %6, %7  (models/mnist_mlp.lua:9) */
-	{
-		const float *x0 = m->arena + 0; /* [32,256] */
 		const float *x1 = m->param + 200960; /* linear2.weight[10,256] */
-		float *y = m->arena + 16384;
-		float *scratch = m->arena + 8192;
-		nn_gemm(32, 10, 256, x0, 256, 0, x1, 256, 1, y, 10, scratch);
-	}
-	/* %10 bias_add [32,10] <- %8, %9  (models/mnist_mlp.lua:9) */
-	{
-		const float *x0 = m->arena + 16384; /* [32,10] */
-		const float *x1 = m->param + 203520; /* linear2.bias[10] */
+		const float *x2 = m->param + 203520; /* linear2.bias[10] */
 		float *y = m->arena + 33792;
-		for (long b = 0; b < 32; b++)
-			for (int c = 0; c < 10; c++) {
-				const long o = (b*10 + c)*1;
-				NN_IVDEP for (long i = 0; i < 1; i++)
-					y[o + i] = (x0[o + i]) + (x1[c]);
-			}
+		float *scratch = m->arena + 0;
+		nn_gemm_epi(32, 10, 256, x0, 256, 0, x1, 256, 1, y, 10, scratch, NN_BIAS, x2, 0);
 	}
 	if (yin)  /* evaluate: the loss too */
-	/* %11 softmax_ce [1] <- %10, %1  (models/mnist_mlp.lua:13) */
+	/* %9 softmax_ce [1] <- %8, %1  (models/mnist_mlp.lua:13) */
 	{
 		const float *x0 = m->arena + 33792; /* [32,10] */
 		const int32_t *x1 = yin; /* digit[32] */
@@ -1902,18 +1879,19 @@ static void forward_eval(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 
 /* ---- backward ---- */
 
-static void backward(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
+static void backward(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin, int upd)
 {
 	const int nrows = m->nrows;  /* valid rows of the batch */
 	(void)nrows;
 	(void)xin;
 	(void)yin;
-	/* %12 softmax_ce_grad [32,10] <- %10, %1  (models/mnist_mlp.lua:13) */
+	(void)upd;
+	/* %10 softmax_ce_grad [32,10] <- %8, %1  (models/mnist_mlp.lua:13) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 33792; /* [32,10] */
 		const int32_t *x1 = yin; /* digit[32] */
-		float *y = m->arena + 16384;
+		float *y = m->arena + 8192;
 		const float inv = 1.0f / nrows;
 		for (int b = 0; b < 32; b++) {
 			float *dz = y + (long)b*10;
@@ -1930,14 +1908,14 @@ static void backward(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 10; c++) dz[c] *= p / s;
 			dz[k] -= p;
 		}
-		NN_PROF_END(12);
+		NN_PROF_END(10);
 	}
-	/* %13 bias_grad [10] <- %12  (models/mnist_mlp.lua:9, grad.linear2.bias) */
+	/* %11 bias_grad [10] <- %10  (models/mnist_mlp.lua:9, grad.linear2.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16384; /* [32,10] */
+		const float *x0 = m->arena + 8192; /* [32,10] */
 		float *y = m->grad + 203520;
-		float *scratch = m->arena + 8192;
+		float *scratch = m->arena + 0;
 		double *sum = (double *)scratch;  /* [10] */
 		for (int c = 0; c < 10; c++)
 			sum[c] = 0;
@@ -1946,39 +1924,39 @@ static void backward(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 				sum[c] += x0[b*10 + c];
 		for (int c = 0; c < 10; c++)
 			y[c] = (float)sum[c];
-		NN_PROF_END(13);
+		NN_PROF_END(11);
 	}
-	/* %14 matmul [32,256] <- %12, %7  (models/mnist_mlp.lua:9) */
+	/* %12 matmul [32,256] <- %10, %6  (models/mnist_mlp.lua:9) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16384; /* [32,10] */
+		const float *x0 = m->arena + 8192; /* [32,10] */
 		const float *x1 = m->param + 200960; /* linear2.weight[10,256] */
 		float *y = m->arena + 25600;
-		float *scratch = m->arena + 8192;
+		float *scratch = m->arena + 0;
 		nn_gemm(32, 256, 10, x0, 10, 0, x1, 256, 0, y, 256, scratch);
-		NN_PROF_END(14);
+		NN_PROF_END(12);
 	}
-	/* %15 matmul [10,256] <- %12, %6  (models/mnist_mlp.lua:9, grad.linear2.weight) */
+	/* %13 matmul [10,256] <- %10, %5  (models/mnist_mlp.lua:9, grad.linear2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16384; /* [32,10] */
-		const float *x1 = m->arena + 0; /* [32,256] */
+		const float *x0 = m->arena + 8192; /* [32,10] */
+		const float *x1 = m->arena + 200704; /* [32,256] */
 		float *y = m->grad + 200960;
-		float *scratch = m->arena + 8192;
+		float *scratch = m->arena + 0;
 		nn_gemm(10, 256, 32, x0, 10, 1, x1, 256, 0, y, 256, scratch);
-		NN_PROF_END(15);
+		NN_PROF_END(13);
 	}
-	/* %16 relu_grad [32,256] <- %14, %6  (models/mnist_mlp.lua:8) */
+	/* %14 relu_grad [32,256] <- %12, %5  (models/mnist_mlp.lua:8) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 25600; /* [32,256] */
-		const float *x1 = m->arena + 0; /* [32,256] */
+		const float *x1 = m->arena + 200704; /* [32,256] */
 		float *y = m->arena + 25600;
 		NN_IVDEP for (long i = 0; i < 8192; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
-		NN_PROF_END(16);
+		NN_PROF_END(14);
 	}
-	/* %17 bias_grad [256] <- %16  (models/mnist_mlp.lua:8, grad.linear1.bias) */
+	/* %15 bias_grad [256] <- %14  (models/mnist_mlp.lua:8, grad.linear1.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 25600; /* [32,256] */
@@ -1992,9 +1970,9 @@ static void backward(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 				sum[c] += x0[b*256 + c];
 		for (int c = 0; c < 256; c++)
 			y[c] = (float)sum[c];
-		NN_PROF_END(17);
+		NN_PROF_END(15);
 	}
-	/* %18 matmul [256,784] <- %16, %2  (models/mnist_mlp.lua:8, grad.linear1.weight) */
+	/* %16 matmul [256,784] <- %14, %2  (models/mnist_mlp.lua:8, grad.linear1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 25600; /* [32,256] */
@@ -2002,7 +1980,7 @@ static void backward(mnist_mlp *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->grad + 0;
 		float *scratch = m->arena + 0;
 		nn_gemm(256, 784, 32, x0, 256, 1, x1, 784, 0, y, 784, scratch);
-		NN_PROF_END(18);
+		NN_PROF_END(16);
 	}
 }
 
@@ -2014,7 +1992,7 @@ static void update(mnist_mlp *m)
 	const int64_t t = m->state.step + 1;  /* 1 on the first step */
 	(void)lr;
 	(void)t;
-	/* %26 sgd_update <- %23, %24, %25  (models/mnist_mlp.lua:16) */
+	/* %24 sgd_update <- %21, %22, %23  (models/mnist_mlp.lua:16) */
 	{
 		NN_PROF_BEGIN;
 		float *restrict x0 = m->param + 0; /* params[203536] */
@@ -2024,9 +2002,10 @@ static void update(mnist_mlp *m)
 			float g = x1[i];
 			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + g;
 			g = x2[i];
-			x0[i] -= lr*g;
+			const float d = lr*g;
+			x0[i] -= d;
 		}
-		NN_PROF_END(26);
+		NN_PROF_END(24);
 	}
 }
 
@@ -2082,7 +2061,7 @@ float mnist_mlp_train_step(mnist_mlp *m, const nn_in_t *x, const int32_t *y)
 {
 	m->nrows = NN_BATCH;
 	forward_train(m, x, y);
-	backward(m, x, y);
+	backward(m, x, y, 1);
 	update(m);
 	m->state.step++;
 	return NN_LOSS[0];
@@ -2092,7 +2071,7 @@ float mnist_mlp_gradient(mnist_mlp *m, const nn_in_t *x, const int32_t *y)
 {
 	m->nrows = NN_BATCH;
 	forward_train(m, x, y);
-	backward(m, x, y);
+	backward(m, x, y, 0);
 	return NN_LOSS[0];
 }
 

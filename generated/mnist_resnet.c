@@ -3,7 +3,7 @@
  *
  * Model mnist_resnet: batch 64, 37744 parameters.
  * Memory: parameters 37744, gradients 37744, optimizer state 39280,
- * arena 18780048 floats (naive sum of transients 47393776).
+ * arena 18780048 floats (naive sum of transients 47393136).
  *
  * cc -O2 -march=native mnist_resnet.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -247,7 +247,11 @@ NN_KERNEL float nn_epi1(float s, float cc, int flags, float bias, float lr)
 		s = s + bias;
 	if (flags & NN_RELU)
 		s = s > 0 ? s : 0;
-	return flags & NN_UPD ? cc - lr * s : s;
+	if (flags & NN_UPD) {
+		float d = lr * s;   /* its own statement, as in sgd_update: */
+		s = cc - d;         /* no compiler makes the two one FMA */
+	}
+	return s;
 }
 /* R, the tile's rows, is NN_MR or (AVX-512) 6, a constant once inlined:
  * the rows past R fold away, so a product with 6 rows (LeNet's convs)
@@ -495,16 +499,32 @@ NN_KERNEL void nn_panel_rows_epi(int M, int K, const float *A, long rs,
 			const int *ao = aoff ? aoff + i : NULL;
 			const float *bp = boff ? panel : panel + (long)k0 * NN_NR;
 			const int *bo = boff ? boff + k0 : NULL;
-			int f = flags | (k0 > 0 ? NN_ACC : 0) | (k0 + kc == K ? epi : 0);
+			int f = flags | (k0 > 0 ? NN_ACC : 0);
 			const float *bt = bias && (flags & NN_TC) ? bias + i : bias;
+			/* each epilogue a tile of its own, its flags constants: tests
+			 * of runtime flags at each of the tile's 16 stores cost the
+			 * small products (K = 10, 32) up to a third of their time */
 #if NN_MR == 8 && defined(NN_AVX512)
-			if (mr <= 6)   /* a short last tile: 6 rows, not 8 */
-				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr,
-				        nr, f, 6, bt, lr);
-			else
+#define NN_TILE_R(e)                                                       \
+			if (mr <= 6)   /* a short last tile: 6 rows, not 8 */ \
+				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, \
+				        nr, f | (e), 6, bt, lr);               \
+			else                                               \
+				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, \
+				        nr, f | (e), NN_MR, bt, lr);
+#else
+#define NN_TILE_R(e)                                                       \
+			nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, nr, \
+			        f | (e), NN_MR, bt, lr);
 #endif
-				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr,
-				        nr, f, NN_MR, bt, lr);
+			switch (k0 + kc == K ? epi : 0) {
+			case 0: NN_TILE_R(0) break;
+			case NN_BIAS: NN_TILE_R(NN_BIAS) break;
+			case NN_RELU: NN_TILE_R(NN_RELU) break;
+			case NN_BIAS | NN_RELU: NN_TILE_R(NN_BIAS | NN_RELU) break;
+			default: NN_TILE_R(NN_UPD) break;
+			}
+#undef NN_TILE_R
 		}
 	}
 }
@@ -548,7 +568,7 @@ NN_KERNEL float nn_vhsum(__m256 v)
 #else
 #define NN_IN_REGISTER(v) (void)0
 #endif
-NN_KERNEL void nn_dot_tile(int K, const float *a, long lda, const float *b,
+NN_INLINE void nn_dot_tile(int K, const float *a, long lda, const float *b,
                            long ldb, float *c, long ldc, int mr, int nc,
                            int flags, const float *bias, float lr)
 {
@@ -621,11 +641,18 @@ NN_KERNEL void nn_gemm_epi(int M, int N, int K, const float *A, int lda,
 		for (int it = 0; it < nt; it++)
 			for (int jt = 0; jt < nj; jt++) {
 				int i = it * NN_DR, j = jt * NN_DC;
-				nn_dot_tile(K, A + (long)i * lda, lda, B + (long)j * ldb, ldb,
-				            C + (long)i * ldc + j, ldc,
-				            M - i < NN_DR ? M - i : NN_DR,
-				            N - j < NN_DC ? N - j : NN_DC, epi,
+#define NN_DOT(e)                                                          \
+				nn_dot_tile(K, A + (long)i * lda, lda, B + (long)j * ldb, \
+				            ldb, C + (long)i * ldc + j, ldc,       \
+				            M - i < NN_DR ? M - i : NN_DR,         \
+				            N - j < NN_DC ? N - j : NN_DC, e,      \
 				            bias ? bias + j : NULL, lr);
+				/* the logits' bias a constant, as nn_panel_rows_epi's */
+				if (epi == NN_BIAS)
+					NN_DOT(NN_BIAS)
+				else
+					NN_DOT(epi)
+#undef NN_DOT
 			}
 		return;
 	}
@@ -1727,8 +1754,8 @@ struct mnist_resnet {
 /* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
  * times every node; mnist_resnet_profile_print() prints the table ---- */
 #ifdef NNCC_PROFILE
-static double nn_prof_sec[222];
-static long nn_prof_calls[222];
+static double nn_prof_sec[221];
+static long nn_prof_calls[221];
 #define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
 #define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
 static const struct {
@@ -1773,82 +1800,81 @@ static const struct {
 	{102, 0, 11, "bn_apply", 1204224, 3213824},
 	{103, 0, 15, "ew_act", 802816, 4816896},
 	{104, 0, 33, "global_avgpool", 401408, 1638400},
-	{106, 0, 33, "matmul", 163840, 40448},
-	{108, 0, 33, "bias_add", 0, 5160},
-	{109, 0, 37, "softmax_ce", 2560, 2820},
-	{110, 1, 37, "softmax_ce_grad", 2560, 5376},
-	{111, 1, 33, "bias_grad", 0, 2600},
+	{107, 0, 33, "gemm_epi", 163840, 40488},
+	{108, 0, 37, "softmax_ce", 2560, 2820},
+	{109, 1, 37, "softmax_ce_grad", 2560, 5376},
+	{110, 1, 33, "bias_grad", 0, 2600},
+	{111, 1, 33, "matmul", 163840, 40448},
 	{112, 1, 33, "matmul", 163840, 40448},
-	{113, 1, 33, "matmul", 163840, 40448},
-	{114, 1, 33, "global_avgpool_grad", 401408, 1638400},
-	{115, 1, 15, "relu_grad", 401408, 4816896},
-	{116, 1, 11, "bias_grad", 0, 1606144},
-	{117, 1, 11, "bn_gamma_grad", 384, 3213312},
-	{118, 1, 11, "bn_dx", 2408448, 4819968},
-	{119, 1, 11, "conv2d_dx", 102760448, 3276800},
-	{120, 1, 11, "conv2d_dw", 102760448, 3276800},
-	{121, 1, 11, "bn_relu_sums", 768, 3214848},
+	{113, 1, 33, "global_avgpool_grad", 401408, 1638400},
+	{114, 1, 15, "relu_grad", 401408, 4816896},
+	{115, 1, 11, "bias_grad", 0, 1606144},
+	{116, 1, 11, "bn_gamma_grad", 384, 3213312},
+	{117, 1, 11, "bn_dx", 2408448, 4819968},
+	{118, 1, 11, "conv2d_dx", 102760448, 3276800},
+	{119, 1, 11, "conv2d_dw", 102760448, 3276800},
+	{120, 1, 11, "bn_relu_sums", 768, 3214848},
+	{121, 1, 11, "bn_pick", 0, 1536},
 	{122, 1, 11, "bn_pick", 0, 1536},
-	{123, 1, 11, "bn_pick", 0, 1536},
-	{124, 1, 11, "bn_relu_dx", 2408448, 4820480},
-	{125, 1, 11, "conv2d_dx", 7225344, 3215872},
-	{126, 1, 11, "conv2d_dw", 7225344, 3215872},
-	{127, 1, 11, "add", 401408, 4816896},
-	{128, 1, 21, "bn_relu_sums", 768, 3214848},
+	{123, 1, 11, "bn_relu_dx", 2408448, 4820480},
+	{124, 1, 11, "conv2d_dx", 7225344, 3215872},
+	{125, 1, 11, "conv2d_dw", 7225344, 3215872},
+	{126, 1, 11, "add", 401408, 4816896},
+	{127, 1, 21, "bn_relu_sums", 768, 3214848},
+	{128, 1, 21, "bn_pick", 0, 1536},
 	{129, 1, 21, "bn_pick", 0, 1536},
-	{130, 1, 21, "bn_pick", 0, 1536},
-	{131, 1, 21, "bn_relu_dx", 2408448, 4820480},
-	{132, 1, 21, "conv2d_dx", 51380224, 2441216},
-	{133, 1, 21, "conv2d_dw", 51380224, 2441216},
-	{134, 1, 21, "bn_relu_sums", 384, 1607424},
+	{130, 1, 21, "bn_relu_dx", 2408448, 4820480},
+	{131, 1, 21, "conv2d_dx", 51380224, 2441216},
+	{132, 1, 21, "conv2d_dw", 51380224, 2441216},
+	{133, 1, 21, "bn_relu_sums", 384, 1607424},
+	{134, 1, 21, "bn_pick", 0, 768},
 	{135, 1, 21, "bn_pick", 0, 768},
-	{136, 1, 21, "bn_pick", 0, 768},
-	{137, 1, 21, "bn_relu_dx", 1204224, 2410240},
-	{138, 1, 21, "conv2d_dx", 3612672, 4016384},
-	{139, 1, 21, "conv2d_dw", 3612672, 4016384},
-	{140, 1, 15, "relu_grad", 802816, 9633792},
-	{141, 1, 11, "bias_grad", 0, 3211520},
-	{142, 1, 11, "bn_gamma_grad", 192, 6423552},
-	{143, 1, 11, "bn_dx", 4816896, 9635328},
-	{144, 1, 11, "conv2d_dx", 102760448, 6438912},
-	{145, 1, 11, "conv2d_dw", 102760448, 6438912},
-	{146, 1, 11, "bn_relu_sums", 384, 6424320},
+	{136, 1, 21, "bn_relu_dx", 1204224, 2410240},
+	{137, 1, 21, "conv2d_dx", 3612672, 4016384},
+	{138, 1, 21, "conv2d_dw", 3612672, 4016384},
+	{139, 1, 15, "relu_grad", 802816, 9633792},
+	{140, 1, 11, "bias_grad", 0, 3211520},
+	{141, 1, 11, "bn_gamma_grad", 192, 6423552},
+	{142, 1, 11, "bn_dx", 4816896, 9635328},
+	{143, 1, 11, "conv2d_dx", 102760448, 6438912},
+	{144, 1, 11, "conv2d_dw", 102760448, 6438912},
+	{145, 1, 11, "bn_relu_sums", 384, 6424320},
+	{146, 1, 11, "bn_pick", 0, 768},
 	{147, 1, 11, "bn_pick", 0, 768},
-	{148, 1, 11, "bn_pick", 0, 768},
-	{149, 1, 11, "bn_relu_dx", 4816896, 9635584},
-	{150, 1, 11, "conv2d_dx", 14450688, 6424832},
-	{151, 1, 11, "conv2d_dw", 14450688, 6424832},
-	{152, 1, 11, "add", 802816, 9633792},
-	{153, 1, 21, "bn_relu_sums", 384, 6424320},
+	{148, 1, 11, "bn_relu_dx", 4816896, 9635584},
+	{149, 1, 11, "conv2d_dx", 14450688, 6424832},
+	{150, 1, 11, "conv2d_dw", 14450688, 6424832},
+	{151, 1, 11, "add", 802816, 9633792},
+	{152, 1, 21, "bn_relu_sums", 384, 6424320},
+	{153, 1, 21, "bn_pick", 0, 768},
 	{154, 1, 21, "bn_pick", 0, 768},
-	{155, 1, 21, "bn_pick", 0, 768},
-	{156, 1, 21, "bn_relu_dx", 4816896, 9635584},
-	{157, 1, 21, "conv2d_dx", 51380224, 4825088},
-	{158, 1, 21, "conv2d_dw", 51380224, 4825088},
-	{159, 1, 21, "bn_relu_sums", 192, 3212160},
+	{155, 1, 21, "bn_relu_dx", 4816896, 9635584},
+	{156, 1, 21, "conv2d_dx", 51380224, 4825088},
+	{157, 1, 21, "conv2d_dw", 51380224, 4825088},
+	{158, 1, 21, "bn_relu_sums", 192, 3212160},
+	{159, 1, 21, "bn_pick", 0, 384},
 	{160, 1, 21, "bn_pick", 0, 384},
-	{161, 1, 21, "bn_pick", 0, 384},
-	{162, 1, 21, "bn_relu_dx", 2408448, 4817792},
-	{163, 1, 21, "conv2d_dx", 7225344, 8029312},
-	{164, 1, 21, "conv2d_dw", 7225344, 8029312},
-	{165, 1, 15, "relu_grad", 1605632, 19267584},
-	{166, 1, 11, "bias_grad", 0, 6422656},
-	{167, 1, 11, "bn_gamma_grad", 96, 12845568},
-	{168, 1, 11, "bn_dx", 9633792, 19268352},
-	{169, 1, 11, "conv2d_dx", 102760448, 12849152},
-	{170, 1, 11, "conv2d_dw", 102760448, 12849152},
-	{171, 1, 11, "bn_relu_sums", 192, 12845952},
+	{161, 1, 21, "bn_relu_dx", 2408448, 4817792},
+	{162, 1, 21, "conv2d_dx", 7225344, 8029312},
+	{163, 1, 21, "conv2d_dw", 7225344, 8029312},
+	{164, 1, 15, "relu_grad", 1605632, 19267584},
+	{165, 1, 11, "bias_grad", 0, 6422656},
+	{166, 1, 11, "bn_gamma_grad", 96, 12845568},
+	{167, 1, 11, "bn_dx", 9633792, 19268352},
+	{168, 1, 11, "conv2d_dx", 102760448, 12849152},
+	{169, 1, 11, "conv2d_dw", 102760448, 12849152},
+	{170, 1, 11, "bn_relu_sums", 192, 12845952},
+	{171, 1, 11, "bn_pick", 0, 384},
 	{172, 1, 11, "bn_pick", 0, 384},
-	{173, 1, 11, "bn_pick", 0, 384},
-	{174, 1, 11, "bn_relu_dx", 9633792, 19268480},
-	{175, 1, 11, "conv2d_dx", 28901376, 12846208},
-	{176, 1, 11, "conv2d_dw", 28901376, 12846208},
-	{177, 1, 11, "add", 1605632, 19267584},
-	{178, 1, 27, "bn_relu_sums", 192, 12845952},
+	{173, 1, 11, "bn_relu_dx", 9633792, 19268480},
+	{174, 1, 11, "conv2d_dx", 28901376, 12846208},
+	{175, 1, 11, "conv2d_dw", 28901376, 12846208},
+	{176, 1, 11, "add", 1605632, 19267584},
+	{177, 1, 27, "bn_relu_sums", 192, 12845952},
+	{178, 1, 27, "bn_pick", 0, 384},
 	{179, 1, 27, "bn_pick", 0, 384},
-	{180, 1, 27, "bn_pick", 0, 384},
-	{181, 1, 27, "bn_relu_dx", 9633792, 19268480},
-	{182, 1, 27, "conv2d_dw", 28901376, 6624384},
+	{180, 1, 27, "bn_relu_dx", 9633792, 19268480},
+	{181, 1, 27, "conv2d_dw", 28901376, 6624384},
 	{9, 2, 27, "bn_running", 0, 640},
 	{18, 2, 11, "bn_running", 0, 640},
 	{27, 2, 11, "bn_running", 0, 640},
@@ -1860,7 +1886,7 @@ static const struct {
 	{83, 2, 21, "bn_running", 0, 2560},
 	{92, 2, 11, "bn_running", 0, 2560},
 	{101, 2, 11, "bn_running", 0, 2560},
-	{221, 2, 40, "sgd_update", 150976, 452928},
+	{220, 2, 40, "sgd_update", 150976, 452928},
 };
 #else
 #define NN_PROF_BEGIN ((void)0)
@@ -2529,31 +2555,18 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		}
 		NN_PROF_END(104);
 	}
-	/* %106 matmul [64,10] <- %104, %105  (models/mnist_resnet.lua:33) */
+	/* %107 gemm_epi [64,10] <- %104, %105, %106  (models/mnist_resnet.lua:33) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18063360; /* [64,128] */
 		const float *x1 = m->param + 36448; /* linear1.weight[10,128] */
-		float *y = m->arena + 18075648;
-		float *scratch = m->arena + 18071552;
-		nn_gemm(64, 10, 128, x0, 128, 0, x1, 128, 1, y, 10, scratch);
-		NN_PROF_END(106);
-	}
-	/* %108 bias_add [64,10] <- %106, %107  (models/mnist_resnet.lua:33) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18075648; /* [64,10] */
-		const float *x1 = m->param + 37728; /* linear1.bias[10] */
+		const float *x2 = m->param + 37728; /* linear1.bias[10] */
 		float *y = m->arena + 18777088;
-		for (long b = 0; b < 64; b++)
-			for (int c = 0; c < 10; c++) {
-				const long o = (b*10 + c)*1;
-				NN_IVDEP for (long i = 0; i < 1; i++)
-					y[o + i] = (x0[o + i]) + (x1[c]);
-			}
-		NN_PROF_END(108);
+		float *scratch = m->arena + 18071552;
+		nn_gemm_epi(64, 10, 128, x0, 128, 0, x1, 128, 1, y, 10, scratch, NN_BIAS, x2, 0);
+		NN_PROF_END(107);
 	}
-	/* %109 softmax_ce [1] <- %108, %1  (models/mnist_resnet.lua:37) */
+	/* %108 softmax_ce [1] <- %107, %1  (models/mnist_resnet.lua:37) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18777088; /* [64,10] */
@@ -2570,7 +2583,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			total += lse - z[k];
 		}
 		y[0] = (float)(total / nrows);
-		NN_PROF_END(109);
+		NN_PROF_END(108);
 	}
 }
 
@@ -3173,28 +3186,17 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			y[p] = s / 49.0f;
 		}
 	}
-	/* %106 matmul [64,10] <- %104, %105  (models/mnist_resnet.lua:33) */
+	/* %107 gemm_epi [64,10] <- %104, %105, %106  (models/mnist_resnet.lua:33) */
 	{
 		const float *x0 = m->arena + 18063360; /* [64,128] */
 		const float *x1 = m->param + 36448; /* linear1.weight[10,128] */
-		float *y = m->arena + 18075648;
-		float *scratch = m->arena + 18071552;
-		nn_gemm(64, 10, 128, x0, 128, 0, x1, 128, 1, y, 10, scratch);
-	}
-	/* %108 bias_add [64,10] <- %106, %107  (models/mnist_resnet.lua:33) */
-	{
-		const float *x0 = m->arena + 18075648; /* [64,10] */
-		const float *x1 = m->param + 37728; /* linear1.bias[10] */
+		const float *x2 = m->param + 37728; /* linear1.bias[10] */
 		float *y = m->arena + 18777088;
-		for (long b = 0; b < 64; b++)
-			for (int c = 0; c < 10; c++) {
-				const long o = (b*10 + c)*1;
-				NN_IVDEP for (long i = 0; i < 1; i++)
-					y[o + i] = (x0[o + i]) + (x1[c]);
-			}
+		float *scratch = m->arena + 18071552;
+		nn_gemm_epi(64, 10, 128, x0, 128, 0, x1, 128, 1, y, 10, scratch, NN_BIAS, x2, 0);
 	}
 	if (yin)  /* evaluate: the loss too */
-	/* %109 softmax_ce [1] <- %108, %1  (models/mnist_resnet.lua:37) */
+	/* %108 softmax_ce [1] <- %107, %1  (models/mnist_resnet.lua:37) */
 	{
 		const float *x0 = m->arena + 18777088; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
@@ -3215,13 +3217,14 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 
 /* ---- backward ---- */
 
-static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
+static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, int upd)
 {
 	const int nrows = m->nrows;  /* valid rows of the batch */
 	(void)nrows;
 	(void)xin;
 	(void)yin;
-	/* %110 softmax_ce_grad [64,10] <- %108, %1  (models/mnist_resnet.lua:37) */
+	(void)upd;
+	/* %109 softmax_ce_grad [64,10] <- %107, %1  (models/mnist_resnet.lua:37) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18777088; /* [64,10] */
@@ -3243,9 +3246,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			for (int c = 0; c < 10; c++) dz[c] *= p / s;
 			dz[k] -= p;
 		}
-		NN_PROF_END(110);
+		NN_PROF_END(109);
 	}
-	/* %111 bias_grad [10] <- %110  (models/mnist_resnet.lua:33, grad.linear1.bias) */
+	/* %110 bias_grad [10] <- %109  (models/mnist_resnet.lua:33, grad.linear1.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18087936; /* [64,10] */
@@ -3259,9 +3262,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				sum[c] += x0[b*10 + c];
 		for (int c = 0; c < 10; c++)
 			y[c] = (float)sum[c];
-		NN_PROF_END(111);
+		NN_PROF_END(110);
 	}
-	/* %112 matmul [64,128] <- %110, %105  (models/mnist_resnet.lua:33) */
+	/* %111 matmul [64,128] <- %109, %105  (models/mnist_resnet.lua:33) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18087936; /* [64,10] */
@@ -3269,9 +3272,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 18071552;
 		float *scratch = m->arena + 18079744;
 		nn_gemm(64, 128, 10, x0, 10, 0, x1, 128, 0, y, 128, scratch);
-		NN_PROF_END(112);
+		NN_PROF_END(111);
 	}
-	/* %113 matmul [10,128] <- %110, %104  (models/mnist_resnet.lua:33, grad.linear1.weight) */
+	/* %112 matmul [10,128] <- %109, %104  (models/mnist_resnet.lua:33, grad.linear1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18087936; /* [64,10] */
@@ -3279,9 +3282,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->grad + 36448;
 		float *scratch = m->arena + 18079744;
 		nn_gemm(10, 128, 64, x0, 10, 1, x1, 128, 0, y, 128, scratch);
-		NN_PROF_END(113);
+		NN_PROF_END(112);
 	}
-	/* %114 global_avgpool_grad [64,128,7,7] <- %112  (models/mnist_resnet.lua:33) */
+	/* %113 global_avgpool_grad [64,128,7,7] <- %111  (models/mnist_resnet.lua:33) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18071552; /* [64,128] */
@@ -3293,9 +3296,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 			for (long i = 0; i < 49; i++)
 				y[p*49 + i] = d;
 		}
-		NN_PROF_END(114);
+		NN_PROF_END(113);
 	}
-	/* %115 relu_grad [64,128,7,7] <- %114, %103  (models/mnist_resnet.lua:15) */
+	/* %114 relu_grad [64,128,7,7] <- %113, %103  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
@@ -3303,9 +3306,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 17260544;
 		NN_PAR_SIMD for (long i = 0; i < 401408; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
-		NN_PROF_END(115);
+		NN_PROF_END(114);
 	}
-	/* %116 bias_grad [128] <- %115  (models/mnist_resnet.lua:11, grad.batchnorm11.bias) */
+	/* %115 bias_grad [128] <- %114  (models/mnist_resnet.lua:11, grad.batchnorm11.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
@@ -3327,9 +3330,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*128 + c)*1 + k];
 				y[(k - 0)*128 + c] = (float)s;
 			}
-		NN_PROF_END(116);
+		NN_PROF_END(115);
 	}
-	/* %117 bn_gamma_grad [128] <- %115, %95, %100  (models/mnist_resnet.lua:11, grad.batchnorm11.weight) */
+	/* %116 bn_gamma_grad [128] <- %114, %95, %100  (models/mnist_resnet.lua:11, grad.batchnorm11.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
@@ -3355,9 +3358,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*128 + c)*2 + k];
 				y[(k - 1)*128 + c] = (float)s;
 			}
-		NN_PROF_END(117);
+		NN_PROF_END(116);
 	}
-	/* %118 bn_dx [64,128,7,7] <- %115, %95, %100, %96, %117, %116  (models/mnist_resnet.lua:11) */
+	/* %117 bn_dx [64,128,7,7] <- %114, %95, %100, %96, %116, %115  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
@@ -3374,9 +3377,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				const float mean = x2[c], istd = x2[128 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 49, mean, istd, 0, 0, x3[c] * istd, x5[c] / 3136.0f, x4[c] / 3136.0f, 0);
 			}
-		NN_PROF_END(118);
+		NN_PROF_END(117);
 	}
-	/* %119 conv2d_dx [64,128,7,7] <- %118, %94  (models/mnist_resnet.lua:11) */
+	/* %118 conv2d_dx [64,128,7,7] <- %117, %94  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17661952; /* [64,128,7,7] */
@@ -3393,9 +3396,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				nn_gemm(128, 49, 128, x1, 128, 1, x0 + (long)b*6272, 49, 0, y + (long)b*6272, 49, pack);
 			}
 		}
-		NN_PROF_END(119);
+		NN_PROF_END(118);
 	}
-	/* %120 conv2d_dw [128,128,1,1] <- %93, %118  (models/mnist_resnet.lua:11, grad.conv2d11.weight) */
+	/* %119 conv2d_dw [128,128,1,1] <- %93, %117  (models/mnist_resnet.lua:11, grad.conv2d11.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16457728; /* [64,128,7,7] */
@@ -3428,9 +3431,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*39040 + 22656 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(120);
+		NN_PROF_END(119);
 	}
-	/* %121 bn_relu_sums [2,128] <- %119, %86, %91, %87, %88  (models/mnist_resnet.lua:11) */
+	/* %120 bn_relu_sums [2,128] <- %118, %86, %91, %87, %88  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
@@ -3458,27 +3461,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*128 + c)*2 + k];
 				y[(k - 0)*128 + c] = (float)s;
 			}
-		NN_PROF_END(121);
+		NN_PROF_END(120);
 	}
-	/* %122 bn_pick [128] <- %121  (models/mnist_resnet.lua:11, grad.batchnorm10.bias) */
+	/* %121 bn_pick [128] <- %120  (models/mnist_resnet.lua:11, grad.batchnorm10.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17661952; /* [2,128] */
 		float *y = m->grad + 19680;
 		for (int c = 0; c < 128; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(122);
+		NN_PROF_END(121);
 	}
-	/* %123 bn_pick [128] <- %121  (models/mnist_resnet.lua:11, grad.batchnorm10.weight) */
+	/* %122 bn_pick [128] <- %120  (models/mnist_resnet.lua:11, grad.batchnorm10.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17661952; /* [2,128] */
 		float *y = m->grad + 19552;
 		for (int c = 0; c < 128; c++)
 			y[c] = x0[128 + c];
-		NN_PROF_END(123);
+		NN_PROF_END(122);
 	}
-	/* %124 bn_relu_dx [64,128,7,7] <- %119, %86, %91, %87, %88, %121  (models/mnist_resnet.lua:11) */
+	/* %123 bn_relu_dx [64,128,7,7] <- %118, %86, %91, %87, %88, %120  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
@@ -3495,9 +3498,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				const float mean = x2[c], istd = x2[128 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 49, mean, istd, k, beta, x3[c] * istd, x5[c] / 3136.0f, x5[128 + c] / 3136.0f, 1);
 			}
-		NN_PROF_END(124);
+		NN_PROF_END(123);
 	}
-	/* %125 conv2d_dx [64,128,7,7] <- %124, %85  (models/mnist_resnet.lua:11) */
+	/* %124 conv2d_dx [64,128,7,7] <- %123, %85  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16457728; /* [64,128,7,7] */
@@ -3517,9 +3520,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					for (int w = 0; w < 7; w++)
 						dxc[h*7 + w] = yw[h*9 + w];
 			}
-		NN_PROF_END(125);
+		NN_PROF_END(124);
 	}
-	/* %126 conv2d_dw [128,1,3,3] <- %84, %124  (models/mnist_resnet.lua:11, grad.conv2d10.weight) */
+	/* %125 conv2d_dw [128,1,3,3] <- %84, %123  (models/mnist_resnet.lua:11, grad.conv2d10.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14049280; /* [64,128,7,7] */
@@ -3547,9 +3550,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)scratch)[((long)b*128 + oc)*9 + t];
 				y[(long)oc*9 + t] = (float)s;
 			}
-		NN_PROF_END(126);
+		NN_PROF_END(125);
 	}
-	/* %127 add [64,128,7,7] <- %115, %125  (models/mnist_resnet.lua:11) */
+	/* %126 add [64,128,7,7] <- %114, %124  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
@@ -3557,9 +3560,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 17260544;
 		NN_PAR_SIMD for (long i = 0; i < 401408; i++)
 			y[i] = (x0[i]) + (x1[i]);
-		NN_PROF_END(127);
+		NN_PROF_END(126);
 	}
-	/* %128 bn_relu_sums [2,128] <- %127, %77, %82, %78, %79  (models/mnist_resnet.lua:21) */
+	/* %127 bn_relu_sums [2,128] <- %126, %77, %82, %78, %79  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
@@ -3587,27 +3590,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*128 + c)*2 + k];
 				y[(k - 0)*128 + c] = (float)s;
 			}
-		NN_PROF_END(128);
+		NN_PROF_END(127);
 	}
-	/* %129 bn_pick [128] <- %128  (models/mnist_resnet.lua:21, grad.batchnorm9.bias) */
+	/* %128 bn_pick [128] <- %127  (models/mnist_resnet.lua:21, grad.batchnorm9.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17661952; /* [2,128] */
 		float *y = m->grad + 18272;
 		for (int c = 0; c < 128; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(129);
+		NN_PROF_END(128);
 	}
-	/* %130 bn_pick [128] <- %128  (models/mnist_resnet.lua:21, grad.batchnorm9.weight) */
+	/* %129 bn_pick [128] <- %127  (models/mnist_resnet.lua:21, grad.batchnorm9.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17661952; /* [2,128] */
 		float *y = m->grad + 18144;
 		for (int c = 0; c < 128; c++)
 			y[c] = x0[128 + c];
-		NN_PROF_END(130);
+		NN_PROF_END(129);
 	}
-	/* %131 bn_relu_dx [64,128,7,7] <- %127, %77, %82, %78, %79, %128  (models/mnist_resnet.lua:21) */
+	/* %130 bn_relu_dx [64,128,7,7] <- %126, %77, %82, %78, %79, %127  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
@@ -3624,9 +3627,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				const float mean = x2[c], istd = x2[128 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 49, mean, istd, k, beta, x3[c] * istd, x5[c] / 3136.0f, x5[128 + c] / 3136.0f, 1);
 			}
-		NN_PROF_END(131);
+		NN_PROF_END(130);
 	}
-	/* %132 conv2d_dx [64,64,7,7] <- %131, %76  (models/mnist_resnet.lua:21) */
+	/* %131 conv2d_dx [64,64,7,7] <- %130, %76  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14049280; /* [64,128,7,7] */
@@ -3643,9 +3646,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				nn_gemm(64, 49, 128, x1, 64, 1, x0 + (long)b*6272, 49, 0, y + (long)b*3136, 49, pack);
 			}
 		}
-		NN_PROF_END(132);
+		NN_PROF_END(131);
 	}
-	/* %133 conv2d_dw [128,64,1,1] <- %75, %131  (models/mnist_resnet.lua:21, grad.conv2d9.weight) */
+	/* %132 conv2d_dw [128,64,1,1] <- %75, %130  (models/mnist_resnet.lua:21, grad.conv2d9.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18576384; /* [64,64,7,7] */
@@ -3678,9 +3681,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*19520 + 11328 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(133);
+		NN_PROF_END(132);
 	}
-	/* %134 bn_relu_sums [2,64] <- %132, %68, %73, %69, %70  (models/mnist_resnet.lua:21) */
+	/* %133 bn_relu_sums [2,64] <- %131, %68, %73, %69, %70  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13647872; /* [64,64,7,7] */
@@ -3708,27 +3711,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
 				y[(k - 0)*64 + c] = (float)s;
 			}
-		NN_PROF_END(134);
+		NN_PROF_END(133);
 	}
-	/* %135 bn_pick [64] <- %134  (models/mnist_resnet.lua:21, grad.batchnorm8.bias) */
+	/* %134 bn_pick [64] <- %133  (models/mnist_resnet.lua:21, grad.batchnorm8.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18576384; /* [2,64] */
 		float *y = m->grad + 9888;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(135);
+		NN_PROF_END(134);
 	}
-	/* %136 bn_pick [64] <- %134  (models/mnist_resnet.lua:21, grad.batchnorm8.weight) */
+	/* %135 bn_pick [64] <- %133  (models/mnist_resnet.lua:21, grad.batchnorm8.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18576384; /* [2,64] */
 		float *y = m->grad + 9824;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
-		NN_PROF_END(136);
+		NN_PROF_END(135);
 	}
-	/* %137 bn_relu_dx [64,64,7,7] <- %132, %68, %73, %69, %70, %134  (models/mnist_resnet.lua:21) */
+	/* %136 bn_relu_dx [64,64,7,7] <- %131, %68, %73, %69, %70, %133  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13647872; /* [64,64,7,7] */
@@ -3745,9 +3748,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 49, mean, istd, k, beta, x3[c] * istd, x5[c] / 3136.0f, x5[64 + c] / 3136.0f, 1);
 			}
-		NN_PROF_END(137);
+		NN_PROF_END(136);
 	}
-	/* %138 conv2d_dx [64,64,14,14] <- %137, %67  (models/mnist_resnet.lua:21) */
+	/* %137 conv2d_dx [64,64,14,14] <- %136, %67  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16056320; /* [64,64,7,7] */
@@ -3767,9 +3770,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					for (int w = 0; w < 14; w++)
 						dxc[h*14 + w] = yw[h*16 + w];
 			}
-		NN_PROF_END(138);
+		NN_PROF_END(137);
 	}
-	/* %139 conv2d_dw [64,1,3,3] <- %66, %137  (models/mnist_resnet.lua:21, grad.conv2d8.weight) */
+	/* %138 conv2d_dw [64,1,3,3] <- %66, %136  (models/mnist_resnet.lua:21, grad.conv2d8.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
@@ -3797,9 +3800,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)scratch)[((long)b*64 + oc)*9 + t];
 				y[(long)oc*9 + t] = (float)s;
 			}
-		NN_PROF_END(139);
+		NN_PROF_END(138);
 	}
-	/* %140 relu_grad [64,64,14,14] <- %138, %66  (models/mnist_resnet.lua:15) */
+	/* %139 relu_grad [64,64,14,14] <- %137, %66  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
@@ -3807,9 +3810,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 13647872;
 		NN_PAR_SIMD for (long i = 0; i < 802816; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
-		NN_PROF_END(140);
+		NN_PROF_END(139);
 	}
-	/* %141 bias_grad [64] <- %140  (models/mnist_resnet.lua:11, grad.batchnorm7.bias) */
+	/* %140 bias_grad [64] <- %139  (models/mnist_resnet.lua:11, grad.batchnorm7.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
@@ -3831,9 +3834,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*64 + c)*1 + k];
 				y[(k - 0)*64 + c] = (float)s;
 			}
-		NN_PROF_END(141);
+		NN_PROF_END(140);
 	}
-	/* %142 bn_gamma_grad [64] <- %140, %58, %63  (models/mnist_resnet.lua:11, grad.batchnorm7.weight) */
+	/* %141 bn_gamma_grad [64] <- %139, %58, %63  (models/mnist_resnet.lua:11, grad.batchnorm7.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
@@ -3859,9 +3862,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
 				y[(k - 1)*64 + c] = (float)s;
 			}
-		NN_PROF_END(142);
+		NN_PROF_END(141);
 	}
-	/* %143 bn_dx [64,64,14,14] <- %140, %58, %63, %59, %142, %141  (models/mnist_resnet.lua:11) */
+	/* %142 bn_dx [64,64,14,14] <- %139, %58, %63, %59, %141, %140  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
@@ -3878,9 +3881,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				const float mean = x2[c], istd = x2[64 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 196, mean, istd, 0, 0, x3[c] * istd, x5[c] / 12544.0f, x4[c] / 12544.0f, 0);
 			}
-		NN_PROF_END(143);
+		NN_PROF_END(142);
 	}
-	/* %144 conv2d_dx [64,64,14,14] <- %143, %57  (models/mnist_resnet.lua:11) */
+	/* %143 conv2d_dx [64,64,14,14] <- %142, %57  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
@@ -3897,9 +3900,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				nn_gemm(64, 196, 64, x1, 64, 1, x0 + (long)b*12544, 196, 0, y + (long)b*12544, 196, pack);
 			}
 		}
-		NN_PROF_END(144);
+		NN_PROF_END(143);
 	}
-	/* %145 conv2d_dw [64,64,1,1] <- %56, %143  (models/mnist_resnet.lua:11, grad.conv2d7.weight) */
+	/* %144 conv2d_dw [64,64,1,1] <- %56, %142  (models/mnist_resnet.lua:11, grad.conv2d7.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
@@ -3932,9 +3935,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*20736 + 16640 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(145);
+		NN_PROF_END(144);
 	}
-	/* %146 bn_relu_sums [2,64] <- %144, %49, %54, %50, %51  (models/mnist_resnet.lua:11) */
+	/* %145 bn_relu_sums [2,64] <- %143, %49, %54, %50, %51  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
@@ -3962,27 +3965,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
 				y[(k - 0)*64 + c] = (float)s;
 			}
-		NN_PROF_END(146);
+		NN_PROF_END(145);
 	}
-	/* %147 bn_pick [64] <- %146  (models/mnist_resnet.lua:11, grad.batchnorm6.bias) */
+	/* %146 bn_pick [64] <- %145  (models/mnist_resnet.lua:11, grad.batchnorm6.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14450688; /* [2,64] */
 		float *y = m->grad + 4960;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(147);
+		NN_PROF_END(146);
 	}
-	/* %148 bn_pick [64] <- %146  (models/mnist_resnet.lua:11, grad.batchnorm6.weight) */
+	/* %147 bn_pick [64] <- %145  (models/mnist_resnet.lua:11, grad.batchnorm6.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14450688; /* [2,64] */
 		float *y = m->grad + 4896;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
-		NN_PROF_END(148);
+		NN_PROF_END(147);
 	}
-	/* %149 bn_relu_dx [64,64,14,14] <- %144, %49, %54, %50, %51, %146  (models/mnist_resnet.lua:11) */
+	/* %148 bn_relu_dx [64,64,14,14] <- %143, %49, %54, %50, %51, %145  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
@@ -3999,9 +4002,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[64 + c] / 12544.0f, 1);
 			}
-		NN_PROF_END(149);
+		NN_PROF_END(148);
 	}
-	/* %150 conv2d_dx [64,64,14,14] <- %149, %48  (models/mnist_resnet.lua:11) */
+	/* %149 conv2d_dx [64,64,14,14] <- %148, %48  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
@@ -4021,9 +4024,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					for (int w = 0; w < 14; w++)
 						dxc[h*14 + w] = yw[h*16 + w];
 			}
-		NN_PROF_END(150);
+		NN_PROF_END(149);
 	}
-	/* %151 conv2d_dw [64,1,3,3] <- %47, %149  (models/mnist_resnet.lua:11, grad.conv2d6.weight) */
+	/* %150 conv2d_dw [64,1,3,3] <- %47, %148  (models/mnist_resnet.lua:11, grad.conv2d6.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
@@ -4051,9 +4054,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)scratch)[((long)b*64 + oc)*9 + t];
 				y[(long)oc*9 + t] = (float)s;
 			}
-		NN_PROF_END(151);
+		NN_PROF_END(150);
 	}
-	/* %152 add [64,64,14,14] <- %140, %150  (models/mnist_resnet.lua:11) */
+	/* %151 add [64,64,14,14] <- %139, %149  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
@@ -4061,9 +4064,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 13647872;
 		NN_PAR_SIMD for (long i = 0; i < 802816; i++)
 			y[i] = (x0[i]) + (x1[i]);
-		NN_PROF_END(152);
+		NN_PROF_END(151);
 	}
-	/* %153 bn_relu_sums [2,64] <- %152, %40, %45, %41, %42  (models/mnist_resnet.lua:21) */
+	/* %152 bn_relu_sums [2,64] <- %151, %40, %45, %41, %42  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
@@ -4091,27 +4094,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
 				y[(k - 0)*64 + c] = (float)s;
 			}
-		NN_PROF_END(153);
+		NN_PROF_END(152);
 	}
-	/* %154 bn_pick [64] <- %153  (models/mnist_resnet.lua:21, grad.batchnorm5.bias) */
+	/* %153 bn_pick [64] <- %152  (models/mnist_resnet.lua:21, grad.batchnorm5.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14450688; /* [2,64] */
 		float *y = m->grad + 4256;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(154);
+		NN_PROF_END(153);
 	}
-	/* %155 bn_pick [64] <- %153  (models/mnist_resnet.lua:21, grad.batchnorm5.weight) */
+	/* %154 bn_pick [64] <- %152  (models/mnist_resnet.lua:21, grad.batchnorm5.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14450688; /* [2,64] */
 		float *y = m->grad + 4192;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
-		NN_PROF_END(155);
+		NN_PROF_END(154);
 	}
-	/* %156 bn_relu_dx [64,64,14,14] <- %152, %40, %45, %41, %42, %153  (models/mnist_resnet.lua:21) */
+	/* %155 bn_relu_dx [64,64,14,14] <- %151, %40, %45, %41, %42, %152  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
@@ -4128,9 +4131,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[64 + c] / 12544.0f, 1);
 			}
-		NN_PROF_END(156);
+		NN_PROF_END(155);
 	}
-	/* %157 conv2d_dx [64,32,14,14] <- %156, %39  (models/mnist_resnet.lua:21) */
+	/* %156 conv2d_dx [64,32,14,14] <- %155, %39  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
@@ -4147,9 +4150,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				nn_gemm(32, 196, 64, x1, 32, 1, x0 + (long)b*12544, 196, 0, y + (long)b*6272, 196, pack);
 			}
 		}
-		NN_PROF_END(157);
+		NN_PROF_END(156);
 	}
-	/* %158 conv2d_dw [64,32,1,1] <- %38, %156  (models/mnist_resnet.lua:21, grad.conv2d5.weight) */
+	/* %157 conv2d_dw [64,32,1,1] <- %38, %155  (models/mnist_resnet.lua:21, grad.conv2d5.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 15654912; /* [64,32,14,14] */
@@ -4181,9 +4184,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*10368 + 8320 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(158);
+		NN_PROF_END(157);
 	}
-	/* %159 bn_relu_sums [2,32] <- %157, %31, %36, %32, %33  (models/mnist_resnet.lua:21) */
+	/* %158 bn_relu_sums [2,32] <- %156, %31, %36, %32, %33  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [64,32,14,14] */
@@ -4211,27 +4214,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
 				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(159);
+		NN_PROF_END(158);
 	}
-	/* %160 bn_pick [32] <- %159  (models/mnist_resnet.lua:21, grad.batchnorm4.bias) */
+	/* %159 bn_pick [32] <- %158  (models/mnist_resnet.lua:21, grad.batchnorm4.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8437760; /* [2,32] */
 		float *y = m->grad + 2112;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(160);
+		NN_PROF_END(159);
 	}
-	/* %161 bn_pick [32] <- %159  (models/mnist_resnet.lua:21, grad.batchnorm4.weight) */
+	/* %160 bn_pick [32] <- %158  (models/mnist_resnet.lua:21, grad.batchnorm4.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8437760; /* [2,32] */
 		float *y = m->grad + 2080;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
-		NN_PROF_END(161);
+		NN_PROF_END(160);
 	}
-	/* %162 bn_relu_dx [64,32,14,14] <- %157, %31, %36, %32, %33, %159  (models/mnist_resnet.lua:21) */
+	/* %161 bn_relu_dx [64,32,14,14] <- %156, %31, %36, %32, %33, %158  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [64,32,14,14] */
@@ -4248,9 +4251,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[32 + c] / 12544.0f, 1);
 			}
-		NN_PROF_END(162);
+		NN_PROF_END(161);
 	}
-	/* %163 conv2d_dx [64,32,28,28] <- %162, %30  (models/mnist_resnet.lua:21) */
+	/* %162 conv2d_dx [64,32,28,28] <- %161, %30  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 11239424; /* [64,32,14,14] */
@@ -4270,9 +4273,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					for (int w = 0; w < 28; w++)
 						dxc[h*28 + w] = yw[h*30 + w];
 			}
-		NN_PROF_END(163);
+		NN_PROF_END(162);
 	}
-	/* %164 conv2d_dw [32,1,3,3] <- %29, %162  (models/mnist_resnet.lua:21, grad.conv2d4.weight) */
+	/* %163 conv2d_dw [32,1,3,3] <- %29, %161  (models/mnist_resnet.lua:21, grad.conv2d4.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
@@ -4300,9 +4303,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)scratch)[((long)b*32 + oc)*9 + t];
 				y[(long)oc*9 + t] = (float)s;
 			}
-		NN_PROF_END(164);
+		NN_PROF_END(163);
 	}
-	/* %165 relu_grad [64,32,28,28] <- %163, %29  (models/mnist_resnet.lua:15) */
+	/* %164 relu_grad [64,32,28,28] <- %162, %29  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
@@ -4310,9 +4313,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 8028160;
 		NN_PAR_SIMD for (long i = 0; i < 1605632; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
-		NN_PROF_END(165);
+		NN_PROF_END(164);
 	}
-	/* %166 bias_grad [32] <- %165  (models/mnist_resnet.lua:11, grad.batchnorm3.bias) */
+	/* %165 bias_grad [32] <- %164  (models/mnist_resnet.lua:11, grad.batchnorm3.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
@@ -4334,9 +4337,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*32 + c)*1 + k];
 				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(166);
+		NN_PROF_END(165);
 	}
-	/* %167 bn_gamma_grad [32] <- %165, %21, %26  (models/mnist_resnet.lua:11, grad.batchnorm3.weight) */
+	/* %166 bn_gamma_grad [32] <- %164, %21, %26  (models/mnist_resnet.lua:11, grad.batchnorm3.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
@@ -4362,9 +4365,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
 				y[(k - 1)*32 + c] = (float)s;
 			}
-		NN_PROF_END(167);
+		NN_PROF_END(166);
 	}
-	/* %168 bn_dx [64,32,28,28] <- %165, %21, %26, %22, %167, %166  (models/mnist_resnet.lua:11) */
+	/* %167 bn_dx [64,32,28,28] <- %164, %21, %26, %22, %166, %165  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
@@ -4381,9 +4384,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				const float mean = x2[c], istd = x2[32 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 784, mean, istd, 0, 0, x3[c] * istd, x5[c] / 50176.0f, x4[c] / 50176.0f, 0);
 			}
-		NN_PROF_END(168);
+		NN_PROF_END(167);
 	}
-	/* %169 conv2d_dx [64,32,28,28] <- %168, %20  (models/mnist_resnet.lua:11) */
+	/* %168 conv2d_dx [64,32,28,28] <- %167, %20  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
@@ -4400,9 +4403,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				nn_gemm(32, 784, 32, x1, 32, 1, x0 + (long)b*25088, 784, 0, y + (long)b*25088, 784, pack);
 			}
 		}
-		NN_PROF_END(169);
+		NN_PROF_END(168);
 	}
-	/* %170 conv2d_dw [32,32,1,1] <- %19, %168  (models/mnist_resnet.lua:11, grad.conv2d3.weight) */
+	/* %169 conv2d_dw [32,32,1,1] <- %19, %167  (models/mnist_resnet.lua:11, grad.conv2d3.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
@@ -4434,9 +4437,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				sum += scratch[(long)t*27136 + 26112 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(170);
+		NN_PROF_END(169);
 	}
-	/* %171 bn_relu_sums [2,32] <- %169, %12, %17, %13, %14  (models/mnist_resnet.lua:11) */
+	/* %170 bn_relu_sums [2,32] <- %168, %12, %17, %13, %14  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
@@ -4464,27 +4467,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
 				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(171);
+		NN_PROF_END(170);
 	}
-	/* %172 bn_pick [32] <- %171  (models/mnist_resnet.lua:11, grad.batchnorm2.bias) */
+	/* %171 bn_pick [32] <- %170  (models/mnist_resnet.lua:11, grad.batchnorm2.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633792; /* [2,32] */
 		float *y = m->grad + 672;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(172);
+		NN_PROF_END(171);
 	}
-	/* %173 bn_pick [32] <- %171  (models/mnist_resnet.lua:11, grad.batchnorm2.weight) */
+	/* %172 bn_pick [32] <- %170  (models/mnist_resnet.lua:11, grad.batchnorm2.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633792; /* [2,32] */
 		float *y = m->grad + 640;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
-		NN_PROF_END(173);
+		NN_PROF_END(172);
 	}
-	/* %174 bn_relu_dx [64,32,28,28] <- %169, %12, %17, %13, %14, %171  (models/mnist_resnet.lua:11) */
+	/* %173 bn_relu_dx [64,32,28,28] <- %168, %12, %17, %13, %14, %170  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
@@ -4501,9 +4504,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 784, mean, istd, k, beta, x3[c] * istd, x5[c] / 50176.0f, x5[32 + c] / 50176.0f, 1);
 			}
-		NN_PROF_END(174);
+		NN_PROF_END(173);
 	}
-	/* %175 conv2d_dx [64,32,28,28] <- %174, %11  (models/mnist_resnet.lua:11) */
+	/* %174 conv2d_dx [64,32,28,28] <- %173, %11  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
@@ -4523,9 +4526,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					for (int w = 0; w < 28; w++)
 						dxc[h*28 + w] = yw[h*30 + w];
 			}
-		NN_PROF_END(175);
+		NN_PROF_END(174);
 	}
-	/* %176 conv2d_dw [32,1,3,3] <- %10, %174  (models/mnist_resnet.lua:11, grad.conv2d2.weight) */
+	/* %175 conv2d_dw [32,1,3,3] <- %10, %173  (models/mnist_resnet.lua:11, grad.conv2d2.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
@@ -4553,9 +4556,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)scratch)[((long)b*32 + oc)*9 + t];
 				y[(long)oc*9 + t] = (float)s;
 			}
-		NN_PROF_END(176);
+		NN_PROF_END(175);
 	}
-	/* %177 add [64,32,28,28] <- %165, %175  (models/mnist_resnet.lua:11) */
+	/* %176 add [64,32,28,28] <- %164, %174  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
@@ -4563,9 +4566,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 		float *y = m->arena + 8028160;
 		NN_PAR_SIMD for (long i = 0; i < 1605632; i++)
 			y[i] = (x0[i]) + (x1[i]);
-		NN_PROF_END(177);
+		NN_PROF_END(176);
 	}
-	/* %178 bn_relu_sums [2,32] <- %177, %3, %8, %4, %5  (models/mnist_resnet.lua:27) */
+	/* %177 bn_relu_sums [2,32] <- %176, %3, %8, %4, %5  (models/mnist_resnet.lua:27) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
@@ -4593,27 +4596,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
 				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(178);
+		NN_PROF_END(177);
 	}
-	/* %179 bn_pick [32] <- %178  (models/mnist_resnet.lua:27, grad.batchnorm1.bias) */
+	/* %178 bn_pick [32] <- %177  (models/mnist_resnet.lua:27, grad.batchnorm1.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3211264; /* [2,32] */
 		float *y = m->grad + 320;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(179);
+		NN_PROF_END(178);
 	}
-	/* %180 bn_pick [32] <- %178  (models/mnist_resnet.lua:27, grad.batchnorm1.weight) */
+	/* %179 bn_pick [32] <- %177  (models/mnist_resnet.lua:27, grad.batchnorm1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3211264; /* [2,32] */
 		float *y = m->grad + 288;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
-		NN_PROF_END(180);
+		NN_PROF_END(179);
 	}
-	/* %181 bn_relu_dx [64,32,28,28] <- %177, %3, %8, %4, %5, %178  (models/mnist_resnet.lua:27) */
+	/* %180 bn_relu_dx [64,32,28,28] <- %176, %3, %8, %4, %5, %177  (models/mnist_resnet.lua:27) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
@@ -4630,9 +4633,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 784, mean, istd, k, beta, x3[c] * istd, x5[c] / 50176.0f, x5[32 + c] / 50176.0f, 1);
 			}
-		NN_PROF_END(181);
+		NN_PROF_END(180);
 	}
-	/* %182 conv2d_dw [32,1,3,3] <- %0, %181  (models/mnist_resnet.lua:27, grad.conv2d1.weight) */
+	/* %181 conv2d_dw [32,1,3,3] <- %0, %180  (models/mnist_resnet.lua:27, grad.conv2d1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,1,28,28] */
@@ -4662,7 +4665,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin)
 					s += ((const double *)scratch)[((long)b*32 + oc)*9 + t];
 				y[(long)oc*9 + t] = (float)s;
 			}
-		NN_PROF_END(182);
+		NN_PROF_END(181);
 	}
 }
 
@@ -4817,7 +4820,7 @@ static void update(mnist_resnet *m)
 		}
 		NN_PROF_END(101);
 	}
-	/* %221 sgd_update <- %218, %219, %220  (models/mnist_resnet.lua:40) */
+	/* %220 sgd_update <- %217, %218, %219  (models/mnist_resnet.lua:40) */
 	{
 		NN_PROF_BEGIN;
 		float *restrict x0 = m->param + 0; /* params[37744] */
@@ -4828,9 +4831,10 @@ static void update(mnist_resnet *m)
 			g += 0.000500000024f*x0[i];
 			x2[i] = t == 1 ? g : 0.899999976f*x2[i] + g;
 			g += 0.899999976f*x2[i];
-			x0[i] -= lr*g;
+			const float d = lr*g;
+			x0[i] -= d;
 		}
-		NN_PROF_END(221);
+		NN_PROF_END(220);
 	}
 }
 
@@ -4928,7 +4932,7 @@ float mnist_resnet_train_step(mnist_resnet *m, const nn_in_t *x, const int32_t *
 {
 	m->nrows = NN_BATCH;
 	forward_train(m, x, y);
-	backward(m, x, y);
+	backward(m, x, y, 1);
 	update(m);
 	m->state.step++;
 	return NN_LOSS[0];
@@ -4938,7 +4942,7 @@ float mnist_resnet_gradient(mnist_resnet *m, const nn_in_t *x, const int32_t *y)
 {
 	m->nrows = NN_BATCH;
 	forward_train(m, x, y);
-	backward(m, x, y);
+	backward(m, x, y, 0);
 	return NN_LOSS[0];
 }
 

@@ -229,7 +229,11 @@ NN_KERNEL float nn_epi1(float s, float cc, int flags, float bias, float lr)
 		s = s + bias;
 	if (flags & NN_RELU)
 		s = s > 0 ? s : 0;
-	return flags & NN_UPD ? cc - lr * s : s;
+	if (flags & NN_UPD) {
+		float d = lr * s;   /* its own statement, as in sgd_update: */
+		s = cc - d;         /* no compiler makes the two one FMA */
+	}
+	return s;
 }
 /* R, the tile's rows, is NN_MR or (AVX-512) 6, a constant once inlined:
  * the rows past R fold away, so a product with 6 rows (LeNet's convs)
@@ -477,16 +481,32 @@ NN_KERNEL void nn_panel_rows_epi(int M, int K, const float *A, long rs,
 			const int *ao = aoff ? aoff + i : NULL;
 			const float *bp = boff ? panel : panel + (long)k0 * NN_NR;
 			const int *bo = boff ? boff + k0 : NULL;
-			int f = flags | (k0 > 0 ? NN_ACC : 0) | (k0 + kc == K ? epi : 0);
+			int f = flags | (k0 > 0 ? NN_ACC : 0);
 			const float *bt = bias && (flags & NN_TC) ? bias + i : bias;
+			/* each epilogue a tile of its own, its flags constants: tests
+			 * of runtime flags at each of the tile's 16 stores cost the
+			 * small products (K = 10, 32) up to a third of their time */
 #if NN_MR == 8 && defined(NN_AVX512)
-			if (mr <= 6)   /* a short last tile: 6 rows, not 8 */
-				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr,
-				        nr, f, 6, bt, lr);
-			else
+#define NN_TILE_R(e)                                                       \
+			if (mr <= 6)   /* a short last tile: 6 rows, not 8 */ \
+				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, \
+				        nr, f | (e), 6, bt, lr);               \
+			else                                               \
+				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, \
+				        nr, f | (e), NN_MR, bt, lr);
+#else
+#define NN_TILE_R(e)                                                       \
+			nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, nr, \
+			        f | (e), NN_MR, bt, lr);
 #endif
-				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr,
-				        nr, f, NN_MR, bt, lr);
+			switch (k0 + kc == K ? epi : 0) {
+			case 0: NN_TILE_R(0) break;
+			case NN_BIAS: NN_TILE_R(NN_BIAS) break;
+			case NN_RELU: NN_TILE_R(NN_RELU) break;
+			case NN_BIAS | NN_RELU: NN_TILE_R(NN_BIAS | NN_RELU) break;
+			default: NN_TILE_R(NN_UPD) break;
+			}
+#undef NN_TILE_R
 		}
 	}
 }
@@ -530,7 +550,7 @@ NN_KERNEL float nn_vhsum(__m256 v)
 #else
 #define NN_IN_REGISTER(v) (void)0
 #endif
-NN_KERNEL void nn_dot_tile(int K, const float *a, long lda, const float *b,
+NN_INLINE void nn_dot_tile(int K, const float *a, long lda, const float *b,
                            long ldb, float *c, long ldc, int mr, int nc,
                            int flags, const float *bias, float lr)
 {
@@ -603,11 +623,18 @@ NN_KERNEL void nn_gemm_epi(int M, int N, int K, const float *A, int lda,
 		for (int it = 0; it < nt; it++)
 			for (int jt = 0; jt < nj; jt++) {
 				int i = it * NN_DR, j = jt * NN_DC;
-				nn_dot_tile(K, A + (long)i * lda, lda, B + (long)j * ldb, ldb,
-				            C + (long)i * ldc + j, ldc,
-				            M - i < NN_DR ? M - i : NN_DR,
-				            N - j < NN_DC ? N - j : NN_DC, epi,
+#define NN_DOT(e)                                                          \
+				nn_dot_tile(K, A + (long)i * lda, lda, B + (long)j * ldb, \
+				            ldb, C + (long)i * ldc + j, ldc,       \
+				            M - i < NN_DR ? M - i : NN_DR,         \
+				            N - j < NN_DC ? N - j : NN_DC, e,      \
 				            bias ? bias + j : NULL, lr);
+				/* the logits' bias a constant, as nn_panel_rows_epi's */
+				if (epi == NN_BIAS)
+					NN_DOT(NN_BIAS)
+				else
+					NN_DOT(epi)
+#undef NN_DOT
 			}
 		return;
 	}

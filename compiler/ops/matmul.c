@@ -63,19 +63,38 @@ static void matmul_grad(Ctx *c, Node *n, int dout, int *din)
 	                          matmul_attr(c, !a->ta, 0), n->pos);
 }
 
-static void matmul_emit(Emit *e, Node *n)
+void emit_gemm(Emit *e, const Node *mm, const char *out, const char *epi,
+               const char *bias, const char *lr)
 {
-	const MatmulAttr *a = n->attr;
+	const MatmulAttr *a = mm->attr;
 	Ctx *c = e->c;
 	int m, k, k2, nn;
-	mm_dims(c, n, &m, &k, &k2, &nn);
+	mm_dims(c, mm, &m, &k, &k2, &nn);
 	int B = c->recipe.batch;
 	m = m == BATCH ? B : m;
 	k = k == BATCH ? B : k;
 	nn = nn == BATCH ? B : nn;
 	int lda = a->ta ? m : k, ldb = a->tb ? k : nn;
-	emit_line(e, "nn_gemm(%d, %d, %d, x0, %d, %d, x1, %d, %d, y, %d, "
-	             "scratch);", m, nn, k, lda, a->ta, ldb, a->tb, nn);
+	if (!epi)
+		emit_line(e, "nn_gemm(%d, %d, %d, x0, %d, %d, x1, %d, %d, %s, %d, "
+		             "scratch);", m, nn, k, lda, a->ta, ldb, a->tb, out, nn);
+	else
+		emit_line(e, "nn_gemm_epi(%d, %d, %d, x0, %d, %d, x1, %d, %d, %s, %d, "
+		             "scratch, %s, %s, %s);", m, nn, k, lda, a->ta, ldb,
+		          a->tb, out, nn, epi, bias, lr);
+}
+
+static void matmul_emit(Emit *e, Node *n)
+{
+	emit_gemm(e, n, "y", NULL, NULL, NULL);
+}
+
+/* The depth K of n's product, the batch resolved. */
+long matmul_depth(Ctx *c, const Node *n)
+{
+	int m, k, k2, nn;
+	mm_dims(c, n, &m, &k, &k2, &nn);
+	return k == BATCH ? c->recipe.batch : k;
 }
 
 /* op(B), K×N, packed in panels of NN_NR_MAX columns. */
@@ -112,6 +131,32 @@ static void matmul_print(Buf *b, const Node *n)
 const OpDef op_matmul = {
 	.name = "matmul", .nin = 2,
 	.shape = matmul_shape, .grad = matmul_grad, .emit = matmul_emit,
+	.scratch = matmul_scratch, .flops = matmul_flops,
+	.attr_size = sizeof(MatmulAttr), .print_attr = matmul_print,
+};
+
+/* ---- matmul_sgd: a weight's gradient, and plain SGD's step on it -------
+ * matmul_sgd(A, B, W) is matmul(A, B), W's gradient, where the optimizer
+ * is plain SGD (autodiff's add_update chooses it: fusion sgd_gemm).  In
+ * the training step (backward's upd) each tile of the product leaves the
+ * registers as W −= lr·tile, so the gradient is never stored and the
+ * update makes no pass of its own; in _gradient it is the plain product.
+ * The arithmetic is sgd_update's, element for element. */
+static void matmul_sgd_emit(Emit *e, Node *n)
+{
+	emit_line(e, "if (upd)  /* the step: %s is not written */", n->name);
+	e->indent++;
+	emit_gemm(e, n, "x2", "NN_UPD", "NULL", "m->lr");
+	e->indent--;
+	emit_line(e, "else");
+	e->indent++;
+	emit_gemm(e, n, "y", NULL, NULL, NULL);
+	e->indent--;
+}
+
+const OpDef op_matmul_sgd = {
+	.name = "matmul_sgd", .nin = 3, .writes = 1 << 2,
+	.shape = matmul_shape, .emit = matmul_sgd_emit,
 	.scratch = matmul_scratch, .flops = matmul_flops,
 	.attr_size = sizeof(MatmulAttr), .print_attr = matmul_print,
 };

@@ -215,7 +215,11 @@ static void sgd_emit(Emit *e, Node *n)
 		else
 			emit_line(e, "\tg = %s[i];", buf);
 	}
-	emit_line(e, "\tx0[i] -= lr*g;");
+	/* the step a statement of its own, so that no compiler contracts it
+	 * into an FMA: matmul_sgd's epilogue (sgd_gemm) takes the same step
+	 * as a multiply, then a subtraction, and the two builds agree */
+	emit_line(e, "\tconst float d = lr*g;");
+	emit_line(e, "\tx0[i] -= d;");
 	emit_line(e, "}");
 }
 

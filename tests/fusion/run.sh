@@ -68,7 +68,7 @@ agrees() {  # lua, name, cc, flags for the other build
 }
 
 names=$("$NNCC" --help | sed -n '/^fusions:/,$p' | awk 'NR > 1 {print $1}')
-check "--help lists fusions" test "$(echo $names)" = "bn_relu bn_relu_pool ew_act softmax_ce optim"
+check "--help lists fusions" test "$(echo $names)" = "bn_relu bn_relu_pool ew_act gemm_epi softmax_ce optim sgd_gemm"
 check "--fuse=nonsense is an error" bash -c \
 	"! $NNCC tests/fusion/optim.lua --fuse=bn_relu,nonsense --report >/dev/null 2>&1"
 
@@ -90,10 +90,27 @@ while read -r f need lua pat; do
 done <<'LIST'
 bn_relu bn_relu tests/fusion/bn_relu.lua = bn_relu .*\{bn_apply\+relu\}
 bn_relu bn_relu tests/fusion/bn1d.lua = bn_relu .*\{bn_apply\+relu\}
-bn_relu_pool bn_relu,bn_relu_pool tests/fusion/bn_relu.lua = bn_relu_pool .*\{bn_relu\+maxpool
+bn_relu_pool bn_relu,bn_relu_pool tests/fusion/bn_relu.lua = bn_relu_pool .*\{bn_apply\+relu\+maxpool
 ew_act ew_act tests/fusion/ew_act.lua = ew_act .*\{(bias_add\+(relu|sigmoid|tanh)|add\+relu)\}
+gemm_epi gemm_epi tests/fusion/gemm_epi.lua = gemm_epi .*\{matmul\+bias_add\+relu
 softmax_ce softmax_ce tests/fusion/ce.lua = softmax_ce %
 LIST
+
+# gemm_epi: each of its five products in the IR, with the epilogue each
+# takes (bias and ReLU, ReLU alone, bias alone twice)
+check "gemm_epi: 5 products fused" test "$("$NNCC" tests/fusion/gemm_epi.lua -d fuse --report 2>&1 >/dev/null | grep -cE '= gemm_epi .*\{matmul\+(bias_add\+relu|relu|bias_add) ')" -eq 5
+
+# sgd_gemm is a choice of autodiff: matmul_sgd for the two weights whose
+# gradient is one product, the shared one's (a sum) left to the update
+nsgd() { "$NNCC" tests/fusion/sgd_gemm.lua "$@" -d autodiff --report 2>&1 >/dev/null | grep -c '= matmul_sgd'; }
+check "sgd_gemm: two weights stepped in their product" test "$(nsgd)" -eq 2
+check "sgd_gemm: none with --no-fuse" test "$(nsgd --no-fuse)" -eq 0
+check "sgd_gemm: two with --fuse=sgd_gemm" test "$(nsgd --fuse=sgd_gemm)" -eq 2
+check "sgd_gemm: none with momentum" test "$(sed 's/lr = 0.1}/lr = 0.1, momentum = 0.5}/' tests/fusion/sgd_gemm.lua > "$OUT/sgd_mom.lua" && "$NNCC" "$OUT/sgd_mom.lua" -d autodiff --report 2>&1 >/dev/null | grep -c '= matmul_sgd')" -eq 0
+for cc in $compilers; do
+	check "sgd_gemm: fused = unfused after 20 steps ($cc)" agrees \
+		tests/fusion/sgd_gemm.lua fz_sgd_gemm "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,gemm_epi,softmax_ce,optim
+done
 
 # optim is a choice of autodiff: one update node, or one per parameter
 nupd() { "$NNCC" tests/fusion/optim.lua "$@" -d autodiff --report 2>&1 >/dev/null | grep -c '= adam_update'; }
@@ -102,7 +119,7 @@ check "optim: one update node per parameter unfused" test "$(nupd --no-fuse)" -e
 check "optim: one update node with --fuse=optim" test "$(nupd --fuse=optim)" -eq 1
 for cc in $compilers; do
 	check "optim: fused = unfused after 20 steps ($cc)" agrees \
-		tests/fusion/optim.lua fz_optim "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,softmax_ce
+		tests/fusion/optim.lua fz_optim "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,gemm_epi,softmax_ce,sgd_gemm
 done
 
 # softmax_ce off: log_softmax, then nll
@@ -110,7 +127,7 @@ check "softmax_ce: --no-fuse makes log_softmax and nll" bash -c \
 	"$NNCC tests/fusion/ce.lua --no-fuse -d fuse --report 2>&1 >/dev/null | grep -q '= nll %[0-9]*, %1 '"
 
 # the ew_act model has each of its four pairs fused
-check "ew_act: 4 pairs fused" test "$("$NNCC" tests/fusion/ew_act.lua -d fuse --report 2>&1 >/dev/null | grep -c '= ew_act')" -eq 4
+check "ew_act: 4 pairs fused" test "$("$NNCC" tests/fusion/ew_act.lua --fuse=ew_act -d fuse --report 2>&1 >/dev/null | grep -c '= ew_act')" -eq 4
 
 # the models: fused against unfused but for softmax_ce, the first compiler
 # (FUSION_QUICK=1, the sanitizer pass: not these, the big ones are slow)

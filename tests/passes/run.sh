@@ -44,7 +44,9 @@ check "autodiff: one sgd update over the three blocks" test "$(grep -cE '= sgd_u
 check "autodiff: 3 backward matmuls (dX of the input pruned)" test "$(grep -c 'matmul.* bwd' "$tmp/ad")" -eq 3
 check "autodiff: relu's gradient reads relu's output" grep -q 'relu_grad %15, %7' "$tmp/ad"
 check "autodiff: fused, relu's gradient reads bias+relu's output" bash -c \
-	"$(declare -f dump); NNCC=$NNCC dump $m autodiff | grep -q 'relu_grad %14, %6 '"
+	"$(declare -f dump); NNCC=$NNCC dump $m autodiff --fuse=ew_act,optim,softmax_ce | grep -q 'relu_grad %14, %6 '"
+check "autodiff: gemm_epi, relu's gradient reads matmul+bias+relu's output" bash -c \
+	"$(declare -f dump); NNCC=$NNCC dump $m autodiff | grep -q 'relu_grad %12, %5 '"
 
 # schedule: forward, then backward, then update
 phases=$(awk '{for (i = 1; i <= NF; i++) if ($i == "fwd" || $i == "bwd" || $i == "upd") print $i}' "$tmp/sched" | uniq | tr '\n' ' ')
