@@ -3,7 +3,7 @@
  *
  * Model cifar_resnet8: batch 64, 78048 parameters.
  * Memory: parameters 78048, gradients 78048, optimizer state 78720,
- * arena 11011712 floats (naive sum of transients 34644768).
+ * arena 11011712 floats (naive sum of transients 34729760).
  *
  * cc -O2 -march=native cifar_resnet8.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -901,6 +901,63 @@ NN_KERNEL void nn_dx_taps(const NnConv *g, int r0, int r1, int *lo, int *hi)
 	*hi = b / g->D < g->k - 1 ? b / g->D : g->k - 1;
 	if (*hi < *lo)
 		*lo = 0, *hi = g->k - 1;
+}
+
+/* A strided conv's input gradient by phases (S > 1, D = 1): the input
+ * pixels (ih, iw) with (ih + P) mod S = a and (iw + P) mod S = b take only
+ * the taps kh = a + S·u (u < ka = ⌈(k − a)/S⌉) and kw = b + S·v (v < kb),
+ * from dy at (i − u, j − v) where ih = S·i + a − P, iw = S·j + b − P: a
+ * stride-1 product on dy padded by p0 = ⌈k/S⌉ − 1 on every side, over a
+ * wide grid of its Wp columns, as the stride-1 kernels.  The phase's
+ * weights: wp [C][O·ka·kb], wp[c][(o·ka + u)·kb + v] = w[o][c][a+S·u][b+S·v]. */
+NN_KERNEL void nn_phase_weights(const float *w, int O, int C, int k, int S,
+                                int a, int b, float *wp)
+{
+	int ka = (k - a + S - 1) / S, kb = (k - b + S - 1) / S;
+	long K = (long)O * ka * kb;
+	for (int c = 0; c < C; c++)
+		for (int o = 0; o < O; o++)
+			for (int u = 0; u < ka; u++)
+				for (int v = 0; v < kb; v++)
+					wp[c * K + ((long)o * ka + u) * kb + v] =
+					    w[(((long)o * C + c) * k + a + S * u) * k + b + S * v];
+}
+
+/* Row (o,u,v) of the phase's B: dy padded [O][Hp][Wp], shifted by tap (u,v). */
+NN_KERNEL void nn_phase_offsets(int O, int Hp, int Wp, int p0, int ka, int kb,
+                                int *off)
+{
+	for (int o = 0, i = 0; o < O; o++)
+		for (int u = 0; u < ka; u++)
+			for (int v = 0; v < kb; v++)
+				off[i++] = (o * Hp + p0 - u) * Wp + p0 - v;
+}
+
+/* The first and last grid index i (ceil and floor) with 0 ≤ S·i + a − P < n. */
+NN_KERNEL void nn_phase_range(int n, int S, int a, int P, int *lo, int *hi)
+{
+	int d = P - a;   /* S·i ≥ d */
+	*lo = d > 0 ? (d + S - 1) / S : 0;
+	*hi = n - 1 + d >= 0 ? (n - 1 + d) / S : -1;
+}
+
+/* dx [C][H][W] at phase (a,b) = the phase's wide output yw [C][rows][Wp]
+ * at (i, j) where the pixel is inside dx; 0 there for yw NULL (a phase
+ * no tap reaches: a 1x1 conv's, all but (0,0)). */
+NN_KERNEL void nn_phase_scatter(const float *yw, int C, int rows, int Wp,
+                                int S, int a, int b, int P, int H, int W,
+                                float *dx)
+{
+	int i0, i1, j0, j1;
+	nn_phase_range(H, S, a, P, &i0, &i1);
+	nn_phase_range(W, S, b, P, &j0, &j1);
+	for (int c = 0; c < C; c++)
+		for (int i = i0; i <= i1; i++) {
+			float *d = dx + ((long)c * H + S * i + a - P) * W + b - P;
+			long r = ((long)c * rows + i) * Wp;
+			for (int j = j0; j <= j1; j++)
+				d[S * j] = yw ? yw[r + j] : 0;
+		}
 }
 
 /* The weight gradient the same way: dwᵀ [KK,O] += Σ_p xpad[off[kk] + p]·
@@ -3554,27 +3611,46 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 		float *y = m->arena + 5242880;
 		float *scratch = m->arena + 9961472;
 		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
-		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
+		/* stride 2: dx in 4 phases, each a product on dy padded by 1, its rows read in place */
+		static const NnConv cv = {64, 8, 8, 2, 1, 1, 1, 9, 0};  /* dy: C,H,W, k,S,P,D, the grid's rows */
+		int off[576];  /* each phase's rows (o,u,v) of B in the padded dy */
+		float *wt = scratch + 74624;  /* each phase's [1][32,64,ka,kb]: w at taps (a + 2·u, b + 2·v) */
+		nn_phase_offsets(64, 10, 10, 1, 2, 2, off + 0);
+		nn_phase_weights(x1, 64, 32, 3, 2, 0, 0, wt + 0);
+		nn_phase_offsets(64, 10, 10, 1, 2, 1, off + 256);
+		nn_phase_weights(x1, 64, 32, 3, 2, 0, 1, wt + 8192);
+		nn_phase_offsets(64, 10, 10, 1, 1, 2, off + 384);
+		nn_phase_weights(x1, 64, 32, 3, 2, 1, 0, wt + 12288);
+		nn_phase_offsets(64, 10, 10, 1, 1, 1, off + 512);
+		nn_phase_weights(x1, 64, 32, 3, 2, 1, 1, wt + 16384);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *colp = scratch + (long)t*11264;  /* [288,32]: the gradients of 32 pixels' windows */
-			float *pack = scratch + (long)t*11264 + 9216;  /* a panel of dy[b] */
+			float *xpad = scratch + (long)t*9328;  /* [64,10,10]: the padded dy, then zeros */
+			float *yw = scratch + (long)t*9328 + 6448;  /* [32,9,10]: a phase's wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *dyg = x0 + (long)b*4096;  /* [64,64] */
-				float *dxg = y + (long)b*8192;  /* [32,16,16] */
-				for (long i = 0; i < 8192; i++)
-					dxg[i] = 0;
-				for (int p0 = 0; p0 < 64; p0 += 32) {
-					int n = 64 - p0 < 32 ? 64 - p0 : 32;
-					/* colp [288,n] = wᵀ [288,64] · dy[b][:, p0…p0+n) */
-					for (int j = 0; j < n; j += NN_NR) {
-						int nr = n - j < NN_NR ? n - j : NN_NR;
-						nn_pack_panel(64, 64, dyg, 64, 0, p0 + j, pack);
-						nn_panel_rows(288, 64, x1, 1, NULL, 288, pack, NULL, colp + j, 32, nr, 0, (288 + NN_MR - 1)/NN_MR, 0);
-					}
-					nn_col2im_panel(colp, 32, &cv, p0, n, dxg);
+				nn_pad_input(x0 + (long)b*4096, &cv, xpad);
+				float *dx = y + (long)b*8192;
+				for (int p0 = 11; p0 < 89; p0 += NN_NR) {  /* phase (a,b) = (0,0) */
+					int nr = 89 - p0 < NN_NR ? 89 - p0 : NN_NR;
+					nn_panel_rows(32, 256, wt + 0, 256, NULL, 1, xpad + p0, off + 0, yw + p0, 90, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
 				}
+				nn_phase_scatter(yw, 32, 9, 10, 2, 0, 0, 1, 16, 16, dx);
+				for (int p0 = 10; p0 < 88; p0 += NN_NR) {  /* phase (a,b) = (0,1) */
+					int nr = 88 - p0 < NN_NR ? 88 - p0 : NN_NR;
+					nn_panel_rows(32, 128, wt + 8192, 128, NULL, 1, xpad + p0, off + 256, yw + p0, 90, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				}
+				nn_phase_scatter(yw, 32, 9, 10, 2, 0, 1, 1, 16, 16, dx);
+				for (int p0 = 1; p0 < 79; p0 += NN_NR) {  /* phase (a,b) = (1,0) */
+					int nr = 79 - p0 < NN_NR ? 79 - p0 : NN_NR;
+					nn_panel_rows(32, 128, wt + 12288, 128, NULL, 1, xpad + p0, off + 384, yw + p0, 90, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				}
+				nn_phase_scatter(yw, 32, 9, 10, 2, 1, 0, 1, 16, 16, dx);
+				for (int p0 = 0; p0 < 78; p0 += NN_NR) {  /* phase (a,b) = (1,1) */
+					int nr = 78 - p0 < NN_NR ? 78 - p0 : NN_NR;
+					nn_panel_rows(32, 64, wt + 16384, 64, NULL, 1, xpad + p0, off + 512, yw + p0, 90, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
+				}
+				nn_phase_scatter(yw, 32, 9, 10, 2, 1, 1, 1, 16, 16, dx);
 			}
 		}
 		NN_PROF_END(111);
@@ -3999,27 +4075,46 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 		float *y = m->arena + 7340032;
 		float *scratch = m->arena + 8388608;
 		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
-		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
+		/* stride 2: dx in 4 phases, each a product on dy padded by 1, its rows read in place */
+		static const NnConv cv = {32, 16, 16, 2, 1, 1, 1, 17, 0};  /* dy: C,H,W, k,S,P,D, the grid's rows */
+		int off[288];  /* each phase's rows (o,u,v) of B in the padded dy */
+		float *wt = scratch + 122496;  /* each phase's [1][16,32,ka,kb]: w at taps (a + 2·u, b + 2·v) */
+		nn_phase_offsets(32, 18, 18, 1, 2, 2, off + 0);
+		nn_phase_weights(x1, 32, 16, 3, 2, 0, 0, wt + 0);
+		nn_phase_offsets(32, 18, 18, 1, 2, 1, off + 128);
+		nn_phase_weights(x1, 32, 16, 3, 2, 0, 1, wt + 2048);
+		nn_phase_offsets(32, 18, 18, 1, 1, 2, off + 192);
+		nn_phase_weights(x1, 32, 16, 3, 2, 1, 0, wt + 3072);
+		nn_phase_offsets(32, 18, 18, 1, 1, 1, off + 256);
+		nn_phase_weights(x1, 32, 16, 3, 2, 1, 1, wt + 4096);
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
 		for (int t = 0; t < 8; t++) {
-			float *colp = scratch + (long)t*5632;  /* [144,32]: the gradients of 32 pixels' windows */
-			float *pack = scratch + (long)t*5632 + 4608;  /* a panel of dy[b] */
+			float *xpad = scratch + (long)t*15312;  /* [32,18,18]: the padded dy, then zeros */
+			float *yw = scratch + (long)t*15312 + 10416;  /* [16,17,18]: a phase's wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
-				const float *dyg = x0 + (long)b*8192;  /* [32,256] */
-				float *dxg = y + (long)b*16384;  /* [16,32,32] */
-				for (long i = 0; i < 16384; i++)
-					dxg[i] = 0;
-				for (int p0 = 0; p0 < 256; p0 += 32) {
-					int n = 256 - p0 < 32 ? 256 - p0 : 32;
-					/* colp [144,n] = wᵀ [144,32] · dy[b][:, p0…p0+n) */
-					for (int j = 0; j < n; j += NN_NR) {
-						int nr = n - j < NN_NR ? n - j : NN_NR;
-						nn_pack_panel(256, 32, dyg, 256, 0, p0 + j, pack);
-						nn_panel_rows(144, 32, x1, 1, NULL, 144, pack, NULL, colp + j, 32, nr, 0, (144 + NN_MR - 1)/NN_MR, 0);
-					}
-					nn_col2im_panel(colp, 32, &cv, p0, n, dxg);
+				nn_pad_input(x0 + (long)b*8192, &cv, xpad);
+				float *dx = y + (long)b*16384;
+				for (int p0 = 19; p0 < 305; p0 += NN_NR) {  /* phase (a,b) = (0,0) */
+					int nr = 305 - p0 < NN_NR ? 305 - p0 : NN_NR;
+					nn_panel_rows(16, 128, wt + 0, 128, NULL, 1, xpad + p0, off + 0, yw + p0, 306, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
 				}
+				nn_phase_scatter(yw, 16, 17, 18, 2, 0, 0, 1, 32, 32, dx);
+				for (int p0 = 18; p0 < 304; p0 += NN_NR) {  /* phase (a,b) = (0,1) */
+					int nr = 304 - p0 < NN_NR ? 304 - p0 : NN_NR;
+					nn_panel_rows(16, 64, wt + 2048, 64, NULL, 1, xpad + p0, off + 128, yw + p0, 306, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				}
+				nn_phase_scatter(yw, 16, 17, 18, 2, 0, 1, 1, 32, 32, dx);
+				for (int p0 = 1; p0 < 287; p0 += NN_NR) {  /* phase (a,b) = (1,0) */
+					int nr = 287 - p0 < NN_NR ? 287 - p0 : NN_NR;
+					nn_panel_rows(16, 64, wt + 3072, 64, NULL, 1, xpad + p0, off + 192, yw + p0, 306, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				}
+				nn_phase_scatter(yw, 16, 17, 18, 2, 1, 0, 1, 32, 32, dx);
+				for (int p0 = 0; p0 < 286; p0 += NN_NR) {  /* phase (a,b) = (1,1) */
+					int nr = 286 - p0 < NN_NR ? 286 - p0 : NN_NR;
+					nn_panel_rows(16, 32, wt + 4096, 32, NULL, 1, xpad + p0, off + 256, yw + p0, 306, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
+				}
+				nn_phase_scatter(yw, 16, 17, 18, 2, 1, 1, 1, 32, 32, dx);
 			}
 		}
 		NN_PROF_END(129);

@@ -903,6 +903,63 @@ NN_KERNEL void nn_dx_taps(const NnConv *g, int r0, int r1, int *lo, int *hi)
 		*lo = 0, *hi = g->k - 1;
 }
 
+/* A strided conv's input gradient by phases (S > 1, D = 1): the input
+ * pixels (ih, iw) with (ih + P) mod S = a and (iw + P) mod S = b take only
+ * the taps kh = a + S·u (u < ka = ⌈(k − a)/S⌉) and kw = b + S·v (v < kb),
+ * from dy at (i − u, j − v) where ih = S·i + a − P, iw = S·j + b − P: a
+ * stride-1 product on dy padded by p0 = ⌈k/S⌉ − 1 on every side, over a
+ * wide grid of its Wp columns, as the stride-1 kernels.  The phase's
+ * weights: wp [C][O·ka·kb], wp[c][(o·ka + u)·kb + v] = w[o][c][a+S·u][b+S·v]. */
+NN_KERNEL void nn_phase_weights(const float *w, int O, int C, int k, int S,
+                                int a, int b, float *wp)
+{
+	int ka = (k - a + S - 1) / S, kb = (k - b + S - 1) / S;
+	long K = (long)O * ka * kb;
+	for (int c = 0; c < C; c++)
+		for (int o = 0; o < O; o++)
+			for (int u = 0; u < ka; u++)
+				for (int v = 0; v < kb; v++)
+					wp[c * K + ((long)o * ka + u) * kb + v] =
+					    w[(((long)o * C + c) * k + a + S * u) * k + b + S * v];
+}
+
+/* Row (o,u,v) of the phase's B: dy padded [O][Hp][Wp], shifted by tap (u,v). */
+NN_KERNEL void nn_phase_offsets(int O, int Hp, int Wp, int p0, int ka, int kb,
+                                int *off)
+{
+	for (int o = 0, i = 0; o < O; o++)
+		for (int u = 0; u < ka; u++)
+			for (int v = 0; v < kb; v++)
+				off[i++] = (o * Hp + p0 - u) * Wp + p0 - v;
+}
+
+/* The first and last grid index i (ceil and floor) with 0 ≤ S·i + a − P < n. */
+NN_KERNEL void nn_phase_range(int n, int S, int a, int P, int *lo, int *hi)
+{
+	int d = P - a;   /* S·i ≥ d */
+	*lo = d > 0 ? (d + S - 1) / S : 0;
+	*hi = n - 1 + d >= 0 ? (n - 1 + d) / S : -1;
+}
+
+/* dx [C][H][W] at phase (a,b) = the phase's wide output yw [C][rows][Wp]
+ * at (i, j) where the pixel is inside dx; 0 there for yw NULL (a phase
+ * no tap reaches: a 1x1 conv's, all but (0,0)). */
+NN_KERNEL void nn_phase_scatter(const float *yw, int C, int rows, int Wp,
+                                int S, int a, int b, int P, int H, int W,
+                                float *dx)
+{
+	int i0, i1, j0, j1;
+	nn_phase_range(H, S, a, P, &i0, &i1);
+	nn_phase_range(W, S, b, P, &j0, &j1);
+	for (int c = 0; c < C; c++)
+		for (int i = i0; i <= i1; i++) {
+			float *d = dx + ((long)c * H + S * i + a - P) * W + b - P;
+			long r = ((long)c * rows + i) * Wp;
+			for (int j = j0; j <= j1; j++)
+				d[S * j] = yw ? yw[r + j] : 0;
+		}
+}
+
 /* The weight gradient the same way: dwᵀ [KK,O] += Σ_p xpad[off[kk] + p]·
  * dy_wide[o][p], op(A)'s rows the shifted padded input (its phases with a
  * stride) read in place, op(B) = dy on the wide grid (0 in the extra

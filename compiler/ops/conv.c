@@ -813,16 +813,48 @@ static const char *row_tiles(Ctx *c, int M)
 
 /* With a stride, the forward and the weight gradient read the input's
  * phases (see NN_QH in the prelude); the input gradient of a strided conv
- * is not a stride-1 product and keeps im2col.  Measured on cifar_resnet8
+ * is S·S stride-1 products, one per phase of dx (nn_phase_weights), on dy
+ * padded by ⌈k/S⌉ − 1, when the phases' wide grids fit in it (phase_rows).
+ * Measured on cifar_resnet8
  * (one core, batch 64), forward + weight gradient, ms a step, im2col
  * against phases: 16 -> 32 channels 3x3 stride 2 on 32x32, 5.07 + 5.88
  * against 2.70 + 2.79; 32 -> 64 on 16x16, 3.36 + 3.52 against 2.60 +
  * 2.67; the 1x1 stride-2 shortcut 16 -> 32, 2.38 + 1.98 against 0.96 +
  * 0.74.  The step: 97.7 to 84 ms. */
+static int phase_rows(const Geo *g);
+
 static int shifted(const Geo *g, Role role)
 {
 	return conv_kernel(g) == CK_GEMM &&
-	       (g->S == 1 || (role != ROLE_DX && g->D == 1 && g->S <= 4));
+	       (g->S == 1 || (g->D == 1 && g->S <= 4 &&
+	                      (role != ROLE_DX || phase_rows(g) > 0)));
+}
+
+/* The grid indices lo … hi of phase a of n pixels (nn_phase_range). */
+static void phase_range(int n, int S, int a, int P, int *lo, int *hi)
+{
+	int d = P - a;
+	*lo = d > 0 ? (d + S - 1) / S : 0;
+	*hi = n - 1 + d >= 0 ? (n - 1 + d) / S : -1;
+}
+
+/* The strided input gradient's phases: the rows of their wide grid, the
+ * most any phase has (the prelude's nn_phase_range), or 0 when that grid
+ * would read past dy's padding of p0 = (k − 1)/S: the rows i − u and
+ * columns j − v must stay under OH + p0 and OW + p0. */
+static int phase_rows(const Geo *g)
+{
+	int p0 = (g->k - 1) / g->S, rows = 0, cols = 0;
+	if (g->k < g->S)   /* phases no tap reaches: im2col measured faster */
+		return 0;
+	for (int a = 0; a < g->S; a++) {
+		int lo, r, q;
+		phase_range(g->H, g->S, a, g->P, &lo, &r);
+		phase_range(g->W, g->S, a, g->P, &lo, &q);
+		rows = r + 1 > rows ? r + 1 : rows;
+		cols = q + 1 > cols ? q + 1 : cols;
+	}
+	return rows <= g->OH + p0 && cols <= g->OW + p0 ? rows : 0;
 }
 
 /* The weight gradient's product has Og columns: with fewer than 16 most
@@ -847,7 +879,10 @@ typedef struct Shift {
 static Shift shift_geo(const Geo *g, Role role)
 {
 	Shift t;
-	if (role == ROLE_DX)
+	if (role == ROLE_DX && g->S > 1)   /* the phases: dy padded by p0 */
+		t = (Shift){g->Og, g->OH, g->OW, (g->k - 1) / g->S, g->Cg,
+		            phase_rows(g), 0, 1, 0, 0, 0, 0, 0};
+	else if (role == ROLE_DX)
 		t = (Shift){g->Og, g->OH, g->OW, (g->k - 1) * g->D - g->P, g->Cg,
 		            g->H, g->W, 1, 0, 0, 0, 0, 0};
 	else
@@ -1032,6 +1067,95 @@ static void emit_shift(Emit *e, const Geo *g, Role role)
 	close_block(e);
 	emit_line(e, "nn_unpad_output(yw, &cv, %d, %s);", t.M, role == ROLE_FWD ?
 	          y_at(c, g, "y") : x_at(c, g, "y"));
+	close_samples(e, g);
+	close_chunks(e, &s);
+}
+
+/* The input gradient of a strided conv by phases: per sample, dy
+ * padded once, then for each phase (a,b) of dx its product on the wide
+ * grid (the taps kh ≡ a, kw ≡ b mod S), scattered into dx. */
+static void emit_shift_phases(Emit *e, const Geo *g)
+{
+	Ctx *c = e->c;
+	Shift t = shift_geo(g, ROLE_DX);
+	Slots s = shift_slots(g, ROLE_DX);
+	int S = g->S, k = g->k;
+	long wide = (long)t.OH * t.Wq, wg = (long)g->Og * g->KK;
+	emit_line(e, "/* stride %d: dx in %d phases, each a product on dy padded "
+	             "by %d, its rows read in place */", S, S * S, t.P);
+	emit_line(e, "static const NnConv cv = {%d, %d, %d, %d, 1, %d, 1, %d, "
+	             "0};  /* dy: C,H,W, k,S,P,D, the grid's rows */", t.Cin,
+	          t.H, t.W, t.P + 1, t.P, t.OH);
+	emit_line(e, "int off[%ld];  /* each phase's rows (o,u,v) of B in the "
+	             "padded dy */", (long)g->Og * k * k);
+	emit_line(e, "float *wt = scratch + %ld;  /* each phase's [%d][%d,%d,ka,"
+	          "kb]: w at taps (a + %d·u, b + %d·v) */", s.chunks * s.size,
+	          g->G, g->Cg, g->Og, S, S);
+	long at[16], w0[16];   /* each phase's offsets and weights */
+	int ka[16], kb[16];
+	long na = 0, nw = 0;
+	for (int a = 0; a < S; a++)
+		for (int b = 0; b < S; b++) {
+			int f = a * S + b;
+			ka[f] = a < k ? (k - a + S - 1) / S : 0;
+			kb[f] = b < k ? (k - b + S - 1) / S : 0;
+			at[f] = na;
+			w0[f] = nw;
+			if (!ka[f] || !kb[f])
+				continue;
+			emit_line(e, "nn_phase_offsets(%d, %d, %d, %d, %d, %d, off + %ld);",
+			          g->Og, t.Hq, t.Wq, t.P, ka[f], kb[f], na);
+			if (g->G > 1)
+				emit_line(e, "for (int g = 0; g < %d; g++)\n\t\tnn_phase_"
+				             "weights(x1 + (long)g*%ld, %d, %d, %d, %d, %d, %d, "
+				             "wt + %ld + (long)g*%ld);", g->G, wg, g->Og,
+				          g->Cg, k, S, a, b, nw,
+				          (long)g->Cg * g->Og * ka[f] * kb[f]);
+			else
+				emit_line(e, "nn_phase_weights(x1, %d, %d, %d, %d, %d, %d, wt "
+				             "+ %ld);", g->Og, g->Cg, k, S, a, b, nw);
+			na += (long)g->Og * ka[f] * kb[f];
+			nw += (long)g->G * g->Cg * g->Og * ka[f] * kb[f];
+		}
+	open_chunks(e, &s);
+	emit_slot(e, &s, "float *xpad", 0, ctx_sprintf(c, "[%d,%d,%d]: the "
+	          "padded dy, then zeros", t.Cin, t.Hq, t.Wq));
+	emit_slot(e, &s, "float *yw", t.xpad, ctx_sprintf(c, "[%d,%d,%d]: a "
+	          "phase's wide output", t.M, t.OH, t.Wq));
+	open_samples(e, g, &s);
+	emit_line(e, "nn_pad_input(%s, &cv, xpad);", y_at(c, g, "x0"));
+	emit_line(e, "float *dx = %s;", x_at(c, g, "y"));
+	for (int a = 0; a < S; a++)
+		for (int b = 0; b < S; b++) {
+			int f = a * S + b;
+			long K = (long)g->Og * ka[f] * kb[f];
+			const char *scatter = ctx_sprintf(c, "nn_phase_scatter(%s, %d, "
+			                      "%d, %d, %d, %d, %d, %d, %d, %d, dx);",
+			                      K ? "yw" : "NULL", g->Cg, t.OH, t.Wq, S, a,
+			                      b, g->P, g->H, g->W);
+			if (!K) {
+				emit_line(e, "%s  /* no tap reaches phase (%d,%d) */",
+				          scatter, a, b);
+				continue;
+			}
+			/* the grid from the phase's first pixel of dx to its last */
+			int i0, i1, j0, j1;
+			phase_range(g->H, S, a, g->P, &i0, &i1);
+			phase_range(g->W, S, b, g->P, &j0, &j1);
+			long q0 = (long)i0 * t.Wq + j0, q1 = (long)i1 * t.Wq + j1 + 1;
+			emit_line(e, "for (int p0 = %ld; p0 < %ld; p0 += NN_NR) {  "
+			             "/* phase (a,b) = (%d,%d) */", q0, q1, a, b);
+			e->indent++;
+			emit_line(e, "int nr = %ld - p0 < NN_NR ? %ld - p0 : NN_NR;",
+			          q1, q1);
+			emit_line(e, "nn_panel_rows(%d, %ld, wt + %ld%s, %ld, NULL, 1, "
+			             "xpad + p0, off + %ld, yw + p0, %ld, nr, 0, %s, 0);",
+			          g->Cg, K, w0[f], g->G > 1 ? ctx_sprintf(c, " + "
+			          "(long)g*%ld", (long)g->Cg * K) : "", K, at[f], wide,
+			          row_tiles(c, g->Cg));
+			close_block(e);
+			emit_line(e, "%s", scatter);
+		}
 	close_samples(e, g);
 	close_chunks(e, &s);
 }
@@ -1247,6 +1371,8 @@ static void conv2d_dx_emit(Emit *e, Node *n)
 		conv2d_dx_emit_dw(e, &g);
 	else if (conv_kernel(&g) == CK_DIRECT)
 		conv2d_dx_emit_direct(e, &g);
+	else if (shifted(&g, ROLE_DX) && g.S > 1)
+		emit_shift_phases(e, &g);
 	else if (shifted(&g, ROLE_DX))
 		emit_shift(e, &g, ROLE_DX);
 	else
