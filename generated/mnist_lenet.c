@@ -318,29 +318,18 @@ NN_INLINE void nn_tile(int K, const float *a, long rs, const int *aoff,
 		}
 #undef NN_STEP
 #undef NN_ROW
-	if (mr == R && nr == NN_NR && !(flags & NN_TC)) {
-		nn_vec b0 = nn_vzero(), b1 = b0, l = nn_vset1(lr), z = b0;
-		if (flags & NN_BIAS)
-			b0 = nn_vload(bias), b1 = nn_vload(bias + NN_VW);
-#define NN_EPIV(v, cc, bb)                                                 \
-		if (acc)                                                   \
-			v = _nn_vadd(nn_vload(cc), v);                     \
-		if (flags & NN_BIAS)                                       \
-			v = _nn_vadd(v, bb);                               \
-		if (flags & NN_RELU)                                       \
-			v = _nn_vmax(v, z);                                \
-		if (flags & NN_UPD)                                        \
-			v = _nn_vsub(nn_vload(cc), _nn_vmul(l, v));
+	if (mr == R && nr == NN_NR && !(flags & (NN_TC | NN_EPI))) {
 #define NN_OUT(r)                                                          \
+		if (r < R && acc) {                                        \
+			c##r##0 = _nn_vadd(c##r##0, nn_vload(c + r * ldc));        \
+			c##r##1 = _nn_vadd(c##r##1, nn_vload(c + r * ldc + NN_VW)); \
+		}                                                          \
 		if (r < R) {                                               \
-			NN_EPIV(c##r##0, c + r * ldc, b0)                  \
-			NN_EPIV(c##r##1, c + r * ldc + NN_VW, b1)          \
 			nn_vstore(c + r * ldc, c##r##0);                   \
 			nn_vstore(c + r * ldc + NN_VW, c##r##1);           \
 		}
 		NN_ROWS(NN_OUT)
 #undef NN_OUT
-#undef NN_EPIV
 		return;
 	}
 	float t[NN_MR][NN_NR];
@@ -352,6 +341,26 @@ NN_INLINE void nn_tile(int K, const float *a, long rs, const int *aoff,
 	NN_ROWS(NN_SPILL)
 #undef NN_SPILL
 #undef NN_ROWS
+	if (mr == R && nr == NN_NR && !(flags & NN_TC)) {
+		/* an epilogue, a row at a time from t: written once, it keeps
+		 * the tile's code (and a sanitizer build's time) small */
+		nn_vec l = nn_vset1(lr), z = nn_vzero();
+		for (int r = 0; r < R; r++)
+			for (int h = 0; h < NN_NR; h += NN_VW) {
+				float *cc = c + r * ldc + h;
+				nn_vec v = nn_vload(t[r] + h);
+				if (acc)
+					v = _nn_vadd(nn_vload(cc), v);
+				if (flags & NN_BIAS)
+					v = _nn_vadd(v, nn_vload(bias + h));
+				if (flags & NN_RELU)
+					v = _nn_vmax(v, z);
+				if (flags & NN_UPD)
+					v = _nn_vsub(nn_vload(cc), _nn_vmul(l, v));
+				nn_vstore(cc, v);
+			}
+		return;
+	}
 #if NN_MR == 8
 	if ((flags & NN_TC) && !acc && !(flags & NN_UPD) && mr == NN_MR &&
 	    nr % 8 == 0) {
@@ -527,13 +536,11 @@ NN_KERNEL void nn_panel_rows_epi(int M, int K, const float *A, long rs,
 			nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, nr, \
 			        f | (e), NN_MR, bt, lr);
 #endif
-			switch (k0 + kc == K ? epi : 0) {
-			case 0: NN_TILE_R(0) break;
-			case NN_BIAS: NN_TILE_R(NN_BIAS) break;
-			case NN_RELU: NN_TILE_R(NN_RELU) break;
-			case NN_BIAS | NN_RELU: NN_TILE_R(NN_BIAS | NN_RELU) break;
-			default: NN_TILE_R(NN_UPD) break;
-			}
+			if (k0 + kc < K || !epi) {
+				NN_TILE_R(0)
+			} else
+				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, nr,
+				        f | epi, NN_MR, bt, lr);
 #undef NN_TILE_R
 		}
 	}
