@@ -256,10 +256,20 @@ NN_KERNEL float nn_epi1(float s, float cc, int flags, float bias, float lr)
 /* R, the tile's rows, is NN_MR or (AVX-512) 6, a constant once inlined:
  * the rows past R fold away, so a product with 6 rows (LeNet's convs)
  * does not pay for 8. */
-#if defined(__GNUC__)
+/* A sanitizer build (the tests') leaves inlining to the compiler: each
+ * forced copy of the tile costs it seconds of instrumentation. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NN_SANITIZE 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define NN_SANITIZE 1
+#endif
+#if defined(__GNUC__) && !defined(NN_SANITIZE)
 #define NN_INLINE static inline __attribute__((always_inline, unused))
 #else
-#define NN_INLINE static inline
+#define NN_INLINE static inline __attribute__((unused))
 #endif
 NN_INLINE void nn_tile(int K, const float *a, long rs, const int *aoff,
                        long ks, const float *bp, const int *boff, float *c,
