@@ -253,6 +253,22 @@ NN_KERNEL float nn_epi1(float s, float cc, int flags, float bias, float lr)
 	}
 	return s;
 }
+#if defined(NN_AVX512) || defined(NN_AVX2)
+/* nn_epi1 on a vector: v the sums, old C's values (read by the caller
+ * with NN_ACC or NN_UPD), b the bias, l the learning rate. */
+NN_KERNEL nn_vec nn_epiv(nn_vec v, nn_vec old, int flags, nn_vec b, nn_vec l)
+{
+	if (flags & NN_ACC)
+		v = _nn_vadd(old, v);
+	if (flags & NN_BIAS)
+		v = _nn_vadd(v, b);
+	if (flags & NN_RELU)
+		v = _nn_vmax(v, nn_vzero());
+	if (flags & NN_UPD)
+		v = _nn_vsub(old, _nn_vmul(l, v));
+	return v;
+}
+#endif
 /* R, the tile's rows, is NN_MR or (AVX-512) 6, a constant once inlined:
  * the rows past R fold away, so a product with 6 rows (LeNet's convs)
  * does not pay for 8. */
@@ -354,37 +370,25 @@ NN_INLINE void nn_tile(int K, const float *a, long rs, const int *aoff,
 	if (mr == R && nr == NN_NR && !(flags & NN_TC)) {
 		/* an epilogue, a row at a time from t: written once, it keeps
 		 * the tile's code (and a sanitizer build's time) small */
-		nn_vec l = nn_vset1(lr), z = nn_vzero();
+		nn_vec l = nn_vset1(lr);
 		for (int r = 0; r < R; r++)
 			for (int h = 0; h < NN_NR; h += NN_VW) {
 				float *cc = c + r * ldc + h;
-				nn_vec v = nn_vload(t[r] + h);
-				if (acc)
-					v = _nn_vadd(nn_vload(cc), v);
-				if (flags & NN_BIAS)
-					v = _nn_vadd(v, nn_vload(bias + h));
-				if (flags & NN_RELU)
-					v = _nn_vmax(v, z);
-				if (flags & NN_UPD)
-					v = _nn_vsub(nn_vload(cc), _nn_vmul(l, v));
-				nn_vstore(cc, v);
+				nn_vstore(cc, nn_epiv(nn_vload(t[r] + h), flags & (NN_ACC |
+				                      NN_UPD) ? nn_vload(cc) : nn_vzero(), flags,
+				                      flags & NN_BIAS ? nn_vload(bias + h)
+				                                      : nn_vzero(), l));
 			}
 		return;
 	}
 #if NN_MR == 8
 	if ((flags & NN_TC) && !acc && !(flags & NN_UPD) && mr == NN_MR &&
 	    nr % 8 == 0) {
-		for (int r = 0; r < NN_MR && (flags & (NN_BIAS | NN_RELU)); r++) {
-			nn_vec bb = nn_vset1(flags & NN_BIAS ? bias[r] : 0);
-			for (int h = 0; h < NN_NR; h += NN_VW) {
-				nn_vec v = nn_vload(t[r] + h);
-				if (flags & NN_BIAS)
-					v = _nn_vadd(v, bb);
-				if (flags & NN_RELU)
-					v = _nn_vmax(v, nn_vzero());
-				nn_vstore(t[r] + h, v);
-			}
-		}
+		for (int r = 0; r < NN_MR && (flags & NN_EPI); r++)
+			for (int h = 0; h < NN_NR; h += NN_VW)   /* a row's bias: bias[r] */
+				nn_vstore(t[r] + h, nn_epiv(nn_vload(t[r] + h), nn_vzero(),
+				                            flags, nn_vset1(flags & NN_BIAS ?
+				                            bias[r] : 0), nn_vzero()));
 		for (int j = 0; j < nr; j += 8)   /* 8×8 blocks, in registers */
 			nn_transpose8(t[0] + j, NN_NR, c + (long)j * ldc, ldc);
 		return;
@@ -423,7 +427,7 @@ NN_KERNEL void nn_tile_half(int K, const float *a, long rs, const int *aoff,
                             float *c, long ldc, int mr, int nr, int flags,
                             const float *bias, float lr)
 {
-	int acc = flags & NN_ACC;   /* never NN_TC: see nn_gemm */
+	/* flags never hold NN_TC: see nn_gemm */
 	const float *ar[NN_HR];
 	for (int r = 0; r < NN_HR; r++) {
 		int rr = r < mr ? r : mr - 1;
@@ -455,18 +459,10 @@ NN_KERNEL void nn_tile_half(int K, const float *a, long rs, const int *aoff,
 	                            : _mm512_setzero_ps();
 	for (int r = 0; r < mr; r++) {
 		float *cr = c + r * ldc;
-		__m512 v = sum[r], old = _mm512_setzero_ps();
-		if (flags & (NN_ACC | NN_UPD))
-			old = _mm512_maskz_loadu_ps(lanes, cr);
-		if (acc)
-			v = _mm512_add_ps(old, v);
-		if (flags & NN_BIAS)
-			v = _mm512_add_ps(v, bb);
-		if (flags & NN_RELU)
-			v = _mm512_max_ps(v, _mm512_setzero_ps());
-		if (flags & NN_UPD)
-			v = _mm512_sub_ps(old, _mm512_mul_ps(_mm512_set1_ps(lr), v));
-		_mm512_mask_storeu_ps(cr, lanes, v);
+		__m512 old = flags & (NN_ACC | NN_UPD) ?
+		             _mm512_maskz_loadu_ps(lanes, cr) : _mm512_setzero_ps();
+		_mm512_mask_storeu_ps(cr, lanes, nn_epiv(sum[r], old, flags, bb,
+		                                         _mm512_set1_ps(lr)));
 	}
 }
 #endif
@@ -530,28 +526,20 @@ NN_KERNEL void nn_panel_rows_epi(int M, int K, const float *A, long rs,
 			const int *bo = boff ? boff + k0 : NULL;
 			int f = flags | (k0 > 0 ? NN_ACC : 0);
 			const float *bt = bias && (flags & NN_TC) ? bias + i : bias;
-			/* each epilogue a tile of its own, its flags constants: tests
-			 * of runtime flags at each of the tile's 16 stores cost the
-			 * small products (K = 10, 32) up to a third of their time */
-#if NN_MR == 8 && defined(NN_AVX512)
-#define NN_TILE_R(e)                                                       \
-			if (mr <= 6)   /* a short last tile: 6 rows, not 8 */ \
-				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, \
-				        nr, f | (e), 6, bt, lr);               \
-			else                                               \
-				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, \
-				        nr, f | (e), NN_MR, bt, lr);
-#else
-#define NN_TILE_R(e)                                                       \
-			nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, nr, \
-			        f | (e), NN_MR, bt, lr);
-#endif
-			if (k0 + kc < K || !epi) {
-				NN_TILE_R(0)
-			} else
+			/* two tiles for the plain product (6 and 8 rows) and one,
+			 * its flags tested at runtime, for an epilogue: a tile per
+			 * epilogue made a trainer's ASan build three times as long */
+			if (k0 + kc == K && epi)
 				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, nr,
 				        f | epi, NN_MR, bt, lr);
-#undef NN_TILE_R
+#if NN_MR == 8 && defined(NN_AVX512)
+			else if (mr <= 6)   /* a short last tile: 6 rows, not 8 */
+				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, nr,
+				        f, 6, bt, lr);
+#endif
+			else
+				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, nr,
+				        f, NN_MR, bt, lr);
 		}
 	}
 }
@@ -969,8 +957,7 @@ NN_KERNEL void nn_phase_range(int n, int S, int a, int P, int *lo, int *hi)
 }
 
 /* dx [C][H][W] at phase (a,b) = the phase's wide output yw [C][rows][Wp]
- * at (i, j) where the pixel is inside dx; 0 there for yw NULL (a phase
- * no tap reaches: a 1x1 conv's, all but (0,0)). */
+ * at (i, j) where the pixel is inside dx. */
 NN_KERNEL void nn_phase_scatter(const float *yw, int C, int rows, int Wp,
                                 int S, int a, int b, int P, int H, int W,
                                 float *dx)
@@ -983,7 +970,7 @@ NN_KERNEL void nn_phase_scatter(const float *yw, int C, int rows, int Wp,
 			float *d = dx + ((long)c * H + S * i + a - P) * W + b - P;
 			long r = ((long)c * rows + i) * Wp;
 			for (int j = j0; j <= j1; j++)
-				d[S * j] = yw ? yw[r + j] : 0;
+				d[S * j] = yw[r + j];
 		}
 }
 

@@ -1097,12 +1097,10 @@ static void emit_shift_phases(Emit *e, const Geo *g)
 	for (int a = 0; a < S; a++)
 		for (int b = 0; b < S; b++) {
 			int f = a * S + b;
-			ka[f] = a < k ? (k - a + S - 1) / S : 0;
-			kb[f] = b < k ? (k - b + S - 1) / S : 0;
+			ka[f] = (k - a + S - 1) / S;   /* ≥ 1: phase_rows wants k ≥ S */
+			kb[f] = (k - b + S - 1) / S;
 			at[f] = na;
 			w0[f] = nw;
-			if (!ka[f] || !kb[f])
-				continue;
 			emit_line(e, "nn_phase_offsets(%d, %d, %d, %d, %d, %d, off + %ld);",
 			          g->Og, t.Hq, t.Wq, t.P, ka[f], kb[f], na);
 			if (g->G > 1)
@@ -1129,15 +1127,6 @@ static void emit_shift_phases(Emit *e, const Geo *g)
 		for (int b = 0; b < S; b++) {
 			int f = a * S + b;
 			long K = (long)g->Og * ka[f] * kb[f];
-			const char *scatter = ctx_sprintf(c, "nn_phase_scatter(%s, %d, "
-			                      "%d, %d, %d, %d, %d, %d, %d, %d, dx);",
-			                      K ? "yw" : "NULL", g->Cg, t.OH, t.Wq, S, a,
-			                      b, g->P, g->H, g->W);
-			if (!K) {
-				emit_line(e, "%s  /* no tap reaches phase (%d,%d) */",
-				          scatter, a, b);
-				continue;
-			}
 			/* the grid from the phase's first pixel of dx to its last */
 			int i0, i1, j0, j1;
 			phase_range(g->H, S, a, g->P, &i0, &i1);
@@ -1154,7 +1143,9 @@ static void emit_shift_phases(Emit *e, const Geo *g)
 			          "(long)g*%ld", (long)g->Cg * K) : "", K, at[f], wide,
 			          row_tiles(c, g->Cg));
 			close_block(e);
-			emit_line(e, "%s", scatter);
+			emit_line(e, "nn_phase_scatter(yw, %d, %d, %d, %d, %d, %d, %d, %d, "
+			             "%d, dx);", g->Cg, t.OH, t.Wq, S, a, b, g->P, g->H,
+			          g->W);
 		}
 	close_samples(e, g);
 	close_chunks(e, &s);
