@@ -271,7 +271,9 @@ NN_KERNEL nn_vec nn_epiv(nn_vec v, nn_vec old, int flags, nn_vec b, nn_vec l)
 #endif
 /* R, the tile's rows, is NN_MR or (AVX-512) 6, a constant once inlined:
  * the rows past R fold away, so a product with 6 rows (LeNet's convs)
- * does not pay for 8. */
+ * does not pay for 8.  E, also a constant, marks the one instance that
+ * applies epilogues (its flags tested at runtime); the plain instances
+ * carry no epilogue code. */
 /* A sanitizer build (the tests') leaves inlining to the compiler: each
  * forced copy of the tile costs it seconds of instrumentation. */
 #if defined(__has_feature)
@@ -290,10 +292,11 @@ NN_KERNEL nn_vec nn_epiv(nn_vec v, nn_vec old, int flags, nn_vec b, nn_vec l)
 NN_INLINE void nn_tile(int K, const float *a, long rs, const int *aoff,
                        long ks, const float *bp, const int *boff, float *c,
                        long ldc, int mr, int nr, int flags, const int R,
-                       const float *bias, float lr)
+                       const int E, const float *bias, float lr)
 {
 	int acc = flags & NN_ACC;
 	(void)R;
+	(void)E;
 	(void)acc;
 	const float *ar[NN_MR];
 	for (int r = 0; r < NN_MR; r++) {
@@ -344,7 +347,26 @@ NN_INLINE void nn_tile(int K, const float *a, long rs, const int *aoff,
 		}
 #undef NN_STEP
 #undef NN_ROW
-	if (mr == R && nr == NN_NR && !(flags & (NN_TC | NN_EPI))) {
+	if (E && mr == R && nr == NN_NR && !(flags & NN_TC)) {
+		/* the epilogue instance's whole tiles: each sum through the
+		 * epilogue straight from its register */
+		nn_vec l = nn_vset1(lr), z = nn_vzero();
+		nn_vec b0 = flags & NN_BIAS ? nn_vload(bias) : z;
+		nn_vec b1 = flags & NN_BIAS ? nn_vload(bias + NN_VW) : z;
+		int old = flags & (NN_ACC | NN_UPD);
+#define NN_OUT(r)                                                          \
+		if (r < R) {                                               \
+			float *cr = c + r * ldc;                           \
+			nn_vstore(cr, nn_epiv(c##r##0, old ? nn_vload(cr) : z, \
+			                      flags, b0, l));              \
+			nn_vstore(cr + NN_VW, nn_epiv(c##r##1, old ?       \
+			          nn_vload(cr + NN_VW) : z, flags, b1, l)); \
+		}
+		NN_ROWS(NN_OUT)
+#undef NN_OUT
+		return;
+	}
+	if (!E && mr == R && nr == NN_NR && !(flags & (NN_TC | NN_EPI))) {
 #define NN_OUT(r)                                                          \
 		if (r < R && acc) {                                        \
 			c##r##0 = _nn_vadd(c##r##0, nn_vload(c + r * ldc));        \
@@ -367,20 +389,6 @@ NN_INLINE void nn_tile(int K, const float *a, long rs, const int *aoff,
 	NN_ROWS(NN_SPILL)
 #undef NN_SPILL
 #undef NN_ROWS
-	if (mr == R && nr == NN_NR && !(flags & NN_TC)) {
-		/* an epilogue, a row at a time from t: written once, it keeps
-		 * the tile's code (and a sanitizer build's time) small */
-		nn_vec l = nn_vset1(lr);
-		for (int r = 0; r < R; r++)
-			for (int h = 0; h < NN_NR; h += NN_VW) {
-				float *cc = c + r * ldc + h;
-				nn_vstore(cc, nn_epiv(nn_vload(t[r] + h), flags & (NN_ACC |
-				                      NN_UPD) ? nn_vload(cc) : nn_vzero(), flags,
-				                      flags & NN_BIAS ? nn_vload(bias + h)
-				                                      : nn_vzero(), l));
-			}
-		return;
-	}
 #if NN_MR == 8
 	if ((flags & NN_TC) && !acc && !(flags & NN_UPD) && mr == NN_MR &&
 	    nr % 8 == 0) {
@@ -531,15 +539,15 @@ NN_KERNEL void nn_panel_rows_epi(int M, int K, const float *A, long rs,
 			 * epilogue made a trainer's ASan build three times as long */
 			if (k0 + kc == K && epi)
 				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, nr,
-				        f | epi, NN_MR, bt, lr);
+				        f | epi, NN_MR, 1, bt, lr);
 #if NN_MR == 8 && defined(NN_AVX512)
 			else if (mr <= 6)   /* a short last tile: 6 rows, not 8 */
 				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, nr,
-				        f, 6, bt, lr);
+				        f, 6, 0, bt, lr);
 #endif
 			else
 				nn_tile(kc, a, rs, ao, ks, bp, bo, C + i * ci, ldc, mr, nr,
-				        f, NN_MR, bt, lr);
+				        f, NN_MR, 0, bt, lr);
 		}
 	}
 }
@@ -647,28 +655,44 @@ NN_KERNEL void nn_gemm_epi(int M, int N, int K, const float *A, int lda,
 {
 	long rs = ta ? 1 : lda, ks = ta ? lda : 1;
 	int npanel = (N + NN_NR - 1) / NN_NR, nrow = (M + NN_MR - 1) / NN_MR;
+	/* threads for a product of over a million FMAs; below that, or with
+	 * one thread, no parallel region at all: opening one costs a
+	 * microsecond or so even for a team of one (libgomp allocates the
+	 * team), and its outlined body loses the call's constants.  With one
+	 * thread, mlp_small's step took 0.141 ms in regions, 0.133 without. */
 	int par = (long)M * N * K > (1L << 20);
-	(void)par;              /* used only with OpenMP */
+#ifdef _OPENMP
+	par = par && omp_get_max_threads() > 1;
+#else
+	par = 0;
+#endif
 #if defined(NN_AVX512) || defined(NN_AVX2)
 	if (tb && !ta && N <= 12 && K >= 4 * NN_VW) {
 		int nt = (M + NN_DR - 1) / NN_DR, nj = (N + NN_DC - 1) / NN_DC;
-		NN_OMP("omp parallel for collapse(2) schedule(static) if(par)")
-		for (int it = 0; it < nt; it++)
-			for (int jt = 0; jt < nj; jt++) {
-				int i = it * NN_DR, j = jt * NN_DC;
 #define NN_DOT(e)                                                          \
 				nn_dot_tile(K, A + (long)i * lda, lda, B + (long)j * ldb, \
 				            ldb, C + (long)i * ldc + j, ldc,       \
 				            M - i < NN_DR ? M - i : NN_DR,         \
 				            N - j < NN_DC ? N - j : NN_DC, e,      \
 				            bias ? bias + j : NULL, lr);
-				/* the logits' bias a constant, as nn_panel_rows_epi's */
-				if (epi == NN_BIAS)
-					NN_DOT(NN_BIAS)
-				else
-					NN_DOT(epi)
-#undef NN_DOT
+		/* the logits' bias a constant, as nn_panel_rows_epi's */
+#define NN_DOTS                                                            \
+		for (int it = 0; it < nt; it++)                            \
+			for (int jt = 0; jt < nj; jt++) {                  \
+				int i = it * NN_DR, j = jt * NN_DC;        \
+				if (epi == NN_BIAS)                        \
+					NN_DOT(NN_BIAS)                    \
+				else                                       \
+					NN_DOT(epi)                        \
 			}
+		if (par) {
+			NN_OMP("omp parallel for collapse(2) schedule(static)")
+			NN_DOTS
+		} else {
+			NN_DOTS
+		}
+#undef NN_DOTS
+#undef NN_DOT
 		return;
 	}
 #endif
@@ -704,22 +728,34 @@ NN_KERNEL void nn_gemm_epi(int M, int N, int K, const float *A, int lda,
 	int inplace = !tb && K <= NN_KSMALL, off[NN_KSMALL];
 	for (int k = 0; inplace && k < K; k++)
 		off[k] = k * ldb;
-	NN_OMP("omp parallel for schedule(static) if(par)")
-	for (int jb = 0; jb < npanel; jb++)
-		if (!inplace || (jb + 1) * NN_NR > N)
-			nn_pack_panel(N, K, B, ldb, tb, jb * NN_NR,
+#define NN_PACKS                                                           \
+	for (int jb = 0; jb < npanel; jb++)                                \
+		if (!inplace || (jb + 1) * NN_NR > N)                      \
+			nn_pack_panel(N, K, B, ldb, tb, jb * NN_NR,        \
 			              scratch + (long)jb * NN_NR * K);
-	NN_OMP("omp parallel for collapse(2) schedule(static) if(par)")
-	for (int jb = 0; jb < npanel; jb++)
-		for (int g = 0; g < ngroup; g++) {
-			int j = jb * NN_NR, nr = N - j < NN_NR ? N - j : NN_NR;
-			int ib1 = (g + 1) * ig < nrow ? (g + 1) * ig : nrow;
-			int rows = inplace && nr == NN_NR;
-			nn_panel_rows_epi(M, K, A, rs, NULL, ks, rows ? B + j : scratch +
-			                  (long)j * K, rows ? off : NULL, C + j * cj, ldc,
-			                  nr, g * ig, ib1, flags, bias && !(flags & NN_TC) ?
-			                  bias + j : bias, lr);
+#define NN_ITEMS                                                           \
+	for (int jb = 0; jb < npanel; jb++)                                \
+		for (int g = 0; g < ngroup; g++) {                         \
+			int j = jb * NN_NR, nr = N - j < NN_NR ? N - j : NN_NR; \
+			int ib1 = (g + 1) * ig < nrow ? (g + 1) * ig : nrow; \
+			int rows = inplace && nr == NN_NR;                 \
+			nn_panel_rows_epi(M, K, A, rs, NULL, ks, rows ? B + j : \
+			                  scratch + (long)j * K, rows ? off : NULL, \
+			                  C + j * cj, ldc, nr, g * ig, ib1, flags, \
+			                  bias && !(flags & NN_TC) ? bias + j : bias, \
+			                  lr);                             \
 		}
+	if (par) {
+		NN_OMP("omp parallel for schedule(static)")
+		NN_PACKS
+		NN_OMP("omp parallel for collapse(2) schedule(static)")
+		NN_ITEMS
+	} else {
+		NN_PACKS
+		NN_ITEMS
+	}
+#undef NN_PACKS
+#undef NN_ITEMS
 }
 
 NN_KERNEL void nn_gemm(int M, int N, int K, const float *A, int lda,
