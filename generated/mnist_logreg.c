@@ -37,6 +37,7 @@ typedef __m512 nn_vec;
 #define _nn_vsub(a, b) _mm512_sub_ps(a, b)
 #define _nn_vmul(a, b) _mm512_mul_ps(a, b)
 #define _nn_vmax(a, b) _mm512_max_ps(a, b)
+#define _nn_vmin(a, b) _mm512_min_ps(a, b)
 #elif defined(__AVX2__) && defined(__FMA__) && !defined(NNCC_NO_AVX2)
 #define NN_AVX2 1
 #include <immintrin.h>
@@ -53,6 +54,7 @@ typedef __m256 nn_vec;
 #define _nn_vsub(a, b) _mm256_sub_ps(a, b)
 #define _nn_vmul(a, b) _mm256_mul_ps(a, b)
 #define _nn_vmax(a, b) _mm256_max_ps(a, b)
+#define _nn_vmin(a, b) _mm256_min_ps(a, b)
 #else
 #define NN_ISA "scalar"
 #define NN_MR 4
@@ -1315,6 +1317,82 @@ NN_KERNEL void nn_dw_wide_grad_rows(const float *xp, const float *dyw,
 #endif
 }
 
+/* ---- softmax rows (ops/loss.c, ops/softmax.c) ----
+ * exp(x) in vectors, for a softmax's x = z − max z ≤ 0: x = n·ln2 + r with
+ * |r| ≤ ln2/2 (ln2 in two parts, the first short enough that n times it
+ * is exact), e^r = 1 + r + r²·P(r) with P of degree 5 (Cephes' expf
+ * coefficients; within 2 ulp of expf, tests/test_gemm.c), times 2^n made
+ * in the exponent bits.  Below −87.34, where expf's results turn
+ * subnormal, it gives 0: a softmax's terms that small add nothing to its
+ * sum.  Above 88 it gives exp(88).  NaN stays NaN. */
+#define NN_EXP_LO -87.33654f    /* ln FLT_MIN: 2^n stays normal */
+#if defined(NN_AVX512) || defined(NN_AVX2)
+NN_KERNEL nn_vec nn_expv(nn_vec x)
+{
+	nn_vec lo = nn_vset1(NN_EXP_LO);
+	nn_vec xc = _nn_vmin(nn_vset1(88.0f), _nn_vmax(lo, x));  /* NaN: x */
+#ifdef NN_AVX512
+	__m512i ni = _mm512_cvtps_epi32(_mm512_mul_ps(xc, _mm512_set1_ps(1.44269504f)));
+	__m512 n = _mm512_cvtepi32_ps(ni);
+	__m512 two_n = _mm512_castsi512_ps(_mm512_slli_epi32(
+	               _mm512_add_epi32(ni, _mm512_set1_epi32(127)), 23));
+#else
+	__m256i ni = _mm256_cvtps_epi32(_mm256_mul_ps(xc, _mm256_set1_ps(1.44269504f)));
+	__m256 n = _mm256_cvtepi32_ps(ni);
+	__m256 two_n = _mm256_castsi256_ps(_mm256_slli_epi32(
+	               _mm256_add_epi32(ni, _mm256_set1_epi32(127)), 23));
+#endif
+	nn_vec r = _nn_vsub(xc, _nn_vmul(n, nn_vset1(0.693359375f)));
+	r = nn_vfma(n, nn_vset1(2.12194440e-4f), r);
+	nn_vec p = nn_vset1(1.9875691500e-4f);
+	p = nn_vfma(p, r, nn_vset1(1.3981999507e-3f));
+	p = nn_vfma(p, r, nn_vset1(8.3334519073e-3f));
+	p = nn_vfma(p, r, nn_vset1(4.1665795894e-2f));
+	p = nn_vfma(p, r, nn_vset1(1.6666665459e-1f));
+	p = nn_vfma(p, r, nn_vset1(5.0000001201e-1f));
+	p = _nn_vadd(nn_vfma(p, _nn_vmul(r, r), r), nn_vset1(1.0f));
+	p = _nn_vmul(p, two_n);
+#ifdef NN_AVX512
+	return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, lo, _CMP_NLT_UQ), p);
+#else
+	return _mm256_andnot_ps(_mm256_cmp_ps(x, lo, _CMP_LT_OQ), p);
+#endif
+}
+#endif
+
+/* s = Σ_c e[c], e[c] = exp(z[c] − mx), summed in c order (as the scalar
+ * loop it replaces); e may be z (in place) or NULL (the sum alone). */
+NN_KERNEL float nn_exp_sum(const float *z, float mx, float *e, int C)
+{
+	float buf[64], s = 0;
+	for (int c0 = 0; c0 < C; c0 += 64) {
+		int n = C - c0 < 64 ? C - c0 : 64, c = 0;
+		float *o = e ? e + c0 : buf;
+		const float *x = z + c0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+		nn_vec m = nn_vset1(mx);
+		for (; c + NN_VW <= n; c += NN_VW)
+			nn_vstore(o + c, nn_expv(_nn_vsub(nn_vload(x + c), m)));
+		if (c < n) {   /* the row's last lanes, through the same code */
+			float t[NN_VW];
+			for (int i = 0; i < NN_VW; i++)
+				t[i] = c + i < n ? x[c + i] : mx;
+			nn_vstore(t, nn_expv(_nn_vsub(nn_vload(t), m)));
+			for (; c < n; c++)
+				o[c] = t[c % NN_VW];
+		}
+#else
+		for (; c < n; c++) {   /* expf, and 0 where the vectors give 0 */
+			float d = x[c] - mx;
+			o[c] = d < NN_EXP_LO ? 0 : expf(d);
+		}
+#endif
+		for (c = 0; c < n; c++)
+			s += o[c];
+	}
+	return s;
+}
+
 /* ---- optimizers (ops/optim.c) ----
  * y[i] = √y[i] for n ≤ NN_SQB floats.  An update loop around sqrtf stays
  * scalar under gcc's default -fmath-errno (the call that may set errno
@@ -1913,7 +1991,7 @@ static void forward_train(mnist_logreg *m, const nn_in_t *xin, const int32_t *yi
 			const int k = x1[b];
 			float mx = z[0], s = 0;
 			for (int c = 1; c < 10; c++) mx = z[c] > mx ? z[c] : mx;
-			for (int c = 0; c < 10; c++) s += expf(z[c] - mx);
+			s = nn_exp_sum(z, mx, NULL, 10);
 			const float lse = mx + logf(s);
 			total += lse - z[k];
 		}
@@ -1951,7 +2029,7 @@ static void forward_eval(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin
 			const int k = x1[b];
 			float mx = z[0], s = 0;
 			for (int c = 1; c < 10; c++) mx = z[c] > mx ? z[c] : mx;
-			for (int c = 0; c < 10; c++) s += expf(z[c] - mx);
+			s = nn_exp_sum(z, mx, NULL, 10);
 			const float lse = mx + logf(s);
 			total += lse - z[k];
 		}
@@ -1985,7 +2063,7 @@ static void backward(mnist_logreg *m, const nn_in_t *xin, const int32_t *yin, in
 			const int k = x1[b];
 			float mx = z[0], s = 0;
 			for (int c = 1; c < 10; c++) mx = z[c] > mx ? z[c] : mx;
-			for (int c = 0; c < 10; c++) s += dz[c] = expf(z[c] - mx);
+			s = nn_exp_sum(z, mx, dz, 10);
 			const float p = inv;
 			for (int c = 0; c < 10; c++) dz[c] *= p / s;
 			dz[k] -= p;

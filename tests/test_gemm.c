@@ -7,7 +7,8 @@
  * multiple of 32, N larger: C's tiles stored transposed), with all four
  * transpose combinations; and each epilogue of nn_gemm_epi (bias, ReLU,
  * both, SGD's step) against the plain product followed by the op's own
- * arithmetic, bit for bit.  Built once per
+ * arithmetic, bit for bit; and nn_exp_sum, the softmax rows' exp, against
+ * expf (within 2 ulp, 0 below −87.34, NaN kept) and its own sum.  Built once per
  * kernel path (tests/run.sh: -march=native, -DNNCC_NO_AVX512, scalar).
  * Prints "gemm: N passed, M failed".
  */
@@ -115,6 +116,79 @@ static int check(int M, int N, int K, int ta, int tb)
 	return ok;
 }
 
+/* Distance in ulps of two positive finite floats. */
+static long ulps(float a, float b)
+{
+	int32_t x, y;
+	memcpy(&x, &a, 4);
+	memcpy(&y, &b, 4);
+	return x > y ? (long)x - y : (long)y - x;
+}
+
+/* nn_exp_sum on a row of n logits: each e[c] within 2 ulp of expf(z − mx)
+ * (0 where that is below −87.34), the sum in c order, in place the same. */
+static int same(float a, float b)
+{
+	return !memcmp(&a, &b, sizeof a);
+}
+
+static int check_exp_row(const float *z, int n, float mx)
+{
+	float *e = malloc(sizeof(float) * n), *w = malloc(sizeof(float) * n);
+	float s = nn_exp_sum(z, mx, e, n), t = 0;
+	int ok = same(s, nn_exp_sum(z, mx, NULL, n));
+	memcpy(w, z, sizeof(float) * n);
+	ok &= same(nn_exp_sum(w, mx, w, n), s) && !memcmp(w, e, sizeof(float) * n);
+	for (int c = 0; c < n; c++) {
+		float x = z[c] - mx, ref = expf(x);
+		t += e[c];
+		if (x != x)
+			ok &= e[c] != e[c];
+		else if (x < -87.33654f)
+			ok &= e[c] == 0;
+		else if (!(e[c] > 0 && ulps(e[c], ref) <= 2)) {
+			if (ok)
+				fprintf(stderr, "exp(%.9g): %.9g, expf %.9g\n", x, e[c], ref);
+			ok = 0;
+		}
+	}
+	ok &= same(t, s);
+	if (!ok)
+		fprintf(stderr, "nn_exp_sum: row of %d (mx %g) wrong\n", n, mx);
+	free(e);
+	free(w);
+	return ok;
+}
+
+static void check_exp(int *pass, int *fail)
+{
+	enum { G = 1 << 18 };
+	float *z = malloc(sizeof(float) * G);
+	for (int i = 0; i < G; i++)      /* −90 … 0, every ~3e-4 */
+		z[i] = -90.0f * i / (G - 1);
+	int ok = check_exp_row(z, G, 0);
+	for (int i = 0; i < G; i++)      /* the same after max subtraction */
+		z[i] = 30.0f - 87.0f * i / (G - 1);
+	ok &= check_exp_row(z, G, 30.0f);
+	*pass += ok, *fail += !ok;
+	for (int n = 1; n <= 140; n++) { /* tails and 64-wide chunks */
+		for (int c = 0; c < n; c++)
+			z[c] = 8 * rnd();
+		float mx = z[0];
+		for (int c = 1; c < n; c++)
+			mx = z[c] > mx ? z[c] : mx;
+		ok = check_exp_row(z, n, mx);
+		*pass += ok, *fail += !ok;
+	}
+	z[0] = 0, z[1] = -INFINITY, z[2] = NAN, z[3] = -1e30f, z[4] = -87.3f;
+	ok = check_exp_row(z, 5, 0);
+	float e[5];
+	nn_exp_sum(z, 0, e, 5);
+	ok &= e[0] == 1 && e[1] == 0 && e[2] != e[2] && e[3] == 0;
+	*pass += ok, *fail += !ok;
+	free(z);
+}
+
 int main(void)
 {
 	static const int sizes[] = {1, 5, 8, 10, 13, 17, 33, 64, 70};
@@ -129,6 +203,7 @@ int main(void)
 					else
 						fail++;
 				}
+	check_exp(&pass, &fail);
 	printf("gemm (%s): %d passed, %d failed\n", NN_ISA, pass, fail);
 	return fail != 0;
 }

@@ -197,7 +197,7 @@ static void softmax_ce_mix_emit(Emit *e, Node *n)
 	emit_line(e, "for (int b = 0; b < nrows; b++) {");
 	emit_row_max(e, C);
 	emit_line(e, "\tconst int k2 = y2[b];");
-	emit_line(e, "\tfor (int c = 0; c < %d; c++) s += expf(z[c] - mx);", C);
+	emit_line(e, "\ts = nn_exp_sum(z, mx, NULL, %d);", C);
 	emit_line(e, "\tconst float lse = mx + logf(s);");
 	if (eps > 0) {
 		emit_line(e, "\tfloat smooth = 0;  /* Σ_c w[c]·(lse - z[c]) */");
@@ -242,8 +242,7 @@ static void softmax_ce_mix_grad_emit(Emit *e, Node *n)
 	emit_line(e, "\t}");
 	emit_row_max(e, C);
 	emit_line(e, "\tconst int k2 = y2[b];");
-	emit_line(e, "\tfor (int c = 0; c < %d; c++) s += dz[c] = expf(z[c] - mx);",
-	          C);
+	emit_line(e, "\ts = nn_exp_sum(z, mx, dz, %d);", C);
 	emit_line(e, "\tconst float w1 = %si1, w2 = %si2;  /* (1−ε)·w[y]·i */",
 	          ce_factor(e, a, "k"), ce_factor(e, a, "k2"));
 	if (eps > 0) {
@@ -283,7 +282,7 @@ static void softmax_ce_emit(Emit *e, Node *n)
 	emit_line(e, "double total = 0%s;", w ? ", wsum = 0" : "");
 	emit_line(e, "for (int b = 0; b < nrows; b++) {");
 	emit_row_max(e, C);
-	emit_line(e, "\tfor (int c = 0; c < %d; c++) s += expf(z[c] - mx);", C);
+	emit_line(e, "\ts = nn_exp_sum(z, mx, NULL, %d);", C);
 	emit_line(e, "\tconst float lse = mx + logf(s);");
 	if (eps > 0) {
 		emit_line(e, "\tfloat smooth = 0;  /* Σ_c %s(lse - z[c]) */",
@@ -375,8 +374,7 @@ static void softmax_ce_grad_emit(Emit *e, Node *n)
 	emit_line(e, "\t\tcontinue;");
 	emit_line(e, "\t}");
 	emit_row_max(e, C);
-	emit_line(e, "\tfor (int c = 0; c < %d; c++) s += dz[c] = expf(z[c] - mx);",
-	          C);
+	emit_line(e, "\ts = nn_exp_sum(z, mx, dz, %d);", C);
 	if (eps > 0 && w) {
 		/* t[c] = wy·[c = k] + ε/C·cw[c],  a = wy + ε/C·Σ_c cw[c] */
 		emit_line(e, "\tconst float wy = %s*cw[k];", cfloat(c, 1 - eps));

@@ -56,8 +56,7 @@ static void softmax_emit(Emit *e, Node *n)
 	int C;
 	rows_of(e, n, &rows, &C);
 	open_rows(e, rows, C);
-	emit_line(e, "\tfor (int c = 0; c < %d; c++) s += yr[c] = expf(x[c] - mx);",
-	          C);
+	emit_line(e, "\ts = nn_exp_sum(x, mx, yr, %d);", C);
 	emit_line(e, "\tconst float inv = 1 / s;");
 	emit_line(e, "\tfor (int c = 0; c < %d; c++) yr[c] *= inv;", C);
 	emit_line(e, "}");
@@ -69,7 +68,7 @@ static void log_softmax_emit(Emit *e, Node *n)
 	int C;
 	rows_of(e, n, &rows, &C);
 	open_rows(e, rows, C);
-	emit_line(e, "\tfor (int c = 0; c < %d; c++) s += expf(x[c] - mx);", C);
+	emit_line(e, "\ts = nn_exp_sum(x, mx, NULL, %d);", C);
 	emit_line(e, "\tconst float lse = mx + logf(s);");
 	emit_line(e, "\tfor (int c = 0; c < %d; c++) yr[c] = x[c] - lse;", C);
 	emit_line(e, "}");
