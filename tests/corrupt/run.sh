@@ -29,7 +29,7 @@ NNCC=${NNCC:-build/nncc}
 read -r -a nncc <<<"$NNCC"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/nncc-corrupt.XXXXXX") || exit 2
 trap 'rm -rf "$TMP"' EXIT
-C=tests/corrupt
+C=$ROOT/tests/corrupt
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1}
 
 pass=0 fail=0
@@ -50,6 +50,9 @@ if ! build tiny >"$TMP/build.log" 2>&1 || ! build tiny_csv >>"$TMP/build.log" 2>
 	echo "corrupt: 0 passed, 1 failed"
 	exit 1
 fi
+# A run that resumes writes tiny.ckpt where it runs: not in the repository
+# (and not where a concurrent run of this suite writes its own).
+mkdir -p "$TMP/cwd" && cd "$TMP/cwd" || exit 2
 
 # expect NAME FILE WORDS CMD...: CMD exits 1, stderr names FILE and says
 # WORDS, and holds no sanitizer report
@@ -90,7 +93,7 @@ n=$(ls "$C/bad" | wc -l)
 # The good checkpoint: one epoch of tiny; it must load (else every case
 # below fails for the wrong reason).
 mkdir -p "$TMP/good" "$TMP/ck"
-(cd "$TMP/good" && "$TMP/tiny" --data-dir "$ROOT/$C/good" --quiet) >"$TMP/good.out" 2>&1
+(cd "$TMP/good" && "$TMP/tiny" --data-dir "$C/good" --quiet) >"$TMP/good.out" 2>&1
 G=$TMP/good/tiny.ckpt
 if [ ! -s "$G" ]; then
 	bad "checkpoint: the good run wrote no tiny.ckpt ($(first "$TMP/good.out"))"
@@ -210,7 +213,7 @@ mkdir "$TMP/ck/a-directory"
 ckpt_case a-directory "not a regular file"
 ckpt_case no-such-file "cannot open"
 # another model's checkpoint: tiny_csv's
-(cd "$TMP/good" && "$TMP/tiny_csv" --data-dir "$ROOT/$C/good" --quiet) >/dev/null 2>&1
+(cd "$TMP/good" && "$TMP/tiny_csv" --data-dir "$C/good" --quiet) >/dev/null 2>&1
 cp "$TMP/good/tiny_csv.ckpt" "$TMP/ck/other-model" 2>/dev/null
 ckpt_case other-model "tensor 'linear1.weight' has shape [3,4] in the file, the model expects [8,16]"
 echo "corrupt: $pass passed, $fail failed"

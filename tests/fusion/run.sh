@@ -16,7 +16,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 NNCC=${NNCC:-build/nncc}
-OUT=build/fusion
+OUT=${TEST_OUT:-build}/fusion
 CFLAGS="-std=c11 -O2 -march=native -fopenmp -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Iruntime ${TEST_CFLAGS:-}"
 mkdir -p "$OUT"
 pass=0 fail=0

@@ -9,7 +9,7 @@ set -u
 cd "$(dirname "$0")/../.."
 NNCC=${NNCC:-build/nncc}
 CC=${CC:-cc}
-OUT=build/ops
+OUT=${TEST_OUT:-build}/ops
 # NNCC_POISON_ARENA: the arena starts as NaN, so a kernel that reads what
 # it never wrote fails here rather than passing on init's zeros
 CFLAGS="-std=c11 -O2 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -DNNCC_POISON_ARENA -Iruntime ${TEST_CFLAGS:-}"
