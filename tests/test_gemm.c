@@ -125,12 +125,14 @@ static long ulps(float a, float b)
 	return x > y ? (long)x - y : (long)y - x;
 }
 
-/* nn_exp_sum on a row of n logits: each e[c] within 2 ulp of expf(z − mx)
- * (0 where that is below −87.34), the sum in c order, in place the same. */
+/* The same bits (NaN too). */
 static int same(float a, float b)
 {
 	return !memcmp(&a, &b, sizeof a);
 }
+
+/* nn_exp_sum on a row of n logits: each e[c] within 2 ulp of expf(z − mx)
+ * (0 where that is below −87.34), the sum in c order, in place the same. */
 
 static int check_exp_row(const float *z, int n, float mx)
 {

@@ -140,14 +140,16 @@ static void softmax_ce_grad_rule(Ctx *c, Node *n, int dout, int *din)
 	loss_grad(c, n, dout, din, &op_softmax_ce_grad);
 }
 
-/* The loop head both emitters share: z is row b of x0, mx its maximum. */
-static void emit_row_max(Emit *e, int C)
+/* The loop head the emitters share: z is row b of x0, mx its maximum, s =
+ * Σ_c exp(z[c] − mx), the exponentials also stored at dst (dz, or NULL). */
+static void emit_row_head(Emit *e, int C, const char *dst)
 {
 	emit_line(e, "\tconst float *z = x0 + (long)b*%d;", C);
 	emit_line(e, "\tconst int k = x1[b];");
-	emit_line(e, "\tfloat mx = z[0], s = 0;");
+	emit_line(e, "\tfloat mx = z[0];");
 	emit_line(e, "\tfor (int c = 1; c < %d; c++) mx = z[c] > mx ? z[c] : mx;",
 	          C);
+	emit_line(e, "\tconst float s = nn_exp_sum(z, mx, %s, %d);", dst, C);
 }
 
 /* ---- mixup: λ·L(y) + (1−λ)·L(y2) ------------------------------------
@@ -195,9 +197,8 @@ static void softmax_ce_mix_emit(Emit *e, Node *n)
 	emit_mix_head(e, a, "double");
 	emit_line(e, "double total = 0, total2 = 0, wsum = 0, wsum2 = 0;");
 	emit_line(e, "for (int b = 0; b < nrows; b++) {");
-	emit_row_max(e, C);
+	emit_row_head(e, C, "NULL");
 	emit_line(e, "\tconst int k2 = y2[b];");
-	emit_line(e, "\ts = nn_exp_sum(z, mx, NULL, %d);", C);
 	emit_line(e, "\tconst float lse = mx + logf(s);");
 	if (eps > 0) {
 		emit_line(e, "\tfloat smooth = 0;  /* Σ_c w[c]·(lse - z[c]) */");
@@ -240,9 +241,8 @@ static void softmax_ce_mix_grad_emit(Emit *e, Node *n)
 	emit_line(e, "\t\tfor (int c = 0; c < %d; c++) dz[c] = 0;", C);
 	emit_line(e, "\t\tcontinue;");
 	emit_line(e, "\t}");
-	emit_row_max(e, C);
+	emit_row_head(e, C, "dz");
 	emit_line(e, "\tconst int k2 = y2[b];");
-	emit_line(e, "\ts = nn_exp_sum(z, mx, dz, %d);", C);
 	emit_line(e, "\tconst float w1 = %si1, w2 = %si2;  /* (1−ε)·w[y]·i */",
 	          ce_factor(e, a, "k"), ce_factor(e, a, "k2"));
 	if (eps > 0) {
@@ -281,8 +281,7 @@ static void softmax_ce_emit(Emit *e, Node *n)
 		emit_weights(e, "cw", &a->weights);
 	emit_line(e, "double total = 0%s;", w ? ", wsum = 0" : "");
 	emit_line(e, "for (int b = 0; b < nrows; b++) {");
-	emit_row_max(e, C);
-	emit_line(e, "\ts = nn_exp_sum(z, mx, NULL, %d);", C);
+	emit_row_head(e, C, "NULL");
 	emit_line(e, "\tconst float lse = mx + logf(s);");
 	if (eps > 0) {
 		emit_line(e, "\tfloat smooth = 0;  /* Σ_c %s(lse - z[c]) */",
@@ -373,8 +372,7 @@ static void softmax_ce_grad_emit(Emit *e, Node *n)
 	emit_line(e, "\t\tfor (int c = 0; c < %d; c++) dz[c] = 0;", C);
 	emit_line(e, "\t\tcontinue;");
 	emit_line(e, "\t}");
-	emit_row_max(e, C);
-	emit_line(e, "\ts = nn_exp_sum(z, mx, dz, %d);", C);
+	emit_row_head(e, C, "dz");
 	if (eps > 0 && w) {
 		/* t[c] = wy·[c = k] + ε/C·cw[c],  a = wy + ε/C·Σ_c cw[c] */
 		emit_line(e, "\tconst float wy = %s*cw[k];", cfloat(c, 1 - eps));

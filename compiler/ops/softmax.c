@@ -37,17 +37,19 @@ static void rows_of(Emit *e, const Node *n, long *rows, int *cols)
 	*rows = emit_numel(e, n, -1) / *cols;
 }
 
-/* Opens the loop over rows with the row's max in `mx`; x0 is the input.
- * Each element of x is read before yr's at the same index is written, so
- * y may lie over x (in place). */
-static void open_rows(Emit *e, long rows, int C)
+/* Opens the loop over rows with the row's max in `mx` and s = Σ_c
+ * exp(x[c] − mx), the exponentials also stored at dst (yr, or NULL); x0 is
+ * the input.  Each element of x is read before yr's at the same index is
+ * written, so y may lie over x (in place). */
+static void open_rows(Emit *e, long rows, int C, const char *dst)
 {
 	emit_line(e, "for (long r = 0; r < %ld; r++) {", rows);
 	emit_line(e, "\tconst float *x = x0 + r*%d;", C);
 	emit_line(e, "\tfloat *yr = y + r*%d;", C);
-	emit_line(e, "\tfloat mx = x[0], s = 0;");
+	emit_line(e, "\tfloat mx = x[0];");
 	emit_line(e, "\tfor (int c = 1; c < %d; c++) mx = x[c] > mx ? x[c] : mx;",
 	          C);
+	emit_line(e, "\tconst float s = nn_exp_sum(x, mx, %s, %d);", dst, C);
 }
 
 static void softmax_emit(Emit *e, Node *n)
@@ -55,8 +57,7 @@ static void softmax_emit(Emit *e, Node *n)
 	long rows;
 	int C;
 	rows_of(e, n, &rows, &C);
-	open_rows(e, rows, C);
-	emit_line(e, "\ts = nn_exp_sum(x, mx, yr, %d);", C);
+	open_rows(e, rows, C, "yr");
 	emit_line(e, "\tconst float inv = 1 / s;");
 	emit_line(e, "\tfor (int c = 0; c < %d; c++) yr[c] *= inv;", C);
 	emit_line(e, "}");
@@ -67,8 +68,7 @@ static void log_softmax_emit(Emit *e, Node *n)
 	long rows;
 	int C;
 	rows_of(e, n, &rows, &C);
-	open_rows(e, rows, C);
-	emit_line(e, "\ts = nn_exp_sum(x, mx, NULL, %d);", C);
+	open_rows(e, rows, C, "NULL");
 	emit_line(e, "\tconst float lse = mx + logf(s);");
 	emit_line(e, "\tfor (int c = 0; c < %d; c++) yr[c] = x[c] - lse;", C);
 	emit_line(e, "}");
