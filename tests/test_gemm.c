@@ -8,7 +8,9 @@
  * transpose combinations; and each epilogue of nn_gemm_epi (bias, ReLU,
  * both, SGD's step) against the plain product followed by the op's own
  * arithmetic, bit for bit; and nn_exp_sum, the softmax rows' exp, against
- * expf (within 2 ulp, 0 below −87.34, NaN kept) and its own sum.  Built once per
+ * expf (within 2 ulp, 0 below −87.34, NaN kept) and its own sum; and
+ * the plane sums of batch norm and the bias gradient against their
+ * documented order, bit for bit.  Built once per
  * kernel path (tests/run.sh: -march=native, -DNNCC_NO_AVX512, scalar).
  * Prints "gemm: N passed, M failed".
  */
@@ -191,6 +193,94 @@ static void check_exp(int *pass, int *fail)
 	free(z);
 }
 
+/* The plane sums' documented order (prelude: nn_plane_sums), written out
+ * plainly: a[i] is what value i adds in float within a block, r[i] what
+ * it adds to its lane's double past the last whole step. */
+static double ref_order(const float *a, const double *r, long n)
+{
+	const int nc = n >= NN_CHAINS_FROM ? NN_CHAINS : 1;
+	const long step = 8 * nc;
+	double s[8] = {0}, tot = 0;
+	long i = 0;
+	while (i + step <= n) {
+		float f[8 * NN_CHAINS] = {0};
+		for (int j = 0; j < NN_SUM_BLOCK && i + step <= n; j++, i += step)
+			for (long l = 0; l < step; l++)
+				f[l] += a[i + l];
+		for (int q = 0; q < nc; q++)
+			for (int l = 0; l < 8; l++)
+				s[l] += f[8 * q + l];
+	}
+	for (; i < n; i++)
+		s[i % 8] += r[i];
+	for (int l = 0; l < 8; l++)
+		tot += s[l];
+	return tot;
+}
+
+static int same_d(double a, double b)
+{
+	return !memcmp(&a, &b, sizeof a);
+}
+
+/* nn_plane_sums (each of relu, xhat) and nn_sum_sqdev on a plane of n
+ * against ref_order, bit for bit: one chain under NN_CHAINS_FROM, four
+ * from there, partial blocks, and every tail of eights and ones. */
+static int check_sums_n(long n)
+{
+	float *dy = malloc(sizeof(float) * n), *x = malloc(sizeof(float) * n);
+	float *a = malloc(sizeof(float) * n), *b = malloc(sizeof(float) * n);
+	double *r = malloc(sizeof(double) * n), *rb = malloc(sizeof(double) * n);
+	const float mean = 0.1f, istd = 1.7f, k = 0.9f, beta = -0.05f;
+	int ok = 1;
+	for (long i = 0; i < n; i++)
+		dy[i] = rnd(), x[i] = 3 * rnd();
+	for (int relu = 0; relu < 2; relu++)
+		for (int xhat = 0; xhat < 2; xhat++) {
+			for (long i = 0; i < n; i++) {
+				float g = nn_bn_masked(dy[i], x[i], mean, k, beta, relu);
+				a[i] = g, r[i] = g;
+				b[i] = nn_g_xhat(g, x[i], mean, istd), rb[i] = b[i];
+			}
+			double out[2] = {1, 2};
+			nn_plane_sums(dy, x, n, mean, istd, k, beta, relu, xhat, out);
+			int good = same_d(out[0], 1 + ref_order(a, r, n)) &&
+			           same_d(out[1], xhat ? 2 + ref_order(b, rb, n) : 2);
+			if (!good)
+				fprintf(stderr, "nn_plane_sums n=%ld relu=%d xhat=%d: %.17g "
+				        "%.17g\n", n, relu, xhat, out[0], out[1]);
+			ok &= good;
+		}
+	for (long i = 0; i < n; i++)
+		r[i] = dy[i];
+	ok &= same_d(nn_sum(dy, n), ref_order(dy, r, n));
+	for (long i = 0; i < n; i++) {
+		float d = x[i] - mean;
+		a[i] = d * d, r[i] = (double)d * d;
+	}
+	if (!same_d(nn_sum_sqdev(x, n, mean), ref_order(a, r, n))) {
+		fprintf(stderr, "nn_sum_sqdev n=%ld\n", n);
+		ok = 0;
+	}
+	free(dy), free(x), free(a), free(b), free(r), free(rb);
+	return ok;
+}
+
+static void check_sums(int *pass, int *fail)
+{
+	static const long big[] = {NN_CHAINS_FROM - 1, NN_CHAINS_FROM,
+	                           NN_CHAINS_FROM + 7, NN_CHAINS_FROM + 39, 784,
+	                           1024, 16 * 32 * 3 + 25, 20000};
+	for (long n = 1; n <= 300; n++) {
+		int ok = check_sums_n(n);
+		*pass += ok, *fail += !ok;
+	}
+	for (int i = 0; i < (int)(sizeof big / sizeof *big); i++) {
+		int ok = check_sums_n(big[i]);
+		*pass += ok, *fail += !ok;
+	}
+}
+
 int main(void)
 {
 	static const int sizes[] = {1, 5, 8, 10, 13, 17, 33, 64, 70};
@@ -206,6 +296,7 @@ int main(void)
 						fail++;
 				}
 	check_exp(&pass, &fail);
+	check_sums(&pass, &fail);
 	printf("gemm (%s): %d passed, %d failed\n", NN_ISA, pass, fail);
 	return fail != 0;
 }

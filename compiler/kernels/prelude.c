@@ -1398,9 +1398,13 @@ NN_KERNEL void nn_sqrt_block(float *y, long n)
 }
 
 /* ---- reductions (ops/norm.c, bias_grad): sums of a plane in double ----
- * Eight running sums, lane i % 8, added in lane order at the end: a fixed
- * order like one chain's, but eight chains the CPU runs side by side. */
+ * Eight running sums in double, lane i % 8, added in lane order at the
+ * end; within a block, four float chains of eight (NN_CHAINS·8 values a
+ * step) feed them.  A fixed order like one chain's, but one the CPU runs
+ * side by side: with a single float chain an add's latency (3 cycles)
+ * held a plane's sum to 8 floats each 3 cycles, under what L2 feeds. */
 #define NN_LANES 8
+#define NN_CHAINS 4
 NN_KERNEL double nn_lanes_total(const double *s)
 {
 	double t = 0;
@@ -1474,19 +1478,54 @@ NN_KERNEL void nn_bn_fwd(const float *x, float *y, long n, float mean,
 	}
 }
 
+#if defined(NN_AVX512) || defined(NN_AVX2)
+/* (lo, hi) += the eight floats of f, each in double */
+NN_INLINE void nn_add8_pd(__m256d *lo, __m256d *hi, __m256 f)
+{
+	*lo = _mm256_add_pd(*lo, _mm256_cvtps_pd(_mm256_castps256_ps128(f)));
+	*hi = _mm256_add_pd(*hi, _mm256_cvtps_pd(_mm256_extractf128_ps(f, 1)));
+}
+
+/* g of the eight values at i, dy or with relu dy masked by [v > 0], and
+ * with xhat *p = g·x̂: nn_bn_masked and nn_g_xhat op for op (x is read
+ * only for them: nn_sum has none) */
+NN_INLINE __m256 nn_g8(const float *dy, const float *x, long i, __m256 vm,
+                       __m256 vk, __m256 vb, __m256 vi, int relu, int xhat,
+                       __m256 *p)
+{
+	const __m256 z = _mm256_setzero_ps();
+	__m256 g = _mm256_loadu_ps(dy + i), xv = z;
+	if (relu || xhat)
+		xv = _mm256_loadu_ps(x + i);
+	if (relu)
+		g = _mm256_and_ps(_mm256_cmp_ps(nn_bn_val8(xv, vm, vk, vb), z,
+		                                _CMP_GT_OQ), g);
+	if (xhat)
+		*p = _mm256_mul_ps(g, _mm256_mul_ps(_mm256_sub_ps(xv, vm), vi));
+	return g;
+}
+#endif
+
 /* The sums of a plane that the bias and batch norm gradients need:
  *   out[0] += Σ g,  and with xhat  out[1] += Σ g·x̂,  x̂ = (x − mean)·istd
  * where g = dy, or with relu dy masked by [v > 0] (the fused bn_relu).
- * Lane l of eight adds the values at i ≡ l (mod 8) in float over blocks
- * of NN_SUM_BLOCK values, and each block's sum into its double; the last
- * n mod 8 values go to the doubles directly; the lanes add up in order.
- * The order is fixed, the same in the vector and the scalar code, so the
- * fused and unfused builds, and every thread count, get the same bits. */
+ * The order: in blocks of NN_SUM_BLOCK steps of 8·nc values, chain q of
+ * nc adds the values 8q + l of each step, in float, for l < 8; at the
+ * block's end lane l's double adds chain 0's l, then 1's, 2's and 3's.
+ * nc is NN_CHAINS, or 1 for a plane under NN_CHAINS_FROM values, where
+ * folding four chains costs more than it saves.
+ * Past the last whole step, each value goes to its lane's double
+ * directly, in order; then the lanes add up in order.  The vector and the
+ * scalar code make the same roundings, so the fused and unfused builds,
+ * and every thread count, get the same bits. */
 #define NN_SUM_BLOCK 16
-NN_KERNEL void nn_plane_sums(const float *dy, const float *x, long n,
+#define NN_CHAINS_FROM 512   /* values: a smaller plane takes one chain */
+NN_INLINE void nn_plane_sums(const float *dy, const float *x, long n,
                              float mean, float istd, float k, float beta,
                              int relu, int xhat, double *out)
 {
+	const int nc = n >= NN_CHAINS_FROM ? NN_CHAINS : 1;
+	const long step = 8 * nc;
 	double s[NN_LANES] = {0}, t[NN_LANES] = {0};
 	long i = 0;
 #if defined(NN_AVX512) || defined(NN_AVX2)
@@ -1494,55 +1533,81 @@ NN_KERNEL void nn_plane_sums(const float *dy, const float *x, long n,
 	const __m256 vb = _mm256_set1_ps(beta), vi = _mm256_set1_ps(istd);
 	const __m256 z = _mm256_setzero_ps();
 	__m256d s0 = _mm256_setzero_pd(), s1 = s0, t0 = s0, t1 = s0;
-	while (i + 8 <= n) {
-		__m256 fs = z, ft = z;
-		for (int j = 0; j < NN_SUM_BLOCK && i + 8 <= n; j++, i += 8) {
-			__m256 g = _mm256_loadu_ps(dy + i), xv = z;
-			if (relu || xhat)
-				xv = _mm256_loadu_ps(x + i);
-			if (relu)
-				g = _mm256_and_ps(_mm256_cmp_ps(nn_bn_val8(xv, vm, vk, vb), z,
-				                                _CMP_GT_OQ), g);
-			fs = _mm256_add_ps(fs, g);
-			if (xhat)
-				ft = _mm256_add_ps(ft, _mm256_mul_ps(g, _mm256_mul_ps(
-				                   _mm256_sub_ps(xv, vm), vi)));
+	__m256 p0 = z, p1 = z, p2 = z, p3 = z;
+	while (i + step <= n) {
+		__m256 a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
+		if (nc == 1)
+			for (int j = 0; j < NN_SUM_BLOCK && i + 8 <= n; j++, i += 8) {
+				a0 = _mm256_add_ps(a0, nn_g8(dy, x, i, vm, vk, vb, vi, relu,
+				                             xhat, &p0));
+				if (xhat)
+					b0 = _mm256_add_ps(b0, p0);
+			}
+		else
+			for (int j = 0; j < NN_SUM_BLOCK && i + step <= n; j++,
+			     i += step) {
+				a0 = _mm256_add_ps(a0, nn_g8(dy, x, i, vm, vk, vb, vi, relu,
+				                             xhat, &p0));
+				a1 = _mm256_add_ps(a1, nn_g8(dy, x, i + 8, vm, vk, vb, vi,
+				                             relu, xhat, &p1));
+				a2 = _mm256_add_ps(a2, nn_g8(dy, x, i + 16, vm, vk, vb, vi,
+				                             relu, xhat, &p2));
+				a3 = _mm256_add_ps(a3, nn_g8(dy, x, i + 24, vm, vk, vb, vi,
+				                             relu, xhat, &p3));
+				if (xhat) {
+					b0 = _mm256_add_ps(b0, p0);
+					b1 = _mm256_add_ps(b1, p1);
+					b2 = _mm256_add_ps(b2, p2);
+					b3 = _mm256_add_ps(b3, p3);
+				}
+			}
+		nn_add8_pd(&s0, &s1, a0);
+		if (xhat)
+			nn_add8_pd(&t0, &t1, b0);
+		if (nc == 1)
+			continue;
+		nn_add8_pd(&s0, &s1, a1);
+		nn_add8_pd(&s0, &s1, a2);
+		nn_add8_pd(&s0, &s1, a3);
+		if (xhat) {
+			nn_add8_pd(&t0, &t1, b1);
+			nn_add8_pd(&t0, &t1, b2);
+			nn_add8_pd(&t0, &t1, b3);
 		}
-		s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(fs)));
-		s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(fs, 1)));
-		t0 = _mm256_add_pd(t0, _mm256_cvtps_pd(_mm256_castps256_ps128(ft)));
-		t1 = _mm256_add_pd(t1, _mm256_cvtps_pd(_mm256_extractf128_ps(ft, 1)));
+	}
+	for (; i + 8 <= n; i += 8) {   /* the rest, eight at a time */
+		nn_add8_pd(&s0, &s1, nn_g8(dy, x, i, vm, vk, vb, vi, relu, xhat,
+		                           &p0));
+		if (xhat)
+			nn_add8_pd(&t0, &t1, p0);
 	}
 	_mm256_storeu_pd(s, s0);
 	_mm256_storeu_pd(s + 4, s1);
 	_mm256_storeu_pd(t, t0);
 	_mm256_storeu_pd(t + 4, t1);
 #else
-	while (i + NN_LANES <= n) {
-		float fs[NN_LANES] = {0}, ft[NN_LANES] = {0};
-		for (int j = 0; j < NN_SUM_BLOCK && i + NN_LANES <= n; j++,
-		     i += NN_LANES)
-			for (int l = 0; l < NN_LANES; l++) {
+	while (i + step <= n) {
+		float fs[8 * NN_CHAINS] = {0}, ft[8 * NN_CHAINS] = {0};
+		for (int j = 0; j < NN_SUM_BLOCK && i + step <= n; j++, i += step)
+			for (int l = 0; l < step; l++) {
 				float g = nn_bn_masked(dy[i + l], relu ? x[i + l] : 0, mean,
 				                       k, beta, relu);
 				fs[l] += g;
 				if (xhat)
 					ft[l] += nn_g_xhat(g, x[i + l], mean, istd);
 			}
-		for (int l = 0; l < NN_LANES; l++) {
-			s[l] += fs[l];
-			t[l] += ft[l];
+		for (int l = 0; l < step; l++) {
+			s[l % 8] += fs[l];
+			t[l % 8] += ft[l];
 		}
 	}
 #endif
-	for (int l = 0; l < NN_LANES; l++)
-		if (i + l < n) {
-			float g = nn_bn_masked(dy[i + l], relu ? x[i + l] : 0, mean, k,
-			                       beta, relu);
-			s[l] += g;
-			if (xhat)
-				t[l] += nn_g_xhat(g, x[i + l], mean, istd);
-		}
+	for (; i < n; i++) {
+		float g = nn_bn_masked(dy[i], relu ? x[i] : 0, mean, k, beta, relu);
+		s[i % 8] += g;
+		if (xhat)
+			t[i % 8] += nn_g_xhat(g, x[i], mean, istd);
+	}
 	out[0] += nn_lanes_total(s);
 	if (xhat)
 		out[1] += nn_lanes_total(t);
@@ -1556,45 +1621,69 @@ NN_KERNEL double nn_sum(const float *x, long n)
 	return s;
 }
 
-/* Σ (x[i] − mean)² in nn_plane_sums' order: lane l of eight adds the
- * squares at i ≡ l (mod 8) in float over blocks of NN_SUM_BLOCK, each
- * block's sum into its double; the last n mod 8 go to the doubles
- * directly.  The vector and the scalar code make the same roundings. */
-NN_KERNEL double nn_sum_sqdev(const float *x, long n, float mean)
+/* Σ (x[i] − mean)² in nn_plane_sums' order, the squares in float, but
+ * those past the last whole step squared in double.  The vector and the
+ * scalar code make the same roundings. */
+NN_INLINE double nn_sum_sqdev(const float *x, long n, float mean)
 {
+	const int nc = n >= NN_CHAINS_FROM ? NN_CHAINS : 1;
+	const long step = 8 * nc;
 	double s[NN_LANES] = {0};
 	long i = 0;
 #if defined(NN_AVX512) || defined(NN_AVX2)
-	const __m256 vm = _mm256_set1_ps(mean);
+	const __m256 vm = _mm256_set1_ps(mean), z = _mm256_setzero_ps();
 	__m256d s0 = _mm256_setzero_pd(), s1 = s0;
-	while (i + 8 <= n) {
-		__m256 f = _mm256_setzero_ps();
-		for (int j = 0; j < NN_SUM_BLOCK && i + 8 <= n; j++, i += 8) {
-			__m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
-			f = _mm256_add_ps(f, _mm256_mul_ps(d, d));
-		}
-		s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(f)));
-		s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(f, 1)));
+	while (i + step <= n) {
+		__m256 f0 = z, f1 = z, f2 = z, f3 = z;
+		if (nc == 1)
+			for (int j = 0; j < NN_SUM_BLOCK && i + 8 <= n; j++, i += 8) {
+				__m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
+				f0 = _mm256_add_ps(f0, _mm256_mul_ps(d0, d0));
+			}
+		else
+			for (int j = 0; j < NN_SUM_BLOCK && i + step <= n; j++,
+			     i += step) {
+				__m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
+				__m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 8), vm);
+				__m256 d2 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 16), vm);
+				__m256 d3 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 24), vm);
+				f0 = _mm256_add_ps(f0, _mm256_mul_ps(d0, d0));
+				f1 = _mm256_add_ps(f1, _mm256_mul_ps(d1, d1));
+				f2 = _mm256_add_ps(f2, _mm256_mul_ps(d2, d2));
+				f3 = _mm256_add_ps(f3, _mm256_mul_ps(d3, d3));
+			}
+		nn_add8_pd(&s0, &s1, f0);
+		if (nc == 1)
+			continue;
+		nn_add8_pd(&s0, &s1, f1);
+		nn_add8_pd(&s0, &s1, f2);
+		nn_add8_pd(&s0, &s1, f3);
+	}
+	for (; i + 8 <= n; i += 8) {   /* the rest, eight at a time */
+		__m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
+		__m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(d));
+		__m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(d, 1));
+		s0 = _mm256_add_pd(s0, _mm256_mul_pd(lo, lo));
+		s1 = _mm256_add_pd(s1, _mm256_mul_pd(hi, hi));
 	}
 	_mm256_storeu_pd(s, s0);
 	_mm256_storeu_pd(s + 4, s1);
 #else
-	while (i + NN_LANES <= n) {
-		float f[NN_LANES] = {0};
-		for (int j = 0; j < NN_SUM_BLOCK && i + NN_LANES <= n; j++,
-		     i += NN_LANES)
-			for (int l = 0; l < NN_LANES; l++) {
+	while (i + step <= n) {
+		float f[8 * NN_CHAINS] = {0};
+		for (int j = 0; j < NN_SUM_BLOCK && i + step <= n; j++, i += step)
+			for (int l = 0; l < step; l++) {
 				float d = x[i + l] - mean;
 				float q = d * d;
 				f[l] += q;
 			}
-		for (int l = 0; l < NN_LANES; l++)
-			s[l] += f[l];
+		for (int l = 0; l < step; l++)
+			s[l % 8] += f[l];
 	}
 #endif
-	for (int l = 0; i + l < n; l++) {
-		float d = x[i + l] - mean;
-		s[l] += (double)d * d;
+	for (; i < n; i++) {
+		float d = x[i] - mean;
+		s[i % 8] += (double)d * d;
 	}
 	return nn_lanes_total(s);
 }
