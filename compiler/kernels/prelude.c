@@ -1519,7 +1519,7 @@ NN_INLINE __m256 nn_g8(const float *dy, const float *x, long i, __m256 vm,
  * scalar code make the same roundings, so the fused and unfused builds,
  * and every thread count, get the same bits. */
 #define NN_SUM_BLOCK 16
-#define NN_CHAINS_FROM 512   /* values: a smaller plane takes one chain */
+#define NN_CHAINS_FROM 128   /* values: a smaller plane takes one chain */
 NN_INLINE void nn_plane_sums(const float *dy, const float *x, long n,
                              float mean, float istd, float k, float beta,
                              int relu, int xhat, double *out)
