@@ -6,7 +6,9 @@
 # fused and unfused and the unfused graph's naive sum (nncc --report), and
 # each trainer's peak resident memory.  Then, per model, where the time
 # and the bytes went, op by op, fused against unfused (trainers built with
-# -DNNCC_PROFILE: ms a step and MB moved a step, summed by op).
+# -DNNCC_PROFILE: ms a step and MB moved a step, summed by op), and the
+# most fusion could buy there: the unfused step over its time in the
+# convolutions and matrix products, which no fusion changes.
 #
 #   bench/fusion.sh [--quick] [MODEL…]
 # Env: B (build dir), CC, THREADS (default "1 2"), STEPS (at least this
@@ -107,7 +109,8 @@ for m in $MODELS; do
 	echo
 	echo "$m, one thread, by op: ms a step and MB moved a step (-DNNCC_PROFILE)"
 	awk '{k = $2; ms[$1, k] = $3; mv[$1, k] = $4; ops[k] = 1;
-	      tot[$1] += $3; tmv[$1] += $4}
+	      tot[$1] += $3; tmv[$1] += $4
+	      if (k ~ /^(conv2d|matmul)/) fixed[$1] += $3}
 	END {
 		printf "  %-20s %10s %10s %10s %10s\n", "op", "fused ms", "unfused",
 		       "fused MB", "unfused"
@@ -128,5 +131,12 @@ for m in $MODELS; do
 		}
 		printf "  %-20s %10.3f %10.3f %10.1f %10.1f\n", "total", tot["fused"],
 		       tot["unfused"], tmv["fused"], tmv["unfused"]
+		# what no fusion touches: the convolutions and the products
+		if (fixed["unfused"] > 0)
+			printf "  bound: the unfused step spends %.3f of %.3f ms in conv2d* " \
+			       "and matmul, which\n  no fusion changes; a fused build " \
+			       "that made every other op free would be %.2fx faster\n",
+			       fixed["unfused"], tot["unfused"],
+			       tot["unfused"] / fixed["unfused"]
 	}' "$OUT/$m.ops"
 done
