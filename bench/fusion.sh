@@ -12,9 +12,10 @@
 #
 #   bench/fusion.sh [--quick] [MODEL…]
 # Env: B (build dir), CC, THREADS (default "1 2"), STEPS (at least this
-# many timed steps, default 50), BUDGET (seconds a run, default 4).
-# Runs alternate fused and unfused, twice each, and take the better
-# median of the two, so a burst of load hits both alike.
+# many timed steps, default 50), BUDGET (seconds a run, default 4),
+# ROUNDS (runs of each, default 3).  The runs alternate fused and
+# unfused, and each takes its lowest median, so a burst of load from
+# elsewhere hits both alike.
 set -u
 cd "$(dirname "$0")/.."
 B=${B:-build}
@@ -22,8 +23,9 @@ CC=${CC:-cc}
 THREADS=${THREADS:-"1 2"}
 STEPS=${STEPS:-50}
 BUDGET=${BUDGET:-4}
+ROUNDS=${ROUNDS:-3}
 if [ "${1:-}" = --quick ]; then
-	STEPS=5 BUDGET=0.2 THREADS=1
+	STEPS=5 BUDGET=0.2 THREADS=1 ROUNDS=1
 	shift
 fi
 MODELS=${*:-$(ls models/*.lua | xargs -n1 basename | sed 's/\.lua$//')}
@@ -51,20 +53,29 @@ field() {   # key, "step …" line -> value
 	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
 }
 
-# the better (lower) median of two runs, and its run's peak RSS
-timed() {   # exe, threads -> "median_ms rss_kb"
-	local best= rss=
-	for r in 1 2; do
-		local line
-		line=$(OMP_NUM_THREADS=$2 "$1" "$2" "$BUDGET" "$STEPS" 5000 3) || return 1
-		local med
-		med=$(field median_ms "$line")
-		if [ -z "$best" ] || awk "BEGIN {exit !($med < $best)}"; then
-			best=$med
-			rss=$(field maxrss_kb "$line")
-		fi
+# ROUNDS runs of each, fused and unfused in turn (f u f u …), so a burst
+# of load from elsewhere hits both alike; each variant's lowest median,
+# and that run's peak RSS
+timed_pair() {   # fused exe, unfused exe, threads -> "f rss_f u rss_u"
+	local r exe best_f= rss_f= best_u= rss_u=
+	for r in $(seq "$ROUNDS"); do
+		for exe in "$1" "$2"; do
+			local line med
+			line=$(OMP_NUM_THREADS=$3 "$exe" "$3" "$BUDGET" "$STEPS" 5000 3) ||
+				return 1
+			med=$(field median_ms "$line")
+			if [ "$exe" = "$1" ]; then
+				if [ -z "$best_f" ] || awk "BEGIN {exit !($med < $best_f)}"; then
+					best_f=$med
+					rss_f=$(field maxrss_kb "$line")
+				fi
+			elif [ -z "$best_u" ] || awk "BEGIN {exit !($med < $best_u)}"; then
+				best_u=$med
+				rss_u=$(field maxrss_kb "$line")
+			fi
+		done
 	done
-	echo "$best $rss"
+	echo "$best_f $rss_f $best_u $rss_u"
 }
 
 mb() { awk "BEGIN {printf \"%.1f\", $1 / 1e6}"; }
@@ -81,8 +92,8 @@ for m in $MODELS; do
 	af=$(echo "$rep" | sed -n 's/^arena (peak): *\([0-9]*\) bytes.*/\1/p')
 	read -r au nu < <(echo "$rep" | sed -n 's/^unfused: *\([0-9]*\) bytes arena, \([0-9]*\) bytes naive.*/\1 \2/p')
 	for t in $THREADS; do
-		read -r f rf < <(timed "$OUT/step_${m}_fused" "$t")
-		read -r u ru < <(timed "$OUT/step_${m}_unfused" "$t")
+		read -r f rf u ru < <(timed_pair "$OUT/step_${m}_fused" \
+			"$OUT/step_${m}_unfused" "$t")
 		printf '%-14s %3d %10.3f %10.3f %6.2fx %9s %9s %9s %9s %9s\n' "$m" "$t" \
 			"$f" "$u" "$(awk "BEGIN {print $u / $f}")" "$(mb "$af")" \
 			"$(mb "$au")" "$(mb "$nu")" "$(mb "$rf * 1024")" \
@@ -100,8 +111,9 @@ done
 echo
 echo "fused against unfused (nncc --no-fuse), same flags: $CFLAGS_BENCH"
 echo "machine: $(nproc) cores, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)"
-echo "median of >= $STEPS steps (the better of two runs); arena: the planned"
-echo "arena; naive: the unfused graph's transients summed; RSS: peak resident"
+echo "median of >= $STEPS steps (the best of $ROUNDS runs, fused and unfused in"
+echo "turn); arena: the planned arena; naive: the unfused graph's transients"
+echo "summed; RSS: peak resident"
 echo
 cat "$table"
 for m in $MODELS; do
