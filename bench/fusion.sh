@@ -99,13 +99,18 @@ for m in $MODELS; do
 			"$(mb "$au")" "$(mb "$nu")" "$(mb "$rf * 1024")" \
 			"$(mb "$ru * 1024")" >> "$table"
 	done
-	# where the time and the bytes went: one thread, by op
-	for v in fused unfused; do
-		NNCC_STEP_PROFILE=1 OMP_NUM_THREADS=1 "$OUT/step_${m}_${v}_prof" 1 \
-			"$BUDGET" "$STEPS" 5000 3 2>&1 >/dev/null |
-			awk -v v="$v" '/^%/ {ms[$2] += $5; gb[$2] += $5 * $8}
-			END {for (k in ms) printf "%s %s %.4f %.3f\n", v, k, ms[k], gb[k]}'
-	done > "$OUT/$m.ops"
+	# where the time and the bytes went: one thread, by op, each op's
+	# lowest time over ROUNDS profiled runs, fused and unfused in turn
+	for r in $(seq "$ROUNDS"); do
+		for v in fused unfused; do
+			NNCC_STEP_PROFILE=1 OMP_NUM_THREADS=1 "$OUT/step_${m}_${v}_prof" 1 \
+				"$BUDGET" "$STEPS" 5000 3 2>&1 >/dev/null |
+				awk -v v="$v" '/^%/ {ms[$2] += $5; gb[$2] += $5 * $8}
+				END {for (k in ms) printf "%s %s %.4f %.3f\n", v, k, ms[k], gb[k]}'
+		done
+	done | awk '{k = $1 " " $2
+	             if (!(k in ms) || $3 < ms[k]) {ms[k] = $3; gb[k] = $4}}
+	            END {for (k in ms) print k, ms[k], gb[k]}' > "$OUT/$m.ops"
 done
 
 echo
@@ -119,7 +124,8 @@ cat "$table"
 for m in $MODELS; do
 	[ -s "$OUT/$m.ops" ] || continue
 	echo
-	echo "$m, one thread, by op: ms a step and MB moved a step (-DNNCC_PROFILE)"
+	echo "$m, one thread, by op: ms a step (each op's lowest of $ROUNDS runs) and"
+	echo "MB moved a step (-DNNCC_PROFILE)"
 	awk '{k = $2; ms[$1, k] = $3; mv[$1, k] = $4; ops[k] = 1;
 	      tot[$1] += $3; tmv[$1] += $4
 	      if (k ~ /^(conv2d|matmul)/) fixed[$1] += $3}
