@@ -1511,9 +1511,9 @@ NN_INLINE __m256 nn_g8(const float *dy, const float *x, long i, __m256 vm,
  * where g = dy, or with relu dy masked by [v > 0] (the fused bn_relu).
  * The order: in blocks of NN_SUM_BLOCK steps of 8·nc values, chain q of
  * nc adds the values 8q + l of each step, in float, for l < 8; at the
- * block's end lane l's double adds chain 0's l, then 1's, 2's and 3's.
- * nc is NN_CHAINS, or 1 for a plane under NN_CHAINS_FROM values, where
- * folding four chains costs more than it saves.
+ * block's end lane l's double adds chain 0's l, then chain 1's, 2's and
+ * 3's.  nc is NN_CHAINS, or 1 for a plane under NN_CHAINS_FROM values,
+ * where folding four chains costs more than it saves.
  * Past the last whole step, each value goes to its lane's double
  * directly, in order; then the lanes add up in order.  The vector and the
  * scalar code make the same roundings, so the fused and unfused builds,
