@@ -23,7 +23,8 @@
  * softmax_ce is built fused by the front end; with its fusion off, the
  * pass splits it into log_softmax and nll.  The optimizer's fusion (one
  * update loop over every parameter) is not a rewrite but a choice
- * autodiff makes (FUSE_OPTIM).
+ * autodiff makes (FUSE_OPTIM); so are sgd_gemm and bn_sums, which
+ * gradient rules choose (FUSE_SGD_GEMM, FUSE_BN_SUMS).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,8 @@ long fuse_mask(Ctx *c, const char *list, const char **bad)
 			mask |= FUSE_OPTIM;
 		else if (!strcmp(t, "sgd_gemm"))
 			mask |= FUSE_SGD_GEMM;
+		else if (!strcmp(t, "bn_sums"))
+			mask |= FUSE_BN_SUMS;
 		else {
 			*bad = t;
 			return -1;

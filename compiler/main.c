@@ -60,6 +60,8 @@ static void print_usage(void)
 	       "and its state in one loop");
 	printf("  %-19s %s\n", "sgd_gemm", "plain SGD steps a weight as the "
 	       "product making its gradient stores its tiles");
+	printf("  %-19s %s\n", "bn_sums", "batch norm's dβ and dγ from one pass "
+	       "over dy and x");
 }
 
 enum { P_FRONT = 1, P_AUTODIFF = 2, P_SCHEDULE = 4, P_PLAN = 8,

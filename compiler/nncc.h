@@ -510,6 +510,9 @@ enum { FUSE_OPTIM = 1u << 30 };
 /* c->fuse bit of "sgd_gemm": plain SGD's step in a weight gradient's
  * product (autodiff, ops/matmul.c's matmul_sgd) */
 enum { FUSE_SGD_GEMM = 1u << 29 };
+/* c->fuse bit of "bn_sums": batch norm's dβ and dγ from one pass over dy
+ * and x (ops/norm.c's bn_apply gradient rule) */
+enum { FUSE_BN_SUMS = 1u << 28 };
 /* A fused node's attribute: the two nodes it replaced, as they were. */
 typedef struct FuseAttr {
 	const Node *first, *then;

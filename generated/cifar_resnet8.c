@@ -3,7 +3,7 @@
  *
  * Model cifar_resnet8: batch 64, 78048 parameters.
  * Memory: parameters 78048, gradients 78048, optimizer state 78720,
- * arena 11011712 floats (naive sum of transients 34729760).
+ * arena 11011712 floats (naive sum of transients 34703552).
  *
  * cc -O2 -march=native cifar_resnet8.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -2028,8 +2028,8 @@ struct cifar_resnet8 {
 /* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
  * times every node; cifar_resnet8_profile_print() prints the table ---- */
 #ifdef NNCC_PROFILE
-static double nn_prof_sec[183];
-static long nn_prof_calls[183];
+static double nn_prof_sec[188];
+static long nn_prof_calls[188];
 #define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
 #define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
 static const struct {
@@ -2076,59 +2076,64 @@ static const struct {
 	{94, 1, 34, "matmul", 81920, 21504},
 	{95, 1, 34, "global_avgpool_grad", 262144, 1064960},
 	{96, 1, 27, "relu_grad", 262144, 3145728},
-	{97, 1, 26, "bias_grad", 0, 1048832},
-	{98, 1, 26, "bn_gamma_grad", 192, 2098176},
-	{99, 1, 26, "bn_dx", 1572864, 3147264},
-	{100, 1, 26, "conv2d_dx", 16777216, 3153920},
-	{101, 1, 26, "conv2d_dw", 16777216, 3153920},
-	{102, 1, 24, "bias_grad", 0, 1048832},
-	{103, 1, 24, "bn_gamma_grad", 192, 2098176},
-	{104, 1, 24, "bn_dx", 1572864, 3147264},
-	{105, 1, 24, "conv2d_dx", 301989888, 2244608},
-	{106, 1, 24, "conv2d_dw", 301989888, 2244608},
-	{107, 1, 24, "bn_relu_sums", 384, 2098944},
-	{108, 1, 24, "bn_pick", 0, 768},
-	{109, 1, 24, "bn_pick", 0, 768},
-	{110, 1, 24, "bn_relu_dx", 1572864, 3147520},
-	{111, 1, 23, "conv2d_dx", 150994944, 3219456},
-	{112, 1, 23, "conv2d_dw", 150994944, 3219456},
-	{113, 1, 23, "add", 524288, 6291456},
-	{114, 1, 27, "relu_grad", 524288, 6291456},
-	{115, 1, 26, "bias_grad", 0, 2097280},
-	{116, 1, 26, "bn_gamma_grad", 96, 4194816},
-	{117, 1, 26, "bn_dx", 3145728, 6292224},
-	{118, 1, 26, "conv2d_dx", 16777216, 6293504},
-	{119, 1, 26, "conv2d_dw", 16777216, 6293504},
-	{120, 1, 24, "bias_grad", 0, 2097280},
-	{121, 1, 24, "bn_gamma_grad", 96, 4194816},
-	{122, 1, 24, "bn_dx", 3145728, 6292224},
-	{123, 1, 24, "conv2d_dx", 301989888, 4231168},
-	{124, 1, 24, "conv2d_dw", 301989888, 4231168},
-	{125, 1, 24, "bn_relu_sums", 192, 4195200},
-	{126, 1, 24, "bn_pick", 0, 384},
-	{127, 1, 24, "bn_pick", 0, 384},
-	{128, 1, 24, "bn_relu_dx", 3145728, 6292352},
-	{129, 1, 23, "conv2d_dx", 150994944, 6309888},
-	{130, 1, 23, "conv2d_dw", 150994944, 6309888},
-	{131, 1, 23, "add", 1048576, 12582912},
-	{132, 1, 27, "relu_grad", 1048576, 12582912},
-	{133, 1, 24, "bias_grad", 0, 4194368},
-	{134, 1, 24, "bn_gamma_grad", 48, 8388864},
-	{135, 1, 24, "bn_dx", 6291456, 12583296},
-	{136, 1, 24, "conv2d_dx", 301989888, 8397824},
-	{137, 1, 24, "conv2d_dw", 301989888, 8397824},
-	{138, 1, 24, "bn_relu_sums", 96, 8389056},
+	{97, 1, 26, "bn_sums", 384, 2098432},
+	{98, 1, 26, "bn_pick", 0, 768},
+	{99, 1, 26, "bn_pick", 0, 768},
+	{100, 1, 26, "bn_dx", 1572864, 3147264},
+	{101, 1, 26, "conv2d_dx", 16777216, 3153920},
+	{102, 1, 26, "conv2d_dw", 16777216, 3153920},
+	{103, 1, 24, "bn_sums", 384, 2098432},
+	{104, 1, 24, "bn_pick", 0, 768},
+	{105, 1, 24, "bn_pick", 0, 768},
+	{106, 1, 24, "bn_dx", 1572864, 3147264},
+	{107, 1, 24, "conv2d_dx", 301989888, 2244608},
+	{108, 1, 24, "conv2d_dw", 301989888, 2244608},
+	{109, 1, 24, "bn_relu_sums", 384, 2098944},
+	{110, 1, 24, "bn_pick", 0, 768},
+	{111, 1, 24, "bn_pick", 0, 768},
+	{112, 1, 24, "bn_relu_dx", 1572864, 3147520},
+	{113, 1, 23, "conv2d_dx", 150994944, 3219456},
+	{114, 1, 23, "conv2d_dw", 150994944, 3219456},
+	{115, 1, 23, "add", 524288, 6291456},
+	{116, 1, 27, "relu_grad", 524288, 6291456},
+	{117, 1, 26, "bn_sums", 192, 4194944},
+	{118, 1, 26, "bn_pick", 0, 384},
+	{119, 1, 26, "bn_pick", 0, 384},
+	{120, 1, 26, "bn_dx", 3145728, 6292224},
+	{121, 1, 26, "conv2d_dx", 16777216, 6293504},
+	{122, 1, 26, "conv2d_dw", 16777216, 6293504},
+	{123, 1, 24, "bn_sums", 192, 4194944},
+	{124, 1, 24, "bn_pick", 0, 384},
+	{125, 1, 24, "bn_pick", 0, 384},
+	{126, 1, 24, "bn_dx", 3145728, 6292224},
+	{127, 1, 24, "conv2d_dx", 301989888, 4231168},
+	{128, 1, 24, "conv2d_dw", 301989888, 4231168},
+	{129, 1, 24, "bn_relu_sums", 192, 4195200},
+	{130, 1, 24, "bn_pick", 0, 384},
+	{131, 1, 24, "bn_pick", 0, 384},
+	{132, 1, 24, "bn_relu_dx", 3145728, 6292352},
+	{133, 1, 23, "conv2d_dx", 150994944, 6309888},
+	{134, 1, 23, "conv2d_dw", 150994944, 6309888},
+	{135, 1, 23, "add", 1048576, 12582912},
+	{136, 1, 27, "relu_grad", 1048576, 12582912},
+	{137, 1, 24, "bn_sums", 96, 8388928},
+	{138, 1, 24, "bn_pick", 0, 192},
 	{139, 1, 24, "bn_pick", 0, 192},
-	{140, 1, 24, "bn_pick", 0, 192},
-	{141, 1, 24, "bn_relu_dx", 6291456, 12583360},
-	{142, 1, 23, "conv2d_dx", 301989888, 8397824},
-	{143, 1, 23, "conv2d_dw", 301989888, 8397824},
-	{144, 1, 23, "add", 1048576, 12582912},
-	{145, 1, 30, "bn_relu_sums", 96, 8389056},
-	{146, 1, 30, "bn_pick", 0, 192},
-	{147, 1, 30, "bn_pick", 0, 192},
-	{148, 1, 30, "bn_relu_dx", 6291456, 12583360},
-	{149, 1, 30, "conv2d_dw", 56623104, 4982464},
+	{140, 1, 24, "bn_dx", 6291456, 12583296},
+	{141, 1, 24, "conv2d_dx", 301989888, 8397824},
+	{142, 1, 24, "conv2d_dw", 301989888, 8397824},
+	{143, 1, 24, "bn_relu_sums", 96, 8389056},
+	{144, 1, 24, "bn_pick", 0, 192},
+	{145, 1, 24, "bn_pick", 0, 192},
+	{146, 1, 24, "bn_relu_dx", 6291456, 12583360},
+	{147, 1, 23, "conv2d_dx", 301989888, 8397824},
+	{148, 1, 23, "conv2d_dw", 301989888, 8397824},
+	{149, 1, 23, "add", 1048576, 12582912},
+	{150, 1, 30, "bn_relu_sums", 96, 8389056},
+	{151, 1, 30, "bn_pick", 0, 192},
+	{152, 1, 30, "bn_pick", 0, 192},
+	{153, 1, 30, "bn_relu_dx", 6291456, 12583360},
+	{154, 1, 30, "conv2d_dw", 56623104, 4982464},
 	{9, 2, 30, "bn_running", 0, 320},
 	{18, 2, 23, "bn_running", 0, 320},
 	{27, 2, 24, "bn_running", 0, 320},
@@ -2138,7 +2143,7 @@ static const struct {
 	{65, 2, 23, "bn_running", 0, 1280},
 	{74, 2, 24, "bn_running", 0, 1280},
 	{83, 2, 26, "bn_running", 0, 1280},
-	{182, 2, 41, "sgd_update", 312192, 936576},
+	{187, 2, 41, "sgd_update", 312192, 936576},
 };
 #else
 #define NN_PROF_BEGIN ((void)0)
@@ -3468,37 +3473,13 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(96);
 	}
-	/* %97 bias_grad [64] <- %96  (models/cifar_resnet8.lua:26, grad.batchnorm9.bias) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
-		float *y = m->grad + 77328;
-		float *scratch = m->arena + 9175040;
-		NN_OMP("omp parallel for schedule(static)")
-		for (long bc = 0; bc < 4096; bc++) {
-			const int c = (int)(bc % 64);
-			const long o = bc*64;
-			double *pp = (double *)(void *)scratch + bc*1;
-			(void)c;
-			pp[0] = 0;
-			pp[0] = nn_sum(x0 + o, 64);
-		}
-		for (int c = 0; c < 64; c++)
-			for (int k = 0; k < 1; k++) {
-				double s = 0;
-				for (long b = 0; b < 64; b++)
-					s += ((const double *)(void *)scratch)[(b*64 + c)*1 + k];
-				y[(k - 0)*64 + c] = (float)s;
-			}
-		NN_PROF_END(97);
-	}
-	/* %98 bn_gamma_grad [64] <- %96, %77, %82  (models/cifar_resnet8.lua:26, grad.batchnorm9.weight) */
+	/* %97 bn_sums [2,64] <- %96, %77, %82  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
 		const float *x1 = m->arena + 8912896; /* [64,64,8,8] */
 		const float *x2 = m->arena + 11011072; /* [3,64] */
-		float *y = m->grad + 77264;
+		float *y = m->arena + 9191424;
 		float *scratch = m->arena + 9175040;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 4096; bc++) {
@@ -3512,15 +3493,33 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 			nn_plane_sums(x0 + o, x1 + o, 64, mean, istd, 0, 0, 0, 1, pp);
 		}
 		for (int c = 0; c < 64; c++)
-			for (int k = 1; k < 2; k++) {
+			for (int k = 0; k < 2; k++) {
 				double s = 0;
 				for (long b = 0; b < 64; b++)
 					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
-				y[(k - 1)*64 + c] = (float)s;
+				y[(k - 0)*64 + c] = (float)s;
 			}
+		NN_PROF_END(97);
+	}
+	/* %98 bn_pick [64] <- %97  (models/cifar_resnet8.lua:26, grad.batchnorm9.bias) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 9191424; /* [2,64] */
+		float *y = m->grad + 77328;
+		for (int c = 0; c < 64; c++)
+			y[c] = x0[0 + c];
 		NN_PROF_END(98);
 	}
-	/* %99 bn_dx [64,64,8,8] <- %96, %77, %82, %78, %98, %97  (models/cifar_resnet8.lua:26) */
+	/* %99 bn_pick [64] <- %97  (models/cifar_resnet8.lua:26, grad.batchnorm9.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 9191424; /* [2,64] */
+		float *y = m->grad + 77264;
+		for (int c = 0; c < 64; c++)
+			y[c] = x0[64 + c];
+		NN_PROF_END(99);
+	}
+	/* %100 bn_dx [64,64,8,8] <- %96, %77, %82, %78, %99, %98  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
@@ -3537,9 +3536,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				const float mean = x2[c], istd = x2[64 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 64, mean, istd, 0, 0, x3[c] * istd, x5[c] / 4096.0f, x4[c] / 4096.0f, 0);
 			}
-		NN_PROF_END(99);
+		NN_PROF_END(100);
 	}
-	/* %100 conv2d_dx [64,32,16,16] <- %99, %76  (models/cifar_resnet8.lua:26) */
+	/* %101 conv2d_dx [64,32,16,16] <- %100, %76  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10485760; /* [64,64,8,8] */
@@ -3570,9 +3569,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				}
 			}
 		}
-		NN_PROF_END(100);
+		NN_PROF_END(101);
 	}
-	/* %101 conv2d_dw [64,32,1,1] <- %57, %99  (models/cifar_resnet8.lua:26, grad.conv2d9.weight) */
+	/* %102 conv2d_dw [64,32,1,1] <- %57, %100  (models/cifar_resnet8.lua:26, grad.conv2d9.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
@@ -3609,39 +3608,15 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				sum += scratch[(long)t*14368 + 12320 + gr*2048 + kk*64 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(101);
-	}
-	/* %102 bias_grad [64] <- %96  (models/cifar_resnet8.lua:24, grad.batchnorm8.bias) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
-		float *y = m->grad + 75152;
-		float *scratch = m->arena + 10485760;
-		NN_OMP("omp parallel for schedule(static)")
-		for (long bc = 0; bc < 4096; bc++) {
-			const int c = (int)(bc % 64);
-			const long o = bc*64;
-			double *pp = (double *)(void *)scratch + bc*1;
-			(void)c;
-			pp[0] = 0;
-			pp[0] = nn_sum(x0 + o, 64);
-		}
-		for (int c = 0; c < 64; c++)
-			for (int k = 0; k < 1; k++) {
-				double s = 0;
-				for (long b = 0; b < 64; b++)
-					s += ((const double *)(void *)scratch)[(b*64 + c)*1 + k];
-				y[(k - 0)*64 + c] = (float)s;
-			}
 		NN_PROF_END(102);
 	}
-	/* %103 bn_gamma_grad [64] <- %96, %68, %73  (models/cifar_resnet8.lua:24, grad.batchnorm8.weight) */
+	/* %103 bn_sums [2,64] <- %96, %68, %73  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
 		const float *x1 = m->arena + 5242880; /* [64,64,8,8] */
 		const float *x2 = m->arena + 11010880; /* [3,64] */
-		float *y = m->grad + 75088;
+		float *y = m->arena + 10502144;
 		float *scratch = m->arena + 10485760;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 4096; bc++) {
@@ -3655,15 +3630,33 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 			nn_plane_sums(x0 + o, x1 + o, 64, mean, istd, 0, 0, 0, 1, pp);
 		}
 		for (int c = 0; c < 64; c++)
-			for (int k = 1; k < 2; k++) {
+			for (int k = 0; k < 2; k++) {
 				double s = 0;
 				for (long b = 0; b < 64; b++)
 					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
-				y[(k - 1)*64 + c] = (float)s;
+				y[(k - 0)*64 + c] = (float)s;
 			}
 		NN_PROF_END(103);
 	}
-	/* %104 bn_dx [64,64,8,8] <- %96, %68, %73, %69, %103, %102  (models/cifar_resnet8.lua:24) */
+	/* %104 bn_pick [64] <- %103  (models/cifar_resnet8.lua:24, grad.batchnorm8.bias) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 10502144; /* [2,64] */
+		float *y = m->grad + 75152;
+		for (int c = 0; c < 64; c++)
+			y[c] = x0[0 + c];
+		NN_PROF_END(104);
+	}
+	/* %105 bn_pick [64] <- %103  (models/cifar_resnet8.lua:24, grad.batchnorm8.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 10502144; /* [2,64] */
+		float *y = m->grad + 75088;
+		for (int c = 0; c < 64; c++)
+			y[c] = x0[64 + c];
+		NN_PROF_END(105);
+	}
+	/* %106 bn_dx [64,64,8,8] <- %96, %68, %73, %69, %105, %104  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
@@ -3680,9 +3673,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				const float mean = x2[c], istd = x2[64 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 64, mean, istd, 0, 0, x3[c] * istd, x5[c] / 4096.0f, x4[c] / 4096.0f, 0);
 			}
-		NN_PROF_END(104);
+		NN_PROF_END(106);
 	}
-	/* %105 conv2d_dx [64,64,8,8] <- %104, %67  (models/cifar_resnet8.lua:24) */
+	/* %107 conv2d_dx [64,64,8,8] <- %106, %67  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10485760; /* [64,64,8,8] */
@@ -3711,9 +3704,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
 			}
 		}
-		NN_PROF_END(105);
+		NN_PROF_END(107);
 	}
-	/* %106 conv2d_dw [64,64,3,3] <- %66, %104  (models/cifar_resnet8.lua:24, grad.conv2d8.weight) */
+	/* %108 conv2d_dw [64,64,3,3] <- %66, %106  (models/cifar_resnet8.lua:24, grad.conv2d8.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10223616; /* [64,64,8,8] */
@@ -3751,9 +3744,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				sum += scratch[(long)t*48432 + 11568 + gr*36864 + kk*64 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(106);
+		NN_PROF_END(108);
 	}
-	/* %107 bn_relu_sums [2,64] <- %105, %59, %64, %60, %61  (models/cifar_resnet8.lua:24) */
+	/* %109 bn_relu_sums [2,64] <- %107, %59, %64, %60, %61  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10747904; /* [64,64,8,8] */
@@ -3781,27 +3774,27 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
 				y[(k - 0)*64 + c] = (float)s;
 			}
-		NN_PROF_END(107);
+		NN_PROF_END(109);
 	}
-	/* %108 bn_pick [64] <- %107  (models/cifar_resnet8.lua:24, grad.batchnorm7.bias) */
+	/* %110 bn_pick [64] <- %109  (models/cifar_resnet8.lua:24, grad.batchnorm7.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10223616; /* [2,64] */
 		float *y = m->grad + 38160;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(108);
+		NN_PROF_END(110);
 	}
-	/* %109 bn_pick [64] <- %107  (models/cifar_resnet8.lua:24, grad.batchnorm7.weight) */
+	/* %111 bn_pick [64] <- %109  (models/cifar_resnet8.lua:24, grad.batchnorm7.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10223616; /* [2,64] */
 		float *y = m->grad + 38096;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
-		NN_PROF_END(109);
+		NN_PROF_END(111);
 	}
-	/* %110 bn_relu_dx [64,64,8,8] <- %105, %59, %64, %60, %61, %107  (models/cifar_resnet8.lua:24) */
+	/* %112 bn_relu_dx [64,64,8,8] <- %107, %59, %64, %60, %61, %109  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10747904; /* [64,64,8,8] */
@@ -3818,9 +3811,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 64, mean, istd, k, beta, x3[c] * istd, x5[c] / 4096.0f, x5[64 + c] / 4096.0f, 1);
 			}
-		NN_PROF_END(110);
+		NN_PROF_END(112);
 	}
-	/* %111 conv2d_dx [64,32,16,16] <- %110, %58  (models/cifar_resnet8.lua:23) */
+	/* %113 conv2d_dx [64,32,16,16] <- %112, %58  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10229120; /* [64,64,8,8] */
@@ -3870,9 +3863,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				nn_phase_scatter(yw, 32, 9, 10, 2, 1, 1, 1, 16, 16, dx);
 			}
 		}
-		NN_PROF_END(111);
+		NN_PROF_END(113);
 	}
-	/* %112 conv2d_dw [64,32,3,3] <- %57, %110  (models/cifar_resnet8.lua:23, grad.conv2d7.weight) */
+	/* %114 conv2d_dw [64,32,3,3] <- %57, %112  (models/cifar_resnet8.lua:23, grad.conv2d7.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
@@ -3910,9 +3903,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				sum += scratch[(long)t*33456 + 15024 + gr*18432 + kk*64 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(112);
+		NN_PROF_END(114);
 	}
-	/* %113 add [64,32,16,16] <- %100, %111  (models/cifar_resnet8.lua:23) */
+	/* %115 add [64,32,16,16] <- %101, %113  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
@@ -3920,9 +3913,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 		float *y = m->arena + 8912896;
 		NN_PAR_SIMD for (long i = 0; i < 524288; i++)
 			y[i] = (x0[i]) + (x1[i]);
-		NN_PROF_END(113);
+		NN_PROF_END(115);
 	}
-	/* %114 relu_grad [64,32,16,16] <- %113, %57  (models/cifar_resnet8.lua:27) */
+	/* %116 relu_grad [64,32,16,16] <- %115, %57  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
@@ -3930,39 +3923,15 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 		float *y = m->arena + 8912896;
 		NN_PAR_SIMD for (long i = 0; i < 524288; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
-		NN_PROF_END(114);
+		NN_PROF_END(116);
 	}
-	/* %115 bias_grad [32] <- %114  (models/cifar_resnet8.lua:26, grad.batchnorm6.bias) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
-		float *y = m->grad + 19632;
-		float *scratch = m->arena + 5242880;
-		NN_OMP("omp parallel for schedule(static)")
-		for (long bc = 0; bc < 2048; bc++) {
-			const int c = (int)(bc % 32);
-			const long o = bc*256;
-			double *pp = (double *)(void *)scratch + bc*1;
-			(void)c;
-			pp[0] = 0;
-			pp[0] = nn_sum(x0 + o, 256);
-		}
-		for (int c = 0; c < 32; c++)
-			for (int k = 0; k < 1; k++) {
-				double s = 0;
-				for (long b = 0; b < 64; b++)
-					s += ((const double *)(void *)scratch)[(b*32 + c)*1 + k];
-				y[(k - 0)*32 + c] = (float)s;
-			}
-		NN_PROF_END(115);
-	}
-	/* %116 bn_gamma_grad [32] <- %114, %49, %54  (models/cifar_resnet8.lua:26, grad.batchnorm6.weight) */
+	/* %117 bn_sums [2,32] <- %116, %49, %54  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
 		const float *x1 = m->arena + 5767168; /* [64,32,16,16] */
 		const float *x2 = m->arena + 11011456; /* [3,32] */
-		float *y = m->grad + 19600;
+		float *y = m->arena + 5251072;
 		float *scratch = m->arena + 5242880;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 2048; bc++) {
@@ -3976,15 +3945,33 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 			nn_plane_sums(x0 + o, x1 + o, 256, mean, istd, 0, 0, 0, 1, pp);
 		}
 		for (int c = 0; c < 32; c++)
-			for (int k = 1; k < 2; k++) {
+			for (int k = 0; k < 2; k++) {
 				double s = 0;
 				for (long b = 0; b < 64; b++)
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
-				y[(k - 1)*32 + c] = (float)s;
+				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(116);
+		NN_PROF_END(117);
 	}
-	/* %117 bn_dx [64,32,16,16] <- %114, %49, %54, %50, %116, %115  (models/cifar_resnet8.lua:26) */
+	/* %118 bn_pick [32] <- %117  (models/cifar_resnet8.lua:26, grad.batchnorm6.bias) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 5251072; /* [2,32] */
+		float *y = m->grad + 19632;
+		for (int c = 0; c < 32; c++)
+			y[c] = x0[0 + c];
+		NN_PROF_END(118);
+	}
+	/* %119 bn_pick [32] <- %117  (models/cifar_resnet8.lua:26, grad.batchnorm6.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 5251072; /* [2,32] */
+		float *y = m->grad + 19600;
+		for (int c = 0; c < 32; c++)
+			y[c] = x0[32 + c];
+		NN_PROF_END(119);
+	}
+	/* %120 bn_dx [64,32,16,16] <- %116, %49, %54, %50, %119, %118  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
@@ -4001,9 +3988,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				const float mean = x2[c], istd = x2[32 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 256, mean, istd, 0, 0, x3[c] * istd, x5[c] / 16384.0f, x4[c] / 16384.0f, 0);
 			}
-		NN_PROF_END(117);
+		NN_PROF_END(120);
 	}
-	/* %118 conv2d_dx [64,16,32,32] <- %117, %48  (models/cifar_resnet8.lua:26) */
+	/* %121 conv2d_dx [64,16,32,32] <- %120, %48  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
@@ -4034,9 +4021,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				}
 			}
 		}
-		NN_PROF_END(118);
+		NN_PROF_END(121);
 	}
-	/* %119 conv2d_dw [32,16,1,1] <- %29, %117  (models/cifar_resnet8.lua:26, grad.conv2d6.weight) */
+	/* %122 conv2d_dw [32,16,1,1] <- %29, %120  (models/cifar_resnet8.lua:26, grad.conv2d6.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
@@ -4073,39 +4060,15 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				sum += scratch[(long)t*25120 + 24608 + gr*512 + kk*32 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(119);
+		NN_PROF_END(122);
 	}
-	/* %120 bias_grad [32] <- %114  (models/cifar_resnet8.lua:24, grad.batchnorm5.bias) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
-		float *y = m->grad + 19056;
-		float *scratch = m->arena + 9437184;
-		NN_OMP("omp parallel for schedule(static)")
-		for (long bc = 0; bc < 2048; bc++) {
-			const int c = (int)(bc % 32);
-			const long o = bc*256;
-			double *pp = (double *)(void *)scratch + bc*1;
-			(void)c;
-			pp[0] = 0;
-			pp[0] = nn_sum(x0 + o, 256);
-		}
-		for (int c = 0; c < 32; c++)
-			for (int k = 0; k < 1; k++) {
-				double s = 0;
-				for (long b = 0; b < 64; b++)
-					s += ((const double *)(void *)scratch)[(b*32 + c)*1 + k];
-				y[(k - 0)*32 + c] = (float)s;
-			}
-		NN_PROF_END(120);
-	}
-	/* %121 bn_gamma_grad [32] <- %114, %40, %45  (models/cifar_resnet8.lua:24, grad.batchnorm5.weight) */
+	/* %123 bn_sums [2,32] <- %116, %40, %45  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
 		const float *x1 = m->arena + 8388608; /* [64,32,16,16] */
 		const float *x2 = m->arena + 11011360; /* [3,32] */
-		float *y = m->grad + 19024;
+		float *y = m->arena + 9445376;
 		float *scratch = m->arena + 9437184;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 2048; bc++) {
@@ -4119,15 +4082,33 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 			nn_plane_sums(x0 + o, x1 + o, 256, mean, istd, 0, 0, 0, 1, pp);
 		}
 		for (int c = 0; c < 32; c++)
-			for (int k = 1; k < 2; k++) {
+			for (int k = 0; k < 2; k++) {
 				double s = 0;
 				for (long b = 0; b < 64; b++)
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
-				y[(k - 1)*32 + c] = (float)s;
+				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(121);
+		NN_PROF_END(123);
 	}
-	/* %122 bn_dx [64,32,16,16] <- %114, %40, %45, %41, %121, %120  (models/cifar_resnet8.lua:24) */
+	/* %124 bn_pick [32] <- %123  (models/cifar_resnet8.lua:24, grad.batchnorm5.bias) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 9445376; /* [2,32] */
+		float *y = m->grad + 19056;
+		for (int c = 0; c < 32; c++)
+			y[c] = x0[0 + c];
+		NN_PROF_END(124);
+	}
+	/* %125 bn_pick [32] <- %123  (models/cifar_resnet8.lua:24, grad.batchnorm5.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 9445376; /* [2,32] */
+		float *y = m->grad + 19024;
+		for (int c = 0; c < 32; c++)
+			y[c] = x0[32 + c];
+		NN_PROF_END(125);
+	}
+	/* %126 bn_dx [64,32,16,16] <- %116, %40, %45, %41, %125, %124  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
@@ -4144,9 +4125,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				const float mean = x2[c], istd = x2[32 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 256, mean, istd, 0, 0, x3[c] * istd, x5[c] / 16384.0f, x4[c] / 16384.0f, 0);
 			}
-		NN_PROF_END(122);
+		NN_PROF_END(126);
 	}
-	/* %123 conv2d_dx [64,32,16,16] <- %122, %39  (models/cifar_resnet8.lua:24) */
+	/* %127 conv2d_dx [64,32,16,16] <- %126, %39  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
@@ -4175,9 +4156,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
 			}
 		}
-		NN_PROF_END(123);
+		NN_PROF_END(127);
 	}
-	/* %124 conv2d_dw [32,32,3,3] <- %38, %122  (models/cifar_resnet8.lua:24, grad.conv2d5.weight) */
+	/* %128 conv2d_dw [32,32,3,3] <- %38, %126  (models/cifar_resnet8.lua:24, grad.conv2d5.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7864320; /* [64,32,16,16] */
@@ -4215,9 +4196,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				sum += scratch[(long)t*28848 + 19632 + gr*9216 + kk*32 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(124);
+		NN_PROF_END(128);
 	}
-	/* %125 bn_relu_sums [2,32] <- %123, %31, %36, %32, %33  (models/cifar_resnet8.lua:24) */
+	/* %129 bn_relu_sums [2,32] <- %127, %31, %36, %32, %33  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
@@ -4245,27 +4226,27 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
 				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(125);
+		NN_PROF_END(129);
 	}
-	/* %126 bn_pick [32] <- %125  (models/cifar_resnet8.lua:24, grad.batchnorm4.bias) */
+	/* %130 bn_pick [32] <- %129  (models/cifar_resnet8.lua:24, grad.batchnorm4.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7872512; /* [2,32] */
 		float *y = m->grad + 9776;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(126);
+		NN_PROF_END(130);
 	}
-	/* %127 bn_pick [32] <- %125  (models/cifar_resnet8.lua:24, grad.batchnorm4.weight) */
+	/* %131 bn_pick [32] <- %129  (models/cifar_resnet8.lua:24, grad.batchnorm4.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7872512; /* [2,32] */
 		float *y = m->grad + 9744;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
-		NN_PROF_END(127);
+		NN_PROF_END(131);
 	}
-	/* %128 bn_relu_dx [64,32,16,16] <- %123, %31, %36, %32, %33, %125  (models/cifar_resnet8.lua:24) */
+	/* %132 bn_relu_dx [64,32,16,16] <- %127, %31, %36, %32, %33, %129  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
@@ -4282,9 +4263,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 256, mean, istd, k, beta, x3[c] * istd, x5[c] / 16384.0f, x5[32 + c] / 16384.0f, 1);
 			}
-		NN_PROF_END(128);
+		NN_PROF_END(132);
 	}
-	/* %129 conv2d_dx [64,16,32,32] <- %128, %30  (models/cifar_resnet8.lua:23) */
+	/* %133 conv2d_dx [64,16,32,32] <- %132, %30  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
@@ -4334,9 +4315,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				nn_phase_scatter(yw, 16, 17, 18, 2, 1, 1, 1, 32, 32, dx);
 			}
 		}
-		NN_PROF_END(129);
+		NN_PROF_END(133);
 	}
-	/* %130 conv2d_dw [32,16,3,3] <- %29, %128  (models/cifar_resnet8.lua:23, grad.conv2d4.weight) */
+	/* %134 conv2d_dw [32,16,3,3] <- %29, %132  (models/cifar_resnet8.lua:23, grad.conv2d4.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
@@ -4374,9 +4355,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				sum += scratch[(long)t*31856 + 27248 + gr*4608 + kk*32 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(130);
+		NN_PROF_END(134);
 	}
-	/* %131 add [64,16,32,32] <- %118, %129  (models/cifar_resnet8.lua:23) */
+	/* %135 add [64,16,32,32] <- %121, %133  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
@@ -4384,9 +4365,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 		float *y = m->arena + 5242880;
 		NN_PAR_SIMD for (long i = 0; i < 1048576; i++)
 			y[i] = (x0[i]) + (x1[i]);
-		NN_PROF_END(131);
+		NN_PROF_END(135);
 	}
-	/* %132 relu_grad [64,16,32,32] <- %131, %29  (models/cifar_resnet8.lua:27) */
+	/* %136 relu_grad [64,16,32,32] <- %135, %29  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
@@ -4394,39 +4375,15 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 		float *y = m->arena + 5242880;
 		NN_PAR_SIMD for (long i = 0; i < 1048576; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
-		NN_PROF_END(132);
+		NN_PROF_END(136);
 	}
-	/* %133 bias_grad [16] <- %132  (models/cifar_resnet8.lua:24, grad.batchnorm3.bias) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
-		float *y = m->grad + 5120;
-		float *scratch = m->arena + 6291456;
-		NN_OMP("omp parallel for schedule(static)")
-		for (long bc = 0; bc < 1024; bc++) {
-			const int c = (int)(bc % 16);
-			const long o = bc*1024;
-			double *pp = (double *)(void *)scratch + bc*1;
-			(void)c;
-			pp[0] = 0;
-			pp[0] = nn_sum(x0 + o, 1024);
-		}
-		for (int c = 0; c < 16; c++)
-			for (int k = 0; k < 1; k++) {
-				double s = 0;
-				for (long b = 0; b < 64; b++)
-					s += ((const double *)(void *)scratch)[(b*16 + c)*1 + k];
-				y[(k - 0)*16 + c] = (float)s;
-			}
-		NN_PROF_END(133);
-	}
-	/* %134 bn_gamma_grad [16] <- %132, %21, %26  (models/cifar_resnet8.lua:24, grad.batchnorm3.weight) */
+	/* %137 bn_sums [2,16] <- %136, %21, %26  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
 		const float *x1 = m->arena + 4194304; /* [64,16,32,32] */
 		const float *x2 = m->arena + 11011648; /* [3,16] */
-		float *y = m->grad + 5104;
+		float *y = m->arena + 6295552;
 		float *scratch = m->arena + 6291456;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 1024; bc++) {
@@ -4440,15 +4397,33 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 			nn_plane_sums(x0 + o, x1 + o, 1024, mean, istd, 0, 0, 0, 1, pp);
 		}
 		for (int c = 0; c < 16; c++)
-			for (int k = 1; k < 2; k++) {
+			for (int k = 0; k < 2; k++) {
 				double s = 0;
 				for (long b = 0; b < 64; b++)
 					s += ((const double *)(void *)scratch)[(b*16 + c)*2 + k];
-				y[(k - 1)*16 + c] = (float)s;
+				y[(k - 0)*16 + c] = (float)s;
 			}
-		NN_PROF_END(134);
+		NN_PROF_END(137);
 	}
-	/* %135 bn_dx [64,16,32,32] <- %132, %21, %26, %22, %134, %133  (models/cifar_resnet8.lua:24) */
+	/* %138 bn_pick [16] <- %137  (models/cifar_resnet8.lua:24, grad.batchnorm3.bias) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 6295552; /* [2,16] */
+		float *y = m->grad + 5120;
+		for (int c = 0; c < 16; c++)
+			y[c] = x0[0 + c];
+		NN_PROF_END(138);
+	}
+	/* %139 bn_pick [16] <- %137  (models/cifar_resnet8.lua:24, grad.batchnorm3.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 6295552; /* [2,16] */
+		float *y = m->grad + 5104;
+		for (int c = 0; c < 16; c++)
+			y[c] = x0[16 + c];
+		NN_PROF_END(139);
+	}
+	/* %140 bn_dx [64,16,32,32] <- %136, %21, %26, %22, %139, %138  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
@@ -4465,9 +4440,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				const float mean = x2[c], istd = x2[16 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 1024, mean, istd, 0, 0, x3[c] * istd, x5[c] / 65536.0f, x4[c] / 65536.0f, 0);
 			}
-		NN_PROF_END(135);
+		NN_PROF_END(140);
 	}
-	/* %136 conv2d_dx [64,16,32,32] <- %135, %20  (models/cifar_resnet8.lua:24) */
+	/* %141 conv2d_dx [64,16,32,32] <- %140, %20  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
@@ -4496,9 +4471,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
 			}
 		}
-		NN_PROF_END(136);
+		NN_PROF_END(141);
 	}
-	/* %137 conv2d_dw [16,16,3,3] <- %19, %135  (models/cifar_resnet8.lua:24, grad.conv2d3.weight) */
+	/* %142 conv2d_dw [16,16,3,3] <- %19, %140  (models/cifar_resnet8.lua:24, grad.conv2d3.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
@@ -4535,9 +4510,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				sum += scratch[(long)t*55664 + 53360 + gr*2304 + kk*16 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(137);
+		NN_PROF_END(142);
 	}
-	/* %138 bn_relu_sums [2,16] <- %136, %12, %17, %13, %14  (models/cifar_resnet8.lua:24) */
+	/* %143 bn_relu_sums [2,16] <- %141, %12, %17, %13, %14  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
@@ -4565,27 +4540,27 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 					s += ((const double *)(void *)scratch)[(b*16 + c)*2 + k];
 				y[(k - 0)*16 + c] = (float)s;
 			}
-		NN_PROF_END(138);
+		NN_PROF_END(143);
 	}
-	/* %139 bn_pick [16] <- %138  (models/cifar_resnet8.lua:24, grad.batchnorm2.bias) */
+	/* %144 bn_pick [16] <- %143  (models/cifar_resnet8.lua:24, grad.batchnorm2.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6291456; /* [2,16] */
 		float *y = m->grad + 2784;
 		for (int c = 0; c < 16; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(139);
+		NN_PROF_END(144);
 	}
-	/* %140 bn_pick [16] <- %138  (models/cifar_resnet8.lua:24, grad.batchnorm2.weight) */
+	/* %145 bn_pick [16] <- %143  (models/cifar_resnet8.lua:24, grad.batchnorm2.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6291456; /* [2,16] */
 		float *y = m->grad + 2768;
 		for (int c = 0; c < 16; c++)
 			y[c] = x0[16 + c];
-		NN_PROF_END(140);
+		NN_PROF_END(145);
 	}
-	/* %141 bn_relu_dx [64,16,32,32] <- %136, %12, %17, %13, %14, %138  (models/cifar_resnet8.lua:24) */
+	/* %146 bn_relu_dx [64,16,32,32] <- %141, %12, %17, %13, %14, %143  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
@@ -4602,9 +4577,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				const float mean = x2[c], istd = x2[16 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 1024, mean, istd, k, beta, x3[c] * istd, x5[c] / 65536.0f, x5[16 + c] / 65536.0f, 1);
 			}
-		NN_PROF_END(141);
+		NN_PROF_END(146);
 	}
-	/* %142 conv2d_dx [64,16,32,32] <- %141, %11  (models/cifar_resnet8.lua:23) */
+	/* %147 conv2d_dx [64,16,32,32] <- %146, %11  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
@@ -4633,9 +4608,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
 			}
 		}
-		NN_PROF_END(142);
+		NN_PROF_END(147);
 	}
-	/* %143 conv2d_dw [16,16,3,3] <- %10, %141  (models/cifar_resnet8.lua:23, grad.conv2d2.weight) */
+	/* %148 conv2d_dw [16,16,3,3] <- %10, %146  (models/cifar_resnet8.lua:23, grad.conv2d2.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
@@ -4672,9 +4647,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				sum += scratch[(long)t*55664 + 53360 + gr*2304 + kk*16 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(143);
+		NN_PROF_END(148);
 	}
-	/* %144 add [64,16,32,32] <- %132, %142  (models/cifar_resnet8.lua:23) */
+	/* %149 add [64,16,32,32] <- %136, %147  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
@@ -4682,9 +4657,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 		float *y = m->arena + 5242880;
 		NN_PAR_SIMD for (long i = 0; i < 1048576; i++)
 			y[i] = (x0[i]) + (x1[i]);
-		NN_PROF_END(144);
+		NN_PROF_END(149);
 	}
-	/* %145 bn_relu_sums [2,16] <- %144, %3, %8, %4, %5  (models/cifar_resnet8.lua:30) */
+	/* %150 bn_relu_sums [2,16] <- %149, %3, %8, %4, %5  (models/cifar_resnet8.lua:30) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
@@ -4712,27 +4687,27 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 					s += ((const double *)(void *)scratch)[(b*16 + c)*2 + k];
 				y[(k - 0)*16 + c] = (float)s;
 			}
-		NN_PROF_END(145);
+		NN_PROF_END(150);
 	}
-	/* %146 bn_pick [16] <- %145  (models/cifar_resnet8.lua:30, grad.batchnorm1.bias) */
+	/* %151 bn_pick [16] <- %150  (models/cifar_resnet8.lua:30, grad.batchnorm1.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 2097152; /* [2,16] */
 		float *y = m->grad + 448;
 		for (int c = 0; c < 16; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(146);
+		NN_PROF_END(151);
 	}
-	/* %147 bn_pick [16] <- %145  (models/cifar_resnet8.lua:30, grad.batchnorm1.weight) */
+	/* %152 bn_pick [16] <- %150  (models/cifar_resnet8.lua:30, grad.batchnorm1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 2097152; /* [2,16] */
 		float *y = m->grad + 432;
 		for (int c = 0; c < 16; c++)
 			y[c] = x0[16 + c];
-		NN_PROF_END(147);
+		NN_PROF_END(152);
 	}
-	/* %148 bn_relu_dx [64,16,32,32] <- %144, %3, %8, %4, %5, %145  (models/cifar_resnet8.lua:30) */
+	/* %153 bn_relu_dx [64,16,32,32] <- %149, %3, %8, %4, %5, %150  (models/cifar_resnet8.lua:30) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
@@ -4749,9 +4724,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				const float mean = x2[c], istd = x2[16 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 1024, mean, istd, k, beta, x3[c] * istd, x5[c] / 65536.0f, x5[16 + c] / 65536.0f, 1);
 			}
-		NN_PROF_END(148);
+		NN_PROF_END(153);
 	}
-	/* %149 conv2d_dw [16,3,3,3] <- %0, %148  (models/cifar_resnet8.lua:30, grad.conv2d1.weight) */
+	/* %154 conv2d_dw [16,3,3,3] <- %0, %153  (models/cifar_resnet8.lua:30, grad.conv2d1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,3,32,32] */
@@ -4788,7 +4763,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				sum += scratch[(long)t*38752 + 38320 + gr*432 + kk*16 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(149);
+		NN_PROF_END(154);
 	}
 }
 
@@ -4917,7 +4892,7 @@ static void update(cifar_resnet8 *m)
 		}
 		NN_PROF_END(83);
 	}
-	/* %182 sgd_update <- %179, %180, %181  (models/cifar_resnet8.lua:41) */
+	/* %187 sgd_update <- %184, %185, %186  (models/cifar_resnet8.lua:41) */
 	{
 		NN_PROF_BEGIN;
 		float *restrict x0 = m->param + 0; /* params[78048] */
@@ -4931,7 +4906,7 @@ static void update(cifar_resnet8 *m)
 			const float d = lr*g;
 			x0[i] -= d;
 		}
-		NN_PROF_END(182);
+		NN_PROF_END(187);
 	}
 }
 

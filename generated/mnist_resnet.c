@@ -3,7 +3,7 @@
  *
  * Model mnist_resnet: batch 64, 37744 parameters.
  * Memory: parameters 37744, gradients 37744, optimizer state 39280,
- * arena 18780048 floats (naive sum of transients 47393136).
+ * arena 18780048 floats (naive sum of transients 47364912).
  *
  * cc -O2 -march=native mnist_resnet.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -2028,8 +2028,8 @@ struct mnist_resnet {
 /* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
  * times every node; mnist_resnet_profile_print() prints the table ---- */
 #ifdef NNCC_PROFILE
-static double nn_prof_sec[221];
-static long nn_prof_calls[221];
+static double nn_prof_sec[224];
+static long nn_prof_calls[224];
 #define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
 #define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
 static const struct {
@@ -2082,73 +2082,76 @@ static const struct {
 	{112, 1, 33, "matmul", 163840, 40448},
 	{113, 1, 33, "global_avgpool_grad", 401408, 1638400},
 	{114, 1, 15, "relu_grad", 401408, 4816896},
-	{115, 1, 11, "bias_grad", 0, 1606144},
-	{116, 1, 11, "bn_gamma_grad", 384, 3213312},
-	{117, 1, 11, "bn_dx", 2408448, 4819968},
-	{118, 1, 11, "conv2d_dx", 102760448, 3276800},
-	{119, 1, 11, "conv2d_dw", 102760448, 3276800},
-	{120, 1, 11, "bn_relu_sums", 768, 3214848},
-	{121, 1, 11, "bn_pick", 0, 1536},
+	{115, 1, 11, "bn_sums", 768, 3213824},
+	{116, 1, 11, "bn_pick", 0, 1536},
+	{117, 1, 11, "bn_pick", 0, 1536},
+	{118, 1, 11, "bn_dx", 2408448, 4819968},
+	{119, 1, 11, "conv2d_dx", 102760448, 3276800},
+	{120, 1, 11, "conv2d_dw", 102760448, 3276800},
+	{121, 1, 11, "bn_relu_sums", 768, 3214848},
 	{122, 1, 11, "bn_pick", 0, 1536},
-	{123, 1, 11, "bn_relu_dx", 2408448, 4820480},
-	{124, 1, 11, "conv2d_dx", 7225344, 3215872},
-	{125, 1, 11, "conv2d_dw", 7225344, 3215872},
-	{126, 1, 11, "add", 401408, 4816896},
-	{127, 1, 21, "bn_relu_sums", 768, 3214848},
-	{128, 1, 21, "bn_pick", 0, 1536},
+	{123, 1, 11, "bn_pick", 0, 1536},
+	{124, 1, 11, "bn_relu_dx", 2408448, 4820480},
+	{125, 1, 11, "conv2d_dx", 7225344, 3215872},
+	{126, 1, 11, "conv2d_dw", 7225344, 3215872},
+	{127, 1, 11, "add", 401408, 4816896},
+	{128, 1, 21, "bn_relu_sums", 768, 3214848},
 	{129, 1, 21, "bn_pick", 0, 1536},
-	{130, 1, 21, "bn_relu_dx", 2408448, 4820480},
-	{131, 1, 21, "conv2d_dx", 51380224, 2441216},
-	{132, 1, 21, "conv2d_dw", 51380224, 2441216},
-	{133, 1, 21, "bn_relu_sums", 384, 1607424},
-	{134, 1, 21, "bn_pick", 0, 768},
+	{130, 1, 21, "bn_pick", 0, 1536},
+	{131, 1, 21, "bn_relu_dx", 2408448, 4820480},
+	{132, 1, 21, "conv2d_dx", 51380224, 2441216},
+	{133, 1, 21, "conv2d_dw", 51380224, 2441216},
+	{134, 1, 21, "bn_relu_sums", 384, 1607424},
 	{135, 1, 21, "bn_pick", 0, 768},
-	{136, 1, 21, "bn_relu_dx", 1204224, 2410240},
-	{137, 1, 21, "conv2d_dx", 3612672, 4016384},
-	{138, 1, 21, "conv2d_dw", 3612672, 4016384},
-	{139, 1, 15, "relu_grad", 802816, 9633792},
-	{140, 1, 11, "bias_grad", 0, 3211520},
-	{141, 1, 11, "bn_gamma_grad", 192, 6423552},
-	{142, 1, 11, "bn_dx", 4816896, 9635328},
-	{143, 1, 11, "conv2d_dx", 102760448, 6438912},
-	{144, 1, 11, "conv2d_dw", 102760448, 6438912},
-	{145, 1, 11, "bn_relu_sums", 384, 6424320},
-	{146, 1, 11, "bn_pick", 0, 768},
-	{147, 1, 11, "bn_pick", 0, 768},
-	{148, 1, 11, "bn_relu_dx", 4816896, 9635584},
-	{149, 1, 11, "conv2d_dx", 14450688, 6424832},
-	{150, 1, 11, "conv2d_dw", 14450688, 6424832},
-	{151, 1, 11, "add", 802816, 9633792},
-	{152, 1, 21, "bn_relu_sums", 384, 6424320},
-	{153, 1, 21, "bn_pick", 0, 768},
-	{154, 1, 21, "bn_pick", 0, 768},
-	{155, 1, 21, "bn_relu_dx", 4816896, 9635584},
-	{156, 1, 21, "conv2d_dx", 51380224, 4825088},
-	{157, 1, 21, "conv2d_dw", 51380224, 4825088},
-	{158, 1, 21, "bn_relu_sums", 192, 3212160},
-	{159, 1, 21, "bn_pick", 0, 384},
-	{160, 1, 21, "bn_pick", 0, 384},
-	{161, 1, 21, "bn_relu_dx", 2408448, 4817792},
-	{162, 1, 21, "conv2d_dx", 7225344, 8029312},
-	{163, 1, 21, "conv2d_dw", 7225344, 8029312},
-	{164, 1, 15, "relu_grad", 1605632, 19267584},
-	{165, 1, 11, "bias_grad", 0, 6422656},
-	{166, 1, 11, "bn_gamma_grad", 96, 12845568},
-	{167, 1, 11, "bn_dx", 9633792, 19268352},
-	{168, 1, 11, "conv2d_dx", 102760448, 12849152},
-	{169, 1, 11, "conv2d_dw", 102760448, 12849152},
-	{170, 1, 11, "bn_relu_sums", 192, 12845952},
-	{171, 1, 11, "bn_pick", 0, 384},
-	{172, 1, 11, "bn_pick", 0, 384},
-	{173, 1, 11, "bn_relu_dx", 9633792, 19268480},
-	{174, 1, 11, "conv2d_dx", 28901376, 12846208},
-	{175, 1, 11, "conv2d_dw", 28901376, 12846208},
-	{176, 1, 11, "add", 1605632, 19267584},
-	{177, 1, 27, "bn_relu_sums", 192, 12845952},
-	{178, 1, 27, "bn_pick", 0, 384},
-	{179, 1, 27, "bn_pick", 0, 384},
-	{180, 1, 27, "bn_relu_dx", 9633792, 19268480},
-	{181, 1, 27, "conv2d_dw", 28901376, 6624384},
+	{136, 1, 21, "bn_pick", 0, 768},
+	{137, 1, 21, "bn_relu_dx", 1204224, 2410240},
+	{138, 1, 21, "conv2d_dx", 3612672, 4016384},
+	{139, 1, 21, "conv2d_dw", 3612672, 4016384},
+	{140, 1, 15, "relu_grad", 802816, 9633792},
+	{141, 1, 11, "bn_sums", 384, 6423808},
+	{142, 1, 11, "bn_pick", 0, 768},
+	{143, 1, 11, "bn_pick", 0, 768},
+	{144, 1, 11, "bn_dx", 4816896, 9635328},
+	{145, 1, 11, "conv2d_dx", 102760448, 6438912},
+	{146, 1, 11, "conv2d_dw", 102760448, 6438912},
+	{147, 1, 11, "bn_relu_sums", 384, 6424320},
+	{148, 1, 11, "bn_pick", 0, 768},
+	{149, 1, 11, "bn_pick", 0, 768},
+	{150, 1, 11, "bn_relu_dx", 4816896, 9635584},
+	{151, 1, 11, "conv2d_dx", 14450688, 6424832},
+	{152, 1, 11, "conv2d_dw", 14450688, 6424832},
+	{153, 1, 11, "add", 802816, 9633792},
+	{154, 1, 21, "bn_relu_sums", 384, 6424320},
+	{155, 1, 21, "bn_pick", 0, 768},
+	{156, 1, 21, "bn_pick", 0, 768},
+	{157, 1, 21, "bn_relu_dx", 4816896, 9635584},
+	{158, 1, 21, "conv2d_dx", 51380224, 4825088},
+	{159, 1, 21, "conv2d_dw", 51380224, 4825088},
+	{160, 1, 21, "bn_relu_sums", 192, 3212160},
+	{161, 1, 21, "bn_pick", 0, 384},
+	{162, 1, 21, "bn_pick", 0, 384},
+	{163, 1, 21, "bn_relu_dx", 2408448, 4817792},
+	{164, 1, 21, "conv2d_dx", 7225344, 8029312},
+	{165, 1, 21, "conv2d_dw", 7225344, 8029312},
+	{166, 1, 15, "relu_grad", 1605632, 19267584},
+	{167, 1, 11, "bn_sums", 192, 12845696},
+	{168, 1, 11, "bn_pick", 0, 384},
+	{169, 1, 11, "bn_pick", 0, 384},
+	{170, 1, 11, "bn_dx", 9633792, 19268352},
+	{171, 1, 11, "conv2d_dx", 102760448, 12849152},
+	{172, 1, 11, "conv2d_dw", 102760448, 12849152},
+	{173, 1, 11, "bn_relu_sums", 192, 12845952},
+	{174, 1, 11, "bn_pick", 0, 384},
+	{175, 1, 11, "bn_pick", 0, 384},
+	{176, 1, 11, "bn_relu_dx", 9633792, 19268480},
+	{177, 1, 11, "conv2d_dx", 28901376, 12846208},
+	{178, 1, 11, "conv2d_dw", 28901376, 12846208},
+	{179, 1, 11, "add", 1605632, 19267584},
+	{180, 1, 27, "bn_relu_sums", 192, 12845952},
+	{181, 1, 27, "bn_pick", 0, 384},
+	{182, 1, 27, "bn_pick", 0, 384},
+	{183, 1, 27, "bn_relu_dx", 9633792, 19268480},
+	{184, 1, 27, "conv2d_dw", 28901376, 6624384},
 	{9, 2, 27, "bn_running", 0, 640},
 	{18, 2, 11, "bn_running", 0, 640},
 	{27, 2, 11, "bn_running", 0, 640},
@@ -2160,7 +2163,7 @@ static const struct {
 	{83, 2, 21, "bn_running", 0, 2560},
 	{92, 2, 11, "bn_running", 0, 2560},
 	{101, 2, 11, "bn_running", 0, 2560},
-	{220, 2, 40, "sgd_update", 150976, 452928},
+	{223, 2, 40, "sgd_update", 150976, 452928},
 };
 #else
 #define NN_PROF_BEGIN ((void)0)
@@ -3582,37 +3585,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
 		NN_PROF_END(114);
 	}
-	/* %115 bias_grad [128] <- %114  (models/mnist_resnet.lua:11, grad.batchnorm11.bias) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
-		float *y = m->grad + 36320;
-		float *scratch = m->arena + 17661952;
-		NN_OMP("omp parallel for schedule(static)")
-		for (long bc = 0; bc < 8192; bc++) {
-			const int c = (int)(bc % 128);
-			const long o = bc*49;
-			double *pp = (double *)(void *)scratch + bc*1;
-			(void)c;
-			pp[0] = 0;
-			pp[0] = nn_sum(x0 + o, 49);
-		}
-		for (int c = 0; c < 128; c++)
-			for (int k = 0; k < 1; k++) {
-				double s = 0;
-				for (long b = 0; b < 64; b++)
-					s += ((const double *)(void *)scratch)[(b*128 + c)*1 + k];
-				y[(k - 0)*128 + c] = (float)s;
-			}
-		NN_PROF_END(115);
-	}
-	/* %116 bn_gamma_grad [128] <- %114, %95, %100  (models/mnist_resnet.lua:11, grad.batchnorm11.weight) */
+	/* %115 bn_sums [2,128] <- %114, %95, %100  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
 		const float *x1 = m->arena + 16859136; /* [64,128,7,7] */
 		const float *x2 = m->arena + 18778496; /* [3,128] */
-		float *y = m->grad + 36192;
+		float *y = m->arena + 17694720;
 		float *scratch = m->arena + 17661952;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 8192; bc++) {
@@ -3626,15 +3605,33 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 			nn_plane_sums(x0 + o, x1 + o, 49, mean, istd, 0, 0, 0, 1, pp);
 		}
 		for (int c = 0; c < 128; c++)
-			for (int k = 1; k < 2; k++) {
+			for (int k = 0; k < 2; k++) {
 				double s = 0;
 				for (long b = 0; b < 64; b++)
 					s += ((const double *)(void *)scratch)[(b*128 + c)*2 + k];
-				y[(k - 1)*128 + c] = (float)s;
+				y[(k - 0)*128 + c] = (float)s;
 			}
+		NN_PROF_END(115);
+	}
+	/* %116 bn_pick [128] <- %115  (models/mnist_resnet.lua:11, grad.batchnorm11.bias) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 17694720; /* [2,128] */
+		float *y = m->grad + 36320;
+		for (int c = 0; c < 128; c++)
+			y[c] = x0[0 + c];
 		NN_PROF_END(116);
 	}
-	/* %117 bn_dx [64,128,7,7] <- %114, %95, %100, %96, %116, %115  (models/mnist_resnet.lua:11) */
+	/* %117 bn_pick [128] <- %115  (models/mnist_resnet.lua:11, grad.batchnorm11.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 17694720; /* [2,128] */
+		float *y = m->grad + 36192;
+		for (int c = 0; c < 128; c++)
+			y[c] = x0[128 + c];
+		NN_PROF_END(117);
+	}
+	/* %118 bn_dx [64,128,7,7] <- %114, %95, %100, %96, %117, %116  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
@@ -3651,9 +3648,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[128 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 49, mean, istd, 0, 0, x3[c] * istd, x5[c] / 3136.0f, x4[c] / 3136.0f, 0);
 			}
-		NN_PROF_END(117);
+		NN_PROF_END(118);
 	}
-	/* %118 conv2d_dx [64,128,7,7] <- %117, %94  (models/mnist_resnet.lua:11) */
+	/* %119 conv2d_dx [64,128,7,7] <- %118, %94  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17661952; /* [64,128,7,7] */
@@ -3670,9 +3667,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				nn_gemm(128, 49, 128, x1, 128, 1, x0 + (long)b*6272, 49, 0, y + (long)b*6272, 49, pack);
 			}
 		}
-		NN_PROF_END(118);
+		NN_PROF_END(119);
 	}
-	/* %119 conv2d_dw [128,128,1,1] <- %93, %117  (models/mnist_resnet.lua:11, grad.conv2d11.weight) */
+	/* %120 conv2d_dw [128,128,1,1] <- %93, %118  (models/mnist_resnet.lua:11, grad.conv2d11.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16457728; /* [64,128,7,7] */
@@ -3705,9 +3702,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				sum += scratch[(long)t*39040 + 22656 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(119);
+		NN_PROF_END(120);
 	}
-	/* %120 bn_relu_sums [2,128] <- %118, %86, %91, %87, %88  (models/mnist_resnet.lua:11) */
+	/* %121 bn_relu_sums [2,128] <- %119, %86, %91, %87, %88  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
@@ -3735,27 +3732,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*128 + c)*2 + k];
 				y[(k - 0)*128 + c] = (float)s;
 			}
-		NN_PROF_END(120);
+		NN_PROF_END(121);
 	}
-	/* %121 bn_pick [128] <- %120  (models/mnist_resnet.lua:11, grad.batchnorm10.bias) */
+	/* %122 bn_pick [128] <- %121  (models/mnist_resnet.lua:11, grad.batchnorm10.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17661952; /* [2,128] */
 		float *y = m->grad + 19680;
 		for (int c = 0; c < 128; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(121);
+		NN_PROF_END(122);
 	}
-	/* %122 bn_pick [128] <- %120  (models/mnist_resnet.lua:11, grad.batchnorm10.weight) */
+	/* %123 bn_pick [128] <- %121  (models/mnist_resnet.lua:11, grad.batchnorm10.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17661952; /* [2,128] */
 		float *y = m->grad + 19552;
 		for (int c = 0; c < 128; c++)
 			y[c] = x0[128 + c];
-		NN_PROF_END(122);
+		NN_PROF_END(123);
 	}
-	/* %123 bn_relu_dx [64,128,7,7] <- %118, %86, %91, %87, %88, %120  (models/mnist_resnet.lua:11) */
+	/* %124 bn_relu_dx [64,128,7,7] <- %119, %86, %91, %87, %88, %121  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
@@ -3772,9 +3769,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[128 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 49, mean, istd, k, beta, x3[c] * istd, x5[c] / 3136.0f, x5[128 + c] / 3136.0f, 1);
 			}
-		NN_PROF_END(123);
+		NN_PROF_END(124);
 	}
-	/* %124 conv2d_dx [64,128,7,7] <- %123, %85  (models/mnist_resnet.lua:11) */
+	/* %125 conv2d_dx [64,128,7,7] <- %124, %85  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16457728; /* [64,128,7,7] */
@@ -3794,9 +3791,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					for (int w = 0; w < 7; w++)
 						dxc[h*7 + w] = yw[h*9 + w];
 			}
-		NN_PROF_END(124);
+		NN_PROF_END(125);
 	}
-	/* %125 conv2d_dw [128,1,3,3] <- %84, %123  (models/mnist_resnet.lua:11, grad.conv2d10.weight) */
+	/* %126 conv2d_dw [128,1,3,3] <- %84, %124  (models/mnist_resnet.lua:11, grad.conv2d10.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14049280; /* [64,128,7,7] */
@@ -3824,9 +3821,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)scratch)[((long)b*128 + oc)*9 + t];
 				y[(long)oc*9 + t] = (float)s;
 			}
-		NN_PROF_END(125);
+		NN_PROF_END(126);
 	}
-	/* %126 add [64,128,7,7] <- %114, %124  (models/mnist_resnet.lua:11) */
+	/* %127 add [64,128,7,7] <- %114, %125  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
@@ -3834,9 +3831,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 		float *y = m->arena + 17260544;
 		NN_PAR_SIMD for (long i = 0; i < 401408; i++)
 			y[i] = (x0[i]) + (x1[i]);
-		NN_PROF_END(126);
+		NN_PROF_END(127);
 	}
-	/* %127 bn_relu_sums [2,128] <- %126, %77, %82, %78, %79  (models/mnist_resnet.lua:21) */
+	/* %128 bn_relu_sums [2,128] <- %127, %77, %82, %78, %79  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
@@ -3864,27 +3861,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*128 + c)*2 + k];
 				y[(k - 0)*128 + c] = (float)s;
 			}
-		NN_PROF_END(127);
+		NN_PROF_END(128);
 	}
-	/* %128 bn_pick [128] <- %127  (models/mnist_resnet.lua:21, grad.batchnorm9.bias) */
+	/* %129 bn_pick [128] <- %128  (models/mnist_resnet.lua:21, grad.batchnorm9.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17661952; /* [2,128] */
 		float *y = m->grad + 18272;
 		for (int c = 0; c < 128; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(128);
+		NN_PROF_END(129);
 	}
-	/* %129 bn_pick [128] <- %127  (models/mnist_resnet.lua:21, grad.batchnorm9.weight) */
+	/* %130 bn_pick [128] <- %128  (models/mnist_resnet.lua:21, grad.batchnorm9.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17661952; /* [2,128] */
 		float *y = m->grad + 18144;
 		for (int c = 0; c < 128; c++)
 			y[c] = x0[128 + c];
-		NN_PROF_END(129);
+		NN_PROF_END(130);
 	}
-	/* %130 bn_relu_dx [64,128,7,7] <- %126, %77, %82, %78, %79, %127  (models/mnist_resnet.lua:21) */
+	/* %131 bn_relu_dx [64,128,7,7] <- %127, %77, %82, %78, %79, %128  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
@@ -3901,9 +3898,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[128 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 49, mean, istd, k, beta, x3[c] * istd, x5[c] / 3136.0f, x5[128 + c] / 3136.0f, 1);
 			}
-		NN_PROF_END(130);
+		NN_PROF_END(131);
 	}
-	/* %131 conv2d_dx [64,64,7,7] <- %130, %76  (models/mnist_resnet.lua:21) */
+	/* %132 conv2d_dx [64,64,7,7] <- %131, %76  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14049280; /* [64,128,7,7] */
@@ -3920,9 +3917,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				nn_gemm(64, 49, 128, x1, 64, 1, x0 + (long)b*6272, 49, 0, y + (long)b*3136, 49, pack);
 			}
 		}
-		NN_PROF_END(131);
+		NN_PROF_END(132);
 	}
-	/* %132 conv2d_dw [128,64,1,1] <- %75, %130  (models/mnist_resnet.lua:21, grad.conv2d9.weight) */
+	/* %133 conv2d_dw [128,64,1,1] <- %75, %131  (models/mnist_resnet.lua:21, grad.conv2d9.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18576384; /* [64,64,7,7] */
@@ -3955,9 +3952,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				sum += scratch[(long)t*19520 + 11328 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(132);
+		NN_PROF_END(133);
 	}
-	/* %133 bn_relu_sums [2,64] <- %131, %68, %73, %69, %70  (models/mnist_resnet.lua:21) */
+	/* %134 bn_relu_sums [2,64] <- %132, %68, %73, %69, %70  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13647872; /* [64,64,7,7] */
@@ -3985,27 +3982,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
 				y[(k - 0)*64 + c] = (float)s;
 			}
-		NN_PROF_END(133);
+		NN_PROF_END(134);
 	}
-	/* %134 bn_pick [64] <- %133  (models/mnist_resnet.lua:21, grad.batchnorm8.bias) */
+	/* %135 bn_pick [64] <- %134  (models/mnist_resnet.lua:21, grad.batchnorm8.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18576384; /* [2,64] */
 		float *y = m->grad + 9888;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(134);
+		NN_PROF_END(135);
 	}
-	/* %135 bn_pick [64] <- %133  (models/mnist_resnet.lua:21, grad.batchnorm8.weight) */
+	/* %136 bn_pick [64] <- %134  (models/mnist_resnet.lua:21, grad.batchnorm8.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18576384; /* [2,64] */
 		float *y = m->grad + 9824;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
-		NN_PROF_END(135);
+		NN_PROF_END(136);
 	}
-	/* %136 bn_relu_dx [64,64,7,7] <- %131, %68, %73, %69, %70, %133  (models/mnist_resnet.lua:21) */
+	/* %137 bn_relu_dx [64,64,7,7] <- %132, %68, %73, %69, %70, %134  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13647872; /* [64,64,7,7] */
@@ -4022,9 +4019,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 49, mean, istd, k, beta, x3[c] * istd, x5[c] / 3136.0f, x5[64 + c] / 3136.0f, 1);
 			}
-		NN_PROF_END(136);
+		NN_PROF_END(137);
 	}
-	/* %137 conv2d_dx [64,64,14,14] <- %136, %67  (models/mnist_resnet.lua:21) */
+	/* %138 conv2d_dx [64,64,14,14] <- %137, %67  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16056320; /* [64,64,7,7] */
@@ -4044,9 +4041,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					for (int w = 0; w < 14; w++)
 						dxc[h*14 + w] = yw[h*16 + w];
 			}
-		NN_PROF_END(137);
+		NN_PROF_END(138);
 	}
-	/* %138 conv2d_dw [64,1,3,3] <- %66, %136  (models/mnist_resnet.lua:21, grad.conv2d8.weight) */
+	/* %139 conv2d_dw [64,1,3,3] <- %66, %137  (models/mnist_resnet.lua:21, grad.conv2d8.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
@@ -4074,9 +4071,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)scratch)[((long)b*64 + oc)*9 + t];
 				y[(long)oc*9 + t] = (float)s;
 			}
-		NN_PROF_END(138);
+		NN_PROF_END(139);
 	}
-	/* %139 relu_grad [64,64,14,14] <- %137, %66  (models/mnist_resnet.lua:15) */
+	/* %140 relu_grad [64,64,14,14] <- %138, %66  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
@@ -4084,39 +4081,15 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 		float *y = m->arena + 13647872;
 		NN_PAR_SIMD for (long i = 0; i < 802816; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
-		NN_PROF_END(139);
-	}
-	/* %140 bias_grad [64] <- %139  (models/mnist_resnet.lua:11, grad.batchnorm7.bias) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
-		float *y = m->grad + 9184;
-		float *scratch = m->arena + 14450688;
-		NN_OMP("omp parallel for schedule(static)")
-		for (long bc = 0; bc < 4096; bc++) {
-			const int c = (int)(bc % 64);
-			const long o = bc*196;
-			double *pp = (double *)(void *)scratch + bc*1;
-			(void)c;
-			pp[0] = 0;
-			pp[0] = nn_sum(x0 + o, 196);
-		}
-		for (int c = 0; c < 64; c++)
-			for (int k = 0; k < 1; k++) {
-				double s = 0;
-				for (long b = 0; b < 64; b++)
-					s += ((const double *)(void *)scratch)[(b*64 + c)*1 + k];
-				y[(k - 0)*64 + c] = (float)s;
-			}
 		NN_PROF_END(140);
 	}
-	/* %141 bn_gamma_grad [64] <- %139, %58, %63  (models/mnist_resnet.lua:11, grad.batchnorm7.weight) */
+	/* %141 bn_sums [2,64] <- %140, %58, %63  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
 		const float *x1 = m->arena + 12845056; /* [64,64,14,14] */
 		const float *x2 = m->arena + 18779264; /* [3,64] */
-		float *y = m->grad + 9120;
+		float *y = m->arena + 14467072;
 		float *scratch = m->arena + 14450688;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 4096; bc++) {
@@ -4130,15 +4103,33 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 			nn_plane_sums(x0 + o, x1 + o, 196, mean, istd, 0, 0, 0, 1, pp);
 		}
 		for (int c = 0; c < 64; c++)
-			for (int k = 1; k < 2; k++) {
+			for (int k = 0; k < 2; k++) {
 				double s = 0;
 				for (long b = 0; b < 64; b++)
 					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
-				y[(k - 1)*64 + c] = (float)s;
+				y[(k - 0)*64 + c] = (float)s;
 			}
 		NN_PROF_END(141);
 	}
-	/* %142 bn_dx [64,64,14,14] <- %139, %58, %63, %59, %141, %140  (models/mnist_resnet.lua:11) */
+	/* %142 bn_pick [64] <- %141  (models/mnist_resnet.lua:11, grad.batchnorm7.bias) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 14467072; /* [2,64] */
+		float *y = m->grad + 9184;
+		for (int c = 0; c < 64; c++)
+			y[c] = x0[0 + c];
+		NN_PROF_END(142);
+	}
+	/* %143 bn_pick [64] <- %141  (models/mnist_resnet.lua:11, grad.batchnorm7.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 14467072; /* [2,64] */
+		float *y = m->grad + 9120;
+		for (int c = 0; c < 64; c++)
+			y[c] = x0[64 + c];
+		NN_PROF_END(143);
+	}
+	/* %144 bn_dx [64,64,14,14] <- %140, %58, %63, %59, %143, %142  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
@@ -4155,9 +4146,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[64 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 196, mean, istd, 0, 0, x3[c] * istd, x5[c] / 12544.0f, x4[c] / 12544.0f, 0);
 			}
-		NN_PROF_END(142);
+		NN_PROF_END(144);
 	}
-	/* %143 conv2d_dx [64,64,14,14] <- %142, %57  (models/mnist_resnet.lua:11) */
+	/* %145 conv2d_dx [64,64,14,14] <- %144, %57  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
@@ -4174,9 +4165,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				nn_gemm(64, 196, 64, x1, 64, 1, x0 + (long)b*12544, 196, 0, y + (long)b*12544, 196, pack);
 			}
 		}
-		NN_PROF_END(143);
+		NN_PROF_END(145);
 	}
-	/* %144 conv2d_dw [64,64,1,1] <- %56, %142  (models/mnist_resnet.lua:11, grad.conv2d7.weight) */
+	/* %146 conv2d_dw [64,64,1,1] <- %56, %144  (models/mnist_resnet.lua:11, grad.conv2d7.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
@@ -4209,9 +4200,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				sum += scratch[(long)t*20736 + 16640 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(144);
+		NN_PROF_END(146);
 	}
-	/* %145 bn_relu_sums [2,64] <- %143, %49, %54, %50, %51  (models/mnist_resnet.lua:11) */
+	/* %147 bn_relu_sums [2,64] <- %145, %49, %54, %50, %51  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
@@ -4239,27 +4230,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
 				y[(k - 0)*64 + c] = (float)s;
 			}
-		NN_PROF_END(145);
+		NN_PROF_END(147);
 	}
-	/* %146 bn_pick [64] <- %145  (models/mnist_resnet.lua:11, grad.batchnorm6.bias) */
+	/* %148 bn_pick [64] <- %147  (models/mnist_resnet.lua:11, grad.batchnorm6.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14450688; /* [2,64] */
 		float *y = m->grad + 4960;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(146);
+		NN_PROF_END(148);
 	}
-	/* %147 bn_pick [64] <- %145  (models/mnist_resnet.lua:11, grad.batchnorm6.weight) */
+	/* %149 bn_pick [64] <- %147  (models/mnist_resnet.lua:11, grad.batchnorm6.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14450688; /* [2,64] */
 		float *y = m->grad + 4896;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
-		NN_PROF_END(147);
+		NN_PROF_END(149);
 	}
-	/* %148 bn_relu_dx [64,64,14,14] <- %143, %49, %54, %50, %51, %145  (models/mnist_resnet.lua:11) */
+	/* %150 bn_relu_dx [64,64,14,14] <- %145, %49, %54, %50, %51, %147  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
@@ -4276,9 +4267,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[64 + c] / 12544.0f, 1);
 			}
-		NN_PROF_END(148);
+		NN_PROF_END(150);
 	}
-	/* %149 conv2d_dx [64,64,14,14] <- %148, %48  (models/mnist_resnet.lua:11) */
+	/* %151 conv2d_dx [64,64,14,14] <- %150, %48  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
@@ -4298,9 +4289,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					for (int w = 0; w < 14; w++)
 						dxc[h*14 + w] = yw[h*16 + w];
 			}
-		NN_PROF_END(149);
+		NN_PROF_END(151);
 	}
-	/* %150 conv2d_dw [64,1,3,3] <- %47, %148  (models/mnist_resnet.lua:11, grad.conv2d6.weight) */
+	/* %152 conv2d_dw [64,1,3,3] <- %47, %150  (models/mnist_resnet.lua:11, grad.conv2d6.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
@@ -4328,9 +4319,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)scratch)[((long)b*64 + oc)*9 + t];
 				y[(long)oc*9 + t] = (float)s;
 			}
-		NN_PROF_END(150);
+		NN_PROF_END(152);
 	}
-	/* %151 add [64,64,14,14] <- %139, %149  (models/mnist_resnet.lua:11) */
+	/* %153 add [64,64,14,14] <- %140, %151  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
@@ -4338,9 +4329,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 		float *y = m->arena + 13647872;
 		NN_PAR_SIMD for (long i = 0; i < 802816; i++)
 			y[i] = (x0[i]) + (x1[i]);
-		NN_PROF_END(151);
+		NN_PROF_END(153);
 	}
-	/* %152 bn_relu_sums [2,64] <- %151, %40, %45, %41, %42  (models/mnist_resnet.lua:21) */
+	/* %154 bn_relu_sums [2,64] <- %153, %40, %45, %41, %42  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
@@ -4368,27 +4359,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
 				y[(k - 0)*64 + c] = (float)s;
 			}
-		NN_PROF_END(152);
+		NN_PROF_END(154);
 	}
-	/* %153 bn_pick [64] <- %152  (models/mnist_resnet.lua:21, grad.batchnorm5.bias) */
+	/* %155 bn_pick [64] <- %154  (models/mnist_resnet.lua:21, grad.batchnorm5.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14450688; /* [2,64] */
 		float *y = m->grad + 4256;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(153);
+		NN_PROF_END(155);
 	}
-	/* %154 bn_pick [64] <- %152  (models/mnist_resnet.lua:21, grad.batchnorm5.weight) */
+	/* %156 bn_pick [64] <- %154  (models/mnist_resnet.lua:21, grad.batchnorm5.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14450688; /* [2,64] */
 		float *y = m->grad + 4192;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
-		NN_PROF_END(154);
+		NN_PROF_END(156);
 	}
-	/* %155 bn_relu_dx [64,64,14,14] <- %151, %40, %45, %41, %42, %152  (models/mnist_resnet.lua:21) */
+	/* %157 bn_relu_dx [64,64,14,14] <- %153, %40, %45, %41, %42, %154  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
@@ -4405,9 +4396,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[64 + c] / 12544.0f, 1);
 			}
-		NN_PROF_END(155);
+		NN_PROF_END(157);
 	}
-	/* %156 conv2d_dx [64,32,14,14] <- %155, %39  (models/mnist_resnet.lua:21) */
+	/* %158 conv2d_dx [64,32,14,14] <- %157, %39  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
@@ -4424,9 +4415,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				nn_gemm(32, 196, 64, x1, 32, 1, x0 + (long)b*12544, 196, 0, y + (long)b*6272, 196, pack);
 			}
 		}
-		NN_PROF_END(156);
+		NN_PROF_END(158);
 	}
-	/* %157 conv2d_dw [64,32,1,1] <- %38, %155  (models/mnist_resnet.lua:21, grad.conv2d5.weight) */
+	/* %159 conv2d_dw [64,32,1,1] <- %38, %157  (models/mnist_resnet.lua:21, grad.conv2d5.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 15654912; /* [64,32,14,14] */
@@ -4458,9 +4449,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				sum += scratch[(long)t*10368 + 8320 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(157);
+		NN_PROF_END(159);
 	}
-	/* %158 bn_relu_sums [2,32] <- %156, %31, %36, %32, %33  (models/mnist_resnet.lua:21) */
+	/* %160 bn_relu_sums [2,32] <- %158, %31, %36, %32, %33  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [64,32,14,14] */
@@ -4488,27 +4479,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
 				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(158);
+		NN_PROF_END(160);
 	}
-	/* %159 bn_pick [32] <- %158  (models/mnist_resnet.lua:21, grad.batchnorm4.bias) */
+	/* %161 bn_pick [32] <- %160  (models/mnist_resnet.lua:21, grad.batchnorm4.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8437760; /* [2,32] */
 		float *y = m->grad + 2112;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(159);
+		NN_PROF_END(161);
 	}
-	/* %160 bn_pick [32] <- %158  (models/mnist_resnet.lua:21, grad.batchnorm4.weight) */
+	/* %162 bn_pick [32] <- %160  (models/mnist_resnet.lua:21, grad.batchnorm4.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8437760; /* [2,32] */
 		float *y = m->grad + 2080;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
-		NN_PROF_END(160);
+		NN_PROF_END(162);
 	}
-	/* %161 bn_relu_dx [64,32,14,14] <- %156, %31, %36, %32, %33, %158  (models/mnist_resnet.lua:21) */
+	/* %163 bn_relu_dx [64,32,14,14] <- %158, %31, %36, %32, %33, %160  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [64,32,14,14] */
@@ -4525,9 +4516,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[32 + c] / 12544.0f, 1);
 			}
-		NN_PROF_END(161);
+		NN_PROF_END(163);
 	}
-	/* %162 conv2d_dx [64,32,28,28] <- %161, %30  (models/mnist_resnet.lua:21) */
+	/* %164 conv2d_dx [64,32,28,28] <- %163, %30  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 11239424; /* [64,32,14,14] */
@@ -4547,9 +4538,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					for (int w = 0; w < 28; w++)
 						dxc[h*28 + w] = yw[h*30 + w];
 			}
-		NN_PROF_END(162);
+		NN_PROF_END(164);
 	}
-	/* %163 conv2d_dw [32,1,3,3] <- %29, %161  (models/mnist_resnet.lua:21, grad.conv2d4.weight) */
+	/* %165 conv2d_dw [32,1,3,3] <- %29, %163  (models/mnist_resnet.lua:21, grad.conv2d4.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
@@ -4577,9 +4568,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)scratch)[((long)b*32 + oc)*9 + t];
 				y[(long)oc*9 + t] = (float)s;
 			}
-		NN_PROF_END(163);
+		NN_PROF_END(165);
 	}
-	/* %164 relu_grad [64,32,28,28] <- %162, %29  (models/mnist_resnet.lua:15) */
+	/* %166 relu_grad [64,32,28,28] <- %164, %29  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
@@ -4587,39 +4578,15 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 		float *y = m->arena + 8028160;
 		NN_PAR_SIMD for (long i = 0; i < 1605632; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
-		NN_PROF_END(164);
+		NN_PROF_END(166);
 	}
-	/* %165 bias_grad [32] <- %164  (models/mnist_resnet.lua:11, grad.batchnorm3.bias) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
-		float *y = m->grad + 1760;
-		float *scratch = m->arena + 9633792;
-		NN_OMP("omp parallel for schedule(static)")
-		for (long bc = 0; bc < 2048; bc++) {
-			const int c = (int)(bc % 32);
-			const long o = bc*784;
-			double *pp = (double *)(void *)scratch + bc*1;
-			(void)c;
-			pp[0] = 0;
-			pp[0] = nn_sum(x0 + o, 784);
-		}
-		for (int c = 0; c < 32; c++)
-			for (int k = 0; k < 1; k++) {
-				double s = 0;
-				for (long b = 0; b < 64; b++)
-					s += ((const double *)(void *)scratch)[(b*32 + c)*1 + k];
-				y[(k - 0)*32 + c] = (float)s;
-			}
-		NN_PROF_END(165);
-	}
-	/* %166 bn_gamma_grad [32] <- %164, %21, %26  (models/mnist_resnet.lua:11, grad.batchnorm3.weight) */
+	/* %167 bn_sums [2,32] <- %166, %21, %26  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
 		const float *x1 = m->arena + 6422528; /* [64,32,28,28] */
 		const float *x2 = m->arena + 18779840; /* [3,32] */
-		float *y = m->grad + 1728;
+		float *y = m->arena + 9641984;
 		float *scratch = m->arena + 9633792;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 2048; bc++) {
@@ -4633,15 +4600,33 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 			nn_plane_sums(x0 + o, x1 + o, 784, mean, istd, 0, 0, 0, 1, pp);
 		}
 		for (int c = 0; c < 32; c++)
-			for (int k = 1; k < 2; k++) {
+			for (int k = 0; k < 2; k++) {
 				double s = 0;
 				for (long b = 0; b < 64; b++)
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
-				y[(k - 1)*32 + c] = (float)s;
+				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(166);
+		NN_PROF_END(167);
 	}
-	/* %167 bn_dx [64,32,28,28] <- %164, %21, %26, %22, %166, %165  (models/mnist_resnet.lua:11) */
+	/* %168 bn_pick [32] <- %167  (models/mnist_resnet.lua:11, grad.batchnorm3.bias) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 9641984; /* [2,32] */
+		float *y = m->grad + 1760;
+		for (int c = 0; c < 32; c++)
+			y[c] = x0[0 + c];
+		NN_PROF_END(168);
+	}
+	/* %169 bn_pick [32] <- %167  (models/mnist_resnet.lua:11, grad.batchnorm3.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 9641984; /* [2,32] */
+		float *y = m->grad + 1728;
+		for (int c = 0; c < 32; c++)
+			y[c] = x0[32 + c];
+		NN_PROF_END(169);
+	}
+	/* %170 bn_dx [64,32,28,28] <- %166, %21, %26, %22, %169, %168  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
@@ -4658,9 +4643,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[32 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 784, mean, istd, 0, 0, x3[c] * istd, x5[c] / 50176.0f, x4[c] / 50176.0f, 0);
 			}
-		NN_PROF_END(167);
+		NN_PROF_END(170);
 	}
-	/* %168 conv2d_dx [64,32,28,28] <- %167, %20  (models/mnist_resnet.lua:11) */
+	/* %171 conv2d_dx [64,32,28,28] <- %170, %20  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
@@ -4677,9 +4662,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				nn_gemm(32, 784, 32, x1, 32, 1, x0 + (long)b*25088, 784, 0, y + (long)b*25088, 784, pack);
 			}
 		}
-		NN_PROF_END(168);
+		NN_PROF_END(171);
 	}
-	/* %169 conv2d_dw [32,32,1,1] <- %19, %167  (models/mnist_resnet.lua:11, grad.conv2d3.weight) */
+	/* %172 conv2d_dw [32,32,1,1] <- %19, %170  (models/mnist_resnet.lua:11, grad.conv2d3.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
@@ -4711,9 +4696,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				sum += scratch[(long)t*27136 + 26112 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(169);
+		NN_PROF_END(172);
 	}
-	/* %170 bn_relu_sums [2,32] <- %168, %12, %17, %13, %14  (models/mnist_resnet.lua:11) */
+	/* %173 bn_relu_sums [2,32] <- %171, %12, %17, %13, %14  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
@@ -4741,27 +4726,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
 				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(170);
+		NN_PROF_END(173);
 	}
-	/* %171 bn_pick [32] <- %170  (models/mnist_resnet.lua:11, grad.batchnorm2.bias) */
+	/* %174 bn_pick [32] <- %173  (models/mnist_resnet.lua:11, grad.batchnorm2.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633792; /* [2,32] */
 		float *y = m->grad + 672;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(171);
+		NN_PROF_END(174);
 	}
-	/* %172 bn_pick [32] <- %170  (models/mnist_resnet.lua:11, grad.batchnorm2.weight) */
+	/* %175 bn_pick [32] <- %173  (models/mnist_resnet.lua:11, grad.batchnorm2.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633792; /* [2,32] */
 		float *y = m->grad + 640;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
-		NN_PROF_END(172);
+		NN_PROF_END(175);
 	}
-	/* %173 bn_relu_dx [64,32,28,28] <- %168, %12, %17, %13, %14, %170  (models/mnist_resnet.lua:11) */
+	/* %176 bn_relu_dx [64,32,28,28] <- %171, %12, %17, %13, %14, %173  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
@@ -4778,9 +4763,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 784, mean, istd, k, beta, x3[c] * istd, x5[c] / 50176.0f, x5[32 + c] / 50176.0f, 1);
 			}
-		NN_PROF_END(173);
+		NN_PROF_END(176);
 	}
-	/* %174 conv2d_dx [64,32,28,28] <- %173, %11  (models/mnist_resnet.lua:11) */
+	/* %177 conv2d_dx [64,32,28,28] <- %176, %11  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
@@ -4800,9 +4785,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					for (int w = 0; w < 28; w++)
 						dxc[h*28 + w] = yw[h*30 + w];
 			}
-		NN_PROF_END(174);
+		NN_PROF_END(177);
 	}
-	/* %175 conv2d_dw [32,1,3,3] <- %10, %173  (models/mnist_resnet.lua:11, grad.conv2d2.weight) */
+	/* %178 conv2d_dw [32,1,3,3] <- %10, %176  (models/mnist_resnet.lua:11, grad.conv2d2.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
@@ -4830,9 +4815,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)scratch)[((long)b*32 + oc)*9 + t];
 				y[(long)oc*9 + t] = (float)s;
 			}
-		NN_PROF_END(175);
+		NN_PROF_END(178);
 	}
-	/* %176 add [64,32,28,28] <- %164, %174  (models/mnist_resnet.lua:11) */
+	/* %179 add [64,32,28,28] <- %166, %177  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
@@ -4840,9 +4825,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 		float *y = m->arena + 8028160;
 		NN_PAR_SIMD for (long i = 0; i < 1605632; i++)
 			y[i] = (x0[i]) + (x1[i]);
-		NN_PROF_END(176);
+		NN_PROF_END(179);
 	}
-	/* %177 bn_relu_sums [2,32] <- %176, %3, %8, %4, %5  (models/mnist_resnet.lua:27) */
+	/* %180 bn_relu_sums [2,32] <- %179, %3, %8, %4, %5  (models/mnist_resnet.lua:27) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
@@ -4870,27 +4855,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
 				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(177);
+		NN_PROF_END(180);
 	}
-	/* %178 bn_pick [32] <- %177  (models/mnist_resnet.lua:27, grad.batchnorm1.bias) */
+	/* %181 bn_pick [32] <- %180  (models/mnist_resnet.lua:27, grad.batchnorm1.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3211264; /* [2,32] */
 		float *y = m->grad + 320;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(178);
+		NN_PROF_END(181);
 	}
-	/* %179 bn_pick [32] <- %177  (models/mnist_resnet.lua:27, grad.batchnorm1.weight) */
+	/* %182 bn_pick [32] <- %180  (models/mnist_resnet.lua:27, grad.batchnorm1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3211264; /* [2,32] */
 		float *y = m->grad + 288;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
-		NN_PROF_END(179);
+		NN_PROF_END(182);
 	}
-	/* %180 bn_relu_dx [64,32,28,28] <- %176, %3, %8, %4, %5, %177  (models/mnist_resnet.lua:27) */
+	/* %183 bn_relu_dx [64,32,28,28] <- %179, %3, %8, %4, %5, %180  (models/mnist_resnet.lua:27) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
@@ -4907,9 +4892,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 784, mean, istd, k, beta, x3[c] * istd, x5[c] / 50176.0f, x5[32 + c] / 50176.0f, 1);
 			}
-		NN_PROF_END(180);
+		NN_PROF_END(183);
 	}
-	/* %181 conv2d_dw [32,1,3,3] <- %0, %180  (models/mnist_resnet.lua:27, grad.conv2d1.weight) */
+	/* %184 conv2d_dw [32,1,3,3] <- %0, %183  (models/mnist_resnet.lua:27, grad.conv2d1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,1,28,28] */
@@ -4939,7 +4924,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)scratch)[((long)b*32 + oc)*9 + t];
 				y[(long)oc*9 + t] = (float)s;
 			}
-		NN_PROF_END(181);
+		NN_PROF_END(184);
 	}
 }
 
@@ -5094,7 +5079,7 @@ static void update(mnist_resnet *m)
 		}
 		NN_PROF_END(101);
 	}
-	/* %220 sgd_update <- %217, %218, %219  (models/mnist_resnet.lua:40) */
+	/* %223 sgd_update <- %220, %221, %222  (models/mnist_resnet.lua:40) */
 	{
 		NN_PROF_BEGIN;
 		float *restrict x0 = m->param + 0; /* params[37744] */
@@ -5108,7 +5093,7 @@ static void update(mnist_resnet *m)
 			const float d = lr*g;
 			x0[i] -= d;
 		}
-		NN_PROF_END(220);
+		NN_PROF_END(223);
 	}
 }
 

@@ -267,12 +267,23 @@ static const char *same_as_x(Ctx *c, Node *n)
 	return NULL;
 }
 
+/* dβ = Σ dy (bias_grad), dγ = Σ dy·x̂ (bn_gamma_grad), then dx; with
+ * fusion bn_sums both sums come from one pass (bn_sums, rows picked by
+ * bn_pick), the same bits: bn_gamma_grad's pass adds up Σ dy anyway. */
 static void bn_apply_grad(Ctx *c, Node *n, int dout, int *din)
 {
-	int x = n->in[0], st = n->in[1], gamma = n->in[2];
-	int db = ir_make1(c, &op_bias_grad, PH_BWD, dout, NULL, n->pos);
+	int x = n->in[0], st = n->in[1], gamma = n->in[2], db, dg;
 	int in[6] = {dout, x, st};
-	int dg = ir_make(c, &op_bn_gamma_grad, PH_BWD, in, 3, NULL, n->pos);
+	if (c->fuse & FUSE_BN_SUMS) {
+		int sums = ir_make(c, &op_bn_sums, PH_BWD, in, 3, NULL, n->pos);
+		int *row = ctx_alloc(c, 2 * sizeof *row);
+		row[1] = 1;
+		db = ir_make1(c, &op_bn_pick, PH_BWD, sums, row, n->pos);
+		dg = ir_make1(c, &op_bn_pick, PH_BWD, sums, row + 1, n->pos);
+	} else {
+		db = ir_make1(c, &op_bias_grad, PH_BWD, dout, NULL, n->pos);
+		dg = ir_make(c, &op_bn_gamma_grad, PH_BWD, in, 3, NULL, n->pos);
+	}
 	in[3] = gamma;
 	in[4] = dg;
 	in[5] = db;
@@ -317,20 +328,53 @@ static long sums_scratch(Ctx *c, Node *n)
 	return plane_reduce_scratch(c, in_node(c, n, 0), 2);
 }
 
-/* dγ[c] = Σ dy·x̂ over the channel's values, in double: the second sum of
- * nn_plane_sums, the first (Σ dy) is dropped. */
-static void bn_gamma_grad_emit(Emit *e, Node *n)
+/* The sums of dy over each channel's values, in double, plane by plane:
+ * Σ dy and Σ dy·x̂ (nn_plane_sums with x̂), from row `skip` on. */
+static void emit_dy_sums(Emit *e, Node *n, int skip)
 {
 	Split s = split_of(e, in_node(e->c, n, 0));
-	emit_plane_reduce(e, s.outer, s.ch, s.inner, 2, 1, ctx_sprintf(e->c,
+	emit_plane_reduce(e, s.outer, s.ch, s.inner, 2, skip, ctx_sprintf(e->c,
 	                  "const float mean = x2[c], istd = x2[%d + c];", s.ch),
 	                  ctx_sprintf(e->c, "nn_plane_sums(x0 + o, x1 + o, %ld, "
 	                  "mean, istd, 0, 0, 0, 1, pp);", s.inner));
 }
 
+/* dγ[c] = Σ dy·x̂: the second of the sums, the first (Σ dy) dropped. */
+static void bn_gamma_grad_emit(Emit *e, Node *n)
+{
+	emit_dy_sums(e, n, 1);
+}
+
 const OpDef op_bn_gamma_grad = {
 	.name = "bn_gamma_grad", .nin = 3, .traits = OT_TRAIN_ONLY,
 	.shape = per_channel, .emit = bn_gamma_grad_emit,
+	.scratch = sums_scratch, .flops = bn_apply_flops,
+	.print_attr = print_no_attr,
+};
+
+/* [2,C]: Σ dy and Σ dy·x̂ of each channel of x, input `in` */
+static const char *sums_shape_of(Ctx *c, Node *n, int in)
+{
+	n->shape = (Shape){2, {2, in_node(c, n, in)->shape.d[1]}};
+	n->dtype = DT_F32;
+	return NULL;
+}
+
+static const char *bn_sums_shape(Ctx *c, Node *n)
+{
+	return sums_shape_of(c, n, 0);
+}
+
+/* [2,C]: both sums (fusion bn_sums), where bn_gamma_grad drops Σ dy and
+ * bias_grad makes a pass of its own for it. */
+static void bn_sums_emit(Emit *e, Node *n)
+{
+	emit_dy_sums(e, n, 0);
+}
+
+const OpDef op_bn_sums = {
+	.name = "bn_sums", .nin = 3, .traits = OT_TRAIN_ONLY | OT_FUSED,
+	.shape = bn_sums_shape, .emit = bn_sums_emit,
 	.scratch = sums_scratch, .flops = bn_apply_flops,
 	.print_attr = print_no_attr,
 };
@@ -412,14 +456,6 @@ const OpDef op_bn_relu = {
 	.shape = same_as_x, .grad = bn_relu_grad, .emit = bn_relu_emit,
 	.flops = bn_relu_flops, .print_attr = fused_print,
 };
-
-/* [2,C]: Σ m·dy and Σ m·dy·x̂ of each channel of x, input `in` */
-static const char *sums_shape_of(Ctx *c, Node *n, int in)
-{
-	n->shape = (Shape){2, {2, in_node(c, n, in)->shape.d[1]}};
-	n->dtype = DT_F32;
-	return NULL;
-}
 
 static const char *bn_relu_sums_shape(Ctx *c, Node *n)
 {

@@ -68,7 +68,7 @@ agrees() {  # lua, name, cc, flags for the other build
 }
 
 names=$("$NNCC" --help | sed -n '/^fusions:/,$p' | awk 'NR > 1 {print $1}')
-check "--help lists fusions" test "$(echo $names)" = "bn_relu bn_relu_pool ew_act gemm_epi softmax_ce optim sgd_gemm"
+check "--help lists fusions" test "$(echo $names)" = "bn_relu bn_relu_pool ew_act gemm_epi softmax_ce optim sgd_gemm bn_sums"
 check "--fuse=nonsense is an error" bash -c \
 	"! $NNCC tests/fusion/optim.lua --fuse=bn_relu,nonsense --report >/dev/null 2>&1"
 
@@ -109,7 +109,7 @@ check "sgd_gemm: two with --fuse=sgd_gemm" test "$(nsgd --fuse=sgd_gemm)" -eq 2
 check "sgd_gemm: none with momentum" test "$(sed 's/lr = 0.1}/lr = 0.1, momentum = 0.5}/' tests/fusion/sgd_gemm.lua > "$OUT/sgd_mom.lua" && "$NNCC" "$OUT/sgd_mom.lua" -d autodiff --report 2>&1 >/dev/null | grep -c '= matmul_sgd')" -eq 0
 for cc in $compilers; do
 	check "sgd_gemm: fused = unfused after 20 steps ($cc)" agrees \
-		tests/fusion/sgd_gemm.lua fz_sgd_gemm "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,gemm_epi,softmax_ce,optim
+		tests/fusion/sgd_gemm.lua fz_sgd_gemm "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,gemm_epi,softmax_ce,optim,bn_sums
 done
 
 # optim is a choice of autodiff: one update node, or one per parameter
@@ -119,7 +119,20 @@ check "optim: one update node per parameter unfused" test "$(nupd --no-fuse)" -e
 check "optim: one update node with --fuse=optim" test "$(nupd --fuse=optim)" -eq 1
 for cc in $compilers; do
 	check "optim: fused = unfused after 20 steps ($cc)" agrees \
-		tests/fusion/optim.lua fz_optim "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,gemm_epi,softmax_ce,sgd_gemm
+		tests/fusion/optim.lua fz_optim "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,gemm_epi,softmax_ce,sgd_gemm,bn_sums
+done
+
+# bn_sums is a choice of batch norm's gradient rule: a batch norm no ReLU
+# follows (bn_relu has sums of its own) takes dβ and dγ from one pass,
+# and neither bias_grad nor bn_gamma_grad is left for it
+nbn() { local pat=$1; shift; "$NNCC" tests/fusion/bn_sums.lua "$@" -d autodiff --report 2>&1 >/dev/null | grep -cE "$pat"; }
+check "bn_sums: one pass for each of two batch norms" test "$(nbn '= bn_sums')" -eq 2
+check "bn_sums: no bn_gamma_grad, and bias_grad for the linear layers' biases only" test "$(nbn '= bn_gamma_grad|= bias_grad .*grad.batchnorm')" -eq 0
+check "bn_sums: none with --no-fuse" test "$(nbn '= bn_sums' --no-fuse)" -eq 0
+check "bn_sums: two with --fuse=bn_sums" test "$(nbn '= bn_sums' --fuse=bn_sums)" -eq 2
+for cc in $compilers; do
+	check "bn_sums: fused = unfused after 20 steps ($cc)" agrees \
+		tests/fusion/bn_sums.lua fz_bn_sums "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,gemm_epi,softmax_ce,optim,sgd_gemm
 done
 
 # softmax_ce off: log_softmax, then nll
