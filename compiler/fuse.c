@@ -65,7 +65,7 @@ static void ew_act_emit(Emit *e, Node *n)
 /* then's rule from its output (the fused node's), then first's from
  * the gradient of its slot: no rule reads the value between them.  The
  * fused node's inputs get first's gradients, then then's others. */
-static void fused_grad(Ctx *c, Node *n, int dout, int *din)
+void fused_grad(Ctx *c, Node *n, int dout, int *din)
 {
 	const FuseAttr *a = n->attr;
 	Node f, t;
@@ -83,7 +83,7 @@ static void fused_grad(Ctx *c, Node *n, int dout, int *din)
 			din[k++] = dt[j];
 }
 
-static const char *fused_shape(Ctx *c, Node *n)
+const char *fused_shape(Ctx *c, Node *n)
 {
 	(void)c;
 	const FuseAttr *a = n->attr;
@@ -92,7 +92,7 @@ static const char *fused_shape(Ctx *c, Node *n)
 	return NULL;
 }
 
-static double fused_flops(Ctx *c, Node *n)
+double fused_flops(Ctx *c, Node *n)
 {
 	Node f, t;
 	members(n, &f, &t);
@@ -185,6 +185,17 @@ static int match_bn_relu_pool(Ctx *c, const Node *p, const Node *n)
 	       bn_relu_pool_fits(c, ir_node(c, p->in[0]));
 }
 
+/* Batch norm's affine step, then a residual add + ReLU (an ew_act of add
+ * and relu, which the pass has just built): ops/norm.c's bn_add_relu. */
+static int match_bn_add_relu(Ctx *c, const Node *p, const Node *n)
+{
+	(void)c;
+	if (p->op != &op_bn_apply || n->op != &op_ew_act)
+		return 0;
+	const FuseAttr *a = n->attr;
+	return a->first->op == &op_add && a->then->op == &op_relu;
+}
+
 /* A pointwise op whose gradient never reads its output (bias_add, add,
  * mul), then a one-input pointwise op whose gradient reads only its
  * output (relu, sigmoid, tanh): bias + activation, residual add + ReLU. */
@@ -217,6 +228,9 @@ const Fusion fusions[] = {
 	                 "is never stored", match_bn_relu_pool, &op_bn_relu_pool, NULL},
 	{"ew_act", "pointwise op + activation (bias + ReLU, residual add + "
 	           "ReLU) in one loop", match_ew_act, &op_ew_act, NULL},
+	{"bn_add_relu", "batch norm + residual add + ReLU (ew_act): batch norm's "
+	                "output is never stored", match_bn_add_relu,
+	 &op_bn_add_relu, NULL},
 	{"gemm_epi", "matmul + bias + ReLU: the bias and the ReLU applied as "
 	             "the product's tiles are stored", match_gemm_epi,
 	 &op_gemm_epi, NULL},
@@ -328,7 +342,7 @@ void fuse(Ctx *c)
 				f++;
 			if (fusions[f].name && rewrite(c, n, p, s, fusions[f].into)) {
 				keep[p->id] = 0;
-				break;
+				s = -1;   /* the fused node's inputs may fuse on (bn_add_relu) */
 			}
 		}
 	}

@@ -524,6 +524,12 @@ long fuse_mask(Ctx *c, const char *list, const char **bad);
 void fuse(Ctx *c);          /* the fusions in c->fuse */
 /* print_attr of fused ops: "first+then" and their attributes */
 void fused_print(Buf *b, const Node *n);
+/* A fused pair's shape (then's), gradient (then's rule, then first's from
+ * the gradient of its slot) and FLOPs (both), for fused ops whose
+ * backward is their parts' (fuse.c) */
+const char *fused_shape(Ctx *c, Node *n);
+void fused_grad(Ctx *c, Node *n, int dout, int *din);
+double fused_flops(Ctx *c, Node *n);
 
 /* ---- passes ---------------------------------------------------------- */
 void autodiff(Ctx *c);      /* autodiff.c */

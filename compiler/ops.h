@@ -23,7 +23,7 @@ X(maxpool) X(maxpool_grad) X(avgpool) X(avgpool_grad)
 X(global_avgpool) X(global_avgpool_grad)
 /* normalization and dropout (ops/norm.c, ops/dropout.c) */
 X(bn_stats) X(bn_apply) X(bn_gamma_grad) X(bn_dx) X(bn_running)
-X(bn_sums) X(bn_relu) X(bn_relu_sums) X(bn_pick) X(bn_relu_dx)
+X(bn_sums) X(bn_add_relu) X(bn_relu) X(bn_relu_sums) X(bn_pick) X(bn_relu_dx)
 X(bn_relu_pool) X(bn_relu_pool_sums) X(bn_relu_pool_dx)
 X(ln_stats) X(ln_apply) X(ln_gamma_grad) X(ln_dx) X(sum_rows) X(dropout)
 /* more pointwise ops, softmax, mul, concat, embedding */

@@ -3,7 +3,7 @@
  *
  * Model cifar_resnet8: batch 64, 78048 parameters.
  * Memory: parameters 78048, gradients 78048, optimizer state 78720,
- * arena 11011712 floats (naive sum of transients 34703552).
+ * arena 10874880 floats (naive sum of transients 32868544).
  *
  * cc -O2 -march=native cifar_resnet8.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -1524,6 +1524,27 @@ NN_INLINE __m256 nn_g8(const float *dy, const float *x, long i, __m256 vm,
 }
 #endif
 
+/* y = max(0, v + h) (fusion bn_add_relu): batch norm, a residual add and
+ * ReLU, each step as nn_bn_fwd and the unfused add and relu make it */
+NN_KERNEL void nn_bn_add_relu(const float *x, const float *h, float *y,
+                              long n, float mean, float k, float beta)
+{
+	long i = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+	const __m256 vm = _mm256_set1_ps(mean), vk = _mm256_set1_ps(k);
+	const __m256 vb = _mm256_set1_ps(beta), z = _mm256_setzero_ps();
+	for (; i + 8 <= n; i += 8) {
+		__m256 v = nn_bn_val8(_mm256_loadu_ps(x + i), vm, vk, vb);
+		_mm256_storeu_ps(y + i, _mm256_max_ps(_mm256_add_ps(v,
+		                 _mm256_loadu_ps(h + i)), z));
+	}
+#endif
+	for (const float *xe = x + n; x + i < xe; i++) {   /* as nn_bn_fwd */
+		float s = nn_bn_val(x[i], mean, k, beta) + h[i];
+		y[i] = s > 0 ? s : 0;
+	}
+}
+
 /* The sums of a plane that the bias and batch norm gradients need:
  *   out[0] += Σ g,  and with xhat  out[1] += Σ g·x̂,  x̂ = (x − mean)·istd
  * where g = dy, or with relu dy masked by [v > 0] (the fused bn_relu).
@@ -2008,12 +2029,12 @@ typedef float nn_in_t;     /* an input element */
 #define NN_PARAM 78048
 #define NN_GRAD 78048
 #define NN_STATE 78720
-#define NN_ARENA 11011712
+#define NN_ARENA 10874880
 #define NN_XBUF 196608   /* a staged batch of inputs */
 #define NN_YBUF 64   /* and of labels (as floats) */
 #define NN_MODEL_HASH "2496449237d1e8c3"
-#define NN_LOSS (m->arena + 11011696)
-#define NN_PREDICT (m->arena + 11010048)
+#define NN_LOSS (m->arena + 10874864)
+#define NN_PREDICT (m->arena + 10873216)
 
 struct cifar_resnet8 {
 	float lr;            /* learning rate of the next step */
@@ -2028,8 +2049,8 @@ struct cifar_resnet8 {
 /* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
  * times every node; cifar_resnet8_profile_print() prints the table ---- */
 #ifdef NNCC_PROFILE
-static double nn_prof_sec[188];
-static long nn_prof_calls[188];
+static double nn_prof_sec[185];
+static long nn_prof_calls[185];
 #define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
 #define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
 static const struct {
@@ -2045,105 +2066,102 @@ static const struct {
 	{19, 0, 24, "bn_relu", 4194304, 8388928},
 	{21, 0, 24, "conv2d", 301989888, 8397824},
 	{26, 0, 24, "bn_stats", 4194304, 4194624},
-	{28, 0, 24, "bn_apply", 3145728, 8388928},
-	{29, 0, 27, "ew_act", 2097152, 12582912},
-	{31, 0, 23, "conv2d", 150994944, 6309888},
-	{36, 0, 23, "bn_stats", 2097152, 2097792},
-	{38, 0, 24, "bn_relu", 2097152, 4194944},
-	{40, 0, 24, "conv2d", 301989888, 4231168},
-	{45, 0, 24, "bn_stats", 2097152, 2097792},
-	{47, 0, 24, "bn_apply", 1572864, 4194944},
-	{49, 0, 26, "conv2d", 16777216, 6293504},
-	{54, 0, 26, "bn_stats", 2097152, 2097792},
-	{56, 0, 26, "bn_apply", 1572864, 4194944},
-	{57, 0, 27, "ew_act", 1048576, 6291456},
-	{59, 0, 23, "conv2d", 150994944, 3219456},
-	{64, 0, 23, "bn_stats", 1048576, 1049856},
-	{66, 0, 24, "bn_relu", 1048576, 2098432},
-	{68, 0, 24, "conv2d", 301989888, 2244608},
-	{73, 0, 24, "bn_stats", 1048576, 1049856},
-	{75, 0, 24, "bn_apply", 786432, 2098432},
-	{77, 0, 26, "conv2d", 16777216, 3153920},
-	{82, 0, 26, "bn_stats", 1048576, 1049856},
-	{84, 0, 26, "bn_apply", 786432, 2098432},
-	{85, 0, 27, "ew_act", 524288, 3145728},
-	{86, 0, 34, "global_avgpool", 262144, 1064960},
-	{89, 0, 34, "gemm_epi", 81920, 21544},
-	{90, 0, 38, "softmax_ce", 2560, 2820},
-	{91, 1, 38, "softmax_ce_grad", 2560, 5376},
-	{92, 1, 34, "bias_grad", 0, 2600},
-	{93, 1, 34, "matmul", 81920, 21504},
-	{94, 1, 34, "matmul", 81920, 21504},
-	{95, 1, 34, "global_avgpool_grad", 262144, 1064960},
-	{96, 1, 27, "relu_grad", 262144, 3145728},
-	{97, 1, 26, "bn_sums", 384, 2098432},
-	{98, 1, 26, "bn_pick", 0, 768},
+	{28, 0, 27, "bn_add_relu", 5242880, 12583232},
+	{30, 0, 23, "conv2d", 150994944, 6309888},
+	{35, 0, 23, "bn_stats", 2097152, 2097792},
+	{37, 0, 24, "bn_relu", 2097152, 4194944},
+	{39, 0, 24, "conv2d", 301989888, 4231168},
+	{44, 0, 24, "bn_stats", 2097152, 2097792},
+	{47, 0, 26, "conv2d", 16777216, 6293504},
+	{52, 0, 26, "bn_stats", 2097152, 2097792},
+	{54, 0, 26, "bn_apply", 1572864, 4194944},
+	{55, 0, 27, "bn_add_relu", 2621440, 6292096},
+	{57, 0, 23, "conv2d", 150994944, 3219456},
+	{62, 0, 23, "bn_stats", 1048576, 1049856},
+	{64, 0, 24, "bn_relu", 1048576, 2098432},
+	{66, 0, 24, "conv2d", 301989888, 2244608},
+	{71, 0, 24, "bn_stats", 1048576, 1049856},
+	{74, 0, 26, "conv2d", 16777216, 3153920},
+	{79, 0, 26, "bn_stats", 1048576, 1049856},
+	{81, 0, 26, "bn_apply", 786432, 2098432},
+	{82, 0, 27, "bn_add_relu", 1310720, 3147008},
+	{83, 0, 34, "global_avgpool", 262144, 1064960},
+	{86, 0, 34, "gemm_epi", 81920, 21544},
+	{87, 0, 38, "softmax_ce", 2560, 2820},
+	{88, 1, 38, "softmax_ce_grad", 2560, 5376},
+	{89, 1, 34, "bias_grad", 0, 2600},
+	{90, 1, 34, "matmul", 81920, 21504},
+	{91, 1, 34, "matmul", 81920, 21504},
+	{92, 1, 34, "global_avgpool_grad", 262144, 1064960},
+	{93, 1, 27, "relu_grad", 262144, 3145728},
+	{94, 1, 24, "bn_sums", 384, 2098432},
+	{95, 1, 24, "bn_pick", 0, 768},
+	{96, 1, 24, "bn_pick", 0, 768},
+	{97, 1, 24, "bn_dx", 1572864, 3147264},
+	{98, 1, 26, "bn_sums", 384, 2098432},
 	{99, 1, 26, "bn_pick", 0, 768},
-	{100, 1, 26, "bn_dx", 1572864, 3147264},
-	{101, 1, 26, "conv2d_dx", 16777216, 3153920},
-	{102, 1, 26, "conv2d_dw", 16777216, 3153920},
-	{103, 1, 24, "bn_sums", 384, 2098432},
-	{104, 1, 24, "bn_pick", 0, 768},
-	{105, 1, 24, "bn_pick", 0, 768},
-	{106, 1, 24, "bn_dx", 1572864, 3147264},
-	{107, 1, 24, "conv2d_dx", 301989888, 2244608},
-	{108, 1, 24, "conv2d_dw", 301989888, 2244608},
-	{109, 1, 24, "bn_relu_sums", 384, 2098944},
-	{110, 1, 24, "bn_pick", 0, 768},
-	{111, 1, 24, "bn_pick", 0, 768},
-	{112, 1, 24, "bn_relu_dx", 1572864, 3147520},
-	{113, 1, 23, "conv2d_dx", 150994944, 3219456},
-	{114, 1, 23, "conv2d_dw", 150994944, 3219456},
-	{115, 1, 23, "add", 524288, 6291456},
-	{116, 1, 27, "relu_grad", 524288, 6291456},
-	{117, 1, 26, "bn_sums", 192, 4194944},
-	{118, 1, 26, "bn_pick", 0, 384},
+	{100, 1, 26, "bn_pick", 0, 768},
+	{101, 1, 26, "bn_dx", 1572864, 3147264},
+	{102, 1, 26, "conv2d_dx", 16777216, 3153920},
+	{103, 1, 26, "conv2d_dw", 16777216, 3153920},
+	{104, 1, 24, "conv2d_dx", 301989888, 2244608},
+	{105, 1, 24, "conv2d_dw", 301989888, 2244608},
+	{106, 1, 24, "bn_relu_sums", 384, 2098944},
+	{107, 1, 24, "bn_pick", 0, 768},
+	{108, 1, 24, "bn_pick", 0, 768},
+	{109, 1, 24, "bn_relu_dx", 1572864, 3147520},
+	{110, 1, 23, "conv2d_dx", 150994944, 3219456},
+	{111, 1, 23, "conv2d_dw", 150994944, 3219456},
+	{112, 1, 23, "add", 524288, 6291456},
+	{113, 1, 27, "relu_grad", 524288, 6291456},
+	{114, 1, 24, "bn_sums", 192, 4194944},
+	{115, 1, 24, "bn_pick", 0, 384},
+	{116, 1, 24, "bn_pick", 0, 384},
+	{117, 1, 24, "bn_dx", 3145728, 6292224},
+	{118, 1, 26, "bn_sums", 192, 4194944},
 	{119, 1, 26, "bn_pick", 0, 384},
-	{120, 1, 26, "bn_dx", 3145728, 6292224},
-	{121, 1, 26, "conv2d_dx", 16777216, 6293504},
-	{122, 1, 26, "conv2d_dw", 16777216, 6293504},
-	{123, 1, 24, "bn_sums", 192, 4194944},
-	{124, 1, 24, "bn_pick", 0, 384},
-	{125, 1, 24, "bn_pick", 0, 384},
-	{126, 1, 24, "bn_dx", 3145728, 6292224},
-	{127, 1, 24, "conv2d_dx", 301989888, 4231168},
-	{128, 1, 24, "conv2d_dw", 301989888, 4231168},
-	{129, 1, 24, "bn_relu_sums", 192, 4195200},
-	{130, 1, 24, "bn_pick", 0, 384},
-	{131, 1, 24, "bn_pick", 0, 384},
-	{132, 1, 24, "bn_relu_dx", 3145728, 6292352},
-	{133, 1, 23, "conv2d_dx", 150994944, 6309888},
-	{134, 1, 23, "conv2d_dw", 150994944, 6309888},
-	{135, 1, 23, "add", 1048576, 12582912},
-	{136, 1, 27, "relu_grad", 1048576, 12582912},
-	{137, 1, 24, "bn_sums", 96, 8388928},
-	{138, 1, 24, "bn_pick", 0, 192},
-	{139, 1, 24, "bn_pick", 0, 192},
-	{140, 1, 24, "bn_dx", 6291456, 12583296},
-	{141, 1, 24, "conv2d_dx", 301989888, 8397824},
-	{142, 1, 24, "conv2d_dw", 301989888, 8397824},
-	{143, 1, 24, "bn_relu_sums", 96, 8389056},
-	{144, 1, 24, "bn_pick", 0, 192},
-	{145, 1, 24, "bn_pick", 0, 192},
-	{146, 1, 24, "bn_relu_dx", 6291456, 12583360},
-	{147, 1, 23, "conv2d_dx", 301989888, 8397824},
-	{148, 1, 23, "conv2d_dw", 301989888, 8397824},
-	{149, 1, 23, "add", 1048576, 12582912},
-	{150, 1, 30, "bn_relu_sums", 96, 8389056},
-	{151, 1, 30, "bn_pick", 0, 192},
-	{152, 1, 30, "bn_pick", 0, 192},
-	{153, 1, 30, "bn_relu_dx", 6291456, 12583360},
-	{154, 1, 30, "conv2d_dw", 56623104, 4982464},
+	{120, 1, 26, "bn_pick", 0, 384},
+	{121, 1, 26, "bn_dx", 3145728, 6292224},
+	{122, 1, 26, "conv2d_dx", 16777216, 6293504},
+	{123, 1, 26, "conv2d_dw", 16777216, 6293504},
+	{124, 1, 24, "conv2d_dx", 301989888, 4231168},
+	{125, 1, 24, "conv2d_dw", 301989888, 4231168},
+	{126, 1, 24, "bn_relu_sums", 192, 4195200},
+	{127, 1, 24, "bn_pick", 0, 384},
+	{128, 1, 24, "bn_pick", 0, 384},
+	{129, 1, 24, "bn_relu_dx", 3145728, 6292352},
+	{130, 1, 23, "conv2d_dx", 150994944, 6309888},
+	{131, 1, 23, "conv2d_dw", 150994944, 6309888},
+	{132, 1, 23, "add", 1048576, 12582912},
+	{133, 1, 27, "relu_grad", 1048576, 12582912},
+	{134, 1, 24, "bn_sums", 96, 8388928},
+	{135, 1, 24, "bn_pick", 0, 192},
+	{136, 1, 24, "bn_pick", 0, 192},
+	{137, 1, 24, "bn_dx", 6291456, 12583296},
+	{138, 1, 24, "conv2d_dx", 301989888, 8397824},
+	{139, 1, 24, "conv2d_dw", 301989888, 8397824},
+	{140, 1, 24, "bn_relu_sums", 96, 8389056},
+	{141, 1, 24, "bn_pick", 0, 192},
+	{142, 1, 24, "bn_pick", 0, 192},
+	{143, 1, 24, "bn_relu_dx", 6291456, 12583360},
+	{144, 1, 23, "conv2d_dx", 301989888, 8397824},
+	{145, 1, 23, "conv2d_dw", 301989888, 8397824},
+	{146, 1, 23, "add", 1048576, 12582912},
+	{147, 1, 30, "bn_relu_sums", 96, 8389056},
+	{148, 1, 30, "bn_pick", 0, 192},
+	{149, 1, 30, "bn_pick", 0, 192},
+	{150, 1, 30, "bn_relu_dx", 6291456, 12583360},
+	{151, 1, 30, "conv2d_dw", 56623104, 4982464},
 	{9, 2, 30, "bn_running", 0, 320},
 	{18, 2, 23, "bn_running", 0, 320},
 	{27, 2, 24, "bn_running", 0, 320},
-	{37, 2, 23, "bn_running", 0, 640},
-	{46, 2, 24, "bn_running", 0, 640},
-	{55, 2, 26, "bn_running", 0, 640},
-	{65, 2, 23, "bn_running", 0, 1280},
-	{74, 2, 24, "bn_running", 0, 1280},
-	{83, 2, 26, "bn_running", 0, 1280},
-	{187, 2, 41, "sgd_update", 312192, 936576},
+	{36, 2, 23, "bn_running", 0, 640},
+	{45, 2, 24, "bn_running", 0, 640},
+	{53, 2, 26, "bn_running", 0, 640},
+	{63, 2, 23, "bn_running", 0, 1280},
+	{72, 2, 24, "bn_running", 0, 1280},
+	{80, 2, 26, "bn_running", 0, 1280},
+	{184, 2, 41, "sgd_update", 312192, 936576},
 };
 #else
 #define NN_PROF_BEGIN ((void)0)
@@ -2192,7 +2210,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		const float *x0 = m->arena + 0; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78048; /* batchnorm1.running_mean[16] */
 		const float *x2 = m->state_f + 78064; /* batchnorm1.running_var[16] */
-		float *y = m->arena + 11011552;
+		float *y = m->arena + 10874720;
 		float *scratch = m->arena + 1048576;
 		(void)x1;
 		(void)x2;
@@ -2207,7 +2225,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 0; /* [64,16,32,32] */
-		const float *x1 = m->arena + 11011552; /* [3,16] */
+		const float *x1 = m->arena + 10874720; /* [3,16] */
 		const float *x2 = m->param + 432; /* batchnorm1.weight[16] */
 		const float *x3 = m->param + 448; /* batchnorm1.bias[16] */
 		float *y = m->arena + 1048576;
@@ -2254,7 +2272,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		const float *x0 = m->arena + 2097152; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78080; /* batchnorm2.running_mean[16] */
 		const float *x2 = m->state_f + 78096; /* batchnorm2.running_var[16] */
-		float *y = m->arena + 11011600;
+		float *y = m->arena + 10874768;
 		float *scratch = m->arena + 3145728;
 		(void)x1;
 		(void)x2;
@@ -2269,7 +2287,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 2097152; /* [64,16,32,32] */
-		const float *x1 = m->arena + 11011600; /* [3,16] */
+		const float *x1 = m->arena + 10874768; /* [3,16] */
 		const float *x2 = m->param + 2768; /* batchnorm2.weight[16] */
 		const float *x3 = m->param + 2784; /* batchnorm2.bias[16] */
 		float *y = m->arena + 3145728;
@@ -2316,7 +2334,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78112; /* batchnorm3.running_mean[16] */
 		const float *x2 = m->state_f + 78128; /* batchnorm3.running_var[16] */
-		float *y = m->arena + 11011648;
+		float *y = m->arena + 10874816;
 		float *scratch = m->arena + 5242880;
 		(void)x1;
 		(void)x2;
@@ -2327,40 +2345,31 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		nn_bn_moments((const double *)(void *)scratch, 64, 16, 1024, 1e-05, y);
 		NN_PROF_END(26);
 	}
-	/* %28 bn_apply [64,16,32,32] <- %21, %26, %22, %23  (models/cifar_resnet8.lua:24) */
+	/* %28 bn_add_relu [64,16,32,32] <- %21, %26, %22, %23, %10  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
-		const float *x1 = m->arena + 11011648; /* [3,16] */
+		const float *x1 = m->arena + 10874816; /* [3,16] */
 		const float *x2 = m->param + 5104; /* batchnorm3.weight[16] */
 		const float *x3 = m->param + 5120; /* batchnorm3.bias[16] */
+		const float *x4 = m->arena + 1048576; /* [64,16,32,32] */
 		float *y = m->arena + 5242880;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
 				const long o = ((long)b*16 + c)*1024;
 				const float mean = x1[c], k = x1[16 + c] * x2[c], beta = x3[c];
-				nn_bn_fwd(x0 + o, y + o, 1024, mean, k, beta, 0);
+				nn_bn_add_relu(x0 + o, x4 + o, y + o, 1024, mean, k, beta);
 			}
 		NN_PROF_END(28);
 	}
-	/* %29 ew_act [64,16,32,32] <- %28, %10  (models/cifar_resnet8.lua:27) */
+	/* %30 conv2d [64,32,16,16] <- %28, %29  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
-		const float *x1 = m->arena + 1048576; /* [64,16,32,32] */
-		float *y = m->arena + 6291456;
-		NN_PAR_SIMD for (long i = 0; i < 1048576; i++)
-			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
-		NN_PROF_END(29);
-	}
-	/* %31 conv2d [64,32,16,16] <- %29, %30  (models/cifar_resnet8.lua:23) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
 		const float *x1 = m->param + 5136; /* conv2d4.weight[32,16,3,3] */
 		float *y = m->arena + 7340032;
-		float *scratch = m->arena + 5242880;
+		float *scratch = m->arena + 6291456;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		/* stride 2: implicit GEMM on the padded input's 4 phases, their rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2380,16 +2389,16 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
 			}
 		}
-		NN_PROF_END(31);
+		NN_PROF_END(30);
 	}
-	/* %36 bn_stats [3,32] <- %31, %34, %35  (models/cifar_resnet8.lua:23) */
+	/* %35 bn_stats [3,32] <- %30, %33, %34  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7340032; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78144; /* batchnorm4.running_mean[32] */
 		const float *x2 = m->state_f + 78176; /* batchnorm4.running_var[32] */
-		float *y = m->arena + 11011264;
-		float *scratch = m->arena + 5242880;
+		float *y = m->arena + 10874432;
+		float *scratch = m->arena + 6291456;
 		(void)x1;
 		(void)x2;
 		/* training: the batch's statistics from the moments of its planes */
@@ -2397,13 +2406,13 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		for (long bc = 0; bc < 2048; bc++)
 			nn_plane_moments(x0 + bc*256, 256, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 32, 256, 1e-05, y);
-		NN_PROF_END(36);
+		NN_PROF_END(35);
 	}
-	/* %38 bn_relu [64,32,16,16] <- %31, %36, %32, %33  (models/cifar_resnet8.lua:24) */
+	/* %37 bn_relu [64,32,16,16] <- %30, %35, %31, %32  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7340032; /* [64,32,16,16] */
-		const float *x1 = m->arena + 11011264; /* [3,32] */
+		const float *x1 = m->arena + 10874432; /* [3,32] */
 		const float *x2 = m->param + 9744; /* batchnorm4.weight[32] */
 		const float *x3 = m->param + 9776; /* batchnorm4.bias[32] */
 		float *y = m->arena + 7864320;
@@ -2414,15 +2423,15 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
 				nn_bn_fwd(x0 + o, y + o, 256, mean, k, beta, 1);
 			}
-		NN_PROF_END(38);
+		NN_PROF_END(37);
 	}
-	/* %40 conv2d [64,32,16,16] <- %38, %39  (models/cifar_resnet8.lua:24) */
+	/* %39 conv2d [64,32,16,16] <- %37, %38  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7864320; /* [64,32,16,16] */
 		const float *x1 = m->param + 9808; /* conv2d5.weight[32,32,3,3] */
-		float *y = m->arena + 8388608;
-		float *scratch = m->arena + 5242880;
+		float *y = m->arena + 6291456;
+		float *scratch = m->arena + 6815744;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2442,16 +2451,16 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
 			}
 		}
-		NN_PROF_END(40);
+		NN_PROF_END(39);
 	}
-	/* %45 bn_stats [3,32] <- %40, %43, %44  (models/cifar_resnet8.lua:24) */
+	/* %44 bn_stats [3,32] <- %39, %42, %43  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x0 = m->arena + 6291456; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78208; /* batchnorm5.running_mean[32] */
 		const float *x2 = m->state_f + 78240; /* batchnorm5.running_var[32] */
-		float *y = m->arena + 11011360;
-		float *scratch = m->arena + 5242880;
+		float *y = m->arena + 10874528;
+		float *scratch = m->arena + 6815744;
 		(void)x1;
 		(void)x2;
 		/* training: the batch's statistics from the moments of its planes */
@@ -2459,32 +2468,15 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		for (long bc = 0; bc < 2048; bc++)
 			nn_plane_moments(x0 + bc*256, 256, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 32, 256, 1e-05, y);
-		NN_PROF_END(45);
+		NN_PROF_END(44);
 	}
-	/* %47 bn_apply [64,32,16,16] <- %40, %45, %41, %42  (models/cifar_resnet8.lua:24) */
+	/* %47 conv2d [64,32,16,16] <- %28, %46  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
-		const float *x1 = m->arena + 11011360; /* [3,32] */
-		const float *x2 = m->param + 19024; /* batchnorm5.weight[32] */
-		const float *x3 = m->param + 19056; /* batchnorm5.bias[32] */
-		float *y = m->arena + 5242880;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 32; c++) {
-				const long o = ((long)b*32 + c)*256;
-				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				nn_bn_fwd(x0 + o, y + o, 256, mean, k, beta, 0);
-			}
-		NN_PROF_END(47);
-	}
-	/* %49 conv2d [64,32,16,16] <- %29, %48  (models/cifar_resnet8.lua:26) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
 		const float *x1 = m->param + 19088; /* conv2d6.weight[32,16,1,1] */
-		float *y = m->arena + 5767168;
-		float *scratch = m->arena + 8912896;
+		float *y = m->arena + 6815744;
+		float *scratch = m->arena + 8388608;
 		/* y = x * w: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		/* stride 2: implicit GEMM on the padded input's 4 phases, their rows read in place */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2504,16 +2496,16 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
 			}
 		}
-		NN_PROF_END(49);
+		NN_PROF_END(47);
 	}
-	/* %54 bn_stats [3,32] <- %49, %52, %53  (models/cifar_resnet8.lua:26) */
+	/* %52 bn_stats [3,32] <- %47, %50, %51  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5767168; /* [64,32,16,16] */
+		const float *x0 = m->arena + 6815744; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78272; /* batchnorm6.running_mean[32] */
 		const float *x2 = m->state_f + 78304; /* batchnorm6.running_var[32] */
-		float *y = m->arena + 11011456;
-		float *scratch = m->arena + 8912896;
+		float *y = m->arena + 10874624;
+		float *scratch = m->arena + 8388608;
 		(void)x1;
 		(void)x2;
 		/* training: the batch's statistics from the moments of its planes */
@@ -2521,16 +2513,16 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		for (long bc = 0; bc < 2048; bc++)
 			nn_plane_moments(x0 + bc*256, 256, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 32, 256, 1e-05, y);
-		NN_PROF_END(54);
+		NN_PROF_END(52);
 	}
-	/* %56 bn_apply [64,32,16,16] <- %49, %54, %50, %51  (models/cifar_resnet8.lua:26) */
+	/* %54 bn_apply [64,32,16,16] <- %47, %52, %48, %49  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5767168; /* [64,32,16,16] */
-		const float *x1 = m->arena + 11011456; /* [3,32] */
+		const float *x0 = m->arena + 6815744; /* [64,32,16,16] */
+		const float *x1 = m->arena + 10874624; /* [3,32] */
 		const float *x2 = m->param + 19600; /* batchnorm6.weight[32] */
 		const float *x3 = m->param + 19632; /* batchnorm6.bias[32] */
-		float *y = m->arena + 8912896;
+		float *y = m->arena + 8388608;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -2538,25 +2530,33 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
 				nn_bn_fwd(x0 + o, y + o, 256, mean, k, beta, 0);
 			}
-		NN_PROF_END(56);
+		NN_PROF_END(54);
 	}
-	/* %57 ew_act [64,32,16,16] <- %47, %56  (models/cifar_resnet8.lua:27) */
+	/* %55 bn_add_relu [64,32,16,16] <- %39, %44, %40, %41, %54  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5242880; /* [64,32,16,16] */
-		const float *x1 = m->arena + 8912896; /* [64,32,16,16] */
-		float *y = m->arena + 9437184;
-		NN_PAR_SIMD for (long i = 0; i < 524288; i++)
-			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
-		NN_PROF_END(57);
+		const float *x0 = m->arena + 6291456; /* [64,32,16,16] */
+		const float *x1 = m->arena + 10874528; /* [3,32] */
+		const float *x2 = m->param + 19024; /* batchnorm5.weight[32] */
+		const float *x3 = m->param + 19056; /* batchnorm5.bias[32] */
+		const float *x4 = m->arena + 8388608; /* [64,32,16,16] */
+		float *y = m->arena + 8912896;
+		NN_OMP("omp parallel for schedule(static)")
+		for (int b = 0; b < 64; b++)
+			for (int c = 0; c < 32; c++) {
+				const long o = ((long)b*32 + c)*256;
+				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
+				nn_bn_add_relu(x0 + o, x4 + o, y + o, 256, mean, k, beta);
+			}
+		NN_PROF_END(55);
 	}
-	/* %59 conv2d [64,64,8,8] <- %57, %58  (models/cifar_resnet8.lua:23) */
+	/* %57 conv2d [64,64,8,8] <- %55, %56  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
 		const float *x1 = m->param + 19664; /* conv2d7.weight[64,32,3,3] */
-		float *y = m->arena + 9961472;
-		float *scratch = m->arena + 5242880;
+		float *y = m->arena + 9824640;
+		float *scratch = m->arena + 9437184;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		/* stride 2: implicit GEMM on the padded input's 4 phases, their rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2576,16 +2576,16 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
 			}
 		}
-		NN_PROF_END(59);
+		NN_PROF_END(57);
 	}
-	/* %64 bn_stats [3,64] <- %59, %62, %63  (models/cifar_resnet8.lua:23) */
+	/* %62 bn_stats [3,64] <- %57, %60, %61  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9961472; /* [64,64,8,8] */
+		const float *x0 = m->arena + 9824640; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78336; /* batchnorm7.running_mean[64] */
 		const float *x2 = m->state_f + 78400; /* batchnorm7.running_var[64] */
-		float *y = m->arena + 11010688;
-		float *scratch = m->arena + 5242880;
+		float *y = m->arena + 10873856;
+		float *scratch = m->arena + 9437184;
 		(void)x1;
 		(void)x2;
 		/* training: the batch's statistics from the moments of its planes */
@@ -2593,16 +2593,16 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		for (long bc = 0; bc < 4096; bc++)
 			nn_plane_moments(x0 + bc*64, 64, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 64, 64, 1e-05, y);
-		NN_PROF_END(64);
+		NN_PROF_END(62);
 	}
-	/* %66 bn_relu [64,64,8,8] <- %59, %64, %60, %61  (models/cifar_resnet8.lua:24) */
+	/* %64 bn_relu [64,64,8,8] <- %57, %62, %58, %59  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9961472; /* [64,64,8,8] */
-		const float *x1 = m->arena + 11010688; /* [3,64] */
+		const float *x0 = m->arena + 9824640; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10873856; /* [3,64] */
 		const float *x2 = m->param + 38096; /* batchnorm7.weight[64] */
 		const float *x3 = m->param + 38160; /* batchnorm7.bias[64] */
-		float *y = m->arena + 10223616;
+		float *y = m->arena + 10086784;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -2610,15 +2610,15 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
 				nn_bn_fwd(x0 + o, y + o, 64, mean, k, beta, 1);
 			}
-		NN_PROF_END(66);
+		NN_PROF_END(64);
 	}
-	/* %68 conv2d [64,64,8,8] <- %66, %67  (models/cifar_resnet8.lua:24) */
+	/* %66 conv2d [64,64,8,8] <- %64, %65  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10223616; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10086784; /* [64,64,8,8] */
 		const float *x1 = m->param + 38224; /* conv2d8.weight[64,64,3,3] */
-		float *y = m->arena + 5242880;
-		float *scratch = m->arena + 5505024;
+		float *y = m->arena + 9437184;
+		float *scratch = m->arena + 9699328;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2638,16 +2638,16 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
 			}
 		}
-		NN_PROF_END(68);
+		NN_PROF_END(66);
 	}
-	/* %73 bn_stats [3,64] <- %68, %71, %72  (models/cifar_resnet8.lua:24) */
+	/* %71 bn_stats [3,64] <- %66, %69, %70  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5242880; /* [64,64,8,8] */
+		const float *x0 = m->arena + 9437184; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78464; /* batchnorm8.running_mean[64] */
 		const float *x2 = m->state_f + 78528; /* batchnorm8.running_var[64] */
-		float *y = m->arena + 11010880;
-		float *scratch = m->arena + 5505024;
+		float *y = m->arena + 10874048;
+		float *scratch = m->arena + 9699328;
 		(void)x1;
 		(void)x2;
 		/* training: the batch's statistics from the moments of its planes */
@@ -2655,32 +2655,15 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		for (long bc = 0; bc < 4096; bc++)
 			nn_plane_moments(x0 + bc*64, 64, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 64, 64, 1e-05, y);
-		NN_PROF_END(73);
+		NN_PROF_END(71);
 	}
-	/* %75 bn_apply [64,64,8,8] <- %68, %73, %69, %70  (models/cifar_resnet8.lua:24) */
+	/* %74 conv2d [64,64,8,8] <- %55, %73  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5242880; /* [64,64,8,8] */
-		const float *x1 = m->arena + 11010880; /* [3,64] */
-		const float *x2 = m->param + 75088; /* batchnorm8.weight[64] */
-		const float *x3 = m->param + 75152; /* batchnorm8.bias[64] */
-		float *y = m->arena + 5505024;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 64; c++) {
-				const long o = ((long)b*64 + c)*64;
-				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				nn_bn_fwd(x0 + o, y + o, 64, mean, k, beta, 0);
-			}
-		NN_PROF_END(75);
-	}
-	/* %77 conv2d [64,64,8,8] <- %57, %76  (models/cifar_resnet8.lua:26) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
 		const float *x1 = m->param + 75216; /* conv2d9.weight[64,32,1,1] */
-		float *y = m->arena + 8912896;
-		float *scratch = m->arena + 9175040;
+		float *y = m->arena + 8388608;
+		float *scratch = m->arena + 9699328;
 		/* y = x * w: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		/* stride 2: implicit GEMM on the padded input's 4 phases, their rows read in place */
 		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
@@ -2700,16 +2683,16 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
 			}
 		}
-		NN_PROF_END(77);
+		NN_PROF_END(74);
 	}
-	/* %82 bn_stats [3,64] <- %77, %80, %81  (models/cifar_resnet8.lua:26) */
+	/* %79 bn_stats [3,64] <- %74, %77, %78  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8912896; /* [64,64,8,8] */
+		const float *x0 = m->arena + 8388608; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78592; /* batchnorm9.running_mean[64] */
 		const float *x2 = m->state_f + 78656; /* batchnorm9.running_var[64] */
-		float *y = m->arena + 11011072;
-		float *scratch = m->arena + 9175040;
+		float *y = m->arena + 10874240;
+		float *scratch = m->arena + 9699328;
 		(void)x1;
 		(void)x2;
 		/* training: the batch's statistics from the moments of its planes */
@@ -2717,16 +2700,16 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		for (long bc = 0; bc < 4096; bc++)
 			nn_plane_moments(x0 + bc*64, 64, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 64, 64, 1e-05, y);
-		NN_PROF_END(82);
+		NN_PROF_END(79);
 	}
-	/* %84 bn_apply [64,64,8,8] <- %77, %82, %78, %79  (models/cifar_resnet8.lua:26) */
+	/* %81 bn_apply [64,64,8,8] <- %74, %79, %75, %76  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8912896; /* [64,64,8,8] */
-		const float *x1 = m->arena + 11011072; /* [3,64] */
+		const float *x0 = m->arena + 8388608; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10874240; /* [3,64] */
 		const float *x2 = m->param + 77264; /* batchnorm9.weight[64] */
 		const float *x3 = m->param + 77328; /* batchnorm9.bias[64] */
-		float *y = m->arena + 9175040;
+		float *y = m->arena + 8650752;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -2734,23 +2717,31 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
 				nn_bn_fwd(x0 + o, y + o, 64, mean, k, beta, 0);
 			}
-		NN_PROF_END(84);
+		NN_PROF_END(81);
 	}
-	/* %85 ew_act [64,64,8,8] <- %75, %84  (models/cifar_resnet8.lua:27) */
+	/* %82 bn_add_relu [64,64,8,8] <- %66, %71, %67, %68, %81  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9175040; /* [64,64,8,8] */
-		float *y = m->arena + 10485760;
-		NN_PAR_SIMD for (long i = 0; i < 262144; i++)
-			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
-		NN_PROF_END(85);
+		const float *x0 = m->arena + 9437184; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10874048; /* [3,64] */
+		const float *x2 = m->param + 75088; /* batchnorm8.weight[64] */
+		const float *x3 = m->param + 75152; /* batchnorm8.bias[64] */
+		const float *x4 = m->arena + 8650752; /* [64,64,8,8] */
+		float *y = m->arena + 10348928;
+		NN_OMP("omp parallel for schedule(static)")
+		for (int b = 0; b < 64; b++)
+			for (int c = 0; c < 64; c++) {
+				const long o = ((long)b*64 + c)*64;
+				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
+				nn_bn_add_relu(x0 + o, x4 + o, y + o, 64, mean, k, beta);
+			}
+		NN_PROF_END(82);
 	}
-	/* %86 global_avgpool [64,64] <- %85  (models/cifar_resnet8.lua:34) */
+	/* %83 global_avgpool [64,64] <- %82  (models/cifar_resnet8.lua:34) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10485760; /* [64,64,8,8] */
-		float *y = m->arena + 5505024;
+		const float *x0 = m->arena + 10348928; /* [64,64,8,8] */
+		float *y = m->arena + 9699328;
 		/* each plane's mean: [4096] planes of 64 */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 4096; p++) {
@@ -2759,25 +2750,25 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 				s += x0[p*64 + i];
 			y[p] = s / 64.0f;
 		}
-		NN_PROF_END(86);
+		NN_PROF_END(83);
 	}
-	/* %89 gemm_epi [64,10] <- %86, %87, %88  (models/cifar_resnet8.lua:34) */
+	/* %86 gemm_epi [64,10] <- %83, %84, %85  (models/cifar_resnet8.lua:34) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5505024; /* [64,64] */
+		const float *x0 = m->arena + 9699328; /* [64,64] */
 		const float *x1 = m->param + 77392; /* linear1.weight[10,64] */
 		const float *x2 = m->param + 78032; /* linear1.bias[10] */
-		float *y = m->arena + 11010048;
-		float *scratch = m->arena + 5509120;
+		float *y = m->arena + 10873216;
+		float *scratch = m->arena + 9703424;
 		nn_gemm_epi(64, 10, 64, x0, 64, 0, x1, 64, 1, y, 10, scratch, NN_BIAS, x2, 0);
-		NN_PROF_END(89);
+		NN_PROF_END(86);
 	}
-	/* %90 softmax_ce [1] <- %89, %1  (models/cifar_resnet8.lua:38) */
+	/* %87 softmax_ce [1] <- %86, %1  (models/cifar_resnet8.lua:38) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11010048; /* [64,10] */
+		const float *x0 = m->arena + 10873216; /* [64,10] */
 		const int32_t *x1 = yin; /* class[64] */
-		float *y = m->arena + 11011696;
+		float *y = m->arena + 10874864;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -2789,7 +2780,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			total += lse - z[k];
 		}
 		y[0] = (float)(total / nrows);
-		NN_PROF_END(90);
+		NN_PROF_END(87);
 	}
 }
 
@@ -2832,7 +2823,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		const float *x0 = m->arena + 0; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78048; /* batchnorm1.running_mean[16] */
 		const float *x2 = m->state_f + 78064; /* batchnorm1.running_var[16] */
-		float *y = m->arena + 11011552;
+		float *y = m->arena + 10874720;
 		float *scratch = m->arena + 1048576;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -2846,7 +2837,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	/* %10 bn_relu [64,16,32,32] <- %3, %8, %4, %5  (models/cifar_resnet8.lua:30) */
 	{
 		const float *x0 = m->arena + 0; /* [64,16,32,32] */
-		const float *x1 = m->arena + 11011552; /* [3,16] */
+		const float *x1 = m->arena + 10874720; /* [3,16] */
 		const float *x2 = m->param + 432; /* batchnorm1.weight[16] */
 		const float *x3 = m->param + 448; /* batchnorm1.bias[16] */
 		float *y = m->arena + 1048576;
@@ -2889,7 +2880,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		const float *x0 = m->arena + 2097152; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78080; /* batchnorm2.running_mean[16] */
 		const float *x2 = m->state_f + 78096; /* batchnorm2.running_var[16] */
-		float *y = m->arena + 11011600;
+		float *y = m->arena + 10874768;
 		float *scratch = m->arena + 3145728;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -2903,7 +2894,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 	/* %19 bn_relu [64,16,32,32] <- %12, %17, %13, %14  (models/cifar_resnet8.lua:24) */
 	{
 		const float *x0 = m->arena + 2097152; /* [64,16,32,32] */
-		const float *x1 = m->arena + 11011600; /* [3,16] */
+		const float *x1 = m->arena + 10874768; /* [3,16] */
 		const float *x2 = m->param + 2768; /* batchnorm2.weight[16] */
 		const float *x3 = m->param + 2784; /* batchnorm2.bias[16] */
 		float *y = m->arena + 3145728;
@@ -2946,7 +2937,7 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
 		const float *x1 = m->state_f + 78112; /* batchnorm3.running_mean[16] */
 		const float *x2 = m->state_f + 78128; /* batchnorm3.running_var[16] */
-		float *y = m->arena + 11011648;
+		float *y = m->arena + 10874816;
 		float *scratch = m->arena + 5242880;
 		/* evaluation: the running statistics */
 		(void)x0;
@@ -2957,35 +2948,28 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			y[32 + c] = x2[c];
 		}
 	}
-	/* %28 bn_apply [64,16,32,32] <- %21, %26, %22, %23  (models/cifar_resnet8.lua:24) */
+	/* %28 bn_add_relu [64,16,32,32] <- %21, %26, %22, %23, %10  (models/cifar_resnet8.lua:27) */
 	{
 		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
-		const float *x1 = m->arena + 11011648; /* [3,16] */
+		const float *x1 = m->arena + 10874816; /* [3,16] */
 		const float *x2 = m->param + 5104; /* batchnorm3.weight[16] */
 		const float *x3 = m->param + 5120; /* batchnorm3.bias[16] */
+		const float *x4 = m->arena + 1048576; /* [64,16,32,32] */
 		float *y = m->arena + 5242880;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
 				const long o = ((long)b*16 + c)*1024;
 				const float mean = x1[c], k = x1[16 + c] * x2[c], beta = x3[c];
-				nn_bn_fwd(x0 + o, y + o, 1024, mean, k, beta, 0);
+				nn_bn_add_relu(x0 + o, x4 + o, y + o, 1024, mean, k, beta);
 			}
 	}
-	/* %29 ew_act [64,16,32,32] <- %28, %10  (models/cifar_resnet8.lua:27) */
+	/* %30 conv2d [64,32,16,16] <- %28, %29  (models/cifar_resnet8.lua:23) */
 	{
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
-		const float *x1 = m->arena + 1048576; /* [64,16,32,32] */
-		float *y = m->arena + 6291456;
-		NN_PAR_SIMD for (long i = 0; i < 1048576; i++)
-			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
-	}
-	/* %31 conv2d [64,32,16,16] <- %29, %30  (models/cifar_resnet8.lua:23) */
-	{
-		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
 		const float *x1 = m->param + 5136; /* conv2d4.weight[32,16,3,3] */
 		float *y = m->arena + 7340032;
-		float *scratch = m->arena + 5242880;
+		float *scratch = m->arena + 6291456;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		/* stride 2: implicit GEMM on the padded input's 4 phases, their rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3006,13 +2990,13 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %36 bn_stats [3,32] <- %31, %34, %35  (models/cifar_resnet8.lua:23) */
+	/* %35 bn_stats [3,32] <- %30, %33, %34  (models/cifar_resnet8.lua:23) */
 	{
 		const float *x0 = m->arena + 7340032; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78144; /* batchnorm4.running_mean[32] */
 		const float *x2 = m->state_f + 78176; /* batchnorm4.running_var[32] */
-		float *y = m->arena + 11011264;
-		float *scratch = m->arena + 5242880;
+		float *y = m->arena + 10874432;
+		float *scratch = m->arena + 6291456;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;
@@ -3022,10 +3006,10 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			y[64 + c] = x2[c];
 		}
 	}
-	/* %38 bn_relu [64,32,16,16] <- %31, %36, %32, %33  (models/cifar_resnet8.lua:24) */
+	/* %37 bn_relu [64,32,16,16] <- %30, %35, %31, %32  (models/cifar_resnet8.lua:24) */
 	{
 		const float *x0 = m->arena + 7340032; /* [64,32,16,16] */
-		const float *x1 = m->arena + 11011264; /* [3,32] */
+		const float *x1 = m->arena + 10874432; /* [3,32] */
 		const float *x2 = m->param + 9744; /* batchnorm4.weight[32] */
 		const float *x3 = m->param + 9776; /* batchnorm4.bias[32] */
 		float *y = m->arena + 7864320;
@@ -3037,12 +3021,12 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 				nn_bn_fwd(x0 + o, y + o, 256, mean, k, beta, 1);
 			}
 	}
-	/* %40 conv2d [64,32,16,16] <- %38, %39  (models/cifar_resnet8.lua:24) */
+	/* %39 conv2d [64,32,16,16] <- %37, %38  (models/cifar_resnet8.lua:24) */
 	{
 		const float *x0 = m->arena + 7864320; /* [64,32,16,16] */
 		const float *x1 = m->param + 9808; /* conv2d5.weight[32,32,3,3] */
-		float *y = m->arena + 8388608;
-		float *scratch = m->arena + 5242880;
+		float *y = m->arena + 6291456;
+		float *scratch = m->arena + 6815744;
 		/* y = x * w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3063,13 +3047,13 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %45 bn_stats [3,32] <- %40, %43, %44  (models/cifar_resnet8.lua:24) */
+	/* %44 bn_stats [3,32] <- %39, %42, %43  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x0 = m->arena + 6291456; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78208; /* batchnorm5.running_mean[32] */
 		const float *x2 = m->state_f + 78240; /* batchnorm5.running_var[32] */
-		float *y = m->arena + 11011360;
-		float *scratch = m->arena + 5242880;
+		float *y = m->arena + 10874528;
+		float *scratch = m->arena + 6815744;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;
@@ -3079,27 +3063,12 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			y[64 + c] = x2[c];
 		}
 	}
-	/* %47 bn_apply [64,32,16,16] <- %40, %45, %41, %42  (models/cifar_resnet8.lua:24) */
+	/* %47 conv2d [64,32,16,16] <- %28, %46  (models/cifar_resnet8.lua:26) */
 	{
-		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
-		const float *x1 = m->arena + 11011360; /* [3,32] */
-		const float *x2 = m->param + 19024; /* batchnorm5.weight[32] */
-		const float *x3 = m->param + 19056; /* batchnorm5.bias[32] */
-		float *y = m->arena + 5242880;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 32; c++) {
-				const long o = ((long)b*32 + c)*256;
-				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				nn_bn_fwd(x0 + o, y + o, 256, mean, k, beta, 0);
-			}
-	}
-	/* %49 conv2d [64,32,16,16] <- %29, %48  (models/cifar_resnet8.lua:26) */
-	{
-		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
 		const float *x1 = m->param + 19088; /* conv2d6.weight[32,16,1,1] */
-		float *y = m->arena + 5767168;
-		float *scratch = m->arena + 8912896;
+		float *y = m->arena + 6815744;
+		float *scratch = m->arena + 8388608;
 		/* y = x * w: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		/* stride 2: implicit GEMM on the padded input's 4 phases, their rows read in place */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3120,13 +3089,13 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %54 bn_stats [3,32] <- %49, %52, %53  (models/cifar_resnet8.lua:26) */
+	/* %52 bn_stats [3,32] <- %47, %50, %51  (models/cifar_resnet8.lua:26) */
 	{
-		const float *x0 = m->arena + 5767168; /* [64,32,16,16] */
+		const float *x0 = m->arena + 6815744; /* [64,32,16,16] */
 		const float *x1 = m->state_f + 78272; /* batchnorm6.running_mean[32] */
 		const float *x2 = m->state_f + 78304; /* batchnorm6.running_var[32] */
-		float *y = m->arena + 11011456;
-		float *scratch = m->arena + 8912896;
+		float *y = m->arena + 10874624;
+		float *scratch = m->arena + 8388608;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;
@@ -3136,13 +3105,13 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			y[64 + c] = x2[c];
 		}
 	}
-	/* %56 bn_apply [64,32,16,16] <- %49, %54, %50, %51  (models/cifar_resnet8.lua:26) */
+	/* %54 bn_apply [64,32,16,16] <- %47, %52, %48, %49  (models/cifar_resnet8.lua:26) */
 	{
-		const float *x0 = m->arena + 5767168; /* [64,32,16,16] */
-		const float *x1 = m->arena + 11011456; /* [3,32] */
+		const float *x0 = m->arena + 6815744; /* [64,32,16,16] */
+		const float *x1 = m->arena + 10874624; /* [3,32] */
 		const float *x2 = m->param + 19600; /* batchnorm6.weight[32] */
 		const float *x3 = m->param + 19632; /* batchnorm6.bias[32] */
-		float *y = m->arena + 8912896;
+		float *y = m->arena + 8388608;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -3151,20 +3120,28 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 				nn_bn_fwd(x0 + o, y + o, 256, mean, k, beta, 0);
 			}
 	}
-	/* %57 ew_act [64,32,16,16] <- %47, %56  (models/cifar_resnet8.lua:27) */
+	/* %55 bn_add_relu [64,32,16,16] <- %39, %44, %40, %41, %54  (models/cifar_resnet8.lua:27) */
 	{
-		const float *x0 = m->arena + 5242880; /* [64,32,16,16] */
-		const float *x1 = m->arena + 8912896; /* [64,32,16,16] */
-		float *y = m->arena + 9437184;
-		NN_PAR_SIMD for (long i = 0; i < 524288; i++)
-			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
+		const float *x0 = m->arena + 6291456; /* [64,32,16,16] */
+		const float *x1 = m->arena + 10874528; /* [3,32] */
+		const float *x2 = m->param + 19024; /* batchnorm5.weight[32] */
+		const float *x3 = m->param + 19056; /* batchnorm5.bias[32] */
+		const float *x4 = m->arena + 8388608; /* [64,32,16,16] */
+		float *y = m->arena + 8912896;
+		NN_OMP("omp parallel for schedule(static)")
+		for (int b = 0; b < 64; b++)
+			for (int c = 0; c < 32; c++) {
+				const long o = ((long)b*32 + c)*256;
+				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
+				nn_bn_add_relu(x0 + o, x4 + o, y + o, 256, mean, k, beta);
+			}
 	}
-	/* %59 conv2d [64,64,8,8] <- %57, %58  (models/cifar_resnet8.lua:23) */
+	/* %57 conv2d [64,64,8,8] <- %55, %56  (models/cifar_resnet8.lua:23) */
 	{
-		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
 		const float *x1 = m->param + 19664; /* conv2d7.weight[64,32,3,3] */
-		float *y = m->arena + 9961472;
-		float *scratch = m->arena + 5242880;
+		float *y = m->arena + 9824640;
+		float *scratch = m->arena + 9437184;
 		/* y = x * w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		/* stride 2: implicit GEMM on the padded input's 4 phases, their rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3185,13 +3162,13 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %64 bn_stats [3,64] <- %59, %62, %63  (models/cifar_resnet8.lua:23) */
+	/* %62 bn_stats [3,64] <- %57, %60, %61  (models/cifar_resnet8.lua:23) */
 	{
-		const float *x0 = m->arena + 9961472; /* [64,64,8,8] */
+		const float *x0 = m->arena + 9824640; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78336; /* batchnorm7.running_mean[64] */
 		const float *x2 = m->state_f + 78400; /* batchnorm7.running_var[64] */
-		float *y = m->arena + 11010688;
-		float *scratch = m->arena + 5242880;
+		float *y = m->arena + 10873856;
+		float *scratch = m->arena + 9437184;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;
@@ -3201,13 +3178,13 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			y[128 + c] = x2[c];
 		}
 	}
-	/* %66 bn_relu [64,64,8,8] <- %59, %64, %60, %61  (models/cifar_resnet8.lua:24) */
+	/* %64 bn_relu [64,64,8,8] <- %57, %62, %58, %59  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 9961472; /* [64,64,8,8] */
-		const float *x1 = m->arena + 11010688; /* [3,64] */
+		const float *x0 = m->arena + 9824640; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10873856; /* [3,64] */
 		const float *x2 = m->param + 38096; /* batchnorm7.weight[64] */
 		const float *x3 = m->param + 38160; /* batchnorm7.bias[64] */
-		float *y = m->arena + 10223616;
+		float *y = m->arena + 10086784;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -3216,12 +3193,12 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 				nn_bn_fwd(x0 + o, y + o, 64, mean, k, beta, 1);
 			}
 	}
-	/* %68 conv2d [64,64,8,8] <- %66, %67  (models/cifar_resnet8.lua:24) */
+	/* %66 conv2d [64,64,8,8] <- %64, %65  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 10223616; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10086784; /* [64,64,8,8] */
 		const float *x1 = m->param + 38224; /* conv2d8.weight[64,64,3,3] */
-		float *y = m->arena + 5242880;
-		float *scratch = m->arena + 5505024;
+		float *y = m->arena + 9437184;
+		float *scratch = m->arena + 9699328;
 		/* y = x * w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded input, its rows read in place */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3242,13 +3219,13 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %73 bn_stats [3,64] <- %68, %71, %72  (models/cifar_resnet8.lua:24) */
+	/* %71 bn_stats [3,64] <- %66, %69, %70  (models/cifar_resnet8.lua:24) */
 	{
-		const float *x0 = m->arena + 5242880; /* [64,64,8,8] */
+		const float *x0 = m->arena + 9437184; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78464; /* batchnorm8.running_mean[64] */
 		const float *x2 = m->state_f + 78528; /* batchnorm8.running_var[64] */
-		float *y = m->arena + 11010880;
-		float *scratch = m->arena + 5505024;
+		float *y = m->arena + 10874048;
+		float *scratch = m->arena + 9699328;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;
@@ -3258,27 +3235,12 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			y[128 + c] = x2[c];
 		}
 	}
-	/* %75 bn_apply [64,64,8,8] <- %68, %73, %69, %70  (models/cifar_resnet8.lua:24) */
+	/* %74 conv2d [64,64,8,8] <- %55, %73  (models/cifar_resnet8.lua:26) */
 	{
-		const float *x0 = m->arena + 5242880; /* [64,64,8,8] */
-		const float *x1 = m->arena + 11010880; /* [3,64] */
-		const float *x2 = m->param + 75088; /* batchnorm8.weight[64] */
-		const float *x3 = m->param + 75152; /* batchnorm8.bias[64] */
-		float *y = m->arena + 5505024;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 64; c++) {
-				const long o = ((long)b*64 + c)*64;
-				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				nn_bn_fwd(x0 + o, y + o, 64, mean, k, beta, 0);
-			}
-	}
-	/* %77 conv2d [64,64,8,8] <- %57, %76  (models/cifar_resnet8.lua:26) */
-	{
-		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
 		const float *x1 = m->param + 75216; /* conv2d9.weight[64,32,1,1] */
-		float *y = m->arena + 8912896;
-		float *scratch = m->arena + 9175040;
+		float *y = m->arena + 8388608;
+		float *scratch = m->arena + 9699328;
 		/* y = x * w: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		/* stride 2: implicit GEMM on the padded input's 4 phases, their rows read in place */
 		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3299,13 +3261,13 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			}
 		}
 	}
-	/* %82 bn_stats [3,64] <- %77, %80, %81  (models/cifar_resnet8.lua:26) */
+	/* %79 bn_stats [3,64] <- %74, %77, %78  (models/cifar_resnet8.lua:26) */
 	{
-		const float *x0 = m->arena + 8912896; /* [64,64,8,8] */
+		const float *x0 = m->arena + 8388608; /* [64,64,8,8] */
 		const float *x1 = m->state_f + 78592; /* batchnorm9.running_mean[64] */
 		const float *x2 = m->state_f + 78656; /* batchnorm9.running_var[64] */
-		float *y = m->arena + 11011072;
-		float *scratch = m->arena + 9175040;
+		float *y = m->arena + 10874240;
+		float *scratch = m->arena + 9699328;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;
@@ -3315,13 +3277,13 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			y[128 + c] = x2[c];
 		}
 	}
-	/* %84 bn_apply [64,64,8,8] <- %77, %82, %78, %79  (models/cifar_resnet8.lua:26) */
+	/* %81 bn_apply [64,64,8,8] <- %74, %79, %75, %76  (models/cifar_resnet8.lua:26) */
 	{
-		const float *x0 = m->arena + 8912896; /* [64,64,8,8] */
-		const float *x1 = m->arena + 11011072; /* [3,64] */
+		const float *x0 = m->arena + 8388608; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10874240; /* [3,64] */
 		const float *x2 = m->param + 77264; /* batchnorm9.weight[64] */
 		const float *x3 = m->param + 77328; /* batchnorm9.bias[64] */
-		float *y = m->arena + 9175040;
+		float *y = m->arena + 8650752;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -3330,18 +3292,26 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 				nn_bn_fwd(x0 + o, y + o, 64, mean, k, beta, 0);
 			}
 	}
-	/* %85 ew_act [64,64,8,8] <- %75, %84  (models/cifar_resnet8.lua:27) */
+	/* %82 bn_add_relu [64,64,8,8] <- %66, %71, %67, %68, %81  (models/cifar_resnet8.lua:27) */
 	{
-		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9175040; /* [64,64,8,8] */
-		float *y = m->arena + 10485760;
-		NN_PAR_SIMD for (long i = 0; i < 262144; i++)
-			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
+		const float *x0 = m->arena + 9437184; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10874048; /* [3,64] */
+		const float *x2 = m->param + 75088; /* batchnorm8.weight[64] */
+		const float *x3 = m->param + 75152; /* batchnorm8.bias[64] */
+		const float *x4 = m->arena + 8650752; /* [64,64,8,8] */
+		float *y = m->arena + 10348928;
+		NN_OMP("omp parallel for schedule(static)")
+		for (int b = 0; b < 64; b++)
+			for (int c = 0; c < 64; c++) {
+				const long o = ((long)b*64 + c)*64;
+				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
+				nn_bn_add_relu(x0 + o, x4 + o, y + o, 64, mean, k, beta);
+			}
 	}
-	/* %86 global_avgpool [64,64] <- %85  (models/cifar_resnet8.lua:34) */
+	/* %83 global_avgpool [64,64] <- %82  (models/cifar_resnet8.lua:34) */
 	{
-		const float *x0 = m->arena + 10485760; /* [64,64,8,8] */
-		float *y = m->arena + 5505024;
+		const float *x0 = m->arena + 10348928; /* [64,64,8,8] */
+		float *y = m->arena + 9699328;
 		/* each plane's mean: [4096] planes of 64 */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 4096; p++) {
@@ -3351,21 +3321,21 @@ static void forward_eval(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yi
 			y[p] = s / 64.0f;
 		}
 	}
-	/* %89 gemm_epi [64,10] <- %86, %87, %88  (models/cifar_resnet8.lua:34) */
+	/* %86 gemm_epi [64,10] <- %83, %84, %85  (models/cifar_resnet8.lua:34) */
 	{
-		const float *x0 = m->arena + 5505024; /* [64,64] */
+		const float *x0 = m->arena + 9699328; /* [64,64] */
 		const float *x1 = m->param + 77392; /* linear1.weight[10,64] */
 		const float *x2 = m->param + 78032; /* linear1.bias[10] */
-		float *y = m->arena + 11010048;
-		float *scratch = m->arena + 5509120;
+		float *y = m->arena + 10873216;
+		float *scratch = m->arena + 9703424;
 		nn_gemm_epi(64, 10, 64, x0, 64, 0, x1, 64, 1, y, 10, scratch, NN_BIAS, x2, 0);
 	}
 	if (yin)  /* evaluate: the loss too */
-	/* %90 softmax_ce [1] <- %89, %1  (models/cifar_resnet8.lua:38) */
+	/* %87 softmax_ce [1] <- %86, %1  (models/cifar_resnet8.lua:38) */
 	{
-		const float *x0 = m->arena + 11010048; /* [64,10] */
+		const float *x0 = m->arena + 10873216; /* [64,10] */
 		const int32_t *x1 = yin; /* class[64] */
-		float *y = m->arena + 11011696;
+		float *y = m->arena + 10874864;
 		double total = 0;
 		for (int b = 0; b < nrows; b++) {
 			const float *z = x0 + (long)b*10;
@@ -3389,12 +3359,12 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 	(void)xin;
 	(void)yin;
 	(void)upd;
-	/* %91 softmax_ce_grad [64,10] <- %89, %1  (models/cifar_resnet8.lua:38) */
+	/* %88 softmax_ce_grad [64,10] <- %86, %1  (models/cifar_resnet8.lua:38) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11010048; /* [64,10] */
+		const float *x0 = m->arena + 10873216; /* [64,10] */
 		const int32_t *x1 = yin; /* class[64] */
-		float *y = m->arena + 5513216;
+		float *y = m->arena + 9711616;
 		const float inv = 1.0f / nrows;
 		for (int b = 0; b < 64; b++) {
 			float *dz = y + (long)b*10;
@@ -3411,14 +3381,14 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 			for (int c = 0; c < 10; c++) dz[c] *= p / s;
 			dz[k] -= p;
 		}
-		NN_PROF_END(91);
+		NN_PROF_END(88);
 	}
-	/* %92 bias_grad [10] <- %91  (models/cifar_resnet8.lua:34, grad.linear1.bias) */
+	/* %89 bias_grad [10] <- %88  (models/cifar_resnet8.lua:34, grad.linear1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5513216; /* [64,10] */
+		const float *x0 = m->arena + 9711616; /* [64,10] */
 		float *y = m->grad + 78032;
-		float *scratch = m->arena + 5509120;
+		float *scratch = m->arena + 9703424;
 		double *sum = (double *)scratch;  /* [10] */
 		for (int c = 0; c < 10; c++)
 			sum[c] = 0;
@@ -3427,33 +3397,33 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				sum[c] += x0[b*10 + c];
 		for (int c = 0; c < 10; c++)
 			y[c] = (float)sum[c];
-		NN_PROF_END(92);
+		NN_PROF_END(89);
 	}
-	/* %93 matmul [64,64] <- %91, %87  (models/cifar_resnet8.lua:34) */
+	/* %90 matmul [64,64] <- %88, %84  (models/cifar_resnet8.lua:34) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5513216; /* [64,10] */
+		const float *x0 = m->arena + 9711616; /* [64,10] */
 		const float *x1 = m->param + 77392; /* linear1.weight[10,64] */
-		float *y = m->arena + 9175040;
-		float *scratch = m->arena + 5509120;
+		float *y = m->arena + 9703424;
+		float *scratch = m->arena + 9707520;
 		nn_gemm(64, 64, 10, x0, 10, 0, x1, 64, 0, y, 64, scratch);
-		NN_PROF_END(93);
+		NN_PROF_END(90);
 	}
-	/* %94 matmul [10,64] <- %91, %86  (models/cifar_resnet8.lua:34, grad.linear1.weight) */
+	/* %91 matmul [10,64] <- %88, %83  (models/cifar_resnet8.lua:34, grad.linear1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5513216; /* [64,10] */
-		const float *x1 = m->arena + 5505024; /* [64,64] */
+		const float *x0 = m->arena + 9711616; /* [64,10] */
+		const float *x1 = m->arena + 9699328; /* [64,64] */
 		float *y = m->grad + 77392;
-		float *scratch = m->arena + 5509120;
+		float *scratch = m->arena + 9707520;
 		nn_gemm(10, 64, 64, x0, 10, 1, x1, 64, 0, y, 64, scratch);
-		NN_PROF_END(94);
+		NN_PROF_END(91);
 	}
-	/* %95 global_avgpool_grad [64,64,8,8] <- %93  (models/cifar_resnet8.lua:34) */
+	/* %92 global_avgpool_grad [64,64,8,8] <- %90  (models/cifar_resnet8.lua:34) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9175040; /* [64,64] */
-		float *y = m->arena + 5505024;
+		const float *x0 = m->arena + 9703424; /* [64,64] */
+		float *y = m->arena + 8650752;
 		/* dy spreads evenly over its plane: [4096] planes of 64 */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 4096; p++) {
@@ -3461,26 +3431,26 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 			for (long i = 0; i < 64; i++)
 				y[p*64 + i] = d;
 		}
-		NN_PROF_END(95);
+		NN_PROF_END(92);
 	}
-	/* %96 relu_grad [64,64,8,8] <- %95, %85  (models/cifar_resnet8.lua:27) */
+	/* %93 relu_grad [64,64,8,8] <- %92, %82  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
-		const float *x1 = m->arena + 10485760; /* [64,64,8,8] */
-		float *y = m->arena + 5505024;
+		const float *x0 = m->arena + 8650752; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10348928; /* [64,64,8,8] */
+		float *y = m->arena + 8650752;
 		NN_PAR_SIMD for (long i = 0; i < 262144; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
-		NN_PROF_END(96);
+		NN_PROF_END(93);
 	}
-	/* %97 bn_sums [2,64] <- %96, %77, %82  (models/cifar_resnet8.lua:26) */
+	/* %94 bn_sums [2,64] <- %93, %66, %71  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
-		const float *x1 = m->arena + 8912896; /* [64,64,8,8] */
-		const float *x2 = m->arena + 11011072; /* [3,64] */
-		float *y = m->arena + 9191424;
-		float *scratch = m->arena + 9175040;
+		const float *x0 = m->arena + 8650752; /* [64,64,8,8] */
+		const float *x1 = m->arena + 9437184; /* [64,64,8,8] */
+		const float *x2 = m->arena + 10874048; /* [3,64] */
+		float *y = m->arena + 9715712;
+		float *scratch = m->arena + 9699328;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 4096; bc++) {
 			const int c = (int)(bc % 64);
@@ -3499,36 +3469,36 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
 				y[(k - 0)*64 + c] = (float)s;
 			}
-		NN_PROF_END(97);
+		NN_PROF_END(94);
 	}
-	/* %98 bn_pick [64] <- %97  (models/cifar_resnet8.lua:26, grad.batchnorm9.bias) */
+	/* %95 bn_pick [64] <- %94  (models/cifar_resnet8.lua:24, grad.batchnorm8.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9191424; /* [2,64] */
-		float *y = m->grad + 77328;
+		const float *x0 = m->arena + 9715712; /* [2,64] */
+		float *y = m->grad + 75152;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(98);
+		NN_PROF_END(95);
 	}
-	/* %99 bn_pick [64] <- %97  (models/cifar_resnet8.lua:26, grad.batchnorm9.weight) */
+	/* %96 bn_pick [64] <- %94  (models/cifar_resnet8.lua:24, grad.batchnorm8.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9191424; /* [2,64] */
-		float *y = m->grad + 77264;
+		const float *x0 = m->arena + 9715712; /* [2,64] */
+		float *y = m->grad + 75088;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
-		NN_PROF_END(99);
+		NN_PROF_END(96);
 	}
-	/* %100 bn_dx [64,64,8,8] <- %96, %77, %82, %78, %99, %98  (models/cifar_resnet8.lua:26) */
+	/* %97 bn_dx [64,64,8,8] <- %93, %66, %71, %67, %96, %95  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
-		const float *x1 = m->arena + 8912896; /* [64,64,8,8] */
-		const float *x2 = m->arena + 11011072; /* [3,64] */
-		const float *x3 = m->param + 77264; /* batchnorm9.weight[64] */
-		const float *x4 = m->grad + 77264; /* grad.batchnorm9.weight[64] */
-		const float *x5 = m->grad + 77328; /* grad.batchnorm9.bias[64] */
-		float *y = m->arena + 10485760;
+		const float *x0 = m->arena + 8650752; /* [64,64,8,8] */
+		const float *x1 = m->arena + 9437184; /* [64,64,8,8] */
+		const float *x2 = m->arena + 10874048; /* [3,64] */
+		const float *x3 = m->param + 75088; /* batchnorm8.weight[64] */
+		const float *x4 = m->grad + 75088; /* grad.batchnorm8.weight[64] */
+		const float *x5 = m->grad + 75152; /* grad.batchnorm8.bias[64] */
+		float *y = m->arena + 10348928;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -3536,15 +3506,80 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				const float mean = x2[c], istd = x2[64 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 64, mean, istd, 0, 0, x3[c] * istd, x5[c] / 4096.0f, x4[c] / 4096.0f, 0);
 			}
-		NN_PROF_END(100);
+		NN_PROF_END(97);
 	}
-	/* %101 conv2d_dx [64,32,16,16] <- %100, %76  (models/cifar_resnet8.lua:26) */
+	/* %98 bn_sums [2,64] <- %93, %74, %79  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10485760; /* [64,64,8,8] */
+		const float *x0 = m->arena + 8650752; /* [64,64,8,8] */
+		const float *x1 = m->arena + 8388608; /* [64,64,8,8] */
+		const float *x2 = m->arena + 10874240; /* [3,64] */
+		float *y = m->arena + 10611072;
+		float *scratch = m->arena + 9437184;
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 4096; bc++) {
+			const int c = (int)(bc % 64);
+			const long o = bc*64;
+			double *pp = (double *)(void *)scratch + bc*2;
+			(void)c;
+			const float mean = x2[c], istd = x2[64 + c];
+			pp[0] = 0;
+			pp[1] = 0;
+			nn_plane_sums(x0 + o, x1 + o, 64, mean, istd, 0, 0, 0, 1, pp);
+		}
+		for (int c = 0; c < 64; c++)
+			for (int k = 0; k < 2; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
+				y[(k - 0)*64 + c] = (float)s;
+			}
+		NN_PROF_END(98);
+	}
+	/* %99 bn_pick [64] <- %98  (models/cifar_resnet8.lua:26, grad.batchnorm9.bias) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 10611072; /* [2,64] */
+		float *y = m->grad + 77328;
+		for (int c = 0; c < 64; c++)
+			y[c] = x0[0 + c];
+		NN_PROF_END(99);
+	}
+	/* %100 bn_pick [64] <- %98  (models/cifar_resnet8.lua:26, grad.batchnorm9.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 10611072; /* [2,64] */
+		float *y = m->grad + 77264;
+		for (int c = 0; c < 64; c++)
+			y[c] = x0[64 + c];
+		NN_PROF_END(100);
+	}
+	/* %101 bn_dx [64,64,8,8] <- %93, %74, %79, %75, %100, %99  (models/cifar_resnet8.lua:26) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 8650752; /* [64,64,8,8] */
+		const float *x1 = m->arena + 8388608; /* [64,64,8,8] */
+		const float *x2 = m->arena + 10874240; /* [3,64] */
+		const float *x3 = m->param + 77264; /* batchnorm9.weight[64] */
+		const float *x4 = m->grad + 77264; /* grad.batchnorm9.weight[64] */
+		const float *x5 = m->grad + 77328; /* grad.batchnorm9.bias[64] */
+		float *y = m->arena + 9437184;
+		NN_OMP("omp parallel for schedule(static)")
+		for (int b = 0; b < 64; b++)
+			for (int c = 0; c < 64; c++) {
+				const long o = ((long)b*64 + c)*64;
+				const float mean = x2[c], istd = x2[64 + c];
+				nn_bn_dx(x0 + o, x1 + o, y + o, 64, mean, istd, 0, 0, x3[c] * istd, x5[c] / 4096.0f, x4[c] / 4096.0f, 0);
+			}
+		NN_PROF_END(101);
+	}
+	/* %102 conv2d_dx [64,32,16,16] <- %101, %73  (models/cifar_resnet8.lua:26) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 9437184; /* [64,64,8,8] */
 		const float *x1 = m->param + 75216; /* conv2d9.weight[64,32,1,1] */
-		float *y = m->arena + 8912896;
-		float *scratch = m->arena + 10747904;
+		float *y = m->arena + 8388608;
+		float *scratch = m->arena + 9699328;
 		/* dx from dy and w: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -3569,15 +3604,15 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				}
 			}
 		}
-		NN_PROF_END(101);
+		NN_PROF_END(102);
 	}
-	/* %102 conv2d_dw [64,32,1,1] <- %57, %100  (models/cifar_resnet8.lua:26, grad.conv2d9.weight) */
+	/* %103 conv2d_dw [64,32,1,1] <- %55, %101  (models/cifar_resnet8.lua:26, grad.conv2d9.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
-		const float *x1 = m->arena + 10485760; /* [64,64,8,8] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
+		const float *x1 = m->arena + 9437184; /* [64,64,8,8] */
 		float *y = m->grad + 75216;
-		float *scratch = m->arena + 10747904;
+		float *scratch = m->arena + 9699328;
 		/* dw from x and dy: a 1x1 conv, stride 2, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		/* stride 2: dwᵀ [32,64] = the padded input's shifted rows (in its phases) · dyᵀ on the wide grid */
 		static const NnConv cv = {32, 16, 16, 1, 2, 0, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3608,80 +3643,15 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				sum += scratch[(long)t*14368 + 12320 + gr*2048 + kk*64 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(102);
-	}
-	/* %103 bn_sums [2,64] <- %96, %68, %73  (models/cifar_resnet8.lua:24) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
-		const float *x1 = m->arena + 5242880; /* [64,64,8,8] */
-		const float *x2 = m->arena + 11010880; /* [3,64] */
-		float *y = m->arena + 10502144;
-		float *scratch = m->arena + 10485760;
-		NN_OMP("omp parallel for schedule(static)")
-		for (long bc = 0; bc < 4096; bc++) {
-			const int c = (int)(bc % 64);
-			const long o = bc*64;
-			double *pp = (double *)(void *)scratch + bc*2;
-			(void)c;
-			const float mean = x2[c], istd = x2[64 + c];
-			pp[0] = 0;
-			pp[1] = 0;
-			nn_plane_sums(x0 + o, x1 + o, 64, mean, istd, 0, 0, 0, 1, pp);
-		}
-		for (int c = 0; c < 64; c++)
-			for (int k = 0; k < 2; k++) {
-				double s = 0;
-				for (long b = 0; b < 64; b++)
-					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
-				y[(k - 0)*64 + c] = (float)s;
-			}
 		NN_PROF_END(103);
 	}
-	/* %104 bn_pick [64] <- %103  (models/cifar_resnet8.lua:24, grad.batchnorm8.bias) */
+	/* %104 conv2d_dx [64,64,8,8] <- %97, %65  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10502144; /* [2,64] */
-		float *y = m->grad + 75152;
-		for (int c = 0; c < 64; c++)
-			y[c] = x0[0 + c];
-		NN_PROF_END(104);
-	}
-	/* %105 bn_pick [64] <- %103  (models/cifar_resnet8.lua:24, grad.batchnorm8.weight) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10502144; /* [2,64] */
-		float *y = m->grad + 75088;
-		for (int c = 0; c < 64; c++)
-			y[c] = x0[64 + c];
-		NN_PROF_END(105);
-	}
-	/* %106 bn_dx [64,64,8,8] <- %96, %68, %73, %69, %105, %104  (models/cifar_resnet8.lua:24) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5505024; /* [64,64,8,8] */
-		const float *x1 = m->arena + 5242880; /* [64,64,8,8] */
-		const float *x2 = m->arena + 11010880; /* [3,64] */
-		const float *x3 = m->param + 75088; /* batchnorm8.weight[64] */
-		const float *x4 = m->grad + 75088; /* grad.batchnorm8.weight[64] */
-		const float *x5 = m->grad + 75152; /* grad.batchnorm8.bias[64] */
-		float *y = m->arena + 10485760;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 64; c++) {
-				const long o = ((long)b*64 + c)*64;
-				const float mean = x2[c], istd = x2[64 + c];
-				nn_bn_dx(x0 + o, x1 + o, y + o, 64, mean, istd, 0, 0, x3[c] * istd, x5[c] / 4096.0f, x4[c] / 4096.0f, 0);
-			}
-		NN_PROF_END(106);
-	}
-	/* %107 conv2d_dx [64,64,8,8] <- %106, %67  (models/cifar_resnet8.lua:24) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10485760; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10348928; /* [64,64,8,8] */
 		const float *x1 = m->param + 38224; /* conv2d8.weight[64,64,3,3] */
-		float *y = m->arena + 10747904;
-		float *scratch = m->arena + 5242880;
+		float *y = m->arena + 10611072;
+		float *scratch = m->arena + 9437184;
 		/* dx from dy and w: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3704,15 +3674,15 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				nn_unpad_output(yw, &cv, 64, y + (long)b*4096);
 			}
 		}
-		NN_PROF_END(107);
+		NN_PROF_END(104);
 	}
-	/* %108 conv2d_dw [64,64,3,3] <- %66, %106  (models/cifar_resnet8.lua:24, grad.conv2d8.weight) */
+	/* %105 conv2d_dw [64,64,3,3] <- %64, %97  (models/cifar_resnet8.lua:24, grad.conv2d8.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10223616; /* [64,64,8,8] */
-		const float *x1 = m->arena + 10485760; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10086784; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10348928; /* [64,64,8,8] */
 		float *y = m->grad + 38224;
-		float *scratch = m->arena + 5242880;
+		float *scratch = m->arena + 9437184;
 		/* dw from x and dy: a 3x3 conv, pad 1, 64 -> 64 channels, 8x8 -> 8x8; implicit GEMM */
 		/* stride 1: dwᵀ [576,64] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {64, 8, 8, 3, 1, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3744,18 +3714,18 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				sum += scratch[(long)t*48432 + 11568 + gr*36864 + kk*64 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(108);
+		NN_PROF_END(105);
 	}
-	/* %109 bn_relu_sums [2,64] <- %107, %59, %64, %60, %61  (models/cifar_resnet8.lua:24) */
+	/* %106 bn_relu_sums [2,64] <- %104, %57, %62, %58, %59  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10747904; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9961472; /* [64,64,8,8] */
-		const float *x2 = m->arena + 11010688; /* [3,64] */
+		const float *x0 = m->arena + 10611072; /* [64,64,8,8] */
+		const float *x1 = m->arena + 9824640; /* [64,64,8,8] */
+		const float *x2 = m->arena + 10873856; /* [3,64] */
 		const float *x3 = m->param + 38096; /* batchnorm7.weight[64] */
 		const float *x4 = m->param + 38160; /* batchnorm7.bias[64] */
-		float *y = m->arena + 10223616;
-		float *scratch = m->arena + 5242880;
+		float *y = m->arena + 10491264;
+		float *scratch = m->arena + 9437184;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 4096; bc++) {
 			const int c = (int)(bc % 64);
@@ -3774,35 +3744,35 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
 				y[(k - 0)*64 + c] = (float)s;
 			}
-		NN_PROF_END(109);
+		NN_PROF_END(106);
 	}
-	/* %110 bn_pick [64] <- %109  (models/cifar_resnet8.lua:24, grad.batchnorm7.bias) */
+	/* %107 bn_pick [64] <- %106  (models/cifar_resnet8.lua:24, grad.batchnorm7.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10223616; /* [2,64] */
+		const float *x0 = m->arena + 10491264; /* [2,64] */
 		float *y = m->grad + 38160;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(110);
+		NN_PROF_END(107);
 	}
-	/* %111 bn_pick [64] <- %109  (models/cifar_resnet8.lua:24, grad.batchnorm7.weight) */
+	/* %108 bn_pick [64] <- %106  (models/cifar_resnet8.lua:24, grad.batchnorm7.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10223616; /* [2,64] */
+		const float *x0 = m->arena + 10491264; /* [2,64] */
 		float *y = m->grad + 38096;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
-		NN_PROF_END(111);
+		NN_PROF_END(108);
 	}
-	/* %112 bn_relu_dx [64,64,8,8] <- %107, %59, %64, %60, %61, %109  (models/cifar_resnet8.lua:24) */
+	/* %109 bn_relu_dx [64,64,8,8] <- %104, %57, %62, %58, %59, %106  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10747904; /* [64,64,8,8] */
-		const float *x1 = m->arena + 9961472; /* [64,64,8,8] */
-		const float *x2 = m->arena + 11010688; /* [3,64] */
+		const float *x0 = m->arena + 10611072; /* [64,64,8,8] */
+		const float *x1 = m->arena + 9824640; /* [64,64,8,8] */
+		const float *x2 = m->arena + 10873856; /* [3,64] */
 		const float *x3 = m->param + 38096; /* batchnorm7.weight[64] */
 		const float *x4 = m->param + 38160; /* batchnorm7.bias[64] */
-		const float *x5 = m->arena + 10223616; /* [2,64] */
+		const float *x5 = m->arena + 10491264; /* [2,64] */
 		float *y = m->arena + 10229120;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3811,14 +3781,14 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 64, mean, istd, k, beta, x3[c] * istd, x5[c] / 4096.0f, x5[64 + c] / 4096.0f, 1);
 			}
-		NN_PROF_END(112);
+		NN_PROF_END(109);
 	}
-	/* %113 conv2d_dx [64,32,16,16] <- %112, %58  (models/cifar_resnet8.lua:23) */
+	/* %110 conv2d_dx [64,32,16,16] <- %109, %56  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10229120; /* [64,64,8,8] */
 		const float *x1 = m->param + 19664; /* conv2d7.weight[64,32,3,3] */
-		float *y = m->arena + 5242880;
+		float *y = m->arena + 9437184;
 		float *scratch = m->arena + 9961472;
 		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		/* stride 2: dx in 4 phases, each a product on dy padded by 1, its rows read in place */
@@ -3863,12 +3833,12 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				nn_phase_scatter(yw, 32, 9, 10, 2, 1, 1, 1, 16, 16, dx);
 			}
 		}
-		NN_PROF_END(113);
+		NN_PROF_END(110);
 	}
-	/* %114 conv2d_dw [64,32,3,3] <- %57, %112  (models/cifar_resnet8.lua:23, grad.conv2d7.weight) */
+	/* %111 conv2d_dw [64,32,3,3] <- %55, %109  (models/cifar_resnet8.lua:23, grad.conv2d7.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
 		const float *x1 = m->arena + 10229120; /* [64,64,8,8] */
 		float *y = m->grad + 19664;
 		float *scratch = m->arena + 9961472;
@@ -3903,36 +3873,36 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				sum += scratch[(long)t*33456 + 15024 + gr*18432 + kk*64 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(114);
+		NN_PROF_END(111);
 	}
-	/* %115 add [64,32,16,16] <- %101, %113  (models/cifar_resnet8.lua:23) */
+	/* %112 add [64,32,16,16] <- %102, %110  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
-		const float *x1 = m->arena + 5242880; /* [64,32,16,16] */
-		float *y = m->arena + 8912896;
+		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x1 = m->arena + 9437184; /* [64,32,16,16] */
+		float *y = m->arena + 8388608;
 		NN_PAR_SIMD for (long i = 0; i < 524288; i++)
 			y[i] = (x0[i]) + (x1[i]);
-		NN_PROF_END(115);
+		NN_PROF_END(112);
 	}
-	/* %116 relu_grad [64,32,16,16] <- %115, %57  (models/cifar_resnet8.lua:27) */
+	/* %113 relu_grad [64,32,16,16] <- %112, %55  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
-		const float *x1 = m->arena + 9437184; /* [64,32,16,16] */
-		float *y = m->arena + 8912896;
+		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x1 = m->arena + 8912896; /* [64,32,16,16] */
+		float *y = m->arena + 8388608;
 		NN_PAR_SIMD for (long i = 0; i < 524288; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
-		NN_PROF_END(116);
+		NN_PROF_END(113);
 	}
-	/* %117 bn_sums [2,32] <- %116, %49, %54  (models/cifar_resnet8.lua:26) */
+	/* %114 bn_sums [2,32] <- %113, %39, %44  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
-		const float *x1 = m->arena + 5767168; /* [64,32,16,16] */
-		const float *x2 = m->arena + 11011456; /* [3,32] */
-		float *y = m->arena + 5251072;
-		float *scratch = m->arena + 5242880;
+		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x1 = m->arena + 6291456; /* [64,32,16,16] */
+		const float *x2 = m->arena + 10874528; /* [3,32] */
+		float *y = m->arena + 8921088;
+		float *scratch = m->arena + 8912896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 2048; bc++) {
 			const int c = (int)(bc % 32);
@@ -3951,32 +3921,97 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
 				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(117);
+		NN_PROF_END(114);
 	}
-	/* %118 bn_pick [32] <- %117  (models/cifar_resnet8.lua:26, grad.batchnorm6.bias) */
+	/* %115 bn_pick [32] <- %114  (models/cifar_resnet8.lua:24, grad.batchnorm5.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5251072; /* [2,32] */
+		const float *x0 = m->arena + 8921088; /* [2,32] */
+		float *y = m->grad + 19056;
+		for (int c = 0; c < 32; c++)
+			y[c] = x0[0 + c];
+		NN_PROF_END(115);
+	}
+	/* %116 bn_pick [32] <- %114  (models/cifar_resnet8.lua:24, grad.batchnorm5.weight) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 8921088; /* [2,32] */
+		float *y = m->grad + 19024;
+		for (int c = 0; c < 32; c++)
+			y[c] = x0[32 + c];
+		NN_PROF_END(116);
+	}
+	/* %117 bn_dx [64,32,16,16] <- %113, %39, %44, %40, %116, %115  (models/cifar_resnet8.lua:24) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x1 = m->arena + 6291456; /* [64,32,16,16] */
+		const float *x2 = m->arena + 10874528; /* [3,32] */
+		const float *x3 = m->param + 19024; /* batchnorm5.weight[32] */
+		const float *x4 = m->grad + 19024; /* grad.batchnorm5.weight[32] */
+		const float *x5 = m->grad + 19056; /* grad.batchnorm5.bias[32] */
+		float *y = m->arena + 8912896;
+		NN_OMP("omp parallel for schedule(static)")
+		for (int b = 0; b < 64; b++)
+			for (int c = 0; c < 32; c++) {
+				const long o = ((long)b*32 + c)*256;
+				const float mean = x2[c], istd = x2[32 + c];
+				nn_bn_dx(x0 + o, x1 + o, y + o, 256, mean, istd, 0, 0, x3[c] * istd, x5[c] / 16384.0f, x4[c] / 16384.0f, 0);
+			}
+		NN_PROF_END(117);
+	}
+	/* %118 bn_sums [2,32] <- %113, %47, %52  (models/cifar_resnet8.lua:26) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x1 = m->arena + 6815744; /* [64,32,16,16] */
+		const float *x2 = m->arena + 10874624; /* [3,32] */
+		float *y = m->arena + 6299648;
+		float *scratch = m->arena + 6291456;
+		NN_OMP("omp parallel for schedule(static)")
+		for (long bc = 0; bc < 2048; bc++) {
+			const int c = (int)(bc % 32);
+			const long o = bc*256;
+			double *pp = (double *)(void *)scratch + bc*2;
+			(void)c;
+			const float mean = x2[c], istd = x2[32 + c];
+			pp[0] = 0;
+			pp[1] = 0;
+			nn_plane_sums(x0 + o, x1 + o, 256, mean, istd, 0, 0, 0, 1, pp);
+		}
+		for (int c = 0; c < 32; c++)
+			for (int k = 0; k < 2; k++) {
+				double s = 0;
+				for (long b = 0; b < 64; b++)
+					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
+				y[(k - 0)*32 + c] = (float)s;
+			}
+		NN_PROF_END(118);
+	}
+	/* %119 bn_pick [32] <- %118  (models/cifar_resnet8.lua:26, grad.batchnorm6.bias) */
+	{
+		NN_PROF_BEGIN;
+		const float *x0 = m->arena + 6299648; /* [2,32] */
 		float *y = m->grad + 19632;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(118);
+		NN_PROF_END(119);
 	}
-	/* %119 bn_pick [32] <- %117  (models/cifar_resnet8.lua:26, grad.batchnorm6.weight) */
+	/* %120 bn_pick [32] <- %118  (models/cifar_resnet8.lua:26, grad.batchnorm6.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5251072; /* [2,32] */
+		const float *x0 = m->arena + 6299648; /* [2,32] */
 		float *y = m->grad + 19600;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
-		NN_PROF_END(119);
+		NN_PROF_END(120);
 	}
-	/* %120 bn_dx [64,32,16,16] <- %116, %49, %54, %50, %119, %118  (models/cifar_resnet8.lua:26) */
+	/* %121 bn_dx [64,32,16,16] <- %113, %47, %52, %48, %120, %119  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
-		const float *x1 = m->arena + 5767168; /* [64,32,16,16] */
-		const float *x2 = m->arena + 11011456; /* [3,32] */
+		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x1 = m->arena + 6815744; /* [64,32,16,16] */
+		const float *x2 = m->arena + 10874624; /* [3,32] */
 		const float *x3 = m->param + 19600; /* batchnorm6.weight[32] */
 		const float *x4 = m->grad + 19600; /* grad.batchnorm6.weight[32] */
 		const float *x5 = m->grad + 19632; /* grad.batchnorm6.bias[32] */
@@ -3988,15 +4023,15 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				const float mean = x2[c], istd = x2[32 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 256, mean, istd, 0, 0, x3[c] * istd, x5[c] / 16384.0f, x4[c] / 16384.0f, 0);
 			}
-		NN_PROF_END(120);
+		NN_PROF_END(121);
 	}
-	/* %121 conv2d_dx [64,16,32,32] <- %120, %48  (models/cifar_resnet8.lua:26) */
+	/* %122 conv2d_dx [64,16,32,32] <- %121, %46  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
 		const float *x1 = m->param + 19088; /* conv2d6.weight[32,16,1,1] */
-		float *y = m->arena + 5242880;
-		float *scratch = m->arena + 9961472;
+		float *y = m->arena + 6291456;
+		float *scratch = m->arena + 8388608;
 		/* dx from dy and w: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -4021,15 +4056,15 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				}
 			}
 		}
-		NN_PROF_END(121);
+		NN_PROF_END(122);
 	}
-	/* %122 conv2d_dw [32,16,1,1] <- %29, %120  (models/cifar_resnet8.lua:26, grad.conv2d6.weight) */
+	/* %123 conv2d_dw [32,16,1,1] <- %28, %121  (models/cifar_resnet8.lua:26, grad.conv2d6.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
 		const float *x1 = m->arena + 9437184; /* [64,32,16,16] */
 		float *y = m->grad + 19088;
-		float *scratch = m->arena + 9961472;
+		float *scratch = m->arena + 8388608;
 		/* dw from x and dy: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		/* stride 2: dwᵀ [16,32] = the padded input's shifted rows (in its phases) · dyᵀ on the wide grid */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
@@ -4060,80 +4095,15 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				sum += scratch[(long)t*25120 + 24608 + gr*512 + kk*32 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(122);
-	}
-	/* %123 bn_sums [2,32] <- %116, %40, %45  (models/cifar_resnet8.lua:24) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
-		const float *x1 = m->arena + 8388608; /* [64,32,16,16] */
-		const float *x2 = m->arena + 11011360; /* [3,32] */
-		float *y = m->arena + 9445376;
-		float *scratch = m->arena + 9437184;
-		NN_OMP("omp parallel for schedule(static)")
-		for (long bc = 0; bc < 2048; bc++) {
-			const int c = (int)(bc % 32);
-			const long o = bc*256;
-			double *pp = (double *)(void *)scratch + bc*2;
-			(void)c;
-			const float mean = x2[c], istd = x2[32 + c];
-			pp[0] = 0;
-			pp[1] = 0;
-			nn_plane_sums(x0 + o, x1 + o, 256, mean, istd, 0, 0, 0, 1, pp);
-		}
-		for (int c = 0; c < 32; c++)
-			for (int k = 0; k < 2; k++) {
-				double s = 0;
-				for (long b = 0; b < 64; b++)
-					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
-				y[(k - 0)*32 + c] = (float)s;
-			}
 		NN_PROF_END(123);
 	}
-	/* %124 bn_pick [32] <- %123  (models/cifar_resnet8.lua:24, grad.batchnorm5.bias) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9445376; /* [2,32] */
-		float *y = m->grad + 19056;
-		for (int c = 0; c < 32; c++)
-			y[c] = x0[0 + c];
-		NN_PROF_END(124);
-	}
-	/* %125 bn_pick [32] <- %123  (models/cifar_resnet8.lua:24, grad.batchnorm5.weight) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9445376; /* [2,32] */
-		float *y = m->grad + 19024;
-		for (int c = 0; c < 32; c++)
-			y[c] = x0[32 + c];
-		NN_PROF_END(125);
-	}
-	/* %126 bn_dx [64,32,16,16] <- %116, %40, %45, %41, %125, %124  (models/cifar_resnet8.lua:24) */
+	/* %124 conv2d_dx [64,32,16,16] <- %117, %38  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
-		const float *x1 = m->arena + 8388608; /* [64,32,16,16] */
-		const float *x2 = m->arena + 11011360; /* [3,32] */
-		const float *x3 = m->param + 19024; /* batchnorm5.weight[32] */
-		const float *x4 = m->grad + 19024; /* grad.batchnorm5.weight[32] */
-		const float *x5 = m->grad + 19056; /* grad.batchnorm5.bias[32] */
-		float *y = m->arena + 9437184;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 32; c++) {
-				const long o = ((long)b*32 + c)*256;
-				const float mean = x2[c], istd = x2[32 + c];
-				nn_bn_dx(x0 + o, x1 + o, y + o, 256, mean, istd, 0, 0, x3[c] * istd, x5[c] / 16384.0f, x4[c] / 16384.0f, 0);
-			}
-		NN_PROF_END(126);
-	}
-	/* %127 conv2d_dx [64,32,16,16] <- %126, %39  (models/cifar_resnet8.lua:24) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
 		const float *x1 = m->param + 9808; /* conv2d5.weight[32,32,3,3] */
 		float *y = m->arena + 8388608;
-		float *scratch = m->arena + 8912896;
+		float *scratch = m->arena + 9437184;
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
@@ -4156,15 +4126,15 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
 			}
 		}
-		NN_PROF_END(127);
+		NN_PROF_END(124);
 	}
-	/* %128 conv2d_dw [32,32,3,3] <- %38, %126  (models/cifar_resnet8.lua:24, grad.conv2d5.weight) */
+	/* %125 conv2d_dw [32,32,3,3] <- %37, %117  (models/cifar_resnet8.lua:24, grad.conv2d5.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7864320; /* [64,32,16,16] */
-		const float *x1 = m->arena + 9437184; /* [64,32,16,16] */
+		const float *x1 = m->arena + 8912896; /* [64,32,16,16] */
 		float *y = m->grad + 9808;
-		float *scratch = m->arena + 8912896;
+		float *scratch = m->arena + 9437184;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; implicit GEMM */
 		/* stride 1: dwᵀ [288,32] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {32, 16, 16, 3, 1, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
@@ -4196,14 +4166,14 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				sum += scratch[(long)t*28848 + 19632 + gr*9216 + kk*32 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(128);
+		NN_PROF_END(125);
 	}
-	/* %129 bn_relu_sums [2,32] <- %127, %31, %36, %32, %33  (models/cifar_resnet8.lua:24) */
+	/* %126 bn_relu_sums [2,32] <- %124, %30, %35, %31, %32  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
 		const float *x1 = m->arena + 7340032; /* [64,32,16,16] */
-		const float *x2 = m->arena + 11011264; /* [3,32] */
+		const float *x2 = m->arena + 10874432; /* [3,32] */
 		const float *x3 = m->param + 9744; /* batchnorm4.weight[32] */
 		const float *x4 = m->param + 9776; /* batchnorm4.bias[32] */
 		float *y = m->arena + 7872512;
@@ -4226,32 +4196,32 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
 				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(129);
+		NN_PROF_END(126);
 	}
-	/* %130 bn_pick [32] <- %129  (models/cifar_resnet8.lua:24, grad.batchnorm4.bias) */
+	/* %127 bn_pick [32] <- %126  (models/cifar_resnet8.lua:24, grad.batchnorm4.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7872512; /* [2,32] */
 		float *y = m->grad + 9776;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(130);
+		NN_PROF_END(127);
 	}
-	/* %131 bn_pick [32] <- %129  (models/cifar_resnet8.lua:24, grad.batchnorm4.weight) */
+	/* %128 bn_pick [32] <- %126  (models/cifar_resnet8.lua:24, grad.batchnorm4.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7872512; /* [2,32] */
 		float *y = m->grad + 9744;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
-		NN_PROF_END(131);
+		NN_PROF_END(128);
 	}
-	/* %132 bn_relu_dx [64,32,16,16] <- %127, %31, %36, %32, %33, %129  (models/cifar_resnet8.lua:24) */
+	/* %129 bn_relu_dx [64,32,16,16] <- %124, %30, %35, %31, %32, %126  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
 		const float *x1 = m->arena + 7340032; /* [64,32,16,16] */
-		const float *x2 = m->arena + 11011264; /* [3,32] */
+		const float *x2 = m->arena + 10874432; /* [3,32] */
 		const float *x3 = m->param + 9744; /* batchnorm4.weight[32] */
 		const float *x4 = m->param + 9776; /* batchnorm4.bias[32] */
 		const float *x5 = m->arena + 7872512; /* [2,32] */
@@ -4263,9 +4233,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 256, mean, istd, k, beta, x3[c] * istd, x5[c] / 16384.0f, x5[32 + c] / 16384.0f, 1);
 			}
-		NN_PROF_END(132);
+		NN_PROF_END(129);
 	}
-	/* %133 conv2d_dx [64,16,32,32] <- %132, %30  (models/cifar_resnet8.lua:23) */
+	/* %130 conv2d_dx [64,16,32,32] <- %129, %29  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
@@ -4315,12 +4285,12 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				nn_phase_scatter(yw, 16, 17, 18, 2, 1, 1, 1, 32, 32, dx);
 			}
 		}
-		NN_PROF_END(133);
+		NN_PROF_END(130);
 	}
-	/* %134 conv2d_dw [32,16,3,3] <- %29, %132  (models/cifar_resnet8.lua:23, grad.conv2d4.weight) */
+	/* %131 conv2d_dw [32,16,3,3] <- %28, %129  (models/cifar_resnet8.lua:23, grad.conv2d4.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
 		const float *x1 = m->arena + 8912896; /* [64,32,16,16] */
 		float *y = m->grad + 5136;
 		float *scratch = m->arena + 8388608;
@@ -4355,36 +4325,36 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				sum += scratch[(long)t*31856 + 27248 + gr*4608 + kk*32 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(134);
+		NN_PROF_END(131);
 	}
-	/* %135 add [64,16,32,32] <- %121, %133  (models/cifar_resnet8.lua:23) */
+	/* %132 add [64,16,32,32] <- %122, %130  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
+		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
 		const float *x1 = m->arena + 7340032; /* [64,16,32,32] */
-		float *y = m->arena + 5242880;
+		float *y = m->arena + 6291456;
 		NN_PAR_SIMD for (long i = 0; i < 1048576; i++)
 			y[i] = (x0[i]) + (x1[i]);
-		NN_PROF_END(135);
+		NN_PROF_END(132);
 	}
-	/* %136 relu_grad [64,16,32,32] <- %135, %29  (models/cifar_resnet8.lua:27) */
+	/* %133 relu_grad [64,16,32,32] <- %132, %28  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
-		const float *x1 = m->arena + 6291456; /* [64,16,32,32] */
-		float *y = m->arena + 5242880;
+		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
+		const float *x1 = m->arena + 5242880; /* [64,16,32,32] */
+		float *y = m->arena + 6291456;
 		NN_PAR_SIMD for (long i = 0; i < 1048576; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
-		NN_PROF_END(136);
+		NN_PROF_END(133);
 	}
-	/* %137 bn_sums [2,16] <- %136, %21, %26  (models/cifar_resnet8.lua:24) */
+	/* %134 bn_sums [2,16] <- %133, %21, %26  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
+		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
 		const float *x1 = m->arena + 4194304; /* [64,16,32,32] */
-		const float *x2 = m->arena + 11011648; /* [3,16] */
-		float *y = m->arena + 6295552;
-		float *scratch = m->arena + 6291456;
+		const float *x2 = m->arena + 10874816; /* [3,16] */
+		float *y = m->arena + 5246976;
+		float *scratch = m->arena + 5242880;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 1024; bc++) {
 			const int c = (int)(bc % 16);
@@ -4403,36 +4373,36 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 					s += ((const double *)(void *)scratch)[(b*16 + c)*2 + k];
 				y[(k - 0)*16 + c] = (float)s;
 			}
-		NN_PROF_END(137);
+		NN_PROF_END(134);
 	}
-	/* %138 bn_pick [16] <- %137  (models/cifar_resnet8.lua:24, grad.batchnorm3.bias) */
+	/* %135 bn_pick [16] <- %134  (models/cifar_resnet8.lua:24, grad.batchnorm3.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6295552; /* [2,16] */
+		const float *x0 = m->arena + 5246976; /* [2,16] */
 		float *y = m->grad + 5120;
 		for (int c = 0; c < 16; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(138);
+		NN_PROF_END(135);
 	}
-	/* %139 bn_pick [16] <- %137  (models/cifar_resnet8.lua:24, grad.batchnorm3.weight) */
+	/* %136 bn_pick [16] <- %134  (models/cifar_resnet8.lua:24, grad.batchnorm3.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6295552; /* [2,16] */
+		const float *x0 = m->arena + 5246976; /* [2,16] */
 		float *y = m->grad + 5104;
 		for (int c = 0; c < 16; c++)
 			y[c] = x0[16 + c];
-		NN_PROF_END(139);
+		NN_PROF_END(136);
 	}
-	/* %140 bn_dx [64,16,32,32] <- %136, %21, %26, %22, %139, %138  (models/cifar_resnet8.lua:24) */
+	/* %137 bn_dx [64,16,32,32] <- %133, %21, %26, %22, %136, %135  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
+		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
 		const float *x1 = m->arena + 4194304; /* [64,16,32,32] */
-		const float *x2 = m->arena + 11011648; /* [3,16] */
+		const float *x2 = m->arena + 10874816; /* [3,16] */
 		const float *x3 = m->param + 5104; /* batchnorm3.weight[16] */
 		const float *x4 = m->grad + 5104; /* grad.batchnorm3.weight[16] */
 		const float *x5 = m->grad + 5120; /* grad.batchnorm3.bias[16] */
-		float *y = m->arena + 6291456;
+		float *y = m->arena + 5242880;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 16; c++) {
@@ -4440,12 +4410,12 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				const float mean = x2[c], istd = x2[16 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 1024, mean, istd, 0, 0, x3[c] * istd, x5[c] / 65536.0f, x4[c] / 65536.0f, 0);
 			}
-		NN_PROF_END(140);
+		NN_PROF_END(137);
 	}
-	/* %141 conv2d_dx [64,16,32,32] <- %140, %20  (models/cifar_resnet8.lua:24) */
+	/* %138 conv2d_dx [64,16,32,32] <- %137, %20  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
+		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
 		const float *x1 = m->param + 2800; /* conv2d3.weight[16,16,3,3] */
 		float *y = m->arena + 4194304;
 		float *scratch = m->arena + 7340032;
@@ -4471,13 +4441,13 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
 			}
 		}
-		NN_PROF_END(141);
+		NN_PROF_END(138);
 	}
-	/* %142 conv2d_dw [16,16,3,3] <- %19, %140  (models/cifar_resnet8.lua:24, grad.conv2d3.weight) */
+	/* %139 conv2d_dw [16,16,3,3] <- %19, %137  (models/cifar_resnet8.lua:24, grad.conv2d3.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
-		const float *x1 = m->arena + 6291456; /* [64,16,32,32] */
+		const float *x1 = m->arena + 5242880; /* [64,16,32,32] */
 		float *y = m->grad + 2800;
 		float *scratch = m->arena + 7340032;
 		/* dw from x and dy: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
@@ -4510,17 +4480,17 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				sum += scratch[(long)t*55664 + 53360 + gr*2304 + kk*16 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(142);
+		NN_PROF_END(139);
 	}
-	/* %143 bn_relu_sums [2,16] <- %141, %12, %17, %13, %14  (models/cifar_resnet8.lua:24) */
+	/* %140 bn_relu_sums [2,16] <- %138, %12, %17, %13, %14  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
 		const float *x1 = m->arena + 2097152; /* [64,16,32,32] */
-		const float *x2 = m->arena + 11011600; /* [3,16] */
+		const float *x2 = m->arena + 10874768; /* [3,16] */
 		const float *x3 = m->param + 2768; /* batchnorm2.weight[16] */
 		const float *x4 = m->param + 2784; /* batchnorm2.bias[16] */
-		float *y = m->arena + 6291456;
+		float *y = m->arena + 5242880;
 		float *scratch = m->arena + 3145728;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 1024; bc++) {
@@ -4540,35 +4510,35 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 					s += ((const double *)(void *)scratch)[(b*16 + c)*2 + k];
 				y[(k - 0)*16 + c] = (float)s;
 			}
-		NN_PROF_END(143);
+		NN_PROF_END(140);
 	}
-	/* %144 bn_pick [16] <- %143  (models/cifar_resnet8.lua:24, grad.batchnorm2.bias) */
+	/* %141 bn_pick [16] <- %140  (models/cifar_resnet8.lua:24, grad.batchnorm2.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6291456; /* [2,16] */
+		const float *x0 = m->arena + 5242880; /* [2,16] */
 		float *y = m->grad + 2784;
 		for (int c = 0; c < 16; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(144);
+		NN_PROF_END(141);
 	}
-	/* %145 bn_pick [16] <- %143  (models/cifar_resnet8.lua:24, grad.batchnorm2.weight) */
+	/* %142 bn_pick [16] <- %140  (models/cifar_resnet8.lua:24, grad.batchnorm2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6291456; /* [2,16] */
+		const float *x0 = m->arena + 5242880; /* [2,16] */
 		float *y = m->grad + 2768;
 		for (int c = 0; c < 16; c++)
 			y[c] = x0[16 + c];
-		NN_PROF_END(145);
+		NN_PROF_END(142);
 	}
-	/* %146 bn_relu_dx [64,16,32,32] <- %141, %12, %17, %13, %14, %143  (models/cifar_resnet8.lua:24) */
+	/* %143 bn_relu_dx [64,16,32,32] <- %138, %12, %17, %13, %14, %140  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
 		const float *x1 = m->arena + 2097152; /* [64,16,32,32] */
-		const float *x2 = m->arena + 11011600; /* [3,16] */
+		const float *x2 = m->arena + 10874768; /* [3,16] */
 		const float *x3 = m->param + 2768; /* batchnorm2.weight[16] */
 		const float *x4 = m->param + 2784; /* batchnorm2.bias[16] */
-		const float *x5 = m->arena + 6291456; /* [2,16] */
+		const float *x5 = m->arena + 5242880; /* [2,16] */
 		float *y = m->arena + 3145728;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -4577,9 +4547,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				const float mean = x2[c], istd = x2[16 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 1024, mean, istd, k, beta, x3[c] * istd, x5[c] / 65536.0f, x5[16 + c] / 65536.0f, 1);
 			}
-		NN_PROF_END(146);
+		NN_PROF_END(143);
 	}
-	/* %147 conv2d_dx [64,16,32,32] <- %146, %11  (models/cifar_resnet8.lua:23) */
+	/* %144 conv2d_dx [64,16,32,32] <- %143, %11  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
@@ -4608,9 +4578,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
 			}
 		}
-		NN_PROF_END(147);
+		NN_PROF_END(144);
 	}
-	/* %148 conv2d_dw [16,16,3,3] <- %10, %146  (models/cifar_resnet8.lua:23, grad.conv2d2.weight) */
+	/* %145 conv2d_dw [16,16,3,3] <- %10, %143  (models/cifar_resnet8.lua:23, grad.conv2d2.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
@@ -4647,27 +4617,27 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				sum += scratch[(long)t*55664 + 53360 + gr*2304 + kk*16 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(148);
+		NN_PROF_END(145);
 	}
-	/* %149 add [64,16,32,32] <- %136, %147  (models/cifar_resnet8.lua:23) */
+	/* %146 add [64,16,32,32] <- %133, %144  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
+		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
 		const float *x1 = m->arena + 2097152; /* [64,16,32,32] */
-		float *y = m->arena + 5242880;
+		float *y = m->arena + 6291456;
 		NN_PAR_SIMD for (long i = 0; i < 1048576; i++)
 			y[i] = (x0[i]) + (x1[i]);
-		NN_PROF_END(149);
+		NN_PROF_END(146);
 	}
-	/* %150 bn_relu_sums [2,16] <- %149, %3, %8, %4, %5  (models/cifar_resnet8.lua:30) */
+	/* %147 bn_relu_sums [2,16] <- %146, %3, %8, %4, %5  (models/cifar_resnet8.lua:30) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
+		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
 		const float *x1 = m->arena + 0; /* [64,16,32,32] */
-		const float *x2 = m->arena + 11011552; /* [3,16] */
+		const float *x2 = m->arena + 10874720; /* [3,16] */
 		const float *x3 = m->param + 432; /* batchnorm1.weight[16] */
 		const float *x4 = m->param + 448; /* batchnorm1.bias[16] */
-		float *y = m->arena + 2097152;
+		float *y = m->arena + 7340032;
 		float *scratch = m->arena + 1048576;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 1024; bc++) {
@@ -4687,35 +4657,35 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 					s += ((const double *)(void *)scratch)[(b*16 + c)*2 + k];
 				y[(k - 0)*16 + c] = (float)s;
 			}
-		NN_PROF_END(150);
+		NN_PROF_END(147);
 	}
-	/* %151 bn_pick [16] <- %150  (models/cifar_resnet8.lua:30, grad.batchnorm1.bias) */
+	/* %148 bn_pick [16] <- %147  (models/cifar_resnet8.lua:30, grad.batchnorm1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 2097152; /* [2,16] */
+		const float *x0 = m->arena + 7340032; /* [2,16] */
 		float *y = m->grad + 448;
 		for (int c = 0; c < 16; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(151);
+		NN_PROF_END(148);
 	}
-	/* %152 bn_pick [16] <- %150  (models/cifar_resnet8.lua:30, grad.batchnorm1.weight) */
+	/* %149 bn_pick [16] <- %147  (models/cifar_resnet8.lua:30, grad.batchnorm1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 2097152; /* [2,16] */
+		const float *x0 = m->arena + 7340032; /* [2,16] */
 		float *y = m->grad + 432;
 		for (int c = 0; c < 16; c++)
 			y[c] = x0[16 + c];
-		NN_PROF_END(152);
+		NN_PROF_END(149);
 	}
-	/* %153 bn_relu_dx [64,16,32,32] <- %149, %3, %8, %4, %5, %150  (models/cifar_resnet8.lua:30) */
+	/* %150 bn_relu_dx [64,16,32,32] <- %146, %3, %8, %4, %5, %147  (models/cifar_resnet8.lua:30) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
+		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
 		const float *x1 = m->arena + 0; /* [64,16,32,32] */
-		const float *x2 = m->arena + 11011552; /* [3,16] */
+		const float *x2 = m->arena + 10874720; /* [3,16] */
 		const float *x3 = m->param + 432; /* batchnorm1.weight[16] */
 		const float *x4 = m->param + 448; /* batchnorm1.bias[16] */
-		const float *x5 = m->arena + 2097152; /* [2,16] */
+		const float *x5 = m->arena + 7340032; /* [2,16] */
 		float *y = m->arena + 1048576;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -4724,9 +4694,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				const float mean = x2[c], istd = x2[16 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 1024, mean, istd, k, beta, x3[c] * istd, x5[c] / 65536.0f, x5[16 + c] / 65536.0f, 1);
 			}
-		NN_PROF_END(153);
+		NN_PROF_END(150);
 	}
-	/* %154 conv2d_dw [16,3,3,3] <- %0, %153  (models/cifar_resnet8.lua:30, grad.conv2d1.weight) */
+	/* %151 conv2d_dw [16,3,3,3] <- %0, %150  (models/cifar_resnet8.lua:30, grad.conv2d1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,3,32,32] */
@@ -4763,7 +4733,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				sum += scratch[(long)t*38752 + 38320 + gr*432 + kk*16 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(154);
+		NN_PROF_END(151);
 	}
 }
 
@@ -4778,7 +4748,7 @@ static void update(cifar_resnet8 *m)
 	/* %9 bn_running <- %8, %6, %7  (models/cifar_resnet8.lua:30) */
 	{
 		NN_PROF_BEGIN;
-		const float *restrict x0 = m->arena + 11011552; /* [3,16] */
+		const float *restrict x0 = m->arena + 10874720; /* [3,16] */
 		float *restrict x1 = m->state_f + 78048; /* batchnorm1.running_mean[16] */
 		float *restrict x2 = m->state_f + 78064; /* batchnorm1.running_var[16] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·65536/65535 */
@@ -4791,7 +4761,7 @@ static void update(cifar_resnet8 *m)
 	/* %18 bn_running <- %17, %15, %16  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *restrict x0 = m->arena + 11011600; /* [3,16] */
+		const float *restrict x0 = m->arena + 10874768; /* [3,16] */
 		float *restrict x1 = m->state_f + 78080; /* batchnorm2.running_mean[16] */
 		float *restrict x2 = m->state_f + 78096; /* batchnorm2.running_var[16] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·65536/65535 */
@@ -4804,7 +4774,7 @@ static void update(cifar_resnet8 *m)
 	/* %27 bn_running <- %26, %24, %25  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *restrict x0 = m->arena + 11011648; /* [3,16] */
+		const float *restrict x0 = m->arena + 10874816; /* [3,16] */
 		float *restrict x1 = m->state_f + 78112; /* batchnorm3.running_mean[16] */
 		float *restrict x2 = m->state_f + 78128; /* batchnorm3.running_var[16] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·65536/65535 */
@@ -4814,10 +4784,10 @@ static void update(cifar_resnet8 *m)
 		}
 		NN_PROF_END(27);
 	}
-	/* %37 bn_running <- %36, %34, %35  (models/cifar_resnet8.lua:23) */
+	/* %36 bn_running <- %35, %33, %34  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *restrict x0 = m->arena + 11011264; /* [3,32] */
+		const float *restrict x0 = m->arena + 10874432; /* [3,32] */
 		float *restrict x1 = m->state_f + 78144; /* batchnorm4.running_mean[32] */
 		float *restrict x2 = m->state_f + 78176; /* batchnorm4.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·16384/16383 */
@@ -4825,12 +4795,12 @@ static void update(cifar_resnet8 *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100006104f * x0[64 + c];
 		}
-		NN_PROF_END(37);
+		NN_PROF_END(36);
 	}
-	/* %46 bn_running <- %45, %43, %44  (models/cifar_resnet8.lua:24) */
+	/* %45 bn_running <- %44, %42, %43  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *restrict x0 = m->arena + 11011360; /* [3,32] */
+		const float *restrict x0 = m->arena + 10874528; /* [3,32] */
 		float *restrict x1 = m->state_f + 78208; /* batchnorm5.running_mean[32] */
 		float *restrict x2 = m->state_f + 78240; /* batchnorm5.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·16384/16383 */
@@ -4838,12 +4808,12 @@ static void update(cifar_resnet8 *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100006104f * x0[64 + c];
 		}
-		NN_PROF_END(46);
+		NN_PROF_END(45);
 	}
-	/* %55 bn_running <- %54, %52, %53  (models/cifar_resnet8.lua:26) */
+	/* %53 bn_running <- %52, %50, %51  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *restrict x0 = m->arena + 11011456; /* [3,32] */
+		const float *restrict x0 = m->arena + 10874624; /* [3,32] */
 		float *restrict x1 = m->state_f + 78272; /* batchnorm6.running_mean[32] */
 		float *restrict x2 = m->state_f + 78304; /* batchnorm6.running_var[32] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·16384/16383 */
@@ -4851,12 +4821,12 @@ static void update(cifar_resnet8 *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100006104f * x0[64 + c];
 		}
-		NN_PROF_END(55);
+		NN_PROF_END(53);
 	}
-	/* %65 bn_running <- %64, %62, %63  (models/cifar_resnet8.lua:23) */
+	/* %63 bn_running <- %62, %60, %61  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *restrict x0 = m->arena + 11010688; /* [3,64] */
+		const float *restrict x0 = m->arena + 10873856; /* [3,64] */
 		float *restrict x1 = m->state_f + 78336; /* batchnorm7.running_mean[64] */
 		float *restrict x2 = m->state_f + 78400; /* batchnorm7.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·4096/4095 */
@@ -4864,12 +4834,12 @@ static void update(cifar_resnet8 *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100024417f * x0[128 + c];
 		}
-		NN_PROF_END(65);
+		NN_PROF_END(63);
 	}
-	/* %74 bn_running <- %73, %71, %72  (models/cifar_resnet8.lua:24) */
+	/* %72 bn_running <- %71, %69, %70  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *restrict x0 = m->arena + 11010880; /* [3,64] */
+		const float *restrict x0 = m->arena + 10874048; /* [3,64] */
 		float *restrict x1 = m->state_f + 78464; /* batchnorm8.running_mean[64] */
 		float *restrict x2 = m->state_f + 78528; /* batchnorm8.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·4096/4095 */
@@ -4877,12 +4847,12 @@ static void update(cifar_resnet8 *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100024417f * x0[128 + c];
 		}
-		NN_PROF_END(74);
+		NN_PROF_END(72);
 	}
-	/* %83 bn_running <- %82, %80, %81  (models/cifar_resnet8.lua:26) */
+	/* %80 bn_running <- %79, %77, %78  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *restrict x0 = m->arena + 11011072; /* [3,64] */
+		const float *restrict x0 = m->arena + 10874240; /* [3,64] */
 		float *restrict x1 = m->state_f + 78592; /* batchnorm9.running_mean[64] */
 		float *restrict x2 = m->state_f + 78656; /* batchnorm9.running_var[64] */
 		/* running = (1 - momentum)·running + momentum·batch, momentum 0.1; the variance unbiased: ·4096/4095 */
@@ -4890,9 +4860,9 @@ static void update(cifar_resnet8 *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100024417f * x0[128 + c];
 		}
-		NN_PROF_END(83);
+		NN_PROF_END(80);
 	}
-	/* %187 sgd_update <- %184, %185, %186  (models/cifar_resnet8.lua:41) */
+	/* %184 sgd_update <- %181, %182, %183  (models/cifar_resnet8.lua:41) */
 	{
 		NN_PROF_BEGIN;
 		float *restrict x0 = m->param + 0; /* params[78048] */
@@ -4906,7 +4876,7 @@ static void update(cifar_resnet8 *m)
 			const float d = lr*g;
 			x0[i] -= d;
 		}
-		NN_PROF_END(187);
+		NN_PROF_END(184);
 	}
 }
 
@@ -5279,20 +5249,20 @@ float *cifar_resnet8_tensor(cifar_resnet8 *m, const char *name, long *numel)
 		{"linear1.bias", 0, 78032, 10},
 		{"grad.linear1.bias", 2, 78032, 10},
 		{"grad.linear1.weight", 2, 77392, 640},
+		{"grad.batchnorm8.bias", 2, 75152, 64},
+		{"grad.batchnorm8.weight", 2, 75088, 64},
 		{"grad.batchnorm9.bias", 2, 77328, 64},
 		{"grad.batchnorm9.weight", 2, 77264, 64},
 		{"grad.conv2d9.weight", 2, 75216, 2048},
-		{"grad.batchnorm8.bias", 2, 75152, 64},
-		{"grad.batchnorm8.weight", 2, 75088, 64},
 		{"grad.conv2d8.weight", 2, 38224, 36864},
 		{"grad.batchnorm7.bias", 2, 38160, 64},
 		{"grad.batchnorm7.weight", 2, 38096, 64},
 		{"grad.conv2d7.weight", 2, 19664, 18432},
+		{"grad.batchnorm5.bias", 2, 19056, 32},
+		{"grad.batchnorm5.weight", 2, 19024, 32},
 		{"grad.batchnorm6.bias", 2, 19632, 32},
 		{"grad.batchnorm6.weight", 2, 19600, 32},
 		{"grad.conv2d6.weight", 2, 19088, 512},
-		{"grad.batchnorm5.bias", 2, 19056, 32},
-		{"grad.batchnorm5.weight", 2, 19024, 32},
 		{"grad.conv2d5.weight", 2, 9808, 9216},
 		{"grad.batchnorm4.bias", 2, 9776, 32},
 		{"grad.batchnorm4.weight", 2, 9744, 32},

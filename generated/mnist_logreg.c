@@ -1524,6 +1524,27 @@ NN_INLINE __m256 nn_g8(const float *dy, const float *x, long i, __m256 vm,
 }
 #endif
 
+/* y = max(0, v + h) (fusion bn_add_relu): batch norm, a residual add and
+ * ReLU, each step as nn_bn_fwd and the unfused add and relu make it */
+NN_KERNEL void nn_bn_add_relu(const float *x, const float *h, float *y,
+                              long n, float mean, float k, float beta)
+{
+	long i = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+	const __m256 vm = _mm256_set1_ps(mean), vk = _mm256_set1_ps(k);
+	const __m256 vb = _mm256_set1_ps(beta), z = _mm256_setzero_ps();
+	for (; i + 8 <= n; i += 8) {
+		__m256 v = nn_bn_val8(_mm256_loadu_ps(x + i), vm, vk, vb);
+		_mm256_storeu_ps(y + i, _mm256_max_ps(_mm256_add_ps(v,
+		                 _mm256_loadu_ps(h + i)), z));
+	}
+#endif
+	for (const float *xe = x + n; x + i < xe; i++) {   /* as nn_bn_fwd */
+		float s = nn_bn_val(x[i], mean, k, beta) + h[i];
+		y[i] = s > 0 ? s : 0;
+	}
+}
+
 /* The sums of a plane that the bias and batch norm gradients need:
  *   out[0] += Σ g,  and with xhat  out[1] += Σ g·x̂,  x̂ = (x − mean)·istd
  * where g = dy, or with relu dy masked by [v > 0] (the fused bn_relu).

@@ -3,7 +3,7 @@
  *
  * Model mnist_resnet: batch 64, 37744 parameters.
  * Memory: parameters 37744, gradients 37744, optimizer state 39280,
- * arena 18780048 floats (naive sum of transients 47364912).
+ * arena 18780048 floats (naive sum of transients 44555056).
  *
  * cc -O2 -march=native mnist_resnet.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -1524,6 +1524,27 @@ NN_INLINE __m256 nn_g8(const float *dy, const float *x, long i, __m256 vm,
 }
 #endif
 
+/* y = max(0, v + h) (fusion bn_add_relu): batch norm, a residual add and
+ * ReLU, each step as nn_bn_fwd and the unfused add and relu make it */
+NN_KERNEL void nn_bn_add_relu(const float *x, const float *h, float *y,
+                              long n, float mean, float k, float beta)
+{
+	long i = 0;
+#if defined(NN_AVX512) || defined(NN_AVX2)
+	const __m256 vm = _mm256_set1_ps(mean), vk = _mm256_set1_ps(k);
+	const __m256 vb = _mm256_set1_ps(beta), z = _mm256_setzero_ps();
+	for (; i + 8 <= n; i += 8) {
+		__m256 v = nn_bn_val8(_mm256_loadu_ps(x + i), vm, vk, vb);
+		_mm256_storeu_ps(y + i, _mm256_max_ps(_mm256_add_ps(v,
+		                 _mm256_loadu_ps(h + i)), z));
+	}
+#endif
+	for (const float *xe = x + n; x + i < xe; i++) {   /* as nn_bn_fwd */
+		float s = nn_bn_val(x[i], mean, k, beta) + h[i];
+		y[i] = s > 0 ? s : 0;
+	}
+}
+
 /* The sums of a plane that the bias and batch norm gradients need:
  *   out[0] += Σ g,  and with xhat  out[1] += Σ g·x̂,  x̂ = (x − mean)·istd
  * where g = dy, or with relu dy masked by [v > 0] (the fused bn_relu).
@@ -2028,8 +2049,8 @@ struct mnist_resnet {
 /* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
  * times every node; mnist_resnet_profile_print() prints the table ---- */
 #ifdef NNCC_PROFILE
-static double nn_prof_sec[224];
-static long nn_prof_calls[224];
+static double nn_prof_sec[221];
+static long nn_prof_calls[221];
 #define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
 #define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
 static const struct {
@@ -2045,125 +2066,122 @@ static const struct {
 	{19, 0, 11, "bn_relu", 6422528, 12845696},
 	{21, 0, 11, "conv2d", 102760448, 12849152},
 	{26, 0, 11, "bn_stats", 6422528, 6423168},
-	{28, 0, 11, "bn_apply", 4816896, 12845696},
-	{29, 0, 15, "ew_act", 3211264, 19267584},
-	{31, 0, 21, "conv2d", 7225344, 8029312},
-	{36, 0, 21, "bn_stats", 1605632, 1606272},
-	{38, 0, 21, "bn_relu", 1605632, 3211904},
-	{40, 0, 21, "conv2d", 51380224, 4825088},
-	{45, 0, 21, "bn_stats", 3211264, 3212544},
-	{47, 0, 21, "bn_relu", 3211264, 6423808},
-	{49, 0, 11, "conv2d", 14450688, 6424832},
-	{54, 0, 11, "bn_stats", 3211264, 3212544},
-	{56, 0, 11, "bn_relu", 3211264, 6423808},
-	{58, 0, 11, "conv2d", 102760448, 6438912},
-	{63, 0, 11, "bn_stats", 3211264, 3212544},
-	{65, 0, 11, "bn_apply", 2408448, 6423808},
-	{66, 0, 15, "ew_act", 1605632, 9633792},
-	{68, 0, 21, "conv2d", 3612672, 4016384},
-	{73, 0, 21, "bn_stats", 802816, 804096},
-	{75, 0, 21, "bn_relu", 802816, 1606912},
-	{77, 0, 21, "conv2d", 51380224, 2441216},
-	{82, 0, 21, "bn_stats", 1605632, 1608192},
-	{84, 0, 21, "bn_relu", 1605632, 3213824},
-	{86, 0, 11, "conv2d", 7225344, 3215872},
-	{91, 0, 11, "bn_stats", 1605632, 1608192},
-	{93, 0, 11, "bn_relu", 1605632, 3213824},
-	{95, 0, 11, "conv2d", 102760448, 3276800},
-	{100, 0, 11, "bn_stats", 1605632, 1608192},
-	{102, 0, 11, "bn_apply", 1204224, 3213824},
-	{103, 0, 15, "ew_act", 802816, 4816896},
-	{104, 0, 33, "global_avgpool", 401408, 1638400},
-	{107, 0, 33, "gemm_epi", 163840, 40488},
-	{108, 0, 37, "softmax_ce", 2560, 2820},
-	{109, 1, 37, "softmax_ce_grad", 2560, 5376},
-	{110, 1, 33, "bias_grad", 0, 2600},
-	{111, 1, 33, "matmul", 163840, 40448},
-	{112, 1, 33, "matmul", 163840, 40448},
-	{113, 1, 33, "global_avgpool_grad", 401408, 1638400},
-	{114, 1, 15, "relu_grad", 401408, 4816896},
-	{115, 1, 11, "bn_sums", 768, 3213824},
-	{116, 1, 11, "bn_pick", 0, 1536},
-	{117, 1, 11, "bn_pick", 0, 1536},
-	{118, 1, 11, "bn_dx", 2408448, 4819968},
-	{119, 1, 11, "conv2d_dx", 102760448, 3276800},
-	{120, 1, 11, "conv2d_dw", 102760448, 3276800},
-	{121, 1, 11, "bn_relu_sums", 768, 3214848},
-	{122, 1, 11, "bn_pick", 0, 1536},
-	{123, 1, 11, "bn_pick", 0, 1536},
-	{124, 1, 11, "bn_relu_dx", 2408448, 4820480},
-	{125, 1, 11, "conv2d_dx", 7225344, 3215872},
-	{126, 1, 11, "conv2d_dw", 7225344, 3215872},
-	{127, 1, 11, "add", 401408, 4816896},
-	{128, 1, 21, "bn_relu_sums", 768, 3214848},
-	{129, 1, 21, "bn_pick", 0, 1536},
-	{130, 1, 21, "bn_pick", 0, 1536},
-	{131, 1, 21, "bn_relu_dx", 2408448, 4820480},
-	{132, 1, 21, "conv2d_dx", 51380224, 2441216},
-	{133, 1, 21, "conv2d_dw", 51380224, 2441216},
-	{134, 1, 21, "bn_relu_sums", 384, 1607424},
-	{135, 1, 21, "bn_pick", 0, 768},
-	{136, 1, 21, "bn_pick", 0, 768},
-	{137, 1, 21, "bn_relu_dx", 1204224, 2410240},
-	{138, 1, 21, "conv2d_dx", 3612672, 4016384},
-	{139, 1, 21, "conv2d_dw", 3612672, 4016384},
-	{140, 1, 15, "relu_grad", 802816, 9633792},
-	{141, 1, 11, "bn_sums", 384, 6423808},
-	{142, 1, 11, "bn_pick", 0, 768},
-	{143, 1, 11, "bn_pick", 0, 768},
-	{144, 1, 11, "bn_dx", 4816896, 9635328},
-	{145, 1, 11, "conv2d_dx", 102760448, 6438912},
-	{146, 1, 11, "conv2d_dw", 102760448, 6438912},
-	{147, 1, 11, "bn_relu_sums", 384, 6424320},
-	{148, 1, 11, "bn_pick", 0, 768},
-	{149, 1, 11, "bn_pick", 0, 768},
-	{150, 1, 11, "bn_relu_dx", 4816896, 9635584},
-	{151, 1, 11, "conv2d_dx", 14450688, 6424832},
-	{152, 1, 11, "conv2d_dw", 14450688, 6424832},
-	{153, 1, 11, "add", 802816, 9633792},
-	{154, 1, 21, "bn_relu_sums", 384, 6424320},
-	{155, 1, 21, "bn_pick", 0, 768},
-	{156, 1, 21, "bn_pick", 0, 768},
-	{157, 1, 21, "bn_relu_dx", 4816896, 9635584},
-	{158, 1, 21, "conv2d_dx", 51380224, 4825088},
-	{159, 1, 21, "conv2d_dw", 51380224, 4825088},
-	{160, 1, 21, "bn_relu_sums", 192, 3212160},
-	{161, 1, 21, "bn_pick", 0, 384},
-	{162, 1, 21, "bn_pick", 0, 384},
-	{163, 1, 21, "bn_relu_dx", 2408448, 4817792},
-	{164, 1, 21, "conv2d_dx", 7225344, 8029312},
-	{165, 1, 21, "conv2d_dw", 7225344, 8029312},
-	{166, 1, 15, "relu_grad", 1605632, 19267584},
-	{167, 1, 11, "bn_sums", 192, 12845696},
-	{168, 1, 11, "bn_pick", 0, 384},
-	{169, 1, 11, "bn_pick", 0, 384},
-	{170, 1, 11, "bn_dx", 9633792, 19268352},
-	{171, 1, 11, "conv2d_dx", 102760448, 12849152},
-	{172, 1, 11, "conv2d_dw", 102760448, 12849152},
-	{173, 1, 11, "bn_relu_sums", 192, 12845952},
-	{174, 1, 11, "bn_pick", 0, 384},
-	{175, 1, 11, "bn_pick", 0, 384},
-	{176, 1, 11, "bn_relu_dx", 9633792, 19268480},
-	{177, 1, 11, "conv2d_dx", 28901376, 12846208},
-	{178, 1, 11, "conv2d_dw", 28901376, 12846208},
-	{179, 1, 11, "add", 1605632, 19267584},
-	{180, 1, 27, "bn_relu_sums", 192, 12845952},
-	{181, 1, 27, "bn_pick", 0, 384},
-	{182, 1, 27, "bn_pick", 0, 384},
-	{183, 1, 27, "bn_relu_dx", 9633792, 19268480},
-	{184, 1, 27, "conv2d_dw", 28901376, 6624384},
+	{28, 0, 15, "bn_add_relu", 8028160, 19268224},
+	{30, 0, 21, "conv2d", 7225344, 8029312},
+	{35, 0, 21, "bn_stats", 1605632, 1606272},
+	{37, 0, 21, "bn_relu", 1605632, 3211904},
+	{39, 0, 21, "conv2d", 51380224, 4825088},
+	{44, 0, 21, "bn_stats", 3211264, 3212544},
+	{46, 0, 21, "bn_relu", 3211264, 6423808},
+	{48, 0, 11, "conv2d", 14450688, 6424832},
+	{53, 0, 11, "bn_stats", 3211264, 3212544},
+	{55, 0, 11, "bn_relu", 3211264, 6423808},
+	{57, 0, 11, "conv2d", 102760448, 6438912},
+	{62, 0, 11, "bn_stats", 3211264, 3212544},
+	{64, 0, 15, "bn_add_relu", 4014080, 9635072},
+	{66, 0, 21, "conv2d", 3612672, 4016384},
+	{71, 0, 21, "bn_stats", 802816, 804096},
+	{73, 0, 21, "bn_relu", 802816, 1606912},
+	{75, 0, 21, "conv2d", 51380224, 2441216},
+	{80, 0, 21, "bn_stats", 1605632, 1608192},
+	{82, 0, 21, "bn_relu", 1605632, 3213824},
+	{84, 0, 11, "conv2d", 7225344, 3215872},
+	{89, 0, 11, "bn_stats", 1605632, 1608192},
+	{91, 0, 11, "bn_relu", 1605632, 3213824},
+	{93, 0, 11, "conv2d", 102760448, 3276800},
+	{98, 0, 11, "bn_stats", 1605632, 1608192},
+	{100, 0, 15, "bn_add_relu", 2007040, 4819456},
+	{101, 0, 33, "global_avgpool", 401408, 1638400},
+	{104, 0, 33, "gemm_epi", 163840, 40488},
+	{105, 0, 37, "softmax_ce", 2560, 2820},
+	{106, 1, 37, "softmax_ce_grad", 2560, 5376},
+	{107, 1, 33, "bias_grad", 0, 2600},
+	{108, 1, 33, "matmul", 163840, 40448},
+	{109, 1, 33, "matmul", 163840, 40448},
+	{110, 1, 33, "global_avgpool_grad", 401408, 1638400},
+	{111, 1, 15, "relu_grad", 401408, 4816896},
+	{112, 1, 11, "bn_sums", 768, 3213824},
+	{113, 1, 11, "bn_pick", 0, 1536},
+	{114, 1, 11, "bn_pick", 0, 1536},
+	{115, 1, 11, "bn_dx", 2408448, 4819968},
+	{116, 1, 11, "conv2d_dx", 102760448, 3276800},
+	{117, 1, 11, "conv2d_dw", 102760448, 3276800},
+	{118, 1, 11, "bn_relu_sums", 768, 3214848},
+	{119, 1, 11, "bn_pick", 0, 1536},
+	{120, 1, 11, "bn_pick", 0, 1536},
+	{121, 1, 11, "bn_relu_dx", 2408448, 4820480},
+	{122, 1, 11, "conv2d_dx", 7225344, 3215872},
+	{123, 1, 11, "conv2d_dw", 7225344, 3215872},
+	{124, 1, 11, "add", 401408, 4816896},
+	{125, 1, 21, "bn_relu_sums", 768, 3214848},
+	{126, 1, 21, "bn_pick", 0, 1536},
+	{127, 1, 21, "bn_pick", 0, 1536},
+	{128, 1, 21, "bn_relu_dx", 2408448, 4820480},
+	{129, 1, 21, "conv2d_dx", 51380224, 2441216},
+	{130, 1, 21, "conv2d_dw", 51380224, 2441216},
+	{131, 1, 21, "bn_relu_sums", 384, 1607424},
+	{132, 1, 21, "bn_pick", 0, 768},
+	{133, 1, 21, "bn_pick", 0, 768},
+	{134, 1, 21, "bn_relu_dx", 1204224, 2410240},
+	{135, 1, 21, "conv2d_dx", 3612672, 4016384},
+	{136, 1, 21, "conv2d_dw", 3612672, 4016384},
+	{137, 1, 15, "relu_grad", 802816, 9633792},
+	{138, 1, 11, "bn_sums", 384, 6423808},
+	{139, 1, 11, "bn_pick", 0, 768},
+	{140, 1, 11, "bn_pick", 0, 768},
+	{141, 1, 11, "bn_dx", 4816896, 9635328},
+	{142, 1, 11, "conv2d_dx", 102760448, 6438912},
+	{143, 1, 11, "conv2d_dw", 102760448, 6438912},
+	{144, 1, 11, "bn_relu_sums", 384, 6424320},
+	{145, 1, 11, "bn_pick", 0, 768},
+	{146, 1, 11, "bn_pick", 0, 768},
+	{147, 1, 11, "bn_relu_dx", 4816896, 9635584},
+	{148, 1, 11, "conv2d_dx", 14450688, 6424832},
+	{149, 1, 11, "conv2d_dw", 14450688, 6424832},
+	{150, 1, 11, "add", 802816, 9633792},
+	{151, 1, 21, "bn_relu_sums", 384, 6424320},
+	{152, 1, 21, "bn_pick", 0, 768},
+	{153, 1, 21, "bn_pick", 0, 768},
+	{154, 1, 21, "bn_relu_dx", 4816896, 9635584},
+	{155, 1, 21, "conv2d_dx", 51380224, 4825088},
+	{156, 1, 21, "conv2d_dw", 51380224, 4825088},
+	{157, 1, 21, "bn_relu_sums", 192, 3212160},
+	{158, 1, 21, "bn_pick", 0, 384},
+	{159, 1, 21, "bn_pick", 0, 384},
+	{160, 1, 21, "bn_relu_dx", 2408448, 4817792},
+	{161, 1, 21, "conv2d_dx", 7225344, 8029312},
+	{162, 1, 21, "conv2d_dw", 7225344, 8029312},
+	{163, 1, 15, "relu_grad", 1605632, 19267584},
+	{164, 1, 11, "bn_sums", 192, 12845696},
+	{165, 1, 11, "bn_pick", 0, 384},
+	{166, 1, 11, "bn_pick", 0, 384},
+	{167, 1, 11, "bn_dx", 9633792, 19268352},
+	{168, 1, 11, "conv2d_dx", 102760448, 12849152},
+	{169, 1, 11, "conv2d_dw", 102760448, 12849152},
+	{170, 1, 11, "bn_relu_sums", 192, 12845952},
+	{171, 1, 11, "bn_pick", 0, 384},
+	{172, 1, 11, "bn_pick", 0, 384},
+	{173, 1, 11, "bn_relu_dx", 9633792, 19268480},
+	{174, 1, 11, "conv2d_dx", 28901376, 12846208},
+	{175, 1, 11, "conv2d_dw", 28901376, 12846208},
+	{176, 1, 11, "add", 1605632, 19267584},
+	{177, 1, 27, "bn_relu_sums", 192, 12845952},
+	{178, 1, 27, "bn_pick", 0, 384},
+	{179, 1, 27, "bn_pick", 0, 384},
+	{180, 1, 27, "bn_relu_dx", 9633792, 19268480},
+	{181, 1, 27, "conv2d_dw", 28901376, 6624384},
 	{9, 2, 27, "bn_running", 0, 640},
 	{18, 2, 11, "bn_running", 0, 640},
 	{27, 2, 11, "bn_running", 0, 640},
-	{37, 2, 21, "bn_running", 0, 640},
-	{46, 2, 21, "bn_running", 0, 1280},
-	{55, 2, 11, "bn_running", 0, 1280},
-	{64, 2, 11, "bn_running", 0, 1280},
-	{74, 2, 21, "bn_running", 0, 1280},
-	{83, 2, 21, "bn_running", 0, 2560},
-	{92, 2, 11, "bn_running", 0, 2560},
-	{101, 2, 11, "bn_running", 0, 2560},
-	{223, 2, 40, "sgd_update", 150976, 452928},
+	{36, 2, 21, "bn_running", 0, 640},
+	{45, 2, 21, "bn_running", 0, 1280},
+	{54, 2, 11, "bn_running", 0, 1280},
+	{63, 2, 11, "bn_running", 0, 1280},
+	{72, 2, 21, "bn_running", 0, 1280},
+	{81, 2, 21, "bn_running", 0, 2560},
+	{90, 2, 11, "bn_running", 0, 2560},
+	{99, 2, 11, "bn_running", 0, 2560},
+	{220, 2, 40, "sgd_update", 150976, 452928},
 };
 #else
 #define NN_PROF_BEGIN ((void)0)
@@ -2330,37 +2348,28 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		nn_bn_moments((const double *)(void *)scratch, 64, 32, 784, 1e-05, y);
 		NN_PROF_END(26);
 	}
-	/* %28 bn_apply [64,32,28,28] <- %21, %26, %22, %23  (models/mnist_resnet.lua:11) */
+	/* %28 bn_add_relu [64,32,28,28] <- %21, %26, %22, %23, %10  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
 		const float *x1 = m->arena + 18779840; /* [3,32] */
 		const float *x2 = m->param + 1728; /* batchnorm3.weight[32] */
 		const float *x3 = m->param + 1760; /* batchnorm3.bias[32] */
+		const float *x4 = m->arena + 1605632; /* [64,32,28,28] */
 		float *y = m->arena + 8028160;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
 				const long o = ((long)b*32 + c)*784;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				nn_bn_fwd(x0 + o, y + o, 784, mean, k, beta, 0);
+				nn_bn_add_relu(x0 + o, x4 + o, y + o, 784, mean, k, beta);
 			}
 		NN_PROF_END(28);
 	}
-	/* %29 ew_act [64,32,28,28] <- %10, %28  (models/mnist_resnet.lua:15) */
+	/* %30 conv2d [64,32,14,14] <- %28, %29  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
-		const float *x1 = m->arena + 8028160; /* [64,32,28,28] */
-		float *y = m->arena + 9633792;
-		NN_PAR_SIMD for (long i = 0; i < 1605632; i++)
-			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
-		NN_PROF_END(29);
-	}
-	/* %31 conv2d [64,32,14,14] <- %29, %30  (models/mnist_resnet.lua:21) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
+		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
 		const float *x1 = m->param + 1792; /* conv2d4.weight[32,1,3,3] */
 		float *y = m->arena + 15253504;
 		float *scratch = m->arena + 0;
@@ -2378,16 +2387,16 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 					for (int ow = 0; ow < 14; ow++)
 						yc[oh*14 + ow] = yw[oh*2*30 + ow*2];
 			}
-		NN_PROF_END(31);
+		NN_PROF_END(30);
 	}
-	/* %36 bn_stats [3,32] <- %31, %34, %35  (models/mnist_resnet.lua:21) */
+	/* %35 bn_stats [3,32] <- %30, %33, %34  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 15253504; /* [64,32,14,14] */
 		const float *x1 = m->state_f + 37936; /* batchnorm4.running_mean[32] */
 		const float *x2 = m->state_f + 37968; /* batchnorm4.running_var[32] */
 		float *y = m->arena + 18779936;
-		float *scratch = m->arena + 8028160;
+		float *scratch = m->arena + 9633792;
 		(void)x1;
 		(void)x2;
 		/* training: the batch's statistics from the moments of its planes */
@@ -2395,9 +2404,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		for (long bc = 0; bc < 2048; bc++)
 			nn_plane_moments(x0 + bc*196, 196, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 32, 196, 1e-05, y);
-		NN_PROF_END(36);
+		NN_PROF_END(35);
 	}
-	/* %38 bn_relu [64,32,14,14] <- %31, %36, %32, %33  (models/mnist_resnet.lua:21) */
+	/* %37 bn_relu [64,32,14,14] <- %30, %35, %31, %32  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 15253504; /* [64,32,14,14] */
@@ -2412,15 +2421,15 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
 				nn_bn_fwd(x0 + o, y + o, 196, mean, k, beta, 1);
 			}
-		NN_PROF_END(38);
+		NN_PROF_END(37);
 	}
-	/* %40 conv2d [64,64,14,14] <- %38, %39  (models/mnist_resnet.lua:21) */
+	/* %39 conv2d [64,64,14,14] <- %37, %38  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 15654912; /* [64,32,14,14] */
 		const float *x1 = m->param + 2144; /* conv2d5.weight[64,32,1,1] */
-		float *y = m->arena + 8028160;
-		float *scratch = m->arena + 8830976;
+		float *y = m->arena + 9633792;
+		float *scratch = m->arena + 10436608;
 		/* y = x * w: a 1x1 conv, 32 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2431,16 +2440,16 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				nn_gemm(64, 196, 32, x1, 32, 0, x0 + (long)b*6272, 196, 0, y + (long)b*12544, 196, pack);
 			}
 		}
-		NN_PROF_END(40);
+		NN_PROF_END(39);
 	}
-	/* %45 bn_stats [3,64] <- %40, %43, %44  (models/mnist_resnet.lua:21) */
+	/* %44 bn_stats [3,64] <- %39, %42, %43  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
+		const float *x0 = m->arena + 9633792; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38000; /* batchnorm5.running_mean[64] */
 		const float *x2 = m->state_f + 38064; /* batchnorm5.running_var[64] */
 		float *y = m->arena + 18778880;
-		float *scratch = m->arena + 8830976;
+		float *scratch = m->arena + 10436608;
 		(void)x1;
 		(void)x2;
 		/* training: the batch's statistics from the moments of its planes */
@@ -2448,16 +2457,16 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		for (long bc = 0; bc < 4096; bc++)
 			nn_plane_moments(x0 + bc*196, 196, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 64, 196, 1e-05, y);
-		NN_PROF_END(45);
+		NN_PROF_END(44);
 	}
-	/* %47 bn_relu [64,64,14,14] <- %40, %45, %41, %42  (models/mnist_resnet.lua:21) */
+	/* %46 bn_relu [64,64,14,14] <- %39, %44, %40, %41  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
+		const float *x0 = m->arena + 9633792; /* [64,64,14,14] */
 		const float *x1 = m->arena + 18778880; /* [3,64] */
 		const float *x2 = m->param + 4192; /* batchnorm5.weight[64] */
 		const float *x3 = m->param + 4256; /* batchnorm5.bias[64] */
-		float *y = m->arena + 8830976;
+		float *y = m->arena + 10436608;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -2465,12 +2474,12 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
 				nn_bn_fwd(x0 + o, y + o, 196, mean, k, beta, 1);
 			}
-		NN_PROF_END(47);
+		NN_PROF_END(46);
 	}
-	/* %49 conv2d [64,64,14,14] <- %47, %48  (models/mnist_resnet.lua:11) */
+	/* %48 conv2d [64,64,14,14] <- %46, %47  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
+		const float *x0 = m->arena + 10436608; /* [64,64,14,14] */
 		const float *x1 = m->param + 4320; /* conv2d6.weight[64,1,3,3] */
 		float *y = m->arena + 11239424;
 		float *scratch = m->arena + 0;
@@ -2488,9 +2497,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 					for (int ow = 0; ow < 14; ow++)
 						yc[oh*14 + ow] = yw[oh*16 + ow];
 			}
-		NN_PROF_END(49);
+		NN_PROF_END(48);
 	}
-	/* %54 bn_stats [3,64] <- %49, %52, %53  (models/mnist_resnet.lua:11) */
+	/* %53 bn_stats [3,64] <- %48, %51, %52  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 11239424; /* [64,64,14,14] */
@@ -2505,9 +2514,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		for (long bc = 0; bc < 4096; bc++)
 			nn_plane_moments(x0 + bc*196, 196, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 64, 196, 1e-05, y);
-		NN_PROF_END(54);
+		NN_PROF_END(53);
 	}
-	/* %56 bn_relu [64,64,14,14] <- %49, %54, %50, %51  (models/mnist_resnet.lua:11) */
+	/* %55 bn_relu [64,64,14,14] <- %48, %53, %49, %50  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 11239424; /* [64,64,14,14] */
@@ -2522,9 +2531,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
 				nn_bn_fwd(x0 + o, y + o, 196, mean, k, beta, 1);
 			}
-		NN_PROF_END(56);
+		NN_PROF_END(55);
 	}
-	/* %58 conv2d [64,64,14,14] <- %56, %57  (models/mnist_resnet.lua:11) */
+	/* %57 conv2d [64,64,14,14] <- %55, %56  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
@@ -2541,9 +2550,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				nn_gemm(64, 196, 64, x1, 64, 0, x0 + (long)b*12544, 196, 0, y + (long)b*12544, 196, pack);
 			}
 		}
-		NN_PROF_END(58);
+		NN_PROF_END(57);
 	}
-	/* %63 bn_stats [3,64] <- %58, %61, %62  (models/mnist_resnet.lua:11) */
+	/* %62 bn_stats [3,64] <- %57, %60, %61  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
@@ -2558,39 +2567,30 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		for (long bc = 0; bc < 4096; bc++)
 			nn_plane_moments(x0 + bc*196, 196, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 64, 196, 1e-05, y);
-		NN_PROF_END(63);
+		NN_PROF_END(62);
 	}
-	/* %65 bn_apply [64,64,14,14] <- %58, %63, %59, %60  (models/mnist_resnet.lua:11) */
+	/* %64 bn_add_relu [64,64,14,14] <- %57, %62, %58, %59, %46  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
 		const float *x1 = m->arena + 18779264; /* [3,64] */
 		const float *x2 = m->param + 9120; /* batchnorm7.weight[64] */
 		const float *x3 = m->param + 9184; /* batchnorm7.bias[64] */
+		const float *x4 = m->arena + 10436608; /* [64,64,14,14] */
 		float *y = m->arena + 13647872;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
 				const long o = ((long)b*64 + c)*196;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				nn_bn_fwd(x0 + o, y + o, 196, mean, k, beta, 0);
+				nn_bn_add_relu(x0 + o, x4 + o, y + o, 196, mean, k, beta);
 			}
-		NN_PROF_END(65);
+		NN_PROF_END(64);
 	}
-	/* %66 ew_act [64,64,14,14] <- %47, %65  (models/mnist_resnet.lua:15) */
+	/* %66 conv2d [64,64,7,7] <- %64, %65  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
-		const float *x1 = m->arena + 13647872; /* [64,64,14,14] */
-		float *y = m->arena + 14450688;
-		NN_PAR_SIMD for (long i = 0; i < 802816; i++)
-			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
-		NN_PROF_END(66);
-	}
-	/* %68 conv2d [64,64,7,7] <- %66, %67  (models/mnist_resnet.lua:21) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
+		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
 		const float *x1 = m->param + 9248; /* conv2d8.weight[64,1,3,3] */
 		float *y = m->arena + 18375680;
 		float *scratch = m->arena + 0;
@@ -2608,16 +2608,16 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 					for (int ow = 0; ow < 7; ow++)
 						yc[oh*7 + ow] = yw[oh*2*16 + ow*2];
 			}
-		NN_PROF_END(68);
+		NN_PROF_END(66);
 	}
-	/* %73 bn_stats [3,64] <- %68, %71, %72  (models/mnist_resnet.lua:21) */
+	/* %71 bn_stats [3,64] <- %66, %69, %70  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18375680; /* [64,64,7,7] */
 		const float *x1 = m->state_f + 38384; /* batchnorm8.running_mean[64] */
 		const float *x2 = m->state_f + 38448; /* batchnorm8.running_var[64] */
 		float *y = m->arena + 18779456;
-		float *scratch = m->arena + 13647872;
+		float *scratch = m->arena + 14450688;
 		(void)x1;
 		(void)x2;
 		/* training: the batch's statistics from the moments of its planes */
@@ -2625,9 +2625,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		for (long bc = 0; bc < 4096; bc++)
 			nn_plane_moments(x0 + bc*49, 49, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 64, 49, 1e-05, y);
-		NN_PROF_END(73);
+		NN_PROF_END(71);
 	}
-	/* %75 bn_relu [64,64,7,7] <- %68, %73, %69, %70  (models/mnist_resnet.lua:21) */
+	/* %73 bn_relu [64,64,7,7] <- %66, %71, %67, %68  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18375680; /* [64,64,7,7] */
@@ -2642,15 +2642,15 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
 				nn_bn_fwd(x0 + o, y + o, 49, mean, k, beta, 1);
 			}
-		NN_PROF_END(75);
+		NN_PROF_END(73);
 	}
-	/* %77 conv2d [64,128,7,7] <- %75, %76  (models/mnist_resnet.lua:21) */
+	/* %75 conv2d [64,128,7,7] <- %73, %74  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18576384; /* [64,64,7,7] */
 		const float *x1 = m->param + 9952; /* conv2d9.weight[128,64,1,1] */
-		float *y = m->arena + 13647872;
-		float *scratch = m->arena + 14049280;
+		float *y = m->arena + 14450688;
+		float *scratch = m->arena + 14852096;
 		/* y = x * w: a 1x1 conv, 64 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -2661,16 +2661,16 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				nn_gemm(128, 49, 64, x1, 64, 0, x0 + (long)b*3136, 49, 0, y + (long)b*6272, 49, pack);
 			}
 		}
-		NN_PROF_END(77);
+		NN_PROF_END(75);
 	}
-	/* %82 bn_stats [3,128] <- %77, %80, %81  (models/mnist_resnet.lua:21) */
+	/* %80 bn_stats [3,128] <- %75, %78, %79  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 13647872; /* [64,128,7,7] */
+		const float *x0 = m->arena + 14450688; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 38512; /* batchnorm9.running_mean[128] */
 		const float *x2 = m->state_f + 38640; /* batchnorm9.running_var[128] */
 		float *y = m->arena + 18777728;
-		float *scratch = m->arena + 14049280;
+		float *scratch = m->arena + 14852096;
 		(void)x1;
 		(void)x2;
 		/* training: the batch's statistics from the moments of its planes */
@@ -2678,16 +2678,16 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		for (long bc = 0; bc < 8192; bc++)
 			nn_plane_moments(x0 + bc*49, 49, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 128, 49, 1e-05, y);
-		NN_PROF_END(82);
+		NN_PROF_END(80);
 	}
-	/* %84 bn_relu [64,128,7,7] <- %77, %82, %78, %79  (models/mnist_resnet.lua:21) */
+	/* %82 bn_relu [64,128,7,7] <- %75, %80, %76, %77  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 13647872; /* [64,128,7,7] */
+		const float *x0 = m->arena + 14450688; /* [64,128,7,7] */
 		const float *x1 = m->arena + 18777728; /* [3,128] */
 		const float *x2 = m->param + 18144; /* batchnorm9.weight[128] */
 		const float *x3 = m->param + 18272; /* batchnorm9.bias[128] */
-		float *y = m->arena + 14049280;
+		float *y = m->arena + 14852096;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
@@ -2695,12 +2695,12 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				const float mean = x1[c], k = x1[128 + c] * x2[c], beta = x3[c];
 				nn_bn_fwd(x0 + o, y + o, 49, mean, k, beta, 1);
 			}
-		NN_PROF_END(84);
+		NN_PROF_END(82);
 	}
-	/* %86 conv2d [64,128,7,7] <- %84, %85  (models/mnist_resnet.lua:11) */
+	/* %84 conv2d [64,128,7,7] <- %82, %83  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14049280; /* [64,128,7,7] */
+		const float *x0 = m->arena + 14852096; /* [64,128,7,7] */
 		const float *x1 = m->param + 18400; /* conv2d10.weight[128,1,3,3] */
 		float *y = m->arena + 16056320;
 		float *scratch = m->arena + 0;
@@ -2718,9 +2718,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 					for (int ow = 0; ow < 7; ow++)
 						yc[oh*7 + ow] = yw[oh*9 + ow];
 			}
-		NN_PROF_END(86);
+		NN_PROF_END(84);
 	}
-	/* %91 bn_stats [3,128] <- %86, %89, %90  (models/mnist_resnet.lua:11) */
+	/* %89 bn_stats [3,128] <- %84, %87, %88  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16056320; /* [64,128,7,7] */
@@ -2735,9 +2735,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		for (long bc = 0; bc < 8192; bc++)
 			nn_plane_moments(x0 + bc*49, 49, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 128, 49, 1e-05, y);
-		NN_PROF_END(91);
+		NN_PROF_END(89);
 	}
-	/* %93 bn_relu [64,128,7,7] <- %86, %91, %87, %88  (models/mnist_resnet.lua:11) */
+	/* %91 bn_relu [64,128,7,7] <- %84, %89, %85, %86  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16056320; /* [64,128,7,7] */
@@ -2752,9 +2752,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				const float mean = x1[c], k = x1[128 + c] * x2[c], beta = x3[c];
 				nn_bn_fwd(x0 + o, y + o, 49, mean, k, beta, 1);
 			}
-		NN_PROF_END(93);
+		NN_PROF_END(91);
 	}
-	/* %95 conv2d [64,128,7,7] <- %93, %94  (models/mnist_resnet.lua:11) */
+	/* %93 conv2d [64,128,7,7] <- %91, %92  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16457728; /* [64,128,7,7] */
@@ -2771,9 +2771,9 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				nn_gemm(128, 49, 128, x1, 128, 0, x0 + (long)b*6272, 49, 0, y + (long)b*6272, 49, pack);
 			}
 		}
-		NN_PROF_END(95);
+		NN_PROF_END(93);
 	}
-	/* %100 bn_stats [3,128] <- %95, %98, %99  (models/mnist_resnet.lua:11) */
+	/* %98 bn_stats [3,128] <- %93, %96, %97  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
@@ -2788,40 +2788,31 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		for (long bc = 0; bc < 8192; bc++)
 			nn_plane_moments(x0 + bc*49, 49, (double *)(void *)scratch + bc*2);
 		nn_bn_moments((const double *)(void *)scratch, 64, 128, 49, 1e-05, y);
-		NN_PROF_END(100);
+		NN_PROF_END(98);
 	}
-	/* %102 bn_apply [64,128,7,7] <- %95, %100, %96, %97  (models/mnist_resnet.lua:11) */
+	/* %100 bn_add_relu [64,128,7,7] <- %93, %98, %94, %95, %82  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
 		const float *x1 = m->arena + 18778496; /* [3,128] */
 		const float *x2 = m->param + 36192; /* batchnorm11.weight[128] */
 		const float *x3 = m->param + 36320; /* batchnorm11.bias[128] */
+		const float *x4 = m->arena + 14852096; /* [64,128,7,7] */
 		float *y = m->arena + 17260544;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
 				const long o = ((long)b*128 + c)*49;
 				const float mean = x1[c], k = x1[128 + c] * x2[c], beta = x3[c];
-				nn_bn_fwd(x0 + o, y + o, 49, mean, k, beta, 0);
+				nn_bn_add_relu(x0 + o, x4 + o, y + o, 49, mean, k, beta);
 			}
-		NN_PROF_END(102);
+		NN_PROF_END(100);
 	}
-	/* %103 ew_act [64,128,7,7] <- %84, %102  (models/mnist_resnet.lua:15) */
+	/* %101 global_avgpool [64,128] <- %100  (models/mnist_resnet.lua:33) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14049280; /* [64,128,7,7] */
-		const float *x1 = m->arena + 17260544; /* [64,128,7,7] */
+		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
 		float *y = m->arena + 17661952;
-		NN_PAR_SIMD for (long i = 0; i < 401408; i++)
-			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
-		NN_PROF_END(103);
-	}
-	/* %104 global_avgpool [64,128] <- %103  (models/mnist_resnet.lua:33) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17661952; /* [64,128,7,7] */
-		float *y = m->arena + 18063360;
 		/* each plane's mean: [8192] planes of 49 */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 8192; p++) {
@@ -2830,20 +2821,20 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 				s += x0[p*49 + i];
 			y[p] = s / 49.0f;
 		}
-		NN_PROF_END(104);
+		NN_PROF_END(101);
 	}
-	/* %107 gemm_epi [64,10] <- %104, %105, %106  (models/mnist_resnet.lua:33) */
+	/* %104 gemm_epi [64,10] <- %101, %102, %103  (models/mnist_resnet.lua:33) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18063360; /* [64,128] */
+		const float *x0 = m->arena + 17661952; /* [64,128] */
 		const float *x1 = m->param + 36448; /* linear1.weight[10,128] */
 		const float *x2 = m->param + 37728; /* linear1.bias[10] */
 		float *y = m->arena + 18777088;
-		float *scratch = m->arena + 18071552;
+		float *scratch = m->arena + 17670144;
 		nn_gemm_epi(64, 10, 128, x0, 128, 0, x1, 128, 1, y, 10, scratch, NN_BIAS, x2, 0);
-		NN_PROF_END(107);
+		NN_PROF_END(104);
 	}
-	/* %108 softmax_ce [1] <- %107, %1  (models/mnist_resnet.lua:37) */
+	/* %105 softmax_ce [1] <- %104, %1  (models/mnist_resnet.lua:37) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18777088; /* [64,10] */
@@ -2860,7 +2851,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 			total += lse - z[k];
 		}
 		y[0] = (float)(total / nrows);
-		NN_PROF_END(108);
+		NN_PROF_END(105);
 	}
 }
 
@@ -3011,32 +3002,25 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			y[64 + c] = x2[c];
 		}
 	}
-	/* %28 bn_apply [64,32,28,28] <- %21, %26, %22, %23  (models/mnist_resnet.lua:11) */
+	/* %28 bn_add_relu [64,32,28,28] <- %21, %26, %22, %23, %10  (models/mnist_resnet.lua:15) */
 	{
 		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
 		const float *x1 = m->arena + 18779840; /* [3,32] */
 		const float *x2 = m->param + 1728; /* batchnorm3.weight[32] */
 		const float *x3 = m->param + 1760; /* batchnorm3.bias[32] */
+		const float *x4 = m->arena + 1605632; /* [64,32,28,28] */
 		float *y = m->arena + 8028160;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
 				const long o = ((long)b*32 + c)*784;
 				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				nn_bn_fwd(x0 + o, y + o, 784, mean, k, beta, 0);
+				nn_bn_add_relu(x0 + o, x4 + o, y + o, 784, mean, k, beta);
 			}
 	}
-	/* %29 ew_act [64,32,28,28] <- %10, %28  (models/mnist_resnet.lua:15) */
+	/* %30 conv2d [64,32,14,14] <- %28, %29  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
-		const float *x1 = m->arena + 8028160; /* [64,32,28,28] */
-		float *y = m->arena + 9633792;
-		NN_PAR_SIMD for (long i = 0; i < 1605632; i++)
-			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
-	}
-	/* %31 conv2d [64,32,14,14] <- %29, %30  (models/mnist_resnet.lua:21) */
-	{
-		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
+		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
 		const float *x1 = m->param + 1792; /* conv2d4.weight[32,1,3,3] */
 		float *y = m->arena + 15253504;
 		float *scratch = m->arena + 0;
@@ -3055,13 +3039,13 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 						yc[oh*14 + ow] = yw[oh*2*30 + ow*2];
 			}
 	}
-	/* %36 bn_stats [3,32] <- %31, %34, %35  (models/mnist_resnet.lua:21) */
+	/* %35 bn_stats [3,32] <- %30, %33, %34  (models/mnist_resnet.lua:21) */
 	{
 		const float *x0 = m->arena + 15253504; /* [64,32,14,14] */
 		const float *x1 = m->state_f + 37936; /* batchnorm4.running_mean[32] */
 		const float *x2 = m->state_f + 37968; /* batchnorm4.running_var[32] */
 		float *y = m->arena + 18779936;
-		float *scratch = m->arena + 8028160;
+		float *scratch = m->arena + 9633792;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;
@@ -3071,7 +3055,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			y[64 + c] = x2[c];
 		}
 	}
-	/* %38 bn_relu [64,32,14,14] <- %31, %36, %32, %33  (models/mnist_resnet.lua:21) */
+	/* %37 bn_relu [64,32,14,14] <- %30, %35, %31, %32  (models/mnist_resnet.lua:21) */
 	{
 		const float *x0 = m->arena + 15253504; /* [64,32,14,14] */
 		const float *x1 = m->arena + 18779936; /* [3,32] */
@@ -3086,12 +3070,12 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 				nn_bn_fwd(x0 + o, y + o, 196, mean, k, beta, 1);
 			}
 	}
-	/* %40 conv2d [64,64,14,14] <- %38, %39  (models/mnist_resnet.lua:21) */
+	/* %39 conv2d [64,64,14,14] <- %37, %38  (models/mnist_resnet.lua:21) */
 	{
 		const float *x0 = m->arena + 15654912; /* [64,32,14,14] */
 		const float *x1 = m->param + 2144; /* conv2d5.weight[64,32,1,1] */
-		float *y = m->arena + 8028160;
-		float *scratch = m->arena + 8830976;
+		float *y = m->arena + 9633792;
+		float *scratch = m->arena + 10436608;
 		/* y = x * w: a 1x1 conv, 32 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3103,13 +3087,13 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %45 bn_stats [3,64] <- %40, %43, %44  (models/mnist_resnet.lua:21) */
+	/* %44 bn_stats [3,64] <- %39, %42, %43  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
+		const float *x0 = m->arena + 9633792; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38000; /* batchnorm5.running_mean[64] */
 		const float *x2 = m->state_f + 38064; /* batchnorm5.running_var[64] */
 		float *y = m->arena + 18778880;
-		float *scratch = m->arena + 8830976;
+		float *scratch = m->arena + 10436608;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;
@@ -3119,13 +3103,13 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			y[128 + c] = x2[c];
 		}
 	}
-	/* %47 bn_relu [64,64,14,14] <- %40, %45, %41, %42  (models/mnist_resnet.lua:21) */
+	/* %46 bn_relu [64,64,14,14] <- %39, %44, %40, %41  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 8028160; /* [64,64,14,14] */
+		const float *x0 = m->arena + 9633792; /* [64,64,14,14] */
 		const float *x1 = m->arena + 18778880; /* [3,64] */
 		const float *x2 = m->param + 4192; /* batchnorm5.weight[64] */
 		const float *x3 = m->param + 4256; /* batchnorm5.bias[64] */
-		float *y = m->arena + 8830976;
+		float *y = m->arena + 10436608;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -3134,9 +3118,9 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 				nn_bn_fwd(x0 + o, y + o, 196, mean, k, beta, 1);
 			}
 	}
-	/* %49 conv2d [64,64,14,14] <- %47, %48  (models/mnist_resnet.lua:11) */
+	/* %48 conv2d [64,64,14,14] <- %46, %47  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
+		const float *x0 = m->arena + 10436608; /* [64,64,14,14] */
 		const float *x1 = m->param + 4320; /* conv2d6.weight[64,1,3,3] */
 		float *y = m->arena + 11239424;
 		float *scratch = m->arena + 0;
@@ -3155,7 +3139,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 						yc[oh*14 + ow] = yw[oh*16 + ow];
 			}
 	}
-	/* %54 bn_stats [3,64] <- %49, %52, %53  (models/mnist_resnet.lua:11) */
+	/* %53 bn_stats [3,64] <- %48, %51, %52  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 11239424; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38128; /* batchnorm6.running_mean[64] */
@@ -3171,7 +3155,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			y[128 + c] = x2[c];
 		}
 	}
-	/* %56 bn_relu [64,64,14,14] <- %49, %54, %50, %51  (models/mnist_resnet.lua:11) */
+	/* %55 bn_relu [64,64,14,14] <- %48, %53, %49, %50  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 11239424; /* [64,64,14,14] */
 		const float *x1 = m->arena + 18779072; /* [3,64] */
@@ -3186,7 +3170,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 				nn_bn_fwd(x0 + o, y + o, 196, mean, k, beta, 1);
 			}
 	}
-	/* %58 conv2d [64,64,14,14] <- %56, %57  (models/mnist_resnet.lua:11) */
+	/* %57 conv2d [64,64,14,14] <- %55, %56  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
 		const float *x1 = m->param + 5024; /* conv2d7.weight[64,64,1,1] */
@@ -3203,7 +3187,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %63 bn_stats [3,64] <- %58, %61, %62  (models/mnist_resnet.lua:11) */
+	/* %62 bn_stats [3,64] <- %57, %60, %61  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
 		const float *x1 = m->state_f + 38256; /* batchnorm7.running_mean[64] */
@@ -3219,32 +3203,25 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			y[128 + c] = x2[c];
 		}
 	}
-	/* %65 bn_apply [64,64,14,14] <- %58, %63, %59, %60  (models/mnist_resnet.lua:11) */
+	/* %64 bn_add_relu [64,64,14,14] <- %57, %62, %58, %59, %46  (models/mnist_resnet.lua:15) */
 	{
 		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
 		const float *x1 = m->arena + 18779264; /* [3,64] */
 		const float *x2 = m->param + 9120; /* batchnorm7.weight[64] */
 		const float *x3 = m->param + 9184; /* batchnorm7.bias[64] */
+		const float *x4 = m->arena + 10436608; /* [64,64,14,14] */
 		float *y = m->arena + 13647872;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
 				const long o = ((long)b*64 + c)*196;
 				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				nn_bn_fwd(x0 + o, y + o, 196, mean, k, beta, 0);
+				nn_bn_add_relu(x0 + o, x4 + o, y + o, 196, mean, k, beta);
 			}
 	}
-	/* %66 ew_act [64,64,14,14] <- %47, %65  (models/mnist_resnet.lua:15) */
+	/* %66 conv2d [64,64,7,7] <- %64, %65  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
-		const float *x1 = m->arena + 13647872; /* [64,64,14,14] */
-		float *y = m->arena + 14450688;
-		NN_PAR_SIMD for (long i = 0; i < 802816; i++)
-			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
-	}
-	/* %68 conv2d [64,64,7,7] <- %66, %67  (models/mnist_resnet.lua:21) */
-	{
-		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
+		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
 		const float *x1 = m->param + 9248; /* conv2d8.weight[64,1,3,3] */
 		float *y = m->arena + 18375680;
 		float *scratch = m->arena + 0;
@@ -3263,13 +3240,13 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 						yc[oh*7 + ow] = yw[oh*2*16 + ow*2];
 			}
 	}
-	/* %73 bn_stats [3,64] <- %68, %71, %72  (models/mnist_resnet.lua:21) */
+	/* %71 bn_stats [3,64] <- %66, %69, %70  (models/mnist_resnet.lua:21) */
 	{
 		const float *x0 = m->arena + 18375680; /* [64,64,7,7] */
 		const float *x1 = m->state_f + 38384; /* batchnorm8.running_mean[64] */
 		const float *x2 = m->state_f + 38448; /* batchnorm8.running_var[64] */
 		float *y = m->arena + 18779456;
-		float *scratch = m->arena + 13647872;
+		float *scratch = m->arena + 14450688;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;
@@ -3279,7 +3256,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			y[128 + c] = x2[c];
 		}
 	}
-	/* %75 bn_relu [64,64,7,7] <- %68, %73, %69, %70  (models/mnist_resnet.lua:21) */
+	/* %73 bn_relu [64,64,7,7] <- %66, %71, %67, %68  (models/mnist_resnet.lua:21) */
 	{
 		const float *x0 = m->arena + 18375680; /* [64,64,7,7] */
 		const float *x1 = m->arena + 18779456; /* [3,64] */
@@ -3294,12 +3271,12 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 				nn_bn_fwd(x0 + o, y + o, 49, mean, k, beta, 1);
 			}
 	}
-	/* %77 conv2d [64,128,7,7] <- %75, %76  (models/mnist_resnet.lua:21) */
+	/* %75 conv2d [64,128,7,7] <- %73, %74  (models/mnist_resnet.lua:21) */
 	{
 		const float *x0 = m->arena + 18576384; /* [64,64,7,7] */
 		const float *x1 = m->param + 9952; /* conv2d9.weight[128,64,1,1] */
-		float *y = m->arena + 13647872;
-		float *scratch = m->arena + 14049280;
+		float *y = m->arena + 14450688;
+		float *scratch = m->arena + 14852096;
 		/* y = x * w: a 1x1 conv, 64 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3311,13 +3288,13 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %82 bn_stats [3,128] <- %77, %80, %81  (models/mnist_resnet.lua:21) */
+	/* %80 bn_stats [3,128] <- %75, %78, %79  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 13647872; /* [64,128,7,7] */
+		const float *x0 = m->arena + 14450688; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 38512; /* batchnorm9.running_mean[128] */
 		const float *x2 = m->state_f + 38640; /* batchnorm9.running_var[128] */
 		float *y = m->arena + 18777728;
-		float *scratch = m->arena + 14049280;
+		float *scratch = m->arena + 14852096;
 		/* evaluation: the running statistics */
 		(void)x0;
 		(void)scratch;
@@ -3327,13 +3304,13 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			y[256 + c] = x2[c];
 		}
 	}
-	/* %84 bn_relu [64,128,7,7] <- %77, %82, %78, %79  (models/mnist_resnet.lua:21) */
+	/* %82 bn_relu [64,128,7,7] <- %75, %80, %76, %77  (models/mnist_resnet.lua:21) */
 	{
-		const float *x0 = m->arena + 13647872; /* [64,128,7,7] */
+		const float *x0 = m->arena + 14450688; /* [64,128,7,7] */
 		const float *x1 = m->arena + 18777728; /* [3,128] */
 		const float *x2 = m->param + 18144; /* batchnorm9.weight[128] */
 		const float *x3 = m->param + 18272; /* batchnorm9.bias[128] */
-		float *y = m->arena + 14049280;
+		float *y = m->arena + 14852096;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
@@ -3342,9 +3319,9 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 				nn_bn_fwd(x0 + o, y + o, 49, mean, k, beta, 1);
 			}
 	}
-	/* %86 conv2d [64,128,7,7] <- %84, %85  (models/mnist_resnet.lua:11) */
+	/* %84 conv2d [64,128,7,7] <- %82, %83  (models/mnist_resnet.lua:11) */
 	{
-		const float *x0 = m->arena + 14049280; /* [64,128,7,7] */
+		const float *x0 = m->arena + 14852096; /* [64,128,7,7] */
 		const float *x1 = m->param + 18400; /* conv2d10.weight[128,1,3,3] */
 		float *y = m->arena + 16056320;
 		float *scratch = m->arena + 0;
@@ -3363,7 +3340,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 						yc[oh*7 + ow] = yw[oh*9 + ow];
 			}
 	}
-	/* %91 bn_stats [3,128] <- %86, %89, %90  (models/mnist_resnet.lua:11) */
+	/* %89 bn_stats [3,128] <- %84, %87, %88  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 16056320; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 38768; /* batchnorm10.running_mean[128] */
@@ -3379,7 +3356,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			y[256 + c] = x2[c];
 		}
 	}
-	/* %93 bn_relu [64,128,7,7] <- %86, %91, %87, %88  (models/mnist_resnet.lua:11) */
+	/* %91 bn_relu [64,128,7,7] <- %84, %89, %85, %86  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 16056320; /* [64,128,7,7] */
 		const float *x1 = m->arena + 18778112; /* [3,128] */
@@ -3394,7 +3371,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 				nn_bn_fwd(x0 + o, y + o, 49, mean, k, beta, 1);
 			}
 	}
-	/* %95 conv2d [64,128,7,7] <- %93, %94  (models/mnist_resnet.lua:11) */
+	/* %93 conv2d [64,128,7,7] <- %91, %92  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 16457728; /* [64,128,7,7] */
 		const float *x1 = m->param + 19808; /* conv2d11.weight[128,128,1,1] */
@@ -3411,7 +3388,7 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			}
 		}
 	}
-	/* %100 bn_stats [3,128] <- %95, %98, %99  (models/mnist_resnet.lua:11) */
+	/* %98 bn_stats [3,128] <- %93, %96, %97  (models/mnist_resnet.lua:11) */
 	{
 		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
 		const float *x1 = m->state_f + 39024; /* batchnorm11.running_mean[128] */
@@ -3427,33 +3404,26 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			y[256 + c] = x2[c];
 		}
 	}
-	/* %102 bn_apply [64,128,7,7] <- %95, %100, %96, %97  (models/mnist_resnet.lua:11) */
+	/* %100 bn_add_relu [64,128,7,7] <- %93, %98, %94, %95, %82  (models/mnist_resnet.lua:15) */
 	{
 		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
 		const float *x1 = m->arena + 18778496; /* [3,128] */
 		const float *x2 = m->param + 36192; /* batchnorm11.weight[128] */
 		const float *x3 = m->param + 36320; /* batchnorm11.bias[128] */
+		const float *x4 = m->arena + 14852096; /* [64,128,7,7] */
 		float *y = m->arena + 17260544;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
 				const long o = ((long)b*128 + c)*49;
 				const float mean = x1[c], k = x1[128 + c] * x2[c], beta = x3[c];
-				nn_bn_fwd(x0 + o, y + o, 49, mean, k, beta, 0);
+				nn_bn_add_relu(x0 + o, x4 + o, y + o, 49, mean, k, beta);
 			}
 	}
-	/* %103 ew_act [64,128,7,7] <- %84, %102  (models/mnist_resnet.lua:15) */
+	/* %101 global_avgpool [64,128] <- %100  (models/mnist_resnet.lua:33) */
 	{
-		const float *x0 = m->arena + 14049280; /* [64,128,7,7] */
-		const float *x1 = m->arena + 17260544; /* [64,128,7,7] */
+		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
 		float *y = m->arena + 17661952;
-		NN_PAR_SIMD for (long i = 0; i < 401408; i++)
-			y[i] = ((x0[i]) + (x1[i])) > 0 ? ((x0[i]) + (x1[i])) : 0;
-	}
-	/* %104 global_avgpool [64,128] <- %103  (models/mnist_resnet.lua:33) */
-	{
-		const float *x0 = m->arena + 17661952; /* [64,128,7,7] */
-		float *y = m->arena + 18063360;
 		/* each plane's mean: [8192] planes of 49 */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 8192; p++) {
@@ -3463,17 +3433,17 @@ static void forward_eval(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin
 			y[p] = s / 49.0f;
 		}
 	}
-	/* %107 gemm_epi [64,10] <- %104, %105, %106  (models/mnist_resnet.lua:33) */
+	/* %104 gemm_epi [64,10] <- %101, %102, %103  (models/mnist_resnet.lua:33) */
 	{
-		const float *x0 = m->arena + 18063360; /* [64,128] */
+		const float *x0 = m->arena + 17661952; /* [64,128] */
 		const float *x1 = m->param + 36448; /* linear1.weight[10,128] */
 		const float *x2 = m->param + 37728; /* linear1.bias[10] */
 		float *y = m->arena + 18777088;
-		float *scratch = m->arena + 18071552;
+		float *scratch = m->arena + 17670144;
 		nn_gemm_epi(64, 10, 128, x0, 128, 0, x1, 128, 1, y, 10, scratch, NN_BIAS, x2, 0);
 	}
 	if (yin)  /* evaluate: the loss too */
-	/* %108 softmax_ce [1] <- %107, %1  (models/mnist_resnet.lua:37) */
+	/* %105 softmax_ce [1] <- %104, %1  (models/mnist_resnet.lua:37) */
 	{
 		const float *x0 = m->arena + 18777088; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
@@ -3501,12 +3471,12 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 	(void)xin;
 	(void)yin;
 	(void)upd;
-	/* %109 softmax_ce_grad [64,10] <- %107, %1  (models/mnist_resnet.lua:37) */
+	/* %106 softmax_ce_grad [64,10] <- %104, %1  (models/mnist_resnet.lua:37) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18777088; /* [64,10] */
 		const int32_t *x1 = yin; /* digit[64] */
-		float *y = m->arena + 18087936;
+		float *y = m->arena + 18079744;
 		const float inv = 1.0f / nrows;
 		for (int b = 0; b < 64; b++) {
 			float *dz = y + (long)b*10;
@@ -3523,14 +3493,14 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 			for (int c = 0; c < 10; c++) dz[c] *= p / s;
 			dz[k] -= p;
 		}
-		NN_PROF_END(109);
+		NN_PROF_END(106);
 	}
-	/* %110 bias_grad [10] <- %109  (models/mnist_resnet.lua:33, grad.linear1.bias) */
+	/* %107 bias_grad [10] <- %106  (models/mnist_resnet.lua:33, grad.linear1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18087936; /* [64,10] */
+		const float *x0 = m->arena + 18079744; /* [64,10] */
 		float *y = m->grad + 37728;
-		float *scratch = m->arena + 18071552;
+		float *scratch = m->arena + 18080384;
 		double *sum = (double *)scratch;  /* [10] */
 		for (int c = 0; c < 10; c++)
 			sum[c] = 0;
@@ -3539,33 +3509,33 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				sum[c] += x0[b*10 + c];
 		for (int c = 0; c < 10; c++)
 			y[c] = (float)sum[c];
-		NN_PROF_END(110);
+		NN_PROF_END(107);
 	}
-	/* %111 matmul [64,128] <- %109, %105  (models/mnist_resnet.lua:33) */
+	/* %108 matmul [64,128] <- %106, %102  (models/mnist_resnet.lua:33) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18087936; /* [64,10] */
+		const float *x0 = m->arena + 18079744; /* [64,10] */
 		const float *x1 = m->param + 36448; /* linear1.weight[10,128] */
-		float *y = m->arena + 18071552;
-		float *scratch = m->arena + 18079744;
+		float *y = m->arena + 18063360;
+		float *scratch = m->arena + 18071552;
 		nn_gemm(64, 128, 10, x0, 10, 0, x1, 128, 0, y, 128, scratch);
-		NN_PROF_END(111);
+		NN_PROF_END(108);
 	}
-	/* %112 matmul [10,128] <- %109, %104  (models/mnist_resnet.lua:33, grad.linear1.weight) */
+	/* %109 matmul [10,128] <- %106, %101  (models/mnist_resnet.lua:33, grad.linear1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18087936; /* [64,10] */
-		const float *x1 = m->arena + 18063360; /* [64,128] */
+		const float *x0 = m->arena + 18079744; /* [64,10] */
+		const float *x1 = m->arena + 17661952; /* [64,128] */
 		float *y = m->grad + 36448;
-		float *scratch = m->arena + 18079744;
+		float *scratch = m->arena + 18071552;
 		nn_gemm(10, 128, 64, x0, 10, 1, x1, 128, 0, y, 128, scratch);
-		NN_PROF_END(112);
+		NN_PROF_END(109);
 	}
-	/* %113 global_avgpool_grad [64,128,7,7] <- %111  (models/mnist_resnet.lua:33) */
+	/* %110 global_avgpool_grad [64,128,7,7] <- %108  (models/mnist_resnet.lua:33) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18071552; /* [64,128] */
-		float *y = m->arena + 17260544;
+		const float *x0 = m->arena + 18063360; /* [64,128] */
+		float *y = m->arena + 17661952;
 		/* dy spreads evenly over its plane: [8192] planes of 49 */
 		NN_OMP("omp parallel for schedule(static)")
 		for (long p = 0; p < 8192; p++) {
@@ -3573,26 +3543,26 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 			for (long i = 0; i < 49; i++)
 				y[p*49 + i] = d;
 		}
-		NN_PROF_END(113);
+		NN_PROF_END(110);
 	}
-	/* %114 relu_grad [64,128,7,7] <- %113, %103  (models/mnist_resnet.lua:15) */
+	/* %111 relu_grad [64,128,7,7] <- %110, %100  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
-		const float *x1 = m->arena + 17661952; /* [64,128,7,7] */
-		float *y = m->arena + 17260544;
+		const float *x0 = m->arena + 17661952; /* [64,128,7,7] */
+		const float *x1 = m->arena + 17260544; /* [64,128,7,7] */
+		float *y = m->arena + 17661952;
 		NN_PAR_SIMD for (long i = 0; i < 401408; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
-		NN_PROF_END(114);
+		NN_PROF_END(111);
 	}
-	/* %115 bn_sums [2,128] <- %114, %95, %100  (models/mnist_resnet.lua:11) */
+	/* %112 bn_sums [2,128] <- %111, %93, %98  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
+		const float *x0 = m->arena + 17661952; /* [64,128,7,7] */
 		const float *x1 = m->arena + 16859136; /* [64,128,7,7] */
 		const float *x2 = m->arena + 18778496; /* [3,128] */
-		float *y = m->arena + 17694720;
-		float *scratch = m->arena + 17661952;
+		float *y = m->arena + 18096128;
+		float *scratch = m->arena + 18063360;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 8192; bc++) {
 			const int c = (int)(bc % 128);
@@ -3611,36 +3581,36 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*128 + c)*2 + k];
 				y[(k - 0)*128 + c] = (float)s;
 			}
-		NN_PROF_END(115);
+		NN_PROF_END(112);
 	}
-	/* %116 bn_pick [128] <- %115  (models/mnist_resnet.lua:11, grad.batchnorm11.bias) */
+	/* %113 bn_pick [128] <- %112  (models/mnist_resnet.lua:11, grad.batchnorm11.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17694720; /* [2,128] */
+		const float *x0 = m->arena + 18096128; /* [2,128] */
 		float *y = m->grad + 36320;
 		for (int c = 0; c < 128; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(116);
+		NN_PROF_END(113);
 	}
-	/* %117 bn_pick [128] <- %115  (models/mnist_resnet.lua:11, grad.batchnorm11.weight) */
+	/* %114 bn_pick [128] <- %112  (models/mnist_resnet.lua:11, grad.batchnorm11.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17694720; /* [2,128] */
+		const float *x0 = m->arena + 18096128; /* [2,128] */
 		float *y = m->grad + 36192;
 		for (int c = 0; c < 128; c++)
 			y[c] = x0[128 + c];
-		NN_PROF_END(117);
+		NN_PROF_END(114);
 	}
-	/* %118 bn_dx [64,128,7,7] <- %114, %95, %100, %96, %117, %116  (models/mnist_resnet.lua:11) */
+	/* %115 bn_dx [64,128,7,7] <- %111, %93, %98, %94, %114, %113  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
+		const float *x0 = m->arena + 17661952; /* [64,128,7,7] */
 		const float *x1 = m->arena + 16859136; /* [64,128,7,7] */
 		const float *x2 = m->arena + 18778496; /* [3,128] */
 		const float *x3 = m->param + 36192; /* batchnorm11.weight[128] */
 		const float *x4 = m->grad + 36192; /* grad.batchnorm11.weight[128] */
 		const float *x5 = m->grad + 36320; /* grad.batchnorm11.bias[128] */
-		float *y = m->arena + 17661952;
+		float *y = m->arena + 17260544;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
@@ -3648,12 +3618,12 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[128 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 49, mean, istd, 0, 0, x3[c] * istd, x5[c] / 3136.0f, x4[c] / 3136.0f, 0);
 			}
-		NN_PROF_END(118);
+		NN_PROF_END(115);
 	}
-	/* %119 conv2d_dx [64,128,7,7] <- %118, %94  (models/mnist_resnet.lua:11) */
+	/* %116 conv2d_dx [64,128,7,7] <- %115, %92  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17661952; /* [64,128,7,7] */
+		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
 		const float *x1 = m->param + 19808; /* conv2d11.weight[128,128,1,1] */
 		float *y = m->arena + 16859136;
 		float *scratch = m->arena + 18063360;
@@ -3667,13 +3637,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				nn_gemm(128, 49, 128, x1, 128, 1, x0 + (long)b*6272, 49, 0, y + (long)b*6272, 49, pack);
 			}
 		}
-		NN_PROF_END(119);
+		NN_PROF_END(116);
 	}
-	/* %120 conv2d_dw [128,128,1,1] <- %93, %118  (models/mnist_resnet.lua:11, grad.conv2d11.weight) */
+	/* %117 conv2d_dw [128,128,1,1] <- %91, %115  (models/mnist_resnet.lua:11, grad.conv2d11.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16457728; /* [64,128,7,7] */
-		const float *x1 = m->arena + 17661952; /* [64,128,7,7] */
+		const float *x1 = m->arena + 17260544; /* [64,128,7,7] */
 		float *y = m->grad + 19808;
 		float *scratch = m->arena + 18063360;
 		/* dw from x and dy: a 1x1 conv, 128 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
@@ -3702,9 +3672,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				sum += scratch[(long)t*39040 + 22656 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(120);
+		NN_PROF_END(117);
 	}
-	/* %121 bn_relu_sums [2,128] <- %119, %86, %91, %87, %88  (models/mnist_resnet.lua:11) */
+	/* %118 bn_relu_sums [2,128] <- %116, %84, %89, %85, %86  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
@@ -3712,8 +3682,8 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 		const float *x2 = m->arena + 18778112; /* [3,128] */
 		const float *x3 = m->param + 19552; /* batchnorm10.weight[128] */
 		const float *x4 = m->param + 19680; /* batchnorm10.bias[128] */
-		float *y = m->arena + 17661952;
-		float *scratch = m->arena + 16457728;
+		float *y = m->arena + 18096128;
+		float *scratch = m->arena + 18063360;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 8192; bc++) {
 			const int c = (int)(bc % 128);
@@ -3732,27 +3702,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*128 + c)*2 + k];
 				y[(k - 0)*128 + c] = (float)s;
 			}
-		NN_PROF_END(121);
+		NN_PROF_END(118);
 	}
-	/* %122 bn_pick [128] <- %121  (models/mnist_resnet.lua:11, grad.batchnorm10.bias) */
+	/* %119 bn_pick [128] <- %118  (models/mnist_resnet.lua:11, grad.batchnorm10.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17661952; /* [2,128] */
+		const float *x0 = m->arena + 18096128; /* [2,128] */
 		float *y = m->grad + 19680;
 		for (int c = 0; c < 128; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(122);
+		NN_PROF_END(119);
 	}
-	/* %123 bn_pick [128] <- %121  (models/mnist_resnet.lua:11, grad.batchnorm10.weight) */
+	/* %120 bn_pick [128] <- %118  (models/mnist_resnet.lua:11, grad.batchnorm10.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17661952; /* [2,128] */
+		const float *x0 = m->arena + 18096128; /* [2,128] */
 		float *y = m->grad + 19552;
 		for (int c = 0; c < 128; c++)
 			y[c] = x0[128 + c];
-		NN_PROF_END(123);
+		NN_PROF_END(120);
 	}
-	/* %124 bn_relu_dx [64,128,7,7] <- %119, %86, %91, %87, %88, %121  (models/mnist_resnet.lua:11) */
+	/* %121 bn_relu_dx [64,128,7,7] <- %116, %84, %89, %85, %86, %118  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16859136; /* [64,128,7,7] */
@@ -3760,7 +3730,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 		const float *x2 = m->arena + 18778112; /* [3,128] */
 		const float *x3 = m->param + 19552; /* batchnorm10.weight[128] */
 		const float *x4 = m->param + 19680; /* batchnorm10.bias[128] */
-		const float *x5 = m->arena + 17661952; /* [2,128] */
+		const float *x5 = m->arena + 18096128; /* [2,128] */
 		float *y = m->arena + 16457728;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3769,9 +3739,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[128 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 49, mean, istd, k, beta, x3[c] * istd, x5[c] / 3136.0f, x5[128 + c] / 3136.0f, 1);
 			}
-		NN_PROF_END(124);
+		NN_PROF_END(121);
 	}
-	/* %125 conv2d_dx [64,128,7,7] <- %124, %85  (models/mnist_resnet.lua:11) */
+	/* %122 conv2d_dx [64,128,7,7] <- %121, %83  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16457728; /* [64,128,7,7] */
@@ -3791,15 +3761,15 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					for (int w = 0; w < 7; w++)
 						dxc[h*7 + w] = yw[h*9 + w];
 			}
-		NN_PROF_END(125);
+		NN_PROF_END(122);
 	}
-	/* %126 conv2d_dw [128,1,3,3] <- %84, %124  (models/mnist_resnet.lua:11, grad.conv2d10.weight) */
+	/* %123 conv2d_dw [128,1,3,3] <- %82, %121  (models/mnist_resnet.lua:11, grad.conv2d10.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14049280; /* [64,128,7,7] */
+		const float *x0 = m->arena + 14852096; /* [64,128,7,7] */
 		const float *x1 = m->arena + 16457728; /* [64,128,7,7] */
 		float *y = m->grad + 18400;
-		float *scratch = m->arena + 16859136;
+		float *scratch = m->arena + 18063360;
 		/* dw from x and dy: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; planes */
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3821,28 +3791,28 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)scratch)[((long)b*128 + oc)*9 + t];
 				y[(long)oc*9 + t] = (float)s;
 			}
-		NN_PROF_END(126);
+		NN_PROF_END(123);
 	}
-	/* %127 add [64,128,7,7] <- %114, %125  (models/mnist_resnet.lua:11) */
+	/* %124 add [64,128,7,7] <- %111, %122  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
+		const float *x0 = m->arena + 17661952; /* [64,128,7,7] */
 		const float *x1 = m->arena + 16056320; /* [64,128,7,7] */
-		float *y = m->arena + 17260544;
+		float *y = m->arena + 17661952;
 		NN_PAR_SIMD for (long i = 0; i < 401408; i++)
 			y[i] = (x0[i]) + (x1[i]);
-		NN_PROF_END(127);
+		NN_PROF_END(124);
 	}
-	/* %128 bn_relu_sums [2,128] <- %127, %77, %82, %78, %79  (models/mnist_resnet.lua:21) */
+	/* %125 bn_relu_sums [2,128] <- %124, %75, %80, %76, %77  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
-		const float *x1 = m->arena + 13647872; /* [64,128,7,7] */
+		const float *x0 = m->arena + 17661952; /* [64,128,7,7] */
+		const float *x1 = m->arena + 14450688; /* [64,128,7,7] */
 		const float *x2 = m->arena + 18777728; /* [3,128] */
 		const float *x3 = m->param + 18144; /* batchnorm9.weight[128] */
 		const float *x4 = m->param + 18272; /* batchnorm9.bias[128] */
-		float *y = m->arena + 17661952;
-		float *scratch = m->arena + 14049280;
+		float *y = m->arena + 18096128;
+		float *scratch = m->arena + 18063360;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 8192; bc++) {
 			const int c = (int)(bc % 128);
@@ -3861,36 +3831,36 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*128 + c)*2 + k];
 				y[(k - 0)*128 + c] = (float)s;
 			}
-		NN_PROF_END(128);
+		NN_PROF_END(125);
 	}
-	/* %129 bn_pick [128] <- %128  (models/mnist_resnet.lua:21, grad.batchnorm9.bias) */
+	/* %126 bn_pick [128] <- %125  (models/mnist_resnet.lua:21, grad.batchnorm9.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17661952; /* [2,128] */
+		const float *x0 = m->arena + 18096128; /* [2,128] */
 		float *y = m->grad + 18272;
 		for (int c = 0; c < 128; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(129);
+		NN_PROF_END(126);
 	}
-	/* %130 bn_pick [128] <- %128  (models/mnist_resnet.lua:21, grad.batchnorm9.weight) */
+	/* %127 bn_pick [128] <- %125  (models/mnist_resnet.lua:21, grad.batchnorm9.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17661952; /* [2,128] */
+		const float *x0 = m->arena + 18096128; /* [2,128] */
 		float *y = m->grad + 18144;
 		for (int c = 0; c < 128; c++)
 			y[c] = x0[128 + c];
-		NN_PROF_END(130);
+		NN_PROF_END(127);
 	}
-	/* %131 bn_relu_dx [64,128,7,7] <- %127, %77, %82, %78, %79, %128  (models/mnist_resnet.lua:21) */
+	/* %128 bn_relu_dx [64,128,7,7] <- %124, %75, %80, %76, %77, %125  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17260544; /* [64,128,7,7] */
-		const float *x1 = m->arena + 13647872; /* [64,128,7,7] */
+		const float *x0 = m->arena + 17661952; /* [64,128,7,7] */
+		const float *x1 = m->arena + 14450688; /* [64,128,7,7] */
 		const float *x2 = m->arena + 18777728; /* [3,128] */
 		const float *x3 = m->param + 18144; /* batchnorm9.weight[128] */
 		const float *x4 = m->param + 18272; /* batchnorm9.bias[128] */
-		const float *x5 = m->arena + 17661952; /* [2,128] */
-		float *y = m->arena + 14049280;
+		const float *x5 = m->arena + 18096128; /* [2,128] */
+		float *y = m->arena + 14852096;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 128; c++) {
@@ -3898,15 +3868,15 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[128 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 49, mean, istd, k, beta, x3[c] * istd, x5[c] / 3136.0f, x5[128 + c] / 3136.0f, 1);
 			}
-		NN_PROF_END(131);
+		NN_PROF_END(128);
 	}
-	/* %132 conv2d_dx [64,64,7,7] <- %131, %76  (models/mnist_resnet.lua:21) */
+	/* %129 conv2d_dx [64,64,7,7] <- %128, %74  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14049280; /* [64,128,7,7] */
+		const float *x0 = m->arena + 14852096; /* [64,128,7,7] */
 		const float *x1 = m->param + 9952; /* conv2d9.weight[128,64,1,1] */
-		float *y = m->arena + 13647872;
-		float *scratch = m->arena + 13848576;
+		float *y = m->arena + 14450688;
+		float *scratch = m->arena + 14651392;
 		/* dx from dy and w: a 1x1 conv, 64 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3917,15 +3887,15 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				nn_gemm(64, 49, 128, x1, 64, 1, x0 + (long)b*6272, 49, 0, y + (long)b*3136, 49, pack);
 			}
 		}
-		NN_PROF_END(132);
+		NN_PROF_END(129);
 	}
-	/* %133 conv2d_dw [128,64,1,1] <- %75, %131  (models/mnist_resnet.lua:21, grad.conv2d9.weight) */
+	/* %130 conv2d_dw [128,64,1,1] <- %73, %128  (models/mnist_resnet.lua:21, grad.conv2d9.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18576384; /* [64,64,7,7] */
-		const float *x1 = m->arena + 14049280; /* [64,128,7,7] */
+		const float *x1 = m->arena + 14852096; /* [64,128,7,7] */
 		float *y = m->grad + 9952;
-		float *scratch = m->arena + 13848576;
+		float *scratch = m->arena + 14651392;
 		/* dw from x and dy: a 1x1 conv, 64 -> 128 channels, 7x7 -> 7x7; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -3952,18 +3922,18 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				sum += scratch[(long)t*19520 + 11328 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(133);
+		NN_PROF_END(130);
 	}
-	/* %134 bn_relu_sums [2,64] <- %132, %68, %73, %69, %70  (models/mnist_resnet.lua:21) */
+	/* %131 bn_relu_sums [2,64] <- %129, %66, %71, %67, %68  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 13647872; /* [64,64,7,7] */
+		const float *x0 = m->arena + 14450688; /* [64,64,7,7] */
 		const float *x1 = m->arena + 18375680; /* [64,64,7,7] */
 		const float *x2 = m->arena + 18779456; /* [3,64] */
 		const float *x3 = m->param + 9824; /* batchnorm8.weight[64] */
 		const float *x4 = m->param + 9888; /* batchnorm8.bias[64] */
 		float *y = m->arena + 18576384;
-		float *scratch = m->arena + 13848576;
+		float *scratch = m->arena + 14651392;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 4096; bc++) {
 			const int c = (int)(bc % 64);
@@ -3982,30 +3952,30 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
 				y[(k - 0)*64 + c] = (float)s;
 			}
-		NN_PROF_END(134);
+		NN_PROF_END(131);
 	}
-	/* %135 bn_pick [64] <- %134  (models/mnist_resnet.lua:21, grad.batchnorm8.bias) */
+	/* %132 bn_pick [64] <- %131  (models/mnist_resnet.lua:21, grad.batchnorm8.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18576384; /* [2,64] */
 		float *y = m->grad + 9888;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(135);
+		NN_PROF_END(132);
 	}
-	/* %136 bn_pick [64] <- %134  (models/mnist_resnet.lua:21, grad.batchnorm8.weight) */
+	/* %133 bn_pick [64] <- %131  (models/mnist_resnet.lua:21, grad.batchnorm8.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18576384; /* [2,64] */
 		float *y = m->grad + 9824;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
-		NN_PROF_END(136);
+		NN_PROF_END(133);
 	}
-	/* %137 bn_relu_dx [64,64,7,7] <- %132, %68, %73, %69, %70, %134  (models/mnist_resnet.lua:21) */
+	/* %134 bn_relu_dx [64,64,7,7] <- %129, %66, %71, %67, %68, %131  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 13647872; /* [64,64,7,7] */
+		const float *x0 = m->arena + 14450688; /* [64,64,7,7] */
 		const float *x1 = m->arena + 18375680; /* [64,64,7,7] */
 		const float *x2 = m->arena + 18779456; /* [3,64] */
 		const float *x3 = m->param + 9824; /* batchnorm8.weight[64] */
@@ -4019,14 +3989,14 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 49, mean, istd, k, beta, x3[c] * istd, x5[c] / 3136.0f, x5[64 + c] / 3136.0f, 1);
 			}
-		NN_PROF_END(137);
+		NN_PROF_END(134);
 	}
-	/* %138 conv2d_dx [64,64,14,14] <- %137, %67  (models/mnist_resnet.lua:21) */
+	/* %135 conv2d_dx [64,64,14,14] <- %134, %65  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16056320; /* [64,64,7,7] */
 		const float *x1 = m->param + 9248; /* conv2d8.weight[64,1,3,3] */
-		float *y = m->arena + 13647872;
+		float *y = m->arena + 14450688;
 		float *scratch = m->arena + 0;
 		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 7x7; planes */
 		(void)scratch;
@@ -4041,12 +4011,12 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					for (int w = 0; w < 14; w++)
 						dxc[h*14 + w] = yw[h*16 + w];
 			}
-		NN_PROF_END(138);
+		NN_PROF_END(135);
 	}
-	/* %139 conv2d_dw [64,1,3,3] <- %66, %137  (models/mnist_resnet.lua:21, grad.conv2d8.weight) */
+	/* %136 conv2d_dw [64,1,3,3] <- %64, %134  (models/mnist_resnet.lua:21, grad.conv2d8.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
+		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
 		const float *x1 = m->arena + 16056320; /* [64,64,7,7] */
 		float *y = m->grad + 9248;
 		float *scratch = m->arena + 16257024;
@@ -4071,26 +4041,26 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)scratch)[((long)b*64 + oc)*9 + t];
 				y[(long)oc*9 + t] = (float)s;
 			}
-		NN_PROF_END(139);
+		NN_PROF_END(136);
 	}
-	/* %140 relu_grad [64,64,14,14] <- %138, %66  (models/mnist_resnet.lua:15) */
+	/* %137 relu_grad [64,64,14,14] <- %135, %64  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
-		const float *x1 = m->arena + 14450688; /* [64,64,14,14] */
-		float *y = m->arena + 13647872;
+		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
+		const float *x1 = m->arena + 13647872; /* [64,64,14,14] */
+		float *y = m->arena + 14450688;
 		NN_PAR_SIMD for (long i = 0; i < 802816; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
-		NN_PROF_END(140);
+		NN_PROF_END(137);
 	}
-	/* %141 bn_sums [2,64] <- %140, %58, %63  (models/mnist_resnet.lua:11) */
+	/* %138 bn_sums [2,64] <- %137, %57, %62  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
+		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
 		const float *x1 = m->arena + 12845056; /* [64,64,14,14] */
 		const float *x2 = m->arena + 18779264; /* [3,64] */
-		float *y = m->arena + 14467072;
-		float *scratch = m->arena + 14450688;
+		float *y = m->arena + 13664256;
+		float *scratch = m->arena + 13647872;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 4096; bc++) {
 			const int c = (int)(bc % 64);
@@ -4109,36 +4079,36 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
 				y[(k - 0)*64 + c] = (float)s;
 			}
-		NN_PROF_END(141);
+		NN_PROF_END(138);
 	}
-	/* %142 bn_pick [64] <- %141  (models/mnist_resnet.lua:11, grad.batchnorm7.bias) */
+	/* %139 bn_pick [64] <- %138  (models/mnist_resnet.lua:11, grad.batchnorm7.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14467072; /* [2,64] */
+		const float *x0 = m->arena + 13664256; /* [2,64] */
 		float *y = m->grad + 9184;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(142);
+		NN_PROF_END(139);
 	}
-	/* %143 bn_pick [64] <- %141  (models/mnist_resnet.lua:11, grad.batchnorm7.weight) */
+	/* %140 bn_pick [64] <- %138  (models/mnist_resnet.lua:11, grad.batchnorm7.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14467072; /* [2,64] */
+		const float *x0 = m->arena + 13664256; /* [2,64] */
 		float *y = m->grad + 9120;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
-		NN_PROF_END(143);
+		NN_PROF_END(140);
 	}
-	/* %144 bn_dx [64,64,14,14] <- %140, %58, %63, %59, %143, %142  (models/mnist_resnet.lua:11) */
+	/* %141 bn_dx [64,64,14,14] <- %137, %57, %62, %58, %140, %139  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
+		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
 		const float *x1 = m->arena + 12845056; /* [64,64,14,14] */
 		const float *x2 = m->arena + 18779264; /* [3,64] */
 		const float *x3 = m->param + 9120; /* batchnorm7.weight[64] */
 		const float *x4 = m->grad + 9120; /* grad.batchnorm7.weight[64] */
 		const float *x5 = m->grad + 9184; /* grad.batchnorm7.bias[64] */
-		float *y = m->arena + 14450688;
+		float *y = m->arena + 13647872;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -4146,12 +4116,12 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[64 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 196, mean, istd, 0, 0, x3[c] * istd, x5[c] / 12544.0f, x4[c] / 12544.0f, 0);
 			}
-		NN_PROF_END(144);
+		NN_PROF_END(141);
 	}
-	/* %145 conv2d_dx [64,64,14,14] <- %144, %57  (models/mnist_resnet.lua:11) */
+	/* %142 conv2d_dx [64,64,14,14] <- %141, %56  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
+		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
 		const float *x1 = m->param + 5024; /* conv2d7.weight[64,64,1,1] */
 		float *y = m->arena + 12845056;
 		float *scratch = m->arena + 16056320;
@@ -4165,13 +4135,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				nn_gemm(64, 196, 64, x1, 64, 1, x0 + (long)b*12544, 196, 0, y + (long)b*12544, 196, pack);
 			}
 		}
-		NN_PROF_END(145);
+		NN_PROF_END(142);
 	}
-	/* %146 conv2d_dw [64,64,1,1] <- %56, %144  (models/mnist_resnet.lua:11, grad.conv2d7.weight) */
+	/* %143 conv2d_dw [64,64,1,1] <- %55, %141  (models/mnist_resnet.lua:11, grad.conv2d7.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
-		const float *x1 = m->arena + 14450688; /* [64,64,14,14] */
+		const float *x1 = m->arena + 13647872; /* [64,64,14,14] */
 		float *y = m->grad + 5024;
 		float *scratch = m->arena + 16056320;
 		/* dw from x and dy: a 1x1 conv, 64 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
@@ -4200,9 +4170,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				sum += scratch[(long)t*20736 + 16640 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(146);
+		NN_PROF_END(143);
 	}
-	/* %147 bn_relu_sums [2,64] <- %145, %49, %54, %50, %51  (models/mnist_resnet.lua:11) */
+	/* %144 bn_relu_sums [2,64] <- %142, %48, %53, %49, %50  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
@@ -4210,7 +4180,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 		const float *x2 = m->arena + 18779072; /* [3,64] */
 		const float *x3 = m->param + 4896; /* batchnorm6.weight[64] */
 		const float *x4 = m->param + 4960; /* batchnorm6.bias[64] */
-		float *y = m->arena + 14450688;
+		float *y = m->arena + 13647872;
 		float *scratch = m->arena + 12042240;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 4096; bc++) {
@@ -4230,27 +4200,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
 				y[(k - 0)*64 + c] = (float)s;
 			}
-		NN_PROF_END(147);
+		NN_PROF_END(144);
 	}
-	/* %148 bn_pick [64] <- %147  (models/mnist_resnet.lua:11, grad.batchnorm6.bias) */
+	/* %145 bn_pick [64] <- %144  (models/mnist_resnet.lua:11, grad.batchnorm6.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14450688; /* [2,64] */
+		const float *x0 = m->arena + 13647872; /* [2,64] */
 		float *y = m->grad + 4960;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(148);
+		NN_PROF_END(145);
 	}
-	/* %149 bn_pick [64] <- %147  (models/mnist_resnet.lua:11, grad.batchnorm6.weight) */
+	/* %146 bn_pick [64] <- %144  (models/mnist_resnet.lua:11, grad.batchnorm6.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14450688; /* [2,64] */
+		const float *x0 = m->arena + 13647872; /* [2,64] */
 		float *y = m->grad + 4896;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
-		NN_PROF_END(149);
+		NN_PROF_END(146);
 	}
-	/* %150 bn_relu_dx [64,64,14,14] <- %145, %49, %54, %50, %51, %147  (models/mnist_resnet.lua:11) */
+	/* %147 bn_relu_dx [64,64,14,14] <- %142, %48, %53, %49, %50, %144  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
@@ -4258,7 +4228,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 		const float *x2 = m->arena + 18779072; /* [3,64] */
 		const float *x3 = m->param + 4896; /* batchnorm6.weight[64] */
 		const float *x4 = m->param + 4960; /* batchnorm6.bias[64] */
-		const float *x5 = m->arena + 14450688; /* [2,64] */
+		const float *x5 = m->arena + 13647872; /* [2,64] */
 		float *y = m->arena + 12042240;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -4267,9 +4237,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[64 + c] / 12544.0f, 1);
 			}
-		NN_PROF_END(150);
+		NN_PROF_END(147);
 	}
-	/* %151 conv2d_dx [64,64,14,14] <- %150, %48  (models/mnist_resnet.lua:11) */
+	/* %148 conv2d_dx [64,64,14,14] <- %147, %47  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
@@ -4289,12 +4259,12 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					for (int w = 0; w < 14; w++)
 						dxc[h*14 + w] = yw[h*16 + w];
 			}
-		NN_PROF_END(151);
+		NN_PROF_END(148);
 	}
-	/* %152 conv2d_dw [64,1,3,3] <- %47, %150  (models/mnist_resnet.lua:11, grad.conv2d6.weight) */
+	/* %149 conv2d_dw [64,1,3,3] <- %46, %147  (models/mnist_resnet.lua:11, grad.conv2d6.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
+		const float *x0 = m->arena + 10436608; /* [64,64,14,14] */
 		const float *x1 = m->arena + 12042240; /* [64,64,14,14] */
 		float *y = m->grad + 4320;
 		float *scratch = m->arena + 12845056;
@@ -4319,28 +4289,28 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)scratch)[((long)b*64 + oc)*9 + t];
 				y[(long)oc*9 + t] = (float)s;
 			}
-		NN_PROF_END(152);
+		NN_PROF_END(149);
 	}
-	/* %153 add [64,64,14,14] <- %140, %151  (models/mnist_resnet.lua:11) */
+	/* %150 add [64,64,14,14] <- %137, %148  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
+		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
 		const float *x1 = m->arena + 11239424; /* [64,64,14,14] */
-		float *y = m->arena + 13647872;
+		float *y = m->arena + 14450688;
 		NN_PAR_SIMD for (long i = 0; i < 802816; i++)
 			y[i] = (x0[i]) + (x1[i]);
-		NN_PROF_END(153);
+		NN_PROF_END(150);
 	}
-	/* %154 bn_relu_sums [2,64] <- %153, %40, %45, %41, %42  (models/mnist_resnet.lua:21) */
+	/* %151 bn_relu_sums [2,64] <- %150, %39, %44, %40, %41  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
-		const float *x1 = m->arena + 8028160; /* [64,64,14,14] */
+		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
+		const float *x1 = m->arena + 9633792; /* [64,64,14,14] */
 		const float *x2 = m->arena + 18778880; /* [3,64] */
 		const float *x3 = m->param + 4192; /* batchnorm5.weight[64] */
 		const float *x4 = m->param + 4256; /* batchnorm5.bias[64] */
-		float *y = m->arena + 14450688;
-		float *scratch = m->arena + 8830976;
+		float *y = m->arena + 16056320;
+		float *scratch = m->arena + 10436608;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 4096; bc++) {
 			const int c = (int)(bc % 64);
@@ -4359,36 +4329,36 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
 				y[(k - 0)*64 + c] = (float)s;
 			}
-		NN_PROF_END(154);
+		NN_PROF_END(151);
 	}
-	/* %155 bn_pick [64] <- %154  (models/mnist_resnet.lua:21, grad.batchnorm5.bias) */
+	/* %152 bn_pick [64] <- %151  (models/mnist_resnet.lua:21, grad.batchnorm5.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14450688; /* [2,64] */
+		const float *x0 = m->arena + 16056320; /* [2,64] */
 		float *y = m->grad + 4256;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(155);
+		NN_PROF_END(152);
 	}
-	/* %156 bn_pick [64] <- %154  (models/mnist_resnet.lua:21, grad.batchnorm5.weight) */
+	/* %153 bn_pick [64] <- %151  (models/mnist_resnet.lua:21, grad.batchnorm5.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14450688; /* [2,64] */
+		const float *x0 = m->arena + 16056320; /* [2,64] */
 		float *y = m->grad + 4192;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
-		NN_PROF_END(156);
+		NN_PROF_END(153);
 	}
-	/* %157 bn_relu_dx [64,64,14,14] <- %153, %40, %45, %41, %42, %154  (models/mnist_resnet.lua:21) */
+	/* %154 bn_relu_dx [64,64,14,14] <- %150, %39, %44, %40, %41, %151  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
-		const float *x1 = m->arena + 8028160; /* [64,64,14,14] */
+		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
+		const float *x1 = m->arena + 9633792; /* [64,64,14,14] */
 		const float *x2 = m->arena + 18778880; /* [3,64] */
 		const float *x3 = m->param + 4192; /* batchnorm5.weight[64] */
 		const float *x4 = m->param + 4256; /* batchnorm5.bias[64] */
-		const float *x5 = m->arena + 14450688; /* [2,64] */
-		float *y = m->arena + 8830976;
+		const float *x5 = m->arena + 16056320; /* [2,64] */
+		float *y = m->arena + 10436608;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -4396,15 +4366,15 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[64 + c] / 12544.0f, 1);
 			}
-		NN_PROF_END(157);
+		NN_PROF_END(154);
 	}
-	/* %158 conv2d_dx [64,32,14,14] <- %157, %39  (models/mnist_resnet.lua:21) */
+	/* %155 conv2d_dx [64,32,14,14] <- %154, %38  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8830976; /* [64,64,14,14] */
+		const float *x0 = m->arena + 10436608; /* [64,64,14,14] */
 		const float *x1 = m->param + 2144; /* conv2d5.weight[64,32,1,1] */
-		float *y = m->arena + 8028160;
-		float *scratch = m->arena + 8429568;
+		float *y = m->arena + 9633792;
+		float *scratch = m->arena + 10035200;
 		/* dx from dy and w: a 1x1 conv, 32 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -4415,15 +4385,15 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				nn_gemm(32, 196, 64, x1, 32, 1, x0 + (long)b*12544, 196, 0, y + (long)b*6272, 196, pack);
 			}
 		}
-		NN_PROF_END(158);
+		NN_PROF_END(155);
 	}
-	/* %159 conv2d_dw [64,32,1,1] <- %38, %157  (models/mnist_resnet.lua:21, grad.conv2d5.weight) */
+	/* %156 conv2d_dw [64,32,1,1] <- %37, %154  (models/mnist_resnet.lua:21, grad.conv2d5.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 15654912; /* [64,32,14,14] */
-		const float *x1 = m->arena + 8830976; /* [64,64,14,14] */
+		const float *x1 = m->arena + 10436608; /* [64,64,14,14] */
 		float *y = m->grad + 2144;
-		float *scratch = m->arena + 8429568;
+		float *scratch = m->arena + 10035200;
 		/* dw from x and dy: a 1x1 conv, 32 -> 64 channels, 14x14 -> 14x14; 1x1: GEMM on x */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
 		NN_OMP("omp parallel for schedule(static)")
@@ -4449,18 +4419,18 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				sum += scratch[(long)t*10368 + 8320 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(159);
+		NN_PROF_END(156);
 	}
-	/* %160 bn_relu_sums [2,32] <- %158, %31, %36, %32, %33  (models/mnist_resnet.lua:21) */
+	/* %157 bn_relu_sums [2,32] <- %155, %30, %35, %31, %32  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028160; /* [64,32,14,14] */
+		const float *x0 = m->arena + 9633792; /* [64,32,14,14] */
 		const float *x1 = m->arena + 15253504; /* [64,32,14,14] */
 		const float *x2 = m->arena + 18779936; /* [3,32] */
 		const float *x3 = m->param + 2080; /* batchnorm4.weight[32] */
 		const float *x4 = m->param + 2112; /* batchnorm4.bias[32] */
-		float *y = m->arena + 8437760;
-		float *scratch = m->arena + 8429568;
+		float *y = m->arena + 10043392;
+		float *scratch = m->arena + 10035200;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 2048; bc++) {
 			const int c = (int)(bc % 32);
@@ -4479,35 +4449,35 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
 				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(160);
+		NN_PROF_END(157);
 	}
-	/* %161 bn_pick [32] <- %160  (models/mnist_resnet.lua:21, grad.batchnorm4.bias) */
+	/* %158 bn_pick [32] <- %157  (models/mnist_resnet.lua:21, grad.batchnorm4.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8437760; /* [2,32] */
+		const float *x0 = m->arena + 10043392; /* [2,32] */
 		float *y = m->grad + 2112;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(161);
+		NN_PROF_END(158);
 	}
-	/* %162 bn_pick [32] <- %160  (models/mnist_resnet.lua:21, grad.batchnorm4.weight) */
+	/* %159 bn_pick [32] <- %157  (models/mnist_resnet.lua:21, grad.batchnorm4.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8437760; /* [2,32] */
+		const float *x0 = m->arena + 10043392; /* [2,32] */
 		float *y = m->grad + 2080;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
-		NN_PROF_END(162);
+		NN_PROF_END(159);
 	}
-	/* %163 bn_relu_dx [64,32,14,14] <- %158, %31, %36, %32, %33, %160  (models/mnist_resnet.lua:21) */
+	/* %160 bn_relu_dx [64,32,14,14] <- %155, %30, %35, %31, %32, %157  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028160; /* [64,32,14,14] */
+		const float *x0 = m->arena + 9633792; /* [64,32,14,14] */
 		const float *x1 = m->arena + 15253504; /* [64,32,14,14] */
 		const float *x2 = m->arena + 18779936; /* [3,32] */
 		const float *x3 = m->param + 2080; /* batchnorm4.weight[32] */
 		const float *x4 = m->param + 2112; /* batchnorm4.bias[32] */
-		const float *x5 = m->arena + 8437760; /* [2,32] */
+		const float *x5 = m->arena + 10043392; /* [2,32] */
 		float *y = m->arena + 11239424;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -4516,14 +4486,14 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[32 + c] / 12544.0f, 1);
 			}
-		NN_PROF_END(163);
+		NN_PROF_END(160);
 	}
-	/* %164 conv2d_dx [64,32,28,28] <- %163, %30  (models/mnist_resnet.lua:21) */
+	/* %161 conv2d_dx [64,32,28,28] <- %160, %29  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 11239424; /* [64,32,14,14] */
 		const float *x1 = m->param + 1792; /* conv2d4.weight[32,1,3,3] */
-		float *y = m->arena + 8028160;
+		float *y = m->arena + 9633792;
 		float *scratch = m->arena + 0;
 		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 14x14; planes */
 		(void)scratch;
@@ -4538,12 +4508,12 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					for (int w = 0; w < 28; w++)
 						dxc[h*28 + w] = yw[h*30 + w];
 			}
-		NN_PROF_END(164);
+		NN_PROF_END(161);
 	}
-	/* %165 conv2d_dw [32,1,3,3] <- %29, %163  (models/mnist_resnet.lua:21, grad.conv2d4.weight) */
+	/* %162 conv2d_dw [32,1,3,3] <- %28, %160  (models/mnist_resnet.lua:21, grad.conv2d4.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
+		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
 		const float *x1 = m->arena + 11239424; /* [64,32,14,14] */
 		float *y = m->grad + 1792;
 		float *scratch = m->arena + 11640832;
@@ -4568,26 +4538,26 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)scratch)[((long)b*32 + oc)*9 + t];
 				y[(long)oc*9 + t] = (float)s;
 			}
-		NN_PROF_END(165);
+		NN_PROF_END(162);
 	}
-	/* %166 relu_grad [64,32,28,28] <- %164, %29  (models/mnist_resnet.lua:15) */
+	/* %163 relu_grad [64,32,28,28] <- %161, %28  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
-		const float *x1 = m->arena + 9633792; /* [64,32,28,28] */
-		float *y = m->arena + 8028160;
+		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
+		const float *x1 = m->arena + 8028160; /* [64,32,28,28] */
+		float *y = m->arena + 9633792;
 		NN_PAR_SIMD for (long i = 0; i < 1605632; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
-		NN_PROF_END(166);
+		NN_PROF_END(163);
 	}
-	/* %167 bn_sums [2,32] <- %166, %21, %26  (models/mnist_resnet.lua:11) */
+	/* %164 bn_sums [2,32] <- %163, %21, %26  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
+		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
 		const float *x1 = m->arena + 6422528; /* [64,32,28,28] */
 		const float *x2 = m->arena + 18779840; /* [3,32] */
-		float *y = m->arena + 9641984;
-		float *scratch = m->arena + 9633792;
+		float *y = m->arena + 8036352;
+		float *scratch = m->arena + 8028160;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 2048; bc++) {
 			const int c = (int)(bc % 32);
@@ -4606,36 +4576,36 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
 				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(167);
+		NN_PROF_END(164);
 	}
-	/* %168 bn_pick [32] <- %167  (models/mnist_resnet.lua:11, grad.batchnorm3.bias) */
+	/* %165 bn_pick [32] <- %164  (models/mnist_resnet.lua:11, grad.batchnorm3.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9641984; /* [2,32] */
+		const float *x0 = m->arena + 8036352; /* [2,32] */
 		float *y = m->grad + 1760;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(168);
+		NN_PROF_END(165);
 	}
-	/* %169 bn_pick [32] <- %167  (models/mnist_resnet.lua:11, grad.batchnorm3.weight) */
+	/* %166 bn_pick [32] <- %164  (models/mnist_resnet.lua:11, grad.batchnorm3.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9641984; /* [2,32] */
+		const float *x0 = m->arena + 8036352; /* [2,32] */
 		float *y = m->grad + 1728;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
-		NN_PROF_END(169);
+		NN_PROF_END(166);
 	}
-	/* %170 bn_dx [64,32,28,28] <- %166, %21, %26, %22, %169, %168  (models/mnist_resnet.lua:11) */
+	/* %167 bn_dx [64,32,28,28] <- %163, %21, %26, %22, %166, %165  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
+		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
 		const float *x1 = m->arena + 6422528; /* [64,32,28,28] */
 		const float *x2 = m->arena + 18779840; /* [3,32] */
 		const float *x3 = m->param + 1728; /* batchnorm3.weight[32] */
 		const float *x4 = m->grad + 1728; /* grad.batchnorm3.weight[32] */
 		const float *x5 = m->grad + 1760; /* grad.batchnorm3.bias[32] */
-		float *y = m->arena + 9633792;
+		float *y = m->arena + 8028160;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -4643,12 +4613,12 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[32 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 784, mean, istd, 0, 0, x3[c] * istd, x5[c] / 50176.0f, x4[c] / 50176.0f, 0);
 			}
-		NN_PROF_END(170);
+		NN_PROF_END(167);
 	}
-	/* %171 conv2d_dx [64,32,28,28] <- %170, %20  (models/mnist_resnet.lua:11) */
+	/* %168 conv2d_dx [64,32,28,28] <- %167, %20  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
+		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
 		const float *x1 = m->param + 704; /* conv2d3.weight[32,32,1,1] */
 		float *y = m->arena + 6422528;
 		float *scratch = m->arena + 11239424;
@@ -4662,13 +4632,13 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				nn_gemm(32, 784, 32, x1, 32, 1, x0 + (long)b*25088, 784, 0, y + (long)b*25088, 784, pack);
 			}
 		}
-		NN_PROF_END(171);
+		NN_PROF_END(168);
 	}
-	/* %172 conv2d_dw [32,32,1,1] <- %19, %170  (models/mnist_resnet.lua:11, grad.conv2d3.weight) */
+	/* %169 conv2d_dw [32,32,1,1] <- %19, %167  (models/mnist_resnet.lua:11, grad.conv2d3.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
-		const float *x1 = m->arena + 9633792; /* [64,32,28,28] */
+		const float *x1 = m->arena + 8028160; /* [64,32,28,28] */
 		float *y = m->grad + 704;
 		float *scratch = m->arena + 11239424;
 		/* dw from x and dy: a 1x1 conv, 32 -> 32 channels, 28x28 -> 28x28; 1x1: GEMM on x */
@@ -4696,9 +4666,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				sum += scratch[(long)t*27136 + 26112 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(172);
+		NN_PROF_END(169);
 	}
-	/* %173 bn_relu_sums [2,32] <- %171, %12, %17, %13, %14  (models/mnist_resnet.lua:11) */
+	/* %170 bn_relu_sums [2,32] <- %168, %12, %17, %13, %14  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
@@ -4706,7 +4676,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 		const float *x2 = m->arena + 18779744; /* [3,32] */
 		const float *x3 = m->param + 640; /* batchnorm2.weight[32] */
 		const float *x4 = m->param + 672; /* batchnorm2.bias[32] */
-		float *y = m->arena + 9633792;
+		float *y = m->arena + 8028160;
 		float *scratch = m->arena + 4816896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 2048; bc++) {
@@ -4726,27 +4696,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
 				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(173);
+		NN_PROF_END(170);
 	}
-	/* %174 bn_pick [32] <- %173  (models/mnist_resnet.lua:11, grad.batchnorm2.bias) */
+	/* %171 bn_pick [32] <- %170  (models/mnist_resnet.lua:11, grad.batchnorm2.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9633792; /* [2,32] */
+		const float *x0 = m->arena + 8028160; /* [2,32] */
 		float *y = m->grad + 672;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(174);
+		NN_PROF_END(171);
 	}
-	/* %175 bn_pick [32] <- %173  (models/mnist_resnet.lua:11, grad.batchnorm2.weight) */
+	/* %172 bn_pick [32] <- %170  (models/mnist_resnet.lua:11, grad.batchnorm2.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9633792; /* [2,32] */
+		const float *x0 = m->arena + 8028160; /* [2,32] */
 		float *y = m->grad + 640;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
-		NN_PROF_END(175);
+		NN_PROF_END(172);
 	}
-	/* %176 bn_relu_dx [64,32,28,28] <- %171, %12, %17, %13, %14, %173  (models/mnist_resnet.lua:11) */
+	/* %173 bn_relu_dx [64,32,28,28] <- %168, %12, %17, %13, %14, %170  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
@@ -4754,7 +4724,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 		const float *x2 = m->arena + 18779744; /* [3,32] */
 		const float *x3 = m->param + 640; /* batchnorm2.weight[32] */
 		const float *x4 = m->param + 672; /* batchnorm2.bias[32] */
-		const float *x5 = m->arena + 9633792; /* [2,32] */
+		const float *x5 = m->arena + 8028160; /* [2,32] */
 		float *y = m->arena + 4816896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -4763,9 +4733,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 784, mean, istd, k, beta, x3[c] * istd, x5[c] / 50176.0f, x5[32 + c] / 50176.0f, 1);
 			}
-		NN_PROF_END(176);
+		NN_PROF_END(173);
 	}
-	/* %177 conv2d_dx [64,32,28,28] <- %176, %11  (models/mnist_resnet.lua:11) */
+	/* %174 conv2d_dx [64,32,28,28] <- %173, %11  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
@@ -4785,9 +4755,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					for (int w = 0; w < 28; w++)
 						dxc[h*28 + w] = yw[h*30 + w];
 			}
-		NN_PROF_END(177);
+		NN_PROF_END(174);
 	}
-	/* %178 conv2d_dw [32,1,3,3] <- %10, %176  (models/mnist_resnet.lua:11, grad.conv2d2.weight) */
+	/* %175 conv2d_dw [32,1,3,3] <- %10, %173  (models/mnist_resnet.lua:11, grad.conv2d2.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
@@ -4815,22 +4785,22 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)scratch)[((long)b*32 + oc)*9 + t];
 				y[(long)oc*9 + t] = (float)s;
 			}
-		NN_PROF_END(178);
+		NN_PROF_END(175);
 	}
-	/* %179 add [64,32,28,28] <- %166, %177  (models/mnist_resnet.lua:11) */
+	/* %176 add [64,32,28,28] <- %163, %174  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
+		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
 		const float *x1 = m->arena + 3211264; /* [64,32,28,28] */
-		float *y = m->arena + 8028160;
+		float *y = m->arena + 9633792;
 		NN_PAR_SIMD for (long i = 0; i < 1605632; i++)
 			y[i] = (x0[i]) + (x1[i]);
-		NN_PROF_END(179);
+		NN_PROF_END(176);
 	}
-	/* %180 bn_relu_sums [2,32] <- %179, %3, %8, %4, %5  (models/mnist_resnet.lua:27) */
+	/* %177 bn_relu_sums [2,32] <- %176, %3, %8, %4, %5  (models/mnist_resnet.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
+		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
 		const float *x1 = m->arena + 0; /* [64,32,28,28] */
 		const float *x2 = m->arena + 18779648; /* [3,32] */
 		const float *x3 = m->param + 288; /* batchnorm1.weight[32] */
@@ -4855,30 +4825,30 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
 				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(180);
+		NN_PROF_END(177);
 	}
-	/* %181 bn_pick [32] <- %180  (models/mnist_resnet.lua:27, grad.batchnorm1.bias) */
+	/* %178 bn_pick [32] <- %177  (models/mnist_resnet.lua:27, grad.batchnorm1.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3211264; /* [2,32] */
 		float *y = m->grad + 320;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(181);
+		NN_PROF_END(178);
 	}
-	/* %182 bn_pick [32] <- %180  (models/mnist_resnet.lua:27, grad.batchnorm1.weight) */
+	/* %179 bn_pick [32] <- %177  (models/mnist_resnet.lua:27, grad.batchnorm1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3211264; /* [2,32] */
 		float *y = m->grad + 288;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
-		NN_PROF_END(182);
+		NN_PROF_END(179);
 	}
-	/* %183 bn_relu_dx [64,32,28,28] <- %179, %3, %8, %4, %5, %180  (models/mnist_resnet.lua:27) */
+	/* %180 bn_relu_dx [64,32,28,28] <- %176, %3, %8, %4, %5, %177  (models/mnist_resnet.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
+		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
 		const float *x1 = m->arena + 0; /* [64,32,28,28] */
 		const float *x2 = m->arena + 18779648; /* [3,32] */
 		const float *x3 = m->param + 288; /* batchnorm1.weight[32] */
@@ -4892,9 +4862,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 784, mean, istd, k, beta, x3[c] * istd, x5[c] / 50176.0f, x5[32 + c] / 50176.0f, 1);
 			}
-		NN_PROF_END(183);
+		NN_PROF_END(180);
 	}
-	/* %184 conv2d_dw [32,1,3,3] <- %0, %183  (models/mnist_resnet.lua:27, grad.conv2d1.weight) */
+	/* %181 conv2d_dw [32,1,3,3] <- %0, %180  (models/mnist_resnet.lua:27, grad.conv2d1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,1,28,28] */
@@ -4924,7 +4894,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)scratch)[((long)b*32 + oc)*9 + t];
 				y[(long)oc*9 + t] = (float)s;
 			}
-		NN_PROF_END(184);
+		NN_PROF_END(181);
 	}
 }
 
@@ -4975,7 +4945,7 @@ static void update(mnist_resnet *m)
 		}
 		NN_PROF_END(27);
 	}
-	/* %37 bn_running <- %36, %34, %35  (models/mnist_resnet.lua:21) */
+	/* %36 bn_running <- %35, %33, %34  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *restrict x0 = m->arena + 18779936; /* [3,32] */
@@ -4986,9 +4956,9 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100007974f * x0[64 + c];
 		}
-		NN_PROF_END(37);
+		NN_PROF_END(36);
 	}
-	/* %46 bn_running <- %45, %43, %44  (models/mnist_resnet.lua:21) */
+	/* %45 bn_running <- %44, %42, %43  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *restrict x0 = m->arena + 18778880; /* [3,64] */
@@ -4999,9 +4969,9 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100007974f * x0[128 + c];
 		}
-		NN_PROF_END(46);
+		NN_PROF_END(45);
 	}
-	/* %55 bn_running <- %54, %52, %53  (models/mnist_resnet.lua:11) */
+	/* %54 bn_running <- %53, %51, %52  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *restrict x0 = m->arena + 18779072; /* [3,64] */
@@ -5012,9 +4982,9 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100007974f * x0[128 + c];
 		}
-		NN_PROF_END(55);
+		NN_PROF_END(54);
 	}
-	/* %64 bn_running <- %63, %61, %62  (models/mnist_resnet.lua:11) */
+	/* %63 bn_running <- %62, %60, %61  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *restrict x0 = m->arena + 18779264; /* [3,64] */
@@ -5025,9 +4995,9 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100007974f * x0[128 + c];
 		}
-		NN_PROF_END(64);
+		NN_PROF_END(63);
 	}
-	/* %74 bn_running <- %73, %71, %72  (models/mnist_resnet.lua:21) */
+	/* %72 bn_running <- %71, %69, %70  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *restrict x0 = m->arena + 18779456; /* [3,64] */
@@ -5038,9 +5008,9 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100031897f * x0[128 + c];
 		}
-		NN_PROF_END(74);
+		NN_PROF_END(72);
 	}
-	/* %83 bn_running <- %82, %80, %81  (models/mnist_resnet.lua:21) */
+	/* %81 bn_running <- %80, %78, %79  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *restrict x0 = m->arena + 18777728; /* [3,128] */
@@ -5051,9 +5021,9 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100031897f * x0[256 + c];
 		}
-		NN_PROF_END(83);
+		NN_PROF_END(81);
 	}
-	/* %92 bn_running <- %91, %89, %90  (models/mnist_resnet.lua:11) */
+	/* %90 bn_running <- %89, %87, %88  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *restrict x0 = m->arena + 18778112; /* [3,128] */
@@ -5064,9 +5034,9 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100031897f * x0[256 + c];
 		}
-		NN_PROF_END(92);
+		NN_PROF_END(90);
 	}
-	/* %101 bn_running <- %100, %98, %99  (models/mnist_resnet.lua:11) */
+	/* %99 bn_running <- %98, %96, %97  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *restrict x0 = m->arena + 18778496; /* [3,128] */
@@ -5077,9 +5047,9 @@ static void update(mnist_resnet *m)
 			x1[c] = 0.899999976f * x1[c] + 0.100000001f * x0[c];
 			x2[c] = 0.899999976f * x2[c] + 0.100031897f * x0[256 + c];
 		}
-		NN_PROF_END(101);
+		NN_PROF_END(99);
 	}
-	/* %223 sgd_update <- %220, %221, %222  (models/mnist_resnet.lua:40) */
+	/* %220 sgd_update <- %217, %218, %219  (models/mnist_resnet.lua:40) */
 	{
 		NN_PROF_BEGIN;
 		float *restrict x0 = m->param + 0; /* params[37744] */
@@ -5093,7 +5063,7 @@ static void update(mnist_resnet *m)
 			const float d = lr*g;
 			x0[i] -= d;
 		}
-		NN_PROF_END(223);
+		NN_PROF_END(220);
 	}
 }
 

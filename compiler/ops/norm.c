@@ -313,6 +313,26 @@ const OpDef op_bn_apply = {
 	.flops = bn_apply_flops, .print_attr = print_no_attr,
 };
 
+/* ---- batch norm + residual add + ReLU, fused (fusion bn_add_relu) ------
+ * y = max(0, bn(x) + h), one pass: batch norm's output is never stored.
+ * The backward is the parts' (fuse.c's fused_grad): the ReLU's mask from
+ * y, the add's dy to h and to batch norm, whose rule reads x.  x0 x, x1
+ * stats, x2 γ, x3 β, x4 h. */
+static void bn_add_relu_emit(Emit *e, Node *n)
+{
+	Split s = split_of(e, n);
+	bn_planes(e, &s, fwd_consts(e->c, s.ch));
+	emit_line(e, "\t\tnn_bn_add_relu(x0 + o, x4 + o, y + o, %ld, mean, k, "
+	             "beta);", s.inner);
+	emit_line(e, "\t}");
+}
+
+const OpDef op_bn_add_relu = {
+	.name = "bn_add_relu", .nin = 5, .traits = OT_FUSED,
+	.shape = fused_shape, .grad = fused_grad, .emit = bn_add_relu_emit,
+	.flops = fused_flops, .print_attr = fused_print,
+};
+
 /* ---- batchnorm: backward ----------------------------------------------- */
 
 static const char *per_channel(Ctx *c, Node *n)

@@ -68,7 +68,7 @@ agrees() {  # lua, name, cc, flags for the other build
 }
 
 names=$("$NNCC" --help | sed -n '/^fusions:/,$p' | awk 'NR > 1 {print $1}')
-check "--help lists fusions" test "$(echo $names)" = "bn_relu bn_relu_pool ew_act gemm_epi softmax_ce optim sgd_gemm bn_sums"
+check "--help lists fusions" test "$(echo $names)" = "bn_relu bn_relu_pool ew_act bn_add_relu gemm_epi softmax_ce optim sgd_gemm bn_sums"
 check "--fuse=nonsense is an error" bash -c \
 	"! $NNCC tests/fusion/optim.lua --fuse=bn_relu,nonsense --report >/dev/null 2>&1"
 
@@ -92,6 +92,7 @@ bn_relu bn_relu tests/fusion/bn_relu.lua = bn_relu .*\{bn_apply\+relu\}
 bn_relu bn_relu tests/fusion/bn1d.lua = bn_relu .*\{bn_apply\+relu\}
 bn_relu_pool bn_relu,bn_relu_pool tests/fusion/bn_relu.lua = bn_relu_pool .*\{bn_apply\+relu\+maxpool
 ew_act ew_act tests/fusion/ew_act.lua = ew_act .*\{(bias_add\+(relu|sigmoid|tanh)|add\+relu)\}
+bn_add_relu ew_act,bn_add_relu tests/fusion/bn_add_relu.lua = bn_add_relu .*\{bn_apply\+add\+relu\}
 gemm_epi gemm_epi tests/fusion/gemm_epi.lua = gemm_epi .*\{matmul\+bias_add\+relu
 softmax_ce softmax_ce tests/fusion/ce.lua = softmax_ce %
 LIST
@@ -109,7 +110,7 @@ check "sgd_gemm: two with --fuse=sgd_gemm" test "$(nsgd --fuse=sgd_gemm)" -eq 2
 check "sgd_gemm: none with momentum" test "$(sed 's/lr = 0.1}/lr = 0.1, momentum = 0.5}/' tests/fusion/sgd_gemm.lua > "$OUT/sgd_mom.lua" && "$NNCC" "$OUT/sgd_mom.lua" -d autodiff --report 2>&1 >/dev/null | grep -c '= matmul_sgd')" -eq 0
 for cc in $compilers; do
 	check "sgd_gemm: fused = unfused after 20 steps ($cc)" agrees \
-		tests/fusion/sgd_gemm.lua fz_sgd_gemm "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,gemm_epi,softmax_ce,optim,bn_sums
+		tests/fusion/sgd_gemm.lua fz_sgd_gemm "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,bn_add_relu,gemm_epi,softmax_ce,optim,bn_sums
 done
 
 # optim is a choice of autodiff: one update node, or one per parameter
@@ -119,7 +120,7 @@ check "optim: one update node per parameter unfused" test "$(nupd --no-fuse)" -e
 check "optim: one update node with --fuse=optim" test "$(nupd --fuse=optim)" -eq 1
 for cc in $compilers; do
 	check "optim: fused = unfused after 20 steps ($cc)" agrees \
-		tests/fusion/optim.lua fz_optim "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,gemm_epi,softmax_ce,sgd_gemm,bn_sums
+		tests/fusion/optim.lua fz_optim "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,bn_add_relu,gemm_epi,softmax_ce,sgd_gemm,bn_sums
 done
 
 # bn_sums is a choice of batch norm's gradient rule: a batch norm no ReLU
@@ -132,12 +133,16 @@ check "bn_sums: none with --no-fuse" test "$(nbn '= bn_sums' --no-fuse)" -eq 0
 check "bn_sums: two with --fuse=bn_sums" test "$(nbn '= bn_sums' --fuse=bn_sums)" -eq 2
 for cc in $compilers; do
 	check "bn_sums: fused = unfused after 20 steps ($cc)" agrees \
-		tests/fusion/bn_sums.lua fz_bn_sums "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,gemm_epi,softmax_ce,optim,sgd_gemm
+		tests/fusion/bn_sums.lua fz_bn_sums "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,bn_add_relu,gemm_epi,softmax_ce,optim,sgd_gemm
 done
 
 # softmax_ce off: log_softmax, then nll
 check "softmax_ce: --no-fuse makes log_softmax and nll" bash -c \
 	"$NNCC tests/fusion/ce.lua --no-fuse -d fuse --report 2>&1 >/dev/null | grep -q '= nll %[0-9]*, %1 '"
+
+# bn_add_relu: both blocks, the batch norm in the add's first slot and in
+# its second
+check "bn_add_relu: 2 blocks fused" test "$("$NNCC" tests/fusion/bn_add_relu.lua -d fuse --report 2>&1 >/dev/null | grep -c '= bn_add_relu')" -eq 2
 
 # the ew_act model has each of its four pairs fused
 check "ew_act: 4 pairs fused" test "$("$NNCC" tests/fusion/ew_act.lua --fuse=ew_act -d fuse --report 2>&1 >/dev/null | grep -c '= ew_act')" -eq 4
