@@ -18,7 +18,9 @@
  * The fused node keeps the consumer's id, name and position, takes the
  * producer's inputs followed by the consumer's other ones, and keeps a
  * copy of both nodes as they were (FuseAttr) for its emitter, its
- * gradient rule and the IR dump.  The producer is then dropped.
+ * gradient rule and the IR dump.  The producer is then dropped, and the
+ * fused node's new inputs are offered in turn, so a fused node can fuse
+ * again (bn_add_relu takes batch norm into the ew_act of add and ReLU).
  *
  * softmax_ce is built fused by the front end; with its fusion off, the
  * pass splits it into log_softmax and nll.  The optimizer's fusion (one
