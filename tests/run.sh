@@ -6,7 +6,7 @@
 # (make test-asan).  With both passes (the default) and more than one core,
 # the sanitizer pass runs beside the plain one, its output shown when the
 # plain one is done: most suites build and run one thing at a time, so two
-# lanes take the suite from 16 to about 11 minutes on 2 cores.  The two
+# lanes take the suite from 16 to about 9-11 minutes on 2 cores.  The two
 # keep their files apart: TEST_OUT (build, or build/asan for the
 # sanitizer pass) holds the ops, fusion and trainer suites' builds.
 set -u

@@ -135,7 +135,6 @@ static int same(float a, float b)
 
 /* nn_exp_sum on a row of n logits: each e[c] within 2 ulp of expf(z − mx)
  * (0 where that is below −87.34), the sum in c order, in place the same. */
-
 static int check_exp_row(const float *z, int n, float mx)
 {
 	float *e = malloc(sizeof(float) * n), *w = malloc(sizeof(float) * n);
