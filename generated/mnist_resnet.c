@@ -1248,44 +1248,98 @@ NN_KERNEL void nn_dw_wide(const float *xp, long n, int Wp, const float *w,
 	}
 }
 
+/* Σ of a tap's partial sums: lane l of v0 + v1 (floats), then in double
+ * the pairs (l, l+4), (l, l+2) and the last two. */
+#if defined(NN_AVX512) || defined(NN_AVX2)
+NN_INLINE double nn_dw_fold(__m256 v0, __m256 v1)
+{
+	__m256 a = _mm256_add_ps(v0, v1);
+	__m256d d = _mm256_add_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(a)),
+	                          _mm256_cvtps_pd(_mm256_extractf128_ps(a, 1)));
+	__m128d h = _mm_add_pd(_mm256_castpd256_pd128(d),
+	                       _mm256_extractf128_pd(d, 1));
+	return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+}
+#else
+NN_INLINE double nn_dw_fold(const float *part)
+{
+	float a[8];
+	double d[4];
+	for (int l = 0; l < 8; l++)
+		a[l] = part[l] + part[l + 8];
+	for (int l = 0; l < 4; l++)
+		d[l] = (double)a[l] + a[l + 4];
+	return (d[0] + d[2]) + (d[1] + d[3]);
+}
+#endif
+
 /* acc[t] += Σ_i dyw[i]·xp[i + off_t] over i < n, rounded up to 32 (dyw is
- * 0 past n): a tap at a time, in four vectors of float, added to the
- * double once a plane */
+ * 0 past n).  NN_DW_TAPS taps at a time (in row-major order; a last group
+ * of fewer re-reads its last tap and drops it) share each load of dy;
+ * each tap sums in two vectors of float, lane l the i ≡ l mod 16, folded
+ * into a double once a plane (nn_dw_fold).  Nine taps take 18 vectors of
+ * sums: AVX-512's 32 registers hold them, AVX2's 16 hold three taps'.
+ * Measured on mnist_resnet's 28x28 planes from L1 (2048 of them, one
+ * core): a tap at a time, two loads per FMA, 0.97 ms; three taps 0.61;
+ * nine 0.41.  The tap-at-a-time version also folded its 32 lanes one by
+ * one into a double chain, which on the 7x7 planes cost more than the
+ * products (1.8 ms a step for 0.007 GFLOP). */
+#ifdef NN_AVX512
+#define NN_DW_TAPS 9
+#else
+#define NN_DW_TAPS 3
+#endif
 NN_KERNEL void nn_dw_wide_grad(const float *xp, const float *dyw, long n,
                                int Wp, int k, int D, double *acc)
 {
-	for (int kh = 0; kh < k; kh++)
-		for (int kw = 0; kw < k; kw++) {
-			const float *q = xp + (long)kh * D * Wp + kw * D;
-			float part[32];
-#if defined(NN_AVX512) || defined(NN_AVX2)
-			__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-			for (long i = 0; i < n; i += 32) {
-				a0 = _mm256_fmadd_ps(_mm256_loadu_ps(dyw + i),
-				                     _mm256_loadu_ps(q + i), a0);
-				a1 = _mm256_fmadd_ps(_mm256_loadu_ps(dyw + i + 8),
-				                     _mm256_loadu_ps(q + i + 8), a1);
-				a2 = _mm256_fmadd_ps(_mm256_loadu_ps(dyw + i + 16),
-				                     _mm256_loadu_ps(q + i + 16), a2);
-				a3 = _mm256_fmadd_ps(_mm256_loadu_ps(dyw + i + 24),
-				                     _mm256_loadu_ps(q + i + 24), a3);
-			}
-			_mm256_storeu_ps(part, a0);
-			_mm256_storeu_ps(part + 8, a1);
-			_mm256_storeu_ps(part + 16, a2);
-			_mm256_storeu_ps(part + 24, a3);
-#else
-			for (int l = 0; l < 32; l++)
-				part[l] = 0;
-			for (long i = 0; i < n; i += 32)
-				for (int l = 0; l < 32; l++)
-					part[l] += dyw[i + l] * q[i + l];
-#endif
-			double s = 0;
-			for (int l = 0; l < 32; l++)
-				s += part[l];
-			acc[kh * k + kw] += s;
+	int kk = k * k;
+	for (int t0 = 0; t0 < kk; t0 += NN_DW_TAPS) {
+		const float *q[NN_DW_TAPS];
+		double s[NN_DW_TAPS];
+		for (int j = 0; j < NN_DW_TAPS; j++) {
+			int t = t0 + j < kk ? t0 + j : kk - 1;
+			q[j] = xp + (long)(t / k) * D * Wp + t % k * D;
 		}
+#if defined(NN_AVX512) || defined(NN_AVX2)
+#define NN_DW_TAP(j) __m256 a##j = _mm256_setzero_ps(), b##j = a##j;
+		NN_DW_TAP(0) NN_DW_TAP(1) NN_DW_TAP(2)
+#if NN_DW_TAPS == 9
+		NN_DW_TAP(3) NN_DW_TAP(4) NN_DW_TAP(5)
+		NN_DW_TAP(6) NN_DW_TAP(7) NN_DW_TAP(8)
+#endif
+#undef NN_DW_TAP
+		for (long i = 0; i < n; i += 16) {
+			__m256 d0 = _mm256_loadu_ps(dyw + i),
+			       d1 = _mm256_loadu_ps(dyw + i + 8);
+#define NN_DW_TAP(j)                                                       \
+			a##j = _mm256_fmadd_ps(d0, _mm256_loadu_ps(q[j] + i), a##j); \
+			b##j = _mm256_fmadd_ps(d1, _mm256_loadu_ps(q[j] + i + 8), b##j);
+			NN_DW_TAP(0) NN_DW_TAP(1) NN_DW_TAP(2)
+#if NN_DW_TAPS == 9
+			NN_DW_TAP(3) NN_DW_TAP(4) NN_DW_TAP(5)
+			NN_DW_TAP(6) NN_DW_TAP(7) NN_DW_TAP(8)
+#endif
+#undef NN_DW_TAP
+		}
+#define NN_DW_TAP(j) s[j] = nn_dw_fold(a##j, b##j);
+		NN_DW_TAP(0) NN_DW_TAP(1) NN_DW_TAP(2)
+#if NN_DW_TAPS == 9
+		NN_DW_TAP(3) NN_DW_TAP(4) NN_DW_TAP(5)
+		NN_DW_TAP(6) NN_DW_TAP(7) NN_DW_TAP(8)
+#endif
+#undef NN_DW_TAP
+#else
+		for (int j = 0; j < NN_DW_TAPS; j++) {
+			float part[16] = {0};
+			for (long i = 0; i < n; i += 16)
+				for (int l = 0; l < 16; l++)
+					part[l] += dyw[i + l] * q[j][i + l];
+			s[j] = nn_dw_fold(part);
+		}
+#endif
+		for (int j = 0; j < NN_DW_TAPS && t0 + j < kk; j++)
+			acc[t0 + j] += s[j];
+	}
 }
 
 /* The same for m ≤ NN_DW_ROWS output channels reading one input plane
