@@ -43,6 +43,16 @@ static int state_of(Ctx *c, const Node *p, const Optim *o, int s)
 	return id;
 }
 
+/* a + b, the gradient a tensor had and one more: an add, or with fusion
+ * dx_add, b itself when it is a conv's input gradient (just made, read by
+ * nothing yet) that can add a as it stores. */
+static int grad_sum(Ctx *c, int a, int b, Pos pos)
+{
+	if ((c->fuse & FUSE_DX_ADD) && conv2d_dx_add(c, b, a))
+		return b;
+	return ir_make2(c, &op_add, PH_BWD, a, b, NULL, pos);
+}
+
 /* Node id, through views, to the tensor it reads. */
 static int base_of(Ctx *c, int id)
 {
@@ -171,9 +181,7 @@ void autodiff(Ctx *c)
 			int a = n->in[k];
 			if (din[k] < 0)
 				continue;
-			g[a] = g[a] < 0 ? din[k]
-			                : ir_make2(c, &op_add, PH_BWD, g[a], din[k],
-			                           NULL, n->pos);
+			g[a] = g[a] < 0 ? din[k] : grad_sum(c, g[a], din[k], n->pos);
 		}
 	}
 

@@ -26,7 +26,9 @@
  * pass splits it into log_softmax and nll.  The optimizer's fusion (one
  * update loop over every parameter) is not a rewrite but a choice
  * autodiff makes (FUSE_OPTIM); so are sgd_gemm and bn_sums, which
- * gradient rules choose (FUSE_SGD_GEMM, FUSE_BN_SUMS).
+ * gradient rules choose (FUSE_SGD_GEMM, FUSE_BN_SUMS), and dx_add, the
+ * sum of a tensor's gradients in the conv input gradient making one
+ * (FUSE_DX_ADD).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -258,6 +260,8 @@ long fuse_mask(Ctx *c, const char *list, const char **bad)
 			mask |= FUSE_SGD_GEMM;
 		else if (!strcmp(t, "bn_sums"))
 			mask |= FUSE_BN_SUMS;
+		else if (!strcmp(t, "dx_add"))
+			mask |= FUSE_DX_ADD;
 		else {
 			*bad = t;
 			return -1;

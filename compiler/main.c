@@ -62,6 +62,8 @@ static void print_usage(void)
 	       "product making its gradient stores its tiles");
 	printf("  %-19s %s\n", "bn_sums", "batch norm's dβ and dγ from one pass "
 	       "over dy and x");
+	printf("  %-19s %s\n", "dx_add", "a conv's input gradient adds the "
+	       "tensor's other gradient (a residual block's skip) as it stores");
 }
 
 enum { P_FRONT = 1, P_AUTODIFF = 2, P_SCHEDULE = 4, P_PLAN = 8,

@@ -513,6 +513,10 @@ enum { FUSE_SGD_GEMM = 1u << 29 };
 /* c->fuse bit of "bn_sums": batch norm's dβ and dγ from one pass over dy
  * and x (ops/norm.c's bn_apply gradient rule) */
 enum { FUSE_BN_SUMS = 1u << 28 };
+/* c->fuse bit of "dx_add": a tensor's two gradients summed by the conv
+ * input gradient making the second, as it stores it (autodiff,
+ * ops/conv.c's conv2d_dx_add) */
+enum { FUSE_DX_ADD = 1u << 27 };
 /* A fused node's attribute: the two nodes it replaced, as they were. */
 typedef struct FuseAttr {
 	const Node *first, *then;
@@ -586,6 +590,7 @@ void ew_emit(Emit *e, Node *n);
 /* Whether n is a 2×2 maxpool of stride 2 without padding (ops/pool.c);
  * whether bn_relu_pool takes x's planes (ops/norm.c). */
 int maxpool_2x2(const Node *n);
+int conv2d_dx_add(Ctx *c, int dx, int acc);  /* ops/conv.c, fusion dx_add */
 /* softmax_ce(z, y) as nll(log_softmax(z), y) (ops/loss.c, Fusion.split) */
 int softmax_ce_split(Ctx *c, Node *n);
 int bn_relu_pool_fits(Ctx *c, const Node *x);

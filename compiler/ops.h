@@ -18,7 +18,7 @@ X(softmax_ce) X(softmax_ce_grad) X(mse) X(mse_grad)
 X(sgd_update) X(adam_update) X(adagrad_update) X(rmsprop_update)
 X(adabound_update) X(clip_scale)
 /* convolution and pooling (ops/conv.c, ops/pool.c) */
-X(conv2d) X(conv2d_dx) X(conv2d_dw)
+X(conv2d) X(conv2d_dx) X(conv2d_dw) X(conv2d_dx_add)
 X(maxpool) X(maxpool_grad) X(avgpool) X(avgpool_grad)
 X(global_avgpool) X(global_avgpool_grad)
 /* normalization and dropout (ops/norm.c, ops/dropout.c) */

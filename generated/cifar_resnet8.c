@@ -3,7 +3,7 @@
  *
  * Model cifar_resnet8: batch 64, 78048 parameters.
  * Memory: parameters 78048, gradients 78048, optimizer state 78720,
- * arena 10874880 floats (naive sum of transients 32868544).
+ * arena 10874880 floats (naive sum of transients 30247104).
  *
  * cc -O2 -march=native cifar_resnet8.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -807,6 +807,14 @@ NN_KERNEL void nn_copy(float *dst, const float *src, int n)
 #else
 	memcpy(dst, src, sizeof(float) * n);
 #endif
+}
+
+/* y += a: a conv input gradient, stored, plus the tensor's other
+ * gradient (ops/conv.c's conv2d_dx_add) */
+NN_KERNEL void nn_add_to(float *y, const float *a, long n)
+{
+	NN_IVDEP for (long i = 0; i < n; i++)
+		y[i] += a[i];
 }
 
 /* A strided conv reads its padded input (Hp×Wp) through S×S phases:
@@ -2100,8 +2108,8 @@ struct cifar_resnet8 {
 /* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
  * times every node; cifar_resnet8_profile_print() prints the table ---- */
 #ifdef NNCC_PROFILE
-static double nn_prof_sec[185];
-static long nn_prof_calls[185];
+static double nn_prof_sec[182];
+static long nn_prof_calls[182];
 #define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
 #define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
 static const struct {
@@ -2161,48 +2169,45 @@ static const struct {
 	{107, 1, 24, "bn_pick", 0, 768},
 	{108, 1, 24, "bn_pick", 0, 768},
 	{109, 1, 24, "bn_relu_dx", 1572864, 3147520},
-	{110, 1, 23, "conv2d_dx", 150994944, 3219456},
+	{110, 1, 23, "conv2d_dx_add", 150994944, 5316608},
 	{111, 1, 23, "conv2d_dw", 150994944, 3219456},
-	{112, 1, 23, "add", 524288, 6291456},
-	{113, 1, 27, "relu_grad", 524288, 6291456},
-	{114, 1, 24, "bn_sums", 192, 4194944},
+	{112, 1, 27, "relu_grad", 524288, 6291456},
+	{113, 1, 24, "bn_sums", 192, 4194944},
+	{114, 1, 24, "bn_pick", 0, 384},
 	{115, 1, 24, "bn_pick", 0, 384},
-	{116, 1, 24, "bn_pick", 0, 384},
-	{117, 1, 24, "bn_dx", 3145728, 6292224},
-	{118, 1, 26, "bn_sums", 192, 4194944},
+	{116, 1, 24, "bn_dx", 3145728, 6292224},
+	{117, 1, 26, "bn_sums", 192, 4194944},
+	{118, 1, 26, "bn_pick", 0, 384},
 	{119, 1, 26, "bn_pick", 0, 384},
-	{120, 1, 26, "bn_pick", 0, 384},
-	{121, 1, 26, "bn_dx", 3145728, 6292224},
-	{122, 1, 26, "conv2d_dx", 16777216, 6293504},
-	{123, 1, 26, "conv2d_dw", 16777216, 6293504},
-	{124, 1, 24, "conv2d_dx", 301989888, 4231168},
-	{125, 1, 24, "conv2d_dw", 301989888, 4231168},
-	{126, 1, 24, "bn_relu_sums", 192, 4195200},
+	{120, 1, 26, "bn_dx", 3145728, 6292224},
+	{121, 1, 26, "conv2d_dx", 16777216, 6293504},
+	{122, 1, 26, "conv2d_dw", 16777216, 6293504},
+	{123, 1, 24, "conv2d_dx", 301989888, 4231168},
+	{124, 1, 24, "conv2d_dw", 301989888, 4231168},
+	{125, 1, 24, "bn_relu_sums", 192, 4195200},
+	{126, 1, 24, "bn_pick", 0, 384},
 	{127, 1, 24, "bn_pick", 0, 384},
-	{128, 1, 24, "bn_pick", 0, 384},
-	{129, 1, 24, "bn_relu_dx", 3145728, 6292352},
-	{130, 1, 23, "conv2d_dx", 150994944, 6309888},
-	{131, 1, 23, "conv2d_dw", 150994944, 6309888},
-	{132, 1, 23, "add", 1048576, 12582912},
-	{133, 1, 27, "relu_grad", 1048576, 12582912},
-	{134, 1, 24, "bn_sums", 96, 8388928},
-	{135, 1, 24, "bn_pick", 0, 192},
-	{136, 1, 24, "bn_pick", 0, 192},
-	{137, 1, 24, "bn_dx", 6291456, 12583296},
-	{138, 1, 24, "conv2d_dx", 301989888, 8397824},
-	{139, 1, 24, "conv2d_dw", 301989888, 8397824},
-	{140, 1, 24, "bn_relu_sums", 96, 8389056},
-	{141, 1, 24, "bn_pick", 0, 192},
-	{142, 1, 24, "bn_pick", 0, 192},
-	{143, 1, 24, "bn_relu_dx", 6291456, 12583360},
-	{144, 1, 23, "conv2d_dx", 301989888, 8397824},
-	{145, 1, 23, "conv2d_dw", 301989888, 8397824},
-	{146, 1, 23, "add", 1048576, 12582912},
-	{147, 1, 30, "bn_relu_sums", 96, 8389056},
-	{148, 1, 30, "bn_pick", 0, 192},
-	{149, 1, 30, "bn_pick", 0, 192},
-	{150, 1, 30, "bn_relu_dx", 6291456, 12583360},
-	{151, 1, 30, "conv2d_dw", 56623104, 4982464},
+	{128, 1, 24, "bn_relu_dx", 3145728, 6292352},
+	{129, 1, 23, "conv2d_dx_add", 150994944, 10504192},
+	{130, 1, 23, "conv2d_dw", 150994944, 6309888},
+	{131, 1, 27, "relu_grad", 1048576, 12582912},
+	{132, 1, 24, "bn_sums", 96, 8388928},
+	{133, 1, 24, "bn_pick", 0, 192},
+	{134, 1, 24, "bn_pick", 0, 192},
+	{135, 1, 24, "bn_dx", 6291456, 12583296},
+	{136, 1, 24, "conv2d_dx", 301989888, 8397824},
+	{137, 1, 24, "conv2d_dw", 301989888, 8397824},
+	{138, 1, 24, "bn_relu_sums", 96, 8389056},
+	{139, 1, 24, "bn_pick", 0, 192},
+	{140, 1, 24, "bn_pick", 0, 192},
+	{141, 1, 24, "bn_relu_dx", 6291456, 12583360},
+	{142, 1, 23, "conv2d_dx_add", 301989888, 12592128},
+	{143, 1, 23, "conv2d_dw", 301989888, 8397824},
+	{144, 1, 30, "bn_relu_sums", 96, 8389056},
+	{145, 1, 30, "bn_pick", 0, 192},
+	{146, 1, 30, "bn_pick", 0, 192},
+	{147, 1, 30, "bn_relu_dx", 6291456, 12583360},
+	{148, 1, 30, "conv2d_dw", 56623104, 4982464},
 	{9, 2, 30, "bn_running", 0, 320},
 	{18, 2, 23, "bn_running", 0, 320},
 	{27, 2, 24, "bn_running", 0, 320},
@@ -2212,7 +2217,7 @@ static const struct {
 	{63, 2, 23, "bn_running", 0, 1280},
 	{72, 2, 24, "bn_running", 0, 1280},
 	{80, 2, 26, "bn_running", 0, 1280},
-	{184, 2, 41, "sgd_update", 312192, 936576},
+	{181, 2, 41, "sgd_update", 312192, 936576},
 };
 #else
 #define NN_PROF_BEGIN ((void)0)
@@ -3775,7 +3780,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 		const float *x2 = m->arena + 10873856; /* [3,64] */
 		const float *x3 = m->param + 38096; /* batchnorm7.weight[64] */
 		const float *x4 = m->param + 38160; /* batchnorm7.bias[64] */
-		float *y = m->arena + 10491264;
+		float *y = m->arena + 10348928;
 		float *scratch = m->arena + 9437184;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 4096; bc++) {
@@ -3800,7 +3805,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 	/* %107 bn_pick [64] <- %106  (models/cifar_resnet8.lua:24, grad.batchnorm7.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10491264; /* [2,64] */
+		const float *x0 = m->arena + 10348928; /* [2,64] */
 		float *y = m->grad + 38160;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
@@ -3809,7 +3814,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 	/* %108 bn_pick [64] <- %106  (models/cifar_resnet8.lua:24, grad.batchnorm7.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10491264; /* [2,64] */
+		const float *x0 = m->arena + 10348928; /* [2,64] */
 		float *y = m->grad + 38096;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
@@ -3823,8 +3828,8 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 		const float *x2 = m->arena + 10873856; /* [3,64] */
 		const float *x3 = m->param + 38096; /* batchnorm7.weight[64] */
 		const float *x4 = m->param + 38160; /* batchnorm7.bias[64] */
-		const float *x5 = m->arena + 10491264; /* [2,64] */
-		float *y = m->arena + 10229120;
+		const float *x5 = m->arena + 10348928; /* [2,64] */
+		float *y = m->arena + 10086784;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 64; c++) {
@@ -3834,11 +3839,12 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 			}
 		NN_PROF_END(109);
 	}
-	/* %110 conv2d_dx [64,32,16,16] <- %109, %56  (models/cifar_resnet8.lua:23) */
+	/* %110 conv2d_dx_add [64,32,16,16] <- %109, %56, %102  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 10229120; /* [64,64,8,8] */
+		const float *x0 = m->arena + 10086784; /* [64,64,8,8] */
 		const float *x1 = m->param + 19664; /* conv2d7.weight[64,32,3,3] */
+		const float *x2 = m->arena + 8388608; /* [64,32,16,16] */
 		float *y = m->arena + 9437184;
 		float *scratch = m->arena + 9961472;
 		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
@@ -3882,6 +3888,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 					nn_panel_rows(32, 64, wt + 16384, 64, NULL, 1, xpad + p0, off + 512, yw + p0, 90, nr, 0, (32 + NN_MR - 1)/NN_MR, 0);
 				}
 				nn_phase_scatter(yw, 32, 9, 10, 2, 1, 1, 1, 16, 16, dx);
+				nn_add_to(y + (long)b*8192, x2 + (long)b*8192, 8192);
 			}
 		}
 		NN_PROF_END(110);
@@ -3890,9 +3897,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
-		const float *x1 = m->arena + 10229120; /* [64,64,8,8] */
+		const float *x1 = m->arena + 10086784; /* [64,64,8,8] */
 		float *y = m->grad + 19664;
-		float *scratch = m->arena + 9961472;
+		float *scratch = m->arena + 8388608;
 		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 32 -> 64 channels, 16x16 -> 8x8; implicit GEMM */
 		/* stride 2: dwᵀ [288,64] = the padded input's shifted rows (in its phases) · dyᵀ on the wide grid */
 		static const NnConv cv = {32, 16, 16, 3, 2, 1, 1, 8, 8};  /* C,H,W, k,S,P,D, OH,OW */
@@ -3926,34 +3933,24 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 		}
 		NN_PROF_END(111);
 	}
-	/* %112 add [64,32,16,16] <- %102, %110  (models/cifar_resnet8.lua:23) */
+	/* %112 relu_grad [64,32,16,16] <- %110, %55  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
-		const float *x1 = m->arena + 9437184; /* [64,32,16,16] */
-		float *y = m->arena + 8388608;
-		NN_PAR_SIMD for (long i = 0; i < 524288; i++)
-			y[i] = (x0[i]) + (x1[i]);
-		NN_PROF_END(112);
-	}
-	/* %113 relu_grad [64,32,16,16] <- %112, %55  (models/cifar_resnet8.lua:27) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
 		const float *x1 = m->arena + 8912896; /* [64,32,16,16] */
-		float *y = m->arena + 8388608;
+		float *y = m->arena + 9437184;
 		NN_PAR_SIMD for (long i = 0; i < 524288; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
-		NN_PROF_END(113);
+		NN_PROF_END(112);
 	}
-	/* %114 bn_sums [2,32] <- %113, %39, %44  (models/cifar_resnet8.lua:24) */
+	/* %113 bn_sums [2,32] <- %112, %39, %44  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
 		const float *x1 = m->arena + 6291456; /* [64,32,16,16] */
 		const float *x2 = m->arena + 10874528; /* [3,32] */
-		float *y = m->arena + 8921088;
-		float *scratch = m->arena + 8912896;
+		float *y = m->arena + 9961472;
+		float *scratch = m->arena + 8388608;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 2048; bc++) {
 			const int c = (int)(bc % 32);
@@ -3972,36 +3969,36 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
 				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(114);
+		NN_PROF_END(113);
 	}
-	/* %115 bn_pick [32] <- %114  (models/cifar_resnet8.lua:24, grad.batchnorm5.bias) */
+	/* %114 bn_pick [32] <- %113  (models/cifar_resnet8.lua:24, grad.batchnorm5.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8921088; /* [2,32] */
+		const float *x0 = m->arena + 9961472; /* [2,32] */
 		float *y = m->grad + 19056;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(115);
+		NN_PROF_END(114);
 	}
-	/* %116 bn_pick [32] <- %114  (models/cifar_resnet8.lua:24, grad.batchnorm5.weight) */
+	/* %115 bn_pick [32] <- %113  (models/cifar_resnet8.lua:24, grad.batchnorm5.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8921088; /* [2,32] */
+		const float *x0 = m->arena + 9961472; /* [2,32] */
 		float *y = m->grad + 19024;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
-		NN_PROF_END(116);
+		NN_PROF_END(115);
 	}
-	/* %117 bn_dx [64,32,16,16] <- %113, %39, %44, %40, %116, %115  (models/cifar_resnet8.lua:24) */
+	/* %116 bn_dx [64,32,16,16] <- %112, %39, %44, %40, %115, %114  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
 		const float *x1 = m->arena + 6291456; /* [64,32,16,16] */
 		const float *x2 = m->arena + 10874528; /* [3,32] */
 		const float *x3 = m->param + 19024; /* batchnorm5.weight[32] */
 		const float *x4 = m->grad + 19024; /* grad.batchnorm5.weight[32] */
 		const float *x5 = m->grad + 19056; /* grad.batchnorm5.bias[32] */
-		float *y = m->arena + 8912896;
+		float *y = m->arena + 8388608;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -4009,12 +4006,12 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				const float mean = x2[c], istd = x2[32 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 256, mean, istd, 0, 0, x3[c] * istd, x5[c] / 16384.0f, x4[c] / 16384.0f, 0);
 			}
-		NN_PROF_END(117);
+		NN_PROF_END(116);
 	}
-	/* %118 bn_sums [2,32] <- %113, %47, %52  (models/cifar_resnet8.lua:26) */
+	/* %117 bn_sums [2,32] <- %112, %47, %52  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
 		const float *x1 = m->arena + 6815744; /* [64,32,16,16] */
 		const float *x2 = m->arena + 10874624; /* [3,32] */
 		float *y = m->arena + 6299648;
@@ -4037,36 +4034,36 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
 				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(118);
+		NN_PROF_END(117);
 	}
-	/* %119 bn_pick [32] <- %118  (models/cifar_resnet8.lua:26, grad.batchnorm6.bias) */
+	/* %118 bn_pick [32] <- %117  (models/cifar_resnet8.lua:26, grad.batchnorm6.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6299648; /* [2,32] */
 		float *y = m->grad + 19632;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(119);
+		NN_PROF_END(118);
 	}
-	/* %120 bn_pick [32] <- %118  (models/cifar_resnet8.lua:26, grad.batchnorm6.weight) */
+	/* %119 bn_pick [32] <- %117  (models/cifar_resnet8.lua:26, grad.batchnorm6.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6299648; /* [2,32] */
 		float *y = m->grad + 19600;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
-		NN_PROF_END(120);
+		NN_PROF_END(119);
 	}
-	/* %121 bn_dx [64,32,16,16] <- %113, %47, %52, %48, %120, %119  (models/cifar_resnet8.lua:26) */
+	/* %120 bn_dx [64,32,16,16] <- %112, %47, %52, %48, %119, %118  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
 		const float *x1 = m->arena + 6815744; /* [64,32,16,16] */
 		const float *x2 = m->arena + 10874624; /* [3,32] */
 		const float *x3 = m->param + 19600; /* batchnorm6.weight[32] */
 		const float *x4 = m->grad + 19600; /* grad.batchnorm6.weight[32] */
 		const float *x5 = m->grad + 19632; /* grad.batchnorm6.bias[32] */
-		float *y = m->arena + 9437184;
+		float *y = m->arena + 8912896;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -4074,15 +4071,15 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				const float mean = x2[c], istd = x2[32 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 256, mean, istd, 0, 0, x3[c] * istd, x5[c] / 16384.0f, x4[c] / 16384.0f, 0);
 			}
-		NN_PROF_END(121);
+		NN_PROF_END(120);
 	}
-	/* %122 conv2d_dx [64,16,32,32] <- %121, %46  (models/cifar_resnet8.lua:26) */
+	/* %121 conv2d_dx [64,16,32,32] <- %120, %46  (models/cifar_resnet8.lua:26) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9437184; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
 		const float *x1 = m->param + 19088; /* conv2d6.weight[32,16,1,1] */
 		float *y = m->arena + 6291456;
-		float *scratch = m->arena + 8388608;
+		float *scratch = m->arena + 9437184;
 		/* dx from dy and w: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
 		/* the batch in 8 chunks of samples, in parallel, each with its own scratch */
@@ -4107,15 +4104,15 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				}
 			}
 		}
-		NN_PROF_END(122);
+		NN_PROF_END(121);
 	}
-	/* %123 conv2d_dw [32,16,1,1] <- %28, %121  (models/cifar_resnet8.lua:26, grad.conv2d6.weight) */
+	/* %122 conv2d_dw [32,16,1,1] <- %28, %120  (models/cifar_resnet8.lua:26, grad.conv2d6.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
-		const float *x1 = m->arena + 9437184; /* [64,32,16,16] */
+		const float *x1 = m->arena + 8912896; /* [64,32,16,16] */
 		float *y = m->grad + 19088;
-		float *scratch = m->arena + 8388608;
+		float *scratch = m->arena + 9437184;
 		/* dw from x and dy: a 1x1 conv, stride 2, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		/* stride 2: dwᵀ [16,32] = the padded input's shifted rows (in its phases) · dyᵀ on the wide grid */
 		static const NnConv cv = {16, 32, 32, 1, 2, 0, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
@@ -4146,14 +4143,14 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				sum += scratch[(long)t*25120 + 24608 + gr*512 + kk*32 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(123);
+		NN_PROF_END(122);
 	}
-	/* %124 conv2d_dx [64,32,16,16] <- %117, %38  (models/cifar_resnet8.lua:24) */
+	/* %123 conv2d_dx [64,32,16,16] <- %116, %38  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
 		const float *x1 = m->param + 9808; /* conv2d5.weight[32,32,3,3] */
-		float *y = m->arena + 8388608;
+		float *y = m->arena + 8912896;
 		float *scratch = m->arena + 9437184;
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
@@ -4177,13 +4174,13 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				nn_unpad_output(yw, &cv, 32, y + (long)b*8192);
 			}
 		}
-		NN_PROF_END(124);
+		NN_PROF_END(123);
 	}
-	/* %125 conv2d_dw [32,32,3,3] <- %37, %117  (models/cifar_resnet8.lua:24, grad.conv2d5.weight) */
+	/* %124 conv2d_dw [32,32,3,3] <- %37, %116  (models/cifar_resnet8.lua:24, grad.conv2d5.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7864320; /* [64,32,16,16] */
-		const float *x1 = m->arena + 8912896; /* [64,32,16,16] */
+		const float *x1 = m->arena + 8388608; /* [64,32,16,16] */
 		float *y = m->grad + 9808;
 		float *scratch = m->arena + 9437184;
 		/* dw from x and dy: a 3x3 conv, pad 1, 32 -> 32 channels, 16x16 -> 16x16; implicit GEMM */
@@ -4217,12 +4214,12 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				sum += scratch[(long)t*28848 + 19632 + gr*9216 + kk*32 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(125);
+		NN_PROF_END(124);
 	}
-	/* %126 bn_relu_sums [2,32] <- %124, %30, %35, %31, %32  (models/cifar_resnet8.lua:24) */
+	/* %125 bn_relu_sums [2,32] <- %123, %30, %35, %31, %32  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
 		const float *x1 = m->arena + 7340032; /* [64,32,16,16] */
 		const float *x2 = m->arena + 10874432; /* [3,32] */
 		const float *x3 = m->param + 9744; /* batchnorm4.weight[32] */
@@ -4247,36 +4244,36 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
 				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(126);
+		NN_PROF_END(125);
 	}
-	/* %127 bn_pick [32] <- %126  (models/cifar_resnet8.lua:24, grad.batchnorm4.bias) */
+	/* %126 bn_pick [32] <- %125  (models/cifar_resnet8.lua:24, grad.batchnorm4.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7872512; /* [2,32] */
 		float *y = m->grad + 9776;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(127);
+		NN_PROF_END(126);
 	}
-	/* %128 bn_pick [32] <- %126  (models/cifar_resnet8.lua:24, grad.batchnorm4.weight) */
+	/* %127 bn_pick [32] <- %125  (models/cifar_resnet8.lua:24, grad.batchnorm4.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7872512; /* [2,32] */
 		float *y = m->grad + 9744;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
-		NN_PROF_END(128);
+		NN_PROF_END(127);
 	}
-	/* %129 bn_relu_dx [64,32,16,16] <- %124, %30, %35, %31, %32, %126  (models/cifar_resnet8.lua:24) */
+	/* %128 bn_relu_dx [64,32,16,16] <- %123, %30, %35, %31, %32, %125  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
 		const float *x1 = m->arena + 7340032; /* [64,32,16,16] */
 		const float *x2 = m->arena + 10874432; /* [3,32] */
 		const float *x3 = m->param + 9744; /* batchnorm4.weight[32] */
 		const float *x4 = m->param + 9776; /* batchnorm4.bias[32] */
 		const float *x5 = m->arena + 7872512; /* [2,32] */
-		float *y = m->arena + 8912896;
+		float *y = m->arena + 8388608;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
 			for (int c = 0; c < 32; c++) {
@@ -4284,15 +4281,16 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 256, mean, istd, k, beta, x3[c] * istd, x5[c] / 16384.0f, x5[32 + c] / 16384.0f, 1);
 			}
-		NN_PROF_END(129);
+		NN_PROF_END(128);
 	}
-	/* %130 conv2d_dx [64,16,32,32] <- %129, %29  (models/cifar_resnet8.lua:23) */
+	/* %129 conv2d_dx_add [64,16,32,32] <- %128, %29, %121  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
+		const float *x0 = m->arena + 8388608; /* [64,32,16,16] */
 		const float *x1 = m->param + 5136; /* conv2d4.weight[32,16,3,3] */
+		const float *x2 = m->arena + 6291456; /* [64,16,32,32] */
 		float *y = m->arena + 7340032;
-		float *scratch = m->arena + 8388608;
+		float *scratch = m->arena + 8912896;
 		/* dx from dy and w: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		/* stride 2: dx in 4 phases, each a product on dy padded by 1, its rows read in place */
 		static const NnConv cv = {32, 16, 16, 2, 1, 1, 1, 17, 0};  /* dy: C,H,W, k,S,P,D, the grid's rows */
@@ -4334,17 +4332,18 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 					nn_panel_rows(16, 32, wt + 4096, 32, NULL, 1, xpad + p0, off + 256, yw + p0, 306, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
 				}
 				nn_phase_scatter(yw, 16, 17, 18, 2, 1, 1, 1, 32, 32, dx);
+				nn_add_to(y + (long)b*16384, x2 + (long)b*16384, 16384);
 			}
 		}
-		NN_PROF_END(130);
+		NN_PROF_END(129);
 	}
-	/* %131 conv2d_dw [32,16,3,3] <- %28, %129  (models/cifar_resnet8.lua:23, grad.conv2d4.weight) */
+	/* %130 conv2d_dw [32,16,3,3] <- %28, %128  (models/cifar_resnet8.lua:23, grad.conv2d4.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
-		const float *x1 = m->arena + 8912896; /* [64,32,16,16] */
+		const float *x1 = m->arena + 8388608; /* [64,32,16,16] */
 		float *y = m->grad + 5136;
-		float *scratch = m->arena + 8388608;
+		float *scratch = m->arena + 6291456;
 		/* dw from x and dy: a 3x3 conv, stride 2, pad 1, 16 -> 32 channels, 32x32 -> 16x16; implicit GEMM */
 		/* stride 2: dwᵀ [144,32] = the padded input's shifted rows (in its phases) · dyᵀ on the wide grid */
 		static const NnConv cv = {16, 32, 32, 3, 2, 1, 1, 16, 16};  /* C,H,W, k,S,P,D, OH,OW */
@@ -4376,32 +4375,22 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				sum += scratch[(long)t*31856 + 27248 + gr*4608 + kk*32 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(131);
+		NN_PROF_END(130);
 	}
-	/* %132 add [64,16,32,32] <- %122, %130  (models/cifar_resnet8.lua:23) */
+	/* %131 relu_grad [64,16,32,32] <- %129, %28  (models/cifar_resnet8.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
-		const float *x1 = m->arena + 7340032; /* [64,16,32,32] */
-		float *y = m->arena + 6291456;
-		NN_PAR_SIMD for (long i = 0; i < 1048576; i++)
-			y[i] = (x0[i]) + (x1[i]);
-		NN_PROF_END(132);
-	}
-	/* %133 relu_grad [64,16,32,32] <- %132, %28  (models/cifar_resnet8.lua:27) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
+		const float *x0 = m->arena + 7340032; /* [64,16,32,32] */
 		const float *x1 = m->arena + 5242880; /* [64,16,32,32] */
-		float *y = m->arena + 6291456;
+		float *y = m->arena + 7340032;
 		NN_PAR_SIMD for (long i = 0; i < 1048576; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
-		NN_PROF_END(133);
+		NN_PROF_END(131);
 	}
-	/* %134 bn_sums [2,16] <- %133, %21, %26  (models/cifar_resnet8.lua:24) */
+	/* %132 bn_sums [2,16] <- %131, %21, %26  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
+		const float *x0 = m->arena + 7340032; /* [64,16,32,32] */
 		const float *x1 = m->arena + 4194304; /* [64,16,32,32] */
 		const float *x2 = m->arena + 10874816; /* [3,16] */
 		float *y = m->arena + 5246976;
@@ -4424,30 +4413,30 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 					s += ((const double *)(void *)scratch)[(b*16 + c)*2 + k];
 				y[(k - 0)*16 + c] = (float)s;
 			}
-		NN_PROF_END(134);
+		NN_PROF_END(132);
 	}
-	/* %135 bn_pick [16] <- %134  (models/cifar_resnet8.lua:24, grad.batchnorm3.bias) */
+	/* %133 bn_pick [16] <- %132  (models/cifar_resnet8.lua:24, grad.batchnorm3.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5246976; /* [2,16] */
 		float *y = m->grad + 5120;
 		for (int c = 0; c < 16; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(135);
+		NN_PROF_END(133);
 	}
-	/* %136 bn_pick [16] <- %134  (models/cifar_resnet8.lua:24, grad.batchnorm3.weight) */
+	/* %134 bn_pick [16] <- %132  (models/cifar_resnet8.lua:24, grad.batchnorm3.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5246976; /* [2,16] */
 		float *y = m->grad + 5104;
 		for (int c = 0; c < 16; c++)
 			y[c] = x0[16 + c];
-		NN_PROF_END(136);
+		NN_PROF_END(134);
 	}
-	/* %137 bn_dx [64,16,32,32] <- %133, %21, %26, %22, %136, %135  (models/cifar_resnet8.lua:24) */
+	/* %135 bn_dx [64,16,32,32] <- %131, %21, %26, %22, %134, %133  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
+		const float *x0 = m->arena + 7340032; /* [64,16,32,32] */
 		const float *x1 = m->arena + 4194304; /* [64,16,32,32] */
 		const float *x2 = m->arena + 10874816; /* [3,16] */
 		const float *x3 = m->param + 5104; /* batchnorm3.weight[16] */
@@ -4461,15 +4450,15 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				const float mean = x2[c], istd = x2[16 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 1024, mean, istd, 0, 0, x3[c] * istd, x5[c] / 65536.0f, x4[c] / 65536.0f, 0);
 			}
-		NN_PROF_END(137);
+		NN_PROF_END(135);
 	}
-	/* %138 conv2d_dx [64,16,32,32] <- %137, %20  (models/cifar_resnet8.lua:24) */
+	/* %136 conv2d_dx [64,16,32,32] <- %135, %20  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
 		const float *x1 = m->param + 2800; /* conv2d3.weight[16,16,3,3] */
 		float *y = m->arena + 4194304;
-		float *scratch = m->arena + 7340032;
+		float *scratch = m->arena + 6291456;
 		/* dx from dy and w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: implicit GEMM on the padded dy, its rows read in place */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
@@ -4492,15 +4481,15 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
 			}
 		}
-		NN_PROF_END(138);
+		NN_PROF_END(136);
 	}
-	/* %139 conv2d_dw [16,16,3,3] <- %19, %137  (models/cifar_resnet8.lua:24, grad.conv2d3.weight) */
+	/* %137 conv2d_dw [16,16,3,3] <- %19, %135  (models/cifar_resnet8.lua:24, grad.conv2d3.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
 		const float *x1 = m->arena + 5242880; /* [64,16,32,32] */
 		float *y = m->grad + 2800;
-		float *scratch = m->arena + 7340032;
+		float *scratch = m->arena + 6291456;
 		/* dw from x and dy: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
 		/* stride 1: dwᵀ [144,16] = the padded input's shifted rows · dyᵀ on the wide grid */
 		static const NnConv cv = {16, 32, 32, 3, 1, 1, 1, 32, 32};  /* C,H,W, k,S,P,D, OH,OW */
@@ -4531,9 +4520,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				sum += scratch[(long)t*55664 + 53360 + gr*2304 + kk*16 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(139);
+		NN_PROF_END(137);
 	}
-	/* %140 bn_relu_sums [2,16] <- %138, %12, %17, %13, %14  (models/cifar_resnet8.lua:24) */
+	/* %138 bn_relu_sums [2,16] <- %136, %12, %17, %13, %14  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
@@ -4561,27 +4550,27 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 					s += ((const double *)(void *)scratch)[(b*16 + c)*2 + k];
 				y[(k - 0)*16 + c] = (float)s;
 			}
-		NN_PROF_END(140);
+		NN_PROF_END(138);
 	}
-	/* %141 bn_pick [16] <- %140  (models/cifar_resnet8.lua:24, grad.batchnorm2.bias) */
+	/* %139 bn_pick [16] <- %138  (models/cifar_resnet8.lua:24, grad.batchnorm2.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [2,16] */
 		float *y = m->grad + 2784;
 		for (int c = 0; c < 16; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(141);
+		NN_PROF_END(139);
 	}
-	/* %142 bn_pick [16] <- %140  (models/cifar_resnet8.lua:24, grad.batchnorm2.weight) */
+	/* %140 bn_pick [16] <- %138  (models/cifar_resnet8.lua:24, grad.batchnorm2.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [2,16] */
 		float *y = m->grad + 2768;
 		for (int c = 0; c < 16; c++)
 			y[c] = x0[16 + c];
-		NN_PROF_END(142);
+		NN_PROF_END(140);
 	}
-	/* %143 bn_relu_dx [64,16,32,32] <- %138, %12, %17, %13, %14, %140  (models/cifar_resnet8.lua:24) */
+	/* %141 bn_relu_dx [64,16,32,32] <- %136, %12, %17, %13, %14, %138  (models/cifar_resnet8.lua:24) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
@@ -4598,13 +4587,14 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				const float mean = x2[c], istd = x2[16 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 1024, mean, istd, k, beta, x3[c] * istd, x5[c] / 65536.0f, x5[16 + c] / 65536.0f, 1);
 			}
-		NN_PROF_END(143);
+		NN_PROF_END(141);
 	}
-	/* %144 conv2d_dx [64,16,32,32] <- %143, %11  (models/cifar_resnet8.lua:23) */
+	/* %142 conv2d_dx_add [64,16,32,32] <- %141, %11, %131  (models/cifar_resnet8.lua:23) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
 		const float *x1 = m->param + 464; /* conv2d2.weight[16,16,3,3] */
+		const float *x2 = m->arena + 7340032; /* [64,16,32,32] */
 		float *y = m->arena + 2097152;
 		float *scratch = m->arena + 4194304;
 		/* dx from dy and w: a 3x3 conv, pad 1, 16 -> 16 channels, 32x32 -> 32x32; implicit GEMM */
@@ -4627,11 +4617,12 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 					nn_panel_rows(16, (hi - lo + 1)*48, wt + lo*48, 144, NULL, 1, xpad + p0, off + lo*48, yw + p0, 1088, nr, 0, (16 + NN_MR - 1)/NN_MR, 0);
 				}
 				nn_unpad_output(yw, &cv, 16, y + (long)b*16384);
+				nn_add_to(y + (long)b*16384, x2 + (long)b*16384, 16384);
 			}
 		}
-		NN_PROF_END(144);
+		NN_PROF_END(142);
 	}
-	/* %145 conv2d_dw [16,16,3,3] <- %10, %143  (models/cifar_resnet8.lua:23, grad.conv2d2.weight) */
+	/* %143 conv2d_dw [16,16,3,3] <- %10, %141  (models/cifar_resnet8.lua:23, grad.conv2d2.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
@@ -4668,27 +4659,17 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				sum += scratch[(long)t*55664 + 53360 + gr*2304 + kk*16 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(145);
+		NN_PROF_END(143);
 	}
-	/* %146 add [64,16,32,32] <- %133, %144  (models/cifar_resnet8.lua:23) */
+	/* %144 bn_relu_sums [2,16] <- %142, %3, %8, %4, %5  (models/cifar_resnet8.lua:30) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
-		const float *x1 = m->arena + 2097152; /* [64,16,32,32] */
-		float *y = m->arena + 6291456;
-		NN_PAR_SIMD for (long i = 0; i < 1048576; i++)
-			y[i] = (x0[i]) + (x1[i]);
-		NN_PROF_END(146);
-	}
-	/* %147 bn_relu_sums [2,16] <- %146, %3, %8, %4, %5  (models/cifar_resnet8.lua:30) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
+		const float *x0 = m->arena + 2097152; /* [64,16,32,32] */
 		const float *x1 = m->arena + 0; /* [64,16,32,32] */
 		const float *x2 = m->arena + 10874720; /* [3,16] */
 		const float *x3 = m->param + 432; /* batchnorm1.weight[16] */
 		const float *x4 = m->param + 448; /* batchnorm1.bias[16] */
-		float *y = m->arena + 7340032;
+		float *y = m->arena + 3145728;
 		float *scratch = m->arena + 1048576;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 1024; bc++) {
@@ -4708,35 +4689,35 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 					s += ((const double *)(void *)scratch)[(b*16 + c)*2 + k];
 				y[(k - 0)*16 + c] = (float)s;
 			}
-		NN_PROF_END(147);
+		NN_PROF_END(144);
 	}
-	/* %148 bn_pick [16] <- %147  (models/cifar_resnet8.lua:30, grad.batchnorm1.bias) */
+	/* %145 bn_pick [16] <- %144  (models/cifar_resnet8.lua:30, grad.batchnorm1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7340032; /* [2,16] */
+		const float *x0 = m->arena + 3145728; /* [2,16] */
 		float *y = m->grad + 448;
 		for (int c = 0; c < 16; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(148);
+		NN_PROF_END(145);
 	}
-	/* %149 bn_pick [16] <- %147  (models/cifar_resnet8.lua:30, grad.batchnorm1.weight) */
+	/* %146 bn_pick [16] <- %144  (models/cifar_resnet8.lua:30, grad.batchnorm1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7340032; /* [2,16] */
+		const float *x0 = m->arena + 3145728; /* [2,16] */
 		float *y = m->grad + 432;
 		for (int c = 0; c < 16; c++)
 			y[c] = x0[16 + c];
-		NN_PROF_END(149);
+		NN_PROF_END(146);
 	}
-	/* %150 bn_relu_dx [64,16,32,32] <- %146, %3, %8, %4, %5, %147  (models/cifar_resnet8.lua:30) */
+	/* %147 bn_relu_dx [64,16,32,32] <- %142, %3, %8, %4, %5, %144  (models/cifar_resnet8.lua:30) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6291456; /* [64,16,32,32] */
+		const float *x0 = m->arena + 2097152; /* [64,16,32,32] */
 		const float *x1 = m->arena + 0; /* [64,16,32,32] */
 		const float *x2 = m->arena + 10874720; /* [3,16] */
 		const float *x3 = m->param + 432; /* batchnorm1.weight[16] */
 		const float *x4 = m->param + 448; /* batchnorm1.bias[16] */
-		const float *x5 = m->arena + 7340032; /* [2,16] */
+		const float *x5 = m->arena + 3145728; /* [2,16] */
 		float *y = m->arena + 1048576;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -4745,9 +4726,9 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				const float mean = x2[c], istd = x2[16 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 1024, mean, istd, k, beta, x3[c] * istd, x5[c] / 65536.0f, x5[16 + c] / 65536.0f, 1);
 			}
-		NN_PROF_END(150);
+		NN_PROF_END(147);
 	}
-	/* %151 conv2d_dw [16,3,3,3] <- %0, %150  (models/cifar_resnet8.lua:30, grad.conv2d1.weight) */
+	/* %148 conv2d_dw [16,3,3,3] <- %0, %147  (models/cifar_resnet8.lua:30, grad.conv2d1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,3,32,32] */
@@ -4784,7 +4765,7 @@ static void backward(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *yin, i
 				sum += scratch[(long)t*38752 + 38320 + gr*432 + kk*16 + o];
 			y[i] = sum;
 		}
-		NN_PROF_END(151);
+		NN_PROF_END(148);
 	}
 }
 
@@ -4913,7 +4894,7 @@ static void update(cifar_resnet8 *m)
 		}
 		NN_PROF_END(80);
 	}
-	/* %184 sgd_update <- %181, %182, %183  (models/cifar_resnet8.lua:41) */
+	/* %181 sgd_update <- %178, %179, %180  (models/cifar_resnet8.lua:41) */
 	{
 		NN_PROF_BEGIN;
 		float *restrict x0 = m->param + 0; /* params[78048] */
@@ -4927,7 +4908,7 @@ static void update(cifar_resnet8 *m)
 			const float d = lr*g;
 			x0[i] -= d;
 		}
-		NN_PROF_END(184);
+		NN_PROF_END(181);
 	}
 }
 

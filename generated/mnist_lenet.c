@@ -809,6 +809,14 @@ NN_KERNEL void nn_copy(float *dst, const float *src, int n)
 #endif
 }
 
+/* y += a: a conv input gradient, stored, plus the tensor's other
+ * gradient (ops/conv.c's conv2d_dx_add) */
+NN_KERNEL void nn_add_to(float *y, const float *a, long n)
+{
+	NN_IVDEP for (long i = 0; i < n; i++)
+		y[i] += a[i];
+}
+
 /* A strided conv reads its padded input (Hp×Wp) through S×S phases:
  * phase (a,b) is xq[c][a][b][i][j] = xpad[i·S + a][j·S + b], Hq×Wq, and
  * tap (kh,kw) reads phase (kh·D mod S, kw·D mod S) shifted by

@@ -3,7 +3,7 @@
  *
  * Model mnist_resnet: batch 64, 37744 parameters.
  * Memory: parameters 37744, gradients 37744, optimizer state 39280,
- * arena 18780048 floats (naive sum of transients 44555056).
+ * arena 18780048 floats (naive sum of transients 41745200).
  *
  * cc -O2 -march=native mnist_resnet.c libnncc_rt.a -lm  (add -fopenmp for threads)
  */
@@ -807,6 +807,14 @@ NN_KERNEL void nn_copy(float *dst, const float *src, int n)
 #else
 	memcpy(dst, src, sizeof(float) * n);
 #endif
+}
+
+/* y += a: a conv input gradient, stored, plus the tensor's other
+ * gradient (ops/conv.c's conv2d_dx_add) */
+NN_KERNEL void nn_add_to(float *y, const float *a, long n)
+{
+	NN_IVDEP for (long i = 0; i < n; i++)
+		y[i] += a[i];
 }
 
 /* A strided conv reads its padded input (Hp×Wp) through S×S phases:
@@ -2100,8 +2108,8 @@ struct mnist_resnet {
 /* ---- profile: with -DNNCC_PROFILE (nncc --profile) the training step
  * times every node; mnist_resnet_profile_print() prints the table ---- */
 #ifdef NNCC_PROFILE
-static double nn_prof_sec[221];
-static long nn_prof_calls[221];
+static double nn_prof_sec[218];
+static long nn_prof_calls[218];
 #define NN_PROF_BEGIN double nn_prof_t0 = rt_seconds()
 #define NN_PROF_END(id) (nn_prof_sec[id] += rt_seconds() - nn_prof_t0, nn_prof_calls[id]++)
 static const struct {
@@ -2161,66 +2169,63 @@ static const struct {
 	{119, 1, 11, "bn_pick", 0, 1536},
 	{120, 1, 11, "bn_pick", 0, 1536},
 	{121, 1, 11, "bn_relu_dx", 2408448, 4820480},
-	{122, 1, 11, "conv2d_dx", 7225344, 3215872},
+	{122, 1, 11, "conv2d_dx_add", 7225344, 4821504},
 	{123, 1, 11, "conv2d_dw", 7225344, 3215872},
-	{124, 1, 11, "add", 401408, 4816896},
-	{125, 1, 21, "bn_relu_sums", 768, 3214848},
+	{124, 1, 21, "bn_relu_sums", 768, 3214848},
+	{125, 1, 21, "bn_pick", 0, 1536},
 	{126, 1, 21, "bn_pick", 0, 1536},
-	{127, 1, 21, "bn_pick", 0, 1536},
-	{128, 1, 21, "bn_relu_dx", 2408448, 4820480},
-	{129, 1, 21, "conv2d_dx", 51380224, 2441216},
-	{130, 1, 21, "conv2d_dw", 51380224, 2441216},
-	{131, 1, 21, "bn_relu_sums", 384, 1607424},
+	{127, 1, 21, "bn_relu_dx", 2408448, 4820480},
+	{128, 1, 21, "conv2d_dx", 51380224, 2441216},
+	{129, 1, 21, "conv2d_dw", 51380224, 2441216},
+	{130, 1, 21, "bn_relu_sums", 384, 1607424},
+	{131, 1, 21, "bn_pick", 0, 768},
 	{132, 1, 21, "bn_pick", 0, 768},
-	{133, 1, 21, "bn_pick", 0, 768},
-	{134, 1, 21, "bn_relu_dx", 1204224, 2410240},
-	{135, 1, 21, "conv2d_dx", 3612672, 4016384},
-	{136, 1, 21, "conv2d_dw", 3612672, 4016384},
-	{137, 1, 15, "relu_grad", 802816, 9633792},
-	{138, 1, 11, "bn_sums", 384, 6423808},
+	{133, 1, 21, "bn_relu_dx", 1204224, 2410240},
+	{134, 1, 21, "conv2d_dx", 3612672, 4016384},
+	{135, 1, 21, "conv2d_dw", 3612672, 4016384},
+	{136, 1, 15, "relu_grad", 802816, 9633792},
+	{137, 1, 11, "bn_sums", 384, 6423808},
+	{138, 1, 11, "bn_pick", 0, 768},
 	{139, 1, 11, "bn_pick", 0, 768},
-	{140, 1, 11, "bn_pick", 0, 768},
-	{141, 1, 11, "bn_dx", 4816896, 9635328},
-	{142, 1, 11, "conv2d_dx", 102760448, 6438912},
-	{143, 1, 11, "conv2d_dw", 102760448, 6438912},
-	{144, 1, 11, "bn_relu_sums", 384, 6424320},
+	{140, 1, 11, "bn_dx", 4816896, 9635328},
+	{141, 1, 11, "conv2d_dx", 102760448, 6438912},
+	{142, 1, 11, "conv2d_dw", 102760448, 6438912},
+	{143, 1, 11, "bn_relu_sums", 384, 6424320},
+	{144, 1, 11, "bn_pick", 0, 768},
 	{145, 1, 11, "bn_pick", 0, 768},
-	{146, 1, 11, "bn_pick", 0, 768},
-	{147, 1, 11, "bn_relu_dx", 4816896, 9635584},
-	{148, 1, 11, "conv2d_dx", 14450688, 6424832},
-	{149, 1, 11, "conv2d_dw", 14450688, 6424832},
-	{150, 1, 11, "add", 802816, 9633792},
-	{151, 1, 21, "bn_relu_sums", 384, 6424320},
-	{152, 1, 21, "bn_pick", 0, 768},
-	{153, 1, 21, "bn_pick", 0, 768},
-	{154, 1, 21, "bn_relu_dx", 4816896, 9635584},
-	{155, 1, 21, "conv2d_dx", 51380224, 4825088},
-	{156, 1, 21, "conv2d_dw", 51380224, 4825088},
-	{157, 1, 21, "bn_relu_sums", 192, 3212160},
-	{158, 1, 21, "bn_pick", 0, 384},
-	{159, 1, 21, "bn_pick", 0, 384},
-	{160, 1, 21, "bn_relu_dx", 2408448, 4817792},
-	{161, 1, 21, "conv2d_dx", 7225344, 8029312},
-	{162, 1, 21, "conv2d_dw", 7225344, 8029312},
-	{163, 1, 15, "relu_grad", 1605632, 19267584},
-	{164, 1, 11, "bn_sums", 192, 12845696},
-	{165, 1, 11, "bn_pick", 0, 384},
-	{166, 1, 11, "bn_pick", 0, 384},
-	{167, 1, 11, "bn_dx", 9633792, 19268352},
-	{168, 1, 11, "conv2d_dx", 102760448, 12849152},
-	{169, 1, 11, "conv2d_dw", 102760448, 12849152},
-	{170, 1, 11, "bn_relu_sums", 192, 12845952},
-	{171, 1, 11, "bn_pick", 0, 384},
-	{172, 1, 11, "bn_pick", 0, 384},
-	{173, 1, 11, "bn_relu_dx", 9633792, 19268480},
-	{174, 1, 11, "conv2d_dx", 28901376, 12846208},
-	{175, 1, 11, "conv2d_dw", 28901376, 12846208},
-	{176, 1, 11, "add", 1605632, 19267584},
-	{177, 1, 27, "bn_relu_sums", 192, 12845952},
-	{178, 1, 27, "bn_pick", 0, 384},
-	{179, 1, 27, "bn_pick", 0, 384},
-	{180, 1, 27, "bn_relu_dx", 9633792, 19268480},
-	{181, 1, 27, "conv2d_dw", 28901376, 6624384},
+	{146, 1, 11, "bn_relu_dx", 4816896, 9635584},
+	{147, 1, 11, "conv2d_dx_add", 14450688, 9636096},
+	{148, 1, 11, "conv2d_dw", 14450688, 6424832},
+	{149, 1, 21, "bn_relu_sums", 384, 6424320},
+	{150, 1, 21, "bn_pick", 0, 768},
+	{151, 1, 21, "bn_pick", 0, 768},
+	{152, 1, 21, "bn_relu_dx", 4816896, 9635584},
+	{153, 1, 21, "conv2d_dx", 51380224, 4825088},
+	{154, 1, 21, "conv2d_dw", 51380224, 4825088},
+	{155, 1, 21, "bn_relu_sums", 192, 3212160},
+	{156, 1, 21, "bn_pick", 0, 384},
+	{157, 1, 21, "bn_pick", 0, 384},
+	{158, 1, 21, "bn_relu_dx", 2408448, 4817792},
+	{159, 1, 21, "conv2d_dx", 7225344, 8029312},
+	{160, 1, 21, "conv2d_dw", 7225344, 8029312},
+	{161, 1, 15, "relu_grad", 1605632, 19267584},
+	{162, 1, 11, "bn_sums", 192, 12845696},
+	{163, 1, 11, "bn_pick", 0, 384},
+	{164, 1, 11, "bn_pick", 0, 384},
+	{165, 1, 11, "bn_dx", 9633792, 19268352},
+	{166, 1, 11, "conv2d_dx", 102760448, 12849152},
+	{167, 1, 11, "conv2d_dw", 102760448, 12849152},
+	{168, 1, 11, "bn_relu_sums", 192, 12845952},
+	{169, 1, 11, "bn_pick", 0, 384},
+	{170, 1, 11, "bn_pick", 0, 384},
+	{171, 1, 11, "bn_relu_dx", 9633792, 19268480},
+	{172, 1, 11, "conv2d_dx_add", 28901376, 19268736},
+	{173, 1, 11, "conv2d_dw", 28901376, 12846208},
+	{174, 1, 27, "bn_relu_sums", 192, 12845952},
+	{175, 1, 27, "bn_pick", 0, 384},
+	{176, 1, 27, "bn_pick", 0, 384},
+	{177, 1, 27, "bn_relu_dx", 9633792, 19268480},
+	{178, 1, 27, "conv2d_dw", 28901376, 6624384},
 	{9, 2, 27, "bn_running", 0, 640},
 	{18, 2, 11, "bn_running", 0, 640},
 	{27, 2, 11, "bn_running", 0, 640},
@@ -2232,7 +2237,7 @@ static const struct {
 	{81, 2, 21, "bn_running", 0, 2560},
 	{90, 2, 11, "bn_running", 0, 2560},
 	{99, 2, 11, "bn_running", 0, 2560},
-	{220, 2, 40, "sgd_update", 150976, 452928},
+	{217, 2, 40, "sgd_update", 150976, 452928},
 };
 #else
 #define NN_PROF_BEGIN ((void)0)
@@ -3792,11 +3797,12 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 			}
 		NN_PROF_END(121);
 	}
-	/* %122 conv2d_dx [64,128,7,7] <- %121, %83  (models/mnist_resnet.lua:11) */
+	/* %122 conv2d_dx_add [64,128,7,7] <- %121, %83, %111  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16457728; /* [64,128,7,7] */
 		const float *x1 = m->param + 18400; /* conv2d10.weight[128,1,3,3] */
+		const float *x2 = m->arena + 17661952; /* [64,128,7,7] */
 		float *y = m->arena + 16056320;
 		float *scratch = m->arena + 0;
 		/* dx from dy and w: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; planes */
@@ -3808,9 +3814,10 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				nn_spread_plane(x0 + ((long)b*128 + c)*49, 7, 7, 1, 1, 1, 9, 9, 53, xp);
 				nn_dw_wide(xp, 63, 9, x1 + (long)c*9, 3, 1, 1, yw);
 				float *dxc = y + ((long)b*128 + c)*49;
+				const float *ac = x2 + ((long)b*128 + c)*49;
 				for (int h = 0; h < 7; h++)
 					for (int w = 0; w < 7; w++)
-						dxc[h*7 + w] = yw[h*9 + w];
+						dxc[h*7 + w] = yw[h*9 + w] + ac[h*7 + w];
 			}
 		NN_PROF_END(122);
 	}
@@ -3820,7 +3827,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 		const float *x0 = m->arena + 14852096; /* [64,128,7,7] */
 		const float *x1 = m->arena + 16457728; /* [64,128,7,7] */
 		float *y = m->grad + 18400;
-		float *scratch = m->arena + 18063360;
+		float *scratch = m->arena + 16859136;
 		/* dw from x and dy: a 3x3 conv, pad 1, 128 groups, 128 -> 128 channels, 7x7 -> 7x7; planes */
 		NN_OMP("omp parallel for collapse(2) schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3844,26 +3851,16 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 			}
 		NN_PROF_END(123);
 	}
-	/* %124 add [64,128,7,7] <- %111, %122  (models/mnist_resnet.lua:11) */
+	/* %124 bn_relu_sums [2,128] <- %122, %75, %80, %76, %77  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17661952; /* [64,128,7,7] */
-		const float *x1 = m->arena + 16056320; /* [64,128,7,7] */
-		float *y = m->arena + 17661952;
-		NN_PAR_SIMD for (long i = 0; i < 401408; i++)
-			y[i] = (x0[i]) + (x1[i]);
-		NN_PROF_END(124);
-	}
-	/* %125 bn_relu_sums [2,128] <- %124, %75, %80, %76, %77  (models/mnist_resnet.lua:21) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17661952; /* [64,128,7,7] */
+		const float *x0 = m->arena + 16056320; /* [64,128,7,7] */
 		const float *x1 = m->arena + 14450688; /* [64,128,7,7] */
 		const float *x2 = m->arena + 18777728; /* [3,128] */
 		const float *x3 = m->param + 18144; /* batchnorm9.weight[128] */
 		const float *x4 = m->param + 18272; /* batchnorm9.bias[128] */
-		float *y = m->arena + 18096128;
-		float *scratch = m->arena + 18063360;
+		float *y = m->arena + 16457728;
+		float *scratch = m->arena + 14852096;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 8192; bc++) {
 			const int c = (int)(bc % 128);
@@ -3882,35 +3879,35 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*128 + c)*2 + k];
 				y[(k - 0)*128 + c] = (float)s;
 			}
-		NN_PROF_END(125);
+		NN_PROF_END(124);
 	}
-	/* %126 bn_pick [128] <- %125  (models/mnist_resnet.lua:21, grad.batchnorm9.bias) */
+	/* %125 bn_pick [128] <- %124  (models/mnist_resnet.lua:21, grad.batchnorm9.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18096128; /* [2,128] */
+		const float *x0 = m->arena + 16457728; /* [2,128] */
 		float *y = m->grad + 18272;
 		for (int c = 0; c < 128; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(126);
+		NN_PROF_END(125);
 	}
-	/* %127 bn_pick [128] <- %125  (models/mnist_resnet.lua:21, grad.batchnorm9.weight) */
+	/* %126 bn_pick [128] <- %124  (models/mnist_resnet.lua:21, grad.batchnorm9.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18096128; /* [2,128] */
+		const float *x0 = m->arena + 16457728; /* [2,128] */
 		float *y = m->grad + 18144;
 		for (int c = 0; c < 128; c++)
 			y[c] = x0[128 + c];
-		NN_PROF_END(127);
+		NN_PROF_END(126);
 	}
-	/* %128 bn_relu_dx [64,128,7,7] <- %124, %75, %80, %76, %77, %125  (models/mnist_resnet.lua:21) */
+	/* %127 bn_relu_dx [64,128,7,7] <- %122, %75, %80, %76, %77, %124  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 17661952; /* [64,128,7,7] */
+		const float *x0 = m->arena + 16056320; /* [64,128,7,7] */
 		const float *x1 = m->arena + 14450688; /* [64,128,7,7] */
 		const float *x2 = m->arena + 18777728; /* [3,128] */
 		const float *x3 = m->param + 18144; /* batchnorm9.weight[128] */
 		const float *x4 = m->param + 18272; /* batchnorm9.bias[128] */
-		const float *x5 = m->arena + 18096128; /* [2,128] */
+		const float *x5 = m->arena + 16457728; /* [2,128] */
 		float *y = m->arena + 14852096;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -3919,9 +3916,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[128 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 49, mean, istd, k, beta, x3[c] * istd, x5[c] / 3136.0f, x5[128 + c] / 3136.0f, 1);
 			}
-		NN_PROF_END(128);
+		NN_PROF_END(127);
 	}
-	/* %129 conv2d_dx [64,64,7,7] <- %128, %74  (models/mnist_resnet.lua:21) */
+	/* %128 conv2d_dx [64,64,7,7] <- %127, %74  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14852096; /* [64,128,7,7] */
@@ -3938,9 +3935,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				nn_gemm(64, 49, 128, x1, 64, 1, x0 + (long)b*6272, 49, 0, y + (long)b*3136, 49, pack);
 			}
 		}
-		NN_PROF_END(129);
+		NN_PROF_END(128);
 	}
-	/* %130 conv2d_dw [128,64,1,1] <- %73, %128  (models/mnist_resnet.lua:21, grad.conv2d9.weight) */
+	/* %129 conv2d_dw [128,64,1,1] <- %73, %127  (models/mnist_resnet.lua:21, grad.conv2d9.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18576384; /* [64,64,7,7] */
@@ -3973,9 +3970,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				sum += scratch[(long)t*19520 + 11328 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(130);
+		NN_PROF_END(129);
 	}
-	/* %131 bn_relu_sums [2,64] <- %129, %66, %71, %67, %68  (models/mnist_resnet.lua:21) */
+	/* %130 bn_relu_sums [2,64] <- %128, %66, %71, %67, %68  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14450688; /* [64,64,7,7] */
@@ -4003,27 +4000,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
 				y[(k - 0)*64 + c] = (float)s;
 			}
-		NN_PROF_END(131);
+		NN_PROF_END(130);
 	}
-	/* %132 bn_pick [64] <- %131  (models/mnist_resnet.lua:21, grad.batchnorm8.bias) */
+	/* %131 bn_pick [64] <- %130  (models/mnist_resnet.lua:21, grad.batchnorm8.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18576384; /* [2,64] */
 		float *y = m->grad + 9888;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(132);
+		NN_PROF_END(131);
 	}
-	/* %133 bn_pick [64] <- %131  (models/mnist_resnet.lua:21, grad.batchnorm8.weight) */
+	/* %132 bn_pick [64] <- %130  (models/mnist_resnet.lua:21, grad.batchnorm8.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18576384; /* [2,64] */
 		float *y = m->grad + 9824;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
-		NN_PROF_END(133);
+		NN_PROF_END(132);
 	}
-	/* %134 bn_relu_dx [64,64,7,7] <- %129, %66, %71, %67, %68, %131  (models/mnist_resnet.lua:21) */
+	/* %133 bn_relu_dx [64,64,7,7] <- %128, %66, %71, %67, %68, %130  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14450688; /* [64,64,7,7] */
@@ -4040,9 +4037,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 49, mean, istd, k, beta, x3[c] * istd, x5[c] / 3136.0f, x5[64 + c] / 3136.0f, 1);
 			}
-		NN_PROF_END(134);
+		NN_PROF_END(133);
 	}
-	/* %135 conv2d_dx [64,64,14,14] <- %134, %65  (models/mnist_resnet.lua:21) */
+	/* %134 conv2d_dx [64,64,14,14] <- %133, %65  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16056320; /* [64,64,7,7] */
@@ -4062,9 +4059,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					for (int w = 0; w < 14; w++)
 						dxc[h*14 + w] = yw[h*16 + w];
 			}
-		NN_PROF_END(135);
+		NN_PROF_END(134);
 	}
-	/* %136 conv2d_dw [64,1,3,3] <- %64, %134  (models/mnist_resnet.lua:21, grad.conv2d8.weight) */
+	/* %135 conv2d_dw [64,1,3,3] <- %64, %133  (models/mnist_resnet.lua:21, grad.conv2d8.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
@@ -4092,9 +4089,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)scratch)[((long)b*64 + oc)*9 + t];
 				y[(long)oc*9 + t] = (float)s;
 			}
-		NN_PROF_END(136);
+		NN_PROF_END(135);
 	}
-	/* %137 relu_grad [64,64,14,14] <- %135, %64  (models/mnist_resnet.lua:15) */
+	/* %136 relu_grad [64,64,14,14] <- %134, %64  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
@@ -4102,9 +4099,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 		float *y = m->arena + 14450688;
 		NN_PAR_SIMD for (long i = 0; i < 802816; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
-		NN_PROF_END(137);
+		NN_PROF_END(136);
 	}
-	/* %138 bn_sums [2,64] <- %137, %57, %62  (models/mnist_resnet.lua:11) */
+	/* %137 bn_sums [2,64] <- %136, %57, %62  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
@@ -4130,27 +4127,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
 				y[(k - 0)*64 + c] = (float)s;
 			}
-		NN_PROF_END(138);
+		NN_PROF_END(137);
 	}
-	/* %139 bn_pick [64] <- %138  (models/mnist_resnet.lua:11, grad.batchnorm7.bias) */
+	/* %138 bn_pick [64] <- %137  (models/mnist_resnet.lua:11, grad.batchnorm7.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13664256; /* [2,64] */
 		float *y = m->grad + 9184;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(139);
+		NN_PROF_END(138);
 	}
-	/* %140 bn_pick [64] <- %138  (models/mnist_resnet.lua:11, grad.batchnorm7.weight) */
+	/* %139 bn_pick [64] <- %137  (models/mnist_resnet.lua:11, grad.batchnorm7.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13664256; /* [2,64] */
 		float *y = m->grad + 9120;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
-		NN_PROF_END(140);
+		NN_PROF_END(139);
 	}
-	/* %141 bn_dx [64,64,14,14] <- %137, %57, %62, %58, %140, %139  (models/mnist_resnet.lua:11) */
+	/* %140 bn_dx [64,64,14,14] <- %136, %57, %62, %58, %139, %138  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
@@ -4167,9 +4164,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[64 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 196, mean, istd, 0, 0, x3[c] * istd, x5[c] / 12544.0f, x4[c] / 12544.0f, 0);
 			}
-		NN_PROF_END(141);
+		NN_PROF_END(140);
 	}
-	/* %142 conv2d_dx [64,64,14,14] <- %141, %56  (models/mnist_resnet.lua:11) */
+	/* %141 conv2d_dx [64,64,14,14] <- %140, %56  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13647872; /* [64,64,14,14] */
@@ -4186,9 +4183,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				nn_gemm(64, 196, 64, x1, 64, 1, x0 + (long)b*12544, 196, 0, y + (long)b*12544, 196, pack);
 			}
 		}
-		NN_PROF_END(142);
+		NN_PROF_END(141);
 	}
-	/* %143 conv2d_dw [64,64,1,1] <- %55, %141  (models/mnist_resnet.lua:11, grad.conv2d7.weight) */
+	/* %142 conv2d_dw [64,64,1,1] <- %55, %140  (models/mnist_resnet.lua:11, grad.conv2d7.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
@@ -4221,9 +4218,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				sum += scratch[(long)t*20736 + 16640 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(143);
+		NN_PROF_END(142);
 	}
-	/* %144 bn_relu_sums [2,64] <- %142, %48, %53, %49, %50  (models/mnist_resnet.lua:11) */
+	/* %143 bn_relu_sums [2,64] <- %141, %48, %53, %49, %50  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
@@ -4251,27 +4248,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
 				y[(k - 0)*64 + c] = (float)s;
 			}
-		NN_PROF_END(144);
+		NN_PROF_END(143);
 	}
-	/* %145 bn_pick [64] <- %144  (models/mnist_resnet.lua:11, grad.batchnorm6.bias) */
+	/* %144 bn_pick [64] <- %143  (models/mnist_resnet.lua:11, grad.batchnorm6.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13647872; /* [2,64] */
 		float *y = m->grad + 4960;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(145);
+		NN_PROF_END(144);
 	}
-	/* %146 bn_pick [64] <- %144  (models/mnist_resnet.lua:11, grad.batchnorm6.weight) */
+	/* %145 bn_pick [64] <- %143  (models/mnist_resnet.lua:11, grad.batchnorm6.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 13647872; /* [2,64] */
 		float *y = m->grad + 4896;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
-		NN_PROF_END(146);
+		NN_PROF_END(145);
 	}
-	/* %147 bn_relu_dx [64,64,14,14] <- %142, %48, %53, %49, %50, %144  (models/mnist_resnet.lua:11) */
+	/* %146 bn_relu_dx [64,64,14,14] <- %141, %48, %53, %49, %50, %143  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12845056; /* [64,64,14,14] */
@@ -4288,13 +4285,14 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[64 + c] / 12544.0f, 1);
 			}
-		NN_PROF_END(147);
+		NN_PROF_END(146);
 	}
-	/* %148 conv2d_dx [64,64,14,14] <- %147, %47  (models/mnist_resnet.lua:11) */
+	/* %147 conv2d_dx_add [64,64,14,14] <- %146, %47, %136  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
 		const float *x1 = m->param + 4320; /* conv2d6.weight[64,1,3,3] */
+		const float *x2 = m->arena + 14450688; /* [64,64,14,14] */
 		float *y = m->arena + 11239424;
 		float *scratch = m->arena + 0;
 		/* dx from dy and w: a 3x3 conv, pad 1, 64 groups, 64 -> 64 channels, 14x14 -> 14x14; planes */
@@ -4306,13 +4304,14 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				nn_spread_plane(x0 + ((long)b*64 + c)*196, 14, 14, 1, 1, 1, 16, 16, 67, xp);
 				nn_dw_wide(xp, 224, 16, x1 + (long)c*9, 3, 1, 1, yw);
 				float *dxc = y + ((long)b*64 + c)*196;
+				const float *ac = x2 + ((long)b*64 + c)*196;
 				for (int h = 0; h < 14; h++)
 					for (int w = 0; w < 14; w++)
-						dxc[h*14 + w] = yw[h*16 + w];
+						dxc[h*14 + w] = yw[h*16 + w] + ac[h*14 + w];
 			}
-		NN_PROF_END(148);
+		NN_PROF_END(147);
 	}
-	/* %149 conv2d_dw [64,1,3,3] <- %46, %147  (models/mnist_resnet.lua:11, grad.conv2d6.weight) */
+	/* %148 conv2d_dw [64,1,3,3] <- %46, %146  (models/mnist_resnet.lua:11, grad.conv2d6.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10436608; /* [64,64,14,14] */
@@ -4340,22 +4339,12 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)scratch)[((long)b*64 + oc)*9 + t];
 				y[(long)oc*9 + t] = (float)s;
 			}
-		NN_PROF_END(149);
+		NN_PROF_END(148);
 	}
-	/* %150 add [64,64,14,14] <- %137, %148  (models/mnist_resnet.lua:11) */
+	/* %149 bn_relu_sums [2,64] <- %147, %39, %44, %40, %41  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
-		const float *x1 = m->arena + 11239424; /* [64,64,14,14] */
-		float *y = m->arena + 14450688;
-		NN_PAR_SIMD for (long i = 0; i < 802816; i++)
-			y[i] = (x0[i]) + (x1[i]);
-		NN_PROF_END(150);
-	}
-	/* %151 bn_relu_sums [2,64] <- %150, %39, %44, %40, %41  (models/mnist_resnet.lua:21) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
+		const float *x0 = m->arena + 11239424; /* [64,64,14,14] */
 		const float *x1 = m->arena + 9633792; /* [64,64,14,14] */
 		const float *x2 = m->arena + 18778880; /* [3,64] */
 		const float *x3 = m->param + 4192; /* batchnorm5.weight[64] */
@@ -4380,30 +4369,30 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*64 + c)*2 + k];
 				y[(k - 0)*64 + c] = (float)s;
 			}
-		NN_PROF_END(151);
+		NN_PROF_END(149);
 	}
-	/* %152 bn_pick [64] <- %151  (models/mnist_resnet.lua:21, grad.batchnorm5.bias) */
+	/* %150 bn_pick [64] <- %149  (models/mnist_resnet.lua:21, grad.batchnorm5.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16056320; /* [2,64] */
 		float *y = m->grad + 4256;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(152);
+		NN_PROF_END(150);
 	}
-	/* %153 bn_pick [64] <- %151  (models/mnist_resnet.lua:21, grad.batchnorm5.weight) */
+	/* %151 bn_pick [64] <- %149  (models/mnist_resnet.lua:21, grad.batchnorm5.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16056320; /* [2,64] */
 		float *y = m->grad + 4192;
 		for (int c = 0; c < 64; c++)
 			y[c] = x0[64 + c];
-		NN_PROF_END(153);
+		NN_PROF_END(151);
 	}
-	/* %154 bn_relu_dx [64,64,14,14] <- %150, %39, %44, %40, %41, %151  (models/mnist_resnet.lua:21) */
+	/* %152 bn_relu_dx [64,64,14,14] <- %147, %39, %44, %40, %41, %149  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 14450688; /* [64,64,14,14] */
+		const float *x0 = m->arena + 11239424; /* [64,64,14,14] */
 		const float *x1 = m->arena + 9633792; /* [64,64,14,14] */
 		const float *x2 = m->arena + 18778880; /* [3,64] */
 		const float *x3 = m->param + 4192; /* batchnorm5.weight[64] */
@@ -4417,9 +4406,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[64 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[64 + c] / 12544.0f, 1);
 			}
-		NN_PROF_END(154);
+		NN_PROF_END(152);
 	}
-	/* %155 conv2d_dx [64,32,14,14] <- %154, %38  (models/mnist_resnet.lua:21) */
+	/* %153 conv2d_dx [64,32,14,14] <- %152, %38  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10436608; /* [64,64,14,14] */
@@ -4436,9 +4425,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				nn_gemm(32, 196, 64, x1, 32, 1, x0 + (long)b*12544, 196, 0, y + (long)b*6272, 196, pack);
 			}
 		}
-		NN_PROF_END(155);
+		NN_PROF_END(153);
 	}
-	/* %156 conv2d_dw [64,32,1,1] <- %37, %154  (models/mnist_resnet.lua:21, grad.conv2d5.weight) */
+	/* %154 conv2d_dw [64,32,1,1] <- %37, %152  (models/mnist_resnet.lua:21, grad.conv2d5.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 15654912; /* [64,32,14,14] */
@@ -4470,9 +4459,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				sum += scratch[(long)t*10368 + 8320 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(156);
+		NN_PROF_END(154);
 	}
-	/* %157 bn_relu_sums [2,32] <- %155, %30, %35, %31, %32  (models/mnist_resnet.lua:21) */
+	/* %155 bn_relu_sums [2,32] <- %153, %30, %35, %31, %32  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633792; /* [64,32,14,14] */
@@ -4500,27 +4489,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
 				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(157);
+		NN_PROF_END(155);
 	}
-	/* %158 bn_pick [32] <- %157  (models/mnist_resnet.lua:21, grad.batchnorm4.bias) */
+	/* %156 bn_pick [32] <- %155  (models/mnist_resnet.lua:21, grad.batchnorm4.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10043392; /* [2,32] */
 		float *y = m->grad + 2112;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(158);
+		NN_PROF_END(156);
 	}
-	/* %159 bn_pick [32] <- %157  (models/mnist_resnet.lua:21, grad.batchnorm4.weight) */
+	/* %157 bn_pick [32] <- %155  (models/mnist_resnet.lua:21, grad.batchnorm4.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10043392; /* [2,32] */
 		float *y = m->grad + 2080;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
-		NN_PROF_END(159);
+		NN_PROF_END(157);
 	}
-	/* %160 bn_relu_dx [64,32,14,14] <- %155, %30, %35, %31, %32, %157  (models/mnist_resnet.lua:21) */
+	/* %158 bn_relu_dx [64,32,14,14] <- %153, %30, %35, %31, %32, %155  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633792; /* [64,32,14,14] */
@@ -4537,9 +4526,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 196, mean, istd, k, beta, x3[c] * istd, x5[c] / 12544.0f, x5[32 + c] / 12544.0f, 1);
 			}
-		NN_PROF_END(160);
+		NN_PROF_END(158);
 	}
-	/* %161 conv2d_dx [64,32,28,28] <- %160, %29  (models/mnist_resnet.lua:21) */
+	/* %159 conv2d_dx [64,32,28,28] <- %158, %29  (models/mnist_resnet.lua:21) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 11239424; /* [64,32,14,14] */
@@ -4559,9 +4548,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					for (int w = 0; w < 28; w++)
 						dxc[h*28 + w] = yw[h*30 + w];
 			}
-		NN_PROF_END(161);
+		NN_PROF_END(159);
 	}
-	/* %162 conv2d_dw [32,1,3,3] <- %28, %160  (models/mnist_resnet.lua:21, grad.conv2d4.weight) */
+	/* %160 conv2d_dw [32,1,3,3] <- %28, %158  (models/mnist_resnet.lua:21, grad.conv2d4.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
@@ -4589,9 +4578,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)scratch)[((long)b*32 + oc)*9 + t];
 				y[(long)oc*9 + t] = (float)s;
 			}
-		NN_PROF_END(162);
+		NN_PROF_END(160);
 	}
-	/* %163 relu_grad [64,32,28,28] <- %161, %28  (models/mnist_resnet.lua:15) */
+	/* %161 relu_grad [64,32,28,28] <- %159, %28  (models/mnist_resnet.lua:15) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
@@ -4599,9 +4588,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 		float *y = m->arena + 9633792;
 		NN_PAR_SIMD for (long i = 0; i < 1605632; i++)
 			y[i] = (x1[i]) > 0 ? (x0[i]) : 0;
-		NN_PROF_END(163);
+		NN_PROF_END(161);
 	}
-	/* %164 bn_sums [2,32] <- %163, %21, %26  (models/mnist_resnet.lua:11) */
+	/* %162 bn_sums [2,32] <- %161, %21, %26  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
@@ -4627,27 +4616,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
 				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(164);
+		NN_PROF_END(162);
 	}
-	/* %165 bn_pick [32] <- %164  (models/mnist_resnet.lua:11, grad.batchnorm3.bias) */
+	/* %163 bn_pick [32] <- %162  (models/mnist_resnet.lua:11, grad.batchnorm3.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8036352; /* [2,32] */
 		float *y = m->grad + 1760;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(165);
+		NN_PROF_END(163);
 	}
-	/* %166 bn_pick [32] <- %164  (models/mnist_resnet.lua:11, grad.batchnorm3.weight) */
+	/* %164 bn_pick [32] <- %162  (models/mnist_resnet.lua:11, grad.batchnorm3.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8036352; /* [2,32] */
 		float *y = m->grad + 1728;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
-		NN_PROF_END(166);
+		NN_PROF_END(164);
 	}
-	/* %167 bn_dx [64,32,28,28] <- %163, %21, %26, %22, %166, %165  (models/mnist_resnet.lua:11) */
+	/* %165 bn_dx [64,32,28,28] <- %161, %21, %26, %22, %164, %163  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
@@ -4664,9 +4653,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[32 + c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 784, mean, istd, 0, 0, x3[c] * istd, x5[c] / 50176.0f, x4[c] / 50176.0f, 0);
 			}
-		NN_PROF_END(167);
+		NN_PROF_END(165);
 	}
-	/* %168 conv2d_dx [64,32,28,28] <- %167, %20  (models/mnist_resnet.lua:11) */
+	/* %166 conv2d_dx [64,32,28,28] <- %165, %20  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [64,32,28,28] */
@@ -4683,9 +4672,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				nn_gemm(32, 784, 32, x1, 32, 1, x0 + (long)b*25088, 784, 0, y + (long)b*25088, 784, pack);
 			}
 		}
-		NN_PROF_END(168);
+		NN_PROF_END(166);
 	}
-	/* %169 conv2d_dw [32,32,1,1] <- %19, %167  (models/mnist_resnet.lua:11, grad.conv2d3.weight) */
+	/* %167 conv2d_dw [32,32,1,1] <- %19, %165  (models/mnist_resnet.lua:11, grad.conv2d3.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
@@ -4717,9 +4706,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				sum += scratch[(long)t*27136 + 26112 + i];
 			y[i] = sum;
 		}
-		NN_PROF_END(169);
+		NN_PROF_END(167);
 	}
-	/* %170 bn_relu_sums [2,32] <- %168, %12, %17, %13, %14  (models/mnist_resnet.lua:11) */
+	/* %168 bn_relu_sums [2,32] <- %166, %12, %17, %13, %14  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
@@ -4747,27 +4736,27 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
 				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(170);
+		NN_PROF_END(168);
 	}
-	/* %171 bn_pick [32] <- %170  (models/mnist_resnet.lua:11, grad.batchnorm2.bias) */
+	/* %169 bn_pick [32] <- %168  (models/mnist_resnet.lua:11, grad.batchnorm2.bias) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [2,32] */
 		float *y = m->grad + 672;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(171);
+		NN_PROF_END(169);
 	}
-	/* %172 bn_pick [32] <- %170  (models/mnist_resnet.lua:11, grad.batchnorm2.weight) */
+	/* %170 bn_pick [32] <- %168  (models/mnist_resnet.lua:11, grad.batchnorm2.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8028160; /* [2,32] */
 		float *y = m->grad + 640;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
-		NN_PROF_END(172);
+		NN_PROF_END(170);
 	}
-	/* %173 bn_relu_dx [64,32,28,28] <- %168, %12, %17, %13, %14, %170  (models/mnist_resnet.lua:11) */
+	/* %171 bn_relu_dx [64,32,28,28] <- %166, %12, %17, %13, %14, %168  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 6422528; /* [64,32,28,28] */
@@ -4784,13 +4773,14 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 784, mean, istd, k, beta, x3[c] * istd, x5[c] / 50176.0f, x5[32 + c] / 50176.0f, 1);
 			}
-		NN_PROF_END(173);
+		NN_PROF_END(171);
 	}
-	/* %174 conv2d_dx [64,32,28,28] <- %173, %11  (models/mnist_resnet.lua:11) */
+	/* %172 conv2d_dx_add [64,32,28,28] <- %171, %11, %161  (models/mnist_resnet.lua:11) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
 		const float *x1 = m->param + 352; /* conv2d2.weight[32,1,3,3] */
+		const float *x2 = m->arena + 9633792; /* [64,32,28,28] */
 		float *y = m->arena + 3211264;
 		float *scratch = m->arena + 0;
 		/* dx from dy and w: a 3x3 conv, pad 1, 32 groups, 32 -> 32 channels, 28x28 -> 28x28; planes */
@@ -4802,13 +4792,14 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				nn_spread_plane(x0 + ((long)b*32 + c)*784, 28, 28, 1, 1, 1, 30, 30, 95, xp);
 				nn_dw_wide(xp, 840, 30, x1 + (long)c*9, 3, 1, 1, yw);
 				float *dxc = y + ((long)b*32 + c)*784;
+				const float *ac = x2 + ((long)b*32 + c)*784;
 				for (int h = 0; h < 28; h++)
 					for (int w = 0; w < 28; w++)
-						dxc[h*28 + w] = yw[h*30 + w];
+						dxc[h*28 + w] = yw[h*30 + w] + ac[h*28 + w];
 			}
-		NN_PROF_END(174);
+		NN_PROF_END(172);
 	}
-	/* %175 conv2d_dw [32,1,3,3] <- %10, %173  (models/mnist_resnet.lua:11, grad.conv2d2.weight) */
+	/* %173 conv2d_dw [32,1,3,3] <- %10, %171  (models/mnist_resnet.lua:11, grad.conv2d2.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
@@ -4836,27 +4827,17 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)scratch)[((long)b*32 + oc)*9 + t];
 				y[(long)oc*9 + t] = (float)s;
 			}
-		NN_PROF_END(175);
+		NN_PROF_END(173);
 	}
-	/* %176 add [64,32,28,28] <- %163, %174  (models/mnist_resnet.lua:11) */
+	/* %174 bn_relu_sums [2,32] <- %172, %3, %8, %4, %5  (models/mnist_resnet.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
-		const float *x1 = m->arena + 3211264; /* [64,32,28,28] */
-		float *y = m->arena + 9633792;
-		NN_PAR_SIMD for (long i = 0; i < 1605632; i++)
-			y[i] = (x0[i]) + (x1[i]);
-		NN_PROF_END(176);
-	}
-	/* %177 bn_relu_sums [2,32] <- %176, %3, %8, %4, %5  (models/mnist_resnet.lua:27) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
+		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
 		const float *x1 = m->arena + 0; /* [64,32,28,28] */
 		const float *x2 = m->arena + 18779648; /* [3,32] */
 		const float *x3 = m->param + 288; /* batchnorm1.weight[32] */
 		const float *x4 = m->param + 320; /* batchnorm1.bias[32] */
-		float *y = m->arena + 3211264;
+		float *y = m->arena + 4816896;
 		float *scratch = m->arena + 1605632;
 		NN_OMP("omp parallel for schedule(static)")
 		for (long bc = 0; bc < 2048; bc++) {
@@ -4876,35 +4857,35 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)(void *)scratch)[(b*32 + c)*2 + k];
 				y[(k - 0)*32 + c] = (float)s;
 			}
-		NN_PROF_END(177);
+		NN_PROF_END(174);
 	}
-	/* %178 bn_pick [32] <- %177  (models/mnist_resnet.lua:27, grad.batchnorm1.bias) */
+	/* %175 bn_pick [32] <- %174  (models/mnist_resnet.lua:27, grad.batchnorm1.bias) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3211264; /* [2,32] */
+		const float *x0 = m->arena + 4816896; /* [2,32] */
 		float *y = m->grad + 320;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[0 + c];
-		NN_PROF_END(178);
+		NN_PROF_END(175);
 	}
-	/* %179 bn_pick [32] <- %177  (models/mnist_resnet.lua:27, grad.batchnorm1.weight) */
+	/* %176 bn_pick [32] <- %174  (models/mnist_resnet.lua:27, grad.batchnorm1.weight) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3211264; /* [2,32] */
+		const float *x0 = m->arena + 4816896; /* [2,32] */
 		float *y = m->grad + 288;
 		for (int c = 0; c < 32; c++)
 			y[c] = x0[32 + c];
-		NN_PROF_END(179);
+		NN_PROF_END(176);
 	}
-	/* %180 bn_relu_dx [64,32,28,28] <- %176, %3, %8, %4, %5, %177  (models/mnist_resnet.lua:27) */
+	/* %177 bn_relu_dx [64,32,28,28] <- %172, %3, %8, %4, %5, %174  (models/mnist_resnet.lua:27) */
 	{
 		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9633792; /* [64,32,28,28] */
+		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
 		const float *x1 = m->arena + 0; /* [64,32,28,28] */
 		const float *x2 = m->arena + 18779648; /* [3,32] */
 		const float *x3 = m->param + 288; /* batchnorm1.weight[32] */
 		const float *x4 = m->param + 320; /* batchnorm1.bias[32] */
-		const float *x5 = m->arena + 3211264; /* [2,32] */
+		const float *x5 = m->arena + 4816896; /* [2,32] */
 		float *y = m->arena + 1605632;
 		NN_OMP("omp parallel for schedule(static)")
 		for (int b = 0; b < 64; b++)
@@ -4913,9 +4894,9 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 				const float mean = x2[c], istd = x2[32 + c], k = istd * x3[c], beta = x4[c];
 				nn_bn_dx(x0 + o, x1 + o, y + o, 784, mean, istd, k, beta, x3[c] * istd, x5[c] / 50176.0f, x5[32 + c] / 50176.0f, 1);
 			}
-		NN_PROF_END(180);
+		NN_PROF_END(177);
 	}
-	/* %181 conv2d_dw [32,1,3,3] <- %0, %180  (models/mnist_resnet.lua:27, grad.conv2d1.weight) */
+	/* %178 conv2d_dw [32,1,3,3] <- %0, %177  (models/mnist_resnet.lua:27, grad.conv2d1.weight) */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = xin; /* image[64,1,28,28] */
@@ -4945,7 +4926,7 @@ static void backward(mnist_resnet *m, const nn_in_t *xin, const int32_t *yin, in
 					s += ((const double *)scratch)[((long)b*32 + oc)*9 + t];
 				y[(long)oc*9 + t] = (float)s;
 			}
-		NN_PROF_END(181);
+		NN_PROF_END(178);
 	}
 }
 
@@ -5100,7 +5081,7 @@ static void update(mnist_resnet *m)
 		}
 		NN_PROF_END(99);
 	}
-	/* %220 sgd_update <- %217, %218, %219  (models/mnist_resnet.lua:40) */
+	/* %217 sgd_update <- %214, %215, %216  (models/mnist_resnet.lua:40) */
 	{
 		NN_PROF_BEGIN;
 		float *restrict x0 = m->param + 0; /* params[37744] */
@@ -5114,7 +5095,7 @@ static void update(mnist_resnet *m)
 			const float d = lr*g;
 			x0[i] -= d;
 		}
-		NN_PROF_END(220);
+		NN_PROF_END(217);
 	}
 }
 

@@ -6,6 +6,10 @@
  *   conv2d_dx  dx [B,C,H,W]  from dy [B,O,OH,OW] and w   (input gradient)
  *   conv2d_dw  dw [O,C/G,k,k] from x and dy               (weight gradient)
  *
+ * and conv2d_dx_add, conv2d_dx adding another gradient of x as it stores
+ * dx (fusion dx_add: a residual block's input gradient, the sum of the
+ * skip path's and the branch's, in the branch's first conv).
+ *
  * with G groups: input channels g·C/G … and output channels g·O/G … of
  * group g see only each other.  The bias is the bias_add op on channel 1.
  *
@@ -43,6 +47,7 @@ typedef struct Geo {
 	int Cg, Og;        /* input and output channels per group */
 	int KK;            /* Cg·k·k: the length of a weight row and of a column */
 	long HW, OHW;
+	int acc;           /* conv2d_dx_add: dx += x2 as it is stored */
 } Geo;
 
 enum {
@@ -83,6 +88,7 @@ static Geo geo(Ctx *c, const ConvAttr *a, const Shape *x, int O)
 	g.KK = g.Cg * g.k * g.k;
 	g.HW = (long)g.H * g.W;
 	g.OHW = (long)g.OH * g.OW;
+	g.acc = 0;
 	return g;
 }
 
@@ -92,8 +98,11 @@ static Geo node_geo(Ctx *c, const Node *n)
 	const Node *a = in_node(c, n, 0), *b = in_node(c, n, 1);
 	if (n->op == &op_conv2d)
 		return geo(c, n->attr, &a->shape, b->shape.d[0]);
-	if (n->op == &op_conv2d_dx)
-		return geo(c, n->attr, &n->shape, b->shape.d[0]);
+	if (n->op == &op_conv2d_dx || n->op == &op_conv2d_dx_add) {
+		Geo g = geo(c, n->attr, &n->shape, b->shape.d[0]);
+		g.acc = n->op == &op_conv2d_dx_add;
+		return g;
+	}
 	return geo(c, n->attr, &a->shape, n->shape.d[0]);
 }
 
@@ -296,6 +305,15 @@ static const char *w_at(Ctx *c, const Geo *g, const char *t)
 {
 	return g->G > 1 ? ctx_sprintf(c, "%s + (long)g*%ld", t,
 	                              (long)g->Og * g->KK) : t;
+}
+
+/* conv2d_dx_add: sample b's group of dx, just stored, plus x2's, while
+ * it is in cache; the sum's bits are the unfused add's. */
+static void emit_dx_acc(Emit *e, const Geo *g)
+{
+	if (g->acc)
+		emit_line(e, "nn_add_to(%s, %s, %ld);", x_at(e->c, g, "y"),
+		          x_at(e->c, g, "x2"), g->Cg * g->HW);
 }
 
 /* The first input channel of output channel o's group, or NULL with one
@@ -563,9 +581,13 @@ static void conv2d_dx_emit_dw(Emit *e, const Geo *g)
 	emit_line(e, "nn_dw_wide(xp, %ld, %d, x1 + (long)c*%d, %d, %d, 1, yw);",
 	          (long)d.rows * d.Wp, d.Wp, g->KK, g->k, g->D);
 	emit_line(e, "float *dxc = y + ((long)b*%d + c)*%ld;", g->C, g->HW);
+	if (g->acc)
+		emit_line(e, "const float *ac = x2 + ((long)b*%d + c)*%ld;", g->C,
+		          g->HW);
 	emit_line(e, "for (int h = 0; h < %d; h++)", g->H);
 	emit_line(e, "\tfor (int w = 0; w < %d; w++)", g->W);
-	emit_line(e, "\t\tdxc[h*%d + w] = yw[h*%d + w];", g->W, d.Wp);
+	emit_line(e, "\t\tdxc[h*%d + w] = yw[h*%d + w]%s;", g->W, d.Wp,
+	          g->acc ? ctx_sprintf(e->c, " + ac[h*%d + w]", g->W) : "");
 	dw_close(e);
 }
 
@@ -1067,6 +1089,7 @@ static void emit_shift(Emit *e, const Geo *g, Role role)
 	close_block(e);
 	emit_line(e, "nn_unpad_output(yw, &cv, %d, %s);", t.M, role == ROLE_FWD ?
 	          y_at(c, g, "y") : x_at(c, g, "y"));
+	emit_dx_acc(e, g);
 	close_samples(e, g);
 	close_chunks(e, &s);
 }
@@ -1147,6 +1170,7 @@ static void emit_shift_phases(Emit *e, const Geo *g)
 			             "%d, dx);", g->Cg, t.OH, t.Wq, S, a, b, g->P, g->H,
 			          g->W);
 		}
+	emit_dx_acc(e, g);
 	close_samples(e, g);
 	close_chunks(e, &s);
 }
@@ -1299,6 +1323,9 @@ static void conv2d_dx_emit_direct(Emit *e, const Geo *g)
 	close_taps(e, lv);
 	if (g->Og > 1)
 		close_block(e);
+	if (g->acc)
+		emit_line(e, "nn_add_to(dxc, x2 + ((long)b*%d + ci)*%ld, %ld);",
+		          g->C, g->HW, g->HW);
 	e->indent -= 2;
 	emit_line(e, "\t}");
 }
@@ -1350,6 +1377,7 @@ static void conv2d_dx_emit_gemm(Emit *e, const Geo *g)
 		emit_line(e, "nn_col2im_panel(colp, %d, &cv, p0, n, dxg);", PANEL);
 		close_block(e);
 	}
+	emit_dx_acc(e, g);
 	close_samples(e, g);
 	close_chunks(e, &s);
 }
@@ -1387,6 +1415,32 @@ const OpDef op_conv2d_dx = {
 	.scratch = conv2d_dx_scratch, .flops = conv_flops,
 	.attr_size = sizeof(ConvAttr), .print_attr = conv_dx_print,
 };
+
+const OpDef op_conv2d_dx_add = {
+	.name = "conv2d_dx_add", .nin = 3,
+	.shape = conv2d_dx_shape, .emit = conv2d_dx_emit,
+	.scratch = conv2d_dx_scratch, .flops = conv_flops,
+	.attr_size = sizeof(ConvAttr), .print_attr = conv_dx_print,
+};
+
+/* Fusion dx_add (autodiff's choice): node dx, a conv2d_dx that nothing
+ * reads yet, takes acc, the other gradient of the same tensor, as its
+ * third input and becomes conv2d_dx_add.  0 if dx is not one. */
+int conv2d_dx_add(Ctx *c, int dx, int acc)
+{
+	Node *n = c->nodes[dx];
+	if (n->op != &op_conv2d_dx || acc >= dx ||
+	    !shape_eq(&n->shape, &c->nodes[acc]->shape))
+		return 0;
+	for (int i = dx + 1; i < c->nnodes; i++)
+		for (int k = 0; k < c->nodes[i]->nin; k++)
+			if (c->nodes[i]->in[k] == dx)
+				return 0;
+	n->op = &op_conv2d_dx_add;
+	n->in[2] = acc;
+	n->nin = 3;
+	return 1;
+}
 
 /* ---- conv2d_dw: the weight gradient ------------------------------------- */
 

@@ -68,7 +68,7 @@ agrees() {  # lua, name, cc, flags for the other build
 }
 
 names=$("$NNCC" --help | sed -n '/^fusions:/,$p' | awk 'NR > 1 {print $1}')
-check "--help lists fusions" test "$(echo $names)" = "bn_relu bn_relu_pool ew_act bn_add_relu gemm_epi softmax_ce optim sgd_gemm bn_sums"
+check "--help lists fusions" test "$(echo $names)" = "bn_relu bn_relu_pool ew_act bn_add_relu gemm_epi softmax_ce optim sgd_gemm bn_sums dx_add"
 check "--fuse=nonsense is an error" bash -c \
 	"! $NNCC tests/fusion/optim.lua --fuse=bn_relu,nonsense --report >/dev/null 2>&1"
 
@@ -110,7 +110,7 @@ check "sgd_gemm: two with --fuse=sgd_gemm" test "$(nsgd --fuse=sgd_gemm)" -eq 2
 check "sgd_gemm: none with momentum" test "$(sed 's/lr = 0.1}/lr = 0.1, momentum = 0.5}/' tests/fusion/sgd_gemm.lua > "$OUT/sgd_mom.lua" && "$NNCC" "$OUT/sgd_mom.lua" -d autodiff --report 2>&1 >/dev/null | grep -c '= matmul_sgd')" -eq 0
 for cc in $compilers; do
 	check "sgd_gemm: fused = unfused after 20 steps ($cc)" agrees \
-		tests/fusion/sgd_gemm.lua fz_sgd_gemm "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,bn_add_relu,gemm_epi,softmax_ce,optim,bn_sums
+		tests/fusion/sgd_gemm.lua fz_sgd_gemm "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,bn_add_relu,gemm_epi,softmax_ce,optim,bn_sums,dx_add
 done
 
 # optim is a choice of autodiff: one update node, or one per parameter
@@ -120,7 +120,7 @@ check "optim: one update node per parameter unfused" test "$(nupd --no-fuse)" -e
 check "optim: one update node with --fuse=optim" test "$(nupd --fuse=optim)" -eq 1
 for cc in $compilers; do
 	check "optim: fused = unfused after 20 steps ($cc)" agrees \
-		tests/fusion/optim.lua fz_optim "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,bn_add_relu,gemm_epi,softmax_ce,sgd_gemm,bn_sums
+		tests/fusion/optim.lua fz_optim "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,bn_add_relu,gemm_epi,softmax_ce,sgd_gemm,bn_sums,dx_add
 done
 
 # bn_sums is a choice of batch norm's gradient rule: a batch norm no ReLU
@@ -133,7 +133,34 @@ check "bn_sums: none with --no-fuse" test "$(nbn '= bn_sums' --no-fuse)" -eq 0
 check "bn_sums: two with --fuse=bn_sums" test "$(nbn '= bn_sums' --fuse=bn_sums)" -eq 2
 for cc in $compilers; do
 	check "bn_sums: fused = unfused after 20 steps ($cc)" agrees \
-		tests/fusion/bn_sums.lua fz_bn_sums "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,bn_add_relu,gemm_epi,softmax_ce,optim,sgd_gemm
+		tests/fusion/bn_sums.lua fz_bn_sums "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,bn_add_relu,gemm_epi,softmax_ce,optim,sgd_gemm,dx_add
+done
+
+# dx_add is a choice of autodiff: each residual block's input gradient,
+# the skip's plus the branch conv's, summed by the conv as it stores dx,
+# one block for each input-gradient kernel, and no add of gradients left
+ndx() { local pat=$1; shift; "$NNCC" tests/fusion/dx_add.lua "$@" -d autodiff --report 2>&1 >/dev/null | grep -cE "$pat"; }
+check "dx_add: seven blocks' sums in their convs" test "$(ndx '= conv2d_dx_add')" -eq 7
+check "dx_add: no add in the backward pass" test "$(ndx '= add .* bwd ')" -eq 0
+check "dx_add: seven adds with --no-fuse" test "$(ndx '= add .* bwd ' --no-fuse)" -eq 7
+check "dx_add: none with --no-fuse" test "$(ndx '= conv2d_dx_add' --no-fuse)" -eq 0
+check "dx_add: seven with --fuse=dx_add" test "$(ndx '= conv2d_dx_add' --fuse=dx_add)" -eq 7
+# the kernel each conv2d_dx_add runs, by the line it emits
+dx_kinds() {
+	"$NNCC" tests/fusion/dx_add.lua -o "$OUT/dx_add.c" &&
+		awk '/conv2d_dx_add \[/ {p = 1}
+		     p && /stride 2: dx in/ {print "phases"; p = 0}
+		     p && /nn_col2im_panel/ {print "im2col"; p = 0}
+		     p && /padded dy, its rows/ {print "shift"; p = 0}
+		     p && /nn_add_to\(dxc/ {print "direct"; p = 0}
+		     p && /nn_gemm\(/ {print "1x1"; p = 0}
+		     p && /\+ ac\[/ {print "planes"; p = 0}' "$OUT/dx_add.c" |
+		sort -u | paste -sd' ' -
+}
+check "dx_add: every input-gradient kernel adds" test "$(dx_kinds)" = "1x1 direct im2col phases planes shift"
+for cc in $compilers; do
+	check "dx_add: fused = unfused after 20 steps ($cc)" agrees \
+		tests/fusion/dx_add.lua fz_dx_add "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,bn_add_relu,gemm_epi,softmax_ce,optim,sgd_gemm,bn_sums
 done
 
 # softmax_ce off: log_softmax, then nll
