@@ -11,7 +11,8 @@ static const char *const ref_tensors[] = {"a.weight", "a.bias", "b.weight",
 
 /* One layer: 'c' conv2d (named), 'n' batchnorm (named; training
  * statistics, eps 1e-5), 'm' maxpool, 'a' avgpool, 'g' global_avgpool,
- * 'r' relu. */
+ * 'r' relu, 's' keep the tensor for a residual add, 'p' add the kept
+ * tensor. */
 typedef struct RefLayer {
 	char kind;
 	const char *name;
@@ -21,7 +22,7 @@ typedef struct RefLayer {
 typedef struct RefModel {
 	const char *test;
 	int C, H, W;             /* the input, per sample */
-	RefLayer layer[4];       /* up to the first with kind 0 */
+	RefLayer layer[6];       /* up to the first with kind 0 */
 } RefModel;
 
 static const RefModel models[] = {
@@ -44,6 +45,12 @@ static const RefModel models[] = {
 	{"conv_depthwise_k", 3, 12, 11, {{'c', "a", 3, 5, 1, 2, 3, 1},
 	                                 {'c', "b", 3, 2, 2, 0, 3, 1},
 	                                 {'c', "c", 3, 7, 1, 2, 3, 1}}},
+	{"conv_residual", 4, 7, 7, {{'c', "a", 4, 3, 1, 1, 1, 1},
+	                            {'s', NULL, 0, 0, 0, 0, 0, 0},
+	                            {'c', "c", 4, 3, 1, 1, 4, 1},
+	                            {'n', "b", 0, 0, 0, 0, 0, 0},
+	                            {'p', NULL, 0, 0, 0, 0, 0, 0},
+	                            {'r', NULL, 0, 0, 0, 0, 0, 0}}},
 	{"conv_dilation2", 3, 8, 8, {{'c', "a", 4, 3, 1, 0, 1, 2},
 	                             {'c', "b", 3, 3, 1, 2, 1, 2}}},
 	{"conv_1x1", 3, 4, 4, {{'c', "a", 4, 1, 1, 0, 1, 1},
@@ -195,16 +202,16 @@ static void ref_pool(const RefLayer *l, const double *x, int C, int H, int W,
 /* The model's output, in training mode or in evaluation (`eval`). */
 static void ref_run(const in_t *xf, int eval, double *out)
 {
-	static double buf[2][B * REF_MAX];
+	static double buf[2][B * REF_MAX], kept[B * REF_MAX];
 	const RefModel *m = ref_model();
-	int C = m->C, H = m->H, W = m->W, cur = 0;
+	int C = m->C, H = m->H, W = m->W, cur = 0, kept_n = -1;
 	if (C * H * W != IN) {
 		printf("FAIL %s: conv.ref.h's input is not the model's\n", TEST);
 		exit(1);
 	}
 	for (int i = 0; i < B * IN; i++)
 		buf[0][i] = xf[i];
-	for (const RefLayer *l = m->layer; l < m->layer + 4 && l->kind; l++) {
+	for (const RefLayer *l = m->layer; l < m->layer + 6 && l->kind; l++) {
 		double *x = buf[cur], *h = buf[!cur];
 		int OH = H, OW = W, O = C;
 		switch (l->kind) {
@@ -231,6 +238,20 @@ static void ref_run(const in_t *xf, int eval, double *out)
 		case 'r':
 			for (int i = 0; i < B * C * H * W; i++)
 				h[i] = x[i] > 0 ? x[i] : 0;
+			break;
+		case 's':
+			kept_n = C * H * W;
+			memcpy(kept, x, sizeof(double) * B * kept_n);
+			memcpy(h, x, sizeof(double) * B * kept_n);
+			break;
+		case 'p':
+			if (kept_n != C * H * W) {
+				printf("FAIL %s: conv.ref.h adds a kept tensor of another "
+				       "shape\n", TEST);
+				exit(1);
+			}
+			for (int i = 0; i < B * C * H * W; i++)
+				h[i] = x[i] + kept[i];
 			break;
 		}
 		C = O;
