@@ -134,9 +134,14 @@ for m in $MODELS; do
 		       "fused MB", "unfused"
 		n = 0
 		for (k in ops) list[n++] = k
-		for (i = 0; i < n; i++)          # by unfused time, largest first
+		# by unfused time, largest first (reading ms[] through `in`, as
+		# awk would add every element it names: a fused-only op would
+		# then show an unfused time of 0)
+		for (i = 0; i < n; i++)
+			ut[list[i]] = ("unfused", list[i]) in ms ? ms["unfused", list[i]] : -1
+		for (i = 0; i < n; i++)
 			for (j = i + 1; j < n; j++)
-				if (ms["unfused", list[j]] > ms["unfused", list[i]]) {
+				if (ut[list[j]] > ut[list[i]]) {
 					t = list[i]; list[i] = list[j]; list[j] = t
 				}
 		for (i = 0; i < n; i++) {
