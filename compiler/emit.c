@@ -163,23 +163,10 @@ static const Node *source_of(Emit *e, const Node *a)
 	return a;
 }
 
-/* One node: declarations of x0…, y and scratch, then the op's body. */
-static void emit_node(Emit *e, Node *n)
+/* Declarations of n's inputs x0…, its output y and its scratch. */
+static void emit_decls(Emit *e, const Node *n)
 {
 	Ctx *c = e->c;
-	Buf b = {0};
-	for (int i = 0; i < n->nin; i++)
-		buf_printf(&b, "%s%%%d", i ? ", " : " <- ", n->in[i]);
-	emit_line(e, "/* %%%d %s%s%s%s  (%s:%d%s%s) */", n->id, n->op->name,
-	          n->st == ST_NONE ? "" : " ", n->st == ST_NONE ? "" :
-	          shape_c(c, &n->shape), b.s ? b.s : "",
-	          ccomment(c, n->pos.file ? n->pos.file : "?"), n->pos.line,
-	          n->name ? ", " : "", n->name ? n->name : "");
-	buf_free(&b);
-	emit_line(e, "{");
-	e->indent++;
-	if (!e->eval)
-		emit_line(e, "NN_PROF_BEGIN;");
 	unsigned writes = n->op->writes_of ? n->op->writes_of(n) : n->op->writes;
 	for (int i = 0; i < n->nin; i++) {
 		const Node *a = source_of(e, ir_node(c, n->in[i]));
@@ -198,11 +185,83 @@ static void emit_node(Emit *e, Node *n)
 		emit_line(e, "float *y = %s;", ptr(c, n));
 	if (n->op->scratch)
 		emit_line(e, "float *scratch = m->arena + %ld;", n->scratch_off);
+}
+
+/* One node: declarations of x0…, y and scratch, then the op's body. */
+static void emit_node(Emit *e, Node *n)
+{
+	Ctx *c = e->c;
+	Buf b = {0};
+	for (int i = 0; i < n->nin; i++)
+		buf_printf(&b, "%s%%%d", i ? ", " : " <- ", n->in[i]);
+	emit_line(e, "/* %%%d %s%s%s%s  (%s:%d%s%s)%s */", n->id, n->op->name,
+	          n->st == ST_NONE ? "" : " ", n->st == ST_NONE ? "" :
+	          shape_c(c, &n->shape), b.s ? b.s : "",
+	          ccomment(c, n->pos.file ? n->pos.file : "?"), n->pos.line,
+	          n->name ? ", " : "", n->name ? n->name : "",
+	          e->pre ? ctx_sprintf(c, ", running %%%d %s by sample",
+	                               e->pre->id, e->pre->op->name) : "");
+	buf_free(&b);
+	emit_line(e, "{");
+	e->indent++;
+	if (!e->eval)
+		emit_line(e, "NN_PROF_BEGIN;");
+	emit_decls(e, n);
 	n->op->emit(e, n);
 	if (!e->eval)
 		emit_line(e, "NN_PROF_END(%d);", n->id);
 	e->indent--;
 	emit_line(e, "}");
+}
+
+void emit_pre_sample(Emit *e)
+{
+	Node *n = e->pre;
+	if (!n)
+		return;
+	emit_line(e, "{  /* %%%d %s on sample b (fusion by_sample) */", n->id,
+	          n->op->name);
+	e->indent++;
+	emit_decls(e, n);
+	n->op->emit_sample(e, n);
+	e->indent--;
+	emit_line(e, "}");
+}
+
+/* Whether [a, a + n) and [b, b + m) share a float. */
+static int overlap(long a, long n, long b, long m)
+{
+	return a < b + m && b < a + n;
+}
+
+/* Fusion by_sample: the conv that runs node sched[k] sample by sample,
+ * the next node in the schedule, reading its output as its input x; or
+ * NULL.  Only in training (the eval forward keeps its own loops), and
+ * only when neither the conv's output nor its scratch shares the arena
+ * with an input of the node, which the conv's first samples would
+ * overwrite before the node's last ones read them. */
+static Node *by_sample(Emit *e, int k)
+{
+	Ctx *c = e->c;
+	Node *n = ir_node(c, c->sched[k]);
+	if (e->eval || !(c->fuse & FUSE_BY_SAMPLE) || !n->op->emit_sample ||
+	    k + 1 >= c->nsched)
+		return NULL;
+	Node *m = ir_node(c, c->sched[k + 1]);
+	if (m->op != &op_conv2d || m->phase != n->phase || m->in[0] != n->id ||
+	    !conv2d_per_sample(c, m))
+		return NULL;
+	long sc = m->op->scratch ? m->op->scratch(c, m) : 0;
+	for (int i = 0; i < n->nin; i++) {
+		const Node *a = home(c, ir_node(c, n->in[i]));
+		if (a->st != ST_ARENA)
+			continue;
+		long na = node_numel(c, a);
+		if (overlap(a->off, na, m->off, node_numel(c, m)) ||
+		    (sc && overlap(a->off, na, m->scratch_off, sc)))
+			return NULL;
+	}
+	return m;
 }
 
 /* -DNNCC_PROFILE: every node of the training step adds its time to
@@ -316,6 +375,14 @@ static void emit_phase(Emit *e, const char *fname, Phase ph, int eval)
 			continue;
 		if (eval && (n->op->traits & OT_LOSS)) {
 			emit_line(e, "if (yin)  /* evaluate: the loss too */");
+		}
+		Node *conv = by_sample(e, k);
+		if (conv) {
+			e->pre = n;
+			emit_node(e, conv);
+			e->pre = NULL;
+			k++;
+			continue;
 		}
 		emit_node(e, n);
 	}
@@ -985,7 +1052,7 @@ void emit_c(Ctx *c, const char *cpath, const char *hpath, const EmitOpts *o)
 	const Recipe *r = &c->recipe;
 	const char *n = r->name;
 	Buf b = {0}, h = {0};
-	Emit e = {c, &b, 0, 0, r->mixup};
+	Emit e = {.c = c, .b = &b, .mix = r->mixup};
 	const Node *lb = ir_node(c, c->label);
 	long lbsz = shape_numel(&lb->shape, 1);
 

@@ -262,6 +262,8 @@ long fuse_mask(Ctx *c, const char *list, const char **bad)
 			mask |= FUSE_BN_SUMS;
 		else if (!strcmp(t, "dx_add"))
 			mask |= FUSE_DX_ADD;
+		else if (!strcmp(t, "by_sample"))
+			mask |= FUSE_BY_SAMPLE;
 		else {
 			*bad = t;
 			return -1;

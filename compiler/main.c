@@ -64,6 +64,8 @@ static void print_usage(void)
 	       "over dy and x");
 	printf("  %-19s %s\n", "dx_add", "a conv's input gradient adds the "
 	       "tensor's other gradient (a residual block's skip) as it stores");
+	printf("  %-19s %s\n", "by_sample", "batch norm + ReLU runs sample by "
+	       "sample in the conv reading its output, which finds it in cache");
 }
 
 enum { P_FRONT = 1, P_AUTODIFF = 2, P_SCHEDULE = 4, P_PLAN = 8,

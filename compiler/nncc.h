@@ -197,6 +197,10 @@ struct OpDef {
 	void (*grad)(Ctx *, Node *, int dout, int *din);
 	/* Writes the body of n's block: inputs are x0..x3, output y. */
 	void (*emit)(Emit *, Node *);
+	/* The same work on sample b alone (b in scope, no threads), for ops
+	 * a conv may run sample by sample as it reads their output (fusion
+	 * by_sample, emit.c); NULL: not such an op. */
+	void (*emit_sample)(Emit *, Node *);
 	/* Losses: the evaluate() lines that add to `correct` the rows
 	 * 0 … rows−1 whose prediction (rows of NN_PREDICT) matches the label
 	 * yb[r]; NULL, or no lines: no accuracy. */
@@ -517,6 +521,10 @@ enum { FUSE_BN_SUMS = 1u << 28 };
  * input gradient making the second, as it stores it (autodiff,
  * ops/conv.c's conv2d_dx_add) */
 enum { FUSE_DX_ADD = 1u << 27 };
+/* c->fuse bit of "by_sample": a batch norm + ReLU runs sample by sample
+ * inside the conv reading its output, each sample's output read while it
+ * is in cache (emit.c, ops/conv.c's conv2d_per_sample) */
+enum { FUSE_BY_SAMPLE = 1u << 26 };
 /* A fused node's attribute: the two nodes it replaced, as they were. */
 typedef struct FuseAttr {
 	const Node *first, *then;
@@ -562,6 +570,10 @@ struct Emit {
 	/* mixup: training losses (not eval) are λ·L(y) + (1−λ)·L(y2) with
 	 * λ = m->mix_lambda and y2 = m->mix_y when m->mix_y is set */
 	int mix;
+	/* fusion by_sample: the node whose output the conv being emitted
+	 * reads, run on each sample at the top of the conv's sample loop
+	 * (emit_pre_sample); NULL: none */
+	Node *pre;
 };
 /* Appends one line of C at the current indent. */
 void emit_line(Emit *e, const char *fmt, ...)
@@ -570,6 +582,9 @@ void emit_line(Emit *e, const char *fmt, ...)
  * i < 0), and a dimension of it. */
 long emit_numel(Emit *e, const Node *n, int i);
 int emit_dim(Emit *e, const Node *n, int i, int dim);
+/* fusion by_sample, in a conv's sample loop (b in scope): e->pre's work
+ * on sample b, in a block of its own inputs and output. */
+void emit_pre_sample(Emit *e);
 
 /* ---- ops/common.c: helpers shared by op definitions ------------------ */
 Node *in_node(Ctx *c, const Node *n, int i);
@@ -591,6 +606,9 @@ void ew_emit(Emit *e, Node *n);
  * whether bn_relu_pool takes x's planes (ops/norm.c). */
 int maxpool_2x2(const Node *n);
 int conv2d_dx_add(Ctx *c, int dx, int acc);  /* ops/conv.c, fusion dx_add */
+/* ops/conv.c: whether conv2d n's kernel loops over samples, each reading
+ * only its own sample of the input (fusion by_sample) */
+int conv2d_per_sample(Ctx *c, const Node *n);
 /* softmax_ce(z, y) as nll(log_softmax(z), y) (ops/loss.c, Fusion.split) */
 int softmax_ce_split(Ctx *c, Node *n);
 int bn_relu_pool_fits(Ctx *c, const Node *x);

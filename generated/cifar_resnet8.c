@@ -2277,24 +2277,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		nn_bn_moments((const double *)(void *)scratch, 64, 16, 1024, 1e-05, y);
 		NN_PROF_END(8);
 	}
-	/* %10 bn_relu [64,16,32,32] <- %3, %8, %4, %5  (models/cifar_resnet8.lua:30) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 0; /* [64,16,32,32] */
-		const float *x1 = m->arena + 10874720; /* [3,16] */
-		const float *x2 = m->param + 432; /* batchnorm1.weight[16] */
-		const float *x3 = m->param + 448; /* batchnorm1.bias[16] */
-		float *y = m->arena + 1048576;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 16; c++) {
-				const long o = ((long)b*16 + c)*1024;
-				const float mean = x1[c], k = x1[16 + c] * x2[c], beta = x3[c];
-				nn_bn_fwd(x0 + o, y + o, 1024, mean, k, beta, 1);
-			}
-		NN_PROF_END(10);
-	}
-	/* %12 conv2d [64,16,32,32] <- %10, %11  (models/cifar_resnet8.lua:23) */
+	/* %12 conv2d [64,16,32,32] <- %10, %11  (models/cifar_resnet8.lua:23), running %10 bn_relu by sample */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1048576; /* [64,16,32,32] */
@@ -2312,6 +2295,18 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			float *xpad = scratch + (long)t*35952;  /* [16,34,34]: the padded input, then zeros */
 			float *yw = scratch + (long)t*35952 + 18544;  /* [16,32,34]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
+				{  /* %10 bn_relu on sample b (fusion by_sample) */
+					const float *x0 = m->arena + 0; /* [64,16,32,32] */
+					const float *x1 = m->arena + 10874720; /* [3,16] */
+					const float *x2 = m->param + 432; /* batchnorm1.weight[16] */
+					const float *x3 = m->param + 448; /* batchnorm1.bias[16] */
+					float *y = m->arena + 1048576;
+					for (int c = 0; c < 16; c++) {
+						const long o = ((long)b*16 + c)*1024;
+						const float mean = x1[c], k = x1[16 + c] * x2[c], beta = x3[c];
+						nn_bn_fwd(x0 + o, y + o, 1024, mean, k, beta, 1);
+					}
+				}
 				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
 				for (int p0 = 0; p0 < 1088; p0 += NN_NR) {
 					int nr = 1088 - p0 < NN_NR ? 1088 - p0 : NN_NR;
@@ -2339,24 +2334,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		nn_bn_moments((const double *)(void *)scratch, 64, 16, 1024, 1e-05, y);
 		NN_PROF_END(17);
 	}
-	/* %19 bn_relu [64,16,32,32] <- %12, %17, %13, %14  (models/cifar_resnet8.lua:24) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 2097152; /* [64,16,32,32] */
-		const float *x1 = m->arena + 10874768; /* [3,16] */
-		const float *x2 = m->param + 2768; /* batchnorm2.weight[16] */
-		const float *x3 = m->param + 2784; /* batchnorm2.bias[16] */
-		float *y = m->arena + 3145728;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 16; c++) {
-				const long o = ((long)b*16 + c)*1024;
-				const float mean = x1[c], k = x1[16 + c] * x2[c], beta = x3[c];
-				nn_bn_fwd(x0 + o, y + o, 1024, mean, k, beta, 1);
-			}
-		NN_PROF_END(19);
-	}
-	/* %21 conv2d [64,16,32,32] <- %19, %20  (models/cifar_resnet8.lua:24) */
+	/* %21 conv2d [64,16,32,32] <- %19, %20  (models/cifar_resnet8.lua:24), running %19 bn_relu by sample */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 3145728; /* [64,16,32,32] */
@@ -2374,6 +2352,18 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			float *xpad = scratch + (long)t*35952;  /* [16,34,34]: the padded input, then zeros */
 			float *yw = scratch + (long)t*35952 + 18544;  /* [16,32,34]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
+				{  /* %19 bn_relu on sample b (fusion by_sample) */
+					const float *x0 = m->arena + 2097152; /* [64,16,32,32] */
+					const float *x1 = m->arena + 10874768; /* [3,16] */
+					const float *x2 = m->param + 2768; /* batchnorm2.weight[16] */
+					const float *x3 = m->param + 2784; /* batchnorm2.bias[16] */
+					float *y = m->arena + 3145728;
+					for (int c = 0; c < 16; c++) {
+						const long o = ((long)b*16 + c)*1024;
+						const float mean = x1[c], k = x1[16 + c] * x2[c], beta = x3[c];
+						nn_bn_fwd(x0 + o, y + o, 1024, mean, k, beta, 1);
+					}
+				}
 				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
 				for (int p0 = 0; p0 < 1088; p0 += NN_NR) {
 					int nr = 1088 - p0 < NN_NR ? 1088 - p0 : NN_NR;
@@ -2401,25 +2391,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		nn_bn_moments((const double *)(void *)scratch, 64, 16, 1024, 1e-05, y);
 		NN_PROF_END(26);
 	}
-	/* %28 bn_add_relu [64,16,32,32] <- %21, %26, %22, %23, %10  (models/cifar_resnet8.lua:27) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
-		const float *x1 = m->arena + 10874816; /* [3,16] */
-		const float *x2 = m->param + 5104; /* batchnorm3.weight[16] */
-		const float *x3 = m->param + 5120; /* batchnorm3.bias[16] */
-		const float *x4 = m->arena + 1048576; /* [64,16,32,32] */
-		float *y = m->arena + 5242880;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 16; c++) {
-				const long o = ((long)b*16 + c)*1024;
-				const float mean = x1[c], k = x1[16 + c] * x2[c], beta = x3[c];
-				nn_bn_add_relu(x0 + o, x4 + o, y + o, 1024, mean, k, beta);
-			}
-		NN_PROF_END(28);
-	}
-	/* %30 conv2d [64,32,16,16] <- %28, %29  (models/cifar_resnet8.lua:23) */
+	/* %30 conv2d [64,32,16,16] <- %28, %29  (models/cifar_resnet8.lua:23), running %28 bn_add_relu by sample */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5242880; /* [64,16,32,32] */
@@ -2437,6 +2409,19 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			float *xpad = scratch + (long)t*27248;  /* [16,4,17,17]: the padded input's phases, then zeros */
 			float *yw = scratch + (long)t*27248 + 18544;  /* [32,16,17]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
+				{  /* %28 bn_add_relu on sample b (fusion by_sample) */
+					const float *x0 = m->arena + 4194304; /* [64,16,32,32] */
+					const float *x1 = m->arena + 10874816; /* [3,16] */
+					const float *x2 = m->param + 5104; /* batchnorm3.weight[16] */
+					const float *x3 = m->param + 5120; /* batchnorm3.bias[16] */
+					const float *x4 = m->arena + 1048576; /* [64,16,32,32] */
+					float *y = m->arena + 5242880;
+					for (int c = 0; c < 16; c++) {
+						const long o = ((long)b*16 + c)*1024;
+						const float mean = x1[c], k = x1[16 + c] * x2[c], beta = x3[c];
+						nn_bn_add_relu(x0 + o, x4 + o, y + o, 1024, mean, k, beta);
+					}
+				}
 				nn_pad_input(x0 + (long)b*16384, &cv, xpad);
 				for (int p0 = 0; p0 < 272; p0 += NN_NR) {
 					int nr = 272 - p0 < NN_NR ? 272 - p0 : NN_NR;
@@ -2464,24 +2449,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		nn_bn_moments((const double *)(void *)scratch, 64, 32, 256, 1e-05, y);
 		NN_PROF_END(35);
 	}
-	/* %37 bn_relu [64,32,16,16] <- %30, %35, %31, %32  (models/cifar_resnet8.lua:24) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 7340032; /* [64,32,16,16] */
-		const float *x1 = m->arena + 10874432; /* [3,32] */
-		const float *x2 = m->param + 9744; /* batchnorm4.weight[32] */
-		const float *x3 = m->param + 9776; /* batchnorm4.bias[32] */
-		float *y = m->arena + 7864320;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 32; c++) {
-				const long o = ((long)b*32 + c)*256;
-				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				nn_bn_fwd(x0 + o, y + o, 256, mean, k, beta, 1);
-			}
-		NN_PROF_END(37);
-	}
-	/* %39 conv2d [64,32,16,16] <- %37, %38  (models/cifar_resnet8.lua:24) */
+	/* %39 conv2d [64,32,16,16] <- %37, %38  (models/cifar_resnet8.lua:24), running %37 bn_relu by sample */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 7864320; /* [64,32,16,16] */
@@ -2499,6 +2467,18 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			float *xpad = scratch + (long)t*19632;  /* [32,18,18]: the padded input, then zeros */
 			float *yw = scratch + (long)t*19632 + 10416;  /* [32,16,18]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
+				{  /* %37 bn_relu on sample b (fusion by_sample) */
+					const float *x0 = m->arena + 7340032; /* [64,32,16,16] */
+					const float *x1 = m->arena + 10874432; /* [3,32] */
+					const float *x2 = m->param + 9744; /* batchnorm4.weight[32] */
+					const float *x3 = m->param + 9776; /* batchnorm4.bias[32] */
+					float *y = m->arena + 7864320;
+					for (int c = 0; c < 32; c++) {
+						const long o = ((long)b*32 + c)*256;
+						const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
+						nn_bn_fwd(x0 + o, y + o, 256, mean, k, beta, 1);
+					}
+				}
 				nn_pad_input(x0 + (long)b*8192, &cv, xpad);
 				for (int p0 = 0; p0 < 288; p0 += NN_NR) {
 					int nr = 288 - p0 < NN_NR ? 288 - p0 : NN_NR;
@@ -2588,25 +2568,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			}
 		NN_PROF_END(54);
 	}
-	/* %55 bn_add_relu [64,32,16,16] <- %39, %44, %40, %41, %54  (models/cifar_resnet8.lua:27) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 6291456; /* [64,32,16,16] */
-		const float *x1 = m->arena + 10874528; /* [3,32] */
-		const float *x2 = m->param + 19024; /* batchnorm5.weight[32] */
-		const float *x3 = m->param + 19056; /* batchnorm5.bias[32] */
-		const float *x4 = m->arena + 8388608; /* [64,32,16,16] */
-		float *y = m->arena + 8912896;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 32; c++) {
-				const long o = ((long)b*32 + c)*256;
-				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				nn_bn_add_relu(x0 + o, x4 + o, y + o, 256, mean, k, beta);
-			}
-		NN_PROF_END(55);
-	}
-	/* %57 conv2d [64,64,8,8] <- %55, %56  (models/cifar_resnet8.lua:23) */
+	/* %57 conv2d [64,64,8,8] <- %55, %56  (models/cifar_resnet8.lua:23), running %55 bn_add_relu by sample */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 8912896; /* [64,32,16,16] */
@@ -2624,6 +2586,19 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			float *xpad = scratch + (long)t*15024;  /* [32,4,9,9]: the padded input's phases, then zeros */
 			float *yw = scratch + (long)t*15024 + 10416;  /* [64,8,9]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
+				{  /* %55 bn_add_relu on sample b (fusion by_sample) */
+					const float *x0 = m->arena + 6291456; /* [64,32,16,16] */
+					const float *x1 = m->arena + 10874528; /* [3,32] */
+					const float *x2 = m->param + 19024; /* batchnorm5.weight[32] */
+					const float *x3 = m->param + 19056; /* batchnorm5.bias[32] */
+					const float *x4 = m->arena + 8388608; /* [64,32,16,16] */
+					float *y = m->arena + 8912896;
+					for (int c = 0; c < 32; c++) {
+						const long o = ((long)b*32 + c)*256;
+						const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
+						nn_bn_add_relu(x0 + o, x4 + o, y + o, 256, mean, k, beta);
+					}
+				}
 				nn_pad_input(x0 + (long)b*8192, &cv, xpad);
 				for (int p0 = 0; p0 < 72; p0 += NN_NR) {
 					int nr = 72 - p0 < NN_NR ? 72 - p0 : NN_NR;
@@ -2651,24 +2626,7 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 		nn_bn_moments((const double *)(void *)scratch, 64, 64, 64, 1e-05, y);
 		NN_PROF_END(62);
 	}
-	/* %64 bn_relu [64,64,8,8] <- %57, %62, %58, %59  (models/cifar_resnet8.lua:24) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 9824640; /* [64,64,8,8] */
-		const float *x1 = m->arena + 10873856; /* [3,64] */
-		const float *x2 = m->param + 38096; /* batchnorm7.weight[64] */
-		const float *x3 = m->param + 38160; /* batchnorm7.bias[64] */
-		float *y = m->arena + 10086784;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 64; c++) {
-				const long o = ((long)b*64 + c)*64;
-				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				nn_bn_fwd(x0 + o, y + o, 64, mean, k, beta, 1);
-			}
-		NN_PROF_END(64);
-	}
-	/* %66 conv2d [64,64,8,8] <- %64, %65  (models/cifar_resnet8.lua:24) */
+	/* %66 conv2d [64,64,8,8] <- %64, %65  (models/cifar_resnet8.lua:24), running %64 bn_relu by sample */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 10086784; /* [64,64,8,8] */
@@ -2686,6 +2644,18 @@ static void forward_train(cifar_resnet8 *m, const nn_in_t *xin, const int32_t *y
 			float *xpad = scratch + (long)t*11568;  /* [64,10,10]: the padded input, then zeros */
 			float *yw = scratch + (long)t*11568 + 6448;  /* [64,8,10]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
+				{  /* %64 bn_relu on sample b (fusion by_sample) */
+					const float *x0 = m->arena + 9824640; /* [64,64,8,8] */
+					const float *x1 = m->arena + 10873856; /* [3,64] */
+					const float *x2 = m->param + 38096; /* batchnorm7.weight[64] */
+					const float *x3 = m->param + 38160; /* batchnorm7.bias[64] */
+					float *y = m->arena + 10086784;
+					for (int c = 0; c < 64; c++) {
+						const long o = ((long)b*64 + c)*64;
+						const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
+						nn_bn_fwd(x0 + o, y + o, 64, mean, k, beta, 1);
+					}
+				}
 				nn_pad_input(x0 + (long)b*4096, &cv, xpad);
 				for (int p0 = 0; p0 < 80; p0 += NN_NR) {
 					int nr = 80 - p0 < NN_NR ? 80 - p0 : NN_NR;

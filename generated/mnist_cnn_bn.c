@@ -2219,24 +2219,7 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		nn_bn_moments((const double *)(void *)scratch, 64, 32, 784, 1e-05, y);
 		NN_PROF_END(8);
 	}
-	/* %10 bn_relu [64,32,28,28] <- %3, %8, %4, %5  (models/mnist_cnn_bn.lua:16) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 0; /* [64,32,28,28] */
-		const float *x1 = m->arena + 8971648; /* [3,32] */
-		const float *x2 = m->param + 288; /* batchnorm1.weight[32] */
-		const float *x3 = m->param + 320; /* batchnorm1.bias[32] */
-		float *y = m->arena + 1605632;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 32; c++) {
-				const long o = ((long)b*32 + c)*784;
-				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				nn_bn_fwd(x0 + o, y + o, 784, mean, k, beta, 1);
-			}
-		NN_PROF_END(10);
-	}
-	/* %12 conv2d [64,32,28,28] <- %10, %11  (models/mnist_cnn_bn.lua:17) */
+	/* %12 conv2d [64,32,28,28] <- %10, %11  (models/mnist_cnn_bn.lua:17), running %10 bn_relu by sample */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 1605632; /* [64,32,28,28] */
@@ -2254,6 +2237,18 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 			float *xpad = scratch + (long)t*55728;  /* [32,30,30]: the padded input, then zeros */
 			float *yw = scratch + (long)t*55728 + 28848;  /* [32,28,30]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
+				{  /* %10 bn_relu on sample b (fusion by_sample) */
+					const float *x0 = m->arena + 0; /* [64,32,28,28] */
+					const float *x1 = m->arena + 8971648; /* [3,32] */
+					const float *x2 = m->param + 288; /* batchnorm1.weight[32] */
+					const float *x3 = m->param + 320; /* batchnorm1.bias[32] */
+					float *y = m->arena + 1605632;
+					for (int c = 0; c < 32; c++) {
+						const long o = ((long)b*32 + c)*784;
+						const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
+						nn_bn_fwd(x0 + o, y + o, 784, mean, k, beta, 1);
+					}
+				}
 				nn_pad_input(x0 + (long)b*25088, &cv, xpad);
 				for (int p0 = 0; p0 < 840; p0 += NN_NR) {
 					int nr = 840 - p0 < NN_NR ? 840 - p0 : NN_NR;
@@ -2345,24 +2340,7 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 		nn_bn_moments((const double *)(void *)scratch, 64, 64, 196, 1e-05, y);
 		NN_PROF_END(26);
 	}
-	/* %28 bn_relu [64,64,14,14] <- %21, %26, %22, %23  (models/mnist_cnn_bn.lua:18) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 4816896; /* [64,64,14,14] */
-		const float *x1 = m->arena + 8971264; /* [3,64] */
-		const float *x2 = m->param + 28064; /* batchnorm3.weight[64] */
-		const float *x3 = m->param + 28128; /* batchnorm3.bias[64] */
-		float *y = m->arena + 5619712;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 64; c++) {
-				const long o = ((long)b*64 + c)*196;
-				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				nn_bn_fwd(x0 + o, y + o, 196, mean, k, beta, 1);
-			}
-		NN_PROF_END(28);
-	}
-	/* %30 conv2d [64,64,14,14] <- %28, %29  (models/mnist_cnn_bn.lua:19) */
+	/* %30 conv2d [64,64,14,14] <- %28, %29  (models/mnist_cnn_bn.lua:19), running %28 bn_relu by sample */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 5619712; /* [64,64,14,14] */
@@ -2380,6 +2358,18 @@ static void forward_train(mnist_cnn_bn *m, const nn_in_t *xin, const int32_t *yi
 			float *xpad = scratch + (long)t*30768;  /* [64,16,16]: the padded input, then zeros */
 			float *yw = scratch + (long)t*30768 + 16432;  /* [64,14,16]: the wide output */
 			for (int b = t*8; b < t*8 + 8; b++) {
+				{  /* %28 bn_relu on sample b (fusion by_sample) */
+					const float *x0 = m->arena + 4816896; /* [64,64,14,14] */
+					const float *x1 = m->arena + 8971264; /* [3,64] */
+					const float *x2 = m->param + 28064; /* batchnorm3.weight[64] */
+					const float *x3 = m->param + 28128; /* batchnorm3.bias[64] */
+					float *y = m->arena + 5619712;
+					for (int c = 0; c < 64; c++) {
+						const long o = ((long)b*64 + c)*196;
+						const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
+						nn_bn_fwd(x0 + o, y + o, 196, mean, k, beta, 1);
+					}
+				}
 				nn_pad_input(x0 + (long)b*12544, &cv, xpad);
 				for (int p0 = 0; p0 < 224; p0 += NN_NR) {
 					int nr = 224 - p0 < NN_NR ? 224 - p0 : NN_NR;

@@ -2351,24 +2351,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		nn_bn_moments((const double *)(void *)scratch, 64, 32, 784, 1e-05, y);
 		NN_PROF_END(17);
 	}
-	/* %19 bn_relu [64,32,28,28] <- %12, %17, %13, %14  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
-		const float *x1 = m->arena + 18779744; /* [3,32] */
-		const float *x2 = m->param + 640; /* batchnorm2.weight[32] */
-		const float *x3 = m->param + 672; /* batchnorm2.bias[32] */
-		float *y = m->arena + 4816896;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 32; c++) {
-				const long o = ((long)b*32 + c)*784;
-				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				nn_bn_fwd(x0 + o, y + o, 784, mean, k, beta, 1);
-			}
-		NN_PROF_END(19);
-	}
-	/* %21 conv2d [64,32,28,28] <- %19, %20  (models/mnist_resnet.lua:11) */
+	/* %21 conv2d [64,32,28,28] <- %19, %20  (models/mnist_resnet.lua:11), running %19 bn_relu by sample */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 4816896; /* [64,32,28,28] */
@@ -2381,6 +2364,18 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		for (int t = 0; t < 8; t++) {
 			float *pack = scratch + (long)t*25600;  /* nn_gemm's panels of x[b] */
 			for (int b = t*8; b < t*8 + 8; b++) {
+				{  /* %19 bn_relu on sample b (fusion by_sample) */
+					const float *x0 = m->arena + 3211264; /* [64,32,28,28] */
+					const float *x1 = m->arena + 18779744; /* [3,32] */
+					const float *x2 = m->param + 640; /* batchnorm2.weight[32] */
+					const float *x3 = m->param + 672; /* batchnorm2.bias[32] */
+					float *y = m->arena + 4816896;
+					for (int c = 0; c < 32; c++) {
+						const long o = ((long)b*32 + c)*784;
+						const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
+						nn_bn_fwd(x0 + o, y + o, 784, mean, k, beta, 1);
+					}
+				}
 				/* y[b] [32,784] = w [32,32] · x[b] [32,784] */
 				nn_gemm(32, 784, 32, x1, 32, 0, x0 + (long)b*25088, 784, 0, y + (long)b*25088, 784, pack);
 			}
@@ -2462,24 +2457,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		nn_bn_moments((const double *)(void *)scratch, 64, 32, 196, 1e-05, y);
 		NN_PROF_END(35);
 	}
-	/* %37 bn_relu [64,32,14,14] <- %30, %35, %31, %32  (models/mnist_resnet.lua:21) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 15253504; /* [64,32,14,14] */
-		const float *x1 = m->arena + 18779936; /* [3,32] */
-		const float *x2 = m->param + 2080; /* batchnorm4.weight[32] */
-		const float *x3 = m->param + 2112; /* batchnorm4.bias[32] */
-		float *y = m->arena + 15654912;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 32; c++) {
-				const long o = ((long)b*32 + c)*196;
-				const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
-				nn_bn_fwd(x0 + o, y + o, 196, mean, k, beta, 1);
-			}
-		NN_PROF_END(37);
-	}
-	/* %39 conv2d [64,64,14,14] <- %37, %38  (models/mnist_resnet.lua:21) */
+	/* %39 conv2d [64,64,14,14] <- %37, %38  (models/mnist_resnet.lua:21), running %37 bn_relu by sample */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 15654912; /* [64,32,14,14] */
@@ -2492,6 +2470,18 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		for (int t = 0; t < 8; t++) {
 			float *pack = scratch + (long)t*7168;  /* nn_gemm's panels of x[b] */
 			for (int b = t*8; b < t*8 + 8; b++) {
+				{  /* %37 bn_relu on sample b (fusion by_sample) */
+					const float *x0 = m->arena + 15253504; /* [64,32,14,14] */
+					const float *x1 = m->arena + 18779936; /* [3,32] */
+					const float *x2 = m->param + 2080; /* batchnorm4.weight[32] */
+					const float *x3 = m->param + 2112; /* batchnorm4.bias[32] */
+					float *y = m->arena + 15654912;
+					for (int c = 0; c < 32; c++) {
+						const long o = ((long)b*32 + c)*196;
+						const float mean = x1[c], k = x1[32 + c] * x2[c], beta = x3[c];
+						nn_bn_fwd(x0 + o, y + o, 196, mean, k, beta, 1);
+					}
+				}
 				/* y[b] [64,196] = w [64,32] · x[b] [32,196] */
 				nn_gemm(64, 196, 32, x1, 32, 0, x0 + (long)b*6272, 196, 0, y + (long)b*12544, 196, pack);
 			}
@@ -2572,24 +2562,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		nn_bn_moments((const double *)(void *)scratch, 64, 64, 196, 1e-05, y);
 		NN_PROF_END(53);
 	}
-	/* %55 bn_relu [64,64,14,14] <- %48, %53, %49, %50  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 11239424; /* [64,64,14,14] */
-		const float *x1 = m->arena + 18779072; /* [3,64] */
-		const float *x2 = m->param + 4896; /* batchnorm6.weight[64] */
-		const float *x3 = m->param + 4960; /* batchnorm6.bias[64] */
-		float *y = m->arena + 12042240;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 64; c++) {
-				const long o = ((long)b*64 + c)*196;
-				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				nn_bn_fwd(x0 + o, y + o, 196, mean, k, beta, 1);
-			}
-		NN_PROF_END(55);
-	}
-	/* %57 conv2d [64,64,14,14] <- %55, %56  (models/mnist_resnet.lua:11) */
+	/* %57 conv2d [64,64,14,14] <- %55, %56  (models/mnist_resnet.lua:11), running %55 bn_relu by sample */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 12042240; /* [64,64,14,14] */
@@ -2602,6 +2575,18 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		for (int t = 0; t < 8; t++) {
 			float *pack = scratch + (long)t*14336;  /* nn_gemm's panels of x[b] */
 			for (int b = t*8; b < t*8 + 8; b++) {
+				{  /* %55 bn_relu on sample b (fusion by_sample) */
+					const float *x0 = m->arena + 11239424; /* [64,64,14,14] */
+					const float *x1 = m->arena + 18779072; /* [3,64] */
+					const float *x2 = m->param + 4896; /* batchnorm6.weight[64] */
+					const float *x3 = m->param + 4960; /* batchnorm6.bias[64] */
+					float *y = m->arena + 12042240;
+					for (int c = 0; c < 64; c++) {
+						const long o = ((long)b*64 + c)*196;
+						const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
+						nn_bn_fwd(x0 + o, y + o, 196, mean, k, beta, 1);
+					}
+				}
 				/* y[b] [64,196] = w [64,64] · x[b] [64,196] */
 				nn_gemm(64, 196, 64, x1, 64, 0, x0 + (long)b*12544, 196, 0, y + (long)b*12544, 196, pack);
 			}
@@ -2683,24 +2668,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		nn_bn_moments((const double *)(void *)scratch, 64, 64, 49, 1e-05, y);
 		NN_PROF_END(71);
 	}
-	/* %73 bn_relu [64,64,7,7] <- %66, %71, %67, %68  (models/mnist_resnet.lua:21) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 18375680; /* [64,64,7,7] */
-		const float *x1 = m->arena + 18779456; /* [3,64] */
-		const float *x2 = m->param + 9824; /* batchnorm8.weight[64] */
-		const float *x3 = m->param + 9888; /* batchnorm8.bias[64] */
-		float *y = m->arena + 18576384;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 64; c++) {
-				const long o = ((long)b*64 + c)*49;
-				const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
-				nn_bn_fwd(x0 + o, y + o, 49, mean, k, beta, 1);
-			}
-		NN_PROF_END(73);
-	}
-	/* %75 conv2d [64,128,7,7] <- %73, %74  (models/mnist_resnet.lua:21) */
+	/* %75 conv2d [64,128,7,7] <- %73, %74  (models/mnist_resnet.lua:21), running %73 bn_relu by sample */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 18576384; /* [64,64,7,7] */
@@ -2713,6 +2681,18 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		for (int t = 0; t < 8; t++) {
 			float *pack = scratch + (long)t*4096;  /* nn_gemm's panels of x[b] */
 			for (int b = t*8; b < t*8 + 8; b++) {
+				{  /* %73 bn_relu on sample b (fusion by_sample) */
+					const float *x0 = m->arena + 18375680; /* [64,64,7,7] */
+					const float *x1 = m->arena + 18779456; /* [3,64] */
+					const float *x2 = m->param + 9824; /* batchnorm8.weight[64] */
+					const float *x3 = m->param + 9888; /* batchnorm8.bias[64] */
+					float *y = m->arena + 18576384;
+					for (int c = 0; c < 64; c++) {
+						const long o = ((long)b*64 + c)*49;
+						const float mean = x1[c], k = x1[64 + c] * x2[c], beta = x3[c];
+						nn_bn_fwd(x0 + o, y + o, 49, mean, k, beta, 1);
+					}
+				}
 				/* y[b] [128,49] = w [128,64] · x[b] [64,49] */
 				nn_gemm(128, 49, 64, x1, 64, 0, x0 + (long)b*3136, 49, 0, y + (long)b*6272, 49, pack);
 			}
@@ -2793,24 +2773,7 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		nn_bn_moments((const double *)(void *)scratch, 64, 128, 49, 1e-05, y);
 		NN_PROF_END(89);
 	}
-	/* %91 bn_relu [64,128,7,7] <- %84, %89, %85, %86  (models/mnist_resnet.lua:11) */
-	{
-		NN_PROF_BEGIN;
-		const float *x0 = m->arena + 16056320; /* [64,128,7,7] */
-		const float *x1 = m->arena + 18778112; /* [3,128] */
-		const float *x2 = m->param + 19552; /* batchnorm10.weight[128] */
-		const float *x3 = m->param + 19680; /* batchnorm10.bias[128] */
-		float *y = m->arena + 16457728;
-		NN_OMP("omp parallel for schedule(static)")
-		for (int b = 0; b < 64; b++)
-			for (int c = 0; c < 128; c++) {
-				const long o = ((long)b*128 + c)*49;
-				const float mean = x1[c], k = x1[128 + c] * x2[c], beta = x3[c];
-				nn_bn_fwd(x0 + o, y + o, 49, mean, k, beta, 1);
-			}
-		NN_PROF_END(91);
-	}
-	/* %93 conv2d [64,128,7,7] <- %91, %92  (models/mnist_resnet.lua:11) */
+	/* %93 conv2d [64,128,7,7] <- %91, %92  (models/mnist_resnet.lua:11), running %91 bn_relu by sample */
 	{
 		NN_PROF_BEGIN;
 		const float *x0 = m->arena + 16457728; /* [64,128,7,7] */
@@ -2823,6 +2786,18 @@ static void forward_train(mnist_resnet *m, const nn_in_t *xin, const int32_t *yi
 		for (int t = 0; t < 8; t++) {
 			float *pack = scratch + (long)t*8192;  /* nn_gemm's panels of x[b] */
 			for (int b = t*8; b < t*8 + 8; b++) {
+				{  /* %91 bn_relu on sample b (fusion by_sample) */
+					const float *x0 = m->arena + 16056320; /* [64,128,7,7] */
+					const float *x1 = m->arena + 18778112; /* [3,128] */
+					const float *x2 = m->param + 19552; /* batchnorm10.weight[128] */
+					const float *x3 = m->param + 19680; /* batchnorm10.bias[128] */
+					float *y = m->arena + 16457728;
+					for (int c = 0; c < 128; c++) {
+						const long o = ((long)b*128 + c)*49;
+						const float mean = x1[c], k = x1[128 + c] * x2[c], beta = x3[c];
+						nn_bn_fwd(x0 + o, y + o, 49, mean, k, beta, 1);
+					}
+				}
 				/* y[b] [128,49] = w [128,128] · x[b] [128,49] */
 				nn_gemm(128, 49, 128, x1, 128, 0, x0 + (long)b*6272, 49, 0, y + (long)b*6272, 49, pack);
 			}

@@ -742,6 +742,7 @@ static void open_samples(Emit *e, const Geo *g, const Slots *s)
 	else
 		emit_line(e, "for (int b = t*%d/%d; b < (t + 1)*%d/%d; b++) {", g->B,
 		          n, g->B, n), e->indent++;
+	emit_pre_sample(e);
 	if (g->G > 1)
 		open_block(e, "for (int g = 0; g < %d; g++) {", g->G);
 }
@@ -1228,6 +1229,14 @@ static void conv2d_emit(Emit *e, Node *n)
 		emit_shift(e, &g, ROLE_FWD);
 	else
 		conv2d_emit_gemm(e, &g);
+}
+
+/* The forward kernels that open_samples' loop runs: the GEMMs and the
+ * implicit GEMMs, not the plane kernels or the direct loops. */
+int conv2d_per_sample(Ctx *c, const Node *n)
+{
+	Geo g = node_geo(c, n);
+	return !depthwise(&g, ROLE_FWD) && conv_kernel(&g) != CK_DIRECT;
 }
 
 static long conv2d_scratch(Ctx *c, Node *n)

@@ -254,6 +254,17 @@ static const char *fwd_consts(Ctx *c, int C)
 	                      "beta = x3[c];", C);
 }
 
+/* Sample b's planes (fusion by_sample), each as bn_planes' loop does it. */
+static void bn_sample(Emit *e, Node *n, const char *call)
+{
+	Split s = split_of(e, n);
+	emit_line(e, "for (int c = 0; c < %d; c++) {", s.ch);
+	emit_line(e, "\tconst long o = ((long)b*%d + c)*%ld;", s.ch, s.inner);
+	emit_line(e, "\t%s", fwd_consts(e->c, s.ch));
+	emit_line(e, "\t%s", ctx_sprintf(e->c, call, s.inner));
+	emit_line(e, "}");
+}
+
 static const char *bwd_consts(Ctx *c, int C)
 {
 	return ctx_sprintf(c, "const float mean = x2[c], istd = x2[%d + c], "
@@ -327,10 +338,17 @@ static void bn_add_relu_emit(Emit *e, Node *n)
 	emit_line(e, "\t}");
 }
 
+static void bn_add_relu_sample(Emit *e, Node *n)
+{
+	bn_sample(e, n, "nn_bn_add_relu(x0 + o, x4 + o, y + o, %ld, mean, k, "
+	                "beta);");
+}
+
 const OpDef op_bn_add_relu = {
 	.name = "bn_add_relu", .nin = 5, .traits = OT_FUSED,
 	.shape = fused_shape, .grad = fused_grad, .emit = bn_add_relu_emit,
-	.flops = fused_flops, .print_attr = fused_print,
+	.emit_sample = bn_add_relu_sample, .flops = fused_flops,
+	.print_attr = fused_print,
 };
 
 /* ---- batchnorm: backward ----------------------------------------------- */
@@ -444,6 +462,11 @@ static void bn_relu_emit(Emit *e, Node *n)
 	emit_line(e, "\t}");
 }
 
+static void bn_relu_sample(Emit *e, Node *n)
+{
+	bn_sample(e, n, "nn_bn_fwd(x0 + o, y + o, %ld, mean, k, beta, 1);");
+}
+
 /* The backward of a fused batch norm + ReLU (+ pool) n over x, stats, γ,
  * β: sums = `sums`(dout, x, stats, γ, β), dβ and dγ its rows (bn_pick),
  * dx = `dx`(dout, x, stats, γ, β, sums). */
@@ -474,7 +497,8 @@ static double bn_relu_flops(Ctx *c, Node *n)
 const OpDef op_bn_relu = {
 	.name = "bn_relu", .nin = 4, .traits = OT_FUSED,
 	.shape = same_as_x, .grad = bn_relu_grad, .emit = bn_relu_emit,
-	.flops = bn_relu_flops, .print_attr = fused_print,
+	.emit_sample = bn_relu_sample, .flops = bn_relu_flops,
+	.print_attr = fused_print,
 };
 
 static const char *bn_relu_sums_shape(Ctx *c, Node *n)
