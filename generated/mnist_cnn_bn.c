@@ -1288,10 +1288,10 @@ NN_INLINE double nn_dw_fold(const float *part)
  * into a double once a plane (nn_dw_fold).  Nine taps take 18 vectors of
  * sums: AVX-512's 32 registers hold them, AVX2's 16 hold three taps'.
  * Measured on mnist_resnet's 28x28 planes from L1 (2048 of them, one
- * core): a tap at a time, two loads per FMA, 0.97 ms; three taps 0.61;
- * nine 0.41.  The tap-at-a-time version also folded its 32 lanes one by
- * one into a double chain, which on the 7x7 planes cost more than the
- * products (1.8 ms a step for 0.007 GFLOP). */
+ * core), against a tap at a time (two loads per FMA, its 32 lanes folded
+ * one by one into a double chain): AVX-512 1.06 -> 0.55 ms, AVX2 1.05 ->
+ * 0.88.  That fold alone cost more than the products on the 7x7 planes
+ * (1.8 ms a step for 0.007 GFLOP). */
 #ifdef NN_AVX512
 #define NN_DW_TAPS 9
 #else
