@@ -28,7 +28,9 @@
  * autodiff makes (FUSE_OPTIM); so are sgd_gemm and bn_sums, which
  * gradient rules choose (FUSE_SGD_GEMM, FUSE_BN_SUMS), and dx_add, the
  * sum of a tensor's gradients in the conv input gradient making one
- * (FUSE_DX_ADD).
+ * (FUSE_DX_ADD).  by_sample is the emitter's (emit.c, FUSE_BY_SAMPLE):
+ * a batch norm + ReLU and the conv after it keep both their tensors and
+ * share one loop over the samples.
  */
 #include <stdlib.h>
 #include <string.h>

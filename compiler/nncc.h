@@ -605,13 +605,15 @@ void ew_emit(Emit *e, Node *n);
 /* Whether n is a 2×2 maxpool of stride 2 without padding (ops/pool.c);
  * whether bn_relu_pool takes x's planes (ops/norm.c). */
 int maxpool_2x2(const Node *n);
-int conv2d_dx_add(Ctx *c, int dx, int acc);  /* ops/conv.c, fusion dx_add */
-/* ops/conv.c: whether conv2d n's kernel loops over samples, each reading
- * only its own sample of the input (fusion by_sample) */
-int conv2d_per_sample(Ctx *c, const Node *n);
 /* softmax_ce(z, y) as nll(log_softmax(z), y) (ops/loss.c, Fusion.split) */
 int softmax_ce_split(Ctx *c, Node *n);
 int bn_relu_pool_fits(Ctx *c, const Node *x);
+/* ops/conv.c: fusion dx_add's rewrite of conv2d_dx node dx into
+ * conv2d_dx_add (0: not one it can make), and whether conv2d n's kernel
+ * loops over samples, each reading only its own of the input (fusion
+ * by_sample) */
+int conv2d_dx_add(Ctx *c, int dx, int acc);
+int conv2d_per_sample(Ctx *c, const Node *n);
 
 /* Per-channel sums of [outer, ch, inner] planes through the scratch
  * (ops/common.c), and the scratch it takes. */
