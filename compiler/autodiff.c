@@ -44,11 +44,13 @@ static int state_of(Ctx *c, const Node *p, const Optim *o, int s)
 }
 
 /* a + b, the gradient a tensor had and one more: an add, or with fusion
- * dx_add, b itself when it is a conv's input gradient (just made, read by
- * nothing yet) that can add a as it stores. */
+ * dx_add, b itself when its op can add a as it stores (OpDef.adds_grad:
+ * a conv's input gradient, just made, read by nothing yet). */
 static int grad_sum(Ctx *c, int a, int b, Pos pos)
 {
-	if ((c->fuse & FUSE_DX_ADD) && conv2d_dx_add(c, b, a))
+	Node *n = ir_node(c, b);
+	if ((c->fuse & FUSE_DX_ADD) && n->op->adds_grad &&
+	    n->op->adds_grad(c, n, a))
 		return b;
 	return ir_make2(c, &op_add, PH_BWD, a, b, NULL, pos);
 }

@@ -235,8 +235,8 @@ static int overlap(long a, long n, long b, long m)
 }
 
 /* Fusion by_sample: the conv that runs node sched[k] sample by sample,
- * the next node in the schedule, reading its output as its input x; or
- * NULL.  Only in training (the eval forward keeps its own loops), and
+ * the next node in the schedule, reading its output as its input x
+ * (OpDef.takes_pre); or NULL.  Only in training (the eval forward keeps its own loops), and
  * only when neither the conv's output nor its scratch shares the arena
  * with an input of the node, which the conv's first samples would
  * overwrite before the node's last ones read them. */
@@ -248,8 +248,8 @@ static Node *by_sample(Emit *e, int k)
 	    k + 1 >= c->nsched)
 		return NULL;
 	Node *m = ir_node(c, c->sched[k + 1]);
-	if (m->op != &op_conv2d || m->phase != n->phase || m->in[0] != n->id ||
-	    !conv2d_per_sample(c, m))
+	if (m->phase != n->phase || m->in[0] != n->id || !m->op->takes_pre ||
+	    !m->op->takes_pre(c, m))
 		return NULL;
 	long sc = m->op->scratch ? m->op->scratch(c, m) : 0;
 	for (int i = 0; i < n->nin; i++) {

@@ -201,6 +201,14 @@ struct OpDef {
 	 * a conv may run sample by sample as it reads their output (fusion
 	 * by_sample, emit.c); NULL: not such an op. */
 	void (*emit_sample)(Emit *, Node *);
+	/* Whether n's kernel runs the node making its input 0 sample by
+	 * sample, calling emit_pre_sample in its loop over samples (fusion
+	 * by_sample); NULL: never. */
+	int (*takes_pre)(Ctx *, const Node *);
+	/* Fusion dx_add: n, a gradient nothing reads yet, becomes a node that
+	 * adds acc, another gradient of the same tensor, as it stores its
+	 * own; 0 if it cannot.  NULL: never. */
+	int (*adds_grad)(Ctx *, Node *n, int acc);
 	/* Losses: the evaluate() lines that add to `correct` the rows
 	 * 0 … rows−1 whose prediction (rows of NN_PREDICT) matches the label
 	 * yb[r]; NULL, or no lines: no accuracy. */
@@ -519,11 +527,11 @@ enum { FUSE_SGD_GEMM = 1u << 29 };
 enum { FUSE_BN_SUMS = 1u << 28 };
 /* c->fuse bit of "dx_add": a tensor's two gradients summed by the conv
  * input gradient making the second, as it stores it (autodiff,
- * ops/conv.c's conv2d_dx_add) */
+ * OpDef.adds_grad) */
 enum { FUSE_DX_ADD = 1u << 27 };
 /* c->fuse bit of "by_sample": a batch norm + ReLU runs sample by sample
  * inside the conv reading its output, each sample's output read while it
- * is in cache (emit.c, ops/conv.c's conv2d_per_sample) */
+ * is in cache (emit.c, OpDef.emit_sample and takes_pre) */
 enum { FUSE_BY_SAMPLE = 1u << 26 };
 /* A fused node's attribute: the two nodes it replaced, as they were. */
 typedef struct FuseAttr {
@@ -608,12 +616,6 @@ int maxpool_2x2(const Node *n);
 /* softmax_ce(z, y) as nll(log_softmax(z), y) (ops/loss.c, Fusion.split) */
 int softmax_ce_split(Ctx *c, Node *n);
 int bn_relu_pool_fits(Ctx *c, const Node *x);
-/* ops/conv.c: fusion dx_add's rewrite of conv2d_dx node dx into
- * conv2d_dx_add (0: not one it can make), and whether conv2d n's kernel
- * loops over samples, each reading only its own of the input (fusion
- * by_sample) */
-int conv2d_dx_add(Ctx *c, int dx, int acc);
-int conv2d_per_sample(Ctx *c, const Node *n);
 
 /* Per-channel sums of [outer, ch, inner] planes through the scratch
  * (ops/common.c), and the scratch it takes. */

@@ -1294,8 +1294,10 @@ NN_INLINE double nn_dw_fold(const float *part)
  * (1.8 ms a step for 0.007 GFLOP). */
 #ifdef NN_AVX512
 #define NN_DW_TAPS 9
+#define NN_DW_EACH(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8)
 #else
 #define NN_DW_TAPS 3
+#define NN_DW_EACH(X) X(0) X(1) X(2)
 #endif
 NN_KERNEL void nn_dw_wide_grad(const float *xp, const float *dyw, long n,
                                int Wp, int k, int D, double *acc)
@@ -1309,33 +1311,21 @@ NN_KERNEL void nn_dw_wide_grad(const float *xp, const float *dyw, long n,
 			q[j] = xp + (long)(t / k) * D * Wp + t % k * D;
 		}
 #if defined(NN_AVX512) || defined(NN_AVX2)
-#define NN_DW_TAP(j) __m256 a##j = _mm256_setzero_ps(), b##j = a##j;
-		NN_DW_TAP(0) NN_DW_TAP(1) NN_DW_TAP(2)
-#if NN_DW_TAPS == 9
-		NN_DW_TAP(3) NN_DW_TAP(4) NN_DW_TAP(5)
-		NN_DW_TAP(6) NN_DW_TAP(7) NN_DW_TAP(8)
-#endif
-#undef NN_DW_TAP
+#define NN_DW_ZERO(j) __m256 a##j = _mm256_setzero_ps(), b##j = a##j;
+#define NN_DW_FMA(j)                                                       \
+			a##j = _mm256_fmadd_ps(d0, _mm256_loadu_ps(q[j] + i), a##j); \
+			b##j = _mm256_fmadd_ps(d1, _mm256_loadu_ps(q[j] + i + 8), b##j);
+#define NN_DW_FOLD(j) s[j] = nn_dw_fold(a##j, b##j);
+		NN_DW_EACH(NN_DW_ZERO)
 		for (long i = 0; i < n; i += 16) {
 			__m256 d0 = _mm256_loadu_ps(dyw + i),
 			       d1 = _mm256_loadu_ps(dyw + i + 8);
-#define NN_DW_TAP(j)                                                       \
-			a##j = _mm256_fmadd_ps(d0, _mm256_loadu_ps(q[j] + i), a##j); \
-			b##j = _mm256_fmadd_ps(d1, _mm256_loadu_ps(q[j] + i + 8), b##j);
-			NN_DW_TAP(0) NN_DW_TAP(1) NN_DW_TAP(2)
-#if NN_DW_TAPS == 9
-			NN_DW_TAP(3) NN_DW_TAP(4) NN_DW_TAP(5)
-			NN_DW_TAP(6) NN_DW_TAP(7) NN_DW_TAP(8)
-#endif
-#undef NN_DW_TAP
+			NN_DW_EACH(NN_DW_FMA)
 		}
-#define NN_DW_TAP(j) s[j] = nn_dw_fold(a##j, b##j);
-		NN_DW_TAP(0) NN_DW_TAP(1) NN_DW_TAP(2)
-#if NN_DW_TAPS == 9
-		NN_DW_TAP(3) NN_DW_TAP(4) NN_DW_TAP(5)
-		NN_DW_TAP(6) NN_DW_TAP(7) NN_DW_TAP(8)
-#endif
-#undef NN_DW_TAP
+		NN_DW_EACH(NN_DW_FOLD)
+#undef NN_DW_ZERO
+#undef NN_DW_FMA
+#undef NN_DW_FOLD
 #else
 		for (int j = 0; j < NN_DW_TAPS; j++) {
 			float part[16] = {0};

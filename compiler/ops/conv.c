@@ -1231,9 +1231,10 @@ static void conv2d_emit(Emit *e, Node *n)
 		conv2d_emit_gemm(e, &g);
 }
 
-/* The forward kernels that open_samples' loop runs: the GEMMs and the
- * implicit GEMMs, not the plane kernels or the direct loops. */
-int conv2d_per_sample(Ctx *c, const Node *n)
+/* Fusion by_sample: the forward kernels that open_samples' loop runs,
+ * the GEMMs and the implicit GEMMs, not the plane kernels or the direct
+ * loops. */
+static int conv2d_takes_pre(Ctx *c, const Node *n)
 {
 	Geo g = node_geo(c, n);
 	return !depthwise(&g, ROLE_FWD) && conv_kernel(&g) != CK_DIRECT;
@@ -1274,6 +1275,7 @@ static void conv_dx_print(Buf *b, const Node *n)
 const OpDef op_conv2d = {
 	.name = "conv2d", .nin = 2,
 	.shape = conv2d_shape, .grad = conv2d_grad, .emit = conv2d_emit,
+	.takes_pre = conv2d_takes_pre,
 	.scratch = conv2d_scratch, .flops = conv_flops,
 	.attr_size = sizeof(ConvAttr), .print_attr = conv_print,
 };
@@ -1418,9 +1420,27 @@ static long conv2d_dx_scratch(Ctx *c, Node *n)
 	return s.chunks * s.size;
 }
 
+/* Fusion dx_add (autodiff's choice): n, a conv2d_dx that nothing reads
+ * yet, takes acc, the other gradient of the same tensor, as its third
+ * input and becomes conv2d_dx_add. */
+static int conv2d_dx_adds_grad(Ctx *c, Node *n, int acc)
+{
+	if (acc >= n->id || !shape_eq(&n->shape, &c->nodes[acc]->shape))
+		return 0;
+	for (int i = n->id + 1; i < c->nnodes; i++)
+		for (int k = 0; k < c->nodes[i]->nin; k++)
+			if (c->nodes[i]->in[k] == n->id)
+				return 0;
+	n->op = &op_conv2d_dx_add;
+	n->in[2] = acc;
+	n->nin = 3;
+	return 1;
+}
+
 const OpDef op_conv2d_dx = {
 	.name = "conv2d_dx", .nin = 2,
 	.shape = conv2d_dx_shape, .emit = conv2d_dx_emit,
+	.adds_grad = conv2d_dx_adds_grad,
 	.scratch = conv2d_dx_scratch, .flops = conv_flops,
 	.attr_size = sizeof(ConvAttr), .print_attr = conv_dx_print,
 };
@@ -1431,25 +1451,6 @@ const OpDef op_conv2d_dx_add = {
 	.scratch = conv2d_dx_scratch, .flops = conv_flops,
 	.attr_size = sizeof(ConvAttr), .print_attr = conv_dx_print,
 };
-
-/* Fusion dx_add (autodiff's choice): node dx, a conv2d_dx that nothing
- * reads yet, takes acc, the other gradient of the same tensor, as its
- * third input and becomes conv2d_dx_add.  0 if dx is not one. */
-int conv2d_dx_add(Ctx *c, int dx, int acc)
-{
-	Node *n = c->nodes[dx];
-	if (n->op != &op_conv2d_dx || acc >= dx ||
-	    !shape_eq(&n->shape, &c->nodes[acc]->shape))
-		return 0;
-	for (int i = dx + 1; i < c->nnodes; i++)
-		for (int k = 0; k < c->nodes[i]->nin; k++)
-			if (c->nodes[i]->in[k] == dx)
-				return 0;
-	n->op = &op_conv2d_dx_add;
-	n->in[2] = acc;
-	n->nin = 3;
-	return 1;
-}
 
 /* ---- conv2d_dw: the weight gradient ------------------------------------- */
 

@@ -254,7 +254,17 @@ static const char *fwd_consts(Ctx *c, int C)
 	                      "beta = x3[c];", C);
 }
 
-/* Sample b's planes (fusion by_sample), each as bn_planes' loop does it. */
+/* A batch-norm forward kernel's call on plane o, `call` with the plane's
+ * values for its %ld: every plane in threads (bn_fwd), or sample b's
+ * planes (bn_sample, fusion by_sample), in the same order. */
+static void bn_fwd(Emit *e, Node *n, const char *call)
+{
+	Split s = split_of(e, n);
+	bn_planes(e, &s, fwd_consts(e->c, s.ch));
+	emit_line(e, "\t\t%s", ctx_sprintf(e->c, call, s.inner));
+	emit_line(e, "\t}");
+}
+
 static void bn_sample(Emit *e, Node *n, const char *call)
 {
 	Split s = split_of(e, n);
@@ -264,6 +274,11 @@ static void bn_sample(Emit *e, Node *n, const char *call)
 	emit_line(e, "\t%s", ctx_sprintf(e->c, call, s.inner));
 	emit_line(e, "}");
 }
+
+static const char BN_APPLY[] = "nn_bn_fwd(x0 + o, y + o, %ld, mean, k, beta, 0);",
+                  BN_RELU[] = "nn_bn_fwd(x0 + o, y + o, %ld, mean, k, beta, 1);",
+                  BN_ADD_RELU[] = "nn_bn_add_relu(x0 + o, x4 + o, y + o, %ld, "
+                                  "mean, k, beta);";
 
 static const char *bwd_consts(Ctx *c, int C)
 {
@@ -306,11 +321,7 @@ static void bn_apply_grad(Ctx *c, Node *n, int dout, int *din)
 
 static void bn_apply_emit(Emit *e, Node *n)
 {
-	Split s = split_of(e, n);
-	bn_planes(e, &s, fwd_consts(e->c, s.ch));
-	emit_line(e, "\t\tnn_bn_fwd(x0 + o, y + o, %ld, mean, k, beta, 0);",
-	          s.inner);
-	emit_line(e, "\t}");
+	bn_fwd(e, n, BN_APPLY);
 }
 
 static double bn_apply_flops(Ctx *c, Node *n)
@@ -331,17 +342,12 @@ const OpDef op_bn_apply = {
  * stats, x2 γ, x3 β, x4 h. */
 static void bn_add_relu_emit(Emit *e, Node *n)
 {
-	Split s = split_of(e, n);
-	bn_planes(e, &s, fwd_consts(e->c, s.ch));
-	emit_line(e, "\t\tnn_bn_add_relu(x0 + o, x4 + o, y + o, %ld, mean, k, "
-	             "beta);", s.inner);
-	emit_line(e, "\t}");
+	bn_fwd(e, n, BN_ADD_RELU);
 }
 
 static void bn_add_relu_sample(Emit *e, Node *n)
 {
-	bn_sample(e, n, "nn_bn_add_relu(x0 + o, x4 + o, y + o, %ld, mean, k, "
-	                "beta);");
+	bn_sample(e, n, BN_ADD_RELU);
 }
 
 const OpDef op_bn_add_relu = {
@@ -455,16 +461,12 @@ const OpDef op_bn_dx = {
 
 static void bn_relu_emit(Emit *e, Node *n)
 {
-	Split s = split_of(e, n);
-	bn_planes(e, &s, fwd_consts(e->c, s.ch));
-	emit_line(e, "\t\tnn_bn_fwd(x0 + o, y + o, %ld, mean, k, beta, 1);",
-	          s.inner);
-	emit_line(e, "\t}");
+	bn_fwd(e, n, BN_RELU);
 }
 
 static void bn_relu_sample(Emit *e, Node *n)
 {
-	bn_sample(e, n, "nn_bn_fwd(x0 + o, y + o, %ld, mean, k, beta, 1);");
+	bn_sample(e, n, BN_RELU);
 }
 
 /* The backward of a fused batch norm + ReLU (+ pool) n over x, stats, γ,

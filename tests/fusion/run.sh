@@ -68,6 +68,8 @@ agrees() {  # lua, name, cc, flags for the other build
 }
 
 names=$("$NNCC" --help | sed -n '/^fusions:/,$p' | awk 'NR > 1 {print $1}')
+# every fusion but those named: the build to compare a fusion against
+all_but() { echo "$names" | grep -vxF "$(printf '%s\n' "$@")" | paste -sd, -; }
 check "--help lists fusions" test "$(echo $names)" = "bn_relu bn_relu_pool ew_act bn_add_relu gemm_epi softmax_ce optim sgd_gemm bn_sums dx_add by_sample"
 check "--fuse=nonsense is an error" bash -c \
 	"! $NNCC tests/fusion/optim.lua --fuse=bn_relu,nonsense --report >/dev/null 2>&1"
@@ -75,7 +77,7 @@ check "--fuse=nonsense is an error" bash -c \
 # each fusion: its model, the fusions it needs (itself and those it builds
 # on), the pattern it leaves in the IR
 while read -r f need lua pat; do
-	others=$(echo "$names" | grep -vx "$f" | paste -sd, -)
+	others=$(all_but "$f")
 	check "$f fires" fired "$lua" "$pat"
 	check "$f fires alone (--fuse=$need)" fired "$lua" "$pat" --fuse="$need"
 	check "$f off with --no-fuse" bash -c "! $NNCC $lua --no-fuse -d fuse --report 2>&1 >/dev/null | sed -n '/^# after fuse:/,/^# after/p' | grep -qE '$pat'"
@@ -110,7 +112,7 @@ check "sgd_gemm: two with --fuse=sgd_gemm" test "$(nsgd --fuse=sgd_gemm)" -eq 2
 check "sgd_gemm: none with momentum" test "$(sed 's/lr = 0.1}/lr = 0.1, momentum = 0.5}/' tests/fusion/sgd_gemm.lua > "$OUT/sgd_mom.lua" && "$NNCC" "$OUT/sgd_mom.lua" -d autodiff --report 2>&1 >/dev/null | grep -c '= matmul_sgd')" -eq 0
 for cc in $compilers; do
 	check "sgd_gemm: fused = unfused after 20 steps ($cc)" agrees \
-		tests/fusion/sgd_gemm.lua fz_sgd_gemm "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,bn_add_relu,gemm_epi,softmax_ce,optim,bn_sums,dx_add,by_sample
+		tests/fusion/sgd_gemm.lua fz_sgd_gemm "$cc" --fuse=$(all_but sgd_gemm)
 done
 
 # optim is a choice of autodiff: one update node, or one per parameter
@@ -120,7 +122,7 @@ check "optim: one update node per parameter unfused" test "$(nupd --no-fuse)" -e
 check "optim: one update node with --fuse=optim" test "$(nupd --fuse=optim)" -eq 1
 for cc in $compilers; do
 	check "optim: fused = unfused after 20 steps ($cc)" agrees \
-		tests/fusion/optim.lua fz_optim "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,bn_add_relu,gemm_epi,softmax_ce,sgd_gemm,bn_sums,dx_add,by_sample
+		tests/fusion/optim.lua fz_optim "$cc" --fuse=$(all_but optim)
 done
 
 # bn_sums is a choice of batch norm's gradient rule: a batch norm no ReLU
@@ -133,7 +135,7 @@ check "bn_sums: none with --no-fuse" test "$(nbn '= bn_sums' --no-fuse)" -eq 0
 check "bn_sums: two with --fuse=bn_sums" test "$(nbn '= bn_sums' --fuse=bn_sums)" -eq 2
 for cc in $compilers; do
 	check "bn_sums: fused = unfused after 20 steps ($cc)" agrees \
-		tests/fusion/bn_sums.lua fz_bn_sums "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,bn_add_relu,gemm_epi,softmax_ce,optim,sgd_gemm,dx_add,by_sample
+		tests/fusion/bn_sums.lua fz_bn_sums "$cc" --fuse=$(all_but bn_sums)
 done
 
 # dx_add is a choice of autodiff: each residual block's input gradient,
@@ -160,7 +162,7 @@ dx_kinds() {
 check "dx_add: every input-gradient kernel adds" test "$(dx_kinds)" = "1x1 direct im2col phases planes shift"
 for cc in $compilers; do
 	check "dx_add: fused = unfused after 20 steps ($cc)" agrees \
-		tests/fusion/dx_add.lua fz_dx_add "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,bn_add_relu,gemm_epi,softmax_ce,optim,sgd_gemm,bn_sums,by_sample
+		tests/fusion/dx_add.lua fz_dx_add "$cc" --fuse=$(all_but dx_add)
 done
 
 # by_sample is a choice of the emitter: batch norm + ReLU (or + add +
@@ -174,10 +176,10 @@ check "by_sample: batch norm + add + ReLU among them" grep -q 'running %[0-9]* b
 check "by_sample: the depthwise conv's batch norm apart" test "$(sed -n '/^static void forward_train/,/^}/p' "$OUT/by_sample.c" | grep -c '^	/\* %[0-9]* bn_relu \[')" -eq 2
 check "by_sample: none with --no-fuse" test "$(nbs --no-fuse)" -eq 0
 check "by_sample: four with --fuse=bn_relu,ew_act,bn_add_relu,by_sample" test "$(nbs --fuse=bn_relu,ew_act,bn_add_relu,by_sample)" -eq 4
-check "by_sample: none with the others" test "$(nbs --fuse=bn_relu,bn_relu_pool,ew_act,bn_add_relu,gemm_epi,softmax_ce,optim,sgd_gemm,bn_sums,dx_add)" -eq 0
+check "by_sample: none with the others" test "$(nbs --fuse=$(all_but by_sample))" -eq 0
 for cc in $compilers; do
 	check "by_sample: fused = unfused after 20 steps ($cc)" agrees \
-		tests/fusion/by_sample.lua fz_by_sample "$cc" --fuse=bn_relu,bn_relu_pool,ew_act,bn_add_relu,gemm_epi,softmax_ce,optim,sgd_gemm,bn_sums,dx_add
+		tests/fusion/by_sample.lua fz_by_sample "$cc" --fuse=$(all_but by_sample)
 done
 
 # softmax_ce off: log_softmax, then nll
