@@ -17,7 +17,7 @@
 # unfused, and each takes its lowest median, so a burst of load from
 # elsewhere hits both alike.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 B=${B:-build}
 CC=${CC:-cc}
 THREADS=${THREADS:-"1 2"}
@@ -28,7 +28,11 @@ if [ "${1:-}" = --quick ]; then
 	STEPS=5 BUDGET=0.2 THREADS=1 ROUNDS=1
 	shift
 fi
-MODELS=${*:-$(ls models/*.lua | xargs -n1 basename | sed 's/\.lua$//')}
+if [ $# -gt 0 ]; then
+	MODELS=$*
+else
+	MODELS=$(for f in models/*.lua; do basename "$f" .lua; done)
+fi
 OUT=$B/bench-fusion
 mkdir -p "$OUT"
 CFLAGS_BENCH="-std=c11 -O2 -march=native -fopenmp -D_POSIX_C_SOURCE=200809L"
@@ -55,16 +59,25 @@ field() {   # key, "step …" line -> value
 
 # ROUNDS runs of each, fused and unfused in turn (f u f u …), so a burst
 # of load from elsewhere hits both alike; each variant's lowest median,
-# and that run's peak RSS
-timed_pair() {   # fused exe, unfused exe, threads -> "f rss_f u rss_u"
-	local r exe best_f= rss_f= best_u= rss_u=
-	for r in $(seq "$ROUNDS"); do
+# and that run's peak RSS; and the lowest and highest ratio of a round's
+# two medians, which show how far the host's load moved them
+timed_pair() {   # fused exe, unfused exe, threads -> "f rss_f u rss_u lo hi"
+	local exe best_f="" rss_f="" best_u="" rss_u="" lo="" hi=""
+	for _ in $(seq "$ROUNDS"); do
+		local med_f=""
 		for exe in "$1" "$2"; do
 			local line med
 			line=$(OMP_NUM_THREADS=$3 "$exe" "$3" "$BUDGET" "$STEPS" 5000 3) ||
 				return 1
 			med=$(field median_ms "$line")
+			if [ "$exe" = "$2" ]; then
+				local q
+				q=$(awk "BEGIN {print $med / $med_f}")
+				if [ -z "$lo" ] || awk "BEGIN {exit !($q < $lo)}"; then lo=$q; fi
+				if [ -z "$hi" ] || awk "BEGIN {exit !($q > $hi)}"; then hi=$q; fi
+			fi
 			if [ "$exe" = "$1" ]; then
+				med_f=$med
 				if [ -z "$best_f" ] || awk "BEGIN {exit !($med < $best_f)}"; then
 					best_f=$med
 					rss_f=$(field maxrss_kb "$line")
@@ -75,15 +88,16 @@ timed_pair() {   # fused exe, unfused exe, threads -> "f rss_f u rss_u"
 			fi
 		done
 	done
-	echo "$best_f $rss_f $best_u $rss_u"
+	echo "$best_f $rss_f $best_u $rss_u $lo $hi"
 }
 
 mb() { awk "BEGIN {printf \"%.1f\", $1 / 1e6}"; }
 
 table=$OUT/table.txt
 : > "$table"
-printf '%-14s %3s %10s %10s %7s %9s %9s %9s %9s %9s\n' model thr \
-	"fused ms" "unfused" ratio "arena MB" unfused naive "RSS MB" unfused >> "$table"
+printf '%-14s %3s %10s %10s %7s %11s %9s %9s %9s %9s %9s\n' model thr \
+	"fused ms" "unfused" ratio "rounds" "arena MB" unfused naive "RSS MB" \
+	unfused >> "$table"
 for m in $MODELS; do
 	echo "bench-fusion: $m ..." >&2
 	build "$m" fused || { echo "bench-fusion: $m: build failed" >&2; continue; }
@@ -92,16 +106,17 @@ for m in $MODELS; do
 	af=$(echo "$rep" | sed -n 's/^arena (peak): *\([0-9]*\) bytes.*/\1/p')
 	read -r au nu < <(echo "$rep" | sed -n 's/^unfused: *\([0-9]*\) bytes arena, \([0-9]*\) bytes naive.*/\1 \2/p')
 	for t in $THREADS; do
-		read -r f rf u ru < <(timed_pair "$OUT/step_${m}_fused" \
+		read -r f rf u ru lo hi < <(timed_pair "$OUT/step_${m}_fused" \
 			"$OUT/step_${m}_unfused" "$t")
-		printf '%-14s %3d %10.3f %10.3f %6.2fx %9s %9s %9s %9s %9s\n' "$m" "$t" \
-			"$f" "$u" "$(awk "BEGIN {print $u / $f}")" "$(mb "$af")" \
+		printf '%-14s %3d %10.3f %10.3f %6.2fx %5.2f-%4.2fx %9s %9s %9s %9s %9s\n' \
+			"$m" "$t" "$f" "$u" "$(awk "BEGIN {print $u / $f}")" "$lo" "$hi" \
+			"$(mb "$af")" \
 			"$(mb "$au")" "$(mb "$nu")" "$(mb "$rf * 1024")" \
 			"$(mb "$ru * 1024")" >> "$table"
 	done
 	# where the time and the bytes went: one thread, by op, each op's
 	# lowest time over ROUNDS profiled runs, fused and unfused in turn
-	for r in $(seq "$ROUNDS"); do
+	for _ in $(seq "$ROUNDS"); do
 		for v in fused unfused; do
 			NNCC_STEP_PROFILE=1 OMP_NUM_THREADS=1 "$OUT/step_${m}_${v}_prof" 1 \
 				"$BUDGET" "$STEPS" 5000 3 2>&1 >/dev/null |
@@ -117,8 +132,9 @@ echo
 echo "fused against unfused (nncc --no-fuse), same flags: $CFLAGS_BENCH"
 echo "machine: $(nproc) cores, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)"
 echo "median of >= $STEPS steps (the best of $ROUNDS runs, fused and unfused in"
-echo "turn); arena: the planned arena; naive: the unfused graph's transients"
-echo "summed; RSS: peak resident"
+echo "turn); ratio: unfused over fused, those best medians; rounds: the lowest"
+echo "and highest ratio of one round's two runs; arena: the planned arena;"
+echo "naive: the unfused graph's transients summed; RSS: peak resident"
 echo
 cat "$table"
 for m in $MODELS; do
