@@ -15,7 +15,8 @@
 # many timed steps, default 50), BUDGET (seconds a run, default 4),
 # ROUNDS (runs of each, default 3).  The runs alternate fused and
 # unfused, and each takes its lowest median, so a burst of load from
-# elsewhere hits both alike.
+# elsewhere hits both alike; the table's "rounds" column is the lowest
+# and highest ratio of one round's two runs, the noise beside the ratio.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 B=${B:-build}
@@ -53,6 +54,8 @@ build() {
 	done
 }
 
+lt() { awk "BEGIN {exit !($1 < $2)}"; }   # a < b, as numbers
+
 field() {   # key, "step …" line -> value
 	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
 }
@@ -62,30 +65,28 @@ field() {   # key, "step …" line -> value
 # and that run's peak RSS; and the lowest and highest ratio of a round's
 # two medians, which show how far the host's load moved them
 timed_pair() {   # fused exe, unfused exe, threads -> "f rss_f u rss_u lo hi"
-	local exe best_f="" rss_f="" best_u="" rss_u="" lo="" hi=""
+	local exe best_f="" rss_f="" best_u="" rss_u="" lo="" hi="" med_f=""
 	for _ in $(seq "$ROUNDS"); do
-		local med_f=""
 		for exe in "$1" "$2"; do
-			local line med
+			local line med q
 			line=$(OMP_NUM_THREADS=$3 "$exe" "$3" "$BUDGET" "$STEPS" 5000 3) ||
 				return 1
 			med=$(field median_ms "$line")
-			if [ "$exe" = "$2" ]; then
-				local q
-				q=$(awk "BEGIN {print $med / $med_f}")
-				if [ -z "$lo" ] || awk "BEGIN {exit !($q < $lo)}"; then lo=$q; fi
-				if [ -z "$hi" ] || awk "BEGIN {exit !($q > $hi)}"; then hi=$q; fi
-			fi
 			if [ "$exe" = "$1" ]; then
 				med_f=$med
-				if [ -z "$best_f" ] || awk "BEGIN {exit !($med < $best_f)}"; then
+				if [ -z "$best_f" ] || lt "$med" "$best_f"; then
 					best_f=$med
 					rss_f=$(field maxrss_kb "$line")
 				fi
-			elif [ -z "$best_u" ] || awk "BEGIN {exit !($med < $best_u)}"; then
+				continue
+			fi
+			if [ -z "$best_u" ] || lt "$med" "$best_u"; then
 				best_u=$med
 				rss_u=$(field maxrss_kb "$line")
 			fi
+			q=$(awk "BEGIN {print $med / $med_f}")
+			if [ -z "$lo" ] || lt "$q" "$lo"; then lo=$q; fi
+			if [ -z "$hi" ] || lt "$hi" "$q"; then hi=$q; fi
 		done
 	done
 	echo "$best_f $rss_f $best_u $rss_u $lo $hi"
