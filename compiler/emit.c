@@ -236,10 +236,10 @@ static int overlap(long a, long n, long b, long m)
 
 /* Fusion by_sample: the conv that runs node sched[k] sample by sample,
  * the next node in the schedule, reading its output as its input x
- * (OpDef.takes_pre); or NULL.  Only in training (the eval forward keeps its own loops), and
- * only when neither the conv's output nor its scratch shares the arena
- * with an input of the node, which the conv's first samples would
- * overwrite before the node's last ones read them. */
+ * (OpDef.takes_pre); or NULL.  Only in training (the eval forward keeps
+ * its own loops), and only when neither the conv's output nor its
+ * scratch shares the arena with an input of the node, which the conv's
+ * first samples would overwrite before the node's last ones read them. */
 static Node *by_sample(Emit *e, int k)
 {
 	Ctx *c = e->c;

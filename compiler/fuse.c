@@ -246,30 +246,44 @@ const Fusion fusions[] = {
 	{0},
 };
 
+const FuseChoice fuse_choices[] = {
+	{"optim", "the optimizer updates every parameter and its state in one "
+	          "loop", FUSE_OPTIM},
+	{"sgd_gemm", "plain SGD steps a weight as the product making its "
+	             "gradient stores its tiles", FUSE_SGD_GEMM},
+	{"bn_sums", "batch norm's dβ and dγ from one pass over dy and x",
+	 FUSE_BN_SUMS},
+	{"dx_add", "a conv's input gradient adds the tensor's other gradient (a "
+	           "residual block's skip) as it stores", FUSE_DX_ADD},
+	{"by_sample", "batch norm + ReLU runs sample by sample in the conv "
+	              "reading its output, which finds it in cache",
+	 FUSE_BY_SAMPLE},
+	{0},
+};
+
+/* The c->fuse bit of fusion `name`, or 0 if there is none. */
+static long fuse_bit(const char *name)
+{
+	for (int f = 0; fusions[f].name; f++)
+		if (!strcmp(fusions[f].name, name))
+			return 1L << f;
+	for (int f = 0; fuse_choices[f].name; f++)
+		if (!strcmp(fuse_choices[f].name, name))
+			return fuse_choices[f].bit;
+	return 0;
+}
+
 long fuse_mask(Ctx *c, const char *list, const char **bad)
 {
 	long mask = 0;
 	char *s = ctx_strdup(c, list);
 	for (char *t = strtok(s, ","); t; t = strtok(NULL, ",")) {
-		int f = 0;
-		while (fusions[f].name && strcmp(fusions[f].name, t))
-			f++;
-		if (fusions[f].name)
-			mask |= 1L << f;
-		else if (!strcmp(t, "optim"))
-			mask |= FUSE_OPTIM;
-		else if (!strcmp(t, "sgd_gemm"))
-			mask |= FUSE_SGD_GEMM;
-		else if (!strcmp(t, "bn_sums"))
-			mask |= FUSE_BN_SUMS;
-		else if (!strcmp(t, "dx_add"))
-			mask |= FUSE_DX_ADD;
-		else if (!strcmp(t, "by_sample"))
-			mask |= FUSE_BY_SAMPLE;
-		else {
+		long bit = fuse_bit(t);
+		if (!bit) {
 			*bad = t;
 			return -1;
 		}
+		mask |= bit;
 	}
 	return mask;
 }

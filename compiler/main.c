@@ -56,16 +56,8 @@ static void print_usage(void)
 	fputs(usage, stdout);
 	for (int f = 0; fusions[f].name; f++)
 		printf("  %-19s %s\n", fusions[f].name, fusions[f].help);
-	printf("  %-19s %s\n", "optim", "the optimizer updates every parameter "
-	       "and its state in one loop");
-	printf("  %-19s %s\n", "sgd_gemm", "plain SGD steps a weight as the "
-	       "product making its gradient stores its tiles");
-	printf("  %-19s %s\n", "bn_sums", "batch norm's dβ and dγ from one pass "
-	       "over dy and x");
-	printf("  %-19s %s\n", "dx_add", "a conv's input gradient adds the "
-	       "tensor's other gradient (a residual block's skip) as it stores");
-	printf("  %-19s %s\n", "by_sample", "batch norm + ReLU runs sample by "
-	       "sample in the conv reading its output, which finds it in cache");
+	for (int f = 0; fuse_choices[f].name; f++)
+		printf("  %-19s %s\n", fuse_choices[f].name, fuse_choices[f].help);
 }
 
 enum { P_FRONT = 1, P_AUTODIFF = 2, P_SCHEDULE = 4, P_PLAN = 8,

@@ -533,6 +533,15 @@ enum { FUSE_DX_ADD = 1u << 27 };
  * inside the conv reading its output, each sample's output read while it
  * is in cache (emit.c, OpDef.emit_sample and takes_pre) */
 enum { FUSE_BY_SAMPLE = 1u << 26 };
+/* The fusions that are not rewrites of a node pair (fusions[]) but
+ * choices other passes make, each its bit of c->fuse; --fuse and --help
+ * read them here. */
+typedef struct FuseChoice {
+	const char *name;
+	const char *help;            /* one line for --help */
+	unsigned bit;
+} FuseChoice;
+extern const FuseChoice fuse_choices[];  /* ends with {0} */
 /* A fused node's attribute: the two nodes it replaced, as they were. */
 typedef struct FuseAttr {
 	const Node *first, *then;
